@@ -1,0 +1,457 @@
+// bench/runtime/src/workloads.h - the workload drivers, templated over an adapter.
+//
+//   A  prefill 1M keys; 95% get / 5% overwrite, uniform        (mode mix)
+//   B  same, Zipfian theta = 0.99                               (mode mix)
+//   C  50% get / 50% overwrite, uniform                         (mode mix)
+//   D  growth from empty to 4M keys, every insert timed         (mode growth)
+//   E  resident bytes per entry at 4M entries, fresh process    (mode memory-child)
+//   F1 compute_if_absent on a hot key set, 1/16 of ops erase    (mode cia)
+//   F2 gets on 1M keys while one more thread grows the map to 4M (mode growread)
+//   instructions per operation of A/B/C under callgrind          (mode instr)
+//
+// Key ranges never overlap between workloads: A/B/C/E/F2 use key numbers from 0,
+// D from 2^40, F1 from 2^41.
+#ifndef TSMAP_BENCH_WORKLOADS_H
+#define TSMAP_BENCH_WORKLOADS_H
+
+#include "bench.h"
+#include "measure.h"
+#include "stream.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define TSMAP_BENCH_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef TSMAP_BENCH_HAVE_CALLGRIND
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(x) (void)(x)
+#endif
+
+namespace tsmap_bench {
+
+constexpr int kChunk = 64;                 ///< ops between stop checks and QSBR reports
+constexpr uint64_t kGrowthBase = 1ull << 40;
+constexpr uint64_t kHotBase = 1ull << 41;
+
+/// Keeps results alive so the compiler cannot drop the lookups.
+extern std::atomic<uint64_t> g_sink;
+
+/// Per-thread counters, one cache line each.
+struct alignas(64) Tally {
+  uint64_t ops = 0, misses = 0, sink = 0, calls = 0, erased = 0, bad = 0;
+};
+
+/// The F1 callback's work: @p rounds of mixing, never 0.
+inline uint64_t expensive(uint64_t key, uint64_t rounds) {
+  uint64_t x = key;
+  for (uint64_t r = 0; r < rounds; ++r)
+    x = mix64(x);
+  return x | 1;
+}
+
+bool wants(const Request &rq, const char *mode);
+bool wants_workload(const Request &rq, const char *w);
+std::vector<int> thread_counts(const Request &rq, bool concurrent);
+void emit_window(Record &r, const Window &w, uint64_t ops, int threads);
+
+struct MixSpec {
+  const char *name;
+  Dist dist;
+  double write_frac;
+};
+extern const MixSpec kMixes[3];
+
+/// Single-threaded insert of key numbers [0, n); returns seconds taken.
+template <class M> double prefill(M &map, uint64_t n) {
+  double t0 = now_s();
+  map.thread_online();
+  for (uint64_t i = 0; i < n; ++i) {
+    map.put(key_of(i), i + 1);
+    if ((i & 127) == 127)
+      map.quiescent();
+  }
+  map.thread_offline();
+  return now_s() - t0;
+}
+
+/// One thread's loop over its stream until the gate closes (A, B, C, F2 readers).
+template <class M>
+void mix_loop(M &map, const std::vector<uint32_t> &stream, Gate &gate, Tally &out) {
+  map.thread_online();
+  const uint32_t *s = stream.data();
+  const size_t mask = stream.size() - 1;
+  size_t pos = 0;
+  uint64_t ops = 0, misses = 0, sink = 0;
+  gate.arrive_and_wait();
+  while (!gate.stopped()) {
+    for (int i = 0; i < kChunk; ++i) {
+      uint32_t e = s[pos];
+      pos = (pos + 1) & mask;
+      uint64_t key = key_of(e & kIndexMask);
+      if (e & kWriteBit) {
+        map.put(key, key ^ ops);
+      } else {
+        uint64_t v;
+        if (map.get(key, &v))
+          sink += v;
+        else
+          ++misses;
+      }
+    }
+    ops += kChunk;
+    map.quiescent();
+  }
+  map.thread_offline();
+  out.ops = ops;
+  out.misses = misses;
+  out.sink = sink;
+}
+
+// ---- A, B, C ------------------------------------------------------------------------
+
+template <class M> void run_mix(const Request &rq, const char *name, unsigned caps) {
+  auto map = std::make_unique<M>();
+  double fill_s = prefill(*map, rq.prefill);
+  Record("prefill").s("map", name).u("keys", rq.prefill).f("seconds", fill_s).emit();
+  std::vector<int> counts = thread_counts(rq, caps & kConcurrent);
+  int max_t = *std::max_element(counts.begin(), counts.end());
+  for (const MixSpec &spec : kMixes) {
+    if (!wants_workload(rq, spec.name))
+      continue;
+    std::vector<std::vector<uint32_t>> streams;
+    for (int t = 0; t < max_t; ++t)
+      streams.push_back(make_stream(uint64_t(spec.name[0]) * 1000003u + uint64_t(t),
+                                    rq.stream_len, rq.prefill, spec.dist, 0.99,
+                                    spec.write_frac));
+    for (int rep = 0; rep < rq.reps; ++rep)
+      for (int t : counts) {
+        std::vector<Tally> tally(static_cast<size_t>(t));
+        Window w = run_team(
+            t, rq.seconds,
+            [&](int tid, Gate &g) { mix_loop(*map, streams[size_t(tid)], g, tally[size_t(tid)]); },
+            rq.pin);
+        uint64_t ops = 0, misses = 0;
+        for (auto &x : tally) {
+          ops += x.ops;
+          misses += x.misses;
+          g_sink.fetch_add(x.sink, std::memory_order_relaxed);
+        }
+        if (misses)
+          fail(name, spec.name, "%llu of %llu gets missed a prefilled key",
+               (unsigned long long)misses, (unsigned long long)ops);
+        Record r("mix");
+        r.s("workload", spec.name).s("map", name).i("threads", t).i("rep", rep);
+        emit_window(r, w, ops, t);
+        r.u("misses", misses).emit();
+        note("%-12s %s T=%d rep %d: %.2f Mops/s (cpu %.0f%%, steal %.1f%%)", name,
+             spec.name, t, rep, double(ops) / w.wall_s / 1e6, w.cpu_frac * 100,
+             w.steal_frac * 100);
+      }
+  }
+}
+
+// ---- D --------------------------------------------------------------------------------
+
+/// Latency curve points: quantile levels 1 - 10^-k/… on a log grid, for the CCDF plot.
+std::string latency_curve(const std::vector<uint32_t> &sorted, double ticks_per_ns);
+
+template <class M> void run_growth(const Request &rq, const char *name, unsigned caps) {
+  const double tpn = tsc_per_ns();
+  for (int t : thread_counts(rq, caps & kConcurrent))
+    for (int rep = 0; rep < rq.growth_reps; ++rep) {
+      auto map = std::make_unique<M>();
+      const uint64_t n = rq.growth;
+      std::vector<std::vector<uint32_t>> lat(static_cast<size_t>(t));
+      for (int tid = 0; tid < t; ++tid) // allocated and touched before the window
+        lat[size_t(tid)].assign(size_t(n / uint64_t(t) + 1), 0);
+      std::vector<Tally> tally(static_cast<size_t>(t));
+      Window w = run_team(
+          t, 0,
+          [&](int tid, Gate &g) {
+            M &m = *map;
+            uint32_t *out = lat[size_t(tid)].data();
+            uint64_t j = 0;
+            m.thread_online();
+            g.arrive_and_wait();
+            for (uint64_t i = uint64_t(tid); i < n; i += uint64_t(t), ++j) {
+              uint64_t key = key_of(kGrowthBase + i);
+              uint64_t c0 = tsc_begin();
+              m.put(key, key + 1);
+              uint64_t c1 = tsc_end();
+              uint64_t d = c1 - c0;
+              out[j] = d > 0xffffffffull ? 0xffffffffu : uint32_t(d);
+              if ((j & 127) == 127)
+                m.quiescent();
+            }
+            m.thread_offline();
+            lat[size_t(tid)].resize(size_t(j));
+            tally[size_t(tid)].ops = j;
+          },
+          rq.pin);
+      std::vector<uint32_t> all;
+      all.reserve(size_t(n));
+      for (auto &v : lat) {
+        all.insert(all.end(), v.begin(), v.end());
+        std::vector<uint32_t>().swap(v);
+      }
+      std::sort(all.begin(), all.end());
+      // Verification: every key is there with its value (a sample outside smoke runs).
+      uint64_t step = rq.smoke ? 1 : 97, missing = 0;
+      map->thread_online();
+      for (uint64_t i = 0; i < n; i += step) {
+        uint64_t key = key_of(kGrowthBase + i), v = 0;
+        if (!map->get(key, &v) || v != key + 1)
+          ++missing;
+      }
+      map->thread_offline();
+      if (missing)
+        fail(name, "D", "%llu sampled keys missing or wrong after growth",
+             (unsigned long long)missing);
+      auto ns = [&](double q) { return double(quantile(all, q)) / tpn; };
+      Record r("growth");
+      r.s("workload", "D").s("map", name).i("threads", t).i("rep", rep);
+      emit_window(r, w, all.size(), t);
+      r.f("p50_ns", ns(0.5)).f("p99_ns", ns(0.99)).f("p999_ns", ns(0.999));
+      r.f("p9999_ns", ns(0.9999)).f("max_ns", all.empty() ? 0 : double(all.back()) / tpn);
+      r.s("curve", latency_curve(all, tpn)).emit();
+      note("%-12s D T=%d rep %d: p99.99 %.1f us, max %.1f us, %.2f Mops/s", name, t, rep,
+           ns(0.9999) / 1e3, all.empty() ? 0.0 : double(all.back()) / tpn / 1e3,
+           double(all.size()) / w.wall_s / 1e6);
+      map.reset(); // not timed
+    }
+}
+
+// ---- E --------------------------------------------------------------------------------
+
+template <class M> void run_memory(const Request &rq, const char *name) {
+  const uint64_t n = rq.memory_n;
+  uint64_t rss0 = rss_bytes(), heap0 = heap_bytes();
+  auto map = std::make_unique<M>();
+  map->thread_online();
+  for (uint64_t i = 0; i < n; ++i) {
+    map->put(key_of(i), i + 1);
+    if ((i & 127) == 127)
+      map->quiescent();
+  }
+  map->quiescent();
+  uint64_t rss1 = rss_bytes(), heap1 = heap_bytes();
+  uint64_t v = 0;
+  if (n && (!map->get(key_of(n - 1), &v) || v != n))
+    fail(name, "E", "last key missing after filling");
+  map->thread_offline();
+  Record("memory")
+      .s("workload", "E")
+      .s("map", name)
+      .u("entries", n)
+      .f("rss_bytes_per_entry", n ? double(int64_t(rss1 - rss0)) / double(n) : 0)
+      .f("heap_bytes_per_entry", n ? double(int64_t(heap1 - heap0)) / double(n) : 0)
+      .emit();
+}
+
+// ---- F1 -------------------------------------------------------------------------------
+
+template <class M> void run_cia(const Request &rq, const char *name, unsigned caps) {
+  auto map = std::make_unique<M>();
+  const uint64_t hot = rq.hot, work = rq.cia_work;
+  for (int t : thread_counts(rq, caps & kConcurrent)) {
+    std::vector<std::vector<uint32_t>> streams;
+    for (int tid = 0; tid < t; ++tid)
+      streams.push_back(make_stream(0xF1F1u + uint64_t(tid), rq.stream_len, hot,
+                                    Dist::Uniform, 0, 1.0 / 16));
+    for (int rep = 0; rep < rq.reps; ++rep) {
+      uint64_t absent = 0, v;
+      map->thread_online();
+      for (uint64_t i = 0; i < hot; ++i)
+        absent += !map->get(key_of(kHotBase + i), &v);
+      map->thread_offline();
+      std::vector<Tally> tally(static_cast<size_t>(t));
+      Window w = run_team(
+          t, rq.seconds,
+          [&](int tid, Gate &g) {
+            M &m = *map;
+            const auto &s = streams[size_t(tid)];
+            const size_t mask = s.size() - 1;
+            size_t pos = 0;
+            Tally x;
+            m.thread_online();
+            g.arrive_and_wait();
+            while (!g.stopped()) {
+              for (int i = 0; i < kChunk; ++i) {
+                uint32_t e = s[pos];
+                pos = (pos + 1) & mask;
+                uint64_t key = key_of(kHotBase + (e & kIndexMask));
+                if (e & kWriteBit) {
+                  x.erased += m.erase(key);
+                } else {
+                  uint64_t got = m.compute_if_absent(key, [&](uint64_t k) {
+                    ++x.calls;
+                    return expensive(k, work);
+                  });
+                  x.bad += got != expensive(key, work);
+                }
+              }
+              x.ops += kChunk;
+              m.quiescent();
+            }
+            m.thread_offline();
+            tally[size_t(tid)] = x;
+          },
+          rq.pin);
+      Tally sum;
+      for (auto &x : tally) {
+        sum.ops += x.ops;
+        sum.calls += x.calls;
+        sum.erased += x.erased;
+        sum.bad += x.bad;
+      }
+      if (sum.bad)
+        fail(name, "F1", "%llu compute_if_absent calls returned a wrong value",
+             (unsigned long long)sum.bad);
+      Record r("cia");
+      r.s("workload", "F1").s("map", name).i("threads", t).i("rep", rep);
+      emit_window(r, w, sum.ops, t);
+      r.u("callbacks", sum.calls).u("erased", sum.erased).u("absent_at_start", absent);
+      r.f("callbacks_per_absence",
+          double(sum.calls) / double(std::max<uint64_t>(1, absent + sum.erased)));
+      r.emit();
+      note("%-12s F1 T=%d rep %d: %.2f Mops/s, %.3f callbacks per absence", name, t, rep,
+           double(sum.ops) / w.wall_s / 1e6,
+           double(sum.calls) / double(std::max<uint64_t>(1, absent + sum.erased)));
+    }
+  }
+}
+
+// ---- F2 -------------------------------------------------------------------------------
+
+template <class M> void run_growread(const Request &rq, const char *name, unsigned caps) {
+  if (!(caps & kConcurrent))
+    return;
+  for (int t : thread_counts(rq, true)) {
+    if (t < 2)
+      continue; // one grower plus at least one reader
+    auto map = std::make_unique<M>();
+    prefill(*map, rq.prefill);
+    std::vector<std::vector<uint32_t>> streams;
+    for (int tid = 0; tid < t; ++tid)
+      streams.push_back(make_stream(0xF2F2u + uint64_t(tid), rq.stream_len, rq.prefill,
+                                    Dist::Uniform, 0, 0));
+    std::vector<Tally> tally(static_cast<size_t>(t));
+    double grow_s = 0;
+    Window w = run_team(
+        t, 0,
+        [&](int tid, Gate &g) {
+          M &m = *map;
+          if (tid != 0) {
+            mix_loop(m, streams[size_t(tid)], g, tally[size_t(tid)]);
+            return;
+          }
+          m.thread_online();
+          g.arrive_and_wait();
+          double t0 = now_s();
+          uint64_t i = rq.prefill;
+          for (; i < rq.growth; ++i) {
+            m.put(key_of(i), i + 1);
+            if ((i & 127) == 127) {
+              m.quiescent();
+              if ((i & 4095) == 4095 && now_s() - t0 > rq.growread_cap)
+                break; // lock-based maps starve the grower; bound the run
+            }
+          }
+          grow_s = now_s() - t0;
+          g.stop();
+          m.thread_offline();
+          tally[0].ops = i - rq.prefill;
+        },
+        rq.pin);
+    uint64_t reads = 0, misses = 0;
+    for (int tid = 1; tid < t; ++tid) {
+      reads += tally[size_t(tid)].ops;
+      misses += tally[size_t(tid)].misses;
+    }
+    if (misses)
+      fail(name, "F2", "%llu gets missed a prefilled key while the map grew",
+           (unsigned long long)misses);
+    Record r("growread");
+    r.s("workload", "F2").s("map", name).i("threads", t).i("rep", 0);
+    emit_window(r, w, reads, t - 1);
+    r.i("readers", t - 1).f("grow_mops", grow_s > 0 ? double(tally[0].ops) / grow_s / 1e6 : 0);
+    r.u("grown", tally[0].ops).u("misses", misses).emit();
+    note("%-12s F2 T=%d: gets %.2f Mops/s while growing at %.2f Mops/s", name, t,
+         double(reads) / w.wall_s / 1e6,
+         grow_s > 0 ? double(tally[0].ops) / grow_s / 1e6 : 0.0);
+  }
+}
+
+// ---- instructions per operation -------------------------------------------------------
+
+template <class M> void run_instr(const Request &rq, const char *name) {
+  auto map = std::make_unique<M>();
+  prefill(*map, rq.prefill);
+  map->thread_online();
+  for (const MixSpec &spec : kMixes) {
+    if (!wants_workload(rq, spec.name))
+      continue;
+    std::vector<uint32_t> s = make_stream(uint64_t(spec.name[0]) * 1000003u, rq.instr_ops,
+                                          rq.prefill, spec.dist, 0.99, spec.write_frac);
+    uint64_t sink = 0, misses = 0;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    for (size_t i = 0; i < s.size(); ++i) {
+      uint32_t e = s[i];
+      uint64_t key = key_of(e & kIndexMask);
+      if (e & kWriteBit) {
+        map->put(key, key ^ i);
+      } else {
+        uint64_t v;
+        if (map->get(key, &v))
+          sink += v;
+        else
+          ++misses;
+      }
+    }
+    CALLGRIND_DUMP_STATS_AT(spec.name);
+    CALLGRIND_STOP_INSTRUMENTATION;
+    map->quiescent();
+    g_sink.fetch_add(sink, std::memory_order_relaxed);
+    Record("instr").s("workload", spec.name).s("map", name).u("ops", s.size()).u("misses", misses).emit();
+  }
+  map->thread_offline();
+}
+
+/// Entry point an adapter registers: runs what rq.mode asks for.
+template <class M> void run_map(const Request &rq) {
+  const char *name = M::kName;
+  const unsigned caps = M::kCaps;
+  if (wants(rq, "mix"))
+    run_mix<M>(rq, name, caps);
+  if (wants(rq, "growth"))
+    run_growth<M>(rq, name, caps);
+  if (wants(rq, "cia"))
+    run_cia<M>(rq, name, caps);
+  if (wants(rq, "growread"))
+    run_growread<M>(rq, name, caps);
+  if (rq.mode == "memory-child")
+    run_memory<M>(rq, name);
+  if (rq.mode == "instr")
+    run_instr<M>(rq, name);
+}
+
+} // namespace tsmap_bench
+
+/// Registers adapter class @p Adapter; one line at the end of its file.
+#define TSMAP_BENCH_REGISTER(Adapter)                                                    \
+  [[maybe_unused]] static const bool tsmap_bench_registered_##Adapter =    \
+      ::tsmap_bench::register_map(      \
+      {Adapter::kName, Adapter::kDesc, Adapter::kCaps, &::tsmap_bench::run_map<Adapter>})
+
+#endif
