@@ -1,0 +1,388 @@
+//===--- ContractModel.cpp - what the code promises about its maps -------===//
+
+#include "ContractModel.h"
+#include "Models.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/TypeLoc.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace clang::tidy::tsmap {
+
+ContractModel::ContractModel(ClangTidyCheck &Check,
+                             ClangTidyCheck::OptionsView &Options)
+    : Check(Check),
+      ContractsOption(Options.getLocalOrGlobal("Contracts", "")),
+      ModelsOption(Options.getLocalOrGlobal("ContractModels",
+                                            DefaultContractModels)) {
+  llvm::SmallVector<llvm::StringRef> Models;
+  llvm::StringRef(ModelsOption).split(Models, ';', -1, false);
+  for (llvm::StringRef M : Models)
+    addModel(M.trim());
+  parseEntries(ContractsOption, "Contracts");
+}
+
+void ContractModel::storeOptions(ClangTidyCheck::OptionsView &Options,
+                                 ClangTidyOptions::OptionMap &Opts) const {
+  Options.store(Opts, "Contracts", ContractsOption);
+  Options.store(Opts, "ContractModels", ModelsOption);
+}
+
+void ContractModel::addModel(llvm::StringRef Name) {
+  if (Name.empty())
+    return;
+  std::optional<llvm::StringRef> Entries = shippedModel(Name);
+  if (!Entries) {
+    Check.configurationDiag("unknown model '%0' in option 'ContractModels'; "
+                            "known models: %1")
+        << Name << knownModelNames();
+    return;
+  }
+  parseEntries(*Entries, "ContractModels");
+}
+
+// Entry grammar (documented in docs/contracts-option.md):
+//   entry   := subject '=' contract (',' contract)*
+//   subject := name | name '(' param ')' | record '.' field
+void ContractModel::parseEntries(llvm::StringRef List,
+                                 llvm::StringRef OptionName) {
+  llvm::SmallVector<llvm::StringRef> Entries;
+  List.split(Entries, ';', -1, false);
+  for (llvm::StringRef Entry : Entries) {
+    Entry = Entry.trim();
+    if (Entry.empty())
+      continue;
+    auto Fail = [&](const std::string &Why) {
+      Check.configurationDiag("invalid entry '%0' in option '%1': %2")
+          << Entry << OptionName << Why;
+    };
+    auto [Subject, ContractList] = Entry.split('=');
+    Subject = Subject.trim();
+    if (ContractList.trim().empty()) {
+      Fail("expected 'name=contract'");
+      continue;
+    }
+    std::string Param, Field;
+    llvm::StringRef Name = Subject;
+    if (Subject.ends_with(")")) {
+      auto [N, P] = Subject.drop_back().split('(');
+      Name = N.trim();
+      Param = P.trim().str();
+      if (Param.empty()) {
+        Fail("empty parameter in '" + Subject.str() + "'");
+        continue;
+      }
+    } else if (Subject.contains('.')) {
+      auto [R, F] = Subject.split('.');
+      Name = R.trim();
+      Field = F.trim().str();
+    }
+    Name.consume_front("struct ");
+    if (Name.empty()) {
+      Fail("missing name before '='");
+      continue;
+    }
+    llvm::SmallVector<llvm::StringRef> Parts;
+    ContractList.split(Parts, ',', -1, false);
+    for (llvm::StringRef Part : Parts) {
+      std::string Error;
+      std::optional<Contract> C = parseContract(Part, Error);
+      if (!C) {
+        Fail(Error);
+        continue;
+      }
+      bool IsParamKind = C->Kind == ContractKind::Callback ||
+                         C->Kind == ContractKind::CallbackLocked ||
+                         C->Kind == ContractKind::Out ||
+                         C->Kind == ContractKind::Publishes ||
+                         C->Kind == ContractKind::RemovedOut;
+      if (IsParamKind != !Param.empty()) {
+        Fail(IsParamKind ? "'" + contractName(C->Kind).str() +
+                               "' goes on a parameter: write 'function(param)=" +
+                               contractName(C->Kind).str() + "'"
+                         : "'" + contractName(C->Kind).str() +
+                               "' does not go on a parameter");
+        continue;
+      }
+      if (!Field.empty()) {
+        if (C->Kind != ContractKind::Cleanup && C->Kind != ContractKind::Weak) {
+          Fail("only 'cleanup(fn)' and 'weak' go on a field");
+          continue;
+        }
+        ByField[(Name + "." + Field).str()].push_back(*C);
+      } else if (!Param.empty()) {
+        ByParam[Name].push_back({Param, *C});
+      } else {
+        ByName[Name].push_back(*C);
+      }
+    }
+  }
+}
+
+std::vector<std::pair<Contract, SourceLocation>> ContractModel::annotationsOn(
+    const Decl *D, std::vector<std::pair<std::string, SourceLocation>> *Errors) {
+  std::vector<std::pair<Contract, SourceLocation>> Result;
+  if (!D || !D->hasAttrs())
+    return Result;
+  for (const auto *A : D->specific_attrs<AnnotateAttr>()) {
+    llvm::StringRef Text = A->getAnnotation();
+    if (!Text.consume_front(AnnotationPrefix))
+      continue;
+    std::string Error;
+    if (std::optional<Contract> C = parseContract(Text, Error))
+      Result.push_back({*C, A->getLocation()});
+    else if (Errors)
+      Errors->push_back({Error, A->getLocation()});
+  }
+  return Result;
+}
+
+const std::vector<Contract> &
+ContractModel::cachedAnnotations(const Decl *D) const {
+  auto [It, Inserted] = Cache.try_emplace(D);
+  if (Inserted)
+    for (auto &[C, Loc] : annotationsOn(D))
+      It->second.push_back(C);
+  return It->second;
+}
+
+const Contract *ContractModel::annotated(const Decl *D, ContractKind K) const {
+  for (const Decl *R : D->redecls())
+    for (const Contract &C : cachedAnnotations(R))
+      if (C.Kind == K)
+        return &C;
+  return nullptr;
+}
+
+static bool hasKind(const std::vector<Contract> &Cs, ContractKind K) {
+  return llvm::any_of(Cs, [K](const Contract &C) { return C.Kind == K; });
+}
+
+bool ContractModel::optionHasByName(const NamedDecl *D, ContractKind K) const {
+  if (ByName.empty() || !D->getDeclName().isIdentifier())
+    return false;
+  auto It = ByName.find(D->getName());
+  if (It != ByName.end() && hasKind(It->second, K))
+    return true;
+  It = ByName.find(D->getQualifiedNameAsString());
+  return It != ByName.end() && hasKind(It->second, K);
+}
+
+bool ContractModel::functionHas(const FunctionDecl *FD, ContractKind K) const {
+  if (!FD)
+    return false;
+  return annotated(FD, K) || optionHasByName(FD, K);
+}
+
+bool ContractModel::paramHas(const FunctionDecl *FD, unsigned Index,
+                             ContractKind K) const {
+  if (!FD)
+    return false;
+  for (const FunctionDecl *R : FD->redecls())
+    if (Index < R->getNumParams() && annotated(R->getParamDecl(Index), K))
+      return true;
+  if (ByParam.empty() || !FD->getDeclName().isIdentifier())
+    return false;
+  auto It = ByParam.find(FD->getName());
+  if (It == ByParam.end() || Index >= FD->getNumParams())
+    return false;
+  const ParmVarDecl *P = FD->getParamDecl(Index);
+  for (const ParamEntry &E : It->second) {
+    if (E.C.Kind != K)
+      continue;
+    unsigned N = 0;
+    if (!llvm::StringRef(E.Param).getAsInteger(10, N) ? N == Index + 1
+                                                      : P->getName() == E.Param)
+      return true;
+  }
+  return false;
+}
+
+bool ContractModel::declHas(const Decl *D, ContractKind K) const {
+  if (!D)
+    return false;
+  if (annotated(D, K))
+    return true;
+  if (const auto *FD = dyn_cast<FieldDecl>(D)) {
+    if (ByField.empty())
+      return false;
+    auto It = ByField.find(
+        (FD->getParent()->getName() + "." + FD->getName()).str());
+    return It != ByField.end() && hasKind(It->second, K);
+  }
+  const auto *ND = dyn_cast<NamedDecl>(D);
+  return ND && optionHasByName(ND, K);
+}
+
+bool ContractModel::typeHas(QualType T, ContractKind K) const {
+  while (!T.isNull()) {
+    if (const auto *TT = T->getAs<TypedefType>()) {
+      if (declHas(TT->getDecl(), K))
+        return true;
+      T = TT->getDecl()->getUnderlyingType();
+      continue;
+    }
+    if (const auto *RD = T->getAsRecordDecl())
+      return declHas(RD, K);
+    return false;
+  }
+  return false;
+}
+
+SourceLocation ContractModel::contractLoc(const Decl *D, ContractKind K) const {
+  for (const Decl *R : D->redecls())
+    for (auto &[C, Loc] : annotationsOn(R))
+      if (C.Kind == K)
+        return Loc;
+  return D->getLocation();
+}
+
+bool ContractModel::isMapPointer(QualType T) const {
+  if (T.isNull() || !T->isPointerType())
+    return false;
+  return typeHas(T->getPointeeType(), ContractKind::ThreadSafeMap);
+}
+
+bool ContractModel::isMapOperation(const FunctionDecl *FD,
+                                   std::optional<unsigned> *MapParam) const {
+  if (!FD)
+    return false;
+  for (unsigned I = 0, N = FD->getNumParams(); I < N; ++I) {
+    if (isMapPointer(FD->getParamDecl(I)->getType())) {
+      if (MapParam)
+        *MapParam = I;
+      return true;
+    }
+  }
+  return functionHas(FD, ContractKind::MapOperation);
+}
+
+std::vector<CleanupContract> ContractModel::cleanupsOf(QualType T) const {
+  std::vector<CleanupContract> Result;
+  if (T.isNull())
+    return Result;
+  if (T->isPointerType())
+    T = T->getPointeeType();
+  // Record-level contracts, from typedefs and from the record.
+  for (QualType Cur = T; !Cur.isNull();) {
+    const Decl *D = nullptr;
+    if (const auto *TT = Cur->getAs<TypedefType>()) {
+      D = TT->getDecl();
+      Cur = TT->getDecl()->getUnderlyingType();
+    } else {
+      D = Cur->getAsRecordDecl();
+      Cur = QualType();
+    }
+    if (!D)
+      break;
+    for (const Decl *R : D->redecls())
+      for (auto &[C, Loc] : annotationsOn(R))
+        if (C.Kind == ContractKind::Cleanup)
+          Result.push_back({nullptr, C.Arg, Loc});
+    if (const auto *ND = dyn_cast<NamedDecl>(D); ND && !ByName.empty()) {
+      auto It = ByName.find(ND->getName());
+      if (It != ByName.end())
+        for (const Contract &C : It->second)
+          if (C.Kind == ContractKind::Cleanup)
+            Result.push_back({nullptr, C.Arg, ND->getLocation()});
+    }
+  }
+  const RecordDecl *RD = T->getAsRecordDecl();
+  if (!RD || !(RD = RD->getDefinition()))
+    return Result;
+  for (const FieldDecl *F : RD->fields()) {
+    for (auto &[C, Loc] : annotationsOn(F))
+      if (C.Kind == ContractKind::Cleanup)
+        Result.push_back({F, C.Arg, Loc});
+    if (ByField.empty())
+      continue;
+    auto It = ByField.find((RD->getName() + "." + F->getName()).str());
+    if (It != ByField.end())
+      for (const Contract &C : It->second)
+        if (C.Kind == ContractKind::Cleanup)
+          Result.push_back({F, C.Arg, F->getLocation()});
+  }
+  return Result;
+}
+
+std::optional<std::string>
+ContractModel::evictionHookOf(const ValueDecl *D) const {
+  if (!D)
+    return std::nullopt;
+  if (const Contract *C = annotated(D, ContractKind::EvictsWith))
+    return C->Arg;
+  if (!ByName.empty() && D->getDeclName().isIdentifier()) {
+    auto It = ByName.find(D->getName());
+    if (It != ByName.end())
+      for (const Contract &C : It->second)
+        if (C.Kind == ContractKind::EvictsWith)
+          return C.Arg;
+  }
+  if (const auto *FD = dyn_cast<FieldDecl>(D); FD && !ByField.empty()) {
+    auto It = ByField.find(
+        (FD->getParent()->getName() + "." + FD->getName()).str());
+    if (It != ByField.end())
+      for (const Contract &C : It->second)
+        if (C.Kind == ContractKind::EvictsWith)
+          return C.Arg;
+  }
+  return std::nullopt;
+}
+
+/// Strips typedefs, parentheses and one pointer from \p TL down to the
+/// prototype of a function type, if it is written in the source.
+static FunctionProtoTypeLoc prototypeOf(TypeLoc TL) {
+  for (int Guard = 0; Guard < 16 && !TL.isNull(); ++Guard) {
+    if (auto FTL = TL.getAs<FunctionProtoTypeLoc>())
+      return FTL;
+    if (auto PTL = TL.getAs<PointerTypeLoc>()) {
+      TL = PTL.getPointeeLoc();
+    } else if (auto Paren = TL.getAs<ParenTypeLoc>()) {
+      TL = Paren.getInnerLoc();
+    } else if (auto TDL = TL.getAs<TypedefTypeLoc>()) {
+      const TypeSourceInfo *TSI = TDL.getTypedefNameDecl()->getTypeSourceInfo();
+      if (!TSI)
+        break;
+      TL = TSI->getTypeLoc();
+    } else if (auto ATL = TL.getAs<AttributedTypeLoc>()) {
+      TL = ATL.getModifiedLoc();
+    } else if (auto QTL = TL.getAs<QualifiedTypeLoc>()) {
+      TL = QTL.getUnqualifiedLoc();
+    } else if (auto ETL = TL.getAs<ElaboratedTypeLoc>()) {
+      TL = ETL.getNamedTypeLoc();
+    } else {
+      break;
+    }
+  }
+  return FunctionProtoTypeLoc();
+}
+
+std::vector<const ParmVarDecl *>
+ContractModel::callbackTypeParams(const DeclaratorDecl *CallbackDecl) {
+  std::vector<const ParmVarDecl *> Result;
+  if (!CallbackDecl || !CallbackDecl->getTypeSourceInfo())
+    return Result;
+  FunctionProtoTypeLoc FTL =
+      prototypeOf(CallbackDecl->getTypeSourceInfo()->getTypeLoc());
+  if (FTL.isNull())
+    return Result;
+  for (const ParmVarDecl *P : FTL.getParams())
+    Result.push_back(P);
+  return Result;
+}
+
+const FunctionDecl *ContractModel::lookupFunction(ASTContext &Ctx,
+                                                  llvm::StringRef Name) {
+  const FunctionDecl *Found = nullptr;
+  for (const NamedDecl *ND :
+       Ctx.getTranslationUnitDecl()->lookup(&Ctx.Idents.get(Name))) {
+    if (const auto *FD = dyn_cast<FunctionDecl>(ND->getUnderlyingDecl())) {
+      if (const FunctionDecl *Def = FD->getDefinition())
+        return Def;
+      Found = FD;
+    }
+  }
+  return Found;
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,57 @@
+//===--- Models.cpp - contracts shipped for APIs users cannot annotate ---===//
+//
+// Each model is a `Contracts` option value (grammar in docs/contracts-option.md).
+
+#include "Models.h"
+
+namespace clang::tidy::tsmap {
+
+namespace {
+struct ShippedModel {
+  llvm::StringLiteral Name;
+  llvm::StringLiteral Entries;
+};
+
+// GLib's GHashTable is not thread-safe, but its iteration callbacks run while
+// the table must not be modified: TSMAP_CALLBACK_LOCKED semantics. Inserting
+// or removing from inside g_hash_table_foreach corrupts the iteration.
+// g_hash_table_insert/replace overwrite an existing value (its destroy
+// notifier, if any, is the eviction hook).
+constexpr llvm::StringLiteral GLib =
+    "GHashTable=thread_safe_map;"
+    "g_hash_table_foreach(func)=callback_locked;"
+    "g_hash_table_foreach_remove(func)=callback_locked;"
+    "g_hash_table_foreach_steal(func)=callback_locked;"
+    "g_hash_table_find(predicate)=callback_locked;"
+    "g_hash_table_insert=replaces;"
+    "g_hash_table_replace=replaces;"
+    "g_hash_table_steal_extended(stolen_value)=removed_out";
+
+// liburcu's lock-free hash table runs `match` any number of times, from any
+// thread, while it probes: it must be a pure comparison. cds_lfht_add_replace
+// returns the node it replaced; the caller owns it (and must defer its free).
+constexpr llvm::StringLiteral LibUrcu =
+    "cds_lfht=thread_safe_map;"
+    "cds_lfht_lookup(match)=callback;"
+    "cds_lfht_add_unique(match)=callback;"
+    "cds_lfht_add_replace(match)=callback;"
+    "cds_lfht_add_replace=returns_removed";
+
+constexpr ShippedModel Models[] = {{"glib", GLib}, {"liburcu", LibUrcu}};
+} // namespace
+
+std::optional<llvm::StringRef> shippedModel(llvm::StringRef Name) {
+  for (const ShippedModel &M : Models)
+    if (M.Name == Name)
+      return llvm::StringRef(M.Entries);
+  return std::nullopt;
+}
+
+std::string knownModelNames() {
+  std::string Names;
+  for (const ShippedModel &M : Models)
+    Names += (Names.empty() ? "" : ", ") + M.Name.str();
+  return Names;
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,24 @@
+//===--- TsmapTidyModule.cpp - registers every tsmap-* check -------------===//
+//
+// The one place where check names are registered. Every name here has a page
+// rules/<name>.md and tests test/rules/<name>*.c; test/module/list-checks.test
+// keeps the three in step.
+
+#include "clang-tidy/ClangTidyModule.h"
+#include "clang-tidy/ClangTidyModuleRegistry.h"
+
+namespace clang::tidy::tsmap {
+
+class TsmapTidyModule : public ClangTidyModule {
+public:
+  void addCheckFactories(ClangTidyCheckFactories &Factories) override {
+    (void)Factories;
+  }
+};
+
+} // namespace clang::tidy::tsmap
+
+namespace clang::tidy {
+static ClangTidyModuleRegistry::Add<tsmap::TsmapTidyModule>
+    X("tsmap-module", "Checks for the contracts of thread-safe maps.");
+} // namespace clang::tidy
