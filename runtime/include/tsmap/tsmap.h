@@ -1,0 +1,298 @@
+/*
+ * tsmap/tsmap.h - libtsmap, a sharded concurrent hash map for C11.
+ *
+ * Keys are byte strings (pointer + length). Values are fixed-size byte blobs of
+ * `value_size` bytes, copied in and copied out; a pointer is one such value. Every call
+ * returns a tsmap_status; nothing aborts. The guarantees G1..G9 cited below are stated
+ * in runtime/DESIGN.md.
+ *
+ *   tsmap_config cfg;
+ *   tsmap_config_init(&cfg, sizeof(struct session *));
+ *   cfg.on_entry_evicted = session_evict;            // frees what the map lets go of
+ *   tsmap *sessions;
+ *   if (tsmap_create(&cfg, &sessions) != TSMAP_OK) ...
+ *   struct session *s = ...;
+ *   tsmap_put(sessions, id, id_len, &s, NULL);      // NULL: a replaced value goes to the hook
+ *
+ * The header is written with the contract vocabulary of tsmap/annotations.h, so the
+ * tsmap-* clang-tidy checks (and clang's -Wthread-safety in the editor) know:
+ *   - every function taking a `tsmap *` is a map operation (TSMAP_THREAD_SAFE_MAP) and
+ *     must not be called from inside a TSMAP_CALLBACK_FN callback (TSMAP_MAP_OPERATION);
+ *   - compute callbacks may run more than once and must be idempotent (TSMAP_CALLBACK);
+ *     their output parameter is TSMAP_OUT;
+ *   - tsmap_remove's out-parameter is TSMAP_REMOVED_OUT: the caller owns what it receives,
+ *     and a null argument hands the value to the eviction hook;
+ *   - put and the compute calls are TSMAP_REPLACES: they may overwrite a value.
+ *
+ * Values are copied: the `value` argument of a put is the address of the bytes to copy,
+ * not an object the map keeps, so it is deliberately not TSMAP_PUBLISHES. When the value
+ * is a pointer, use tsmap_put_ptr / tsmap_put_ptr_if_absent, whose argument is the
+ * published object itself (TSMAP_PUBLISHES).
+ *
+ * Thread safety: every function may be called concurrently with every other on the same
+ * map, except tsmap_destroy (see there). Callbacks and hooks run with no map lock held.
+ */
+#ifndef TSMAP_TSMAP_H
+#define TSMAP_TSMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tsmap/annotations.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status codes -------------------------------------------------------------------- */
+
+/* The result of every call. TSMAP_OK is 0; TSMAP_REPLACED is also a success. Every
+ * failure status leaves the map unchanged. */
+typedef enum tsmap_status {
+  TSMAP_OK = 0,               /* done (inserted, found, removed, stored) */
+  TSMAP_REPLACED = 1,         /* done: an existing value was overwritten */
+  TSMAP_NOT_FOUND = 2,        /* the key has no value */
+  TSMAP_EXISTS = 3,           /* put_if_absent: the key already has a value */
+  TSMAP_INVALID_ARGUMENT = 4, /* a null map/key/out, a bad length or config */
+  TSMAP_CLOSED = 5,           /* the map was closed (tsmap_close) */
+  TSMAP_NO_MEMORY = 6,        /* an allocation failed; nothing changed */
+  TSMAP_REENTERED = 7,        /* called from a callback for the key that callback is
+                                 computing (or a cycle of such waits): would deadlock */
+  TSMAP_CALLBACK_FAILED = 8,  /* a compute_if_absent callback returned non-zero */
+  TSMAP_STOPPED = 9           /* tsmap_foreach: the visitor asked to stop */
+} tsmap_status;
+
+/* A static, human-readable name for a status ("TSMAP_OK", ...); never NULL. */
+const char *tsmap_status_name(tsmap_status status);
+
+/* ---- Hooks ---------------------------------------------------------------------------- */
+
+/* Why a value left the map (or never entered it). */
+typedef enum tsmap_evict_reason {
+  TSMAP_EVICT_REMOVED = 0,   /* tsmap_remove with a null out, or a compute that removed */
+  TSMAP_EVICT_REPLACED = 1,  /* overwritten by put/compute with no out-parameter */
+  TSMAP_EVICT_EXPIRED = 2,   /* reserved: time-to-live (not yet implemented) */
+  TSMAP_EVICT_CAPACITY = 3,  /* reserved: maximum entry count (not yet implemented) */
+  TSMAP_EVICT_CLOSED = 4,    /* still in the map when it was closed */
+  TSMAP_EVICT_DISCARDED = 5  /* a callback's result the map did not store (a lost race,
+                                a retry, a map closed meanwhile): it never entered */
+} tsmap_evict_reason;
+
+/* Called once for each value that enters the map, with no map lock held. */
+typedef void (*tsmap_created_hook)(const void *key, size_t key_len, const void *value,
+                                   void *hook_ctx);
+
+/* Called exactly once for each value that leaves the map without being handed to a
+ * caller (G6), and once for each discarded callback result; no map lock is held. The
+ * hook owns `value` (the bytes of the value) from then on. Hooks for one key may run in
+ * a different order than the operations that caused them when threads race. */
+typedef void (*tsmap_evicted_hook)(const void *key, size_t key_len, void *value,
+                                   tsmap_evict_reason reason, void *hook_ctx);
+
+/* Called once by tsmap_close after every value still in the map was evicted. */
+typedef void (*tsmap_closed_hook)(void *hook_ctx);
+
+/* ---- Configuration -------------------------------------------------------------------- */
+
+/* Optional allocator. `alloc` returns `size` bytes aligned to 16 or NULL; `free` gets
+ * the same size back. Used for every allocation the map makes (tables, shards, long keys,
+ * bookkeeping), so a failing allocator exercises every TSMAP_NO_MEMORY path. */
+typedef struct tsmap_allocator {
+  void *(*alloc)(size_t size, void *alloc_ctx);
+  void (*free)(void *ptr, size_t size, void *alloc_ctx);
+  void *alloc_ctx;
+} tsmap_allocator;
+
+/* A user hash: must depend only on the key bytes and `seed` (the map's random seed; mix
+ * it in to keep flooding resistance). */
+typedef uint64_t (*tsmap_hash_fn)(const void *key, size_t key_len, uint64_t seed,
+                                  void *hash_ctx);
+/* A user equality: non-zero when the two keys are equal. Keys equal under it must hash
+ * equal. Called with no lock held, possibly on a key that is concurrently being removed. */
+typedef int (*tsmap_equal_fn)(const void *a, size_t a_len, const void *b, size_t b_len,
+                              void *hash_ctx);
+
+/* Map configuration. Fill with tsmap_config_init, then set what you need. */
+typedef struct tsmap_config {
+  size_t value_size;       /* bytes per value, 0..TSMAP_MAX_VALUE_SIZE */
+  size_t key_size;         /* 0: keys of any length up to TSMAP_MAX_KEY_SIZE (up to 8
+                              bytes inline, longer ones in one allocation per key);
+                              1..TSMAP_MAX_FIXED_KEY_SIZE: every key is exactly that long
+                              and stored inline (the fast path for 8-byte integer keys) */
+  size_t shard_count;      /* 0: a power of two from the CPU count; else a power of two
+                              in 1..TSMAP_MAX_SHARDS */
+  size_t initial_capacity; /* entries to hold before the first growth (0: minimal) */
+  tsmap_hash_fn hash;      /* NULL: keyed wyhash-style hash with a per-map random seed */
+  tsmap_equal_fn equal;    /* NULL: byte equality */
+  void *hash_ctx;
+  tsmap_created_hook on_entry_created; /* may be NULL */
+  tsmap_evicted_hook on_entry_evicted; /* may be NULL: values are then simply dropped */
+  tsmap_closed_hook on_map_closed;     /* may be NULL */
+  void *hook_ctx;
+  const tsmap_allocator *allocator;    /* NULL: malloc/free; read at create, must outlive
+                                          the map */
+  uint64_t seed;           /* 0: random per map (getrandom); else this seed (tests) */
+} tsmap_config;
+
+#define TSMAP_MAX_VALUE_SIZE 4096u
+#define TSMAP_MAX_KEY_SIZE ((size_t)1 << 30)
+#define TSMAP_MAX_SHARDS 4096u
+#define TSMAP_MAX_FIXED_KEY_SIZE 64u
+
+/* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
+ * or a value size above TSMAP_MAX_VALUE_SIZE. */
+tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size);
+
+/* ---- The map -------------------------------------------------------------------------- */
+
+/* A map handle. A pointer to it is a thread-safe map: all calls below may run
+ * concurrently on it (except tsmap_destroy). */
+typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
+
+/* Create a map from `config` (copied; the allocator it points to must outlive the map)
+ * into *map_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT (null pointers, a shard count
+ * that is not a power of two, sizes out of range); TSMAP_NO_MEMORY (*map_out untouched). */
+tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
+
+/* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
+ * through on_entry_evicted with reason TSMAP_EVICT_CLOSED, exactly once, then
+ * on_map_closed runs; hooks run with no lock held. May race with other calls: each is
+ * ordered before the close or returns TSMAP_CLOSED (a compute already running discards
+ * its result, reason TSMAP_EVICT_DISCARDED). Waits for concurrent readers to leave the
+ * tables before freeing them. Statuses: TSMAP_OK; TSMAP_CLOSED if already closed;
+ * TSMAP_INVALID_ARGUMENT for NULL. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_close(tsmap *map);
+
+/* Close the map if it is open, then free the handle. Unlike every other call, no other
+ * call on this map may be running or start: the handle is gone afterwards. NULL is a
+ * no-op. Returns TSMAP_OK (or TSMAP_INVALID_ARGUMENT for NULL). */
+TSMAP_MAP_OPERATION tsmap_status tsmap_destroy(tsmap *map);
+
+/* ---- Reads and writes ----------------------------------------------------------------- */
+
+/* Copy the value of `key` into value_out (value_size bytes; may be NULL to test presence).
+ * Takes no lock and writes no shared memory (G2). Statuses: TSMAP_OK; TSMAP_NOT_FOUND;
+ * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED when called from a compute
+ * callback for the key it is computing; TSMAP_NO_MEMORY only on a thread's first call
+ * (its reader slot could not be allocated). */
+TSMAP_MAP_OPERATION tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len,
+                                           void *value_out);
+
+/* Store `value` (value_size bytes, copied) under `key`, inserting or overwriting. May
+ * replace a value: when old_out is non-NULL the old value is copied there and the caller
+ * owns it; when old_out is NULL the old value goes to on_entry_evicted (reason
+ * TSMAP_EVICT_REPLACED). on_entry_created runs for the new value. No callback is run
+ * under a lock. Statuses: TSMAP_OK (inserted); TSMAP_REPLACED (overwritten); TSMAP_CLOSED;
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void *key,
+                                                          size_t key_len, const void *value,
+                                                          TSMAP_REMOVED_OUT void *old_out);
+
+/* Store `value` only if `key` has no value. When it has one, the map is unchanged, the
+ * caller still owns `value`, and the present value is copied to existing_out (if
+ * non-NULL). Statuses: TSMAP_OK (inserted); TSMAP_EXISTS; TSMAP_CLOSED; TSMAP_NO_MEMORY;
+ * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key,
+                                                     size_t key_len, const void *value,
+                                                     void *existing_out);
+
+/* Remove `key`. When value_out is non-NULL the removed value is copied there and the
+ * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
+ * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
+ * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
+                                              TSMAP_REMOVED_OUT void *value_out);
+
+/* Pointer-valued forms for maps whose value_size is sizeof(void *): `value` itself is the
+ * object that becomes visible to other threads through the map. Same statuses as
+ * tsmap_put / tsmap_put_if_absent (TSMAP_INVALID_ARGUMENT when value_size differs). */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put_ptr(tsmap *map, const void *key,
+                                                              size_t key_len,
+                                                              TSMAP_PUBLISHES void *value,
+                                                              TSMAP_REMOVED_OUT void **old_out);
+TSMAP_MAP_OPERATION tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key,
+                                                         size_t key_len,
+                                                         TSMAP_PUBLISHES void *value,
+                                                         void **existing_out);
+
+/* ---- Compute -------------------------------------------------------------------------- */
+
+/* A compute_if_absent callback: write the new value (value_size bytes) to *value_out and
+ * return 0, or return non-zero to store nothing. Runs with no map lock held. */
+typedef int (*tsmap_absent_fn)(const void *key, size_t key_len, void *ctx,
+                               TSMAP_OUT void *value_out);
+
+/* What a compute callback decided. */
+typedef enum tsmap_verdict {
+  TSMAP_KEEP = 0,   /* leave the map as it is */
+  TSMAP_STORE = 1,  /* store *new_value (insert, or replace the old value) */
+  TSMAP_DELETE = 2  /* remove the entry (no-op when absent) */
+} tsmap_verdict;
+
+/* A compute / compute_if_present callback. old_value is the current value, or NULL when
+ * the key is absent (compute only). Write the new value to *new_value for TSMAP_STORE.
+ * Runs with no map lock held; the map may run it again (on contention) and discard a
+ * result it did not store, so it must be idempotent. A TSMAP_STORE whose new value is
+ * bytewise equal to the old value is a no-op (no hooks). */
+typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
+                                          const void *old_value, void *ctx,
+                                          TSMAP_OUT void *new_value);
+
+/* Single-flight insert (G4): if `key` has a value, copy it to value_out; otherwise run
+ * `fn` once, with no lock held, and store its result. Concurrent callers for the same
+ * absent key wait for the one callback in flight and then see its value; if it fails,
+ * one of them runs its own. The callback may be run again by another call after a
+ * failure, hence TSMAP_CALLBACK. If a put raced in while fn ran, fn's value is discarded
+ * (on_entry_evicted, reason TSMAP_EVICT_DISCARDED) and the present value is returned.
+ * Calling any map operation on `key` from inside fn returns TSMAP_REENTERED, never
+ * deadlocks; so does a wait that would close a cycle between threads. value_out may be
+ * NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
+ * TSMAP_CALLBACK_FAILED; TSMAP_REENTERED; TSMAP_CLOSED; TSMAP_NO_MEMORY;
+ * TSMAP_INVALID_ARGUMENT. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key,
+                                                         size_t key_len,
+                                                         TSMAP_CALLBACK tsmap_absent_fn fn,
+                                                         void *ctx, void *value_out);
+
+/* If `key` has a value, run `fn` on it with no lock held and apply its verdict; retry
+ * (running fn again, discarding its previous result with reason TSMAP_EVICT_DISCARDED)
+ * when another writer changed the entry meanwhile. May replace or remove the value: the
+ * old value goes to on_entry_evicted (reason TSMAP_EVICT_REPLACED / _REMOVED). value_out
+ * (may be NULL) receives the value in the map afterwards. Statuses: TSMAP_OK (a value is
+ * present afterwards); TSMAP_NOT_FOUND (absent before, or removed); TSMAP_CLOSED;
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
+                         TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, void *value_out);
+
+/* Like tsmap_compute_if_present, but fn also runs when the key is absent (old_value NULL)
+ * and may insert. Retries on contention; never holds a lock while fn runs. Statuses as
+ * tsmap_compute_if_present. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_compute(tsmap *map, const void *key,
+                                                              size_t key_len,
+                                                              TSMAP_CALLBACK tsmap_compute_fn fn,
+                                                              void *ctx, void *value_out);
+
+/* ---- Whole-map calls ------------------------------------------------------------------ */
+
+/* Store the number of entries in *size_out: exact when no writer runs, otherwise a value
+ * the map had at some moment per shard (weakly consistent). Lock-free. Statuses: TSMAP_OK;
+ * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
+
+/* A visitor: return 0 to continue, non-zero to stop. Runs with no lock held; it may call
+ * the map. */
+typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value, void *ctx);
+
+/* Visit every entry, weakly consistently (G8): each shard is copied under its lock at
+ * some moment and its entries visited from the copy with no lock held, so every entry
+ * present for the whole call is visited exactly once and no entry is visited twice.
+ * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY (some shards may have
+ * been visited); TSMAP_INVALID_ARGUMENT. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TSMAP_TSMAP_H */

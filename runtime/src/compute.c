@@ -1,0 +1,386 @@
+/*
+ * compute.c - callbacks: single-flight compute_if_absent (G4) and optimistic
+ * compute / compute_if_present (G4), with no lock held while a callback runs.
+ *
+ * compute_if_absent. Under the shard lock, a caller that finds the key absent looks for a
+ * `pending` record of the same key in the shard's list. If none, it becomes the owner:
+ * it links one, unlocks, runs the callback, relocks, stores the result (or discards it
+ * if a put raced in), unlinks the record and wakes the waiters. If there is one, it waits
+ * on the record's condition variable (g_wait_lock) and then starts over: the value is
+ * there, or the owner failed and a waiter becomes the next owner.
+ *
+ * Deadlock freedom. A thread keeps the records it owns on a private stack; every
+ * operation first checks the caller's key against that stack and returns
+ * TSMAP_REENTERED on a match (a callback touching its own key). Before waiting, a thread
+ * follows the chain "record -> owner -> record it waits for -> owner ..." under
+ * g_wait_lock; if the chain comes back to itself the wait would close a cycle, and it
+ * returns TSMAP_REENTERED instead. Lock order: shard lock, then g_wait_lock.
+ *
+ * compute / compute_if_present. Read the entry without a lock (remembering table, group,
+ * slot, group seq and shard gen), run the callback, then lock and apply the verdict only
+ * if the entry is still exactly where and as it was read (the group seq did not move);
+ * otherwise retry. A discarded STORE result goes to the eviction hook (DISCARDED).
+ */
+#include "tsmap_internal.h"
+
+#include <stdlib.h>
+
+typedef struct tsmap_pending {
+  struct tsmap_pending *next;  /* shard's list (shard lock) */
+  struct tsmap_pending *outer; /* owner's stack (owner only) */
+  const tsmap *map;
+  const void *key;
+  size_t key_len;
+  uint64_t hash;
+  tsmap_thread *owner;
+  int done; /* g_wait_lock */
+  int refs; /* g_wait_lock: owner + waiters */
+  pthread_cond_t cond;
+} tsmap_pending;
+
+static pthread_mutex_t g_wait_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ======================================================================================
+ * Entry checks
+ * ====================================================================================== */
+
+/* Is the calling thread computing this key of this map right now? */
+static int tsmap_computing_key(const tsmap *m, const tsmap_thread *self, const tsmap_key *q) {
+  for (const tsmap_pending *p = self->computing; p; p = p->outer)
+    if (p->map == m && p->hash == q->hash && tsmap_key_equal_raw(m, p->key, p->key_len, q))
+      return 1;
+  return 0;
+}
+
+/* Checks every keyed operation makes first. */
+tsmap_status tsmap_enter_op(tsmap *m, const tsmap_key *q, tsmap_thread **self) {
+  if (tsmap_is_closed(m))
+    return TSMAP_CLOSED;
+  tsmap_thread *t = tsmap_self();
+  if (TSMAP_UNLIKELY(!t))
+    return TSMAP_NO_MEMORY;
+  if (TSMAP_UNLIKELY(t->computing != NULL) && tsmap_computing_key(m, t, q))
+    return TSMAP_REENTERED;
+  *self = t;
+  return TSMAP_OK;
+}
+
+/* ======================================================================================
+ * compute_if_absent (G4)
+ * ====================================================================================== */
+
+static tsmap_pending *tsmap_pending_find(tsmap_shard *s, const tsmap *m, const tsmap_key *q) {
+  for (tsmap_pending *p = s->pending; p; p = p->next)
+    if (p->hash == q->hash && tsmap_key_equal_raw(m, p->key, p->key_len, q))
+      return p;
+  return NULL;
+}
+
+static void tsmap_pending_unlink(tsmap_shard *s, tsmap_pending *p) {
+  tsmap_pending **pp = &s->pending;
+  while (*pp != p)
+    pp = &(*pp)->next;
+  *pp = p->next;
+}
+
+/* Drop a reference (g_wait_lock held); the last one frees the record. */
+static void tsmap_pending_unref(tsmap *m, tsmap_pending *p) {
+  if (--p->refs == 0) {
+    pthread_cond_destroy(&p->cond);
+    tsmap_mem_free(m, p, sizeof *p);
+  }
+}
+
+/* Would waiting on `p` close a cycle of waits back to `self`? (g_wait_lock held) */
+static int tsmap_wait_cycles(const tsmap_pending *p, const tsmap_thread *self) {
+  for (int hops = 0; p && hops < 1 << 16; hops++) {
+    if (p->owner == self)
+      return 1;
+    p = p->owner->waiting_for;
+  }
+  return p != NULL;
+}
+
+/* Wait for `p` to finish. Called with the shard lock held; releases it. */
+static tsmap_status tsmap_pending_wait(tsmap *m, tsmap_shard *s, tsmap_pending *p,
+                                       tsmap_thread *self) {
+  pthread_mutex_lock(&g_wait_lock);
+  if (tsmap_wait_cycles(p, self)) {
+    pthread_mutex_unlock(&g_wait_lock);
+    pthread_mutex_unlock(&s->lock);
+    return TSMAP_REENTERED;
+  }
+  p->refs++;
+  self->waiting_for = p;
+  pthread_mutex_unlock(&s->lock);
+  while (!p->done)
+    pthread_cond_wait(&p->cond, &g_wait_lock);
+  self->waiting_for = NULL;
+  tsmap_pending_unref(m, p);
+  pthread_mutex_unlock(&g_wait_lock);
+  return TSMAP_OK;
+}
+
+/* A new pending record owned by `self` for key `q`, or NULL. */
+static tsmap_pending *tsmap_pending_new(tsmap *m, const tsmap_key *q, tsmap_thread *self) {
+  tsmap_pending *p = (tsmap_pending *)tsmap_mem_alloc(m, sizeof *p);
+  if (!p)
+    return NULL;
+  memset(p, 0, sizeof *p);
+  if (pthread_cond_init(&p->cond, NULL) != 0) {
+    tsmap_mem_free(m, p, sizeof *p);
+    return NULL;
+  }
+  p->map = m;
+  p->key = q->p;
+  p->key_len = q->len;
+  p->hash = q->hash;
+  p->owner = self;
+  p->refs = 1;
+  return p;
+}
+
+/* Owner: publish completion and drop the owner's reference. */
+static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
+  pthread_mutex_lock(&g_wait_lock);
+  p->done = 1;
+  pthread_cond_broadcast(&p->cond);
+  tsmap_pending_unref(m, p);
+  pthread_mutex_unlock(&g_wait_lock);
+}
+
+/* Owner, after the callback succeeded: store `value` unless the key appeared meanwhile
+ * (then copy the present value to `present`). Returns TSMAP_OK (stored), TSMAP_EXISTS,
+ * TSMAP_CLOSED or TSMAP_NO_MEMORY. The record is unlinked either way. */
+static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
+                                        const void *value, uint64_t *present) {
+  tsmap_shard *s = q->shard;
+  tsmap_after after = {NULL, NULL};
+  tsmap_keyblock *kb = NULL;
+  tsmap_status st = tsmap_keyblock_prepare(m, q, &kb);
+  tsmap_pos pos;
+  tsmap_writer_begin(m, s);
+  tsmap_pending_unlink(s, p);
+  if (st != TSMAP_OK) {
+  } else if (tsmap_is_closed(m)) {
+    st = TSMAP_CLOSED;
+  } else if (tsmap_shard_find(m, s, q, &pos)) {
+    tsmap_pos_read_value(m, &pos, present);
+    st = TSMAP_EXISTS;
+  } else {
+    st = tsmap_shard_insert(m, s, q, value, &kb);
+  }
+  tsmap_writer_end(m, s, &after);
+  tsmap_after_run(m, &after);
+  tsmap_keyblock_free(m, kb);
+  return st;
+}
+
+/* Owner: run the callback with no lock held, then commit its result. */
+static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending *p,
+                                     tsmap_thread *self, tsmap_absent_fn fn, void *ctx,
+                                     void *value_out) {
+  uint64_t v[TSMAP_MAX_VALUE_WORDS], present[TSMAP_MAX_VALUE_WORDS];
+  memset(v, 0, m->value_words * 8);
+  p->outer = self->computing;
+  self->computing = p;
+  int rc = fn(q->p, q->len, ctx, v);
+  self->computing = p->outer;
+  tsmap_status st;
+  if (rc != 0) {
+    tsmap_after after = {NULL, NULL};
+    tsmap_writer_begin(m, q->shard);
+    tsmap_pending_unlink(q->shard, p);
+    tsmap_writer_end(m, q->shard, &after);
+    tsmap_after_run(m, &after);
+    st = TSMAP_CALLBACK_FAILED;
+  } else {
+    st = tsmap_absent_commit(m, q, p, v, present);
+  }
+  tsmap_pending_finish(m, p);
+  if (st == TSMAP_OK) {
+    tsmap_hook_created(m, q, v);
+    tsmap_value_out(m, v, value_out);
+  } else if (rc == 0) {
+    tsmap_hook_evicted(m, q, v, TSMAP_EVICT_DISCARDED);
+    if (st == TSMAP_EXISTS) {
+      tsmap_value_out(m, present, value_out);
+      st = TSMAP_OK;
+    }
+  }
+  return st;
+}
+
+tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len,
+                                     tsmap_absent_fn fn, void *ctx, void *value_out) {
+  uint64_t v[TSMAP_MAX_VALUE_WORDS];
+  tsmap_key q;
+  tsmap_thread *self;
+  if (!map || !fn)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
+  if (st == TSMAP_OK)
+    st = tsmap_enter_op(map, &q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  tsmap_token tok;
+  tsmap_read_enter(self);
+  int r = tsmap_shard_read(map, q.shard, &q, v, &tok); /* fast path: present */
+  tsmap_read_exit(self);
+  if (r < 0)
+    return TSMAP_CLOSED;
+  if (r > 0) {
+    tsmap_value_out(map, v, value_out);
+    return TSMAP_OK;
+  }
+  for (;;) {
+    tsmap_pos pos;
+    tsmap_shard *s = q.shard;
+    pthread_mutex_lock(&s->lock);
+    if (tsmap_is_closed(map)) {
+      pthread_mutex_unlock(&s->lock);
+      return TSMAP_CLOSED;
+    }
+    if (tsmap_shard_find(map, s, &q, &pos)) {
+      tsmap_pos_read_value(map, &pos, v);
+      pthread_mutex_unlock(&s->lock);
+      tsmap_value_out(map, v, value_out);
+      return TSMAP_OK;
+    }
+    tsmap_pending *p = tsmap_pending_find(s, map, &q);
+    if (p) {
+      st = tsmap_pending_wait(map, s, p, self); /* unlocks */
+      if (st != TSMAP_OK)
+        return st;
+      continue;
+    }
+    p = tsmap_pending_new(map, &q, self);
+    if (!p) {
+      pthread_mutex_unlock(&s->lock);
+      return TSMAP_NO_MEMORY;
+    }
+    p->next = s->pending;
+    s->pending = p;
+    pthread_mutex_unlock(&s->lock);
+    return tsmap_absent_run(map, &q, p, self, fn, ctx, value_out);
+  }
+}
+
+/* ======================================================================================
+ * compute / compute_if_present (G4)
+ * ====================================================================================== */
+
+/* Is the entry still exactly as the token saw it? (shard lock held) */
+static int tsmap_token_valid(const tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
+                             const tsmap_token *tok) {
+  tsmap_pos pos;
+  int now = tsmap_shard_find(m, s, q, &pos);
+  if (!found || !now)
+    return !found && !now;
+  return pos.t == tok->pos.t && pos.g == tok->pos.g && pos.slot == tok->pos.slot &&
+         tsmap_pos_seq(&pos) == tok->seq &&
+         atomic_load_explicit(&s->gen, memory_order_relaxed) == tok->gen;
+}
+
+/* Apply a verdict under the lock (the token was valid). Returns the call's status. */
+static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
+                                tsmap_verdict verdict, const void *nv, tsmap_keyblock **kb) {
+  tsmap_pos pos;
+  if (found)
+    tsmap_shard_find(m, s, q, &pos);
+  if (verdict == TSMAP_STORE && found) {
+    tsmap_pos_write_value(m, &pos, nv);
+    return TSMAP_OK;
+  }
+  if (verdict == TSMAP_STORE)
+    return tsmap_shard_insert(m, s, q, nv, kb);
+  if (verdict == TSMAP_DELETE && found)
+    tsmap_shard_erase(m, s, &pos);
+  return TSMAP_NOT_FOUND;
+}
+
+/* Hooks and output after a committed verdict (no lock held). */
+static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
+                                        tsmap_verdict verdict, const uint64_t *ov,
+                                        const uint64_t *nv, tsmap_status st, void *value_out) {
+  if (st == TSMAP_NO_MEMORY || st == TSMAP_CLOSED) {
+    if (verdict == TSMAP_STORE)
+      tsmap_hook_evicted(m, q, nv, TSMAP_EVICT_DISCARDED);
+    return st;
+  }
+  if (verdict == TSMAP_STORE) {
+    tsmap_hook_created(m, q, nv);
+    if (found)
+      tsmap_hook_evicted(m, q, ov, TSMAP_EVICT_REPLACED);
+    tsmap_value_out(m, nv, value_out);
+    return TSMAP_OK;
+  }
+  if (verdict == TSMAP_DELETE && found)
+    tsmap_hook_evicted(m, q, ov, TSMAP_EVICT_REMOVED);
+  return TSMAP_NOT_FOUND;
+}
+
+/* Shared body of compute and compute_if_present. */
+static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_len,
+                                       tsmap_compute_fn fn, void *ctx, void *value_out,
+                                       int if_present) {
+  uint64_t ov[TSMAP_MAX_VALUE_WORDS], nv[TSMAP_MAX_VALUE_WORDS];
+  tsmap_key q;
+  tsmap_thread *self;
+  if (!map || !fn)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
+  if (st == TSMAP_OK)
+    st = tsmap_enter_op(map, &q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  tsmap_keyblock *kb = NULL;
+  for (;;) {
+    tsmap_token tok;
+    tsmap_read_enter(self);
+    int found = tsmap_shard_read(map, q.shard, &q, ov, &tok);
+    tsmap_read_exit(self);
+    if (found < 0)
+      return TSMAP_CLOSED;
+    if (!found && if_present)
+      return TSMAP_NOT_FOUND;
+    memset(nv, 0, map->value_words * 8);
+    tsmap_verdict verdict = fn(q.p, q.len, found ? (const void *)ov : NULL, ctx, nv);
+    int same = found && verdict == TSMAP_STORE && memcmp(ov, nv, map->value_size) == 0;
+    if (verdict == TSMAP_KEEP || same || (verdict == TSMAP_DELETE && !found)) {
+      if (found)
+        tsmap_value_out(map, ov, value_out);
+      return found ? TSMAP_OK : TSMAP_NOT_FOUND;
+    }
+    if (verdict == TSMAP_STORE && !found && !kb &&
+        tsmap_keyblock_prepare(map, &q, &kb) != TSMAP_OK) {
+      tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED);
+      return TSMAP_NO_MEMORY;
+    }
+    tsmap_after after = {NULL, NULL};
+    tsmap_writer_begin(map, q.shard);
+    int closed = tsmap_is_closed(map), valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);
+    if (closed)
+      st = TSMAP_CLOSED;
+    else if (valid)
+      st = tsmap_apply(map, q.shard, &q, found, verdict, nv, &kb);
+    tsmap_writer_end(map, q.shard, &after);
+    tsmap_after_run(map, &after);
+    if (closed || valid) {
+      tsmap_keyblock_free(map, kb);
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
+    }
+    if (verdict == TSMAP_STORE)
+      tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
+  }
+}
+
+tsmap_status tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
+                                      tsmap_compute_fn fn, void *ctx, void *value_out) {
+  return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1);
+}
+
+tsmap_status tsmap_compute(tsmap *map, const void *key, size_t key_len, tsmap_compute_fn fn,
+                           void *ctx, void *value_out) {
+  return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0);
+}

@@ -1,0 +1,1063 @@
+/*
+ * map.c - the sharded table: lifecycle, keys, the lock-free read path, writer-side table
+ * operations, incremental growth, and get/put/put_if_absent/remove/size/foreach.
+ *
+ * How a read works (G2): hash the key with the map's seed; the hash picks a shard, a
+ * first group and a 7-bit tag. Load the shard's table pointers under its `gen` seqlock,
+ * then probe groups: in each group, read seq (even), the 8 control bytes, and for each
+ * tag match copy the slot's words, re-check seq, compare keys on the copy, and copy the
+ * value; accept only if seq did not move. A group with an EMPTY byte ends the probe.
+ * While the shard grows, the old table is probed before the new one (entries move old ->
+ * new, so a key missing from old is already in new); a miss is trusted only if `gen`
+ * did not move, i.e. no new growth started under us. The reader's only write is its own
+ * epoch slot (I5), which keeps retired tables alive while it looks at them.
+ *
+ * Writes (G1) take the shard lock, move TSMAP_MIGRATE_GROUPS groups if the shard grows
+ * (G5), change one group under its seq, and run hooks after unlocking (G6).
+ */
+#include "tsmap_internal.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ======================================================================================
+ * Allocation
+ * ====================================================================================== */
+
+void *tsmap_mem_alloc(const tsmap *m, size_t size) {
+  if (m->alloc.alloc)
+    return m->alloc.alloc(size, m->alloc.alloc_ctx);
+  return malloc(size);
+}
+
+/* Zeroed memory. The default path uses calloc so that big tables come from fresh,
+ * lazily zeroed pages: starting a growth costs no memset (G5). */
+void *tsmap_mem_zalloc(const tsmap *m, size_t size) {
+  if (!m->alloc.alloc)
+    return calloc(1, size);
+  void *p = m->alloc.alloc(size, m->alloc.alloc_ctx);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
+void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
+  if (!p)
+    return;
+  if (m->alloc.free)
+    m->alloc.free(p, size, m->alloc.alloc_ctx);
+  else
+    free(p);
+}
+
+/* ======================================================================================
+ * Status names and configuration
+ * ====================================================================================== */
+
+const char *tsmap_status_name(tsmap_status status) {
+  static const char *const names[] = {
+      "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
+      "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
+      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED"};
+  if ((unsigned)status < sizeof names / sizeof names[0])
+    return names[status];
+  return "TSMAP_UNKNOWN_STATUS";
+}
+
+tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size) {
+  if (!config || value_size > TSMAP_MAX_VALUE_SIZE)
+    return TSMAP_INVALID_ARGUMENT;
+  memset(config, 0, sizeof *config);
+  config->value_size = value_size;
+  return TSMAP_OK;
+}
+
+static int tsmap_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+static size_t tsmap_pow2_at_least(size_t x) {
+  size_t p = 1;
+  while (p < x)
+    p <<= 1;
+  return p;
+}
+
+/* Default shard count: 4 per online CPU, a power of two in [1, 256]. More shards than
+ * cores keeps writers apart and bounds how much one shard holds (and moves). */
+static size_t tsmap_default_shards(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1)
+    n = 1;
+  size_t s = tsmap_pow2_at_least((size_t)n * 4);
+  return s > 256 ? 256 : s;
+}
+
+static tsmap_status tsmap_config_check(const tsmap_config *c) {
+  if (c->value_size > TSMAP_MAX_VALUE_SIZE || c->key_size > TSMAP_MAX_FIXED_KEY_SIZE)
+    return TSMAP_INVALID_ARGUMENT;
+  if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
+    return TSMAP_INVALID_ARGUMENT;
+  if (c->allocator && (!c->allocator->alloc || !c->allocator->free))
+    return TSMAP_INVALID_ARGUMENT;
+  if (c->initial_capacity > ((size_t)1 << 40))
+    return TSMAP_INVALID_ARGUMENT;
+  return TSMAP_OK;
+}
+
+/* ======================================================================================
+ * Tables
+ * ====================================================================================== */
+
+static size_t tsmap_group_bytes(const tsmap *m) {
+  return sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
+}
+
+/* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. */
+static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
+  size_t stride = tsmap_group_bytes(m);
+  size_t head = (sizeof(tsmap_table) + 63) & ~(size_t)63;
+  if (ngroups > (SIZE_MAX - head) / stride)
+    return NULL;
+  size_t bytes = head + ngroups * stride;
+  unsigned char *mem = (unsigned char *)tsmap_mem_zalloc(m, bytes);
+  if (!mem)
+    return NULL;
+  tsmap_table *t = (tsmap_table *)(void *)mem;
+  t->ngroups = ngroups;
+  t->mask = ngroups - 1;
+  t->stride = stride;
+  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 7/8 (I3) */
+  t->bytes = bytes;
+  t->groups = mem + head;
+  return t;
+}
+
+static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
+  if (t)
+    tsmap_mem_free(m, t, t->bytes);
+}
+
+/* Groups needed to hold `entries` at most 7/8 full, a power of two. */
+static size_t tsmap_groups_for(size_t entries) {
+  size_t slots = entries + entries / 7 + 1;
+  return tsmap_pow2_at_least((slots + TSMAP_GROUP_SLOTS - 1) / TSMAP_GROUP_SLOTS);
+}
+
+/* Seqlock a group for writing (I2). Returns the even seq to pass to tsmap_group_end. */
+static uint64_t tsmap_group_begin(tsmap_group *g) {
+  uint64_t s = tsmap_ld(&g->seq);
+  tsmap_st(&g->seq, s + 1);
+  atomic_thread_fence(memory_order_release);
+  return s;
+}
+
+static void tsmap_group_end(tsmap_group *g, uint64_t s) {
+  atomic_store_explicit(&g->seq, s + 2, memory_order_release);
+}
+
+uint64_t tsmap_pos_seq(const tsmap_pos *pos) {
+  return tsmap_ld(&tsmap_table_group(pos->t, pos->g)->seq);
+}
+
+/* ======================================================================================
+ * Keys
+ * ====================================================================================== */
+
+/* Hash `len` bytes with the map's hash. */
+static uint64_t tsmap_hash_key(const tsmap *m, const void *p, size_t len) {
+  if (m->cfg.hash)
+    return m->cfg.hash(p, len, m->raw_seed, m->cfg.hash_ctx);
+  return tsmap_hash_bytes(p, len, m->seed);
+}
+
+/* Validate a caller's key and compute what every operation needs from it. */
+tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsmap_key *q) {
+  if (!key && len != 0)
+    return TSMAP_INVALID_ARGUMENT;
+  if (m->key_size ? len != m->key_size : len > TSMAP_MAX_KEY_SIZE)
+    return TSMAP_INVALID_ARGUMENT;
+  q->p = (const unsigned char *)key;
+  q->len = len;
+  if (m->key_size) {
+    q->w[m->key_words - 1] = 0;
+    memcpy(q->w, key, len);
+  } else {
+    q->w[0] = len;
+    q->w[1] = 0;
+    if (len <= 8 && len)
+      memcpy(&q->w[1], key, len);
+  }
+  q->hash = m->fast8 ? tsmap_hash_u64(q->w[0], m->seed) : tsmap_hash_key(m, key, len);
+  q->h2 = tsmap_h2(q->hash);
+  q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
+  return TSMAP_OK;
+}
+
+/* The bytes and length of the key in slot words `kw` (which must be a validated copy, or
+ * read under the shard lock: a long key's pointer is dereferenced). */
+static const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len) {
+  if (m->key_size) {
+    *len = m->key_size;
+    return kw;
+  }
+  *len = (size_t)kw[0];
+  if (*len <= 8)
+    return &kw[1];
+  return ((const tsmap_keyblock *)(uintptr_t)kw[1])->bytes;
+}
+
+/* Is the key in slot words `kw` the caller's key? */
+static int tsmap_key_equal_slot(const tsmap *m, const uint64_t *kw, const tsmap_key *q) {
+  if (!m->cfg.equal) {
+    if (m->key_size)
+      return memcmp(kw, q->w, m->key_words * 8) == 0;
+    if (kw[0] != q->len)
+      return 0;
+    if (q->len <= 8)
+      return kw[1] == q->w[1];
+    return memcmp(((const tsmap_keyblock *)(uintptr_t)kw[1])->bytes, q->p, q->len) == 0;
+  }
+  size_t len;
+  const void *p = tsmap_slot_key(m, kw, &len);
+  return m->cfg.equal(p, len, q->p, q->len, m->cfg.hash_ctx) != 0;
+}
+
+int tsmap_key_equal_raw(const tsmap *m, const void *a, size_t alen, const tsmap_key *q) {
+  if (m->cfg.equal)
+    return m->cfg.equal(a, alen, q->p, q->len, m->cfg.hash_ctx) != 0;
+  return alen == q->len && (alen == 0 || memcmp(a, q->p, alen) == 0);
+}
+
+/* Hash of the key stored in slot words `kw` (writer side: migration). */
+static uint64_t tsmap_slot_hash(const tsmap *m, const uint64_t *kw) {
+  if (m->fast8)
+    return tsmap_hash_u64(kw[0], m->seed);
+  size_t len;
+  const void *p = tsmap_slot_key(m, kw, &len);
+  return tsmap_hash_key(m, p, len);
+}
+
+/* A long key needs its own immutable block; allocate it before taking the lock so that
+ * failure leaves the map unchanged. *kb stays NULL for inline keys. */
+tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q, tsmap_keyblock **kb) {
+  *kb = NULL;
+  if (m->key_size || q->len <= 8)
+    return TSMAP_OK;
+  tsmap_keyblock *b = (tsmap_keyblock *)tsmap_mem_alloc(m, sizeof *b + q->len);
+  if (!b)
+    return TSMAP_NO_MEMORY;
+  b->len = q->len;
+  b->retire_epoch = 0;
+  b->retired_next = NULL;
+  memcpy(b->bytes, q->p, q->len);
+  *kb = b;
+  return TSMAP_OK;
+}
+
+void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb) {
+  if (kb)
+    tsmap_mem_free(m, kb, sizeof *kb + kb->len);
+}
+
+/* ======================================================================================
+ * Values
+ * ====================================================================================== */
+
+static void tsmap_words_from_bytes(uint64_t *w, size_t nwords, const void *src, size_t n) {
+  if (nwords) {
+    w[nwords - 1] = 0;
+    memcpy(w, src, n);
+  }
+}
+
+void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out) {
+  if (out && m->value_size)
+    memcpy(out, vbuf, m->value_size);
+}
+
+void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) {
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
+  for (size_t i = 0; i < m->value_words; i++)
+    vbuf[i] = tsmap_ld(&sl[i]);
+}
+
+/* Overwrite the value at `pos` (shard lock held). */
+void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *value) {
+  uint64_t v[TSMAP_MAX_VALUE_WORDS];
+  tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
+  uint64_t s = tsmap_group_begin(g);
+  for (size_t i = 0; i < m->value_words; i++)
+    tsmap_st(&sl[i], v[i]);
+  tsmap_group_end(g, s);
+}
+
+/* ======================================================================================
+ * The read path (G2): lock-free, validated, writes nothing shared
+ * ====================================================================================== */
+
+static void tsmap_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  sched_yield();
+#endif
+}
+
+/* Copy `n` words of a slot. */
+TSMAP_INLINE void tsmap_copy_words(uint64_t *dst, const tsmap_word *src, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    dst[i] = tsmap_ld(&src[i]);
+}
+
+TSMAP_INLINE int tsmap_seq_moved(tsmap_group *g, uint64_t s1) {
+  atomic_thread_fence(memory_order_acquire);
+  return tsmap_ld(&g->seq) != s1;
+}
+
+/* One validated look at one group. Returns 1 found (value words in vbuf, seq in *seq),
+ * 0 absent (the group has an EMPTY slot: the probe ends), 2 go on to the next group. */
+static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
+                            uint64_t *vbuf, uint64_t *seq, unsigned *slot) {
+  uint64_t kw[TSMAP_MAX_KEY_WORDS];
+  for (;;) {
+    uint64_t s1 = atomic_load_explicit(&g->seq, memory_order_acquire);
+    if (s1 & 1u) {
+      tsmap_cpu_relax();
+      continue;
+    }
+    uint64_t ctrl = tsmap_ld(&g->ctrl);
+    uint64_t match = tsmap_ctrl_match(ctrl, q->h2);
+    int torn = 0;
+    for (; match; match &= match - 1) {
+      unsigned i = tsmap_first_slot(match);
+      tsmap_word *sl = tsmap_slot(g, m->slot_words, i);
+      tsmap_copy_words(kw, sl, m->key_words);
+      if ((torn = tsmap_seq_moved(g, s1)) != 0)
+        break;
+      if (!tsmap_key_equal_slot(m, kw, q))
+        continue;
+      tsmap_copy_words(vbuf, sl + m->key_words, m->value_words);
+      if ((torn = tsmap_seq_moved(g, s1)) != 0)
+        break;
+      *seq = s1;
+      *slot = i;
+      return 1;
+    }
+    if (torn || tsmap_seq_moved(g, s1))
+      continue;
+    return tsmap_ctrl_empty(ctrl) ? 0 : 2;
+  }
+}
+
+/* Probe table `t` for the key. Returns 1 (found, *pos and *seq set) or 0. */
+static int tsmap_table_read(const tsmap *m, tsmap_table *t, const tsmap_key *q,
+                            uint64_t *vbuf, tsmap_pos *pos, uint64_t *seq) {
+  size_t g = q->hash & t->mask;
+  for (size_t step = 0; step <= t->mask;) {
+    int r = tsmap_group_read(m, tsmap_table_group(t, g), q, vbuf, seq, &pos->slot);
+    if (r != 2) {
+      pos->t = t;
+      pos->g = g;
+      return r;
+    }
+    step++;
+    g = (g + step) & t->mask;
+  }
+  return 0;
+}
+
+/* Look the key up in its shard without a lock. The caller is in a read-side section.
+ * Returns 1 found (value in vbuf, *tok where), 0 absent, -1 the map is closed. */
+int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
+                     tsmap_token *tok) {
+  for (;;) {
+    uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
+    if (gen & 1u) {
+      tsmap_cpu_relax();
+      continue;
+    }
+    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
+    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
+    tok->gen = gen;
+    if (old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq))
+      return 1;
+    if (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq))
+      return 1;
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen)
+      return cur ? 0 : -1;
+  }
+}
+
+/* ======================================================================================
+ * Writer-side table operations (shard lock held)
+ * ====================================================================================== */
+
+/* Find the key in table `t`. */
+static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
+                            tsmap_pos *pos) {
+  uint64_t kw[TSMAP_MAX_KEY_WORDS];
+  size_t g = q->hash & t->mask;
+  for (size_t step = 0; step <= t->mask;) {
+    tsmap_group *gp = tsmap_table_group(t, g);
+    uint64_t ctrl = tsmap_ld(&gp->ctrl);
+    for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
+      unsigned i = tsmap_first_slot(match);
+      tsmap_copy_words(kw, tsmap_slot(gp, m->slot_words, i), m->key_words);
+      if (tsmap_key_equal_slot(m, kw, q)) {
+        *pos = (tsmap_pos){t, g, i};
+        return 1;
+      }
+    }
+    if (tsmap_ctrl_empty(ctrl))
+      return 0;
+    step++;
+    g = (g + step) & t->mask;
+  }
+  return 0;
+}
+
+/* Find the key in the shard: old table first, then current (I3: in at most one). */
+int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q, tsmap_pos *pos) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  if (old && tsmap_table_find(m, old, q, pos))
+    return 1;
+  return tsmap_table_find(m, atomic_load_explicit(&s->cur, memory_order_relaxed), q, pos);
+}
+
+/* The first free (EMPTY or DELETED) slot on the probe path of `hash` in `t`. */
+static tsmap_pos tsmap_table_free_slot(tsmap_table *t, uint64_t hash) {
+  size_t g = hash & t->mask;
+  for (size_t step = 0;; ) {
+    uint64_t f = tsmap_ctrl_free(tsmap_ld(&tsmap_table_group(t, g)->ctrl));
+    if (f)
+      return (tsmap_pos){t, g, tsmap_first_slot(f)};
+    step++;
+    g = (g + step) & t->mask;
+  }
+}
+
+/* Write key words, value words and control byte into the free slot `pos`. */
+static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
+                            const uint64_t *kw, const uint64_t *vw) {
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
+  uint64_t ctrl = tsmap_ld(&g->ctrl);
+  if (tsmap_ctrl_get(ctrl, pos->slot) == TSMAP_CTRL_EMPTY)
+    pos->t->growth_left--;
+  uint64_t s = tsmap_group_begin(g);
+  for (size_t i = 0; i < m->key_words; i++)
+    tsmap_st(&sl[i], kw[i]);
+  for (size_t i = 0; i < m->value_words; i++)
+    tsmap_st(&sl[m->key_words + i], vw[i]);
+  tsmap_st(&g->ctrl, tsmap_ctrl_set(ctrl, pos->slot, h2));
+  tsmap_group_end(g, s);
+}
+
+/* ---- Incremental growth (G5) ------------------------------------------------------------ */
+
+static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
+  t->retire_epoch = atomic_load(&tsmap_global_epoch);
+  t->retired_next = s->retired_tables;
+  s->retired_tables = t;
+  s->retired_count++;
+}
+
+/* Move every entry of group `gi` of `old` into `cur`, then mark them DELETED in `old`
+ * (never EMPTY: probes for keys still in old must pass through). Insert before delete,
+ * so a reader that misses the key in old finds it in cur. */
+static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
+  tsmap_group *g = tsmap_table_group(old, gi);
+  uint64_t ctrl = tsmap_ld(&g->ctrl), full = tsmap_ctrl_full(ctrl), dead = ctrl;
+  if (!full)
+    return;
+  for (; full; full &= full - 1) {
+    unsigned i = tsmap_first_slot(full);
+    tsmap_copy_words(w, tsmap_slot(g, m->slot_words, i), m->slot_words);
+    uint64_t h = tsmap_slot_hash(m, w);
+    tsmap_pos to = tsmap_table_free_slot(cur, h);
+    tsmap_slot_fill(m, &to, tsmap_h2(h), w, w + m->key_words);
+    dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
+  }
+  uint64_t s = tsmap_group_begin(g);
+  tsmap_st(&g->ctrl, dead);
+  tsmap_group_end(g, s);
+}
+
+/* Move up to `groups` groups of the old table; retire it when done. */
+static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  for (size_t k = 0; k < groups && s->migrate_pos < old->ngroups; k++)
+    tsmap_migrate_group(m, old, s->migrate_pos++, cur);
+  if (s->migrate_pos == old->ngroups) {
+    atomic_store_explicit(&s->old, NULL, memory_order_release);
+    tsmap_retire_table(s, old);
+  }
+}
+
+/* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
+ * published as cur with the full one as old; entries move a few groups per write. The new
+ * table holds old's entries plus every insert made while they move (I3). */
+static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
+  if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* defensive: never expected */
+    tsmap_migrate_step(m, s, SIZE_MAX);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+  size_t ng = cur->ngroups;
+  if (live * 16 > ng * TSMAP_GROUP_SLOTS * 7)
+    ng *= 2;
+  tsmap_table *t = tsmap_table_new(m, ng);
+  if (!t)
+    return TSMAP_NO_MEMORY;
+  uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+  atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&s->old, cur, memory_order_relaxed);
+  atomic_store_explicit(&s->cur, t, memory_order_relaxed);
+  atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+  s->migrate_pos = 0;
+  return TSMAP_OK;
+}
+
+/* Insert a key known to be absent. Takes ownership of *kb on success (sets it NULL).
+ * TSMAP_NO_MEMORY if a needed growth could not allocate: nothing changed. */
+tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                const void *value, tsmap_keyblock **kb) {
+  uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  tsmap_pos pos = tsmap_table_free_slot(cur, q->hash);
+  uint64_t ctrl = tsmap_ld(&tsmap_table_group(cur, pos.g)->ctrl);
+  if (tsmap_ctrl_get(ctrl, pos.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
+    tsmap_status st = tsmap_grow_start(m, s);
+    if (st != TSMAP_OK)
+      return st;
+    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+    pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
+  }
+  memcpy(kw, q->w, sizeof(uint64_t) * m->key_words);
+  if (*kb) {
+    kw[1] = (uint64_t)(uintptr_t)*kb;
+    *kb = NULL;
+  }
+  tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
+  tsmap_slot_fill(m, &pos, q->h2, kw, vw);
+  atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  return TSMAP_OK;
+}
+
+/* Remove the entry at `pos`; a long key is retired (readers may still compare it). */
+void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
+  uint64_t ctrl = tsmap_ld(&g->ctrl);
+  unsigned byte = TSMAP_CTRL_DELETED;
+  if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
+    byte = TSMAP_CTRL_EMPTY;
+    pos->t->growth_left++;
+  }
+  if (!m->key_size && tsmap_ld(&sl[0]) > 8) {
+    tsmap_keyblock *kb = (tsmap_keyblock *)(uintptr_t)tsmap_ld(&sl[1]);
+    kb->retire_epoch = atomic_load(&tsmap_global_epoch);
+    kb->retired_next = s->retired_keys;
+    s->retired_keys = kb;
+    s->retired_count++;
+  }
+  uint64_t seq = tsmap_group_begin(g);
+  tsmap_st(&g->ctrl, tsmap_ctrl_set(ctrl, pos->slot, byte));
+  tsmap_group_end(g, seq);
+  atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) - 1,
+                        memory_order_relaxed);
+}
+
+/* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
+
+/* Lock the shard and do this write's share of a growth in progress. */
+void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
+  pthread_mutex_lock(&s->lock);
+  if (atomic_load_explicit(&s->old, memory_order_relaxed))
+    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+}
+
+/* Move what is safe to free (retired two epochs ago) to `after`. */
+static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
+  uint64_t e = atomic_load(&tsmap_global_epoch);
+  for (tsmap_table **pt = &s->retired_tables; *pt;) {
+    tsmap_table *t = *pt;
+    if (t->retire_epoch + 2 > e) {
+      pt = &t->retired_next;
+      continue;
+    }
+    *pt = t->retired_next;
+    t->retired_next = after->free_tables;
+    after->free_tables = t;
+    s->retired_count--;
+  }
+  for (tsmap_keyblock **pk = &s->retired_keys; *pk;) {
+    tsmap_keyblock *k = *pk;
+    if (k->retire_epoch + 2 > e) {
+      pk = &k->retired_next;
+      continue;
+    }
+    *pk = k->retired_next;
+    k->retired_next = after->free_keys;
+    after->free_keys = k;
+    s->retired_count--;
+  }
+}
+
+/* Reclaim if something waits (every 16th write, or when 64 objects wait), then unlock.
+ * The caller frees `after` with tsmap_after_run once unlocked. */
+void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  (void)m;
+  if (s->retired_count && (++s->writes_since_reclaim >= 16 || s->retired_count >= 64)) {
+    s->writes_since_reclaim = 0;
+    tsmap_ebr_try_advance();
+    tsmap_collect(s, after);
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+void tsmap_after_run(tsmap *m, tsmap_after *after) {
+  while (after->free_tables) {
+    tsmap_table *t = after->free_tables;
+    after->free_tables = t->retired_next;
+    tsmap_table_free(m, t);
+  }
+  while (after->free_keys) {
+    tsmap_keyblock *k = after->free_keys;
+    after->free_keys = k->retired_next;
+    tsmap_keyblock_free(m, k);
+  }
+}
+
+/* ======================================================================================
+ * Hooks (G6): always called with no lock held
+ * ====================================================================================== */
+
+void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value) {
+  if (m->cfg.on_entry_created)
+    m->cfg.on_entry_created(q->p, q->len, value, m->cfg.hook_ctx);
+}
+
+void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const void *value,
+                        tsmap_evict_reason why) {
+  if (m->cfg.on_entry_evicted)
+    m->cfg.on_entry_evicted(q->p, q->len, (void *)(uintptr_t)value, why, m->cfg.hook_ctx);
+}
+
+/* ======================================================================================
+ * Create, close, destroy
+ * ====================================================================================== */
+
+static void tsmap_layout(tsmap *m) {
+  m->key_size = m->cfg.key_size;
+  m->key_words = m->key_size ? (m->key_size + 7) / 8 : 2;
+  m->value_size = m->cfg.value_size;
+  m->value_words = (m->value_size + 7) / 8;
+  m->slot_words = m->key_words + m->value_words;
+  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
+}
+
+static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
+  size_t per = m->cfg.initial_capacity / n + (m->cfg.initial_capacity % n != 0);
+  size_t ngroups = tsmap_groups_for(per);
+  m->shards_bytes = n * sizeof(tsmap_shard) + 64;
+  m->shards_raw = tsmap_mem_zalloc(m, m->shards_bytes);
+  if (!m->shards_raw)
+    return TSMAP_NO_MEMORY;
+  m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
+  m->shard_mask = n - 1;
+  for (size_t i = 0; i < n; i++) {
+    if (pthread_mutex_init(&m->shards[i].lock, NULL) != 0)
+      return TSMAP_NO_MEMORY;
+    m->shards_ready = i + 1;
+    tsmap_table *t = tsmap_table_new(m, ngroups);
+    if (!t)
+      return TSMAP_NO_MEMORY;
+    atomic_store(&m->shards[i].cur, t);
+  }
+  return TSMAP_OK;
+}
+
+static void tsmap_free_all(tsmap *m);
+
+tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
+  if (!config || !map_out || tsmap_config_check(config) != TSMAP_OK)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_ebr_init();
+  tsmap tmp;
+  memset(&tmp, 0, sizeof tmp);
+  if (config->allocator)
+    tmp.alloc = *config->allocator;
+  tsmap *m = (tsmap *)tsmap_mem_zalloc(&tmp, sizeof *m);
+  if (!m)
+    return TSMAP_NO_MEMORY;
+  m->alloc = tmp.alloc;
+  m->cfg = *config;
+  tsmap_layout(m);
+  m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
+  m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
+  size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
+  if (tsmap_shards_init(m, n) != TSMAP_OK) {
+    tsmap_free_all(m);
+    return TSMAP_NO_MEMORY;
+  }
+  *map_out = m;
+  return TSMAP_OK;
+}
+
+/* Run the eviction hook (reason closed) for every entry of a detached table. */
+static void tsmap_table_evict_all(tsmap *m, tsmap_table *t) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
+  for (size_t gi = 0; gi < t->ngroups; gi++) {
+    tsmap_group *g = tsmap_table_group(t, gi);
+    for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
+      tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+      tsmap_key q;
+      q.p = (const unsigned char *)tsmap_slot_key(m, w, &q.len);
+      tsmap_hook_evicted(m, &q, w + m->key_words, TSMAP_EVICT_CLOSED);
+    }
+  }
+}
+
+/* Free a detached table and the long keys of its entries (after a grace period). */
+static void tsmap_table_free_entries(tsmap *m, tsmap_table *t) {
+  for (size_t gi = 0; !m->key_size && gi < t->ngroups; gi++) {
+    tsmap_group *g = tsmap_table_group(t, gi);
+    for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
+      tsmap_word *sl = tsmap_slot(g, m->slot_words, tsmap_first_slot(full));
+      if (tsmap_ld(&sl[0]) > 8)
+        tsmap_keyblock_free(m, (tsmap_keyblock *)(uintptr_t)tsmap_ld(&sl[1]));
+    }
+  }
+  tsmap_table_free(m, t);
+}
+
+static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
+  if (t) {
+    t->retired_next = *list;
+    *list = t;
+  }
+}
+
+/* Detach a shard's tables (onto *live) and retired objects (onto *after) under its
+ * lock; readers then see no table and return TSMAP_CLOSED. */
+static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *after) {
+  pthread_mutex_lock(&s->lock);
+  uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+  atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  tsmap_push_table(live, atomic_exchange(&s->old, NULL));
+  tsmap_push_table(live, atomic_exchange(&s->cur, NULL));
+  atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+  atomic_store_explicit(&s->count, 0, memory_order_relaxed);
+  while (s->retired_tables) {
+    tsmap_table *t = s->retired_tables;
+    s->retired_tables = t->retired_next;
+    tsmap_push_table(&after->free_tables, t);
+  }
+  while (s->retired_keys) {
+    tsmap_keyblock *k = s->retired_keys;
+    s->retired_keys = k->retired_next;
+    k->retired_next = after->free_keys;
+    after->free_keys = k;
+  }
+  s->retired_count = 0;
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* Keeps G6 at close: every value still in the map is evicted once (reason closed). */
+tsmap_status tsmap_close(tsmap *map) {
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  int expect = 0;
+  if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
+    return TSMAP_CLOSED;
+  tsmap_table *live = NULL;
+  tsmap_after after = {NULL, NULL};
+  for (size_t i = 0; i <= map->shard_mask; i++)
+    tsmap_shard_detach(&map->shards[i], &live, &after);
+  for (tsmap_table *t = live; t; t = t->retired_next)
+    tsmap_table_evict_all(map, t);
+  tsmap_ebr_synchronize(); /* readers may still be probing the detached tables (G3) */
+  while (live) {
+    tsmap_table *t = live;
+    live = t->retired_next;
+    tsmap_table_free_entries(map, t);
+  }
+  tsmap_after_run(map, &after);
+  if (map->cfg.on_map_closed)
+    map->cfg.on_map_closed(map->cfg.hook_ctx);
+  return TSMAP_OK;
+}
+
+static void tsmap_free_all(tsmap *m) {
+  if (m->shards_raw) {
+    for (size_t i = 0; i <= m->shard_mask; i++) {
+      tsmap_shard *s = &m->shards[i];
+      tsmap_table *cur = atomic_load(&s->cur);
+      if (cur)
+        tsmap_table_free(m, cur); /* only when create failed: close detached them */
+      if (i < m->shards_ready)
+        pthread_mutex_destroy(&s->lock);
+    }
+    tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
+  }
+  tsmap_mem_free(m, m, sizeof *m);
+}
+
+tsmap_status tsmap_destroy(tsmap *map) {
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  (void)tsmap_close(map);
+  tsmap_free_all(map);
+  return TSMAP_OK;
+}
+
+/* ======================================================================================
+ * Operations
+ * ====================================================================================== */
+
+tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  tsmap_key q;
+  tsmap_thread *self;
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
+  if (st == TSMAP_OK)
+    st = tsmap_enter_op(map, &q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  tsmap_token tok;
+  tsmap_read_enter(self);
+  int r = tsmap_shard_read(map, q.shard, &q, vbuf, &tok);
+  tsmap_read_exit(self);
+  if (r < 0)
+    return TSMAP_CLOSED;
+  if (r == 0)
+    return TSMAP_NOT_FOUND;
+  tsmap_value_out(map, vbuf, value_out);
+  return TSMAP_OK;
+}
+
+/* Shared body of put / put_if_absent. `replace`: overwrite a present value. */
+static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
+                                void *old_out, int replace) {
+  uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
+  tsmap_key q;
+  tsmap_thread *self;
+  tsmap_keyblock *kb = NULL;
+  if (!map || (!value && map->value_size))
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
+  if (st == TSMAP_OK)
+    st = tsmap_enter_op(map, &q, &self);
+  if (st == TSMAP_OK)
+    st = tsmap_keyblock_prepare(map, &q, &kb);
+  if (st != TSMAP_OK)
+    return st;
+  tsmap_after after = {NULL, NULL};
+  tsmap_shard *s = q.shard;
+  tsmap_pos pos;
+  tsmap_writer_begin(map, s);
+  if (tsmap_is_closed(map)) {
+    st = TSMAP_CLOSED;
+  } else if (tsmap_shard_find(map, s, &q, &pos)) {
+    tsmap_pos_read_value(map, &pos, oldv);
+    if (replace)
+      tsmap_pos_write_value(map, &pos, value);
+    st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
+  } else {
+    st = tsmap_shard_insert(map, s, &q, value, &kb);
+  }
+  tsmap_writer_end(map, s, &after);
+  tsmap_after_run(map, &after);
+  tsmap_keyblock_free(map, kb);
+  if (st == TSMAP_OK || st == TSMAP_REPLACED)
+    tsmap_hook_created(map, &q, value);
+  if (st == TSMAP_EXISTS)
+    tsmap_value_out(map, oldv, old_out);
+  if (st == TSMAP_REPLACED) {
+    if (old_out)
+      tsmap_value_out(map, oldv, old_out);
+    else
+      tsmap_hook_evicted(map, &q, oldv, TSMAP_EVICT_REPLACED);
+  }
+  return st;
+}
+
+tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *value,
+                       void *old_out) {
+  return tsmap_store(map, key, key_len, value, old_out, 1);
+}
+
+tsmap_status tsmap_put_if_absent(tsmap *map, const void *key, size_t key_len,
+                                 const void *value, void *existing_out) {
+  return tsmap_store(map, key, key_len, value, existing_out, 0);
+}
+
+tsmap_status tsmap_put_ptr(tsmap *map, const void *key, size_t key_len, void *value,
+                           void **old_out) {
+  if (!map || map->value_size != sizeof(void *))
+    return TSMAP_INVALID_ARGUMENT;
+  return tsmap_store(map, key, key_len, &value, old_out, 1);
+}
+
+tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key, size_t key_len, void *value,
+                                     void **existing_out) {
+  if (!map || map->value_size != sizeof(void *))
+    return TSMAP_INVALID_ARGUMENT;
+  return tsmap_store(map, key, key_len, &value, existing_out, 0);
+}
+
+tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
+  tsmap_key q;
+  tsmap_thread *self;
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
+  if (st == TSMAP_OK)
+    st = tsmap_enter_op(map, &q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  tsmap_after after = {NULL, NULL};
+  tsmap_shard *s = q.shard;
+  tsmap_pos pos;
+  tsmap_writer_begin(map, s);
+  if (tsmap_is_closed(map)) {
+    st = TSMAP_CLOSED;
+  } else if (tsmap_shard_find(map, s, &q, &pos)) {
+    tsmap_pos_read_value(map, &pos, oldv);
+    tsmap_shard_erase(map, s, &pos);
+  } else {
+    st = TSMAP_NOT_FOUND;
+  }
+  tsmap_writer_end(map, s, &after);
+  tsmap_after_run(map, &after);
+  if (st == TSMAP_OK) {
+    if (value_out)
+      tsmap_value_out(map, oldv, value_out);
+    else
+      tsmap_hook_evicted(map, &q, oldv, TSMAP_EVICT_REMOVED);
+  }
+  return st;
+}
+
+tsmap_status tsmap_size(tsmap *map, size_t *size_out) {
+  if (!map || !size_out)
+    return TSMAP_INVALID_ARGUMENT;
+  if (tsmap_is_closed(map))
+    return TSMAP_CLOSED;
+  size_t n = 0;
+  for (size_t i = 0; i <= map->shard_mask; i++)
+    n += atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
+  *size_out = n;
+  return TSMAP_OK;
+}
+
+/* ---- foreach (G8) ------------------------------------------------------------------------ */
+
+/* Bytes a snapshot record of the entry in slot words `kw` takes. */
+static size_t tsmap_record_bytes(const tsmap *m, const uint64_t *kw) {
+  size_t len;
+  (void)tsmap_slot_key(m, kw, &len);
+  return sizeof(size_t) + ((len + 7) & ~(size_t)7) + m->value_words * 8;
+}
+
+/* Walk both tables of a shard (lock held); with `buf`, append records; return bytes. */
+static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char *buf) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
+  size_t off = 0;
+  tsmap_table *ts[2] = {atomic_load(&s->old), atomic_load(&s->cur)};
+  for (int k = 0; k < 2; k++) {
+    for (size_t gi = 0; ts[k] && gi < ts[k]->ngroups; gi++) {
+      tsmap_group *g = tsmap_table_group(ts[k], gi);
+      for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
+        tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+        size_t rec = tsmap_record_bytes(m, w);
+        if (buf) {
+          size_t len;
+          const void *kp = tsmap_slot_key(m, w, &len);
+          memcpy(buf + off, &len, sizeof len);
+          memcpy(buf + off + sizeof len, kp, len);
+          memcpy(buf + off + rec - m->value_words * 8, w + m->key_words, m->value_words * 8);
+        }
+        off += rec;
+      }
+    }
+  }
+  return off;
+}
+
+/* Visit the records of one shard snapshot; returns non-zero if the visitor stopped. */
+static int tsmap_visit_records(const tsmap *m, const unsigned char *buf, size_t bytes,
+                               tsmap_visit_fn fn, void *ctx) {
+  for (size_t off = 0; off < bytes;) {
+    size_t len;
+    memcpy(&len, buf + off, sizeof len);
+    size_t rec = sizeof len + ((len + 7) & ~(size_t)7) + m->value_words * 8;
+    if (fn(buf + off + sizeof len, len, buf + off + rec - m->value_words * 8, ctx) != 0)
+      return 1;
+    off += rec;
+  }
+  return 0;
+}
+
+tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
+  if (!map || !fn)
+    return TSMAP_INVALID_ARGUMENT;
+  for (size_t i = 0; i <= map->shard_mask; i++) {
+    tsmap_shard *s = &map->shards[i];
+    pthread_mutex_lock(&s->lock);
+    if (tsmap_is_closed(map)) {
+      pthread_mutex_unlock(&s->lock);
+      return TSMAP_CLOSED;
+    }
+    size_t bytes = tsmap_shard_snapshot(map, s, NULL);
+    unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
+    if (bytes && buf)
+      tsmap_shard_snapshot(map, s, buf);
+    pthread_mutex_unlock(&s->lock);
+    if (bytes && !buf)
+      return TSMAP_NO_MEMORY;
+    int stop = tsmap_visit_records(map, buf, bytes, fn, ctx);
+    tsmap_mem_free(map, buf, bytes);
+    if (stop)
+      return TSMAP_STOPPED;
+  }
+  return TSMAP_OK;
+}
+
+/* ======================================================================================
+ * Test support (not in the public header)
+ * ====================================================================================== */
+
+/* Groups probed by the worst-placed entry (1 = every entry in its home group). Used by
+ * the flooding test (G7). Quiescent map only. */
+TSMAP_HIDDEN size_t tsmap_debug_max_probe(tsmap *m);
+size_t tsmap_debug_max_probe(tsmap *m) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
+  size_t worst = 0;
+  for (size_t i = 0; i <= m->shard_mask; i++) {
+    tsmap_table *t = atomic_load(&m->shards[i].cur);
+    for (size_t gi = 0; t && gi < t->ngroups; gi++) {
+      tsmap_group *g = tsmap_table_group(t, gi);
+      for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
+        tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+        size_t at = tsmap_slot_hash(m, w) & t->mask, n = 1;
+        for (size_t step = 1; at != gi; step++, n++)
+          at = (at + step) & t->mask;
+        worst = n > worst ? n : worst;
+      }
+    }
+  }
+  return worst;
+}

@@ -1,0 +1,328 @@
+/*
+ * tsmap_internal.h - layouts and inline primitives shared by the runtime's sources.
+ *
+ * Invariants (the guarantees G1..G9 they serve are in runtime/DESIGN.md):
+ *   I1  A table is an array of groups; a group is { seq, ctrl, 8 slots }. ctrl holds one
+ *       byte per slot: EMPTY (0x00), DELETED (0x01) or FULL (0x80 | 7 hash bits).
+ *   I2  A group's seq is odd exactly while a writer (holding the shard lock) changes the
+ *       group; every change of ctrl or slot words happens between the two increments.
+ *       Readers copy what they need and accept it only if seq was even and unchanged.
+ *   I3  Every table keeps at least one EMPTY slot (growth_left counts DELETED as used), so
+ *       probe sequences end. A key is in at most one of a shard's two tables.
+ *   I4  Slot words are only accessed atomically (relaxed), so concurrent readers never
+ *       race in the C11 sense; the seqlock gives them consistency.
+ *   I5  A table or long key unlinked under the shard lock is retired with the epoch then
+ *       current and freed only after the global epoch advanced twice (epoch-based
+ *       reclamation; readers announce themselves in a per-thread slot).
+ */
+#ifndef TSMAP_INTERNAL_H
+#define TSMAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tsmap/tsmap.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TSMAP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TSMAP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TSMAP_INLINE static inline __attribute__((always_inline))
+#define TSMAP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define TSMAP_LIKELY(x) (x)
+#define TSMAP_UNLIKELY(x) (x)
+#define TSMAP_INLINE static inline
+#define TSMAP_HIDDEN
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define TSMAP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSMAP_TSAN 1
+#endif
+#endif
+#ifndef TSMAP_TSAN
+#define TSMAP_TSAN 0
+#endif
+
+/* Two tiers of assertions (STYLE 11): tsmap_assert guards invariants in debug builds
+ * (off with NDEBUG); tsmap_assert_debug adds costly checks only under TSMAP_DEBUG. */
+#include <assert.h>
+#define tsmap_assert(x) assert(x)
+#ifdef TSMAP_DEBUG
+#define tsmap_assert_debug(x) assert(x)
+#else
+#define tsmap_assert_debug(x) ((void)0)
+#endif
+
+#define TSMAP_GROUP_SLOTS 8
+#define TSMAP_CTRL_EMPTY 0x00u
+#define TSMAP_CTRL_DELETED 0x01u
+#define TSMAP_BYTES_LO 0x0101010101010101ull
+#define TSMAP_BYTES_HI 0x8080808080808080ull
+#define TSMAP_BYTES_7F 0x7f7f7f7f7f7f7f7full
+#define TSMAP_MIGRATE_GROUPS 2 /* groups moved per write while a shard grows (G5) */
+
+typedef _Atomic uint64_t tsmap_word;
+
+/* ---- Relaxed word access (I4) ----------------------------------------------------------- */
+
+TSMAP_INLINE uint64_t tsmap_ld(const tsmap_word *w) {
+  return atomic_load_explicit((tsmap_word *)w, memory_order_relaxed);
+}
+TSMAP_INLINE void tsmap_st(tsmap_word *w, uint64_t v) {
+  atomic_store_explicit(w, v, memory_order_relaxed);
+}
+
+/* ---- Control bytes --------------------------------------------------------------------- */
+
+/* The high bit of each byte of x is set exactly where that byte of x is zero. */
+TSMAP_INLINE uint64_t tsmap_zero_bytes(uint64_t x) {
+  return ~(((x & TSMAP_BYTES_7F) + TSMAP_BYTES_7F) | x | TSMAP_BYTES_7F);
+}
+TSMAP_INLINE uint64_t tsmap_ctrl_match(uint64_t ctrl, unsigned h2) {
+  return tsmap_zero_bytes(ctrl ^ (TSMAP_BYTES_LO * h2));
+}
+TSMAP_INLINE uint64_t tsmap_ctrl_empty(uint64_t ctrl) { return tsmap_zero_bytes(ctrl); }
+/* EMPTY or DELETED: the high bit is clear. */
+TSMAP_INLINE uint64_t tsmap_ctrl_free(uint64_t ctrl) { return ~ctrl & TSMAP_BYTES_HI; }
+TSMAP_INLINE uint64_t tsmap_ctrl_full(uint64_t ctrl) { return ctrl & TSMAP_BYTES_HI; }
+TSMAP_INLINE unsigned tsmap_first_slot(uint64_t mask) {
+  return (unsigned)__builtin_ctzll(mask) >> 3;
+}
+TSMAP_INLINE uint64_t tsmap_ctrl_set(uint64_t ctrl, unsigned slot, unsigned byte) {
+  unsigned sh = slot * 8;
+  return (ctrl & ~(0xffull << sh)) | ((uint64_t)byte << sh);
+}
+TSMAP_INLINE unsigned tsmap_ctrl_get(uint64_t ctrl, unsigned slot) {
+  return (unsigned)(ctrl >> (slot * 8)) & 0xffu;
+}
+TSMAP_INLINE unsigned tsmap_h2(uint64_t hash) { return 0x80u | (unsigned)(hash >> 57); }
+
+/* ---- Tables ------------------------------------------------------------------------------ */
+
+/* A group: seq and ctrl, then TSMAP_GROUP_SLOTS slots of slot_words words each. */
+typedef struct tsmap_group {
+  tsmap_word seq;  /* I2: odd while a writer changes the group */
+  tsmap_word ctrl; /* I1: one control byte per slot, slot 0 in the low byte */
+  tsmap_word words[];
+} tsmap_group;
+
+typedef struct tsmap_table {
+  size_t ngroups;     /* a power of two */
+  size_t mask;        /* ngroups - 1 */
+  size_t stride;      /* bytes per group */
+  size_t growth_left; /* EMPTY slots that may still be filled (I3); shard lock */
+  size_t bytes;       /* size of the allocation, for free */
+  uint64_t retire_epoch;
+  struct tsmap_table *retired_next;
+  unsigned char *groups;
+} tsmap_table;
+
+TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
+  return (tsmap_group *)(void *)(t->groups + g * t->stride);
+}
+
+/* A long key (variable-length mode, more than 8 bytes): immutable once published. */
+typedef struct tsmap_keyblock {
+  size_t len;
+  uint64_t retire_epoch;
+  struct tsmap_keyblock *retired_next;
+  unsigned char bytes[];
+} tsmap_keyblock;
+
+/* ---- Threads and epochs (I5) ------------------------------------------------------------- */
+
+struct tsmap_pending;
+
+/* One per thread that ever used a map; reused after the thread exits. */
+typedef struct tsmap_thread {
+  _Alignas(64) _Atomic uint64_t state; /* 0 quiescent, else (epoch << 1) | 1 */
+  unsigned nest;                       /* owner-private nesting depth */
+  struct tsmap_pending *computing;     /* owner-private: compute_if_absent in flight */
+  struct tsmap_pending *waiting_for;   /* g_wait_lock: the pending this thread waits on */
+  _Atomic int in_use;
+  struct tsmap_thread *next; /* registry list, never unlinked */
+} tsmap_thread;
+
+extern TSMAP_HIDDEN _Atomic uint64_t tsmap_global_epoch;
+extern TSMAP_HIDDEN int tsmap_ebr_fence_mode;
+extern TSMAP_HIDDEN __thread tsmap_thread *tsmap_tls_self
+    __attribute__((tls_model("initial-exec")));
+
+TSMAP_HIDDEN tsmap_thread *tsmap_thread_register(void);
+TSMAP_HIDDEN void tsmap_ebr_init(void);
+TSMAP_HIDDEN int tsmap_ebr_try_advance(void);
+TSMAP_HIDDEN void tsmap_ebr_synchronize(void);
+
+/* The calling thread's record, registering it on first use (NULL: out of memory). */
+TSMAP_INLINE tsmap_thread *tsmap_self(void) {
+  tsmap_thread *t = tsmap_tls_self;
+  return TSMAP_LIKELY(t != NULL) ? t : tsmap_thread_register();
+}
+
+/* Enter a read-side section: announce the epoch in this thread's own slot. With
+ * membarrier the reclaimer pays for the store-load fence; otherwise the reader does. */
+TSMAP_INLINE void tsmap_read_enter(tsmap_thread *t) {
+  if (t->nest++ == 0) {
+    uint64_t e = atomic_load_explicit(&tsmap_global_epoch, memory_order_relaxed);
+    atomic_store_explicit(&t->state, (e << 1) | 1u, memory_order_relaxed);
+    if (tsmap_ebr_fence_mode)
+      atomic_thread_fence(memory_order_seq_cst);
+    else
+      atomic_signal_fence(memory_order_seq_cst);
+  }
+}
+TSMAP_INLINE void tsmap_read_exit(tsmap_thread *t) {
+  if (--t->nest == 0)
+    atomic_store_explicit(&t->state, 0, memory_order_release);
+}
+
+/* ---- Hashing ----------------------------------------------------------------------------- */
+
+TSMAP_HIDDEN uint64_t tsmap_hash_bytes(const void *key, size_t len, uint64_t seed);
+TSMAP_HIDDEN uint64_t tsmap_random_seed(void);
+
+#define TSMAP_WY0 0xa0761d6478bd642full
+#define TSMAP_WY1 0xe7037ed1a0b428dbull
+
+TSMAP_INLINE uint64_t tsmap_mix(uint64_t a, uint64_t b) {
+  __extension__ typedef unsigned __int128 tsmap_u128;
+  tsmap_u128 r = (tsmap_u128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+TSMAP_INLINE void tsmap_mum(uint64_t *a, uint64_t *b) {
+  __extension__ typedef unsigned __int128 tsmap_u128;
+  tsmap_u128 r = (tsmap_u128)*a * *b;
+  *a = (uint64_t)r;
+  *b = (uint64_t)(r >> 64);
+}
+/* The 8-byte case of tsmap_hash_bytes, on a little-endian key word; `seed` is the
+ * pre-mixed per-map seed. Must equal tsmap_hash_bytes(&k, 8, seed). */
+TSMAP_INLINE uint64_t tsmap_hash_u64(uint64_t k, uint64_t seed) {
+  uint64_t a = (k << 32) | (k >> 32), b = k;
+  a ^= TSMAP_WY1;
+  b ^= seed;
+  tsmap_mum(&a, &b);
+  return tsmap_mix(a ^ TSMAP_WY0 ^ 8u, b ^ TSMAP_WY1);
+}
+
+/* ---- Shards and the map ------------------------------------------------------------------ */
+
+
+typedef struct tsmap_shard {
+  /* Read-mostly: what readers load (written only when a growth starts or ends). */
+  _Alignas(64) _Atomic(tsmap_table *) cur;
+  _Atomic(tsmap_table *) old;  /* non-NULL while cur is being filled from it (G5) */
+  _Atomic uint64_t gen;        /* incremented when a growth starts */
+  /* Writer-only, under lock. */
+  _Alignas(64) pthread_mutex_t lock;
+  _Atomic size_t count;
+  size_t migrate_pos;               /* next group of old to move */
+  struct tsmap_pending *pending;    /* compute_if_absent calls in flight */
+  tsmap_table *retired_tables;      /* I5 */
+  tsmap_keyblock *retired_keys;
+  size_t retired_count;
+  unsigned writes_since_reclaim;
+} tsmap_shard;
+
+struct tsmap {
+  /* Hot, read-only after create. */
+  tsmap_shard *shards;
+  uint64_t shard_mask;
+  uint64_t seed;            /* pre-mixed hash seed (default hash) */
+  uint64_t raw_seed;        /* the seed a user hash receives */
+  size_t key_size;          /* 0: variable */
+  size_t key_words;
+  size_t value_size;
+  size_t value_words;
+  size_t slot_words;
+  int fast8;                /* fixed 8-byte keys, default hash and equality */
+  _Atomic int closed;
+  tsmap_config cfg;
+  tsmap_allocator alloc;
+  void *shards_raw;
+  size_t shards_bytes;
+  size_t shards_ready;      /* shards whose lock is initialised */
+};
+
+TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
+  return g->words + (size_t)i * slot_words;
+}
+
+/* ---- Allocation ---------------------------------------------------------------------------- */
+
+TSMAP_HIDDEN void *tsmap_mem_alloc(const tsmap *m, size_t size);
+TSMAP_HIDDEN void *tsmap_mem_zalloc(const tsmap *m, size_t size);
+TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
+
+/* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
+
+#define TSMAP_MAX_KEY_WORDS (TSMAP_MAX_FIXED_KEY_SIZE / 8)
+#define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8)
+
+/* A caller's key, prepared once per call. */
+typedef struct tsmap_key {
+  const unsigned char *p;
+  size_t len;
+  uint64_t hash;
+  unsigned h2;
+  tsmap_shard *shard;
+  uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
+} tsmap_key;
+
+/* Where an entry is: a table, group, slot. */
+typedef struct tsmap_pos {
+  tsmap_table *t;
+  size_t g;
+  unsigned slot;
+} tsmap_pos;
+
+/* What a lock-free read saw, to validate a later write against (compute). */
+typedef struct tsmap_token {
+  tsmap_pos pos;
+  uint64_t gen; /* shard gen (even) */
+  uint64_t seq; /* group seq (even) */
+} tsmap_token;
+
+/* Deferred work of a writer: what to free and which hooks to run after unlocking. */
+typedef struct tsmap_after {
+  tsmap_table *free_tables;
+  tsmap_keyblock *free_keys;
+} tsmap_after;
+
+TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
+                                            tsmap_key *q);
+TSMAP_HIDDEN int tsmap_key_equal_raw(const tsmap *m, const void *a, size_t alen,
+                                     const tsmap_key *q);
+TSMAP_HIDDEN tsmap_status tsmap_enter_op(tsmap *m, const tsmap_key *q, tsmap_thread **self);
+TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                  uint64_t *vbuf, tsmap_token *tok);
+TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s);
+TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
+TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);
+TSMAP_HIDDEN int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                  tsmap_pos *pos);
+TSMAP_HIDDEN void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf);
+TSMAP_HIDDEN void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos,
+                                        const void *value);
+TSMAP_HIDDEN uint64_t tsmap_pos_seq(const tsmap_pos *pos);
+TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
+                                                 tsmap_keyblock **kb);
+TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                             const void *value, tsmap_keyblock **kb);
+TSMAP_HIDDEN void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
+TSMAP_HIDDEN void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb);
+TSMAP_HIDDEN void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value);
+TSMAP_HIDDEN void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const void *value,
+                                     tsmap_evict_reason why);
+TSMAP_HIDDEN void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out);
+
+TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
+  return atomic_load_explicit(&((tsmap *)m)->closed, memory_order_acquire) != 0;
+}
+
+#endif /* TSMAP_INTERNAL_H */

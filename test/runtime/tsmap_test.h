@@ -1,0 +1,76 @@
+/*
+ * tsmap_test.h - a minimal test harness for the runtime's tests: CHECK records a failure
+ * (with file and line) and the test goes on; TEST_MAIN runs the listed tests and exits
+ * non-zero if any check failed.
+ */
+#ifndef TSMAP_TEST_H
+#define TSMAP_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <tsmap/tsmap.h>
+
+static int tsmap_test_failures;
+static int tsmap_test_checks;
+
+#define CHECK(cond)                                                               \
+  do {                                                                            \
+    tsmap_test_checks++;                                                          \
+    if (!(cond)) {                                                                \
+      tsmap_test_failures++;                                                      \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);    \
+    }                                                                             \
+  } while (0)
+
+#define CHECK_ST(expr, want)                                                      \
+  do {                                                                            \
+    tsmap_status got_ = (expr);                                                   \
+    tsmap_test_checks++;                                                          \
+    if (got_ != (want)) {                                                         \
+      tsmap_test_failures++;                                                      \
+      fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__, __LINE__, \
+              #expr, tsmap_status_name(got_), tsmap_status_name(want));           \
+    }                                                                             \
+  } while (0)
+
+typedef struct tsmap_test_case {
+  const char *name;
+  void (*fn)(void);
+} tsmap_test_case;
+
+static double tsmap_test_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Run the tests named on the command line (all when none), report, and return the exit
+ * status: non-zero if any check failed or no check ran. */
+static int tsmap_test_run(const tsmap_test_case *cases, size_t n, int argc, char **argv) {
+  for (size_t i = 0; i < n; i++) {
+    int selected = argc < 2;
+    for (int a = 1; a < argc; a++)
+      selected |= strcmp(argv[a], cases[i].name) == 0;
+    if (!selected)
+      continue;
+    int before = tsmap_test_failures;
+    double t0 = tsmap_test_now();
+    cases[i].fn();
+    fprintf(stderr, "%-44s %s (%.2fs)\n", cases[i].name,
+            tsmap_test_failures == before ? "ok" : "FAILED", tsmap_test_now() - t0);
+  }
+  fprintf(stderr, "%d checks, %d failed\n", tsmap_test_checks, tsmap_test_failures);
+  return tsmap_test_failures != 0 || tsmap_test_checks == 0;
+}
+
+#define TEST_MAIN(...)                                                            \
+  int main(int argc, char **argv) {                                               \
+    static const tsmap_test_case cases_[] = {__VA_ARGS__};                        \
+    return tsmap_test_run(cases_, sizeof cases_ / sizeof cases_[0], argc, argv);  \
+  }
+#define T(fn) {#fn, fn}
+
+#endif /* TSMAP_TEST_H */
