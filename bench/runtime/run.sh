@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/runtime/run.sh - one command: build, measure every map, regenerate RESULTS.md and
+# the plots.  Sized to finish in about 15 minutes on the 2-core machine.
+#
+#   bench/runtime/run.sh             the full run (issue 7 sizes)
+#   bench/runtime/run.sh --quick     small sizes, for checking the pipeline (~2 minutes)
+#   MAPS="tsmap libcuckoo" bench/runtime/run.sh    a subset of maps
+#
+# Output: bench/runtime/out/<stamp>/ (raw JSON lines, callgrind files; git-ignored),
+#         bench/runtime/RESULTS.md and bench/runtime/plots/*.png (committed).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${BUILD_DIR:-$root/build-bench}"
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+# ---- build -----------------------------------------------------------------------------
+cc="${CC:-$(command -v clang-19 || command -v gcc)}"
+cxx="${CXX:-$(command -v clang++-19 || command -v g++)}"
+# DWARF 4: valgrind 3.19 (Debian 12) cannot read clang 19's default DWARF 5.
+cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_C_FLAGS="-gdwarf-4" -DCMAKE_CXX_FLAGS="-gdwarf-4" -DTSMAP_BENCH_WITH_TSMAP=ON >/dev/null
+if ! cmake --build "$build" --target tsmap_bench_runtime >"$build/build.log" 2>&1; then
+  echo "run.sh: the build with the tsmap runtime failed (see $build/build.log);" \
+       "measuring the peers only" >&2
+  cmake -S "$here" -B "$build" -DTSMAP_BENCH_WITH_TSMAP=OFF >/dev/null
+  cmake --build "$build" --target tsmap_bench_runtime >/dev/null
+fi
+bin="$build/tsmap_bench_runtime"
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$here/out/$stamp"
+mkdir -p "$out"
+res="$out/results.jsonl"
+log="$out/run.log"
+ln -sfn "$stamp" "$here/out/last"
+
+maps="${MAPS:-$("$bin" --list | awk '!/\(hidden\)/ {print $1}')}"
+nproc="$(nproc)"
+
+if (( quick )); then
+  sizes=(--prefill 100000 --growth 400000 --memory-n 400000 --stream-len 65536)
+  timing=(--seconds 0.2 --reps 1 --growth-reps 1 --growread-cap 1)
+  instr_sizes=(--prefill 100000 --instr-ops 20000)
+else
+  sizes=(--prefill 1000000 --growth 4000000 --memory-n 4000000)
+  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 6)
+  instr_sizes=(--prefill 1000000 --instr-ops 200000)
+fi
+
+# ---- machine ---------------------------------------------------------------------------
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet -- runtime bench/runtime 2>/dev/null || echo ' (+ uncommitted changes)')"
+  echo "nproc: $nproc"
+  lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|Socket\(s\)|Hypervisor vendor|L1d cache|L2 cache|L3 cache|NUMA node\(s\)|CPU max MHz|BogoMIPS)' \
+    | sed -E 's/:[[:space:]]+/: /' | sed 's/^/lscpu /'
+  echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -sr)"
+  echo "compiler: $("$cxx" --version | head -1)"
+  echo "build: RelWithDebInfo (-O2 -g -gdwarf-4), standalone bench/runtime project"
+  for p in libabsl-dev liburcu-dev libcuckoo-dev libtbb-dev libglib2.0-dev valgrind; do
+    echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
+  done
+  echo "quick: $quick"
+} > "$out/machine.txt"
+
+say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
+t0=$SECONDS
+# One fresh process per map and mode, so no map inherits another's heap.
+for mode in mix growth cia growread; do
+  for m in $maps; do
+    say "$mode $m"
+    "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
+      || say "  $mode $m failed (exit $?)"
+  done
+done
+say "memory (E): one fresh process per map"
+for m in $maps; do
+  "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" || say "  memory $m failed"
+done
+
+# ---- instructions per operation: callgrind on the instr mode ----------------------------
+if command -v valgrind >/dev/null; then
+  for m in null $maps; do
+    say "callgrind $m"
+    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
+      --callgrind-out-file="$out/callgrind.$m.%p" \
+      "$bin" --mode instr --maps "$m" "${instr_sizes[@]}" --out "$res" >>"$log" 2>&1 \
+      || say "  callgrind $m failed"
+  done
+  # The per-function profile of tsmap's A and C parts, for the findings.
+  for f in "$out"/callgrind.tsmap.*; do
+    [[ -e "$f" ]] || continue
+    part="$(grep -m1 '^desc: Trigger' "$f" | sed 's/.*: //')"
+    [[ "$part" == A || "$part" == C ]] || continue
+    callgrind_annotate --inclusive=no "$f" 2>/dev/null | head -40 > "$out/profile.tsmap.$part.txt" || true
+  done
+else
+  say "valgrind not installed: no instructions/op figures"
+fi
+say "measurements took $((SECONDS - t0)) s"
+
+python3 "$here/scripts/report.py" --run "$out" --results "$here/RESULTS.md" --plots "$here/plots"
+say "wrote $here/RESULTS.md and $here/plots/ (total $((SECONDS - t0)) s)"

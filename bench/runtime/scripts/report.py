@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""Turn one run of bench/runtime (out/<stamp>/) into RESULTS.md and gnuplot PNGs.
+
+Reads results.jsonl (the harness's JSON lines), machine.txt, callgrind.<map>.<pid>.<n>
+files and profile.tsmap.*.txt; writes RESULTS.md, plots/*.png and, beside the raw data,
+the gnuplot inputs.  Standard library only.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+OURS = "tsmap"
+UNSYNC = "absl"
+LOCKED = {"absl_rwlock", "glib_rwlock"}
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    recs.append(json.loads(line))
+                except json.JSONDecodeError:
+                    print("skipping bad line: " + line[:80], file=sys.stderr)
+    return recs
+
+
+def median_rec(rs, key):
+    """The record whose `key` is the median (lower median for even counts)."""
+    rs = sorted(rs, key=lambda r: r.get(key, 0))
+    return rs[(len(rs) - 1) // 2]
+
+
+def group(recs, kind, *keys):
+    out = {}
+    for r in recs:
+        if r.get("kind") == kind:
+            out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
+
+
+def parse_callgrind(run_dir):
+    """{map: {part: {event: count}}} from the dumps triggered by client requests."""
+    out = {}
+    for path in glob.glob(os.path.join(run_dir, "callgrind.*.*.*")):
+        m = re.match(r"callgrind\.(.+)\.\d+\.\d+$", os.path.basename(path))
+        if not m:
+            continue
+        name, part, events, totals = m.group(1), None, None, None
+        with open(path, errors="replace") as f:
+            for line in f:
+                if line.startswith("desc: Trigger: Client Request: "):
+                    part = line.split(": ")[-1].strip()
+                elif line.startswith("events:"):
+                    events = line.split()[1:]
+                elif line.startswith("totals:"):
+                    totals = [int(x) for x in line.split()[1:]]
+        if part and events and totals:
+            out.setdefault(name, {})[part] = dict(zip(events, totals))
+    return out
+
+
+def fmt(x, digits=2):
+    if x is None:
+        return "–"
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    return ("%%.%df" % digits) % x
+
+
+def us(ns):
+    return None if ns is None else ns / 1000.0
+
+
+class Report:
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self.recs = load(os.path.join(run_dir, "results.jsonl"))
+        self.machine = []
+        mt = os.path.join(run_dir, "machine.txt")
+        if os.path.exists(mt):
+            self.machine = [l.rstrip("\n") for l in open(mt)]
+        self.desc = {}
+        for r in self.recs:
+            if r["kind"] == "map":
+                self.desc[r["map"]] = (r["desc"], r.get("concurrent", 1))
+        self.mix = {k: median_rec(v, "mops") for k, v in group(self.recs, "mix", "workload", "map", "threads").items()}
+        self.growth_all = group(self.recs, "growth", "map", "threads")
+        self.cia = {k: median_rec(v, "mops") for k, v in group(self.recs, "cia", "map", "threads").items()}
+        self.growread = {k: v[-1] for k, v in group(self.recs, "growread", "map", "threads").items()}
+        self.memory = {k[0]: v[-1] for k, v in group(self.recs, "memory", "map").items()}
+        self.failures = [r for r in self.recs if r["kind"] == "failure"]
+        self.cg = parse_callgrind(run_dir)
+        self.maps = []
+        for r in self.recs:  # order of first appearance, ours first
+            m = r.get("map")
+            if m and m not in self.maps and m != "null":
+                self.maps.append(m)
+        self.maps.sort(key=lambda m: (m != OURS, m != UNSYNC))
+        self.threads = sorted({k[2] for k in self.mix})
+
+    # ---- derived figures -------------------------------------------------------------
+    def mops(self, w, m, t):
+        r = self.mix.get((w, m, t))
+        return r["mops"] if r else None
+
+    def concurrent_peers(self):
+        return [m for m in self.maps if m not in (OURS, UNSYNC)]
+
+    def best_peer(self, w, t):
+        best = None
+        for m in self.concurrent_peers():
+            v = self.mops(w, m, t)
+            if v is not None and (best is None or v > best[1]):
+                best = (m, v)
+        return best
+
+    def growth(self, m, t):
+        rs = self.growth_all.get((m, t))
+        if not rs:
+            return None
+        stats = {}
+        for key in ("p50_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns", "mops", "cpu", "steal"):
+            stats[key] = statistics.median(r[key] for r in rs)
+        stats["runs"] = len(rs)
+        stats["n"] = rs[0].get("ops", 1)
+        stats["max_all"] = [r["max_ns"] for r in rs]
+        stats["curve"] = median_rec(rs, "p9999_ns")["curve"]
+        return stats
+
+    def instr(self, m, part, ev="Ir"):
+        d = self.cg.get(m, {}).get(part)
+        ops = None
+        for r in self.recs:
+            if r["kind"] == "instr" and r["map"] == m and r["workload"] == part:
+                ops = r["ops"]
+        if not d or not ops or ev not in d:
+            return None
+        return d[ev] / ops
+
+    # ---- targets ----------------------------------------------------------------------
+    def targets(self):
+        rows = []
+
+        def row(name, measured, required, ok):
+            if ok is None:
+                rows.append((name, measured, required, "NOT RUN"))
+            else:
+                rows.append((name, measured, required, "PASS" if ok else "FAIL"))
+
+        have = OURS in self.maps
+        for w in ("A", "B"):
+            a, o = self.mops(w, UNSYNC, 1), self.mops(w, OURS, 1)
+            if have and a and o:
+                row("%s, 1 thread: ≥ 0.6× unsynchronized absl" % w,
+                    "%.2f× (%s vs %s Mops/s)" % (o / a, fmt(o), fmt(a)), "≥ 0.60×", o / a >= 0.6)
+            else:
+                row("%s, 1 thread: ≥ 0.6× unsynchronized absl" % w, "–", "≥ 0.60×", None)
+        for w, need in (("A", 1.5), ("B", 1.5), ("C", 1.0)):
+            bp, o = self.best_peer(w, 2), self.mops(w, OURS, 2)
+            name = "%s, 2 threads: ≥ %.1f× the best concurrent peer" % (w, need)
+            if have and bp and o:
+                row(name, "%.2f× (%s vs %s %s Mops/s)" % (o / bp[1], fmt(o), bp[0], fmt(bp[1])),
+                    "≥ %.2f×" % need, o / bp[1] >= need)
+            else:
+                row(name, "–", "≥ %.2f×" % need, None)
+        g = self.growth(OURS, 1)
+        name = "D, 1 thread: p99.99 insert latency ≤ 10 µs"
+        if have and g:
+            row(name, "%.1f µs (median of %d runs)" % (g["p9999_ns"] / 1e3, g["runs"]), "≤ 10 µs",
+                g["p9999_ns"] <= 10000)
+        else:
+            row(name, "–", "≤ 10 µs", None)
+        peers = [(m, self.growth(m, 1)) for m in self.maps if m != OURS]
+        peers = [(m, s) for m, s in peers if s]
+        name = "D, 1 thread: max insert latency ≤ 0.25× the best peer's max"
+        if have and g and peers:
+            bm, bs = min(peers, key=lambda p: p[1]["max_ns"])
+            ratio = g["max_ns"] / bs["max_ns"]
+            row(name, "%.2f× (%.0f µs vs %s %.0f µs)" % (ratio, g["max_ns"] / 1e3, bm, bs["max_ns"] / 1e3),
+                "≤ 0.25×", ratio <= 0.25)
+        else:
+            row(name, "–", "≤ 0.25×", None)
+        name = "E: bytes per entry ≤ 1.35× absl"
+        e, a = self.memory.get(OURS), self.memory.get(UNSYNC)
+        if have and e and a and a["rss_bytes_per_entry"] > 0:
+            ratio = e["rss_bytes_per_entry"] / a["rss_bytes_per_entry"]
+            row(name, "%.2f× (%.1f vs %.1f B)" % (ratio, e["rss_bytes_per_entry"], a["rss_bytes_per_entry"]),
+                "≤ 1.35×", ratio <= 1.35)
+        else:
+            row(name, "–", "≤ 1.35×", None)
+        name = "Reads lock-free: A at 2 threads ≥ 1.8× A at 1 thread"
+        o1, o2 = self.mops("A", OURS, 1), self.mops("A", OURS, 2)
+        if have and o1 and o2:
+            row(name, "%.2f× (%s vs %s Mops/s)" % (o2 / o1, fmt(o2), fmt(o1)), "≥ 1.80×", o2 / o1 >= 1.8)
+        else:
+            row(name, "–", "≥ 1.80×", None)
+        return rows
+
+    # ---- plots ------------------------------------------------------------------------
+    def plots(self, plot_dir):
+        os.makedirs(plot_dir, exist_ok=True)
+        data_dir = os.path.join(self.run_dir, "plot-data")
+        os.makedirs(data_dir, exist_ok=True)
+        made = []
+        threads = self.threads or [1]
+        colors = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
+                  "#9c755f", "#bab0ac"]
+        ours_color = "#000000"
+
+        def histogram(fname, title, ylabel, rows, series):
+            dat = os.path.join(data_dir, fname + ".dat")
+            with open(dat, "w") as f:
+                f.write("# map " + " ".join('"%s"' % s for s in series) + "\n")
+                for label, vals in rows:
+                    f.write('"%s" %s\n' % (label, " ".join("%.6g" % v if v else "NaN" for v in vals)))
+            gp = os.path.join(data_dir, fname + ".gp")
+            png = os.path.join(plot_dir, fname + ".png")
+            cols = ", ".join(
+                "'%s' using %d:xtic(1) title '%s' lc rgb '%s'" % (dat, i + 2, s, colors[i % len(colors)])
+                for i, s in enumerate(series))
+            with open(gp, "w") as f:
+                f.write("set terminal pngcairo size 900,480 font 'DejaVu Sans,11'\n")
+                f.write("set output '%s'\n" % png)
+                f.write("set title \"%s\"\n" % title)
+                f.write("set ylabel '%s'\nset logscale y\nset grid ytics mytics\n" % ylabel)
+                f.write("set style data histogram\nset style histogram cluster gap 1\n")
+                f.write("set style fill solid 0.9 border -1\nset boxwidth 0.9\n")
+                f.write("set xtics rotate by -25 scale 0 noenhanced\nset key top right noenhanced\n")
+                f.write("set yrange [0.01:*]\n")
+                f.write("plot " + cols + "\n")
+            subprocess.run(["gnuplot", gp], check=True)
+            made.append(png)
+
+        for w, title in (("A", "A: 95% get / 5% put, uniform, 1M keys"),
+                         ("B", "B: 95% get / 5% put, Zipfian 0.99, 1M keys"),
+                         ("C", "C: 50% get / 50% put, uniform, 1M keys")):
+            rows = [(m, [self.mops(w, m, t) for t in threads]) for m in self.maps]
+            histogram("throughput-" + w, title + " (median of runs)", "million ops/s (log)",
+                      rows, ["%d thread%s" % (t, "s" if t > 1 else "") for t in threads])
+        ct = sorted({k[1] for k in self.cia})
+        rows = [(m, [self.cia.get((m, t), {}).get("mops") for t in ct]) for m in self.maps]
+        histogram("throughput-F1", "F1: compute_if_absent on a hot set of keys, 1/16 erases",
+                  "million ops/s (log)", rows, ["%d thread%s" % (t, "s" if t > 1 else "") for t in ct])
+        gt = sorted({k[1] for k in self.growread})
+        rows = [(m, [self.growread.get((m, t), {}).get("mops") for t in gt]) for m in self.maps
+                if any((m, t) in self.growread for t in gt)]
+        if rows:
+            histogram("throughput-F2", "F2: gets while one more thread grows the map 1M -> 4M",
+                      "million gets/s (log)", rows, ["%d reader%s + 1 grower" % (t - 1, "s" if t > 2 else "") for t in gt])
+
+        for t in sorted({k[1] for k in self.growth_all}):
+            dat_files = []
+            for m in self.maps:
+                g = self.growth(m, t)
+                if not g:
+                    continue
+                dat = os.path.join(data_dir, "latency-D-%dt-%s.dat" % (t, m))
+                with open(dat, "w") as f:
+                    f.write("# fraction-of-inserts-slower latency_us\n")
+                    for pt in g["curve"].split(";"):
+                        q, ns = pt.split(":")
+                        tail = 1.0 - float(q)
+                        if tail <= 0:  # the maximum: shown in the key instead
+                            continue
+                        f.write("%.9g %.6g\n" % (tail, float(ns) / 1000.0))
+                    # the maximum, drawn one step below the last quantile
+                    f.write("%.9g %.6g\n" % (0.5 / max(1, g["n"]), g["max_ns"] / 1000.0))
+                dat_files.append((m, dat, g["max_ns"] / 1000.0))
+            gp = os.path.join(data_dir, "latency-D-%dt.gp" % t)
+            png = os.path.join(plot_dir, "latency-D-%dt.png" % t)
+            with open(gp, "w") as f:
+                f.write("set terminal pngcairo size 900,560 font 'DejaVu Sans,11'\n")
+                f.write("set output '%s'\n" % png)
+                f.write("set title \"D: insert latency while growing from empty to %s keys, %d thread%s\"\n"
+                        % (format(int(self.run_param("growth") or 0), ","), t, "s" if t > 1 else ""))
+                f.write("set logscale xy\nset grid xtics ytics mxtics mytics\n")
+                f.write("set xlabel 'insert latency (µs, log)'\n")
+                f.write("set ylabel 'fraction of inserts slower (log)'\n")
+                f.write("set format y '10^{%L}'\nset key top right noenhanced\n")
+                f.write("set arrow from 10, graph 0 to 10, graph 1 nohead dt 2 lc rgb '#888888'\n")
+                f.write("set arrow from graph 0, first 1e-4 to graph 1, first 1e-4 nohead dt 3 lc rgb '#888888'\n")
+                f.write("set label 'target: p99.99 (10^{-4}) at ≤ 10 µs' at 10, graph 0.97 offset 0.5,0 tc rgb '#666666'\n")
+                parts = []
+                peers = [d for d in dat_files if d[0] != OURS]
+                for (m, dat, mx) in dat_files:
+                    lw = 3.5 if m == OURS else 1.6
+                    col = ours_color if m == OURS else colors[peers.index((m, dat, mx)) % len(colors)]
+                    parts.append("'%s' using 2:1 with lines lw %g lc rgb '%s' title '%s (max %s µs)'"
+                                 % (dat, lw, col, m, fmt(mx)))
+                f.write("plot " + ", ".join(parts) + "\n")
+            subprocess.run(["gnuplot", gp], check=True)
+            made.append(png)
+        return made
+
+    # ---- markdown -----------------------------------------------------------------------
+    def markdown(self, plots, results_path):
+        L = []
+        rel = lambda p: os.path.relpath(p, os.path.dirname(results_path))
+        info = dict(l.split(": ", 1) for l in self.machine if ": " in l)
+        L.append("# Runtime benchmark: results of the last run")
+        L.append("")
+        L.append("Generated by `bench/runtime/run.sh` on %s from commit %s; regenerate, do not edit. "
+                 "Hand-written findings come from `bench/runtime/findings.md`. Issue 7 defines the "
+                 "workloads and targets." % (info.get("date", "?"), info.get("commit", "?")))
+        if info.get("quick") == "1":
+            L.append("")
+            L.append("**This is a `--quick` run with reduced sizes: its figures are not the issue's.**")
+        L.append("")
+        L.append("## Machine")
+        L.append("")
+        for l in self.machine:
+            if l.startswith(("date:", "commit:", "quick:")):
+                continue
+            L.append("- " + l.replace("lscpu ", ""))
+        steals = [r["steal"] for r in self.recs if "steal" in r]
+        if steals:
+            L.append("- steal time over the timed windows: median %.1f%%, max %.1f%% of all CPU time "
+                     "(from /proc/stat; this is a shared VM)" % (100 * statistics.median(steals), 100 * max(steals)))
+        L.append("")
+        L.append("## Targets")
+        L.append("")
+        if OURS not in self.maps:
+            L.append("tsmap was not in this run (its runtime had not landed): every target is NOT RUN.")
+            L.append("")
+        L.append("| target | measured | required | result |")
+        L.append("|---|---|---|---|")
+        for name, measured, required, res in self.targets():
+            L.append("| %s | %s | %s | **%s** |" % (name, measured, required, res))
+        L.append("")
+        L.append("Ratios are taken within this run. \"Best concurrent peer\" is the fastest of every map "
+                 "except tsmap and unsynchronized absl at the same thread count.")
+        L.append("")
+        if self.failures:
+            L.append("**Verification failures in this run:**")
+            L.append("")
+            for f in self.failures:
+                L.append("- %s %s: %s" % (f["map"], f["workload"], f["message"]))
+            L.append("")
+
+        # A B C
+        L.append("## A, B, C: throughput (1,000,000 keys prefilled)")
+        L.append("")
+        L.append("Median of %s timed windows of %s s each. *CPU* is the CPU time the process actually "
+                 "obtained (getrusage) over wall time × threads: below 100%% means threads slept "
+                 "(blocked on a lock) or the hypervisor took the CPU; *steal* is the machine's steal "
+                 "time in the same window." % (self.run_param("reps"), self.run_param("seconds")))
+        L.append("")
+        for w, title in (("A", "95% get / 5% overwrite, uniform"), ("B", "95% get / 5% overwrite, Zipfian θ = 0.99"),
+                         ("C", "50% get / 50% overwrite, uniform")):
+            L.append("### %s: %s" % (w, title))
+            L.append("")
+            L.append("| map | threads | Mops/s | ns/op per thread | CPU obtained | steal | × absl (1 thread) | × best concurrent peer |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            a1 = self.mops(w, UNSYNC, 1)
+            for m in self.maps:
+                for t in self.threads:
+                    r = self.mix.get((w, m, t))
+                    if not r:
+                        continue
+                    bp = self.best_peer(w, t)
+                    vs_bp = ("%.2f×" % (r["mops"] / bp[1])) if bp and m not in (UNSYNC,) and bp[0] != m else "–"
+                    if bp and bp[0] == m:
+                        vs_bp = "best"
+                    L.append("| %s | %d | %s | %s | %.0f%% | %.1f%% | %s | %s |" % (
+                        self.bold(m), t, fmt(r["mops"]), fmt(r["ns_per_op_thread"], 1), 100 * r["cpu"],
+                        100 * r["steal"], ("%.2f×" % (r["mops"] / a1)) if a1 else "–", vs_bp))
+            L.append("")
+        for w in ("A", "B", "C"):
+            p = [x for x in plots if x.endswith("throughput-%s.png" % w)]
+            if p:
+                L.append("![%s throughput](%s)" % (w, rel(p[0])))
+        L.append("")
+
+        # D
+        L.append("## D: growth from empty to %s keys, latency of every insert" % format(int(self.run_param("growth") or 0), ","))
+        L.append("")
+        L.append("No reserved capacity. Every insert is timed with rdtsc (lfence/rdtscp fenced); "
+                 "each figure is the median over %s runs (the max column also lists every run). "
+                 "Mops/s is inserts per wall second." % self.run_param_growth_reps())
+        L.append("")
+        L.append("| map | threads | p50 µs | p99 µs | p99.9 µs | p99.99 µs | max µs (each run) | Mops/s | CPU | steal |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for m in self.maps:
+            for t in sorted({k[1] for k in self.growth_all}):
+                g = self.growth(m, t)
+                if not g:
+                    continue
+                L.append("| %s | %d | %s | %s | %s | %s | %s (%s) | %s | %.0f%% | %.1f%% |" % (
+                    self.bold(m), t, fmt(us(g["p50_ns"]), 3), fmt(us(g["p99_ns"])), fmt(us(g["p999_ns"])),
+                    fmt(us(g["p9999_ns"])), fmt(us(g["max_ns"])),
+                    ", ".join("%.0f" % (x / 1e3) for x in g["max_all"]), fmt(g["mops"]), 100 * g["cpu"], 100 * g["steal"]))
+        L.append("")
+        for x in plots:
+            if "latency-D" in x:
+                L.append("![D latency](%s)" % rel(x))
+        L.append("")
+
+        # E
+        L.append("## E: resident bytes per entry at %s entries" % format(int(self.run_param_memory() or 0), ","))
+        L.append("")
+        L.append("One fresh process per map: RSS (/proc/self/statm) after filling minus before "
+                 "creating the map, divided by the entry count. *Heap* is the same from glibc's "
+                 "mallinfo2 (oneTBB allocates through its own allocator, so its heap figure is not "
+                 "meaningful).")
+        L.append("")
+        L.append("| map | RSS bytes/entry | heap bytes/entry | × absl |")
+        L.append("|---|---:|---:|---:|")
+        a = self.memory.get(UNSYNC)
+        for m in self.maps:
+            e = self.memory.get(m)
+            if not e:
+                continue
+            L.append("| %s | %.1f | %.1f | %s |" % (self.bold(m), e["rss_bytes_per_entry"], e["heap_bytes_per_entry"],
+                                                   ("%.2f×" % (e["rss_bytes_per_entry"] / a["rss_bytes_per_entry"])) if a else "–"))
+        L.append("")
+
+        # F
+        L.append("## F1: compute_if_absent on a hot set (ours)")
+        L.append("")
+        L.append("%s hot keys, uniform; 15/16 of operations are compute_if_absent with a callback "
+                 "of %s mixing rounds, 1/16 erase a hot key so that keys keep going absent. "
+                 "*Callbacks per absence* is callbacks run ÷ (keys absent at the start + successful "
+                 "erases): 1.00 means single-flight, above 1 means duplicate computation. Peers "
+                 "without a native compute_if_absent run the callback unlocked and insert-if-absent "
+                 "(oneTBB holds its write accessor while computing)." % (self.run_param_hot(), self.run_param_work()))
+        L.append("")
+        L.append("| map | threads | Mops/s | ns/op per thread | callbacks per absence | CPU | steal |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|")
+        for m in self.maps:
+            for t in sorted({k[1] for k in self.cia}):
+                r = self.cia.get((m, t))
+                if r:
+                    L.append("| %s | %d | %s | %s | %.3f | %.0f%% | %.1f%% |" % (
+                        self.bold(m), t, fmt(r["mops"]), fmt(r["ns_per_op_thread"], 1), r["callbacks_per_absence"],
+                        100 * r["cpu"], 100 * r["steal"]))
+        L.append("")
+        L.append("## F2: gets while another thread grows the map")
+        L.append("")
+        L.append("1,000,000 keys prefilled; one grower inserts new keys towards 4,000,000 (stopping "
+                 "after %s s) while the other threads get prefilled keys. Mops/s counts the readers' gets." % self.run_param_cap())
+        L.append("")
+        L.append("| map | readers | gets Mops/s | grower Mops/s | keys grown | CPU | steal |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|")
+        for m in self.maps:
+            for t in sorted({k[1] for k in self.growread}):
+                r = self.growread.get((m, t))
+                if r:
+                    L.append("| %s | %d | %s | %s | %s | %.0f%% | %.1f%% |" % (
+                        self.bold(m), r["readers"], fmt(r["mops"]), fmt(r["grow_mops"]), format(r.get("grown", 0), ","),
+                        100 * r["cpu"], 100 * r["steal"]))
+        L.append("")
+        for w in ("F1", "F2"):
+            p = [x for x in plots if x.endswith("throughput-%s.png" % w)]
+            if p:
+                L.append("![%s throughput](%s)" % (w, rel(p[0])))
+        L.append("")
+
+        # instructions
+        L.append("## Instructions per operation (callgrind, 1 thread)")
+        L.append("")
+        if not self.cg:
+            L.append("valgrind was not available: no figures.")
+        else:
+            base = {p: self.instr("null", p) for p in "ABC"}
+            L.append("`valgrind --tool=callgrind --cache-sim=yes` on the binary's `instr` mode: %s keys "
+                     "prefilled uninstrumented, then the same operation stream as A/B/C, one thread, "
+                     "instrumented. Figures are per operation and include the harness's own loop "
+                     "(stream read, key mixing), measured with an empty map at %s / %s / %s "
+                     "instructions for A / B / C. Cache misses are callgrind's simulated D1 and "
+                     "last-level read misses — repeatable, unlike wall time." % (
+                         format(int(self.run_param("prefill") or 0), ","),
+                         fmt(base["A"], 1), fmt(base["B"], 1), fmt(base["C"], 1)))
+            L.append("")
+            L.append("| map | A instr/op | B instr/op | C instr/op | A D1 misses/op | A LL misses/op | C LL misses/op | A instr × absl |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            aA = self.instr(UNSYNC, "A")
+            for m in self.maps:
+                if m not in self.cg:
+                    continue
+                iA = self.instr(m, "A")
+                L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    self.bold(m), fmt(iA, 1), fmt(self.instr(m, "B"), 1), fmt(self.instr(m, "C"), 1),
+                    fmt(self.instr(m, "A", "D1mr"), 2), fmt(self.instr(m, "A", "DLmr"), 2),
+                    fmt(self.instr(m, "C", "DLmr"), 2), ("%.2f×" % (iA / aA)) if iA and aA else "–"))
+        L.append("")
+
+        # findings
+        L.append("## Findings")
+        L.append("")
+        fpath = os.path.join(os.path.dirname(results_path), "findings.md")
+        if os.path.exists(fpath):
+            L.append(open(fpath).read().strip())
+            L.append("")
+        for part in ("A", "C"):
+            prof = os.path.join(self.run_dir, "profile.tsmap.%s.txt" % part)
+            if os.path.exists(prof):
+                L.append("### tsmap profile, workload %s (callgrind, exclusive instructions by function, this run)" % part)
+                L.append("")
+                L.append("```")
+                L.extend(self.profile_lines(prof))
+                L.append("```")
+                L.append("")
+
+        # method
+        L.append("## How it is measured")
+        L.append("")
+        L.append("- Keys are `splitmix64(n)` of a key number n, 8 bytes; values are 8 bytes. Each "
+                 "thread replays a precomputed, seeded stream (%s operations, cycled), the same for "
+                 "every map. Zipfian ranks follow Gray et al. (the YCSB generator)." % format(int(self.run_param("stream_len") or 1048576), ","))
+        L.append("- Threads are pinned to CPUs 0..n-1 and released together; the window closes after "
+                 "the set time, each thread checking a stop flag every 64 operations.")
+        L.append("- One process per map and mode, so no map inherits another's heap; E uses a fresh "
+                 "process per map by construction.")
+        L.append("- Each peer sits behind one adapter file in `bench/runtime/adapters/` and takes "
+                 "no reserved capacity; liburcu overwrites a present key's value with one atomic "
+                 "store, libcuckoo and oneTBB use their default (identity) `std::hash`, GLib stores "
+                 "the 8-byte keys and values in its pointer slots.")
+        L.append("")
+        L.append("| map | adapter |")
+        L.append("|---|---|")
+        for m in self.maps:
+            L.append("| %s | %s |" % (m, self.desc.get(m, ("?",))[0]))
+        L.append("")
+        return "\n".join(L) + "\n"
+
+    def profile_lines(self, path):
+        out, take = [], False
+        for line in open(path):
+            line = line.rstrip("\n")
+            if line.startswith("Ir ") or re.match(r"^\s*Ir\s", line):
+                take = True
+            if take:
+                if line.strip().startswith("-----") and out and len(out) > 2:
+                    continue
+                line = re.sub(r"/work/main/", "", line)
+                out.append(line[:150])
+            if len(out) >= 18:
+                break
+        return out or ["(no profile)"]
+
+    def bold(self, m):
+        return "**%s**" % m if m == OURS else m
+
+    def run_param(self, k):
+        for r in self.recs:
+            if r["kind"] == "run" and r.get("mode") in ("mix", "all"):
+                return r.get(k)
+        for r in self.recs:
+            if r["kind"] == "run" and k in r:
+                return r.get(k)
+        return None
+
+    def run_param_growth_reps(self):
+        return max((r["rep"] + 1 for r in self.recs if r["kind"] == "growth"), default=0)
+
+    def run_param_memory(self):
+        for r in self.recs:
+            if r["kind"] == "memory":
+                return r["entries"]
+        return 0
+
+    def run_param_hot(self):
+        r = [x for x in self.recs if x["kind"] == "run" and x.get("mode") == "cia"]
+        return format(r[0].get("hot", 1024), ",") if r else "1,024"
+
+    def run_param_work(self):
+        r = [x for x in self.recs if x["kind"] == "run" and x.get("mode") == "cia"]
+        return r[0].get("cia_work", 64) if r else 64
+
+    def run_param_cap(self):
+        r = [x for x in self.recs if x["kind"] == "run" and x.get("mode") == "growread"]
+        return r[0].get("growread_cap", 6) if r else 6
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True, help="out/<stamp> directory of one run")
+    ap.add_argument("--results", required=True, help="RESULTS.md to write")
+    ap.add_argument("--plots", required=True, help="directory for the PNGs")
+    a = ap.parse_args()
+    rep = Report(a.run)
+    plots = rep.plots(a.plots)
+    with open(a.results, "w") as f:
+        f.write(rep.markdown(plots, a.results))
+    for name, measured, required, res in rep.targets():
+        print("%-8s %s: %s (%s)" % (res, name, measured, required))
+
+
+if __name__ == "__main__":
+    main()
