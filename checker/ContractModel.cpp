@@ -6,6 +6,7 @@
 #include "clang/AST/Attr.h"
 #include "clang/AST/TypeLoc.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 
 namespace clang::tidy::tsmap {
 
@@ -340,7 +341,7 @@ static FunctionProtoTypeLoc prototypeOf(TypeLoc TL) {
     } else if (auto Paren = TL.getAs<ParenTypeLoc>()) {
       TL = Paren.getInnerLoc();
     } else if (auto TDL = TL.getAs<TypedefTypeLoc>()) {
-      const TypeSourceInfo *TSI = TDL.getTypedefNameDecl()->getTypeSourceInfo();
+      const TypeSourceInfo *TSI = TDL.getTypePtr()->getDecl()->getTypeSourceInfo();
       if (!TSI)
         break;
       TL = TSI->getTypeLoc();
@@ -348,8 +349,10 @@ static FunctionProtoTypeLoc prototypeOf(TypeLoc TL) {
       TL = ATL.getModifiedLoc();
     } else if (auto QTL = TL.getAs<QualifiedTypeLoc>()) {
       TL = QTL.getUnqualifiedLoc();
+#if LLVM_VERSION_MAJOR < 22 // LLVM 22 folded ElaboratedType into the named types.
     } else if (auto ETL = TL.getAs<ElaboratedTypeLoc>()) {
       TL = ETL.getNamedTypeLoc();
+#endif
     } else {
       break;
     }

@@ -16,6 +16,16 @@ cmake -S "$root" -B "$build-gcc" -G Ninja -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COM
   -DTSMAP_WERROR=ON -DBUILD_TESTING=OFF -DTSMAP_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build-gcc"
 
+if [ -d /usr/lib/llvm-22/lib/cmake/clang ]; then
+  echo "== plugin for LLVM 22 (configure, build, load) =="
+  cmake -S "$root" -B "$build-llvm22" -G Ninja -DTSMAP_LLVM_VERSION=22 \
+    -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DTSMAP_WERROR=ON \
+    -DBUILD_TESTING=OFF -DTSMAP_BUILD_BENCH=OFF -DTSMAP_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$build-llvm22" --target tsmap_tidy
+  /usr/lib/llvm-22/bin/clang-tidy --load "$build-llvm22/lib/libTsmapTidy.so" \
+    --checks='-*,tsmap-*' --list-checks
+fi
+
 echo "== test suite =="
 cd "$build"
 ctest --output-on-failure -j "$jobs" --timeout 1800
