@@ -156,23 +156,20 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
                                         const void *value, uint64_t *present) {
   tsmap_shard *s = q->shard;
   tsmap_after after = {NULL, NULL};
-  tsmap_keyblock *kb = NULL;
-  tsmap_status st = tsmap_keyblock_prepare(m, q, &kb);
+  tsmap_status st;
   tsmap_pos pos;
   tsmap_writer_begin(m, s);
   tsmap_pending_unlink(s, p);
-  if (st != TSMAP_OK) {
-  } else if (tsmap_is_closed(m)) {
+  if (tsmap_is_closed(m)) {
     st = TSMAP_CLOSED;
   } else if (tsmap_shard_find(m, s, q, &pos)) {
     tsmap_pos_read_value(m, &pos, present);
     st = TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(m, s, q, value, &kb);
+    st = tsmap_shard_insert(m, s, q, value);
   }
   tsmap_writer_end(m, s, &after);
   tsmap_after_run(m, &after);
-  tsmap_keyblock_free(m, kb);
   return st;
 }
 
@@ -284,7 +281,7 @@ static int tsmap_token_valid(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
 
 /* Apply a verdict under the lock (the token was valid). Returns the call's status. */
 static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
-                                tsmap_verdict verdict, const void *nv, tsmap_keyblock **kb) {
+                                tsmap_verdict verdict, const void *nv) {
   tsmap_pos pos;
   if (found)
     tsmap_shard_find(m, s, q, &pos);
@@ -293,7 +290,7 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
     return TSMAP_OK;
   }
   if (verdict == TSMAP_STORE)
-    return tsmap_shard_insert(m, s, q, nv, kb);
+    return tsmap_shard_insert(m, s, q, nv);
   if (verdict == TSMAP_DELETE && found)
     tsmap_shard_erase(m, s, &pos);
   return TSMAP_NOT_FOUND;
@@ -334,7 +331,6 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     st = tsmap_enter_op(map, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  tsmap_keyblock *kb = NULL;
   for (;;) {
     tsmap_token tok;
     tsmap_read_enter(self);
@@ -352,24 +348,18 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
         tsmap_value_out(map, ov, value_out);
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
-    if (verdict == TSMAP_STORE && !found && !kb &&
-        tsmap_keyblock_prepare(map, &q, &kb) != TSMAP_OK) {
-      tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED);
-      return TSMAP_NO_MEMORY;
-    }
     tsmap_after after = {NULL, NULL};
     tsmap_writer_begin(map, q.shard);
-    int closed = tsmap_is_closed(map), valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);
+    int closed = tsmap_is_closed(map);
+    int valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);
     if (closed)
       st = TSMAP_CLOSED;
     else if (valid)
-      st = tsmap_apply(map, q.shard, &q, found, verdict, nv, &kb);
+      st = tsmap_apply(map, q.shard, &q, found, verdict, nv);
     tsmap_writer_end(map, q.shard, &after);
     tsmap_after_run(map, &after);
-    if (closed || valid) {
-      tsmap_keyblock_free(map, kb);
+    if (closed || valid)
       return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
-    }
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
   }

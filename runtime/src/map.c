@@ -237,8 +237,7 @@ static uint64_t tsmap_slot_hash(const tsmap *m, const uint64_t *kw) {
   return tsmap_hash_key(m, p, len);
 }
 
-/* A long key needs its own immutable block; allocate it before taking the lock so that
- * failure leaves the map unchanged. *kb stays NULL for inline keys. */
+/* A long key needs its own immutable block. *kb stays NULL for inline keys. */
 tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q, tsmap_keyblock **kb) {
   *kb = NULL;
   if (m->key_size || q->len <= 8)
@@ -524,26 +523,29 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   return TSMAP_OK;
 }
 
-/* Insert a key known to be absent. Takes ownership of *kb on success (sets it NULL).
- * TSMAP_NO_MEMORY if a needed growth could not allocate: nothing changed. */
+/* Insert a key known to be absent. A long key gets its block here, under the lock, so
+ * that a call that finds its key present never allocates. TSMAP_NO_MEMORY if the block
+ * or a needed growth could not be allocated: nothing changed. */
 tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                const void *value, tsmap_keyblock **kb) {
+                                const void *value) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
+  tsmap_keyblock *kb = NULL;
+  if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
+    return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   tsmap_pos pos = tsmap_table_free_slot(cur, q->hash);
   uint64_t ctrl = tsmap_ld(&tsmap_table_group(cur, pos.g)->ctrl);
   if (tsmap_ctrl_get(ctrl, pos.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
-    tsmap_status st = tsmap_grow_start(m, s);
-    if (st != TSMAP_OK)
-      return st;
+    if (tsmap_grow_start(m, s) != TSMAP_OK) {
+      tsmap_keyblock_free(m, kb);
+      return TSMAP_NO_MEMORY;
+    }
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
   }
   memcpy(kw, q->w, sizeof(uint64_t) * m->key_words);
-  if (*kb) {
-    kw[1] = (uint64_t)(uintptr_t)*kb;
-    *kb = NULL;
-  }
+  if (kb)
+    kw[1] = (uint64_t)(uintptr_t)kb;
   tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
   tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
@@ -853,14 +855,11 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
-  tsmap_keyblock *kb = NULL;
   if (!map || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
   if (st == TSMAP_OK)
     st = tsmap_enter_op(map, &q, &self);
-  if (st == TSMAP_OK)
-    st = tsmap_keyblock_prepare(map, &q, &kb);
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = {NULL, NULL};
@@ -875,11 +874,10 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
       tsmap_pos_write_value(map, &pos, value);
     st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(map, s, &q, value, &kb);
+    st = tsmap_shard_insert(map, s, &q, value);
   }
   tsmap_writer_end(map, s, &after);
   tsmap_after_run(map, &after);
-  tsmap_keyblock_free(map, kb);
   if (st == TSMAP_OK || st == TSMAP_REPLACED)
     tsmap_hook_created(map, &q, value);
   if (st == TSMAP_EXISTS)

@@ -313,7 +313,7 @@ TSMAP_HIDDEN uint64_t tsmap_pos_seq(const tsmap_pos *pos);
 TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
                                                  tsmap_keyblock **kb);
 TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                             const void *value, tsmap_keyblock **kb);
+                                             const void *value);
 TSMAP_HIDDEN void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
 TSMAP_HIDDEN void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb);
 TSMAP_HIDDEN void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value);

@@ -6,6 +6,7 @@
 #ifndef TSMAP_TEST_H
 #define TSMAP_TEST_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,9 @@
 
 #include <tsmap/tsmap.h>
 
-static int tsmap_test_failures;
-static int tsmap_test_checks;
+/* Atomic: stress tests CHECK from many threads. */
+static _Atomic int tsmap_test_failures;
+static _Atomic int tsmap_test_checks;
 
 #define CHECK(cond)                                                               \
   do {                                                                            \

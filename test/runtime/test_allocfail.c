@@ -1,0 +1,226 @@
+/*
+ * test_allocfail.c - allocation-failure injection (G1): a counting allocator fails the
+ * n-th allocation (or every allocation from the n-th on); for every n up to the number
+ * of allocations a scripted workload makes, each call returns its normal status or
+ * TSMAP_NO_MEMORY, the map still equals a sequential model afterwards, hooks balance,
+ * and after destroy no byte is left allocated.
+ */
+#include "tsmap_test.h"
+
+#include <stdint.h>
+
+typedef struct fail_alloc {
+  long count;      /* allocations attempted */
+  long fail_at;    /* the first allocation to fail (-1: never) */
+  int fail_rest;   /* fail every allocation from fail_at on */
+  long live;       /* allocations not yet freed */
+  size_t live_bytes;
+  long failures;
+} fail_alloc;
+
+static void *fa_alloc(size_t size, void *ctx) {
+  fail_alloc *a = (fail_alloc *)ctx;
+  long n = a->count++;
+  if (a->fail_at >= 0 && (n == a->fail_at || (a->fail_rest && n > a->fail_at))) {
+    a->failures++;
+    return NULL;
+  }
+  void *p = malloc(size);
+  if (p) {
+    a->live++;
+    a->live_bytes += size;
+  }
+  return p;
+}
+
+static void fa_free(void *p, size_t size, void *ctx) {
+  fail_alloc *a = (fail_alloc *)ctx;
+  a->live--;
+  a->live_bytes -= size;
+  free(p);
+}
+
+#ifdef TSMAP_STRESS_SMALL
+#define NKEYS 160
+#else
+#define NKEYS 400
+#endif
+
+typedef struct model {
+  int present[NKEYS];
+  int64_t value[NKEYS];
+  long created, left; /* hook / caller accounting */
+} model;
+
+static void key_of(int i, char *buf, size_t *len) {
+  int n = snprintf(buf, 64, i % 4 == 0 ? "a-long-key-number-%d-xxxxxxxx" : "k%d", i);
+  *len = (size_t)n;
+}
+
+static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ((model *)ctx)->created++;
+}
+
+static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  if (why != TSMAP_EVICT_DISCARDED)
+    ((model *)ctx)->left++;
+}
+
+static int cb_make(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)ctx;
+  int64_t v = (int64_t)key_len * 1000;
+  memcpy(out, &v, 8);
+  return 0;
+}
+
+static tsmap_verdict cb_double(const void *key, size_t key_len, const void *old, void *ctx,
+                               TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)ctx;
+  int64_t v = old ? 0 : 5;
+  if (old)
+    memcpy(&v, old, 8);
+  v = v * 2 + 1;
+  memcpy(out, &v, 8);
+  return TSMAP_STORE;
+}
+
+/* Does the map hold exactly the model? */
+static int map_equals_model(tsmap *m, const model *md) {
+  char k[64];
+  size_t kl;
+  for (int i = 0; i < NKEYS; i++) {
+    int64_t v = 0;
+    key_of(i, k, &kl);
+    tsmap_status st = tsmap_get(m, k, kl, &v);
+    if (st != (md->present[i] ? TSMAP_OK : TSMAP_NOT_FOUND) || (md->present[i] && v != md->value[i]))
+      return 0;
+  }
+  return 1;
+}
+
+/* One scripted operation on key i; updates the model from the status. Returns 1 if the
+ * status was acceptable. */
+static int scripted_op(tsmap *m, model *md, int step) {
+  int i = (step * 7) % NKEYS;
+  char k[64];
+  size_t kl;
+  key_of(i, k, &kl);
+  int64_t v = step, out = 0;
+  tsmap_status st;
+  switch (step % 5) {
+  case 0:
+  case 1:
+    st = tsmap_put(m, k, kl, &v, NULL);
+    if (st == TSMAP_OK || st == TSMAP_REPLACED) {
+      if ((st == TSMAP_REPLACED) != md->present[i])
+        return 0;
+      md->present[i] = 1;
+      md->value[i] = v;
+    }
+    break;
+  case 2:
+    st = tsmap_compute_if_absent(m, k, kl, cb_make, NULL, &out);
+    if (st == TSMAP_OK) {
+      if (!md->present[i])
+        md->value[i] = (int64_t)kl * 1000;
+      md->present[i] = 1;
+      if (out != md->value[i])
+        return 0;
+    }
+    break;
+  case 3:
+    st = tsmap_compute(m, k, kl, cb_double, NULL, &out);
+    if (st == TSMAP_OK) {
+      md->value[i] = md->present[i] ? md->value[i] * 2 + 1 : 11;
+      md->present[i] = 1;
+    }
+    break;
+  default:
+    st = tsmap_remove(m, k, kl, &out);
+    if (st == TSMAP_OK) {
+      if (!md->present[i] || out != md->value[i])
+        return 0;
+      md->present[i] = 0;
+      md->left++; /* caller-owned removal */
+    } else if (st == TSMAP_NOT_FOUND && md->present[i]) {
+      return 0;
+    }
+    break;
+  }
+  return st != TSMAP_INVALID_ARGUMENT && st != TSMAP_CLOSED && st != TSMAP_REENTERED;
+}
+
+static int visit_nothing(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ++*(long *)ctx;
+  return 0;
+}
+
+/* Run the script with allocation `fail_at` failing; returns allocations attempted. */
+static long run_script(long fail_at, int fail_rest, int *bad) {
+  fail_alloc fa = {0, fail_at, fail_rest, 0, 0, 0};
+  tsmap_allocator al = {fa_alloc, fa_free, &fa};
+  static model md;
+  memset(&md, 0, sizeof md);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.shard_count = 2;
+  cfg.allocator = &al;
+  cfg.on_entry_created = on_created;
+  cfg.on_entry_evicted = on_evicted;
+  cfg.hook_ctx = &md;
+  tsmap *m = NULL;
+  tsmap_status st = tsmap_create(&cfg, &m);
+  if (st != TSMAP_OK) {
+    *bad += st != TSMAP_NO_MEMORY || fa.live != 0 || m != NULL;
+    return fa.count;
+  }
+  for (int step = 0; step < NKEYS * 4; step++) {
+    if (!scripted_op(m, &md, step))
+      (*bad)++;
+    if (fa.failures && step % 97 == 0 && !map_equals_model(m, &md))
+      (*bad)++;
+  }
+  long visited = 0;
+  st = tsmap_foreach(m, visit_nothing, &visited);
+  *bad += !(st == TSMAP_OK || st == TSMAP_NO_MEMORY);
+  if (!map_equals_model(m, &md))
+    (*bad)++;
+  tsmap_destroy(m);
+  if (fa.live != 0 || fa.live_bytes != 0 || md.created != md.left) {
+    fprintf(stderr, "  fail_at %ld: %ld blocks (%zu bytes) leaked, created %ld left %ld\n",
+            fail_at, fa.live, fa.live_bytes, md.created, md.left);
+    (*bad)++;
+  }
+  return fa.count;
+}
+
+static void test_g1_every_allocation_failure_is_a_status(void) {
+  int bad = 0;
+  long total = run_script(-1, 0, &bad);
+  CHECK(bad == 0);
+  CHECK(total > 20);
+  long step = total > 400 ? total / 400 : 1; /* at most ~400 single-failure runs */
+  for (long n = 0; n < total; n += step) {
+    int b = 0;
+    run_script(n, 0, &b);
+    if (b)
+      fprintf(stderr, "  single failure at allocation %ld: %d problems\n", n, b);
+    bad += b;
+  }
+  CHECK(bad == 0);
+  fprintf(stderr, "  %ld allocations in the script\n", total);
+}
+
+static void test_g1_failures_from_then_on(void) {
+  int bad = 0, runs = 0;
+  long total = run_script(-1, 0, &bad);
+  for (long n = 0; n < total; n += total / 50 + 1, runs++)
+    run_script(n, 1, &bad);
+  CHECK(runs > 10);
+  CHECK(bad == 0);
+}
+
+TEST_MAIN(T(test_g1_every_allocation_failure_is_a_status), T(test_g1_failures_from_then_on))

@@ -1,0 +1,457 @@
+/*
+ * test_stress.c - multi-threaded tests of the guarantees in runtime/DESIGN.md: exact
+ * counts through compute (G4), exactly-once eviction under churn and a racing close
+ * (G6), single-flight and deadlock freedom (G4), growth under concurrent readers (G2,
+ * G5). Sizes shrink under sanitizers (TSMAP_STRESS_SMALL) so the suite stays fast.
+ */
+#include "tsmap_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#ifdef TSMAP_STRESS_SMALL
+#define SCALE 8
+#else
+#define SCALE 1
+#endif
+#define NTHREADS 4
+
+/* A watchdog: a deadlock fails the test instead of hanging CI. */
+static void *watchdog(void *arg) {
+  unsigned secs = *(unsigned *)arg;
+  sleep(secs);
+  fprintf(stderr, "watchdog: test still running after %u s (deadlock?)\n", secs);
+  _exit(2);
+  return NULL;
+}
+
+static void start_watchdog(unsigned secs) {
+  static unsigned s;
+  s = secs;
+  pthread_t t;
+  pthread_create(&t, NULL, watchdog, &s);
+  pthread_detach(t);
+}
+
+static uint64_t rng_next(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static void run_threads(int n, void *(*fn)(void *), void *args, size_t arg_size) {
+  pthread_t t[16];
+  for (int i = 0; i < n; i++)
+    pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * arg_size);
+  for (int i = 0; i < n; i++)
+    pthread_join(t[i], NULL);
+}
+
+/* ---- G4: N threads x M increments through compute end at exactly N x M ------------------ */
+
+typedef struct counter_arg {
+  tsmap *m;
+  int id;
+  int present_only;
+  long iters;
+} counter_arg;
+
+static tsmap_verdict cb_increment(const void *key, size_t key_len, const void *old, void *ctx,
+                                  TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)ctx;
+  int64_t v = 0;
+  if (old)
+    memcpy(&v, old, 8);
+  v++;
+  memcpy(out, &v, 8);
+  return TSMAP_STORE;
+}
+
+static void *counter_thread(void *p) {
+  counter_arg *a = (counter_arg *)p;
+  uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(a->id + 1);
+  for (long i = 0; i < a->iters; i++) {
+    uint64_t k = rng_next(&s) % 8; /* 8 hot keys: heavy contention */
+    tsmap_status st = a->present_only
+                          ? tsmap_compute_if_present(a->m, &k, 8, cb_increment, NULL, NULL)
+                          : tsmap_compute(a->m, &k, 8, cb_increment, NULL, NULL);
+    if (st != TSMAP_OK)
+      CHECK(0);
+  }
+  return NULL;
+}
+
+static void counter_run(int present_only) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  if (present_only)
+    for (uint64_t k = 0; k < 8; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &(int64_t){0}, NULL), TSMAP_OK);
+  counter_arg args[NTHREADS];
+  long iters = 100000 / SCALE;
+  for (int i = 0; i < NTHREADS; i++)
+    args[i] = (counter_arg){m, i, present_only, iters};
+  run_threads(NTHREADS, counter_thread, args, sizeof args[0]);
+  int64_t total = 0;
+  for (uint64_t k = 0; k < 8; k++) {
+    int64_t v = 0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    total += v;
+  }
+  CHECK(total == (int64_t)NTHREADS * iters);
+  tsmap_destroy(m);
+}
+
+static void test_g4_compute_counts_exactly(void) { counter_run(0); }
+static void test_g4_compute_if_present_counts_exactly(void) { counter_run(1); }
+
+/* ---- G6: exactly-once eviction under churn --------------------------------------------------- */
+
+/* Every value is a unique id (thread << 32 | serial). entered[id]: times it entered the
+ * map (created hook); left[id]: times it left (evicted hook, or handed to a caller). */
+#define IDS_PER_THREAD (1u << 21)
+typedef struct ledger {
+  _Atomic unsigned char entered[NTHREADS * IDS_PER_THREAD];
+  _Atomic unsigned char left[NTHREADS * IDS_PER_THREAD];
+  _Atomic unsigned char discarded[NTHREADS * IDS_PER_THREAD];
+  _Atomic long closed_hooks;
+} ledger;
+static ledger *g_ledger;
+
+static size_t id_index(const void *value) {
+  uint64_t v;
+  memcpy(&v, value, 8);
+  return (size_t)(v >> 32) * IDS_PER_THREAD + (size_t)(v & 0xffffffffu);
+}
+
+static void hook_created(const void *k, size_t kl, const void *value, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  atomic_fetch_add(&g_ledger->entered[id_index(value)], 1);
+}
+
+static void hook_evicted(const void *k, size_t kl, void *value, tsmap_evict_reason why,
+                         void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  if (why == TSMAP_EVICT_DISCARDED)
+    atomic_fetch_add(&g_ledger->discarded[id_index(value)], 1);
+  else
+    atomic_fetch_add(&g_ledger->left[id_index(value)], 1);
+}
+
+static void hook_closed(void *ctx) {
+  (void)ctx;
+  atomic_fetch_add(&g_ledger->closed_hooks, 1);
+}
+
+typedef struct churn_arg {
+  tsmap *m;
+  uint64_t id;
+  uint64_t serial;
+  long iters;
+  int stop_on_closed;
+} churn_arg;
+
+static uint64_t fresh_value(churn_arg *a) {
+  if (a->serial >= IDS_PER_THREAD - 1) { /* the ledger is full: stop drawing ids */
+    CHECK(0);
+    a->serial = IDS_PER_THREAD - 1;
+  }
+  return (a->id << 32) | a->serial++;
+}
+
+static tsmap_verdict cb_replace(const void *key, size_t key_len, const void *old, void *ctx,
+                                TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  churn_arg *a = (churn_arg *)ctx;
+  uint64_t v = fresh_value(a);
+  memcpy(out, &v, 8);
+  return old && (v & 3) == 0 ? TSMAP_DELETE : TSMAP_STORE;
+}
+
+static int cb_fresh(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  uint64_t v = fresh_value((churn_arg *)ctx);
+  memcpy(out, &v, 8);
+  return 0;
+}
+
+/* One random operation; values handed back to the caller are recorded as having left. */
+static tsmap_status churn_op(churn_arg *a, uint64_t r) {
+  char key[24];
+  size_t klen = (r >> 8) % 3 == 0 ? 20 : 8; /* some long keys: keyblocks are retired */
+  memset(key, 'k', sizeof key);
+  uint64_t kv = (r >> 16) % 512;
+  memcpy(key, &kv, 8);
+  uint64_t v = fresh_value(a), out = 0;
+  tsmap_status st;
+  switch (r % 6) {
+  case 0:
+    st = tsmap_put(a->m, key, klen, &v, (r & 64) ? &out : NULL);
+    break;
+  case 1:
+    st = tsmap_put_if_absent(a->m, key, klen, &v, NULL);
+    break;
+  case 2:
+    st = tsmap_remove(a->m, key, klen, (r & 64) ? &out : NULL);
+    break;
+  case 3:
+    st = tsmap_compute(a->m, key, klen, cb_replace, a, NULL);
+    break;
+  case 4:
+    st = tsmap_compute_if_absent(a->m, key, klen, cb_fresh, a, NULL);
+    break;
+  default:
+    st = tsmap_get(a->m, key, klen, &out);
+    out = 0;
+    break;
+  }
+  if (out && (st == TSMAP_OK || st == TSMAP_REPLACED) && (r % 6 == 0 || r % 6 == 2))
+    atomic_fetch_add(&g_ledger->left[id_index(&out)], 1);
+  return st;
+}
+
+static void *churn_thread(void *p) {
+  churn_arg *a = (churn_arg *)p;
+  uint64_t s = 0x2545f4914f6cdd1dull * (a->id + 1);
+  for (long i = 0; i < a->iters; i++) {
+    tsmap_status st = churn_op(a, rng_next(&s));
+    if (st == TSMAP_CLOSED && a->stop_on_closed)
+      break;
+    if (st == TSMAP_NO_MEMORY || st == TSMAP_INVALID_ARGUMENT || st == TSMAP_REENTERED)
+      CHECK(0);
+  }
+  return NULL;
+}
+
+static void *closer_thread(void *p) {
+  usleep(20000);
+  CHECK_ST(tsmap_close(((churn_arg *)p)->m), TSMAP_OK);
+  return NULL;
+}
+
+/* Run churn (optionally with a close racing it) and audit the ledger. */
+static void churn_audit(int racing_close) {
+  g_ledger = (ledger *)calloc(1, sizeof *g_ledger);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.shard_count = 4;
+  cfg.on_entry_created = hook_created;
+  cfg.on_entry_evicted = hook_evicted;
+  cfg.on_map_closed = hook_closed;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  churn_arg args[NTHREADS + 1];
+  for (int i = 0; i < NTHREADS; i++)
+    args[i] = (churn_arg){m, (uint64_t)i, 1, (racing_close ? 400000 : 150000) / SCALE, 1};
+  args[NTHREADS] = (churn_arg){m, 0, 0, 0, 0};
+  pthread_t closer;
+  if (racing_close)
+    pthread_create(&closer, NULL, closer_thread, &args[NTHREADS]);
+  run_threads(NTHREADS, churn_thread, args, sizeof args[0]);
+  if (racing_close)
+    pthread_join(closer, NULL);
+  tsmap_destroy(m);
+  long entered = 0, bad = 0, discarded = 0;
+  for (size_t i = 0; i < (size_t)NTHREADS * IDS_PER_THREAD; i++) {
+    unsigned e = g_ledger->entered[i], l = g_ledger->left[i], d = g_ledger->discarded[i];
+    entered += e;
+    discarded += d;
+    bad += e > 1 || l != e || d > 1 || (d && e);
+  }
+  fprintf(stderr, "  %ld values entered, %ld discarded, %ld accounting errors\n", entered,
+          discarded, bad);
+  CHECK(entered > 1000);
+  CHECK(bad == 0);
+  CHECK(g_ledger->closed_hooks == 1);
+  free(g_ledger);
+}
+
+static void test_g6_exactly_once_eviction_under_churn(void) { churn_audit(0); }
+static void test_g6_exactly_once_with_racing_close(void) { churn_audit(1); }
+
+/* ---- G4: single flight ------------------------------------------------------------------------ */
+
+typedef struct flight {
+  tsmap *m;
+  _Atomic int calls[64];
+  int64_t seen[NTHREADS][64];
+  int id;
+} flight;
+
+static int cb_slow_count(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key_len;
+  flight *f = (flight *)ctx;
+  uint64_t k;
+  memcpy(&k, key, 8);
+  int n = atomic_fetch_add(&f->calls[k], 1);
+  usleep(200);
+  int64_t v = (int64_t)k * 1000 + n;
+  memcpy(out, &v, 8);
+  return 0;
+}
+
+typedef struct flight_arg {
+  flight *f;
+  int id;
+} flight_arg;
+
+static void *flight_thread(void *p) {
+  flight_arg *a = (flight_arg *)p;
+  for (uint64_t k = 0; k < 64; k++)
+    if (tsmap_compute_if_absent(a->f->m, &k, 8, cb_slow_count, a->f, &a->f->seen[a->id][k]) !=
+        TSMAP_OK)
+      CHECK(0);
+  return NULL;
+}
+
+static void test_g4_compute_if_absent_is_single_flight(void) {
+  static flight f;
+  memset(&f, 0, sizeof f);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  CHECK_ST(tsmap_create(&cfg, &f.m), TSMAP_OK);
+  flight_arg args[NTHREADS];
+  for (int i = 0; i < NTHREADS; i++)
+    args[i] = (flight_arg){&f, i};
+  run_threads(NTHREADS, flight_thread, args, sizeof args[0]);
+  int extra = 0, differ = 0;
+  for (int k = 0; k < 64; k++) {
+    extra += f.calls[k] != 1;
+    for (int t = 1; t < NTHREADS; t++)
+      differ += f.seen[t][k] != f.seen[0][k];
+  }
+  CHECK(extra == 0);
+  CHECK(differ == 0);
+  tsmap_destroy(f.m);
+}
+
+/* ---- G4: a cycle of waits between two threads returns TSMAP_REENTERED -------------------------- */
+
+typedef struct cycle {
+  tsmap *m;
+  _Atomic int in_cb[2];
+  tsmap_status inner[2];
+} cycle;
+static cycle g_cycle;
+
+TSMAP_NO_EDITOR_ANALYSIS
+static int cb_cross(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key_len;
+  (void)ctx;
+  uint64_t k;
+  memcpy(&k, key, 8);
+  atomic_store(&g_cycle.in_cb[k], 1);
+  while (!atomic_load(&g_cycle.in_cb[1 - k]))
+    usleep(100);
+  if (k == 1)
+    usleep(20000); /* let thread 0 start waiting first */
+  uint64_t other = 1 - k;
+  g_cycle.inner[k] = tsmap_compute_if_absent(g_cycle.m, &other, 8, cb_cross, NULL, NULL);
+  memcpy(out, &k, 8);
+  return 0;
+}
+
+static void *cycle_thread(void *p) {
+  uint64_t k = (uint64_t)(uintptr_t)p;
+  CHECK_ST(tsmap_compute_if_absent(g_cycle.m, &k, 8, cb_cross, NULL, NULL), TSMAP_OK);
+  return NULL;
+}
+
+static void test_g4_wait_cycle_is_reported_not_deadlocked(void) {
+  memset(&g_cycle, 0, sizeof g_cycle);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  CHECK_ST(tsmap_create(&cfg, &g_cycle.m), TSMAP_OK);
+  pthread_t a, b;
+  pthread_create(&a, NULL, cycle_thread, (void *)(uintptr_t)0);
+  pthread_create(&b, NULL, cycle_thread, (void *)(uintptr_t)1);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  /* one thread waits for the other's key; the other's wait would close the cycle (thread
+   * 1 sleeps first, so normally it is the one refused) */
+  int reentered = (g_cycle.inner[0] == TSMAP_REENTERED) + (g_cycle.inner[1] == TSMAP_REENTERED);
+  int ok = (g_cycle.inner[0] == TSMAP_OK) + (g_cycle.inner[1] == TSMAP_OK);
+  CHECK(reentered == 1 && ok == 1);
+  tsmap_destroy(g_cycle.m);
+}
+
+/* ---- G2 + G5: growth under concurrent readers ----------------------------------------------- */
+
+typedef struct grow {
+  tsmap *m;
+  _Atomic uint64_t published; /* keys [0, published) are in the map */
+  _Atomic int done;
+  _Atomic long reads, misses, wrong;
+} grow;
+
+static void *grow_reader(void *p) {
+  grow *g = (grow *)p;
+  uint64_t s = (uint64_t)(uintptr_t)p | 1;
+  while (!atomic_load(&g->done)) {
+    uint64_t n = atomic_load(&g->published);
+    if (!n)
+      continue;
+    uint64_t k = rng_next(&s) % n;
+    uint64_t v = 0;
+    tsmap_status st = tsmap_get(g->m, &k, 8, &v);
+    atomic_fetch_add_explicit(&g->reads, 1, memory_order_relaxed);
+    if (st != TSMAP_OK)
+      atomic_fetch_add(&g->misses, 1);
+    else if (v != k * 7 + 1)
+      atomic_fetch_add(&g->wrong, 1);
+  }
+  return NULL;
+}
+
+static void test_g5_growth_under_concurrent_readers(void) {
+  static grow g;
+  memset(&g, 0, sizeof g);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 2; /* big shards: long migrations */
+  CHECK_ST(tsmap_create(&cfg, &g.m), TSMAP_OK);
+  pthread_t r[3];
+  for (int i = 0; i < 3; i++)
+    pthread_create(&r[i], NULL, grow_reader, &g);
+  uint64_t n = 1000000 / SCALE;
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t v = k * 7 + 1;
+    if (tsmap_put(g.m, &k, 8, &v, NULL) != TSMAP_OK)
+      CHECK(0);
+    atomic_store(&g.published, k + 1);
+    if (k % 3 == 0) { /* updates and removals of other keys keep groups changing */
+      uint64_t j = n + k;
+      tsmap_put(g.m, &j, 8, &v, NULL);
+      tsmap_remove(g.m, &j, 8, NULL);
+    }
+  }
+  atomic_store(&g.done, 1);
+  for (int i = 0; i < 3; i++)
+    pthread_join(r[i], NULL);
+  fprintf(stderr, "  %ld reads during growth, %ld misses, %ld wrong values\n", (long)g.reads,
+          (long)g.misses, (long)g.wrong);
+  CHECK(g.reads > 1000);
+  CHECK(g.misses == 0);
+  CHECK(g.wrong == 0);
+  tsmap_destroy(g.m);
+}
+
+int main(int argc, char **argv) {
+  start_watchdog(300);
+  static const tsmap_test_case cases[] = {
+      T(test_g4_compute_counts_exactly), T(test_g4_compute_if_present_counts_exactly),
+      T(test_g6_exactly_once_eviction_under_churn), T(test_g6_exactly_once_with_racing_close),
+      T(test_g4_compute_if_absent_is_single_flight),
+      T(test_g4_wait_cycle_is_reported_not_deadlocked),
+      T(test_g5_growth_under_concurrent_readers)};
+  return tsmap_test_run(cases, sizeof cases / sizeof cases[0], argc, argv);
+}
