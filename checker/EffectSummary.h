@@ -1,0 +1,234 @@
+//===--- EffectSummary.h - what a function does, in terms of its parameters ===//
+//
+// The effect summary of a function lists what calling it does to memory that
+// outlives the call and to the world outside the program: the non-idempotent
+// functions it calls, the read-modify-writes and plain writes it performs, the
+// memory it frees, the map operations it runs, the values it hands on, and the
+// calls it makes with its parameters. Every effect is stated in terms of the
+// summarized function's own parameters and of globals (a `Place`), so a caller
+// translates a callee's summary through its arguments: `list_append(&g_pending,
+// x)` inside a callback becomes a read-modify-write of `g_pending`.
+//
+// Summaries are computed lazily, once per function and translation unit,
+// bottom-up over the strongly connected components of the call graph (Tarjan,
+// started from the function asked about), so recursion is safe: the members of
+// a cycle are iterated to a fixpoint. Each effect remembers the chain of call
+// sites from the summarized function down to the statement that causes it, for
+// diagnostics that walk the chain hop by hop (see ChainNotes.h). Effects whose
+// chain is longer than `MaxCallDepth` hops are dropped.
+//
+// One `EffectAnalysis` per check and translation unit: create it lazily in
+// `check()` and drop it in `onEndOfTranslationUnit()` (the AST it points into
+// dies with the TU).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_EFFECTSUMMARY_H
+#define TSMAP_CHECKER_EFFECTSUMMARY_H
+
+#include "ContractModel.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// Where an effect lands, relative to the function whose summary holds it.
+struct Place {
+  enum class RootKind {
+    Unknown, ///< Not traced (a pointer returned by an unknown call, ...).
+    Param,   ///< Memory reached through parameter `Param` (a pointer), or the
+             ///< value of a by-value parameter when it is passed on.
+    Global,  ///< A global or static variable `Var`, or memory reached
+             ///< through it.
+    Local,   ///< A local variable `Var` of the function, or memory reached
+             ///< through it (also fresh allocations held by `Var`).
+  };
+  RootKind Root = RootKind::Unknown;
+  unsigned Param = 0;           ///< For RootKind::Param: the 0-based index.
+  const VarDecl *Var = nullptr; ///< For Global and Local.
+  /// The field path below the root, outermost first: `p->a.b` is {a, b}.
+  llvm::SmallVector<const FieldDecl *, 2> Fields;
+  /// The expression took the address of the place (`&p->timer`).
+  bool AddressOf = false;
+
+  bool isParam(unsigned I) const {
+    return Root == RootKind::Param && Param == I;
+  }
+  /// Outlives the summarized function: a parameter's memory or a global.
+  bool outlivesCall() const {
+    return Root == RootKind::Param || Root == RootKind::Global;
+  }
+  /// Same root and same field path (AddressOf is ignored).
+  bool sameAs(const Place &O) const;
+  /// A short human name: "g_hits", "ctx->count", "param 2".
+  std::string describe(const FunctionDecl *Owner) const;
+};
+
+/// The kinds of effect a summary records.
+enum class EffectKind {
+  /// Calls a TSMAP_NON_IDEMPOTENT function or one in NonIdempotentFunctions.
+  /// `Callee` is that function; `Target` is unused.
+  NonIdempotentCall,
+  /// Calls a function with no body and no contract (or through a pointer,
+  /// `Callee` null). Only reported by checks under StrictUnknownCalls.
+  UnknownCall,
+  /// `++`, `--`, `+=`, `x = x + 1`, `strcat`, atomic fetch-add... on `Target`.
+  ReadModifyWrite,
+  /// An idempotent store into `Target`: `=`, `|=`, `&=`, atomic_store,
+  /// atomic_fetch_or, memcpy/memset/strcpy/snprintf into it.
+  Write,
+  /// Frees `Target` (free, realloc, or a deallocator of the options).
+  Free,
+  /// Calls map operation `Callee`; `Target` is the map it operates on
+  /// (Unknown when the map argument cannot be traced).
+  MapOperation,
+  /// Hands the value `Target` on: returns it, stores it into memory that
+  /// outlives the function, or passes it to a function with no body that may
+  /// keep it. `Where` is the return, the store, or the call.
+  Escape,
+  /// Calls `Callee` with argument `ArgIndex` being `Target` (recorded when the
+  /// argument is rooted at a parameter or a global). For "does F call the
+  /// cleanup function on parameter i".
+  Call,
+};
+
+/// One hop of a chain: at `Site` (a CallExpr in the caller), `Callee` is called.
+struct Hop {
+  const CallExpr *Site;
+  const FunctionDecl *Callee;
+};
+
+/// Why a call counts as non-idempotent, for notes.
+enum class NonIdempotentReason {
+  None,
+  Annotated,      ///< TSMAP_NON_IDEMPOTENT on some redeclaration.
+  Option,         ///< Named in option NonIdempotentFunctions by the user.
+  DefaultList,    ///< In the default NonIdempotentFunctions list.
+};
+
+struct Effect {
+  EffectKind Kind;
+  /// The memory or value the effect is about, in the summarized function's terms.
+  Place Target;
+  /// The statement that causes the effect, in the last function of `Chain`
+  /// (or in the summarized function when `Chain` is empty).
+  const Stmt *Where = nullptr;
+  /// The function called at `Where`, for call-based kinds.
+  const FunctionDecl *Callee = nullptr;
+  /// For Call: the argument index of `Callee` that receives `Target`.
+  unsigned ArgIndex = 0;
+  /// For ReadModifyWrite: how it modifies (for wording): '+', '-', or '?'.
+  char Op = '?';
+  NonIdempotentReason Reason = NonIdempotentReason::None;
+  /// The call sites from the summarized function down to the function that
+  /// contains `Where`; empty when `Where` is in the summarized function.
+  std::vector<Hop> Chain;
+};
+
+/// Everything a function does that matters to the checks.
+struct FunctionSummary {
+  std::vector<Effect> Effects;
+  /// Effects were dropped: a callee was deeper than MaxCallDepth, the summary
+  /// hit its size cap, or the DFS hit its recursion guard. FIXME: checks that
+  /// want "definitely does X" should treat this as "don't know".
+  bool Truncated = false;
+};
+
+/// The knobs of the analysis; each check fills them from its own options.
+struct EffectOptions {
+  /// Functions whose calls are NonIdempotentCall effects (user list).
+  std::vector<std::string> NonIdempotentFunctions;
+  /// Whether the built-in default list of externally visible effects
+  /// (defaultNonIdempotentFunctions()) applies as well.
+  bool UseDefaultNonIdempotent = true;
+  /// Trusted functions: no effect, analysis does not look inside (plus every
+  /// TSMAP_IDEMPOTENT function).
+  std::vector<std::string> IdempotentFunctions;
+  /// Deallocators besides free/realloc (Free effects on their first argument).
+  std::vector<std::string> Deallocators;
+  /// Longest chain of call hops an effect may come through.
+  unsigned MaxCallDepth = 8;
+};
+
+/// The built-in default list of functions with externally visible effects:
+/// network and IPC sends, process control, file-system mutation, well-known
+/// client libraries. Documented in rules/tsmap-non-idempotent-callback.md.
+llvm::ArrayRef<llvm::StringRef> defaultNonIdempotentFunctions();
+
+/// Library functions with no body that are known to have no effect beyond
+/// their arguments (string, memory, math, formatting into a buffer, locking):
+/// not UnknownCall effects even under StrictUnknownCalls.
+bool isKnownQuietLibraryFunction(llvm::StringRef Name);
+
+class EffectAnalysis {
+public:
+  EffectAnalysis(ASTContext &Ctx, const ContractModel &Model,
+                 EffectOptions Options);
+  ~EffectAnalysis();
+
+  /// The summary of \p FD (its definition is used if it has one in the TU;
+  /// a function with no body has an empty summary). Memoized.
+  const FunctionSummary &summary(const FunctionDecl *FD);
+
+  // ---- Queries for the checks (each returns the first matching effect, whose
+  // ---- Chain gives the hops, or null).
+
+  /// (a) Does \p FD (transitively) write through parameter \p I: any store
+  /// into `*p`, `p->field`, `p[i]`, memcpy/strcpy/memset into it, or a
+  /// read-modify-write of it.
+  const Effect *writesThroughParam(const FunctionDecl *FD, unsigned I);
+
+  /// (b) Does \p FD (transitively) call the function named \p CleanupName with
+  /// parameter \p I itself (\p Field null), or with `p->Field` / `&p->Field`.
+  const Effect *callsWithParam(const FunctionDecl *FD,
+                               llvm::StringRef CleanupName, unsigned I,
+                               const FieldDecl *Field = nullptr);
+
+  /// (c) Does \p FD hand parameter \p I on: return it, store it into memory
+  /// that outlives \p FD, or pass it to a function that keeps it or has no
+  /// body (free and the Deallocators are not a hand-off).
+  const Effect *handsOnParam(const FunctionDecl *FD, unsigned I);
+
+  /// (d) Does \p FD free parameter \p I (free, realloc, Deallocators).
+  const Effect *freesParam(const FunctionDecl *FD, unsigned I);
+
+  // ---- Places of expressions, for checks that compare arguments.
+
+  /// Where the pointer value \p E points, in the terms of the function \p E is
+  /// in (\p Owner): a parameter, a global, a local, or Unknown. Follows
+  /// casts, `&`, pointer arithmetic and the initializers of local pointers.
+  Place placeOfPointer(const Expr *E, const FunctionDecl *Owner) const;
+  /// Where the lvalue \p E lives, in the terms of \p Owner.
+  Place placeOfLValue(const Expr *E, const FunctionDecl *Owner) const;
+  /// The place of argument \p E as a callee sees it: placeOfPointer for a
+  /// pointer, else the place the value is read from (`p->fd` for an int).
+  Place placeOfArgument(const Expr *E, const FunctionDecl *Owner) const;
+
+  /// How a call to \p FD counts: the reason it is non-idempotent, or None.
+  NonIdempotentReason nonIdempotentReason(const FunctionDecl *FD) const;
+  /// \p FD is trusted: TSMAP_IDEMPOTENT or in IdempotentFunctions.
+  bool isTrusted(const FunctionDecl *FD) const;
+
+  const EffectOptions &options() const { return Opts; }
+  const ContractModel &model() const { return Model; }
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> P;
+  ASTContext &Ctx;
+  const ContractModel &Model;
+  EffectOptions Opts;
+};
+
+/// Splits a semicolon-separated option value into trimmed, non-empty names.
+std::vector<std::string> splitNameList(llvm::StringRef List);
+
+} // namespace clang::tidy::tsmap
+
+#endif
