@@ -33,3 +33,20 @@ import shutil
 for tool, feature in (("gcc", "gcc"), ("g++", "gxx"), ("node", "node")):
     if shutil.which(tool):
         config.available_features.add(feature)
+
+# Each registered check is a feature (e.g. REQUIRES: tsmap-reentrant-callback), so a
+# test of the example project can name the checks it expects; check_registry.py and
+# list-checks.test make sure that what is registered has docs and tests.
+import subprocess
+try:
+    listed = subprocess.run([config.clang_tidy, "--load", config.tsmap_plugin,
+                             "--checks=-*,tsmap-*", "--list-checks"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, timeout=120).stdout
+except (OSError, subprocess.SubprocessError):
+    listed = ""
+for line in listed.splitlines():
+    name = line.strip()
+    if name.startswith("tsmap-"):
+        config.available_features.add(name)
+        config.available_features.add("tsmap-any-check")
