@@ -209,6 +209,8 @@ static const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *le
 /* Is the key in slot words `kw` the caller's key? */
 static int tsmap_key_equal_slot(const tsmap *m, const uint64_t *kw, const tsmap_key *q) {
   if (!m->cfg.equal) {
+    if (m->key_words == 1 && m->key_size)
+      return kw[0] == q->w[0];
     if (m->key_size)
       return memcmp(kw, q->w, m->key_words * 8) == 0;
     if (kw[0] != q->len)
@@ -826,7 +828,107 @@ tsmap_status tsmap_destroy(tsmap *map) {
  * Operations
  * ====================================================================================== */
 
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out);
+
+/* ---- get: the fast path for 8-byte keys (the read protocol of the file comment, with the
+ * key compare and value copy specialised to one key word) ---------------------------------- */
+
+/* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
+TSMAP_INLINE int tsmap_table_read8(const tsmap *m, tsmap_table *t, uint64_t k, uint64_t h,
+                                   uint64_t *vbuf) {
+  const size_t sw = m->slot_words, vw = m->value_words;
+  const unsigned h2 = tsmap_h2(h);
+  size_t g = h & t->mask;
+  for (size_t step = 0; step <= t->mask;) {
+    tsmap_group *gp = tsmap_table_group(t, g);
+    uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
+    if (TSMAP_UNLIKELY(s1 & 1u)) {
+      tsmap_cpu_relax();
+      continue;
+    }
+    uint64_t ctrl = tsmap_ld(&gp->ctrl);
+    int hit = 0;
+    for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
+      tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
+      if (tsmap_ld(&sl[0]) == k) {
+        vbuf[0] = tsmap_ld(&sl[1]);
+        for (size_t i = 1; i < vw; i++)
+          vbuf[i] = tsmap_ld(&sl[1 + i]);
+        hit = 1;
+        break;
+      }
+    }
+    if (TSMAP_UNLIKELY(tsmap_seq_moved(gp, s1)))
+      continue; /* torn: look at this group again */
+    if (hit)
+      return 1;
+    if (tsmap_ctrl_empty(ctrl))
+      return 0;
+    step++;
+    g = (g + step) & t->mask;
+  }
+  return 0;
+}
+
+/* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
+ * generic path must decide (first call of a thread, inside a compute callback). */
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf) {
+  uint64_t k;
+  memcpy(&k, key, 8);
+  tsmap_thread *self = tsmap_tls_self;
+  if (TSMAP_UNLIKELY(!self || self->computing || tsmap_is_closed(m)))
+    return -2;
+  uint64_t h = tsmap_hash_u64(k, m->seed);
+  tsmap_shard *s = &m->shards[(h >> 32) & m->shard_mask];
+  int r;
+  tsmap_read_enter(self);
+  for (;;) {
+    uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
+    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
+    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
+    if (TSMAP_UNLIKELY((gen & 1u) || !cur)) {
+      if (!cur) { /* detached by tsmap_close, for good */
+        r = -1;
+        break;
+      }
+      tsmap_cpu_relax();
+      continue;
+    }
+    if ((old && tsmap_table_read8(m, old, k, h, vbuf)) || tsmap_table_read8(m, cur, k, h, vbuf)) {
+      r = 1;
+      break;
+    }
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen) {
+      r = 0;
+      break;
+    }
+  }
+  tsmap_read_exit(self);
+  return r;
+}
+
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8)) {
+    int r = tsmap_get8(map, key, vbuf);
+    if (TSMAP_LIKELY(r == 1)) {
+      if (value_out)
+        memcpy(value_out, vbuf, map->value_size);
+      return TSMAP_OK;
+    }
+    if (r == 0)
+      return TSMAP_NOT_FOUND;
+    if (r == -1)
+      return TSMAP_CLOSED;
+  }
+  return tsmap_get_slow(map, key, key_len, value_out);
+}
+
+/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
