@@ -107,12 +107,12 @@ static tsmap_status tsmap_pending_wait(tsmap *m, tsmap_shard *s, tsmap_pending *
   pthread_mutex_lock(&g_wait_lock);
   if (tsmap_wait_cycles(p, self)) {
     pthread_mutex_unlock(&g_wait_lock);
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     return TSMAP_REENTERED;
   }
   p->refs++;
   self->waiting_for = p;
-  pthread_mutex_unlock(&s->lock);
+  tsmap_lock_release(&s->lock);
   while (!p->done)
     pthread_cond_wait(&p->cond, &g_wait_lock);
   self->waiting_for = NULL;
@@ -233,14 +233,14 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
   for (;;) {
     tsmap_pos pos;
     tsmap_shard *s = q.shard;
-    pthread_mutex_lock(&s->lock);
+    tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
     if (tsmap_shard_find(map, s, &q, &pos)) {
       tsmap_pos_read_value(map, &pos, v);
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       tsmap_value_out(map, v, value_out);
       return TSMAP_OK;
     }
@@ -253,12 +253,12 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
     }
     p = tsmap_pending_new(map, &q, self);
     if (!p) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_NO_MEMORY;
     }
     p->next = s->pending;
     s->pending = p;
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     return tsmap_absent_run(map, &q, p, self, fn, ctx, value_out);
   }
 }

@@ -82,13 +82,14 @@ static size_t tsmap_pow2_at_least(size_t x) {
   return p;
 }
 
-/* Default shard count: 4 per online CPU, a power of two in [1, 256]. More shards than
- * cores keeps writers apart and bounds how much one shard holds (and moves). */
+/* Default shard count: 16 per online CPU, a power of two in [1, 256]. Many more shards
+ * than cores keeps writers apart (two writers meet on a shard 1/32 of the time on 2
+ * cores) and bounds how much one shard holds, and so how large one growth is (G5). */
 static size_t tsmap_default_shards(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1)
     n = 1;
-  size_t s = tsmap_pow2_at_least((size_t)n * 4);
+  size_t s = tsmap_pow2_at_least((size_t)n * 16);
   return s > 256 ? 256 : s;
 }
 
@@ -115,7 +116,7 @@ static size_t tsmap_group_bytes(const tsmap *m) {
 /* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. */
 static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
   size_t stride = tsmap_group_bytes(m);
-  size_t head = (sizeof(tsmap_table) + 63) & ~(size_t)63;
+  size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
   if (ngroups > (SIZE_MAX - head) / stride)
     return NULL;
   size_t bytes = head + ngroups * stride;
@@ -126,9 +127,11 @@ static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
   t->stride = stride;
-  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 7/8 (I3) */
+  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 6/7 (I3) */
   t->bytes = bytes;
-  t->groups = mem + head;
+  uintptr_t at = (uintptr_t)(mem + sizeof(tsmap_table));
+  t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
+                     (uintptr_t)mem);
   return t;
 }
 
@@ -137,9 +140,9 @@ static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
     tsmap_mem_free(m, t, t->bytes);
 }
 
-/* Groups needed to hold `entries` at most 7/8 full, a power of two. */
+/* Groups needed to hold `entries` at most 6/7 full, a power of two. */
 static size_t tsmap_groups_for(size_t entries) {
-  size_t slots = entries + entries / 7 + 1;
+  size_t slots = entries + entries / 6 + 1;
   return tsmap_pow2_at_least((slots + TSMAP_GROUP_SLOTS - 1) / TSMAP_GROUP_SLOTS);
 }
 
@@ -299,12 +302,20 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *val
  * The read path (G2): lock-free, validated, writes nothing shared
  * ====================================================================================== */
 
-static void tsmap_cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  sched_yield();
-#endif
+/* The contended path of tsmap_lock_acquire: spin on a read, yield after a while. */
+void tsmap_lock_slow(tsmap_lock *l) {
+  for (unsigned spins = 0;;) {
+    while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+      if (++spins < 512) {
+        tsmap_cpu_relax();
+      } else {
+        sched_yield();
+        spins = 0;
+      }
+    }
+    if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+      return;
+  }
 }
 
 /* Copy `n` words of a slot. */
@@ -583,7 +594,7 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 
 /* Lock the shard and do this write's share of a growth in progress. */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
-  pthread_mutex_lock(&s->lock);
+  tsmap_lock_acquire(&s->lock);
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
 }
@@ -624,7 +635,7 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_ebr_try_advance();
     tsmap_collect(s, after);
   }
-  pthread_mutex_unlock(&s->lock);
+  tsmap_lock_release(&s->lock);
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
@@ -678,9 +689,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
   m->shard_mask = n - 1;
   for (size_t i = 0; i < n; i++) {
-    if (pthread_mutex_init(&m->shards[i].lock, NULL) != 0)
-      return TSMAP_NO_MEMORY;
-    m->shards_ready = i + 1;
+    atomic_init(&m->shards[i].lock.held, 0);
     tsmap_table *t = tsmap_table_new(m, ngroups);
     if (!t)
       return TSMAP_NO_MEMORY;
@@ -753,7 +762,7 @@ static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
 /* Detach a shard's tables (onto *live) and retired objects (onto *after) under its
  * lock; readers then see no table and return TSMAP_CLOSED. */
 static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *after) {
-  pthread_mutex_lock(&s->lock);
+  tsmap_lock_acquire(&s->lock);
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
@@ -773,7 +782,7 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
     after->free_keys = k;
   }
   s->retired_count = 0;
-  pthread_mutex_unlock(&s->lock);
+  tsmap_lock_release(&s->lock);
 }
 
 /* Keeps G6 at close: every value still in the map is evicted once (reason closed). */
@@ -808,8 +817,6 @@ static void tsmap_free_all(tsmap *m) {
       tsmap_table *cur = atomic_load(&s->cur);
       if (cur)
         tsmap_table_free(m, cur); /* only when create failed: close detached them */
-      if (i < m->shards_ready)
-        pthread_mutex_destroy(&s->lock);
     }
     tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
@@ -1116,16 +1123,16 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
     return TSMAP_INVALID_ARGUMENT;
   for (size_t i = 0; i <= map->shard_mask; i++) {
     tsmap_shard *s = &map->shards[i];
-    pthread_mutex_lock(&s->lock);
+    tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
     size_t bytes = tsmap_shard_snapshot(map, s, NULL);
     unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
     if (bytes && buf)
       tsmap_shard_snapshot(map, s, buf);
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     if (bytes && !buf)
       return TSMAP_NO_MEMORY;
     int stop = tsmap_visit_records(map, buf, bytes, fn, ctx);
