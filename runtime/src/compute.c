@@ -155,7 +155,7 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
                                         const void *value, uint64_t *present) {
   tsmap_shard *s = q->shard;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
   tsmap_pos pos;
   tsmap_writer_begin(m, s);
@@ -185,7 +185,7 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   self->computing = p->outer;
   tsmap_status st;
   if (rc != 0) {
-    tsmap_after after = {NULL, NULL};
+    tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(m, q->shard);
     tsmap_pending_unlink(q->shard, p);
     tsmap_writer_end(m, q->shard, &after);
@@ -348,7 +348,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
         tsmap_value_out(map, ov, value_out);
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
-    tsmap_after after = {NULL, NULL};
+    tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, q.shard);
     int closed = tsmap_is_closed(map);
     int valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);

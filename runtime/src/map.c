@@ -19,23 +19,54 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels fail it and we touch pages */
+#endif
 
 /* ======================================================================================
  * Allocation
  * ====================================================================================== */
 
+/* Big blocks of the default allocator are mapped directly: fresh, lazily zeroed pages
+ * (starting a growth costs no memset, and calloc could memset a reused heap block), that
+ * can be faulted in and given back a chunk at a time (G5). */
+#define TSMAP_MMAP_MIN ((size_t)256 << 10)
+/* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
+ * give back 16 pages of a reclaimed one (~4 us). */
+#define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)64 << 10)
+
+static int tsmap_mem_mapped(const tsmap *m, size_t size) {
+  return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
+}
+
+static size_t tsmap_page_size(void) {
+  static size_t page;
+  if (!page) {
+    long p = sysconf(_SC_PAGESIZE);
+    page = p > 0 ? (size_t)p : 4096;
+  }
+  return page;
+}
+
+static void *tsmap_mem_map(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
 void *tsmap_mem_alloc(const tsmap *m, size_t size) {
   if (m->alloc.alloc)
     return m->alloc.alloc(size, m->alloc.alloc_ctx);
-  return malloc(size);
+  return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : malloc(size);
 }
 
-/* Zeroed memory. The default path uses calloc so that big tables come from fresh,
- * lazily zeroed pages: starting a growth costs no memset (G5). */
+/* Zeroed memory. */
 void *tsmap_mem_zalloc(const tsmap *m, size_t size) {
   if (!m->alloc.alloc)
-    return calloc(1, size);
+    return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : calloc(1, size);
   void *p = m->alloc.alloc(size, m->alloc.alloc_ctx);
   if (p)
     memset(p, 0, size);
@@ -47,6 +78,8 @@ void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
     return;
   if (m->alloc.free)
     m->alloc.free(p, size, m->alloc.alloc_ctx);
+  else if (tsmap_mem_mapped(m, size))
+    munmap(p, size);
   else
     free(p);
 }
@@ -512,6 +545,17 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   }
 }
 
+/* The size of the next table: twice the current one, or the same when most used slots
+ * are DELETED (a same-size rehash clears them). */
+static size_t tsmap_grow_groups(tsmap_shard *s) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+  size_t ng = cur->ngroups;
+  if (live * 16 > ng * TSMAP_GROUP_SLOTS * 7)
+    ng *= 2;
+  return ng;
+}
+
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
  * table holds old's entries plus every insert made while they move (I3). */
@@ -519,18 +563,24 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* defensive: never expected */
     tsmap_migrate_step(m, s, SIZE_MAX);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
-  size_t ng = cur->ngroups;
-  if (live * 16 > ng * TSMAP_GROUP_SLOTS * 7)
-    ng *= 2;
-  tsmap_table *t = tsmap_table_new(m, ng);
+  size_t ng = tsmap_grow_groups(s);
+  tsmap_table *t = s->next;
+  s->next = NULL;
+  if (t && t->ngroups != ng) { /* prepared for another size: never published, free it */
+    tsmap_table_free(m, t);
+    t = NULL;
+  }
+  if (!t)
+    t = tsmap_table_new(m, ng);
   if (!t)
     return TSMAP_NO_MEMORY;
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
-  atomic_store_explicit(&s->old, cur, memory_order_relaxed);
-  atomic_store_explicit(&s->cur, t, memory_order_relaxed);
+  /* release, not just the fence above: TSan does not model fences, and it is free on
+   * x86 (readers load these with acquire) */
+  atomic_store_explicit(&s->old, cur, memory_order_release);
+  atomic_store_explicit(&s->cur, t, memory_order_release);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
   return TSMAP_OK;
@@ -599,8 +649,63 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
 }
 
+/* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
+
+/* Fault in the next chunk of a prepared (unpublished) table. */
+static void tsmap_table_populate_step(tsmap_table *t) {
+  size_t page = tsmap_page_size();
+  unsigned char *base = (unsigned char *)t;
+  if (t->populated < page)
+    t->populated = page; /* the header page was written by tsmap_table_new */
+  size_t end = t->populated + TSMAP_POPULATE_CHUNK < t->bytes ? t->populated + TSMAP_POPULATE_CHUNK
+                                                                 : t->bytes;
+  if (t->populated >= end)
+    return;
+#if defined(__linux__)
+  if (madvise(base + t->populated, end - t->populated, MADV_POPULATE_WRITE) == 0) {
+    t->populated = end;
+    return;
+  }
+#endif
+  for (size_t off = t->populated; off < end; off += page) /* zero pages, nobody reads */
+    ((volatile unsigned char *)base)[off] = 0;
+  t->populated = end;
+}
+
+/* Every other write: prepare the next table once the current one is 7/8 full, fault a
+ * chunk of it in, or unmap a chunk of a reclaimed table (after unlocking, via `after`).
+ * Each keeps page faults and munmap out of any single write's latency (G5). */
+static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (s->unmapping) {
+    tsmap_table *t = s->unmapping;
+    size_t page = tsmap_page_size();
+    if (t->mapped > page) {
+      size_t cut = t->mapped - page < TSMAP_UNMAP_CHUNK ? t->mapped - page : TSMAP_UNMAP_CHUNK;
+      t->mapped -= cut;
+      after->unmap_ptr = (unsigned char *)t + t->mapped;
+      after->unmap_len = cut;
+    } else {
+      s->unmapping = t->retired_next;
+      after->unmap_ptr = t;
+      after->unmap_len = t->mapped;
+    }
+    return;
+  }
+  if (s->next) {
+    tsmap_table_populate_step(s->next);
+    return;
+  }
+  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) ||
+      cur->growth_left * 8 > cur->ngroups * (TSMAP_GROUP_SLOTS - 1))
+    return;
+  size_t ng = tsmap_grow_groups(s);
+  if (tsmap_mem_mapped(m, tsmap_group_bytes(m) * ng))
+    s->next = tsmap_table_new(m, ng); /* NULL is fine: the growth allocates then */
+}
+
 /* Move what is safe to free (retired two epochs ago) to `after`. */
-static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
+static void tsmap_collect(const tsmap *m, tsmap_shard *s, tsmap_after *after) {
   uint64_t e = atomic_load(&tsmap_global_epoch);
   for (tsmap_table **pt = &s->retired_tables; *pt;) {
     tsmap_table *t = *pt;
@@ -609,9 +714,16 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
       continue;
     }
     *pt = t->retired_next;
+    s->retired_count--;
+    if (tsmap_mem_mapped(m, t->bytes)) { /* given back a chunk per write (G5) */
+      size_t page = tsmap_page_size();
+      t->mapped = (t->bytes + page - 1) & ~(page - 1);
+      t->retired_next = s->unmapping;
+      s->unmapping = t;
+      continue;
+    }
     t->retired_next = after->free_tables;
     after->free_tables = t;
-    s->retired_count--;
   }
   for (tsmap_keyblock **pk = &s->retired_keys; *pk;) {
     tsmap_keyblock *k = *pk;
@@ -629,16 +741,19 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
 /* Reclaim if something waits (every 16th write, or when 64 objects wait), then unlock.
  * The caller frees `after` with tsmap_after_run once unlocked. */
 void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
-  (void)m;
   if (s->retired_count && (++s->writes_since_reclaim >= 16 || s->retired_count >= 64)) {
     s->writes_since_reclaim = 0;
     tsmap_ebr_try_advance();
-    tsmap_collect(s, after);
+    tsmap_collect(m, s, after);
   }
+  if (TSMAP_UNLIKELY(++s->chores % 2 == 0))
+    tsmap_shard_chores(m, s, after);
   tsmap_lock_release(&s->lock);
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
+  if (after->unmap_len)
+    munmap(after->unmap_ptr, after->unmap_len);
   while (after->free_tables) {
     tsmap_table *t = after->free_tables;
     after->free_tables = t->retired_next;
@@ -782,6 +897,13 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
     after->free_keys = k;
   }
   s->retired_count = 0;
+  tsmap_push_table(&after->free_tables, s->next); /* never published */
+  s->next = NULL;
+  while (s->unmapping) { /* reclaimed already: unmap what is left */
+    tsmap_table *t = s->unmapping;
+    s->unmapping = t->retired_next;
+    munmap(t, t->mapped);
+  }
   tsmap_lock_release(&s->lock);
 }
 
@@ -793,7 +915,7 @@ tsmap_status tsmap_close(tsmap *map) {
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
   tsmap_table *live = NULL;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   for (size_t i = 0; i <= map->shard_mask; i++)
     tsmap_shard_detach(&map->shards[i], &live, &after);
   for (tsmap_table *t = live; t; t = t->retired_next)
@@ -971,7 +1093,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
     st = tsmap_enter_op(map, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   tsmap_writer_begin(map, s);
@@ -1035,7 +1157,7 @@ tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *val
     st = tsmap_enter_op(map, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   tsmap_writer_begin(map, s);

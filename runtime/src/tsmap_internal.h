@@ -126,6 +126,8 @@ typedef struct tsmap_table {
   size_t stride;      /* bytes per group */
   size_t growth_left; /* EMPTY slots that may still be filled (I3); shard lock */
   size_t bytes;       /* size of the allocation, for free */
+  size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
+  size_t mapped;      /* a table being unmapped: bytes still mapped (G5) */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
@@ -262,6 +264,10 @@ typedef struct tsmap_shard {
   _Atomic size_t count;
   size_t migrate_pos;               /* next group of old to move */
   struct tsmap_pending *pending;    /* compute_if_absent calls in flight */
+  tsmap_table *next;                /* G5: the next table, prepared and faulted in ahead
+                                       of the growth that will publish it; private */
+  tsmap_table *unmapping;           /* G5: reclaimed tables, unmapped a chunk per write */
+  unsigned chores;                  /* writes since create, paces the two above */
   tsmap_table *retired_tables;      /* I5 */
   tsmap_keyblock *retired_keys;
   size_t retired_count;
@@ -330,7 +336,10 @@ typedef struct tsmap_token {
 typedef struct tsmap_after {
   tsmap_table *free_tables;
   tsmap_keyblock *free_keys;
+  void *unmap_ptr; /* a chunk of a reclaimed table to unmap */
+  size_t unmap_len;
 } tsmap_after;
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);
