@@ -448,6 +448,7 @@ static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
     tsmap_group *gp = tsmap_table_group(t, g);
+    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
     uint64_t ctrl = tsmap_ld(&gp->ctrl);
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
@@ -964,13 +965,14 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
 /* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
-TSMAP_INLINE int tsmap_table_read8(const tsmap *m, tsmap_table *t, uint64_t k, uint64_t h,
-                                   uint64_t *vbuf) {
-  const size_t sw = m->slot_words, vw = m->value_words;
+TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
+                                   const size_t vw) {
+  const size_t sw = 1 + vw;
   const unsigned h2 = tsmap_h2(h);
   size_t g = h & t->mask;
   for (size_t step = 0; step <= t->mask;) {
     tsmap_group *gp = tsmap_table_group(t, g);
+    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
     uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
     if (TSMAP_UNLIKELY(s1 & 1u)) {
       tsmap_cpu_relax();
@@ -1002,7 +1004,7 @@ TSMAP_INLINE int tsmap_table_read8(const tsmap *m, tsmap_table *t, uint64_t k, u
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback). */
-TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf) {
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw) {
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
@@ -1024,7 +1026,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf) {
       tsmap_cpu_relax();
       continue;
     }
-    if ((old && tsmap_table_read8(m, old, k, h, vbuf)) || tsmap_table_read8(m, cur, k, h, vbuf)) {
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) || tsmap_table_read8(cur, k, h, vbuf, vw)) {
       r = 1;
       break;
     }
@@ -1038,10 +1040,29 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf) {
   return r;
 }
 
+/* The get of a map with 8-byte keys and values: everything inline, the value copied
+ * with one load and one store. */
+static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
+  uint64_t v;
+  int r = tsmap_get8(map, key, &v, 1);
+  if (TSMAP_LIKELY(r == 1)) {
+    if (value_out)
+      memcpy(value_out, &v, 8);
+    return TSMAP_OK;
+  }
+  if (r == 0)
+    return TSMAP_NOT_FOUND;
+  if (r == -1)
+    return TSMAP_CLOSED;
+  return tsmap_get_slow(map, key, 8, value_out);
+}
+
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8)) {
-    int r = tsmap_get8(map, key, vbuf);
+    if (TSMAP_LIKELY(map->value_size == 8))
+      return tsmap_get8v8(map, key, value_out);
+    int r = tsmap_get8(map, key, vbuf, map->value_words);
     if (TSMAP_LIKELY(r == 1)) {
       if (value_out)
         memcpy(value_out, vbuf, map->value_size);
