@@ -208,6 +208,15 @@ static uint64_t tsmap_hash_key(const tsmap *m, const void *p, size_t len) {
 
 /* Validate a caller's key and compute what every operation needs from it. */
 tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsmap_key *q) {
+  if (TSMAP_LIKELY(m->fast8 && key && len == 8)) { /* 8-byte integer keys */
+    q->p = (const unsigned char *)key;
+    q->len = 8;
+    memcpy(&q->w[0], key, 8);
+    q->hash = tsmap_hash_u64(q->w[0], m->seed);
+    q->h2 = tsmap_h2(q->hash);
+    q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
+    return TSMAP_OK;
+  }
   if (!key && len != 0)
     return TSMAP_INVALID_ARGUMENT;
   if (m->key_size ? len != m->key_size : len > TSMAP_MAX_KEY_SIZE)
@@ -301,6 +310,10 @@ void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb) {
  * ====================================================================================== */
 
 static void tsmap_words_from_bytes(uint64_t *w, size_t nwords, const void *src, size_t n) {
+  if (TSMAP_LIKELY(n == 8)) { /* one word: no memcpy call */
+    memcpy(w, src, 8);
+    return;
+  }
   if (nwords) {
     w[nwords - 1] = 0;
     memcpy(w, src, n);
@@ -452,7 +465,15 @@ static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
     uint64_t ctrl = tsmap_ld(&gp->ctrl);
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_copy_words(kw, tsmap_slot(gp, m->slot_words, i), m->key_words);
+      tsmap_word *sl = tsmap_slot(gp, m->slot_words, i);
+      if (m->fast8) {
+        if (tsmap_ld(&sl[0]) == q->w[0]) {
+          *pos = (tsmap_pos){t, g, i};
+          return 1;
+        }
+        continue;
+      }
+      tsmap_copy_words(kw, sl, m->key_words);
       if (tsmap_key_equal_slot(m, kw, q)) {
         *pos = (tsmap_pos){t, g, i};
         return 1;
@@ -607,7 +628,8 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
   }
-  memcpy(kw, q->w, sizeof(uint64_t) * m->key_words);
+  for (size_t i = 0; i < m->key_words; i++)
+    kw[i] = q->w[i];
   if (kb)
     kw[1] = (uint64_t)(uintptr_t)kb;
   tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
