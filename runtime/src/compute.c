@@ -1,6 +1,8 @@
 /*
  * compute.c - callbacks: single-flight compute_if_absent (G4) and optimistic
- * compute / compute_if_present (G4), with no lock held while a callback runs.
+ * compute / compute_if_present (G4), with no lock held while a callback runs. Every
+ * callback runs with its key marked on the thread's stack of keys being computed, so a
+ * call on that key from inside it returns TSMAP_REENTERED.
  *
  * compute_if_absent. Under the shard lock, a caller that finds the key absent looks for a
  * `pending` record of the same key in the shard's list. If none, it becomes the owner:
@@ -317,6 +319,27 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
   return TSMAP_NOT_FOUND;
 }
 
+/* Run a compute callback with the key marked as being computed by this thread, so that
+ * the callback's calls on the same key return TSMAP_REENTERED (G4) instead of changing
+ * the entry under it and making the compute retry forever. The mark is never linked to a
+ * shard: nobody waits on it. */
+static tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                       tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
+                                       uint64_t *nv) {
+  tsmap_pending mark;
+  memset(&mark, 0, sizeof mark);
+  mark.map = m;
+  mark.key = q->p;
+  mark.key_len = q->len;
+  mark.hash = q->hash;
+  mark.owner = self;
+  mark.outer = self->computing;
+  self->computing = &mark;
+  tsmap_verdict verdict = fn(q->p, q->len, ov, ctx, nv);
+  self->computing = mark.outer;
+  return verdict;
+}
+
 /* Shared body of compute and compute_if_present. */
 static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_len,
                                        tsmap_compute_fn fn, void *ctx, void *value_out,
@@ -341,7 +364,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     if (!found && if_present)
       return TSMAP_NOT_FOUND;
     memset(nv, 0, map->value_words * 8);
-    tsmap_verdict verdict = fn(q.p, q.len, found ? (const void *)ov : NULL, ctx, nv);
+    tsmap_verdict verdict = tsmap_compute_run(map, &q, self, fn, found ? ov : NULL, ctx, nv);
     int same = found && verdict == TSMAP_STORE && memcmp(ov, nv, map->value_size) == 0;
     if (verdict == TSMAP_KEEP || same || (verdict == TSMAP_DELETE && !found)) {
       if (found)

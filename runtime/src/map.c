@@ -1333,3 +1333,31 @@ size_t tsmap_debug_max_probe(tsmap *m) {
   }
   return worst;
 }
+
+/* A hash of every byte a reader could write to if it wrote shared memory: the map handle,
+ * the shard array and every table of every shard. Equal before and after a batch of
+ * gets on a quiescent map shows that reads write nothing shared (G2). */
+TSMAP_HIDDEN uint64_t tsmap_debug_fingerprint(tsmap *m);
+uint64_t tsmap_debug_fingerprint(tsmap *m) {
+  uint64_t h = tsmap_hash_bytes(m, sizeof *m, 1);
+  h = tsmap_hash_bytes(m->shards_raw, m->shards_bytes, h);
+  for (size_t i = 0; i <= m->shard_mask; i++) {
+    tsmap_table *ts[2] = {atomic_load(&m->shards[i].old), atomic_load(&m->shards[i].cur)};
+    for (int k = 0; k < 2; k++)
+      if (ts[k])
+        h = tsmap_hash_bytes(ts[k], ts[k]->bytes, h);
+  }
+  return h;
+}
+
+/* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
+ * how many of them were moved so far (G5 test). */
+TSMAP_HIDDEN void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
+void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  tsmap_table *old = atomic_load(&s->old);
+  *old_groups = old ? old->ngroups : 0;
+  *moved = old ? s->migrate_pos : 0;
+  tsmap_lock_release(&s->lock);
+}
