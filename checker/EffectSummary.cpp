@@ -487,7 +487,11 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
       EffectKind K = L == LibKind::Free  ? EffectKind::Free
                      : L == LibKind::RMW ? EffectKind::ReadModifyWrite
                                          : EffectKind::Write;
-      addPlaceEffect(I, K, P, CE, L == LibKind::Write ? '=' : '?');
+      char Op = L == LibKind::Write      ? '='
+                : Name.contains("_add")   ? '+'
+                : Name.contains("_sub")   ? '-'
+                                          : '?';
+      addPlaceEffect(I, K, P, CE, Op);
     }
     return;
   }
