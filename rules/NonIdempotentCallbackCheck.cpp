@@ -5,6 +5,7 @@
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace clang::ast_matchers;
@@ -137,8 +138,10 @@ void NonIdempotentCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     if (!Analysis)
       Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
                                                   EffectOpts);
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
     for (const ResolvedCallback &Target : Arg.Targets)
-      checkTarget(Call, Arg, Target, *Result.Context);
+      if (Seen.insert(Target.Fn).second)
+        checkTarget(Call, Arg, Target, *Result.Context);
   }
 }
 
