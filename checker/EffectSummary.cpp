@@ -366,6 +366,38 @@ struct EffectAnalysis::Impl {
     I.Local.push_back(std::move(E));
   }
 
+  /// How the value \p E is computed from the old value of place \p P: '+'
+  /// (`P + n`), '-' (`P - n`), '?' (another arithmetic use), or '=' (not
+  /// from it, or only through `|` / `&`, which are idempotent).
+  char derivedFrom(const Expr *E, const Place &P, const FunctionDecl *FD,
+                   unsigned Depth) const {
+    E = E->IgnoreParenImpCasts();
+    if (Depth > 6)
+      return '=';
+    if (E->isGLValue())
+      return A.placeOfLValue(E, FD).sameAs(P) ? '?' : '=';
+    if (const auto *UO = dyn_cast<UnaryOperator>(E)) {
+      UnaryOperatorKind K = UO->getOpcode();
+      if (K == UO_Minus || K == UO_Not || K == UO_LNot)
+        return derivedFrom(UO->getSubExpr(), P, FD, Depth + 1) == '=' ? '=' : '?';
+      return '=';
+    }
+    const auto *B = dyn_cast<BinaryOperator>(E);
+    if (!B || !(B->isAdditiveOp() || B->isMultiplicativeOp() || B->isShiftOp() ||
+                B->getOpcode() == BO_Xor ||
+                (Depth > 0 && (B->getOpcode() == BO_Or || B->getOpcode() == BO_And))))
+      return '=';
+    char L = derivedFrom(B->getLHS(), P, FD, Depth + 1);
+    char R = derivedFrom(B->getRHS(), P, FD, Depth + 1);
+    if (L == '=' && R == '=')
+      return '=';
+    if (Depth == 0 && B->getOpcode() == BO_Add)
+      return '+';
+    if (Depth == 0 && B->getOpcode() == BO_Sub && L != '=')
+      return '-';
+    return '?';
+  }
+
   // ---- Tarjan and translation ----
 
   void strongConnect(const FunctionDecl *FD, unsigned Depth);
@@ -420,20 +452,14 @@ void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
              BO && BO->getOpcode() == BO_Assign) {
     Place P = A.placeOfLValue(BO->getLHS(), FD);
     // `x = x + 1`: the new value is computed from the old one.
-    bool FromOld = false;
-    if (P.outlivesCall()) {
-      const Expr *R = BO->getRHS()->IgnoreParenImpCasts();
-      if (const auto *RB = dyn_cast<BinaryOperator>(R);
-          RB && (RB->isAdditiveOp() || RB->isMultiplicativeOp() ||
-                 RB->getOpcode() == BO_Xor || RB->isShiftOp()))
-        for (const Expr *Side : {RB->getLHS(), RB->getRHS()}) {
-          const Expr *SideE = Side->IgnoreParenImpCasts();
-          if (SideE->isGLValue() && A.placeOfLValue(SideE, FD).sameAs(P))
-            FromOld = true;
-        }
-    }
+    // `x = x + 1`, `x = (x + 1) % n`, `x = !x`: the new value is computed
+    // from the old one. `x = x | m` and `x = x & m` are idempotent.
+    char Op = '=';
+    if (P.outlivesCall())
+      Op = derivedFrom(BO->getRHS(), P, FD, 0);
+    bool FromOld = Op != '=';
     addPlaceEffect(I, FromOld ? EffectKind::ReadModifyWrite : EffectKind::Write,
-                   P, BO, FromOld ? '+' : '=');
+                   P, BO, Op);
     if (P.outlivesCall() && BO->getRHS()->getType()->isPointerType()) {
       Place V = A.placeOfPointer(BO->getRHS(), FD);
       if (V.outlivesCall())
