@@ -11,12 +11,14 @@
 #include "clang-tidy/ClangTidyModuleRegistry.h"
 #endif
 
+#include "NonIdempotentCallbackCheck.h"
+
 namespace clang::tidy::tsmap {
 
 class TsmapTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
-    (void)Factories;
+    Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
   }
 };
 
