@@ -3,6 +3,7 @@
 
 Usage: editor_command.py --doc docs/editors.md --editor vscode|nvim-lint
                          --workspace DIR --file FILE --plugin PLUGIN
+       editor_command.py --extract NAME DOC OUT   (writes the block NAME of DOC to OUT)
 
 Reads the configuration block marked `<!-- editors-test: <editor> -->` in the doc, replaces
 the doc's install path of the plugin by PLUGIN (nothing else), builds the command line
@@ -51,6 +52,11 @@ def nvim_lint(text, path):
 
 
 def main():
+    if sys.argv[1:2] == ["--extract"]:  # --extract NAME DOC OUT: a block into a file
+        name, doc, out = sys.argv[2:5]
+        with open(out, "w") as f:
+            f.write(block(open(doc).read(), name))
+        return
     p = argparse.ArgumentParser()
     for opt in ("--doc", "--editor", "--workspace", "--file", "--plugin"):
         p.add_argument(opt, required=True)
