@@ -123,6 +123,8 @@ typedef struct ledger {
   _Atomic long closed_hooks;
 } ledger;
 static ledger *g_ledger;
+static _Atomic long g_created_total; /* values created so far (closer_thread waits) */
+static _Atomic int g_churn_done;      /* the churn threads have all returned */
 
 static size_t id_index(const void *value) {
   uint64_t v;
@@ -133,6 +135,7 @@ static size_t id_index(const void *value) {
 static void hook_created(const void *k, size_t kl, const void *value, void *ctx) {
   (void)k, (void)kl, (void)ctx;
   atomic_fetch_add(&g_ledger->entered[id_index(value)], 1);
+  atomic_fetch_add(&g_created_total, 1);
 }
 
 static void hook_evicted(const void *k, size_t kl, void *value, tsmap_evict_reason why,
@@ -230,7 +233,10 @@ static void *churn_thread(void *p) {
 }
 
 static void *closer_thread(void *p) {
-  usleep(20000);
+  /* Close only once the churn is well under way: a fixed sleep raced the thread start
+     on a loaded machine (TSan), and the map was closed before anything entered it. */
+  while (atomic_load(&g_created_total) < 5000 && !atomic_load(&g_churn_done))
+    usleep(200);
   CHECK_ST(tsmap_close(((churn_arg *)p)->m), TSMAP_OK);
   return NULL;
 }
@@ -238,6 +244,8 @@ static void *closer_thread(void *p) {
 /* Run churn (optionally with a close racing it) and audit the ledger. */
 static void churn_audit(int racing_close) {
   g_ledger = (ledger *)calloc(1, sizeof *g_ledger);
+  atomic_store(&g_created_total, 0);
+  atomic_store(&g_churn_done, 0);
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
   cfg.shard_count = 4;
@@ -254,6 +262,7 @@ static void churn_audit(int racing_close) {
   if (racing_close)
     pthread_create(&closer, NULL, closer_thread, &args[NTHREADS]);
   run_threads(NTHREADS, churn_thread, args, sizeof args[0]);
+  atomic_store(&g_churn_done, 1);
   if (racing_close)
     pthread_join(closer, NULL);
   tsmap_destroy(m);
