@@ -152,8 +152,10 @@ std::string Place::describe(const FunctionDecl *Owner) const {
     return (Pointer && Root == RootKind::Param && !AddressOf) ? "*" + Base
                                                               : Base;
   std::string S = Base;
-  for (size_t I = 0; I < Fields.size(); ++I)
-    S += ((I == 0 && Pointer) ? "->" : ".") + Fields[I]->getName().str();
+  for (size_t I = 0; I < Fields.size(); ++I) {
+    bool Arrow = I == 0 ? Pointer : Fields[I - 1]->getType()->isPointerType();
+    S += (Arrow ? "->" : ".") + Fields[I]->getName().str();
+  }
   return S;
 }
 
