@@ -152,9 +152,12 @@ std::string Place::describe(const FunctionDecl *Owner) const {
     return (Pointer && Root == RootKind::Param && !AddressOf) ? "*" + Base
                                                               : Base;
   std::string S = Base;
-  for (size_t I = 0; I < Fields.size(); ++I) {
-    bool Arrow = I == 0 ? Pointer : Fields[I - 1]->getType()->isPointerType();
-    S += (Arrow ? "->" : ".") + Fields[I]->getName().str();
+  bool Arrow = Pointer;
+  for (const FieldDecl *F : Fields) {
+    if (F->getName().empty())
+      continue; // an anonymous struct or union: its members read as ours
+    S += (Arrow ? "->" : ".") + F->getName().str();
+    Arrow = F->getType()->isPointerType();
   }
   return S;
 }
@@ -297,7 +300,7 @@ struct EffectAnalysis::Impl {
     std::vector<Effect> Local;
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
     FunctionSummary Summary;
-    llvm::DenseSet<uint64_t> Keys;
+    llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
     int Index = -1, Low = -1;
     bool OnStack = false, Done = false, Scanned = false;
   };
@@ -343,10 +346,21 @@ struct EffectAnalysis::Impl {
     return *Slot;
   }
 
+  /// Adds \p E unless the summary has it; a shorter chain to the same
+  /// effect replaces a longer one (so callers further up keep it within
+  /// MaxCallDepth). Returns whether the summary changed.
   bool addEffect(FnInfo &I, Effect E) {
-    if (!I.Keys.insert(effectKey(E)).second)
-      return false;
+    auto [It, Inserted] =
+        I.Keys.try_emplace(effectKey(E), I.Summary.Effects.size());
+    if (!Inserted) {
+      Effect &Old = I.Summary.Effects[It->second];
+      if (E.Chain.size() >= Old.Chain.size())
+        return false;
+      Old = std::move(E);
+      return true;
+    }
     if (I.Summary.Effects.size() >= MaxEffects) {
+      I.Keys.erase(It);
       I.Summary.Truncated = true;
       return false;
     }
