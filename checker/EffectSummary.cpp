@@ -973,20 +973,21 @@ const Effect *EffectAnalysis::callsWithParam(const FunctionDecl *FD,
   return Result;
 }
 
-const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {
-  for (const Effect &E : summary(FD).Effects)
-    if (E.Kind == EffectKind::Escape && E.Target.isParam(I) &&
-        E.Target.Fields.empty())
+/// The first effect of kind \p K in \p S on parameter \p I itself.
+static const Effect *onWholeParam(const FunctionSummary &S, EffectKind K,
+                                  unsigned I) {
+  for (const Effect &E : S.Effects)
+    if (E.Kind == K && E.Target.isParam(I) && E.Target.Fields.empty())
       return &E;
   return nullptr;
 }
 
+const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {
+  return onWholeParam(summary(FD), EffectKind::Escape, I);
+}
+
 const Effect *EffectAnalysis::freesParam(const FunctionDecl *FD, unsigned I) {
-  for (const Effect &E : summary(FD).Effects)
-    if (E.Kind == EffectKind::Free && E.Target.isParam(I) &&
-        E.Target.Fields.empty())
-      return &E;
-  return nullptr;
+  return onWholeParam(summary(FD), EffectKind::Free, I);
 }
 
 } // namespace clang::tidy::tsmap
