@@ -765,6 +765,17 @@ static std::optional<unsigned> paramIndex(const ParmVarDecl *PVD,
   return std::nullopt;
 }
 
+/// Memory reached through parameter \p PVD of \p Owner (Unknown if it is not
+/// one of Owner's parameters).
+static Place placeOfParam(const ParmVarDecl *PVD, const FunctionDecl *Owner) {
+  Place P;
+  if (auto Idx = paramIndex(PVD, Owner)) {
+    P.Root = Place::RootKind::Param;
+    P.Param = *Idx;
+  }
+  return P;
+}
+
 /// The place of the variable \p VD itself.
 static Place placeOfVar(const VarDecl *VD) {
   Place P;
@@ -787,15 +798,8 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
       if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl())) {
         // C++ references: the place is what the reference was bound to.
         if (VD->getType()->isReferenceType()) {
-          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
-            Place P;
-            P.Root = Place::RootKind::Param;
-            if (auto Idx = paramIndex(PVD, Owner))
-              P.Param = *Idx;
-            else
-              return Place();
-            return P;
-          }
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD))
+            return placeOfParam(PVD, Owner);
           if (VD->getInit() && !VD->hasGlobalStorage()) {
             E = VD->getInit();
             continue;
@@ -855,14 +859,8 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
           const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
           if (!VD)
             return Place();
-          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
-            Place P;
-            if (auto Idx = paramIndex(PVD, Owner)) {
-              P.Root = Place::RootKind::Param;
-              P.Param = *Idx;
-            }
-            return P;
-          }
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD))
+            return placeOfParam(PVD, Owner);
           if (VD->hasGlobalStorage())
             return placeOfVar(VD);
           // A local pointer: where its initializer points.
@@ -928,14 +926,8 @@ Place EffectAnalysis::placeOfArgument(const Expr *E,
     return placeOfLValue(E, Owner);
   const Expr *Inner = E->IgnoreParenImpCasts();
   if (const auto *DRE = dyn_cast<DeclRefExpr>(Inner))
-    if (const auto *PVD = dyn_cast<ParmVarDecl>(DRE->getDecl())) {
-      Place P;
-      if (auto Idx = paramIndex(PVD, Owner)) {
-        P.Root = Place::RootKind::Param;
-        P.Param = *Idx;
-      }
-      return P;
-    }
+    if (const auto *PVD = dyn_cast<ParmVarDecl>(DRE->getDecl()))
+      return placeOfParam(PVD, Owner);
   if (Inner->isGLValue())
     return placeOfLValue(Inner, Owner);
   return Place();
