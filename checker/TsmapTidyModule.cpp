@@ -7,6 +7,7 @@
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang-tidy/ClangTidyModuleRegistry.h"
 #include "NonIdempotentCallbackCheck.h"
+#include "ReentrantCallbackCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -15,6 +16,7 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     (void)Factories;
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
+    Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
   }
 };
 
