@@ -12,6 +12,7 @@
 #endif
 
 #include "NonIdempotentCallbackCheck.h"
+#include "ReentrantCallbackCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -20,6 +21,7 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     (void)Factories;
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
+    Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
   }
 };
 
