@@ -1,0 +1,327 @@
+//===--- ReentrantCallbackCheck.cpp - tsmap-reentrant-callback -----------===//
+//
+// For each call to a map operation with a TSMAP_CALLBACK_LOCKED argument:
+//   1. resolve the callback argument to functions (CallbackResolution);
+//   2. take each function's effect summary and its MapOperation effects,
+//      each stating the inner map in the callback's terms (a global, or
+//      memory reached through one of its parameters);
+//   3. translate the inner map into the caller's terms: a global stays
+//      itself, the callback's context parameter becomes the context argument
+//      of the outer call; anything else is unknown;
+//   4. compare with the outer call's map argument. Same place: report.
+//      Unknown: report only under StrictMapIdentity.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ReentrantCallbackCheck.h"
+#include "AnnotationValidation.h"
+#include "CallbackResolution.h"
+#include "ChainNotes.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+/// GLib allows reads of a GHashTable while it iterates over it; only
+/// modifications corrupt the iteration. A map whose lock is not recursive
+/// deadlocks on any call, so the default list names GLib readers only.
+static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
+    "g_hash_table_lookup;g_hash_table_lookup_extended;g_hash_table_contains;"
+    "g_hash_table_size;g_hash_table_get_keys;g_hash_table_get_values;"
+    "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref";
+
+ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
+                                               ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      StrictMapIdentity(Options.get("StrictMapIdentity", false)),
+      AllowedMapOperationsOption(Options.get("AllowedMapOperations",
+                                             DefaultAllowedMapOperations)),
+      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+  for (const std::string &N : splitNameList(AllowedMapOperationsOption))
+    AllowedMapOperations.insert(N);
+  if (MaxCallDepth == 0 || MaxCallDepth > 64) {
+    configurationDiag("option 'MaxCallDepth' is %0; it must be between 1 and "
+                      "64, and 8 is used instead")
+        << MaxCallDepth;
+    MaxCallDepth = 8;
+  }
+  EffectOpts.MaxCallDepth = MaxCallDepth;
+}
+
+void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "StrictMapIdentity", StrictMapIdentity);
+  Options.store(Opts, "AllowedMapOperations", AllowedMapOperationsOption);
+  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+}
+
+void ReentrantCallbackCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(
+      callExpr(callee(functionDecl()),
+               optionally(forCallable(functionDecl().bind("owner"))))
+          .bind("call"),
+      this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
+}
+
+void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
+
+static constexpr llvm::StringLiteral ContextNames[] = {
+    "ctx",  "context", "user_data", "userdata", "udata",   "data",
+    "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
+
+static bool isNonConstVoidPtr(QualType T) {
+  return T->isPointerType() && T->getPointeeType()->isVoidType() &&
+         !T->getPointeeType().isConstQualified();
+}
+
+/// The parameter of callback \p Fn that receives the outer call's context
+/// argument. The parameter list of the callback type the map operation
+/// declares (\p TypeParams) is asked first, then \p Fn's own: a non-const
+/// `void *` parameter other than \p Output named like a context (`ctx`,
+/// `user_data`, ...); else \p Fn's last such parameter. GLib's `(key, value,
+/// user_data)` visitors take several `void *` parameters and the context
+/// comes last; a visitor cast to the map's type may declare it with its own
+/// type (`GHashTable *t`).
+/// FIXME: contextParamIndex (CallbackResolution) takes the first `void *`
+/// parameter, which is the key or the value for these; it should do this.
+static std::optional<unsigned>
+contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
+               const std::vector<const ParmVarDecl *> &TypeParams) {
+  for (unsigned I = 0; I < TypeParams.size(); ++I)
+    if (I != Output && I < Fn->getNumParams() &&
+        isNonConstVoidPtr(TypeParams[I]->getType()) &&
+        llvm::is_contained(ContextNames, TypeParams[I]->getName()))
+      return I;
+  std::optional<unsigned> Last;
+  for (unsigned I = 0, N = Fn->getNumParams(); I < N; ++I) {
+    const ParmVarDecl *P = Fn->getParamDecl(I);
+    if (I == Output || !isNonConstVoidPtr(P->getType()))
+      continue;
+    if (llvm::is_contained(ContextNames, P->getName()))
+      return I;
+    Last = I;
+  }
+  return Last ? Last : contextParamIndex(Fn, Output);
+}
+
+/// The argument of \p Call whose stripped form is \p Stripped, as written
+/// (placeOfPointer needs the load of a pointer lvalue that
+/// contextArgument() strips).
+static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
+  for (const Expr *A : Call->arguments())
+    if (A->IgnoreParenImpCasts() == Stripped)
+      return A;
+  return nullptr;
+}
+
+/// `struct sweep sw = {t, cutoff}; foreach(map, cb, &sw)`: a context struct
+/// built on the stack. When \p P is a field path into such a local, the place
+/// the field's initializer points to stands for it (`sw.table->by_user` is
+/// `t->by_user`).
+/// FIXME: later assignments to the local's fields are not followed.
+Place ReentrantCallbackCheck::throughLocalStruct(Place P,
+                                                 const FunctionDecl *Owner) const {
+  for (unsigned Guard = 0; Guard < 8; ++Guard) {
+    if (P.Root != Place::RootKind::Local || !P.Var || P.Fields.empty())
+      return P;
+    const auto *Init = dyn_cast_or_null<InitListExpr>(
+        P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr);
+    if (!Init)
+      return P;
+    if (const InitListExpr *Syn = Init->getSyntacticForm())
+      Init = Init->isSemanticForm() ? Init : Syn;
+    unsigned Index = P.Fields.front()->getFieldIndex();
+    if (Index >= Init->getNumInits() ||
+        !Init->getInit(Index)->getType()->isPointerType())
+      return P;
+    Place Q = Analysis->placeOfPointer(Init->getInit(Index), Owner);
+    if (Q.Root == Place::RootKind::Unknown)
+      return P;
+    Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
+    P = std::move(Q);
+  }
+  return P;
+}
+
+/// Restates \p P, a place in the terms of the last callee of \p Chain, in
+/// the terms of \p Top, the function the chain starts in.
+Place ReentrantCallbackCheck::toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
+                                         const FunctionDecl *Top) const {
+  for (size_t K = Chain.size(); K-- > 0;) {
+    if (P.Root == Place::RootKind::Global)
+      return P;
+    if (P.Root != Place::RootKind::Param ||
+        P.Param >= Chain[K].Site->getNumArgs())
+      return Place();
+    const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
+    Place Q = Analysis->placeOfArgument(Chain[K].Site->getArg(P.Param), Caller);
+    Q.Fields.append(P.Fields.begin(), P.Fields.end());
+    P = std::move(Q);
+  }
+  return P;
+}
+
+/// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
+/// function that takes a map pointer counts as a map operation; when its body
+/// is in the TU and it is not declared TSMAP_MAP_OPERATION, the operations it
+/// runs are looked at instead (a helper that only reads the map is fine).
+void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
+                                           const Effect &E, unsigned Depth,
+                                           std::vector<Effect> &Out) {
+  const FunctionDecl *Def = nullptr;
+  const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
+  bool Expand = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
+                !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                !Def->getASTContext().getSourceManager().isInSystemHeader(
+                    Def->getLocation()) &&
+                E.Chain.size() + 1 < MaxCallDepth && Depth < MaxCallDepth;
+  if (!Expand) {
+    if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
+                      AllowedMapOperations.contains(E.Callee->getName())))
+      Out.push_back(E);
+    return;
+  }
+  std::vector<Hop> Prefix = E.Chain;
+  Prefix.push_back({Call, Def});
+  for (const Effect &Inner : Analysis->summary(Def).Effects) {
+    if (Inner.Kind != EffectKind::MapOperation)
+      continue;
+    Effect Joined = Inner;
+    Joined.Chain = Prefix;
+    Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
+                        Inner.Chain.end());
+    Joined.Target = toTopTerms(Inner.Target, Prefix, Fn);
+    mapOperations(Fn, Joined, Depth + 1, Out);
+  }
+}
+
+ReentrantCallbackCheck::Identity
+ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
+  auto Known = [](const Place &P) {
+    return P.Root == Place::RootKind::Param ||
+           P.Root == Place::RootKind::Global ||
+           P.Root == Place::RootKind::Local;
+  };
+  if (!Known(Outer) || !Known(Inner))
+    return Identity::Unknown;
+  // FIXME: two pointer globals (or fields) may hold the same map; they are
+  // taken to be different maps.
+  return Outer.sameAs(Inner) ? Identity::Same : Identity::Different;
+}
+
+/// The first map operation the callback reaches on the outer call's map (or,
+/// under StrictMapIdentity, on a map that cannot be told apart from it).
+std::optional<Effect> ReentrantCallbackCheck::firstReentry(
+    const CallExpr *Call, const FunctionDecl *Owner,
+    const CallbackArgument &Arg, const ResolvedCallback &Target, bool &Same) {
+  const FunctionDecl *Fn = Target.Fn;
+  const FunctionDecl *MapOp = Call->getDirectCallee();
+  const ParmVarDecl *CallbackParam = MapOp->getParamDecl(Arg.ParamIndex);
+  // The argument itself: mapArgument() strips the load of a pointer lvalue,
+  // which placeOfPointer needs.
+  Place Outer;
+  if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
+      MI && *MI < Call->getNumArgs() && Owner)
+    Outer = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+  std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
+  std::optional<unsigned> CtxParam = contextParamOf(
+      Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
+  const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
+  // The inner map, from the callback's terms into the caller's.
+  auto Translate = [&](const Place &Inner) {
+    if (Inner.Root == Place::RootKind::Global)
+      return Inner;
+    Place P;
+    if (Inner.Root != Place::RootKind::Param || !CtxParam || !CtxArg ||
+        Inner.Param != *CtxParam || !Owner)
+      return P;
+    P = Analysis->placeOfPointer(CtxArg, Owner);
+    if (P.Root == Place::RootKind::Unknown)
+      return P;
+    P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
+    return throughLocalStruct(std::move(P), Owner);
+  };
+  std::vector<Effect> Ops;
+  for (const Effect &E : Analysis->summary(Fn).Effects)
+    if (E.Kind == EffectKind::MapOperation)
+      mapOperations(Fn, E, 0, Ops);
+  std::optional<Effect> Unknown;
+  for (Effect &E : Ops) {
+    Identity I = sameMap(Outer, Translate(E.Target));
+    if (I == Identity::Same) {
+      Same = true;
+      return std::move(E);
+    }
+    if (I == Identity::Unknown && !Unknown)
+      Unknown = std::move(E);
+  }
+  return StrictMapIdentity ? Unknown : std::nullopt;
+}
+
+void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
+                                         const FunctionDecl *Owner,
+                                         const CallbackArgument &Arg,
+                                         const ResolvedCallback &Target,
+                                         ASTContext &Ctx) {
+  // A TSMAP_IDEMPOTENT callback is still looked into: being safe to repeat
+  // says nothing about re-entering the map.
+  if (!Target.Fn)
+    return;
+  bool Known = false;
+  std::optional<Effect> E = firstReentry(Call, Owner, Arg, Target, Known);
+  if (!E)
+    return;
+  const FunctionDecl *MapOp = Call->getDirectCallee();
+  const Expr *M = mapArgument(Call, Model);
+  std::string MapText = M ? sourceText(M, Ctx) : "the map";
+  diag(Arg.Arg->getBeginLoc(),
+       "callback '%0' passed to '%1' %select{re-enters the same map|may "
+       "re-enter the same map}2: it calls '%3' on %select{|what may be }2'%4' "
+       "while '%1' runs it under the map's lock")
+      << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
+      << functionName(E->Callee) << MapText;
+  emitResolutionNotes(*this, Target);
+  if (Known && E->Target.Root == Place::RootKind::Param &&
+      E->Target.Param < Target.Fn->getNumParams())
+    if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
+      diag(CtxArg->getBeginLoc(), "the map reaches '%0' as its parameter '%1' "
+                                  "here",
+           DiagnosticIDs::Note)
+          << functionName(Target.Fn)
+          << Target.Fn->getParamDecl(E->Target.Param)->getName();
+  emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
+  diag(Call->getBeginLoc(),
+       "'%0' holds the map's lock until it returns; collect what to change "
+       "and change the map after the call",
+       DiagnosticIDs::Note)
+      << functionName(MapOp);
+}
+
+void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
+    return reportAnnotationProblems(*this, D, *Result.Context,
+                                    {ContractKind::ThreadSafeMap,
+                                     ContractKind::MapOperation,
+                                     ContractKind::CallbackLocked});
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
+  if (!Call)
+    return;
+  const auto *Owner = Result.Nodes.getNodeAs<FunctionDecl>("owner");
+  for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {
+    if (!Arg.Locked)
+      continue; // Only TSMAP_CALLBACK: runs without the map's lock.
+    if (!Analysis)
+      Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
+                                                  EffectOpts);
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
+    for (const ResolvedCallback &Target : Arg.Targets)
+      if (Seen.insert(Target.Fn).second)
+        checkTarget(Call, Owner, Arg, Target, *Result.Context);
+  }
+}
+
+} // namespace clang::tidy::tsmap
