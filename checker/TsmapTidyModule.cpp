@@ -6,6 +6,7 @@
 
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang-tidy/ClangTidyModuleRegistry.h"
+#include "RemoveWithoutCleanupCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -13,6 +14,7 @@ class TsmapTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     (void)Factories;
+    Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");
   }
 };
 

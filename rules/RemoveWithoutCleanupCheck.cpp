@@ -1,0 +1,441 @@
+//===--- RemoveWithoutCleanupCheck.cpp - tsmap-remove-without-cleanup -----===//
+
+#include "RemoveWithoutCleanupCheck.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+static std::vector<std::string> splitList(llvm::StringRef List) {
+  llvm::SmallVector<llvm::StringRef> Parts;
+  List.split(Parts, ';', -1, false);
+  std::vector<std::string> Result;
+  for (llvm::StringRef P : Parts)
+    if (!P.trim().empty())
+      Result.push_back(P.trim().str());
+  return Result;
+}
+
+RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
+                                                     ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      DeallocatorsOption(Options.get("Deallocators", "")) {
+  Policy.Deallocators = splitList(DeallocatorsOption);
+  Policy.MaxCallDepth = Options.get("MaxCallDepth", 8U);
+}
+
+void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "Deallocators", DeallocatorsOption);
+  Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
+}
+
+void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(functionDecl(isDefinition(), hasBody(compoundStmt()))
+                         .bind("fn"),
+                     this);
+  Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
+}
+
+void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
+  Ctx = Result.Context;
+  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn"))
+    return checkFunction(FD, *Result.Context);
+  if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
+    return checkCleanupFunction(RD, *Result.Context);
+}
+
+// ===------------------------------------------------------------------=== //
+// Finding removals
+// ===------------------------------------------------------------------=== //
+
+/// The parameter that receives the stored value of a put: TSMAP_PUBLISHES,
+/// else one named like a value.
+static std::optional<unsigned> valueParamOf(const FunctionDecl *FD,
+                                            const ContractModel &Model) {
+  for (unsigned I = 0, N = FD->getNumParams(); I < N; ++I)
+    if (Model.paramHas(FD, I, ContractKind::Publishes))
+      return I;
+  for (unsigned I = 0, N = FD->getNumParams(); I < N; ++I) {
+    llvm::StringRef P = FD->getParamDecl(I)->getName();
+    if (P == "value" || P == "val" || P == "new_value" || P == "data" ||
+        P == "item" || P == "v")
+      return I;
+  }
+  return std::nullopt;
+}
+
+const RemoveWithoutCleanupCheck::RemovalApi &
+RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
+  Callee = Callee->getCanonicalDecl();
+  auto [It, Inserted] = Apis.try_emplace(Callee);
+  if (!Inserted)
+    return It->second;
+  RemovalApi &A = It->second;
+  A.Returns = Model.functionHas(Callee, ContractKind::ReturnsRemoved);
+  A.Replaces = Model.functionHas(Callee, ContractKind::Replaces);
+  for (unsigned I = 0, N = Callee->getNumParams(); I < N; ++I)
+    if (Model.paramHas(Callee, I, ContractKind::RemovedOut)) {
+      A.Out = I;
+      break;
+    }
+  A.Any = A.Returns || A.Replaces || A.Out;
+  if (!A.Any)
+    return A;
+  std::optional<unsigned> Map;
+  if (Model.isMapOperation(Callee, &Map))
+    A.Map = Map;
+  if (A.Replaces)
+    A.Value = valueParamOf(Callee, Model);
+  return A;
+}
+
+/// The variable or field that names the map in argument \p E.
+static const ValueDecl *mapDeclOf(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+    return DRE->getDecl();
+  if (const auto *ME = dyn_cast<MemberExpr>(E))
+    return ME->getMemberDecl();
+  return nullptr;
+}
+
+/// The value type an argument speaks of: `&x` is about `x`'s type, a pointer
+/// about what it points to (cleanupsOf looks through one pointer).
+static QualType valueTypeOfArg(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    return UO->getSubExpr()->getType();
+  QualType T = E->getType();
+  if (T->isVoidPointerType() || T->isNullPtrType() || T->isIntegerType())
+    return QualType();
+  return T;
+}
+
+static const VarDecl *localVarOf(const Expr *E) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) ? V : nullptr;
+}
+
+static bool isNull(const Expr *E, ASTContext &Ctx) {
+  return E->IgnoreParenCasts()->isNullPointerConstant(
+             Ctx, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull;
+}
+
+namespace {
+/// Visits every call of a function body with the chain of its parents.
+struct CallWalker {
+  llvm::function_ref<void(const CallExpr *, llvm::ArrayRef<const Stmt *>)> Fn;
+  llvm::SmallVector<const Stmt *, 16> Parents;
+  void walk(const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *Call = dyn_cast<CallExpr>(S))
+      Fn(Call, Parents);
+    Parents.push_back(S);
+    for (const Stmt *C : S->children())
+      walk(C);
+    Parents.pop_back();
+  }
+};
+} // namespace
+
+void RemoveWithoutCleanupCheck::checkFunction(const FunctionDecl *FD,
+                                              ASTContext &Ctx) {
+  std::unique_ptr<CFG> G; // Built on the first removal only.
+  auto OnCall = [&](const CallExpr *Call, llvm::ArrayRef<const Stmt *> Parents) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (Callee && apiOf(Callee).Any)
+      checkRemoval(Call, Callee, Parents, FD, Ctx, G);
+  };
+  CallWalker W{OnCall, {}};
+  W.walk(FD->getBody());
+}
+
+/// The innermost parent of the call that is not a parenthesis or a cast
+/// (other than a cast to void).
+static const Stmt *contextOf(const CallExpr *Call,
+                             llvm::ArrayRef<const Stmt *> Parents,
+                             const Expr *&Inner) {
+  Inner = Call;
+  for (auto It = Parents.rbegin(); It != Parents.rend(); ++It) {
+    const auto *E = dyn_cast<Expr>(*It);
+    if (E && (isa<ParenExpr>(E) || isa<ImplicitCastExpr>(E) ||
+              (isa<CStyleCastExpr>(E) && !E->getType()->isVoidType()))) {
+      Inner = E;
+      continue;
+    }
+    return *It;
+  }
+  return nullptr;
+}
+
+/// The local that holds the status the call returns, if any.
+static const VarDecl *statusVarOf(const Stmt *Ctx, const Expr *Inner) {
+  if (const auto *DS = dyn_cast_or_null<DeclStmt>(Ctx))
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit() &&
+                                                V->getInit()->IgnoreParenCasts() ==
+                                                    Inner->IgnoreParenCasts())
+        return V->hasLocalStorage() ? V : nullptr;
+  if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Ctx);
+      BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Inner)
+    return localVarOf(BO->getLHS());
+  return nullptr;
+}
+
+void RemoveWithoutCleanupCheck::checkRemoval(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    llvm::ArrayRef<const Stmt *> Parents, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  const RemovalApi &A = apiOf(Callee);
+  const ValueDecl *MapDecl =
+      A.Map && *A.Map < Call->getNumArgs() ? mapDeclOf(Call->getArg(*A.Map))
+                                           : nullptr;
+  auto Learn = [&](QualType T) {
+    if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
+      MapValueTypes.try_emplace(MapDecl, T);
+  };
+  const Expr *Inner = nullptr;
+  const Stmt *Context = contextOf(Call, Parents, Inner);
+  const VarDecl *StatusVar = statusVarOf(Context, Inner);
+
+  if (A.Out && *A.Out < Call->getNumArgs()) {
+    const Expr *Arg = Call->getArg(*A.Out);
+    QualType T = valueTypeOfArg(Arg);
+    Learn(T);
+    if (A.Replaces && A.Value && *A.Value < Call->getNumArgs())
+      Learn(valueTypeOfArg(Call->getArg(*A.Value)));
+    if (isNull(Arg, Ctx)) {
+      QualType Hint = T;
+      if (Hint.isNull() && A.Replaces && A.Value && *A.Value < Call->getNumArgs())
+        Hint = valueTypeOfArg(Call->getArg(*A.Value));
+      Discards.push_back({A.Replaces ? Discard::Replace : Discard::NullOut,
+                          Call, Callee, MapDecl, Hint});
+      return;
+    }
+    const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+    if (UO && UO->getOpcode() == UO_AddrOf)
+      if (const VarDecl *V = localVarOf(UO->getSubExpr()))
+        checkReceived(Call, Callee, V, StatusVar, A.Replaces, FD, Ctx, G);
+    return; // Into other memory: handed on.
+  }
+  if (A.Replaces) {
+    QualType Hint;
+    if (A.Value && *A.Value < Call->getNumArgs())
+      Hint = valueTypeOfArg(Call->getArg(*A.Value));
+    Learn(Hint);
+    Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Hint});
+  }
+  if (!A.Returns)
+    return;
+  // Where the returned value goes.
+  bool Ignored = !Context || isa<CompoundStmt>(Context) ||
+                 isa<LabelStmt>(Context) || isa<SwitchCase>(Context) ||
+                 (isa<CStyleCastExpr>(Context) &&
+                  cast<CStyleCastExpr>(Context)->getType()->isVoidType());
+  if (const auto *If = dyn_cast_or_null<IfStmt>(Context))
+    Ignored = If->getCond() != Inner;
+  if (const auto *Loop = dyn_cast_or_null<ForStmt>(Context))
+    Ignored = Loop->getInc() == Inner || Loop->getInit() == Inner;
+  if (Ignored) {
+    Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
+                        Call->getType()->isVoidPointerType() ? QualType()
+                                                             : Call->getType()});
+    return;
+  }
+  if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
+    checkReceived(Call, Callee, StatusVar, StatusVar, false, FD, Ctx, G);
+}
+
+// ===------------------------------------------------------------------=== //
+// A received value: every path cleans it or hands it on
+// ===------------------------------------------------------------------=== //
+
+std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
+    const std::vector<CleanupContract> &Cs) const {
+  std::vector<CleanupGoal> Goals;
+  for (const CleanupContract &C : Cs)
+    Goals.push_back({C.FnName, C.Field});
+  return Goals;
+}
+
+void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
+                                             QualType ValueType) {
+  if (C.Field) {
+    diag(C.Field->getLocation(), "field '%0' is declared TSMAP_CLEANUP(%1) here",
+         DiagnosticIDs::Note)
+        << C.Field->getName() << C.FnName;
+    return;
+  }
+  QualType T = ValueType->isPointerType() ? ValueType->getPointeeType() : ValueType;
+  SourceLocation Loc = C.Loc;
+  if (const RecordDecl *RD = T->getAsRecordDecl())
+    Loc = RD->getLocation();
+  if (Loc.isMacroID())
+    return;
+  diag(Loc, "%0 is declared TSMAP_CLEANUP(%1) here", DiagnosticIDs::Note)
+      << T.getUnqualifiedType() << C.FnName;
+}
+
+void RemoveWithoutCleanupCheck::checkReceived(
+    const CallExpr *Call, const FunctionDecl *Callee, const VarDecl *Value,
+    const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(Value->getType());
+  if (Cs.empty())
+    return;
+  if (!G) {
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
+    if (!G)
+      return;
+  }
+  ValueUses Uses(Ctx, goalsOf(Cs), Policy);
+  Uses.track(Value, FD->getBody());
+  RemovalStatus Status{Call, StatusVar == Value ? nullptr : StatusVar, Replaces};
+  std::optional<MissedCleanup> Miss = findMissedCleanup(*G, FD, Status, Uses);
+  if (!Miss)
+    return;
+  unsigned First = llvm::countr_zero(Miss->Missing);
+  const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
+  diag(Call->getBeginLoc(),
+       "value removed by %0 into '%1' is not cleaned up on every path; "
+       "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
+       "release")
+      << Callee << Value->getName() << (C.Field != nullptr)
+      << (C.Field ? C.Field->getName() : "") << C.FnName;
+  diag(Miss->Exit,
+       "'%0' is neither cleaned up with '%1' nor handed on before the function "
+       "%select{ends|returns}2 here",
+       DiagnosticIDs::Note)
+      << Value->getName() << C.FnName << Miss->AtReturn;
+  noteContract(C, Value->getType());
+}
+
+// ===------------------------------------------------------------------=== //
+// A discarded value: the eviction hook must clean it
+// ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
+  for (const Discard &D : Discards)
+    checkDiscard(D);
+  Discards.clear();
+  MapValueTypes.clear();
+  Apis.clear();
+  Ctx = nullptr;
+}
+
+void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
+  QualType T = D.ValueType;
+  if ((T.isNull() || Model.cleanupsOf(T).empty()) && D.MapDecl)
+    if (auto It = MapValueTypes.find(D.MapDecl); It != MapValueTypes.end())
+      T = It->second;
+  if (T.isNull())
+    return;
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(T);
+  if (Cs.empty())
+    return;
+  const CleanupContract *Missed = &Cs.front();
+  const FunctionDecl *Hook = nullptr;
+  std::optional<std::string> HookName;
+  if (D.K != Discard::IgnoredResult && D.MapDecl)
+    HookName = Model.evictionHookOf(D.MapDecl);
+  if (HookName) {
+    Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
+    if (!Hook || !Hook->hasBody())
+      return; // Not visible: trusted to clean.
+    auto Calls = [&](llvm::StringRef Name) {
+      return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
+    };
+    Missed = nullptr;
+    bool CallsValueCleanup = llvm::any_of(Cs, [&](const CleanupContract &C) {
+      return !C.Field && Calls(C.FnName);
+    });
+    if (CallsValueCleanup)
+      return;
+    for (const CleanupContract &C : Cs)
+      if (!Calls(C.FnName)) {
+        Missed = &C;
+        break;
+      }
+    if (!Missed)
+      return;
+  }
+  const CleanupContract &C = *Missed;
+  const char *Message = nullptr;
+  switch (D.K) {
+  case Discard::IgnoredResult:
+    Message = "result of %0 is a removed value and is ignored; "
+              "%select{it keeps|its field '%2' keeps}1 a resource that '%3' "
+              "must release";
+    break;
+  case Discard::NullOut:
+    Message = Hook ? "value removed by %0 is discarded to eviction hook '%4', "
+                     "which does not call '%3'; %select{it keeps|its field "
+                     "'%2' keeps}1 a resource that is never released"
+                   : "value removed by %0 is discarded and the map has no "
+                     "eviction hook; %select{it keeps|its field '%2' keeps}1 "
+                     "a resource that '%3' must release";
+    break;
+  case Discard::Replace:
+    Message = Hook ? "%0 may overwrite a value whose cleanup eviction hook "
+                     "'%4' does not perform; %select{it keeps|its field '%2' "
+                     "keeps}1 a resource that '%3' must release"
+                   : "%0 may overwrite a value and the map has no eviction "
+                     "hook; %select{it keeps|its field '%2' keeps}1 a "
+                     "resource that '%3' must release";
+    break;
+  }
+  diag(D.Call->getBeginLoc(), Message)
+      << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
+      << C.FnName << (HookName ? *HookName : std::string());
+  if (Hook)
+    diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
+         DiagnosticIDs::Note)
+        << Hook->getName() << C.FnName;
+  noteContract(C, T);
+}
+
+// ===------------------------------------------------------------------=== //
+// A value-level cleanup function that forgets a field-level cleanup
+// ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
+                                                     ASTContext &Ctx) {
+  if (RD->field_empty())
+    return;
+  std::vector<CleanupContract> Cs =
+      Model.cleanupsOf(Ctx.getRecordType(RD));
+  std::vector<CleanupContract> Fields;
+  const CleanupContract *Whole = nullptr;
+  for (const CleanupContract &C : Cs)
+    (C.Field ? Fields.push_back(C) : (void)(Whole = Whole ? Whole : &C));
+  if (!Whole || Fields.empty())
+    return;
+  const FunctionDecl *Fn = ContractModel::lookupFunction(Ctx, Whole->FnName);
+  if (!Fn || !Fn->hasBody() || Fn->getNumParams() == 0)
+    return;
+  ValueUses Uses(Ctx, goalsOf(Fields), Policy);
+  Uses.track(Fn->getParamDecl(0), Fn->getBody());
+  GoalMask Done = Uses.dischargedAnywhere(Fn->getBody());
+  for (size_t I = 0; I < Fields.size(); ++I) {
+    if (Done & (GoalMask(1) << I))
+      continue;
+    diag(Fn->getLocation(),
+         "cleanup function %0 of %1 does not call '%2' on field '%3'; a "
+         "removed value keeps that resource")
+        << Fn << Ctx.getRecordType(RD) << Fields[I].FnName
+        << Fields[I].Field->getName();
+    noteContract(Fields[I], QualType());
+  }
+}
+
+} // namespace clang::tidy::tsmap

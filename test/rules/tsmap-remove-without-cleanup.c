@@ -1,0 +1,106 @@
+// RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t -- -- -I%S/Inputs
+// Received values: every path from the removal to the exit must clean up the
+// value or hand it on.
+#include "removal-session.h"
+
+extern smap *g_sessions;
+extern struct session *g_closing;
+void audit_log(struct session *s); /* no body: may keep it */
+
+// ---- Reported -------------------------------------------------------------
+
+void drop_session(int id) {
+  struct session *s = NULL;
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return;
+  free(s);
+}
+
+void drop_unless_flagged(int id, int flag) {
+  struct session *s;
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return;
+  if (flag)
+    return;
+  timer_cancel(s->idle);
+  free(s);
+}
+
+struct session *take_only(int id);
+void take_and_free(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  if (!s)
+    return;
+  free(s);
+}
+
+// ---- Quiet ----------------------------------------------------------------
+
+void close_session(int id) {
+  struct session *s;
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return;
+  timer_cancel(s->idle);
+  free(s);
+}
+
+static void session_release(struct session *s) {
+  timer_cancel(s->idle);
+  free(s);
+}
+
+void close_with_helper(int id) {
+  struct session *s;
+  if (smap_remove(g_sessions, id, &s) == SMAP_OK)
+    session_release(s);
+}
+
+struct session *detach(int id) {
+  struct session *s = NULL;
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return NULL;
+  return s;
+}
+
+void park(int id) {
+  struct session *s = NULL;
+  smap_remove(g_sessions, id, &s);
+  g_closing = s;
+}
+
+void hand_to_unknown(int id) {
+  struct session *s = NULL;
+  if (smap_remove(g_sessions, id, &s) == SMAP_OK)
+    audit_log(s);
+}
+
+void null_checked(int id) {
+  struct session *s = NULL;
+  smap_remove(g_sessions, id, &s);
+  if (s == NULL)
+    return;
+  timer_cancel(s->idle);
+  free(s);
+}
+
+void take_and_close(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  if (!s)
+    return;
+  session_release(s);
+}
+
+void drain(void) {
+  struct session *s;
+  while ((s = smap_take(g_sessions, 0)) != NULL) {
+    timer_cancel(s->idle);
+    free(s);
+  }
+}
+
+void steal_one(int id) {
+  struct session *s;
+  if (!smap_steal(g_sessions, id, (void **)&s))
+    return;
+  session_release(s);
+}
