@@ -223,6 +223,14 @@ static bool outlivesFunction(const Expr *LHS) {
   return true; // FIXME: a field of a local struct is taken as escaping too.
 }
 
+GoalMask ValueUses::settle(GoalMask Owed) const {
+  // Every field's cleanup done by hand stands for the value-level one.
+  GoalMask Fields = 0, Whole = 0;
+  for (size_t I = 0; I < Goals.size(); ++I)
+    (Goals[I].Field ? Fields : Whole) |= GoalMask(1) << I;
+  return Fields && !(Owed & Fields) ? Owed & ~Whole : Owed;
+}
+
 GoalMask ValueUses::discharged(const Stmt *S) {
   if (!S)
     return 0;
@@ -352,6 +360,18 @@ public:
       return false;
     return outcomeOfEquals(C) == Outcome::NotRemoved;
   }
+  /// A `case` of \p Switch names the status that hands a value back, so its
+  /// `default` (or leaving the switch unmatched) has nothing to clean.
+  bool defaultIsClean(const SwitchStmt *Switch) const {
+    if (!isStatus(Switch->getCond()->IgnoreParenImpCasts()))
+      return false;
+    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
+         SC = SC->getNextSwitchCase())
+      if (const auto *Case = dyn_cast<CaseStmt>(SC);
+          Case && outcomeOfEquals(Case->getLHS()) == Outcome::Removed)
+        return true;
+    return false;
+  }
 
 private:
   static CleanSide swap(CleanSide S) {
@@ -473,11 +493,14 @@ followedSuccessors(const CFGBlock &B, const BranchReader &Reader) {
   llvm::SmallVector<const CFGBlock *, 4> Result;
   const Stmt *Term = B.getTerminatorStmt();
   if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(Term)) {
+    bool DefaultClean = Reader.defaultIsClean(Switch);
     for (const CFGBlock *S : B.succs()) {
       if (!S)
         continue;
       const auto *Case = dyn_cast_or_null<CaseStmt>(S->getLabel());
       if (Case && !Case->getRHS() && Reader.caseIsClean(Switch->getCond(), Case->getLHS()))
+        continue;
+      if (!Case && DefaultClean) // `default:`, or no case matched.
         continue;
       Result.push_back(S);
     }
@@ -554,7 +577,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         Stop = true;
         break;
       }
-      It.Owed &= ~Uses.discharged(S->getStmt());
+      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(S->getStmt()));
       if (!It.Owed) {
         Stop = true;
         break;

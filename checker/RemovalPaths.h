@@ -77,6 +77,9 @@ public:
   ValueRef refersTo(const Expr *E) const;
   /// The goals statement \p S (its top node only) discharges.
   GoalMask discharged(const Stmt *S);
+  /// \p Owed, less the value-level goals when no field goal is owed (doing
+  /// every field's cleanup by hand stands for the value-level cleanup).
+  GoalMask settle(GoalMask Owed) const;
   /// The goals anything in \p S (the whole subtree) discharges.
   GoalMask dischargedAnywhere(const Stmt *S);
 

@@ -12,16 +12,22 @@ void audit_log(struct session *s); /* no body: may keep it */
 void drop_session(int id) {
   struct session *s = NULL;
   if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+  // CHECK-NOTES: :[[@LINE-1]]:7: warning: value removed by 'smap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
     return;
-  free(s);
+  free(s); // free is a deallocator, not a hand-off
 }
+// CHECK-NOTES: :[[@LINE-1]]:1: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
+// CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
 
 void drop_unless_flagged(int id, int flag) {
   struct session *s;
   if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+  // CHECK-NOTES: :[[@LINE-1]]:7: warning: value removed by 'smap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
     return;
   if (flag)
     return;
+  // CHECK-NOTES: :[[@LINE-1]]:5: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function returns here
+// CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
   timer_cancel(s->idle);
   free(s);
 }
@@ -29,10 +35,13 @@ void drop_unless_flagged(int id, int flag) {
 struct session *take_only(int id);
 void take_and_free(int id) {
   struct session *s = smap_take(g_sessions, id);
+  // CHECK-NOTES: :[[@LINE-1]]:23: warning: value removed by 'smap_take' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   if (!s)
     return;
   free(s);
 }
+// CHECK-NOTES: :[[@LINE-1]]:1: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
+// CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
 
 // ---- Quiet ----------------------------------------------------------------
 
