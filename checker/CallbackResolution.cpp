@@ -1,0 +1,238 @@
+//===--- CallbackResolution.cpp - which functions a map will call back ---===//
+
+#include "CallbackResolution.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/Stmt.h"
+
+namespace clang::tidy::tsmap {
+
+namespace {
+
+/// How a variable is written in its function: the single assignment, if
+/// there is exactly one, and whether anything else could change it.
+struct Writes {
+  const BinaryOperator *Assign = nullptr;
+  unsigned Count = 0;
+  bool Escapes = false; ///< Its address is taken.
+};
+
+/// Collects the writes of \p Var in \p S.
+void collectWrites(const Stmt *S, const VarDecl *Var, Writes &W) {
+  if (!S)
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->isAssignmentOp()) {
+    if (const auto *DRE =
+            dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        DRE && DRE->getDecl() == Var) {
+      W.Assign = BO;
+      ++W.Count;
+    }
+  } else if (const auto *UO = dyn_cast<UnaryOperator>(S);
+             UO && UO->getOpcode() == UO_AddrOf) {
+    if (const auto *DRE =
+            dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
+        DRE && DRE->getDecl() == Var)
+      W.Escapes = true;
+  }
+  for (const Stmt *Child : S->children())
+    collectWrites(Child, Var, W);
+}
+
+/// The one value \p Var holds: its initializer when it is never assigned,
+/// or its single assignment when it has no initializer. Sets \p Site.
+const Expr *onlyValueOf(const VarDecl *Var, const Stmt *&Site) {
+  bool IsConst = Var->getType().isConstQualified();
+  if (Var->hasGlobalStorage() && !Var->isStaticLocal()) {
+    // A file-scope variable: only a `const` one has a single known value.
+    Site = nullptr;
+    return IsConst ? Var->getInit() : nullptr;
+  }
+  if (IsConst) {
+    Site = nullptr;
+    return Var->getInit();
+  }
+  if (Var->isStaticLocal())
+    return nullptr; // FIXME: a non-const static local may be reassigned later.
+  const auto *Fn = dyn_cast_or_null<FunctionDecl>(Var->getParentFunctionOrMethod());
+  if (!Fn || !Fn->getBody() || isa<ParmVarDecl>(Var))
+    return nullptr;
+  Writes W;
+  collectWrites(Fn->getBody(), Var, W);
+  if (W.Escapes)
+    return nullptr;
+  if (W.Count == 0) {
+    Site = nullptr;
+    return Var->getInit();
+  }
+  if (W.Count == 1 && !Var->getInit() &&
+      W.Assign->getOpcode() == BO_Assign) {
+    Site = W.Assign;
+    return W.Assign->getRHS();
+  }
+  return nullptr;
+}
+
+void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
+                 std::vector<ResolvedCallback> &Out, bool &Complete,
+                 unsigned Depth) {
+  if (!E || Depth > 16) {
+    Complete = false;
+    return;
+  }
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E);
+      UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
+    return resolveInto(UO->getSubExpr(), Steps, Out, Complete, Depth + 1);
+  if (const auto *CO = dyn_cast<AbstractConditionalOperator>(E)) {
+    for (const Expr *Arm : {CO->getTrueExpr(), CO->getFalseExpr()}) {
+      Steps.push_back({ResolutionStep::Kind::Arm, nullptr, Arm, CO});
+      resolveInto(Arm, Steps, Out, Complete, Depth + 1);
+      Steps.pop_back();
+    }
+    return;
+  }
+  if (const auto *LE = dyn_cast<LambdaExpr>(E)) {
+    Out.push_back({LE->getCallOperator(), LE, Steps});
+    return;
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  if (!DRE) {
+    Complete = false; // FIXME: calls returning callbacks, struct fields, ...
+    return;
+  }
+  if (const auto *FD = dyn_cast<FunctionDecl>(DRE->getDecl())) {
+    const FunctionDecl *Def = FD->getDefinition();
+    Out.push_back({Def ? Def : FD, DRE, Steps});
+    return;
+  }
+  const auto *Var = dyn_cast<VarDecl>(DRE->getDecl());
+  const Stmt *Site = nullptr;
+  const Expr *Value = Var ? onlyValueOf(Var, Site) : nullptr;
+  if (!Value) {
+    Complete = false;
+    return;
+  }
+  Steps.push_back({ResolutionStep::Kind::Variable, Var, Value, Site});
+  resolveInto(Value, Steps, Out, Complete, Depth + 1);
+  Steps.pop_back();
+}
+
+bool isFunctionPointerLike(QualType T) {
+  return T->isFunctionPointerType() || T->isBlockPointerType() ||
+         T->isFunctionReferenceType() || T->isMemberFunctionPointerType() ||
+         T->isRecordType(); // C++: a std::function or a template functor.
+}
+
+bool isNonConstVoidPointer(QualType T) {
+  return T->isPointerType() && T->getPointeeType()->isVoidType() &&
+         !T->getPointeeType().isConstQualified();
+}
+
+bool looksLikeOutputName(llvm::StringRef Name) {
+  return Name == "out" || Name == "result" || Name.starts_with("out_") ||
+         Name.ends_with("_out");
+}
+
+} // namespace
+
+std::vector<ResolvedCallback> resolveCallback(const Expr *E, bool *Complete) {
+  std::vector<ResolvedCallback> Out;
+  std::vector<ResolutionStep> Steps;
+  bool AllResolved = true;
+  resolveInto(E, Steps, Out, AllResolved, 0);
+  if (Complete)
+    *Complete = AllResolved;
+  return Out;
+}
+
+std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
+                                                const ContractModel &Model) {
+  std::vector<CallbackArgument> Result;
+  const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+  if (!FD)
+    return Result;
+  unsigned N = std::min(FD->getNumParams(), Call->getNumArgs());
+  for (unsigned I = 0; I < N; ++I) {
+    if (!isFunctionPointerLike(FD->getParamDecl(I)->getType()))
+      continue;
+    bool IsCallback = Model.paramHas(FD, I, ContractKind::Callback);
+    bool IsLocked = Model.paramHas(FD, I, ContractKind::CallbackLocked);
+    if (!IsCallback && !IsLocked)
+      continue;
+    CallbackArgument A;
+    A.ParamIndex = I;
+    A.Arg = Call->getArg(I);
+    A.Callback = IsCallback;
+    A.Locked = IsLocked;
+    A.Targets = resolveCallback(A.Arg, &A.Complete);
+    Result.push_back(std::move(A));
+  }
+  return Result;
+}
+
+std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
+                                      const ContractModel &Model) {
+  std::optional<unsigned> Index;
+  if (!FD || !Model.isMapOperation(FD, &Index))
+    return std::nullopt;
+  return Index;
+}
+
+const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model) {
+  std::optional<unsigned> I = mapParamIndex(Call->getDirectCallee(), Model);
+  if (!I || *I >= Call->getNumArgs())
+    return nullptr;
+  return Call->getArg(*I)->IgnoreParenImpCasts();
+}
+
+std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
+                                         const ParmVarDecl *CallbackParam,
+                                         const ContractModel &Model) {
+  if (!Callback)
+    return std::nullopt;
+  unsigned N = Callback->getNumParams();
+  for (unsigned I = 0; I < N; ++I)
+    if (Model.paramHas(Callback, I, ContractKind::Out))
+      return I;
+  std::vector<const ParmVarDecl *> TypeParams =
+      ContractModel::callbackTypeParams(CallbackParam);
+  for (unsigned I = 0; I < TypeParams.size() && I < N; ++I)
+    if (Model.declHas(TypeParams[I], ContractKind::Out))
+      return I;
+  for (unsigned I = 0; I < N; ++I) {
+    const ParmVarDecl *P = Callback->getParamDecl(I);
+    QualType T = P->getType();
+    if (T->isPointerType() && !T->getPointeeType().isConstQualified() &&
+        looksLikeOutputName(P->getName()))
+      return I;
+  }
+  return std::nullopt;
+}
+
+std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
+                                          std::optional<unsigned> Output) {
+  if (!Callback)
+    return std::nullopt;
+  for (unsigned I = 0, N = Callback->getNumParams(); I < N; ++I)
+    if (I != Output && isNonConstVoidPointer(Callback->getParamDecl(I)->getType()))
+      return I;
+  return std::nullopt;
+}
+
+const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
+  const FunctionDecl *FD = Call->getDirectCallee();
+  if (!FD)
+    return nullptr;
+  unsigned N = std::min(FD->getNumParams(), Call->getNumArgs());
+  for (unsigned I = CallbackParam + 1; I < N; ++I)
+    if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
+      return Call->getArg(I)->IgnoreParenImpCasts();
+  for (unsigned I = CallbackParam; I-- > 0;)
+    if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
+      return Call->getArg(I)->IgnoreParenImpCasts();
+  return nullptr;
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,102 @@
+//===--- CallbackResolution.h - which functions a map will call back -----===//
+//
+// For a call to a map operation: which arguments are callbacks (parameters
+// with TSMAP_CALLBACK / TSMAP_CALLBACK_LOCKED, annotated or declared through
+// the options), which argument is the map, and which functions each callback
+// argument can be. Resolution follows SPEC.md section 2: a function name or
+// `&fn`, casts, a local or `static const` variable assigned once, both arms of
+// `?:`, and (C++) lambdas. Anything else is left unresolved, and the checks
+// stay quiet about it. Each resolved function keeps the steps that led to it,
+// so a diagnostic can show where a variable got its value.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_CALLBACKRESOLUTION_H
+#define TSMAP_CHECKER_CALLBACKRESOLUTION_H
+
+#include "ContractModel.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include <optional>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// One step from a callback argument to the function it names.
+struct ResolutionStep {
+  enum class Kind {
+    Variable, ///< `Var` holds the callback; it got it from `Value`: its
+              ///< initializer (`Site` null) or its one assignment (`Site`).
+    Arm,      ///< `Value` is one arm of the conditional `Site`.
+  };
+  Kind K;
+  const VarDecl *Var = nullptr;
+  const Expr *Value = nullptr;
+  const Stmt *Site = nullptr;
+};
+
+/// A function a callback argument can be.
+struct ResolvedCallback {
+  /// The function (its definition when the TU has one); for a lambda, its
+  /// call operator.
+  const FunctionDecl *Fn = nullptr;
+  /// The expression that names it (a DeclRefExpr or a LambdaExpr).
+  const Expr *Ref = nullptr;
+  /// The variables and `?:` arms passed through, outermost first.
+  std::vector<ResolutionStep> Steps;
+};
+
+/// A callback argument of a map operation call.
+struct CallbackArgument {
+  unsigned ParamIndex = 0; ///< Index of the parameter in the callee.
+  const Expr *Arg = nullptr;
+  bool Callback = false; ///< TSMAP_CALLBACK: may run more than once.
+  bool Locked = false;   ///< TSMAP_CALLBACK_LOCKED: runs under the map's lock.
+  /// The functions the argument can be; empty when resolution failed.
+  std::vector<ResolvedCallback> Targets;
+  /// Every path resolved (false when some `?:` arm or variable did not).
+  bool Complete = false;
+};
+
+/// The callback arguments of \p Call (a call to a function with TSMAP_CALLBACK
+/// or TSMAP_CALLBACK_LOCKED parameters), each resolved; empty for other calls.
+/// Cheap for calls to functions without function-pointer parameters.
+std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
+                                                const ContractModel &Model);
+
+/// Resolves a function-pointer expression \p E to the functions it can be.
+/// Sets \p Complete to whether every path resolved.
+std::vector<ResolvedCallback> resolveCallback(const Expr *E,
+                                              bool *Complete = nullptr);
+
+/// The index of the map parameter of map operation \p FD: its parameter whose
+/// type is a pointer to a TSMAP_THREAD_SAFE_MAP type (the first one). None
+/// for a function that is not a map operation or takes no map pointer.
+std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
+                                      const ContractModel &Model);
+
+/// The map argument of \p Call, if its callee is a map operation with a map
+/// parameter (implicit casts stripped).
+const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model);
+
+/// The parameter of callback \p Callback that is its own output: TSMAP_OUT on
+/// the callback's definition or on the parameter of the callback type the map
+/// operation declares (\p CallbackParam, may be null); else a non-const
+/// pointer parameter named `out`, `result`, `out_*` or `*_out`.
+std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
+                                         const ParmVarDecl *CallbackParam,
+                                         const ContractModel &Model);
+
+/// The parameter of callback \p Callback that receives the map operation's
+/// context argument: its first `void *` parameter that is not its output.
+std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
+                                          std::optional<unsigned> Output);
+
+/// The argument of \p Call that the map passes to its callback as context:
+/// the argument for the callee's first non-const `void *` parameter after the
+/// callback parameter \p CallbackParam (or before it, if none follows).
+const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam);
+
+} // namespace clang::tidy::tsmap
+
+#endif

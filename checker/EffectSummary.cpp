@@ -1,0 +1,882 @@
+//===--- EffectSummary.cpp - what a function does, in terms of its parameters =//
+//
+// How a summary is built (see EffectSummary.h for what it means):
+//   1. The body of each function is walked once (`scanBody`): its own effects
+//      go into `Local`, and every call to a function with a body that the
+//      analysis looks into goes into `Calls`.
+//   2. `summary()` runs Tarjan's algorithm from the function asked about over
+//      the `Calls` edges. When a strongly connected component is complete, the
+//      summaries of its members start from their `Local` effects and take in
+//      the effects of their callees, translated through the call's arguments,
+//      until nothing changes (a fixpoint; effects are a set, so it ends).
+//   3. Summaries are capped (MaxEffects) and effects deeper than MaxCallDepth
+//      are dropped, so the cost stays linear in the size of the TU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EffectSummary.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/StmtVisitor.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace clang::tidy::tsmap {
+
+// ===----------------------------------------------------------------------===
+// Name lists
+// ===----------------------------------------------------------------------===
+
+// Keep in step with rules/tsmap-non-idempotent-callback.md ("Default list").
+static constexpr llvm::StringLiteral DefaultNonIdempotent[] = {
+    // Network and IPC sends: the peer sees every copy.
+    "send", "sendto", "sendmsg", "sendmmsg", "write", "writev", "mq_send",
+    "mq_timedsend", "msgsnd", "eventfd_write", "sem_post", "SSL_write",
+    "zmq_send", "zmq_msg_send", "nng_send", "g_socket_send",
+    // Process control: a second child, a second signal.
+    "kill", "killpg", "raise", "pthread_kill", "fork", "vfork", "system",
+    "popen", "execl", "execlp", "execle", "execv", "execvp", "execvpe",
+    "execve", "fexecve", "posix_spawn", "posix_spawnp",
+    // File-system mutation: the second call fails or does it again.
+    "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir",
+    "mkdirat", "rmdir", "remove", "link", "linkat", "symlink", "symlinkat",
+    // Client libraries: each call is a request to another system.
+    "curl_easy_perform", "curl_multi_perform", "redisCommand",
+    "redisCommandArgv", "redisAppendCommand", "redisAsyncCommand",
+    "mysql_query", "mysql_real_query", "PQexec", "PQexecParams",
+    "PQexecPrepared", "PQsendQuery", "sqlite3_exec", "amqp_basic_publish",
+    "rd_kafka_produce", "rd_kafka_producev",
+};
+
+llvm::ArrayRef<llvm::StringRef> defaultNonIdempotentFunctions() {
+  static const std::vector<llvm::StringRef> Names(std::begin(DefaultNonIdempotent),
+                                                  std::end(DefaultNonIdempotent));
+  return Names;
+}
+
+static const llvm::StringSet<> &defaultNonIdempotentSet() {
+  static const llvm::StringSet<> Set = [] {
+    llvm::StringSet<> S;
+    for (llvm::StringRef N : DefaultNonIdempotent)
+      S.insert(N);
+    return S;
+  }();
+  return Set;
+}
+
+static constexpr llvm::StringLiteral QuietLibrary[] = {
+    "memcpy", "memmove", "memset", "memcmp", "memchr", "strlen", "strnlen",
+    "strcmp", "strncmp", "strcasecmp", "strncasecmp", "strcpy", "strncpy",
+    "strcat", "strncat", "strchr", "strrchr", "strstr", "strspn", "strcspn",
+    "strpbrk", "strtok_r", "strdup", "strndup", "strerror", "strerror_r",
+    "snprintf", "sprintf", "vsnprintf", "vsprintf", "sscanf", "atoi", "atol",
+    "atoll", "strtol", "strtoul", "strtoll", "strtoull", "strtod", "strtof",
+    "abs", "labs", "llabs", "malloc", "calloc", "aligned_alloc",
+    "posix_memalign", "free", "realloc", "qsort", "bsearch", "isalpha",
+    "isdigit", "isalnum", "isspace", "isupper", "islower", "isxdigit",
+    "toupper", "tolower", "sqrt", "pow", "floor", "ceil", "fabs", "log",
+    "exp", "fmin", "fmax", "time", "clock_gettime", "gettimeofday",
+    "getpid", "pthread_self", "pthread_mutex_lock", "pthread_mutex_unlock",
+    "pthread_mutex_trylock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+    "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_unlock",
+    "pthread_once", "__assert_fail", "__assert", "abort", "getenv",
+    "memccpy", "stpcpy", "stpncpy", "strlcpy", "strlcat", "htons", "htonl",
+    "ntohs", "ntohl",
+};
+
+bool isKnownQuietLibraryFunction(llvm::StringRef Name) {
+  static const llvm::StringSet<> Set = [] {
+    llvm::StringSet<> S;
+    for (llvm::StringRef N : QuietLibrary)
+      S.insert(N);
+    return S;
+  }();
+  Name.consume_front("__builtin_");
+  return Set.contains(Name);
+}
+
+std::vector<std::string> splitNameList(llvm::StringRef List) {
+  std::vector<std::string> Names;
+  llvm::SmallVector<llvm::StringRef> Parts;
+  List.split(Parts, ';', -1, false);
+  for (llvm::StringRef P : Parts)
+    if (!(P = P.trim()).empty())
+      Names.push_back(P.str());
+  return Names;
+}
+
+// ===----------------------------------------------------------------------===
+// Place
+// ===----------------------------------------------------------------------===
+
+bool Place::sameAs(const Place &O) const {
+  if (Root != O.Root || Fields != O.Fields)
+    return false;
+  switch (Root) {
+  case RootKind::Param:
+    return Param == O.Param;
+  case RootKind::Global:
+  case RootKind::Local:
+    return Var == O.Var;
+  case RootKind::Unknown:
+    return false;
+  }
+  return false;
+}
+
+std::string Place::describe(const FunctionDecl *Owner) const {
+  std::string Base;
+  bool Pointer = false;
+  switch (Root) {
+  case RootKind::Unknown:
+    return "memory";
+  case RootKind::Param:
+    if (Owner && Param < Owner->getNumParams() &&
+        !Owner->getParamDecl(Param)->getName().empty()) {
+      Base = Owner->getParamDecl(Param)->getName().str();
+      Pointer = Owner->getParamDecl(Param)->getType()->isPointerType();
+    } else {
+      Base = "param " + std::to_string(Param + 1);
+    }
+    break;
+  case RootKind::Global:
+  case RootKind::Local:
+    Base = Var ? Var->getName().str() : "?";
+    Pointer = Var && Var->getType()->isPointerType();
+    break;
+  }
+  if (Fields.empty())
+    return (Pointer && Root == RootKind::Param && !AddressOf) ? "*" + Base
+                                                              : Base;
+  std::string S = Base;
+  for (size_t I = 0; I < Fields.size(); ++I)
+    S += ((I == 0 && Pointer) ? "->" : ".") + Fields[I]->getName().str();
+  return S;
+}
+
+// ===----------------------------------------------------------------------===
+// Classifying calls
+// ===----------------------------------------------------------------------===
+
+namespace {
+
+enum class LibKind { None, Free, RMW, Write, WriteSecond };
+
+/// What a library call (or builtin) does to its first argument.
+LibKind libraryEffect(llvm::StringRef Name) {
+  Name.consume_front("__builtin_");
+  if (Name == "free" || Name == "realloc" || Name == "reallocarray")
+    return LibKind::Free;
+  if (Name == "strcat" || Name == "strncat" || Name == "strlcat")
+    return LibKind::RMW;
+  if (Name.starts_with("__sync_fetch_and_") ||
+      Name.starts_with("__sync_add_and_fetch") ||
+      Name.starts_with("__sync_sub_and_fetch") ||
+      Name.starts_with("__sync_xor_and_fetch") ||
+      Name.starts_with("__sync_nand_and_fetch")) {
+    if (Name.contains("_or") || Name.contains("_and_fetch_and") ||
+        Name.starts_with("__sync_fetch_and_and"))
+      return LibKind::Write;
+    return LibKind::RMW;
+  }
+  if (Name.starts_with("__sync_lock_test_and_set") ||
+      Name.starts_with("__sync_bool_compare_and_swap") ||
+      Name.starts_with("__sync_val_compare_and_swap"))
+    return LibKind::Write;
+  if (Name == "memcpy" || Name == "memmove" || Name == "memset" ||
+      Name == "strcpy" || Name == "strncpy" || Name == "snprintf" ||
+      Name == "sprintf" || Name == "vsnprintf" || Name == "vsprintf" ||
+      Name == "stpcpy" || Name == "stpncpy" || Name == "strlcpy" ||
+      Name == "memccpy" || Name == "bzero" || Name == "explicit_bzero")
+    return LibKind::Write;
+  return LibKind::None;
+}
+
+/// Read-modify-write or idempotent store for an atomic builtin.
+std::optional<std::pair<bool, char>> atomicEffect(AtomicExpr::AtomicOp Op) {
+  switch (Op) {
+  case AtomicExpr::AO__c11_atomic_fetch_add:
+  case AtomicExpr::AO__atomic_fetch_add:
+  case AtomicExpr::AO__atomic_add_fetch:
+    return std::make_pair(true, '+');
+  case AtomicExpr::AO__c11_atomic_fetch_sub:
+  case AtomicExpr::AO__atomic_fetch_sub:
+  case AtomicExpr::AO__atomic_sub_fetch:
+    return std::make_pair(true, '-');
+  case AtomicExpr::AO__c11_atomic_fetch_xor:
+  case AtomicExpr::AO__atomic_fetch_xor:
+  case AtomicExpr::AO__atomic_xor_fetch:
+  case AtomicExpr::AO__c11_atomic_fetch_nand:
+  case AtomicExpr::AO__atomic_fetch_nand:
+  case AtomicExpr::AO__atomic_nand_fetch:
+    return std::make_pair(true, '?');
+  case AtomicExpr::AO__c11_atomic_store:
+  case AtomicExpr::AO__atomic_store:
+  case AtomicExpr::AO__atomic_store_n:
+  case AtomicExpr::AO__c11_atomic_exchange:
+  case AtomicExpr::AO__atomic_exchange:
+  case AtomicExpr::AO__atomic_exchange_n:
+  case AtomicExpr::AO__c11_atomic_fetch_or:
+  case AtomicExpr::AO__atomic_fetch_or:
+  case AtomicExpr::AO__atomic_or_fetch:
+  case AtomicExpr::AO__c11_atomic_fetch_and:
+  case AtomicExpr::AO__atomic_fetch_and:
+  case AtomicExpr::AO__atomic_and_fetch:
+  case AtomicExpr::AO__c11_atomic_fetch_max:
+  case AtomicExpr::AO__c11_atomic_fetch_min:
+  case AtomicExpr::AO__atomic_fetch_max:
+  case AtomicExpr::AO__atomic_fetch_min:
+  // FIXME: a compare-and-swap may implement an increment; counted as a store
+  // because `cas(&slot, NULL, v)` (set once) is the common use in callbacks.
+  case AtomicExpr::AO__c11_atomic_compare_exchange_strong:
+  case AtomicExpr::AO__c11_atomic_compare_exchange_weak:
+  case AtomicExpr::AO__atomic_compare_exchange:
+  case AtomicExpr::AO__atomic_compare_exchange_n:
+    return std::make_pair(false, '=');
+  default:
+    return std::nullopt;
+  }
+}
+
+Effect makeEffect(EffectKind K, Place Target, const Stmt *Where,
+                  const FunctionDecl *Callee = nullptr) {
+  Effect E;
+  E.Kind = K;
+  E.Target = std::move(Target);
+  E.Where = Where;
+  E.Callee = Callee;
+  return E;
+}
+
+/// A hash identifying an effect up to its chain and location.
+uint64_t effectKey(const Effect &E) {
+  llvm::hash_code H = llvm::hash_combine(
+      static_cast<int>(E.Kind), static_cast<int>(E.Target.Root),
+      E.Target.Param, E.Target.Var, E.Callee, E.ArgIndex, E.Target.AddressOf);
+  for (const FieldDecl *F : E.Target.Fields)
+    H = llvm::hash_combine(H, F);
+  return static_cast<uint64_t>(H);
+}
+
+/// Effects that matter to a caller: those on memory that outlives the
+/// summarized function, and the calls themselves.
+bool keepsForCaller(const Effect &E) {
+  switch (E.Kind) {
+  case EffectKind::NonIdempotentCall:
+  case EffectKind::UnknownCall:
+  case EffectKind::MapOperation:
+    return true;
+  case EffectKind::ReadModifyWrite:
+  case EffectKind::Write:
+  case EffectKind::Free:
+  case EffectKind::Escape:
+  case EffectKind::Call:
+    return E.Target.outlivesCall();
+  }
+  return false;
+}
+
+constexpr unsigned MaxEffects = 256;   ///< Per summary.
+constexpr unsigned MaxDfsDepth = 400;  ///< Recursion guard of the DFS.
+constexpr unsigned MaxFixpointRounds = 32;
+
+} // namespace
+
+// ===----------------------------------------------------------------------===
+// The analysis
+// ===----------------------------------------------------------------------===
+
+struct EffectAnalysis::Impl {
+  struct FnInfo {
+    const FunctionDecl *Fn = nullptr; ///< The definition summarized.
+    std::vector<Effect> Local;
+    std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
+    FunctionSummary Summary;
+    llvm::DenseSet<uint64_t> Keys;
+    int Index = -1, Low = -1;
+    bool OnStack = false, Done = false, Scanned = false;
+  };
+
+  EffectAnalysis &A;
+  llvm::DenseMap<const FunctionDecl *, std::unique_ptr<FnInfo>> Infos;
+  std::vector<const FunctionDecl *> Stack;
+  int Counter = 0;
+  llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
+  FunctionSummary Empty;
+
+  explicit Impl(EffectAnalysis &A) : A(A) {
+    for (const std::string &N : A.Opts.NonIdempotentFunctions)
+      NonIdempotentNames.insert(N);
+    for (const std::string &N : A.Opts.IdempotentFunctions)
+      IdempotentNames.insert(N);
+    for (const std::string &N : A.Opts.Deallocators)
+      DeallocatorNames.insert(N);
+  }
+
+  static bool nameIn(const llvm::StringSet<> &Set, const FunctionDecl *FD) {
+    if (Set.empty() || !FD->getDeclName().isIdentifier())
+      return false;
+    return Set.contains(FD->getName()) ||
+           (FD->isCXXClassMember() && Set.contains(FD->getQualifiedNameAsString()));
+  }
+
+  FnInfo &info(const FunctionDecl *FD) {
+    auto &Slot = Infos[FD];
+    if (!Slot) {
+      Slot = std::make_unique<FnInfo>();
+      Slot->Fn = FD;
+    }
+    return *Slot;
+  }
+
+  bool addEffect(FnInfo &I, Effect E) {
+    if (!I.Keys.insert(effectKey(E)).second)
+      return false;
+    if (I.Summary.Effects.size() >= MaxEffects) {
+      I.Summary.Truncated = true;
+      return false;
+    }
+    I.Summary.Effects.push_back(std::move(E));
+    return true;
+  }
+
+  // ---- Walking a body ----
+
+  void scanBody(const FunctionDecl *FD, FnInfo &I);
+  void scanStmt(const Stmt *S, const FunctionDecl *FD, FnInfo &I);
+  void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
+  void addPlaceEffect(FnInfo &I, EffectKind K, const Place &P, const Stmt *Where,
+                      char Op = '?') {
+    if (!P.outlivesCall())
+      return; // Locals and untraced memory: not an effect a caller can see.
+    Effect E = makeEffect(K, P, Where);
+    E.Op = Op;
+    I.Local.push_back(std::move(E));
+  }
+
+  // ---- Tarjan and translation ----
+
+  void strongConnect(const FunctionDecl *FD, unsigned Depth);
+  bool absorbCallees(FnInfo &I);
+  bool translate(const Effect &CalleeEffect, const CallExpr *Site,
+                 const FunctionDecl *Callee, const FunctionDecl *Caller,
+                 Effect &Out);
+  /// Whether calls to \p FD are summarized by looking into its body.
+  /// Functions defined in system headers count as library functions.
+  bool descendsInto(const FunctionDecl *FD) const {
+    return FD->hasBody() && !A.isTrusted(FD) &&
+           !A.Ctx.getSourceManager().isInSystemHeader(FD->getLocation()) &&
+           A.nonIdempotentReason(FD) == NonIdempotentReason::None &&
+           !A.Model.isMapOperation(FD) &&
+           libraryEffect(FD->getDeclName().isIdentifier() ? FD->getName()
+                                                          : "") == LibKind::None &&
+           !nameIn(DeallocatorNames, FD);
+  }
+};
+
+static const FunctionDecl *definitionOf(const FunctionDecl *FD) {
+  const FunctionDecl *Def = nullptr;
+  if (FD && FD->hasBody(Def) && Def)
+    return Def;
+  return nullptr;
+}
+
+void EffectAnalysis::Impl::scanBody(const FunctionDecl *FD, FnInfo &I) {
+  I.Scanned = true;
+  scanStmt(FD->getBody(), FD, I);
+}
+
+void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
+                                    FnInfo &I) {
+  if (!S)
+    return;
+  if (isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return; // Their bodies run when called, not here.
+  if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp()) {
+    addPlaceEffect(I, EffectKind::ReadModifyWrite,
+                   A.placeOfLValue(UO->getSubExpr(), FD), UO,
+                   UO->isIncrementOp() ? '+' : '-');
+  } else if (const auto *CAO = dyn_cast<CompoundAssignOperator>(S)) {
+    BinaryOperatorKind Op = CAO->getOpcode();
+    Place P = A.placeOfLValue(CAO->getLHS(), FD);
+    if (Op == BO_OrAssign || Op == BO_AndAssign)
+      addPlaceEffect(I, EffectKind::Write, P, CAO, '=');
+    else
+      addPlaceEffect(I, EffectKind::ReadModifyWrite, P, CAO,
+                     Op == BO_AddAssign ? '+' : Op == BO_SubAssign ? '-' : '?');
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+             BO && BO->getOpcode() == BO_Assign) {
+    Place P = A.placeOfLValue(BO->getLHS(), FD);
+    // `x = x + 1`: the new value is computed from the old one.
+    bool FromOld = false;
+    if (P.outlivesCall()) {
+      const Expr *R = BO->getRHS()->IgnoreParenImpCasts();
+      if (const auto *RB = dyn_cast<BinaryOperator>(R);
+          RB && (RB->isAdditiveOp() || RB->isMultiplicativeOp() ||
+                 RB->getOpcode() == BO_Xor || RB->isShiftOp()))
+        for (const Expr *Side : {RB->getLHS(), RB->getRHS()}) {
+          const Expr *SideE = Side->IgnoreParenImpCasts();
+          if (SideE->isGLValue() && A.placeOfLValue(SideE, FD).sameAs(P))
+            FromOld = true;
+        }
+    }
+    addPlaceEffect(I, FromOld ? EffectKind::ReadModifyWrite : EffectKind::Write,
+                   P, BO, FromOld ? '+' : '=');
+    if (P.outlivesCall() && BO->getRHS()->getType()->isPointerType()) {
+      Place V = A.placeOfPointer(BO->getRHS(), FD);
+      if (V.outlivesCall())
+        addPlaceEffect(I, EffectKind::Escape, V, BO);
+    }
+  } else if (const auto *RS = dyn_cast<ReturnStmt>(S)) {
+    if (const Expr *RV = RS->getRetValue())
+      if (RV->getType()->isPointerType())
+        addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(RV, FD), RS);
+  } else if (const auto *AE = dyn_cast<AtomicExpr>(S)) {
+    if (auto Kind = atomicEffect(AE->getOp()))
+      addPlaceEffect(I, Kind->first ? EffectKind::ReadModifyWrite : EffectKind::Write,
+                     A.placeOfPointer(AE->getPtr(), FD), AE, Kind->second);
+  } else if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    scanCall(CE, FD, I);
+  }
+  for (const Stmt *Child : S->children())
+    scanStmt(Child, FD, I);
+}
+
+void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
+                                    FnInfo &I) {
+  const FunctionDecl *Callee = CE->getDirectCallee();
+  if (!Callee) {
+    if (!isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
+      I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE));
+    return;
+  }
+  if (A.isTrusted(Callee))
+    return;
+  // Calls with arguments rooted at a parameter or a global, for callsWithParam.
+  for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J) {
+    Place P = A.placeOfArgument(CE->getArg(J), FD);
+    if (!P.outlivesCall())
+      continue;
+    Effect E = makeEffect(EffectKind::Call, P, CE, Callee);
+    E.ArgIndex = J;
+    I.Local.push_back(std::move(E));
+  }
+  if (NonIdempotentReason R = A.nonIdempotentReason(Callee);
+      R != NonIdempotentReason::None) {
+    Effect E = makeEffect(EffectKind::NonIdempotentCall, Place(), CE, Callee);
+    E.Reason = R;
+    I.Local.push_back(std::move(E));
+    return;
+  }
+  std::optional<unsigned> MapParam;
+  if (A.Model.isMapOperation(Callee, &MapParam)) {
+    Place M;
+    if (MapParam && *MapParam < CE->getNumArgs())
+      M = A.placeOfPointer(CE->getArg(*MapParam), FD);
+    I.Local.push_back(makeEffect(EffectKind::MapOperation, M, CE, Callee));
+    return;
+  }
+  llvm::StringRef Name =
+      Callee->getDeclName().isIdentifier() ? Callee->getName() : "";
+  LibKind L = nameIn(DeallocatorNames, Callee) ? LibKind::Free
+                                                : libraryEffect(Name);
+  if (L != LibKind::None) {
+    if (CE->getNumArgs() > 0) {
+      Place P = A.placeOfPointer(CE->getArg(0), FD);
+      EffectKind K = L == LibKind::Free  ? EffectKind::Free
+                     : L == LibKind::RMW ? EffectKind::ReadModifyWrite
+                                         : EffectKind::Write;
+      addPlaceEffect(I, K, P, CE, L == LibKind::Write ? '=' : '?');
+    }
+    return;
+  }
+  if (const FunctionDecl *Def = definitionOf(Callee); Def && descendsInto(Def)) {
+    I.Calls.push_back({CE, Def});
+    return;
+  }
+  if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
+    return;
+  // No body and no contract: it may keep any pointer it is given.
+  I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
+  for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
+    if (CE->getArg(J)->getType()->isPointerType())
+      addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(CE->getArg(J), FD),
+                     CE);
+}
+
+bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
+                                     const FunctionDecl *Callee,
+                                     const FunctionDecl *Caller, Effect &Out) {
+  if (CE.Chain.size() + 1 > A.Opts.MaxCallDepth)
+    return false;
+  Out = CE;
+  if (CE.Target.Root == Place::RootKind::Param) {
+    if (CE.Target.Param >= Site->getNumArgs()) {
+      Out.Target = Place();
+    } else {
+      Place P = A.placeOfArgument(Site->getArg(CE.Target.Param), Caller);
+      // `f(&g)` and the callee writes `*p`: the place is `g` itself.
+      P.AddressOf = CE.Target.AddressOf;
+      P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());
+      Out.Target = std::move(P);
+    }
+  } else if (CE.Target.Root == Place::RootKind::Local) {
+    Out.Target = Place();
+  }
+  Out.Chain.insert(Out.Chain.begin(), Hop{Site, Callee});
+  return keepsForCaller(Out);
+}
+
+bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
+  bool Changed = false;
+  for (auto &[Site, Callee] : I.Calls) {
+    FnInfo &C = info(Callee);
+    if (C.Summary.Truncated)
+      I.Summary.Truncated = true;
+    // Index: the callee's vector may grow while we add to ours (self-calls).
+    for (size_t K = 0; K < C.Summary.Effects.size(); ++K) {
+      Effect Out;
+      if (!translate(C.Summary.Effects[K], Site, Callee, I.Fn, Out)) {
+        if (C.Summary.Effects[K].Chain.size() + 1 > A.Opts.MaxCallDepth)
+          I.Summary.Truncated = true;
+        continue;
+      }
+      Changed |= addEffect(I, std::move(Out));
+    }
+  }
+  return Changed;
+}
+
+void EffectAnalysis::Impl::strongConnect(const FunctionDecl *FD,
+                                         unsigned Depth) {
+  FnInfo &I = info(FD);
+  if (!I.Scanned)
+    scanBody(FD, I);
+  I.Index = I.Low = Counter++;
+  Stack.push_back(FD);
+  I.OnStack = true;
+  for (auto &[Site, Callee] : I.Calls) {
+    FnInfo &C = info(Callee);
+    if (C.Done)
+      continue;
+    if (C.Index < 0) {
+      if (Depth >= MaxDfsDepth) {
+        I.Summary.Truncated = true; // FIXME: precision lost on deep chains.
+        continue;
+      }
+      strongConnect(Callee, Depth + 1);
+      I.Low = std::min(I.Low, C.Low);
+    } else if (C.OnStack) {
+      I.Low = std::min(I.Low, C.Index);
+    }
+  }
+  if (I.Low != I.Index)
+    return;
+  // FD is the root of a component: pop it and solve it.
+  std::vector<FnInfo *> Members;
+  const FunctionDecl *Member = nullptr;
+  do {
+    Member = Stack.back();
+    Stack.pop_back();
+    FnInfo &M = info(Member);
+    M.OnStack = false;
+    for (const Effect &E : M.Local)
+      addEffect(M, E);
+    Members.push_back(&M);
+  } while (Member != FD);
+  for (unsigned Round = 0; Round < MaxFixpointRounds; ++Round) {
+    bool Changed = false;
+    for (FnInfo *M : Members)
+      Changed |= absorbCallees(*M);
+    if (!Changed)
+      break;
+    if (Round + 1 == MaxFixpointRounds)
+      for (FnInfo *M : Members)
+        M->Summary.Truncated = true;
+  }
+  for (FnInfo *M : Members) {
+    M->Done = true;
+    M->Local.clear();
+    M->Local.shrink_to_fit();
+    M->Keys.clear();
+  }
+}
+
+// ===----------------------------------------------------------------------===
+// EffectAnalysis
+// ===----------------------------------------------------------------------===
+
+EffectAnalysis::EffectAnalysis(ASTContext &Ctx, const ContractModel &Model,
+                               EffectOptions Options)
+    : Ctx(Ctx), Model(Model), Opts(std::move(Options)) {
+  P = std::make_unique<Impl>(*this);
+}
+
+EffectAnalysis::~EffectAnalysis() = default;
+
+const FunctionSummary &EffectAnalysis::summary(const FunctionDecl *FD) {
+  const FunctionDecl *Def = definitionOf(FD);
+  if (!Def || isTrusted(Def))
+    return P->Empty;
+  Impl::FnInfo &I = P->info(Def);
+  if (!I.Done && I.Index < 0)
+    P->strongConnect(Def, 0);
+  return I.Summary;
+}
+
+NonIdempotentReason
+EffectAnalysis::nonIdempotentReason(const FunctionDecl *FD) const {
+  if (!FD)
+    return NonIdempotentReason::None;
+  if (Model.functionHas(FD, ContractKind::NonIdempotent))
+    return NonIdempotentReason::Annotated;
+  if (Impl::nameIn(P->NonIdempotentNames, FD))
+    return NonIdempotentReason::Option;
+  if (Opts.UseDefaultNonIdempotent && FD->getDeclName().isIdentifier() &&
+      !FD->isCXXClassMember() && defaultNonIdempotentSet().contains(FD->getName()))
+    return NonIdempotentReason::DefaultList;
+  return NonIdempotentReason::None;
+}
+
+bool EffectAnalysis::isTrusted(const FunctionDecl *FD) const {
+  return FD && (Model.functionHas(FD, ContractKind::Idempotent) ||
+                Impl::nameIn(P->IdempotentNames, FD));
+}
+
+// ---- Places ----
+
+static std::optional<unsigned> paramIndex(const ParmVarDecl *PVD,
+                                          const FunctionDecl *Owner) {
+  if (!Owner)
+    return std::nullopt;
+  for (unsigned I = 0, N = Owner->getNumParams(); I < N; ++I)
+    if (Owner->getParamDecl(I) == PVD)
+      return I;
+  // The parameter may belong to another redeclaration of Owner.
+  unsigned Index = PVD->getFunctionScopeIndex();
+  if (Index < Owner->getNumParams())
+    return Index;
+  return std::nullopt;
+}
+
+/// The place of the variable \p VD itself.
+static Place placeOfVar(const VarDecl *VD) {
+  Place P;
+  P.Var = VD;
+  P.Root = VD->hasGlobalStorage() ? Place::RootKind::Global
+                                  : Place::RootKind::Local;
+  return P;
+}
+
+Place EffectAnalysis::placeOfLValue(const Expr *E,
+                                    const FunctionDecl *Owner) const {
+  for (unsigned Guard = 0; E && Guard < 64; ++Guard) {
+    E = E->IgnoreParens();
+    if (const auto *ICE = dyn_cast<ImplicitCastExpr>(E);
+        ICE && ICE->getCastKind() == CK_NoOp) {
+      E = ICE->getSubExpr();
+      continue;
+    }
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+      if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl())) {
+        // C++ references: the place is what the reference was bound to.
+        if (VD->getType()->isReferenceType()) {
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
+            Place P;
+            P.Root = Place::RootKind::Param;
+            if (auto Idx = paramIndex(PVD, Owner))
+              P.Param = *Idx;
+            else
+              return Place();
+            return P;
+          }
+          if (VD->getInit() && !VD->hasGlobalStorage()) {
+            E = VD->getInit();
+            continue;
+          }
+        }
+        return placeOfVar(VD);
+      }
+      return Place();
+    }
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      const auto *FDecl = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      if (!FDecl)
+        return Place();
+      Place P = ME->isArrow() ? placeOfPointer(ME->getBase(), Owner)
+                              : placeOfLValue(ME->getBase(), Owner);
+      if (P.Root == Place::RootKind::Unknown)
+        return P;
+      P.AddressOf = false;
+      if (P.Fields.size() < 8)
+        P.Fields.push_back(FDecl);
+      return P;
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(E);
+        UO && UO->getOpcode() == UO_Deref) {
+      Place P = placeOfPointer(UO->getSubExpr(), Owner);
+      P.AddressOf = false;
+      return P;
+    }
+    if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(E)) {
+      Place P = placeOfPointer(ASE->getBase(), Owner);
+      P.AddressOf = false;
+      return P;
+    }
+    if (const auto *CO = dyn_cast<CXXOperatorCallExpr>(E);
+        CO && CO->getNumArgs() > 0)
+      return Place(); // FIXME: C++ overloaded operators.
+    return Place();
+  }
+  return Place();
+}
+
+Place EffectAnalysis::placeOfPointer(const Expr *E,
+                                     const FunctionDecl *Owner) const {
+  for (unsigned Guard = 0; E && Guard < 64; ++Guard) {
+    E = E->IgnoreParens();
+    if (const auto *CE = dyn_cast<CastExpr>(E)) {
+      switch (CE->getCastKind()) {
+      case CK_ArrayToPointerDecay:
+      case CK_FunctionToPointerDecay: {
+        Place P = placeOfLValue(CE->getSubExpr(), Owner);
+        P.AddressOf = true;
+        return P;
+      }
+      case CK_LValueToRValue: {
+        const Expr *Sub = CE->getSubExpr()->IgnoreParens();
+        if (const auto *DRE = dyn_cast<DeclRefExpr>(Sub)) {
+          const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
+          if (!VD)
+            return Place();
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
+            Place P;
+            if (auto Idx = paramIndex(PVD, Owner)) {
+              P.Root = Place::RootKind::Param;
+              P.Param = *Idx;
+            }
+            return P;
+          }
+          if (VD->hasGlobalStorage())
+            return placeOfVar(VD);
+          // A local pointer: where its initializer points.
+          // FIXME: later assignments to the local are not followed.
+          if (const Expr *Init = VD->getInit()) {
+            Place P = placeOfPointer(Init, Owner);
+            if (P.Root != Place::RootKind::Unknown)
+              return P;
+          }
+          return placeOfVar(VD);
+        }
+        // A pointer loaded from memory: rooted where that memory is.
+        Place P = placeOfLValue(Sub, Owner);
+        P.AddressOf = false;
+        return P;
+      }
+      default:
+        E = CE->getSubExpr();
+        continue;
+      }
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(E)) {
+      if (UO->getOpcode() == UO_AddrOf) {
+        Place P = placeOfLValue(UO->getSubExpr(), Owner);
+        P.AddressOf = true;
+        return P;
+      }
+      if (UO->isIncrementDecrementOp()) {
+        E = UO->getSubExpr(); // `p++` still points into the same object.
+        continue;
+      }
+      return Place();
+    }
+    if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
+      if (BO->isAdditiveOp()) {
+        E = BO->getLHS()->getType()->isPointerType() ? BO->getLHS()
+                                                     : BO->getRHS();
+        continue;
+      }
+      if (BO->isAssignmentOp() || BO->getOpcode() == BO_Comma) {
+        E = BO->getRHS();
+        continue;
+      }
+      return Place();
+    }
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+      // A reference or an array used as a pointer without a decay node.
+      return placeOfLValue(DRE, Owner);
+    }
+    return Place();
+  }
+  return Place();
+}
+
+Place EffectAnalysis::placeOfArgument(const Expr *E,
+                                      const FunctionDecl *Owner) const {
+  if (!E)
+    return Place();
+  QualType T = E->getType();
+  if (T->isPointerType() || T->isArrayType())
+    return placeOfPointer(E, Owner);
+  if (T->isReferenceType() || E->isGLValue()) // C++ reference parameters
+    return placeOfLValue(E, Owner);
+  const Expr *Inner = E->IgnoreParenImpCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(Inner))
+    if (const auto *PVD = dyn_cast<ParmVarDecl>(DRE->getDecl())) {
+      Place P;
+      if (auto Idx = paramIndex(PVD, Owner)) {
+        P.Root = Place::RootKind::Param;
+        P.Param = *Idx;
+      }
+      return P;
+    }
+  if (Inner->isGLValue())
+    return placeOfLValue(Inner, Owner);
+  return Place();
+}
+
+// ---- Queries ----
+
+const Effect *EffectAnalysis::writesThroughParam(const FunctionDecl *FD,
+                                                 unsigned I) {
+  for (const Effect &E : summary(FD).Effects)
+    if ((E.Kind == EffectKind::Write || E.Kind == EffectKind::ReadModifyWrite) &&
+        E.Target.isParam(I))
+      return &E;
+  return nullptr;
+}
+
+const Effect *EffectAnalysis::callsWithParam(const FunctionDecl *FD,
+                                             llvm::StringRef CleanupName,
+                                             unsigned I,
+                                             const FieldDecl *Field) {
+  for (const Effect &E : summary(FD).Effects) {
+    if (E.Kind != EffectKind::Call || !E.Target.isParam(I) || !E.Callee ||
+        !E.Callee->getDeclName().isIdentifier() ||
+        E.Callee->getName() != CleanupName)
+      continue;
+    if (!Field ? E.Target.Fields.empty()
+               : (E.Target.Fields.size() == 1 && E.Target.Fields[0] == Field))
+      return &E;
+  }
+  return nullptr;
+}
+
+const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {
+  for (const Effect &E : summary(FD).Effects)
+    if (E.Kind == EffectKind::Escape && E.Target.isParam(I) &&
+        E.Target.Fields.empty())
+      return &E;
+  return nullptr;
+}
+
+const Effect *EffectAnalysis::freesParam(const FunctionDecl *FD, unsigned I) {
+  for (const Effect &E : summary(FD).Effects)
+    if (E.Kind == EffectKind::Free && E.Target.isParam(I) &&
+        E.Target.Fields.empty())
+      return &E;
+  return nullptr;
+}
+
+} // namespace clang::tidy::tsmap
