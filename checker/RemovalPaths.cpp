@@ -1,6 +1,7 @@
 //===--- RemovalPaths.cpp - does a removed value get cleaned up on every path ===//
 
 #include "RemovalPaths.h"
+#include "EffectSummary.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Stmt.h"
 #include "clang/AST/StmtVisitor.h"
@@ -18,20 +19,6 @@ bool RemovalPolicy::isDeallocator(llvm::StringRef Name) const {
   if (Name == "free" || Name == "realloc" || Name == "reallocarray")
     return true;
   return llvm::is_contained(Deallocators, Name);
-}
-
-/// Library functions that read their arguments and keep nothing: passing the
-/// value to them is not a hand-off. FIXME: use the engine's
-/// isKnownQuietLibraryFunction once EffectSummary.cpp is merged.
-static bool isQuietLibraryFunction(llvm::StringRef Name) {
-  static const llvm::StringRef Names[] = {
-      "printf",  "fprintf", "snprintf", "sprintf", "dprintf", "vprintf",
-      "vfprintf", "vsnprintf", "puts",  "fputs",   "strlen",  "strcmp",
-      "strncmp", "memcmp",  "memcpy",  "memmove", "memset",  "strcpy",
-      "strncpy", "strdup",  "assert",  "__assert_fail", "syslog",
-      "pthread_mutex_lock", "pthread_mutex_unlock", "g_print", "g_debug",
-      "g_message", "g_warning"};
-  return llvm::is_contained(Names, Name);
 }
 
 static const FunctionDecl *definitionOf(const FunctionDecl *FD) {
@@ -151,11 +138,12 @@ GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
     llvm::StringRef Name =
         Callee->getDeclName().isIdentifier() ? Callee->getName() : "";
     Mask |= cleanupCallDischarges(Goals, Name, Ref);
-    if (Policy.isDeallocator(Name) || isQuietLibraryFunction(Name))
+    if (Policy.isDeallocator(Name) || isKnownQuietLibraryFunction(Name) ||
+        Callee->getBuiltinID())
       continue;
     if (const FunctionDecl *Def = definitionOf(Callee)) {
       if (I < Def->getNumParams())
-        Mask |= calleeDischarges(Def, I, Ref);
+        Mask |= summaryDischarges(Def, I, Ref) | calleeDischarges(Def, I, Ref);
       continue;
     }
     // No body: it may keep what it is given (FIXME: a field passed to an
@@ -166,6 +154,31 @@ GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
       if (Goals[G].Field == Ref.Field)
         Mask |= GoalMask(1) << G;
   }
+  return Mask;
+}
+
+GoalMask ValueUses::summaryDischarges(const FunctionDecl *FD, unsigned Param,
+                                      const ValueRef &Arg) {
+  if (!Effects)
+    return 0;
+  if (Arg.K == ValueRef::Whole && Effects->handsOnParam(FD, Param))
+    return all();
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Goals.size(); ++I) {
+    const CleanupGoal &G = Goals[I];
+    bool Done = Arg.K == ValueRef::Whole
+                    ? Effects->callsWithParam(FD, G.FnName, Param, G.Field) ||
+                          (G.Field && Effects->callsWithParam(FD, G.FnName, Param))
+                    : G.Field == Arg.Field &&
+                          Effects->callsWithParam(FD, G.FnName, Param);
+    if (Done)
+      Mask |= GoalMask(1) << I;
+  }
+  // The value-level cleanup called on the parameter releases everything.
+  if (Arg.K == ValueRef::Whole)
+    for (const CleanupGoal &G : Goals)
+      if (!G.Field && (Mask & (GoalMask(1) << (&G - Goals.data()))))
+        return all();
   return Mask;
 }
 
@@ -202,6 +215,7 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
     (*Memo)[MemoKey] = 0;
     ValueUses Callee(Ctx, Inner, Policy, Depth + 1);
     Callee.Memo = Memo;
+    Callee.Effects = Effects;
     Callee.track(FD->getParamDecl(Param), FD->getBody());
     InnerMask = Callee.dischargedAnywhere(FD->getBody());
     (*Memo)[MemoKey] = InnerMask;

@@ -34,6 +34,8 @@
 
 namespace clang::tidy::tsmap {
 
+class EffectAnalysis;
+
 /// One cleanup a removed value owes: `FnName` called on the value itself
 /// (`Field` null) or on its field `Field`.
 struct CleanupGoal {
@@ -84,10 +86,17 @@ public:
   GoalMask dischargedAnywhere(const Stmt *S);
 
   const std::vector<CleanupGoal> &goals() const { return Goals; }
+  /// Asks the engine's effect summaries about callees with bodies too (the
+  /// local walk of calleeDischarges stays: either one finding the cleanup or
+  /// a hand-off is enough).
+  void useSummaries(EffectAnalysis *EA) { Effects = EA; }
   GoalMask all() const { return allGoals(Goals.size()); }
 
 private:
   GoalMask dischargedByCall(const CallExpr *Call);
+  /// What the engine's summary of \p FD says it does to parameter \p Param.
+  GoalMask summaryDischarges(const FunctionDecl *FD, unsigned Param,
+                             const ValueRef &Arg);
   GoalMask calleeDischarges(const FunctionDecl *FD, unsigned Param,
                             const ValueRef &Arg);
 
@@ -104,6 +113,7 @@ private:
   unsigned Depth;
   llvm::SmallPtrSet<const VarDecl *, 4> Vars;
   std::shared_ptr<CalleeMemo> Memo;
+  EffectAnalysis *Effects = nullptr;
 };
 
 /// The first path from a removal to the function's exit that still owes

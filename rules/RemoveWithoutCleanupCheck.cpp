@@ -258,6 +258,16 @@ void RemoveWithoutCleanupCheck::checkRemoval(
 // A received value: every path cleans it or hands it on
 // ===------------------------------------------------------------------=== //
 
+EffectAnalysis &RemoveWithoutCleanupCheck::effects(ASTContext &Ctx) {
+  if (!Effects) {
+    EffectOptions Opts;
+    Opts.Deallocators = Policy.Deallocators;
+    Opts.MaxCallDepth = Policy.MaxCallDepth;
+    Effects = std::make_unique<EffectAnalysis>(Ctx, Model, std::move(Opts));
+  }
+  return *Effects;
+}
+
 std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
     const std::vector<CleanupContract> &Cs) const {
   std::vector<CleanupGoal> Goals;
@@ -299,6 +309,7 @@ void RemoveWithoutCleanupCheck::checkReceived(
       return;
   }
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
+  Uses.useSummaries(&effects(Ctx));
   Uses.track(Value, FD->getBody());
   RemovalStatus Status{Call, StatusVar == Value ? nullptr : StatusVar, Replaces};
   std::optional<MissedCleanup> Miss = findMissedCleanup(*G, FD, Status, Uses);
@@ -330,6 +341,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   Discards.clear();
   MapValueTypes.clear();
   Apis.clear();
+  Effects.reset();
   Ctx = nullptr;
 }
 
@@ -424,6 +436,7 @@ void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
   if (!Fn || !Fn->hasBody() || Fn->getNumParams() == 0)
     return;
   ValueUses Uses(Ctx, goalsOf(Fields), Policy);
+  Uses.useSummaries(&effects(Ctx));
   Uses.track(Fn->getParamDecl(0), Fn->getBody());
   GoalMask Done = Uses.dischargedAnywhere(Fn->getBody());
   for (size_t I = 0; I < Fields.size(); ++I) {

@@ -4,6 +4,7 @@
 #define TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
 
 #include "ContractModel.h"
+#include "EffectSummary.h"
 #include "RemovalPaths.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
@@ -58,6 +59,7 @@ private:
   void checkDiscard(const Discard &D);
   void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
   void noteContract(const CleanupContract &C, QualType ValueType);
+  EffectAnalysis &effects(ASTContext &Ctx);
   std::vector<CleanupGoal> goalsOf(const std::vector<CleanupContract> &Cs) const;
 
   ContractModel Model;
@@ -68,6 +70,7 @@ private:
   llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
   std::vector<Discard> Discards;
   ASTContext *Ctx = nullptr;
+  std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };
 
 } // namespace clang::tidy::tsmap
