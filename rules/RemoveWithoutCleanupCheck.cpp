@@ -22,7 +22,7 @@ static std::vector<std::string> splitList(llvm::StringRef List) {
 RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
-      DeallocatorsOption(Options.get("Deallocators", "")) {
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
   Policy.Deallocators = splitList(DeallocatorsOption);
   Policy.MaxCallDepth = Options.get("MaxCallDepth", 8U);
 }
