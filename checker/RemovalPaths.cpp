@@ -437,18 +437,11 @@ private:
   }
 
   CleanSide readEquals(const Expr *C, bool Negated) const {
-    CleanSide S;
-    switch (outcomeOfEquals(C)) {
-    case Outcome::NotRemoved:
-      S = CleanSide::True;
-      break;
-    case Outcome::Removed:
-      S = CleanSide::False;
-      break;
-    case Outcome::Unknown:
-      S = CleanSide::Both; // Cannot tell which side holds a value: stay quiet.
-      break;
-    }
+    Outcome O = outcomeOfEquals(C);
+    // Unknown: cannot tell which side holds a value, so follow neither.
+    CleanSide S = O == Outcome::NotRemoved ? CleanSide::True
+                  : O == Outcome::Removed  ? CleanSide::False
+                                           : CleanSide::Both;
     return Negated ? swap(S) : S;
   }
 

@@ -4,6 +4,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 
 using namespace clang::ast_matchers;
 
@@ -358,8 +359,16 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
   const CleanupContract *Missed = &Cs.front();
   const FunctionDecl *Hook = nullptr;
   std::optional<std::string> HookName;
-  if (D.K != Discard::IgnoredResult && D.MapDecl)
+  if (D.K != Discard::IgnoredResult) {
+    // Which hook runs is only known for a map named by a variable or field
+    // that could carry TSMAP_EVICTS_WITH; a map passed in as a parameter (or
+    // computed) belongs to the caller, whose hook we cannot see.
+    if (!D.MapDecl)
+      return;
     HookName = Model.evictionHookOf(D.MapDecl);
+    if (!HookName && isa<ParmVarDecl>(D.MapDecl))
+      return;
+  }
   if (HookName) {
     Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
     if (!Hook || !Hook->hasBody())
@@ -420,12 +429,20 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
 // A value-level cleanup function that forgets a field-level cleanup
 // ===------------------------------------------------------------------=== //
 
+static QualType recordType(ASTContext &Ctx, const RecordDecl *RD) {
+#if LLVM_VERSION_MAJOR < 22 // LLVM 22 names record types through TagType.
+  return Ctx.getRecordType(RD);
+#else
+  return Ctx.getCanonicalTagType(RD);
+#endif
+}
+
 void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
                                                      ASTContext &Ctx) {
   if (RD->field_empty())
     return;
   std::vector<CleanupContract> Cs =
-      Model.cleanupsOf(Ctx.getRecordType(RD));
+      Model.cleanupsOf(recordType(Ctx, RD));
   std::vector<CleanupContract> Fields;
   const CleanupContract *Whole = nullptr;
   for (const CleanupContract &C : Cs)
@@ -445,7 +462,7 @@ void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
     diag(Fn->getLocation(),
          "cleanup function %0 of %1 does not call '%2' on field '%3'; a "
          "removed value keeps that resource")
-        << Fn << Ctx.getRecordType(RD) << Fields[I].FnName
+        << Fn << recordType(Ctx, RD) << Fields[I].FnName
         << Fields[I].Field->getName();
     noteContract(Fields[I], QualType());
   }

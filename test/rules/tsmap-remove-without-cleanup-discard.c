@@ -91,3 +91,9 @@ void count(int id) {
   smap_remove(g_counts, id, NULL);
   smap_set(g_counts, id, &n);
 }
+
+/* A map passed in by the caller: its hook is the caller's business. */
+void forget_in(smap *m, int id) { smap_remove(m, id, NULL); }
+void set_in(smap *m, struct session *s) { smap_set(m, s->id, s); }
+smap *map_for(int id);
+void set_computed(struct session *s) { smap_set(map_for(s->id), s->id, s); }
