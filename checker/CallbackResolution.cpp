@@ -2,6 +2,7 @@
 
 #include "CallbackResolution.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
 
@@ -74,6 +75,25 @@ const Expr *onlyValueOf(const VarDecl *Var, const Stmt *&Site) {
   return nullptr;
 }
 
+/// Strips parentheses, casts and the C++ nodes around a callable: temporaries,
+/// a lambda's conversion to a function pointer, a one-argument constructor
+/// (`std::function<...>(fn)`).
+const Expr *skipCxxWrappers(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+    const Expr *Next = E->IgnoreParenCasts()->IgnoreImplicit();
+    if (const auto *MCE = dyn_cast<CXXMemberCallExpr>(Next);
+        MCE && isa_and_nonnull<CXXConversionDecl>(MCE->getMethodDecl()))
+      Next = MCE->getImplicitObjectArgument();
+    else if (const auto *CCE = dyn_cast<CXXConstructExpr>(Next);
+             CCE && CCE->getNumArgs() == 1)
+      Next = CCE->getArg(0);
+    if (Next == E)
+      return E;
+    E = Next;
+  }
+  return E;
+}
+
 void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
                  std::vector<ResolvedCallback> &Out, bool &Complete,
                  unsigned Depth) {
@@ -81,7 +101,7 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
     Complete = false;
     return;
   }
-  E = E->IgnoreParenCasts();
+  E = skipCxxWrappers(E);
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     return resolveInto(UO->getSubExpr(), Steps, Out, Complete, Depth + 1);

@@ -156,6 +156,11 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
     Text = sourceText(CE->getArg(0), Ctx);
   else if (const auto *AE = dyn_cast<AtomicExpr>(E.Where))
     Text = sourceText(AE->getPtr(), Ctx);
+  if (E.Kind != EffectKind::Free && Text.size() > 1 && Text[0] == '&')
+    Text = Text.substr(1); // `atomic_fetch_add(&c->n, 1)` increments `c->n`.
+  // A library macro (`atomic_fetch_add`): point at its use, not its inside.
+  if (Ctx.getSourceManager().isInSystemMacro(Loc))
+    Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
   switch (E.Kind) {
   case EffectKind::NonIdempotentCall:
   case EffectKind::UnknownCall:

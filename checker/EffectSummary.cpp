@@ -21,6 +21,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringSet.h"
+#include <map>
+#include <tuple>
 
 namespace clang::tidy::tsmap {
 
@@ -304,6 +306,15 @@ struct EffectAnalysis::Impl {
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
   FunctionSummary Empty;
+  std::map<std::tuple<const FunctionDecl *, std::string, const FieldDecl *>,
+           std::unique_ptr<Effect>>
+      CallMemo;
+
+  /// callsWithParam's search: a Call effect of \p FD itself, or one reached
+  /// through a call that passes parameter \p I (or its field \p Field) on.
+  std::unique_ptr<Effect> findCall(const FunctionDecl *FD, llvm::StringRef Name,
+                                   unsigned I, const FieldDecl *Field,
+                                   unsigned DepthLeft);
 
   explicit Impl(EffectAnalysis &A) : A(A) {
     for (const std::string &N : A.Opts.NonIdempotentFunctions)
@@ -487,7 +498,11 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
       EffectKind K = L == LibKind::Free  ? EffectKind::Free
                      : L == LibKind::RMW ? EffectKind::ReadModifyWrite
                                          : EffectKind::Write;
-      addPlaceEffect(I, K, P, CE, L == LibKind::Write ? '=' : '?');
+      char Op = L == LibKind::Write      ? '='
+                : Name.contains("_add")   ? '+'
+                : Name.contains("_sub")   ? '-'
+                                          : '?';
+      addPlaceEffect(I, K, P, CE, Op);
     }
     return;
   }
@@ -508,7 +523,10 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
 bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
                                      const FunctionDecl *Callee,
                                      const FunctionDecl *Caller, Effect &Out) {
-  if (CE.Chain.size() + 1 > A.Opts.MaxCallDepth)
+  // Call effects stay in the function that makes the call (callsWithParam
+  // follows the call graph on demand): propagating every call to every
+  // caller would make summaries grow with the square of the chain length.
+  if (CE.Kind == EffectKind::Call || CE.Chain.size() + 1 > A.Opts.MaxCallDepth)
     return false;
   Out = CE;
   if (CE.Target.Root == Place::RootKind::Param) {
@@ -538,7 +556,8 @@ bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
     for (size_t K = 0; K < C.Summary.Effects.size(); ++K) {
       Effect Out;
       if (!translate(C.Summary.Effects[K], Site, Callee, I.Fn, Out)) {
-        if (C.Summary.Effects[K].Chain.size() + 1 > A.Opts.MaxCallDepth)
+        if (C.Summary.Effects[K].Kind != EffectKind::Call &&
+            C.Summary.Effects[K].Chain.size() + 1 > A.Opts.MaxCallDepth)
           I.Summary.Truncated = true;
         continue;
       }
@@ -601,6 +620,50 @@ void EffectAnalysis::Impl::strongConnect(const FunctionDecl *FD,
     M->Local.shrink_to_fit();
     M->Keys.clear();
   }
+}
+
+static bool callMatches(const Effect &E, llvm::StringRef Name, unsigned I,
+                        const FieldDecl *Field) {
+  if (E.Kind != EffectKind::Call || !E.Target.isParam(I) || !E.Callee ||
+      !E.Callee->getDeclName().isIdentifier() || E.Callee->getName() != Name)
+    return false;
+  return !Field ? E.Target.Fields.empty()
+                : (E.Target.Fields.size() == 1 && E.Target.Fields[0] == Field);
+}
+
+std::unique_ptr<Effect>
+EffectAnalysis::Impl::findCall(const FunctionDecl *FD, llvm::StringRef Name,
+                               unsigned I, const FieldDecl *Field,
+                               unsigned DepthLeft) {
+  FnInfo &Info = info(FD);
+  for (const Effect &E : Info.Summary.Effects)
+    if (E.Chain.empty() && callMatches(E, Name, I, Field))
+      return std::make_unique<Effect>(E);
+  if (DepthLeft == 0)
+    return nullptr;
+  for (auto &[Site, Callee] : Info.Calls) {
+    for (unsigned J = 0, N = Site->getNumArgs(); J < N; ++J) {
+      Place P = A.placeOfArgument(Site->getArg(J), FD);
+      if (!P.isParam(I))
+        continue;
+      const FieldDecl *Rest = Field;
+      if (!P.Fields.empty()) {
+        // `helper(&p->timer)` continues the search for `p->timer` as the
+        // helper's parameter itself.
+        if (!Field || P.Fields.size() != 1 || P.Fields[0] != Field)
+          continue;
+        Rest = nullptr;
+      }
+      const Effect *Below = A.callsWithParam(Callee, Name, J, Rest);
+      if (!Below || Below->Chain.size() + 1 > DepthLeft)
+        continue;
+      auto Out = std::make_unique<Effect>(*Below);
+      Out->Target = P;
+      Out->Chain.insert(Out->Chain.begin(), Hop{Site, Callee});
+      return Out;
+    }
+  }
+  return nullptr;
 }
 
 // ===----------------------------------------------------------------------===
@@ -851,16 +914,21 @@ const Effect *EffectAnalysis::callsWithParam(const FunctionDecl *FD,
                                              llvm::StringRef CleanupName,
                                              unsigned I,
                                              const FieldDecl *Field) {
-  for (const Effect &E : summary(FD).Effects) {
-    if (E.Kind != EffectKind::Call || !E.Target.isParam(I) || !E.Callee ||
-        !E.Callee->getDeclName().isIdentifier() ||
-        E.Callee->getName() != CleanupName)
-      continue;
-    if (!Field ? E.Target.Fields.empty()
-               : (E.Target.Fields.size() == 1 && E.Target.Fields[0] == Field))
-      return &E;
-  }
-  return nullptr;
+  const FunctionDecl *Def = definitionOf(FD);
+  if (!Def)
+    return nullptr;
+  summary(Def); // scans the bodies below Def
+  std::string Key = (CleanupName + "/" + llvm::Twine(I)).str();
+  auto MemoKey = std::make_tuple(Def, Key, Field);
+  auto It = P->CallMemo.find(MemoKey);
+  if (It != P->CallMemo.end())
+    return It->second.get();
+  P->CallMemo[MemoKey] = nullptr; // recursion guard
+  std::unique_ptr<Effect> Found =
+      P->findCall(Def, CleanupName, I, Field, Opts.MaxCallDepth);
+  const Effect *Result = Found.get();
+  P->CallMemo[MemoKey] = std::move(Found);
+  return Result;
 }
 
 const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {

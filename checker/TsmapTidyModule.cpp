@@ -6,6 +6,7 @@
 
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang-tidy/ClangTidyModuleRegistry.h"
+#include "NonIdempotentCallbackCheck.h"
 #include "RemoveWithoutCleanupCheck.h"
 
 namespace clang::tidy::tsmap {
@@ -14,6 +15,7 @@ class TsmapTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     (void)Factories;
+    Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
     Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");
   }
 };

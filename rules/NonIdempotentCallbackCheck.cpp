@@ -1,0 +1,148 @@
+//===--- NonIdempotentCallbackCheck.cpp - tsmap-non-idempotent-callback --===//
+
+#include "NonIdempotentCallbackCheck.h"
+#include "CallbackResolution.h"
+#include "ChainNotes.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+/// A function name as the options accept it: an identifier, or a qualified
+/// C++ name.
+static bool isFunctionName(llvm::StringRef Name) {
+  if (Name.empty() || llvm::isDigit(Name.front()))
+    return false;
+  return llvm::all_of(Name, [](char C) {
+    return llvm::isAlnum(C) || C == '_' || C == ':';
+  });
+}
+
+/// Reads the name list option \p Value, reporting malformed names.
+static std::vector<std::string> readNames(ClangTidyCheck &Check,
+                                          llvm::StringRef Option,
+                                          llvm::StringRef Value) {
+  std::vector<std::string> Names;
+  for (std::string &N : splitNameList(Value)) {
+    if (!isFunctionName(N)) {
+      Check.configurationDiag("invalid function name '%0' in option '%1'; "
+                              "expected a semicolon-separated list of names")
+          << N << Option;
+      continue;
+    }
+    Names.push_back(std::move(N));
+  }
+  return Names;
+}
+
+NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
+    StringRef Name, ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
+      IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
+      StrictUnknownCalls(Options.get("StrictUnknownCalls", false)),
+      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+  EffectOpts.NonIdempotentFunctions = readNames(
+      *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
+  EffectOpts.IdempotentFunctions =
+      readNames(*this, "IdempotentFunctions", IdempotentFunctionsOption);
+  if (MaxCallDepth > 64) {
+    configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
+                      "supported is 64, which is used instead")
+        << MaxCallDepth;
+    MaxCallDepth = 64;
+  }
+  EffectOpts.MaxCallDepth = MaxCallDepth;
+}
+
+void NonIdempotentCallbackCheck::storeOptions(
+    ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
+  Options.store(Opts, "IdempotentFunctions", IdempotentFunctionsOption);
+  Options.store(Opts, "StrictUnknownCalls", StrictUnknownCalls);
+  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+}
+
+void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
+}
+
+void NonIdempotentCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
+
+/// The first effect of \p S that is wrong to repeat, or null: a definite one
+/// first, then (under StrictUnknownCalls) a call nothing is known about.
+/// Effects on the callback's own output (\p Output) are its product.
+const Effect *NonIdempotentCallbackCheck::firstOffence(
+    const FunctionSummary &S, std::optional<unsigned> Output) const {
+  for (const Effect &E : S.Effects) {
+    if (E.Kind == EffectKind::NonIdempotentCall)
+      return &E;
+    if ((E.Kind == EffectKind::ReadModifyWrite || E.Kind == EffectKind::Free) &&
+        E.Target.outlivesCall() && !(Output && E.Target.isParam(*Output)))
+      return &E;
+  }
+  if (StrictUnknownCalls)
+    for (const Effect &E : S.Effects)
+      if (E.Kind == EffectKind::UnknownCall)
+        return &E;
+  return nullptr;
+}
+
+void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
+                                             const CallbackArgument &Arg,
+                                             const ResolvedCallback &Target,
+                                             ASTContext &Ctx) {
+  const FunctionDecl *Fn = Target.Fn;
+  const FunctionDecl *MapOp = Call->getDirectCallee();
+  if (!Fn || Analysis->isTrusted(Fn))
+    return;
+  SourceLocation Loc = Arg.Arg->getBeginLoc();
+  std::string Name = functionName(Fn);
+  if (NonIdempotentReason R = Analysis->nonIdempotentReason(Fn);
+      R != NonIdempotentReason::None) {
+    diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run "
+              "more than once, and it %2")
+        << Name << functionName(MapOp) << nonIdempotentWhy(Fn, R);
+    emitResolutionNotes(*this, Target);
+    return;
+  }
+  std::optional<unsigned> Output = outputParamIndex(
+      Fn, MapOp->getParamDecl(Arg.ParamIndex), Model);
+  const Effect *E = firstOffence(Analysis->summary(Fn), Output);
+  if (!E)
+    return;
+  diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run more "
+            "than once, and each run %2")
+      << Name << functionName(MapOp) << effectPhrase(*E, Fn);
+  emitResolutionNotes(*this, Target);
+  emitChainNotes(*this, Fn, *E, Ctx, Model);
+  diag(Fn->getLocation(),
+       "if running '%0' twice is harmless, declare it TSMAP_IDEMPOTENT",
+       DiagnosticIDs::Note)
+      << Name;
+}
+
+void NonIdempotentCallbackCheck::check(const MatchFinder::MatchResult &Result) {
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
+  if (!Call)
+    return;
+  std::vector<CallbackArgument> Args = callbackArguments(Call, Model);
+  for (const CallbackArgument &Arg : Args) {
+    if (!Arg.Callback)
+      continue; // Only TSMAP_CALLBACK_LOCKED: runs once, under the lock.
+    if (!Analysis)
+      Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
+                                                  EffectOpts);
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
+    for (const ResolvedCallback &Target : Arg.Targets)
+      if (Seen.insert(Target.Fn).second)
+        checkTarget(Call, Arg, Target, *Result.Context);
+  }
+}
+
+} // namespace clang::tidy::tsmap
