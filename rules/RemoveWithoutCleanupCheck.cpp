@@ -177,6 +177,29 @@ static const Stmt *contextOf(const CallExpr *Call,
   return nullptr;
 }
 
+/// The call (seen as \p Inner) is a statement of its own in \p Context, or
+/// cast to void.
+static bool isIgnoredResult(const Stmt *Context, const Expr *Inner) {
+  if (!Context)
+    return true;
+  if (const auto *Cast = dyn_cast<CStyleCastExpr>(Context))
+    return Cast->getType()->isVoidType();
+  if (isa<Expr>(Context) || isa<DeclStmt>(Context) || isa<ReturnStmt>(Context))
+    return false;
+  const Stmt *Cond = nullptr;
+  if (const auto *If = dyn_cast<IfStmt>(Context))
+    Cond = If->getCond();
+  else if (const auto *While = dyn_cast<WhileStmt>(Context))
+    Cond = While->getCond();
+  else if (const auto *Do = dyn_cast<DoStmt>(Context))
+    Cond = Do->getCond();
+  else if (const auto *For = dyn_cast<ForStmt>(Context))
+    Cond = For->getCond();
+  else if (const auto *Switch = dyn_cast<SwitchStmt>(Context))
+    Cond = Switch->getCond();
+  return Cond != Inner;
+}
+
 /// The local that holds the status the call returns, if any.
 static const VarDecl *statusVarOf(const Stmt *Ctx, const Expr *Inner) {
   if (const auto *DS = dyn_cast_or_null<DeclStmt>(Ctx))
@@ -236,15 +259,9 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   }
   if (!A.Returns)
     return;
-  // Where the returned value goes.
-  bool Ignored = !Context || isa<CompoundStmt>(Context) ||
-                 isa<LabelStmt>(Context) || isa<SwitchCase>(Context) ||
-                 (isa<CStyleCastExpr>(Context) &&
-                  cast<CStyleCastExpr>(Context)->getType()->isVoidType());
-  if (const auto *If = dyn_cast_or_null<IfStmt>(Context))
-    Ignored = If->getCond() != Inner;
-  if (const auto *Loop = dyn_cast_or_null<ForStmt>(Context))
-    Ignored = Loop->getInc() == Inner || Loop->getInit() == Inner;
+  // Where the returned value goes: nowhere when the call is a statement of
+  // its own (or cast to void); a condition tests it, which is not ignoring.
+  bool Ignored = isIgnoredResult(Context, Inner);
   if (Ignored) {
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
                         Call->getType()->isVoidPointerType() ? QualType()

@@ -97,3 +97,10 @@ void forget_in(smap *m, int id) { smap_remove(m, id, NULL); }
 void set_in(smap *m, struct session *s) { smap_set(m, s->id, s); }
 smap *map_for(int id);
 void set_computed(struct session *s) { smap_set(map_for(s->id), s->id, s); }
+
+void take_in_loop(int n) {
+  for (int i = 0; i < n; ++i)
+    smap_take(g_cleaned, i);
+  // CHECK-NOTES: :[[@LINE-1]]:5: warning: result of 'smap_take' is a removed value and is ignored; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
