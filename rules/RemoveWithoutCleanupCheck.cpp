@@ -297,7 +297,11 @@ std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
 void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
                                              QualType ValueType) {
   if (C.Field) {
-    diag(C.Field->getLocation(), "field '%0' is declared TSMAP_CLEANUP(%1) here",
+    // A contract from the options has the field itself as its location.
+    bool FromOptions = C.Loc == C.Field->getLocation();
+    diag(C.Field->getLocation(),
+         FromOptions ? "field '%0' needs cleanup '%1' by option 'Contracts'"
+                     : "field '%0' is declared TSMAP_CLEANUP(%1) here",
          DiagnosticIDs::Note)
         << C.Field->getName() << C.FnName;
     return;

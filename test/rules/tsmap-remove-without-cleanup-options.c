@@ -1,4 +1,5 @@
 // RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t -- -config="{CheckOptions: {Contracts: 'kv=thread_safe_map; kv_take=returns_removed; kv_del(out)=removed_out; kv_set=replaces; struct item.tick=cleanup(ticker_stop); g_hooked=evicts_with(item_evict)'}}"
+// RUN: %check_tsmap_tidy -check-suffixes=OPT %s tsmap-remove-without-cleanup %t -- -config="{CheckOptions: {Contracts: 'kv=thread_safe_map; kv_take=returns_removed; kv_del(out)=removed_out; kv_set=replaces; struct item.tick=cleanup(ticker_stop); g_hooked=evicts_with(item_evict)'}}"
 // Contracts declared in the Contracts option for an API with no annotations.
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ void drop(int key) {
   // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: value removed by 'kv_take' into 'it' is not cleaned up on every path; its field 'tick' keeps a resource that 'ticker_stop' must release [tsmap-remove-without-cleanup]
   free(it);
 }
+// CHECK-NOTES-OPT: :[[@LINE-4]]:21: warning: value removed by 'kv_take' into 'it' is not cleaned up on every path; its field 'tick' keeps a resource that 'ticker_stop' must release [tsmap-remove-without-cleanup]
+// CHECK-NOTES-OPT: :[[@LINE-2]]:1: note: 'it' is neither cleaned up with 'ticker_stop' nor handed on before the function ends here
+// CHECK-NOTES-OPT: :12:18: note: field 'tick' needs cleanup 'ticker_stop' by option 'Contracts'
+// CHECK-NOTES-OPT: :[[@LINE+4]]:3: warning: 'kv_set' may overwrite a value and the map has no eviction hook; its field 'tick' keeps a resource that 'ticker_stop' must release [tsmap-remove-without-cleanup]
+// CHECK-NOTES-OPT: :12:18: note: field 'tick' needs cleanup 'ticker_stop' by option 'Contracts'
 
 void store(struct item *it) {
   kv_set(g_items, it->key, it);
