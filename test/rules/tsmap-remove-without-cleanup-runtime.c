@@ -71,3 +71,19 @@ void refresh_and_close_old(struct session *s) {
     free(old);
   }
 }
+
+/* A compute may replace the value too: the map's value type is learned from
+ * its typed uses above, and only a hook can clean what it overwrites. */
+static tsmap_verdict touch(const void *key, size_t key_len, const void *old_value,
+                           void *ctx, void *new_value) {
+  (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
+  return TSMAP_KEEP;
+}
+void touch_plain(unsigned long id) {
+  tsmap_compute_if_present(g_plain, &id, sizeof id, touch, NULL, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute_if_present' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+void touch_hooked(unsigned long id) {
+  tsmap_compute_if_present(g_hooked, &id, sizeof id, touch, NULL, NULL);
+}
