@@ -7,6 +7,7 @@
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang-tidy/ClangTidyModuleRegistry.h"
 #include "NonIdempotentCallbackCheck.h"
+#include "ReentrantCallbackCheck.h"
 #include "RemoveWithoutCleanupCheck.h"
 
 namespace clang::tidy::tsmap {
@@ -16,6 +17,7 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     (void)Factories;
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
+    Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
     Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");
   }
 };
