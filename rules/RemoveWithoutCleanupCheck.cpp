@@ -1,6 +1,7 @@
 //===--- RemoveWithoutCleanupCheck.cpp - tsmap-remove-without-cleanup -----===//
 
 #include "RemoveWithoutCleanupCheck.h"
+#include "AnnotationValidation.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/StringExtras.h"
@@ -39,6 +40,7 @@ void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
                          .bind("fn"),
                      this);
   Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
 }
 
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
@@ -47,6 +49,11 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
     return checkFunction(FD, *Result.Context);
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
     return checkCleanupFunction(RD, *Result.Context);
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
+    reportAnnotationProblems(*this, D, *Result.Context,
+                             {ContractKind::RemovedOut, ContractKind::Replaces,
+                              ContractKind::ReturnsRemoved, ContractKind::Cleanup,
+                              ContractKind::EvictsWith});
 }
 
 // ===------------------------------------------------------------------=== //
