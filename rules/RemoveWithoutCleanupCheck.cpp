@@ -221,6 +221,14 @@ static const VarDecl *statusVarOf(const Stmt *Ctx, const Expr *Inner) {
   return nullptr;
 }
 
+/// The value type of the put's stored value argument, if it names one.
+static QualType storedValueType(const CallExpr *Call,
+                                std::optional<unsigned> ValueParam) {
+  if (!ValueParam || *ValueParam >= Call->getNumArgs())
+    return QualType();
+  return valueTypeOfArg(Call->getArg(*ValueParam));
+}
+
 void RemoveWithoutCleanupCheck::checkRemoval(
     const CallExpr *Call, const FunctionDecl *Callee,
     llvm::ArrayRef<const Stmt *> Parents, const FunctionDecl *FD,
@@ -229,10 +237,13 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   const ValueDecl *MapDecl =
       A.Map && *A.Map < Call->getNumArgs() ? mapDeclOf(Call->getArg(*A.Map))
                                            : nullptr;
+  // What the map holds, learned from every typed use of it.
   auto Learn = [&](QualType T) {
     if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
       MapValueTypes.try_emplace(MapDecl, T);
   };
+  QualType Stored = A.Replaces ? storedValueType(Call, A.Value) : QualType();
+  Learn(Stored);
   const Expr *Inner = nullptr;
   const Stmt *Context = contextOf(Call, Parents, Inner);
   const VarDecl *StatusVar = statusVarOf(Context, Inner);
@@ -241,14 +252,9 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     const Expr *Arg = Call->getArg(*A.Out);
     QualType T = valueTypeOfArg(Arg);
     Learn(T);
-    if (A.Replaces && A.Value && *A.Value < Call->getNumArgs())
-      Learn(valueTypeOfArg(Call->getArg(*A.Value)));
     if (isNull(Arg, Ctx)) {
-      QualType Hint = T;
-      if (Hint.isNull() && A.Replaces && A.Value && *A.Value < Call->getNumArgs())
-        Hint = valueTypeOfArg(Call->getArg(*A.Value));
       Discards.push_back({A.Replaces ? Discard::Replace : Discard::NullOut,
-                          Call, Callee, MapDecl, Hint});
+                          Call, Callee, MapDecl, T.isNull() ? Stored : T});
       return;
     }
     const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
@@ -257,22 +263,14 @@ void RemoveWithoutCleanupCheck::checkRemoval(
         checkReceived(Call, Callee, V, StatusVar, A.Replaces, FD, Ctx, G);
     return; // Into other memory: handed on.
   }
-  if (A.Replaces) {
-    QualType Hint;
-    if (A.Value && *A.Value < Call->getNumArgs())
-      Hint = valueTypeOfArg(Call->getArg(*A.Value));
-    Learn(Hint);
-    Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Hint});
-  }
+  if (A.Replaces)
+    Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
   if (!A.Returns)
     return;
-  // Where the returned value goes: nowhere when the call is a statement of
-  // its own (or cast to void); a condition tests it, which is not ignoring.
-  bool Ignored = isIgnoredResult(Context, Inner);
-  if (Ignored) {
+  if (isIgnoredResult(Context, Inner)) {
+    QualType T = Call->getType();
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
-                        Call->getType()->isVoidPointerType() ? QualType()
-                                                             : Call->getType()});
+                        T->isVoidPointerType() ? QualType() : T});
     return;
   }
   if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
