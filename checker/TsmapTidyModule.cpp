@@ -5,7 +5,12 @@
 // keeps the three in step.
 
 #include "clang-tidy/ClangTidyModule.h"
+#include "llvm/Config/llvm-config.h"
+#if LLVM_VERSION_MAJOR < 22
+// Since LLVM 22 the registry lives in ClangTidyModule.h (this header warns).
 #include "clang-tidy/ClangTidyModuleRegistry.h"
+#endif
+
 #include "NonIdempotentCallbackCheck.h"
 #include "ReentrantCallbackCheck.h"
 #include "RemoveWithoutCleanupCheck.h"
