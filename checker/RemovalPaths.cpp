@@ -264,6 +264,17 @@ GoalMask ValueUses::discharged(const Stmt *S) {
   return 0;
 }
 
+bool ValueUses::isDeallocation(const Stmt *S) const {
+  const auto *Call = dyn_cast_or_null<CallExpr>(S);
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->getDeclName().isIdentifier() ||
+      !Policy.isDeallocator(Callee->getName()))
+    return false;
+  return llvm::any_of(Call->arguments(), [&](const Expr *A) {
+    return refersTo(A).K == ValueRef::Whole;
+  });
+}
+
 GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
   if (!S)
     return 0;
@@ -567,8 +578,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     const CFGBlock *B;
     unsigned From;
     GoalMask Owed;
+    const CallExpr *Freed;
   };
-  llvm::SmallVector<Item, 16> Work{{Start, StartIndex, Uses.all()}};
+  llvm::SmallVector<Item, 16> Work{{Start, StartIndex, Uses.all(), nullptr}};
   llvm::DenseSet<std::pair<unsigned, GoalMask>> Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
@@ -584,6 +596,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         Stop = true;
         break;
       }
+      if (Uses.isDeallocation(S->getStmt()))
+        It.Freed = cast<CallExpr>(S->getStmt());
       It.Owed = Uses.settle(It.Owed & ~Uses.discharged(S->getStmt()));
       if (!It.Owed) {
         Stop = true;
@@ -595,11 +609,11 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     for (const CFGBlock *Succ : followedSuccessors(*It.B, Reader)) {
       if (Succ == &G.getExit()) {
         if (auto Exit = exitOf(*It.B, FD))
-          return MissedCleanup{It.Owed, Exit->first, Exit->second};
+          return MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed};
         continue;
       }
       if (Seen.insert({Succ->getBlockID(), It.Owed}).second)
-        Work.push_back({Succ, 0, It.Owed});
+        Work.push_back({Succ, 0, It.Owed, It.Freed});
     }
   }
   return std::nullopt;

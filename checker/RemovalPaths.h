@@ -82,6 +82,9 @@ public:
   /// \p Owed, less the value-level goals when no field goal is owed (doing
   /// every field's cleanup by hand stands for the value-level cleanup).
   GoalMask settle(GoalMask Owed) const;
+  /// \p S is a deallocator called on the whole value (destroys it without
+  /// its cleanup).
+  bool isDeallocation(const Stmt *S) const;
   /// The goals anything in \p S (the whole subtree) discharges.
   GoalMask dischargedAnywhere(const Stmt *S);
 
@@ -122,6 +125,8 @@ struct MissedCleanup {
   GoalMask Missing = 0;
   SourceLocation Exit;  ///< The return statement, or the closing brace.
   bool AtReturn = false;
+  /// The last deallocator call on the value along the path, if any.
+  const CallExpr *Freed = nullptr;
 };
 
 /// What the removal call's result says.

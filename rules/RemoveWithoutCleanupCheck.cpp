@@ -352,6 +352,12 @@ void RemoveWithoutCleanupCheck::checkReceived(
        "release")
       << Callee << Value->getName() << (C.Field != nullptr)
       << (C.Field ? C.Field->getName() : "") << C.FnName;
+  if (Miss->Freed)
+    diag(Miss->Freed->getBeginLoc(),
+         "'%0' is destroyed here without '%1'; %2 is a deallocator, not a "
+         "hand-off",
+         DiagnosticIDs::Note)
+        << Value->getName() << C.FnName << Miss->Freed->getDirectCallee();
   diag(Miss->Exit,
        "'%0' is neither cleaned up with '%1' nor handed on before the function "
        "%select{ends|returns}2 here",

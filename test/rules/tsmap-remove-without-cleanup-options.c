@@ -30,7 +30,8 @@ void drop(int key) {
   free(it);
 }
 // CHECK-NOTES-OPT: :[[@LINE-4]]:21: warning: value removed by 'kv_take' into 'it' is not cleaned up on every path; its field 'tick' keeps a resource that 'ticker_stop' must release [tsmap-remove-without-cleanup]
-// CHECK-NOTES-OPT: :[[@LINE-2]]:1: note: 'it' is neither cleaned up with 'ticker_stop' nor handed on before the function ends here
+// CHECK-NOTES-OPT: :[[@LINE-3]]:3: note: 'it' is destroyed here without 'ticker_stop'; 'free' is a deallocator, not a hand-off
+// CHECK-NOTES-OPT: :[[@LINE-3]]:1: note: 'it' is neither cleaned up with 'ticker_stop' nor handed on before the function ends here
 // CHECK-NOTES-OPT: :12:18: note: field 'tick' needs cleanup 'ticker_stop' by option 'Contracts'
 // CHECK-NOTES-OPT: :[[@LINE+4]]:3: warning: 'kv_set' may overwrite a value and the map has no eviction hook; its field 'tick' keeps a resource that 'ticker_stop' must release [tsmap-remove-without-cleanup]
 // CHECK-NOTES-OPT: :12:18: note: field 'tick' needs cleanup 'ticker_stop' by option 'Contracts'

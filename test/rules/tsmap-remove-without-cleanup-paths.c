@@ -136,6 +136,7 @@ void evict_fd_only(int id) {
     return;
   close(c->fd);
   free(c);
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 'c' is destroyed here without 'conn_close'; 'free' is a deallocator, not a hand-off
 }
 // CHECK-NOTES: :[[@LINE-1]]:1: note: 'c' is neither cleaned up with 'conn_close' nor handed on before the function ends here
 // CHECK-NOTES: removal-conn.h:9:34: note: 'struct conn' is declared TSMAP_CLEANUP(conn_close) here

@@ -15,6 +15,7 @@ void drop_session(int id) {
   // CHECK-NOTES: :[[@LINE-1]]:7: warning: value removed by 'smap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
     return;
   free(s); // free is a deallocator, not a hand-off
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 's' is destroyed here without 'timer_cancel'; 'free' is a deallocator, not a hand-off
 }
 // CHECK-NOTES: :[[@LINE-1]]:1: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
 // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
@@ -39,6 +40,7 @@ void take_and_free(int id) {
   if (!s)
     return;
   free(s);
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 's' is destroyed here without 'timer_cancel'; 'free' is a deallocator, not a hand-off
 }
 // CHECK-NOTES: :[[@LINE-1]]:1: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
 // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
