@@ -35,18 +35,38 @@ void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) 
   Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
 }
 
+namespace {
+/// Calls to a function with a removal contract (memoized per callee), so
+/// code without removals costs one map lookup per call.
+AST_MATCHER_P(CallExpr, isRemovalCall, RemoveWithoutCleanupCheck *, Check) {
+  const FunctionDecl *Callee = Node.getDirectCallee();
+  return Callee && Check->isRemovalCallee(Callee);
+}
+} // namespace
+
+bool RemoveWithoutCleanupCheck::isRemovalCallee(const FunctionDecl *Callee) {
+  return apiOf(Callee).Any;
+}
+
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(functionDecl(isDefinition(), hasBody(compoundStmt()))
-                         .bind("fn"),
-                     this);
+  // The enclosing function is looked up (through the parent map) only for
+  // a removal; each function with one is then analyzed whole, once.
+  Finder->addMatcher(
+      callExpr(isRemovalCall(this),
+               forCallable(functionDecl(isDefinition(), hasBody(compoundStmt()))
+                               .bind("fn"))),
+      this);
   Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }
 
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   Ctx = Result.Context;
-  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn"))
-    return checkFunction(FD, *Result.Context);
+  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn")) {
+    if (Analyzed.insert(FD).second)
+      checkFunction(FD, *Result.Context);
+    return;
+  }
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
     return checkCleanupFunction(RD, *Result.Context);
   if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
@@ -376,6 +396,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   Discards.clear();
   MapValueTypes.clear();
   Apis.clear();
+  Analyzed.clear();
   Effects.reset();
   Ctx = nullptr;
 }

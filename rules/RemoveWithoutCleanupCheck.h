@@ -8,6 +8,7 @@
 #include "RemovalPaths.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include <memory>
 #include <optional>
 #include <vector>
@@ -27,6 +28,9 @@ public:
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
+  /// \p Callee removes values: TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or
+  /// TSMAP_REPLACES (annotated or from the options).
+  bool isRemovalCallee(const FunctionDecl *Callee);
 
 private:
   /// How a function removes values, from its contracts.
@@ -66,6 +70,7 @@ private:
   std::string DeallocatorsOption;
   RemovalPolicy Policy;
   llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;
+  llvm::SmallPtrSet<const FunctionDecl *, 16> Analyzed; ///< Per TU.
   /// The value type each map holds, from its typed uses in this TU.
   llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
   std::vector<Discard> Discards;
