@@ -2,9 +2,11 @@
 
 #include "CallbackResolution.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace clang::tidy::tsmap {
 
@@ -233,12 +235,21 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
 
 std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
                                           std::optional<unsigned> Output) {
+  static constexpr llvm::StringLiteral ContextNames[] = {
+      "ctx",  "context", "user_data", "userdata", "udata",   "data",
+      "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
   if (!Callback)
     return std::nullopt;
-  for (unsigned I = 0, N = Callback->getNumParams(); I < N; ++I)
-    if (I != Output && isNonConstVoidPointer(Callback->getParamDecl(I)->getType()))
+  std::optional<unsigned> Last;
+  for (unsigned I = 0, N = Callback->getNumParams(); I < N; ++I) {
+    const ParmVarDecl *P = Callback->getParamDecl(I);
+    if (I == Output || !isNonConstVoidPointer(P->getType()))
+      continue;
+    if (llvm::is_contained(ContextNames, P->getName()))
       return I;
-  return std::nullopt;
+    Last = I;
+  }
+  return Last;
 }
 
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
@@ -252,6 +263,19 @@ const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
   for (unsigned I = CallbackParam; I-- > 0;)
     if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
       return Call->getArg(I)->IgnoreParenImpCasts();
+  return nullptr;
+}
+
+const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*S);
+  for (unsigned Guard = 0; Guard < 4096 && !Parents.empty(); ++Guard) {
+    const DynTypedNode &P = Parents[0];
+    if (const auto *FD = P.get<FunctionDecl>())
+      return FD;
+    if (const auto *LE = P.get<LambdaExpr>())
+      return LE->getCallOperator();
+    Parents = Ctx.getParents(P);
+  }
   return nullptr;
 }
 

@@ -88,7 +88,9 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
                                          const ContractModel &Model);
 
 /// The parameter of callback \p Callback that receives the map operation's
-/// context argument: its first `void *` parameter that is not its output.
+/// context argument: a non-const `void *` parameter other than \p Output
+/// named like a context (`ctx`, `user_data`, `arg`, ...), else the last such
+/// parameter (GLib's `(key, value, user_data)` visitors pass it last).
 std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
                                           std::optional<unsigned> Output);
 
@@ -96,6 +98,12 @@ std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
 /// the argument for the callee's first non-const `void *` parameter after the
 /// callback parameter \p CallbackParam (or before it, if none follows).
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam);
+
+/// The function whose body contains \p S (a lambda's call operator for code
+/// in a lambda), found by walking the AST's parent map; null at file scope.
+/// Cheaper than a `forCallable` matcher on every call: ask only for the
+/// calls that matter.
+const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx);
 
 } // namespace clang::tidy::tsmap
 

@@ -9,7 +9,9 @@
 //      summaries of its members start from their `Local` effects and take in
 //      the effects of their callees, translated through the call's arguments,
 //      until nothing changes (a fixpoint; effects are a set, so it ends).
-//   3. Summaries are capped (MaxEffects) and effects deeper than MaxCallDepth
+//   3. Summaries are capped (MaxEffectsPerKind, so a function that calls a
+//      hundred library functions still keeps its counters) and effects deeper
+//      than MaxCallDepth
 //      are dropped, so the cost stays linear in the size of the TU.
 //
 //===----------------------------------------------------------------------===//
@@ -284,7 +286,10 @@ bool keepsForCaller(const Effect &E) {
   return false;
 }
 
-constexpr unsigned MaxEffects = 256;   ///< Per summary.
+constexpr unsigned MaxEffectsPerKind = 96; ///< Per summary and EffectKind.
+constexpr unsigned NumEffectKinds = 8;
+static_assert(static_cast<unsigned>(EffectKind::Call) + 1 == NumEffectKinds,
+              "EffectKind::Call is the last kind");
 constexpr unsigned MaxDfsDepth = 400;  ///< Recursion guard of the DFS.
 constexpr unsigned MaxFixpointRounds = 32;
 
@@ -301,6 +306,7 @@ struct EffectAnalysis::Impl {
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
     FunctionSummary Summary;
     llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
+    unsigned KindCount[NumEffectKinds] = {};
     int Index = -1, Low = -1;
     bool OnStack = false, Done = false, Scanned = false;
   };
@@ -359,7 +365,7 @@ struct EffectAnalysis::Impl {
       Old = std::move(E);
       return true;
     }
-    if (I.Summary.Effects.size() >= MaxEffects) {
+    if (I.KindCount[static_cast<unsigned>(E.Kind)]++ >= MaxEffectsPerKind) {
       I.Keys.erase(It);
       I.Summary.Truncated = true;
       return false;

@@ -20,7 +20,6 @@ namespace clang::tidy::tsmap {
 class TsmapTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
-    (void)Factories;
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
     Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
     Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");

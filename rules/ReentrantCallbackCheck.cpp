@@ -118,6 +118,35 @@ static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
   return nullptr;
 }
 
+/// `struct sweep sw = {t, cutoff}; foreach(map, cb, &sw)`: a context struct
+/// built on the stack. When \p P is a field path into such a local, the place
+/// the field's initializer points to stands for it (`sw.table->by_user` is
+/// `t->by_user`).
+/// FIXME: later assignments to the local's fields are not followed.
+Place ReentrantCallbackCheck::throughLocalStruct(Place P,
+                                                 const FunctionDecl *Owner) const {
+  for (unsigned Guard = 0; Guard < 8; ++Guard) {
+    if (P.Root != Place::RootKind::Local || !P.Var || P.Fields.empty())
+      return P;
+    const auto *Init = dyn_cast_or_null<InitListExpr>(
+        P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr);
+    if (!Init)
+      return P;
+    if (const InitListExpr *Syn = Init->getSyntacticForm())
+      Init = Init->isSemanticForm() ? Init : Syn;
+    unsigned Index = P.Fields.front()->getFieldIndex();
+    if (Index >= Init->getNumInits() ||
+        !Init->getInit(Index)->getType()->isPointerType())
+      return P;
+    Place Q = Analysis->placeOfPointer(Init->getInit(Index), Owner);
+    if (Q.Root == Place::RootKind::Unknown)
+      return P;
+    Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
+    P = std::move(Q);
+  }
+  return P;
+}
+
 /// Restates \p P, a place in the terms of the last callee of \p Chain, in
 /// the terms of \p Top, the function the chain starts in.
 Place ReentrantCallbackCheck::toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
@@ -214,7 +243,7 @@ std::optional<Effect> ReentrantCallbackCheck::firstReentry(
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
-    return P;
+    return throughLocalStruct(std::move(P), Owner);
   };
   std::vector<Effect> Ops;
   for (const Effect &E : Analysis->summary(Fn).Effects)
