@@ -10,7 +10,7 @@ typedef struct TSMAP_THREAD_SAFE_MAP dict dict;
 
 struct entry {
   TSMAP_CLEANUP(timer_cancle) struct timer *t;
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: TSMAP_CLEANUP(timer_cancle) names no function declared in this translation unit; the contract cannot be checked; did you mean 'timer_cancel'? [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: TSMAP_CLEANUP(timer_cancle) names no function declared in this translation unit, so the contract cannot be checked; did you mean 'timer_cancel'? [tsmap-remove-without-cleanup]
 };
 
 int dict_del(dict *d, int key, TSMAP_REMOVED_OUT int flags);
