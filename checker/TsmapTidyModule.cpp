@@ -13,6 +13,7 @@
 
 #include "NonIdempotentCallbackCheck.h"
 #include "ReentrantCallbackCheck.h"
+#include "RemoveWithoutCleanupCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -21,6 +22,7 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
     Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
+    Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");
   }
 };
 

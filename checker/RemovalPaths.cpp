@@ -1,0 +1,653 @@
+//===--- RemovalPaths.cpp - does a removed value get cleaned up on every path ===//
+
+#include "RemovalPaths.h"
+#include "EffectSummary.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Stmt.h"
+#include "clang/AST/StmtVisitor.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace clang::tidy::tsmap {
+
+// ===------------------------------------------------------------------=== //
+// Functions
+// ===------------------------------------------------------------------=== //
+
+bool RemovalPolicy::isDeallocator(llvm::StringRef Name) const {
+  if (Name == "free" || Name == "realloc" || Name == "reallocarray")
+    return true;
+  return llvm::is_contained(Deallocators, Name);
+}
+
+static const FunctionDecl *definitionOf(const FunctionDecl *FD) {
+  if (!FD)
+    return nullptr;
+  const FunctionDecl *Def = FD->getDefinition();
+  return Def && Def->hasBody() ? Def : nullptr;
+}
+
+// ===------------------------------------------------------------------=== //
+// ValueUses
+// ===------------------------------------------------------------------=== //
+
+ValueUses::ValueUses(ASTContext &Ctx, std::vector<CleanupGoal> Goals,
+                     const RemovalPolicy &Policy, unsigned Depth)
+    : Ctx(Ctx), Goals(std::move(Goals)), Policy(Policy), Depth(Depth),
+      Memo(std::make_shared<CalleeMemo>()) {
+  if (this->Goals.size() > 63)
+    this->Goals.resize(63);
+}
+
+static const VarDecl *localPointerVar(const Expr *E) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) ? V : nullptr;
+}
+
+/// Collects `local = <tracked>` and `T *local = <tracked>` into the tracked set.
+static void addAliases(const Stmt *S, ValueUses &Uses,
+                       llvm::SmallVectorImpl<const VarDecl *> &Found) {
+  if (!S)
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->getOpcode() == BO_Assign &&
+      Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
+      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts()))
+    if (const VarDecl *V = localPointerVar(BO->getLHS()))
+      if (!Uses.isTracked(V))
+        Found.push_back(V);
+  if (const auto *DS = dyn_cast<DeclStmt>(S))
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->hasLocalStorage() && V->getInit() && !Uses.isTracked(V) &&
+          Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
+          !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts()))
+        Found.push_back(V);
+  for (const Stmt *Child : S->children())
+    addAliases(Child, Uses, Found);
+}
+
+void ValueUses::track(const VarDecl *V, const Stmt *Body) {
+  Vars.insert(V);
+  // Aliases of aliases: iterate until nothing new (bounded by the locals).
+  for (unsigned Round = 0; Round < 8; ++Round) {
+    llvm::SmallVector<const VarDecl *, 4> Found;
+    addAliases(Body, *this, Found);
+    if (Found.empty())
+      return;
+    Vars.insert(Found.begin(), Found.end());
+  }
+}
+
+ValueRef ValueUses::refersTo(const Expr *E) const {
+  if (!E)
+    return {};
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E);
+      UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+    const auto *V = dyn_cast<VarDecl>(DRE->getDecl());
+    return V && Vars.count(V) ? ValueRef{ValueRef::Whole, nullptr} : ValueRef{};
+  }
+  // `v->a.b`, `v.a`, `(*v).a`: the field right below the value is `a`.
+  const FieldDecl *Field = nullptr;
+  while (const auto *ME = dyn_cast<MemberExpr>(E)) {
+    Field = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    E = ME->getBase()->IgnoreParenCasts();
+    if (const auto *UO = dyn_cast<UnaryOperator>(E);
+        UO && UO->getOpcode() == UO_Deref)
+      E = UO->getSubExpr()->IgnoreParenCasts();
+  }
+  if (!Field)
+    return {};
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && Vars.count(V) ? ValueRef{ValueRef::Member, Field} : ValueRef{};
+}
+
+/// The goals that calling cleanup function \p Name on \p Ref discharges.
+static GoalMask cleanupCallDischarges(const std::vector<CleanupGoal> &Goals,
+                                      llvm::StringRef Name, const ValueRef &Ref) {
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Goals.size(); ++I) {
+    if (Goals[I].FnName != Name)
+      continue;
+    // The value-level cleanup releases the whole value, fields included
+    // (whether its body really does is checked at its definition).
+    if (!Goals[I].Field && Ref.K == ValueRef::Whole)
+      return allGoals(Goals.size());
+    if (Ref.K == ValueRef::Whole ||
+        (Ref.K == ValueRef::Member && Ref.Field == Goals[I].Field))
+      Mask |= GoalMask(1) << I;
+  }
+  return Mask;
+}
+
+GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  GoalMask Mask = 0;
+  for (unsigned I = 0, N = Call->getNumArgs(); I < N; ++I) {
+    ValueRef Ref = refersTo(Call->getArg(I));
+    if (Ref.K == ValueRef::None)
+      continue;
+    if (!Callee) // Through a pointer: unknown, it may keep the value.
+      return Ref.K == ValueRef::Whole ? all() : Mask;
+    llvm::StringRef Name =
+        Callee->getDeclName().isIdentifier() ? Callee->getName() : "";
+    Mask |= cleanupCallDischarges(Goals, Name, Ref);
+    if (Policy.isDeallocator(Name) || isKnownQuietLibraryFunction(Name) ||
+        Callee->getBuiltinID())
+      continue;
+    if (const FunctionDecl *Def = definitionOf(Callee)) {
+      if (I < Def->getNumParams())
+        Mask |= summaryDischarges(Def, I, Ref) | calleeDischarges(Def, I, Ref);
+      continue;
+    }
+    // No body: it may keep what it is given (FIXME: a field passed to an
+    // unknown function is taken as that field's cleanup handed on).
+    if (Ref.K == ValueRef::Whole)
+      return all();
+    for (size_t G = 0; G < Goals.size(); ++G)
+      if (Goals[G].Field == Ref.Field)
+        Mask |= GoalMask(1) << G;
+  }
+  return Mask;
+}
+
+GoalMask ValueUses::summaryDischarges(const FunctionDecl *FD, unsigned Param,
+                                      const ValueRef &Arg) {
+  if (!Effects)
+    return 0;
+  if (Arg.K == ValueRef::Whole && Effects->handsOnParam(FD, Param))
+    return all();
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Goals.size(); ++I) {
+    const CleanupGoal &G = Goals[I];
+    bool Done = Arg.K == ValueRef::Whole
+                    ? Effects->callsWithParam(FD, G.FnName, Param, G.Field) ||
+                          (G.Field && Effects->callsWithParam(FD, G.FnName, Param))
+                    : G.Field == Arg.Field &&
+                          Effects->callsWithParam(FD, G.FnName, Param);
+    if (Done)
+      Mask |= GoalMask(1) << I;
+  }
+  // The value-level cleanup called on the parameter releases everything.
+  if (Arg.K == ValueRef::Whole)
+    for (const CleanupGoal &G : Goals)
+      if (!G.Field && (Mask & (GoalMask(1) << (&G - Goals.data()))))
+        return all();
+  return Mask;
+}
+
+GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
+                                     const ValueRef &Arg) {
+  if (Depth + 1 > Policy.MaxCallDepth)
+    return all(); // Too deep to know: stay quiet.
+  // Goals as the callee sees them: for a field argument, only the goals on
+  // that field, now on the callee's parameter itself.
+  std::vector<CleanupGoal> Inner;
+  std::vector<size_t> Outer;
+  for (size_t I = 0; I < Goals.size(); ++I) {
+    if (Arg.K == ValueRef::Whole) {
+      Inner.push_back(Goals[I]);
+    } else if (Goals[I].Field == Arg.Field) {
+      Inner.push_back({Goals[I].FnName, nullptr});
+    } else {
+      continue;
+    }
+    Outer.push_back(I);
+  }
+  if (Inner.empty())
+    return 0;
+  // Memoized per (callee, parameter, argument shape, goal set); the entry is
+  // seeded "discharges nothing" first so recursion terminates.
+  std::string Key;
+  for (const CleanupGoal &G : Inner)
+    Key += G.FnName + "/" + std::to_string(reinterpret_cast<uintptr_t>(G.Field)) + ";";
+  auto MemoKey = std::make_tuple(FD, Param, Arg.Field, Key);
+  GoalMask InnerMask;
+  if (auto It = Memo->find(MemoKey); It != Memo->end()) {
+    InnerMask = It->second;
+  } else {
+    (*Memo)[MemoKey] = 0;
+    ValueUses Callee(Ctx, Inner, Policy, Depth + 1);
+    Callee.Memo = Memo;
+    Callee.Effects = Effects;
+    Callee.track(FD->getParamDecl(Param), FD->getBody());
+    InnerMask = Callee.dischargedAnywhere(FD->getBody());
+    (*Memo)[MemoKey] = InnerMask;
+  }
+  GoalMask Mask = 0;
+  for (size_t J = 0; J < Outer.size(); ++J)
+    if (InnerMask & (GoalMask(1) << J))
+      Mask |= GoalMask(1) << Outer[J];
+  return Mask;
+}
+
+/// \p LHS is memory that outlives the function: anything but a local
+/// variable of its own (a global, `*out`, `p->next`, `list[i]`).
+static bool outlivesFunction(const Expr *LHS) {
+  LHS = LHS->IgnoreParenCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(LHS))
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      return !V->hasLocalStorage();
+  return true; // FIXME: a field of a local struct is taken as escaping too.
+}
+
+GoalMask ValueUses::settle(GoalMask Owed) const {
+  // Every field's cleanup done by hand stands for the value-level one.
+  GoalMask Fields = 0, Whole = 0;
+  for (size_t I = 0; I < Goals.size(); ++I)
+    (Goals[I].Field ? Fields : Whole) |= GoalMask(1) << I;
+  return Fields && !(Owed & Fields) ? Owed & ~Whole : Owed;
+}
+
+GoalMask ValueUses::discharged(const Stmt *S) {
+  if (!S)
+    return 0;
+  if (const auto *Call = dyn_cast<CallExpr>(S))
+    return dischargedByCall(Call);
+  if (const auto *Ret = dyn_cast<ReturnStmt>(S))
+    return refersTo(Ret->getRetValue()).K == ValueRef::Whole ? all() : 0;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->getOpcode() == BO_Assign &&
+      refersTo(BO->getRHS()).K == ValueRef::Whole && outlivesFunction(BO->getLHS()))
+    return all();
+  if (const auto *DS = dyn_cast<DeclStmt>(S))
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->isStaticLocal() && refersTo(V->getInit()).K == ValueRef::Whole)
+        return all();
+  return 0;
+}
+
+bool ValueUses::isDeallocation(const Stmt *S) const {
+  const auto *Call = dyn_cast_or_null<CallExpr>(S);
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->getDeclName().isIdentifier() ||
+      !Policy.isDeallocator(Callee->getName()))
+    return false;
+  return llvm::any_of(Call->arguments(), [&](const Expr *A) {
+    return refersTo(A).K == ValueRef::Whole;
+  });
+}
+
+GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
+  if (!S)
+    return 0;
+  GoalMask Mask = discharged(S);
+  for (const Stmt *Child : S->children()) {
+    if (Mask == all())
+      break;
+    Mask |= dischargedAnywhere(Child);
+  }
+  return Mask;
+}
+
+// ===------------------------------------------------------------------=== //
+// What a branch says about the removal
+// ===------------------------------------------------------------------=== //
+
+namespace {
+/// Whether a status equal to some constant means a value was handed back.
+enum class Outcome { Removed, NotRemoved, Unknown };
+/// Which successor of a two-way branch has nothing to clean.
+enum class CleanSide { None, True, False, Both };
+} // namespace
+
+static bool hasToken(llvm::StringRef Upper, llvm::StringRef Token) {
+  size_t Pos = Upper.find(Token);
+  while (Pos != llvm::StringRef::npos) {
+    bool StartOk = Pos == 0 || !llvm::isAlnum(Upper[Pos - 1]);
+    size_t End = Pos + Token.size();
+    bool EndOk = End == Upper.size() || !llvm::isAlnum(Upper[End]);
+    if (StartOk && EndOk)
+      return true;
+    Pos = Upper.find(Token, Pos + 1);
+  }
+  return false;
+}
+
+/// What a status equal to enumerator \p Name means. Names are read by their
+/// words: NOT_FOUND, ERR, CLOSED... say nothing was removed; OK, FOUND,
+/// REMOVED say a value came back (for a replacing put, only REPLACED does).
+static Outcome outcomeOfName(llvm::StringRef Name, bool Replaces) {
+  std::string U = Name.upper();
+  for (llvm::StringRef T :
+       {"NOT_FOUND", "NOTFOUND", "NOENT", "ERR", "ERROR", "FAIL", "FAILED",
+        "FAILURE", "CLOSED", "INVALID", "INVALID_ARGUMENT", "NOMEM",
+        "NO_MEMORY", "MISSING", "ABSENT", "EMPTY", "BUSY", "AGAIN", "REENTERED",
+        "EXISTS", "TIMEOUT", "DENIED", "NONE", "FALSE"})
+    if (U.find(T.str()) != std::string::npos &&
+        (T.size() > 4 || hasToken(U, T)))
+      return Outcome::NotRemoved;
+  if (Replaces) {
+    if (hasToken(U, "REPLACED") || hasToken(U, "REMOVED") ||
+        hasToken(U, "OVERWRITTEN"))
+      return Outcome::Removed;
+    if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "INSERTED") ||
+        hasToken(U, "CREATED") || hasToken(U, "ADDED"))
+      return Outcome::NotRemoved;
+    return Outcome::Unknown;
+  }
+  if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "FOUND") ||
+      hasToken(U, "REMOVED") || hasToken(U, "DONE") || hasToken(U, "TRUE") ||
+      hasToken(U, "REPLACED"))
+    return Outcome::Removed;
+  return Outcome::Unknown;
+}
+
+static bool isBoolLike(QualType T) {
+  if (T->isBooleanType())
+    return true;
+  for (QualType Cur = T; const auto *TT = Cur->getAs<TypedefType>();
+       Cur = TT->getDecl()->getUnderlyingType())
+    if (TT->getDecl()->getName().contains_insensitive("bool"))
+      return true;
+  return false;
+}
+
+namespace {
+/// Reads branch conditions against one removal.
+class BranchReader {
+public:
+  BranchReader(ASTContext &Ctx, const RemovalStatus &Status, ValueUses &Uses)
+      : Ctx(Ctx), Status(Status), Uses(Uses) {}
+
+  /// Which side of a branch on \p Cond has nothing to clean.
+  CleanSide read(const Expr *Cond) const {
+    Cond = Cond->IgnoreParenImpCasts();
+    if (const auto *UO = dyn_cast<UnaryOperator>(Cond);
+        UO && UO->getOpcode() == UO_LNot)
+      return swap(read(UO->getSubExpr()));
+    if (const auto *BO = dyn_cast<BinaryOperator>(Cond)) {
+      if (BO->getOpcode() == BO_Assign)
+        return read(BO->getLHS());
+      if (BO->getOpcode() == BO_Comma)
+        return read(BO->getRHS());
+      if (BO->isEqualityOp() || BO->isRelationalOp())
+        return readComparison(BO);
+      return CleanSide::None;
+    }
+    if (isValue(Cond))
+      return CleanSide::False; // `if (v)`: the null side has nothing.
+    if (isStatus(Cond))
+      return readTruth(Cond);
+    return CleanSide::None;
+  }
+
+  /// A `case` label \p C of a switch on the status: nothing to clean there?
+  bool caseIsClean(const Expr *SwitchCond, const Expr *C) const {
+    if (!isStatus(SwitchCond->IgnoreParenImpCasts()))
+      return false;
+    return outcomeOfEquals(C) == Outcome::NotRemoved;
+  }
+  /// A `case` of \p Switch names the status that hands a value back, so its
+  /// `default` (or leaving the switch unmatched) has nothing to clean.
+  bool defaultIsClean(const SwitchStmt *Switch) const {
+    if (!isStatus(Switch->getCond()->IgnoreParenImpCasts()))
+      return false;
+    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
+         SC = SC->getNextSwitchCase())
+      if (const auto *Case = dyn_cast<CaseStmt>(SC);
+          Case && outcomeOfEquals(Case->getLHS()) == Outcome::Removed)
+        return true;
+    return false;
+  }
+
+private:
+  static CleanSide swap(CleanSide S) {
+    return S == CleanSide::True    ? CleanSide::False
+           : S == CleanSide::False ? CleanSide::True
+                                   : S;
+  }
+  const Expr *unwrapAssign(const Expr *E) const {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *BO = dyn_cast<BinaryOperator>(E);
+        BO && BO->getOpcode() == BO_Assign)
+      return BO->getLHS()->IgnoreParenImpCasts();
+    return E;
+  }
+  bool isValue(const Expr *E) const {
+    E = unwrapAssign(E);
+    if (E == Status.Call && Status.Call->getType()->isPointerType())
+      return true;
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    return V && Uses.isTracked(V) && V->getType()->isPointerType();
+  }
+  bool isStatus(const Expr *E) const {
+    E = unwrapAssign(E);
+    if (E->IgnoreParenCasts() == Status.Call)
+      return true;
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+    return DRE && Status.StatusVar && DRE->getDecl() == Status.StatusVar;
+  }
+  QualType statusType() const { return Status.Call->getCallReturnType(Ctx); }
+
+  bool isNullConstant(const Expr *E) const {
+    return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) !=
+           Expr::NPCK_NotNull;
+  }
+
+  /// What `status == C` means.
+  Outcome outcomeOfEquals(const Expr *C) const {
+    C = C->IgnoreParenCasts();
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(C))
+      if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
+        return outcomeOfName(ECD->getName(), Status.Replaces);
+    if (isBoolLike(statusType())) {
+      Expr::EvalResult R;
+      if (C->EvaluateAsInt(R, Ctx))
+        return R.Val.getInt().isZero() ? Outcome::NotRemoved : Outcome::Removed;
+    }
+    return Outcome::Unknown;
+  }
+
+  CleanSide readEquals(const Expr *C, bool Negated) const {
+    Outcome O = outcomeOfEquals(C);
+    // Unknown: cannot tell which side holds a value, so follow neither.
+    CleanSide S = O == Outcome::NotRemoved ? CleanSide::True
+                  : O == Outcome::Removed  ? CleanSide::False
+                                           : CleanSide::Both;
+    return Negated ? swap(S) : S;
+  }
+
+  CleanSide readComparison(const BinaryOperator *BO) const {
+    const Expr *L = BO->getLHS(), *R = BO->getRHS();
+    bool Eq = BO->getOpcode() == BO_EQ, Ne = BO->getOpcode() == BO_NE;
+    for (int Flip = 0; Flip < 2; ++Flip, std::swap(L, R)) {
+      if (isValue(L) && isNullConstant(R))
+        return Eq ? CleanSide::True : Ne ? CleanSide::False : CleanSide::None;
+      if (!isStatus(L))
+        continue;
+      if (Eq || Ne)
+        return readEquals(R, Ne);
+      // `status < 0`: negative statuses are failures.
+      Expr::EvalResult Val;
+      if (!Flip && BO->getOpcode() == BO_LT && R->EvaluateAsInt(Val, Ctx) &&
+          Val.Val.getInt().isZero())
+        return CleanSide::True;
+      return CleanSide::Both;
+    }
+    return CleanSide::None;
+  }
+
+  CleanSide readTruth(const Expr *E) const {
+    QualType T = statusType();
+    if (T->isPointerType() || isBoolLike(T))
+      return CleanSide::False;
+    // An enum status tested for truth: compare with its zero enumerator.
+    if (const auto *ET = T->getAs<EnumType>())
+      for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+        if (ECD->getInitVal().isZero()) {
+          Outcome O = outcomeOfName(ECD->getName(), Status.Replaces);
+          // True side: status != zero enumerator.
+          return O == Outcome::Removed      ? CleanSide::True
+                 : O == Outcome::NotRemoved ? CleanSide::False
+                                            : CleanSide::Both;
+        }
+    (void)E;
+    return CleanSide::Both; // A plain int: 0 may mean either. Stay quiet.
+  }
+
+  ASTContext &Ctx;
+  const RemovalStatus &Status;
+  ValueUses &Uses;
+};
+} // namespace
+
+// ===------------------------------------------------------------------=== //
+// The path walk
+// ===------------------------------------------------------------------=== //
+
+/// The successors of \p B worth following: not unreachable, not a side the
+/// branch condition shows to hold nothing.
+static llvm::SmallVector<const CFGBlock *, 4>
+followedSuccessors(const CFGBlock &B, const BranchReader &Reader) {
+  llvm::SmallVector<const CFGBlock *, 4> Result;
+  const Stmt *Term = B.getTerminatorStmt();
+  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(Term)) {
+    bool DefaultClean = Reader.defaultIsClean(Switch);
+    for (const CFGBlock *S : B.succs()) {
+      if (!S)
+        continue;
+      const auto *Case = dyn_cast_or_null<CaseStmt>(S->getLabel());
+      if (Case && !Case->getRHS() && Reader.caseIsClean(Switch->getCond(), Case->getLHS()))
+        continue;
+      if (!Case && DefaultClean) // `default:`, or no case matched.
+        continue;
+      Result.push_back(S);
+    }
+    return Result;
+  }
+  CleanSide Side = CleanSide::None;
+  if (B.succ_size() == 2)
+    if (const Expr *Cond = B.getLastCondition())
+      Side = Reader.read(Cond);
+  unsigned Index = 0;
+  for (const CFGBlock *S : B.succs()) {
+    bool Clean = (Index == 0 && (Side == CleanSide::True || Side == CleanSide::Both)) ||
+                 (Index == 1 && (Side == CleanSide::False || Side == CleanSide::Both));
+    ++Index;
+    if (S && !Clean)
+      Result.push_back(S);
+  }
+  return Result;
+}
+
+/// Where a path leaving \p B for the exit block leaves the function, or
+/// nothing when it ends the program (a noreturn call).
+static std::optional<std::pair<SourceLocation, bool>>
+exitOf(const CFGBlock &B, const FunctionDecl *FD) {
+  if (B.hasNoReturnElement())
+    return std::nullopt;
+  for (auto It = B.rbegin(); It != B.rend(); ++It)
+    if (auto S = It->getAs<CFGStmt>()) {
+      if (const auto *Ret = dyn_cast<ReturnStmt>(S->getStmt()))
+        return std::make_pair(Ret->getBeginLoc(), true);
+      break;
+    }
+  return std::make_pair(FD->getBody()->getEndLoc(), false);
+}
+
+std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
+                                               const FunctionDecl *FD,
+                                               const RemovalStatus &Status,
+                                               ValueUses &Uses) {
+  // Find the removal.
+  const CFGBlock *Start = nullptr;
+  unsigned StartIndex = 0;
+  for (const CFGBlock *B : G) {
+    unsigned Index = 0;
+    for (const CFGElement &E : *B) {
+      ++Index;
+      if (auto S = E.getAs<CFGStmt>(); S && S->getStmt() == Status.Call) {
+        Start = B;
+        StartIndex = Index;
+      }
+    }
+  }
+  if (!Start)
+    return std::nullopt;
+  BranchReader Reader(FD->getASTContext(), Status, Uses);
+  struct Item {
+    const CFGBlock *B;
+    unsigned From;
+    GoalMask Owed;
+    const CallExpr *Freed;
+  };
+  llvm::SmallVector<Item, 16> Work{{Start, StartIndex, Uses.all(), nullptr}};
+  llvm::DenseSet<std::pair<unsigned, GoalMask>> Seen;
+  while (!Work.empty()) {
+    Item It = Work.pop_back_val();
+    bool Stop = false;
+    unsigned Index = 0;
+    for (const CFGElement &E : *It.B) {
+      if (Index++ < It.From)
+        continue;
+      auto S = E.getAs<CFGStmt>();
+      if (!S)
+        continue;
+      if (S->getStmt() == Status.Call) { // Around a loop: a new removal.
+        Stop = true;
+        break;
+      }
+      if (Uses.isDeallocation(S->getStmt()))
+        It.Freed = cast<CallExpr>(S->getStmt());
+      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(S->getStmt()));
+      if (!It.Owed) {
+        Stop = true;
+        break;
+      }
+    }
+    if (Stop)
+      continue;
+    for (const CFGBlock *Succ : followedSuccessors(*It.B, Reader)) {
+      if (Succ == &G.getExit()) {
+        if (auto Exit = exitOf(*It.B, FD))
+          return MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed};
+        continue;
+      }
+      if (Seen.insert({Succ->getBlockID(), It.Owed}).second)
+        Work.push_back({Succ, 0, It.Owed, It.Freed});
+    }
+  }
+  return std::nullopt;
+}
+
+// ===------------------------------------------------------------------=== //
+// Hooks
+// ===------------------------------------------------------------------=== //
+
+static bool callsNamed(const Stmt *S, llvm::StringRef Name, unsigned Depth,
+                       llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
+  if (!S)
+    return false;
+  if (const auto *Call = dyn_cast<CallExpr>(S))
+    if (const FunctionDecl *Callee = Call->getDirectCallee()) {
+      if (Callee->getDeclName().isIdentifier() && Callee->getName() == Name)
+        return true;
+      const FunctionDecl *Def = definitionOf(Callee);
+      if (Def && Depth > 0 && Seen.insert(Def).second &&
+          callsNamed(Def->getBody(), Name, Depth - 1, Seen))
+        return true;
+    }
+  return llvm::any_of(S->children(), [&](const Stmt *C) {
+    return callsNamed(C, Name, Depth, Seen);
+  });
+}
+
+bool callsFunctionNamed(const FunctionDecl *FD, llvm::StringRef Name,
+                        unsigned Depth) {
+  const FunctionDecl *Def = definitionOf(FD);
+  if (!Def)
+    return false;
+  llvm::SmallPtrSet<const FunctionDecl *, 8> Seen{Def};
+  return callsNamed(Def->getBody(), Name, Depth, Seen);
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,156 @@
+//===--- RemovalPaths.h - does a removed value get cleaned up on every path ===//
+//
+// The path analysis behind tsmap-remove-without-cleanup. A removal hands the
+// caller a value that owes cleanups (TSMAP_CLEANUP on its type or fields).
+// Starting right after the removal call, findMissedCleanup() walks Clang's CFG
+// of the enclosing function to its exit and reports the first path on which a
+// cleanup is still owed. Along a path a statement discharges cleanups when it
+//   - calls the cleanup function on the value, `v->field` or `&v->field`;
+//   - calls a function with a body that does so (a bounded, recursion-safe
+//     walk of the callee, ValueUses::calleeDischarges);
+//   - hands the value on: returns it, stores it into memory that outlives the
+//     function, passes it to a function that hands it on or has no body.
+// Deallocators (free and the configured ones) are not a hand-off.
+// A branch on which the removal reported "not found" (its status, or a null
+// test of the received value) has nothing to clean and is not followed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_REMOVALPATHS_H
+#define TSMAP_CHECKER_REMOVALPATHS_H
+
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+class EffectAnalysis;
+
+/// One cleanup a removed value owes: `FnName` called on the value itself
+/// (`Field` null) or on its field `Field`.
+struct CleanupGoal {
+  std::string FnName;
+  const FieldDecl *Field = nullptr;
+};
+
+/// A set of goals, bit I for goal I (at most 63 goals are tracked).
+using GoalMask = uint64_t;
+inline GoalMask allGoals(size_t N) {
+  return N >= 63 ? ~GoalMask(0) >> 1 : (GoalMask(1) << N) - 1;
+}
+
+/// How an expression refers to the tracked value.
+struct ValueRef {
+  enum Kind { None, Whole, Member } K = None;
+  const FieldDecl *Field = nullptr; ///< For Member: the field right below the value.
+};
+
+/// What the analysis may assume about functions.
+struct RemovalPolicy {
+  /// Functions that destroy memory without its cleanup (besides free, realloc).
+  std::vector<std::string> Deallocators;
+  /// How deep calls are followed into callees with bodies.
+  unsigned MaxCallDepth = 8;
+  bool isDeallocator(llvm::StringRef Name) const;
+};
+
+/// Classifies statements by what they do to one tracked value: the variables
+/// that hold it, and the goals it owes.
+class ValueUses {
+public:
+  ValueUses(ASTContext &Ctx, std::vector<CleanupGoal> Goals,
+            const RemovalPolicy &Policy, unsigned Depth = 0);
+
+  /// Tracks \p V, and every local pointer of \p Body assigned from it.
+  void track(const VarDecl *V, const Stmt *Body);
+  bool isTracked(const VarDecl *V) const { return Vars.count(V); }
+
+  /// How \p E (casts, parentheses and `&` looked through) refers to the value.
+  ValueRef refersTo(const Expr *E) const;
+  /// The goals statement \p S (its top node only) discharges.
+  GoalMask discharged(const Stmt *S);
+  /// \p Owed, less the value-level goals when no field goal is owed (doing
+  /// every field's cleanup by hand stands for the value-level cleanup).
+  GoalMask settle(GoalMask Owed) const;
+  /// \p S is a deallocator called on the whole value (destroys it without
+  /// its cleanup).
+  bool isDeallocation(const Stmt *S) const;
+  /// The goals anything in \p S (the whole subtree) discharges.
+  GoalMask dischargedAnywhere(const Stmt *S);
+
+  const std::vector<CleanupGoal> &goals() const { return Goals; }
+  /// Asks the engine's effect summaries about callees with bodies too (the
+  /// local walk of calleeDischarges stays: either one finding the cleanup or
+  /// a hand-off is enough).
+  void useSummaries(EffectAnalysis *EA) { Effects = EA; }
+  GoalMask all() const { return allGoals(Goals.size()); }
+
+private:
+  GoalMask dischargedByCall(const CallExpr *Call);
+  /// What the engine's summary of \p FD says it does to parameter \p Param.
+  GoalMask summaryDischarges(const FunctionDecl *FD, unsigned Param,
+                             const ValueRef &Arg);
+  GoalMask calleeDischarges(const FunctionDecl *FD, unsigned Param,
+                            const ValueRef &Arg);
+
+  /// What a callee does to its parameter, per (callee, parameter, field
+  /// argument, goals); shared by the walks of one removal. Seeded with
+  /// "nothing" before a callee is walked, so recursion ends.
+  using CalleeMemo = std::map<std::tuple<const FunctionDecl *, unsigned,
+                                         const FieldDecl *, std::string>,
+                              GoalMask>;
+
+  ASTContext &Ctx;
+  std::vector<CleanupGoal> Goals;
+  const RemovalPolicy &Policy;
+  unsigned Depth;
+  llvm::SmallPtrSet<const VarDecl *, 4> Vars;
+  std::shared_ptr<CalleeMemo> Memo;
+  EffectAnalysis *Effects = nullptr;
+};
+
+/// The first path from a removal to the function's exit that still owes
+/// goals.
+struct MissedCleanup {
+  GoalMask Missing = 0;
+  SourceLocation Exit;  ///< The return statement, or the closing brace.
+  bool AtReturn = false;
+  /// The last deallocator call on the value along the path, if any.
+  const CallExpr *Freed = nullptr;
+};
+
+/// What the removal call's result says.
+struct RemovalStatus {
+  const CallExpr *Call = nullptr;     ///< The removal.
+  const VarDecl *StatusVar = nullptr; ///< A local holding its result, if any.
+  bool Replaces = false;              ///< A TSMAP_REPLACES put: only
+                                      ///< "replaced" hands a value back.
+};
+
+/// Walks \p G (of function \p FD) from just after \p Status.Call and returns
+/// the first path to exit on which \p Uses's goals are not all discharged.
+/// Paths that reach the removal again, or end in a noreturn call, are not
+/// reported.
+std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
+                                               const FunctionDecl *FD,
+                                               const RemovalStatus &Status,
+                                               ValueUses &Uses);
+
+/// Does \p FD (transitively, up to \p Depth calls) call a function named
+/// \p Name at all. For eviction hooks, whose value arrives through `void *`.
+bool callsFunctionNamed(const FunctionDecl *FD, llvm::StringRef Name,
+                        unsigned Depth);
+
+} // namespace clang::tidy::tsmap
+
+#endif

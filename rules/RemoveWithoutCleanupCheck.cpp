@@ -1,0 +1,526 @@
+//===--- RemoveWithoutCleanupCheck.cpp - tsmap-remove-without-cleanup -----===//
+
+#include "RemoveWithoutCleanupCheck.h"
+#include "AnnotationValidation.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+static std::vector<std::string> splitList(llvm::StringRef List) {
+  llvm::SmallVector<llvm::StringRef> Parts;
+  List.split(Parts, ';', -1, false);
+  std::vector<std::string> Result;
+  for (llvm::StringRef P : Parts)
+    if (!P.trim().empty())
+      Result.push_back(P.trim().str());
+  return Result;
+}
+
+RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
+                                                     ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
+  Policy.Deallocators = splitList(DeallocatorsOption);
+  Policy.MaxCallDepth = Options.get("MaxCallDepth", 8U);
+}
+
+void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "Deallocators", DeallocatorsOption);
+  Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
+}
+
+namespace {
+/// Calls to a function with a removal contract (memoized per callee), so
+/// code without removals costs one map lookup per call.
+AST_MATCHER_P(CallExpr, isRemovalCall, RemoveWithoutCleanupCheck *, Check) {
+  const FunctionDecl *Callee = Node.getDirectCallee();
+  return Callee && Check->isRemovalCallee(Callee);
+}
+} // namespace
+
+bool RemoveWithoutCleanupCheck::isRemovalCallee(const FunctionDecl *Callee) {
+  return apiOf(Callee).Any;
+}
+
+void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
+  // The enclosing function is looked up (through the parent map) only for
+  // a removal; each function with one is then analyzed whole, once.
+  Finder->addMatcher(
+      callExpr(isRemovalCall(this),
+               forCallable(functionDecl(isDefinition(), hasBody(compoundStmt()))
+                               .bind("fn"))),
+      this);
+  Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
+}
+
+void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
+  Ctx = Result.Context;
+  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn")) {
+    if (Analyzed.insert(FD).second)
+      checkFunction(FD, *Result.Context);
+    return;
+  }
+  if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
+    return checkCleanupFunction(RD, *Result.Context);
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
+    reportAnnotationProblems(*this, D, *Result.Context,
+                             {ContractKind::RemovedOut, ContractKind::Replaces,
+                              ContractKind::ReturnsRemoved, ContractKind::Cleanup,
+                              ContractKind::EvictsWith});
+}
+
+// ===------------------------------------------------------------------=== //
+// Finding removals
+// ===------------------------------------------------------------------=== //
+
+/// The parameter that receives the stored value of a put: TSMAP_PUBLISHES,
+/// else one named like a value.
+static std::optional<unsigned> valueParamOf(const FunctionDecl *FD,
+                                            const ContractModel &Model) {
+  for (unsigned I = 0, N = FD->getNumParams(); I < N; ++I)
+    if (Model.paramHas(FD, I, ContractKind::Publishes))
+      return I;
+  for (unsigned I = 0, N = FD->getNumParams(); I < N; ++I) {
+    llvm::StringRef P = FD->getParamDecl(I)->getName();
+    if (P == "value" || P == "val" || P == "new_value" || P == "data" ||
+        P == "item" || P == "v")
+      return I;
+  }
+  return std::nullopt;
+}
+
+const RemoveWithoutCleanupCheck::RemovalApi &
+RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
+  Callee = Callee->getCanonicalDecl();
+  auto [It, Inserted] = Apis.try_emplace(Callee);
+  if (!Inserted)
+    return It->second;
+  RemovalApi &A = It->second;
+  A.Returns = Model.functionHas(Callee, ContractKind::ReturnsRemoved);
+  A.Replaces = Model.functionHas(Callee, ContractKind::Replaces);
+  for (unsigned I = 0, N = Callee->getNumParams(); I < N; ++I)
+    if (Model.paramHas(Callee, I, ContractKind::RemovedOut)) {
+      A.Out = I;
+      break;
+    }
+  A.Any = A.Returns || A.Replaces || A.Out;
+  if (!A.Any)
+    return A;
+  std::optional<unsigned> Map;
+  if (Model.isMapOperation(Callee, &Map))
+    A.Map = Map;
+  if (A.Replaces)
+    A.Value = valueParamOf(Callee, Model);
+  return A;
+}
+
+/// The variable or field that names the map in argument \p E.
+static const ValueDecl *mapDeclOf(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+    return DRE->getDecl();
+  if (const auto *ME = dyn_cast<MemberExpr>(E))
+    return ME->getMemberDecl();
+  return nullptr;
+}
+
+/// The value type an argument speaks of: `&x` is about `x`'s type, a pointer
+/// about what it points to (cleanupsOf looks through one pointer).
+static QualType valueTypeOfArg(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    return UO->getSubExpr()->getType();
+  QualType T = E->getType();
+  if (T->isVoidPointerType() || T->isNullPtrType() || T->isIntegerType())
+    return QualType();
+  return T;
+}
+
+static const VarDecl *localVarOf(const Expr *E) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) ? V : nullptr;
+}
+
+static bool isNull(const Expr *E, ASTContext &Ctx) {
+  return E->IgnoreParenCasts()->isNullPointerConstant(
+             Ctx, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull;
+}
+
+namespace {
+/// Visits every call of a function body with the chain of its parents.
+struct CallWalker {
+  llvm::function_ref<void(const CallExpr *, llvm::ArrayRef<const Stmt *>)> Fn;
+  llvm::SmallVector<const Stmt *, 16> Parents;
+  void walk(const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *Call = dyn_cast<CallExpr>(S))
+      Fn(Call, Parents);
+    Parents.push_back(S);
+    for (const Stmt *C : S->children())
+      walk(C);
+    Parents.pop_back();
+  }
+};
+} // namespace
+
+void RemoveWithoutCleanupCheck::checkFunction(const FunctionDecl *FD,
+                                              ASTContext &Ctx) {
+  if (FD->isDependentContext()) // FIXME: templates are checked per instance only.
+    return;
+  std::unique_ptr<CFG> G; // Built on the first removal only.
+  auto OnCall = [&](const CallExpr *Call, llvm::ArrayRef<const Stmt *> Parents) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (Callee && apiOf(Callee).Any)
+      checkRemoval(Call, Callee, Parents, FD, Ctx, G);
+  };
+  CallWalker W{OnCall, {}};
+  W.walk(FD->getBody());
+}
+
+/// The innermost parent of the call that is not a parenthesis or a cast
+/// (other than a cast to void).
+static const Stmt *contextOf(const CallExpr *Call,
+                             llvm::ArrayRef<const Stmt *> Parents,
+                             const Expr *&Inner) {
+  Inner = Call;
+  for (auto It = Parents.rbegin(); It != Parents.rend(); ++It) {
+    const auto *E = dyn_cast<Expr>(*It);
+    if (E && (isa<ParenExpr>(E) || isa<ImplicitCastExpr>(E) ||
+              (isa<CStyleCastExpr>(E) && !E->getType()->isVoidType()))) {
+      Inner = E;
+      continue;
+    }
+    return *It;
+  }
+  return nullptr;
+}
+
+/// The call (seen as \p Inner) is a statement of its own in \p Context, or
+/// cast to void.
+static bool isIgnoredResult(const Stmt *Context, const Expr *Inner) {
+  if (!Context)
+    return true;
+  if (const auto *Cast = dyn_cast<CStyleCastExpr>(Context))
+    return Cast->getType()->isVoidType();
+  if (isa<Expr>(Context) || isa<DeclStmt>(Context) || isa<ReturnStmt>(Context))
+    return false;
+  const Stmt *Cond = nullptr;
+  if (const auto *If = dyn_cast<IfStmt>(Context))
+    Cond = If->getCond();
+  else if (const auto *While = dyn_cast<WhileStmt>(Context))
+    Cond = While->getCond();
+  else if (const auto *Do = dyn_cast<DoStmt>(Context))
+    Cond = Do->getCond();
+  else if (const auto *For = dyn_cast<ForStmt>(Context))
+    Cond = For->getCond();
+  else if (const auto *Switch = dyn_cast<SwitchStmt>(Context))
+    Cond = Switch->getCond();
+  return Cond != Inner;
+}
+
+/// The local that holds the status the call returns, if any.
+static const VarDecl *statusVarOf(const Stmt *Ctx, const Expr *Inner) {
+  if (const auto *DS = dyn_cast_or_null<DeclStmt>(Ctx))
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit() &&
+                                                V->getInit()->IgnoreParenCasts() ==
+                                                    Inner->IgnoreParenCasts())
+        return V->hasLocalStorage() ? V : nullptr;
+  if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Ctx);
+      BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Inner)
+    return localVarOf(BO->getLHS());
+  return nullptr;
+}
+
+/// The value type of the put's stored value argument, if it names one.
+static QualType storedValueType(const CallExpr *Call,
+                                std::optional<unsigned> ValueParam) {
+  if (!ValueParam || *ValueParam >= Call->getNumArgs())
+    return QualType();
+  return valueTypeOfArg(Call->getArg(*ValueParam));
+}
+
+void RemoveWithoutCleanupCheck::checkRemoval(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    llvm::ArrayRef<const Stmt *> Parents, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  const RemovalApi &A = apiOf(Callee);
+  const ValueDecl *MapDecl =
+      A.Map && *A.Map < Call->getNumArgs() ? mapDeclOf(Call->getArg(*A.Map))
+                                           : nullptr;
+  // What the map holds, learned from every typed use of it.
+  auto Learn = [&](QualType T) {
+    if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
+      MapValueTypes.try_emplace(MapDecl, T);
+  };
+  QualType Stored = A.Replaces ? storedValueType(Call, A.Value) : QualType();
+  Learn(Stored);
+  const Expr *Inner = nullptr;
+  const Stmt *Context = contextOf(Call, Parents, Inner);
+  const VarDecl *StatusVar = statusVarOf(Context, Inner);
+
+  if (A.Out && *A.Out < Call->getNumArgs()) {
+    const Expr *Arg = Call->getArg(*A.Out);
+    QualType T = valueTypeOfArg(Arg);
+    Learn(T);
+    if (isNull(Arg, Ctx)) {
+      Discards.push_back({A.Replaces ? Discard::Replace : Discard::NullOut,
+                          Call, Callee, MapDecl, T.isNull() ? Stored : T});
+      return;
+    }
+    const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+    if (UO && UO->getOpcode() == UO_AddrOf)
+      if (const VarDecl *V = localVarOf(UO->getSubExpr()))
+        checkReceived(Call, Callee, V, StatusVar, A.Replaces, FD, Ctx, G);
+    return; // Into other memory: handed on.
+  }
+  if (A.Replaces)
+    Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
+  if (!A.Returns)
+    return;
+  if (isIgnoredResult(Context, Inner)) {
+    QualType T = Call->getType();
+    Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
+                        T->isVoidPointerType() ? QualType() : T});
+    return;
+  }
+  if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
+    checkReceived(Call, Callee, StatusVar, StatusVar, false, FD, Ctx, G);
+}
+
+// ===------------------------------------------------------------------=== //
+// A received value: every path cleans it or hands it on
+// ===------------------------------------------------------------------=== //
+
+EffectAnalysis &RemoveWithoutCleanupCheck::effects(ASTContext &Ctx) {
+  if (!Effects) {
+    EffectOptions Opts;
+    Opts.Deallocators = Policy.Deallocators;
+    Opts.MaxCallDepth = Policy.MaxCallDepth;
+    Effects = std::make_unique<EffectAnalysis>(Ctx, Model, std::move(Opts));
+  }
+  return *Effects;
+}
+
+std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
+    const std::vector<CleanupContract> &Cs) const {
+  std::vector<CleanupGoal> Goals;
+  for (const CleanupContract &C : Cs)
+    Goals.push_back({C.FnName, C.Field});
+  return Goals;
+}
+
+void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
+                                             QualType ValueType) {
+  if (C.Field) {
+    // A contract from the options has the field itself as its location.
+    bool FromOptions = C.Loc == C.Field->getLocation();
+    diag(C.Field->getLocation(),
+         FromOptions ? "field '%0' needs cleanup '%1' by option 'Contracts'"
+                     : "field '%0' is declared TSMAP_CLEANUP(%1) here",
+         DiagnosticIDs::Note)
+        << C.Field->getName() << C.FnName;
+    return;
+  }
+  QualType T = ValueType->isPointerType() ? ValueType->getPointeeType() : ValueType;
+  SourceLocation Loc = C.Loc;
+  if (const RecordDecl *RD = T->getAsRecordDecl())
+    Loc = RD->getLocation();
+  if (Loc.isMacroID())
+    return;
+  diag(Loc, "%0 is declared TSMAP_CLEANUP(%1) here", DiagnosticIDs::Note)
+      << T.getUnqualifiedType() << C.FnName;
+}
+
+void RemoveWithoutCleanupCheck::checkReceived(
+    const CallExpr *Call, const FunctionDecl *Callee, const VarDecl *Value,
+    const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(Value->getType());
+  if (Cs.empty())
+    return;
+  if (!G) {
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
+    if (!G)
+      return;
+  }
+  ValueUses Uses(Ctx, goalsOf(Cs), Policy);
+  Uses.useSummaries(&effects(Ctx));
+  Uses.track(Value, FD->getBody());
+  RemovalStatus Status{Call, StatusVar == Value ? nullptr : StatusVar, Replaces};
+  std::optional<MissedCleanup> Miss = findMissedCleanup(*G, FD, Status, Uses);
+  if (!Miss)
+    return;
+  unsigned First = llvm::countr_zero(Miss->Missing);
+  const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
+  diag(Call->getBeginLoc(),
+       "value removed by %0 into '%1' is not cleaned up on every path; "
+       "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
+       "release")
+      << Callee << Value->getName() << (C.Field != nullptr)
+      << (C.Field ? C.Field->getName() : "") << C.FnName;
+  if (Miss->Freed)
+    diag(Miss->Freed->getBeginLoc(),
+         "'%0' is destroyed here without '%1'; %2 is a deallocator, not a "
+         "hand-off",
+         DiagnosticIDs::Note)
+        << Value->getName() << C.FnName << Miss->Freed->getDirectCallee();
+  diag(Miss->Exit,
+       "'%0' is neither cleaned up with '%1' nor handed on before the function "
+       "%select{ends|returns}2 here",
+       DiagnosticIDs::Note)
+      << Value->getName() << C.FnName << Miss->AtReturn;
+  noteContract(C, Value->getType());
+}
+
+// ===------------------------------------------------------------------=== //
+// A discarded value: the eviction hook must clean it
+// ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
+  for (const Discard &D : Discards)
+    checkDiscard(D);
+  Discards.clear();
+  MapValueTypes.clear();
+  Apis.clear();
+  Analyzed.clear();
+  Effects.reset();
+  Ctx = nullptr;
+}
+
+void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
+  QualType T = D.ValueType;
+  if ((T.isNull() || Model.cleanupsOf(T).empty()) && D.MapDecl)
+    if (auto It = MapValueTypes.find(D.MapDecl); It != MapValueTypes.end())
+      T = It->second;
+  if (T.isNull())
+    return;
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(T);
+  if (Cs.empty())
+    return;
+  const CleanupContract *Missed = &Cs.front();
+  const FunctionDecl *Hook = nullptr;
+  std::optional<std::string> HookName;
+  if (D.K != Discard::IgnoredResult) {
+    // Which hook runs is only known for a map named by a variable or field
+    // that could carry TSMAP_EVICTS_WITH; a map passed in as a parameter (or
+    // computed) belongs to the caller, whose hook we cannot see.
+    if (!D.MapDecl)
+      return;
+    HookName = Model.evictionHookOf(D.MapDecl);
+    if (!HookName && isa<ParmVarDecl>(D.MapDecl))
+      return;
+  }
+  if (HookName) {
+    Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
+    if (!Hook || !Hook->hasBody())
+      return; // Not visible: trusted to clean.
+    auto Calls = [&](llvm::StringRef Name) {
+      return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
+    };
+    Missed = nullptr;
+    bool CallsValueCleanup = llvm::any_of(Cs, [&](const CleanupContract &C) {
+      return !C.Field && Calls(C.FnName);
+    });
+    if (CallsValueCleanup)
+      return;
+    for (const CleanupContract &C : Cs)
+      if (!Calls(C.FnName)) {
+        Missed = &C;
+        break;
+      }
+    if (!Missed)
+      return;
+  }
+  const CleanupContract &C = *Missed;
+  const char *Message = nullptr;
+  switch (D.K) {
+  case Discard::IgnoredResult:
+    Message = "result of %0 is a removed value and is ignored; "
+              "%select{it keeps|its field '%2' keeps}1 a resource that '%3' "
+              "must release";
+    break;
+  case Discard::NullOut:
+    Message = Hook ? "value removed by %0 is discarded to eviction hook '%4', "
+                     "which does not call '%3'; %select{it keeps|its field "
+                     "'%2' keeps}1 a resource that is never released"
+                   : "value removed by %0 is discarded and the map has no "
+                     "eviction hook; %select{it keeps|its field '%2' keeps}1 "
+                     "a resource that '%3' must release";
+    break;
+  case Discard::Replace:
+    Message = Hook ? "%0 may overwrite a value whose cleanup eviction hook "
+                     "'%4' does not perform; %select{it keeps|its field '%2' "
+                     "keeps}1 a resource that '%3' must release"
+                   : "%0 may overwrite a value and the map has no eviction "
+                     "hook; %select{it keeps|its field '%2' keeps}1 a "
+                     "resource that '%3' must release";
+    break;
+  }
+  diag(D.Call->getBeginLoc(), Message)
+      << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
+      << C.FnName << (HookName ? *HookName : std::string());
+  if (Hook)
+    diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
+         DiagnosticIDs::Note)
+        << Hook->getName() << C.FnName;
+  noteContract(C, T);
+}
+
+// ===------------------------------------------------------------------=== //
+// A value-level cleanup function that forgets a field-level cleanup
+// ===------------------------------------------------------------------=== //
+
+static QualType recordType(ASTContext &Ctx, const RecordDecl *RD) {
+#if LLVM_VERSION_MAJOR < 22 // LLVM 22 names record types through TagType.
+  return Ctx.getRecordType(RD);
+#else
+  return Ctx.getCanonicalTagType(RD);
+#endif
+}
+
+void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
+                                                     ASTContext &Ctx) {
+  if (RD->field_empty())
+    return;
+  std::vector<CleanupContract> Cs =
+      Model.cleanupsOf(recordType(Ctx, RD));
+  std::vector<CleanupContract> Fields;
+  const CleanupContract *Whole = nullptr;
+  for (const CleanupContract &C : Cs)
+    (C.Field ? Fields.push_back(C) : (void)(Whole = Whole ? Whole : &C));
+  if (!Whole || Fields.empty())
+    return;
+  const FunctionDecl *Fn = ContractModel::lookupFunction(Ctx, Whole->FnName);
+  if (!Fn || !Fn->hasBody() || Fn->getNumParams() == 0)
+    return;
+  ValueUses Uses(Ctx, goalsOf(Fields), Policy);
+  Uses.useSummaries(&effects(Ctx));
+  Uses.track(Fn->getParamDecl(0), Fn->getBody());
+  GoalMask Done = Uses.dischargedAnywhere(Fn->getBody());
+  for (size_t I = 0; I < Fields.size(); ++I) {
+    if (Done & (GoalMask(1) << I))
+      continue;
+    diag(Fn->getLocation(),
+         "cleanup function %0 of %1 does not call '%2' on field '%3'; a "
+         "removed value keeps that resource")
+        << Fn << recordType(Ctx, RD) << Fields[I].FnName
+        << Fields[I].Field->getName();
+    noteContract(Fields[I], QualType());
+  }
+}
+
+} // namespace clang::tidy::tsmap

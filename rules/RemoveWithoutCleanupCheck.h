@@ -1,0 +1,83 @@
+//===--- RemoveWithoutCleanupCheck.h - tsmap-remove-without-cleanup -------===//
+
+#ifndef TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
+#define TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
+
+#include "ContractModel.h"
+#include "EffectSummary.h"
+#include "RemovalPaths.h"
+#include "clang-tidy/ClangTidyCheck.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// Finds a value removed from a map (or overwritten by a replacing put) whose
+/// type carries TSMAP_CLEANUP and whose cleanup never runs: it is discarded
+/// with no eviction hook that cleans it, or some path from the removal to
+/// the function's exit neither cleans it nor hands it on.
+///
+/// For the user-facing documentation see rules/tsmap-remove-without-cleanup.md
+class RemoveWithoutCleanupCheck : public ClangTidyCheck {
+public:
+  RemoveWithoutCleanupCheck(StringRef Name, ClangTidyContext *Context);
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onEndOfTranslationUnit() override;
+  /// \p Callee removes values: TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or
+  /// TSMAP_REPLACES (annotated or from the options).
+  bool isRemovalCallee(const FunctionDecl *Callee);
+
+private:
+  /// How a function removes values, from its contracts.
+  struct RemovalApi {
+    bool Any = false;
+    bool Returns = false;  ///< TSMAP_RETURNS_REMOVED
+    bool Replaces = false; ///< TSMAP_REPLACES
+    std::optional<unsigned> Out, Map, Value;
+  };
+  /// A removal whose value nobody receives; decided at the end of the TU,
+  /// when every use of the map has told its value type.
+  struct Discard {
+    enum Kind { NullOut, Replace, IgnoredResult } K;
+    const CallExpr *Call;
+    const FunctionDecl *Callee;
+    const ValueDecl *MapDecl;
+    QualType ValueType;
+  };
+
+  const RemovalApi &apiOf(const FunctionDecl *Callee);
+  void checkFunction(const FunctionDecl *FD, ASTContext &Ctx);
+  void checkRemoval(const CallExpr *Call, const FunctionDecl *Callee,
+                    llvm::ArrayRef<const Stmt *> Parents,
+                    const FunctionDecl *FD, ASTContext &Ctx,
+                    std::unique_ptr<CFG> &G);
+  void checkReceived(const CallExpr *Call, const FunctionDecl *Callee,
+                     const VarDecl *Value, const VarDecl *StatusVar,
+                     bool Replaces, const FunctionDecl *FD, ASTContext &Ctx,
+                     std::unique_ptr<CFG> &G);
+  void checkDiscard(const Discard &D);
+  void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
+  void noteContract(const CleanupContract &C, QualType ValueType);
+  EffectAnalysis &effects(ASTContext &Ctx);
+  std::vector<CleanupGoal> goalsOf(const std::vector<CleanupContract> &Cs) const;
+
+  ContractModel Model;
+  std::string DeallocatorsOption;
+  RemovalPolicy Policy;
+  llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;
+  llvm::SmallPtrSet<const FunctionDecl *, 16> Analyzed; ///< Per TU.
+  /// The value type each map holds, from its typed uses in this TU.
+  llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
+  std::vector<Discard> Discards;
+  ASTContext *Ctx = nullptr;
+  std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
+};
+
+} // namespace clang::tidy::tsmap
+
+#endif

@@ -1,0 +1,90 @@
+// RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t
+// The tsmap runtime's own API, known through its header alone: tsmap_remove's
+// value_out and tsmap_put's old_out are TSMAP_REMOVED_OUT, tsmap_put and
+// tsmap_put_ptr are TSMAP_REPLACES.
+#include <stdlib.h>
+#include <tsmap/tsmap.h>
+
+struct timer;
+void timer_cancel(struct timer *t);
+
+struct session {
+  unsigned long id;
+  TSMAP_CLEANUP(timer_cancel) struct timer *idle;
+};
+
+static void session_evict(const void *key, size_t key_len, void *value,
+                          tsmap_evict_reason reason, void *hook_ctx) {
+  struct session *s = *(struct session **)value;
+  (void)key, (void)key_len, (void)reason, (void)hook_ctx;
+  timer_cancel(s->idle);
+  free(s);
+}
+
+static tsmap *g_plain;
+static TSMAP_EVICTS_WITH(session_evict) tsmap *g_hooked;
+
+void logout(unsigned long id) {
+  struct session *s = NULL;
+  if (tsmap_remove(g_plain, &id, sizeof id, &s) != TSMAP_OK)
+  // CHECK-NOTES: :[[@LINE-1]]:7: warning: value removed by 'tsmap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+    return;
+  free(s);
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 's' is destroyed here without 'timer_cancel'; 'free' is a deallocator, not a hand-off
+}
+// CHECK-NOTES: :[[@LINE-1]]:1: note: 's' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
+// CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+
+void expire(unsigned long id) {
+  tsmap_remove(g_plain, &id, sizeof id, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_remove' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+
+void refresh(struct session *s) {
+  tsmap_put_ptr(g_plain, &s->id, sizeof s->id, s, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_put_ptr' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+
+// ---- Quiet ----------------------------------------------------------------
+
+void logout_clean(unsigned long id) {
+  struct session *s = NULL;
+  if (tsmap_remove(g_plain, &id, sizeof id, &s) != TSMAP_OK)
+    return;
+  timer_cancel(s->idle);
+  free(s);
+}
+
+void expire_hooked(unsigned long id) {
+  tsmap_remove(g_hooked, &id, sizeof id, NULL);
+}
+
+void refresh_hooked(struct session *s) {
+  tsmap_put(g_hooked, &s->id, sizeof s->id, &s, NULL);
+}
+
+void refresh_and_close_old(struct session *s) {
+  struct session *old = NULL;
+  if (tsmap_put(g_plain, &s->id, sizeof s->id, &s, &old) == TSMAP_REPLACED) {
+    timer_cancel(old->idle);
+    free(old);
+  }
+}
+
+/* A compute may replace the value too: the map's value type is learned from
+ * its typed uses above, and only a hook can clean what it overwrites. */
+static tsmap_verdict touch(const void *key, size_t key_len, const void *old_value,
+                           void *ctx, void *new_value) {
+  (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
+  return TSMAP_KEEP;
+}
+void touch_plain(unsigned long id) {
+  tsmap_compute_if_present(g_plain, &id, sizeof id, touch, NULL, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute_if_present' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+void touch_hooked(unsigned long id) {
+  tsmap_compute_if_present(g_hooked, &id, sizeof id, touch, NULL, NULL);
+}
