@@ -12,6 +12,7 @@
 #endif
 
 #include "NonIdempotentCallbackCheck.h"
+#include "ReentrantCallbackCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -19,6 +20,7 @@ class TsmapTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
+    Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
   }
 };
 
