@@ -13,6 +13,7 @@
 
 #include "NonIdempotentCallbackCheck.h"
 #include "ReentrantCallbackCheck.h"
+#include "WeakMutableValueCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -21,6 +22,7 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &Factories) override {
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
     Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
+    Factories.registerCheck<WeakMutableValueCheck>("tsmap-weak-mutable-value");
   }
 };
 

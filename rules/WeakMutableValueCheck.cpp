@@ -1,0 +1,505 @@
+//===--- WeakMutableValueCheck.cpp - tsmap-weak-mutable-value -------------===//
+
+#include "WeakMutableValueCheck.h"
+#include "AnnotationValidation.h"
+#include "CallbackResolution.h"
+#include "ChainNotes.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+/// Library functions that write into the memory their first argument
+/// points to.
+static constexpr llvm::StringRef BuiltinWriteFunctions[] = {
+    "memcpy",  "memmove", "memset",   "strcpy",   "strncpy", "strcat",
+    "strncat", "sprintf", "snprintf", "vsprintf", "vsnprintf", "bzero",
+    "explicit_bzero", "stpcpy", "stpncpy", "wmemcpy", "wmemmove", "wmemset",
+    "wcscpy", "wcsncpy", "wcscat", "wcsncat", "strlcpy", "strlcat"};
+
+/// `__builtin___memcpy_chk` -> `memcpy`: the name of the library function a
+/// (fortified) builtin stands for.
+static llvm::StringRef libraryName(llvm::StringRef Name) {
+  Name.consume_front("__builtin___");
+  Name.consume_front("__builtin_");
+  Name.consume_back("_chk");
+  Name.consume_front("__");
+  return Name;
+}
+
+WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
+                                             ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      WriteFunctionsOption(Options.get("WriteFunctions", "")),
+      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+  for (std::string &N : splitNameList(WriteFunctionsOption)) {
+    if (N.empty() || llvm::isDigit(N.front()) ||
+        !llvm::all_of(N, [](char C) {
+          return llvm::isAlnum(C) || C == '_' || C == ':';
+        })) {
+      configurationDiag("invalid function name '%0' in option '%1'; expected "
+                        "a semicolon-separated list of names")
+          << N << "WriteFunctions";
+      continue;
+    }
+    WriteFunctions.push_back(std::move(N));
+  }
+  if (MaxCallDepth > 64) {
+    configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
+                      "supported is 64, which is used instead")
+        << MaxCallDepth;
+    MaxCallDepth = 64;
+  }
+}
+
+void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "WriteFunctions", WriteFunctionsOption);
+  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+}
+
+void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(
+      callExpr(callee(functionDecl()),
+               optionally(forCallable(decl().bind("owner"))))
+          .bind("call"),
+      this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
+}
+
+void WeakMutableValueCheck::onEndOfTranslationUnit() {
+  for (const Publish &P : Pending)
+    reportWritesAfter(P, P.Callee->getASTContext());
+  Pending.clear();
+  Callbacks.clear();
+  ReportedWrites.clear();
+  Flows.clear();
+  Effects.reset();
+}
+
+const FunctionFlow *WeakMutableValueCheck::flowOf(const Decl *Owner,
+                                                  ASTContext &Ctx) {
+  if (!Owner)
+    return nullptr;
+  auto [It, New] = Flows.try_emplace(Owner);
+  if (New)
+    It->second = FunctionFlow::build(Owner, Ctx);
+  return It->second.get();
+}
+
+void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId)) {
+    reportAnnotationProblems(*this, D, *Result.Context,
+                             {ContractKind::Publishes, ContractKind::Immutable,
+                              ContractKind::Weak});
+    return;
+  }
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee)
+    return;
+  // Callbacks of map operations: writes inside them are the map's business.
+  for (const CallbackArgument &Arg : callbackArguments(Call, Model))
+    for (const ResolvedCallback &T : Arg.Targets)
+      if (T.Fn)
+        Callbacks.insert(T.Fn->getCanonicalDecl());
+
+  const auto *Owner = Result.Nodes.getNodeAs<Decl>("owner");
+  unsigned N = std::min<unsigned>(Call->getNumArgs(), Callee->getNumParams());
+  for (unsigned I = 0; I < N; ++I) {
+    if (!Model.paramHas(Callee, I, ContractKind::Publishes))
+      continue;
+    const Expr *Arg = Call->getArg(I);
+    if (Arg->isNullPointerConstant(*Result.Context,
+                                   Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    Publish P{Call, Callee, Arg, Owner};
+    if (reportDangling(P, *Result.Context))
+      continue;
+    reportWeak(P);
+    if (Owner)
+      Pending.push_back(P);
+  }
+}
+
+// ---- Dangling publication ----------------------------------------------------
+
+bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
+  const FunctionFlow *Flow = flowOf(P.Owner, Ctx);
+  if (!Flow)
+    return false;
+  std::optional<AutomaticObject> AO = Flow->automaticPointee(P.Arg, P.Call);
+  if (!AO)
+    return false;
+  std::string FnName = functionName(P.Callee);
+  std::string OwnerName;
+  if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner))
+    OwnerName = functionName(FD);
+  if (AO->Literal) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes a compound literal with automatic storage; the map "
+         "keeps the pointer after the literal's lifetime ends")
+        << FnName << P.Arg->getSourceRange();
+  } else {
+    bool Param = isa<ParmVarDecl>(AO->Var);
+    if (OwnerName.empty())
+      diag(P.Arg->getBeginLoc(),
+           "'%0' publishes the address of %select{local variable|parameter}1 "
+           "'%2', which has automatic storage; the map keeps the pointer after "
+           "it goes out of scope")
+          << FnName << (Param ? 1 : 0) << AO->Var->getName()
+          << P.Arg->getSourceRange();
+    else
+      diag(P.Arg->getBeginLoc(),
+           "'%0' publishes the address of %select{local variable|parameter}1 "
+           "'%2', which has automatic storage; the map keeps the pointer after "
+           "'%3' returns")
+          << FnName << (Param ? 1 : 0) << AO->Var->getName() << OwnerName
+          << P.Arg->getSourceRange();
+  }
+  for (const auto &[Var, At] : AO->Through) {
+    const Stmt *Value = At;
+    if (const auto *BO = dyn_cast<BinaryOperator>(At))
+      Value = BO->getRHS();
+    diag(At->getBeginLoc(), "'%0' is set to '%1' here", DiagnosticIDs::Note)
+        << Var->getName() << sourceText(Value, Ctx);
+  }
+  if (AO->Literal)
+    diag(AO->Literal->getBeginLoc(), "the compound literal is created here",
+         DiagnosticIDs::Note);
+  else
+    diag(AO->Var->getLocation(), "'%0' is declared here", DiagnosticIDs::Note)
+        << AO->Var->getName();
+  return true;
+}
+
+// ---- Weak references -----------------------------------------------------------
+
+bool WeakMutableValueCheck::isMutableTarget(QualType Pointer) const {
+  QualType Pointee = Pointer->getPointeeType();
+  if (Pointee.isNull())
+    return false;
+  if (Pointee.isConstQualified() || Pointee->isFunctionType() ||
+      Pointee->isVoidType())
+    return false;
+  return !Model.typeHas(Pointee, ContractKind::Immutable);
+}
+
+/// Every typedef in the sugar chain of \p T, outermost first.
+static std::vector<const TypedefNameDecl *> typedefsOf(QualType T) {
+  std::vector<const TypedefNameDecl *> Out;
+  for (unsigned Guard = 0; !T.isNull() && Guard < 16; ++Guard) {
+    if (const auto *TT = T->getAs<TypedefType>()) {
+      Out.push_back(TT->getDecl());
+      T = TT->getDecl()->getUnderlyingType();
+      continue;
+    }
+    break;
+  }
+  return Out;
+}
+
+const Decl *WeakMutableValueCheck::weakDeclOfType(QualType T) const {
+  for (const TypedefNameDecl *TD : typedefsOf(T))
+    if (Model.declHas(TD, ContractKind::Weak))
+      return TD;
+  return nullptr;
+}
+
+/// Where contract \p K is written on \p D, or \p D's own location.
+static SourceLocation stated(const ContractModel &Model, const Decl *D,
+                             ContractKind K) {
+  SourceLocation L = Model.contractLoc(D, K);
+  return L.isValid() ? L : D->getLocation();
+}
+
+/// The name of \p D for notes.
+static std::string declName(const Decl *D) {
+  if (const auto *ND = dyn_cast<NamedDecl>(D))
+    return ND->getNameAsString();
+  return "declaration";
+}
+
+bool WeakMutableValueCheck::reportWeak(const Publish &P) {
+  const Expr *S = stripCasts(P.Arg);
+  if (!S || !S->getType()->isPointerType())
+    return false;
+  // The value is itself a weak reference: a weak variable, field or type.
+  const Decl *Weak = nullptr;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S)) {
+    if (Model.declHas(DRE->getDecl(), ContractKind::Weak))
+      Weak = DRE->getDecl();
+  } else if (const auto *ME = dyn_cast<MemberExpr>(S)) {
+    if (Model.declHas(ME->getMemberDecl(), ContractKind::Weak))
+      Weak = ME->getMemberDecl();
+  }
+  if (!Weak) {
+    Weak = weakDeclOfType(S->getType());
+    if (!Weak)
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+        if (const auto *VD = dyn_cast<ValueDecl>(DRE->getDecl()))
+          Weak = weakDeclOfType(VD->getType());
+  }
+  if (Weak && isMutableTarget(S->getType())) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes '%1', a weak reference to mutable '%2': its owner may "
+         "modify or free it while other threads read it through the map")
+        << functionName(P.Callee)
+        << sourceText(S, P.Callee->getASTContext())
+        << S->getType()->getPointeeType().getUnqualifiedType().getAsString(
+               P.Callee->getASTContext().getPrintingPolicy())
+        << P.Arg->getSourceRange();
+    diag(stated(Model, Weak, ContractKind::Weak),
+         "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
+        << declName(Weak);
+    return true;
+  }
+  // The value owns a struct with a weak field to mutable state.
+  return reportWeakField(P, S->getType()->getPointeeType(), 0);
+}
+
+bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
+                                            unsigned Depth) {
+  if (Record.isNull() || Depth > 3)
+    return false;
+  const RecordDecl *RD = Record->getAsRecordDecl();
+  if (!RD || !(RD = RD->getDefinition()))
+    return false;
+  for (const FieldDecl *F : RD->fields()) {
+    QualType FT = F->getType();
+    if (FT->isRecordType() && !FT->isPointerType()) {
+      // A nested struct by value: its weak fields are the value's too.
+      if (reportWeakField(P, FT, Depth + 1))
+        return true;
+      continue;
+    }
+    if (!FT->isPointerType())
+      continue;
+    const Decl *Weak = Model.declHas(F, ContractKind::Weak)
+                           ? static_cast<const Decl *>(F)
+                           : weakDeclOfType(FT);
+    if (!Weak || !isMutableTarget(FT))
+      continue;
+    const ASTContext &Ctx = P.Callee->getASTContext();
+    const Expr *S = stripCasts(P.Arg);
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes '%1', whose field '%2' is a weak reference to mutable "
+         "'%3': its owner may modify or free it while other threads read it "
+         "through the map")
+        << functionName(P.Callee) << sourceText(S, Ctx) << F->getName()
+        << FT->getPointeeType().getUnqualifiedType().getAsString(
+               Ctx.getPrintingPolicy())
+        << P.Arg->getSourceRange();
+    diag(stated(Model, Weak, ContractKind::Weak),
+         "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
+        << declName(Weak);
+    return true;
+  }
+  return false;
+}
+
+// ---- Writes after the publish --------------------------------------------------
+
+bool WeakMutableValueCheck::isWriteFunction(const FunctionDecl *FD) const {
+  llvm::StringRef Name = FD->getName();
+  if (Name.empty())
+    return false;
+  llvm::StringRef Lib = libraryName(Name);
+  if (llvm::is_contained(BuiltinWriteFunctions, Lib))
+    return true;
+  std::string Qualified = FD->getQualifiedNameAsString();
+  return llvm::any_of(WriteFunctions, [&](const std::string &W) {
+    return W == Name || W == Qualified;
+  });
+}
+
+/// \p E (an lvalue that is written) has an atomic type: the store is atomic,
+/// which is how concurrent writers are meant to update a shared object.
+static bool isAtomicStore(const Expr *E) {
+  return E->getType()->isAtomicType();
+}
+
+std::optional<WeakMutableValueCheck::Write>
+WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases,
+                               const CallExpr *Publisher) {
+  auto Alias = [&](std::optional<Handle> H) -> const VarDecl * {
+    if (H && llvm::is_contained(Aliases, *H))
+      return H->Var;
+    return nullptr;
+  };
+  auto Store = [&](const Expr *LHS) -> std::optional<Write> {
+    if (isAtomicStore(LHS))
+      return std::nullopt;
+    // Re-pointing the alias itself (`p = q`) writes no published memory.
+    const VarDecl *V = Alias(lvalueHandle(LHS));
+    if (!V)
+      return std::nullopt;
+    Write W;
+    W.Where = S;
+    W.Through = V;
+    return W;
+  };
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->isAssignmentOp())
+      return Store(BO->getLHS());
+    return std::nullopt;
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
+    if (UO->isIncrementDecrementOp())
+      return Store(UO->getSubExpr());
+    return std::nullopt;
+  }
+  const auto *CE = dyn_cast<CallExpr>(S);
+  if (!CE || CE == Publisher)
+    return std::nullopt;
+  const FunctionDecl *FD = CE->getDirectCallee();
+  if (!FD || Model.isMapOperation(FD))
+    return std::nullopt;
+  if (isWriteFunction(FD)) {
+    if (CE->getNumArgs() == 0)
+      return std::nullopt;
+    const VarDecl *V = Alias(pointeeHandle(CE->getArg(0)));
+    if (!V)
+      return std::nullopt;
+    Write W;
+    W.Where = S;
+    W.Through = V;
+    W.Callee = FD;
+    return W;
+  }
+  unsigned N = std::min<unsigned>(CE->getNumArgs(), FD->getNumParams());
+  for (unsigned I = 0; I < N; ++I) {
+    const VarDecl *V = Alias(pointeeHandle(CE->getArg(I)));
+    if (!V)
+      continue;
+    if (!Effects) {
+      EffectOptions Opts;
+      Opts.MaxCallDepth = MaxCallDepth;
+      Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model,
+                                                 Opts);
+    }
+    if (const Effect *E = Effects->writesThroughParam(FD, I)) {
+      Write W;
+      W.Where = S;
+      W.Through = V;
+      W.Callee = FD;
+      W.Chain = E;
+      return W;
+    }
+  }
+  return std::nullopt;
+}
+
+/// A call to a function that takes a lock (`pthread_mutex_lock`, `mtx_lock`,
+/// `pthread_rwlock_wrlock`, `pthread_spin_lock`, `spin_lock`...): writes it
+/// guards are synchronized with readers that take the same lock.
+static bool isLockCall(const Stmt *S, bool Unlock) {
+  const auto *CE = dyn_cast<CallExpr>(S);
+  const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
+  if (!FD || !FD->getIdentifier())
+    return false;
+  std::string Name = FD->getName().lower();
+  bool IsUnlock = llvm::StringRef(Name).contains("unlock");
+  if (Unlock)
+    return IsUnlock;
+  return !IsUnlock && (llvm::StringRef(Name).ends_with("_lock") ||
+                       llvm::StringRef(Name).ends_with("wrlock") ||
+                       llvm::StringRef(Name).ends_with("lock_write"));
+}
+
+void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
+                                              ASTContext &Ctx) {
+  if (P.Owner && Callbacks.contains(P.Owner->getCanonicalDecl()))
+    return;
+  const FunctionFlow *Flow = flowOf(P.Owner, Ctx);
+  if (!Flow)
+    return;
+  std::optional<Handle> Root = pointeeHandle(P.Arg);
+  std::optional<FunctionFlow::Point> From = Flow->pointOf(P.Call);
+  if (!Root || !From)
+    return;
+  std::vector<Handle> Aliases = aliasesOf(*Root, *Flow);
+  PublishOutcome Outcome(P.Call, *Flow);
+  auto Blocked = [&](const CFGBlock *B, unsigned I) {
+    std::optional<unsigned> F = Outcome.failureSuccessor(B);
+    return F && *F == I;
+  };
+  std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
+  std::vector<Write> Found;
+  Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point At) {
+    if (isLockCall(S, /*Unlock=*/false))
+      Locks.push_back({S, At});
+    if (std::optional<Write> W = writeAt(S, Aliases, P.Call)) {
+      Found.push_back(*W);
+      Writes.push_back({S, At});
+    }
+  });
+  auto NoKill = [](const Stmt *) { return false; };
+  auto Unlocks = [](const Stmt *S) { return isLockCall(S, /*Unlock=*/true); };
+  auto NoBlock = [](const CFGBlock *, unsigned) { return false; };
+  for (size_t K = 0; K < Found.size(); ++K) {
+    const Write &W = Found[K];
+    FunctionFlow::Point At = Writes[K].second;
+    if (ReportedWrites.contains(W.Where))
+      continue;
+    // Re-pointing the alias written through, to something that is not an
+    // alias, ends its relation to the published object.
+    auto Kills = [&](const Stmt *S) {
+      std::optional<const Expr *> Def = definitionOf(S, W.Through);
+      if (!Def)
+        return false;
+      if (!*Def)
+        return true;
+      std::optional<Handle> H = pointeeHandle(*Def);
+      return !(H && llvm::is_contained(Aliases, *H));
+    };
+    if (!Flow->reachesWithout(*From, At, Kills, Blocked))
+      continue;
+    // Under a lock taken after the publish: synchronized with readers.
+    if (llvm::any_of(Locks, [&](const auto &L) {
+          return Flow->reachesWithout(*From, L.second, NoKill, NoBlock) &&
+                 Flow->reachesWithout(L.second, At, Unlocks, NoBlock);
+        }))
+      continue;
+    ReportedWrites.insert(W.Where);
+    const Expr *Value = stripCasts(P.Arg);
+    if (const auto *UO = dyn_cast<UnaryOperator>(Value);
+        UO && UO->getOpcode() == UO_AddrOf)
+      Value = UO->getSubExpr();
+    std::string Published = sourceText(Value, Ctx);
+    std::string Publisher = functionName(P.Callee);
+    SourceLocation Loc = W.Where->getBeginLoc();
+    if (Ctx.getSourceManager().isInSystemMacro(Loc))
+      Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
+    if (W.Callee && W.Chain) {
+      diag(Loc, "'%0' writes through '%1' after '%2' was published by '%3'; "
+                "other threads may be reading it through the map")
+          << functionName(W.Callee) << W.Through->getName() << Published
+          << Publisher;
+    } else if (W.Callee) {
+      diag(Loc, "'%0' writes into '%1' after '%2' was published by '%3'; "
+                "other threads may be reading it through the map")
+          << functionName(W.Callee) << W.Through->getName() << Published
+          << Publisher;
+    } else {
+      const Expr *Target = nullptr;
+      if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
+        Target = BO->getLHS();
+      else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
+        Target = UO->getSubExpr();
+      diag(Loc, "write to '%0' after '%1' was published by '%2'; other "
+                "threads may be reading it through the map")
+          << sourceText(Target, Ctx) << Published << Publisher;
+    }
+    diag(P.Call->getBeginLoc(), "'%0' is published to the map here",
+         DiagnosticIDs::Note)
+        << Published;
+    if (W.Chain)
+      emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
+  }
+}
+
+} // namespace clang::tidy::tsmap
