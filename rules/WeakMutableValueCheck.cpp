@@ -213,7 +213,10 @@ const Decl *WeakMutableValueCheck::weakDeclOfType(QualType T) const {
 static SourceLocation stated(const ContractModel &Model, const Decl *D,
                              ContractKind K) {
   SourceLocation L = Model.contractLoc(D, K);
-  return L.isValid() ? L : D->getLocation();
+  if (L.isInvalid())
+    return D->getLocation();
+  // The macro's use, not its inside (no "expanded from macro" notes).
+  return D->getASTContext().getSourceManager().getExpansionLoc(L);
 }
 
 /// The name of \p D for notes.
