@@ -483,10 +483,11 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
           << functionName(W.Callee) << W.Through->getName() << Published
           << Publisher;
     } else if (W.Callee) {
+      const auto *CE = cast<CallExpr>(W.Where);
       diag(Loc, "'%0' writes into '%1' after '%2' was published by '%3'; "
                 "other threads may be reading it through the map")
-          << functionName(W.Callee) << W.Through->getName() << Published
-          << Publisher;
+          << functionName(W.Callee) << sourceText(stripCasts(CE->getArg(0)), Ctx)
+          << Published << Publisher;
     } else {
       const Expr *Target = nullptr;
       if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))

@@ -40,9 +40,9 @@ void memcpy_after(registry *r, const char *name) {
     return;
   reg_publish(r, "b", m);
   memcpy(m->name, name, 8);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'memcpy' writes into 'm' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'memcpy' writes into 'm->name' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
   strcpy(m->name, "x");
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'strcpy' writes into 'm' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'strcpy' writes into 'm->name' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
   memset(m, 0, sizeof *m);
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'memset' writes into 'm' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
 }

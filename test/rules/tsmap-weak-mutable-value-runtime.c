@@ -33,7 +33,7 @@ void replaced_is_success(tsmap *m, struct gauge *g) {
   tsmap_status st = tsmap_put_ptr(m, "x", 1, g, NULL);
   if (st == TSMAP_OK || st == TSMAP_REPLACED)
     strcpy(g->name, "x");
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'strcpy' writes into 'g' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'strcpy' writes into 'g->name' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
 }
 
 // Negatives: tsmap_put copies the bytes it is given, so a local is fine, and
