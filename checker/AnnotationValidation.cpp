@@ -31,8 +31,8 @@ std::string describeDecl(const Decl *D) {
   };
   if (const auto *P = dyn_cast<ParmVarDecl>(D))
     return Typed("a parameter", P->getType());
-  if (isa<FunctionDecl>(D))
-    return "a function";
+  if (const auto *FD = dyn_cast<FunctionDecl>(D))
+    return "a function returning '" + FD->getReturnType().getAsString() + "'";
   if (const auto *F = dyn_cast<FieldDecl>(D))
     return Typed("a field", F->getType());
   if (const auto *V = dyn_cast<VarDecl>(D))
@@ -169,7 +169,8 @@ std::string functionArgProblem(ContractKind K, llvm::StringRef Name,
            "', which is not a function";
   }
   std::string Msg = Macro + "(" + Name.str() + ") names no function declared "
-                    "in this translation unit; the contract cannot be checked";
+                    "in this translation unit, so the contract cannot be "
+                    "checked";
   std::string Close = closestName(Name, functionNames(Ctx));
   if (!Close.empty())
     Msg += "; did you mean '" + Close + "'?";

@@ -42,6 +42,34 @@ void ContractModel::addModel(llvm::StringRef Name) {
   parseEntries(*Entries, "ContractModels");
 }
 
+/// \p S is an identifier; with \p AllowScope, a qualified C++ name too.
+static bool isEntryName(llvm::StringRef S, bool AllowScope) {
+  if (S.empty() || llvm::isDigit(S.front()))
+    return false;
+  return llvm::all_of(S, [&](char C) {
+    return llvm::isAlnum(C) || C == '_' || (AllowScope && C == ':');
+  });
+}
+
+/// "; did you mean 'callback'?" when the unknown contract name in \p Part is
+/// close to a known one, else "".
+static std::string closestContract(llvm::StringRef Part) {
+  llvm::StringRef Name = Part.take_until([](char C) { return C == '('; }).trim();
+  unsigned Best = std::max<unsigned>(2, Name.size() / 3) + 1;
+  llvm::StringRef Found;
+  for (unsigned I = 0; I < NumContractKinds; ++I) {
+    llvm::StringRef Known = contractName(static_cast<ContractKind>(I));
+    if (Known == Name)
+      return "";
+    unsigned D = Name.edit_distance(Known, true, Best);
+    if (D < Best) {
+      Best = D;
+      Found = Known;
+    }
+  }
+  return Found.empty() ? "" : "; did you mean '" + Found.str() + "'?";
+}
+
 // Entry grammar (documented in docs/contracts-option.md):
 //   entry   := subject '=' contract (',' contract)*
 //   subject := name | name '(' param ')' | record '.' field
@@ -79,9 +107,23 @@ void ContractModel::parseEntries(llvm::StringRef List,
       Field = F.trim().str();
     }
     Name.consume_front("struct ");
+    Name = Name.trim();
     if (Name.empty()) {
       Fail("missing name before '='");
       continue;
+    }
+    if (!isEntryName(Name, /*AllowScope=*/true) ||
+        (!Field.empty() && !isEntryName(Field, false))) {
+      Fail("'" + Subject.str() + "' is not a name, 'function(param)' or "
+           "'record.field'");
+      continue;
+    }
+    if (!Param.empty() && !isEntryName(Param, false)) {
+      unsigned Index = 0;
+      if (llvm::StringRef(Param).getAsInteger(10, Index) || Index == 0) {
+        Fail("parameter '" + Param + "' is neither a name nor a 1-based index");
+        continue;
+      }
     }
     llvm::SmallVector<llvm::StringRef> Parts;
     ContractList.split(Parts, ',', -1, false);
@@ -89,7 +131,7 @@ void ContractModel::parseEntries(llvm::StringRef List,
       std::string Error;
       std::optional<Contract> C = parseContract(Part, Error);
       if (!C) {
-        Fail(Error);
+        Fail(Error + closestContract(Part));
         continue;
       }
       bool IsParamKind = C->Kind == ContractKind::Callback ||

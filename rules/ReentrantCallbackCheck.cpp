@@ -69,30 +69,105 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *Finder) {
 
 void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
 
-/// The parameter of \p Fn that receives the outer call's context argument: a
-/// non-const `void *` parameter other than \p Output named like a context
-/// (`ctx`, `user_data`, `arg`, ...), else the last such parameter. GLib's
-/// `(key, value, user_data)` and `(key, value, ctx)` visitors take several
-/// `void *` parameters, and the context comes last.
+static constexpr llvm::StringLiteral ContextNames[] = {
+    "ctx",  "context", "user_data", "userdata", "udata",   "data",
+    "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
+
+static bool isNonConstVoidPtr(QualType T) {
+  return T->isPointerType() && T->getPointeeType()->isVoidType() &&
+         !T->getPointeeType().isConstQualified();
+}
+
+/// The parameter of callback \p Fn that receives the outer call's context
+/// argument. The parameter list of the callback type the map operation
+/// declares (\p TypeParams) is asked first, then \p Fn's own: a non-const
+/// `void *` parameter other than \p Output named like a context (`ctx`,
+/// `user_data`, ...); else \p Fn's last such parameter. GLib's `(key, value,
+/// user_data)` visitors take several `void *` parameters and the context
+/// comes last; a visitor cast to the map's type may declare it with its own
+/// type (`GHashTable *t`).
 /// FIXME: contextParamIndex (CallbackResolution) takes the first `void *`
 /// parameter, which is the key or the value for these; it should do this.
-static std::optional<unsigned> contextParamOf(const FunctionDecl *Fn,
-                                              std::optional<unsigned> Output) {
-  static constexpr llvm::StringLiteral Names[] = {
-      "ctx", "context", "user_data", "userdata", "udata", "data",
-      "arg", "opaque", "cookie", "priv", "closure", "baton"};
+static std::optional<unsigned>
+contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
+               const std::vector<const ParmVarDecl *> &TypeParams) {
+  for (unsigned I = 0; I < TypeParams.size(); ++I)
+    if (I != Output && I < Fn->getNumParams() &&
+        isNonConstVoidPtr(TypeParams[I]->getType()) &&
+        llvm::is_contained(ContextNames, TypeParams[I]->getName()))
+      return I;
   std::optional<unsigned> Last;
   for (unsigned I = 0, N = Fn->getNumParams(); I < N; ++I) {
     const ParmVarDecl *P = Fn->getParamDecl(I);
-    QualType T = P->getType();
-    if (I == Output || !T->isPointerType() ||
-        !T->getPointeeType()->isVoidType() || T->getPointeeType().isConstQualified())
+    if (I == Output || !isNonConstVoidPtr(P->getType()))
       continue;
-    if (llvm::is_contained(Names, P->getName()))
+    if (llvm::is_contained(ContextNames, P->getName()))
       return I;
     Last = I;
   }
   return Last ? Last : contextParamIndex(Fn, Output);
+}
+
+/// The argument of \p Call whose stripped form is \p Stripped, as written
+/// (placeOfPointer needs the load of a pointer lvalue that
+/// contextArgument() strips).
+static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
+  for (const Expr *A : Call->arguments())
+    if (A->IgnoreParenImpCasts() == Stripped)
+      return A;
+  return nullptr;
+}
+
+/// Restates \p P, a place in the terms of the last callee of \p Chain, in
+/// the terms of \p Top, the function the chain starts in.
+Place ReentrantCallbackCheck::toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
+                                         const FunctionDecl *Top) const {
+  for (size_t K = Chain.size(); K-- > 0;) {
+    if (P.Root == Place::RootKind::Global)
+      return P;
+    if (P.Root != Place::RootKind::Param ||
+        P.Param >= Chain[K].Site->getNumArgs())
+      return Place();
+    const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
+    Place Q = Analysis->placeOfArgument(Chain[K].Site->getArg(P.Param), Caller);
+    Q.Fields.append(P.Fields.begin(), P.Fields.end());
+    P = std::move(Q);
+  }
+  return P;
+}
+
+/// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
+/// function that takes a map pointer counts as a map operation; when its body
+/// is in the TU and it is not declared TSMAP_MAP_OPERATION, the operations it
+/// runs are looked at instead (a helper that only reads the map is fine).
+void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
+                                           const Effect &E, unsigned Depth,
+                                           std::vector<Effect> &Out) {
+  const FunctionDecl *Def = nullptr;
+  const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
+  bool Expand = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
+                !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                !Def->getASTContext().getSourceManager().isInSystemHeader(
+                    Def->getLocation()) &&
+                E.Chain.size() + 1 < MaxCallDepth && Depth < MaxCallDepth;
+  if (!Expand) {
+    if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
+                      AllowedMapOperations.contains(E.Callee->getName())))
+      Out.push_back(E);
+    return;
+  }
+  std::vector<Hop> Prefix = E.Chain;
+  Prefix.push_back({Call, Def});
+  for (const Effect &Inner : Analysis->summary(Def).Effects) {
+    if (Inner.Kind != EffectKind::MapOperation)
+      continue;
+    Effect Joined = Inner;
+    Joined.Chain = Prefix;
+    Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
+                        Inner.Chain.end());
+    Joined.Target = toTopTerms(Inner.Target, Prefix, Fn);
+    mapOperations(Fn, Joined, Depth + 1, Out);
+  }
 }
 
 ReentrantCallbackCheck::Identity
@@ -111,18 +186,22 @@ ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
 
 /// The first map operation the callback reaches on the outer call's map (or,
 /// under StrictMapIdentity, on a map that cannot be told apart from it).
-const Effect *ReentrantCallbackCheck::firstReentry(
+std::optional<Effect> ReentrantCallbackCheck::firstReentry(
     const CallExpr *Call, const FunctionDecl *Owner,
-    const CallbackArgument &Arg, const ResolvedCallback &Target) {
+    const CallbackArgument &Arg, const ResolvedCallback &Target, bool &Same) {
   const FunctionDecl *Fn = Target.Fn;
   const FunctionDecl *MapOp = Call->getDirectCallee();
+  const ParmVarDecl *CallbackParam = MapOp->getParamDecl(Arg.ParamIndex);
+  // The argument itself: mapArgument() strips the load of a pointer lvalue,
+  // which placeOfPointer needs.
   Place Outer;
-  if (const Expr *M = mapArgument(Call, Model); M && Owner)
-    Outer = Analysis->placeOfPointer(M, Owner);
-  std::optional<unsigned> Output =
-      outputParamIndex(Fn, MapOp->getParamDecl(Arg.ParamIndex), Model);
-  std::optional<unsigned> CtxParam = contextParamOf(Fn, Output);
-  const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex);
+  if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
+      MI && *MI < Call->getNumArgs() && Owner)
+    Outer = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+  std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
+  std::optional<unsigned> CtxParam = contextParamOf(
+      Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
+  const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
   // The inner map, from the callback's terms into the caller's.
   auto Translate = [&](const Place &Inner) {
     if (Inner.Root == Place::RootKind::Global)
@@ -137,19 +216,21 @@ const Effect *ReentrantCallbackCheck::firstReentry(
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
     return P;
   };
-  const Effect *Unknown = nullptr;
-  for (const Effect &E : Analysis->summary(Fn).Effects) {
-    if (E.Kind != EffectKind::MapOperation || !E.Callee ||
-        (E.Callee->getDeclName().isIdentifier() &&
-         AllowedMapOperations.contains(E.Callee->getName())))
-      continue;
+  std::vector<Effect> Ops;
+  for (const Effect &E : Analysis->summary(Fn).Effects)
+    if (E.Kind == EffectKind::MapOperation)
+      mapOperations(Fn, E, 0, Ops);
+  std::optional<Effect> Unknown;
+  for (Effect &E : Ops) {
     Identity I = sameMap(Outer, Translate(E.Target));
-    if (I == Identity::Same)
-      return &E;
+    if (I == Identity::Same) {
+      Same = true;
+      return std::move(E);
+    }
     if (I == Identity::Unknown && !Unknown)
-      Unknown = &E;
+      Unknown = std::move(E);
   }
-  return StrictMapIdentity ? Unknown : nullptr;
+  return StrictMapIdentity ? Unknown : std::nullopt;
 }
 
 void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
@@ -157,16 +238,16 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
                                          const CallbackArgument &Arg,
                                          const ResolvedCallback &Target,
                                          ASTContext &Ctx) {
-  if (!Target.Fn || Analysis->isTrusted(Target.Fn))
+  // A TSMAP_IDEMPOTENT callback is still looked into: being safe to repeat
+  // says nothing about re-entering the map.
+  if (!Target.Fn)
     return;
-  const Effect *E = firstReentry(Call, Owner, Arg, Target);
+  bool Known = false;
+  std::optional<Effect> E = firstReentry(Call, Owner, Arg, Target, Known);
   if (!E)
     return;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const Expr *M = mapArgument(Call, Model);
-  Place Outer = M && Owner ? Analysis->placeOfPointer(M, Owner) : Place();
-  bool Known = Outer.Root != Place::RootKind::Unknown &&
-               E->Target.Root != Place::RootKind::Unknown;
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
   diag(Arg.Arg->getBeginLoc(),
        "callback '%0' passed to '%1' %select{re-enters the same map|may "
@@ -175,7 +256,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
       << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
       << functionName(E->Callee) << MapText;
   emitResolutionNotes(*this, Target);
-  if (E->Target.Root == Place::RootKind::Param &&
+  if (Known && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
     if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' as its parameter '%1' "

@@ -31,9 +31,13 @@ private:
   /// How the map of a call compares with the map of the outer call.
   enum class Identity { Same, Different, Unknown };
   Identity sameMap(const Place &Outer, const Place &Inner) const;
-  const Effect *firstReentry(const CallExpr *Call, const FunctionDecl *Owner,
+  Place toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
+                   const FunctionDecl *Top) const;
+  void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
+                     std::vector<Effect> &Out);
+  std::optional<Effect> firstReentry(const CallExpr *Call, const FunctionDecl *Owner,
                              const CallbackArgument &Arg,
-                             const ResolvedCallback &Target);
+                             const ResolvedCallback &Target, bool &Same);
   void checkTarget(const CallExpr *Call, const FunctionDecl *Owner,
                    const CallbackArgument &Arg, const ResolvedCallback &Target,
                    ASTContext &Ctx);

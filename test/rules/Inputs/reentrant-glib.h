@@ -17,4 +17,5 @@ gboolean g_hash_table_replace(GHashTable *hash_table, gpointer key, gpointer val
 gboolean g_hash_table_remove(GHashTable *hash_table, gconstpointer key);
 gpointer g_hash_table_lookup(GHashTable *hash_table, gconstpointer key);
 guint g_hash_table_size(GHashTable *hash_table);
+GHashTable *g_hash_table_new(void *hash_func, void *key_equal_func);
 #endif
