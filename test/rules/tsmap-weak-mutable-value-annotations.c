@@ -16,7 +16,7 @@ struct holder {
 };
 
 TSMAP_IMMUTABLE int version(void);
-// CHECK-MESSAGES: :[[@LINE-1]]:1: warning: TSMAP_IMMUTABLE goes on a struct or typedef; on a function it means nothing [tsmap-weak-mutable-value]
+// CHECK-MESSAGES: :[[@LINE-1]]:1: warning: TSMAP_IMMUTABLE goes on a struct or typedef; on a function returning 'int' it means nothing [tsmap-weak-mutable-value]
 
 struct TSMAP_IMMUTABLE settings { int port; };
 void publish_ok(TSMAP_PUBLISHES void *value);
