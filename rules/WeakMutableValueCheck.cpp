@@ -5,6 +5,7 @@
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -28,6 +29,26 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
   Name.consume_back("_chk");
   Name.consume_front("__");
   return Name;
+}
+
+/// \p D is part of a template instantiation (a member, or a parameter of a
+/// function, of an instantiated class or function template).
+static bool isInInstantiation(const Decl *D) {
+  for (const DeclContext *DC = isa<DeclContext>(D) ? cast<DeclContext>(D)
+                                                   : D->getDeclContext();
+       DC; DC = DC->getParent()) {
+    if (const auto *FD = dyn_cast<FunctionDecl>(DC);
+        FD && FD->isTemplateInstantiation())
+      return true;
+    if (const auto *CS = dyn_cast<ClassTemplateSpecializationDecl>(DC);
+        CS && CS->getSpecializationKind() != TSK_ExplicitSpecialization)
+      return true;
+  }
+  if (const auto *P = dyn_cast<ParmVarDecl>(D))
+    if (const auto *FD =
+            dyn_cast_or_null<FunctionDecl>(P->getParentFunctionOrMethod()))
+      return isInInstantiation(FD);
+  return false;
 }
 
 WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
@@ -68,6 +89,12 @@ void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
           .bind("call"),
       this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
+  // C++: variables and fields whose type is an annotated map template.
+  Finder->addMatcher(
+      declaratorDecl(anyOf(varDecl(unless(parmVarDecl())), fieldDecl()),
+                     unless(isExpansionInSystemHeader()))
+          .bind("map-decl"),
+      this);
 }
 
 void WeakMutableValueCheck::onEndOfTranslationUnit() {
@@ -92,9 +119,17 @@ const FunctionFlow *WeakMutableValueCheck::flowOf(const Decl *Owner,
 
 void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
   if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId)) {
+    // An instantiation repeats its template's annotations with the template
+    // arguments substituted; the template itself is what the user wrote.
+    if (isInInstantiation(D))
+      return;
     reportAnnotationProblems(*this, D, *Result.Context,
                              {ContractKind::Publishes, ContractKind::Immutable,
                               ContractKind::Weak});
+    return;
+  }
+  if (const auto *D = Result.Nodes.getNodeAs<DeclaratorDecl>("map-decl")) {
+    checkMapValueType(D);
     return;
   }
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
@@ -503,6 +538,76 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
         << Published;
     if (W.Chain)
       emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
+  }
+}
+
+// ---- C++ map wrappers ------------------------------------------------------------
+
+/// \p T is `std::weak_ptr<X>`: sets \p Target to X.
+static bool isStdWeakPtr(QualType T, QualType &Target) {
+  const auto *RD = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!RD || !RD->isInStdNamespace() || RD->getName() != "weak_ptr")
+    return false;
+  const TemplateArgumentList &Args = RD->getTemplateArgs();
+  if (Args.size() < 1 || Args[0].getKind() != TemplateArgument::Type)
+    return false;
+  Target = Args[0].getAsType();
+  return true;
+}
+
+void WeakMutableValueCheck::checkMapValueType(const DeclaratorDecl *D) {
+  QualType T = D->getType();
+  if (T.isNull() || T->isDependentType() || T->isReferenceType())
+    return;
+  while (const ArrayType *AT = T->getAsArrayTypeUnsafe())
+    T = AT->getElementType();
+  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!Spec)
+    return;
+  const ClassTemplateDecl *Template = Spec->getSpecializedTemplate();
+  const Decl *Annotated = nullptr;
+  if (Model.declHas(Spec, ContractKind::ThreadSafeMap))
+    Annotated = Spec;
+  else if (Template &&
+           Model.declHas(Template->getTemplatedDecl(), ContractKind::ThreadSafeMap))
+    Annotated = Template->getTemplatedDecl();
+  if (!Annotated)
+    return;
+  // The key is the first type argument; the values are the type arguments
+  // after it (or the only one).
+  const TemplateArgumentList &Args = Spec->getTemplateArgs();
+  std::vector<QualType> Types;
+  for (unsigned I = 0; I < Args.size(); ++I)
+    if (Args[I].getKind() == TemplateArgument::Type)
+      Types.push_back(Args[I].getAsType());
+  if (Types.size() > 1)
+    Types.erase(Types.begin());
+  const ASTContext &Ctx = D->getASTContext();
+  for (QualType V : Types) {
+    QualType Target;
+    bool Weak = isStdWeakPtr(V, Target);
+    if (!Weak) {
+      if (!V->isPointerType() || V->isFunctionPointerType())
+        continue;
+      Target = V->getPointeeType();
+    }
+    if (Target.isConstQualified() || Target->isVoidType() ||
+        Target->isFunctionType() ||
+        Model.typeHas(Target, ContractKind::Immutable))
+      continue;
+    diag(D->getLocation(),
+         "map '%0' holds values of type '%1', %select{a weak reference|a raw "
+         "pointer}2 to mutable '%3' that the map neither owns nor protects: "
+         "other threads may see it modified or freed")
+        << D->getName() << V.getAsString(Ctx.getPrintingPolicy())
+        << (Weak ? 0 : 1)
+        << Target.getUnqualifiedType().getAsString(Ctx.getPrintingPolicy());
+    diag(stated(Model, Annotated, ContractKind::ThreadSafeMap),
+         "'%0' is declared TSMAP_THREAD_SAFE_MAP here", DiagnosticIDs::Note)
+        << declName(Annotated);
+    return;
   }
 }
 

@@ -52,6 +52,7 @@ private:
   std::optional<Write> writeAt(const Stmt *S,
                                const std::vector<Handle> &Aliases,
                                const CallExpr *Publisher);
+  void checkMapValueType(const DeclaratorDecl *D);
   bool isWriteFunction(const FunctionDecl *FD) const;
   const FunctionFlow *flowOf(const Decl *Owner, ASTContext &Ctx);
   bool isMutableTarget(QualType Pointer) const;

@@ -1,0 +1,68 @@
+// RUN: %check_tsmap_tidy %s tsmap-weak-mutable-value %t -- -- -std=c++17 -I%S/Inputs
+//
+// C++: an annotated map wrapper whose value type is std::weak_ptr<T> or a raw
+// T* to a mutable T, and TSMAP_PUBLISHES on a wrapper's method.
+
+#include <memory>
+#include <string>
+#include <tsmap/annotations.h>
+
+template <class K, class V> class TSMAP_THREAD_SAFE_MAP ConcurrentMap {
+public:
+  void put(const K &k, V v) { (void)k; (void)v; }
+  void put_ptr(const K &k, TSMAP_PUBLISHES V v) { (void)k; (void)v; }
+};
+template <class V> class TSMAP_THREAD_SAFE_MAP Registry {};
+template <class K, class V> class PlainMap {}; // not annotated
+
+struct User { std::string name; int logins = 0; };
+struct TSMAP_IMMUTABLE Config { int port; };
+
+// ---- Positives ----------------------------------------------------------------
+
+ConcurrentMap<std::string, std::weak_ptr<User>> g_sessions;
+// CHECK-MESSAGES: :[[@LINE-1]]:49: warning: map 'g_sessions' holds values of type 'std::weak_ptr<User>', a weak reference to mutable 'User' that the map neither owns nor protects: other threads may see it modified or freed [tsmap-weak-mutable-value]
+
+struct Service {
+  ConcurrentMap<int, User *> by_id;
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: map 'by_id' holds values of type 'User *', a raw pointer to mutable 'User' that the map neither owns nor protects: other threads may see it modified or freed [tsmap-weak-mutable-value]
+};
+
+void local_registry() {
+  Registry<User *> users;
+  // CHECK-MESSAGES: :[[@LINE-1]]:20: warning: map 'users' holds values of type 'User *', a raw pointer to mutable 'User' that the map neither owns nor protects: other threads may see it modified or freed [tsmap-weak-mutable-value]
+  (void)users;
+}
+
+void publish_local(ConcurrentMap<int, const User *> &m) {
+  User u;
+  m.put_ptr(1, &u);
+  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: 'put_ptr' publishes the address of local variable 'u', which has automatic storage; the map keeps the pointer after 'publish_local' returns [tsmap-weak-mutable-value]
+}
+
+// ---- Negatives ----------------------------------------------------------------
+
+ConcurrentMap<std::string, std::weak_ptr<const User>> g_ro_sessions;
+ConcurrentMap<std::string, std::shared_ptr<User>> g_owned;
+ConcurrentMap<int, const User *> g_const;
+ConcurrentMap<int, Config *> g_immutable;
+ConcurrentMap<int, User> g_by_value;
+ConcurrentMap<User *, int> g_pointer_key;
+PlainMap<int, User *> g_plain;
+
+void takes_ref(ConcurrentMap<int, User *> &m) { (void)m; }
+
+void publish_heap(ConcurrentMap<int, const User *> &m) {
+  m.put_ptr(2, new User());
+}
+
+// A misplaced annotation in a template is reported once, at the template,
+// not again for each instantiation.
+template <class V> struct Wrapper {
+  void set(TSMAP_PUBLISHES int slot, V v) { (void)slot; (void)v; }
+  // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: TSMAP_PUBLISHES goes on a pointer value parameter; on a parameter of type 'int' it means nothing [tsmap-weak-mutable-value]
+};
+void use_wrappers() {
+  Wrapper<int>().set(1, 2);
+  Wrapper<User *>().set(1, nullptr);
+}
