@@ -302,6 +302,28 @@ bool FunctionFlow::reachesWithout(
   return false;
 }
 
+bool FunctionFlow::reachesExitWithout(
+    Point From, llvm::function_ref<bool(const Stmt *)> Kills) const {
+  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
+  Work.push_back({From.Block, From.Index + 1});
+  while (!Work.empty()) {
+    auto [B, Begin] = Work.pop_back_val();
+    if (B == &Graph->getExit())
+      return true;
+    bool Stopped = false;
+    for (unsigned I = Begin, N = B->size(); I < N && !Stopped; ++I)
+      if (const Stmt *S = stmtAt(B, I); S && Kills(S))
+        Stopped = true;
+    if (Stopped)
+      continue;
+    for (const CFGBlock *Succ : B->succs())
+      if (Succ && Seen.insert(Succ).second)
+        Work.push_back({Succ, 0});
+  }
+  return false;
+}
+
 // ---- Aliases -----------------------------------------------------------------
 
 std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow) {

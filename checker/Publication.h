@@ -91,6 +91,11 @@ public:
       Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
       llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const;
 
+  /// True when some path from \p From reaches the function's exit without
+  /// reaching an element for which \p Kills holds.
+  bool reachesExitWithout(Point From,
+                          llvm::function_ref<bool(const Stmt *)> Kills) const;
+
 private:
   FunctionFlow() = default;
   struct Definition {

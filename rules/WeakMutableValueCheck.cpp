@@ -167,7 +167,7 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
   if (!Flow)
     return false;
   std::optional<AutomaticObject> AO = Flow->automaticPointee(P.Arg, P.Call);
-  if (!AO)
+  if (!AO || releasedBeforeReturn(P, *Flow, Ctx))
     return false;
   std::string FnName = functionName(P.Callee);
   std::string OwnerName;
@@ -209,6 +209,50 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
     diag(AO->Var->getLocation(), "'%0' is declared here", DiagnosticIDs::Note)
         << AO->Var->getName();
   return true;
+}
+
+/// \p FD's name, lower case, contains one of \p Words.
+static bool nameHasAny(const FunctionDecl *FD,
+                       std::initializer_list<llvm::StringRef> Words) {
+  if (!FD->getIdentifier())
+    return false;
+  std::string Name = FD->getName().lower();
+  return llvm::any_of(Words, [&](llvm::StringRef W) {
+    return llvm::StringRef(Name).contains(W);
+  });
+}
+
+bool WeakMutableValueCheck::releasedBeforeReturn(const Publish &P,
+                                                 const FunctionFlow &Flow,
+                                                 ASTContext &Ctx) {
+  std::optional<unsigned> MapIndex = mapParamIndex(P.Callee, Model);
+  if (!MapIndex || *MapIndex >= P.Call->getNumArgs())
+    return false;
+  std::string Map = sourceText(stripCasts(P.Call->getArg(*MapIndex)), Ctx, 200);
+  std::string Key;
+  if (*MapIndex + 1 < P.Call->getNumArgs())
+    Key = sourceText(stripCasts(P.Call->getArg(*MapIndex + 1)), Ctx, 200);
+  std::optional<FunctionFlow::Point> From = Flow.pointOf(P.Call);
+  if (!From)
+    return false;
+  // A call that destroys, closes or clears the same map, or removes the same
+  // key from it: the map no longer holds the pointer.
+  auto Releases = [&](const Stmt *S) {
+    const auto *CE = dyn_cast<CallExpr>(S);
+    const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
+    if (!FD || CE == P.Call)
+      return false;
+    std::optional<unsigned> I = mapParamIndex(FD, Model);
+    if (!I || *I >= CE->getNumArgs() ||
+        sourceText(stripCasts(CE->getArg(*I)), Ctx, 200) != Map)
+      return false;
+    if (nameHasAny(FD, {"destroy", "close", "clear", "free"}))
+      return true;
+    return nameHasAny(FD, {"remove", "erase", "delete"}) && !Key.empty() &&
+           *I + 1 < CE->getNumArgs() &&
+           sourceText(stripCasts(CE->getArg(*I + 1)), Ctx, 200) == Key;
+  };
+  return !Flow.reachesExitWithout(*From, Releases);
 }
 
 // ---- Weak references -----------------------------------------------------------

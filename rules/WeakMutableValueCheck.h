@@ -46,6 +46,10 @@ private:
   };
 
   bool reportDangling(const Publish &P, ASTContext &Ctx);
+  /// On every path from the publish to the return, the same map is destroyed
+  /// or cleared, or the same key removed from it.
+  bool releasedBeforeReturn(const Publish &P, const FunctionFlow &Flow,
+                            ASTContext &Ctx);
   bool reportWeak(const Publish &P);
   bool reportWeakField(const Publish &P, QualType Record, unsigned Depth);
   void reportWritesAfter(const Publish &P, ASTContext &Ctx);

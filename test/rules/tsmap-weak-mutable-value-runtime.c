@@ -56,3 +56,42 @@ void failed_put_ptr(tsmap *m) {
     free(g);
   }
 }
+
+// The map is destroyed, or the key removed, before the local dies: the map
+// never holds a dangling pointer.
+void scoped_map(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(void *));
+  tsmap *m;
+  if (tsmap_create(&cfg, &m) != TSMAP_OK)
+    return;
+  long v = 5;
+  tsmap_put_ptr(m, "v", 1, &v, NULL);
+  tsmap_destroy(m);
+}
+
+void removed_before_return(tsmap *m, int early) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  if (early) {
+    tsmap_remove(m, "tmp", 3, NULL);
+    return;
+  }
+  tsmap_remove(m, "tmp", 3, NULL);
+}
+
+void removed_on_one_path(tsmap *m, int early) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'removed_on_one_path' returns [tsmap-weak-mutable-value]
+  if (early)
+    return;
+  tsmap_remove(m, "tmp", 3, NULL);
+}
+
+void other_key_removed(tsmap *m) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'other_key_removed' returns [tsmap-weak-mutable-value]
+  tsmap_remove(m, "old", 3, NULL);
+}
