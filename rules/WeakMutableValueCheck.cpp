@@ -487,6 +487,11 @@ static bool isLockCall(const Stmt *S, bool Unlock) {
   bool IsUnlock = llvm::StringRef(Name).contains("unlock");
   if (Unlock)
     return IsUnlock;
+  // A read lock (`rcu_read_lock`, `pthread_rwlock_rdlock`) does not exclude
+  // readers.
+  if (llvm::StringRef(Name).contains("read_lock") ||
+      llvm::StringRef(Name).contains("rdlock"))
+    return false;
   return !IsUnlock && (llvm::StringRef(Name).ends_with("_lock") ||
                        llvm::StringRef(Name).ends_with("wrlock") ||
                        llvm::StringRef(Name).ends_with("lock_write"));
@@ -580,6 +585,27 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     diag(P.Call->getBeginLoc(), "'%0' is published to the map here",
          DiagnosticIDs::Note)
         << Published;
+    // Written through another local: where it became an alias.
+    if (!(Root->Var == W.Through && Root->Pointee)) {
+      const Stmt *AliasAt = nullptr;
+      const Expr *AliasValue = nullptr;
+      Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point) {
+        if (AliasAt)
+          return;
+        std::optional<const Expr *> Def = definitionOf(S, W.Through);
+        if (!Def || !*Def)
+          return;
+        std::optional<Handle> H = pointeeHandle(*Def);
+        if (H && llvm::is_contained(Aliases, *H)) {
+          AliasAt = isa<DeclStmt>(S) ? *Def : S;
+          AliasValue = *Def;
+        }
+      });
+      if (AliasAt)
+        diag(AliasAt->getBeginLoc(), "'%0' is set to '%1' here",
+             DiagnosticIDs::Note)
+            << W.Through->getName() << sourceText(AliasValue, Ctx);
+    }
     if (W.Chain)
       emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
   }

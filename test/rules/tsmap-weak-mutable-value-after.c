@@ -241,3 +241,36 @@ static void republish_locked(void *value, void *ctx) {
 void uses_republish(registry *r) {
   reg_with_locked(r, "q", republish_locked, r);
 }
+
+// More negatives: a status handled in a retry loop, a read lock does not
+// count as protection (positive), and a publish in another branch.
+void retry_until_published(registry *r) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  while (reg_publish(r, "retry", m) == REG_EXISTS)
+    m->value++; // not published yet: the publish failed
+}
+
+void rcu_read_lock(void);
+void rcu_read_unlock(void);
+void read_locked_after(registry *r) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  reg_publish(r, "rd", m);
+  rcu_read_lock();
+  m->value = 1;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'm->value' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  rcu_read_unlock();
+}
+
+void other_branch(registry *r, int publish) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  if (publish)
+    reg_publish(r, "branch", m);
+  else
+    m->value = 1;
+}

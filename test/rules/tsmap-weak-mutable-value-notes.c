@@ -45,3 +45,15 @@ void weak_field(registry *r, struct session *s) {
   // CHECK-NOTES: :[[@LINE-1]]:23: warning: 'reg_publish' publishes 's', whose field 'owner' is a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
   // CHECK-NOTES: :11:26: note: 'owner' is declared TSMAP_WEAK here
 }
+
+void write_through_alias(registry *r) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  reg_publish(r, "m", m);
+  struct metric *view = m;
+  view->peak = 1;
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: write to 'view->peak' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  // CHECK-NOTES: :[[@LINE-4]]:3: note: 'm' is published to the map here
+  // CHECK-NOTES: :[[@LINE-4]]:25: note: 'view' is set to 'm' here
+}
