@@ -461,6 +461,25 @@ int PublishOutcome::polarity(const Expr *E) const {
   }
 }
 
+bool PublishOutcome::isFailureEdge(const CFGBlock *B, unsigned I) const {
+  if (!B)
+    return false;
+  if (const auto *SS = dyn_cast_or_null<SwitchStmt>(B->getTerminatorStmt())) {
+    if (BoolLike || !SS->getCond() || !isResult(SS->getCond()) ||
+        I >= B->succ_size())
+      return false;
+    const CFGBlock *Succ = *(B->succ_begin() + I);
+    const auto *Case = Succ ? dyn_cast_or_null<CaseStmt>(Succ->getLabel())
+                            : nullptr;
+    if (!Case || Case->getRHS()) // `default:`, or a `case A ... B:` range
+      return false;
+    return statusMeaning(Case->getLHS(),
+                         Call->getCalleeDecl()->getASTContext()) < 0;
+  }
+  std::optional<unsigned> F = failureSuccessor(B);
+  return F && *F == I;
+}
+
 std::optional<unsigned>
 PublishOutcome::failureSuccessor(const CFGBlock *B) const {
   if (!B || B->succ_size() != 2)

@@ -138,6 +138,10 @@ public:
   /// For a block whose terminator tests the publish result: the index of
   /// the successor taken when the publish failed; else std::nullopt.
   std::optional<unsigned> failureSuccessor(const CFGBlock *B) const;
+  /// Leaving \p B through successor \p I means the publish failed: the
+  /// failure successor of a test, or a `case` of a `switch` on the result
+  /// whose status means failure.
+  bool isFailureEdge(const CFGBlock *B, unsigned I) const;
 
 private:
   bool isResult(const Expr *E) const;

@@ -511,8 +511,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
   std::vector<Handle> Aliases = aliasesOf(*Root, *Flow);
   PublishOutcome Outcome(P.Call, *Flow);
   auto Blocked = [&](const CFGBlock *B, unsigned I) {
-    std::optional<unsigned> F = Outcome.failureSuccessor(B);
-    return F && *F == I;
+    return Outcome.isFailureEdge(B, I);
   };
   std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
   std::vector<Write> Found;

@@ -95,3 +95,23 @@ void other_key_removed(tsmap *m) {
   // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'other_key_removed' returns [tsmap-weak-mutable-value]
   tsmap_remove(m, "old", 3, NULL);
 }
+
+// A switch on the status: the failure cases may still touch the object.
+void switch_on_status(tsmap *m) {
+  struct gauge *g = calloc(1, sizeof *g);
+  if (!g)
+    return;
+  switch (tsmap_put_ptr_if_absent(m, "sw", 2, g, NULL)) {
+  case TSMAP_EXISTS:
+  case TSMAP_NO_MEMORY:
+    g->value = 0; // never published
+    free(g);
+    break;
+  case TSMAP_OK:
+    g->value = 2;
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr_if_absent'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+    break;
+  default:
+    break;
+  }
+}
