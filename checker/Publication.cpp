@@ -232,6 +232,16 @@ bool FunctionFlow::automaticPointeeImpl(const Expr *E, const Stmt *At,
     Out.Var = V;
     return true;
   }
+  // `alloca` memory lives until the function returns.
+  if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    const FunctionDecl *FD = CE->getDirectCallee();
+    if (FD && FD->getIdentifier() &&
+        (FD->getName() == "alloca" || FD->getName().starts_with("__builtin_alloca"))) {
+      Out.Alloca = CE;
+      return true;
+    }
+    return false;
+  }
   if (const auto *CO = dyn_cast<AbstractConditionalOperator>(S))
     return automaticPointeeImpl(CO->getTrueExpr(), At, Depth + 1, Out) ||
            automaticPointeeImpl(CO->getFalseExpr(), At, Depth + 1, Out);

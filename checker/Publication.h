@@ -50,7 +50,8 @@ std::optional<Handle> lvalueHandle(const Expr *E);
 /// An object with automatic storage that an expression points into.
 struct AutomaticObject {
   const VarDecl *Var = nullptr;                 ///< A local or a parameter,
-  const CompoundLiteralExpr *Literal = nullptr; ///< or a compound literal.
+  const CompoundLiteralExpr *Literal = nullptr; ///< or a compound literal,
+  const CallExpr *Alloca = nullptr;             ///< or `alloca` memory.
   /// The local pointers the address went through, outermost first, each
   /// with the statement that gave it that value (for notes).
   std::vector<std::pair<const VarDecl *, const Stmt *>> Through;

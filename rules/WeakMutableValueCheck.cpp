@@ -173,7 +173,12 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
   std::string OwnerName;
   if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner))
     OwnerName = functionName(FD);
-  if (AO->Literal) {
+  if (AO->Alloca) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes memory from 'alloca', which is released when "
+         "%select{'%2' returns|its function returns}1")
+        << FnName << OwnerName.empty() << OwnerName << P.Arg->getSourceRange();
+  } else if (AO->Literal) {
     diag(P.Arg->getBeginLoc(),
          "'%0' publishes a compound literal with automatic storage; the map "
          "keeps the pointer after the literal's lifetime ends")
@@ -202,7 +207,10 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
     diag(At->getBeginLoc(), "'%0' is set to '%1' here", DiagnosticIDs::Note)
         << Var->getName() << sourceText(Value, Ctx);
   }
-  if (AO->Literal)
+  if (AO->Alloca)
+    diag(AO->Alloca->getBeginLoc(), "the memory is allocated here",
+         DiagnosticIDs::Note);
+  else if (AO->Literal)
     diag(AO->Literal->getBeginLoc(), "the compound literal is created here",
          DiagnosticIDs::Note);
   else

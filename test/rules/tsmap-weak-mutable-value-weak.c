@@ -62,6 +62,14 @@ void pub_nested(registry *r, struct outer *o) {
   // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: 'reg_publish_new' publishes 'o', whose field 'owner' is a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
 }
 
+TSMAP_WEAK struct user *g_current;
+void pub_weak_param_and_global(registry *r, TSMAP_WEAK struct user *u) {
+  reg_publish(r, "param", u);
+  // CHECK-MESSAGES: :[[@LINE-1]]:27: warning: 'reg_publish' publishes 'u', a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
+  reg_publish(r, "global", g_current);
+  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: 'reg_publish' publishes 'g_current', a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
+}
+
 // ---- Negatives ----------------------------------------------------------------
 
 void pub_const_weak(registry *r, struct ro_session *s, const_user_ref cu) {

@@ -71,6 +71,13 @@ void pub_conditional(registry *r, struct metric *shared, int mine) {
   // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: 'reg_publish' publishes the address of local variable 'local', which has automatic storage; the map keeps the pointer after 'pub_conditional' returns [tsmap-weak-mutable-value]
 }
 
+void pub_alloca(registry *r) {
+  char *buf = __builtin_alloca(64);
+  strcpy(buf, "scratch");
+  reg_publish(r, "scratch", buf);
+  // CHECK-MESSAGES: :[[@LINE-1]]:29: warning: 'reg_publish' publishes memory from 'alloca', which is released when 'pub_alloca' returns [tsmap-weak-mutable-value]
+}
+
 // ---- Negatives ----------------------------------------------------------------
 
 static struct metric g_metric = {"global", 0, "ops"};
