@@ -143,6 +143,11 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
         Callbacks.insert(T.Fn->getCanonicalDecl());
 
   const auto *Owner = Result.Nodes.getNodeAs<Decl>("owner");
+  // A template is checked in its instantiations, where types are known.
+  if (Call->isInstantiationDependent() ||
+      (Owner && isa<DeclContext>(Owner) &&
+       cast<DeclContext>(Owner)->isDependentContext()))
+    return;
   unsigned N = std::min<unsigned>(Call->getNumArgs(), Callee->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
     if (!Model.paramHas(Callee, I, ContractKind::Publishes))

@@ -66,3 +66,13 @@ void use_wrappers() {
   Wrapper<int>().set(1, 2);
   Wrapper<User *>().set(1, nullptr);
 }
+
+// A function template is checked in its instantiations.
+template <class T> void publish_in_template(ConcurrentMap<int, const T *> &m, int rc) {
+  T local{};
+  m.put_ptr(rc, &local);
+  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: 'put_ptr' publishes the address of local variable 'local', which has automatic storage; the map keeps the pointer after 'publish_in_template' returns [tsmap-weak-mutable-value]
+  if (rc == sizeof(T))
+    return;
+}
+void instantiate(ConcurrentMap<int, const User *> &m) { publish_in_template<User>(m, 1); }
