@@ -104,6 +104,7 @@ void WeakMutableValueCheck::onEndOfTranslationUnit() {
   Callbacks.clear();
   ReportedWrites.clear();
   Flows.clear();
+  PublishingParams.clear();
   Effects.reset();
 }
 
@@ -150,18 +151,93 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   unsigned N = std::min<unsigned>(Call->getNumArgs(), Callee->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
-    if (!Model.paramHas(Callee, I, ContractKind::Publishes))
-      continue;
+    std::vector<const CallExpr *> Via;
+    if (!Model.paramHas(Callee, I, ContractKind::Publishes)) {
+      Via = publishesParam(Callee, I, 0);
+      if (Via.empty())
+        continue;
+    }
     const Expr *Arg = Call->getArg(I);
     if (Arg->isNullPointerConstant(*Result.Context,
                                    Expr::NPC_ValueDependentIsNotNull))
       continue;
-    Publish P{Call, Callee, Arg, Owner};
+    Publish P{Call, Callee, Arg, Owner, std::move(Via)};
     if (reportDangling(P, *Result.Context))
       continue;
     reportWeak(P);
     if (Owner)
       Pending.push_back(P);
+  }
+}
+
+// ---- Functions that publish their parameters ---
+
+const std::vector<const CallExpr *> &
+WeakMutableValueCheck::publishesParam(const FunctionDecl *FD, unsigned I,
+                                      unsigned Depth) {
+  static const std::vector<const CallExpr *> None;
+  const FunctionDecl *Def = nullptr;
+  if (!FD || !FD->hasBody(Def) || !Def || I >= Def->getNumParams() ||
+      Depth > MaxCallDepth)
+    return None;
+  auto Key = std::make_pair(Def, I);
+  if (auto It = PublishingParams.find(Key); It != PublishingParams.end())
+    return It->second;
+  PublishingParams[Key]; // Recursion: "does not" until shown otherwise.
+  const ParmVarDecl *Param = Def->getParamDecl(I);
+  if (!Param->getType()->isPointerType())
+    return None;
+  std::vector<const CallExpr *> Found;
+  bool Reassigned = false;
+  auto Calls = match(
+      findAll(stmt(anyOf(callExpr(callee(functionDecl())).bind("c"),
+                         binaryOperator(isAssignmentOperator(),
+                                        hasLHS(ignoringParenImpCasts(
+                                            declRefExpr(to(equalsNode(Param))))))
+                             .bind("a"),
+                         unaryOperator(hasOperatorName("&"),
+                                       hasUnaryOperand(ignoringParenImpCasts(
+                                           declRefExpr(to(equalsNode(Param))))))
+                             .bind("a")))),
+      *Def->getBody(), Def->getASTContext());
+  for (const BoundNodes &B : Calls) {
+    if (B.getNodeAs<Stmt>("a")) {
+      Reassigned = true;
+      break;
+    }
+    const auto *CE = B.getNodeAs<CallExpr>("c");
+    const FunctionDecl *C = CE ? CE->getDirectCallee() : nullptr;
+    if (!C || !Found.empty())
+      continue;
+    unsigned N = std::min<unsigned>(CE->getNumArgs(), C->getNumParams());
+    for (unsigned J = 0; J < N && Found.empty(); ++J) {
+      const auto *DRE = dyn_cast<DeclRefExpr>(stripCasts(CE->getArg(J)));
+      if (!DRE || DRE->getDecl() != Param)
+        continue;
+      if (Model.paramHas(C, J, ContractKind::Publishes)) {
+        Found.push_back(CE);
+      } else if (C != Def) {
+        const std::vector<const CallExpr *> &Inner =
+            publishesParam(C, J, Depth + 1);
+        if (!Inner.empty()) {
+          Found.push_back(CE);
+          Found.insert(Found.end(), Inner.begin(), Inner.end());
+        }
+      }
+    }
+  }
+  if (Reassigned)
+    Found.clear();
+  return PublishingParams[Key] = std::move(Found);
+}
+
+void WeakMutableValueCheck::emitViaNotes(const Publish &P) {
+  const FunctionDecl *In = P.Callee;
+  for (const CallExpr *CE : P.Via) {
+    const FunctionDecl *Next = CE->getDirectCallee();
+    diag(CE->getBeginLoc(), "'%0' passes it to '%1' here", DiagnosticIDs::Note)
+        << functionName(In) << functionName(Next);
+    In = Next;
   }
 }
 
@@ -205,6 +281,7 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
           << FnName << (Param ? 1 : 0) << AO->Var->getName() << OwnerName
           << P.Arg->getSourceRange();
   }
+  emitViaNotes(P);
   for (const auto &[Var, At] : AO->Through) {
     const Stmt *Value = At;
     if (const auto *BO = dyn_cast<BinaryOperator>(At))
@@ -347,6 +424,7 @@ bool WeakMutableValueCheck::reportWeak(const Publish &P) {
         << S->getType()->getPointeeType().getUnqualifiedType().getAsString(
                P.Callee->getASTContext().getPrintingPolicy())
         << P.Arg->getSourceRange();
+    emitViaNotes(P);
     diag(stated(Model, Weak, ContractKind::Weak),
          "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
         << declName(Weak);
@@ -388,6 +466,7 @@ bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
         << FT->getPointeeType().getUnqualifiedType().getAsString(
                Ctx.getPrintingPolicy())
         << P.Arg->getSourceRange();
+    emitViaNotes(P);
     diag(stated(Model, Weak, ContractKind::Weak),
          "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
         << declName(Weak);
@@ -597,6 +676,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     diag(P.Call->getBeginLoc(), "'%0' is published to the map here",
          DiagnosticIDs::Note)
         << Published;
+    emitViaNotes(P);
     // Written through another local: where it became an alias.
     if (!(Root->Var == W.Through && Root->Pointee)) {
       const Stmt *AliasAt = nullptr;

@@ -9,6 +9,7 @@
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ private:
     const FunctionDecl *Callee;
     const Expr *Arg;
     const Decl *Owner; ///< Null at file scope.
+    /// When \c Callee publishes its parameter by passing it on: the calls
+    /// that pass it, from inside \c Callee down to the TSMAP_PUBLISHES one.
+    std::vector<const CallExpr *> Via;
   };
   /// A write through a published object, found after the publish.
   struct Write {
@@ -57,6 +61,13 @@ private:
                                const std::vector<Handle> &Aliases,
                                const CallExpr *Publisher);
   void checkMapValueType(const DeclaratorDecl *D);
+  /// Whether \p FD passes its parameter \p I, unchanged, to a
+  /// TSMAP_PUBLISHES parameter (directly or through functions that do): the
+  /// calls that pass it on, outermost first; empty when it does not.
+  const std::vector<const CallExpr *> &publishesParam(const FunctionDecl *FD,
+                                                     unsigned I,
+                                                     unsigned Depth);
+  void emitViaNotes(const Publish &P);
   bool isWriteFunction(const FunctionDecl *FD) const;
   const FunctionFlow *flowOf(const Decl *Owner, ASTContext &Ctx);
   bool isMutableTarget(QualType Pointer) const;
@@ -75,6 +86,9 @@ private:
   /// Functions passed to a map operation as a callback in this TU.
   llvm::DenseSet<const Decl *> Callbacks;
   llvm::DenseSet<const Stmt *> ReportedWrites;
+  std::map<std::pair<const FunctionDecl *, unsigned>,
+           std::vector<const CallExpr *>>
+      PublishingParams;
 };
 
 } // namespace clang::tidy::tsmap
