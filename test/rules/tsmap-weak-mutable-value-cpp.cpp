@@ -50,6 +50,22 @@ ConcurrentMap<int, User> g_by_value;
 ConcurrentMap<User *, int> g_pointer_key;
 PlainMap<int, User *> g_plain;
 
+// A write inside a callback the map runs (a lambda) is the map's business;
+// the lambda's body is not part of the publishing function.
+template <class K, class V> class TSMAP_THREAD_SAFE_MAP LockedMap {
+public:
+  void put_ptr(const K &k, TSMAP_PUBLISHES V v) { (void)k; (void)v; }
+  template <class F> void with_locked(const K &k, TSMAP_CALLBACK_LOCKED F fn) {
+    (void)k;
+    fn();
+  }
+};
+void write_in_callback(LockedMap<int, const User *> &m) {
+  User *u = new User();
+  m.put_ptr(1, u);
+  m.with_locked(1, [u] { u->logins++; });
+}
+
 void takes_ref(ConcurrentMap<int, User *> &m) { (void)m; }
 
 void publish_heap(ConcurrentMap<int, const User *> &m) {

@@ -70,6 +70,12 @@ void pub_weak_param_and_global(registry *r, TSMAP_WEAK struct user *u) {
   // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: 'reg_publish' publishes 'g_current', a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
 }
 
+struct typed_session { int id; user_ref owner; };
+void pub_typed_field(registry *r, struct typed_session *s) {
+  reg_publish(r, "typed", s);
+  // CHECK-MESSAGES: :[[@LINE-1]]:27: warning: 'reg_publish' publishes 's', whose field 'owner' is a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
+}
+
 // ---- Negatives ----------------------------------------------------------------
 
 void pub_const_weak(registry *r, struct ro_session *s, const_user_ref cu) {
@@ -93,4 +99,9 @@ void pub_owned_user(registry *r) {
 void weak_not_published(registry *r, struct session *s) {
   reg_store_copy(r, "copy", s, sizeof *s);
   (void)r;
+}
+
+struct const_typed_session { int id; const_user_ref owner; };
+void pub_const_typed_field(registry *r, struct const_typed_session *s) {
+  reg_publish(r, "ctyped", s);
 }
