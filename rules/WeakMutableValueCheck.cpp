@@ -395,6 +395,13 @@ static std::string declName(const Decl *D) {
   return "declaration";
 }
 
+void WeakMutableValueCheck::noteWeak(const Publish &P, const Decl *Weak) {
+  emitViaNotes(P);
+  diag(stated(Model, Weak, ContractKind::Weak),
+       "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
+      << declName(Weak);
+}
+
 bool WeakMutableValueCheck::reportWeak(const Publish &P) {
   const Expr *S = stripCasts(P.Arg);
   if (!S || !S->getType()->isPointerType())
@@ -424,10 +431,7 @@ bool WeakMutableValueCheck::reportWeak(const Publish &P) {
         << S->getType()->getPointeeType().getUnqualifiedType().getAsString(
                P.Callee->getASTContext().getPrintingPolicy())
         << P.Arg->getSourceRange();
-    emitViaNotes(P);
-    diag(stated(Model, Weak, ContractKind::Weak),
-         "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
-        << declName(Weak);
+    noteWeak(P, Weak);
     return true;
   }
   // The value owns a struct with a weak field to mutable state.
@@ -466,10 +470,7 @@ bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
         << FT->getPointeeType().getUnqualifiedType().getAsString(
                Ctx.getPrintingPolicy())
         << P.Arg->getSourceRange();
-    emitViaNotes(P);
-    diag(stated(Model, Weak, ContractKind::Weak),
-         "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
-        << declName(Weak);
+    noteWeak(P, Weak);
     return true;
   }
   return false;

@@ -55,6 +55,8 @@ private:
   bool releasedBeforeReturn(const Publish &P, const FunctionFlow &Flow,
                             ASTContext &Ctx);
   bool reportWeak(const Publish &P);
+  /// The notes of a weak-reference finding: the hops, then the declaration.
+  void noteWeak(const Publish &P, const Decl *Weak);
   bool reportWeakField(const Publish &P, QualType Record, unsigned Depth);
   void reportWritesAfter(const Publish &P, ASTContext &Ctx);
   std::optional<Write> writeAt(const Stmt *S,
