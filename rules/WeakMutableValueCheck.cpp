@@ -6,6 +6,7 @@
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
+#include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -568,26 +569,62 @@ WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases
   return std::nullopt;
 }
 
-/// A call to a function that takes a lock (`pthread_mutex_lock`, `mtx_lock`,
-/// `pthread_rwlock_wrlock`, `pthread_spin_lock`, `spin_lock`...): writes it
-/// guards are synchronized with readers that take the same lock.
+/// The words of identifier \p Name, lower case: `pthread_mutex_lock` ->
+/// {pthread, mutex, lock}; `lockMetric` -> {lock, metric}.
+static std::vector<std::string> nameWords(llvm::StringRef Name) {
+  std::vector<std::string> Words;
+  std::string Cur;
+  for (size_t I = 0; I < Name.size(); ++I) {
+    char C = Name[I];
+    bool Boundary = C == '_' || C == ':' ||
+                    (llvm::isUpper(C) && I > 0 && llvm::isLower(Name[I - 1]));
+    if (Boundary && !Cur.empty()) {
+      Words.push_back(Cur);
+      Cur.clear();
+    }
+    if (C != '_' && C != ':')
+      Cur += llvm::toLower(C);
+  }
+  if (!Cur.empty())
+    Words.push_back(Cur);
+  return Words;
+}
+
+/// \p S takes a lock (\p Unlock false) or releases one (\p Unlock true),
+/// judged by name: a call to `pthread_mutex_lock`, `mtx_lock`,
+/// `pthread_rwlock_wrlock`, `spin_lock_irqsave`, `lock_metric`, `m.lock()`
+/// (or `*unlock*`, `*release*`), or in C++ the construction of a
+/// `lock_guard`, `unique_lock` or `scoped_lock` (released at the end of the
+/// scope, which this check does not track). Read locks (`rcu_read_lock`,
+/// `pthread_rwlock_rdlock`) do not exclude readers and do not count.
 static bool isLockCall(const Stmt *S, bool Unlock) {
-  const auto *CE = dyn_cast<CallExpr>(S);
-  const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
-  if (!FD || !FD->getIdentifier())
+  llvm::StringRef Name;
+  if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    const FunctionDecl *FD = CE->getDirectCallee();
+    if (!FD || !FD->getIdentifier())
+      return false;
+    Name = FD->getName();
+  } else if (const auto *CE = dyn_cast<CXXConstructExpr>(S)) {
+    const CXXRecordDecl *RD = CE->getConstructor()->getParent();
+    if (Unlock || !RD || !RD->getIdentifier())
+      return false;
+    llvm::StringRef Type = RD->getName();
+    return Type == "lock_guard" || Type == "unique_lock" ||
+           Type == "scoped_lock";
+  } else {
     return false;
-  std::string Name = FD->getName().lower();
-  bool IsUnlock = llvm::StringRef(Name).contains("unlock");
-  if (Unlock)
-    return IsUnlock;
-  // A read lock (`rcu_read_lock`, `pthread_rwlock_rdlock`) does not exclude
-  // readers.
-  if (llvm::StringRef(Name).contains("read_lock") ||
-      llvm::StringRef(Name).contains("rdlock"))
+  }
+  std::vector<std::string> Words = nameWords(Name);
+  auto Has = [&](std::initializer_list<llvm::StringRef> Set) {
+    return llvm::any_of(Words, [&](const std::string &W) {
+      return llvm::is_contained(Set, W);
+    });
+  };
+  if (Has({"unlock", "release"}))
+    return Unlock;
+  if (Unlock || Has({"read", "rdlock"}))
     return false;
-  return !IsUnlock && (llvm::StringRef(Name).ends_with("_lock") ||
-                       llvm::StringRef(Name).ends_with("wrlock") ||
-                       llvm::StringRef(Name).ends_with("lock_write"));
+  return Has({"lock", "wrlock", "trylock", "spinlock"});
 }
 
 void WeakMutableValueCheck::reportWritesAfter(const Publish &P,

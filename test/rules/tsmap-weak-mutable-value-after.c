@@ -274,3 +274,21 @@ void other_branch(registry *r, int publish) {
   else
     m->value = 1;
 }
+
+// Locks by name: a project's own lock wrapper counts; clock_gettime does not.
+void lock_metric(struct metric *m);
+void unlock_metric(struct metric *m);
+long clock_ticks(void);
+void wrapper_locked_after(registry *r) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  reg_publish(r, "w", m);
+  lock_metric(m);
+  m->value = 2;
+  unlock_metric(m);
+  clock_ticks();
+  m->value = 3;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'm->value' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+

@@ -4,6 +4,7 @@
 // T* to a mutable T, and TSMAP_PUBLISHES on a wrapper's method.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tsmap/annotations.h>
 
@@ -92,3 +93,18 @@ template <class T> void publish_in_template(ConcurrentMap<int, const T *> &m, in
     return;
 }
 void instantiate(ConcurrentMap<int, const User *> &m) { publish_in_template<User>(m, 1); }
+
+struct Counter { std::mutex mu; long n = 0; };
+void guarded_after(ConcurrentMap<int, Counter *> *m) {
+  Counter *c = new Counter();
+  m->put_ptr(1, c);
+  std::lock_guard<std::mutex> g(c->mu);
+  c->n = 1; // under the object's own lock
+}
+void unguarded_after(ConcurrentMap<int, Counter *> *m) {
+  Counter *c = new Counter();
+  m->put_ptr(1, c);
+  c->n = 1;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'c->n' after 'c' was published by 'put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
