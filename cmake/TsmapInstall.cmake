@@ -27,6 +27,16 @@ endif()
 if(EXISTS "${PROJECT_SOURCE_DIR}/tools/tsmap-tidy")
   install(PROGRAMS tools/tsmap-tidy DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+# The check pages: tsmap-tidy's SARIF links to them (rules' help URIs) by default, and
+# takes each rule's short and full description from them.
+file(GLOB TSMAP_RULE_PAGES "${PROJECT_SOURCE_DIR}/rules/tsmap-*.md")
+if(TSMAP_RULE_PAGES)
+  install(FILES ${TSMAP_RULE_PAGES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/rules)
+endif()
+file(GLOB TSMAP_DOC_PAGES "${PROJECT_SOURCE_DIR}/docs/*.md")
+if(TSMAP_DOC_PAGES)
+  install(FILES ${TSMAP_DOC_PAGES} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+endif()
 
 configure_package_config_file(cmake/tsmapConfig.cmake.in
   "${PROJECT_BINARY_DIR}/tsmapConfig.cmake.gen"
@@ -45,6 +55,12 @@ if(EXISTS "${PROJECT_SOURCE_DIR}/cmake/TsmapClangTidy.cmake")
 endif()
 
 if(TARGET tsmap_runtime_shared)
+  # Relocatable: the prefix is found from the .pc file's own place (${pcfiledir}), so
+  # `cmake --install --prefix <dir>` and packages that move the tree give correct paths.
+  set(pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+  file(RELATIVE_PATH pc_up "/tsmap-prefix/${pc_dir}" "/tsmap-prefix")
+  string(REGEX REPLACE "/$" "" pc_up "${pc_up}")
+  set(TSMAP_PC_PREFIX "\${pcfiledir}/${pc_up}")
   configure_file(cmake/tsmap.pc.in "${PROJECT_BINARY_DIR}/tsmap.pc" @ONLY)
   install(FILES "${PROJECT_BINARY_DIR}/tsmap.pc"
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -26,8 +26,20 @@ else
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm tools (the SARIF validator) live in tools/, never in the tree's history.
-if [ -f tools/package.json ] && command -v npm >/dev/null 2>&1 && [ ! -d tools/node_modules ]; then
-  echo "install-deps: npm packages for tools/"
-  (cd tools && npm ci --no-audit --no-fund --loglevel=error) || echo "install-deps: npm install failed; the SARIF validator test will be skipped" >&2
+# npm tools (the SARIF validator) live in tools/, never in the tree's history. Debian's
+# nodejs and npm only when there is no npm yet (NodeSource's nodejs bundles its own npm and
+# conflicts with Debian's).
+if [ -f tools/package.json ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: installing nodejs npm"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      nodejs npm >/dev/null
+  fi
+  if [ ! -x tools/node_modules/.bin/sarif-multitool ]; then
+    echo "install-deps: npm ci --prefix tools (the SARIF validator)"
+    npm ci --prefix tools --no-audit --no-fund --loglevel=error
+  fi
 fi

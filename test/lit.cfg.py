@@ -26,6 +26,7 @@ config.substitutions.append(("%clangd", config.clangd))
 config.substitutions.append(("%clang", config.clang))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%tsmap_src", config.tsmap_src_root))
+config.substitutions.append(("%tsmap_obj_root", config.tsmap_obj_root))
 config.substitutions.append(("%tsmap_includes", " ".join("-I" + p for p in config.tsmap_include_dirs)))
 
 # Parts of the suite that need optional tools say so with REQUIRES.

@@ -2,7 +2,7 @@
 """A minimal LSP client: what an editor does to show clangd's diagnostics.
 
 Usage: lsp_diagnostics.py --clangd CLANGD --workdir DIR --source FILE [--compiler CC]
-                          [--timeout SECONDS] -- <compile flags>
+                          [--timeout SECONDS] [--clangd-config FILE] -- <compile flags>
 
 Copies FILE into DIR (made fresh), writes DIR/compile_commands.json with one entry for it
 carrying <compile flags> (for example -Wthread-safety and the include paths), starts the
@@ -132,6 +132,8 @@ def write_workdir(args, flags):
              "arguments": [args.compiler] + flags + ["-c", source]}
     with open(os.path.join(args.workdir, "compile_commands.json"), "w") as f:
         json.dump([entry], f, indent=2)
+    if args.clangd_config:  # a project's .clangd file (CompileFlags: Add: ...)
+        shutil.copyfile(args.clangd_config, os.path.join(args.workdir, ".clangd"))
     return source
 
 
@@ -157,6 +159,7 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--compiler", default="clang")
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--clangd-config", help="copied to DIR/.clangd")
     argv = sys.argv[1:]
     flags = []
     if "--" in argv:

@@ -32,4 +32,5 @@ for page in pages:
         errors.append("rules/%s.md documents a check the plugin does not register" % page)
 for e in errors:
     print("error: " + e)
+print("registry: %d check(s), %d page(s)" % (len(listed), len(pages)))
 sys.exit(1 if errors else 0)

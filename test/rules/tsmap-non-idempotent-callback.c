@@ -75,6 +75,14 @@ static int load_scales(const char *key, void *ctx, struct rule *out) {
   g_base *= 2;
   return 0;
 }
+static int load_toggles(const char *key, void *ctx, struct rule *out) {
+  g_last = !g_last;
+  return 0;
+}
+static int load_wraps(const char *key, void *ctx, struct rule *out) {
+  g_base = (g_base + 1) % 16;
+  return 0;
+}
 TSMAP_NON_IDEMPOTENT static int load_marked(const char *key, void *ctx,
                                             struct rule *out) {
   return 0;
@@ -132,6 +140,10 @@ void loud(rule_store *s, struct counter *c, int flag) {
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_decrements' {{.*}} and each run decrements 'ctx->n'
   rules_compute_if_absent(s, "a", load_scales, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_scales' {{.*}} and each run updates 'g_base' from its old value
+  rules_compute_if_absent(s, "a", load_toggles, c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_toggles' {{.*}} and each run updates 'g_last' from its old value
+  rules_compute_if_absent(s, "a", load_wraps, c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_wraps' {{.*}} and each run updates 'g_base' from its old value
   rules_compute_if_absent(s, "a", load_marked, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_marked' passed to 'rules_compute_if_absent' is not idempotent: it may run more than once, and it is declared TSMAP_NON_IDEMPOTENT
   rules_update(s, "a", upd_cur, c);
@@ -179,6 +191,8 @@ static int q_flags(const char *key, void *ctx, struct rule *out) {
   struct counter *c = ctx;
   c->flags |= 4;
   c->flags &= ~1;
+  c->flags = c->flags | 8; // the same as |=
+  c->flags = (c->flags & 3) | 16;
   return 0;
 }
 static int q_atomics(const char *key, void *ctx, struct rule *out) {
@@ -297,4 +311,6 @@ void quiet(rule_store *s, struct counter *c, int flag, rule_loader from_param,
   *alias = load_posts;
   rules_compute_if_absent(s, "q", escaped, c);
   rules_compute_if_absent(s, "q", flag ? q_store : q_flags, c);
+  // Silenced where it is known and accepted.
+  rules_compute_if_absent(s, "q", load_counts, c); // NOLINT(tsmap-non-idempotent-callback)
 }

@@ -1,0 +1,2 @@
+/* No finding. */
+int add(int a, int b) { return a + b; }

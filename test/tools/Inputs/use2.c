@@ -1,0 +1,2 @@
+#include "shared.h"
+int use2(void) { return same(2); }
