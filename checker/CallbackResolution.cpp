@@ -5,6 +5,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace clang::tidy::tsmap {
 
@@ -233,12 +234,21 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
 
 std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
                                           std::optional<unsigned> Output) {
+  static constexpr llvm::StringLiteral ContextNames[] = {
+      "ctx",  "context", "user_data", "userdata", "udata",   "data",
+      "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
   if (!Callback)
     return std::nullopt;
-  for (unsigned I = 0, N = Callback->getNumParams(); I < N; ++I)
-    if (I != Output && isNonConstVoidPointer(Callback->getParamDecl(I)->getType()))
+  std::optional<unsigned> Last;
+  for (unsigned I = 0, N = Callback->getNumParams(); I < N; ++I) {
+    const ParmVarDecl *P = Callback->getParamDecl(I);
+    if (I == Output || !isNonConstVoidPointer(P->getType()))
+      continue;
+    if (llvm::is_contained(ContextNames, P->getName()))
       return I;
-  return std::nullopt;
+    Last = I;
+  }
+  return Last;
 }
 
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {

@@ -88,7 +88,9 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
                                          const ContractModel &Model);
 
 /// The parameter of callback \p Callback that receives the map operation's
-/// context argument: its first `void *` parameter that is not its output.
+/// context argument: a non-const `void *` parameter other than \p Output
+/// named like a context (`ctx`, `user_data`, `arg`, ...), else the last such
+/// parameter (GLib's `(key, value, user_data)` visitors pass it last).
 std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
                                           std::optional<unsigned> Output);
 

@@ -23,8 +23,17 @@ std::string sourceText(const Stmt *S, const ASTContext &Ctx, unsigned MaxLen) {
   if (!S)
     return "";
   const SourceManager &SM = Ctx.getSourceManager();
-  CharSourceRange Range = CharSourceRange::getTokenRange(S->getSourceRange());
-  Range = Lexer::makeFileCharRange(Range, SM, Ctx.getLangOpts());
+  CharSourceRange Range = Lexer::makeFileCharRange(
+      CharSourceRange::getTokenRange(S->getSourceRange()), SM,
+      Ctx.getLangOpts());
+  if (Range.isInvalid()) {
+    // Written inside a macro body (`CHECK(x)` expanding to `checks++`): the
+    // text as the macro spells it.
+    SourceLocation B = SM.getSpellingLoc(S->getBeginLoc());
+    SourceLocation E = SM.getSpellingLoc(S->getEndLoc());
+    if (SM.getFileID(B) == SM.getFileID(E) && !SM.isBeforeInTranslationUnit(E, B))
+      Range = CharSourceRange::getTokenRange(B, E);
+  }
   std::string Text =
       Range.isValid()
           ? Lexer::getSourceText(Range, SM, Ctx.getLangOpts()).str()

@@ -9,7 +9,9 @@
 //      summaries of its members start from their `Local` effects and take in
 //      the effects of their callees, translated through the call's arguments,
 //      until nothing changes (a fixpoint; effects are a set, so it ends).
-//   3. Summaries are capped (MaxEffects) and effects deeper than MaxCallDepth
+//   3. Summaries are capped (MaxEffectsPerKind, so a function that calls a
+//      hundred library functions still keeps its counters) and effects deeper
+//      than MaxCallDepth
 //      are dropped, so the cost stays linear in the size of the TU.
 //
 //===----------------------------------------------------------------------===//
@@ -152,8 +154,13 @@ std::string Place::describe(const FunctionDecl *Owner) const {
     return (Pointer && Root == RootKind::Param && !AddressOf) ? "*" + Base
                                                               : Base;
   std::string S = Base;
-  for (size_t I = 0; I < Fields.size(); ++I)
-    S += ((I == 0 && Pointer) ? "->" : ".") + Fields[I]->getName().str();
+  bool Arrow = Pointer;
+  for (const FieldDecl *F : Fields) {
+    if (F->getName().empty())
+      continue; // an anonymous struct or union: its members read as ours
+    S += (Arrow ? "->" : ".") + F->getName().str();
+    Arrow = F->getType()->isPointerType();
+  }
   return S;
 }
 
@@ -279,7 +286,10 @@ bool keepsForCaller(const Effect &E) {
   return false;
 }
 
-constexpr unsigned MaxEffects = 256;   ///< Per summary.
+constexpr unsigned MaxEffectsPerKind = 96; ///< Per summary and EffectKind.
+constexpr unsigned NumEffectKinds = 8;
+static_assert(static_cast<unsigned>(EffectKind::Call) + 1 == NumEffectKinds,
+              "EffectKind::Call is the last kind");
 constexpr unsigned MaxDfsDepth = 400;  ///< Recursion guard of the DFS.
 constexpr unsigned MaxFixpointRounds = 32;
 
@@ -295,7 +305,8 @@ struct EffectAnalysis::Impl {
     std::vector<Effect> Local;
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
     FunctionSummary Summary;
-    llvm::DenseSet<uint64_t> Keys;
+    llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
+    unsigned KindCount[NumEffectKinds] = {};
     int Index = -1, Low = -1;
     bool OnStack = false, Done = false, Scanned = false;
   };
@@ -341,10 +352,21 @@ struct EffectAnalysis::Impl {
     return *Slot;
   }
 
+  /// Adds \p E unless the summary has it; a shorter chain to the same
+  /// effect replaces a longer one (so callers further up keep it within
+  /// MaxCallDepth). Returns whether the summary changed.
   bool addEffect(FnInfo &I, Effect E) {
-    if (!I.Keys.insert(effectKey(E)).second)
-      return false;
-    if (I.Summary.Effects.size() >= MaxEffects) {
+    auto [It, Inserted] =
+        I.Keys.try_emplace(effectKey(E), I.Summary.Effects.size());
+    if (!Inserted) {
+      Effect &Old = I.Summary.Effects[It->second];
+      if (E.Chain.size() >= Old.Chain.size())
+        return false;
+      Old = std::move(E);
+      return true;
+    }
+    if (I.KindCount[static_cast<unsigned>(E.Kind)]++ >= MaxEffectsPerKind) {
+      I.Keys.erase(It);
       I.Summary.Truncated = true;
       return false;
     }
@@ -749,6 +771,17 @@ static std::optional<unsigned> paramIndex(const ParmVarDecl *PVD,
   return std::nullopt;
 }
 
+/// Memory reached through parameter \p PVD of \p Owner (Unknown if it is not
+/// one of Owner's parameters).
+static Place placeOfParam(const ParmVarDecl *PVD, const FunctionDecl *Owner) {
+  Place P;
+  if (auto Idx = paramIndex(PVD, Owner)) {
+    P.Root = Place::RootKind::Param;
+    P.Param = *Idx;
+  }
+  return P;
+}
+
 /// The place of the variable \p VD itself.
 static Place placeOfVar(const VarDecl *VD) {
   Place P;
@@ -771,15 +804,8 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
       if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl())) {
         // C++ references: the place is what the reference was bound to.
         if (VD->getType()->isReferenceType()) {
-          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
-            Place P;
-            P.Root = Place::RootKind::Param;
-            if (auto Idx = paramIndex(PVD, Owner))
-              P.Param = *Idx;
-            else
-              return Place();
-            return P;
-          }
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD))
+            return placeOfParam(PVD, Owner);
           if (VD->getInit() && !VD->hasGlobalStorage()) {
             E = VD->getInit();
             continue;
@@ -839,14 +865,8 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
           const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
           if (!VD)
             return Place();
-          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD)) {
-            Place P;
-            if (auto Idx = paramIndex(PVD, Owner)) {
-              P.Root = Place::RootKind::Param;
-              P.Param = *Idx;
-            }
-            return P;
-          }
+          if (const auto *PVD = dyn_cast<ParmVarDecl>(VD))
+            return placeOfParam(PVD, Owner);
           if (VD->hasGlobalStorage())
             return placeOfVar(VD);
           // A local pointer: where its initializer points.
@@ -912,14 +932,8 @@ Place EffectAnalysis::placeOfArgument(const Expr *E,
     return placeOfLValue(E, Owner);
   const Expr *Inner = E->IgnoreParenImpCasts();
   if (const auto *DRE = dyn_cast<DeclRefExpr>(Inner))
-    if (const auto *PVD = dyn_cast<ParmVarDecl>(DRE->getDecl())) {
-      Place P;
-      if (auto Idx = paramIndex(PVD, Owner)) {
-        P.Root = Place::RootKind::Param;
-        P.Param = *Idx;
-      }
-      return P;
-    }
+    if (const auto *PVD = dyn_cast<ParmVarDecl>(DRE->getDecl()))
+      return placeOfParam(PVD, Owner);
   if (Inner->isGLValue())
     return placeOfLValue(Inner, Owner);
   return Place();
@@ -957,20 +971,21 @@ const Effect *EffectAnalysis::callsWithParam(const FunctionDecl *FD,
   return Result;
 }
 
-const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {
-  for (const Effect &E : summary(FD).Effects)
-    if (E.Kind == EffectKind::Escape && E.Target.isParam(I) &&
-        E.Target.Fields.empty())
+/// The first effect of kind \p K in \p S on parameter \p I itself.
+static const Effect *onWholeParam(const FunctionSummary &S, EffectKind K,
+                                  unsigned I) {
+  for (const Effect &E : S.Effects)
+    if (E.Kind == K && E.Target.isParam(I) && E.Target.Fields.empty())
       return &E;
   return nullptr;
 }
 
+const Effect *EffectAnalysis::handsOnParam(const FunctionDecl *FD, unsigned I) {
+  return onWholeParam(summary(FD), EffectKind::Escape, I);
+}
+
 const Effect *EffectAnalysis::freesParam(const FunctionDecl *FD, unsigned I) {
-  for (const Effect &E : summary(FD).Effects)
-    if (E.Kind == EffectKind::Free && E.Target.isParam(I) &&
-        E.Target.Fields.empty())
-      return &E;
-  return nullptr;
+  return onWholeParam(summary(FD), EffectKind::Free, I);
 }
 
 } // namespace clang::tidy::tsmap

@@ -94,7 +94,9 @@ enum class EffectKind {
   Escape,
   /// Calls `Callee` with argument `ArgIndex` being `Target` (recorded when the
   /// argument is rooted at a parameter or a global). For "does F call the
-  /// cleanup function on parameter i".
+  /// cleanup function on parameter i". Only the function's own calls are in
+  /// its summary (callsWithParam follows the callees on demand), so summaries
+  /// do not grow with the square of a call chain.
   Call,
 };
 

@@ -1,6 +1,7 @@
 //===--- NonIdempotentCallbackCheck.cpp - tsmap-non-idempotent-callback --===//
 
 #include "NonIdempotentCallbackCheck.h"
+#include "AnnotationValidation.h"
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
@@ -70,6 +71,7 @@ void NonIdempotentCallbackCheck::storeOptions(
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *Finder) {
   Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
 }
 
 void NonIdempotentCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
@@ -128,6 +130,12 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
 }
 
 void NonIdempotentCallbackCheck::check(const MatchFinder::MatchResult &Result) {
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
+    return reportAnnotationProblems(
+        *this, D, *Result.Context,
+        {ContractKind::Callback, ContractKind::Out, ContractKind::Idempotent,
+         ContractKind::NonIdempotent, ContractKind::CallbackFn},
+        /*OwnsUnknown=*/true);
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;

@@ -18,6 +18,8 @@
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -59,53 +61,36 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(
-      callExpr(callee(functionDecl()),
-               optionally(forCallable(functionDecl().bind("owner"))))
-          .bind("call"),
-      this);
+  // The enclosing function is looked up only for calls with a locked callback
+  // (enclosingFunction): forCallable() here would build the parent map of
+  // every TU, which costs as much as a tenth of parsing a large one.
+  Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }
 
 void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
 
-static constexpr llvm::StringLiteral ContextNames[] = {
-    "ctx",  "context", "user_data", "userdata", "udata",   "data",
-    "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
-
-static bool isNonConstVoidPtr(QualType T) {
-  return T->isPointerType() && T->getPointeeType()->isVoidType() &&
-         !T->getPointeeType().isConstQualified();
-}
-
 /// The parameter of callback \p Fn that receives the outer call's context
-/// argument. The parameter list of the callback type the map operation
-/// declares (\p TypeParams) is asked first, then \p Fn's own: a non-const
-/// `void *` parameter other than \p Output named like a context (`ctx`,
-/// `user_data`, ...); else \p Fn's last such parameter. GLib's `(key, value,
-/// user_data)` visitors take several `void *` parameters and the context
-/// comes last; a visitor cast to the map's type may declare it with its own
-/// type (`GHashTable *t`).
-/// FIXME: contextParamIndex (CallbackResolution) takes the first `void *`
-/// parameter, which is the key or the value for these; it should do this.
+/// argument. A callback cast to the map's type may declare the context with
+/// its own type (`GHashTable *t`), so the parameter list of the callback type
+/// the map operation declares (\p TypeParams) is asked first for a `void *`
+/// parameter named like a context; then contextParamIndex() on \p Fn itself.
+/// FIXME: the context names are also listed in contextParamIndex; share them.
 static std::optional<unsigned>
 contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
                const std::vector<const ParmVarDecl *> &TypeParams) {
-  for (unsigned I = 0; I < TypeParams.size(); ++I)
-    if (I != Output && I < Fn->getNumParams() &&
-        isNonConstVoidPtr(TypeParams[I]->getType()) &&
+  static constexpr llvm::StringLiteral ContextNames[] = {
+      "ctx",  "context", "user_data", "userdata", "udata",   "data",
+      "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
+  for (unsigned I = 0; I < TypeParams.size(); ++I) {
+    QualType T = TypeParams[I]->getType();
+    if (I != Output && I < Fn->getNumParams() && T->isPointerType() &&
+        T->getPointeeType()->isVoidType() &&
+        !T->getPointeeType().isConstQualified() &&
         llvm::is_contained(ContextNames, TypeParams[I]->getName()))
       return I;
-  std::optional<unsigned> Last;
-  for (unsigned I = 0, N = Fn->getNumParams(); I < N; ++I) {
-    const ParmVarDecl *P = Fn->getParamDecl(I);
-    if (I == Output || !isNonConstVoidPtr(P->getType()))
-      continue;
-    if (llvm::is_contained(ContextNames, P->getName()))
-      return I;
-    Last = I;
   }
-  return Last ? Last : contextParamIndex(Fn, Output);
+  return contextParamIndex(Fn, Output);
 }
 
 /// The argument of \p Call whose stripped form is \p Stripped, as written
@@ -116,6 +101,35 @@ static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
     if (A->IgnoreParenImpCasts() == Stripped)
       return A;
   return nullptr;
+}
+
+/// `struct sweep sw = {t, cutoff}; foreach(map, cb, &sw)`: a context struct
+/// built on the stack. When \p P is a field path into such a local, the place
+/// the field's initializer points to stands for it (`sw.table->by_user` is
+/// `t->by_user`).
+/// FIXME: later assignments to the local's fields are not followed.
+Place ReentrantCallbackCheck::throughLocalStruct(Place P,
+                                                 const FunctionDecl *Owner) const {
+  for (unsigned Guard = 0; Guard < 8; ++Guard) {
+    if (P.Root != Place::RootKind::Local || !P.Var || P.Fields.empty())
+      return P;
+    const auto *Init = dyn_cast_or_null<InitListExpr>(
+        P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr);
+    if (!Init)
+      return P;
+    if (const InitListExpr *Syn = Init->getSyntacticForm())
+      Init = Init->isSemanticForm() ? Init : Syn;
+    unsigned Index = P.Fields.front()->getFieldIndex();
+    if (Index >= Init->getNumInits() ||
+        !Init->getInit(Index)->getType()->isPointerType())
+      return P;
+    Place Q = Analysis->placeOfPointer(Init->getInit(Index), Owner);
+    if (Q.Root == Place::RootKind::Unknown)
+      return P;
+    Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
+    P = std::move(Q);
+  }
+  return P;
 }
 
 /// Restates \p P, a place in the terms of the last callee of \p Chain, in
@@ -170,6 +184,21 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   }
 }
 
+/// The function (or lambda call operator) whose body contains \p S; null at
+/// file scope.
+static const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*S);
+  for (unsigned Guard = 0; Guard < 512 && !Parents.empty(); ++Guard) {
+    const DynTypedNode &N = Parents[0];
+    if (const auto *FD = N.get<FunctionDecl>())
+      return FD;
+    if (const auto *L = N.get<LambdaExpr>())
+      return L->getCallOperator();
+    Parents = Ctx.getParents(N);
+  }
+  return nullptr;
+}
+
 ReentrantCallbackCheck::Identity
 ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
   auto Known = [](const Place &P) {
@@ -214,7 +243,7 @@ std::optional<Effect> ReentrantCallbackCheck::firstReentry(
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
-    return P;
+    return throughLocalStruct(std::move(P), Owner);
   };
   std::vector<Effect> Ops;
   for (const Effect &E : Analysis->summary(Fn).Effects)
@@ -281,10 +310,15 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
-  const auto *Owner = Result.Nodes.getNodeAs<FunctionDecl>("owner");
+  const FunctionDecl *Owner = nullptr;
+  bool OwnerKnown = false;
   for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {
     if (!Arg.Locked)
       continue; // Only TSMAP_CALLBACK: runs without the map's lock.
+    if (!OwnerKnown) {
+      Owner = enclosingFunction(Call, *Result.Context);
+      OwnerKnown = true;
+    }
     if (!Analysis)
       Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
                                                   EffectOpts);

@@ -31,6 +31,7 @@ private:
   /// How the map of a call compares with the map of the outer call.
   enum class Identity { Same, Different, Unknown };
   Identity sameMap(const Place &Outer, const Place &Inner) const;
+  Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
   Place toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
                    const FunctionDecl *Top) const;
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,

@@ -1,9 +1,4 @@
 // RUN: %check_tsmap_tidy %s tsmap-non-idempotent-callback %t
-// XFAIL: *
-// FIXME: expected to fail until NonIdempotentCallbackCheck (branch engine)
-// calls reportAnnotationProblems for the kinds it owns (table in
-// checker/AnnotationValidation.h); then delete the XFAIL line. Verified to
-// pass with that call added.
 //
 // Unknown and malformed `tsmap::` names, and the misplaced kinds owned by
 // tsmap-non-idempotent-callback (callback, out, idempotent, non_idempotent,

@@ -34,6 +34,13 @@ static int load_counts_sent(const char *key, void *ctx, struct rule *out) {
   return 0;
 }
 
+static int g_checks;
+#define CHECK_OK(c) do { g_checks++; (void)(c); } while (0)
+static int load_checked(const char *key, void *ctx, struct rule *out) {
+  CHECK_OK(key);
+  return 0;
+}
+
 void run(rule_store *s, int fast) {
   rules_compute_if_absent(s, "r1", load_rule, 0);
   // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_rule' passed to 'rules_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'audit_post', which is declared TSMAP_NON_IDEMPOTENT [tsmap-non-idempotent-callback]
@@ -47,7 +54,7 @@ void run(rule_store *s, int fast) {
   handler = fast ? load_and_queue : load_and_queue;
   rules_compute_if_absent(s, "r2", handler, 0);
   // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_and_queue' passed to 'rules_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'g_audit.pending' [tsmap-non-idempotent-callback]
-  // CHECK-NOTES: :47:3: note: 'handler' is set to 'load_and_queue' here
+  // CHECK-NOTES: :54:3: note: 'handler' is set to 'load_and_queue' here
   // CHECK-NOTES: :27:3: note: 'load_and_queue' calls 'enqueue' here
   // CHECK-NOTES: :24:3: note: 'enqueue' increments 'a->pending' here
   // CHECK-NOTES: :26:12: note: if running 'load_and_queue' twice is harmless, declare it TSMAP_IDEMPOTENT
@@ -56,4 +63,11 @@ void run(rule_store *s, int fast) {
   // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_counts_sent' {{.*}} and each run increments 'ctx->sent' [tsmap-non-idempotent-callback]
   // CHECK-NOTES: :33:3: note: 'load_counts_sent' increments 'a->sent' here
   // CHECK-NOTES: :31:12: note: if running 'load_counts_sent' twice is harmless, declare it TSMAP_IDEMPOTENT
+
+  // The effect is written in a macro: the note names it as the macro spells it.
+  rules_compute_if_absent(s, "r4", load_checked, 0);
+  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_checked' {{.*}} and each run increments 'g_checks' [tsmap-non-idempotent-callback]
+  // CHECK-NOTES: :40:3: note: 'load_checked' increments 'g_checks' here
+  // CHECK-NOTES: :38:26: note: expanded from macro 'CHECK_OK'
+  // CHECK-NOTES: :39:12: note: if running 'load_checked' twice is harmless, declare it TSMAP_IDEMPOTENT
 }

@@ -6,6 +6,9 @@
 // RUN:   -config="{CheckOptions: {tsmap-non-idempotent-callback.StrictUnknownCalls: true}}" -- -I%S/Inputs
 // RUN: %check_tsmap_tidy -check-suffixes=SHALLOW %s tsmap-non-idempotent-callback %t -- \
 // RUN:   -config="{CheckOptions: {tsmap-non-idempotent-callback.MaxCallDepth: 2}}" -- -I%S/Inputs
+// RUN: %check_tsmap_tidy -check-suffixes=DEPTH3 %s tsmap-non-idempotent-callback %t -- \
+// RUN:   -config="{CheckOptions: {tsmap-non-idempotent-callback.MaxCallDepth: 3, \
+// RUN:                            tsmap-non-idempotent-callback.IdempotentFunctions: 'write;bump_stat;enqueue_job'}}" -- -I%S/Inputs
 //
 // Each option, with its default and with a value.
 
@@ -39,6 +42,13 @@ static int load_deep(const char *key, void *ctx, struct rule *out) {
 static int load_near(const char *key, void *ctx, struct rule *out) {
   return hop2(); // 2 hops: within MaxCallDepth=2
 }
+// Reaches g_stat++ twice: through hop2 (2 hops) and through hop3 (1 hop). The
+// short path is the one that stays within MaxCallDepth from load_mid.
+static int both(void) { return hop2() + hop3(); }
+static int mid(void) { return both(); }
+static int load_mid(const char *key, void *ctx, struct rule *out) {
+  return mid(); // load_mid -> mid -> both -> hop3: 3 hops
+}
 
 void use(rule_store *s) {
   rules_compute_if_absent(s, "k", load_charges, 0);
@@ -55,8 +65,14 @@ void use(rule_store *s) {
   rules_compute_if_absent(s, "k", load_deep, 0);
   // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:35: warning: callback 'load_deep' {{.*}} and each run increments 'g_stat'
   // CHECK-MESSAGES-LISTS: :[[@LINE-2]]:35: warning: callback 'load_deep' {{.*}} and each run calls 'enqueue_job', which is listed in NonIdempotentFunctions
+  // CHECK-MESSAGES-DEPTH3: :[[@LINE-3]]:35: warning: callback 'load_deep' {{.*}} and each run increments 'g_stat'
   rules_compute_if_absent(s, "k", load_near, 0);
   // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:35: warning: callback 'load_near' {{.*}} and each run increments 'g_stat'
   // CHECK-MESSAGES-LISTS: :[[@LINE-2]]:35: warning: callback 'load_near' {{.*}} and each run calls 'enqueue_job', which is listed in NonIdempotentFunctions
   // CHECK-MESSAGES-SHALLOW: :[[@LINE-3]]:35: warning: callback 'load_near' {{.*}} and each run increments 'g_stat'
+  // CHECK-MESSAGES-DEPTH3: :[[@LINE-4]]:35: warning: callback 'load_near' {{.*}} and each run increments 'g_stat'
+  rules_compute_if_absent(s, "k", load_mid, 0);
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:35: warning: callback 'load_mid' {{.*}} and each run increments 'g_stat'
+  // CHECK-MESSAGES-LISTS: :[[@LINE-2]]:35: warning: callback 'load_mid' {{.*}} and each run calls 'enqueue_job', which is listed in NonIdempotentFunctions
+  // CHECK-MESSAGES-DEPTH3: :[[@LINE-3]]:35: warning: callback 'load_mid' {{.*}} and each run increments 'g_stat'
 }

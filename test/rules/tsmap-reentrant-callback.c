@@ -79,6 +79,19 @@ TSMAP_IDEMPOTENT static void idempotent_drop(gpointer key, gpointer value,
   g_hash_table_remove(g_sessions, key);
 }
 
+struct sweep { struct registry *reg; long cutoff; GHashTable *elsewhere; };
+static void sweep_forget(struct registry *r, gpointer key) {
+  g_hash_table_remove(r->by_id, key);
+}
+static void sweep_one(gpointer key, gpointer value, gpointer user_data) {
+  struct sweep *sw = user_data;
+  sweep_forget(sw->reg, key);
+}
+static void sweep_elsewhere(gpointer key, gpointer value, gpointer user_data) {
+  struct sweep *sw = user_data;
+  g_hash_table_remove(sw->elsewhere, key);
+}
+
 // Quiet callbacks.
 static void count(gpointer key, gpointer value, gpointer user_data) {
   ++*(int *)user_data;
@@ -165,6 +178,13 @@ void locals_and_params(GHashTable *param_table) {
   GHashTable *alias = g_sessions;
   g_hash_table_foreach(alias, drop_global, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: callback 'drop_global' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'alias'
+}
+
+void context_struct_on_stack(struct registry *r) {
+  struct sweep sw = {r, 30, g_other};
+  g_hash_table_foreach(r->by_id, sweep_one, &sw);
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: callback 'sweep_one' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'r->by_id'
+  g_hash_table_foreach(r->by_id, sweep_elsewhere, &sw); // sw.elsewhere is g_other
 }
 
 void annotated_header_api(store *s) {
