@@ -32,6 +32,26 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
   return Name;
 }
 
+/// The function (or block, or lambda's call operator) whose body contains
+/// \p S, by the AST's parent map; null at file scope. Asked only for calls
+/// that publish, so the parent map is built only for TUs that publish.
+/// FIXME: the engine's enclosingFunction (CallbackResolution.h, branch
+/// engine) does the same for functions; use it once it is merged here.
+static const Decl *enclosingOwner(const Stmt *S, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*S);
+  for (unsigned Guard = 0; Guard < 4096 && !Parents.empty(); ++Guard) {
+    const DynTypedNode &P = Parents[0];
+    if (const auto *FD = P.get<FunctionDecl>())
+      return FD;
+    if (const auto *BD = P.get<BlockDecl>())
+      return BD;
+    if (const auto *LE = P.get<LambdaExpr>())
+      return LE->getCallOperator();
+    Parents = Ctx.getParents(P);
+  }
+  return nullptr;
+}
+
 /// \p D is part of a template instantiation (a member, or a parameter of a
 /// function, of an instantiated class or function template).
 static bool isInInstantiation(const Decl *D) {
@@ -85,9 +105,7 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
   Finder->addMatcher(
-      callExpr(callee(functionDecl()),
-               optionally(forCallable(decl().bind("owner"))))
-          .bind("call"),
+      callExpr(callee(functionDecl())).bind("call"),
       this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
   // C++: variables and fields whose type is an annotated map template.
@@ -144,12 +162,11 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
       if (T.Fn)
         Callbacks.insert(T.Fn->getCanonicalDecl());
 
-  const auto *Owner = Result.Nodes.getNodeAs<Decl>("owner");
   // A template is checked in its instantiations, where types are known.
-  if (Call->isInstantiationDependent() ||
-      (Owner && isa<DeclContext>(Owner) &&
-       cast<DeclContext>(Owner)->isDependentContext()))
+  if (Call->isInstantiationDependent())
     return;
+  const Decl *Owner = nullptr;
+  bool OwnerKnown = false;
   unsigned N = std::min<unsigned>(Call->getNumArgs(), Callee->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
     std::vector<const CallExpr *> Via;
@@ -158,6 +175,13 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
       if (Via.empty())
         continue;
     }
+    if (!OwnerKnown) {
+      // Only for the calls that publish: the parent map is built once.
+      OwnerKnown = true;
+      Owner = enclosingOwner(Call, *Result.Context);
+    }
+    if (Owner && cast<DeclContext>(Owner)->isDependentContext())
+      return;
     const Expr *Arg = Call->getArg(I);
     if (Arg->isNullPointerConstant(*Result.Context,
                                    Expr::NPC_ValueDependentIsNotNull))
@@ -179,57 +203,62 @@ WeakMutableValueCheck::publishesParam(const FunctionDecl *FD, unsigned I,
   static const std::vector<const CallExpr *> None;
   const FunctionDecl *Def = nullptr;
   if (!FD || !FD->hasBody(Def) || !Def || I >= Def->getNumParams() ||
-      Depth > MaxCallDepth)
+      !Def->getParamDecl(I)->getType()->isPointerType() || Depth > MaxCallDepth)
     return None;
-  auto Key = std::make_pair(Def, I);
-  if (auto It = PublishingParams.find(Key); It != PublishingParams.end())
-    return It->second;
-  PublishingParams[Key]; // Recursion: "does not" until shown otherwise.
-  const ParmVarDecl *Param = Def->getParamDecl(I);
-  if (!Param->getType()->isPointerType())
-    return None;
-  std::vector<const CallExpr *> Found;
-  bool Reassigned = false;
-  auto Calls = match(
-      findAll(stmt(anyOf(callExpr(callee(functionDecl())).bind("c"),
-                         binaryOperator(isAssignmentOperator(),
-                                        hasLHS(ignoringParenImpCasts(
-                                            declRefExpr(to(equalsNode(Param))))))
-                             .bind("a"),
-                         unaryOperator(hasOperatorName("&"),
-                                       hasUnaryOperand(ignoringParenImpCasts(
-                                           declRefExpr(to(equalsNode(Param))))))
-                             .bind("a")))),
-      *Def->getBody(), Def->getASTContext());
-  for (const BoundNodes &B : Calls) {
-    if (B.getNodeAs<Stmt>("a")) {
-      Reassigned = true;
-      break;
-    }
+  auto [It, New] = PublishingParams.try_emplace(Def);
+  if (!New) // Known, or being computed (recursion): "does not" until shown.
+    return I < It->second.size() ? It->second[I] : None;
+  // One walk over the body for all of Def's parameters.
+  std::vector<std::vector<const CallExpr *>> Found(Def->getNumParams());
+  llvm::SmallPtrSet<const ParmVarDecl *, 4> Reassigned;
+  auto ParamOf = [&](const Expr *E) -> std::optional<unsigned> {
+    const auto *DRE = dyn_cast_or_null<DeclRefExpr>(E);
+    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+    if (!P || P->getDeclContext() != Def ||
+        !P->getType()->isPointerType() || Reassigned.contains(P))
+      return std::nullopt;
+    return P->getFunctionScopeIndex();
+  };
+  auto Nodes =
+      match(findAll(stmt(anyOf(callExpr(callee(functionDecl())).bind("c"),
+                               binaryOperator(isAssignmentOperator()).bind("a"),
+                               unaryOperator(hasOperatorName("&")).bind("a")))),
+            *Def->getBody(), Def->getASTContext());
+  // Re-pointed parameters (or ones whose address is taken) first.
+  for (const BoundNodes &B : Nodes) {
+    const Expr *Target = nullptr;
+    if (const auto *BO = B.getNodeAs<BinaryOperator>("a"))
+      Target = BO->getLHS()->IgnoreParenImpCasts();
+    else if (const auto *UO = B.getNodeAs<UnaryOperator>("a"))
+      Target = UO->getSubExpr()->IgnoreParenImpCasts();
+    if (std::optional<unsigned> P = ParamOf(Target))
+      Reassigned.insert(Def->getParamDecl(*P));
+  }
+  for (const BoundNodes &B : Nodes) {
     const auto *CE = B.getNodeAs<CallExpr>("c");
     const FunctionDecl *C = CE ? CE->getDirectCallee() : nullptr;
-    if (!C || !Found.empty())
+    if (!C)
       continue;
     unsigned N = std::min<unsigned>(CE->getNumArgs(), C->getNumParams());
-    for (unsigned J = 0; J < N && Found.empty(); ++J) {
-      const auto *DRE = dyn_cast<DeclRefExpr>(stripCasts(CE->getArg(J)));
-      if (!DRE || DRE->getDecl() != Param)
+    for (unsigned J = 0; J < N; ++J) {
+      std::optional<unsigned> P = ParamOf(stripCasts(CE->getArg(J)));
+      if (!P || !Found[*P].empty())
         continue;
       if (Model.paramHas(C, J, ContractKind::Publishes)) {
-        Found.push_back(CE);
-      } else if (C != Def) {
+        Found[*P].push_back(CE);
+      } else {
         const std::vector<const CallExpr *> &Inner =
             publishesParam(C, J, Depth + 1);
         if (!Inner.empty()) {
-          Found.push_back(CE);
-          Found.insert(Found.end(), Inner.begin(), Inner.end());
+          Found[*P].push_back(CE);
+          Found[*P].insert(Found[*P].end(), Inner.begin(), Inner.end());
         }
       }
     }
   }
-  if (Reassigned)
-    Found.clear();
-  return PublishingParams[Key] = std::move(Found);
+  std::vector<std::vector<const CallExpr *>> &Slot = PublishingParams[Def];
+  Slot = std::move(Found);
+  return Slot[I];
 }
 
 void WeakMutableValueCheck::emitViaNotes(const Publish &P) {

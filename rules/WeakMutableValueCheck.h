@@ -9,7 +9,6 @@
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,8 +87,10 @@ private:
   /// Functions passed to a map operation as a callback in this TU.
   llvm::DenseSet<const Decl *> Callbacks;
   llvm::DenseSet<const Stmt *> ReportedWrites;
-  std::map<std::pair<const FunctionDecl *, unsigned>,
-           std::vector<const CallExpr *>>
+  /// Per function: for each parameter, the calls that pass it on to a
+  /// TSMAP_PUBLISHES parameter (see publishesParam).
+  llvm::DenseMap<const FunctionDecl *,
+                 std::vector<std::vector<const CallExpr *>>>
       PublishingParams;
 };
 
