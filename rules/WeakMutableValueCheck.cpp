@@ -280,6 +280,11 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
   std::optional<AutomaticObject> AO = Flow->automaticPointee(P.Arg, P.Call);
   if (!AO || releasedBeforeReturn(P, *Flow, Ctx))
     return false;
+  // `main`'s locals live until the program ends (`exit` does not unwind
+  // them); only `alloca` memory and compound literals in a nested scope
+  // could end sooner, and those are rare there.
+  if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner); FD && FD->isMain())
+    return false;
   std::string FnName = functionName(P.Callee);
   std::string OwnerName;
   if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner))
