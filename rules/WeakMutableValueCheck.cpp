@@ -167,7 +167,15 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   const Decl *Owner = nullptr;
   bool OwnerKnown = false;
-  unsigned N = std::min<unsigned>(Call->getNumArgs(), Callee->getNumParams());
+  // `obj(args)` / `obj[arg]` on a member operator: argument 0 is the object.
+  unsigned Shift = isa<CXXOperatorCallExpr>(Call) && isa<CXXMethodDecl>(Callee) &&
+                           !cast<CXXMethodDecl>(Callee)->isStatic()
+                       ? 1
+                       : 0;
+  if (Call->getNumArgs() < Shift)
+    return;
+  unsigned N =
+      std::min<unsigned>(Call->getNumArgs() - Shift, Callee->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
     std::vector<const CallExpr *> Via;
     if (!Model.paramHas(Callee, I, ContractKind::Publishes)) {
@@ -182,7 +190,7 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     }
     if (Owner && cast<DeclContext>(Owner)->isDependentContext())
       return;
-    const Expr *Arg = Call->getArg(I);
+    const Expr *Arg = Call->getArg(I + Shift);
     if (Arg->isNullPointerConstant(*Result.Context,
                                    Expr::NPC_ValueDependentIsNotNull))
       continue;

@@ -108,3 +108,13 @@ void unguarded_after(ConcurrentMap<int, Counter *> *m) {
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'c->n' after 'c' was published by 'put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
 }
 
+
+// A member operator: argument 0 of the call is the object itself.
+struct Slots {
+  void operator()(int slot, TSMAP_PUBLISHES const User *u) { (void)slot; (void)u; }
+};
+void publish_by_operator(Slots &s) {
+  User u;
+  s(1, &u);
+  // CHECK-MESSAGES: :[[@LINE-1]]:8: warning: 'operator()' publishes the address of local variable 'u', which has automatic storage; the map keeps the pointer after 'publish_by_operator' returns [tsmap-weak-mutable-value]
+}
