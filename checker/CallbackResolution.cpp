@@ -2,6 +2,7 @@
 
 #include "CallbackResolution.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
@@ -262,6 +263,19 @@ const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
   for (unsigned I = CallbackParam; I-- > 0;)
     if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
       return Call->getArg(I)->IgnoreParenImpCasts();
+  return nullptr;
+}
+
+const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*S);
+  for (unsigned Guard = 0; Guard < 4096 && !Parents.empty(); ++Guard) {
+    const DynTypedNode &P = Parents[0];
+    if (const auto *FD = P.get<FunctionDecl>())
+      return FD;
+    if (const auto *LE = P.get<LambdaExpr>())
+      return LE->getCallOperator();
+    Parents = Ctx.getParents(P);
+  }
   return nullptr;
 }
 

@@ -99,6 +99,12 @@ std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
 /// callback parameter \p CallbackParam (or before it, if none follows).
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam);
 
+/// The function whose body contains \p S (a lambda's call operator for code
+/// in a lambda), found by walking the AST's parent map; null at file scope.
+/// Cheaper than a `forCallable` matcher on every call: ask only for the
+/// calls that matter.
+const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx);
+
 } // namespace clang::tidy::tsmap
 
 #endif

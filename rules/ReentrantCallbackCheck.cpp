@@ -184,21 +184,6 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   }
 }
 
-/// The function (or lambda call operator) whose body contains \p S; null at
-/// file scope.
-static const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
-  DynTypedNodeList Parents = Ctx.getParents(*S);
-  for (unsigned Guard = 0; Guard < 512 && !Parents.empty(); ++Guard) {
-    const DynTypedNode &N = Parents[0];
-    if (const auto *FD = N.get<FunctionDecl>())
-      return FD;
-    if (const auto *L = N.get<LambdaExpr>())
-      return L->getCallOperator();
-    Parents = Ctx.getParents(N);
-  }
-  return nullptr;
-}
-
 ReentrantCallbackCheck::Identity
 ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
   auto Known = [](const Place &P) {
