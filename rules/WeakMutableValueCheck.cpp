@@ -32,26 +32,6 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
   return Name;
 }
 
-/// The function (or block, or lambda's call operator) whose body contains
-/// \p S, by the AST's parent map; null at file scope. Asked only for calls
-/// that publish, so the parent map is built only for TUs that publish.
-/// FIXME: the engine's enclosingFunction (CallbackResolution.h, branch
-/// engine) does the same for functions; use it once it is merged here.
-static const Decl *enclosingOwner(const Stmt *S, ASTContext &Ctx) {
-  DynTypedNodeList Parents = Ctx.getParents(*S);
-  for (unsigned Guard = 0; Guard < 4096 && !Parents.empty(); ++Guard) {
-    const DynTypedNode &P = Parents[0];
-    if (const auto *FD = P.get<FunctionDecl>())
-      return FD;
-    if (const auto *BD = P.get<BlockDecl>())
-      return BD;
-    if (const auto *LE = P.get<LambdaExpr>())
-      return LE->getCallOperator();
-    Parents = Ctx.getParents(P);
-  }
-  return nullptr;
-}
-
 /// \p D is part of a template instantiation (a member, or a parameter of a
 /// function, of an instantiated class or function template).
 static bool isInInstantiation(const Decl *D) {
@@ -186,7 +166,7 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     if (!OwnerKnown) {
       // Only for the calls that publish: the parent map is built once.
       OwnerKnown = true;
-      Owner = enclosingOwner(Call, *Result.Context);
+      Owner = enclosingFunction(Call, *Result.Context);
     }
     if (Owner && cast<DeclContext>(Owner)->isDependentContext())
       return;
