@@ -14,6 +14,7 @@
 #include "NonIdempotentCallbackCheck.h"
 #include "ReentrantCallbackCheck.h"
 #include "RemoveWithoutCleanupCheck.h"
+#include "WeakMutableValueCheck.h"
 
 namespace clang::tidy::tsmap {
 
@@ -23,6 +24,7 @@ public:
     Factories.registerCheck<NonIdempotentCallbackCheck>("tsmap-non-idempotent-callback");
     Factories.registerCheck<ReentrantCallbackCheck>("tsmap-reentrant-callback");
     Factories.registerCheck<RemoveWithoutCleanupCheck>("tsmap-remove-without-cleanup");
+    Factories.registerCheck<WeakMutableValueCheck>("tsmap-weak-mutable-value");
   }
 };
 

@@ -18,6 +18,8 @@
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -59,53 +61,36 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(
-      callExpr(callee(functionDecl()),
-               optionally(forCallable(functionDecl().bind("owner"))))
-          .bind("call"),
-      this);
+  // The enclosing function is looked up only for calls with a locked callback
+  // (enclosingFunction): forCallable() here would build the parent map of
+  // every TU, which costs as much as a tenth of parsing a large one.
+  Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }
 
 void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
 
-static constexpr llvm::StringLiteral ContextNames[] = {
-    "ctx",  "context", "user_data", "userdata", "udata",   "data",
-    "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
-
-static bool isNonConstVoidPtr(QualType T) {
-  return T->isPointerType() && T->getPointeeType()->isVoidType() &&
-         !T->getPointeeType().isConstQualified();
-}
-
 /// The parameter of callback \p Fn that receives the outer call's context
-/// argument. The parameter list of the callback type the map operation
-/// declares (\p TypeParams) is asked first, then \p Fn's own: a non-const
-/// `void *` parameter other than \p Output named like a context (`ctx`,
-/// `user_data`, ...); else \p Fn's last such parameter. GLib's `(key, value,
-/// user_data)` visitors take several `void *` parameters and the context
-/// comes last; a visitor cast to the map's type may declare it with its own
-/// type (`GHashTable *t`).
-/// FIXME: contextParamIndex (CallbackResolution) takes the first `void *`
-/// parameter, which is the key or the value for these; it should do this.
+/// argument. A callback cast to the map's type may declare the context with
+/// its own type (`GHashTable *t`), so the parameter list of the callback type
+/// the map operation declares (\p TypeParams) is asked first for a `void *`
+/// parameter named like a context; then contextParamIndex() on \p Fn itself.
+/// FIXME: the context names are also listed in contextParamIndex; share them.
 static std::optional<unsigned>
 contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
                const std::vector<const ParmVarDecl *> &TypeParams) {
-  for (unsigned I = 0; I < TypeParams.size(); ++I)
-    if (I != Output && I < Fn->getNumParams() &&
-        isNonConstVoidPtr(TypeParams[I]->getType()) &&
+  static constexpr llvm::StringLiteral ContextNames[] = {
+      "ctx",  "context", "user_data", "userdata", "udata",   "data",
+      "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
+  for (unsigned I = 0; I < TypeParams.size(); ++I) {
+    QualType T = TypeParams[I]->getType();
+    if (I != Output && I < Fn->getNumParams() && T->isPointerType() &&
+        T->getPointeeType()->isVoidType() &&
+        !T->getPointeeType().isConstQualified() &&
         llvm::is_contained(ContextNames, TypeParams[I]->getName()))
       return I;
-  std::optional<unsigned> Last;
-  for (unsigned I = 0, N = Fn->getNumParams(); I < N; ++I) {
-    const ParmVarDecl *P = Fn->getParamDecl(I);
-    if (I == Output || !isNonConstVoidPtr(P->getType()))
-      continue;
-    if (llvm::is_contained(ContextNames, P->getName()))
-      return I;
-    Last = I;
   }
-  return Last ? Last : contextParamIndex(Fn, Output);
+  return contextParamIndex(Fn, Output);
 }
 
 /// The argument of \p Call whose stripped form is \p Stripped, as written
@@ -310,10 +295,15 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
-  const auto *Owner = Result.Nodes.getNodeAs<FunctionDecl>("owner");
+  const FunctionDecl *Owner = nullptr;
+  bool OwnerKnown = false;
   for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {
     if (!Arg.Locked)
       continue; // Only TSMAP_CALLBACK: runs without the map's lock.
+    if (!OwnerKnown) {
+      Owner = enclosingFunction(Call, *Result.Context);
+      OwnerKnown = true;
+    }
     if (!Analysis)
       Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
                                                   EffectOpts);

@@ -1,0 +1,514 @@
+//===--- Publication.cpp - where published objects live, and what follows -===//
+
+#include "Publication.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace clang::tidy::tsmap {
+
+// ---- Handles ---------------------------------------------------------------
+
+const Expr *stripCasts(const Expr *E) {
+  while (E) {
+    E = E->IgnoreParens();
+    if (const auto *CE = dyn_cast<CastExpr>(E)) {
+      // Keep the array: a decayed array is the array's own memory.
+      if (CE->getCastKind() == CK_ArrayToPointerDecay)
+        return CE->getSubExpr()->IgnoreParens();
+      E = CE->getSubExpr();
+      continue;
+    }
+    return E;
+  }
+  return E;
+}
+
+std::optional<Handle> pointeeHandle(const Expr *E) {
+  const Expr *S = stripCasts(E);
+  if (!S)
+    return std::nullopt;
+  if (S->getType()->isArrayType())
+    return lvalueHandle(S);
+  if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
+    if (UO->getOpcode() == UO_AddrOf)
+      return lvalueHandle(UO->getSubExpr());
+    if (UO->isIncrementDecrementOp())
+      return pointeeHandle(UO->getSubExpr());
+    return std::nullopt;
+  }
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->isAdditiveOp())
+      return pointeeHandle(BO->getLHS()->getType()->isPointerType()
+                               ? BO->getLHS()
+                               : BO->getRHS());
+    if (BO->getOpcode() == BO_Comma)
+      return pointeeHandle(BO->getRHS());
+    return std::nullopt;
+  }
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      if (V->getType()->isPointerType())
+        return Handle{V, true};
+  return std::nullopt;
+}
+
+std::optional<Handle> lvalueHandle(const Expr *E) {
+  if (!E)
+    return std::nullopt;
+  const Expr *S = E->IgnoreParenImpCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S)) {
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      return Handle{V, false};
+    return std::nullopt;
+  }
+  if (const auto *ME = dyn_cast<MemberExpr>(S))
+    return ME->isArrow() ? pointeeHandle(ME->getBase())
+                         : lvalueHandle(ME->getBase());
+  if (const auto *UO = dyn_cast<UnaryOperator>(S))
+    return UO->getOpcode() == UO_Deref ? pointeeHandle(UO->getSubExpr())
+                                       : std::nullopt;
+  if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(S))
+    return pointeeHandle(ASE->getBase());
+  return std::nullopt;
+}
+
+std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V) {
+  if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+    for (const Decl *D : DS->decls())
+      if (D == V)
+        return V->getInit();
+    return std::nullopt;
+  }
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->getOpcode() != BO_Assign)
+      return std::nullopt;
+    const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+    if (DRE && DRE->getDecl() == V)
+      return BO->getRHS();
+    return std::nullopt;
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
+    // `&p` handed on: whoever receives it may re-point `p`.
+    const auto *DRE =
+        dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
+    if (UO->getOpcode() == UO_AddrOf && DRE && DRE->getDecl() == V)
+      return static_cast<const Expr *>(nullptr);
+  }
+  return std::nullopt;
+}
+
+// ---- The flow of one function ----------------------------------------------
+
+std::unique_ptr<FunctionFlow> FunctionFlow::build(const Decl *D,
+                                                  ASTContext &Ctx) {
+  Stmt *Body = D ? D->getBody() : nullptr;
+  if (!Body)
+    return nullptr;
+  CFG::BuildOptions Opts;
+  Opts.setAllAlwaysAdd();
+  std::unique_ptr<FunctionFlow> F(new FunctionFlow());
+  F->D = D;
+  F->Graph = CFG::buildCFG(D, Body, &Ctx, Opts);
+  if (!F->Graph)
+    return nullptr;
+  F->PM = std::make_unique<ParentMap>(Body);
+  for (const CFGBlock *B : *F->Graph) {
+    unsigned Index = 0;
+    for (const CFGElement &E : *B) {
+      if (std::optional<CFGStmt> S = E.getAs<CFGStmt>())
+        F->Positions.try_emplace(S->getStmt(), Point{B, Index});
+      ++Index;
+    }
+  }
+  return F;
+}
+
+std::optional<FunctionFlow::Point>
+FunctionFlow::pointOf(const Stmt *S) const {
+  for (; S; S = PM->getParent(S)) {
+    auto It = Positions.find(S);
+    if (It != Positions.end())
+      return It->second;
+  }
+  return std::nullopt;
+}
+
+/// The statement of element \p I of \p B, or null.
+static const Stmt *stmtAt(const CFGBlock *B, unsigned I) {
+  if (std::optional<CFGStmt> S = (*B)[I].getAs<CFGStmt>())
+    return S->getStmt();
+  return nullptr;
+}
+
+void FunctionFlow::forEachElement(
+    llvm::function_ref<void(const Stmt *, Point)> Visit) const {
+  for (const CFGBlock *B : *Graph)
+    for (unsigned I = 0, N = B->size(); I < N; ++I)
+      if (const Stmt *S = stmtAt(B, I))
+        Visit(S, Point{B, I});
+}
+
+std::vector<FunctionFlow::Definition>
+FunctionFlow::reachingDefinitions(const VarDecl *V, Point P,
+                                  bool &FromEntry) const {
+  std::vector<Definition> Defs;
+  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
+  Work.push_back({P.Block, P.Index});
+  FromEntry = false;
+  while (!Work.empty()) {
+    auto [B, End] = Work.pop_back_val();
+    bool Defined = false;
+    for (unsigned I = End; I-- > 0 && !Defined;) {
+      const Stmt *S = stmtAt(B, I);
+      if (!S)
+        continue;
+      if (std::optional<const Expr *> Value = definitionOf(S, V)) {
+        Defs.push_back({*Value, S});
+        Defined = true;
+      }
+    }
+    if (Defined)
+      continue;
+    if (B == &Graph->getEntry() || B->pred_empty())
+      FromEntry = true;
+    for (const CFGBlock *Pred : B->preds())
+      if (Pred && Seen.insert(Pred).second)
+        Work.push_back({Pred, Pred->size()});
+  }
+  return Defs;
+}
+
+/// The declaration of an automatic object if \p V is one: a local or a
+/// parameter, not a reference (which names someone else's object).
+static bool isAutomatic(const VarDecl *V) {
+  return V && V->hasLocalStorage() && !V->getType()->isReferenceType();
+}
+
+bool FunctionFlow::automaticPointeeImpl(const Expr *E, const Stmt *At,
+                                        unsigned Depth,
+                                        AutomaticObject &Out) const {
+  const Expr *S = stripCasts(E);
+  if (!S || Depth > 8)
+    return false;
+  // An lvalue whose memory the pointer designates: `&x.f`, a decayed array.
+  const Expr *Object = nullptr;
+  if (S->getType()->isArrayType())
+    Object = S;
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
+           UO && UO->getOpcode() == UO_AddrOf)
+    Object = UO->getSubExpr();
+  if (Object) {
+    for (;;) {
+      Object = Object->IgnoreParenImpCasts();
+      if (const auto *ME = dyn_cast<MemberExpr>(Object)) {
+        if (ME->isArrow())
+          return automaticPointeeImpl(ME->getBase(), At, Depth + 1, Out);
+        Object = ME->getBase();
+      } else if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(Object)) {
+        const Expr *Base = ASE->getBase()->IgnoreParens();
+        const auto *Decay = dyn_cast<ImplicitCastExpr>(Base);
+        if (!Decay || Decay->getCastKind() != CK_ArrayToPointerDecay)
+          return automaticPointeeImpl(Base, At, Depth + 1, Out);
+        Object = Decay->getSubExpr();
+      } else if (const auto *UO = dyn_cast<UnaryOperator>(Object);
+                 UO && UO->getOpcode() == UO_Deref) {
+        return automaticPointeeImpl(UO->getSubExpr(), At, Depth + 1, Out);
+      } else {
+        break;
+      }
+    }
+    if (const auto *CL = dyn_cast<CompoundLiteralExpr>(Object)) {
+      if (CL->isFileScope())
+        return false;
+      Out.Literal = CL;
+      return true;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(Object);
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (!isAutomatic(V))
+      return false;
+    Out.Var = V;
+    return true;
+  }
+  // `alloca` memory lives until the function returns.
+  if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    const FunctionDecl *FD = CE->getDirectCallee();
+    if (FD && FD->getIdentifier() &&
+        (FD->getName() == "alloca" || FD->getName().starts_with("__builtin_alloca"))) {
+      Out.Alloca = CE;
+      return true;
+    }
+    return false;
+  }
+  if (const auto *CO = dyn_cast<AbstractConditionalOperator>(S))
+    return automaticPointeeImpl(CO->getTrueExpr(), At, Depth + 1, Out) ||
+           automaticPointeeImpl(CO->getFalseExpr(), At, Depth + 1, Out);
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->isAdditiveOp())
+      return automaticPointeeImpl(BO->getLHS()->getType()->isPointerType()
+                                      ? BO->getLHS()
+                                      : BO->getRHS(),
+                                  At, Depth + 1, Out);
+    if (BO->getOpcode() == BO_Comma)
+      return automaticPointeeImpl(BO->getRHS(), At, Depth + 1, Out);
+    return false;
+  }
+  // A local pointer: follow the definitions that reach this use.
+  const auto *DRE = dyn_cast<DeclRefExpr>(S);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage() || !V->getType()->isPointerType())
+    return false;
+  std::optional<Point> P = pointOf(At);
+  if (!P)
+    return false;
+  bool FromEntry = false;
+  for (const Definition &Def : reachingDefinitions(V, *P, FromEntry)) {
+    if (!Def.Value ||
+        !automaticPointeeImpl(Def.Value, Def.At, Depth + 1, Out))
+      continue;
+    const Stmt *NoteAt = isa<DeclStmt>(Def.At) ? Def.Value : Def.At;
+    Out.Through.insert(Out.Through.begin(), {V, NoteAt});
+    return true;
+  }
+  return false;
+}
+
+std::optional<AutomaticObject>
+FunctionFlow::automaticPointee(const Expr *E, const Stmt *At) const {
+  AutomaticObject Out;
+  if (automaticPointeeImpl(E, At, 0, Out))
+    return Out;
+  return std::nullopt;
+}
+
+bool FunctionFlow::reachesWithout(
+    Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
+    llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const {
+  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
+  Work.push_back({From.Block, From.Index + 1});
+  while (!Work.empty()) {
+    auto [B, Begin] = Work.pop_back_val();
+    bool Stopped = false;
+    for (unsigned I = Begin, N = B->size(); I < N && !Stopped; ++I) {
+      if (B == To.Block && I == To.Index)
+        return true;
+      if (const Stmt *S = stmtAt(B, I); S && Kills(S))
+        Stopped = true;
+    }
+    if (Stopped)
+      continue;
+    unsigned Index = 0;
+    for (const CFGBlock *Succ : B->succs()) {
+      unsigned ThisIndex = Index++;
+      if (!Succ || Blocked(B, ThisIndex))
+        continue;
+      if (Seen.insert(Succ).second)
+        Work.push_back({Succ, 0});
+    }
+  }
+  return false;
+}
+
+bool FunctionFlow::reachesExitWithout(
+    Point From, llvm::function_ref<bool(const Stmt *)> Kills) const {
+  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
+  Work.push_back({From.Block, From.Index + 1});
+  while (!Work.empty()) {
+    auto [B, Begin] = Work.pop_back_val();
+    if (B == &Graph->getExit())
+      return true;
+    bool Stopped = false;
+    for (unsigned I = Begin, N = B->size(); I < N && !Stopped; ++I)
+      if (const Stmt *S = stmtAt(B, I); S && Kills(S))
+        Stopped = true;
+    if (Stopped)
+      continue;
+    for (const CFGBlock *Succ : B->succs())
+      if (Succ && Seen.insert(Succ).second)
+        Work.push_back({Succ, 0});
+  }
+  return false;
+}
+
+// ---- Aliases -----------------------------------------------------------------
+
+std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow) {
+  // Every (variable, value) definition in the body, collected once.
+  std::vector<std::pair<const VarDecl *, const Expr *>> Defs;
+  Flow.forEachElement([&](const Stmt *S, FunctionFlow::Point) {
+    if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit())
+          Defs.push_back({V, V->getInit()});
+    } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+               BO && BO->getOpcode() == BO_Assign) {
+      if (const auto *DRE =
+              dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+          Defs.push_back({V, BO->getRHS()});
+    }
+  });
+  std::vector<Handle> Aliases{Root};
+  auto Known = [&](const Handle &H) {
+    return llvm::is_contained(Aliases, H);
+  };
+  for (bool Changed = true; Changed;) {
+    Changed = false;
+    for (auto &[V, Value] : Defs) {
+      if (!V->hasLocalStorage() || !V->getType()->isPointerType() ||
+          Known(Handle{V, true}))
+        continue;
+      std::optional<Handle> From = pointeeHandle(Value);
+      if (From && Known(*From)) {
+        Aliases.push_back(Handle{V, true});
+        Changed = true;
+      }
+    }
+  }
+  return Aliases;
+}
+
+// ---- How a publish reports failure -------------------------------------------
+
+PublishOutcome::PublishOutcome(const CallExpr *Call, const FunctionFlow &Flow)
+    : Call(Call) {
+  QualType T = Call->getType();
+  BoolLike = T->isBooleanType() || T->isPointerType();
+  Flow.forEachElement([&](const Stmt *S, FunctionFlow::Point) {
+    if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D);
+            V && V->getInit() && stripCasts(V->getInit()) == Call)
+          ResultVars.insert(V);
+    } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+               BO && BO->getOpcode() == BO_Assign &&
+               stripCasts(BO->getRHS()) == Call) {
+      if (const auto *DRE =
+              dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+          ResultVars.insert(V);
+    }
+  });
+}
+
+bool PublishOutcome::isResult(const Expr *E) const {
+  const Expr *S = stripCasts(E);
+  if (S == Call)
+    return true;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+    return ResultVars.contains(dyn_cast<VarDecl>(DRE->getDecl()));
+  if (const auto *BO = dyn_cast<BinaryOperator>(S))
+    return BO->getOpcode() == BO_Assign && stripCasts(BO->getRHS()) == Call;
+  return false;
+}
+
+/// +1 when status constant \p K means success, -1 failure, 0 unknown. Zero
+/// and enumerators named like success (`*OK*`, `*SUCCESS*`, `*REPLACED*`,
+/// `*INSERTED*`, `*CREATED*`) are success; other enumerators and negative
+/// values are failure; other integers are unknown.
+static int statusMeaning(const Expr *K, const ASTContext &Ctx) {
+  const Expr *S = K->IgnoreParenImpCasts();
+  Expr::EvalResult R;
+  if (!S->EvaluateAsInt(R, Ctx))
+    return 0;
+  if (R.Val.getInt() == 0)
+    return +1;
+  if (R.Val.getInt().isNegative())
+    return -1;
+  const auto *DRE = dyn_cast<DeclRefExpr>(S);
+  const auto *EC = DRE ? dyn_cast<EnumConstantDecl>(DRE->getDecl()) : nullptr;
+  if (!EC)
+    return 0;
+  llvm::StringRef Name = EC->getName();
+  for (llvm::StringRef Word : {"OK", "SUCCESS", "REPLACED", "INSERTED", "CREATED"})
+    if (Name.contains(Word))
+      return +1;
+  return -1;
+}
+
+int PublishOutcome::polarity(const Expr *E) const {
+  const Expr *S = E->IgnoreParenImpCasts();
+  if (isResult(S))
+    return BoolLike ? +1 : -1;
+  if (const auto *UO = dyn_cast<UnaryOperator>(S))
+    return UO->getOpcode() == UO_LNot ? -polarity(UO->getSubExpr()) : 0;
+  const auto *BO = dyn_cast<BinaryOperator>(S);
+  if (!BO || !BO->isComparisonOp())
+    return 0;
+  const Expr *L = BO->getLHS(), *R = BO->getRHS();
+  BinaryOperatorKind Op = BO->getOpcode();
+  if (!isResult(L)) {
+    if (!isResult(R))
+      return 0;
+    std::swap(L, R);
+    Op = BinaryOperator::reverseComparisonOp(Op);
+  }
+  const ASTContext &Ctx = Call->getCalleeDecl()->getASTContext();
+  int Meaning = 0;
+  if (BoolLike)
+    Meaning = R->IgnoreParenImpCasts()->isNullPointerConstant(
+                  const_cast<ASTContext &>(Ctx),
+                  Expr::NPC_ValueDependentIsNotNull)
+                  ? -1
+                  : +1;
+  else
+    Meaning = statusMeaning(R, Ctx);
+  switch (Op) {
+  case BO_EQ:
+    return Meaning;
+  case BO_NE:
+    return -Meaning;
+  case BO_LT: // `rc < 0`
+    return !BoolLike && statusMeaning(R, Ctx) == +1 ? -1 : 0;
+  case BO_GE: // `rc >= 0`
+    return !BoolLike && statusMeaning(R, Ctx) == +1 ? +1 : 0;
+  default:
+    return 0;
+  }
+}
+
+bool PublishOutcome::isFailureEdge(const CFGBlock *B, unsigned I) const {
+  if (!B)
+    return false;
+  if (const auto *SS = dyn_cast_or_null<SwitchStmt>(B->getTerminatorStmt())) {
+    if (BoolLike || !SS->getCond() || !isResult(SS->getCond()) ||
+        I >= B->succ_size())
+      return false;
+    const CFGBlock *Succ = *(B->succ_begin() + I);
+    const auto *Case = Succ ? dyn_cast_or_null<CaseStmt>(Succ->getLabel())
+                            : nullptr;
+    if (!Case || Case->getRHS()) // `default:`, or a `case A ... B:` range
+      return false;
+    return statusMeaning(Case->getLHS(),
+                         Call->getCalleeDecl()->getASTContext()) < 0;
+  }
+  std::optional<unsigned> F = failureSuccessor(B);
+  return F && *F == I;
+}
+
+std::optional<unsigned>
+PublishOutcome::failureSuccessor(const CFGBlock *B) const {
+  if (!B || B->succ_size() != 2)
+    return std::nullopt;
+  const Stmt *Cond = B->getTerminatorCondition();
+  const auto *CondExpr = dyn_cast_or_null<Expr>(Cond);
+  if (!CondExpr)
+    return std::nullopt;
+  // In `if (a || put(...) != OK)` the last block's terminator names the whole
+  // condition, but it branches on its last operand: the last element.
+  if (const auto *BO = dyn_cast<BinaryOperator>(CondExpr->IgnoreParens());
+      BO && BO->isLogicalOp() && !B->empty())
+    if (const Stmt *Last = stmtAt(B, B->size() - 1))
+      if (const auto *LastExpr = dyn_cast<Expr>(Last); LastExpr && LastExpr != BO)
+        CondExpr = LastExpr;
+  int P = polarity(CondExpr);
+  if (P == 0)
+    return std::nullopt;
+  return P > 0 ? 1u : 0u;
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,160 @@
+//===--- Publication.h - where published objects live, and what follows ---===//
+//
+// The facts tsmap-weak-mutable-value needs about one function body:
+//   - which memory a pointer expression designates (a "handle": the object a
+//     pointer variable points to, or a variable's own storage), and whether
+//     that memory has automatic storage, followed back through the local
+//     pointers that hold it (reaching definitions on clang's CFG);
+//   - which statements run after a publish on some path, on which the handle
+//     was not re-pointed and the publish did not report failure.
+// Everything is intraprocedural; what a callee does with its parameters comes
+// from the effect summaries (EffectSummary.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_PUBLICATION_H
+#define TSMAP_CHECKER_PUBLICATION_H
+
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/ParentMap.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// A piece of memory named by a variable: the object \c Var points to
+/// (\c Pointee, for a pointer variable) or \c Var's own storage.
+struct Handle {
+  const VarDecl *Var = nullptr;
+  bool Pointee = false;
+  bool operator==(const Handle &O) const {
+    return Var == O.Var && Pointee == O.Pointee;
+  }
+};
+
+/// The handle whose memory the pointer-valued expression \p E points into:
+/// `p`, `p + 1`, `&p->f`, `&x`, `x.arr` (decayed), `(char *)&x.f`.
+std::optional<Handle> pointeeHandle(const Expr *E);
+
+/// The handle whose memory the lvalue \p E designates: `x`, `x.f`, `p->f`,
+/// `*p`, `p[i]`, `x.arr[i]`, `p->arr[i]`. `p->next->f` designates the object
+/// `p->next` points to, which no variable names: std::nullopt.
+std::optional<Handle> lvalueHandle(const Expr *E);
+
+/// An object with automatic storage that an expression points into.
+struct AutomaticObject {
+  const VarDecl *Var = nullptr;                 ///< A local or a parameter,
+  const CompoundLiteralExpr *Literal = nullptr; ///< or a compound literal,
+  const CallExpr *Alloca = nullptr;             ///< or `alloca` memory.
+  /// The local pointers the address went through, outermost first, each
+  /// with the statement that gave it that value (for notes).
+  std::vector<std::pair<const VarDecl *, const Stmt *>> Through;
+};
+
+/// One function's CFG (every subexpression is an element) with the position
+/// of each statement in it.
+class FunctionFlow {
+public:
+  /// A statement's position: element \c Index of \c Block.
+  struct Point {
+    const CFGBlock *Block = nullptr;
+    unsigned Index = 0;
+  };
+
+  /// Builds the flow of \p D's body; null when clang cannot build a CFG.
+  static std::unique_ptr<FunctionFlow> build(const Decl *D, ASTContext &Ctx);
+
+  /// The position of \p S, or of the nearest enclosing element.
+  std::optional<Point> pointOf(const Stmt *S) const;
+  const ParentMap &parents() const { return *PM; }
+  const Decl *decl() const { return D; }
+
+  /// The automatic object that pointer \p E (evaluated at \p At) points
+  /// into, directly or through local pointers whose reaching definitions
+  /// hold its address; std::nullopt when no path gives it such an address.
+  std::optional<AutomaticObject> automaticPointee(const Expr *E,
+                                                  const Stmt *At) const;
+
+  /// Calls \p Visit on every statement element, in block order.
+  void forEachElement(llvm::function_ref<void(const Stmt *, Point)> Visit) const;
+
+  /// True when \p To runs after \p From on some path that reaches no
+  /// element for which \p Kills holds, and leaves no block \p B through
+  /// successor \p I for which \p Blocked(B, I) holds. Back edges count, so
+  /// a statement earlier in a loop body is "after" on the next iteration.
+  bool reachesWithout(
+      Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
+      llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const;
+
+  /// True when some path from \p From reaches the function's exit without
+  /// reaching an element for which \p Kills holds.
+  bool reachesExitWithout(Point From,
+                          llvm::function_ref<bool(const Stmt *)> Kills) const;
+
+private:
+  FunctionFlow() = default;
+  struct Definition {
+    const Expr *Value; ///< Null when the definition is opaque (`&p` taken).
+    const Stmt *At;
+  };
+  /// The definitions of local \p V reaching \p P; \p FromEntry is set when
+  /// some path reaches the function entry without one.
+  std::vector<Definition> reachingDefinitions(const VarDecl *V, Point P,
+                                              bool &FromEntry) const;
+  bool automaticPointeeImpl(const Expr *E, const Stmt *At, unsigned Depth,
+                            AutomaticObject &Out) const;
+
+  const Decl *D = nullptr;
+  std::unique_ptr<CFG> Graph;
+  std::unique_ptr<ParentMap> PM;
+  llvm::DenseMap<const Stmt *, Point> Positions;
+};
+
+/// If statement \p S gives local variable \p V a new value, that value
+/// (null when it is not visible, e.g. `&V` passed on); else std::nullopt.
+std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V);
+
+/// The pointer variables of \p Flow's function that may point into the
+/// memory of \p Root: \p Root itself, then every local pointer assigned (or
+/// initialized with) a pointer into an alias. Flow-insensitive.
+/// FIXME: a variable re-pointed before it is made an alias still counts.
+std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow);
+
+/// Strips parentheses and every cast, implicit or written.
+const Expr *stripCasts(const Expr *E);
+
+/// How the result of a publishing call reports failure: which successor of
+/// a branch on it is the failure path.
+class PublishOutcome {
+public:
+  /// \p Call is the publishing call; variables later assigned its result
+  /// are found in \p Flow.
+  PublishOutcome(const CallExpr *Call, const FunctionFlow &Flow);
+  /// For a block whose terminator tests the publish result: the index of
+  /// the successor taken when the publish failed; else std::nullopt.
+  std::optional<unsigned> failureSuccessor(const CFGBlock *B) const;
+  /// Leaving \p B through successor \p I means the publish failed: the
+  /// failure successor of a test, or a `case` of a `switch` on the result
+  /// whose status means failure.
+  bool isFailureEdge(const CFGBlock *B, unsigned I) const;
+
+private:
+  bool isResult(const Expr *E) const;
+  /// +1 when the test \p E holds exactly on success, -1 on failure, 0 when
+  /// unknown.
+  int polarity(const Expr *E) const;
+
+  const CallExpr *Call;
+  bool BoolLike; ///< `bool` or pointer result: true/non-null is success.
+  llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
+};
+
+} // namespace clang::tidy::tsmap
+
+#endif

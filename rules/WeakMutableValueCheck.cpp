@@ -1,0 +1,836 @@
+//===--- WeakMutableValueCheck.cpp - tsmap-weak-mutable-value -------------===//
+
+#include "WeakMutableValueCheck.h"
+#include "AnnotationValidation.h"
+#include "CallbackResolution.h"
+#include "ChainNotes.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+/// Library functions that write into the memory their first argument
+/// points to.
+static constexpr llvm::StringRef BuiltinWriteFunctions[] = {
+    "memcpy",  "memmove", "memset",   "strcpy",   "strncpy", "strcat",
+    "strncat", "sprintf", "snprintf", "vsprintf", "vsnprintf", "bzero",
+    "explicit_bzero", "stpcpy", "stpncpy", "wmemcpy", "wmemmove", "wmemset",
+    "wcscpy", "wcsncpy", "wcscat", "wcsncat", "strlcpy", "strlcat"};
+
+/// `__builtin___memcpy_chk` -> `memcpy`: the name of the library function a
+/// (fortified) builtin stands for.
+static llvm::StringRef libraryName(llvm::StringRef Name) {
+  Name.consume_front("__builtin___");
+  Name.consume_front("__builtin_");
+  Name.consume_back("_chk");
+  Name.consume_front("__");
+  return Name;
+}
+
+/// \p D is part of a template instantiation (a member, or a parameter of a
+/// function, of an instantiated class or function template).
+static bool isInInstantiation(const Decl *D) {
+  for (const DeclContext *DC = isa<DeclContext>(D) ? cast<DeclContext>(D)
+                                                   : D->getDeclContext();
+       DC; DC = DC->getParent()) {
+    if (const auto *FD = dyn_cast<FunctionDecl>(DC);
+        FD && FD->isTemplateInstantiation())
+      return true;
+    if (const auto *CS = dyn_cast<ClassTemplateSpecializationDecl>(DC);
+        CS && CS->getSpecializationKind() != TSK_ExplicitSpecialization)
+      return true;
+  }
+  if (const auto *P = dyn_cast<ParmVarDecl>(D))
+    if (const auto *FD =
+            dyn_cast_or_null<FunctionDecl>(P->getParentFunctionOrMethod()))
+      return isInInstantiation(FD);
+  return false;
+}
+
+WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
+                                             ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), Model(*this, Options),
+      WriteFunctionsOption(Options.get("WriteFunctions", "")),
+      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+  for (std::string &N : splitNameList(WriteFunctionsOption)) {
+    if (N.empty() || llvm::isDigit(N.front()) ||
+        !llvm::all_of(N, [](char C) {
+          return llvm::isAlnum(C) || C == '_' || C == ':';
+        })) {
+      configurationDiag("invalid function name '%0' in option '%1'; expected "
+                        "a semicolon-separated list of names")
+          << N << "WriteFunctions";
+      continue;
+    }
+    WriteFunctions.push_back(std::move(N));
+  }
+  if (MaxCallDepth > 64) {
+    configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
+                      "supported is 64, which is used instead")
+        << MaxCallDepth;
+    MaxCallDepth = 64;
+  }
+}
+
+void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Model.storeOptions(Options, Opts);
+  Options.store(Opts, "WriteFunctions", WriteFunctionsOption);
+  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+}
+
+void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(
+      callExpr(callee(functionDecl())).bind("call"),
+      this);
+  Finder->addMatcher(annotatedDeclMatcher(), this);
+  // C++: variables and fields whose type is an annotated map template.
+  Finder->addMatcher(
+      declaratorDecl(anyOf(varDecl(unless(parmVarDecl())), fieldDecl()),
+                     unless(isExpansionInSystemHeader()))
+          .bind("map-decl"),
+      this);
+}
+
+void WeakMutableValueCheck::onEndOfTranslationUnit() {
+  for (const Publish &P : Pending)
+    reportWritesAfter(P, P.Callee->getASTContext());
+  Pending.clear();
+  Callbacks.clear();
+  ReportedWrites.clear();
+  Flows.clear();
+  PublishingParams.clear();
+  Effects.reset();
+}
+
+const FunctionFlow *WeakMutableValueCheck::flowOf(const Decl *Owner,
+                                                  ASTContext &Ctx) {
+  if (!Owner)
+    return nullptr;
+  auto [It, New] = Flows.try_emplace(Owner);
+  if (New)
+    It->second = FunctionFlow::build(Owner, Ctx);
+  return It->second.get();
+}
+
+void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
+  if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId)) {
+    // An instantiation repeats its template's annotations with the template
+    // arguments substituted; the template itself is what the user wrote.
+    if (isInInstantiation(D))
+      return;
+    reportAnnotationProblems(*this, D, *Result.Context,
+                             {ContractKind::Publishes, ContractKind::Immutable,
+                              ContractKind::Weak});
+    return;
+  }
+  if (const auto *D = Result.Nodes.getNodeAs<DeclaratorDecl>("map-decl")) {
+    checkMapValueType(D);
+    return;
+  }
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee)
+    return;
+  // Callbacks of map operations: writes inside them are the map's business.
+  for (const CallbackArgument &Arg : callbackArguments(Call, Model))
+    for (const ResolvedCallback &T : Arg.Targets)
+      if (T.Fn)
+        Callbacks.insert(T.Fn->getCanonicalDecl());
+
+  // A template is checked in its instantiations, where types are known.
+  if (Call->isInstantiationDependent())
+    return;
+  const Decl *Owner = nullptr;
+  bool OwnerKnown = false;
+  // `obj(args)` / `obj[arg]` on a member operator: argument 0 is the object.
+  unsigned Shift = isa<CXXOperatorCallExpr>(Call) && isa<CXXMethodDecl>(Callee) &&
+                           !cast<CXXMethodDecl>(Callee)->isStatic()
+                       ? 1
+                       : 0;
+  if (Call->getNumArgs() < Shift)
+    return;
+  unsigned N =
+      std::min<unsigned>(Call->getNumArgs() - Shift, Callee->getNumParams());
+  for (unsigned I = 0; I < N; ++I) {
+    std::vector<const CallExpr *> Via;
+    if (!Model.paramHas(Callee, I, ContractKind::Publishes)) {
+      Via = publishesParam(Callee, I, 0);
+      if (Via.empty())
+        continue;
+    }
+    if (!OwnerKnown) {
+      // Only for the calls that publish: the parent map is built once.
+      OwnerKnown = true;
+      Owner = enclosingFunction(Call, *Result.Context);
+    }
+    if (Owner && cast<DeclContext>(Owner)->isDependentContext())
+      return;
+    const Expr *Arg = Call->getArg(I + Shift);
+    if (Arg->isNullPointerConstant(*Result.Context,
+                                   Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    Publish P{Call, Callee, Arg, Owner, std::move(Via)};
+    if (reportDangling(P, *Result.Context))
+      continue;
+    reportWeak(P);
+    if (Owner)
+      Pending.push_back(P);
+  }
+}
+
+// ---- Functions that publish their parameters ---
+
+const std::vector<const CallExpr *> &
+WeakMutableValueCheck::publishesParam(const FunctionDecl *FD, unsigned I,
+                                      unsigned Depth) {
+  static const std::vector<const CallExpr *> None;
+  const FunctionDecl *Def = nullptr;
+  if (!FD || !FD->hasBody(Def) || !Def || I >= Def->getNumParams() ||
+      !Def->getParamDecl(I)->getType()->isPointerType() || Depth > MaxCallDepth)
+    return None;
+  auto [It, New] = PublishingParams.try_emplace(Def);
+  if (!New) // Known, or being computed (recursion): "does not" until shown.
+    return I < It->second.size() ? It->second[I] : None;
+  // One walk over the body for all of Def's parameters.
+  std::vector<std::vector<const CallExpr *>> Found(Def->getNumParams());
+  llvm::SmallPtrSet<const ParmVarDecl *, 4> Reassigned;
+  auto ParamOf = [&](const Expr *E) -> std::optional<unsigned> {
+    const auto *DRE = dyn_cast_or_null<DeclRefExpr>(E);
+    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+    if (!P || P->getDeclContext() != Def ||
+        !P->getType()->isPointerType() || Reassigned.contains(P))
+      return std::nullopt;
+    return P->getFunctionScopeIndex();
+  };
+  auto Nodes =
+      match(findAll(stmt(anyOf(callExpr(callee(functionDecl())).bind("c"),
+                               binaryOperator(isAssignmentOperator()).bind("a"),
+                               unaryOperator(hasOperatorName("&")).bind("a")))),
+            *Def->getBody(), Def->getASTContext());
+  // Re-pointed parameters (or ones whose address is taken) first.
+  for (const BoundNodes &B : Nodes) {
+    const Expr *Target = nullptr;
+    if (const auto *BO = B.getNodeAs<BinaryOperator>("a"))
+      Target = BO->getLHS()->IgnoreParenImpCasts();
+    else if (const auto *UO = B.getNodeAs<UnaryOperator>("a"))
+      Target = UO->getSubExpr()->IgnoreParenImpCasts();
+    if (std::optional<unsigned> P = ParamOf(Target))
+      Reassigned.insert(Def->getParamDecl(*P));
+  }
+  for (const BoundNodes &B : Nodes) {
+    const auto *CE = B.getNodeAs<CallExpr>("c");
+    const FunctionDecl *C = CE ? CE->getDirectCallee() : nullptr;
+    if (!C)
+      continue;
+    unsigned N = std::min<unsigned>(CE->getNumArgs(), C->getNumParams());
+    for (unsigned J = 0; J < N; ++J) {
+      std::optional<unsigned> P = ParamOf(stripCasts(CE->getArg(J)));
+      if (!P || !Found[*P].empty())
+        continue;
+      if (Model.paramHas(C, J, ContractKind::Publishes)) {
+        Found[*P].push_back(CE);
+      } else {
+        const std::vector<const CallExpr *> &Inner =
+            publishesParam(C, J, Depth + 1);
+        if (!Inner.empty()) {
+          Found[*P].push_back(CE);
+          Found[*P].insert(Found[*P].end(), Inner.begin(), Inner.end());
+        }
+      }
+    }
+  }
+  std::vector<std::vector<const CallExpr *>> &Slot = PublishingParams[Def];
+  Slot = std::move(Found);
+  return Slot[I];
+}
+
+void WeakMutableValueCheck::emitViaNotes(const Publish &P) {
+  const FunctionDecl *In = P.Callee;
+  for (const CallExpr *CE : P.Via) {
+    const FunctionDecl *Next = CE->getDirectCallee();
+    diag(CE->getBeginLoc(), "'%0' passes it to '%1' here", DiagnosticIDs::Note)
+        << functionName(In) << functionName(Next);
+    In = Next;
+  }
+}
+
+// ---- Dangling publication ----------------------------------------------------
+
+bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
+  const FunctionFlow *Flow = flowOf(P.Owner, Ctx);
+  if (!Flow)
+    return false;
+  std::optional<AutomaticObject> AO = Flow->automaticPointee(P.Arg, P.Call);
+  if (!AO || releasedBeforeReturn(P, *Flow, Ctx))
+    return false;
+  // `main`'s locals live until the program ends (`exit` does not unwind
+  // them); only `alloca` memory and compound literals in a nested scope
+  // could end sooner, and those are rare there.
+  if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner); FD && FD->isMain())
+    return false;
+  std::string FnName = functionName(P.Callee);
+  std::string OwnerName;
+  if (const auto *FD = dyn_cast<FunctionDecl>(P.Owner))
+    OwnerName = functionName(FD);
+  if (AO->Alloca) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes memory from 'alloca', which is released when "
+         "%select{'%2' returns|its function returns}1")
+        << FnName << OwnerName.empty() << OwnerName << P.Arg->getSourceRange();
+  } else if (AO->Literal) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes a compound literal with automatic storage; the map "
+         "keeps the pointer after the literal's lifetime ends")
+        << FnName << P.Arg->getSourceRange();
+  } else {
+    bool Param = isa<ParmVarDecl>(AO->Var);
+    if (OwnerName.empty())
+      diag(P.Arg->getBeginLoc(),
+           "'%0' publishes the address of %select{local variable|parameter}1 "
+           "'%2', which has automatic storage; the map keeps the pointer after "
+           "it goes out of scope")
+          << FnName << (Param ? 1 : 0) << AO->Var->getName()
+          << P.Arg->getSourceRange();
+    else
+      diag(P.Arg->getBeginLoc(),
+           "'%0' publishes the address of %select{local variable|parameter}1 "
+           "'%2', which has automatic storage; the map keeps the pointer after "
+           "'%3' returns")
+          << FnName << (Param ? 1 : 0) << AO->Var->getName() << OwnerName
+          << P.Arg->getSourceRange();
+  }
+  emitViaNotes(P);
+  for (const auto &[Var, At] : AO->Through) {
+    const Stmt *Value = At;
+    if (const auto *BO = dyn_cast<BinaryOperator>(At))
+      Value = BO->getRHS();
+    diag(At->getBeginLoc(), "'%0' is set to '%1' here", DiagnosticIDs::Note)
+        << Var->getName() << sourceText(Value, Ctx);
+  }
+  if (AO->Alloca)
+    diag(AO->Alloca->getBeginLoc(), "the memory is allocated here",
+         DiagnosticIDs::Note);
+  else if (AO->Literal)
+    diag(AO->Literal->getBeginLoc(), "the compound literal is created here",
+         DiagnosticIDs::Note);
+  else
+    diag(AO->Var->getLocation(), "'%0' is declared here", DiagnosticIDs::Note)
+        << AO->Var->getName();
+  return true;
+}
+
+/// \p FD's name, lower case, contains one of \p Words.
+static bool nameHasAny(const FunctionDecl *FD,
+                       std::initializer_list<llvm::StringRef> Words) {
+  if (!FD->getIdentifier())
+    return false;
+  std::string Name = FD->getName().lower();
+  return llvm::any_of(Words, [&](llvm::StringRef W) {
+    return llvm::StringRef(Name).contains(W);
+  });
+}
+
+bool WeakMutableValueCheck::releasedBeforeReturn(const Publish &P,
+                                                 const FunctionFlow &Flow,
+                                                 ASTContext &Ctx) {
+  std::optional<unsigned> MapIndex = mapParamIndex(P.Callee, Model);
+  if (!MapIndex || *MapIndex >= P.Call->getNumArgs())
+    return false;
+  std::string Map = sourceText(stripCasts(P.Call->getArg(*MapIndex)), Ctx, 200);
+  std::string Key;
+  if (*MapIndex + 1 < P.Call->getNumArgs())
+    Key = sourceText(stripCasts(P.Call->getArg(*MapIndex + 1)), Ctx, 200);
+  std::optional<FunctionFlow::Point> From = Flow.pointOf(P.Call);
+  if (!From)
+    return false;
+  // A call that destroys, closes or clears the same map, or removes the same
+  // key from it: the map no longer holds the pointer.
+  auto Releases = [&](const Stmt *S) {
+    const auto *CE = dyn_cast<CallExpr>(S);
+    const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
+    if (!FD || CE == P.Call)
+      return false;
+    std::optional<unsigned> I = mapParamIndex(FD, Model);
+    if (!I || *I >= CE->getNumArgs() ||
+        sourceText(stripCasts(CE->getArg(*I)), Ctx, 200) != Map)
+      return false;
+    if (nameHasAny(FD, {"destroy", "close", "clear", "free"}))
+      return true;
+    return nameHasAny(FD, {"remove", "erase", "delete"}) && !Key.empty() &&
+           *I + 1 < CE->getNumArgs() &&
+           sourceText(stripCasts(CE->getArg(*I + 1)), Ctx, 200) == Key;
+  };
+  return !Flow.reachesExitWithout(*From, Releases);
+}
+
+// ---- Weak references -----------------------------------------------------------
+
+bool WeakMutableValueCheck::isMutableTarget(QualType Pointer) const {
+  QualType Pointee = Pointer->getPointeeType();
+  if (Pointee.isNull())
+    return false;
+  if (Pointee.isConstQualified() || Pointee->isFunctionType() ||
+      Pointee->isVoidType())
+    return false;
+  return !Model.typeHas(Pointee, ContractKind::Immutable);
+}
+
+/// Every typedef in the sugar chain of \p T, outermost first.
+static std::vector<const TypedefNameDecl *> typedefsOf(QualType T) {
+  std::vector<const TypedefNameDecl *> Out;
+  for (unsigned Guard = 0; !T.isNull() && Guard < 16; ++Guard) {
+    if (const auto *TT = T->getAs<TypedefType>()) {
+      Out.push_back(TT->getDecl());
+      T = TT->getDecl()->getUnderlyingType();
+      continue;
+    }
+    break;
+  }
+  return Out;
+}
+
+const Decl *WeakMutableValueCheck::weakDeclOfType(QualType T) const {
+  for (const TypedefNameDecl *TD : typedefsOf(T))
+    if (Model.declHas(TD, ContractKind::Weak))
+      return TD;
+  return nullptr;
+}
+
+/// Where contract \p K is written on \p D, or \p D's own location.
+static SourceLocation stated(const ContractModel &Model, const Decl *D,
+                             ContractKind K) {
+  SourceLocation L = Model.contractLoc(D, K);
+  if (L.isInvalid())
+    return D->getLocation();
+  // The macro's use, not its inside (no "expanded from macro" notes).
+  return D->getASTContext().getSourceManager().getExpansionLoc(L);
+}
+
+/// The name of \p D for notes.
+static std::string declName(const Decl *D) {
+  if (const auto *ND = dyn_cast<NamedDecl>(D))
+    return ND->getNameAsString();
+  return "declaration";
+}
+
+void WeakMutableValueCheck::noteWeak(const Publish &P, const Decl *Weak) {
+  emitViaNotes(P);
+  diag(stated(Model, Weak, ContractKind::Weak),
+       "'%0' is declared TSMAP_WEAK here", DiagnosticIDs::Note)
+      << declName(Weak);
+}
+
+bool WeakMutableValueCheck::reportWeak(const Publish &P) {
+  const Expr *S = stripCasts(P.Arg);
+  if (!S || !S->getType()->isPointerType())
+    return false;
+  // The value is itself a weak reference: a weak variable, field or type.
+  const Decl *Weak = nullptr;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S)) {
+    if (Model.declHas(DRE->getDecl(), ContractKind::Weak))
+      Weak = DRE->getDecl();
+  } else if (const auto *ME = dyn_cast<MemberExpr>(S)) {
+    if (Model.declHas(ME->getMemberDecl(), ContractKind::Weak))
+      Weak = ME->getMemberDecl();
+  }
+  if (!Weak) {
+    Weak = weakDeclOfType(S->getType());
+    if (!Weak)
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+        if (const auto *VD = dyn_cast<ValueDecl>(DRE->getDecl()))
+          Weak = weakDeclOfType(VD->getType());
+  }
+  if (Weak && isMutableTarget(S->getType())) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes '%1', a weak reference to mutable '%2': its owner may "
+         "modify or free it while other threads read it through the map")
+        << functionName(P.Callee)
+        << sourceText(S, P.Callee->getASTContext())
+        << S->getType()->getPointeeType().getUnqualifiedType().getAsString(
+               P.Callee->getASTContext().getPrintingPolicy())
+        << P.Arg->getSourceRange();
+    noteWeak(P, Weak);
+    return true;
+  }
+  // The value owns a struct with a weak field to mutable state.
+  return reportWeakField(P, S->getType()->getPointeeType(), 0);
+}
+
+bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
+                                            unsigned Depth) {
+  if (Record.isNull() || Depth > 3)
+    return false;
+  const RecordDecl *RD = Record->getAsRecordDecl();
+  if (!RD || !(RD = RD->getDefinition()))
+    return false;
+  for (const FieldDecl *F : RD->fields()) {
+    QualType FT = F->getType();
+    if (FT->isRecordType() && !FT->isPointerType()) {
+      // A nested struct by value: its weak fields are the value's too.
+      if (reportWeakField(P, FT, Depth + 1))
+        return true;
+      continue;
+    }
+    if (!FT->isPointerType())
+      continue;
+    const Decl *Weak = Model.declHas(F, ContractKind::Weak)
+                           ? static_cast<const Decl *>(F)
+                           : weakDeclOfType(FT);
+    if (!Weak || !isMutableTarget(FT))
+      continue;
+    const ASTContext &Ctx = P.Callee->getASTContext();
+    const Expr *S = stripCasts(P.Arg);
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes '%1', whose field '%2' is a weak reference to mutable "
+         "'%3': its owner may modify or free it while other threads read it "
+         "through the map")
+        << functionName(P.Callee) << sourceText(S, Ctx) << F->getName()
+        << FT->getPointeeType().getUnqualifiedType().getAsString(
+               Ctx.getPrintingPolicy())
+        << P.Arg->getSourceRange();
+    noteWeak(P, Weak);
+    return true;
+  }
+  return false;
+}
+
+// ---- Writes after the publish --------------------------------------------------
+
+bool WeakMutableValueCheck::isWriteFunction(const FunctionDecl *FD) const {
+  llvm::StringRef Name = FD->getName();
+  if (Name.empty())
+    return false;
+  llvm::StringRef Lib = libraryName(Name);
+  if (llvm::is_contained(BuiltinWriteFunctions, Lib))
+    return true;
+  std::string Qualified = FD->getQualifiedNameAsString();
+  return llvm::any_of(WriteFunctions, [&](const std::string &W) {
+    return W == Name || W == Qualified;
+  });
+}
+
+/// \p E (an lvalue that is written) has an atomic type: the store is atomic,
+/// which is how concurrent writers are meant to update a shared object.
+static bool isAtomicStore(const Expr *E) {
+  return E->getType()->isAtomicType();
+}
+
+std::optional<WeakMutableValueCheck::Write>
+WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases,
+                               const CallExpr *Publisher) {
+  auto Alias = [&](std::optional<Handle> H) -> const VarDecl * {
+    if (H && llvm::is_contained(Aliases, *H))
+      return H->Var;
+    return nullptr;
+  };
+  auto Store = [&](const Expr *LHS) -> std::optional<Write> {
+    if (isAtomicStore(LHS))
+      return std::nullopt;
+    // Re-pointing the alias itself (`p = q`) writes no published memory.
+    const VarDecl *V = Alias(lvalueHandle(LHS));
+    if (!V)
+      return std::nullopt;
+    Write W;
+    W.Where = S;
+    W.Through = V;
+    return W;
+  };
+  if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+    if (BO->isAssignmentOp())
+      return Store(BO->getLHS());
+    return std::nullopt;
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
+    if (UO->isIncrementDecrementOp())
+      return Store(UO->getSubExpr());
+    return std::nullopt;
+  }
+  const auto *CE = dyn_cast<CallExpr>(S);
+  if (!CE || CE == Publisher)
+    return std::nullopt;
+  const FunctionDecl *FD = CE->getDirectCallee();
+  if (!FD || Model.isMapOperation(FD))
+    return std::nullopt;
+  if (isWriteFunction(FD)) {
+    if (CE->getNumArgs() == 0)
+      return std::nullopt;
+    const VarDecl *V = Alias(pointeeHandle(CE->getArg(0)));
+    if (!V)
+      return std::nullopt;
+    Write W;
+    W.Where = S;
+    W.Through = V;
+    W.Callee = FD;
+    return W;
+  }
+  unsigned N = std::min<unsigned>(CE->getNumArgs(), FD->getNumParams());
+  for (unsigned I = 0; I < N; ++I) {
+    const VarDecl *V = Alias(pointeeHandle(CE->getArg(I)));
+    if (!V)
+      continue;
+    if (!Effects) {
+      EffectOptions Opts;
+      Opts.MaxCallDepth = MaxCallDepth;
+      Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model,
+                                                 Opts);
+    }
+    if (const Effect *E = Effects->writesThroughParam(FD, I)) {
+      Write W;
+      W.Where = S;
+      W.Through = V;
+      W.Callee = FD;
+      W.Chain = E;
+      return W;
+    }
+  }
+  return std::nullopt;
+}
+
+/// The words of identifier \p Name, lower case: `pthread_mutex_lock` ->
+/// {pthread, mutex, lock}; `lockMetric` -> {lock, metric}.
+static std::vector<std::string> nameWords(llvm::StringRef Name) {
+  std::vector<std::string> Words;
+  std::string Cur;
+  for (size_t I = 0; I < Name.size(); ++I) {
+    char C = Name[I];
+    bool Boundary = C == '_' || C == ':' ||
+                    (llvm::isUpper(C) && I > 0 && llvm::isLower(Name[I - 1]));
+    if (Boundary && !Cur.empty()) {
+      Words.push_back(Cur);
+      Cur.clear();
+    }
+    if (C != '_' && C != ':')
+      Cur += llvm::toLower(C);
+  }
+  if (!Cur.empty())
+    Words.push_back(Cur);
+  return Words;
+}
+
+/// \p S takes a lock (\p Unlock false) or releases one (\p Unlock true),
+/// judged by name: a call to `pthread_mutex_lock`, `mtx_lock`,
+/// `pthread_rwlock_wrlock`, `spin_lock_irqsave`, `lock_metric`, `m.lock()`
+/// (or `*unlock*`, `*release*`), or in C++ the construction of a
+/// `lock_guard`, `unique_lock` or `scoped_lock` (released at the end of the
+/// scope, which this check does not track). Read locks (`rcu_read_lock`,
+/// `pthread_rwlock_rdlock`) do not exclude readers and do not count.
+static bool isLockCall(const Stmt *S, bool Unlock) {
+  llvm::StringRef Name;
+  if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    const FunctionDecl *FD = CE->getDirectCallee();
+    if (!FD || !FD->getIdentifier())
+      return false;
+    Name = FD->getName();
+  } else if (const auto *CE = dyn_cast<CXXConstructExpr>(S)) {
+    const CXXRecordDecl *RD = CE->getConstructor()->getParent();
+    if (Unlock || !RD || !RD->getIdentifier())
+      return false;
+    llvm::StringRef Type = RD->getName();
+    return Type == "lock_guard" || Type == "unique_lock" ||
+           Type == "scoped_lock";
+  } else {
+    return false;
+  }
+  std::vector<std::string> Words = nameWords(Name);
+  auto Has = [&](std::initializer_list<llvm::StringRef> Set) {
+    return llvm::any_of(Words, [&](const std::string &W) {
+      return llvm::is_contained(Set, W);
+    });
+  };
+  if (Has({"unlock", "release"}))
+    return Unlock;
+  if (Unlock || Has({"read", "rdlock"}))
+    return false;
+  return Has({"lock", "wrlock", "trylock", "spinlock"});
+}
+
+void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
+                                              ASTContext &Ctx) {
+  if (P.Owner && Callbacks.contains(P.Owner->getCanonicalDecl()))
+    return;
+  const FunctionFlow *Flow = flowOf(P.Owner, Ctx);
+  if (!Flow)
+    return;
+  std::optional<Handle> Root = pointeeHandle(P.Arg);
+  std::optional<FunctionFlow::Point> From = Flow->pointOf(P.Call);
+  if (!Root || !From)
+    return;
+  std::vector<Handle> Aliases = aliasesOf(*Root, *Flow);
+  PublishOutcome Outcome(P.Call, *Flow);
+  auto Blocked = [&](const CFGBlock *B, unsigned I) {
+    return Outcome.isFailureEdge(B, I);
+  };
+  std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
+  std::vector<Write> Found;
+  Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point At) {
+    if (isLockCall(S, /*Unlock=*/false))
+      Locks.push_back({S, At});
+    if (std::optional<Write> W = writeAt(S, Aliases, P.Call)) {
+      Found.push_back(*W);
+      Writes.push_back({S, At});
+    }
+  });
+  auto NoKill = [](const Stmt *) { return false; };
+  auto Unlocks = [](const Stmt *S) { return isLockCall(S, /*Unlock=*/true); };
+  auto NoBlock = [](const CFGBlock *, unsigned) { return false; };
+  for (size_t K = 0; K < Found.size(); ++K) {
+    const Write &W = Found[K];
+    FunctionFlow::Point At = Writes[K].second;
+    if (ReportedWrites.contains(W.Where))
+      continue;
+    // Re-pointing the alias written through, to something that is not an
+    // alias, ends its relation to the published object.
+    auto Kills = [&](const Stmt *S) {
+      std::optional<const Expr *> Def = definitionOf(S, W.Through);
+      if (!Def)
+        return false;
+      if (!*Def)
+        return true;
+      std::optional<Handle> H = pointeeHandle(*Def);
+      return !(H && llvm::is_contained(Aliases, *H));
+    };
+    if (!Flow->reachesWithout(*From, At, Kills, Blocked))
+      continue;
+    // Under a lock taken after the publish: synchronized with readers.
+    if (llvm::any_of(Locks, [&](const auto &L) {
+          return Flow->reachesWithout(*From, L.second, NoKill, NoBlock) &&
+                 Flow->reachesWithout(L.second, At, Unlocks, NoBlock);
+        }))
+      continue;
+    ReportedWrites.insert(W.Where);
+    const Expr *Value = stripCasts(P.Arg);
+    if (const auto *UO = dyn_cast<UnaryOperator>(Value);
+        UO && UO->getOpcode() == UO_AddrOf)
+      Value = UO->getSubExpr();
+    std::string Published = sourceText(Value, Ctx);
+    std::string Publisher = functionName(P.Callee);
+    SourceLocation Loc = W.Where->getBeginLoc();
+    if (Ctx.getSourceManager().isInSystemMacro(Loc))
+      Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
+    if (W.Callee && W.Chain) {
+      diag(Loc, "'%0' writes through '%1' after '%2' was published by '%3'; "
+                "other threads may be reading it through the map")
+          << functionName(W.Callee) << W.Through->getName() << Published
+          << Publisher;
+    } else if (W.Callee) {
+      const auto *CE = cast<CallExpr>(W.Where);
+      diag(Loc, "'%0' writes into '%1' after '%2' was published by '%3'; "
+                "other threads may be reading it through the map")
+          << functionName(W.Callee) << sourceText(stripCasts(CE->getArg(0)), Ctx)
+          << Published << Publisher;
+    } else {
+      const Expr *Target = nullptr;
+      if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
+        Target = BO->getLHS();
+      else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
+        Target = UO->getSubExpr();
+      diag(Loc, "write to '%0' after '%1' was published by '%2'; other "
+                "threads may be reading it through the map")
+          << sourceText(Target, Ctx) << Published << Publisher;
+    }
+    diag(P.Call->getBeginLoc(), "'%0' is published to the map here",
+         DiagnosticIDs::Note)
+        << Published;
+    emitViaNotes(P);
+    // Written through another local: where it became an alias.
+    if (!(Root->Var == W.Through && Root->Pointee)) {
+      const Stmt *AliasAt = nullptr;
+      const Expr *AliasValue = nullptr;
+      Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point) {
+        if (AliasAt)
+          return;
+        std::optional<const Expr *> Def = definitionOf(S, W.Through);
+        if (!Def || !*Def)
+          return;
+        std::optional<Handle> H = pointeeHandle(*Def);
+        if (H && llvm::is_contained(Aliases, *H)) {
+          AliasAt = isa<DeclStmt>(S) ? *Def : S;
+          AliasValue = *Def;
+        }
+      });
+      if (AliasAt)
+        diag(AliasAt->getBeginLoc(), "'%0' is set to '%1' here",
+             DiagnosticIDs::Note)
+            << W.Through->getName() << sourceText(AliasValue, Ctx);
+    }
+    if (W.Chain)
+      emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
+  }
+}
+
+// ---- C++ map wrappers ------------------------------------------------------------
+
+/// \p T is `std::weak_ptr<X>`: sets \p Target to X.
+static bool isStdWeakPtr(QualType T, QualType &Target) {
+  const auto *RD = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!RD || !RD->isInStdNamespace() || RD->getName() != "weak_ptr")
+    return false;
+  const TemplateArgumentList &Args = RD->getTemplateArgs();
+  if (Args.size() < 1 || Args[0].getKind() != TemplateArgument::Type)
+    return false;
+  Target = Args[0].getAsType();
+  return true;
+}
+
+void WeakMutableValueCheck::checkMapValueType(const DeclaratorDecl *D) {
+  QualType T = D->getType();
+  if (T.isNull() || T->isDependentType() || T->isReferenceType())
+    return;
+  while (const ArrayType *AT = T->getAsArrayTypeUnsafe())
+    T = AT->getElementType();
+  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!Spec)
+    return;
+  const ClassTemplateDecl *Template = Spec->getSpecializedTemplate();
+  const Decl *Annotated = nullptr;
+  if (Model.declHas(Spec, ContractKind::ThreadSafeMap))
+    Annotated = Spec;
+  else if (Template &&
+           Model.declHas(Template->getTemplatedDecl(), ContractKind::ThreadSafeMap))
+    Annotated = Template->getTemplatedDecl();
+  if (!Annotated)
+    return;
+  // The key is the first type argument; the values are the type arguments
+  // after it (or the only one).
+  const TemplateArgumentList &Args = Spec->getTemplateArgs();
+  std::vector<QualType> Types;
+  for (unsigned I = 0; I < Args.size(); ++I)
+    if (Args[I].getKind() == TemplateArgument::Type)
+      Types.push_back(Args[I].getAsType());
+  if (Types.size() > 1)
+    Types.erase(Types.begin());
+  const ASTContext &Ctx = D->getASTContext();
+  for (QualType V : Types) {
+    QualType Target;
+    bool Weak = isStdWeakPtr(V, Target);
+    if (!Weak) {
+      if (!V->isPointerType() || V->isFunctionPointerType())
+        continue;
+      Target = V->getPointeeType();
+    }
+    if (Target.isConstQualified() || Target->isVoidType() ||
+        Target->isFunctionType() ||
+        Model.typeHas(Target, ContractKind::Immutable))
+      continue;
+    diag(D->getLocation(),
+         "map '%0' holds values of type '%1', %select{a weak reference|a raw "
+         "pointer}2 to mutable '%3' that the map neither owns nor protects: "
+         "other threads may see it modified or freed")
+        << D->getName() << V.getAsString(Ctx.getPrintingPolicy())
+        << (Weak ? 0 : 1)
+        << Target.getUnqualifiedType().getAsString(Ctx.getPrintingPolicy());
+    diag(stated(Model, Annotated, ContractKind::ThreadSafeMap),
+         "'%0' is declared TSMAP_THREAD_SAFE_MAP here", DiagnosticIDs::Note)
+        << declName(Annotated);
+    return;
+  }
+}
+
+} // namespace clang::tidy::tsmap

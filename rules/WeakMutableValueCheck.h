@@ -1,0 +1,99 @@
+//===--- WeakMutableValueCheck.h - tsmap-weak-mutable-value ---------------===//
+
+#ifndef TSMAP_RULES_WEAKMUTABLEVALUECHECK_H
+#define TSMAP_RULES_WEAKMUTABLEVALUECHECK_H
+
+#include "ContractModel.h"
+#include "EffectSummary.h"
+#include "Publication.h"
+#include "clang-tidy/ClangTidyCheck.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// Finds values published to a thread-safe map that the map neither owns nor
+/// can protect: the address of an automatic object, a TSMAP_WEAK reference to
+/// mutable state, or an object written after it was published.
+///
+/// For the user-facing documentation see rules/tsmap-weak-mutable-value.md.
+class WeakMutableValueCheck : public ClangTidyCheck {
+public:
+  WeakMutableValueCheck(llvm::StringRef Name, ClangTidyContext *Context);
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onEndOfTranslationUnit() override;
+
+private:
+  /// A publication: argument \c Arg of \c Call reaches a TSMAP_PUBLISHES
+  /// parameter of \c Callee, inside function (or block) \c Owner.
+  struct Publish {
+    const CallExpr *Call;
+    const FunctionDecl *Callee;
+    const Expr *Arg;
+    const Decl *Owner; ///< Null at file scope.
+    /// When \c Callee publishes its parameter by passing it on: the calls
+    /// that pass it, from inside \c Callee down to the TSMAP_PUBLISHES one.
+    std::vector<const CallExpr *> Via;
+  };
+  /// A write through a published object, found after the publish.
+  struct Write {
+    const Stmt *Where = nullptr;
+    const VarDecl *Through = nullptr; ///< The alias written through.
+    const FunctionDecl *Callee = nullptr; ///< For a write by a call.
+    const Effect *Chain = nullptr; ///< From the callee's summary, if any.
+  };
+
+  bool reportDangling(const Publish &P, ASTContext &Ctx);
+  /// On every path from the publish to the return, the same map is destroyed
+  /// or cleared, or the same key removed from it.
+  bool releasedBeforeReturn(const Publish &P, const FunctionFlow &Flow,
+                            ASTContext &Ctx);
+  bool reportWeak(const Publish &P);
+  /// The notes of a weak-reference finding: the hops, then the declaration.
+  void noteWeak(const Publish &P, const Decl *Weak);
+  bool reportWeakField(const Publish &P, QualType Record, unsigned Depth);
+  void reportWritesAfter(const Publish &P, ASTContext &Ctx);
+  std::optional<Write> writeAt(const Stmt *S,
+                               const std::vector<Handle> &Aliases,
+                               const CallExpr *Publisher);
+  void checkMapValueType(const DeclaratorDecl *D);
+  /// Whether \p FD passes its parameter \p I, unchanged, to a
+  /// TSMAP_PUBLISHES parameter (directly or through functions that do): the
+  /// calls that pass it on, outermost first; empty when it does not.
+  const std::vector<const CallExpr *> &publishesParam(const FunctionDecl *FD,
+                                                     unsigned I,
+                                                     unsigned Depth);
+  void emitViaNotes(const Publish &P);
+  bool isWriteFunction(const FunctionDecl *FD) const;
+  const FunctionFlow *flowOf(const Decl *Owner, ASTContext &Ctx);
+  bool isMutableTarget(QualType Pointer) const;
+  const Decl *weakDeclOfType(QualType T) const;
+
+  ContractModel Model;
+  const std::string WriteFunctionsOption;
+  unsigned MaxCallDepth;
+  std::vector<std::string> WriteFunctions;
+
+  std::unique_ptr<EffectAnalysis> Effects;
+  llvm::DenseMap<const Decl *, std::unique_ptr<FunctionFlow>> Flows;
+  /// Publishes whose later writes are looked for at the end of the TU, once
+  /// every map callback of the TU is known.
+  std::vector<Publish> Pending;
+  /// Functions passed to a map operation as a callback in this TU.
+  llvm::DenseSet<const Decl *> Callbacks;
+  llvm::DenseSet<const Stmt *> ReportedWrites;
+  /// Per function: for each parameter, the calls that pass it on to a
+  /// TSMAP_PUBLISHES parameter (see publishesParam).
+  llvm::DenseMap<const FunctionDecl *,
+                 std::vector<std::vector<const CallExpr *>>>
+      PublishingParams;
+};
+
+} // namespace clang::tidy::tsmap
+
+#endif

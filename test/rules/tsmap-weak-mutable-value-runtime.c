@@ -1,0 +1,117 @@
+// RUN: %check_tsmap_tidy %s tsmap-weak-mutable-value %t
+//
+// The runtime's own API: <tsmap/tsmap.h> declares the value of tsmap_put_ptr
+// and tsmap_put_ptr_if_absent TSMAP_PUBLISHES, and tsmap_put copies its value,
+// so its users are checked with no configuration.
+
+#include <stdlib.h>
+#include <string.h>
+#include <tsmap/tsmap.h>
+
+struct gauge { char name[16]; double value; };
+
+void stack_gauge(tsmap *m) {
+  struct gauge g = {"cpu", 0.5};
+  tsmap_put_ptr(m, "cpu", 3, &g, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'stack_gauge' returns [tsmap-weak-mutable-value]
+}
+
+void update_after_put(tsmap *m) {
+  struct gauge *g = calloc(1, sizeof *g);
+  if (!g)
+    return;
+  if (tsmap_put_ptr_if_absent(m, "mem", 3, g, NULL) != TSMAP_OK) {
+    g->value = -1; // not published: still ours
+    free(g);
+    return;
+  }
+  g->value = 1.0;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr_if_absent'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
+void replaced_is_success(tsmap *m, struct gauge *g) {
+  tsmap_status st = tsmap_put_ptr(m, "x", 1, g, NULL);
+  if (st == TSMAP_OK || st == TSMAP_REPLACED)
+    strcpy(g->name, "x");
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'strcpy' writes into 'g->name' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
+// Negatives: tsmap_put copies the bytes it is given, so a local is fine, and
+// so is writing to it afterwards.
+void copy_put(tsmap *m) {
+  struct gauge g = {"disk", 0.25};
+  struct gauge *p = &g;
+  tsmap_put(m, "disk", 4, &g, NULL);
+  tsmap_put(m, "disk", 4, &p, NULL);
+  g.value = 0.75;
+}
+
+void failed_put_ptr(tsmap *m) {
+  struct gauge *g = calloc(1, sizeof *g);
+  if (!g)
+    return;
+  tsmap_status st = tsmap_put_ptr(m, "net", 3, g, NULL);
+  if (st != TSMAP_OK && st != TSMAP_REPLACED) {
+    memset(g, 0, sizeof *g);
+    free(g);
+  }
+}
+
+// The map is destroyed, or the key removed, before the local dies: the map
+// never holds a dangling pointer.
+void scoped_map(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(void *));
+  tsmap *m;
+  if (tsmap_create(&cfg, &m) != TSMAP_OK)
+    return;
+  long v = 5;
+  tsmap_put_ptr(m, "v", 1, &v, NULL);
+  tsmap_destroy(m);
+}
+
+void removed_before_return(tsmap *m, int early) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  if (early) {
+    tsmap_remove(m, "tmp", 3, NULL);
+    return;
+  }
+  tsmap_remove(m, "tmp", 3, NULL);
+}
+
+void removed_on_one_path(tsmap *m, int early) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'removed_on_one_path' returns [tsmap-weak-mutable-value]
+  if (early)
+    return;
+  tsmap_remove(m, "tmp", 3, NULL);
+}
+
+void other_key_removed(tsmap *m) {
+  struct gauge g = {"tmp", 0};
+  tsmap_put_ptr(m, "tmp", 3, &g, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:30: warning: 'tsmap_put_ptr' publishes the address of local variable 'g', which has automatic storage; the map keeps the pointer after 'other_key_removed' returns [tsmap-weak-mutable-value]
+  tsmap_remove(m, "old", 3, NULL);
+}
+
+// A switch on the status: the failure cases may still touch the object.
+void switch_on_status(tsmap *m) {
+  struct gauge *g = calloc(1, sizeof *g);
+  if (!g)
+    return;
+  switch (tsmap_put_ptr_if_absent(m, "sw", 2, g, NULL)) {
+  case TSMAP_EXISTS:
+  case TSMAP_NO_MEMORY:
+    g->value = 0; // never published
+    free(g);
+    break;
+  case TSMAP_OK:
+    g->value = 2;
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr_if_absent'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+    break;
+  default:
+    break;
+  }
+}
