@@ -145,6 +145,11 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
   // A template is checked in its instantiations, where types are known.
   if (Call->isInstantiationDependent())
     return;
+  // A publish into a null map (an invalid-argument test) publishes nothing.
+  if (const Expr *Map = mapArgument(Call, Model))
+    if (Map->IgnoreParenCasts()->isNullPointerConstant(
+            *Result.Context, Expr::NPC_ValueDependentIsNotNull))
+      return;
   const Decl *Owner = nullptr;
   bool OwnerKnown = false;
   // `obj(args)` / `obj[arg]` on a member operator: argument 0 is the object.

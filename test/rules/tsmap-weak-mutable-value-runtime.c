@@ -115,3 +115,11 @@ void switch_on_status(tsmap *m) {
     break;
   }
 }
+
+// A publish into a null map is an invalid-argument test: nothing is published.
+void null_map_publishes_nothing(void) {
+  struct gauge g = {0};
+  (void)tsmap_put_ptr(NULL, "cpu", 3, &g, NULL);
+  (void)tsmap_put_ptr_if_absent((tsmap *)0, "cpu", 3, &g, NULL);
+  g.value = 1;
+}
