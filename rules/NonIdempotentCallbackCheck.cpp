@@ -4,6 +4,7 @@
 #include "AnnotationValidation.h"
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -13,33 +14,6 @@ using namespace clang::ast_matchers;
 
 namespace clang::tidy::tsmap {
 
-/// A function name as the options accept it: an identifier, or a qualified
-/// C++ name.
-static bool isFunctionName(llvm::StringRef Name) {
-  if (Name.empty() || llvm::isDigit(Name.front()))
-    return false;
-  return llvm::all_of(Name, [](char C) {
-    return llvm::isAlnum(C) || C == '_' || C == ':';
-  });
-}
-
-/// Reads the name list option \p Value, reporting malformed names.
-static std::vector<std::string> readNames(ClangTidyCheck &Check,
-                                          llvm::StringRef Option,
-                                          llvm::StringRef Value) {
-  std::vector<std::string> Names;
-  for (std::string &N : splitNameList(Value)) {
-    if (!isFunctionName(N)) {
-      Check.configurationDiag("invalid function name '%0' in option '%1'; "
-                              "expected a semicolon-separated list of names")
-          << N << Option;
-      continue;
-    }
-    Names.push_back(std::move(N));
-  }
-  return Names;
-}
-
 NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
     StringRef Name, ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
@@ -47,16 +21,11 @@ NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
       StrictUnknownCalls(Options.get("StrictUnknownCalls", false)),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
-  EffectOpts.NonIdempotentFunctions = readNames(
+  EffectOpts.NonIdempotentFunctions = readFunctionNames(
       *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
-  EffectOpts.IdempotentFunctions =
-      readNames(*this, "IdempotentFunctions", IdempotentFunctionsOption);
-  if (MaxCallDepth > 64) {
-    configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
-                      "supported is 64, which is used instead")
-        << MaxCallDepth;
-    MaxCallDepth = 64;
-  }
+  EffectOpts.IdempotentFunctions = readFunctionNames(
+      *this, "IdempotentFunctions", IdempotentFunctionsOption);
+  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
 

@@ -17,6 +17,7 @@
 #include "AnnotationValidation.h"
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMapContext.h"
@@ -42,14 +43,10 @@ ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
       AllowedMapOperationsOption(Options.get("AllowedMapOperations",
                                              DefaultAllowedMapOperations)),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
-  for (const std::string &N : splitNameList(AllowedMapOperationsOption))
+  for (const std::string &N : readFunctionNames(*this, "AllowedMapOperations",
+                                                AllowedMapOperationsOption))
     AllowedMapOperations.insert(N);
-  if (MaxCallDepth == 0 || MaxCallDepth > 64) {
-    configurationDiag("option 'MaxCallDepth' is %0; it must be between 1 and "
-                      "64, and 8 is used instead")
-        << MaxCallDepth;
-    MaxCallDepth = 8;
-  }
+  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
 

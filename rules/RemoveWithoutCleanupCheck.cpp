@@ -2,6 +2,7 @@
 
 #include "RemoveWithoutCleanupCheck.h"
 #include "AnnotationValidation.h"
+#include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/StringExtras.h"
@@ -11,22 +12,13 @@ using namespace clang::ast_matchers;
 
 namespace clang::tidy::tsmap {
 
-static std::vector<std::string> splitList(llvm::StringRef List) {
-  llvm::SmallVector<llvm::StringRef> Parts;
-  List.split(Parts, ';', -1, false);
-  std::vector<std::string> Result;
-  for (llvm::StringRef P : Parts)
-    if (!P.trim().empty())
-      Result.push_back(P.trim().str());
-  return Result;
-}
-
 RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
-  Policy.Deallocators = splitList(DeallocatorsOption);
-  Policy.MaxCallDepth = Options.get("MaxCallDepth", 8U);
+  Policy.Deallocators =
+      readFunctionNames(*this, "Deallocators", DeallocatorsOption);
+  Policy.MaxCallDepth = readMaxCallDepth(*this, Options.get("MaxCallDepth", 8U));
 }
 
 void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {

@@ -4,6 +4,7 @@
 #include "AnnotationValidation.h"
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
@@ -57,24 +58,9 @@ WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
-  for (std::string &N : splitNameList(WriteFunctionsOption)) {
-    if (N.empty() || llvm::isDigit(N.front()) ||
-        !llvm::all_of(N, [](char C) {
-          return llvm::isAlnum(C) || C == '_' || C == ':';
-        })) {
-      configurationDiag("invalid function name '%0' in option '%1'; expected "
-                        "a semicolon-separated list of names")
-          << N << "WriteFunctions";
-      continue;
-    }
-    WriteFunctions.push_back(std::move(N));
-  }
-  if (MaxCallDepth > 64) {
-    configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
-                      "supported is 64, which is used instead")
-        << MaxCallDepth;
-    MaxCallDepth = 64;
-  }
+  WriteFunctions = readFunctionNames(*this, "WriteFunctions",
+                                     WriteFunctionsOption);
+  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
 }
 
 void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
