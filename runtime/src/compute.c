@@ -1,6 +1,8 @@
 /*
  * compute.c - callbacks: single-flight compute_if_absent (G4) and optimistic
- * compute / compute_if_present (G4), with no lock held while a callback runs.
+ * compute / compute_if_present (G4), with no lock held while a callback runs. Every
+ * callback runs with its key marked on the thread's stack of keys being computed, so a
+ * call on that key from inside it returns TSMAP_REENTERED.
  *
  * compute_if_absent. Under the shard lock, a caller that finds the key absent looks for a
  * `pending` record of the same key in the shard's list. If none, it becomes the owner:
@@ -107,12 +109,12 @@ static tsmap_status tsmap_pending_wait(tsmap *m, tsmap_shard *s, tsmap_pending *
   pthread_mutex_lock(&g_wait_lock);
   if (tsmap_wait_cycles(p, self)) {
     pthread_mutex_unlock(&g_wait_lock);
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     return TSMAP_REENTERED;
   }
   p->refs++;
   self->waiting_for = p;
-  pthread_mutex_unlock(&s->lock);
+  tsmap_lock_release(&s->lock);
   while (!p->done)
     pthread_cond_wait(&p->cond, &g_wait_lock);
   self->waiting_for = NULL;
@@ -155,7 +157,7 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
                                         const void *value, uint64_t *present) {
   tsmap_shard *s = q->shard;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
   tsmap_pos pos;
   tsmap_writer_begin(m, s);
@@ -185,7 +187,7 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   self->computing = p->outer;
   tsmap_status st;
   if (rc != 0) {
-    tsmap_after after = {NULL, NULL};
+    tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(m, q->shard);
     tsmap_pending_unlink(q->shard, p);
     tsmap_writer_end(m, q->shard, &after);
@@ -233,14 +235,14 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
   for (;;) {
     tsmap_pos pos;
     tsmap_shard *s = q.shard;
-    pthread_mutex_lock(&s->lock);
+    tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
     if (tsmap_shard_find(map, s, &q, &pos)) {
       tsmap_pos_read_value(map, &pos, v);
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       tsmap_value_out(map, v, value_out);
       return TSMAP_OK;
     }
@@ -253,12 +255,12 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
     }
     p = tsmap_pending_new(map, &q, self);
     if (!p) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_NO_MEMORY;
     }
     p->next = s->pending;
     s->pending = p;
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     return tsmap_absent_run(map, &q, p, self, fn, ctx, value_out);
   }
 }
@@ -317,6 +319,27 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
   return TSMAP_NOT_FOUND;
 }
 
+/* Run a compute callback with the key marked as being computed by this thread, so that
+ * the callback's calls on the same key return TSMAP_REENTERED (G4) instead of changing
+ * the entry under it and making the compute retry forever. The mark is never linked to a
+ * shard: nobody waits on it. */
+static tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                       tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
+                                       uint64_t *nv) {
+  tsmap_pending mark;
+  memset(&mark, 0, sizeof mark);
+  mark.map = m;
+  mark.key = q->p;
+  mark.key_len = q->len;
+  mark.hash = q->hash;
+  mark.owner = self;
+  mark.outer = self->computing;
+  self->computing = &mark;
+  tsmap_verdict verdict = fn(q->p, q->len, ov, ctx, nv);
+  self->computing = mark.outer;
+  return verdict;
+}
+
 /* Shared body of compute and compute_if_present. */
 static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_len,
                                        tsmap_compute_fn fn, void *ctx, void *value_out,
@@ -341,14 +364,14 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     if (!found && if_present)
       return TSMAP_NOT_FOUND;
     memset(nv, 0, map->value_words * 8);
-    tsmap_verdict verdict = fn(q.p, q.len, found ? (const void *)ov : NULL, ctx, nv);
+    tsmap_verdict verdict = tsmap_compute_run(map, &q, self, fn, found ? ov : NULL, ctx, nv);
     int same = found && verdict == TSMAP_STORE && memcmp(ov, nv, map->value_size) == 0;
     if (verdict == TSMAP_KEEP || same || (verdict == TSMAP_DELETE && !found)) {
       if (found)
         tsmap_value_out(map, ov, value_out);
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
-    tsmap_after after = {NULL, NULL};
+    tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, q.shard);
     int closed = tsmap_is_closed(map);
     int valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);

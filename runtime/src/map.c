@@ -19,23 +19,54 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels fail it and we touch pages */
+#endif
 
 /* ======================================================================================
  * Allocation
  * ====================================================================================== */
 
+/* Big blocks of the default allocator are mapped directly: fresh, lazily zeroed pages
+ * (starting a growth costs no memset, and calloc could memset a reused heap block), that
+ * can be faulted in and given back a chunk at a time (G5). */
+#define TSMAP_MMAP_MIN ((size_t)256 << 10)
+/* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
+ * give back 16 pages of a reclaimed one (~4 us). */
+#define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)64 << 10)
+
+static int tsmap_mem_mapped(const tsmap *m, size_t size) {
+  return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
+}
+
+static size_t tsmap_page_size(void) {
+  static size_t page;
+  if (!page) {
+    long p = sysconf(_SC_PAGESIZE);
+    page = p > 0 ? (size_t)p : 4096;
+  }
+  return page;
+}
+
+static void *tsmap_mem_map(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
 void *tsmap_mem_alloc(const tsmap *m, size_t size) {
   if (m->alloc.alloc)
     return m->alloc.alloc(size, m->alloc.alloc_ctx);
-  return malloc(size);
+  return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : malloc(size);
 }
 
-/* Zeroed memory. The default path uses calloc so that big tables come from fresh,
- * lazily zeroed pages: starting a growth costs no memset (G5). */
+/* Zeroed memory. */
 void *tsmap_mem_zalloc(const tsmap *m, size_t size) {
   if (!m->alloc.alloc)
-    return calloc(1, size);
+    return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : calloc(1, size);
   void *p = m->alloc.alloc(size, m->alloc.alloc_ctx);
   if (p)
     memset(p, 0, size);
@@ -47,6 +78,8 @@ void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
     return;
   if (m->alloc.free)
     m->alloc.free(p, size, m->alloc.alloc_ctx);
+  else if (tsmap_mem_mapped(m, size))
+    munmap(p, size);
   else
     free(p);
 }
@@ -82,13 +115,14 @@ static size_t tsmap_pow2_at_least(size_t x) {
   return p;
 }
 
-/* Default shard count: 4 per online CPU, a power of two in [1, 256]. More shards than
- * cores keeps writers apart and bounds how much one shard holds (and moves). */
+/* Default shard count: 16 per online CPU, a power of two in [1, 256]. Many more shards
+ * than cores keeps writers apart (two writers meet on a shard 1/32 of the time on 2
+ * cores) and bounds how much one shard holds, and so how large one growth is (G5). */
 static size_t tsmap_default_shards(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1)
     n = 1;
-  size_t s = tsmap_pow2_at_least((size_t)n * 4);
+  size_t s = tsmap_pow2_at_least((size_t)n * 16);
   return s > 256 ? 256 : s;
 }
 
@@ -115,7 +149,7 @@ static size_t tsmap_group_bytes(const tsmap *m) {
 /* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. */
 static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
   size_t stride = tsmap_group_bytes(m);
-  size_t head = (sizeof(tsmap_table) + 63) & ~(size_t)63;
+  size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
   if (ngroups > (SIZE_MAX - head) / stride)
     return NULL;
   size_t bytes = head + ngroups * stride;
@@ -126,9 +160,11 @@ static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
   t->stride = stride;
-  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 7/8 (I3) */
+  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 6/7 (I3) */
   t->bytes = bytes;
-  t->groups = mem + head;
+  uintptr_t at = (uintptr_t)(mem + sizeof(tsmap_table));
+  t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
+                     (uintptr_t)mem);
   return t;
 }
 
@@ -137,9 +173,9 @@ static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
     tsmap_mem_free(m, t, t->bytes);
 }
 
-/* Groups needed to hold `entries` at most 7/8 full, a power of two. */
+/* Groups needed to hold `entries` at most 6/7 full, a power of two. */
 static size_t tsmap_groups_for(size_t entries) {
-  size_t slots = entries + entries / 7 + 1;
+  size_t slots = entries + entries / 6 + 1;
   return tsmap_pow2_at_least((slots + TSMAP_GROUP_SLOTS - 1) / TSMAP_GROUP_SLOTS);
 }
 
@@ -172,6 +208,15 @@ static uint64_t tsmap_hash_key(const tsmap *m, const void *p, size_t len) {
 
 /* Validate a caller's key and compute what every operation needs from it. */
 tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsmap_key *q) {
+  if (TSMAP_LIKELY(m->fast8 && key && len == 8)) { /* 8-byte integer keys */
+    q->p = (const unsigned char *)key;
+    q->len = 8;
+    memcpy(&q->w[0], key, 8);
+    q->hash = tsmap_hash_u64(q->w[0], m->seed);
+    q->h2 = tsmap_h2(q->hash);
+    q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
+    return TSMAP_OK;
+  }
   if (!key && len != 0)
     return TSMAP_INVALID_ARGUMENT;
   if (m->key_size ? len != m->key_size : len > TSMAP_MAX_KEY_SIZE)
@@ -209,6 +254,8 @@ static const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *le
 /* Is the key in slot words `kw` the caller's key? */
 static int tsmap_key_equal_slot(const tsmap *m, const uint64_t *kw, const tsmap_key *q) {
   if (!m->cfg.equal) {
+    if (m->key_words == 1 && m->key_size)
+      return kw[0] == q->w[0];
     if (m->key_size)
       return memcmp(kw, q->w, m->key_words * 8) == 0;
     if (kw[0] != q->len)
@@ -263,6 +310,10 @@ void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb) {
  * ====================================================================================== */
 
 static void tsmap_words_from_bytes(uint64_t *w, size_t nwords, const void *src, size_t n) {
+  if (TSMAP_LIKELY(n == 8)) { /* one word: no memcpy call */
+    memcpy(w, src, 8);
+    return;
+  }
   if (nwords) {
     w[nwords - 1] = 0;
     memcpy(w, src, n);
@@ -297,12 +348,20 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *val
  * The read path (G2): lock-free, validated, writes nothing shared
  * ====================================================================================== */
 
-static void tsmap_cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  sched_yield();
-#endif
+/* The contended path of tsmap_lock_acquire: spin on a read, yield after a while. */
+void tsmap_lock_slow(tsmap_lock *l) {
+  for (unsigned spins = 0;;) {
+    while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+      if (++spins < 512) {
+        tsmap_cpu_relax();
+      } else {
+        sched_yield();
+        spins = 0;
+      }
+    }
+    if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+      return;
+  }
 }
 
 /* Copy `n` words of a slot. */
@@ -402,10 +461,19 @@ static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
     tsmap_group *gp = tsmap_table_group(t, g);
+    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
     uint64_t ctrl = tsmap_ld(&gp->ctrl);
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_copy_words(kw, tsmap_slot(gp, m->slot_words, i), m->key_words);
+      tsmap_word *sl = tsmap_slot(gp, m->slot_words, i);
+      if (m->fast8) {
+        if (tsmap_ld(&sl[0]) == q->w[0]) {
+          *pos = (tsmap_pos){t, g, i};
+          return 1;
+        }
+        continue;
+      }
+      tsmap_copy_words(kw, sl, m->key_words);
       if (tsmap_key_equal_slot(m, kw, q)) {
         *pos = (tsmap_pos){t, g, i};
         return 1;
@@ -499,6 +567,17 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   }
 }
 
+/* The size of the next table: twice the current one, or the same when most used slots
+ * are DELETED (a same-size rehash clears them). */
+static size_t tsmap_grow_groups(tsmap_shard *s) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+  size_t ng = cur->ngroups;
+  if (live * 16 > ng * TSMAP_GROUP_SLOTS * 7)
+    ng *= 2;
+  return ng;
+}
+
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
  * table holds old's entries plus every insert made while they move (I3). */
@@ -506,18 +585,24 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* defensive: never expected */
     tsmap_migrate_step(m, s, SIZE_MAX);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
-  size_t ng = cur->ngroups;
-  if (live * 16 > ng * TSMAP_GROUP_SLOTS * 7)
-    ng *= 2;
-  tsmap_table *t = tsmap_table_new(m, ng);
+  size_t ng = tsmap_grow_groups(s);
+  tsmap_table *t = s->next;
+  s->next = NULL;
+  if (t && t->ngroups != ng) { /* prepared for another size: never published, free it */
+    tsmap_table_free(m, t);
+    t = NULL;
+  }
+  if (!t)
+    t = tsmap_table_new(m, ng);
   if (!t)
     return TSMAP_NO_MEMORY;
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
-  atomic_store_explicit(&s->old, cur, memory_order_relaxed);
-  atomic_store_explicit(&s->cur, t, memory_order_relaxed);
+  /* release, not just the fence above: TSan does not model fences, and it is free on
+   * x86 (readers load these with acquire) */
+  atomic_store_explicit(&s->old, cur, memory_order_release);
+  atomic_store_explicit(&s->cur, t, memory_order_release);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
   return TSMAP_OK;
@@ -543,7 +628,8 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
   }
-  memcpy(kw, q->w, sizeof(uint64_t) * m->key_words);
+  for (size_t i = 0; i < m->key_words; i++)
+    kw[i] = q->w[i];
   if (kb)
     kw[1] = (uint64_t)(uintptr_t)kb;
   tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
@@ -581,13 +667,68 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 
 /* Lock the shard and do this write's share of a growth in progress. */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
-  pthread_mutex_lock(&s->lock);
+  tsmap_lock_acquire(&s->lock);
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
 }
 
+/* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
+
+/* Fault in the next chunk of a prepared (unpublished) table. */
+static void tsmap_table_populate_step(tsmap_table *t) {
+  size_t page = tsmap_page_size();
+  unsigned char *base = (unsigned char *)t;
+  if (t->populated < page)
+    t->populated = page; /* the header page was written by tsmap_table_new */
+  size_t end = t->populated + TSMAP_POPULATE_CHUNK < t->bytes ? t->populated + TSMAP_POPULATE_CHUNK
+                                                                 : t->bytes;
+  if (t->populated >= end)
+    return;
+#if defined(__linux__)
+  if (madvise(base + t->populated, end - t->populated, MADV_POPULATE_WRITE) == 0) {
+    t->populated = end;
+    return;
+  }
+#endif
+  for (size_t off = t->populated; off < end; off += page) /* zero pages, nobody reads */
+    ((volatile unsigned char *)base)[off] = 0;
+  t->populated = end;
+}
+
+/* Every other write: prepare the next table once the current one is 7/8 full, fault a
+ * chunk of it in, or unmap a chunk of a reclaimed table (after unlocking, via `after`).
+ * Each keeps page faults and munmap out of any single write's latency (G5). */
+static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (s->unmapping) {
+    tsmap_table *t = s->unmapping;
+    size_t page = tsmap_page_size();
+    if (t->mapped > page) {
+      size_t cut = t->mapped - page < TSMAP_UNMAP_CHUNK ? t->mapped - page : TSMAP_UNMAP_CHUNK;
+      t->mapped -= cut;
+      after->unmap_ptr = (unsigned char *)t + t->mapped;
+      after->unmap_len = cut;
+    } else {
+      s->unmapping = t->retired_next;
+      after->unmap_ptr = t;
+      after->unmap_len = t->mapped;
+    }
+    return;
+  }
+  if (s->next) {
+    tsmap_table_populate_step(s->next);
+    return;
+  }
+  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) ||
+      cur->growth_left * 8 > cur->ngroups * (TSMAP_GROUP_SLOTS - 1))
+    return;
+  size_t ng = tsmap_grow_groups(s);
+  if (tsmap_mem_mapped(m, tsmap_group_bytes(m) * ng))
+    s->next = tsmap_table_new(m, ng); /* NULL is fine: the growth allocates then */
+}
+
 /* Move what is safe to free (retired two epochs ago) to `after`. */
-static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
+static void tsmap_collect(const tsmap *m, tsmap_shard *s, tsmap_after *after) {
   uint64_t e = atomic_load(&tsmap_global_epoch);
   for (tsmap_table **pt = &s->retired_tables; *pt;) {
     tsmap_table *t = *pt;
@@ -596,9 +737,16 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
       continue;
     }
     *pt = t->retired_next;
+    s->retired_count--;
+    if (tsmap_mem_mapped(m, t->bytes)) { /* given back a chunk per write (G5) */
+      size_t page = tsmap_page_size();
+      t->mapped = (t->bytes + page - 1) & ~(page - 1);
+      t->retired_next = s->unmapping;
+      s->unmapping = t;
+      continue;
+    }
     t->retired_next = after->free_tables;
     after->free_tables = t;
-    s->retired_count--;
   }
   for (tsmap_keyblock **pk = &s->retired_keys; *pk;) {
     tsmap_keyblock *k = *pk;
@@ -616,16 +764,19 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
 /* Reclaim if something waits (every 16th write, or when 64 objects wait), then unlock.
  * The caller frees `after` with tsmap_after_run once unlocked. */
 void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
-  (void)m;
   if (s->retired_count && (++s->writes_since_reclaim >= 16 || s->retired_count >= 64)) {
     s->writes_since_reclaim = 0;
     tsmap_ebr_try_advance();
-    tsmap_collect(s, after);
+    tsmap_collect(m, s, after);
   }
-  pthread_mutex_unlock(&s->lock);
+  if (TSMAP_UNLIKELY(++s->chores % 2 == 0))
+    tsmap_shard_chores(m, s, after);
+  tsmap_lock_release(&s->lock);
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
+  if (after->unmap_len)
+    munmap(after->unmap_ptr, after->unmap_len);
   while (after->free_tables) {
     tsmap_table *t = after->free_tables;
     after->free_tables = t->retired_next;
@@ -676,9 +827,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
   m->shard_mask = n - 1;
   for (size_t i = 0; i < n; i++) {
-    if (pthread_mutex_init(&m->shards[i].lock, NULL) != 0)
-      return TSMAP_NO_MEMORY;
-    m->shards_ready = i + 1;
+    atomic_init(&m->shards[i].lock.held, 0);
     tsmap_table *t = tsmap_table_new(m, ngroups);
     if (!t)
       return TSMAP_NO_MEMORY;
@@ -751,7 +900,7 @@ static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
 /* Detach a shard's tables (onto *live) and retired objects (onto *after) under its
  * lock; readers then see no table and return TSMAP_CLOSED. */
 static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *after) {
-  pthread_mutex_lock(&s->lock);
+  tsmap_lock_acquire(&s->lock);
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
@@ -771,7 +920,14 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
     after->free_keys = k;
   }
   s->retired_count = 0;
-  pthread_mutex_unlock(&s->lock);
+  tsmap_push_table(&after->free_tables, s->next); /* never published */
+  s->next = NULL;
+  while (s->unmapping) { /* reclaimed already: unmap what is left */
+    tsmap_table *t = s->unmapping;
+    s->unmapping = t->retired_next;
+    munmap(t, t->mapped);
+  }
+  tsmap_lock_release(&s->lock);
 }
 
 /* Keeps G6 at close: every value still in the map is evicted once (reason closed). */
@@ -782,7 +938,7 @@ tsmap_status tsmap_close(tsmap *map) {
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
   tsmap_table *live = NULL;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   for (size_t i = 0; i <= map->shard_mask; i++)
     tsmap_shard_detach(&map->shards[i], &live, &after);
   for (tsmap_table *t = live; t; t = t->retired_next)
@@ -806,8 +962,6 @@ static void tsmap_free_all(tsmap *m) {
       tsmap_table *cur = atomic_load(&s->cur);
       if (cur)
         tsmap_table_free(m, cur); /* only when create failed: close detached them */
-      if (i < m->shards_ready)
-        pthread_mutex_destroy(&s->lock);
     }
     tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
@@ -826,7 +980,127 @@ tsmap_status tsmap_destroy(tsmap *map) {
  * Operations
  * ====================================================================================== */
 
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out);
+
+/* ---- get: the fast path for 8-byte keys (the read protocol of the file comment, with the
+ * key compare and value copy specialised to one key word) ---------------------------------- */
+
+/* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
+TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
+                                   const size_t vw) {
+  const size_t sw = 1 + vw;
+  const unsigned h2 = tsmap_h2(h);
+  size_t g = h & t->mask;
+  for (size_t step = 0; step <= t->mask;) {
+    tsmap_group *gp = tsmap_table_group(t, g);
+    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
+    uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
+    if (TSMAP_UNLIKELY(s1 & 1u)) {
+      tsmap_cpu_relax();
+      continue;
+    }
+    uint64_t ctrl = tsmap_ld(&gp->ctrl);
+    int hit = 0;
+    for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
+      tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
+      if (tsmap_ld(&sl[0]) == k) {
+        vbuf[0] = tsmap_ld(&sl[1]);
+        for (size_t i = 1; i < vw; i++)
+          vbuf[i] = tsmap_ld(&sl[1 + i]);
+        hit = 1;
+        break;
+      }
+    }
+    if (TSMAP_UNLIKELY(tsmap_seq_moved(gp, s1)))
+      continue; /* torn: look at this group again */
+    if (hit)
+      return 1;
+    if (tsmap_ctrl_empty(ctrl))
+      return 0;
+    step++;
+    g = (g + step) & t->mask;
+  }
+  return 0;
+}
+
+/* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
+ * generic path must decide (first call of a thread, inside a compute callback). */
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw) {
+  uint64_t k;
+  memcpy(&k, key, 8);
+  tsmap_thread *self = tsmap_tls_self;
+  if (TSMAP_UNLIKELY(!self || self->computing || tsmap_is_closed(m)))
+    return -2;
+  uint64_t h = tsmap_hash_u64(k, m->seed);
+  tsmap_shard *s = &m->shards[(h >> 32) & m->shard_mask];
+  int r;
+  tsmap_read_enter(self);
+  for (;;) {
+    uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
+    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
+    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
+    if (TSMAP_UNLIKELY((gen & 1u) || !cur)) {
+      if (!cur) { /* detached by tsmap_close, for good */
+        r = -1;
+        break;
+      }
+      tsmap_cpu_relax();
+      continue;
+    }
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) || tsmap_table_read8(cur, k, h, vbuf, vw)) {
+      r = 1;
+      break;
+    }
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen) {
+      r = 0;
+      break;
+    }
+  }
+  tsmap_read_exit(self);
+  return r;
+}
+
+/* The get of a map with 8-byte keys and values: everything inline, the value copied
+ * with one load and one store. */
+static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
+  uint64_t v;
+  int r = tsmap_get8(map, key, &v, 1);
+  if (TSMAP_LIKELY(r == 1)) {
+    if (value_out)
+      memcpy(value_out, &v, 8);
+    return TSMAP_OK;
+  }
+  if (r == 0)
+    return TSMAP_NOT_FOUND;
+  if (r == -1)
+    return TSMAP_CLOSED;
+  return tsmap_get_slow(map, key, 8, value_out);
+}
+
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8)) {
+    if (TSMAP_LIKELY(map->value_size == 8))
+      return tsmap_get8v8(map, key, value_out);
+    int r = tsmap_get8(map, key, vbuf, map->value_words);
+    if (TSMAP_LIKELY(r == 1)) {
+      if (value_out)
+        memcpy(value_out, vbuf, map->value_size);
+      return TSMAP_OK;
+    }
+    if (r == 0)
+      return TSMAP_NOT_FOUND;
+    if (r == -1)
+      return TSMAP_CLOSED;
+  }
+  return tsmap_get_slow(map, key, key_len, value_out);
+}
+
+/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -862,7 +1136,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
     st = tsmap_enter_op(map, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   tsmap_writer_begin(map, s);
@@ -926,7 +1200,7 @@ tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *val
     st = tsmap_enter_op(map, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  tsmap_after after = {NULL, NULL};
+  tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   tsmap_writer_begin(map, s);
@@ -1014,16 +1288,16 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
     return TSMAP_INVALID_ARGUMENT;
   for (size_t i = 0; i <= map->shard_mask; i++) {
     tsmap_shard *s = &map->shards[i];
-    pthread_mutex_lock(&s->lock);
+    tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
-      pthread_mutex_unlock(&s->lock);
+      tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
     size_t bytes = tsmap_shard_snapshot(map, s, NULL);
     unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
     if (bytes && buf)
       tsmap_shard_snapshot(map, s, buf);
-    pthread_mutex_unlock(&s->lock);
+    tsmap_lock_release(&s->lock);
     if (bytes && !buf)
       return TSMAP_NO_MEMORY;
     int stop = tsmap_visit_records(map, buf, bytes, fn, ctx);
@@ -1058,4 +1332,32 @@ size_t tsmap_debug_max_probe(tsmap *m) {
     }
   }
   return worst;
+}
+
+/* A hash of every byte a reader could write to if it wrote shared memory: the map handle,
+ * the shard array and every table of every shard. Equal before and after a batch of
+ * gets on a quiescent map shows that reads write nothing shared (G2). */
+TSMAP_HIDDEN uint64_t tsmap_debug_fingerprint(tsmap *m);
+uint64_t tsmap_debug_fingerprint(tsmap *m) {
+  uint64_t h = tsmap_hash_bytes(m, sizeof *m, 1);
+  h = tsmap_hash_bytes(m->shards_raw, m->shards_bytes, h);
+  for (size_t i = 0; i <= m->shard_mask; i++) {
+    tsmap_table *ts[2] = {atomic_load(&m->shards[i].old), atomic_load(&m->shards[i].cur)};
+    for (int k = 0; k < 2; k++)
+      if (ts[k])
+        h = tsmap_hash_bytes(ts[k], ts[k]->bytes, h);
+  }
+  return h;
+}
+
+/* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
+ * how many of them were moved so far (G5 test). */
+TSMAP_HIDDEN void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
+void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  tsmap_table *old = atomic_load(&s->old);
+  *old_groups = old ? old->ngroups : 0;
+  *moved = old ? s->migrate_pos : 0;
+  tsmap_lock_release(&s->lock);
 }

@@ -2,8 +2,11 @@
  * tsmap_internal.h - layouts and inline primitives shared by the runtime's sources.
  *
  * Invariants (the guarantees G1..G9 they serve are in runtime/DESIGN.md):
- *   I1  A table is an array of groups; a group is { seq, ctrl, 8 slots }. ctrl holds one
- *       byte per slot: EMPTY (0x00), DELETED (0x01) or FULL (0x80 | 7 hash bits).
+ *   I1  A table is an array of groups; a group is { seq, ctrl, 7 slots }. ctrl holds one
+ *       byte per slot: EMPTY (0x00), DELETED (0x01) or FULL (0x80 | 7 hash bits); its
+ *       eighth byte is always 0 and masked out. With 8-byte keys and values a group is
+ *       exactly 128 bytes, aligned to 128: one adjacent-line pair, so a probe costs one
+ *       memory access.
  *   I2  A group's seq is odd exactly while a writer (holding the shard lock) changes the
  *       group; every change of ctrl or slot words happens between the two increments.
  *       Readers copy what they need and accept it only if seq was even and unchanged.
@@ -58,7 +61,9 @@
 #define tsmap_assert_debug(x) ((void)0)
 #endif
 
-#define TSMAP_GROUP_SLOTS 8
+#define TSMAP_GROUP_SLOTS 7
+#define TSMAP_CTRL_SLOTS 0x00ffffffffffffffull /* the ctrl bytes of real slots */
+#define TSMAP_GROUP_ALIGN 128
 #define TSMAP_CTRL_EMPTY 0x00u
 #define TSMAP_CTRL_DELETED 0x01u
 #define TSMAP_BYTES_LO 0x0101010101010101ull
@@ -86,9 +91,13 @@ TSMAP_INLINE uint64_t tsmap_zero_bytes(uint64_t x) {
 TSMAP_INLINE uint64_t tsmap_ctrl_match(uint64_t ctrl, unsigned h2) {
   return tsmap_zero_bytes(ctrl ^ (TSMAP_BYTES_LO * h2));
 }
-TSMAP_INLINE uint64_t tsmap_ctrl_empty(uint64_t ctrl) { return tsmap_zero_bytes(ctrl); }
+TSMAP_INLINE uint64_t tsmap_ctrl_empty(uint64_t ctrl) {
+  return tsmap_zero_bytes(ctrl) & TSMAP_CTRL_SLOTS;
+}
 /* EMPTY or DELETED: the high bit is clear. */
-TSMAP_INLINE uint64_t tsmap_ctrl_free(uint64_t ctrl) { return ~ctrl & TSMAP_BYTES_HI; }
+TSMAP_INLINE uint64_t tsmap_ctrl_free(uint64_t ctrl) {
+  return ~ctrl & TSMAP_BYTES_HI & TSMAP_CTRL_SLOTS;
+}
 TSMAP_INLINE uint64_t tsmap_ctrl_full(uint64_t ctrl) { return ctrl & TSMAP_BYTES_HI; }
 TSMAP_INLINE unsigned tsmap_first_slot(uint64_t mask) {
   return (unsigned)__builtin_ctzll(mask) >> 3;
@@ -117,6 +126,8 @@ typedef struct tsmap_table {
   size_t stride;      /* bytes per group */
   size_t growth_left; /* EMPTY slots that may still be filled (I3); shard lock */
   size_t bytes;       /* size of the allocation, for free */
+  size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
+  size_t mapped;      /* a table being unmapped: bytes still mapped (G5) */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
@@ -210,6 +221,36 @@ TSMAP_INLINE uint64_t tsmap_hash_u64(uint64_t k, uint64_t seed) {
   return tsmap_mix(a ^ TSMAP_WY0 ^ 8u, b ^ TSMAP_WY1);
 }
 
+/* ---- The shard lock ----------------------------------------------------------------------- */
+
+/* A test-and-test-and-set lock. Writers hold a shard lock for a few hundred nanoseconds
+ * (never while a callback or hook runs, G4/G6), so spinning beats a futex sleep: a
+ * pthread mutex put contending writers to sleep and cost a quarter of the CPU in the
+ * 50/50 benchmark. A waiter that spins long yields the CPU (the holder may have been
+ * preempted on a shared machine). Unlock is a plain release store. */
+typedef struct tsmap_lock {
+  _Atomic uint32_t held;
+} tsmap_lock;
+
+TSMAP_INLINE void tsmap_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+TSMAP_HIDDEN void tsmap_lock_slow(tsmap_lock *l);
+
+TSMAP_INLINE void tsmap_lock_acquire(tsmap_lock *l) {
+  if (TSMAP_LIKELY(!atomic_exchange_explicit(&l->held, 1, memory_order_acquire)))
+    return;
+  tsmap_lock_slow(l);
+}
+TSMAP_INLINE void tsmap_lock_release(tsmap_lock *l) {
+  atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+
 /* ---- Shards and the map ------------------------------------------------------------------ */
 
 
@@ -219,10 +260,14 @@ typedef struct tsmap_shard {
   _Atomic(tsmap_table *) old;  /* non-NULL while cur is being filled from it (G5) */
   _Atomic uint64_t gen;        /* incremented when a growth starts */
   /* Writer-only, under lock. */
-  _Alignas(64) pthread_mutex_t lock;
+  _Alignas(64) tsmap_lock lock;
   _Atomic size_t count;
   size_t migrate_pos;               /* next group of old to move */
   struct tsmap_pending *pending;    /* compute_if_absent calls in flight */
+  tsmap_table *next;                /* G5: the next table, prepared and faulted in ahead
+                                       of the growth that will publish it; private */
+  tsmap_table *unmapping;           /* G5: reclaimed tables, unmapped a chunk per write */
+  unsigned chores;                  /* writes since create, paces the two above */
   tsmap_table *retired_tables;      /* I5 */
   tsmap_keyblock *retired_keys;
   size_t retired_count;
@@ -246,7 +291,6 @@ struct tsmap {
   tsmap_allocator alloc;
   void *shards_raw;
   size_t shards_bytes;
-  size_t shards_ready;      /* shards whose lock is initialised */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
@@ -292,7 +336,10 @@ typedef struct tsmap_token {
 typedef struct tsmap_after {
   tsmap_table *free_tables;
   tsmap_keyblock *free_keys;
+  void *unmap_ptr; /* a chunk of a reclaimed table to unmap */
+  size_t unmap_len;
 } tsmap_after;
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);

@@ -6,7 +6,10 @@
 
 #include <stdint.h>
 
-size_t tsmap_debug_max_probe(tsmap *m); /* internal, src/map.c */
+/* internal, src/map.c */
+size_t tsmap_debug_max_probe(tsmap *m);
+uint64_t tsmap_debug_fingerprint(tsmap *m);
+void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -65,6 +68,11 @@ static int64_t get64(tsmap *m, uint64_t k) {
   return v;
 }
 
+static tsmap_verdict cb_increment(const void *key, size_t key_len, const void *old, void *ctx,
+                                  TSMAP_OUT void *out);
+static int cb_absent_const(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out);
+static int visit_count(const void *key, size_t key_len, const void *value, void *ctx);
+
 /* ---- configuration and lifecycle ----------------------------------------------------------- */
 
 static void test_config_and_create_statuses(void) {
@@ -115,6 +123,49 @@ static void test_invalid_arguments_leave_map_unchanged(void) {
   size_t n = 99;
   CHECK_ST(tsmap_size(m, &n), TSMAP_OK);
   CHECK(n == 1);
+  /* every other call with a bad argument, on a map that now holds one entry */
+  uint64_t other = 2;
+  CHECK_ST(tsmap_put(NULL, &other, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put(m, NULL, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_if_absent(NULL, &other, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_if_absent(m, &other, 8, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_if_absent(m, &other, 3, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_ptr(NULL, &other, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_ptr_if_absent(NULL, &other, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_remove(NULL, &k, 8, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_remove(m, NULL, 8, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute(NULL, &k, 8, cb_increment, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute(m, &k, 2, cb_increment, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_present(m, &k, 8, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_present(NULL, &k, 8, cb_increment, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_present(m, NULL, 8, cb_increment, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_absent(NULL, &k, 8, cb_absent_const, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_absent(m, &k, 16, cb_absent_const, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_size(NULL, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_foreach(NULL, visit_count, NULL), TSMAP_INVALID_ARGUMENT);
+  /* ... and the map is unchanged: still exactly the one entry, same value */
+  CHECK_ST(tsmap_size(m, &n), TSMAP_OK);
+  CHECK(n == 1);
+  void *stored = NULL;
+  CHECK_ST(tsmap_get(m, &k, 8, &stored), TSMAP_OK);
+  CHECK(stored == (void *)&v); /* put_ptr stored the pointer itself */
+  CHECK_ST(tsmap_get(m, &other, 8, NULL), TSMAP_NOT_FOUND);
+  tsmap_destroy(m);
+  /* a variable-length map: a null key is valid only with length 0 */
+  m = new_map(0, 8, NULL);
+  CHECK_ST(tsmap_put(m, NULL, 1, &v, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_get(m, NULL, 3, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_size(m, &n), TSMAP_OK);
+  CHECK(n == 0);
+  tsmap_destroy(m);
+  /* the pointer forms need value_size == sizeof(void *) */
+  m = new_map(8, 4, NULL);
+  void *got = NULL;
+  CHECK_ST(tsmap_put_ptr_if_absent(m, &k, 8, &v, &got), TSMAP_INVALID_ARGUMENT);
   tsmap_destroy(m);
 }
 
@@ -456,6 +507,124 @@ static void test_g4_reentry_returns_error(void) {
   tsmap_destroy(m);
 }
 
+/* G4: the same for compute and compute_if_present callbacks: no deadlock, no endless
+ * retry, an error status for the key being computed, other keys fine. */
+typedef struct reenter_compute_ctx {
+  tsmap *m;
+  tsmap_status st[8];
+  int calls;
+} reenter_compute_ctx;
+
+TSMAP_NO_EDITOR_ANALYSIS
+static tsmap_verdict cb_reenter_compute(const void *key, size_t key_len, const void *old,
+                                        void *ctx, TSMAP_OUT void *out) {
+  reenter_compute_ctx *r = (reenter_compute_ctx *)ctx;
+  int64_t v = 1;
+  r->calls++;
+  r->st[0] = tsmap_get(r->m, key, key_len, NULL);
+  r->st[1] = tsmap_put(r->m, key, key_len, &v, NULL);
+  r->st[2] = tsmap_put_if_absent(r->m, key, key_len, &v, NULL);
+  r->st[3] = tsmap_remove(r->m, key, key_len, NULL);
+  r->st[4] = tsmap_compute_if_present(r->m, key, key_len, cb_increment, NULL, NULL);
+  r->st[5] = tsmap_compute_if_absent(r->m, key, key_len, cb_absent_const, NULL, NULL);
+  uint64_t other = 99;
+  r->st[6] = tsmap_put(r->m, &other, 8, &v, NULL);
+  int64_t nv = old ? 0 : 40;
+  if (old)
+    memcpy(&nv, old, 8);
+  nv += 2;
+  memcpy(out, &nv, 8);
+  return TSMAP_STORE;
+}
+
+static void test_g4_compute_reentry_returns_error(void) {
+  tsmap *m = new_map(8, 8, NULL);
+  uint64_t k = 7;
+  int64_t out = 0;
+  for (int present = 0; present < 2; present++) {
+    reenter_compute_ctx r = {m, {TSMAP_OK}, 0};
+    tsmap_status st = present ? tsmap_compute_if_present(m, &k, 8, cb_reenter_compute, &r, &out)
+                              : tsmap_compute(m, &k, 8, cb_reenter_compute, &r, &out);
+    CHECK_ST(st, TSMAP_OK);
+    CHECK(r.calls == 1); /* the refused calls changed nothing: no retry */
+    for (int i = 0; i < 6; i++)
+      CHECK_ST(r.st[i], TSMAP_REENTERED);
+    CHECK(r.st[6] == TSMAP_OK || r.st[6] == TSMAP_REPLACED);
+  }
+  CHECK(get64(m, 7) == 44);
+  CHECK(get64(m, 99) == 1);
+  tsmap_destroy(m);
+}
+
+/* G5: a growth is spread over many writes, each moving at most 2 groups of the old table,
+ * and every entry stays readable while it moves. */
+static void test_g5_growth_moves_bounded_groups_per_write(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  size_t prev_old = 0, prev_moved = 0, worst_step = 0, biggest = 0, growths = 0;
+  long writes_during = 0, unreadable = 0;
+  for (uint64_t k = 0; k < 100000; k++) {
+    if (tsmap_put(m, &k, 8, &k, NULL) != TSMAP_OK)
+      CHECK(0);
+    size_t old_groups, moved;
+    tsmap_debug_growth(m, 0, &old_groups, &moved);
+    if (old_groups) {
+      writes_during++;
+      if (old_groups == prev_old) {
+        size_t step = moved - prev_moved;
+        worst_step = step > worst_step ? step : worst_step;
+      } else {
+        growths++;
+        worst_step = moved > worst_step ? moved : worst_step;
+      }
+      biggest = old_groups > biggest ? old_groups : biggest;
+      unreadable += get64(m, k / 2) != (int64_t)(k / 2); /* mid-growth reads */
+    }
+    prev_old = old_groups;
+    prev_moved = moved;
+  }
+  fprintf(stderr, "  %zu growths, largest old table %zu groups, %ld writes during growth, "
+          "at most %zu groups moved per write\n", growths, biggest, writes_during, worst_step);
+  CHECK(growths >= 10);
+  CHECK(biggest >= 4096);
+  CHECK(worst_step <= 2);
+  CHECK(writes_during >= (long)biggest / 2);
+  CHECK(unreadable == 0);
+  tsmap_destroy(m);
+}
+
+/* G2: gets on a quiescent map leave every byte of the map, its shards and its tables
+ * as they were (the only store of a read is to the thread's own epoch slot). */
+static void test_g2_reads_write_nothing_shared(void) {
+  static const size_t key_sizes[] = {8, 0};
+  for (size_t ks = 0; ks < 2; ks++) {
+    tsmap *m = new_map(key_sizes[ks], 8, NULL);
+    char key[32];
+    memset(key, 'x', sizeof key);
+    for (uint64_t k = 0; k < 5000; k++) {
+      memcpy(key, &k, 8);
+      CHECK_ST(tsmap_put(m, key, key_sizes[ks] ? 8 : 8 + k % 20, &k, NULL), TSMAP_OK);
+    }
+    for (uint64_t k = 0; k < 64; k++) { /* let any migration in progress finish */
+      uint64_t j = 1u << 20;
+      tsmap_put(m, &j, 8, &k, NULL);
+    }
+    uint64_t before = tsmap_debug_fingerprint(m);
+    long found = 0;
+    for (uint64_t k = 0; k < 10000; k++) {
+      memcpy(key, &k, 8);
+      found += tsmap_get(m, key, key_sizes[ks] ? 8 : 8 + k % 20, NULL) == TSMAP_OK;
+    }
+    CHECK(found == 5000);
+    CHECK(tsmap_debug_fingerprint(m) == before);
+    tsmap_destroy(m);
+  }
+}
+
 /* A user equality and hash that fold ASCII case: "Hello" and "HELLO" are one key. */
 static int fold_equal(const void *a, size_t al, const void *b, size_t bl, void *ctx) {
   (void)ctx;
@@ -658,5 +827,7 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_fixed_keys_of_other_sizes), T(test_growth_keeps_entries),
           T(test_initial_capacity), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
+          T(test_g4_compute_reentry_returns_error),
+          T(test_g5_growth_moves_bounded_groups_per_write), T(test_g2_reads_write_nothing_shared),
           T(test_user_hash_and_equality), T(test_put_ptr), T(test_foreach_visits_each_once),
           T(test_g7_flooding_keys_stay_fast), T(test_seeds_differ_per_map))

@@ -23,6 +23,9 @@
  *   - tsmap_remove's out-parameter is TSMAP_REMOVED_OUT: the caller owns what it receives,
  *     and a null argument hands the value to the eviction hook;
  *   - put and the compute calls are TSMAP_REPLACES: they may overwrite a value.
+ * No callback or hook ever runs under a map lock, so nothing here is
+ * TSMAP_CALLBACK_LOCKED. To tell the checks which hook cleans up what the map evicts on
+ * its own, annotate your map variable: TSMAP_EVICTS_WITH(session_evict) tsmap *sessions;
  *
  * Values are copied: the `value` argument of a put is the address of the bytes to copy,
  * not an object the map keeps, so it is deliberately not TSMAP_PUBLISHES. When the value
@@ -260,7 +263,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
  * old value goes to on_entry_evicted (reason TSMAP_EVICT_REPLACED / _REMOVED). value_out
  * (may be NULL) receives the value in the map afterwards. Statuses: TSMAP_OK (a value is
  * present afterwards); TSMAP_NOT_FOUND (absent before, or removed); TSMAP_CLOSED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. As in compute_if_absent, a
+ * call on `key` from inside fn returns TSMAP_REENTERED (other keys are fine). */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
                          TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, void *value_out);
