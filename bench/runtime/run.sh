@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # bench/runtime/run.sh - one command: build, measure every map, regenerate RESULTS.md and
-# the plots.  Sized to finish in about 15 minutes on the 2-core machine.
+# the plots.  Non-interactive; sized to finish in about 8 minutes on a quiet 2-core machine
+# (12 at most; a busy machine stretches wall time, not the amount of work).
 #
 #   bench/runtime/run.sh             the full run (issue 7 sizes)
 #   bench/runtime/run.sh --quick     small sizes, for checking the pipeline (~2 minutes)
+#   bench/runtime/run.sh --pin       pin worker thread i to CPU i (default: unpinned)
 #   MAPS="tsmap libcuckoo" bench/runtime/run.sh    a subset of maps
+#
+# Durations of the full run (why it fits): A/B/C 3 windows of 1 s per workload and thread
+# count after a 1M-key prefill (~20 s a map); D 3 runs per thread count of 4M inserts, each
+# cut off after 30 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
+# 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; callgrind
+# 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
+# instrumented (~15 s a map).
 #
 # Output: bench/runtime/out/<stamp>/ (raw JSON lines, callgrind files; git-ignored),
 #         bench/runtime/RESULTS.md and bench/runtime/plots/*.png (committed).
@@ -14,7 +23,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${BUILD_DIR:-$root/build-bench}"
 quick=0
-[[ "${1:-}" == "--quick" ]] && quick=1
+pin=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --pin) pin=(--pin) ;;
+    *) echo "usage: run.sh [--quick] [--pin]" >&2; exit 2 ;;
+  esac
+done
+export LC_ALL=C
 
 # ---- build -----------------------------------------------------------------------------
 cc="${CC:-$(command -v clang-19 || command -v gcc)}"
@@ -43,12 +60,12 @@ nproc="$(nproc)"
 
 if (( quick )); then
   sizes=(--prefill 100000 --growth 400000 --memory-n 400000 --stream-len 65536)
-  timing=(--seconds 0.2 --reps 1 --growth-reps 1 --growread-cap 1)
+  timing=(--seconds 0.2 --reps 1 --growth-reps 1 --growread-cap 1 --growth-cap 10 "${pin[@]}")
   instr_sizes=(--prefill 100000 --instr-ops 20000)
 else
   sizes=(--prefill 1000000 --growth 4000000 --memory-n 4000000)
-  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 6)
-  instr_sizes=(--prefill 1000000 --instr-ops 200000)
+  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 4 --growth-cap 30 "${pin[@]}")
+  instr_sizes=(--prefill 1000000 --instr-ops 100000)
 fi
 
 # ---- machine ---------------------------------------------------------------------------
@@ -66,6 +83,8 @@ fi
     echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
   done
   echo "quick: $quick"
+  echo "pinned: $(( ${#pin[@]} > 0 ))"
+  echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(ps -e --no-headers -o stat | grep -c '^R') runnable)"
 } > "$out/machine.txt"
 
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
@@ -103,6 +122,8 @@ else
   say "valgrind not installed: no instructions/op figures"
 fi
 say "measurements took $((SECONDS - t0)) s"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)" >> "$out/machine.txt"
+echo "measurement time: $((SECONDS - t0)) s" >> "$out/machine.txt"
 
 python3 "$here/scripts/report.py" --run "$out" --results "$here/RESULTS.md" --plots "$here/plots"
 say "wrote $here/RESULTS.md and $here/plots/ (total $((SECONDS - t0)) s)"
