@@ -18,10 +18,10 @@
  * g_wait_lock; if the chain comes back to itself the wait would close a cycle, and it
  * returns TSMAP_REENTERED instead. Lock order: shard lock, then g_wait_lock.
  *
- * compute / compute_if_present. Read the entry without a lock (remembering table, group,
- * slot, group seq and shard gen), run the callback, then lock and apply the verdict only
- * if the entry is still exactly where and as it was read (the group seq did not move);
- * otherwise retry. A discarded STORE result goes to the eviction hook (DISCARDED).
+ * compute / compute_if_present. Read the entry without a lock, run the callback, then
+ * lock and apply the verdict only if the key still holds the value the callback saw (or
+ * is still absent); otherwise retry. A discarded STORE result goes to the eviction hook
+ * (DISCARDED).
  */
 #include "tsmap_internal.h"
 
@@ -269,16 +269,22 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
  * compute / compute_if_present (G4)
  * ====================================================================================== */
 
-/* Is the entry still exactly as the token saw it? (shard lock held) */
-static int tsmap_token_valid(const tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
-                             const tsmap_token *tok) {
+/* Does the key still hold the value the callback was given (or is it still absent)?
+ * (shard lock held) Validating by value, not by the group's seq or the slot's place,
+ * means writes of other keys in the same group (including the callback's own) and
+ * entries moving during a growth never force a retry: only a change of this key's value
+ * does, so a callback that writes other keys cannot make its compute retry forever. A
+ * value changed and changed back is fine: the verdict is then right for the state the
+ * lock shows, and the value it replaces is the one in the map now. */
+static int tsmap_still_as_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
+                               const uint64_t *ov) {
+  uint64_t now[TSMAP_MAX_VALUE_WORDS];
   tsmap_pos pos;
-  int now = tsmap_shard_find(m, s, q, &pos);
-  if (!found || !now)
-    return !found && !now;
-  return pos.t == tok->pos.t && pos.g == tok->pos.g && pos.slot == tok->pos.slot &&
-         tsmap_pos_seq(&pos) == tok->seq &&
-         atomic_load_explicit(&s->gen, memory_order_relaxed) == tok->gen;
+  int present = tsmap_shard_find(m, s, q, &pos);
+  if (!found || !present)
+    return !found && !present;
+  tsmap_pos_read_value(m, &pos, now);
+  return memcmp(now, ov, m->value_words * 8) == 0;
 }
 
 /* Apply a verdict under the lock (the token was valid). Returns the call's status. */
@@ -374,7 +380,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, q.shard);
     int closed = tsmap_is_closed(map);
-    int valid = !closed && tsmap_token_valid(map, q.shard, &q, found, &tok);
+    int valid = !closed && tsmap_still_as_read(map, q.shard, &q, found, ov);
     if (closed)
       st = TSMAP_CLOSED;
     else if (valid)
