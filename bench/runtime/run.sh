@@ -10,7 +10,7 @@
 #
 # Durations of the full run (why it fits): A/B/C 3 windows of 1 s per workload and thread
 # count after a 1M-key prefill (~20 s a map); D 3 runs per thread count of 4M inserts, each
-# cut off after 30 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
+# cut off after 15 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
 # 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; callgrind
 # 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
 # instrumented (~15 s a map).
@@ -64,7 +64,7 @@ if (( quick )); then
   instr_sizes=(--prefill 100000 --instr-ops 20000)
 else
   sizes=(--prefill 1000000 --growth 4000000 --memory-n 4000000)
-  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 4 --growth-cap 30 "${pin[@]}")
+  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 4 --growth-cap 15 "${pin[@]}")
   instr_sizes=(--prefill 1000000 --instr-ops 100000)
 fi
 

@@ -17,6 +17,9 @@
 //   void thread_online(); void thread_offline(); void quiescent();
 //                                       per-thread hooks (RCU registration, QSBR); the
 //                                       AdapterBase versions do nothing
+//   void settle(uint64_t entries);      after an untimed prefill, before timing: finish
+//                                       work the map deferred to a background thread
+//                                       (liburcu's lazy resize); no-op by default
 #ifndef TSMAP_BENCH_BENCH_H
 #define TSMAP_BENCH_BENCH_H
 
@@ -40,6 +43,7 @@ struct AdapterBase {
   void thread_online() {}
   void thread_offline() {}
   void quiescent() {}
+  void settle(uint64_t) {}
 };
 
 /// 64-bit bijective mixer (the splitmix64 finalizer): key number -> 8-byte key.

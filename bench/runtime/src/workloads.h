@@ -81,6 +81,7 @@ template <class M> double prefill(M &map, uint64_t n) {
       map.quiescent();
   }
   map.thread_offline();
+  map.settle(n);
   return now_s() - t0;
 }
 
@@ -263,6 +264,9 @@ template <class M> void run_memory(const Request &rq, const char *name) {
       map->quiescent();
   }
   map->quiescent();
+  map->thread_offline();
+  map->settle(n); // the steady state: a lazily resizing map has caught up
+  map->thread_online();
   uint64_t rss1 = rss_bytes(), heap1 = heap_bytes();
   uint64_t v = 0;
   if (n && (!map->get(key_of(n - 1), &v) || v != n))
