@@ -89,6 +89,13 @@ double thread_cpu_s() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+long thread_preemptions() {
+  rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0)
+    return 0;
+  return ru.ru_nivcsw;
+}
+
 double load_average() {
   FILE *f = std::fopen("/proc/loadavg", "r");
   if (!f)

@@ -66,6 +66,9 @@ private:
 
 /// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID).
 double thread_cpu_s();
+/// Involuntary context switches of the calling thread so far (getrusage RUSAGE_THREAD):
+/// each is a moment the scheduler took the CPU away, which a latency figure then includes.
+long thread_preemptions();
 /// The 1-minute load average (/proc/loadavg), or -1.
 double load_average();
 

@@ -48,7 +48,7 @@ extern std::atomic<uint64_t> g_sink;
 
 /// Per-thread counters, one cache line each.
 struct alignas(64) Tally {
-  uint64_t ops = 0, misses = 0, sink = 0, calls = 0, erased = 0, bad = 0;
+  uint64_t ops = 0, misses = 0, sink = 0, calls = 0, erased = 0, bad = 0, preempted = 0;
 };
 
 /// The F1 callback's work: @p rounds of mixing, never 0.
@@ -186,6 +186,7 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
             uint64_t j = 0;
             m.thread_online();
             g.arrive_and_wait();
+            const long preempt0 = thread_preemptions();
             for (uint64_t i = uint64_t(tid); i < n; i += uint64_t(t), ++j) {
               uint64_t key = key_of(kGrowthBase + i);
               uint64_t c0 = tsc_begin();
@@ -205,6 +206,7 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
                 }
               }
             }
+            tally[size_t(tid)].preempted = uint64_t(thread_preemptions() - preempt0);
             m.thread_offline();
             lat[size_t(tid)].resize(size_t(j));
             tally[size_t(tid)].ops = j;
@@ -242,7 +244,10 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
       emit_window(r, w, all.size(), t);
       r.f("p50_ns", ns(0.5)).f("p99_ns", ns(0.99)).f("p999_ns", ns(0.999));
       r.f("p9999_ns", ns(0.9999)).f("max_ns", all.empty() ? 0 : double(all.back()) / tpn);
-      r.i("complete", complete).u("target", n);
+      uint64_t preempted = 0;
+      for (auto &x : tally)
+        preempted += x.preempted;
+      r.i("complete", complete).u("target", n).u("preemptions", preempted);
       r.s("curve", latency_curve(all, tpn)).emit();
       note("%-12s D T=%d rep %d: p99.99 %.1f us, max %.1f us, %.2f Mops/s", name, t, rep,
            ns(0.9999) / 1e3, all.empty() ? 0.0 : double(all.back()) / tpn / 1e3,
