@@ -147,7 +147,8 @@ class Report:
         for key in ("p50_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns", "mops", "cpu", "steal"):
             stats[key] = statistics.median(r[key] for r in rs)
         stats["cut"] = [r for r in rs if not r.get("complete", 1)]
-        stats["preemptions"] = statistics.median(r.get("preemptions", 0) for r in rs)
+        pre = [r["preemptions"] for r in rs if "preemptions" in r]
+        stats["preemptions"] = statistics.median(pre) if pre else None
         stats["runs"] = len(rs)
         stats["n"] = rs[0].get("ops", 1)
         stats["max_all"] = [r["max_ns"] for r in rs]
@@ -484,7 +485,7 @@ class Report:
                     self.bold(m), t, fmt(us(g["p50_ns"]), 3), fmt(us(g["p99_ns"])), fmt(us(g["p999_ns"])),
                     fmt(us(g["p9999_ns"])), fmt(us(g["max_ns"])),
                     ", ".join("%.0f" % (x / 1e3) for x in g["max_all"]), fmt(g["mops"]), 100 * g["cpu"], 100 * g["steal"],
-                    format(int(g["preemptions"]), ",")))
+                    "–" if g["preemptions"] is None else format(int(g["preemptions"]), ",")))
                 for r in g["cut"]:
                     cut_notes.append("%s at %d thread%s, run %d: cut off after %s s at %s of %s inserts "
                                      "(its figures cover the inserts it made)" % (
