@@ -87,29 +87,34 @@ fi
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(ps -e --no-headers -o stat | grep -c '^R') runnable)"
 } > "$out/machine.txt"
 
+# No single step (one map, one mode) may take more than this: a map that a busy machine
+# pathologically slows (liburcu's starved resize worker) is stopped, reported, and the run
+# goes on (timeout kills the step's whole process group, E's child included).
+step_limit="${STEP_LIMIT:-240}"
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
 t0=$SECONDS
 # One fresh process per map and mode, so no map inherits another's heap.
 for mode in mix growth cia growread; do
   for m in $maps; do
     say "$mode $m"
-    "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
+    timeout -k 10 "$step_limit" "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
       || say "  $mode $m failed (exit $?)"
   done
 done
 say "memory (E): one fresh process per map"
 for m in $maps; do
-  "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" || say "  memory $m failed"
+  timeout -k 10 "$step_limit" "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" \
+    || say "  memory $m failed (exit $?)"
 done
 
 # ---- instructions per operation: callgrind on the instr mode ----------------------------
 if command -v valgrind >/dev/null; then
   for m in null $maps; do
     say "callgrind $m"
-    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
+    timeout -k 10 "$step_limit" valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
       --callgrind-out-file="$out/callgrind.$m.%p" \
       "$bin" --mode instr --maps "$m" "${instr_sizes[@]}" --out "$res" >>"$log" 2>&1 \
-      || say "  callgrind $m failed"
+      || { say "  callgrind $m failed (exit $?)"; rm -f "$out"/callgrind."$m".*; }
   done
   # The per-function profile of tsmap's A and C parts, for the findings.
   for f in "$out"/callgrind.tsmap.*; do
