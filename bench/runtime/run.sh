@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # bench/runtime/run.sh - one command: build, measure every map, regenerate RESULTS.md and
-# the plots.  Sized to finish in about 15 minutes on the 2-core machine.
+# the plots.  Non-interactive; sized to finish in about 8 minutes on a quiet 2-core machine
+# (12 at most; a busy machine stretches wall time, not the amount of work).
 #
 #   bench/runtime/run.sh             the full run (issue 7 sizes)
 #   bench/runtime/run.sh --quick     small sizes, for checking the pipeline (~2 minutes)
+#   bench/runtime/run.sh --pin       pin worker thread i to CPU i (default: unpinned)
 #   MAPS="tsmap libcuckoo" bench/runtime/run.sh    a subset of maps
+#
+# Durations of the full run (why it fits): A/B/C 3 windows of 1 s per workload and thread
+# count after a 1M-key prefill (~20 s a map); D 3 runs per thread count of 4M inserts, each
+# cut off after 15 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
+# 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; callgrind
+# 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
+# instrumented (~15 s a map).
 #
 # Output: bench/runtime/out/<stamp>/ (raw JSON lines, callgrind files; git-ignored),
 #         bench/runtime/RESULTS.md and bench/runtime/plots/*.png (committed).
@@ -14,7 +23,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${BUILD_DIR:-$root/build-bench}"
 quick=0
-[[ "${1:-}" == "--quick" ]] && quick=1
+pin=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --pin) pin=(--pin) ;;
+    *) echo "usage: run.sh [--quick] [--pin]" >&2; exit 2 ;;
+  esac
+done
+export LC_ALL=C
 
 # ---- build -----------------------------------------------------------------------------
 cc="${CC:-$(command -v clang-19 || command -v gcc)}"
@@ -43,12 +60,12 @@ nproc="$(nproc)"
 
 if (( quick )); then
   sizes=(--prefill 100000 --growth 400000 --memory-n 400000 --stream-len 65536)
-  timing=(--seconds 0.2 --reps 1 --growth-reps 1 --growread-cap 1)
+  timing=(--seconds 0.2 --reps 1 --growth-reps 1 --growread-cap 1 --growth-cap 10 "${pin[@]}")
   instr_sizes=(--prefill 100000 --instr-ops 20000)
 else
   sizes=(--prefill 1000000 --growth 4000000 --memory-n 4000000)
-  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 6)
-  instr_sizes=(--prefill 1000000 --instr-ops 200000)
+  timing=(--seconds 1 --reps 3 --growth-reps 3 --growread-cap 4 --growth-cap 15 "${pin[@]}")
+  instr_sizes=(--prefill 1000000 --instr-ops 100000)
 fi
 
 # ---- machine ---------------------------------------------------------------------------
@@ -66,31 +83,38 @@ fi
     echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
   done
   echo "quick: $quick"
+  echo "pinned: $(( ${#pin[@]} > 0 ))"
+  echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(ps -e --no-headers -o stat | grep -c '^R') runnable)"
 } > "$out/machine.txt"
 
+# No single step (one map, one mode) may take more than this: a map that a busy machine
+# pathologically slows (liburcu's starved resize worker) is stopped, reported, and the run
+# goes on (timeout kills the step's whole process group, E's child included).
+step_limit="${STEP_LIMIT:-240}"
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
 t0=$SECONDS
 # One fresh process per map and mode, so no map inherits another's heap.
 for mode in mix growth cia growread; do
   for m in $maps; do
     say "$mode $m"
-    "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
+    timeout -k 10 "$step_limit" "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
       || say "  $mode $m failed (exit $?)"
   done
 done
 say "memory (E): one fresh process per map"
 for m in $maps; do
-  "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" || say "  memory $m failed"
+  timeout -k 10 "$step_limit" "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" \
+    || say "  memory $m failed (exit $?)"
 done
 
 # ---- instructions per operation: callgrind on the instr mode ----------------------------
 if command -v valgrind >/dev/null; then
   for m in null $maps; do
     say "callgrind $m"
-    valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
+    timeout -k 10 "$step_limit" valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
       --callgrind-out-file="$out/callgrind.$m.%p" \
       "$bin" --mode instr --maps "$m" "${instr_sizes[@]}" --out "$res" >>"$log" 2>&1 \
-      || say "  callgrind $m failed"
+      || { say "  callgrind $m failed (exit $?)"; rm -f "$out"/callgrind."$m".*; }
   done
   # The per-function profile of tsmap's A and C parts, for the findings.
   for f in "$out"/callgrind.tsmap.*; do
@@ -103,6 +127,8 @@ else
   say "valgrind not installed: no instructions/op figures"
 fi
 say "measurements took $((SECONDS - t0)) s"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)" >> "$out/machine.txt"
+echo "measurement time: $((SECONDS - t0)) s" >> "$out/machine.txt"
 
 python3 "$here/scripts/report.py" --run "$out" --results "$here/RESULTS.md" --plots "$here/plots"
 say "wrote $here/RESULTS.md and $here/plots/ (total $((SECONDS - t0)) s)"

@@ -8,7 +8,7 @@ class NullMap : public tsmap_bench::AdapterBase {
 public:
   static constexpr const char *kName = "null";
   static constexpr const char *kDesc = "no map at all: the harness's own cost (hidden)";
-  static constexpr unsigned kCaps = tsmap_bench::kConcurrent | tsmap_bench::kHidden;
+  static constexpr unsigned kCaps = tsmap_bench::kConcurrent | tsmap_bench::kHidden | tsmap_bench::kStoresNothing;
 
   bool get(uint64_t k, uint64_t *v) {
     *v = k;

@@ -67,6 +67,16 @@ def parse_callgrind(run_dir):
     return out
 
 
+def gnuplot(script):
+    """Runs one gnuplot script; a missing or failing gnuplot costs the plot, not the report."""
+    try:
+        subprocess.run(["gnuplot", script], check=True, timeout=120)
+        return True
+    except (OSError, subprocess.SubprocessError) as e:
+        print("report.py: gnuplot %s failed: %s" % (script, e), file=sys.stderr)
+        return False
+
+
 def fmt(x, digits=2):
     if x is None:
         return "–"
@@ -99,6 +109,11 @@ class Report:
         self.growread = {k: v[-1] for k, v in group(self.recs, "growread", "map", "threads").items()}
         self.memory = {k[0]: v[-1] for k, v in group(self.recs, "memory", "map").items()}
         self.failures = [r for r in self.recs if r["kind"] == "failure"]
+        self.selfcheck = {}
+        for r in self.recs:
+            if r["kind"] == "selfcheck":
+                ok = self.selfcheck.get(r["map"], True)
+                self.selfcheck[r["map"]] = ok and bool(r["ok"])
         self.cg = parse_callgrind(run_dir)
         self.maps = []
         for r in self.recs:  # order of first appearance, ours first
@@ -131,6 +146,9 @@ class Report:
         stats = {}
         for key in ("p50_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns", "mops", "cpu", "steal"):
             stats[key] = statistics.median(r[key] for r in rs)
+        stats["cut"] = [r for r in rs if not r.get("complete", 1)]
+        pre = [r["preemptions"] for r in rs if "preemptions" in r]
+        stats["preemptions"] = statistics.median(pre) if pre else None
         stats["runs"] = len(rs)
         stats["n"] = rs[0].get("ops", 1)
         stats["max_all"] = [r["max_ns"] for r in rs]
@@ -147,22 +165,56 @@ class Report:
             return None
         return d[ev] / ops
 
+    def cpu_of(self, w, m, t):
+        r = self.mix.get((w, m, t))
+        return "%.0f%%" % (100 * r["cpu"]) if r else "–"
+
+    def per_cpu(self, w, m, t, ref, tref):
+        """The same ratio computed from operations per CPU second (CPU ns/op), not per wall
+        second: what the ratio would be had both obtained the same CPU.  Informative only."""
+        a, b = self.mix.get((w, m, t)), self.mix.get((w, ref, tref))
+        if not a or not b or not a.get("cpu_ns_per_op") or not b.get("cpu_ns_per_op"):
+            return ""
+        return "; per CPU second %.2f×" % (b["cpu_ns_per_op"] / a["cpu_ns_per_op"] * (t / tref if ref == m else 1))
+
+    def busy(self):
+        """(is the machine busy, a sentence saying how) from the run's own measurements."""
+        info = dict(l.split(": ", 1) for l in self.machine if ": " in l)
+        nproc = int(info.get("nproc", "0") or 0) or 1
+        load = info.get("load at start", "")
+        try:
+            load1 = float(load.split()[0])
+        except (ValueError, IndexError):
+            load1 = None
+        cpus = [r["cpu"] for r in self.recs if r.get("kind") in ("mix", "cia") and "cpu" in r
+                and r.get("map") not in LOCKED]
+        med = statistics.median(cpus) if cpus else None
+        busy = (load1 is not None and load1 > 0.5 * nproc) or (med is not None and med < 0.9)
+        parts = []
+        if load1 is not None:
+            parts.append("load average %.1f on %d CPUs when the run started" % (load1, nproc))
+        if med is not None:
+            parts.append("the lock-free maps' threads obtained a median %.0f%% of a CPU in their "
+                         "timed windows" % (100 * med))
+        return busy, "; ".join(parts)
+
     # ---- targets ----------------------------------------------------------------------
     def targets(self):
         rows = []
 
-        def row(name, measured, required, ok):
+        def row(name, measured, required, ok, cpu="–"):
             if ok is None:
-                rows.append((name, measured, required, "NOT RUN"))
+                rows.append((name, measured, required, "NOT RUN", cpu))
             else:
-                rows.append((name, measured, required, "PASS" if ok else "FAIL"))
+                rows.append((name, measured, required, "PASS" if ok else "FAIL", cpu))
 
         have = OURS in self.maps
         for w in ("A", "B"):
             a, o = self.mops(w, UNSYNC, 1), self.mops(w, OURS, 1)
             if have and a and o:
                 row("%s, 1 thread: ≥ 0.6× unsynchronized absl" % w,
-                    "%.2f× (%s vs %s Mops/s)" % (o / a, fmt(o), fmt(a)), "≥ 0.60×", o / a >= 0.6)
+                    "%.2f× (%s vs %s Mops/s)" % (o / a, fmt(o), fmt(a)), "≥ 0.60×", o / a >= 0.6,
+                    "%s / %s%s" % (self.cpu_of(w, OURS, 1), self.cpu_of(w, UNSYNC, 1), self.per_cpu(w, OURS, 1, UNSYNC, 1)))
             else:
                 row("%s, 1 thread: ≥ 0.6× unsynchronized absl" % w, "–", "≥ 0.60×", None)
         for w, need in (("A", 1.5), ("B", 1.5), ("C", 1.0)):
@@ -170,14 +222,15 @@ class Report:
             name = "%s, 2 threads: ≥ %.1f× the best concurrent peer" % (w, need)
             if have and bp and o:
                 row(name, "%.2f× (%s vs %s %s Mops/s)" % (o / bp[1], fmt(o), bp[0], fmt(bp[1])),
-                    "≥ %.2f×" % need, o / bp[1] >= need)
+                    "≥ %.2f×" % need, o / bp[1] >= need,
+                    "%s / %s%s" % (self.cpu_of(w, OURS, 2), self.cpu_of(w, bp[0], 2), self.per_cpu(w, OURS, 2, bp[0], 2)))
             else:
                 row(name, "–", "≥ %.2f×" % need, None)
         g = self.growth(OURS, 1)
         name = "D, 1 thread: p99.99 insert latency ≤ 10 µs"
         if have and g:
             row(name, "%.1f µs (median of %d runs)" % (g["p9999_ns"] / 1e3, g["runs"]), "≤ 10 µs",
-                g["p9999_ns"] <= 10000)
+                g["p9999_ns"] <= 10000, "%.0f%%" % (100 * g["cpu"]))
         else:
             row(name, "–", "≤ 10 µs", None)
         peers = [(m, self.growth(m, 1)) for m in self.maps if m != OURS]
@@ -186,8 +239,9 @@ class Report:
         if have and g and peers:
             bm, bs = min(peers, key=lambda p: p[1]["max_ns"])
             ratio = g["max_ns"] / bs["max_ns"]
-            row(name, "%.2f× (%.0f µs vs %s %.0f µs)" % (ratio, g["max_ns"] / 1e3, bm, bs["max_ns"] / 1e3),
-                "≤ 0.25×", ratio <= 0.25)
+            row(name, "%.2f× (%.0f µs vs %s %.0f µs; medians of %d runs)"
+                % (ratio, g["max_ns"] / 1e3, bm, bs["max_ns"] / 1e3, g["runs"]),
+                "≤ 0.25×", ratio <= 0.25, "%.0f%% / %.0f%%" % (100 * g["cpu"], 100 * bs["cpu"]))
         else:
             row(name, "–", "≤ 0.25×", None)
         name = "E: bytes per entry ≤ 1.35× absl"
@@ -201,7 +255,8 @@ class Report:
         name = "Reads lock-free: A at 2 threads ≥ 1.8× A at 1 thread"
         o1, o2 = self.mops("A", OURS, 1), self.mops("A", OURS, 2)
         if have and o1 and o2:
-            row(name, "%.2f× (%s vs %s Mops/s)" % (o2 / o1, fmt(o2), fmt(o1)), "≥ 1.80×", o2 / o1 >= 1.8)
+            row(name, "%.2f× (%s vs %s Mops/s)" % (o2 / o1, fmt(o2), fmt(o1)), "≥ 1.80×", o2 / o1 >= 1.8,
+                "%s / %s%s" % (self.cpu_of("A", OURS, 2), self.cpu_of("A", OURS, 1), self.per_cpu("A", OURS, 2, OURS, 1)))
         else:
             row(name, "–", "≥ 1.80×", None)
         return rows
@@ -238,8 +293,8 @@ class Report:
                 f.write("set xtics rotate by -25 scale 0 noenhanced\nset key top right noenhanced\n")
                 f.write("set yrange [0.01:*]\n")
                 f.write("plot " + cols + "\n")
-            subprocess.run(["gnuplot", gp], check=True)
-            made.append(png)
+            if gnuplot(gp):
+                made.append(png)
 
         for w, title in (("A", "A: 95% get / 5% put, uniform, 1M keys"),
                          ("B", "B: 95% get / 5% put, Zipfian 0.99, 1M keys"),
@@ -298,8 +353,8 @@ class Report:
                     parts.append("'%s' using 2:1 with lines lw %g lc rgb '%s' title '%s (max %s µs)'"
                                  % (dat, lw, col, m, fmt(mx)))
                 f.write("plot " + ", ".join(parts) + "\n")
-            subprocess.run(["gnuplot", gp], check=True)
-            made.append(png)
+            if gnuplot(gp):
+                made.append(png)
         return made
 
     # ---- markdown -----------------------------------------------------------------------
@@ -332,14 +387,34 @@ class Report:
         if OURS not in self.maps:
             L.append("tsmap was not in this run (its runtime had not landed): every target is NOT RUN.")
             L.append("")
-        L.append("| target | measured | required | result |")
-        L.append("|---|---|---|---|")
-        for name, measured, required, res in self.targets():
-            L.append("| %s | %s | %s | **%s** |" % (name, measured, required, res))
+        busy, how = self.busy()
+        if busy:
+            L.append("**Measured on a busy machine** (%s): other jobs shared the 2 CPUs, so absolute "
+                     "figures are low and noisy; ratios within the run are fairer but still skewed "
+                     "where one map obtained less CPU than another. Compare the *CPU obtained* "
+                     "column next to each figure; CPU ns/op (CPU time per operation) is the least "
+                     "disturbed figure. Re-run `bench/runtime/run.sh` on a quiet machine before "
+                     "claiming a target." % how)
+            L.append("")
+        L.append("| target | measured | required | result | CPU obtained (tsmap / reference) |")
+        L.append("|---|---|---|---|---|")
+        for name, measured, required, res, cpu in self.targets():
+            L.append("| %s | %s | %s | **%s** | %s |" % (name, measured, required, res, cpu))
         L.append("")
         L.append("Ratios are taken within this run. \"Best concurrent peer\" is the fastest of every map "
-                 "except tsmap and unsynchronized absl at the same thread count.")
+                 "except tsmap and unsynchronized absl at the same thread count. *CPU obtained* is the "
+                 "CPU time the measured threads got (CLOCK_THREAD_CPUTIME_ID) over wall time × threads; "
+                 "*per CPU second* is the same ratio from operations per CPU second, what it would be "
+                 "had both sides obtained the same CPU (informative: a lock-based peer's sleeping "
+                 "threads make it look better than it is; the result column uses wall time).")
         L.append("")
+        if self.selfcheck:
+            bad = sorted(m for m, ok in self.selfcheck.items() if not ok)
+            L.append("Correctness self-check before timing (gets return what was put, overwrites and "
+                     "erases are seen, compute_if_absent computes once per absent key, two threads "
+                     "writing while reading): %s." % (
+                         "every map passed" if not bad else "**FAILED: %s (not measured)**" % ", ".join(bad)))
+            L.append("")
         if self.failures:
             L.append("**Verification failures in this run:**")
             L.append("")
@@ -350,17 +425,22 @@ class Report:
         # A B C
         L.append("## A, B, C: throughput (1,000,000 keys prefilled)")
         L.append("")
-        L.append("Median of %s timed windows of %s s each. *CPU* is the CPU time the process actually "
-                 "obtained (getrusage) over wall time × threads: below 100%% means threads slept "
-                 "(blocked on a lock) or the hypervisor took the CPU; *steal* is the machine's steal "
-                 "time in the same window." % (self.run_param("reps"), self.run_param("seconds")))
+        L.append("Median of %s timed windows of %s s each. *CPU obtained* is the CPU time the "
+                 "measured threads actually got (CLOCK_THREAD_CPUTIME_ID per thread; the least any "
+                 "one thread got in parentheses) over wall time × threads: below 100%% means threads "
+                 "slept (blocked on a lock), or other jobs or the hypervisor took the CPU; *steal* "
+                 "is the machine's steal time in the same window (/proc/stat). *CPU ns/op* is CPU "
+                 "time per operation, which a busy machine disturbs least." % (self.run_param("reps"), self.run_param("seconds")))
+        if self.busy()[0]:
+            L.append("")
+            L.append("**Busy machine** (%s): read the Mops/s next to the CPU obtained." % self.busy()[1])
         L.append("")
         for w, title in (("A", "95% get / 5% overwrite, uniform"), ("B", "95% get / 5% overwrite, Zipfian θ = 0.99"),
                          ("C", "50% get / 50% overwrite, uniform")):
             L.append("### %s: %s" % (w, title))
             L.append("")
-            L.append("| map | threads | Mops/s | ns/op per thread | CPU obtained | steal | × absl (1 thread) | × best concurrent peer |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            L.append("| map | threads | Mops/s | ns/op per thread | CPU obtained (min thread) | CPU ns/op | steal | × absl (1 thread) | × best concurrent peer |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             a1 = self.mops(w, UNSYNC, 1)
             for m in self.maps:
                 for t in self.threads:
@@ -371,8 +451,9 @@ class Report:
                     vs_bp = ("%.2f×" % (r["mops"] / bp[1])) if bp and m not in (UNSYNC,) and bp[0] != m else "–"
                     if bp and bp[0] == m:
                         vs_bp = "best"
-                    L.append("| %s | %d | %s | %s | %.0f%% | %.1f%% | %s | %s |" % (
+                    L.append("| %s | %d | %s | %s | %.0f%% (%.0f%%) | %s | %.1f%% | %s | %s |" % (
                         self.bold(m), t, fmt(r["mops"]), fmt(r["ns_per_op_thread"], 1), 100 * r["cpu"],
+                        100 * r.get("cpu_min", r["cpu"]), fmt(r.get("cpu_ns_per_op"), 1),
                         100 * r["steal"], ("%.2f×" % (r["mops"] / a1)) if a1 else "–", vs_bp))
             L.append("")
         for w in ("A", "B", "C"):
@@ -386,20 +467,35 @@ class Report:
         L.append("")
         L.append("No reserved capacity. Every insert is timed with rdtsc (lfence/rdtscp fenced); "
                  "each figure is the median over %s runs (the max column also lists every run). "
-                 "Mops/s is inserts per wall second." % self.run_param_growth_reps())
+                 "Mops/s is inserts per wall second. *Preemptions* counts the involuntary context "
+                 "switches of the inserting threads during the run (getrusage RUSAGE_THREAD, "
+                 "median of the runs): each puts a scheduler time slice (milliseconds) into "
+                 "some insert's latency, so when they number more than 1 in 10,000 inserts "
+                 "the p99.99 and max measure the machine, not the map." % self.run_param_growth_reps())
         L.append("")
-        L.append("| map | threads | p50 µs | p99 µs | p99.9 µs | p99.99 µs | max µs (each run) | Mops/s | CPU | steal |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        cut_notes = []
+        L.append("| map | threads | p50 µs | p99 µs | p99.9 µs | p99.99 µs | max µs (each run) | Mops/s | CPU | steal | preemptions |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for m in self.maps:
             for t in sorted({k[1] for k in self.growth_all}):
                 g = self.growth(m, t)
                 if not g:
                     continue
-                L.append("| %s | %d | %s | %s | %s | %s | %s (%s) | %s | %.0f%% | %.1f%% |" % (
+                L.append("| %s | %d | %s | %s | %s | %s | %s (%s) | %s | %.0f%% | %.1f%% | %s |" % (
                     self.bold(m), t, fmt(us(g["p50_ns"]), 3), fmt(us(g["p99_ns"])), fmt(us(g["p999_ns"])),
                     fmt(us(g["p9999_ns"])), fmt(us(g["max_ns"])),
-                    ", ".join("%.0f" % (x / 1e3) for x in g["max_all"]), fmt(g["mops"]), 100 * g["cpu"], 100 * g["steal"]))
+                    ", ".join("%.0f" % (x / 1e3) for x in g["max_all"]), fmt(g["mops"]), 100 * g["cpu"], 100 * g["steal"],
+                    "–" if g["preemptions"] is None else format(int(g["preemptions"]), ",")))
+                for r in g["cut"]:
+                    cut_notes.append("%s at %d thread%s, run %d: cut off after %s s at %s of %s inserts "
+                                     "(its figures cover the inserts it made)" % (
+                                         m, t, "s" if t > 1 else "", r["rep"] + 1, fmt(self.run_param("growth_cap")),
+                                         format(r["ops"], ","), format(r.get("target", 0), ",")))
         L.append("")
+        for c in cut_notes:
+            L.append("- " + c)
+        if cut_notes:
+            L.append("")
         for x in plots:
             if "latency-D" in x:
                 L.append("![D latency](%s)" % rel(x))
@@ -517,8 +613,11 @@ class Report:
         L.append("- Keys are `splitmix64(n)` of a key number n, 8 bytes; values are 8 bytes. Each "
                  "thread replays a precomputed, seeded stream (%s operations, cycled), the same for "
                  "every map. Zipfian ranks follow Gray et al. (the YCSB generator)." % format(int(self.run_param("stream_len") or 1048576), ","))
-        L.append("- Threads are pinned to CPUs 0..n-1 and released together; the window closes after "
-                 "the set time, each thread checking a stop flag every 64 operations.")
+        L.append("- Threads are %s and released together; the window closes after the set time, "
+                 "each thread checking a stop flag every 64 operations." % (
+                     "pinned to CPUs 0..n-1" if self.run_param("pinned") else
+                     "left to the scheduler (not pinned: on a shared machine a pinned thread cannot "
+                     "flee a busy CPU; `run.sh --pin` pins them)"))
         L.append("- One process per map and mode, so no map inherits another's heap; E uses a fresh "
                  "process per map by construction.")
         L.append("- Each peer sits behind one adapter file in `bench/runtime/adapters/` and takes "
@@ -592,7 +691,7 @@ def main():
     plots = rep.plots(a.plots)
     with open(a.results, "w") as f:
         f.write(rep.markdown(plots, a.results))
-    for name, measured, required, res in rep.targets():
+    for name, measured, required, res, cpu in rep.targets():
         print("%-8s %s: %s (%s)" % (res, name, measured, required))
 
 

@@ -17,6 +17,9 @@
 //   void thread_online(); void thread_offline(); void quiescent();
 //                                       per-thread hooks (RCU registration, QSBR); the
 //                                       AdapterBase versions do nothing
+//   void settle(uint64_t entries);      after an untimed prefill, before timing: finish
+//                                       work the map deferred to a background thread
+//                                       (liburcu's lazy resize); no-op by default
 #ifndef TSMAP_BENCH_BENCH_H
 #define TSMAP_BENCH_BENCH_H
 
@@ -32,6 +35,7 @@ namespace tsmap_bench {
 enum : unsigned {
   kConcurrent = 1u << 0, ///< safe to use from several threads at once
   kHidden = 1u << 1,     ///< not part of the default map list (harness baselines)
+  kStoresNothing = 1u << 2, ///< a harness baseline that stores nothing: no self-check
 };
 
 /// Default no-op per-thread hooks.
@@ -39,6 +43,7 @@ struct AdapterBase {
   void thread_online() {}
   void thread_offline() {}
   void quiescent() {}
+  void settle(uint64_t) {}
 };
 
 /// 64-bit bijective mixer (the splitmix64 finalizer): key number -> 8-byte key.
@@ -69,7 +74,12 @@ struct Request {
   double growread_cap = 6.0;          ///< F2: the grower stops after this many seconds
   int reps = 3;                       ///< repetitions (median is reported)
   int growth_reps = 3;                ///< D repetitions
-  bool pin = true;                    ///< pin thread i to CPU i % nproc
+  double growth_cap = 0;              ///< D: a run stops inserting after this many seconds
+                                      ///< (0: never); the record says it is incomplete
+  bool pin = false;                   ///< pin thread i to CPU i % nproc (--pin).  Off by
+                                      ///< default: on a shared machine a pinned thread
+                                      ///< cannot flee a busy CPU, and a pinned inserter
+                                      ///< starves liburcu's resize worker (see README)
   bool smoke = false;                 ///< tiny sizes; verify results strictly
   std::string out;                    ///< JSON-lines output file; empty: stdout
   std::string self;                   ///< path of this executable (for E children)
@@ -100,6 +110,7 @@ struct MapInfo {
   const char *desc;
   unsigned caps;
   void (*run)(const Request &);
+  uint64_t (*check)(const Request &); ///< correctness self-check; errors found
 };
 bool register_map(const MapInfo &info);
 

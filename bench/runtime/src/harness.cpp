@@ -132,7 +132,9 @@ void emit_window(Record &r, const Window &w, uint64_t ops, int threads) {
   double mops = w.wall_s > 0 ? double(ops) / w.wall_s / 1e6 : 0;
   r.u("ops", ops).f("wall_s", w.wall_s).f("mops", mops);
   r.f("ns_per_op_thread", ops ? w.wall_s * 1e9 * threads / double(ops) : 0);
-  r.f("cpu", w.cpu_frac).f("steal", w.steal_frac);
+  r.f("cpu", w.cpu_frac).f("cpu_min", w.cpu_min).f("proc_cpu", w.proc_frac);
+  r.f("cpu_ns_per_op", ops ? w.cpu_s * 1e9 / double(ops) : 0);
+  r.f("steal", w.steal_frac).f("load1", w.load1);
 }
 
 std::string latency_curve(const std::vector<uint32_t> &sorted, double ticks_per_ns) {
@@ -198,7 +200,9 @@ static void usage() {
       "  --maps a,b,...        maps to run (default: all registered)   --list   print them\n"
       "  --workloads A,B,C     mix/instr workloads          --threads 1,2,...  (default 1..nproc)\n"
       "  --prefill N --growth N --memory-n N --hot N --cia-work N --instr-ops N --stream-len N\n"
-      "  --seconds S --growread-cap S --reps N --growth-reps N --no-pin --out FILE (JSON lines; default stdout)\n"
+      "  --seconds S --growread-cap S --reps N --growth-reps N --growth-cap S\n"
+      "  --pin                 pin thread i to CPU i (default: not pinned)\n"
+      "  --out FILE            JSON lines, appended (default stdout)\n"
       "  --smoke               tiny sizes, every result verified; non-zero exit on a failure\n");
 }
 
@@ -231,6 +235,8 @@ static bool parse(int argc, char **argv, Request &rq, bool &list) {
       rq.smoke = true;
     } else if (a == "--no-pin") {
       rq.pin = false;
+    } else if (a == "--pin") {
+      rq.pin = true;
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       opt[a.substr(2)] = argv[++i];
     } else {
@@ -241,8 +247,9 @@ static bool parse(int argc, char **argv, Request &rq, bool &list) {
   if (smoke) { // set first so that explicit options still win
     rq.smoke = true;
     rq.prefill = 20000;
-    rq.growth = 60000;
-    rq.memory_n = 50000;
+    rq.growth = 30000;
+    rq.memory_n = 30000;
+    rq.growth_cap = 20;
     rq.hot = 64;
     rq.instr_ops = 20000;
     rq.stream_len = 1u << 14;
@@ -273,6 +280,7 @@ static bool parse(int argc, char **argv, Request &rq, bool &list) {
     else if (k == "growread-cap") rq.growread_cap = std::atof(c);
     else if (k == "reps") rq.reps = std::atoi(c);
     else if (k == "growth-reps") rq.growth_reps = std::atoi(c);
+    else if (k == "growth-cap") rq.growth_cap = std::atof(c);
     else if (k == "out") rq.out = v;
     else {
       std::fprintf(stderr, "unknown option '--%s'\n", k.c_str());
@@ -337,13 +345,23 @@ static int run(Request &rq) {
       .u("cia_work", rq.cia_work)
       .u("stream_len", rq.stream_len)
       .f("growread_cap", rq.growread_cap)
+      .f("growth_cap", rq.growth_cap)
+      .i("growth_reps", rq.growth_reps)
+      .i("pinned", rq.pin)
+      .f("load1", load_average())
       .f("seconds", rq.seconds)
       .i("reps", rq.reps)
       .i("smoke", rq.smoke)
       .emit();
   for (const MapInfo *m : chosen) {
-    if (!child)
+    if (!child) {
       Record("map").s("map", m->name).s("desc", m->desc).i("concurrent", !!(m->caps & kConcurrent)).emit();
+      // Every adapter proves gets return what was put before anything is timed.
+      if (m->check(rq) != 0) {
+        note("%-12s failed its self-check: not measured", m->name);
+        continue;
+      }
+    }
     if (rq.mode == "memory" || rq.mode == "all")
       spawn_memory_child(rq, *m);
     if (rq.mode != "memory")

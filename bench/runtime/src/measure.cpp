@@ -76,16 +76,51 @@ Window window_between(const Snapshot &a, const Snapshot &b, int threads) {
   Window w;
   w.wall_s = b.wall - a.wall;
   if (w.wall_s > 0 && threads > 0)
-    w.cpu_frac = (b.cpu - a.cpu) / (w.wall_s * threads);
+    w.proc_frac = w.cpu_frac = (b.cpu - a.cpu) / (w.wall_s * threads);
+  w.load1 = load_average();
   if (b.total > a.total)
     w.steal_frac = double(b.steal - a.steal) / double(b.total - a.total);
   return w;
 }
 
+double thread_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+long thread_preemptions() {
+  rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0)
+    return 0;
+  return ru.ru_nivcsw;
+}
+
+double load_average() {
+  FILE *f = std::fopen("/proc/loadavg", "r");
+  if (!f)
+    return -1;
+  double l = -1;
+  if (std::fscanf(f, "%lf", &l) != 1)
+    l = -1;
+  std::fclose(f);
+  return l;
+}
+
+/// CPU clock of this thread when its window opened.
+static thread_local double t_cpu_at_go = -1;
+
 void Gate::arrive_and_wait() {
   ready_.fetch_add(1, std::memory_order_acq_rel);
-  while (!go_.load(std::memory_order_acquire))
-    _mm_pause();
+  // Spin briefly, then yield: on a busy 2-core machine a pure spin would take the CPU
+  // from the thread that has to open the gate.
+  for (unsigned i = 0; !go_.load(std::memory_order_acquire); ++i) {
+    if (i < 1000)
+      _mm_pause();
+    else
+      sched_yield();
+  }
+  t_cpu_at_go = thread_cpu_s();
 }
 
 static void pin_to(int cpu) {
@@ -99,12 +134,16 @@ Window run_team(int n, double seconds, const std::function<void(int, Gate &)> &b
                 bool pin) {
   Gate gate;
   std::vector<std::thread> team;
+  std::vector<double> cpu(size_t(n), 0.0);
   team.reserve(size_t(n));
   for (int t = 0; t < n; ++t)
     team.emplace_back([&, t] {
       if (pin)
         pin_to(t);
+      t_cpu_at_go = -1;
       body(t, gate);
+      if (t_cpu_at_go >= 0)
+        cpu[size_t(t)] = thread_cpu_s() - t_cpu_at_go;
     });
   while (gate.ready_.load(std::memory_order_acquire) < n)
     std::this_thread::yield();
@@ -121,7 +160,18 @@ Window run_team(int n, double seconds, const std::function<void(int, Gate &)> &b
   for (auto &th : team)
     th.join();
   Snapshot b = snapshot();
-  return window_between(a, b, n);
+  Window w = window_between(a, b, n);
+  if (w.wall_s > 0) {
+    double sum = 0, least = -1;
+    for (double c : cpu) {
+      sum += c;
+      least = least < 0 || c < least ? c : least;
+    }
+    w.cpu_s = sum;
+    w.cpu_frac = sum / (w.wall_s * n);
+    w.cpu_min = least / w.wall_s;
+  }
+  return w;
 }
 
 uint64_t quantile(const std::vector<uint32_t> &sorted, double q) {

@@ -41,8 +41,12 @@ Snapshot snapshot();
 
 struct Window {
   double wall_s = 0;
-  double cpu_frac = 0;   ///< CPU obtained / (wall * threads)
+  double cpu_s = 0;      ///< CPU seconds the team's threads obtained (CLOCK_THREAD_CPUTIME_ID)
+  double cpu_frac = 0;   ///< cpu_s / (wall * threads): below 1, threads slept or were preempted
+  double cpu_min = 0;    ///< the least any one thread obtained, as a fraction of wall
+  double proc_frac = 0;  ///< the whole process (getrusage) over wall * threads
   double steal_frac = 0; ///< steal jiffies / all jiffies over the window, machine-wide
+  double load1 = 0;      ///< 1-minute load average at the window's end (/proc/loadavg)
 };
 Window window_between(const Snapshot &a, const Snapshot &b, int threads);
 
@@ -60,7 +64,16 @@ private:
   std::atomic<bool> go_{false}, stop_{false};
 };
 
-/// Runs body(tid, gate) on @p n threads (pinned when @p pin).  The window opens when all
+/// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID).
+double thread_cpu_s();
+/// Involuntary context switches of the calling thread so far (getrusage RUSAGE_THREAD):
+/// each is a moment the scheduler took the CPU away, which a latency figure then includes.
+long thread_preemptions();
+/// The 1-minute load average (/proc/loadavg), or -1.
+double load_average();
+
+/// Runs body(tid, gate) on @p n threads (pinned when @p pin).  Each thread's CPU time is
+/// counted from the moment the window opens (in arrive_and_wait) until its body returns.  The window opens when all
 /// have called gate.arrive_and_wait(); it closes after @p seconds (gate.stopped() turns
 /// true) or, when seconds <= 0, when every body has returned.
 Window run_team(int n, double seconds, const std::function<void(int, Gate &)> &body,

@@ -48,7 +48,7 @@ extern std::atomic<uint64_t> g_sink;
 
 /// Per-thread counters, one cache line each.
 struct alignas(64) Tally {
-  uint64_t ops = 0, misses = 0, sink = 0, calls = 0, erased = 0, bad = 0;
+  uint64_t ops = 0, misses = 0, sink = 0, calls = 0, erased = 0, bad = 0, preempted = 0;
 };
 
 /// The F1 callback's work: @p rounds of mixing, never 0.
@@ -81,6 +81,7 @@ template <class M> double prefill(M &map, uint64_t n) {
       map.quiescent();
   }
   map.thread_offline();
+  map.settle(n);
   return now_s() - t0;
 }
 
@@ -175,6 +176,8 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
       for (int tid = 0; tid < t; ++tid) // allocated and touched before the window
         lat[size_t(tid)].assign(size_t(n / uint64_t(t) + 1), 0);
       std::vector<Tally> tally(static_cast<size_t>(t));
+      const double deadline = rq.growth_cap > 0 ? now_s() + rq.growth_cap : 0;
+      std::atomic<bool> cut{false};
       Window w = run_team(
           t, 0,
           [&](int tid, Gate &g) {
@@ -183,6 +186,7 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
             uint64_t j = 0;
             m.thread_online();
             g.arrive_and_wait();
+            const long preempt0 = thread_preemptions();
             for (uint64_t i = uint64_t(tid); i < n; i += uint64_t(t), ++j) {
               uint64_t key = key_of(kGrowthBase + i);
               uint64_t c0 = tsc_begin();
@@ -190,9 +194,19 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
               uint64_t c1 = tsc_end();
               uint64_t d = c1 - c0;
               out[j] = d > 0xffffffffull ? 0xffffffffu : uint32_t(d);
-              if ((j & 127) == 127)
+              if ((j & 127) == 127) {
                 m.quiescent();
+                // Outside the timed put: a map that cannot keep up is cut off so that the
+                // whole run stays bounded; its record says so.
+                if (deadline > 0 && (j & 4095) == 4095 &&
+                    (cut.load(std::memory_order_relaxed) || now_s() > deadline)) {
+                  cut.store(true, std::memory_order_relaxed);
+                  ++j;
+                  break;
+                }
+              }
             }
+            tally[size_t(tid)].preempted = uint64_t(thread_preemptions() - preempt0);
             m.thread_offline();
             lat[size_t(tid)].resize(size_t(j));
             tally[size_t(tid)].ops = j;
@@ -205,24 +219,35 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
         std::vector<uint32_t>().swap(v);
       }
       std::sort(all.begin(), all.end());
-      // Verification: every key is there with its value (a sample outside smoke runs).
-      uint64_t step = rq.smoke ? 1 : 97, missing = 0;
+      // Verification: every inserted key is there with its value (a sample outside smoke
+      // runs).  Thread tid inserted key numbers tid, tid + t, ... (tally.ops of them).
+      uint64_t step = rq.smoke ? 1 : 97, missing = 0, checked = 0;
       map->thread_online();
-      for (uint64_t i = 0; i < n; i += step) {
-        uint64_t key = key_of(kGrowthBase + i), v = 0;
-        if (!map->get(key, &v) || v != key + 1)
-          ++missing;
-      }
+      for (int tid = 0; tid < t; ++tid)
+        for (uint64_t jj = 0; jj < tally[size_t(tid)].ops; jj += step) {
+          uint64_t key = key_of(kGrowthBase + uint64_t(tid) + jj * uint64_t(t)), v = 0;
+          ++checked;
+          if (!map->get(key, &v) || v != key + 1)
+            ++missing;
+        }
       map->thread_offline();
       if (missing)
-        fail(name, "D", "%llu sampled keys missing or wrong after growth",
-             (unsigned long long)missing);
+        fail(name, "D", "%llu of %llu sampled keys missing or wrong after growth",
+             (unsigned long long)missing, (unsigned long long)checked);
+      const bool complete = all.size() == n;
+      if (!complete)
+        note("%-12s D T=%d rep %d: cut off after %.0f s at %zu of %llu inserts", name, t, rep,
+             rq.growth_cap, all.size(), (unsigned long long)n);
       auto ns = [&](double q) { return double(quantile(all, q)) / tpn; };
       Record r("growth");
       r.s("workload", "D").s("map", name).i("threads", t).i("rep", rep);
       emit_window(r, w, all.size(), t);
       r.f("p50_ns", ns(0.5)).f("p99_ns", ns(0.99)).f("p999_ns", ns(0.999));
       r.f("p9999_ns", ns(0.9999)).f("max_ns", all.empty() ? 0 : double(all.back()) / tpn);
+      uint64_t preempted = 0;
+      for (auto &x : tally)
+        preempted += x.preempted;
+      r.i("complete", complete).u("target", n).u("preemptions", preempted);
       r.s("curve", latency_curve(all, tpn)).emit();
       note("%-12s D T=%d rep %d: p99.99 %.1f us, max %.1f us, %.2f Mops/s", name, t, rep,
            ns(0.9999) / 1e3, all.empty() ? 0.0 : double(all.back()) / tpn / 1e3,
@@ -244,6 +269,9 @@ template <class M> void run_memory(const Request &rq, const char *name) {
       map->quiescent();
   }
   map->quiescent();
+  map->thread_offline();
+  map->settle(n); // the steady state: a lazily resizing map has caught up
+  map->thread_online();
   uint64_t rss1 = rss_bytes(), heap1 = heap_bytes();
   uint64_t v = 0;
   if (n && (!map->get(key_of(n - 1), &v) || v != n))
@@ -428,6 +456,106 @@ template <class M> void run_instr(const Request &rq, const char *name) {
   map->thread_offline();
 }
 
+// ---- correctness self-check ------------------------------------------------------------
+
+/// Before any timing: gets return what was put, overwrites are seen, erased keys are
+/// gone, compute_if_absent computes only when absent; for a concurrent map also two
+/// threads writing disjoint keys while reading shared ones.  Returns the error count (a
+/// map with errors is not timed).
+template <class M> uint64_t self_check(const Request &rq, const char *name, unsigned caps) {
+  if (caps & kStoresNothing)
+    return 0;
+  constexpr uint64_t kBase = 1ull << 42; // a key range no workload uses
+  const uint64_t n = 20000;
+  uint64_t bad = 0;
+  auto check = [&](bool ok, const char *what, uint64_t i) {
+    if (!ok && bad++ < 5)
+      fail(name, "self-check", "%s (key number %llu)", what, (unsigned long long)i);
+  };
+  auto map = std::make_unique<M>();
+  M &m = *map;
+  m.thread_online();
+  uint64_t v;
+  for (uint64_t i = 0; i < n; ++i) {
+    check(!m.get(key_of(kBase + i), &v), "get found a key never put", i);
+    m.put(key_of(kBase + i), i * 3 + 1);
+    if ((i & 127) == 127)
+      m.quiescent();
+  }
+  for (uint64_t i = 0; i < n; ++i)
+    check(m.get(key_of(kBase + i), &v) && v == i * 3 + 1, "get did not return what was put", i);
+  for (uint64_t i = 0; i < n; i += 2)
+    m.put(key_of(kBase + i), i * 5 + 2);
+  for (uint64_t i = 0; i < n; ++i)
+    check(m.get(key_of(kBase + i), &v) && v == (i % 2 ? i * 3 + 1 : i * 5 + 2),
+          "get did not return the overwritten value", i);
+  for (uint64_t i = 0; i < n; i += 4) {
+    check(m.erase(key_of(kBase + i)), "erase of a present key returned false", i);
+    check(!m.erase(key_of(kBase + i)), "second erase returned true", i);
+    check(!m.get(key_of(kBase + i), &v), "get found an erased key", i);
+  }
+  m.quiescent();
+  uint64_t calls = 0;
+  auto make = [&](uint64_t k) {
+    ++calls;
+    return k ^ 0x5555;
+  };
+  for (uint64_t i = 0; i < 64; ++i) {
+    uint64_t k = key_of(kBase + i * 4); // erased above: absent
+    check(m.compute_if_absent(k, make) == (k ^ 0x5555), "compute_if_absent on an absent key", i);
+    check(m.compute_if_absent(k, make) == (k ^ 0x5555), "compute_if_absent after computing", i);
+    uint64_t p = key_of(kBase + i * 4 + 1); // present: i*3+1 style value
+    check(m.compute_if_absent(p, make) == (i * 4 + 1) * 3 + 1,
+          "compute_if_absent on a present key did not return its value", i);
+  }
+  check(calls == 64, "compute_if_absent ran its callback other than once per absent key", calls);
+  m.thread_offline();
+  if (caps & kConcurrent) {
+    // Two threads: each puts its own keys and gets them back, and reads the shared ones.
+    const int t = 2;
+    const uint64_t per = 20000;
+    std::vector<Tally> tally(t);
+    run_team(
+        t, 0,
+        [&](int tid, Gate &g) {
+          m.thread_online();
+          g.arrive_and_wait();
+          uint64_t errs = 0, w;
+          const uint64_t base = kBase + (uint64_t(tid) + 1) * (1ull << 30);
+          for (uint64_t i = 0; i < per; ++i) {
+            m.put(key_of(base + i), i + 7);
+            if (!m.get(key_of(base + i), &w) || w != i + 7)
+              ++errs;
+            uint64_t s = (i * 7) % n;
+            if (s % 4 && (!m.get(key_of(kBase + s), &w) ||
+                          w != (s % 2 ? s * 3 + 1 : s * 5 + 2)))
+              ++errs;
+            if ((i & 127) == 127)
+              m.quiescent();
+          }
+          m.thread_offline();
+          tally[size_t(tid)].bad = errs;
+        },
+        rq.pin);
+    m.thread_online();
+    for (int tid = 0; tid < t; ++tid) {
+      check(tally[size_t(tid)].bad == 0, "concurrent put/get returned wrong values", tally[size_t(tid)].bad);
+      const uint64_t base = kBase + (uint64_t(tid) + 1) * (1ull << 30);
+      for (uint64_t i = 0; i < per; ++i)
+        check(m.get(key_of(base + i), &v) && v == i + 7, "a concurrently put key is missing", i);
+    }
+    m.thread_offline();
+  }
+  map.reset();
+  Record("selfcheck").s("map", name).i("ok", bad == 0).u("errors", bad).emit();
+  return bad;
+}
+
+/// The self-check an adapter registers.
+template <class M> uint64_t check_map(const Request &rq) {
+  return self_check<M>(rq, M::kName, M::kCaps);
+}
+
 /// Entry point an adapter registers: runs what rq.mode asks for.
 template <class M> void run_map(const Request &rq) {
   const char *name = M::kName;
@@ -452,6 +580,7 @@ template <class M> void run_map(const Request &rq) {
 #define TSMAP_BENCH_REGISTER(Adapter)                                                    \
   [[maybe_unused]] static const bool tsmap_bench_registered_##Adapter =    \
       ::tsmap_bench::register_map(      \
-      {Adapter::kName, Adapter::kDesc, Adapter::kCaps, &::tsmap_bench::run_map<Adapter>})
+      {Adapter::kName, Adapter::kDesc, Adapter::kCaps, &::tsmap_bench::run_map<Adapter>,     \
+       &::tsmap_bench::check_map<Adapter>})
 
 #endif
