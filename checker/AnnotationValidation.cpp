@@ -15,6 +15,7 @@
 #include "ContractModel.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -177,12 +178,35 @@ std::string functionArgProblem(ContractKind K, llvm::StringRef Name,
   return Msg;
 }
 
+/// \p D is part of a template instantiation (a member, or a parameter of a
+/// function, of an instantiated class or function template).
+static bool isInInstantiation(const Decl *D) {
+  for (const DeclContext *DC = isa<DeclContext>(D) ? cast<DeclContext>(D)
+                                                   : D->getDeclContext();
+       DC; DC = DC->getParent()) {
+    if (const auto *FD = dyn_cast<FunctionDecl>(DC);
+        FD && FD->isTemplateInstantiation())
+      return true;
+    if (const auto *CS = dyn_cast<ClassTemplateSpecializationDecl>(DC);
+        CS && CS->getSpecializationKind() != TSK_ExplicitSpecialization)
+      return true;
+  }
+  if (const auto *P = dyn_cast<ParmVarDecl>(D))
+    if (const auto *FD =
+            dyn_cast_or_null<FunctionDecl>(P->getParentFunctionOrMethod()))
+      return isInInstantiation(FD);
+  return false;
+}
+
 } // namespace
 
 std::vector<AnnotationProblem> validateAnnotations(const Decl *D,
                                                    ASTContext &Ctx) {
   std::vector<AnnotationProblem> Problems;
-  if (!D || !D->hasAttrs())
+  // An instantiation repeats its template's annotations with the template
+  // arguments substituted (`TSMAP_PUBLISHES V value` with V a struct); the
+  // template itself is what the user wrote, and is checked once.
+  if (!D || !D->hasAttrs() || isInInstantiation(D))
     return Problems;
   const SourceManager &SM = Ctx.getSourceManager();
   for (const auto *A : D->specific_attrs<AnnotateAttr>()) {

@@ -33,26 +33,6 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
   return Name;
 }
 
-/// \p D is part of a template instantiation (a member, or a parameter of a
-/// function, of an instantiated class or function template).
-static bool isInInstantiation(const Decl *D) {
-  for (const DeclContext *DC = isa<DeclContext>(D) ? cast<DeclContext>(D)
-                                                   : D->getDeclContext();
-       DC; DC = DC->getParent()) {
-    if (const auto *FD = dyn_cast<FunctionDecl>(DC);
-        FD && FD->isTemplateInstantiation())
-      return true;
-    if (const auto *CS = dyn_cast<ClassTemplateSpecializationDecl>(DC);
-        CS && CS->getSpecializationKind() != TSK_ExplicitSpecialization)
-      return true;
-  }
-  if (const auto *P = dyn_cast<ParmVarDecl>(D))
-    if (const auto *FD =
-            dyn_cast_or_null<FunctionDecl>(P->getParentFunctionOrMethod()))
-      return isInInstantiation(FD);
-  return false;
-}
-
 WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
                                              ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
@@ -105,10 +85,6 @@ const FunctionFlow *WeakMutableValueCheck::flowOf(const Decl *Owner,
 
 void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
   if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId)) {
-    // An instantiation repeats its template's annotations with the template
-    // arguments substituted; the template itself is what the user wrote.
-    if (isInInstantiation(D))
-      return;
     reportAnnotationProblems(*this, D, *Result.Context,
                              {ContractKind::Publishes, ContractKind::Immutable,
                               ContractKind::Weak});
