@@ -63,6 +63,12 @@ void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
 }
 
 void WeakMutableValueCheck::onEndOfTranslationUnit() {
+  if (PublisherCalled)
+    for (const CallExpr *Call : MaybeIndirect)
+      checkCall(Call, Call->getDirectCallee(),
+                Call->getDirectCallee()->getASTContext(), /*Indirect=*/true);
+  MaybeIndirect.clear();
+  PublisherCalled = false;
   for (const Publish &P : Pending)
     reportWritesAfter(P, P.Callee->getASTContext());
   Pending.clear();
@@ -103,14 +109,19 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     for (const ResolvedCallback &T : Arg.Targets)
       if (T.Fn)
         Callbacks.insert(T.Fn->getCanonicalDecl());
+  checkCall(Call, Callee, *Result.Context, /*Indirect=*/false);
+}
 
+void WeakMutableValueCheck::checkCall(const CallExpr *Call,
+                                      const FunctionDecl *Callee,
+                                      ASTContext &Ctx, bool Indirect) {
   // A template is checked in its instantiations, where types are known.
   if (Call->isInstantiationDependent())
     return;
   // A publish into a null map (an invalid-argument test) publishes nothing.
   if (const Expr *Map = mapArgument(Call, Model))
     if (Map->IgnoreParenCasts()->isNullPointerConstant(
-            *Result.Context, Expr::NPC_ValueDependentIsNotNull))
+            Ctx, Expr::NPC_ValueDependentIsNotNull))
       return;
   const Decl *Owner = nullptr;
   bool OwnerKnown = false;
@@ -123,9 +134,23 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   unsigned N =
       std::min<unsigned>(Call->getNumArgs() - Shift, Callee->getNumParams());
+  bool MayPublishIndirectly = false;
   for (unsigned I = 0; I < N; ++I) {
     std::vector<const CallExpr *> Via;
-    if (!Model.paramHas(Callee, I, ContractKind::Publishes)) {
+    bool Direct = Model.paramHas(Callee, I, ContractKind::Publishes);
+    if (Direct)
+      PublisherCalled = true;
+    if (Direct && Indirect) // Reported when the call was matched.
+      continue;
+    if (!Direct) {
+      // Whether a function publishes a parameter through its body is asked
+      // only once the TU is known to call a publishing function at all (at
+      // its end): code with no publication costs nothing more.
+      if (!Indirect) {
+        MayPublishIndirectly |= Callee->hasBody() &&
+                                Callee->getParamDecl(I)->getType()->isPointerType();
+        continue;
+      }
       Via = publishesParam(Callee, I, 0);
       if (Via.empty())
         continue;
@@ -133,21 +158,22 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     if (!OwnerKnown) {
       // Only for the calls that publish: the parent map is built once.
       OwnerKnown = true;
-      Owner = enclosingFunction(Call, *Result.Context);
+      Owner = enclosingFunction(Call, Ctx);
     }
     if (Owner && cast<DeclContext>(Owner)->isDependentContext())
       return;
     const Expr *Arg = Call->getArg(I + Shift);
-    if (Arg->isNullPointerConstant(*Result.Context,
-                                   Expr::NPC_ValueDependentIsNotNull))
+    if (Arg->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
       continue;
     Publish P{Call, Callee, Arg, Owner, std::move(Via)};
-    if (reportDangling(P, *Result.Context))
+    if (reportDangling(P, Ctx))
       continue;
     reportWeak(P);
     if (Owner)
       Pending.push_back(P);
   }
+  if (MayPublishIndirectly)
+    MaybeIndirect.push_back(Call);
 }
 
 // ---- Functions that publish their parameters ---

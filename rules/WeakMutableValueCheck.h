@@ -48,6 +48,10 @@ private:
     const Effect *Chain = nullptr; ///< From the callee's summary, if any.
   };
 
+  /// Checks the publications of \p Call: those through a TSMAP_PUBLISHES
+  /// parameter of \p Callee, or with \p Indirect, through its body.
+  void checkCall(const CallExpr *Call, const FunctionDecl *Callee,
+                 ASTContext &Ctx, bool Indirect);
   bool reportDangling(const Publish &P, ASTContext &Ctx);
   /// On every path from the publish to the return, the same map is destroyed
   /// or cleared, or the same key removed from it.
@@ -84,6 +88,10 @@ private:
   /// Publishes whose later writes are looked for at the end of the TU, once
   /// every map callback of the TU is known.
   std::vector<Publish> Pending;
+  /// Calls that may publish through the callee's body, checked at the end of
+  /// the TU if some call there publishes directly (PublisherCalled).
+  std::vector<const CallExpr *> MaybeIndirect;
+  bool PublisherCalled = false;
   /// Functions passed to a map operation as a callback in this TU.
   llvm::DenseSet<const Decl *> Callbacks;
   llvm::DenseSet<const Stmt *> ReportedWrites;
