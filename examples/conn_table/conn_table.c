@@ -10,6 +10,9 @@
  *   conn_table_expire() removes with a NULL out-argument: the table's eviction hook
  *                       conn_evicted() cancels the timer                      (quiet)
  *   conn_table_reset()  frees a half-open connection with its timer armed     (REPORTED)
+ *   pending_abort()     discards a connection from a table with no hook       (REPORTED)
+ *   pending_start()     a replacing put into that table: a second handshake for the
+ *                       same id would leak the first one's armed timer         (REPORTED)
  */
 #include "timers.h"
 
@@ -46,6 +49,10 @@ static void conn_evicted(const void *key, size_t key_len, void *value,
 }
 
 TSMAP_EVICTS_WITH(conn_evicted) static tsmap *g_conns;
+
+/* Connections still in their handshake, by id. This table came later, and nobody gave
+ * it an eviction hook: a value it drops is nobody's. */
+static tsmap *g_pending;
 
 static void conn_idle(void *arg) {
   struct conn *c = arg;
@@ -94,6 +101,27 @@ static void conn_table_reset(unsigned long id) {
   conn_free(c);
 }
 
+/* Aborts a handshake that took too long. The NULL out-argument discards the connection,
+ * and g_pending has no TSMAP_EVICTS_WITH hook: the connection leaks with its idle timer
+ * still armed, and the timer later fires into a connection no one owns. */
+static void pending_abort(unsigned long id) {
+  tsmap_remove(g_pending, &id, sizeof id, NULL);
+}
+
+static int pending_start(unsigned long id) {
+  struct conn *c = calloc(1, sizeof *c);
+  if (!c)
+    return -1;
+  c->id = id;
+  c->fd = -1;
+  c->idle = timer_arm(IDLE_MS, conn_idle, c);
+  if (tsmap_put_ptr(g_pending, &c->id, sizeof c->id, c, NULL) != TSMAP_OK) {
+    conn_free(c);
+    return -1;
+  }
+  return 0;
+}
+
 int main(void) {
   tsmap_config cfg;
   if (tsmap_config_init(&cfg, sizeof(struct conn *)) != TSMAP_OK)
@@ -102,6 +130,12 @@ int main(void) {
   cfg.on_entry_evicted = conn_evicted;
   if (tsmap_create(&cfg, &g_conns) != TSMAP_OK)
     return 1;
+  cfg.on_entry_evicted = NULL;
+  if (tsmap_create(&cfg, &g_pending) != TSMAP_OK)
+    return 1;
+  if (pending_start(9) != 0)
+    return 1;
+  pending_abort(9);
   for (unsigned long id = 1; id <= 4; ++id)
     if (conn_table_open(id, dup(1)) != 0)
       return 1;
@@ -111,5 +145,6 @@ int main(void) {
   timers_advance(IDLE_MS);
   tsmap_close(g_conns);
   tsmap_destroy(g_conns);
+  tsmap_destroy(g_pending);
   return 0;
 }
