@@ -578,12 +578,6 @@ static size_t tsmap_grow_groups(tsmap_shard *s) {
   return ng;
 }
 
-/* Copy table t's groups and mask into the shard's read-mostly line (see tsmap_shard). */
-static void tsmap_shard_publish_geometry(tsmap_shard *s, const tsmap_table *t) {
-  atomic_store_explicit(&s->cur_groups, t->groups, memory_order_release);
-  atomic_store_explicit(&s->cur_mask, t->mask, memory_order_release);
-}
-
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
  * table holds old's entries plus every insert made while they move (I3). */
@@ -608,7 +602,6 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   /* release, not just the fence above: TSan does not model fences, and it is free on
    * x86 (readers load these with acquire) */
   atomic_store_explicit(&s->old, cur, memory_order_release);
-  tsmap_shard_publish_geometry(s, t);
   atomic_store_explicit(&s->cur, t, memory_order_release);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
@@ -838,7 +831,6 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
     tsmap_table *t = tsmap_table_new(m, ngroups);
     if (!t)
       return TSMAP_NO_MEMORY;
-    tsmap_shard_publish_geometry(&m->shards[i], t);
     atomic_store(&m->shards[i].cur, t);
   }
   return TSMAP_OK;
@@ -995,14 +987,13 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
 /* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
-TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k, uint64_t h,
-                                    uint64_t *vbuf, const size_t vw) {
+TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
+                                   const size_t vw) {
   const size_t sw = 1 + vw;
-  const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   const unsigned h2 = tsmap_h2(h);
-  size_t g = h & mask;
-  for (size_t step = 0; step <= mask;) {
-    tsmap_group *gp = (tsmap_group *)(void *)(groups + g * stride);
+  size_t g = h & t->mask;
+  for (size_t step = 0; step <= t->mask;) {
+    tsmap_group *gp = tsmap_table_group(t, g);
     __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
     uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
     if (TSMAP_UNLIKELY(s1 & 1u)) {
@@ -1028,7 +1019,7 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
     if (tsmap_ctrl_empty(ctrl))
       return 0;
     step++;
-    g = (g + step) & mask;
+    g = (g + step) & t->mask;
   }
   return 0;
 }
@@ -1057,10 +1048,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
       tsmap_cpu_relax();
       continue;
     }
-    size_t mask = atomic_load_explicit(&s->cur_mask, memory_order_acquire);
-    unsigned char *groups = atomic_load_explicit(&s->cur_groups, memory_order_acquire);
-    if ((TSMAP_UNLIKELY(old != NULL) && tsmap_groups_read8(old->groups, old->mask, k, h, vbuf, vw)) ||
-        tsmap_groups_read8(groups, mask, k, h, vbuf, vw)) {
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) || tsmap_table_read8(cur, k, h, vbuf, vw)) {
       r = 1;
       break;
     }

@@ -259,12 +259,6 @@ typedef struct tsmap_shard {
   _Alignas(64) _Atomic(tsmap_table *) cur;
   _Atomic(tsmap_table *) old;  /* non-NULL while cur is being filled from it (G5) */
   _Atomic uint64_t gen;        /* incremented when a growth starts */
-  /* cur's groups and mask, copied here so that a get touches no table header (one cache
-   * line less). Stored groups first, mask second, both release, before cur: a reader that
-   * loads the mask (acquire) and then the groups never pairs a larger mask with smaller
-   * groups; gen validates the rest. Never cleared: tsmap_close only NULLs cur. */
-  _Atomic(unsigned char *) cur_groups;
-  _Atomic size_t cur_mask;
   /* Writer-only, under lock. */
   _Alignas(64) tsmap_lock lock;
   _Atomic size_t count;
