@@ -40,6 +40,19 @@ bool RemoveWithoutCleanupCheck::isRemovalCallee(const FunctionDecl *Callee) {
   return apiOf(Callee).Any;
 }
 
+namespace {
+/// Calls that store a value into a map without replacing one.
+AST_MATCHER_P(CallExpr, isStoreCall, RemoveWithoutCleanupCheck *, Check) {
+  const FunctionDecl *Callee = Node.getDirectCallee();
+  return Callee && Check->isStoreCallee(Callee);
+}
+} // namespace
+
+bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
+  return apiOf(Callee).Stores;
+}
+
+
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
   // The enclosing function is looked up (through the parent map) only for
   // a removal; each function with one is then analyzed whole, once.
@@ -48,6 +61,7 @@ void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
                forCallable(functionDecl(isDefinition(), hasBody(compoundStmt()))
                                .bind("fn"))),
       this);
+  Finder->addMatcher(callExpr(isStoreCall(this)).bind("store"), this);
   Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }
@@ -59,6 +73,8 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       checkFunction(FD, *Result.Context);
     return;
   }
+  if (const auto *Store = Result.Nodes.getNodeAs<CallExpr>("store"))
+    return learnFromStore(Store);
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
     return checkCleanupFunction(RD, *Result.Context);
   if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
@@ -103,8 +119,17 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
       break;
     }
   A.Any = A.Returns || A.Replaces || A.Out;
-  if (!A.Any)
+  if (!A.Any) {
+    // A put that never replaces (put_if_absent) still tells what the map
+    // holds, for the discarded removals of the same map.
+    for (unsigned I = 0, N = Callee->getNumParams(); I < N && !A.Value; ++I)
+      if (Model.paramHas(Callee, I, ContractKind::Publishes))
+        A.Value = I;
+    std::optional<unsigned> Map;
+    A.Stores = A.Value && Model.isMapOperation(Callee, &Map) && Map;
+    A.Map = Map;
     return A;
+  }
   std::optional<unsigned> Map;
   if (Model.isMapOperation(Callee, &Map))
     A.Map = Map;
@@ -241,6 +266,16 @@ static QualType storedValueType(const CallExpr *Call,
   if (!ValueParam || *ValueParam >= Call->getNumArgs())
     return QualType();
   return valueTypeOfArg(Call->getArg(*ValueParam));
+}
+
+void RemoveWithoutCleanupCheck::learnFromStore(const CallExpr *Call) {
+  const RemovalApi &A = apiOf(Call->getDirectCallee());
+  if (*A.Map >= Call->getNumArgs() || *A.Value >= Call->getNumArgs())
+    return;
+  const ValueDecl *MapDecl = mapDeclOf(Call->getArg(*A.Map));
+  QualType T = valueTypeOfArg(Call->getArg(*A.Value));
+  if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
+    MapValueTypes.try_emplace(MapDecl, T);
 }
 
 void RemoveWithoutCleanupCheck::checkRemoval(

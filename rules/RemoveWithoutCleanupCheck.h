@@ -31,13 +31,17 @@ public:
   /// \p Callee removes values: TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or
   /// TSMAP_REPLACES (annotated or from the options).
   bool isRemovalCallee(const FunctionDecl *Callee);
+  bool isStoreCallee(const FunctionDecl *Callee);
 
 private:
   /// How a function removes values, from its contracts.
+  /// Records what map \p Call stores into holds (for discarded removals).
+  void learnFromStore(const CallExpr *Call);
   struct RemovalApi {
     bool Any = false;
     bool Returns = false;  ///< TSMAP_RETURNS_REMOVED
     bool Replaces = false; ///< TSMAP_REPLACES
+    bool Stores = false;   ///< Not a removal, but stores Value into Map.
     std::optional<unsigned> Out, Map, Value;
   };
   /// A removal whose value nobody receives; decided at the end of the TU,

@@ -88,3 +88,15 @@ void touch_plain(unsigned long id) {
 void touch_hooked(unsigned long id) {
   tsmap_compute_if_present(g_hooked, &id, sizeof id, touch, NULL, NULL);
 }
+
+/* A map fed only by a put that never replaces: the put still tells what it holds,
+ * so a discarded removal from it is reported. */
+static tsmap *g_pending;
+void pending_start(struct session *s) {
+  tsmap_put_ptr_if_absent(g_pending, &s->id, sizeof s->id, s, NULL);
+}
+void pending_abort(unsigned long id) {
+  tsmap_remove(g_pending, &id, sizeof id, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_remove' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
