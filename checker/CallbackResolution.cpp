@@ -233,11 +233,16 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
   return std::nullopt;
 }
 
-std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
-                                          std::optional<unsigned> Output) {
+bool isContextNamedParam(const ParmVarDecl *P) {
   static constexpr llvm::StringLiteral ContextNames[] = {
       "ctx",  "context", "user_data", "userdata", "udata",   "data",
       "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
+  return isNonConstVoidPointer(P->getType()) &&
+         llvm::is_contained(ContextNames, P->getName());
+}
+
+std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
+                                          std::optional<unsigned> Output) {
   if (!Callback)
     return std::nullopt;
   std::optional<unsigned> Last;
@@ -245,7 +250,7 @@ std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
     const ParmVarDecl *P = Callback->getParamDecl(I);
     if (I == Output || !isNonConstVoidPointer(P->getType()))
       continue;
-    if (llvm::is_contained(ContextNames, P->getName()))
+    if (isContextNamedParam(P))
       return I;
     Last = I;
   }

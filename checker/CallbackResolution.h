@@ -87,6 +87,10 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
                                          const ParmVarDecl *CallbackParam,
                                          const ContractModel &Model);
 
+/// \p P is a non-const `void *` parameter named like a context (`ctx`,
+/// `user_data`, `arg`, ...).
+bool isContextNamedParam(const ParmVarDecl *P);
+
 /// The parameter of callback \p Callback that receives the map operation's
 /// context argument: a non-const `void *` parameter other than \p Output
 /// named like a context (`ctx`, `user_data`, `arg`, ...), else the last such

@@ -72,21 +72,13 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
 /// its own type (`GHashTable *t`), so the parameter list of the callback type
 /// the map operation declares (\p TypeParams) is asked first for a `void *`
 /// parameter named like a context; then contextParamIndex() on \p Fn itself.
-/// FIXME: the context names are also listed in contextParamIndex; share them.
 static std::optional<unsigned>
 contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
                const std::vector<const ParmVarDecl *> &TypeParams) {
-  static constexpr llvm::StringLiteral ContextNames[] = {
-      "ctx",  "context", "user_data", "userdata", "udata",   "data",
-      "arg",  "opaque",  "cookie",    "priv",     "closure", "baton"};
-  for (unsigned I = 0; I < TypeParams.size(); ++I) {
-    QualType T = TypeParams[I]->getType();
-    if (I != Output && I < Fn->getNumParams() && T->isPointerType() &&
-        T->getPointeeType()->isVoidType() &&
-        !T->getPointeeType().isConstQualified() &&
-        llvm::is_contained(ContextNames, TypeParams[I]->getName()))
+  for (unsigned I = 0; I < TypeParams.size(); ++I)
+    if (I != Output && I < Fn->getNumParams() &&
+        isContextNamedParam(TypeParams[I]))
       return I;
-  }
   return contextParamIndex(Fn, Output);
 }
 

@@ -217,9 +217,7 @@ tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len
   tsmap_thread *self;
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
-  if (st == TSMAP_OK)
-    st = tsmap_enter_op(map, &q, &self);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
   tsmap_token tok;
@@ -355,9 +353,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
   tsmap_thread *self;
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
-  if (st == TSMAP_OK)
-    st = tsmap_enter_op(map, &q, &self);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
   for (;;) {

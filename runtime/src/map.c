@@ -1106,9 +1106,7 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
   tsmap_thread *self;
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
-  if (st == TSMAP_OK)
-    st = tsmap_enter_op(map, &q, &self);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
   tsmap_token tok;
@@ -1131,9 +1129,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
   tsmap_thread *self;
   if (!map || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
-  if (st == TSMAP_OK)
-    st = tsmap_enter_op(map, &q, &self);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = TSMAP_AFTER_INIT;
@@ -1195,9 +1191,7 @@ tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *val
   tsmap_thread *self;
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_key_prepare(map, key, key_len, &q);
-  if (st == TSMAP_OK)
-    st = tsmap_enter_op(map, &q, &self);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = TSMAP_AFTER_INIT;

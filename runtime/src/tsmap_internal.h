@@ -346,6 +346,12 @@ TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, siz
 TSMAP_HIDDEN int tsmap_key_equal_raw(const tsmap *m, const void *a, size_t alen,
                                      const tsmap_key *q);
 TSMAP_HIDDEN tsmap_status tsmap_enter_op(tsmap *m, const tsmap_key *q, tsmap_thread **self);
+/* The start of every keyed operation: hash and check the key, then tsmap_enter_op. */
+static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_t len,
+                                                tsmap_key *q, tsmap_thread **self) {
+  tsmap_status st = tsmap_key_prepare(m, key, len, q);
+  return st == TSMAP_OK ? tsmap_enter_op(m, q, self) : st;
+}
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s);
