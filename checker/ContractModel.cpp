@@ -197,6 +197,22 @@ const Contract *ContractModel::annotated(const Decl *D, ContractKind K) const {
   return nullptr;
 }
 
+std::vector<std::string> ContractModel::contractNames() const {
+  std::vector<std::string> Names;
+  auto Add = [&](llvm::StringRef Key) {
+    size_t Scope = Key.rfind("::");
+    Names.push_back(
+        (Scope == llvm::StringRef::npos ? Key : Key.substr(Scope + 2)).str());
+  };
+  for (const auto &E : ByName)
+    Add(E.getKey());
+  for (const auto &E : ByParam)
+    Add(E.getKey());
+  for (const auto &E : ByField)
+    Add(E.getKey().split('.').first);
+  return Names;
+}
+
 static bool hasKind(const std::vector<Contract> &Cs, ContractKind K) {
   return llvm::any_of(Cs, [K](const Contract &C) { return C.Kind == K; });
 }
@@ -227,6 +243,8 @@ bool ContractModel::paramHas(const FunctionDecl *FD, unsigned Index,
   if (ByParam.empty() || !FD->getDeclName().isIdentifier())
     return false;
   auto It = ByParam.find(FD->getName());
+  if (It == ByParam.end())
+    It = ByParam.find(FD->getQualifiedNameAsString());
   if (It == ByParam.end() || Index >= FD->getNumParams())
     return false;
   const ParmVarDecl *P = FD->getParamDecl(Index);

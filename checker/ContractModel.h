@@ -78,6 +78,11 @@ public:
                 std::vector<std::pair<std::string, SourceLocation>> *Errors =
                     nullptr);
 
+  /// The identifiers the options and shipped models give contracts to
+  /// (functions, types, variables, records; unqualified). A translation unit
+  /// that spells none of them, and no annotation, holds no contract.
+  std::vector<std::string> contractNames() const;
+
   /// Finds the function named \p Name in the translation unit, preferring a
   /// definition; null if none is declared.
   static const FunctionDecl *lookupFunction(ASTContext &Ctx,

@@ -38,7 +38,8 @@ void NonIdempotentCallbackCheck::storeOptions(
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
 
-void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *Finder) {
+void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
   Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }

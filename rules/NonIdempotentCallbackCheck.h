@@ -4,6 +4,7 @@
 #define TSMAP_RULES_NONIDEMPOTENTCALLBACKCHECK_H
 
 #include "ContractModel.h"
+#include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include <memory>
@@ -33,6 +34,7 @@ private:
                    const ResolvedCallback &Target, ASTContext &Ctx);
 
   ContractModel Model;
+  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
   std::string NonIdempotentFunctionsOption;
   std::string IdempotentFunctionsOption;
   bool StrictUnknownCalls;

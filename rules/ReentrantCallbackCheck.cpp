@@ -57,7 +57,8 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
 
-void ReentrantCallbackCheck::registerMatchers(MatchFinder *Finder) {
+void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
   // The enclosing function is looked up only for calls with a locked callback
   // (enclosingFunction): forCallable() here would build the parent map of
   // every TU, which costs as much as a tenth of parsing a large one.

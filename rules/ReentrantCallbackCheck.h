@@ -4,6 +4,7 @@
 #define TSMAP_RULES_REENTRANTCALLBACKCHECK_H
 
 #include "ContractModel.h"
+#include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/StringSet.h"
@@ -44,6 +45,7 @@ private:
                    ASTContext &Ctx);
 
   ContractModel Model;
+  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
   bool StrictMapIdentity;
   std::string AllowedMapOperationsOption;
   llvm::StringSet<> AllowedMapOperations;

@@ -53,7 +53,8 @@ bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
 }
 
 
-void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *Finder) {
+void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
   // The enclosing function is looked up (through the parent map) only for
   // a removal; each function with one is then analyzed whole, once.
   Finder->addMatcher(

@@ -4,6 +4,7 @@
 #define TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
 
 #include "ContractModel.h"
+#include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "RemovalPaths.h"
 #include "clang-tidy/ClangTidyCheck.h"
@@ -71,6 +72,7 @@ private:
   std::vector<CleanupGoal> goalsOf(const std::vector<CleanupContract> &Cs) const;
 
   ContractModel Model;
+  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
   std::string DeallocatorsOption;
   RemovalPolicy Policy;
   llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;

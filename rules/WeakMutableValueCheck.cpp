@@ -49,7 +49,8 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
 
-void WeakMutableValueCheck::registerMatchers(MatchFinder *Finder) {
+void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
   Finder->addMatcher(
       callExpr(callee(functionDecl())).bind("call"),
       this);

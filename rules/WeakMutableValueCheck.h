@@ -4,6 +4,7 @@
 #define TSMAP_RULES_WEAKMUTABLEVALUECHECK_H
 
 #include "ContractModel.h"
+#include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "Publication.h"
 #include "clang-tidy/ClangTidyCheck.h"
@@ -79,6 +80,7 @@ private:
   const Decl *weakDeclOfType(QualType T) const;
 
   ContractModel Model;
+  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
   const std::string WriteFunctionsOption;
   unsigned MaxCallDepth;
   std::vector<std::string> WriteFunctions;

@@ -1,0 +1,64 @@
+//===--- GatedMatchPass.cpp - one matcher pass for all tsmap checks ------===//
+
+#include "GatedMatchPass.h"
+#include "clang/AST/ASTContext.h"
+#include <map>
+#include <mutex>
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::tsmap {
+
+std::shared_ptr<GatedMatchPass>
+GatedMatchPass::forFinder(MatchFinder *TidyFinder) {
+  // clang-tidy handles translation units one after another, but a host may
+  // run several at once; an expired entry is a finder of an earlier unit
+  // whose address was reused.
+  static std::mutex Lock;
+  static std::map<MatchFinder *, std::weak_ptr<GatedMatchPass>> Passes;
+  std::lock_guard<std::mutex> Guard(Lock);
+  for (auto It = Passes.begin(); It != Passes.end();)
+    It = It->second.expired() ? Passes.erase(It) : std::next(It);
+  if (auto It = Passes.find(TidyFinder); It != Passes.end())
+    return It->second.lock();
+  std::shared_ptr<GatedMatchPass> Pass(new GatedMatchPass());
+  TidyFinder->addMatcher(translationUnitDecl(), &Pass->Start);
+  Passes[TidyFinder] = Pass;
+  return Pass;
+}
+
+MatchFinder &GatedMatchPass::join(MatchFinder *TidyFinder,
+                                  const ContractModel &Model,
+                                  std::shared_ptr<GatedMatchPass> &Pass) {
+  Pass = forFinder(TidyFinder);
+  Pass->addContractNames(Model.contractNames());
+  return Pass->Finder;
+}
+
+void GatedMatchPass::addContractNames(llvm::ArrayRef<std::string> Names) {
+  for (const std::string &Name : Names)
+    ContractNames.insert(Name);
+}
+
+bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
+  const IdentifierTable &Idents = Ctx.Idents;
+  // Identifiers from a precompiled header or module are not all in the table
+  // until asked for: do not guess there.
+  if (Idents.getExternalIdentifierLookup() || Ctx.getExternalSource())
+    return true;
+  // Every annotation, ours or written by hand, spells the attribute's name.
+  for (llvm::StringRef Spelling : {"annotate", "__annotate__"})
+    if (Idents.find(Spelling) != Idents.end())
+      return true;
+  for (const auto &Name : ContractNames)
+    if (Idents.find(Name.getKey()) != Idents.end())
+      return true;
+  return false;
+}
+
+void GatedMatchPass::Trigger::run(const MatchFinder::MatchResult &Result) {
+  if (Pass.mayHoldContracts(*Result.Context))
+    Pass.Finder.matchAST(*Result.Context);
+}
+
+} // namespace clang::tidy::tsmap
