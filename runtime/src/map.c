@@ -30,14 +30,17 @@
  * Allocation
  * ====================================================================================== */
 
-/* Big blocks of the default allocator are mapped directly: fresh, lazily zeroed pages
- * (starting a growth costs no memset, and calloc could memset a reused heap block), that
- * can be faulted in and given back a chunk at a time (G5). */
-#define TSMAP_MMAP_MIN ((size_t)256 << 10)
+/* Blocks of the default allocator from 16 KiB (a table of 128 groups) on are mapped
+ * directly: fresh, lazily zeroed pages (starting a growth costs no memset, and calloc
+ * could memset a reused heap block), that can be faulted in ahead and given back a chunk
+ * at a time (G5). With the threshold at 256 KiB, the growths to smaller tables calloc'd
+ * theirs inside one write: 10-30 us each, ~60 of the 4M writes of bench workload D. */
+#define TSMAP_MMAP_MIN ((size_t)16 << 10)
 /* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
- * give back 16 pages of a reclaimed one (~4 us). */
+ * give back 4 pages of a reclaimed one (~3 us; 64 KiB chunks took 5-20 us, the page
+ * structures of a cold table being cache misses themselves). */
 #define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
-#define TSMAP_UNMAP_CHUNK ((size_t)64 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)16 << 10)
 
 static int tsmap_mem_mapped(const tsmap *m, size_t size) {
   return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
@@ -507,22 +510,34 @@ static tsmap_pos tsmap_table_free_slot(tsmap_table *t, uint64_t hash) {
   }
 }
 
-/* Write key words, value words and control byte into the free slot `pos`. */
-static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
-                            const uint64_t *kw, const uint64_t *vw) {
+/* Write key words, value words and control byte into the free slot `pos`. The body for
+ * `kwords` key and `vwords` value words, inlined with constants by the 8-byte paths
+ * (tsmap_is_8v8) so that the copies are single stores. */
+TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t vwords,
+                                    unsigned h2, const uint64_t *kw, const uint64_t *vw) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
-  tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
+  tsmap_word *sl = tsmap_slot(g, kwords + vwords, pos->slot);
   uint64_t ctrl = tsmap_ld(&g->ctrl);
   if (tsmap_ctrl_get(ctrl, pos->slot) == TSMAP_CTRL_EMPTY)
     pos->t->growth_left--;
   uint64_t s = tsmap_group_begin(g);
-  for (size_t i = 0; i < m->key_words; i++)
+  for (size_t i = 0; i < kwords; i++)
     tsmap_st(&sl[i], kw[i]);
-  for (size_t i = 0; i < m->value_words; i++)
-    tsmap_st(&sl[m->key_words + i], vw[i]);
+  for (size_t i = 0; i < vwords; i++)
+    tsmap_st(&sl[kwords + i], vw[i]);
   tsmap_st(&g->ctrl, tsmap_ctrl_set(ctrl, pos->slot, h2));
   tsmap_group_end(g, s);
 }
+
+/* The same for any map. */
+static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
+                            const uint64_t *kw, const uint64_t *vw) {
+  tsmap_slot_fill_n(pos, m->key_words, m->value_words, h2, kw, vw);
+}
+
+/* Maps whose slots are one key word (fast8) and one value word: the bench's and the
+ * common integer-to-integer or integer-to-pointer case. */
+TSMAP_INLINE int tsmap_is_8v8(const tsmap *m) { return m->fast8 && m->value_words == 1; }
 
 /* ---- Incremental growth (G5) ------------------------------------------------------------ */
 
@@ -536,7 +551,9 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
 /* Move every entry of group `gi` of `old` into `cur`, then mark them DELETED in `old`
  * (never EMPTY: probes for keys still in old must pass through). Insert before delete,
  * so a reader that misses the key in old finds it in cur. */
-static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
+TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t gi,
+                                        tsmap_table *cur, size_t kwords, size_t vwords,
+                                        int fast8) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
   uint64_t ctrl = tsmap_ld(&g->ctrl), full = tsmap_ctrl_full(ctrl), dead = ctrl;
@@ -544,10 +561,10 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
     return;
   for (; full; full &= full - 1) {
     unsigned i = tsmap_first_slot(full);
-    tsmap_copy_words(w, tsmap_slot(g, m->slot_words, i), m->slot_words);
-    uint64_t h = tsmap_slot_hash(m, w);
+    tsmap_copy_words(w, tsmap_slot(g, kwords + vwords, i), kwords + vwords);
+    uint64_t h = fast8 ? tsmap_hash_u64(w[0], m->seed) : tsmap_slot_hash(m, w);
     tsmap_pos to = tsmap_table_free_slot(cur, h);
-    tsmap_slot_fill(m, &to, tsmap_h2(h), w, w + m->key_words);
+    tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords);
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
   }
   uint64_t s = tsmap_group_begin(g);
@@ -555,12 +572,41 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
   tsmap_group_end(g, s);
 }
 
+/* The same, with constant slot sizes for 8-byte keys and values (a third of the
+ * instructions of the generic loop copies). */
+static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
+  if (tsmap_is_8v8(m))
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1);
+  else
+    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0);
+}
+
+/* Prefetch what the next step will touch: the next groups of `old` and their entries'
+ * likely destinations. An entry at its home group gi of old lands in group gi + k * old's
+ * size of cur (cur is as large as old, or twice as large), so the destinations are known
+ * before the hashes are. The next step comes many writes later: by then the lines are in
+ * the cache, and the step costs instructions, not misses. */
+static void tsmap_migrate_prefetch_next(tsmap_table *old, size_t from, tsmap_table *cur) {
+  for (size_t gi = from; gi < from + TSMAP_MIGRATE_GROUPS && gi < old->ngroups; gi++) {
+    const char *g = (const char *)tsmap_table_group(old, gi);
+    __builtin_prefetch(g);
+    __builtin_prefetch(g + 64);
+    for (size_t d = gi; d < cur->ngroups; d += old->ngroups) {
+      g = (const char *)tsmap_table_group(cur, d);
+      __builtin_prefetch(g, 1);
+      __builtin_prefetch(g + 64, 1);
+    }
+  }
+}
+
 /* Move up to `groups` groups of the old table; retire it when done. */
 static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  for (size_t k = 0; k < groups && s->migrate_pos < old->ngroups; k++)
+  size_t end = groups < old->ngroups - s->migrate_pos ? s->migrate_pos + groups : old->ngroups;
+  while (s->migrate_pos < end)
     tsmap_migrate_group(m, old, s->migrate_pos++, cur);
+  tsmap_migrate_prefetch_next(old, end, cur);
   if (s->migrate_pos == old->ngroups) {
     atomic_store_explicit(&s->old, NULL, memory_order_release);
     tsmap_retire_table(s, old);
@@ -615,7 +661,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                 const void *value) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
-  if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
+  if (!m->key_size && tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   tsmap_pos pos = tsmap_table_free_slot(cur, q->hash);
@@ -628,12 +674,17 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
   }
-  for (size_t i = 0; i < m->key_words; i++)
-    kw[i] = q->w[i];
-  if (kb)
-    kw[1] = (uint64_t)(uintptr_t)kb;
-  tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
-  tsmap_slot_fill(m, &pos, q->h2, kw, vw);
+  if (tsmap_is_8v8(m)) {
+    tsmap_words_from_bytes(vw, 1, value, m->value_size);
+    tsmap_slot_fill_n(&pos, 1, 1, q->h2, q->w, vw);
+  } else {
+    for (size_t i = 0; i < m->key_words; i++)
+      kw[i] = q->w[i];
+    if (kb)
+      kw[1] = (uint64_t)(uintptr_t)kb;
+    tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
+    tsmap_slot_fill(m, &pos, q->h2, kw, vw);
+  }
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   return TSMAP_OK;
@@ -664,6 +715,20 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 }
 
 /* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
+
+/* Before locking: start loading the key's home group in both tables, so that the miss
+ * overlaps the lock and the growth step instead of following them. The tables are
+ * looked at from a read-side section (a growth may retire them meanwhile, I5). */
+void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self) {
+  tsmap_read_enter(self);
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
+  if (old)
+    __builtin_prefetch(tsmap_table_group(old, q->hash & old->mask));
+  if (cur)
+    __builtin_prefetch(tsmap_table_group(cur, q->hash & cur->mask));
+  tsmap_read_exit(self);
+}
 
 /* Lock the shard and do this write's share of a growth in progress. */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
@@ -1135,6 +1200,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
+  tsmap_writer_prefetch(s, &q, self);
   tsmap_writer_begin(map, s);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
