@@ -256,7 +256,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   diag(Arg.Arg->getBeginLoc(),
        "callback '%0' passed to '%1' %select{re-enters the same map|may "
        "re-enter the same map}2: it calls '%3' on %select{|what may be }2'%4' "
-       "while '%1' runs it under the map's lock")
+       "while '%1' runs it with the map locked or mid-iteration")
       << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
       << functionName(E->Callee) << MapText;
   emitResolutionNotes(*this, Target);
@@ -270,8 +270,8 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
           << Target.Fn->getParamDecl(E->Target.Param)->getName();
   emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
   diag(Call->getBeginLoc(),
-       "'%0' holds the map's lock until it returns; collect what to change "
-       "and change the map after the call",
+       "'%0' locks or iterates the map until it returns; collect what to "
+       "change and change the map after the call",
        DiagnosticIDs::Note)
       << functionName(MapOp);
 }

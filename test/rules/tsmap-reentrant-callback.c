@@ -132,7 +132,7 @@ static const GHFunc kDrop = drop_global;
 
 void resolution_forms(int cond, gpointer key) {
   g_hash_table_foreach(g_sessions, drop_global, 0);
-  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'drop_global' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'g_sessions' while 'g_hash_table_foreach' runs it under the map's lock [tsmap-reentrant-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'drop_global' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'g_sessions' while 'g_hash_table_foreach' runs it with the map locked or mid-iteration [tsmap-reentrant-callback]
   g_hash_table_foreach(g_sessions, &drop_global, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'drop_global' passed to 'g_hash_table_foreach' re-enters the same map
   g_hash_table_foreach(g_sessions, (GHFunc)typed_drop, g_sessions);
@@ -157,7 +157,7 @@ void through_calls(void) {
 
 void other_operations(void) {
   g_hash_table_find(g_sessions, find_and_add, 0);
-  // CHECK-MESSAGES: :[[@LINE-1]]:33: warning: callback 'find_and_add' passed to 'g_hash_table_find' re-enters the same map: it calls 'g_hash_table_insert' on 'g_sessions' while 'g_hash_table_find' runs it under the map's lock
+  // CHECK-MESSAGES: :[[@LINE-1]]:33: warning: callback 'find_and_add' passed to 'g_hash_table_find' re-enters the same map: it calls 'g_hash_table_insert' on 'g_sessions' while 'g_hash_table_find' runs it with the map locked or mid-iteration
   g_hash_table_foreach_remove(g_sessions, purge_and_refill, g_sessions);
   // CHECK-MESSAGES: :[[@LINE-1]]:43: warning: callback 'purge_and_refill' passed to 'g_hash_table_foreach_remove' re-enters the same map
 }
@@ -189,7 +189,7 @@ void context_struct_on_stack(struct registry *r) {
 
 void annotated_header_api(store *s) {
   store_each(s, evict, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: callback 'evict' passed to 'store_each' re-enters the same map: it calls 'store_del' on 's' while 'store_each' runs it under the map's lock
+  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: callback 'evict' passed to 'store_each' re-enters the same map: it calls 'store_del' on 's' while 'store_each' runs it with the map locked or mid-iteration
   store_each(g_store, evict_global, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:23: warning: callback 'evict_global' passed to 'store_each' re-enters the same map: it calls 'store_put' on 'g_store'
 }
