@@ -127,7 +127,7 @@ typedef struct tsmap_table {
   size_t growth_left; /* EMPTY slots that may still be filled (I3); shard lock */
   size_t bytes;       /* size of the allocation, for free */
   size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
-  size_t mapped;      /* a table being unmapped: bytes still mapped (G5) */
+  size_t mapped;      /* a table being unmapped: bytes not yet given back (G5) */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
@@ -336,10 +336,11 @@ typedef struct tsmap_token {
 typedef struct tsmap_after {
   tsmap_table *free_tables;
   tsmap_keyblock *free_keys;
-  void *unmap_ptr; /* a chunk of a reclaimed table to unmap */
+  void *unmap_ptr;  /* a reclaimed table's chunk whose pages to give back, */
   size_t unmap_len;
+  int unmap_whole;  /* or, when set, the whole block to unmap */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);
