@@ -2,6 +2,7 @@
 
 #include "GatedMatchPass.h"
 #include "clang/AST/ASTContext.h"
+#include "llvm/Config/llvm-config.h"
 #include <map>
 #include <mutex>
 
@@ -9,8 +10,23 @@ using namespace clang::ast_matchers;
 
 namespace clang::tidy::tsmap {
 
+static MatchFinder::MatchFinderOptions finderOptions(bool SystemHeaders) {
+  MatchFinder::MatchFinderOptions Options;
+#if LLVM_VERSION_MAJOR >= 20
+  // clang-tidy 20 and later skip system headers in their own finder unless
+  // asked not to; so does this one (clang-tidy 19 traverses them both).
+  Options.IgnoreSystemHeaders = !SystemHeaders;
+#else
+  (void)SystemHeaders;
+#endif
+  return Options;
+}
+
+GatedMatchPass::GatedMatchPass(bool SystemHeaders)
+    : Finder(finderOptions(SystemHeaders)), Start(*this) {}
+
 std::shared_ptr<GatedMatchPass>
-GatedMatchPass::forFinder(MatchFinder *TidyFinder) {
+GatedMatchPass::forFinder(MatchFinder *TidyFinder, bool SystemHeaders) {
   // clang-tidy handles translation units one after another, but a host may
   // run several at once; an expired entry is a finder of an earlier unit
   // whose address was reused.
@@ -21,7 +37,7 @@ GatedMatchPass::forFinder(MatchFinder *TidyFinder) {
     It = It->second.expired() ? Passes.erase(It) : std::next(It);
   if (auto It = Passes.find(TidyFinder); It != Passes.end())
     return It->second.lock();
-  std::shared_ptr<GatedMatchPass> Pass(new GatedMatchPass());
+  std::shared_ptr<GatedMatchPass> Pass(new GatedMatchPass(SystemHeaders));
   TidyFinder->addMatcher(translationUnitDecl(), &Pass->Start);
   Passes[TidyFinder] = Pass;
   return Pass;
@@ -29,8 +45,9 @@ GatedMatchPass::forFinder(MatchFinder *TidyFinder) {
 
 MatchFinder &GatedMatchPass::join(MatchFinder *TidyFinder,
                                   const ContractModel &Model,
+                                  bool SystemHeaders,
                                   std::shared_ptr<GatedMatchPass> &Pass) {
-  Pass = forFinder(TidyFinder);
+  Pass = forFinder(TidyFinder, SystemHeaders);
   Pass->addContractNames(Model.contractNames());
   return Pass->Finder;
 }

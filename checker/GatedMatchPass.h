@@ -30,13 +30,16 @@ public:
   /// translation unit), with the names \p Model gives contracts to, and
   /// returns the finder to add the check's matchers to. The check keeps
   /// \p Pass: the pass lives as long as the checks do.
+  /// \p SystemHeaders is clang-tidy's option of that name: where clang-tidy's
+  /// own finder skips system headers without it (LLVM 20 and later), so does
+  /// the shared one.
   static ast_matchers::MatchFinder &
   join(ast_matchers::MatchFinder *TidyFinder, const ContractModel &Model,
-       std::shared_ptr<GatedMatchPass> &Pass);
+       bool SystemHeaders, std::shared_ptr<GatedMatchPass> &Pass);
 
   /// The pass of the translation unit whose checks register on \p TidyFinder.
   static std::shared_ptr<GatedMatchPass>
-  forFinder(ast_matchers::MatchFinder *TidyFinder);
+  forFinder(ast_matchers::MatchFinder *TidyFinder, bool SystemHeaders);
 
   /// Where the checks add their matchers.
   ast_matchers::MatchFinder &finder() { return Finder; }
@@ -61,7 +64,7 @@ private:
     GatedMatchPass &Pass;
   };
 
-  GatedMatchPass() : Start(*this) {}
+  explicit GatedMatchPass(bool SystemHeaders);
 
   ast_matchers::MatchFinder Finder;
   Trigger Start;

@@ -17,6 +17,7 @@ namespace clang::tidy::tsmap {
 NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
     StringRef Name, ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
+      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
       StrictUnknownCalls(Options.get("StrictUnknownCalls", false)),
@@ -39,7 +40,7 @@ void NonIdempotentCallbackCheck::storeOptions(
 }
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }

@@ -15,6 +15,7 @@ namespace clang::tidy::tsmap {
 RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
+      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
       DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
@@ -54,7 +55,7 @@ bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
 
 
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   // The enclosing function is looked up (through the parent map) only for
   // a removal; each function with one is then analyzed whole, once.
   Finder->addMatcher(

@@ -72,6 +72,7 @@ private:
   std::vector<CleanupGoal> goalsOf(const std::vector<CleanupContract> &Cs) const;
 
   ContractModel Model;
+  bool SystemHeaders; ///< clang-tidy's SystemHeaders option.
   std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
   std::string DeallocatorsOption;
   RemovalPolicy Policy;

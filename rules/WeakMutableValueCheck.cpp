@@ -36,6 +36,7 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
 WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
                                              ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
+      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
   WriteFunctions = readFunctionNames(*this, "WriteFunctions",
@@ -50,7 +51,7 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, Pass);
+  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   Finder->addMatcher(
       callExpr(callee(functionDecl())).bind("call"),
       this);
