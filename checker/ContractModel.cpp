@@ -217,12 +217,20 @@ static bool hasKind(const std::vector<Contract> &Cs, ContractKind K) {
   return llvm::any_of(Cs, [K](const Contract &C) { return C.Kind == K; });
 }
 
+/// Whether \p D has a qualified name other than its plain one. Building it
+/// costs more than the lookups: every call in a translation unit asks.
+static bool isScoped(const NamedDecl *D) {
+  return !D->getDeclContext()->getRedeclContext()->isTranslationUnit();
+}
+
 bool ContractModel::optionHasByName(const NamedDecl *D, ContractKind K) const {
   if (ByName.empty() || !D->getDeclName().isIdentifier())
     return false;
   auto It = ByName.find(D->getName());
   if (It != ByName.end() && hasKind(It->second, K))
     return true;
+  if (!isScoped(D))
+    return false;
   It = ByName.find(D->getQualifiedNameAsString());
   return It != ByName.end() && hasKind(It->second, K);
 }
@@ -243,7 +251,7 @@ bool ContractModel::paramHas(const FunctionDecl *FD, unsigned Index,
   if (ByParam.empty() || !FD->getDeclName().isIdentifier())
     return false;
   auto It = ByParam.find(FD->getName());
-  if (It == ByParam.end())
+  if (It == ByParam.end() && isScoped(FD))
     It = ByParam.find(FD->getQualifiedNameAsString());
   if (It == ByParam.end() || Index >= FD->getNumParams())
     return false;

@@ -40,7 +40,8 @@ void NonIdempotentCallbackCheck::storeOptions(
 }
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  MatchFinder *Finder =
+      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
 }

@@ -59,7 +59,8 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  MatchFinder *Finder =
+      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   // The enclosing function is looked up only for calls with a locked callback
   // (enclosingFunction): forCallable() here would build the parent map of
   // every TU, which costs as much as a tenth of parsing a large one.

@@ -55,7 +55,8 @@ bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
 
 
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  MatchFinder *Finder =
+      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   // The enclosing function is looked up (through the parent map) only for
   // a removal; each function with one is then analyzed whole, once.
   Finder->addMatcher(

@@ -51,12 +51,15 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder = &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  MatchFinder *Finder =
+      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
   Finder->addMatcher(
       callExpr(callee(functionDecl())).bind("call"),
       this);
   Finder->addMatcher(annotatedDeclMatcher(), this);
   // C++: variables and fields whose type is an annotated map template.
+  if (!getLangOpts().CPlusPlus)
+    return;
   Finder->addMatcher(
       declaratorDecl(anyOf(varDecl(unless(parmVarDecl())), fieldDecl()),
                      unless(isExpansionInSystemHeader()))
@@ -503,6 +506,8 @@ bool WeakMutableValueCheck::isWriteFunction(const FunctionDecl *FD) const {
   llvm::StringRef Lib = libraryName(Name);
   if (llvm::is_contained(BuiltinWriteFunctions, Lib))
     return true;
+  if (WriteFunctions.empty())
+    return false;
   std::string Qualified = FD->getQualifiedNameAsString();
   return llvm::any_of(WriteFunctions, [&](const std::string &W) {
     return W == Name || W == Qualified;
