@@ -1,6 +1,7 @@
 """make_project.py DIR SOURCE... [--missing NAME...]: a tiny project for the runner tests.
 
-Copies each SOURCE into DIR and writes DIR/compile_commands.json with one entry per
+Copies each SOURCE into DIR (SOURCE=SUB/NAME: into DIR/SUB as NAME) and writes
+DIR/compile_commands.json with one entry per
 file (cc -c <file>, include paths of the tsmap headers given with -I), plus entries for
 files named after --missing that do not exist."""
 import json
@@ -22,7 +23,9 @@ for a in rest:
 os.makedirs(out, exist_ok=True)
 entries = []
 for src in sources:
-    name = os.path.basename(src)
+    src, _, name = src.partition("=")
+    name = name or os.path.basename(src)
+    os.makedirs(os.path.dirname(os.path.join(out, name)), exist_ok=True)
     shutil.copy(src, os.path.join(out, name))
     entries.append(name)
 entries += missing
