@@ -124,10 +124,16 @@ void WeakMutableValueCheck::checkCall(const CallExpr *Call,
   if (Call->isInstantiationDependent())
     return;
   // A publish into a null map (an invalid-argument test) publishes nothing.
-  if (const Expr *Map = mapArgument(Call, Model))
-    if (Map->IgnoreParenCasts()->isNullPointerConstant(
-            Ctx, Expr::NPC_ValueDependentIsNotNull))
-      return;
+  // Asked only of calls that publish: most calls do not.
+  std::optional<bool> NullMap;
+  auto IntoNullMap = [&] {
+    if (!NullMap) {
+      const Expr *Map = mapArgument(Call, Model);
+      NullMap = Map && Map->IgnoreParenCasts()->isNullPointerConstant(
+                           Ctx, Expr::NPC_ValueDependentIsNotNull);
+    }
+    return *NullMap;
+  };
   const Decl *Owner = nullptr;
   bool OwnerKnown = false;
   // `obj(args)` / `obj[arg]` on a member operator: argument 0 is the object.
@@ -143,6 +149,8 @@ void WeakMutableValueCheck::checkCall(const CallExpr *Call,
   for (unsigned I = 0; I < N; ++I) {
     std::vector<const CallExpr *> Via;
     bool Direct = Model.paramHas(Callee, I, ContractKind::Publishes);
+    if (Direct && IntoNullMap())
+      return;
     if (Direct)
       PublisherCalled = true;
     if (Direct && Indirect) // Reported when the call was matched.
@@ -159,6 +167,8 @@ void WeakMutableValueCheck::checkCall(const CallExpr *Call,
       Via = publishesParam(Callee, I, 0);
       if (Via.empty())
         continue;
+      if (IntoNullMap())
+        return;
     }
     if (!OwnerKnown) {
       // Only for the calls that publish: the parent map is built once.
