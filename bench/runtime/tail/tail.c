@@ -1,0 +1,124 @@
+/* tail.c - what D's slow inserts are made of (issue 7, workload D at 1 thread).
+ *
+ * Measures, on this machine: (1) how often the machine itself stops a busy thread for more
+ * than the threshold (a loop that only reads the TSC), then (2) 4,000,000 tsmap_put of
+ * fresh 8-byte keys into an empty map, each timed with rdtsc like bench/runtime's D, and
+ * sorts every insert by what the write did, read from the shard it went to (runtime
+ * internals: this is a diagnostic, built by tail.sh against ../../runtime/src):
+ *   plain      nothing but the insert
+ *   migrating  the shard was moving entries into a larger table (G5)
+ *   populate   the write's chore faulted in the next table, or could have
+ *   unmap      the write's chore gave back pages of a reclaimed table
+ *   grew       the write started a growth
+ * For each class: count, mean latency, total time, and the inserts over the threshold,
+ * next to how many the machine's own interruptions predict for that much time. p99.99 of
+ * 4M inserts is the 400th slowest: it is over the threshold when 400 inserts are.
+ *
+ * Usage: tail [threshold_ns] [inserts]      (defaults: 10000, 4000000) */
+#include "tsmap_internal.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <x86intrin.h>
+
+static uint64_t mix(uint64_t x) { /* splitmix64: distinct keys, a deterministic stream */
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+static uint64_t ticks(void) {
+  unsigned aux;
+  return __rdtscp(&aux);
+}
+
+static double ticks_per_ns(void) {
+  struct timespec a, b, pause = {0, 100000000};
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  uint64_t t0 = ticks();
+  nanosleep(&pause, NULL);
+  uint64_t t1 = ticks();
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return (double)(t1 - t0) / ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
+}
+
+/* Gaps over the threshold per second in a loop that does nothing but read the TSC. */
+static double interruptions_per_s(double tpn, double threshold_ns) {
+  uint64_t prev = ticks(), end = prev + (uint64_t)(2e9 * tpn);
+  long gaps = 0;
+  for (uint64_t t; (t = ticks()) < end; prev = t)
+    gaps += (t - prev) / tpn > threshold_ns;
+  return gaps / 2.0;
+}
+
+enum { PLAIN, MIGRATING, POPULATE, UNMAP, GREW, NCLASS };
+static const char *const class_name[NCLASS] = {"plain", "migrating", "populate", "unmap",
+                                               "grew"};
+
+int main(int argc, char **argv) {
+  double threshold = argc > 1 ? atof(argv[1]) : 10000;
+  size_t n = argc > 2 ? (size_t)atoll(argv[2]) : 4000000;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(0, &cpus);
+  sched_setaffinity(0, sizeof cpus, &cpus); /* like run.sh --pin */
+  double tpn = ticks_per_ns();
+  double rate = interruptions_per_s(tpn, threshold);
+  printf("machine: %.0f interruptions over %.0f us per second of a busy thread\n", rate,
+         threshold / 1000);
+
+  tsmap_config cfg;
+  tsmap *m;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  if (tsmap_create(&cfg, &m) != TSMAP_OK) {
+    fprintf(stderr, "tail: tsmap_create failed\n");
+    return 1;
+  }
+  double total[NCLASS] = {0};
+  long count[NCLASS] = {0}, slow[NCLASS] = {0};
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = mix(i), v = i;
+    tsmap_key q;
+    tsmap_key_prepare(m, &k, 8, &q);
+    tsmap_shard *s = q.shard;
+    tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
+    int chore = (s->chores + 1) % 2 == 0; /* tsmap_writer_end's pacing */
+    int unmapping = s->unmapping != NULL, next = s->next != NULL;
+    _mm_lfence();
+    uint64_t t0 = __rdtsc();
+    _mm_lfence();
+    tsmap_put(m, &k, 8, &v, NULL);
+    uint64_t t1 = ticks();
+    _mm_lfence();
+    double ns = (t1 - t0) / tpn;
+    int c = atomic_load(&s->cur) != cur    ? GREW
+            : chore && unmapping          ? UNMAP
+            : chore && (next || s->next)  ? POPULATE
+            : old                         ? MIGRATING
+                                          : PLAIN;
+    count[c]++;
+    total[c] += ns;
+    slow[c] += ns > threshold;
+  }
+  tsmap_destroy(m);
+
+  double all = 0;
+  long over = 0;
+  printf("%-10s %9s %9s %9s %7s %9s\n", "class", "inserts", "mean ns", "total ms", "over",
+         "predicted");
+  for (int c = 0; c < NCLASS; c++) {
+    all += total[c];
+    over += slow[c];
+    printf("%-10s %9ld %9.1f %9.1f %7ld %9.0f\n", class_name[c], count[c],
+           count[c] ? total[c] / count[c] : 0, total[c] / 1e6, slow[c], total[c] * 1e-9 * rate);
+  }
+  printf("all        %9zu %9.1f %9.1f %7ld %9.0f\n", n, all / n, all / 1e6, over,
+         all * 1e-9 * rate);
+  printf("p99.99 of %zu inserts is over %.0f us when more than %zu are: %s\n", n,
+         threshold / 1000, n / 10000, over > (long)(n / 10000) ? "yes" : "no");
+  return 0;
+}
