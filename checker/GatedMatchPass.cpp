@@ -1,7 +1,9 @@
 //===--- GatedMatchPass.cpp - one matcher pass for all tsmap checks ------===//
 
 #include "GatedMatchPass.h"
+#include "AnnotationValidation.h"
 #include "clang/AST/ASTContext.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include <map>
 #include <mutex>
@@ -43,13 +45,46 @@ GatedMatchPass::forFinder(MatchFinder *TidyFinder, bool SystemHeaders) {
   return Pass;
 }
 
-MatchFinder &GatedMatchPass::join(MatchFinder *TidyFinder,
-                                  const ContractModel &Model,
-                                  bool SystemHeaders,
-                                  std::shared_ptr<GatedMatchPass> &Pass) {
+GatedMatchPass &GatedMatchPass::join(MatchFinder *TidyFinder,
+                                    MatchFinder::MatchCallback *Check,
+                                    const ContractModel &Model,
+                                    bool SystemHeaders,
+                                    std::shared_ptr<GatedMatchPass> &Pass) {
   Pass = forFinder(TidyFinder, SystemHeaders);
   Pass->addContractNames(Model.contractNames());
-  return Pass->Finder;
+  if (!llvm::is_contained(Pass->Checks, Check))
+    Pass->Checks.push_back(Check);
+  return *Pass;
+}
+
+GatedMatchPass::Fanout &
+GatedMatchPass::forwarderOf(MatchFinder::MatchCallback *Check) {
+  std::unique_ptr<Fanout> &F = Forwarders[Check];
+  if (!F) {
+    F = std::make_unique<Fanout>();
+    F->add(Check);
+  }
+  return *F;
+}
+
+void GatedMatchPass::matchCalls(MatchFinder::MatchCallback *Check) {
+  if (Calls.add(Check))
+    Finder.addMatcher(callExpr(callee(functionDecl())).bind("call"), &Calls);
+}
+
+void GatedMatchPass::matchAnnotatedDecls(MatchFinder::MatchCallback *Check) {
+  if (AnnotatedDecls.add(Check))
+    Finder.addMatcher(annotatedDeclMatcher(), &AnnotatedDecls);
+}
+
+bool GatedMatchPass::Fanout::add(MatchFinder::MatchCallback *Check) {
+  Checks.push_back(Check);
+  return Checks.size() == 1;
+}
+
+void GatedMatchPass::Fanout::run(const MatchFinder::MatchResult &Result) {
+  for (MatchFinder::MatchCallback *Check : Checks)
+    Check->run(Result);
 }
 
 void GatedMatchPass::addContractNames(llvm::ArrayRef<std::string> Names) {
@@ -73,9 +108,19 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
   return false;
 }
 
+void GatedMatchPass::run(ASTContext &Ctx) {
+  // The finder calls these hooks only on its own callbacks (the fan-outs);
+  // the checks' come from here, once each, as clang-tidy's finder would.
+  for (MatchFinder::MatchCallback *Check : Checks)
+    Check->onStartOfTranslationUnit();
+  Finder.matchAST(Ctx);
+  for (MatchFinder::MatchCallback *Check : Checks)
+    Check->onEndOfTranslationUnit();
+}
+
 void GatedMatchPass::Trigger::run(const MatchFinder::MatchResult &Result) {
   if (Pass.mayHoldContracts(*Result.Context))
-    Pass.Finder.matchAST(*Result.Context);
+    Pass.run(*Result.Context);
 }
 
 } // namespace clang::tidy::tsmap

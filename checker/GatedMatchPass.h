@@ -8,7 +8,9 @@
 // traversal for all of them) only if the translation unit can hold a
 // contract: it spells an `annotate` attribute, or a name the options or the
 // shipped models give a contract to. Elsewhere the checks cost one match of
-// the translation unit node.
+// the translation unit node. Where it runs, the matchers every check needs
+// (every call, every annotated declaration) are registered once and their
+// matches handed to each check that asked.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,30 +21,47 @@
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringSet.h"
+#include <map>
 #include <memory>
+#include <vector>
 
 namespace clang::tidy::tsmap {
 
 class GatedMatchPass {
 public:
-  /// For a check's registerMatchers: joins the pass of the translation unit
-  /// whose checks register on \p TidyFinder (clang-tidy makes one finder per
-  /// translation unit), with the names \p Model gives contracts to, and
-  /// returns the finder to add the check's matchers to. The check keeps
-  /// \p Pass: the pass lives as long as the checks do.
-  /// \p SystemHeaders is clang-tidy's option of that name: where clang-tidy's
-  /// own finder skips system headers without it (LLVM 20 and later), so does
-  /// the shared one.
-  static ast_matchers::MatchFinder &
-  join(ast_matchers::MatchFinder *TidyFinder, const ContractModel &Model,
-       bool SystemHeaders, std::shared_ptr<GatedMatchPass> &Pass);
+  /// For a check's registerMatchers: joins \p Check to the pass of the
+  /// translation unit whose checks register on \p TidyFinder (clang-tidy makes
+  /// one finder per translation unit), with the names \p Model gives contracts
+  /// to, and returns the pass to add the check's matchers to. The check keeps
+  /// \p Pass: the pass lives as long as the checks do. \p SystemHeaders is
+  /// clang-tidy's option of that name: where clang-tidy's own finder skips
+  /// system headers without it (LLVM 20 and later), so does the shared one.
+  static GatedMatchPass &join(ast_matchers::MatchFinder *TidyFinder,
+                              ast_matchers::MatchFinder::MatchCallback *Check,
+                              const ContractModel &Model, bool SystemHeaders,
+                              std::shared_ptr<GatedMatchPass> &Pass);
 
   /// The pass of the translation unit whose checks register on \p TidyFinder.
   static std::shared_ptr<GatedMatchPass>
   forFinder(ast_matchers::MatchFinder *TidyFinder, bool SystemHeaders);
 
-  /// Where the checks add their matchers.
-  ast_matchers::MatchFinder &finder() { return Finder; }
+  /// Runs \p Check on each match of \p Matcher. The pass, not the finder,
+  /// calls the check's onStartOfTranslationUnit / onEndOfTranslationUnit, once
+  /// each, around the traversal.
+  template <typename MatcherT>
+  void addMatcher(const MatcherT &Matcher,
+                  ast_matchers::MatchFinder::MatchCallback *Check) {
+    Finder.addMatcher(Matcher, &forwarderOf(Check));
+  }
+
+  /// Runs \p Check on every call to a named function, bound as "call". The
+  /// checks that ask share one matcher: evaluating the same matcher once per
+  /// check at every call cost as much as a check's own work.
+  void matchCalls(ast_matchers::MatchFinder::MatchCallback *Check);
+
+  /// Runs \p Check on every declaration with an annotate attribute, bound as
+  /// AnnotatedDeclId; one matcher for all the checks, as above.
+  void matchAnnotatedDecls(ast_matchers::MatchFinder::MatchCallback *Check);
 
   /// Names (unqualified identifiers) that give a translation unit contracts.
   void addContractNames(llvm::ArrayRef<std::string> Names);
@@ -64,10 +83,32 @@ private:
     GatedMatchPass &Pass;
   };
 
+  /// Hands each match of one shared matcher to every check that asked.
+  class Fanout : public ast_matchers::MatchFinder::MatchCallback {
+  public:
+    /// Whether this was the first check to ask (the matcher is then added).
+    bool add(ast_matchers::MatchFinder::MatchCallback *Check);
+    void run(const ast_matchers::MatchFinder::MatchResult &Result) override;
+    llvm::StringRef getID() const override { return "tsmap-*"; }
+
+  private:
+    std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
+  };
+
   explicit GatedMatchPass(bool SystemHeaders);
+
+  /// The callback that hands the matches of \p Check's own matchers to it.
+  Fanout &forwarderOf(ast_matchers::MatchFinder::MatchCallback *Check);
+
+  /// Runs the shared traversal, with the joined checks' start and end hooks.
+  void run(ASTContext &Ctx);
 
   ast_matchers::MatchFinder Finder;
   Trigger Start;
+  Fanout Calls;
+  Fanout AnnotatedDecls;
+  std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
+  std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>> Forwarders;
   llvm::StringSet<> ContractNames;
 };
 

@@ -40,10 +40,10 @@ void NonIdempotentCallbackCheck::storeOptions(
 }
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder =
-      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
-  Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
-  Finder->addMatcher(annotatedDeclMatcher(), this);
+  GatedMatchPass &Shared =
+      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  Shared.matchCalls(this);
+  Shared.matchAnnotatedDecls(this);
 }
 
 void NonIdempotentCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }

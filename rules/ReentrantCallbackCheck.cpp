@@ -59,13 +59,13 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder =
-      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared =
+      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
   // The enclosing function is looked up only for calls with a locked callback
   // (enclosingFunction): forCallable() here would build the parent map of
   // every TU, which costs as much as a tenth of parsing a large one.
-  Finder->addMatcher(callExpr(callee(functionDecl())).bind("call"), this);
-  Finder->addMatcher(annotatedDeclMatcher(), this);
+  Shared.matchCalls(this);
+  Shared.matchAnnotatedDecls(this);
 }
 
 void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }

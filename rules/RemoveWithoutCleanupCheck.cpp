@@ -55,18 +55,18 @@ bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
 
 
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder =
-      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared =
+      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
   // The enclosing function is looked up (through the parent map) only for
   // a removal; each function with one is then analyzed whole, once.
-  Finder->addMatcher(
+  Shared.addMatcher(
       callExpr(isRemovalCall(this),
                forCallable(functionDecl(isDefinition(), hasBody(compoundStmt()))
                                .bind("fn"))),
       this);
-  Finder->addMatcher(callExpr(isStoreCall(this)).bind("store"), this);
-  Finder->addMatcher(recordDecl(isDefinition()).bind("record"), this);
-  Finder->addMatcher(annotatedDeclMatcher(), this);
+  Shared.addMatcher(callExpr(isStoreCall(this)).bind("store"), this);
+  Shared.addMatcher(recordDecl(isDefinition()).bind("record"), this);
+  Shared.matchAnnotatedDecls(this);
 }
 
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {

@@ -51,16 +51,14 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
-  MatchFinder *Finder =
-      &GatedMatchPass::join(TidyFinder, Model, SystemHeaders, Pass);
-  Finder->addMatcher(
-      callExpr(callee(functionDecl())).bind("call"),
-      this);
-  Finder->addMatcher(annotatedDeclMatcher(), this);
+  GatedMatchPass &Shared =
+      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  Shared.matchCalls(this);
+  Shared.matchAnnotatedDecls(this);
   // C++: variables and fields whose type is an annotated map template.
   if (!getLangOpts().CPlusPlus)
     return;
-  Finder->addMatcher(
+  Shared.addMatcher(
       declaratorDecl(anyOf(varDecl(unless(parmVarDecl())), fieldDecl()),
                      unless(isExpansionInSystemHeader()))
           .bind("map-decl"),
