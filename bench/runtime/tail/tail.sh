@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/runtime/tail/tail.sh [threshold_ns] [inserts]: builds tail.c against the runtime's
-# sources (it reads shard internals) and runs it. See tail.c for what it prints.
+# bench/runtime/tail/tail.sh [threshold_ns] [inserts]: builds tail.c (it reads the runtime's
+# shard internals) in the benchmark's build directory, as run.sh does, and runs it pinned
+# to CPU 0. See tail.c for what it prints.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
+build="${BUILD_DIR:-$root/build-bench}"
 cc="${CC:-$(command -v clang-19 || command -v gcc)}"
-out="${TMPDIR:-/tmp}/tsmap-tail"
-"$cc" -O2 -std=c11 -D_GNU_SOURCE -I"$root/runtime/include" -I"$root/annotations/include" \
-  -I"$root/runtime/src" "$here/tail.c" "$root"/runtime/src/*.c -lpthread -o "$out"
-exec "$out" "$@"
+cxx="${CXX:-$(command -v clang++-19 || command -v g++)}"
+cmake -S "$here/.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DTSMAP_BENCH_WITH_TSMAP=ON >/dev/null
+cmake --build "$build" --target tsmap_bench_tail >/dev/null
+exec "$build/tsmap_bench_tail" "$@"
