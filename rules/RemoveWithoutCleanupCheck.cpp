@@ -28,56 +28,34 @@ void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) 
   Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
 }
 
-namespace {
-/// Calls to a function with a removal contract (memoized per callee), so
-/// code without removals costs one map lookup per call.
-AST_MATCHER_P(CallExpr, isRemovalCall, RemoveWithoutCleanupCheck *, Check) {
-  const FunctionDecl *Callee = Node.getDirectCallee();
-  return Callee && Check->isRemovalCallee(Callee);
-}
-} // namespace
-
 bool RemoveWithoutCleanupCheck::isRemovalCallee(const FunctionDecl *Callee) {
   return apiOf(Callee).Any;
 }
-
-namespace {
-/// Calls that store a value into a map without replacing one.
-AST_MATCHER_P(CallExpr, isStoreCall, RemoveWithoutCleanupCheck *, Check) {
-  const FunctionDecl *Callee = Node.getDirectCallee();
-  return Callee && Check->isStoreCallee(Callee);
-}
-} // namespace
 
 bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
   return apiOf(Callee).Stores;
 }
 
-
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
   GatedMatchPass &Shared =
       GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
-  // The enclosing function is looked up (through the parent map) only for
-  // a removal; each function with one is then analyzed whole, once.
-  Shared.addMatcher(
-      callExpr(isRemovalCall(this),
-               forCallable(functionDecl(isDefinition(), hasBody(compoundStmt()))
-                               .bind("fn"))),
-      this);
-  Shared.addMatcher(callExpr(isStoreCall(this)).bind("store"), this);
+  // Every call: removals and stores are told apart by their callee's
+  // contracts (memoized per callee), so code without them costs one lookup.
+  Shared.matchCalls(this);
   Shared.addMatcher(recordDecl(isDefinition()).bind("record"), this);
   Shared.matchAnnotatedDecls(this);
 }
 
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   Ctx = Result.Context;
-  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn")) {
-    if (Analyzed.insert(FD).second)
-      checkFunction(FD, *Result.Context);
+  if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (isRemovalCallee(Callee))
+      checkEnclosingFunction(Call, *Result.Context);
+    if (isStoreCallee(Callee))
+      learnFromStore(Call);
     return;
   }
-  if (const auto *Store = Result.Nodes.getNodeAs<CallExpr>("store"))
-    return learnFromStore(Store);
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
     return checkCleanupFunction(RD, *Result.Context);
   if (const auto *D = Result.Nodes.getNodeAs<Decl>(AnnotatedDeclId))
@@ -90,6 +68,18 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
 // ===------------------------------------------------------------------=== //
 // Finding removals
 // ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::checkEnclosingFunction(const CallExpr *Removal,
+                                                       ASTContext &Ctx) {
+  // The parent map is built only for a removal; each function with one is
+  // analyzed whole, once.
+  auto Enclosing = callExpr(forCallable(
+      functionDecl(isDefinition(), hasBody(compoundStmt())).bind("fn")));
+  for (const BoundNodes &N : match(Enclosing, *Removal, Ctx))
+    if (const auto *FD = N.getNodeAs<FunctionDecl>("fn"))
+      if (Analyzed.insert(FD).second)
+        checkFunction(FD, Ctx);
+}
 
 /// The parameter that receives the stored value of a put: TSMAP_PUBLISHES,
 /// else one named like a value.

@@ -29,12 +29,15 @@ public:
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
+
+private:
   /// \p Callee removes values: TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or
   /// TSMAP_REPLACES (annotated or from the options).
   bool isRemovalCallee(const FunctionDecl *Callee);
+  /// \p Callee stores a value into a map without replacing one.
   bool isStoreCallee(const FunctionDecl *Callee);
-
-private:
+  /// Analyzes the function around \p Removal (once per function).
+  void checkEnclosingFunction(const CallExpr *Removal, ASTContext &Ctx);
   /// How a function removes values, from its contracts.
   /// Records what map \p Call stores into holds (for discarded removals).
   void learnFromStore(const CallExpr *Call);
