@@ -47,6 +47,8 @@ if ! cmake --build "$build" --target tsmap_bench_runtime >"$build/build.log" 2>&
   cmake --build "$build" --target tsmap_bench_runtime >/dev/null
 fi
 bin="$build/tsmap_bench_runtime"
+# D's context: how often this machine stops a busy thread for over 10 us (x86-64 only).
+cmake --build "$build" --target tsmap_bench_tail >/dev/null 2>&1 || true
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$here/out/$stamp"
@@ -82,6 +84,9 @@ fi
   for p in libabsl-dev liburcu-dev libcuckoo-dev libtbb-dev libglib2.0-dev valgrind; do
     echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
   done
+  if [[ -x "$build/tsmap_bench_tail" ]]; then
+    echo "interruptions: $(taskset -c 0 "$build/tsmap_bench_tail" 10000 0 | sed -n 's/^machine: //p') (CPU 0, at the start)"
+  fi
   echo "quick: $quick"
   echo "pinned: $(( ${#pin[@]} > 0 ))"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(ps -e --no-headers -o stat | grep -c '^R') runnable)"

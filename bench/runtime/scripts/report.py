@@ -472,6 +472,15 @@ class Report:
                  "median of the runs): each puts a scheduler time slice (milliseconds) into "
                  "some insert's latency, so when they number more than 1 in 10,000 inserts "
                  "the p99.99 and max measure the machine, not the map." % self.run_param_growth_reps())
+        stops = [l.split(":", 1)[1].split()[0] for l in self.machine if l.startswith("interruptions:")]
+        if stops and stops[0].isdigit() and int(stops[0]) > 0:
+            n = int(stops[0])
+            L.append("")
+            L.append("This machine stopped a busy thread for more than 10 µs about %d times a second "
+                     "(*Machine*; `tail/tail.sh` measures it and sorts D's slow inserts by cause). "
+                     "An insert that such a stop hits takes over 10 µs whatever the map, so p99.99 "
+                     "≤ 10 µs needs the 4M inserts to spend less than about %.1f s inside the map "
+                     "(fewer than 400 hit)." % (n, 400.0 / n))
         L.append("")
         cut_notes = []
         L.append("| map | threads | p50 µs | p99 µs | p99.9 µs | p99.99 µs | max µs (each run) | Mops/s | CPU | steal | preemptions |")

@@ -14,7 +14,8 @@
  * next to how many the machine's own interruptions predict for that much time. p99.99 of
  * 4M inserts is the 400th slowest: it is over the threshold when 400 inserts are.
  *
- * Usage: tail [threshold_ns] [inserts]      (defaults: 10000, 4000000) */
+ * Usage: tail [threshold_ns] [inserts]      (defaults: 10000, 4000000; 0 inserts: the
+ *        machine's interruptions only) */
 #include "tsmap_internal.h"
 
 #include <sched.h>
@@ -69,6 +70,8 @@ int main(int argc, char **argv) {
   double rate = interruptions_per_s(tpn, threshold);
   printf("machine: %.0f interruptions over %.0f us per second of a busy thread\n", rate,
          threshold / 1000);
+  if (n == 0) /* the machine alone (run.sh records it next to D) */
+    return 0;
 
   tsmap_config cfg;
   tsmap *m;
