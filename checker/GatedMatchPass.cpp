@@ -2,6 +2,7 @@
 
 #include "GatedMatchPass.h"
 #include "AnnotationValidation.h"
+#include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "clang/AST/ASTContext.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -45,11 +46,13 @@ GatedMatchPass::forFinder(MatchFinder *TidyFinder, bool SystemHeaders) {
   return Pass;
 }
 
-GatedMatchPass &GatedMatchPass::join(MatchFinder *TidyFinder,
-                                    MatchFinder::MatchCallback *Check,
-                                    const ContractModel &Model,
-                                    bool SystemHeaders,
-                                    std::shared_ptr<GatedMatchPass> &Pass) {
+GatedMatchPass::Membership::Membership(ClangTidyContext *Context)
+    : SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)) {}
+
+GatedMatchPass &
+GatedMatchPass::Membership::join(MatchFinder *TidyFinder,
+                                 MatchFinder::MatchCallback *Check,
+                                 const ContractModel &Model) {
   Pass = forFinder(TidyFinder, SystemHeaders);
   Pass->addContractNames(Model.contractNames());
   if (!llvm::is_contained(Pass->Checks, Check))

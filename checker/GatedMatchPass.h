@@ -25,25 +25,33 @@
 #include <memory>
 #include <vector>
 
+namespace clang::tidy {
+class ClangTidyContext;
+} // namespace clang::tidy
+
 namespace clang::tidy::tsmap {
 
 class GatedMatchPass {
 public:
-  /// For a check's registerMatchers: joins \p Check to the pass of the
-  /// translation unit whose checks register on \p TidyFinder (clang-tidy makes
-  /// one finder per translation unit), with the names \p Model gives contracts
-  /// to, and returns the pass to add the check's matchers to. The check keeps
-  /// \p Pass: the pass lives as long as the checks do. \p SystemHeaders is
-  /// clang-tidy's option of that name: where clang-tidy's own finder skips
-  /// system headers without it (LLVM 20 and later), so does the shared one.
-  static GatedMatchPass &join(ast_matchers::MatchFinder *TidyFinder,
-                              ast_matchers::MatchFinder::MatchCallback *Check,
-                              const ContractModel &Model, bool SystemHeaders,
-                              std::shared_ptr<GatedMatchPass> &Pass);
+  /// What a check keeps of the pass of its translation unit: the pass itself
+  /// (it lives as long as its checks do) and clang-tidy's SystemHeaders option,
+  /// which only a check's constructor can read: where clang-tidy's own finder
+  /// skips system headers without it (LLVM 20 and later), so does the pass.
+  class Membership {
+  public:
+    explicit Membership(ClangTidyContext *Context);
+    /// For \p Check's registerMatchers: joins \p Check to the pass of the
+    /// translation unit whose checks register on \p TidyFinder (clang-tidy
+    /// makes one finder per translation unit), with the names \p Model gives
+    /// contracts to, and returns the pass to add the check's matchers to.
+    GatedMatchPass &join(ast_matchers::MatchFinder *TidyFinder,
+                         ast_matchers::MatchFinder::MatchCallback *Check,
+                         const ContractModel &Model);
 
-  /// The pass of the translation unit whose checks register on \p TidyFinder.
-  static std::shared_ptr<GatedMatchPass>
-  forFinder(ast_matchers::MatchFinder *TidyFinder, bool SystemHeaders);
+  private:
+    bool SystemHeaders;
+    std::shared_ptr<GatedMatchPass> Pass;
+  };
 
   /// Runs \p Check on each match of \p Matcher. The pass, not the finder,
   /// calls the check's onStartOfTranslationUnit / onEndOfTranslationUnit, once
@@ -62,12 +70,6 @@ public:
   /// Runs \p Check on every declaration with an annotate attribute, bound as
   /// AnnotatedDeclId; one matcher for all the checks, as above.
   void matchAnnotatedDecls(ast_matchers::MatchFinder::MatchCallback *Check);
-
-  /// Names (unqualified identifiers) that give a translation unit contracts.
-  void addContractNames(llvm::ArrayRef<std::string> Names);
-
-  /// Whether the translation unit of \p Ctx can hold a contract.
-  bool mayHoldContracts(const ASTContext &Ctx) const;
 
 private:
   /// Matches the translation unit node on clang-tidy's finder and runs the
@@ -89,13 +91,22 @@ private:
     /// Whether this was the first check to ask (the matcher is then added).
     bool add(ast_matchers::MatchFinder::MatchCallback *Check);
     void run(const ast_matchers::MatchFinder::MatchResult &Result) override;
-    llvm::StringRef getID() const override { return "tsmap-*"; }
 
   private:
     std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
   };
 
   explicit GatedMatchPass(bool SystemHeaders);
+
+  /// The pass of the translation unit whose checks register on \p TidyFinder.
+  static std::shared_ptr<GatedMatchPass>
+  forFinder(ast_matchers::MatchFinder *TidyFinder, bool SystemHeaders);
+
+  /// Names (unqualified identifiers) that give a translation unit contracts.
+  void addContractNames(llvm::ArrayRef<std::string> Names);
+
+  /// Whether the translation unit of \p Ctx can hold a contract.
+  bool mayHoldContracts(const ASTContext &Ctx) const;
 
   /// The callback that hands the matches of \p Check's own matchers to it.
   Fanout &forwarderOf(ast_matchers::MatchFinder::MatchCallback *Check);
@@ -108,7 +119,8 @@ private:
   Fanout Calls;
   Fanout AnnotatedDecls;
   std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
-  std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>> Forwarders;
+  std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>>
+      Forwarders;
   llvm::StringSet<> ContractNames;
 };
 

@@ -17,7 +17,7 @@ namespace clang::tidy::tsmap {
 NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
     StringRef Name, ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
-      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
+      Gate(Context),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
       StrictUnknownCalls(Options.get("StrictUnknownCalls", false)),
@@ -40,8 +40,7 @@ void NonIdempotentCallbackCheck::storeOptions(
 }
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  GatedMatchPass &Shared =
-      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
   Shared.matchCalls(this);
   Shared.matchAnnotatedDecls(this);
 }

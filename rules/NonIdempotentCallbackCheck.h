@@ -34,8 +34,7 @@ private:
                    const ResolvedCallback &Target, ASTContext &Ctx);
 
   ContractModel Model;
-  bool SystemHeaders; ///< clang-tidy's SystemHeaders option.
-  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
+  GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   std::string NonIdempotentFunctionsOption;
   std::string IdempotentFunctionsOption;
   bool StrictUnknownCalls;

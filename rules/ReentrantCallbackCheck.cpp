@@ -39,7 +39,7 @@ static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
 ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
-      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
+      Gate(Context),
       StrictMapIdentity(Options.get("StrictMapIdentity", false)),
       AllowedMapOperationsOption(Options.get("AllowedMapOperations",
                                              DefaultAllowedMapOperations)),
@@ -59,8 +59,7 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
-  GatedMatchPass &Shared =
-      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
   // The enclosing function is looked up only for calls with a locked callback
   // (enclosingFunction): forCallable() here would build the parent map of
   // every TU, which costs as much as a tenth of parsing a large one.

@@ -45,8 +45,7 @@ private:
                    ASTContext &Ctx);
 
   ContractModel Model;
-  bool SystemHeaders; ///< clang-tidy's SystemHeaders option.
-  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
+  GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   bool StrictMapIdentity;
   std::string AllowedMapOperationsOption;
   llvm::StringSet<> AllowedMapOperations;

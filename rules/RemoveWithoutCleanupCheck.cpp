@@ -15,7 +15,7 @@ namespace clang::tidy::tsmap {
 RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
-      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
+      Gate(Context),
       DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
@@ -28,17 +28,8 @@ void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) 
   Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
 }
 
-bool RemoveWithoutCleanupCheck::isRemovalCallee(const FunctionDecl *Callee) {
-  return apiOf(Callee).Any;
-}
-
-bool RemoveWithoutCleanupCheck::isStoreCallee(const FunctionDecl *Callee) {
-  return apiOf(Callee).Stores;
-}
-
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
-  GatedMatchPass &Shared =
-      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
   // Every call: removals and stores are told apart by their callee's
   // contracts (memoized per callee), so code without them costs one lookup.
   Shared.matchCalls(this);
@@ -49,10 +40,11 @@ void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   Ctx = Result.Context;
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
-    const FunctionDecl *Callee = Call->getDirectCallee();
-    if (isRemovalCallee(Callee))
+    // A copy: analyzing the function adds to the map the reference is into.
+    const RemovalApi Api = apiOf(Call->getDirectCallee());
+    if (Api.Any)
       checkEnclosingFunction(Call, *Result.Context);
-    if (isStoreCallee(Callee))
+    if (Api.Stores)
       learnFromStore(Call);
     return;
   }

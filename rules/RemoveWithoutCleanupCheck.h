@@ -31,17 +31,14 @@ public:
   void onEndOfTranslationUnit() override;
 
 private:
-  /// \p Callee removes values: TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or
-  /// TSMAP_REPLACES (annotated or from the options).
-  bool isRemovalCallee(const FunctionDecl *Callee);
-  /// \p Callee stores a value into a map without replacing one.
-  bool isStoreCallee(const FunctionDecl *Callee);
   /// Analyzes the function around \p Removal (once per function).
   void checkEnclosingFunction(const CallExpr *Removal, ASTContext &Ctx);
-  /// How a function removes values, from its contracts.
   /// Records what map \p Call stores into holds (for discarded removals).
   void learnFromStore(const CallExpr *Call);
+  /// How a function removes values, from its contracts.
   struct RemovalApi {
+    /// TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or TSMAP_REPLACES (annotated
+    /// or from the options).
     bool Any = false;
     bool Returns = false;  ///< TSMAP_RETURNS_REMOVED
     bool Replaces = false; ///< TSMAP_REPLACES
@@ -75,8 +72,7 @@ private:
   std::vector<CleanupGoal> goalsOf(const std::vector<CleanupContract> &Cs) const;
 
   ContractModel Model;
-  bool SystemHeaders; ///< clang-tidy's SystemHeaders option.
-  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
+  GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   std::string DeallocatorsOption;
   RemovalPolicy Policy;
   llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;

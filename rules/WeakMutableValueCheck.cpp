@@ -36,7 +36,7 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
 WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
                                              ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
-      SystemHeaders(Context->getOptions().SystemHeaders.value_or(false)),
+      Gate(Context),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
   WriteFunctions = readFunctionNames(*this, "WriteFunctions",
@@ -51,8 +51,7 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
-  GatedMatchPass &Shared =
-      GatedMatchPass::join(TidyFinder, this, Model, SystemHeaders, Pass);
+  GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
   Shared.matchCalls(this);
   Shared.matchAnnotatedDecls(this);
   // C++: variables and fields whose type is an annotated map template.

@@ -80,8 +80,7 @@ private:
   const Decl *weakDeclOfType(QualType T) const;
 
   ContractModel Model;
-  bool SystemHeaders; ///< clang-tidy's SystemHeaders option.
-  std::shared_ptr<GatedMatchPass> Pass; ///< Runs this check's matchers.
+  GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   const std::string WriteFunctionsOption;
   unsigned MaxCallDepth;
   std::vector<std::string> WriteFunctions;

@@ -34,12 +34,7 @@ done
 export LC_ALL=C
 
 # ---- build -----------------------------------------------------------------------------
-cc="${CC:-$(command -v clang-19 || command -v gcc)}"
-cxx="${CXX:-$(command -v clang++-19 || command -v g++)}"
-# DWARF 4: valgrind 3.19 (Debian 12) cannot read clang 19's default DWARF 5.
-cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DCMAKE_C_FLAGS="-gdwarf-4" -DCMAKE_CXX_FLAGS="-gdwarf-4" -DTSMAP_BENCH_WITH_TSMAP=ON >/dev/null
+"$here/scripts/configure.sh" "$build"
 if ! cmake --build "$build" --target tsmap_bench_runtime >"$build/build.log" 2>&1; then
   echo "run.sh: the build with the tsmap runtime failed (see $build/build.log);" \
        "measuring the peers only" >&2
@@ -79,7 +74,7 @@ fi
     | sed -E 's/:[[:space:]]+/: /' | sed 's/^/lscpu /'
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel: $(uname -sr)"
-  echo "compiler: $("$cxx" --version | head -1)"
+  echo "compiler: $("$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")" --version | head -1)"
   echo "build: RelWithDebInfo (-O2 -g -gdwarf-4), standalone bench/runtime project"
   for p in libabsl-dev liburcu-dev libcuckoo-dev libtbb-dev libglib2.0-dev valgrind; do
     echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"

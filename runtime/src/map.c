@@ -678,7 +678,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                 const void *value) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
-  if (!m->key_size && tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
+  if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   tsmap_pos pos = tsmap_table_free_slot(cur, q->hash);
@@ -736,7 +736,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 /* Before locking: start loading the key's home group in both tables, so that the miss
  * overlaps the lock and the growth step instead of following them. The tables are
  * looked at from a read-side section (a growth may retire them meanwhile, I5). */
-void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self) {
+static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
+                                  tsmap_thread *self) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);

@@ -355,8 +355,6 @@ static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_
 }
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
-TSMAP_HIDDEN void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
-                                       tsmap_thread *self);
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);

@@ -6,9 +6,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 build="${BUILD_DIR:-$root/build-bench}"
-cc="${CC:-$(command -v clang-19 || command -v gcc)}"
-cxx="${CXX:-$(command -v clang++-19 || command -v g++)}"
-cmake -S "$here/.." -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DTSMAP_BENCH_WITH_TSMAP=ON >/dev/null
+"$here/../scripts/configure.sh" "$build"
 cmake --build "$build" --target tsmap_bench_tail >/dev/null
 exec "$build/tsmap_bench_tail" "$@"
