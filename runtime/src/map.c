@@ -30,11 +30,13 @@
  * Allocation
  * ====================================================================================== */
 
-/* Blocks of the default allocator from 16 KiB (a table of 128 groups) on are mapped
- * directly: fresh, lazily zeroed pages (starting a growth costs no memset, and calloc
- * could memset a reused heap block), that can be faulted in ahead and given back a chunk
- * at a time (G5). With the threshold at 256 KiB, the growths to smaller tables calloc'd
- * theirs inside one write: 10-30 us each, ~60 of the 4M writes of bench workload D. */
+/* Tables of the default allocator from 16 KiB (128 groups) on are mapped directly:
+ * fresh, lazily zeroed pages (starting a growth costs no memset, and calloc could memset
+ * a reused heap block), that can be faulted in ahead and given back a chunk at a time
+ * (G5). With the threshold at 256 KiB, the growths to smaller tables calloc'd theirs
+ * inside one write: 10-30 us each, ~60 of the 4M writes of bench workload D. Every other
+ * block, and a table whose mmap fails (the process may be out of mappings,
+ * vm.max_map_count, where the heap still has room), comes from malloc. */
 #define TSMAP_MMAP_MIN ((size_t)16 << 10)
 /* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
  * give back 4 pages of a reclaimed one (~2.5 us; 64 KiB chunks took 5-20 us, the page
@@ -42,7 +44,8 @@
 #define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
 #define TSMAP_UNMAP_CHUNK ((size_t)16 << 10)
 
-static int tsmap_mem_mapped(const tsmap *m, size_t size) {
+/* Whether a table of `size` bytes is first tried with mmap. */
+static int tsmap_table_wants_map(const tsmap *m, size_t size) {
   return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
 }
 
@@ -55,21 +58,33 @@ static size_t tsmap_page_size(void) {
   return page;
 }
 
-static void *tsmap_mem_map(size_t size) {
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+/* The length of a mapped block of `size` bytes. */
+static size_t tsmap_mem_mapped_len(size_t size) {
+  size_t page = tsmap_page_size();
+  return (size + page - 1) & ~(page - 1);
+}
+
+/* Zeroed table memory: mapped when `*mapped` comes back 1, else from tsmap_mem_zalloc. */
+static void *tsmap_table_mem(const tsmap *m, size_t size, int *mapped) {
+  *mapped = 0;
+  if (tsmap_table_wants_map(m, size)) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      *mapped = 1;
+      return p;
+    }
+  }
+  return tsmap_mem_zalloc(m, size);
 }
 
 void *tsmap_mem_alloc(const tsmap *m, size_t size) {
-  if (m->alloc.alloc)
-    return m->alloc.alloc(size, m->alloc.alloc_ctx);
-  return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : malloc(size);
+  return m->alloc.alloc ? m->alloc.alloc(size, m->alloc.alloc_ctx) : malloc(size);
 }
 
 /* Zeroed memory. */
 void *tsmap_mem_zalloc(const tsmap *m, size_t size) {
   if (!m->alloc.alloc)
-    return tsmap_mem_mapped(m, size) ? tsmap_mem_map(size) : calloc(1, size);
+    return calloc(1, size);
   void *p = m->alloc.alloc(size, m->alloc.alloc_ctx);
   if (p)
     memset(p, 0, size);
@@ -81,21 +96,13 @@ void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
     return;
   if (m->alloc.free)
     m->alloc.free(p, size, m->alloc.alloc_ctx);
-  else if (tsmap_mem_mapped(m, size))
-    munmap(p, size);
   else
     free(p);
 }
 
-/* The length of a mapped block of `size` bytes. */
-static size_t tsmap_mem_mapped_len(size_t size) {
-  size_t page = tsmap_page_size();
-  return (size + page - 1) & ~(page - 1);
-}
-
-/* Give back the pages of part of a mapped block; the mapping stays until
- * tsmap_mem_free. MADV_DONTNEED leaves the mapping as it is, where munmap of a chunk
- * shrinks it too: about a third cheaper here, and half as often over 10 us. */
+/* Give back the pages of part of a mapped block; the mapping stays until it is unmapped
+ * whole. MADV_DONTNEED leaves the mapping as it is, where munmap of a chunk shrinks it
+ * too: about a third cheaper here, and half as often over 10 us. */
 static void tsmap_mem_drop(void *p, size_t len) {
 #if defined(__linux__) && defined(MADV_DONTNEED)
   if (madvise(p, len, MADV_DONTNEED) == 0)
@@ -173,10 +180,12 @@ static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
   if (ngroups > (SIZE_MAX - head) / stride)
     return NULL;
   size_t bytes = head + ngroups * stride;
-  unsigned char *mem = (unsigned char *)tsmap_mem_zalloc(m, bytes);
+  int mapped;
+  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, bytes, &mapped);
   if (!mem)
     return NULL;
   tsmap_table *t = (tsmap_table *)(void *)mem;
+  t->on_map = mapped;
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
   t->stride = stride;
@@ -189,7 +198,9 @@ static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
 }
 
 static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
-  if (t)
+  if (t && t->on_map)
+    munmap(t, tsmap_mem_mapped_len(t->bytes));
+  else if (t)
     tsmap_mem_free(m, t, t->bytes);
 }
 
@@ -759,6 +770,8 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
 
 /* Fault in the next chunk of a prepared (unpublished) table. */
 static void tsmap_table_populate_step(tsmap_table *t) {
+  if (!t->on_map) /* a heap table (mmap failed) was zeroed by calloc */
+    return;
   size_t page = tsmap_page_size();
   unsigned char *base = (unsigned char *)t;
   if (t->populated < page)
@@ -807,12 +820,12 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
       cur->growth_left * 8 > cur->ngroups * (TSMAP_GROUP_SLOTS - 1))
     return;
   size_t ng = tsmap_grow_groups(s);
-  if (tsmap_mem_mapped(m, tsmap_group_bytes(m) * ng))
+  if (tsmap_table_wants_map(m, tsmap_group_bytes(m) * ng))
     s->next = tsmap_table_new(m, ng); /* NULL is fine: the growth allocates then */
 }
 
 /* Move what is safe to free (retired two epochs ago) to `after`. */
-static void tsmap_collect(const tsmap *m, tsmap_shard *s, tsmap_after *after) {
+static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
   uint64_t e = atomic_load(&tsmap_global_epoch);
   for (tsmap_table **pt = &s->retired_tables; *pt;) {
     tsmap_table *t = *pt;
@@ -822,7 +835,7 @@ static void tsmap_collect(const tsmap *m, tsmap_shard *s, tsmap_after *after) {
     }
     *pt = t->retired_next;
     s->retired_count--;
-    if (tsmap_mem_mapped(m, t->bytes)) { /* given back a chunk per write (G5) */
+    if (t->on_map) { /* given back a chunk per write (G5) */
       t->mapped = tsmap_mem_mapped_len(t->bytes);
       t->retired_next = s->unmapping;
       s->unmapping = t;
@@ -850,7 +863,7 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (s->retired_count && (++s->writes_since_reclaim >= 16 || s->retired_count >= 64)) {
     s->writes_since_reclaim = 0;
     tsmap_ebr_try_advance();
-    tsmap_collect(m, s, after);
+    tsmap_collect(s, after);
   }
   if (TSMAP_UNLIKELY(++s->chores % 2 == 0))
     tsmap_shard_chores(m, s, after);

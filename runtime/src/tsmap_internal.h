@@ -128,6 +128,7 @@ typedef struct tsmap_table {
   size_t bytes;       /* size of the allocation, for free */
   size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
   size_t mapped;      /* a table being unmapped: bytes not yet given back (G5) */
+  int on_map;         /* mmap'd (G5's paging chores apply), else from the allocator */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
