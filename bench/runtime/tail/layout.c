@@ -1,0 +1,183 @@
+/* layout.c - what a different table layout would buy D's plain insert (issue 7).
+ *
+ * D's inserts are memory-bound: each costs about one DRAM latency. This driver times
+ * (rdtsc, fenced like bench/runtime's D) the bare write path of a 7-slot group table with
+ * 2^20 groups (the size tsmap's tables reach at 4M keys), stripped of everything but the
+ * probe and the seqlocked fill, in four layouts:
+ *   group    seq and control word inside the 128-byte group, as tsmap does
+ *   apart16  seq and control word in their own 16-byte array (16 MiB), slots apart
+ *   apart8   only a control word apart (8 MiB, absl's 1 byte per slot); no seq at all,
+ *            so not a correct concurrent design: a bound on what a compact array buys
+ * each under an atomic-exchange lock (xchg, as tsmap's shard lock) or a plain store
+ * (plain: what a lock that drains no store buffer could give; not a lock).
+ *
+ * Usage: layout [inserts]   (default 4000000; prints a line per combination)
+ * Pinned to CPU 0. Mean over all inserts and median over the second half. */
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#define GROUPS ((size_t)1 << 20)
+#define BYTES_LO 0x0101010101010101ull
+#define SLOT_BYTES 0x00ffffffffffffffull
+
+typedef struct {
+  _Atomic uint64_t seq, ctrl;
+  uint64_t w[14];
+} group128; /* the tsmap layout: 16-byte header, 7 slots of key and value */
+typedef struct {
+  _Atomic uint64_t seq, ctrl;
+} head16;
+typedef struct {
+  uint64_t w[14];
+} slots112;
+
+enum layout { GROUP, APART16, APART8 };
+static const char *const layout_name[] = {"group", "apart16", "apart8"};
+
+static uint64_t mix(uint64_t x) { /* splitmix64 */
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+static uint64_t zero_bytes(uint64_t x) {
+  const uint64_t k = 0x7f7f7f7f7f7f7f7full;
+  return ~(((x & k) + k) | x | k);
+}
+static inline uint64_t tsc_begin(void) {
+  _mm_lfence();
+  uint64_t t = __rdtsc();
+  _mm_lfence();
+  return t;
+}
+static inline uint64_t tsc_end(void) {
+  unsigned aux;
+  uint64_t t = __rdtscp(&aux);
+  _mm_lfence();
+  return t;
+}
+static double ticks_per_ns(void) {
+  struct timespec a, b, pause = {0, 50000000};
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  uint64_t t0 = __rdtsc();
+  nanosleep(&pause, NULL);
+  uint64_t t1 = __rdtsc();
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return (double)(t1 - t0) / ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
+}
+static void *map_populated(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                 -1, 0);
+  if (p == MAP_FAILED) {
+    perror("layout: mmap");
+    exit(1);
+  }
+  return p;
+}
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static _Atomic uint32_t lock_word, busy;
+
+static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t *lat) {
+  group128 *groups = NULL;
+  head16 *heads = NULL;
+  _Atomic uint64_t *ctrls = NULL;
+  slots112 *slots = NULL;
+  _Atomic uint64_t no_seq = 0;
+  if (lay == GROUP)
+    groups = map_populated(GROUPS * sizeof *groups);
+  else
+    slots = map_populated(GROUPS * sizeof *slots);
+  if (lay == APART16)
+    heads = map_populated(GROUPS * sizeof *heads);
+  if (lay == APART8)
+    ctrls = map_populated(GROUPS * sizeof *ctrls);
+  double total = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = mix(i + ((uint64_t)1 << 40)), h = mix(k ^ 0x5bd1e995), g = h & (GROUPS - 1);
+    uint64_t h2 = 0x80 | (h >> 57);
+    uint64_t t0 = tsc_begin();
+    _Atomic uint64_t *seq, *ctrl;
+    uint64_t *w;
+    if (lay == GROUP) {
+      seq = &groups[g].seq, ctrl = &groups[g].ctrl, w = groups[g].w;
+    } else {
+      w = slots[g].w;
+      __builtin_prefetch(w, 1); /* the slot line is known before the control word */
+      seq = lay == APART16 ? &heads[g].seq : &no_seq;
+      ctrl = lay == APART16 ? &heads[g].ctrl : &ctrls[g];
+    }
+    if (plain_lock) {
+      atomic_store_explicit(&busy, 1, memory_order_relaxed);
+      atomic_signal_fence(memory_order_seq_cst);
+    } else {
+      while (atomic_exchange_explicit(&lock_word, 1, memory_order_acquire))
+        ;
+    }
+    uint64_t c = atomic_load_explicit(ctrl, memory_order_relaxed);
+    int present = 0;
+    for (uint64_t m = zero_bytes(c ^ (BYTES_LO * h2)) & SLOT_BYTES; m; m &= m - 1)
+      present |= w[2 * (__builtin_ctzll(m) >> 3)] == k;
+    uint64_t empty = zero_bytes(c) & SLOT_BYTES;
+    if (!present && empty) {
+      unsigned s = (unsigned)__builtin_ctzll(empty) >> 3;
+      uint64_t sq = atomic_load_explicit(seq, memory_order_relaxed);
+      atomic_store_explicit(seq, sq + 1, memory_order_relaxed);
+      atomic_thread_fence(memory_order_release);
+      w[2 * s] = k;
+      w[2 * s + 1] = k + 1;
+      atomic_store_explicit(ctrl, c | (h2 << (s * 8)), memory_order_relaxed);
+      atomic_store_explicit(seq, sq + 2, memory_order_release);
+    }
+    if (plain_lock)
+      atomic_store_explicit(&busy, 0, memory_order_release);
+    else
+      atomic_store_explicit(&lock_word, 0, memory_order_release);
+    uint64_t d = tsc_end() - t0;
+    lat[i] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+    total += (double)d;
+  }
+  qsort(lat + n / 2, n - n / 2, sizeof *lat, cmp_u32);
+  printf("%-8s %-5s mean %6.1f ns  p50 (second half) %6.1f ns\n", layout_name[lay],
+         plain_lock ? "plain" : "xchg", total / tpn / (double)n,
+         lat[n / 2 + (n - n / 2) / 2] / tpn);
+  if (groups)
+    munmap(groups, GROUPS * sizeof *groups);
+  if (slots)
+    munmap(slots, GROUPS * sizeof *slots);
+  if (heads)
+    munmap(heads, GROUPS * sizeof *heads);
+  if (ctrls)
+    munmap(ctrls, GROUPS * sizeof *ctrls);
+}
+
+int main(int argc, char **argv) {
+  size_t n = argc > 1 ? (size_t)atoll(argv[1]) : 4000000;
+  if (n < 2) {
+    fprintf(stderr, "usage: layout [inserts >= 2]\n");
+    return 2;
+  }
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(0, &cpus);
+  sched_setaffinity(0, sizeof cpus, &cpus);
+  uint32_t *lat = malloc(n * sizeof *lat);
+  if (!lat)
+    return 1;
+  double tpn = ticks_per_ns();
+  for (int lay = GROUP; lay <= APART8; lay++)
+    for (int plain = 0; plain <= 1; plain++)
+      run((enum layout)lay, plain, n, tpn, lat);
+  free(lat);
+  return 0;
+}
