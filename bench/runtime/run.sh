@@ -80,7 +80,9 @@ fi
     echo "package $p: $(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
   done
   if [[ -x "$build/tsmap_bench_tail" ]]; then
-    echo "interruptions: $(taskset -c 0 "$build/tsmap_bench_tail" 10000 0 | sed -n 's/^machine: //p') (CPU 0, at the start)"
+    machine_alone="$(taskset -c 0 "$build/tsmap_bench_tail" 10000 0)"
+    echo "interruptions: $(sed -n 's/^machine: //p' <<<"$machine_alone") (CPU 0, at the start)"
+    echo "memory latency: $(sed -n 's/^memory: //p' <<<"$machine_alone") (CPU 0, at the start)"
   fi
   echo "quick: $quick"
   echo "pinned: $(( ${#pin[@]} > 0 ))"

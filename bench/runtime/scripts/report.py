@@ -481,6 +481,11 @@ class Report:
                      "An insert that such a stop hits takes over 10 µs whatever the map, so p99.99 "
                      "≤ 10 µs needs the 4M inserts to spend less than about %.1f s inside the map "
                      "(fewer than 400 hit)." % (n, 400.0 / n))
+            lat = [l.split(":", 1)[1].split()[0] for l in self.machine if l.startswith("memory latency:")]
+            if lat and lat[0].isdigit():
+                L[-1] += (" One dependent load over 128 MiB took %s ns at the start of the run "
+                          "(170–180 ns when the host is quiet; an insert into a large table costs "
+                          "about one such load)." % lat[0])
         L.append("")
         cut_notes = []
         L.append("| map | threads | p50 µs | p99 µs | p99.9 µs | p99.99 µs | max µs (each run) | Mops/s | CPU | steal | preemptions |")

@@ -1,7 +1,8 @@
 /* tail.c - what D's slow inserts are made of (issue 7, workload D at 1 thread).
  *
  * Measures, on this machine: (1) how often the machine itself stops a busy thread for more
- * than the threshold (a loop that only reads the TSC), then (2) 4,000,000 tsmap_put of
+ * than the threshold (a loop that only reads the TSC) and, when that is all it is asked,
+ * how long one dependent load over 128 MiB takes; then (2) 4,000,000 tsmap_put of
  * fresh 8-byte keys into an empty map, each timed with rdtsc like bench/runtime's D, and
  * sorts every insert by what the write did, read from the shard it went to (runtime
  * internals: this is a diagnostic, built by tail.sh against ../../runtime/src):
@@ -15,7 +16,7 @@
  * 4M inserts is the 400th slowest: it is over the threshold when 400 inserts are.
  *
  * Usage: tail [threshold_ns] [inserts]      (defaults: 10000, 4000000; 0 inserts: the
- *        machine's interruptions only) */
+ *        machine alone: its interruptions, and its memory latency) */
 #include "tsmap_internal.h"
 
 #include <sched.h>
@@ -46,6 +47,44 @@ static double ticks_per_ns(void) {
   return (double)(t1 - t0) / ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
 }
 
+/* Nanoseconds per dependent load over a 128 MiB random cycle of cache lines: how slow this
+ * machine's memory is right now (neighbours on the host move it by 10-30%; a D insert is
+ * about one such load). */
+static double dependent_load_ns(void) {
+  const size_t bytes = (size_t)128 << 20, lines = bytes / 64;
+  uint64_t *a = malloc(bytes);
+  uint32_t *order = malloc(lines * sizeof *order);
+  if (!a || !order) {
+    free(a);
+    free(order);
+    return 0;
+  }
+  for (size_t i = 0; i < lines; i++)
+    order[i] = (uint32_t)i;
+  for (size_t i = lines - 1; i > 0; i--) { /* a random cycle through every line */
+    size_t j = mix(i) % (i + 1);
+    uint32_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  for (size_t i = 0; i < lines; i++)
+    a[(size_t)order[i] * 8] = (uint64_t)order[(i + 1) % lines] * 8;
+  free(order);
+  size_t p = 0;
+  for (size_t i = 0; i < lines; i++) /* once round: pages and TLB warm */
+    p = a[p];
+  const long loads = 4000000;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < loads; i++)
+    p = a[p];
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  volatile size_t sink = p;
+  (void)sink;
+  free(a);
+  return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / loads;
+}
+
 /* Gaps over the threshold per second in a loop that does nothing but read the TSC. */
 static double interruptions_per_s(double tpn, double threshold_ns) {
   uint64_t prev = ticks(), end = prev + (uint64_t)(2e9 * tpn);
@@ -70,8 +109,10 @@ int main(int argc, char **argv) {
   double rate = interruptions_per_s(tpn, threshold);
   printf("machine: %.0f interruptions over %.0f us per second of a busy thread\n", rate,
          threshold / 1000);
-  if (n == 0) /* the machine alone (run.sh records it next to D) */
+  if (n == 0) { /* the machine alone (run.sh records both next to D) */
+    printf("memory: %.0f ns per dependent load over 128 MiB\n", dependent_load_ns());
     return 0;
+  }
 
   tsmap_config cfg;
   tsmap *m;
