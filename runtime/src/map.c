@@ -64,17 +64,49 @@ static size_t tsmap_mem_mapped_len(size_t size) {
   return (size + page - 1) & ~(page - 1);
 }
 
-/* Zeroed table memory: mapped when `*mapped` comes back 1, else from tsmap_mem_zalloc. */
-static void *tsmap_table_mem(const tsmap *m, size_t size, int *mapped) {
-  *mapped = 0;
-  if (tsmap_table_wants_map(m, size)) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) {
-      *mapped = 1;
-      return p;
-    }
+/* A table's mapping has room for one 4x as large, the one two growths later, and at
+ * least 4 MiB on 64-bit: a shard that grows takes an emptied spare mapping for its next
+ * table instead of unmapping the old one and mapping a new one. munmap frees page tables,
+ * which here took over 10 us in 1 of 10 calls (bench D: ~25 of its 400 slowest inserts). */
+#define TSMAP_MAP_ROOM 4
+#define TSMAP_MAP_MIN_LEN (sizeof(void *) >= 8 ? (size_t)4 << 20 : 0)
+
+static void *tsmap_mem_map(size_t len) {
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Zeroed table memory. *map_len comes back as the length of the mapping it is in, or 0
+ * when it is from tsmap_mem_zalloc. With `s`, a spare mapping of the shard that fits is
+ * taken first (the smallest). */
+static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t *map_len) {
+  *map_len = 0;
+  if (!tsmap_table_wants_map(m, size))
+    return tsmap_mem_zalloc(m, size);
+  unsigned best = TSMAP_SPARES;
+  for (unsigned i = 0; s && i < s->nspare; i++)
+    if (s->spare[i].len >= size && (best == TSMAP_SPARES || s->spare[i].len < s->spare[best].len))
+      best = i;
+  if (best < TSMAP_SPARES) {
+    void *p = s->spare[best].p;
+    *map_len = s->spare[best].len;
+    s->spare[best] = s->spare[--s->nspare];
+    return p;
   }
-  return tsmap_mem_zalloc(m, size);
+  size_t exact = tsmap_mem_mapped_len(size), room = exact;
+  if (exact <= SIZE_MAX / TSMAP_MAP_ROOM)
+    room = tsmap_mem_mapped_len(TSMAP_MAP_ROOM * size);
+  if (room < TSMAP_MAP_MIN_LEN)
+    room = TSMAP_MAP_MIN_LEN;
+  void *p = tsmap_mem_map(room); /* the room may be refused (strict overcommit): exact */
+  if (p) {
+    *map_len = room;
+  } else if ((p = tsmap_mem_map(exact)) != NULL) {
+    *map_len = exact;
+  } else { /* out of mappings (vm.max_map_count) but maybe not of heap */
+    return tsmap_mem_zalloc(m, size);
+  }
+  return p;
 }
 
 void *tsmap_mem_alloc(const tsmap *m, size_t size) {
@@ -100,15 +132,17 @@ void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
     free(p);
 }
 
-/* Give back the pages of part of a mapped block; the mapping stays until it is unmapped
- * whole. MADV_DONTNEED leaves the mapping as it is, where munmap of a chunk shrinks it
- * too: about a third cheaper here, and half as often over 10 us. */
-static void tsmap_mem_drop(void *p, size_t len) {
+/* Give back the pages of part of a mapped block, keeping the mapping (it reads as zero
+ * pages afterwards). MADV_DONTNEED: about a third cheaper here than munmap of the chunk,
+ * and half as often over 10 us. Returns 0 where pages cannot be given back so (elsewhere
+ * than Linux the chunk is unmapped instead, and the mapping cannot be a spare). */
+static int tsmap_mem_drop(void *p, size_t len) {
 #if defined(__linux__) && defined(MADV_DONTNEED)
-  if (madvise(p, len, MADV_DONTNEED) == 0)
-    return;
+  return madvise(p, len, MADV_DONTNEED) == 0;
+#else
+  munmap(p, len);
+  return 0;
 #endif
-  munmap(p, len); /* elsewhere, or if refused: unmapping a chunk gives its pages back too */
 }
 
 /* ======================================================================================
@@ -173,19 +207,21 @@ static size_t tsmap_group_bytes(const tsmap *m) {
   return sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
 }
 
-/* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. */
-static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
+/* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. With `s`
+ * (locked), it may take one of the shard's spare mappings. */
+static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
   size_t stride = tsmap_group_bytes(m);
   size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
   if (ngroups > (SIZE_MAX - head) / stride)
     return NULL;
   size_t bytes = head + ngroups * stride;
-  int mapped;
-  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, bytes, &mapped);
+  size_t map_len;
+  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, bytes, &map_len);
   if (!mem)
     return NULL;
   tsmap_table *t = (tsmap_table *)(void *)mem;
-  t->on_map = mapped;
+  t->on_map = map_len != 0;
+  t->map_len = map_len;
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
   t->stride = stride;
@@ -199,7 +235,7 @@ static tsmap_table *tsmap_table_new(const tsmap *m, size_t ngroups) {
 
 static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
   if (t && t->on_map)
-    munmap(t, tsmap_mem_mapped_len(t->bytes));
+    munmap(t, t->map_len);
   else if (t)
     tsmap_mem_free(m, t, t->bytes);
 }
@@ -667,7 +703,7 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
     t = NULL;
   }
   if (!t)
-    t = tsmap_table_new(m, ng);
+    t = tsmap_table_new(m, s, ng);
   if (!t)
     return TSMAP_NO_MEMORY;
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
@@ -791,6 +827,30 @@ static void tsmap_table_populate_step(tsmap_table *t) {
   t->populated = end;
 }
 
+/* A reclaimed table given back down to its first page becomes a spare mapping: that page
+ * is zeroed here, the rest reads as zero pages (given back under the lock, so no write is
+ * still giving back a chunk of it). With no free place, the smallest of it and the spares
+ * is unmapped after unlocking. */
+static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *after) {
+  tsmap_spare kept = {t, t->map_len};
+  memset(t, 0, tsmap_page_size());
+  if (s->nspare < TSMAP_SPARES) {
+    s->spare[s->nspare++] = kept;
+    return;
+  }
+  unsigned small = 0;
+  for (unsigned i = 1; i < TSMAP_SPARES; i++)
+    if (s->spare[i].len < s->spare[small].len)
+      small = i;
+  if (s->spare[small].len < kept.len) {
+    tsmap_spare out = s->spare[small];
+    s->spare[small] = kept;
+    kept = out;
+  }
+  after->unmap_ptr = kept.p;
+  after->unmap_len = kept.len;
+}
+
 /* Every other write: prepare the next table once the current one is 7/8 full, fault a
  * chunk of it in, or give back a chunk of a reclaimed table (after unlocking, via `after`).
  * Each keeps page faults and munmap out of any single write's latency (G5). */
@@ -799,16 +859,19 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (s->unmapping) {
     tsmap_table *t = s->unmapping;
     size_t page = tsmap_page_size();
-    if (t->mapped > page) {
+    if (t->mapped > page) { /* under the lock: done before the mapping can be a spare */
       size_t cut = t->mapped - page < TSMAP_UNMAP_CHUNK ? t->mapped - page : TSMAP_UNMAP_CHUNK;
       t->mapped -= cut;
-      after->unmap_ptr = (unsigned char *)t + t->mapped;
-      after->unmap_len = cut;
-    } else { /* only the header page is left: unmap the whole (now mostly empty) block */
+      if (!tsmap_mem_drop((unsigned char *)t + t->mapped, cut))
+        t->dirty = 1;
+    } else { /* only the header page is left */
       s->unmapping = t->retired_next;
-      after->unmap_ptr = t;
-      after->unmap_len = tsmap_mem_mapped_len(t->bytes);
-      after->unmap_whole = 1;
+      if (t->dirty) { /* pages that could not be given back: no spare, unmap it */
+        after->unmap_ptr = t;
+        after->unmap_len = t->map_len;
+      } else {
+        tsmap_shard_keep_spare(s, t, after);
+      }
     }
     return;
   }
@@ -821,7 +884,7 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     return;
   size_t ng = tsmap_grow_groups(s);
   if (tsmap_table_wants_map(m, tsmap_group_bytes(m) * ng))
-    s->next = tsmap_table_new(m, ng); /* NULL is fine: the growth allocates then */
+    s->next = tsmap_table_new(m, s, ng); /* NULL is fine: the growth allocates then */
 }
 
 /* Move what is safe to free (retired two epochs ago) to `after`. */
@@ -871,10 +934,8 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
-  if (after->unmap_whole)
+  if (after->unmap_len)
     munmap(after->unmap_ptr, after->unmap_len);
-  else if (after->unmap_len)
-    tsmap_mem_drop(after->unmap_ptr, after->unmap_len);
   while (after->free_tables) {
     tsmap_table *t = after->free_tables;
     after->free_tables = t->retired_next;
@@ -926,7 +987,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shard_mask = n - 1;
   for (size_t i = 0; i < n; i++) {
     atomic_init(&m->shards[i].lock.held, 0);
-    tsmap_table *t = tsmap_table_new(m, ngroups);
+    tsmap_table *t = tsmap_table_new(m, NULL, ngroups);
     if (!t)
       return TSMAP_NO_MEMORY;
     atomic_store(&m->shards[i].cur, t);
@@ -1023,7 +1084,11 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
   while (s->unmapping) { /* reclaimed already: unmap what is left */
     tsmap_table *t = s->unmapping;
     s->unmapping = t->retired_next;
-    munmap(t, tsmap_mem_mapped_len(t->bytes));
+    munmap(t, t->map_len);
+  }
+  while (s->nspare > 0) {
+    s->nspare--;
+    munmap(s->spare[s->nspare].p, s->spare[s->nspare].len);
   }
   tsmap_lock_release(&s->lock);
 }
@@ -1445,6 +1510,37 @@ uint64_t tsmap_debug_fingerprint(tsmap *m) {
 
 /* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
  * how many of them were moved so far (G5 test). */
+/* For test_unit.c: shard i's current table (its address, whether it is mmap'd) and how
+ * many emptied mappings the shard keeps as spares (G5). */
+TSMAP_HIDDEN void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped,
+                                     size_t *spares);
+void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_t *spares) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  tsmap_table *t = atomic_load(&s->cur);
+  *cur = t;
+  *mapped = t && t->on_map;
+  *spares = s->nspare;
+  tsmap_lock_release(&s->lock);
+}
+
+/* For test_unit.c: DELETED control bytes in shard i's current table (a table just
+ * published holds none, unless its memory held an older table's). */
+TSMAP_HIDDEN size_t tsmap_debug_deleted(tsmap *m, size_t i);
+size_t tsmap_debug_deleted(tsmap *m, size_t i) {
+  tsmap_shard *s = &m->shards[i];
+  size_t n = 0;
+  tsmap_lock_acquire(&s->lock);
+  tsmap_table *t = atomic_load(&s->cur);
+  for (size_t g = 0; t && g < t->ngroups; g++) {
+    uint64_t ctrl = tsmap_ld(&tsmap_table_group(t, g)->ctrl);
+    for (unsigned slot = 0; slot < TSMAP_GROUP_SLOTS; slot++)
+      n += tsmap_ctrl_get(ctrl, slot) == TSMAP_CTRL_DELETED;
+  }
+  tsmap_lock_release(&s->lock);
+  return n;
+}
+
 TSMAP_HIDDEN void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
   tsmap_shard *s = &m->shards[i];

@@ -129,6 +129,8 @@ typedef struct tsmap_table {
   size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
   size_t mapped;      /* a table being unmapped: bytes not yet given back (G5) */
   int on_map;         /* mmap'd (G5's paging chores apply), else from the allocator */
+  size_t map_len;     /* on_map: the mapping's length, room for a later table (G5) */
+  int dirty;          /* a reclaimed table: some pages could not be given back */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
@@ -255,6 +257,13 @@ TSMAP_INLINE void tsmap_lock_release(tsmap_lock *l) {
 /* ---- Shards and the map ------------------------------------------------------------------ */
 
 
+/* An emptied table mapping kept to host a later table: all zero pages on demand (G5). */
+typedef struct tsmap_spare {
+  void *p;
+  size_t len;
+} tsmap_spare;
+#define TSMAP_SPARES 2
+
 typedef struct tsmap_shard {
   /* Read-mostly: what readers load (written only when a growth starts or ends). */
   _Alignas(64) _Atomic(tsmap_table *) cur;
@@ -268,6 +277,8 @@ typedef struct tsmap_shard {
   tsmap_table *next;                /* G5: the next table, prepared and faulted in ahead
                                        of the growth that will publish it; private */
   tsmap_table *unmapping;           /* G5: reclaimed tables, unmapped a chunk per write */
+  tsmap_spare spare[TSMAP_SPARES];  /* G5: their emptied mappings, for later tables */
+  unsigned nspare;
   unsigned chores;                  /* writes since create, paces the two above */
   tsmap_table *retired_tables;      /* I5 */
   tsmap_keyblock *retired_keys;
@@ -337,11 +348,10 @@ typedef struct tsmap_token {
 typedef struct tsmap_after {
   tsmap_table *free_tables;
   tsmap_keyblock *free_keys;
-  void *unmap_ptr;  /* a reclaimed table's chunk whose pages to give back, */
+  void *unmap_ptr;  /* a mapping to unmap (G5) */
   size_t unmap_len;
-  int unmap_whole;  /* or, when set, the whole block to unmap */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, 0}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);

@@ -10,6 +10,8 @@
 size_t tsmap_debug_max_probe(tsmap *m);
 uint64_t tsmap_debug_fingerprint(tsmap *m);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
+void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_t *spares);
+size_t tsmap_debug_deleted(tsmap *m, size_t i);
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -605,6 +607,68 @@ static void test_g5_growth_moves_bounded_groups_per_write(void) {
   tsmap_destroy(m);
 }
 
+/* G5: a growing shard puts its next tables in the mappings of its reclaimed ones (kept as
+ * spares once given back, so growth maps and unmaps almost nothing), and no entry of a
+ * table that lived in a mapping before shows through: values are changed and keys removed
+ * before the growths that reuse those mappings, then every key is checked. */
+static void test_g5_growth_reuses_emptied_mappings(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  enum { SEEN = 64 };
+  const void *seen[SEEN], *last = NULL;
+  size_t nseen = 0, tables = 0, reused = 0, most_spares = 0, stale = 0;
+  const uint64_t n = 50000, total = 16 * n;
+  long bad = 0;
+  for (uint64_t k = 0; k < total; k++) {
+    int64_t v = (int64_t)k;
+    bad += tsmap_put(m, &k, 8, &v, NULL) != TSMAP_OK;
+    if (k == n - 1 || k == 4 * n - 1) /* rewrite or remove what the tables so far hold */
+      for (uint64_t j = 0; j <= k; j++) {
+        int64_t w = (int64_t)(j + total);
+        if (j % 2)
+          bad += tsmap_remove(m, &j, 8, NULL) != TSMAP_OK && k == n - 1;
+        else
+          bad += tsmap_put(m, &j, 8, &w, NULL) != TSMAP_REPLACED;
+      }
+    const void *cur;
+    int mapped;
+    size_t spares;
+    tsmap_debug_paging(m, 0, &cur, &mapped, &spares);
+    most_spares = spares > most_spares ? spares : most_spares;
+    if (cur == last || !mapped)
+      continue;
+    last = cur;
+    tables++;
+    stale += tsmap_debug_deleted(m, 0); /* a table just published: no DELETED slot */
+    int again = 0;
+    for (size_t i = 0; i < nseen; i++)
+      again |= seen[i] == cur;
+    reused += again;
+    if (!again && nseen < SEEN)
+      seen[nseen++] = cur;
+  }
+  CHECK(bad == 0);
+  bad = 0;
+  for (uint64_t k = 0; k < total; k++) {
+    int64_t want = k >= 4 * n ? (int64_t)k : k % 2 ? -1 : (int64_t)(k + total);
+    bad += get64(m, k) != want;
+  }
+  fprintf(stderr, "  %zu mapped tables in %zu mappings (%zu reused), at most %zu spares; "
+          "%ld keys wrong, %zu stale DELETED slots\n", tables, nseen, reused, most_spares, bad,
+          stale);
+  CHECK(bad == 0);
+  CHECK(stale == 0);
+  CHECK(tables >= 8);
+  CHECK(reused >= tables / 2);
+  CHECK(nseen <= 4);
+  CHECK(most_spares <= 2);
+  tsmap_destroy(m);
+}
+
 /* G2: gets on a quiescent map leave every byte of the map, its shards and its tables
  * as they were (the only store of a read is to the thread's own epoch slot). */
 static void test_g2_reads_write_nothing_shared(void) {
@@ -856,6 +920,6 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_initial_capacity), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
           T(test_g4_compute_reentry_returns_error),
-          T(test_g5_growth_moves_bounded_groups_per_write), T(test_g2_reads_write_nothing_shared),
+          T(test_g5_growth_moves_bounded_groups_per_write), T(test_g5_growth_reuses_emptied_mappings), T(test_g2_reads_write_nothing_shared),
           T(test_user_hash_and_equality), T(test_put_ptr), T(test_foreach_visits_each_once),
           T(test_g7_flooding_keys_stay_fast), T(test_seeds_differ_per_map))
