@@ -47,6 +47,17 @@ static void on_evicted(const void *key, size_t key_len, void *value, tsmap_evict
 
 static void on_closed(void *ctx) { ((hook_log *)ctx)->closed_calls++; }
 
+/* 8-byte keys and values in `shards` shards (few shards: tables grow large quickly). */
+static tsmap *new_sharded_map(size_t shards) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = shards;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
 static tsmap *new_map(size_t key_size, size_t value_size, hook_log *h) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, value_size);
@@ -290,12 +301,7 @@ static void test_fixed_keys_of_other_sizes(void) {
 
 /* G5: growth from a minimal table to many entries keeps every entry, through removals. */
 static void test_growth_keeps_entries(void) {
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 2;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap *m = new_sharded_map(2);
   const uint64_t n = 200000;
   for (uint64_t k = 0; k < n; k++) {
     int64_t v = (int64_t)(k * 3);
@@ -543,12 +549,7 @@ static void test_g4_compute_reentry_returns_error(void) {
   /* One shard with a one-group table: the callback's write of another key lands in the
    * group of the key being computed, which must not make the compute retry (a livelock
    * when validation compared the group's sequence number). */
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 1;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap *m = new_sharded_map(1);
   uint64_t k = 7;
   int64_t out = 0;
   for (int present = 0; present < 2; present++) {
@@ -569,12 +570,7 @@ static void test_g4_compute_reentry_returns_error(void) {
 /* G5: a growth is spread over many writes, each moving at most 2 groups of the old table,
  * and every entry stays readable while it moves. */
 static void test_g5_growth_moves_bounded_groups_per_write(void) {
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 1;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap *m = new_sharded_map(1);
   size_t prev_old = 0, prev_moved = 0, worst_step = 0, biggest = 0, growths = 0;
   long writes_during = 0, unreadable = 0;
   for (uint64_t k = 0; k < 100000; k++) {
@@ -612,12 +608,7 @@ static void test_g5_growth_moves_bounded_groups_per_write(void) {
  * table that lived in a mapping before shows through: values are changed and keys removed
  * before the growths that reuse those mappings, then every key is checked. */
 static void test_g5_growth_reuses_emptied_mappings(void) {
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 1;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap *m = new_sharded_map(1);
   enum { SEEN = 64 };
   const void *seen[SEEN], *last = NULL;
   size_t nseen = 0, tables = 0, reused = 0, most_spares = 0, stale = 0;
