@@ -220,7 +220,6 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   if (!mem)
     return NULL;
   tsmap_table *t = (tsmap_table *)(void *)mem;
-  t->on_map = map_len != 0;
   t->map_len = map_len;
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
@@ -234,7 +233,7 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
 }
 
 static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
-  if (t && t->on_map)
+  if (t && t->map_len)
     munmap(t, t->map_len);
   else if (t)
     tsmap_mem_free(m, t, t->bytes);
@@ -806,7 +805,7 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
 
 /* Fault in the next chunk of a prepared (unpublished) table. */
 static void tsmap_table_populate_step(tsmap_table *t) {
-  if (!t->on_map) /* a heap table (mmap failed) was zeroed by calloc */
+  if (!t->map_len) /* a heap table (mmap failed) was zeroed by calloc */
     return;
   size_t page = tsmap_page_size();
   unsigned char *base = (unsigned char *)t;
@@ -852,8 +851,8 @@ static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *
 }
 
 /* Every other write: prepare the next table once the current one is 7/8 full, fault a
- * chunk of it in, or give back a chunk of a reclaimed table (after unlocking, via `after`).
- * Each keeps page faults and munmap out of any single write's latency (G5). */
+ * chunk of it in, or give back a chunk of a reclaimed table (then keep its mapping as a
+ * spare). Each keeps page faults and munmap out of any single write's latency (G5). */
 static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (s->unmapping) {
@@ -898,7 +897,7 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
     }
     *pt = t->retired_next;
     s->retired_count--;
-    if (t->on_map) { /* given back a chunk per write (G5) */
+    if (t->map_len) { /* given back a chunk per write (G5) */
       t->mapped = tsmap_mem_mapped_len(t->bytes);
       t->retired_next = s->unmapping;
       s->unmapping = t;
@@ -1508,8 +1507,6 @@ uint64_t tsmap_debug_fingerprint(tsmap *m) {
   return h;
 }
 
-/* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
- * how many of them were moved so far (G5 test). */
 /* For test_unit.c: shard i's current table (its address, whether it is mmap'd) and how
  * many emptied mappings the shard keeps as spares (G5). */
 TSMAP_HIDDEN void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped,
@@ -1519,7 +1516,7 @@ void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_
   tsmap_lock_acquire(&s->lock);
   tsmap_table *t = atomic_load(&s->cur);
   *cur = t;
-  *mapped = t && t->on_map;
+  *mapped = t && t->map_len;
   *spares = s->nspare;
   tsmap_lock_release(&s->lock);
 }
@@ -1541,6 +1538,8 @@ size_t tsmap_debug_deleted(tsmap *m, size_t i) {
   return n;
 }
 
+/* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
+ * how many of them were moved so far (G5 test). */
 TSMAP_HIDDEN void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
   tsmap_shard *s = &m->shards[i];

@@ -128,8 +128,8 @@ typedef struct tsmap_table {
   size_t bytes;       /* size of the allocation, for free */
   size_t populated;   /* a prepared table: bytes whose pages are faulted in (G5) */
   size_t mapped;      /* a table being unmapped: bytes not yet given back (G5) */
-  int on_map;         /* mmap'd (G5's paging chores apply), else from the allocator */
-  size_t map_len;     /* on_map: the mapping's length, room for a later table (G5) */
+  size_t map_len;     /* mmap'd: the mapping's length, room for a later table, and
+                         G5's paging chores apply; 0: from the allocator */
   int dirty;          /* a reclaimed table: some pages could not be given back */
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
@@ -276,7 +276,7 @@ typedef struct tsmap_shard {
   struct tsmap_pending *pending;    /* compute_if_absent calls in flight */
   tsmap_table *next;                /* G5: the next table, prepared and faulted in ahead
                                        of the growth that will publish it; private */
-  tsmap_table *unmapping;           /* G5: reclaimed tables, unmapped a chunk per write */
+  tsmap_table *unmapping;           /* G5: reclaimed tables, given back a chunk per write */
   tsmap_spare spare[TSMAP_SPARES];  /* G5: their emptied mappings, for later tables */
   unsigned nspare;
   unsigned chores;                  /* writes since create, paces the two above */

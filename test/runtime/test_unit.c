@@ -911,6 +911,7 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_initial_capacity), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
           T(test_g4_compute_reentry_returns_error),
-          T(test_g5_growth_moves_bounded_groups_per_write), T(test_g5_growth_reuses_emptied_mappings), T(test_g2_reads_write_nothing_shared),
+          T(test_g5_growth_moves_bounded_groups_per_write),
+          T(test_g5_growth_reuses_emptied_mappings), T(test_g2_reads_write_nothing_shared),
           T(test_user_hash_and_equality), T(test_put_ptr), T(test_foreach_visits_each_once),
           T(test_g7_flooding_keys_stay_fast), T(test_seeds_differ_per_map))

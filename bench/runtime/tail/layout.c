@@ -13,19 +13,17 @@
  *
  * Usage: layout [inserts]   (default 4000000; prints a line per combination)
  * Pinned to CPU 0. Mean over all inserts and median over the second half. */
-#include <sched.h>
+#include "tsc.h"
+#include "tsmap_internal.h" /* the control-byte arithmetic the runtime uses */
+
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <x86intrin.h>
 
 #define GROUPS ((size_t)1 << 20)
-#define BYTES_LO 0x0101010101010101ull
-#define SLOT_BYTES 0x00ffffffffffffffull
 
 typedef struct {
   _Atomic uint64_t seq, ctrl;
@@ -41,37 +39,6 @@ typedef struct {
 enum layout { GROUP, APART16, APART8 };
 static const char *const layout_name[] = {"group", "apart16", "apart8"};
 
-static uint64_t mix(uint64_t x) { /* splitmix64 */
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-static uint64_t zero_bytes(uint64_t x) {
-  const uint64_t k = 0x7f7f7f7f7f7f7f7full;
-  return ~(((x & k) + k) | x | k);
-}
-static inline uint64_t tsc_begin(void) {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-static inline uint64_t tsc_end(void) {
-  unsigned aux;
-  uint64_t t = __rdtscp(&aux);
-  _mm_lfence();
-  return t;
-}
-static double ticks_per_ns(void) {
-  struct timespec a, b, pause = {0, 50000000};
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  uint64_t t0 = __rdtsc();
-  nanosleep(&pause, NULL);
-  uint64_t t1 = __rdtsc();
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  return (double)(t1 - t0) / ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
-}
 static void *map_populated(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
                  -1, 0);
@@ -126,9 +93,9 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
     }
     uint64_t c = atomic_load_explicit(ctrl, memory_order_relaxed);
     int present = 0;
-    for (uint64_t m = zero_bytes(c ^ (BYTES_LO * h2)) & SLOT_BYTES; m; m &= m - 1)
+    for (uint64_t m = tsmap_ctrl_match(c, (unsigned)h2) & TSMAP_CTRL_SLOTS; m; m &= m - 1)
       present |= w[2 * (__builtin_ctzll(m) >> 3)] == k;
-    uint64_t empty = zero_bytes(c) & SLOT_BYTES;
+    uint64_t empty = tsmap_ctrl_empty(c);
     if (!present && empty) {
       unsigned s = (unsigned)__builtin_ctzll(empty) >> 3;
       uint64_t sq = atomic_load_explicit(seq, memory_order_relaxed);
@@ -167,10 +134,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: layout [inserts >= 2]\n");
     return 2;
   }
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  CPU_SET(0, &cpus);
-  sched_setaffinity(0, sizeof cpus, &cpus);
+  pin_to_cpu0();
   uint32_t *lat = malloc(n * sizeof *lat);
   if (!lat)
     return 1;

@@ -19,33 +19,10 @@
  *        machine alone: its interruptions, and its memory latency) */
 #include "tsmap_internal.h"
 
-#include <sched.h>
+#include "tsc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <x86intrin.h>
-
-static uint64_t mix(uint64_t x) { /* splitmix64: distinct keys, a deterministic stream */
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-static uint64_t ticks(void) {
-  unsigned aux;
-  return __rdtscp(&aux);
-}
-
-static double ticks_per_ns(void) {
-  struct timespec a, b, pause = {0, 100000000};
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  uint64_t t0 = ticks();
-  nanosleep(&pause, NULL);
-  uint64_t t1 = ticks();
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  return (double)(t1 - t0) / ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
-}
 
 /* Nanoseconds per dependent load over a 128 MiB random cycle of cache lines: how slow this
  * machine's memory is right now (neighbours on the host move it by 10-30%; a D insert is
@@ -87,9 +64,9 @@ static double dependent_load_ns(void) {
 
 /* Gaps over the threshold per second in a loop that does nothing but read the TSC. */
 static double interruptions_per_s(double tpn, double threshold_ns) {
-  uint64_t prev = ticks(), end = prev + (uint64_t)(2e9 * tpn);
+  uint64_t prev = tsc_now(), end = prev + (uint64_t)(2e9 * tpn);
   long gaps = 0;
-  for (uint64_t t; (t = ticks()) < end; prev = t)
+  for (uint64_t t; (t = tsc_now()) < end; prev = t)
     gaps += (t - prev) / tpn > threshold_ns;
   return gaps / 2.0;
 }
@@ -101,10 +78,7 @@ static const char *const class_name[NCLASS] = {"plain", "migrating", "populate",
 int main(int argc, char **argv) {
   double threshold = argc > 1 ? atof(argv[1]) : 10000;
   size_t n = argc > 2 ? (size_t)atoll(argv[2]) : 4000000;
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  CPU_SET(0, &cpus);
-  sched_setaffinity(0, sizeof cpus, &cpus); /* like run.sh --pin */
+  pin_to_cpu0();
   double tpn = ticks_per_ns();
   double rate = interruptions_per_s(tpn, threshold);
   printf("machine: %.0f interruptions over %.0f us per second of a busy thread\n", rate,
@@ -132,12 +106,9 @@ int main(int argc, char **argv) {
     tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
     int chore = (s->chores + 1) % 2 == 0; /* tsmap_writer_end's pacing */
     int unmapping = s->unmapping != NULL, next = s->next != NULL;
-    _mm_lfence();
-    uint64_t t0 = __rdtsc();
-    _mm_lfence();
+    uint64_t t0 = tsc_begin();
     tsmap_put(m, &k, 8, &v, NULL);
-    uint64_t t1 = ticks();
-    _mm_lfence();
+    uint64_t t1 = tsc_end();
     double ns = (t1 - t0) / tpn;
     int c = atomic_load(&s->cur) != cur    ? GREW
             : chore && unmapping          ? UNMAP
