@@ -494,6 +494,12 @@ class Report:
                      "An insert that such a stop hits takes over 10 µs whatever the map, so p99.99 "
                      "≤ 10 µs needs the 4M inserts to spend less than about %.1f s inside the map "
                      "(fewer than 400 hit)." % (n, 400.0 / n))
+            ours = self.growth(OURS, 1)
+            if ours and ours.get("inside_s"):
+                L[-1] += (" tsmap's inserts spent %.2f s inside the map in this run (median), "
+                          "so the machine alone predicts about %d over 10 µs; they had %s."
+                          % (ours["inside_s"], round(n * ours["inside_s"]),
+                             "–" if ours["over_10us"] is None else format(int(ours["over_10us"]), ",")))
             lat = self.machine_number("memory latency")
             if lat:
                 L[-1] += (" One dependent load over 128 MiB took %d ns at the start of the run "
