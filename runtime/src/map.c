@@ -1431,6 +1431,8 @@ tsmap_status tsmap_put_ptr(tsmap *map, const void *key, size_t key_len, void *va
                            void **old_out) {
   if (!map || map->value_size != sizeof(void *))
     return TSMAP_INVALID_ARGUMENT;
+  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
+    return tsmap_store8v8(map, key, &value, old_out, 1);
   return tsmap_store(map, key, key_len, &value, old_out, 1);
 }
 
@@ -1438,6 +1440,8 @@ tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key, size_t key_len
                                      void **existing_out) {
   if (!map || map->value_size != sizeof(void *))
     return TSMAP_INVALID_ARGUMENT;
+  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
+    return tsmap_store8v8(map, key, &value, existing_out, 0);
   return tsmap_store(map, key, key_len, &value, existing_out, 0);
 }
 
