@@ -520,9 +520,10 @@ int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_
  * Writer-side table operations (shard lock held)
  * ====================================================================================== */
 
-/* Find the key in table `t`. */
-static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
-                            tsmap_pos *pos) {
+/* Find the key in table `t`. `w8v8` (a constant): the map has 8-byte keys and values, so
+ * a slot is two words and the key is its first. */
+TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_key *q,
+                                    tsmap_pos *pos, const int w8v8) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
@@ -531,8 +532,8 @@ static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
     uint64_t ctrl = tsmap_ld(&gp->ctrl);
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_word *sl = tsmap_slot(gp, m->slot_words, i);
-      if (m->fast8) {
+      tsmap_word *sl = tsmap_slot(gp, w8v8 ? 2 : m->slot_words, i);
+      if (w8v8 || m->fast8) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
           return 1;
@@ -551,6 +552,11 @@ static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
     g = (g + step) & t->mask;
   }
   return 0;
+}
+
+static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
+                            tsmap_pos *pos) {
+  return tsmap_table_find_n(m, t, q, pos, 0);
 }
 
 /* Find the key in the shard: old table first, then current (I3: in at most one). */
@@ -1299,29 +1305,6 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
   }
 }
 
-/* Find key word k in `t` (shard lock held): tsmap_table_find for 8-byte keys and values. */
-TSMAP_INLINE int tsmap_table_find8v8(tsmap_table *t, uint64_t k, unsigned h2, uint64_t hash,
-                                     tsmap_pos *pos) {
-  size_t g = hash & t->mask;
-  for (size_t step = 0; step <= t->mask;) {
-    tsmap_group *gp = tsmap_table_group(t, g);
-    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
-    uint64_t ctrl = tsmap_ld(&gp->ctrl);
-    for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
-      unsigned i = tsmap_first_slot(match);
-      if (tsmap_ld(&tsmap_slot(gp, 2, i)[0]) == k) {
-        *pos = (tsmap_pos){t, g, i};
-        return 1;
-      }
-    }
-    if (tsmap_ctrl_empty(ctrl))
-      return 0;
-    step++;
-    g = (g + step) & t->mask;
-  }
-  return 0;
-}
-
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values, the key is 8 bytes and the calling
  * thread is registered and not inside a compute callback (tsmap_put checks), so the key
@@ -1359,8 +1342,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   } else if (w8v8) {
     tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
     tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-    if ((old && tsmap_table_find8v8(old, q.w[0], q.h2, q.hash, &pos)) ||
-        tsmap_table_find8v8(cur, q.w[0], q.h2, q.hash, &pos)) {
+    if ((old && tsmap_table_find_n(map, old, &q, &pos, 1)) ||
+        tsmap_table_find_n(map, cur, &q, &pos, 1)) {
       tsmap_group *g = tsmap_table_group(pos.t, pos.g);
       tsmap_word *sl = tsmap_slot(g, 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
