@@ -96,7 +96,6 @@ class Report:
         self.run_dir = run_dir
         self.recs = load(os.path.join(run_dir, "results.jsonl"))
         self.machine = []
-        self.info = {}
         mt = os.path.join(run_dir, "machine.txt")
         if os.path.exists(mt):
             self.machine = [l.rstrip("\n") for l in open(mt)]

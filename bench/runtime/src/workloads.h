@@ -257,13 +257,14 @@ template <class M> void run_growth(const Request &rq, const char *name, unsigned
       double inside_ticks = 0;
       for (uint32_t d : all)
         inside_ticks += d;
-      r.f("inside_s", inside_ticks / tpn / 1e9);
+      const double inside_s = inside_ticks / tpn / 1e9;
+      r.f("inside_s", inside_s);
       r.s("curve", latency_curve(all, tpn)).emit();
       note("%-12s D T=%d rep %d: p99.99 %.1f us (%llu inserts over 10 us), max %.1f us, "
            "%.2f Mops/s, %.2f s inside inserts", name, t, rep, ns(0.9999) / 1e3,
            (unsigned long long)over_10us,
            all.empty() ? 0.0 : double(all.back()) / tpn / 1e3,
-           double(all.size()) / w.wall_s / 1e6, inside_ticks / tpn / 1e9);
+           double(all.size()) / w.wall_s / 1e6, inside_s);
       map.reset(); // not timed
     }
 }
