@@ -94,19 +94,25 @@ fi
 # goes on (timeout kills the step's whole process group, E's child included).
 step_limit="${STEP_LIMIT:-240}"
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
+# A step that did not finish: said, and recorded for RESULTS.md (exit 124: the step limit).
+# The leading newline ends any line the stopped process left half written.
+step_failed() {
+  say "  $1 $2 failed (exit $3)"
+  printf '\n{"kind":"step_failed","mode":"%s","map":"%s","exit":%d}\n' "$1" "$2" "$3" >>"$res"
+}
 t0=$SECONDS
 # One fresh process per map and mode, so no map inherits another's heap.
 for mode in mix growth cia growread; do
   for m in $maps; do
     say "$mode $m"
     timeout -k 10 "$step_limit" "$bin" --mode "$mode" --maps "$m" "${sizes[@]}" "${timing[@]}" --out "$res" 2>>"$log" \
-      || say "  $mode $m failed (exit $?)"
+      || step_failed "$mode" "$m" $?
   done
 done
 say "memory (E): one fresh process per map"
 for m in $maps; do
   timeout -k 10 "$step_limit" "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" \
-    || say "  memory $m failed (exit $?)"
+    || step_failed memory "$m" $?
 done
 
 # ---- instructions per operation: callgrind on the instr mode ----------------------------
@@ -116,7 +122,7 @@ if command -v valgrind >/dev/null; then
     timeout -k 10 "$step_limit" valgrind --tool=callgrind --instr-atstart=no --cache-sim=yes \
       --callgrind-out-file="$out/callgrind.$m.%p" \
       "$bin" --mode instr --maps "$m" "${instr_sizes[@]}" --out "$res" >>"$log" 2>&1 \
-      || { say "  callgrind $m failed (exit $?)"; rm -f "$out"/callgrind."$m".*; }
+      || { step_failed callgrind "$m" $?; rm -f "$out"/callgrind."$m".*; }
   done
   # The per-function profile of tsmap's A and C parts, for the findings.
   for f in "$out"/callgrind.tsmap.*; do

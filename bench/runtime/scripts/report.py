@@ -110,6 +110,7 @@ class Report:
         self.growread = {k: v[-1] for k, v in group(self.recs, "growread", "map", "threads").items()}
         self.memory = {k[0]: v[-1] for k, v in group(self.recs, "memory", "map").items()}
         self.failures = [r for r in self.recs if r["kind"] == "failure"]
+        self.unfinished = [r for r in self.recs if r["kind"] == "step_failed"]
         self.selfcheck = {}
         for r in self.recs:
             if r["kind"] == "selfcheck":
@@ -430,6 +431,11 @@ class Report:
             L.append("")
             for f in self.failures:
                 L.append("- %s %s: %s" % (f["map"], f["workload"], f["message"]))
+            L.append("")
+        if self.unfinished:
+            why = lambda r: "stopped at run.sh's step limit" if r["exit"] == 124 else "exit %d" % r["exit"]
+            L.append("**Steps that did not finish in this run** (their figures are missing below): %s." %
+                     "; ".join("%s %s (%s)" % (r["mode"], r["map"], why(r)) for r in self.unfinished))
             L.append("")
 
         # A B C

@@ -3,11 +3,13 @@
  * D's inserts are memory-bound: each costs about one DRAM latency. This driver times
  * (rdtsc, fenced like bench/runtime's D) the bare write path of a 7-slot group table with
  * 2^20 groups (the size tsmap's tables reach at 4M keys), stripped of everything but the
- * probe and the seqlocked fill, in four layouts:
+ * probe and the seqlocked fill, in these layouts:
  *   group    seq and control word inside the 128-byte group, as tsmap does
  *   apart16  seq and control word in their own 16-byte array (16 MiB), slots apart
  *   apart8   only a control word apart (8 MiB, absl's 1 byte per slot); no seq at all,
  *            so not a correct concurrent design: a bound on what a compact array buys
+ *   line     one seq per 64-byte line shared by 7 groups' control words (9.1 MiB), slots
+ *            apart in 128-byte blocks: a seqlocked layout about as compact as apart8
  * each under an atomic-exchange lock (xchg, as tsmap's shard lock) or a plain store
  * (plain: what a lock that drains no store buffer could give; not a lock).
  *
@@ -35,9 +37,16 @@ typedef struct {
 typedef struct {
   uint64_t w[14];
 } slots112;
+typedef struct {
+  _Atomic uint64_t seq, ctrl[7];
+} line64; /* the seq of 7 groups and their control words */
+typedef struct {
+  uint64_t w[16];
+} slots128; /* 7 slots padded to two cache lines */
+#define LINES (GROUPS / 7 + 1)
 
-enum layout { GROUP, APART16, APART8 };
-static const char *const layout_name[] = {"group", "apart16", "apart8"};
+enum layout { GROUP, APART16, APART8, LINE };
+static const char *const layout_name[] = {"group", "apart16", "apart8", "line"};
 
 static void *map_populated(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
@@ -60,11 +69,17 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
   head16 *heads = NULL;
   _Atomic uint64_t *ctrls = NULL;
   slots112 *slots = NULL;
+  line64 *lines = NULL;
+  slots128 *blocks = NULL;
   _Atomic uint64_t no_seq = 0;
   if (lay == GROUP)
     groups = map_populated(GROUPS * sizeof *groups);
+  else if (lay == LINE)
+    blocks = map_populated(GROUPS * sizeof *blocks);
   else
     slots = map_populated(GROUPS * sizeof *slots);
+  if (lay == LINE)
+    lines = map_populated(LINES * sizeof *lines);
   if (lay == APART16)
     heads = map_populated(GROUPS * sizeof *heads);
   if (lay == APART8)
@@ -78,6 +93,10 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
     uint64_t *w;
     if (lay == GROUP) {
       seq = &groups[g].seq, ctrl = &groups[g].ctrl, w = groups[g].w;
+    } else if (lay == LINE) {
+      w = blocks[g].w;
+      __builtin_prefetch(w, 1);
+      seq = &lines[g / 7].seq, ctrl = &lines[g / 7].ctrl[g % 7];
     } else {
       w = slots[g].w;
       __builtin_prefetch(w, 1); /* the slot line is known before the control word */
@@ -126,6 +145,10 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
     munmap(heads, GROUPS * sizeof *heads);
   if (ctrls)
     munmap(ctrls, GROUPS * sizeof *ctrls);
+  if (lines)
+    munmap(lines, LINES * sizeof *lines);
+  if (blocks)
+    munmap(blocks, GROUPS * sizeof *blocks);
 }
 
 int main(int argc, char **argv) {
@@ -139,7 +162,7 @@ int main(int argc, char **argv) {
   if (!lat)
     return 1;
   double tpn = ticks_per_ns();
-  for (int lay = GROUP; lay <= APART8; lay++)
+  for (int lay = GROUP; lay <= LINE; lay++)
     for (int plain = 0; plain <= 1; plain++)
       run((enum layout)lay, plain, n, tpn, lat);
   free(lat);
