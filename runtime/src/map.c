@@ -212,9 +212,9 @@ static size_t tsmap_group_bytes(const tsmap *m) {
 static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
   size_t stride = tsmap_group_bytes(m);
   size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
-  if (ngroups > (SIZE_MAX - head) / stride)
+  if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return NULL;
-  size_t bytes = head + ngroups * stride;
+  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t); /* groups, wctrl */
   size_t map_len;
   unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, bytes, &map_len);
   if (!mem)
@@ -229,6 +229,8 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   uintptr_t at = (uintptr_t)(mem + sizeof(tsmap_table));
   t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
                      (uintptr_t)mem);
+  t->wctrl = (uint64_t *)(void *)(t->groups + ngroups * stride);
+  t->wseq = 0;
   return t;
 }
 
@@ -245,16 +247,25 @@ static size_t tsmap_groups_for(size_t entries) {
   return tsmap_pow2_at_least((slots + TSMAP_GROUP_SLOTS - 1) / TSMAP_GROUP_SLOTS);
 }
 
-/* Seqlock a group for writing (I2). Returns the even seq to pass to tsmap_group_end. */
-static uint64_t tsmap_group_begin(tsmap_group *g) {
-  uint64_t s = tsmap_ld(&g->seq);
-  tsmap_st(&g->seq, s + 1);
+/* Seqlock a group of `t` for writing (I2). Returns the seq to pass to tsmap_group_end.
+ * The values come from the table's counter, not from the group: every write gives its
+ * group a larger seq than the group has had (so a reader's equal seqs still mean no
+ * write came between), and the group's line is stored to, never loaded. */
+static uint64_t tsmap_group_begin(tsmap_table *t, tsmap_group *g) {
+  uint64_t s = t->wseq += 2;
+  tsmap_st(&g->seq, s - 1);
   atomic_thread_fence(memory_order_release);
   return s;
 }
 
 static void tsmap_group_end(tsmap_group *g, uint64_t s) {
-  atomic_store_explicit(&g->seq, s + 2, memory_order_release);
+  atomic_store_explicit(&g->seq, s, memory_order_release);
+}
+
+/* Set group gi's control word, for readers and in the writers' copy (shard lock). */
+static void tsmap_group_set_ctrl(tsmap_table *t, size_t gi, tsmap_group *g, uint64_t ctrl) {
+  tsmap_st(&g->ctrl, ctrl);
+  t->wctrl[gi] = ctrl;
 }
 
 uint64_t tsmap_pos_seq(const tsmap_pos *pos) {
@@ -398,13 +409,26 @@ void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) 
     vbuf[i] = tsmap_ld(&sl[i]);
 }
 
+/* Store a one-word value over the one at `sl` (shard lock held). The key stays, so a
+ * reader that sees either word has a value this key held: no seqlock, and readers of
+ * the group's other slots do not retry. Release: the new value publishes what it points
+ * to (readers load it with acquire). */
+TSMAP_INLINE void tsmap_value_store1(tsmap_word *sl, uint64_t v) {
+  atomic_store_explicit(sl, v, memory_order_release);
+}
+
 /* Overwrite the value at `pos` (shard lock held). */
 void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *value) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
-  uint64_t s = tsmap_group_begin(g);
+  if (m->value_words <= 1) {
+    if (m->value_words)
+      tsmap_value_store1(sl, v[0]);
+    return;
+  }
+  uint64_t s = tsmap_group_begin(pos->t, g);
   for (size_t i = 0; i < m->value_words; i++)
     tsmap_st(&sl[i], v[i]);
   tsmap_group_end(g, s);
@@ -463,7 +487,8 @@ static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
         break;
       if (!tsmap_key_equal_slot(m, kw, q))
         continue;
-      tsmap_copy_words(vbuf, sl + m->key_words, m->value_words);
+      for (size_t w = 0; w < m->value_words; w++) /* acquire: see tsmap_value_store1 */
+        vbuf[w] = atomic_load_explicit(&sl[m->key_words + w], memory_order_acquire);
       if ((torn = tsmap_seq_moved(g, s1)) != 0)
         break;
       *seq = s1;
@@ -528,8 +553,7 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
     tsmap_group *gp = tsmap_table_group(t, g);
-    __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
-    uint64_t ctrl = tsmap_ld(&gp->ctrl);
+    uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
       tsmap_word *sl = tsmap_slot(gp, w8v8 ? 2 : m->slot_words, i);
@@ -571,7 +595,7 @@ int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q, tsmap_p
 static tsmap_pos tsmap_table_free_slot(tsmap_table *t, uint64_t hash) {
   size_t g = hash & t->mask;
   for (size_t step = 0;; ) {
-    uint64_t f = tsmap_ctrl_free(tsmap_ld(&tsmap_table_group(t, g)->ctrl));
+    uint64_t f = tsmap_ctrl_free(t->wctrl[g]);
     if (f)
       return (tsmap_pos){t, g, tsmap_first_slot(f)};
     step++;
@@ -586,15 +610,15 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
                                     unsigned h2, const uint64_t *kw, const uint64_t *vw) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, kwords + vwords, pos->slot);
-  uint64_t ctrl = tsmap_ld(&g->ctrl);
+  uint64_t ctrl = pos->t->wctrl[pos->g];
   if (tsmap_ctrl_get(ctrl, pos->slot) == TSMAP_CTRL_EMPTY)
     pos->t->growth_left--;
-  uint64_t s = tsmap_group_begin(g);
+  uint64_t s = tsmap_group_begin(pos->t, g);
   for (size_t i = 0; i < kwords; i++)
     tsmap_st(&sl[i], kw[i]);
   for (size_t i = 0; i < vwords; i++)
     tsmap_st(&sl[kwords + i], vw[i]);
-  tsmap_st(&g->ctrl, tsmap_ctrl_set(ctrl, pos->slot, h2));
+  tsmap_group_set_ctrl(pos->t, pos->g, g, tsmap_ctrl_set(ctrl, pos->slot, h2));
   tsmap_group_end(g, s);
 }
 
@@ -625,7 +649,7 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
                                         int fast8) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
-  uint64_t ctrl = tsmap_ld(&g->ctrl), full = tsmap_ctrl_full(ctrl), dead = ctrl;
+  uint64_t ctrl = old->wctrl[gi], full = tsmap_ctrl_full(ctrl), dead = ctrl;
   if (!full)
     return;
   for (; full; full &= full - 1) {
@@ -636,8 +660,8 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
     tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords);
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
   }
-  uint64_t s = tsmap_group_begin(g);
-  tsmap_st(&g->ctrl, dead);
+  uint64_t s = tsmap_group_begin(old, g);
+  tsmap_group_set_ctrl(old, gi, g, dead);
   tsmap_group_end(g, s);
 }
 
@@ -734,7 +758,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   tsmap_pos pos = tsmap_table_free_slot(cur, q->hash);
-  uint64_t ctrl = tsmap_ld(&tsmap_table_group(cur, pos.g)->ctrl);
+  uint64_t ctrl = cur->wctrl[pos.g];
   if (tsmap_ctrl_get(ctrl, pos.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
     if (tsmap_grow_start(m, s) != TSMAP_OK) {
       tsmap_keyblock_free(m, kb);
@@ -763,7 +787,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
 void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
-  uint64_t ctrl = tsmap_ld(&g->ctrl);
+  uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
@@ -776,8 +800,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
     s->retired_keys = kb;
     s->retired_count++;
   }
-  uint64_t seq = tsmap_group_begin(g);
-  tsmap_st(&g->ctrl, tsmap_ctrl_set(ctrl, pos->slot, byte));
+  uint64_t seq = tsmap_group_begin(pos->t, g);
+  tsmap_group_set_ctrl(pos->t, pos->g, g, tsmap_ctrl_set(ctrl, pos->slot, byte));
   tsmap_group_end(g, seq);
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) - 1,
                         memory_order_relaxed);
@@ -795,8 +819,11 @@ static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
   if (old)
     __builtin_prefetch(tsmap_table_group(old, q->hash & old->mask));
-  if (cur)
-    __builtin_prefetch(tsmap_table_group(cur, q->hash & cur->mask));
+  if (cur) { /* both lines, to be written: seq and control word, and the slot */
+    const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
+    __builtin_prefetch(g, 1);
+    __builtin_prefetch(g + 64, 1);
+  }
   tsmap_read_exit(self);
 }
 
@@ -1173,9 +1200,8 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
     for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
-        vbuf[0] = tsmap_ld(&sl[1]);
-        for (size_t i = 1; i < vw; i++)
-          vbuf[i] = tsmap_ld(&sl[1 + i]);
+        for (size_t i = 0; i < vw; i++) /* acquire: see tsmap_value_store1 */
+          vbuf[i] = atomic_load_explicit(&sl[1 + i], memory_order_acquire);
         hit = 1;
         break;
       }
@@ -1355,10 +1381,9 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       tsmap_word *sl = tsmap_slot(g, 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
       if (replace) {
-        uint64_t v, seq = tsmap_group_begin(g);
+        uint64_t v;
         memcpy(&v, value, 8);
-        tsmap_st(&sl[1], v);
-        tsmap_group_end(g, seq);
+        tsmap_value_store1(&sl[1], v);
       }
       st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
     } else {

@@ -7,13 +7,19 @@
  *       eighth byte is always 0 and masked out. With 8-byte keys and values a group is
  *       exactly 128 bytes, aligned to 128: one adjacent-line pair, so a probe costs one
  *       memory access.
+ *       The table's writers' copy (wctrl) holds every group's ctrl word as well: the
+ *       two are equal whenever the shard lock is free.
  *   I2  A group's seq is odd exactly while a writer (holding the shard lock) changes the
- *       group; every change of ctrl or slot words happens between the two increments.
- *       Readers copy what they need and accept it only if seq was even and unchanged.
+ *       group, and each change gives it a larger value than it ever had (the table's
+ *       wseq counter); every change of ctrl, of a key word or of a multi-word value
+ *       happens in between. Readers copy what they need and accept it only if seq was
+ *       even and unchanged. A one-word value is overwritten alone (a release store): a
+ *       reader gets the old or the new value of the key it matched.
  *   I3  Every table keeps at least one EMPTY slot (growth_left counts DELETED as used), so
  *       probe sequences end. A key is in at most one of a shard's two tables.
- *   I4  Slot words are only accessed atomically (relaxed), so concurrent readers never
- *       race in the C11 sense; the seqlock gives them consistency.
+ *   I4  Slot words are only accessed atomically (relaxed; a value word stored alone is
+ *       released and read with acquire), so concurrent readers never race in the C11
+ *       sense; the seqlock gives them consistency.
  *   I5  A table or long key unlinked under the shard lock is retired with the epoch then
  *       current and freed only after the global epoch advanced twice (epoch-based
  *       reclamation; readers announce themselves in a per-thread slot).
@@ -134,6 +140,14 @@ typedef struct tsmap_table {
   uint64_t retire_epoch;
   struct tsmap_table *retired_next;
   unsigned char *groups;
+  /* The writers' side (shard lock; I1, I2): a copy of every group's control word, in an
+   * array of its own after the groups (8 bytes a group: 8 MiB next to 128 MiB of groups
+   * at 4M 8-byte keys and values, small enough to stay in the cache), and the last seq
+   * a write gave a group. A write decides from the copy whether its key is absent and
+   * where it goes, and stores seq, control word and slot without loading the group's
+   * line: an insert of a fresh key does not wait for memory. Readers use neither. */
+  uint64_t *wctrl;
+  uint64_t wseq;
 } tsmap_table;
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {

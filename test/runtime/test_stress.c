@@ -454,6 +454,68 @@ static void test_g5_growth_under_concurrent_readers(void) {
   tsmap_destroy(g.m);
 }
 
+/* ---- G2: a read never pairs one entry's key with another's value ------------------------- */
+
+/* Keys that take turns in the same few slots of a one-shard, one-group map: a reader
+ * that has matched a key's word may find the slot given to another key before it loads
+ * the value. The group's seq must tell it (I2); a seqlock whose seq did not change on
+ * every write would return the other key's value. */
+#define REUSE_KEYS 6
+typedef struct reuse {
+  tsmap *m;
+  _Atomic int done;
+  _Atomic long reads, hits, wrong;
+} reuse;
+
+static uint64_t reuse_key(unsigned i) { return 0x9e3779b97f4a7c15ull * (i + 1); }
+static uint64_t reuse_value(uint64_t k) { return k * 7 + 1; }
+
+static void *reuse_reader(void *p) {
+  reuse *r = (reuse *)p;
+  for (unsigned i = 0; !atomic_load_explicit(&r->done, memory_order_relaxed); i++) {
+    uint64_t k = reuse_key(i % REUSE_KEYS), v = 0;
+    tsmap_status st = tsmap_get(r->m, &k, 8, &v);
+    atomic_fetch_add_explicit(&r->reads, 1, memory_order_relaxed);
+    if (st == TSMAP_OK) {
+      atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
+      if (v != reuse_value(k))
+        atomic_fetch_add(&r->wrong, 1);
+    }
+  }
+  return NULL;
+}
+
+static void test_g2_reads_never_mix_entries_of_a_reused_slot(void) {
+  static reuse r;
+  memset(&r, 0, sizeof r);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  CHECK_ST(tsmap_create(&cfg, &r.m), TSMAP_OK);
+  pthread_t reader;
+  pthread_create(&reader, NULL, reuse_reader, &r);
+  for (long n = 0; n < 2000000 / SCALE; n++) { /* half the keys in at a time, turn by turn */
+    unsigned i = (unsigned)(n % (REUSE_KEYS / 2));
+    uint64_t out = reuse_key(i), in = reuse_key(i + REUSE_KEYS / 2);
+    if (n % 2) {
+      uint64_t t = out;
+      out = in;
+      in = t;
+    }
+    uint64_t v = reuse_value(in);
+    tsmap_remove(r.m, &out, 8, NULL);
+    CHECK_ST(tsmap_put(r.m, &in, 8, &v, NULL), TSMAP_OK);
+  }
+  atomic_store(&r.done, 1);
+  pthread_join(reader, NULL);
+  fprintf(stderr, "  %ld reads, %ld found, %ld with another key's value\n", (long)r.reads,
+          (long)r.hits, (long)r.wrong);
+  CHECK(r.hits > 1000);
+  CHECK(r.wrong == 0);
+  tsmap_destroy(r.m);
+}
+
 int main(int argc, char **argv) {
   start_watchdog(300);
   static const tsmap_test_case cases[] = {
@@ -461,6 +523,7 @@ int main(int argc, char **argv) {
       T(test_g6_exactly_once_eviction_under_churn), T(test_g6_exactly_once_with_racing_close),
       T(test_g4_compute_if_absent_is_single_flight),
       T(test_g4_wait_cycle_is_reported_not_deadlocked),
-      T(test_g5_growth_under_concurrent_readers)};
+      T(test_g5_growth_under_concurrent_readers),
+      T(test_g2_reads_never_mix_entries_of_a_reused_slot)};
   return tsmap_test_run(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
