@@ -268,10 +268,6 @@ static void tsmap_group_set_ctrl(tsmap_table *t, size_t gi, tsmap_group *g, uint
   t->wctrl[gi] = ctrl;
 }
 
-uint64_t tsmap_pos_seq(const tsmap_pos *pos) {
-  return tsmap_ld(&tsmap_table_group(pos->t, pos->g)->seq);
-}
-
 /* ======================================================================================
  * Keys
  * ====================================================================================== */

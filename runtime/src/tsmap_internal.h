@@ -388,7 +388,6 @@ TSMAP_HIDDEN int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_ke
 TSMAP_HIDDEN void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos,
                                         const void *value);
-TSMAP_HIDDEN uint64_t tsmap_pos_seq(const tsmap_pos *pos);
 TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
                                                  tsmap_keyblock **kb);
 TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
