@@ -10,6 +10,9 @@
  *            so not a correct concurrent design: a bound on what a compact array buys
  *   line     one seq per 64-byte line shared by 7 groups' control words (9.1 MiB), slots
  *            apart in 128-byte blocks: a seqlocked layout about as compact as apart8
+ *   copy     tsmap's layout since 2026-11-25: the group as above for readers, plus a
+ *            writers-only copy of the control words (8 MiB) and seq values from a
+ *            counter, so the write loads nothing from the group
  * each under an atomic-exchange lock (xchg, as tsmap's shard lock) or a plain store
  * (plain: what a lock that drains no store buffer could give; not a lock).
  *
@@ -45,8 +48,8 @@ typedef struct {
 } slots128; /* 7 slots padded to two cache lines */
 #define LINES (GROUPS / 7 + 1)
 
-enum layout { GROUP, APART16, APART8, LINE };
-static const char *const layout_name[] = {"group", "apart16", "apart8", "line"};
+enum layout { GROUP, APART16, APART8, LINE, COPY };
+static const char *const layout_name[] = {"group", "apart16", "apart8", "line", "copy"};
 
 static void *map_populated(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
@@ -72,7 +75,8 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
   line64 *lines = NULL;
   slots128 *blocks = NULL;
   _Atomic uint64_t no_seq = 0;
-  if (lay == GROUP)
+  uint64_t counter = 0;
+  if (lay == GROUP || lay == COPY)
     groups = map_populated(GROUPS * sizeof *groups);
   else if (lay == LINE)
     blocks = map_populated(GROUPS * sizeof *blocks);
@@ -82,17 +86,21 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
     lines = map_populated(LINES * sizeof *lines);
   if (lay == APART16)
     heads = map_populated(GROUPS * sizeof *heads);
-  if (lay == APART8)
+  if (lay == APART8 || lay == COPY)
     ctrls = map_populated(GROUPS * sizeof *ctrls);
   double total = 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t k = mix(i + ((uint64_t)1 << 40)), h = mix(k ^ 0x5bd1e995), g = h & (GROUPS - 1);
     uint64_t h2 = 0x80 | (h >> 57);
     uint64_t t0 = tsc_begin();
-    _Atomic uint64_t *seq, *ctrl;
+    _Atomic uint64_t *seq, *ctrl, *mirror = NULL; /* mirror: the copy, kept equal */
     uint64_t *w;
     if (lay == GROUP) {
       seq = &groups[g].seq, ctrl = &groups[g].ctrl, w = groups[g].w;
+    } else if (lay == COPY) {
+      seq = &groups[g].seq, ctrl = &ctrls[g], mirror = &groups[g].ctrl, w = groups[g].w;
+      __builtin_prefetch(w, 1);
+      __builtin_prefetch(w + 6, 1); /* the group's second line (w is 16 bytes in) */
     } else if (lay == LINE) {
       w = blocks[g].w;
       __builtin_prefetch(w, 1);
@@ -117,12 +125,14 @@ static void run(enum layout lay, int plain_lock, size_t n, double tpn, uint32_t 
     uint64_t empty = tsmap_ctrl_empty(c);
     if (!present && empty) {
       unsigned s = (unsigned)__builtin_ctzll(empty) >> 3;
-      uint64_t sq = atomic_load_explicit(seq, memory_order_relaxed);
+      uint64_t sq = mirror ? (counter += 2) - 2 : atomic_load_explicit(seq, memory_order_relaxed);
       atomic_store_explicit(seq, sq + 1, memory_order_relaxed);
       atomic_thread_fence(memory_order_release);
       w[2 * s] = k;
       w[2 * s + 1] = k + 1;
       atomic_store_explicit(ctrl, c | (h2 << (s * 8)), memory_order_relaxed);
+      if (mirror)
+        atomic_store_explicit(mirror, c | (h2 << (s * 8)), memory_order_relaxed);
       atomic_store_explicit(seq, sq + 2, memory_order_release);
     }
     if (plain_lock)
@@ -162,7 +172,7 @@ int main(int argc, char **argv) {
   if (!lat)
     return 1;
   double tpn = ticks_per_ns();
-  for (int lay = GROUP; lay <= LINE; lay++)
+  for (int lay = GROUP; lay <= COPY; lay++)
     for (int plain = 0; plain <= 1; plain++)
       run((enum layout)lay, plain, n, tpn, lat);
   free(lat);
