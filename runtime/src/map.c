@@ -456,6 +456,13 @@ TSMAP_INLINE void tsmap_copy_words(uint64_t *dst, const tsmap_word *src, size_t 
     dst[i] = tsmap_ld(&src[i]);
 }
 
+/* Copy `n` value words of a slot for a lock-free reader: acquire, to pair with
+ * tsmap_value_store1's release (a one-word value is overwritten outside the seqlock). */
+TSMAP_INLINE void tsmap_value_load(uint64_t *dst, const tsmap_word *src, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    dst[i] = atomic_load_explicit((tsmap_word *)&src[i], memory_order_acquire);
+}
+
 TSMAP_INLINE int tsmap_seq_moved(tsmap_group *g, uint64_t s1) {
   atomic_thread_fence(memory_order_acquire);
   return tsmap_ld(&g->seq) != s1;
@@ -483,8 +490,7 @@ static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
         break;
       if (!tsmap_key_equal_slot(m, kw, q))
         continue;
-      for (size_t w = 0; w < m->value_words; w++) /* acquire: see tsmap_value_store1 */
-        vbuf[w] = atomic_load_explicit(&sl[m->key_words + w], memory_order_acquire);
+      tsmap_value_load(vbuf, sl + m->key_words, m->value_words);
       if ((torn = tsmap_seq_moved(g, s1)) != 0)
         break;
       *seq = s1;
@@ -548,11 +554,10 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
-    tsmap_group *gp = tsmap_table_group(t, g);
     uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_word *sl = tsmap_slot(gp, w8v8 ? 2 : m->slot_words, i);
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 2 : m->slot_words, i);
       if (w8v8 || m->fast8) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
@@ -574,17 +579,19 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   return 0;
 }
 
-static int tsmap_table_find(const tsmap *m, tsmap_table *t, const tsmap_key *q,
-                            tsmap_pos *pos) {
-  return tsmap_table_find_n(m, t, q, pos, 0);
+/* Find the key in the shard: old table first, then current (I3: in at most one). `w8v8`
+ * as for tsmap_table_find_n. */
+TSMAP_INLINE int tsmap_shard_find_n(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                    tsmap_pos *pos, const int w8v8) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  if (old && tsmap_table_find_n(m, old, q, pos, w8v8))
+    return 1;
+  return tsmap_table_find_n(m, atomic_load_explicit(&s->cur, memory_order_relaxed), q, pos,
+                            w8v8);
 }
 
-/* Find the key in the shard: old table first, then current (I3: in at most one). */
 int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q, tsmap_pos *pos) {
-  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
-  if (old && tsmap_table_find(m, old, q, pos))
-    return 1;
-  return tsmap_table_find(m, atomic_load_explicit(&s->cur, memory_order_relaxed), q, pos);
+  return tsmap_shard_find_n(m, s, q, pos, 0);
 }
 
 /* The first free (EMPTY or DELETED) slot on the probe path of `hash` in `t`. */
@@ -1196,8 +1203,7 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
     for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
-        for (size_t i = 0; i < vw; i++) /* acquire: see tsmap_value_store1 */
-          vbuf[i] = atomic_load_explicit(&sl[1 + i], memory_order_acquire);
+        tsmap_value_load(vbuf, sl + 1, vw);
         hit = 1;
         break;
       }
@@ -1368,27 +1374,20 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_writer_begin(map, s);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if (w8v8) {
-    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
-    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-    if ((old && tsmap_table_find_n(map, old, &q, &pos, 1)) ||
-        tsmap_table_find_n(map, cur, &q, &pos, 1)) {
-      tsmap_group *g = tsmap_table_group(pos.t, pos.g);
-      tsmap_word *sl = tsmap_slot(g, 2, pos.slot);
+  } else if (tsmap_shard_find_n(map, s, &q, &pos, w8v8)) {
+    if (w8v8) { /* tsmap_pos_read_value and _write_value with one value word */
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
       if (replace) {
         uint64_t v;
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
       }
-      st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
     } else {
-      st = tsmap_shard_insert(map, s, &q, value);
+      tsmap_pos_read_value(map, &pos, oldv);
+      if (replace)
+        tsmap_pos_write_value(map, &pos, value);
     }
-  } else if (tsmap_shard_find(map, s, &q, &pos)) {
-    tsmap_pos_read_value(map, &pos, oldv);
-    if (replace)
-      tsmap_pos_write_value(map, &pos, value);
     st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
     st = tsmap_shard_insert(map, s, &q, value);

@@ -51,6 +51,16 @@ static void run_threads(int n, void *(*fn)(void *), void *args, size_t arg_size)
     pthread_join(t[i], NULL);
 }
 
+/* Start a reader thread and wait until it sets *ready: one that started after the writer
+ * had finished would have checked nothing. */
+static pthread_t start_reader(void *(*fn)(void *), void *arg, _Atomic int *ready) {
+  pthread_t t;
+  pthread_create(&t, NULL, fn, arg);
+  while (!atomic_load(ready))
+    sched_yield();
+  return t;
+}
+
 /* ---- G4: N threads x M increments through compute end at exactly N x M ------------------ */
 
 typedef struct counter_arg {
@@ -495,10 +505,7 @@ static void test_g2_reads_never_mix_entries_of_a_reused_slot(void) {
   cfg.key_size = 8;
   cfg.shard_count = 1;
   CHECK_ST(tsmap_create(&cfg, &r.m), TSMAP_OK);
-  pthread_t reader;
-  pthread_create(&reader, NULL, reuse_reader, &r);
-  while (!atomic_load(&r.ready)) /* a reader that starts late sees nothing */
-    sched_yield();
+  pthread_t reader = start_reader(reuse_reader, &r, &r.ready);
   for (long n = 0; n < 2000000 / SCALE; n++) { /* half the keys in at a time, turn by turn */
     unsigned i = (unsigned)(n % (REUSE_KEYS / 2));
     uint64_t out = reuse_key(i), in = reuse_key(i + REUSE_KEYS / 2);
@@ -559,10 +566,7 @@ static void publish_run(size_t key_size) {
   atomic_store(&g_publish_seen, 0);
   atomic_store(&g_publish_torn, 0);
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
-  pthread_t reader;
-  pthread_create(&reader, NULL, publish_reader, m);
-  while (!atomic_load(&g_publish_ready)) /* a reader that starts late sees nothing */
-    sched_yield();
+  pthread_t reader = start_reader(publish_reader, m, &g_publish_ready);
   for (uint64_t i = 0; i < PUBLISH_N; i++) { /* 4 keys, each value overwritten in place */
     published *v = &g_pool[i];
     v->a = i;
