@@ -49,13 +49,18 @@ static int tsmap_table_wants_map(const tsmap *m, size_t size) {
   return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
 }
 
+/* The page size, looked up once. Writers of different shards (different locks) may get
+ * here first at the same time: the cache is an atomic, and each computes the same value
+ * (test_firstgrowth.c fails under TSan if it is a plain variable). */
 static size_t tsmap_page_size(void) {
-  static size_t page;
-  if (!page) {
-    long p = sysconf(_SC_PAGESIZE);
-    page = p > 0 ? (size_t)p : 4096;
+  static _Atomic size_t page;
+  size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+  if (TSMAP_UNLIKELY(!p)) {
+    long sp = sysconf(_SC_PAGESIZE);
+    p = sp > 0 ? (size_t)sp : 4096;
+    atomic_store_explicit(&page, p, memory_order_relaxed);
   }
-  return page;
+  return p;
 }
 
 /* The length of a mapped block of `size` bytes. */
