@@ -318,8 +318,10 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
     tsmap_value_out(m, nv, value_out);
     return TSMAP_OK;
   }
-  if (verdict == TSMAP_DELETE && found)
+  if (verdict == TSMAP_DELETE && found) {
     tsmap_hook_evicted(m, q, ov, TSMAP_EVICT_REMOVED);
+    return TSMAP_REMOVED; /* this call's DELETE took effect */
+  }
   return TSMAP_NOT_FOUND;
 }
 

@@ -63,9 +63,21 @@ static void tsmap_ebr_once(void) {
 /* Decide the fence mode once, before any map exists (tsmap_create calls this). */
 void tsmap_ebr_init(void) { pthread_once(&g_once, tsmap_ebr_once); }
 
-/* Take a free record from the registry, or allocate and push a new one. */
+/* Test support (test_allocfail.c): while non-zero, a thread's registration fails as if
+ * its record could not be allocated (even when a free one could be reused), so that
+ * every call's first-call TSMAP_NO_MEMORY can be reached. */
+TSMAP_HIDDEN _Atomic int tsmap_debug_fail_thread_records;
+_Atomic int tsmap_debug_fail_thread_records;
+
+/* Take a free record from the registry, or allocate and push a new one (NULL: out of
+ * memory). Records come from posix_memalign, not from a map's allocator: one record
+ * serves every map the thread calls, it is recycled when the thread exits and never
+ * freed, so it outlives any one map and its allocator (tsmap.h, tsmap_allocator). */
 tsmap_thread *tsmap_thread_register(void) {
   tsmap_ebr_init();
+  if (TSMAP_UNLIKELY(atomic_load_explicit(&tsmap_debug_fail_thread_records,
+                                          memory_order_relaxed)))
+    return NULL;
   tsmap_thread *t;
   for (t = atomic_load(&g_threads); t != NULL; t = t->next) {
     int expect = 0;

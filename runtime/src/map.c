@@ -158,7 +158,7 @@ const char *tsmap_status_name(tsmap_status status) {
   static const char *const names[] = {
       "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
       "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
-      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED"};
+      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED"};
   if ((unsigned)status < sizeof names / sizeof names[0])
     return names[status];
   return "TSMAP_UNKNOWN_STATUS";
@@ -1172,8 +1172,8 @@ static void tsmap_free_all(tsmap *m) {
 }
 
 tsmap_status tsmap_destroy(tsmap *map) {
-  if (!map)
-    return TSMAP_INVALID_ARGUMENT;
+  if (!map) /* like free(NULL): cleanup code need not test what create gave back */
+    return TSMAP_OK;
   (void)tsmap_close(map);
   tsmap_free_all(map);
   return TSMAP_OK;

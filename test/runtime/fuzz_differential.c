@@ -197,11 +197,13 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     int runs = p || !if_present;
     int store = runs && g_verdict == TSMAP_STORE;
     int after = store || (p && runs && g_verdict == TSMAP_KEEP) || (p && !runs);
-    check_status(st, after ? TSMAP_OK : TSMAP_NOT_FOUND, store && !p);
+    int removed = p && runs && g_verdict == TSMAP_DELETE;
+    check_status(st, after ? TSMAP_OK : removed ? TSMAP_REMOVED : TSMAP_NOT_FOUND,
+                 store && !p);
     if (st == TSMAP_OK && store) {
       g.present[i] = 1;
       memcpy(g.value[i], v, g.vsize);
-    } else if (st == TSMAP_NOT_FOUND) {
+    } else if (st == TSMAP_NOT_FOUND || st == TSMAP_REMOVED) {
       g.present[i] = 0;
     }
     if (st == TSMAP_OK)

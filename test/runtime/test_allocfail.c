@@ -7,6 +7,7 @@
  */
 #include "tsmap_test.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 typedef struct fail_alloc {
@@ -223,4 +224,104 @@ static void test_g1_failures_from_then_on(void) {
   CHECK(bad == 0);
 }
 
-TEST_MAIN(T(test_g1_every_allocation_failure_is_a_status), T(test_g1_failures_from_then_on))
+/* ---- A thread's first call ------------------------------------------------------------ */
+
+/* ebr.c: while set, a thread's registration fails as if its record could not be had. */
+extern _Atomic int tsmap_debug_fail_thread_records;
+
+typedef struct first_call {
+  tsmap *m;
+  size_t key_len;
+  long runs;     /* callbacks run */
+  int bad;       /* a status other than TSMAP_NO_MEMORY while records fail */
+  int recovered; /* the thread's next call, records available again, worked */
+} first_call;
+
+static int cb_count_make(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  ((first_call *)ctx)->runs++; // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
+  memset(out, 0, 8);
+  return 0;
+}
+
+static tsmap_verdict cb_count_delete(const void *key, size_t key_len, const void *old,
+                                     void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)old, (void)out;
+  ((first_call *)ctx)->runs++; // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
+  return TSMAP_DELETE;
+}
+
+/* Every keyed call of a thread with no record, on a present key `k` and an absent one. */
+static void *first_calls(void *arg) {
+  first_call *f = (first_call *)arg;
+  unsigned char k[8] = "present", a[8] = "absent!";
+  int64_t v = 9, out = 0;
+  void *p = NULL;
+  tsmap_status st[] = {
+      tsmap_get(f->m, k, f->key_len, &out),
+      tsmap_get(f->m, a, f->key_len, &out),
+      tsmap_put(f->m, k, f->key_len, &v, NULL),
+      tsmap_put(f->m, a, f->key_len, &v, &out),
+      tsmap_put_if_absent(f->m, a, f->key_len, &v, NULL),
+      tsmap_put_ptr(f->m, a, f->key_len, &v, &p),
+      tsmap_put_ptr_if_absent(f->m, a, f->key_len, &v, &p),
+      tsmap_remove(f->m, k, f->key_len, NULL),
+      tsmap_remove(f->m, k, f->key_len, &out),
+      tsmap_compute_if_absent(f->m, a, f->key_len, cb_count_make, f, &out),
+      tsmap_compute_if_present(f->m, k, f->key_len, cb_count_delete, f, &out),
+      tsmap_compute(f->m, k, f->key_len, cb_count_delete, f, &out),
+  };
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+    if (st[i] != TSMAP_NO_MEMORY) {
+      fprintf(stderr, "  first call %zu: %s, expected TSMAP_NO_MEMORY\n", i,
+              tsmap_status_name(st[i]));
+      f->bad++;
+    }
+  size_t n = 0; /* whole-map calls need no record */
+  f->bad += tsmap_size(f->m, &n) != TSMAP_OK || n != 1;
+  atomic_store(&tsmap_debug_fail_thread_records, 0);
+  f->recovered = tsmap_get(f->m, k, f->key_len, &out) == TSMAP_OK && out == 7;
+  return NULL;
+}
+
+/* G1 for a thread's first call: with its record impossible to allocate, every keyed call
+ * returns TSMAP_NO_MEMORY, runs no callback or hook and changes nothing; whole-map calls
+ * work; once a record can be had, the thread's next call works. The fixed 8-byte map
+ * takes the specialised get and put, which hand a thread with no record to the generic
+ * path. */
+static void test_g1_first_call_of_a_thread_without_a_record(void) {
+  for (int fixed = 0; fixed < 2; fixed++) {
+    model md;
+    memset(&md, 0, sizeof md);
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = fixed ? 8 : 0;
+    cfg.on_entry_created = on_created;
+    cfg.on_entry_evicted = on_evicted;
+    cfg.hook_ctx = &md;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    if (!m)
+      return;
+    first_call f = {m, fixed ? 8 : 7, 0, 0, 0};
+    int64_t seven = 7;
+    CHECK_ST(tsmap_put(m, "present", f.key_len, &seven, NULL), TSMAP_OK); /* main: has one */
+    atomic_store(&tsmap_debug_fail_thread_records, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, first_calls, &f);
+    pthread_join(t, NULL);
+    atomic_store(&tsmap_debug_fail_thread_records, 0);
+    CHECK(f.bad == 0);
+    CHECK(f.recovered);
+    CHECK(f.runs == 0);
+    CHECK(md.created == 1 && md.left == 0);
+    int64_t v = 0;
+    CHECK_ST(tsmap_get(m, "absent!", f.key_len, &v), TSMAP_NOT_FOUND);
+    CHECK_ST(tsmap_get(m, "present", f.key_len, &v), TSMAP_OK);
+    CHECK(v == 7);
+    CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  }
+}
+
+TEST_MAIN(T(test_g1_every_allocation_failure_is_a_status), T(test_g1_failures_from_then_on),
+          T(test_g1_first_call_of_a_thread_without_a_record))

@@ -112,9 +112,10 @@ static void test_config_and_create_statuses(void) {
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   CHECK(m != NULL);
   CHECK_ST(tsmap_destroy(m), TSMAP_OK);
-  CHECK_ST(tsmap_destroy(NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_destroy(NULL), TSMAP_OK); /* a no-op, like free(NULL) */
   CHECK_ST(tsmap_close(NULL), TSMAP_INVALID_ARGUMENT);
   CHECK(strcmp(tsmap_status_name(TSMAP_REENTERED), "TSMAP_REENTERED") == 0);
+  CHECK(strcmp(tsmap_status_name(TSMAP_REMOVED), "TSMAP_REMOVED") == 0);
   CHECK(strcmp(tsmap_status_name((tsmap_status)99), "TSMAP_UNKNOWN_STATUS") == 0);
 }
 
@@ -443,8 +444,12 @@ static void test_compute_verdicts(void) {
   CHECK_ST(tsmap_compute(m, "a", 1, cb_same, NULL, &out), TSMAP_OK); /* no-op, no hooks */
   CHECK(out == 2);
   CHECK(h.created == 2 && h.evicted[TSMAP_EVICT_REPLACED] == 1);
-  CHECK_ST(tsmap_compute_if_present(m, "a", 1, cb_delete, NULL, &out), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_compute_if_present(m, "a", 1, cb_delete, NULL, &out), TSMAP_REMOVED);
   CHECK(h.evicted[TSMAP_EVICT_REMOVED] == 1);
+  CHECK_ST(tsmap_compute_if_present(m, "a", 1, cb_delete, NULL, &out), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_compute(m, "a", 1, cb_increment, NULL, &out), TSMAP_OK);
+  CHECK_ST(tsmap_compute(m, "a", 1, cb_delete, NULL, &out), TSMAP_REMOVED);
+  CHECK(h.evicted[TSMAP_EVICT_REMOVED] == 2);
   CHECK_ST(tsmap_get(m, "a", 1, NULL), TSMAP_NOT_FOUND);
   /* a long key through compute */
   const char *lk = "a key longer than eight bytes";

@@ -14,18 +14,41 @@
  *   struct session *s = ...;
  *   tsmap_put(sessions, id, id_len, &s, NULL);      // NULL: a replaced value goes to the hook
  *
+ * Keys. `key` may be NULL only with `key_len` 0: (NULL, 0) and ("", 0) are the same key,
+ * the empty key, which a map of variable-length keys (key_size 0) stores like any other.
+ * A null key with a non-zero length, or a length other than key_size in a fixed-size
+ * map, is TSMAP_INVALID_ARGUMENT.
+ *
+ * Calling the map from your callbacks, hooks and visitors. None of them runs under a
+ * map lock, so none is TSMAP_CALLBACK_LOCKED (which would tell tsmap-reentrant-callback
+ * that any call on the same map is a deadlock; here it is not):
+ *   - a compute callback (compute_if_absent, compute_if_present, compute) may call the
+ *     map on any other key; a call on the key it is computing does nothing and returns
+ *     TSMAP_REENTERED, as does a wait that would close a cycle of callbacks (never a
+ *     deadlock).
+ *     The callback may run more than once, so what it writes to the map is repeated:
+ *     keep those writes idempotent (TSMAP_CALLBACK; tsmap-non-idempotent-callback);
+ *   - hooks (on_entry_created, on_entry_evicted, on_map_closed) and foreach visitors may
+ *     call the map on any key, the hook's own key included; during tsmap_close those
+ *     calls return TSMAP_CLOSED;
+ *   - nothing may call tsmap_destroy on the map it is called for.
+ * The editor's mapping (TSMAP_MAP_OPERATION below, with -Wthread-safety) cannot see keys:
+ * in a function you mark TSMAP_CALLBACK_FN it flags every direct map call, the allowed
+ * ones too. Marking is opt-in: on a callback that calls the map on other keys by design,
+ * leave TSMAP_CALLBACK_FN off or add TSMAP_NO_EDITOR_ANALYSIS to its definition (the
+ * tsmap-* checks still check it through TSMAP_CALLBACK).
+ *
  * The header is written with the contract vocabulary of tsmap/annotations.h, so the
  * tsmap-* clang-tidy checks (and clang's -Wthread-safety in the editor) know:
- *   - every function taking a `tsmap *` is a map operation (TSMAP_THREAD_SAFE_MAP) and
- *     must not be called from inside a TSMAP_CALLBACK_FN callback (TSMAP_MAP_OPERATION);
+ *   - every function taking a `tsmap *` is a map operation (TSMAP_THREAD_SAFE_MAP), and
+ *     one the editor flags in a TSMAP_CALLBACK_FN function (TSMAP_MAP_OPERATION, above);
  *   - compute callbacks may run more than once and must be idempotent (TSMAP_CALLBACK);
  *     their output parameter is TSMAP_OUT;
  *   - tsmap_remove's out-parameter is TSMAP_REMOVED_OUT: the caller owns what it receives,
  *     and a null argument hands the value to the eviction hook;
  *   - put and the compute calls are TSMAP_REPLACES: they may overwrite a value.
- * No callback or hook ever runs under a map lock, so nothing here is
- * TSMAP_CALLBACK_LOCKED. To tell the checks which hook cleans up what the map evicts on
- * its own, annotate your map variable: TSMAP_EVICTS_WITH(session_evict) tsmap *sessions;
+ * To tell the checks which hook cleans up what the map evicts on its own, annotate your
+ * map variable: TSMAP_EVICTS_WITH(session_evict) tsmap *sessions;
  *
  * Values are copied: the `value` argument of a put is the address of the bytes to copy,
  * not an object the map keeps, so it is deliberately not TSMAP_PUBLISHES. When the value
@@ -34,6 +57,12 @@
  *
  * Thread safety: every function may be called concurrently with every other on the same
  * map, except tsmap_destroy (see there). Callbacks and hooks run with no map lock held.
+ *
+ * Memory: a thread's first keyed call (get, put, put_if_absent, the put_ptr forms,
+ * remove, the compute calls) on any map allocates the thread's reader record, so each
+ * of those may return TSMAP_NO_MEMORY on a thread's first call, even one that allocates
+ * nothing else; the map is unchanged and the next call tries again. See tsmap_allocator
+ * for why that record does not come from the map's allocator.
  */
 #ifndef TSMAP_TSMAP_H
 #define TSMAP_TSMAP_H
@@ -49,20 +78,23 @@ extern "C" {
 
 /* ---- Status codes -------------------------------------------------------------------- */
 
-/* The result of every call. TSMAP_OK is 0; TSMAP_REPLACED is also a success. Every
- * failure status leaves the map unchanged. */
+/* The result of every call. TSMAP_OK is 0; TSMAP_REPLACED and TSMAP_REMOVED are also
+ * successes. Every failure status leaves the map unchanged. */
 typedef enum tsmap_status {
   TSMAP_OK = 0,               /* done (inserted, found, removed, stored) */
   TSMAP_REPLACED = 1,         /* done: an existing value was overwritten */
   TSMAP_NOT_FOUND = 2,        /* the key has no value */
   TSMAP_EXISTS = 3,           /* put_if_absent: the key already has a value */
-  TSMAP_INVALID_ARGUMENT = 4, /* a null map/key/out, a bad length or config */
+  TSMAP_INVALID_ARGUMENT = 4, /* a null map, callback or size_out, a null key with a
+                                 non-zero length, a bad length or config */
   TSMAP_CLOSED = 5,           /* the map was closed (tsmap_close) */
   TSMAP_NO_MEMORY = 6,        /* an allocation failed; nothing changed */
   TSMAP_REENTERED = 7,        /* called from a callback for the key that callback is
                                  computing (or a cycle of such waits): would deadlock */
   TSMAP_CALLBACK_FAILED = 8,  /* a compute_if_absent callback returned non-zero */
-  TSMAP_STOPPED = 9           /* tsmap_foreach: the visitor asked to stop */
+  TSMAP_STOPPED = 9,          /* tsmap_foreach: the visitor asked to stop */
+  TSMAP_REMOVED = 10          /* compute / compute_if_present: done, the callback's
+                                 TSMAP_DELETE removed the entry */
 } tsmap_status;
 
 /* A static, human-readable name for a status ("TSMAP_OK", ...); never NULL. */
@@ -86,8 +118,14 @@ typedef void (*tsmap_created_hook)(const void *key, size_t key_len, const void *
                                    void *hook_ctx);
 
 /* Called exactly once for each value that leaves the map without being handed to a
- * caller (G6), and once for each discarded callback result; no map lock is held. The
- * hook owns `value` (the bytes of the value) from then on. Hooks for one key may run in
+ * caller (G6), and once for each discarded callback result; no map lock is held.
+ * What the hook gets, and what it owns:
+ *   - `key` and `value` point at bytes (key_len and value_size of them) that are valid
+ *     only during the call: read or copy them, but do not keep or free the pointers;
+ *   - the value itself is the hook's: nobody else will release it. When the value is a
+ *     pointer (value_size == sizeof(void *)), the object it points to is now the hook's
+ *     to free or release: `free(*(void **)value)`, not `free(value)`.
+ * The hook may call the map (see "Calling the map" above). Hooks for one key may run in
  * a different order than the operations that caused them when threads race. */
 typedef void (*tsmap_evicted_hook)(const void *key, size_t key_len, void *value,
                                    tsmap_evict_reason reason, void *hook_ctx);
@@ -98,8 +136,12 @@ typedef void (*tsmap_closed_hook)(void *hook_ctx);
 /* ---- Configuration -------------------------------------------------------------------- */
 
 /* Optional allocator. `alloc` returns `size` bytes aligned to 16 or NULL; `free` gets
- * the same size back. Used for every allocation the map makes (tables, shards, long keys,
- * bookkeeping), so a failing allocator exercises every TSMAP_NO_MEMORY path. */
+ * the same size back. Used for every allocation the map makes (the handle, shards,
+ * tables, long keys, compute_if_absent's in-flight records, foreach's shard copies), so
+ * a failing allocator exercises every TSMAP_NO_MEMORY path but one: a thread's reader
+ * record (64 bytes, from posix_memalign on the thread's first keyed call). One record
+ * serves every map the thread calls and is reused by later threads after it exits; it is
+ * never freed, so it would outlive any one map's allocator. */
 typedef struct tsmap_allocator {
   void *(*alloc)(size_t size, void *alloc_ctx);
   void (*free)(void *ptr, size_t size, void *alloc_ctx);
@@ -167,8 +209,9 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
 TSMAP_MAP_OPERATION tsmap_status tsmap_close(tsmap *map);
 
 /* Close the map if it is open, then free the handle. Unlike every other call, no other
- * call on this map may be running or start: the handle is gone afterwards. NULL is a
- * no-op. Returns TSMAP_OK (or TSMAP_INVALID_ARGUMENT for NULL). */
+ * call on this map may be running or start (nor may a callback, hook or visitor of this
+ * map call it): the handle is gone afterwards. NULL is a no-op, like free(NULL). Always
+ * returns TSMAP_OK. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_destroy(tsmap *map);
 
 /* ---- Reads and writes ----------------------------------------------------------------- */
@@ -202,7 +245,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
 /* Remove `key`. When value_out is non-NULL the removed value is copied there and the
  * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
- * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+ * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_NO_MEMORY only on a thread's first
+ * call (its reader record could not be allocated; nothing was removed). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
                                               TSMAP_REMOVED_OUT void *value_out);
 
@@ -221,7 +265,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void 
 /* ---- Compute -------------------------------------------------------------------------- */
 
 /* A compute_if_absent callback: write the new value (value_size bytes) to *value_out and
- * return 0, or return non-zero to store nothing. Runs with no map lock held. */
+ * return 0, or return non-zero to store nothing. Runs with no map lock held; may call the
+ * map on other keys (see "Calling the map" above). */
 typedef int (*tsmap_absent_fn)(const void *key, size_t key_len, void *ctx,
                                TSMAP_OUT void *value_out);
 
@@ -234,9 +279,10 @@ typedef enum tsmap_verdict {
 
 /* A compute / compute_if_present callback. old_value is the current value, or NULL when
  * the key is absent (compute only). Write the new value to *new_value for TSMAP_STORE.
- * Runs with no map lock held; the map may run it again (on contention) and discard a
- * result it did not store, so it must be idempotent. A TSMAP_STORE whose new value is
- * bytewise equal to the old value is a no-op (no hooks). */
+ * Runs with no map lock held and may call the map on other keys (see "Calling the map"
+ * above); the map may run it again (on contention) and discard a result it did not
+ * store, so it must be idempotent. A TSMAP_STORE whose new value is bytewise equal to
+ * the old value is a no-op (no hooks). */
 typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
                                           const void *old_value, void *ctx,
                                           TSMAP_OUT void *new_value);
@@ -261,17 +307,22 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
  * (running fn again, discarding its previous result with reason TSMAP_EVICT_DISCARDED)
  * when another writer changed the entry meanwhile. May replace or remove the value: the
  * old value goes to on_entry_evicted (reason TSMAP_EVICT_REPLACED / _REMOVED). value_out
- * (may be NULL) receives the value in the map afterwards. Statuses: TSMAP_OK (a value is
- * present afterwards); TSMAP_NOT_FOUND (absent before, or removed); TSMAP_CLOSED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. As in compute_if_absent, a
- * call on `key` from inside fn returns TSMAP_REENTERED (other keys are fine). */
+ * (may be NULL) receives the value in the map afterwards. Statuses: TSMAP_OK (fn's KEEP
+ * or STORE took effect: a value is present afterwards, in value_out); TSMAP_REMOVED
+ * (fn's DELETE took effect: this call removed the entry, whose value went to
+ * on_entry_evicted); TSMAP_NOT_FOUND (the key was absent, so nothing was applied: fn did
+ * not run, or its last run was discarded because another call removed the key first);
+ * TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. As in
+ * compute_if_absent, a call on `key` from inside fn returns TSMAP_REENTERED (other keys
+ * are fine). */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
                          TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, void *value_out);
 
 /* Like tsmap_compute_if_present, but fn also runs when the key is absent (old_value NULL)
  * and may insert. Retries on contention; never holds a lock while fn runs. Statuses as
- * tsmap_compute_if_present. */
+ * tsmap_compute_if_present; for an absent key, fn's STORE gives TSMAP_OK and its KEEP or
+ * DELETE gives TSMAP_NOT_FOUND (nothing to remove). */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_compute(tsmap *map, const void *key,
                                                               size_t key_len,
                                                               TSMAP_CALLBACK tsmap_compute_fn fn,
@@ -285,7 +336,8 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_compute(tsmap *map, const 
 TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
 
 /* A visitor: return 0 to continue, non-zero to stop. Runs with no lock held; it may call
- * the map. */
+ * the map on any key, the one it visits included (see "Calling the map" above). `key`
+ * and `value` are valid only during the call. */
 typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value, void *ctx);
 
 /* Visit every entry, weakly consistently (G8): each shard is copied under its lock at
