@@ -614,7 +614,10 @@ class Report:
                      "instrumented. Figures are per operation and include the harness's own loop "
                      "(stream read, key mixing), measured with an empty map at %s / %s / %s "
                      "instructions for A / B / C. Cache misses are callgrind's simulated D1 and "
-                     "last-level read misses — repeatable, unlike wall time." % (
+                     "last-level read misses (the LL set to the machine's L3, see machine.txt; "
+                     "callgrind ignores prefetch instructions and timing, so a miss here is a "
+                     "line the operation needs, not its latency) — repeatable, unlike wall "
+                     "time." % (
                          format(int(self.run_param("prefill") or 0), ","),
                          fmt(base["A"], 1), fmt(base["B"], 1), fmt(base["C"], 1)))
             L.append("")
