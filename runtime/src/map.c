@@ -725,6 +725,14 @@ static size_t tsmap_grow_groups(tsmap_shard *s) {
   return ng;
 }
 
+/* Publish `t` as the shard's current table, with the copy of its groups and mask that
+ * the 8-byte get reads (under the shard's gen, which the caller makes odd; NULL: closed). */
+static void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t) {
+  atomic_store_explicit(&s->cur_groups, t ? t->groups : NULL, memory_order_release);
+  atomic_store_explicit(&s->cur_mask, t ? t->mask : 0, memory_order_release);
+  atomic_store_explicit(&s->cur, t, memory_order_release);
+}
+
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
  * table holds old's entries plus every insert made while they move (I3). */
@@ -749,7 +757,7 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   /* release, not just the fence above: TSan does not model fences, and it is free on
    * x86 (readers load these with acquire) */
   atomic_store_explicit(&s->old, cur, memory_order_release);
-  atomic_store_explicit(&s->cur, t, memory_order_release);
+  tsmap_shard_set_cur(s, t);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
   return TSMAP_OK;
@@ -1030,7 +1038,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
     tsmap_table *t = tsmap_table_new(m, NULL, ngroups);
     if (!t)
       return TSMAP_NO_MEMORY;
-    atomic_store(&m->shards[i].cur, t);
+    tsmap_shard_set_cur(&m->shards[i], t);
   }
   return TSMAP_OK;
 }
@@ -1104,7 +1112,8 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
   tsmap_push_table(live, atomic_exchange(&s->old, NULL));
-  tsmap_push_table(live, atomic_exchange(&s->cur, NULL));
+  tsmap_push_table(live, atomic_load_explicit(&s->cur, memory_order_relaxed));
+  tsmap_shard_set_cur(s, NULL);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   atomic_store_explicit(&s->count, 0, memory_order_relaxed);
   while (s->retired_tables) {
@@ -1189,14 +1198,16 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
 /* ---- get: the fast path for 8-byte keys (the read protocol of the file comment, with the
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
-/* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
-TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
-                                   const size_t vw) {
+/* Probe the groups of a table (`groups`, `mask`) for key word k. Returns 1 found (value
+ * words in vbuf), 0 absent. The stride is a constant of vw (it equals the table's). */
+TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k,
+                                    uint64_t h, uint64_t *vbuf, const size_t vw) {
   const size_t sw = 1 + vw;
+  const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   const unsigned h2 = tsmap_h2(h);
-  size_t g = h & t->mask;
-  for (size_t step = 0; step <= t->mask;) {
-    tsmap_group *gp = tsmap_table_group(t, g);
+  size_t g = h & mask;
+  for (size_t step = 0; step <= mask;) {
+    tsmap_group *gp = (tsmap_group *)(void *)(groups + g * stride);
     __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
     uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
     if (TSMAP_UNLIKELY(s1 & 1u)) {
@@ -1220,9 +1231,15 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
     if (tsmap_ctrl_empty(ctrl))
       return 0;
     step++;
-    g = (g + step) & t->mask;
+    g = (g + step) & mask;
   }
   return 0;
+}
+
+/* Probe table `t` (the old table of a growing shard) the same way. */
+TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
+                                   const size_t vw) {
+  return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw);
 }
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
@@ -1238,18 +1255,23 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   int r;
   tsmap_read_enter(self);
   for (;;) {
+    /* cur's groups and mask from the shard's line (not from cur's descriptor): a pair
+     * from one table only if gen was even and did not move while they were loaded */
     uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
     tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
-    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
-    if (TSMAP_UNLIKELY((gen & 1u) || !cur)) {
-      if (!cur) { /* detached by tsmap_close, for good */
-        r = -1;
-        break;
-      }
+    unsigned char *groups = atomic_load_explicit(&s->cur_groups, memory_order_acquire);
+    size_t mask = atomic_load_explicit(&s->cur_mask, memory_order_acquire);
+    atomic_thread_fence(memory_order_acquire);
+    if (TSMAP_UNLIKELY((gen & 1u) || atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)) {
       tsmap_cpu_relax();
       continue;
     }
-    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) || tsmap_table_read8(cur, k, h, vbuf, vw)) {
+    if (TSMAP_UNLIKELY(!groups)) { /* detached by tsmap_close, for good */
+      r = -1;
+      break;
+    }
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) ||
+        tsmap_groups_read8(groups, mask, k, h, vbuf, vw)) {
       r = 1;
       break;
     }

@@ -283,6 +283,11 @@ typedef struct tsmap_shard {
   _Alignas(64) _Atomic(tsmap_table *) cur;
   _Atomic(tsmap_table *) old;  /* non-NULL while cur is being filled from it (G5) */
   _Atomic uint64_t gen;        /* incremented when a growth starts */
+  /* cur's groups and mask, stored with cur under gen (NULL once closed): the 8-byte get
+   * probes cur from this line without loading cur's descriptor, whose line is at the same
+   * page offset in every table and so shares one L1 set with the other shards'. */
+  _Atomic(unsigned char *) cur_groups;
+  _Atomic size_t cur_mask;
   /* Writer-only, under lock. */
   _Alignas(64) tsmap_lock lock;
   _Atomic size_t count;
