@@ -575,6 +575,11 @@ static void publish_run(size_t key_size) {
     tsmap_status st = tsmap_put(m, &k, 8, &v, NULL);
     CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
   }
+  /* On a busy machine the reader may not have run yet: let it read the last objects
+   * (never written again) until it has seen some, for at most 10 s. */
+  for (double t0 = tsmap_test_now(); atomic_load(&g_publish_seen) <= 100 &&
+                                     tsmap_test_now() - t0 < 10;)
+    sched_yield();
   atomic_store(&g_publish_done, 1);
   pthread_join(reader, NULL);
   fprintf(stderr, "  %ld pointers read, %ld with their object unseen\n", (long)g_publish_seen,
