@@ -277,6 +277,31 @@ static void test_value_sizes(void) {
   }
 }
 
+/* The 8-byte get probes with a group stride computed from the value size (not read from
+ * the table): maps with 8-byte keys and values of other sizes, across growths. */
+static void test_fixed8_keys_with_other_value_sizes(void) {
+  static const size_t sizes[] = {0, 1, 13, 24, 100};
+  unsigned char in[100], out[100];
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    tsmap *m = new_map(8, sizes[s], NULL);
+    for (uint64_t k = 0; k < 3000; k++) {
+      memset(in, (int)(k & 0xff), sizeof in);
+      CHECK_ST(tsmap_put(m, &k, 8, in, NULL), TSMAP_OK);
+    }
+    int bad = 0;
+    for (uint64_t k = 0; k < 3000; k++) {
+      memset(out, 0xee, sizeof out);
+      bad += tsmap_get(m, &k, 8, out) != TSMAP_OK;
+      for (size_t i = 0; i < sizeof out; i++)
+        bad += out[i] != (i < sizes[s] ? (unsigned char)(k & 0xff) : 0xee);
+    }
+    uint64_t absent = 3000;
+    CHECK_ST(tsmap_get(m, &absent, 8, NULL), TSMAP_NOT_FOUND);
+    CHECK(bad == 0);
+    tsmap_destroy(m);
+  }
+}
+
 static void test_fixed_keys_of_other_sizes(void) {
   static const size_t sizes[] = {1, 4, 12, 16, 64};
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -912,7 +937,8 @@ static void test_seeds_differ_per_map(void) {
 
 TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map_unchanged),
           T(test_put_get_replace_remove), T(test_variable_length_keys), T(test_value_sizes),
-          T(test_fixed_keys_of_other_sizes), T(test_growth_keeps_entries),
+          T(test_fixed_keys_of_other_sizes), T(test_fixed8_keys_with_other_value_sizes),
+          T(test_growth_keeps_entries),
           T(test_initial_capacity), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
           T(test_g4_compute_reentry_returns_error),
