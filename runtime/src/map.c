@@ -424,8 +424,7 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *val
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
-  TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, TSMAP_EVICT_REPLACED);
-  TSMAP_MX_BORN(m, pos);
+  TSMAP_MX_REPLACED(m, pos);
   if (m->value_words <= 1) {
     if (m->value_words)
       tsmap_value_store1(sl, v[0]);
@@ -656,7 +655,7 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
  * so a reader that misses the key in old finds it in cur. */
 TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t gi,
                                         tsmap_table *cur, size_t kwords, size_t vwords,
-                                        int fast8) {
+                                        int fast8, const int births) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
   uint64_t ctrl = old->wctrl[gi], full = tsmap_ctrl_full(ctrl), dead = ctrl;
@@ -669,7 +668,7 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
     uint64_t h = fast8 ? tsmap_hash_u64(w[0], m->seed) : tsmap_slot_hash(m, w);
     tsmap_pos to = tsmap_table_free_slot(cur, h);
     tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords);
-    if (TSMAP_UNLIKELY(birth != NULL))
+    if (births && birth != NULL)
       *tsmap_mx_birth_at(cur, to.g, to.slot) = birth[gi * TSMAP_GROUP_SLOTS + i];
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
   }
@@ -681,10 +680,12 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
 /* The same, with constant slot sizes for 8-byte keys and values (a third of the
  * instructions of the generic loop copies). */
 static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
-  if (tsmap_is_8v8(m))
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1);
+  if (tsmap_is_8v8(m) && !old->birth)
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0);
+  else if (tsmap_is_8v8(m))
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
   else
-    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0);
+    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0, 1);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -1282,7 +1283,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
 
 /* The get of a map with 8-byte keys and values: everything inline, the value copied
  * with one load and one store. */
-static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
+TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   uint64_t v;
   int r = tsmap_get8(map, key, &v, 1);
   if (TSMAP_LIKELY(r == 1)) {
@@ -1295,6 +1296,15 @@ static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   if (r == -1)
     return TSMAP_CLOSED;
   return tsmap_get_slow(map, key, 8, value_out);
+}
+
+/* The public get of an unmetered 8/8 map, with its probes (op_end takes no map: the
+ * register holding it would have to survive the lookup). */
+static tsmap_status tsmap_get8v8_probed(tsmap *map, const void *key, void *value_out) {
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8v8(map, key, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
 }
 
 /* The get of a fast8 map with an 8-byte key: the fast paths above, else the generic get. */
@@ -1322,16 +1332,18 @@ tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len, vo
   return tsmap_get_slow(map, key, key_len, value_out);
 }
 
+/* Every other get: probes, counted and timed when the map is metered. Out of line, so
+ * that the 8/8 path keeps a small frame and tail-calls. */
+__attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const void *key,
+                                                              size_t key_len, void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
+}
+
 /* A metered map has entry_fast 0, so its gets take the second branch (metrics.h). */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
-  tsmap_status st;
-  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  if (TSMAP_LIKELY(map && map->entry_fast && key && key_len == 8))
-    st = tsmap_get_fast(map, key, value_out);
-  else
-    TSMAP_METERED(st, map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
-  TSMAP_PROBE3(op_end, map, (int)TSMAP_OP_GET, (int)st);
-  return st;
+  if (TSMAP_LIKELY(map && map->entry_fast && key && key_len == 8 && map->value_size == 8))
+    return tsmap_get8v8_probed(map, key, value_out);
+  return tsmap_get_other(map, key, key_len, value_out);
 }
 
 /* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
@@ -1422,10 +1434,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         uint64_t v;
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
-        if (metered) { /* M3: the old value leaves, the new one is born */
-          TSMAP_MX_LEFT(map, pos.t, pos.g, pos.slot, TSMAP_EVICT_REPLACED);
-          TSMAP_MX_BORN(map, &pos);
-        }
+        if (metered) /* M3: the old value leaves, the new one is born */
+          TSMAP_MX_REPLACED(map, &pos);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -1451,9 +1461,23 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
 }
 
 /* The put of a map with 8-byte keys and values (one copy of the specialised body). */
-static tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
-                                   void *old_out, int replace) {
-  return tsmap_store_body(map, key, 8, value, old_out, replace, 1, 0);
+TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
+                                         void *old_out, const int replace) {
+  const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  TSMAP_PROBE2(op_start, map, op);
+  tsmap_status st = tsmap_store_body(map, key, 8, value, old_out, replace, 1, 0);
+  TSMAP_PROBE2(op_end, op, (int)st);
+  return st;
+}
+
+/* One copy each for put and put_if_absent, so that the probes' op is a constant. */
+static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
+                                 void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 1);
+}
+static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
+                                           void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 0);
 }
 
 /* The same for a metered map (metrics.h, M3: replaced values counted, births kept). */
@@ -1476,19 +1500,22 @@ tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, size_t key_len,
   return tsmap_store(map, key, key_len, value, old_out, replace);
 }
 
-/* Every put: the 8/8 fast path of an unmetered map, else metered or generic. */
+/* Every other put: probes, counted and timed when the map is metered (out of line). */
+__attribute__((noinline)) static tsmap_status tsmap_store_other(tsmap *map, const void *key,
+                                                                size_t key_len,
+                                                                const void *value,
+                                                                void *old_out, int replace) {
+  const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  TSMAP_OP_RUN(map, op, tsmap_store_unmetered(map, key, key_len, value, old_out, replace));
+}
+
+/* Every put: the 8/8 fast path of an unmetered map, else tsmap_store_other. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, int replace) {
-  const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  tsmap_status st;
-  TSMAP_PROBE2(op_start, map, (int)op);
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
-    st = tsmap_store8v8(map, key, value, old_out, replace);
-  else
-    TSMAP_METERED(st, map, op,
-                  tsmap_store_unmetered(map, key, key_len, value, old_out, replace));
-  TSMAP_PROBE3(op_end, map, (int)op, (int)st);
-  return st;
+    return replace ? tsmap_put8v8(map, key, value, old_out)
+                   : tsmap_put_if_absent8v8(map, key, value, old_out);
+  return tsmap_store_other(map, key, key_len, value, old_out, replace);
 }
 
 tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *value,

@@ -24,43 +24,6 @@
  * Layout
  * ====================================================================================== */
 
-#define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
-#define TSMAP_MX_STATUSES ((int)TSMAP_STOPPED + 1)
-#define TSMAP_MX_REASONS ((int)TSMAP_EVICT_DISCARDED + 1)
-#define TSMAP_MX_DUR_BUCKETS 14  /* finite buckets of operation durations */
-#define TSMAP_MX_LIFE_BUCKETS 11 /* finite buckets of lifespans */
-
-typedef _Atomic uint64_t tsmap_mx_ctr;
-
-/* One thread's counters for one map (or the shared overflow stripe). */
-struct tsmap_mx_stripe {
-  int shared;                                       /* overflow: atomic adds */
-  void *raw;                                        /* the allocation (alignment) */
-  tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES];
-  tsmap_mx_ctr n[TSMAP_OP_COUNT];                   /* operations of each kind */
-  tsmap_mx_ctr countdown[TSMAP_OP_COUNT];           /* to the next timed operation */
-  tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];          /* n when the last one was timed */
-  tsmap_mx_ctr dur[TSMAP_OP_COUNT][TSMAP_MX_DUR_BUCKETS + 1]; /* weighted, last +Inf */
-  tsmap_mx_ctr dur_ns[TSMAP_OP_COUNT];              /* weighted sum */
-  tsmap_mx_ctr last_bucket[TSMAP_OP_COUNT], last_ns[TSMAP_OP_COUNT];
-  tsmap_mx_ctr left[TSMAP_MX_REASONS];
-  tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
-  tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];
-  tsmap_mx_ctr retries, waits;
-};
-
-struct tsmap_metrics {
-  tsmap *map;
-  char *name;                  /* "" when unnamed */
-  size_t name_bytes;
-  int on;                      /* config.metrics */
-  int registered;
-  uint64_t t0_ms;              /* M3: birth stamps count from here */
-  struct tsmap_metrics *next;  /* registry (g_registry_lock) */
-  _Atomic(struct tsmap_mx_stripe *) *stripes; /* indexed by thread record id */
-  struct tsmap_mx_stripe overflow;
-};
-
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
 
@@ -96,11 +59,7 @@ static uint64_t tsmap_mx_clock_ns(clockid_t clock) {
 /* Add v to a counter of stripe st; returns the new value. Only the owner thread writes a
  * private stripe, so a load and a store do (no locked instruction). */
 static uint64_t tsmap_mx_add(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c, uint64_t v) {
-  if (TSMAP_UNLIKELY(st->shared))
-    return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
-  uint64_t x = atomic_load_explicit(c, memory_order_relaxed) + v;
-  atomic_store_explicit(c, x, memory_order_relaxed);
-  return x;
+  return tsmap_mx_bump(st, c, v);
 }
 
 static void tsmap_mx_set(tsmap_mx_ctr *c, uint64_t v) {
@@ -139,21 +98,9 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   return st;
 }
 
-int tsmap_mx_enabled(const tsmap *m) { return m->mx->on; }
+struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m) { return tsmap_mx_stripe_of(m); }
 
-void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
-  sp->st = st;
-  sp->op = op;
-  sp->t0 = 0;
-  uint64_t left = tsmap_mx_get(&st->countdown[op]);
-  if (left == 0) { /* M2: time this one; the first of each kind always is */
-    tsmap_mx_set(&st->countdown[op], TSMAP_MX_SAMPLE - 1);
-    sp->t0 = tsmap_mx_clock_ns(CLOCK_MONOTONIC) | 1u; /* never 0 */
-  } else {
-    tsmap_mx_set(&st->countdown[op], left - 1);
-  }
-}
+uint64_t tsmap_mx_clock(void) { return tsmap_mx_clock_ns(CLOCK_MONOTONIC) | 1u; /* never 0 */ }
 
 static unsigned tsmap_mx_bucket(const uint64_t *bounds, unsigned n, uint64_t v) {
   unsigned b = 0;
@@ -163,7 +110,13 @@ static unsigned tsmap_mx_bucket(const uint64_t *bounds, unsigned n, uint64_t v) 
 }
 
 /* M2: the timed operation stands for every operation of its kind since the last one. */
-static void tsmap_mx_sample(struct tsmap_mx_stripe *st, tsmap_op op, uint64_t n, uint64_t ns) {
+void tsmap_mx_sample(const tsmap_mx_span *sp) {
+  struct tsmap_mx_stripe *st = sp->st;
+  tsmap_op op = sp->op;
+  uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
+  uint64_t n = 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += tsmap_mx_get(&st->ops[op][s]);
   uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
   unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
   tsmap_mx_set(&st->sampled_at[op], n);
@@ -171,18 +124,6 @@ static void tsmap_mx_sample(struct tsmap_mx_stripe *st, tsmap_op op, uint64_t n,
   tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
   tsmap_mx_set(&st->last_bucket[op], b);
   tsmap_mx_set(&st->last_ns[op], ns);
-}
-
-tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
-  struct tsmap_mx_stripe *st = sp->st;
-  unsigned s = (unsigned)status < TSMAP_MX_STATUSES ? (unsigned)status : 0;
-  tsmap_mx_add(st, &st->ops[sp->op][s], 1);
-  uint64_t n = tsmap_mx_add(st, &st->n[sp->op], 1);
-  if (sp->t0) {
-    uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC);
-    tsmap_mx_sample(st, sp->op, n, t1 > sp->t0 ? t1 - sp->t0 : 0);
-  }
-  return status;
 }
 
 void tsmap_mx_count_retry(tsmap *m) {
@@ -213,14 +154,26 @@ void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos) {
   *tsmap_mx_birth_at(pos->t, pos->g, pos->slot) = tsmap_mx_now_ms(m);
 }
 
-void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
-                   tsmap_evict_reason why) {
+/* Count a value leaving at time `now` (ms) with its lifespan. */
+static void tsmap_mx_count_left(const tsmap *m, uint32_t now, uint32_t born,
+                                tsmap_evict_reason why) {
   struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
   unsigned r = (unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0;
-  uint32_t ms = tsmap_mx_now_ms(m) - *tsmap_mx_birth_at(t, g, slot);
+  uint32_t ms = now - born;
   tsmap_mx_add(st, &st->left[r], 1);
   tsmap_mx_add(st, &st->life[r][tsmap_mx_bucket(k_life_ms, TSMAP_MX_LIFE_BUCKETS, ms)], 1);
   tsmap_mx_add(st, &st->life_ms[r], ms);
+}
+
+void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
+                   tsmap_evict_reason why) {
+  tsmap_mx_count_left(m, tsmap_mx_now_ms(m), *tsmap_mx_birth_at(t, g, slot), why);
+}
+
+void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
+  uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
+  tsmap_mx_count_left(m, now, *birth, TSMAP_EVICT_REPLACED);
+  *birth = now;
 }
 
 /* ======================================================================================
@@ -322,7 +275,9 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
 /* M2: operations after a stripe's last timed one go to that one's bucket, so that the
  * histogram's count is the exact operation count. */
 static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
-  uint64_t n = tsmap_mx_get(&st->n[op]), seen = 0;
+  uint64_t n = 0, seen = 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += tsmap_mx_get(&st->ops[op][s]);
   for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
     uint64_t c = tsmap_mx_get(&st->dur[op][b]);
     sn->dur[op][b] += c;
