@@ -1325,8 +1325,9 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
   return tsmap_get_slow(map, key, 8, value_out);
 }
 
-/* The get of any map, not counted: what a metered get runs (metrics.c). */
-tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len, void *value_out) {
+/* The get of any map, not counted: what a metered get runs, inline (metrics.h). */
+TSMAP_INLINE tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len,
+                                              void *value_out) {
   if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8))
     return tsmap_get_fast(map, key, value_out);
   return tsmap_get_slow(map, key, key_len, value_out);
@@ -1480,23 +1481,18 @@ static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const vo
   return tsmap_store8v8(map, key, value, old_out, 0);
 }
 
-/* The same for a metered map (metrics.h, M3: replaced values counted, births kept). */
-static tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
-                                           void *old_out, int replace) {
-  return tsmap_store_body(map, key, 8, value, old_out, replace, 1, 1);
-}
-
 /* Whether a put can take tsmap_store8v8: entry_fast is fast8 on an unmetered map. */
 TSMAP_INLINE int tsmap_store_is_8v8(const tsmap *map, const void *key, size_t key_len,
                                     const void *value) {
   return map && key && value && key_len == 8 && map->entry_fast && map->value_size == 8;
 }
 
-/* The put of any map, not counted: what a metered put runs (metrics.c). */
-tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, size_t key_len,
-                                   const void *value, void *old_out, int replace) {
+/* The put of any map, not counted: what a metered put runs, inline (metrics.h). */
+TSMAP_INLINE tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, size_t key_len,
+                                                const void *value, void *old_out,
+                                                int replace) {
   if (TSMAP_LIKELY(map && key && value && key_len == 8 && map->fast8 && map->value_size == 8))
-    return tsmap_store8v8_metered(map, key, value, old_out, replace);
+    return tsmap_store_body(map, key, 8, value, old_out, replace, 1, 1);
   return tsmap_store(map, key, key_len, value, old_out, replace);
 }
 

@@ -98,6 +98,7 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   return st;
 }
 
+/* The first metered operation of a thread on a map, or a thread without a stripe. */
 struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m) { return tsmap_mx_stripe_of(m); }
 
 uint64_t tsmap_mx_clock(void) { return tsmap_mx_clock_ns(CLOCK_MONOTONIC) | 1u; /* never 0 */ }
@@ -127,17 +128,17 @@ void tsmap_mx_sample(const tsmap_mx_span *sp) {
 }
 
 void tsmap_mx_count_retry(tsmap *m) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
   tsmap_mx_add(st, &st->retries, 1);
 }
 
 void tsmap_mx_count_wait(tsmap *m) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
   tsmap_mx_add(st, &st->waits, 1);
 }
 
 void tsmap_mx_count_discarded(tsmap *m) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
   tsmap_mx_add(st, &st->left[TSMAP_EVICT_DISCARDED], 1);
 }
 
@@ -157,7 +158,7 @@ void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos) {
 /* Count a value leaving at time `now` (ms) with its lifespan. */
 static void tsmap_mx_count_left(const tsmap *m, uint32_t now, uint32_t born,
                                 tsmap_evict_reason why) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe_of(m);
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
   unsigned r = (unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0;
   uint32_t ms = now - born;
   tsmap_mx_add(st, &st->left[r], 1);

@@ -95,13 +95,17 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
-TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
+/* The calling thread's stripe of metered map m (allocated on its first use). */
+TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
   tsmap_thread *t = tsmap_tls_self;
   struct tsmap_mx_stripe *st = NULL;
   if (TSMAP_LIKELY(t != NULL && t->id < TSMAP_MX_STRIPES))
     st = atomic_load_explicit(&m->mx->stripes[t->id], memory_order_acquire);
-  if (TSMAP_UNLIKELY(st == NULL))
-    st = tsmap_mx_stripe_slow(m);
+  return TSMAP_LIKELY(st != NULL) ? st : tsmap_mx_stripe_slow(m);
+}
+
+TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
   sp->st = st;
   sp->op = op;
   sp->t0 = 0;
@@ -190,11 +194,5 @@ TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
     if (TSMAP_UNLIKELY((t)->birth != NULL))                                                \
       tsmap_mx_left((m), (t), (g), (slot), (why));                                         \
   } while (0)
-
-/* Unmetered entry points of get and put for metered maps (map.c): the same fast paths. */
-TSMAP_HIDDEN tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len,
-                                              void *value_out);
-TSMAP_HIDDEN tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, size_t key_len,
-                                                const void *value, void *old_out, int replace);
 
 #endif /* TSMAP_METRICS_H */
