@@ -832,8 +832,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 /* Before locking: start loading the key's home group in both tables, so that the miss
  * overlaps the lock and the growth step instead of following them. The tables are
  * looked at from a read-side section (a growth may retire them meanwhile, I5). */
-static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
-                                  tsmap_thread *self) {
+TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
+                                       const int births) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -843,6 +843,8 @@ static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
     const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
     __builtin_prefetch(g, 1);
     __builtin_prefetch(g + 64, 1);
+    if (births && cur->birth) /* a metered map's put: the insert time too (M3) */
+      __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
@@ -1423,7 +1425,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
-  tsmap_writer_prefetch(s, &q, self);
+  tsmap_writer_prefetch(s, &q, self, metered);
   tsmap_writer_begin(map, s);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
