@@ -1178,6 +1178,7 @@ tsmap_status tsmap_close(tsmap *map) {
 }
 
 static void tsmap_free_all(tsmap *m) {
+  tsmap_mx_destroy(m); /* first: unregistered, no exposition reads the shards any more */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1187,7 +1188,6 @@ static void tsmap_free_all(tsmap *m) {
     }
     tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
-  tsmap_mx_destroy(m);
   tsmap_mem_free(m, m, sizeof *m);
 }
 

@@ -237,6 +237,34 @@ static void test_scrape_while_writing(void) {
   tsmap_destroy(g_race);
 }
 
+/* The registry's exposition races with named maps being created and destroyed (a map is
+ * unregistered before its shards are freed). A smoke test: freeing the shards first is a
+ * window too narrow for it to hit reliably (close marks the map closed long before). */
+static _Atomic int g_churn_done;
+static char g_churn_text[1 << 16];
+
+static void *registry_scraper(void *arg) {
+  (void)arg;
+  size_t len;
+  while (!g_churn_done)
+    tsmap_metrics_format(NULL, g_churn_text, sizeof g_churn_text, &len);
+  return NULL;
+}
+
+static void test_scrape_while_maps_come_and_go(void) {
+  pthread_t th;
+  g_churn_done = 0;
+  CHECK(pthread_create(&th, NULL, registry_scraper, NULL) == 0);
+  for (int i = 0; i < 300; i++) {
+    tsmap *m = metered(i % 2 ? "churn-a" : "churn-b", 8);
+    uint64_t k = (uint64_t)i;
+    CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
+    CHECK(tsmap_destroy(m) == TSMAP_OK);
+  }
+  g_churn_done = 1;
+  CHECK(pthread_join(th, NULL) == 0);
+}
+
 /* A map without config.metrics has gauges only; one without a name is not registered. */
 static void test_off_counts_nothing(void) {
   tsmap_config cfg;
@@ -288,4 +316,5 @@ static void test_exposition_file(void) {
 }
 
 TEST_MAIN(T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
-          T(test_scrape_while_writing), T(test_off_counts_nothing), T(test_exposition_file))
+          T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
+          T(test_off_counts_nothing), T(test_exposition_file))
