@@ -1283,14 +1283,12 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   return r;
 }
 
-/* The get of a map with 8-byte keys and values: everything inline, the value copied
- * with one load and one store. */
-TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
-  uint64_t v;
-  int r = tsmap_get8(map, key, &v, 1);
+/* The status of tsmap_get8's result `r`; on a hit, `n` value bytes from vbuf go out. */
+TSMAP_INLINE tsmap_status tsmap_get8_status(tsmap *map, const void *key, int r,
+                                            const uint64_t *vbuf, size_t n, void *value_out) {
   if (TSMAP_LIKELY(r == 1)) {
     if (value_out)
-      memcpy(value_out, &v, 8);
+      memcpy(value_out, vbuf, n);
     return TSMAP_OK;
   }
   if (r == 0)
@@ -1298,6 +1296,13 @@ TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_
   if (r == -1)
     return TSMAP_CLOSED;
   return tsmap_get_slow(map, key, 8, value_out);
+}
+
+/* The get of a map with 8-byte keys and values: everything inline, the value copied
+ * with one load and one store. */
+TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
+  uint64_t v;
+  return tsmap_get8_status(map, key, tsmap_get8(map, key, &v, 1), &v, 8, value_out);
 }
 
 /* The public get of an unmetered 8/8 map, with its probes (op_end takes no map: the
@@ -1315,16 +1320,7 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
   if (TSMAP_LIKELY(map->value_size == 8))
     return tsmap_get8v8(map, key, value_out);
   int r = tsmap_get8(map, key, vbuf, map->value_words);
-  if (TSMAP_LIKELY(r == 1)) {
-    if (value_out)
-      memcpy(value_out, vbuf, map->value_size);
-    return TSMAP_OK;
-  }
-  if (r == 0)
-    return TSMAP_NOT_FOUND;
-  if (r == -1)
-    return TSMAP_CLOSED;
-  return tsmap_get_slow(map, key, 8, value_out);
+  return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
 /* The get of any map, not counted: what a metered get runs, inline (metrics.h). */

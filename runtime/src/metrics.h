@@ -154,7 +154,7 @@ TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
     tsmap_status op_st_;                                                                   \
     TSMAP_PROBE2(op_start, (map), (int)(op));                                              \
     TSMAP_METERED(op_st_, (map), (op), (call));                                            \
-    TSMAP_PROBE2(op_end, (int)(op), (int)op_st_);                                   \
+    TSMAP_PROBE2(op_end, (int)(op), (int)op_st_);                                          \
     return op_st_;                                                                         \
   } while (0)
 
