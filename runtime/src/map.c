@@ -1076,6 +1076,7 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
     tsmap_free_all(m);
     return TSMAP_NO_MEMORY;
   }
+  tsmap_mx_register(m); /* complete now: tsmap_metrics_write_all may read it */
   *map_out = m;
   return TSMAP_OK;
 }

@@ -218,14 +218,18 @@ tsmap_status tsmap_mx_create(tsmap *m) {
   mx->t0_ms = tsmap_mx_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u;
   m->cfg.name = mx->name; /* the caller's string need not outlive create */
   m->mx = mx;
-  if (m->cfg.name[0]) {
-    pthread_mutex_lock(&g_registry_lock);
-    mx->next = g_registry;
-    g_registry = mx;
-    mx->registered = 1;
-    pthread_mutex_unlock(&g_registry_lock);
-  }
   return TSMAP_OK;
+}
+
+void tsmap_mx_register(tsmap *m) {
+  struct tsmap_metrics *mx = m->mx;
+  if (!mx || !mx->name[0])
+    return;
+  pthread_mutex_lock(&g_registry_lock);
+  mx->next = g_registry;
+  g_registry = mx;
+  mx->registered = 1;
+  pthread_mutex_unlock(&g_registry_lock);
 }
 
 void tsmap_mx_destroy(tsmap *m) {

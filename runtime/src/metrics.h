@@ -129,9 +129,11 @@ TSMAP_INLINE int tsmap_mx_on(const tsmap *m) {
   return TSMAP_UNLIKELY(m != NULL && m->mx != NULL) && m->mx->stripes != NULL;
 }
 
-/* Create (config name / metrics) and free a map's record; create registers a named map
- * for tsmap_metrics_write_all, destroy unregisters it. */
+/* Create (config name / metrics; before the shards, whose tables it sizes) and free a
+ * map's record. Register lists a named map, once it is complete, for
+ * tsmap_metrics_write_all; destroy unlists it first. */
 TSMAP_HIDDEN tsmap_status tsmap_mx_create(tsmap *m);
+TSMAP_HIDDEN void tsmap_mx_register(tsmap *m);
 TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
 
 
