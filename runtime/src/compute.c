@@ -23,6 +23,7 @@
  * is still absent); otherwise retry. A discarded STORE result goes to the eviction hook
  * (DISCARDED).
  */
+#include "metrics.h"
 #include "tsmap_internal.h"
 
 #include <stdlib.h>
@@ -61,8 +62,10 @@ tsmap_status tsmap_enter_op(tsmap *m, const tsmap_key *q, tsmap_thread **self) {
   tsmap_thread *t = tsmap_self();
   if (TSMAP_UNLIKELY(!t))
     return TSMAP_NO_MEMORY;
-  if (TSMAP_UNLIKELY(t->computing != NULL) && tsmap_computing_key(m, t, q))
+  if (TSMAP_UNLIKELY(t->computing != NULL) && tsmap_computing_key(m, t, q)) {
+    TSMAP_PROBE3(reentered, m, q->p, q->len);
     return TSMAP_REENTERED;
+  }
   *self = t;
   return TSMAP_OK;
 }
@@ -110,13 +113,18 @@ static tsmap_status tsmap_pending_wait(tsmap *m, tsmap_shard *s, tsmap_pending *
   if (tsmap_wait_cycles(p, self)) {
     pthread_mutex_unlock(&g_wait_lock);
     tsmap_lock_release(&s->lock);
+    TSMAP_PROBE3(reentered, m, p->key, p->key_len);
     return TSMAP_REENTERED;
   }
   p->refs++;
   self->waiting_for = p;
   tsmap_lock_release(&s->lock);
+  if (tsmap_mx_on(m))
+    tsmap_mx_count_wait(m);
+  TSMAP_PROBE3(wait_start, m, p->key, p->key_len);
   while (!p->done)
     pthread_cond_wait(&p->cond, &g_wait_lock);
+  TSMAP_PROBE3(wait_end, m, p->key, p->key_len);
   self->waiting_for = NULL;
   tsmap_pending_unref(m, p);
   pthread_mutex_unlock(&g_wait_lock);
@@ -210,8 +218,9 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   return st;
 }
 
-tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len,
-                                     tsmap_absent_fn fn, void *ctx, void *value_out) {
+static tsmap_status tsmap_compute_if_absent_body(tsmap *map, const void *key, size_t key_len,
+                                                 tsmap_absent_fn fn, void *ctx,
+                                                 void *value_out) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -389,15 +398,24 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
+    if (tsmap_mx_on(map))
+      tsmap_mx_count_retry(map);
   }
+}
+
+tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len,
+                                     tsmap_absent_fn fn, void *ctx, void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_ABSENT,
+               tsmap_compute_if_absent_body(map, key, key_len, fn, ctx, value_out));
 }
 
 tsmap_status tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
                                       tsmap_compute_fn fn, void *ctx, void *value_out) {
-  return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1);
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_PRESENT,
+               tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1));
 }
 
 tsmap_status tsmap_compute(tsmap *map, const void *key, size_t key_len, tsmap_compute_fn fn,
                            void *ctx, void *value_out) {
-  return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0);
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE, tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0));
 }

@@ -34,6 +34,7 @@ int tsmap_ebr_fence_mode = 1;
 __thread tsmap_thread *tsmap_tls_self __attribute__((tls_model("initial-exec")));
 
 static _Atomic(tsmap_thread *) g_threads;
+static _Atomic unsigned g_thread_ids; /* a record's id, for per-thread metrics (M1) */
 static pthread_key_t g_thread_key;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -91,6 +92,7 @@ tsmap_thread *tsmap_thread_register(void) {
     t = (tsmap_thread *)mem;
     memset(t, 0, sizeof *t);
     atomic_store(&t->in_use, 1);
+    t->id = atomic_fetch_add(&g_thread_ids, 1);
     tsmap_thread *head = atomic_load(&g_threads);
     do
       t->next = head;

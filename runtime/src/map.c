@@ -15,6 +15,7 @@
  * Writes (G1) take the shard lock, move TSMAP_MIGRATE_GROUPS groups if the shard grows
  * (G5), change one group under its seq, and run hooks after unlocking (G6).
  */
+#include "metrics.h"
 #include "tsmap_internal.h"
 
 #include <sched.h>
@@ -219,7 +220,10 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return NULL;
-  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t); /* groups, wctrl */
+  size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
+  if (ngroups * (stride + sizeof(uint64_t)) > SIZE_MAX - head - birth)
+    return NULL;
+  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t) + birth;
   size_t map_len;
   unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, bytes, &map_len);
   if (!mem)
@@ -236,6 +240,7 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
                      (uintptr_t)mem);
   t->wctrl = (uint64_t *)(void *)(t->groups + ngroups * stride);
   t->wseq = 0;
+  t->birth = birth ? (uint32_t *)(void *)(t->wctrl + ngroups) : NULL;
   return t;
 }
 
@@ -424,6 +429,7 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *val
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
+  TSMAP_MX_REPLACED(m, pos);
   if (m->value_words <= 1) {
     if (m->value_words)
       tsmap_value_store1(sl, v[0]);
@@ -654,10 +660,11 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
  * so a reader that misses the key in old finds it in cur. */
 TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t gi,
                                         tsmap_table *cur, size_t kwords, size_t vwords,
-                                        int fast8) {
+                                        int fast8, const int births) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
   uint64_t ctrl = old->wctrl[gi], full = tsmap_ctrl_full(ctrl), dead = ctrl;
+  const uint32_t *birth = old->birth; /* M3: metered maps only */
   if (!full)
     return;
   for (; full; full &= full - 1) {
@@ -666,6 +673,8 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
     uint64_t h = fast8 ? tsmap_hash_u64(w[0], m->seed) : tsmap_slot_hash(m, w);
     tsmap_pos to = tsmap_table_free_slot(cur, h);
     tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords);
+    if (births && birth != NULL)
+      *tsmap_mx_birth_at(cur, to.g, to.slot) = birth[gi * TSMAP_GROUP_SLOTS + i];
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
   }
   uint64_t s = tsmap_group_begin(old, g);
@@ -676,10 +685,12 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
 /* The same, with constant slot sizes for 8-byte keys and values (a third of the
  * instructions of the generic loop copies). */
 static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
-  if (tsmap_is_8v8(m))
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1);
+  if (tsmap_is_8v8(m) && !old->birth)
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0);
+  else if (tsmap_is_8v8(m))
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
   else
-    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0);
+    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0, 1);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -705,12 +716,15 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   size_t end = groups < old->ngroups - s->migrate_pos ? s->migrate_pos + groups : old->ngroups;
+  s->migrated += end - s->migrate_pos;
   while (s->migrate_pos < end)
     tsmap_migrate_group(m, old, s->migrate_pos++, cur);
   tsmap_migrate_prefetch_next(old, end, cur);
+  TSMAP_PROBE4(growth_step, m, s, s->migrate_pos, old->ngroups);
   if (s->migrate_pos == old->ngroups) {
     atomic_store_explicit(&s->old, NULL, memory_order_release);
     tsmap_retire_table(s, old);
+    TSMAP_PROBE3(growth_end, m, s, cur->ngroups);
   }
 }
 
@@ -760,6 +774,7 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   tsmap_shard_set_cur(s, t);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
+  TSMAP_PROBE4(growth_start, m, s, cur->ngroups, ng);
   return TSMAP_OK;
 }
 
@@ -794,6 +809,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
+  TSMAP_MX_BORN(m, &pos);
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   return TSMAP_OK;
@@ -805,6 +821,7 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
   uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
+  TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, TSMAP_EVICT_REMOVED);
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -828,8 +845,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 /* Before locking: start loading the key's home group in both tables, so that the miss
  * overlaps the lock and the growth step instead of following them. The tables are
  * looked at from a read-side section (a growth may retire them meanwhile, I5). */
-static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
-                                  tsmap_thread *self) {
+TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
+                                       const int births) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -839,6 +856,8 @@ static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
     const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
     __builtin_prefetch(g, 1);
     __builtin_prefetch(g + 64, 1);
+    if (births && cur->birth) /* a metered map's put: the insert time too (M3) */
+      __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
@@ -1007,6 +1026,9 @@ void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value) {
 
 void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const void *value,
                         tsmap_evict_reason why) {
+  TSMAP_PROBE4(evict, m, (int)why, q->p, q->len);
+  if (why == TSMAP_EVICT_DISCARDED && tsmap_mx_on(m)) /* never entered: no lifespan */
+    tsmap_mx_count_discarded((tsmap *)(uintptr_t)m);
   if (m->cfg.on_entry_evicted)
     m->cfg.on_entry_evicted(q->p, q->len, (void *)(uintptr_t)value, why, m->cfg.hook_ctx);
 }
@@ -1022,6 +1044,7 @@ static void tsmap_layout(tsmap *m) {
   m->value_words = (m->value_size + 7) / 8;
   m->slot_words = m->key_words + m->value_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
+  m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
 }
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
@@ -1062,10 +1085,11 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
   m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
-  if (tsmap_shards_init(m, n) != TSMAP_OK) {
+  if (tsmap_mx_create(m) != TSMAP_OK || tsmap_shards_init(m, n) != TSMAP_OK) {
     tsmap_free_all(m);
     return TSMAP_NO_MEMORY;
   }
+  tsmap_mx_register(m); /* complete now: tsmap_metrics_write_all may read it */
   *map_out = m;
   return TSMAP_OK;
 }
@@ -1077,6 +1101,7 @@ static void tsmap_table_evict_all(tsmap *m, tsmap_table *t) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
       tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+      TSMAP_MX_LEFT(m, t, gi, tsmap_first_slot(full), TSMAP_EVICT_CLOSED);
       tsmap_key q;
       q.p = (const unsigned char *)tsmap_slot_key(m, w, &q.len);
       tsmap_hook_evicted(m, &q, w + m->key_words, TSMAP_EVICT_CLOSED);
@@ -1168,6 +1193,7 @@ tsmap_status tsmap_close(tsmap *map) {
 }
 
 static void tsmap_free_all(tsmap *m) {
+  tsmap_mx_destroy(m); /* first: unregistered, no exposition reads the shards any more */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1285,14 +1311,12 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   return r;
 }
 
-/* The get of a map with 8-byte keys and values: everything inline, the value copied
- * with one load and one store. */
-static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
-  uint64_t v;
-  int r = tsmap_get8(map, key, &v, 1);
+/* The status of tsmap_get8's result `r`; on a hit, `n` value bytes from vbuf go out. */
+TSMAP_INLINE tsmap_status tsmap_get8_status(tsmap *map, const void *key, int r,
+                                            const uint64_t *vbuf, size_t n, void *value_out) {
   if (TSMAP_LIKELY(r == 1)) {
     if (value_out)
-      memcpy(value_out, &v, 8);
+      memcpy(value_out, vbuf, n);
     return TSMAP_OK;
   }
   if (r == 0)
@@ -1302,23 +1326,51 @@ static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   return tsmap_get_slow(map, key, 8, value_out);
 }
 
-tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
+/* The get of a map with 8-byte keys and values: everything inline, the value copied
+ * with one load and one store. */
+TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
+  uint64_t v;
+  return tsmap_get8_status(map, key, tsmap_get8(map, key, &v, 1), &v, 8, value_out);
+}
+
+/* The public get of an unmetered 8/8 map, with its probes (op_end takes no map: the
+ * register holding it would have to survive the lookup). */
+static tsmap_status tsmap_get8v8_probed(tsmap *map, const void *key, void *value_out) {
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8v8(map, key, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* The get of a fast8 map with an 8-byte key: the fast paths above, else the generic get. */
+TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
-  if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8)) {
-    if (TSMAP_LIKELY(map->value_size == 8))
-      return tsmap_get8v8(map, key, value_out);
-    int r = tsmap_get8(map, key, vbuf, map->value_words);
-    if (TSMAP_LIKELY(r == 1)) {
-      if (value_out)
-        memcpy(value_out, vbuf, map->value_size);
-      return TSMAP_OK;
-    }
-    if (r == 0)
-      return TSMAP_NOT_FOUND;
-    if (r == -1)
-      return TSMAP_CLOSED;
-  }
+  if (TSMAP_LIKELY(map->value_size == 8))
+    return tsmap_get8v8(map, key, value_out);
+  int r = tsmap_get8(map, key, vbuf, map->value_words);
+  return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
+}
+
+/* The get of any map, not counted: what a metered get runs, inline (metrics.h). */
+TSMAP_INLINE tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len,
+                                              void *value_out) {
+  if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8))
+    return tsmap_get_fast(map, key, value_out);
   return tsmap_get_slow(map, key, key_len, value_out);
+}
+
+/* Every other get: probes, counted and timed when the map is metered. Out of line, so
+ * that the 8/8 path keeps a small frame and tail-calls. */
+__attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const void *key,
+                                                              size_t key_len, void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
+}
+
+/* A metered map has entry_fast 0, so its gets take the second branch (metrics.h). */
+tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  if (TSMAP_LIKELY(map && map->entry_fast && key && key_len == 8 && map->value_size == 8))
+    return tsmap_get8v8_probed(map, key, value_out);
+  return tsmap_get_other(map, key, key_len, value_out);
 }
 
 /* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
@@ -1372,7 +1424,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
  * instructions of the generic put. */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
-                                           const int w8v8) {
+                                           const int w8v8, const int metered) {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -1397,7 +1449,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
-  tsmap_writer_prefetch(s, &q, self);
+  tsmap_writer_prefetch(s, &q, self, metered);
   tsmap_writer_begin(map, s);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
@@ -1409,6 +1461,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         uint64_t v;
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
+        if (metered) /* M3: the old value leaves, the new one is born */
+          TSMAP_MX_REPLACED(map, &pos);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -1430,54 +1484,95 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
 
 static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
                                 void *old_out, int replace) {
-  return tsmap_store_body(map, key, key_len, value, old_out, replace, 0);
+  return tsmap_store_body(map, key, key_len, value, old_out, replace, 0, 0);
 }
 
 /* The put of a map with 8-byte keys and values (one copy of the specialised body). */
-static tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
-                                   void *old_out, int replace) {
-  return tsmap_store_body(map, key, 8, value, old_out, replace, 1);
+TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
+                                         void *old_out, const int replace) {
+  const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  TSMAP_PROBE2(op_start, map, op);
+  tsmap_status st = tsmap_store_body(map, key, 8, value, old_out, replace, 1, 0);
+  TSMAP_PROBE2(op_end, op, (int)st);
+  return st;
 }
 
-/* Whether a put can take tsmap_store8v8. */
+/* One copy each for put and put_if_absent, so that the probes' op is a constant. */
+static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
+                                 void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 1);
+}
+static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
+                                           void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 0);
+}
+
+/* Whether a put can take tsmap_store8v8: entry_fast is fast8 on an unmetered map. */
 TSMAP_INLINE int tsmap_store_is_8v8(const tsmap *map, const void *key, size_t key_len,
                                     const void *value) {
-  return map && key && value && key_len == 8 && map->fast8 && map->value_size == 8;
+  return map && key && value && key_len == 8 && map->entry_fast && map->value_size == 8;
+}
+
+/* The put of any map, not counted: what a metered put runs, inline (metrics.h). */
+TSMAP_INLINE tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, size_t key_len,
+                                                const void *value, void *old_out,
+                                                int replace) {
+  if (TSMAP_LIKELY(map && key && value && key_len == 8 && map->fast8 && map->value_size == 8))
+    return tsmap_store_body(map, key, 8, value, old_out, replace, 1, 1);
+  return tsmap_store(map, key, key_len, value, old_out, replace);
+}
+
+/* Every other put: probes, counted and timed when the map is metered (out of line). */
+__attribute__((noinline)) static tsmap_status tsmap_store_other(tsmap *map, const void *key,
+                                                                size_t key_len,
+                                                                const void *value,
+                                                                void *old_out, int replace) {
+  const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  TSMAP_OP_RUN(map, op, tsmap_store_unmetered(map, key, key_len, value, old_out, replace));
+}
+
+/* Every put: the 8/8 fast path of an unmetered map, else tsmap_store_other. */
+TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
+                                            const void *value, void *old_out, int replace) {
+  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
+    return replace ? tsmap_put8v8(map, key, value, old_out)
+                   : tsmap_put_if_absent8v8(map, key, value, old_out);
+  return tsmap_store_other(map, key, key_len, value, old_out, replace);
 }
 
 tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *value,
                        void *old_out) {
-  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
-    return tsmap_store8v8(map, key, value, old_out, 1);
-  return tsmap_store(map, key, key_len, value, old_out, 1);
+  return tsmap_store_entry(map, key, key_len, value, old_out, 1);
 }
 
 tsmap_status tsmap_put_if_absent(tsmap *map, const void *key, size_t key_len,
                                  const void *value, void *existing_out) {
-  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
-    return tsmap_store8v8(map, key, value, existing_out, 0);
-  return tsmap_store(map, key, key_len, value, existing_out, 0);
+  return tsmap_store_entry(map, key, key_len, value, existing_out, 0);
 }
 
 tsmap_status tsmap_put_ptr(tsmap *map, const void *key, size_t key_len, void *value,
                            void **old_out) {
   if (!map || map->value_size != sizeof(void *))
     return TSMAP_INVALID_ARGUMENT;
-  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
-    return tsmap_store8v8(map, key, &value, old_out, 1);
-  return tsmap_store(map, key, key_len, &value, old_out, 1);
+  return tsmap_store_entry(map, key, key_len, &value, old_out, 1);
 }
 
 tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key, size_t key_len, void *value,
                                      void **existing_out) {
   if (!map || map->value_size != sizeof(void *))
     return TSMAP_INVALID_ARGUMENT;
-  if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
-    return tsmap_store8v8(map, key, &value, existing_out, 0);
-  return tsmap_store(map, key, key_len, &value, existing_out, 0);
+  return tsmap_store_entry(map, key, key_len, &value, existing_out, 0);
 }
 
+static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_len,
+                                      void *value_out);
+
 tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_REMOVE, tsmap_remove_body(map, key, key_len, value_out));
+}
+
+static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_len,
+                                      void *value_out) {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;

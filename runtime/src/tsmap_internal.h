@@ -148,6 +148,7 @@ typedef struct tsmap_table {
    * line: an insert of a fresh key does not wait for memory. Readers use neither. */
   uint64_t *wctrl;
   uint64_t wseq;
+  uint32_t *birth; /* metrics on: each slot's insert time (metrics.h, M3); else NULL */
 } tsmap_table;
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
@@ -173,6 +174,7 @@ typedef struct tsmap_thread {
   struct tsmap_pending *computing;     /* owner-private: compute_if_absent in flight */
   struct tsmap_pending *waiting_for;   /* g_wait_lock: the pending this thread waits on */
   _Atomic int in_use;
+  unsigned id;               /* unique per record: indexes per-thread metrics (M1) */
   struct tsmap_thread *next; /* registry list, never unlinked */
 } tsmap_thread;
 
@@ -303,6 +305,7 @@ typedef struct tsmap_shard {
   tsmap_keyblock *retired_keys;
   size_t retired_count;
   unsigned writes_since_reclaim;
+  size_t migrated;                  /* groups moved by growths so far (metrics) */
 } tsmap_shard;
 
 struct tsmap {
@@ -317,6 +320,8 @@ struct tsmap {
   size_t value_words;
   size_t slot_words;
   int fast8;                /* fixed 8-byte keys, default hash and equality */
+  int entry_fast;           /* fast8 and not metered: get/put take the fast path */
+  struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
   _Atomic int closed;
   tsmap_config cfg;
   tsmap_allocator alloc;

@@ -4,6 +4,7 @@
 
 #include <tsmap/tsmap.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -18,6 +19,9 @@ public:
     tsmap_config cfg;
     tsmap_config_init(&cfg, sizeof(uint64_t));
     cfg.key_size = sizeof(uint64_t);
+    // TSMAP_BENCH_METRICS=1: the same map with config.metrics (the cost of metrics on).
+    const char *metrics = std::getenv("TSMAP_BENCH_METRICS");
+    cfg.metrics = metrics && *metrics && *metrics != '0';
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));

@@ -177,6 +177,10 @@ typedef struct tsmap_config {
   const tsmap_allocator *allocator;    /* NULL: malloc/free; read at create, must outlive
                                           the map */
   uint64_t seed;           /* 0: random per map (getrandom); else this seed (tests) */
+  const char *name;        /* NULL: unnamed. Else copied at create: the map's `map` label
+                              in its metrics, and it is listed by tsmap_metrics_write_all */
+  int metrics;             /* non-zero: count and time operations (tsmap_metrics_write);
+                              0, the default: off, at no measurable cost */
 } tsmap_config;
 
 #define TSMAP_MAX_VALUE_SIZE 4096u
@@ -346,6 +350,37 @@ typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value
  * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY (some shards may have
  * been visited); TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
+
+/* ---- Metrics (Prometheus text exposition 0.0.4) ---------------------------------------- */
+
+/* Receives the exposition text a piece at a time (not NUL-terminated). Return 0 to go
+ * on, non-zero to stop. Runs with no map lock held. */
+typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
+
+/* Write the metrics of `map` in the Prometheus text format (version 0.0.4) to `writer`.
+ * Every map has tsmap_entries, tsmap_shards, tsmap_table_bytes, tsmap_growth_in_progress
+ * and tsmap_migrated_groups_total; a map created with config.metrics also has operation
+ * counts and durations, evictions and lifespans by reason, compute retries, single-flight
+ * waits and re-entries (runtime/DESIGN.md, "Metrics", says what each means and when it is
+ * exact). The map's config.name is the `map` label (empty when unnamed). Counters are
+ * summed from per-thread counters at the time of the call, without stopping writers.
+ * Statuses: TSMAP_OK; TSMAP_STOPPED (the writer returned non-zero); TSMAP_CLOSED;
+ * TSMAP_INVALID_ARGUMENT. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer,
+                                                     void *ctx);
+
+/* The same for every open map the process created with a config.name, in one exposition
+ * (each metric family once, a series per map). Holds the registry's lock while it writes:
+ * the writer must not create or destroy a named map. Statuses: TSMAP_OK; TSMAP_STOPPED;
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT. */
+tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
+
+/* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
+ * `cap` bytes, NUL-terminated; *len_out receives the length of the whole text (without
+ * the NUL) even when it did not fit. Statuses: TSMAP_OK; TSMAP_NO_MEMORY when the text
+ * is `cap` bytes or longer (buf holds a NUL-terminated prefix; call again with
+ * *len_out + 1 bytes); the statuses of tsmap_metrics_write / _write_all. */
+tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,641 @@
+/*
+ * metrics.c - per-map metrics and their Prometheus text exposition (format 0.0.4).
+ *
+ * A metered map (config.metrics) counts every operation by kind and status, times one in
+ * TSMAP_MX_SAMPLE of them, and counts every value that leaves it by reason with its
+ * lifespan. Counters live in stripes, one per thread record and map (M1 in metrics.h):
+ * an operation writes only its own thread's stripe, so no cache line is shared between
+ * threads; tsmap_metrics_write sums the stripes. Gauges (entries, table bytes, growth)
+ * are read from the shards under their locks at exposition time, for every map.
+ *
+ * A map with a config.name is registered (a global list under g_registry_lock) so that
+ * tsmap_metrics_write_all can write every named map of the process in one exposition:
+ * each metric family once, with one series per map.
+ */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* ======================================================================================
+ * Layout
+ * ====================================================================================== */
+
+static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tsmap_metrics *g_registry;
+
+/* Upper bounds of the duration buckets, in ns and as the `le` label. */
+static const uint64_t k_dur_ns[TSMAP_MX_DUR_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
+    10000000, 100000000};
+static const char *const k_dur_le[TSMAP_MX_DUR_BUCKETS] = {
+    "1e-07", "2.5e-07", "5e-07", "1e-06", "2.5e-06", "5e-06", "1e-05", "2.5e-05", "5e-05",
+    "0.0001", "0.00025", "0.001", "0.01", "0.1"};
+/* Upper bounds of the lifespan buckets, in ms and as `le`. */
+static const uint64_t k_life_ms[TSMAP_MX_LIFE_BUCKETS] = {
+    1, 10, 100, 1000, 10000, 60000, 600000, 3600000, 21600000, 86400000, 604800000};
+static const char *const k_life_le[TSMAP_MX_LIFE_BUCKETS] = {
+    "0.001", "0.01", "0.1", "1", "10", "60", "600", "3600", "21600", "86400", "604800"};
+
+static const char *const k_op_names[TSMAP_OP_COUNT] = {
+    "get", "put", "put_if_absent", "remove", "compute_if_absent", "compute_if_present",
+    "compute"};
+static const char *const k_reason_names[TSMAP_MX_REASONS] = {
+    "removed", "replaced", "expired", "capacity", "closed", "discarded"};
+
+/* ======================================================================================
+ * Counting (M1, M2, M3)
+ * ====================================================================================== */
+
+static uint64_t tsmap_mx_clock_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Add v to a counter of stripe st; returns the new value. Only the owner thread writes a
+ * private stripe, so a load and a store do (no locked instruction). */
+static uint64_t tsmap_mx_add(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c, uint64_t v) {
+  return tsmap_mx_bump(st, c, v);
+}
+
+static void tsmap_mx_set(tsmap_mx_ctr *c, uint64_t v) {
+  atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+static uint64_t tsmap_mx_get(tsmap_mx_ctr *c) {
+  return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* A new private stripe, 64-byte aligned (its own cache lines), or NULL. */
+static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
+  size_t bytes = sizeof(struct tsmap_mx_stripe) + 128;
+  unsigned char *raw = (unsigned char *)tsmap_mem_zalloc(m, bytes);
+  if (!raw)
+    return NULL;
+  struct tsmap_mx_stripe *st =
+      (struct tsmap_mx_stripe *)(void *)(raw + 64 - ((uintptr_t)raw & 63));
+  st->raw = raw;
+  return st;
+}
+
+/* The calling thread's stripe of map m (allocated on its first metered operation). */
+static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
+  struct tsmap_metrics *mx = m->mx;
+  tsmap_thread *self = tsmap_self();
+  if (TSMAP_UNLIKELY(!self || self->id >= TSMAP_MX_STRIPES))
+    return &mx->overflow;
+  struct tsmap_mx_stripe *st = atomic_load_explicit(&mx->stripes[self->id], memory_order_acquire);
+  if (TSMAP_LIKELY(st != NULL))
+    return st;
+  st = tsmap_mx_stripe_new(m); /* only this thread's record has this id (ebr.c) */
+  if (!st)
+    return &mx->overflow;
+  atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
+  return st;
+}
+
+/* The first metered operation of a thread on a map, or a thread without a stripe. */
+struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m) { return tsmap_mx_stripe_of(m); }
+
+uint64_t tsmap_mx_clock(void) { return tsmap_mx_clock_ns(CLOCK_MONOTONIC) | 1u; /* never 0 */ }
+
+static unsigned tsmap_mx_bucket(const uint64_t *bounds, unsigned n, uint64_t v) {
+  unsigned b = 0;
+  while (b < n && v > bounds[b])
+    b++;
+  return b;
+}
+
+/* The lifespan bucket of `ms`, on every write of a metered map: start at the first bound
+ * not below the smallest number with ms's bit length (k_life_start), then at most a step
+ * or two, instead of up to 11 compares. */
+static const unsigned char k_life_start[33] = {0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5,
+                                               6, 6, 6, 6, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 11};
+static unsigned tsmap_mx_life_bucket(uint32_t ms) {
+  unsigned b = k_life_start[ms ? 32 - __builtin_clz(ms) : 0];
+  while (b < TSMAP_MX_LIFE_BUCKETS && ms > k_life_ms[b])
+    b++;
+  return b;
+}
+
+/* M2: the timed operation stands for every operation of its kind since the last one. */
+void tsmap_mx_sample(const tsmap_mx_span *sp) {
+  struct tsmap_mx_stripe *st = sp->st;
+  tsmap_op op = sp->op;
+  uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
+  uint64_t n = 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += tsmap_mx_get(&st->ops[op][s]);
+  uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
+  unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
+  tsmap_mx_set(&st->sampled_at[op], n);
+  tsmap_mx_add(st, &st->dur[op][b], weight);
+  tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
+  tsmap_mx_set(&st->last_bucket[op], b);
+  tsmap_mx_set(&st->last_ns[op], ns);
+}
+
+void tsmap_mx_count_retry(tsmap *m) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_add(st, &st->retries, 1);
+}
+
+void tsmap_mx_count_wait(tsmap *m) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_add(st, &st->waits, 1);
+}
+
+void tsmap_mx_count_discarded(tsmap *m) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_add(st, &st->left[TSMAP_EVICT_DISCARDED], 1);
+}
+
+/* M3: milliseconds since the map was created, modulo 2^32 (49.7 days). */
+static uint32_t tsmap_mx_now_ms(const tsmap *m) {
+  return (uint32_t)(tsmap_mx_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u - m->mx->t0_ms);
+}
+
+size_t tsmap_mx_birth_bytes(const tsmap *m, size_t ngroups) {
+  return tsmap_mx_on(m) ? ngroups * TSMAP_GROUP_SLOTS * sizeof(uint32_t) : 0;
+}
+
+void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos) {
+  *tsmap_mx_birth_at(pos->t, pos->g, pos->slot) = tsmap_mx_now_ms(m);
+}
+
+/* Count a value leaving at time `now` (ms) with its lifespan. */
+static void tsmap_mx_count_left(const tsmap *m, uint32_t now, uint32_t born,
+                                tsmap_evict_reason why) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  unsigned r = (unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0;
+  uint32_t ms = now - born;
+  tsmap_mx_add(st, &st->left[r], 1);
+  tsmap_mx_add(st, &st->life[r][tsmap_mx_life_bucket(ms)], 1);
+  tsmap_mx_add(st, &st->life_ms[r], ms);
+}
+
+void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
+                   tsmap_evict_reason why) {
+  tsmap_mx_count_left(m, tsmap_mx_now_ms(m), *tsmap_mx_birth_at(t, g, slot), why);
+}
+
+void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
+  uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
+  tsmap_mx_count_left(m, now, *birth, TSMAP_EVICT_REPLACED);
+  *birth = now;
+}
+
+/* ======================================================================================
+ * Create, destroy, registry
+ * ====================================================================================== */
+
+tsmap_status tsmap_mx_create(tsmap *m) {
+  if (!m->cfg.name && !m->cfg.metrics)
+    return TSMAP_OK;
+  struct tsmap_metrics *mx = (struct tsmap_metrics *)tsmap_mem_zalloc(m, sizeof *mx);
+  if (!mx)
+    return TSMAP_NO_MEMORY;
+  const char *name = m->cfg.name ? m->cfg.name : "";
+  mx->name_bytes = strlen(name) + 1;
+  mx->name = (char *)tsmap_mem_alloc(m, mx->name_bytes);
+  size_t dir = TSMAP_MX_STRIPES * sizeof *mx->stripes;
+  if (m->cfg.metrics)
+    mx->stripes = (_Atomic(struct tsmap_mx_stripe *) *)tsmap_mem_zalloc(m, dir);
+  if (!mx->name || (m->cfg.metrics && !mx->stripes)) {
+    tsmap_mem_free(m, mx->name, mx->name_bytes);
+    tsmap_mem_free(m, (void *)mx->stripes, dir);
+    tsmap_mem_free(m, mx, sizeof *mx);
+    return TSMAP_NO_MEMORY;
+  }
+  memcpy(mx->name, name, mx->name_bytes);
+  mx->map = m;
+  mx->on = m->cfg.metrics != 0;
+  mx->overflow.shared = 1;
+  mx->t0_ms = tsmap_mx_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u;
+  m->cfg.name = mx->name; /* the caller's string need not outlive create */
+  m->mx = mx;
+  return TSMAP_OK;
+}
+
+void tsmap_mx_register(tsmap *m) {
+  struct tsmap_metrics *mx = m->mx;
+  if (!mx || !mx->name[0])
+    return;
+  pthread_mutex_lock(&g_registry_lock);
+  mx->next = g_registry;
+  g_registry = mx;
+  mx->registered = 1;
+  pthread_mutex_unlock(&g_registry_lock);
+}
+
+void tsmap_mx_destroy(tsmap *m) {
+  struct tsmap_metrics *mx = m->mx;
+  if (!mx)
+    return;
+  if (mx->registered) {
+    pthread_mutex_lock(&g_registry_lock);
+    struct tsmap_metrics **pp = &g_registry;
+    while (*pp != mx)
+      pp = &(*pp)->next;
+    *pp = mx->next;
+    pthread_mutex_unlock(&g_registry_lock);
+  }
+  for (size_t i = 0; mx->stripes && i < TSMAP_MX_STRIPES; i++) {
+    struct tsmap_mx_stripe *st = atomic_load(&mx->stripes[i]);
+    if (st)
+      tsmap_mem_free(m, st->raw, sizeof *st + 128);
+  }
+  tsmap_mem_free(m, (void *)mx->stripes, TSMAP_MX_STRIPES * sizeof *mx->stripes);
+  tsmap_mem_free(m, mx->name, mx->name_bytes);
+  tsmap_mem_free(m, mx, sizeof *mx);
+  m->mx = NULL;
+}
+
+/* ======================================================================================
+ * Snapshots: stripes summed, gauges read under the shard locks
+ * ====================================================================================== */
+
+typedef struct tsmap_mx_snap {
+  const char *name;
+  int on;
+  uint64_t entries, shards, table_bytes, growing, migrated;
+  uint64_t ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES];
+  uint64_t n[TSMAP_OP_COUNT];
+  uint64_t dur[TSMAP_OP_COUNT][TSMAP_MX_DUR_BUCKETS + 1];
+  uint64_t dur_ns[TSMAP_OP_COUNT];
+  uint64_t left[TSMAP_MX_REASONS];
+  uint64_t life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
+  uint64_t life_ms[TSMAP_MX_REASONS];
+  uint64_t retries, waits, reentered;
+} tsmap_mx_snap;
+
+static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
+  sn->shards = m->shard_mask + 1;
+  for (size_t i = 0; i <= m->shard_mask; i++) {
+    tsmap_shard *s = &m->shards[i];
+    tsmap_lock_acquire(&s->lock);
+    tsmap_table *ts[3] = {atomic_load_explicit(&s->cur, memory_order_relaxed),
+                          atomic_load_explicit(&s->old, memory_order_relaxed), s->next};
+    for (int k = 0; k < 3; k++)
+      sn->table_bytes += ts[k] ? ts[k]->bytes : 0;
+    sn->growing += ts[1] != NULL;
+    sn->migrated += s->migrated;
+    sn->entries += atomic_load_explicit(&s->count, memory_order_relaxed);
+    tsmap_lock_release(&s->lock);
+  }
+}
+
+/* M2: operations after a stripe's last timed one go to that one's bucket, so that the
+ * histogram's count is the exact operation count. */
+static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
+  uint64_t n = 0, seen = 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += tsmap_mx_get(&st->ops[op][s]);
+  for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
+    uint64_t c = tsmap_mx_get(&st->dur[op][b]);
+    sn->dur[op][b] += c;
+    seen += c;
+  }
+  sn->dur_ns[op] += tsmap_mx_get(&st->dur_ns[op]);
+  if (n > seen) {
+    uint64_t b = tsmap_mx_get(&st->last_bucket[op]);
+    sn->dur[op][b <= TSMAP_MX_DUR_BUCKETS ? b : TSMAP_MX_DUR_BUCKETS] += n - seen;
+    sn->dur_ns[op] += (n - seen) * tsmap_mx_get(&st->last_ns[op]);
+  }
+  sn->n[op] += n > seen ? n : seen;
+}
+
+static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) {
+  for (int op = 0; op < TSMAP_OP_COUNT; op++) {
+    for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+      sn->ops[op][s] += tsmap_mx_get(&st->ops[op][s]);
+    tsmap_mx_snap_durations(st, sn, op);
+  }
+  for (int r = 0; r < TSMAP_MX_REASONS; r++) {
+    sn->left[r] += tsmap_mx_get(&st->left[r]);
+    sn->life_ms[r] += tsmap_mx_get(&st->life_ms[r]);
+    for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++)
+      sn->life[r][b] += tsmap_mx_get(&st->life[r][b]);
+  }
+  sn->retries += tsmap_mx_get(&st->retries);
+  sn->waits += tsmap_mx_get(&st->waits);
+}
+
+/* Sum map m's counters into *sn. Returns TSMAP_CLOSED for a closed map. */
+static tsmap_status tsmap_mx_snap_map(tsmap *m, tsmap_mx_snap *sn) {
+  memset(sn, 0, sizeof *sn);
+  if (tsmap_is_closed(m))
+    return TSMAP_CLOSED;
+  sn->name = m->mx ? m->mx->name : "";
+  tsmap_mx_snap_gauges(m, sn);
+  if (!tsmap_mx_on(m))
+    return TSMAP_OK;
+  sn->on = 1;
+  tsmap_mx_snap_stripe(&m->mx->overflow, sn);
+  for (size_t i = 0; i < TSMAP_MX_STRIPES; i++) {
+    struct tsmap_mx_stripe *st = atomic_load_explicit(&m->mx->stripes[i], memory_order_acquire);
+    if (st)
+      tsmap_mx_snap_stripe(st, sn);
+  }
+  for (int op = 0; op < TSMAP_OP_COUNT; op++)
+    sn->reentered += sn->ops[op][TSMAP_REENTERED];
+  return TSMAP_OK;
+}
+
+/* ======================================================================================
+ * Text output
+ * ====================================================================================== */
+
+typedef struct tsmap_mx_out {
+  tsmap_metrics_writer writer;
+  void *ctx;
+  int stopped;
+  size_t len;
+  char buf[4096];
+} tsmap_mx_out;
+
+static void tsmap_mx_flush(tsmap_mx_out *o) {
+  if (o->len && !o->stopped && o->writer(o->buf, o->len, o->ctx) != 0)
+    o->stopped = 1;
+  o->len = 0;
+}
+
+static void tsmap_mx_put(tsmap_mx_out *o, const char *s, size_t n) {
+  while (n > 0) {
+    if (o->len == sizeof o->buf)
+      tsmap_mx_flush(o);
+    size_t k = sizeof o->buf - o->len < n ? sizeof o->buf - o->len : n;
+    memcpy(o->buf + o->len, s, k);
+    o->len += k;
+    s += k;
+    n -= k;
+  }
+}
+
+static void tsmap_mx_puts(tsmap_mx_out *o, const char *s) { tsmap_mx_put(o, s, strlen(s)); }
+
+static void tsmap_mx_printf(tsmap_mx_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void tsmap_mx_printf(tsmap_mx_out *o, const char *fmt, ...) {
+  char tmp[64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    tsmap_mx_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* A label value, escaped as the format says: backslash, double quote and line feed. */
+static void tsmap_mx_label_value(tsmap_mx_out *o, const char *v) {
+  for (; *v; v++) {
+    if (*v == '\\')
+      tsmap_mx_puts(o, "\\\\");
+    else if (*v == '"')
+      tsmap_mx_puts(o, "\\\"");
+    else if (*v == '\n')
+      tsmap_mx_puts(o, "\\n");
+    else
+      tsmap_mx_put(o, v, 1);
+  }
+}
+
+/* `name{map="...",k1="v1",k2="v2"`: the series up to its closing brace. */
+static void tsmap_mx_series(tsmap_mx_out *o, const char *name, const tsmap_mx_snap *sn,
+                            const char *k1, const char *v1, const char *k2, const char *v2) {
+  tsmap_mx_puts(o, name);
+  tsmap_mx_puts(o, "{map=\"");
+  tsmap_mx_label_value(o, sn->name);
+  tsmap_mx_puts(o, "\"");
+  const char *k[2] = {k1, k2}, *v[2] = {v1, v2};
+  for (int i = 0; i < 2 && k[i]; i++) {
+    tsmap_mx_printf(o, ",%s=\"", k[i]);
+    tsmap_mx_label_value(o, v[i]);
+    tsmap_mx_puts(o, "\"");
+  }
+}
+
+static void tsmap_mx_value(tsmap_mx_out *o, uint64_t v) {
+  tsmap_mx_printf(o, "} %llu\n", (unsigned long long)v);
+}
+
+/* A histogram's series: cumulative buckets, _sum (seconds) and _count. */
+static void tsmap_mx_histogram(tsmap_mx_out *o, const char *name, const tsmap_mx_snap *sn,
+                               const char *k, const char *v, const uint64_t *counts,
+                               const char *const *le, int nb, double sum) {
+  char series[96];
+  uint64_t cum = 0;
+  snprintf(series, sizeof series, "%s_bucket", name);
+  for (int b = 0; b <= nb; b++) {
+    cum += counts[b];
+    tsmap_mx_series(o, series, sn, k, v, "le", b < nb ? le[b] : "+Inf");
+    tsmap_mx_value(o, cum);
+  }
+  snprintf(series, sizeof series, "%s_sum", name);
+  tsmap_mx_series(o, series, sn, k, v, NULL, NULL);
+  tsmap_mx_printf(o, "} %.9g\n", sum);
+  snprintf(series, sizeof series, "%s_count", name);
+  tsmap_mx_series(o, series, sn, k, v, NULL, NULL);
+  tsmap_mx_value(o, cum);
+}
+
+/* A status name as a label value: "TSMAP_NOT_FOUND" -> "not_found". */
+static void tsmap_mx_status_label(tsmap_status s, char *out, size_t cap) {
+  const char *n = tsmap_status_name(s) + 6;
+  size_t i = 0;
+  for (; n[i] && i + 1 < cap; i++)
+    out[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
+  out[i] = '\0';
+}
+
+static void tsmap_mx_emit_ops(tsmap_mx_out *o, const tsmap_mx_snap *sn) {
+  char status[32];
+  for (int op = 0; op < TSMAP_OP_COUNT; op++)
+    for (int s = 0; s < TSMAP_MX_STATUSES; s++) {
+      if (!sn->ops[op][s])
+        continue;
+      tsmap_mx_status_label((tsmap_status)s, status, sizeof status);
+      tsmap_mx_series(o, "tsmap_operations_total", sn, "op", k_op_names[op], "status", status);
+      tsmap_mx_value(o, sn->ops[op][s]);
+    }
+}
+
+static void tsmap_mx_emit_durations(tsmap_mx_out *o, const tsmap_mx_snap *sn) {
+  for (int op = 0; op < TSMAP_OP_COUNT; op++)
+    if (sn->n[op])
+      tsmap_mx_histogram(o, "tsmap_operation_duration_seconds", sn, "op", k_op_names[op],
+                         sn->dur[op], k_dur_le, TSMAP_MX_DUR_BUCKETS, (double)sn->dur_ns[op] / 1e9);
+}
+
+static void tsmap_mx_emit_evictions(tsmap_mx_out *o, const tsmap_mx_snap *sn) {
+  for (int r = 0; r < TSMAP_MX_REASONS; r++) {
+    tsmap_mx_series(o, "tsmap_evictions_total", sn, "reason", k_reason_names[r], NULL, NULL);
+    tsmap_mx_value(o, sn->left[r]);
+  }
+}
+
+static void tsmap_mx_emit_lifespans(tsmap_mx_out *o, const tsmap_mx_snap *sn) {
+  for (int r = 0; r < TSMAP_MX_REASONS; r++)
+    if (r != TSMAP_EVICT_DISCARDED) /* never entered: no lifespan */
+      tsmap_mx_histogram(o, "tsmap_entry_lifespan_seconds", sn, "reason", k_reason_names[r],
+                         sn->life[r], k_life_le, TSMAP_MX_LIFE_BUCKETS,
+                         (double)sn->life_ms[r] / 1e3);
+}
+
+/* A metric family: a single value per map (`field`, an offset in tsmap_mx_snap) or
+ * labelled series (`emit`). `metered`: only maps created with config.metrics have it. */
+typedef struct tsmap_mx_family_def {
+  const char *name, *type, *help;
+  size_t field;
+  void (*emit)(tsmap_mx_out *o, const tsmap_mx_snap *sn);
+  int metered;
+} tsmap_mx_family_def;
+
+#define TSMAP_MX_FIELD(f) offsetof(tsmap_mx_snap, f)
+static const tsmap_mx_family_def k_families[] = {
+    {"tsmap_operations_total", "counter",
+     "Map operations completed, by operation and returned status.", 0, tsmap_mx_emit_ops, 1},
+    {"tsmap_operation_duration_seconds", "histogram",
+     "Duration of map operations. The count is exact; the timer runs on 1 in 64 "
+     "operations of each kind per thread, each timed one standing for those since the last.",
+     0, tsmap_mx_emit_durations, 1},
+    {"tsmap_entries", "gauge", "Entries in the map.", TSMAP_MX_FIELD(entries), NULL, 0},
+    {"tsmap_shards", "gauge", "Shards of the map.", TSMAP_MX_FIELD(shards), NULL, 0},
+    {"tsmap_table_bytes", "gauge",
+     "Bytes of the map's tables: current, old while growing, and the next one prepared.",
+     TSMAP_MX_FIELD(table_bytes), NULL, 0},
+    {"tsmap_growth_in_progress", "gauge",
+     "Shards whose entries are being moved to a larger table.", TSMAP_MX_FIELD(growing), NULL, 0},
+    {"tsmap_migrated_groups_total", "counter",
+     "Groups of 7 slots moved from an old table to a new one by growths.",
+     TSMAP_MX_FIELD(migrated), NULL, 0},
+    {"tsmap_evictions_total", "counter",
+     "Values that left the map (to the eviction hook or to the caller), by reason; "
+     "discarded: callback results that never entered.", 0, tsmap_mx_emit_evictions, 1},
+    {"tsmap_entry_lifespan_seconds", "histogram",
+     "Time from a value's insertion to its leaving the map, by reason.", 0,
+     tsmap_mx_emit_lifespans, 1},
+    {"tsmap_compute_retries_total", "counter",
+     "compute and compute_if_present callbacks run again because the entry changed.",
+     TSMAP_MX_FIELD(retries), NULL, 1},
+    {"tsmap_single_flight_waits_total", "counter",
+     "compute_if_absent calls that waited for another thread's callback for the same key.",
+     TSMAP_MX_FIELD(waits), NULL, 1},
+    {"tsmap_reentered_total", "counter",
+     "Operations refused with TSMAP_REENTERED (a callback calling its own key, or a wait "
+     "cycle).", TSMAP_MX_FIELD(reentered), NULL, 1},
+};
+
+/* Every family, each once, with the series of every snapshot. */
+static void tsmap_mx_emit_all(tsmap_mx_out *o, const tsmap_mx_snap *sn, size_t n) {
+  for (size_t f = 0; f < sizeof k_families / sizeof k_families[0]; f++) {
+    const tsmap_mx_family_def *d = &k_families[f];
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+      any |= sn[i].on || !d->metered;
+    if (!any)
+      continue;
+    tsmap_mx_printf(o, "# HELP %s ", d->name);
+    tsmap_mx_puts(o, d->help);
+    tsmap_mx_printf(o, "\n# TYPE %s %s\n", d->name, d->type);
+    for (size_t i = 0; i < n; i++) {
+      if (d->metered && !sn[i].on)
+        continue;
+      if (d->emit) {
+        d->emit(o, &sn[i]);
+        continue;
+      }
+      uint64_t v;
+      memcpy(&v, (const char *)&sn[i] + d->field, sizeof v);
+      tsmap_mx_series(o, d->name, &sn[i], NULL, NULL, NULL, NULL);
+      tsmap_mx_value(o, v);
+    }
+  }
+  tsmap_mx_flush(o);
+}
+
+/* ======================================================================================
+ * The public calls
+ * ====================================================================================== */
+
+static tsmap_mx_out *tsmap_mx_out_new(tsmap_metrics_writer writer, void *ctx) {
+  tsmap_mx_out *o = (tsmap_mx_out *)malloc(sizeof *o);
+  if (o) {
+    o->writer = writer;
+    o->ctx = ctx;
+    o->stopped = 0;
+    o->len = 0;
+  }
+  return o;
+}
+
+tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer, void *ctx) {
+  if (!map || !writer)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_mx_snap *sn = (tsmap_mx_snap *)malloc(sizeof *sn);
+  tsmap_mx_out *o = tsmap_mx_out_new(writer, ctx);
+  tsmap_status st = sn && o ? tsmap_mx_snap_map(map, sn) : TSMAP_NO_MEMORY;
+  if (st == TSMAP_OK) {
+    tsmap_mx_emit_all(o, sn, 1);
+    st = o->stopped ? TSMAP_STOPPED : TSMAP_OK;
+  }
+  free(sn);
+  free(o);
+  return st;
+}
+
+tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx) {
+  if (!writer)
+    return TSMAP_INVALID_ARGUMENT;
+  pthread_mutex_lock(&g_registry_lock);
+  size_t n = 0, k = 0;
+  for (struct tsmap_metrics *mx = g_registry; mx; mx = mx->next)
+    n++;
+  tsmap_mx_snap *sn = (tsmap_mx_snap *)malloc((n ? n : 1) * sizeof *sn);
+  tsmap_mx_out *o = tsmap_mx_out_new(writer, ctx);
+  tsmap_status st = sn && o ? TSMAP_OK : TSMAP_NO_MEMORY;
+  for (struct tsmap_metrics *mx = g_registry; st == TSMAP_OK && mx; mx = mx->next)
+    if (tsmap_mx_snap_map(mx->map, &sn[k]) == TSMAP_OK) /* closed maps are left out */
+      k++;
+  if (st == TSMAP_OK) {
+    tsmap_mx_emit_all(o, sn, k);
+    st = o->stopped ? TSMAP_STOPPED : TSMAP_OK;
+  }
+  pthread_mutex_unlock(&g_registry_lock);
+  free(sn);
+  free(o);
+  return st;
+}
+
+/* tsmap_metrics_format's writer: copy what fits, count everything. */
+typedef struct tsmap_mx_buf {
+  char *buf;
+  size_t cap, len;
+} tsmap_mx_buf;
+
+static int tsmap_mx_buf_write(const char *text, size_t len, void *ctx) {
+  tsmap_mx_buf *b = (tsmap_mx_buf *)ctx;
+  if (b->len < b->cap) {
+    size_t room = b->cap - b->len;
+    memcpy(b->buf + b->len, text, len < room ? len : room);
+  }
+  b->len += len;
+  return 0;
+}
+
+tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out) {
+  if (!buf || !cap || !len_out)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_mx_buf b = {buf, cap, 0};
+  tsmap_status st = map ? tsmap_metrics_write(map, tsmap_mx_buf_write, &b)
+                        : tsmap_metrics_write_all(tsmap_mx_buf_write, &b);
+  buf[b.len < cap ? b.len : cap - 1] = '\0';
+  *len_out = b.len;
+  if (st == TSMAP_OK && b.len >= cap)
+    return TSMAP_NO_MEMORY;
+  return st;
+}

@@ -1,0 +1,200 @@
+/*
+ * metrics.h - what map.c and compute.c call to count and time operations (metrics.c) and
+ * to fire USDT probes (probes.h). Everything here is one predictable branch on a per-map
+ * pointer when metrics are off (the default); the fast paths of get and put do not even
+ * pay that branch: they test `entry_fast` (fast8 and metrics off) where they tested
+ * fast8, and a metered map takes the path below instead.
+ *
+ * M1  Counters are per thread and per map (a stripe, one per thread record, written only
+ *     by its thread with relaxed load/store pairs): no shared cache line is written by an
+ *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
+ *     stripe could not be allocated, share one stripe updated with atomic adds.
+ * M2  Operation counts are exact. Durations are timed on one operation in
+ *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
+ *     the previous one, so the histogram's count is exact and its buckets are estimates.
+ * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
+ *     stamp per slot, allocated only with metrics on); it moves with the entry during a
+ *     growth and is read when the entry leaves (lifespan, by reason).
+ */
+#ifndef TSMAP_METRICS_H
+#define TSMAP_METRICS_H
+
+#include "probes.h"
+#include "tsmap_internal.h"
+
+/* The operations that are counted and timed (the `op` label). */
+typedef enum tsmap_op {
+  TSMAP_OP_GET = 0,
+  TSMAP_OP_PUT = 1,
+  TSMAP_OP_PUT_IF_ABSENT = 2,
+  TSMAP_OP_REMOVE = 3,
+  TSMAP_OP_COMPUTE_IF_ABSENT = 4,
+  TSMAP_OP_COMPUTE_IF_PRESENT = 5,
+  TSMAP_OP_COMPUTE = 6,
+  TSMAP_OP_COUNT = 7
+} tsmap_op;
+
+#define TSMAP_MX_SAMPLE 64 /* M2: one operation in 64 per thread and kind is timed */
+#define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
+#define TSMAP_MX_STATUSES ((int)TSMAP_STOPPED + 1)
+#define TSMAP_MX_REASONS ((int)TSMAP_EVICT_DISCARDED + 1)
+#define TSMAP_MX_DUR_BUCKETS 14  /* finite buckets of operation durations */
+#define TSMAP_MX_LIFE_BUCKETS 11 /* finite buckets of lifespans */
+
+typedef _Atomic uint64_t tsmap_mx_ctr;
+
+/* One thread's counters for one map (M1), or the shared overflow stripe. The first
+ * members are what every metered operation touches. */
+struct tsmap_mx_stripe {
+  int shared;                                          /* overflow: atomic adds */
+  _Atomic uint32_t countdown[TSMAP_OP_COUNT];          /* to the next timed operation */
+  tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
+  void *raw;                                           /* the allocation (alignment) */
+  tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
+  tsmap_mx_ctr dur[TSMAP_OP_COUNT][TSMAP_MX_DUR_BUCKETS + 1]; /* weighted, last +Inf */
+  tsmap_mx_ctr dur_ns[TSMAP_OP_COUNT];                 /* weighted sum */
+  tsmap_mx_ctr last_bucket[TSMAP_OP_COUNT], last_ns[TSMAP_OP_COUNT];
+  tsmap_mx_ctr left[TSMAP_MX_REASONS];
+  tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
+  tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];
+  tsmap_mx_ctr retries, waits;
+};
+
+/* Metrics of one map: the registry record (name) and, when on, the stripes. */
+struct tsmap_metrics {
+  _Atomic(struct tsmap_mx_stripe *) *stripes; /* by thread record id; NULL when off */
+  tsmap *map;
+  char *name;                 /* "" when unnamed */
+  size_t name_bytes;
+  int on;                     /* config.metrics */
+  int registered;
+  uint64_t t0_ms;             /* M3: birth stamps count from here */
+  struct tsmap_metrics *next; /* registry (g_registry_lock) */
+  struct tsmap_mx_stripe overflow;
+};
+
+/* A metered operation in flight: the caller's stripe and, when this one is timed, its
+ * start time (ns). */
+typedef struct tsmap_mx_span {
+  struct tsmap_mx_stripe *st;
+  tsmap_op op;
+  uint64_t t0;
+} tsmap_mx_span;
+
+TSMAP_HIDDEN struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m);
+TSMAP_HIDDEN uint64_t tsmap_mx_clock(void);
+TSMAP_HIDDEN void tsmap_mx_sample(const tsmap_mx_span *sp);
+
+/* Add v to a counter of stripe st; returns the new value. Only the owner thread writes a
+ * private stripe, so a load and a store do (no locked instruction, M1). */
+TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c, uint64_t v) {
+  if (TSMAP_UNLIKELY(st->shared))
+    return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
+  uint64_t x = atomic_load_explicit(c, memory_order_relaxed) + v;
+  atomic_store_explicit(c, x, memory_order_relaxed);
+  return x;
+}
+
+/* The calling thread's stripe of metered map m (allocated on its first use). */
+TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
+  tsmap_thread *t = tsmap_tls_self;
+  struct tsmap_mx_stripe *st = NULL;
+  if (TSMAP_LIKELY(t != NULL && t->id < TSMAP_MX_STRIPES))
+    st = atomic_load_explicit(&m->mx->stripes[t->id], memory_order_acquire);
+  return TSMAP_LIKELY(st != NULL) ? st : tsmap_mx_stripe_slow(m);
+}
+
+TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  sp->st = st;
+  sp->op = op;
+  sp->t0 = 0;
+  uint32_t left = atomic_load_explicit(&st->countdown[op], memory_order_relaxed);
+  if (TSMAP_UNLIKELY(left == 0)) /* M2: time this one; the first of each kind always is */
+    sp->t0 = tsmap_mx_clock();
+  atomic_store_explicit(&st->countdown[op], left ? left - 1 : TSMAP_MX_SAMPLE - 1,
+                        memory_order_relaxed);
+}
+
+TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
+  unsigned s = (unsigned)status < TSMAP_MX_STATUSES ? (unsigned)status : 0;
+  tsmap_mx_bump(sp->st, &sp->st->ops[sp->op][s], 1);
+  if (TSMAP_UNLIKELY(sp->t0 != 0))
+    tsmap_mx_sample(sp);
+  return status;
+}
+
+/* Is this map metered? (a named map with metrics off has a record but no stripes) */
+TSMAP_INLINE int tsmap_mx_on(const tsmap *m) {
+  return TSMAP_UNLIKELY(m != NULL && m->mx != NULL) && m->mx->stripes != NULL;
+}
+
+/* Create (config name / metrics; before the shards, whose tables it sizes) and free a
+ * map's record. Register lists a named map, once it is complete, for
+ * tsmap_metrics_write_all; destroy unlists it first. */
+TSMAP_HIDDEN tsmap_status tsmap_mx_create(tsmap *m);
+TSMAP_HIDDEN void tsmap_mx_register(tsmap *m);
+TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
+
+
+/* `st = call`, counted and timed when the map is metered (M1, M2). */
+#define TSMAP_METERED(st, map, op, call)                                                   \
+  do {                                                                                     \
+    if (tsmap_mx_on(map)) {                                                                \
+      tsmap_mx_span mx_span_;                                                              \
+      tsmap_mx_begin((map), (op), &mx_span_);                                              \
+      (st) = tsmap_mx_end(&mx_span_, (call));                                              \
+    } else {                                                                               \
+      (st) = (call);                                                                       \
+    }                                                                                      \
+  } while (0)
+
+/* The body of a public operation that has no fast path of its own: probes at both ends,
+ * `call` counted and timed when the map is metered, its status returned. */
+#define TSMAP_OP_RUN(map, op, call)                                                        \
+  do {                                                                                     \
+    tsmap_status op_st_;                                                                   \
+    TSMAP_PROBE2(op_start, (map), (int)(op));                                              \
+    TSMAP_METERED(op_st_, (map), (op), (call));                                            \
+    TSMAP_PROBE2(op_end, (int)(op), (int)op_st_);                                          \
+    return op_st_;                                                                         \
+  } while (0)
+
+/* Events inside operations (metered maps only; each is one branch when off). */
+TSMAP_HIDDEN void tsmap_mx_count_retry(tsmap *m);
+TSMAP_HIDDEN void tsmap_mx_count_wait(tsmap *m);
+TSMAP_HIDDEN void tsmap_mx_count_discarded(tsmap *m);
+
+/* M3: bytes of a table's birth array (0 when metrics are off), and where it starts. */
+TSMAP_HIDDEN size_t tsmap_mx_birth_bytes(const tsmap *m, size_t ngroups);
+TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigned slot) {
+  return &t->birth[g * TSMAP_GROUP_SLOTS + slot];
+}
+/* A value entered the slot at `pos` (insert or overwrite; shard lock held). */
+TSMAP_HIDDEN void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos);
+/* The value in slot `slot` of group `g` of `t` leaves the map for `why` (shard lock held,
+ * or a detached table at close): counted, with its lifespan. */
+TSMAP_HIDDEN void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
+                                tsmap_evict_reason why);
+
+/* The value at `pos` is overwritten: it leaves (replaced) and the new one is born. */
+TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
+
+/* Site macros: a table's birth array exists only on a metered map. */
+#define TSMAP_MX_REPLACED(m, pos)                                                          \
+  do {                                                                                     \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
+      tsmap_mx_replaced((m), (pos));                                                       \
+  } while (0)
+#define TSMAP_MX_BORN(m, pos)                                                              \
+  do {                                                                                     \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
+      tsmap_mx_born((m), (pos));                                                           \
+  } while (0)
+#define TSMAP_MX_LEFT(m, t, g, slot, why)                                                  \
+  do {                                                                                     \
+    if (TSMAP_UNLIKELY((t)->birth != NULL))                                                \
+      tsmap_mx_left((m), (t), (g), (slot), (why));                                         \
+  } while (0)
+
+#endif /* TSMAP_METRICS_H */
