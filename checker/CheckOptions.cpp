@@ -53,9 +53,12 @@ bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
     Parsed = Number != 0;
   if (Parsed)
     return *Parsed;
+  // clang-tidy's own wording, with the option's full name. getID() is public on
+  // the matcher callback a check is (protected on ClangTidyCheck).
+  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
   Check.configurationDiag("invalid configuration value '%0' for option '%1'; "
                           "expected a bool")
-      << *Value << Option;
+      << *Value << (Callback.getID() + "." + Option).str();
   return Default;
 }
 
