@@ -4,6 +4,8 @@
 #include "EffectSummary.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include <optional>
 
 namespace clang::tidy::tsmap {
 
@@ -30,6 +32,41 @@ std::vector<std::string> readFunctionNames(ClangTidyCheck &Check,
     Names.push_back(std::move(N));
   }
   return Names;
+}
+
+bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
+              llvm::StringRef Option, bool Default) {
+  std::optional<llvm::StringRef> Value = Options.get(Option);
+  if (!Value)
+    return Default;
+  std::optional<bool> Parsed =
+      llvm::StringSwitch<std::optional<bool>>(Value->trim())
+          .CaseLower("true", true)
+          .CaseLower("on", true)
+          .CaseLower("yes", true)
+          .CaseLower("false", false)
+          .CaseLower("off", false)
+          .CaseLower("no", false)
+          .Default(std::nullopt);
+  long long Number = 0;
+  if (!Parsed && !Value->trim().getAsInteger(10, Number))
+    Parsed = Number != 0;
+  if (Parsed)
+    return *Parsed;
+  // clang-tidy's own wording, with the option's full name. getID() is public on
+  // the matcher callback a check is (protected on ClangTidyCheck).
+  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
+  Check.configurationDiag("invalid configuration value '%0' for option '%1'; "
+                          "expected a bool")
+      << *Value << (Callback.getID() + "." + Option).str();
+  return Default;
+}
+
+void storeBool(const ClangTidyCheck::OptionsView &Options,
+               ClangTidyOptions::OptionMap &Opts, llvm::StringRef Option,
+               bool Value) {
+  Options.store(Opts, Option, Value ? llvm::StringRef("true")
+                                    : llvm::StringRef("false"));
 }
 
 unsigned readMaxCallDepth(ClangTidyCheck &Check, unsigned Value) {

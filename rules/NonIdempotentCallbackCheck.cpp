@@ -20,7 +20,7 @@ NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
       Gate(Context),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
-      StrictUnknownCalls(Options.get("StrictUnknownCalls", false)),
+      StrictUnknownCalls(readBool(*this, Options, "StrictUnknownCalls", false)),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
   EffectOpts.NonIdempotentFunctions = readFunctionNames(
       *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
@@ -35,7 +35,7 @@ void NonIdempotentCallbackCheck::storeOptions(
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   Options.store(Opts, "IdempotentFunctions", IdempotentFunctionsOption);
-  Options.store(Opts, "StrictUnknownCalls", StrictUnknownCalls);
+  storeBool(Options, Opts, "StrictUnknownCalls", StrictUnknownCalls);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
 

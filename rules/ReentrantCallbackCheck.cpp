@@ -40,7 +40,7 @@ ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       Gate(Context),
-      StrictMapIdentity(Options.get("StrictMapIdentity", false)),
+      StrictMapIdentity(readBool(*this, Options, "StrictMapIdentity", false)),
       AllowedMapOperationsOption(Options.get("AllowedMapOperations",
                                              DefaultAllowedMapOperations)),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
@@ -53,7 +53,7 @@ ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
 
 void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Model.storeOptions(Options, Opts);
-  Options.store(Opts, "StrictMapIdentity", StrictMapIdentity);
+  storeBool(Options, Opts, "StrictMapIdentity", StrictMapIdentity);
   Options.store(Opts, "AllowedMapOperations", AllowedMapOperationsOption);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }

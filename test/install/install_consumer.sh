@@ -99,7 +99,7 @@ fi
 step "the installed tsmap-tidy finds the installed plugin"
 set +e
 "$prefix/bin/tsmap-tidy" -p "$work/cmake" --progress never \
-  --checks='-*,misc-redundant-expression' > "$work/tidy.out" 2> "$work/tidy.err"
+  --checks='-*,tsmap-*,misc-redundant-expression' > "$work/tidy.out" 2> "$work/tidy.err"
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || { cat "$work/tidy.out" "$work/tidy.err"; fail "tsmap-tidy exit status $rc, expected 1"; }

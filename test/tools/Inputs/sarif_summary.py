@@ -19,7 +19,10 @@ rules = run["tool"]["driver"]["rules"]
 for rule in rules:
     if rule["id"].startswith(("clang-analyzer-core", "clang-analyzer-unix.Dynamic")):
         continue  # dependencies the analyzer enables on its own
-    line = "rule %s help=%s" % (rule["id"], rule["helpUri"])
+    # helpUri only where it points off the machine; help.markdown is the rule's page.
+    line = "rule %s name=%s help=%s markdown=%s" % (
+        rule["id"], rule["name"], rule.get("helpUri", "-"),
+        rule["help"]["markdown"].strip().splitlines()[0])
     if not rule["shortDescription"]["text"].startswith("clang-tidy check"):
         line += ' short="%s" full="%s"' % (rule["shortDescription"]["text"],
                                            rule["fullDescription"]["text"])
@@ -27,9 +30,11 @@ for rule in rules:
 print("srcroot", run["originalUriBaseIds"]["%SRCROOT%"]["uri"])
 for r in run["results"]:
     assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
-    print('result %s %s %s "%s" fingerprint=%s' % (
+    region = r["locations"][0]["physicalLocation"]["region"]
+    print('result %s %s %s "%s" fingerprint=%s region=%d:%d-%d:%d' % (
         r["ruleId"], r["level"], where(r["locations"][0]), r["message"]["text"],
-        r["partialFingerprints"]["tsmap/v1"]))
+        r["partialFingerprints"]["tsmap/v1"], region["startLine"], region["startColumn"],
+        region["endLine"], region["endColumn"]))
     for rel in r.get("relatedLocations", []):
         print('  related %d %s "%s"' % (rel["id"], where(rel), rel["message"]["text"]))
     for flow in r.get("codeFlows", []):
@@ -40,4 +45,7 @@ for inv in run["invocations"]:
         files = [l["physicalLocation"]["artifactLocation"]["uri"] for l in n.get("locations", [])]
         print('notification %s %s %s "%s"' % (n["level"], n["descriptor"]["id"],
                                                " ".join(files), n["message"]["text"]))
+    for n in inv.get("toolConfigurationNotifications", []):
+        print('configuration %s %s "%s"' % (n["level"], n["descriptor"]["id"],
+                                             n["message"]["text"]))
     print("executionSuccessful", inv["executionSuccessful"])
