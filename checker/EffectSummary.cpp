@@ -100,6 +100,24 @@ bool isKnownQuietLibraryFunction(llvm::StringRef Name) {
   return Set.contains(Name);
 }
 
+const FieldDecl *loadedFromField(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+    E = E->IgnoreParenCasts();
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      return F ? F->getCanonicalDecl() : nullptr;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    // A local pointer: where its initializer loaded it from.
+    // FIXME: like placeOfPointer, later assignments are not followed.
+    if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
+      return nullptr;
+    E = VD->getInit();
+  }
+  return nullptr;
+}
+
 std::vector<std::string> splitNameList(llvm::StringRef List) {
   std::vector<std::string> Names;
   llvm::SmallVector<llvm::StringRef> Parts;
@@ -262,7 +280,8 @@ Effect makeEffect(EffectKind K, Place Target, const Stmt *Where,
 uint64_t effectKey(const Effect &E) {
   llvm::hash_code H = llvm::hash_combine(
       static_cast<int>(E.Kind), static_cast<int>(E.Target.Root),
-      E.Target.Param, E.Target.Var, E.Callee, E.ArgIndex, E.Target.AddressOf);
+      E.Target.Param, E.Target.Var, E.Callee, E.ArgIndex, E.Target.AddressOf,
+      E.MapField);
   for (const FieldDecl *F : E.Target.Fields)
     H = llvm::hash_combine(H, F);
   return static_cast<uint64_t>(H);
@@ -531,9 +550,15 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   std::optional<unsigned> MapParam;
   if (A.Model.isMapOperation(Callee, &MapParam)) {
     Place M;
-    if (MapParam && *MapParam < CE->getNumArgs())
+    const FieldDecl *Field = nullptr;
+    if (MapParam && *MapParam < CE->getNumArgs()) {
       M = A.placeOfPointer(CE->getArg(*MapParam), FD);
-    I.Local.push_back(makeEffect(EffectKind::MapOperation, M, CE, Callee));
+      Field = loadedFromField(CE->getArg(*MapParam));
+    }
+    Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
+    E.MapField = Field;
+    E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
+    I.Local.push_back(std::move(E));
     return;
   }
   llvm::StringRef Name =
@@ -582,6 +607,12 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       Out.Target = Place();
     } else {
       Place P = A.placeOfArgument(Site->getArg(CE.Target.Param), Caller);
+      // `drop(e->manager->cache)` and `drop` operates on its parameter.
+      if (CE.Kind == EffectKind::MapOperation && !CE.MapField &&
+          CE.Target.Fields.empty()) {
+        Out.MapField = loadedFromField(Site->getArg(CE.Target.Param));
+        Out.MapFieldAt = Out.MapField ? Site->getArg(CE.Target.Param) : nullptr;
+      }
       // `f(&g)` and the callee writes `*p`: the place is `g` itself.
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());

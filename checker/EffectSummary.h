@@ -131,6 +131,14 @@ struct Effect {
   /// The call sites from the summarized function down to the function that
   /// contains `Where`; empty when `Where` is in the summarized function.
   std::vector<Hop> Chain;
+  /// For MapOperation: the struct field the map pointer was loaded from
+  /// (`e->manager->cache` gives `cache`), whatever the root of the access
+  /// path; null when the map is not read from a field. Map identity by field
+  /// and type (tsmap-reentrant-callback) compares it.
+  const FieldDecl *MapField = nullptr;
+  /// The expression that loads the map from MapField (for notes): the map
+  /// argument, or the argument of the call that passed the map down.
+  const Expr *MapFieldAt = nullptr;
 };
 
 /// Everything a function does that matters to the checks.
@@ -227,6 +235,11 @@ private:
   const ContractModel &Model;
   EffectOptions Opts;
 };
+
+/// The struct field whose load gives the pointer \p E (`FOO(obj)->priv->cache`
+/// gives `cache`, through parentheses, casts and the initializer of a local
+/// pointer that \p E names); null when \p E is not read from a field.
+const FieldDecl *loadedFromField(const Expr *E);
 
 /// Splits a semicolon-separated option value into trimmed, non-empty names.
 std::vector<std::string> splitNameList(llvm::StringRef List);

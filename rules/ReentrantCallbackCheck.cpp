@@ -123,22 +123,32 @@ Place ReentrantCallbackCheck::throughLocalStruct(Place P,
   return P;
 }
 
-/// Restates \p P, a place in the terms of the last callee of \p Chain, in
-/// the terms of \p Top, the function the chain starts in.
-Place ReentrantCallbackCheck::toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
-                                         const FunctionDecl *Top) const {
+/// Restates the map of \p E, a place in the terms of the last callee of
+/// \p Chain, in the terms of \p Top, the function the chain starts in; the
+/// field the map is loaded from is taken from the argument that passes it
+/// (`drop(e->manager->cache)`) when the callee got the map as a parameter.
+void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
+                                        const FunctionDecl *Top) const {
+  Place P = std::move(E.Target);
   for (size_t K = Chain.size(); K-- > 0;) {
     if (P.Root == Place::RootKind::Global)
-      return P;
+      break;
     if (P.Root != Place::RootKind::Param ||
-        P.Param >= Chain[K].Site->getNumArgs())
-      return Place();
+        P.Param >= Chain[K].Site->getNumArgs()) {
+      P = Place();
+      break;
+    }
     const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
-    Place Q = Analysis->placeOfArgument(Chain[K].Site->getArg(P.Param), Caller);
+    const Expr *Arg = Chain[K].Site->getArg(P.Param);
+    if (!E.MapField && P.Fields.empty()) {
+      E.MapField = loadedFromField(Arg);
+      E.MapFieldAt = E.MapField ? Arg : nullptr;
+    }
+    Place Q = Analysis->placeOfArgument(Arg, Caller);
     Q.Fields.append(P.Fields.begin(), P.Fields.end());
     P = std::move(Q);
   }
-  return P;
+  E.Target = std::move(P);
 }
 
 /// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
@@ -170,39 +180,83 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
-    Joined.Target = toTopTerms(Inner.Target, Prefix, Fn);
+    toTopTerms(Joined, Prefix, Fn);
     mapOperations(Fn, Joined, Depth + 1, Out);
   }
 }
 
+/// \p P names one object: a global, a parameter of the function making the
+/// outer call, or a local struct (not memory behind a local pointer).
+static bool namesObject(const Place &P) {
+  return P.Root == Place::RootKind::Global ||
+         P.Root == Place::RootKind::Param ||
+         (P.Root == Place::RootKind::Local && P.Var &&
+          !P.Var->getType()->isPointerType());
+}
+
+/// \p P (a map read from one field, in the callback's or loop's own terms)
+/// is a table held by an entry itself, `((struct node *)value)->children`:
+/// the field of an entry, of a local struct, or of a pointer the code got
+/// from an out-parameter; another map than the one iterated, even when the
+/// entry has the iterated map's type (a tree). A context parameter, or a
+/// local pointer initialized from a call (`priv = foo_get_instance_private
+/// (obj)`), may be the iterated map's owner.
+static bool entryTable(const Place &P, std::optional<unsigned> CtxParam) {
+  if (P.Fields.size() != 1)
+    return false;
+  if (P.Root == Place::RootKind::Param)
+    return !CtxParam || P.Param != *CtxParam;
+  if (P.Root == Place::RootKind::Local)
+    return !P.Var || !P.Var->getType()->isPointerType() || !P.Var->getInit();
+  return false;
+}
+
 ReentrantCallbackCheck::Identity
-ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
+ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
+                                    const Place &InnerOwn,
+                                    std::optional<unsigned> CtxParam) const {
   auto Known = [](const Place &P) {
     return P.Root == Place::RootKind::Param ||
            P.Root == Place::RootKind::Global ||
            P.Root == Place::RootKind::Local;
   };
-  if (!Known(Outer) || !Known(Inner))
-    return Identity::Unknown;
+  bool BothKnown = Known(Outer.P) && Known(Inner.P);
+  if (BothKnown && Outer.P.sameAs(Inner.P))
+    return Identity::Same;
+  // By access path and type: the same field of the same struct type is the
+  // same map, unless the code names two objects or the inner map is an
+  // entry's own table.
+  if (!StrictMapIdentity && Outer.Field && Inner.Field) {
+    if (Outer.Field != Inner.Field)
+      return Identity::Different;
+    if ((namesObject(Outer.P) && namesObject(Inner.P)) ||
+        entryTable(InnerOwn, CtxParam))
+      return Identity::Different;
+    return Identity::SameField;
+  }
   // FIXME: two pointer globals (or fields) may hold the same map; they are
   // taken to be different maps.
-  return Outer.sameAs(Inner) ? Identity::Same : Identity::Different;
+  return BothKnown ? Identity::Different : Identity::Unknown;
 }
 
 /// The first map operation the callback reaches on the outer call's map (or,
 /// under StrictMapIdentity, on a map that cannot be told apart from it).
-std::optional<Effect> ReentrantCallbackCheck::firstReentry(
-    const CallExpr *Call, const FunctionDecl *Owner,
-    const CallbackArgument &Arg, const ResolvedCallback &Target, bool &Same) {
+std::optional<ReentrantCallbackCheck::Reentry>
+ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
+                                     const FunctionDecl *Owner,
+                                     const CallbackArgument &Arg,
+                                     const ResolvedCallback &Target) {
   const FunctionDecl *Fn = Target.Fn;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const ParmVarDecl *CallbackParam = MapOp->getParamDecl(Arg.ParamIndex);
   // The argument itself: mapArgument() strips the load of a pointer lvalue,
   // which placeOfPointer needs.
-  Place Outer;
+  MapRef Outer;
   if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
-      MI && *MI < Call->getNumArgs() && Owner)
-    Outer = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+      MI && *MI < Call->getNumArgs() && Owner) {
+    Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+    Outer.Field = loadedFromField(Call->getArg(*MI));
+  }
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
@@ -225,17 +279,46 @@ std::optional<Effect> ReentrantCallbackCheck::firstReentry(
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
       mapOperations(Fn, E, 0, Ops);
-  std::optional<Effect> Unknown;
+  std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
-    Identity I = sameMap(Outer, Translate(E.Target));
-    if (I == Identity::Same) {
-      Same = true;
-      return std::move(E);
-    }
-    if (I == Identity::Unknown && !Unknown)
-      Unknown = std::move(E);
+    MapRef Inner{Translate(E.Target), E.MapField};
+    if (!Inner.Field && !Inner.P.Fields.empty())
+      Inner.Field = Inner.P.Fields.back();
+    Identity I = compareMaps(Outer, Inner, E.Target, CtxParam);
+    if (I == Identity::Same)
+      return Reentry{std::move(E), I};
+    if (I == Identity::SameField && !ByField)
+      ByField = Reentry{std::move(E), I};
+    else if (I == Identity::Unknown && !Unknown)
+      Unknown = Reentry{std::move(E), I};
   }
+  if (ByField)
+    return ByField;
   return StrictMapIdentity ? Unknown : std::nullopt;
+}
+
+/// For a re-entry found by field and type: where the inner call names the
+/// map, and why it is taken to be the outer one.
+void ReentrantCallbackCheck::fieldIdentityNote(const Effect &E,
+                                               const FieldDecl *Field,
+                                               const ASTContext &Ctx) {
+  const Expr *M = E.MapFieldAt;
+  if (const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where); !M && Inner) {
+    std::optional<unsigned> MI = mapParamIndex(Inner->getDirectCallee(), Model);
+    if (MI && *MI < Inner->getNumArgs())
+      M = Inner->getArg(*MI);
+  }
+  if (!M || !Field)
+    return;
+  M = M->IgnoreParenImpCasts();
+  const RecordDecl *Owner = Field->getParent();
+  diag(M->getBeginLoc(),
+       "'%0' is taken to be the same map: both are field '%1' of '%2'",
+       DiagnosticIDs::Note)
+      << sourceText(M, Ctx) << Field->getName()
+      << (Owner && Owner->getTypedefNameForAnonDecl()
+              ? Owner->getTypedefNameForAnonDecl()->getName()
+              : Owner ? Owner->getName() : "");
 }
 
 void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
@@ -247,10 +330,11 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   // says nothing about re-entering the map.
   if (!Target.Fn)
     return;
-  bool Known = false;
-  std::optional<Effect> E = firstReentry(Call, Owner, Arg, Target, Known);
-  if (!E)
+  std::optional<Reentry> R = firstReentry(Call, Owner, Arg, Target);
+  if (!R)
     return;
+  bool Known = R->How != Identity::Unknown;
+  const Effect *E = &R->E;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const Expr *M = mapArgument(Call, Model);
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
@@ -261,7 +345,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
       << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
       << functionName(E->Callee) << MapText;
   emitResolutionNotes(*this, Target);
-  if (Known && E->Target.Root == Place::RootKind::Param &&
+  if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
     if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' as its parameter '%1' "
@@ -270,6 +354,12 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
           << functionName(Target.Fn)
           << Target.Fn->getParamDecl(E->Target.Param)->getName();
   emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
+  if (R->How == Identity::SameField)
+    fieldIdentityNote(*E, E->MapField ? E->MapField
+                                      : E->Target.Fields.empty()
+                                            ? nullptr
+                                            : E->Target.Fields.back(),
+                      Ctx);
   diag(Call->getBeginLoc(),
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",
