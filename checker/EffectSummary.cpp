@@ -284,6 +284,8 @@ uint64_t effectKey(const Effect &E) {
       E.MapField);
   for (const FieldDecl *F : E.Target.Fields)
     H = llvm::hash_combine(H, F);
+  for (const ParamGuard &G : E.Guards)
+    H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
   return static_cast<uint64_t>(H);
 }
 
@@ -323,6 +325,8 @@ struct EffectAnalysis::Impl {
     const FunctionDecl *Fn = nullptr; ///< The definition summarized.
     std::vector<Effect> Local;
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
+    /// The guards of the calls in `Calls` made under a parameter test.
+    llvm::DenseMap<const CallExpr *, llvm::SmallVector<ParamGuard, 1>> CallGuards;
     FunctionSummary Summary;
     llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
     unsigned KindCount[NumEffectKinds] = {};
@@ -395,6 +399,19 @@ struct EffectAnalysis::Impl {
 
   // ---- Walking a body ----
 
+  /// The parameter tests that enclose the statement being scanned.
+  llvm::SmallVector<ParamGuard, 2> CurGuards;
+  void pushLocal(FnInfo &I, Effect E) {
+    E.Guards.append(CurGuards.begin(), CurGuards.end());
+    I.Local.push_back(std::move(E));
+  }
+  /// The guards that hold when \p Cond is true (\p Negate: false): each
+  /// conjunct of an `&&` that tests a parameter of \p FD against a constant.
+  void guardsOf(const Expr *Cond, const FunctionDecl *FD, bool Negate,
+                llvm::SmallVectorImpl<ParamGuard> &Out) const;
+  void scanIf(const IfStmt *If, const FunctionDecl *FD, FnInfo &I);
+  void scanCompound(const CompoundStmt *CS, const FunctionDecl *FD, FnInfo &I);
+
   void scanBody(const FunctionDecl *FD, FnInfo &I);
   void scanStmt(const Stmt *S, const FunctionDecl *FD, FnInfo &I);
   void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
@@ -404,7 +421,7 @@ struct EffectAnalysis::Impl {
       return; // Locals and untraced memory: not an effect a caller can see.
     Effect E = makeEffect(K, P, Where);
     E.Op = Op;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
   }
 
   /// How the value \p E is computed from the old value of place \p P: '+'
@@ -477,6 +494,10 @@ void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
     return;
   if (isa<LambdaExpr>(S) || isa<BlockExpr>(S))
     return; // Their bodies run when called, not here.
+  if (const auto *If = dyn_cast<IfStmt>(S))
+    return scanIf(If, FD, I);
+  if (const auto *CS = dyn_cast<CompoundStmt>(S))
+    return scanCompound(CS, FD, I);
   if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp()) {
     addPlaceEffect(I, EffectKind::ReadModifyWrite,
                    A.placeOfLValue(UO->getSubExpr(), FD), UO,
@@ -521,12 +542,123 @@ void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
     scanStmt(Child, FD, I);
 }
 
+/// The integer value of \p E if it is a constant (a literal, `!1`, an enum
+/// constant, a macro such as FALSE, a null pointer constant).
+static std::optional<int64_t> constantValue(const Expr *E,
+                                            const ASTContext &Ctx) {
+  if (!E || E->isValueDependent() || E->isTypeDependent())
+    return std::nullopt;
+  Expr::EvalResult R;
+  if (E->getType()->isIntegralOrEnumerationType() ||
+      E->getType()->isBooleanType()) {
+    if (E->EvaluateAsInt(R, Ctx) && R.Val.isInt())
+      return R.Val.getInt().getExtValue();
+    return std::nullopt;
+  }
+  if (E->getType()->isPointerType() &&
+      E->isNullPointerConstant(const_cast<ASTContext &>(Ctx),
+                               Expr::NPC_ValueDependentIsNotNull))
+    return 0;
+  return std::nullopt;
+}
+
+/// The index of the scalar or pointer parameter of \p FD that \p E reads.
+static std::optional<unsigned> testedParam(const Expr *E,
+                                           const FunctionDecl *FD) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *PVD = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+  if (!PVD || !(PVD->getType()->isScalarType()) || !FD)
+    return std::nullopt;
+  unsigned Index = PVD->getFunctionScopeIndex();
+  if (Index >= FD->getNumParams() ||
+      FD->getParamDecl(Index)->getCanonicalDecl() != PVD->getCanonicalDecl())
+    return std::nullopt;
+  return Index;
+}
+
+void EffectAnalysis::Impl::guardsOf(const Expr *Cond, const FunctionDecl *FD,
+                                    bool Negate,
+                                    llvm::SmallVectorImpl<ParamGuard> &Out) const {
+  Cond = Cond->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(Cond);
+      UO && UO->getOpcode() == UO_LNot)
+    return guardsOf(UO->getSubExpr(), FD, !Negate, Out);
+  if (const auto *BO = dyn_cast<BinaryOperator>(Cond)) {
+    // `a && b` true: both hold; `a || b` false: neither holds.
+    if ((BO->getOpcode() == BO_LAnd && !Negate) ||
+        (BO->getOpcode() == BO_LOr && Negate)) {
+      guardsOf(BO->getLHS(), FD, Negate, Out);
+      guardsOf(BO->getRHS(), FD, Negate, Out);
+      return;
+    }
+    if (BO->getOpcode() != BO_EQ && BO->getOpcode() != BO_NE)
+      return;
+    const Expr *L = BO->getLHS(), *R = BO->getRHS();
+    std::optional<unsigned> P = testedParam(L, FD);
+    if (!P)
+      std::swap(L, R), P = testedParam(L, FD);
+    std::optional<int64_t> V = P ? constantValue(R, A.Ctx) : std::nullopt;
+    if (V)
+      Out.push_back({*P, (BO->getOpcode() == BO_EQ) != Negate, *V});
+    return;
+  }
+  if (std::optional<unsigned> P = testedParam(Cond, FD))
+    Out.push_back({*P, Negate, 0});
+}
+
+void EffectAnalysis::Impl::scanIf(const IfStmt *If, const FunctionDecl *FD,
+                                  FnInfo &I) {
+  if (If->getInit())
+    scanStmt(If->getInit(), FD, I);
+  if (If->getConditionVariableDeclStmt())
+    scanStmt(If->getConditionVariableDeclStmt(), FD, I);
+  scanStmt(If->getCond(), FD, I);
+  size_t Depth = CurGuards.size();
+  guardsOf(If->getCond(), FD, false, CurGuards);
+  scanStmt(If->getThen(), FD, I);
+  CurGuards.resize(Depth);
+  if (If->getElse()) {
+    llvm::SmallVector<ParamGuard, 2> Else;
+    guardsOf(If->getCond(), FD, true, Else);
+    if (Else.size() == 1) // `!(a && b)` is no conjunction of guards.
+      CurGuards.push_back(Else.front());
+    scanStmt(If->getElse(), FD, I);
+    CurGuards.resize(Depth);
+  }
+}
+
+/// \p S only leaves the function (or the loop): `return;`, `{ return x; }`.
+static bool onlyLeaves(const Stmt *S) {
+  if (const auto *CS = dyn_cast_or_null<CompoundStmt>(S))
+    return CS->size() == 1 && onlyLeaves(CS->body_front());
+  return isa_and_nonnull<ReturnStmt>(S);
+}
+
+void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
+                                        const FunctionDecl *FD, FnInfo &I) {
+  size_t Depth = CurGuards.size();
+  for (const Stmt *Child : CS->body()) {
+    scanStmt(Child, FD, I);
+    // `if (!rm) return;`: what follows runs only when the test is false.
+    // FIXME: a return value computed from effects before it is not a guard
+    // of those effects; only the statements after the test get it.
+    const auto *If = dyn_cast<IfStmt>(Child);
+    if (If && !If->getElse() && !If->getInit() && onlyLeaves(If->getThen())) {
+      llvm::SmallVector<ParamGuard, 2> After;
+      guardsOf(If->getCond(), FD, true, After);
+      if (After.size() == 1)
+        CurGuards.push_back(After.front());
+    }
+  }
+  CurGuards.resize(Depth);
+}
+
 void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
                                     FnInfo &I) {
   const FunctionDecl *Callee = CE->getDirectCallee();
   if (!Callee) {
     if (!isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
-      I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE));
+      pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
     return;
   }
   if (A.isTrusted(Callee))
@@ -538,13 +670,13 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
       continue;
     Effect E = makeEffect(EffectKind::Call, P, CE, Callee);
     E.ArgIndex = J;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
   }
   if (NonIdempotentReason R = A.nonIdempotentReason(Callee);
       R != NonIdempotentReason::None) {
     Effect E = makeEffect(EffectKind::NonIdempotentCall, Place(), CE, Callee);
     E.Reason = R;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
     return;
   }
   std::optional<unsigned> MapParam;
@@ -558,7 +690,7 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
     Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
     E.MapField = Field;
     E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
     return;
   }
   llvm::StringRef Name =
@@ -581,12 +713,14 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   }
   if (const FunctionDecl *Def = definitionOf(Callee); Def && descendsInto(Def)) {
     I.Calls.push_back({CE, Def});
+    if (!CurGuards.empty())
+      I.CallGuards[CE].assign(CurGuards.begin(), CurGuards.end());
     return;
   }
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
     return;
   // No body and no contract: it may keep any pointer it is given.
-  I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
+  pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
   for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
     if (CE->getArg(J)->getType()->isPointerType())
       addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(CE->getArg(J), FD),
@@ -602,6 +736,8 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
   if (CE.Kind == EffectKind::Call || CE.Chain.size() + 1 > A.Opts.MaxCallDepth)
     return false;
   Out = CE;
+  if (!A.guardsAllow(CE, Site, Caller, Out))
+    return false;
   if (CE.Target.Root == Place::RootKind::Param) {
     if (CE.Target.Param >= Site->getNumArgs()) {
       Out.Target = Place();
@@ -640,6 +776,8 @@ bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
           I.Summary.Truncated = true;
         continue;
       }
+      if (auto G = I.CallGuards.find(Site); G != I.CallGuards.end())
+        Out.Guards.append(G->second.begin(), G->second.end());
       Changed |= addEffect(I, std::move(Out));
     }
   }
@@ -698,6 +836,7 @@ void EffectAnalysis::Impl::strongConnect(const FunctionDecl *FD,
     M->Local.clear();
     M->Local.shrink_to_fit();
     M->Keys.clear();
+    M->CallGuards.clear();
   }
 }
 
@@ -765,6 +904,25 @@ const FunctionSummary &EffectAnalysis::summary(const FunctionDecl *FD) {
   if (!I.Done && I.Index < 0)
     P->strongConnect(Def, 0);
   return I.Summary;
+}
+
+bool EffectAnalysis::guardsAllow(const Effect &Inner, const CallExpr *Site,
+                                 const FunctionDecl *Caller,
+                                 Effect &Out) const {
+  Out.Guards.clear();
+  for (const ParamGuard &G : Inner.Guards) {
+    if (G.Param >= Site->getNumArgs())
+      continue;
+    const Expr *Arg = Site->getArg(G.Param);
+    if (std::optional<int64_t> V = constantValue(Arg, Ctx)) {
+      if ((*V == G.Value) != G.Equal)
+        return false;
+      continue;
+    }
+    if (std::optional<unsigned> P = testedParam(Arg, Caller))
+      Out.Guards.push_back({*P, G.Equal, G.Value});
+  }
+  return true;
 }
 
 NonIdempotentReason

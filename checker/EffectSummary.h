@@ -114,6 +114,20 @@ enum class NonIdempotentReason {
   DefaultList,    ///< In the default NonIdempotentFunctions list.
 };
 
+/// A condition on a parameter that an effect depends on: the effect happens
+/// only when `(param Param == Value) == Equal`. From `if (rm)` (Equal false,
+/// Value 0), `if (!rm)`, `if (mode == MODE_X)`, and `if (!rm) return;` before
+/// the effect. A call with a constant argument for Param drops the effects
+/// whose guard that value fails (`unref(k, FALSE)` cannot remove).
+struct ParamGuard {
+  unsigned Param;
+  bool Equal;
+  int64_t Value;
+  bool operator==(const ParamGuard &O) const {
+    return Param == O.Param && Equal == O.Equal && Value == O.Value;
+  }
+};
+
 struct Effect {
   EffectKind Kind;
   /// The memory or value the effect is about, in the summarized function's terms.
@@ -139,6 +153,9 @@ struct Effect {
   /// The expression that loads the map from MapField (for notes): the map
   /// argument, or the argument of the call that passed the map down.
   const Expr *MapFieldAt = nullptr;
+  /// The conditions on the summarized function's parameters under which the
+  /// effect happens (all must hold); empty when it happens on any call.
+  llvm::SmallVector<ParamGuard, 1> Guards;
 };
 
 /// Everything a function does that matters to the checks.
@@ -219,6 +236,14 @@ public:
   /// The place of argument \p E as a callee sees it: placeOfPointer for a
   /// pointer, else the place the value is read from (`p->fd` for an int).
   Place placeOfArgument(const Expr *E, const FunctionDecl *Owner) const;
+
+  /// Restates the guards of \p Inner, an effect of the function called at
+  /// \p Site, in the terms of \p Caller into \p Out's guards: a guard whose
+  /// argument is a constant is decided (false: the effect cannot happen
+  /// through this call, and the result is false), one whose argument is a
+  /// parameter of \p Caller is moved onto it, any other is dropped.
+  bool guardsAllow(const Effect &Inner, const CallExpr *Site,
+                   const FunctionDecl *Caller, Effect &Out) const;
 
   /// How a call to \p FD counts: the reason it is non-idempotent, or None.
   NonIdempotentReason nonIdempotentReason(const FunctionDecl *FD) const;

@@ -177,6 +177,9 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     if (Inner.Kind != EffectKind::MapOperation)
       continue;
     Effect Joined = Inner;
+    // `unref(k, FALSE)`: the helper's removal under `if (rm)` cannot happen.
+    if (!Analysis->guardsAllow(Inner, Call, effectOwner(Fn, E), Joined))
+      continue;
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
