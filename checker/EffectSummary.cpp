@@ -653,6 +653,31 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
   CurGuards.resize(Depth);
 }
 
+/// A function with no body that can only read what it is given and answer:
+/// it returns a value, takes at least one pointer to const, and otherwise
+/// only pointers to const and scalars (an equality or hash function, a
+/// lookup in a table it is handed, a formatter's length). Not an unknown
+/// effect under StrictUnknownCalls. A function of scalars alone (`close(fd)`,
+/// `charge(account, cents)`) acts through handles and stays unknown, as do
+/// variadic and unprototyped functions.
+static bool looksLikeReader(const FunctionDecl *FD) {
+  const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
+  if (!FPT || FPT->isVariadic() || FD->getReturnType()->isVoidType())
+    return false;
+  bool ReadsMemory = false;
+  for (QualType T : FPT->getParamTypes()) {
+    if (T->isPointerType() || T->isReferenceType()) {
+      if (!T->getPointeeType().isConstQualified() ||
+          T->getPointeeType()->isFunctionType())
+        return false;
+      ReadsMemory = true;
+    } else if (!T->isScalarType()) {
+      return false;
+    }
+  }
+  return ReadsMemory;
+}
+
 void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
                                     FnInfo &I) {
   const FunctionDecl *Callee = CE->getDirectCallee();
@@ -720,7 +745,8 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
     return;
   // No body and no contract: it may keep any pointer it is given.
-  pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
+  if (!looksLikeReader(Callee))
+    pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
   for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
     if (CE->getArg(J)->getType()->isPointerType())
       addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(CE->getArg(J), FD),
