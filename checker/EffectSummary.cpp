@@ -940,7 +940,13 @@ bool EffectAnalysis::guardsAllow(const Effect &Inner, const CallExpr *Site,
     if (G.Param >= Site->getNumArgs())
       continue;
     const Expr *Arg = Site->getArg(G.Param);
-    if (std::optional<int64_t> V = constantValue(Arg, Ctx)) {
+    std::optional<int64_t> V = constantValue(Arg, Ctx);
+    // `drop(s, id, &it)`: an address is not null.
+    if (!V && G.Value == 0 && Arg->getType()->isPointerType())
+      if (const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenImpCasts());
+          UO && UO->getOpcode() == UO_AddrOf)
+        V = 1;
+    if (V) {
       if ((*V == G.Value) != G.Equal)
         return false;
       continue;

@@ -204,11 +204,12 @@ static bool namesObject(const Place &P) {
 /// entry has the iterated map's type (a tree). A context parameter, or a
 /// local pointer initialized from a call (`priv = foo_get_instance_private
 /// (obj)`), may be the iterated map's owner.
-static bool entryTable(const Place &P, std::optional<unsigned> CtxParam) {
+static bool entryTable(const Place &P, std::optional<unsigned> CtxParam,
+                       bool InLoop) {
   if (P.Fields.size() != 1)
     return false;
   if (P.Root == Place::RootKind::Param)
-    return !CtxParam || P.Param != *CtxParam;
+    return !InLoop && (!CtxParam || P.Param != *CtxParam);
   if (P.Root == Place::RootKind::Local)
     return !P.Var || !P.Var->getType()->isPointerType() || !P.Var->getInit();
   return false;
@@ -217,7 +218,8 @@ static bool entryTable(const Place &P, std::optional<unsigned> CtxParam) {
 ReentrantCallbackCheck::Identity
 ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
                                     const Place &InnerOwn,
-                                    std::optional<unsigned> CtxParam) const {
+                                    std::optional<unsigned> CtxParam,
+                                    bool InLoop) const {
   auto Known = [](const Place &P) {
     return P.Root == Place::RootKind::Param ||
            P.Root == Place::RootKind::Global ||
@@ -233,7 +235,7 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
     if (Outer.Field != Inner.Field)
       return Identity::Different;
     if ((namesObject(Outer.P) && namesObject(Inner.P)) ||
-        entryTable(InnerOwn, CtxParam))
+        entryTable(InnerOwn, CtxParam, InLoop))
       return Identity::Different;
     return Identity::SameField;
   }
@@ -379,6 +381,15 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
+  if (const IdentifierInfo *II = Call->getDirectCallee()->getIdentifier()) {
+    llvm::StringRef N = II->getName();
+    if (N == "g_hash_table_iter_next")
+      return checkIteratorLoop(Call, *Result.Context);
+    if (N == "cds_lfht_first")
+      return checkLfhtLoop(Call, *Result.Context);
+    if (N == "cds_lfht_del")
+      return checkLfhtDelete(Call, *Result.Context);
+  }
   const FunctionDecl *Owner = nullptr;
   bool OwnerKnown = false;
   for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {

@@ -48,8 +48,12 @@ private:
   /// Compares \p Inner (in the outer call's terms; \p InnerOwn in the
   /// callback's, whose context parameter is \p CtxParam) with \p Outer.
   Identity compareMaps(const MapRef &Outer, const MapRef &Inner,
-                       const Place &InnerOwn,
-                       std::optional<unsigned> CtxParam) const;
+                       const Place &InnerOwn, std::optional<unsigned> CtxParam,
+                       bool InLoop = false) const;
+  // Iterator loops (ReentrantLoops.cpp): the loop body plays the callback.
+  void checkIteratorLoop(const CallExpr *Next, ASTContext &Ctx);
+  void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
+  void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
