@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "EffectSummary.h"
+#include "CallbackResolution.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtVisitor.h"
@@ -415,6 +416,8 @@ struct EffectAnalysis::Impl {
   void scanBody(const FunctionDecl *FD, FnInfo &I);
   void scanStmt(const Stmt *S, const FunctionDecl *FD, FnInfo &I);
   void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
+  void scanCallTo(const CallExpr *CE, const FunctionDecl *Callee,
+                  const FunctionDecl *FD, FnInfo &I);
   void addPlaceEffect(FnInfo &I, EffectKind K, const Place &P, const Stmt *Where,
                       char Op = '?') {
     if (!P.outlivesCall())
@@ -681,11 +684,25 @@ static bool looksLikeReader(const FunctionDecl *FD) {
 void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
                                     FnInfo &I) {
   const FunctionDecl *Callee = CE->getDirectCallee();
-  if (!Callee) {
-    if (!isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
-      pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
+  if (Callee)
+    return scanCallTo(CE, Callee, FD, I);
+  const Expr *Target = CE->getCallee()->IgnoreParenImpCasts();
+  if (isa<CXXPseudoDestructorExpr>(Target))
     return;
-  }
+  // `ops->load(key)`: the functions the TU stores into the field.
+  if (const auto *ME = dyn_cast<MemberExpr>(Target))
+    if (const std::vector<const FunctionDecl *> *Fns =
+            A.fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl()))) {
+      for (const FunctionDecl *Fn : *Fns)
+        scanCallTo(CE, Fn, FD, I);
+      return;
+    }
+  pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
+}
+
+void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
+                                      const FunctionDecl *Callee,
+                                      const FunctionDecl *FD, FnInfo &I) {
   if (A.isTrusted(Callee))
     return;
   // Calls with arguments rooted at a parameter or a global, for callsWithParam.
@@ -921,6 +938,12 @@ EffectAnalysis::EffectAnalysis(ASTContext &Ctx, const ContractModel &Model,
 }
 
 EffectAnalysis::~EffectAnalysis() = default;
+
+FieldFunctions &EffectAnalysis::fieldFunctions() {
+  if (!Fields)
+    Fields = std::make_unique<FieldFunctions>(Ctx);
+  return *Fields;
+}
 
 const FunctionSummary &EffectAnalysis::summary(const FunctionDecl *FD) {
   const FunctionDecl *Def = definitionOf(FD);

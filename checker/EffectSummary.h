@@ -193,6 +193,8 @@ llvm::ArrayRef<llvm::StringRef> defaultNonIdempotentFunctions();
 /// not UnknownCall effects even under StrictUnknownCalls.
 bool isKnownQuietLibraryFunction(llvm::StringRef Name);
 
+class FieldFunctions;
+
 class EffectAnalysis {
 public:
   EffectAnalysis(ASTContext &Ctx, const ContractModel &Model,
@@ -250,12 +252,17 @@ public:
   /// \p FD is trusted: TSMAP_IDEMPOTENT or in IdempotentFunctions.
   bool isTrusted(const FunctionDecl *FD) const;
 
+  /// The functions the TU stores into function-pointer fields, for calls
+  /// and callbacks read from a field (built on first use).
+  FieldFunctions &fieldFunctions();
+
   const EffectOptions &options() const { return Opts; }
   const ContractModel &model() const { return Model; }
 
 private:
   struct Impl;
   std::unique_ptr<Impl> P;
+  std::unique_ptr<FieldFunctions> Fields;
   ASTContext &Ctx;
   const ContractModel &Model;
   EffectOptions Opts;

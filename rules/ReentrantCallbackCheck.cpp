@@ -392,16 +392,17 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   }
   const FunctionDecl *Owner = nullptr;
   bool OwnerKnown = false;
-  for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {
+  if (!Analysis)
+    Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
+                                                EffectOpts);
+  for (const CallbackArgument &Arg :
+       callbackArguments(Call, Model, &Analysis->fieldFunctions())) {
     if (!Arg.Locked)
       continue; // Only TSMAP_CALLBACK: runs without the map's lock.
     if (!OwnerKnown) {
       Owner = enclosingFunction(Call, *Result.Context);
       OwnerKnown = true;
     }
-    if (!Analysis)
-      Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
-                                                  EffectOpts);
     llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
     for (const ResolvedCallback &Target : Arg.Targets)
       if (Seen.insert(Target.Fn).second)

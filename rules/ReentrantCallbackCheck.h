@@ -52,6 +52,10 @@ private:
                        bool InLoop = false) const;
   // Iterator loops (ReentrantLoops.cpp): the loop body plays the callback.
   void checkIteratorLoop(const CallExpr *Next, ASTContext &Ctx);
+  bool loopCallChanges(const CallExpr *Site, const FunctionDecl *Callee,
+                       const FunctionDecl *Owner, const MapRef &Outer,
+                       const VarDecl *KeyVar, const CallExpr *Init,
+                       const CallExpr *Next, ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,

@@ -282,59 +282,76 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   std::vector<const CallExpr *> InBody;
   collectCalls(Body, InBody);
   for (const CallExpr *Site : InBody) {
-    const FunctionDecl *Callee = Site->getDirectCallee();
-    if (!Callee || leavesLoopAfter(Site, Body, Ctx))
+    std::vector<const FunctionDecl *> Callees;
+    if (const FunctionDecl *D = Site->getDirectCallee())
+      Callees.push_back(D);
+    else if (const auto *ME = dyn_cast<MemberExpr>(
+                 Site->getCallee()->IgnoreParenImpCasts()))
+      if (const auto *Fns = Analysis->fieldFunctions().of(
+              dyn_cast<FieldDecl>(ME->getMemberDecl())))
+        Callees = *Fns; // `r->on_expire(s, k)`
+    if (Callees.empty() || leavesLoopAfter(Site, Body, Ctx))
       continue;
-    Effect Direct;
-    Direct.Kind = EffectKind::MapOperation;
-    Direct.Where = Site;
-    Direct.Callee = Callee;
-    std::optional<unsigned> MI;
-    if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
-      Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
-      Direct.MapField = loadedFromField(Site->getArg(*MI));
-      Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
-    } else if (!Callee->hasBody()) {
-      continue;
-    }
-    std::vector<Effect> Ops;
-    mapOperations(Owner, Direct, 0, Ops);
-    for (Effect &E : Ops) {
-      // Replacing the value of the key being visited adds no key.
-      if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 &&
-          (calleeIs(Site, "g_hash_table_insert") ||
-           calleeIs(Site, "g_hash_table_replace")) &&
-          addressedVar(Site->getArg(1)) == KeyVar)
-        continue;
-      MapRef Inner{E.Target, E.MapField};
-      if (!Inner.Field && !Inner.P.Fields.empty())
-        Inner.Field = Inner.P.Fields.back();
-      Identity I = compareMaps(Outer, Inner, E.Target, std::nullopt,
-                               /*InLoop=*/true);
-      if (I != Identity::Same && I != Identity::SameField &&
-          !(I == Identity::Unknown && StrictMapIdentity))
-        continue;
-      diag(Site->getBeginLoc(),
-           "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
-           "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
-           "'%4' on it}2; the change invalidates the iterator")
-          << (I == Identity::Unknown ? 1 : 0)
-          << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx)
-          << (E.Chain.empty() ? 0 : 1) << functionName(Callee)
-          << functionName(E.Callee);
-      if (!E.Chain.empty())
-        emitChainNotes(*this, Owner, E, Ctx, Model);
-      if (I == Identity::SameField)
-        fieldIdentityNote(E, Inner.Field, Ctx);
-      diag(Next->getBeginLoc(),
-           "the loop iterates '%0' here; change it through the iterator "
-           "('g_hash_table_iter_remove', 'g_hash_table_iter_replace') or after "
-           "the loop",
-           DiagnosticIDs::Note)
-          << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
-      break; // one finding per call in the body
-    }
+    for (const FunctionDecl *Callee : Callees)
+      if (loopCallChanges(Site, Callee, Owner, Outer, KeyVar, Init, Next, Ctx))
+        break; // one finding per call in the body
   }
+}
+
+bool ReentrantCallbackCheck::loopCallChanges(
+    const CallExpr *Site, const FunctionDecl *Callee, const FunctionDecl *Owner,
+    const MapRef &Outer, const VarDecl *KeyVar, const CallExpr *Init,
+    const CallExpr *Next, ASTContext &Ctx) {
+  Effect Direct;
+  Direct.Kind = EffectKind::MapOperation;
+  Direct.Where = Site;
+  Direct.Callee = Callee;
+  std::optional<unsigned> MI;
+  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
+    Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
+    Direct.MapField = loadedFromField(Site->getArg(*MI));
+    Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
+  } else if (!Callee->hasBody()) {
+    return false;
+  }
+  std::vector<Effect> Ops;
+  mapOperations(Owner, Direct, 0, Ops);
+  for (Effect &E : Ops) {
+    // Replacing the value of the key being visited adds no key.
+    if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 &&
+        (calleeIs(Site, "g_hash_table_insert") ||
+         calleeIs(Site, "g_hash_table_replace")) &&
+        addressedVar(Site->getArg(1)) == KeyVar)
+      continue;
+    MapRef Inner{E.Target, E.MapField};
+    if (!Inner.Field && !Inner.P.Fields.empty())
+      Inner.Field = Inner.P.Fields.back();
+    Identity I = compareMaps(Outer, Inner, E.Target, std::nullopt,
+                             /*InLoop=*/true);
+    if (I != Identity::Same && I != Identity::SameField &&
+        !(I == Identity::Unknown && StrictMapIdentity))
+      continue;
+    diag(Site->getBeginLoc(),
+         "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
+         "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
+         "'%4' on it}2; the change invalidates the iterator")
+        << (I == Identity::Unknown ? 1 : 0)
+        << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx)
+        << (E.Chain.empty() ? 0 : 1) << functionName(Callee)
+        << functionName(E.Callee);
+    if (!E.Chain.empty())
+      emitChainNotes(*this, Owner, E, Ctx, Model);
+    if (I == Identity::SameField)
+      fieldIdentityNote(E, Inner.Field, Ctx);
+    diag(Next->getBeginLoc(),
+         "the loop iterates '%0' here; change it through the iterator "
+         "('g_hash_table_iter_remove', 'g_hash_table_iter_replace') or after "
+         "the loop",
+         DiagnosticIDs::Note)
+        << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
+    return true;
+  }
+  return false;
 }
 
 void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,

@@ -187,3 +187,17 @@ void drop_sock_synchronized(struct cds_lfht *ht, struct sock *s, struct sock *ot
   synchronize_rcu();
   free(s);
 }
+
+// ---- A callback stored in a struct field and called from the iteration ---
+
+typedef struct { GHashTable *table; void (*on_expire)(State *s, gpointer key); } Reaper;
+static void expire_entry(State *s, gpointer key) { g_hash_table_remove(s->history, key); }
+void reaper_init(Reaper *r) { r->on_expire = expire_entry; }
+void reap(Reaper *r, State *s) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, s->history);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    r->on_expire(s, k);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'expire_entry' changes 's->history' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_remove' on it
+}
