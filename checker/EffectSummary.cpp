@@ -656,29 +656,41 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
   CurGuards.resize(Depth);
 }
 
-/// A function with no body that can only read what it is given and answer:
-/// it returns a value, takes at least one pointer to const, and otherwise
-/// only pointers to const and scalars (an equality or hash function, a
-/// lookup in a table it is handed, a formatter's length). Not an unknown
-/// effect under StrictUnknownCalls. A function of scalars alone (`close(fd)`,
-/// `charge(account, cents)`) acts through handles and stays unknown, as do
-/// variadic and unprototyped functions.
-static bool looksLikeReader(const FunctionDecl *FD) {
+/// A call to a function with no body that can only read what it is given
+/// and answer: the function returns a value and every parameter is a scalar,
+/// a pointer to const, or a pointer whose argument here is the address of a
+/// local of the caller (`get_name(t, &name)`: an out-parameter into the
+/// caller's own variable). An equality or hash function, a getter, a lookup
+/// in a table it is handed: not an unknown effect under StrictUnknownCalls.
+/// Variadic and unprototyped functions stay unknown. FIXME: a function of
+/// scalars alone (`charge(account, cents)`) or of a descriptor and a const
+/// buffer (`send_line(fd, text)`) looks like a reader too.
+static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD) {
   const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
   if (!FPT || FPT->isVariadic() || FD->getReturnType()->isVoidType())
     return false;
-  bool ReadsMemory = false;
-  for (QualType T : FPT->getParamTypes()) {
+  for (unsigned I = 0, N = FPT->getNumParams(); I < N; ++I) {
+    QualType T = FPT->getParamType(I);
     if (T->isPointerType() || T->isReferenceType()) {
-      if (!T->getPointeeType().isConstQualified() ||
-          T->getPointeeType()->isFunctionType())
+      QualType Pointee = T->getPointeeType();
+      if (Pointee->isFunctionType())
         return false;
-      ReadsMemory = true;
+      if (Pointee.isConstQualified())
+        continue;
+      const auto *UO = I < CE->getNumArgs()
+                           ? dyn_cast<UnaryOperator>(CE->getArg(I)->IgnoreParenImpCasts())
+                           : nullptr;
+      const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                            ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts())
+                            : nullptr;
+      const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD))
+        return false;
     } else if (!T->isScalarType()) {
       return false;
     }
   }
-  return ReadsMemory;
+  return true;
 }
 
 void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
@@ -762,7 +774,7 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
     return;
   // No body and no contract: it may keep any pointer it is given.
-  if (!looksLikeReader(Callee))
+  if (!looksLikeReader(CE, Callee))
     pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
   for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
     if (CE->getArg(J)->getType()->isPointerType())
