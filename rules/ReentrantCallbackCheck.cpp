@@ -94,27 +94,56 @@ static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
   return nullptr;
 }
 
+/// The value stored into field \p F of the object local \p V holds or
+/// points to, when \p Owner stores into it exactly once (`rc.aliases = t`,
+/// `pc->aliases = t`); null otherwise.
+static const Expr *singleFieldStore(const VarDecl *V, const FieldDecl *F,
+                                    const Stmt *S, unsigned &Count) {
+  if (!S || Count > 1)
+    return nullptr;
+  const Expr *Found = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        ME && ME->getMemberDecl() == F)
+      if (const auto *DRE =
+              dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenImpCasts());
+          DRE && DRE->getDecl() == V) {
+        ++Count;
+        Found = BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr;
+      }
+  for (const Stmt *Child : S->children())
+    if (const Expr *E = singleFieldStore(V, F, Child, Count))
+      Found = E;
+  return Count == 1 ? Found : nullptr;
+}
+
 /// `struct sweep sw = {t, cutoff}; foreach(map, cb, &sw)`: a context struct
-/// built on the stack. When \p P is a field path into such a local, the place
-/// the field's initializer points to stands for it (`sw.table->by_user` is
+/// built on the stack, by an initializer (designated or not) or by one
+/// store per field (`rc.aliases = t;`, also through a local pointer to it,
+/// `pc->aliases = t;`). When \p P is a field path into such a local, the
+/// place the field's value points to stands for it (`sw.table->by_user` is
 /// `t->by_user`).
-/// FIXME: later assignments to the local's fields are not followed.
+/// FIXME: a field stored more than once is not followed.
 Place ReentrantCallbackCheck::throughLocalStruct(Place P,
                                                  const FunctionDecl *Owner) const {
   for (unsigned Guard = 0; Guard < 8; ++Guard) {
     if (P.Root != Place::RootKind::Local || !P.Var || P.Fields.empty())
       return P;
-    const auto *Init = dyn_cast_or_null<InitListExpr>(
-        P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr);
-    if (!Init)
+    const Expr *Value = nullptr;
+    if (const auto *Init = dyn_cast_or_null<InitListExpr>(
+            P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr)) {
+      if (const InitListExpr *Syn = Init->getSyntacticForm())
+        Init = Init->isSemanticForm() ? Init : Syn;
+      unsigned Index = P.Fields.front()->getFieldIndex();
+      if (Index < Init->getNumInits())
+        Value = Init->getInit(Index);
+    } else if (Owner && Owner->getBody()) {
+      unsigned Count = 0;
+      Value = singleFieldStore(P.Var, P.Fields.front(), Owner->getBody(), Count);
+    }
+    if (!Value || !Value->getType()->isPointerType())
       return P;
-    if (const InitListExpr *Syn = Init->getSyntacticForm())
-      Init = Init->isSemanticForm() ? Init : Syn;
-    unsigned Index = P.Fields.front()->getFieldIndex();
-    if (Index >= Init->getNumInits() ||
-        !Init->getInit(Index)->getType()->isPointerType())
-      return P;
-    Place Q = Analysis->placeOfPointer(Init->getInit(Index), Owner);
+    Place Q = Analysis->placeOfPointer(Value, Owner);
     if (Q.Root == Place::RootKind::Unknown)
       return P;
     Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
