@@ -157,7 +157,8 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
 bool isFunctionPointerLike(QualType T) {
   return T->isFunctionPointerType() || T->isBlockPointerType() ||
          T->isFunctionReferenceType() || T->isMemberFunctionPointerType() ||
-         T->isRecordType(); // C++: a std::function or a template functor.
+         // C++: a std::function or a template functor, also as `F &&fn`.
+         T.getNonReferenceType()->isRecordType();
 }
 
 bool isNonConstVoidPointer(QualType T) {
@@ -215,6 +216,26 @@ std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
   if (!FD || !Model.isMapOperation(FD, &Index))
     return std::nullopt;
   return Index;
+}
+
+bool isMapMethod(const FunctionDecl *FD, const ContractModel &Model) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(FD);
+  if (!MD || !MD->isInstance() || isa<CXXConstructorDecl>(MD) ||
+      isa<CXXDestructorDecl>(MD))
+    return false;
+  const CXXRecordDecl *RD = MD->getParent();
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+    if (Model.declHas(Spec->getSpecializedTemplate()->getTemplatedDecl(),
+                      ContractKind::ThreadSafeMap))
+      return true;
+  return Model.declHas(RD, ContractKind::ThreadSafeMap);
+}
+
+const Expr *mapObject(const CallExpr *Call, const ContractModel &Model) {
+  const auto *MC = dyn_cast<CXXMemberCallExpr>(Call);
+  if (!MC || !isMapMethod(MC->getMethodDecl(), Model))
+    return nullptr;
+  return MC->getImplicitObjectArgument();
 }
 
 const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model) {

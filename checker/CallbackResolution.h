@@ -103,6 +103,14 @@ std::vector<ResolvedCallback> resolveCallback(const Expr *E,
 std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
                                       const ContractModel &Model);
 
+/// \p FD is an instance member function (not a constructor or destructor)
+/// of a TSMAP_THREAD_SAFE_MAP class: a map operation on `*this`.
+bool isMapMethod(const FunctionDecl *FD, const ContractModel &Model);
+
+/// For a call to a map method (isMapMethod): the object it is called on
+/// (`cache` in `cache.put(k, v)`, `p` in `p->put(k, v)`); else null.
+const Expr *mapObject(const CallExpr *Call, const ContractModel &Model);
+
 /// The map argument of \p Call, if its callee is a map operation with a map
 /// parameter (implicit casts stripped).
 const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model);

@@ -418,6 +418,8 @@ struct EffectAnalysis::Impl {
   void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
   void scanCallTo(const CallExpr *CE, const FunctionDecl *Callee,
                   const FunctionDecl *FD, FnInfo &I);
+  bool scanAtomicMember(const CallExpr *CE, const FunctionDecl *Callee,
+                        const FunctionDecl *FD, FnInfo &I);
   void addPlaceEffect(FnInfo &I, EffectKind K, const Place &P, const Stmt *Where,
                       char Op = '?') {
     if (!P.outlivesCall())
@@ -712,6 +714,57 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
 }
 
+/// \p E without the implicit conversions to a base class (and no-op ones)
+/// that a member call puts on its object.
+static const Expr *withoutBaseCasts(const Expr *E) {
+  while (const auto *ICE = dyn_cast<ImplicitCastExpr>(E->IgnoreParens())) {
+    CastKind K = ICE->getCastKind();
+    if (K != CK_DerivedToBase && K != CK_UncheckedDerivedToBase && K != CK_NoOp)
+      break;
+    E = ICE->getSubExpr();
+  }
+  return E;
+}
+
+/// `hits.fetch_add(1)`, `hits++`, `hits += n` on a `std::atomic`: a
+/// read-modify-write of the object (`store`, `exchange`, `fetch_or`,
+/// `fetch_and` and `compare_exchange_*` are idempotent stores).
+bool EffectAnalysis::Impl::scanAtomicMember(const CallExpr *CE,
+                                            const FunctionDecl *Callee,
+                                            const FunctionDecl *FD, FnInfo &I) {
+  const auto *MD = dyn_cast<CXXMethodDecl>(Callee);
+  if (!MD || !MD->getParent()->isInStdNamespace())
+    return false;
+  llvm::StringRef Class = MD->getParent()->getName();
+  if (Class != "atomic" && Class != "__atomic_base" &&
+      Class != "__atomic_float" && Class != "atomic_ref")
+    return false;
+  const Expr *Obj = nullptr;
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(CE))
+    Obj = MC->getImplicitObjectArgument();
+  else if (isa<CXXOperatorCallExpr>(CE) && CE->getNumArgs() > 0)
+    Obj = CE->getArg(0);
+  if (!Obj)
+    return false;
+  Obj = withoutBaseCasts(Obj);
+  std::string Name = MD->getNameAsString();
+  char Op = Name == "fetch_add" || Name == "operator++" || Name == "operator+="
+                ? '+'
+            : Name == "fetch_sub" || Name == "operator--" || Name == "operator-="
+                ? '-'
+            : Name == "fetch_xor" || Name == "operator^=" ? '?'
+                                                           : '=';
+  if (Op == '=' && Name != "store" && Name != "exchange" &&
+      Name != "fetch_or" && Name != "fetch_and" && Name != "operator=" &&
+      !llvm::StringRef(Name).starts_with("compare_exchange"))
+    return true; // load, is_lock_free, ...: no effect
+  Place P = Obj->getType()->isPointerType() ? A.placeOfPointer(Obj, FD)
+                                            : A.placeOfLValue(Obj, FD);
+  addPlaceEffect(I, Op == '=' ? EffectKind::Write : EffectKind::ReadModifyWrite,
+                 P, CE, Op);
+  return true;
+}
+
 void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
                                       const FunctionDecl *Callee,
                                       const FunctionDecl *FD, FnInfo &I) {
@@ -733,6 +786,19 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
     pushLocal(I, std::move(E));
     return;
   }
+  // C++: a member function of a map class operates on its object.
+  if (const Expr *Obj = mapObject(CE, A.Model)) {
+    Obj = withoutBaseCasts(Obj);
+    Place M = Obj->getType()->isPointerType() ? A.placeOfPointer(Obj, FD)
+                                              : A.placeOfLValue(Obj, FD);
+    Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
+    E.MapField = loadedFromField(Obj);
+    E.MapFieldAt = E.MapField ? Obj : nullptr;
+    pushLocal(I, std::move(E));
+    return;
+  }
+  if (scanAtomicMember(CE, Callee, FD, I))
+    return;
   std::optional<unsigned> MapParam;
   if (A.Model.isMapOperation(Callee, &MapParam)) {
     Place M;
@@ -1038,6 +1104,37 @@ static Place placeOfParam(const ParmVarDecl *PVD, const FunctionDecl *Owner) {
   return P;
 }
 
+/// How the lambda whose call operator is \p Owner captures the variable
+/// \p DRE names, if \p DRE names a variable of an enclosing function.
+static std::optional<LambdaCaptureKind> captureOf(const DeclRefExpr *DRE,
+                                                  const FunctionDecl *Owner) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(Owner);
+  if (!DRE->refersToEnclosingVariableOrCapture() || !MD ||
+      !MD->getParent()->isLambda())
+    return std::nullopt;
+  for (const LambdaCapture &C : MD->getParent()->captures())
+    if (C.capturesVariable() && C.getCapturedVar() == DRE->getDecl())
+      return C.getCaptureKind();
+  return std::nullopt;
+}
+
+/// A variable of the function that made the lambda \p Owner, shared with
+/// it: captured by reference, or (\p ThroughPointer) a pointer captured by
+/// copy whose target is shared. It outlives each call of the lambda, like a
+/// global (Root Global, `Var` the enclosing function's variable).
+static std::optional<Place> placeOfCapture(const DeclRefExpr *DRE,
+                                           const FunctionDecl *Owner,
+                                           bool ThroughPointer) {
+  std::optional<LambdaCaptureKind> K = captureOf(DRE, Owner);
+  const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
+  if (!K || !VD || (*K != LCK_ByRef && !ThroughPointer))
+    return std::nullopt;
+  Place P;
+  P.Root = Place::RootKind::Global;
+  P.Var = VD;
+  return P;
+}
+
 /// The place of the variable \p VD itself.
 static Place placeOfVar(const VarDecl *VD) {
   Place P;
@@ -1057,6 +1154,8 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
       continue;
     }
     if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+      if (std::optional<Place> C = placeOfCapture(DRE, Owner, false))
+        return *C;
       if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl())) {
         // C++ references: the place is what the reference was bound to.
         if (VD->getType()->isReferenceType()) {
@@ -1118,6 +1217,8 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
       case CK_LValueToRValue: {
         const Expr *Sub = CE->getSubExpr()->IgnoreParens();
         if (const auto *DRE = dyn_cast<DeclRefExpr>(Sub)) {
+          if (std::optional<Place> C = placeOfCapture(DRE, Owner, true))
+            return *C;
           const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
           if (!VD)
             return Place();

@@ -191,6 +191,7 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
   bool Expand = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
                 !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                !isMapMethod(E.Callee, Model) &&
                 !Def->getASTContext().getSourceManager().isInSystemHeader(
                     Def->getLocation()) &&
                 E.Chain.size() + 1 < MaxCallDepth && Depth < MaxCallDepth;
@@ -290,6 +291,12 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
     Outer.Field = loadedFromField(Call->getArg(*MI));
+  } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
+    Obj = Obj->IgnoreParenBaseCasts();
+    Outer.P = Obj->getType()->isPointerType()
+                  ? Analysis->placeOfPointer(Obj, Owner)
+                  : Analysis->placeOfLValue(Obj, Owner);
+    Outer.Field = loadedFromField(Obj);
   }
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
@@ -297,6 +304,25 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
   // The inner map, from the callback's terms into the caller's.
   auto Translate = [&](const Place &Inner) {
+    // A lambda's capture: a variable of the function that made the lambda,
+    // in that function's terms when it is the one making the outer call.
+    if (Inner.Root == Place::RootKind::Global && Inner.Var &&
+        !Inner.Var->hasGlobalStorage() && Owner) {
+      Place P;
+      if (const auto *PVD = dyn_cast<ParmVarDecl>(Inner.Var)) {
+        if (cast<FunctionDecl>(PVD->getDeclContext())->getCanonicalDecl() !=
+                Owner->getCanonicalDecl() ||
+            PVD->getFunctionScopeIndex() >= Owner->getNumParams())
+          return P;
+        P.Root = Place::RootKind::Param;
+        P.Param = PVD->getFunctionScopeIndex();
+      } else {
+        P.Root = Place::RootKind::Local;
+        P.Var = Inner.Var;
+      }
+      P.Fields = Inner.Fields;
+      return P;
+    }
     if (Inner.Root == Place::RootKind::Global)
       return Inner;
     Place P;
@@ -371,6 +397,8 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   const Effect *E = &R->E;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const Expr *M = mapArgument(Call, Model);
+  if (!M)
+    M = mapObject(Call, Model);
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
   diag(Arg.Arg->getBeginLoc(),
        "callback '%0' passed to '%1' %select{re-enters the same map|may "
