@@ -34,7 +34,9 @@ namespace clang::tidy::tsmap {
 static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
     "g_hash_table_lookup;g_hash_table_lookup_extended;g_hash_table_contains;"
     "g_hash_table_size;g_hash_table_get_keys;g_hash_table_get_values;"
-    "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref";
+    "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref;"
+    "g_hash_table_iter_init;g_hash_table_get_keys_as_array;"
+    "g_hash_table_get_keys_as_ptr_array;g_hash_table_get_values_as_ptr_array";
 
 ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)
@@ -258,6 +260,11 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   bool BothKnown = Known(Outer.P) && Known(Inner.P);
   if (BothKnown && Outer.P.sameAs(Inner.P))
     return Identity::Same;
+  // A callback's map traced to a global, or through the context argument to
+  // a variable of the caller, other than the iterated one: the code shows
+  // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
+  if (BothKnown && !InLoop)
+    return Identity::Different;
   // By access path and type: the same field of the same struct type is the
   // same map, unless the code names two objects or the inner map is an
   // entry's own table.

@@ -122,16 +122,19 @@ const Stmt *loopOfCondition(const CallExpr *Call, ASTContext &Ctx,
   return nullptr;
 }
 
-bool isReadLock(llvm::StringRef N) {
-  return N == "rcu_read_lock" || (N.starts_with("urcu_") && N.ends_with("_read_lock"));
+/// liburcu's flavors: `rcu_read_lock()` is a macro for `urcu_memb_read_lock`
+/// (`_urcu_memb_read_lock` under _LGPL_SOURCE), `urcu_qsbr_`, `urcu_bp_`,
+/// `urcu_mb_`, `urcu_signal_`; older releases spell `rcu_read_lock_memb`.
+bool urcuName(llvm::StringRef N, llvm::StringRef What) {
+  N = N.ltrim('_');
+  return N == ("rcu_" + What).str() ||
+         (N.starts_with("urcu_") && N.ends_with(("_" + What).str())) ||
+         N.starts_with(("rcu_" + What + "_").str());
 }
-bool isReadUnlock(llvm::StringRef N) {
-  return N == "rcu_read_unlock" ||
-         (N.starts_with("urcu_") && N.ends_with("_read_unlock"));
-}
+bool isReadLock(llvm::StringRef N) { return urcuName(N, "read_lock"); }
+bool isReadUnlock(llvm::StringRef N) { return urcuName(N, "read_unlock"); }
 bool isGracePeriod(llvm::StringRef N) {
-  return N.contains("synchronize_rcu") || N == "rcu_barrier" ||
-         (N.starts_with("urcu_") && N.ends_with("_barrier"));
+  return N.contains("synchronize_rcu") || urcuName(N, "barrier");
 }
 
 llvm::StringRef calleeName(const CallExpr *C) {
@@ -409,8 +412,10 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
       return;
     if ((N != "free" && N != "g_free") || C->getNumArgs() != 1)
       continue;
+    // The node's object itself: freeing a field of it (`free(i->name)`)
+    // before handing the node to call_rcu is not freeing the node.
     Place Freed = Analysis->placeOfPointer(C->getArg(0), Owner);
-    if (Freed.Root != Node.Root || Freed.Var != Node.Var ||
+    if (!Freed.Fields.empty() || Freed.Root != Node.Root || Freed.Var != Node.Var ||
         (Node.Root == Place::RootKind::Param && Freed.Param != Node.Param))
       continue;
     diag(C->getBeginLoc(),

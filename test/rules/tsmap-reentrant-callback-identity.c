@@ -112,3 +112,21 @@ void quiet(Manager *src, Manager *dst) {
   // CHECK-MESSAGES-STRICT: :[[@LINE-1]]:36: warning: callback 'fresh_manager' passed to 'g_hash_table_foreach' may re-enter the same map
   g_hash_table_foreach(src->cache, copy_into, dst); // two managers: a copy
 }
+
+// NOTES-realworld R10: the same field of another object the code names (the
+// user data is a new action, not the iterated one) is another map; copying
+// one object's table into another's is a common GLib idiom.
+typedef struct action { GHashTable *meta; } action;
+action *new_action(const char *key);
+static void copy_meta(gpointer k, gpointer v, gpointer ud) {
+  action *to = ud;
+  if (!g_hash_table_lookup(to->meta, k))
+    g_hash_table_insert(to->meta, k, v);
+}
+void notify(action *op) {
+  action *n = new_action("notify");
+  g_hash_table_foreach(op->meta, copy_meta, n);
+  g_hash_table_foreach(op->meta, copy_meta, op);
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: callback 'copy_meta' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_insert' on 'op->meta'
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:34: warning: callback 'copy_meta' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_insert' on 'op->meta'
+}

@@ -201,3 +201,55 @@ void reap(Reaper *r, State *s) {
     r->on_expire(s, k);
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'expire_entry' changes 's->history' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_remove' on it
 }
+
+// ---- Real-world shapes (NOTES-realworld R7-R9) ---------------------------
+
+// _LGPL_SOURCE: rcu_read_lock() is the static inline _urcu_memb_read_lock().
+void _urcu_memb_read_lock(void);
+void _urcu_memb_read_unlock(void);
+static int count_lgpl(struct cds_lfht *ht) {
+  struct cds_lfht_iter iter;
+  struct sock *s;
+  int c = 0;
+  cds_lfht_for_each_entry(ht, &iter, s, node)
+    c++;
+  return c;
+}
+int total_lgpl(struct cds_lfht *ht) {
+  struct cds_lfht_iter iter;
+  struct sock *s;
+  int c;
+  _urcu_memb_read_lock();
+  cds_lfht_for_each_entry(ht, &iter, s, node)
+    send_close(s->fd);
+  c = count_lgpl(ht); // the only caller of count_lgpl holds the lock
+  _urcu_memb_read_unlock();
+  return c;
+}
+// A field freed before the node goes to call_rcu is not the node.
+struct info { struct cds_lfht_node node; char *name; struct rcu_head rcu; };
+static void free_info_rcu(struct rcu_head *h) { free(caa_container_of(h, struct info, rcu)); }
+void info_destroy(struct cds_lfht *ht, struct info *i) {
+  rcu_read_lock();
+  cds_lfht_del(ht, &i->node);
+  rcu_read_unlock();
+  free(i->name);
+  call_rcu(&i->rcu, free_info_rcu);
+}
+// A nested read-only iteration of the same table does not change it.
+static int count_online(State *s) {
+  GHashTableIter it;
+  gpointer k, v;
+  int n = 0;
+  g_hash_table_iter_init(&it, s->history);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    n++;
+  return n;
+}
+void each_online(State *s) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, s->history);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    count_online(s);
+}
