@@ -327,10 +327,10 @@ public:
   bool VisitInitListExpr(InitListExpr *ILE) {
     if (!ILE->isSemanticForm())
       return true;
-    const auto *RT = ILE->getType()->getAs<RecordType>();
-    if (!RT || RT->getDecl()->isUnion())
+    const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
+    if (!RD || RD->isUnion())
       return true;
-    for (const FieldDecl *F : RT->getDecl()->fields()) {
+    for (const FieldDecl *F : RD->fields()) {
       unsigned I = F->getFieldIndex();
       if (I < ILE->getNumInits())
         store(F, ILE->getInit(I));
