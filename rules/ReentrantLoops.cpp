@@ -19,9 +19,9 @@
 //
 // liburcu's lock-free table (see rules/tsmap-reentrant-callback.md):
 //   - `cds_lfht_for_each*` outside an RCU read-side critical section: the
-//     loop's function takes no read lock before it, its doc comment does not
-//     say the caller holds it, and no caller in the TU holds it (a function
-//     with no caller in the TU is reported only when non-static); QSBR
+//     loop's function takes no read lock before it, the comment above it does
+//     not say the caller holds it, and it is extern or not every caller in the
+//     TU holds it (callers vouch only for a static function); QSBR
 //     programs (threads are always in a read-side section) are not checked;
 //   - `cds_lfht_del(ht, n)` then `free` of the node's object in the same
 //     function with no `synchronize_rcu` between (source order): readers may
@@ -222,20 +222,25 @@ public:
   std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Sites;
 };
 
-/// Whether \p Fn runs in a read-side section: every call to it in the TU is
-/// in one (or in a function that, in turn, does; \p Depth levels up); a
-/// function with no caller in the TU only if it is static or says so in its
-/// doc comment. Unknown callers count as holding the lock (quiet).
+/// Whether \p Fn runs in a read-side section: the comment above it says its
+/// caller holds the lock, or it is static and every call to it in the TU is
+/// in one (or in a function that, in turn, is; \p Depth levels up). An
+/// extern function may be called from other files, so callers in the TU
+/// that hold the lock do not vouch for it (lttng's viewer_session_close_one
+/// _session: locked in its file, unlocked in live.c). Beyond \p Depth, and
+/// for a static function nothing calls, quiet.
 bool calledInReadSection(const FunctionDecl *Fn, ASTContext &Ctx,
                          unsigned Depth) {
   if (documentsReadLock(Fn, Ctx))
     return true;
+  if (Fn->isExternallyVisible())
+    return false;
   if (Depth == 0)
     return true;
   CallerFinder Finder(Fn);
   Finder.TraverseDecl(Ctx.getTranslationUnitDecl());
   if (Finder.Sites.empty())
-    return !Fn->isExternallyVisible();
+    return true;
   for (auto &[Site, Caller] : Finder.Sites)
     if (!inReadSection(Site, Caller, Ctx) &&
         !calledInReadSection(Caller, Ctx, Depth - 1))

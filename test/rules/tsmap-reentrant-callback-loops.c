@@ -253,3 +253,17 @@ void each_online(State *s) {
   while (g_hash_table_iter_next(&it, &k, &v))
     count_online(s);
 }
+// R12: an extern function may be called unlocked from another file, even if
+// its callers here hold the lock.
+void close_one(struct cds_lfht *streams) {
+  struct cds_lfht_iter it;
+  struct sock *s;
+  cds_lfht_for_each_entry(streams, &it, s, node)
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cds_lfht_for_each_entry' iterates 'streams' outside an RCU read-side critical section
+    send_close(s->fd);
+}
+void close_all_streams(struct cds_lfht *streams) {
+  rcu_read_lock();
+  close_one(streams);
+  rcu_read_unlock();
+}
