@@ -5,6 +5,7 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/Stmt.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -98,7 +99,7 @@ const Expr *skipCxxWrappers(const Expr *E) {
 
 void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
                  std::vector<ResolvedCallback> &Out, bool &Complete,
-                 unsigned Depth) {
+                 unsigned Depth, FieldFunctions *Fields) {
   if (!E || Depth > 16) {
     Complete = false;
     return;
@@ -106,11 +107,11 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
   E = skipCxxWrappers(E);
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
-    return resolveInto(UO->getSubExpr(), Steps, Out, Complete, Depth + 1);
+    return resolveInto(UO->getSubExpr(), Steps, Out, Complete, Depth + 1, Fields);
   if (const auto *CO = dyn_cast<AbstractConditionalOperator>(E)) {
     for (const Expr *Arm : {CO->getTrueExpr(), CO->getFalseExpr()}) {
       Steps.push_back({ResolutionStep::Kind::Arm, nullptr, Arm, CO});
-      resolveInto(Arm, Steps, Out, Complete, Depth + 1);
+      resolveInto(Arm, Steps, Out, Complete, Depth + 1, Fields);
       Steps.pop_back();
     }
     return;
@@ -119,9 +120,21 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
     Out.push_back({LE->getCallOperator(), LE, Steps});
     return;
   }
+  // `ops->load`: what the TU stores into the field.
+  if (const auto *ME = dyn_cast<MemberExpr>(E); ME && Fields) {
+    const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    const std::vector<const FunctionDecl *> *Fns = F ? Fields->of(F) : nullptr;
+    if (!Fns) {
+      Complete = false;
+      return;
+    }
+    for (const FunctionDecl *Fn : *Fns)
+      Out.push_back({Fn, ME, Steps});
+    return;
+  }
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   if (!DRE) {
-    Complete = false; // FIXME: calls returning callbacks, struct fields, ...
+    Complete = false; // FIXME: calls returning callbacks, ...
     return;
   }
   if (const auto *FD = dyn_cast<FunctionDecl>(DRE->getDecl())) {
@@ -137,14 +150,15 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
     return;
   }
   Steps.push_back({ResolutionStep::Kind::Variable, Var, Value, Site});
-  resolveInto(Value, Steps, Out, Complete, Depth + 1);
+  resolveInto(Value, Steps, Out, Complete, Depth + 1, Fields);
   Steps.pop_back();
 }
 
 bool isFunctionPointerLike(QualType T) {
   return T->isFunctionPointerType() || T->isBlockPointerType() ||
          T->isFunctionReferenceType() || T->isMemberFunctionPointerType() ||
-         T->isRecordType(); // C++: a std::function or a template functor.
+         // C++: a std::function or a template functor, also as `F &&fn`.
+         T.getNonReferenceType()->isRecordType();
 }
 
 bool isNonConstVoidPointer(QualType T) {
@@ -159,18 +173,20 @@ bool looksLikeOutputName(llvm::StringRef Name) {
 
 } // namespace
 
-std::vector<ResolvedCallback> resolveCallback(const Expr *E, bool *Complete) {
+std::vector<ResolvedCallback> resolveCallback(const Expr *E, bool *Complete,
+                                              FieldFunctions *Fields) {
   std::vector<ResolvedCallback> Out;
   std::vector<ResolutionStep> Steps;
   bool AllResolved = true;
-  resolveInto(E, Steps, Out, AllResolved, 0);
+  resolveInto(E, Steps, Out, AllResolved, 0, Fields);
   if (Complete)
     *Complete = AllResolved;
   return Out;
 }
 
 std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
-                                                const ContractModel &Model) {
+                                                const ContractModel &Model,
+                                                FieldFunctions *Fields) {
   std::vector<CallbackArgument> Result;
   const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
   if (!FD)
@@ -188,7 +204,7 @@ std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
     A.Arg = Call->getArg(I);
     A.Callback = IsCallback;
     A.Locked = IsLocked;
-    A.Targets = resolveCallback(A.Arg, &A.Complete);
+    A.Targets = resolveCallback(A.Arg, &A.Complete, Fields);
     Result.push_back(std::move(A));
   }
   return Result;
@@ -200,6 +216,26 @@ std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
   if (!FD || !Model.isMapOperation(FD, &Index))
     return std::nullopt;
   return Index;
+}
+
+bool isMapMethod(const FunctionDecl *FD, const ContractModel &Model) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(FD);
+  if (!MD || !MD->isInstance() || isa<CXXConstructorDecl>(MD) ||
+      isa<CXXDestructorDecl>(MD))
+    return false;
+  const CXXRecordDecl *RD = MD->getParent();
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+    if (Model.declHas(Spec->getSpecializedTemplate()->getTemplatedDecl(),
+                      ContractKind::ThreadSafeMap))
+      return true;
+  return Model.declHas(RD, ContractKind::ThreadSafeMap);
+}
+
+const Expr *mapObject(const CallExpr *Call, const ContractModel &Model) {
+  const auto *MC = dyn_cast<CXXMemberCallExpr>(Call);
+  if (!MC || !isMapMethod(MC->getMethodDecl(), Model))
+    return nullptr;
+  return MC->getImplicitObjectArgument();
 }
 
 const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model) {
@@ -269,6 +305,77 @@ const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
     if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
       return Call->getArg(I)->IgnoreParenImpCasts();
   return nullptr;
+}
+
+/// Records the stores into function-pointer fields for FieldFunctions.
+class FieldStoreVisitor : public RecursiveASTVisitor<FieldStoreVisitor> {
+public:
+  explicit FieldStoreVisitor(FieldFunctions &FF) : FF(FF) {}
+  bool shouldVisitImplicitCode() const { return false; }
+  bool TraverseDecl(Decl *D) {
+    if (D && !isa<TranslationUnitDecl>(D) &&
+        FF.Ctx.getSourceManager().isInSystemHeader(D->getLocation()))
+      return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+  bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (BO->getOpcode() == BO_Assign)
+      if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS());
+    return true;
+  }
+  bool VisitInitListExpr(InitListExpr *ILE) {
+    if (!ILE->isSemanticForm())
+      return true;
+    const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
+    if (!RD || RD->isUnion())
+      return true;
+    for (const FieldDecl *F : RD->fields()) {
+      unsigned I = F->getFieldIndex();
+      if (I < ILE->getNumInits())
+        store(F, ILE->getInit(I));
+    }
+    return true;
+  }
+
+private:
+  void store(const FieldDecl *F, const Expr *Value) {
+    if (!F || !F->getType()->isFunctionPointerType())
+      return;
+    F = F->getCanonicalDecl();
+    if (FF.Unknown.count(F))
+      return;
+    const Expr *V = Value->IgnoreParenImpCasts();
+    if (isa<ImplicitValueInitExpr>(V) ||
+        V->isNullPointerConstant(FF.Ctx, Expr::NPC_ValueDependentIsNotNull))
+      return; // `.load = NULL` or left out: no call to make
+    bool Complete = true;
+    std::vector<ResolvedCallback> R = resolveCallback(Value, &Complete);
+    std::vector<const FunctionDecl *> &T = FF.Targets[F];
+    for (const ResolvedCallback &C : R)
+      if (C.Fn && !llvm::is_contained(T, C.Fn))
+        T.push_back(C.Fn);
+    if (!Complete || R.empty() || T.size() > FieldFunctions::MaxTargets) {
+      FF.Targets.erase(F);
+      FF.Unknown.insert(F);
+    }
+  }
+  FieldFunctions &FF;
+};
+
+void FieldFunctions::build() {
+  Built = true;
+  FieldStoreVisitor V(*this);
+  V.TraverseDecl(Ctx.getTranslationUnitDecl());
+}
+
+const std::vector<const FunctionDecl *> *FieldFunctions::of(const FieldDecl *F) {
+  if (!F)
+    return nullptr;
+  if (!Built)
+    build();
+  auto It = Targets.find(F->getCanonicalDecl());
+  return It == Targets.end() || It->second.empty() ? nullptr : &It->second;
 }
 
 const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {

@@ -17,6 +17,8 @@
 #include "ContractModel.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include <optional>
 #include <vector>
 
@@ -58,22 +60,56 @@ struct CallbackArgument {
   bool Complete = false;
 };
 
+/// The functions the translation unit stores into each function-pointer
+/// field (`ops->load = load_rule;`, `.load = load_rule` in an initializer),
+/// read once per TU on first use from the declarations outside system
+/// headers. A field that is also given something that does not resolve to
+/// functions (a parameter, a call's result), or more than MaxTargets
+/// functions, has no known targets.
+class FieldFunctions {
+public:
+  static constexpr unsigned MaxTargets = 4;
+  explicit FieldFunctions(ASTContext &Ctx) : Ctx(Ctx) {}
+  /// The functions stored into \p F, or null when not known.
+  const std::vector<const FunctionDecl *> *of(const FieldDecl *F);
+
+private:
+  void build();
+  ASTContext &Ctx;
+  bool Built = false;
+  llvm::DenseMap<const FieldDecl *, std::vector<const FunctionDecl *>> Targets;
+  llvm::DenseSet<const FieldDecl *> Unknown;
+  friend class FieldStoreVisitor;
+};
+
 /// The callback arguments of \p Call (a call to a function with TSMAP_CALLBACK
 /// or TSMAP_CALLBACK_LOCKED parameters), each resolved; empty for other calls.
 /// Cheap for calls to functions without function-pointer parameters.
+/// With \p Fields, a callback read from a function-pointer field resolves to
+/// the functions the TU stores into that field.
 std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
-                                                const ContractModel &Model);
+                                                const ContractModel &Model,
+                                                FieldFunctions *Fields = nullptr);
 
 /// Resolves a function-pointer expression \p E to the functions it can be.
 /// Sets \p Complete to whether every path resolved.
 std::vector<ResolvedCallback> resolveCallback(const Expr *E,
-                                              bool *Complete = nullptr);
+                                              bool *Complete = nullptr,
+                                              FieldFunctions *Fields = nullptr);
 
 /// The index of the map parameter of map operation \p FD: its parameter whose
 /// type is a pointer to a TSMAP_THREAD_SAFE_MAP type (the first one). None
 /// for a function that is not a map operation or takes no map pointer.
 std::optional<unsigned> mapParamIndex(const FunctionDecl *FD,
                                       const ContractModel &Model);
+
+/// \p FD is an instance member function (not a constructor or destructor)
+/// of a TSMAP_THREAD_SAFE_MAP class: a map operation on `*this`.
+bool isMapMethod(const FunctionDecl *FD, const ContractModel &Model);
+
+/// For a call to a map method (isMapMethod): the object it is called on
+/// (`cache` in `cache.put(k, v)`, `p` in `p->put(k, v)`); else null.
+const Expr *mapObject(const CallExpr *Call, const ContractModel &Model);
 
 /// The map argument of \p Call, if its callee is a map operation with a map
 /// parameter (implicit casts stripped).

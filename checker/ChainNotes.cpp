@@ -1,6 +1,7 @@
 //===--- ChainNotes.cpp - notes that walk from a callback to an effect ---===//
 
 #include "ChainNotes.h"
+#include "clang/AST/ExprCXX.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/Lex/Lexer.h"
@@ -160,6 +161,8 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
     Text = sourceText(UO->getSubExpr(), Ctx);
   else if (const auto *BO = dyn_cast<BinaryOperator>(E.Where))
     Text = sourceText(BO->getLHS(), Ctx);
+  else if (const auto *MC = dyn_cast<CXXMemberCallExpr>(E.Where))
+    Text = sourceText(MC->getImplicitObjectArgument(), Ctx); // `n.fetch_add(1)`
   else if (const auto *CE = dyn_cast<CallExpr>(E.Where);
            CE && CE->getNumArgs() > 0)
     Text = sourceText(CE->getArg(0), Ctx);

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "EffectSummary.h"
+#include "CallbackResolution.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtVisitor.h"
@@ -98,6 +99,24 @@ bool isKnownQuietLibraryFunction(llvm::StringRef Name) {
   }();
   Name.consume_front("__builtin_");
   return Set.contains(Name);
+}
+
+const FieldDecl *loadedFromField(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+    E = E->IgnoreParenCasts();
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      return F ? F->getCanonicalDecl() : nullptr;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    // A local pointer: where its initializer loaded it from.
+    // FIXME: like placeOfPointer, later assignments are not followed.
+    if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
+      return nullptr;
+    E = VD->getInit();
+  }
+  return nullptr;
 }
 
 std::vector<std::string> splitNameList(llvm::StringRef List) {
@@ -262,9 +281,12 @@ Effect makeEffect(EffectKind K, Place Target, const Stmt *Where,
 uint64_t effectKey(const Effect &E) {
   llvm::hash_code H = llvm::hash_combine(
       static_cast<int>(E.Kind), static_cast<int>(E.Target.Root),
-      E.Target.Param, E.Target.Var, E.Callee, E.ArgIndex, E.Target.AddressOf);
+      E.Target.Param, E.Target.Var, E.Callee, E.ArgIndex, E.Target.AddressOf,
+      E.MapField);
   for (const FieldDecl *F : E.Target.Fields)
     H = llvm::hash_combine(H, F);
+  for (const ParamGuard &G : E.Guards)
+    H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
   return static_cast<uint64_t>(H);
 }
 
@@ -304,6 +326,8 @@ struct EffectAnalysis::Impl {
     const FunctionDecl *Fn = nullptr; ///< The definition summarized.
     std::vector<Effect> Local;
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
+    /// The guards of the calls in `Calls` made under a parameter test.
+    llvm::DenseMap<const CallExpr *, llvm::SmallVector<ParamGuard, 1>> CallGuards;
     FunctionSummary Summary;
     llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
     unsigned KindCount[NumEffectKinds] = {};
@@ -376,16 +400,33 @@ struct EffectAnalysis::Impl {
 
   // ---- Walking a body ----
 
+  /// The parameter tests that enclose the statement being scanned.
+  llvm::SmallVector<ParamGuard, 2> CurGuards;
+  void pushLocal(FnInfo &I, Effect E) {
+    E.Guards.append(CurGuards.begin(), CurGuards.end());
+    I.Local.push_back(std::move(E));
+  }
+  /// The guards that hold when \p Cond is true (\p Negate: false): each
+  /// conjunct of an `&&` that tests a parameter of \p FD against a constant.
+  void guardsOf(const Expr *Cond, const FunctionDecl *FD, bool Negate,
+                llvm::SmallVectorImpl<ParamGuard> &Out) const;
+  void scanIf(const IfStmt *If, const FunctionDecl *FD, FnInfo &I);
+  void scanCompound(const CompoundStmt *CS, const FunctionDecl *FD, FnInfo &I);
+
   void scanBody(const FunctionDecl *FD, FnInfo &I);
   void scanStmt(const Stmt *S, const FunctionDecl *FD, FnInfo &I);
   void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
+  void scanCallTo(const CallExpr *CE, const FunctionDecl *Callee,
+                  const FunctionDecl *FD, FnInfo &I);
+  bool scanAtomicMember(const CallExpr *CE, const FunctionDecl *Callee,
+                        const FunctionDecl *FD, FnInfo &I);
   void addPlaceEffect(FnInfo &I, EffectKind K, const Place &P, const Stmt *Where,
                       char Op = '?') {
     if (!P.outlivesCall())
       return; // Locals and untraced memory: not an effect a caller can see.
     Effect E = makeEffect(K, P, Where);
     E.Op = Op;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
   }
 
   /// How the value \p E is computed from the old value of place \p P: '+'
@@ -458,6 +499,10 @@ void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
     return;
   if (isa<LambdaExpr>(S) || isa<BlockExpr>(S))
     return; // Their bodies run when called, not here.
+  if (const auto *If = dyn_cast<IfStmt>(S))
+    return scanIf(If, FD, I);
+  if (const auto *CS = dyn_cast<CompoundStmt>(S))
+    return scanCompound(CS, FD, I);
   if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp()) {
     addPlaceEffect(I, EffectKind::ReadModifyWrite,
                    A.placeOfLValue(UO->getSubExpr(), FD), UO,
@@ -502,14 +547,227 @@ void EffectAnalysis::Impl::scanStmt(const Stmt *S, const FunctionDecl *FD,
     scanStmt(Child, FD, I);
 }
 
+/// The integer value of \p E if it is a constant (a literal, `!1`, an enum
+/// constant, a macro such as FALSE, a null pointer constant).
+static std::optional<int64_t> constantValue(const Expr *E,
+                                            const ASTContext &Ctx) {
+  if (!E || E->isValueDependent() || E->isTypeDependent())
+    return std::nullopt;
+  Expr::EvalResult R;
+  if (E->getType()->isIntegralOrEnumerationType() ||
+      E->getType()->isBooleanType()) {
+    if (E->EvaluateAsInt(R, Ctx) && R.Val.isInt())
+      return R.Val.getInt().getExtValue();
+    return std::nullopt;
+  }
+  if (E->getType()->isPointerType() &&
+      E->isNullPointerConstant(const_cast<ASTContext &>(Ctx),
+                               Expr::NPC_ValueDependentIsNotNull))
+    return 0;
+  return std::nullopt;
+}
+
+/// The index of the scalar or pointer parameter of \p FD that \p E reads.
+static std::optional<unsigned> testedParam(const Expr *E,
+                                           const FunctionDecl *FD) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *PVD = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+  if (!PVD || !(PVD->getType()->isScalarType()) || !FD)
+    return std::nullopt;
+  unsigned Index = PVD->getFunctionScopeIndex();
+  if (Index >= FD->getNumParams() ||
+      FD->getParamDecl(Index)->getCanonicalDecl() != PVD->getCanonicalDecl())
+    return std::nullopt;
+  return Index;
+}
+
+void EffectAnalysis::Impl::guardsOf(const Expr *Cond, const FunctionDecl *FD,
+                                    bool Negate,
+                                    llvm::SmallVectorImpl<ParamGuard> &Out) const {
+  Cond = Cond->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(Cond);
+      UO && UO->getOpcode() == UO_LNot)
+    return guardsOf(UO->getSubExpr(), FD, !Negate, Out);
+  if (const auto *BO = dyn_cast<BinaryOperator>(Cond)) {
+    // `a && b` true: both hold; `a || b` false: neither holds.
+    if ((BO->getOpcode() == BO_LAnd && !Negate) ||
+        (BO->getOpcode() == BO_LOr && Negate)) {
+      guardsOf(BO->getLHS(), FD, Negate, Out);
+      guardsOf(BO->getRHS(), FD, Negate, Out);
+      return;
+    }
+    if (BO->getOpcode() != BO_EQ && BO->getOpcode() != BO_NE)
+      return;
+    const Expr *L = BO->getLHS(), *R = BO->getRHS();
+    std::optional<unsigned> P = testedParam(L, FD);
+    if (!P)
+      std::swap(L, R), P = testedParam(L, FD);
+    std::optional<int64_t> V = P ? constantValue(R, A.Ctx) : std::nullopt;
+    if (V)
+      Out.push_back({*P, (BO->getOpcode() == BO_EQ) != Negate, *V});
+    return;
+  }
+  if (std::optional<unsigned> P = testedParam(Cond, FD))
+    Out.push_back({*P, Negate, 0});
+}
+
+void EffectAnalysis::Impl::scanIf(const IfStmt *If, const FunctionDecl *FD,
+                                  FnInfo &I) {
+  if (If->getInit())
+    scanStmt(If->getInit(), FD, I);
+  if (If->getConditionVariableDeclStmt())
+    scanStmt(If->getConditionVariableDeclStmt(), FD, I);
+  scanStmt(If->getCond(), FD, I);
+  size_t Depth = CurGuards.size();
+  guardsOf(If->getCond(), FD, false, CurGuards);
+  scanStmt(If->getThen(), FD, I);
+  CurGuards.resize(Depth);
+  if (If->getElse()) {
+    llvm::SmallVector<ParamGuard, 2> Else;
+    guardsOf(If->getCond(), FD, true, Else);
+    if (Else.size() == 1) // `!(a && b)` is no conjunction of guards.
+      CurGuards.push_back(Else.front());
+    scanStmt(If->getElse(), FD, I);
+    CurGuards.resize(Depth);
+  }
+}
+
+/// \p S only leaves the function (or the loop): `return;`, `{ return x; }`.
+static bool onlyLeaves(const Stmt *S) {
+  if (const auto *CS = dyn_cast_or_null<CompoundStmt>(S))
+    return CS->size() == 1 && onlyLeaves(CS->body_front());
+  return isa_and_nonnull<ReturnStmt>(S);
+}
+
+void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
+                                        const FunctionDecl *FD, FnInfo &I) {
+  size_t Depth = CurGuards.size();
+  for (const Stmt *Child : CS->body()) {
+    scanStmt(Child, FD, I);
+    // `if (!rm) return;`: what follows runs only when the test is false.
+    // FIXME: a return value computed from effects before it is not a guard
+    // of those effects; only the statements after the test get it.
+    const auto *If = dyn_cast<IfStmt>(Child);
+    if (If && !If->getElse() && !If->getInit() && onlyLeaves(If->getThen())) {
+      llvm::SmallVector<ParamGuard, 2> After;
+      guardsOf(If->getCond(), FD, true, After);
+      if (After.size() == 1)
+        CurGuards.push_back(After.front());
+    }
+  }
+  CurGuards.resize(Depth);
+}
+
+/// A call to a function with no body that can only read what it is given
+/// and answer: the function returns a value and every parameter is a scalar,
+/// a pointer to const, or a pointer whose argument here is the address of a
+/// local of the caller (`get_name(t, &name)`: an out-parameter into the
+/// caller's own variable). An equality or hash function, a getter, a lookup
+/// in a table it is handed: not an unknown effect under StrictUnknownCalls.
+/// Variadic and unprototyped functions stay unknown. FIXME: a function of
+/// scalars alone (`charge(account, cents)`) or of a descriptor and a const
+/// buffer (`send_line(fd, text)`) looks like a reader too.
+static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD) {
+  const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
+  if (!FPT || FPT->isVariadic() || FD->getReturnType()->isVoidType())
+    return false;
+  for (unsigned I = 0, N = FPT->getNumParams(); I < N; ++I) {
+    QualType T = FPT->getParamType(I);
+    if (T->isPointerType() || T->isReferenceType()) {
+      QualType Pointee = T->getPointeeType();
+      if (Pointee->isFunctionType())
+        return false;
+      if (Pointee.isConstQualified())
+        continue;
+      const auto *UO = I < CE->getNumArgs()
+                           ? dyn_cast<UnaryOperator>(CE->getArg(I)->IgnoreParenImpCasts())
+                           : nullptr;
+      const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                            ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts())
+                            : nullptr;
+      const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD))
+        return false;
+    } else if (!T->isScalarType()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
                                     FnInfo &I) {
   const FunctionDecl *Callee = CE->getDirectCallee();
-  if (!Callee) {
-    if (!isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
-      I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE));
+  if (Callee)
+    return scanCallTo(CE, Callee, FD, I);
+  const Expr *Target = CE->getCallee()->IgnoreParenImpCasts();
+  if (isa<CXXPseudoDestructorExpr>(Target))
     return;
+  // `ops->load(key)`: the functions the TU stores into the field.
+  if (const auto *ME = dyn_cast<MemberExpr>(Target))
+    if (const std::vector<const FunctionDecl *> *Fns =
+            A.fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl()))) {
+      for (const FunctionDecl *Fn : *Fns)
+        scanCallTo(CE, Fn, FD, I);
+      return;
+    }
+  pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
+}
+
+/// \p E without the implicit conversions to a base class (and no-op ones)
+/// that a member call puts on its object.
+static const Expr *withoutBaseCasts(const Expr *E) {
+  while (const auto *ICE = dyn_cast<ImplicitCastExpr>(E->IgnoreParens())) {
+    CastKind K = ICE->getCastKind();
+    if (K != CK_DerivedToBase && K != CK_UncheckedDerivedToBase && K != CK_NoOp)
+      break;
+    E = ICE->getSubExpr();
   }
+  return E;
+}
+
+/// `hits.fetch_add(1)`, `hits++`, `hits += n` on a `std::atomic`: a
+/// read-modify-write of the object (`store`, `exchange`, `fetch_or`,
+/// `fetch_and` and `compare_exchange_*` are idempotent stores).
+bool EffectAnalysis::Impl::scanAtomicMember(const CallExpr *CE,
+                                            const FunctionDecl *Callee,
+                                            const FunctionDecl *FD, FnInfo &I) {
+  const auto *MD = dyn_cast<CXXMethodDecl>(Callee);
+  if (!MD || !MD->getParent()->isInStdNamespace())
+    return false;
+  llvm::StringRef Class = MD->getParent()->getName();
+  if (Class != "atomic" && Class != "__atomic_base" &&
+      Class != "__atomic_float" && Class != "atomic_ref")
+    return false;
+  const Expr *Obj = nullptr;
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(CE))
+    Obj = MC->getImplicitObjectArgument();
+  else if (isa<CXXOperatorCallExpr>(CE) && CE->getNumArgs() > 0)
+    Obj = CE->getArg(0);
+  if (!Obj)
+    return false;
+  Obj = withoutBaseCasts(Obj);
+  std::string Name = MD->getNameAsString();
+  char Op = Name == "fetch_add" || Name == "operator++" || Name == "operator+="
+                ? '+'
+            : Name == "fetch_sub" || Name == "operator--" || Name == "operator-="
+                ? '-'
+            : Name == "fetch_xor" || Name == "operator^=" ? '?'
+                                                           : '=';
+  if (Op == '=' && Name != "store" && Name != "exchange" &&
+      Name != "fetch_or" && Name != "fetch_and" && Name != "operator=" &&
+      !llvm::StringRef(Name).starts_with("compare_exchange"))
+    return true; // load, is_lock_free, ...: no effect
+  Place P = Obj->getType()->isPointerType() ? A.placeOfPointer(Obj, FD)
+                                            : A.placeOfLValue(Obj, FD);
+  addPlaceEffect(I, Op == '=' ? EffectKind::Write : EffectKind::ReadModifyWrite,
+                 P, CE, Op);
+  return true;
+}
+
+void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
+                                      const FunctionDecl *Callee,
+                                      const FunctionDecl *FD, FnInfo &I) {
   if (A.isTrusted(Callee))
     return;
   // Calls with arguments rooted at a parameter or a global, for callsWithParam.
@@ -519,21 +777,40 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
       continue;
     Effect E = makeEffect(EffectKind::Call, P, CE, Callee);
     E.ArgIndex = J;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
   }
   if (NonIdempotentReason R = A.nonIdempotentReason(Callee);
       R != NonIdempotentReason::None) {
     Effect E = makeEffect(EffectKind::NonIdempotentCall, Place(), CE, Callee);
     E.Reason = R;
-    I.Local.push_back(std::move(E));
+    pushLocal(I, std::move(E));
     return;
   }
+  // C++: a member function of a map class operates on its object.
+  if (const Expr *Obj = mapObject(CE, A.Model)) {
+    Obj = withoutBaseCasts(Obj);
+    Place M = Obj->getType()->isPointerType() ? A.placeOfPointer(Obj, FD)
+                                              : A.placeOfLValue(Obj, FD);
+    Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
+    E.MapField = loadedFromField(Obj);
+    E.MapFieldAt = E.MapField ? Obj : nullptr;
+    pushLocal(I, std::move(E));
+    return;
+  }
+  if (scanAtomicMember(CE, Callee, FD, I))
+    return;
   std::optional<unsigned> MapParam;
   if (A.Model.isMapOperation(Callee, &MapParam)) {
     Place M;
-    if (MapParam && *MapParam < CE->getNumArgs())
+    const FieldDecl *Field = nullptr;
+    if (MapParam && *MapParam < CE->getNumArgs()) {
       M = A.placeOfPointer(CE->getArg(*MapParam), FD);
-    I.Local.push_back(makeEffect(EffectKind::MapOperation, M, CE, Callee));
+      Field = loadedFromField(CE->getArg(*MapParam));
+    }
+    Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
+    E.MapField = Field;
+    E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
+    pushLocal(I, std::move(E));
     return;
   }
   llvm::StringRef Name =
@@ -556,12 +833,15 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   }
   if (const FunctionDecl *Def = definitionOf(Callee); Def && descendsInto(Def)) {
     I.Calls.push_back({CE, Def});
+    if (!CurGuards.empty())
+      I.CallGuards[CE].assign(CurGuards.begin(), CurGuards.end());
     return;
   }
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
     return;
   // No body and no contract: it may keep any pointer it is given.
-  I.Local.push_back(makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
+  if (!looksLikeReader(CE, Callee))
+    pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
   for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
     if (CE->getArg(J)->getType()->isPointerType())
       addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(CE->getArg(J), FD),
@@ -577,11 +857,19 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
   if (CE.Kind == EffectKind::Call || CE.Chain.size() + 1 > A.Opts.MaxCallDepth)
     return false;
   Out = CE;
+  if (!A.guardsAllow(CE, Site, Caller, Out))
+    return false;
   if (CE.Target.Root == Place::RootKind::Param) {
     if (CE.Target.Param >= Site->getNumArgs()) {
       Out.Target = Place();
     } else {
       Place P = A.placeOfArgument(Site->getArg(CE.Target.Param), Caller);
+      // `drop(e->manager->cache)` and `drop` operates on its parameter.
+      if (CE.Kind == EffectKind::MapOperation && !CE.MapField &&
+          CE.Target.Fields.empty()) {
+        Out.MapField = loadedFromField(Site->getArg(CE.Target.Param));
+        Out.MapFieldAt = Out.MapField ? Site->getArg(CE.Target.Param) : nullptr;
+      }
       // `f(&g)` and the callee writes `*p`: the place is `g` itself.
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());
@@ -609,6 +897,8 @@ bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
           I.Summary.Truncated = true;
         continue;
       }
+      if (auto G = I.CallGuards.find(Site); G != I.CallGuards.end())
+        Out.Guards.append(G->second.begin(), G->second.end());
       Changed |= addEffect(I, std::move(Out));
     }
   }
@@ -667,6 +957,7 @@ void EffectAnalysis::Impl::strongConnect(const FunctionDecl *FD,
     M->Local.clear();
     M->Local.shrink_to_fit();
     M->Keys.clear();
+    M->CallGuards.clear();
   }
 }
 
@@ -726,6 +1017,12 @@ EffectAnalysis::EffectAnalysis(ASTContext &Ctx, const ContractModel &Model,
 
 EffectAnalysis::~EffectAnalysis() = default;
 
+FieldFunctions &EffectAnalysis::fieldFunctions() {
+  if (!Fields)
+    Fields = std::make_unique<FieldFunctions>(Ctx);
+  return *Fields;
+}
+
 const FunctionSummary &EffectAnalysis::summary(const FunctionDecl *FD) {
   const FunctionDecl *Def = definitionOf(FD);
   if (!Def || isTrusted(Def))
@@ -734,6 +1031,31 @@ const FunctionSummary &EffectAnalysis::summary(const FunctionDecl *FD) {
   if (!I.Done && I.Index < 0)
     P->strongConnect(Def, 0);
   return I.Summary;
+}
+
+bool EffectAnalysis::guardsAllow(const Effect &Inner, const CallExpr *Site,
+                                 const FunctionDecl *Caller,
+                                 Effect &Out) const {
+  Out.Guards.clear();
+  for (const ParamGuard &G : Inner.Guards) {
+    if (G.Param >= Site->getNumArgs())
+      continue;
+    const Expr *Arg = Site->getArg(G.Param);
+    std::optional<int64_t> V = constantValue(Arg, Ctx);
+    // `drop(s, id, &it)`: an address is not null.
+    if (!V && G.Value == 0 && Arg->getType()->isPointerType())
+      if (const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenImpCasts());
+          UO && UO->getOpcode() == UO_AddrOf)
+        V = 1;
+    if (V) {
+      if ((*V == G.Value) != G.Equal)
+        return false;
+      continue;
+    }
+    if (std::optional<unsigned> P = testedParam(Arg, Caller))
+      Out.Guards.push_back({*P, G.Equal, G.Value});
+  }
+  return true;
 }
 
 NonIdempotentReason
@@ -782,6 +1104,37 @@ static Place placeOfParam(const ParmVarDecl *PVD, const FunctionDecl *Owner) {
   return P;
 }
 
+/// How the lambda whose call operator is \p Owner captures the variable
+/// \p DRE names, if \p DRE names a variable of an enclosing function.
+static std::optional<LambdaCaptureKind> captureOf(const DeclRefExpr *DRE,
+                                                  const FunctionDecl *Owner) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(Owner);
+  if (!DRE->refersToEnclosingVariableOrCapture() || !MD ||
+      !MD->getParent()->isLambda())
+    return std::nullopt;
+  for (const LambdaCapture &C : MD->getParent()->captures())
+    if (C.capturesVariable() && C.getCapturedVar() == DRE->getDecl())
+      return C.getCaptureKind();
+  return std::nullopt;
+}
+
+/// A variable of the function that made the lambda \p Owner, shared with
+/// it: captured by reference, or (\p ThroughPointer) a pointer captured by
+/// copy whose target is shared. It outlives each call of the lambda, like a
+/// global (Root Global, `Var` the enclosing function's variable).
+static std::optional<Place> placeOfCapture(const DeclRefExpr *DRE,
+                                           const FunctionDecl *Owner,
+                                           bool ThroughPointer) {
+  std::optional<LambdaCaptureKind> K = captureOf(DRE, Owner);
+  const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
+  if (!K || !VD || (*K != LCK_ByRef && !ThroughPointer))
+    return std::nullopt;
+  Place P;
+  P.Root = Place::RootKind::Global;
+  P.Var = VD;
+  return P;
+}
+
 /// The place of the variable \p VD itself.
 static Place placeOfVar(const VarDecl *VD) {
   Place P;
@@ -801,6 +1154,8 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
       continue;
     }
     if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+      if (std::optional<Place> C = placeOfCapture(DRE, Owner, false))
+        return *C;
       if (const auto *VD = dyn_cast<VarDecl>(DRE->getDecl())) {
         // C++ references: the place is what the reference was bound to.
         if (VD->getType()->isReferenceType()) {
@@ -862,6 +1217,8 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
       case CK_LValueToRValue: {
         const Expr *Sub = CE->getSubExpr()->IgnoreParens();
         if (const auto *DRE = dyn_cast<DeclRefExpr>(Sub)) {
+          if (std::optional<Place> C = placeOfCapture(DRE, Owner, true))
+            return *C;
           const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
           if (!VD)
             return Place();

@@ -114,6 +114,20 @@ enum class NonIdempotentReason {
   DefaultList,    ///< In the default NonIdempotentFunctions list.
 };
 
+/// A condition on a parameter that an effect depends on: the effect happens
+/// only when `(param Param == Value) == Equal`. From `if (rm)` (Equal false,
+/// Value 0), `if (!rm)`, `if (mode == MODE_X)`, and `if (!rm) return;` before
+/// the effect. A call with a constant argument for Param drops the effects
+/// whose guard that value fails (`unref(k, FALSE)` cannot remove).
+struct ParamGuard {
+  unsigned Param;
+  bool Equal;
+  int64_t Value;
+  bool operator==(const ParamGuard &O) const {
+    return Param == O.Param && Equal == O.Equal && Value == O.Value;
+  }
+};
+
 struct Effect {
   EffectKind Kind;
   /// The memory or value the effect is about, in the summarized function's terms.
@@ -131,6 +145,17 @@ struct Effect {
   /// The call sites from the summarized function down to the function that
   /// contains `Where`; empty when `Where` is in the summarized function.
   std::vector<Hop> Chain;
+  /// For MapOperation: the struct field the map pointer was loaded from
+  /// (`e->manager->cache` gives `cache`), whatever the root of the access
+  /// path; null when the map is not read from a field. Map identity by field
+  /// and type (tsmap-reentrant-callback) compares it.
+  const FieldDecl *MapField = nullptr;
+  /// The expression that loads the map from MapField (for notes): the map
+  /// argument, or the argument of the call that passed the map down.
+  const Expr *MapFieldAt = nullptr;
+  /// The conditions on the summarized function's parameters under which the
+  /// effect happens (all must hold); empty when it happens on any call.
+  llvm::SmallVector<ParamGuard, 1> Guards;
 };
 
 /// Everything a function does that matters to the checks.
@@ -167,6 +192,8 @@ llvm::ArrayRef<llvm::StringRef> defaultNonIdempotentFunctions();
 /// their arguments (string, memory, math, formatting into a buffer, locking):
 /// not UnknownCall effects even under StrictUnknownCalls.
 bool isKnownQuietLibraryFunction(llvm::StringRef Name);
+
+class FieldFunctions;
 
 class EffectAnalysis {
 public:
@@ -212,10 +239,22 @@ public:
   /// pointer, else the place the value is read from (`p->fd` for an int).
   Place placeOfArgument(const Expr *E, const FunctionDecl *Owner) const;
 
+  /// Restates the guards of \p Inner, an effect of the function called at
+  /// \p Site, in the terms of \p Caller into \p Out's guards: a guard whose
+  /// argument is a constant is decided (false: the effect cannot happen
+  /// through this call, and the result is false), one whose argument is a
+  /// parameter of \p Caller is moved onto it, any other is dropped.
+  bool guardsAllow(const Effect &Inner, const CallExpr *Site,
+                   const FunctionDecl *Caller, Effect &Out) const;
+
   /// How a call to \p FD counts: the reason it is non-idempotent, or None.
   NonIdempotentReason nonIdempotentReason(const FunctionDecl *FD) const;
   /// \p FD is trusted: TSMAP_IDEMPOTENT or in IdempotentFunctions.
   bool isTrusted(const FunctionDecl *FD) const;
+
+  /// The functions the TU stores into function-pointer fields, for calls
+  /// and callbacks read from a field (built on first use).
+  FieldFunctions &fieldFunctions();
 
   const EffectOptions &options() const { return Opts; }
   const ContractModel &model() const { return Model; }
@@ -223,10 +262,16 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> P;
+  std::unique_ptr<FieldFunctions> Fields;
   ASTContext &Ctx;
   const ContractModel &Model;
   EffectOptions Opts;
 };
+
+/// The struct field whose load gives the pointer \p E (`FOO(obj)->priv->cache`
+/// gives `cache`, through parentheses, casts and the initializer of a local
+/// pointer that \p E names); null when \p E is not read from a field.
+const FieldDecl *loadedFromField(const Expr *E);
 
 /// Splits a semicolon-separated option value into trimmed, non-empty names.
 std::vector<std::string> splitNameList(llvm::StringRef List);

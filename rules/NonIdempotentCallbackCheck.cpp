@@ -110,13 +110,14 @@ void NonIdempotentCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
-  std::vector<CallbackArgument> Args = callbackArguments(Call, Model);
+  if (!Analysis)
+    Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
+                                                EffectOpts);
+  std::vector<CallbackArgument> Args =
+      callbackArguments(Call, Model, &Analysis->fieldFunctions());
   for (const CallbackArgument &Arg : Args) {
     if (!Arg.Callback)
       continue; // Only TSMAP_CALLBACK_LOCKED: runs once, under the lock.
-    if (!Analysis)
-      Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
-                                                  EffectOpts);
     llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
     for (const ResolvedCallback &Target : Arg.Targets)
       if (Seen.insert(Target.Fn).second)

@@ -34,7 +34,9 @@ namespace clang::tidy::tsmap {
 static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
     "g_hash_table_lookup;g_hash_table_lookup_extended;g_hash_table_contains;"
     "g_hash_table_size;g_hash_table_get_keys;g_hash_table_get_values;"
-    "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref";
+    "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref;"
+    "g_hash_table_iter_init;g_hash_table_get_keys_as_array;"
+    "g_hash_table_get_keys_as_ptr_array;g_hash_table_get_values_as_ptr_array";
 
 ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)
@@ -94,27 +96,56 @@ static const Expr *unstrippedArg(const CallExpr *Call, const Expr *Stripped) {
   return nullptr;
 }
 
+/// The value stored into field \p F of the object local \p V holds or
+/// points to, when \p Owner stores into it exactly once (`rc.aliases = t`,
+/// `pc->aliases = t`); null otherwise.
+static const Expr *singleFieldStore(const VarDecl *V, const FieldDecl *F,
+                                    const Stmt *S, unsigned &Count) {
+  if (!S || Count > 1)
+    return nullptr;
+  const Expr *Found = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        ME && ME->getMemberDecl() == F)
+      if (const auto *DRE =
+              dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenImpCasts());
+          DRE && DRE->getDecl() == V) {
+        ++Count;
+        Found = BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr;
+      }
+  for (const Stmt *Child : S->children())
+    if (const Expr *E = singleFieldStore(V, F, Child, Count))
+      Found = E;
+  return Count == 1 ? Found : nullptr;
+}
+
 /// `struct sweep sw = {t, cutoff}; foreach(map, cb, &sw)`: a context struct
-/// built on the stack. When \p P is a field path into such a local, the place
-/// the field's initializer points to stands for it (`sw.table->by_user` is
+/// built on the stack, by an initializer (designated or not) or by one
+/// store per field (`rc.aliases = t;`, also through a local pointer to it,
+/// `pc->aliases = t;`). When \p P is a field path into such a local, the
+/// place the field's value points to stands for it (`sw.table->by_user` is
 /// `t->by_user`).
-/// FIXME: later assignments to the local's fields are not followed.
+/// FIXME: a field stored more than once is not followed.
 Place ReentrantCallbackCheck::throughLocalStruct(Place P,
                                                  const FunctionDecl *Owner) const {
   for (unsigned Guard = 0; Guard < 8; ++Guard) {
     if (P.Root != Place::RootKind::Local || !P.Var || P.Fields.empty())
       return P;
-    const auto *Init = dyn_cast_or_null<InitListExpr>(
-        P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr);
-    if (!Init)
+    const Expr *Value = nullptr;
+    if (const auto *Init = dyn_cast_or_null<InitListExpr>(
+            P.Var->getInit() ? P.Var->getInit()->IgnoreParenImpCasts() : nullptr)) {
+      if (const InitListExpr *Syn = Init->getSyntacticForm())
+        Init = Init->isSemanticForm() ? Init : Syn;
+      unsigned Index = P.Fields.front()->getFieldIndex();
+      if (Index < Init->getNumInits())
+        Value = Init->getInit(Index);
+    } else if (Owner && Owner->getBody()) {
+      unsigned Count = 0;
+      Value = singleFieldStore(P.Var, P.Fields.front(), Owner->getBody(), Count);
+    }
+    if (!Value || !Value->getType()->isPointerType())
       return P;
-    if (const InitListExpr *Syn = Init->getSyntacticForm())
-      Init = Init->isSemanticForm() ? Init : Syn;
-    unsigned Index = P.Fields.front()->getFieldIndex();
-    if (Index >= Init->getNumInits() ||
-        !Init->getInit(Index)->getType()->isPointerType())
-      return P;
-    Place Q = Analysis->placeOfPointer(Init->getInit(Index), Owner);
+    Place Q = Analysis->placeOfPointer(Value, Owner);
     if (Q.Root == Place::RootKind::Unknown)
       return P;
     Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
@@ -123,22 +154,32 @@ Place ReentrantCallbackCheck::throughLocalStruct(Place P,
   return P;
 }
 
-/// Restates \p P, a place in the terms of the last callee of \p Chain, in
-/// the terms of \p Top, the function the chain starts in.
-Place ReentrantCallbackCheck::toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
-                                         const FunctionDecl *Top) const {
+/// Restates the map of \p E, a place in the terms of the last callee of
+/// \p Chain, in the terms of \p Top, the function the chain starts in; the
+/// field the map is loaded from is taken from the argument that passes it
+/// (`drop(e->manager->cache)`) when the callee got the map as a parameter.
+void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
+                                        const FunctionDecl *Top) const {
+  Place P = std::move(E.Target);
   for (size_t K = Chain.size(); K-- > 0;) {
     if (P.Root == Place::RootKind::Global)
-      return P;
+      break;
     if (P.Root != Place::RootKind::Param ||
-        P.Param >= Chain[K].Site->getNumArgs())
-      return Place();
+        P.Param >= Chain[K].Site->getNumArgs()) {
+      P = Place();
+      break;
+    }
     const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
-    Place Q = Analysis->placeOfArgument(Chain[K].Site->getArg(P.Param), Caller);
+    const Expr *Arg = Chain[K].Site->getArg(P.Param);
+    if (!E.MapField && P.Fields.empty()) {
+      E.MapField = loadedFromField(Arg);
+      E.MapFieldAt = E.MapField ? Arg : nullptr;
+    }
+    Place Q = Analysis->placeOfArgument(Arg, Caller);
     Q.Fields.append(P.Fields.begin(), P.Fields.end());
     P = std::move(Q);
   }
-  return P;
+  E.Target = std::move(P);
 }
 
 /// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
@@ -152,6 +193,7 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
   bool Expand = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
                 !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                !isMapMethod(E.Callee, Model) &&
                 !Def->getASTContext().getSourceManager().isInSystemHeader(
                     Def->getLocation()) &&
                 E.Chain.size() + 1 < MaxCallDepth && Depth < MaxCallDepth;
@@ -167,48 +209,127 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     if (Inner.Kind != EffectKind::MapOperation)
       continue;
     Effect Joined = Inner;
+    // `unref(k, FALSE)`: the helper's removal under `if (rm)` cannot happen.
+    if (!Analysis->guardsAllow(Inner, Call, effectOwner(Fn, E), Joined))
+      continue;
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
-    Joined.Target = toTopTerms(Inner.Target, Prefix, Fn);
+    toTopTerms(Joined, Prefix, Fn);
     mapOperations(Fn, Joined, Depth + 1, Out);
   }
 }
 
+/// \p P names one object: a global, a parameter of the function making the
+/// outer call, or a local struct (not memory behind a local pointer).
+static bool namesObject(const Place &P) {
+  return P.Root == Place::RootKind::Global ||
+         P.Root == Place::RootKind::Param ||
+         (P.Root == Place::RootKind::Local && P.Var &&
+          !P.Var->getType()->isPointerType());
+}
+
+/// \p P (a map read from one field, in the callback's or loop's own terms)
+/// is a table held by an entry itself, `((struct node *)value)->children`:
+/// the field of an entry, of a local struct, or of a pointer the code got
+/// from an out-parameter; another map than the one iterated, even when the
+/// entry has the iterated map's type (a tree). A context parameter, or a
+/// local pointer initialized from a call (`priv = foo_get_instance_private
+/// (obj)`), may be the iterated map's owner.
+static bool entryTable(const Place &P, std::optional<unsigned> CtxParam,
+                       bool InLoop) {
+  if (P.Fields.size() != 1)
+    return false;
+  if (P.Root == Place::RootKind::Param)
+    return !InLoop && (!CtxParam || P.Param != *CtxParam);
+  if (P.Root == Place::RootKind::Local)
+    return !P.Var || !P.Var->getType()->isPointerType() || !P.Var->getInit();
+  return false;
+}
+
 ReentrantCallbackCheck::Identity
-ReentrantCallbackCheck::sameMap(const Place &Outer, const Place &Inner) const {
+ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
+                                    const Place &InnerOwn,
+                                    std::optional<unsigned> CtxParam,
+                                    bool InLoop) const {
   auto Known = [](const Place &P) {
     return P.Root == Place::RootKind::Param ||
            P.Root == Place::RootKind::Global ||
            P.Root == Place::RootKind::Local;
   };
-  if (!Known(Outer) || !Known(Inner))
-    return Identity::Unknown;
+  bool BothKnown = Known(Outer.P) && Known(Inner.P);
+  if (BothKnown && Outer.P.sameAs(Inner.P))
+    return Identity::Same;
+  // A callback's map traced to a global, or through the context argument to
+  // a variable of the caller, other than the iterated one: the code shows
+  // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
+  if (BothKnown && !InLoop)
+    return Identity::Different;
+  // By access path and type: the same field of the same struct type is the
+  // same map, unless the code names two objects or the inner map is an
+  // entry's own table.
+  if (!StrictMapIdentity && Outer.Field && Inner.Field) {
+    if (Outer.Field != Inner.Field)
+      return Identity::Different;
+    if ((namesObject(Outer.P) && namesObject(Inner.P)) ||
+        entryTable(InnerOwn, CtxParam, InLoop))
+      return Identity::Different;
+    return Identity::SameField;
+  }
   // FIXME: two pointer globals (or fields) may hold the same map; they are
   // taken to be different maps.
-  return Outer.sameAs(Inner) ? Identity::Same : Identity::Different;
+  return BothKnown ? Identity::Different : Identity::Unknown;
 }
 
 /// The first map operation the callback reaches on the outer call's map (or,
 /// under StrictMapIdentity, on a map that cannot be told apart from it).
-std::optional<Effect> ReentrantCallbackCheck::firstReentry(
-    const CallExpr *Call, const FunctionDecl *Owner,
-    const CallbackArgument &Arg, const ResolvedCallback &Target, bool &Same) {
+std::optional<ReentrantCallbackCheck::Reentry>
+ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
+                                     const FunctionDecl *Owner,
+                                     const CallbackArgument &Arg,
+                                     const ResolvedCallback &Target) {
   const FunctionDecl *Fn = Target.Fn;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const ParmVarDecl *CallbackParam = MapOp->getParamDecl(Arg.ParamIndex);
   // The argument itself: mapArgument() strips the load of a pointer lvalue,
   // which placeOfPointer needs.
-  Place Outer;
+  MapRef Outer;
   if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
-      MI && *MI < Call->getNumArgs() && Owner)
-    Outer = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+      MI && *MI < Call->getNumArgs() && Owner) {
+    Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+    Outer.Field = loadedFromField(Call->getArg(*MI));
+  } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
+    Obj = Obj->IgnoreParenBaseCasts();
+    Outer.P = Obj->getType()->isPointerType()
+                  ? Analysis->placeOfPointer(Obj, Owner)
+                  : Analysis->placeOfLValue(Obj, Owner);
+    Outer.Field = loadedFromField(Obj);
+  }
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
   const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
   // The inner map, from the callback's terms into the caller's.
   auto Translate = [&](const Place &Inner) {
+    // A lambda's capture: a variable of the function that made the lambda,
+    // in that function's terms when it is the one making the outer call.
+    if (Inner.Root == Place::RootKind::Global && Inner.Var &&
+        !Inner.Var->hasGlobalStorage() && Owner) {
+      Place P;
+      if (const auto *PVD = dyn_cast<ParmVarDecl>(Inner.Var)) {
+        if (cast<FunctionDecl>(PVD->getDeclContext())->getCanonicalDecl() !=
+                Owner->getCanonicalDecl() ||
+            PVD->getFunctionScopeIndex() >= Owner->getNumParams())
+          return P;
+        P.Root = Place::RootKind::Param;
+        P.Param = PVD->getFunctionScopeIndex();
+      } else {
+        P.Root = Place::RootKind::Local;
+        P.Var = Inner.Var;
+      }
+      P.Fields = Inner.Fields;
+      return P;
+    }
     if (Inner.Root == Place::RootKind::Global)
       return Inner;
     Place P;
@@ -225,17 +346,46 @@ std::optional<Effect> ReentrantCallbackCheck::firstReentry(
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
       mapOperations(Fn, E, 0, Ops);
-  std::optional<Effect> Unknown;
+  std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
-    Identity I = sameMap(Outer, Translate(E.Target));
-    if (I == Identity::Same) {
-      Same = true;
-      return std::move(E);
-    }
-    if (I == Identity::Unknown && !Unknown)
-      Unknown = std::move(E);
+    MapRef Inner{Translate(E.Target), E.MapField};
+    if (!Inner.Field && !Inner.P.Fields.empty())
+      Inner.Field = Inner.P.Fields.back();
+    Identity I = compareMaps(Outer, Inner, E.Target, CtxParam);
+    if (I == Identity::Same)
+      return Reentry{std::move(E), I};
+    if (I == Identity::SameField && !ByField)
+      ByField = Reentry{std::move(E), I};
+    else if (I == Identity::Unknown && !Unknown)
+      Unknown = Reentry{std::move(E), I};
   }
+  if (ByField)
+    return ByField;
   return StrictMapIdentity ? Unknown : std::nullopt;
+}
+
+/// For a re-entry found by field and type: where the inner call names the
+/// map, and why it is taken to be the outer one.
+void ReentrantCallbackCheck::fieldIdentityNote(const Effect &E,
+                                               const FieldDecl *Field,
+                                               const ASTContext &Ctx) {
+  const Expr *M = E.MapFieldAt;
+  if (const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where); !M && Inner) {
+    std::optional<unsigned> MI = mapParamIndex(Inner->getDirectCallee(), Model);
+    if (MI && *MI < Inner->getNumArgs())
+      M = Inner->getArg(*MI);
+  }
+  if (!M || !Field)
+    return;
+  M = M->IgnoreParenImpCasts();
+  const RecordDecl *Owner = Field->getParent();
+  diag(M->getBeginLoc(),
+       "'%0' is taken to be the same map: both are field '%1' of '%2'",
+       DiagnosticIDs::Note)
+      << sourceText(M, Ctx) << Field->getName()
+      << (Owner && Owner->getTypedefNameForAnonDecl()
+              ? Owner->getTypedefNameForAnonDecl()->getName()
+              : Owner ? Owner->getName() : "");
 }
 
 void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
@@ -247,12 +397,15 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   // says nothing about re-entering the map.
   if (!Target.Fn)
     return;
-  bool Known = false;
-  std::optional<Effect> E = firstReentry(Call, Owner, Arg, Target, Known);
-  if (!E)
+  std::optional<Reentry> R = firstReentry(Call, Owner, Arg, Target);
+  if (!R)
     return;
+  bool Known = R->How != Identity::Unknown;
+  const Effect *E = &R->E;
   const FunctionDecl *MapOp = Call->getDirectCallee();
   const Expr *M = mapArgument(Call, Model);
+  if (!M)
+    M = mapObject(Call, Model);
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
   diag(Arg.Arg->getBeginLoc(),
        "callback '%0' passed to '%1' %select{re-enters the same map|may "
@@ -261,7 +414,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
       << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
       << functionName(E->Callee) << MapText;
   emitResolutionNotes(*this, Target);
-  if (Known && E->Target.Root == Place::RootKind::Param &&
+  if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
     if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' as its parameter '%1' "
@@ -270,6 +423,12 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
           << functionName(Target.Fn)
           << Target.Fn->getParamDecl(E->Target.Param)->getName();
   emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
+  if (R->How == Identity::SameField)
+    fieldIdentityNote(*E, E->MapField ? E->MapField
+                                      : E->Target.Fields.empty()
+                                            ? nullptr
+                                            : E->Target.Fields.back(),
+                      Ctx);
   diag(Call->getBeginLoc(),
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",
@@ -286,18 +445,28 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
+  if (const IdentifierInfo *II = Call->getDirectCallee()->getIdentifier()) {
+    llvm::StringRef N = II->getName();
+    if (N == "g_hash_table_iter_next")
+      return checkIteratorLoop(Call, *Result.Context);
+    if (N == "cds_lfht_first")
+      return checkLfhtLoop(Call, *Result.Context);
+    if (N == "cds_lfht_del")
+      return checkLfhtDelete(Call, *Result.Context);
+  }
   const FunctionDecl *Owner = nullptr;
   bool OwnerKnown = false;
-  for (const CallbackArgument &Arg : callbackArguments(Call, Model)) {
+  if (!Analysis)
+    Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
+                                                EffectOpts);
+  for (const CallbackArgument &Arg :
+       callbackArguments(Call, Model, &Analysis->fieldFunctions())) {
     if (!Arg.Locked)
       continue; // Only TSMAP_CALLBACK: runs without the map's lock.
     if (!OwnerKnown) {
       Owner = enclosingFunction(Call, *Result.Context);
       OwnerKnown = true;
     }
-    if (!Analysis)
-      Analysis = std::make_unique<EffectAnalysis>(*Result.Context, Model,
-                                                  EffectOpts);
     llvm::SmallPtrSet<const FunctionDecl *, 4> Seen; // `c ? f : f` once
     for (const ResolvedCallback &Target : Arg.Targets)
       if (Seen.insert(Target.Fn).second)

@@ -29,17 +29,46 @@ public:
   void onEndOfTranslationUnit() override;
 
 private:
-  /// How the map of a call compares with the map of the outer call.
-  enum class Identity { Same, Different, Unknown };
-  Identity sameMap(const Place &Outer, const Place &Inner) const;
+  /// How the map of a call compares with the map of the outer call: the
+  /// same place, the same field of the same struct type (by access path and
+  /// type), different, or not known.
+  enum class Identity { Same, SameField, Different, Unknown };
+  /// A map as an operation names it: its place and the field it is loaded
+  /// from (null if none).
+  struct MapRef {
+    Place P;
+    const FieldDecl *Field = nullptr;
+  };
+  /// A map operation the callback (or loop body) reaches, and how its map
+  /// was found to be the outer one.
+  struct Reentry {
+    Effect E;
+    Identity How;
+  };
+  /// Compares \p Inner (in the outer call's terms; \p InnerOwn in the
+  /// callback's, whose context parameter is \p CtxParam) with \p Outer.
+  Identity compareMaps(const MapRef &Outer, const MapRef &Inner,
+                       const Place &InnerOwn, std::optional<unsigned> CtxParam,
+                       bool InLoop = false) const;
+  // Iterator loops (ReentrantLoops.cpp): the loop body plays the callback.
+  void checkIteratorLoop(const CallExpr *Next, ASTContext &Ctx);
+  bool loopCallChanges(const CallExpr *Site, const FunctionDecl *Callee,
+                       const FunctionDecl *Owner, const MapRef &Outer,
+                       const VarDecl *KeyVar, const CallExpr *Init,
+                       const CallExpr *Next, ASTContext &Ctx);
+  void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
+  void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
+  void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
+                         const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
-  Place toTopTerms(Place P, llvm::ArrayRef<Hop> Chain,
-                   const FunctionDecl *Top) const;
+  void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
+                  const FunctionDecl *Top) const;
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
                      std::vector<Effect> &Out);
-  std::optional<Effect> firstReentry(const CallExpr *Call, const FunctionDecl *Owner,
-                             const CallbackArgument &Arg,
-                             const ResolvedCallback &Target, bool &Same);
+  std::optional<Reentry> firstReentry(const CallExpr *Call,
+                                      const FunctionDecl *Owner,
+                                      const CallbackArgument &Arg,
+                                      const ResolvedCallback &Target);
   void checkTarget(const CallExpr *Call, const FunctionDecl *Owner,
                    const CallbackArgument &Arg, const ResolvedCallback &Target,
                    ASTContext &Ctx);

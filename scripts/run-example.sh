@@ -11,7 +11,7 @@ echo "== tsmap-* checks over the example project (examples/) =="
 if [ -x "$root/tools/tsmap-tidy" ]; then
   # Findings are the point here, not a failure; a broken run still fails.
   "$root/tools/tsmap-tidy" -p "$build" --plugin "$plugin" --fail-on failures \
-    $(find "$root/examples" -name "*.c" | sort)
+    $(find "$root/examples" \( -name "*.c" -o -name "*.cpp" \) | sort)
 else
   /usr/lib/llvm-19/bin/run-clang-tidy -quiet -clang-tidy-binary /usr/lib/llvm-19/bin/clang-tidy \
     -load "$plugin" -checks='-*,tsmap-*' -p "$build" "$root/examples/" 2>/dev/null || true

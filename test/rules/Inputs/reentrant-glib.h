@@ -18,4 +18,11 @@ gboolean g_hash_table_remove(GHashTable *hash_table, gconstpointer key);
 gpointer g_hash_table_lookup(GHashTable *hash_table, gconstpointer key);
 guint g_hash_table_size(GHashTable *hash_table);
 GHashTable *g_hash_table_new(void *hash_func, void *key_equal_func);
+typedef struct _GHashTableIter { gpointer dummy1, dummy2, dummy3; int dummy4; gboolean dummy5; gpointer dummy6; } GHashTableIter;
+void g_hash_table_iter_init(GHashTableIter *iter, GHashTable *hash_table);
+gboolean g_hash_table_iter_next(GHashTableIter *iter, gpointer *key, gpointer *value);
+void g_hash_table_iter_remove(GHashTableIter *iter);
+void g_hash_table_iter_replace(GHashTableIter *iter, gpointer value);
+guint g_hash_table_foreach_remove(GHashTable *hash_table, GHRFunc func, gpointer user_data);
+void g_free(gpointer mem);
 #endif
