@@ -288,252 +288,19 @@ GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
 }
 
 // ===------------------------------------------------------------------=== //
-// What a branch says about the removal
-// ===------------------------------------------------------------------=== //
-
-namespace {
-/// Whether a status equal to some constant means a value was handed back.
-enum class Outcome { Removed, NotRemoved, Unknown };
-/// Which successor of a two-way branch has nothing to clean.
-enum class CleanSide { None, True, False, Both };
-} // namespace
-
-static bool hasToken(llvm::StringRef Upper, llvm::StringRef Token) {
-  size_t Pos = Upper.find(Token);
-  while (Pos != llvm::StringRef::npos) {
-    bool StartOk = Pos == 0 || !llvm::isAlnum(Upper[Pos - 1]);
-    size_t End = Pos + Token.size();
-    bool EndOk = End == Upper.size() || !llvm::isAlnum(Upper[End]);
-    if (StartOk && EndOk)
-      return true;
-    Pos = Upper.find(Token, Pos + 1);
-  }
-  return false;
-}
-
-/// What a status equal to enumerator \p Name means. Names are read by their
-/// words: NOT_FOUND, ERR, CLOSED... say nothing was removed; OK, FOUND,
-/// REMOVED say a value came back (for a replacing put, only REPLACED does).
-static Outcome outcomeOfName(llvm::StringRef Name, bool Replaces) {
-  std::string U = Name.upper();
-  for (llvm::StringRef T :
-       {"NOT_FOUND", "NOTFOUND", "NOENT", "ERR", "ERROR", "FAIL", "FAILED",
-        "FAILURE", "CLOSED", "INVALID", "INVALID_ARGUMENT", "NOMEM",
-        "NO_MEMORY", "MISSING", "ABSENT", "EMPTY", "BUSY", "AGAIN", "REENTERED",
-        "EXISTS", "TIMEOUT", "DENIED", "NONE", "FALSE"})
-    if (U.find(T.str()) != std::string::npos &&
-        (T.size() > 4 || hasToken(U, T)))
-      return Outcome::NotRemoved;
-  if (Replaces) {
-    if (hasToken(U, "REPLACED") || hasToken(U, "REMOVED") ||
-        hasToken(U, "OVERWRITTEN"))
-      return Outcome::Removed;
-    if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "INSERTED") ||
-        hasToken(U, "CREATED") || hasToken(U, "ADDED"))
-      return Outcome::NotRemoved;
-    return Outcome::Unknown;
-  }
-  if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "FOUND") ||
-      hasToken(U, "REMOVED") || hasToken(U, "DONE") || hasToken(U, "TRUE") ||
-      hasToken(U, "REPLACED"))
-    return Outcome::Removed;
-  return Outcome::Unknown;
-}
-
-static bool isBoolLike(QualType T) {
-  if (T->isBooleanType())
-    return true;
-  for (QualType Cur = T; const auto *TT = Cur->getAs<TypedefType>();
-       Cur = TT->getDecl()->getUnderlyingType())
-    if (TT->getDecl()->getName().contains_insensitive("bool"))
-      return true;
-  return false;
-}
-
-namespace {
-/// Reads branch conditions against one removal.
-class BranchReader {
-public:
-  BranchReader(ASTContext &Ctx, const RemovalStatus &Status, ValueUses &Uses)
-      : Ctx(Ctx), Status(Status), Uses(Uses) {}
-
-  /// Which side of a branch on \p Cond has nothing to clean.
-  CleanSide read(const Expr *Cond) const {
-    Cond = Cond->IgnoreParenImpCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(Cond);
-        UO && UO->getOpcode() == UO_LNot)
-      return swap(read(UO->getSubExpr()));
-    if (const auto *BO = dyn_cast<BinaryOperator>(Cond)) {
-      if (BO->getOpcode() == BO_Assign)
-        return read(BO->getLHS());
-      if (BO->getOpcode() == BO_Comma)
-        return read(BO->getRHS());
-      if (BO->isEqualityOp() || BO->isRelationalOp())
-        return readComparison(BO);
-      return CleanSide::None;
-    }
-    if (isValue(Cond))
-      return CleanSide::False; // `if (v)`: the null side has nothing.
-    if (isStatus(Cond))
-      return readTruth(Cond);
-    return CleanSide::None;
-  }
-
-  /// A `case` label \p C of a switch on the status: nothing to clean there?
-  bool caseIsClean(const Expr *SwitchCond, const Expr *C) const {
-    if (!isStatus(SwitchCond->IgnoreParenImpCasts()))
-      return false;
-    return outcomeOfEquals(C) == Outcome::NotRemoved;
-  }
-  /// A `case` of \p Switch names the status that hands a value back, so its
-  /// `default` (or leaving the switch unmatched) has nothing to clean.
-  bool defaultIsClean(const SwitchStmt *Switch) const {
-    if (!isStatus(Switch->getCond()->IgnoreParenImpCasts()))
-      return false;
-    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
-         SC = SC->getNextSwitchCase())
-      if (const auto *Case = dyn_cast<CaseStmt>(SC);
-          Case && outcomeOfEquals(Case->getLHS()) == Outcome::Removed)
-        return true;
-    return false;
-  }
-
-private:
-  static CleanSide swap(CleanSide S) {
-    return S == CleanSide::True    ? CleanSide::False
-           : S == CleanSide::False ? CleanSide::True
-                                   : S;
-  }
-  const Expr *unwrapAssign(const Expr *E) const {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *BO = dyn_cast<BinaryOperator>(E);
-        BO && BO->getOpcode() == BO_Assign)
-      return BO->getLHS()->IgnoreParenImpCasts();
-    return E;
-  }
-  bool isValue(const Expr *E) const {
-    E = unwrapAssign(E);
-    if (E == Status.Call && Status.Call->getType()->isPointerType())
-      return true;
-    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
-    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-    return V && Uses.isTracked(V) && V->getType()->isPointerType();
-  }
-  bool isStatus(const Expr *E) const {
-    E = unwrapAssign(E);
-    if (E->IgnoreParenCasts() == Status.Call)
-      return true;
-    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
-    return DRE && Status.StatusVar && DRE->getDecl() == Status.StatusVar;
-  }
-  QualType statusType() const { return Status.Call->getCallReturnType(Ctx); }
-
-  bool isNullConstant(const Expr *E) const {
-    return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) !=
-           Expr::NPCK_NotNull;
-  }
-
-  /// What `status == C` means.
-  Outcome outcomeOfEquals(const Expr *C) const {
-    C = C->IgnoreParenCasts();
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(C))
-      if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
-        return outcomeOfName(ECD->getName(), Status.Replaces);
-    if (isBoolLike(statusType())) {
-      Expr::EvalResult R;
-      if (C->EvaluateAsInt(R, Ctx))
-        return R.Val.getInt().isZero() ? Outcome::NotRemoved : Outcome::Removed;
-    }
-    return Outcome::Unknown;
-  }
-
-  CleanSide readEquals(const Expr *C, bool Negated) const {
-    Outcome O = outcomeOfEquals(C);
-    // Unknown: cannot tell which side holds a value, so follow neither.
-    CleanSide S = O == Outcome::NotRemoved ? CleanSide::True
-                  : O == Outcome::Removed  ? CleanSide::False
-                                           : CleanSide::Both;
-    return Negated ? swap(S) : S;
-  }
-
-  CleanSide readComparison(const BinaryOperator *BO) const {
-    const Expr *L = BO->getLHS(), *R = BO->getRHS();
-    bool Eq = BO->getOpcode() == BO_EQ, Ne = BO->getOpcode() == BO_NE;
-    for (int Flip = 0; Flip < 2; ++Flip, std::swap(L, R)) {
-      if (isValue(L) && isNullConstant(R))
-        return Eq ? CleanSide::True : Ne ? CleanSide::False : CleanSide::None;
-      if (!isStatus(L))
-        continue;
-      if (Eq || Ne)
-        return readEquals(R, Ne);
-      // `status < 0`: negative statuses are failures.
-      Expr::EvalResult Val;
-      if (!Flip && BO->getOpcode() == BO_LT && R->EvaluateAsInt(Val, Ctx) &&
-          Val.Val.getInt().isZero())
-        return CleanSide::True;
-      return CleanSide::Both;
-    }
-    return CleanSide::None;
-  }
-
-  CleanSide readTruth(const Expr *E) const {
-    QualType T = statusType();
-    if (T->isPointerType() || isBoolLike(T))
-      return CleanSide::False;
-    // An enum status tested for truth: compare with its zero enumerator.
-    if (const auto *ET = T->getAs<EnumType>())
-      for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
-        if (ECD->getInitVal().isZero()) {
-          Outcome O = outcomeOfName(ECD->getName(), Status.Replaces);
-          // True side: status != zero enumerator.
-          return O == Outcome::Removed      ? CleanSide::True
-                 : O == Outcome::NotRemoved ? CleanSide::False
-                                            : CleanSide::Both;
-        }
-    (void)E;
-    return CleanSide::Both; // A plain int: 0 may mean either. Stay quiet.
-  }
-
-  ASTContext &Ctx;
-  const RemovalStatus &Status;
-  ValueUses &Uses;
-};
-} // namespace
-
-// ===------------------------------------------------------------------=== //
 // The path walk
 // ===------------------------------------------------------------------=== //
 
-/// The successors of \p B worth following: not unreachable, not a side the
-/// branch condition shows to hold nothing.
+/// The successors of \p B worth following: not unreachable, not a side on
+/// which the removal said nothing was removed, nor one a test of it that
+/// cannot be read leads to.
 static llvm::SmallVector<const CFGBlock *, 4>
-followedSuccessors(const CFGBlock &B, const BranchReader &Reader) {
+followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome) {
   llvm::SmallVector<const CFGBlock *, 4> Result;
-  const Stmt *Term = B.getTerminatorStmt();
-  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(Term)) {
-    bool DefaultClean = Reader.defaultIsClean(Switch);
-    for (const CFGBlock *S : B.succs()) {
-      if (!S)
-        continue;
-      const auto *Case = dyn_cast_or_null<CaseStmt>(S->getLabel());
-      if (Case && !Case->getRHS() && Reader.caseIsClean(Switch->getCond(), Case->getLHS()))
-        continue;
-      if (!Case && DefaultClean) // `default:`, or no case matched.
-        continue;
-      Result.push_back(S);
-    }
-    return Result;
-  }
-  CleanSide Side = CleanSide::None;
-  if (B.succ_size() == 2)
-    if (const Expr *Cond = B.getLastCondition())
-      Side = Reader.read(Cond);
   unsigned Index = 0;
   for (const CFGBlock *S : B.succs()) {
-    bool Clean = (Index == 0 && (Side == CleanSide::True || Side == CleanSide::Both)) ||
-                 (Index == 1 && (Side == CleanSide::False || Side == CleanSide::Both));
-    ++Index;
-    if (S && !Clean)
+    Verdict V = Outcome.onEdge(B, Index++);
+    if (S && V != Verdict::NotHappened && V != Verdict::Unknown)
       Result.push_back(S);
   }
   return Result;
@@ -573,7 +340,18 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
   }
   if (!Start)
     return std::nullopt;
-  BranchReader Reader(FD->getASTContext(), Status, Uses);
+  CallOutcome Outcome(FD->getASTContext(), Status.Call,
+                      Status.Replaces ? CallEvent::Replaced : CallEvent::Removed);
+  if (Status.StatusVar)
+    Outcome.addResultVar(Status.StatusVar);
+  Outcome.setValueVars([&](const VarDecl *V) { return Uses.isTracked(V); });
+  Outcome.setReading(Status.Reading);
+  // Says whether a second reading of the statuses may find another answer.
+  auto Done = [&](std::optional<MissedCleanup> M) {
+    if (Status.ReadingUsed)
+      *Status.ReadingUsed = Outcome.readingUsed();
+    return M;
+  };
   struct Item {
     const CFGBlock *B;
     unsigned From;
@@ -606,17 +384,17 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     }
     if (Stop)
       continue;
-    for (const CFGBlock *Succ : followedSuccessors(*It.B, Reader)) {
+    for (const CFGBlock *Succ : followedSuccessors(*It.B, Outcome)) {
       if (Succ == &G.getExit()) {
         if (auto Exit = exitOf(*It.B, FD))
-          return MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed};
+          return Done(MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed});
         continue;
       }
       if (Seen.insert({Succ->getBlockID(), It.Owed}).second)
         Work.push_back({Succ, 0, It.Owed, It.Freed});
     }
   }
-  return std::nullopt;
+  return Done(std::nullopt);
 }
 
 // ===------------------------------------------------------------------=== //

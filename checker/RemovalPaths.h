@@ -12,13 +12,16 @@
 //     function, passes it to a function that hands it on or has no body.
 // Deallocators (free and the configured ones) are not a hand-off.
 // A branch on which the removal reported "not found" (its status, or a null
-// test of the received value) has nothing to clean and is not followed.
+// test of the received value, read by CallOutcome) has nothing to clean and
+// is not followed; nor is one that tests the removal in a way that cannot be
+// read.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TSMAP_CHECKER_REMOVALPATHS_H
 #define TSMAP_CHECKER_REMOVALPATHS_H
 
+#include "CallOutcome.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/Analysis/CFG.h"
@@ -135,6 +138,10 @@ struct RemovalStatus {
   const VarDecl *StatusVar = nullptr; ///< A local holding its result, if any.
   bool Replaces = false;              ///< A TSMAP_REPLACES put: only
                                       ///< "replaced" hands a value back.
+  /// How plain integer statuses are read on this walk.
+  StatusReading Reading = StatusReading::ZeroIsSuccess;
+  /// Set to whether some test on the walk depended on that reading.
+  bool *ReadingUsed = nullptr;
 };
 
 /// Walks \p G (of function \p FD) from just after \p Status.Call and returns

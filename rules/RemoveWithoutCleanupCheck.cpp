@@ -16,7 +16,9 @@ RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       Gate(Context),
-      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
+      StatusConventionOption(Options.get("StatusConvention", "unknown")) {
+  Convention = readStatusConvention(*this, StatusConventionOption);
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
   Policy.MaxCallDepth = readMaxCallDepth(*this, Options.get("MaxCallDepth", 8U));
@@ -26,6 +28,7 @@ void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) 
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "Deallocators", DeallocatorsOption);
   Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
+  Options.store(Opts, "StatusConvention", StatusConventionOption);
 }
 
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
@@ -355,6 +358,26 @@ void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
       << T.getUnqualifiedType() << C.FnName;
 }
 
+/// A leaking path under every reading of the statuses the path tests (under
+/// the reading option StatusConvention names, if it names one).
+std::optional<MissedCleanup> RemoveWithoutCleanupCheck::missedOnEveryReading(
+    const CFG &G, const FunctionDecl *FD, const CallExpr *Call,
+    const VarDecl *StatusVar, bool Replaces, ValueUses &Uses) const {
+  std::optional<MissedCleanup> First;
+  for (StatusReading R : readingsOf(Convention)) {
+    bool Used = false;
+    RemovalStatus Status{Call, StatusVar, Replaces, R, &Used};
+    std::optional<MissedCleanup> Miss = findMissedCleanup(G, FD, Status, Uses);
+    if (!Miss)
+      return std::nullopt;
+    if (!First)
+      First = Miss;
+    if (!Used) // No test depended on the reading: the other one agrees.
+      break;
+  }
+  return First;
+}
+
 void RemoveWithoutCleanupCheck::checkReceived(
     const CallExpr *Call, const FunctionDecl *Callee, const VarDecl *Value,
     const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
@@ -372,8 +395,9 @@ void RemoveWithoutCleanupCheck::checkReceived(
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(Ctx));
   Uses.track(Value, FD->getBody());
-  RemovalStatus Status{Call, StatusVar == Value ? nullptr : StatusVar, Replaces};
-  std::optional<MissedCleanup> Miss = findMissedCleanup(*G, FD, Status, Uses);
+  std::optional<MissedCleanup> Miss =
+      missedOnEveryReading(*G, FD, Call, StatusVar == Value ? nullptr : StatusVar,
+                           Replaces, Uses);
   if (!Miss)
     return;
   unsigned First = llvm::countr_zero(Miss->Missing);

@@ -65,6 +65,10 @@ private:
                      const VarDecl *Value, const VarDecl *StatusVar,
                      bool Replaces, const FunctionDecl *FD, ASTContext &Ctx,
                      std::unique_ptr<CFG> &G);
+  std::optional<MissedCleanup>
+  missedOnEveryReading(const CFG &G, const FunctionDecl *FD,
+                       const CallExpr *Call, const VarDecl *StatusVar,
+                       bool Replaces, ValueUses &Uses) const;
   void checkDiscard(const Discard &D);
   void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
   void noteContract(const CleanupContract &C, QualType ValueType);
@@ -74,6 +78,8 @@ private:
   ContractModel Model;
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   std::string DeallocatorsOption;
+  std::string StatusConventionOption;
+  StatusConvention Convention = StatusConvention::Unknown;
   RemovalPolicy Policy;
   llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;
   llvm::SmallPtrSet<const FunctionDecl *, 16> Analyzed; ///< Per TU.
