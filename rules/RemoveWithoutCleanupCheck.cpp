@@ -19,6 +19,7 @@ RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
       DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
       StatusConventionOption(Options.get("StatusConvention", "unknown")) {
   Convention = readStatusConvention(*this, StatusConventionOption);
+  GLibModel = llvm::is_contained(Model.contractNames(), "g_hash_table_insert");
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
   Policy.MaxCallDepth = readMaxCallDepth(*this, Options.get("MaxCallDepth", 8U));
@@ -45,6 +46,8 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
     // A copy: analyzing the function adds to the map the reference is into.
     const RemovalApi Api = apiOf(Call->getDirectCallee());
+    if (Api.GLib == GLibOp::Create || Api.GLib == GLibOp::Lookup)
+      learnFromGLib(Call, Api.GLib, *Result.Context);
     if (Api.Any)
       checkEnclosingFunction(Call, *Result.Context);
     if (Api.Stores)
@@ -99,6 +102,8 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   if (!Inserted)
     return It->second;
   RemovalApi &A = It->second;
+  if (GLibModel)
+    A.GLib = glibOpOf(Callee);
   A.Returns = Model.functionHas(Callee, ContractKind::ReturnsRemoved);
   A.Replaces = Model.functionHas(Callee, ContractKind::Replaces);
   for (unsigned I = 0, N = Callee->getNumParams(); I < N; ++I)
@@ -106,7 +111,15 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
       A.Out = I;
       break;
     }
-  A.Any = A.Returns || A.Replaces || A.Out;
+  // GLib's removals that take no out-parameter: what they do to the value is
+  // in GLibTables, not in a contract.
+  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::RemoveAll ||
+                     A.GLib == GLibOp::Steal || A.GLib == GLibOp::ForeachSteal;
+  if (GLibRemoval && Callee->getNumParams() > 0)
+    A.Map = 0;
+  A.Any = A.Returns || A.Replaces || A.Out || GLibRemoval;
+  if (GLibRemoval)
+    return A;
   if (!A.Any) {
     // A put that never replaces (put_if_absent) still tells what the map
     // holds, for the discarded removals of the same map.
@@ -281,6 +294,9 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   };
   QualType Stored = A.Replaces ? storedValueType(Call, A.Value) : QualType();
   Learn(Stored);
+  if (A.GLib != GLibOp::None &&
+      checkGLibRemoval(Call, A, MapDecl, FD, Ctx, G))
+    return;
   const Expr *Inner = nullptr;
   const Stmt *Context = contextOf(Call, Parents, Inner);
   const VarDecl *StatusVar = statusVarOf(Context, Inner);
@@ -312,6 +328,118 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   }
   if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
     checkReceived(Call, Callee, StatusVar, StatusVar, false, FD, Ctx, G);
+}
+
+/// \p FD's CFG, built on first use into \p G; null when clang cannot.
+static const CFG *cfgFor(const FunctionDecl *FD, ASTContext &Ctx,
+                         std::unique_ptr<CFG> &G) {
+  if (!G) {
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
+  }
+  return G.get();
+}
+
+// ===------------------------------------------------------------------=== //
+// GLib's tables: what the model's contracts cannot say
+// ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::learnFromGLib(const CallExpr *Call, GLibOp Op,
+                                              ASTContext &Ctx) {
+  if (Op == GLibOp::Create)
+    return Tables.learnCreation(Call, Ctx);
+  // `Entry *e = g_hash_table_lookup(t, k)`: the table holds Entry values.
+  const ValueDecl *Table =
+      Call->getNumArgs() > 0 ? tableDeclOf(Call->getArg(0)) : nullptr;
+  const auto *V = dyn_cast_or_null<VarDecl>(assignedFrom(Call, Ctx));
+  if (Table && V && !Model.cleanupsOf(V->getType()).empty())
+    MapValueTypes.try_emplace(Table, V->getType());
+}
+
+bool RemoveWithoutCleanupCheck::checkGLibRemoval(
+    const CallExpr *Call, const RemovalApi &A, const ValueDecl *MapDecl,
+    const FunctionDecl *FD, ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  switch (A.GLib) {
+  case GLibOp::Remove: // The table's destroy function runs on the value.
+  case GLibOp::RemoveAll:
+    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                        MapDecl, QualType()});
+    return true;
+  case GLibOp::ForeachSteal:
+    Discards.push_back({Discard::StolenToCallback, Call,
+                        Call->getDirectCallee(), MapDecl, QualType()});
+    return true;
+  case GLibOp::Steal:
+    // The caller holds the value from a lookup of the same key; with no
+    // lookup in sight, where it is held is not known (FIXME).
+    if (const VarDecl *V = lookedUpValueOf(Call, FD, Ctx)) {
+      if (MapDecl && !Model.cleanupsOf(V->getType()).empty())
+        MapValueTypes.try_emplace(MapDecl, V->getType());
+      checkReceived(Call, Call->getDirectCallee(), V, nullptr, false, FD, Ctx, G);
+    }
+    return true;
+  case GLibOp::StealExtended:
+    // A null stolen_value drops the value: a steal runs no destroy function.
+    if (A.Out && *A.Out < Call->getNumArgs() && isNull(Call->getArg(*A.Out), Ctx)) {
+      Discards.push_back({Discard::Stolen, Call, Call->getDirectCallee(),
+                          MapDecl, QualType()});
+      return true;
+    }
+    return false;
+  case GLibOp::Insert: {
+    // Right after a lookup of the same key reported it absent, nothing is
+    // overwritten.
+    const CFG *Graph = cfgFor(FD, Ctx, G);
+    return Graph && insertFollowsFailedLookup(Call, FD, *Graph, Ctx);
+  }
+  default:
+    return false;
+  }
+}
+
+bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
+                                           const FunctionDecl *&Hook,
+                                           const CallExpr *&CreatedWithout) const {
+  // A table created where this translation unit cannot see (another file, a
+  // parameter) may have any destroy function: nothing is known.
+  const GLibTables::Creation *C = D.MapDecl ? Tables.creationOf(D.MapDecl) : nullptr;
+  if (!C)
+    return false;
+  Hook = C->ValueDestroy;
+  CreatedWithout = Hook ? nullptr : C->Call;
+  return true;
+}
+
+void RemoveWithoutCleanupCheck::checkStolenToCallback(
+    const Discard &D, const std::vector<CleanupContract> &Cs) {
+  if (D.Call->getNumArgs() < 2)
+    return;
+  const Expr *Fn = D.Call->getArg(1)->IgnoreParenCasts();
+  const auto *DRE = dyn_cast<DeclRefExpr>(Fn);
+  const auto *Callback = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr;
+  Callback = Callback ? Callback->getDefinition() : nullptr;
+  if (!Callback || !Callback->hasBody() || Callback->getNumParams() < 2)
+    return; // Not visible: trusted.
+  ValueUses Uses(*Ctx, goalsOf(Cs), Policy);
+  Uses.useSummaries(&effects(*Ctx));
+  Uses.track(Callback->getParamDecl(1), Callback->getBody());
+  GoalMask Owed = Uses.settle(Uses.all() & ~Uses.dischargedAnywhere(Callback->getBody()));
+  if (!Owed)
+    return;
+  unsigned First = llvm::countr_zero(Owed);
+  const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
+  diag(D.Call->getBeginLoc(),
+       "values stolen by %0 are handed to callback %1, which does not call "
+       "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
+       "keeps}2 a resource that is never released")
+      << D.Callee << Callback << (C.Field != nullptr)
+      << (C.Field ? C.Field->getName() : "") << C.FnName;
+  diag(Callback->getLocation(),
+       "%0 takes the stolen values; a steal runs no destroy function",
+       DiagnosticIDs::Note)
+      << Callback;
+  noteContract(C, D.ValueType);
 }
 
 // ===------------------------------------------------------------------=== //
@@ -385,13 +513,8 @@ void RemoveWithoutCleanupCheck::checkReceived(
   std::vector<CleanupContract> Cs = Model.cleanupsOf(Value->getType());
   if (Cs.empty())
     return;
-  if (!G) {
-    CFG::BuildOptions Opts;
-    Opts.setAllAlwaysAdd();
-    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
-    if (!G)
-      return;
-  }
+  if (!cfgFor(FD, Ctx, G))
+    return;
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(Ctx));
   Uses.track(Value, FD->getBody());
@@ -430,6 +553,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   for (const Discard &D : Discards)
     checkDiscard(D);
   Discards.clear();
+  Tables.clear();
   MapValueTypes.clear();
   Apis.clear();
   Analyzed.clear();
@@ -449,8 +573,19 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     return;
   const CleanupContract *Missed = &Cs.front();
   const FunctionDecl *Hook = nullptr;
+  const CallExpr *CreatedWithout = nullptr; // A GLib table with no destroy.
   std::optional<std::string> HookName;
-  if (D.K != Discard::IgnoredResult) {
+  if (D.K == Discard::StolenToCallback)
+    return checkStolenToCallback({D.K, D.Call, D.Callee, D.MapDecl, T}, Cs);
+  bool GLib = D.K != Discard::Stolen && apiOf(D.Callee).GLib != GLibOp::None &&
+              !(D.MapDecl && Model.evictionHookOf(D.MapDecl));
+  if (GLib) {
+    // A GHashTable's hook is the destroy function it was created with.
+    if (!glibHookOf(D, Hook, CreatedWithout))
+      return;
+    if (Hook)
+      HookName = Hook->getName().str();
+  } else if (D.K != Discard::IgnoredResult && D.K != Discard::Stolen) {
     // Which hook runs is only known for a map named by a variable or field
     // that could carry TSMAP_EVICTS_WITH; a map passed in as a parameter (or
     // computed) belongs to the caller, whose hook we cannot see.
@@ -461,9 +596,13 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       return;
   }
   if (HookName) {
-    Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
-    if (!Hook || !Hook->hasBody())
-      return; // Not visible: trusted to clean.
+    if (!Hook)
+      Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
+    if (Hook && Hook->getDefinition())
+      Hook = Hook->getDefinition();
+    // Not visible: trusted to clean, unless it is a deallocator (g_free).
+    if (!Hook || (!Hook->hasBody() && !Policy.isDeallocator(*HookName)))
+      return;
     auto Calls = [&](llvm::StringRef Name) {
       return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
     };
@@ -497,6 +636,13 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
                      "eviction hook; %select{it keeps|its field '%2' keeps}1 "
                      "a resource that '%3' must release";
     break;
+  case Discard::Stolen:
+    Message = "value stolen by %0 is discarded; a steal runs no destroy "
+              "function, and %select{it keeps|its field '%2' keeps}1 a "
+              "resource that '%3' must release";
+    break;
+  case Discard::StolenToCallback:
+    return;
   case Discard::Replace:
     Message = Hook ? "%0 may overwrite a value whose cleanup eviction hook "
                      "'%4' does not perform; %select{it keeps|its field '%2' "
@@ -513,6 +659,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
          DiagnosticIDs::Note)
         << Hook->getName() << C.FnName;
+  if (CreatedWithout)
+    diag(CreatedWithout->getBeginLoc(),
+         "the table is created here without a value destroy function",
+         DiagnosticIDs::Note);
   noteContract(C, T);
 }
 
