@@ -46,39 +46,101 @@ static const VarDecl *localPointerVar(const Expr *E) {
   return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) ? V : nullptr;
 }
 
-/// Collects `local = <tracked>` and `T *local = <tracked>` into the tracked set.
+std::optional<ValueUses::Holder> ValueUses::localPlace(const Expr *E) {
+  Holder H;
+  E = E->IgnoreParenCasts();
+  while (true) {
+    if (const auto *ME = dyn_cast<MemberExpr>(E); ME && !ME->isArrow()) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      if (!F)
+        return std::nullopt;
+      H.Path.insert(H.Path.begin(), F);
+      E = ME->getBase()->IgnoreParenCasts();
+    } else if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E);
+               AS && AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType()) {
+      E = AS->getBase()->IgnoreParenImpCasts();
+    } else {
+      break;
+    }
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage() || V->getType()->isReferenceType() ||
+      (H.Path.empty() && !V->getType()->isArrayType()))
+    return std::nullopt;
+  H.Var = V;
+  return H;
+}
+
+/// Collects `local = <tracked>`, `T *local = <tracked>` and
+/// `local_struct.field = <tracked>` into the tracked set.
 static void addAliases(const Stmt *S, ValueUses &Uses,
-                       llvm::SmallVectorImpl<const VarDecl *> &Found) {
+                       llvm::SmallVectorImpl<ValueUses::Holder> &Found) {
   if (!S)
     return;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
       BO && BO->getOpcode() == BO_Assign &&
       Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
-      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts()))
+      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts())) {
+    std::optional<ValueUses::Holder> H;
     if (const VarDecl *V = localPointerVar(BO->getLHS()))
-      if (!Uses.isTracked(V))
-        Found.push_back(V);
+      H = ValueUses::Holder{V, {}};
+    else
+      H = ValueUses::localPlace(BO->getLHS());
+    if (H && !llvm::is_contained(Uses.holders(), *H))
+      Found.push_back(*H);
+  }
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     for (const Decl *D : DS->decls())
       if (const auto *V = dyn_cast<VarDecl>(D);
           V && V->hasLocalStorage() && V->getInit() && !Uses.isTracked(V) &&
           Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
           !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts()))
-        Found.push_back(V);
+        Found.push_back({V, {}});
   for (const Stmt *Child : S->children())
     addAliases(Child, Uses, Found);
 }
 
+void ValueUses::addHolder(const Holder &H) {
+  if (Holders.size() < 64 && !llvm::is_contained(Holders, H))
+    Holders.push_back(H);
+}
+
 void ValueUses::track(const VarDecl *V, const Stmt *Body) {
-  Vars.insert(V);
+  track(Holder{V, {}}, Body);
+}
+
+void ValueUses::track(const Holder &First, const Stmt *Body) {
+  addHolder(First);
   // Aliases of aliases: iterate until nothing new (bounded by the locals).
   for (unsigned Round = 0; Round < 8; ++Round) {
-    llvm::SmallVector<const VarDecl *, 4> Found;
+    llvm::SmallVector<Holder, 4> Found;
     addAliases(Body, *this, Found);
     if (Found.empty())
       return;
-    Vars.insert(Found.begin(), Found.end());
+    for (const Holder &H : Found)
+      addHolder(H);
   }
+}
+
+bool ValueUses::isTracked(const VarDecl *V) const {
+  for (size_t I = 0; I < Holders.size(); ++I)
+    if (Holders[I].Var == V && Holders[I].Path.empty() && (Live >> I & 1))
+      return true;
+  return false;
+}
+
+std::optional<unsigned> ValueUses::holderIndex(const Expr *E) const {
+  std::optional<Holder> H = localPlace(E);
+  if (!H)
+    if (const VarDecl *V = localPointerVar(E))
+      H = Holder{V, {}};
+  if (!H)
+    return std::nullopt;
+  for (size_t I = 0; I < Holders.size(); ++I)
+    if (Holders[I] == *H)
+      return I;
+  return std::nullopt;
 }
 
 ValueRef ValueUses::refersTo(const Expr *E) const {
@@ -88,24 +150,46 @@ ValueRef ValueUses::refersTo(const Expr *E) const {
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     E = UO->getSubExpr()->IgnoreParenCasts();
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
-    const auto *V = dyn_cast<VarDecl>(DRE->getDecl());
-    return V && Vars.count(V) ? ValueRef{ValueRef::Whole, nullptr} : ValueRef{};
-  }
-  // `v->a.b`, `v.a`, `(*v).a`: the field right below the value is `a`.
-  const FieldDecl *Field = nullptr;
-  while (const auto *ME = dyn_cast<MemberExpr>(E)) {
-    Field = dyn_cast<FieldDecl>(ME->getMemberDecl());
-    E = ME->getBase()->IgnoreParenCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(E);
-        UO && UO->getOpcode() == UO_Deref)
+  // `v->a.b`, `v.a`, `(*v).a`, `op.reg->a`: the fields from the variable
+  // down, array subscripts of local arrays looked through.
+  llvm::SmallVector<const FieldDecl *, 4> Fields;
+  while (true) {
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      if (!F)
+        return {};
+      Fields.insert(Fields.begin(), F);
+      E = ME->getBase()->IgnoreParenCasts();
+    } else if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E);
+               AS && AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType()) {
+      E = AS->getBase()->IgnoreParenImpCasts();
+    } else if (const auto *UO = dyn_cast<UnaryOperator>(E);
+               UO && UO->getOpcode() == UO_Deref) {
       E = UO->getSubExpr()->IgnoreParenCasts();
+    } else {
+      break;
+    }
   }
-  if (!Field)
-    return {};
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && Vars.count(V) ? ValueRef{ValueRef::Member, Field} : ValueRef{};
+  if (!V)
+    return {};
+  for (size_t I = 0; I < Holders.size(); ++I) {
+    const Holder &H = Holders[I];
+    if (H.Var != V || !(Live >> I & 1))
+      continue;
+    size_t N = H.Path.size();
+    // The aggregate that holds the value, or a part of it above the value:
+    // what is done to it is done to the value (it may be handed on).
+    if (Fields.size() <= N) {
+      if (std::equal(Fields.begin(), Fields.end(), H.Path.begin()))
+        return {ValueRef::Whole, nullptr};
+      continue;
+    }
+    if (std::equal(H.Path.begin(), H.Path.end(), Fields.begin()))
+      return {ValueRef::Member, Fields[N]};
+  }
+  return {};
 }
 
 /// The goals that calling cleanup function \p Name on \p Ref discharges.
@@ -229,12 +313,15 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
 
 /// \p LHS is memory that outlives the function: anything but a local
 /// variable of its own (a global, `*out`, `p->next`, `list[i]`).
+/// A store into \p LHS keeps the value after the function returns: not a
+/// local variable, nor a field or element of a local aggregate (or of a
+/// by-value struct parameter), which die with the function.
 static bool outlivesFunction(const Expr *LHS) {
   LHS = LHS->IgnoreParenCasts();
   if (const auto *DRE = dyn_cast<DeclRefExpr>(LHS))
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       return !V->hasLocalStorage();
-  return true; // FIXME: a field of a local struct is taken as escaping too.
+  return !ValueUses::localPlace(LHS);
 }
 
 GoalMask ValueUses::settle(GoalMask Owed) const {
@@ -357,11 +444,23 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     unsigned From;
     GoalMask Owed;
     const CallExpr *Freed;
+    uint64_t Live; ///< The holders that still hold the value.
   };
-  llvm::SmallVector<Item, 16> Work{{Start, StartIndex, Uses.all(), nullptr}};
-  llvm::DenseSet<std::pair<unsigned, GoalMask>> Seen;
+  auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
+                  decltype(MissedCleanup::How) How) {
+    MissedCleanup M{It.Owed, Where, AtReturn, It.Freed};
+    M.How = How;
+    return Done(M);
+  };
+  llvm::SmallVector<Item, 16> Work{
+      {Start, StartIndex, Uses.all(), nullptr,
+       Uses.holders().empty()
+           ? 0
+           : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size()))}};
+  llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t>> Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
+    Uses.setLive(It.Live);
     bool Stop = false;
     unsigned Index = 0;
     for (const CFGElement &E : *It.B) {
@@ -370,30 +469,49 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       auto S = E.getAs<CFGStmt>();
       if (!S)
         continue;
-      if (S->getStmt() == Status.Call) { // Around a loop: a new removal.
+      const Stmt *St = S->getStmt();
+      if (St == Status.Call) {
+        // Around a loop: the next removal overwrites the variable the value
+        // came in (holder 0); lost, unless another variable still holds it.
+        if (!(It.Live & ~uint64_t(1)))
+          return Miss(It, Status.Call->getBeginLoc(), false,
+                      MissedCleanup::NextRemoval);
         Stop = true;
         break;
       }
-      if (Uses.isDeallocation(S->getStmt()))
-        It.Freed = cast<CallExpr>(S->getStmt());
-      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(S->getStmt()));
+      if (Uses.isDeallocation(St))
+        It.Freed = cast<CallExpr>(St);
+      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(St));
       if (!It.Owed) {
         Stop = true;
         break;
       }
+      // A holder given another value (`s = NULL;`) no longer holds it.
+      if (const auto *BO = dyn_cast<BinaryOperator>(St);
+          BO && BO->getOpcode() == BO_Assign)
+        if (std::optional<unsigned> H = Uses.holderIndex(BO->getLHS())) {
+          bool Keeps = Uses.refersTo(BO->getRHS()).K == ValueRef::Whole ||
+                       BO->getRHS()->IgnoreParenCasts() == Status.Call;
+          It.Live = Keeps ? It.Live | (uint64_t(1) << *H)
+                          : It.Live & ~(uint64_t(1) << *H);
+          Uses.setLive(It.Live);
+          if (!It.Live)
+            return Miss(It, BO->getBeginLoc(), false, MissedCleanup::Overwritten);
+        }
     }
     if (Stop)
       continue;
     for (const CFGBlock *Succ : followedSuccessors(*It.B, Outcome)) {
       if (Succ == &G.getExit()) {
         if (auto Exit = exitOf(*It.B, FD))
-          return Done(MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed});
+          return Miss(It, Exit->first, Exit->second, MissedCleanup::AtExit);
         continue;
       }
-      if (Seen.insert({Succ->getBlockID(), It.Owed}).second)
-        Work.push_back({Succ, 0, It.Owed, It.Freed});
+      if (Seen.insert({Succ->getBlockID(), It.Owed, It.Live}).second)
+        Work.push_back({Succ, 0, It.Owed, It.Freed, It.Live});
     }
   }
+  Uses.setLive(~uint64_t(0));
   return Done(std::nullopt);
 }
 

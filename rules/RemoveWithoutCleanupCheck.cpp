@@ -537,11 +537,29 @@ void RemoveWithoutCleanupCheck::checkReceived(
          "hand-off",
          DiagnosticIDs::Note)
         << Value->getName() << C.FnName << Miss->Freed->getDirectCallee();
-  diag(Miss->Exit,
-       "'%0' is neither cleaned up with '%1' nor handed on before the function "
-       "%select{ends|returns}2 here",
-       DiagnosticIDs::Note)
-      << Value->getName() << C.FnName << Miss->AtReturn;
+  switch (Miss->How) {
+  case MissedCleanup::AtExit:
+    diag(Miss->Exit,
+         "'%0' is neither cleaned up with '%1' nor handed on before the "
+         "function %select{ends|returns}2 here",
+         DiagnosticIDs::Note)
+        << Value->getName() << C.FnName << Miss->AtReturn;
+    break;
+  case MissedCleanup::Overwritten:
+    diag(Miss->Exit,
+         "'%0' is given another value here before it is cleaned up with '%1' "
+         "or handed on; the removed value is lost",
+         DiagnosticIDs::Note)
+        << Value->getName() << C.FnName;
+    break;
+  case MissedCleanup::NextRemoval:
+    diag(Miss->Exit,
+         "the loop comes back to the removal, which overwrites '%0' before it "
+         "is cleaned up with '%1' or handed on",
+         DiagnosticIDs::Note)
+        << Value->getName() << C.FnName;
+    break;
+  }
   noteContract(C, Value->getType());
 }
 
