@@ -5,6 +5,7 @@
 #include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 
@@ -215,7 +216,8 @@ static const Stmt *contextOf(const CallExpr *Call,
   for (auto It = Parents.rbegin(); It != Parents.rend(); ++It) {
     const auto *E = dyn_cast<Expr>(*It);
     if (E && (isa<ParenExpr>(E) || isa<ImplicitCastExpr>(E) ||
-              (isa<CStyleCastExpr>(E) && !E->getType()->isVoidType()))) {
+              isa<ExprWithCleanups>(E) || isa<MaterializeTemporaryExpr>(E) ||
+              (isa<ExplicitCastExpr>(E) && !E->getType()->isVoidType()))) {
       Inner = E;
       continue;
     }
@@ -224,13 +226,50 @@ static const Stmt *contextOf(const CallExpr *Call,
   return nullptr;
 }
 
+/// `std::ignore = <call>`.
+static bool isAssignedToIgnore(const Stmt *Context, const Expr *Inner) {
+  const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(Context);
+  if (!Op || Op->getOperator() != OO_Equal || Op->getNumArgs() != 2 ||
+      Op->getArg(1)->IgnoreParenImpCasts() != Inner->IgnoreParenImpCasts())
+    return false;
+  const auto *DRE = dyn_cast<DeclRefExpr>(Op->getArg(0)->IgnoreParenImpCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->getName() == "ignore" && V->isInStdNamespace();
+}
+
+/// The value is only tested: `take(...) != NULL`, `!take(...)`, or the whole
+/// condition of an `if`/loop, possibly under `&&`/`||`; it goes nowhere.
+static bool isOnlyTested(const Stmt *Context, const Expr *Inner,
+                         llvm::ArrayRef<const Stmt *> Parents) {
+  if (!Inner->getType()->isPointerType())
+    return false;
+  const auto *BO = dyn_cast_or_null<BinaryOperator>(Context);
+  const auto *UO = dyn_cast_or_null<UnaryOperator>(Context);
+  if ((BO && (BO->isComparisonOp() || BO->isLogicalOp())) ||
+      (UO && UO->getOpcode() == UO_LNot))
+    return true;
+  const Stmt *Cond = nullptr;
+  if (const auto *If = dyn_cast_or_null<IfStmt>(Context))
+    Cond = If->getCond();
+  else if (const auto *While = dyn_cast_or_null<WhileStmt>(Context))
+    Cond = While->getCond();
+  else if (const auto *Do = dyn_cast_or_null<DoStmt>(Context))
+    Cond = Do->getCond();
+  else if (const auto *For = dyn_cast_or_null<ForStmt>(Context))
+    Cond = For->getCond();
+  return Cond && Cond == Inner;
+}
+
 /// The call (seen as \p Inner) is a statement of its own in \p Context, or
-/// cast to void.
+/// cast to void (`(void)`, `static_cast<void>`, `void(...)`), or assigned to
+/// `std::ignore`.
 static bool isIgnoredResult(const Stmt *Context, const Expr *Inner) {
   if (!Context)
     return true;
-  if (const auto *Cast = dyn_cast<CStyleCastExpr>(Context))
+  if (const auto *Cast = dyn_cast<ExplicitCastExpr>(Context))
     return Cast->getType()->isVoidType();
+  if (isAssignedToIgnore(Context, Inner))
+    return true;
   if (isa<Expr>(Context) || isa<DeclStmt>(Context) || isa<ReturnStmt>(Context))
     return false;
   const Stmt *Cond = nullptr;
@@ -311,16 +350,26 @@ void RemoveWithoutCleanupCheck::checkRemoval(
       return;
     }
     const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
-    if (UO && UO->getOpcode() == UO_AddrOf)
+    if (UO && UO->getOpcode() == UO_AddrOf) {
       if (const VarDecl *V = localVarOf(UO->getSubExpr()))
         checkReceived(Call, Callee, V, StatusVar, A.Replaces, FD, Ctx, G);
+      else if (std::optional<ValueUses::Holder> H =
+                   ValueUses::localPlace(UO->getSubExpr()))
+        // `&op.reg` of a local aggregate: it dies with the function.
+        checkReceivedAt(Call, Callee, *H, UO->getSubExpr()->getType(),
+                        std::string(Lexer::getSourceText(
+                            CharSourceRange::getTokenRange(
+                                UO->getSubExpr()->getSourceRange()),
+                            Ctx.getSourceManager(), Ctx.getLangOpts())),
+                        StatusVar, A.Replaces, FD, Ctx, G);
+    }
     return; // Into other memory: handed on.
   }
   if (A.Replaces)
     Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
   if (!A.Returns)
     return;
-  if (isIgnoredResult(Context, Inner)) {
+  if (isIgnoredResult(Context, Inner) || isOnlyTested(Context, Inner, Parents)) {
     QualType T = Call->getType();
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
                         T->isVoidPointerType() ? QualType() : T});
@@ -328,6 +377,10 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   }
   if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
     checkReceived(Call, Callee, StatusVar, StatusVar, false, FD, Ctx, G);
+  else if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Context);
+           BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Inner)
+    if (std::optional<ValueUses::Holder> H = ValueUses::localPlace(BO->getLHS()))
+      checkReceivedInPlace(Call, Callee, *H, BO->getLHS(), FD, Ctx, G);
 }
 
 /// \p FD's CFG, built on first use into \p G; null when clang cannot.
@@ -510,17 +563,38 @@ void RemoveWithoutCleanupCheck::checkReceived(
     const CallExpr *Call, const FunctionDecl *Callee, const VarDecl *Value,
     const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
     ASTContext &Ctx, std::unique_ptr<CFG> &G) {
-  std::vector<CleanupContract> Cs = Model.cleanupsOf(Value->getType());
-  if (Cs.empty())
+  checkReceivedAt(Call, Callee, {Value, {}}, Value->getType(),
+                  Value->getName().str(), StatusVar == Value ? nullptr : StatusVar,
+                  Replaces, FD, Ctx, G);
+}
+
+void RemoveWithoutCleanupCheck::checkReceivedInPlace(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    const ValueUses::Holder &Place, const Expr *LValue, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::string Name = Lexer::getSourceText(
+                         CharSourceRange::getTokenRange(LValue->getSourceRange()),
+                         Ctx.getSourceManager(), Ctx.getLangOpts())
+                         .str();
+  checkReceivedAt(Call, Callee, Place, LValue->getType(), Name, nullptr, false,
+                  FD, Ctx, G);
+}
+
+void RemoveWithoutCleanupCheck::checkReceivedAt(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    const ValueUses::Holder &Place, QualType Type, const std::string &Name,
+    const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(Type);
+  if (Cs.empty() || Name.empty())
     return;
   if (!cfgFor(FD, Ctx, G))
     return;
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(Ctx));
-  Uses.track(Value, FD->getBody());
+  Uses.track(Place, FD->getBody());
   std::optional<MissedCleanup> Miss =
-      missedOnEveryReading(*G, FD, Call, StatusVar == Value ? nullptr : StatusVar,
-                           Replaces, Uses);
+      missedOnEveryReading(*G, FD, Call, StatusVar, Replaces, Uses);
   if (!Miss)
     return;
   unsigned First = llvm::countr_zero(Miss->Missing);
@@ -529,38 +603,38 @@ void RemoveWithoutCleanupCheck::checkReceived(
        "value removed by %0 into '%1' is not cleaned up on every path; "
        "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
        "release")
-      << Callee << Value->getName() << (C.Field != nullptr)
+      << Callee << Name << (C.Field != nullptr)
       << (C.Field ? C.Field->getName() : "") << C.FnName;
   if (Miss->Freed)
     diag(Miss->Freed->getBeginLoc(),
          "'%0' is destroyed here without '%1'; %2 is a deallocator, not a "
          "hand-off",
          DiagnosticIDs::Note)
-        << Value->getName() << C.FnName << Miss->Freed->getDirectCallee();
+        << Name << C.FnName << Miss->Freed->getDirectCallee();
   switch (Miss->How) {
   case MissedCleanup::AtExit:
     diag(Miss->Exit,
          "'%0' is neither cleaned up with '%1' nor handed on before the "
          "function %select{ends|returns}2 here",
          DiagnosticIDs::Note)
-        << Value->getName() << C.FnName << Miss->AtReturn;
+        << Name << C.FnName << Miss->AtReturn;
     break;
   case MissedCleanup::Overwritten:
     diag(Miss->Exit,
          "'%0' is given another value here before it is cleaned up with '%1' "
          "or handed on; the removed value is lost",
          DiagnosticIDs::Note)
-        << Value->getName() << C.FnName;
+        << Name << C.FnName;
     break;
   case MissedCleanup::NextRemoval:
     diag(Miss->Exit,
          "the loop comes back to the removal, which overwrites '%0' before it "
          "is cleaned up with '%1' or handed on",
          DiagnosticIDs::Note)
-        << Value->getName() << C.FnName;
+        << Name << C.FnName;
     break;
   }
-  noteContract(C, Value->getType());
+  noteContract(C, Type);
 }
 
 // ===------------------------------------------------------------------=== //
