@@ -192,9 +192,10 @@ bool CallOutcome::isValue(const Expr *E) const {
   if (const auto *BO = dyn_cast<BinaryOperator>(E);
       BO && BO->getOpcode() == BO_Assign)
     E = strip(BO->getLHS());
-  const auto *DRE = dyn_cast<DeclRefExpr>(E);
-  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && IsValueVar && V->getType()->isPointerType() && IsValueVar(V);
+  return IsValueHolder && E->getType()->isPointerType() &&
+         (isa<DeclRefExpr>(E) || isa<MemberExpr>(E) ||
+          isa<ArraySubscriptExpr>(E)) &&
+         IsValueHolder(E);
 }
 
 bool CallOutcome::zeroIsSuccess() const {

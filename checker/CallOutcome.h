@@ -72,10 +72,11 @@ public:
   void addResultVar(const VarDecl *V) { ResultVars.insert(V); }
   /// Finds the locals \p Body assigns (or initializes with) the call's result.
   void findResultVars(const Stmt *Body);
-  /// Which locals hold the value the call hands back (non-null when the
-  /// event happened); asked on every test, so it may change along a path.
-  void setValueVars(std::function<bool(const VarDecl *)> IsValue) {
-    IsValueVar = std::move(IsValue);
+  /// Which expressions (a local, `op.reg`) hold the value the call hands
+  /// back, non-null when the event happened; asked on every test, so the
+  /// answer may change along a path.
+  void setValueHolders(std::function<bool(const Expr *)> IsValue) {
+    IsValueHolder = std::move(IsValue);
   }
   void setReading(StatusReading R) { Reading = R; }
   /// A verdict so far depended on the reading of a plain integer.
@@ -107,7 +108,7 @@ private:
   StatusReading Reading = StatusReading::ZeroIsSuccess;
   mutable bool ReadingUsed = false;
   llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
-  std::function<bool(const VarDecl *)> IsValueVar;
+  std::function<bool(const Expr *)> IsValueHolder;
 };
 
 } // namespace clang::tidy::tsmap

@@ -431,7 +431,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
                       Status.Replaces ? CallEvent::Replaced : CallEvent::Removed);
   if (Status.StatusVar)
     Outcome.addResultVar(Status.StatusVar);
-  Outcome.setValueVars([&](const VarDecl *V) { return Uses.isTracked(V); });
+  Outcome.setValueHolders([&](const Expr *E) {
+    return Uses.refersTo(E).K == ValueRef::Whole;
+  });
   Outcome.setReading(Status.Reading);
   // Says whether a second reading of the statuses may find another answer.
   auto Done = [&](std::optional<MissedCleanup> M) {
