@@ -221,7 +221,8 @@ std::optional<bool> CallOutcome::successOfName(llvm::StringRef Name) const {
        {"NOT_FOUND", "NOTFOUND", "NOENT", "ERR", "ERROR", "FAIL", "FAILED",
         "FAILURE", "CLOSED", "INVALID", "INVALID_ARGUMENT", "NOMEM",
         "NO_MEMORY", "MISSING", "ABSENT", "EMPTY", "BUSY", "AGAIN", "REENTERED",
-        "EXISTS", "DUPLICATE", "DUP", "TIMEOUT", "DENIED", "NONE", "FALSE"})
+        "EXISTS", "DUPLICATE", "DUP", "TIMEOUT", "DENIED", "NONE", "FALSE",
+        "FULL", "LIMIT", "NOSPC", "OVERFLOW", "REJECTED", "CONFLICT"})
     if (U.find(T.str()) != std::string::npos && (T.size() > 4 || hasToken(U, T)))
       return false;
   switch (Event) {

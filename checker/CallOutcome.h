@@ -78,8 +78,11 @@ public:
   void setValueHolders(std::function<bool(const Expr *)> IsValue) {
     IsValueHolder = std::move(IsValue);
   }
-  void setReading(StatusReading R) { Reading = R; }
-  /// A verdict so far depended on the reading of a plain integer.
+  void setReading(StatusReading R) {
+    Reading = R;
+    ReadingUsed = false;
+  }
+  /// A verdict since setReading depended on the reading of a plain integer.
   bool readingUsed() const { return ReadingUsed; }
 
   /// The verdict on the side of condition \p Cond that holds when it is true.
