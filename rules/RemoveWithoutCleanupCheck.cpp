@@ -140,18 +140,6 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   return A;
 }
 
-/// The variable or field that names the map in argument \p E.
-static const ValueDecl *mapDeclOf(const Expr *E) {
-  E = E->IgnoreParenCasts();
-  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
-    E = UO->getSubExpr()->IgnoreParenCasts();
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
-    return DRE->getDecl();
-  if (const auto *ME = dyn_cast<MemberExpr>(E))
-    return ME->getMemberDecl();
-  return nullptr;
-}
-
 /// The value type an argument speaks of: `&x` is about `x`'s type, a pointer
 /// about what it points to (cleanupsOf looks through one pointer).
 static QualType valueTypeOfArg(const Expr *E) {
@@ -226,6 +214,21 @@ static const Stmt *contextOf(const CallExpr *Call,
   return nullptr;
 }
 
+/// The condition of \p S, an `if`, a loop or a `switch`; else null.
+static const Stmt *conditionOf(const Stmt *S) {
+  if (const auto *If = dyn_cast_or_null<IfStmt>(S))
+    return If->getCond();
+  if (const auto *While = dyn_cast_or_null<WhileStmt>(S))
+    return While->getCond();
+  if (const auto *Do = dyn_cast_or_null<DoStmt>(S))
+    return Do->getCond();
+  if (const auto *For = dyn_cast_or_null<ForStmt>(S))
+    return For->getCond();
+  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(S))
+    return Switch->getCond();
+  return nullptr;
+}
+
 /// `std::ignore = <call>`.
 static bool isAssignedToIgnore(const Stmt *Context, const Expr *Inner) {
   const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(Context);
@@ -239,8 +242,7 @@ static bool isAssignedToIgnore(const Stmt *Context, const Expr *Inner) {
 
 /// The value is only tested: `take(...) != NULL`, `!take(...)`, or the whole
 /// condition of an `if`/loop, possibly under `&&`/`||`; it goes nowhere.
-static bool isOnlyTested(const Stmt *Context, const Expr *Inner,
-                         llvm::ArrayRef<const Stmt *> Parents) {
+static bool isOnlyTested(const Stmt *Context, const Expr *Inner) {
   if (!Inner->getType()->isPointerType())
     return false;
   const auto *BO = dyn_cast_or_null<BinaryOperator>(Context);
@@ -248,16 +250,8 @@ static bool isOnlyTested(const Stmt *Context, const Expr *Inner,
   if ((BO && (BO->isComparisonOp() || BO->isLogicalOp())) ||
       (UO && UO->getOpcode() == UO_LNot))
     return true;
-  const Stmt *Cond = nullptr;
-  if (const auto *If = dyn_cast_or_null<IfStmt>(Context))
-    Cond = If->getCond();
-  else if (const auto *While = dyn_cast_or_null<WhileStmt>(Context))
-    Cond = While->getCond();
-  else if (const auto *Do = dyn_cast_or_null<DoStmt>(Context))
-    Cond = Do->getCond();
-  else if (const auto *For = dyn_cast_or_null<ForStmt>(Context))
-    Cond = For->getCond();
-  return Cond && Cond == Inner;
+  const Stmt *Cond = conditionOf(Context);
+  return Cond && Cond == Inner && !isa<SwitchStmt>(Context);
 }
 
 /// The call (seen as \p Inner) is a statement of its own in \p Context, or
@@ -272,18 +266,7 @@ static bool isIgnoredResult(const Stmt *Context, const Expr *Inner) {
     return true;
   if (isa<Expr>(Context) || isa<DeclStmt>(Context) || isa<ReturnStmt>(Context))
     return false;
-  const Stmt *Cond = nullptr;
-  if (const auto *If = dyn_cast<IfStmt>(Context))
-    Cond = If->getCond();
-  else if (const auto *While = dyn_cast<WhileStmt>(Context))
-    Cond = While->getCond();
-  else if (const auto *Do = dyn_cast<DoStmt>(Context))
-    Cond = Do->getCond();
-  else if (const auto *For = dyn_cast<ForStmt>(Context))
-    Cond = For->getCond();
-  else if (const auto *Switch = dyn_cast<SwitchStmt>(Context))
-    Cond = Switch->getCond();
-  return Cond != Inner;
+  return conditionOf(Context) != Inner;
 }
 
 /// The local that holds the status the call returns, if any.
@@ -312,7 +295,7 @@ void RemoveWithoutCleanupCheck::learnFromStore(const CallExpr *Call) {
   const RemovalApi &A = apiOf(Call->getDirectCallee());
   if (*A.Map >= Call->getNumArgs() || *A.Value >= Call->getNumArgs())
     return;
-  const ValueDecl *MapDecl = mapDeclOf(Call->getArg(*A.Map));
+  const ValueDecl *MapDecl = tableDeclOf(Call->getArg(*A.Map));
   QualType T = valueTypeOfArg(Call->getArg(*A.Value));
   if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
     MapValueTypes.try_emplace(MapDecl, T);
@@ -324,7 +307,7 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     ASTContext &Ctx, std::unique_ptr<CFG> &G) {
   const RemovalApi &A = apiOf(Callee);
   const ValueDecl *MapDecl =
-      A.Map && *A.Map < Call->getNumArgs() ? mapDeclOf(Call->getArg(*A.Map))
+      A.Map && *A.Map < Call->getNumArgs() ? tableDeclOf(Call->getArg(*A.Map))
                                            : nullptr;
   // What the map holds, learned from every typed use of it.
   auto Learn = [&](QualType T) {
@@ -369,7 +352,7 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
   if (!A.Returns)
     return;
-  if (isIgnoredResult(Context, Inner) || isOnlyTested(Context, Inner, Parents)) {
+  if (isIgnoredResult(Context, Inner) || isOnlyTested(Context, Inner)) {
     QualType T = Call->getType();
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
                         T->isVoidPointerType() ? QualType() : T});
