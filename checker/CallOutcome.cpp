@@ -357,7 +357,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     return success(true);
   // A truth test is `!= 0`; for an enum, `!=` its zero enumerator.
   IntegerLiteral Zero(Ctx, llvm::APInt(Ctx.getIntWidth(Ctx.IntTy), 0), Ctx.IntTy,
-                      E->getExprLoc());
+                      SourceLocation()); // No location: no macro name to read.
   if (const auto *ET = ResultType->getAs<EnumType>())
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (ECD->getInitVal().isZero())
