@@ -13,18 +13,21 @@ namespace clang::tidy::tsmap {
 GLibOp glibOpOf(const FunctionDecl *FD) {
   if (!FD || !FD->getIdentifier())
     return GLibOp::None;
+  // One .Case per name: .Cases is deprecated in LLVM 22.
   return llvm::StringSwitch<GLibOp>(FD->getName())
-      .Cases("g_hash_table_new", "g_hash_table_new_full", GLibOp::Create)
+      .Case("g_hash_table_new", GLibOp::Create)
+      .Case("g_hash_table_new_full", GLibOp::Create)
       .Case("g_hash_table_remove", GLibOp::Remove)
-      .Cases("g_hash_table_remove_all", "g_hash_table_foreach_remove",
-             GLibOp::RemoveAll)
+      .Case("g_hash_table_remove_all", GLibOp::RemoveAll)
+      .Case("g_hash_table_foreach_remove", GLibOp::RemoveAll)
       .Case("g_hash_table_steal", GLibOp::Steal)
       .Case("g_hash_table_steal_extended", GLibOp::StealExtended)
       .Case("g_hash_table_foreach_steal", GLibOp::ForeachSteal)
       .Case("g_hash_table_insert", GLibOp::Insert)
       .Case("g_hash_table_replace", GLibOp::Replace)
-      .Cases("g_hash_table_lookup", "g_hash_table_contains",
-             "g_hash_table_lookup_extended", GLibOp::Lookup)
+      .Case("g_hash_table_lookup", GLibOp::Lookup)
+      .Case("g_hash_table_contains", GLibOp::Lookup)
+      .Case("g_hash_table_lookup_extended", GLibOp::Lookup)
       .Default(GLibOp::None);
 }
 
