@@ -16,7 +16,9 @@ struct ShippedModel {
 // the table must not be modified: TSMAP_CALLBACK_LOCKED semantics. Inserting
 // or removing from inside g_hash_table_foreach corrupts the iteration.
 // g_hash_table_insert/replace overwrite an existing value (its destroy
-// notifier, if any, is the eviction hook).
+// notifier, if any, is the eviction hook). What the other removals do to the
+// value, and which destroy function a table was created with, is not a
+// contract: tsmap-remove-without-cleanup reads it in checker/GLibTables.
 constexpr llvm::StringLiteral GLib =
     "GHashTable=thread_safe_map;"
     "g_hash_table_foreach(func)=callback_locked;"

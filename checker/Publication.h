@@ -15,6 +15,7 @@
 #ifndef TSMAP_CHECKER_PUBLICATION_H
 #define TSMAP_CHECKER_PUBLICATION_H
 
+#include "CallOutcome.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ParentMap.h"
@@ -129,30 +130,24 @@ std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow);
 /// Strips parentheses and every cast, implicit or written.
 const Expr *stripCasts(const Expr *E);
 
-/// How the result of a publishing call reports failure: which successor of
-/// a branch on it is the failure path.
+/// How the result of a publishing call reports failure, read by CallOutcome
+/// (the reading tsmap-remove-without-cleanup uses too).
 class PublishOutcome {
 public:
   /// \p Call is the publishing call; variables later assigned its result
   /// are found in \p Flow.
   PublishOutcome(const CallExpr *Call, const FunctionFlow &Flow);
-  /// For a block whose terminator tests the publish result: the index of
-  /// the successor taken when the publish failed; else std::nullopt.
-  std::optional<unsigned> failureSuccessor(const CFGBlock *B) const;
+  /// Reads plain integer statuses with \p R from now on.
+  void setReading(StatusReading R) { Outcome.setReading(R); }
+  /// Some failure edge asked about since setReading depended on the reading.
+  bool readingUsed() const { return Outcome.readingUsed(); }
   /// Leaving \p B through successor \p I means the publish failed: the
-  /// failure successor of a test, or a `case` of a `switch` on the result
-  /// whose status means failure.
+  /// failure side of a test of the result, a `case` whose status means
+  /// failure, or the `default:` of a switch whose cases name the success.
   bool isFailureEdge(const CFGBlock *B, unsigned I) const;
 
 private:
-  bool isResult(const Expr *E) const;
-  /// +1 when the test \p E holds exactly on success, -1 on failure, 0 when
-  /// unknown.
-  int polarity(const Expr *E) const;
-
-  const CallExpr *Call;
-  bool BoolLike; ///< `bool` or pointer result: true/non-null is success.
-  llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
+  CallOutcome Outcome;
 };
 
 } // namespace clang::tidy::tsmap

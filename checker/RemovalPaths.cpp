@@ -46,39 +46,101 @@ static const VarDecl *localPointerVar(const Expr *E) {
   return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) ? V : nullptr;
 }
 
-/// Collects `local = <tracked>` and `T *local = <tracked>` into the tracked set.
+std::optional<ValueUses::Holder> ValueUses::localPlace(const Expr *E) {
+  Holder H;
+  E = E->IgnoreParenCasts();
+  while (true) {
+    if (const auto *ME = dyn_cast<MemberExpr>(E); ME && !ME->isArrow()) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      if (!F)
+        return std::nullopt;
+      H.Path.insert(H.Path.begin(), F);
+      E = ME->getBase()->IgnoreParenCasts();
+    } else if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E);
+               AS && AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType()) {
+      E = AS->getBase()->IgnoreParenImpCasts();
+    } else {
+      break;
+    }
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage() || V->getType()->isReferenceType() ||
+      (H.Path.empty() && !V->getType()->isArrayType()))
+    return std::nullopt;
+  H.Var = V;
+  return H;
+}
+
+/// Collects `local = <tracked>`, `T *local = <tracked>` and
+/// `local_struct.field = <tracked>` into the tracked set.
 static void addAliases(const Stmt *S, ValueUses &Uses,
-                       llvm::SmallVectorImpl<const VarDecl *> &Found) {
+                       llvm::SmallVectorImpl<ValueUses::Holder> &Found) {
   if (!S)
     return;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
       BO && BO->getOpcode() == BO_Assign &&
       Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
-      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts()))
+      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts())) {
+    std::optional<ValueUses::Holder> H;
     if (const VarDecl *V = localPointerVar(BO->getLHS()))
-      if (!Uses.isTracked(V))
-        Found.push_back(V);
+      H = ValueUses::Holder{V, {}};
+    else
+      H = ValueUses::localPlace(BO->getLHS());
+    if (H && !llvm::is_contained(Uses.holders(), *H))
+      Found.push_back(*H);
+  }
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     for (const Decl *D : DS->decls())
       if (const auto *V = dyn_cast<VarDecl>(D);
           V && V->hasLocalStorage() && V->getInit() && !Uses.isTracked(V) &&
           Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
           !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts()))
-        Found.push_back(V);
+        Found.push_back({V, {}});
   for (const Stmt *Child : S->children())
     addAliases(Child, Uses, Found);
 }
 
+void ValueUses::addHolder(const Holder &H) {
+  if (Holders.size() < 64 && !llvm::is_contained(Holders, H))
+    Holders.push_back(H);
+}
+
 void ValueUses::track(const VarDecl *V, const Stmt *Body) {
-  Vars.insert(V);
+  track(Holder{V, {}}, Body);
+}
+
+void ValueUses::track(const Holder &First, const Stmt *Body) {
+  addHolder(First);
   // Aliases of aliases: iterate until nothing new (bounded by the locals).
   for (unsigned Round = 0; Round < 8; ++Round) {
-    llvm::SmallVector<const VarDecl *, 4> Found;
+    llvm::SmallVector<Holder, 4> Found;
     addAliases(Body, *this, Found);
     if (Found.empty())
       return;
-    Vars.insert(Found.begin(), Found.end());
+    for (const Holder &H : Found)
+      addHolder(H);
   }
+}
+
+bool ValueUses::isTracked(const VarDecl *V) const {
+  for (size_t I = 0; I < Holders.size(); ++I)
+    if (Holders[I].Var == V && Holders[I].Path.empty() && (Live >> I & 1))
+      return true;
+  return false;
+}
+
+std::optional<unsigned> ValueUses::holderIndex(const Expr *E) const {
+  std::optional<Holder> H = localPlace(E);
+  if (!H)
+    if (const VarDecl *V = localPointerVar(E))
+      H = Holder{V, {}};
+  if (!H)
+    return std::nullopt;
+  for (size_t I = 0; I < Holders.size(); ++I)
+    if (Holders[I] == *H)
+      return I;
+  return std::nullopt;
 }
 
 ValueRef ValueUses::refersTo(const Expr *E) const {
@@ -88,24 +150,46 @@ ValueRef ValueUses::refersTo(const Expr *E) const {
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     E = UO->getSubExpr()->IgnoreParenCasts();
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
-    const auto *V = dyn_cast<VarDecl>(DRE->getDecl());
-    return V && Vars.count(V) ? ValueRef{ValueRef::Whole, nullptr} : ValueRef{};
-  }
-  // `v->a.b`, `v.a`, `(*v).a`: the field right below the value is `a`.
-  const FieldDecl *Field = nullptr;
-  while (const auto *ME = dyn_cast<MemberExpr>(E)) {
-    Field = dyn_cast<FieldDecl>(ME->getMemberDecl());
-    E = ME->getBase()->IgnoreParenCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(E);
-        UO && UO->getOpcode() == UO_Deref)
+  // `v->a.b`, `v.a`, `(*v).a`, `op.reg->a`: the fields from the variable
+  // down, array subscripts of local arrays looked through.
+  llvm::SmallVector<const FieldDecl *, 4> Fields;
+  while (true) {
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+      if (!F)
+        return {};
+      Fields.insert(Fields.begin(), F);
+      E = ME->getBase()->IgnoreParenCasts();
+    } else if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E);
+               AS && AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType()) {
+      E = AS->getBase()->IgnoreParenImpCasts();
+    } else if (const auto *UO = dyn_cast<UnaryOperator>(E);
+               UO && UO->getOpcode() == UO_Deref) {
       E = UO->getSubExpr()->IgnoreParenCasts();
+    } else {
+      break;
+    }
   }
-  if (!Field)
-    return {};
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && Vars.count(V) ? ValueRef{ValueRef::Member, Field} : ValueRef{};
+  if (!V)
+    return {};
+  for (size_t I = 0; I < Holders.size(); ++I) {
+    const Holder &H = Holders[I];
+    if (H.Var != V || !(Live >> I & 1))
+      continue;
+    size_t N = H.Path.size();
+    // The aggregate that holds the value, or a part of it above the value:
+    // what is done to it is done to the value (it may be handed on).
+    if (Fields.size() <= N) {
+      if (std::equal(Fields.begin(), Fields.end(), H.Path.begin()))
+        return {ValueRef::Whole, nullptr};
+      continue;
+    }
+    if (std::equal(H.Path.begin(), H.Path.end(), Fields.begin()))
+      return {ValueRef::Member, Fields[N]};
+  }
+  return {};
 }
 
 /// The goals that calling cleanup function \p Name on \p Ref discharges.
@@ -229,12 +313,15 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
 
 /// \p LHS is memory that outlives the function: anything but a local
 /// variable of its own (a global, `*out`, `p->next`, `list[i]`).
+/// A store into \p LHS keeps the value after the function returns: not a
+/// local variable, nor a field or element of a local aggregate (or of a
+/// by-value struct parameter), which die with the function.
 static bool outlivesFunction(const Expr *LHS) {
   LHS = LHS->IgnoreParenCasts();
   if (const auto *DRE = dyn_cast<DeclRefExpr>(LHS))
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       return !V->hasLocalStorage();
-  return true; // FIXME: a field of a local struct is taken as escaping too.
+  return !ValueUses::localPlace(LHS);
 }
 
 GoalMask ValueUses::settle(GoalMask Owed) const {
@@ -288,252 +375,19 @@ GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
 }
 
 // ===------------------------------------------------------------------=== //
-// What a branch says about the removal
-// ===------------------------------------------------------------------=== //
-
-namespace {
-/// Whether a status equal to some constant means a value was handed back.
-enum class Outcome { Removed, NotRemoved, Unknown };
-/// Which successor of a two-way branch has nothing to clean.
-enum class CleanSide { None, True, False, Both };
-} // namespace
-
-static bool hasToken(llvm::StringRef Upper, llvm::StringRef Token) {
-  size_t Pos = Upper.find(Token);
-  while (Pos != llvm::StringRef::npos) {
-    bool StartOk = Pos == 0 || !llvm::isAlnum(Upper[Pos - 1]);
-    size_t End = Pos + Token.size();
-    bool EndOk = End == Upper.size() || !llvm::isAlnum(Upper[End]);
-    if (StartOk && EndOk)
-      return true;
-    Pos = Upper.find(Token, Pos + 1);
-  }
-  return false;
-}
-
-/// What a status equal to enumerator \p Name means. Names are read by their
-/// words: NOT_FOUND, ERR, CLOSED... say nothing was removed; OK, FOUND,
-/// REMOVED say a value came back (for a replacing put, only REPLACED does).
-static Outcome outcomeOfName(llvm::StringRef Name, bool Replaces) {
-  std::string U = Name.upper();
-  for (llvm::StringRef T :
-       {"NOT_FOUND", "NOTFOUND", "NOENT", "ERR", "ERROR", "FAIL", "FAILED",
-        "FAILURE", "CLOSED", "INVALID", "INVALID_ARGUMENT", "NOMEM",
-        "NO_MEMORY", "MISSING", "ABSENT", "EMPTY", "BUSY", "AGAIN", "REENTERED",
-        "EXISTS", "TIMEOUT", "DENIED", "NONE", "FALSE"})
-    if (U.find(T.str()) != std::string::npos &&
-        (T.size() > 4 || hasToken(U, T)))
-      return Outcome::NotRemoved;
-  if (Replaces) {
-    if (hasToken(U, "REPLACED") || hasToken(U, "REMOVED") ||
-        hasToken(U, "OVERWRITTEN"))
-      return Outcome::Removed;
-    if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "INSERTED") ||
-        hasToken(U, "CREATED") || hasToken(U, "ADDED"))
-      return Outcome::NotRemoved;
-    return Outcome::Unknown;
-  }
-  if (hasToken(U, "OK") || hasToken(U, "SUCCESS") || hasToken(U, "FOUND") ||
-      hasToken(U, "REMOVED") || hasToken(U, "DONE") || hasToken(U, "TRUE") ||
-      hasToken(U, "REPLACED"))
-    return Outcome::Removed;
-  return Outcome::Unknown;
-}
-
-static bool isBoolLike(QualType T) {
-  if (T->isBooleanType())
-    return true;
-  for (QualType Cur = T; const auto *TT = Cur->getAs<TypedefType>();
-       Cur = TT->getDecl()->getUnderlyingType())
-    if (TT->getDecl()->getName().contains_insensitive("bool"))
-      return true;
-  return false;
-}
-
-namespace {
-/// Reads branch conditions against one removal.
-class BranchReader {
-public:
-  BranchReader(ASTContext &Ctx, const RemovalStatus &Status, ValueUses &Uses)
-      : Ctx(Ctx), Status(Status), Uses(Uses) {}
-
-  /// Which side of a branch on \p Cond has nothing to clean.
-  CleanSide read(const Expr *Cond) const {
-    Cond = Cond->IgnoreParenImpCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(Cond);
-        UO && UO->getOpcode() == UO_LNot)
-      return swap(read(UO->getSubExpr()));
-    if (const auto *BO = dyn_cast<BinaryOperator>(Cond)) {
-      if (BO->getOpcode() == BO_Assign)
-        return read(BO->getLHS());
-      if (BO->getOpcode() == BO_Comma)
-        return read(BO->getRHS());
-      if (BO->isEqualityOp() || BO->isRelationalOp())
-        return readComparison(BO);
-      return CleanSide::None;
-    }
-    if (isValue(Cond))
-      return CleanSide::False; // `if (v)`: the null side has nothing.
-    if (isStatus(Cond))
-      return readTruth(Cond);
-    return CleanSide::None;
-  }
-
-  /// A `case` label \p C of a switch on the status: nothing to clean there?
-  bool caseIsClean(const Expr *SwitchCond, const Expr *C) const {
-    if (!isStatus(SwitchCond->IgnoreParenImpCasts()))
-      return false;
-    return outcomeOfEquals(C) == Outcome::NotRemoved;
-  }
-  /// A `case` of \p Switch names the status that hands a value back, so its
-  /// `default` (or leaving the switch unmatched) has nothing to clean.
-  bool defaultIsClean(const SwitchStmt *Switch) const {
-    if (!isStatus(Switch->getCond()->IgnoreParenImpCasts()))
-      return false;
-    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
-         SC = SC->getNextSwitchCase())
-      if (const auto *Case = dyn_cast<CaseStmt>(SC);
-          Case && outcomeOfEquals(Case->getLHS()) == Outcome::Removed)
-        return true;
-    return false;
-  }
-
-private:
-  static CleanSide swap(CleanSide S) {
-    return S == CleanSide::True    ? CleanSide::False
-           : S == CleanSide::False ? CleanSide::True
-                                   : S;
-  }
-  const Expr *unwrapAssign(const Expr *E) const {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *BO = dyn_cast<BinaryOperator>(E);
-        BO && BO->getOpcode() == BO_Assign)
-      return BO->getLHS()->IgnoreParenImpCasts();
-    return E;
-  }
-  bool isValue(const Expr *E) const {
-    E = unwrapAssign(E);
-    if (E == Status.Call && Status.Call->getType()->isPointerType())
-      return true;
-    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
-    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-    return V && Uses.isTracked(V) && V->getType()->isPointerType();
-  }
-  bool isStatus(const Expr *E) const {
-    E = unwrapAssign(E);
-    if (E->IgnoreParenCasts() == Status.Call)
-      return true;
-    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
-    return DRE && Status.StatusVar && DRE->getDecl() == Status.StatusVar;
-  }
-  QualType statusType() const { return Status.Call->getCallReturnType(Ctx); }
-
-  bool isNullConstant(const Expr *E) const {
-    return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) !=
-           Expr::NPCK_NotNull;
-  }
-
-  /// What `status == C` means.
-  Outcome outcomeOfEquals(const Expr *C) const {
-    C = C->IgnoreParenCasts();
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(C))
-      if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
-        return outcomeOfName(ECD->getName(), Status.Replaces);
-    if (isBoolLike(statusType())) {
-      Expr::EvalResult R;
-      if (C->EvaluateAsInt(R, Ctx))
-        return R.Val.getInt().isZero() ? Outcome::NotRemoved : Outcome::Removed;
-    }
-    return Outcome::Unknown;
-  }
-
-  CleanSide readEquals(const Expr *C, bool Negated) const {
-    Outcome O = outcomeOfEquals(C);
-    // Unknown: cannot tell which side holds a value, so follow neither.
-    CleanSide S = O == Outcome::NotRemoved ? CleanSide::True
-                  : O == Outcome::Removed  ? CleanSide::False
-                                           : CleanSide::Both;
-    return Negated ? swap(S) : S;
-  }
-
-  CleanSide readComparison(const BinaryOperator *BO) const {
-    const Expr *L = BO->getLHS(), *R = BO->getRHS();
-    bool Eq = BO->getOpcode() == BO_EQ, Ne = BO->getOpcode() == BO_NE;
-    for (int Flip = 0; Flip < 2; ++Flip, std::swap(L, R)) {
-      if (isValue(L) && isNullConstant(R))
-        return Eq ? CleanSide::True : Ne ? CleanSide::False : CleanSide::None;
-      if (!isStatus(L))
-        continue;
-      if (Eq || Ne)
-        return readEquals(R, Ne);
-      // `status < 0`: negative statuses are failures.
-      Expr::EvalResult Val;
-      if (!Flip && BO->getOpcode() == BO_LT && R->EvaluateAsInt(Val, Ctx) &&
-          Val.Val.getInt().isZero())
-        return CleanSide::True;
-      return CleanSide::Both;
-    }
-    return CleanSide::None;
-  }
-
-  CleanSide readTruth(const Expr *E) const {
-    QualType T = statusType();
-    if (T->isPointerType() || isBoolLike(T))
-      return CleanSide::False;
-    // An enum status tested for truth: compare with its zero enumerator.
-    if (const auto *ET = T->getAs<EnumType>())
-      for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
-        if (ECD->getInitVal().isZero()) {
-          Outcome O = outcomeOfName(ECD->getName(), Status.Replaces);
-          // True side: status != zero enumerator.
-          return O == Outcome::Removed      ? CleanSide::True
-                 : O == Outcome::NotRemoved ? CleanSide::False
-                                            : CleanSide::Both;
-        }
-    (void)E;
-    return CleanSide::Both; // A plain int: 0 may mean either. Stay quiet.
-  }
-
-  ASTContext &Ctx;
-  const RemovalStatus &Status;
-  ValueUses &Uses;
-};
-} // namespace
-
-// ===------------------------------------------------------------------=== //
 // The path walk
 // ===------------------------------------------------------------------=== //
 
-/// The successors of \p B worth following: not unreachable, not a side the
-/// branch condition shows to hold nothing.
+/// The successors of \p B worth following: not unreachable, not a side on
+/// which the removal said nothing was removed, nor one a test of it that
+/// cannot be read leads to.
 static llvm::SmallVector<const CFGBlock *, 4>
-followedSuccessors(const CFGBlock &B, const BranchReader &Reader) {
+followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome) {
   llvm::SmallVector<const CFGBlock *, 4> Result;
-  const Stmt *Term = B.getTerminatorStmt();
-  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(Term)) {
-    bool DefaultClean = Reader.defaultIsClean(Switch);
-    for (const CFGBlock *S : B.succs()) {
-      if (!S)
-        continue;
-      const auto *Case = dyn_cast_or_null<CaseStmt>(S->getLabel());
-      if (Case && !Case->getRHS() && Reader.caseIsClean(Switch->getCond(), Case->getLHS()))
-        continue;
-      if (!Case && DefaultClean) // `default:`, or no case matched.
-        continue;
-      Result.push_back(S);
-    }
-    return Result;
-  }
-  CleanSide Side = CleanSide::None;
-  if (B.succ_size() == 2)
-    if (const Expr *Cond = B.getLastCondition())
-      Side = Reader.read(Cond);
   unsigned Index = 0;
   for (const CFGBlock *S : B.succs()) {
-    bool Clean = (Index == 0 && (Side == CleanSide::True || Side == CleanSide::Both)) ||
-                 (Index == 1 && (Side == CleanSide::False || Side == CleanSide::Both));
-    ++Index;
-    if (S && !Clean)
+    Verdict V = Outcome.onEdge(B, Index++);
+    if (S && V != Verdict::NotHappened && V != Verdict::Unknown)
       Result.push_back(S);
   }
   return Result;
@@ -573,17 +427,42 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
   }
   if (!Start)
     return std::nullopt;
-  BranchReader Reader(FD->getASTContext(), Status, Uses);
+  CallOutcome Outcome(FD->getASTContext(), Status.Call,
+                      Status.Replaces ? CallEvent::Replaced : CallEvent::Removed);
+  if (Status.StatusVar)
+    Outcome.addResultVar(Status.StatusVar);
+  Outcome.setValueHolders([&](const Expr *E) {
+    return Uses.refersTo(E).K == ValueRef::Whole;
+  });
+  Outcome.setReading(Status.Reading);
+  // Says whether a second reading of the statuses may find another answer.
+  auto Done = [&](std::optional<MissedCleanup> M) {
+    if (Status.ReadingUsed)
+      *Status.ReadingUsed = Outcome.readingUsed();
+    return M;
+  };
   struct Item {
     const CFGBlock *B;
     unsigned From;
     GoalMask Owed;
     const CallExpr *Freed;
+    uint64_t Live; ///< The holders that still hold the value.
   };
-  llvm::SmallVector<Item, 16> Work{{Start, StartIndex, Uses.all(), nullptr}};
-  llvm::DenseSet<std::pair<unsigned, GoalMask>> Seen;
+  auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
+                  decltype(MissedCleanup::How) How) {
+    MissedCleanup M{It.Owed, Where, AtReturn, It.Freed};
+    M.How = How;
+    return Done(M);
+  };
+  llvm::SmallVector<Item, 16> Work{
+      {Start, StartIndex, Uses.all(), nullptr,
+       Uses.holders().empty()
+           ? 0
+           : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size()))}};
+  llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t>> Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
+    Uses.setLive(It.Live);
     bool Stop = false;
     unsigned Index = 0;
     for (const CFGElement &E : *It.B) {
@@ -592,31 +471,50 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       auto S = E.getAs<CFGStmt>();
       if (!S)
         continue;
-      if (S->getStmt() == Status.Call) { // Around a loop: a new removal.
+      const Stmt *St = S->getStmt();
+      if (St == Status.Call) {
+        // Around a loop: the next removal overwrites the variable the value
+        // came in (holder 0); lost, unless another variable still holds it.
+        if (!(It.Live & ~uint64_t(1)))
+          return Miss(It, Status.Call->getBeginLoc(), false,
+                      MissedCleanup::NextRemoval);
         Stop = true;
         break;
       }
-      if (Uses.isDeallocation(S->getStmt()))
-        It.Freed = cast<CallExpr>(S->getStmt());
-      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(S->getStmt()));
+      if (Uses.isDeallocation(St))
+        It.Freed = cast<CallExpr>(St);
+      It.Owed = Uses.settle(It.Owed & ~Uses.discharged(St));
       if (!It.Owed) {
         Stop = true;
         break;
       }
+      // A holder given another value (`s = NULL;`) no longer holds it.
+      if (const auto *BO = dyn_cast<BinaryOperator>(St);
+          BO && BO->getOpcode() == BO_Assign)
+        if (std::optional<unsigned> H = Uses.holderIndex(BO->getLHS())) {
+          bool Keeps = Uses.refersTo(BO->getRHS()).K == ValueRef::Whole ||
+                       BO->getRHS()->IgnoreParenCasts() == Status.Call;
+          It.Live = Keeps ? It.Live | (uint64_t(1) << *H)
+                          : It.Live & ~(uint64_t(1) << *H);
+          Uses.setLive(It.Live);
+          if (!It.Live)
+            return Miss(It, BO->getBeginLoc(), false, MissedCleanup::Overwritten);
+        }
     }
     if (Stop)
       continue;
-    for (const CFGBlock *Succ : followedSuccessors(*It.B, Reader)) {
+    for (const CFGBlock *Succ : followedSuccessors(*It.B, Outcome)) {
       if (Succ == &G.getExit()) {
         if (auto Exit = exitOf(*It.B, FD))
-          return MissedCleanup{It.Owed, Exit->first, Exit->second, It.Freed};
+          return Miss(It, Exit->first, Exit->second, MissedCleanup::AtExit);
         continue;
       }
-      if (Seen.insert({Succ->getBlockID(), It.Owed}).second)
-        Work.push_back({Succ, 0, It.Owed, It.Freed});
+      if (Seen.insert({Succ->getBlockID(), It.Owed, It.Live}).second)
+        Work.push_back({Succ, 0, It.Owed, It.Freed, It.Live});
     }
   }
-  return std::nullopt;
+  Uses.setLive(~uint64_t(0));
+  return Done(std::nullopt);
 }
 
 // ===------------------------------------------------------------------=== //

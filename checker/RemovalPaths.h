@@ -12,13 +12,16 @@
 //     function, passes it to a function that hands it on or has no body.
 // Deallocators (free and the configured ones) are not a hand-off.
 // A branch on which the removal reported "not found" (its status, or a null
-// test of the received value) has nothing to clean and is not followed.
+// test of the received value, read by CallOutcome) has nothing to clean and
+// is not followed; nor is one that tests the removal in a way that cannot be
+// read.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TSMAP_CHECKER_REMOVALPATHS_H
 #define TSMAP_CHECKER_REMOVALPATHS_H
 
+#include "CallOutcome.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/Analysis/CFG.h"
@@ -71,9 +74,35 @@ public:
   ValueUses(ASTContext &Ctx, std::vector<CleanupGoal> Goals,
             const RemovalPolicy &Policy, unsigned Depth = 0);
 
-  /// Tracks \p V, and every local pointer of \p Body assigned from it.
+  /// Where the value is held: variable \p Var, or the place reached from it
+  /// through the fields \p Path (`op.reg`, `local.items[i]`: array elements
+  /// are looked through) when \p Var is a local aggregate that dies with the
+  /// function.
+  struct Holder {
+    const VarDecl *Var = nullptr;
+    llvm::SmallVector<const FieldDecl *, 2> Path;
+    bool operator==(const Holder &O) const {
+      return Var == O.Var && Path == O.Path;
+    }
+  };
+  /// The place in a local aggregate (or a by-value struct parameter) that
+  /// lvalue \p E names through `.` and array subscripts only; else nothing.
+  static std::optional<Holder> localPlace(const Expr *E);
+
+  /// Tracks \p V, and every local pointer or local place of \p Body
+  /// assigned from it.
   void track(const VarDecl *V, const Stmt *Body);
-  bool isTracked(const VarDecl *V) const { return Vars.count(V); }
+  /// Tracks place \p H (a local aggregate's field) the same way.
+  void track(const Holder &H, const Stmt *Body);
+  /// \p V is a live holder of the value.
+  bool isTracked(const VarDecl *V) const;
+  /// The index of the holder lvalue \p E names exactly, if any.
+  std::optional<unsigned> holderIndex(const Expr *E) const;
+  const std::vector<Holder> &holders() const { return Holders; }
+  /// Which holders still hold the value (bit I for holder I), along the
+  /// path being walked; all at first.
+  uint64_t live() const { return Live; }
+  void setLive(uint64_t L) { Live = L; }
 
   /// How \p E (casts, parentheses and `&` looked through) refers to the value.
   ValueRef refersTo(const Expr *E) const;
@@ -114,7 +143,9 @@ private:
   std::vector<CleanupGoal> Goals;
   const RemovalPolicy &Policy;
   unsigned Depth;
-  llvm::SmallPtrSet<const VarDecl *, 4> Vars;
+  void addHolder(const Holder &H);
+  std::vector<Holder> Holders; ///< At most 64.
+  uint64_t Live = ~uint64_t(0);
   std::shared_ptr<CalleeMemo> Memo;
   EffectAnalysis *Effects = nullptr;
 };
@@ -127,6 +158,10 @@ struct MissedCleanup {
   bool AtReturn = false;
   /// The last deallocator call on the value along the path, if any.
   const CallExpr *Freed = nullptr;
+  /// Where the last variable holding the value was given another value
+  /// (`s = NULL;`), or where a loop came back to the removal, which
+  /// overwrites it; then Exit is that place.
+  enum { AtExit, Overwritten, NextRemoval } How = AtExit;
 };
 
 /// What the removal call's result says.
@@ -135,6 +170,10 @@ struct RemovalStatus {
   const VarDecl *StatusVar = nullptr; ///< A local holding its result, if any.
   bool Replaces = false;              ///< A TSMAP_REPLACES put: only
                                       ///< "replaced" hands a value back.
+  /// How plain integer statuses are read on this walk.
+  StatusReading Reading = StatusReading::ZeroIsSuccess;
+  /// Set to whether some test on the walk depended on that reading.
+  bool *ReadingUsed = nullptr;
 };
 
 /// Walks \p G (of function \p FD) from just after \p Status.Call and returns

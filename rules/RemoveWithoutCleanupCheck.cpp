@@ -5,6 +5,7 @@
 #include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 
@@ -16,7 +17,10 @@ RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       Gate(Context),
-      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")) {
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
+      StatusConventionOption(Options.get("StatusConvention", "unknown")) {
+  Convention = readStatusConvention(*this, StatusConventionOption);
+  GLibModel = llvm::is_contained(Model.contractNames(), "g_hash_table_insert");
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
   Policy.MaxCallDepth = readMaxCallDepth(*this, Options.get("MaxCallDepth", 8U));
@@ -26,6 +30,7 @@ void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) 
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "Deallocators", DeallocatorsOption);
   Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
+  Options.store(Opts, "StatusConvention", StatusConventionOption);
 }
 
 void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
@@ -42,6 +47,8 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
     // A copy: analyzing the function adds to the map the reference is into.
     const RemovalApi Api = apiOf(Call->getDirectCallee());
+    if (Api.GLib == GLibOp::Create || Api.GLib == GLibOp::Lookup)
+      learnFromGLib(Call, Api.GLib, *Result.Context);
     if (Api.Any)
       checkEnclosingFunction(Call, *Result.Context);
     if (Api.Stores)
@@ -96,6 +103,8 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   if (!Inserted)
     return It->second;
   RemovalApi &A = It->second;
+  if (GLibModel)
+    A.GLib = glibOpOf(Callee);
   A.Returns = Model.functionHas(Callee, ContractKind::ReturnsRemoved);
   A.Replaces = Model.functionHas(Callee, ContractKind::Replaces);
   for (unsigned I = 0, N = Callee->getNumParams(); I < N; ++I)
@@ -103,7 +112,15 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
       A.Out = I;
       break;
     }
-  A.Any = A.Returns || A.Replaces || A.Out;
+  // GLib's removals that take no out-parameter: what they do to the value is
+  // in GLibTables, not in a contract.
+  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::RemoveAll ||
+                     A.GLib == GLibOp::Steal || A.GLib == GLibOp::ForeachSteal;
+  if (GLibRemoval && Callee->getNumParams() > 0)
+    A.Map = 0;
+  A.Any = A.Returns || A.Replaces || A.Out || GLibRemoval;
+  if (GLibRemoval)
+    return A;
   if (!A.Any) {
     // A put that never replaces (put_if_absent) still tells what the map
     // holds, for the discarded removals of the same map.
@@ -121,18 +138,6 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   if (A.Replaces)
     A.Value = valueParamOf(Callee, Model);
   return A;
-}
-
-/// The variable or field that names the map in argument \p E.
-static const ValueDecl *mapDeclOf(const Expr *E) {
-  E = E->IgnoreParenCasts();
-  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
-    E = UO->getSubExpr()->IgnoreParenCasts();
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
-    return DRE->getDecl();
-  if (const auto *ME = dyn_cast<MemberExpr>(E))
-    return ME->getMemberDecl();
-  return nullptr;
 }
 
 /// The value type an argument speaks of: `&x` is about `x`'s type, a pointer
@@ -199,7 +204,8 @@ static const Stmt *contextOf(const CallExpr *Call,
   for (auto It = Parents.rbegin(); It != Parents.rend(); ++It) {
     const auto *E = dyn_cast<Expr>(*It);
     if (E && (isa<ParenExpr>(E) || isa<ImplicitCastExpr>(E) ||
-              (isa<CStyleCastExpr>(E) && !E->getType()->isVoidType()))) {
+              isa<ExprWithCleanups>(E) || isa<MaterializeTemporaryExpr>(E) ||
+              (isa<ExplicitCastExpr>(E) && !E->getType()->isVoidType()))) {
       Inner = E;
       continue;
     }
@@ -208,27 +214,59 @@ static const Stmt *contextOf(const CallExpr *Call,
   return nullptr;
 }
 
+/// The condition of \p S, an `if`, a loop or a `switch`; else null.
+static const Stmt *conditionOf(const Stmt *S) {
+  if (const auto *If = dyn_cast_or_null<IfStmt>(S))
+    return If->getCond();
+  if (const auto *While = dyn_cast_or_null<WhileStmt>(S))
+    return While->getCond();
+  if (const auto *Do = dyn_cast_or_null<DoStmt>(S))
+    return Do->getCond();
+  if (const auto *For = dyn_cast_or_null<ForStmt>(S))
+    return For->getCond();
+  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(S))
+    return Switch->getCond();
+  return nullptr;
+}
+
+/// `std::ignore = <call>`.
+static bool isAssignedToIgnore(const Stmt *Context, const Expr *Inner) {
+  const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(Context);
+  if (!Op || Op->getOperator() != OO_Equal || Op->getNumArgs() != 2 ||
+      Op->getArg(1)->IgnoreParenImpCasts() != Inner->IgnoreParenImpCasts())
+    return false;
+  const auto *DRE = dyn_cast<DeclRefExpr>(Op->getArg(0)->IgnoreParenImpCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->getName() == "ignore" && V->isInStdNamespace();
+}
+
+/// The value is only tested: `take(...) != NULL`, `!take(...)`, or the whole
+/// condition of an `if`/loop, possibly under `&&`/`||`; it goes nowhere.
+static bool isOnlyTested(const Stmt *Context, const Expr *Inner) {
+  if (!Inner->getType()->isPointerType())
+    return false;
+  const auto *BO = dyn_cast_or_null<BinaryOperator>(Context);
+  const auto *UO = dyn_cast_or_null<UnaryOperator>(Context);
+  if ((BO && (BO->isComparisonOp() || BO->isLogicalOp())) ||
+      (UO && UO->getOpcode() == UO_LNot))
+    return true;
+  const Stmt *Cond = conditionOf(Context);
+  return Cond && Cond == Inner && !isa<SwitchStmt>(Context);
+}
+
 /// The call (seen as \p Inner) is a statement of its own in \p Context, or
-/// cast to void.
+/// cast to void (`(void)`, `static_cast<void>`, `void(...)`), or assigned to
+/// `std::ignore`.
 static bool isIgnoredResult(const Stmt *Context, const Expr *Inner) {
   if (!Context)
     return true;
-  if (const auto *Cast = dyn_cast<CStyleCastExpr>(Context))
+  if (const auto *Cast = dyn_cast<ExplicitCastExpr>(Context))
     return Cast->getType()->isVoidType();
+  if (isAssignedToIgnore(Context, Inner))
+    return true;
   if (isa<Expr>(Context) || isa<DeclStmt>(Context) || isa<ReturnStmt>(Context))
     return false;
-  const Stmt *Cond = nullptr;
-  if (const auto *If = dyn_cast<IfStmt>(Context))
-    Cond = If->getCond();
-  else if (const auto *While = dyn_cast<WhileStmt>(Context))
-    Cond = While->getCond();
-  else if (const auto *Do = dyn_cast<DoStmt>(Context))
-    Cond = Do->getCond();
-  else if (const auto *For = dyn_cast<ForStmt>(Context))
-    Cond = For->getCond();
-  else if (const auto *Switch = dyn_cast<SwitchStmt>(Context))
-    Cond = Switch->getCond();
-  return Cond != Inner;
+  return conditionOf(Context) != Inner;
 }
 
 /// The local that holds the status the call returns, if any.
@@ -257,7 +295,7 @@ void RemoveWithoutCleanupCheck::learnFromStore(const CallExpr *Call) {
   const RemovalApi &A = apiOf(Call->getDirectCallee());
   if (*A.Map >= Call->getNumArgs() || *A.Value >= Call->getNumArgs())
     return;
-  const ValueDecl *MapDecl = mapDeclOf(Call->getArg(*A.Map));
+  const ValueDecl *MapDecl = tableDeclOf(Call->getArg(*A.Map));
   QualType T = valueTypeOfArg(Call->getArg(*A.Value));
   if (MapDecl && !T.isNull() && !Model.cleanupsOf(T).empty())
     MapValueTypes.try_emplace(MapDecl, T);
@@ -269,7 +307,7 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     ASTContext &Ctx, std::unique_ptr<CFG> &G) {
   const RemovalApi &A = apiOf(Callee);
   const ValueDecl *MapDecl =
-      A.Map && *A.Map < Call->getNumArgs() ? mapDeclOf(Call->getArg(*A.Map))
+      A.Map && *A.Map < Call->getNumArgs() ? tableDeclOf(Call->getArg(*A.Map))
                                            : nullptr;
   // What the map holds, learned from every typed use of it.
   auto Learn = [&](QualType T) {
@@ -278,6 +316,9 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   };
   QualType Stored = A.Replaces ? storedValueType(Call, A.Value) : QualType();
   Learn(Stored);
+  if (A.GLib != GLibOp::None &&
+      checkGLibRemoval(Call, A, MapDecl, FD, Ctx, G))
+    return;
   const Expr *Inner = nullptr;
   const Stmt *Context = contextOf(Call, Parents, Inner);
   const VarDecl *StatusVar = statusVarOf(Context, Inner);
@@ -292,16 +333,26 @@ void RemoveWithoutCleanupCheck::checkRemoval(
       return;
     }
     const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
-    if (UO && UO->getOpcode() == UO_AddrOf)
+    if (UO && UO->getOpcode() == UO_AddrOf) {
       if (const VarDecl *V = localVarOf(UO->getSubExpr()))
         checkReceived(Call, Callee, V, StatusVar, A.Replaces, FD, Ctx, G);
+      else if (std::optional<ValueUses::Holder> H =
+                   ValueUses::localPlace(UO->getSubExpr()))
+        // `&op.reg` of a local aggregate: it dies with the function.
+        checkReceivedAt(Call, Callee, *H, UO->getSubExpr()->getType(),
+                        std::string(Lexer::getSourceText(
+                            CharSourceRange::getTokenRange(
+                                UO->getSubExpr()->getSourceRange()),
+                            Ctx.getSourceManager(), Ctx.getLangOpts())),
+                        StatusVar, A.Replaces, FD, Ctx, G);
+    }
     return; // Into other memory: handed on.
   }
   if (A.Replaces)
     Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
   if (!A.Returns)
     return;
-  if (isIgnoredResult(Context, Inner)) {
+  if (isIgnoredResult(Context, Inner) || isOnlyTested(Context, Inner)) {
     QualType T = Call->getType();
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
                         T->isVoidPointerType() ? QualType() : T});
@@ -309,6 +360,122 @@ void RemoveWithoutCleanupCheck::checkRemoval(
   }
   if (StatusVar) // `v = take(...)` / `T *v = take(...)`: the value itself.
     checkReceived(Call, Callee, StatusVar, StatusVar, false, FD, Ctx, G);
+  else if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Context);
+           BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Inner)
+    if (std::optional<ValueUses::Holder> H = ValueUses::localPlace(BO->getLHS()))
+      checkReceivedInPlace(Call, Callee, *H, BO->getLHS(), FD, Ctx, G);
+}
+
+/// \p FD's CFG, built on first use into \p G; null when clang cannot.
+static const CFG *cfgFor(const FunctionDecl *FD, ASTContext &Ctx,
+                         std::unique_ptr<CFG> &G) {
+  if (!G) {
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
+  }
+  return G.get();
+}
+
+// ===------------------------------------------------------------------=== //
+// GLib's tables: what the model's contracts cannot say
+// ===------------------------------------------------------------------=== //
+
+void RemoveWithoutCleanupCheck::learnFromGLib(const CallExpr *Call, GLibOp Op,
+                                              ASTContext &Ctx) {
+  if (Op == GLibOp::Create)
+    return Tables.learnCreation(Call, Ctx);
+  // `Entry *e = g_hash_table_lookup(t, k)`: the table holds Entry values.
+  const ValueDecl *Table =
+      Call->getNumArgs() > 0 ? tableDeclOf(Call->getArg(0)) : nullptr;
+  const auto *V = dyn_cast_or_null<VarDecl>(assignedFrom(Call, Ctx));
+  if (Table && V && !Model.cleanupsOf(V->getType()).empty())
+    MapValueTypes.try_emplace(Table, V->getType());
+}
+
+bool RemoveWithoutCleanupCheck::checkGLibRemoval(
+    const CallExpr *Call, const RemovalApi &A, const ValueDecl *MapDecl,
+    const FunctionDecl *FD, ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  switch (A.GLib) {
+  case GLibOp::Remove: // The table's destroy function runs on the value.
+  case GLibOp::RemoveAll:
+    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                        MapDecl, QualType()});
+    return true;
+  case GLibOp::ForeachSteal:
+    Discards.push_back({Discard::StolenToCallback, Call,
+                        Call->getDirectCallee(), MapDecl, QualType()});
+    return true;
+  case GLibOp::Steal:
+    // The caller holds the value from a lookup of the same key; with no
+    // lookup in sight, where it is held is not known (FIXME).
+    if (const VarDecl *V = lookedUpValueOf(Call, FD, Ctx)) {
+      if (MapDecl && !Model.cleanupsOf(V->getType()).empty())
+        MapValueTypes.try_emplace(MapDecl, V->getType());
+      checkReceived(Call, Call->getDirectCallee(), V, nullptr, false, FD, Ctx, G);
+    }
+    return true;
+  case GLibOp::StealExtended:
+    // A null stolen_value drops the value: a steal runs no destroy function.
+    if (A.Out && *A.Out < Call->getNumArgs() && isNull(Call->getArg(*A.Out), Ctx)) {
+      Discards.push_back({Discard::Stolen, Call, Call->getDirectCallee(),
+                          MapDecl, QualType()});
+      return true;
+    }
+    return false;
+  case GLibOp::Insert: {
+    // Right after a lookup of the same key reported it absent, nothing is
+    // overwritten.
+    const CFG *Graph = cfgFor(FD, Ctx, G);
+    return Graph && insertFollowsFailedLookup(Call, FD, *Graph, Ctx);
+  }
+  default:
+    return false;
+  }
+}
+
+bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
+                                           const FunctionDecl *&Hook,
+                                           const CallExpr *&CreatedWithout) const {
+  // A table created where this translation unit cannot see (another file, a
+  // parameter) may have any destroy function: nothing is known.
+  const GLibTables::Creation *C = D.MapDecl ? Tables.creationOf(D.MapDecl) : nullptr;
+  if (!C)
+    return false;
+  Hook = C->ValueDestroy;
+  CreatedWithout = Hook ? nullptr : C->Call;
+  return true;
+}
+
+void RemoveWithoutCleanupCheck::checkStolenToCallback(
+    const Discard &D, const std::vector<CleanupContract> &Cs) {
+  if (D.Call->getNumArgs() < 2)
+    return;
+  const Expr *Fn = D.Call->getArg(1)->IgnoreParenCasts();
+  const auto *DRE = dyn_cast<DeclRefExpr>(Fn);
+  const auto *Callback = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr;
+  Callback = Callback ? Callback->getDefinition() : nullptr;
+  if (!Callback || !Callback->hasBody() || Callback->getNumParams() < 2)
+    return; // Not visible: trusted.
+  ValueUses Uses(*Ctx, goalsOf(Cs), Policy);
+  Uses.useSummaries(&effects(*Ctx));
+  Uses.track(Callback->getParamDecl(1), Callback->getBody());
+  GoalMask Owed = Uses.settle(Uses.all() & ~Uses.dischargedAnywhere(Callback->getBody()));
+  if (!Owed)
+    return;
+  unsigned First = llvm::countr_zero(Owed);
+  const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
+  diag(D.Call->getBeginLoc(),
+       "values stolen by %0 are handed to callback %1, which does not call "
+       "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
+       "keeps}2 a resource that is never released")
+      << D.Callee << Callback << (C.Field != nullptr)
+      << (C.Field ? C.Field->getName() : "") << C.FnName;
+  diag(Callback->getLocation(),
+       "%0 takes the stolen values; a steal runs no destroy function",
+       DiagnosticIDs::Note)
+      << Callback;
+  noteContract(C, D.ValueType);
 }
 
 // ===------------------------------------------------------------------=== //
@@ -355,25 +522,62 @@ void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
       << T.getUnqualifiedType() << C.FnName;
 }
 
+/// A leaking path under every reading of the statuses the path tests (under
+/// the reading option StatusConvention names, if it names one).
+std::optional<MissedCleanup> RemoveWithoutCleanupCheck::missedOnEveryReading(
+    const CFG &G, const FunctionDecl *FD, const CallExpr *Call,
+    const VarDecl *StatusVar, bool Replaces, ValueUses &Uses) const {
+  std::optional<MissedCleanup> First;
+  for (StatusReading R : readingsOf(Convention)) {
+    bool Used = false;
+    RemovalStatus Status{Call, StatusVar, Replaces, R, &Used};
+    std::optional<MissedCleanup> Miss = findMissedCleanup(G, FD, Status, Uses);
+    if (!Miss)
+      return std::nullopt;
+    if (!First)
+      First = Miss;
+    if (!Used) // No test depended on the reading: the other one agrees.
+      break;
+  }
+  return First;
+}
+
 void RemoveWithoutCleanupCheck::checkReceived(
     const CallExpr *Call, const FunctionDecl *Callee, const VarDecl *Value,
     const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
     ASTContext &Ctx, std::unique_ptr<CFG> &G) {
-  std::vector<CleanupContract> Cs = Model.cleanupsOf(Value->getType());
-  if (Cs.empty())
+  checkReceivedAt(Call, Callee, {Value, {}}, Value->getType(),
+                  Value->getName().str(), StatusVar == Value ? nullptr : StatusVar,
+                  Replaces, FD, Ctx, G);
+}
+
+void RemoveWithoutCleanupCheck::checkReceivedInPlace(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    const ValueUses::Holder &Place, const Expr *LValue, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::string Name = Lexer::getSourceText(
+                         CharSourceRange::getTokenRange(LValue->getSourceRange()),
+                         Ctx.getSourceManager(), Ctx.getLangOpts())
+                         .str();
+  checkReceivedAt(Call, Callee, Place, LValue->getType(), Name, nullptr, false,
+                  FD, Ctx, G);
+}
+
+void RemoveWithoutCleanupCheck::checkReceivedAt(
+    const CallExpr *Call, const FunctionDecl *Callee,
+    const ValueUses::Holder &Place, QualType Type, const std::string &Name,
+    const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
+    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+  std::vector<CleanupContract> Cs = Model.cleanupsOf(Type);
+  if (Cs.empty() || Name.empty())
     return;
-  if (!G) {
-    CFG::BuildOptions Opts;
-    Opts.setAllAlwaysAdd();
-    G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
-    if (!G)
-      return;
-  }
+  if (!cfgFor(FD, Ctx, G))
+    return;
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(Ctx));
-  Uses.track(Value, FD->getBody());
-  RemovalStatus Status{Call, StatusVar == Value ? nullptr : StatusVar, Replaces};
-  std::optional<MissedCleanup> Miss = findMissedCleanup(*G, FD, Status, Uses);
+  Uses.track(Place, FD->getBody());
+  std::optional<MissedCleanup> Miss =
+      missedOnEveryReading(*G, FD, Call, StatusVar, Replaces, Uses);
   if (!Miss)
     return;
   unsigned First = llvm::countr_zero(Miss->Missing);
@@ -382,20 +586,38 @@ void RemoveWithoutCleanupCheck::checkReceived(
        "value removed by %0 into '%1' is not cleaned up on every path; "
        "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
        "release")
-      << Callee << Value->getName() << (C.Field != nullptr)
+      << Callee << Name << (C.Field != nullptr)
       << (C.Field ? C.Field->getName() : "") << C.FnName;
   if (Miss->Freed)
     diag(Miss->Freed->getBeginLoc(),
          "'%0' is destroyed here without '%1'; %2 is a deallocator, not a "
          "hand-off",
          DiagnosticIDs::Note)
-        << Value->getName() << C.FnName << Miss->Freed->getDirectCallee();
-  diag(Miss->Exit,
-       "'%0' is neither cleaned up with '%1' nor handed on before the function "
-       "%select{ends|returns}2 here",
-       DiagnosticIDs::Note)
-      << Value->getName() << C.FnName << Miss->AtReturn;
-  noteContract(C, Value->getType());
+        << Name << C.FnName << Miss->Freed->getDirectCallee();
+  switch (Miss->How) {
+  case MissedCleanup::AtExit:
+    diag(Miss->Exit,
+         "'%0' is neither cleaned up with '%1' nor handed on before the "
+         "function %select{ends|returns}2 here",
+         DiagnosticIDs::Note)
+        << Name << C.FnName << Miss->AtReturn;
+    break;
+  case MissedCleanup::Overwritten:
+    diag(Miss->Exit,
+         "'%0' is given another value here before it is cleaned up with '%1' "
+         "or handed on; the removed value is lost",
+         DiagnosticIDs::Note)
+        << Name << C.FnName;
+    break;
+  case MissedCleanup::NextRemoval:
+    diag(Miss->Exit,
+         "the loop comes back to the removal, which overwrites '%0' before it "
+         "is cleaned up with '%1' or handed on",
+         DiagnosticIDs::Note)
+        << Name << C.FnName;
+    break;
+  }
+  noteContract(C, Type);
 }
 
 // ===------------------------------------------------------------------=== //
@@ -406,6 +628,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   for (const Discard &D : Discards)
     checkDiscard(D);
   Discards.clear();
+  Tables.clear();
   MapValueTypes.clear();
   Apis.clear();
   Analyzed.clear();
@@ -425,8 +648,19 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     return;
   const CleanupContract *Missed = &Cs.front();
   const FunctionDecl *Hook = nullptr;
+  const CallExpr *CreatedWithout = nullptr; // A GLib table with no destroy.
   std::optional<std::string> HookName;
-  if (D.K != Discard::IgnoredResult) {
+  if (D.K == Discard::StolenToCallback)
+    return checkStolenToCallback({D.K, D.Call, D.Callee, D.MapDecl, T}, Cs);
+  bool GLib = D.K != Discard::Stolen && apiOf(D.Callee).GLib != GLibOp::None &&
+              !(D.MapDecl && Model.evictionHookOf(D.MapDecl));
+  if (GLib) {
+    // A GHashTable's hook is the destroy function it was created with.
+    if (!glibHookOf(D, Hook, CreatedWithout))
+      return;
+    if (Hook)
+      HookName = Hook->getName().str();
+  } else if (D.K != Discard::IgnoredResult && D.K != Discard::Stolen) {
     // Which hook runs is only known for a map named by a variable or field
     // that could carry TSMAP_EVICTS_WITH; a map passed in as a parameter (or
     // computed) belongs to the caller, whose hook we cannot see.
@@ -437,9 +671,13 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       return;
   }
   if (HookName) {
-    Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
-    if (!Hook || !Hook->hasBody())
-      return; // Not visible: trusted to clean.
+    if (!Hook)
+      Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
+    if (Hook && Hook->getDefinition())
+      Hook = Hook->getDefinition();
+    // Not visible: trusted to clean, unless it is a deallocator (g_free).
+    if (!Hook || (!Hook->hasBody() && !Policy.isDeallocator(*HookName)))
+      return;
     auto Calls = [&](llvm::StringRef Name) {
       return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
     };
@@ -473,6 +711,13 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
                      "eviction hook; %select{it keeps|its field '%2' keeps}1 "
                      "a resource that '%3' must release";
     break;
+  case Discard::Stolen:
+    Message = "value stolen by %0 is discarded; a steal runs no destroy "
+              "function, and %select{it keeps|its field '%2' keeps}1 a "
+              "resource that '%3' must release";
+    break;
+  case Discard::StolenToCallback:
+    return;
   case Discard::Replace:
     Message = Hook ? "%0 may overwrite a value whose cleanup eviction hook "
                      "'%4' does not perform; %select{it keeps|its field '%2' "
@@ -489,6 +734,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
          DiagnosticIDs::Note)
         << Hook->getName() << C.FnName;
+  if (CreatedWithout)
+    diag(CreatedWithout->getBeginLoc(),
+         "the table is created here without a value destroy function",
+         DiagnosticIDs::Note);
   noteContract(C, T);
 }
 

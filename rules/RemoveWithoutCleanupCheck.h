@@ -5,6 +5,7 @@
 
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
+#include "GLibTables.h"
 #include "EffectSummary.h"
 #include "RemovalPaths.h"
 #include "clang-tidy/ClangTidyCheck.h"
@@ -35,6 +36,8 @@ private:
   void checkEnclosingFunction(const CallExpr *Removal, ASTContext &Ctx);
   /// Records what map \p Call stores into holds (for discarded removals).
   void learnFromStore(const CallExpr *Call);
+  /// Learns from GLib calls that are not removals: table creations, lookups.
+  void learnFromGLib(const CallExpr *Call, GLibOp Op, ASTContext &Ctx);
   /// How a function removes values, from its contracts.
   struct RemovalApi {
     /// TSMAP_REMOVED_OUT, TSMAP_RETURNS_REMOVED or TSMAP_REPLACES (annotated
@@ -43,12 +46,19 @@ private:
     bool Returns = false;  ///< TSMAP_RETURNS_REMOVED
     bool Replaces = false; ///< TSMAP_REPLACES
     bool Stores = false;   ///< Not a removal, but stores Value into Map.
+    GLibOp GLib = GLibOp::None; ///< With the glib model on.
     std::optional<unsigned> Out, Map, Value;
   };
   /// A removal whose value nobody receives; decided at the end of the TU,
   /// when every use of the map has told its value type.
   struct Discard {
-    enum Kind { NullOut, Replace, IgnoredResult } K;
+    enum Kind {
+      NullOut,
+      Replace,
+      IgnoredResult,
+      Stolen,      ///< g_hash_table_steal_extended with a null stolen_value
+      StolenToCallback ///< g_hash_table_foreach_steal
+    } K;
     const CallExpr *Call;
     const FunctionDecl *Callee;
     const ValueDecl *MapDecl;
@@ -65,7 +75,34 @@ private:
                      const VarDecl *Value, const VarDecl *StatusVar,
                      bool Replaces, const FunctionDecl *FD, ASTContext &Ctx,
                      std::unique_ptr<CFG> &G);
+  std::optional<MissedCleanup>
+  missedOnEveryReading(const CFG &G, const FunctionDecl *FD,
+                       const CallExpr *Call, const VarDecl *StatusVar,
+                       bool Replaces, ValueUses &Uses) const;
+  /// A value received into \p Place, of type \p Type, named \p Name in
+  /// diagnostics: every path cleans it or hands it on.
+  void checkReceivedAt(const CallExpr *Call, const FunctionDecl *Callee,
+                       const ValueUses::Holder &Place, QualType Type,
+                       const std::string &Name, const VarDecl *StatusVar,
+                       bool Replaces, const FunctionDecl *FD, ASTContext &Ctx,
+                       std::unique_ptr<CFG> &G);
+  /// `op.reg = take(...)`: received into a field of a local aggregate.
+  void checkReceivedInPlace(const CallExpr *Call, const FunctionDecl *Callee,
+                            const ValueUses::Holder &Place, const Expr *LValue,
+                            const FunctionDecl *FD, ASTContext &Ctx,
+                            std::unique_ptr<CFG> &G);
   void checkDiscard(const Discard &D);
+  /// Handles the GLib removals the model cannot state as contracts; true
+  /// when \p Call needs nothing more.
+  bool checkGLibRemoval(const CallExpr *Call, const RemovalApi &A,
+                        const ValueDecl *MapDecl, const FunctionDecl *FD,
+                        ASTContext &Ctx, std::unique_ptr<CFG> &G);
+  /// The eviction hook of GLib table \p D.MapDecl, from its creation; false
+  /// when it cannot be known (nothing to report).
+  bool glibHookOf(const Discard &D, const FunctionDecl *&Hook,
+                  const CallExpr *&CreatedWithout) const;
+  void checkStolenToCallback(const Discard &D,
+                             const std::vector<CleanupContract> &Cs);
   void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
   void noteContract(const CleanupContract &C, QualType ValueType);
   EffectAnalysis &effects(ASTContext &Ctx);
@@ -74,12 +111,16 @@ private:
   ContractModel Model;
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   std::string DeallocatorsOption;
+  std::string StatusConventionOption;
+  StatusConvention Convention = StatusConvention::Unknown;
   RemovalPolicy Policy;
   llvm::DenseMap<const FunctionDecl *, RemovalApi> Apis;
   llvm::SmallPtrSet<const FunctionDecl *, 16> Analyzed; ///< Per TU.
   /// The value type each map holds, from its typed uses in this TU.
   llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
   std::vector<Discard> Discards;
+  GLibTables Tables;    ///< Per TU.
+  bool GLibModel = false; ///< The shipped glib model is on.
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };

@@ -38,7 +38,9 @@ WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       Gate(Context),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
-      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+      MaxCallDepth(Options.get("MaxCallDepth", 8U)),
+      StatusConventionOption(Options.get("StatusConvention", "unknown")) {
+  Convention = readStatusConvention(*this, StatusConventionOption);
   WriteFunctions = readFunctionNames(*this, "WriteFunctions",
                                      WriteFunctionsOption);
   MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
@@ -48,6 +50,7 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "WriteFunctions", WriteFunctionsOption);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+  Options.store(Opts, "StatusConvention", StatusConventionOption);
 }
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
@@ -701,7 +704,16 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
       std::optional<Handle> H = pointeeHandle(*Def);
       return !(H && llvm::is_contained(Aliases, *H));
     };
-    if (!Flow->reachesWithout(*From, At, Kills, Blocked))
+    // After a successful publish under every reading of the statuses
+    // tested on the way (or the one option StatusConvention names).
+    bool Reached = true;
+    for (StatusReading R : readingsOf(Convention)) {
+      Outcome.setReading(R);
+      Reached = Flow->reachesWithout(*From, At, Kills, Blocked);
+      if (!Reached || !Outcome.readingUsed())
+        break;
+    }
+    if (!Reached)
       continue;
     // Under a lock taken after the publish: synchronized with readers.
     if (llvm::any_of(Locks, [&](const auto &L) {

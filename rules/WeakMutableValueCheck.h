@@ -83,6 +83,8 @@ private:
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   const std::string WriteFunctionsOption;
   unsigned MaxCallDepth;
+  const std::string StatusConventionOption;
+  StatusConvention Convention = StatusConvention::Unknown;
   std::vector<std::string> WriteFunctions;
 
   std::unique_ptr<EffectAnalysis> Effects;

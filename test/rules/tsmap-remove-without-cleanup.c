@@ -144,16 +144,31 @@ void drop_silenced(int id) {
   free(s);
 }
 
+// The reassignment ends the tracking: 'if (s)' no longer tests the removed
+// value, which is lost at 's = NULL'.
 void drop_after_reset(int id) {
   struct session *s = NULL;
   if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+  // CHECK-NOTES: :[[@LINE-1]]:7: warning: value removed by 'smap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
     return;
   free(s);
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 's' is destroyed here without 'timer_cancel'; 'free' is a deallocator, not a hand-off
   s = NULL;
-  // FIXME: a known miss: the reassignment is not tracked, so 'if (s)' reads as
-  // a null test of the removed value and the leaking path is not followed.
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: 's' is given another value here before it is cleaned up with 'timer_cancel' or handed on; the removed value is lost
+  // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
   if (s)
     session_release(s);
+}
+
+// Quiet twin: the value is cleaned before the variable is reused.
+void release_then_reset(int id) {
+  struct session *s = NULL;
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return;
+  session_release(s);
+  s = NULL;
+  if (s)
+    free(s);
 }
 
 int status_as_int(int id) {

@@ -1,0 +1,419 @@
+//===--- CallOutcome.cpp - did the call happen, read off a branch ---------===//
+
+#include "CallOutcome.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace clang::tidy::tsmap {
+
+// ===------------------------------------------------------------------=== //
+// The option
+// ===------------------------------------------------------------------=== //
+
+StatusConvention readStatusConvention(ClangTidyCheck &Check,
+                                      llvm::StringRef Value) {
+  if (Value == "zero-is-success")
+    return StatusConvention::ZeroIsSuccess;
+  if (Value == "nonzero-is-success")
+    return StatusConvention::NonzeroIsSuccess;
+  if (Value != "unknown")
+    Check.configurationDiag(
+        "invalid value '%0' for option 'StatusConvention'; expected "
+        "'zero-is-success', 'nonzero-is-success' or 'unknown'")
+        << Value;
+  return StatusConvention::Unknown;
+}
+
+llvm::StringRef statusConventionName(StatusConvention C) {
+  switch (C) {
+  case StatusConvention::ZeroIsSuccess:
+    return "zero-is-success";
+  case StatusConvention::NonzeroIsSuccess:
+    return "nonzero-is-success";
+  case StatusConvention::Unknown:
+    break;
+  }
+  return "unknown";
+}
+
+llvm::SmallVector<StatusReading, 2> readingsOf(StatusConvention C) {
+  switch (C) {
+  case StatusConvention::ZeroIsSuccess:
+    return {StatusReading::ZeroIsSuccess};
+  case StatusConvention::NonzeroIsSuccess:
+    return {StatusReading::NonzeroIsSuccess};
+  case StatusConvention::Unknown:
+    break;
+  }
+  return {StatusReading::ZeroIsSuccess, StatusReading::NonzeroIsSuccess};
+}
+
+// ===------------------------------------------------------------------=== //
+// Helpers
+// ===------------------------------------------------------------------=== //
+
+static Verdict negate(Verdict V) {
+  return V == Verdict::Happened      ? Verdict::NotHappened
+         : V == Verdict::NotHappened ? Verdict::Happened
+                                     : V;
+}
+
+static const Expr *strip(const Expr *E) {
+  return E ? E->IgnoreParenCasts() : nullptr;
+}
+
+static bool isBoolLikeType(QualType T) {
+  if (T->isBooleanType() || T->isPointerType())
+    return true;
+  for (QualType Cur = T; const auto *TT = Cur->getAs<TypedefType>();
+       Cur = TT->getDecl()->getUnderlyingType())
+    if (TT->getDecl()->getName().contains_insensitive("bool"))
+      return true;
+  return false;
+}
+
+static bool hasToken(llvm::StringRef Upper, llvm::StringRef Token) {
+  size_t Pos = Upper.find(Token);
+  while (Pos != llvm::StringRef::npos) {
+    bool StartOk = Pos == 0 || !llvm::isAlnum(Upper[Pos - 1]);
+    size_t End = Pos + Token.size();
+    bool EndOk = End == Upper.size() || !llvm::isAlnum(Upper[End]);
+    if (StartOk && EndOk)
+      return true;
+    Pos = Upper.find(Token, Pos + 1);
+  }
+  return false;
+}
+
+static bool hasAnyToken(llvm::StringRef Upper,
+                        std::initializer_list<llvm::StringRef> Tokens) {
+  return llvm::any_of(Tokens, [&](llvm::StringRef T) { return hasToken(Upper, T); });
+}
+
+/// The integers a visible callee returns, when every return is a constant
+/// (through `?:` arms); else nothing.
+static bool collectReturns(const Stmt *S, ASTContext &Ctx,
+                           llvm::SmallVectorImpl<llvm::APSInt> &Out) {
+  if (!S)
+    return true;
+  if (const auto *Ret = dyn_cast<ReturnStmt>(S)) {
+    llvm::SmallVector<const Expr *, 2> Values{Ret->getRetValue()};
+    while (!Values.empty()) {
+      const Expr *V = strip(Values.pop_back_val());
+      if (!V)
+        return false;
+      if (const auto *CO = dyn_cast<ConditionalOperator>(V)) {
+        Values.push_back(CO->getTrueExpr());
+        Values.push_back(CO->getFalseExpr());
+        continue;
+      }
+      Expr::EvalResult R;
+      if (V->isValueDependent() || !V->EvaluateAsInt(R, Ctx))
+        return false;
+      Out.push_back(R.Val.getInt());
+    }
+    return true;
+  }
+  for (const Stmt *C : S->children())
+    if (!collectReturns(C, Ctx, Out))
+      return false;
+  return true;
+}
+
+/// A callee whose body returns only 0 and negative constants reports
+/// success with 0.
+static std::optional<StatusReading> readingOfCallee(const CallExpr *Call,
+                                                    ASTContext &Ctx) {
+  const FunctionDecl *FD = Call->getDirectCallee();
+  const FunctionDecl *Def = FD ? FD->getDefinition() : nullptr;
+  if (!Def || !Def->hasBody() || !Def->getReturnType()->isIntegerType())
+    return std::nullopt;
+  llvm::SmallVector<llvm::APSInt, 4> Values;
+  if (!collectReturns(Def->getBody(), Ctx, Values) || Values.empty())
+    return std::nullopt;
+  bool Zero = false, Negative = false;
+  for (const llvm::APSInt &V : Values) {
+    if (V.isZero())
+      Zero = true;
+    else if (V.isNegative())
+      Negative = true;
+    else
+      return std::nullopt;
+  }
+  if (Zero && Negative)
+    return StatusReading::ZeroIsSuccess;
+  return std::nullopt;
+}
+
+// ===------------------------------------------------------------------=== //
+// CallOutcome
+// ===------------------------------------------------------------------=== //
+
+CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
+    : Ctx(Ctx), Call(Call), Event(Event),
+      ResultType(Call->getCallReturnType(Ctx)),
+      BoolLike(isBoolLikeType(ResultType)),
+      Inferred(readingOfCallee(Call, Ctx)) {}
+
+void CallOutcome::findResultVars(const Stmt *Body) {
+  if (!Body)
+    return;
+  if (const auto *DS = dyn_cast<DeclStmt>(Body)) {
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->getInit() && strip(V->getInit()) == Call)
+        ResultVars.insert(V);
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(Body);
+             BO && BO->getOpcode() == BO_Assign && strip(BO->getRHS()) == Call) {
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(BO->getLHS())))
+      if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+        ResultVars.insert(V);
+  }
+  for (const Stmt *C : Body->children())
+    findResultVars(C);
+}
+
+bool CallOutcome::isResult(const Expr *E) const {
+  E = strip(E);
+  if (E == Call)
+    return true;
+  if (const auto *BO = dyn_cast<BinaryOperator>(E);
+      BO && BO->getOpcode() == BO_Assign)
+    return strip(BO->getRHS()) == Call || isResult(BO->getLHS());
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && ResultVars.contains(V);
+}
+
+bool CallOutcome::isValue(const Expr *E) const {
+  E = strip(E);
+  if (const auto *BO = dyn_cast<BinaryOperator>(E);
+      BO && BO->getOpcode() == BO_Assign)
+    E = strip(BO->getLHS());
+  return IsValueHolder && E->getType()->isPointerType() &&
+         (isa<DeclRefExpr>(E) || isa<MemberExpr>(E) ||
+          isa<ArraySubscriptExpr>(E)) &&
+         IsValueHolder(E);
+}
+
+bool CallOutcome::zeroIsSuccess() const {
+  if (Inferred)
+    return *Inferred == StatusReading::ZeroIsSuccess;
+  ReadingUsed = true;
+  return Reading == StatusReading::ZeroIsSuccess;
+}
+
+Verdict CallOutcome::success(bool Succeeded) const {
+  if (!Succeeded)
+    return Verdict::NotHappened;
+  // A replacing put that succeeded may have inserted instead.
+  return Event == CallEvent::Replaced ? Verdict::Unknown : Verdict::Happened;
+}
+
+/// What a status named \p Name says: NOT_FOUND, ERR, CLOSED... that the event
+/// did not happen; OK, FOUND, REMOVED that it did (for a replacing put only
+/// REPLACED does: OK means inserted).
+std::optional<bool> CallOutcome::successOfName(llvm::StringRef Name) const {
+  std::string U = Name.upper();
+  for (llvm::StringRef T :
+       {"NOT_FOUND", "NOTFOUND", "NOENT", "ERR", "ERROR", "FAIL", "FAILED",
+        "FAILURE", "CLOSED", "INVALID", "INVALID_ARGUMENT", "NOMEM",
+        "NO_MEMORY", "MISSING", "ABSENT", "EMPTY", "BUSY", "AGAIN", "REENTERED",
+        "EXISTS", "DUPLICATE", "DUP", "TIMEOUT", "DENIED", "NONE", "FALSE",
+        "FULL", "LIMIT", "NOSPC", "OVERFLOW", "REJECTED", "CONFLICT"})
+    if (U.find(T.str()) != std::string::npos && (T.size() > 4 || hasToken(U, T)))
+      return false;
+  switch (Event) {
+  case CallEvent::Replaced:
+    if (hasAnyToken(U, {"REPLACED", "REMOVED", "OVERWRITTEN"}))
+      return true;
+    if (hasAnyToken(U, {"OK", "SUCCESS", "INSERTED", "CREATED", "ADDED"}))
+      return false;
+    return std::nullopt;
+  case CallEvent::Published:
+    if (hasAnyToken(U, {"OK", "SUCCESS", "REPLACED", "INSERTED", "CREATED",
+                        "ADDED", "STORED", "PUBLISHED"}))
+      return true;
+    return std::nullopt;
+  case CallEvent::Removed:
+  case CallEvent::Found:
+    break;
+  }
+  if (hasAnyToken(U, {"OK", "SUCCESS", "FOUND", "REMOVED", "DONE", "TRUE",
+                      "REPLACED", "TAKEN", "POPPED"}))
+    return true;
+  return std::nullopt;
+}
+
+/// The name a constant is written with: an enumerator, an object-like macro
+/// that spells exactly the constant, or the enumerator of that value of the
+/// callee's enum return type.
+std::optional<llvm::StringRef> CallOutcome::nameOf(const Expr *C) const {
+  const Expr *S = strip(C);
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+    if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
+      return ECD->getName();
+  const SourceManager &SM = Ctx.getSourceManager();
+  const LangOptions &LO = Ctx.getLangOpts();
+  SourceLocation Begin = C->getBeginLoc(), End = C->getEndLoc();
+  if (Begin.isMacroID() && End.isMacroID() &&
+      Lexer::isAtStartOfMacroExpansion(Begin, SM, LO) &&
+      Lexer::isAtEndOfMacroExpansion(End, SM, LO)) {
+    llvm::StringRef Name = Lexer::getImmediateMacroName(Begin, SM, LO);
+    if (!Name.empty() && Name.upper() == Name.str())
+      return Name;
+  }
+  if (const auto *ET = ResultType->getAs<EnumType>()) {
+    Expr::EvalResult R;
+    if (!C->isValueDependent() && C->EvaluateAsInt(R, Ctx))
+      for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+        if (llvm::APSInt::isSameValue(ECD->getInitVal(), R.Val.getInt()))
+          return ECD->getName();
+  }
+  return std::nullopt;
+}
+
+/// The verdict where the result equals constant \p C.
+Verdict CallOutcome::whenEquals(const Expr *C) const {
+  std::optional<llvm::StringRef> Name = nameOf(C);
+  if (Name)
+    if (std::optional<bool> S = successOfName(*Name))
+      return *S ? success(true) : Verdict::NotHappened;
+  Expr::EvalResult R;
+  if (C->isValueDependent() || !C->EvaluateAsInt(R, Ctx)) {
+    if (BoolLike && C->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+      return Verdict::NotHappened;
+    return Verdict::Unknown;
+  }
+  const llvm::APSInt &V = R.Val.getInt();
+  if (BoolLike)
+    return V.isZero() ? Verdict::NotHappened : success(true);
+  if (V.isNegative())
+    return Verdict::NotHappened;
+  bool Enumerated = ResultType->isEnumeralType() ||
+                    (Name && isa<DeclRefExpr>(strip(C)));
+  if (Enumerated) // An enumerator whose name says nothing.
+    return Event == CallEvent::Published ? success(V.isZero()) : Verdict::Unknown;
+  return success(V.isZero() == zeroIsSuccess());
+}
+
+/// The verdict where `result Op C` holds, for a relational \p Op.
+Verdict CallOutcome::whenCompared(BinaryOperatorKind Op, const Expr *C) const {
+  Expr::EvalResult R;
+  if (BoolLike || C->isValueDependent() || !C->EvaluateAsInt(R, Ctx))
+    return Verdict::Unknown;
+  int64_t V = R.Val.getInt().getExtValue();
+  // `< 0` (`<= -1`): negative statuses are failures, the rest success.
+  if ((Op == BO_LT && V == 0) || (Op == BO_LE && V == -1))
+    return Verdict::NotHappened;
+  if ((Op == BO_GE && V == 0) || (Op == BO_GT && V == -1))
+    return success(true);
+  if (Op == BO_GT && V == 0) // `> 0`
+    return success(!zeroIsSuccess());
+  if (Op == BO_LE && V == 0) // `<= 0`: 0 or a negative failure
+    return zeroIsSuccess() ? Verdict::Unknown : Verdict::NotHappened;
+  return Verdict::Unknown;
+}
+
+Verdict CallOutcome::whenTrue(const Expr *Cond) const {
+  const Expr *E = Cond->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E);
+      UO && UO->getOpcode() == UO_LNot)
+    return negate(whenTrue(UO->getSubExpr()));
+  if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
+    if (BO->getOpcode() == BO_Comma)
+      return whenTrue(BO->getRHS());
+    if (BO->isComparisonOp()) {
+      const Expr *L = BO->getLHS(), *R = BO->getRHS();
+      BinaryOperatorKind Op = BO->getOpcode();
+      if (!isResult(L) && !isValue(L)) {
+        if (!isResult(R) && !isValue(R))
+          return Verdict::Unrelated;
+        std::swap(L, R);
+        Op = BinaryOperator::reverseComparisonOp(Op);
+      }
+      if (!isResult(L)) { // The value handed back: a null test.
+        if (!BO->isEqualityOp() ||
+            !R->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+          return Verdict::Unknown;
+        return Op == BO_EQ ? Verdict::NotHappened : Verdict::Happened;
+      }
+      if (Op == BO_EQ)
+        return whenEquals(R);
+      if (Op == BO_NE)
+        return negate(whenEquals(R));
+      return whenCompared(Op, R);
+    }
+    if (BO->getOpcode() != BO_Assign)
+      return Verdict::Unrelated;
+  }
+  if (isValue(E) && !isResult(E))
+    return Verdict::Happened; // `if (s)`: the null side has nothing.
+  if (!isResult(E))
+    return Verdict::Unrelated;
+  if (BoolLike)
+    return success(true);
+  // A truth test is `!= 0`; for an enum, `!=` its zero enumerator.
+  IntegerLiteral Zero(Ctx, llvm::APInt(Ctx.getIntWidth(Ctx.IntTy), 0), Ctx.IntTy,
+                      SourceLocation()); // No location: no macro name to read.
+  if (const auto *ET = ResultType->getAs<EnumType>())
+    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+      if (ECD->getInitVal().isZero())
+        if (std::optional<bool> S = successOfName(ECD->getName()))
+          return negate(*S ? success(true) : Verdict::NotHappened);
+  return negate(whenEquals(&Zero));
+}
+
+Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
+                                  const CFGBlock *Succ) const {
+  if (!Switch->getCond() || !isResult(Switch->getCond()) || !Succ)
+    return Verdict::Unrelated;
+  const auto *Case = dyn_cast_or_null<CaseStmt>(Succ->getLabel());
+  if (Case) {
+    if (Case->getRHS()) // `case A ... B:`
+      return Verdict::Unrelated;
+    Verdict V = whenEquals(Case->getLHS());
+    return V == Verdict::Unknown ? Verdict::Unrelated : V;
+  }
+  // `default:`, or no case matched: nothing happened when the cases name
+  // the success status (for a publish into an enum status, every enumerator
+  // that means success: REG_OK and REG_REPLACED both publish).
+  bool Named = false;
+  llvm::SmallPtrSet<const EnumConstantDecl *, 8> Covered;
+  for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
+       SC = SC->getNextSwitchCase())
+    if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS()) {
+      Verdict V = whenEquals(C->getLHS());
+      Named |= V == Verdict::Happened;
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(C->getLHS())))
+        if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
+          Covered.insert(ECD);
+    }
+  if (!Named)
+    return Verdict::Unrelated;
+  if (const auto *ET = ResultType->getAs<EnumType>();
+      ET && Event == CallEvent::Published)
+    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+      if (!Covered.contains(ECD))
+        if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
+          return Verdict::Unrelated;
+  return Verdict::NotHappened;
+}
+
+Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
+  if (I >= B.succ_size())
+    return Verdict::Unrelated;
+  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(B.getTerminatorStmt()))
+    return onSwitchEdge(Switch, *(B.succ_begin() + I));
+  if (B.succ_size() != 2)
+    return Verdict::Unrelated;
+  const Expr *Cond = B.getLastCondition();
+  if (!Cond)
+    return Verdict::Unrelated;
+  Verdict V = whenTrue(Cond);
+  return I == 0 ? V : negate(V);
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,119 @@
+//===--- CallOutcome.h - did the call happen, read off a branch -----------===//
+//
+// One reading, shared by the checks, of what a branch on a call's result
+// says about the call: a removal removed (or not), a publish published, a
+// lookup found. tsmap-remove-without-cleanup follows only the paths on which
+// a value came back; tsmap-weak-mutable-value ignores the paths on which the
+// publish failed; the GLib model needs the paths on which a lookup failed.
+//
+// What is read:
+//   - the result itself, a local it was stored in, or (for a value the call
+//     hands back) a local holding that value: `if (s)`, `s == NULL`;
+//   - `==`, `!=`, `<`, `>=`, `>`, `<=` against constants, `!`, `switch`
+//     cases and `default:`;
+//   - constants by their names: enumerators, object-like `#define`s, and an
+//     integer matched to the enumerator of that value of the callee's enum
+//     return type (`*_OK`, `*_NOT_FOUND`, `*_ERR*`...);
+//   - bool-like and pointer results: true (non-null) is success; negative
+//     integers are failures;
+//   - a plain integer compared with 0 or another unnamed constant has two
+//     readings (zero is success, or non-zero is), the StatusReading. A callee
+//     whose visible body returns only 0 and negative constants says which.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_CALLOUTCOME_H
+#define TSMAP_CHECKER_CALLOUTCOME_H
+
+#include "clang-tidy/ClangTidyCheck.h"
+#include "clang/AST/Expr.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include <functional>
+#include <optional>
+
+namespace clang::tidy::tsmap {
+
+/// Option `StatusConvention`: how a plain integer status is read.
+enum class StatusConvention { Unknown, ZeroIsSuccess, NonzeroIsSuccess };
+/// One reading of a plain integer status.
+enum class StatusReading { ZeroIsSuccess, NonzeroIsSuccess };
+
+/// Parses option `StatusConvention` (`zero-is-success`, `nonzero-is-success`,
+/// `unknown`); a bad value is reported through \p Check and read as unknown.
+StatusConvention readStatusConvention(ClangTidyCheck &Check,
+                                      llvm::StringRef Value);
+llvm::StringRef statusConventionName(StatusConvention C);
+/// The readings a check must try under \p C: both when it is unknown.
+llvm::SmallVector<StatusReading, 2> readingsOf(StatusConvention C);
+
+/// What a check asks of a call's report.
+enum class CallEvent {
+  Removed,   ///< A removal handed a value back.
+  Replaced,  ///< A replacing put overwrote (and handed back) a value.
+  Published, ///< A publish stored the value.
+  Found,     ///< A lookup found the key.
+};
+
+/// What the path past a branch knows about the event.
+enum class Verdict {
+  Unrelated,   ///< The branch does not test the call.
+  Happened,    ///< It tests the call, and on this side the event happened.
+  NotHappened, ///< ... and on this side it did not.
+  Unknown,     ///< It tests the call in a way that cannot be read.
+};
+
+class CallOutcome {
+public:
+  CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event);
+
+  /// A local that holds the call's result.
+  void addResultVar(const VarDecl *V) { ResultVars.insert(V); }
+  /// Finds the locals \p Body assigns (or initializes with) the call's result.
+  void findResultVars(const Stmt *Body);
+  /// Which expressions (a local, `op.reg`) hold the value the call hands
+  /// back, non-null when the event happened; asked on every test, so the
+  /// answer may change along a path.
+  void setValueHolders(std::function<bool(const Expr *)> IsValue) {
+    IsValueHolder = std::move(IsValue);
+  }
+  void setReading(StatusReading R) {
+    Reading = R;
+    ReadingUsed = false;
+  }
+  /// A verdict since setReading depended on the reading of a plain integer.
+  bool readingUsed() const { return ReadingUsed; }
+
+  /// The verdict on the side of condition \p Cond that holds when it is true.
+  Verdict whenTrue(const Expr *Cond) const;
+  /// The verdict on the path leaving \p B through its successor \p I (a two
+  /// way branch, or a `switch` on the result).
+  Verdict onEdge(const CFGBlock &B, unsigned I) const;
+
+private:
+  bool isResult(const Expr *E) const;
+  bool isValue(const Expr *E) const;
+  Verdict whenEquals(const Expr *C) const;
+  Verdict whenCompared(BinaryOperatorKind Op, const Expr *C) const;
+  std::optional<bool> successOfName(llvm::StringRef Name) const;
+  std::optional<llvm::StringRef> nameOf(const Expr *C) const;
+  Verdict success(bool Succeeded) const;
+  bool zeroIsSuccess() const;
+  Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ) const;
+
+  ASTContext &Ctx;
+  const CallExpr *Call;
+  CallEvent Event;
+  QualType ResultType;
+  bool BoolLike; ///< bool, gboolean or a pointer: true is success.
+  std::optional<StatusReading> Inferred; ///< From the callee's body.
+  StatusReading Reading = StatusReading::ZeroIsSuccess;
+  mutable bool ReadingUsed = false;
+  llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
+  std::function<bool(const Expr *)> IsValueHolder;
+};
+
+} // namespace clang::tidy::tsmap
+
+#endif

@@ -1,0 +1,209 @@
+//===--- GLibTables.cpp - GLib's GHashTable value lifecycle ---------------===//
+
+#include "GLibTables.h"
+#include "CallOutcome.h"
+#include "clang/AST/ParentMapContext.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/FoldingSet.h"
+#include "llvm/ADT/StringSwitch.h"
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+GLibOp glibOpOf(const FunctionDecl *FD) {
+  if (!FD || !FD->getIdentifier())
+    return GLibOp::None;
+  // One .Case per name: .Cases is deprecated in LLVM 22.
+  return llvm::StringSwitch<GLibOp>(FD->getName())
+      .Case("g_hash_table_new", GLibOp::Create)
+      .Case("g_hash_table_new_full", GLibOp::Create)
+      .Case("g_hash_table_remove", GLibOp::Remove)
+      .Case("g_hash_table_remove_all", GLibOp::RemoveAll)
+      .Case("g_hash_table_foreach_remove", GLibOp::RemoveAll)
+      .Case("g_hash_table_steal", GLibOp::Steal)
+      .Case("g_hash_table_steal_extended", GLibOp::StealExtended)
+      .Case("g_hash_table_foreach_steal", GLibOp::ForeachSteal)
+      .Case("g_hash_table_insert", GLibOp::Insert)
+      .Case("g_hash_table_replace", GLibOp::Replace)
+      .Case("g_hash_table_lookup", GLibOp::Lookup)
+      .Case("g_hash_table_contains", GLibOp::Lookup)
+      .Case("g_hash_table_lookup_extended", GLibOp::Lookup)
+      .Default(GLibOp::None);
+}
+
+const ValueDecl *tableDeclOf(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+    return DRE->getDecl();
+  if (const auto *ME = dyn_cast<MemberExpr>(E))
+    return ME->getMemberDecl();
+  return nullptr;
+}
+
+bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx) {
+  if (!A || !B)
+    return false;
+  llvm::FoldingSetNodeID IA, IB;
+  A->IgnoreParenCasts()->Profile(IA, Ctx, /*Canonical=*/true);
+  B->IgnoreParenCasts()->Profile(IB, Ctx, /*Canonical=*/true);
+  return IA == IB;
+}
+
+const ValueDecl *assignedFrom(const CallExpr *Call, ASTContext &Ctx) {
+  DynTypedNode Node = DynTypedNode::create(*Call);
+  const Expr *Inner = Call;
+  for (unsigned Depth = 0; Depth < 8; ++Depth) {
+    DynTypedNodeList Parents = Ctx.getParents(Node);
+    if (Parents.size() != 1)
+      return nullptr;
+    if (const auto *V = Parents[0].get<VarDecl>())
+      return V;
+    const auto *E = Parents[0].get<Expr>();
+    if (!E)
+      return nullptr;
+    if (isa<ParenExpr>(E) || isa<CastExpr>(E)) {
+      Inner = E;
+      Node = Parents[0];
+      continue;
+    }
+    if (const auto *BO = dyn_cast<BinaryOperator>(E);
+        BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Inner)
+      return tableDeclOf(BO->getLHS());
+    return nullptr;
+  }
+  return nullptr;
+}
+
+void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
+  const ValueDecl *Table = assignedFrom(Call, Ctx);
+  if (!Table)
+    return;
+  Creation C{Call, nullptr, false};
+  if (Call->getNumArgs() >= 4) {
+    const Expr *Destroy = Call->getArg(3)->IgnoreParenCasts();
+    if (const auto *UO = dyn_cast<UnaryOperator>(Destroy);
+        UO && UO->getOpcode() == UO_AddrOf)
+      Destroy = UO->getSubExpr()->IgnoreParenCasts();
+    const auto *DRE = dyn_cast<DeclRefExpr>(Destroy);
+    if (const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr)
+      C.ValueDestroy = FD;
+    else if (Destroy->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ==
+             Expr::NPCK_NotNull)
+      C.Opaque = true;
+  }
+  auto [It, Inserted] = Created.try_emplace(Table, C);
+  // Created twice with different destroy functions: which one holds is not
+  // known.
+  if (!Inserted && (It->second.ValueDestroy != C.ValueDestroy || C.Opaque))
+    It->second.Opaque = true;
+}
+
+const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const {
+  auto It = Created.find(Table);
+  return It == Created.end() || It->second.Opaque ? nullptr : &It->second;
+}
+
+/// Every lookup of \p Key in \p Table in \p S.
+static void findLookups(const Stmt *S, const Expr *Table, const Expr *Key,
+                        const ASTContext &Ctx,
+                        std::vector<const CallExpr *> &Out) {
+  if (!S)
+    return;
+  if (const auto *Call = dyn_cast<CallExpr>(S);
+      Call && glibOpOf(Call->getDirectCallee()) == GLibOp::Lookup &&
+      Call->getNumArgs() >= 2 && sameExpr(Call->getArg(0), Table, Ctx) &&
+      sameExpr(Call->getArg(1), Key, Ctx))
+    Out.push_back(Call);
+  for (const Stmt *C : S->children())
+    findLookups(C, Table, Key, Ctx, Out);
+}
+
+static const CFGBlock *blockOf(const CFG &G, const Stmt *S) {
+  for (const CFGBlock *B : G)
+    for (const CFGElement &E : *B)
+      if (auto CS = E.getAs<CFGStmt>(); CS && CS->getStmt() == S)
+        return B;
+  return nullptr;
+}
+
+bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
+                               const CFG &G, ASTContext &Ctx) {
+  if (Insert->getNumArgs() < 2)
+    return false;
+  std::vector<const CallExpr *> Lookups;
+  findLookups(FD->getBody(), Insert->getArg(0), Insert->getArg(1), Ctx, Lookups);
+  const CFGBlock *Target = blockOf(G, Insert);
+  if (Lookups.empty() || !Target)
+    return false;
+  std::vector<CallOutcome> Outcomes;
+  for (const CallExpr *L : Lookups) {
+    Outcomes.emplace_back(Ctx, L, CallEvent::Found);
+    Outcomes.back().findResultVars(FD->getBody());
+  }
+  // Can the insert be reached without leaving a failed lookup's test on its
+  // "absent" side?
+  llvm::SmallVector<const CFGBlock *, 16> Work{&G.getEntry()};
+  llvm::DenseSet<const CFGBlock *> Seen{&G.getEntry()};
+  while (!Work.empty()) {
+    const CFGBlock *B = Work.pop_back_val();
+    if (B == Target)
+      return false;
+    unsigned I = 0;
+    for (const CFGBlock *S : B->succs()) {
+      bool Absent = llvm::any_of(Outcomes, [&](const CallOutcome &O) {
+        return O.onEdge(*B, I) == Verdict::NotHappened;
+      });
+      ++I;
+      if (S && !Absent && Seen.insert(S).second)
+        Work.push_back(S);
+    }
+  }
+  return true;
+}
+
+namespace {
+struct LookupFinder {
+  const CallExpr *Steal;
+  ASTContext &Ctx;
+  const VarDecl *Found = nullptr;
+  void check(const VarDecl *V, const Expr *Init) {
+    const auto *Call = dyn_cast_or_null<CallExpr>(Init ? Init->IgnoreParenCasts() : nullptr);
+    if (!V || !V->hasLocalStorage() || !V->getType()->isPointerType() || !Call ||
+        glibOpOf(Call->getDirectCallee()) != GLibOp::Lookup ||
+        Call->getDirectCallee()->getName() != "g_hash_table_lookup" ||
+        Call->getNumArgs() < 2 ||
+        !Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
+                                                          Steal->getBeginLoc()) ||
+        !sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) ||
+        !sameExpr(Call->getArg(1), Steal->getArg(1), Ctx))
+      return;
+    Found = V;
+  }
+  void walk(const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *DS = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D))
+          check(V, V->getInit());
+    if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->getOpcode() == BO_Assign)
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenCasts()))
+        check(dyn_cast<VarDecl>(DRE->getDecl()), BO->getRHS());
+    for (const Stmt *C : S->children())
+      walk(C);
+  }
+};
+} // namespace
+
+const VarDecl *lookedUpValueOf(const CallExpr *Steal, const FunctionDecl *FD,
+                               ASTContext &Ctx) {
+  if (Steal->getNumArgs() < 2)
+    return nullptr;
+  LookupFinder F{Steal, Ctx};
+  F.walk(FD->getBody());
+  return F.Found;
+}
+
+} // namespace clang::tidy::tsmap

@@ -1,0 +1,90 @@
+//===--- GLibTables.h - GLib's GHashTable value lifecycle -----------------===//
+//
+// What GLib's GHashTable calls do to the values of a table, for
+// tsmap-remove-without-cleanup (with the shipped `glib` model on):
+//   - g_hash_table_new_full(hash, equal, key_destroy, value_destroy) gives
+//     the table its eviction hook, value_destroy (NULL: none);
+//     g_hash_table_new gives it none. The hook is tracked to the variable or
+//     field the new table is stored in, within one translation unit;
+//   - g_hash_table_remove, _remove_all and _foreach_remove run the hook;
+//   - g_hash_table_steal hands the value to the caller, who holds it from a
+//     lookup of the same key; _steal_extended hands it back through
+//     stolen_value (NULL drops it with no hook); _foreach_steal hands each
+//     value to its callback;
+//   - g_hash_table_insert overwrites unless a lookup of the same key in the
+//     same table failed on every path to it; g_hash_table_replace always may.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_GLIBTABLES_H
+#define TSMAP_CHECKER_GLIBTABLES_H
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Expr.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace clang::tidy::tsmap {
+
+/// What a GHashTable call does to the values of its table (argument 0).
+enum class GLibOp {
+  None,
+  Create,        ///< g_hash_table_new, g_hash_table_new_full
+  Remove,        ///< g_hash_table_remove: the hook runs on one value
+  RemoveAll,     ///< g_hash_table_remove_all, _foreach_remove: on several
+  Steal,         ///< g_hash_table_steal: the caller holds the value
+  StealExtended, ///< g_hash_table_steal_extended (stolen_value, argument 3)
+  ForeachSteal,  ///< g_hash_table_foreach_steal: its callback owns them
+  Insert,        ///< g_hash_table_insert
+  Replace,       ///< g_hash_table_replace
+  Lookup,        ///< g_hash_table_lookup, _contains, _lookup_extended
+};
+
+/// The GHashTable operation \p FD is, by its name.
+GLibOp glibOpOf(const FunctionDecl *FD);
+
+/// The variable or field a table expression names: `t`, `&t`, `m->cache`,
+/// `FOO(obj)->priv->cache` (the last field).
+const ValueDecl *tableDeclOf(const Expr *E);
+
+/// \p A and \p B are the same expression (casts and parentheses aside).
+bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx);
+
+/// The variable or field the result of \p Call is stored into, through
+/// casts: `T *v = call(...)`, `v = call(...)`, `m->f = call(...)`.
+const ValueDecl *assignedFrom(const CallExpr *Call, ASTContext &Ctx);
+
+/// The tables of one translation unit, with how each was created.
+class GLibTables {
+public:
+  struct Creation {
+    const CallExpr *Call = nullptr;
+    /// The value destroy function; null when the table has none.
+    const FunctionDecl *ValueDestroy = nullptr;
+    /// A destroy function that is not a function name (a variable): unknown.
+    bool Opaque = false;
+  };
+  /// Learns from creation \p Call (g_hash_table_new or _new_full).
+  void learnCreation(const CallExpr *Call, ASTContext &Ctx);
+  /// How \p Table was created, if that is visible and the same everywhere.
+  const Creation *creationOf(const ValueDecl *Table) const;
+  void clear() { Created.clear(); }
+
+private:
+  llvm::DenseMap<const ValueDecl *, Creation> Created;
+};
+
+/// On every path from the entry of \p G to \p Insert (a g_hash_table_insert
+/// in function \p FD), a lookup of the same key in the same table reported
+/// the key absent: the insert cannot overwrite.
+bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
+                               const CFG &G, ASTContext &Ctx);
+
+/// The local that a g_hash_table_lookup of \p Steal's key in its table was
+/// stored into earlier in \p FD (the value the steal hands over); or null.
+const VarDecl *lookedUpValueOf(const CallExpr *Steal, const FunctionDecl *FD,
+                               ASTContext &Ctx);
+
+} // namespace clang::tidy::tsmap
+
+#endif

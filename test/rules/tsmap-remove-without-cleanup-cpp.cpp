@@ -1,0 +1,26 @@
+// RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t -- -- -I%S/Inputs
+// C++ ways of discarding a removed value: static_cast<void>, a functional
+// cast to void and std::ignore are ignored results, like (void) in C.
+#include "removal-session.h"
+#include <tuple>
+
+extern smap *g_sessions;
+
+void drop_cast(int id) {
+  static_cast<void>(smap_take(g_sessions, id));
+  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: result of 'smap_take' is a removed value and is ignored; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  void(smap_take(g_sessions, id + 1));
+  // CHECK-MESSAGES: :[[@LINE-1]]:8: warning: result of 'smap_take' is a removed value and is ignored; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  std::ignore = smap_take(g_sessions, id + 2);
+  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: result of 'smap_take' is a removed value and is ignored; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+}
+
+// ---- Quiet ----------------------------------------------------------------
+
+void drop_kept(int id) {
+  session *s = nullptr; // also tells the map's value type
+  if (smap_remove(g_sessions, id, &s) != SMAP_OK)
+    return;
+  timer_cancel(s->idle);
+  free(s);
+}
