@@ -19,12 +19,14 @@ Exit status: 0 no crash and no timeout, 1 otherwise, 2 could not run.
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,6 +102,30 @@ def find_clang_tidy():
     raise SystemExit("csmith: no clang-tidy-19")
 
 
+def run_tidy(cmd, src, timeout):
+    """(status, compile errors, tsmap findings, CPU seconds) of one clang-tidy run; the
+    CPU time is that process's own (os.wait4), right also when programs run in parallel."""
+    with open(src + ".out", "w+") as out, open(src + ".err", "w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        expired = threading.Event()
+        timer = threading.Timer(timeout, lambda: (expired.set(), proc.kill()))
+        timer.start()
+        _, wstatus, usage = os.wait4(proc.pid, 0)
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    os.remove(src + ".out")
+    os.remove(src + ".err")
+    cpu = usage.ru_utime + usage.ru_stime
+    if expired.is_set():
+        return "timeout", 0, 0, cpu
+    crashed = proc.returncode < 0 or "PLEASE submit a bug report" in stderr
+    return ("crash" if crashed else "ok", len(re.findall(r": error: ", stdout + stderr)),
+            len(re.findall(r": warning: .*\[tsmap-", stdout)), cpu)
+
+
 def check_one(seed, args, tmp):
     src = os.path.join(tmp, "cs%d.c" % seed)
     t0 = time.time()
@@ -113,15 +139,7 @@ def check_one(seed, args, tmp):
     cmd = [args.clang_tidy, "--load=" + args.plugin, "--checks=-*,tsmap-*", "--quiet", src,
            "--", "-I" + CSMITH_INCLUDE, "-I" + os.path.join(REPO, "annotations", "include"),
            "-w"]
-    try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=args.timeout)
-        status = "crash" if (proc.returncode < 0 or "PLEASE submit a bug report" in
-                             proc.stderr) else "ok"
-        errors = len(re.findall(r": error: ", proc.stdout + proc.stderr))
-        findings = len(re.findall(r": warning: .*\[tsmap-", proc.stdout))
-    except subprocess.TimeoutExpired:
-        status, errors, findings = "timeout", 0, 0
+    status, errors, findings, cpu = run_tidy(cmd, src, args.timeout)
     t2 = time.time()
     if status != "ok" and args.keep:
         os.makedirs(args.keep, exist_ok=True)
@@ -129,7 +147,7 @@ def check_one(seed, args, tmp):
         with open(os.path.join(args.keep, "cs%d.cmd" % seed), "w") as f:
             f.write(" ".join(cmd) + "\n")
     os.remove(src)
-    return status, errors, findings, t1 - t0, t2 - t1
+    return status, errors, findings, t1 - t0, t2 - t1, cpu
 
 
 def main():
@@ -139,6 +157,7 @@ def main():
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=120, help="seconds per program")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="programs checked at once")
     ap.add_argument("--keep", help="directory for programs that crash or time out")
     args = ap.parse_args()
     args.clang_tidy = args.clang_tidy or find_clang_tidy()
@@ -149,15 +168,21 @@ def main():
     if not os.path.isfile(args.plugin):
         print("csmith: no plugin at %s" % args.plugin)
         return 2
-    bad, errs, finds, gen_s, tidy_s, worst = [], 0, 0, 0.0, 0.0, (0.0, 0)
-    with tempfile.TemporaryDirectory(prefix="tsmap-csmith-") as tmp:
-        for seed in range(args.first_seed, args.first_seed + args.count):
-            status, e, n, g, t = check_one(seed, args, tmp)
+    bad, errs, finds, gen_s, tidy_s, cpu_s, worst = [], 0, 0, 0.0, 0.0, 0.0, (0.0, 0)
+    seeds = range(args.first_seed, args.first_seed + args.count)
+    with tempfile.TemporaryDirectory(prefix="tsmap-csmith-") as tmp, \
+            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for seed, (status, e, n, g, t, c) in zip(seeds, pool.map(
+                lambda sd: check_one(sd, args, tmp), seeds)):
             gen_s += g
             tidy_s += t
-            worst = max(worst, (t, seed))
+            cpu_s += c
+            worst = max(worst, (c, seed))
             errs += 1 if e else 0
             finds += n
+            if (seed - args.first_seed + 1) % 100 == 0:
+                sys.stderr.write("csmith: %d programs checked, %d bad\n" % (
+                    seed - args.first_seed + 1, len(bad)))
             if status != "ok":
                 bad.append((seed, status))
                 print("csmith: seed %d: %s" % (seed, status), flush=True)
@@ -167,9 +192,9 @@ def main():
               n, args.first_seed, args.first_seed + n - 1,
               sum(1 for _, s in bad if s == "crash"), sum(1 for _, s in bad if s == "timeout"),
               errs, finds))
-    print("csmith: clang-tidy %.2f s per program (slowest %.1f s, seed %d); csmith %.2f s "
-          "per program; wall clock on a shared machine" % (
-              tidy_s / n, worst[0], worst[1], gen_s / n))
+    print("csmith: clang-tidy %.2f s CPU per program (slowest %.1f s, seed %d), %.2f s wall "
+          "clock; csmith %.2f s wall clock per program" % (
+              cpu_s / n, worst[0], worst[1], tidy_s / n, gen_s / n))
     return 1 if bad else 0
 
 

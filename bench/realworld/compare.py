@@ -21,10 +21,11 @@ VERDICTS = ("true", "false")
 class Result:
     """One project's run: findings [(check, location, message)], counts, seconds."""
 
-    def __init__(self, project, files, seconds, findings, problems):
+    def __init__(self, project, files, seconds, findings, problems, cpu_seconds=0.0):
         self.project = project
         self.files = files
         self.seconds = seconds
+        self.cpu_seconds = cpu_seconds
         self.findings = findings
         self.problems = problems  # {kind: [message]}
 
@@ -37,10 +38,10 @@ class Result:
         with open(path) as f:
             d = json.load(f)
         return Result(d["project"], d["files"], d["seconds"],
-                      [tuple(x) for x in d["findings"]], d["problems"])
+                      [tuple(x) for x in d["findings"]], d["problems"], d.get("cpu_seconds", 0))
 
 
-def read_sarif(project, path, files, seconds):
+def read_sarif(project, path, files, seconds, cpu_seconds=0.0):
     with open(path) as f:
         run = json.load(f)["runs"][0]
     findings = []
@@ -54,7 +55,7 @@ def read_sarif(project, path, files, seconds):
         for n in inv.get("toolExecutionNotifications", []):
             kind = n.get("descriptor", {}).get("id", "tsmap-tidy-failed")[len("tsmap-tidy-"):]
             problems.setdefault(kind, []).append(n["message"]["text"])
-    return Result(project, files, seconds, findings, problems)
+    return Result(project, files, seconds, findings, problems, cpu_seconds)
 
 
 def _rows(text):
@@ -102,12 +103,13 @@ def score(results, expected):
     """Counts per project and overall; what a report prints."""
     rows, unreviewed, found = [], [], set()
     total = dict(files=0, findings=0, true=0, false=0, unreviewed=0, crash=0, timeout=0,
-                 parse=0, seconds=0.0)
+                 parse=0, seconds=0.0, cpu=0.0)
     for r in results:
         c = dict(files=r.files, findings=len(r.findings), true=0, false=0, unreviewed=0,
                  crash=len(r.problems.get("crash", [])),
                  timeout=len(r.problems.get("timeout", [])),
-                 parse=len(r.problems.get("parse", [])), seconds=r.seconds)
+                 parse=len(r.problems.get("parse", [])), seconds=r.seconds,
+                 cpu=r.cpu_seconds)
         for check, loc, msg in r.findings:
             v = expected["reviewed"].get((r.project, check, loc))
             if v is None:
@@ -131,12 +133,12 @@ def report(results, expected, mode):
     rows, total, unreviewed, known, found = score(results, expected)
     out = ["## %s options" % mode, "",
            "| project | files | findings | true | false | unreviewed | crashes | timeouts |"
-           " did not compile | seconds |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           " did not compile | CPU s | wall s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in rows + [("**total**", total)]:
-        out.append("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.0f |" % (
+        out.append("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.0f | %.0f |" % (
             name, c["files"], c["findings"], c["true"], c["false"], c["unreviewed"],
-            c["crash"], c["timeout"], c["parse"], c["seconds"]))
+            c["crash"], c["timeout"], c["parse"], c["cpu"], c["seconds"]))
     reviewed = total["true"] + total["false"]
     out.append("")
     out.append("- precision: %s (%d true of %d reviewed findings)" % (
@@ -152,9 +154,11 @@ def report(results, expected, mode):
         out.append("- known bugs missed: %s" % ", ".join(missed))
     out.append("- crashes: %d, timeouts: %d, files that did not compile: %d" % (
         total["crash"], total["timeout"], total["parse"]))
-    out.append("- time: %.0f s for %d files (%.2f s per file, wall clock, -j2 on a shared "
-               "machine)" % (total["seconds"], total["files"],
-                             total["seconds"] / total["files"] if total["files"] else 0))
+    per = (lambda x: x / total["files"] if total["files"] else 0)
+    out.append("- time: %.0f s CPU for %d files (%.2f s per file; clang-tidy's user+system "
+               "time), %.0f s wall clock (%.2f s per file; a shared machine)" % (
+                   total["cpu"], total["files"], per(total["cpu"]), total["seconds"],
+                   per(total["seconds"])))
     if unreviewed:
         out.append("")
         out.append("Findings not in EXPECTED.md (review them and add a row):")

@@ -48,7 +48,7 @@ class CompareTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".sarif", delete=False) as f:
             json.dump(doc, f)
         try:
-            return compare.read_sarif("demo", f.name, 40, 12.0)
+            return compare.read_sarif("demo", f.name, 40, 12.0, 30.0)
         finally:
             os.remove(f.name)
 
@@ -68,7 +68,7 @@ class CompareTest(unittest.TestCase):
         self.assertIn("- known bugs found: 1 of 2 (D-1)", text)
         self.assertIn("- known bugs missed: D-2", text)
         self.assertIn("- crashes: 1, timeouts: 0, files that did not compile: 1", text)
-        self.assertIn("| demo | 40 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 12 |", text)
+        self.assertIn("| demo | 40 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 30 | 12 |", text)
 
     def test_save_load(self):
         r = self.result()
