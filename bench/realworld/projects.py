@@ -64,7 +64,8 @@ PROJECTS = [
         "build": "autotools",
         "autoreconf": True,
         "args": ["--disable-systemd", "--disable-cups", "--disable-manpages", "--enable-library",
-                 "--disable-datafiles", "--enable-experimental"],
+                 "--disable-datafiles", "--enable-experimental",
+                 "--with-udevdir=/usr/lib/udev"],
     },
 ]
 

@@ -159,7 +159,7 @@ def build_meson(p, tree, bdir, log):
     targets = subprocess.run(["ninja", "-C", bdir, "-t", "targets", "all"],
                              stdout=subprocess.PIPE, text=True, check=True).stdout
     gen = [t.split(":")[0] for t in targets.splitlines()
-           if t.endswith(": CUSTOM_COMMAND") and re.search(r"\.[ch]:", t)]
+           if t.endswith(": CUSTOM_COMMAND") and re.search(r"\.(c|h|inc):", t)]
     if gen:
         run(["ninja", "-C", bdir, "-j2", "-k", "0"] + gen, log=log, env=env, check=False)
 
