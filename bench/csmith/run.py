@@ -129,10 +129,13 @@ def run_tidy(cmd, src, timeout):
 def check_one(seed, args, tmp):
     src = os.path.join(tmp, "cs%d.c" % seed)
     t0 = time.time()
-    gen = subprocess.run(["csmith", "--seed", str(seed)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, timeout=120)
+    try:  # csmith itself now and then loops on a seed: that seed is skipped and counted
+        gen = subprocess.run(["csmith", "--seed", str(seed)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return "no-program", 0, 0, time.time() - t0, 0.0, 0.0
     if gen.returncode != 0:
-        raise SystemExit("csmith --seed %d failed: %s" % (seed, gen.stderr.strip()))
+        return "no-program", 0, 0, time.time() - t0, 0.0, 0.0
     with open(src, "w") as f:
         f.write(instrument(gen.stdout, seed))
     t1 = time.time()
@@ -168,7 +171,8 @@ def main():
     if not os.path.isfile(args.plugin):
         print("csmith: no plugin at %s" % args.plugin)
         return 2
-    bad, errs, finds, gen_s, tidy_s, cpu_s, worst = [], 0, 0, 0.0, 0.0, 0.0, (0.0, 0)
+    bad, skipped, errs, finds = [], [], 0, 0
+    gen_s, tidy_s, cpu_s, worst = 0.0, 0.0, 0.0, (0.0, 0)
     seeds = range(args.first_seed, args.first_seed + args.count)
     with tempfile.TemporaryDirectory(prefix="tsmap-csmith-") as tmp, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -181,20 +185,29 @@ def main():
             errs += 1 if e else 0
             finds += n
             if (seed - args.first_seed + 1) % 100 == 0:
-                sys.stderr.write("csmith: %d programs checked, %d bad\n" % (
-                    seed - args.first_seed + 1, len(bad)))
-            if status != "ok":
+                done = seed - args.first_seed + 1
+                sys.stderr.write("csmith: %d seeds done: %d crashes or timeouts, %d skipped; "
+                                 "clang-tidy %.2f s CPU per program so far\n" % (
+                                     done, len(bad), len(skipped),
+                                     cpu_s / max(done - len(skipped), 1)))
+            if status == "no-program":
+                skipped.append(seed)
+                print("csmith: seed %d: csmith made no program in 120 s; skipped" % seed,
+                      flush=True)
+            elif status != "ok":
                 bad.append((seed, status))
                 print("csmith: seed %d: %s" % (seed, status), flush=True)
-    n = args.count
-    print("csmith: %d programs (seeds %d..%d): %d crashes, %d timeouts; %d programs with "
+    n = args.count - len(skipped)
+    print("csmith: %d programs (seeds %d..%d%s): %d crashes, %d timeouts; %d programs with "
           "compile errors; %d tsmap findings" % (
-              n, args.first_seed, args.first_seed + n - 1,
+              n, args.first_seed, args.first_seed + args.count - 1,
+              ", %d skipped: csmith did not finish" % len(skipped) if skipped else "",
               sum(1 for _, s in bad if s == "crash"), sum(1 for _, s in bad if s == "timeout"),
               errs, finds))
     print("csmith: clang-tidy %.2f s CPU per program (slowest %.1f s, seed %d), %.2f s wall "
           "clock; csmith %.2f s wall clock per program" % (
-              cpu_s / n, worst[0], worst[1], tidy_s / n, gen_s / n))
+              cpu_s / max(n, 1), worst[0], worst[1], tidy_s / max(n, 1),
+              gen_s / max(args.count, 1)))
     return 1 if bad else 0
 
 
