@@ -63,6 +63,7 @@ PROJECTS = [
         "version": "5.66-1+deb12u2",
         "build": "autotools",
         "autoreconf": True,
+        "in_tree": True,
         "args": ["--disable-systemd", "--disable-cups", "--disable-manpages", "--enable-library",
                  "--disable-datafiles", "--enable-experimental",
                  "--with-udevdir=/usr/lib/udev"],

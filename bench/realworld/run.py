@@ -170,15 +170,18 @@ def build_autotools(p, tree, bdir, log):
     env = build_env()
     if p.get("autoreconf") and not os.path.exists(os.path.join(tree, "configure")):
         run(["autoreconf", "-fi"], cwd=tree, log=log, env=env)
-    if not os.path.exists(os.path.join(bdir, "Makefile")):
+    # A project whose Makefile cannot build outside its tree (bluez links generated
+    # headers relative to the build directory) is configured and made in the tree.
+    wd = tree if p.get("in_tree") else bdir
+    if not os.path.exists(os.path.join(wd, "Makefile")):
         os.makedirs(bdir, exist_ok=True)
-        run([os.path.join(tree, "configure")] + p.get("args", []), cwd=bdir, log=log, env=env)
+        run([os.path.join(tree, "configure")] + p.get("args", []), cwd=wd, log=log, env=env)
     record = os.path.join(bdir, "compile_commands.jsonl")
     if os.path.exists(record):
         os.remove(record)
     env["TSMAP_RW_RECORD"] = record
     cc = os.path.join(HERE, "recordcc.py")
-    run(["make", "-k", "-j2", "CC=" + cc, "CCLD=" + cc], cwd=bdir, log=log, env=env,
+    run(["make", "-k", "-j2", "CC=" + cc, "CCLD=" + cc], cwd=wd, log=log, env=env,
         check=False)
     entries = {}
     with open(record) as f:
