@@ -131,7 +131,7 @@ def check_one(seed, args, tmp):
     t0 = time.time()
     try:  # csmith itself now and then loops on a seed: that seed is skipped and counted
         gen = subprocess.run(["csmith", "--seed", str(seed)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=120)
+                             stderr=subprocess.PIPE, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         return "no-program", 0, 0, time.time() - t0, 0.0, 0.0
     if gen.returncode != 0:
@@ -192,7 +192,7 @@ def main():
                                      cpu_s / max(done - len(skipped), 1)))
             if status == "no-program":
                 skipped.append(seed)
-                print("csmith: seed %d: csmith made no program in 120 s; skipped" % seed,
+                print("csmith: seed %d: csmith made no program in 300 s; skipped" % seed,
                       flush=True)
             elif status != "ok":
                 bad.append((seed, status))
