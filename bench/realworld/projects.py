@@ -1,0 +1,83 @@
+"""The real-world corpus: Debian bookworm source packages of GLib and liburcu users.
+
+Each project is pinned to one Debian version. `build` says how its compile database is
+made: "meson" runs `meson setup` (which writes compile_commands.json) and then builds
+only the custom targets that generate .c/.h files; "autotools" runs configure with clang-19
+and then `make -k` with recordcc.py as the compiler (it records every compile command and
+compiles nothing, so only the build's scripts run). clang-19, -O0 -g0, two jobs at most.
+"""
+
+COMMON_CFLAGS = "-O0 -g0"
+
+PROJECTS = [
+    {
+        "name": "glib",
+        "kind": "library (GLib, GIO, GObject)",
+        "source": "glib2.0",
+        "version": "2.74.6-2+deb12u9",
+        "build": "meson",
+        "args": ["-Dman=false", "-Dgtk_doc=false", "-Dtests=true", "-Dinstalled_tests=false",
+                 "-Dselinux=disabled", "-Dlibelf=disabled", "-Dsysprof=disabled",
+                 "-Ddtrace=false", "-Dsystemtap=false", "-Dnls=disabled"],
+    },
+    {
+        "name": "lttng-tools",
+        "kind": "tracing toolkit (liburcu cds_lfht)",
+        "source": "ltt-control",
+        "version": "2.13.9-1+deb12u1",
+        "build": "autotools",
+        "args": ["--without-lttng-ust", "--disable-man-pages", "--disable-python-bindings"],
+    },
+    {
+        "name": "pacemaker",
+        "kind": "cluster resource manager",
+        "source": "pacemaker",
+        "version": "2.1.5-1+deb12u1",
+        "build": "autotools",
+        "autoreconf": True,
+        "args": ["--with-corosync", "--without-doc", "--disable-fatal-warnings"],
+    },
+    {
+        "name": "hexchat",
+        "kind": "IRC chat client (GTK 2)",
+        "source": "hexchat",
+        "version": "2.16.1-1",
+        "build": "meson",
+        "args": ["-Ddbus=disabled", "-Dlibcanberra=disabled", "-Dwith-lua=false",
+                 "-Dwith-perl=false", "-Dwith-python=false", "-Dwith-sysinfo=false",
+                 "-Dtext-frontend=true"],
+    },
+    {
+        "name": "sylpheed",
+        "kind": "mail client (GTK 2)",
+        "source": "sylpheed",
+        "version": "3.8.0~beta1-1+deb12u1",
+        "build": "autotools",
+        "args": ["--disable-gpgme", "--disable-compface", "--disable-gtkspell",
+                 "--disable-oniguruma", "--disable-updatecheck", "--disable-ldap"],
+    },
+    {
+        "name": "bluez",
+        "kind": "Bluetooth daemon and tools",
+        "source": "bluez",
+        "version": "5.66-1+deb12u2",
+        "build": "autotools",
+        "autoreconf": True,
+        "in_tree": True,
+        "args": ["--disable-systemd", "--disable-cups", "--disable-manpages", "--enable-library",
+                 "--disable-datafiles", "--enable-experimental",
+                 "--with-udevdir=/usr/lib/udev"],
+    },
+]
+
+
+def by_name(names):
+    """The projects named (all when names is empty); an unknown name is an error."""
+    if not names:
+        return list(PROJECTS)
+    known = {p["name"]: p for p in PROJECTS}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise SystemExit("unknown project(s): %s (known: %s)" % (
+            ", ".join(missing), ", ".join(sorted(known))))
+    return [known[n] for n in names]
