@@ -131,7 +131,8 @@ def check_one(seed, args, tmp):
     t0 = time.time()
     try:  # csmith itself now and then loops on a seed: that seed is skipped and counted
         gen = subprocess.run(["csmith", "--seed", str(seed)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=300)
+                             stderr=subprocess.PIPE, text=True, timeout=300,
+                             cwd=tmp)  # csmith writes platform.info into its cwd
     except subprocess.TimeoutExpired:
         return "no-program", 0, 0, time.time() - t0, 0.0, 0.0
     if gen.returncode != 0:
