@@ -80,7 +80,8 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
       R != NonIdempotentReason::None) {
     diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run "
               "more than once, and it %2")
-        << Name << functionName(MapOp) << nonIdempotentWhy(Fn, R);
+        << Name << functionName(MapOp) << nonIdempotentWhy(Fn, R)
+        << Arg.Arg->getSourceRange();
     emitResolutionNotes(*this, Target);
     return;
   }
@@ -91,7 +92,8 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
     return;
   diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run more "
             "than once, and each run %2")
-      << Name << functionName(MapOp) << effectPhrase(*E, Fn);
+      << Name << functionName(MapOp) << effectPhrase(*E, Fn)
+      << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
   emitChainNotes(*this, Fn, *E, Ctx, Model);
   diag(Fn->getLocation(),

@@ -412,7 +412,8 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
        "re-enter the same map}2: it calls '%3' on %select{|what may be }2'%4' "
        "while '%1' runs it with the map locked or mid-iteration")
       << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
-      << functionName(E->Callee) << MapText;
+      << functionName(E->Callee) << MapText
+      << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
   if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())

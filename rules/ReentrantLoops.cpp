@@ -346,7 +346,8 @@ bool ReentrantCallbackCheck::loopCallChanges(
         << (I == Identity::Unknown ? 1 : 0)
         << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx)
         << (E.Chain.empty() ? 0 : 1) << functionName(Callee)
-        << functionName(E.Callee);
+        << functionName(E.Callee)
+        << Site->getSourceRange();
     if (!E.Chain.empty())
       emitChainNotes(*this, Owner, E, Ctx, Model);
     if (I == Identity::SameField)
@@ -426,7 +427,8 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
     diag(C->getBeginLoc(),
          "'%0' frees a node removed with 'cds_lfht_del' before a grace "
          "period; readers in a read-side critical section may still hold it")
-        << N;
+        << N
+        << C->getSourceRange();
     diag(Del->getBeginLoc(),
          "removed here; free it with 'call_rcu', or after 'synchronize_rcu'",
          DiagnosticIDs::Note);

@@ -470,7 +470,8 @@ void RemoveWithoutCleanupCheck::checkStolenToCallback(
        "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
        "keeps}2 a resource that is never released")
       << D.Callee << Callback << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName;
+      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << D.Call->getSourceRange();
   diag(Callback->getLocation(),
        "%0 takes the stolen values; a steal runs no destroy function",
        DiagnosticIDs::Note)
@@ -587,7 +588,8 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
        "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
        "release")
       << Callee << Name << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName;
+      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << Call->getSourceRange();
   if (Miss->Freed)
     diag(Miss->Freed->getBeginLoc(),
          "'%0' is destroyed here without '%1'; %2 is a deallocator, not a "
@@ -729,7 +731,8 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
   }
   diag(D.Call->getBeginLoc(), Message)
       << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
-      << C.FnName << (HookName ? *HookName : std::string());
+      << C.FnName << (HookName ? *HookName : std::string())
+      << D.Call->getSourceRange();
   if (Hook)
     diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
          DiagnosticIDs::Note)

@@ -735,13 +735,15 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
       diag(Loc, "'%0' writes through '%1' after '%2' was published by '%3'; "
                 "other threads may be reading it through the map")
           << functionName(W.Callee) << W.Through->getName() << Published
-          << Publisher;
+          << Publisher
+          << W.Where->getSourceRange();
     } else if (W.Callee) {
       const auto *CE = cast<CallExpr>(W.Where);
       diag(Loc, "'%0' writes into '%1' after '%2' was published by '%3'; "
                 "other threads may be reading it through the map")
           << functionName(W.Callee) << sourceText(stripCasts(CE->getArg(0)), Ctx)
-          << Published << Publisher;
+          << Published << Publisher
+          << W.Where->getSourceRange();
     } else {
       const Expr *Target = nullptr;
       if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
@@ -750,7 +752,8 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
         Target = UO->getSubExpr();
       diag(Loc, "write to '%0' after '%1' was published by '%2'; other "
                 "threads may be reading it through the map")
-          << sourceText(Target, Ctx) << Published << Publisher;
+          << sourceText(Target, Ctx) << Published << Publisher
+          << W.Where->getSourceRange();
     }
     diag(P.Call->getBeginLoc(), "'%0' is published to the map here",
          DiagnosticIDs::Note)

@@ -128,11 +128,14 @@ def run_tidy(cmd, src, timeout):
 
 def check_one(seed, args, tmp):
     src = os.path.join(tmp, "cs%d.c" % seed)
+    # csmith writes platform.info into its working directory: one of its own per program
+    # (not the caller's checkout; parallel runs must not share one file)
+    cwd = os.path.join(tmp, "csmith-%d" % seed)
+    os.makedirs(cwd, exist_ok=True)
     t0 = time.time()
     try:  # csmith itself now and then loops on a seed: that seed is skipped and counted
         gen = subprocess.run(["csmith", "--seed", str(seed)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=300,
-                             cwd=tmp)  # csmith writes platform.info into its cwd
+                             stderr=subprocess.PIPE, text=True, timeout=300, cwd=cwd)
     except subprocess.TimeoutExpired:
         return "no-program", 0, 0, time.time() - t0, 0.0, 0.0
     if gen.returncode != 0:
