@@ -3,7 +3,7 @@
 // For a call to a map operation: which arguments are callbacks (parameters
 // with TSMAP_CALLBACK / TSMAP_CALLBACK_LOCKED, annotated or declared through
 // the options), which argument is the map, and which functions each callback
-// argument can be. Resolution follows SPEC.md section 2: a function name or
+// argument can be. Resolution follows docs/spec.md section 2: a function name or
 // `&fn`, casts, a local or `static const` variable assigned once, both arms of
 // `?:`, and (C++) lambdas. Anything else is left unresolved, and the checks
 // stay quiet about it. Each resolved function keeps the steps that led to it,

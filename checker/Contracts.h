@@ -1,6 +1,6 @@
 //===--- Contracts.h - the tsmap annotation vocabulary -------------------===//
 //
-// The contract kinds of SPEC.md section 1, how each is spelled in an
+// The contract kinds of docs/spec.md section 1, how each is spelled in an
 // `annotate("tsmap::...")` string, in a macro, and in the `Contracts` option.
 //
 //===----------------------------------------------------------------------===//
@@ -14,7 +14,7 @@
 
 namespace clang::tidy::tsmap {
 
-/// One contract of the vocabulary. The order is the order of SPEC.md section 1.
+/// One contract of the vocabulary. The order is the order of docs/spec.md section 1.
 enum class ContractKind {
   ThreadSafeMap,
   MapOperation,

@@ -1,7 +1,7 @@
 // RUN: %check_tsmap_tidy %s tsmap-non-idempotent-callback %t -- -- -I%S/Inputs
 //
 // Callbacks passed to an API annotated in a header (Inputs/rule_store_api.h),
-// resolved through every form SPEC.md lists, with the effects that are wrong
+// resolved through every form docs/spec.md lists, with the effects that are wrong
 // to repeat and the look-alikes that are not.
 
 #include "rule_store_api.h"

@@ -8,7 +8,7 @@
  * MSVC) they expand to nothing, so annotated code builds everywhere. The header compiles
  * as C99, C11, C17, C++11 and C++17 under -Wall -Wextra -Werror with GCC and Clang.
  *
- * The checks and the vocabulary are described in SPEC.md section 1 and in the check pages
+ * The checks and the vocabulary are described in docs/spec.md section 1 and in the check pages
  * under rules/.
  *
  * Editor diagnostics without the plugin

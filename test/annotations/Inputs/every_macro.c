@@ -1,4 +1,4 @@
-/* Compile-only: every annotation macro in every position SPEC.md section 1 allows. Built as
+/* Compile-only: every annotation macro in every position docs/spec.md section 1 allows. Built as
  * C99, C11, C17, C++11 and C++17 with gcc and clang under -Wall -Wextra -Werror. */
 #include <stddef.h>
 #include <tsmap/annotations.h>
