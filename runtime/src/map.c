@@ -16,6 +16,7 @@
  * (G5), change one group under its seq, and run hooks after unlocking (G6).
  */
 #include "tsmap_internal.h"
+#include "expiry.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -188,6 +189,8 @@ static size_t tsmap_default_shards(void) {
 }
 
 static tsmap_status tsmap_config_check(const tsmap_config *c) {
+  if (c->maintain_interval_ns && !c->expiry && !c->default_ttl_ns) /* G10 */
+    return TSMAP_INVALID_ARGUMENT;
   if (c->value_size > TSMAP_MAX_VALUE_SIZE || c->key_size > TSMAP_MAX_FIXED_KEY_SIZE)
     return TSMAP_INVALID_ARGUMENT;
   if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
@@ -296,6 +299,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     return TSMAP_INVALID_ARGUMENT;
   q->p = (const unsigned char *)key;
   q->len = len;
+  q->ttl = TSMAP_TTL_DEFAULT; /* G10: the *_ttl calls set their own */
   if (m->key_size) {
     q->w[m->key_words - 1] = 0;
     memcpy(q->w, key, len);
@@ -313,7 +317,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
 
 /* The bytes and length of the key in slot words `kw` (which must be a validated copy, or
  * read under the shard lock: a long key's pointer is dereferenced). */
-static const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len) {
+const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len) {
   if (m->key_size) {
     *len = m->key_size;
     return kw;
@@ -401,7 +405,7 @@ void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out) {
 void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
-  for (size_t i = 0; i < m->value_words; i++)
+  for (size_t i = 0; i < m->value_words + m->meta_words; i++) /* G10: and the deadline */
     vbuf[i] = tsmap_ld(&sl[i]);
 }
 
@@ -413,19 +417,23 @@ TSMAP_INLINE void tsmap_value_store1(tsmap_word *sl, uint64_t v) {
   atomic_store_explicit(sl, v, memory_order_release);
 }
 
-/* Overwrite the value at `pos` (shard lock held). */
-void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *value) {
+/* Overwrite the value at `pos` with the one operation `q` stores (shard lock held). */
+void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key *q,
+                           const void *value) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
+  size_t words = m->value_words + m->meta_words;
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
+  if (m->meta_words) /* G10: value and deadline change under one seq */
+    tsmap_meta_fill(m, q, v);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
-  if (m->value_words <= 1) {
-    if (m->value_words)
+  if (words <= 1) {
+    if (words)
       tsmap_value_store1(sl, v[0]);
     return;
   }
   uint64_t s = tsmap_group_begin(pos->t, g);
-  for (size_t i = 0; i < m->value_words; i++)
+  for (size_t i = 0; i < words; i++)
     tsmap_st(&sl[i], v[i]);
   tsmap_group_end(g, s);
 }
@@ -490,7 +498,7 @@ static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
         break;
       if (!tsmap_key_equal_slot(m, kw, q))
         continue;
-      tsmap_value_load(vbuf, sl + m->key_words, m->value_words);
+      tsmap_value_load(vbuf, sl + m->key_words, m->value_words + m->meta_words);
       if ((torn = tsmap_seq_moved(g, s1)) != 0)
         break;
       *seq = s1;
@@ -533,10 +541,9 @@ int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_
     tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
     tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
     tok->gen = gen;
-    if (old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq))
-      return 1;
-    if (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq))
-      return 1;
+    if ((old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq)) ||
+        (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq)))
+      return !tsmap_read_expired(m, vbuf); /* G10: absent from its deadline on */
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen)
       return cur ? 0 : -1;
@@ -628,7 +635,7 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
 /* The same for any map. */
 static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
                             const uint64_t *kw, const uint64_t *vw) {
-  tsmap_slot_fill_n(pos, m->key_words, m->value_words, h2, kw, vw);
+  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw);
 }
 
 /* Maps whose slots are one key word (fast8) and one value word: the bench's and the
@@ -674,7 +681,7 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
   if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1);
   else
-    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0);
+    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -779,6 +786,8 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     if (kb)
       kw[1] = (uint64_t)(uintptr_t)kb;
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
+    if (m->meta_words)
+      tsmap_meta_fill(m, q, vw); /* G10 */
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
@@ -830,11 +839,14 @@ static void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q,
   tsmap_read_exit(self);
 }
 
-/* Lock the shard and do this write's share of a growth in progress. */
-void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
+/* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
+ * E3: before the write's own change, whose value it must not reap). */
+void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_lock_acquire(&s->lock);
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+  if (TSMAP_UNLIKELY(m->meta_words))
+    tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
 }
 
 /* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
@@ -969,6 +981,8 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
+  if (after->reaped) /* G10: hooks of expired entries */
+    tsmap_reaped_run(m, after);
   if (after->unmap_len)
     munmap(after->unmap_ptr, after->unmap_len);
   while (after->free_tables) {
@@ -1007,8 +1021,9 @@ static void tsmap_layout(tsmap *m) {
   m->key_words = m->key_size ? (m->key_size + 7) / 8 : 2;
   m->value_size = m->cfg.value_size;
   m->value_words = (m->value_size + 7) / 8;
-  m->slot_words = m->key_words + m->value_words;
-  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
+  m->meta_words = (m->cfg.expiry || m->cfg.default_ttl_ns) ? 1 : 0; /* G10: a deadline */
+  m->slot_words = m->key_words + m->value_words + m->meta_words;
+  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
 }
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
@@ -1049,7 +1064,7 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
   m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
-  if (tsmap_shards_init(m, n) != TSMAP_OK) {
+  if (tsmap_shards_init(m, n) != TSMAP_OK || tsmap_maint_start(m) != TSMAP_OK) {
     tsmap_free_all(m);
     return TSMAP_NO_MEMORY;
   }
@@ -1066,7 +1081,7 @@ static void tsmap_table_evict_all(tsmap *m, tsmap_table *t) {
       tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
       tsmap_key q;
       q.p = (const unsigned char *)tsmap_slot_key(m, w, &q.len);
-      tsmap_hook_evicted(m, &q, w + m->key_words, TSMAP_EVICT_CLOSED);
+      tsmap_hook_evicted(m, &q, w + m->key_words, tsmap_close_reason(m, w + m->key_words));
     }
   }
 }
@@ -1135,6 +1150,7 @@ tsmap_status tsmap_close(tsmap *map) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
+  tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;
   tsmap_after after = TSMAP_AFTER_INIT;
   for (size_t i = 0; i <= map->shard_mask; i++)
@@ -1154,6 +1170,7 @@ tsmap_status tsmap_close(tsmap *map) {
 }
 
 static void tsmap_free_all(tsmap *m) {
+  tsmap_maint_free(m);
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1333,8 +1350,6 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
   }
 }
 
-static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
-                                void *old_out, int replace);
 
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values and the key is 8 bytes (the caller
@@ -1345,7 +1360,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
  * instructions of the generic put. */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
-                                           const int w8v8) {
+                                           uint64_t ttl, const int w8v8) {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -1353,7 +1368,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (w8v8) {
     self = tsmap_tls_self;
     if (TSMAP_UNLIKELY(!self || self->computing))
-      return tsmap_store(map, key, 8, value, old_out, replace);
+      return tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT);
     q.p = (const unsigned char *)key;
     q.len = 8;
     memcpy(&q.w[0], key, 8);
@@ -1366,15 +1381,21 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
     if (st != TSMAP_OK)
       return st;
+    q.ttl = ttl;
   }
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
+  int found;
   tsmap_writer_prefetch(s, &q, self);
-  tsmap_writer_begin(map, s);
+  tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if (tsmap_shard_find_n(map, s, &q, &pos, w8v8)) {
+  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && !w8v8 &&
+             TSMAP_UNLIKELY(map->meta_words) &&
+             (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
+    st = TSMAP_NO_MEMORY;
+  } else if (found) {
     if (w8v8) { /* tsmap_pos_read_value and _write_value with one value word */
       tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
@@ -1386,7 +1407,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
       if (replace)
-        tsmap_pos_write_value(map, &pos, value);
+        tsmap_pos_write_value(map, &pos, &q, value);
     }
     st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
@@ -1401,15 +1422,15 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   return st;
 }
 
-static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
-                                void *old_out, int replace) {
-  return tsmap_store_body(map, key, key_len, value, old_out, replace, 0);
+tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
+                         void *old_out, int replace, uint64_t ttl) {
+  return tsmap_store_body(map, key, key_len, value, old_out, replace, ttl, 0);
 }
 
 /* The put of a map with 8-byte keys and values (one copy of the specialised body). */
 static tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
                                    void *old_out, int replace) {
-  return tsmap_store_body(map, key, 8, value, old_out, replace, 1);
+  return tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1);
 }
 
 /* Whether a put can take tsmap_store8v8. */
@@ -1422,14 +1443,14 @@ tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *
                        void *old_out) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return tsmap_store8v8(map, key, value, old_out, 1);
-  return tsmap_store(map, key, key_len, value, old_out, 1);
+  return tsmap_store(map, key, key_len, value, old_out, 1, TSMAP_TTL_DEFAULT);
 }
 
 tsmap_status tsmap_put_if_absent(tsmap *map, const void *key, size_t key_len,
                                  const void *value, void *existing_out) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return tsmap_store8v8(map, key, value, existing_out, 0);
-  return tsmap_store(map, key, key_len, value, existing_out, 0);
+  return tsmap_store(map, key, key_len, value, existing_out, 0, TSMAP_TTL_DEFAULT);
 }
 
 tsmap_status tsmap_put_ptr(tsmap *map, const void *key, size_t key_len, void *value,
@@ -1438,7 +1459,7 @@ tsmap_status tsmap_put_ptr(tsmap *map, const void *key, size_t key_len, void *va
     return TSMAP_INVALID_ARGUMENT;
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
     return tsmap_store8v8(map, key, &value, old_out, 1);
-  return tsmap_store(map, key, key_len, &value, old_out, 1);
+  return tsmap_store(map, key, key_len, &value, old_out, 1, TSMAP_TTL_DEFAULT);
 }
 
 tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key, size_t key_len, void *value,
@@ -1447,7 +1468,7 @@ tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key, size_t key_len
     return TSMAP_INVALID_ARGUMENT;
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, &value)))
     return tsmap_store8v8(map, key, &value, existing_out, 0);
-  return tsmap_store(map, key, key_len, &value, existing_out, 0);
+  return tsmap_store(map, key, key_len, &value, existing_out, 0, TSMAP_TTL_DEFAULT);
 }
 
 tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *value_out) {
@@ -1462,14 +1483,15 @@ tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len, void *val
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
-  tsmap_writer_begin(map, s);
+  int found;
+  tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if (tsmap_shard_find(map, s, &q, &pos)) {
+  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
     tsmap_shard_erase(map, s, &pos);
   } else {
-    st = TSMAP_NOT_FOUND;
+    st = found < 0 ? TSMAP_NO_MEMORY : TSMAP_NOT_FOUND; /* G10 */
   }
   tsmap_writer_end(map, s, &after);
   tsmap_after_run(map, &after);
@@ -1503,8 +1525,10 @@ static size_t tsmap_record_bytes(const tsmap *m, const uint64_t *kw) {
   return sizeof(size_t) + ((len + 7) & ~(size_t)7) + m->value_words * 8;
 }
 
-/* Walk both tables of a shard (lock held); with `buf`, append records; return bytes. */
-static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char *buf) {
+/* Walk both tables of a shard (lock held); with `buf`, append records; return bytes.
+ * Entries expired at `now` are left out (G10). */
+static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char *buf,
+                                   uint64_t now) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   size_t off = 0;
   tsmap_table *ts[2] = {atomic_load(&s->old), atomic_load(&s->cur)};
@@ -1513,6 +1537,8 @@ static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char
       tsmap_group *g = tsmap_table_group(ts[k], gi);
       for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
         tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+        if (tsmap_expired_at(m, w + m->key_words, now))
+          continue;
         size_t rec = tsmap_record_bytes(m, w);
         if (buf) {
           size_t len;
@@ -1552,10 +1578,11 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
       tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
-    size_t bytes = tsmap_shard_snapshot(map, s, NULL);
+    uint64_t now = map->meta_words ? tsmap_now(map) : 0;
+    size_t bytes = tsmap_shard_snapshot(map, s, NULL, now);
     unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
     if (bytes && buf)
-      tsmap_shard_snapshot(map, s, buf);
+      tsmap_shard_snapshot(map, s, buf, now);
     tsmap_lock_release(&s->lock);
     if (bytes && !buf)
       return TSMAP_NO_MEMORY;

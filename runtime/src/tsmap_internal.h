@@ -298,6 +298,7 @@ typedef struct tsmap_shard {
   tsmap_keyblock *retired_keys;
   size_t retired_count;
   unsigned writes_since_reclaim;
+  size_t sweep_pos;                 /* G10: the next group of cur a write sweeps */
 } tsmap_shard;
 
 struct tsmap {
@@ -311,12 +312,15 @@ struct tsmap {
   size_t value_size;
   size_t value_words;
   size_t slot_words;
-  int fast8;                /* fixed 8-byte keys, default hash and equality */
+  size_t meta_words;        /* G10: words after each value (1: the deadline; 0: none) */
+  int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
   _Atomic int closed;
   tsmap_config cfg;
   tsmap_allocator alloc;
   void *shards_raw;
   size_t shards_bytes;
+  struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
+  _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
@@ -332,7 +336,9 @@ TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 
 #define TSMAP_MAX_KEY_WORDS (TSMAP_MAX_FIXED_KEY_SIZE / 8)
-#define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8)
+#define TSMAP_MAX_META_WORDS 1 /* G10: the deadline */
+/* Words of a value as stored: the user's, then the meta words. */
+#define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8 + TSMAP_MAX_META_WORDS)
 
 /* A caller's key, prepared once per call. */
 typedef struct tsmap_key {
@@ -342,6 +348,7 @@ typedef struct tsmap_key {
   unsigned h2;
   tsmap_shard *shard;
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
+  uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
 } tsmap_key;
 
 /* Where an entry is: a table, group, slot. */
@@ -364,8 +371,9 @@ typedef struct tsmap_after {
   tsmap_keyblock *free_keys;
   void *unmap_ptr;  /* a mapping to unmap (G5) */
   size_t unmap_len;
+  struct tsmap_reaped *reaped; /* G10: expired entries unlinked, for their hooks */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);
@@ -380,14 +388,18 @@ static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_
 }
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
-TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s);
+TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);
 TSMAP_HIDDEN int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   tsmap_pos *pos);
 TSMAP_HIDDEN void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos,
-                                        const void *value);
+                                        const tsmap_key *q, const void *value);
+TSMAP_HIDDEN const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len);
+TSMAP_HIDDEN tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len,
+                                      const void *value, void *old_out, int replace,
+                                      uint64_t ttl);
 TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
                                                  tsmap_keyblock **kb);
 TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
