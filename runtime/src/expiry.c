@@ -150,15 +150,15 @@ tsmap_status tsmap_maintain(tsmap *map, size_t budget) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & map->shard_mask];
     tsmap_after after = TSMAP_AFTER_INIT;
-    tsmap_writer_begin(map, s, &after); /* also moves a growth on (G5) */
+    tsmap_writer_begin(map, s, &after); /* sweeps a group; moves a growth on (G5) */
     int closed = tsmap_is_closed(map);
     tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
     size_t n = groups < TSMAP_MAINTAIN_CHUNK ? groups : TSMAP_MAINTAIN_CHUNK;
     if (t && n > t->ngroups)
       n = t->ngroups;
-    if (!closed)
-      tsmap_expiry_sweep(map, s, &after, n);
-    groups -= n < groups ? n : groups;
+    if (!closed && n > TSMAP_SWEEP_GROUPS)
+      tsmap_expiry_sweep(map, s, &after, n - TSMAP_SWEEP_GROUPS);
+    groups -= n;
     tsmap_writer_end(map, s, &after);
     tsmap_after_run(map, &after);
     if (closed)
