@@ -1,7 +1,7 @@
 /*
  * tsmap_internal.h - layouts and inline primitives shared by the runtime's sources.
  *
- * Invariants (the guarantees G1..G9 they serve are in runtime/DESIGN.md):
+ * Invariants (the guarantees G1..G10 they serve are in runtime/DESIGN.md):
  *   I1  A table is an array of groups; a group is { seq, ctrl, 7 slots }. ctrl holds one
  *       byte per slot: EMPTY (0x00), DELETED (0x01) or FULL (0x80 | 7 hash bits); its
  *       eighth byte is always 0 and masked out. With 8-byte keys and values a group is

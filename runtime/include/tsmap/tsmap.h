@@ -3,7 +3,7 @@
  *
  * Keys are byte strings (pointer + length). Values are fixed-size byte blobs of
  * `value_size` bytes, copied in and copied out; a pointer is one such value. Every call
- * returns a tsmap_status; nothing aborts. The guarantees G1..G9 cited below are stated
+ * returns a tsmap_status; nothing aborts. The guarantees G1..G10 cited below are stated
  * in runtime/DESIGN.md.
  *
  *   tsmap_config cfg;
@@ -182,7 +182,8 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
 
 /* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
- * through on_entry_evicted with reason TSMAP_EVICT_CLOSED, exactly once, then
+ * through on_entry_evicted with reason TSMAP_EVICT_CLOSED (TSMAP_EVICT_EXPIRED for one
+ * past its deadline, G10), exactly once; a maintenance thread is stopped and joined; then
  * on_map_closed runs; hooks run with no lock held. May race with other calls: each is
  * ordered before the close or returns TSMAP_CLOSED (a compute already running discards
  * its result, reason TSMAP_EVICT_DISCARDED). Waits for concurrent readers to leave the
