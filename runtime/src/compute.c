@@ -172,7 +172,7 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
     tsmap_pos_read_value(m, &pos, present);
     st = TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(m, s, q, value);
+    st = tsmap_shard_insert(m, s, q, value, &after);
   }
   tsmap_writer_end(m, s, &after);
   tsmap_after_run(m, &after);
@@ -302,7 +302,7 @@ static int tsmap_still_as_read(tsmap *m, tsmap_shard *s, const tsmap_key *q, int
 
 /* Apply a verdict under the lock (the token was valid). Returns the call's status. */
 static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
-                                tsmap_verdict verdict, const void *nv) {
+                                tsmap_verdict verdict, const void *nv, tsmap_after *after) {
   tsmap_pos pos;
   if (found)
     tsmap_shard_find(m, s, q, &pos);
@@ -311,7 +311,7 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
     return TSMAP_OK;
   }
   if (verdict == TSMAP_STORE)
-    return tsmap_shard_insert(m, s, q, nv);
+    return tsmap_shard_insert(m, s, q, nv, after);
   if (verdict == TSMAP_DELETE && found)
     tsmap_shard_erase(m, s, &pos);
   return TSMAP_NOT_FOUND;
@@ -398,7 +398,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     else if (valid < 0)
       st = TSMAP_NO_MEMORY; /* G10: an expired entry in the way could not be reaped */
     else if (valid)
-      st = tsmap_apply(map, q.shard, &q, found, verdict, nv);
+      st = tsmap_apply(map, q.shard, &q, found, verdict, nv, &after);
     tsmap_writer_end(map, q.shard, &after);
     tsmap_after_run(map, &after);
     if (closed || valid)
@@ -422,7 +422,7 @@ tsmap_status tsmap_compute(tsmap *map, const void *key, size_t key_len, tsmap_co
 tsmap_status tsmap_compute_ttl(tsmap *map, const void *key, size_t key_len,
                                tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
                                void *value_out) {
-  if (!map || !map->meta_words)
+  if (!map || !map->expiring)
     return TSMAP_INVALID_ARGUMENT;
   return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0, ttl_ns);
 }
@@ -430,7 +430,7 @@ tsmap_status tsmap_compute_ttl(tsmap *map, const void *key, size_t key_len,
 tsmap_status tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
                                           tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
                                           void *value_out) {
-  if (!map || !map->meta_words)
+  if (!map || !map->expiring)
     return TSMAP_INVALID_ARGUMENT;
   return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1, ttl_ns);
 }
@@ -438,7 +438,7 @@ tsmap_status tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t ke
 tsmap_status tsmap_compute_if_absent_ttl(tsmap *map, const void *key, size_t key_len,
                                          tsmap_absent_fn fn, void *ctx, uint64_t ttl_ns,
                                          void *value_out) {
-  if (!map || !map->meta_words)
+  if (!map || !map->expiring)
     return TSMAP_INVALID_ARGUMENT;
   return tsmap_absent_impl(map, key, key_len, fn, ctx, value_out, ttl_ns);
 }

@@ -13,6 +13,7 @@
  * (G2).
  */
 #include "expiry.h"
+#include "bound.h"
 
 #include <errno.h>
 #include <time.h>
@@ -29,7 +30,12 @@ uint64_t tsmap_now(const tsmap *m) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw) {
+void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
+                     const tsmap_word *old) {
+  if (m->bounded) /* G11: a new entry's frequency, or the old one's touched */
+    vw[m->value_words + m->expiring] = tsmap_freq_stored(q->shard, old);
+  if (!m->expiring)
+    return;
   uint64_t ttl = q->ttl == TSMAP_TTL_DEFAULT ? m->cfg.default_ttl_ns : q->ttl;
   uint64_t d = 0;
   if (ttl != TSMAP_TTL_NEVER) {
@@ -46,15 +52,14 @@ void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw) {
 /* An expired entry taken out of the map: its value words, then its key's bytes. */
 typedef struct tsmap_reaped {
   struct tsmap_reaped *next;
+  tsmap_evict_reason reason; /* EXPIRED, or CAPACITY (G11) */
   size_t key_len;
   size_t bytes; /* of this record, for free */
   uint64_t w[];
 } tsmap_reaped;
 
-/* Unlink the entry at `pos` onto after->reaped (shard lock held). Returns 0, or -1 when
- * its record could not be allocated (the entry stays). */
-static int tsmap_expiry_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
-                             tsmap_after *after) {
+int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *after,
+               tsmap_evict_reason why) {
   tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   for (size_t i = 0; i < m->key_words; i++)
@@ -65,6 +70,7 @@ static int tsmap_expiry_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   tsmap_reaped *r = (tsmap_reaped *)tsmap_mem_alloc(m, bytes);
   if (!r)
     return -1;
+  r->reason = why;
   r->key_len = len;
   r->bytes = bytes;
   for (size_t i = 0; i < vwords; i++)
@@ -82,14 +88,14 @@ int tsmap_expiry_keep(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_afte
   tsmap_pos_read_value(m, pos, vw);
   if (!tsmap_read_expired(m, vw))
     return 1;
-  return tsmap_expiry_reap(m, s, pos, after) == 0 ? 0 : -1;
+  return tsmap_reap(m, s, pos, after, TSMAP_EVICT_EXPIRED) == 0 ? 0 : -1;
 }
 
 int tsmap_shard_find_live(tsmap *m, tsmap_shard *s, const tsmap_key *q, tsmap_pos *pos,
                           tsmap_after *after) {
   if (!tsmap_shard_find(m, s, q, pos))
     return 0;
-  return TSMAP_LIKELY(!m->meta_words) ? 1 : tsmap_expiry_keep(m, s, pos, after);
+  return TSMAP_LIKELY(!m->expiring) ? 1 : tsmap_expiry_keep(m, s, pos, after);
 }
 
 /* Reap the expired entries of group `gi` of `t` at time *now (read on first need). */
@@ -107,7 +113,7 @@ static void tsmap_sweep_group(tsmap *m, tsmap_shard *s, tsmap_table *t, size_t g
     }
     tsmap_pos pos = {t, gi, i};
     if (*now >= d)
-      (void)tsmap_expiry_reap(m, s, &pos, after); /* no memory: a later sweep retries */
+      (void)tsmap_reap(m, s, &pos, after, TSMAP_EVICT_EXPIRED); /* no memory: retried */
   }
 }
 
@@ -131,7 +137,7 @@ void tsmap_reaped_run(tsmap *m, tsmap_after *after) {
     tsmap_key q;
     q.p = (const unsigned char *)(r->w + vwords);
     q.len = r->key_len;
-    tsmap_hook_evicted(m, &q, r->w, TSMAP_EVICT_EXPIRED);
+    tsmap_hook_evicted(m, &q, r->w, r->reason);
     tsmap_mem_free(m, r, r->bytes);
   }
 }
@@ -146,7 +152,7 @@ tsmap_status tsmap_maintain(tsmap *map, size_t budget) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
-  while (map->meta_words && groups > 0) {
+  while (map->expiring && groups > 0) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & map->shard_mask];
     tsmap_after after = TSMAP_AFTER_INIT;
@@ -257,7 +263,7 @@ void tsmap_maint_free(tsmap *m) {
  * ====================================================================================== */
 
 /* A map that takes a TTL: one created with expiry. */
-static int tsmap_takes_ttl(const tsmap *map) { return map && map->meta_words; }
+static int tsmap_takes_ttl(const tsmap *map) { return map && map->expiring; }
 
 tsmap_status tsmap_put_ttl(tsmap *map, const void *key, size_t key_len, const void *value,
                            uint64_t ttl_ns, void *old_out) {

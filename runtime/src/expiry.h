@@ -33,7 +33,7 @@ TSMAP_HIDDEN uint64_t tsmap_now(const tsmap *m);
 /* Whether value words `vw` (user words, then the deadline) belong to an expired entry at
  * time `now`. Maps without expiry: never. */
 TSMAP_INLINE int tsmap_expired_at(const tsmap *m, const uint64_t *vw, uint64_t now) {
-  if (TSMAP_LIKELY(!m->meta_words))
+  if (TSMAP_LIKELY(!m->expiring))
     return 0;
   uint64_t d = vw[m->value_words];
   return d != 0 && now >= d;
@@ -41,14 +41,23 @@ TSMAP_INLINE int tsmap_expired_at(const tsmap *m, const uint64_t *vw, uint64_t n
 
 /* The same at the current time; the clock is read only for an entry with a deadline (E1). */
 TSMAP_INLINE int tsmap_read_expired(const tsmap *m, const uint64_t *vw) {
-  if (TSMAP_LIKELY(!m->meta_words))
+  if (TSMAP_LIKELY(!m->expiring))
     return 0;
   uint64_t d = vw[m->value_words];
   return d != 0 && tsmap_now(m) >= d;
 }
 
-/* Set the meta words of `vw` for a value operation `q` stores now (shard lock held). */
-TSMAP_HIDDEN void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw);
+/* Set the meta words of `vw` for a value operation `q` stores now (shard lock held):
+ * the deadline (G10) and the frequency word (G11; `old`: the meta words of the value it
+ * replaces, NULL for a new entry). */
+TSMAP_HIDDEN void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
+                                  const tsmap_word *old);
+
+/* Unlink the entry at `pos` onto after->reaped, for its hook with reason `why` once the
+ * lock is released (E2; also G11's evictions). Returns 0, or -1 when its record could not
+ * be allocated (the entry stays). */
+TSMAP_HIDDEN int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                            tsmap_after *after, tsmap_evict_reason why);
 
 /* The entry at `pos` (found for `q`, shard lock held): 1 it is live; 0 it expired and was
  * unlinked onto after->reaped (E1, E2); -1 it expired but its record could not be
@@ -65,7 +74,7 @@ TSMAP_HIDDEN int tsmap_shard_find_live(tsmap *m, tsmap_shard *s, const tsmap_key
 TSMAP_HIDDEN void tsmap_expiry_sweep(tsmap *m, tsmap_shard *s, tsmap_after *after,
                                      size_t groups);
 
-/* Run the EXPIRED hooks of after->reaped and free the records (no lock held). */
+/* Run the hooks of after->reaped (EXPIRED, CAPACITY) and free the records (no lock held). */
 TSMAP_HIDDEN void tsmap_reaped_run(tsmap *m, tsmap_after *after);
 
 /* The reason tsmap_close gives an entry still in the map (E2). */

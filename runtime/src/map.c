@@ -17,6 +17,7 @@
  */
 #include "tsmap_internal.h"
 #include "expiry.h"
+#include "bound.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -423,8 +424,9 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   size_t words = m->value_words + m->meta_words;
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
-  if (m->meta_words) /* G10: value and deadline change under one seq */
-    tsmap_meta_fill(m, q, v);
+  if (m->meta_words) /* G10, G11: value and meta words change under one seq */
+    tsmap_meta_fill(m, q, v, tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                        pos->slot) + m->key_words + m->value_words);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   if (words <= 1) {
@@ -542,8 +544,13 @@ int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_
     tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
     tok->gen = gen;
     if ((old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq)) ||
-        (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq)))
-      return !tsmap_read_expired(m, vbuf); /* G10: absent from its deadline on */
+        (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq))) {
+      if (tsmap_read_expired(m, vbuf)) /* G10: absent from its deadline on */
+        return 0;
+      if (TSMAP_UNLIKELY(m->bounded)) /* G11, B4 */
+        tsmap_freq_read_touch(m, &tok->pos);
+      return 1;
+    }
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen)
       return cur ? 0 : -1;
@@ -761,9 +768,11 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
  * that a call that finds its key present never allocates. TSMAP_NO_MEMORY if the block
  * or a needed growth could not be allocated: nothing changed. */
 tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                const void *value) {
+                                const void *value, tsmap_after *after) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
+  if (TSMAP_UNLIKELY(m->bounded) && tsmap_bound_make_room(m, s, after) != 0)
+    return TSMAP_NO_MEMORY; /* G11: nothing was evicted without its record */
   if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -787,7 +796,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
       kw[1] = (uint64_t)(uintptr_t)kb;
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
     if (m->meta_words)
-      tsmap_meta_fill(m, q, vw); /* G10 */
+      tsmap_meta_fill(m, q, vw, NULL); /* G10, G11 */
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
   atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
@@ -845,7 +854,7 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_lock_acquire(&s->lock);
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
-  if (TSMAP_UNLIKELY(m->meta_words))
+  if (TSMAP_UNLIKELY(m->expiring))
     tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
 }
 
@@ -1021,7 +1030,9 @@ static void tsmap_layout(tsmap *m) {
   m->key_words = m->key_size ? (m->key_size + 7) / 8 : 2;
   m->value_size = m->cfg.value_size;
   m->value_words = (m->value_size + 7) / 8;
-  m->meta_words = (m->cfg.expiry || m->cfg.default_ttl_ns) ? 1 : 0; /* G10: a deadline */
+  m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
+  m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
+  m->meta_words = (size_t)m->expiring + m->bounded;
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
 }
@@ -1064,9 +1075,15 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
   m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
-  if (tsmap_shards_init(m, n) != TSMAP_OK || tsmap_maint_start(m) != TSMAP_OK) {
+  n = tsmap_bound_shards(config, n); /* G11 */
+  tsmap_status st = tsmap_shards_init(m, n);
+  if (st == TSMAP_OK)
+    st = tsmap_bound_init(m);
+  if (st == TSMAP_OK)
+    st = tsmap_maint_start(m);
+  if (st != TSMAP_OK) {
     tsmap_free_all(m);
-    return TSMAP_NO_MEMORY;
+    return st;
   }
   *map_out = m;
   return TSMAP_OK;
@@ -1392,7 +1409,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
   } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && !w8v8 &&
-             TSMAP_UNLIKELY(map->meta_words) &&
+             TSMAP_UNLIKELY(map->expiring) &&
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
     st = TSMAP_NO_MEMORY;
   } else if (found) {
@@ -1411,7 +1428,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     }
     st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(map, s, &q, value);
+    st = tsmap_shard_insert(map, s, &q, value, &after);
   }
   tsmap_writer_end(map, s, &after);
   if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len))
@@ -1578,7 +1595,7 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
       tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
-    uint64_t now = map->meta_words ? tsmap_now(map) : 0;
+    uint64_t now = map->expiring ? tsmap_now(map) : 0;
     size_t bytes = tsmap_shard_snapshot(map, s, NULL, now);
     unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
     if (bytes && buf)

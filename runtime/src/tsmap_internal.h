@@ -299,6 +299,10 @@ typedef struct tsmap_shard {
   size_t retired_count;
   unsigned writes_since_reclaim;
   size_t sweep_pos;                 /* G10: the next group of cur a write sweeps */
+  size_t cap;                       /* G11: most entries the shard may hold (0: no bound) */
+  size_t age_ops;                   /* G11: inserts since the shard last aged */
+  uint32_t rng;                     /* G11: victim sampling */
+  unsigned char age;                /* G11: counters are halved per age they miss */
 } tsmap_shard;
 
 struct tsmap {
@@ -312,7 +316,10 @@ struct tsmap {
   size_t value_size;
   size_t value_words;
   size_t slot_words;
-  size_t meta_words;        /* G10: words after each value (1: the deadline; 0: none) */
+  size_t meta_words;        /* words after each value: the deadline (G10), then the
+                               frequency word (G11), each only if configured */
+  unsigned char expiring;   /* G10: a deadline word follows the value */
+  unsigned char bounded;    /* G11: max_entries is set: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
   _Atomic int closed;
   tsmap_config cfg;
@@ -336,7 +343,7 @@ TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 
 #define TSMAP_MAX_KEY_WORDS (TSMAP_MAX_FIXED_KEY_SIZE / 8)
-#define TSMAP_MAX_META_WORDS 1 /* G10: the deadline */
+#define TSMAP_MAX_META_WORDS 2 /* the deadline (G10), the frequency word (G11) */
 /* Words of a value as stored: the user's, then the meta words. */
 #define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8 + TSMAP_MAX_META_WORDS)
 
@@ -403,7 +410,7 @@ TSMAP_HIDDEN tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_le
 TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
                                                  tsmap_keyblock **kb);
 TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                             const void *value);
+                                             const void *value, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
 TSMAP_HIDDEN void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb);
 TSMAP_HIDDEN void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value);

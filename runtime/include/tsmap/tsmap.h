@@ -77,7 +77,7 @@ typedef enum tsmap_evict_reason {
   TSMAP_EVICT_EXPIRED = 2,   /* its deadline passed (G10): the entry was absent to reads
                                 from then on and is reclaimed by a write, a sweep,
                                 tsmap_maintain or tsmap_close */
-  TSMAP_EVICT_CAPACITY = 3,  /* reserved: maximum entry count (not yet implemented) */
+  TSMAP_EVICT_CAPACITY = 3,  /* made room for an insert into a full map (max_entries, G11) */
   TSMAP_EVICT_CLOSED = 4,    /* still in the map when it was closed */
   TSMAP_EVICT_DISCARDED = 5  /* a callback's result the map did not store (a lost race,
                                 a retry, a map closed meanwhile): it never entered */
@@ -155,6 +155,15 @@ typedef struct tsmap_config {
                                     tsmap_maintain(map, maintain_budget) this often;
                                     tsmap_close stops and joins it */
   size_t maintain_budget;  /* slots per tick of that thread (0: 1024) */
+  /* A bound (G11). An insert into a full map first evicts another entry through
+   * on_entry_evicted (TSMAP_EVICT_CAPACITY), exactly once, chosen by a sampled LFU with
+   * aging (frequency-aware and scan-resistant). The bound is split evenly over the
+   * shards and holds at every moment, writes in flight or not: the map never holds more
+   * than max_entries (each shard evicts from itself, so a shard may evict while others
+   * have room). Costs one word per entry and the generic paths, as expiry does; reads
+   * update an entry's counter in place now and then (1 in 8 reads at most). */
+  size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
+                              shard count is lowered to keep 16 entries a shard) */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
