@@ -7,8 +7,10 @@
  * unchanged by them). With expiry on (G10), the map runs on the model's clock: stores
  * carry TTLs, time steps forward, tsmap_maintain sweeps, and the model holds a deadline
  * per key (an entry past it is absent; a write may then also fail with TSMAP_NO_MEMORY).
+ * With a bound (G11), the model learns each eviction from the hook: the evicted entry
+ * must be one the model holds, with its value, and the size never exceeds the bound.
  *
- * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL); then 4
+ * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
  * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
  * passes; bit 4: the time step also runs tsmap_maintain).
  */
@@ -35,6 +37,7 @@ typedef struct model {
   uint64_t deadline[NK]; /* 0: none */
   int expiry;
   uint64_t now, default_ttl;
+  size_t bound; /* max_entries, 0: none */
   unsigned char value[NK][MAXV];
   size_t vsize;
   int fixed; /* key_size 8 */
@@ -74,10 +77,28 @@ static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
   (void)k, (void)kl, (void)v, (void)ctx;
   g.created++;
 }
+static size_t key_of(int i, unsigned char *buf);
+
+/* A capacity eviction (G11) takes an entry the model holds, with its value. */
+static void model_evicted(const void *k, size_t kl, const void *v) {
+  unsigned char kb[40];
+  for (int i = 0; i < NK; i++)
+    if (key_of(i, kb) == kl && memcmp(kb, k, kl) == 0) {
+      REQUIRE(g.present[i] && memcmp(v, g.value[i], g.vsize) == 0);
+      g.present[i] = 0;
+      return;
+    }
+  REQUIRE(0);
+}
+
 static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
+  (void)ctx;
   if (why != TSMAP_EVICT_DISCARDED)
     g.left++;
+  if (why == TSMAP_EVICT_CAPACITY) {
+    REQUIRE(g.bound != 0);
+    model_evicted(k, kl, v);
+  }
 }
 
 /* Key i: fixed mode 8 bytes; variable mode one of several lengths, some long. */
@@ -269,7 +290,7 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     st = tsmap_size(m, &n);
     check_status(st, TSMAP_OK, 0);
     if (st == TSMAP_OK) /* expired values count until reaped */
-      REQUIRE(n >= want && n <= want + unreaped);
+      REQUIRE(n >= want && n <= want + unreaped && (!g.bound || n <= g.bound));
     visit vis = {0, 0};
     st = tsmap_foreach(m, on_visit, &vis);
     check_status(st, TSMAP_OK, 1);
@@ -313,6 +334,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.expiry = g.expiry;
   cfg.default_ttl_ns = g.expiry ? g.default_ttl : 0;
   cfg.clock = fz_clock;
+  g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
+  cfg.max_entries = g.bound;
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;
