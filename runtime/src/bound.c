@@ -83,7 +83,7 @@ void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
     r = (uint32_t)(uintptr_t)&r | 1u;
   r = tsmap_xorshift32(&r);
   tsmap_read_rng = r;
-  if (r & 7u) /* 1 read in 8 looks (B4) */
+  if (r & TSMAP_FREQ_READ_MASK) /* 1 read in TSMAP_FREQ_READ_MASK + 1 looks (B4) */
     return;
   tsmap_word *w = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
                   m->key_words + m->value_words + m->expiring;

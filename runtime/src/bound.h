@@ -4,10 +4,12 @@
  *
  * A map created with max_entries stores a frequency word after each value (after the
  * deadline, if any): an 8-bit logarithmic access counter (Redis's LFU counter: incremented
- * with probability 1 / ((c - 5) * 2 + 1)) and the 8-bit shard age it was last brought
- * up to date at. Each shard has its own capacity (max_entries split over the shards, so
- * the sum is max_entries) and ages by one every 4 capacities of inserts; a counter loses
- * one per age it has not been touched.
+ * with probability 1 / (c - 4) from 5 on) and the 8-bit shard age it was last brought up
+ * to date at. Each shard has its own capacity (max_entries split over the shards, so the
+ * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
+ * per age it has not been touched. The constants were chosen on the hit-ratio benchmark
+ * (bench/runtime/hitratio): a read looking 1 time in 8, a 4-capacity age or 8 samples
+ * each left tsmap below exact LRU on some trace.
  *
  *   B1  A shard never holds more than its capacity: an insert into a full shard first
  *       evicts one entry under the same lock, so the map never holds more than max_entries
@@ -19,20 +21,30 @@
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
  *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
  *       TSMAP_NO_MEMORY and nothing changed.
- *   B4  Reads touch the counter in place with probability 1/8 (a per-thread generator)
- *       times the counter's own probability, a relaxed store to the entry's slot from
- *       inside the read-side section: the one exception to G2's "no shared write", and
- *       rare for hot entries (their counters saturate).
+ *   B4  Reads touch the counter in place with probability 1/2 (a per-thread generator)
+ *       times the counter's own, 1 / (c - 4): a relaxed store to the entry's slot from
+ *       inside the read-side section, the one exception to G2's "no shared write", and
+ *       rarer the hotter the entry (an entry read n times has been written about
+ *       sqrt(n) times).
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
 
 #include "tsmap_internal.h"
 
-#define TSMAP_EVICT_SAMPLE 8   /* entries looked at to pick a victim (B2) */
+#ifndef TSMAP_EVICT_SAMPLE
+#define TSMAP_EVICT_SAMPLE 16  /* entries looked at to pick a victim (B2) */
+#endif
 #define TSMAP_FREQ_INIT 5u     /* a new entry's counter */
-#define TSMAP_FREQ_LOG_FACTOR 2u
-#define TSMAP_AGE_PERIOD 4u    /* inserts per age, in shard capacities */
+#ifndef TSMAP_FREQ_LOG_FACTOR
+#define TSMAP_FREQ_LOG_FACTOR 1u
+#endif
+#ifndef TSMAP_AGE_PERIOD
+#define TSMAP_AGE_PERIOD 16u   /* inserts per age, in shard capacities */
+#endif
+#ifndef TSMAP_FREQ_READ_MASK
+#define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
+#endif
 
 /* The shard count for a bounded config: a default count is lowered so that each shard
  * holds at least 16 entries. */

@@ -161,7 +161,8 @@ typedef struct tsmap_config {
    * shards and holds at every moment, writes in flight or not: the map never holds more
    * than max_entries (each shard evicts from itself, so a shard may evict while others
    * have room). Costs one word per entry and the generic paths, as expiry does; reads
-   * update an entry's counter in place now and then (1 in 8 reads at most). */
+   * update an entry's counter in place now and then (at most 1 read in 2, rarer the
+   * more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
 } tsmap_config;
