@@ -75,6 +75,21 @@ void unhooked_login(struct session *s) {
   tsmap_put_ptr_if_absent(g_unhooked, &s->id, sizeof s->id, s, NULL);
 }
 
+/* A bound evicts on its own too (TSMAP_EVICT_CAPACITY). */
+static tsmap *g_bounded;
+void bounded_open(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(struct session *));
+  cfg.max_entries = 100000;
+  tsmap_create(&cfg, &g_bounded);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: map 'g_bounded' evicts entries on its own (its config sets 'max_entries') and has no eviction hook; the field 'idle' of its values keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :[[@LINE-3]]:3: note: 'max_entries' is set here
+  // CHECK-NOTES: :15:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+void bounded_login(struct session *s) {
+  tsmap_put_ptr_if_absent(g_bounded, &s->id, sizeof s->id, s, NULL);
+}
+
 /* ---- Quiet ------------------------------------------------------------------- */
 
 static tsmap *g_hooked; /* the config's hook cleans up */

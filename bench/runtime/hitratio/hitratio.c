@@ -4,8 +4,9 @@
  * and the cost of a bound on workload A (95% get, 5% put) compared with an unbounded map.
  *
  *   tsmap_bench_hitratio [capacity [accesses]]          hit ratios (default 10000, 2000000)
- *   tsmap_bench_hitratio --throughput keys ops threads  A: unbounded, bound never reached,
- *                                                       bound at half the keys
+ *   tsmap_bench_hitratio --throughput keys ops threads [unbounded|never|half]
+ *       A: unbounded, bound never reached (2x the keys), bound at half the keys; one of
+ *       them alone for `valgrind --tool=callgrind --toggle-collect=a_run`
  *
  * Traces (keys are 8-byte integers; a miss inserts the key, as a cache does):
  *   zipf-0.8, zipf-0.99  Zipf over 10x the capacity;
@@ -337,7 +338,14 @@ int main(int argc, char **argv) {
     size_t keys = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000;
     size_t ops = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000000;
     int threads = argc > 4 ? atoi(argv[4]) : 1;
-    throughput(keys, ops, threads < 1 ? 1 : threads > 16 ? 16 : threads);
+    threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+    if (argc > 5) { /* one configuration */
+      size_t max = strcmp(argv[5], "never") == 0 ? 2 * keys
+                   : strcmp(argv[5], "half") == 0 ? keys / 2 : 0;
+      printf("%s: %.2f Mops/s\n", argv[5], a_mops(max, keys, ops, threads));
+      return 0;
+    }
+    throughput(keys, ops, threads);
     return 0;
   }
   size_t cap = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
