@@ -77,7 +77,8 @@ uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old) {
 
 static __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
 
-void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
+/* Maybe touch the frequency word `w` (B4). */
+static void tsmap_freq_touch_word(tsmap_word *w) {
   uint32_t r = tsmap_read_rng;
   if (TSMAP_UNLIKELY(r == 0))
     r = (uint32_t)(uintptr_t)&r | 1u;
@@ -85,12 +86,23 @@ void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
   tsmap_read_rng = r;
   if (r & TSMAP_FREQ_READ_MASK) /* 1 read in TSMAP_FREQ_READ_MASK + 1 looks (B4) */
     return;
-  tsmap_word *w = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
-                  m->key_words + m->value_words + m->expiring;
   uint64_t v = tsmap_ld(w);
   unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 3);
   if (n != c) /* a lost race with a writer only loses a count */
     tsmap_st(w, (v & ~(uint64_t)0xff) | n);
+}
+
+void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
+  tsmap_freq_touch_word(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                   pos->slot) + m->key_words + m->value_words + m->expiring);
+}
+
+int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
+  if (tsmap_read_expired(m, vbuf))
+    return 0;
+  if (m->bounded)
+    tsmap_freq_touch_word(value + m->value_words + m->expiring);
+  return 1;
 }
 
 /* ======================================================================================

@@ -65,4 +65,9 @@ TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *af
  * counter (B4). */
 TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
 
+/* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
+ * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
+ * maybe touching its counter (G11, B4). */
+TSMAP_HIDDEN int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value);
+
 #endif /* TSMAP_BOUND_H */

@@ -310,7 +310,8 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     if (len <= 8 && len)
       memcpy(&q->w[1], key, len);
   }
-  q->hash = m->fast8 ? tsmap_hash_u64(q->w[0], m->seed) : tsmap_hash_key(m, key, len);
+  q->hash = m->fast8 || m->fast8_meta ? tsmap_hash_u64(q->w[0], m->seed)
+                                      : tsmap_hash_key(m, key, len);
   q->h2 = tsmap_h2(q->hash);
   q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
   return TSMAP_OK;
@@ -355,7 +356,7 @@ int tsmap_key_equal_raw(const tsmap *m, const void *a, size_t alen, const tsmap_
 
 /* Hash of the key stored in slot words `kw` (writer side: migration). */
 static uint64_t tsmap_slot_hash(const tsmap *m, const uint64_t *kw) {
-  if (m->fast8)
+  if (m->fast8 || m->fast8_meta)
     return tsmap_hash_u64(kw[0], m->seed);
   size_t len;
   const void *p = tsmap_slot_key(m, kw, &len);
@@ -572,7 +573,7 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
       tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 2 : m->slot_words, i);
-      if (w8v8 || m->fast8) {
+      if (w8v8 || m->fast8 || m->fast8_meta) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
           return 1;
@@ -1035,6 +1036,7 @@ static void tsmap_layout(tsmap *m) {
   m->meta_words = (size_t)m->expiring + m->bounded;
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
+  m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
 }
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
@@ -1220,7 +1222,7 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
 
 /* Probe `t` for key word k. Returns 1 found (value words in vbuf), 0 absent. */
 TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
-                                   const size_t vw) {
+                                   const size_t vw, tsmap_word **at) {
   const size_t sw = 1 + vw;
   const unsigned h2 = tsmap_h2(h);
   size_t g = h & t->mask;
@@ -1238,6 +1240,7 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
+        *at = sl + 1;
         hit = 1;
         break;
       }
@@ -1255,8 +1258,12 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
 }
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
- * generic path must decide (first call of a thread, inside a compute callback). */
-TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw) {
+ * generic path must decide (first call of a thread, inside a compute callback). `vw`:
+ * value words to copy, with the meta words when `meta` (a constant): the entry is then
+ * absent from its deadline on (G10) and its frequency touched (G11). */
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
+                            const int meta) {
+  tsmap_word *at = NULL;
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
@@ -1278,7 +1285,8 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
       tsmap_cpu_relax();
       continue;
     }
-    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) || tsmap_table_read8(cur, k, h, vbuf, vw)) {
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw, &at)) ||
+        tsmap_table_read8(cur, k, h, vbuf, vw, &at)) {
       r = 1;
       break;
     }
@@ -1288,6 +1296,8 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
       break;
     }
   }
+  if (meta && r == 1) /* G10, G11 */
+    r = tsmap_meta_read8(m, vbuf, at);
   tsmap_read_exit(self);
   return r;
 }
@@ -1296,7 +1306,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
  * with one load and one store. */
 static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   uint64_t v;
-  int r = tsmap_get8(map, key, &v, 1);
+  int r = tsmap_get8(map, key, &v, 1, 0);
   if (TSMAP_LIKELY(r == 1)) {
     if (value_out)
       memcpy(value_out, &v, 8);
@@ -1309,12 +1319,38 @@ static tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   return tsmap_get_slow(map, key, 8, value_out);
 }
 
+/* The 8-byte get of a map with meta words (G10, G11), out of the unbounded maps' way:
+ * `vw` value and meta words into `vbuf`. */
+TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
+                                            uint64_t *vbuf, const size_t vw) {
+  int r = tsmap_get8(map, key, vbuf, vw, 1);
+  if (r == 1 && value_out)
+    memcpy(value_out, vbuf, map->value_size);
+  if (r >= 0)
+    return r ? TSMAP_OK : TSMAP_NOT_FOUND;
+  return r == -1 ? TSMAP_CLOSED : tsmap_get_slow(map, key, 8, value_out);
+}
+
+static __attribute__((noinline)) tsmap_status tsmap_get8_meta_big(tsmap *map, const void *key,
+                                                                  void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words);
+}
+
+/* One value word and one meta word (a bound or a deadline): constant sizes, a small frame. */
+static tsmap_status tsmap_get8_meta(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  if (TSMAP_LIKELY(map->value_words == 1 && map->meta_words == 1))
+    return tsmap_get8_meta_n(map, key, value_out, v, 2);
+  return tsmap_get8_meta_big(map, key, value_out);
+}
+
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8)) {
     if (TSMAP_LIKELY(map->value_size == 8))
       return tsmap_get8v8(map, key, value_out);
-    int r = tsmap_get8(map, key, vbuf, map->value_words);
+    int r = tsmap_get8(map, key, vbuf, map->value_words, 0);
     if (TSMAP_LIKELY(r == 1)) {
       if (value_out)
         memcpy(value_out, vbuf, map->value_size);
@@ -1325,6 +1361,8 @@ tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_
     if (r == -1)
       return TSMAP_CLOSED;
   }
+  if (map && map->fast8_meta && key && key_len == 8)
+    return tsmap_get8_meta(map, key, value_out);
   return tsmap_get_slow(map, key, key_len, value_out);
 }
 

@@ -321,6 +321,7 @@ struct tsmap {
   unsigned char expiring;   /* G10: a deadline word follows the value */
   unsigned char bounded;    /* G11: max_entries is set: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
+  int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
   _Atomic int closed;
   tsmap_config cfg;
   tsmap_allocator alloc;
