@@ -11,8 +11,7 @@ namespace clang::tidy::tsmap {
 
 /// The tsmap_config fields that make a map evict on its own.
 static bool isSelfEvictingField(llvm::StringRef Name) {
-  return Name == "expiry" || Name == "default_ttl_ns" || Name == "max_entries" ||
-         Name == "max_weight";
+  return Name == "expiry" || Name == "default_ttl_ns" || Name == "max_entries";
 }
 
 /// The config variable of `tsmap_create(&cfg, ...)`; null for a pointer (a
