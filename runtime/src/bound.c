@@ -68,7 +68,7 @@ uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old) {
   unsigned c = TSMAP_FREQ_INIT;
   if (old) /* a write to the entry is an access too */
     c = tsmap_freq_incr(tsmap_freq_aged(tsmap_ld(old), age), tsmap_xorshift32(&s->rng));
-  else if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per 4 capacities */
+  else if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per AGE_PERIOD shares */
     s->age_ops = 0;
     s->age = (unsigned char)(age + 1);
   }
