@@ -160,10 +160,31 @@ static void lfu_up(lfu *h, size_t i) {
   }
 }
 
-static double lfu_hits(const uint64_t *t, size_t len, size_t cap, size_t keys) {
+static lfu lfu_new(size_t cap, size_t keys) {
   lfu h = {malloc(cap * 8), malloc(cap * 8), malloc(cap * 8), malloc(keys * sizeof(long)), 0};
   for (size_t k = 0; k < keys; k++)
     h.pos[k] = -1;
+  return h;
+}
+
+/* Cache key k with (count, used), evicting the root first when the heap holds `cap`. */
+static void lfu_insert(lfu *h, size_t cap, uint64_t k, uint64_t count, uint64_t used) {
+  if (h->n == cap) {
+    h->pos[h->key[0]] = -1;
+    h->n--;
+    if (h->n) {
+      h->key[0] = h->key[h->n], h->count[0] = h->count[h->n], h->used[0] = h->used[h->n];
+      h->pos[h->key[0]] = 0;
+      lfu_down(h, 0);
+    }
+  }
+  h->key[h->n] = k, h->count[h->n] = count, h->used[h->n] = used;
+  h->pos[k] = (long)h->n;
+  lfu_up(h, h->n++);
+}
+
+static double lfu_hits(const uint64_t *t, size_t len, size_t cap, size_t keys) {
+  lfu h = lfu_new(cap, keys);
   size_t hits = 0;
   for (size_t i = 0; i < len; i++) {
     uint64_t k = t[i];
@@ -175,18 +196,7 @@ static double lfu_hits(const uint64_t *t, size_t len, size_t cap, size_t keys) {
       lfu_down(&h, p);
       continue;
     }
-    if (h.n == cap) { /* evict the root */
-      h.pos[h.key[0]] = -1;
-      h.n--;
-      if (h.n) {
-        h.key[0] = h.key[h.n], h.count[0] = h.count[h.n], h.used[0] = h.used[h.n];
-        h.pos[h.key[0]] = 0;
-        lfu_down(&h, 0);
-      }
-    }
-    h.key[h.n] = k, h.count[h.n] = 1, h.used[h.n] = i;
-    h.pos[k] = (long)h.n;
-    lfu_up(&h, h.n++);
+    lfu_insert(&h, cap, k, 1, i);
   }
   free(h.key), free(h.count), free(h.used), free(h.pos);
   return (double)hits / (double)len;
@@ -201,9 +211,7 @@ static double opt_hits(const uint64_t *t, size_t len, size_t cap, size_t keys) {
     nxt[i] = last[t[i]];
     last[t[i]] = i;
   }
-  lfu h = {malloc(cap * 8), malloc(cap * 8), malloc(cap * 8), malloc(keys * sizeof(long)), 0};
-  for (size_t k = 0; k < keys; k++)
-    h.pos[k] = -1;
+  lfu h = lfu_new(cap, keys);
   size_t hits = 0;
   for (size_t i = 0; i < len; i++) {
     uint64_t k = t[i];
@@ -215,18 +223,7 @@ static double opt_hits(const uint64_t *t, size_t len, size_t cap, size_t keys) {
       lfu_down(&h, (size_t)h.pos[k]);
       continue;
     }
-    if (h.n == cap) {
-      h.pos[h.key[0]] = -1;
-      h.n--;
-      if (h.n) {
-        h.key[0] = h.key[h.n], h.count[0] = h.count[h.n], h.used[0] = h.used[h.n];
-        h.pos[h.key[0]] = 0;
-        lfu_down(&h, 0);
-      }
-    }
-    h.key[h.n] = k, h.count[h.n] = ~nxt[i], h.used[h.n] = i;
-    h.pos[k] = (long)h.n;
-    lfu_up(&h, h.n++);
+    lfu_insert(&h, cap, k, ~nxt[i], i);
   }
   free(nxt), free(last), free(h.key), free(h.count), free(h.used), free(h.pos);
   return (double)hits / (double)len;
