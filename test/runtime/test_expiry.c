@@ -421,6 +421,58 @@ static void test_g10_long_keys_big_values_and_growth(void) {
   CHECK(g_c.closed == 2000 && g_key_ok == 4000);
 }
 
+/* The 8-byte get of maps with meta words (G10, G11): it probes cur through the shard's copy
+ * of cur's groups and mask, with a group stride computed from the words after the key, the
+ * meta words included. 8-byte keys, values of several sizes (one value word and one meta
+ * word take a path of their own), a deadline, a frequency word or both, across growths. */
+static void test_g10_meta_get_of_8_byte_keys_with_other_value_sizes(void) {
+  static const size_t sizes[] = {0, 1, 8, 13, 24, 100};
+  unsigned char in[100], out[100];
+  for (int kind = 0; kind < 3; kind++) { /* expiry, a bound never reached, both */
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+      size_t vs = sizes[si];
+      memset(&g_c, 0, sizeof g_c);
+      atomic_store(&g_now, 100);
+      tsmap_config cfg;
+      tsmap_config_init(&cfg, vs);
+      cfg.key_size = 8;
+      cfg.shard_count = 2;
+      cfg.expiry = kind != 1;
+      cfg.max_entries = kind != 0 ? 1u << 20 : 0;
+      cfg.clock = test_clock;
+      tsmap *m = NULL;
+      CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+      for (uint64_t k = 0; k < 3000; k++) { /* several growths */
+        memset(in, (int)(k & 0xff), sizeof in);
+        uint64_t ttl = k % 2 ? 50 : TSMAP_TTL_NEVER; /* odd keys expire at 150 */
+        CHECK_ST(cfg.expiry ? tsmap_put_ttl(m, &k, 8, in, ttl, NULL)
+                            : tsmap_put(m, &k, 8, in, NULL),
+                 TSMAP_OK);
+      }
+      for (int pass = 0; pass < 2; pass++) { /* before the odd keys' deadline, then after */
+        long bad = 0, found = 0;
+        for (uint64_t k = 0; k < 3000; k++) {
+          memset(out, 0xee, sizeof out);
+          tsmap_status st = tsmap_get(m, &k, 8, out);
+          int live = !cfg.expiry || pass == 0 || k % 2 == 0;
+          bad += st != (live ? TSMAP_OK : TSMAP_NOT_FOUND);
+          found += st == TSMAP_OK;
+          for (size_t i = 0; st == TSMAP_OK && i < sizeof out; i++)
+            bad += out[i] != (i < vs ? (unsigned char)(k & 0xff) : 0xee);
+        }
+        uint64_t absent = 3000;
+        CHECK_ST(tsmap_get(m, &absent, 8, NULL), TSMAP_NOT_FOUND);
+        if (bad)
+          fprintf(stderr, "  kind %d, value size %zu, pass %d: %ld wrong\n", kind, vs, pass,
+                  bad);
+        CHECK(bad == 0 && found == (cfg.expiry && pass ? 1500 : 3000));
+        atomic_store(&g_now, 150);
+      }
+      tsmap_destroy(m);
+    }
+  }
+}
+
 /* G10 with G6 at close: entries still in the map leave with EXPIRED if their deadline
  * passed, CLOSED otherwise. */
 static void test_g10_close_reports_expired_entries_as_expired(void) {
@@ -715,6 +767,7 @@ TEST_MAIN(T(test_g10_absent_from_the_deadline_on), T(test_g10_per_entry_ttl_over
           T(test_g10_reclaim_without_memory_changes_nothing),
           T(test_g10_writes_sweep_expired_entries), T(test_g10_maintain_sweeps_within_its_budget),
           T(test_g10_long_keys_big_values_and_growth),
+          T(test_g10_meta_get_of_8_byte_keys_with_other_value_sizes),
           T(test_g10_close_reports_expired_entries_as_expired), T(test_g10_reads_write_nothing),
           T(test_g10_maintenance_thread_reclaims),
           T(test_g10_maintenance_thread_may_close_from_a_hook),
