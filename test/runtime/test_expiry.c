@@ -156,6 +156,12 @@ static tsmap_verdict cb_store(const void *key, size_t key_len, const void *old, 
   memcpy(out, &v, 8);
   return TSMAP_STORE;
 }
+static tsmap_verdict cb_delete(const void *key, size_t key_len, const void *old, void *ctx,
+                               TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)out;
+  *(int *)ctx += old != NULL; /* how many runs saw a value */
+  return TSMAP_DELETE;
+}
 static int cb_absent(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
   (void)key, (void)key_len;
   (*(int *)ctx)++;
@@ -271,6 +277,16 @@ static void test_g10_writers_see_an_expired_entry_absent(void) {
   CHECK(out == 600);
   tsmap_destroy(m);
   CHECK(g_c.expired == 1 && g_c.closed == 1 && g_c.discarded == 0);
+  runs = 0;
+  m = expired_key_1(); /* compute's DELETE: TSMAP_REMOVED only when it removed a live value */
+  CHECK_ST(tsmap_compute_ttl(m, &k, 8, cb_delete, &runs, 5, &out), TSMAP_NOT_FOUND); // NOLINT(tsmap-non-idempotent-callback): counts its runs on purpose
+  CHECK(runs == 0 && g_c.removed == 0);
+  CHECK_ST(put_u(m, 1, 42, 10), TSMAP_OK); /* reclaims 41 (expired), 42 lives until 120 */
+  CHECK_ST(tsmap_compute_ttl(m, &k, 8, cb_delete, &runs, 5, &out), TSMAP_REMOVED); // NOLINT(tsmap-non-idempotent-callback): counts its runs on purpose
+  CHECK(runs == 1 && g_c.removed == 1 && g_c.expired == 1);
+  CHECK_ST(get_u(m, 1, &out), TSMAP_NOT_FOUND);
+  tsmap_destroy(m);
+  CHECK(g_c.closed == 0);
 }
 
 /* Reclaiming needs a record: when it cannot be allocated, a write on the expired key

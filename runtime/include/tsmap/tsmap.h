@@ -59,10 +59,10 @@
  * map, except tsmap_destroy (see there). Callbacks and hooks run with no map lock held.
  *
  * Memory: a thread's first keyed call (get, put, put_if_absent, the put_ptr forms,
- * remove, the compute calls) on any map allocates the thread's reader record, so each
- * of those may return TSMAP_NO_MEMORY on a thread's first call, even one that allocates
- * nothing else; the map is unchanged and the next call tries again. See tsmap_allocator
- * for why that record does not come from the map's allocator.
+ * remove, the compute calls, and their *_ttl forms) on any map allocates the thread's
+ * reader record, so each of those may return TSMAP_NO_MEMORY on a thread's first call,
+ * even one that allocates nothing else; the map is unchanged and the next call tries
+ * again. See tsmap_allocator for why that record does not come from the map's allocator.
  */
 #ifndef TSMAP_TSMAP_H
 #define TSMAP_TSMAP_H
