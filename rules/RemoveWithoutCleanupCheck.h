@@ -7,6 +7,7 @@
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "RemovalPaths.h"
+#include "SelfEvictingMaps.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -80,6 +81,9 @@ private:
   /// The value type each map holds, from its typed uses in this TU.
   llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
   std::vector<Discard> Discards;
+  /// Maps created to expire or stay bounded: evicted on their own, decided
+  /// at the end of the TU like the discards (SelfEvictingMaps.h).
+  std::vector<SelfEvictingMap> SelfEvicting;
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };
