@@ -1603,22 +1603,30 @@ TSMAP_INLINE tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, siz
   return tsmap_store(map, key, key_len, value, old_out, replace, TSMAP_TTL_DEFAULT);
 }
 
-/* Every other put: probes, counted and timed when the map is metered (out of line). */
-__attribute__((noinline)) static tsmap_status tsmap_store_other(tsmap *map, const void *key,
-                                                                size_t key_len,
-                                                                const void *value,
-                                                                void *old_out, int replace) {
-  const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  TSMAP_OP_RUN(map, op, tsmap_store_unmetered(map, key, key_len, value, old_out, replace));
+/* Every other put: probes, counted and timed when the map is metered (out of line). One
+ * copy each for put and put_if_absent, so that every op_start site passes its op as a
+ * constant: `perf probe` puts all the sites on one event only while their arguments
+ * match, and stopped at this one when its op was in a register (runtime.probes.attach). */
+__attribute__((noinline)) static tsmap_status tsmap_put_other(tsmap *map, const void *key,
+                                                              size_t key_len, const void *value,
+                                                              void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_PUT, tsmap_store_unmetered(map, key, key_len, value, old_out, 1));
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const void *value,
+                          void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_PUT_IF_ABSENT,
+               tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
 }
 
-/* Every put: the 8/8 fast path of an unmetered map, else tsmap_store_other. */
+/* Every put: the 8/8 fast path of an unmetered map, else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
-                                            const void *value, void *old_out, int replace) {
+                                            const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return replace ? tsmap_put8v8(map, key, value, old_out)
                    : tsmap_put_if_absent8v8(map, key, value, old_out);
-  return tsmap_store_other(map, key, key_len, value, old_out, replace);
+  return replace ? tsmap_put_other(map, key, key_len, value, old_out)
+                 : tsmap_put_if_absent_other(map, key, key_len, value, old_out);
 }
 
 tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *value,
