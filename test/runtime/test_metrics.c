@@ -34,13 +34,18 @@ static long long series_value(const char *text, const char *series) {
 #define NAME_RAW "ses\"s\\ions\nx"
 #define NAME_ESC "ses\\\"s\\\\ions\\nx"
 
+/* A metered map's config: 8-byte keys, 4 shards. */
+static void metered_config(tsmap_config *cfg, const char *name, size_t value_size) {
+  tsmap_config_init(cfg, value_size);
+  cfg->key_size = 8;
+  cfg->shard_count = 4;
+  cfg->name = name;
+  cfg->metrics = 1;
+}
+
 static tsmap *metered(const char *name, size_t value_size) {
   tsmap_config cfg;
-  tsmap_config_init(&cfg, value_size);
-  cfg.key_size = 8;
-  cfg.shard_count = 4;
-  cfg.name = name;
-  cfg.metrics = 1;
+  metered_config(&cfg, name, value_size);
   tsmap *m;
   CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
   return m;
@@ -141,11 +146,8 @@ static void count_evicted(const void *key, size_t key_len, void *value,
 /* A metered map on the test clock, 8-byte keys, one shard; `max_entries` 0: unbounded. */
 static tsmap *metered_expiring(const char *name, size_t value_size, size_t max_entries) {
   tsmap_config cfg;
-  tsmap_config_init(&cfg, value_size);
-  cfg.key_size = 8;
+  metered_config(&cfg, name, value_size);
   cfg.shard_count = 1;
-  cfg.name = name;
-  cfg.metrics = 1;
   cfg.expiry = 1;
   cfg.clock = step_clock;
   cfg.max_entries = max_entries;
