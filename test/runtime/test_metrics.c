@@ -224,6 +224,31 @@ static void test_expired_and_capacity_evictions_are_counted(void) {
   tsmap_destroy(m);
 }
 
+/* The maintenance thread's tsmap_maintain calls are counted (from a thread with no
+ * record of its own: the shared stripe) and its reaps are expired evictions. */
+static void test_maintenance_thread_is_counted(void) {
+  tsmap_config cfg;
+  metered_config(&cfg, "maint", 8);
+  cfg.expiry = 1;
+  cfg.clock = step_clock;
+  cfg.on_entry_evicted = count_evicted;
+  cfg.maintain_interval_ns = 1000000; /* 1 ms */
+  atomic_store(&g_now, 1000);
+  atomic_store(&g_hooked[TSMAP_EVICT_EXPIRED], 0);
+  tsmap *m;
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  for (uint64_t k = 0; k < 100; k++)
+    CHECK(tsmap_put_ttl(m, &k, 8, &k, 10, NULL) == TSMAP_OK);
+  atomic_store(&g_now, 1010);
+  for (int i = 0; i < 10000 && atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) < 100; i++)
+    usleep(1000); /* at most 10 s */
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) == 100);
+  const char *t = format(m);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"maint\",reason=\"expired\"}") == 100);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"maint\",op=\"maintain\",status=\"ok\"}") > 0);
+  tsmap_destroy(m);
+}
+
 /* A metered map with expiry (and a bound never reached) grows: every entry's birth
  * stamp (M3) and meta words (G10, G11) move with it, on the generic migration path: values
  * of 8 and 24 bytes, the deadline still in force after the growths and the lifespan
@@ -471,4 +496,5 @@ static void test_exposition_file(void) {
 TEST_MAIN(T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
-          T(test_growth_moves_births_and_deadlines), T(test_exposition_file))
+          T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
+          T(test_exposition_file))
