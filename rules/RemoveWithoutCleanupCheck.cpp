@@ -53,6 +53,8 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       checkEnclosingFunction(Call, *Result.Context);
     if (Api.Stores)
       learnFromStore(Call);
+    if (auto M = selfEvictingMapOf(Call, *Result.Context))
+      SelfEvicting.push_back(*M);
     return;
   }
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
@@ -630,6 +632,16 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   for (const Discard &D : Discards)
     checkDiscard(D);
   Discards.clear();
+  for (const SelfEvictingMap &M : SelfEvicting) { // A map that evicts on its own.
+    auto It = MapValueTypes.find(M.Map);
+    if (It == MapValueTypes.end() || !Ctx)
+      continue;
+    std::vector<CleanupContract> Cs = Model.cleanupsOf(It->second);
+    if (const CleanupContract *C =
+            reportSelfEviction(*this, M, Cs, Model, *Ctx, Policy.MaxCallDepth))
+      noteContract(*C, It->second);
+  }
+  SelfEvicting.clear();
   Tables.clear();
   MapValueTypes.clear();
   Apis.clear();

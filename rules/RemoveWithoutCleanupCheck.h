@@ -8,6 +8,7 @@
 #include "GLibTables.h"
 #include "EffectSummary.h"
 #include "RemovalPaths.h"
+#include "SelfEvictingMaps.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -121,6 +122,9 @@ private:
   std::vector<Discard> Discards;
   GLibTables Tables;    ///< Per TU.
   bool GLibModel = false; ///< The shipped glib model is on.
+  /// Maps created to expire or stay bounded: evicted on their own, decided
+  /// at the end of the TU like the discards (SelfEvictingMaps.h).
+  std::vector<SelfEvictingMap> SelfEvicting;
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };

@@ -25,6 +25,7 @@
  */
 #include "metrics.h"
 #include "tsmap_internal.h"
+#include "expiry.h"
 
 #include <stdlib.h>
 
@@ -168,15 +169,18 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
   tsmap_pos pos;
-  tsmap_writer_begin(m, s);
+  int found;
+  tsmap_writer_begin(m, s, &after);
   tsmap_pending_unlink(s, p);
   if (tsmap_is_closed(m)) {
     st = TSMAP_CLOSED;
-  } else if (tsmap_shard_find(m, s, q, &pos)) {
+  } else if ((found = tsmap_shard_find_live(m, s, q, &pos, &after)) < 0) { /* G10 */
+    st = TSMAP_NO_MEMORY;
+  } else if (found) {
     tsmap_pos_read_value(m, &pos, present);
     st = TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(m, s, q, value);
+    st = tsmap_shard_insert(m, s, q, value, &after);
   }
   tsmap_writer_end(m, s, &after);
   tsmap_after_run(m, &after);
@@ -196,7 +200,7 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   tsmap_status st;
   if (rc != 0) {
     tsmap_after after = TSMAP_AFTER_INIT;
-    tsmap_writer_begin(m, q->shard);
+    tsmap_writer_begin(m, q->shard, &after);
     tsmap_pending_unlink(q->shard, p);
     tsmap_writer_end(m, q->shard, &after);
     tsmap_after_run(m, &after);
@@ -218,9 +222,9 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   return st;
 }
 
-static tsmap_status tsmap_compute_if_absent_body(tsmap *map, const void *key, size_t key_len,
-                                                 tsmap_absent_fn fn, void *ctx,
-                                                 void *value_out) {
+static tsmap_status tsmap_absent_impl(tsmap *map, const void *key, size_t key_len,
+                                      tsmap_absent_fn fn, void *ctx, void *value_out,
+                                      uint64_t ttl) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -229,6 +233,7 @@ static tsmap_status tsmap_compute_if_absent_body(tsmap *map, const void *key, si
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
+  q.ttl = ttl;
   tsmap_token tok;
   tsmap_read_enter(self);
   int r = tsmap_shard_read(map, q.shard, &q, v, &tok); /* fast path: present */
@@ -247,8 +252,9 @@ static tsmap_status tsmap_compute_if_absent_body(tsmap *map, const void *key, si
       tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
-    if (tsmap_shard_find(map, s, &q, &pos)) {
-      tsmap_pos_read_value(map, &pos, v);
+    if (tsmap_shard_find(map, s, &q, &pos) &&
+        (tsmap_pos_read_value(map, &pos, v), !tsmap_read_expired(map, v))) {
+      /* an expired entry is absent (G10): the commit reaps it */
       tsmap_lock_release(&s->lock);
       tsmap_value_out(map, v, value_out);
       return TSMAP_OK;
@@ -277,17 +283,20 @@ static tsmap_status tsmap_compute_if_absent_body(tsmap *map, const void *key, si
  * ====================================================================================== */
 
 /* Does the key still hold the value the callback was given (or is it still absent)?
- * (shard lock held) Validating by value, not by the group's seq or the slot's place,
+ * (shard lock held) 1 yes, 0 no, -1 no memory (an expired entry could not be reaped,
+ * G10; an expired entry is absent). Validating by value, not by the group's seq or the slot's place,
  * means writes of other keys in the same group (including the callback's own) and
  * entries moving during a growth never force a retry: only a change of this key's value
  * does, so a callback that writes other keys cannot make its compute retry forever. A
  * value changed and changed back is fine: the verdict is then right for the state the
  * lock shows, and the value it replaces is the one in the map now. */
-static int tsmap_still_as_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
-                               const uint64_t *ov) {
+static int tsmap_still_as_read(tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
+                               const uint64_t *ov, tsmap_after *after) {
   uint64_t now[TSMAP_MAX_VALUE_WORDS];
   tsmap_pos pos;
-  int present = tsmap_shard_find(m, s, q, &pos);
+  int present = tsmap_shard_find_live(m, s, q, &pos, after);
+  if (present < 0)
+    return -1;
   if (!found || !present)
     return !found && !present;
   tsmap_pos_read_value(m, &pos, now);
@@ -296,18 +305,18 @@ static int tsmap_still_as_read(const tsmap *m, tsmap_shard *s, const tsmap_key *
 
 /* Apply a verdict under the lock (the token was valid). Returns the call's status. */
 static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, int found,
-                                tsmap_verdict verdict, const void *nv) {
+                                tsmap_verdict verdict, const void *nv, tsmap_after *after) {
   tsmap_pos pos;
   if (found)
     tsmap_shard_find(m, s, q, &pos);
   if (verdict == TSMAP_STORE && found) {
-    tsmap_pos_write_value(m, &pos, nv);
+    tsmap_pos_write_value(m, &pos, q, nv);
     return TSMAP_OK;
   }
   if (verdict == TSMAP_STORE)
-    return tsmap_shard_insert(m, s, q, nv);
+    return tsmap_shard_insert(m, s, q, nv, after);
   if (verdict == TSMAP_DELETE && found)
-    tsmap_shard_erase(m, s, &pos);
+    tsmap_shard_erase(m, s, &pos, TSMAP_EVICT_REMOVED);
   return TSMAP_NOT_FOUND;
 }
 
@@ -358,7 +367,7 @@ static tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_threa
 /* Shared body of compute and compute_if_present. */
 static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_len,
                                        tsmap_compute_fn fn, void *ctx, void *value_out,
-                                       int if_present) {
+                                       int if_present, uint64_t ttl) {
   uint64_t ov[TSMAP_MAX_VALUE_WORDS], nv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -367,6 +376,7 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
+  q.ttl = ttl;
   for (;;) {
     tsmap_token tok;
     tsmap_read_enter(self);
@@ -385,13 +395,15 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
     tsmap_after after = TSMAP_AFTER_INIT;
-    tsmap_writer_begin(map, q.shard);
+    tsmap_writer_begin(map, q.shard, &after);
     int closed = tsmap_is_closed(map);
-    int valid = !closed && tsmap_still_as_read(map, q.shard, &q, found, ov);
+    int valid = closed ? 0 : tsmap_still_as_read(map, q.shard, &q, found, ov, &after);
     if (closed)
       st = TSMAP_CLOSED;
+    else if (valid < 0)
+      st = TSMAP_NO_MEMORY; /* G10: an expired entry in the way could not be reaped */
     else if (valid)
-      st = tsmap_apply(map, q.shard, &q, found, verdict, nv);
+      st = tsmap_apply(map, q.shard, &q, found, verdict, nv, &after);
     tsmap_writer_end(map, q.shard, &after);
     tsmap_after_run(map, &after);
     if (closed || valid)
@@ -406,16 +418,56 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
 tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key, size_t key_len,
                                      tsmap_absent_fn fn, void *ctx, void *value_out) {
   TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_ABSENT,
-               tsmap_compute_if_absent_body(map, key, key_len, fn, ctx, value_out));
+               tsmap_absent_impl(map, key, key_len, fn, ctx, value_out, TSMAP_TTL_DEFAULT));
 }
 
 tsmap_status tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
                                       tsmap_compute_fn fn, void *ctx, void *value_out) {
   TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_PRESENT,
-               tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1));
+               tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 1, TSMAP_TTL_DEFAULT));
 }
 
 tsmap_status tsmap_compute(tsmap *map, const void *key, size_t key_len, tsmap_compute_fn fn,
                            void *ctx, void *value_out) {
-  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE, tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0));
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE,
+               tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, 0, TSMAP_TTL_DEFAULT));
+}
+
+/* The *_ttl forms (G10): only on a map created with expiry; counted and timed as their
+ * plain forms on a metered map (a map without expiry counts INVALID_ARGUMENT). */
+static tsmap_status tsmap_compute_ttl_impl(tsmap *map, const void *key, size_t key_len,
+                                           tsmap_compute_fn fn, void *ctx, void *value_out,
+                                           int if_present, uint64_t ttl_ns) {
+  if (!map || !map->expiring)
+    return TSMAP_INVALID_ARGUMENT;
+  return tsmap_compute_impl(map, key, key_len, fn, ctx, value_out, if_present, ttl_ns);
+}
+
+static tsmap_status tsmap_absent_ttl_impl(tsmap *map, const void *key, size_t key_len,
+                                          tsmap_absent_fn fn, void *ctx, void *value_out,
+                                          uint64_t ttl_ns) {
+  if (!map || !map->expiring)
+    return TSMAP_INVALID_ARGUMENT;
+  return tsmap_absent_impl(map, key, key_len, fn, ctx, value_out, ttl_ns);
+}
+
+tsmap_status tsmap_compute_ttl(tsmap *map, const void *key, size_t key_len,
+                               tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
+                               void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE,
+               tsmap_compute_ttl_impl(map, key, key_len, fn, ctx, value_out, 0, ttl_ns));
+}
+
+tsmap_status tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
+                                          tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
+                                          void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_PRESENT,
+               tsmap_compute_ttl_impl(map, key, key_len, fn, ctx, value_out, 1, ttl_ns));
+}
+
+tsmap_status tsmap_compute_if_absent_ttl(tsmap *map, const void *key, size_t key_len,
+                                         tsmap_absent_fn fn, void *ctx, uint64_t ttl_ns,
+                                         void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_COMPUTE_IF_ABSENT,
+               tsmap_absent_ttl_impl(map, key, key_len, fn, ctx, value_out, ttl_ns));
 }

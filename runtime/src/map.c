@@ -17,6 +17,8 @@
  */
 #include "metrics.h"
 #include "tsmap_internal.h"
+#include "expiry.h"
+#include "bound.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -194,6 +196,8 @@ static size_t tsmap_default_shards(void) {
 }
 
 static tsmap_status tsmap_config_check(const tsmap_config *c) {
+  if (c->maintain_interval_ns && !c->expiry && !c->default_ttl_ns) /* G10 */
+    return TSMAP_INVALID_ARGUMENT;
   if (c->value_size > TSMAP_MAX_VALUE_SIZE || c->key_size > TSMAP_MAX_FIXED_KEY_SIZE)
     return TSMAP_INVALID_ARGUMENT;
   if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
@@ -306,6 +310,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     return TSMAP_INVALID_ARGUMENT;
   q->p = (const unsigned char *)key;
   q->len = len;
+  q->ttl = TSMAP_TTL_DEFAULT; /* G10: the *_ttl calls set their own */
   if (m->key_size) {
     q->w[m->key_words - 1] = 0;
     memcpy(q->w, key, len);
@@ -315,7 +320,8 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     if (len <= 8 && len)
       memcpy(&q->w[1], key, len);
   }
-  q->hash = m->fast8 ? tsmap_hash_u64(q->w[0], m->seed) : tsmap_hash_key(m, key, len);
+  q->hash = m->fast8 || m->fast8_meta ? tsmap_hash_u64(q->w[0], m->seed)
+                                      : tsmap_hash_key(m, key, len);
   q->h2 = tsmap_h2(q->hash);
   q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
   return TSMAP_OK;
@@ -323,7 +329,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
 
 /* The bytes and length of the key in slot words `kw` (which must be a validated copy, or
  * read under the shard lock: a long key's pointer is dereferenced). */
-static const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len) {
+const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len) {
   if (m->key_size) {
     *len = m->key_size;
     return kw;
@@ -360,7 +366,7 @@ int tsmap_key_equal_raw(const tsmap *m, const void *a, size_t alen, const tsmap_
 
 /* Hash of the key stored in slot words `kw` (writer side: migration). */
 static uint64_t tsmap_slot_hash(const tsmap *m, const uint64_t *kw) {
-  if (m->fast8)
+  if (m->fast8 || m->fast8_meta)
     return tsmap_hash_u64(kw[0], m->seed);
   size_t len;
   const void *p = tsmap_slot_key(m, kw, &len);
@@ -411,7 +417,7 @@ void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out) {
 void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
-  for (size_t i = 0; i < m->value_words; i++)
+  for (size_t i = 0; i < m->value_words + m->meta_words; i++) /* G10: and the deadline */
     vbuf[i] = tsmap_ld(&sl[i]);
 }
 
@@ -423,20 +429,25 @@ TSMAP_INLINE void tsmap_value_store1(tsmap_word *sl, uint64_t v) {
   atomic_store_explicit(sl, v, memory_order_release);
 }
 
-/* Overwrite the value at `pos` (shard lock held). */
-void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const void *value) {
+/* Overwrite the value at `pos` with the one operation `q` stores (shard lock held). */
+void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key *q,
+                           const void *value) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
+  size_t words = m->value_words + m->meta_words;
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
+  if (m->meta_words) /* G10, G11: value and meta words change under one seq */
+    tsmap_meta_fill(m, q, v, tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                        pos->slot) + m->key_words + m->value_words);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   TSMAP_MX_REPLACED(m, pos);
-  if (m->value_words <= 1) {
-    if (m->value_words)
+  if (words <= 1) {
+    if (words)
       tsmap_value_store1(sl, v[0]);
     return;
   }
   uint64_t s = tsmap_group_begin(pos->t, g);
-  for (size_t i = 0; i < m->value_words; i++)
+  for (size_t i = 0; i < words; i++)
     tsmap_st(&sl[i], v[i]);
   tsmap_group_end(g, s);
 }
@@ -501,7 +512,7 @@ static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
         break;
       if (!tsmap_key_equal_slot(m, kw, q))
         continue;
-      tsmap_value_load(vbuf, sl + m->key_words, m->value_words);
+      tsmap_value_load(vbuf, sl + m->key_words, m->value_words + m->meta_words);
       if ((torn = tsmap_seq_moved(g, s1)) != 0)
         break;
       *seq = s1;
@@ -544,10 +555,14 @@ int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_
     tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
     tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
     tok->gen = gen;
-    if (old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq))
+    if ((old && tsmap_table_read(m, old, q, vbuf, &tok->pos, &tok->seq)) ||
+        (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq))) {
+      if (tsmap_read_expired(m, vbuf)) /* G10: absent from its deadline on */
+        return 0;
+      if (TSMAP_UNLIKELY(m->bounded)) /* G11, B4 */
+        tsmap_freq_read_touch(m, &tok->pos);
       return 1;
-    if (cur && tsmap_table_read(m, cur, q, vbuf, &tok->pos, &tok->seq))
-      return 1;
+    }
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen)
       return cur ? 0 : -1;
@@ -569,7 +584,7 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
       tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 2 : m->slot_words, i);
-      if (w8v8 || m->fast8) {
+      if (w8v8 || m->fast8 || m->fast8_meta) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
           return 1;
@@ -639,7 +654,7 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
 /* The same for any map. */
 static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
                             const uint64_t *kw, const uint64_t *vw) {
-  tsmap_slot_fill_n(pos, m->key_words, m->value_words, h2, kw, vw);
+  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw);
 }
 
 /* Maps whose slots are one key word (fast8) and one value word: the bench's and the
@@ -690,7 +705,8 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
   else if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
   else
-    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words, 0, 1);
+    tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
+                          1);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -782,9 +798,11 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
  * that a call that finds its key present never allocates. TSMAP_NO_MEMORY if the block
  * or a needed growth could not be allocated: nothing changed. */
 tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                const void *value) {
+                                const void *value, tsmap_after *after) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
+  if (TSMAP_UNLIKELY(m->bounded) && tsmap_bound_make_room(m, s, after) != 0)
+    return TSMAP_NO_MEMORY; /* G11: nothing was evicted without its record */
   if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -807,6 +825,8 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     if (kb)
       kw[1] = (uint64_t)(uintptr_t)kb;
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
+    if (m->meta_words)
+      tsmap_meta_fill(m, q, vw, NULL); /* G10, G11 */
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
   TSMAP_MX_BORN(m, &pos);
@@ -815,13 +835,15 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   return TSMAP_OK;
 }
 
-/* Remove the entry at `pos`; a long key is retired (readers may still compare it). */
-void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
+/* Remove the entry at `pos`, which leaves for `why` (M3); a long key is retired (readers
+ * may still compare it). */
+void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                       tsmap_evict_reason why) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot);
   uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
-  TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, TSMAP_EVICT_REMOVED);
+  TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, why);
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -862,11 +884,14 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
   tsmap_read_exit(self);
 }
 
-/* Lock the shard and do this write's share of a growth in progress. */
-void tsmap_writer_begin(tsmap *m, tsmap_shard *s) {
+/* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
+ * E3: before the write's own change, whose value it must not reap). */
+void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_lock_acquire(&s->lock);
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+  if (TSMAP_UNLIKELY(m->expiring))
+    tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
 }
 
 /* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
@@ -1001,6 +1026,8 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 }
 
 void tsmap_after_run(tsmap *m, tsmap_after *after) {
+  if (after->reaped) /* G10: hooks of expired entries */
+    tsmap_reaped_run(m, after);
   if (after->unmap_len)
     munmap(after->unmap_ptr, after->unmap_len);
   while (after->free_tables) {
@@ -1042,8 +1069,12 @@ static void tsmap_layout(tsmap *m) {
   m->key_words = m->key_size ? (m->key_size + 7) / 8 : 2;
   m->value_size = m->cfg.value_size;
   m->value_words = (m->value_size + 7) / 8;
-  m->slot_words = m->key_words + m->value_words;
-  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
+  m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
+  m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
+  m->meta_words = (size_t)m->expiring + m->bounded;
+  m->slot_words = m->key_words + m->value_words + m->meta_words;
+  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
+  m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
 }
 
@@ -1085,9 +1116,17 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
   m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
-  if (tsmap_mx_create(m) != TSMAP_OK || tsmap_shards_init(m, n) != TSMAP_OK) {
+  n = tsmap_bound_shards(config, n); /* G11 */
+  tsmap_status st = tsmap_mx_create(m);
+  if (st == TSMAP_OK)
+    st = tsmap_shards_init(m, n);
+  if (st == TSMAP_OK)
+    st = tsmap_bound_init(m);
+  if (st == TSMAP_OK)
+    st = tsmap_maint_start(m);
+  if (st != TSMAP_OK) {
     tsmap_free_all(m);
-    return TSMAP_NO_MEMORY;
+    return st;
   }
   tsmap_mx_register(m); /* complete now: tsmap_metrics_write_all may read it */
   *map_out = m;
@@ -1101,10 +1140,11 @@ static void tsmap_table_evict_all(tsmap *m, tsmap_table *t) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
       tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
-      TSMAP_MX_LEFT(m, t, gi, tsmap_first_slot(full), TSMAP_EVICT_CLOSED);
+      tsmap_evict_reason why = tsmap_close_reason(m, w + m->key_words); /* E2 */
+      TSMAP_MX_LEFT(m, t, gi, tsmap_first_slot(full), why);
       tsmap_key q;
       q.p = (const unsigned char *)tsmap_slot_key(m, w, &q.len);
-      tsmap_hook_evicted(m, &q, w + m->key_words, TSMAP_EVICT_CLOSED);
+      tsmap_hook_evicted(m, &q, w + m->key_words, why);
     }
   }
 }
@@ -1174,6 +1214,7 @@ tsmap_status tsmap_close(tsmap *map) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
+  tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;
   tsmap_after after = TSMAP_AFTER_INIT;
   for (size_t i = 0; i <= map->shard_mask; i++)
@@ -1193,7 +1234,8 @@ tsmap_status tsmap_close(tsmap *map) {
 }
 
 static void tsmap_free_all(tsmap *m) {
-  tsmap_mx_destroy(m); /* first: unregistered, no exposition reads the shards any more */
+  tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
+  tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1225,9 +1267,11 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
 /* Probe the groups of a table (`groups`, `mask`) for key word k. Returns 1 found (value
- * words in vbuf), 0 absent. The stride is a constant of vw (it equals the table's). */
+ * words in vbuf, `*at` the slot's first value word), 0 absent. The stride is a constant of
+ * vw, the value and meta words (it equals the table's: the key word, then vw words). */
 TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k,
-                                    uint64_t h, uint64_t *vbuf, const size_t vw) {
+                                    uint64_t h, uint64_t *vbuf, const size_t vw,
+                                    tsmap_word **at) {
   const size_t sw = 1 + vw;
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   const unsigned h2 = tsmap_h2(h);
@@ -1246,6 +1290,7 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
+        *at = sl + 1;
         hit = 1;
         break;
       }
@@ -1264,13 +1309,17 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
 
 /* Probe table `t` (the old table of a growing shard) the same way. */
 TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
-                                   const size_t vw) {
-  return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw);
+                                   const size_t vw, tsmap_word **at) {
+  return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw, at);
 }
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
- * generic path must decide (first call of a thread, inside a compute callback). */
-TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw) {
+ * generic path must decide (first call of a thread, inside a compute callback). `vw`:
+ * value words to copy, with the meta words when `meta` (a constant): the entry is then
+ * absent from its deadline on (G10) and its frequency touched (G11). */
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
+                            const int meta) {
+  tsmap_word *at = NULL;
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
@@ -1296,8 +1345,8 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
       r = -1;
       break;
     }
-    if ((old && tsmap_table_read8(old, k, h, vbuf, vw)) ||
-        tsmap_groups_read8(groups, mask, k, h, vbuf, vw)) {
+    if ((old && tsmap_table_read8(old, k, h, vbuf, vw, &at)) ||
+        tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at)) {
       r = 1;
       break;
     }
@@ -1307,6 +1356,8 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
       break;
     }
   }
+  if (meta && r == 1) /* G10, G11 */
+    r = tsmap_meta_read8(m, vbuf, at);
   tsmap_read_exit(self);
   return r;
 }
@@ -1330,7 +1381,7 @@ TSMAP_INLINE tsmap_status tsmap_get8_status(tsmap *map, const void *key, int r,
  * with one load and one store. */
 TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_out) {
   uint64_t v;
-  return tsmap_get8_status(map, key, tsmap_get8(map, key, &v, 1), &v, 8, value_out);
+  return tsmap_get8_status(map, key, tsmap_get8(map, key, &v, 1, 0), &v, 8, value_out);
 }
 
 /* The public get of an unmetered 8/8 map, with its probes (op_end takes no map: the
@@ -1347,15 +1398,40 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (TSMAP_LIKELY(map->value_size == 8))
     return tsmap_get8v8(map, key, value_out);
-  int r = tsmap_get8(map, key, vbuf, map->value_words);
+  int r = tsmap_get8(map, key, vbuf, map->value_words, 0);
   return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
-/* The get of any map, not counted: what a metered get runs, inline (metrics.h). */
+/* The 8-byte get of a map with meta words (G10, G11), out of the unbounded maps' way:
+ * `vw` value and meta words into `vbuf`. */
+TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
+                                            uint64_t *vbuf, const size_t vw) {
+  int r = tsmap_get8(map, key, vbuf, vw, 1);
+  return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
+}
+
+static __attribute__((noinline)) tsmap_status tsmap_get8_meta_big(tsmap *map, const void *key,
+                                                                  void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words);
+}
+
+/* One value word and one meta word (a bound or a deadline): constant sizes, a small frame. */
+static tsmap_status tsmap_get8_meta(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  if (TSMAP_LIKELY(map->value_words == 1 && map->meta_words == 1))
+    return tsmap_get8_meta_n(map, key, value_out, v, 2);
+  return tsmap_get8_meta_big(map, key, value_out);
+}
+
+/* The get of any map, not counted: what a metered get runs, inline (metrics.h). A map
+ * with meta words (fast8 0, fast8_meta 1) takes the meta get, metered or not. */
 TSMAP_INLINE tsmap_status tsmap_get_unmetered(tsmap *map, const void *key, size_t key_len,
                                               void *value_out) {
   if (TSMAP_LIKELY(map && map->fast8 && key && key_len == 8))
     return tsmap_get_fast(map, key, value_out);
+  if (map && map->fast8_meta && key && key_len == 8)
+    return tsmap_get8_meta(map, key, value_out);
   return tsmap_get_slow(map, key, key_len, value_out);
 }
 
@@ -1412,8 +1488,6 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
   }
 }
 
-static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
-                                void *old_out, int replace);
 
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values and the key is 8 bytes (the caller
@@ -1424,7 +1498,7 @@ static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, con
  * instructions of the generic put. */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
-                                           const int w8v8, const int metered) {
+                                           uint64_t ttl, const int w8v8, const int metered) {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
   tsmap_key q;
   tsmap_thread *self;
@@ -1432,7 +1506,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (w8v8) {
     self = tsmap_tls_self;
     if (TSMAP_UNLIKELY(!self || self->computing))
-      return tsmap_store(map, key, 8, value, old_out, replace);
+      return tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT);
     q.p = (const unsigned char *)key;
     q.len = 8;
     memcpy(&q.w[0], key, 8);
@@ -1445,15 +1519,21 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
     if (st != TSMAP_OK)
       return st;
+    q.ttl = ttl;
   }
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
+  int found;
   tsmap_writer_prefetch(s, &q, self, metered);
-  tsmap_writer_begin(map, s);
+  tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if (tsmap_shard_find_n(map, s, &q, &pos, w8v8)) {
+  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && !w8v8 &&
+             TSMAP_UNLIKELY(map->expiring) &&
+             (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
+    st = TSMAP_NO_MEMORY;
+  } else if (found) {
     if (w8v8) { /* tsmap_pos_read_value and _write_value with one value word */
       tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
@@ -1467,11 +1547,11 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
       if (replace)
-        tsmap_pos_write_value(map, &pos, value);
+        tsmap_pos_write_value(map, &pos, &q, value);
     }
     st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
-    st = tsmap_shard_insert(map, s, &q, value);
+    st = tsmap_shard_insert(map, s, &q, value, &after);
   }
   tsmap_writer_end(map, s, &after);
   if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len))
@@ -1482,9 +1562,9 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   return st;
 }
 
-static tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
-                                void *old_out, int replace) {
-  return tsmap_store_body(map, key, key_len, value, old_out, replace, 0, 0);
+tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
+                         void *old_out, int replace, uint64_t ttl) {
+  return tsmap_store_body(map, key, key_len, value, old_out, replace, ttl, 0, 0);
 }
 
 /* The put of a map with 8-byte keys and values (one copy of the specialised body). */
@@ -1492,7 +1572,8 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
                                          void *old_out, const int replace) {
   const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
   TSMAP_PROBE2(op_start, map, op);
-  tsmap_status st = tsmap_store_body(map, key, 8, value, old_out, replace, 1, 0);
+  tsmap_status st =
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 0);
   TSMAP_PROBE2(op_end, op, (int)st);
   return st;
 }
@@ -1518,26 +1599,34 @@ TSMAP_INLINE tsmap_status tsmap_store_unmetered(tsmap *map, const void *key, siz
                                                 const void *value, void *old_out,
                                                 int replace) {
   if (TSMAP_LIKELY(map && key && value && key_len == 8 && map->fast8 && map->value_size == 8))
-    return tsmap_store_body(map, key, 8, value, old_out, replace, 1, 1);
-  return tsmap_store(map, key, key_len, value, old_out, replace);
+    return tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 1);
+  return tsmap_store(map, key, key_len, value, old_out, replace, TSMAP_TTL_DEFAULT);
 }
 
-/* Every other put: probes, counted and timed when the map is metered (out of line). */
-__attribute__((noinline)) static tsmap_status tsmap_store_other(tsmap *map, const void *key,
-                                                                size_t key_len,
-                                                                const void *value,
-                                                                void *old_out, int replace) {
-  const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  TSMAP_OP_RUN(map, op, tsmap_store_unmetered(map, key, key_len, value, old_out, replace));
+/* Every other put: probes, counted and timed when the map is metered (out of line). One
+ * copy each for put and put_if_absent, so that every op_start site passes its op as a
+ * constant: `perf probe` puts all the sites on one event only while their arguments
+ * match, and stopped at this one when its op was in a register (runtime.probes.attach). */
+__attribute__((noinline)) static tsmap_status tsmap_put_other(tsmap *map, const void *key,
+                                                              size_t key_len, const void *value,
+                                                              void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_PUT, tsmap_store_unmetered(map, key, key_len, value, old_out, 1));
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const void *value,
+                          void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_PUT_IF_ABSENT,
+               tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
 }
 
-/* Every put: the 8/8 fast path of an unmetered map, else tsmap_store_other. */
+/* Every put: the 8/8 fast path of an unmetered map, else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
-                                            const void *value, void *old_out, int replace) {
+                                            const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return replace ? tsmap_put8v8(map, key, value, old_out)
                    : tsmap_put_if_absent8v8(map, key, value, old_out);
-  return tsmap_store_other(map, key, key_len, value, old_out, replace);
+  return replace ? tsmap_put_other(map, key, key_len, value, old_out)
+                 : tsmap_put_if_absent_other(map, key, key_len, value, old_out);
 }
 
 tsmap_status tsmap_put(tsmap *map, const void *key, size_t key_len, const void *value,
@@ -1584,14 +1673,15 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
-  tsmap_writer_begin(map, s);
+  int found;
+  tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if (tsmap_shard_find(map, s, &q, &pos)) {
+  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
-    tsmap_shard_erase(map, s, &pos);
+    tsmap_shard_erase(map, s, &pos, TSMAP_EVICT_REMOVED);
   } else {
-    st = TSMAP_NOT_FOUND;
+    st = found < 0 ? TSMAP_NO_MEMORY : TSMAP_NOT_FOUND; /* G10 */
   }
   tsmap_writer_end(map, s, &after);
   tsmap_after_run(map, &after);
@@ -1625,8 +1715,10 @@ static size_t tsmap_record_bytes(const tsmap *m, const uint64_t *kw) {
   return sizeof(size_t) + ((len + 7) & ~(size_t)7) + m->value_words * 8;
 }
 
-/* Walk both tables of a shard (lock held); with `buf`, append records; return bytes. */
-static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char *buf) {
+/* Walk both tables of a shard (lock held); with `buf`, append records; return bytes.
+ * Entries expired at `now` are left out (G10). */
+static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char *buf,
+                                   uint64_t now) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   size_t off = 0;
   tsmap_table *ts[2] = {atomic_load(&s->old), atomic_load(&s->cur)};
@@ -1635,6 +1727,8 @@ static size_t tsmap_shard_snapshot(const tsmap *m, tsmap_shard *s, unsigned char
       tsmap_group *g = tsmap_table_group(ts[k], gi);
       for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
         tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
+        if (tsmap_expired_at(m, w + m->key_words, now))
+          continue;
         size_t rec = tsmap_record_bytes(m, w);
         if (buf) {
           size_t len;
@@ -1674,10 +1768,11 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
       tsmap_lock_release(&s->lock);
       return TSMAP_CLOSED;
     }
-    size_t bytes = tsmap_shard_snapshot(map, s, NULL);
+    uint64_t now = map->expiring ? tsmap_now(map) : 0;
+    size_t bytes = tsmap_shard_snapshot(map, s, NULL, now);
     unsigned char *buf = bytes ? (unsigned char *)tsmap_mem_alloc(map, bytes) : NULL;
     if (bytes && buf)
-      tsmap_shard_snapshot(map, s, buf);
+      tsmap_shard_snapshot(map, s, buf, now);
     tsmap_lock_release(&s->lock);
     if (bytes && !buf)
       return TSMAP_NO_MEMORY;

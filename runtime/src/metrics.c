@@ -42,7 +42,7 @@ static const char *const k_life_le[TSMAP_MX_LIFE_BUCKETS] = {
 
 static const char *const k_op_names[TSMAP_OP_COUNT] = {
     "get", "put", "put_if_absent", "remove", "compute_if_absent", "compute_if_present",
-    "compute"};
+    "compute", "maintain"};
 static const char *const k_reason_names[TSMAP_MX_REASONS] = {
     "removed", "replaced", "expired", "capacity", "closed", "discarded"};
 

@@ -31,7 +31,8 @@ typedef enum tsmap_op {
   TSMAP_OP_COMPUTE_IF_ABSENT = 4,
   TSMAP_OP_COMPUTE_IF_PRESENT = 5,
   TSMAP_OP_COMPUTE = 6,
-  TSMAP_OP_COUNT = 7
+  TSMAP_OP_MAINTAIN = 7, /* tsmap_maintain (and the maintenance thread's calls of it) */
+  TSMAP_OP_COUNT = 8
 } tsmap_op;
 
 #define TSMAP_MX_SAMPLE 64 /* M2: one operation in 64 per thread and kind is timed */

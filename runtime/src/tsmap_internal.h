@@ -1,7 +1,7 @@
 /*
  * tsmap_internal.h - layouts and inline primitives shared by the runtime's sources.
  *
- * Invariants (the guarantees G1..G9 they serve are in runtime/DESIGN.md):
+ * Invariants (the guarantees G1..G10 they serve are in runtime/DESIGN.md):
  *   I1  A table is an array of groups; a group is { seq, ctrl, 7 slots }. ctrl holds one
  *       byte per slot: EMPTY (0x00), DELETED (0x01) or FULL (0x80 | 7 hash bits); its
  *       eighth byte is always 0 and masked out. With 8-byte keys and values a group is
@@ -306,6 +306,11 @@ typedef struct tsmap_shard {
   size_t retired_count;
   unsigned writes_since_reclaim;
   size_t migrated;                  /* groups moved by growths so far (metrics) */
+  size_t sweep_pos;                 /* G10: the next group of cur a write sweeps */
+  size_t cap;                       /* G11: most entries the shard may hold (0: no bound) */
+  size_t age_ops;                   /* G11: inserts since the shard last aged */
+  uint32_t rng;                     /* G11: victim sampling */
+  unsigned char age;                /* G11: counters are halved per age they miss */
 } tsmap_shard;
 
 struct tsmap {
@@ -319,7 +324,12 @@ struct tsmap {
   size_t value_size;
   size_t value_words;
   size_t slot_words;
-  int fast8;                /* fixed 8-byte keys, default hash and equality */
+  size_t meta_words;        /* words after each value: the deadline (G10), then the
+                               frequency word (G11), each only if configured */
+  unsigned char expiring;   /* G10: a deadline word follows the value */
+  unsigned char bounded;    /* G11: max_entries is set: a frequency word follows */
+  int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
+  int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
   int entry_fast;           /* fast8 and not metered: get/put take the fast path */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
   _Atomic int closed;
@@ -327,6 +337,8 @@ struct tsmap {
   tsmap_allocator alloc;
   void *shards_raw;
   size_t shards_bytes;
+  struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
+  _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
@@ -342,7 +354,9 @@ TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 
 #define TSMAP_MAX_KEY_WORDS (TSMAP_MAX_FIXED_KEY_SIZE / 8)
-#define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8)
+#define TSMAP_MAX_META_WORDS 2 /* the deadline (G10), the frequency word (G11) */
+/* Words of a value as stored: the user's, then the meta words. */
+#define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8 + TSMAP_MAX_META_WORDS)
 
 /* A caller's key, prepared once per call. */
 typedef struct tsmap_key {
@@ -352,6 +366,7 @@ typedef struct tsmap_key {
   unsigned h2;
   tsmap_shard *shard;
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
+  uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
 } tsmap_key;
 
 /* Where an entry is: a table, group, slot. */
@@ -374,8 +389,9 @@ typedef struct tsmap_after {
   tsmap_keyblock *free_keys;
   void *unmap_ptr;  /* a mapping to unmap (G5) */
   size_t unmap_len;
+  struct tsmap_reaped *reaped; /* G10: expired entries unlinked, for their hooks */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);
@@ -390,19 +406,27 @@ static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_
 }
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
-TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s);
+TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);
 TSMAP_HIDDEN int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   tsmap_pos *pos);
 TSMAP_HIDDEN void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos,
-                                        const void *value);
+                                        const tsmap_key *q, const void *value);
+TSMAP_HIDDEN const void *tsmap_slot_key(const tsmap *m, const uint64_t *kw, size_t *len);
+TSMAP_HIDDEN tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len,
+                                      const void *value, void *old_out, int replace,
+                                      uint64_t ttl);
 TSMAP_HIDDEN tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q,
                                                  tsmap_keyblock **kb);
 TSMAP_HIDDEN tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
-                                             const void *value);
-TSMAP_HIDDEN void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
+                                             const void *value, tsmap_after *after);
+/* Unlink the entry at `pos`, which leaves the map for `why` (counted by the metrics'
+ * eviction and lifespan series: REMOVED for remove and compute's DELETE, EXPIRED and
+ * CAPACITY for tsmap_reap). Shard lock held. */
+TSMAP_HIDDEN void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                                    tsmap_evict_reason why);
 TSMAP_HIDDEN void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb);
 TSMAP_HIDDEN void tsmap_hook_created(const tsmap *m, const tsmap_key *q, const void *value);
 TSMAP_HIDDEN void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const void *value,

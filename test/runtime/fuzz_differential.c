@@ -4,10 +4,15 @@
  * sequential model (an array of 64 keys), and abort on the first difference in a status,
  * a value, the size, a foreach visit, or the hook accounting (G1, G6, G8). The input can
  * also make allocations fail, so TSMAP_NO_MEMORY paths are compared too (the model is
- * unchanged by them).
+ * unchanged by them). With expiry on (G10), the map runs on the model's clock: stores
+ * carry TTLs, time steps forward, tsmap_maintain sweeps, and the model holds a deadline
+ * per key (an entry past it is absent; a write may then also fail with TSMAP_NO_MEMORY).
+ * With a bound (G11), the model learns each eviction from the hook: the evicted entry
+ * must be one the model holds, with its value, and the size never exceeds the bound.
  *
- * Input: byte 0 configures (key mode, value size, shards); then 4 bytes per operation:
- * opcode, key index, value byte, flags.
+ * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
+ * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
+ * passes; bit 4: the time step also runs tsmap_maintain).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +34,10 @@
 
 typedef struct model {
   int present[NK];
+  uint64_t deadline[NK]; /* 0: none */
+  int expiry;
+  uint64_t now, default_ttl;
+  size_t bound; /* max_entries, 0: none */
   unsigned char value[NK][MAXV];
   size_t vsize;
   int fixed; /* key_size 8 */
@@ -39,6 +48,15 @@ typedef struct model {
 } model;
 
 static model g;
+
+static uint64_t fz_clock(void *ctx) {
+  (void)ctx;
+  return g.now;
+}
+/* Key i has a value the map must show. */
+static int live(int i) { return g.present[i] && (!g.deadline[i] || g.now < g.deadline[i]); }
+/* Key i has an expired value the map may still hold (a write may need memory to reap it). */
+static int stale(int i) { return g.present[i] && !live(i); }
 
 static void *fz_alloc(size_t size, void *ctx) {
   (void)ctx;
@@ -59,10 +77,28 @@ static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
   (void)k, (void)kl, (void)v, (void)ctx;
   g.created++;
 }
+static size_t key_of(int i, unsigned char *buf);
+
+/* A capacity eviction (G11) takes an entry the model holds, with its value. */
+static void model_evicted(const void *k, size_t kl, const void *v) {
+  unsigned char kb[40];
+  for (int i = 0; i < NK; i++)
+    if (key_of(i, kb) == kl && memcmp(kb, k, kl) == 0) {
+      REQUIRE(g.present[i] && memcmp(v, g.value[i], g.vsize) == 0);
+      g.present[i] = 0;
+      return;
+    }
+  REQUIRE(0);
+}
+
 static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
+  (void)ctx;
   if (why != TSMAP_EVICT_DISCARDED)
     g.left++;
+  if (why == TSMAP_EVICT_CAPACITY) {
+    REQUIRE(g.bound != 0);
+    model_evicted(k, kl, v);
+  }
 }
 
 /* Key i: fixed mode 8 bytes; variable mode one of several lengths, some long. */
@@ -113,7 +149,7 @@ static int on_visit(const void *key, size_t key_len, const void *value, void *ct
   v->count++;
   for (int i = 0; i < NK; i++)
     if (key_of(i, k) == key_len && memcmp(k, key, key_len) == 0) {
-      v->bad += !g.present[i] || memcmp(value, g.value[i], g.vsize) != 0;
+      v->bad += !live(i) || memcmp(value, g.value[i], g.vsize) != 0;
       return 0;
     }
   v->bad++;
@@ -135,12 +171,34 @@ static void check_status(tsmap_status got, tsmap_status want, int may_oom) {
   REQUIRE(got == want);
 }
 
+/* The TTL a store passes (flags bits 2-3), or TSMAP_TTL_DEFAULT for the call without one
+ * (*use_ttl 0), and the deadline the model gives what it stores. */
+static uint64_t pick_ttl(uint8_t flags, int *use_ttl, uint64_t *deadline) {
+  static const uint64_t ttls[] = {TSMAP_TTL_DEFAULT, TSMAP_TTL_NEVER, 3, TSMAP_TTL_DEFAULT};
+  unsigned kind = g.expiry ? (flags >> 2) & 3 : 0;
+  uint64_t ttl = ttls[kind];
+  if (kind == 2)
+    ttl = 1 + (flags >> 4) % 8;
+  *use_ttl = kind != 0;
+  uint64_t t = ttl == TSMAP_TTL_DEFAULT ? g.default_ttl : ttl;
+  *deadline = t ? g.now + t : 0;
+  return ttl;
+}
+
+/* A store on key i succeeded (the model's side). */
+static void model_store(int i, const unsigned char *v, uint64_t deadline) {
+  g.present[i] = 1;
+  memcpy(g.value[i], v, g.vsize);
+  g.deadline[i] = deadline;
+}
+
 static void op(tsmap *m, const uint8_t *d, unsigned step) {
   unsigned char k[40], v[MAXV], out[MAXV];
   int i = d[1] % NK;
   size_t kl = key_of(i, k);
   value_of(d[2], step, v);
-  int p = g.present[i];
+  int p = live(i), old = stale(i), use_ttl;
+  uint64_t deadline, ttl = pick_ttl(d[3], &use_ttl, &deadline);
   tsmap_status st;
   memset(out, 0, sizeof out);
   g_op = (unsigned)(d[0] % 10) | (unsigned)i << 8 | (unsigned)(d[2] % 3) << 16;
@@ -155,30 +213,30 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     break;
   case 1:
   case 2:
-    st = tsmap_put(m, k, kl, v, (d[3] & 1) ? out : NULL);
+    st = use_ttl ? tsmap_put_ttl(m, k, kl, v, ttl, (d[3] & 1) ? out : NULL)
+                 : tsmap_put(m, k, kl, v, (d[3] & 1) ? out : NULL);
     check_status(st, p ? TSMAP_REPLACED : TSMAP_OK, !p);
     if (st == TSMAP_REPLACED && (d[3] & 1)) {
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
       g.left++;
     }
-    if (st == TSMAP_OK || st == TSMAP_REPLACED) {
-      g.present[i] = 1;
-      memcpy(g.value[i], v, g.vsize);
-    }
+    if (st == TSMAP_OK || st == TSMAP_REPLACED)
+      model_store(i, v, deadline);
     break;
   case 3:
-    st = tsmap_put_if_absent(m, k, kl, v, out);
+    st = use_ttl ? tsmap_put_if_absent_ttl(m, k, kl, v, ttl, out)
+                 : tsmap_put_if_absent(m, k, kl, v, out);
     check_status(st, p ? TSMAP_EXISTS : TSMAP_OK, !p);
     if (st == TSMAP_EXISTS)
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
-    if (st == TSMAP_OK) {
-      g.present[i] = 1;
-      memcpy(g.value[i], v, g.vsize);
-    }
+    if (st == TSMAP_OK)
+      model_store(i, v, deadline);
     break;
   case 4:
     st = tsmap_remove(m, k, kl, (d[3] & 1) ? out : NULL);
-    check_status(st, p ? TSMAP_OK : TSMAP_NOT_FOUND, 0);
+    check_status(st, p ? TSMAP_OK : TSMAP_NOT_FOUND, old);
+    if (st == TSMAP_NOT_FOUND)
+      g.present[i] = 0; /* an expired value was reaped */
     if (st == TSMAP_OK) {
       if (d[3] & 1) {
         REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
@@ -192,8 +250,12 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     int if_present = d[0] % 10 == 6;
     g_verdict = (tsmap_verdict)(d[2] % 3);
     memcpy(g_newval, v, sizeof v);
-    st = if_present ? tsmap_compute_if_present(m, k, kl, cb_compute, NULL, out)
-                    : tsmap_compute(m, k, kl, cb_compute, NULL, out);
+    if (use_ttl)
+      st = if_present ? tsmap_compute_if_present_ttl(m, k, kl, cb_compute, NULL, ttl, out)
+                      : tsmap_compute_ttl(m, k, kl, cb_compute, NULL, ttl, out);
+    else
+      st = if_present ? tsmap_compute_if_present(m, k, kl, cb_compute, NULL, out)
+                      : tsmap_compute(m, k, kl, cb_compute, NULL, out);
     int runs = p || !if_present;
     int store = runs && g_verdict == TSMAP_STORE;
     int after = store || (p && runs && g_verdict == TSMAP_KEEP) || (p && !runs);
@@ -201,10 +263,10 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     check_status(st, after ? TSMAP_OK : removed ? TSMAP_REMOVED : TSMAP_NOT_FOUND,
                  store && !p);
     if (st == TSMAP_OK && store) {
-      g.present[i] = 1;
-      memcpy(g.value[i], v, g.vsize);
-    } else if (st == TSMAP_NOT_FOUND || st == TSMAP_REMOVED) {
-      g.present[i] = 0;
+      int same = p && memcmp(g.value[i], v, g.vsize) == 0; /* a no-op: keeps its deadline */
+      model_store(i, v, same ? g.deadline[i] : deadline);
+    } else if (st == TSMAP_REMOVED || (st == TSMAP_NOT_FOUND && !old)) {
+      g.present[i] = 0; /* (after NOT_FOUND an expired value may still be there: kept) */
     }
     if (st == TSMAP_OK)
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
@@ -213,23 +275,24 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   case 7:
     g_absent_rc = (d[2] & 7) == 0;
     memcpy(g_newval, v, sizeof v);
-    st = tsmap_compute_if_absent(m, k, kl, cb_absent, NULL, out);
+    st = use_ttl ? tsmap_compute_if_absent_ttl(m, k, kl, cb_absent, NULL, ttl, out)
+                 : tsmap_compute_if_absent(m, k, kl, cb_absent, NULL, out);
     check_status(st, p ? TSMAP_OK : g_absent_rc ? TSMAP_CALLBACK_FAILED : TSMAP_OK, !p);
-    if (st == TSMAP_OK && !p) {
-      g.present[i] = 1;
-      memcpy(g.value[i], v, g.vsize);
-    }
+    if (st == TSMAP_OK && !p)
+      model_store(i, v, deadline);
     if (st == TSMAP_OK)
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
     break;
   case 8: {
-    size_t n = 0, want = 0;
-    for (int j = 0; j < NK; j++)
-      want += (size_t)g.present[j];
+    size_t n = 0, want = 0, unreaped = 0;
+    for (int j = 0; j < NK; j++) {
+      want += (size_t)live(j);
+      unreaped += (size_t)stale(j);
+    }
     st = tsmap_size(m, &n);
     check_status(st, TSMAP_OK, 0);
-    if (st == TSMAP_OK)
-      REQUIRE(n == want);
+    if (st == TSMAP_OK) /* expired values count until reaped */
+      REQUIRE(n >= want && n <= want + unreaped && (!g.bound || n <= g.bound));
     visit vis = {0, 0};
     st = tsmap_foreach(m, on_visit, &vis);
     check_status(st, TSMAP_OK, 1);
@@ -242,6 +305,10 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
       st = tsmap_close(m);
       REQUIRE(st == (g.closed ? TSMAP_CLOSED : TSMAP_OK));
       g.closed = 1;
+    } else if (g.expiry) { /* time passes; maybe a sweep */
+      g.now += d[2] % 8;
+      if (d[3] & 0x10)
+        check_status(tsmap_maintain(m, (size_t)d[1] * 4), TSMAP_OK, 0);
     }
     break;
   }
@@ -263,6 +330,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.on_entry_created = on_created;
   cfg.on_entry_evicted = on_evicted;
   cfg.seed = (data[0] & 0x10) ? 0x1234 : 0;
+  g.expiry = (data[0] & 0x20) != 0;
+  g.default_ttl = (data[0] & 0x40) ? 6 : 0;
+  g.now = 1;
+  cfg.expiry = g.expiry;
+  cfg.default_ttl_ns = g.expiry ? g.default_ttl : 0;
+  cfg.clock = fz_clock;
+  g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
+  cfg.max_entries = g.bound;
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;
@@ -272,7 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned char k[40], out[MAXV];
     size_t kl = key_of(i, k);
     tsmap_status st = tsmap_get(m, k, kl, out);
-    REQUIRE(st == (g.present[i] ? TSMAP_OK : TSMAP_NOT_FOUND));
+    REQUIRE(st == (live(i) ? TSMAP_OK : TSMAP_NOT_FOUND));
     if (st == TSMAP_OK)
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
   }

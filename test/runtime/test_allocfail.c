@@ -232,6 +232,7 @@ extern _Atomic int tsmap_debug_fail_thread_records;
 typedef struct first_call {
   tsmap *m;
   size_t key_len;
+  int ttl;       /* the map expires (and is bounded): the *_ttl forms are called too */
   long runs;     /* callbacks run */
   int bad;       /* a status other than TSMAP_NO_MEMORY while records fail */
   int recovered; /* the thread's next call, records available again, worked */
@@ -249,6 +250,16 @@ static tsmap_verdict cb_count_delete(const void *key, size_t key_len, const void
   (void)key, (void)key_len, (void)old, (void)out;
   ((first_call *)ctx)->runs++;
   return TSMAP_DELETE;
+}
+
+/* Each of the `n` first-call statuses in `st` must be TSMAP_NO_MEMORY. */
+static void expect_no_memory(first_call *f, const tsmap_status *st, size_t n, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (st[i] != TSMAP_NO_MEMORY) {
+      fprintf(stderr, "  first call %s %zu: %s, expected TSMAP_NO_MEMORY\n", what, i,
+              tsmap_status_name(st[i]));
+      f->bad++;
+    }
 }
 
 /* Every keyed call of a thread with no record, on a present key `k` and an absent one. */
@@ -272,14 +283,23 @@ static void *first_calls(void *arg) {
       tsmap_compute_if_present(f->m, k, f->key_len, cb_count_delete, f, &out), // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
       tsmap_compute(f->m, k, f->key_len, cb_count_delete, f, &out), // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
   };
-  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
-    if (st[i] != TSMAP_NO_MEMORY) {
-      fprintf(stderr, "  first call %zu: %s, expected TSMAP_NO_MEMORY\n", i,
-              tsmap_status_name(st[i]));
-      f->bad++;
-    }
+  expect_no_memory(f, st, sizeof st / sizeof st[0], "");
+  if (f->ttl) { /* G10: the same contract as the calls without the suffix */
+    tsmap_status tt[] = {
+        tsmap_put_ttl(f->m, k, f->key_len, &v, 5, NULL),
+        tsmap_put_ttl(f->m, a, f->key_len, &v, 5, &out),
+        tsmap_put_if_absent_ttl(f->m, a, f->key_len, &v, 5, NULL),
+        tsmap_put_ptr_ttl(f->m, a, f->key_len, &obj, 5, &p),
+        tsmap_put_ptr_if_absent_ttl(f->m, a, f->key_len, &obj, 5, &p),
+        tsmap_compute_if_absent_ttl(f->m, a, f->key_len, cb_count_make, f, 5, &out), // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
+        tsmap_compute_if_present_ttl(f->m, k, f->key_len, cb_count_delete, f, 5, &out), // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
+        tsmap_compute_ttl(f->m, k, f->key_len, cb_count_delete, f, 5, &out), // NOLINT(tsmap-non-idempotent-callback): counts runs (none)
+    };
+    expect_no_memory(f, tt, sizeof tt / sizeof tt[0], "_ttl");
+  }
   size_t n = 0; /* whole-map calls need no record */
   f->bad += tsmap_size(f->m, &n) != TSMAP_OK || n != 1;
+  f->bad += tsmap_maintain(f->m, 64) != TSMAP_OK;
   atomic_store(&tsmap_debug_fail_thread_records, 0);
   f->recovered = tsmap_get(f->m, k, f->key_len, &out) == TSMAP_OK && out == 7;
   return NULL;
@@ -289,9 +309,10 @@ static void *first_calls(void *arg) {
  * returns TSMAP_NO_MEMORY, runs no callback or hook and changes nothing; whole-map calls
  * work; once a record can be had, the thread's next call works. The fixed 8-byte map
  * takes the specialised get and put, which hand a thread with no record to the generic
- * path. */
+ * path; the third map expires and is bounded (G10, G11: the meta get, the *_ttl forms). */
 static void test_g1_first_call_of_a_thread_without_a_record(void) {
-  for (int fixed = 0; fixed < 2; fixed++) {
+  for (int kind = 0; kind < 3; kind++) {
+    int fixed = kind != 0, meta = kind == 2;
     model md;
     memset(&md, 0, sizeof md);
     tsmap_config cfg;
@@ -300,11 +321,13 @@ static void test_g1_first_call_of_a_thread_without_a_record(void) {
     cfg.on_entry_created = on_created;
     cfg.on_entry_evicted = on_evicted;
     cfg.hook_ctx = &md;
+    cfg.expiry = meta;
+    cfg.max_entries = meta ? 64 : 0;
     tsmap *m = NULL;
     CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
     if (!m)
       return;
-    first_call f = {m, fixed ? 8 : 7, 0, 0, 0};
+    first_call f = {m, fixed ? 8 : 7, meta, 0, 0, 0};
     int64_t seven = 7;
     CHECK_ST(tsmap_put(m, "present", f.key_len, &seven, NULL), TSMAP_OK); /* main: has one */
     atomic_store(&tsmap_debug_fail_thread_records, 1);

@@ -34,13 +34,18 @@ static long long series_value(const char *text, const char *series) {
 #define NAME_RAW "ses\"s\\ions\nx"
 #define NAME_ESC "ses\\\"s\\\\ions\\nx"
 
+/* A metered map's config: 8-byte keys, 4 shards. */
+static void metered_config(tsmap_config *cfg, const char *name, size_t value_size) {
+  tsmap_config_init(cfg, value_size);
+  cfg->key_size = 8;
+  cfg->shard_count = 4;
+  cfg->name = name;
+  cfg->metrics = 1;
+}
+
 static tsmap *metered(const char *name, size_t value_size) {
   tsmap_config cfg;
-  tsmap_config_init(&cfg, value_size);
-  cfg.key_size = 8;
-  cfg.shard_count = 4;
-  cfg.name = name;
-  cfg.metrics = 1;
+  metered_config(&cfg, name, value_size);
   tsmap *m;
   CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
   return m;
@@ -120,6 +125,178 @@ static void test_lifespan_survives_growth(void) {
   t = format(NULL); /* closed maps are left out of the registry's exposition */
   CHECK(strstr(t, "map=\"grow\"") == NULL);
   tsmap_destroy(m);
+}
+
+/* ---- With expiry and a bound (G10, G11): the *_ttl calls and tsmap_maintain are counted
+ * as operations, and entries that expire or are evicted for capacity are counted with
+ * their own reason (not as removed), from a reap, a bound's victim and close. ---------- */
+
+static _Atomic uint64_t g_now; /* the maps' clock, stepped by the tests */
+static uint64_t step_clock(void *ctx) {
+  (void)ctx;
+  return atomic_load(&g_now);
+}
+static _Atomic int g_hooked[TSMAP_EVICT_DISCARDED + 1];
+static void count_evicted(const void *key, size_t key_len, void *value,
+                          tsmap_evict_reason why, void *ctx) {
+  (void)key, (void)key_len, (void)value, (void)ctx;
+  atomic_fetch_add(&g_hooked[why], 1);
+}
+
+/* A metered map on the test clock, 8-byte keys, one shard; `max_entries` 0: unbounded. */
+static tsmap *metered_expiring(const char *name, size_t value_size, size_t max_entries) {
+  tsmap_config cfg;
+  metered_config(&cfg, name, value_size);
+  cfg.shard_count = 1;
+  cfg.expiry = 1;
+  cfg.clock = step_clock;
+  cfg.max_entries = max_entries;
+  cfg.on_entry_evicted = count_evicted;
+  atomic_store(&g_now, 1000);
+  for (int i = 0; i <= TSMAP_EVICT_DISCARDED; i++)
+    atomic_store(&g_hooked[i], 0);
+  tsmap *m;
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  return m;
+}
+
+static tsmap_verdict store_7(const void *key, size_t key_len, const void *old, void *ctx,
+                             void *new_value) {
+  (void)key, (void)key_len, (void)old, (void)ctx;
+  uint64_t v = 7;
+  memcpy(new_value, &v, 8);
+  return TSMAP_STORE;
+}
+
+static int absent_8(const void *key, size_t key_len, void *ctx, void *value_out) {
+  (void)key, (void)key_len, (void)ctx;
+  uint64_t v = 8;
+  memcpy(value_out, &v, 8);
+  return 0;
+}
+
+#define SERIES(metric, map, labels) metric "{map=\"" map "\"," labels "}"
+
+static void test_expired_and_capacity_evictions_are_counted(void) {
+  tsmap *m = metered_expiring("ttl", 8, 4);
+  uint64_t k = 1, v = 1, out;
+  CHECK(tsmap_put_ttl(m, &k, 8, &v, 10, NULL) == TSMAP_OK);
+  k = 2;
+  CHECK(tsmap_put_if_absent_ttl(m, &k, 8, &v, 10, NULL) == TSMAP_OK);
+  k = 3;
+  CHECK(tsmap_compute_ttl(m, &k, 8, store_7, NULL, 10, NULL) == TSMAP_OK);
+  k = 4;
+  CHECK(tsmap_compute_if_absent_ttl(m, &k, 8, absent_8, NULL, 10, NULL) == TSMAP_OK);
+  CHECK(tsmap_compute_if_present_ttl(m, &k, 8, store_7, NULL, 10, NULL) == TSMAP_OK);
+  k = 1;
+  CHECK(tsmap_get(m, &k, 8, &out) == TSMAP_OK && out == 1); /* the 8-byte meta get */
+  atomic_store(&g_now, 1010); /* keys 1-4 expire */
+  CHECK(tsmap_get(m, &k, 8, &out) == TSMAP_NOT_FOUND);
+  CHECK(tsmap_maintain(m, 1024) == TSMAP_OK); /* reaps all four */
+  size_t n = 1;
+  CHECK(tsmap_size(m, &n) == TSMAP_OK && n == 0);
+  for (k = 10; k < 15; k++) /* a bound of 4: the fifth insert evicts one for capacity */
+    CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
+  CHECK(tsmap_size(m, &n) == TSMAP_OK && n == 4);
+  k = 20;
+  CHECK(tsmap_put_ttl(m, &k, 8, &k, 5, NULL) == TSMAP_OK); /* evicts a second one */
+  atomic_store(&g_now, 2000); /* key 20 has expired: close reports it as such */
+  const char *t = format(m);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"put\",status=\"ok\"")) == 7);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"put_if_absent\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"compute\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"compute_if_absent\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"compute_if_present\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"get\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"get\",status=\"not_found\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"maintain\",status=\"ok\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"expired\"")) == 4);
+  CHECK(series_value(t, SERIES("tsmap_entry_lifespan_seconds_count", "ttl", "reason=\"expired\"")) == 4);
+  CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"capacity\"")) == 2);
+  CHECK(series_value(t, SERIES("tsmap_entry_lifespan_seconds_count", "ttl", "reason=\"capacity\"")) == 2);
+  CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"removed\"")) == 0);
+  CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"replaced\"")) == 1);
+  CHECK(tsmap_close(m) == TSMAP_OK); /* 3 of keys 10-14 closed, key 20 expired */
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) == 5);
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_CAPACITY]) == 2);
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_CLOSED]) == 3);
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_REMOVED]) == 0);
+  tsmap_destroy(m);
+}
+
+/* The maintenance thread's tsmap_maintain calls are counted (from a thread with no
+ * record of its own: the shared stripe) and its reaps are expired evictions. */
+static void test_maintenance_thread_is_counted(void) {
+  tsmap_config cfg;
+  metered_config(&cfg, "maint", 8);
+  cfg.expiry = 1;
+  cfg.clock = step_clock;
+  cfg.on_entry_evicted = count_evicted;
+  cfg.maintain_interval_ns = 1000000; /* 1 ms */
+  atomic_store(&g_now, 1000);
+  atomic_store(&g_hooked[TSMAP_EVICT_EXPIRED], 0);
+  tsmap *m;
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  for (uint64_t k = 0; k < 100; k++)
+    CHECK(tsmap_put_ttl(m, &k, 8, &k, 10, NULL) == TSMAP_OK);
+  atomic_store(&g_now, 1010);
+  for (int i = 0; i < 10000 && atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) < 100; i++)
+    usleep(1000); /* at most 10 s */
+  CHECK(atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) == 100);
+  const char *t = format(m);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"maint\",reason=\"expired\"}") == 100);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"maint\",op=\"maintain\",status=\"ok\"}") > 0);
+  tsmap_destroy(m);
+}
+
+/* A metered map with expiry (and a bound never reached) grows: every entry's birth
+ * stamp (M3) and meta words (G10, G11) move with it, on the generic migration path: values
+ * of 8 and 24 bytes, the deadline still in force after the growths and the lifespan
+ * measured from the insert (over 1 s after the map's creation, so a stamp lost in a move,
+ * which counts from the creation, shows as a lifespan over 1 s). */
+static void test_growth_moves_births_and_deadlines(void) {
+  static const size_t sizes[] = {8, 24};
+  tsmap *maps[4];
+  for (size_t i = 0; i < 4; i++)
+    maps[i] = metered_expiring(i & 1 ? "growb" : "growx", sizes[i / 2], i & 1 ? 100000 : 0);
+  usleep(1100000);
+  for (size_t i = 0; i < 4; i++) {
+    tsmap *m = maps[i];
+    const char *name = i & 1 ? "growb" : "growx";
+    char series[160];
+    atomic_store(&g_now, 1000);
+    for (int r = 0; r <= TSMAP_EVICT_DISCARDED; r++)
+      atomic_store(&g_hooked[r], 0);
+    uint64_t v[3] = {0, 0, 0}, out[3];
+    uint64_t k = 0;
+    CHECK(tsmap_put_ttl(m, &k, 8, v, 50, NULL) == TSMAP_OK); /* expires at 1050 */
+    usleep(20000);
+    for (k = 1; k < 20000; k++) { /* several growths move key 0; these never expire */
+      v[0] = v[2] = k;
+      CHECK(tsmap_put(m, &k, 8, v, NULL) == TSMAP_OK);
+    }
+    for (k = 0; k < 20000; k++) {
+      CHECK(tsmap_get(m, &k, 8, out) == TSMAP_OK && out[0] == k);
+      CHECK(sizes[i / 2] == 8 || out[2] == k);
+    }
+    atomic_store(&g_now, 1049);
+    k = 0;
+    CHECK(tsmap_get(m, &k, 8, out) == TSMAP_OK); /* the deadline moved, not lost */
+    atomic_store(&g_now, 1050);
+    CHECK(tsmap_get(m, &k, 8, out) == TSMAP_NOT_FOUND); /* nor reset to never */
+    CHECK(tsmap_maintain(m, 1u << 20) == TSMAP_OK);
+    const char *t = format(m);
+#define AT(fmt) (snprintf(series, sizeof series, fmt, name), series_value(t, series))
+    CHECK(AT("tsmap_evictions_total{map=\"%s\",reason=\"expired\"}") == 1);
+    CHECK(AT("tsmap_entry_lifespan_seconds_bucket{map=\"%s\",reason=\"expired\",le=\"0.01\"}") == 0);
+    CHECK(AT("tsmap_entry_lifespan_seconds_bucket{map=\"%s\",reason=\"expired\",le=\"1\"}") == 1);
+    CHECK(AT("tsmap_entries{map=\"%s\"}") == 19999);
+    CHECK(AT("tsmap_operations_total{map=\"%s\",op=\"get\",status=\"ok\"}") == 20001);
+    CHECK(AT("tsmap_migrated_groups_total{map=\"%s\"}") > 0);
+#undef AT
+    CHECK(atomic_load(&g_hooked[TSMAP_EVICT_EXPIRED]) == 1);
+    tsmap_destroy(m);
+  }
 }
 
 /* compute retries and single-flight waits, from other threads. */
@@ -318,4 +495,6 @@ static void test_exposition_file(void) {
 
 TEST_MAIN(T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
-          T(test_off_counts_nothing), T(test_exposition_file))
+          T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
+          T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
+          T(test_exposition_file))

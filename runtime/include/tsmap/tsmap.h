@@ -3,7 +3,7 @@
  *
  * Keys are byte strings (pointer + length). Values are fixed-size byte blobs of
  * `value_size` bytes, copied in and copied out; a pointer is one such value. Every call
- * returns a tsmap_status; nothing aborts. The guarantees G1..G9 cited below are stated
+ * returns a tsmap_status; nothing aborts. The guarantees G1..G10 cited below are stated
  * in runtime/DESIGN.md.
  *
  *   tsmap_config cfg;
@@ -59,10 +59,10 @@
  * map, except tsmap_destroy (see there). Callbacks and hooks run with no map lock held.
  *
  * Memory: a thread's first keyed call (get, put, put_if_absent, the put_ptr forms,
- * remove, the compute calls) on any map allocates the thread's reader record, so each
- * of those may return TSMAP_NO_MEMORY on a thread's first call, even one that allocates
- * nothing else; the map is unchanged and the next call tries again. See tsmap_allocator
- * for why that record does not come from the map's allocator.
+ * remove, the compute calls, and their *_ttl forms) on any map allocates the thread's
+ * reader record, so each of those may return TSMAP_NO_MEMORY on a thread's first call,
+ * even one that allocates nothing else; the map is unchanged and the next call tries
+ * again. See tsmap_allocator for why that record does not come from the map's allocator.
  */
 #ifndef TSMAP_TSMAP_H
 #define TSMAP_TSMAP_H
@@ -106,8 +106,10 @@ const char *tsmap_status_name(tsmap_status status);
 typedef enum tsmap_evict_reason {
   TSMAP_EVICT_REMOVED = 0,   /* tsmap_remove with a null out, or a compute that removed */
   TSMAP_EVICT_REPLACED = 1,  /* overwritten by put/compute with no out-parameter */
-  TSMAP_EVICT_EXPIRED = 2,   /* reserved: time-to-live (not yet implemented) */
-  TSMAP_EVICT_CAPACITY = 3,  /* reserved: maximum entry count (not yet implemented) */
+  TSMAP_EVICT_EXPIRED = 2,   /* its deadline passed (G10): the entry was absent to reads
+                                from then on and is reclaimed by a write, a sweep,
+                                tsmap_maintain or tsmap_close */
+  TSMAP_EVICT_CAPACITY = 3,  /* made room for an insert into a full map (max_entries, G11) */
   TSMAP_EVICT_CLOSED = 4,    /* still in the map when it was closed */
   TSMAP_EVICT_DISCARDED = 5  /* a callback's result the map did not store (a lost race,
                                 a retry, a map closed meanwhile): it never entered */
@@ -157,6 +159,11 @@ typedef uint64_t (*tsmap_hash_fn)(const void *key, size_t key_len, uint64_t seed
 typedef int (*tsmap_equal_fn)(const void *a, size_t a_len, const void *b, size_t b_len,
                               void *hash_ctx);
 
+/* A clock for expiry (G10): nanoseconds that never go backwards. NULL in the config means
+ * CLOCK_MONOTONIC. Called with no map lock held by readers, and under a shard lock by
+ * writers, so it must not call the map; tests pass a clock they step by hand. */
+typedef uint64_t (*tsmap_clock_fn)(void *clock_ctx);
+
 /* Map configuration. Fill with tsmap_config_init, then set what you need. */
 typedef struct tsmap_config {
   size_t value_size;       /* bytes per value, 0..TSMAP_MAX_VALUE_SIZE */
@@ -181,7 +188,34 @@ typedef struct tsmap_config {
                               in its metrics, and it is listed by tsmap_metrics_write_all */
   int metrics;             /* non-zero: count and time operations (tsmap_metrics_write);
                               0, the default: off, at no measurable cost */
+  /* Expiry (G10). An entry whose deadline passed is absent to every read and leaves
+   * through on_entry_evicted with TSMAP_EVICT_EXPIRED exactly once. Each entry costs one
+   * more word, and such maps take the generic (not the 8-byte fast) paths. */
+  int expiry;              /* non-zero: entries may carry deadlines (the *_ttl calls);
+                              implied by a non-zero default_ttl_ns */
+  uint64_t default_ttl_ns; /* time-to-live of entries stored without an explicit TTL
+                              (0: they never expire) */
+  tsmap_clock_fn clock;    /* NULL: CLOCK_MONOTONIC nanoseconds */
+  void *clock_ctx;
+  uint64_t maintain_interval_ns; /* non-zero: the map runs a thread of its own that calls
+                                    tsmap_maintain(map, maintain_budget) this often;
+                                    tsmap_close stops and joins it */
+  size_t maintain_budget;  /* slots per tick of that thread (0: 1024) */
+  /* A bound (G11). An insert into a full map first evicts another entry through
+   * on_entry_evicted (TSMAP_EVICT_CAPACITY), exactly once, chosen by a sampled LFU with
+   * aging (frequency-aware and scan-resistant). The bound is split evenly over the
+   * shards and holds at every moment, writes in flight or not: the map never holds more
+   * than max_entries (each shard evicts from itself, so a shard may evict while others
+   * have room). Costs one word per entry and the generic paths, as expiry does; reads
+   * update an entry's counter in place now and then (at most 1 read in 2, rarer the
+   * more often the entry is read). */
+  size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
+                              shard count is lowered to keep 16 entries a shard) */
 } tsmap_config;
+
+/* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
+#define TSMAP_TTL_NEVER ((uint64_t)0)          /* this entry never expires */
+#define TSMAP_TTL_DEFAULT (~(uint64_t)0)       /* the map's default_ttl_ns */
 
 #define TSMAP_MAX_VALUE_SIZE 4096u
 #define TSMAP_MAX_KEY_SIZE ((size_t)1 << 30)
@@ -204,7 +238,8 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
 
 /* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
- * through on_entry_evicted with reason TSMAP_EVICT_CLOSED, exactly once, then
+ * through on_entry_evicted with reason TSMAP_EVICT_CLOSED (TSMAP_EVICT_EXPIRED for one
+ * past its deadline, G10), exactly once; a maintenance thread is stopped and joined; then
  * on_map_closed runs; hooks run with no lock held. May race with other calls: each is
  * ordered before the close or returns TSMAP_CLOSED (a compute already running discards
  * its result, reason TSMAP_EVICT_DISCARDED). Waits for concurrent readers to leave the
@@ -332,10 +367,63 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_compute(tsmap *map, const 
                                                               TSMAP_CALLBACK tsmap_compute_fn fn,
                                                               void *ctx, void *value_out);
 
+/* ---- Expiry (G10) --------------------------------------------------------------------- */
+
+/* The *_ttl forms of the insert paths: the same contract, statuses and annotations as
+ * the call without the suffix, and the value they store (insert or replace) expires
+ * `ttl_ns` nanoseconds from now by the map's clock (TSMAP_TTL_NEVER: never;
+ * TSMAP_TTL_DEFAULT: the map's default_ttl_ns, which is what the calls without the
+ * suffix use). A replaced value's deadline is not kept: the new value gets its own.
+ * An expired entry is absent to every call: a put on its key inserts (TSMAP_OK) and
+ * put_if_absent stores, compute sees old_value NULL, compute_if_absent runs its callback,
+ * and the expired value goes to on_entry_evicted (TSMAP_EVICT_EXPIRED), once. Such a
+ * call may also return TSMAP_NO_MEMORY when that eviction could not be queued (the map
+ * is unchanged). A compute STORE of a value bytewise equal to the old one keeps the old
+ * deadline (it is a no-op). TSMAP_INVALID_ARGUMENT on a map created without expiry. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put_ttl(tsmap *map, const void *key,
+                                                              size_t key_len,
+                                                              const void *value,
+                                                              uint64_t ttl_ns,
+                                                              TSMAP_REMOVED_OUT void *old_out);
+TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent_ttl(tsmap *map, const void *key,
+                                                         size_t key_len, const void *value,
+                                                         uint64_t ttl_ns, void *existing_out);
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_put_ptr_ttl(tsmap *map, const void *key, size_t key_len, TSMAP_PUBLISHES void *value,
+                  uint64_t ttl_ns, TSMAP_REMOVED_OUT void **old_out);
+TSMAP_MAP_OPERATION tsmap_status tsmap_put_ptr_if_absent_ttl(tsmap *map, const void *key,
+                                                             size_t key_len,
+                                                             TSMAP_PUBLISHES void *value,
+                                                             uint64_t ttl_ns,
+                                                             void **existing_out);
+TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent_ttl(tsmap *map, const void *key,
+                                                             size_t key_len,
+                                                             TSMAP_CALLBACK tsmap_absent_fn fn,
+                                                             void *ctx, uint64_t ttl_ns,
+                                                             void *value_out);
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_compute_ttl(tsmap *map, const void *key, size_t key_len,
+                  TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
+                  void *value_out);
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
+                             TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
+                             void *value_out);
+
+/* Reclaim expired entries of an idle map (G10): look at up to `budget` slots (rounded up
+ * to whole groups of 7), continuing round-robin over the shards where the previous call
+ * stopped, and evict every expired entry found (TSMAP_EVICT_EXPIRED; hooks run with no
+ * lock held, after each shard's lock is released). Call it from your own timer, or set
+ * maintain_interval_ns. Writes already sweep a group of their shard each, so a busy map
+ * needs neither. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
+ * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
+TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
+
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 
 /* Store the number of entries in *size_out: exact when no writer runs, otherwise a value
- * the map had at some moment per shard (weakly consistent). Lock-free. Statuses: TSMAP_OK;
+ * the map had at some moment per shard (weakly consistent). Lock-free. With expiry, it
+ * also counts expired entries not reclaimed yet (tsmap_maintain reclaims them). Statuses: TSMAP_OK;
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
 

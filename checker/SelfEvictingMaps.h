@@ -1,0 +1,60 @@
+//===--- SelfEvictingMaps.h - maps that evict entries on their own --------===//
+//
+// A libtsmap map created with a time-to-live (`expiry`, `default_ttl_ns`) or a
+// bound (`max_entries`) in its tsmap_config evicts entries with
+// no removal call in the program: each one leaves through the config's
+// on_entry_evicted hook. For tsmap-remove-without-cleanup, such a map is a
+// discarded removal that happens on its own: if its values owe a cleanup, the
+// hook must perform it, or there must be one at all.
+//
+// selfEvictingMapOf() reads the config a `tsmap_create(&cfg, &map)` call is
+// given from the assignments to `cfg`'s fields (and its initializer) in the
+// function that makes the call. A config built elsewhere (a parameter, a
+// pointer we cannot follow) is not judged.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TSMAP_CHECKER_SELFEVICTINGMAPS_H
+#define TSMAP_CHECKER_SELFEVICTINGMAPS_H
+
+#include "ContractModel.h"
+#include "clang-tidy/ClangTidyCheck.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Expr.h"
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clang::tidy::tsmap {
+
+/// A map whose config makes it evict on its own.
+struct SelfEvictingMap {
+  const CallExpr *Create = nullptr; ///< The tsmap_create call.
+  const ValueDecl *Map = nullptr;   ///< The variable or field it creates into.
+  const Expr *Setting = nullptr;    ///< Where the TTL or bound is set.
+  std::string SettingName;          ///< The config field set ("default_ttl_ns").
+  const FunctionDecl *Hook = nullptr; ///< on_entry_evicted, if the config sets one.
+  const Expr *HookSetting = nullptr;  ///< Where it is set.
+};
+
+/// If \p Call creates a libtsmap map from a config, read in the body of the
+/// function around the call, that sets an expiry or a bound (and does not set
+/// on_entry_evicted to something other than a named function or null),
+/// describes it. Any other call costs a name comparison.
+std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
+                                                 ASTContext &Ctx);
+
+/// Reports \p M on \p Check when its values (type \p ValueType, cleanups
+/// \p Cs) owe a cleanup its eviction hook never performs: no hook (in the
+/// config, or TSMAP_EVICTS_WITH on the map through \p Model), or one whose
+/// body (followed \p MaxCallDepth calls deep) never calls it. Returns the
+/// contract it reported, for the caller's note on where it is declared.
+const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
+                                          const SelfEvictingMap &M,
+                                          const std::vector<CleanupContract> &Cs,
+                                          const ContractModel &Model,
+                                          ASTContext &Ctx, unsigned MaxCallDepth);
+
+} // namespace clang::tidy::tsmap
+
+#endif

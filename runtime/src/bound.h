@@ -1,0 +1,73 @@
+/*
+ * bound.h - maps that stay bounded (G11): per-shard capacities and a sampled,
+ * frequency-aware eviction policy. The internal interface map.c and compute.c call.
+ *
+ * A map created with max_entries stores a frequency word after each value (after the
+ * deadline, if any): an 8-bit logarithmic access counter (Redis's LFU counter: incremented
+ * with probability 1 / (c - 4) from 5 on) and the 8-bit shard age it was last brought up
+ * to date at. Each shard has its own capacity (max_entries split over the shards, so the
+ * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
+ * per age it has not been touched. The constants were chosen on the hit-ratio benchmark
+ * (bench/runtime/hitratio): a read looking 1 time in 8, a 4-capacity age or 8 samples
+ * each left tsmap below exact LRU on some trace.
+ *
+ *   B1  A shard never holds more than its capacity: an insert into a full shard first
+ *       evicts one entry under the same lock, so the map never holds more than max_entries
+ *       at any moment, writes in flight or not.
+ *   B2  The victim is the entry with the smallest aged counter among TSMAP_EVICT_SAMPLE
+ *       entries from a random group on (an expired one, if met, goes first, reason
+ *       EXPIRED). New entries start at 5, so entries read again outlive a scan of entries
+ *       read once; aging lets a hot set that moved on be evicted.
+ *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
+ *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
+ *       TSMAP_NO_MEMORY and nothing changed.
+ *   B4  Reads touch the counter in place with probability 1/2 (a per-thread generator)
+ *       times the counter's own, 1 / (c - 4): a relaxed store to the entry's slot from
+ *       inside the read-side section, the one exception to G2's "no shared write", and
+ *       rarer the hotter the entry (an entry read n times has been written about
+ *       sqrt(n) times).
+ */
+#ifndef TSMAP_BOUND_H
+#define TSMAP_BOUND_H
+
+#include "tsmap_internal.h"
+
+#ifndef TSMAP_EVICT_SAMPLE
+#define TSMAP_EVICT_SAMPLE 16  /* entries looked at to pick a victim (B2) */
+#endif
+#define TSMAP_FREQ_INIT 5u     /* a new entry's counter */
+#ifndef TSMAP_FREQ_LOG_FACTOR
+#define TSMAP_FREQ_LOG_FACTOR 1u
+#endif
+#ifndef TSMAP_AGE_PERIOD
+#define TSMAP_AGE_PERIOD 16u   /* inserts per age, in shard capacities */
+#endif
+#ifndef TSMAP_FREQ_READ_MASK
+#define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
+#endif
+
+/* The shard count for a bounded config: a default count is lowered so that each shard
+ * holds at least 16 entries. */
+TSMAP_HIDDEN size_t tsmap_bound_shards(const tsmap_config *c, size_t n);
+
+/* Set each shard's capacity. TSMAP_INVALID_ARGUMENT if a shard would get none. */
+TSMAP_HIDDEN tsmap_status tsmap_bound_init(tsmap *m);
+
+/* The frequency word to store for an entry of shard `s` (shard lock held): a new entry's
+ * (`old` NULL) or the one at `old` touched by a write. */
+TSMAP_HIDDEN uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old);
+
+/* Before inserting into `s` (shard lock held): evict until the shard has room (B1-B3).
+ * Returns 0, or -1 when an eviction's record could not be allocated. */
+TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *after);
+
+/* A reader found the entry at `pos` (inside its read-side section): maybe touch its
+ * counter (B4). */
+TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
+
+/* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
+ * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
+ * maybe touching its counter (G11, B4). */
+TSMAP_HIDDEN int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value);
+
+#endif /* TSMAP_BOUND_H */
