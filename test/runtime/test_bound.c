@@ -129,17 +129,9 @@ static void test_g11_frequent_entries_survive_a_scan(void) {
 /* G11 with G1: an eviction whose record cannot be allocated fails the insert, and
  * nothing changed. */
 static _Atomic int g_fail;
-static void *failing_alloc(size_t size, void *ctx) {
-  (void)ctx;
-  return atomic_load(&g_fail) ? NULL : malloc(size);
-}
-static void plain_free(void *p, size_t size, void *ctx) {
-  (void)size, (void)ctx;
-  free(p);
-}
 
 static void test_g11_eviction_without_memory_changes_nothing(void) {
-  tsmap_allocator al = {failing_alloc, plain_free, NULL};
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &g_fail};
   tsmap *m = bounded_map(16, 1, &al);
   for (uint64_t k = 0; k < 16; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);

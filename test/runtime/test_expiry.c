@@ -292,19 +292,11 @@ static void test_g10_writers_see_an_expired_entry_absent(void) {
 /* Reclaiming needs a record: when it cannot be allocated, a write on the expired key
  * fails with TSMAP_NO_MEMORY and changes nothing; sweeps skip it and retry later. */
 static _Atomic int g_fail_allocs;
-static void *failing_alloc(size_t size, void *ctx) {
-  (void)ctx;
-  return atomic_load(&g_fail_allocs) ? NULL : malloc(size);
-}
-static void plain_free(void *p, size_t size, void *ctx) {
-  (void)size, (void)ctx;
-  free(p);
-}
 
 static void test_g10_reclaim_without_memory_changes_nothing(void) {
   memset(&g_c, 0, sizeof g_c);
   atomic_store(&g_now, 100);
-  tsmap_allocator al = {failing_alloc, plain_free, NULL};
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &g_fail_allocs};
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
   cfg.key_size = 8;

@@ -68,6 +68,16 @@ static int tsmap_test_run(const tsmap_test_case *cases, size_t n, int argc, char
   return tsmap_test_failures != 0 || tsmap_test_checks == 0;
 }
 
+/* An allocator for tests: every allocation fails while the _Atomic int its ctx points to
+ * is non-zero (`tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &flag}`). */
+static inline void *tsmap_test_switch_alloc(size_t size, void *ctx) {
+  return atomic_load((_Atomic int *)ctx) ? NULL : malloc(size);
+}
+static inline void tsmap_test_free(void *p, size_t size, void *ctx) {
+  (void)size, (void)ctx;
+  free(p);
+}
+
 #define TEST_MAIN(...)                                                            \
   int main(int argc, char **argv) {                                               \
     static const tsmap_test_case cases_[] = {__VA_ARGS__};                        \
