@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <linux/mempolicy.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -476,6 +477,59 @@ static void test_g12_bad_input(void) {
   tsmap_destroy(m);
 }
 
+/* Two writers grow a placed map's shards, whose first tables were bound, while mbind is
+ * refused, and a third thread reads every shard's placement: under TSan, the per-shard
+ * record a growth writes under its shard lock and tsmap_placement reads with none must
+ * not race (P4); every report is consistent, and each node-0 shard ends refused (its
+ * first growth maps a new table: there is no spare mapping yet). */
+typedef struct race_ctx {
+  tsmap *m;
+  uint64_t base;
+  _Atomic int done;
+} race_ctx;
+
+static void *race_writer(void *arg) {
+  race_ctx *c = (race_ctx *)arg;
+  for (uint64_t k = c->base; k < c->base + NFILL / 2; k++)
+    CHECK_ST(tsmap_put(c->m, &k, 8, &k, NULL), TSMAP_OK);
+  return NULL;
+}
+
+static void *race_reader(void *arg) {
+  race_ctx *c = (race_ctx *)arg;
+  while (!atomic_load(&c->done))
+    for (size_t i = 0; i < 8; i++) {
+      tsmap_shard_placement p = placement_of(c->m, i);
+      CHECK(p.node == (int)(i % 2));
+      /* node 1 does not exist on a 1-node machine: refused at create (EINVAL) */
+      CHECK(p.bound ? p.error == 0 && !p.reason[0]
+                    : (p.error == EPERM || p.error == EINVAL) && p.reason[0]);
+    }
+  return NULL;
+}
+
+static void test_g12_placement_read_while_shards_grow(void) {
+  race_ctx w0 = {make_map(TSMAP_PLACE_INTERLEAVE, TREE("two-node"), 8, TSMAP_OK), 0, 0};
+  if (!w0.m)
+    return;
+  race_ctx w1 = {w0.m, 1u << 30, 0};
+  for (size_t i = 0; i < 8; i += 2)
+    CHECK(placement_of(w0.m, i).bound);
+  atomic_store(&tsmap_place_fail_errno, EPERM);
+  pthread_t t[3];
+  pthread_create(&t[0], NULL, race_reader, &w0);
+  pthread_create(&t[1], NULL, race_writer, &w0);
+  pthread_create(&t[2], NULL, race_writer, &w1);
+  pthread_join(t[1], NULL);
+  pthread_join(t[2], NULL);
+  atomic_store(&w0.done, 1);
+  pthread_join(t[0], NULL);
+  atomic_store(&tsmap_place_fail_errno, 0);
+  for (size_t i = 0; i < 8; i += 2)
+    CHECK(!placement_of(w0.m, i).bound && placement_of(w0.m, i).error == EPERM);
+  tsmap_destroy(w0.m);
+}
+
 /* An allocator that fails its n-th allocation and counts what is still allocated. */
 typedef struct nth_alloc {
   long count, fail_at, live;
@@ -524,4 +578,5 @@ TEST_MAIN(T(test_g12_topology_of_the_fake_trees), T(test_g12_broken_trees_are_a_
           T(test_g12_list_format), T(test_g12_interleave_on_two_and_four_nodes),
           T(test_g12_local_with_a_given_cpu), T(test_g12_local_follows_the_creating_cpu),
           T(test_g12_tables_land_on_their_node), T(test_g12_refusals_degrade_with_a_reason),
-          T(test_g12_bad_input), T(test_g12_create_without_memory))
+          T(test_g12_placement_read_while_shards_grow), T(test_g12_bad_input),
+          T(test_g12_create_without_memory))
