@@ -10,8 +10,9 @@
  *
  *   T1  A topology is read whole or not at all: a missing or unreadable file, a list that
  *       is not in the kernel's format (a bad character, a range whose end is below its
- *       start, a number above the limits below) or a CPU listed by two nodes makes the
- *       read fail with a sentence naming the file and what is wrong; nothing is guessed.
+ *       start, a number above the limits below) or the CPU asked about listed by two
+ *       nodes makes the read fail with a sentence naming the file and what is wrong;
+ *       nothing is guessed.
  *   T2  Node ids are below TSMAP_TOPO_MAX_NODES (the node mask mbind takes) and CPU ids
  *       below TSMAP_TOPO_MAX_CPUS; the nodes are kept in increasing id order.
  */

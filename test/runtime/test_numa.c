@@ -184,6 +184,22 @@ static void test_g12_list_format(void) {
     CHECK((st == TSMAP_OK) == cases[i].ok);
     rm_tree(root);
   }
+  { /* local placement on a tree where no node lists this CPU: unplaced, with the reason */
+    char root[64];
+    if (tmp_tree(root, "0\n", "1000000-1000001\n")) {
+      tsmap *m = make_map(TSMAP_PLACE_LOCAL, root, 2, TSMAP_OK);
+      for (size_t i = 0; m && i < 2; i++) {
+        tsmap_shard_placement p = placement_of(m, i);
+        CHECK(p.node == -1 && !p.bound && p.node_count == 1);
+        CHECK(strstr(p.reason, "is in no node's cpulist") != NULL);
+      }
+      tsmap_destroy(m);
+      m = make_map(TSMAP_PLACE_INTERLEAVE, root, 2, TSMAP_OK); /* interleave does not care */
+      CHECK(m && placement_of(m, 1).node == 0);
+      tsmap_destroy(m);
+      rm_tree(root);
+    }
+  }
   static const char *bad_online[] = {"1024\n", "0-1024\n", "2,1\n", "0,0\n", "\n", "a\n"};
   for (size_t i = 0; i < sizeof bad_online / sizeof bad_online[0]; i++) {
     char root[64];

@@ -225,11 +225,13 @@ typedef struct tsmap_config {
    * container seccomp profiles may; a user allocator; no topology) the map still works,
    * with plain allocation, and tsmap_placement says why. */
   tsmap_placement_policy placement; /* TSMAP_PLACE_*; another value: INVALID_ARGUMENT */
-  const char *numa_root;   /* NULL: /sys/devices/system/node (unreadable there: the map is
-                              not placed, and says why). Else a directory laid out the
-                              same way (`online`, `node<N>/cpulist`; tests describe other
+  const char *numa_root;   /* read at create, and only with a policy. NULL:
+                              /sys/devices/system/node (unreadable there: the map is not
+                              placed, and says why). Else a directory laid out the same
+                              way (`online`, `node<N>/cpulist`; tests describe other
                               machines so): unreadable or malformed, tsmap_create returns
-                              TSMAP_INVALID_ARGUMENT. Read at create only */
+                              TSMAP_INVALID_ARGUMENT. Local placement whose CPU no node
+                              lists is not placed either, and says why */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
