@@ -73,7 +73,7 @@ fi
   lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|Socket\(s\)|Hypervisor vendor|L1d cache|L2 cache|L3 cache|NUMA node\(s\)|CPU max MHz|BogoMIPS)' \
     | sed -E 's/:[[:space:]]+/: /' | sed 's/^/lscpu /'
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  # The NUMA nodes tsmap's placement (runtime/DESIGN.md G12) reads: the online list of
+  # The NUMA nodes tsmap's placement (runtime/DESIGN.md G14) reads: the online list of
   # /sys/devices/system/node, counted (a range "0-3" is four nodes).
   online="$(cat /sys/devices/system/node/online 2>/dev/null || true)"
   nodes="$(tr ',' '\n' <<<"$online" | awk -F- 'NF == 1 && $1 != "" {n++} NF == 2 {n += $2 - $1 + 1} END {print n + 0}')"

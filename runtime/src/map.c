@@ -50,7 +50,7 @@
 
 /* Whether a table of `size` bytes is first tried with mmap. */
 static int tsmap_table_wants_map(const tsmap *m, size_t size) {
-  return !m->alloc.alloc && (size >= TSMAP_MMAP_MIN || m->place); /* G12: P3 */
+  return !m->alloc.alloc && (size >= TSMAP_MMAP_MIN || m->place); /* G14: P3 */
 }
 
 /* The page size, looked up once. Writers of different shards (different locks) may get
@@ -114,11 +114,11 @@ static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t
     *map_len = exact;
   } else { /* out of mappings (vm.max_map_count) but maybe not of heap */
     if (m->place && s)
-      tsmap_place_heap(m, s); /* G12: P4 */
+      tsmap_place_heap(m, s); /* G14: P4 */
     return tsmap_mem_zalloc(m, size);
   }
   if (m->place && s)
-    tsmap_place_bind(m, s, p, *map_len); /* G12: P2, before the first touch */
+    tsmap_place_bind(m, s, p, *map_len); /* G14: P2, before the first touch */
   return p;
 }
 
@@ -211,7 +211,7 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
-  return tsmap_place_check(c); /* G12 */
+  return tsmap_place_check(c); /* G14 */
 }
 
 /* ======================================================================================
@@ -1124,7 +1124,7 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   n = tsmap_bound_shards(config, n); /* G11 */
   tsmap_status st = tsmap_mx_create(m);
   if (st == TSMAP_OK)
-    st = tsmap_place_create(m, n); /* G12 */
+    st = tsmap_place_create(m, n); /* G14 */
   if (st == TSMAP_OK)
     st = tsmap_shards_init(m, n);
   if (st == TSMAP_OK)
@@ -1252,7 +1252,7 @@ static void tsmap_free_all(tsmap *m) {
     }
     tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
-  tsmap_place_free(m); /* G12 */
+  tsmap_place_free(m); /* G14 */
   tsmap_mem_free(m, m, sizeof *m);
 }
 

@@ -1,5 +1,5 @@
 /*
- * placement.c - NUMA placement of the shards' tables (G12; P1-P5 in placement.h): the
+ * placement.c - NUMA placement of the shards' tables (G14; P1-P5 in placement.h): the
  * policy's decision, mbind of each table's mapping, the per-shard record of what took
  * effect, and tsmap_placement / tsmap_numa_node_count.
  *

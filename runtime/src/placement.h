@@ -1,5 +1,5 @@
 /*
- * placement.h - NUMA placement of the shards' tables (G12): which node each shard gets,
+ * placement.h - NUMA placement of the shards' tables (G14): which node each shard gets,
  * and binding its tables there. The internal interface map.c calls; the topology it
  * decides from is topology.h's.
  *

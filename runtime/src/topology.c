@@ -1,5 +1,5 @@
 /*
- * topology.c - NUMA nodes and their CPUs from sysfs (G12; T1, T2 in topology.h).
+ * topology.c - NUMA nodes and their CPUs from sysfs (G14; T1, T2 in topology.h).
  *
  * Two files make the topology: `<root>/online` (the node ids) and, for each of them,
  * `<root>/node<id>/cpulist`. Both are lists in the kernel's format: comma-separated ids

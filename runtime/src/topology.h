@@ -1,5 +1,5 @@
 /*
- * topology.h - the machine's NUMA nodes and their CPUs, read from sysfs (G12). The
+ * topology.h - the machine's NUMA nodes and their CPUs, read from sysfs (G14). The
  * internal interface placement.c calls.
  *
  * Linux describes the nodes under /sys/devices/system/node: `online` lists the online

@@ -339,7 +339,7 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
-  struct tsmap_place *place;      /* G12: each shard's node (placement.c); NULL: none */
+  struct tsmap_place *place;      /* G14: each shard's node (placement.c); NULL: none */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {

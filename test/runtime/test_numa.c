@@ -1,5 +1,5 @@
 /*
- * test_numa.c - NUMA placement (G12; T1-T2 in topology.h, P1-P5 in placement.h).
+ * test_numa.c - NUMA placement (G14; T1-T2 in topology.h, P1-P5 in placement.h).
  *
  * The policy's decisions are checked on fake sysfs trees (test/runtime/numa-trees/: a
  * 2-node and a 4-node machine, one with a node without CPUs, and broken trees); where the
@@ -94,7 +94,7 @@ static int kernel_refusal(void) {
  * Topology (T1, T2)
  * ====================================================================================== */
 
-static void test_g12_topology_of_the_fake_trees(void) {
+static void test_g14_topology_of_the_fake_trees(void) {
   size_t n = 0;
   CHECK_ST(tsmap_numa_node_count(TREE("two-node"), &n), TSMAP_OK);
   CHECK(n == 2);
@@ -126,7 +126,7 @@ static int read_tree(const char *root, char *why, size_t len) {
   return tsmap_topology_read(root, 0, &t, why, len);
 }
 
-static void test_g12_broken_trees_are_a_status(void) {
+static void test_g14_broken_trees_are_a_status(void) {
   char why[320];
   CHECK(read_tree(TREE("bad-cpulist"), why, sizeof why) == -1);
   CHECK(strstr(why, "bad-cpulist/node1/cpulist") && strstr(why, "at byte 2"));
@@ -182,7 +182,7 @@ static void rm_tree(const char *root) {
 }
 
 /* The kernel's list format, and nothing else (T1). */
-static void test_g12_list_format(void) {
+static void test_g14_list_format(void) {
   static const struct {
     const char *list;
     int ok;
@@ -264,7 +264,7 @@ static void expect_nodes(tsmap_placement_policy policy, const char *root, size_t
   tsmap_destroy(m);
 }
 
-static void test_g12_interleave_on_two_and_four_nodes(void) {
+static void test_g14_interleave_on_two_and_four_nodes(void) {
   static const int two[] = {0, 1}, four[] = {0, 1, 2, 3}, sparse[] = {0, 2};
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("two-node"), 8, two, 2, 2);
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 16, four, 4, 4);
@@ -273,7 +273,7 @@ static void test_g12_interleave_on_two_and_four_nodes(void) {
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 1, four, 1, 4);
 }
 
-static void test_g12_local_with_a_given_cpu(void) {
+static void test_g14_local_with_a_given_cpu(void) {
   tsmap_topology t;
   char why[256];
   int nodes[8];
@@ -303,7 +303,7 @@ static void test_g12_local_with_a_given_cpu(void) {
 }
 
 /* Local through tsmap_create: pinned to a CPU, every shard gets that CPU's node. */
-static void test_g12_local_follows_the_creating_cpu(void) {
+static void test_g14_local_follows_the_creating_cpu(void) {
   cpu_set_t saved, one;
   if (sched_getaffinity(0, sizeof saved, &saved) != 0) {
     fprintf(stderr, "  skipped: sched_getaffinity: %s\n", strerror(errno));
@@ -371,7 +371,7 @@ static int page_node(const void *addr) {
   return status[0];
 }
 
-static void test_g12_tables_land_on_their_node(void) {
+static void test_g14_tables_land_on_their_node(void) {
   if (access("/sys/devices/system/node/online", R_OK) != 0) {
     fprintf(stderr, "  skipped: no /sys/devices/system/node on this machine\n");
     return;
@@ -461,7 +461,7 @@ static void expect_refused(int err, const char *words) {
   atomic_store(&tsmap_place_fail_errno, 0);
 }
 
-static void test_g12_refusals_degrade_with_a_reason(void) {
+static void test_g14_refusals_degrade_with_a_reason(void) {
   expect_refused(EPERM, "EPERM");
   expect_refused(ENOSYS, "ENOSYS");
   expect_refused(ENOMEM, "mbind failed");
@@ -483,7 +483,7 @@ static void test_g12_refusals_degrade_with_a_reason(void) {
   tsmap_destroy(m);
 }
 
-static void test_g12_bad_input(void) {
+static void test_g14_bad_input(void) {
   tsmap_config c;
   tsmap_config_init(&c, 8);
   tsmap *m = NULL;
@@ -541,7 +541,7 @@ static void *race_reader(void *arg) {
   return NULL;
 }
 
-static void test_g12_placement_read_while_shards_grow(void) {
+static void test_g14_placement_read_while_shards_grow(void) {
   (void)kernel_refusal(); /* probed before the threads read it */
   race_ctx w0 = {make_map(TSMAP_PLACE_INTERLEAVE, TREE("two-node"), 8, TSMAP_OK), 0, 0};
   if (!w0.m)
@@ -585,7 +585,7 @@ static void nth_free_fn(void *p, size_t size, void *ctx) {
 
 /* Every allocation of a placed create failing in turn (G1): TSMAP_NO_MEMORY and nothing
  * left allocated, until the create makes fewer allocations than the one that fails. */
-static void test_g12_create_without_memory(void) {
+static void test_g14_create_without_memory(void) {
   int completed = 0;
   for (long fail_at = 0; fail_at < 64 && !completed; fail_at++) {
     for (int local = 0; local < 2; local++) {
@@ -609,9 +609,9 @@ static void test_g12_create_without_memory(void) {
   CHECK(completed);
 }
 
-TEST_MAIN(T(test_g12_topology_of_the_fake_trees), T(test_g12_broken_trees_are_a_status),
-          T(test_g12_list_format), T(test_g12_interleave_on_two_and_four_nodes),
-          T(test_g12_local_with_a_given_cpu), T(test_g12_local_follows_the_creating_cpu),
-          T(test_g12_tables_land_on_their_node), T(test_g12_refusals_degrade_with_a_reason),
-          T(test_g12_placement_read_while_shards_grow), T(test_g12_bad_input),
-          T(test_g12_create_without_memory))
+TEST_MAIN(T(test_g14_topology_of_the_fake_trees), T(test_g14_broken_trees_are_a_status),
+          T(test_g14_list_format), T(test_g14_interleave_on_two_and_four_nodes),
+          T(test_g14_local_with_a_given_cpu), T(test_g14_local_follows_the_creating_cpu),
+          T(test_g14_tables_land_on_their_node), T(test_g14_refusals_degrade_with_a_reason),
+          T(test_g14_placement_read_while_shards_grow), T(test_g14_bad_input),
+          T(test_g14_create_without_memory))

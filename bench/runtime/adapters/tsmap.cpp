@@ -23,7 +23,7 @@ public:
     // TSMAP_BENCH_METRICS=1: the same map with config.metrics (the cost of metrics on).
     const char *metrics = std::getenv("TSMAP_BENCH_METRICS");
     cfg.metrics = metrics && *metrics && *metrics != '0';
-    // TSMAP_BENCH_PLACEMENT=interleave|local: NUMA placement of the shards (G12), to
+    // TSMAP_BENCH_PLACEMENT=interleave|local: NUMA placement of the shards (G14), to
     // compare with the default (none) on a multi-socket host; run.sh records the value.
     const char *place = std::getenv("TSMAP_BENCH_PLACEMENT");
     std::string p = place ? place : "none";

@@ -164,7 +164,7 @@ typedef int (*tsmap_equal_fn)(const void *a, size_t a_len, const void *b, size_t
  * writers, so it must not call the map; tests pass a clock they step by hand. */
 typedef uint64_t (*tsmap_clock_fn)(void *clock_ctx);
 
-/* NUMA placement of the shards' tables (G12; runtime/DESIGN.md, "Placement"). */
+/* NUMA placement of the shards' tables (G14; runtime/DESIGN.md, "Placement"). */
 typedef enum tsmap_placement_policy {
   TSMAP_PLACE_NONE = 0,       /* the default: memory lands where it is first touched */
   TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin */
@@ -218,7 +218,7 @@ typedef struct tsmap_config {
    * more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
-  /* NUMA placement (G12). With a policy, each shard gets a node (tsmap_placement says
+  /* NUMA placement (G14). With a policy, each shard gets a node (tsmap_placement says
    * which) and every table the shard allocates, growths' included, is bound to it with
    * mbind (preferred, not strict: a full node spills to others rather than failing)
    * before its first touch. Where that cannot be done (the kernel refuses mbind, as
@@ -460,7 +460,7 @@ typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value
  * been visited); TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
 
-/* ---- NUMA placement (G12) -------------------------------------------------------------- */
+/* ---- NUMA placement (G14) -------------------------------------------------------------- */
 
 /* Where one shard's memory goes. */
 typedef struct tsmap_shard_placement {
