@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "tsmap_internal.h"
 #include "expiry.h"
+#include "versions.h"
 
 #include <stdlib.h>
 
@@ -347,9 +348,9 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
  * the callback's calls on the same key return TSMAP_REENTERED (G4) instead of changing
  * the entry under it and making the compute retry forever. The mark is never linked to a
  * shard: nobody waits on it. */
-static tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
-                                       tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
-                                       uint64_t *nv) {
+tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
+                                uint64_t *nv) {
   tsmap_pending mark;
   memset(&mark, 0, sizeof mark);
   mark.map = m;

@@ -19,6 +19,7 @@
 #include "tsmap_internal.h"
 #include "expiry.h"
 #include "bound.h"
+#include "versions.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -161,7 +162,8 @@ const char *tsmap_status_name(tsmap_status status) {
   static const char *const names[] = {
       "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
       "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
-      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED"};
+      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED",
+      "TSMAP_CONFLICT"};
   if ((unsigned)status < sizeof names / sizeof names[0])
     return names[status];
   return "TSMAP_UNKNOWN_STATUS";
@@ -206,7 +208,7 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
-  return TSMAP_OK;
+  return tsmap_ver_config_check(c); /* G12, G13 */
 }
 
 /* ======================================================================================
@@ -311,6 +313,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
   q->p = (const unsigned char *)key;
   q->len = len;
   q->ttl = TSMAP_TTL_DEFAULT; /* G10: the *_ttl calls set their own */
+  q->ver = NULL;              /* G13: a local write; tsmap_merge sets its own */
   if (m->key_size) {
     q->w[m->key_words - 1] = 0;
     memcpy(q->w, key, len);
@@ -844,6 +847,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
   TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, why);
+  if (TSMAP_UNLIKELY(m->replicas) && why == TSMAP_EVICT_REMOVED)
+    tsmap_tomb_on_erase(m, s, pos); /* G13: a removed key leaves a tombstone */
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -1072,6 +1077,7 @@ static void tsmap_layout(tsmap *m) {
   m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
   m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
   m->meta_words = (size_t)m->expiring + m->bounded;
+  m->meta_words += tsmap_ver_layout(m);                  /* G12, G13: version, clock */
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
@@ -1236,6 +1242,8 @@ tsmap_status tsmap_close(tsmap *map) {
 static void tsmap_free_all(tsmap *m) {
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
+  if (m->shards_raw)
+    tsmap_tombs_free(m); /* G13 */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
