@@ -22,6 +22,11 @@ public:
     // TSMAP_BENCH_METRICS=1: the same map with config.metrics (the cost of metrics on).
     const char *metrics = std::getenv("TSMAP_BENCH_METRICS");
     cfg.metrics = metrics && *metrics && *metrics != '0';
+    // TSMAP_BENCH_VERSIONS=1: a versioned map (G12); =N>1: replicated, N replicas (G13).
+    const char *versions = std::getenv("TSMAP_BENCH_VERSIONS");
+    long nver = versions ? std::atol(versions) : 0;
+    cfg.versions = nver > 0;
+    cfg.replicas = nver > 1 ? static_cast<size_t>(nver) : 0;
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));
