@@ -508,8 +508,9 @@ typedef struct tsmap_change {
   const void *value;     /* value_size bytes; NULL: the key was removed (a tombstone) */
   const uint64_t *clock; /* clock_len counters: entry i counts replica i's writes */
   size_t clock_len;      /* at most the map's replicas; missing counters are 0 */
-  uint64_t stamp;        /* (Lamport time << 8) | replica of the write that produced the
-                            value: larger for a write that happened after */
+  uint64_t stamp;        /* (Lamport time << 8) | replica of the latest write this side
+                            includes (a local write: its own); a write that happened
+                            after another has a larger one */
   uint64_t version;      /* the exporting map's version of this change (local meaning) */
 } tsmap_change;
 
