@@ -1457,14 +1457,9 @@ tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_
   return tsmap_get_other(map, key, key_len, value_out);
 }
 
-/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
-static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
-                                   void *value_out) {
-  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len, uint64_t *vbuf) {
   tsmap_key q;
   tsmap_thread *self;
-  if (!map)
-    return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
@@ -1472,12 +1467,19 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
   tsmap_read_enter(self);
   int r = tsmap_shard_read(map, q.shard, &q, vbuf, &tok);
   tsmap_read_exit(self);
-  if (r < 0)
-    return TSMAP_CLOSED;
-  if (r == 0)
-    return TSMAP_NOT_FOUND;
-  tsmap_value_out(map, vbuf, value_out);
-  return TSMAP_OK;
+  return r < 0 ? TSMAP_CLOSED : r == 0 ? TSMAP_NOT_FOUND : TSMAP_OK;
+}
+
+/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
+  if (st == TSMAP_OK)
+    tsmap_value_out(map, vbuf, value_out);
+  return st;
 }
 
 /* What a put or put_if_absent reports once the shard is unlocked: its hooks, and the old

@@ -238,10 +238,8 @@ tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_f
     tsmap_hook_evicted(map, &q, res.merged, TSMAP_EVICT_DISCARDED);
   if (out.created)
     tsmap_hook_created(map, &q, out.created);
-  if (out.left && old_out)
-    tsmap_value_out(map, l.vw, old_out);
-  else if (out.left)
-    tsmap_hook_evicted(map, &q, l.vw, out.why);
+  if (out.left)
+    tsmap_value_leaves(map, &q, l.vw, old_out, out.why);
   return (tsmap_status)r;
 }
 

@@ -413,6 +413,10 @@ static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_
 }
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
+/* The lock-free read of a key's value words, meta words included (the generic get):
+ * TSMAP_OK, TSMAP_NOT_FOUND or the entry checks' statuses. */
+TSMAP_HIDDEN tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len,
+                                           uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);

@@ -71,6 +71,14 @@ void tsmap_ver_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw, const tsma
     tsmap_tomb_drop(m, q);
 }
 
+void tsmap_value_leaves(const tsmap *m, const tsmap_key *q, const uint64_t *vw, void *out,
+                        tsmap_evict_reason why) {
+  if (out)
+    tsmap_value_out(m, vw, out);
+  else
+    tsmap_hook_evicted(m, q, vw, why);
+}
+
 /* The version in value words `vw` read for an entry (0: none). */
 static uint64_t tsmap_ver_of(const tsmap *m, const uint64_t *vw) { return vw[tsmap_ver_at(m)]; }
 
@@ -87,25 +95,14 @@ static uint64_t tsmap_ver_at_pos(const tsmap *m, const tsmap_pos *pos) {
 tsmap_status tsmap_get_version(tsmap *map, const void *key, size_t key_len, void *value_out,
                                uint64_t *version_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
-  tsmap_key q;
-  tsmap_thread *self;
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
-  if (st != TSMAP_OK)
-    return st;
-  tsmap_token tok;
-  tsmap_read_enter(self);
-  int r = tsmap_shard_read(map, q.shard, &q, vbuf, &tok);
-  tsmap_read_exit(self);
-  if (r < 0)
-    return TSMAP_CLOSED;
-  if (version_out)
-    *version_out = r ? tsmap_ver_of(map, vbuf) : TSMAP_VERSION_ABSENT;
-  if (r == 0)
-    return TSMAP_NOT_FOUND;
-  tsmap_value_out(map, vbuf, value_out);
-  return TSMAP_OK;
+  tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
+  if (version_out && (st == TSMAP_OK || st == TSMAP_NOT_FOUND))
+    *version_out = st == TSMAP_OK ? tsmap_ver_of(map, vbuf) : TSMAP_VERSION_ABSENT;
+  if (st == TSMAP_OK)
+    tsmap_value_out(map, vbuf, value_out);
+  return st;
 }
 
 /* ======================================================================================
@@ -145,6 +142,13 @@ static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
   return TSMAP_OK;
 }
 
+/* The start of a conditional write: prepare the key, lock its shard, find it. */
+static tsmap_status tsmap_cas_open(tsmap *map, const void *key, size_t key_len, tsmap_cas *c) {
+  tsmap_thread *self;
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c->q, &self);
+  return st == TSMAP_OK ? tsmap_cas_begin(map, c) : st;
+}
+
 static void tsmap_cas_end(tsmap *map, tsmap_cas *c) {
   tsmap_writer_end(map, c->q.shard, &c->after);
   tsmap_after_run(map, &c->after);
@@ -178,9 +182,8 @@ tsmap_status tsmap_put_if_version(tsmap *map, const void *key, size_t key_len,
   tsmap_cas c;
   if (!map || !map->versioned || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_thread *self;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
-  if (st != TSMAP_OK || (st = tsmap_cas_begin(map, &c)) != TSMAP_OK)
+  tsmap_status st = tsmap_cas_open(map, key, key_len, &c);
+  if (st != TSMAP_OK)
     return st;
   if (!tsmap_ver_matches(expected, c.current)) {
     st = TSMAP_CONFLICT;
@@ -194,12 +197,8 @@ tsmap_status tsmap_put_if_version(tsmap *map, const void *key, size_t key_len,
   tsmap_cas_end(map, &c);
   if (st == TSMAP_OK || st == TSMAP_REPLACED)
     tsmap_hook_created(map, &c.q, value);
-  if (st == TSMAP_REPLACED) {
-    if (old_out)
-      tsmap_value_out(map, c.oldv, old_out);
-    else
-      tsmap_hook_evicted(map, &c.q, c.oldv, TSMAP_EVICT_REPLACED);
-  }
+  if (st == TSMAP_REPLACED)
+    tsmap_value_leaves(map, &c.q, c.oldv, old_out, TSMAP_EVICT_REPLACED);
   return st;
 }
 
@@ -209,9 +208,8 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
   tsmap_cas c;
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_thread *self;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
-  if (st != TSMAP_OK || (st = tsmap_cas_begin(map, &c)) != TSMAP_OK)
+  tsmap_status st = tsmap_cas_open(map, key, key_len, &c);
+  if (st != TSMAP_OK)
     return st;
   if (!tsmap_ver_matches(expected, c.current)) {
     st = TSMAP_CONFLICT;
@@ -224,12 +222,8 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
     tsmap_ver_put(version_out, tsmap_ver_removed(map, &c.q));
   }
   tsmap_cas_end(map, &c);
-  if (st == TSMAP_OK) {
-    if (value_out)
-      tsmap_value_out(map, c.oldv, value_out);
-    else
-      tsmap_hook_evicted(map, &c.q, c.oldv, TSMAP_EVICT_REMOVED);
-  }
+  if (st == TSMAP_OK)
+    tsmap_value_leaves(map, &c.q, c.oldv, value_out, TSMAP_EVICT_REMOVED);
   return st;
 }
 

@@ -97,6 +97,11 @@ TSMAP_HIDDEN uint64_t tsmap_ver_next(const tsmap *m);
 /* Free every tombstone (tsmap_destroy). */
 TSMAP_HIDDEN void tsmap_tombs_free(const tsmap *m);
 
+/* A value that left the map for `why`: copied to `out` (the caller owns it), or, when
+ * `out` is NULL, to on_entry_evicted (G6). No lock held. */
+TSMAP_HIDDEN void tsmap_value_leaves(const tsmap *m, const tsmap_key *q, const uint64_t *vw,
+                                     void *out, tsmap_evict_reason why);
+
 /* compute.c: run a compute callback with its key marked as computed by this thread (a
  * call on the key from inside it returns TSMAP_REENTERED). */
 TSMAP_HIDDEN tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,

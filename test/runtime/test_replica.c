@@ -10,25 +10,6 @@
 
 #include "tsmap_test.h"
 
-typedef struct counts {
-  _Atomic int created, replaced, removed, discarded;
-} counts;
-static counts g_c;
-
-static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
-  g_c.created++;
-}
-static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
-  if (why == TSMAP_EVICT_REPLACED)
-    g_c.replaced++;
-  else if (why == TSMAP_EVICT_REMOVED)
-    g_c.removed++;
-  else if (why == TSMAP_EVICT_DISCARDED)
-    g_c.discarded++;
-}
-
 static tsmap *rmap(size_t id) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
@@ -36,8 +17,7 @@ static tsmap *rmap(size_t id) {
   cfg.shard_count = 2;
   cfg.replicas = 3;
   cfg.replica_id = id;
-  cfg.on_entry_created = on_created;
-  cfg.on_entry_evicted = on_evicted;
+  tsmap_test_count_hooks(&cfg);
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   return m;
@@ -109,7 +89,7 @@ static void test_g13_local_writes_advance_own_counter(void) {
 
 static void test_g13_merge_dominating_dominated_equal(void) {
   tsmap *m = rmap(0);
-  memset(&g_c, 0, sizeof g_c);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
   uint64_t k = 1, v = 10, old = 0;
   uint64_t c1[3] = {0, 5, 0};
   tsmap_change ch = change(&k, &v, c1, (5 << 8) | 1);
@@ -120,7 +100,7 @@ static void test_g13_merge_dominating_dominated_equal(void) {
   uint64_t c2[3] = {0, 7, 2}, v2 = 20;
   tsmap_change ch2 = change(&k, &v2, c2, (7 << 8) | 1);
   CHECK_ST(tsmap_merge(m, &ch2, NULL, NULL, &old), TSMAP_REPLACED);
-  CHECK(old == 10 && g_c.replaced == 0);
+  CHECK(old == 10 && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 0);
   CHECK_ST(tsmap_merge(m, &ch, NULL, NULL, NULL), TSMAP_EXISTS); /* stale: dominated */
   uint64_t got = 0;
   CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
@@ -130,7 +110,7 @@ static void test_g13_merge_dominating_dominated_equal(void) {
   tsmap_put_if_version(m, &k, 8, &v3, TSMAP_VERSION_ANY, &ver, NULL);
   s = state_of(m, k);
   CHECK(s.clock[0] == ver && s.clock[1] == 7 && s.clock[2] == 2 && (s.stamp >> 8) > 7);
-  CHECK(g_c.created == 3 && g_c.replaced == 1);
+  CHECK(tsmap_test_hooks.created == 3 && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 1);
   tsmap_destroy(m);
 }
 
@@ -152,7 +132,7 @@ static tsmap_verdict sum_resolver(const void *key, size_t key_len, const tsmap_c
 
 static void test_g13_concurrent_clocks_call_the_resolver(void) {
   tsmap *m = rmap(0);
-  memset(&g_c, 0, sizeof g_c);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
   uint64_t k = 2, v = 3, ver = 0;
   tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, &ver, NULL);
   uint64_t rc[3] = {0, 4, 0}, rv = 4; /* knows nothing of our write: concurrent */
@@ -162,7 +142,7 @@ static void test_g13_concurrent_clocks_call_the_resolver(void) {
   CHECK(g_resolves == 1);
   seen s = state_of(m, k);
   CHECK(s.value == 7 && s.clock[0] == ver && s.clock[1] == 4 && s.clock[2] == 0);
-  CHECK(g_c.replaced == 1);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 1);
   /* the same change again is now dominated: no resolver */
   CHECK_ST(tsmap_merge(m, &ch, sum_resolver, NULL, NULL), TSMAP_EXISTS); // NOLINT(tsmap-non-idempotent-callback): counts its runs on purpose
   CHECK(g_resolves == 1);
@@ -173,7 +153,7 @@ static void test_g13_concurrent_clocks_call_the_resolver(void) {
   CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_NOT_FOUND);
   s = state_of(m, k);
   CHECK(s.tomb && s.clock[0] == ver && s.clock[1] == 4 && s.clock[2] == 900);
-  CHECK(g_c.removed == 1);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_REMOVED] == 1);
   tsmap_destroy(m);
 }
 
@@ -195,7 +175,7 @@ static tsmap_verdict meddling_resolver(const void *key, size_t key_len,
 
 static void test_g13_resolver_runs_again_when_the_entry_moved(void) {
   g_rm = rmap(0);
-  memset(&g_c, 0, sizeof g_c);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
   uint64_t k = 3, v = 1;
   tsmap_put(g_rm, &k, 8, &v, NULL);
   uint64_t rc[3] = {0, 0, 1}, rv = 2;
@@ -203,12 +183,12 @@ static void test_g13_resolver_runs_again_when_the_entry_moved(void) {
   g_resolves = 0;
   CHECK_ST(tsmap_merge(g_rm, &ch, meddling_resolver, NULL, NULL), TSMAP_REPLACED); // NOLINT(tsmap-non-idempotent-callback): counts its runs on purpose
   CHECK(g_resolves == 2);
-  CHECK(g_c.discarded == 1); /* the first result (1 + 2) never entered */
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_DISCARDED] == 1); /* the first result (1 + 2) never entered */
   uint64_t got = 0;
   tsmap_get(g_rm, &k, 8, &got);
   CHECK(got == 102);
   /* created: put, put in the resolver, the merged value; replaced: twice */
-  CHECK(g_c.created == 3 && g_c.replaced == 2);
+  CHECK(tsmap_test_hooks.created == 3 && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 2);
   tsmap_destroy(g_rm);
 }
 

@@ -13,6 +13,7 @@
  * for every seed. Usage: tsmap_rt_replica_prop [seeds] [first seed].
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "tsmap_test.h"
@@ -26,6 +27,8 @@
 #define WRITERS 3
 #define OPS 120
 #define KEYS 6
+#define MIN_SHIPS 12  /* deltas per seed, at least: some after the writers stopped */
+#define MAX_SHIPS 400 /* and at most, so a seed's time is bounded */
 
 typedef struct event {
   uint64_t key, version, value;
@@ -135,13 +138,16 @@ static int ship(world *w, unsigned src, unsigned dst, uint64_t since, uint64_t *
 static void *exchanger(void *p) {
   world *w = (world *)p;
   uint64_t s = w->seed * 7 + 3;
-  while (w->writers_done < WRITERS) {
+  for (int ships = 0; ships < MAX_SHIPS && (w->writers_done < WRITERS || ships < MIN_SHIPS);
+       ships++) {
     unsigned src = (unsigned)(rnd(&s) % NREP), dst = (unsigned)((src + 1 + rnd(&s) % 2) % NREP);
     uint64_t since = rnd(&s) % 4 == 0 ? w->cursor[src][dst] / 2 : w->cursor[src][dst];
     uint64_t next = 0;
     ship(w, src, dst, since, &next, &s);
     if (next > w->cursor[src][dst])
       w->cursor[src][dst] = next;
+    if (ships % 4 == 3)
+      sched_yield(); /* let the writers run too (2 cores, 4 threads) */
   }
   return NULL;
 }

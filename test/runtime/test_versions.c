@@ -15,36 +15,16 @@
 #define SCALE 1
 #endif
 
-typedef struct counts {
-  _Atomic int created, replaced, removed, discarded;
-} counts;
-static counts g_c;
-
-static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
-  g_c.created++;
-}
-static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
-  (void)k, (void)kl, (void)v, (void)ctx;
-  if (why == TSMAP_EVICT_REPLACED)
-    g_c.replaced++;
-  else if (why == TSMAP_EVICT_REMOVED)
-    g_c.removed++;
-  else if (why == TSMAP_EVICT_DISCARDED)
-    g_c.discarded++;
-}
-
 static tsmap *vmap(size_t key_size, size_t value_size) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, value_size);
   cfg.key_size = key_size;
   cfg.shard_count = 4;
   cfg.versions = 1;
-  cfg.on_entry_created = on_created;
-  cfg.on_entry_evicted = on_evicted;
+  tsmap_test_count_hooks(&cfg);
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
-  memset(&g_c, 0, sizeof g_c);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
   return m;
 }
 
@@ -83,13 +63,13 @@ static void test_g12_put_if_version(void) {
   CHECK(ver == TSMAP_VERSION_ABSENT);
   CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ABSENT, &ver, NULL), TSMAP_OK);
   CHECK(ver == ver_of(m, k) && ver != 0);
-  CHECK(g_c.created == 1);
+  CHECK(tsmap_test_hooks.created == 1);
   /* a second insert-if-absent conflicts and reports the current version */
   v = 11;
   CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ABSENT, &cur, NULL),
            TSMAP_CONFLICT);
   CHECK(cur == ver);
-  CHECK(g_c.created == 1);
+  CHECK(tsmap_test_hooks.created == 1);
   CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, ver + 1, &cur, NULL), TSMAP_CONFLICT);
   CHECK(cur == ver);
   uint64_t got = 0;
@@ -97,11 +77,11 @@ static void test_g12_put_if_version(void) {
   CHECK(got == 10);
   /* the expected version: replaced, old value to old_out (not the hook) */
   CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, ver, &cur, &old), TSMAP_REPLACED);
-  CHECK(old == 10 && cur > ver && g_c.replaced == 0);
+  CHECK(old == 10 && cur > ver && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 0);
   /* old_out NULL: the hook gets it */
   v = 12;
   CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, &ver, NULL), TSMAP_REPLACED);
-  CHECK(ver > cur && g_c.replaced == 1);
+  CHECK(ver > cur && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 1);
   tsmap_destroy(m);
 }
 
@@ -119,14 +99,14 @@ static void test_g12_remove_if_version(void) {
   CHECK_ST(tsmap_remove_if_version(m, k, strlen(k), TSMAP_VERSION_ABSENT, &cur, out),
            TSMAP_CONFLICT);
   CHECK_ST(tsmap_remove_if_version(m, k, strlen(k), ver, &cur, out), TSMAP_OK);
-  CHECK(strcmp(out, "value") == 0 && g_c.removed == 0 && cur == TSMAP_VERSION_ABSENT);
+  CHECK(strcmp(out, "value") == 0 && tsmap_test_hooks.evicted[TSMAP_EVICT_REMOVED] == 0 && cur == TSMAP_VERSION_ABSENT);
   CHECK_ST(tsmap_get(m, k, strlen(k), out), TSMAP_NOT_FOUND);
   /* re-inserted: a new, larger version, so the old expected version conflicts */
   CHECK_ST(tsmap_put_if_version(m, k, strlen(k), v, TSMAP_VERSION_ABSENT, &cur, NULL), TSMAP_OK);
   CHECK(cur > ver);
   CHECK_ST(tsmap_remove_if_version(m, k, strlen(k), ver, NULL, NULL), TSMAP_CONFLICT);
   CHECK_ST(tsmap_remove_if_version(m, k, strlen(k), cur, NULL, NULL), TSMAP_OK);
-  CHECK(g_c.removed == 1);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_REMOVED] == 1);
   tsmap_destroy(m);
 }
 
@@ -152,16 +132,16 @@ static void test_g12_compute_if_version(void) {
   tsmap *m = vmap(8, 8);
   uint64_t k = 9, add = 5, out = 0, ver = 0, cur = 0;
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, 77, cb_add, &add, &cur, &out), TSMAP_CONFLICT);
-  CHECK(cur == 0 && g_c.created == 0);
+  CHECK(cur == 0 && tsmap_test_hooks.created == 0);
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ABSENT, cb_add, &add, &ver, &out),
            TSMAP_OK);
-  CHECK(out == 5 && ver == ver_of(m, k) && g_c.created == 1);
+  CHECK(out == 5 && ver == ver_of(m, k) && tsmap_test_hooks.created == 1);
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, ver + 1, cb_add, &add, &cur, &out), TSMAP_CONFLICT);
   CHECK(cur == ver);
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, ver, cb_add, &add, &cur, &out), TSMAP_OK);
-  CHECK(out == 10 && cur > ver && g_c.replaced == 1);
+  CHECK(out == 10 && cur > ver && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 1);
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, cur, cb_del, NULL, &ver, NULL), TSMAP_REMOVED);
-  CHECK(ver_of(m, k) == 0 && g_c.removed == 1);
+  CHECK(ver_of(m, k) == 0 && tsmap_test_hooks.evicted[TSMAP_EVICT_REMOVED] == 1);
   CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, cb_del, NULL, &ver, NULL),
            TSMAP_NOT_FOUND);
   tsmap_destroy(m);
