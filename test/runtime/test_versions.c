@@ -10,6 +10,8 @@
 
 #include "tsmap_test.h"
 
+uint64_t tsmap_debug_fingerprint(tsmap *m); /* map.c, test support */
+
 #ifdef TSMAP_STRESS_SMALL
 #define SCALE 8
 #else
@@ -252,6 +254,31 @@ static void test_g12_with_expiry_and_bound(void) {
   tsmap_destroy(m);
 }
 
+/* G2 for tsmap_get_version: the map's memory is bytewise the same after reads of present
+ * and absent keys, in a versioned and in a replicated map (its stamp and clock words). */
+static void test_g12_version_reads_write_nothing(void) {
+  for (size_t replicas = 0; replicas <= 3; replicas += 3) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = 8;
+    cfg.versions = 1;
+    cfg.replicas = replicas;
+    tsmap *m;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < 100; k++)
+      tsmap_put(m, &k, 8, &k, NULL);
+    uint64_t k = 5, gone = 6, v, ver;
+    tsmap_remove(m, &gone, 8, NULL);
+    uint64_t before = tsmap_debug_fingerprint(m);
+    for (int i = 0; i < 100; i++) {
+      CHECK_ST(tsmap_get_version(m, &k, 8, &v, &ver), TSMAP_OK);
+      CHECK_ST(tsmap_get_version(m, &gone, 8, &v, &ver), TSMAP_NOT_FOUND);
+    }
+    CHECK(tsmap_debug_fingerprint(m) == before);
+    tsmap_destroy(m);
+  }
+}
+
 /* ---- Stress: CAS increments lose no update; readers see versions only rise ------------ */
 
 #define S_THREADS 4
@@ -402,5 +429,6 @@ static void test_g12_feed_misses_no_change(void) {
 TEST_MAIN(T(test_g12_every_write_raises_the_version), T(test_g12_put_if_version),
           T(test_g12_remove_if_version), T(test_g12_compute_if_version),
           T(test_g12_unversioned_maps_refuse), T(test_g12_foreach_since_visits_what_changed),
-          T(test_g12_with_expiry_and_bound), T(test_g12_cas_increments_lose_nothing),
+          T(test_g12_with_expiry_and_bound), T(test_g12_version_reads_write_nothing),
+          T(test_g12_cas_increments_lose_nothing),
           T(test_g12_feed_misses_no_change))
