@@ -10,6 +10,8 @@
  *   P3  nothing that happened after is lost to what happened before: each key ends as
  *       its recorded event with the largest stamp (a Lamport timestamp: a write that
  *       happened after another has a larger one), value or removal;
+ *   P4  every value that entered a replica (on_entry_created) left it exactly once
+ *       (on_entry_evicted: replaced, removed, or closed at the end; G6, G13 c);
  * for every seed. Usage: tsmap_rt_replica_prop [seeds] [first seed].
  */
 #include <pthread.h>
@@ -29,6 +31,18 @@
 #define KEYS 6
 #define MIN_SHIPS 12  /* deltas per seed, at least: some after the writers stopped */
 #define MAX_SHIPS 400 /* and at most, so a seed's time is bounded */
+
+static _Atomic long g_entered, g_left;
+
+static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  g_entered++;
+}
+static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  if (why != TSMAP_EVICT_DISCARDED) /* a resolver result that never entered */
+    g_left++;
+}
 
 typedef struct event {
   uint64_t key, version, value;
@@ -211,6 +225,8 @@ static int run_seed(uint64_t seed) {
     cfg.shard_count = 2;
     cfg.replicas = NREP;
     cfg.replica_id = r;
+    cfg.on_entry_created = on_created;
+    cfg.on_entry_evicted = on_evicted;
     tsmap_create(&cfg, &w->rep[r]);
   }
   pthread_t th[WRITERS], ex;
@@ -236,6 +252,8 @@ static int run_seed(uint64_t seed) {
   int bad = check_world(w);
   for (unsigned r = 0; r < NREP; r++)
     tsmap_destroy(w->rep[r]);
+  bad += g_entered != g_left; /* P4 */
+  g_entered = g_left = 0;
   free(w);
   return bad;
 }
