@@ -316,6 +316,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
   }
   if (verdict == TSMAP_STORE)
     return tsmap_shard_insert(m, s, q, nv, after);
+  if (verdict == TSMAP_DELETE && found && m->replicas && tsmap_tomb_reserve(m, q) != 0)
+    return TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
   if (verdict == TSMAP_DELETE && found)
     tsmap_shard_erase(m, s, &pos, TSMAP_EVICT_REMOVED);
   return TSMAP_NOT_FOUND;

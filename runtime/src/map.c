@@ -1687,7 +1687,10 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0) {
+  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0 &&
+             TSMAP_UNLIKELY(map->replicas) && tsmap_tomb_reserve(map, &q) != 0) {
+    st = TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
+  } else if (found > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
     tsmap_shard_erase(map, s, &pos, TSMAP_EVICT_REMOVED);
   } else {

@@ -108,12 +108,12 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
     tsmap_pos_write_value(m, &l->pos, q, value);
   } else if (value) {
     st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+  } else if (tsmap_tomb_reserve(m, q) != 0) {
+    st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
   } else {
     if (l->kind == TSMAP_SIDE_ENTRY)
       tsmap_shard_erase(m, q->shard, &l->pos, TSMAP_EVICT_REMOVED); /* V4 */
-    tsmap_tomb *t = tsmap_tomb_set(m, q, clock, stamp, 0);
-    if (!t && l->kind != TSMAP_SIDE_ENTRY)
-      st = TSMAP_NO_MEMORY;
+    (void)tsmap_tomb_set(m, q, clock, stamp, 0); /* fills the erase's (or the reserve) */
   }
   q->ver = NULL;
   if (st != TSMAP_OK)

@@ -69,6 +69,45 @@ static void tsmap_tombs_grow(const tsmap *m, tsmap_tombs *ts) {
   ts->nbuckets = n;
 }
 
+static size_t tsmap_tomb_bytes(const tsmap *m, size_t key_len) {
+  return sizeof(tsmap_tomb) + m->replicas * 8 + key_len;
+}
+
+/* A record for a tombstone of `q`: the reserved one if it is large enough, else a new
+ * one. NULL: no memory. */
+static tsmap_tomb *tsmap_tomb_alloc(const tsmap *m, tsmap_tombs *ts, const tsmap_key *q) {
+  size_t bytes = tsmap_tomb_bytes(m, q->len);
+  tsmap_tomb *t = ts->spare;
+  if (t && t->bytes >= bytes) {
+    ts->spare = NULL;
+    return t;
+  }
+  t = (tsmap_tomb *)tsmap_mem_alloc(m, bytes);
+  if (t)
+    t->bytes = bytes;
+  return t;
+}
+
+int tsmap_tomb_reserve(const tsmap *m, const tsmap_key *q) {
+  tsmap_tombs *ts = tsmap_tombs_of(m, q->shard);
+  if (!ts)
+    return -1;
+  if (!ts->nbuckets)
+    tsmap_tombs_grow(m, ts);
+  if (!ts->nbuckets)
+    return -1;
+  if (tsmap_tomb_find(m, q) || (ts->spare && ts->spare->bytes >= tsmap_tomb_bytes(m, q->len)))
+    return 0; /* a tombstone to overwrite, or a record large enough */
+  tsmap_tomb *t = (tsmap_tomb *)tsmap_mem_alloc(m, tsmap_tomb_bytes(m, q->len));
+  if (!t)
+    return -1;
+  t->bytes = tsmap_tomb_bytes(m, q->len);
+  if (ts->spare)
+    tsmap_tomb_free(m, ts->spare);
+  ts->spare = t;
+  return 0;
+}
+
 /* A new tombstone of `q`, linked. NULL: no memory. */
 static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
   tsmap_tombs *ts = tsmap_tombs_of(m, q->shard);
@@ -77,13 +116,11 @@ static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
   tsmap_tombs_grow(m, ts);
   if (!ts->nbuckets)
     return NULL;
-  size_t bytes = sizeof(tsmap_tomb) + m->replicas * 8 + q->len;
-  tsmap_tomb *t = (tsmap_tomb *)tsmap_mem_alloc(m, bytes);
+  tsmap_tomb *t = tsmap_tomb_alloc(m, ts, q);
   if (!t)
     return NULL;
   t->hash = q->hash;
   t->key_len = q->len;
-  t->bytes = bytes;
   if (q->len)
     memcpy(t->w + m->replicas, q->p, q->len);
   tsmap_tomb **head = &ts->b[q->hash & (ts->nbuckets - 1)];
@@ -125,7 +162,7 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
   uint64_t v = tsmap_ver_next(m);
   clock[m->cfg.replica_id] = v;
   if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v) && s->tombs)
-    s->tombs->lost++; /* the removal goes ahead without it (DESIGN.md, G13) */
+    s->tombs->lost++; /* only without tsmap_tomb_reserve first: every caller reserves */
 }
 
 /* ======================================================================================
@@ -196,6 +233,8 @@ void tsmap_tombs_free(const tsmap *m) {
     }
     if (ts->b)
       tsmap_mem_free(m, ts->b, ts->nbuckets * sizeof *ts->b);
+    if (ts->spare)
+      tsmap_tomb_free(m, ts->spare);
     tsmap_mem_free(m, ts, sizeof *ts);
     m->shards[i].tombs = NULL;
   }

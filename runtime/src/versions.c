@@ -217,6 +217,9 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
   } else if (!c.found) {
     st = TSMAP_NOT_FOUND;
     tsmap_ver_put(version_out, TSMAP_VERSION_ABSENT);
+  } else if (map->replicas && tsmap_tomb_reserve(map, &c.q) != 0) {
+    st = TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
+    tsmap_ver_put(version_out, c.current);
   } else {
     tsmap_shard_erase(map, c.q.shard, &c.pos, TSMAP_EVICT_REMOVED);
     tsmap_ver_put(version_out, tsmap_ver_removed(map, &c.q));
@@ -240,6 +243,8 @@ static tsmap_status tsmap_cas_apply(tsmap *map, tsmap_cas *c, tsmap_verdict verd
   }
   if (verdict == TSMAP_STORE)
     return tsmap_shard_insert(map, c->q.shard, &c->q, nv, &c->after);
+  if (map->replicas && tsmap_tomb_reserve(map, &c->q) != 0)
+    return TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
   tsmap_shard_erase(map, c->q.shard, &c->pos, TSMAP_EVICT_REMOVED); /* DELETE, found */
   return TSMAP_REMOVED;
 }
@@ -248,7 +253,8 @@ static tsmap_status tsmap_cas_apply(tsmap *map, tsmap_cas *c, tsmap_verdict verd
 static void tsmap_cas_hooks(tsmap *map, const tsmap_cas *c, tsmap_verdict verdict,
                             const uint64_t *nv, tsmap_status st, void *value_out) {
   if (st == TSMAP_NO_MEMORY) {
-    tsmap_hook_evicted(map, &c->q, nv, TSMAP_EVICT_DISCARDED);
+    if (verdict == TSMAP_STORE)
+      tsmap_hook_evicted(map, &c->q, nv, TSMAP_EVICT_DISCARDED);
     return;
   }
   if (verdict == TSMAP_STORE) {

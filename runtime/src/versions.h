@@ -25,8 +25,10 @@
  *       timestamp: a write that happened after another has the larger stamp.
  *   V4  Tombstones (replicated maps) live in a chained table per shard, under the shard
  *       lock; readers never look at them. tsmap_shard_erase of a live entry with reason
- *       REMOVED leaves one; an insert of the key takes it (its clock is the base, V3).
- *       Expiry (G10) and capacity (G11) evictions are local and leave none.
+ *       REMOVED leaves one, in a record its caller reserved first (tsmap_tomb_reserve;
+ *       without one the removal fails with TSMAP_NO_MEMORY); an insert of the key takes
+ *       it (its clock is the base, V3). Expiry (G10) and capacity (G11) evictions are
+ *       local and leave none.
  */
 #ifndef TSMAP_VERSIONS_H
 #define TSMAP_VERSIONS_H
@@ -55,7 +57,8 @@ typedef struct tsmap_tombs {
   tsmap_tomb **b;
   size_t nbuckets; /* a power of two, or 0 */
   size_t count;
-  size_t lost; /* tombstones that could not be allocated (their removal went ahead) */
+  tsmap_tomb *spare; /* reserved by tsmap_tomb_reserve for the next removal, or NULL */
+  size_t lost;       /* removals that found no tombstone to fill (none with a reserve) */
 } tsmap_tombs;
 
 /* Config: 0 or TSMAP_INVALID_ARGUMENT (replicas over TSMAP_MAX_REPLICAS, a replica id
@@ -74,8 +77,13 @@ TSMAP_INLINE size_t tsmap_ver_at(const tsmap *m) { return m->value_words + m->ve
 TSMAP_HIDDEN void tsmap_ver_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
                                  const tsmap_word *old);
 
+/* Before removing `q`'s entry (replicated maps, shard lock held): make sure its tombstone
+ * can be stored, so that the removal cannot lose it. 0, or -1: no memory, and the caller
+ * fails with TSMAP_NO_MEMORY, changing nothing (G1). */
+TSMAP_HIDDEN int tsmap_tomb_reserve(const tsmap *m, const tsmap_key *q);
+
 /* tsmap_shard_erase of the entry at `pos` for a remove (replicated maps): leave its
- * tombstone (V4). Shard lock held. */
+ * tombstone (V4), in the reserved record. Shard lock held. */
 TSMAP_HIDDEN void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
 
 /* The tombstone of `q` in its shard, or NULL (shard lock held). */

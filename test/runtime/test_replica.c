@@ -269,14 +269,20 @@ static void test_g13_codec_round_trip(void) {
 }
 
 /* G1 with no memory: a merge that would store a tombstone for an absent key, the feed's
- * copy, and an insert fail and change nothing. A known miss is kept here: a remove whose
- * tombstone cannot be allocated still removes, without a tombstone (DESIGN.md, G13). */
+ * copy, an insert, and every removal (which needs its tombstone's record) fail and change
+ * nothing. */
 static _Atomic int g_fail;
 
 static int count_changes(const tsmap_change *c, void *ctx) {
   (void)c;
   ++*(int *)ctx;
   return 0;
+}
+
+static tsmap_verdict cb_delete(const void *key, size_t key_len, const void *old, void *ctx,
+                               void *out) {
+  (void)key, (void)key_len, (void)old, (void)ctx, (void)out;
+  return TSMAP_DELETE;
 }
 
 static void test_g13_without_memory(void) {
@@ -307,14 +313,26 @@ static void test_g13_without_memory(void) {
       CHECK_ST(tsmap_get(m, &i, 8, &v), TSMAP_NOT_FOUND);
   }
   CHECK(refused > 0);
-  /* the known miss: removed, but no tombstone recorded */
-  CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK);
+  /* a removal needs its tombstone's record: every remove path fails and removes nothing */
+  CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_remove_if_version(m, &k, 8, TSMAP_VERSION_ANY, NULL, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_compute_if_present(m, &k, 8, cb_delete, NULL, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, cb_delete, NULL, NULL, NULL),
+           TSMAP_NO_MEMORY);
+  uint64_t remote_clock[2] = {100, 100};
+  tsmap_change kill = {&k, 8, NULL, remote_clock, 2, (100 << 8) | 1, 0};
+  CHECK_ST(tsmap_merge(m, &kill, NULL, NULL, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
   g_fail = 0;
   n = 0;
   CHECK_ST(tsmap_export(m, 0, count_changes, &n, NULL), TSMAP_OK);
   size_t size = 0;
   tsmap_size(m, &size);
-  CHECK((size_t)n == size); /* entries only: neither tombstone was stored */
+  CHECK((size_t)n == size); /* entries only: no tombstone was stored */
+  CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK); /* with memory: removed, with one */
+  n = 0;
+  CHECK_ST(tsmap_export(m, 0, count_changes, &n, NULL), TSMAP_OK);
+  CHECK((size_t)n == size);
   tsmap_destroy(m);
 }
 
