@@ -298,7 +298,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
  * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
  * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_NO_MEMORY only on a thread's first
- * call (its reader record could not be allocated; nothing was removed). */
+ * call (its reader record could not be allocated; nothing was removed) or, in a replicated
+ * map (G13), when the key's tombstone could not be allocated (nothing was removed). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
                                               TSMAP_REMOVED_OUT void *value_out);
 
@@ -462,8 +463,8 @@ tsmap_put_if_version(tsmap *map, const void *key, size_t key_len, const void *va
  * removed value goes to value_out (the caller owns it) or to on_entry_evicted
  * (TSMAP_EVICT_REMOVED). *version_out: on TSMAP_CONFLICT the current version; on success
  * the tombstone's version in a replicated map, else TSMAP_VERSION_ABSENT. Statuses:
- * TSMAP_OK; TSMAP_NOT_FOUND (absent, and `expected` was not TSMAP_VERSION_ABSENT);
- * TSMAP_CONFLICT; the statuses of tsmap_remove. */
+ * TSMAP_OK; TSMAP_NOT_FOUND (absent, and `expected` was TSMAP_VERSION_ABSENT or
+ * TSMAP_VERSION_ANY); TSMAP_CONFLICT; the statuses of tsmap_remove. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove_if_version(tsmap *map, const void *key,
                                                          size_t key_len, uint64_t expected,
                                                          uint64_t *version_out,
