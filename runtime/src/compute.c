@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "tsmap_internal.h"
 #include "expiry.h"
+#include "versions.h"
 
 #include <stdlib.h>
 
@@ -315,6 +316,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
   }
   if (verdict == TSMAP_STORE)
     return tsmap_shard_insert(m, s, q, nv, after);
+  if (verdict == TSMAP_DELETE && found && m->replicas && tsmap_tomb_reserve(m, q) != 0)
+    return TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
   if (verdict == TSMAP_DELETE && found)
     tsmap_shard_erase(m, s, &pos, TSMAP_EVICT_REMOVED);
   return TSMAP_NOT_FOUND;
@@ -347,9 +350,9 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
  * the callback's calls on the same key return TSMAP_REENTERED (G4) instead of changing
  * the entry under it and making the compute retry forever. The mark is never linked to a
  * shard: nobody waits on it. */
-static tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
-                                       tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
-                                       uint64_t *nv) {
+tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
+                                uint64_t *nv) {
   tsmap_pending mark;
   memset(&mark, 0, sizeof mark);
   mark.map = m;

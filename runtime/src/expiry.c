@@ -15,6 +15,7 @@
 #include "expiry.h"
 #include "bound.h"
 #include "metrics.h"
+#include "versions.h"
 
 #include <errno.h>
 #include <time.h>
@@ -33,6 +34,8 @@ uint64_t tsmap_now(const tsmap *m) {
 
 void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
                      const tsmap_word *old) {
+  if (m->versioned) /* G12, G13: a new version (and clock) */
+    tsmap_ver_fill(m, q, vw, old);
   if (m->bounded) /* G11: a new entry's frequency, or the old one's touched */
     vw[m->value_words + m->expiring] = tsmap_freq_stored(q->shard, old);
   if (!m->expiring)

@@ -20,6 +20,7 @@
 #include "expiry.h"
 #include "bound.h"
 #include "placement.h"
+#include "versions.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -166,7 +167,8 @@ const char *tsmap_status_name(tsmap_status status) {
   static const char *const names[] = {
       "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
       "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
-      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED"};
+      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED",
+      "TSMAP_CONFLICT"};
   if ((unsigned)status < sizeof names / sizeof names[0])
     return names[status];
   return "TSMAP_UNKNOWN_STATUS";
@@ -211,7 +213,10 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
-  return tsmap_place_check(c); /* G14 */
+  tsmap_status st = tsmap_place_check(c); /* G14 */
+  if (st != TSMAP_OK)
+    return st;
+  return tsmap_ver_config_check(c); /* G12, G13 */
 }
 
 /* ======================================================================================
@@ -316,6 +321,7 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
   q->p = (const unsigned char *)key;
   q->len = len;
   q->ttl = TSMAP_TTL_DEFAULT; /* G10: the *_ttl calls set their own */
+  q->ver = NULL;              /* G13: a local write; tsmap_merge sets its own */
   if (m->key_size) {
     q->w[m->key_words - 1] = 0;
     memcpy(q->w, key, len);
@@ -849,6 +855,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
   TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, why);
+  if (TSMAP_UNLIKELY(m->replicas) && why == TSMAP_EVICT_REMOVED)
+    tsmap_tomb_on_erase(m, s, pos); /* G13: a removed key leaves a tombstone */
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -1077,6 +1085,7 @@ static void tsmap_layout(tsmap *m) {
   m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
   m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
   m->meta_words = (size_t)m->expiring + m->bounded;
+  m->meta_words += tsmap_ver_layout(m);                  /* G12, G13: version, clock */
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
@@ -1243,6 +1252,8 @@ tsmap_status tsmap_close(tsmap *map) {
 static void tsmap_free_all(tsmap *m) {
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
+  if (m->shards_raw)
+    tsmap_tombs_free(m); /* G13 */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1457,14 +1468,9 @@ tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_
   return tsmap_get_other(map, key, key_len, value_out);
 }
 
-/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
-static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
-                                   void *value_out) {
-  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len, uint64_t *vbuf) {
   tsmap_key q;
   tsmap_thread *self;
-  if (!map)
-    return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
@@ -1472,12 +1478,19 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
   tsmap_read_enter(self);
   int r = tsmap_shard_read(map, q.shard, &q, vbuf, &tok);
   tsmap_read_exit(self);
-  if (r < 0)
-    return TSMAP_CLOSED;
-  if (r == 0)
-    return TSMAP_NOT_FOUND;
-  tsmap_value_out(map, vbuf, value_out);
-  return TSMAP_OK;
+  return r < 0 ? TSMAP_CLOSED : r == 0 ? TSMAP_NOT_FOUND : TSMAP_OK;
+}
+
+/* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
+static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
+                                   void *value_out) {
+  uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
+  if (st == TSMAP_OK)
+    tsmap_value_out(map, vbuf, value_out);
+  return st;
 }
 
 /* What a put or put_if_absent reports once the shard is unlocked: its hooks, and the old
@@ -1685,7 +1698,10 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   tsmap_writer_begin(map, s, &after);
   if (tsmap_is_closed(map)) {
     st = TSMAP_CLOSED;
-  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0) {
+  } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0 &&
+             TSMAP_UNLIKELY(map->replicas) && tsmap_tomb_reserve(map, &q) != 0) {
+    st = TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
+  } else if (found > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
     tsmap_shard_erase(map, s, &pos, TSMAP_EVICT_REMOVED);
   } else {

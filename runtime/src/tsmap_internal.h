@@ -311,6 +311,7 @@ typedef struct tsmap_shard {
   size_t age_ops;                   /* G11: inserts since the shard last aged */
   uint32_t rng;                     /* G11: victim sampling */
   unsigned char age;                /* G11: counters are halved per age they miss */
+  struct tsmap_tombs *tombs;        /* G13: tombstones of a replicated map (versions.h) */
 } tsmap_shard;
 
 struct tsmap {
@@ -340,6 +341,10 @@ struct tsmap {
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
   struct tsmap_place *place;      /* G14: each shard's node (placement.c); NULL: none */
+  unsigned char versioned;        /* G12: a version word follows the other meta words */
+  size_t replicas;                /* G13: then a stamp and a clock of this many words */
+  size_t ver_meta;                /* G12: the version word's index among the meta words */
+  _Atomic uint64_t version_next;  /* G12: the last version taken (versions.h, V1) */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
@@ -355,7 +360,8 @@ TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 
 #define TSMAP_MAX_KEY_WORDS (TSMAP_MAX_FIXED_KEY_SIZE / 8)
-#define TSMAP_MAX_META_WORDS 2 /* the deadline (G10), the frequency word (G11) */
+/* the deadline (G10), the frequency word (G11), version, stamp and clock (G12, G13) */
+#define TSMAP_MAX_META_WORDS (4 + TSMAP_MAX_REPLICAS)
 /* Words of a value as stored: the user's, then the meta words. */
 #define TSMAP_MAX_VALUE_WORDS (TSMAP_MAX_VALUE_SIZE / 8 + TSMAP_MAX_META_WORDS)
 
@@ -368,6 +374,7 @@ typedef struct tsmap_key {
   tsmap_shard *shard;
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
   uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
+  const struct tsmap_ver_in *ver; /* G13: a merge's clock and stamp; NULL: a local write */
 } tsmap_key;
 
 /* Where an entry is: a table, group, slot. */
@@ -407,6 +414,10 @@ static inline tsmap_status tsmap_begin_keyed_op(tsmap *m, const void *key, size_
 }
 TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   uint64_t *vbuf, tsmap_token *tok);
+/* The lock-free read of a key's value words, meta words included (the generic get):
+ * TSMAP_OK, TSMAP_NOT_FOUND or the entry checks' statuses. */
+TSMAP_HIDDEN tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len,
+                                           uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);

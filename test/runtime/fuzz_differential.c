@@ -10,6 +10,9 @@
  * With a bound (G11), the model learns each eviction from the hook: the evicted entry
  * must be one the model holds, with its value, and the size never exceeds the bound.
  *
+ * With versions (G12, on with the fixed seed), every operation runs on slots that carry a
+ * version word too: the model must not see it.
+ *
  * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
  * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
  * passes; bit 4: the time step also runs tsmap_maintain).
@@ -330,6 +333,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.on_entry_created = on_created;
   cfg.on_entry_evicted = on_evicted;
   cfg.seed = (data[0] & 0x10) ? 0x1234 : 0;
+  cfg.versions = (data[0] & 0x10) != 0; /* G12: a version word after the other meta words */
   g.expiry = (data[0] & 0x20) != 0;
   g.default_ttl = (data[0] & 0x40) ? 6 : 0;
   g.now = 1;

@@ -78,6 +78,30 @@ static inline void tsmap_test_free(void *p, size_t size, void *ctx) {
   free(p);
 }
 
+/* Hooks that count what they are given: on_entry_created runs, and on_entry_evicted
+ * runs by reason (tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED], ...). Set them with
+ * tsmap_test_count_hooks(&cfg); zero the counts with memset. */
+typedef struct tsmap_test_counts {
+  _Atomic long created;
+  _Atomic long evicted[TSMAP_EVICT_DISCARDED + 1];
+} tsmap_test_counts;
+static tsmap_test_counts tsmap_test_hooks;
+
+static inline void tsmap_test_on_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  tsmap_test_hooks.created++;
+}
+static inline void tsmap_test_on_evicted(const void *k, size_t kl, void *v,
+                                         tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  if ((unsigned)why <= TSMAP_EVICT_DISCARDED)
+    tsmap_test_hooks.evicted[why]++;
+}
+static inline void tsmap_test_count_hooks(tsmap_config *cfg) {
+  cfg->on_entry_created = tsmap_test_on_created;
+  cfg->on_entry_evicted = tsmap_test_on_evicted;
+}
+
 #define TEST_MAIN(...)                                                            \
   int main(int argc, char **argv) {                                               \
     static const tsmap_test_case cases_[] = {__VA_ARGS__};                        \

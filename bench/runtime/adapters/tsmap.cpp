@@ -34,6 +34,11 @@ public:
     else if (p != "none" && !p.empty())
       tsmap_bench::fail(kName, "create", "TSMAP_BENCH_PLACEMENT=%s: none, interleave or local",
                         place);
+    // TSMAP_BENCH_VERSIONS=1: a versioned map (G12); =N>1: replicated, N replicas (G13).
+    const char *versions = std::getenv("TSMAP_BENCH_VERSIONS");
+    long nver = versions ? std::atol(versions) : 0;
+    cfg.versions = nver > 0;
+    cfg.replicas = nver > 1 ? static_cast<size_t>(nver) : 0;
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));

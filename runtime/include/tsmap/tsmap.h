@@ -93,8 +93,10 @@ typedef enum tsmap_status {
                                  computing (or a cycle of such waits): would deadlock */
   TSMAP_CALLBACK_FAILED = 8,  /* a compute_if_absent callback returned non-zero */
   TSMAP_STOPPED = 9,          /* tsmap_foreach: the visitor asked to stop */
-  TSMAP_REMOVED = 10          /* compute / compute_if_present: done, the callback's
+  TSMAP_REMOVED = 10,         /* compute / compute_if_present: done, the callback's
                                  TSMAP_DELETE removed the entry */
+  TSMAP_CONFLICT = 11         /* the *_if_version calls: the key's version was not the
+                                 expected one (the current one is returned) */
 } tsmap_status;
 
 /* A static, human-readable name for a status ("TSMAP_OK", ...); never NULL. */
@@ -232,6 +234,16 @@ typedef struct tsmap_config {
                               machines so): unreadable or malformed, tsmap_create returns
                               TSMAP_INVALID_ARGUMENT. Local placement whose CPU no node
                               lists is not placed either, and says why */
+  /* Versions (G12): each entry carries a 64-bit version that every write of its key
+   * raises, also across remove and insert; reads can return it and writes can be
+   * conditional on it (the *_if_version calls). Costs one word per entry and the generic
+   * paths, as expiry does. */
+  int versions;            /* non-zero: entries carry versions; implied by replicas */
+  /* Replication (G13): the map is one replica of a map kept by up to `replicas` peers.
+   * Each entry also carries a stamp and a vector clock of `replicas` counters; a remove
+   * leaves a tombstone; tsmap_export and tsmap_merge move changes between replicas. */
+  size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
+  size_t replica_id;       /* this replica's index in every clock, below `replicas` */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
@@ -242,6 +254,7 @@ typedef struct tsmap_config {
 #define TSMAP_MAX_KEY_SIZE ((size_t)1 << 30)
 #define TSMAP_MAX_SHARDS 4096u
 #define TSMAP_MAX_FIXED_KEY_SIZE 64u
+#define TSMAP_MAX_REPLICAS 16u
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
  * or a value size above TSMAP_MAX_VALUE_SIZE. */
@@ -306,7 +319,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
  * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
  * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_NO_MEMORY only on a thread's first
- * call (its reader record could not be allocated; nothing was removed). */
+ * call (its reader record could not be allocated; nothing was removed) or, in a replicated
+ * map (G13), when the key's tombstone could not be allocated (nothing was removed). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
                                               TSMAP_REMOVED_OUT void *value_out);
 
@@ -439,6 +453,150 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * needs neither. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
+
+/* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
+
+/* Expected versions of the *_if_version calls (any other value: that version). */
+#define TSMAP_VERSION_ABSENT ((uint64_t)0)   /* the key has no value */
+#define TSMAP_VERSION_ANY (~(uint64_t)0)     /* whatever the key holds: no condition */
+
+/* tsmap_get, and the value's version into *version_out (may be NULL). Lock-free and
+ * writes nothing shared, like tsmap_get. A version is never reused for a key: every write
+ * of the key (put, compute's STORE, remove in a replicated map, merge) gives it a larger
+ * one, also after a remove and a new insert. Statuses: as tsmap_get;
+ * TSMAP_INVALID_ARGUMENT on a map created without versions. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_get_version(tsmap *map, const void *key,
+                                                   size_t key_len, void *value_out,
+                                                   uint64_t *version_out);
+
+/* tsmap_put only if the key's version is `expected` (TSMAP_VERSION_ABSENT: only if it has
+ * no value; TSMAP_VERSION_ANY: always). Else TSMAP_CONFLICT: nothing changed, the caller
+ * still owns `value`, and *version_out holds the current version (TSMAP_VERSION_ABSENT
+ * when absent). On success *version_out holds the new version. The old value goes to
+ * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
+ * (TSMAP_EVICT_REPLACED), exactly once. version_out may be NULL. Statuses: TSMAP_OK
+ * (inserted); TSMAP_REPLACED; TSMAP_CONFLICT; the statuses of tsmap_put. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_put_if_version(tsmap *map, const void *key, size_t key_len, const void *value,
+                     uint64_t expected, uint64_t *version_out, TSMAP_REMOVED_OUT void *old_out);
+
+/* tsmap_remove only if the key's version is `expected` (TSMAP_VERSION_ANY: always). The
+ * removed value goes to value_out (the caller owns it) or to on_entry_evicted
+ * (TSMAP_EVICT_REMOVED). *version_out: on TSMAP_CONFLICT the current version; on success
+ * the tombstone's version in a replicated map, else TSMAP_VERSION_ABSENT. Statuses:
+ * TSMAP_OK; TSMAP_NOT_FOUND (absent, and `expected` was TSMAP_VERSION_ABSENT or
+ * TSMAP_VERSION_ANY); TSMAP_CONFLICT; the statuses of tsmap_remove. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_remove_if_version(tsmap *map, const void *key,
+                                                         size_t key_len, uint64_t expected,
+                                                         uint64_t *version_out,
+                                                         TSMAP_REMOVED_OUT void *value_out);
+
+/* tsmap_compute only if the key's version is `expected`: read the entry without a lock;
+ * if its version is not `expected`, TSMAP_CONFLICT without running fn; else run fn with
+ * no lock held and apply its verdict under the lock only if the version is still the
+ * same, else TSMAP_CONFLICT (fn's STORE result goes to on_entry_evicted,
+ * TSMAP_EVICT_DISCARDED). With TSMAP_VERSION_ANY it retries instead, as tsmap_compute
+ * does, so fn may run more than once (TSMAP_CALLBACK). *version_out (may be NULL): the
+ * version afterwards. Statuses: as tsmap_compute, and TSMAP_CONFLICT. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
+tsmap_compute_if_version(tsmap *map, const void *key, size_t key_len, uint64_t expected,
+                         TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t *version_out,
+                         void *value_out);
+
+/* A visitor of versioned entries: return 0 to continue, non-zero to stop. Runs with no
+ * lock held and may call the map on any key. Everything it gets is valid only during
+ * the call. */
+struct tsmap_change;
+typedef int (*tsmap_change_fn)(const struct tsmap_change *change, void *ctx);
+
+/* Visit the entries whose version is above `since` (a change feed), weakly consistently
+ * like tsmap_foreach (G8), each with its version (and in a replicated map its clock and
+ * stamp, and the tombstones changed since: tsmap_export). *next_since (may be NULL)
+ * receives the version to pass next time: every change after this call's start is above
+ * it (G12), so a feed loses nothing; a change may be visited twice. Statuses: TSMAP_OK;
+ * TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a map
+ * without versions). */
+TSMAP_MAP_OPERATION tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since,
+                                                     tsmap_change_fn fn, void *ctx,
+                                                     uint64_t *next_since);
+
+/* ---- Replication: vector clocks, tombstones, merge (G13) ------------------------------- */
+
+/* A change as one replica exports it and another merges it: plain data (pointers to
+ * bytes, counts and integers), to be encoded for any transport (tsmap_change_encode). */
+typedef struct tsmap_change {
+  const void *key;
+  size_t key_len;
+  const void *value;     /* value_size bytes; NULL: the key was removed (a tombstone) */
+  const uint64_t *clock; /* clock_len counters: entry i counts replica i's writes */
+  size_t clock_len;      /* at most the map's replicas; missing counters are 0 */
+  uint64_t stamp;        /* (Lamport time << 8) | replica of the latest write this side
+                            includes (a local write: its own); a write that happened
+                            after another has a larger one */
+  uint64_t version;      /* the exporting map's version of this change (local meaning) */
+} tsmap_change;
+
+/* A resolver for concurrent changes of one key: `local` and `remote` (value NULL for a
+ * tombstone) have clocks neither of which dominates. Return TSMAP_KEEP (the local side
+ * stays), TSMAP_STORE (store *merged, value_size bytes) or TSMAP_DELETE (a tombstone);
+ * the entry gets the pointwise maximum of both clocks. Runs with no map lock held and
+ * may run more than once (TSMAP_CALLBACK): it must be deterministic and symmetric
+ * (the same outcome for (a, b) as for (b, a), and for (a, resolve(a, b)) as for
+ * resolve(a, b)), or replicas that resolve the same pair differ forever. It may call the
+ * map on other keys, not on `key`. */
+typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
+                                          const tsmap_change *local,
+                                          const tsmap_change *remote, void *ctx,
+                                          TSMAP_OUT void *merged);
+
+/* A resolver: the side with the larger stamp wins (last writer wins, removes included).
+ * With it, a write that happened after another is never lost to it (G13). */
+tsmap_verdict tsmap_resolve_latest(const void *key, size_t key_len, const tsmap_change *local,
+                                   const tsmap_change *remote, void *ctx, void *merged);
+
+/* Visit the entries and tombstones changed since version `since` (tsmap_foreach_since):
+ * what a peer needs to merge. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_change_fn fn,
+                                              void *ctx, uint64_t *next_since);
+
+/* Apply a change a peer exported (its key, value or tombstone, clock, stamp; its version
+ * is ignored). Against the local entry or tombstone of the key: a remote clock that
+ * dominates replaces it; one that is dominated or equal changes nothing (TSMAP_EXISTS:
+ * stale or a duplicate); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
+ * with no lock held, and the entry gets the pointwise maximum of both clocks (if the
+ * entry changed meanwhile, the merge starts over, the discarded STORE result going to
+ * on_entry_evicted, TSMAP_EVICT_DISCARDED). A value the merge replaces or removes goes to
+ * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
+ * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
+ * Every change takes a new local version, so tsmap_export passes it on. Statuses: TSMAP_OK
+ * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
+ * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
+ * replicas, a bad key); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
+                                                            const tsmap_change *remote,
+                                                            TSMAP_CALLBACK tsmap_resolve_fn resolve,
+                                                            void *ctx,
+                                                            TSMAP_REMOVED_OUT void *old_out);
+
+/* Drop the tombstones whose clock is at most `horizon` (horizon_len counters; missing
+ * ones are 0): give a clock every replica has passed, and no change below it will
+ * arrive again. A tombstone dropped too early lets a late or duplicated older write of
+ * its key bring the key back (runtime/DESIGN.md, G13). *forgotten_out (may be NULL): how
+ * many were dropped. Statuses: TSMAP_OK; TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon,
+                                              size_t horizon_len, size_t *forgotten_out);
+
+/* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
+ * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
+ * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT. */
+tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
+                                 size_t cap, size_t *len_out);
+/* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
+ * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Statuses:
+ * TSMAP_OK; TSMAP_NOT_FOUND (buf holds less than a whole change: read more);
+ * TSMAP_INVALID_ARGUMENT (not a change of this value size). */
+tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
+                                 tsmap_change *change, uint64_t *clock_buf, size_t *used_out);
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 

@@ -1,0 +1,149 @@
+/*
+ * config.c - the store: a replicated tsmap, a journal of its change feed, the resolver.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <stdlib.h>
+#include <sys/types.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_REPLICAS 2
+
+static int skip_one(const tsmap_change *c, void *ctx) {
+  (void)c, (void)ctx;
+  return 0;
+}
+
+int config_open(config_store *st, unsigned id, const char *journal_path) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(config_value));
+  cfg.replicas = CONFIG_REPLICAS;
+  cfg.replica_id = id;
+  memset(st, 0, sizeof *st);
+  if (tsmap_create(&cfg, &st->map) != TSMAP_OK)
+    return -1;
+  /* Replay: merging our own journaled changes rebuilds the map, clocks included, and
+   * raises the version counter past them, so new edits dominate the old ones. */
+  FILE *in = fopen(journal_path, "rb");
+  if (in) {
+    static unsigned char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof buf, in), off = 0, used;
+    fclose(in);
+    tsmap_change c;
+    uint64_t clock[TSMAP_MAX_REPLICAS];
+    while (tsmap_change_decode(buf + off, len - off, sizeof(config_value), &c, clock, &used) ==
+           TSMAP_OK) {
+      config_merge(st, &c);
+      off += used; /* a torn last record (killed mid-write) decodes as incomplete */
+    }
+    if (off < len && truncate(journal_path, (off_t)off) != 0)
+      return -1;
+  }
+  st->journal = fopen(journal_path, "ab");
+  if (!st->journal)
+    return -1;
+  /* Everything replayed is in the journal already: start the journal's feed after it. */
+  return tsmap_export(st->map, 0, skip_one, NULL, &st->journaled) == TSMAP_OK ? 0 : -1;
+}
+
+void config_close(config_store *st) {
+  if (st->journal)
+    fclose(st->journal);
+  tsmap_destroy(st->map);
+}
+
+int config_set(config_store *st, const char *key, const config_value *value) {
+  tsmap_status s = value ? tsmap_put(st->map, key, strlen(key), value, NULL)
+                         : tsmap_remove(st->map, key, strlen(key), NULL);
+  return s == TSMAP_OK || s == TSMAP_REPLACED || s == TSMAP_NOT_FOUND ? 0 : -1;
+}
+
+static int journal_one(const tsmap_change *c, void *ctx) {
+  unsigned char buf[256];
+  size_t len;
+  if (tsmap_change_encode(c, sizeof(config_value), buf, sizeof buf, &len) != TSMAP_OK)
+    return 1;
+  return fwrite(buf, 1, len, (FILE *)ctx) == len ? 0 : 1;
+}
+
+int config_journal(config_store *st) {
+  uint64_t next;
+  if (tsmap_export(st->map, st->journaled, journal_one, st->journal, &next) != TSMAP_OK)
+    return -1;
+  st->journaled = next;
+  return fflush(st->journal) == 0 ? 0 : -1;
+}
+
+int config_merge(config_store *st, const tsmap_change *change) {
+  tsmap_status s = tsmap_merge(st->map, change, config_resolve, NULL, NULL);
+  if (s == TSMAP_EXISTS)
+    return 0;
+  return s == TSMAP_OK || s == TSMAP_REPLACED ? 1 : -1;
+}
+
+/* The order the resolver keeps: priority (a removal has none), then stamp. */
+static uint32_t priority_of(const tsmap_change *c) {
+  config_value v;
+  if (!c->value)
+    return 0;
+  memcpy(&v, c->value, sizeof v);
+  return v.priority;
+}
+
+tsmap_verdict config_resolve(const void *key, size_t key_len, const tsmap_change *local,
+                             const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)ctx, (void)merged; /* merged holds the remote value */
+  uint32_t pl = priority_of(local), pr = priority_of(remote);
+  int remote_wins = pr != pl ? pr > pl : remote->stamp > local->stamp;
+  if (!remote_wins)
+    return TSMAP_KEEP;
+  return remote->value ? TSMAP_STORE : TSMAP_DELETE;
+}
+
+/* ---- dump ------------------------------------------------------------------------------ */
+
+typedef struct lines {
+  char **v;
+  size_t n, cap;
+} lines;
+
+static int dump_one(const tsmap_change *c, void *ctx) {
+  lines *l = (lines *)ctx;
+  char line[256];
+  config_value v;
+  int n = snprintf(line, sizeof line, "%.*s", (int)c->key_len, (const char *)c->key);
+  if (c->value) {
+    memcpy(&v, c->value, sizeof v);
+    n += snprintf(line + n, sizeof line - (size_t)n, " = %.24s p%u", v.text, v.priority);
+  } else {
+    n += snprintf(line + n, sizeof line - (size_t)n, " removed");
+  }
+  for (size_t i = 0; i < c->clock_len; i++)
+    n += snprintf(line + n, sizeof line - (size_t)n, "%s%llu", i ? "," : " clock ",
+                  (unsigned long long)c->clock[i]);
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = (char **)realloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = strdup(line);
+  return 0;
+}
+
+static int cmp_line(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int config_dump(config_store *st, FILE *out) {
+  lines l = {NULL, 0, 0};
+  if (tsmap_export(st->map, 0, dump_one, &l, NULL) != TSMAP_OK)
+    return -1;
+  qsort(l.v, l.n, sizeof *l.v, cmp_line);
+  for (size_t i = 0; i < l.n; i++) {
+    fprintf(out, "%s\n", l.v[i]);
+    free(l.v[i]);
+  }
+  free(l.v);
+  return 0;
+}

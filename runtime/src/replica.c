@@ -1,0 +1,252 @@
+/*
+ * replica.c - merging a peer's change into a replicated map (G13): vector clocks
+ * compared, the dominating side kept, concurrent sides handed to the resolver with no
+ * lock held, clocks joined; tsmap_resolve_latest; the transport encoding of a change.
+ *
+ * A merge locks the key's shard and looks at what the key has: a live entry, a
+ * tombstone, or nothing (clock zero). If the remote clock is dominated or equal, nothing
+ * changes. If it dominates, the remote value or tombstone replaces the local side, with
+ * the remote clock and stamp. If the clocks are concurrent, the merge copies the local
+ * side, unlocks, runs the resolver, relocks and applies the verdict only if the local
+ * side's version did not move meanwhile (else it starts over: the resolver may run more
+ * than once). Every change takes a new local version (V1), so export passes it on.
+ */
+#include "versions.h"
+#include "expiry.h"
+
+/* ======================================================================================
+ * Clocks
+ * ====================================================================================== */
+
+#define TSMAP_CLOCK_LT 1 /* some counter of a is below b's */
+#define TSMAP_CLOCK_GT 2 /* some counter of a is above b's */
+
+static unsigned tsmap_clock_cmp(const uint64_t *a, const uint64_t *b, size_t n) {
+  unsigned r = 0;
+  for (size_t i = 0; i < n; i++)
+    r |= (a[i] < b[i] ? TSMAP_CLOCK_LT : 0) | (a[i] > b[i] ? TSMAP_CLOCK_GT : 0);
+  return r;
+}
+
+static void tsmap_clock_join(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    dst[i] = a[i] > b[i] ? a[i] : b[i];
+}
+
+/* Raise the version counter to at least `t` (V3: local stamps stay above remote ones). */
+static void tsmap_ver_bump(tsmap *m, uint64_t t) {
+  uint64_t cur = atomic_load_explicit(&m->version_next, memory_order_relaxed);
+  while (cur < t && !atomic_compare_exchange_weak_explicit(&m->version_next, &cur, t,
+                                                           memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+  }
+}
+
+/* ======================================================================================
+ * The local side of a key (shard lock held)
+ * ====================================================================================== */
+
+enum { TSMAP_SIDE_NONE, TSMAP_SIDE_ENTRY, TSMAP_SIDE_TOMB };
+
+typedef struct tsmap_side {
+  int kind;
+  tsmap_pos pos;                      /* ENTRY */
+  uint64_t vw[TSMAP_MAX_VALUE_WORDS]; /* ENTRY: value and meta words */
+  uint64_t clock[TSMAP_MAX_REPLICAS];
+  uint64_t stamp, version;
+} tsmap_side;
+
+/* Look `q` up: 0, or -1 when an expired entry could not be reaped (G10). */
+static int tsmap_side_look(tsmap *m, const tsmap_key *q, tsmap_after *after, tsmap_side *l) {
+  int found = tsmap_shard_find_live(m, q->shard, q, &l->pos, after);
+  if (found < 0)
+    return -1;
+  size_t at = tsmap_ver_at(m);
+  tsmap_tomb *t = found ? NULL : tsmap_tomb_find(m, q);
+  l->kind = found ? TSMAP_SIDE_ENTRY : t ? TSMAP_SIDE_TOMB : TSMAP_SIDE_NONE;
+  if (found)
+    tsmap_pos_read_value(m, &l->pos, l->vw);
+  for (size_t i = 0; i < m->replicas; i++)
+    l->clock[i] = found ? l->vw[at + 2 + i] : t ? t->w[i] : 0;
+  l->stamp = found ? l->vw[at + 1] : t ? t->stamp : 0;
+  l->version = found ? l->vw[at] : t ? t->version : 0;
+  return 0;
+}
+
+/* The side as a change, for the resolver. */
+static tsmap_change tsmap_side_change(const tsmap *m, const tsmap_key *q, const tsmap_side *l) {
+  tsmap_change c;
+  c.key = q->p;
+  c.key_len = q->len;
+  c.value = l->kind == TSMAP_SIDE_ENTRY ? l->vw : NULL;
+  c.clock = l->clock;
+  c.clock_len = m->replicas;
+  c.stamp = l->stamp;
+  c.version = l->version;
+  return c;
+}
+
+/* ======================================================================================
+ * Applying an outcome (shard lock held)
+ * ====================================================================================== */
+
+/* What a merge did, for the hooks once unlocked. */
+typedef struct tsmap_merge_out {
+  const void *created;         /* a value stored (on_entry_created), or NULL */
+  int left;                    /* the local value left */
+  tsmap_evict_reason why;      /* ... replaced or removed */
+} tsmap_merge_out;
+
+/* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`. */
+static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
+                                   const void *value, const uint64_t *clock, uint64_t stamp,
+                                   tsmap_after *after, tsmap_merge_out *out) {
+  tsmap_ver_in in = {clock, stamp};
+  tsmap_status st = TSMAP_OK;
+  q->ver = &in;
+  if (value && l->kind == TSMAP_SIDE_ENTRY) {
+    tsmap_pos_write_value(m, &l->pos, q, value);
+  } else if (value) {
+    st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+  } else if (tsmap_tomb_reserve(m, q) != 0) {
+    st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
+  } else {
+    if (l->kind == TSMAP_SIDE_ENTRY)
+      tsmap_shard_erase(m, q->shard, &l->pos, TSMAP_EVICT_REMOVED); /* V4 */
+    (void)tsmap_tomb_set(m, q, clock, stamp, 0); /* fills the erase's (or the reserve) */
+  }
+  q->ver = NULL;
+  if (st != TSMAP_OK)
+    return st;
+  out->created = value;
+  out->left = l->kind == TSMAP_SIDE_ENTRY && value != l->vw;
+  out->why = value ? TSMAP_EVICT_REPLACED : TSMAP_EVICT_REMOVED;
+  return out->left ? TSMAP_REPLACED : TSMAP_OK;
+}
+
+/* Apply a resolver's verdict: the joined clock, and the stamp of the side kept. */
+static tsmap_status tsmap_side_resolve(tsmap *m, tsmap_key *q, const tsmap_side *l,
+                                       const tsmap_change *rc, const uint64_t *rclock,
+                                       tsmap_verdict v, const uint64_t *merged,
+                                       tsmap_after *after, tsmap_merge_out *out) {
+  uint64_t j[TSMAP_MAX_REPLICAS];
+  tsmap_clock_join(j, l->clock, rclock, m->replicas);
+  uint64_t stamp = rc->stamp > l->stamp ? rc->stamp : l->stamp;
+  if (v == TSMAP_KEEP) {
+    tsmap_status st = tsmap_side_set(m, q, l, l->kind == TSMAP_SIDE_ENTRY ? l->vw : NULL, j,
+                                     l->stamp, after, out);
+    out->created = NULL; /* the same value stays: no hook */
+    return st;
+  }
+  return tsmap_side_set(m, q, l, v == TSMAP_STORE ? merged : NULL, j, stamp, after, out);
+}
+
+/* ======================================================================================
+ * tsmap_merge
+ * ====================================================================================== */
+
+/* A resolution carried from an unlocked resolver call to the relocked merge. */
+typedef struct tsmap_resolution {
+  int have;         /* 0 none, 1 resolved, 2 applied */
+  uint64_t version; /* of the local side the resolver saw */
+  int kind;
+  tsmap_verdict verdict;
+  uint64_t merged[TSMAP_MAX_VALUE_WORDS];
+} tsmap_resolution;
+
+/* Run the resolver on a copy of the local side (no lock held). */
+static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *l,
+                                const tsmap_change *rc, const uint64_t *rclock,
+                                tsmap_resolve_fn resolve, void *ctx, tsmap_resolution *res) {
+  if (res->have && res->verdict == TSMAP_STORE)
+    tsmap_hook_evicted(m, q, res->merged, TSMAP_EVICT_DISCARDED); /* a retry: unused */
+  tsmap_change local = tsmap_side_change(m, q, l), remote = *rc;
+  remote.clock = rclock;
+  remote.clock_len = m->replicas;
+  memset(res->merged, 0, m->value_words * 8);
+  if (rc->value && m->value_size)
+    memcpy(res->merged, rc->value, m->value_size); /* STORE as is takes the remote value */
+  res->verdict = resolve(q->p, q->len, &local, &remote, ctx, res->merged);
+  res->have = 1;
+  res->version = l->version;
+  res->kind = l->kind;
+}
+
+/* One locked look. Returns a status, or -1 after running the resolver (look again). */
+static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
+                             const uint64_t *rclock, tsmap_resolve_fn resolve, void *ctx,
+                             tsmap_resolution *res, tsmap_side *l, tsmap_merge_out *out) {
+  tsmap_after after = TSMAP_AFTER_INIT;
+  int st = TSMAP_EXISTS;
+  tsmap_writer_begin(m, q->shard, &after);
+  if (tsmap_is_closed(m))
+    st = TSMAP_CLOSED;
+  else if (tsmap_side_look(m, q, &after, l) < 0)
+    st = TSMAP_NO_MEMORY;
+  unsigned cmp = st == TSMAP_EXISTS ? tsmap_clock_cmp(l->clock, rclock, m->replicas) : 0;
+  int concurrent = cmp == (TSMAP_CLOCK_LT | TSMAP_CLOCK_GT);
+  if (cmp == TSMAP_CLOCK_LT) /* the remote side dominates */
+    st = tsmap_side_set(m, q, l, rc->value, rclock, rc->stamp, &after, out);
+  else if (concurrent && res->have && res->version == l->version && res->kind == l->kind) {
+    st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, &after, out);
+    res->have = 2; /* used */
+  }
+  else if (concurrent)
+    st = -1;
+  tsmap_writer_end(m, q->shard, &after);
+  tsmap_after_run(m, &after);
+  if (st < 0)
+    tsmap_merge_resolve(m, q, l, rc, rclock, resolve, ctx, res);
+  return st;
+}
+
+/* The remote clock, padded with zeros to the map's replicas, into `c`; 0 or -1 (bad). */
+static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c) {
+  if (rc->clock_len > m->replicas || (rc->clock_len && !rc->clock) ||
+      (!rc->key && rc->key_len))
+    return -1;
+  for (size_t i = 0; i < m->replicas; i++)
+    c[i] = i < rc->clock_len ? rc->clock[i] : 0;
+  return 0;
+}
+
+tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_fn resolve,
+                         void *ctx, void *old_out) {
+  uint64_t rclock[TSMAP_MAX_REPLICAS], top;
+  tsmap_side l;
+  tsmap_key q;
+  tsmap_thread *self;
+  if (!map || !map->replicas || !remote || tsmap_merge_args(map, remote, rclock) != 0)
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_status st = tsmap_begin_keyed_op(map, remote->key, remote->key_len, &q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  top = remote->stamp >> 8;
+  for (size_t i = 0; i < map->replicas; i++)
+    top = rclock[i] > top ? rclock[i] : top;
+  tsmap_ver_bump(map, top); /* V3 */
+  tsmap_resolution res;
+  res.have = 0; /* 1: a resolution to apply; 2: applied */
+  res.verdict = TSMAP_KEEP;
+  tsmap_merge_out out = {NULL, 0, TSMAP_EVICT_REPLACED};
+  int r;
+  while ((r = tsmap_merge_round(map, &q, remote, rclock,
+                                resolve ? resolve : tsmap_resolve_latest, ctx, &res, &l,
+                                &out)) < 0) {
+  }
+  if (res.verdict == TSMAP_STORE && (res.have == 1 || (r != TSMAP_OK && r != TSMAP_REPLACED)))
+    tsmap_hook_evicted(map, &q, res.merged, TSMAP_EVICT_DISCARDED);
+  if (out.created)
+    tsmap_hook_created(map, &q, out.created);
+  if (out.left)
+    tsmap_value_leaves(map, &q, l.vw, old_out, out.why);
+  return (tsmap_status)r;
+}
+
+tsmap_verdict tsmap_resolve_latest(const void *key, size_t key_len, const tsmap_change *local,
+                                   const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)ctx, (void)merged; /* merged already holds remote's */
+  if (remote->stamp <= local->stamp)
+    return TSMAP_KEEP;
+  return remote->value ? TSMAP_STORE : TSMAP_DELETE;
+}
