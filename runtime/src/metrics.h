@@ -37,7 +37,11 @@ typedef enum tsmap_op {
 
 #define TSMAP_MX_SAMPLE 64 /* M2: one operation in 64 per thread and kind is timed */
 #define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
-#define TSMAP_MX_STATUSES ((int)TSMAP_STOPPED + 1)
+/* Statuses counted: a power of two above the last one (TSMAP_REMOVED, 10), so that a
+ * status added at the end of the enum is counted under its own name, and the fast path
+ * indexes with a mask instead of a compare. */
+#define TSMAP_MX_STATUSES 16
+_Static_assert((int)TSMAP_REMOVED < TSMAP_MX_STATUSES, "TSMAP_MX_STATUSES too small");
 #define TSMAP_MX_REASONS ((int)TSMAP_EVICT_DISCARDED + 1)
 #define TSMAP_MX_DUR_BUCKETS 14  /* finite buckets of operation durations */
 #define TSMAP_MX_LIFE_BUCKETS 11 /* finite buckets of lifespans */
@@ -47,8 +51,8 @@ typedef _Atomic uint64_t tsmap_mx_ctr;
 /* One thread's counters for one map (M1), or the shared overflow stripe. The first
  * members are what every metered operation touches. */
 struct tsmap_mx_stripe {
-  int shared;                                          /* overflow: atomic adds */
-  _Atomic uint32_t countdown[TSMAP_OP_COUNT];          /* to the next timed operation */
+  int shared;                                /* overflow: atomic adds */
+  uint16_t countdown[TSMAP_OP_COUNT];        /* owner-private: to the next timed operation */
   tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
   void *raw;                                           /* the allocation (alignment) */
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
@@ -71,6 +75,7 @@ struct tsmap_metrics {
   int registered;
   uint64_t t0_ms;             /* M3: birth stamps count from here */
   struct tsmap_metrics *next; /* registry (g_registry_lock) */
+  _Atomic uint32_t overflow_countdown[TSMAP_OP_COUNT]; /* the overflow stripe's (shared) */
   struct tsmap_mx_stripe overflow;
 };
 
@@ -85,6 +90,7 @@ typedef struct tsmap_mx_span {
 TSMAP_HIDDEN struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m);
 TSMAP_HIDDEN uint64_t tsmap_mx_clock(void);
 TSMAP_HIDDEN void tsmap_mx_sample(const tsmap_mx_span *sp);
+TSMAP_HIDDEN void tsmap_mx_begin_shared(tsmap *m, tsmap_mx_span *sp);
 
 /* Add v to a counter of stripe st; returns the new value. Only the owner thread writes a
  * private stripe, so a load and a store do (no locked instruction, M1). */
@@ -96,13 +102,13 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
-/* The calling thread's stripe of metered map m (allocated on its first use). */
+/* The calling thread's stripe of metered map m (allocated on its first use): the one
+ * its thread record caches (one compare), else the directory's (metrics.c). */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
   tsmap_thread *t = tsmap_tls_self;
-  struct tsmap_mx_stripe *st = NULL;
-  if (TSMAP_LIKELY(t != NULL && t->id < TSMAP_MX_STRIPES))
-    st = atomic_load_explicit(&m->mx->stripes[t->id], memory_order_acquire);
-  return TSMAP_LIKELY(st != NULL) ? st : tsmap_mx_stripe_slow(m);
+  if (TSMAP_LIKELY(t != NULL && t->mx_id == m->mx_id))
+    return t->mx_st;
+  return tsmap_mx_stripe_slow(m);
 }
 
 TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
@@ -110,18 +116,46 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
   sp->st = st;
   sp->op = op;
   sp->t0 = 0;
-  uint32_t left = atomic_load_explicit(&st->countdown[op], memory_order_relaxed);
+  if (TSMAP_UNLIKELY(st->shared)) {
+    tsmap_mx_begin_shared(m, sp);
+    return;
+  }
+  uint16_t left = st->countdown[op];
   if (TSMAP_UNLIKELY(left == 0)) /* M2: time this one; the first of each kind always is */
     sp->t0 = tsmap_mx_clock();
-  atomic_store_explicit(&st->countdown[op], left ? left - 1 : TSMAP_MX_SAMPLE - 1,
-                        memory_order_relaxed);
+  st->countdown[op] = left ? (uint16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
 }
 
 TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
-  unsigned s = (unsigned)status < TSMAP_MX_STATUSES ? (unsigned)status : 0;
+  unsigned s = (unsigned)status & (TSMAP_MX_STATUSES - 1);
   tsmap_mx_bump(sp->st, &sp->st->ops[sp->op][s], 1);
   if (TSMAP_UNLIKELY(sp->t0 != 0))
     tsmap_mx_sample(sp);
+  return status;
+}
+
+/* The 8-byte get and put of a metered map (fast8, entry_fast 0) count inline, in their
+ * callers' frames: the stripe the thread record caches for this map, or NULL when the
+ * operation must take the full metered path (TSMAP_OP_RUN): the thread has no private
+ * stripe cached for the map, or this operation is the one in TSMAP_MX_SAMPLE to time.
+ * Nothing is counted before the choice, so the full path counts the operation once. */
+TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_begin(const tsmap *m, tsmap_op op) {
+  tsmap_thread *t = tsmap_tls_self;
+  if (TSMAP_UNLIKELY(t == NULL || t->mx_id != m->mx_id))
+    return NULL;
+  struct tsmap_mx_stripe *st = t->mx_st;
+  if (TSMAP_UNLIKELY(st->countdown[op] == 0))
+    return NULL;
+  st->countdown[op]--;
+  return st;
+}
+
+/* The end of a fast metered operation: its status counted in a private stripe. */
+TSMAP_INLINE tsmap_status tsmap_mx_fast_end(struct tsmap_mx_stripe *st, tsmap_op op,
+                                            tsmap_status status) {
+  tsmap_mx_ctr *c = &st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
   return status;
 }
 

@@ -176,6 +176,8 @@ typedef struct tsmap_thread {
   _Atomic int in_use;
   unsigned id;               /* unique per record: indexes per-thread metrics (M1) */
   struct tsmap_thread *next; /* registry list, never unlinked */
+  uint64_t mx_id;                /* M1: the metered map whose stripe mx_st is (its mx_id) */
+  struct tsmap_mx_stripe *mx_st; /* owner-private cache, metrics.h */
 } tsmap_thread;
 
 extern TSMAP_HIDDEN _Atomic uint64_t tsmap_global_epoch;
@@ -339,6 +341,7 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
+  uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
