@@ -27,6 +27,7 @@
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
+__thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
 
 /* Upper bounds of the duration buckets, in ns and as the `le` label. */
 static const uint64_t k_dur_ns[TSMAP_MX_DUR_BUCKETS] = {
@@ -85,7 +86,9 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
 }
 
 /* The calling thread's stripe of map m (allocated on its first metered operation). A
- * private stripe is cached in the thread record for the next operations on m (M1). */
+ * private stripe is cached in tsmap_mx_tls for the thread's next operations on m (M1):
+ * a recycled thread record (ebr.c) comes with its stripes, so the cache of a thread
+ * that ended named stripes the record's next thread continues. */
 static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   tsmap_thread *self = tsmap_self();
@@ -98,8 +101,8 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
       return &mx->overflow;
     atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
   }
-  self->mx_id = m->mx_id; /* the key first: the pair is owner-private either way */
-  self->mx_st = st;
+  tsmap_mx_tls.id = m->mx_id; /* owner-private: the pair is never read by another thread */
+  tsmap_mx_tls.st = st;
   return st;
 }
 

@@ -52,7 +52,7 @@ typedef _Atomic uint64_t tsmap_mx_ctr;
  * members are what every metered operation touches. */
 struct tsmap_mx_stripe {
   int shared;                                /* overflow: atomic adds */
-  uint16_t countdown[TSMAP_OP_COUNT];        /* owner-private: to the next timed operation */
+  int16_t countdown[TSMAP_OP_COUNT]; /* owner-private: operations before the next timed one */
   tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
   void *raw;                                           /* the allocation (alignment) */
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
@@ -102,12 +102,19 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
+/* M1: the private stripe of the last metered map this thread called, and that map's
+ * mx_id (never reused, so a destroyed map's entry matches no map). Owner-private. */
+typedef struct tsmap_mx_cache {
+  uint64_t id;
+  struct tsmap_mx_stripe *st;
+} tsmap_mx_cache;
+extern TSMAP_HIDDEN __thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+
 /* The calling thread's stripe of metered map m (allocated on its first use): the one
- * its thread record caches (one compare), else the directory's (metrics.c). */
+ * the thread caches (one compare), else the directory's (metrics.c). */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
-  tsmap_thread *t = tsmap_tls_self;
-  if (TSMAP_LIKELY(t != NULL && t->mx_id == m->mx_id))
-    return t->mx_st;
+  if (TSMAP_LIKELY(tsmap_mx_tls.id == m->mx_id))
+    return tsmap_mx_tls.st;
   return tsmap_mx_stripe_slow(m);
 }
 
@@ -120,10 +127,10 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
     tsmap_mx_begin_shared(m, sp);
     return;
   }
-  uint16_t left = st->countdown[op];
-  if (TSMAP_UNLIKELY(left == 0)) /* M2: time this one; the first of each kind always is */
+  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_begin sent this one here */
+  if (TSMAP_UNLIKELY(left <= 0)) /* M2: time this one; the first of each kind always is */
     sp->t0 = tsmap_mx_clock();
-  st->countdown[op] = left ? (uint16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
+  st->countdown[op] = left > 0 ? (int16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
 }
 
 TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
@@ -135,18 +142,18 @@ TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
 }
 
 /* The 8-byte get and put of a metered map (fast8, entry_fast 0) count inline, in their
- * callers' frames: the stripe the thread record caches for this map, or NULL when the
+ * callers' frames: the stripe the thread caches for this map, or NULL when the
  * operation must take the full metered path (TSMAP_OP_RUN): the thread has no private
- * stripe cached for the map, or this operation is the one in TSMAP_MX_SAMPLE to time.
- * Nothing is counted before the choice, so the full path counts the operation once. */
+ * stripe cached for the map (tsmap_mx_tls), or this operation is the one in
+ * TSMAP_MX_SAMPLE to time (its countdown went below 0: tsmap_mx_begin times it and
+ * starts the countdown again). Nothing is counted before the choice, so the full path
+ * counts the operation once. */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_begin(const tsmap *m, tsmap_op op) {
-  tsmap_thread *t = tsmap_tls_self;
-  if (TSMAP_UNLIKELY(t == NULL || t->mx_id != m->mx_id))
+  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id))
     return NULL;
-  struct tsmap_mx_stripe *st = t->mx_st;
-  if (TSMAP_UNLIKELY(st->countdown[op] == 0))
+  struct tsmap_mx_stripe *st = tsmap_mx_tls.st;
+  if (TSMAP_UNLIKELY(--st->countdown[op] < 0)) /* the one to time: tsmap_mx_begin does */
     return NULL;
-  st->countdown[op]--;
   return st;
 }
 

@@ -176,8 +176,6 @@ typedef struct tsmap_thread {
   _Atomic int in_use;
   unsigned id;               /* unique per record: indexes per-thread metrics (M1) */
   struct tsmap_thread *next; /* registry list, never unlinked */
-  uint64_t mx_id;                /* M1: the metered map whose stripe mx_st is (its mx_id) */
-  struct tsmap_mx_stripe *mx_st; /* owner-private cache, metrics.h */
 } tsmap_thread;
 
 extern TSMAP_HIDDEN _Atomic uint64_t tsmap_global_epoch;
