@@ -878,7 +878,7 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
     __builtin_prefetch(g, 1);
     __builtin_prefetch(g + 64, 1);
-    if (births && cur->birth) /* a metered map's put: the insert time too (M3) */
+    if (births && cur->birth && tsmap_mx_tracked_byte(q->h2)) /* metered: the birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);

@@ -28,6 +28,7 @@ static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
 __thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+_Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */
 
 /* Upper bounds of the duration buckets, in ns and as the `le` label. */
 static const uint64_t k_dur_ns[TSMAP_MX_DUR_BUCKETS] = {
@@ -184,8 +185,8 @@ void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos) {
   *tsmap_mx_birth_at(pos->t, pos->g, pos->slot) = tsmap_mx_now_ms(m);
 }
 
-/* Count a value leaving with its lifespan `ms`: its histogram's bucket and sum (the
- * evictions by reason are the histogram's count, summed at exposition). */
+/* Count a tracked value leaving with its lifespan `ms`: its histogram's bucket and sum
+ * (its departure is the bucket's count: evictions by reason sum both, at exposition). */
 static void tsmap_mx_count_left(struct tsmap_mx_stripe *st, uint32_t ms, tsmap_evict_reason why) {
   unsigned r = (unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0;
   tsmap_mx_ctr *b = &st->life[r][tsmap_mx_life_bucket(ms)];
@@ -343,12 +344,12 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
     tsmap_mx_snap_durations(st, sn, op);
   }
   for (int r = 0; r < TSMAP_MX_REASONS; r++) {
-    sn->left[r] += tsmap_mx_get(&st->left[r]); /* discarded: never entered, no lifespan */
+    sn->left[r] += tsmap_mx_get(&st->left[r]); /* untracked keys (M3), and discarded */
     sn->life_ms[r] += tsmap_mx_get(&st->life_ms[r]);
     for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++) {
       uint64_t c = tsmap_mx_get(&st->life[r][b]);
       sn->life[r][b] += c;
-      sn->left[r] += c; /* every other reason: the lifespan histogram's count */
+      sn->left[r] += c; /* tracked keys' departures (M3) */
     }
   }
   sn->retries += tsmap_mx_get(&st->retries);
@@ -547,7 +548,9 @@ static const tsmap_mx_family_def k_families[] = {
      "Values that left the map (to the eviction hook or to the caller), by reason; "
      "discarded: callback results that never entered.", 0, tsmap_mx_emit_evictions, 1},
     {"tsmap_entry_lifespan_seconds", "histogram",
-     "Time from a value's insertion to its leaving the map, by reason.", 0,
+     "Time from a value's insertion to its leaving the map, by reason, measured for the "
+     "keys whose hash has 4 given bits clear (1 in 16): a sample of tsmap_evictions_total.",
+     0,
      tsmap_mx_emit_lifespans, 1},
     {"tsmap_compute_retries_total", "counter",
      "compute and compute_if_present callbacks run again because the entry changed.",

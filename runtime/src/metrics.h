@@ -14,7 +14,9 @@
  *     the previous one, so the histogram's count is exact and its buckets are estimates.
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
- *     growth and is read when the entry leaves (lifespan, by reason).
+ *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
+ *     (1 in 16, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
+ *     counted.
  */
 #ifndef TSMAP_METRICS_H
 #define TSMAP_METRICS_H
@@ -212,6 +214,20 @@ TSMAP_HIDDEN size_t tsmap_mx_birth_bytes(const tsmap *m, size_t ngroups);
 TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigned slot) {
   return &t->birth[g * TSMAP_GROUP_SLOTS + slot];
 }
+
+/* M3: the keys whose births are stamped and whose lifespans are measured: those whose
+ * control byte (0x80 | 7 hash bits) has the bits of tsmap_mx_track_mask clear, 1 key in
+ * 16 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
+ * without touching the birth array or reading the clock: only their departure is counted. */
+#define TSMAP_MX_TRACK_MASK 0x0fu
+extern TSMAP_HIDDEN _Atomic unsigned tsmap_mx_track_mask;
+TSMAP_INLINE int tsmap_mx_tracked_byte(unsigned ctrl_byte) {
+  return (ctrl_byte & atomic_load_explicit(&tsmap_mx_track_mask, memory_order_relaxed)) == 0;
+}
+TSMAP_INLINE int tsmap_mx_tracked(const tsmap_table *t, size_t g, unsigned slot) {
+  return tsmap_mx_tracked_byte(tsmap_ctrl_get(t->wctrl[g], slot));
+}
+
 /* A value entered the slot at `pos` (insert or overwrite; shard lock held). */
 TSMAP_HIDDEN void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos);
 /* The value in slot `slot` of group `g` of `t` leaves the map for `why` (shard lock held,
@@ -222,21 +238,36 @@ TSMAP_HIDDEN void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, 
 /* The value at `pos` is overwritten: it leaves (replaced) and the new one is born. */
 TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
 
+/* A value of an untracked key leaves for `why`: counted, no lifespan. */
+TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_bump(st, &st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0], 1);
+}
+
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
-      tsmap_mx_replaced((m), (pos));                                                       \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL)) {                                         \
+      if (tsmap_mx_tracked((pos)->t, (pos)->g, (pos)->slot))                               \
+        tsmap_mx_replaced((m), (pos));                                                     \
+      else                                                                                 \
+        tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                          \
+    }                                                                                      \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL) &&                                         \
+        tsmap_mx_tracked((pos)->t, (pos)->g, (pos)->slot))                                 \
       tsmap_mx_born((m), (pos));                                                           \
   } while (0)
 #define TSMAP_MX_LEFT(m, t, g, slot, why)                                                  \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((t)->birth != NULL))                                                \
-      tsmap_mx_left((m), (t), (g), (slot), (why));                                         \
+    if (TSMAP_UNLIKELY((t)->birth != NULL)) {                                              \
+      if (tsmap_mx_tracked((t), (g), (slot)))                                              \
+        tsmap_mx_left((m), (t), (g), (slot), (why));                                       \
+      else                                                                                 \
+        tsmap_mx_gone((m), (why));                                                         \
+    }                                                                                      \
   } while (0)
 
 #endif /* TSMAP_METRICS_H */

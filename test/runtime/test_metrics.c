@@ -31,6 +31,12 @@ static long long series_value(const char *text, const char *series) {
   return -1;
 }
 
+/* M3 measures the lifespans of 1 key in 16 (by hash). The tests that count lifespans
+ * exactly track every key (tsmap_mx_track_mask 0, set first); test_lifespans_of_a_sample
+ * runs with the default. */
+extern _Atomic unsigned tsmap_mx_track_mask;
+static void track_every_key(void) { atomic_store(&tsmap_mx_track_mask, 0); }
+
 #define NAME_RAW "ses\"s\\ions\nx"
 #define NAME_ESC "ses\\\"s\\\\ions\\nx"
 
@@ -497,6 +503,27 @@ static void test_thread_cache_follows_the_map(void) {
   }
 }
 
+/* By default only tracked keys (1 in 16, by hash) have their lifespans measured; every
+ * departure is counted. The same keys are tracked whether replaced or removed. */
+static void test_lifespans_of_a_sample(void) {
+  atomic_store(&tsmap_mx_track_mask, 0x0f);
+  tsmap *m = metered("sampled", 8);
+  for (int round = 0; round < 2; round++)
+    for (uint64_t k = 0; k < 6400; k++)
+      tsmap_put(m, &k, 8, &k, NULL);
+  for (uint64_t k = 0; k < 6400; k++)
+    CHECK(tsmap_remove(m, &k, 8, NULL) == TSMAP_OK);
+  const char *t = format(m);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 6400);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 6400);
+  long long n = series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"replaced\"}");
+  CHECK(n == series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"removed\"}"));
+  CHECK(n >= 250 && n <= 550); /* binomial(6400, 1/16): 400, standard deviation 19.4 */
+  CHECK(series_value(t, "tsmap_entries{map=\"sampled\"}") == 0);
+  tsmap_destroy(m);
+  track_every_key();
+}
+
 /* A map without config.metrics has gauges only; one without a name is not registered. */
 static void test_off_counts_nothing(void) {
   tsmap_config cfg;
@@ -547,9 +574,10 @@ static void test_exposition_file(void) {
   tsmap_destroy(b);
 }
 
-TEST_MAIN(T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
+TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),
+          T(test_lifespans_of_a_sample),
           T(test_exposition_file))
