@@ -503,22 +503,45 @@ static void test_thread_cache_follows_the_map(void) {
   }
 }
 
+/* The sum of the series that starts with `series`, as a double (-1: absent). */
+static double series_double(const char *text, const char *series) {
+  size_t n = strlen(series);
+  for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
+    if ((p == text || p[-1] == '\n') && p[n] == ' ')
+      return strtod(p + n + 1, NULL);
+  return -1;
+}
+
 /* By default only tracked keys (1 in 16, by hash) have their lifespans measured; every
- * departure is counted. The same keys are tracked whether replaced or removed. */
+ * departure is counted. The same keys are tracked whether replaced or removed, and their
+ * births are stamped: the map is 300 ms old before the first insert, so lifespans
+ * measured from the map's creation (stamps never written) would each exceed the time the
+ * inserts and removals take. */
 static void test_lifespans_of_a_sample(void) {
   atomic_store(&tsmap_mx_track_mask, 0x0f);
   tsmap *m = metered("sampled", 8);
+  usleep(300000);
+  double t0 = tsmap_test_now();
   for (int round = 0; round < 2; round++)
     for (uint64_t k = 0; k < 6400; k++)
       tsmap_put(m, &k, 8, &k, NULL);
   for (uint64_t k = 0; k < 6400; k++)
     CHECK(tsmap_remove(m, &k, 8, NULL) == TSMAP_OK);
+  double took = tsmap_test_now() - t0;
   const char *t = format(m);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 6400);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 6400);
   long long n = series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"replaced\"}");
   CHECK(n == series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"removed\"}"));
   CHECK(n >= 250 && n <= 550); /* binomial(6400, 1/16): 400, standard deviation 19.4 */
+  double rep = series_double(t, "tsmap_entry_lifespan_seconds_sum{map=\"sampled\",reason=\"replaced\"}");
+  double rem = series_double(t, "tsmap_entry_lifespan_seconds_sum{map=\"sampled\",reason=\"removed\"}");
+  if (took < 0.25) { /* 5 ms: the coarse clock's step */
+    CHECK(rep >= 0 && rep <= (double)n * (took + 0.005));
+    CHECK(rem >= 0 && rem <= (double)n * (took + 0.005));
+  }
+  else
+    printf("  (lifespan sum not checked: the puts and removals took %.3f s)\n", took);
   CHECK(series_value(t, "tsmap_entries{map=\"sampled\"}") == 0);
   tsmap_destroy(m);
   track_every_key();
