@@ -1558,7 +1558,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
-          TSMAP_MX_REPLACED(map, &pos);
+          TSMAP_MX_REPLACED8(map, &pos, q.h2);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);

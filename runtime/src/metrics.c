@@ -202,6 +202,11 @@ static void tsmap_mx_count_left(struct tsmap_mx_stripe *st, uint32_t ms, tsmap_e
                         memory_order_relaxed);
 }
 
+void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_add(st, &st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0], 1);
+}
+
 void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
                    tsmap_evict_reason why) {
   uint32_t now = tsmap_mx_now_ms(m);

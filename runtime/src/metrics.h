@@ -238,10 +238,17 @@ TSMAP_HIDDEN void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, 
 /* The value at `pos` is overwritten: it leaves (replaced) and the new one is born. */
 TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
 
-/* A value of an untracked key leaves for `why`: counted, no lifespan. */
+/* A value of an untracked key leaves for `why`: counted, no lifespan. The cached stripe
+ * is private (only those are cached), so a load and a store do. */
+TSMAP_HIDDEN void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why);
 TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
-  tsmap_mx_bump(st, &st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0], 1);
+  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id)) {
+    tsmap_mx_gone_slow(m, why);
+    return;
+  }
+  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
 }
 
 /* Site macros: a table's birth array exists only on a metered map. */
@@ -253,6 +260,15 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
       else                                                                                 \
         tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                          \
     }                                                                                      \
+  } while (0)
+/* The same in the 8/8 put of a metered map, whose tables all have a birth array: the
+ * key's control byte `h2` is at hand. */
+#define TSMAP_MX_REPLACED8(m, pos, h2)                                                     \
+  do {                                                                                     \
+    if (tsmap_mx_tracked_byte(h2))                                                         \
+      tsmap_mx_replaced((m), (pos));                                                       \
+    else                                                                                   \
+      tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \
   do {                                                                                     \
