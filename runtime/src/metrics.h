@@ -8,7 +8,8 @@
  * M1  Counters are per thread and per map (a stripe, one per thread record, written only
  *     by its thread with relaxed load/store pairs): no shared cache line is written by an
  *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
- *     stripe could not be allocated, share one stripe updated with atomic adds.
+ *     stripe could not be allocated, share one stripe updated with atomic adds. A thread
+ *     caches its private stripe of the last metered map it called (tsmap_mx_tls).
  * M2  Operation counts are exact. Durations are timed on one operation in
  *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
  *     the previous one, so the histogram's count is exact and its buckets are estimates.
