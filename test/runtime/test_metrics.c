@@ -275,6 +275,7 @@ static void test_growth_moves_births_and_deadlines(void) {
       atomic_store(&g_hooked[r], 0);
     uint64_t v[3] = {0, 0, 0}, out[3];
     uint64_t k = 0;
+    double t_insert = tsmap_test_now();
     CHECK(tsmap_put_ttl(m, &k, 8, v, 50, NULL) == TSMAP_OK); /* expires at 1050 */
     usleep(20000);
     for (k = 1; k < 20000; k++) { /* several growths move key 0; these never expire */
@@ -291,11 +292,15 @@ static void test_growth_moves_births_and_deadlines(void) {
     atomic_store(&g_now, 1050);
     CHECK(tsmap_get(m, &k, 8, out) == TSMAP_NOT_FOUND); /* nor reset to never */
     CHECK(tsmap_maintain(m, 1u << 20) == TSMAP_OK);
+    double lived = tsmap_test_now() - t_insert;
     const char *t = format(m);
 #define AT(fmt) (snprintf(series, sizeof series, fmt, name), series_value(t, series))
     CHECK(AT("tsmap_evictions_total{map=\"%s\",reason=\"expired\"}") == 1);
     CHECK(AT("tsmap_entry_lifespan_seconds_bucket{map=\"%s\",reason=\"expired\",le=\"0.01\"}") == 0);
-    CHECK(AT("tsmap_entry_lifespan_seconds_bucket{map=\"%s\",reason=\"expired\",le=\"1\"}") == 1);
+    if (lived < 0.95) /* under TSan on a loaded machine the 40,000 calls can take longer */
+      CHECK(AT("tsmap_entry_lifespan_seconds_bucket{map=\"%s\",reason=\"expired\",le=\"1\"}") == 1);
+    else
+      printf("  (lifespan bucket not checked: the entry lived %.2f s)\n", lived);
     CHECK(AT("tsmap_entries{map=\"%s\"}") == 19999);
     CHECK(AT("tsmap_operations_total{map=\"%s\",op=\"get\",status=\"ok\"}") == 20001);
     CHECK(AT("tsmap_migrated_groups_total{map=\"%s\"}") > 0);
