@@ -73,6 +73,11 @@ fi
   lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|Socket\(s\)|Hypervisor vendor|L1d cache|L2 cache|L3 cache|NUMA node\(s\)|CPU max MHz|BogoMIPS)' \
     | sed -E 's/:[[:space:]]+/: /' | sed 's/^/lscpu /'
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  # The NUMA nodes tsmap's placement (runtime/DESIGN.md G14) reads: the online list of
+  # /sys/devices/system/node, counted (a range "0-3" is four nodes).
+  online="$(cat /sys/devices/system/node/online 2>/dev/null || true)"
+  nodes="$(tr ',' '\n' <<<"$online" | awk -F- 'NF == 1 && $1 != "" {n++} NF == 2 {n += $2 - $1 + 1} END {print n + 0}')"
+  echo "numa nodes: ${nodes} (online: ${online:-none}); tsmap placement: ${TSMAP_BENCH_PLACEMENT:-none} (TSMAP_BENCH_PLACEMENT)"
   echo "kernel: $(uname -sr)"
   echo "compiler: $("$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")" --version | head -1)"
   echo "build: RelWithDebInfo (-O2 -g -gdwarf-4), standalone bench/runtime project"

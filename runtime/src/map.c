@@ -19,6 +19,7 @@
 #include "tsmap_internal.h"
 #include "expiry.h"
 #include "bound.h"
+#include "placement.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@
 
 /* Whether a table of `size` bytes is first tried with mmap. */
 static int tsmap_table_wants_map(const tsmap *m, size_t size) {
-  return !m->alloc.alloc && size >= TSMAP_MMAP_MIN;
+  return !m->alloc.alloc && (size >= TSMAP_MMAP_MIN || m->place); /* G14: P3 */
 }
 
 /* The page size, looked up once. Writers of different shards (different locks) may get
@@ -112,8 +113,12 @@ static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t
   } else if ((p = tsmap_mem_map(exact)) != NULL) {
     *map_len = exact;
   } else { /* out of mappings (vm.max_map_count) but maybe not of heap */
+    if (m->place && s)
+      tsmap_place_heap(m, s); /* G14: P4 */
     return tsmap_mem_zalloc(m, size);
   }
+  if (m->place && s)
+    tsmap_place_bind(m, s, p, *map_len); /* G14: P2, before the first touch */
   return p;
 }
 
@@ -206,7 +211,7 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
-  return TSMAP_OK;
+  return tsmap_place_check(c); /* G14 */
 }
 
 /* ======================================================================================
@@ -1089,7 +1094,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shard_mask = n - 1;
   for (size_t i = 0; i < n; i++) {
     atomic_init(&m->shards[i].lock.held, 0);
-    tsmap_table *t = tsmap_table_new(m, NULL, ngroups);
+    tsmap_table *t = tsmap_table_new(m, &m->shards[i], ngroups); /* no spares yet */
     if (!t)
       return TSMAP_NO_MEMORY;
     tsmap_shard_set_cur(&m->shards[i], t);
@@ -1118,6 +1123,8 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
   n = tsmap_bound_shards(config, n); /* G11 */
   tsmap_status st = tsmap_mx_create(m);
+  if (st == TSMAP_OK)
+    st = tsmap_place_create(m, n); /* G14 */
   if (st == TSMAP_OK)
     st = tsmap_shards_init(m, n);
   if (st == TSMAP_OK)
@@ -1245,6 +1252,7 @@ static void tsmap_free_all(tsmap *m) {
     }
     tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
+  tsmap_place_free(m); /* G14 */
   tsmap_mem_free(m, m, sizeof *m);
 }
 

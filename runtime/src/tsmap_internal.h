@@ -339,6 +339,7 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
+  struct tsmap_place *place;      /* G14: each shard's node (placement.c); NULL: none */
   uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
 };
 

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -22,9 +23,24 @@ public:
     // TSMAP_BENCH_METRICS=1: the same map with config.metrics (the cost of metrics on).
     const char *metrics = std::getenv("TSMAP_BENCH_METRICS");
     cfg.metrics = metrics && *metrics && *metrics != '0';
+    // TSMAP_BENCH_PLACEMENT=interleave|local: NUMA placement of the shards (G14), to
+    // compare with the default (none) on a multi-socket host; run.sh records the value.
+    const char *place = std::getenv("TSMAP_BENCH_PLACEMENT");
+    std::string p = place ? place : "none";
+    if (p == "interleave")
+      cfg.placement = TSMAP_PLACE_INTERLEAVE;
+    else if (p == "local")
+      cfg.placement = TSMAP_PLACE_LOCAL;
+    else if (p != "none" && !p.empty())
+      tsmap_bench::fail(kName, "create", "TSMAP_BENCH_PLACEMENT=%s: none, interleave or local",
+                        place);
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));
+    tsmap_shard_placement sp;
+    if (cfg.placement != TSMAP_PLACE_NONE && tsmap_placement(map_, 0, &sp) == TSMAP_OK &&
+        !sp.bound)
+      tsmap_bench::fail(kName, "create", "placement not in effect: %s", sp.reason);
   }
   ~Tsmap() { tsmap_destroy(map_); }
 

@@ -164,6 +164,13 @@ typedef int (*tsmap_equal_fn)(const void *a, size_t a_len, const void *b, size_t
  * writers, so it must not call the map; tests pass a clock they step by hand. */
 typedef uint64_t (*tsmap_clock_fn)(void *clock_ctx);
 
+/* NUMA placement of the shards' tables (G14; runtime/DESIGN.md, "Placement"). */
+typedef enum tsmap_placement_policy {
+  TSMAP_PLACE_NONE = 0,       /* the default: memory lands where it is first touched */
+  TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin */
+  TSMAP_PLACE_LOCAL = 2       /* every shard on the node of the CPU tsmap_create ran on */
+} tsmap_placement_policy;
+
 /* Map configuration. Fill with tsmap_config_init, then set what you need. */
 typedef struct tsmap_config {
   size_t value_size;       /* bytes per value, 0..TSMAP_MAX_VALUE_SIZE */
@@ -211,6 +218,20 @@ typedef struct tsmap_config {
    * more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
+  /* NUMA placement (G14). With a policy, each shard gets a node (tsmap_placement says
+   * which) and every table the shard allocates, growths' included, is bound to it with
+   * mbind (preferred, not strict: a full node spills to others rather than failing)
+   * before its first touch. Where that cannot be done (the kernel refuses mbind, as
+   * container seccomp profiles may; a user allocator; no topology) the map still works,
+   * with plain allocation, and tsmap_placement says why. */
+  tsmap_placement_policy placement; /* TSMAP_PLACE_*; another value: INVALID_ARGUMENT */
+  const char *numa_root;   /* read at create, and only with a policy. NULL:
+                              /sys/devices/system/node (unreadable there: the map is not
+                              placed, and says why). Else a directory laid out the same
+                              way (`online`, `node<N>/cpulist`; tests describe other
+                              machines so): unreadable or malformed, tsmap_create returns
+                              TSMAP_INVALID_ARGUMENT. Local placement whose CPU no node
+                              lists is not placed either, and says why */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
@@ -438,6 +459,30 @@ typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value
  * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY (some shards may have
  * been visited); TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
+
+/* ---- NUMA placement (G14) -------------------------------------------------------------- */
+
+/* Where one shard's memory goes. */
+typedef struct tsmap_shard_placement {
+  int node;            /* the shard's NUMA node; -1: none (policy none, or no topology) */
+  int bound;           /* 1: every table the shard has allocated was bound to `node` with
+                          mbind; 0: at least one was allocated plainly (see reason) */
+  int error;           /* the errno of mbind's refusal (EPERM, ENOSYS, EINVAL...), else 0 */
+  const char *reason;  /* "" when bound; else why not, in words. Valid while the map is */
+  size_t shard_count;  /* the map's shard count (shards are 0..shard_count-1) */
+  size_t node_count;   /* online nodes the topology listed; 0: not read (policy none) */
+} tsmap_shard_placement;
+
+/* Report where shard `shard` (0 <= shard < shard_count) is placed into *out. Lock-free.
+ * Statuses: TSMAP_OK; TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map or out, shard out of
+ * range: out->shard_count is still filled in when map and out are not NULL). */
+TSMAP_MAP_OPERATION tsmap_status tsmap_placement(tsmap *map, size_t shard,
+                                                 tsmap_shard_placement *out);
+
+/* The number of online NUMA nodes listed under `numa_root` (NULL: the real machine's,
+ * /sys/devices/system/node) into *count_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT
+ * (NULL count_out, a missing or malformed topology). */
+tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out);
 
 /* ---- Metrics (Prometheus text exposition 0.0.4) ---------------------------------------- */
 
