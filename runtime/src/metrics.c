@@ -26,6 +26,9 @@
 
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
+static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
+__thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+_Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */
 
 /* Upper bounds of the duration buckets, in ns and as the `le` label. */
 static const uint64_t k_dur_ns[TSMAP_MX_DUR_BUCKETS] = {
@@ -35,8 +38,9 @@ static const char *const k_dur_le[TSMAP_MX_DUR_BUCKETS] = {
     "1e-07", "2.5e-07", "5e-07", "1e-06", "2.5e-06", "5e-06", "1e-05", "2.5e-05", "5e-05",
     "0.0001", "0.00025", "0.001", "0.01", "0.1"};
 /* Upper bounds of the lifespan buckets, in ms and as `le`. */
-static const uint64_t k_life_ms[TSMAP_MX_LIFE_BUCKETS] = {
-    1, 10, 100, 1000, 10000, 60000, 600000, 3600000, 21600000, 86400000, 604800000};
+static const uint32_t k_life_ms[TSMAP_MX_LIFE_BUCKETS + 1] = {
+    1, 10, 100, 1000, 10000, 60000, 600000, 3600000, 21600000, 86400000, 604800000,
+    UINT32_MAX /* no ms exceeds it: tsmap_mx_life_bucket reads it for +Inf */};
 static const char *const k_life_le[TSMAP_MX_LIFE_BUCKETS] = {
     "0.001", "0.01", "0.1", "1", "10", "60", "600", "3600", "21600", "86400", "604800"};
 
@@ -82,24 +86,39 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
   return st;
 }
 
-/* The calling thread's stripe of map m (allocated on its first metered operation). */
+/* The calling thread's stripe of map m (allocated on its first metered operation). A
+ * private stripe is cached in tsmap_mx_tls for the thread's next operations on m (M1):
+ * a recycled thread record (ebr.c) comes with its stripes, so the cache of a thread
+ * that ended named stripes the record's next thread continues. */
 static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   tsmap_thread *self = tsmap_self();
   if (TSMAP_UNLIKELY(!self || self->id >= TSMAP_MX_STRIPES))
     return &mx->overflow;
   struct tsmap_mx_stripe *st = atomic_load_explicit(&mx->stripes[self->id], memory_order_acquire);
-  if (TSMAP_LIKELY(st != NULL))
-    return st;
-  st = tsmap_mx_stripe_new(m); /* only this thread's record has this id (ebr.c) */
-  if (!st)
-    return &mx->overflow;
-  atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
+  if (TSMAP_UNLIKELY(st == NULL)) {
+    st = tsmap_mx_stripe_new(m); /* only this thread's record has this id (ebr.c) */
+    if (!st)
+      return &mx->overflow;
+    atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
+  }
+  tsmap_mx_tls.id = m->mx_id; /* owner-private: the pair is never read by another thread */
+  tsmap_mx_tls.st = st;
   return st;
 }
 
-/* The first metered operation of a thread on a map, or a thread without a stripe. */
+/* The first metered operation of a thread on a map (or after one on another map), or a
+ * thread without a private stripe. */
 struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m) { return tsmap_mx_stripe_of(m); }
+
+/* M2 on the overflow stripe, whose countdowns are shared by its threads. */
+void tsmap_mx_begin_shared(tsmap *m, tsmap_mx_span *sp) {
+  _Atomic uint32_t *cd = &m->mx->overflow_countdown[sp->op];
+  uint32_t left = atomic_load_explicit(cd, memory_order_relaxed);
+  if (left == 0)
+    sp->t0 = tsmap_mx_clock();
+  atomic_store_explicit(cd, left ? left - 1 : TSMAP_MX_SAMPLE - 1, memory_order_relaxed);
+}
 
 uint64_t tsmap_mx_clock(void) { return tsmap_mx_clock_ns(CLOCK_MONOTONIC) | 1u; /* never 0 */ }
 
@@ -110,16 +129,15 @@ static unsigned tsmap_mx_bucket(const uint64_t *bounds, unsigned n, uint64_t v) 
   return b;
 }
 
-/* The lifespan bucket of `ms`, on every write of a metered map: start at the first bound
- * not below the smallest number with ms's bit length (k_life_start), then at most a step
- * or two, instead of up to 11 compares. */
+/* The lifespan bucket of `ms`, on every overwrite and removal of a metered map: the
+ * first bound not below the smallest number of ms's bit length (k_life_start), then one
+ * compare: no two bounds lie within a factor of 2 of each other, so at most one bound
+ * has ms's bit length. */
 static const unsigned char k_life_start[33] = {0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5,
                                                6, 6, 6, 6, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 11};
 static unsigned tsmap_mx_life_bucket(uint32_t ms) {
-  unsigned b = k_life_start[ms ? 32 - __builtin_clz(ms) : 0];
-  while (b < TSMAP_MX_LIFE_BUCKETS && ms > k_life_ms[b])
-    b++;
-  return b;
+  unsigned b = k_life_start[32 - __builtin_clz(ms | 1)];
+  return b + (ms > k_life_ms[b]);
 }
 
 /* M2: the timed operation stands for every operation of its kind since the last one. */
@@ -167,26 +185,39 @@ void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos) {
   *tsmap_mx_birth_at(pos->t, pos->g, pos->slot) = tsmap_mx_now_ms(m);
 }
 
-/* Count a value leaving at time `now` (ms) with its lifespan. */
-static void tsmap_mx_count_left(const tsmap *m, uint32_t now, uint32_t born,
-                                tsmap_evict_reason why) {
-  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+/* Count a tracked value leaving with its lifespan `ms`: its histogram's bucket and sum
+ * (its departure is the bucket's count: evictions by reason sum both, at exposition). */
+static void tsmap_mx_count_left(struct tsmap_mx_stripe *st, uint32_t ms, tsmap_evict_reason why) {
   unsigned r = (unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0;
-  uint32_t ms = now - born;
-  tsmap_mx_add(st, &st->left[r], 1);
-  tsmap_mx_add(st, &st->life[r][tsmap_mx_life_bucket(ms)], 1);
-  tsmap_mx_add(st, &st->life_ms[r], ms);
+  tsmap_mx_ctr *b = &st->life[r][tsmap_mx_life_bucket(ms)];
+  if (TSMAP_UNLIKELY(st->shared)) {
+    atomic_fetch_add_explicit(b, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->life_ms[r], ms, memory_order_relaxed);
+    return;
+  }
+  atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  atomic_store_explicit(&st->life_ms[r],
+                        atomic_load_explicit(&st->life_ms[r], memory_order_relaxed) + ms,
+                        memory_order_relaxed);
+}
+
+void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why) {
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m);
+  tsmap_mx_add(st, &st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0], 1);
 }
 
 void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
                    tsmap_evict_reason why) {
-  tsmap_mx_count_left(m, tsmap_mx_now_ms(m), *tsmap_mx_birth_at(t, g, slot), why);
+  uint32_t now = tsmap_mx_now_ms(m);
+  tsmap_mx_count_left(tsmap_mx_stripe(m), now - *tsmap_mx_birth_at(t, g, slot), why);
 }
 
 void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
   uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
-  tsmap_mx_count_left(m, now, *birth, TSMAP_EVICT_REPLACED);
+  uint32_t ms = now - *birth;
   *birth = now;
+  tsmap_mx_count_left(tsmap_mx_stripe(m), ms, TSMAP_EVICT_REPLACED);
 }
 
 /* ======================================================================================
@@ -216,6 +247,8 @@ tsmap_status tsmap_mx_create(tsmap *m) {
   mx->on = m->cfg.metrics != 0;
   mx->overflow.shared = 1;
   mx->t0_ms = tsmap_mx_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u;
+  if (mx->on) /* M1: the key of the threads' stripe caches, never reused */
+    m->mx_id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
   m->cfg.name = mx->name; /* the caller's string need not outlive create */
   m->mx = mx;
   return TSMAP_OK;
@@ -316,10 +349,13 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
     tsmap_mx_snap_durations(st, sn, op);
   }
   for (int r = 0; r < TSMAP_MX_REASONS; r++) {
-    sn->left[r] += tsmap_mx_get(&st->left[r]);
+    sn->left[r] += tsmap_mx_get(&st->left[r]); /* untracked keys (M3), and discarded */
     sn->life_ms[r] += tsmap_mx_get(&st->life_ms[r]);
-    for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++)
-      sn->life[r][b] += tsmap_mx_get(&st->life[r][b]);
+    for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++) {
+      uint64_t c = tsmap_mx_get(&st->life[r][b]);
+      sn->life[r][b] += c;
+      sn->left[r] += c; /* tracked keys' departures (M3) */
+    }
   }
   sn->retries += tsmap_mx_get(&st->retries);
   sn->waits += tsmap_mx_get(&st->waits);
@@ -517,7 +553,9 @@ static const tsmap_mx_family_def k_families[] = {
      "Values that left the map (to the eviction hook or to the caller), by reason; "
      "discarded: callback results that never entered.", 0, tsmap_mx_emit_evictions, 1},
     {"tsmap_entry_lifespan_seconds", "histogram",
-     "Time from a value's insertion to its leaving the map, by reason.", 0,
+     "Time from a value's insertion to its leaving the map, by reason, measured for the "
+     "keys whose hash has 4 given bits clear (1 in 16): a sample of tsmap_evictions_total.",
+     0,
      tsmap_mx_emit_lifespans, 1},
     {"tsmap_compute_retries_total", "counter",
      "compute and compute_if_present callbacks run again because the entry changed.",

@@ -8,13 +8,16 @@
  * M1  Counters are per thread and per map (a stripe, one per thread record, written only
  *     by its thread with relaxed load/store pairs): no shared cache line is written by an
  *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
- *     stripe could not be allocated, share one stripe updated with atomic adds.
+ *     stripe could not be allocated, share one stripe updated with atomic adds. A thread
+ *     caches its private stripe of the last metered map it called (tsmap_mx_tls).
  * M2  Operation counts are exact. Durations are timed on one operation in
  *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
  *     the previous one, so the histogram's count is exact and its buckets are estimates.
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
- *     growth and is read when the entry leaves (lifespan, by reason).
+ *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
+ *     (1 in 16, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
+ *     counted.
  */
 #ifndef TSMAP_METRICS_H
 #define TSMAP_METRICS_H
@@ -37,7 +40,11 @@ typedef enum tsmap_op {
 
 #define TSMAP_MX_SAMPLE 64 /* M2: one operation in 64 per thread and kind is timed */
 #define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
-#define TSMAP_MX_STATUSES ((int)TSMAP_STOPPED + 1)
+/* Statuses counted: a power of two above the last one (TSMAP_REMOVED, 10), so that a
+ * status added at the end of the enum is counted under its own name, and the fast path
+ * indexes with a mask instead of a compare. */
+#define TSMAP_MX_STATUSES 16
+_Static_assert((int)TSMAP_CONFLICT < TSMAP_MX_STATUSES, "TSMAP_MX_STATUSES too small");
 #define TSMAP_MX_REASONS ((int)TSMAP_EVICT_DISCARDED + 1)
 #define TSMAP_MX_DUR_BUCKETS 14  /* finite buckets of operation durations */
 #define TSMAP_MX_LIFE_BUCKETS 11 /* finite buckets of lifespans */
@@ -47,8 +54,8 @@ typedef _Atomic uint64_t tsmap_mx_ctr;
 /* One thread's counters for one map (M1), or the shared overflow stripe. The first
  * members are what every metered operation touches. */
 struct tsmap_mx_stripe {
-  int shared;                                          /* overflow: atomic adds */
-  _Atomic uint32_t countdown[TSMAP_OP_COUNT];          /* to the next timed operation */
+  int shared;                                /* overflow: atomic adds */
+  int16_t countdown[TSMAP_OP_COUNT]; /* owner-private: operations before the next timed one */
   tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
   void *raw;                                           /* the allocation (alignment) */
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
@@ -71,6 +78,7 @@ struct tsmap_metrics {
   int registered;
   uint64_t t0_ms;             /* M3: birth stamps count from here */
   struct tsmap_metrics *next; /* registry (g_registry_lock) */
+  _Atomic uint32_t overflow_countdown[TSMAP_OP_COUNT]; /* the overflow stripe's (shared) */
   struct tsmap_mx_stripe overflow;
 };
 
@@ -85,6 +93,7 @@ typedef struct tsmap_mx_span {
 TSMAP_HIDDEN struct tsmap_mx_stripe *tsmap_mx_stripe_slow(const tsmap *m);
 TSMAP_HIDDEN uint64_t tsmap_mx_clock(void);
 TSMAP_HIDDEN void tsmap_mx_sample(const tsmap_mx_span *sp);
+TSMAP_HIDDEN void tsmap_mx_begin_shared(tsmap *m, tsmap_mx_span *sp);
 
 /* Add v to a counter of stripe st; returns the new value. Only the owner thread writes a
  * private stripe, so a load and a store do (no locked instruction, M1). */
@@ -96,13 +105,20 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
-/* The calling thread's stripe of metered map m (allocated on its first use). */
+/* M1: the private stripe of the last metered map this thread called, and that map's
+ * mx_id (never reused, so a destroyed map's entry matches no map). Owner-private. */
+typedef struct tsmap_mx_cache {
+  uint64_t id;
+  struct tsmap_mx_stripe *st;
+} tsmap_mx_cache;
+extern TSMAP_HIDDEN __thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's stripe of metered map m (allocated on its first use): the one
+ * the thread caches (one compare), else the directory's (metrics.c). */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
-  tsmap_thread *t = tsmap_tls_self;
-  struct tsmap_mx_stripe *st = NULL;
-  if (TSMAP_LIKELY(t != NULL && t->id < TSMAP_MX_STRIPES))
-    st = atomic_load_explicit(&m->mx->stripes[t->id], memory_order_acquire);
-  return TSMAP_LIKELY(st != NULL) ? st : tsmap_mx_stripe_slow(m);
+  if (TSMAP_LIKELY(tsmap_mx_tls.id == m->mx_id))
+    return tsmap_mx_tls.st;
+  return tsmap_mx_stripe_slow(m);
 }
 
 TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
@@ -110,18 +126,46 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
   sp->st = st;
   sp->op = op;
   sp->t0 = 0;
-  uint32_t left = atomic_load_explicit(&st->countdown[op], memory_order_relaxed);
-  if (TSMAP_UNLIKELY(left == 0)) /* M2: time this one; the first of each kind always is */
+  if (TSMAP_UNLIKELY(st->shared)) {
+    tsmap_mx_begin_shared(m, sp);
+    return;
+  }
+  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_begin sent this one here */
+  if (TSMAP_UNLIKELY(left <= 0)) /* M2: time this one; the first of each kind always is */
     sp->t0 = tsmap_mx_clock();
-  atomic_store_explicit(&st->countdown[op], left ? left - 1 : TSMAP_MX_SAMPLE - 1,
-                        memory_order_relaxed);
+  st->countdown[op] = left > 0 ? (int16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
 }
 
 TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
-  unsigned s = (unsigned)status < TSMAP_MX_STATUSES ? (unsigned)status : 0;
+  unsigned s = (unsigned)status & (TSMAP_MX_STATUSES - 1);
   tsmap_mx_bump(sp->st, &sp->st->ops[sp->op][s], 1);
   if (TSMAP_UNLIKELY(sp->t0 != 0))
     tsmap_mx_sample(sp);
+  return status;
+}
+
+/* The 8-byte get and put of a metered map (fast8, entry_fast 0) count inline, in their
+ * callers' frames: the stripe the thread caches for this map, or NULL when the
+ * operation must take the full metered path (TSMAP_OP_RUN): the thread has no private
+ * stripe cached for the map (tsmap_mx_tls), or this operation is the one in
+ * TSMAP_MX_SAMPLE to time (its countdown went below 0: tsmap_mx_begin times it and
+ * starts the countdown again). Nothing is counted before the choice, so the full path
+ * counts the operation once. */
+TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_begin(const tsmap *m, tsmap_op op) {
+  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id))
+    return NULL;
+  struct tsmap_mx_stripe *st = tsmap_mx_tls.st;
+  if (TSMAP_UNLIKELY(--st->countdown[op] < 0)) /* the one to time: tsmap_mx_begin does */
+    return NULL;
+  return st;
+}
+
+/* The end of a fast metered operation: its status counted in a private stripe. */
+TSMAP_INLINE tsmap_status tsmap_mx_fast_end(struct tsmap_mx_stripe *st, tsmap_op op,
+                                            tsmap_status status) {
+  tsmap_mx_ctr *c = &st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
   return status;
 }
 
@@ -171,6 +215,20 @@ TSMAP_HIDDEN size_t tsmap_mx_birth_bytes(const tsmap *m, size_t ngroups);
 TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigned slot) {
   return &t->birth[g * TSMAP_GROUP_SLOTS + slot];
 }
+
+/* M3: the keys whose births are stamped and whose lifespans are measured: those whose
+ * control byte (0x80 | 7 hash bits) has the bits of tsmap_mx_track_mask clear, 1 key in
+ * 16 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
+ * without touching the birth array or reading the clock: only their departure is counted. */
+#define TSMAP_MX_TRACK_MASK 0x0fu
+extern TSMAP_HIDDEN _Atomic unsigned tsmap_mx_track_mask;
+TSMAP_INLINE int tsmap_mx_tracked_byte(unsigned ctrl_byte) {
+  return (ctrl_byte & atomic_load_explicit(&tsmap_mx_track_mask, memory_order_relaxed)) == 0;
+}
+TSMAP_INLINE int tsmap_mx_tracked(const tsmap_table *t, size_t g, unsigned slot) {
+  return tsmap_mx_tracked_byte(tsmap_ctrl_get(t->wctrl[g], slot));
+}
+
 /* A value entered the slot at `pos` (insert or overwrite; shard lock held). */
 TSMAP_HIDDEN void tsmap_mx_born(const tsmap *m, const tsmap_pos *pos);
 /* The value in slot `slot` of group `g` of `t` leaves the map for `why` (shard lock held,
@@ -181,21 +239,52 @@ TSMAP_HIDDEN void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, 
 /* The value at `pos` is overwritten: it leaves (replaced) and the new one is born. */
 TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
 
+/* A value of an untracked key leaves for `why`: counted, no lifespan. The cached stripe
+ * is private (only those are cached), so a load and a store do. */
+TSMAP_HIDDEN void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why);
+TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
+  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id)) {
+    tsmap_mx_gone_slow(m, why);
+    return;
+  }
+  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL)) {                                         \
+      if (tsmap_mx_tracked((pos)->t, (pos)->g, (pos)->slot))                               \
+        tsmap_mx_replaced((m), (pos));                                                     \
+      else                                                                                 \
+        tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                          \
+    }                                                                                      \
+  } while (0)
+/* The same in the 8/8 put of a metered map, whose tables all have a birth array: the
+ * key's control byte `h2` is at hand. */
+#define TSMAP_MX_REPLACED8(m, pos, h2)                                                     \
+  do {                                                                                     \
+    if (tsmap_mx_tracked_byte(h2))                                                         \
       tsmap_mx_replaced((m), (pos));                                                       \
+    else                                                                                   \
+      tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((pos)->t->birth != NULL))                                           \
+    if (TSMAP_UNLIKELY((pos)->t->birth != NULL) &&                                         \
+        tsmap_mx_tracked((pos)->t, (pos)->g, (pos)->slot))                                 \
       tsmap_mx_born((m), (pos));                                                           \
   } while (0)
 #define TSMAP_MX_LEFT(m, t, g, slot, why)                                                  \
   do {                                                                                     \
-    if (TSMAP_UNLIKELY((t)->birth != NULL))                                                \
-      tsmap_mx_left((m), (t), (g), (slot), (why));                                         \
+    if (TSMAP_UNLIKELY((t)->birth != NULL)) {                                              \
+      if (tsmap_mx_tracked((t), (g), (slot)))                                              \
+        tsmap_mx_left((m), (t), (g), (slot), (why));                                       \
+      else                                                                                 \
+        tsmap_mx_gone((m), (why));                                                         \
+    }                                                                                      \
   } while (0)
 
 #endif /* TSMAP_METRICS_H */

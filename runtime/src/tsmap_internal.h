@@ -345,6 +345,7 @@ struct tsmap {
   size_t replicas;                /* G13: then a stamp and a clock of this many words */
   size_t ver_meta;                /* G12: the version word's index among the meta words */
   _Atomic uint64_t version_next;  /* G12: the last version taken (versions.h, V1) */
+  uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
