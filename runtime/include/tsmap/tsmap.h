@@ -211,6 +211,17 @@ typedef struct tsmap_config {
    * more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
+  /* Live resharding (G12, tsmap_reshard). */
+  size_t max_shard_count;  /* the most shards tsmap_reshard may reach, a power of two in
+                              shard_count..TSMAP_MAX_SHARDS. 0: TSMAP_MAX_SHARDS with the
+                              default allocator (the shard array is reserved as lazily
+                              backed virtual memory, 256 bytes a shard), the create-time
+                              count with a custom allocator */
+  int reshard_auto;        /* non-zero: double the shard count (up to max_shard_count)
+                              when writers wait for shard locks: more than
+                              reshard_auto_permille lock waits per 1000 writes over a
+                              window of 4096 writes, twice in a row (tsmap_reshard) */
+  unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait) */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
@@ -418,6 +429,25 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * needs neither. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
+
+/* Change the shard count to `new_count` (a power of two in 1..max_shard_count), live
+ * (G12). Returns at once: entries move to their new shards a bounded share per write
+ * (and per tsmap_maintain call, which moves up to `budget` slots' worth as well, and
+ * finishes a reshard nobody writes to), while every call keeps working: a get finds an
+ * entry in its old or its new shard, lock-free, never both and never neither; no hook
+ * runs for a moved entry; close and destroy lose nothing. A later call retargets the
+ * reshard in progress. Statuses: TSMAP_OK (also when the map already has new_count
+ * shards); TSMAP_INVALID_ARGUMENT (NULL map, a count that is not a power of two or is
+ * above max_shard_count, a bounded map: max_entries splits over the shards);
+ * TSMAP_NO_MEMORY (the new shards' first tables: nothing changed); TSMAP_CLOSED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count);
+
+/* The shard count the map routes keys by now (during a reshard, the count it moves away
+ * from) into *count_out, and the count a reshard in progress moves to into *target_out
+ * (equal to *count_out when none is). Either may be NULL. Statuses: TSMAP_OK;
+ * TSMAP_INVALID_ARGUMENT; TSMAP_CLOSED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out,
+                                                   size_t *target_out);
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 
