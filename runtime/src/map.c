@@ -857,6 +857,8 @@ int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_sh
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_copy_words(w, tsmap_slot(g, m->slot_words, pos->slot), m->slot_words);
   uint64_t h = tsmap_slot_hash(m, w);
+  if (atomic_load_explicit(&to->old, memory_order_relaxed)) /* keep ahead of the inserts */
+    tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
   tsmap_table *cur = atomic_load_explicit(&to->cur, memory_order_relaxed);
   tsmap_pos at = tsmap_table_free_slot(cur, h);
   if (tsmap_ctrl_get(cur->wctrl[at.g], at.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
