@@ -27,6 +27,7 @@ typedef struct tsmap_rstate {
   _Atomic size_t help_next;    /* the pair tsmap_maintain continues with */
 } tsmap_rstate;
 
+#define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
 #define TSMAP_ROUTE_CTR (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | 0xffffffffull))
 
 static tsmap_rstate *tsmap_rs(const tsmap *m) {
@@ -62,6 +63,7 @@ static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
   atomic_store(&rs->to, to);
   atomic_store(&rs->pairs_left, from < to ? from : to);
   atomic_fetch_add(&rs->phase, 1);
+  atomic_store(&rs->start_epoch, TSMAP_EPOCH_UNKNOWN); /* until read after DIVERT */
   if (!tsmap_route_set(m, from, TSMAP_ROUTE_DIVERT))
     return;
   atomic_store(&rs->start_epoch, atomic_load(&tsmap_global_epoch)); /* R2: after DIVERT */
@@ -89,7 +91,10 @@ static void tsmap_pair_done(tsmap *m, tsmap_rstate *rs) {
 /* Route `r` is a phase not yet MIGRATING: switch it once the grace period is over (R2).
  * Returns 1 if the route changed (by us or by someone else). */
 static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
-  uint64_t target = atomic_load(&rs->start_epoch) + 2;
+  uint64_t start = atomic_load(&rs->start_epoch);
+  if (start == TSMAP_EPOCH_UNKNOWN) /* the phase's start is still being published */
+    return atomic_load(&m->route) != r;
+  uint64_t target = start + 2;
   if (atomic_load(&tsmap_global_epoch) < target) {
     tsmap_ebr_try_advance();
     if (atomic_load(&tsmap_global_epoch) < target)
