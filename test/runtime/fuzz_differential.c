@@ -12,7 +12,10 @@
  *
  * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
  * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
- * passes; bit 4: the time step also runs tsmap_maintain).
+ * passes; bit 4: the time step also runs tsmap_maintain; bits 5-6 both set: the step
+ * reshards instead (G12), to 1 << (key byte % 5) shards, and bit 4 then also runs
+ * tsmap_maintain, which moves entries: every later operation runs against a map halfway
+ * through a reshard, or past it).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -305,6 +308,11 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
       st = tsmap_close(m);
       REQUIRE(st == (g.closed ? TSMAP_CLOSED : TSMAP_OK));
       g.closed = 1;
+    } else if ((d[3] & 0x60) == 0x60) { /* G12: reshard to 1..16 shards, moved on a bit */
+      st = tsmap_reshard(m, (size_t)1 << (d[1] % 5));
+      check_status(st, g.bound ? TSMAP_INVALID_ARGUMENT : TSMAP_OK, 1);
+      if (d[3] & 0x10)
+        check_status(tsmap_maintain(m, (size_t)d[2] * 2), TSMAP_OK, 0);
     } else if (g.expiry) { /* time passes; maybe a sweep */
       g.now += d[2] % 8;
       if (d[3] & 0x10)
@@ -338,6 +346,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.clock = fz_clock;
   g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
   cfg.max_entries = g.bound;
+  cfg.max_shard_count = 16; /* G12: reshard steps go up to 16 */
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;
