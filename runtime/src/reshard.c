@@ -25,6 +25,7 @@ typedef struct tsmap_rstate {
   _Atomic uint64_t start_epoch; /* the epoch when DIVERT was published (R2) */
   _Atomic size_t pairs_left;   /* pairs whose source still holds moving keys */
   _Atomic size_t help_next;    /* the pair tsmap_maintain continues with */
+  _Atomic unsigned advance_tries; /* diverted writes that waited for R2 */
 } tsmap_rstate;
 
 #define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
@@ -96,7 +97,10 @@ static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
     return atomic_load(&m->route) != r;
   uint64_t target = start + 2;
   if (atomic_load(&tsmap_global_epoch) < target) {
-    tsmap_ebr_try_advance();
+    /* every 8th waiting write pushes the epoch: a try is a membarrier (an IPI to every
+     * CPU running the process), too dear for every write of the window */
+    if ((atomic_fetch_add_explicit(&rs->advance_tries, 1, memory_order_relaxed) & 7) == 0)
+      tsmap_ebr_try_advance();
     if (atomic_load(&tsmap_global_epoch) < target)
       return atomic_load(&m->route) != r;
   }
