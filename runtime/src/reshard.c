@@ -114,12 +114,17 @@ static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
 
 typedef struct tsmap_pair {
   tsmap_shard *lo, *hi, *src, *dst;
-  size_t n; /* the smaller count: bit n of a shard index says the key moves */
+  size_t n;       /* the smaller count: bit n of a shard index says the key moves */
+  uint64_t phase; /* the phase from, to and the pairing belong to */
 } tsmap_pair;
 
+/* The pair of shard index i in the phase running now. The caller checks afterwards that
+ * the route is still the one it read first: then from, to and phase are that phase's
+ * (phase_start stores them before it publishes the route). */
 static tsmap_pair tsmap_pair_of(tsmap *m, tsmap_rstate *rs, size_t i) {
-  size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
   tsmap_pair p;
+  p.phase = atomic_load(&rs->phase);
+  size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
   p.n = from < to ? from : to;
   p.lo = &m->shards[i & (p.n - 1)];
   p.hi = p.lo + p.n;
@@ -147,9 +152,12 @@ static int tsmap_key_moves(const tsmap_pair *p, uint64_t hash) {
 static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups) {
   uint64_t w[TSMAP_MAX_KEY_WORDS];
   tsmap_shard *s = p->src;
-  uint64_t phase = atomic_load(&rs->phase);
-  if (s->rs_phase != phase) {
-    s->rs_phase = phase;
+  /* The phase may have ended since the caller checked the route, but only if this pair
+   * was done already (its locks are held): then there is nothing to move by its rules. */
+  if (atomic_load(&rs->phase) != p->phase)
+    return 0;
+  if (s->rs_phase != p->phase) {
+    s->rs_phase = p->phase;
     s->rs_pos = 0;
     s->rs_table = NULL;
     s->rs_done = 0;
