@@ -223,7 +223,8 @@ void tsmap_reshard_route(tsmap *m, tsmap_key *q) {
       tsmap_pos pos;
       if (moves && tsmap_shard_find(m, p.src, q, &pos) && tsmap_shard_move(m, p.src, &pos, p.dst))
         home = p.src; /* could not move it (no memory): it stays, and is written, there */
-      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS);
+      else /* (not after a failed move: the step could move the key behind our back) */
+        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS);
     }
     tsmap_pair_unlock(&p);
     if (done)
