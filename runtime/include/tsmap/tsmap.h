@@ -426,7 +426,9 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * stopped, and evict every expired entry found (TSMAP_EVICT_EXPIRED; hooks run with no
  * lock held, after each shard's lock is released). Call it from your own timer, or set
  * maintain_interval_ns. Writes already sweep a group of their shard each, so a busy map
- * needs neither. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
+ * needs neither. During a reshard (tsmap_reshard) it also moves up to budget / 7 groups'
+ * entries to their new shards, so a map nobody writes to finishes its reshard when it is
+ * maintained. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 
