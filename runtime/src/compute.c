@@ -175,7 +175,10 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
   tsmap_pending_unlink(s, p);
   while (tsmap_route_moved(m, &k) && !tsmap_is_closed(m)) {
     tsmap_writer_end(m, s, &after);
-    tsmap_reroute(m, &k);
+    if (tsmap_reroute(m, &k) < 0) { /* its key could not move: the value is discarded */
+      tsmap_after_run(m, &after);
+      return TSMAP_NO_MEMORY;
+    }
     q = &k;
     s = k.shard;
     tsmap_writer_begin(m, s, &after);
@@ -254,14 +257,16 @@ static tsmap_status tsmap_absent_impl(tsmap *map, const void *key, size_t key_le
   }
   for (;;) {
     tsmap_pos pos;
-    tsmap_writer_route(map, &q); /* G12 */
+    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+      return TSMAP_NO_MEMORY;
     tsmap_shard *s = q.shard;
     tsmap_lock_acquire(&s->lock);
     if (tsmap_route_moved(map, &q)) { /* closed, or a reshard moved the key (G12) */
       tsmap_lock_release(&s->lock);
       if (tsmap_is_closed(map))
         return TSMAP_CLOSED;
-      tsmap_reroute(map, &q);
+      q.route = tsmap_route(map); /* routed again at the top */
+      q.shard = &map->shards[(q.hash >> 32) & q.route];
       continue;
     }
     if (tsmap_shard_find(map, s, &q, &pos) &&
@@ -407,7 +412,8 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
     tsmap_after after = TSMAP_AFTER_INIT;
-    tsmap_writer_route(map, &q); /* G12 */
+    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, TSMAP_NO_MEMORY, value_out);
     tsmap_writer_begin(map, q.shard, &after);
     int moved = tsmap_route_moved(map, &q); /* closed, or a reshard moved the key (G12) */
     int closed = moved && tsmap_is_closed(map);
@@ -424,8 +430,10 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
-    if (moved)
-      tsmap_reroute(map, &q);
+    if (moved) { /* routed again before the next write (its read needs no route) */
+      q.route = tsmap_route(map);
+      q.shard = &map->shards[(q.hash >> 32) & q.route];
+    }
     if (tsmap_mx_on(map))
       tsmap_mx_count_retry(map);
   }

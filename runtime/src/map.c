@@ -1624,7 +1624,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (st != TSMAP_OK)
       return st;
     q.ttl = ttl;
-    tsmap_writer_route(map, &q); /* G12 */
+    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+      return TSMAP_NO_MEMORY;
   }
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
@@ -1781,7 +1782,8 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = TSMAP_AFTER_INIT;
-  tsmap_writer_route(map, &q); /* G12 */
+  if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+    return TSMAP_NO_MEMORY;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;

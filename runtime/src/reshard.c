@@ -194,45 +194,49 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
 
 /* ---- Writers (R4) ------------------------------------------------------------------------ */
 
-void tsmap_reroute(tsmap *m, tsmap_key *q) {
+int tsmap_reroute(tsmap *m, tsmap_key *q) {
   q->route = tsmap_route(m);
   q->shard = &m->shards[(q->hash >> 32) & q->route];
-  tsmap_writer_route(m, q);
+  return tsmap_writer_route(m, q);
 }
 
-void tsmap_reshard_route(tsmap *m, tsmap_key *q) {
+int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
     q->route = r;
     q->shard = &m->shards[(q->hash >> 32) & r];
     if (!(r & TSMAP_ROUTE_DIVERT) || !rs || tsmap_is_closed(m))
-      return; /* clean, or closed: the writer sees which under its lock */
+      return 0; /* clean, or closed: the writer sees which under its lock */
     if (!(r & TSMAP_ROUTE_MIGRATING)) {
       if (tsmap_try_migrate(m, rs, r))
         continue;
-      return; /* nothing moves yet: the key's old shard (R2) */
+      return 0; /* nothing moves yet: the key's old shard (R2) */
     }
     tsmap_pair p = tsmap_pair_of(m, rs, (size_t)(q->hash >> 32));
     if (tsmap_route(m) != r)
       continue; /* from/to belong to a later phase */
-    int moves = tsmap_key_moves(&p, q->hash), done = 0;
-    tsmap_shard *home = moves ? p.dst : p.lo;
+    int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
+      /* A key that cannot move (its new shard cannot grow) fails the write: working on
+       * it in the source could reinsert it there behind the scan (an expired entry is
+       * reaped, then the key inserted again), and the phase would end without it. */
       if (moves && tsmap_shard_find(m, p.src, q, &pos) && tsmap_shard_move(m, p.src, &pos, p.dst))
-        home = p.src; /* could not move it (no memory): it stays, and is written, there */
-      else /* (not after a failed move: the step could move the key behind our back) */
+        stuck = 1;
+      else
         done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS);
     }
     tsmap_pair_unlock(&p);
     if (done)
       tsmap_pair_done(m, rs);
+    if (stuck)
+      return -1;
     if (tsmap_route(m) != r)
       continue;
-    q->shard = home;
-    return;
+    q->shard = moves ? p.dst : p.lo;
+    return 0;
   }
 }
 
@@ -387,7 +391,8 @@ void tsmap_reshard_help(tsmap *m, size_t groups) {
 /* Drive phases until none runs (foreach; no lock held, outside any read-side section). */
 static void tsmap_reshard_finish(tsmap *m, tsmap_rstate *rs) {
   while (tsmap_help_round(m, rs, 1024)) {
-    if (!(tsmap_route(m) & TSMAP_ROUTE_MIGRATING)) {
+    uint64_t r = tsmap_route(m);
+    if ((r & TSMAP_ROUTE_DIVERT) && !(r & TSMAP_ROUTE_MIGRATING) && !tsmap_ebr_try_advance()) {
       struct timespec ts = {0, 50000}; /* waiting for readers to leave their sections */
       nanosleep(&ts, NULL);
     }

@@ -472,12 +472,15 @@ TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
 
 /* ---- Resharding hooks (G12, reshard.c) ---------------------------------------------------- */
 
-/* A writer's key during a reshard: move it to its new shard first and route it there. */
-TSMAP_HIDDEN void tsmap_reshard_route(tsmap *m, tsmap_key *q);
-/* Before a writer locks q->shard. */
-TSMAP_INLINE void tsmap_writer_route(tsmap *m, tsmap_key *q) {
+/* A writer's key during a reshard: move it to its new shard first and route it there.
+ * -1: it could not be moved (its new shard could not grow: TSMAP_NO_MEMORY, nothing
+ * changed), 0 otherwise. */
+TSMAP_HIDDEN int tsmap_reshard_route(tsmap *m, tsmap_key *q);
+/* Before a writer locks q->shard; a write that gets -1 returns TSMAP_NO_MEMORY. */
+TSMAP_INLINE int tsmap_writer_route(tsmap *m, tsmap_key *q) {
   if (TSMAP_UNLIKELY(q->route & TSMAP_ROUTE_DIVERT))
-    tsmap_reshard_route(m, q);
+    return tsmap_reshard_route(m, q);
+  return 0;
 }
 /* Under q->shard's lock: did the routing change since q was routed (a reshard step, or
  * close)? Then the writer unlocks and routes again (or reports TSMAP_CLOSED). */
@@ -500,7 +503,8 @@ TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);
-/* Route q under the map's current routing word (a writer whose route moved). */
-TSMAP_HIDDEN void tsmap_reroute(tsmap *m, tsmap_key *q);
+/* Route q under the map's current routing word (a writer whose route moved); -1 as for
+ * tsmap_writer_route. */
+TSMAP_HIDDEN int tsmap_reroute(tsmap *m, tsmap_key *q);
 
 #endif /* TSMAP_INTERNAL_H */
