@@ -24,7 +24,9 @@
  *       bounded share of the pair (TSMAP_RESHARD_GROUPS groups), and then works in the
  *       key's new shard under that shard's lock alone, after checking under it that the
  *       routing word is still the one it routed by (else it routes again). Inserts of
- *       moving keys go to the new shard only, so a source shard's scan never falls behind.
+ *       moving keys go to the new shard only, so a source shard's scan never falls behind;
+ *       a write whose key cannot move (the new shard cannot grow) fails with
+ *       TSMAP_NO_MEMORY rather than work in the source.
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.

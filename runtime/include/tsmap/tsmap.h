@@ -438,7 +438,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
  * finishes a reshard nobody writes to), while every call keeps working: a get finds an
  * entry in its old or its new shard, lock-free, never both and never neither; no hook
  * runs for a moved entry; close and destroy lose nothing. A later call retargets the
- * reshard in progress. Statuses: TSMAP_OK (also when the map already has new_count
+ * reshard in progress. While one runs, any write (put, remove, the computes) may also
+ * return TSMAP_NO_MEMORY, changing nothing, when its key's new shard needs a larger table
+ * that cannot be allocated (moving the key first is part of the write). Statuses: TSMAP_OK (also when the map already has new_count
  * shards); TSMAP_INVALID_ARGUMENT (NULL map, a count that is not a power of two or is
  * above max_shard_count, a bounded map: max_entries splits over the shards);
  * TSMAP_NO_MEMORY (the new shards' first tables: nothing changed); TSMAP_CLOSED. */
