@@ -338,8 +338,13 @@ tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_ou
   tsmap_rstate *rs = tsmap_rs(map);
   size_t n = tsmap_shard_count(map), target = n;
   if (rs) {
-    pthread_mutex_lock(&rs->mu);
+    pthread_mutex_lock(&rs->mu); /* phases start and end under it: a consistent view */
     target = rs->target ? rs->target : n;
+    n = tsmap_shard_count(map);
+    /* a phase runs even when the target was set back to where it started from: then the
+     * map is on its way to the phase's end first */
+    if ((tsmap_route(map) & TSMAP_ROUTE_DIVERT) && target == n)
+      target = atomic_load(&rs->to);
     pthread_mutex_unlock(&rs->mu);
   }
   if (count_out)
