@@ -165,7 +165,7 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
  * TSMAP_CLOSED or TSMAP_NO_MEMORY. The record is unlinked either way. */
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
                                         const void *value, uint64_t *present) {
-  tsmap_key k = *q; /* G12: routed anew if a reshard moved the key meanwhile */
+  tsmap_key k = *q; /* G15: routed anew if a reshard moved the key meanwhile */
   tsmap_shard *s = k.shard;
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
@@ -257,11 +257,11 @@ static tsmap_status tsmap_absent_impl(tsmap *map, const void *key, size_t key_le
   }
   for (;;) {
     tsmap_pos pos;
-    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
       return TSMAP_NO_MEMORY;
     tsmap_shard *s = q.shard;
     tsmap_lock_acquire(&s->lock);
-    if (tsmap_route_moved(map, &q)) { /* closed, or a reshard moved the key (G12) */
+    if (tsmap_route_moved(map, &q)) { /* closed, or a reshard moved the key (G15) */
       tsmap_lock_release(&s->lock);
       if (tsmap_is_closed(map))
         return TSMAP_CLOSED;
@@ -412,10 +412,10 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
     tsmap_after after = TSMAP_AFTER_INIT;
-    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
       return tsmap_after_verdict(map, &q, found, verdict, ov, nv, TSMAP_NO_MEMORY, value_out);
     tsmap_writer_begin(map, q.shard, &after);
-    int moved = tsmap_route_moved(map, &q); /* closed, or a reshard moved the key (G12) */
+    int moved = tsmap_route_moved(map, &q); /* closed, or a reshard moved the key (G15) */
     int closed = moved && tsmap_is_closed(map);
     int valid = moved ? 0 : tsmap_still_as_read(map, q.shard, &q, found, ov, &after);
     if (closed)

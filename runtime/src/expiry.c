@@ -160,7 +160,7 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
-  tsmap_reshard_help(map, groups); /* G12: moves a reshard on, finishes an idle one */
+  tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
   while (map->expiring && groups > 0) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & (tsmap_shard_count(map) - 1)];

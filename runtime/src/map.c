@@ -550,7 +550,7 @@ static int tsmap_table_read(const tsmap *m, tsmap_table *t, const tsmap_key *q,
 /* Look the key up in its shard without a lock. The caller is in a read-side section.
  * Returns 1 found (value in vbuf, *tok where), 0 absent, -1 the map is closed. A route
  * that changed since the key was routed, or a reshard in progress, takes the reshard's
- * read (G12); a clean route read inside the section stays valid until it ends. */
+ * read (G15); a clean route read inside the section stays valid until it ends. */
 int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
                      tsmap_token *tok) {
   uint64_t route = tsmap_route(m);
@@ -850,7 +850,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   return TSMAP_OK;
 }
 
-/* ---- Resharding hooks (G12: the mechanism is in reshard.c) ----------------------------- */
+/* ---- Resharding hooks (G15: the mechanism is in reshard.c) ----------------------------- */
 
 int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_shard *to) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
@@ -946,7 +946,7 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
  * E3: before the write's own change, whose value it must not reap). */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
-    tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G12's policy) */
+    tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
     if (m->cfg.reshard_auto)
       tsmap_reshard_note_wait(m, s);
   }
@@ -1140,7 +1140,7 @@ static void tsmap_layout(tsmap *m) {
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
 }
 
-/* Shard i's first table, sized like the create-time shards' (G12: also for the shards a
+/* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
  * reshard adds; the array is zeroed, so the shard is otherwise ready). */
 tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
   size_t n = (size_t)(uint32_t)atomic_load(&m->route) + 1;
@@ -1153,7 +1153,7 @@ tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
   return TSMAP_OK;
 }
 
-/* The shard array holds shard_cap shards (G12: room for tsmap_reshard); with the default
+/* The shard array holds shard_cap shards (G15: room for tsmap_reshard); with the default
  * allocator it is a mapping of its own, whose pages past the shards in use stay unbacked. */
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   size_t cap = m->cfg.max_shard_count ? m->cfg.max_shard_count
@@ -1300,14 +1300,14 @@ tsmap_status tsmap_close(tsmap *map) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
-  /* G12: every keyed call now takes the diverted paths, which see the closure */
+  /* G15: every keyed call now takes the diverted paths, which see the closure */
   atomic_fetch_or(&map->route, TSMAP_ROUTE_DIVERT);
   atomic_fetch_add(&map->route, TSMAP_ROUTE_TICK);
   tsmap_reshard_close_barrier(map); /* a reshard call adding shards is done first */
   tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;
   tsmap_after after = TSMAP_AFTER_INIT;
-  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G12: every shard that held a table */
+  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: every shard that held a table */
     tsmap_shard_detach(&map->shards[i], &live, &after);
   for (tsmap_table *t = live; t; t = t->retired_next)
     tsmap_table_evict_all(map, t);
@@ -1326,7 +1326,7 @@ tsmap_status tsmap_close(tsmap *map) {
 static void tsmap_free_all(tsmap *m) {
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
-  tsmap_reshard_free(m); /* G12 */
+  tsmap_reshard_free(m); /* G15 */
   if (m->shards_raw) {
     for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
       tsmap_shard *s = &m->shards[i];
@@ -1422,7 +1422,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   uint64_t h = tsmap_hash_u64(k, m->seed);
   int r;
   tsmap_read_enter(self);
-  /* G12: the route is read inside the section: a reshard moves no entry until every
+  /* G15: the route is read inside the section: a reshard moves no entry until every
    * section that saw the clean route has ended. Diverted (a reshard, or closed): the
    * generic get decides. */
   uint64_t route = tsmap_route(m);
@@ -1616,7 +1616,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     q.h2 = tsmap_h2(q.hash);
     q.route = tsmap_route(map);
     q.shard = &map->shards[(q.hash >> 32) & q.route];
-    q.route &= ~TSMAP_ROUTE_DIVERT; /* G12: diverted, it cannot match under the lock */
+    q.route &= ~TSMAP_ROUTE_DIVERT; /* G15: diverted, it cannot match under the lock */
   } else {
     if (!map || (!value && map->value_size))
       return TSMAP_INVALID_ARGUMENT;
@@ -1624,7 +1624,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (st != TSMAP_OK)
       return st;
     q.ttl = ttl;
-    if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
       return TSMAP_NO_MEMORY;
   }
   tsmap_after after = TSMAP_AFTER_INIT;
@@ -1633,7 +1633,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   int found;
   tsmap_writer_prefetch(s, &q, self, metered);
   tsmap_writer_begin(map, s, &after);
-  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G12) */
+  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
     if (!tsmap_is_closed(map)) {
       tsmap_writer_end(map, s, &after);
@@ -1782,13 +1782,13 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = TSMAP_AFTER_INIT;
-  if (tsmap_writer_route(map, &q) < 0) /* G12: its key could not move */
+  if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
     return TSMAP_NO_MEMORY;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
   tsmap_writer_begin(map, s, &after);
-  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G12) */
+  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
     if (!tsmap_is_closed(map)) {
       tsmap_writer_end(map, s, &after);
@@ -1818,7 +1818,7 @@ tsmap_status tsmap_size(tsmap *map, size_t *size_out) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t n = 0;
-  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G12: shards a reshard left empty too */
+  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: shards a reshard left empty too */
     n += atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
   *size_out = n;
   return TSMAP_OK;
@@ -1878,7 +1878,7 @@ static int tsmap_visit_records(const tsmap *m, const unsigned char *buf, size_t 
 
 static tsmap_status tsmap_foreach_shards(tsmap *map, tsmap_visit_fn fn, void *ctx);
 
-/* G12: a reshard in progress is finished first and none starts until the walk ends, so
+/* G15: a reshard in progress is finished first and none starts until the walk ends, so
  * that no entry moves from a shard not yet visited to one visited already. */
 tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
   if (!map || !fn)

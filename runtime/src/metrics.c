@@ -275,7 +275,7 @@ typedef struct tsmap_mx_snap {
 
 static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
   sn->shards = tsmap_shard_count(m);
-  for (size_t i = 0; i < tsmap_shard_hw(m); i++) { /* G12: a reshard's new shards too */
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) { /* G15: a reshard's new shards too */
     tsmap_shard *s = &m->shards[i];
     tsmap_lock_acquire(&s->lock);
     tsmap_table *ts[3] = {atomic_load_explicit(&s->cur, memory_order_relaxed),

@@ -1,5 +1,5 @@
 /*
- * reshard.c - live resharding (G12, invariants R1-R6 in reshard.h): tsmap_reshard, the
+ * reshard.c - live resharding (G15, invariants R1-R6 in reshard.h): tsmap_reshard, the
  * phases that move entries between the shards of a pair, the routing of readers and
  * writers while a phase runs, and the auto policy that grows a contended map.
  *

@@ -1,5 +1,5 @@
 /*
- * reshard.h - live resharding (G12): the shard count changes while every call keeps
+ * reshard.h - live resharding (G15): the shard count changes while every call keeps
  * working. The internal interface map.c, compute.c and expiry.c call.
  *
  * A reshard runs as phases that each double or halve the count (N <-> 2N). A phase pairs

@@ -311,19 +311,19 @@ typedef struct tsmap_shard {
   size_t age_ops;                   /* G11: inserts since the shard last aged */
   uint32_t rng;                     /* G11: victim sampling */
   unsigned char age;                /* G11: counters are halved per age they miss */
-  /* G12 (reshard.c): this shard as the source of a reshard phase, under its lock. */
+  /* G15 (reshard.c): this shard as the source of a reshard phase, under its lock. */
   uint64_t rs_phase;                /* the phase rs_pos/rs_table belong to */
   size_t rs_pos;                    /* next group of rs_table to scan for moving keys */
   tsmap_table *rs_table;            /* the table being scanned (a growth restarts it) */
   unsigned char rs_done;            /* every moving key of this shard has moved */
-  unsigned rs_waits;                /* G12 auto policy: lock waits in this window */
-  unsigned rs_window_start;         /* G12 auto policy: `chores` when the window began */
+  unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
+  unsigned rs_window_start;         /* G15 auto policy: `chores` when the window began */
 } tsmap_shard;
 
 struct tsmap {
   /* Hot, read-only after create. */
   tsmap_shard *shards;
-  /* The routing word (G12, reshard.h): bits 0..31 the shard mask, bits 32..61 a counter of
+  /* The routing word (G15, reshard.h): bits 0..31 the shard mask, bits 32..61 a counter of
    * routing changes, TSMAP_ROUTE_MIGRATING and TSMAP_ROUTE_DIVERT (a reshard in progress, or
    * closed: every keyed call takes the reshard-aware path). A key's shard is
    * shards[(hash >> 32) & route]: the hash's top half is 32 bits, so the upper bits of the
@@ -351,10 +351,10 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
-  size_t shard_cap;               /* G12: shards allocated (reshard reaches at most this) */
-  _Atomic size_t shard_hw;        /* G12: shards ever given a table (close, size, foreach) */
-  _Atomic(struct tsmap_rstate *) rs; /* G12: reshard state (reshard.c); NULL until used */
-  int shards_mapped;              /* G12: the shard array is a mapping of its own */
+  size_t shard_cap;               /* G15: shards allocated (reshard reaches at most this) */
+  _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
+  _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
+  int shards_mapped;              /* G15: the shard array is a mapping of its own */
 };
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
@@ -397,7 +397,7 @@ typedef struct tsmap_key {
   uint64_t hash;
   unsigned h2;
   tsmap_shard *shard;
-  uint64_t route;                  /* G12: the routing word `shard` was picked under */
+  uint64_t route;                  /* G15: the routing word `shard` was picked under */
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
   uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
 } tsmap_key;
@@ -470,7 +470,7 @@ TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->closed, memory_order_acquire) != 0;
 }
 
-/* ---- Resharding hooks (G12, reshard.c) ---------------------------------------------------- */
+/* ---- Resharding hooks (G15, reshard.c) ---------------------------------------------------- */
 
 /* A writer's key during a reshard: move it to its new shard first and route it there.
  * -1: it could not be moved (its new shard could not grow: TSMAP_NO_MEMORY, nothing

@@ -13,7 +13,7 @@
  * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
  * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
  * passes; bit 4: the time step also runs tsmap_maintain; bits 5-6 both set: the step
- * reshards instead (G12), to 1 << (key byte % 5) shards, and bit 4 then also runs
+ * reshards instead (G15), to 1 << (key byte % 5) shards, and bit 4 then also runs
  * tsmap_maintain, which moves entries: every later operation runs against a map halfway
  * through a reshard, or past it).
  */
@@ -45,7 +45,7 @@ typedef struct model {
   size_t vsize;
   int fixed; /* key_size 8 */
   int closed;
-  int resharding; /* G12: a reshard is in progress (any write may fail for memory) */
+  int resharding; /* G15: a reshard is in progress (any write may fail for memory) */
   long created, left;
   long fail_next; /* allocations still to fail */
   long live;      /* allocator balance */
@@ -168,7 +168,7 @@ static void check_status(tsmap_status got, tsmap_status want, int may_oom) {
     return;
   }
   if ((may_oom || g.resharding) && got == TSMAP_NO_MEMORY)
-    return; /* G12: a write whose key cannot move to its new shard fails, changing nothing */
+    return; /* G15: a write whose key cannot move to its new shard fails, changing nothing */
   if (got != want)
     fprintf(stderr, "fuzz_differential: op %u returned %s, model says %s\n", g_op,
             tsmap_status_name(got), tsmap_status_name(want));
@@ -312,7 +312,7 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
       st = tsmap_close(m);
       REQUIRE(st == (g.closed ? TSMAP_CLOSED : TSMAP_OK));
       g.closed = 1;
-    } else if ((d[3] & 0x60) == 0x60) { /* G12: reshard to 1..16 shards, moved on a bit */
+    } else if ((d[3] & 0x60) == 0x60) { /* G15: reshard to 1..16 shards, moved on a bit */
       st = tsmap_reshard(m, (size_t)1 << (d[1] % 5));
       check_status(st, g.bound ? TSMAP_INVALID_ARGUMENT : TSMAP_OK, 1);
       if (d[3] & 0x10)
@@ -350,7 +350,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.clock = fz_clock;
   g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
   cfg.max_entries = g.bound;
-  cfg.max_shard_count = 16; /* G12: reshard steps go up to 16 */
+  cfg.max_shard_count = 16; /* G15: reshard steps go up to 16 */
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;

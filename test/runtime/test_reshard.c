@@ -1,5 +1,5 @@
 /*
- * test_reshard.c - live resharding (G12): entries survive reshards up and down on every
+ * test_reshard.c - live resharding (G15): entries survive reshards up and down on every
  * key mode, calls keep their contracts while entries move, no hook runs for a moved entry
  * (a per-value ledger), close during a reshard evicts everything once, and a
  * differential stress: workers own key ranges and check every status and value against
@@ -152,9 +152,9 @@ static void keeps_entries(int mode, size_t value_size) {
   tsmap_destroy(m);
 }
 
-static void test_g12_keeps_entries_8_byte_keys(void) { keeps_entries(0, 8); }
-static void test_g12_keeps_entries_24_byte_keys_and_values(void) { keeps_entries(1, 24); }
-static void test_g12_keeps_entries_long_variable_keys(void) { keeps_entries(2, 16); }
+static void test_g15_keeps_entries_8_byte_keys(void) { keeps_entries(0, 8); }
+static void test_g15_keeps_entries_24_byte_keys_and_values(void) { keeps_entries(1, 24); }
+static void test_g15_keeps_entries_long_variable_keys(void) { keeps_entries(2, 16); }
 
 /* Size, foreach and every write while a reshard is half done, single-threaded. */
 static int count_visit(const void *key, size_t key_len, const void *value, void *ctx) {
@@ -179,7 +179,7 @@ static int make_seven(const void *key, size_t key_len, void *ctx, void *out) {
   return 0;
 }
 
-static void test_g12_calls_during_a_reshard(void) {
+static void test_g15_calls_during_a_reshard(void) {
   tsmap *m = new_map(2, 8, 8, 0);
   const uint64_t n = 5000;
   for (uint64_t i = 0; i < n; i++)
@@ -216,7 +216,7 @@ static void test_g12_calls_during_a_reshard(void) {
   tsmap_destroy(m);
 }
 
-static void test_g12_arguments(void) {
+static void test_g15_arguments(void) {
   tsmap *m = new_map(4, 8, 8, 0);
   CHECK_ST(tsmap_reshard(NULL, 8), TSMAP_INVALID_ARGUMENT);
   CHECK_ST(tsmap_reshard(m, 0), TSMAP_INVALID_ARGUMENT);
@@ -272,7 +272,7 @@ static void test_g12_arguments(void) {
 }
 
 /* No hook for a moved entry; close half way evicts every value once (G6, R5). */
-static void test_g12_close_during_a_reshard_loses_nothing(void) {
+static void test_g15_close_during_a_reshard_loses_nothing(void) {
   ledger_reset();
   tsmap *m = new_map(4, 8, 8, 1);
   const uint64_t n = 30000;
@@ -453,7 +453,7 @@ static void *resharder_run(void *arg) {
   return NULL;
 }
 
-static void test_g12_differential_stress(void) {
+static void test_g15_differential_stress(void) {
   ledger_reset();
   stress st = {0};
   st.seconds = getenv("TSMAP_STRESS_SECONDS") ? atof(getenv("TSMAP_STRESS_SECONDS")) : 2.0;
@@ -521,7 +521,7 @@ static void *hammer_run(void *arg) {
 }
 
 /* Writers that wait for one shard's lock make an auto map grow; an idle one does not. */
-static void test_g12_auto_policy_grows_contended_maps(void) {
+static void test_g15_auto_policy_grows_contended_maps(void) {
   tsmap_config c;
   tsmap_config_init(&c, 8);
   c.key_size = 8;
@@ -561,7 +561,7 @@ static void test_g12_auto_policy_grows_contended_maps(void) {
   tsmap_destroy(m);
 }
 
-TEST_MAIN(T(test_g12_keeps_entries_8_byte_keys), T(test_g12_keeps_entries_24_byte_keys_and_values),
-          T(test_g12_keeps_entries_long_variable_keys), T(test_g12_calls_during_a_reshard),
-          T(test_g12_arguments), T(test_g12_close_during_a_reshard_loses_nothing),
-          T(test_g12_differential_stress), T(test_g12_auto_policy_grows_contended_maps))
+TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
+          T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
+          T(test_g15_arguments), T(test_g15_close_during_a_reshard_loses_nothing),
+          T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps))

@@ -211,7 +211,7 @@ typedef struct tsmap_config {
    * more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
-  /* Live resharding (G12, tsmap_reshard). */
+  /* Live resharding (G15, tsmap_reshard). */
   size_t max_shard_count;  /* the most shards tsmap_reshard may reach, a power of two in
                               shard_count..TSMAP_MAX_SHARDS. 0: TSMAP_MAX_SHARDS with the
                               default allocator (the shard array is reserved as lazily
@@ -433,7 +433,7 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 
 /* Change the shard count to `new_count` (a power of two in 1..max_shard_count), live
- * (G12). Returns at once: entries move to their new shards a bounded share per write
+ * (G15). Returns at once: entries move to their new shards a bounded share per write
  * (and per tsmap_maintain call, which moves up to `budget` slots' worth as well, and
  * finishes a reshard nobody writes to), while every call keeps working: a get finds an
  * entry in its old or its new shard, lock-free, never both and never neither; no hook
