@@ -24,7 +24,7 @@ size_t tsmap_bound_shards(const tsmap_config *c, size_t n) {
 }
 
 tsmap_status tsmap_bound_init(tsmap *m) {
-  size_t n = m->shard_mask + 1, max = m->cfg.max_entries;
+  size_t n = tsmap_shard_count(m), max = m->cfg.max_entries;
   if (!max)
     return TSMAP_OK;
   if (max < n)

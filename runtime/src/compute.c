@@ -166,13 +166,24 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
  * TSMAP_CLOSED or TSMAP_NO_MEMORY. The record is unlinked either way. */
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
                                         const void *value, uint64_t *present) {
-  tsmap_shard *s = q->shard;
+  tsmap_key k = *q; /* G15: routed anew if a reshard moved the key meanwhile */
+  tsmap_shard *s = k.shard;
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
   tsmap_pos pos;
   int found;
   tsmap_writer_begin(m, s, &after);
   tsmap_pending_unlink(s, p);
+  while (tsmap_route_moved(m, &k) && !tsmap_is_closed(m)) {
+    tsmap_writer_end(m, s, &after);
+    if (tsmap_reroute(m, &k) < 0) { /* its key could not move: the value is discarded */
+      tsmap_after_run(m, &after);
+      return TSMAP_NO_MEMORY;
+    }
+    q = &k;
+    s = k.shard;
+    tsmap_writer_begin(m, s, &after);
+  }
   if (tsmap_is_closed(m)) {
     st = TSMAP_CLOSED;
   } else if ((found = tsmap_shard_find_live(m, s, q, &pos, &after)) < 0) { /* G10 */
@@ -247,11 +258,17 @@ static tsmap_status tsmap_absent_impl(tsmap *map, const void *key, size_t key_le
   }
   for (;;) {
     tsmap_pos pos;
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
+      return TSMAP_NO_MEMORY;
     tsmap_shard *s = q.shard;
     tsmap_lock_acquire(&s->lock);
-    if (tsmap_is_closed(map)) {
+    if (tsmap_route_moved(map, &q)) { /* closed, or a reshard moved the key (G15) */
       tsmap_lock_release(&s->lock);
-      return TSMAP_CLOSED;
+      if (tsmap_is_closed(map))
+        return TSMAP_CLOSED;
+      q.route = tsmap_route(map); /* routed again at the top */
+      q.shard = &map->shards[(q.hash >> 32) & q.route];
+      continue;
     }
     if (tsmap_shard_find(map, s, &q, &pos) &&
         (tsmap_pos_read_value(map, &pos, v), !tsmap_read_expired(map, v))) {
@@ -398,9 +415,12 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
     tsmap_after after = TSMAP_AFTER_INIT;
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, TSMAP_NO_MEMORY, value_out);
     tsmap_writer_begin(map, q.shard, &after);
-    int closed = tsmap_is_closed(map);
-    int valid = closed ? 0 : tsmap_still_as_read(map, q.shard, &q, found, ov, &after);
+    int moved = tsmap_route_moved(map, &q); /* closed, or a reshard moved the key (G15) */
+    int closed = moved && tsmap_is_closed(map);
+    int valid = moved ? 0 : tsmap_still_as_read(map, q.shard, &q, found, ov, &after);
     if (closed)
       st = TSMAP_CLOSED;
     else if (valid < 0)
@@ -413,6 +433,10 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
+    if (moved) { /* routed again before the next write (its read needs no route) */
+      q.route = tsmap_route(map);
+      q.shard = &map->shards[(q.hash >> 32) & q.route];
+    }
     if (tsmap_mx_on(map))
       tsmap_mx_count_retry(map);
   }

@@ -13,6 +13,7 @@
  * (G2).
  */
 #include "expiry.h"
+#include "reshard.h"
 #include "bound.h"
 #include "metrics.h"
 #include "versions.h"
@@ -162,9 +163,10 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
+  tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
   while (map->expiring && groups > 0) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
-    tsmap_shard *s = &map->shards[i & map->shard_mask];
+    tsmap_shard *s = &map->shards[i & (tsmap_shard_count(map) - 1)];
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, s, &after); /* sweeps a group; moves a growth on (G5) */
     int closed = tsmap_is_closed(map);

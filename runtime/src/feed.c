@@ -13,6 +13,7 @@
  * (`replicas` words), the value words, then the key's bytes rounded up to a word.
  */
 #include "versions.h"
+#include "reshard.h"
 #include "expiry.h"
 
 #define TSMAP_REC_HEAD 4
@@ -135,12 +136,22 @@ tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since, tsmap_change_fn fn,
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
-  uint64_t start = atomic_load_explicit(&map->version_next, memory_order_relaxed);
-  for (size_t i = 0; i <= map->shard_mask; i++) {
-    int st = tsmap_feed_one(map, &map->shards[i], since, fn, ctx);
-    if (st >= 0)
-      return (tsmap_status)st;
+  /* G15: as tsmap_foreach, a reshard in progress is finished first and none starts until
+   * the walk ends, so no entry moves from a shard not yet visited to one visited already */
+  tsmap_status rst = tsmap_reshard_foreach_enter(map);
+  if (rst != TSMAP_OK) {
+    tsmap_reshard_foreach_exit(map);
+    return rst;
   }
+  uint64_t start = atomic_load_explicit(&map->version_next, memory_order_relaxed);
+  for (size_t i = 0; i < tsmap_shard_count(map); i++) {
+    int st = tsmap_feed_one(map, &map->shards[i], since, fn, ctx);
+    if (st >= 0) {
+      tsmap_reshard_foreach_exit(map);
+      return (tsmap_status)st;
+    }
+  }
+  tsmap_reshard_foreach_exit(map);
   if (next_since)
     *next_since = start > since ? start : since;
   return TSMAP_OK;

@@ -21,6 +21,7 @@
 #include "bound.h"
 #include "placement.h"
 #include "versions.h"
+#include "reshard.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -311,7 +312,8 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     memcpy(&q->w[0], key, 8);
     q->hash = tsmap_hash_u64(q->w[0], m->seed);
     q->h2 = tsmap_h2(q->hash);
-    q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
+    q->route = tsmap_route(m);
+    q->shard = &m->shards[(q->hash >> 32) & q->route];
     return TSMAP_OK;
   }
   if (!key && len != 0)
@@ -334,7 +336,8 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
   q->hash = m->fast8 || m->fast8_meta ? tsmap_hash_u64(q->w[0], m->seed)
                                       : tsmap_hash_key(m, key, len);
   q->h2 = tsmap_h2(q->hash);
-  q->shard = &m->shards[(q->hash >> 32) & m->shard_mask];
+  q->route = tsmap_route(m);
+  q->shard = &m->shards[(q->hash >> 32) & q->route];
   return TSMAP_OK;
 }
 
@@ -383,6 +386,8 @@ static uint64_t tsmap_slot_hash(const tsmap *m, const uint64_t *kw) {
   const void *p = tsmap_slot_key(m, kw, &len);
   return tsmap_hash_key(m, p, len);
 }
+
+uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw) { return tsmap_slot_hash(m, kw); }
 
 /* A long key needs its own immutable block. *kb stays NULL for inline keys. */
 tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q, tsmap_keyblock **kb) {
@@ -554,9 +559,19 @@ static int tsmap_table_read(const tsmap *m, tsmap_table *t, const tsmap_key *q,
 }
 
 /* Look the key up in its shard without a lock. The caller is in a read-side section.
- * Returns 1 found (value in vbuf, *tok where), 0 absent, -1 the map is closed. */
+ * Returns 1 found (value in vbuf, *tok where), 0 absent, -1 the map is closed. A route
+ * that changed since the key was routed, or a reshard in progress, takes the reshard's
+ * read (G15); a clean route read inside the section stays valid until it ends. */
 int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
                      tsmap_token *tok) {
+  uint64_t route = tsmap_route(m);
+  if (TSMAP_UNLIKELY((route & TSMAP_ROUTE_DIVERT) || route != q->route))
+    return tsmap_reshard_read(m, q, vbuf, tok);
+  return tsmap_shard_probe(m, s, q, vbuf, tok);
+}
+
+int tsmap_shard_probe(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
+                      tsmap_token *tok) {
   for (;;) {
     uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
     if (gen & 1u) {
@@ -846,6 +861,49 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   return TSMAP_OK;
 }
 
+/* ---- Resharding hooks (G15: the mechanism is in reshard.c) ----------------------------- */
+
+int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_shard *to) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  tsmap_copy_words(w, tsmap_slot(g, m->slot_words, pos->slot), m->slot_words);
+  uint64_t h = tsmap_slot_hash(m, w);
+  if (atomic_load_explicit(&to->old, memory_order_relaxed)) /* keep ahead of the inserts */
+    tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
+  tsmap_table *cur = atomic_load_explicit(&to->cur, memory_order_relaxed);
+  tsmap_pos at = tsmap_table_free_slot(cur, h);
+  if (tsmap_ctrl_get(cur->wctrl[at.g], at.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
+    if (tsmap_grow_start(m, to) != TSMAP_OK)
+      return -1;
+    tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
+    at = tsmap_table_free_slot(atomic_load_explicit(&to->cur, memory_order_relaxed), h);
+  }
+  tsmap_slot_fill(m, &at, tsmap_h2(h), w, w + m->key_words); /* insert, then delete */
+  if (pos->t->birth && at.t->birth) /* M3: the entry keeps its age */
+    *tsmap_mx_birth_at(at.t, at.g, at.slot) =
+        pos->t->birth[pos->g * TSMAP_GROUP_SLOTS + pos->slot];
+  atomic_store_explicit(&to->count, atomic_load_explicit(&to->count, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  uint64_t ctrl = pos->t->wctrl[pos->g];
+  unsigned byte = TSMAP_CTRL_DELETED;
+  if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
+    byte = TSMAP_CTRL_EMPTY;
+    pos->t->growth_left++;
+  }
+  uint64_t seq = tsmap_group_begin(pos->t, g);
+  tsmap_group_set_ctrl(pos->t, pos->g, g, tsmap_ctrl_set(ctrl, pos->slot, byte));
+  tsmap_group_end(g, seq);
+  atomic_store_explicit(&from->count,
+                        atomic_load_explicit(&from->count, memory_order_relaxed) - 1,
+                        memory_order_relaxed);
+  return 0;
+}
+
+void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s) {
+  if (atomic_load_explicit(&s->old, memory_order_relaxed))
+    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+}
+
 /* Remove the entry at `pos`, which leaves for `why` (M3); a long key is retired (readers
  * may still compare it). */
 void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
@@ -900,7 +958,11 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
  * E3: before the write's own change, whose value it must not reap). */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
-  tsmap_lock_acquire(&s->lock);
+  if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
+    tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
+    if (m->cfg.reshard_auto)
+      tsmap_reshard_note_wait(m, s);
+  }
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
   if (TSMAP_UNLIKELY(m->expiring))
@@ -1092,21 +1154,49 @@ static void tsmap_layout(tsmap *m) {
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
 }
 
-static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
+/* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
+ * reshard adds; the array is zeroed, so the shard is otherwise ready). */
+tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
+  size_t n = (size_t)(uint32_t)atomic_load(&m->route) + 1;
   size_t per = m->cfg.initial_capacity / n + (m->cfg.initial_capacity % n != 0);
-  size_t ngroups = tsmap_groups_for(per);
-  m->shards_bytes = n * sizeof(tsmap_shard) + 64;
-  m->shards_raw = tsmap_mem_zalloc(m, m->shards_bytes);
+  atomic_init(&m->shards[i].lock.held, 0);
+  tsmap_table *t = tsmap_table_new(m, &m->shards[i], tsmap_groups_for(per)); /* G14: placed */
+  if (!t)
+    return TSMAP_NO_MEMORY;
+  tsmap_shard_set_cur(&m->shards[i], t);
+  return TSMAP_OK;
+}
+
+/* The shard array holds shard_cap shards (G15: room for tsmap_reshard); with the default
+ * allocator it is a mapping of its own, whose pages past the shards in use stay unbacked. */
+static size_t tsmap_shard_cap_for(const tsmap *m, size_t n) {
+  size_t cap = m->cfg.max_shard_count ? m->cfg.max_shard_count
+               : m->alloc.alloc       ? n
+                                      : TSMAP_MAX_SHARDS;
+  return cap < n ? n : cap;
+}
+
+static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
+  m->shard_cap = tsmap_shard_cap_for(m, n);
+  m->shards_bytes = m->shard_cap * sizeof(tsmap_shard) + 64;
+  if (!m->alloc.alloc && m->shard_cap > n) {
+    m->shards_raw = tsmap_mem_map(tsmap_mem_mapped_len(m->shards_bytes));
+    m->shards_mapped = m->shards_raw != NULL;
+  }
+  if (!m->shards_raw) { /* out of mappings (vm.max_map_count): no room to reshard into */
+    if (!m->cfg.max_shard_count)
+      m->shard_cap = n;
+    m->shards_bytes = m->shard_cap * sizeof(tsmap_shard) + 64;
+    m->shards_raw = tsmap_mem_zalloc(m, m->shards_bytes);
+  }
   if (!m->shards_raw)
     return TSMAP_NO_MEMORY;
   m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
-  m->shard_mask = n - 1;
+  atomic_init(&m->route, n - 1);
   for (size_t i = 0; i < n; i++) {
-    atomic_init(&m->shards[i].lock.held, 0);
-    tsmap_table *t = tsmap_table_new(m, &m->shards[i], ngroups); /* no spares yet */
-    if (!t)
+    if (tsmap_shard_init_table(m, i) != TSMAP_OK)
       return TSMAP_NO_MEMORY;
-    tsmap_shard_set_cur(&m->shards[i], t);
+    atomic_store(&m->shard_hw, i + 1);
   }
   return TSMAP_OK;
 }
@@ -1133,7 +1223,7 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   n = tsmap_bound_shards(config, n); /* G11 */
   tsmap_status st = tsmap_mx_create(m);
   if (st == TSMAP_OK)
-    st = tsmap_place_create(m, n); /* G14 */
+    st = tsmap_place_create(m, tsmap_shard_cap_for(m, n)); /* G14: shards a reshard adds too */
   if (st == TSMAP_OK)
     st = tsmap_shards_init(m, n);
   if (st == TSMAP_OK)
@@ -1230,10 +1320,14 @@ tsmap_status tsmap_close(tsmap *map) {
   int expect = 0;
   if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
     return TSMAP_CLOSED;
+  /* G15: every keyed call now takes the diverted paths, which see the closure */
+  atomic_fetch_or(&map->route, TSMAP_ROUTE_DIVERT);
+  atomic_fetch_add(&map->route, TSMAP_ROUTE_TICK);
+  tsmap_reshard_close_barrier(map); /* a reshard call adding shards is done first */
   tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;
   tsmap_after after = TSMAP_AFTER_INIT;
-  for (size_t i = 0; i <= map->shard_mask; i++)
+  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: every shard that held a table */
     tsmap_shard_detach(&map->shards[i], &live, &after);
   for (tsmap_table *t = live; t; t = t->retired_next)
     tsmap_table_evict_all(map, t);
@@ -1254,14 +1348,18 @@ static void tsmap_free_all(tsmap *m) {
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
   if (m->shards_raw)
     tsmap_tombs_free(m); /* G13 */
+  tsmap_reshard_free(m); /* G15 */
   if (m->shards_raw) {
-    for (size_t i = 0; i <= m->shard_mask; i++) {
+    for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
       tsmap_shard *s = &m->shards[i];
       tsmap_table *cur = atomic_load(&s->cur);
       if (cur)
         tsmap_table_free(m, cur); /* only when create failed: close detached them */
     }
-    tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
+    if (m->shards_mapped)
+      munmap(m->shards_raw, tsmap_mem_mapped_len(m->shards_bytes));
+    else
+      tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
   tsmap_place_free(m); /* G14 */
   tsmap_mem_free(m, m, sizeof *m);
@@ -1342,12 +1440,20 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
-  if (TSMAP_UNLIKELY(!self || self->computing || tsmap_is_closed(m)))
+  if (TSMAP_UNLIKELY(!self || self->computing))
     return -2;
   uint64_t h = tsmap_hash_u64(k, m->seed);
-  tsmap_shard *s = &m->shards[(h >> 32) & m->shard_mask];
   int r;
   tsmap_read_enter(self);
+  /* G15: the route is read inside the section: a reshard moves no entry until every
+   * section that saw the clean route has ended. Diverted (a reshard, or closed): the
+   * generic get decides. */
+  uint64_t route = tsmap_route(m);
+  if (TSMAP_UNLIKELY(route & TSMAP_ROUTE_DIVERT)) {
+    tsmap_read_exit(self);
+    return -2;
+  }
+  tsmap_shard *s = &m->shards[(h >> 32) & route];
   for (;;) {
     /* cur's groups and mask from the shard's line (not from cur's descriptor): a pair
      * from one table only if gen was even and did not move while they were loaded */
@@ -1549,7 +1655,9 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     memcpy(&q.w[0], key, 8);
     q.hash = tsmap_hash_u64(q.w[0], map->seed);
     q.h2 = tsmap_h2(q.hash);
-    q.shard = &map->shards[(q.hash >> 32) & map->shard_mask];
+    q.route = tsmap_route(map);
+    q.shard = &map->shards[(q.hash >> 32) & q.route];
+    q.route &= ~TSMAP_ROUTE_DIVERT; /* G15: diverted, it cannot match under the lock */
   } else {
     if (!map || (!value && map->value_size))
       return TSMAP_INVALID_ARGUMENT;
@@ -1557,6 +1665,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (st != TSMAP_OK)
       return st;
     q.ttl = ttl;
+    if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
+      return TSMAP_NO_MEMORY;
   }
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
@@ -1564,8 +1674,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   int found;
   tsmap_writer_prefetch(s, &q, self, metered);
   tsmap_writer_begin(map, s, &after);
-  if (tsmap_is_closed(map)) {
+  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
+    if (!tsmap_is_closed(map)) {
+      tsmap_writer_end(map, s, &after);
+      tsmap_after_run(map, &after);
+      return tsmap_store(map, q.p, q.len, value, old_out, replace, ttl);
+    }
   } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && !w8v8 &&
              TSMAP_UNLIKELY(map->expiring) &&
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
@@ -1736,12 +1851,19 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   if (st != TSMAP_OK)
     return st;
   tsmap_after after = TSMAP_AFTER_INIT;
+  if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
+    return TSMAP_NO_MEMORY;
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
   tsmap_writer_begin(map, s, &after);
-  if (tsmap_is_closed(map)) {
+  if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
+    if (!tsmap_is_closed(map)) {
+      tsmap_writer_end(map, s, &after);
+      tsmap_after_run(map, &after);
+      return tsmap_remove_body(map, key, key_len, value_out);
+    }
   } else if ((found = tsmap_shard_find_live(map, s, &q, &pos, &after)) > 0 &&
              TSMAP_UNLIKELY(map->replicas) && tsmap_tomb_reserve(map, &q) != 0) {
     st = TSMAP_NO_MEMORY; /* G13: no room for the key's tombstone; nothing removed */
@@ -1768,7 +1890,7 @@ tsmap_status tsmap_size(tsmap *map, size_t *size_out) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t n = 0;
-  for (size_t i = 0; i <= map->shard_mask; i++)
+  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: shards a reshard left empty too */
     n += atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
   *size_out = n;
   return TSMAP_OK;
@@ -1826,10 +1948,22 @@ static int tsmap_visit_records(const tsmap *m, const unsigned char *buf, size_t 
   return 0;
 }
 
+static tsmap_status tsmap_foreach_shards(tsmap *map, tsmap_visit_fn fn, void *ctx);
+
+/* G15: a reshard in progress is finished first and none starts until the walk ends, so
+ * that no entry moves from a shard not yet visited to one visited already. */
 tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  for (size_t i = 0; i <= map->shard_mask; i++) {
+  tsmap_status st = tsmap_reshard_foreach_enter(map);
+  if (st == TSMAP_OK)
+    st = tsmap_foreach_shards(map, fn, ctx);
+  tsmap_reshard_foreach_exit(map);
+  return st;
+}
+
+static tsmap_status tsmap_foreach_shards(tsmap *map, tsmap_visit_fn fn, void *ctx) {
+  for (size_t i = 0; i < tsmap_shard_count(map); i++) {
     tsmap_shard *s = &map->shards[i];
     tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
@@ -1862,7 +1996,7 @@ TSMAP_HIDDEN size_t tsmap_debug_max_probe(tsmap *m);
 size_t tsmap_debug_max_probe(tsmap *m) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   size_t worst = 0;
-  for (size_t i = 0; i <= m->shard_mask; i++) {
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
     tsmap_table *t = atomic_load(&m->shards[i].cur);
     for (size_t gi = 0; t && gi < t->ngroups; gi++) {
       tsmap_group *g = tsmap_table_group(t, gi);
@@ -1885,7 +2019,7 @@ TSMAP_HIDDEN uint64_t tsmap_debug_fingerprint(tsmap *m);
 uint64_t tsmap_debug_fingerprint(tsmap *m) {
   uint64_t h = tsmap_hash_bytes(m, sizeof *m, 1);
   h = tsmap_hash_bytes(m->shards_raw, m->shards_bytes, h);
-  for (size_t i = 0; i <= m->shard_mask; i++) {
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
     tsmap_table *ts[2] = {atomic_load(&m->shards[i].old), atomic_load(&m->shards[i].cur)};
     for (int k = 0; k < 2; k++)
       if (ts[k])

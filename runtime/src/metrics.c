@@ -307,8 +307,8 @@ typedef struct tsmap_mx_snap {
 } tsmap_mx_snap;
 
 static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
-  sn->shards = m->shard_mask + 1;
-  for (size_t i = 0; i <= m->shard_mask; i++) {
+  sn->shards = tsmap_shard_count(m);
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) { /* G15: a reshard's new shards too */
     tsmap_shard *s = &m->shards[i];
     tsmap_lock_acquire(&s->lock);
     tsmap_table *ts[3] = {atomic_load_explicit(&s->cur, memory_order_relaxed),

@@ -220,9 +220,9 @@ tsmap_status tsmap_placement(tsmap *map, size_t shard, tsmap_shard_placement *ou
   const struct tsmap_place *pl = map->place;
   memset(out, 0, sizeof *out);
   out->node = -1;
-  out->shard_count = map->shard_mask + 1;
+  out->shard_count = tsmap_shard_count(map);
   out->reason = "placement policy none: memory lands on the node that first touches it";
-  if (shard > map->shard_mask)
+  if (shard >= tsmap_shard_count(map))
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;

@@ -204,7 +204,7 @@ tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon, size_t horizon_le
   if (!map || !map->replicas || (horizon_len && !horizon) || horizon_len > map->replicas)
     return TSMAP_INVALID_ARGUMENT;
   size_t n = 0;
-  for (size_t i = 0; i <= map->shard_mask; i++) {
+  for (size_t i = 0; i < tsmap_shard_count(map); i++) { /* replicated maps never reshard */
     tsmap_shard *s = &map->shards[i];
     tsmap_lock_acquire(&s->lock);
     if (tsmap_is_closed(map)) {
@@ -220,7 +220,7 @@ tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon, size_t horizon_le
 }
 
 void tsmap_tombs_free(const tsmap *m) {
-  for (size_t i = 0; i <= m->shard_mask; i++) {
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
     tsmap_tombs *ts = m->shards[i].tombs;
     if (!ts)
       continue;

@@ -312,12 +312,24 @@ typedef struct tsmap_shard {
   uint32_t rng;                     /* G11: victim sampling */
   unsigned char age;                /* G11: counters are halved per age they miss */
   struct tsmap_tombs *tombs;        /* G13: tombstones of a replicated map (versions.h) */
+  /* G15 (reshard.c): this shard as the source of a reshard phase, under its lock. */
+  uint64_t rs_phase;                /* the phase rs_pos/rs_table belong to */
+  size_t rs_pos;                    /* next group of rs_table to scan for moving keys */
+  tsmap_table *rs_table;            /* the table being scanned (a growth restarts it) */
+  unsigned char rs_done;            /* every moving key of this shard has moved */
+  unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
+  unsigned rs_window_start;         /* G15 auto policy: `chores` when the window began */
 } tsmap_shard;
 
 struct tsmap {
   /* Hot, read-only after create. */
   tsmap_shard *shards;
-  uint64_t shard_mask;
+  /* The routing word (G15, reshard.h): bits 0..31 the shard mask, bits 32..61 a counter of
+   * routing changes, TSMAP_ROUTE_MIGRATING and TSMAP_ROUTE_DIVERT (a reshard in progress, or
+   * closed: every keyed call takes the reshard-aware path). A key's shard is
+   * shards[(hash >> 32) & route]: the hash's top half is 32 bits, so the upper bits of the
+   * word never reach the index. */
+  _Atomic uint64_t route;
   uint64_t seed;            /* pre-mixed hash seed (default hash) */
   uint64_t raw_seed;        /* the seed a user hash receives */
   size_t key_size;          /* 0: variable */
@@ -346,7 +358,27 @@ struct tsmap {
   size_t ver_meta;                /* G12: the version word's index among the meta words */
   _Atomic uint64_t version_next;  /* G12: the last version taken (versions.h, V1) */
   uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
+  size_t shard_cap;               /* G15: shards allocated (reshard reaches at most this) */
+  _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
+  _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
+  int shards_mapped;              /* G15: the shard array is a mapping of its own */
 };
+
+#define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
+#define TSMAP_ROUTE_MIGRATING ((uint64_t)1 << 62)
+#define TSMAP_ROUTE_TICK ((uint64_t)1 << 32)
+
+TSMAP_INLINE uint64_t tsmap_route(const tsmap *m) {
+  return atomic_load_explicit(&((tsmap *)m)->route, memory_order_acquire);
+}
+/* Shards in use under the current routing. */
+TSMAP_INLINE size_t tsmap_shard_count(const tsmap *m) {
+  return (size_t)(uint32_t)tsmap_route(m) + 1;
+}
+/* Shards that ever held a table: what close, size and foreach walk. */
+TSMAP_INLINE size_t tsmap_shard_hw(const tsmap *m) {
+  return atomic_load_explicit(&((tsmap *)m)->shard_hw, memory_order_acquire);
+}
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
   return g->words + (size_t)i * slot_words;
@@ -373,6 +405,7 @@ typedef struct tsmap_key {
   uint64_t hash;
   unsigned h2;
   tsmap_shard *shard;
+  uint64_t route;                  /* G15: the routing word `shard` was picked under */
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
   uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
   const struct tsmap_ver_in *ver; /* G13: a merge's clock and stamp; NULL: a local write */
@@ -449,5 +482,42 @@ TSMAP_HIDDEN void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *ou
 TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->closed, memory_order_acquire) != 0;
 }
+
+/* ---- Resharding hooks (G15, reshard.c) ---------------------------------------------------- */
+
+/* A writer's key during a reshard: move it to its new shard first and route it there.
+ * -1: it could not be moved (its new shard could not grow: TSMAP_NO_MEMORY, nothing
+ * changed), 0 otherwise. */
+TSMAP_HIDDEN int tsmap_reshard_route(tsmap *m, tsmap_key *q);
+/* Before a writer locks q->shard; a write that gets -1 returns TSMAP_NO_MEMORY. */
+TSMAP_INLINE int tsmap_writer_route(tsmap *m, tsmap_key *q) {
+  if (TSMAP_UNLIKELY(q->route & TSMAP_ROUTE_DIVERT))
+    return tsmap_reshard_route(m, q);
+  return 0;
+}
+/* Under q->shard's lock: did the routing change since q was routed (a reshard step, or
+ * close)? Then the writer unlocks and routes again (or reports TSMAP_CLOSED). */
+TSMAP_INLINE int tsmap_route_moved(const tsmap *m, const tsmap_key *q) {
+  return tsmap_route(m) != q->route;
+}
+/* A reader during a reshard (or on a stale route): look in the key's old and new shard. */
+TSMAP_HIDDEN int tsmap_reshard_read(const tsmap *m, const tsmap_key *q, uint64_t *vbuf,
+                                    tsmap_token *tok);
+/* One shard's probe (tsmap_shard_read without the routing check). */
+TSMAP_HIDDEN int tsmap_shard_probe(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                   uint64_t *vbuf, tsmap_token *tok);
+/* Move the entry at `pos` of shard `from` into shard `to` (both locked): inserted into to
+ * before it is deleted from from; no hook, no metric of a leaving entry. 0, or -1 when to
+ * needed a growth that could not be allocated (nothing changed). */
+TSMAP_HIDDEN int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos,
+                                  tsmap_shard *to);
+/* A shard's own growth step (lock held), for a reshard that waits for it. */
+TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
+/* Give shard i its first table (reshard to more shards than ever before). */
+TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
+TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);
+/* Route q under the map's current routing word (a writer whose route moved); -1 as for
+ * tsmap_writer_route. */
+TSMAP_HIDDEN int tsmap_reroute(tsmap *m, tsmap_key *q);
 
 #endif /* TSMAP_INTERNAL_H */

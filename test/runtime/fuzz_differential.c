@@ -15,7 +15,10 @@
  *
  * Input: byte 0 configures (key mode, value size, shards, expiry, default TTL, bound); then 4
  * bytes per operation: opcode, key index, value byte, flags (bits 2-3: which TTL a store
- * passes; bit 4: the time step also runs tsmap_maintain).
+ * passes; bit 4: the time step also runs tsmap_maintain; bits 5-6 both set: the step
+ * reshards instead (G15), to 1 << (key byte % 5) shards, and bit 4 then also runs
+ * tsmap_maintain, which moves entries: every later operation runs against a map halfway
+ * through a reshard, or past it).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +48,7 @@ typedef struct model {
   size_t vsize;
   int fixed; /* key_size 8 */
   int closed;
+  int resharding; /* G15: a reshard is in progress (any write may fail for memory) */
   long created, left;
   long fail_next; /* allocations still to fail */
   long live;      /* allocator balance */
@@ -166,8 +170,8 @@ static void check_status(tsmap_status got, tsmap_status want, int may_oom) {
     REQUIRE(got == TSMAP_CLOSED);
     return;
   }
-  if (may_oom && got == TSMAP_NO_MEMORY)
-    return;
+  if ((may_oom || g.resharding) && got == TSMAP_NO_MEMORY)
+    return; /* G15: a write whose key cannot move to its new shard fails, changing nothing */
   if (got != want)
     fprintf(stderr, "fuzz_differential: op %u returned %s, model says %s\n", g_op,
             tsmap_status_name(got), tsmap_status_name(want));
@@ -205,6 +209,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   tsmap_status st;
   memset(out, 0, sizeof out);
   g_op = (unsigned)(d[0] % 10) | (unsigned)i << 8 | (unsigned)(d[2] % 3) << 16;
+  size_t shards_now = 0, shards_target = 0;
+  g.resharding = !g.closed && tsmap_shard_counts(m, &shards_now, &shards_target) == TSMAP_OK &&
+                 shards_now != shards_target;
   if (d[3] & 0x80)
     g.fail_next = d[3] & 3; /* fail the next 0..3 allocations */
   switch (d[0] % 10) {
@@ -308,6 +315,11 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
       st = tsmap_close(m);
       REQUIRE(st == (g.closed ? TSMAP_CLOSED : TSMAP_OK));
       g.closed = 1;
+    } else if ((d[3] & 0x60) == 0x60) { /* G15: reshard to 1..16 shards, moved on a bit */
+      st = tsmap_reshard(m, (size_t)1 << (d[1] % 5));
+      check_status(st, g.bound ? TSMAP_INVALID_ARGUMENT : TSMAP_OK, 1);
+      if (d[3] & 0x10)
+        check_status(tsmap_maintain(m, (size_t)d[2] * 2), TSMAP_OK, 0);
     } else if (g.expiry) { /* time passes; maybe a sweep */
       g.now += d[2] % 8;
       if (d[3] & 0x10)
@@ -342,6 +354,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.clock = fz_clock;
   g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
   cfg.max_entries = g.bound;
+  cfg.max_shard_count = 16; /* G15: reshard steps go up to 16 */
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;

@@ -14,7 +14,7 @@ class Tsmap : public tsmap_bench::AdapterBase {
 public:
   static constexpr const char *kName = "tsmap";
   static constexpr const char *kDesc = "libtsmap (key_size 8, default shards and hash)";
-  static constexpr unsigned kCaps = tsmap_bench::kConcurrent;
+  static constexpr unsigned kCaps = tsmap_bench::kConcurrent | tsmap_bench::kReshard;
 
   Tsmap() {
     tsmap_config cfg;
@@ -54,6 +54,16 @@ public:
   bool erase(uint64_t k) {
     uint64_t old;
     return tsmap_remove(map_, &k, sizeof k, &old) == TSMAP_OK;
+  }
+  size_t shards() {
+    size_t n = 0;
+    tsmap_shard_counts(map_, &n, nullptr);
+    return n;
+  }
+  bool reshard(size_t n) { return tsmap_reshard(map_, n) == TSMAP_OK; }
+  bool resharding() {
+    size_t n = 0, target = 0;
+    return tsmap_shard_counts(map_, &n, &target) == TSMAP_OK && n != target;
   }
   /// tsmap's own single-flight compute_if_absent; the callback is the harness's lambda.
   template <class F> uint64_t compute_if_absent(uint64_t k, F &&make) {

@@ -36,6 +36,7 @@ enum : unsigned {
   kConcurrent = 1u << 0, ///< safe to use from several threads at once
   kHidden = 1u << 1,     ///< not part of the default map list (harness baselines)
   kStoresNothing = 1u << 2, ///< a harness baseline that stores nothing: no self-check
+  kReshard = 1u << 3,       ///< reshard(n) / resharding() change the shard count live (G)
 };
 
 /// Default no-op per-thread hooks.
@@ -44,6 +45,9 @@ struct AdapterBase {
   void thread_offline() {}
   void quiescent() {}
   void settle(uint64_t) {}
+  size_t shards() { return 0; }             ///< kReshard: shard count now
+  bool reshard(size_t) { return false; }    ///< kReshard: start a reshard to n shards
+  bool resharding() { return false; }       ///< kReshard: one still in progress
 };
 
 /// 64-bit bijective mixer (the splitmix64 finalizer): key number -> 8-byte key.
@@ -60,6 +64,7 @@ inline uint64_t key_of(uint64_t idx) { return mix64(idx); }
 /// Everything a run was asked to do; filled from the command line.
 struct Request {
   std::string mode = "all"; ///< all | mix | growth | memory | memory-child | cia | growread | instr
+                            ///< | reshard (not part of all)
   std::vector<std::string> maps;      ///< empty: every registered, non-hidden map
   std::vector<std::string> workloads; ///< subset of A,B,C (mix mode)
   std::vector<int> threads;           ///< thread counts; empty: 1..nproc

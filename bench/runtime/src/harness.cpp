@@ -99,7 +99,8 @@ void fail(const char *map, const char *what, const char *fmt, ...) {
 // ---- helpers the drivers share --------------------------------------------------------
 
 bool wants(const Request &rq, const char *mode) {
-  return rq.mode == mode || (rq.mode == "all" && std::string(mode) != "instr");
+  return rq.mode == mode ||
+         (rq.mode == "all" && std::string(mode) != "instr" && std::string(mode) != "reshard");
 }
 
 bool wants_workload(const Request &rq, const char *w) {
@@ -196,7 +197,8 @@ static int spawn_memory_child(const Request &rq, const MapInfo &m) {
 static void usage() {
   std::fprintf(stderr,
       "usage: tsmap_bench_runtime [options]\n"
-      "  --mode all|mix|growth|memory|cia|growread|instr   (default all: every mode but instr)\n"
+      "  --mode all|mix|growth|memory|cia|growread|instr|reshard\n"
+      "                        (default all: every mode but instr and reshard)\n"
       "  --maps a,b,...        maps to run (default: all registered)   --list   print them\n"
       "  --workloads A,B,C     mix/instr workloads          --threads 1,2,...  (default 1..nproc)\n"
       "  --prefill N --growth N --memory-n N --hot N --cia-work N --instr-ops N --stream-len N\n"

@@ -8,6 +8,8 @@
 //   F1 compute_if_absent on a hot key set, 1/16 of ops erase    (mode cia)
 //   F2 gets on 1M keys while one more thread grows the map to 4M (mode growread)
 //   instructions per operation of A/B/C under callgrind          (mode instr)
+//   G  get/put latency while a 4M-entry map reshards x4 and back, against the same
+//      operations in the steady state before it                   (mode reshard)
 //
 // Key ranges never overlap between workloads: A/B/C/E/F2 use key numbers from 0,
 // D from 2^40, F1 from 2^41.
@@ -433,6 +435,140 @@ template <class M> void run_growread(const Request &rq, const char *name, unsign
   }
 }
 
+// ---- G: latency during a live reshard ----------------------------------------------------
+
+/// Per-phase latency samples of G, ticks.
+struct PhaseLat {
+  std::vector<uint32_t> get, put;
+  uint64_t ops = 0, misses = 0;
+  uint64_t slow_preempted = 0, slow_alone = 0; ///< ops over 1 ms in 4096-op blocks with /
+                                               ///< without an involuntary context switch
+  double wall_s = 0;
+  long preempted = 0;
+};
+
+/// Runs 50/50 gets and overwrites of the prefilled keys, each timed, until @p done says
+/// so (checked every 4096 operations) or @p cap operations.
+template <class M, class Done>
+void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t cap, Done done,
+                   PhaseLat &out) {
+  const size_t mask = s.size() - 1;
+  out.get.reserve(size_t(cap / 2 + 4096));
+  out.put.reserve(size_t(cap / 2 + 4096));
+  const long pre0 = thread_preemptions();
+  const uint64_t ms = uint64_t(1e6 * tsc_per_ns());
+  long pre_block = pre0;
+  uint64_t slow_block = 0;
+  const double t0 = now_s();
+  for (uint64_t i = 0; i < cap; ++i) {
+    uint32_t e = s[pos];
+    pos = (pos + 1) & mask;
+    uint64_t idx = e & kIndexMask, key = key_of(idx), v = 0;
+    uint64_t c0 = tsc_begin();
+    if (e & kWriteBit) {
+      m.put(key, idx + 1);
+    } else if (!m.get(key, &v) || v != idx + 1) {
+      ++out.misses;
+    }
+    uint64_t d = tsc_end() - c0;
+    ((e & kWriteBit) ? out.put : out.get).push_back(d > 0xffffffffull ? 0xffffffffu : uint32_t(d));
+    ++out.ops;
+    slow_block += d > ms;
+    if ((i & 127) == 127)
+      m.quiescent();
+    if ((i & 4095) == 4095 || i + 1 == cap) {
+      // Was a slow operation this block the machine's doing? (one getrusage per block)
+      if (slow_block) {
+        long pre = thread_preemptions();
+        (pre != pre_block ? out.slow_preempted : out.slow_alone) += slow_block;
+        pre_block = pre;
+        slow_block = 0;
+      }
+      if (done())
+        break;
+    }
+  }
+  if (slow_block) {
+    long pre = thread_preemptions();
+    (pre != pre_block ? out.slow_preempted : out.slow_alone) += slow_block;
+  }
+  out.wall_s = now_s() - t0;
+  out.preempted = thread_preemptions() - pre0;
+}
+
+template <class M> void run_reshard(const Request &rq, const char *name, unsigned caps) {
+  if (!(caps & kReshard))
+    return;
+  const double tpn = tsc_per_ns();
+  const uint64_t n = rq.growth; // 4M: the size D grows to
+  auto map = std::make_unique<M>();
+  double fill_s = prefill(*map, n);
+  std::vector<uint32_t> s = make_stream(0x6e5a4du, rq.stream_len, n, Dist::Uniform, 0, 0.5);
+  const size_t base = map->shards();
+  const uint64_t cap = 64ull * n; // a reshard that never ends is cut off (and reported)
+  PhaseLat steady, up, down;
+  size_t pos = 0;
+  map->thread_online();
+  // Steady state first: n operations on the same map, nothing moving.
+  reshard_phase(*map, s, pos, n, [] { return false; }, steady);
+  uint64_t c0 = tsc_begin();
+  bool ok_up = map->reshard(base * 4);
+  const double call_up_ns = double(tsc_end() - c0) / tpn;
+  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, up);
+  bool done_up = !map->resharding() && map->shards() == base * 4;
+  c0 = tsc_begin();
+  bool ok_down = map->reshard(base);
+  const double call_down_ns = double(tsc_end() - c0) / tpn;
+  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, down);
+  bool done_down = !map->resharding() && map->shards() == base;
+  uint64_t missing = 0;
+  for (uint64_t i = 0; i < n; i += rq.smoke ? 1 : 61) {
+    uint64_t v = 0;
+    missing += !map->get(key_of(i), &v) || v != i + 1;
+  }
+  map->thread_offline();
+  if (!ok_up || !ok_down || !done_up || !done_down)
+    fail(name, "G", "reshard %zu -> %zu -> %zu did not complete", base, base * 4, base);
+  if (missing || steady.misses || up.misses || down.misses)
+    fail(name, "G", "%llu gets missed or saw a wrong value during the reshard",
+         (unsigned long long)(missing + steady.misses + up.misses + down.misses));
+  const uint32_t ms = uint32_t(1e6 * tpn);
+  auto emit = [&](const char *phase, PhaseLat &p, size_t to) {
+    for (auto *v : {&p.get, &p.put})
+      std::sort(v->begin(), v->end());
+    Record r("reshard");
+    r.s("workload", "G").s("map", name).s("phase", phase).u("entries", n);
+    r.u("shards_from", base).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
+    r.i("preemptions", p.preempted).f("load1", load_average()).f("fill_s", fill_s);
+    r.u("over_1ms_preempted", p.slow_preempted).u("over_1ms_alone", p.slow_alone);
+    for (int k = 0; k < 2; ++k) {
+      const std::vector<uint32_t> &v = k ? p.put : p.get;
+      std::string pre = k ? "put_" : "get_";
+      auto ns = [&](double q) { return v.empty() ? 0.0 : double(quantile(v, q)) / tpn; };
+      r.f((pre + "p50_ns").c_str(), ns(0.5)).f((pre + "p99_ns").c_str(), ns(0.99));
+      r.f((pre + "p999_ns").c_str(), ns(0.999)).f((pre + "p9999_ns").c_str(), ns(0.9999));
+      r.f((pre + "max_ns").c_str(), v.empty() ? 0 : double(v.back()) / tpn);
+      r.u((pre + "over_1ms").c_str(),
+          uint64_t(v.end() - std::upper_bound(v.begin(), v.end(), ms)));
+    }
+    r.emit();
+    note("%-12s G %-6s %4zu -> %4zu: %llu ops in %.2f s; get p99.99 %.1f us max %.1f us; "
+         "put p99.99 %.1f us max %.1f us; %ld preemptions; ops over 1 ms: %llu in blocks "
+         "with a preemption, %llu without", name, phase, base, to,
+         (unsigned long long)p.ops, p.wall_s,
+         p.get.empty() ? 0.0 : double(quantile(p.get, 0.9999)) / tpn / 1e3,
+         p.get.empty() ? 0.0 : double(p.get.back()) / tpn / 1e3,
+         p.put.empty() ? 0.0 : double(quantile(p.put, 0.9999)) / tpn / 1e3,
+         p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.preempted,
+         (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone);
+  };
+  emit("steady", steady, base);
+  emit("up", up, base * 4);
+  emit("down", down, base);
+  note("%-12s G reshard calls took %.1f us (up) and %.1f us (down)", name, call_up_ns / 1e3,
+       call_down_ns / 1e3);
+}
+
 // ---- instructions per operation -------------------------------------------------------
 
 template <class M> void run_instr(const Request &rq, const char *name) {
@@ -581,6 +717,8 @@ template <class M> void run_map(const Request &rq) {
     run_cia<M>(rq, name, caps);
   if (wants(rq, "growread"))
     run_growread<M>(rq, name, caps);
+  if (wants(rq, "reshard"))
+    run_reshard<M>(rq, name, caps);
   if (rq.mode == "memory-child")
     run_memory<M>(rq, name);
   if (rq.mode == "instr")

@@ -244,6 +244,17 @@ typedef struct tsmap_config {
    * leaves a tombstone; tsmap_export and tsmap_merge move changes between replicas. */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
+  /* Live resharding (G15, tsmap_reshard). */
+  size_t max_shard_count;  /* the most shards tsmap_reshard may reach, a power of two in
+                              shard_count..TSMAP_MAX_SHARDS. 0: TSMAP_MAX_SHARDS with the
+                              default allocator (the shard array is reserved as lazily
+                              backed virtual memory, 256 bytes a shard), the create-time
+                              count with a custom allocator */
+  int reshard_auto;        /* non-zero: double the shard count (up to max_shard_count)
+                              when writers wait for shard locks: more than
+                              reshard_auto_permille lock waits per 1000 writes over a
+                              window of 4096 writes, twice in a row (tsmap_reshard) */
+  unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait) */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
@@ -450,7 +461,9 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * stopped, and evict every expired entry found (TSMAP_EVICT_EXPIRED; hooks run with no
  * lock held, after each shard's lock is released). Call it from your own timer, or set
  * maintain_interval_ns. Writes already sweep a group of their shard each, so a busy map
- * needs neither. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
+ * needs neither. During a reshard (tsmap_reshard) it also moves up to budget / 7 groups'
+ * entries to their new shards, so a map nobody writes to finishes its reshard when it is
+ * maintained. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 
@@ -597,6 +610,27 @@ tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, 
  * TSMAP_INVALID_ARGUMENT (not a change of this value size). */
 tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
                                  tsmap_change *change, uint64_t *clock_buf, size_t *used_out);
+/* Change the shard count to `new_count` (a power of two in 1..max_shard_count), live
+ * (G15). Returns at once: entries move to their new shards a bounded share per write
+ * (and per tsmap_maintain call, which moves up to `budget` slots' worth as well, and
+ * finishes a reshard nobody writes to), while every call keeps working: a get finds an
+ * entry in its old or its new shard, lock-free, never both and never neither; no hook
+ * runs for a moved entry; close and destroy lose nothing. A later call retargets the
+ * reshard in progress. While one runs, any write (put, remove, the computes) may also
+ * return TSMAP_NO_MEMORY, changing nothing, when its key's new shard needs a larger table
+ * that cannot be allocated (moving the key first is part of the write). Statuses: TSMAP_OK (also when the map already has new_count
+ * shards); TSMAP_INVALID_ARGUMENT (NULL map, a count that is not a power of two or is
+ * above max_shard_count, a bounded map: max_entries splits over the shards; a
+ * replicated map: its tombstones stay in their shards);
+ * TSMAP_NO_MEMORY (the new shards' first tables: nothing changed); TSMAP_CLOSED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count);
+
+/* The shard count the map routes keys by now (during a reshard, the count it moves away
+ * from) into *count_out, and the count a reshard in progress moves to into *target_out
+ * (equal to *count_out when none is). Either may be NULL. Statuses: TSMAP_OK;
+ * TSMAP_INVALID_ARGUMENT; TSMAP_CLOSED. */
+TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out,
+                                                   size_t *target_out);
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 

@@ -1,0 +1,472 @@
+/*
+ * reshard.c - live resharding (G15, invariants R1-R6 in reshard.h): tsmap_reshard, the
+ * phases that move entries between the shards of a pair, the routing of readers and
+ * writers while a phase runs, and the auto policy that grows a contended map.
+ *
+ * A phase's life: started under the state's mutex (the route gets DIVERT and the phase's
+ * from/to counts; R1), then MIGRATING once the epoch advanced twice (R2), then each pair's
+ * source is scanned a few groups per write (and per tsmap_maintain), moving its moving
+ * keys to the pair's destination (R3, R4); the writer that completes the last pair ends
+ * the phase (route: the new mask, clean) and starts the next one if the target is not
+ * reached yet.
+ */
+#include "reshard.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct tsmap_rstate {
+  pthread_mutex_t mu;          /* phase starts and ends, target, foreach_active */
+  size_t target;               /* mu: the shard count asked for */
+  unsigned foreach_active;     /* mu: walks in progress (R6) */
+  unsigned auto_strikes;       /* mu: consecutive contended windows (auto policy) */
+  _Atomic size_t from, to;     /* the phase's counts, stored before the route shows it */
+  _Atomic uint64_t phase;      /* phase id: a source shard's scan state belongs to one */
+  _Atomic uint64_t start_epoch; /* the epoch when DIVERT was published (R2) */
+  _Atomic size_t pairs_left;   /* pairs whose source still holds moving keys */
+  _Atomic size_t help_next;    /* the pair tsmap_maintain continues with */
+  _Atomic unsigned advance_tries; /* diverted writes that waited for R2 */
+} tsmap_rstate;
+
+#define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
+#define TSMAP_ROUTE_CTR (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | 0xffffffffull))
+
+static tsmap_rstate *tsmap_rs(const tsmap *m) {
+  return atomic_load_explicit(&((tsmap *)m)->rs, memory_order_acquire);
+}
+
+/* Replace the route by one with mask `count - 1` and `flags`, its counter bumped. Fails
+ * (0) once the map is closed: close owns the route from then on. */
+static int tsmap_route_set(tsmap *m, size_t count, uint64_t flags) {
+  uint64_t r = atomic_load(&m->route);
+  for (;;) {
+    if (tsmap_is_closed(m))
+      return 0;
+    uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) |
+                 (uint64_t)(count - 1) | flags;
+    if (atomic_compare_exchange_weak(&m->route, &r, n))
+      return 1;
+  }
+}
+
+/* ---- Phases ----------------------------------------------------------------------------- */
+
+static size_t tsmap_route_count(uint64_t r) { return (size_t)(uint32_t)r + 1; }
+
+/* mu held, no phase running: start the next phase towards the target, if any. */
+static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
+  uint64_t r = atomic_load(&m->route);
+  size_t from = tsmap_route_count(r);
+  if ((r & TSMAP_ROUTE_DIVERT) || rs->foreach_active || rs->target == from)
+    return;
+  size_t to = rs->target > from ? from * 2 : from / 2;
+  atomic_store(&rs->from, from);
+  atomic_store(&rs->to, to);
+  atomic_store(&rs->pairs_left, from < to ? from : to);
+  atomic_fetch_add(&rs->phase, 1);
+  atomic_store(&rs->start_epoch, TSMAP_EPOCH_UNKNOWN); /* until read after DIVERT */
+  if (!tsmap_route_set(m, from, TSMAP_ROUTE_DIVERT))
+    return;
+  atomic_store(&rs->start_epoch, atomic_load(&tsmap_global_epoch)); /* R2: after DIVERT */
+}
+
+/* mu held: the last pair is done: route by the new count, then go on towards the target. */
+static void tsmap_phase_end(tsmap *m, tsmap_rstate *rs) {
+  uint64_t r = atomic_load(&m->route);
+  if (!(r & TSMAP_ROUTE_DIVERT) || atomic_load(&rs->pairs_left) != 0)
+    return;
+  if (!tsmap_route_set(m, atomic_load(&rs->to), 0))
+    return;
+  tsmap_phase_start(m, rs);
+}
+
+/* A pair completed its last move: end the phase (whoever holds mu will, if we cannot). */
+static void tsmap_pair_done(tsmap *m, tsmap_rstate *rs) {
+  if (atomic_fetch_sub(&rs->pairs_left, 1) != 1)
+    return;
+  pthread_mutex_lock(&rs->mu);
+  tsmap_phase_end(m, rs);
+  pthread_mutex_unlock(&rs->mu);
+}
+
+/* Route `r` is a phase not yet MIGRATING: switch it once the grace period is over (R2).
+ * Returns 1 if the route changed (by us or by someone else). */
+static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
+  uint64_t start = atomic_load(&rs->start_epoch);
+  if (start == TSMAP_EPOCH_UNKNOWN) /* the phase's start is still being published */
+    return atomic_load(&m->route) != r;
+  uint64_t target = start + 2;
+  if (atomic_load(&tsmap_global_epoch) < target) {
+    /* every 8th waiting write pushes the epoch: a try is a membarrier (an IPI to every
+     * CPU running the process), too dear for every write of the window */
+    if ((atomic_fetch_add_explicit(&rs->advance_tries, 1, memory_order_relaxed) & 7) == 0)
+      tsmap_ebr_try_advance();
+    if (atomic_load(&tsmap_global_epoch) < target)
+      return atomic_load(&m->route) != r;
+  }
+  uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) | (r & 0xffffffffull) |
+               TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING;
+  atomic_compare_exchange_strong(&m->route, &r, n);
+  return 1;
+}
+
+/* ---- Moving a pair's entries (both locks held) ------------------------------------------ */
+
+typedef struct tsmap_pair {
+  tsmap_shard *lo, *hi, *src, *dst;
+  size_t n;       /* the smaller count: bit n of a shard index says the key moves */
+  uint64_t phase; /* the phase from, to and the pairing belong to */
+} tsmap_pair;
+
+/* The pair of shard index i in the phase running now. The caller checks afterwards that
+ * the route is still the one it read first: then from, to and phase are that phase's
+ * (phase_start stores them before it publishes the route). */
+static tsmap_pair tsmap_pair_of(tsmap *m, tsmap_rstate *rs, size_t i) {
+  tsmap_pair p;
+  p.phase = atomic_load(&rs->phase);
+  size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
+  p.n = from < to ? from : to;
+  p.lo = &m->shards[i & (p.n - 1)];
+  p.hi = p.lo + p.n;
+  p.src = from < to ? p.lo : p.hi;
+  p.dst = from < to ? p.hi : p.lo;
+  return p;
+}
+
+static void tsmap_pair_lock(const tsmap_pair *p) {
+  tsmap_lock_acquire(&p->lo->lock); /* lo before hi: the one order (no deadlock) */
+  tsmap_lock_acquire(&p->hi->lock);
+}
+static void tsmap_pair_unlock(const tsmap_pair *p) {
+  tsmap_lock_release(&p->hi->lock);
+  tsmap_lock_release(&p->lo->lock);
+}
+
+static int tsmap_key_moves(const tsmap_pair *p, uint64_t hash) {
+  return ((hash >> 32) & p->n) != 0;
+}
+
+/* Scan up to `groups` groups of the pair's source, moving its moving keys (R3). Returns 1
+ * if this call completed the pair. A destination that cannot grow stops the scan where it
+ * is (tried again later). */
+static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups) {
+  uint64_t w[TSMAP_MAX_KEY_WORDS];
+  tsmap_shard *s = p->src;
+  /* The phase may have ended since the caller checked the route, but only if this pair
+   * was done already (its locks are held): then there is nothing to move by its rules. */
+  if (atomic_load(&rs->phase) != p->phase)
+    return 0;
+  if (s->rs_phase != p->phase) {
+    s->rs_phase = p->phase;
+    s->rs_pos = 0;
+    s->rs_table = NULL;
+    s->rs_done = 0;
+  }
+  if (s->rs_done)
+    return 0;
+  while (groups-- > 0) {
+    if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
+      tsmap_shard_growth_step(m, s);
+      continue;
+    }
+    tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
+    if (t != s->rs_table) { /* a growth replaced the table: its entries are all in t */
+      s->rs_table = t;
+      s->rs_pos = 0;
+    }
+    if (s->rs_pos >= t->ngroups) {
+      s->rs_done = 1;
+      return 1;
+    }
+    uint64_t ctrl = t->wctrl[s->rs_pos];
+    for (uint64_t full = tsmap_ctrl_full(ctrl); full; full &= full - 1) {
+      tsmap_pos pos = {t, s->rs_pos, tsmap_first_slot(full)};
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, pos.g), m->slot_words, pos.slot);
+      for (size_t k = 0; k < m->key_words; k++)
+        w[k] = tsmap_ld(&sl[k]);
+      if (tsmap_key_moves(p, tsmap_slot_hash_of(m, w)) && tsmap_shard_move(m, s, &pos, p->dst))
+        return 0; /* no memory for the destination's growth: this group again later */
+    }
+    s->rs_pos++;
+  }
+  return 0;
+}
+
+/* ---- Writers (R4) ------------------------------------------------------------------------ */
+
+int tsmap_reroute(tsmap *m, tsmap_key *q) {
+  q->route = tsmap_route(m);
+  q->shard = &m->shards[(q->hash >> 32) & q->route];
+  return tsmap_writer_route(m, q);
+}
+
+int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  for (;;) {
+    uint64_t r = tsmap_route(m);
+    q->route = r;
+    q->shard = &m->shards[(q->hash >> 32) & r];
+    if (!(r & TSMAP_ROUTE_DIVERT) || !rs || tsmap_is_closed(m))
+      return 0; /* clean, or closed: the writer sees which under its lock */
+    if (!(r & TSMAP_ROUTE_MIGRATING)) {
+      if (tsmap_try_migrate(m, rs, r))
+        continue;
+      return 0; /* nothing moves yet: the key's old shard (R2) */
+    }
+    tsmap_pair p = tsmap_pair_of(m, rs, (size_t)(q->hash >> 32));
+    if (tsmap_route(m) != r)
+      continue; /* from/to belong to a later phase */
+    int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
+    tsmap_pair_lock(&p);
+    if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
+      tsmap_pos pos;
+      /* A key that cannot move (its new shard cannot grow) fails the write: working on
+       * it in the source could reinsert it there behind the scan (an expired entry is
+       * reaped, then the key inserted again), and the phase would end without it. */
+      if (moves && tsmap_shard_find(m, p.src, q, &pos) && tsmap_shard_move(m, p.src, &pos, p.dst))
+        stuck = 1;
+      else
+        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS);
+    }
+    tsmap_pair_unlock(&p);
+    if (done)
+      tsmap_pair_done(m, rs);
+    if (stuck)
+      return -1;
+    if (tsmap_route(m) != r)
+      continue;
+    q->shard = moves ? p.dst : p.lo;
+    return 0;
+  }
+}
+
+/* ---- Readers (R2, R3) --------------------------------------------------------------------- */
+
+int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
+  tsmap *m = (tsmap *)(uintptr_t)cm;
+  tsmap_rstate *rs = tsmap_rs(m);
+  for (;;) {
+    uint64_t r = tsmap_route(m);
+    if (tsmap_is_closed(m) || ((r & TSMAP_ROUTE_DIVERT) && !rs))
+      return -1;
+    tsmap_shard *s = &m->shards[(q->hash >> 32) & r];
+    if (!(r & TSMAP_ROUTE_DIVERT))
+      return tsmap_shard_probe(m, s, q, vbuf, tok); /* clean, read inside the section: R2 */
+    int f;
+    if (!(r & TSMAP_ROUTE_MIGRATING)) {
+      f = tsmap_shard_probe(m, s, q, vbuf, tok);
+    } else {
+      tsmap_pair p = tsmap_pair_of(m, rs, (size_t)(q->hash >> 32));
+      if (tsmap_route(m) != r)
+        continue;
+      if (!tsmap_key_moves(&p, q->hash)) {
+        f = tsmap_shard_probe(m, p.lo, q, vbuf, tok);
+      } else {
+        f = tsmap_shard_probe(m, p.src, q, vbuf, tok); /* old, then new: R3 */
+        if (f == 0)
+          f = tsmap_shard_probe(m, p.dst, q, vbuf, tok);
+      }
+    }
+    if (f != 0)
+      return f;
+    atomic_thread_fence(memory_order_acquire);
+    if (tsmap_route(m) == r)
+      return 0;
+  }
+}
+
+/* ---- The call ------------------------------------------------------------------------------ */
+
+static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (!rs) {
+    tsmap_rstate *n = (tsmap_rstate *)tsmap_mem_zalloc(m, sizeof *n);
+    if (!n)
+      return TSMAP_NO_MEMORY;
+    if (pthread_mutex_init(&n->mu, NULL) != 0) {
+      tsmap_mem_free(m, n, sizeof *n);
+      return TSMAP_NO_MEMORY;
+    }
+    tsmap_rstate *expect = NULL;
+    if (atomic_compare_exchange_strong(&m->rs, &expect, n)) {
+      rs = n;
+    } else {
+      pthread_mutex_destroy(&n->mu);
+      tsmap_mem_free(m, n, sizeof *n);
+      rs = expect;
+    }
+  }
+  *out = rs;
+  return TSMAP_OK;
+}
+
+tsmap_status tsmap_reshard(tsmap *map, size_t new_count) {
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  if (tsmap_is_closed(map))
+    return TSMAP_CLOSED;
+  if (new_count == 0 || (new_count & (new_count - 1)) != 0 || new_count > map->shard_cap ||
+      map->bounded || map->replicas) /* G13: tombstones stay in their shard */
+    return TSMAP_INVALID_ARGUMENT;
+  tsmap_rstate *rs;
+  tsmap_status st = tsmap_rs_get(map, &rs);
+  if (st != TSMAP_OK)
+    return st;
+  pthread_mutex_lock(&rs->mu);
+  if (tsmap_is_closed(map)) {
+    pthread_mutex_unlock(&rs->mu);
+    return TSMAP_CLOSED;
+  }
+  for (size_t i = tsmap_shard_hw(map); i < new_count; i++) { /* first tables: G1 */
+    if (tsmap_shard_init_table(map, i) != TSMAP_OK) {
+      pthread_mutex_unlock(&rs->mu);
+      return TSMAP_NO_MEMORY;
+    }
+    atomic_store(&map->shard_hw, i + 1);
+  }
+  rs->target = new_count;
+  tsmap_phase_start(map, rs); /* unless one runs: it goes on to the target when it ends */
+  pthread_mutex_unlock(&rs->mu);
+  return TSMAP_OK;
+}
+
+tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_out) {
+  if (!map)
+    return TSMAP_INVALID_ARGUMENT;
+  if (tsmap_is_closed(map))
+    return TSMAP_CLOSED;
+  tsmap_rstate *rs = tsmap_rs(map);
+  size_t n = tsmap_shard_count(map), target = n;
+  if (rs) {
+    pthread_mutex_lock(&rs->mu); /* phases start and end under it: a consistent view */
+    target = rs->target ? rs->target : n;
+    n = tsmap_shard_count(map);
+    /* a phase runs even when the target was set back to where it started from: then the
+     * map is on its way to the phase's end first */
+    if ((tsmap_route(map) & TSMAP_ROUTE_DIVERT) && target == n)
+      target = atomic_load(&rs->to);
+    pthread_mutex_unlock(&rs->mu);
+  }
+  if (count_out)
+    *count_out = n;
+  if (target_out)
+    *target_out = target;
+  return TSMAP_OK;
+}
+
+/* ---- Helpers: tsmap_maintain, foreach, close ------------------------------------------------ */
+
+/* One round of help: scan up to `groups` groups, pair by pair. Returns 1 while a phase
+ * runs (0: none, or closed). */
+static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups) {
+  uint64_t r = tsmap_route(m);
+  if (!(r & TSMAP_ROUTE_DIVERT) || tsmap_is_closed(m))
+    return 0;
+  if (!(r & TSMAP_ROUTE_MIGRATING)) {
+    tsmap_try_migrate(m, rs, r);
+    return 1;
+  }
+  size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
+  size_t n = from < to ? from : to;
+  if (tsmap_route(m) != r)
+    return 1;
+  while (groups > 0) {
+    size_t chunk = groups < 64 ? groups : 64;
+    groups -= chunk;
+    tsmap_pair p = tsmap_pair_of(m, rs, atomic_fetch_add(&rs->help_next, 1) & (n - 1));
+    tsmap_pair_lock(&p);
+    int done = 0;
+    if (tsmap_route(m) == r && !tsmap_is_closed(m))
+      done = tsmap_pair_step(m, rs, &p, chunk);
+    tsmap_pair_unlock(&p);
+    if (done)
+      tsmap_pair_done(m, rs);
+    if (tsmap_route(m) != r)
+      break;
+  }
+  return 1;
+}
+
+void tsmap_reshard_help(tsmap *m, size_t groups) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (rs && groups)
+    (void)tsmap_help_round(m, rs, groups);
+}
+
+/* Drive phases until none runs (foreach; no lock held, outside any read-side section). */
+static void tsmap_reshard_finish(tsmap *m, tsmap_rstate *rs) {
+  while (tsmap_help_round(m, rs, 1024)) {
+    uint64_t r = tsmap_route(m);
+    if ((r & TSMAP_ROUTE_DIVERT) && !(r & TSMAP_ROUTE_MIGRATING) && !tsmap_ebr_try_advance()) {
+      struct timespec ts = {0, 50000}; /* waiting for readers to leave their sections */
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+tsmap_status tsmap_reshard_foreach_enter(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (!rs)
+    return TSMAP_OK;
+  pthread_mutex_lock(&rs->mu);
+  rs->foreach_active++;
+  pthread_mutex_unlock(&rs->mu);
+  tsmap_reshard_finish(m, rs);
+  return TSMAP_OK;
+}
+
+void tsmap_reshard_foreach_exit(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (!rs)
+    return;
+  pthread_mutex_lock(&rs->mu);
+  rs->foreach_active--;
+  tsmap_phase_start(m, rs); /* one asked for during the walk */
+  pthread_mutex_unlock(&rs->mu);
+}
+
+void tsmap_reshard_close_barrier(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (rs) {
+    pthread_mutex_lock(&rs->mu);
+    pthread_mutex_unlock(&rs->mu);
+  }
+}
+
+void tsmap_reshard_free(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  if (rs) {
+    pthread_mutex_destroy(&rs->mu);
+    tsmap_mem_free(m, rs, sizeof *rs);
+    atomic_store(&m->rs, NULL);
+  }
+}
+
+/* ---- The auto policy ------------------------------------------------------------------------ */
+
+/* Shard s's lock was contended (held now). Every TSMAP_RESHARD_AUTO_WAITS waits the shard
+ * looks at how many writes it took (its chores counter counts writes): more than
+ * permille/1000 waits per write is a contended window; two in a row (hysteresis: one
+ * burst does not reshard) double the count, unless a reshard runs already. */
+void tsmap_reshard_note_wait(tsmap *m, tsmap_shard *s) {
+  if (++s->rs_waits < TSMAP_RESHARD_AUTO_WAITS)
+    return;
+  unsigned writes = s->chores - s->rs_window_start;
+  s->rs_waits = 0;
+  s->rs_window_start = s->chores;
+  unsigned permille = m->cfg.reshard_auto_permille ? m->cfg.reshard_auto_permille : 20;
+  int hot = (uint64_t)TSMAP_RESHARD_AUTO_WAITS * 1000 > (uint64_t)writes * permille;
+  tsmap_rstate *rs;
+  if (tsmap_rs_get(m, &rs) != TSMAP_OK || pthread_mutex_trylock(&rs->mu) != 0)
+    return;
+  size_t n = tsmap_shard_count(m);
+  rs->auto_strikes = hot ? rs->auto_strikes + 1 : 0;
+  if (rs->auto_strikes >= 2 && !(tsmap_route(m) & TSMAP_ROUTE_DIVERT) && n * 2 <= m->shard_cap &&
+      (rs->target == 0 || rs->target == n)) {
+    rs->auto_strikes = 0;
+    pthread_mutex_unlock(&rs->mu);
+    (void)tsmap_reshard(m, n * 2); /* takes mu itself */
+    return;
+  }
+  pthread_mutex_unlock(&rs->mu);
+}

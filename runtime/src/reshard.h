@@ -1,0 +1,56 @@
+/*
+ * reshard.h - live resharding (G15): the shard count changes while every call keeps
+ * working. The internal interface map.c, compute.c and expiry.c call.
+ *
+ * A reshard runs as phases that each double or halve the count (N <-> 2N). A phase pairs
+ * shard lo = i with hi = i + N (N the smaller count): a key whose hash has bit N of its
+ * shard index set moves lo -> hi (growing) or hi -> lo (shrinking); every other key stays
+ * in lo. The shard array has room for max_shard_count shards from create on, so shards
+ * never move and the 8-byte paths index it as before.
+ *
+ *   R1  The routing word (tsmap.route) says how keys are routed: the mask of the counts
+ *       moved from, DIVERT while a phase runs (or once closed), MIGRATING once entries
+ *       may move, and a counter bumped at every change. Every keyed call reads it; the
+ *       8-byte paths read it where they read the shard mask before, so a map that is not
+ *       resharding runs the same instructions.
+ *   R2  No entry moves until every read-side section that saw the clean route has ended
+ *       (the epoch advanced twice after DIVERT was published, as for a retired table, I5):
+ *       a reader that saw the clean route may trust a miss in the key's old shard.
+ *   R3  An entry moves under both locks of its pair, inserted into its new shard before it
+ *       is deleted from its old one; a reader during a phase probes the old shard, then
+ *       the new one, and trusts a miss only if the routing word did not change. So a get
+ *       finds it in one of the two, never in neither; writers find it in exactly one.
+ *   R4  A writer during a phase locks its key's pair, moves its own key first, moves a
+ *       bounded share of the pair (TSMAP_RESHARD_GROUPS groups), and then works in the
+ *       key's new shard under that shard's lock alone, after checking under it that the
+ *       routing word is still the one it routed by (else it routes again). Inserts of
+ *       moving keys go to the new shard only, so a source shard's scan never falls behind;
+ *       a write whose key cannot move (the new shard cannot grow) fails with
+ *       TSMAP_NO_MEMORY rather than work in the source.
+ *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
+ *       runs and no metric counts it as leaving. Close and destroy detach every shard that
+ *       ever held a table, so an entry in either shard of a pair is evicted exactly once.
+ *   R6  foreach finishes a phase before it walks and holds off the next until it returns,
+ *       so no entry moves from a shard it has not visited to one it has (G8).
+ */
+#ifndef TSMAP_RESHARD_H
+#define TSMAP_RESHARD_H
+
+#include "tsmap_internal.h"
+
+#define TSMAP_RESHARD_GROUPS 4 /* groups of the pair's source a writer scans (R4) */
+#define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
+
+/* Finish a phase in progress and hold off new ones (foreach, R6). */
+TSMAP_HIDDEN tsmap_status tsmap_reshard_foreach_enter(tsmap *m);
+TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
+/* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */
+TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
+/* tsmap_close, after it published the closure: wait out a reshard call adding shards. */
+TSMAP_HIDDEN void tsmap_reshard_close_barrier(tsmap *m);
+/* tsmap_destroy: the state's memory. */
+TSMAP_HIDDEN void tsmap_reshard_free(tsmap *m);
+/* The auto policy (config reshard_auto): a writer waited for shard s's lock (held now). */
+TSMAP_HIDDEN void tsmap_reshard_note_wait(tsmap *m, tsmap_shard *s);
+
+#endif /* TSMAP_RESHARD_H */
