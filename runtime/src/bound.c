@@ -1,6 +1,7 @@
 /*
  * bound.c - maps that stay bounded (G11): per-shard capacities, the frequency word, and
- * eviction by a sampled LFU with aging. Invariants B1-B4 are in bound.h.
+ * eviction by a sampled LFU with aging behind a TinyLFU admission sketch. Invariants B1-B5
+ * are in bound.h.
  *
  * Why this policy: it needs no list (no splice on a read, no shared write but the rare
  * sampled counter touch), works per shard under the lock writers already hold, and is
@@ -10,6 +11,7 @@
  */
 #include "bound.h"
 #include "expiry.h"
+#include "metrics.h"
 
 /* ======================================================================================
  * Capacities
@@ -23,6 +25,19 @@ size_t tsmap_bound_shards(const tsmap_config *c, size_t n) {
   return n;
 }
 
+/* log2 of the sketch's counters per row for a shard of capacity `cap`. */
+static unsigned tsmap_sketch_bits(size_t cap) {
+  unsigned b = 4;
+  while (((size_t)1 << b) < cap * TSMAP_SKETCH_WIDTH && b < 30)
+    b++;
+  return b;
+}
+
+/* Bytes of a shard's sketch: TSMAP_SKETCH_ROWS rows of 4-bit counters. */
+static size_t tsmap_sketch_bytes(const tsmap_shard *s) {
+  return ((size_t)TSMAP_SKETCH_ROWS << s->sketch_bits) / 2;
+}
+
 tsmap_status tsmap_bound_init(tsmap *m) {
   size_t n = m->shard_mask + 1, max = m->cfg.max_entries;
   if (!max)
@@ -33,8 +48,64 @@ tsmap_status tsmap_bound_init(tsmap *m) {
     tsmap_shard *s = &m->shards[i];
     s->cap = max / n + (i < max % n); /* the capacities sum to max_entries (B1) */
     s->rng = (uint32_t)(m->raw_seed >> 7) ^ (uint32_t)(i * 0x9e3779b9u) ^ 1u;
+    s->sketch_bits = tsmap_sketch_bits(s->cap);
+    s->sketch = (unsigned char *)tsmap_mem_zalloc(m, tsmap_sketch_bytes(s));
+    if (!s->sketch)
+      return TSMAP_NO_MEMORY; /* tsmap_bound_free frees those made */
   }
   return TSMAP_OK;
+}
+
+void tsmap_bound_free(tsmap *m) {
+  if (!m->bounded || !m->shards_raw)
+    return;
+  for (size_t i = 0; i <= m->shard_mask; i++) {
+    tsmap_shard *s = &m->shards[i];
+    if (s->sketch)
+      tsmap_mem_free(m, s->sketch, tsmap_sketch_bytes(s));
+    s->sketch = NULL;
+  }
+}
+
+/* ======================================================================================
+ * The admission sketch (B5): a count-min sketch of 4-bit counters per shard, counting
+ * the inserts tried (a cache's misses), halved every TSMAP_SKETCH_RESET capacities of
+ * them (TinyLFU's reset), written only under the shard lock.
+ * ====================================================================================== */
+
+/* Counter `row` of hash `h`: its byte and the shift of its nibble in it. */
+static unsigned char *tsmap_sketch_at(const tsmap_shard *s, uint64_t h, unsigned row,
+                                      unsigned *shift) {
+  static const uint64_t mul[4] = {0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
+                                  0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
+  size_t i = (size_t)((h * mul[row & 3]) >> (64 - s->sketch_bits));
+  i += (size_t)row << s->sketch_bits;
+  *shift = (unsigned)(i & 1) * 4;
+  return s->sketch + i / 2;
+}
+
+/* Count one more try for hash `h` and return its estimate (the smallest of its counters,
+ * 1..15). */
+static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
+  unsigned est = 15;
+  for (unsigned r = 0; r < TSMAP_SKETCH_ROWS; r++) {
+    unsigned sh, c;
+    unsigned char *b = tsmap_sketch_at(s, h, r, &sh);
+    c = (*b >> sh) & 15u;
+    if (c < 15) {
+      c++;
+      *b = (unsigned char)((*b & ~(15u << sh)) | c << sh);
+    }
+    if (c < est)
+      est = c;
+  }
+  if (++s->sketch_adds >= TSMAP_SKETCH_RESET * s->cap) { /* halve every counter */
+    s->sketch_adds = 0;
+    size_t bytes = tsmap_sketch_bytes(s);
+    for (size_t i = 0; i < bytes; i++)
+      s->sketch[i] = (unsigned char)((s->sketch[i] >> 1) & 0x77u);
+  }
+  return est;
 }
 
 /* ======================================================================================
@@ -68,10 +139,6 @@ uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old) {
   unsigned c = TSMAP_FREQ_INIT;
   if (old) /* a write to the entry is an access too */
     c = tsmap_freq_incr(tsmap_freq_aged(tsmap_ld(old), age), tsmap_xorshift32(&s->rng));
-  else if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per AGE_PERIOD shares */
-    s->age_ops = 0;
-    s->age = (unsigned char)(age + 1);
-  }
   return (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
 }
 
@@ -112,7 +179,7 @@ int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
 /* The best victim among up to TSMAP_EVICT_SAMPLE entries of `t` from a random group on:
  * an expired one, else the smallest aged counter. Returns 0 if `t` has no entry. */
 static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap_pos *best,
-                           tsmap_evict_reason *why) {
+                           tsmap_evict_reason *why, unsigned *lowest) {
   size_t gi = tsmap_xorshift32(&s->rng) & t->mask, seen = 0;
   unsigned low = ~0u;
   for (size_t n = 0; n <= t->mask && seen < TSMAP_EVICT_SAMPLE; n++, gi = (gi + 1) & t->mask) {
@@ -136,20 +203,41 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
     }
   }
   *why = TSMAP_EVICT_CAPACITY;
+  *lowest = low;
   return seen != 0;
 }
 
-int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                          tsmap_after *after) {
+  if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per AGE_PERIOD shares (B2) */
+    s->age_ops = 0;
+    s->age++;
+  }
+  unsigned tries = tsmap_sketch_add(s, q->hash);
   while (atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap) {
     tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
     tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
     tsmap_pos victim;
     tsmap_evict_reason why;
-    if (!(old && tsmap_victim_in(m, s, old, &victim, &why)) &&
-        !tsmap_victim_in(m, s, cur, &victim, &why))
+    unsigned low;
+    if (!(old && tsmap_victim_in(m, s, old, &victim, &why, &low)) &&
+        !tsmap_victim_in(m, s, cur, &victim, &why, &low))
       return 0; /* defensive: count says full, the tables hold nothing */
+    /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it displaces
+     * the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if its sketch
+     * counter is full (so no key tried often enough is refused for ever); else it is the
+     * one that goes */
+    if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
+        (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
+      return 1;
     if (tsmap_reap(m, s, &victim, after, why) != 0)
       return -1;
   }
   return 0;
+}
+
+void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const void *value) {
+  if (tsmap_mx_on(m))
+    tsmap_mx_count_rejected(m);
+  tsmap_hook_evicted(m, q, value, TSMAP_EVICT_CAPACITY);
 }

@@ -26,6 +26,16 @@
  *       inside the read-side section, the one exception to G2's "no shared write", and
  *       rarer the hotter the entry (an entry read n times has been written about
  *       sqrt(n) times).
+ *   B5  Admission (TinyLFU): each shard counts the inserts tried per key (a cache's misses)
+ *       in a count-min sketch of 4-bit counters (4 rows of 4 counters per capacity entry,
+ *       8 bytes per entry of max_entries), halved every 5 capacities of tries; only
+ *       writers, under the shard lock, touch it. A newcomer tried t times scores
+ *       TSMAP_FREQ_INIT - 1 + t and displaces the B2 victim only if that is more than
+ *       TSMAP_ADMIT_MARGIN above the victim's aged counter, or if t is 15 (the counter is
+ *       full: no key tried that often is refused for ever). Otherwise the newcomer is not
+ *       stored: the insert returns TSMAP_OK, and its value is hooked as created and then
+ *       evicted with TSMAP_EVICT_CAPACITY, once each, in that order, after the lock.
+ *       Expired victims are reaped without asking. Reads never touch the sketch.
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
@@ -42,6 +52,18 @@
 #ifndef TSMAP_AGE_PERIOD
 #define TSMAP_AGE_PERIOD 16u   /* inserts per age, in shard capacities */
 #endif
+#ifndef TSMAP_SKETCH_ROWS
+#define TSMAP_SKETCH_ROWS 4u   /* counters per key in the admission sketch (B5) */
+#endif
+#ifndef TSMAP_SKETCH_WIDTH
+#define TSMAP_SKETCH_WIDTH 4u  /* counters per row, in shard capacities */
+#endif
+#ifndef TSMAP_SKETCH_RESET
+#define TSMAP_SKETCH_RESET 5u  /* inserts tried between halvings, in shard capacities */
+#endif
+#ifndef TSMAP_ADMIT_MARGIN
+#define TSMAP_ADMIT_MARGIN 2  /* a newcomer must score more than this above the victim */
+#endif
 #ifndef TSMAP_FREQ_READ_MASK
 #define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
 #endif
@@ -50,16 +72,27 @@
  * holds at least 16 entries. */
 TSMAP_HIDDEN size_t tsmap_bound_shards(const tsmap_config *c, size_t n);
 
-/* Set each shard's capacity. TSMAP_INVALID_ARGUMENT if a shard would get none. */
+/* Set each shard's capacity and allocate its sketch. TSMAP_INVALID_ARGUMENT if a shard
+ * would get no capacity, TSMAP_NO_MEMORY (tsmap_bound_free frees what was made). */
 TSMAP_HIDDEN tsmap_status tsmap_bound_init(tsmap *m);
+
+/* Free the shards' sketches (any map, created or not). */
+TSMAP_HIDDEN void tsmap_bound_free(tsmap *m);
 
 /* The frequency word to store for an entry of shard `s` (shard lock held): a new entry's
  * (`old` NULL) or the one at `old` touched by a write. */
 TSMAP_HIDDEN uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old);
 
-/* Before inserting into `s` (shard lock held): evict until the shard has room (B1-B3).
- * Returns 0, or -1 when an eviction's record could not be allocated. */
-TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *after);
+/* Before inserting `q` into `s` (shard lock held): evict until the shard has room
+ * (B1-B3). Returns 0 (insert), 1 when the newcomer is not admitted (B5: insert nothing,
+ * the caller hooks its value as evicted), or -1 when an eviction's record could not be
+ * allocated. */
+TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                       tsmap_after *after);
+
+/* An insert of `value` under `q` was not admitted (B5; no lock held, after its created
+ * hook): count it and hook it as evicted, TSMAP_EVICT_CAPACITY. */
+TSMAP_HIDDEN void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const void *value);
 
 /* A reader found the entry at `pos` (inside its read-side section): maybe touch its
  * counter (B4). */

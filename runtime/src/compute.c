@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "tsmap_internal.h"
 #include "expiry.h"
+#include "bound.h"
 
 #include <stdlib.h>
 
@@ -164,7 +165,7 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
  * (then copy the present value to `present`). Returns TSMAP_OK (stored), TSMAP_EXISTS,
  * TSMAP_CLOSED or TSMAP_NO_MEMORY. The record is unlinked either way. */
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
-                                        const void *value, uint64_t *present) {
+                                        const void *value, uint64_t *present, int *rejected) {
   tsmap_shard *s = q->shard;
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_status st;
@@ -184,6 +185,7 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
   }
   tsmap_writer_end(m, s, &after);
   tsmap_after_run(m, &after);
+  *rejected = after.rejected; /* G11, B5 */
   return st;
 }
 
@@ -198,6 +200,7 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   int rc = fn(q->p, q->len, ctx, v);
   self->computing = p->outer;
   tsmap_status st;
+  int rejected = 0;
   if (rc != 0) {
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(m, q->shard, &after);
@@ -206,11 +209,13 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
     tsmap_after_run(m, &after);
     st = TSMAP_CALLBACK_FAILED;
   } else {
-    st = tsmap_absent_commit(m, q, p, v, present);
+    st = tsmap_absent_commit(m, q, p, v, present, &rejected);
   }
   tsmap_pending_finish(m, p);
   if (st == TSMAP_OK) {
     tsmap_hook_created(m, q, v);
+    if (rejected) /* G11, B5: not admitted */
+      tsmap_bound_rejected(m, q, v);
     tsmap_value_out(m, v, value_out);
   } else if (rc == 0) {
     tsmap_hook_evicted(m, q, v, TSMAP_EVICT_DISCARDED);
@@ -323,7 +328,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
 /* Hooks and output after a committed verdict (no lock held). */
 static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
                                         tsmap_verdict verdict, const uint64_t *ov,
-                                        const uint64_t *nv, tsmap_status st, void *value_out) {
+                                        const uint64_t *nv, tsmap_status st, int rejected,
+                                        void *value_out) {
   if (st == TSMAP_NO_MEMORY || st == TSMAP_CLOSED) {
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(m, q, nv, TSMAP_EVICT_DISCARDED);
@@ -331,6 +337,8 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
   }
   if (verdict == TSMAP_STORE) {
     tsmap_hook_created(m, q, nv);
+    if (rejected) /* G11, B5: not admitted */
+      tsmap_bound_rejected(m, q, nv);
     if (found)
       tsmap_hook_evicted(m, q, ov, TSMAP_EVICT_REPLACED);
     tsmap_value_out(m, nv, value_out);
@@ -407,7 +415,8 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     tsmap_writer_end(map, q.shard, &after);
     tsmap_after_run(map, &after);
     if (closed || valid)
-      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, after.rejected,
+                                 value_out);
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
     if (tsmap_mx_on(map))

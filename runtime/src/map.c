@@ -801,8 +801,15 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                 const void *value, tsmap_after *after) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
-  if (TSMAP_UNLIKELY(m->bounded) && tsmap_bound_make_room(m, s, after) != 0)
-    return TSMAP_NO_MEMORY; /* G11: nothing was evicted without its record */
+  if (TSMAP_UNLIKELY(m->bounded)) { /* G11 */
+    int room = tsmap_bound_make_room(m, s, q, after);
+    if (room < 0)
+      return TSMAP_NO_MEMORY; /* nothing was evicted without its record */
+    if (room > 0) {         /* not admitted: hooked as evicted right after its creation */
+      after->rejected = 1;
+      return TSMAP_OK;
+    }
+  }
   if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -1235,6 +1242,7 @@ tsmap_status tsmap_close(tsmap *map) {
 
 static void tsmap_free_all(tsmap *m) {
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
+  tsmap_bound_free(m); /* G11 */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
   if (m->shards_raw) {
     for (size_t i = 0; i <= m->shard_mask; i++) {
@@ -1559,6 +1567,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (!w8v8 || TSMAP_UNLIKELY(map->cfg.on_entry_created || map->cfg.on_entry_evicted ||
                               (old_out && st != TSMAP_OK)))
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
+  if (!w8v8 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
+    tsmap_bound_rejected(map, &q, value);
   return st;
 }
 

@@ -178,6 +178,10 @@ static void tsmap_mx_count_left(const tsmap *m, uint32_t now, uint32_t born,
   tsmap_mx_add(st, &st->life_ms[r], ms);
 }
 
+void tsmap_mx_count_rejected(const tsmap *m) {
+  tsmap_mx_count_left(m, 0, 0, TSMAP_EVICT_CAPACITY);
+}
+
 void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
                    tsmap_evict_reason why) {
   tsmap_mx_count_left(m, tsmap_mx_now_ms(m), *tsmap_mx_birth_at(t, g, slot), why);

@@ -311,6 +311,9 @@ typedef struct tsmap_shard {
   size_t age_ops;                   /* G11: inserts since the shard last aged */
   uint32_t rng;                     /* G11: victim sampling */
   unsigned char age;                /* G11: counters are halved per age they miss */
+  unsigned char *sketch;            /* G11: the admission sketch (bound.c, B5) */
+  unsigned sketch_bits;             /* G11: log2 of its counters per row */
+  size_t sketch_adds;               /* G11: increments since it was last halved */
 } tsmap_shard;
 
 struct tsmap {
@@ -390,8 +393,10 @@ typedef struct tsmap_after {
   void *unmap_ptr;  /* a mapping to unmap (G5) */
   size_t unmap_len;
   struct tsmap_reaped *reaped; /* G10: expired entries unlinked, for their hooks */
+  int rejected; /* G11, B5: the insert's value was not admitted; the caller hooks it as
+                   evicted (TSMAP_EVICT_CAPACITY) right after its created hook */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);

@@ -45,6 +45,9 @@ typedef struct model {
   long created, left;
   long fail_next; /* allocations still to fail */
   long live;      /* allocator balance */
+  int inflight;   /* the key of the operation running (G11, B5: its value may be refused) */
+  unsigned char inflight_v[MAXV];
+  int refused;    /* the operation's value was evicted as it entered (not admitted) */
 } model;
 
 static model g;
@@ -84,6 +87,11 @@ static void model_evicted(const void *k, size_t kl, const void *v) {
   unsigned char kb[40];
   for (int i = 0; i < NK; i++)
     if (key_of(i, kb) == kl && memcmp(kb, k, kl) == 0) {
+      if (i == g.inflight && !live(i) && !g.refused &&
+          memcmp(v, g.inflight_v, g.vsize) == 0) { /* B5: the insert was not admitted */
+        g.refused = 1;
+        return;
+      }
       REQUIRE(g.present[i] && memcmp(v, g.value[i], g.vsize) == 0);
       g.present[i] = 0;
       return;
@@ -202,6 +210,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   tsmap_status st;
   memset(out, 0, sizeof out);
   g_op = (unsigned)(d[0] % 10) | (unsigned)i << 8 | (unsigned)(d[2] % 3) << 16;
+  g.inflight = i;
+  memcpy(g.inflight_v, v, sizeof v);
+  g.refused = 0;
   if (d[3] & 0x80)
     g.fail_next = d[3] & 3; /* fail the next 0..3 allocations */
   switch (d[0] % 10) {
@@ -312,6 +323,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     }
     break;
   }
+  if (g.refused) /* B5: its value entered and was evicted at once */
+    g.present[i] = 0;
+  g.inflight = -1;
   g.fail_next = 0;
 }
 

@@ -206,9 +206,15 @@ typedef struct tsmap_config {
    * aging (frequency-aware and scan-resistant). The bound is split evenly over the
    * shards and holds at every moment, writes in flight or not: the map never holds more
    * than max_entries (each shard evicts from itself, so a shard may evict while others
-   * have room). Costs one word per entry and the generic paths, as expiry does; reads
-   * update an entry's counter in place now and then (at most 1 read in 2, rarer the
-   * more often the entry is read). */
+   * have room). Admission: a new key that has been inserted no more often lately than
+   * the entry it would displace is not kept. Its insert still returns TSMAP_OK (and
+   * compute_if_absent still hands back its value), and its value goes through
+   * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
+   * that order, so the map is unchanged; a key inserted again and again gets in (at the
+   * latest at its 15th try within a window of a few capacities of inserts). Costs one
+   * word per entry, 8 bytes per max_entries for the admission sketch, and the generic
+   * paths, as expiry does; reads update an entry's counter in place now and then (at most
+   * 1 read in 2, rarer the more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
 } tsmap_config;
