@@ -1,7 +1,7 @@
 /*
  * bound.c - maps that stay bounded (G11): per-shard capacities, the frequency word, and
- * eviction by a sampled LFU with aging behind a TinyLFU admission sketch. Invariants B1-B5
- * are in bound.h.
+ * eviction by a sampled LFU with aging behind a TinyLFU admission sketch, and the bound
+ * on weight. Invariants B1-B6 are in bound.h.
  *
  * Why this policy: it needs no list (no splice on a read, no shared write but the rare
  * sampled counter touch), works per shard under the lock writers already hold, and is
@@ -25,6 +25,15 @@ size_t tsmap_bound_shards(const tsmap_config *c, size_t n) {
   return n;
 }
 
+tsmap_status tsmap_bound_config_check(const tsmap_config *c) {
+  if (!c->max_weight && !c->weight)
+    return TSMAP_OK;
+  if (!c->max_weight || !c->weight || c->value_size != sizeof(void *) ||
+      c->max_weight > TSMAP_MAX_WEIGHT)
+    return TSMAP_INVALID_ARGUMENT;
+  return TSMAP_OK;
+}
+
 /* log2 of the sketch's counters per row for a shard of capacity `cap`. */
 static unsigned tsmap_sketch_bits(size_t cap) {
   unsigned b = 4;
@@ -40,15 +49,19 @@ static size_t tsmap_sketch_bytes(const tsmap_shard *s) {
 
 tsmap_status tsmap_bound_init(tsmap *m) {
   size_t n = m->shard_mask + 1, max = m->cfg.max_entries;
-  if (!max)
+  uint64_t mw = m->cfg.max_weight;
+  if (!m->bounded)
     return TSMAP_OK;
-  if (max < n)
+  if ((max && max < n) || (mw && mw < n))
     return TSMAP_INVALID_ARGUMENT;
   for (size_t i = 0; i < n; i++) {
     tsmap_shard *s = &m->shards[i];
-    s->cap = max / n + (i < max % n); /* the capacities sum to max_entries (B1) */
+    /* the capacities sum to max_entries (B1); the weight shares to at most max_weight */
+    s->cap = max ? max / n + (i < max % n) : SIZE_MAX;
+    s->span = max ? s->cap : TSMAP_WEIGHT_SPAN;
+    s->max_weight = mw / n;
     s->rng = (uint32_t)(m->raw_seed >> 7) ^ (uint32_t)(i * 0x9e3779b9u) ^ 1u;
-    s->sketch_bits = tsmap_sketch_bits(s->cap);
+    s->sketch_bits = tsmap_sketch_bits(s->span);
     s->sketch = (unsigned char *)tsmap_mem_zalloc(m, tsmap_sketch_bytes(s));
     if (!s->sketch)
       return TSMAP_NO_MEMORY; /* tsmap_bound_free frees those made */
@@ -99,7 +112,7 @@ static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
     if (c < est)
       est = c;
   }
-  if (++s->sketch_adds >= TSMAP_SKETCH_RESET * s->cap) { /* halve every counter */
+  if (++s->sketch_adds >= TSMAP_SKETCH_RESET * s->span) { /* halve every counter */
     s->sketch_adds = 0;
     size_t bytes = tsmap_sketch_bytes(s);
     for (size_t i = 0; i < bytes; i++)
@@ -134,12 +147,19 @@ static unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
   return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
 }
 
-uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old) {
+uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word *old) {
+  tsmap_shard *s = q->shard;
   unsigned age = s->age;
   unsigned c = TSMAP_FREQ_INIT;
+  uint64_t was = old ? tsmap_ld(old) : 0;
   if (old) /* a write to the entry is an access too */
-    c = tsmap_freq_incr(tsmap_freq_aged(tsmap_ld(old), age), tsmap_xorshift32(&s->rng));
-  return (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
+    c = tsmap_freq_incr(tsmap_freq_aged(was, age), tsmap_xorshift32(&s->rng));
+  uint64_t w = (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
+  if (m->weighted) { /* B6: the total takes the new weight instead of the old one */
+    s->weight += q->weight - (was >> 16);
+    w |= q->weight << 16;
+  }
+  return w;
 }
 
 static __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
@@ -179,13 +199,15 @@ int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
 /* The best victim among up to TSMAP_EVICT_SAMPLE entries of `t` from a random group on:
  * an expired one, else the smallest aged counter. Returns 0 if `t` has no entry. */
 static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap_pos *best,
-                           tsmap_evict_reason *why, unsigned *lowest) {
+                           tsmap_evict_reason *why, unsigned *lowest, const tsmap_pos *keep) {
   size_t gi = tsmap_xorshift32(&s->rng) & t->mask, seen = 0;
   unsigned low = ~0u;
   for (size_t n = 0; n <= t->mask && seen < TSMAP_EVICT_SAMPLE; n++, gi = (gi + 1) & t->mask) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
       unsigned i = tsmap_first_slot(full);
+      if (keep && keep->t == t && keep->g == gi && keep->slot == i)
+        continue; /* B6: the entry being overwritten */
       const tsmap_word *vw = tsmap_slot(g, m->slot_words, i) + m->key_words;
       uint64_t vwords[TSMAP_MAX_META_WORDS + 1];
       vwords[0] = m->expiring ? tsmap_ld(vw + m->value_words) : 0; /* the deadline */
@@ -207,25 +229,40 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
   return seen != 0;
 }
 
+/* The shard must evict before `q` (weighing q->weight) enters: a full count, or a weight
+ * that would pass the share (`now`: the weight it replaces, if any). */
+static int tsmap_bound_over(const tsmap *m, const tsmap_shard *s, const tsmap_key *q,
+                            uint64_t now, int inserting) {
+  if (inserting && atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap)
+    return 1;
+  return m->weighted && s->weight - now + q->weight > s->max_weight;
+}
+
+/* The victim for making room (B2): from old, then cur, never `keep`. */
+static int tsmap_bound_victim(const tsmap *m, tsmap_shard *s, tsmap_pos *victim,
+                              tsmap_evict_reason *why, unsigned *low, const tsmap_pos *keep) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  return (old && tsmap_victim_in(m, s, old, victim, why, low, keep)) ||
+         tsmap_victim_in(m, s, cur, victim, why, low, keep);
+}
+
 int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                           tsmap_after *after) {
-  if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per AGE_PERIOD shares (B2) */
+  if (++s->age_ops >= TSMAP_AGE_PERIOD * s->span) { /* an age per AGE_PERIOD shares (B2) */
     s->age_ops = 0;
     s->age++;
   }
   unsigned tries = tsmap_sketch_add(s, q->hash);
-  while (atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap) {
-    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
-    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  while (tsmap_bound_over(m, s, q, 0, 1)) {
     tsmap_pos victim;
     tsmap_evict_reason why;
     unsigned low;
-    if (!(old && tsmap_victim_in(m, s, old, &victim, &why, &low)) &&
-        !tsmap_victim_in(m, s, cur, &victim, &why, &low))
+    if (!tsmap_bound_victim(m, s, &victim, &why, &low, NULL))
       return 0; /* defensive: count says full, the tables hold nothing */
     /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it displaces
      * the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if its sketch
-     * counter is full (so no key tried often enough is refused for ever); else it is the
+     * counter is full (so no key tried that often is refused for ever); else it is the
      * one that goes */
     if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
         (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
@@ -234,6 +271,38 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
       return -1;
   }
   return 0;
+}
+
+/* ======================================================================================
+ * Weight (B6)
+ * ====================================================================================== */
+
+tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value) {
+  q->weight = m->cfg.weight(q->p, q->len, value, m->cfg.weight_ctx);
+  return q->weight > q->shard->max_weight ? TSMAP_TOO_HEAVY : TSMAP_OK;
+}
+
+int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                              const tsmap_key *q, tsmap_after *after) {
+  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  uint64_t now = tsmap_ld(fw) >> 16;
+  while (tsmap_bound_over(m, s, q, now, 0)) {
+    tsmap_pos victim;
+    tsmap_evict_reason why;
+    unsigned low;
+    if (!tsmap_bound_victim(m, s, &victim, &why, &low, pos))
+      return 0; /* defensive: the share holds q's weight alone (tsmap_bound_weigh) */
+    if (tsmap_reap(m, s, &victim, after, why) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
+  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  s->weight -= tsmap_ld(fw) >> 16;
 }
 
 void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const void *value) {

@@ -36,6 +36,15 @@
  *       stored: the insert returns TSMAP_OK, and its value is hooked as created and then
  *       evicted with TSMAP_EVICT_CAPACITY, once each, in that order, after the lock.
  *       Expired victims are reaped without asking. Reads never touch the sketch.
+ *   B6  Weight (max_weight, pointer values): a store weighs its value before locking
+ *       (the user's function runs with no lock held) and is refused with TSMAP_TOO_HEAVY
+ *       if it exceeds the shard's share (max_weight / shards, rounded down). The weight
+ *       is kept in bits 16-63 of the entry's frequency word, and the shard's total is
+ *       changed under the lock wherever an entry enters (insert, overwrite) or leaves
+ *       (tsmap_shard_erase). An insert evicts (B2, B5) until count and weight both fit;
+ *       an overwrite evicts other entries, never its own, until the new weight fits, so
+ *       the total never exceeds the share at any moment. With max_weight alone, a shard
+ *       is assumed to hold TSMAP_WEIGHT_SPAN entries for the sketch and the periods.
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
@@ -64,6 +73,10 @@
 #ifndef TSMAP_ADMIT_MARGIN
 #define TSMAP_ADMIT_MARGIN 2  /* a newcomer must score more than this above the victim */
 #endif
+#ifndef TSMAP_WEIGHT_SPAN
+#define TSMAP_WEIGHT_SPAN 1024u /* entries a shard is assumed to hold with max_weight alone */
+#endif
+#define TSMAP_MAX_WEIGHT (((uint64_t)1 << 48) - 1) /* weights live in bits 16-63 (B6) */
 #ifndef TSMAP_FREQ_READ_MASK
 #define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
 #endif
@@ -79,9 +92,28 @@ TSMAP_HIDDEN tsmap_status tsmap_bound_init(tsmap *m);
 /* Free the shards' sketches (any map, created or not). */
 TSMAP_HIDDEN void tsmap_bound_free(tsmap *m);
 
-/* The frequency word to store for an entry of shard `s` (shard lock held): a new entry's
- * (`old` NULL) or the one at `old` touched by a write. */
-TSMAP_HIDDEN uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old);
+/* The frequency word to store for what `q` stores in its shard (shard lock held): a new
+ * entry's (`old` NULL) or the one at `old` (the old frequency word) touched by a write;
+ * on a weighted map, with q->weight, which the shard's total takes over (B6). */
+TSMAP_HIDDEN uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q,
+                                        const tsmap_word *old);
+
+/* The config's bound on weight is well-formed (B6): TSMAP_OK or TSMAP_INVALID_ARGUMENT. */
+TSMAP_HIDDEN tsmap_status tsmap_bound_config_check(const tsmap_config *c);
+
+/* On a weighted map, before a store of `value` by `q` (no lock held): weigh it into
+ * q->weight. TSMAP_OK, or TSMAP_TOO_HEAVY when it exceeds its shard's share (B6). */
+TSMAP_HIDDEN tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value);
+
+/* On a weighted map, before the value at `pos` is overwritten by what `q` stores (shard
+ * lock held): evict other entries of the shard until the new weight fits (B6). 0, or -1
+ * when an eviction's record could not be allocated (nothing was evicted without one). */
+TSMAP_HIDDEN int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                                           const tsmap_key *q, tsmap_after *after);
+
+/* The entry at `pos` leaves its shard (shard lock held): its weight leaves the total. */
+TSMAP_HIDDEN void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s,
+                                          const tsmap_pos *pos);
 
 /* Before inserting `q` into `s` (shard lock held): evict until the shard has room
  * (B1-B3). Returns 0 (insert), 1 when the newcomer is not admitted (B5: insert nothing,

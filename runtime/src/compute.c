@@ -190,7 +190,7 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
 }
 
 /* Owner: run the callback with no lock held, then commit its result. */
-static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending *p,
+static tsmap_status tsmap_absent_run(tsmap *m, tsmap_key *q, tsmap_pending *p,
                                      tsmap_thread *self, tsmap_absent_fn fn, void *ctx,
                                      void *value_out) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS], present[TSMAP_MAX_VALUE_WORDS];
@@ -199,15 +199,17 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   self->computing = p;
   int rc = fn(q->p, q->len, ctx, v);
   self->computing = p->outer;
-  tsmap_status st;
+  tsmap_status st = TSMAP_OK;
   int rejected = 0;
-  if (rc != 0) {
+  if (rc == 0 && TSMAP_UNLIKELY(m->weighted)) /* G11, B6 */
+    st = tsmap_bound_weigh(m, q, v);
+  if (rc != 0 || st != TSMAP_OK) {
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(m, q->shard, &after);
     tsmap_pending_unlink(q->shard, p);
     tsmap_writer_end(m, q->shard, &after);
     tsmap_after_run(m, &after);
-    st = TSMAP_CALLBACK_FAILED;
+    st = rc != 0 ? TSMAP_CALLBACK_FAILED : st;
   } else {
     st = tsmap_absent_commit(m, q, p, v, present, &rejected);
   }
@@ -315,6 +317,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
   if (found)
     tsmap_shard_find(m, s, q, &pos);
   if (verdict == TSMAP_STORE && found) {
+    if (TSMAP_UNLIKELY(m->weighted) && tsmap_bound_fit_overwrite(m, s, &pos, q, after) != 0)
+      return TSMAP_NO_MEMORY; /* G11, B6: no room could be made */
     tsmap_pos_write_value(m, &pos, q, nv);
     return TSMAP_OK;
   }
@@ -401,6 +405,11 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       if (found)
         tsmap_value_out(map, ov, value_out);
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
+    }
+    if (verdict == TSMAP_STORE && TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_weigh(map, &q, nv) != TSMAP_OK) { /* G11, B6 */
+      tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED);
+      return TSMAP_TOO_HEAVY;
     }
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, q.shard, &after);

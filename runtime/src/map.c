@@ -161,7 +161,7 @@ const char *tsmap_status_name(tsmap_status status) {
   static const char *const names[] = {
       "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
       "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
-      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED"};
+      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED", "TSMAP_TOO_HEAVY"};
   if ((unsigned)status < sizeof names / sizeof names[0])
     return names[status];
   return "TSMAP_UNKNOWN_STATUS";
@@ -206,7 +206,7 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
-  return TSMAP_OK;
+  return tsmap_bound_config_check(c); /* G11 */
 }
 
 /* ======================================================================================
@@ -851,6 +851,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   uint64_t ctrl = pos->t->wctrl[pos->g];
   unsigned byte = TSMAP_CTRL_DELETED;
   TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, why);
+  if (TSMAP_UNLIKELY(m->weighted)) /* G11, B6 */
+    tsmap_bound_weight_left(m, s, pos);
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -1077,7 +1079,8 @@ static void tsmap_layout(tsmap *m) {
   m->value_size = m->cfg.value_size;
   m->value_words = (m->value_size + 7) / 8;
   m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
-  m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
+  m->bounded = m->cfg.max_entries || m->cfg.max_weight; /* G11: a frequency word */
+  m->weighted = m->cfg.max_weight != 0;                  /* G11: with the entry's weight */
   m->meta_words = (size_t)m->expiring + m->bounded;
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
@@ -1528,6 +1531,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (st != TSMAP_OK)
       return st;
     q.ttl = ttl;
+    if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &q, value)) != TSMAP_OK)
+      return st; /* G11, B6: TSMAP_TOO_HEAVY */
   }
   tsmap_after after = TSMAP_AFTER_INIT;
   tsmap_shard *s = q.shard;
@@ -1554,10 +1559,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
-      if (replace)
+      if (replace && TSMAP_UNLIKELY(map->weighted) &&
+          tsmap_bound_fit_overwrite(map, s, &pos, &q, &after) != 0)
+        replace = -1; /* G11, B6: no room could be made, nothing changed */
+      else if (replace)
         tsmap_pos_write_value(map, &pos, &q, value);
     }
-    st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
+    st = replace < 0 ? TSMAP_NO_MEMORY : replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
     st = tsmap_shard_insert(map, s, &q, value, &after);
   }

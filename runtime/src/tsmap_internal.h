@@ -314,6 +314,9 @@ typedef struct tsmap_shard {
   unsigned char *sketch;            /* G11: the admission sketch (bound.c, B5) */
   unsigned sketch_bits;             /* G11: log2 of its counters per row */
   size_t sketch_adds;               /* G11: increments since it was last halved */
+  size_t span;                      /* G11: cap, or the entries assumed (weight only) */
+  uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
+  uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
 } tsmap_shard;
 
 struct tsmap {
@@ -330,7 +333,7 @@ struct tsmap {
   size_t meta_words;        /* words after each value: the deadline (G10), then the
                                frequency word (G11), each only if configured */
   unsigned char expiring;   /* G10: a deadline word follows the value */
-  unsigned char bounded;    /* G11: max_entries is set: a frequency word follows */
+  unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
   int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
   int entry_fast;           /* fast8 and not metered: get/put take the fast path */
@@ -342,6 +345,7 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
+  unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
@@ -370,6 +374,7 @@ typedef struct tsmap_key {
   tsmap_shard *shard;
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
   uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
+  uint64_t weight; /* G11: the weight of what it stores (read only on a weighted map) */
 } tsmap_key;
 
 /* Where an entry is: a table, group, slot. */
