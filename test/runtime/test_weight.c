@@ -216,6 +216,31 @@ static void test_g11_weight_and_count_bounds_together(void) {
   CHECK(g_c.weight_in == 0);
 }
 
+/* With expiry too, the weight sits after the deadline: overwrites keep the total exact
+ * (they once read the deadline word as the old frequency word). */
+static void test_g11_weight_with_expiry(void) {
+  static obj objs[11];
+  tsmap_config cfg;
+  weighted_config(&cfg, 100, 1);
+  cfg.default_ttl_ns = (uint64_t)1 << 62; /* deadlines far above 2^16 */
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 10; k++) {
+    objs[k] = (obj){10, k};
+    obj *p = &objs[k];
+    CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK);
+    CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_REPLACED);
+  }
+  CHECK(held(m).weight == 100 && g_c.capacity == 0);
+  uint64_t k = 10;
+  objs[10] = (obj){10, 10};
+  obj *p = &objs[10];
+  CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK); /* one of the 11 goes, no more */
+  CHECK(held(m).weight == 100 && held(m).entries == 10 && g_c.capacity == 1);
+  tsmap_destroy(m);
+  CHECK(g_c.weight_in == 0);
+}
+
 /* ---- The bound on weight under a two-thread storm, every value in a ledger ------------- */
 
 #define STORM_IDS (1u << 18)
@@ -307,5 +332,5 @@ static void test_g11_weight_bound_under_a_two_thread_storm(void) {
 
 TEST_MAIN(T(test_g11_weight_configurations), T(test_g11_weight_bound_holds),
           T(test_g11_heavier_overwrites_and_too_heavy_values),
-          T(test_g11_weight_and_count_bounds_together),
+          T(test_g11_weight_and_count_bounds_together), T(test_g11_weight_with_expiry),
           T(test_g11_weight_bound_under_a_two_thread_storm))
