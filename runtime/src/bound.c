@@ -139,14 +139,6 @@ static unsigned tsmap_freq_aged(uint64_t w, unsigned age) {
   return c > d ? c - d : 0;
 }
 
-/* A logarithmic increment of counter `c` with the random number `r`. */
-static unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
-  if (c >= 255)
-    return 255;
-  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
-  return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
-}
-
 uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word *old) {
   tsmap_shard *s = q->shard;
   unsigned age = s->age;
@@ -162,34 +154,12 @@ uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word 
   return w;
 }
 
-static __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
-
-/* Maybe touch the frequency word `w` (B4). */
-static void tsmap_freq_touch_word(tsmap_word *w) {
-  uint32_t r = tsmap_read_rng;
-  if (TSMAP_UNLIKELY(r == 0))
-    r = (uint32_t)(uintptr_t)&r | 1u;
-  r = tsmap_xorshift32(&r);
-  tsmap_read_rng = r;
-  if (r & TSMAP_FREQ_READ_MASK) /* 1 read in TSMAP_FREQ_READ_MASK + 1 looks (B4) */
-    return;
-  uint64_t v = tsmap_ld(w);
-  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 3);
-  if (n != c) /* a lost race with a writer only loses a count */
-    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
-}
+__thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
+__thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
 
 void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
-  tsmap_freq_touch_word(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+  tsmap_freq_touch(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
                                    pos->slot) + m->key_words + m->value_words + m->expiring);
-}
-
-int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
-  if (tsmap_read_expired(m, vbuf))
-    return 0;
-  if (m->bounded)
-    tsmap_freq_touch_word(value + m->value_words + m->expiring);
-  return 1;
 }
 
 /* ======================================================================================

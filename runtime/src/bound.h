@@ -50,6 +50,7 @@
 #define TSMAP_BOUND_H
 
 #include "tsmap_internal.h"
+#include "expiry.h"
 
 #ifndef TSMAP_EVICT_SAMPLE
 #define TSMAP_EVICT_SAMPLE 16  /* entries looked at to pick a victim (B2) */
@@ -130,9 +131,56 @@ TSMAP_HIDDEN void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const
  * counter (B4). */
 TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
 
+/* A logarithmic increment of counter `c` with the random number `r`. */
+TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
+  if (c >= 255)
+    return 255;
+  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
+  return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
+}
+
+/* The readers' sampling (B4), per thread (no shared line): reads to skip before the next
+ * look, and a linear congruential generator stepped once per look, whose high bits
+ * decide. The gap is random (an even number of reads from 0 to 2 * TSMAP_FREQ_READ_MASK,
+ * the mask being 2^k - 1), so a thread that alternates between keys still looks at each. */
+extern TSMAP_HIDDEN __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
+extern TSMAP_HIDDEN __thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
+
+/* Maybe touch the frequency word `w` (B4): 1 read in TSMAP_FREQ_READ_MASK + 1 looks (on
+ * average), and increments with the counter's own probability; a lost race with a writer
+ * only loses a count. Inline, so the 8-byte get of a bounded map makes no call for it, and
+ * a read that does not look costs a thread-local decrement. */
+TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+  unsigned skip = tsmap_read_skip;
+  if (skip) {
+    tsmap_read_skip = skip - 1;
+    return;
+  }
+  uint32_t r = tsmap_read_rng * 1664525u + 1013904223u;
+  tsmap_read_rng = r;
+  tsmap_read_skip = (r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
+  uint64_t v = tsmap_ld(w);
+  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 8);
+  if (n != c)
+    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
+}
+
+/* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
+ * (read from the map), a deadline alone, a frequency word alone. */
+#define TSMAP_META_ANY 1
+#define TSMAP_META_TTL 2
+#define TSMAP_META_FREQ 3
+
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
  * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
  * maybe touching its counter (G11, B4). */
-TSMAP_HIDDEN int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value);
+TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
+                                  const int kind) {
+  if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
+    return 0;
+  if (kind == TSMAP_META_FREQ || (kind == TSMAP_META_ANY && m->bounded))
+    tsmap_freq_touch(value + m->value_words + (kind == TSMAP_META_FREQ ? 0 : m->expiring));
+  return 1;
+}
 
 #endif /* TSMAP_BOUND_H */

@@ -704,6 +704,8 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0);
   else if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
+  else if (m->entry_meta && !old->birth) /* G10, G11: one value and one meta word */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0);
   else
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
                           1);
@@ -1086,6 +1088,7 @@ static void tsmap_layout(tsmap *m) {
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
+  m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
 }
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
@@ -1326,8 +1329,8 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback). `vw`:
- * value words to copy, with the meta words when `meta` (a constant): the entry is then
- * absent from its deadline on (G10) and its frequency touched (G11). */
+ * value words to copy, with the meta words when `meta` (a constant, TSMAP_META_*): the
+ * entry is then absent from its deadline on (G10) and its frequency touched (G11). */
 TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
                             const int meta) {
   tsmap_word *at = NULL;
@@ -1368,7 +1371,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     }
   }
   if (meta && r == 1) /* G10, G11 */
-    r = tsmap_meta_read8(m, vbuf, at);
+    r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit(self);
   return r;
 }
@@ -1416,22 +1419,23 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
 /* The 8-byte get of a map with meta words (G10, G11), out of the unbounded maps' way:
  * `vw` value and meta words into `vbuf`. */
 TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
-                                            uint64_t *vbuf, const size_t vw) {
-  int r = tsmap_get8(map, key, vbuf, vw, 1);
+                                            uint64_t *vbuf, const size_t vw, const int meta) {
+  int r = tsmap_get8(map, key, vbuf, vw, meta);
   return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
 static __attribute__((noinline)) tsmap_status tsmap_get8_meta_big(tsmap *map, const void *key,
                                                                   void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
-  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words);
+  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words,
+                           TSMAP_META_ANY);
 }
 
 /* One value word and one meta word (a bound or a deadline): constant sizes, a small frame. */
 static tsmap_status tsmap_get8_meta(tsmap *map, const void *key, void *value_out) {
   uint64_t v[2];
   if (TSMAP_LIKELY(map->value_words == 1 && map->meta_words == 1))
-    return tsmap_get8_meta_n(map, key, value_out, v, 2);
+    return tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_ANY);
   return tsmap_get8_meta_big(map, key, value_out);
 }
 
@@ -1453,10 +1457,24 @@ __attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const 
   TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
 }
 
-/* A metered map has entry_fast 0, so its gets take the second branch (metrics.h). */
+/* The public get of an unmetered map with 8-byte keys, one value word and one meta word
+ * (a bound or a deadline), with its probes: no metrics check, no frame of its own. */
+static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = map->bounded ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
+                                 : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0, so its gets take the last branch
+ * (metrics.h). */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && map->entry_fast && key && key_len == 8 && map->value_size == 8))
     return tsmap_get8v8_probed(map, key, value_out);
+  if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
+    return tsmap_get8_meta_probed(map, key, value_out);
   return tsmap_get_other(map, key, key_len, value_out);
 }
 

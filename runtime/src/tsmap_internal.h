@@ -346,6 +346,8 @@ struct tsmap {
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
   unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
+  unsigned char entry_meta;       /* fast8_meta, unmetered, one value and one meta word:
+                                     tsmap_get takes the meta get directly (G10, G11) */
 };
 
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
