@@ -21,8 +21,9 @@
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
  *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
  *       TSMAP_NO_MEMORY and nothing changed.
- *   B4  Reads touch the counter in place with probability 1/2 (a per-thread generator)
- *       times the counter's own, 1 / (c - 4): a relaxed store to the entry's slot from
+ *   B4  Reads look at the counter 1 time in 2 on average (a per-thread skip count and
+ *       generator) and then increment it with the counter's own probability, 1 / (c - 4):
+ *       a relaxed store to the entry's slot from
  *       inside the read-side section, the one exception to G2's "no shared write", and
  *       rarer the hotter the entry (an entry read n times has been written about
  *       sqrt(n) times).
