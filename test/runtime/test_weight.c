@@ -296,7 +296,6 @@ static void *storm_watch(void *p) {
 static void test_g11_weight_bound_under_a_two_thread_storm(void) {
   memset((void *)g_in, 0, sizeof g_in);
   memset((void *)g_out, 0, sizeof g_out);
-  atomic_store(&g_storm_done, 0);
   atomic_store(&g_over, 0);
   atomic_store(&g_looks, 0);
   long n = 200000 / SCALE;
@@ -309,21 +308,10 @@ static void test_g11_weight_bound_under_a_two_thread_storm(void) {
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   storm_arg a[2] = {{m, 0, n}, {m, STORM_IDS, n}};
-  pthread_t t[2], w;
-  pthread_create(&w, NULL, storm_watch, m);
-  for (int i = 0; i < 2; i++)
-    pthread_create(&t[i], NULL, storm_writer, &a[i]);
-  for (int i = 0; i < 2; i++)
-    pthread_join(t[i], NULL);
-  atomic_store(&g_storm_done, 1);
-  pthread_join(w, NULL);
+  tsmap_test_storm2(storm_writer, a, sizeof a[0], storm_watch, m, &g_storm_done);
   tally end = held(m);
   tsmap_destroy(m);
-  long in = 0, bad = 0;
-  for (size_t i = 0; i < 2 * STORM_IDS; i++) {
-    in += g_in[i];
-    bad += g_in[i] > 1 || g_out[i] != g_in[i];
-  }
+  long in = 0, bad = tsmap_test_ledger_errors(g_in, g_out, 2 * STORM_IDS, &in);
   fprintf(stderr, "  %ld values entered, weight %llu in %ld entries at the end, %ld of %ld "
                   "looks over the bound, %ld accounting errors\n", in,
           (unsigned long long)end.weight, end.entries, (long)g_over, (long)g_looks, bad);
