@@ -11,7 +11,8 @@ namespace clang::tidy::tsmap {
 
 /// The tsmap_config fields that make a map evict on its own.
 static bool isSelfEvictingField(llvm::StringRef Name) {
-  return Name == "expiry" || Name == "default_ttl_ns" || Name == "max_entries";
+  return Name == "expiry" || Name == "default_ttl_ns" || Name == "max_entries" ||
+         Name == "max_weight";
 }
 
 /// The config variable of `tsmap_create(&cfg, ...)`; null for a pointer (a

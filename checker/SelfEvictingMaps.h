@@ -1,7 +1,7 @@
 //===--- SelfEvictingMaps.h - maps that evict entries on their own --------===//
 //
 // A libtsmap map created with a time-to-live (`expiry`, `default_ttl_ns`) or a
-// bound (`max_entries`) in its tsmap_config evicts entries with
+// bound (`max_entries`, `max_weight`) in its tsmap_config evicts entries with
 // no removal call in the program: each one leaves through the config's
 // on_entry_evicted hook. For tsmap-remove-without-cleanup, such a map is a
 // discarded removal that happens on its own: if its values owe a cleanup, the

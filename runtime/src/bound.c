@@ -1,6 +1,7 @@
 /*
  * bound.c - maps that stay bounded (G11): per-shard capacities, the frequency word, and
- * eviction by a sampled LFU with aging. Invariants B1-B4 are in bound.h.
+ * eviction by a sampled LFU with aging behind a TinyLFU admission sketch, and the bound
+ * on weight. Invariants B1-B6 are in bound.h.
  *
  * Why this policy: it needs no list (no splice on a read, no shared write but the rare
  * sampled counter touch), works per shard under the lock writers already hold, and is
@@ -10,6 +11,7 @@
  */
 #include "bound.h"
 #include "expiry.h"
+#include "metrics.h"
 
 /* ======================================================================================
  * Capacities
@@ -23,18 +25,100 @@ size_t tsmap_bound_shards(const tsmap_config *c, size_t n) {
   return n;
 }
 
+tsmap_status tsmap_bound_config_check(const tsmap_config *c) {
+  if (!c->max_weight && !c->weight)
+    return TSMAP_OK;
+  if (!c->max_weight || !c->weight || c->value_size != sizeof(void *) ||
+      c->max_weight > TSMAP_MAX_WEIGHT)
+    return TSMAP_INVALID_ARGUMENT;
+  return TSMAP_OK;
+}
+
+/* log2 of the sketch's counters per row for a shard of capacity `cap`. */
+static unsigned tsmap_sketch_bits(size_t cap) {
+  unsigned b = 4;
+  while (((size_t)1 << b) < cap * TSMAP_SKETCH_WIDTH && b < 30)
+    b++;
+  return b;
+}
+
+/* Bytes of a shard's sketch: TSMAP_SKETCH_ROWS rows of 4-bit counters. */
+static size_t tsmap_sketch_bytes(const tsmap_shard *s) {
+  return ((size_t)TSMAP_SKETCH_ROWS << s->sketch_bits) / 2;
+}
+
 tsmap_status tsmap_bound_init(tsmap *m) {
   size_t n = tsmap_shard_count(m), max = m->cfg.max_entries;
-  if (!max)
+  uint64_t mw = m->cfg.max_weight;
+  if (!m->bounded)
     return TSMAP_OK;
-  if (max < n)
+  if ((max && max < n) || (mw && mw < n))
     return TSMAP_INVALID_ARGUMENT;
   for (size_t i = 0; i < n; i++) {
     tsmap_shard *s = &m->shards[i];
-    s->cap = max / n + (i < max % n); /* the capacities sum to max_entries (B1) */
+    /* the capacities sum to max_entries (B1); the weight shares to at most max_weight */
+    s->cap = max ? max / n + (i < max % n) : SIZE_MAX;
+    s->span = max ? s->cap : TSMAP_WEIGHT_SPAN;
+    s->max_weight = mw / n;
     s->rng = (uint32_t)(m->raw_seed >> 7) ^ (uint32_t)(i * 0x9e3779b9u) ^ 1u;
+    s->sketch_bits = tsmap_sketch_bits(s->span);
+    s->sketch = (unsigned char *)tsmap_mem_zalloc(m, tsmap_sketch_bytes(s));
+    if (!s->sketch)
+      return TSMAP_NO_MEMORY; /* tsmap_bound_free frees those made */
   }
   return TSMAP_OK;
+}
+
+void tsmap_bound_free(tsmap *m) {
+  if (!m->bounded || !m->shards_raw)
+    return;
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
+    tsmap_shard *s = &m->shards[i];
+    if (s->sketch)
+      tsmap_mem_free(m, s->sketch, tsmap_sketch_bytes(s));
+    s->sketch = NULL;
+  }
+}
+
+/* ======================================================================================
+ * The admission sketch (B5): a count-min sketch of 4-bit counters per shard, counting
+ * the inserts tried (a cache's misses), halved every TSMAP_SKETCH_RESET capacities of
+ * them (TinyLFU's reset), written only under the shard lock.
+ * ====================================================================================== */
+
+/* Counter `row` of hash `h`: its byte and the shift of its nibble in it. */
+static unsigned char *tsmap_sketch_at(const tsmap_shard *s, uint64_t h, unsigned row,
+                                      unsigned *shift) {
+  static const uint64_t mul[4] = {0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
+                                  0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
+  size_t i = (size_t)((h * mul[row & 3]) >> (64 - s->sketch_bits));
+  i += (size_t)row << s->sketch_bits;
+  *shift = (unsigned)(i & 1) * 4;
+  return s->sketch + i / 2;
+}
+
+/* Count one more try for hash `h` and return its estimate (the smallest of its counters,
+ * 1..15). */
+static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
+  unsigned est = 15;
+  for (unsigned r = 0; r < TSMAP_SKETCH_ROWS; r++) {
+    unsigned sh, c;
+    unsigned char *b = tsmap_sketch_at(s, h, r, &sh);
+    c = (*b >> sh) & 15u;
+    if (c < 15) {
+      c++;
+      *b = (unsigned char)((*b & ~(15u << sh)) | c << sh);
+    }
+    if (c < est)
+      est = c;
+  }
+  if (++s->sketch_adds >= TSMAP_SKETCH_RESET * s->span) { /* halve every counter */
+    s->sketch_adds = 0;
+    size_t bytes = tsmap_sketch_bytes(s);
+    for (size_t i = 0; i < bytes; i++)
+      s->sketch[i] = (unsigned char)((s->sketch[i] >> 1) & 0x77u);
+  }
+  return est;
 }
 
 /* ======================================================================================
@@ -55,54 +139,27 @@ static unsigned tsmap_freq_aged(uint64_t w, unsigned age) {
   return c > d ? c - d : 0;
 }
 
-/* A logarithmic increment of counter `c` with the random number `r`. */
-static unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
-  if (c >= 255)
-    return 255;
-  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
-  return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
-}
-
-uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old) {
+uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word *old) {
+  tsmap_shard *s = q->shard;
   unsigned age = s->age;
   unsigned c = TSMAP_FREQ_INIT;
+  uint64_t was = old ? tsmap_ld(old) : 0;
   if (old) /* a write to the entry is an access too */
-    c = tsmap_freq_incr(tsmap_freq_aged(tsmap_ld(old), age), tsmap_xorshift32(&s->rng));
-  else if (++s->age_ops >= TSMAP_AGE_PERIOD * s->cap) { /* an age per AGE_PERIOD shares */
-    s->age_ops = 0;
-    s->age = (unsigned char)(age + 1);
+    c = tsmap_freq_incr(tsmap_freq_aged(was, age), tsmap_xorshift32(&s->rng));
+  uint64_t w = (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
+  if (m->weighted) { /* B6: the total takes the new weight instead of the old one */
+    s->weight += q->weight - (was >> 16);
+    w |= q->weight << 16;
   }
-  return (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
+  return w;
 }
 
-static __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
-
-/* Maybe touch the frequency word `w` (B4). */
-static void tsmap_freq_touch_word(tsmap_word *w) {
-  uint32_t r = tsmap_read_rng;
-  if (TSMAP_UNLIKELY(r == 0))
-    r = (uint32_t)(uintptr_t)&r | 1u;
-  r = tsmap_xorshift32(&r);
-  tsmap_read_rng = r;
-  if (r & TSMAP_FREQ_READ_MASK) /* 1 read in TSMAP_FREQ_READ_MASK + 1 looks (B4) */
-    return;
-  uint64_t v = tsmap_ld(w);
-  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 3);
-  if (n != c) /* a lost race with a writer only loses a count */
-    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
-}
+__thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
+__thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
 
 void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
-  tsmap_freq_touch_word(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+  tsmap_freq_touch(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
                                    pos->slot) + m->key_words + m->value_words + m->expiring);
-}
-
-int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
-  if (tsmap_read_expired(m, vbuf))
-    return 0;
-  if (m->bounded)
-    tsmap_freq_touch_word(value + m->value_words + m->expiring);
-  return 1;
 }
 
 /* ======================================================================================
@@ -112,13 +169,15 @@ int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value) {
 /* The best victim among up to TSMAP_EVICT_SAMPLE entries of `t` from a random group on:
  * an expired one, else the smallest aged counter. Returns 0 if `t` has no entry. */
 static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap_pos *best,
-                           tsmap_evict_reason *why) {
+                           tsmap_evict_reason *why, unsigned *lowest, const tsmap_pos *keep) {
   size_t gi = tsmap_xorshift32(&s->rng) & t->mask, seen = 0;
   unsigned low = ~0u;
   for (size_t n = 0; n <= t->mask && seen < TSMAP_EVICT_SAMPLE; n++, gi = (gi + 1) & t->mask) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
       unsigned i = tsmap_first_slot(full);
+      if (keep && keep->t == t && keep->g == gi && keep->slot == i)
+        continue; /* B6: the entry being overwritten */
       const tsmap_word *vw = tsmap_slot(g, m->slot_words, i) + m->key_words;
       uint64_t vwords[TSMAP_MAX_META_WORDS + 1];
       vwords[0] = m->expiring ? tsmap_ld(vw + m->value_words) : 0; /* the deadline */
@@ -136,20 +195,88 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
     }
   }
   *why = TSMAP_EVICT_CAPACITY;
+  *lowest = low;
   return seen != 0;
 }
 
-int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *after) {
-  while (atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap) {
-    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
-    tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+/* The shard must evict before `q` (weighing q->weight) enters: a full count, or a weight
+ * that would pass the share (`now`: the weight it replaces, if any). */
+static int tsmap_bound_over(const tsmap *m, const tsmap_shard *s, const tsmap_key *q,
+                            uint64_t now, int inserting) {
+  if (inserting && atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap)
+    return 1;
+  return m->weighted && s->weight - now + q->weight > s->max_weight;
+}
+
+/* The victim for making room (B2): from old, then cur, never `keep`. */
+static int tsmap_bound_victim(const tsmap *m, tsmap_shard *s, tsmap_pos *victim,
+                              tsmap_evict_reason *why, unsigned *low, const tsmap_pos *keep) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  return (old && tsmap_victim_in(m, s, old, victim, why, low, keep)) ||
+         tsmap_victim_in(m, s, cur, victim, why, low, keep);
+}
+
+int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                          tsmap_after *after) {
+  if (++s->age_ops >= TSMAP_AGE_PERIOD * s->span) { /* an age per AGE_PERIOD shares (B2) */
+    s->age_ops = 0;
+    s->age++;
+  }
+  unsigned tries = tsmap_sketch_add(s, q->hash);
+  while (tsmap_bound_over(m, s, q, 0, 1)) {
     tsmap_pos victim;
     tsmap_evict_reason why;
-    if (!(old && tsmap_victim_in(m, s, old, &victim, &why)) &&
-        !tsmap_victim_in(m, s, cur, &victim, &why))
+    unsigned low;
+    if (!tsmap_bound_victim(m, s, &victim, &why, &low, NULL))
       return 0; /* defensive: count says full, the tables hold nothing */
+    /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it displaces
+     * the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if its sketch
+     * counter is full (so no key tried that often is refused for ever); else it is the
+     * one that goes */
+    if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
+        (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
+      return 1;
     if (tsmap_reap(m, s, &victim, after, why) != 0)
       return -1;
   }
   return 0;
+}
+
+/* ======================================================================================
+ * Weight (B6)
+ * ====================================================================================== */
+
+tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value) {
+  q->weight = m->cfg.weight(q->p, q->len, value, m->cfg.weight_ctx);
+  return q->weight > q->shard->max_weight ? TSMAP_TOO_HEAVY : TSMAP_OK;
+}
+
+int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                              const tsmap_key *q, tsmap_after *after) {
+  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  uint64_t now = tsmap_ld(fw) >> 16;
+  while (tsmap_bound_over(m, s, q, now, 0)) {
+    tsmap_pos victim;
+    tsmap_evict_reason why;
+    unsigned low;
+    if (!tsmap_bound_victim(m, s, &victim, &why, &low, pos))
+      return 0; /* defensive: the share holds q's weight alone (tsmap_bound_weigh) */
+    if (tsmap_reap(m, s, &victim, after, why) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
+  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
+                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  s->weight -= tsmap_ld(fw) >> 16;
+}
+
+void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const void *value) {
+  if (tsmap_mx_on(m))
+    tsmap_mx_count_rejected(m);
+  tsmap_hook_evicted(m, q, value, TSMAP_EVICT_CAPACITY);
 }

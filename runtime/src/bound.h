@@ -21,16 +21,37 @@
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
  *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
  *       TSMAP_NO_MEMORY and nothing changed.
- *   B4  Reads touch the counter in place with probability 1/2 (a per-thread generator)
- *       times the counter's own, 1 / (c - 4): a relaxed store to the entry's slot from
+ *   B4  Reads look at the counter 1 time in 2 on average (a per-thread skip count and
+ *       generator) and then increment it with the counter's own probability, 1 / (c - 4):
+ *       a relaxed store to the entry's slot from
  *       inside the read-side section, the one exception to G2's "no shared write", and
  *       rarer the hotter the entry (an entry read n times has been written about
  *       sqrt(n) times).
+ *   B5  Admission (TinyLFU): each shard counts the inserts tried per key (a cache's misses)
+ *       in a count-min sketch of 4-bit counters (4 rows of 4 counters per capacity entry,
+ *       8 bytes per entry of max_entries), halved every 5 capacities of tries; only
+ *       writers, under the shard lock, touch it. A newcomer tried t times scores
+ *       TSMAP_FREQ_INIT - 1 + t and displaces the B2 victim only if that is more than
+ *       TSMAP_ADMIT_MARGIN above the victim's aged counter, or if t is 15 (the counter is
+ *       full: no key tried that often is refused for ever). Otherwise the newcomer is not
+ *       stored: the insert returns TSMAP_OK, and its value is hooked as created and then
+ *       evicted with TSMAP_EVICT_CAPACITY, once each, in that order, after the lock.
+ *       Expired victims are reaped without asking. Reads never touch the sketch.
+ *   B6  Weight (max_weight, pointer values): a store weighs its value before locking
+ *       (the user's function runs with no lock held) and is refused with TSMAP_TOO_HEAVY
+ *       if it exceeds the shard's share (max_weight / shards, rounded down). The weight
+ *       is kept in bits 16-63 of the entry's frequency word, and the shard's total is
+ *       changed under the lock wherever an entry enters (insert, overwrite) or leaves
+ *       (tsmap_shard_erase). An insert evicts (B2, B5) until count and weight both fit;
+ *       an overwrite evicts other entries, never its own, until the new weight fits, so
+ *       the total never exceeds the share at any moment. With max_weight alone, a shard
+ *       is assumed to hold TSMAP_WEIGHT_SPAN entries for the sketch and the periods.
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
 
 #include "tsmap_internal.h"
+#include "expiry.h"
 
 #ifndef TSMAP_EVICT_SAMPLE
 #define TSMAP_EVICT_SAMPLE 16  /* entries looked at to pick a victim (B2) */
@@ -42,6 +63,22 @@
 #ifndef TSMAP_AGE_PERIOD
 #define TSMAP_AGE_PERIOD 16u   /* inserts per age, in shard capacities */
 #endif
+#ifndef TSMAP_SKETCH_ROWS
+#define TSMAP_SKETCH_ROWS 4u   /* counters per key in the admission sketch (B5) */
+#endif
+#ifndef TSMAP_SKETCH_WIDTH
+#define TSMAP_SKETCH_WIDTH 4u  /* counters per row, in shard capacities */
+#endif
+#ifndef TSMAP_SKETCH_RESET
+#define TSMAP_SKETCH_RESET 5u  /* inserts tried between halvings, in shard capacities */
+#endif
+#ifndef TSMAP_ADMIT_MARGIN
+#define TSMAP_ADMIT_MARGIN 2  /* a newcomer must score more than this above the victim */
+#endif
+#ifndef TSMAP_WEIGHT_SPAN
+#define TSMAP_WEIGHT_SPAN 1024u /* entries a shard is assumed to hold with max_weight alone */
+#endif
+#define TSMAP_MAX_WEIGHT (((uint64_t)1 << 48) - 1) /* weights live in bits 16-63 (B6) */
 #ifndef TSMAP_FREQ_READ_MASK
 #define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
 #endif
@@ -50,24 +87,101 @@
  * holds at least 16 entries. */
 TSMAP_HIDDEN size_t tsmap_bound_shards(const tsmap_config *c, size_t n);
 
-/* Set each shard's capacity. TSMAP_INVALID_ARGUMENT if a shard would get none. */
+/* Set each shard's capacity and allocate its sketch. TSMAP_INVALID_ARGUMENT if a shard
+ * would get no capacity, TSMAP_NO_MEMORY (tsmap_bound_free frees what was made). */
 TSMAP_HIDDEN tsmap_status tsmap_bound_init(tsmap *m);
 
-/* The frequency word to store for an entry of shard `s` (shard lock held): a new entry's
- * (`old` NULL) or the one at `old` touched by a write. */
-TSMAP_HIDDEN uint64_t tsmap_freq_stored(tsmap_shard *s, const tsmap_word *old);
+/* Free the shards' sketches (any map, created or not). */
+TSMAP_HIDDEN void tsmap_bound_free(tsmap *m);
 
-/* Before inserting into `s` (shard lock held): evict until the shard has room (B1-B3).
- * Returns 0, or -1 when an eviction's record could not be allocated. */
-TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, tsmap_after *after);
+/* The frequency word to store for what `q` stores in its shard (shard lock held): a new
+ * entry's (`old` NULL) or the one at `old` (the old frequency word) touched by a write;
+ * on a weighted map, with q->weight, which the shard's total takes over (B6). */
+TSMAP_HIDDEN uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q,
+                                        const tsmap_word *old);
+
+/* The config's bound on weight is well-formed (B6): TSMAP_OK or TSMAP_INVALID_ARGUMENT. */
+TSMAP_HIDDEN tsmap_status tsmap_bound_config_check(const tsmap_config *c);
+
+/* On a weighted map, before a store of `value` by `q` (no lock held): weigh it into
+ * q->weight. TSMAP_OK, or TSMAP_TOO_HEAVY when it exceeds its shard's share (B6). */
+TSMAP_HIDDEN tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value);
+
+/* On a weighted map, before the value at `pos` is overwritten by what `q` stores (shard
+ * lock held): evict other entries of the shard until the new weight fits (B6). 0, or -1
+ * when an eviction's record could not be allocated (nothing was evicted without one). */
+TSMAP_HIDDEN int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                                           const tsmap_key *q, tsmap_after *after);
+
+/* The entry at `pos` leaves its shard (shard lock held): its weight leaves the total. */
+TSMAP_HIDDEN void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s,
+                                          const tsmap_pos *pos);
+
+/* Before inserting `q` into `s` (shard lock held): evict until the shard has room
+ * (B1-B3). Returns 0 (insert), 1 when the newcomer is not admitted (B5: insert nothing,
+ * the caller hooks its value as evicted), or -1 when an eviction's record could not be
+ * allocated. */
+TSMAP_HIDDEN int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                       tsmap_after *after);
+
+/* An insert of `value` under `q` was not admitted (B5; no lock held, after its created
+ * hook): count it and hook it as evicted, TSMAP_EVICT_CAPACITY. */
+TSMAP_HIDDEN void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const void *value);
 
 /* A reader found the entry at `pos` (inside its read-side section): maybe touch its
  * counter (B4). */
 TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
 
+/* A logarithmic increment of counter `c` with the random number `r`. */
+TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
+  if (c >= 255)
+    return 255;
+  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
+  return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
+}
+
+/* The readers' sampling (B4), per thread (no shared line): reads to skip before the next
+ * look, and a linear congruential generator stepped once per look, whose high bits
+ * decide. The gap is random (an even number of reads from 0 to 2 * TSMAP_FREQ_READ_MASK,
+ * the mask being 2^k - 1), so a thread that alternates between keys still looks at each. */
+extern TSMAP_HIDDEN __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
+extern TSMAP_HIDDEN __thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
+
+/* Maybe touch the frequency word `w` (B4): 1 read in TSMAP_FREQ_READ_MASK + 1 looks (on
+ * average), and increments with the counter's own probability; a lost race with a writer
+ * only loses a count. Inline, so the 8-byte get of a bounded map makes no call for it, and
+ * a read that does not look costs a thread-local decrement. */
+TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+  unsigned skip = tsmap_read_skip;
+  if (skip) {
+    tsmap_read_skip = skip - 1;
+    return;
+  }
+  uint32_t r = tsmap_read_rng * 1664525u + 1013904223u;
+  tsmap_read_rng = r;
+  tsmap_read_skip = (r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
+  uint64_t v = tsmap_ld(w);
+  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 8);
+  if (n != c)
+    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
+}
+
+/* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
+ * (read from the map), a deadline alone, a frequency word alone. */
+#define TSMAP_META_ANY 1
+#define TSMAP_META_TTL 2
+#define TSMAP_META_FREQ 3
+
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
  * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
  * maybe touching its counter (G11, B4). */
-TSMAP_HIDDEN int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value);
+TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
+                                  const int kind) {
+  if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
+    return 0;
+  if (kind == TSMAP_META_FREQ || (kind == TSMAP_META_ANY && m->bounded))
+    tsmap_freq_touch(value + m->value_words + (kind == TSMAP_META_FREQ ? 0 : m->expiring));
+  return 1;
+}
 
 #endif /* TSMAP_BOUND_H */

@@ -27,6 +27,7 @@
 #include "tsmap_internal.h"
 #include "expiry.h"
 #include "versions.h"
+#include "bound.h"
 
 #include <stdlib.h>
 
@@ -165,10 +166,11 @@ static void tsmap_pending_finish(tsmap *m, tsmap_pending *p) {
  * (then copy the present value to `present`). Returns TSMAP_OK (stored), TSMAP_EXISTS,
  * TSMAP_CLOSED or TSMAP_NO_MEMORY. The record is unlinked either way. */
 static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pending *p,
-                                        const void *value, uint64_t *present) {
+                                        const void *value, uint64_t *present, int *rejected) {
   tsmap_key k = *q; /* G15: routed anew if a reshard moved the key meanwhile */
   tsmap_shard *s = k.shard;
   tsmap_after after = TSMAP_AFTER_INIT;
+  *rejected = 0;
   tsmap_status st;
   tsmap_pos pos;
   int found;
@@ -196,11 +198,12 @@ static tsmap_status tsmap_absent_commit(tsmap *m, const tsmap_key *q, tsmap_pend
   }
   tsmap_writer_end(m, s, &after);
   tsmap_after_run(m, &after);
+  *rejected = after.rejected; /* G11, B5 */
   return st;
 }
 
 /* Owner: run the callback with no lock held, then commit its result. */
-static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending *p,
+static tsmap_status tsmap_absent_run(tsmap *m, tsmap_key *q, tsmap_pending *p,
                                      tsmap_thread *self, tsmap_absent_fn fn, void *ctx,
                                      void *value_out) {
   uint64_t v[TSMAP_MAX_VALUE_WORDS], present[TSMAP_MAX_VALUE_WORDS];
@@ -209,20 +212,25 @@ static tsmap_status tsmap_absent_run(tsmap *m, const tsmap_key *q, tsmap_pending
   self->computing = p;
   int rc = fn(q->p, q->len, ctx, v);
   self->computing = p->outer;
-  tsmap_status st;
-  if (rc != 0) {
+  tsmap_status st = TSMAP_OK;
+  int rejected = 0;
+  if (rc == 0 && TSMAP_UNLIKELY(m->weighted)) /* G11, B6 */
+    st = tsmap_bound_weigh(m, q, v);
+  if (rc != 0 || st != TSMAP_OK) {
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(m, q->shard, &after);
     tsmap_pending_unlink(q->shard, p);
     tsmap_writer_end(m, q->shard, &after);
     tsmap_after_run(m, &after);
-    st = TSMAP_CALLBACK_FAILED;
+    st = rc != 0 ? TSMAP_CALLBACK_FAILED : st;
   } else {
-    st = tsmap_absent_commit(m, q, p, v, present);
+    st = tsmap_absent_commit(m, q, p, v, present, &rejected);
   }
   tsmap_pending_finish(m, p);
   if (st == TSMAP_OK) {
     tsmap_hook_created(m, q, v);
+    if (rejected) /* G11, B5: not admitted */
+      tsmap_bound_rejected(m, q, v);
     tsmap_value_out(m, v, value_out);
   } else if (rc == 0) {
     tsmap_hook_evicted(m, q, v, TSMAP_EVICT_DISCARDED);
@@ -328,6 +336,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
   if (found)
     tsmap_shard_find(m, s, q, &pos);
   if (verdict == TSMAP_STORE && found) {
+    if (TSMAP_UNLIKELY(m->weighted) && tsmap_bound_fit_overwrite(m, s, &pos, q, after) != 0)
+      return TSMAP_NO_MEMORY; /* G11, B6: no room could be made */
     tsmap_pos_write_value(m, &pos, q, nv);
     return TSMAP_OK;
   }
@@ -343,7 +353,8 @@ static tsmap_status tsmap_apply(tsmap *m, tsmap_shard *s, const tsmap_key *q, in
 /* Hooks and output after a committed verdict (no lock held). */
 static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
                                         tsmap_verdict verdict, const uint64_t *ov,
-                                        const uint64_t *nv, tsmap_status st, void *value_out) {
+                                        const uint64_t *nv, tsmap_status st, int rejected,
+                                        void *value_out) {
   if (st == TSMAP_NO_MEMORY || st == TSMAP_CLOSED) {
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(m, q, nv, TSMAP_EVICT_DISCARDED);
@@ -351,6 +362,8 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
   }
   if (verdict == TSMAP_STORE) {
     tsmap_hook_created(m, q, nv);
+    if (rejected) /* G11, B5: not admitted */
+      tsmap_bound_rejected(m, q, nv);
     if (found)
       tsmap_hook_evicted(m, q, ov, TSMAP_EVICT_REPLACED);
     tsmap_value_out(m, nv, value_out);
@@ -414,9 +427,15 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
         tsmap_value_out(map, ov, value_out);
       return found ? TSMAP_OK : TSMAP_NOT_FOUND;
     }
+    if (verdict == TSMAP_STORE && TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_weigh(map, &q, nv) != TSMAP_OK) { /* G11, B6 */
+      tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED);
+      return TSMAP_TOO_HEAVY;
+    }
     tsmap_after after = TSMAP_AFTER_INIT;
     if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
-      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, TSMAP_NO_MEMORY, value_out);
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, TSMAP_NO_MEMORY, 0,
+                                 value_out);
     tsmap_writer_begin(map, q.shard, &after);
     int moved = tsmap_route_moved(map, &q); /* closed, or a reshard moved the key (G15) */
     int closed = moved && tsmap_is_closed(map);
@@ -430,7 +449,8 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
     tsmap_writer_end(map, q.shard, &after);
     tsmap_after_run(map, &after);
     if (closed || valid)
-      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, value_out);
+      return tsmap_after_verdict(map, &q, found, verdict, ov, nv, st, after.rejected,
+                                 value_out);
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &q, nv, TSMAP_EVICT_DISCARDED); /* retry: result unused */
     if (moved) { /* routed again before the next write (its read needs no route) */

@@ -37,8 +37,8 @@ void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
                      const tsmap_word *old) {
   if (m->versioned) /* G12, G13: a new version (and clock) */
     tsmap_ver_fill(m, q, vw, old);
-  if (m->bounded) /* G11: a new entry's frequency, or the old one's touched */
-    vw[m->value_words + m->expiring] = tsmap_freq_stored(q->shard, old);
+  if (m->bounded) /* G11: a new entry's frequency, or the old one's (after its deadline) */
+    vw[m->value_words + m->expiring] = tsmap_freq_stored(m, q, old ? old + m->expiring : NULL);
   if (!m->expiring)
     return;
   uint64_t ttl = q->ttl == TSMAP_TTL_DEFAULT ? m->cfg.default_ttl_ns : q->ttl;

@@ -169,7 +169,7 @@ const char *tsmap_status_name(tsmap_status status) {
       "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
       "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
       "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED",
-      "TSMAP_CONFLICT"};
+      "TSMAP_CONFLICT",        "TSMAP_TOO_HEAVY"};
   if ((unsigned)status < sizeof names / sizeof names[0])
     return names[status];
   return "TSMAP_UNKNOWN_STATUS";
@@ -215,6 +215,8 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
   if (c->initial_capacity > ((size_t)1 << 40))
     return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_place_check(c); /* G14 */
+  if (st == TSMAP_OK)
+    st = tsmap_bound_config_check(c); /* G11 */
   if (st != TSMAP_OK)
     return st;
   return tsmap_ver_config_check(c); /* G12, G13 */
@@ -730,6 +732,8 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0);
   else if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
+  else if (m->entry_meta && !old->birth) /* G10, G11: one value and one meta word */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0);
   else
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
                           1);
@@ -827,8 +831,15 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                 const void *value, tsmap_after *after) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
-  if (TSMAP_UNLIKELY(m->bounded) && tsmap_bound_make_room(m, s, after) != 0)
-    return TSMAP_NO_MEMORY; /* G11: nothing was evicted without its record */
+  if (TSMAP_UNLIKELY(m->bounded)) { /* G11 */
+    int room = tsmap_bound_make_room(m, s, q, after);
+    if (room < 0)
+      return TSMAP_NO_MEMORY; /* nothing was evicted without its record */
+    if (room > 0) {         /* not admitted: hooked as evicted right after its creation */
+      after->rejected = 1;
+      return TSMAP_OK;
+    }
+  }
   if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -915,6 +926,8 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   TSMAP_MX_LEFT(m, pos->t, pos->g, pos->slot, why);
   if (TSMAP_UNLIKELY(m->replicas) && why == TSMAP_EVICT_REMOVED)
     tsmap_tomb_on_erase(m, s, pos); /* G13: a removed key leaves a tombstone */
+  if (TSMAP_UNLIKELY(m->weighted)) /* G11, B6 */
+    tsmap_bound_weight_left(m, s, pos);
   if (tsmap_ctrl_empty(ctrl)) { /* no probe ever passed this group (I3) */
     byte = TSMAP_CTRL_EMPTY;
     pos->t->growth_left++;
@@ -1145,13 +1158,16 @@ static void tsmap_layout(tsmap *m) {
   m->value_size = m->cfg.value_size;
   m->value_words = (m->value_size + 7) / 8;
   m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
-  m->bounded = m->cfg.max_entries != 0;                  /* G11: a frequency word */
+  m->bounded = m->cfg.max_entries || m->cfg.max_weight; /* G11: a frequency word */
+  m->weighted = m->cfg.max_weight != 0;                  /* G11: with the entry's weight */
   m->meta_words = (size_t)m->expiring + m->bounded;
   m->meta_words += tsmap_ver_layout(m);                  /* G12, G13: version, clock */
   m->slot_words = m->key_words + m->value_words + m->meta_words;
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
+  m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1 &&
+                  !m->versioned; /* the one meta word is a deadline or a frequency */
 }
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
@@ -1345,6 +1361,7 @@ tsmap_status tsmap_close(tsmap *map) {
 
 static void tsmap_free_all(tsmap *m) {
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
+  tsmap_bound_free(m); /* G11 */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
   if (m->shards_raw)
     tsmap_tombs_free(m); /* G13 */
@@ -1432,8 +1449,8 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback). `vw`:
- * value words to copy, with the meta words when `meta` (a constant): the entry is then
- * absent from its deadline on (G10) and its frequency touched (G11). */
+ * value words to copy, with the meta words when `meta` (a constant, TSMAP_META_*): the
+ * entry is then absent from its deadline on (G10) and its frequency touched (G11). */
 TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
                             const int meta) {
   tsmap_word *at = NULL;
@@ -1482,7 +1499,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     }
   }
   if (meta && r == 1) /* G10, G11 */
-    r = tsmap_meta_read8(m, vbuf, at);
+    r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit(self);
   return r;
 }
@@ -1530,22 +1547,23 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
 /* The 8-byte get of a map with meta words (G10, G11), out of the unbounded maps' way:
  * `vw` value and meta words into `vbuf`. */
 TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
-                                            uint64_t *vbuf, const size_t vw) {
-  int r = tsmap_get8(map, key, vbuf, vw, 1);
+                                            uint64_t *vbuf, const size_t vw, const int meta) {
+  int r = tsmap_get8(map, key, vbuf, vw, meta);
   return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
 static __attribute__((noinline)) tsmap_status tsmap_get8_meta_big(tsmap *map, const void *key,
                                                                   void *value_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
-  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words);
+  return tsmap_get8_meta_n(map, key, value_out, vbuf, map->value_words + map->meta_words,
+                           TSMAP_META_ANY);
 }
 
 /* One value word and one meta word (a bound or a deadline): constant sizes, a small frame. */
 static tsmap_status tsmap_get8_meta(tsmap *map, const void *key, void *value_out) {
   uint64_t v[2];
   if (TSMAP_LIKELY(map->value_words == 1 && map->meta_words == 1))
-    return tsmap_get8_meta_n(map, key, value_out, v, 2);
+    return tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_ANY);
   return tsmap_get8_meta_big(map, key, value_out);
 }
 
@@ -1579,7 +1597,19 @@ TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void
   return st;
 }
 
-/* A metered map has entry_fast 0: its 8/8 gets take the second branch, others the third. */
+/* The public get of an unmetered map with 8-byte keys, one value word and one meta word
+ * (a bound or a deadline), with its probes: no metrics check, no frame of its own. */
+static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = map->bounded ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
+                                 : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
+ * (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
@@ -1587,6 +1617,8 @@ tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_
     if (map->fast8)
       return tsmap_get8v8_metered(map, key, value_out);
   }
+  if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
+    return tsmap_get8_meta_probed(map, key, value_out);
   return tsmap_get_other(map, key, key_len, value_out);
 }
 
@@ -1665,6 +1697,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (st != TSMAP_OK)
       return st;
     q.ttl = ttl;
+    if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &q, value)) != TSMAP_OK)
+      return st; /* G11, B6: TSMAP_TOO_HEAVY */
     if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
       return TSMAP_NO_MEMORY;
   }
@@ -1698,10 +1732,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
-      if (replace)
+      if (replace && TSMAP_UNLIKELY(map->weighted) &&
+          tsmap_bound_fit_overwrite(map, s, &pos, &q, &after) != 0)
+        replace = -1; /* G11, B6: no room could be made, nothing changed */
+      else if (replace)
         tsmap_pos_write_value(map, &pos, &q, value);
     }
-    st = replace ? TSMAP_REPLACED : TSMAP_EXISTS;
+    st = replace < 0 ? TSMAP_NO_MEMORY : replace ? TSMAP_REPLACED : TSMAP_EXISTS;
   } else {
     st = tsmap_shard_insert(map, s, &q, value, &after);
   }
@@ -1711,6 +1748,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (!w8v8 || TSMAP_UNLIKELY(map->cfg.on_entry_created || map->cfg.on_entry_evicted ||
                               (old_out && st != TSMAP_OK)))
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
+  if (!w8v8 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
+    tsmap_bound_rejected(map, &q, value);
   return st;
 }
 

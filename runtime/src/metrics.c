@@ -207,6 +207,10 @@ void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why) {
   tsmap_mx_add(st, &st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0], 1);
 }
 
+void tsmap_mx_count_rejected(const tsmap *m) {
+  tsmap_mx_count_left(tsmap_mx_stripe(m), 0, TSMAP_EVICT_CAPACITY); /* lived 0 ms (B5) */
+}
+
 void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
                    tsmap_evict_reason why) {
   uint32_t now = tsmap_mx_now_ms(m);

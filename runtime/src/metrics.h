@@ -209,6 +209,8 @@ TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
 TSMAP_HIDDEN void tsmap_mx_count_retry(tsmap *m);
 TSMAP_HIDDEN void tsmap_mx_count_wait(tsmap *m);
 TSMAP_HIDDEN void tsmap_mx_count_discarded(tsmap *m);
+/* G11, B5: an insert's value was not admitted: a capacity eviction with no lifespan. */
+TSMAP_HIDDEN void tsmap_mx_count_rejected(const tsmap *m);
 
 /* M3: bytes of a table's birth array (0 when metrics are off), and where it starts. */
 TSMAP_HIDDEN size_t tsmap_mx_birth_bytes(const tsmap *m, size_t ngroups);

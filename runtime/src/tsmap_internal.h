@@ -319,6 +319,12 @@ typedef struct tsmap_shard {
   unsigned char rs_done;            /* every moving key of this shard has moved */
   unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
   unsigned rs_window_start;         /* G15 auto policy: `chores` when the window began */
+  unsigned char *sketch;            /* G11: the admission sketch (bound.c, B5) */
+  unsigned sketch_bits;             /* G11: log2 of its counters per row */
+  size_t sketch_adds;               /* G11: increments since it was last halved */
+  size_t span;                      /* G11: cap, or the entries assumed (weight only) */
+  uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
+  uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
 } tsmap_shard;
 
 struct tsmap {
@@ -340,7 +346,7 @@ struct tsmap {
   size_t meta_words;        /* words after each value: the deadline (G10), then the
                                frequency word (G11), each only if configured */
   unsigned char expiring;   /* G10: a deadline word follows the value */
-  unsigned char bounded;    /* G11: max_entries is set: a frequency word follows */
+  unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
   int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
   int entry_fast;           /* fast8 and not metered: get/put take the fast path */
@@ -362,6 +368,9 @@ struct tsmap {
   _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
   _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
   int shards_mapped;              /* G15: the shard array is a mapping of its own */
+  unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
+  unsigned char entry_meta;       /* fast8_meta, unmetered, one value and one meta word:
+                                     tsmap_get takes the meta get directly (G10, G11) */
 };
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
@@ -409,6 +418,7 @@ typedef struct tsmap_key {
   uint64_t w[TSMAP_MAX_KEY_WORDS]; /* the slot's key words (fixed mode / short key) */
   uint64_t ttl; /* G10: the TTL of what the operation stores (read only with meta words) */
   const struct tsmap_ver_in *ver; /* G13: a merge's clock and stamp; NULL: a local write */
+  uint64_t weight; /* G11: the weight of what it stores (read only on a weighted map) */
 } tsmap_key;
 
 /* Where an entry is: a table, group, slot. */
@@ -432,8 +442,10 @@ typedef struct tsmap_after {
   void *unmap_ptr;  /* a mapping to unmap (G5) */
   size_t unmap_len;
   struct tsmap_reaped *reaped; /* G10: expired entries unlinked, for their hooks */
+  int rejected; /* G11, B5: the insert's value was not admitted; the caller hooks it as
+                   evicted (TSMAP_EVICT_CAPACITY) right after its created hook */
 } tsmap_after;
-#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL}
+#define TSMAP_AFTER_INIT {NULL, NULL, NULL, 0, NULL, 0}
 
 TSMAP_HIDDEN tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len,
                                             tsmap_key *q);

@@ -90,6 +90,27 @@ void bounded_login(struct session *s) {
   tsmap_put_ptr_if_absent(g_bounded, &s->id, sizeof s->id, s, NULL);
 }
 
+/* So does a bound on weight. */
+static uint64_t session_weight(const void *key, size_t key_len, const void *value,
+                               void *ctx) {
+  (void)key, (void)key_len, (void)value, (void)ctx;
+  return 1;
+}
+static tsmap *g_weighted;
+void weighted_open(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(struct session *));
+  cfg.weight = session_weight;
+  cfg.max_weight = 1u << 20;
+  tsmap_create(&cfg, &g_weighted);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: map 'g_weighted' evicts entries on its own (its config sets 'max_weight') and has no eviction hook; the field 'idle' of its values keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :[[@LINE-3]]:3: note: 'max_weight' is set here
+  // CHECK-NOTES: :15:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+void weighted_login(struct session *s) {
+  tsmap_put_ptr_if_absent(g_weighted, &s->id, sizeof s->id, s, NULL);
+}
+
 /* ---- Quiet ------------------------------------------------------------------- */
 
 static tsmap *g_hooked; /* the config's hook cleans up */

@@ -8,7 +8,10 @@
  * carry TTLs, time steps forward, tsmap_maintain sweeps, and the model holds a deadline
  * per key (an entry past it is absent; a write may then also fail with TSMAP_NO_MEMORY).
  * With a bound (G11), the model learns each eviction from the hook: the evicted entry
- * must be one the model holds, with its value, and the size never exceeds the bound.
+ * must be one the model holds, with its value (or the refused value of the store running,
+ * B5), and the size never exceeds the bound. With a bound on weight (8-byte values, bound
+ * and fixed seed bits), a value weighs its first byte mod 12 and each shard holds 8: a
+ * heavier one is refused (TSMAP_TOO_HEAVY) and the live weight never exceeds the bound.
  *
  * With versions (G12, on with the fixed seed), every operation runs on slots that carry a
  * version word too: the model must not see it.
@@ -44,6 +47,7 @@ typedef struct model {
   int expiry;
   uint64_t now, default_ttl;
   size_t bound; /* max_entries, 0: none */
+  uint64_t max_weight; /* 0: none; else 8 per shard (B6) */
   unsigned char value[NK][MAXV];
   size_t vsize;
   int fixed; /* key_size 8 */
@@ -52,9 +56,23 @@ typedef struct model {
   long created, left;
   long fail_next; /* allocations still to fail */
   long live;      /* allocator balance */
+  int inflight;   /* the key of the operation running (G11, B5: its value may be refused) */
+  unsigned char inflight_v[MAXV];
+  int refused;    /* the operation's value was evicted as it entered (not admitted) */
 } model;
 
 static model g;
+
+/* B6: a value's weight, 0..11. */
+static uint64_t fz_weight_of(const unsigned char *v) { return v[0] % 12u; }
+static uint64_t fz_weight(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  return fz_weight_of((const unsigned char *)v);
+}
+/* The store of v is refused for its weight. */
+static int too_heavy(const unsigned char *v) {
+  return g.max_weight && fz_weight_of(v) > 8;
+}
 
 static uint64_t fz_clock(void *ctx) {
   (void)ctx;
@@ -91,6 +109,11 @@ static void model_evicted(const void *k, size_t kl, const void *v) {
   unsigned char kb[40];
   for (int i = 0; i < NK; i++)
     if (key_of(i, kb) == kl && memcmp(kb, k, kl) == 0) {
+      if (i == g.inflight && !live(i) && !g.refused &&
+          memcmp(v, g.inflight_v, g.vsize) == 0) { /* B5: the insert was not admitted */
+        g.refused = 1;
+        return;
+      }
       REQUIRE(g.present[i] && memcmp(v, g.value[i], g.vsize) == 0);
       g.present[i] = 0;
       return;
@@ -212,6 +235,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   size_t shards_now = 0, shards_target = 0;
   g.resharding = !g.closed && tsmap_shard_counts(m, &shards_now, &shards_target) == TSMAP_OK &&
                  shards_now != shards_target;
+  g.inflight = i;
+  memcpy(g.inflight_v, v, sizeof v);
+  g.refused = 0;
   if (d[3] & 0x80)
     g.fail_next = d[3] & 3; /* fail the next 0..3 allocations */
   switch (d[0] % 10) {
@@ -225,7 +251,8 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   case 2:
     st = use_ttl ? tsmap_put_ttl(m, k, kl, v, ttl, (d[3] & 1) ? out : NULL)
                  : tsmap_put(m, k, kl, v, (d[3] & 1) ? out : NULL);
-    check_status(st, p ? TSMAP_REPLACED : TSMAP_OK, !p);
+    check_status(st, too_heavy(v) ? TSMAP_TOO_HEAVY : p ? TSMAP_REPLACED : TSMAP_OK,
+                 !p || g.max_weight); /* a heavier overwrite may evict, with records */
     if (st == TSMAP_REPLACED && (d[3] & 1)) {
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
       g.left++;
@@ -236,7 +263,7 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
   case 3:
     st = use_ttl ? tsmap_put_if_absent_ttl(m, k, kl, v, ttl, out)
                  : tsmap_put_if_absent(m, k, kl, v, out);
-    check_status(st, p ? TSMAP_EXISTS : TSMAP_OK, !p);
+    check_status(st, too_heavy(v) ? TSMAP_TOO_HEAVY : p ? TSMAP_EXISTS : TSMAP_OK, !p);
     if (st == TSMAP_EXISTS)
       REQUIRE(memcmp(out, g.value[i], g.vsize) == 0);
     if (st == TSMAP_OK)
@@ -270,8 +297,12 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     int store = runs && g_verdict == TSMAP_STORE;
     int after = store || (p && runs && g_verdict == TSMAP_KEEP) || (p && !runs);
     int removed = p && runs && g_verdict == TSMAP_DELETE;
-    check_status(st, after ? TSMAP_OK : removed ? TSMAP_REMOVED : TSMAP_NOT_FOUND,
-                 store && !p);
+    int heavy = store && !(p && memcmp(g.value[i], v, g.vsize) == 0) && too_heavy(v);
+    check_status(st, heavy     ? TSMAP_TOO_HEAVY
+                     : after   ? TSMAP_OK
+                     : removed ? TSMAP_REMOVED
+                               : TSMAP_NOT_FOUND,
+                 store && (!p || g.max_weight));
     if (st == TSMAP_OK && store) {
       int same = p && memcmp(g.value[i], v, g.vsize) == 0; /* a no-op: keeps its deadline */
       model_store(i, v, same ? g.deadline[i] : deadline);
@@ -287,7 +318,11 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     memcpy(g_newval, v, sizeof v);
     st = use_ttl ? tsmap_compute_if_absent_ttl(m, k, kl, cb_absent, NULL, ttl, out)
                  : tsmap_compute_if_absent(m, k, kl, cb_absent, NULL, out);
-    check_status(st, p ? TSMAP_OK : g_absent_rc ? TSMAP_CALLBACK_FAILED : TSMAP_OK, !p);
+    check_status(st, p             ? TSMAP_OK
+                     : g_absent_rc ? TSMAP_CALLBACK_FAILED
+                     : too_heavy(v) ? TSMAP_TOO_HEAVY
+                                    : TSMAP_OK,
+                 !p);
     if (st == TSMAP_OK && !p)
       model_store(i, v, deadline);
     if (st == TSMAP_OK)
@@ -295,7 +330,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     break;
   case 8: {
     size_t n = 0, want = 0, unreaped = 0;
+    uint64_t weight = 0;
     for (int j = 0; j < NK; j++) {
+      weight += live(j) ? fz_weight_of(g.value[j]) : 0;
       want += (size_t)live(j);
       unreaped += (size_t)stale(j);
     }
@@ -303,6 +340,7 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     check_status(st, TSMAP_OK, 0);
     if (st == TSMAP_OK) /* expired values count until reaped */
       REQUIRE(n >= want && n <= want + unreaped && (!g.bound || n <= g.bound));
+    REQUIRE(!g.max_weight || weight <= g.max_weight); /* B6 */
     visit vis = {0, 0};
     st = tsmap_foreach(m, on_visit, &vis);
     check_status(st, TSMAP_OK, 1);
@@ -327,6 +365,9 @@ static void op(tsmap *m, const uint8_t *d, unsigned step) {
     }
     break;
   }
+  if (g.refused) /* B5: its value entered and was evicted at once */
+    g.present[i] = 0;
+  g.inflight = -1;
   g.fail_next = 0;
 }
 
@@ -355,6 +396,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   g.bound = (data[0] & 0x80) ? 16 : 0; /* at least the shard count (<= 8) */
   cfg.max_entries = g.bound;
   cfg.max_shard_count = 16; /* G15: reshard steps go up to 16 */
+  if (g.bound && g.vsize == 8 && (data[0] & 0x10)) { /* B6: a bound on weight too */
+    g.max_weight = 8 * cfg.shard_count;
+    cfg.max_weight = g.max_weight;
+    cfg.weight = fz_weight;
+  }
   tsmap *m = NULL;
   REQUIRE(tsmap_create(&cfg, &m) == TSMAP_OK);
   unsigned step = 0;

@@ -2,8 +2,9 @@
  * test_bound.c - bounded maps (G11, runtime/DESIGN.md): inserts beyond max_entries evict
  * (TSMAP_EVICT_CAPACITY, once) before they return, the bound holds at every moment also
  * under a two-thread insert storm (with a ledger of every value), the policy keeps
- * frequently read entries through a scan, eviction without memory changes nothing, and
- * expired entries are evicted first.
+ * frequently read entries through a scan, a newcomer is admitted only when more frequent
+ * than the victim (else evicted as it enters), eviction without memory changes nothing,
+ * and expired entries are evicted first.
  */
 #include "tsmap_test.h"
 
@@ -61,7 +62,8 @@ static size_t size_of(tsmap *m) {
   return n;
 }
 
-/* G11 (a): every insert beyond the bound evicts one entry before it returns; overwrites
+/* G11 (a): every insert beyond the bound evicts one entry before it returns (here the
+ * newcomer itself, B5: keys put once are no more frequent than the residents); overwrites
  * and put_if_absent on a present key evict nothing. */
 static void test_g11_inserts_beyond_the_bound_evict(void) {
   tsmap *m = bounded_map(100, 4, NULL);
@@ -127,7 +129,8 @@ static void test_g11_frequent_entries_survive_a_scan(void) {
 }
 
 /* G11 with G1: an eviction whose record cannot be allocated fails the insert, and
- * nothing changed. */
+ * nothing changed. A newcomer is first refused (B5, which allocates nothing) until it
+ * was tried often enough to displace a victim: that try needs the record. */
 static _Atomic int g_fail;
 
 static void test_g11_eviction_without_memory_changes_nothing(void) {
@@ -137,18 +140,107 @@ static void test_g11_eviction_without_memory_changes_nothing(void) {
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   atomic_store(&g_fail, 1);
   uint64_t k = 99;
-  CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_NO_MEMORY);
+  long refused = 0;
+  tsmap_status st;
+  while ((st = tsmap_put(m, &k, 8, &k, NULL)) == TSMAP_OK && refused < 20)
+    refused++;
+  CHECK_ST(st, TSMAP_NO_MEMORY);
+  CHECK(refused >= 1 && refused < 15 && g_c.capacity == refused); /* each hooked once */
   k = 3;
   CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_REPLACED); /* no eviction needed */
   atomic_store(&g_fail, 0);
   long present = 0;
   for (k = 0; k < 16; k++)
     present += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
-  CHECK(present == 16 && g_c.capacity == 0 && size_of(m) == 16);
   k = 99;
-  CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  CHECK(g_c.capacity == 1 && size_of(m) == 16);
+  CHECK(present == 16 && g_c.capacity == refused && size_of(m) == 16);
+  CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK); /* now it displaces one */
+  CHECK(g_c.capacity == refused + 1 && size_of(m) == 16);
+  CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
   tsmap_destroy(m);
+}
+
+/* G11 (d), B5: admission. A newcomer that scores no higher than the sampled victim is
+ * evicted as it enters: put returns TSMAP_OK, on_entry_created then on_entry_evicted
+ * (TSMAP_EVICT_CAPACITY) run once each for its value, in that order, and the map is
+ * unchanged. Every insert path does this; a key tried often enough gets in. */
+static _Atomic long g_order_bad, g_last_created;
+
+static void order_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x;
+  memcpy(&x, v, 8);
+  g_last_created = (long)x;
+  g_c.created++;
+}
+static void order_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                          void *ctx) {
+  uint64_t x, key;
+  memcpy(&x, v, 8);
+  memcpy(&key, k, 8);
+  if (why == TSMAP_EVICT_CAPACITY && key >= 1000 && (long)x != g_last_created)
+    g_order_bad++; /* a refused newcomer is hooked right after its own creation */
+  on_evicted(k, kl, v, why, ctx);
+}
+
+static int absent_fn(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key_len, (void)ctx;
+  memcpy(out, key, 8);
+  return 0;
+}
+static tsmap_verdict store_fn(const void *key, size_t key_len, const void *old, void *ctx,
+                              TSMAP_OUT void *out) {
+  (void)key_len, (void)old, (void)ctx;
+  memcpy(out, key, 8);
+  return TSMAP_STORE;
+}
+
+static void test_g11_newcomers_are_admitted_by_frequency(void) {
+  memset(&g_c, 0, sizeof g_c);
+  g_order_bad = 0;
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_entries = 16;
+  cfg.on_entry_created = order_created;
+  cfg.on_entry_evicted = order_evicted;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 16; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  for (int r = 0; r < 50; r++) /* the residents are read */
+    for (uint64_t k = 0; k < 16; k++)
+      CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
+  uint64_t k = 1000, out = 0;
+  CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK(g_c.created == 17 && g_c.capacity == 1 && size_of(m) == 16);
+  CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+  k = 1001;
+  CHECK_ST(tsmap_put_if_absent(m, &k, 8, &k, NULL), TSMAP_OK);
+  k = 1002;
+  CHECK_ST(tsmap_compute_if_absent(m, &k, 8, absent_fn, NULL, &out), TSMAP_OK);
+  CHECK(out == 1002); /* the caller gets the value it computed */
+  k = 1003;
+  CHECK_ST(tsmap_compute(m, &k, 8, store_fn, NULL, &out), TSMAP_OK);
+  CHECK(g_c.created == 20 && g_c.capacity == 4 && size_of(m) == 16 && g_order_bad == 0);
+  long present = 0;
+  for (k = 0; k < 16; k++)
+    present += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
+  CHECK(present == 16);
+  /* a key tried again and again is admitted at the latest when its sketch counter is
+   * full (15 tries), whatever the residents' counters */
+  k = 1000;
+  int tries = 1;
+  while (tsmap_get(m, &k, 8, NULL) == TSMAP_NOT_FOUND && tries < 20) {
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    tries++;
+  }
+  CHECK(tries <= 15 && size_of(m) == 16 && g_order_bad == 0);
+  fprintf(stderr, "  a newcomer against residents read 50 times: admitted at try %d\n", tries);
+  tsmap_destroy(m);
+  CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
 }
 
 /* With expiry too: an expired entry met while sampling is evicted first, as EXPIRED. */
@@ -234,7 +326,6 @@ static void *storm_watch(void *p) {
 static void test_g11_bound_holds_under_a_two_thread_insert_storm(void) {
   memset((void *)g_in, 0, sizeof g_in);
   memset((void *)g_out, 0, sizeof g_out);
-  atomic_store(&g_storm_done, 0);
   atomic_store(&g_over, 0);
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
@@ -246,21 +337,10 @@ static void test_g11_bound_holds_under_a_two_thread_insert_storm(void) {
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   long n = 400000 / SCALE;
   storm_arg a[2] = {{m, 0, n}, {m, STORM_IDS, n}};
-  pthread_t t[2], w;
-  pthread_create(&w, NULL, storm_watch, m);
-  for (int i = 0; i < 2; i++)
-    pthread_create(&t[i], NULL, storm_writer, &a[i]);
-  for (int i = 0; i < 2; i++)
-    pthread_join(t[i], NULL);
-  atomic_store(&g_storm_done, 1);
-  pthread_join(w, NULL);
+  tsmap_test_storm2(storm_writer, a, sizeof a[0], storm_watch, m, &g_storm_done);
   size_t left = size_of(m);
   tsmap_destroy(m);
-  long in = 0, bad = 0;
-  for (size_t i = 0; i < 2 * STORM_IDS; i++) {
-    in += g_in[i];
-    bad += g_in[i] > 1 || g_out[i] != g_in[i];
-  }
+  long in = 0, bad = tsmap_test_ledger_errors(g_in, g_out, 2 * STORM_IDS, &in);
   fprintf(stderr, "  %ld values entered, %zu left at the end, %ld sizes over the bound, "
                   "%ld accounting errors\n", in, left, (long)g_over, bad);
   CHECK(in == 2 * n && left == 1000 && g_over == 0 && bad == 0);
@@ -269,5 +349,6 @@ static void test_g11_bound_holds_under_a_two_thread_insert_storm(void) {
 TEST_MAIN(T(test_g11_inserts_beyond_the_bound_evict), T(test_g11_configurations),
           T(test_g11_frequent_entries_survive_a_scan),
           T(test_g11_eviction_without_memory_changes_nothing),
+          T(test_g11_newcomers_are_admitted_by_frequency),
           T(test_g11_expired_entries_go_first),
           T(test_g11_bound_holds_under_a_two_thread_insert_storm))

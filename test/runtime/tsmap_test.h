@@ -6,6 +6,7 @@
 #ifndef TSMAP_TEST_H
 #define TSMAP_TEST_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,37 @@ static inline void tsmap_test_on_evicted(const void *k, size_t kl, void *v,
 static inline void tsmap_test_count_hooks(tsmap_config *cfg) {
   cfg->on_entry_created = tsmap_test_on_created;
   cfg->on_entry_evicted = tsmap_test_on_evicted;
+}
+
+/* A storm: `writer` on two threads (given &args[0] and &args[1], `size` bytes each) while
+ * `watch(watch_arg)` runs on a third until both are done, which *done tells it. */
+static inline void tsmap_test_storm2(void *(*writer)(void *), void *args, size_t size,
+                                     void *(*watch)(void *), void *watch_arg,
+                                     _Atomic int *done) {
+  pthread_t t[2], w;
+  atomic_store(done, 0);
+  pthread_create(&w, NULL, watch, watch_arg);
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, writer, (char *)args + (size_t)i * size);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
+  atomic_store(done, 1);
+  pthread_join(w, NULL);
+}
+
+/* A ledger of values 0..n-1 counted in (created) and out (evicted): the values that
+ * entered (*entered), and returns how many entered more than once or left a different
+ * number of times than they entered. */
+static inline long tsmap_test_ledger_errors(const _Atomic unsigned char *in,
+                                            const _Atomic unsigned char *out, size_t n,
+                                            long *entered) {
+  long bad = 0;
+  *entered = 0;
+  for (size_t i = 0; i < n; i++) {
+    *entered += in[i];
+    bad += in[i] > 1 || out[i] != in[i];
+  }
+  return bad;
 }
 
 #define TEST_MAIN(...)                                                            \

@@ -95,8 +95,11 @@ typedef enum tsmap_status {
   TSMAP_STOPPED = 9,          /* tsmap_foreach: the visitor asked to stop */
   TSMAP_REMOVED = 10,         /* compute / compute_if_present: done, the callback's
                                  TSMAP_DELETE removed the entry */
-  TSMAP_CONFLICT = 11         /* the *_if_version calls: the key's version was not the
+  TSMAP_CONFLICT = 11,        /* the *_if_version calls: the key's version was not the
                                  expected one (the current one is returned) */
+  TSMAP_TOO_HEAVY = 12        /* a map with max_weight (G11): the value weighs more than
+                                 a shard's share of max_weight; nothing changed (a
+                                 callback's result is hooked as TSMAP_EVICT_DISCARDED) */
 } tsmap_status;
 
 /* A static, human-readable name for a status ("TSMAP_OK", ...); never NULL. */
@@ -172,6 +175,12 @@ typedef enum tsmap_placement_policy {
   TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin */
   TSMAP_PLACE_LOCAL = 2       /* every shard on the node of the CPU tsmap_create ran on */
 } tsmap_placement_policy;
+/* The weight of a value for a bound on weight (G11, max_weight): called with no map lock
+ * held, before each store, with the value's bytes (for a pointer value, `*(void *const *)
+ * value` is the pointer). Must return the same weight for the same value while it is in
+ * the map, and must not call the map. */
+typedef uint64_t (*tsmap_weight_fn)(const void *key, size_t key_len, const void *value,
+                                    void *weight_ctx);
 
 /* Map configuration. Fill with tsmap_config_init, then set what you need. */
 typedef struct tsmap_config {
@@ -215,9 +224,15 @@ typedef struct tsmap_config {
    * aging (frequency-aware and scan-resistant). The bound is split evenly over the
    * shards and holds at every moment, writes in flight or not: the map never holds more
    * than max_entries (each shard evicts from itself, so a shard may evict while others
-   * have room). Costs one word per entry and the generic paths, as expiry does; reads
-   * update an entry's counter in place now and then (at most 1 read in 2, rarer the
-   * more often the entry is read). */
+   * have room). Admission: a new key that has been inserted no more often lately than
+   * the entry it would displace is not kept. Its insert still returns TSMAP_OK (and
+   * compute_if_absent still hands back its value), and its value goes through
+   * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
+   * that order, so the map is unchanged; a key inserted again and again gets in (at the
+   * latest at its 15th try within a window of a few capacities of inserts). Costs one
+   * word per entry, 8 bytes per max_entries for the admission sketch, and the generic
+   * paths, as expiry does; reads update an entry's counter in place now and then (at most
+   * 1 read in 2, rarer the more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
   /* NUMA placement (G14). With a policy, each shard gets a node (tsmap_placement says
@@ -255,6 +270,18 @@ typedef struct tsmap_config {
                               reshard_auto_permille lock waits per 1000 writes over a
                               window of 4096 writes, twice in a row (tsmap_reshard) */
   unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait) */
+  /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
+   * weights of the entries (weight(key, value)) sum to at most max_weight at every
+   * moment, writes in flight or not. Like max_entries it is split evenly over the shards;
+   * a store first evicts entries of its shard by the same policy (and admission) until
+   * the new value fits. A value heavier than its shard's share (max_weight / shards,
+   * rounded down) is refused: TSMAP_TOO_HEAVY, nothing changed. May be combined with
+   * max_entries (both hold). Weights are stored in the entry's frequency word: no more
+   * memory per entry than max_entries alone. */
+  tsmap_weight_fn weight;  /* required with max_weight, else NULL */
+  void *weight_ctx;
+  uint64_t max_weight;     /* 0: no bound on weight; else at most 2^48 - 1 and at least
+                              the shard count */
 } tsmap_config;
 
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
@@ -313,7 +340,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_get(tsmap *map, const void *key, size_t k
  * owns it; when old_out is NULL the old value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REPLACED). on_entry_created runs for the new value. No callback is run
  * under a lock. Statuses: TSMAP_OK (inserted); TSMAP_REPLACED (overwritten); TSMAP_CLOSED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight:
+ * the value weighs more than a shard's share; nothing changed). On a bounded map an
+ * inserted value may be evicted at once (max_entries, admission): still TSMAP_OK. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void *key,
                                                           size_t key_len, const void *value,
                                                           TSMAP_REMOVED_OUT void *old_out);
@@ -321,7 +350,8 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void
 /* Store `value` only if `key` has no value. When it has one, the map is unchanged, the
  * caller still owns `value`, and the present value is copied to existing_out (if
  * non-NULL). Statuses: TSMAP_OK (inserted); TSMAP_EXISTS; TSMAP_CLOSED; TSMAP_NO_MEMORY;
- * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. */
+ * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_TOO_HEAVY (as tsmap_put, whether or not
+ * the key has a value). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key,
                                                      size_t key_len, const void *value,
                                                      void *existing_out);
@@ -382,7 +412,8 @@ typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
  * deadlocks; so does a wait that would close a cycle between threads. value_out may be
  * NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
  * TSMAP_CALLBACK_FAILED; TSMAP_REENTERED; TSMAP_CLOSED; TSMAP_NO_MEMORY;
- * TSMAP_INVALID_ARGUMENT. */
+ * TSMAP_INVALID_ARGUMENT; TSMAP_TOO_HEAVY (max_weight: fn's value weighs more than a
+ * shard's share; it is discarded, TSMAP_EVICT_DISCARDED). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key,
                                                          size_t key_len,
                                                          TSMAP_CALLBACK tsmap_absent_fn fn,
@@ -397,7 +428,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
  * (fn's DELETE took effect: this call removed the entry, whose value went to
  * on_entry_evicted); TSMAP_NOT_FOUND (the key was absent, so nothing was applied: fn did
  * not run, or its last run was discarded because another call removed the key first);
- * TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED. As in
+ * TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_TOO_HEAVY
+ * (max_weight: fn's STORE value weighs more than a shard's share; it is discarded,
+ * TSMAP_EVICT_DISCARDED, and nothing changed). As in
  * compute_if_absent, a call on `key` from inside fn returns TSMAP_REENTERED (other keys
  * are fine). */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status

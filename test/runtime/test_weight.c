@@ -1,0 +1,324 @@
+/*
+ * test_weight.c - a bound on weight (G11 (e), B6 in runtime/src/bound.h): the weights of
+ * a map of pointers sum to at most max_weight at every moment, stores evict by the
+ * bound's policy until the new value fits (an overwrite never evicts its own entry), a
+ * value heavier than its shard's share is refused with TSMAP_TOO_HEAVY on every store
+ * path and changes nothing, and under a two-thread storm of stores every value is
+ * hooked in and out once while a watcher never sees the weight over the bound.
+ */
+#include "tsmap_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#ifdef TSMAP_STRESS_SMALL
+#define SCALE 8
+#else
+#define SCALE 1
+#endif
+
+/* A value is a pointer to an object whose first word is its weight. */
+typedef struct obj {
+  uint64_t weight;
+  uint64_t id;
+} obj;
+
+static uint64_t obj_weight(const void *key, size_t key_len, const void *value, void *ctx) {
+  (void)key, (void)key_len, (void)ctx;
+  const obj *o = *(const obj *const *)value;
+  return o->weight;
+}
+
+typedef struct counts {
+  _Atomic long created, capacity, replaced, closed, discarded, other;
+  _Atomic long weight_in; /* the weights of the values in the map, by the hooks */
+} counts;
+static counts g_c;
+
+static void on_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  g_c.created++;
+  g_c.weight_in += (long)(*(const obj *const *)v)->weight;
+}
+static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  if (why != TSMAP_EVICT_DISCARDED)
+    g_c.weight_in -= (long)(*(obj **)v)->weight;
+  if (why == TSMAP_EVICT_CAPACITY)
+    g_c.capacity++;
+  else if (why == TSMAP_EVICT_REPLACED)
+    g_c.replaced++;
+  else if (why == TSMAP_EVICT_CLOSED)
+    g_c.closed++;
+  else if (why == TSMAP_EVICT_DISCARDED)
+    g_c.discarded++;
+  else
+    g_c.other++;
+}
+
+static void weighted_config(tsmap_config *cfg, uint64_t max_weight, size_t shards) {
+  memset(&g_c, 0, sizeof g_c);
+  tsmap_config_init(cfg, sizeof(void *));
+  cfg->key_size = 8;
+  cfg->shard_count = shards;
+  cfg->weight = obj_weight;
+  cfg->max_weight = max_weight;
+  cfg->on_entry_created = on_created;
+  cfg->on_entry_evicted = on_evicted;
+}
+
+static tsmap *weighted_map(uint64_t max_weight, size_t shards) {
+  tsmap_config cfg;
+  weighted_config(&cfg, max_weight, shards);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
+/* The weight the map holds, by a visit (each shard copied under its lock). */
+typedef struct tally {
+  uint64_t weight;
+  long entries;
+} tally;
+static int add_up(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl;
+  tally *t = (tally *)ctx;
+  t->weight += (*(const obj *const *)v)->weight;
+  t->entries++;
+  return 0;
+}
+static tally held(tsmap *m) {
+  tally t = {0, 0};
+  CHECK_ST(tsmap_foreach(m, add_up, &t), TSMAP_OK);
+  return t;
+}
+
+/* Configurations: max_weight needs a weight function and pointer values, and fits in
+ * 48 bits; a weight function alone is refused too. */
+static void test_g11_weight_configurations(void) {
+  tsmap_config cfg;
+  tsmap *m = NULL;
+  weighted_config(&cfg, 100, 1);
+  cfg.weight = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  weighted_config(&cfg, 0, 1);
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  weighted_config(&cfg, 100, 1);
+  cfg.value_size = 16;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  weighted_config(&cfg, (uint64_t)1 << 48, 1);
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  weighted_config(&cfg, 4, 8); /* less than one unit a shard */
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  weighted_config(&cfg, ((uint64_t)1 << 48) - 1, 1);
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap_destroy(m);
+}
+
+/* G11 (e): inserts evict until the new value fits; the weight never passes the bound;
+ * entries read often are the ones kept (the policy is the count bound's). */
+static void test_g11_weight_bound_holds(void) {
+  static obj objs[400];
+  tsmap *m = weighted_map(1000, 1);
+  long over = 0;
+  for (uint64_t k = 0; k < 400; k++) {
+    objs[k] = (obj){1 + k % 50, k};
+    obj *p = &objs[k];
+    /* put until admitted (B5: a newcomer may be refused, then it is not there) */
+    for (int i = 0; i < 16 && tsmap_get(m, &k, 8, NULL) != TSMAP_OK; i++)
+      CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK);
+    tally t = held(m);
+    over += t.weight > 1000;
+  }
+  tally t = held(m);
+  CHECK(over == 0 && t.weight <= 1000 && t.weight > 900 && g_c.capacity > 0);
+  CHECK(g_c.weight_in == (long)t.weight); /* the hooks account for every unit */
+  tsmap_destroy(m);
+  CHECK(g_c.weight_in == 0 && g_c.other == 0);
+  CHECK(g_c.created == g_c.capacity + g_c.replaced + g_c.closed);
+}
+
+/* An overwrite by a heavier value evicts other entries, never its own, until it fits;
+ * a value heavier than the share is refused on every store path, nothing changed. */
+static int absent_heavy(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  memcpy(out, &ctx, sizeof ctx);
+  return 0;
+}
+static tsmap_verdict store_ctx(const void *key, size_t key_len, const void *old, void *ctx,
+                               TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)old;
+  memcpy(out, &ctx, sizeof ctx);
+  return TSMAP_STORE;
+}
+
+static void test_g11_heavier_overwrites_and_too_heavy_values(void) {
+  static obj small[10], big = {90, 100}, huge = {101, 101};
+  tsmap *m = weighted_map(100, 1);
+  for (uint64_t k = 0; k < 10; k++) {
+    small[k] = (obj){10, k};
+    obj *p = &small[k];
+    CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK);
+  }
+  CHECK(held(m).weight == 100 && held(m).entries == 10);
+  uint64_t k = 4;
+  obj *p = &big;
+  CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_REPLACED); /* 10 -> 90: 8 others go */
+  tally t = held(m);
+  obj *got = NULL;
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
+  CHECK(got == &big && t.weight <= 100 && t.entries == 2 && g_c.capacity == 8);
+  long created = g_c.created;
+  p = &huge; /* above the share (100): refused everywhere, nothing changes */
+  k = 50;
+  CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_TOO_HEAVY);
+  CHECK_ST(tsmap_put_if_absent(m, &k, 8, &p, NULL), TSMAP_TOO_HEAVY);
+  k = 4;
+  CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_TOO_HEAVY);
+  CHECK_ST(tsmap_compute(m, &k, 8, store_ctx, &huge, NULL), TSMAP_TOO_HEAVY);
+  k = 51;
+  CHECK_ST(tsmap_compute_if_absent(m, &k, 8, absent_heavy, &huge, NULL), TSMAP_TOO_HEAVY);
+  CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+  k = 4;
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
+  CHECK(got == &big && g_c.created == created && g_c.discarded == 2); /* the callbacks' */
+  CHECK(held(m).weight == t.weight && held(m).entries == 2);
+  /* a compute that makes its entry heavier evicts the other one */
+  static obj heavier = {95, 102};
+  CHECK_ST(tsmap_compute(m, &k, 8, store_ctx, &heavier, NULL), TSMAP_OK);
+  CHECK(held(m).weight == 95 && held(m).entries == 1);
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
+  CHECK(got == &heavier);
+  tsmap_destroy(m);
+  CHECK(g_c.weight_in == 0 && g_c.other == 0);
+}
+
+/* With max_entries too: both bounds hold. */
+static void test_g11_weight_and_count_bounds_together(void) {
+  static obj objs[200];
+  tsmap_config cfg;
+  weighted_config(&cfg, 1000, 1);
+  cfg.max_entries = 20;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  long over = 0;
+  for (uint64_t k = 0; k < 200; k++) {
+    objs[k] = (obj){k % 2 ? 1 : 100, k}; /* light and heavy */
+    obj *p = &objs[k];
+    for (int i = 0; i < 16 && tsmap_get(m, &k, 8, NULL) != TSMAP_OK; i++)
+      CHECK(tsmap_put(m, &k, 8, &p, NULL) == TSMAP_OK);
+    tally t = held(m);
+    over += t.weight > 1000 || t.entries > 20;
+  }
+  CHECK(over == 0);
+  tsmap_destroy(m);
+  CHECK(g_c.weight_in == 0);
+}
+
+/* With expiry too, the weight sits after the deadline: overwrites keep the total exact
+ * (they once read the deadline word as the old frequency word). */
+static void test_g11_weight_with_expiry(void) {
+  static obj objs[11];
+  tsmap_config cfg;
+  weighted_config(&cfg, 100, 1);
+  cfg.default_ttl_ns = (uint64_t)1 << 62; /* deadlines far above 2^16 */
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 10; k++) {
+    objs[k] = (obj){10, k};
+    obj *p = &objs[k];
+    CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK);
+    CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_REPLACED);
+  }
+  CHECK(held(m).weight == 100 && g_c.capacity == 0);
+  uint64_t k = 10;
+  objs[10] = (obj){10, 10};
+  obj *p = &objs[10];
+  CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK); /* one of the 11 goes, no more */
+  CHECK(held(m).weight == 100 && held(m).entries == 10 && g_c.capacity == 1);
+  tsmap_destroy(m);
+  CHECK(g_c.weight_in == 0);
+}
+
+/* ---- The bound on weight under a two-thread storm, every value in a ledger ------------- */
+
+#define STORM_IDS (1u << 18)
+static obj g_objs[2 * STORM_IDS];
+static _Atomic unsigned char g_in[2 * STORM_IDS], g_out[2 * STORM_IDS];
+static _Atomic int g_storm_done;
+static _Atomic long g_over, g_looks;
+
+static void storm_created(const void *k, size_t kl, const void *v, void *c) {
+  (void)k, (void)kl, (void)c;
+  g_in[(*(const obj *const *)v)->id]++;
+}
+static void storm_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *c) {
+  (void)k, (void)kl, (void)c;
+  if (why != TSMAP_EVICT_DISCARDED)
+    g_out[(*(obj **)v)->id]++;
+}
+
+typedef struct storm_arg {
+  tsmap *m;
+  uint64_t base;
+  long n;
+} storm_arg;
+
+static void *storm_writer(void *p) {
+  storm_arg *a = (storm_arg *)p;
+  for (long i = 0; i < a->n; i++) {
+    uint64_t id = a->base + (uint64_t)i;
+    uint64_t k = (id % 3000) * 0x9e3779b97f4a7c15ull; /* keys reused: overwrites too */
+    obj *o = &g_objs[id];
+    tsmap_status st = (i & 3) ? tsmap_put(a->m, &k, 8, &o, NULL)
+                              : tsmap_put_if_absent(a->m, &k, 8, &o, NULL);
+    CHECK(st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_EXISTS);
+    if (i % 5 == 0)
+      (void)tsmap_get(a->m, &k, 8, NULL);
+  }
+  return NULL;
+}
+
+static void *storm_watch(void *p) {
+  tsmap *m = (tsmap *)p;
+  while (!atomic_load(&g_storm_done)) {
+    tally t = {0, 0};
+    if (tsmap_foreach(m, add_up, &t) == TSMAP_OK) {
+      g_looks++;
+      if (t.weight > 20000)
+        g_over++;
+    }
+  }
+  return NULL;
+}
+
+static void test_g11_weight_bound_under_a_two_thread_storm(void) {
+  memset((void *)g_in, 0, sizeof g_in);
+  memset((void *)g_out, 0, sizeof g_out);
+  atomic_store(&g_over, 0);
+  atomic_store(&g_looks, 0);
+  long n = 200000 / SCALE;
+  for (uint64_t i = 0; i < 2 * STORM_IDS; i++)
+    g_objs[i] = (obj){1 + (i * 7919) % 100, i};
+  tsmap_config cfg;
+  weighted_config(&cfg, 20000, 4);
+  cfg.on_entry_created = storm_created;
+  cfg.on_entry_evicted = storm_evicted;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  storm_arg a[2] = {{m, 0, n}, {m, STORM_IDS, n}};
+  tsmap_test_storm2(storm_writer, a, sizeof a[0], storm_watch, m, &g_storm_done);
+  tally end = held(m);
+  tsmap_destroy(m);
+  long in = 0, bad = tsmap_test_ledger_errors(g_in, g_out, 2 * STORM_IDS, &in);
+  fprintf(stderr, "  %ld values entered, weight %llu in %ld entries at the end, %ld of %ld "
+                  "looks over the bound, %ld accounting errors\n", in,
+          (unsigned long long)end.weight, end.entries, (long)g_over, (long)g_looks, bad);
+  CHECK(in > 0 && end.weight <= 20000 && end.weight > 15000 && g_over == 0 && bad == 0);
+}
+
+TEST_MAIN(T(test_g11_weight_configurations), T(test_g11_weight_bound_holds),
+          T(test_g11_heavier_overwrites_and_too_heavy_values),
+          T(test_g11_weight_and_count_bounds_together), T(test_g11_weight_with_expiry),
+          T(test_g11_weight_bound_under_a_two_thread_storm))
