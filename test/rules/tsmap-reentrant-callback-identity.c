@@ -171,3 +171,22 @@ void vcard_manager_flush_edits(VCardManager *self) {
   g_hash_table_foreach(self->priv->edits, disconnect_entry_foreach, 0);
   // CHECK-MESSAGES-STRICT: :[[@LINE-1]]:43: warning: callback 'disconnect_entry_foreach' passed to 'g_hash_table_foreach' may re-enter the same map
 }
+
+// A map operation given a null map works on no map (network-manager's
+// `nm_connection_normalize (connection, NULL, NULL, NULL)`, whose second parameter is a
+// `GHashTable *`): quiet, also under StrictMapIdentity. Its twin passes a table.
+typedef struct _Connection Connection;
+gboolean connection_normalize(Connection *c, GHashTable *parameters);
+static void normalize_conn(gpointer key, gpointer value, gpointer user_data) {
+  connection_normalize(value, 0);
+}
+void normalize_all(GHashTable *connections) {
+  g_hash_table_foreach(connections, normalize_conn, 0);
+}
+static void normalize_conn_with(gpointer key, gpointer value, gpointer user_data) {
+  connection_normalize(value, ((Manager *)value)->cache);
+}
+void normalize_all_with(GHashTable *connections) {
+  g_hash_table_foreach(connections, normalize_conn_with, 0);
+  // CHECK-MESSAGES-STRICT: :[[@LINE-1]]:37: warning: callback 'normalize_conn_with' passed to 'g_hash_table_foreach' may re-enter the same map
+}
