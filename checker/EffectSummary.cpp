@@ -801,6 +801,12 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
     return;
   std::optional<unsigned> MapParam;
   if (A.Model.isMapOperation(Callee, &MapParam)) {
+    // `nm_connection_normalize (c, NULL, ...)`: a null map is no map (a
+    // helper with a body may pick a map of its own when given none).
+    if (!Callee->hasBody() && MapParam && *MapParam < CE->getNumArgs() &&
+        CE->getArg(*MapParam)->IgnoreParenCasts()->isNullPointerConstant(
+            FD->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
+      return;
     Place M;
     const FieldDecl *Field = nullptr;
     if (MapParam && *MapParam < CE->getNumArgs()) {

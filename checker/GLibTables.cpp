@@ -20,6 +20,10 @@ GLibOp glibOpOf(const FunctionDecl *FD) {
       .Case("g_hash_table_remove", GLibOp::Remove)
       .Case("g_hash_table_remove_all", GLibOp::RemoveAll)
       .Case("g_hash_table_foreach_remove", GLibOp::RemoveAll)
+      // Destroying the table (or dropping what may be its last reference)
+      // removes every entry, through the destroy functions.
+      .Case("g_hash_table_destroy", GLibOp::RemoveAll)
+      .Case("g_hash_table_unref", GLibOp::RemoveAll)
       .Case("g_hash_table_steal", GLibOp::Steal)
       .Case("g_hash_table_steal_extended", GLibOp::StealExtended)
       .Case("g_hash_table_foreach_steal", GLibOp::ForeachSteal)

@@ -6,7 +6,9 @@
 //     the table its eviction hook, value_destroy (NULL: none);
 //     g_hash_table_new gives it none. The hook is tracked to the variable or
 //     field the new table is stored in, within one translation unit;
-//   - g_hash_table_remove, _remove_all and _foreach_remove run the hook;
+//   - g_hash_table_remove, _remove_all and _foreach_remove run the hook, and
+//     so do g_hash_table_destroy and _unref (the last reference), on every
+//     value;
 //   - g_hash_table_steal hands the value to the caller, who holds it from a
 //     lookup of the same key; _steal_extended hands it back through
 //     stolen_value (NULL drops it with no hook); _foreach_steal hands each
@@ -31,7 +33,8 @@ enum class GLibOp {
   None,
   Create,        ///< g_hash_table_new, g_hash_table_new_full
   Remove,        ///< g_hash_table_remove: the hook runs on one value
-  RemoveAll,     ///< g_hash_table_remove_all, _foreach_remove: on several
+  RemoveAll,     ///< g_hash_table_remove_all, _foreach_remove, _destroy,
+                 ///< _unref: on several
   Steal,         ///< g_hash_table_steal: the caller holds the value
   StealExtended, ///< g_hash_table_steal_extended (stolen_value, argument 3)
   ForeachSteal,  ///< g_hash_table_foreach_steal: its callback owns them

@@ -109,8 +109,10 @@ struct ConfigReader {
 };
 } // namespace
 
-std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
-                                                 ASTContext &Ctx) {
+/// The config of a `tsmap_create(&cfg, &map)` call, read in the function
+/// around it; none for any other call or a config that cannot be read.
+static std::optional<ConfigReader> readConfig(const CallExpr *Call,
+                                              ASTContext &Ctx) {
   const FunctionDecl *Callee = Call->getDirectCallee();
   if (!Callee || !Callee->getDeclName().isIdentifier() ||
       Callee->getName() != "tsmap_create" || Call->getNumArgs() != 2)
@@ -123,11 +125,24 @@ std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
   ConfigReader R{Cfg, Call, FD->getASTContext(), {}, false};
   R.readInit();
   R.walk(FD->getBody());
-  if (!R.Out.Setting || R.HookUnknown)
-    return std::nullopt;
   R.Out.Create = Call;
   R.Out.Map = Map;
-  return R.Out;
+  return R;
+}
+
+std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
+                                                 ASTContext &Ctx) {
+  std::optional<ConfigReader> R = readConfig(Call, Ctx);
+  if (!R || !R->Out.Setting || R->HookUnknown)
+    return std::nullopt;
+  return R->Out;
+}
+
+std::optional<ConfigHook> configHookOf(const CallExpr *Call, ASTContext &Ctx) {
+  std::optional<ConfigReader> R = readConfig(Call, Ctx);
+  if (!R || !R->Out.HookSetting)
+    return std::nullopt; // the config leaves the hook unset
+  return ConfigHook{R->Out.Map, R->Out.Hook, true, R->HookUnknown};
 }
 
 const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,

@@ -44,6 +44,18 @@ struct SelfEvictingMap {
 std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
                                                  ASTContext &Ctx);
 
+/// The eviction hook a `tsmap_create(&cfg, &map)` call's config gives the
+/// map (read as for selfEvictingMapOf, whatever else the config sets): a
+/// named function (Hook), set to null (Set, no Hook), or something else
+/// (Unknown: a variable, a call).
+struct ConfigHook {
+  const ValueDecl *Map = nullptr;
+  const FunctionDecl *Hook = nullptr;
+  bool Set = false;
+  bool Unknown = false;
+};
+std::optional<ConfigHook> configHookOf(const CallExpr *Call, ASTContext &Ctx);
+
 /// Reports \p M on \p Check when its values (type \p ValueType, cleanups
 /// \p Cs) owe a cleanup its eviction hook never performs: no hook (in the
 /// config, or TSMAP_EVICTS_WITH on the map through \p Model), or one whose

@@ -17,6 +17,7 @@
 #include "AnnotationValidation.h"
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "ObjectOrigins.h"
 #include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
@@ -251,7 +252,8 @@ ReentrantCallbackCheck::Identity
 ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
                                     const Place &InnerOwn,
                                     std::optional<unsigned> CtxParam,
-                                    bool InLoop) const {
+                                    bool InLoop,
+                                    const FunctionDecl *Owner) const {
   auto Known = [](const Place &P) {
     return P.Root == Place::RootKind::Param ||
            P.Root == Place::RootKind::Global ||
@@ -273,6 +275,11 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
       return Identity::Different;
     if ((namesObject(Outer.P) && namesObject(Inner.P)) ||
         entryTable(InnerOwn, CtxParam, InLoop))
+      return Identity::Different;
+    // In a loop, both in the function's own terms: `clone->priv->attributes`
+    // of a `clone` just allocated, `h` from `_gendata_hash(dst, ...)` against
+    // the iterated table of `src`.
+    if (InLoop && BothKnown && distinctOrigins(Outer.P, Inner.P, Owner))
       return Identity::Different;
     return Identity::SameField;
   }

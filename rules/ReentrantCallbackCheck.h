@@ -46,10 +46,12 @@ private:
     Identity How;
   };
   /// Compares \p Inner (in the outer call's terms; \p InnerOwn in the
-  /// callback's, whose context parameter is \p CtxParam) with \p Outer.
+  /// callback's, whose context parameter is \p CtxParam) with \p Outer;
+  /// in a loop (\p InLoop) both are in the terms of \p Owner.
   Identity compareMaps(const MapRef &Outer, const MapRef &Inner,
                        const Place &InnerOwn, std::optional<unsigned> CtxParam,
-                       bool InLoop = false) const;
+                       bool InLoop = false,
+                       const FunctionDecl *Owner = nullptr) const;
   // Iterator loops (ReentrantLoops.cpp): the loop body plays the callback.
   void checkIteratorLoop(const CallExpr *Next, ASTContext &Ctx);
   bool loopCallChanges(const CallExpr *Site, const FunctionDecl *Callee,

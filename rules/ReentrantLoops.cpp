@@ -335,7 +335,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
     Identity I = compareMaps(Outer, Inner, E.Target, std::nullopt,
-                             /*InLoop=*/true);
+                             /*InLoop=*/true, Owner);
     if (I != Identity::Same && I != Identity::SameField &&
         !(I == Identity::Unknown && StrictMapIdentity))
       continue;

@@ -55,6 +55,12 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       learnFromStore(Call);
     if (auto M = selfEvictingMapOf(Call, *Result.Context))
       SelfEvicting.push_back(*M);
+    if (auto H = configHookOf(Call, *Result.Context)) {
+      auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
+      // Created with two different hooks: which one holds is not known.
+      if (!Inserted && It->second.Hook != H->Hook)
+        It->second.Unknown = true;
+    }
     return;
   }
   if (const auto *RD = Result.Nodes.getNodeAs<RecordDecl>("record"))
@@ -642,6 +648,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
       noteContract(*C, It->second);
   }
   SelfEvicting.clear();
+  ConfigHooks.clear();
   Tables.clear();
   MapValueTypes.clear();
   Apis.clear();
@@ -680,7 +687,17 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // computed) belongs to the caller, whose hook we cannot see.
     if (!D.MapDecl)
       return;
-    HookName = Model.evictionHookOf(D.MapDecl);
+    if (auto It = ConfigHooks.find(D.MapDecl); It != ConfigHooks.end()) {
+      // The config's on_entry_evicted is the hook (set to null: none,
+      // whatever the map's annotation says).
+      if (It->second.Unknown)
+        return;
+      Hook = It->second.Hook;
+      if (Hook)
+        HookName = Hook->getNameAsString();
+    } else {
+      HookName = Model.evictionHookOf(D.MapDecl);
+    }
     if (!HookName && isa<ParmVarDecl>(D.MapDecl))
       return;
   }

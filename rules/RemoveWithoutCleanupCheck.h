@@ -125,6 +125,9 @@ private:
   /// Maps created to expire or stay bounded: evicted on their own, decided
   /// at the end of the TU like the discards (SelfEvictingMaps.h).
   std::vector<SelfEvictingMap> SelfEvicting;
+  /// The on_entry_evicted hook each libtsmap map's config names (per TU):
+  /// the eviction hook of its discarded removals, before TSMAP_EVICTS_WITH.
+  llvm::DenseMap<const ValueDecl *, ConfigHook> ConfigHooks;
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };

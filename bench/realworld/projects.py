@@ -4,7 +4,9 @@ Each project is pinned to one Debian version. `build` says how its compile datab
 made: "meson" runs `meson setup` (which writes compile_commands.json) and then builds
 only the custom targets that generate .c/.h files; "autotools" runs configure with clang-19
 and then `make -k` with recordcc.py as the compiler (it records every compile command and
-compiles nothing, so only the build's scripts run). clang-19, -O0 -g0, two jobs at most.
+compiles nothing, so only the build's scripts run); "cmake" configures with Ninja and
+CMAKE_EXPORT_COMPILE_COMMANDS, then builds only the generated sources, as for meson.
+clang-19, -O0 -g0, two jobs at most.
 """
 
 COMMON_CFLAGS = "-O0 -g0"
@@ -67,6 +69,47 @@ PROJECTS = [
         "args": ["--disable-systemd", "--disable-cups", "--disable-manpages", "--enable-library",
                  "--disable-datafiles", "--enable-experimental",
                  "--with-udevdir=/usr/lib/udev"],
+    },
+    {
+        "name": "bitlbee",
+        "kind": "IRC to IM gateway (its own XMPP, Twitter, MSN, OSCAR code on GLib)",
+        "source": "bitlbee",
+        "version": "3.6-1.3",
+        "build": "autotools",
+        "in_tree": True,
+        "configured": "Makefile.settings",
+        # Its own configure script (not autoconf): --purple=1 would drop the native protocols.
+        "args": ["--jabber=1", "--twitter=1", "--purple=0", "--otr=0", "--ssl=gnutls",
+                 "--doc=0", "--events=glib"],
+    },
+    {
+        "name": "network-manager",
+        "kind": "network configuration daemon (GLib/GObject, D-Bus)",
+        "source": "network-manager",
+        "version": "1.42.4-1+deb12u1",
+        "build": "meson",
+        "args": ["-Dsession_tracking=no", "-Dsession_tracking_consolekit=false",
+                 "-Dsuspend_resume=upower", "-Dpolkit=false", "-Dselinux=false",
+                 "-Dsystemd_journal=false", "-Dlibaudit=no", "-Dppp=false",
+                 "-Dmodem_manager=false", "-Dovs=false", "-Dnmtui=false",
+                 "-Dintrospection=false", "-Dvapi=false", "-Dtests=yes", "-Dlibpsl=false",
+                 "-Dcrypto=gnutls", "-Dqt=false", "-Dfirewalld_zone=false", "-Debpf=false",
+                 "-Dconcheck=false", "-Ddocs=false", "-Dnm_cloud_setup=false",
+                 "-Dreadline=libreadline"],
+    },
+    {
+        "name": "evolution-data-server",
+        "kind": "mail, calendar and address book backend (Camel mail library, GObject)",
+        "source": "evolution-data-server",
+        "version": "3.46.4-2+deb12u1",
+        "build": "cmake",
+        "args": ["-DENABLE_GTK=OFF", "-DENABLE_GTK4=OFF", "-DENABLE_GOA=OFF",
+                 "-DENABLE_WEATHER=OFF", "-DENABLE_CANBERRA=OFF", "-DENABLE_EXAMPLES=OFF",
+                 "-DENABLE_INTROSPECTION=OFF", "-DENABLE_VALA_BINDINGS=OFF",
+                 "-DENABLE_OAUTH2_WEBKITGTK=OFF", "-DENABLE_OAUTH2_WEBKITGTK4=OFF",
+                 "-DWITH_OPENLDAP=OFF", "-DWITH_KRB5=OFF", "-DWITH_PHONENUMBER=OFF",
+                 "-DENABLE_GTK_DOC=OFF", "-DWITH_LIBDB=OFF", "-DENABLE_INSTALLED_TESTS=OFF",
+                 "-DWITH_SYSTEMDUSERUNITDIR=no"],
     },
 ]
 

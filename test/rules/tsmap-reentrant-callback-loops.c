@@ -267,3 +267,68 @@ void close_all_streams(struct cds_lfht *streams) {
   close_one(streams);
   rcu_read_unlock();
 }
+
+// ---- Another object's table of the same type (bench/realworld: NetworkManager's
+// nm-setting.c:2301 copies src's generic data into dst's; evolution-data-server's
+// camel-imapx-mailbox.c:238 copies a mailbox's attributes into its new clone). The
+// roots of the two places come from different variables, or one is a new allocation.
+typedef struct { GHashTable *hash; } GenData;
+typedef struct { GenData *gendata; } Setting;
+static GenData *gendata_of(Setting *s, int create) {
+  if (!s->gendata && create)
+    s->gendata = g_malloc0(sizeof *s->gendata);
+  return s->gendata;
+}
+void copy_gendata(Setting *src, Setting *dst) {
+  GenData *from = gendata_of(src, 0);
+  GHashTable *h = gendata_of(dst, 1)->hash;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, from->hash);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    g_hash_table_insert(h, v, k);         // quiet: dst's table
+}
+void copy_gendata_self(Setting *src) {
+  GenData *from = gendata_of(src, 0);
+  GHashTable *h = gendata_of(src, 1)->hash;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, from->hash);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    g_hash_table_insert(h, v, k);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'from->hash' while a loop iterates it
+}
+
+typedef struct { GHashTable *attributes; } MailboxPriv;
+typedef struct { MailboxPriv *priv; } Mailbox;
+Mailbox *mailbox_default(void);
+Mailbox *mailbox_clone(Mailbox *m) {
+  Mailbox *clone;
+  GHashTableIter it;
+  gpointer k;
+  clone = g_malloc0(sizeof *clone);
+  clone->priv = g_malloc0(sizeof *clone->priv);
+  g_hash_table_iter_init(&it, m->priv->attributes);
+  while (g_hash_table_iter_next(&it, &k, 0))
+    g_hash_table_add(clone->priv->attributes, k);   // quiet: a new object's table
+  return clone;
+}
+void mailbox_merge_default(Mailbox *m) {
+  Mailbox *d = mailbox_default();         // which object: not known
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init(&it, m->priv->attributes);
+  while (g_hash_table_iter_next(&it, &k, 0))
+    g_hash_table_add(d->priv->attributes, k);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'm->priv->attributes' while a loop iterates it
+}
+void mailbox_merge_entry(Mailbox *m) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, m->priv->attributes);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    Mailbox *owner = v;                   // from the entry: may be m
+    g_hash_table_add(owner->priv->attributes, k);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'm->priv->attributes' while a loop iterates it
+  }
+}

@@ -187,3 +187,55 @@ void late_open(void) {
 void late_login(struct session *s) {
   tsmap_put_ptr_if_absent(g_late, &s->id, sizeof s->id, s, NULL);
 }
+
+/* ---- The config's hook for removals the program discards -------------------- */
+/* A removal with a NULL out-parameter hands the value to the map's eviction hook:
+ * the config's on_entry_evicted when it sets one (expiry or not). */
+
+static tsmap *g_cfg_clean; /* the config's hook cleans up */
+void cfg_clean_open(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(struct session *));
+  cfg.on_entry_evicted = session_evict;
+  tsmap_create(&cfg, &g_cfg_clean);
+}
+void cfg_clean_login(struct session *s) {
+  tsmap_put_ptr_if_absent(g_cfg_clean, &s->id, sizeof s->id, s, NULL);
+}
+void cfg_clean_logout(unsigned long id) {
+  tsmap_remove(g_cfg_clean, &id, sizeof id, NULL);   /* quiet: session_evict cancels */
+}
+
+static tsmap *g_cfg_leaky; /* the config's hook forgets the timer */
+void cfg_leaky_open(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(struct session *));
+  cfg.on_entry_evicted = session_free_only;
+  tsmap_create(&cfg, &g_cfg_leaky);
+}
+void cfg_leaky_login(struct session *s) {
+  tsmap_put_ptr_if_absent(g_cfg_leaky, &s->id, sizeof s->id, s, NULL);
+}
+void cfg_leaky_logout(unsigned long id) {
+  tsmap_remove(g_cfg_leaky, &id, sizeof id, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_remove' is discarded to eviction hook 'session_free_only', which does not call 'timer_cancel'; its field 'idle' keeps a resource that is never released [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :26:13: note: eviction hook 'session_free_only' does not call 'timer_cancel'
+  // CHECK-NOTES: :15:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}
+
+/* The config sets the hook to NULL: no hook, whatever the map's annotation says. */
+static TSMAP_EVICTS_WITH(session_evict) tsmap *g_cfg_unhooked;
+void cfg_unhooked_open(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, sizeof(struct session *));
+  cfg.on_entry_evicted = NULL;
+  tsmap_create(&cfg, &g_cfg_unhooked);
+}
+void cfg_unhooked_login(struct session *s) {
+  tsmap_put_ptr_if_absent(g_cfg_unhooked, &s->id, sizeof s->id, s, NULL);
+}
+void cfg_unhooked_logout(unsigned long id) {
+  tsmap_remove(g_cfg_unhooked, &id, sizeof id, NULL);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_remove' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :15:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+}

@@ -72,6 +72,19 @@ void unwatch_all(void) {
   // CHECK-MESSAGES: :17:45: note: field 'poll' is declared TSMAP_CLEANUP(timer_cancel) here
 }
 
+// Destroying a table, or dropping its last reference, removes every entry through
+// the destroy function.
+void monitor_free(Monitor *m) {
+  g_hash_table_destroy(m->by_path);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_destroy' is discarded to eviction hook 'watch_drop', which does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
+  g_hash_table_destroy(m->by_id);          /* watch_free cleans */
+}
+void tables_release(void) {
+  g_hash_table_unref(g_plain);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_unref' is discarded and the map has no eviction hook; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  g_hash_table_unref(g_clean);             /* watch_free cleans */
+}
+
 static gboolean is_stale(gpointer k, gpointer v, gpointer u) { return TRUE; }
 
 void unwatch_stale(Monitor *m) {

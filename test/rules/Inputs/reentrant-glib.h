@@ -15,6 +15,7 @@ gpointer g_hash_table_find(GHashTable *hash_table, GHRFunc predicate, gpointer u
 gboolean g_hash_table_insert(GHashTable *hash_table, gpointer key, gpointer value);
 gboolean g_hash_table_replace(GHashTable *hash_table, gpointer key, gpointer value);
 gboolean g_hash_table_remove(GHashTable *hash_table, gconstpointer key);
+gboolean g_hash_table_add(GHashTable *hash_table, gpointer key);
 gpointer g_hash_table_lookup(GHashTable *hash_table, gconstpointer key);
 guint g_hash_table_size(GHashTable *hash_table);
 GHashTable *g_hash_table_new(void *hash_func, void *key_equal_func);
@@ -25,4 +26,5 @@ void g_hash_table_iter_remove(GHashTableIter *iter);
 void g_hash_table_iter_replace(GHashTableIter *iter, gpointer value);
 guint g_hash_table_foreach_remove(GHashTable *hash_table, GHRFunc func, gpointer user_data);
 void g_free(gpointer mem);
+gpointer g_malloc0(unsigned long n_bytes);
 #endif

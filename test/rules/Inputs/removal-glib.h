@@ -21,6 +21,8 @@ GHashTable *g_hash_table_new_full(GHashFunc hash_func, GEqualFunc key_equal_func
                                   GDestroyNotify key_destroy_func,
                                   GDestroyNotify value_destroy_func);
 gboolean g_hash_table_insert(GHashTable *hash_table, gpointer key, gpointer value);
+void g_hash_table_destroy(GHashTable *hash_table);
+void g_hash_table_unref(GHashTable *hash_table);
 gboolean g_hash_table_replace(GHashTable *hash_table, gpointer key, gpointer value);
 gpointer g_hash_table_lookup(GHashTable *hash_table, gconstpointer key);
 gboolean g_hash_table_contains(GHashTable *hash_table, gconstpointer key);

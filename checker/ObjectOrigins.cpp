@@ -1,0 +1,133 @@
+//===--- ObjectOrigins.cpp - where a function's object pointers come from -===//
+
+#include "ObjectOrigins.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/Stmt.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace clang::tidy::tsmap {
+
+bool isAllocatorName(llvm::StringRef Name) {
+  static const llvm::StringSet<> Set = {
+      "malloc",        "calloc",         "g_malloc",
+      "g_malloc0",     "g_malloc_n",     "g_malloc0_n",
+      "g_try_malloc",  "g_try_malloc0",  "g_try_malloc_n",
+      "g_try_malloc0_n", "g_slice_alloc", "g_slice_alloc0",
+      "g_object_new",  "g_object_new_with_properties", "g_object_newv",
+      "g_type_create_instance"};
+  return Set.contains(Name);
+}
+
+namespace {
+/// The origins of one root: the variables it may come from, and whether it
+/// may be a new allocation. Unknown when a value cannot be traced.
+struct Origins {
+  llvm::SmallPtrSet<const VarDecl *, 4> Vars;
+  bool Fresh = false;
+  bool Unknown = false;
+};
+
+/// The values \p V is given in \p Body (`v = e`), and whether its address is
+/// taken (`&v`: written elsewhere).
+void assignmentsTo(const VarDecl *V, const Stmt *S,
+                   llvm::SmallVectorImpl<const Expr *> &Values, bool &Escapes) {
+  if (!S || Escapes)
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        DRE && DRE->getDecl() == V)
+      Values.push_back(BO->getRHS());
+  if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->getOpcode() == UO_AddrOf)
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
+        DRE && DRE->getDecl() == V)
+      Escapes = true;
+  for (const Stmt *C : S->children())
+    assignmentsTo(V, C, Values, Escapes);
+}
+
+void namedVars(const Stmt *S, llvm::SmallVectorImpl<const VarDecl *> &Out) {
+  if (!S)
+    return;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      Out.push_back(V);
+  for (const Stmt *C : S->children())
+    namedVars(C, Out);
+}
+
+void addOrigins(const VarDecl *V, const FunctionDecl *Owner, Origins &O,
+                llvm::SmallPtrSetImpl<const VarDecl *> &Seen, unsigned Depth) {
+  if (O.Unknown || !Seen.insert(V).second)
+    return;
+  // A parameter, a global, or a local object (not a pointer) is an object.
+  if (isa<ParmVarDecl>(V) || V->hasGlobalStorage() || !V->getType()->isPointerType()) {
+    O.Vars.insert(V);
+    return;
+  }
+  llvm::SmallVector<const Expr *, 4> Values;
+  bool Escapes = false;
+  if (V->getInit())
+    Values.push_back(V->getInit());
+  assignmentsTo(V, Owner->getBody(), Values, Escapes);
+  if (Escapes || Values.empty() || Depth > 4) {
+    O.Unknown = true;
+    return;
+  }
+  for (const Expr *E : Values) {
+    E = E->IgnoreParenCasts();
+    if (E->isNullPointerConstant(Owner->getASTContext(),
+                                 Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    if (const auto *Call = dyn_cast<CallExpr>(E)) {
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      if (Callee && Callee->getIdentifier() && isAllocatorName(Callee->getName())) {
+        O.Fresh = true;
+        continue;
+      }
+    }
+    llvm::SmallVector<const VarDecl *, 4> Named;
+    namedVars(E, Named);
+    if (Named.empty()) {
+      O.Unknown = true; // `get_default()`: any object
+      return;
+    }
+    for (const VarDecl *N : Named)
+      addOrigins(N, Owner, O, Seen, Depth + 1);
+  }
+}
+
+std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner) {
+  const VarDecl *Root = nullptr;
+  if (P.Root == Place::RootKind::Param && P.Param < Owner->getNumParams())
+    Root = Owner->getParamDecl(P.Param);
+  else if (P.Root == Place::RootKind::Global || P.Root == Place::RootKind::Local)
+    Root = P.Var;
+  if (!Root)
+    return std::nullopt;
+  Origins O;
+  llvm::SmallPtrSet<const VarDecl *, 8> Seen;
+  addOrigins(Root, Owner, O, Seen, 0);
+  if (O.Unknown || (O.Vars.empty() && !O.Fresh))
+    return std::nullopt;
+  return O;
+}
+} // namespace
+
+bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner) {
+  if (!Owner || !Owner->getBody())
+    return false;
+  std::optional<Origins> OA = originsOf(A, Owner), OB = originsOf(B, Owner);
+  if (!OA || !OB)
+    return false;
+  for (const VarDecl *V : OA->Vars)
+    if (OB->Vars.contains(V))
+      return false;
+  // Two allocations of the same function may be one (a loop): only an
+  // allocation against variables counts.
+  if (OA->Vars.empty() && OB->Vars.empty())
+    return false;
+  return true;
+}
+
+} // namespace clang::tidy::tsmap
