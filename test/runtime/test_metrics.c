@@ -477,7 +477,7 @@ static void test_removed_status_is_counted(void) {
 }
 
 /* A thread record caches the stripe of the last metered map it called (M1). A thread
- * alternating between two maps counts each exactly (1 get in 64 of each map is timed),
+ * alternating between two maps counts each exactly (1 get in 256 of each map is timed),
  * and maps created after others were destroyed, some at the same addresses, count from
  * zero in stripes of their own (a cache keyed by address would count into a freed
  * stripe: ASan reports it, and the counts below come out -1). */
