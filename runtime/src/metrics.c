@@ -46,7 +46,8 @@ static const char *const k_life_le[TSMAP_MX_LIFE_BUCKETS] = {
 
 static const char *const k_op_names[TSMAP_OP_COUNT] = {
     "get", "put", "put_if_absent", "remove", "compute_if_absent", "compute_if_present",
-    "compute", "maintain"};
+    "compute", "maintain", "get_version", "put_if_version", "remove_if_version",
+    "compute_if_version", "foreach_since", "export", "merge", "forget", "reshard"};
 static const char *const k_reason_names[TSMAP_MX_REASONS] = {
     "removed", "replaced", "expired", "capacity", "closed", "discarded"};
 

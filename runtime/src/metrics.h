@@ -35,7 +35,16 @@ typedef enum tsmap_op {
   TSMAP_OP_COMPUTE_IF_PRESENT = 5,
   TSMAP_OP_COMPUTE = 6,
   TSMAP_OP_MAINTAIN = 7, /* tsmap_maintain (and the maintenance thread's calls of it) */
-  TSMAP_OP_COUNT = 8
+  TSMAP_OP_GET_VERSION = 8, /* G12, G13, G15: the calls of versioned, replicated and */
+  TSMAP_OP_PUT_IF_VERSION = 9, /* resharded maps, each under its own name */
+  TSMAP_OP_REMOVE_IF_VERSION = 10,
+  TSMAP_OP_COMPUTE_IF_VERSION = 11,
+  TSMAP_OP_FOREACH_SINCE = 12,
+  TSMAP_OP_EXPORT = 13,
+  TSMAP_OP_MERGE = 14,
+  TSMAP_OP_FORGET = 15,
+  TSMAP_OP_RESHARD = 16,
+  TSMAP_OP_COUNT = 17
 } tsmap_op;
 
 #define TSMAP_MX_SAMPLE 256 /* M2: one operation in 256 per thread and kind is timed */
