@@ -949,8 +949,9 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 /* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
- * overlaps the lock and the growth step instead of following them. The tables are
- * looked at from a read-side section (a growth may retire them meanwhile, I5). */
+ * overlaps the lock and the growth step instead of following them, and with `births`
+ * (a tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
+ * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
                                        const int births) {
   tsmap_read_enter(self);
@@ -962,7 +963,7 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
     __builtin_prefetch(g, 1);
     __builtin_prefetch(g + 64, 1);
-    if (births && cur->birth && tsmap_mx_tracked_byte(q->h2)) /* metered: the birth (M3) */
+    if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
@@ -1706,7 +1707,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
-  tsmap_writer_prefetch(s, &q, self, metered);
+  const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
+  tsmap_writer_prefetch(s, &q, self, tracked);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
@@ -1728,7 +1730,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
-          TSMAP_MX_REPLACED8(map, &pos, q.h2);
+          TSMAP_MX_REPLACED8(map, &pos, tracked, metered == TSMAP_MX_FAST);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -1821,7 +1823,8 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
                    : tsmap_put_if_absent_other(map, key, 8, value, old_out);
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_status st = tsmap_mx_fast_end(
-      mst, op, tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 1));
+      mst, op,
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }

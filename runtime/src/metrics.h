@@ -267,6 +267,13 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
                         memory_order_relaxed);
 }
 
+/* tsmap_mx_gone when the thread's cached pair is known to name the map (TSMAP_MX_FAST). */
+TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
+  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[why];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
   do {                                                                                     \
@@ -277,12 +284,18 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
         tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                          \
     }                                                                                      \
   } while (0)
-/* The same in the 8/8 put of a metered map, whose tables all have a birth array: the
- * key's control byte `h2` is at hand. */
-#define TSMAP_MX_REPLACED8(m, pos, h2)                                                     \
+/* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
+ * the key is tracked is known, and on the fast path (`cached`: the put's `metered` is
+ * TSMAP_MX_FAST) the thread's cached pair names this map's private stripe, as it did
+ * when tsmap_mx_cached8 let the put in (nothing under the shard lock calls another map),
+ * so an untracked departure is counted there without comparing the id again. */
+#define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
+#define TSMAP_MX_REPLACED8(m, pos, tracked, cached)                                        \
   do {                                                                                     \
-    if (tsmap_mx_tracked_byte(h2))                                                         \
+    if (tracked)                                                                           \
       tsmap_mx_replaced((m), (pos));                                                       \
+    else if (cached)                                                                       \
+      tsmap_mx_gone_cached(TSMAP_EVICT_REPLACED);                                          \
     else                                                                                   \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
