@@ -15,6 +15,7 @@
 #include "versions.h"
 #include "reshard.h"
 #include "expiry.h"
+#include "metrics.h"
 
 #define TSMAP_REC_HEAD 4
 
@@ -130,8 +131,8 @@ static int tsmap_feed_one(tsmap *map, tsmap_shard *s, uint64_t since, tsmap_chan
   return stop ? TSMAP_STOPPED : -1;
 }
 
-tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
-                                 uint64_t *next_since) {
+static tsmap_status tsmap_foreach_since_body(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
+                                             uint64_t *next_since) {
   if (!map || !map->versioned || !fn)
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
@@ -157,7 +158,12 @@ tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since, tsmap_change_fn fn,
   return TSMAP_OK;
 }
 
+tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
+                                 uint64_t *next_since) {
+  TSMAP_OP_RUN(map, TSMAP_OP_FOREACH_SINCE, tsmap_foreach_since_body(map, since, fn, ctx, next_since));
+}
+
 tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
                           uint64_t *next_since) {
-  return tsmap_foreach_since(map, since, fn, ctx, next_since);
+  TSMAP_OP_RUN(map, TSMAP_OP_EXPORT, tsmap_foreach_since_body(map, since, fn, ctx, next_since));
 }

@@ -949,8 +949,9 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 /* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
- * overlaps the lock and the growth step instead of following them. The tables are
- * looked at from a read-side section (a growth may retire them meanwhile, I5). */
+ * overlaps the lock and the growth step instead of following them, and with `births`
+ * (a tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
+ * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
                                        const int births) {
   tsmap_read_enter(self);
@@ -962,7 +963,7 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     const char *g = (const char *)tsmap_table_group(cur, q->hash & cur->mask);
     __builtin_prefetch(g, 1);
     __builtin_prefetch(g + 64, 1);
-    if (births && cur->birth && tsmap_mx_tracked_byte(q->h2)) /* metered: the birth (M3) */
+    if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
@@ -1585,11 +1586,11 @@ __attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const 
   TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
 }
 
-/* The get of a metered 8/8 map, counted inline in tsmap_get's frame, unless the thread
- * has no stripe cached for the map or this get is the one to time (metrics.h). */
+/* The get of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8),
+ * counted inline in tsmap_get's frame, unless this get is the one to time (metrics.h). */
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_begin(map, TSMAP_OP_GET);
-  if (TSMAP_UNLIKELY(mst == NULL))
+  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
+  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, TSMAP_OP_GET)))
     return tsmap_get_other(map, key, 8, value_out);
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   tsmap_status st = tsmap_mx_fast_end(mst, TSMAP_OP_GET, tsmap_get8v8(map, key, value_out));
@@ -1609,12 +1610,12 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
 }
 
 /* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
- * (metrics.h), others the last. */
+ * once the thread caches its stripe (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
       return tsmap_get8v8_probed(map, key, value_out);
-    if (map->fast8)
+    if (tsmap_mx_cached8(map))
       return tsmap_get8v8_metered(map, key, value_out);
   }
   if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
@@ -1706,7 +1707,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
-  tsmap_writer_prefetch(s, &q, self, metered);
+  const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
+  tsmap_writer_prefetch(s, &q, self, tracked);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
@@ -1728,7 +1730,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
-          TSMAP_MX_REPLACED8(map, &pos, q.h2);
+          TSMAP_MX_REPLACED8(map, &pos, tracked, metered == TSMAP_MX_FAST);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -1810,18 +1812,19 @@ tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const voi
                tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
 }
 
-/* The put of a metered 8/8 map: the specialised body, counted inline, unless the thread
- * has no stripe cached for the map or this put is the one to time (metrics.h). */
+/* The put of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8): the
+ * specialised body, counted inline, unless this put is the one to time (metrics.h). */
 TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
                                                  void *old_out, const int replace) {
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_begin(map, op);
-  if (TSMAP_UNLIKELY(mst == NULL))
+  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
+  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, op)))
     return replace ? tsmap_put_other(map, key, 8, value, old_out)
                    : tsmap_put_if_absent_other(map, key, 8, value, old_out);
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_status st = tsmap_mx_fast_end(
-      mst, op, tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 1));
+      mst, op,
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }
@@ -1835,13 +1838,13 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 }
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
- * entry_fast 0), else the put of any map above. */
+ * entry_fast 0, its stripe cached: tsmap_mx_cached8), else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return replace ? tsmap_put8v8(map, key, value, old_out)
                    : tsmap_put_if_absent8v8(map, key, value, old_out);
-  if (map && key && value && key_len == 8 && map->fast8 && map->value_size == 8)
+  if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_cached8(map))
     return replace ? tsmap_put8v8_metered(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_metered(map, key, value, old_out);
   return replace ? tsmap_put_other(map, key, key_len, value, old_out)

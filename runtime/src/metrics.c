@@ -46,7 +46,8 @@ static const char *const k_life_le[TSMAP_MX_LIFE_BUCKETS] = {
 
 static const char *const k_op_names[TSMAP_OP_COUNT] = {
     "get", "put", "put_if_absent", "remove", "compute_if_absent", "compute_if_present",
-    "compute", "maintain"};
+    "compute", "maintain", "get_version", "put_if_version", "remove_if_version",
+    "compute_if_version", "foreach_since", "export", "merge", "forget", "reshard"};
 static const char *const k_reason_names[TSMAP_MX_REASONS] = {
     "removed", "replaced", "expired", "capacity", "closed", "discarded"};
 
@@ -229,6 +230,7 @@ void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
  * ====================================================================================== */
 
 tsmap_status tsmap_mx_create(tsmap *m) {
+  m->mx_id8 = UINT64_MAX; /* no thread caches this id (tsmap_mx_cached8) */
   if (!m->cfg.name && !m->cfg.metrics)
     return TSMAP_OK;
   struct tsmap_metrics *mx = (struct tsmap_metrics *)tsmap_mem_zalloc(m, sizeof *mx);
@@ -253,6 +255,8 @@ tsmap_status tsmap_mx_create(tsmap *m) {
   mx->t0_ms = tsmap_mx_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000u;
   if (mx->on) /* M1: the key of the threads' stripe caches, never reused */
     m->mx_id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
+  if (mx->on && m->fast8 && m->value_size == 8) /* the metered 8/8 paths' key (metrics.h) */
+    m->mx_id8 = m->mx_id;
   m->cfg.name = mx->name; /* the caller's string need not outlive create */
   m->mx = mx;
   return TSMAP_OK;
@@ -540,7 +544,7 @@ static const tsmap_mx_family_def k_families[] = {
     {"tsmap_operations_total", "counter",
      "Map operations completed, by operation and returned status.", 0, tsmap_mx_emit_ops, 1},
     {"tsmap_operation_duration_seconds", "histogram",
-     "Duration of map operations. The count is exact; the timer runs on 1 in 64 "
+     "Duration of map operations. The count is exact; the timer runs on 1 in " TSMAP_MX_SAMPLE_TEXT " "
      "operations of each kind per thread, each timed one standing for those since the last.",
      0, tsmap_mx_emit_durations, 1},
     {"tsmap_entries", "gauge", "Entries in the map.", TSMAP_MX_FIELD(entries), NULL, 0},

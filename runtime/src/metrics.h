@@ -35,10 +35,21 @@ typedef enum tsmap_op {
   TSMAP_OP_COMPUTE_IF_PRESENT = 5,
   TSMAP_OP_COMPUTE = 6,
   TSMAP_OP_MAINTAIN = 7, /* tsmap_maintain (and the maintenance thread's calls of it) */
-  TSMAP_OP_COUNT = 8
+  TSMAP_OP_GET_VERSION = 8, /* G12, G13, G15: the calls of versioned, replicated and */
+  TSMAP_OP_PUT_IF_VERSION = 9, /* resharded maps, each under its own name */
+  TSMAP_OP_REMOVE_IF_VERSION = 10,
+  TSMAP_OP_COMPUTE_IF_VERSION = 11,
+  TSMAP_OP_FOREACH_SINCE = 12,
+  TSMAP_OP_EXPORT = 13,
+  TSMAP_OP_MERGE = 14,
+  TSMAP_OP_FORGET = 15,
+  TSMAP_OP_RESHARD = 16,
+  TSMAP_OP_COUNT = 17
 } tsmap_op;
 
-#define TSMAP_MX_SAMPLE 64 /* M2: one operation in 64 per thread and kind is timed */
+#define TSMAP_MX_SAMPLE 256 /* M2: one operation in 256 per thread and kind is timed */
+#define TSMAP_MX_SAMPLE_TEXT "256" /* the same, for the HELP text */
+_Static_assert(TSMAP_MX_SAMPLE <= 32767, "countdowns are int16_t");
 #define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
 /* Statuses counted: a power of two above the last one (TSMAP_REMOVED, 10), so that a
  * status added at the end of the enum is counted under its own name, and the fast path
@@ -130,7 +141,7 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
     tsmap_mx_begin_shared(m, sp);
     return;
   }
-  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_begin sent this one here */
+  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_timed sent this one here */
   if (TSMAP_UNLIKELY(left <= 0)) /* M2: time this one; the first of each kind always is */
     sp->t0 = tsmap_mx_clock();
   st->countdown[op] = left > 0 ? (int16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
@@ -144,20 +155,22 @@ TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
   return status;
 }
 
-/* The 8-byte get and put of a metered map (fast8, entry_fast 0) count inline, in their
- * callers' frames: the stripe the thread caches for this map, or NULL when the
- * operation must take the full metered path (TSMAP_OP_RUN): the thread has no private
- * stripe cached for the map (tsmap_mx_tls), or this operation is the one in
- * TSMAP_MX_SAMPLE to time (its countdown went below 0: tsmap_mx_begin times it and
- * starts the countdown again). Nothing is counted before the choice, so the full path
- * counts the operation once. */
-TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_begin(const tsmap *m, tsmap_op op) {
-  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id))
-    return NULL;
-  struct tsmap_mx_stripe *st = tsmap_mx_tls.st;
-  if (TSMAP_UNLIKELY(--st->countdown[op] < 0)) /* the one to time: tsmap_mx_begin does */
-    return NULL;
-  return st;
+/* The 8/8 get and put of a map whose entry_fast is 0: does the thread cache a private
+ * stripe of this map, and is the map a metered fast8 one with 8-byte values? One test
+ * for both: mx_id8 is the map's mx_id only then, else ~0, which no thread caches. A map
+ * that fails it (unmetered with meta words, metered but not fast8, or no stripe cached
+ * yet) takes its other paths; a metered one counts there. */
+TSMAP_INLINE int tsmap_mx_cached8(const tsmap *m) { return tsmap_mx_tls.id == m->mx_id8; }
+
+/* The 8-byte get and put of a metered map (tsmap_mx_cached8 true) count inline, in
+ * their callers' frames, in the stripe the thread caches for this map (never NULL: only
+ * private stripes are cached), unless tsmap_mx_fast_timed says that this operation is
+ * the one in TSMAP_MX_SAMPLE to time (its countdown went below 0: the full metered
+ * path, TSMAP_OP_RUN, times it in tsmap_mx_begin and starts the countdown again).
+ * Nothing is counted before the choice, so the full path counts the operation once. */
+TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_stripe(void) { return tsmap_mx_tls.st; }
+TSMAP_INLINE int tsmap_mx_fast_timed(struct tsmap_mx_stripe *st, tsmap_op op) {
+  return --st->countdown[op] < 0;
 }
 
 /* The end of a fast metered operation: its status counted in a private stripe. */
@@ -254,6 +267,13 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
                         memory_order_relaxed);
 }
 
+/* tsmap_mx_gone when the thread's cached pair is known to name the map (TSMAP_MX_FAST). */
+TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
+  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[why];
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
   do {                                                                                     \
@@ -264,12 +284,18 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
         tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                          \
     }                                                                                      \
   } while (0)
-/* The same in the 8/8 put of a metered map, whose tables all have a birth array: the
- * key's control byte `h2` is at hand. */
-#define TSMAP_MX_REPLACED8(m, pos, h2)                                                     \
+/* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
+ * the key is tracked is known, and on the fast path (`cached`: the put's `metered` is
+ * TSMAP_MX_FAST) the thread's cached pair names this map's private stripe, as it did
+ * when tsmap_mx_cached8 let the put in (nothing under the shard lock calls another map),
+ * so an untracked departure is counted there without comparing the id again. */
+#define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
+#define TSMAP_MX_REPLACED8(m, pos, tracked, cached)                                        \
   do {                                                                                     \
-    if (tsmap_mx_tracked_byte(h2))                                                         \
+    if (tracked)                                                                           \
       tsmap_mx_replaced((m), (pos));                                                       \
+    else if (cached)                                                                       \
+      tsmap_mx_gone_cached(TSMAP_EVICT_REPLACED);                                          \
     else                                                                                   \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)

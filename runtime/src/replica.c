@@ -13,6 +13,7 @@
  */
 #include "versions.h"
 #include "expiry.h"
+#include "metrics.h"
 
 /* ======================================================================================
  * Clocks
@@ -210,8 +211,8 @@ static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c)
   return 0;
 }
 
-tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_fn resolve,
-                         void *ctx, void *old_out) {
+static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
+                                     tsmap_resolve_fn resolve, void *ctx, void *old_out) {
   uint64_t rclock[TSMAP_MAX_REPLICAS], top;
   tsmap_side l;
   tsmap_key q;
@@ -241,6 +242,11 @@ tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_f
   if (out.left)
     tsmap_value_leaves(map, &q, l.vw, old_out, out.why);
   return (tsmap_status)r;
+}
+
+tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_fn resolve,
+                         void *ctx, void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_MERGE, tsmap_merge_body(map, remote, resolve, ctx, old_out));
 }
 
 tsmap_verdict tsmap_resolve_latest(const void *key, size_t key_len, const tsmap_change *local,

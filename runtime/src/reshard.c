@@ -11,6 +11,7 @@
  * reached yet.
  */
 #include "reshard.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -300,7 +301,7 @@ static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
   return TSMAP_OK;
 }
 
-tsmap_status tsmap_reshard(tsmap *map, size_t new_count) {
+static tsmap_status tsmap_reshard_body(tsmap *map, size_t new_count) {
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
@@ -328,6 +329,10 @@ tsmap_status tsmap_reshard(tsmap *map, size_t new_count) {
   tsmap_phase_start(map, rs); /* unless one runs: it goes on to the target when it ends */
   pthread_mutex_unlock(&rs->mu);
   return TSMAP_OK;
+}
+
+tsmap_status tsmap_reshard(tsmap *map, size_t new_count) {
+  TSMAP_OP_RUN(map, TSMAP_OP_RESHARD, tsmap_reshard_body(map, new_count));
 }
 
 tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_out) {

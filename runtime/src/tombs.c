@@ -5,6 +5,7 @@
  * its key (which starts from its clock).
  */
 #include "versions.h"
+#include "metrics.h"
 
 /* ======================================================================================
  * The table
@@ -199,8 +200,8 @@ static size_t tsmap_tombs_forget(const tsmap *m, tsmap_shard *s, const uint64_t 
   return n;
 }
 
-tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon, size_t horizon_len,
-                          size_t *forgotten_out) {
+static tsmap_status tsmap_forget_body(tsmap *map, const uint64_t *horizon, size_t horizon_len,
+                                      size_t *forgotten_out) {
   if (!map || !map->replicas || (horizon_len && !horizon) || horizon_len > map->replicas)
     return TSMAP_INVALID_ARGUMENT;
   size_t n = 0;
@@ -217,6 +218,11 @@ tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon, size_t horizon_le
   if (forgotten_out)
     *forgotten_out = n;
   return TSMAP_OK;
+}
+
+tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon, size_t horizon_len,
+                          size_t *forgotten_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_FORGET, tsmap_forget_body(map, horizon, horizon_len, forgotten_out));
 }
 
 void tsmap_tombs_free(const tsmap *m) {

@@ -364,6 +364,8 @@ struct tsmap {
   size_t ver_meta;                /* G12: the version word's index among the meta words */
   _Atomic uint64_t version_next;  /* G12: the last version taken (versions.h, V1) */
   uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
+  uint64_t mx_id8;                /* M1: mx_id of a metered 8/8 fast8 map, else ~0 (matches
+                                     no thread's cache: the 8/8 dispatch, metrics.h) */
   size_t shard_cap;               /* G15: shards allocated (reshard reaches at most this) */
   _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
   _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */

@@ -11,6 +11,7 @@
  */
 #include "versions.h"
 #include "expiry.h"
+#include "metrics.h"
 
 /* ======================================================================================
  * Layout and version words
@@ -92,8 +93,8 @@ static uint64_t tsmap_ver_at_pos(const tsmap *m, const tsmap_pos *pos) {
  * tsmap_get_version
  * ====================================================================================== */
 
-tsmap_status tsmap_get_version(tsmap *map, const void *key, size_t key_len, void *value_out,
-                               uint64_t *version_out) {
+static tsmap_status tsmap_get_version_body(tsmap *map, const void *key, size_t key_len,
+                                           void *value_out, uint64_t *version_out) {
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
@@ -103,6 +104,12 @@ tsmap_status tsmap_get_version(tsmap *map, const void *key, size_t key_len, void
   if (st == TSMAP_OK)
     tsmap_value_out(map, vbuf, value_out);
   return st;
+}
+
+tsmap_status tsmap_get_version(tsmap *map, const void *key, size_t key_len, void *value_out,
+                               uint64_t *version_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_GET_VERSION,
+               tsmap_get_version_body(map, key, key_len, value_out, version_out));
 }
 
 /* ======================================================================================
@@ -176,9 +183,9 @@ static uint64_t tsmap_ver_removed(tsmap *map, const tsmap_key *q) {
   return t ? t->version : TSMAP_VERSION_ABSENT;
 }
 
-tsmap_status tsmap_put_if_version(tsmap *map, const void *key, size_t key_len,
-                                  const void *value, uint64_t expected, uint64_t *version_out,
-                                  void *old_out) {
+static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_t key_len,
+                                              const void *value, uint64_t expected,
+                                              uint64_t *version_out, void *old_out) {
   tsmap_cas c;
   if (!map || !map->versioned || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
@@ -202,9 +209,15 @@ tsmap_status tsmap_put_if_version(tsmap *map, const void *key, size_t key_len,
   return st;
 }
 
-tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len,
-                                     uint64_t expected, uint64_t *version_out,
-                                     void *value_out) {
+tsmap_status tsmap_put_if_version(tsmap *map, const void *key, size_t key_len, const void *value,
+                                  uint64_t expected, uint64_t *version_out, void *old_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_PUT_IF_VERSION,
+               tsmap_put_if_version_body(map, key, key_len, value, expected, version_out, old_out));
+}
+
+static tsmap_status tsmap_remove_if_version_body(tsmap *map, const void *key, size_t key_len,
+                                                 uint64_t expected, uint64_t *version_out,
+                                                 void *value_out) {
   tsmap_cas c;
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
@@ -228,6 +241,12 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
   if (st == TSMAP_OK)
     tsmap_value_leaves(map, &c.q, c.oldv, value_out, TSMAP_EVICT_REMOVED);
   return st;
+}
+
+tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len, uint64_t expected,
+                                     uint64_t *version_out, void *value_out) {
+  TSMAP_OP_RUN(map, TSMAP_OP_REMOVE_IF_VERSION,
+               tsmap_remove_if_version_body(map, key, key_len, expected, version_out, value_out));
 }
 
 /* ======================================================================================
@@ -311,9 +330,9 @@ static int tsmap_compute_version_round(tsmap *map, tsmap_cas *c, tsmap_thread *s
   return st;
 }
 
-tsmap_status tsmap_compute_if_version(tsmap *map, const void *key, size_t key_len,
-                                      uint64_t expected, tsmap_compute_fn fn, void *ctx,
-                                      uint64_t *version_out, void *value_out) {
+static tsmap_status tsmap_compute_if_version_body(tsmap *map, const void *key, size_t key_len,
+                                                  uint64_t expected, tsmap_compute_fn fn, void *ctx,
+                                                  uint64_t *version_out, void *value_out) {
   tsmap_cas c;
   tsmap_thread *self;
   if (!map || !map->versioned || !fn)
@@ -326,4 +345,12 @@ tsmap_status tsmap_compute_if_version(tsmap *map, const void *key, size_t key_le
                                           value_out)) < 0) {
   }
   return (tsmap_status)r;
+}
+
+tsmap_status tsmap_compute_if_version(tsmap *map, const void *key, size_t key_len,
+                                      uint64_t expected, tsmap_compute_fn fn, void *ctx,
+                                      uint64_t *version_out, void *value_out) {
+  TSMAP_OP_RUN(
+      map, TSMAP_OP_COMPUTE_IF_VERSION,
+      tsmap_compute_if_version_body(map, key, key_len, expected, fn, ctx, version_out, value_out));
 }

@@ -477,7 +477,7 @@ static void test_removed_status_is_counted(void) {
 }
 
 /* A thread record caches the stripe of the last metered map it called (M1). A thread
- * alternating between two maps counts each exactly (1 get in 64 of each map is timed),
+ * alternating between two maps counts each exactly (1 get in 256 of each map is timed),
  * and maps created after others were destroyed, some at the same addresses, count from
  * zero in stripes of their own (a cache keyed by address would count into a freed
  * stripe: ASan reports it, and the counts below come out -1). */
@@ -604,10 +604,93 @@ static void test_exposition_file(void) {
   tsmap_destroy(b);
 }
 
+/* ---- The calls of versioned, replicated and resharded maps (G12, G13, G15) are counted
+ * under their own op names, with their statuses (TSMAP_CONFLICT included); an export is
+ * not also counted as a foreach_since. */
+static int count_change(const tsmap_change *c, void *ctx) {
+  (void)c;
+  ++*(int *)ctx;
+  return 0;
+}
+
+#define OPS(map, op, status)                                                               \
+  series_value(t, "tsmap_operations_total{map=\"" map "\",op=\"" op "\",status=\"" status "\"}")
+
+static void test_version_calls_are_counted(void) {
+  tsmap_config cfg;
+  metered_config(&cfg, "ver", 8);
+  cfg.versions = 1;
+  tsmap *m;
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  uint64_t k = 1, v = 10, ver = 0, stale;
+  CHECK(tsmap_get_version(m, &k, 8, NULL, &ver) == TSMAP_NOT_FOUND);
+  CHECK(tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ABSENT, &ver, NULL) == TSMAP_OK);
+  stale = ver;
+  CHECK(tsmap_get_version(m, &k, 8, NULL, &ver) == TSMAP_OK);
+  CHECK(tsmap_put_if_version(m, &k, 8, &v, ver, &ver, NULL) == TSMAP_REPLACED);
+  CHECK(tsmap_put_if_version(m, &k, 8, &v, stale, NULL, NULL) == TSMAP_CONFLICT);
+  CHECK(tsmap_compute_if_version(m, &k, 8, stale, store_7, NULL, NULL, NULL) == TSMAP_CONFLICT);
+  CHECK(tsmap_compute_if_version(m, &k, 8, ver, store_7, NULL, &ver, NULL) == TSMAP_OK);
+  CHECK(tsmap_remove_if_version(m, &k, 8, stale, NULL, NULL) == TSMAP_CONFLICT);
+  int n = 0;
+  CHECK(tsmap_foreach_since(m, 0, count_change, &n, NULL) == TSMAP_OK);
+  CHECK(tsmap_export(m, 0, count_change, &n, NULL) == TSMAP_OK);
+  CHECK(n == 2);
+  CHECK(tsmap_remove_if_version(m, &k, 8, ver, NULL, NULL) == TSMAP_OK);
+  CHECK(tsmap_remove_if_version(m, &k, 8, TSMAP_VERSION_ANY, NULL, NULL) == TSMAP_NOT_FOUND);
+  const char *t = format(m);
+  CHECK(OPS("ver", "get_version", "not_found") == 1);
+  CHECK(OPS("ver", "get_version", "ok") == 1);
+  CHECK(OPS("ver", "put_if_version", "ok") == 1);
+  CHECK(OPS("ver", "put_if_version", "replaced") == 1);
+  CHECK(OPS("ver", "put_if_version", "conflict") == 1);
+  CHECK(OPS("ver", "compute_if_version", "conflict") == 1);
+  CHECK(OPS("ver", "compute_if_version", "ok") == 1);
+  CHECK(OPS("ver", "remove_if_version", "conflict") == 1);
+  CHECK(OPS("ver", "remove_if_version", "ok") == 1);
+  CHECK(OPS("ver", "remove_if_version", "not_found") == 1);
+  CHECK(OPS("ver", "foreach_since", "ok") == 1);
+  CHECK(OPS("ver", "export", "ok") == 1);
+  CHECK(OPS("ver", "get", "ok") == -1); /* each call under its own name only */
+  CHECK(OPS("ver", "put", "ok") == -1);
+  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"ver\",op=\"put_if_version\"}") == 3);
+  tsmap_destroy(m);
+}
+
+static void test_replica_calls_are_counted(void) {
+  tsmap_config cfg;
+  metered_config(&cfg, "rep", 8);
+  cfg.replicas = 2;
+  cfg.replica_id = 0;
+  tsmap *m;
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  uint64_t k = 7, v = 70, clock[2] = {0, 1};
+  tsmap_change c = {&k, 8, &v, clock, 2, (1u << 8) | 1u, 0};
+  CHECK(tsmap_merge(m, &c, NULL, NULL, NULL) == TSMAP_OK);
+  CHECK(tsmap_merge(m, &c, NULL, NULL, NULL) == TSMAP_EXISTS); /* a duplicate */
+  c.clock_len = 3; /* above the map's replicas */
+  CHECK(tsmap_merge(m, &c, NULL, NULL, NULL) == TSMAP_INVALID_ARGUMENT);
+  uint64_t horizon[2] = {0, 0};
+  CHECK(tsmap_forget(m, horizon, 2, NULL) == TSMAP_OK);
+  const char *t = format(m);
+  CHECK(OPS("rep", "merge", "ok") == 1);
+  CHECK(OPS("rep", "merge", "exists") == 1);
+  CHECK(OPS("rep", "merge", "invalid_argument") == 1);
+  CHECK(OPS("rep", "forget", "ok") == 1);
+  tsmap_destroy(m);
+  tsmap *r = metered("resh", 8);
+  CHECK(tsmap_reshard(r, 8) == TSMAP_OK);
+  CHECK(tsmap_reshard(r, 3) == TSMAP_INVALID_ARGUMENT);
+  t = format(r);
+  CHECK(OPS("resh", "reshard", "ok") == 1);
+  CHECK(OPS("resh", "reshard", "invalid_argument") == 1);
+  tsmap_destroy(r);
+}
+
 TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),
-          T(test_lifespans_of_a_sample),
-          T(test_exposition_file))
+          T(test_lifespans_of_a_sample), T(test_version_calls_are_counted),
+          T(test_replica_calls_are_counted), T(test_exposition_file))
