@@ -445,6 +445,7 @@ struct PhaseLat {
                                                ///< without an involuntary context switch
   double wall_s = 0;
   long preempted = 0;
+  long minor_faults = 0; ///< the thread's minor page faults: load-independent evidence
 };
 
 /// Runs 50/50 gets and overwrites of the prefilled keys, each timed, until @p done says
@@ -455,7 +456,7 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
   const size_t mask = s.size() - 1;
   out.get.reserve(size_t(cap / 2 + 4096));
   out.put.reserve(size_t(cap / 2 + 4096));
-  const long pre0 = thread_preemptions();
+  const long pre0 = thread_preemptions(), flt0 = thread_minor_faults();
   const uint64_t ms = uint64_t(1e6 * tsc_per_ns());
   long pre_block = pre0;
   uint64_t slow_block = 0;
@@ -494,6 +495,7 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
   }
   out.wall_s = now_s() - t0;
   out.preempted = thread_preemptions() - pre0;
+  out.minor_faults = thread_minor_faults() - flt0;
 }
 
 template <class M> void run_reshard(const Request &rq, const char *name, unsigned caps) {
@@ -540,6 +542,7 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     r.s("workload", "G").s("map", name).s("phase", phase).u("entries", n);
     r.u("shards_from", base).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
     r.i("preemptions", p.preempted).f("load1", load_average()).f("fill_s", fill_s);
+    r.i("minor_faults", p.minor_faults);
     r.u("over_1ms_preempted", p.slow_preempted).u("over_1ms_alone", p.slow_alone);
     for (int k = 0; k < 2; ++k) {
       const std::vector<uint32_t> &v = k ? p.put : p.get;
@@ -553,13 +556,13 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     }
     r.emit();
     note("%-12s G %-6s %4zu -> %4zu: %llu ops in %.2f s; get p99.99 %.1f us max %.1f us; "
-         "put p99.99 %.1f us max %.1f us; %ld preemptions; ops over 1 ms: %llu in blocks "
+         "put p99.99 %.1f us max %.1f us; %ld minor faults; %ld preemptions; ops over 1 ms: %llu in blocks "
          "with a preemption, %llu without", name, phase, base, to,
          (unsigned long long)p.ops, p.wall_s,
          p.get.empty() ? 0.0 : double(quantile(p.get, 0.9999)) / tpn / 1e3,
          p.get.empty() ? 0.0 : double(p.get.back()) / tpn / 1e3,
          p.put.empty() ? 0.0 : double(quantile(p.put, 0.9999)) / tpn / 1e3,
-         p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.preempted,
+         p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.minor_faults, p.preempted,
          (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone);
   };
   emit("steady", steady, base);
