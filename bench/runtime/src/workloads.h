@@ -545,12 +545,12 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     fail(name, "G", "%llu gets missed or saw a wrong value during the reshard",
          (unsigned long long)(missing + steady.misses + up.misses + down.misses));
   const uint32_t ms = uint32_t(1e6 * tpn);
-  auto emit = [&](const char *phase, PhaseLat &p, size_t to) {
+  auto emit = [&](const char *phase, PhaseLat &p, size_t from, size_t to) {
     for (auto *v : {&p.get, &p.put})
       std::sort(v->begin(), v->end());
     Record r("reshard");
     r.s("workload", "G").s("map", name).s("phase", phase).u("entries", n);
-    r.u("shards_from", base).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
+    r.u("shards_from", from).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
     r.i("preemptions", p.preempted).f("load1", load_average()).f("fill_s", fill_s);
     r.i("minor_faults", p.minor_faults).i("fault_ops", p.fault_ops).i("fault_max", p.fault_max);
     r.u("over_1ms_preempted", p.slow_preempted).u("over_1ms_alone", p.slow_alone);
@@ -567,7 +567,7 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     r.emit();
     note("%-12s G %-6s %4zu -> %4zu: %llu ops in %.2f s; get p99.99 %.1f us max %.1f us; "
          "put p99.99 %.1f us max %.1f us; %ld minor faults (%ld ops faulted, at most %ld); %ld preemptions; ops over 1 ms: %llu in blocks "
-         "with a preemption, %llu without", name, phase, base, to,
+         "with a preemption, %llu without", name, phase, from, to,
          (unsigned long long)p.ops, p.wall_s,
          p.get.empty() ? 0.0 : double(quantile(p.get, 0.9999)) / tpn / 1e3,
          p.get.empty() ? 0.0 : double(p.get.back()) / tpn / 1e3,
@@ -575,9 +575,9 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
          p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.minor_faults, p.fault_ops, p.fault_max, p.preempted,
          (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone);
   };
-  emit("steady", steady, base);
-  emit("up", up, base * 4);
-  emit("down", down, base);
+  emit("steady", steady, base, base);
+  emit("up", up, base, base * 4);
+  emit("down", down, base * 4, base);
   note("%-12s G reshard calls took %.1f us (up) and %.1f us (down)", name, call_up_ns / 1e3,
        call_down_ns / 1e3);
 }
