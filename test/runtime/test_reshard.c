@@ -591,13 +591,7 @@ static long long migrated_groups(tsmap *m) {
  * per destination up to 4,096 or 2,048 groups; each growth's first-touch faults and
  * migration landed in moves). */
 static void test_g15_destinations_do_not_grow_while_entries_move(void) {
-  tsmap_config c;
-  tsmap_config_init(&c, 8);
-  c.key_size = 8;
-  c.shard_count = 4;
-  c.max_shard_count = 16;
-  tsmap *m;
-  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  tsmap *m = new_map(4, 8, 8, 0);
   const uint64_t n = 120000;
   for (uint64_t k = 0; k < n; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
