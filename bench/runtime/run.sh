@@ -11,7 +11,8 @@
 # Durations of the full run (why it fits): A/B/C 3 windows of 1 s per workload and thread
 # count after a 1M-key prefill (~20 s a map); D 3 runs per thread count of 4M inserts, each
 # cut off after 15 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
-# 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; callgrind
+# 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; G one 4M
+# prefill, 4M timed operations and a reshard to 4x the shards and back (~20 s); callgrind
 # 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
 # instrumented (~15 s a map).
 #
@@ -114,6 +115,13 @@ for mode in mix growth cia growread; do
       || step_failed "$mode" "$m" $?
   done
 done
+# G: latency during a live reshard (tsmap only: the peers cannot reshard). The growth size
+# (4M; 400K quick), 4x the shards and back, each phase until the reshard is done.
+if grep -qw tsmap <<<"$maps"; then
+  say "reshard (G) tsmap"
+  timeout -k 10 "$step_limit" "$bin" --mode reshard --maps tsmap "${sizes[@]}" --out "$res" 2>>"$log" \
+    || step_failed reshard tsmap $?
+fi
 say "memory (E): one fresh process per map"
 for m in $maps; do
   timeout -k 10 "$step_limit" "$bin" --mode memory --maps "$m" "${sizes[@]}" --out "$res" 2>>"$log" \

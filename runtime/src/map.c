@@ -793,13 +793,14 @@ static void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t) {
   atomic_store_explicit(&s->cur, t, memory_order_release);
 }
 
+static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t);
+
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
  * table holds old's entries plus every insert made while they move (I3). */
 static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* defensive: never expected */
     tsmap_migrate_step(m, s, SIZE_MAX);
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   size_t ng = tsmap_grow_groups(s);
   tsmap_table *t = s->next;
   s->next = NULL;
@@ -811,6 +812,14 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
     t = tsmap_table_new(m, s, ng);
   if (!t)
     return TSMAP_NO_MEMORY;
+  tsmap_grow_publish(m, s, t);
+  return TSMAP_OK;
+}
+
+/* Publish `t` as cur with the full table as old (no growth in progress): the growth's
+ * start, whoever chose t (G5, or G15's presized destination). */
+static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
@@ -820,8 +829,8 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   tsmap_shard_set_cur(s, t);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
-  TSMAP_PROBE4(growth_start, m, s, cur->ngroups, ng);
-  return TSMAP_OK;
+  TSMAP_PROBE4(growth_start, m, s, cur->ngroups, t->ngroups);
+  (void)m;
 }
 
 /* Insert a key known to be absent. A long key gets its block here, under the lock, so
@@ -913,6 +922,39 @@ int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_sh
 void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s) {
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+}
+
+static void tsmap_table_populate_step(tsmap_table *t);
+
+void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+  size_t want = live + incoming + incoming / 8 + 64; /* the halves of a pair vary (binomial) */
+  /* DELETED slots take inserts too: the room is the slots below max load not live */
+  if (s->rs_next || !cur || cur->ngroups * (TSMAP_GROUP_SLOTS - 1) >= want + want / 16)
+    return;
+  s->rs_next = tsmap_table_new(m, s, tsmap_groups_for(want)); /* NULL: it grows as before */
+}
+
+int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
+  tsmap_table *t = s->rs_next;
+  if (!t)
+    return 0;
+  if (t->map_len && t->populated < t->bytes) {
+    tsmap_table_populate_step(t);
+    return 2;
+  }
+  if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
+    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+    return 1;
+  }
+  s->rs_next = NULL;
+  if (atomic_load_explicit(&s->cur, memory_order_relaxed)->ngroups >= t->ngroups) {
+    tsmap_table_free(m, t); /* it grew as large meanwhile: never published */
+    return 0;
+  }
+  tsmap_grow_publish(m, s, t);
+  return 1;
 }
 
 /* Remove the entry at `pos`, which leaves for `why` (M3); a long key is retired (readers
@@ -1318,6 +1360,8 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
   s->retired_count = 0;
   tsmap_push_table(&after->free_tables, s->next); /* never published */
   s->next = NULL;
+  tsmap_push_table(&after->free_tables, s->rs_next); /* G15: never published either */
+  s->rs_next = NULL;
   while (s->unmapping) { /* reclaimed already: unmap what is left */
     tsmap_table *t = s->unmapping;
     s->unmapping = t->retired_next;

@@ -162,10 +162,22 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     s->rs_pos = 0;
     s->rs_table = NULL;
     s->rs_done = 0;
+    /* R7: the destination gets room for what will move, faulted in before the scan moves
+     * anything (else its growths and their first-touch faults land in the writes) */
+    size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+    tsmap_shard_presize(m, p->dst, p->src == p->lo ? live / 2 : live);
   }
   if (s->rs_done)
     return 0;
-  while (groups-- > 0) {
+  while (groups > 0) {
+    int prep = tsmap_shard_presize_step(m, p->dst);
+    if (prep == 2) { /* a chunk of pages costs a writer's whole share */
+      groups = groups > TSMAP_RESHARD_GROUPS ? groups - TSMAP_RESHARD_GROUPS : 0;
+      continue;
+    }
+    groups--;
+    if (prep)
+      continue;
     if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
       tsmap_shard_growth_step(m, s);
       continue;

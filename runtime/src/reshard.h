@@ -32,6 +32,12 @@
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.
  *   R6  foreach finishes a phase before it walks and holds off the next until it returns,
  *       so no entry moves from a shard it has not visited to one it has (G8).
+ *   R7  Before a pair's scan moves anything, its destination gets a table with room for
+ *       what it will receive (its entries, plus half the source's when doubling, all of
+ *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
+ *       a writer's whole share) and published as a growth once its own growth is done: so
+ *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
+ *       a shard's own writes pace, cannot keep up with 28 moved entries a write).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H

@@ -317,6 +317,8 @@ typedef struct tsmap_shard {
   size_t rs_pos;                    /* next group of rs_table to scan for moving keys */
   tsmap_table *rs_table;            /* the table being scanned (a growth restarts it) */
   unsigned char rs_done;            /* every moving key of this shard has moved */
+  tsmap_table *rs_next;             /* G15 (R7): a destination's table for what it will
+                                       receive, faulted in before it is published */
   unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
   unsigned rs_window_start;         /* G15 auto policy: `chores` when the window began */
   unsigned char *sketch;            /* G11: the admission sketch (bound.c, B5) */
@@ -527,6 +529,13 @@ TSMAP_HIDDEN int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *
                                   tsmap_shard *to);
 /* A shard's own growth step (lock held), for a reshard that waits for it. */
 TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
+/* Shard s (locked) will receive about `incoming` entries from a reshard's pair: unless it
+ * has room for them, prepare a table that has (G15, R7), published by the steps below. */
+TSMAP_HIDDEN void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming);
+/* One bounded step of that preparation (lock held): fault in a chunk of the table, or a
+ * step of the shard's own growth, or publish the table as a growth. 2: it faulted pages
+ * in, 1: another step, 0: nothing to do. */
+TSMAP_HIDDEN int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);

@@ -96,6 +96,13 @@ long thread_preemptions() {
   return ru.ru_nivcsw;
 }
 
+long thread_minor_faults() {
+  rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0)
+    return 0;
+  return ru.ru_minflt;
+}
+
 double load_average() {
   FILE *f = std::fopen("/proc/loadavg", "r");
   if (!f)

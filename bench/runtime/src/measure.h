@@ -69,6 +69,8 @@ double thread_cpu_s();
 /// Involuntary context switches of the calling thread so far (getrusage RUSAGE_THREAD):
 /// each is a moment the scheduler took the CPU away, which a latency figure then includes.
 long thread_preemptions();
+/// Minor page faults of the calling thread so far (getrusage RUSAGE_THREAD; 0 if refused).
+long thread_minor_faults();
 /// The 1-minute load average (/proc/loadavg), or -1.
 double load_average();
 

@@ -21,6 +21,7 @@
 #include "stream.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -445,6 +446,9 @@ struct PhaseLat {
                                                ///< without an involuntary context switch
   double wall_s = 0;
   long preempted = 0;
+  long minor_faults = 0; ///< the thread's minor page faults: load-independent evidence
+  long fault_ops = 0, fault_max = 0; ///< TSMAP_BENCH_OP_FAULTS=1: operations that faulted,
+                                     ///< the most faults in one (a getrusage per operation)
 };
 
 /// Runs 50/50 gets and overwrites of the prefilled keys, each timed, until @p done says
@@ -455,15 +459,17 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
   const size_t mask = s.size() - 1;
   out.get.reserve(size_t(cap / 2 + 4096));
   out.put.reserve(size_t(cap / 2 + 4096));
-  const long pre0 = thread_preemptions();
+  const long pre0 = thread_preemptions(), flt0 = thread_minor_faults();
   const uint64_t ms = uint64_t(1e6 * tsc_per_ns());
   long pre_block = pre0;
   uint64_t slow_block = 0;
   const double t0 = now_s();
+  static const bool op_faults = std::getenv("TSMAP_BENCH_OP_FAULTS") != nullptr;
   for (uint64_t i = 0; i < cap; ++i) {
     uint32_t e = s[pos];
     pos = (pos + 1) & mask;
     uint64_t idx = e & kIndexMask, key = key_of(idx), v = 0;
+    const long f0 = op_faults ? thread_minor_faults() : 0;
     uint64_t c0 = tsc_begin();
     if (e & kWriteBit) {
       m.put(key, idx + 1);
@@ -471,6 +477,11 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
       ++out.misses;
     }
     uint64_t d = tsc_end() - c0;
+    if (op_faults) { // the sample vectors fault too: a page per 1024 samples, outside c0..d
+      const long f = thread_minor_faults() - f0;
+      out.fault_ops += f > 0;
+      out.fault_max = f > out.fault_max ? f : out.fault_max;
+    }
     ((e & kWriteBit) ? out.put : out.get).push_back(d > 0xffffffffull ? 0xffffffffu : uint32_t(d));
     ++out.ops;
     slow_block += d > ms;
@@ -494,6 +505,7 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
   }
   out.wall_s = now_s() - t0;
   out.preempted = thread_preemptions() - pre0;
+  out.minor_faults = thread_minor_faults() - flt0;
 }
 
 template <class M> void run_reshard(const Request &rq, const char *name, unsigned caps) {
@@ -533,13 +545,14 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     fail(name, "G", "%llu gets missed or saw a wrong value during the reshard",
          (unsigned long long)(missing + steady.misses + up.misses + down.misses));
   const uint32_t ms = uint32_t(1e6 * tpn);
-  auto emit = [&](const char *phase, PhaseLat &p, size_t to) {
+  auto emit = [&](const char *phase, PhaseLat &p, size_t from, size_t to) {
     for (auto *v : {&p.get, &p.put})
       std::sort(v->begin(), v->end());
     Record r("reshard");
     r.s("workload", "G").s("map", name).s("phase", phase).u("entries", n);
-    r.u("shards_from", base).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
+    r.u("shards_from", from).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
     r.i("preemptions", p.preempted).f("load1", load_average()).f("fill_s", fill_s);
+    r.i("minor_faults", p.minor_faults).i("fault_ops", p.fault_ops).i("fault_max", p.fault_max);
     r.u("over_1ms_preempted", p.slow_preempted).u("over_1ms_alone", p.slow_alone);
     for (int k = 0; k < 2; ++k) {
       const std::vector<uint32_t> &v = k ? p.put : p.get;
@@ -553,18 +566,18 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     }
     r.emit();
     note("%-12s G %-6s %4zu -> %4zu: %llu ops in %.2f s; get p99.99 %.1f us max %.1f us; "
-         "put p99.99 %.1f us max %.1f us; %ld preemptions; ops over 1 ms: %llu in blocks "
-         "with a preemption, %llu without", name, phase, base, to,
+         "put p99.99 %.1f us max %.1f us; %ld minor faults (%ld ops faulted, at most %ld); %ld preemptions; ops over 1 ms: %llu in blocks "
+         "with a preemption, %llu without", name, phase, from, to,
          (unsigned long long)p.ops, p.wall_s,
          p.get.empty() ? 0.0 : double(quantile(p.get, 0.9999)) / tpn / 1e3,
          p.get.empty() ? 0.0 : double(p.get.back()) / tpn / 1e3,
          p.put.empty() ? 0.0 : double(quantile(p.put, 0.9999)) / tpn / 1e3,
-         p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.preempted,
+         p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.minor_faults, p.fault_ops, p.fault_max, p.preempted,
          (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone);
   };
-  emit("steady", steady, base);
-  emit("up", up, base * 4);
-  emit("down", down, base);
+  emit("steady", steady, base, base);
+  emit("up", up, base, base * 4);
+  emit("down", down, base * 4, base);
   note("%-12s G reshard calls took %.1f us (up) and %.1f us (down)", name, call_up_ns / 1e3,
        call_down_ns / 1e3);
 }
