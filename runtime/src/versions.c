@@ -97,7 +97,7 @@ tsmap_status tsmap_get_version(tsmap *map, const void *key, size_t key_len, void
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
+  tsmap_status st = tsmap_read_words8(map, key, key_len, vbuf); /* 8-byte keys: fast */
   if (version_out && (st == TSMAP_OK || st == TSMAP_NOT_FOUND))
     *version_out = st == TSMAP_OK ? tsmap_ver_of(map, vbuf) : TSMAP_VERSION_ABSENT;
   if (st == TSMAP_OK)
