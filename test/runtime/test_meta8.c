@@ -133,6 +133,29 @@ static size_t size_of(tsmap *m) {
   return n;
 }
 
+/* Puts on many expired keys: the write's sweep reaps one group, so most find their key
+ * expired in place (tsmap_expiry_keep): each is an insert, the old value hooked EXPIRED. */
+static void test_meta8_puts_on_expired_keys_insert(void) {
+  enum { N = 2000 };
+  tsmap *m = meta_map('t', 0, 8);
+  for (uint64_t k = 0; k < N; k++)
+    CHECK_ST(put(m, k, k, NULL), TSMAP_OK);
+  atomic_store(&g_now, 200);
+  for (uint64_t k = 0; k < N; k++) {
+    uint64_t old = 77;
+    CHECK_ST(put(m, k, k + N, &old), TSMAP_OK);
+    CHECK(old == 77);
+  }
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == N);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 0);
+  for (uint64_t k = 0; k < N; k++) {
+    uint64_t v = 0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k + N);
+  }
+  tsmap_destroy(m);
+}
+
 /* The fast put of a bounded map evicts through make_room: the size never passes the
  * bound, and every value put is in the map or hooked out (evicted or not admitted). */
 static void test_meta8_bound_holds_through_the_fast_put(void) {
@@ -248,5 +271,6 @@ static void test_meta8_readers_see_value_and_version_together(void) {
 }
 
 TEST_MAIN(T(test_meta8_versioned_put_and_get), T(test_meta8_overwrite_refreshes_the_deadline),
+          T(test_meta8_puts_on_expired_keys_insert),
           T(test_meta8_bound_holds_through_the_fast_put), T(test_meta8_short_values),
           T(test_meta8_readers_see_value_and_version_together))
