@@ -236,8 +236,8 @@ static void *torn_reader(void *arg) {
     }
     s->backwards += v < last;
     last = v;
-    while ((want = atomic_load(&g_ver_of[v])) == 0) /* the writer records it next */
-      sched_yield();
+    while ((want = atomic_load(&g_ver_of[v])) == 0 && !atomic_load(&g_done))
+      sched_yield(); /* the writer records it next */
     s->bad += want != ver;
     s->n++;
   }
