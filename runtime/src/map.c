@@ -1554,6 +1554,8 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
 TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
                                             uint64_t *vbuf, const size_t vw, const int meta) {
   int r = tsmap_get8(map, key, vbuf, vw, meta);
+  if (TSMAP_LIKELY(map->value_size == 8)) /* one load and one store, no memcpy call */
+    return tsmap_get8_status(map, key, r, vbuf, 8, value_out);
   return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
@@ -1694,7 +1696,10 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const void *value) {
   uint64_t v[2];
   memcpy(&v[0], value, 8);
-  tsmap_meta_fill(m, q, v, &sl[2]);
+  if (m->versioned) /* the one meta word is the version (tsmap_ver_fill, V1) */
+    v[1] = tsmap_ver_next(m);
+  else
+    tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {
     tsmap_value_store1(&sl[1], v[0]);
     return;

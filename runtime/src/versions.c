@@ -33,10 +33,6 @@ size_t tsmap_ver_layout(tsmap *m) {
   return 1 + (m->replicas ? 1 + m->replicas : 0);
 }
 
-uint64_t tsmap_ver_next(const tsmap *m) {
-  return atomic_fetch_add_explicit(&((tsmap *)m)->version_next, 1, memory_order_relaxed) + 1;
-}
-
 /* The clock a local write of `q` starts from (V3): the old value's, else the key's
  * tombstone's (which the insert takes), else zero. */
 static void tsmap_ver_base_clock(const tsmap *m, const tsmap_key *q, const tsmap_word *old,
