@@ -348,7 +348,8 @@ struct tsmap {
   unsigned char expiring;   /* G10: a deadline word follows the value */
   unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
-  int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
+  int fast8_meta;           /* the same with meta words (G10-G12): the 8-byte get, and
+                               the 8-byte put when put_meta */
   int entry_fast;           /* fast8 and not metered: get/put take the fast path */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
   _Atomic int closed;
