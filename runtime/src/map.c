@@ -1718,7 +1718,7 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
  * generic path) the key is prepared, found and its value copied inline, and the
  * after-work and hooks are looked at only when there are any: about two thirds of the
  * instructions of the generic put. `w8v8` 2: the same with one meta word after the value
- * (a deadline, a frequency or a version: put_meta, tsmap_store_is_8meta), filled by
+ * (a deadline, a frequency or a version: put_meta, tsmap_put8meta), filled by
  * tsmap_meta_fill and stored with the value under the group's seq (G10-G12). */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
@@ -1818,13 +1818,14 @@ tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void
   return tsmap_store_body(map, key, key_len, value, old_out, replace, ttl, 0, 0);
 }
 
-/* The put of a map with 8-byte keys and values (one copy of the specialised body). */
+/* The put of a map with 8-byte keys and values (one copy of the specialised body), with
+ * one meta word when `w8v8` is 2 (put_meta, G10-G12). */
 TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
-                                         void *old_out, const int replace) {
+                                         void *old_out, const int replace, const int w8v8) {
   const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
   TSMAP_PROBE2(op_start, map, op);
   tsmap_status st =
-      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 0);
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, w8v8, 0);
   TSMAP_PROBE2(op_end, op, (int)st);
   return st;
 }
@@ -1832,30 +1833,21 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
 /* One copy each for put and put_if_absent, so that the probes' op is a constant. */
 static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
                                  void *old_out) {
-  return tsmap_store8v8(map, key, value, old_out, 1);
+  return tsmap_store8v8(map, key, value, old_out, 1, 1);
 }
 static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
                                            void *old_out) {
-  return tsmap_store8v8(map, key, value, old_out, 0);
+  return tsmap_store8v8(map, key, value, old_out, 0, 1);
 }
 
-/* The put of a map with 8-byte keys and values and one meta word (put_meta, G10-G12). */
-TSMAP_INLINE tsmap_status tsmap_store8meta(tsmap *map, const void *key, const void *value,
-                                           void *old_out, const int replace) {
-  const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  TSMAP_PROBE2(op_start, map, op);
-  tsmap_status st =
-      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 2, 0);
-  TSMAP_PROBE2(op_end, op, (int)st);
-  return st;
-}
+/* The same with one meta word (put_meta), out of tsmap_put's frame. */
 __attribute__((noinline)) static tsmap_status tsmap_put8meta(tsmap *map, const void *key,
                                                              const void *value, void *old_out) {
-  return tsmap_store8meta(map, key, value, old_out, 1);
+  return tsmap_store8v8(map, key, value, old_out, 1, 2);
 }
 __attribute__((noinline)) static tsmap_status
 tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *old_out) {
-  return tsmap_store8meta(map, key, value, old_out, 0);
+  return tsmap_store8v8(map, key, value, old_out, 0, 2);
 }
 
 /* Whether a put can take tsmap_store8v8: entry_fast is fast8 on an unmetered map. */
