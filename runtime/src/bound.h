@@ -167,16 +167,20 @@ TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
- * (read from the map), a deadline alone, a frequency word alone. */
+ * (read from the map), a deadline alone, a frequency word alone, a version alone (G12:
+ * only copied). */
 #define TSMAP_META_ANY 1
 #define TSMAP_META_TTL 2
 #define TSMAP_META_FREQ 3
+#define TSMAP_META_VER 4
 
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
  * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
  * maybe touching its counter (G11, B4). */
 TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
                                   const int kind) {
+  if (kind == TSMAP_META_VER)
+    return 1;
   if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
     return 0;
   if (kind == TSMAP_META_FREQ || (kind == TSMAP_META_ANY && m->bounded))

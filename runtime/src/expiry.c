@@ -272,7 +272,8 @@ void tsmap_maint_free(tsmap *m) {
 
 /* ======================================================================================
  * The *_ttl put calls (tsmap.h): counted and timed as their plain forms (put,
- * put_if_absent) on a metered map; an expiring map never takes the 8-byte fast put.
+ * put_if_absent) on a metered map; they take the generic put (a call's own TTL), not the
+ * 8-byte put of a map with one meta word (map.c, put_meta: the default TTL only).
  * ====================================================================================== */
 
 /* A map that takes a TTL: one created with expiry. */

@@ -602,7 +602,7 @@ int tsmap_shard_probe(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64
  * ====================================================================================== */
 
 /* Find the key in table `t`. `w8v8` (a constant): the map has 8-byte keys and values, so
- * a slot is two words and the key is its first. */
+ * a slot is two words (three with one meta word, w8v8 2) and the key is its first. */
 TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_key *q,
                                     tsmap_pos *pos, const int w8v8) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
@@ -611,7 +611,7 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
     uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
     for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 2 : m->slot_words, i);
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 1 + (size_t)w8v8 : m->slot_words, i);
       if (w8v8 || m->fast8 || m->fast8_meta) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
@@ -865,6 +865,10 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   if (tsmap_is_8v8(m)) {
     tsmap_words_from_bytes(vw, 1, value, m->value_size);
     tsmap_slot_fill_n(&pos, 1, 1, q->h2, q->w, vw);
+  } else if (m->entry_meta) { /* G10-G12: one value and one meta word, constant sizes */
+    tsmap_words_from_bytes(vw, 1, value, m->value_size);
+    tsmap_meta_fill(m, q, vw, NULL);
+    tsmap_slot_fill_n(&pos, 1, 2, q->h2, q->w, vw);
   } else {
     for (size_t i = 0; i < m->key_words; i++)
       kw[i] = q->w[i];
@@ -1209,8 +1213,9 @@ static void tsmap_layout(tsmap *m) {
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
-  m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1 &&
-                  !m->versioned; /* the one meta word is a deadline or a frequency */
+  m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
+  /* the put too, but for a weight (B6 weighs the value) or a value under 8 bytes */
+  m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8;
 }
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
@@ -1594,6 +1599,8 @@ TSMAP_INLINE tsmap_status tsmap_get_fast(tsmap *map, const void *key, void *valu
 TSMAP_INLINE tsmap_status tsmap_get8_meta_n(tsmap *map, const void *key, void *value_out,
                                             uint64_t *vbuf, const size_t vw, const int meta) {
   int r = tsmap_get8(map, key, vbuf, vw, meta);
+  if (TSMAP_LIKELY(map->value_size == 8)) /* one load and one store, no memcpy call */
+    return tsmap_get8_status(map, key, r, vbuf, 8, value_out);
   return tsmap_get8_status(map, key, r, vbuf, map->value_size, value_out);
 }
 
@@ -1643,12 +1650,14 @@ TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void
 }
 
 /* The public get of an unmetered map with 8-byte keys, one value word and one meta word
- * (a bound or a deadline), with its probes: no metrics check, no frame of its own. */
+ * (a bound, a deadline or a version), with its probes: no metrics check, no frame of its
+ * own. */
 static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
   uint64_t v[2];
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  tsmap_status st = map->bounded ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
-                                 : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL);
+  tsmap_status st = map->bounded    ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
+                    : map->expiring ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL)
+                                    : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_VER);
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -1680,6 +1689,20 @@ tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len, uint6
   return r < 0 ? TSMAP_CLOSED : r == 0 ? TSMAP_NOT_FOUND : TSMAP_OK;
 }
 
+/* tsmap_read_words of a versioned map through the 8-byte meta get when the map is
+ * entry_meta (its one meta word is then the version, only copied) and the key 8 bytes
+ * (tsmap_get_version, G12). */
+tsmap_status tsmap_read_words8(tsmap *map, const void *key, size_t key_len, uint64_t *vbuf) {
+  if (map->entry_meta && key && key_len == 8) {
+    int r = tsmap_get8(map, key, vbuf, 2, TSMAP_META_VER);
+    if (TSMAP_LIKELY(r == 1))
+      return TSMAP_OK;
+    if (r == 0 || r == -1)
+      return r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
+  }
+  return tsmap_read_words(map, key, key_len, vbuf);
+}
+
 /* The generic get: any key mode, user hash/equality, first call of a thread, re-entry. */
 static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
                                    void *value_out) {
@@ -1709,13 +1732,39 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
 }
 
 
+/* The overwrite of the 8-byte put of a map with one meta word (w8v8 2 below; shard lock
+ * held): the value at sl[1], the meta word `meta` at sl[2] filled anew (a new deadline, a
+ * frequency counting this write, a new version), both under the group's seq; the value
+ * alone, as tsmap_value_store1 does, when the meta word did not change. */
+TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
+                                         const tsmap_key *q, tsmap_word *sl, uint64_t meta,
+                                         const void *value) {
+  uint64_t v[2];
+  memcpy(&v[0], value, 8);
+  if (m->versioned) /* the one meta word is the version (tsmap_ver_fill, V1) */
+    v[1] = tsmap_ver_next(m);
+  else
+    tsmap_meta_fill(m, q, v, &sl[2]);
+  if (v[1] == meta) {
+    tsmap_value_store1(&sl[1], v[0]);
+    return;
+  }
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  uint64_t s = tsmap_group_begin(pos->t, g);
+  tsmap_st(&sl[1], v[0]);
+  tsmap_st(&sl[2], v[1]);
+  tsmap_group_end(g, s);
+}
+
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values and the key is 8 bytes (the caller
  * checks, tsmap_store_is_8v8), so for a registered thread outside a compute callback (the
  * checks tsmap_enter_op would make; closure is checked under the shard lock, as in the
  * generic path) the key is prepared, found and its value copied inline, and the
  * after-work and hooks are looked at only when there are any: about two thirds of the
- * instructions of the generic put. */
+ * instructions of the generic put. `w8v8` 2: the same with one meta word after the value
+ * (a deadline, a frequency or a version: put_meta, tsmap_put8meta), filled by
+ * tsmap_meta_fill and stored with the value under the group's seq (G10-G12). */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
                                            uint64_t ttl, const int w8v8, const int metered) {
@@ -1735,6 +1784,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     q.route = tsmap_route(map);
     q.shard = &map->shards[(q.hash >> 32) & q.route];
     q.route &= ~TSMAP_ROUTE_DIVERT; /* G15: diverted, it cannot match under the lock */
+    if (w8v8 == 2) { /* what tsmap_meta_fill reads of a local put */
+      q.ttl = TSMAP_TTL_DEFAULT;
+      q.ver = NULL;
+    }
   } else {
     if (!map || (!value && map->value_size))
       return TSMAP_INVALID_ARGUMENT;
@@ -1761,12 +1814,18 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       tsmap_after_run(map, &after);
       return tsmap_store(map, q.p, q.len, value, old_out, replace, ttl);
     }
-  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && !w8v8 &&
+  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && w8v8 != 1 &&
              TSMAP_UNLIKELY(map->expiring) &&
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
     st = TSMAP_NO_MEMORY;
   } else if (found) {
-    if (w8v8) { /* tsmap_pos_read_value and _write_value with one value word */
+    if (w8v8 == 2) { /* tsmap_pos_read_value and _write_value with value and meta word */
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 3, pos.slot);
+      oldv[0] = tsmap_ld(&sl[1]);
+      oldv[1] = tsmap_ld(&sl[2]);
+      if (replace)
+        tsmap_store8meta_write(map, &pos, &q, sl, oldv[1], value);
+    } else if (w8v8) { /* tsmap_pos_read_value and _write_value with one value word */
       tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
       if (replace) {
@@ -1789,12 +1848,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     st = tsmap_shard_insert(map, s, &q, value, &after);
   }
   tsmap_writer_end(map, s, &after);
-  if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len))
+  if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len ||
+                              (w8v8 == 2 && after.reaped)))
     tsmap_after_run(map, &after);
   if (!w8v8 || TSMAP_UNLIKELY(map->cfg.on_entry_created || map->cfg.on_entry_evicted ||
                               (old_out && st != TSMAP_OK)))
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
-  if (!w8v8 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
+  if (w8v8 != 1 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
     tsmap_bound_rejected(map, &q, value);
   return st;
 }
@@ -1804,13 +1864,14 @@ tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void
   return tsmap_store_body(map, key, key_len, value, old_out, replace, ttl, 0, 0);
 }
 
-/* The put of a map with 8-byte keys and values (one copy of the specialised body). */
+/* The put of a map with 8-byte keys and values (one copy of the specialised body), with
+ * one meta word when `w8v8` is 2 (put_meta, G10-G12). */
 TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void *value,
-                                         void *old_out, const int replace) {
+                                         void *old_out, const int replace, const int w8v8) {
   const int op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
   TSMAP_PROBE2(op_start, map, op);
   tsmap_status st =
-      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, 0);
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, w8v8, 0);
   TSMAP_PROBE2(op_end, op, (int)st);
   return st;
 }
@@ -1818,11 +1879,21 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
 /* One copy each for put and put_if_absent, so that the probes' op is a constant. */
 static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
                                  void *old_out) {
-  return tsmap_store8v8(map, key, value, old_out, 1);
+  return tsmap_store8v8(map, key, value, old_out, 1, 1);
 }
 static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
                                            void *old_out) {
-  return tsmap_store8v8(map, key, value, old_out, 0);
+  return tsmap_store8v8(map, key, value, old_out, 0, 1);
+}
+
+/* The same with one meta word (put_meta), out of tsmap_put's frame. */
+__attribute__((noinline)) static tsmap_status tsmap_put8meta(tsmap *map, const void *key,
+                                                             const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 1, 2);
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 0, 2);
 }
 
 /* Whether a put can take tsmap_store8v8: entry_fast is fast8 on an unmetered map. */
@@ -1882,7 +1953,8 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 }
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
- * entry_fast 0, its stripe cached: tsmap_mx_cached8), else the put of any map above. */
+ * entry_fast 0, its stripe cached: tsmap_mx_cached8), else that of an unmetered one with one
+ * meta word, else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
@@ -1891,6 +1963,9 @@ TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t 
   if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_cached8(map))
     return replace ? tsmap_put8v8_metered(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_metered(map, key, value, old_out);
+  if (map && key && value && key_len == 8 && map->put_meta) /* G10-G12 */
+    return replace ? tsmap_put8meta(map, key, value, old_out)
+                   : tsmap_put_if_absent8meta(map, key, value, old_out);
   return replace ? tsmap_put_other(map, key, key_len, value, old_out)
                  : tsmap_put_if_absent_other(map, key, key_len, value, old_out);
 }

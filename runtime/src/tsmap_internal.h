@@ -350,7 +350,8 @@ struct tsmap {
   unsigned char expiring;   /* G10: a deadline word follows the value */
   unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
-  int fast8_meta;           /* the same with meta words (G10, G11): the 8-byte get only */
+  int fast8_meta;           /* the same with meta words (G10-G12): the 8-byte get, and
+                               the 8-byte put when put_meta */
   int entry_fast;           /* fast8 and not metered: get/put take the fast path */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
   _Atomic int closed;
@@ -374,7 +375,9 @@ struct tsmap {
   int shards_mapped;              /* G15: the shard array is a mapping of its own */
   unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
   unsigned char entry_meta;       /* fast8_meta, unmetered, one value and one meta word:
-                                     tsmap_get takes the meta get directly (G10, G11) */
+                                     tsmap_get takes the meta get directly (G10-G12) */
+  unsigned char put_meta;         /* entry_meta, 8-byte values, no weight: the 8-byte put
+                                     with one meta word (tsmap_store8meta) */
 };
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
@@ -467,6 +470,9 @@ TSMAP_HIDDEN int tsmap_shard_read(const tsmap *m, tsmap_shard *s, const tsmap_ke
 /* The lock-free read of a key's value words, meta words included (the generic get):
  * TSMAP_OK, TSMAP_NOT_FOUND or the entry checks' statuses. */
 TSMAP_HIDDEN tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len,
+                                           uint64_t *vbuf);
+/* The same for a versioned map, through the 8-byte get where it applies (G12). */
+TSMAP_HIDDEN tsmap_status tsmap_read_words8(tsmap *map, const void *key, size_t key_len,
                                            uint64_t *vbuf);
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);

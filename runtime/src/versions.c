@@ -34,10 +34,6 @@ size_t tsmap_ver_layout(tsmap *m) {
   return 1 + (m->replicas ? 1 + m->replicas : 0);
 }
 
-uint64_t tsmap_ver_next(const tsmap *m) {
-  return atomic_fetch_add_explicit(&((tsmap *)m)->version_next, 1, memory_order_relaxed) + 1;
-}
-
 /* The clock a local write of `q` starts from (V3): the old value's, else the key's
  * tombstone's (which the insert takes), else zero. */
 static void tsmap_ver_base_clock(const tsmap *m, const tsmap_key *q, const tsmap_word *old,
@@ -98,7 +94,7 @@ static tsmap_status tsmap_get_version_body(tsmap *map, const void *key, size_t k
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
+  tsmap_status st = tsmap_read_words8(map, key, key_len, vbuf); /* 8-byte keys: fast */
   if (version_out && (st == TSMAP_OK || st == TSMAP_NOT_FOUND))
     *version_out = st == TSMAP_OK ? tsmap_ver_of(map, vbuf) : TSMAP_VERSION_ABSENT;
   if (st == TSMAP_OK)

@@ -39,6 +39,10 @@ public:
     long nver = versions ? std::atol(versions) : 0;
     cfg.versions = nver > 0;
     cfg.replicas = nver > 1 ? static_cast<size_t>(nver) : 0;
+    // TSMAP_BENCH_MAX_ENTRIES=N: a bounded map (G11); TSMAP_BENCH_TTL_NS=T: an expiring
+    // one (G10), every entry given T ns (choose T past the run: nothing expires).
+    cfg.max_entries = env_size("TSMAP_BENCH_MAX_ENTRIES");
+    cfg.default_ttl_ns = env_size("TSMAP_BENCH_TTL_NS");
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));
@@ -74,6 +78,10 @@ public:
   }
 
 private:
+  static size_t env_size(const char *name) {
+    const char *v = std::getenv(name);
+    return v ? static_cast<size_t>(std::strtoull(v, nullptr, 10)) : 0;
+  }
   template <class Fn>
   static int trampoline(const void *key, size_t, void *ctx, void *value_out) {
     uint64_t k;
