@@ -80,33 +80,46 @@ const ValueDecl *assignedFrom(const CallExpr *Call, ASTContext &Ctx) {
   return nullptr;
 }
 
+/// The destroy function argument \p Arg of a creation names.
+static GLibTables::Destroy destroyOf(const Expr *Arg, ASTContext &Ctx) {
+  GLibTables::Destroy D;
+  const Expr *E = Arg->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  if (const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr)
+    D.Fn = FD;
+  else if (E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ==
+           Expr::NPCK_NotNull)
+    D.Opaque = true;
+  return D;
+}
+
 void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
   const ValueDecl *Table = assignedFrom(Call, Ctx);
   if (!Table)
     return;
-  Creation C{Call, nullptr, false};
+  Creation C{Call, {}, {}};
   if (Call->getNumArgs() >= 4) {
-    const Expr *Destroy = Call->getArg(3)->IgnoreParenCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(Destroy);
-        UO && UO->getOpcode() == UO_AddrOf)
-      Destroy = UO->getSubExpr()->IgnoreParenCasts();
-    const auto *DRE = dyn_cast<DeclRefExpr>(Destroy);
-    if (const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr)
-      C.ValueDestroy = FD;
-    else if (Destroy->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ==
-             Expr::NPCK_NotNull)
-      C.Opaque = true;
+    C.Key = destroyOf(Call->getArg(2), Ctx);
+    C.Value = destroyOf(Call->getArg(3), Ctx);
   }
   auto [It, Inserted] = Created.try_emplace(Table, C);
+  if (Inserted)
+    return;
   // Created twice with different destroy functions: which one holds is not
-  // known.
-  if (!Inserted && (It->second.ValueDestroy != C.ValueDestroy || C.Opaque))
-    It->second.Opaque = true;
+  // known (for that side).
+  auto Merge = [](Destroy &Old, const Destroy &New) {
+    if (Old.Fn != New.Fn || New.Opaque)
+      Old.Opaque = true;
+  };
+  Merge(It->second.Value, C.Value);
+  Merge(It->second.Key, C.Key);
 }
 
 const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const {
   auto It = Created.find(Table);
-  return It == Created.end() || It->second.Opaque ? nullptr : &It->second;
+  return It == Created.end() ? nullptr : &It->second;
 }
 
 /// Every lookup of \p Key in \p Table in \p S.
