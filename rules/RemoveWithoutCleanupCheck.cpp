@@ -722,6 +722,17 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // A GHashTable's hook is the destroy function it was created with.
     if (!glibHookOf(D, Hook, CreatedWithout))
       return;
+    if (!Hook && KeysAreValues.contains(D.MapDecl)) {
+      // The keys are the values (`insert(t, e, e)`): the key destroy
+      // function runs on them too.
+      Discard AsKey = D;
+      AsKey.Key = true;
+      const CallExpr *Unused = nullptr;
+      if (!glibHookOf(AsKey, Hook, Unused))
+        return;
+      if (Hook)
+        CreatedWithout = nullptr;
+    }
     if (Hook)
       HookName = Hook->getName().str();
   } else if (D.K != Discard::IgnoredResult && D.K != Discard::Stolen) {
