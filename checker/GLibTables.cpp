@@ -198,9 +198,30 @@ struct LookupFinder {
       return;
     Found = V;
   }
+  /// `g_hash_table_lookup_extended(t, k, &orig_key, &v)`: v holds the value.
+  void checkExtended(const CallExpr *Call) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee || !Callee->getIdentifier() ||
+        Callee->getName() != "g_hash_table_lookup_extended" ||
+        Call->getNumArgs() < 4 ||
+        !Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
+                                                          Steal->getBeginLoc()) ||
+        !sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) ||
+        !sameExpr(Call->getArg(1), Steal->getArg(1), Ctx))
+      return;
+    const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(3)->IgnoreParenCasts());
+    const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                          ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
+                          : nullptr;
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (V && V->hasLocalStorage() && V->getType()->isPointerType())
+      Found = V;
+  }
   void walk(const Stmt *S) {
     if (!S)
       return;
+    if (const auto *Call = dyn_cast<CallExpr>(S))
+      checkExtended(Call);
     if (const auto *DS = dyn_cast<DeclStmt>(S))
       for (const Decl *D : DS->decls())
         if (const auto *V = dyn_cast<VarDecl>(D))

@@ -11,7 +11,7 @@
 //     so do g_hash_table_destroy and _unref (the last reference), on every
 //     value;
 //   - g_hash_table_steal hands the value to the caller, who holds it from a
-//     lookup of the same key; _steal_extended hands it back through
+//     lookup (or lookup_extended) of the same key; _steal_extended hands it back through
 //     stolen_value (NULL drops it with no hook); _foreach_steal hands each
 //     value to its callback;
 //   - g_hash_table_insert overwrites unless a lookup of the same key in the
@@ -92,7 +92,8 @@ bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
                                const CFG &G, ASTContext &Ctx);
 
 /// The local that a g_hash_table_lookup of \p Steal's key in its table was
-/// stored into earlier in \p FD (the value the steal hands over); or null.
+/// stored into earlier in \p FD, or that a g_hash_table_lookup_extended of
+/// it wrote its value into (the value the steal hands over); or null.
 const VarDecl *lookedUpValueOf(const CallExpr *Steal, const FunctionDecl *FD,
                                ASTContext &Ctx);
 
