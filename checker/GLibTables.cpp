@@ -185,16 +185,20 @@ struct LookupFinder {
   const CallExpr *Steal;
   ASTContext &Ctx;
   const VarDecl *Found = nullptr;
+  /// \p Call, before the steal, looks up the same key in the same table.
+  bool ofStolenKey(const CallExpr *Call) const {
+    return Call->getNumArgs() >= 2 &&
+           Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
+                                                            Steal->getBeginLoc()) &&
+           sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) &&
+           sameExpr(Call->getArg(1), Steal->getArg(1), Ctx);
+  }
   void check(const VarDecl *V, const Expr *Init) {
     const auto *Call = dyn_cast_or_null<CallExpr>(Init ? Init->IgnoreParenCasts() : nullptr);
     if (!V || !V->hasLocalStorage() || !V->getType()->isPointerType() || !Call ||
         glibOpOf(Call->getDirectCallee()) != GLibOp::Lookup ||
         Call->getDirectCallee()->getName() != "g_hash_table_lookup" ||
-        Call->getNumArgs() < 2 ||
-        !Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
-                                                          Steal->getBeginLoc()) ||
-        !sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) ||
-        !sameExpr(Call->getArg(1), Steal->getArg(1), Ctx))
+        !ofStolenKey(Call))
       return;
     Found = V;
   }
@@ -203,11 +207,7 @@ struct LookupFinder {
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee || !Callee->getIdentifier() ||
         Callee->getName() != "g_hash_table_lookup_extended" ||
-        Call->getNumArgs() < 4 ||
-        !Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
-                                                          Steal->getBeginLoc()) ||
-        !sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) ||
-        !sameExpr(Call->getArg(1), Steal->getArg(1), Ctx))
+        Call->getNumArgs() < 4 || !ofStolenKey(Call))
       return;
     const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(3)->IgnoreParenCasts());
     const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
