@@ -80,33 +80,46 @@ const ValueDecl *assignedFrom(const CallExpr *Call, ASTContext &Ctx) {
   return nullptr;
 }
 
+/// The destroy function argument \p Arg of a creation names.
+static GLibTables::Destroy destroyOf(const Expr *Arg, ASTContext &Ctx) {
+  GLibTables::Destroy D;
+  const Expr *E = Arg->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  if (const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr)
+    D.Fn = FD;
+  else if (E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ==
+           Expr::NPCK_NotNull)
+    D.Opaque = true;
+  return D;
+}
+
 void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
   const ValueDecl *Table = assignedFrom(Call, Ctx);
   if (!Table)
     return;
-  Creation C{Call, nullptr, false};
+  Creation C{Call, {}, {}};
   if (Call->getNumArgs() >= 4) {
-    const Expr *Destroy = Call->getArg(3)->IgnoreParenCasts();
-    if (const auto *UO = dyn_cast<UnaryOperator>(Destroy);
-        UO && UO->getOpcode() == UO_AddrOf)
-      Destroy = UO->getSubExpr()->IgnoreParenCasts();
-    const auto *DRE = dyn_cast<DeclRefExpr>(Destroy);
-    if (const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr)
-      C.ValueDestroy = FD;
-    else if (Destroy->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ==
-             Expr::NPCK_NotNull)
-      C.Opaque = true;
+    C.Key = destroyOf(Call->getArg(2), Ctx);
+    C.Value = destroyOf(Call->getArg(3), Ctx);
   }
   auto [It, Inserted] = Created.try_emplace(Table, C);
+  if (Inserted)
+    return;
   // Created twice with different destroy functions: which one holds is not
-  // known.
-  if (!Inserted && (It->second.ValueDestroy != C.ValueDestroy || C.Opaque))
-    It->second.Opaque = true;
+  // known (for that side).
+  auto Merge = [](Destroy &Old, const Destroy &New) {
+    if (Old.Fn != New.Fn || New.Opaque)
+      Old.Opaque = true;
+  };
+  Merge(It->second.Value, C.Value);
+  Merge(It->second.Key, C.Key);
 }
 
 const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const {
   auto It = Created.find(Table);
-  return It == Created.end() || It->second.Opaque ? nullptr : &It->second;
+  return It == Created.end() ? nullptr : &It->second;
 }
 
 /// Every lookup of \p Key in \p Table in \p S.
@@ -172,22 +185,43 @@ struct LookupFinder {
   const CallExpr *Steal;
   ASTContext &Ctx;
   const VarDecl *Found = nullptr;
+  /// \p Call, before the steal, looks up the same key in the same table.
+  bool ofStolenKey(const CallExpr *Call) const {
+    return Call->getNumArgs() >= 2 &&
+           Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
+                                                            Steal->getBeginLoc()) &&
+           sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) &&
+           sameExpr(Call->getArg(1), Steal->getArg(1), Ctx);
+  }
   void check(const VarDecl *V, const Expr *Init) {
     const auto *Call = dyn_cast_or_null<CallExpr>(Init ? Init->IgnoreParenCasts() : nullptr);
     if (!V || !V->hasLocalStorage() || !V->getType()->isPointerType() || !Call ||
         glibOpOf(Call->getDirectCallee()) != GLibOp::Lookup ||
         Call->getDirectCallee()->getName() != "g_hash_table_lookup" ||
-        Call->getNumArgs() < 2 ||
-        !Ctx.getSourceManager().isBeforeInTranslationUnit(Call->getBeginLoc(),
-                                                          Steal->getBeginLoc()) ||
-        !sameExpr(Call->getArg(0), Steal->getArg(0), Ctx) ||
-        !sameExpr(Call->getArg(1), Steal->getArg(1), Ctx))
+        !ofStolenKey(Call))
       return;
     Found = V;
+  }
+  /// `g_hash_table_lookup_extended(t, k, &orig_key, &v)`: v holds the value.
+  void checkExtended(const CallExpr *Call) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee || !Callee->getIdentifier() ||
+        Callee->getName() != "g_hash_table_lookup_extended" ||
+        Call->getNumArgs() < 4 || !ofStolenKey(Call))
+      return;
+    const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(3)->IgnoreParenCasts());
+    const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                          ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
+                          : nullptr;
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (V && V->hasLocalStorage() && V->getType()->isPointerType())
+      Found = V;
   }
   void walk(const Stmt *S) {
     if (!S)
       return;
+    if (const auto *Call = dyn_cast<CallExpr>(S))
+      checkExtended(Call);
     if (const auto *DS = dyn_cast<DeclStmt>(S))
       for (const Decl *D : DS->decls())
         if (const auto *V = dyn_cast<VarDecl>(D))

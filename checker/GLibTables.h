@@ -3,14 +3,15 @@
 // What GLib's GHashTable calls do to the values of a table, for
 // tsmap-remove-without-cleanup (with the shipped `glib` model on):
 //   - g_hash_table_new_full(hash, equal, key_destroy, value_destroy) gives
-//     the table its eviction hook, value_destroy (NULL: none);
-//     g_hash_table_new gives it none. The hook is tracked to the variable or
-//     field the new table is stored in, within one translation unit;
+//     the table its eviction hooks: value_destroy for values, key_destroy
+//     for keys (NULL: none); g_hash_table_new gives it none. The hooks are
+//     tracked to the variable or field the new table is stored in, within
+//     one translation unit;
 //   - g_hash_table_remove, _remove_all and _foreach_remove run the hook, and
 //     so do g_hash_table_destroy and _unref (the last reference), on every
 //     value;
 //   - g_hash_table_steal hands the value to the caller, who holds it from a
-//     lookup of the same key; _steal_extended hands it back through
+//     lookup (or lookup_extended) of the same key; _steal_extended hands it back through
 //     stolen_value (NULL drops it with no hook); _foreach_steal hands each
 //     value to its callback;
 //   - g_hash_table_insert overwrites unless a lookup of the same key in the
@@ -60,16 +61,23 @@ const ValueDecl *assignedFrom(const CallExpr *Call, ASTContext &Ctx);
 /// The tables of one translation unit, with how each was created.
 class GLibTables {
 public:
+  /// One destroy function of a table.
+  struct Destroy {
+    /// The function; null when the table has none.
+    const FunctionDecl *Fn = nullptr;
+    /// Not a function name (a variable), or different creations disagree:
+    /// unknown.
+    bool Opaque = false;
+  };
   struct Creation {
     const CallExpr *Call = nullptr;
-    /// The value destroy function; null when the table has none.
-    const FunctionDecl *ValueDestroy = nullptr;
-    /// A destroy function that is not a function name (a variable): unknown.
-    bool Opaque = false;
+    Destroy Value; ///< value_destroy_func (argument 3)
+    Destroy Key;   ///< key_destroy_func (argument 2)
   };
   /// Learns from creation \p Call (g_hash_table_new or _new_full).
   void learnCreation(const CallExpr *Call, ASTContext &Ctx);
-  /// How \p Table was created, if that is visible and the same everywhere.
+  /// How \p Table was created, if that is visible; each side's Opaque says
+  /// whether its destroy function is known.
   const Creation *creationOf(const ValueDecl *Table) const;
   void clear() { Created.clear(); }
 
@@ -84,7 +92,8 @@ bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
                                const CFG &G, ASTContext &Ctx);
 
 /// The local that a g_hash_table_lookup of \p Steal's key in its table was
-/// stored into earlier in \p FD (the value the steal hands over); or null.
+/// stored into earlier in \p FD, or that a g_hash_table_lookup_extended of
+/// it wrote its value into (the value the steal hands over); or null.
 const VarDecl *lookedUpValueOf(const CallExpr *Steal, const FunctionDecl *FD,
                                ASTContext &Ctx);
 

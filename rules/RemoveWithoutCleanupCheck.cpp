@@ -405,10 +405,12 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     const CallExpr *Call, const RemovalApi &A, const ValueDecl *MapDecl,
     const FunctionDecl *FD, ASTContext &Ctx, std::unique_ptr<CFG> &G) {
   switch (A.GLib) {
-  case GLibOp::Remove: // The table's destroy function runs on the value.
+  case GLibOp::Remove: // The table's destroy functions run on the entry.
   case GLibOp::RemoveAll:
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
                         MapDecl, QualType()});
+    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                        MapDecl, QualType(), /*Key=*/true});
     return true;
   case GLibOp::ForeachSteal:
     Discards.push_back({Discard::StolenToCallback, Call,
@@ -424,6 +426,11 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     }
     return true;
   case GLibOp::StealExtended:
+    // A null stolen_key drops the stored key (reported when the table owns
+    // its keys).
+    if (Call->getNumArgs() > 2 && isNull(Call->getArg(2), Ctx))
+      Discards.push_back({Discard::Stolen, Call, Call->getDirectCallee(),
+                          MapDecl, QualType(), /*Key=*/true});
     // A null stolen_value drops the value: a steal runs no destroy function.
     if (A.Out && *A.Out < Call->getNumArgs() && isNull(Call->getArg(*A.Out), Ctx)) {
       Discards.push_back({Discard::Stolen, Call, Call->getDirectCallee(),
@@ -431,11 +438,18 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
       return true;
     }
     return false;
-  case GLibOp::Insert: {
+  case GLibOp::Insert:
+  case GLibOp::Replace: {
+    learnKey(Call, MapDecl);
     // Right after a lookup of the same key reported it absent, nothing is
     // overwritten.
-    const CFG *Graph = cfgFor(FD, Ctx, G);
-    return Graph && insertFollowsFailedLookup(Call, FD, *Graph, Ctx);
+    const CFG *Graph = A.GLib == GLibOp::Insert ? cfgFor(FD, Ctx, G) : nullptr;
+    if (Graph && insertFollowsFailedLookup(Call, FD, *Graph, Ctx))
+      return true;
+    // A key present: insert drops the key passed in, replace the old one.
+    Discards.push_back({Discard::Replace, Call, Call->getDirectCallee(),
+                        MapDecl, QualType(), /*Key=*/true});
+    return false;
   }
   default:
     return false;
@@ -448,9 +462,10 @@ bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
   // A table created where this translation unit cannot see (another file, a
   // parameter) may have any destroy function: nothing is known.
   const GLibTables::Creation *C = D.MapDecl ? Tables.creationOf(D.MapDecl) : nullptr;
-  if (!C)
+  const GLibTables::Destroy *Side = C ? (D.Key ? &C->Key : &C->Value) : nullptr;
+  if (!Side || Side->Opaque)
     return false;
-  Hook = C->ValueDestroy;
+  Hook = Side->Fn;
   CreatedWithout = Hook ? nullptr : C->Call;
   return true;
 }
@@ -651,13 +666,41 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   ConfigHooks.clear();
   Tables.clear();
   MapValueTypes.clear();
+  MapKeyTypes.clear();
+  KeysAreValues.clear();
   Apis.clear();
   Analyzed.clear();
   Effects.reset();
   Ctx = nullptr;
 }
 
+const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
+    const FunctionDecl *&Hook, const std::string &HookName,
+    const std::vector<CleanupContract> &Cs) const {
+  if (!Hook)
+    Hook = Ctx ? ContractModel::lookupFunction(*Ctx, HookName) : nullptr;
+  if (Hook && Hook->getDefinition())
+    Hook = Hook->getDefinition();
+  // Not visible: trusted to clean, unless it is a deallocator (g_free).
+  if (!Hook || (!Hook->hasBody() && !Policy.isDeallocator(HookName)))
+    return nullptr;
+  auto Calls = [&](llvm::StringRef Name) {
+    return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
+  };
+  bool CallsValueCleanup = llvm::any_of(Cs, [&](const CleanupContract &C) {
+    return !C.Field && Calls(C.FnName);
+  });
+  if (CallsValueCleanup)
+    return nullptr;
+  for (const CleanupContract &C : Cs)
+    if (!Calls(C.FnName))
+      return &C;
+  return nullptr;
+}
+
 void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
+  if (D.Key)
+    return checkKeyDiscard(D);
   QualType T = D.ValueType;
   if ((T.isNull() || Model.cleanupsOf(T).empty()) && D.MapDecl)
     if (auto It = MapValueTypes.find(D.MapDecl); It != MapValueTypes.end())
@@ -679,6 +722,17 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // A GHashTable's hook is the destroy function it was created with.
     if (!glibHookOf(D, Hook, CreatedWithout))
       return;
+    if (!Hook && KeysAreValues.contains(D.MapDecl)) {
+      // The keys are the values (`insert(t, e, e)`): the key destroy
+      // function runs on them too.
+      Discard AsKey = D;
+      AsKey.Key = true;
+      const CallExpr *Unused = nullptr;
+      if (!glibHookOf(AsKey, Hook, Unused))
+        return;
+      if (Hook)
+        CreatedWithout = nullptr;
+    }
     if (Hook)
       HookName = Hook->getName().str();
   } else if (D.K != Discard::IgnoredResult && D.K != Discard::Stolen) {
@@ -701,31 +755,8 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     if (!HookName && isa<ParmVarDecl>(D.MapDecl))
       return;
   }
-  if (HookName) {
-    if (!Hook)
-      Hook = Ctx ? ContractModel::lookupFunction(*Ctx, *HookName) : nullptr;
-    if (Hook && Hook->getDefinition())
-      Hook = Hook->getDefinition();
-    // Not visible: trusted to clean, unless it is a deallocator (g_free).
-    if (!Hook || (!Hook->hasBody() && !Policy.isDeallocator(*HookName)))
-      return;
-    auto Calls = [&](llvm::StringRef Name) {
-      return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
-    };
-    Missed = nullptr;
-    bool CallsValueCleanup = llvm::any_of(Cs, [&](const CleanupContract &C) {
-      return !C.Field && Calls(C.FnName);
-    });
-    if (CallsValueCleanup)
-      return;
-    for (const CleanupContract &C : Cs)
-      if (!Calls(C.FnName)) {
-        Missed = &C;
-        break;
-      }
-    if (!Missed)
-      return;
-  }
+  if (HookName && !(Missed = missedByHook(Hook, *HookName, Cs)))
+    return;
   const CleanupContract &C = *Missed;
   const char *Message = nullptr;
   switch (D.K) {

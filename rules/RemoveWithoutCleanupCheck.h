@@ -64,6 +64,9 @@ private:
     const FunctionDecl *Callee;
     const ValueDecl *MapDecl;
     QualType ValueType;
+    /// About the entry's key (a GLib table's key destroy function), not its
+    /// value: RemoveWithoutCleanupKeys.cpp.
+    bool Key = false;
   };
 
   const RemovalApi &apiOf(const FunctionDecl *Callee);
@@ -102,6 +105,18 @@ private:
   /// when it cannot be known (nothing to report).
   bool glibHookOf(const Discard &D, const FunctionDecl *&Hook,
                   const CallExpr *&CreatedWithout) const;
+  /// The first of \p Cs that eviction hook \p Hook (named \p HookName;
+  /// looked up by name when null) does not call; null when it cleans, or is
+  /// not visible (trusted).
+  const CleanupContract *missedByHook(const FunctionDecl *&Hook,
+                                      const std::string &HookName,
+                                      const std::vector<CleanupContract> &Cs) const;
+  /// Learns the key type of GLib table \p MapDecl from the key \p Call
+  /// (an insert or replace) stores.
+  void learnKey(const CallExpr *Call, const ValueDecl *MapDecl);
+  /// A key dropped to a GLib table's key destroy function, or stolen and
+  /// dropped (RemoveWithoutCleanupKeys.cpp).
+  void checkKeyDiscard(const Discard &D);
   void checkStolenToCallback(const Discard &D,
                              const std::vector<CleanupContract> &Cs);
   void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
@@ -121,6 +136,11 @@ private:
   llvm::DenseMap<const ValueDecl *, QualType> MapValueTypes;
   std::vector<Discard> Discards;
   GLibTables Tables;    ///< Per TU.
+  /// The key type each GLib table holds, from its inserts (per TU).
+  llvm::DenseMap<const ValueDecl *, QualType> MapKeyTypes;
+  /// Tables some insert stores an entry into as its own key (`insert(t, e,
+  /// e)`): their keys are their values, checked as values (per TU).
+  llvm::SmallPtrSet<const ValueDecl *, 8> KeysAreValues;
   bool GLibModel = false; ///< The shipped glib model is on.
   /// Maps created to expire or stay bounded: evicted on their own, decided
   /// at the end of the TU like the discards (SelfEvictingMaps.h).

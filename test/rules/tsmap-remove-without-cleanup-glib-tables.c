@@ -199,3 +199,41 @@ void watch_replace_absent(char *path, struct watch *w) {
 void unwatch_in(GHashTable *t, const char *path) { g_hash_table_remove(t, path); }
 extern GHashTable *g_other_file;
 void unwatch_other(const char *path) { g_hash_table_remove(g_other_file, path); }
+
+// ---- A steal after g_hash_table_lookup_extended: its value out holds the value --
+
+void steal_extended_lookup_leak(const char *path) {
+  gpointer key;
+  struct watch *w;
+  if (!g_hash_table_lookup_extended(g_clean, path, &key, (gpointer *)&w))
+    return;
+  g_hash_table_steal(g_clean, path);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_steal' into 'w' is not cleaned up on every path; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  g_free(w);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: note: 'w' is destroyed here without 'timer_cancel'; 'g_free' is a deallocator, not a hand-off
+}
+
+void steal_extended_lookup_clean(const char *path) {
+  gpointer key;
+  struct watch *w;
+  if (!g_hash_table_lookup_extended(g_clean, path, &key, (gpointer *)&w))
+    return;
+  g_hash_table_steal(g_clean, path);
+  timer_cancel(w->poll);
+  g_free(w);
+}
+
+void steal_extended_lookup_other_key(const char *path, const char *other) {
+  gpointer key;
+  struct watch *w;
+  if (!g_hash_table_lookup_extended(g_clean, other, &key, (gpointer *)&w))
+    return;
+  g_hash_table_steal(g_clean, path); /* another key: w is not what it steals */
+  g_free(w);
+}
+
+// With no lookup in the function, where the caller holds the value is not seen.
+void steal_no_lookup(struct watch *w) {
+  g_hash_table_steal(g_clean, w->path);
+  g_free(w);
+}

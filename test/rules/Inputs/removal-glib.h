@@ -25,6 +25,8 @@ void g_hash_table_destroy(GHashTable *hash_table);
 void g_hash_table_unref(GHashTable *hash_table);
 gboolean g_hash_table_replace(GHashTable *hash_table, gpointer key, gpointer value);
 gpointer g_hash_table_lookup(GHashTable *hash_table, gconstpointer key);
+gboolean g_hash_table_lookup_extended(GHashTable *hash_table, gconstpointer lookup_key,
+                                      gpointer *orig_key, gpointer *value);
 gboolean g_hash_table_contains(GHashTable *hash_table, gconstpointer key);
 gboolean g_hash_table_remove(GHashTable *hash_table, gconstpointer key);
 void g_hash_table_remove_all(GHashTable *hash_table);
