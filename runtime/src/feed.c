@@ -131,31 +131,33 @@ static int tsmap_feed_one(tsmap *map, tsmap_shard *s, uint64_t since, tsmap_chan
   return stop ? TSMAP_STOPPED : -1;
 }
 
-static tsmap_status tsmap_foreach_since_body(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
-                                             uint64_t *next_since) {
+/* The walk itself, with reshards held off by the caller. */
+static tsmap_status tsmap_feed_shards(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
+                                      uint64_t *next_since) {
+  uint64_t start = atomic_load_explicit(&map->version_next, memory_order_relaxed);
+  for (size_t i = 0; i < tsmap_shard_count(map); i++) {
+    int st = tsmap_feed_one(map, &map->shards[i], since, fn, ctx);
+    if (st >= 0)
+      return (tsmap_status)st;
+  }
+  if (next_since)
+    *next_since = start > since ? start : since;
+  return TSMAP_OK;
+}
+
+/* G15: as tsmap_foreach, a reshard in progress is finished first and none starts until the
+ * walk ends, so no entry moves from a shard not yet visited to one visited already. */
+static tsmap_status tsmap_foreach_since_body(tsmap *map, uint64_t since, tsmap_change_fn fn,
+                                             void *ctx, uint64_t *next_since) {
   if (!map || !map->versioned || !fn)
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
-  /* G15: as tsmap_foreach, a reshard in progress is finished first and none starts until
-   * the walk ends, so no entry moves from a shard not yet visited to one visited already */
-  tsmap_status rst = tsmap_reshard_foreach_enter(map);
-  if (rst != TSMAP_OK) {
-    tsmap_reshard_foreach_exit(map);
-    return rst;
-  }
-  uint64_t start = atomic_load_explicit(&map->version_next, memory_order_relaxed);
-  for (size_t i = 0; i < tsmap_shard_count(map); i++) {
-    int st = tsmap_feed_one(map, &map->shards[i], since, fn, ctx);
-    if (st >= 0) {
-      tsmap_reshard_foreach_exit(map);
-      return (tsmap_status)st;
-    }
-  }
+  tsmap_status st = tsmap_reshard_foreach_enter(map);
+  if (st == TSMAP_OK)
+    st = tsmap_feed_shards(map, since, fn, ctx, next_since);
   tsmap_reshard_foreach_exit(map);
-  if (next_since)
-    *next_since = start > since ? start : since;
-  return TSMAP_OK;
+  return st;
 }
 
 tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
