@@ -139,16 +139,22 @@ class Report:
                  "reshard within 2× of the steady state, nothing over 1 ms. Wall-clock tails follow "
                  "the machine's load (see the preemptions, and the load average); the minor page "
                  "faults of the thread per phase do not (they include ~1 a 1,024 operations from "
-                 "the harness's sample vectors).")
+                 "the harness's sample vectors). *Ops > 10 µs a second* is to be read next to "
+                 "machine.txt's interruptions (how often this machine stops a busy thread for "
+                 "over 10 µs): when a phase's count is about the machine's, a p99.99 above "
+                 "10 µs is the machine stopping the thread, and a phase whose operations are "
+                 "slower takes more of those stops per operation.")
         L.append("")
         L.append("| phase | shards | ops | get p50 / p99.9 / p99.99 / max µs | put p50 / p99.9 / p99.99 / max µs "
-                 "| ops > 1 ms (alone) | minor faults | preemptions | load |")
-        L.append("|---|---|---:|---|---|---:|---:|---:|---:|")
+                 "| ops > 10 µs a second | ops > 1 ms (alone) | minor faults | preemptions | load |")
+        L.append("|---|---|---:|---|---|---:|---:|---:|---:|---:|")
         for r in self.reshard:
             q = lambda p: "%s / %s / %s / %s" % tuple(fmt(r.get(p + k, 0) / 1e3) for k in
                                                      ("p50_ns", "p999_ns", "p9999_ns", "max_ns"))
-            L.append("| %s | %d → %d | %s | %s | %s | %d (%d) | %s | %d | %s |" % (
+            over10 = r.get("get_over_10us", 0) + r.get("put_over_10us", 0)
+            L.append("| %s | %d → %d | %s | %s | %s | %s | %d (%d) | %s | %d | %s |" % (
                 r["phase"], r["shards_from"], r["shards_to"], format(int(r["ops"]), ","), q("get_"), q("put_"),
+                "%.0f" % (over10 / r["wall_s"]) if "get_over_10us" in r and r.get("wall_s") else "–",
                 r.get("get_over_1ms", 0) + r.get("put_over_1ms", 0), r.get("over_1ms_alone", 0),
                 format(int(r.get("minor_faults", 0)), ","), r.get("preemptions", 0), fmt(r.get("load1", 0), 1)))
         L.append("")
