@@ -80,7 +80,7 @@
 #endif
 #define TSMAP_MAX_WEIGHT (((uint64_t)1 << 48) - 1) /* weights live in bits 16-63 (B6) */
 #ifndef TSMAP_FREQ_READ_MASK
-#define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
+#define TSMAP_FREQ_READ_MASK 7u /* an access looks at the counter 1 time in 8 (B4) */
 #endif
 
 /* The shard count for a bounded config: a default count is lowered so that each shard
@@ -147,23 +147,44 @@ TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
 extern TSMAP_HIDDEN __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
 extern TSMAP_HIDDEN __thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
 
-/* Maybe touch the frequency word `w` (B4): 1 read in TSMAP_FREQ_READ_MASK + 1 looks (on
- * average), and increments with the counter's own probability; a lost race with a writer
- * only loses a count. Inline, so the 8-byte get of a bounded map makes no call for it, and
- * a read that does not look costs a thread-local decrement. */
-TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+/* Whether this access is one the counters look at (B4): 1 access in TSMAP_FREQ_READ_MASK + 1
+ * on average, a thread-local decrement when it is not; when it is, `*r` gets the random
+ * number that decides the increment. */
+TSMAP_INLINE int tsmap_freq_sampled(uint32_t *r) {
   unsigned skip = tsmap_read_skip;
   if (skip) {
     tsmap_read_skip = skip - 1;
-    return;
+    return 0;
   }
-  uint32_t r = tsmap_read_rng * 1664525u + 1013904223u;
-  tsmap_read_rng = r;
-  tsmap_read_skip = (r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
-  uint64_t v = tsmap_ld(w);
-  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 8);
-  if (n != c)
-    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
+  *r = tsmap_read_rng * 1664525u + 1013904223u;
+  tsmap_read_rng = *r;
+  tsmap_read_skip = (*r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
+  return 1;
+}
+
+/* The frequency word `v` after a sampled access decided by `r` (B4): the counter goes up
+ * with probability (TSMAP_FREQ_READ_MASK + 1) / (c - 4) (at least 1 below 13), so that
+ * counting one access in TSMAP_FREQ_READ_MASK + 1 raises it as counting each with
+ * tsmap_freq_incr would, on average. */
+TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, uint32_t r) {
+  unsigned c = (unsigned)v & 0xffu;
+  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
+  if (c < 255 && (r >> 8) % (base * TSMAP_FREQ_LOG_FACTOR + 1) <= TSMAP_FREQ_READ_MASK)
+    return v + 1; /* the counter is the low byte, below 255 */
+  return v;
+}
+
+/* Maybe touch the frequency word `w` (B4): sampled, and then incremented with the
+ * counter's own probability; a lost race with a writer only loses a count. Inline, so the
+ * 8-byte get of a bounded map makes no call for it, and a read that does not look costs a
+ * thread-local decrement. */
+TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+  uint32_t r;
+  if (!tsmap_freq_sampled(&r))
+    return;
+  uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, r);
+  if (n != v)
+    tsmap_st(w, n);
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any

@@ -378,6 +378,8 @@ struct tsmap {
                                      tsmap_get takes the meta get directly (G10-G12) */
   unsigned char put_meta;         /* entry_meta, 8-byte values, no weight: the 8-byte put
                                      with one meta word (tsmap_store8meta) */
+  unsigned char entry_freq8;      /* entry_meta, bounded (the meta word is the frequency
+                                     word), 8-byte values: tsmap_get inlines its get (G11) */
 };
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
