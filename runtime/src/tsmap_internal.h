@@ -327,6 +327,7 @@ typedef struct tsmap_shard {
   size_t span;                      /* G11: cap, or the entries assumed (weight only) */
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
   uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
+  unsigned admit_freq;              /* G11: the counter of the entry being inserted (B5) */
 } tsmap_shard;
 
 struct tsmap {
