@@ -17,7 +17,9 @@
  * kept while the key is cached. OPT (Belady's MIN, evicting the key used again last) is
  * the ceiling no policy passes; top-C, the capacity's most accessed keys kept all along,
  * is about the best a policy that cannot see the future does on independent draws (the
- * scan trace's LRU + 10 target lies above it). Deterministic: fixed seeds.
+ * scan trace's LRU + 10 target lies above it); A0, the capacity's most probable keys by
+ * the generator's ranks, is that best exactly (in expectation), and lies lower still.
+ * Deterministic: fixed seeds.
  */
 #include <math.h>
 #include <pthread.h>
