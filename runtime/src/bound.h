@@ -213,8 +213,10 @@ TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_wo
     return 1;
   if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
     return 0;
-  if (kind == TSMAP_META_FREQ || (kind == TSMAP_META_ANY && m->bounded))
-    tsmap_freq_touch(value + m->value_words + (kind == TSMAP_META_FREQ ? 0 : m->expiring));
+  if (kind == TSMAP_META_FREQ) /* entry_meta: the word after the one value word */
+    tsmap_freq_touch(value + 1);
+  else if (kind == TSMAP_META_ANY && m->bounded)
+    tsmap_freq_touch(value + m->value_words + m->expiring);
   return 1;
 }
 
