@@ -1682,10 +1682,10 @@ tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
       return tsmap_get8v8_probed(map, key, value_out);
-    if (tsmap_mx_cached8(map))
-      return tsmap_get8v8_metered(map, key, value_out);
     if (map->entry_freq8) /* G11 */
       return tsmap_get8freq_probed(map, key, value_out);
+    if (tsmap_mx_cached8(map))
+      return tsmap_get8v8_metered(map, key, value_out);
   }
   if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
     return tsmap_get8_meta_probed(map, key, value_out);
