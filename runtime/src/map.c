@@ -1216,6 +1216,8 @@ static void tsmap_layout(tsmap *m) {
   m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
   /* the put too, but for a weight (B6 weighs the value) or a value under 8 bytes */
   m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8;
+  /* G11: the one meta word is a frequency word: tsmap_get inlines that get too */
+  m->entry_freq8 = m->entry_meta && m->bounded && m->value_size == 8;
 }
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
@@ -1662,12 +1664,26 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
   return st;
 }
 
-/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
+/* The public get of an unmetered 8/8 map with a bound and nothing else (entry_freq8: its
+ * one meta word is the frequency word), with its probes: inline in tsmap_get, so that a
+ * bounded get pays no second call and frame (G11, B4). */
+TSMAP_INLINE tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8_status(map, key, tsmap_get8(map, key, v, 2, TSMAP_META_FREQ),
+                                      v, 8, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the third branch
  * once the thread caches its stripe (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
       return tsmap_get8v8_probed(map, key, value_out);
+    if (map->entry_freq8) /* G11 */
+      return tsmap_get8freq_probed(map, key, value_out);
     if (tsmap_mx_cached8(map))
       return tsmap_get8v8_metered(map, key, value_out);
   }
@@ -1741,8 +1757,11 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const void *value) {
   uint64_t v[2];
   memcpy(&v[0], value, 8);
+  uint32_t r;
   if (m->versioned) /* the one meta word is the version (tsmap_ver_fill, V1) */
     v[1] = tsmap_ver_next(m);
+  else if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
+    v[1] = tsmap_freq_sampled(&r) ? tsmap_freq_bumped(meta, r) : meta;
   else
     tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {
