@@ -9,8 +9,11 @@
  * value; accept only if seq did not move. A group with an EMPTY byte ends the probe.
  * While the shard grows, the old table is probed before the new one (entries move old ->
  * new, so a key missing from old is already in new); a miss is trusted only if `gen`
- * did not move, i.e. no new growth started under us. The reader's only write is its own
- * epoch slot (I5), which keeps retired tables alive while it looks at them.
+ * did not move, i.e. no new growth started under us. The 8-byte get reads the shard's
+ * tables from its probe words instead (map->probe8: cur's groups and size, and old's while
+ * it grows; tsmap_shard_publish8), and lets the first word stand in for gen. The reader's
+ * only write is its own epoch slot (I5), which keeps retired tables alive while it looks
+ * at them.
  *
  * Writes (G1) take the shard lock, move TSMAP_MIGRATE_GROUPS groups if the shard grows
  * (G5), change one group under its seq, and run hooks after unlocking (G6).
