@@ -194,24 +194,9 @@ TSMAP_INLINE tsmap_thread *tsmap_self(void) {
   return TSMAP_LIKELY(t != NULL) ? t : tsmap_thread_register();
 }
 
-/* Enter a read-side section: announce the epoch in this thread's own slot. With
- * membarrier the reclaimer pays for the store-load fence; otherwise the reader does. */
-TSMAP_INLINE void tsmap_read_enter(tsmap_thread *t) {
-  if (t->nest++ == 0) {
-    uint64_t e = atomic_load_explicit(&tsmap_global_epoch, memory_order_relaxed);
-    atomic_store_explicit(&t->state, (e << 1) | 1u, memory_order_relaxed);
-    if (tsmap_ebr_fence_mode)
-      atomic_thread_fence(memory_order_seq_cst);
-    else
-      atomic_signal_fence(memory_order_seq_cst);
-  }
-}
-TSMAP_INLINE void tsmap_read_exit(tsmap_thread *t) {
-  if (--t->nest == 0)
-    atomic_store_explicit(&t->state, 0, memory_order_release);
-}
-/* The same for a section known to be the thread's outermost (its state was 0, so nest
- * is 0 too): no nesting count, the epoch announced and withdrawn directly. */
+/* Enter a read-side section known to be the thread's outermost (its nest is 0): announce
+ * the epoch in this thread's own slot. With membarrier the reclaimer pays for the
+ * store-load fence; otherwise the reader does. The 8-byte get calls it directly. */
 TSMAP_INLINE void tsmap_read_enter_outer(tsmap_thread *t) {
   uint64_t e = atomic_load_explicit(&tsmap_global_epoch, memory_order_relaxed);
   atomic_store_explicit(&t->state, (e << 1) | 1u, memory_order_relaxed);
@@ -222,6 +207,16 @@ TSMAP_INLINE void tsmap_read_enter_outer(tsmap_thread *t) {
 }
 TSMAP_INLINE void tsmap_read_exit_outer(tsmap_thread *t) {
   atomic_store_explicit(&t->state, 0, memory_order_release);
+}
+
+/* Enter a read-side section, nested or not: the outermost announces the epoch. */
+TSMAP_INLINE void tsmap_read_enter(tsmap_thread *t) {
+  if (t->nest++ == 0)
+    tsmap_read_enter_outer(t);
+}
+TSMAP_INLINE void tsmap_read_exit(tsmap_thread *t) {
+  if (--t->nest == 0)
+    tsmap_read_exit_outer(t);
 }
 
 /* ---- Hashing ----------------------------------------------------------------------------- */
@@ -390,9 +385,9 @@ struct tsmap {
    * bytes at 32 shards), stored with cur and old (tsmap_shard_publish8), read lock-free
    * (tsmap_get8). probe8[2i] is shard i's cur: its groups | log2 of its group count, |
    * TSMAP_PROBE8_OK unless a growth moves entries from old; 0 once the shard is closed or
-   * before it has a table. probe8[2i + 1] is old's the same way while the shard grows,
-   * else 0. One load instead of gen, old and cur on each shard's own line, cur's
-   * descriptor and gen again. */
+   * before it has a table. probe8[2i + 1] is old's (with TSMAP_PROBE8_OK) while the
+   * shard grows, else 0. One load instead of gen, old and cur on each shard's own line,
+   * cur's descriptor and gen again. */
   _Atomic uint64_t *probe8;
   unsigned char get88;            /* entry_fast with 8-byte values: tsmap_get's one test */
 };
