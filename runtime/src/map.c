@@ -1143,6 +1143,13 @@ static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *
   after->unmap_len = kept.len;
 }
 
+/* Whether cur (no growth in progress) is full enough for the chores to prepare the next
+ * table. */
+TSMAP_INLINE int tsmap_shard_next_due(tsmap_shard *s, const tsmap_table *cur) {
+  return cur && !atomic_load_explicit(&s->old, memory_order_relaxed) &&
+         cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1);
+}
+
 /* Every other write: prepare the next table once the current one is 7/8 full, fault a
  * chunk of it in, or give back a chunk of a reclaimed table (then keep its mapping as a
  * spare). Each keeps page faults and munmap out of any single write's latency (G5). */
@@ -1171,8 +1178,7 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_table_populate_step(s->next);
     return;
   }
-  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) ||
-      cur->growth_left * 8 > cur->ngroups * (TSMAP_GROUP_SLOTS - 1))
+  if (!tsmap_shard_next_due(s, cur))
     return;
   size_t ng = tsmap_grow_groups(s);
   if (tsmap_table_wants_map(m, tsmap_group_bytes(m) * ng))
@@ -1214,10 +1220,8 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
 
 /* Whether tsmap_shard_chores would find something to do (its tests, without a call). */
 TSMAP_INLINE int tsmap_shard_chores_due(tsmap_shard *s) {
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   return s->unmapping || s->next ||
-         (cur && !atomic_load_explicit(&s->old, memory_order_relaxed) &&
-          cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1));
+         tsmap_shard_next_due(s, atomic_load_explicit(&s->cur, memory_order_relaxed));
 }
 
 /* tsmap_writer_end inline, for the 8-byte put: the call only when something waits to be
@@ -1628,8 +1632,10 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     for (;;) {
       unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
       size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
-      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at))
-        goto found;
+      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at)) {
+        r = 1;
+        goto done;
+      }
       if (tw == w)
         break;
       tw = w;
@@ -1642,12 +1648,9 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     }
     w = w2;
   }
-  if (0) {
-  found:
-    r = 1;
-    if (meta) /* G10, G11 */
-      r = tsmap_meta_read8(m, vbuf, at, meta);
-  }
+done:
+  if (meta && r == 1) /* G10, G11 */
+    r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit_outer(self);
   return r;
 }
