@@ -747,17 +747,18 @@ class Report:
                          format(int(self.run_param("prefill") or 0), ","),
                          fmt(base["A"], 1), fmt(base["B"], 1), fmt(base["C"], 1)))
             L.append("")
-            L.append("| map | A instr/op | B instr/op | C instr/op | A D1 misses/op | A LL misses/op | C LL misses/op | A instr × absl |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            L.append("| map | A instr/op | B instr/op | C instr/op | A D1 misses/op | A LL misses/op | C D1 misses/op | C LL misses/op | A instr × absl |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             aA = self.instr(UNSYNC, "A")
             for m in self.maps:
                 if m not in self.cg:
                     continue
                 iA = self.instr(m, "A")
-                L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     self.bold(m), fmt(iA, 1), fmt(self.instr(m, "B"), 1), fmt(self.instr(m, "C"), 1),
                     fmt(self.instr(m, "A", "D1mr"), 2), fmt(self.instr(m, "A", "DLmr"), 2),
-                    fmt(self.instr(m, "C", "DLmr"), 2), ("%.2f×" % (iA / aA)) if iA and aA else "–"))
+                    fmt(self.instr(m, "C", "D1mr"), 2), fmt(self.instr(m, "C", "DLmr"), 2),
+                    ("%.2f×" % (iA / aA)) if iA and aA else "–"))
         L.append("")
 
         # findings
