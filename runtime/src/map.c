@@ -1026,11 +1026,12 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 /* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
- * overlaps the lock and the growth step instead of following them, and with `births`
- * (a tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
+ * overlaps the lock and the growth step instead of following them, with `births` (a
+ * tracked key of a metered map, M3) its birth stamp's line, and with `vers` (a constant:
+ * the 8/8 put of a versioned map) its version words' line (V5). The tables are looked at
  * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
-                                       const int births) {
+                                       const int births, const int vers) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -1042,6 +1043,8 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     __builtin_prefetch(g + 64, 1);
     if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
+    if (vers) /* a versioned map's 8/8 put: the group's version words (V5) */
+      __builtin_prefetch(tsmap_table_ver(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
@@ -1846,7 +1849,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_pos pos;
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  tsmap_writer_prefetch(s, &q, self, tracked);
+  tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
