@@ -131,10 +131,26 @@ typedef struct tsmap_cas {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
 } tsmap_cas;
 
+int tsmap_writer_lock_routed(tsmap *m, tsmap_key *q, tsmap_after *after) {
+  if (tsmap_writer_route(m, q) < 0)
+    return -1;
+  tsmap_writer_begin(m, q->shard, after);
+  while (tsmap_route_moved(m, q) && !tsmap_is_closed(m)) { /* a reshard step meanwhile */
+    tsmap_writer_end(m, q->shard, after);
+    tsmap_after_run(m, after);
+    *after = (tsmap_after)TSMAP_AFTER_INIT;
+    if (tsmap_reroute(m, q) < 0)
+      return -1;
+    tsmap_writer_begin(m, q->shard, after);
+  }
+  return 0;
+}
+
 /* Lock the key's shard and find the key. TSMAP_OK (locked), or a status (unlocked). */
 static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
   c->after = (tsmap_after)TSMAP_AFTER_INIT;
-  tsmap_writer_begin(map, c->q.shard, &c->after);
+  if (tsmap_writer_lock_routed(map, &c->q, &c->after) < 0)
+    return TSMAP_NO_MEMORY; /* G15: its key could not move to its new shard */
   tsmap_status st = TSMAP_OK;
   c->found = 0;
   if (tsmap_is_closed(map))

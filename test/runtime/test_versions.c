@@ -355,6 +355,47 @@ static void test_g12_cas_increments_lose_nothing(void) {
   tsmap_destroy(g_sm);
 }
 
+/* A conditional write during a live reshard (G15) routes like any write: its key's pair is
+ * locked and the key moved first. Insert-if-absent on keys that are present conflicts at
+ * every step of a phase (1 -> 2 shards), whether the key moved yet or not; one that locked
+ * the key's old shard without routing would not find a moved key there and insert it a
+ * second time. Then every key is there once, with its value. */
+static void test_g12_conditional_writes_during_a_reshard(void) {
+  enum { N = 3000 };
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.versions = 1;
+  cfg.shard_count = 1;
+  cfg.max_shard_count = 2;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < N; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 2), TSMAP_OK);
+  size_t n = 1, target = 2;
+  int steps = 0, bad = 0;
+  for (; n != target && steps < 100000; steps++) {
+    CHECK_ST(tsmap_maintain(m, 1), TSMAP_OK);
+    for (uint64_t k = steps % 97; k < N; k += 97) {
+      uint64_t v = 1, cur = 0;
+      bad += tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ABSENT, &cur, NULL) !=
+             TSMAP_CONFLICT;
+    }
+    CHECK_ST(tsmap_shard_counts(m, &n, &target), TSMAP_OK);
+  }
+  CHECK(n == 2 && bad == 0);
+  size_t size = 0;
+  CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+  CHECK(size == N);
+  for (uint64_t k = 0; k < N; k++) {
+    uint64_t v = ~(uint64_t)0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k);
+  }
+  tsmap_destroy(m);
+}
+
 /* ---- Stress: a change feed that follows next_since misses no change (G12 d) ------------ */
 
 #define F_KEYS 64
@@ -497,4 +538,5 @@ TEST_MAIN(T(test_g12_every_write_raises_the_version), T(test_g12_put_if_version)
           T(test_g12_with_expiry_and_bound), T(test_g12_version_reads_write_nothing),
           T(test_g12_cas_increments_lose_nothing),
           T(test_g12_feed_misses_no_change), T(test_g12_feed_cursor_covers_every_shard),
-          T(test_g12_versions_rise_across_a_reshard))
+          T(test_g12_versions_rise_across_a_reshard),
+          T(test_g12_conditional_writes_during_a_reshard))
