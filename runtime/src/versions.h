@@ -21,7 +21,9 @@
  *       ABA, with no state kept for removed keys. A key changes shard only in a reshard:
  *       whenever a reshard locks a pair, the destination's counter is raised to at least
  *       the source's (tsmap_ver_follow) before any key of the pair can be written in the
- *       destination, so its versions stay above every version the key had.
+ *       destination (every write routes through its pair during a phase, the conditional
+ *       writes and merges too: tsmap_writer_lock_routed), so its versions stay above every
+ *       version the key had.
  *   V2  A write that takes version v holds the shard lock from taking v to storing it.
  *       So a snapshot of a shard under its lock holds every change of that shard whose
  *       version is at most the counter read before the snapshot began (or a later change
