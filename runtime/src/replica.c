@@ -179,8 +179,7 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
                              tsmap_resolution *res, tsmap_side *l, tsmap_merge_out *out) {
   tsmap_after after = TSMAP_AFTER_INIT;
   int st = TSMAP_EXISTS;
-  if (tsmap_writer_lock_routed(m, q, &after) < 0)
-    return TSMAP_NO_MEMORY; /* G15: its key could not move to its new shard */
+  tsmap_writer_begin(m, q->shard, &after);
   if (tsmap_is_closed(m))
     st = TSMAP_CLOSED;
   else if (tsmap_side_look(m, q, &after, l) < 0)

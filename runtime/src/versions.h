@@ -22,8 +22,8 @@
  *       whenever a reshard locks a pair, the destination's counter is raised to at least
  *       the source's (tsmap_ver_follow) before any key of the pair can be written in the
  *       destination (every write routes through its pair during a phase, the conditional
- *       writes and merges too: tsmap_writer_lock_routed), so its versions stay above every
- *       version the key had.
+ *       writes too: tsmap_writer_lock_routed; a replicated map does not reshard), so its
+ *       versions stay above every version the key had.
  *   V2  A write that takes version v holds the shard lock from taking v to storing it.
  *       So a snapshot of a shard under its lock holds every change of that shard whose
  *       version is at most the counter read before the snapshot began (or a later change
@@ -157,7 +157,7 @@ TSMAP_INLINE void tsmap_ver_cursor_raise(tsmap_shard *s, uint64_t cursor) {
     tsmap_st(&s->ver_last, cursor);
 }
 
-/* Lock q's shard for a write of this file or replica.c, routed as tsmap_store routes its
+/* Lock q's shard for a conditional write (versions.c), routed as tsmap_store routes its
  * writes (G15: during a reshard the key's pair is locked first and the key moved, and a
  * route that changed before the lock was taken routes again; V1 relies on it). 0 locked;
  * -1 not locked: the key could not move (TSMAP_NO_MEMORY). A closed map is locked and
