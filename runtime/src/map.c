@@ -759,11 +759,9 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 0);
   else if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0); /* metered: births move too (M3) */
-  else if (m->put_ver8) /* G12: 8-byte keys and values and a version word (V5) */
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 1);
-  else if (m->entry_meta && !old->birth) /* G10, G11: one value and one meta word */
+  else if (m->entry_meta && !old->birth) /* G10-G12: one value and one meta word */
     tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->versioned);
-  else
+  else /* a versioned map's version words move too (V5) */
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
                           1, m->versioned);
 }
