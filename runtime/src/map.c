@@ -1253,6 +1253,8 @@ static void tsmap_layout(tsmap *m) {
   /* the put too, but for a weight (B6 weighs the value), a value under 8 bytes or a
    * version (the generic put stores it, V5) */
   m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8 && !m->versioned;
+  /* G11: the one meta word is a frequency word: tsmap_get inlines that get too */
+  m->entry_freq8 = m->entry_meta && m->bounded && m->value_size == 8;
 }
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
@@ -1687,8 +1689,8 @@ TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void
 }
 
 /* The public get of an unmetered map with 8-byte keys, one value word and one meta word
- * (a bound or a deadline; a version is not in the slot, V5), with its probes: no metrics check, no frame of its
- * own. */
+ * (a bound or a deadline; a version is not in the slot, V5), with its probes: no metrics
+ * check, no frame of its own. */
 static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
   uint64_t v[2];
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
@@ -1698,12 +1700,26 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
   return st;
 }
 
-/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
+/* The public get of an unmetered 8/8 map with a bound and nothing else (entry_freq8: its
+ * one meta word is the frequency word), with its probes: inline in tsmap_get, so that a
+ * bounded get pays no second call and frame (G11, B4). */
+TSMAP_INLINE tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8_status(map, key, tsmap_get8(map, key, v, 2, TSMAP_META_FREQ),
+                                      v, 8, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the third branch
  * once the thread caches its stripe (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
       return tsmap_get8v8_probed(map, key, value_out);
+    if (map->entry_freq8) /* G11 */
+      return tsmap_get8freq_probed(map, key, value_out);
     if (tsmap_mx_cached8(map))
       return tsmap_get8v8_metered(map, key, value_out);
   }
@@ -1769,7 +1785,11 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const void *value) {
   uint64_t v[2];
   memcpy(&v[0], value, 8);
-  tsmap_meta_fill(m, q, v, &sl[2]);
+  uint32_t r;
+  if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
+    v[1] = tsmap_freq_sampled(&r) ? tsmap_freq_bumped(meta, r) : meta;
+  else
+    tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {
     tsmap_value_store1(&sl[1], v[0]);
     return;

@@ -335,6 +335,7 @@ typedef struct tsmap_shard {
   size_t span;                      /* G11: cap, or the entries assumed (weight only) */
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
   uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
+  unsigned admit_freq;              /* G11: the counter of the entry being inserted (B5) */
   /* G12 (versions.h, V1): the last version a write of this shard took (a versioned map
    * without replicas); stored under the lock, raised by a feed walk and a reshard pair. */
   tsmap_word ver_last;
@@ -393,6 +394,8 @@ struct tsmap {
                                      tsmap_get takes the meta get directly (G10-G12) */
   unsigned char put_meta;         /* entry_meta, 8-byte values, no weight: the 8-byte put
                                      with one meta word (tsmap_store8meta) */
+  unsigned char entry_freq8;      /* entry_meta, bounded (the meta word is the frequency
+                                     word), 8-byte values: tsmap_get inlines its get (G11) */
   unsigned char put_fast;         /* fast8, unmetered: the 8/8 put (entry_fast without a
                                      versioned map's get) */
   unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
