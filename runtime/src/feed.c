@@ -4,10 +4,11 @@
  * version is above a given one.
  *
  * Like tsmap_foreach (G8), each shard is copied under its lock into records and visited
- * from the copy with no lock held. The version counter is read before the first shard
- * is locked and returned as next_since: a change with a version at most that was stored
- * before its shard was copied (V2), so it is in this call's copy or replaced by a later
- * change, whose version is above next_since and goes out in the next call.
+ * from the copy with no lock held. The version counters are read before the first shard
+ * is locked, and their largest is returned as next_since (and raised to in each shard
+ * under the lock that copies it): a change with a version at most that was stored before
+ * its shard was copied (V2), so it is in this call's copy or replaced by a later change,
+ * whose version is above next_since and goes out in the next call.
  *
  * A record is words: key_len, version, stamp, 1 for a tombstone (else 0), the clock
  * (`replicas` words), the value words, then the key's bytes rounded up to a word.
@@ -50,20 +51,22 @@ static size_t tsmap_rec_put(const tsmap *m, uint64_t *out, const void *key, size
 static size_t tsmap_feed_table(const tsmap *m, tsmap_table *t, uint64_t since, uint64_t now,
                                uint64_t *out) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
-  size_t at = tsmap_ver_at(m), off = 0;
+  size_t at = tsmap_ver_at(m), st = tsmap_stamp_at(m), off = 0;
   for (size_t gi = 0; t && gi < t->ngroups; gi++) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
-      tsmap_word *sl = tsmap_slot(g, m->slot_words, tsmap_first_slot(full));
+      unsigned slot = tsmap_first_slot(full);
+      tsmap_word *sl = tsmap_slot(g, m->slot_words, slot);
       for (size_t i = 0; i < m->slot_words; i++)
         w[i] = tsmap_ld(&sl[i]);
+      w[m->slot_words] = tsmap_ld(tsmap_table_ver(t, gi, slot)); /* at `at` of vw (V5) */
       const uint64_t *vw = w + m->key_words;
       if (vw[at] <= since || tsmap_expired_at(m, vw, now))
         continue;
       size_t len;
       const void *key = tsmap_slot_key(m, w, &len);
-      uint64_t stamp = m->replicas ? vw[at + 1] : 0;
-      off += tsmap_rec_put(m, out ? out + off : NULL, key, len, vw, vw[at], stamp, vw + at + 2);
+      uint64_t stamp = m->replicas ? vw[st] : 0;
+      off += tsmap_rec_put(m, out ? out + off : NULL, key, len, vw, vw[at], stamp, vw + st + 1);
     }
   }
   return off;
@@ -110,13 +113,14 @@ static int tsmap_feed_visit(const tsmap *m, const uint64_t *buf, size_t words,
 }
 
 /* Copy shard `s` (locked here) and visit the copy. A status, or -1 to go on. */
-static int tsmap_feed_one(tsmap *map, tsmap_shard *s, uint64_t since, tsmap_change_fn fn,
-                          void *ctx) {
+static int tsmap_feed_one(tsmap *map, tsmap_shard *s, uint64_t since, uint64_t cursor,
+                          tsmap_change_fn fn, void *ctx) {
   tsmap_lock_acquire(&s->lock);
   if (tsmap_is_closed(map)) {
     tsmap_lock_release(&s->lock);
     return TSMAP_CLOSED;
   }
+  tsmap_ver_cursor_raise(s, cursor); /* V2: its later writes take versions above it */
   uint64_t now = map->expiring ? tsmap_now(map) : 0;
   size_t words = tsmap_feed_shard(map, s, since, now, NULL);
   uint64_t *buf = words ? (uint64_t *)tsmap_mem_alloc(map, words * 8) : NULL;
@@ -134,9 +138,9 @@ static int tsmap_feed_one(tsmap *map, tsmap_shard *s, uint64_t since, tsmap_chan
 /* The walk itself, with reshards held off by the caller. */
 static tsmap_status tsmap_feed_shards(tsmap *map, uint64_t since, tsmap_change_fn fn, void *ctx,
                                       uint64_t *next_since) {
-  uint64_t start = atomic_load_explicit(&map->version_next, memory_order_relaxed);
+  uint64_t start = tsmap_ver_cursor(map);
   for (size_t i = 0; i < tsmap_shard_count(map); i++) {
-    int st = tsmap_feed_one(map, &map->shards[i], since, fn, ctx);
+    int st = tsmap_feed_one(map, &map->shards[i], since, start, fn, ctx);
     if (st >= 0)
       return (tsmap_status)st;
   }

@@ -241,9 +241,12 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return NULL;
   size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
-  if (ngroups * (stride + sizeof(uint64_t)) > SIZE_MAX - head - birth)
+  /* G12, V5: a versioned map's version words, a line a group, aligned to a line */
+  size_t vers = m->versioned ? ngroups * 64 + 64 : 0;
+  if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
+      ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
     return NULL;
-  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t) + birth;
+  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
   size_t map_len;
   unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, bytes, &map_len);
   if (!mem)
@@ -260,7 +263,9 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
                      (uintptr_t)mem);
   t->wctrl = (uint64_t *)(void *)(t->groups + ngroups * stride);
   t->wseq = 0;
-  t->birth = birth ? (uint32_t *)(void *)(t->wctrl + ngroups) : NULL;
+  uintptr_t vat = (uintptr_t)(t->wctrl + ngroups);
+  t->vers = vers ? (tsmap_word *)(void *)(vat + ((64 - vat % 64) % 64)) : NULL;
+  t->birth = birth ? (uint32_t *)(void *)((unsigned char *)(t->wctrl + ngroups) + vers) : NULL;
   return t;
 }
 
@@ -440,6 +445,8 @@ void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) 
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   for (size_t i = 0; i < m->value_words + m->meta_words; i++) /* G10: and the deadline */
     vbuf[i] = tsmap_ld(&sl[i]);
+  if (m->versioned) /* G12: the version word after them (V5) */
+    vbuf[m->value_words + m->meta_words] = tsmap_ld(tsmap_table_ver(pos->t, pos->g, pos->slot));
 }
 
 /* Store a one-word value over the one at `sl` (shard lock held). The key stays, so a
@@ -456,13 +463,13 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   size_t words = m->value_words + m->meta_words;
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
-  if (m->meta_words) /* G10, G11: value and meta words change under one seq */
+  if (m->meta_words || m->versioned) /* G10-G13: value and meta words change under one seq */
     tsmap_meta_fill(m, q, v, tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
                                         pos->slot) + m->key_words + m->value_words);
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   TSMAP_MX_REPLACED(m, pos);
-  if (words <= 1) {
+  if (words <= 1 && !m->versioned) {
     if (words)
       tsmap_value_store1(sl, v[0]);
     return;
@@ -470,6 +477,8 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
   uint64_t s = tsmap_group_begin(pos->t, g);
   for (size_t i = 0; i < words; i++)
     tsmap_st(&sl[i], v[i]);
+  if (m->versioned) /* G12, V5: with its version, in the same seq window */
+    tsmap_st(tsmap_table_ver(pos->t, pos->g, pos->slot), v[words]);
   tsmap_group_end(g, s);
 }
 
@@ -512,9 +521,11 @@ TSMAP_INLINE int tsmap_seq_moved(tsmap_group *g, uint64_t s1) {
 }
 
 /* One validated look at one group. Returns 1 found (value words in vbuf, seq in *seq),
- * 0 absent (the group has an EMPTY slot: the probe ends), 2 go on to the next group. */
-static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
-                            uint64_t *vbuf, uint64_t *seq, unsigned *slot) {
+ * 0 absent (the group has an EMPTY slot: the probe ends), 2 go on to the next group.
+ * `ver`: the group's version words (a versioned map, V5), copied after the value words. */
+static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_word *ver,
+                            const tsmap_key *q, uint64_t *vbuf, uint64_t *seq,
+                            unsigned *slot) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   for (;;) {
     uint64_t s1 = atomic_load_explicit(&g->seq, memory_order_acquire);
@@ -534,6 +545,8 @@ static int tsmap_group_read(const tsmap *m, tsmap_group *g, const tsmap_key *q,
       if (!tsmap_key_equal_slot(m, kw, q))
         continue;
       tsmap_value_load(vbuf, sl + m->key_words, m->value_words + m->meta_words);
+      if (ver)
+        vbuf[m->value_words + m->meta_words] = tsmap_ld(&ver[i]);
       if ((torn = tsmap_seq_moved(g, s1)) != 0)
         break;
       *seq = s1;
@@ -551,7 +564,8 @@ static int tsmap_table_read(const tsmap *m, tsmap_table *t, const tsmap_key *q,
                             uint64_t *vbuf, tsmap_pos *pos, uint64_t *seq) {
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
-    int r = tsmap_group_read(m, tsmap_table_group(t, g), q, vbuf, seq, &pos->slot);
+    int r = tsmap_group_read(m, tsmap_table_group(t, g), t->vers ? tsmap_table_ver(t, g, 0) : NULL,
+                             q, vbuf, seq, &pos->slot);
     if (r != 2) {
       pos->t = t;
       pos->g = g;
@@ -613,6 +627,13 @@ TSMAP_INLINE uint64_t tsmap_ctrl_candidates(uint64_t ctrl, uint64_t pat) {
   return (x - TSMAP_BYTES_LO) & ~x & TSMAP_BYTES_HI;
 }
 
+/* Words of a slot for `w8v8` (a constant, tsmap_store_body): two (a key and a value, also
+ * with a version, which is not in the slot: 3), three with one meta word (2), else the
+ * map's. */
+TSMAP_INLINE size_t tsmap_w8_slot(const tsmap *m, const int w8v8) {
+  return w8v8 == 2 ? 3 : w8v8 ? 2 : m->slot_words;
+}
+
 /* Find the key in table `t`. `w8v8` (a constant): the map has 8-byte keys and values, so
  * a slot is two words (three with one meta word, w8v8 2) and the key is its first. */
 TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_key *q,
@@ -620,7 +641,7 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   /* w8v8: a constant stride, and tsmap_ctrl_candidates (the key compare rejects a false
    * candidate) */
-  const size_t sw = w8v8 ? 1 + (size_t)w8v8 : m->slot_words;
+  const size_t sw = tsmap_w8_slot(m, w8v8);
   const size_t stride = w8v8 ? sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * 8 : t->stride;
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
@@ -680,9 +701,11 @@ static tsmap_pos tsmap_table_free_slot(tsmap_table *t, uint64_t hash) {
 
 /* Write key words, value words and control byte into the free slot `pos`. The body for
  * `kwords` key and `vwords` value words, inlined with constants by the 8-byte paths
- * (tsmap_is_8v8) so that the copies are single stores. */
+ * (tsmap_is_8v8) so that the copies are single stores. `ver` (a versioned map): vw[vwords]
+ * is the entry's version, stored in the table's version words (V5) in the same window. */
 TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t vwords,
-                                    unsigned h2, const uint64_t *kw, const uint64_t *vw) {
+                                    unsigned h2, const uint64_t *kw, const uint64_t *vw,
+                                    const int ver) {
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, kwords + vwords, pos->slot);
   uint64_t ctrl = pos->t->wctrl[pos->g];
@@ -693,6 +716,8 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
     tsmap_st(&sl[i], kw[i]);
   for (size_t i = 0; i < vwords; i++)
     tsmap_st(&sl[kwords + i], vw[i]);
+  if (ver)
+    tsmap_st(tsmap_table_ver(pos->t, pos->g, pos->slot), vw[vwords]);
   tsmap_group_set_ctrl(pos->t, pos->g, g, tsmap_ctrl_set(ctrl, pos->slot, h2));
   tsmap_group_end(g, s);
 }
@@ -700,7 +725,7 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
 /* The same for any map. */
 static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
                             const uint64_t *kw, const uint64_t *vw) {
-  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw);
+  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw, m->versioned);
 }
 
 /* Maps whose slots are one key word (fast8) and one value word: the bench's and the
@@ -721,7 +746,7 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
  * so a reader that misses the key in old finds it in cur. */
 TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t gi,
                                         tsmap_table *cur, size_t kwords, size_t vwords,
-                                        int fast8, const int births) {
+                                        int fast8, const int births, const int ver) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
   uint64_t ctrl = old->wctrl[gi], full = tsmap_ctrl_full(ctrl), dead = ctrl;
@@ -731,9 +756,11 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
   for (; full; full &= full - 1) {
     unsigned i = tsmap_first_slot(full);
     tsmap_copy_words(w, tsmap_slot(g, kwords + vwords, i), kwords + vwords);
+    if (ver) /* G12, V5: the version moves with the slot */
+      w[kwords + vwords] = tsmap_ld(tsmap_table_ver(old, gi, i));
     uint64_t h = fast8 ? tsmap_hash_u64(w[0], m->seed) : tsmap_slot_hash(m, w);
     tsmap_pos to = tsmap_table_free_slot(cur, h);
-    tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords);
+    tsmap_slot_fill_n(&to, kwords, vwords, tsmap_h2(h), w, w + kwords, ver);
     if (births && birth != NULL)
       *tsmap_mx_birth_at(cur, to.g, to.slot) = birth[gi * TSMAP_GROUP_SLOTS + i];
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
@@ -747,14 +774,14 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
  * instructions of the generic loop copies). */
 static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
   if (tsmap_is_8v8(m) && !old->birth)
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0);
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 0);
   else if (tsmap_is_8v8(m))
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1); /* metered: births move too (M3) */
-  else if (m->entry_meta && !old->birth) /* G10, G11: one value and one meta word */
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0);
-  else
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0); /* metered: births move too (M3) */
+  else if (m->entry_meta && !old->birth) /* G10-G12: one value and one meta word */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->versioned);
+  else /* a versioned map's version words move too (V5) */
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
-                          1);
+                          1, m->versioned);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -909,19 +936,19 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   }
   if (tsmap_is_8v8(m)) {
     tsmap_words_from_bytes(vw, 1, value, m->value_size);
-    tsmap_slot_fill_n(&pos, 1, 1, q->h2, q->w, vw);
+    tsmap_slot_fill_n(&pos, 1, 1, q->h2, q->w, vw, 0);
   } else if (m->entry_meta) { /* G10-G12: one value and one meta word, constant sizes */
     tsmap_words_from_bytes(vw, 1, value, m->value_size);
     tsmap_meta_fill(m, q, vw, NULL);
-    tsmap_slot_fill_n(&pos, 1, 2, q->h2, q->w, vw);
+    tsmap_slot_fill_n(&pos, 1, 2, q->h2, q->w, vw, m->versioned);
   } else {
     for (size_t i = 0; i < m->key_words; i++)
       kw[i] = q->w[i];
     if (kb)
       kw[1] = (uint64_t)(uintptr_t)kb;
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
-    if (m->meta_words)
-      tsmap_meta_fill(m, q, vw, NULL); /* G10, G11 */
+    if (m->meta_words || m->versioned)
+      tsmap_meta_fill(m, q, vw, NULL); /* G10-G13 */
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
   TSMAP_MX_BORN(m, &pos);
@@ -936,6 +963,8 @@ int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_sh
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_copy_words(w, tsmap_slot(g, m->slot_words, pos->slot), m->slot_words);
+  if (m->versioned) /* G12: the version moves with the entry (V5) */
+    w[m->slot_words] = tsmap_ld(tsmap_table_ver(pos->t, pos->g, pos->slot));
   uint64_t h = tsmap_slot_hash(m, w);
   if (atomic_load_explicit(&to->old, memory_order_relaxed)) /* keep ahead of the inserts */
     tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
@@ -1040,11 +1069,12 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 /* ---- Writer prologue / epilogue and reclamation (I5) ------------------------------------ */
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
- * overlaps the lock and the growth step instead of following them, and with `births`
- * (a tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
+ * overlaps the lock and the growth step instead of following them, with `births` (a
+ * tracked key of a metered map, M3) its birth stamp's line, and with `vers` (a constant:
+ * the 8/8 put of a versioned map) its version words' line (V5). The tables are looked at
  * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
-                                       const int births) {
+                                       const int births, const int vers) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -1056,6 +1086,8 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     __builtin_prefetch(g + 64, 1);
     if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
+    if (vers) /* a versioned map's 8/8 put: the group's version words (V5) */
+      __builtin_prefetch(tsmap_table_ver(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
@@ -1297,15 +1329,21 @@ static void tsmap_layout(tsmap *m) {
   m->bounded = m->cfg.max_entries || m->cfg.max_weight; /* G11: a frequency word */
   m->weighted = m->cfg.max_weight != 0;                  /* G11: with the entry's weight */
   m->meta_words = (size_t)m->expiring + m->bounded;
-  m->meta_words += tsmap_ver_layout(m);                  /* G12, G13: version, clock */
+  m->meta_words += tsmap_ver_layout(m);                  /* G13: stamp, clock (V5) */
   m->slot_words = m->key_words + m->value_words + m->meta_words;
-  m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
-  m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
-  m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
-  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get and put: one test */
+  int key8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
+  m->fast8 = key8 && !m->meta_words && !m->versioned;
+  m->fast8_meta = key8 && (m->meta_words || m->versioned);
+  m->put_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
+  /* G12, V5: a versioned map's slot is the plain one, so its get is the plain get */
+  m->put_ver8 = key8 && m->versioned && !m->meta_words && !m->cfg.metrics && m->value_size == 8;
+  m->entry_fast = m->put_fast || m->put_ver8;
+  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get: one test */
+  m->put88 = m->put_fast && m->value_size == 8;   /* the 8/8 put: one test */
   m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
-  /* the put too, but for a weight (B6 weighs the value) or a value under 8 bytes */
-  m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8;
+  /* the put too, but for a weight (B6 weighs the value), a value under 8 bytes or a
+   * version (the generic put stores it, V5) */
+  m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8 && !m->versioned;
   /* G11: the one meta word is a frequency word: tsmap_get inlines that get too */
   m->entry_freq8 = m->entry_meta && m->bounded && m->value_size == 8;
 }
@@ -1753,14 +1791,13 @@ TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void
 }
 
 /* The public get of an unmetered map with 8-byte keys, one value word and one meta word
- * (a bound, a deadline or a version), with its probes: no metrics check, no frame of its
- * own. */
+ * (a bound or a deadline; a version is not in the slot, V5), with its probes: no metrics
+ * check, no frame of its own. */
 static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
   uint64_t v[2];
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  tsmap_status st = map->bounded    ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
-                    : map->expiring ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL)
-                                    : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_VER);
+  tsmap_status st = map->bounded ? tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_FREQ)
+                                 : tsmap_get8_meta_n(map, key, value_out, v, 2, TSMAP_META_TTL);
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -1806,17 +1843,9 @@ tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len, uint6
   return r < 0 ? TSMAP_CLOSED : r == 0 ? TSMAP_NOT_FOUND : TSMAP_OK;
 }
 
-/* tsmap_read_words of a versioned map through the 8-byte meta get when the map is
- * entry_meta (its one meta word is then the version, only copied) and the key 8 bytes
- * (tsmap_get_version, G12). */
+/* tsmap_read_words of a versioned map (tsmap_get_version, G12): the generic read, which
+ * copies the version word with the value words under the group's seq (V5). */
 tsmap_status tsmap_read_words8(tsmap *map, const void *key, size_t key_len, uint64_t *vbuf) {
-  if (map->entry_meta && key && key_len == 8) {
-    int r = tsmap_get8(map, key, vbuf, 2, TSMAP_META_VER);
-    if (TSMAP_LIKELY(r == 1))
-      return TSMAP_OK;
-    if (r == 0 || r == -1)
-      return r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
-  }
   return tsmap_read_words(map, key, key_len, vbuf);
 }
 
@@ -1851,7 +1880,7 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
 
 /* The overwrite of the 8-byte put of a map with one meta word (w8v8 2 below; shard lock
  * held): the value at sl[1], the meta word `meta` at sl[2] filled anew (a new deadline, a
- * frequency counting this write, a new version), both under the group's seq; the value
+ * frequency counting this write), both under the group's seq; the value
  * alone, as tsmap_value_store1 does, when the meta word did not change. */
 TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const tsmap_key *q, tsmap_word *sl, uint64_t meta,
@@ -1859,9 +1888,7 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
   uint64_t v[2];
   memcpy(&v[0], value, 8);
   uint32_t r;
-  if (m->versioned) /* the one meta word is the version (tsmap_ver_fill, V1) */
-    v[1] = tsmap_ver_next(m);
-  else if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
+  if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
     v[1] = tsmap_freq_sampled(&r) ? tsmap_freq_bumped(meta, r) : meta;
   else
     tsmap_meta_fill(m, q, v, &sl[2]);
@@ -1876,6 +1903,22 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
   tsmap_group_end(g, s);
 }
 
+/* The overwrite of the 8-byte put of a versioned map (w8v8 3 below; shard `s` locked): the
+ * value at sl[1] and a new version in the table's version words, under the group's seq so
+ * that tsmap_get_version reads the two together (G12, V5). The value is released, as by
+ * tsmap_value_store1 (a plain get loads it with acquire). */
+TSMAP_INLINE void tsmap_store8ver_write(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                                        tsmap_word *sl, const void *value) {
+  uint64_t v;
+  memcpy(&v, value, 8);
+  uint64_t ver = tsmap_ver_take(m, s);
+  tsmap_group *g = tsmap_table_group(pos->t, pos->g);
+  uint64_t sq = tsmap_group_begin(pos->t, g);
+  atomic_store_explicit(&sl[1], v, memory_order_release);
+  tsmap_st(tsmap_table_ver(pos->t, pos->g, pos->slot), ver);
+  tsmap_group_end(g, sq);
+}
+
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values and the key is 8 bytes (the caller
  * checks, tsmap_store_is_8v8), so for a registered thread outside a compute callback (the
@@ -1883,8 +1926,9 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
  * generic path) the key is prepared, found and its value copied inline, and the
  * after-work and hooks are looked at only when there are any: about two thirds of the
  * instructions of the generic put. `w8v8` 2: the same with one meta word after the value
- * (a deadline, a frequency or a version: put_meta, tsmap_put8meta), filled by
- * tsmap_meta_fill and stored with the value under the group's seq (G10-G12). */
+ * (a deadline or a frequency: put_meta, tsmap_put8meta), filled by tsmap_meta_fill and
+ * stored with the value under the group's seq (G10, G11). `w8v8` 3: a versioned map's
+ * two-word slot, its version in the table's version words (put_ver8, G12, V5). */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
                                            uint64_t ttl, const int w8v8, const int metered) {
@@ -1906,7 +1950,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     si = (q.hash >> 32) & q.route;
     q.shard = &map->shards[si];
     q.route &= ~TSMAP_ROUTE_DIVERT; /* G15: diverted, it cannot match under the lock */
-    if (w8v8 == 2) { /* what tsmap_meta_fill reads of a local put */
+    if (w8v8 >= 2) { /* what tsmap_meta_fill reads of a local put */
       q.ttl = TSMAP_TTL_DEFAULT;
       q.ver = NULL;
     }
@@ -1927,10 +1971,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_pos pos;
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  if (w8v8 && !tracked)
-    tsmap_writer_prefetch8(map, si, q.hash, 1 + (size_t)w8v8);
+  if (w8v8 && w8v8 != 3 && !tracked) /* a versioned put also wants its version line */
+    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8));
   else
-    tsmap_writer_prefetch(s, &q, self, tracked);
+    tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
@@ -1939,12 +1983,18 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       tsmap_after_run(map, &after);
       return tsmap_store(map, q.p, q.len, value, old_out, replace, ttl);
     }
-  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && w8v8 != 1 &&
+  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 &&
+             (w8v8 == 0 || w8v8 == 2) &&
              TSMAP_UNLIKELY(map->expiring) &&
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
     st = TSMAP_NO_MEMORY;
   } else if (found) {
-    if (w8v8 == 2) { /* tsmap_pos_read_value and _write_value with value and meta word */
+    if (w8v8 == 3) { /* the same with a version word (G12, V5) */
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
+      oldv[0] = tsmap_ld(&sl[1]);
+      if (replace)
+        tsmap_store8ver_write(map, s, &pos, sl, value);
+    } else if (w8v8 == 2) { /* tsmap_pos_read_value and _write_value with value and meta word */
       tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 3, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
       oldv[1] = tsmap_ld(&sl[2]);
@@ -1982,7 +2032,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   if (!w8v8 || TSMAP_UNLIKELY(map->cfg.on_entry_created || map->cfg.on_entry_evicted ||
                               (old_out && st != TSMAP_OK)))
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
-  if (w8v8 != 1 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
+  if ((w8v8 == 0 || w8v8 == 2) && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
     tsmap_bound_rejected(map, &q, value);
   return st;
 }
@@ -2025,11 +2075,22 @@ tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *o
   return tsmap_store8v8(map, key, value, old_out, 0, 2);
 }
 
-/* Whether a put can take tsmap_store8v8: get88 is fast8 with 8-byte values on an
+/* The same for a versioned map with 8-byte keys and values and no other meta word
+ * (put_ver8, G12, V5). */
+__attribute__((noinline)) static tsmap_status tsmap_put8ver(tsmap *map, const void *key,
+                                                            const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 1, 3);
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent8ver(tsmap *map, const void *key, const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 0, 3);
+}
+
+/* Whether a put can take tsmap_store8v8: put88 is fast8 with 8-byte values on an
  * unmetered map. */
 TSMAP_INLINE int tsmap_store_is_8v8(const tsmap *map, const void *key, size_t key_len,
                                     const void *value) {
-  return map && key && value && key_len == 8 && map->get88;
+  return map && key && value && key_len == 8 && map->put88;
 }
 
 /* The put of any map, not counted: what a metered put runs, inline (metrics.h). */
@@ -2084,7 +2145,7 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
  * entry_fast 0, its stripe cached: tsmap_mx_cached8), else that of an unmetered one with one
- * meta word, else the put of any map above. */
+ * meta word, else that of an unmetered versioned one (G12), else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
@@ -2093,9 +2154,12 @@ TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t 
   if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_cached8(map))
     return replace ? tsmap_put8v8_metered(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_metered(map, key, value, old_out);
-  if (map && key && value && key_len == 8 && map->put_meta) /* G10-G12 */
+  if (map && key && value && key_len == 8 && map->put_meta) /* G10, G11 */
     return replace ? tsmap_put8meta(map, key, value, old_out)
                    : tsmap_put_if_absent8meta(map, key, value, old_out);
+  if (map && key && value && key_len == 8 && map->put_ver8) /* G12 */
+    return replace ? tsmap_put8ver(map, key, value, old_out)
+                   : tsmap_put_if_absent8ver(map, key, value, old_out);
   return replace ? tsmap_put_other(map, key, key_len, value, old_out)
                  : tsmap_put_if_absent_other(map, key, key_len, value, old_out);
 }

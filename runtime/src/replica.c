@@ -62,14 +62,14 @@ static int tsmap_side_look(tsmap *m, const tsmap_key *q, tsmap_after *after, tsm
   int found = tsmap_shard_find_live(m, q->shard, q, &l->pos, after);
   if (found < 0)
     return -1;
-  size_t at = tsmap_ver_at(m);
+  size_t at = tsmap_ver_at(m), st = tsmap_stamp_at(m);
   tsmap_tomb *t = found ? NULL : tsmap_tomb_find(m, q);
   l->kind = found ? TSMAP_SIDE_ENTRY : t ? TSMAP_SIDE_TOMB : TSMAP_SIDE_NONE;
   if (found)
     tsmap_pos_read_value(m, &l->pos, l->vw);
   for (size_t i = 0; i < m->replicas; i++)
-    l->clock[i] = found ? l->vw[at + 2 + i] : t ? t->w[i] : 0;
-  l->stamp = found ? l->vw[at + 1] : t ? t->stamp : 0;
+    l->clock[i] = found ? l->vw[st + 1 + i] : t ? t->w[i] : 0;
+  l->stamp = found ? l->vw[st] : t ? t->stamp : 0;
   l->version = found ? l->vw[at] : t ? t->version : 0;
   return 0;
 }

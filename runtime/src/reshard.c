@@ -12,6 +12,7 @@
  */
 #include "reshard.h"
 #include "metrics.h"
+#include "versions.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -137,6 +138,7 @@ static tsmap_pair tsmap_pair_of(tsmap *m, tsmap_rstate *rs, size_t i) {
 static void tsmap_pair_lock(const tsmap_pair *p) {
   tsmap_lock_acquire(&p->lo->lock); /* lo before hi: the one order (no deadlock) */
   tsmap_lock_acquire(&p->hi->lock);
+  tsmap_ver_follow(p->dst, p->src); /* G12, V1: versions stay above the source's */
 }
 static void tsmap_pair_unlock(const tsmap_pair *p) {
   tsmap_lock_release(&p->hi->lock);

@@ -152,7 +152,7 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
   tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
   for (size_t i = 0; i < m->key_words; i++)
     kw[i] = tsmap_ld(&sl[i]);
-  const tsmap_word *ck = sl + m->key_words + tsmap_ver_at(m) + 2;
+  const tsmap_word *ck = sl + m->key_words + tsmap_stamp_at(m) + 1;
   for (size_t i = 0; i < m->replicas; i++)
     clock[i] = tsmap_ld(&ck[i]);
   size_t len;

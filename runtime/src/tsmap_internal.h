@@ -149,10 +149,18 @@ typedef struct tsmap_table {
   uint64_t *wctrl;
   uint64_t wseq;
   uint32_t *birth; /* metrics on: each slot's insert time (metrics.h, M3); else NULL */
+  /* A versioned map (G12, versions.h V5): each slot's version word, 8 words (one line) a
+   * group, outside the groups so that they keep the plain layout; written under the
+   * group's seq with the slot. NULL on a map without versions. */
+  tsmap_word *vers;
 } tsmap_table;
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
   return (tsmap_group *)(void *)(t->groups + g * t->stride);
+}
+/* The version word of slot `slot` of group `g` (a versioned map, V5). */
+TSMAP_INLINE tsmap_word *tsmap_table_ver(const tsmap_table *t, size_t g, unsigned slot) {
+  return t->vers + g * 8 + slot;
 }
 
 /* A long key (variable-length mode, more than 8 bytes): immutable once published. */
@@ -331,6 +339,9 @@ typedef struct tsmap_shard {
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
   uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
   unsigned admit_freq;              /* G11: the counter of the entry being inserted (B5) */
+  /* G12 (versions.h, V1): the last version a write of this shard took (a versioned map
+   * without replicas); stored under the lock, raised by a feed walk and a reshard pair. */
+  tsmap_word ver_last;
 } tsmap_shard;
 
 struct tsmap {
@@ -349,14 +360,17 @@ struct tsmap {
   size_t value_size;
   size_t value_words;
   size_t slot_words;
-  size_t meta_words;        /* words after each value: the deadline (G10), then the
-                               frequency word (G11), each only if configured */
+  size_t meta_words;        /* words after each value in a slot: the deadline (G10),
+                               then the frequency word (G11), then a replicated map's
+                               stamp and clock (G13), each only if configured; a
+                               versioned map's version word is not in the slot (V5) */
   unsigned char expiring;   /* G10: a deadline word follows the value */
   unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
   int fast8_meta;           /* the same with meta words (G10-G12): the 8-byte get, and
                                the 8-byte put when put_meta */
-  int entry_fast;           /* fast8 and not metered: get/put take the fast path */
+  int entry_fast;           /* fast8 and not metered, or put_ver8: get takes the fast
+                               path (put: put_fast) */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
   _Atomic int closed;
   tsmap_config cfg;
@@ -366,10 +380,11 @@ struct tsmap {
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
   struct tsmap_place *place;      /* G14: each shard's node (placement.c); NULL: none */
-  unsigned char versioned;        /* G12: a version word follows the other meta words */
+  unsigned char versioned;        /* G12: each entry has a version word (table.vers) */
   size_t replicas;                /* G13: then a stamp and a clock of this many words */
-  size_t ver_meta;                /* G12: the version word's index among the meta words */
-  _Atomic uint64_t version_next;  /* G12: the last version taken (versions.h, V1) */
+  size_t ver_meta;                /* G13: the stamp's index among the meta words */
+  _Atomic uint64_t version_next;  /* G12: the last version taken by a replicated map, or
+                                     a floor under every shard's (versions.h, V1) */
   uint64_t mx_id;                 /* M1: unique per metered map (never 0), else 0 */
   uint64_t mx_id8;                /* M1: mx_id of a metered 8/8 fast8 map, else ~0 (matches
                                      no thread's cache: the 8/8 dispatch, metrics.h) */
@@ -393,6 +408,11 @@ struct tsmap {
    * cur's descriptor and gen again. */
   _Atomic uint64_t *probe8;
   unsigned char get88;            /* entry_fast with 8-byte values: tsmap_get's one test */
+  unsigned char put88;            /* put_fast with 8-byte values: tsmap_put's one test */
+  unsigned char put_fast;         /* fast8, unmetered: the 8/8 put (entry_fast without a
+                                     versioned map's get) */
+  unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
+                                     other meta word: the 8/8 put that stores a version */
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */

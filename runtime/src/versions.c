@@ -29,9 +29,18 @@ size_t tsmap_ver_layout(tsmap *m) {
   m->replicas = m->cfg.replicas;
   m->versioned = m->cfg.versions || m->replicas;
   m->ver_meta = (size_t)m->expiring + m->bounded; /* after the deadline and frequency */
-  if (!m->versioned)
-    return 0;
-  return 1 + (m->replicas ? 1 + m->replicas : 0);
+  return m->replicas ? 1 + m->replicas : 0; /* the version is not in the slot (V5) */
+}
+
+uint64_t tsmap_ver_cursor(const tsmap *m) {
+  if (m->replicas)
+    return atomic_load_explicit(&((tsmap *)m)->version_next, memory_order_relaxed);
+  uint64_t c = 0;
+  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
+    uint64_t v = tsmap_ld(&m->shards[i].ver_last);
+    c = v > c ? v : c;
+  }
+  return c;
 }
 
 /* The clock a local write of `q` starts from (V3): the old value's, else the key's
@@ -40,7 +49,7 @@ static void tsmap_ver_base_clock(const tsmap *m, const tsmap_key *q, const tsmap
                                  uint64_t *clock) {
   if (old) {
     for (size_t i = 0; i < m->replicas; i++)
-      clock[i] = tsmap_ld(&old[m->ver_meta + 2 + i]);
+      clock[i] = tsmap_ld(&old[m->ver_meta + 1 + i]);
     return;
   }
   tsmap_tomb *t = tsmap_tomb_find(m, q);
@@ -49,20 +58,20 @@ static void tsmap_ver_base_clock(const tsmap *m, const tsmap_key *q, const tsmap
 }
 
 void tsmap_ver_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw, const tsmap_word *old) {
-  size_t at = tsmap_ver_at(m);
-  uint64_t v = tsmap_ver_next(m);
-  vw[at] = v;
+  uint64_t v = tsmap_ver_take(m, q->shard);
+  vw[tsmap_ver_at(m)] = v;
   if (!m->replicas)
     return;
-  uint64_t *clock = vw + at + 2;
+  size_t st = tsmap_stamp_at(m);
+  uint64_t *clock = vw + st + 1;
   if (q->ver) { /* a merge: its clock and stamp */
     for (size_t i = 0; i < m->replicas; i++)
       clock[i] = q->ver->clock[i];
-    vw[at + 1] = q->ver->stamp;
+    vw[st] = q->ver->stamp;
   } else { /* a local write: this replica's counter becomes v (V3) */
     tsmap_ver_base_clock(m, q, old, clock);
     clock[m->cfg.replica_id] = v;
-    vw[at + 1] = (v << 8) | m->cfg.replica_id;
+    vw[st] = (v << 8) | m->cfg.replica_id;
   }
   if (!old) /* the insert takes the key's tombstone (V4) */
     tsmap_tomb_drop(m, q);
@@ -79,10 +88,10 @@ void tsmap_value_leaves(const tsmap *m, const tsmap_key *q, const uint64_t *vw, 
 /* The version in value words `vw` read for an entry (0: none). */
 static uint64_t tsmap_ver_of(const tsmap *m, const uint64_t *vw) { return vw[tsmap_ver_at(m)]; }
 
-/* The version of the entry at `pos` (shard lock held). */
+/* The version of the entry at `pos` (shard lock held; V5). */
 static uint64_t tsmap_ver_at_pos(const tsmap *m, const tsmap_pos *pos) {
-  tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
-  return tsmap_ld(&sl[m->key_words + tsmap_ver_at(m)]);
+  (void)m;
+  return tsmap_ld(tsmap_table_ver(pos->t, pos->g, pos->slot));
 }
 
 /* ======================================================================================
@@ -122,10 +131,26 @@ typedef struct tsmap_cas {
   uint64_t oldv[TSMAP_MAX_VALUE_WORDS];
 } tsmap_cas;
 
+int tsmap_writer_lock_routed(tsmap *m, tsmap_key *q, tsmap_after *after) {
+  if (tsmap_writer_route(m, q) < 0)
+    return -1;
+  tsmap_writer_begin(m, q->shard, after);
+  while (tsmap_route_moved(m, q) && !tsmap_is_closed(m)) { /* a reshard step meanwhile */
+    tsmap_writer_end(m, q->shard, after);
+    tsmap_after_run(m, after);
+    *after = (tsmap_after)TSMAP_AFTER_INIT;
+    if (tsmap_reroute(m, q) < 0)
+      return -1;
+    tsmap_writer_begin(m, q->shard, after);
+  }
+  return 0;
+}
+
 /* Lock the key's shard and find the key. TSMAP_OK (locked), or a status (unlocked). */
 static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
   c->after = (tsmap_after)TSMAP_AFTER_INIT;
-  tsmap_writer_begin(map, c->q.shard, &c->after);
+  if (tsmap_writer_lock_routed(map, &c->q, &c->after) < 0)
+    return TSMAP_NO_MEMORY; /* G15: its key could not move to its new shard */
   tsmap_status st = TSMAP_OK;
   c->found = 0;
   if (tsmap_is_closed(map))

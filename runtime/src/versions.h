@@ -3,21 +3,35 @@
  * for replicated maps (G13): the internal interface map.c, expiry.c and compute.c call,
  * and what versions.c and replica.c share.
  *
- * A map created with versions stores, after its other meta words (deadline G10,
- * frequency G11), a version word; a replicated map (config.replicas) stores after it the
- * stamp of the entry's value and its vector clock, `replicas` words. Like the deadline,
- * they are part of the stored value words, so they move with the value and a reader
- * copies them under the group's seqlock with the value.
+ * A map created with versions keeps a version word per entry, in its table's version
+ * words (V5), not in the slot; a replicated map (config.replicas) stores in the slot,
+ * after its other meta words (deadline G10, frequency G11), the stamp of the entry's
+ * value and its vector clock, `replicas` words. A value as copied out of a slot (vbuf,
+ * the `vw` of the functions below) is the value words, the slot's meta words, then the
+ * version (tsmap_ver_at): the words move with the value and a reader copies them under
+ * the group's seqlock with the value.
  *
- *   V1  Versions come from one counter per map (tsmap.version_next), taken under the
- *       shard lock of the key being written: every write (insert, overwrite, remove of a
- *       replicated map, merge) takes a new one. The counter never goes down and is not
- *       per key, so a key removed and inserted again gets a version larger than any it
- *       had: no ABA, with no state kept for removed keys.
+ *   V1  Versions come from a counter taken under the shard lock of the key being written:
+ *       every write (insert, overwrite, remove of a replicated map, merge) takes a new one.
+ *       A replicated map has one counter (tsmap.version_next: its clocks count this
+ *       replica's writes, V3); any other versioned map one per shard (tsmap_shard.ver_last,
+ *       a plain load and store under the lock: no read-modify-write of a line that every
+ *       writer of the map shares). A counter never goes down and is not per key, so a key
+ *       removed and inserted again in its shard gets a version larger than any it had: no
+ *       ABA, with no state kept for removed keys. A key changes shard only in a reshard:
+ *       whenever a reshard locks a pair, the destination's counter is raised to at least
+ *       the source's (tsmap_ver_follow) before any key of the pair can be written in the
+ *       destination (every write routes through its pair during a phase, the conditional
+ *       writes too: tsmap_writer_lock_routed; a replicated map does not reshard), so its
+ *       versions stay above every version the key had.
  *   V2  A write that takes version v holds the shard lock from taking v to storing it.
  *       So a snapshot of a shard under its lock holds every change of that shard whose
  *       version is at most the counter read before the snapshot began (or a later change
- *       of the same key): tsmap_export's next_since never skips a change.
+ *       of the same key): tsmap_export's next_since never skips a change. With counters
+ *       per shard, the walk's cursor is the largest of them, read before the first shard
+ *       is locked, and each shard's counter is raised to it under the lock that copies
+ *       the shard (tsmap_ver_cursor_raise): a later write of any shard takes a version
+ *       above the cursor.
  *   V3  A local write of a replicated map sets the entry's clock to the one it replaces
  *       (the entry's, or a tombstone's, or all zero) with this replica's counter set to
  *       the new version, and its stamp to (version << 8) | replica id. A merge bumps the
@@ -29,6 +43,14 @@
  *       without one the removal fails with TSMAP_NO_MEMORY); an insert of the key takes
  *       it (its clock is the base, V3). Expiry (G10) and capacity (G11) evictions are
  *       local and leave none.
+ *   V5  A versioned map's tables hold, after the groups and the writers' control words, a
+ *       version word per slot, 8 words (one line) a group (tsmap_table_ver), so that its
+ *       groups keep the plain layout (8-byte keys and values: the 128-byte group) and its
+ *       tsmap_get is the plain get, which never loads the version. A writer stores a
+ *       slot's version inside the group's seq window with the slot's words (insert,
+ *       overwrite, growth's copy, a reshard's move), so a reader of the version
+ *       (tsmap_get_version, the compute and conditional calls) copies it between its
+ *       two looks at seq and gets the version of the value it copied.
  */
 #ifndef TSMAP_VERSIONS_H
 #define TSMAP_VERSIONS_H
@@ -68,9 +90,12 @@ TSMAP_HIDDEN tsmap_status tsmap_ver_config_check(const tsmap_config *c);
 /* Set m->versioned, m->replicas, m->ver_meta and return the meta words they add. */
 TSMAP_HIDDEN size_t tsmap_ver_layout(tsmap *m);
 
-/* Index, in a value's words (value words first), of the version word; the stamp and
- * the clock follow it. */
-TSMAP_INLINE size_t tsmap_ver_at(const tsmap *m) { return m->value_words + m->ver_meta; }
+/* Index, in a value's words as copied out (value words first), of the version word: after
+ * the slot's words (V5). */
+TSMAP_INLINE size_t tsmap_ver_at(const tsmap *m) { return m->value_words + m->meta_words; }
+/* Index of a replicated map's stamp in the same words (and in the slot after the key);
+ * the clock follows it. */
+TSMAP_INLINE size_t tsmap_stamp_at(const tsmap *m) { return m->value_words + m->ver_meta; }
 
 /* Fill the version words of `vw` for the value `q` stores now (shard lock held; `old`:
  * the meta words of the value it replaces, NULL for an insert). V1, V3. */
@@ -99,11 +124,45 @@ TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q,
 /* Drop the tombstone of `q`, if any (an insert took it; shard lock held). */
 TSMAP_HIDDEN void tsmap_tomb_drop(const tsmap *m, const tsmap_key *q);
 
-/* Take the next version (V1; shard lock held). Inline: the 8-byte put of a versioned map
- * takes it in its own frame. */
+/* Take the next version of a replicated map (V1; shard lock held). */
 TSMAP_INLINE uint64_t tsmap_ver_next(const tsmap *m) {
   return atomic_fetch_add_explicit(&((tsmap *)m)->version_next, 1, memory_order_relaxed) + 1;
 }
+
+/* Take the next version for a write of shard `s` (V1; its lock held). Inline: the 8-byte
+ * put of a versioned map takes it in its own frame. */
+TSMAP_INLINE uint64_t tsmap_ver_take(const tsmap *m, tsmap_shard *s) {
+  if (m->replicas)
+    return tsmap_ver_next(m);
+  uint64_t v = tsmap_ld(&s->ver_last) + 1;
+  tsmap_st(&s->ver_last, v);
+  return v;
+}
+
+/* A reshard locked a pair (both locks held): raise the destination's counter to at least
+ * the source's, before a key of the pair is written in the destination (V1). */
+TSMAP_INLINE void tsmap_ver_follow(tsmap_shard *dst, const tsmap_shard *src) {
+  uint64_t v = tsmap_ld(&src->ver_last);
+  if (tsmap_ld(&dst->ver_last) < v)
+    tsmap_st(&dst->ver_last, v);
+}
+
+/* The change feed's cursor (V2): the largest version taken so far, read before the walk
+ * locks its first shard. */
+TSMAP_HIDDEN uint64_t tsmap_ver_cursor(const tsmap *m);
+
+/* Raise shard `s`'s counter to at least `cursor` (V2; its lock held). */
+TSMAP_INLINE void tsmap_ver_cursor_raise(tsmap_shard *s, uint64_t cursor) {
+  if (tsmap_ld(&s->ver_last) < cursor)
+    tsmap_st(&s->ver_last, cursor);
+}
+
+/* Lock q's shard for a conditional write (versions.c), routed as tsmap_store routes its
+ * writes (G15: during a reshard the key's pair is locked first and the key moved, and a
+ * route that changed before the lock was taken routes again; V1 relies on it). 0 locked;
+ * -1 not locked: the key could not move (TSMAP_NO_MEMORY). A closed map is locked and
+ * left to the caller's check. */
+TSMAP_HIDDEN int tsmap_writer_lock_routed(tsmap *m, tsmap_key *q, tsmap_after *after);
 
 /* Free every tombstone (tsmap_destroy). */
 TSMAP_HIDDEN void tsmap_tombs_free(const tsmap *m);

@@ -355,6 +355,47 @@ static void test_g12_cas_increments_lose_nothing(void) {
   tsmap_destroy(g_sm);
 }
 
+/* A conditional write during a live reshard (G15) routes like any write: its key's pair is
+ * locked and the key moved first. Insert-if-absent on keys that are present conflicts at
+ * every step of a phase (1 -> 2 shards), whether the key moved yet or not; one that locked
+ * the key's old shard without routing would not find a moved key there and insert it a
+ * second time. Then every key is there once, with its value. */
+static void test_g12_conditional_writes_during_a_reshard(void) {
+  enum { N = 3000 };
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.versions = 1;
+  cfg.shard_count = 1;
+  cfg.max_shard_count = 2;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < N; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 2), TSMAP_OK);
+  size_t n = 1, target = 2;
+  int steps = 0, bad = 0;
+  for (; n != target && steps < 100000; steps++) {
+    CHECK_ST(tsmap_maintain(m, 1), TSMAP_OK);
+    for (uint64_t k = steps % 97; k < N; k += 97) {
+      uint64_t v = 1, cur = 0;
+      bad += tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ABSENT, &cur, NULL) !=
+             TSMAP_CONFLICT;
+    }
+    CHECK_ST(tsmap_shard_counts(m, &n, &target), TSMAP_OK);
+  }
+  CHECK(n == 2 && bad == 0);
+  size_t size = 0;
+  CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+  CHECK(size == N);
+  for (uint64_t k = 0; k < N; k++) {
+    uint64_t v = ~(uint64_t)0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k);
+  }
+  tsmap_destroy(m);
+}
+
 /* ---- Stress: a change feed that follows next_since misses no change (G12 d) ------------ */
 
 #define F_KEYS 64
@@ -423,6 +464,67 @@ static void feed_round(void) {
   tsmap_destroy(g_sm);
 }
 
+/* V2 with a counter per shard: after one shard took many versions, the cursor a feed
+ * returns is above every later write of every shard, and the next feed visits them all. A
+ * feed that did not raise the other shards' counters to its cursor lets them take
+ * versions below it (1, 2, ...), which the next call skips. */
+static void test_g12_feed_cursor_covers_every_shard(void) {
+  tsmap *m = vmap(8, 8); /* 4 shards */
+  uint64_t hot = 1, v = 0;
+  for (int i = 0; i < 300; i++)
+    tsmap_put(m, &hot, 8, &v, NULL);
+  uint64_t top = ver_of(m, hot), next = 0;
+  feed f = {{0}, 0, 0};
+  CHECK(top >= 300);
+  CHECK_ST(tsmap_foreach_since(m, 0, feed_visit, &f, &next), TSMAP_OK);
+  CHECK(f.n == 1 && next >= top);
+  for (uint64_t k = 100; k < 140; k++) {
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    CHECK(ver_of(m, k) > next);
+  }
+  memset(&f, 0, sizeof f);
+  CHECK_ST(tsmap_foreach_since(m, next, feed_visit, &f, NULL), TSMAP_OK);
+  CHECK(f.n == 40);
+  tsmap_destroy(m);
+}
+
+/* V1 across a live reshard: a key that changes shard (1 -> 16 shards) gets versions above
+ * every one it had, whether it moved (written again) or was removed before and inserted
+ * again after (no ABA). One shard takes 300 versions first, so a destination whose
+ * counter did not follow its source's hands out versions below the keys' old ones. */
+static void test_g12_versions_rise_across_a_reshard(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_shard_count = 16;
+  cfg.versions = 1;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  uint64_t old[64], hot = 1000, v = 0;
+  for (int i = 0; i < 300; i++)
+    tsmap_put(m, &hot, 8, &v, NULL);
+  for (uint64_t k = 0; k < 64; k++) {
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    old[k] = ver_of(m, k);
+  }
+  for (uint64_t k = 0; k < 32; k++) /* removed before, inserted again after */
+    CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+  size_t n = 0, target = 0;
+  for (int i = 0; i < 100000 && n != 16; i++) {
+    CHECK_ST(tsmap_maintain(m, 256), TSMAP_OK);
+    CHECK_ST(tsmap_shard_counts(m, &n, &target), TSMAP_OK);
+  }
+  CHECK(n == 16);
+  for (uint64_t k = 0; k < 64; k++) {
+    CHECK(k < 32 ? ver_of(m, k) == 0 : ver_of(m, k) == old[k]); /* moved with its entry */
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), k < 32 ? TSMAP_OK : TSMAP_REPLACED);
+    CHECK(ver_of(m, k) > old[k]);
+  }
+  tsmap_destroy(m);
+}
+
 /* Five rounds: a feed that took its watermark after the scan instead of before misses a
  * change in about 2 rounds of 5. */
 static void test_g12_feed_misses_no_change(void) {
@@ -435,4 +537,6 @@ TEST_MAIN(T(test_g12_every_write_raises_the_version), T(test_g12_put_if_version)
           T(test_g12_unversioned_maps_refuse), T(test_g12_foreach_since_visits_what_changed),
           T(test_g12_with_expiry_and_bound), T(test_g12_version_reads_write_nothing),
           T(test_g12_cas_increments_lose_nothing),
-          T(test_g12_feed_misses_no_change))
+          T(test_g12_feed_misses_no_change), T(test_g12_feed_cursor_covers_every_shard),
+          T(test_g12_versions_rise_across_a_reshard),
+          T(test_g12_conditional_writes_during_a_reshard))

@@ -251,8 +251,9 @@ typedef struct tsmap_config {
                               lists is not placed either, and says why */
   /* Versions (G12): each entry carries a 64-bit version that every write of its key
    * raises, also across remove and insert; reads can return it and writes can be
-   * conditional on it (the *_if_version calls). Costs one word per entry and the generic
-   * paths, as expiry does. */
+   * conditional on it (the *_if_version calls). Versions are per key: two keys' versions
+   * say nothing about which was written first. Costs one word per entry, kept beside the
+   * table's groups (tsmap_get reads the plain layout), and a second line per put. */
   int versions;            /* non-zero: entries carry versions; implied by replicas */
   /* Replication (G13): the map is one replica of a map kept by up to `replicas` peers.
    * Each entry also carries a stamp and a vector clock of `replicas` counters; a remove
