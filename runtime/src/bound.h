@@ -197,8 +197,9 @@ TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
- * (read from the map), a deadline alone, a frequency word alone, a version alone (G12:
- * only copied). */
+ * (read from the map), a deadline alone, a frequency word alone, or a versioned 8/8 map's
+ * version (G12, V5: copied from the table's version words after the value word, by
+ * tsmap_groups_read8, for tsmap_get_version). */
 #define TSMAP_META_ANY 1
 #define TSMAP_META_TTL 2
 #define TSMAP_META_FREQ 3

@@ -1589,7 +1589,7 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
  * vw, the value and meta words (it equals the table's: the key word, then vw words). */
 TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k,
                                     uint64_t h, uint64_t *vbuf, const size_t vw,
-                                    tsmap_word **at) {
+                                    tsmap_word **at, const int ver) {
   const size_t sw = 1 + vw;
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   const uint64_t pat = TSMAP_BYTES_LO * tsmap_h2(h);
@@ -1608,6 +1608,11 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
+        if (ver) /* V5: the version words follow the groups and wctrl, a line a group */
+          vbuf[vw] = tsmap_ld((tsmap_word *)(void *)(
+                         (((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) + 63) &
+                          ~(uintptr_t)63) +
+                         (g * 8 + tsmap_first_slot(match)) * sizeof(uint64_t)));
         *at = sl + 1;
         hit = 1;
         break;
@@ -1672,7 +1677,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     for (;;) {
       unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
       size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
-      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at)) {
+      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at, meta == TSMAP_META_VER)) {
         r = 1;
         goto done;
       }
@@ -1843,9 +1848,17 @@ tsmap_status tsmap_read_words(tsmap *map, const void *key, size_t key_len, uint6
   return r < 0 ? TSMAP_CLOSED : r == 0 ? TSMAP_NOT_FOUND : TSMAP_OK;
 }
 
-/* tsmap_read_words of a versioned map (tsmap_get_version, G12): the generic read, which
- * copies the version word with the value words under the group's seq (V5). */
+/* tsmap_read_words of a versioned map (tsmap_get_version, G12): a put_ver8 map's 8-byte
+ * key through the 8-byte get, which copies the version word after the value word under
+ * the group's seq (V5, tsmap_groups_read8); else the generic read, which does the same. */
 tsmap_status tsmap_read_words8(tsmap *map, const void *key, size_t key_len, uint64_t *vbuf) {
+  if (map->put_ver8 && key && key_len == 8) {
+    int r = tsmap_get8(map, key, vbuf, 1, TSMAP_META_VER);
+    if (TSMAP_LIKELY(r == 1))
+      return TSMAP_OK;
+    if (r == 0)
+      return TSMAP_NOT_FOUND;
+  }
   return tsmap_read_words(map, key, key_len, vbuf);
 }
 
