@@ -44,7 +44,12 @@
 
 #include "tsmap_internal.h"
 
+#ifndef TSMAP_RESHARD_GROUPS
 #define TSMAP_RESHARD_GROUPS 4 /* groups of the pair's source a writer scans (R4) */
+#endif
+#ifndef TSMAP_RESHARD_MOVES
+#define TSMAP_RESHARD_MOVES 4 /* entries a writer moves besides its own key, at most (R4) */
+#endif
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 
 /* Finish a phase in progress and hold off new ones (foreach, R6). */
