@@ -522,6 +522,12 @@ void tsmap_reshard_free(tsmap *m) {
   }
 }
 
+/* Test support (test_reshard.c): shard i's entries, and a write's share (R4). */
+TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
+size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }
+TSMAP_HIDDEN size_t tsmap_debug_reshard_moves(void);
+size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_MOVES; }
+
 /* ---- The auto policy ------------------------------------------------------------------------ */
 
 /* Shard s's lock was contended (held now). Every TSMAP_RESHARD_AUTO_WAITS waits the shard
