@@ -75,6 +75,8 @@ static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
   atomic_store(&rs->from, from);
   atomic_store(&rs->to, to);
   atomic_store(&rs->pairs_left, from < to ? from : to);
+  for (size_t i = 0; i < m->shard_cap; i++) /* the readers' hints of the last phase (R3) */
+    atomic_store_explicit(&rs->scanned[i], 0, memory_order_relaxed);
   atomic_fetch_add(&rs->phase, 1);
   atomic_store(&rs->start_epoch, TSMAP_EPOCH_UNKNOWN); /* until read after DIVERT */
   if (!tsmap_route_set(m, from, TSMAP_ROUTE_DIVERT))
