@@ -42,13 +42,16 @@
  *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
  *       a writer's whole share) and published as a growth once its own growth is done: so
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
- *       a shard's own writes pace, cannot keep up with 28 moved entries a write).
+ *       a shard's own writes pace, cannot keep up with a pair's moves: up to 3 a write,
+ *       every write of the pair).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H
 
 #include "tsmap_internal.h"
 
+/* The share of a write (R4); -D at build time overrides either, to measure another
+ * (bench/runtime/scripts/reshard_cost.py). */
 #ifndef TSMAP_RESHARD_GROUPS
 #define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
 #endif
