@@ -1497,6 +1497,32 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
   return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw, at);
 }
 
+int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
+                       tsmap_token *tok) {
+  tsmap_word *at = NULL;
+  (void)m;
+  (void)tok;
+  for (;;) { /* tsmap_get8's look at one shard */
+    uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
+    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
+    unsigned char *groups = atomic_load_explicit(&s->cur_groups, memory_order_acquire);
+    size_t mask = atomic_load_explicit(&s->cur_mask, memory_order_acquire);
+    atomic_thread_fence(memory_order_acquire);
+    if ((gen & 1u) || atomic_load_explicit(&s->gen, memory_order_relaxed) != gen) {
+      tsmap_cpu_relax();
+      continue;
+    }
+    if (!groups)
+      return -1;
+    if ((old && tsmap_table_read8(old, q->w[0], q->hash, vbuf, 1, &at)) ||
+        tsmap_groups_read8(groups, mask, q->w[0], q->hash, vbuf, 1, &at))
+      return 1;
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen)
+      return 0;
+  }
+}
+
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback). `vw`:
  * value words to copy, with the meta words when `meta` (a constant, TSMAP_META_*): the
@@ -1709,6 +1735,13 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
+  if (map->entry_fast && key && key_len == 8 && map->value_size == 8) { /* G15, R3 */
+    int r = tsmap_reshard_get8(map, key, vbuf);
+    if (r == 1 && value_out)
+      memcpy(value_out, vbuf, 8);
+    if (r != -2)
+      return r == 1 ? TSMAP_OK : r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
+  }
   tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
   if (st == TSMAP_OK)
     tsmap_value_out(map, vbuf, value_out);

@@ -305,26 +305,32 @@ static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair
   return (q->hash & mask) < scanned;
 }
 
+/* One shard's look for the key: tsmap_shard_probe, or tsmap_shard_probe8 (8-byte keys). */
+typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                              uint64_t *vbuf, tsmap_token *tok);
+
 /* A moving key's read (R3). A moving key leaves its source at most once a phase and is
  * never inserted there again, so: old, then new; or, where it has likely moved, new,
  * then old, then new once more (a miss in the new shard may be an entry that moved
  * before the old one was probed: the move inserts it before deleting it). */
-static int tsmap_moving_read(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
-                             const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
+TSMAP_INLINE int tsmap_moving_read(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                                   const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok,
+                                   const tsmap_probe_fn probe) {
   int f;
   if (tsmap_likely_moved(m, rs, p, q)) {
-    f = tsmap_shard_probe(m, p->dst, q, vbuf, tok);
+    f = probe(m, p->dst, q, vbuf, tok);
     if (f != 0)
       return f;
   }
-  f = tsmap_shard_probe(m, p->src, q, vbuf, tok);
+  f = probe(m, p->src, q, vbuf, tok);
   if (f == 0)
-    f = tsmap_shard_probe(m, p->dst, q, vbuf, tok);
+    f = probe(m, p->dst, q, vbuf, tok);
   return f;
 }
 
-int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
-  tsmap *m = (tsmap *)(uintptr_t)cm;
+/* The reader's side of R2 and R3, with `probe` (a constant where it is inlined). */
+TSMAP_INLINE int tsmap_read_routed(tsmap *m, const tsmap_key *q, uint64_t *vbuf,
+                                   tsmap_token *tok, const tsmap_probe_fn probe) {
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
@@ -332,18 +338,18 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
       return -1;
     tsmap_shard *s = &m->shards[(q->hash >> 32) & r];
     if (!(r & TSMAP_ROUTE_DIVERT))
-      return tsmap_shard_probe(m, s, q, vbuf, tok); /* clean, read inside the section: R2 */
+      return probe(m, s, q, vbuf, tok); /* clean, read inside the section: R2 */
     int f;
     if (!(r & TSMAP_ROUTE_MIGRATING)) {
-      f = tsmap_shard_probe(m, s, q, vbuf, tok);
+      f = probe(m, s, q, vbuf, tok);
     } else {
       tsmap_pair p = tsmap_pair_of(m, rs, (size_t)(q->hash >> 32));
       if (tsmap_route(m) != r)
         continue;
       if (!tsmap_key_moves(&p, q->hash))
-        f = tsmap_shard_probe(m, p.lo, q, vbuf, tok);
+        f = probe(m, p.lo, q, vbuf, tok);
       else
-        f = tsmap_moving_read(m, rs, &p, q, vbuf, tok);
+        f = tsmap_moving_read(m, rs, &p, q, vbuf, tok, probe);
     }
     if (f != 0)
       return f;
@@ -351,6 +357,26 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
     if (tsmap_route(m) == r)
       return 0;
   }
+}
+
+int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
+  return tsmap_read_routed((tsmap *)(uintptr_t)cm, q, vbuf, tok, tsmap_shard_probe);
+}
+
+/* The 8-byte get's way through a phase: no key preparation, the 8-byte group reader, and
+ * the same shards in the same order as any read (R2, R3). */
+int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
+  tsmap_thread *self = tsmap_tls_self;
+  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
+    return -2;
+  tsmap_key q;
+  tsmap_token tok;
+  memcpy(&q.w[0], key, 8);
+  q.hash = tsmap_hash_u64(q.w[0], m->seed);
+  tsmap_read_enter(self);
+  int r = tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+  tsmap_read_exit(self);
+  return r;
 }
 
 /* ---- The call ------------------------------------------------------------------------------ */
