@@ -23,7 +23,8 @@
  *       shard's published scan position says the key has likely moved, it probes the new
  *       shard first, then the old, then the new once more (the entry may have moved in
  *       between), so one probe usually finds it. So a get finds it in one of the two,
- *       never in neither; writers find it in exactly one.
+ *       never in neither; writers find it in exactly one. The 8-byte get takes the same
+ *       steps with the 8-byte group reader (tsmap_reshard_get8).
  *   R4  A writer during a phase locks its key's pair, moves its own key first, moves a
  *       bounded share of the pair (at most TSMAP_RESHARD_MOVES entries found in at most
  *       TSMAP_RESHARD_GROUPS groups; a group the cap stopped in is scanned again, its
