@@ -1497,6 +1497,7 @@ TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint6
   return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw, at);
 }
 
+/* tsmap_shard_probe of an entry_fast map (G15: tsmap_reshard_get8's look at a shard). */
 int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
                        tsmap_token *tok) {
   tsmap_word *at = NULL;

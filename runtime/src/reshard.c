@@ -162,8 +162,8 @@ static int tsmap_key_moves(const tsmap_pair *p, uint64_t hash) {
 
 /* Publish how far the source's scan got (the readers' hint, R3). */
 static void tsmap_scan_hint(tsmap_rstate *rs, const tsmap *m, const tsmap_shard *s, size_t pos) {
-  atomic_store_explicit(&rs->scanned[s - m->shards], (uint32_t)(pos < UINT32_MAX ? pos : UINT32_MAX),
-                        memory_order_relaxed);
+  uint32_t at = (uint32_t)(pos < UINT32_MAX ? pos : UINT32_MAX);
+  atomic_store_explicit(&rs->scanned[s - m->shards], at, memory_order_relaxed);
 }
 
 /* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
