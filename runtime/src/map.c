@@ -1630,6 +1630,41 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
   return 0;
 }
 
+/* tsmap_shard_probe of an entry_fast map (G15: tsmap_reshard_get8's look at a shard): the
+ * look of tsmap_get8 at one shard, through its probe words. -1: the shard has no table
+ * (closed), 1 found, 0 absent. */
+int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
+                       tsmap_token *tok) {
+  tsmap_word *at = NULL;
+  (void)tok;
+  _Atomic uint64_t *pw = &m->probe8[2 * (size_t)(s - m->shards)];
+  uint64_t w = atomic_load_explicit(pw, memory_order_acquire);
+  for (;;) {
+    uint64_t tw = w;
+    if (!(w & TSMAP_PROBE8_OK)) {
+      if (!(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)))
+        return -1;
+      uint64_t ow = atomic_load_explicit(&pw[1], memory_order_acquire);
+      if (ow) /* a growth in progress: old first */
+        tw = ow;
+    }
+    for (;;) {
+      unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+      size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
+      if (tsmap_groups_read8(groups, mask, q->w[0], q->hash, vbuf, 1, &at, 0))
+        return 1;
+      if (tw == w)
+        break;
+      tw = w;
+    }
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t w2 = atomic_load_explicit(pw, memory_order_relaxed);
+    if (w2 == w)
+      return 0;
+    w = w2;
+  }
+}
+
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback or another
  * read-side section, a reshard, a closed map). `vw`: value words to copy, with the meta
@@ -1868,6 +1903,13 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
   uint64_t vbuf[TSMAP_MAX_VALUE_WORDS];
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
+  if (map->entry_fast && key && key_len == 8 && map->value_size == 8) { /* G15, R3 */
+    int r = tsmap_reshard_get8(map, key, vbuf);
+    if (r == 1 && value_out)
+      memcpy(value_out, vbuf, 8);
+    if (r != -2)
+      return r == 1 ? TSMAP_OK : r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
+  }
   tsmap_status st = tsmap_read_words(map, key, key_len, vbuf);
   if (st == TSMAP_OK)
     tsmap_value_out(map, vbuf, value_out);

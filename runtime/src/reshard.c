@@ -28,10 +28,21 @@ typedef struct tsmap_rstate {
   _Atomic size_t pairs_left;   /* pairs whose source still holds moving keys */
   _Atomic size_t help_next;    /* the pair tsmap_maintain continues with */
   _Atomic unsigned advance_tries; /* diverted writes that waited for R2 */
+  /* Per source shard: how far its scan got this phase, in groups of its table, published
+   * every TSMAP_RESHARD_HINT_EVERY groups. Only a hint for readers (R3): a moving key
+   * whose home group lies below it has most likely moved, so look in the destination
+   * first. shard_cap entries. */
+  _Atomic uint32_t scanned[];
 } tsmap_rstate;
+
+#define TSMAP_RESHARD_HINT_EVERY 16 /* groups between two stores of a source's scan hint */
 
 #define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
 #define TSMAP_ROUTE_CTR (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | 0xffffffffull))
+
+static size_t tsmap_rs_bytes(const tsmap *m) {
+  return sizeof(tsmap_rstate) + m->shard_cap * sizeof(_Atomic uint32_t);
+}
 
 static tsmap_rstate *tsmap_rs(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->rs, memory_order_acquire);
@@ -65,6 +76,8 @@ static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
   atomic_store(&rs->from, from);
   atomic_store(&rs->to, to);
   atomic_store(&rs->pairs_left, from < to ? from : to);
+  for (size_t i = 0; i < m->shard_cap; i++) /* the readers' hints of the last phase (R3) */
+    atomic_store_explicit(&rs->scanned[i], 0, memory_order_relaxed);
   atomic_fetch_add(&rs->phase, 1);
   atomic_store(&rs->start_epoch, TSMAP_EPOCH_UNKNOWN); /* until read after DIVERT */
   if (!tsmap_route_set(m, from, TSMAP_ROUTE_DIVERT))
@@ -149,11 +162,41 @@ static int tsmap_key_moves(const tsmap_pair *p, uint64_t hash) {
   return ((hash >> 32) & p->n) != 0;
 }
 
-/* Scan up to `groups` groups of the pair's source, moving its moving keys (R3). Returns 1
- * if this call completed the pair. A destination that cannot grow stops the scan where it
- * is (tried again later). */
-static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups) {
+/* Publish how far the source's scan got (the readers' hint, R3). */
+static void tsmap_scan_hint(tsmap_rstate *rs, const tsmap *m, const tsmap_shard *s, size_t pos) {
+  uint32_t at = (uint32_t)(pos < UINT32_MAX ? pos : UINT32_MAX);
+  atomic_store_explicit(&rs->scanned[s - m->shards], at, memory_order_relaxed);
+}
+
+/* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
+ * (R4: the cap bounds a write's share). Returns 1 if the group holds none any more, 0 if
+ * the cap stopped it (the rest next time: moved slots are free, so a rescan skips them),
+ * -1 if the destination could not grow. */
+static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_t gi,
+                            size_t *moves) {
   uint64_t w[TSMAP_MAX_KEY_WORDS];
+  uint64_t ctrl = t->wctrl[gi];
+  for (uint64_t full = tsmap_ctrl_full(ctrl); full; full &= full - 1) {
+    tsmap_pos pos = {t, gi, tsmap_first_slot(full)};
+    tsmap_word *sl = tsmap_slot(tsmap_table_group(t, gi), m->slot_words, pos.slot);
+    for (size_t k = 0; k < m->key_words; k++)
+      w[k] = tsmap_ld(&sl[k]);
+    if (!tsmap_key_moves(p, tsmap_slot_hash_of(m, w)))
+      continue;
+    if (*moves == 0)
+      return 0;
+    if (tsmap_shard_move(m, p->src, &pos, p->dst))
+      return -1;
+    --*moves;
+  }
+  return 1;
+}
+
+/* Scan up to `groups` groups of the pair's source, moving its moving keys (R3), at most
+ * `moves` of them. Returns 1 if this call completed the pair. A destination that cannot
+ * grow stops the scan where it is (tried again later). */
+static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups,
+                           size_t moves) {
   tsmap_shard *s = p->src;
   /* The phase may have ended since the caller checked the route, but only if this pair
    * was done already (its locks are held): then there is nothing to move by its rules. */
@@ -164,6 +207,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     s->rs_pos = 0;
     s->rs_table = NULL;
     s->rs_done = 0;
+    tsmap_scan_hint(rs, m, s, 0);
     /* R7: the destination gets room for what will move, faulted in before the scan moves
      * anything (else its growths and their first-touch faults land in the writes) */
     size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
@@ -188,21 +232,18 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     if (t != s->rs_table) { /* a growth replaced the table: its entries are all in t */
       s->rs_table = t;
       s->rs_pos = 0;
+      tsmap_scan_hint(rs, m, s, 0);
     }
     if (s->rs_pos >= t->ngroups) {
       s->rs_done = 1;
+      tsmap_scan_hint(rs, m, s, SIZE_MAX);
       return 1;
     }
-    uint64_t ctrl = t->wctrl[s->rs_pos];
-    for (uint64_t full = tsmap_ctrl_full(ctrl); full; full &= full - 1) {
-      tsmap_pos pos = {t, s->rs_pos, tsmap_first_slot(full)};
-      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, pos.g), m->slot_words, pos.slot);
-      for (size_t k = 0; k < m->key_words; k++)
-        w[k] = tsmap_ld(&sl[k]);
-      if (tsmap_key_moves(p, tsmap_slot_hash_of(m, w)) && tsmap_shard_move(m, s, &pos, p->dst))
-        return 0; /* no memory for the destination's growth: this group again later */
-    }
-    s->rs_pos++;
+    int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);
+    if (r <= 0)
+      return 0; /* the cap, or no memory for the destination's growth: this group later */
+    if (++s->rs_pos % TSMAP_RESHARD_HINT_EVERY == 0)
+      tsmap_scan_hint(rs, m, s, s->rs_pos);
   }
   return 0;
 }
@@ -241,7 +282,7 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
       if (moves && tsmap_shard_find(m, p.src, q, &pos) && tsmap_shard_move(m, p.src, &pos, p.dst))
         stuck = 1;
       else
-        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS);
+        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
     }
     tsmap_pair_unlock(&p);
     if (done)
@@ -257,8 +298,43 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
 
 /* ---- Readers (R2, R3) --------------------------------------------------------------------- */
 
-int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
-  tsmap *m = (tsmap *)(uintptr_t)cm;
+/* Has the scan of the pair's source most likely passed the key (its home group below the
+ * published position)? A stale or wrong answer costs a probe, never a result. */
+static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                              const tsmap_key *q) {
+  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
+                                    memory_order_relaxed); /* cur's size, from its probe word */
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
+  return (q->hash & mask) < scanned;
+}
+
+/* One shard's look for the key: tsmap_shard_probe, or tsmap_shard_probe8 (8-byte keys). */
+typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                              uint64_t *vbuf, tsmap_token *tok);
+
+/* A moving key's read (R3). A moving key leaves its source at most once a phase and is
+ * never inserted there again, so: old, then new; or, where it has likely moved, new,
+ * then old, then new once more (a miss in the new shard may be an entry that moved
+ * before the old one was probed: the move inserts it before deleting it). */
+TSMAP_INLINE int tsmap_moving_read(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                                   const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok,
+                                   const tsmap_probe_fn probe) {
+  int f;
+  if (tsmap_likely_moved(m, rs, p, q)) {
+    f = probe(m, p->dst, q, vbuf, tok);
+    if (f != 0)
+      return f;
+  }
+  f = probe(m, p->src, q, vbuf, tok);
+  if (f == 0)
+    f = probe(m, p->dst, q, vbuf, tok);
+  return f;
+}
+
+/* The reader's side of R2 and R3, with `probe` (a constant where it is inlined). */
+TSMAP_INLINE int tsmap_read_routed(tsmap *m, const tsmap_key *q, uint64_t *vbuf,
+                                   tsmap_token *tok, const tsmap_probe_fn probe) {
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
@@ -266,21 +342,18 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
       return -1;
     tsmap_shard *s = &m->shards[(q->hash >> 32) & r];
     if (!(r & TSMAP_ROUTE_DIVERT))
-      return tsmap_shard_probe(m, s, q, vbuf, tok); /* clean, read inside the section: R2 */
+      return probe(m, s, q, vbuf, tok); /* clean, read inside the section: R2 */
     int f;
     if (!(r & TSMAP_ROUTE_MIGRATING)) {
-      f = tsmap_shard_probe(m, s, q, vbuf, tok);
+      f = probe(m, s, q, vbuf, tok);
     } else {
       tsmap_pair p = tsmap_pair_of(m, rs, (size_t)(q->hash >> 32));
       if (tsmap_route(m) != r)
         continue;
-      if (!tsmap_key_moves(&p, q->hash)) {
-        f = tsmap_shard_probe(m, p.lo, q, vbuf, tok);
-      } else {
-        f = tsmap_shard_probe(m, p.src, q, vbuf, tok); /* old, then new: R3 */
-        if (f == 0)
-          f = tsmap_shard_probe(m, p.dst, q, vbuf, tok);
-      }
+      if (!tsmap_key_moves(&p, q->hash))
+        f = probe(m, p.lo, q, vbuf, tok);
+      else
+        f = tsmap_moving_read(m, rs, &p, q, vbuf, tok, probe);
     }
     if (f != 0)
       return f;
@@ -290,16 +363,36 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
   }
 }
 
+int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok) {
+  return tsmap_read_routed((tsmap *)(uintptr_t)cm, q, vbuf, tok, tsmap_shard_probe);
+}
+
+/* The 8-byte get's way through a phase: no key preparation, the 8-byte group reader, and
+ * the same shards in the same order as any read (R2, R3). */
+int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
+  tsmap_thread *self = tsmap_tls_self;
+  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
+    return -2;
+  tsmap_key q;
+  tsmap_token tok;
+  memcpy(&q.w[0], key, 8);
+  q.hash = tsmap_hash_u64(q.w[0], m->seed);
+  tsmap_read_enter(self);
+  int r = tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+  tsmap_read_exit(self);
+  return r;
+}
+
 /* ---- The call ------------------------------------------------------------------------------ */
 
 static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
   tsmap_rstate *rs = tsmap_rs(m);
   if (!rs) {
-    tsmap_rstate *n = (tsmap_rstate *)tsmap_mem_zalloc(m, sizeof *n);
+    tsmap_rstate *n = (tsmap_rstate *)tsmap_mem_zalloc(m, tsmap_rs_bytes(m));
     if (!n)
       return TSMAP_NO_MEMORY;
     if (pthread_mutex_init(&n->mu, NULL) != 0) {
-      tsmap_mem_free(m, n, sizeof *n);
+      tsmap_mem_free(m, n, tsmap_rs_bytes(m));
       return TSMAP_NO_MEMORY;
     }
     tsmap_rstate *expect = NULL;
@@ -307,7 +400,7 @@ static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
       rs = n;
     } else {
       pthread_mutex_destroy(&n->mu);
-      tsmap_mem_free(m, n, sizeof *n);
+      tsmap_mem_free(m, n, tsmap_rs_bytes(m));
       rs = expect;
     }
   }
@@ -396,7 +489,7 @@ static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups) {
     tsmap_pair_lock(&p);
     int done = 0;
     if (tsmap_route(m) == r && !tsmap_is_closed(m))
-      done = tsmap_pair_step(m, rs, &p, chunk);
+      done = tsmap_pair_step(m, rs, &p, chunk, SIZE_MAX);
     tsmap_pair_unlock(&p);
     if (done)
       tsmap_pair_done(m, rs);
@@ -456,10 +549,16 @@ void tsmap_reshard_free(tsmap *m) {
   tsmap_rstate *rs = tsmap_rs(m);
   if (rs) {
     pthread_mutex_destroy(&rs->mu);
-    tsmap_mem_free(m, rs, sizeof *rs);
+    tsmap_mem_free(m, rs, tsmap_rs_bytes(m));
     atomic_store(&m->rs, NULL);
   }
 }
+
+/* Test support (test_reshard.c): shard i's entries, and a write's share (R4). */
+TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
+size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }
+TSMAP_HIDDEN size_t tsmap_debug_reshard_moves(void);
+size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_MOVES; }
 
 /* ---- The auto policy ------------------------------------------------------------------------ */
 

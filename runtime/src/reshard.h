@@ -17,16 +17,22 @@
  *       (the epoch advanced twice after DIVERT was published, as for a retired table, I5):
  *       a reader that saw the clean route may trust a miss in the key's old shard.
  *   R3  An entry moves under both locks of its pair, inserted into its new shard before it
- *       is deleted from its old one; a reader during a phase probes the old shard, then
- *       the new one, and trusts a miss only if the routing word did not change. So a get
- *       finds it in one of the two, never in neither; writers find it in exactly one.
+ *       is deleted from its old one, and a moving key is never inserted into its old shard
+ *       again in that phase; a reader during a phase probes the old shard, then the new
+ *       one, and trusts a miss only if the routing word did not change. Where the old
+ *       shard's published scan position says the key has likely moved, it probes the new
+ *       shard first, then the old, then the new once more (the entry may have moved in
+ *       between), so one probe usually finds it. So a get finds it in one of the two,
+ *       never in neither; writers find it in exactly one. The 8-byte get takes the same
+ *       steps with the 8-byte group reader (tsmap_reshard_get8).
  *   R4  A writer during a phase locks its key's pair, moves its own key first, moves a
- *       bounded share of the pair (TSMAP_RESHARD_GROUPS groups), and then works in the
- *       key's new shard under that shard's lock alone, after checking under it that the
- *       routing word is still the one it routed by (else it routes again). Inserts of
- *       moving keys go to the new shard only, so a source shard's scan never falls behind;
- *       a write whose key cannot move (the new shard cannot grow) fails with
- *       TSMAP_NO_MEMORY rather than work in the source.
+ *       bounded share of the pair (at most TSMAP_RESHARD_MOVES entries found in at most
+ *       TSMAP_RESHARD_GROUPS groups; a group the cap stopped in is scanned again, its
+ *       moved slots now free), and then works in the key's new shard under that shard's
+ *       lock alone, after checking under it that the routing word is still the one it
+ *       routed by (else it routes again). Inserts of moving keys go to the new shard only,
+ *       so a source shard's scan never falls behind; a write whose key cannot move (the
+ *       new shard cannot grow) fails with TSMAP_NO_MEMORY rather than work in the source.
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.
@@ -37,14 +43,24 @@
  *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
  *       a writer's whole share) and published as a growth once its own growth is done: so
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
- *       a shard's own writes pace, cannot keep up with 28 moved entries a write).
+ *       a shard's own writes pace, cannot keep up with a pair's moves: up to 3 a write,
+ *       every write of the pair).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H
 
 #include "tsmap_internal.h"
 
-#define TSMAP_RESHARD_GROUPS 4 /* groups of the pair's source a writer scans (R4) */
+/* The share of a write (R4); -D at build time overrides either, to measure another
+ * (bench/runtime/scripts/reshard_cost.py). */
+#ifndef TSMAP_RESHARD_GROUPS
+#define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
+#endif
+#ifndef TSMAP_RESHARD_MOVES
+#define TSMAP_RESHARD_MOVES 2 /* entries a writer moves besides its own key, at most (R4):
+                                 each is a miss in the destination; the mean write's time
+                                 sets how many writes an interrupt lands in (DESIGN.md) */
+#endif
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 
 /* Finish a phase in progress and hold off new ones (foreach, R6). */

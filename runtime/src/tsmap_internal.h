@@ -566,6 +566,14 @@ TSMAP_HIDDEN int tsmap_reshard_read(const tsmap *m, const tsmap_key *q, uint64_t
 /* One shard's probe (tsmap_shard_read without the routing check). */
 TSMAP_HIDDEN int tsmap_shard_probe(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                    uint64_t *vbuf, tsmap_token *tok);
+/* The same for an entry_fast map (8-byte key in q->w[0], one value word), with the 8-byte
+ * group reader; `tok` is not set (G15: a get during a reshard, tsmap_reshard_get8). */
+TSMAP_HIDDEN int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
+                                    uint64_t *vbuf, tsmap_token *tok);
+/* G15: the get of an entry_fast map while a reshard diverts it: 1 found (the value in
+ * *v), 0 absent, -1 closed, -2 for the generic get to decide (the route is clean again,
+ * first call of a thread, inside a compute callback). */
+TSMAP_HIDDEN int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v);
 /* Move the entry at `pos` of shard `from` into shard `to` (both locked): inserted into to
  * before it is deleted from from; no hook, no metric of a leaving entry. 0, or -1 when to
  * needed a growth that could not be allocated (nothing changed). */

@@ -629,8 +629,63 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   tsmap_destroy(m);
 }
 
+/* ---- R4: a write's share is capped ----------------------------------------------------------- */
+
+size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
+size_t tsmap_debug_reshard_moves(void);
+
+/* Entries in shards [from, to). */
+static size_t entries_in(tsmap *m, size_t from, size_t to) {
+  size_t n = 0;
+  for (size_t i = from; i < to; i++)
+    n += tsmap_debug_shard_entries(m, i);
+  return n;
+}
+
+/* Overwrites alone take the map from `from` to `to` shards (one phase); no write moves
+ * more than its own key and TSMAP_RESHARD_MOVES others into the destinations [lo, hi),
+ * and some write moves that many (the cap is what bounds the share, not the groups). */
+static void one_phase_capped(tsmap *m, uint64_t n, size_t to, size_t lo, size_t hi) {
+  const size_t cap = tsmap_debug_reshard_moves() + 1;
+  size_t most = 0, target = to;
+  uint64_t writes = 0, k = 0;
+  CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
+  while (shards_now(m, &target) != to && writes < 100 * n) {
+    size_t before = entries_in(m, lo, hi);
+    uint64_t v = k + 2;
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED);
+    size_t moved = entries_in(m, lo, hi) - before;
+    most = moved > most ? moved : most;
+    k = (k + 7919) % n;
+    writes++;
+  }
+  fprintf(stderr, "  -> %zu shards: %llu writes, at most %zu entries moved by one (cap %zu)\n",
+          to, (unsigned long long)writes, most, cap);
+  CHECK(shards_now(m, NULL) == to);
+  CHECK(most <= cap);
+  CHECK(most == cap);
+}
+
+static void test_g15_a_write_moves_a_capped_share(void) {
+  tsmap *m = new_map(2, 8, 8, 0);
+  const uint64_t n = 50000;
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  one_phase_capped(m, n, 4, 2, 4); /* doubling: 0 -> 2, 1 -> 3 */
+  one_phase_capped(m, n, 2, 0, 2); /* halving: 2 -> 0, 3 -> 1 */
+  CHECK(entries_in(m, 0, 2) == n);
+  long bad = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t v = 0;
+    bad += tsmap_get(m, &i, 8, &v) != TSMAP_OK || (v != i && v != i + 2);
+  }
+  CHECK(bad == 0);
+  tsmap_destroy(m);
+}
+
 TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
           T(test_g15_arguments), T(test_g15_close_during_a_reshard_loses_nothing),
           T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps),
-          T(test_g15_destinations_do_not_grow_while_entries_move))
+          T(test_g15_destinations_do_not_grow_while_entries_move),
+          T(test_g15_a_write_moves_a_capped_share))

@@ -158,6 +158,22 @@ class Report:
                 r.get("get_over_1ms", 0) + r.get("put_over_1ms", 0), r.get("over_1ms_alone", 0),
                 format(int(r.get("minor_faults", 0)), ","), r.get("preemptions", 0), fmt(r.get("load1", 0), 1)))
         L.append("")
+        if any(r.get("irqs", -1) >= 0 for r in self.reshard):
+            L.append("What sets each p99.99 (`--pin`): the interrupts the timing thread's CPU took, "
+                     "how many of 10,000 operations of the mean length one lands in (above 1, the "
+                     "p99.99 is an interrupt's cost plus an operation), and the p99.99 of a timed "
+                     "spin as long as the mean operation (the machine's floor for it; "
+                     "runtime/DESIGN.md, G15).")
+            L.append("")
+            L.append("| phase | interrupts | get mean µs / per 10k / spin p99.99 µs "
+                     "| put mean µs / per 10k / spin p99.99 µs |")
+            L.append("|---|---:|---|---|")
+            for r in self.reshard:
+                q = lambda p: "%s / %s / %s" % (fmt(r.get(p + "mean_ns", 0) / 1e3, 2),
+                                                fmt(r.get(p + "irq_per_10k", 0), 2),
+                                                fmt(r.get(p + "floor_p9999_ns", 0) / 1e3))
+                L.append("| %s | %d | %s | %s |" % (r["phase"], r.get("irqs", -1), q("get_"), q("put_")))
+            L.append("")
         return L
 
     # ---- derived figures -------------------------------------------------------------

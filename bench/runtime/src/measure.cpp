@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -130,11 +131,38 @@ void Gate::arrive_and_wait() {
   t_cpu_at_go = thread_cpu_s();
 }
 
-static void pin_to(int cpu) {
+void pin_to(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu % nproc(), &set);
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+long cpu_interrupts(int cpu) {
+  FILE *f = cpu >= 0 ? std::fopen("/proc/interrupts", "r") : nullptr;
+  if (!f)
+    return -1;
+  char line[8192];
+  long sum = 0;
+  if (!std::fgets(line, sizeof line, f)) // the header: CPU0 CPU1 ...
+    sum = -1;
+  while (sum >= 0 && std::fgets(line, sizeof line, f)) {
+    char *p = std::strchr(line, ':');
+    if (!p)
+      continue;
+    ++p;
+    for (int c = 0; c <= cpu; ++c) { // a line's counts, one per CPU (ERR and MIS: fewer)
+      char *end;
+      long v = std::strtol(p, &end, 10);
+      if (end == p)
+        break;
+      p = end;
+      if (c == cpu)
+        sum += v;
+    }
+  }
+  std::fclose(f);
+  return sum;
 }
 
 Window run_team(int n, double seconds, const std::function<void(int, Gate &)> &body,

@@ -73,6 +73,10 @@ long thread_preemptions();
 long thread_minor_faults();
 /// The 1-minute load average (/proc/loadavg), or -1.
 double load_average();
+/// Pins the calling thread to CPU @p cpu % nproc().
+void pin_to(int cpu);
+/// Interrupts CPU @p cpu has taken so far, all kinds summed (/proc/interrupts), or -1.
+long cpu_interrupts(int cpu);
 
 /// Runs body(tid, gate) on @p n threads (pinned when @p pin).  Each thread's CPU time is
 /// counted from the moment the window opens (in arrive_and_wait) until its body returns.  The window opens when all

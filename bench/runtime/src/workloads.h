@@ -449,17 +449,21 @@ struct PhaseLat {
   long minor_faults = 0; ///< the thread's minor page faults: load-independent evidence
   long fault_ops = 0, fault_max = 0; ///< TSMAP_BENCH_OP_FAULTS=1: operations that faulted,
                                      ///< the most faults in one (a getrusage per operation)
+  long irqs = -1; ///< --pin: interrupts the thread's CPU took during the phase (timer ticks
+                  ///< and the rest; -1 unpinned): an operation they land in pays for them
 };
 
 /// Runs 50/50 gets and overwrites of the prefilled keys, each timed, until @p done says
 /// so (checked every 4096 operations) or @p cap operations.
 template <class M, class Done>
 void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t cap, Done done,
-                   PhaseLat &out) {
+                   int cpu, const char *tag, PhaseLat &out) {
   const size_t mask = s.size() - 1;
   out.get.reserve(size_t(cap / 2 + 4096));
   out.put.reserve(size_t(cap / 2 + 4096));
   const long pre0 = thread_preemptions(), flt0 = thread_minor_faults();
+  const long irq0 = cpu_interrupts(cpu);
+  CALLGRIND_ZERO_STATS; // under callgrind: one dump per phase (the run's last lines say which)
   const uint64_t ms = uint64_t(1e6 * tsc_per_ns());
   long pre_block = pre0;
   uint64_t slow_block = 0;
@@ -504,8 +508,29 @@ void reshard_phase(M &m, const std::vector<uint32_t> &s, size_t &pos, uint64_t c
     (pre != pre_block ? out.slow_preempted : out.slow_alone) += slow_block;
   }
   out.wall_s = now_s() - t0;
+  CALLGRIND_DUMP_STATS_AT(tag);
+  const long irq1 = cpu_interrupts(cpu);
+  out.irqs = irq0 >= 0 && irq1 >= 0 ? irq1 - irq0 : -1;
   out.preempted = thread_preemptions() - pre0;
   out.minor_faults = thread_minor_faults() - flt0;
+}
+
+/// The machine's own p99.99 for an operation @p ns long, in ns: @p n timed spins of that
+/// length that touch no memory. Interrupts (and, in a VM, the exits they cause) land in
+/// any operation of that length as often; no map's p99.99 can be below it on this machine.
+inline double spin_p9999_ns(double ns, size_t n, double tpn) {
+  std::vector<uint32_t> v;
+  v.reserve(n);
+  const uint64_t len = uint64_t(ns * tpn);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t c0 = tsc_begin();
+    while (__rdtsc() - c0 < len) {
+    }
+    const uint64_t d = tsc_end() - c0;
+    v.push_back(d > 0xffffffffull ? 0xffffffffu : uint32_t(d));
+  }
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : double(quantile(v, 0.9999)) / tpn;
 }
 
 template <class M> void run_reshard(const Request &rq, const char *name, unsigned caps) {
@@ -513,6 +538,10 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     return;
   const double tpn = tsc_per_ns();
   const uint64_t n = rq.growth; // 4M: the size D grows to
+  // --pin: the one timing thread on CPU 0, whose interrupts are then counted per phase
+  const int cpu = rq.pin ? 0 : -1;
+  if (rq.pin)
+    pin_to(cpu);
   auto map = std::make_unique<M>();
   double fill_s = prefill(*map, n);
   std::vector<uint32_t> s = make_stream(0x6e5a4du, rq.stream_len, n, Dist::Uniform, 0, 0.5);
@@ -522,16 +551,16 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
   size_t pos = 0;
   map->thread_online();
   // Steady state first: n operations on the same map, nothing moving.
-  reshard_phase(*map, s, pos, n, [] { return false; }, steady);
+  reshard_phase(*map, s, pos, n, [] { return false; }, cpu, "G steady", steady);
   uint64_t c0 = tsc_begin();
   bool ok_up = map->reshard(base * 4);
   const double call_up_ns = double(tsc_end() - c0) / tpn;
-  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, up);
+  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, cpu, "G up", up);
   bool done_up = !map->resharding() && map->shards() == base * 4;
   c0 = tsc_begin();
   bool ok_down = map->reshard(base);
   const double call_down_ns = double(tsc_end() - c0) / tpn;
-  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, down);
+  reshard_phase(*map, s, pos, cap, [&] { return !map->resharding(); }, cpu, "G down", down);
   bool done_down = !map->resharding() && map->shards() == base;
   uint64_t missing = 0;
   for (uint64_t i = 0; i < n; i += rq.smoke ? 1 : 61) {
@@ -551,9 +580,12 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
     Record r("reshard");
     r.s("workload", "G").s("map", name).s("phase", phase).u("entries", n);
     r.u("shards_from", from).u("shards_to", to).u("ops", p.ops).f("wall_s", p.wall_s);
+    r.u("gets", p.get.size()).u("puts", p.put.size());
     r.i("preemptions", p.preempted).f("load1", load_average()).f("fill_s", fill_s);
     r.i("minor_faults", p.minor_faults).i("fault_ops", p.fault_ops).i("fault_max", p.fault_max);
     r.u("over_1ms_preempted", p.slow_preempted).u("over_1ms_alone", p.slow_alone);
+    r.i("irqs", p.irqs);
+    double irq_10k[2] = {-1, -1}, floor_ns[2] = {0, 0};
     for (int k = 0; k < 2; ++k) {
       const std::vector<uint32_t> &v = k ? p.put : p.get;
       std::string pre = k ? "put_" : "get_";
@@ -567,17 +599,35 @@ template <class M> void run_reshard(const Request &rq, const char *name, unsigne
       // says whether a phase's tail is the machine's or the map's.
       r.u((pre + "over_10us").c_str(),
           uint64_t(v.end() - std::upper_bound(v.begin(), v.end(), ms / 100)));
+      // Interrupts arrive regardless of the work: the share of these operations one lands
+      // in is their rate times the mean operation's time. Above 1 per 10,000, p99.99 is an
+      // interrupt's cost (a timer tick: 4 ms apart at HZ=250), not the map's.
+      // (the mean of those under 1 ms: a preempted one would count its wait, not its work)
+      double sum = 0;
+      const auto fast_end = std::upper_bound(v.begin(), v.end(), ms);
+      for (auto it = v.begin(); it != fast_end; ++it)
+        sum += *it;
+      const size_t nfast = size_t(fast_end - v.begin());
+      const double mean_ns = nfast ? sum / double(nfast) / tpn : 0;
+      if (p.irqs >= 0 && p.wall_s > 0)
+        irq_10k[k] = double(p.irqs) / p.wall_s * mean_ns * 1e-9 * 1e4;
+      r.f((pre + "mean_ns").c_str(), mean_ns).f((pre + "irq_per_10k").c_str(), irq_10k[k]);
+      floor_ns[k] = spin_p9999_ns(mean_ns, v.size(), tpn);
+      r.f((pre + "floor_p9999_ns").c_str(), floor_ns[k]);
     }
     r.emit();
     note("%-12s G %-6s %4zu -> %4zu: %llu ops in %.2f s; get p99.99 %.1f us max %.1f us; "
          "put p99.99 %.1f us max %.1f us; %ld minor faults (%ld ops faulted, at most %ld); %ld preemptions; ops over 1 ms: %llu in blocks "
-         "with a preemption, %llu without", name, phase, from, to,
+         "with a preemption, %llu without; %ld interrupts (in %.2f of 10k gets, %.2f of 10k "
+         "puts); a spin as long as the mean get has p99.99 %.1f us, as the mean put %.1f us",
+         name, phase, from, to,
          (unsigned long long)p.ops, p.wall_s,
          p.get.empty() ? 0.0 : double(quantile(p.get, 0.9999)) / tpn / 1e3,
          p.get.empty() ? 0.0 : double(p.get.back()) / tpn / 1e3,
          p.put.empty() ? 0.0 : double(quantile(p.put, 0.9999)) / tpn / 1e3,
          p.put.empty() ? 0.0 : double(p.put.back()) / tpn / 1e3, p.minor_faults, p.fault_ops, p.fault_max, p.preempted,
-         (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone);
+         (unsigned long long)p.slow_preempted, (unsigned long long)p.slow_alone, p.irqs,
+         irq_10k[0], irq_10k[1], floor_ns[0] / 1e3, floor_ns[1] / 1e3);
   };
   emit("steady", steady, base, base);
   emit("up", up, base, base * 4);
