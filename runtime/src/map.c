@@ -1637,14 +1637,35 @@ __attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const 
   TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
 }
 
-/* The get of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8),
- * counted inline in tsmap_get's frame, unless this get is the one to time (metrics.h). */
+/* The same for a metered 8/8 get that fired op_start and left its fast path. */
+__attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, const void *key,
+                                                                   void *value_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, 8, value_out));
+}
+
+/* The get of a metered 8/8 map (tsmap_mx_meters8), counted inline in tsmap_get's frame
+ * in the stripe the thread's record caches, unless the record caches none for this map
+ * or this get is the one to time (metrics.h). Every instruction here is paid per get:
+ * at 1M keys a few more per operation cost a third of the gets' overlap of cache
+ * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
+ * counted at a constant index, apart from the other statuses. */
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
-  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, TSMAP_OP_GET)))
-    return tsmap_get_other(map, key, 8, value_out);
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  tsmap_status st = tsmap_mx_fast_end(mst, TSMAP_OP_GET, tsmap_get8v8(map, key, value_out));
+  tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8) ||
+                     tsmap_mx_fast_timed(self->mx_st, TSMAP_OP_GET)))
+    return tsmap_get8v8_started(map, key, value_out);
+  uint64_t v;
+  int r = tsmap_get8(map, key, &v, 1, 0);
+  if (TSMAP_LIKELY(r == 1)) {
+    if (value_out)
+      memcpy(value_out, &v, 8);
+    tsmap_mx_fast_end(self->mx_st, TSMAP_OP_GET, TSMAP_OK);
+    TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)TSMAP_OK);
+    return TSMAP_OK;
+  }
+  tsmap_status st = tsmap_mx_fast_end(self->mx_st, TSMAP_OP_GET,
+                                      tsmap_get8_status(map, key, r, &v, 8, value_out));
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -1663,12 +1684,12 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
 }
 
 /* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
- * once the thread caches its stripe (metrics.h), others the last. */
+ * (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
     if (TSMAP_LIKELY(map->entry_fast))
       return tsmap_get8v8_probed(map, key, value_out);
-    if (tsmap_mx_cached8(map))
+    if (tsmap_mx_meters8(map))
       return tsmap_get8v8_metered(map, key, value_out);
   }
   if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
@@ -1927,18 +1948,31 @@ tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const voi
                tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
 }
 
-/* The put of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8): the
- * specialised body, counted inline, unless this put is the one to time (metrics.h). */
+/* The same for a metered 8/8 put that fired op_start and left its fast path. */
+__attribute__((noinline)) static tsmap_status tsmap_put8v8_started(tsmap *map, const void *key,
+                                                                   const void *value,
+                                                                   void *old_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_PUT, tsmap_store_unmetered(map, key, 8, value, old_out, 1));
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent8v8_started(tsmap *map, const void *key, const void *value, void *old_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_PUT_IF_ABSENT,
+                       tsmap_store_unmetered(map, key, 8, value, old_out, 0));
+}
+
+/* The put of a metered 8/8 map (tsmap_mx_meters8): op_start, then (as the get does) the
+ * specialised body counted inline in the stripe the thread's record caches, unless the
+ * record caches none for this map or this put is the one to time (metrics.h). */
 TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
                                                  void *old_out, const int replace) {
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
-  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, op)))
-    return replace ? tsmap_put_other(map, key, 8, value, old_out)
-                   : tsmap_put_if_absent_other(map, key, 8, value, old_out);
   TSMAP_PROBE2(op_start, map, (int)op);
+  tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8) || tsmap_mx_fast_timed(self->mx_st, op)))
+    return replace ? tsmap_put8v8_started(map, key, value, old_out)
+                   : tsmap_put_if_absent8v8_started(map, key, value, old_out);
   tsmap_status st = tsmap_mx_fast_end(
-      mst, op,
+      self->mx_st, op,
       tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
@@ -1953,14 +1987,14 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 }
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
- * entry_fast 0, its stripe cached: tsmap_mx_cached8), else that of an unmetered one with one
- * meta word, else the put of any map above. */
+ * entry_fast 0: tsmap_mx_meters8), else that of an unmetered one with one meta word, else
+ * the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return replace ? tsmap_put8v8(map, key, value, old_out)
                    : tsmap_put_if_absent8v8(map, key, value, old_out);
-  if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_cached8(map))
+  if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_meters8(map))
     return replace ? tsmap_put8v8_metered(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_metered(map, key, value, old_out);
   if (map && key && value && key_len == 8 && map->put_meta) /* G10-G12 */

@@ -27,7 +27,6 @@
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
-__thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
 _Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */
 
 /* Upper bounds of the duration buckets, in ns and as the `le` label. */
@@ -88,9 +87,9 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
 }
 
 /* The calling thread's stripe of map m (allocated on its first metered operation). A
- * private stripe is cached in tsmap_mx_tls for the thread's next operations on m (M1):
- * a recycled thread record (ebr.c) comes with its stripes, so the cache of a thread
- * that ended named stripes the record's next thread continues. */
+ * private stripe is cached in the thread's record for its next operations on m (M1): a
+ * recycled record (ebr.c) comes with its stripes and that cache, which names one of
+ * them. */
 static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   tsmap_thread *self = tsmap_self();
@@ -103,8 +102,8 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
       return &mx->overflow;
     atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
   }
-  tsmap_mx_tls.id = m->mx_id; /* owner-private: the pair is never read by another thread */
-  tsmap_mx_tls.st = st;
+  self->mx_id = m->mx_id; /* owner-private: the pair is never read by another thread */
+  self->mx_st = st;
   return st;
 }
 
@@ -230,7 +229,7 @@ void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
  * ====================================================================================== */
 
 tsmap_status tsmap_mx_create(tsmap *m) {
-  m->mx_id8 = UINT64_MAX; /* no thread caches this id (tsmap_mx_cached8) */
+  m->mx_id8 = TSMAP_MX_NO_ID8; /* no thread caches this id (tsmap_mx_meters8) */
   if (!m->cfg.name && !m->cfg.metrics)
     return TSMAP_OK;
   struct tsmap_metrics *mx = (struct tsmap_metrics *)tsmap_mem_zalloc(m, sizeof *mx);

@@ -8,8 +8,8 @@
  * M1  Counters are per thread and per map (a stripe, one per thread record, written only
  *     by its thread with relaxed load/store pairs): no shared cache line is written by an
  *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
- *     stripe could not be allocated, share one stripe updated with atomic adds. A thread
- *     caches its private stripe of the last metered map it called (tsmap_mx_tls).
+ *     stripe could not be allocated, share one stripe updated with atomic adds. A thread's
+ *     record caches its private stripe of the last metered map it called (mx_id, mx_st).
  * M2  Operation counts are exact. Durations are timed on one operation in
  *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
  *     the previous one, so the histogram's count is exact and its buckets are estimates.
@@ -116,19 +116,20 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
-/* M1: the private stripe of the last metered map this thread called, and that map's
- * mx_id (never reused, so a destroyed map's entry matches no map). Owner-private. */
-typedef struct tsmap_mx_cache {
-  uint64_t id;
-  struct tsmap_mx_stripe *st;
-} tsmap_mx_cache;
-extern TSMAP_HIDDEN __thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+/* M1: the thread's record caches the private stripe of the last metered map the thread
+ * called (mx_st) and that map's mx_id (never reused, so a destroyed map's pair matches
+ * no map). The record, not a thread-local of its own: the 8-byte get and put load the
+ * record anyway, so the pair costs no second thread-local access (tsmap_mx_cached8). */
+TSMAP_INLINE int tsmap_mx_cached(const tsmap_thread *t, uint64_t id) {
+  return t != NULL && t->mx_id == id;
+}
 
 /* The calling thread's stripe of metered map m (allocated on its first use): the one
  * the thread caches (one compare), else the directory's (metrics.c). */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
-  if (TSMAP_LIKELY(tsmap_mx_tls.id == m->mx_id))
-    return tsmap_mx_tls.st;
+  tsmap_thread *t = tsmap_tls_self;
+  if (TSMAP_LIKELY(tsmap_mx_cached(t, m->mx_id)))
+    return t->mx_st;
   return tsmap_mx_stripe_slow(m);
 }
 
@@ -155,20 +156,21 @@ TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
   return status;
 }
 
-/* The 8/8 get and put of a map whose entry_fast is 0: does the thread cache a private
- * stripe of this map, and is the map a metered fast8 one with 8-byte values? One test
- * for both: mx_id8 is the map's mx_id only then, else ~0, which no thread caches. A map
- * that fails it (unmetered with meta words, metered but not fast8, or no stripe cached
- * yet) takes its other paths; a metered one counts there. */
-TSMAP_INLINE int tsmap_mx_cached8(const tsmap *m) { return tsmap_mx_tls.id == m->mx_id8; }
+/* The 8/8 get and put of a map whose entry_fast is 0: is it a metered fast8 map with
+ * 8-byte values? mx_id8 is the map's mx_id only then, else TSMAP_MX_NO_ID8, which no
+ * thread caches. Such a map's get and put fire op_start first and then ask whether the
+ * thread's record caches a private stripe of it (tsmap_mx_cached with mx_id8): asked
+ * after the probe (an asm statement the compiler may not move loads across), the
+ * record's load is the one the lookup makes anyway. */
+#define TSMAP_MX_NO_ID8 UINT64_MAX
+TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX_NO_ID8; }
 
-/* The 8-byte get and put of a metered map (tsmap_mx_cached8 true) count inline, in
- * their callers' frames, in the stripe the thread caches for this map (never NULL: only
+/* The 8-byte get and put of a metered map (tsmap_mx_meters8, and the record caches its
+ * stripe) count inline, in their callers' frames, in that stripe (never NULL: only
  * private stripes are cached), unless tsmap_mx_fast_timed says that this operation is
  * the one in TSMAP_MX_SAMPLE to time (its countdown went below 0: the full metered
- * path, TSMAP_OP_RUN, times it in tsmap_mx_begin and starts the countdown again).
- * Nothing is counted before the choice, so the full path counts the operation once. */
-TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_stripe(void) { return tsmap_mx_tls.st; }
+ * path, TSMAP_OP_RUN_STARTED, times it in tsmap_mx_begin and starts the countdown
+ * again). Nothing is counted before the choice, so the full path counts it once. */
 TSMAP_INLINE int tsmap_mx_fast_timed(struct tsmap_mx_stripe *st, tsmap_op op) {
   return --st->countdown[op] < 0;
 }
@@ -211,8 +213,13 @@ TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
  * `call` counted and timed when the map is metered, its status returned. */
 #define TSMAP_OP_RUN(map, op, call)                                                        \
   do {                                                                                     \
-    tsmap_status op_st_;                                                                   \
     TSMAP_PROBE2(op_start, (map), (int)(op));                                              \
+    TSMAP_OP_RUN_STARTED(map, op, call);                                                   \
+  } while (0)
+/* The same after op_start has fired (a metered 8/8 get or put that leaves its fast path). */
+#define TSMAP_OP_RUN_STARTED(map, op, call)                                                \
+  do {                                                                                     \
+    tsmap_status op_st_;                                                                   \
     TSMAP_METERED(op_st_, (map), (op), (call));                                            \
     TSMAP_PROBE2(op_end, (int)(op), (int)op_st_);                                          \
     return op_st_;                                                                         \
@@ -258,18 +265,19 @@ TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
  * is private (only those are cached), so a load and a store do. */
 TSMAP_HIDDEN void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why);
 TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
-  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id)) {
+  tsmap_thread *t = tsmap_tls_self;
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(t, m->mx_id))) {
     tsmap_mx_gone_slow(m, why);
     return;
   }
-  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
+  tsmap_mx_ctr *c = &t->mx_st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 }
 
 /* tsmap_mx_gone when the thread's cached pair is known to name the map (TSMAP_MX_FAST). */
 TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
-  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[why];
+  tsmap_mx_ctr *c = &tsmap_tls_self->mx_st->left[why];
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 }
@@ -286,8 +294,8 @@ TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
   } while (0)
 /* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
  * the key is tracked is known, and on the fast path (`cached`: the put's `metered` is
- * TSMAP_MX_FAST) the thread's cached pair names this map's private stripe, as it did
- * when tsmap_mx_cached8 let the put in (nothing under the shard lock calls another map),
+ * TSMAP_MX_FAST) the record's cached pair names this map's private stripe, as it did
+ * when the put took its fast path (nothing under the shard lock calls another map),
  * so an untracked departure is counted there without comparing the id again. */
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
 #define TSMAP_MX_REPLACED8(m, pos, tracked, cached)                                        \
