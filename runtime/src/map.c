@@ -1652,20 +1652,19 @@ __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, c
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8) ||
-                     tsmap_mx_fast_timed(self->mx_st, TSMAP_OP_GET)))
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
     return tsmap_get8v8_started(map, key, value_out);
   uint64_t v;
   int r = tsmap_get8(map, key, &v, 1, 0);
   if (TSMAP_LIKELY(r == 1)) {
     if (value_out)
       memcpy(value_out, &v, 8);
-    tsmap_mx_fast_end(self->mx_st, TSMAP_OP_GET, TSMAP_OK);
+    tsmap_mx_fast_end(self, TSMAP_OP_GET, TSMAP_OK);
     TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)TSMAP_OK);
     return TSMAP_OK;
   }
-  tsmap_status st = tsmap_mx_fast_end(self->mx_st, TSMAP_OP_GET,
-                                      tsmap_get8_status(map, key, r, &v, 8, value_out));
+  tsmap_status st =
+      tsmap_mx_fast_end(self, TSMAP_OP_GET, tsmap_get8_status(map, key, r, &v, 8, value_out));
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -1968,11 +1967,11 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8) || tsmap_mx_fast_timed(self->mx_st, op)))
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
     return replace ? tsmap_put8v8_started(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_started(map, key, value, old_out);
   tsmap_status st = tsmap_mx_fast_end(
-      self->mx_st, op,
+      self, op,
       tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;

@@ -147,7 +147,7 @@ void tsmap_mx_sample(const tsmap_mx_span *sp) {
   uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
   uint64_t n = 0;
   for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += tsmap_mx_get(&st->ops[op][s]);
+    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
   uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
   unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
   tsmap_mx_set(&st->sampled_at[op], n);
@@ -334,7 +334,7 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
 static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
   uint64_t n = 0, seen = 0;
   for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += tsmap_mx_get(&st->ops[op][s]);
+    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
   for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
     uint64_t c = tsmap_mx_get(&st->dur[op][b]);
     sn->dur[op][b] += c;
@@ -352,7 +352,7 @@ static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *s
 static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) {
   for (int op = 0; op < TSMAP_OP_COUNT; op++) {
     for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-      sn->ops[op][s] += tsmap_mx_get(&st->ops[op][s]);
+      sn->ops[op][s] += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s])); /* M2 */
     tsmap_mx_snap_durations(st, sn, op);
   }
   for (int r = 0; r < TSMAP_MX_REASONS; r++) {
@@ -543,8 +543,9 @@ static const tsmap_mx_family_def k_families[] = {
     {"tsmap_operations_total", "counter",
      "Map operations completed, by operation and returned status.", 0, tsmap_mx_emit_ops, 1},
     {"tsmap_operation_duration_seconds", "histogram",
-     "Duration of map operations. The count is exact; the timer runs on 1 in " TSMAP_MX_SAMPLE_TEXT " "
-     "operations of each kind per thread, each timed one standing for those since the last.",
+     "Duration of map operations. The count is exact; the timer runs on about 1 in "
+     TSMAP_MX_SAMPLE_TEXT " operations of each kind per thread, each timed one standing for "
+     "those since the last.",
      0, tsmap_mx_emit_durations, 1},
     {"tsmap_entries", "gauge", "Entries in the map.", TSMAP_MX_FIELD(entries), NULL, 0},
     {"tsmap_shards", "gauge", "Shards of the map.", TSMAP_MX_FIELD(shards), NULL, 0},

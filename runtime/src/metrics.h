@@ -10,9 +10,13 @@
  *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
  *     stripe could not be allocated, share one stripe updated with atomic adds. A thread's
  *     record caches its private stripe of the last metered map it called (mx_id, mx_st).
- * M2  Operation counts are exact. Durations are timed on one operation in
- *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
- *     the previous one, so the histogram's count is exact and its buckets are estimates.
+ * M2  Operation counts are exact. Durations are timed on about one operation in
+ *     TSMAP_MX_SAMPLE per thread and kind: the full metered path counts down per kind;
+ *     the 8/8 fast paths, which keep no countdown, count each status with one add whose
+ *     carry out of the counter's top byte (every TSMAP_MX_SAMPLE-th of that status)
+ *     sends the thread's next call on the map to the full path, timed (TSMAP_MX_TICK).
+ *     Each sample stands for the operations of its kind since the previous one, so the
+ *     histogram's count is exact and its buckets are estimates.
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
@@ -47,7 +51,7 @@ typedef enum tsmap_op {
   TSMAP_OP_COUNT = 17
 } tsmap_op;
 
-#define TSMAP_MX_SAMPLE 256 /* M2: one operation in 256 per thread and kind is timed */
+#define TSMAP_MX_SAMPLE 256 /* M2: about one operation in 256 per thread and kind is timed */
 #define TSMAP_MX_SAMPLE_TEXT "256" /* the same, for the HELP text */
 _Static_assert(TSMAP_MX_SAMPLE <= 32767, "countdowns are int16_t");
 #define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
@@ -62,11 +66,20 @@ _Static_assert((int)TSMAP_CONFLICT < TSMAP_MX_STATUSES, "TSMAP_MX_STATUSES too s
 
 typedef _Atomic uint64_t tsmap_mx_ctr;
 
+/* M2: what a fast path adds to an operation counter: one to the count, in the low 56
+ * bits (exact up to 2^56 calls of one thread, kind and status on one map), and one to
+ * the top byte, whose carry out every TSMAP_MX_SAMPLE adds says "time the next one".
+ * Readers take TSMAP_MX_COUNT of every operation counter. */
+#define TSMAP_MX_TICK (((uint64_t)(256 / TSMAP_MX_SAMPLE) << 56) | 1u)
+#define TSMAP_MX_COUNT(x) ((x) & (((uint64_t)1 << 56) - 1))
+_Static_assert(TSMAP_MX_SAMPLE == 256, "the fast paths' sample clock is a counter's top byte");
+
 /* One thread's counters for one map (M1), or the shared overflow stripe. The first
  * members are what every metered operation touches. */
 struct tsmap_mx_stripe {
   int shared;                                /* overflow: atomic adds */
   int16_t countdown[TSMAP_OP_COUNT]; /* owner-private: operations before the next timed one */
+  unsigned char marked; /* owner-private: a fast path's sample clock ticked over (M2) */
   tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
   void *raw;                                           /* the allocation (alignment) */
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
@@ -142,9 +155,11 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
     tsmap_mx_begin_shared(m, sp);
     return;
   }
-  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_timed sent this one here */
-  if (TSMAP_UNLIKELY(left <= 0)) /* M2: time this one; the first of each kind always is */
-    sp->t0 = tsmap_mx_clock();
+  int16_t left = st->countdown[op];
+  if (TSMAP_UNLIKELY(left <= 0 || st->marked)) { /* M2: time this one; the first of each */
+    sp->t0 = tsmap_mx_clock();                   /* kind always is */
+    st->marked = 0;
+  }
   st->countdown[op] = left > 0 ? (int16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
 }
 
@@ -167,20 +182,24 @@ TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX
 
 /* The 8-byte get and put of a metered map (tsmap_mx_meters8, and the record caches its
  * stripe) count inline, in their callers' frames, in that stripe (never NULL: only
- * private stripes are cached), unless tsmap_mx_fast_timed says that this operation is
- * the one in TSMAP_MX_SAMPLE to time (its countdown went below 0: the full metered
- * path, TSMAP_OP_RUN_STARTED, times it in tsmap_mx_begin and starts the countdown
- * again). Nothing is counted before the choice, so the full path counts it once. */
-TSMAP_INLINE int tsmap_mx_fast_timed(struct tsmap_mx_stripe *st, tsmap_op op) {
-  return --st->countdown[op] < 0;
-}
-
-/* The end of a fast metered operation: its status counted in a private stripe. */
-TSMAP_INLINE tsmap_status tsmap_mx_fast_end(struct tsmap_mx_stripe *st, tsmap_op op,
+ * private stripes are cached), with one add and no countdown: one per call is the most
+ * they can afford (bench/runtime/findings.md, issue 21, round 3). When that add carries
+ * out of the counter's top byte (TSMAP_MX_TICK), the thread's record forgets the pair
+ * and the stripe is marked, so the thread's next call on the map takes the full
+ * metered path (TSMAP_OP_RUN_STARTED), which times it (tsmap_mx_begin) and caches the
+ * pair again (M2). */
+TSMAP_INLINE tsmap_status tsmap_mx_fast_end(tsmap_thread *self, tsmap_op op,
                                             tsmap_status status) {
+  struct tsmap_mx_stripe *st = self->mx_st;
   tsmap_mx_ctr *c = &st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)];
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  uint64_t n;
+  int tick = __builtin_add_overflow(atomic_load_explicit(c, memory_order_relaxed),
+                                    TSMAP_MX_TICK, &n);
+  atomic_store_explicit(c, n, memory_order_relaxed);
+  if (TSMAP_UNLIKELY(tick)) {
+    st->marked = 1;
+    self->mx_id = 0;
+  }
   return status;
 }
 
