@@ -83,6 +83,9 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
   struct tsmap_mx_stripe *st =
       (struct tsmap_mx_stripe *)(void *)(raw + 64 - ((uintptr_t)raw & 63));
   st->raw = raw;
+  for (int op = 0; op < TSMAP_OP_COUNT; op++) /* M2: a fast path's first call of each */
+    for (int s = 0; s < TSMAP_MX_STATUSES; s++) /* status carries: its next one is timed */
+      tsmap_mx_set(&st->ops[op][s], (uint64_t)0xff << 56);
   return st;
 }
 
@@ -155,6 +158,13 @@ void tsmap_mx_sample(const tsmap_mx_span *sp) {
   tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
   tsmap_mx_set(&st->last_bucket[op], b);
   tsmap_mx_set(&st->last_ns[op], ns);
+}
+
+/* Test support (test_metrics.c): the calling thread's count of metered map m's
+ * operations of kind op when one was last timed (0: none timed since the first). */
+TSMAP_HIDDEN uint64_t tsmap_mx_debug_sampled_at(tsmap *m, int op);
+uint64_t tsmap_mx_debug_sampled_at(tsmap *m, int op) {
+  return tsmap_mx_get(&tsmap_mx_stripe(m)->sampled_at[op]);
 }
 
 void tsmap_mx_count_retry(tsmap *m) {
