@@ -1792,10 +1792,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_key q;
   tsmap_thread *self;
   tsmap_status st;
+  int gone = 0; /* M2, M3: a fast metered put overwrote an untracked key */
+#define TSMAP_STORE_END(x)                                                                 \
+  (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, gone, (x)) : (x))
   if (w8v8) {
     self = tsmap_tls_self;
     if (TSMAP_UNLIKELY(!self || self->computing))
-      return tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT);
+      return TSMAP_STORE_END(tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT));
     q.p = (const unsigned char *)key;
     q.len = 8;
     memcpy(&q.w[0], key, 8);
@@ -1832,7 +1835,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (!tsmap_is_closed(map)) {
       tsmap_writer_end(map, s, &after);
       tsmap_after_run(map, &after);
-      return tsmap_store(map, q.p, q.len, value, old_out, replace, ttl);
+      return TSMAP_STORE_END(tsmap_store(map, q.p, q.len, value, old_out, replace, ttl));
     }
   } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 && w8v8 != 1 &&
              TSMAP_UNLIKELY(map->expiring) &&
@@ -1854,6 +1857,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
           TSMAP_MX_REPLACED8(map, &pos, tracked, metered == TSMAP_MX_FAST);
+        gone = metered == TSMAP_MX_FAST && !tracked;
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -1876,7 +1880,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
   if (w8v8 != 1 && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
     tsmap_bound_rejected(map, &q, value);
-  return st;
+  return TSMAP_STORE_END(st);
+#undef TSMAP_STORE_END
 }
 
 tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
@@ -1970,9 +1975,8 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
     return replace ? tsmap_put8v8_started(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_started(map, key, value, old_out);
-  tsmap_status st = tsmap_mx_fast_end(
-      self, op,
-      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
+  tsmap_status st = /* counted by the body (tsmap_mx_fast_put_end) */
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST);
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }

@@ -86,6 +86,7 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
   for (int op = 0; op < TSMAP_OP_COUNT; op++) /* M2: a fast path's first call of each */
     for (int s = 0; s < TSMAP_MX_STATUSES; s++) /* status carries: its next one is timed */
       tsmap_mx_set(&st->ops[op][s], (uint64_t)0xff << 56);
+  tsmap_mx_set(&st->put_replaced, (uint64_t)0xff << 56);
   return st;
 }
 
@@ -143,14 +144,21 @@ static unsigned tsmap_mx_life_bucket(uint32_t ms) {
   return b + (ms > k_life_ms[b]);
 }
 
+/* Operations of kind op counted in stripe st (M2: the counters' low 56 bits; a fast put's
+ * overwrites of untracked keys are in put_replaced). */
+static uint64_t tsmap_mx_op_count(struct tsmap_mx_stripe *st, int op) {
+  uint64_t n = op == TSMAP_OP_PUT ? TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)) : 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
+  return n;
+}
+
 /* M2: the timed operation stands for every operation of its kind since the last one. */
 void tsmap_mx_sample(const tsmap_mx_span *sp) {
   struct tsmap_mx_stripe *st = sp->st;
   tsmap_op op = sp->op;
   uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
-  uint64_t n = 0;
-  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
+  uint64_t n = tsmap_mx_op_count(st, op);
   uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
   unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
   tsmap_mx_set(&st->sampled_at[op], n);
@@ -342,9 +350,7 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
 /* M2: operations after a stripe's last timed one go to that one's bucket, so that the
  * histogram's count is the exact operation count. */
 static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
-  uint64_t n = 0, seen = 0;
-  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
+  uint64_t n = tsmap_mx_op_count(st, op), seen = 0;
   for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
     uint64_t c = tsmap_mx_get(&st->dur[op][b]);
     sn->dur[op][b] += c;
@@ -374,6 +380,9 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
       sn->left[r] += c; /* tracked keys' departures (M3) */
     }
   }
+  uint64_t pr = TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)); /* status and departure */
+  sn->ops[TSMAP_OP_PUT][TSMAP_REPLACED] += pr;
+  sn->left[TSMAP_EVICT_REPLACED] += pr;
   sn->retries += tsmap_mx_get(&st->retries);
   sn->waits += tsmap_mx_get(&st->waits);
 }

@@ -90,6 +90,9 @@ struct tsmap_mx_stripe {
   tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
   tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];
   tsmap_mx_ctr retries, waits;
+  /* M2, M3: overwrites of untracked keys by the fast 8/8 put, counted once for both the
+   * `replaced` status and the `replaced` departure (exposition adds it to both) */
+  tsmap_mx_ctr put_replaced;
 };
 
 /* Metrics of one map: the registry record (name) and, when on, the stripes. */
@@ -188,18 +191,32 @@ TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX
  * and the stripe is marked, so the thread's next call on the map takes the full
  * metered path (TSMAP_OP_RUN_STARTED), which times it (tsmap_mx_begin) and caches the
  * pair again (M2). */
-TSMAP_INLINE tsmap_status tsmap_mx_fast_end(tsmap_thread *self, tsmap_op op,
-                                            tsmap_status status) {
-  struct tsmap_mx_stripe *st = self->mx_st;
-  tsmap_mx_ctr *c = &st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)];
+TSMAP_INLINE void tsmap_mx_tick(tsmap_thread *self, tsmap_mx_ctr *c) {
   uint64_t n;
   int tick = __builtin_add_overflow(atomic_load_explicit(c, memory_order_relaxed),
                                     TSMAP_MX_TICK, &n);
   atomic_store_explicit(c, n, memory_order_relaxed);
   if (TSMAP_UNLIKELY(tick)) {
-    st->marked = 1;
+    self->mx_st->marked = 1;
     self->mx_id = 0;
   }
+}
+TSMAP_INLINE tsmap_status tsmap_mx_fast_end(tsmap_thread *self, tsmap_op op,
+                                            tsmap_status status) {
+  tsmap_mx_tick(self, &self->mx_st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)]);
+  return status;
+}
+
+/* The end of a fast 8/8 put (the store body's `metered` is TSMAP_MX_FAST): as
+ * tsmap_mx_fast_end, except that the overwrite of an untracked key is one add to
+ * put_replaced, its status and its departure at once (a second write per overwrite
+ * cost as much as the first: bench/runtime/findings.md, issue 21, round 3). */
+TSMAP_INLINE tsmap_status tsmap_mx_fast_put_end(tsmap_thread *self, int replace,
+                                                int untracked_replaced, tsmap_status status) {
+  if (untracked_replaced)
+    tsmap_mx_tick(self, &self->mx_st->put_replaced);
+  else
+    tsmap_mx_fast_end(self, replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT, status);
   return status;
 }
 
@@ -294,12 +311,6 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
                         memory_order_relaxed);
 }
 
-/* tsmap_mx_gone when the thread's cached pair is known to name the map (TSMAP_MX_FAST). */
-TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
-  tsmap_mx_ctr *c = &tsmap_tls_self->mx_st->left[why];
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
-}
 
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
@@ -312,18 +323,15 @@ TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
     }                                                                                      \
   } while (0)
 /* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
- * the key is tracked is known, and on the fast path (`cached`: the put's `metered` is
- * TSMAP_MX_FAST) the record's cached pair names this map's private stripe, as it did
- * when the put took its fast path (nothing under the shard lock calls another map),
- * so an untracked departure is counted there without comparing the id again. */
+ * the key is tracked is known, and on the fast path (`fast`: the put's `metered` is
+ * TSMAP_MX_FAST) an untracked departure is counted with the put's status, at its end
+ * (tsmap_mx_fast_put_end), not here. */
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
-#define TSMAP_MX_REPLACED8(m, pos, tracked, cached)                                        \
+#define TSMAP_MX_REPLACED8(m, pos, tracked, fast)                                          \
   do {                                                                                     \
     if (tracked)                                                                           \
       tsmap_mx_replaced((m), (pos));                                                       \
-    else if (cached)                                                                       \
-      tsmap_mx_gone_cached(TSMAP_EVICT_REPLACED);                                          \
-    else                                                                                   \
+    else if (!(fast))                                                                      \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \

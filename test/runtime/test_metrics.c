@@ -559,6 +559,10 @@ static void test_lifespans_of_a_sample(void) {
   const char *t = format(m);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 6400);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 6400);
+  /* untracked overwrites are one count for the status and the departure (M2, M3) */
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"replaced\"}") == 6400);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"ok\"}") == 6400);
+  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"sampled\",op=\"put\"}") == 12800);
   long long n = series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"replaced\"}");
   CHECK(n == series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"removed\"}"));
   CHECK(n >= 250 && n <= 550); /* binomial(6400, 1/16): 400, standard deviation 19.4 */
