@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/runtime/run.sh - one command: build, measure every map, regenerate RESULTS.md and
-# the plots.  Non-interactive; sized to finish in about 8 minutes on a quiet 2-core machine
+# the plots.  Non-interactive; sized to finish in about 10 minutes on a quiet 2-core machine
 # (12 at most; a busy machine stretches wall time, not the amount of work).
 #
 #   bench/runtime/run.sh             the full run (issue 7 sizes)
@@ -12,7 +12,9 @@
 # count after a 1M-key prefill (~20 s a map); D 3 runs per thread count of 4M inserts, each
 # cut off after 15 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
 # 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; G one 4M
-# prefill, 4M timed operations and a reshard to 4x the shards and back (~20 s); callgrind
+# prefill, 4M timed operations and a reshard to 4x the shards and back (~20 s); variants
+# (versioned, metered, bounded tsmap against plain: A and C, 1 and 2 threads, two rounds,
+# ~150 s); callgrind
 # 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
 # instrumented (~15 s a map).
 #
@@ -121,6 +123,36 @@ if grep -qw tsmap <<<"$maps"; then
   say "reshard (G) tsmap"
   timeout -k 10 "$step_limit" "$bin" --mode reshard --maps tsmap "${sizes[@]}" --out "$res" 2>>"$log" \
     || step_failed reshard tsmap $?
+fi
+# Variants of tsmap against the plain map, interleaved so that each pair shares the
+# machine's state (issues 20, 21, 22): A and C at 1 and 2 threads, two rounds (one in
+# quick runs). Records become kind "variant" with the variant's name.
+if grep -qw tsmap <<<"$maps"; then
+  declare -A variant_env=(
+    [plain]=""
+    [versions]="TSMAP_BENCH_VERSIONS=1"
+    [metrics]="TSMAP_BENCH_METRICS=1"
+    [bound_never]="TSMAP_BENCH_MAX_ENTRIES=$(( ${sizes[1]} * 2 ))"
+    [bound_half]="TSMAP_BENCH_MAX_ENTRIES=$(( ${sizes[1]} / 2 ))"
+  )
+  # A bound at half the keys evicts half of the prefill: its gets miss by design.
+  declare -A variant_args=([bound_half]="--lossy")
+  rounds=$(( quick ? 1 : 2 ))
+  for (( round = 1; round <= rounds; round++ )); do
+    for v in plain versions metrics bound_never bound_half; do
+      say "variant $v (round $round)"
+      tmp="$out/variant.$v.$round.jsonl"
+      # shellcheck disable=SC2086 # the variable is a list of NAME=VALUE words
+      if timeout -k 10 "$step_limit" env ${variant_env[$v]} "$bin" ${variant_args[$v]:-} --mode mix --maps tsmap \
+           --workloads A,C --threads "1,$(( nproc >= 2 ? 2 : 1 ))" "${sizes[@]}" "${timing[@]}" \
+           --out "$tmp" 2>>"$log"; then
+        grep '"kind":"mix"' "$tmp" \
+          | sed "s/\"kind\":\"mix\"/\"kind\":\"variant\",\"variant\":\"$v\"/" >>"$res" || true
+      else
+        step_failed "variant-$v" tsmap $?
+      fi
+    done
+  done
 fi
 say "memory (E): one fresh process per map"
 for m in $maps; do

@@ -142,7 +142,7 @@ static unsigned tsmap_freq_aged(uint64_t w, unsigned age) {
 uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word *old) {
   tsmap_shard *s = q->shard;
   unsigned age = s->age;
-  unsigned c = TSMAP_FREQ_INIT;
+  unsigned c = s->admit_freq; /* a new entry: its score when admitted (B5) */
   uint64_t was = old ? tsmap_ld(old) : 0;
   if (old) /* a write to the entry is an access too */
     c = tsmap_freq_incr(tsmap_freq_aged(was, age), tsmap_xorshift32(&s->rng));
@@ -224,6 +224,7 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     s->age++;
   }
   unsigned tries = tsmap_sketch_add(s, q->hash);
+  s->admit_freq = TSMAP_FREQ_INIT - 1 + tries; /* what the entry starts at, if it enters */
   while (tsmap_bound_over(m, s, q, 0, 1)) {
     tsmap_pos victim;
     tsmap_evict_reason why;

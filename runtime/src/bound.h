@@ -8,34 +8,41 @@
  * to date at. Each shard has its own capacity (max_entries split over the shards, so the
  * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
  * per age it has not been touched. The constants were chosen on the hit-ratio benchmark
- * (bench/runtime/hitratio): a read looking 1 time in 8, a 4-capacity age or 8 samples
- * each left tsmap below exact LRU on some trace.
+ * (bench/runtime/hitratio): a 4-capacity age or 8 samples each left tsmap below exact LRU
+ * on some trace; a read looking 1 time in 8 did too until the sampled look counted for
+ * the 8 accesses it stands for (B4) and admitted entries kept their score (B5).
  *
  *   B1  A shard never holds more than its capacity: an insert into a full shard first
  *       evicts one entry under the same lock, so the map never holds more than max_entries
  *       at any moment, writes in flight or not.
  *   B2  The victim is the entry with the smallest aged counter among TSMAP_EVICT_SAMPLE
  *       entries from a random group on (an expired one, if met, goes first, reason
- *       EXPIRED). New entries start at 5, so entries read again outlive a scan of entries
- *       read once; aging lets a hot set that moved on be evicted.
+ *       EXPIRED). New entries start at their admission score (B5; 5 for a key tried once),
+ *       so entries read again outlive a scan of entries read once; aging lets a hot set
+ *       that moved on be evicted.
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
  *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
  *       TSMAP_NO_MEMORY and nothing changed.
- *   B4  Reads look at the counter 1 time in 2 on average (a per-thread skip count and
- *       generator) and then increment it with the counter's own probability, 1 / (c - 4):
- *       a relaxed store to the entry's slot from
- *       inside the read-side section, the one exception to G2's "no shared write", and
- *       rarer the hotter the entry (an entry read n times has been written about
- *       sqrt(n) times).
+ *   B4  Reads look at the counter 1 time in 8 on average (TSMAP_FREQ_READ_MASK + 1: a
+ *       per-thread skip count and generator) and then increment it with 8 times the
+ *       counter's own probability, 8 / (c - 4) (always up to 12), so that the counter
+ *       rises as if each access had been counted with 1 / (c - 4): a relaxed store to
+ *       the entry's slot from inside the read-side section, the one exception to G2's
+ *       "no shared write", and rarer the hotter the entry. The 8-byte put's overwrite
+ *       (put_meta) counts its write the same way (sampled, the value alone stored when
+ *       it does not look); the other write paths count each write (tsmap_freq_stored).
  *   B5  Admission (TinyLFU): each shard counts the inserts tried per key (a cache's misses)
  *       in a count-min sketch of 4-bit counters (4 rows of 4 counters per capacity entry,
  *       8 bytes per entry of max_entries), halved every 5 capacities of tries; only
  *       writers, under the shard lock, touch it. A newcomer tried t times scores
  *       TSMAP_FREQ_INIT - 1 + t and displaces the B2 victim only if that is more than
  *       TSMAP_ADMIT_MARGIN above the victim's aged counter, or if t is 15 (the counter is
- *       full: no key tried that often is refused for ever). Otherwise the newcomer is not
- *       stored: the insert returns TSMAP_OK, and its value is hooked as created and then
- *       evicted with TSMAP_EVICT_CAPACITY, once each, in that order, after the lock.
+ *       full: no key tried that often is refused for ever); admitted, its counter starts
+ *       at that score (the shard's admit_freq, set here and read by tsmap_freq_stored
+ *       under the same lock), so a key missed often is not the next victim. Otherwise
+ *       the newcomer is not stored: the insert returns TSMAP_OK, and its value is hooked
+ *       as created and then evicted with TSMAP_EVICT_CAPACITY, once each, in that order,
+ *       after the lock.
  *       Expired victims are reaped without asking. Reads never touch the sketch.
  *   B6  Weight (max_weight, pointer values): a store weighs its value before locking
  *       (the user's function runs with no lock held) and is refused with TSMAP_TOO_HEAVY
@@ -80,7 +87,7 @@
 #endif
 #define TSMAP_MAX_WEIGHT (((uint64_t)1 << 48) - 1) /* weights live in bits 16-63 (B6) */
 #ifndef TSMAP_FREQ_READ_MASK
-#define TSMAP_FREQ_READ_MASK 1u /* a read looks at the counter 1 time in 2 (B4) */
+#define TSMAP_FREQ_READ_MASK 7u /* an access looks at the counter 1 time in 8 (B4) */
 #endif
 
 /* The shard count for a bounded config: a default count is lowered so that each shard
@@ -140,30 +147,53 @@ TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
   return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
 }
 
-/* The readers' sampling (B4), per thread (no shared line): reads to skip before the next
- * look, and a linear congruential generator stepped once per look, whose high bits
- * decide. The gap is random (an even number of reads from 0 to 2 * TSMAP_FREQ_READ_MASK,
- * the mask being 2^k - 1), so a thread that alternates between keys still looks at each. */
+/* The sampling of reads and 8-byte overwrites (B4), per thread (no shared line): accesses
+ * to skip before the next look, and a linear congruential generator stepped once per
+ * look, whose high bits decide. The gap is random (an even number of accesses from 0 to
+ * 2 * TSMAP_FREQ_READ_MASK, the mask being 2^k - 1), so a thread that alternates between
+ * keys still looks at each. */
 extern TSMAP_HIDDEN __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
 extern TSMAP_HIDDEN __thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
 
-/* Maybe touch the frequency word `w` (B4): 1 read in TSMAP_FREQ_READ_MASK + 1 looks (on
- * average), and increments with the counter's own probability; a lost race with a writer
- * only loses a count. Inline, so the 8-byte get of a bounded map makes no call for it, and
- * a read that does not look costs a thread-local decrement. */
-TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+/* Whether this access is one the counters look at (B4): 1 access in TSMAP_FREQ_READ_MASK + 1
+ * on average, a thread-local decrement when it is not; when it is, `*r` gets the random
+ * number that decides the increment. */
+TSMAP_INLINE int tsmap_freq_sampled(uint32_t *r) {
   unsigned skip = tsmap_read_skip;
   if (skip) {
     tsmap_read_skip = skip - 1;
-    return;
+    return 0;
   }
-  uint32_t r = tsmap_read_rng * 1664525u + 1013904223u;
-  tsmap_read_rng = r;
-  tsmap_read_skip = (r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
-  uint64_t v = tsmap_ld(w);
-  unsigned c = (unsigned)v & 0xffu, n = tsmap_freq_incr(c, r >> 8);
-  if (n != c)
-    tsmap_st(w, (v & ~(uint64_t)0xff) | n);
+  *r = tsmap_read_rng * 1664525u + 1013904223u;
+  tsmap_read_rng = *r;
+  tsmap_read_skip = (*r >> 24) & (2 * TSMAP_FREQ_READ_MASK); /* even, mean the mask */
+  return 1;
+}
+
+/* The frequency word `v` after a sampled access decided by `r` (B4): the counter goes up
+ * with probability (TSMAP_FREQ_READ_MASK + 1) / (c - 4), which from 13 on is about what
+ * counting each of the accesses the look stands for with tsmap_freq_incr would add; up
+ * to 12 it always goes up by one (fewer than those accesses would add: low counters
+ * rise more slowly than unsampled ones). */
+TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, uint32_t r) {
+  unsigned c = (unsigned)v & 0xffu;
+  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
+  if (c < 255 && (r >> 8) % (base * TSMAP_FREQ_LOG_FACTOR + 1) <= TSMAP_FREQ_READ_MASK)
+    return v + 1; /* the counter is the low byte, below 255 */
+  return v;
+}
+
+/* Maybe touch the frequency word `w` (B4): sampled, and then incremented with the
+ * counter's own probability; a lost race with a writer only loses a count. Inline, so the
+ * 8-byte get of a bounded map makes no call for it, and a read that does not look costs a
+ * thread-local decrement. */
+TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
+  uint32_t r;
+  if (!tsmap_freq_sampled(&r))
+    return;
+  uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, r);
+  if (n != v)
+    tsmap_st(w, n);
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
@@ -183,8 +213,10 @@ TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_wo
     return 1;
   if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
     return 0;
-  if (kind == TSMAP_META_FREQ || (kind == TSMAP_META_ANY && m->bounded))
-    tsmap_freq_touch(value + m->value_words + (kind == TSMAP_META_FREQ ? 0 : m->expiring));
+  if (kind == TSMAP_META_FREQ) /* entry_meta: the word after the one value word */
+    tsmap_freq_touch(value + 1);
+  else if (kind == TSMAP_META_ANY && m->bounded)
+    tsmap_freq_touch(value + m->value_words + m->expiring);
   return 1;
 }
 

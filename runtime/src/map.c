@@ -9,8 +9,11 @@
  * value; accept only if seq did not move. A group with an EMPTY byte ends the probe.
  * While the shard grows, the old table is probed before the new one (entries move old ->
  * new, so a key missing from old is already in new); a miss is trusted only if `gen`
- * did not move, i.e. no new growth started under us. The reader's only write is its own
- * epoch slot (I5), which keeps retired tables alive while it looks at them.
+ * did not move, i.e. no new growth started under us. The 8-byte get reads the shard's
+ * tables from its probe words instead (map->probe8: cur's groups and size, and old's while
+ * it grows; tsmap_shard_publish8), and lets the first word stand in for gen. The reader's
+ * only write is its own epoch slot (I5), which keeps retired tables alive while it looks
+ * at them.
  *
  * Writes (G1) take the shard lock, move TSMAP_MIGRATE_GROUPS groups if the shard grows
  * (G5), change one group under its seq, and run hooks after unlocking (G6).
@@ -601,17 +604,32 @@ int tsmap_shard_probe(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64
  * Writer-side table operations (shard lock held)
  * ====================================================================================== */
 
+/* The slots of a group whose control byte may be the tag of `pat` (the tag in every byte):
+ * the high bit of each byte equal to the tag, and perhaps of a byte above one that is (the
+ * subtraction's borrow), which the caller's key compare rejects. The eighth byte is 0,
+ * never a candidate. absl's Match; three instructions fewer than tsmap_ctrl_match. */
+TSMAP_INLINE uint64_t tsmap_ctrl_candidates(uint64_t ctrl, uint64_t pat) {
+  uint64_t x = ctrl ^ pat;
+  return (x - TSMAP_BYTES_LO) & ~x & TSMAP_BYTES_HI;
+}
+
 /* Find the key in table `t`. `w8v8` (a constant): the map has 8-byte keys and values, so
  * a slot is two words (three with one meta word, w8v8 2) and the key is its first. */
 TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_key *q,
                                     tsmap_pos *pos, const int w8v8) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
+  /* w8v8: a constant stride, and tsmap_ctrl_candidates (the key compare rejects a false
+   * candidate) */
+  const size_t sw = w8v8 ? 1 + (size_t)w8v8 : m->slot_words;
+  const size_t stride = w8v8 ? sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * 8 : t->stride;
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
     uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
-    for (uint64_t match = tsmap_ctrl_match(ctrl, q->h2); match; match &= match - 1) {
+    uint64_t match = w8v8 ? tsmap_ctrl_candidates(ctrl, TSMAP_BYTES_LO * q->h2)
+                          : tsmap_ctrl_match(ctrl, q->h2);
+    for (; match; match &= match - 1) {
       unsigned i = tsmap_first_slot(match);
-      tsmap_word *sl = tsmap_slot(tsmap_table_group(t, g), w8v8 ? 1 + (size_t)w8v8 : m->slot_words, i);
+      tsmap_word *sl = tsmap_slot((tsmap_group *)(void *)(t->groups + g * stride), sw, i);
       if (w8v8 || m->fast8 || m->fast8_meta) {
         if (tsmap_ld(&sl[0]) == q->w[0]) {
           *pos = (tsmap_pos){t, g, i};
@@ -757,6 +775,8 @@ static void tsmap_migrate_prefetch_next(tsmap_table *old, size_t from, tsmap_tab
   }
 }
 
+static void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s);
+
 /* Move up to `groups` groups of the old table; retire it when done. */
 static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
@@ -769,6 +789,7 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   TSMAP_PROBE4(growth_step, m, s, s->migrate_pos, old->ngroups);
   if (s->migrate_pos == old->ngroups) {
     atomic_store_explicit(&s->old, NULL, memory_order_release);
+    tsmap_shard_publish8(m, s);
     tsmap_retire_table(s, old);
     TSMAP_PROBE3(growth_end, m, s, cur->ngroups);
   }
@@ -785,12 +806,36 @@ static size_t tsmap_grow_groups(tsmap_shard *s) {
   return ng;
 }
 
-/* Publish `t` as the shard's current table, with the copy of its groups and mask that
- * the 8-byte get reads (under the shard's gen, which the caller makes odd; NULL: closed). */
+/* Publish `t` as the shard's current table (under the shard's gen, which the caller
+ * makes odd; NULL: closed). */
 static void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t) {
-  atomic_store_explicit(&s->cur_groups, t ? t->groups : NULL, memory_order_release);
-  atomic_store_explicit(&s->cur_mask, t ? t->mask : 0, memory_order_release);
   atomic_store_explicit(&s->cur, t, memory_order_release);
+}
+
+_Static_assert(TSMAP_GROUP_ALIGN > (TSMAP_PROBE8_LG | TSMAP_PROBE8_OK),
+               "a probe word keeps its flags in the low bits of the groups' address");
+
+/* Table t as a probe word (tsmap_internal.h, probe8), TSMAP_PROBE8_OK clear; 0: none. */
+static uint64_t tsmap_probe8_word(const tsmap_table *t) {
+  return t ? (uint64_t)(uintptr_t)t->groups | (uint64_t)__builtin_ctzll(t->ngroups) : 0;
+}
+
+/* Store shard s's probe words (tsmap_get8) after every change of its cur or old (shard
+ * lock held, gen odd, or create). Release stores, old's word before cur's: a get that
+ * reads cur's word without TSMAP_PROBE8_OK then finds old's (or 0 once the growth is
+ * over: every entry is in cur then); one that missed a key moved under it sees cur's word
+ * change (a new table, or the flag). A word never changes back to a value a reader saw:
+ * a table probed cannot be freed and reused while its section lasts (I5). */
+static void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s) {
+  _Atomic uint64_t *pw = &m->probe8[2 * (size_t)(s - m->shards)];
+  uint64_t old = tsmap_probe8_word(atomic_load_explicit(&s->old, memory_order_relaxed));
+  uint64_t cur = tsmap_probe8_word(atomic_load_explicit(&s->cur, memory_order_relaxed));
+  if (old)
+    atomic_store_explicit(&pw[1], old | TSMAP_PROBE8_OK, memory_order_release);
+  atomic_store_explicit(&pw[0], cur && !old ? cur | TSMAP_PROBE8_OK : cur,
+                        memory_order_release);
+  if (!old)
+    atomic_store_explicit(&pw[1], 0, memory_order_release);
 }
 
 static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t);
@@ -827,10 +872,10 @@ static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t) {
    * x86 (readers load these with acquire) */
   atomic_store_explicit(&s->old, cur, memory_order_release);
   tsmap_shard_set_cur(s, t);
+  tsmap_shard_publish8(m, s);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   s->migrate_pos = 0;
   TSMAP_PROBE4(growth_start, m, s, cur->ngroups, t->ngroups);
-  (void)m;
 }
 
 /* Insert a key known to be absent. A long key gets its block here, under the lock, so
@@ -1015,6 +1060,26 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
   tsmap_read_exit(self);
 }
 
+/* The same for the 8-byte put (`sw`: its slot words, a constant), from the shard's probe
+ * words (probe8, index `si`): no descriptor is loaded, so no read-side section is needed
+ * (a prefetch of a table retired meanwhile is harmless: it does not fault). */
+TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
+                                        const size_t sw) {
+  const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
+  _Atomic uint64_t *pw = &m->probe8[2 * si];
+  uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
+  uint64_t ow = atomic_load_explicit(&pw[1], memory_order_relaxed);
+  /* addresses computed as integers: the word is 0 once the shard is closed */
+  if (TSMAP_UNLIKELY(ow)) /* a growth in progress */
+    __builtin_prefetch((const char *)(uintptr_t)((ow & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
+                       (hash & (((size_t)1 << (ow & TSMAP_PROBE8_LG)) - 1)) * stride));
+  /* both lines, to be written: seq and control word, and the slot */
+  uintptr_t g = (uintptr_t)((w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
+                            (hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride);
+  __builtin_prefetch((const char *)g, 1);
+  __builtin_prefetch((const char *)(g + 64), 1);
+}
+
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
  * E3: before the write's own change, whose value it must not reap). */
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
@@ -1078,6 +1143,13 @@ static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *
   after->unmap_len = kept.len;
 }
 
+/* Whether cur (no growth in progress) is full enough for the chores to prepare the next
+ * table. */
+TSMAP_INLINE int tsmap_shard_next_due(tsmap_shard *s, const tsmap_table *cur) {
+  return cur && !atomic_load_explicit(&s->old, memory_order_relaxed) &&
+         cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1);
+}
+
 /* Every other write: prepare the next table once the current one is 7/8 full, fault a
  * chunk of it in, or give back a chunk of a reclaimed table (then keep its mapping as a
  * spare). Each keeps page faults and munmap out of any single write's latency (G5). */
@@ -1106,8 +1178,7 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_table_populate_step(s->next);
     return;
   }
-  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) ||
-      cur->growth_left * 8 > cur->ngroups * (TSMAP_GROUP_SLOTS - 1))
+  if (!tsmap_shard_next_due(s, cur))
     return;
   size_t ng = tsmap_grow_groups(s);
   if (tsmap_table_wants_map(m, tsmap_group_bytes(m) * ng))
@@ -1145,6 +1216,24 @@ static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
     after->free_keys = k;
     s->retired_count--;
   }
+}
+
+/* Whether tsmap_shard_chores would find something to do (its tests, without a call). */
+TSMAP_INLINE int tsmap_shard_chores_due(tsmap_shard *s) {
+  return s->unmapping || s->next ||
+         tsmap_shard_next_due(s, atomic_load_explicit(&s->cur, memory_order_relaxed));
+}
+
+/* tsmap_writer_end inline, for the 8-byte put: the call only when something waits to be
+ * reclaimed or a chore is due (the same chores, on the same writes). */
+TSMAP_INLINE void tsmap_writer_end8(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  if (TSMAP_UNLIKELY(s->retired_count)) {
+    tsmap_writer_end(m, s, after);
+    return;
+  }
+  if (TSMAP_UNLIKELY(++s->chores % 2 == 0) && tsmap_shard_chores_due(s))
+    tsmap_shard_chores(m, s, after);
+  tsmap_lock_release(&s->lock);
 }
 
 /* Reclaim if something waits (every 16th write, or when 64 objects wait), then unlock.
@@ -1213,9 +1302,12 @@ static void tsmap_layout(tsmap *m) {
   m->fast8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && !m->meta_words;
   m->fast8_meta = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal && m->meta_words;
   m->entry_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
+  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get and put: one test */
   m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
   /* the put too, but for a weight (B6 weighs the value) or a value under 8 bytes */
   m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8;
+  /* G11: the one meta word is a frequency word: tsmap_get inlines that get too */
+  m->entry_freq8 = m->entry_meta && m->bounded && m->value_size == 8;
 }
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
@@ -1228,6 +1320,7 @@ tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
   if (!t)
     return TSMAP_NO_MEMORY;
   tsmap_shard_set_cur(&m->shards[i], t);
+  tsmap_shard_publish8(m, &m->shards[i]);
   return TSMAP_OK;
 }
 
@@ -1242,7 +1335,7 @@ static size_t tsmap_shard_cap_for(const tsmap *m, size_t n) {
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shard_cap = tsmap_shard_cap_for(m, n);
-  m->shards_bytes = m->shard_cap * sizeof(tsmap_shard) + 64;
+  m->shards_bytes = m->shard_cap * (sizeof(tsmap_shard) + 2 * sizeof(uint64_t)) + 64;
   if (!m->alloc.alloc && m->shard_cap > n) {
     m->shards_raw = tsmap_mem_map(tsmap_mem_mapped_len(m->shards_bytes));
     m->shards_mapped = m->shards_raw != NULL;
@@ -1250,12 +1343,13 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   if (!m->shards_raw) { /* out of mappings (vm.max_map_count): no room to reshard into */
     if (!m->cfg.max_shard_count)
       m->shard_cap = n;
-    m->shards_bytes = m->shard_cap * sizeof(tsmap_shard) + 64;
+    m->shards_bytes = m->shard_cap * (sizeof(tsmap_shard) + 2 * sizeof(uint64_t)) + 64;
     m->shards_raw = tsmap_mem_zalloc(m, m->shards_bytes);
   }
   if (!m->shards_raw)
     return TSMAP_NO_MEMORY;
   m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
+  m->probe8 = (_Atomic uint64_t *)(void *)(m->shards + m->shard_cap); /* zero: no table */
   atomic_init(&m->route, n - 1);
   for (size_t i = 0; i < n; i++) {
     if (tsmap_shard_init_table(m, i) != TSMAP_OK)
@@ -1341,7 +1435,8 @@ static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
 
 /* Detach a shard's tables (onto *live) and retired objects (onto *after) under its
  * lock; readers then see no table and return TSMAP_CLOSED. */
-static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *after) {
+static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **live,
+                               tsmap_after *after) {
   tsmap_lock_acquire(&s->lock);
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
@@ -1349,6 +1444,7 @@ static void tsmap_shard_detach(tsmap_shard *s, tsmap_table **live, tsmap_after *
   tsmap_push_table(live, atomic_exchange(&s->old, NULL));
   tsmap_push_table(live, atomic_load_explicit(&s->cur, memory_order_relaxed));
   tsmap_shard_set_cur(s, NULL);
+  tsmap_shard_publish8(m, s);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
   atomic_store_explicit(&s->count, 0, memory_order_relaxed);
   while (s->retired_tables) {
@@ -1394,7 +1490,7 @@ tsmap_status tsmap_close(tsmap *map) {
   tsmap_table *live = NULL;
   tsmap_after after = TSMAP_AFTER_INIT;
   for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: every shard that held a table */
-    tsmap_shard_detach(&map->shards[i], &live, &after);
+    tsmap_shard_detach(map, &map->shards[i], &live, &after);
   for (tsmap_table *t = live; t; t = t->retired_next)
     tsmap_table_evict_all(map, t);
   tsmap_ebr_synchronize(); /* readers may still be probing the detached tables (G3) */
@@ -1458,7 +1554,7 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
                                     tsmap_word **at) {
   const size_t sw = 1 + vw;
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
-  const unsigned h2 = tsmap_h2(h);
+  const uint64_t pat = TSMAP_BYTES_LO * tsmap_h2(h);
   size_t g = h & mask;
   for (size_t step = 0; step <= mask;) {
     tsmap_group *gp = (tsmap_group *)(void *)(groups + g * stride);
@@ -1470,7 +1566,7 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
     }
     uint64_t ctrl = tsmap_ld(&gp->ctrl);
     int hit = 0;
-    for (uint64_t match = tsmap_ctrl_match(ctrl, h2); match; match &= match - 1) {
+    for (uint64_t match = tsmap_ctrl_candidates(ctrl, pat); match; match &= match - 1) {
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
@@ -1491,66 +1587,73 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
   return 0;
 }
 
-/* Probe table `t` (the old table of a growing shard) the same way. */
-TSMAP_INLINE int tsmap_table_read8(tsmap_table *t, uint64_t k, uint64_t h, uint64_t *vbuf,
-                                   const size_t vw, tsmap_word **at) {
-  return tsmap_groups_read8(t->groups, t->mask, k, h, vbuf, vw, at);
-}
-
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
- * generic path must decide (first call of a thread, inside a compute callback). `vw`:
- * value words to copy, with the meta words when `meta` (a constant, TSMAP_META_*): the
- * entry is then absent from its deadline on (G10) and its frequency touched (G11). */
+ * generic path must decide (first call of a thread, inside a compute callback or another
+ * read-side section, a reshard, a closed map). `vw`: value words to copy, with the meta
+ * words when `meta` (a constant, TSMAP_META_*): the entry is then absent from its deadline
+ * on (G10) and its frequency touched (G11).
+ * The shard's probe words (map->probe8) give cur's groups and size, and old's while the
+ * shard grows, in one load (two): the read protocol of the file comment, with the word of
+ * cur in the place of gen. A miss is trusted only if that word did not change meanwhile. */
 TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
                             const int meta) {
   tsmap_word *at = NULL;
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
-  if (TSMAP_UNLIKELY(!self || self->computing))
+  /* inside a compute callback, or in a read-side section already (nest counts it): the
+   * generic get decides */
+  if (TSMAP_UNLIKELY(!self || ((uintptr_t)self->computing | self->nest)))
     return -2;
   uint64_t h = tsmap_hash_u64(k, m->seed);
   int r;
-  tsmap_read_enter(self);
+  tsmap_read_enter_outer(self);
   /* G15: the route is read inside the section: a reshard moves no entry until every
    * section that saw the clean route has ended. Diverted (a reshard, or closed): the
    * generic get decides. */
   uint64_t route = tsmap_route(m);
   if (TSMAP_UNLIKELY(route & TSMAP_ROUTE_DIVERT)) {
-    tsmap_read_exit(self);
+    tsmap_read_exit_outer(self);
     return -2;
   }
-  tsmap_shard *s = &m->shards[(h >> 32) & route];
+  _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
+  uint64_t w = atomic_load_explicit(pw, memory_order_acquire);
   for (;;) {
-    /* cur's groups and mask from the shard's line (not from cur's descriptor): a pair
-     * from one table only if gen was even and did not move while they were loaded */
-    uint64_t gen = atomic_load_explicit(&s->gen, memory_order_acquire);
-    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
-    unsigned char *groups = atomic_load_explicit(&s->cur_groups, memory_order_acquire);
-    size_t mask = atomic_load_explicit(&s->cur_mask, memory_order_acquire);
+    uint64_t tw = w;
+    if (TSMAP_UNLIKELY(!(w & TSMAP_PROBE8_OK))) {
+      if (!(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1))) { /* closed: the generic get says so */
+        r = -2;
+        break;
+      }
+      /* a growth in progress: old first (entries move old -> cur, inserted before
+       * deleted); its word 0: the growth is over, every entry is in cur */
+      uint64_t ow = atomic_load_explicit(&pw[1], memory_order_acquire);
+      if (ow)
+        tw = ow;
+    }
+    for (;;) {
+      unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+      size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
+      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at)) {
+        r = 1;
+        goto done;
+      }
+      if (tw == w)
+        break;
+      tw = w;
+    }
     atomic_thread_fence(memory_order_acquire);
-    if (TSMAP_UNLIKELY((gen & 1u) || atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)) {
-      tsmap_cpu_relax();
-      continue;
-    }
-    if (TSMAP_UNLIKELY(!groups)) { /* detached by tsmap_close, for good */
-      r = -1;
-      break;
-    }
-    if ((old && tsmap_table_read8(old, k, h, vbuf, vw, &at)) ||
-        tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at)) {
-      r = 1;
-      break;
-    }
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen) {
+    uint64_t w2 = atomic_load_explicit(pw, memory_order_relaxed);
+    if (w2 == w) {
       r = 0;
       break;
     }
+    w = w2;
   }
+done:
   if (meta && r == 1) /* G10, G11 */
     r = tsmap_meta_read8(m, vbuf, at, meta);
-  tsmap_read_exit(self);
+  tsmap_read_exit_outer(self);
   return r;
 }
 
@@ -1682,13 +1785,27 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
   return st;
 }
 
-/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the second branch
+/* The public get of an unmetered 8/8 map with a bound and nothing else (entry_freq8: its
+ * one meta word is the frequency word), with its probes: inline in tsmap_get, so that a
+ * bounded get pays no second call and frame (G11, B4). */
+TSMAP_INLINE tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v[2];
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8_status(map, key, tsmap_get8(map, key, v, 2, TSMAP_META_FREQ),
+                                      v, 8, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the third branch
  * (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
-  if (TSMAP_LIKELY(map && key && key_len == 8 && map->value_size == 8)) {
-    if (TSMAP_LIKELY(map->entry_fast))
+  if (TSMAP_LIKELY(map && key && key_len == 8)) {
+    if (TSMAP_LIKELY(map->get88)) /* entry_fast with 8-byte values: one test */
       return tsmap_get8v8_probed(map, key, value_out);
-    if (tsmap_mx_meters8(map))
+    if (map->entry_freq8) /* G11 */
+      return tsmap_get8freq_probed(map, key, value_out);
+    if (tsmap_mx_meters8(map)) /* mx_id8 is set only with 8-byte values */
       return tsmap_get8v8_metered(map, key, value_out);
   }
   if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
@@ -1761,8 +1878,11 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const void *value) {
   uint64_t v[2];
   memcpy(&v[0], value, 8);
+  uint32_t r;
   if (m->versioned) /* the one meta word is the version (tsmap_ver_fill, V1) */
     v[1] = tsmap_ver_next(m);
+  else if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
+    v[1] = tsmap_freq_sampled(&r) ? tsmap_freq_bumped(meta, r) : meta;
   else
     tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {
@@ -1792,6 +1912,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_key q;
   tsmap_thread *self;
   tsmap_status st;
+  size_t si = 0; /* w8v8: q.shard's index */
   int gone = 0; /* M2, M3: a fast metered put overwrote an untracked key */
 #define TSMAP_STORE_END(x)                                                                 \
   (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, gone, (x)) : (x))
@@ -1805,7 +1926,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     q.hash = tsmap_hash_u64(q.w[0], map->seed);
     q.h2 = tsmap_h2(q.hash);
     q.route = tsmap_route(map);
-    q.shard = &map->shards[(q.hash >> 32) & q.route];
+    si = (q.hash >> 32) & q.route;
+    q.shard = &map->shards[si];
     q.route &= ~TSMAP_ROUTE_DIVERT; /* G15: diverted, it cannot match under the lock */
     if (w8v8 == 2) { /* what tsmap_meta_fill reads of a local put */
       q.ttl = TSMAP_TTL_DEFAULT;
@@ -1828,7 +1950,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_pos pos;
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  tsmap_writer_prefetch(s, &q, self, tracked);
+  if (w8v8 && !tracked)
+    tsmap_writer_prefetch8(map, si, q.hash, 1 + (size_t)w8v8);
+  else
+    tsmap_writer_prefetch(s, &q, self, tracked);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
@@ -1871,7 +1996,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   } else {
     st = tsmap_shard_insert(map, s, &q, value, &after);
   }
-  tsmap_writer_end(map, s, &after);
+  if (w8v8)
+    tsmap_writer_end8(map, s, &after);
+  else
+    tsmap_writer_end(map, s, &after);
   if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len ||
                               (w8v8 == 2 && after.reaped)))
     tsmap_after_run(map, &after);
@@ -1901,13 +2029,14 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
   return st;
 }
 
-/* One copy each for put and put_if_absent, so that the probes' op is a constant. */
-static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
-                                 void *old_out) {
+/* One copy each for put and put_if_absent, so that the probes' op is a constant; inline
+ * in tsmap_put and tsmap_put_if_absent (a call and a second frame fewer). */
+TSMAP_INLINE tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
+                                       void *old_out) {
   return tsmap_store8v8(map, key, value, old_out, 1, 1);
 }
-static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
-                                           void *old_out) {
+TSMAP_INLINE tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
+                                                 void *old_out) {
   return tsmap_store8v8(map, key, value, old_out, 0, 1);
 }
 
@@ -1921,10 +2050,11 @@ tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *o
   return tsmap_store8v8(map, key, value, old_out, 0, 2);
 }
 
-/* Whether a put can take tsmap_store8v8: entry_fast is fast8 on an unmetered map. */
+/* Whether a put can take tsmap_store8v8: get88 is fast8 with 8-byte values on an
+ * unmetered map. */
 TSMAP_INLINE int tsmap_store_is_8v8(const tsmap *map, const void *key, size_t key_len,
                                     const void *value) {
-  return map && key && value && key_len == 8 && map->entry_fast && map->value_size == 8;
+  return map && key && value && key_len == 8 && map->get88;
 }
 
 /* The put of any map, not counted: what a metered put runs, inline (metrics.h). */

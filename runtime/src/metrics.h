@@ -135,7 +135,7 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
 /* M1: the thread's record caches the private stripe of the last metered map the thread
  * called (mx_st) and that map's mx_id (never reused, so a destroyed map's pair matches
  * no map). The record, not a thread-local of its own: the 8-byte get and put load the
- * record anyway, so the pair costs no second thread-local access (tsmap_mx_cached8). */
+ * record anyway, so the pair costs no second thread-local access (tsmap_mx_meters8). */
 TSMAP_INLINE int tsmap_mx_cached(const tsmap_thread *t, uint64_t id) {
   return t != NULL && t->mx_id == id;
 }

@@ -199,21 +199,29 @@ TSMAP_INLINE tsmap_thread *tsmap_self(void) {
   return TSMAP_LIKELY(t != NULL) ? t : tsmap_thread_register();
 }
 
-/* Enter a read-side section: announce the epoch in this thread's own slot. With
- * membarrier the reclaimer pays for the store-load fence; otherwise the reader does. */
+/* Enter a read-side section known to be the thread's outermost (its nest is 0): announce
+ * the epoch in this thread's own slot. With membarrier the reclaimer pays for the
+ * store-load fence; otherwise the reader does. The 8-byte get calls it directly. */
+TSMAP_INLINE void tsmap_read_enter_outer(tsmap_thread *t) {
+  uint64_t e = atomic_load_explicit(&tsmap_global_epoch, memory_order_relaxed);
+  atomic_store_explicit(&t->state, (e << 1) | 1u, memory_order_relaxed);
+  if (tsmap_ebr_fence_mode)
+    atomic_thread_fence(memory_order_seq_cst);
+  else
+    atomic_signal_fence(memory_order_seq_cst);
+}
+TSMAP_INLINE void tsmap_read_exit_outer(tsmap_thread *t) {
+  atomic_store_explicit(&t->state, 0, memory_order_release);
+}
+
+/* Enter a read-side section, nested or not: the outermost announces the epoch. */
 TSMAP_INLINE void tsmap_read_enter(tsmap_thread *t) {
-  if (t->nest++ == 0) {
-    uint64_t e = atomic_load_explicit(&tsmap_global_epoch, memory_order_relaxed);
-    atomic_store_explicit(&t->state, (e << 1) | 1u, memory_order_relaxed);
-    if (tsmap_ebr_fence_mode)
-      atomic_thread_fence(memory_order_seq_cst);
-    else
-      atomic_signal_fence(memory_order_seq_cst);
-  }
+  if (t->nest++ == 0)
+    tsmap_read_enter_outer(t);
 }
 TSMAP_INLINE void tsmap_read_exit(tsmap_thread *t) {
   if (--t->nest == 0)
-    atomic_store_explicit(&t->state, 0, memory_order_release);
+    tsmap_read_exit_outer(t);
 }
 
 /* ---- Hashing ----------------------------------------------------------------------------- */
@@ -290,11 +298,6 @@ typedef struct tsmap_shard {
   _Alignas(64) _Atomic(tsmap_table *) cur;
   _Atomic(tsmap_table *) old;  /* non-NULL while cur is being filled from it (G5) */
   _Atomic uint64_t gen;        /* incremented when a growth starts */
-  /* cur's groups and mask, stored with cur under gen (NULL once closed): the 8-byte get
-   * probes cur from this line without loading cur's descriptor, whose line is at the same
-   * page offset in every table and so shares one L1 set with the other shards'. */
-  _Atomic(unsigned char *) cur_groups;
-  _Atomic size_t cur_mask;
   /* Writer-only, under lock. */
   _Alignas(64) tsmap_lock lock;
   _Atomic size_t count;
@@ -332,6 +335,7 @@ typedef struct tsmap_shard {
   size_t span;                      /* G11: cap, or the entries assumed (weight only) */
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
   uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
+  unsigned admit_freq;              /* G11: the counter of the entry being inserted (B5) */
 } tsmap_shard;
 
 struct tsmap {
@@ -383,7 +387,21 @@ struct tsmap {
                                      tsmap_get takes the meta get directly (G10-G12) */
   unsigned char put_meta;         /* entry_meta, 8-byte values, no weight: the 8-byte put
                                      with one meta word (tsmap_store8meta) */
+  unsigned char entry_freq8;      /* entry_meta, bounded (the meta word is the frequency
+                                     word), 8-byte values: tsmap_get inlines its get (G11) */
+  /* The 8-byte get's view of each shard: two words per shard after the shard array (512
+   * bytes at 32 shards), stored with cur and old (tsmap_shard_publish8), read lock-free
+   * (tsmap_get8). probe8[2i] is shard i's cur: its groups | log2 of its group count, |
+   * TSMAP_PROBE8_OK unless a growth moves entries from old; 0 once the shard is closed or
+   * before it has a table. probe8[2i + 1] is old's (with TSMAP_PROBE8_OK) while the
+   * shard grows, else 0. One load instead of gen, old and cur on each shard's own line,
+   * cur's descriptor and gen again. */
+  _Atomic uint64_t *probe8;
+  unsigned char get88;            /* entry_fast with 8-byte values: tsmap_get's one test */
 };
+
+#define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
+#define TSMAP_PROBE8_OK 64u /* clear: a growth in progress, or (groups 0) no table */
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
 #define TSMAP_ROUTE_MIGRATING ((uint64_t)1 << 62)

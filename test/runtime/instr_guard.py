@@ -91,7 +91,7 @@ def main():
         print("%-4s baseline %.1f, now %.1f: %+.2f%% (limit 3%%) %s"
               % (part, base[part], off[part], 100 * moved, verdict))
     if failed:
-        print("the 8-byte fast path's instruction count moved by more than 3%: if intended, "
+        print("the 8-byte fast path's instruction count moved by more than 3%%: if intended, "
               "update %s (run with --print)" % args.baseline)
     return 1 if failed else 0
 

@@ -243,6 +243,68 @@ static void test_g11_newcomers_are_admitted_by_frequency(void) {
   CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
 }
 
+/* Put key `k` until it is admitted (B5); returns the tries it took (0: never, in 20). */
+static int put_until_admitted(tsmap *m, uint64_t k) {
+  for (int tries = 1; tries <= 20; tries++) {
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    if (tsmap_get(m, &k, 8, NULL) == TSMAP_OK)
+      return tries;
+  }
+  return 0;
+}
+
+/* Keys 0..15 fill a map of 16; keys 0..7 are then accessed 200 times each by `touch`
+ * (a get, or a put over the value), the others never; 8 newcomers are each put until
+ * admitted. Returns how many of keys 0..7 are left: the victims must have been the
+ * entries never accessed (B2, B4). */
+static long accessed_kept(int by_put) {
+  tsmap *m = bounded_map(16, 1, NULL);
+  for (uint64_t k = 0; k < 16; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  for (int r = 0; r < 200; r++)
+    for (uint64_t k = 0; k < 8; k++)
+      CHECK_ST(by_put ? tsmap_put(m, &k, 8, &k, NULL) : tsmap_get(m, &k, 8, NULL),
+               by_put ? TSMAP_REPLACED : TSMAP_OK);
+  for (uint64_t k = 100; k < 108; k++)
+    CHECK(put_until_admitted(m, k) > 0);
+  long kept = 0, others = 0;
+  for (uint64_t k = 0; k < 16; k++)
+    *(k < 8 ? &kept : &others) += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
+  CHECK(size_of(m) == 16 && others == 0);
+  tsmap_destroy(m);
+  return kept;
+}
+
+/* G11 (b), B4: reads count, through the 8-byte get of a bounded map too (sampled 1 in 8:
+ * 200 reads are about 25 looks), and so do overwrites through the 8-byte put. */
+static void test_g11_reads_and_writes_raise_the_counter(void) {
+  long by_get = accessed_kept(0), by_put = accessed_kept(1);
+  fprintf(stderr, "  entries read 200 times kept: %ld of 8; written 200 times: %ld of 8\n",
+          by_get, by_put);
+  CHECK(by_get == 8 && by_put == 8);
+}
+
+/* G11 (d), B5: an admitted newcomer starts at the score it was admitted with (4 + its
+ * tries), not at a new entry's 5. A key tried 4 times (8) outlives the entries put once
+ * (5) when the shard ages (one age per 16 capacities of inserts, 256 here: from the third,
+ * 5 - 3 is low enough for a newcomer put once, 5, to displace) and newcomers take their
+ * places; 1,000 inserts are before the sixth age, which would bring the key down to them. */
+static void test_g11_admitted_entries_keep_their_score(void) {
+  tsmap *m = bounded_map(16, 1, NULL);
+  for (uint64_t k = 0; k < 16; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  uint64_t x = 1000;
+  CHECK(put_until_admitted(m, x) == 4); /* 4 + 4 beats a resident's 5 + the margin 2 */
+  for (uint64_t k = 2000; k < 3000; k++) /* a scan of keys put once */
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  long residents = 0;
+  for (uint64_t r = 0; r < 16; r++)
+    residents += tsmap_get(m, &r, 8, NULL) == TSMAP_OK;
+  CHECK(residents == 0 && size_of(m) == 16);
+  CHECK_ST(tsmap_get(m, &x, 8, NULL), TSMAP_OK); /* at 5 it would go among them, 15 in 16 */
+  tsmap_destroy(m);
+}
+
 /* With expiry too: an expired entry met while sampling is evicted first, as EXPIRED. */
 static _Atomic uint64_t g_now;
 static uint64_t test_clock(void *ctx) {
@@ -350,5 +412,7 @@ TEST_MAIN(T(test_g11_inserts_beyond_the_bound_evict), T(test_g11_configurations)
           T(test_g11_frequent_entries_survive_a_scan),
           T(test_g11_eviction_without_memory_changes_nothing),
           T(test_g11_newcomers_are_admitted_by_frequency),
+          T(test_g11_reads_and_writes_raise_the_counter),
+          T(test_g11_admitted_entries_keep_their_score),
           T(test_g11_expired_entries_go_first),
           T(test_g11_bound_holds_under_a_two_thread_insert_storm))

@@ -86,6 +86,9 @@ struct Request {
                                       ///< cannot flee a busy CPU, and a pinned inserter
                                       ///< starves liburcu's resize worker (see README)
   bool smoke = false;                 ///< tiny sizes; verify results strictly
+  bool lossy = false;                 ///< the map may drop entries (a bound below the
+                                      ///< prefill, --lossy): no self-check, and gets that
+                                      ///< miss are counted, not failures
   std::string out;                    ///< JSON-lines output file; empty: stdout
   std::string self;                   ///< path of this executable (for E children)
 };

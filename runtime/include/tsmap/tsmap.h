@@ -232,7 +232,7 @@ typedef struct tsmap_config {
    * latest at its 15th try within a window of a few capacities of inserts). Costs one
    * word per entry, 8 bytes per max_entries for the admission sketch, and the generic
    * paths, as expiry does; reads update an entry's counter in place now and then (at most
-   * 1 read in 2, rarer the more often the entry is read). */
+   * 1 read in 8 on average, rarer the more often the entry is read). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
   /* NUMA placement (G14). With a policy, each shard gets a node (tsmap_placement says
