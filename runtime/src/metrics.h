@@ -139,6 +139,8 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
 TSMAP_INLINE int tsmap_mx_cached(const tsmap_thread *t, uint64_t id) {
   return t != NULL && t->mx_id == id;
 }
+_Static_assert(offsetof(tsmap_thread, mx_st) + sizeof(void *) <= 64,
+               "the pair shares the record's first line (the state the owner writes)");
 
 /* The calling thread's stripe of metered map m (allocated on its first use): the one
  * the thread caches (one compare), else the directory's (metrics.c). */
