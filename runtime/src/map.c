@@ -1818,14 +1818,34 @@ __attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const 
   TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
 }
 
-/* The get of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8),
- * counted inline in tsmap_get's frame, unless this get is the one to time (metrics.h). */
+/* The same for a metered 8/8 get that fired op_start and left its fast path. */
+__attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, const void *key,
+                                                                   void *value_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, 8, value_out));
+}
+
+/* The get of a metered 8/8 map (tsmap_mx_meters8), counted inline in tsmap_get's frame
+ * in the stripe the thread's record caches, unless the record caches none for this map
+ * or this get is the one to time (metrics.h). Every instruction here is paid per get:
+ * at 1M keys a few more per operation cost a third of the gets' overlap of cache
+ * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
+ * counted at a constant index, apart from the other statuses. */
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
-  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, TSMAP_OP_GET)))
-    return tsmap_get_other(map, key, 8, value_out);
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  tsmap_status st = tsmap_mx_fast_end(mst, TSMAP_OP_GET, tsmap_get8v8(map, key, value_out));
+  tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+    return tsmap_get8v8_started(map, key, value_out);
+  uint64_t v;
+  int r = tsmap_get8(map, key, &v, 1, 0);
+  if (TSMAP_LIKELY(r == 1)) {
+    if (value_out)
+      memcpy(value_out, &v, 8);
+    tsmap_mx_fast_end(self, TSMAP_OP_GET, TSMAP_OK);
+    TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)TSMAP_OK);
+    return TSMAP_OK;
+  }
+  tsmap_status st =
+      tsmap_mx_fast_end(self, TSMAP_OP_GET, tsmap_get8_status(map, key, r, &v, 8, value_out));
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -1855,14 +1875,14 @@ TSMAP_INLINE tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, voi
 }
 
 /* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the third branch
- * once the thread caches its stripe (metrics.h), others the last. */
+ * (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8)) {
     if (TSMAP_LIKELY(map->get88)) /* entry_fast with 8-byte values: one test */
       return tsmap_get8v8_probed(map, key, value_out);
     if (map->entry_freq8) /* G11 */
       return tsmap_get8freq_probed(map, key, value_out);
-    if (map->value_size == 8 && tsmap_mx_cached8(map))
+    if (tsmap_mx_meters8(map)) /* mx_id8 is set only with 8-byte values */
       return tsmap_get8v8_metered(map, key, value_out);
   }
   if (map && map->entry_meta && key && key_len == 8) /* G10, G11 */
@@ -1992,10 +2012,13 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_thread *self;
   tsmap_status st;
   size_t si = 0; /* w8v8: q.shard's index */
+  int gone = 0; /* M2, M3: a fast metered put overwrote an untracked key */
+#define TSMAP_STORE_END(x)                                                                 \
+  (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, gone, (x)) : (x))
   if (w8v8) {
     self = tsmap_tls_self;
     if (TSMAP_UNLIKELY(!self || self->computing))
-      return tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT);
+      return TSMAP_STORE_END(tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT));
     q.p = (const unsigned char *)key;
     q.len = 8;
     memcpy(&q.w[0], key, 8);
@@ -2036,7 +2059,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (!tsmap_is_closed(map)) {
       tsmap_writer_end(map, s, &after);
       tsmap_after_run(map, &after);
-      return tsmap_store(map, q.p, q.len, value, old_out, replace, ttl);
+      return TSMAP_STORE_END(tsmap_store(map, q.p, q.len, value, old_out, replace, ttl));
     }
   } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 &&
              (w8v8 == 0 || w8v8 == 2) &&
@@ -2064,6 +2087,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
           TSMAP_MX_REPLACED8(map, &pos, tracked, metered == TSMAP_MX_FAST);
+        gone = metered == TSMAP_MX_FAST && !tracked;
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -2089,7 +2113,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
   if ((w8v8 == 0 || w8v8 == 2) && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
     tsmap_bound_rejected(map, &q, value);
-  return st;
+  return TSMAP_STORE_END(st);
+#undef TSMAP_STORE_END
 }
 
 tsmap_status tsmap_store(tsmap *map, const void *key, size_t key_len, const void *value,
@@ -2173,19 +2198,31 @@ tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const voi
                tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
 }
 
-/* The put of a metered 8/8 map whose stripe the thread caches (tsmap_mx_cached8): the
- * specialised body, counted inline, unless this put is the one to time (metrics.h). */
+/* The same for a metered 8/8 put that fired op_start and left its fast path. */
+__attribute__((noinline)) static tsmap_status tsmap_put8v8_started(tsmap *map, const void *key,
+                                                                   const void *value,
+                                                                   void *old_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_PUT, tsmap_store_unmetered(map, key, 8, value, old_out, 1));
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent8v8_started(tsmap *map, const void *key, const void *value, void *old_out) {
+  TSMAP_OP_RUN_STARTED(map, TSMAP_OP_PUT_IF_ABSENT,
+                       tsmap_store_unmetered(map, key, 8, value, old_out, 0));
+}
+
+/* The put of a metered 8/8 map (tsmap_mx_meters8): op_start, then (as the get does) the
+ * specialised body counted inline in the stripe the thread's record caches, unless the
+ * record caches none for this map or this put is the one to time (metrics.h). */
 TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
                                                  void *old_out, const int replace) {
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
-  struct tsmap_mx_stripe *mst = tsmap_mx_fast_stripe();
-  if (TSMAP_UNLIKELY(tsmap_mx_fast_timed(mst, op)))
-    return replace ? tsmap_put_other(map, key, 8, value, old_out)
-                   : tsmap_put_if_absent_other(map, key, 8, value, old_out);
   TSMAP_PROBE2(op_start, map, (int)op);
-  tsmap_status st = tsmap_mx_fast_end(
-      mst, op,
-      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST));
+  tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+    return replace ? tsmap_put8v8_started(map, key, value, old_out)
+                   : tsmap_put_if_absent8v8_started(map, key, value, old_out);
+  tsmap_status st = /* counted by the body (tsmap_mx_fast_put_end) */
+      tsmap_store_body(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT, 1, TSMAP_MX_FAST);
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }
@@ -2199,14 +2236,14 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 }
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
- * entry_fast 0, its stripe cached: tsmap_mx_cached8), else that of an unmetered one with one
- * meta word, else that of an unmetered versioned one (G12), else the put of any map above. */
+ * entry_fast 0: tsmap_mx_meters8), else that of an unmetered one with one meta word, else
+ * that of an unmetered versioned one (G12), else the put of any map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
     return replace ? tsmap_put8v8(map, key, value, old_out)
                    : tsmap_put_if_absent8v8(map, key, value, old_out);
-  if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_cached8(map))
+  if (map && key && value && key_len == 8 && map->value_size == 8 && tsmap_mx_meters8(map))
     return replace ? tsmap_put8v8_metered(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_metered(map, key, value, old_out);
   if (map && key && value && key_len == 8 && map->put_meta) /* G10, G11 */

@@ -27,7 +27,6 @@
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
-__thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
 _Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */
 
 /* Upper bounds of the duration buckets, in ns and as the `le` label. */
@@ -84,13 +83,17 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
   struct tsmap_mx_stripe *st =
       (struct tsmap_mx_stripe *)(void *)(raw + 64 - ((uintptr_t)raw & 63));
   st->raw = raw;
+  for (int op = 0; op < TSMAP_OP_COUNT; op++) /* M2: a fast path's first call of each */
+    for (int s = 0; s < TSMAP_MX_STATUSES; s++) /* status carries: its next one is timed */
+      tsmap_mx_set(&st->ops[op][s], (uint64_t)0xff << 56);
+  tsmap_mx_set(&st->put_replaced, (uint64_t)0xff << 56);
   return st;
 }
 
 /* The calling thread's stripe of map m (allocated on its first metered operation). A
- * private stripe is cached in tsmap_mx_tls for the thread's next operations on m (M1):
- * a recycled thread record (ebr.c) comes with its stripes, so the cache of a thread
- * that ended named stripes the record's next thread continues. */
+ * private stripe is cached in the thread's record for its next operations on m (M1): a
+ * recycled record (ebr.c) comes with its stripes and that cache, which names one of
+ * them. */
 static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   tsmap_thread *self = tsmap_self();
@@ -103,8 +106,8 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_of(const tsmap *m) {
       return &mx->overflow;
     atomic_store_explicit(&mx->stripes[self->id], st, memory_order_release);
   }
-  tsmap_mx_tls.id = m->mx_id; /* owner-private: the pair is never read by another thread */
-  tsmap_mx_tls.st = st;
+  self->mx_id = m->mx_id; /* owner-private: the pair is never read by another thread */
+  self->mx_st = st;
   return st;
 }
 
@@ -141,14 +144,21 @@ static unsigned tsmap_mx_life_bucket(uint32_t ms) {
   return b + (ms > k_life_ms[b]);
 }
 
+/* Operations of kind op counted in stripe st (M2: the counters' low 56 bits; a fast put's
+ * overwrites of untracked keys are in put_replaced). */
+static uint64_t tsmap_mx_op_count(struct tsmap_mx_stripe *st, int op) {
+  uint64_t n = op == TSMAP_OP_PUT ? TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)) : 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
+  return n;
+}
+
 /* M2: the timed operation stands for every operation of its kind since the last one. */
 void tsmap_mx_sample(const tsmap_mx_span *sp) {
   struct tsmap_mx_stripe *st = sp->st;
   tsmap_op op = sp->op;
   uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
-  uint64_t n = 0;
-  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += tsmap_mx_get(&st->ops[op][s]);
+  uint64_t n = tsmap_mx_op_count(st, op);
   uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
   unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
   tsmap_mx_set(&st->sampled_at[op], n);
@@ -156,6 +166,13 @@ void tsmap_mx_sample(const tsmap_mx_span *sp) {
   tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
   tsmap_mx_set(&st->last_bucket[op], b);
   tsmap_mx_set(&st->last_ns[op], ns);
+}
+
+/* Test support (test_metrics.c): the calling thread's count of metered map m's
+ * operations of kind op when one was last timed (0: none timed since the first). */
+TSMAP_HIDDEN uint64_t tsmap_mx_debug_sampled_at(tsmap *m, int op);
+uint64_t tsmap_mx_debug_sampled_at(tsmap *m, int op) {
+  return tsmap_mx_get(&tsmap_mx_stripe(m)->sampled_at[op]);
 }
 
 void tsmap_mx_count_retry(tsmap *m) {
@@ -230,7 +247,7 @@ void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
  * ====================================================================================== */
 
 tsmap_status tsmap_mx_create(tsmap *m) {
-  m->mx_id8 = UINT64_MAX; /* no thread caches this id (tsmap_mx_cached8) */
+  m->mx_id8 = TSMAP_MX_NO_ID8; /* no thread caches this id (tsmap_mx_meters8) */
   if (!m->cfg.name && !m->cfg.metrics)
     return TSMAP_OK;
   struct tsmap_metrics *mx = (struct tsmap_metrics *)tsmap_mem_zalloc(m, sizeof *mx);
@@ -333,9 +350,7 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
 /* M2: operations after a stripe's last timed one go to that one's bucket, so that the
  * histogram's count is the exact operation count. */
 static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
-  uint64_t n = 0, seen = 0;
-  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-    n += tsmap_mx_get(&st->ops[op][s]);
+  uint64_t n = tsmap_mx_op_count(st, op), seen = 0;
   for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
     uint64_t c = tsmap_mx_get(&st->dur[op][b]);
     sn->dur[op][b] += c;
@@ -353,7 +368,7 @@ static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *s
 static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) {
   for (int op = 0; op < TSMAP_OP_COUNT; op++) {
     for (int s = 0; s < TSMAP_MX_STATUSES; s++)
-      sn->ops[op][s] += tsmap_mx_get(&st->ops[op][s]);
+      sn->ops[op][s] += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s])); /* M2 */
     tsmap_mx_snap_durations(st, sn, op);
   }
   for (int r = 0; r < TSMAP_MX_REASONS; r++) {
@@ -365,6 +380,9 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
       sn->left[r] += c; /* tracked keys' departures (M3) */
     }
   }
+  uint64_t pr = TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)); /* status and departure */
+  sn->ops[TSMAP_OP_PUT][TSMAP_REPLACED] += pr;
+  sn->left[TSMAP_EVICT_REPLACED] += pr;
   sn->retries += tsmap_mx_get(&st->retries);
   sn->waits += tsmap_mx_get(&st->waits);
 }
@@ -544,8 +562,9 @@ static const tsmap_mx_family_def k_families[] = {
     {"tsmap_operations_total", "counter",
      "Map operations completed, by operation and returned status.", 0, tsmap_mx_emit_ops, 1},
     {"tsmap_operation_duration_seconds", "histogram",
-     "Duration of map operations. The count is exact; the timer runs on 1 in " TSMAP_MX_SAMPLE_TEXT " "
-     "operations of each kind per thread, each timed one standing for those since the last.",
+     "Duration of map operations. The count is exact; the timer runs on about 1 in "
+     TSMAP_MX_SAMPLE_TEXT " operations of each kind per thread, each timed one standing for "
+     "those since the last.",
      0, tsmap_mx_emit_durations, 1},
     {"tsmap_entries", "gauge", "Entries in the map.", TSMAP_MX_FIELD(entries), NULL, 0},
     {"tsmap_shards", "gauge", "Shards of the map.", TSMAP_MX_FIELD(shards), NULL, 0},

@@ -8,11 +8,15 @@
  * M1  Counters are per thread and per map (a stripe, one per thread record, written only
  *     by its thread with relaxed load/store pairs): no shared cache line is written by an
  *     operation. Exposition sums the stripes. Threads beyond TSMAP_MX_STRIPES, or whose
- *     stripe could not be allocated, share one stripe updated with atomic adds. A thread
- *     caches its private stripe of the last metered map it called (tsmap_mx_tls).
- * M2  Operation counts are exact. Durations are timed on one operation in
- *     TSMAP_MX_SAMPLE per thread and kind; each sample stands for the operations since
- *     the previous one, so the histogram's count is exact and its buckets are estimates.
+ *     stripe could not be allocated, share one stripe updated with atomic adds. A thread's
+ *     record caches its private stripe of the last metered map it called (mx_id, mx_st).
+ * M2  Operation counts are exact. Durations are timed on about one operation in
+ *     TSMAP_MX_SAMPLE per thread and kind: the full metered path counts down per kind;
+ *     the 8/8 fast paths, which keep no countdown, count each status with one add whose
+ *     carry out of the counter's top byte (every TSMAP_MX_SAMPLE-th of that status)
+ *     sends the thread's next call on the map to the full path, timed (TSMAP_MX_TICK).
+ *     Each sample stands for the operations of its kind since the previous one, so the
+ *     histogram's count is exact and its buckets are estimates.
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
@@ -47,7 +51,7 @@ typedef enum tsmap_op {
   TSMAP_OP_COUNT = 17
 } tsmap_op;
 
-#define TSMAP_MX_SAMPLE 256 /* M2: one operation in 256 per thread and kind is timed */
+#define TSMAP_MX_SAMPLE 256 /* M2: about one operation in 256 per thread and kind is timed */
 #define TSMAP_MX_SAMPLE_TEXT "256" /* the same, for the HELP text */
 _Static_assert(TSMAP_MX_SAMPLE <= 32767, "countdowns are int16_t");
 #define TSMAP_MX_STRIPES 1024 /* threads with a stripe of their own (M1) */
@@ -62,11 +66,20 @@ _Static_assert((int)TSMAP_CONFLICT < TSMAP_MX_STATUSES, "TSMAP_MX_STATUSES too s
 
 typedef _Atomic uint64_t tsmap_mx_ctr;
 
+/* M2: what a fast path adds to an operation counter: one to the count, in the low 56
+ * bits (exact up to 2^56 calls of one thread, kind and status on one map), and one to
+ * the top byte, whose carry out every TSMAP_MX_SAMPLE adds says "time the next one".
+ * Readers take TSMAP_MX_COUNT of every operation counter. */
+#define TSMAP_MX_TICK (((uint64_t)(256 / TSMAP_MX_SAMPLE) << 56) | 1u)
+#define TSMAP_MX_COUNT(x) ((x) & (((uint64_t)1 << 56) - 1))
+_Static_assert(TSMAP_MX_SAMPLE == 256, "the fast paths' sample clock is a counter's top byte");
+
 /* One thread's counters for one map (M1), or the shared overflow stripe. The first
  * members are what every metered operation touches. */
 struct tsmap_mx_stripe {
   int shared;                                /* overflow: atomic adds */
   int16_t countdown[TSMAP_OP_COUNT]; /* owner-private: operations before the next timed one */
+  unsigned char marked; /* owner-private: a fast path's sample clock ticked over (M2) */
   tsmap_mx_ctr ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES]; /* by kind and status (exact) */
   void *raw;                                           /* the allocation (alignment) */
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
@@ -77,6 +90,9 @@ struct tsmap_mx_stripe {
   tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
   tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];
   tsmap_mx_ctr retries, waits;
+  /* M2, M3: overwrites of untracked keys by the fast 8/8 put, counted once for both the
+   * `replaced` status and the `replaced` departure (exposition adds it to both) */
+  tsmap_mx_ctr put_replaced;
 };
 
 /* Metrics of one map: the registry record (name) and, when on, the stripes. */
@@ -116,19 +132,22 @@ TSMAP_INLINE uint64_t tsmap_mx_bump(struct tsmap_mx_stripe *st, tsmap_mx_ctr *c,
   return x;
 }
 
-/* M1: the private stripe of the last metered map this thread called, and that map's
- * mx_id (never reused, so a destroyed map's entry matches no map). Owner-private. */
-typedef struct tsmap_mx_cache {
-  uint64_t id;
-  struct tsmap_mx_stripe *st;
-} tsmap_mx_cache;
-extern TSMAP_HIDDEN __thread tsmap_mx_cache tsmap_mx_tls __attribute__((tls_model("initial-exec")));
+/* M1: the thread's record caches the private stripe of the last metered map the thread
+ * called (mx_st) and that map's mx_id (never reused, so a destroyed map's pair matches
+ * no map). The record, not a thread-local of its own: the 8-byte get and put load the
+ * record anyway, so the pair costs no second thread-local access (tsmap_mx_meters8). */
+TSMAP_INLINE int tsmap_mx_cached(const tsmap_thread *t, uint64_t id) {
+  return t != NULL && t->mx_id == id;
+}
+_Static_assert(offsetof(tsmap_thread, mx_st) + sizeof(void *) <= 64,
+               "the pair shares the record's first line (the state the owner writes)");
 
 /* The calling thread's stripe of metered map m (allocated on its first use): the one
  * the thread caches (one compare), else the directory's (metrics.c). */
 TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_stripe(const tsmap *m) {
-  if (TSMAP_LIKELY(tsmap_mx_tls.id == m->mx_id))
-    return tsmap_mx_tls.st;
+  tsmap_thread *t = tsmap_tls_self;
+  if (TSMAP_LIKELY(tsmap_mx_cached(t, m->mx_id)))
+    return t->mx_st;
   return tsmap_mx_stripe_slow(m);
 }
 
@@ -141,9 +160,11 @@ TSMAP_INLINE void tsmap_mx_begin(tsmap *m, tsmap_op op, tsmap_mx_span *sp) {
     tsmap_mx_begin_shared(m, sp);
     return;
   }
-  int16_t left = st->countdown[op]; /* -1 when tsmap_mx_fast_timed sent this one here */
-  if (TSMAP_UNLIKELY(left <= 0)) /* M2: time this one; the first of each kind always is */
-    sp->t0 = tsmap_mx_clock();
+  int16_t left = st->countdown[op];
+  if (TSMAP_UNLIKELY(left <= 0 || st->marked)) { /* M2: time this one; the first of each */
+    sp->t0 = tsmap_mx_clock();                   /* kind always is */
+    st->marked = 0;
+  }
   st->countdown[op] = left > 0 ? (int16_t)(left - 1) : TSMAP_MX_SAMPLE - 1;
 }
 
@@ -155,30 +176,49 @@ TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
   return status;
 }
 
-/* The 8/8 get and put of a map whose entry_fast is 0: does the thread cache a private
- * stripe of this map, and is the map a metered fast8 one with 8-byte values? One test
- * for both: mx_id8 is the map's mx_id only then, else ~0, which no thread caches. A map
- * that fails it (unmetered with meta words, metered but not fast8, or no stripe cached
- * yet) takes its other paths; a metered one counts there. */
-TSMAP_INLINE int tsmap_mx_cached8(const tsmap *m) { return tsmap_mx_tls.id == m->mx_id8; }
+/* The 8/8 get and put of a map whose entry_fast is 0: is it a metered fast8 map with
+ * 8-byte values? mx_id8 is the map's mx_id only then, else TSMAP_MX_NO_ID8, which no
+ * thread caches. Such a map's get and put fire op_start first and then ask whether the
+ * thread's record caches a private stripe of it (tsmap_mx_cached with mx_id8): asked
+ * after the probe (an asm statement the compiler may not move loads across), the
+ * record's load is the one the lookup makes anyway. */
+#define TSMAP_MX_NO_ID8 UINT64_MAX
+TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX_NO_ID8; }
 
-/* The 8-byte get and put of a metered map (tsmap_mx_cached8 true) count inline, in
- * their callers' frames, in the stripe the thread caches for this map (never NULL: only
- * private stripes are cached), unless tsmap_mx_fast_timed says that this operation is
- * the one in TSMAP_MX_SAMPLE to time (its countdown went below 0: the full metered
- * path, TSMAP_OP_RUN, times it in tsmap_mx_begin and starts the countdown again).
- * Nothing is counted before the choice, so the full path counts the operation once. */
-TSMAP_INLINE struct tsmap_mx_stripe *tsmap_mx_fast_stripe(void) { return tsmap_mx_tls.st; }
-TSMAP_INLINE int tsmap_mx_fast_timed(struct tsmap_mx_stripe *st, tsmap_op op) {
-  return --st->countdown[op] < 0;
+/* The 8-byte get and put of a metered map (tsmap_mx_meters8, and the record caches its
+ * stripe) count inline, in their callers' frames, in that stripe (never NULL: only
+ * private stripes are cached), with one add and no countdown: one per call is the most
+ * they can afford (bench/runtime/findings.md, issue 21, round 3). When that add carries
+ * out of the counter's top byte (TSMAP_MX_TICK), the thread's record forgets the pair
+ * and the stripe is marked, so the thread's next call on the map takes the full
+ * metered path (TSMAP_OP_RUN_STARTED), which times it (tsmap_mx_begin) and caches the
+ * pair again (M2). */
+TSMAP_INLINE void tsmap_mx_tick(tsmap_thread *self, tsmap_mx_ctr *c) {
+  uint64_t n;
+  int tick = __builtin_add_overflow(atomic_load_explicit(c, memory_order_relaxed),
+                                    TSMAP_MX_TICK, &n);
+  atomic_store_explicit(c, n, memory_order_relaxed);
+  if (TSMAP_UNLIKELY(tick)) {
+    self->mx_st->marked = 1;
+    self->mx_id = 0;
+  }
+}
+TSMAP_INLINE tsmap_status tsmap_mx_fast_end(tsmap_thread *self, tsmap_op op,
+                                            tsmap_status status) {
+  tsmap_mx_tick(self, &self->mx_st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)]);
+  return status;
 }
 
-/* The end of a fast metered operation: its status counted in a private stripe. */
-TSMAP_INLINE tsmap_status tsmap_mx_fast_end(struct tsmap_mx_stripe *st, tsmap_op op,
-                                            tsmap_status status) {
-  tsmap_mx_ctr *c = &st->ops[op][(unsigned)status & (TSMAP_MX_STATUSES - 1)];
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+/* The end of a fast 8/8 put (the store body's `metered` is TSMAP_MX_FAST): as
+ * tsmap_mx_fast_end, except that the overwrite of an untracked key is one add to
+ * put_replaced, its status and its departure at once (a second write per overwrite
+ * cost as much as the first: bench/runtime/findings.md, issue 21, round 3). */
+TSMAP_INLINE tsmap_status tsmap_mx_fast_put_end(tsmap_thread *self, int replace,
+                                                int untracked_replaced, tsmap_status status) {
+  if (untracked_replaced)
+    tsmap_mx_tick(self, &self->mx_st->put_replaced);
+  else
+    tsmap_mx_fast_end(self, replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT, status);
   return status;
 }
 
@@ -211,8 +251,13 @@ TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
  * `call` counted and timed when the map is metered, its status returned. */
 #define TSMAP_OP_RUN(map, op, call)                                                        \
   do {                                                                                     \
-    tsmap_status op_st_;                                                                   \
     TSMAP_PROBE2(op_start, (map), (int)(op));                                              \
+    TSMAP_OP_RUN_STARTED(map, op, call);                                                   \
+  } while (0)
+/* The same after op_start has fired (a metered 8/8 get or put that leaves its fast path). */
+#define TSMAP_OP_RUN_STARTED(map, op, call)                                                \
+  do {                                                                                     \
+    tsmap_status op_st_;                                                                   \
     TSMAP_METERED(op_st_, (map), (op), (call));                                            \
     TSMAP_PROBE2(op_end, (int)(op), (int)op_st_);                                          \
     return op_st_;                                                                         \
@@ -258,21 +303,16 @@ TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
  * is private (only those are cached), so a load and a store do. */
 TSMAP_HIDDEN void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why);
 TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
-  if (TSMAP_UNLIKELY(tsmap_mx_tls.id != m->mx_id)) {
+  tsmap_thread *t = tsmap_tls_self;
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(t, m->mx_id))) {
     tsmap_mx_gone_slow(m, why);
     return;
   }
-  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
+  tsmap_mx_ctr *c = &t->mx_st->left[(unsigned)why < TSMAP_MX_REASONS ? (unsigned)why : 0];
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 }
 
-/* tsmap_mx_gone when the thread's cached pair is known to name the map (TSMAP_MX_FAST). */
-TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
-  tsmap_mx_ctr *c = &tsmap_mx_tls.st->left[why];
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
-}
 
 /* Site macros: a table's birth array exists only on a metered map. */
 #define TSMAP_MX_REPLACED(m, pos)                                                          \
@@ -285,18 +325,15 @@ TSMAP_INLINE void tsmap_mx_gone_cached(tsmap_evict_reason why) {
     }                                                                                      \
   } while (0)
 /* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
- * the key is tracked is known, and on the fast path (`cached`: the put's `metered` is
- * TSMAP_MX_FAST) the thread's cached pair names this map's private stripe, as it did
- * when tsmap_mx_cached8 let the put in (nothing under the shard lock calls another map),
- * so an untracked departure is counted there without comparing the id again. */
+ * the key is tracked is known, and on the fast path (`fast`: the put's `metered` is
+ * TSMAP_MX_FAST) an untracked departure is counted with the put's status, at its end
+ * (tsmap_mx_fast_put_end), not here. */
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
-#define TSMAP_MX_REPLACED8(m, pos, tracked, cached)                                        \
+#define TSMAP_MX_REPLACED8(m, pos, tracked, fast)                                          \
   do {                                                                                     \
     if (tracked)                                                                           \
       tsmap_mx_replaced((m), (pos));                                                       \
-    else if (cached)                                                                       \
-      tsmap_mx_gone_cached(TSMAP_EVICT_REPLACED);                                          \
-    else                                                                                   \
+    else if (!(fast))                                                                      \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \

@@ -184,6 +184,11 @@ typedef struct tsmap_thread {
   _Atomic int in_use;
   unsigned id;               /* unique per record: indexes per-thread metrics (M1) */
   struct tsmap_thread *next; /* registry list, never unlinked */
+  /* M1 (metrics.h): the metered map this record's thread called last (its mx_id; 0 none)
+   * and the record's private stripe of it. Owner-private; kept when the record is
+   * recycled, as its stripes are. In the state line, which the owner writes anyway. */
+  uint64_t mx_id;
+  struct tsmap_mx_stripe *mx_st;
 } tsmap_thread;
 
 extern TSMAP_HIDDEN _Atomic uint64_t tsmap_global_epoch;

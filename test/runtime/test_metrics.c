@@ -510,6 +510,27 @@ static void test_thread_cache_follows_the_map(void) {
   }
 }
 
+/* M2: the 8/8 fast paths keep no countdown; the carry of their counters' sample clock
+ * sends a call to the full path every 256 calls of a status, which times it. */
+extern uint64_t tsmap_mx_debug_sampled_at(tsmap *m, int op);
+static void test_fast_paths_are_sampled(void) {
+  tsmap *m = metered("sampled-fast", 8);
+  uint64_t k = 7;
+  CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
+  /* OK gets, all on the fast path but the timed ones: the first carries (a new stripe's
+   * clocks start one tick short), so the 2nd is timed, then the one after each 256 more */
+  for (int i = 0; i < 3 * 256; i++)
+    CHECK(tsmap_get(m, &k, 8, NULL) == TSMAP_OK);
+  CHECK(tsmap_mx_debug_sampled_at(m, 0) == 2 * 256 + 4); /* timed: 2nd, 259th, 516th */
+  for (int i = 0; i < 2 * 256; i++) /* overwrites: their own clock (status replaced) */
+    CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_REPLACED);
+  CHECK(tsmap_mx_debug_sampled_at(m, 1) == 256 + 4); /* puts: the 1st (full path), 3rd, 260th */
+  const char *t = format(m);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled-fast\",op=\"get\",status=\"ok\"}") == 768);
+  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"sampled-fast\",op=\"put\"}") == 513);
+  tsmap_destroy(m);
+}
+
 /* The sum of the series that starts with `series`, as a double (-1: absent). */
 static double series_double(const char *text, const char *series) {
   size_t n = strlen(series);
@@ -538,6 +559,10 @@ static void test_lifespans_of_a_sample(void) {
   const char *t = format(m);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 6400);
   CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 6400);
+  /* untracked overwrites are one count for the status and the departure (M2, M3) */
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"replaced\"}") == 6400);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"ok\"}") == 6400);
+  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"sampled\",op=\"put\"}") == 12800);
   long long n = series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"replaced\"}");
   CHECK(n == series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"removed\"}"));
   CHECK(n >= 250 && n <= 550); /* binomial(6400, 1/16): 400, standard deviation 19.4 */
@@ -693,4 +718,5 @@ TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),
           T(test_lifespans_of_a_sample), T(test_version_calls_are_counted),
-          T(test_replica_calls_are_counted), T(test_exposition_file))
+          T(test_replica_calls_are_counted), T(test_fast_paths_are_sampled),
+          T(test_exposition_file))
