@@ -121,7 +121,7 @@ done
 # (4M; 400K quick), 4x the shards and back, each phase until the reshard is done.
 if grep -qw tsmap <<<"$maps"; then
   say "reshard (G) tsmap"
-  timeout -k 10 "$step_limit" "$bin" --mode reshard --maps tsmap "${sizes[@]}" --out "$res" 2>>"$log" \
+  timeout -k 10 "$step_limit" "$bin" --mode reshard --maps tsmap "${sizes[@]}" "${pin[@]}" --out "$res" 2>>"$log" \
     || step_failed reshard tsmap $?
 fi
 # Variants of tsmap against the plain map, interleaved so that each pair shares the
