@@ -1630,28 +1630,31 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
   return 0;
 }
 
-/* tsmap_shard_probe of an entry_fast map (G15: tsmap_reshard_get8's look at a shard): the
- * look of tsmap_get8 at one shard, through its probe words. -1: the shard has no table
- * (closed), 1 found, 0 absent. */
-int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
-                       tsmap_token *tok) {
-  tsmap_word *at = NULL;
-  (void)tok;
-  _Atomic uint64_t *pw = &m->probe8[2 * (size_t)(s - m->shards)];
+/* Look for key word k in one shard through its probe words `pw` (map->probe8): cur's
+ * groups and size, and old's while the shard grows, in one load (two); the read protocol
+ * of the file comment with the word of cur in the place of gen: a miss is trusted only if
+ * that word did not change meanwhile. 1 found (value words in vbuf, `*at` the first; with
+ * `ver`, a constant, the version word after them, V5), 0 absent, -1 the shard has no table
+ * (closed). The caller is in a read-side section. */
+TSMAP_INLINE int tsmap_probe_words_read8(_Atomic uint64_t *pw, uint64_t k, uint64_t h,
+                                         uint64_t *vbuf, const size_t vw, tsmap_word **at,
+                                         const int ver) {
   uint64_t w = atomic_load_explicit(pw, memory_order_acquire);
   for (;;) {
     uint64_t tw = w;
-    if (!(w & TSMAP_PROBE8_OK)) {
+    if (TSMAP_UNLIKELY(!(w & TSMAP_PROBE8_OK))) {
       if (!(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)))
         return -1;
+      /* a growth in progress: old first (entries move old -> cur, inserted before
+       * deleted); its word 0: the growth is over, every entry is in cur */
       uint64_t ow = atomic_load_explicit(&pw[1], memory_order_acquire);
-      if (ow) /* a growth in progress: old first */
+      if (ow)
         tw = ow;
     }
     for (;;) {
       unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
       size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
-      if (tsmap_groups_read8(groups, mask, q->w[0], q->hash, vbuf, 1, &at, 0))
+      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, at, ver))
         return 1;
       if (tw == w)
         break;
@@ -1665,14 +1668,21 @@ int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint6
   }
 }
 
+/* tsmap_shard_probe of an entry_fast map (G15: tsmap_reshard_get8's look at a shard). */
+int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t *vbuf,
+                       tsmap_token *tok) {
+  tsmap_word *at = NULL;
+  (void)tok;
+  return tsmap_probe_words_read8(&m->probe8[2 * (size_t)(s - m->shards)], q->w[0], q->hash,
+                                 vbuf, 1, &at, 0);
+}
+
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback or another
  * read-side section, a reshard, a closed map). `vw`: value words to copy, with the meta
  * words when `meta` (a constant, TSMAP_META_*): the entry is then absent from its deadline
- * on (G10) and its frequency touched (G11).
- * The shard's probe words (map->probe8) give cur's groups and size, and old's while the
- * shard grows, in one load (two): the read protocol of the file comment, with the word of
- * cur in the place of gen. A miss is trusted only if that word did not change meanwhile. */
+ * on (G10) and its frequency touched (G11). The shard is read through its probe words
+ * (tsmap_probe_words_read8). */
 TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
                             const int meta) {
   tsmap_word *at = NULL;
@@ -1694,42 +1704,11 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     tsmap_read_exit_outer(self);
     return -2;
   }
-  _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
-  uint64_t w = atomic_load_explicit(pw, memory_order_acquire);
-  for (;;) {
-    uint64_t tw = w;
-    if (TSMAP_UNLIKELY(!(w & TSMAP_PROBE8_OK))) {
-      if (!(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1))) { /* closed: the generic get says so */
-        r = -2;
-        break;
-      }
-      /* a growth in progress: old first (entries move old -> cur, inserted before
-       * deleted); its word 0: the growth is over, every entry is in cur */
-      uint64_t ow = atomic_load_explicit(&pw[1], memory_order_acquire);
-      if (ow)
-        tw = ow;
-    }
-    for (;;) {
-      unsigned char *groups = (unsigned char *)(uintptr_t)(tw & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
-      size_t mask = ((size_t)1 << (tw & TSMAP_PROBE8_LG)) - 1;
-      if (tsmap_groups_read8(groups, mask, k, h, vbuf, vw, &at, meta == TSMAP_META_VER)) {
-        r = 1;
-        goto done;
-      }
-      if (tw == w)
-        break;
-      tw = w;
-    }
-    atomic_thread_fence(memory_order_acquire);
-    uint64_t w2 = atomic_load_explicit(pw, memory_order_relaxed);
-    if (w2 == w) {
-      r = 0;
-      break;
-    }
-    w = w2;
-  }
-done:
-  if (meta && r == 1) /* G10, G11 */
+  r = tsmap_probe_words_read8(&m->probe8[2 * ((h >> 32) & route)], k, h, vbuf, vw, &at,
+                              meta == TSMAP_META_VER);
+  if (TSMAP_UNLIKELY(r < 0)) /* closed: the generic get says so */
+    r = -2;
+  else if (meta && r == 1) /* G10, G11 */
     r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit_outer(self);
   return r;
