@@ -85,14 +85,6 @@ static size_t shards_now(tsmap *m, size_t *target) {
   return n;
 }
 
-/* Drive a reshard to its end with tsmap_maintain alone. */
-static void finish(tsmap *m) {
-  size_t n, target;
-  for (int i = 0; i < 1000000 && (n = shards_now(m, &target)) != target; i++)
-    CHECK_ST(tsmap_maintain(m, 256), TSMAP_OK);
-  n = shards_now(m, &target);
-  CHECK(n == target);
-}
 
 /* ---- Entries survive, on every key mode ---------------------------------------------------- */
 
@@ -145,7 +137,7 @@ static void keeps_entries(int mode, size_t value_size) {
       CHECK_ST(tsmap_put(m, k, len, v, NULL), TSMAP_REPLACED);
     }
     check_all(m, mode, n, value_size);
-    finish(m);
+    tsmap_test_finish_reshard(m);
     CHECK(shards_now(m, NULL) == counts[c]);
     check_all(m, mode, n, value_size);
   }
@@ -266,7 +258,7 @@ static void test_g15_arguments(void) {
   n = shards_now(m, &target);
   CHECK(n == 4 && target == 4);
   CHECK_ST(tsmap_reshard(m, 64), TSMAP_OK);
-  finish(m);
+  tsmap_test_finish_reshard(m);
   CHECK_ST(tsmap_get(m, &k, 8, &k), TSMAP_OK);
   tsmap_destroy(m);
 }
