@@ -39,14 +39,16 @@
  * Allocation
  * ====================================================================================== */
 
-/* Tables of the default allocator from 16 KiB (128 groups) on are mapped directly:
- * fresh, lazily zeroed pages (starting a growth costs no memset, and calloc could memset
- * a reused heap block), that can be faulted in ahead and given back a chunk at a time
- * (G5). With the threshold at 256 KiB, the growths to smaller tables calloc'd theirs
- * inside one write: 10-30 us each, ~60 of the 4M writes of bench workload D. Every other
- * block, and a table whose mmap fails (the process may be out of mappings,
- * vm.max_map_count, where the heap still has room), comes from malloc. */
-#define TSMAP_MMAP_MIN ((size_t)16 << 10)
+/* Tables of the default allocator from 4 KiB (32 groups of 8-byte keys and values) on
+ * are mapped directly: fresh, lazily zeroed pages (starting a growth costs no memset, and
+ * calloc could memset a reused heap block), that can be faulted in ahead and given back a
+ * chunk at a time (G5). With the threshold at 256 KiB, the growths to smaller tables
+ * calloc'd theirs inside one write: 10-30 us each, ~60 of the 4M writes of bench workload
+ * D; at 16 KiB, the heap blocks freed by every shard's first growths stayed in the
+ * process (about 190 KiB for 32 shards: workload E). Every other block, and a table whose
+ * mmap fails (the process may be out of mappings, vm.max_map_count, where the heap still
+ * has room), comes from malloc. */
+#define TSMAP_MMAP_MIN ((size_t)4 << 10)
 /* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
  * give back 4 pages of a reclaimed one (~2.5 us; 64 KiB chunks took 5-20 us, the page
  * structures of a cold table being cache misses themselves). */
