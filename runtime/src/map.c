@@ -49,11 +49,13 @@
  * mmap fails (the process may be out of mappings, vm.max_map_count, where the heap still
  * has room), comes from malloc. */
 #define TSMAP_MMAP_MIN ((size_t)4 << 10)
-/* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
- * give back 4 pages of a reclaimed one (~2.5 us; 64 KiB chunks took 5-20 us, the page
- * structures of a cold table being cache misses themselves). */
-#define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
-#define TSMAP_UNMAP_CHUNK ((size_t)16 << 10)
+/* Per write that does paging chores (every write while there is one to do): fault in a
+ * page of the next table, or give back 2 pages of a reclaimed one. Twice that every other
+ * write made those writes 2-5 us (3.6 us on average to give back 16 KiB), the most of D's
+ * inserts over 5 us that no interruption explains; 64 KiB chunks took 5-20 us, the page
+ * structures of a cold table being cache misses themselves. */
+#define TSMAP_POPULATE_CHUNK ((size_t)4 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)8 << 10)
 
 /* Whether a table of `size` bytes is first tried with mmap. */
 static int tsmap_table_wants_map(const tsmap *m, size_t size) {
@@ -1192,17 +1194,25 @@ static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *
 /* Whether cur (no growth in progress) is full enough for the chores to prepare the next
  * table: at most 1/8 of its inserts left, and few enough that the prepared table is not
  * held long (its pages count in the process's memory from then on, E). Faulting in the
- * next table (about twice cur's bytes) takes 2 * bytes / CHUNK chunks, one every other
- * write, so 4 * bytes / CHUNK writes; the lead is twice that, and an insert is a write. */
+ * next table (about twice cur's bytes) takes 2 * bytes / CHUNK chunks, one a write, so as
+ * many writes; the lead is twice that, and an insert is a write. */
 TSMAP_INLINE int tsmap_shard_next_due(tsmap_shard *s, const tsmap_table *cur) {
   return cur && !atomic_load_explicit(&s->old, memory_order_relaxed) &&
          cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1) &&
-         cur->growth_left * TSMAP_POPULATE_CHUNK <= 8 * cur->bytes;
+         cur->growth_left * TSMAP_POPULATE_CHUNK <= 4 * cur->bytes;
 }
 
-/* Every other write: prepare the next table shortly before the current one is full, fault a
- * chunk of it in, or give back a chunk of a reclaimed table (then keep its mapping as a
- * spare). Each keeps page faults and munmap out of any single write's latency (G5). */
+/* The chores' pacing: every write while a next table is prepared or a reclaimed one given
+ * back (a small chunk each: see TSMAP_POPULATE_CHUNK), else every other write (to see
+ * whether the next table is due). */
+TSMAP_INLINE int tsmap_shard_chore_turn(tsmap_shard *s) {
+  return ++s->chores % 2 == 0 || s->next || s->unmapping;
+}
+
+/* On its turn (tsmap_shard_chore_turn): prepare the next table shortly before the current
+ * one is full, fault a chunk of it in, or give back a chunk of a reclaimed table (then
+ * keep its mapping as a spare). Each keeps page faults and munmap out of any single
+ * write's latency (G5). */
 static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (s->unmapping) {
@@ -1280,7 +1290,7 @@ TSMAP_INLINE void tsmap_writer_end8(tsmap *m, tsmap_shard *s, tsmap_after *after
     tsmap_writer_end(m, s, after);
     return;
   }
-  if (TSMAP_UNLIKELY(++s->chores % 2 == 0) && tsmap_shard_chores_due(s))
+  if (TSMAP_UNLIKELY(tsmap_shard_chore_turn(s)) && tsmap_shard_chores_due(s))
     tsmap_shard_chores(m, s, after);
   tsmap_lock_release(&s->lock);
 }
@@ -1293,7 +1303,7 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_ebr_try_advance();
     tsmap_collect(s, after);
   }
-  if (TSMAP_UNLIKELY(++s->chores % 2 == 0))
+  if (TSMAP_UNLIKELY(tsmap_shard_chore_turn(s)))
     tsmap_shard_chores(m, s, after);
   tsmap_lock_release(&s->lock);
 }
