@@ -237,6 +237,22 @@ static size_t tsmap_group_bytes(const tsmap *m) {
   return sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
 }
 
+/* A table's header: a zeroed heap block aligned to a cache line (its lines are laid out:
+ * fields every write reads apart from the ones a write stores), the block's own address
+ * kept in it for tsmap_table_header_free. */
+static tsmap_table *tsmap_table_header_new(const tsmap *m) {
+  unsigned char *raw = (unsigned char *)tsmap_mem_zalloc(m, sizeof(tsmap_table) + 63);
+  if (!raw)
+    return NULL;
+  tsmap_table *t = (tsmap_table *)(void *)(raw + ((64 - (uintptr_t)raw % 64) % 64));
+  t->header = raw;
+  return t;
+}
+
+static void tsmap_table_header_free(const tsmap *m, tsmap_table *t) {
+  tsmap_mem_free(m, t->header, sizeof(tsmap_table) + 63);
+}
+
 /* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. With `s`
  * (locked), it may take one of the shard's spare mappings. The header is a heap block of
  * its own, so that a mapped table's groups start its mapping and its last page is not
@@ -253,13 +269,13 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
       ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
     return NULL;
   size_t body = ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
-  tsmap_table *t = (tsmap_table *)tsmap_mem_zalloc(m, sizeof *t);
+  tsmap_table *t = tsmap_table_header_new(m);
   if (!t)
     return NULL;
   size_t map_len;
   unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, head + body, &map_len);
   if (!mem) {
-    tsmap_mem_free(m, t, sizeof *t);
+    tsmap_table_header_free(m, t);
     return NULL;
   }
   t->mem = mem;
@@ -288,7 +304,7 @@ static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
     munmap(t->mem, t->map_len);
   else
     tsmap_mem_free(m, t->mem, t->bytes);
-  tsmap_mem_free(m, t, sizeof *t);
+  tsmap_table_header_free(m, t);
 }
 
 /* Groups needed to hold `entries` at most 6/7 full, a power of two. */

@@ -156,6 +156,7 @@ typedef struct tsmap_table {
   /* The table's memory (groups onwards; the header is a heap block of its own): a
    * mapping when map_len, else a heap block of `bytes`. NULL once it became a spare. */
   unsigned char *mem;
+  void *header; /* the heap block this header is in (tsmap_table_header_new) */
 } tsmap_table;
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
