@@ -168,15 +168,17 @@ static void tsmap_scan_hint(tsmap_rstate *rs, const tsmap *m, const tsmap_shard 
   atomic_store_explicit(&rs->scanned[s - m->shards], at, memory_order_relaxed);
 }
 
-/* Prefetch, to be written, what an insert of `hash` into shard s (locked) touches first:
- * its home group's writers' control word and the group itself. A hint: a table replaced
- * meanwhile only wastes it. */
+/* Prefetch, to be written, what a lookup or an insert of `hash` in shard s (locked)
+ * touches first: its home group's writers' control word and the group's first two lines.
+ * A hint: a table replaced meanwhile only wastes it. */
 static void tsmap_prefetch_home(const tsmap_shard *s, uint64_t hash) {
   const tsmap_table *t = atomic_load_explicit(&((tsmap_shard *)s)->cur, memory_order_relaxed);
   if (!t)
     return;
+  const char *g = (const char *)tsmap_table_group(t, hash & t->mask);
   __builtin_prefetch(&t->wctrl[hash & t->mask], 1);
-  __builtin_prefetch(tsmap_table_group(t, hash & t->mask), 1);
+  __builtin_prefetch(g, 1); /* both lines of an 8/8 group: seq and control, and slots */
+  __builtin_prefetch(g + 64, 1);
 }
 
 /* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
@@ -191,9 +193,14 @@ static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_
   for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
     unsigned i = tsmap_first_slot(full);
     tsmap_word *sl = tsmap_slot(tsmap_table_group(t, gi), m->slot_words, i);
-    for (size_t k = 0; k < m->key_words; k++)
-      w[k] = tsmap_ld(&sl[k]);
-    uint64_t h = tsmap_slot_hash_of(m, w);
+    uint64_t h;
+    if (m->fast8 || m->fast8_meta) { /* an 8-byte key: its hash inline (tsmap_slot_hash) */
+      h = tsmap_hash_u64(tsmap_ld(&sl[0]), m->seed);
+    } else {
+      for (size_t k = 0; k < m->key_words; k++)
+        w[k] = tsmap_ld(&sl[k]);
+      h = tsmap_slot_hash_of(m, w);
+    }
     if (!tsmap_key_moves(p, h))
       continue;
     hash[n] = h;
@@ -315,16 +322,18 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
+      /* The key's lines in its old and new shard are fetched while the share moves
+       * others (their misses overlap); the share may move the key itself. */
+      tsmap_prefetch_home(moves ? p.dst : p.lo, q->hash);
+      if (moves)
+        tsmap_prefetch_home(p.src, q->hash);
+      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
-      if (moves) /* its new place, while the old one is looked up */
-        tsmap_prefetch_home(p.dst, q->hash);
       if (moves && tsmap_shard_find(m, p.src, q, &pos) &&
           tsmap_shard_move(m, p.src, &pos, p.dst, q->hash))
         stuck = 1;
-      else
-        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
     }
     tsmap_pair_unlock(&p);
     if (done)
