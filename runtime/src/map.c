@@ -39,19 +39,23 @@
  * Allocation
  * ====================================================================================== */
 
-/* Tables of the default allocator from 16 KiB (128 groups) on are mapped directly:
- * fresh, lazily zeroed pages (starting a growth costs no memset, and calloc could memset
- * a reused heap block), that can be faulted in ahead and given back a chunk at a time
- * (G5). With the threshold at 256 KiB, the growths to smaller tables calloc'd theirs
- * inside one write: 10-30 us each, ~60 of the 4M writes of bench workload D. Every other
- * block, and a table whose mmap fails (the process may be out of mappings,
- * vm.max_map_count, where the heap still has room), comes from malloc. */
-#define TSMAP_MMAP_MIN ((size_t)16 << 10)
-/* Per write that does paging chores: fault in 2 pages of the next table (~2 us here), or
- * give back 4 pages of a reclaimed one (~2.5 us; 64 KiB chunks took 5-20 us, the page
- * structures of a cold table being cache misses themselves). */
-#define TSMAP_POPULATE_CHUNK ((size_t)8 << 10)
-#define TSMAP_UNMAP_CHUNK ((size_t)16 << 10)
+/* Tables of the default allocator from 4 KiB (32 groups of 8-byte keys and values) on
+ * are mapped directly: fresh, lazily zeroed pages (starting a growth costs no memset, and
+ * calloc could memset a reused heap block), that can be faulted in ahead and given back a
+ * chunk at a time (G5). With the threshold at 256 KiB, the growths to smaller tables
+ * calloc'd theirs inside one write: 10-30 us each, ~60 of the 4M writes of bench workload
+ * D; at 16 KiB, the heap blocks freed by every shard's first growths stayed in the
+ * process (about 190 KiB for 32 shards: workload E). Every other block, and a table whose
+ * mmap fails (the process may be out of mappings, vm.max_map_count, where the heap still
+ * has room), comes from malloc. */
+#define TSMAP_MMAP_MIN ((size_t)4 << 10)
+/* Per write that does paging chores (every write while there is one to do): fault in a
+ * page of the next table, or give back 2 pages of a reclaimed one. Twice that every other
+ * write made those writes 2-5 us (3.6 us on average to give back 16 KiB), the most of D's
+ * inserts over 5 us that no interruption explains; 64 KiB chunks took 5-20 us, the page
+ * structures of a cold table being cache misses themselves. */
+#define TSMAP_POPULATE_CHUNK ((size_t)4 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)8 << 10)
 
 /* Whether a table of `size` bytes is first tried with mmap. */
 static int tsmap_table_wants_map(const tsmap *m, size_t size) {
@@ -234,10 +238,12 @@ static size_t tsmap_group_bytes(const tsmap *m) {
 }
 
 /* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. With `s`
- * (locked), it may take one of the shard's spare mappings. */
+ * (locked), it may take one of the shard's spare mappings. The header is a heap block of
+ * its own, so that a mapped table's groups start its mapping and its last page is not
+ * one the header alone spills into (E: a page a shard). */
 static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
   size_t stride = tsmap_group_bytes(m);
-  size_t head = sizeof(tsmap_table) + TSMAP_GROUP_ALIGN; /* header, then align groups */
+  size_t head = TSMAP_GROUP_ALIGN; /* a heap block is aligned for the groups in it */
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return NULL;
   size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
@@ -246,19 +252,24 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
       ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
     return NULL;
-  size_t bytes = head + ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
-  size_t map_len;
-  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, bytes, &map_len);
-  if (!mem)
+  size_t body = ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
+  tsmap_table *t = (tsmap_table *)tsmap_mem_zalloc(m, sizeof *t);
+  if (!t)
     return NULL;
-  tsmap_table *t = (tsmap_table *)(void *)mem;
+  size_t map_len;
+  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, head + body, &map_len);
+  if (!mem) {
+    tsmap_mem_free(m, t, sizeof *t);
+    return NULL;
+  }
+  t->mem = mem;
   t->map_len = map_len;
   t->ngroups = ngroups;
   t->mask = ngroups - 1;
   t->stride = stride;
   t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 6/7 (I3) */
-  t->bytes = bytes;
-  uintptr_t at = (uintptr_t)(mem + sizeof(tsmap_table));
+  t->bytes = map_len ? body : head + body; /* a mapping starts on a page: no slack used */
+  uintptr_t at = (uintptr_t)mem;
   t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
                      (uintptr_t)mem);
   t->wctrl = (uint64_t *)(void *)(t->groups + ngroups * stride);
@@ -269,11 +280,15 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   return t;
 }
 
+/* Frees a table: its memory (none left once it became a spare: mem NULL) and header. */
 static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
-  if (t && t->map_len)
-    munmap(t, t->map_len);
-  else if (t)
-    tsmap_mem_free(m, t, t->bytes);
+  if (!t)
+    return;
+  if (t->map_len)
+    munmap(t->mem, t->map_len);
+  else
+    tsmap_mem_free(m, t->mem, t->bytes);
+  tsmap_mem_free(m, t, sizeof *t);
 }
 
 /* Groups needed to hold `entries` at most 6/7 full, a power of two. */
@@ -1142,10 +1157,7 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 static void tsmap_table_populate_step(tsmap_table *t) {
   if (!t->map_len) /* a heap table (mmap failed) was zeroed by calloc */
     return;
-  size_t page = tsmap_page_size();
-  unsigned char *base = (unsigned char *)t;
-  if (t->populated < page)
-    t->populated = page; /* the header page was written by tsmap_table_new */
+  unsigned char *base = t->mem;
   size_t end = t->populated + TSMAP_POPULATE_CHUNK < t->bytes ? t->populated + TSMAP_POPULATE_CHUNK
                                                                  : t->bytes;
   if (t->populated >= end)
@@ -1156,18 +1168,22 @@ static void tsmap_table_populate_step(tsmap_table *t) {
     return;
   }
 #endif
-  for (size_t off = t->populated; off < end; off += page) /* zero pages, nobody reads */
+  for (size_t off = t->populated; off < end; off += tsmap_page_size()) /* nobody reads */
     ((volatile unsigned char *)base)[off] = 0;
   t->populated = end;
 }
 
-/* A reclaimed table given back down to its first page becomes a spare mapping: that page
- * is zeroed here, the rest reads as zero pages (given back under the lock, so no write is
- * still giving back a chunk of it). With no free place, the smallest of it and the spares
- * is unmapped after unlocking. */
+/* A reclaimed table whose pages are all given back becomes a spare mapping: it holds no
+ * memory and reads as zero pages (given back under the lock, so no write is still giving
+ * back a chunk of it). Its header goes to `after` (freed after unlocking). With no free
+ * place, the smallest of it and the spares is unmapped after unlocking. */
 static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *after) {
-  tsmap_spare kept = {t, t->map_len};
-  memset(t, 0, tsmap_page_size());
+  tsmap_spare kept = {t->mem, t->map_len};
+  t->mem = NULL; /* the header alone is freed */
+  t->map_len = 0;
+  t->bytes = 0;
+  t->retired_next = after->free_tables;
+  after->free_tables = t;
   if (s->nspare < TSMAP_SPARES) {
     s->spare[s->nspare++] = kept;
     return;
@@ -1186,30 +1202,41 @@ static void tsmap_shard_keep_spare(tsmap_shard *s, tsmap_table *t, tsmap_after *
 }
 
 /* Whether cur (no growth in progress) is full enough for the chores to prepare the next
- * table. */
+ * table: at most 1/8 of its inserts left, and few enough that the prepared table is not
+ * held long (its pages count in the process's memory from then on, E). Faulting in the
+ * next table (about twice cur's bytes) takes 2 * bytes / CHUNK chunks, one a write, so as
+ * many writes; the lead is twice that, and an insert is a write. */
 TSMAP_INLINE int tsmap_shard_next_due(tsmap_shard *s, const tsmap_table *cur) {
   return cur && !atomic_load_explicit(&s->old, memory_order_relaxed) &&
-         cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1);
+         cur->growth_left * 8 <= cur->ngroups * (TSMAP_GROUP_SLOTS - 1) &&
+         cur->growth_left * TSMAP_POPULATE_CHUNK <= 4 * cur->bytes;
 }
 
-/* Every other write: prepare the next table once the current one is 7/8 full, fault a
- * chunk of it in, or give back a chunk of a reclaimed table (then keep its mapping as a
- * spare). Each keeps page faults and munmap out of any single write's latency (G5). */
+/* The chores' pacing: every write while a next table is prepared or a reclaimed one given
+ * back (a small chunk each: see TSMAP_POPULATE_CHUNK), else every other write (to see
+ * whether the next table is due). */
+TSMAP_INLINE int tsmap_shard_chore_turn(tsmap_shard *s) {
+  return ++s->chores % 2 == 0 || s->next || s->unmapping;
+}
+
+/* On its turn (tsmap_shard_chore_turn): prepare the next table shortly before the current
+ * one is full, fault a chunk of it in, or give back a chunk of a reclaimed table (then
+ * keep its mapping as a spare). Each keeps page faults and munmap out of any single
+ * write's latency (G5). */
 static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (s->unmapping) {
     tsmap_table *t = s->unmapping;
-    size_t page = tsmap_page_size();
-    if (t->mapped > page) { /* under the lock: done before the mapping can be a spare */
-      size_t cut = t->mapped - page < TSMAP_UNMAP_CHUNK ? t->mapped - page : TSMAP_UNMAP_CHUNK;
+    if (t->mapped > 0) { /* under the lock: done before the mapping can be a spare */
+      size_t cut = t->mapped < TSMAP_UNMAP_CHUNK ? t->mapped : TSMAP_UNMAP_CHUNK;
       t->mapped -= cut;
-      if (!tsmap_mem_drop((unsigned char *)t + t->mapped, cut))
+      if (!tsmap_mem_drop(t->mem + t->mapped, cut))
         t->dirty = 1;
-    } else { /* only the header page is left */
+    } else { /* every page is given back */
       s->unmapping = t->retired_next;
       if (t->dirty) { /* pages that could not be given back: no spare, unmap it */
-        after->unmap_ptr = t;
-        after->unmap_len = t->map_len;
+        t->retired_next = after->free_tables;
+        after->free_tables = t;
       } else {
         tsmap_shard_keep_spare(s, t, after);
       }
@@ -1273,7 +1300,7 @@ TSMAP_INLINE void tsmap_writer_end8(tsmap *m, tsmap_shard *s, tsmap_after *after
     tsmap_writer_end(m, s, after);
     return;
   }
-  if (TSMAP_UNLIKELY(++s->chores % 2 == 0) && tsmap_shard_chores_due(s))
+  if (TSMAP_UNLIKELY(tsmap_shard_chore_turn(s)) && tsmap_shard_chores_due(s))
     tsmap_shard_chores(m, s, after);
   tsmap_lock_release(&s->lock);
 }
@@ -1286,7 +1313,7 @@ void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_ebr_try_advance();
     tsmap_collect(s, after);
   }
-  if (TSMAP_UNLIKELY(++s->chores % 2 == 0))
+  if (TSMAP_UNLIKELY(tsmap_shard_chore_turn(s)))
     tsmap_shard_chores(m, s, after);
   tsmap_lock_release(&s->lock);
 }
@@ -1514,7 +1541,7 @@ static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **liv
   while (s->unmapping) { /* reclaimed already: unmap what is left */
     tsmap_table *t = s->unmapping;
     s->unmapping = t->retired_next;
-    munmap(t, t->map_len);
+    tsmap_table_free(m, t);
   }
   while (s->nspare > 0) {
     s->nspare--;
@@ -2465,7 +2492,7 @@ uint64_t tsmap_debug_fingerprint(tsmap *m) {
     tsmap_table *ts[2] = {atomic_load(&m->shards[i].old), atomic_load(&m->shards[i].cur)};
     for (int k = 0; k < 2; k++)
       if (ts[k])
-        h = tsmap_hash_bytes(ts[k], ts[k]->bytes, h);
+        h = tsmap_hash_bytes(ts[k]->mem, ts[k]->bytes, tsmap_hash_bytes(ts[k], sizeof *ts[k], h));
   }
   return h;
 }
@@ -2478,9 +2505,55 @@ void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_
   tsmap_shard *s = &m->shards[i];
   tsmap_lock_acquire(&s->lock);
   tsmap_table *t = atomic_load(&s->cur);
-  *cur = t;
+  *cur = t ? t->mem : NULL;
   *mapped = t && t->map_len;
   *spares = s->nspare;
+  tsmap_lock_release(&s->lock);
+}
+
+/* Bytes of [p, p + len) in memory (mincore; 0 where it cannot tell). */
+static size_t tsmap_debug_resident_in(const void *p, size_t len) {
+  size_t page = tsmap_page_size(), in = 0;
+#if defined(__linux__)
+  unsigned char vec[256];
+  for (size_t off = 0; p && off < len; off += sizeof vec * page) {
+    size_t span = len - off < sizeof vec * page ? len - off : sizeof vec * page;
+    if (mincore((unsigned char *)(uintptr_t)p + off, span, vec) != 0)
+      return 0;
+    for (size_t k = 0; k < (span + page - 1) / page; k++)
+      in += (vec[k] & 1) * page;
+  }
+#else
+  (void)p, (void)len, (void)page;
+#endif
+  return in;
+}
+
+/* For test_unit.c (G5, E): shard i's resident bytes in the mappings of its tables (cur,
+ * old, the prepared next one, the ones being given back) and of its spares (unless
+ * `resident` is NULL: mincore is slow); cur's bytes;
+ * the prepared next table's bytes faulted in and its size (0 and 0 without one). */
+TSMAP_HIDDEN void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
+                                     size_t *next_populated, size_t *next_bytes);
+void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
+                        size_t *next_populated, size_t *next_bytes) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
+  tsmap_table *t[3] = {cur, old, s->next};
+  size_t in = 0;
+  for (unsigned k = 0; resident && k < 3; k++)
+    if (t[k] && t[k]->map_len)
+      in += tsmap_debug_resident_in(t[k]->mem, t[k]->map_len);
+  for (tsmap_table *u = s->unmapping; resident && u; u = u->retired_next)
+    in += tsmap_debug_resident_in(u->mem, u->map_len);
+  for (unsigned k = 0; resident && k < s->nspare; k++)
+    in += tsmap_debug_resident_in(s->spare[k].p, s->spare[k].len);
+  if (resident)
+    *resident = in;
+  *cur_bytes = cur ? cur->bytes : 0;
+  *next_populated = s->next ? s->next->populated : 0;
+  *next_bytes = s->next ? s->next->bytes : 0;
   tsmap_lock_release(&s->lock);
 }
 

@@ -261,7 +261,9 @@ size_t tsmap_debug_place_tables(tsmap *m, size_t i, const void **out, size_t cap
   tsmap_shard *s = &m->shards[i];
   size_t n = 0;
   tsmap_lock_acquire(&s->lock);
-  const void *t[3 + TSMAP_SPARES] = {atomic_load(&s->cur), atomic_load(&s->old), s->next};
+  tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
+  const void *t[3 + TSMAP_SPARES] = {cur ? cur->mem : NULL, old ? old->mem : NULL,
+                                     s->next ? s->next->mem : NULL};
   for (unsigned k = 0; k < s->nspare; k++)
     t[3 + k] = s->spare[k].p;
   for (size_t k = 0; k < 3 + TSMAP_SPARES; k++)

@@ -153,6 +153,9 @@ typedef struct tsmap_table {
    * group, outside the groups so that they keep the plain layout; written under the
    * group's seq with the slot. NULL on a map without versions. */
   tsmap_word *vers;
+  /* The table's memory (groups onwards; the header is a heap block of its own): a
+   * mapping when map_len, else a heap block of `bytes`. NULL once it became a spare. */
+  unsigned char *mem;
 } tsmap_table;
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {

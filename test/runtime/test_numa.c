@@ -403,8 +403,10 @@ static void test_g14_tables_land_on_their_node(void) {
         int only = 0, mode = policy_at(t[k], p.node, &only);
         CHECK(mode == MPOL_PREFERRED && only);
         tables++;
-        int at = page_node(t[k]); /* the header page is always touched */
-        if (at == -ENOSYS || at == -EPERM)
+        /* a table's first page; a spare's pages are given back and a prepared table's
+         * not yet faulted in: not present (-ENOENT), so nothing to place */
+        int at = page_node(t[k]);
+        if (at == -ENOSYS || at == -EPERM || at == -ENOENT)
           continue;
         CHECK(at == p.node);
         pages++;
@@ -414,6 +416,7 @@ static void test_g14_tables_land_on_their_node(void) {
   fprintf(stderr, "  %zu tables bound (get_mempolicy), %zu pages on their node (move_pages)\n",
           tables, pages);
   CHECK(tables >= 16);
+  CHECK(pages >= 4 || page_node(&tables) == -ENOSYS || page_node(&tables) == -EPERM);
   tsmap_destroy(m);
 
   /* P5: policy none binds nothing, and small tables still come from the heap */

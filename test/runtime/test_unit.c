@@ -5,12 +5,15 @@
 #include "tsmap_test.h"
 
 #include <stdint.h>
+#include <unistd.h>
 
 /* internal, src/map.c */
 size_t tsmap_debug_max_probe(tsmap *m);
 uint64_t tsmap_debug_fingerprint(tsmap *m);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
 void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_t *spares);
+void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
+                        size_t *next_populated, size_t *next_bytes);
 size_t tsmap_debug_deleted(tsmap *m, size_t i);
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -690,6 +693,59 @@ static void test_g5_growth_reuses_emptied_mappings(void) {
   tsmap_destroy(m);
 }
 
+/* G5 and workload E: what a growing shard keeps in memory is its tables. The next table
+ * is prepared only shortly before the growth, yet faulted in completely before the growth
+ * publishes it; a shard that stopped growing at 90% of its table's load holds that table's
+ * pages and nothing else: no next table twice its size, no page of a spare mapping (all
+ * given back, the first one too). */
+static void test_g5_memory_held_is_the_tables(void) {
+  tsmap *m = new_sharded_map(1);
+  size_t growths = 0, unready = 0, prepared_at = 0, last_cur = 0, was_populated = 0,
+         was_bytes = 0;
+  long bad = 0;
+  for (uint64_t k = 0; k < 400000; k++) {
+    bad += tsmap_put(m, &k, 8, &k, NULL) != TSMAP_OK;
+    size_t cur_bytes, populated, next_bytes;
+    tsmap_debug_memory(m, 0, NULL, &cur_bytes, &populated, &next_bytes);
+    if (cur_bytes != last_cur) { /* a growth published a table */
+      growths += last_cur >= 64 * 1024;
+      unready += last_cur >= 64 * 1024 && was_bytes && was_populated < was_bytes;
+      last_cur = cur_bytes;
+    }
+    if (next_bytes && !was_bytes)
+      prepared_at = k; /* (the last one's) */
+    was_populated = populated;
+    was_bytes = next_bytes;
+  }
+  tsmap_destroy(m);
+
+  /* 4,096 groups hold 24,576 entries (6/7 of their slots): stop at 90% of that */
+  m = new_sharded_map(1);
+  const uint64_t n = 24576 * 9 / 10;
+  for (uint64_t k = 0; k < n; k++)
+    bad += tsmap_put(m, &k, 8, &k, NULL) != TSMAP_OK;
+  for (uint64_t r = 0; r < 4 * n; r++) { /* overwrites: the reclaimed tables' chores end */
+    uint64_t k = r % n;
+    bad += tsmap_put(m, &k, 8, &r, NULL) != TSMAP_REPLACED;
+  }
+  size_t resident = 0, cur_bytes, populated, next_bytes, spares;
+  const void *cur;
+  int mapped;
+  tsmap_debug_memory(m, 0, &resident, &cur_bytes, &populated, &next_bytes);
+  tsmap_debug_paging(m, 0, &cur, &mapped, &spares);
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), want = (cur_bytes + page - 1) / page * page;
+  fprintf(stderr, "  %zu growths of mapped tables, %zu published before faulted in (last "
+          "prepared at key %zu); at 90%% load: %zu bytes resident, cur %zu (%zu pages), "
+          "next %zu, %zu spares\n", growths, unready, prepared_at, resident, cur_bytes,
+          want / page, next_bytes, spares);
+  CHECK(bad == 0);
+  CHECK(growths >= 3);
+  CHECK(unready == 0);
+  CHECK(mapped && spares >= 1 && next_bytes == 0);
+  CHECK(resident == want);
+  tsmap_destroy(m);
+}
+
 /* G2: gets on a quiescent map leave every byte of the map, its shards and its tables
  * as they were (the only store of a read is to the thread's own epoch slot). */
 static void test_g2_reads_write_nothing_shared(void) {
@@ -938,6 +994,7 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
           T(test_g4_compute_reentry_returns_error),
           T(test_g5_growth_moves_bounded_groups_per_write),
-          T(test_g5_growth_reuses_emptied_mappings), T(test_g2_reads_write_nothing_shared),
+          T(test_g5_growth_reuses_emptied_mappings), T(test_g5_memory_held_is_the_tables),
+          T(test_g2_reads_write_nothing_shared),
           T(test_user_hash_and_equality), T(test_put_ptr), T(test_foreach_visits_each_once),
           T(test_g7_flooding_keys_stay_fast), T(test_seeds_differ_per_map))

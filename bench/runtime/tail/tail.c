@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
     tsmap_key_prepare(m, &k, 8, &q);
     tsmap_shard *s = q.shard;
     tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
-    int chore = (s->chores + 1) % 2 == 0; /* tsmap_writer_end's pacing */
+    int chore = (s->chores + 1) % 2 == 0 || s->next || s->unmapping; /* chore_turn */
     int unmapping = s->unmapping != NULL, next = s->next != NULL;
     uint64_t t0 = tsc_begin();
     tsmap_put(m, &k, 8, &v, NULL);
