@@ -168,28 +168,73 @@ static void tsmap_scan_hint(tsmap_rstate *rs, const tsmap *m, const tsmap_shard 
   atomic_store_explicit(&rs->scanned[s - m->shards], at, memory_order_relaxed);
 }
 
+/* Prefetch, to be written, what a lookup or an insert of `hash` in shard s (locked)
+ * touches first: its home group's writers' control word and the group's first two lines.
+ * A hint: a table replaced meanwhile only wastes it. */
+static void tsmap_prefetch_home(const tsmap_shard *s, uint64_t hash) {
+  const tsmap_table *t = atomic_load_explicit(&((tsmap_shard *)s)->cur, memory_order_relaxed);
+  if (!t)
+    return;
+  const char *g = (const char *)tsmap_table_group(t, hash & t->mask);
+  __builtin_prefetch(&t->wctrl[hash & t->mask], 1);
+  __builtin_prefetch(g, 1); /* both lines of an 8/8 group: seq and control, and slots */
+  __builtin_prefetch(g + 64, 1);
+}
+
 /* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
  * (R4: the cap bounds a write's share). Returns 1 if the group holds none any more, 0 if
  * the cap stopped it (the rest next time: moved slots are free, so a rescan skips them),
- * -1 if the destination could not grow. */
+ * -1 if the destination could not grow. The moves' destination groups are prefetched
+ * before the first move, so their misses overlap instead of following one another. */
 static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_t gi,
                             size_t *moves) {
-  uint64_t w[TSMAP_MAX_KEY_WORDS];
-  uint64_t ctrl = t->wctrl[gi];
-  for (uint64_t full = tsmap_ctrl_full(ctrl); full; full &= full - 1) {
-    tsmap_pos pos = {t, gi, tsmap_first_slot(full)};
-    tsmap_word *sl = tsmap_slot(tsmap_table_group(t, gi), m->slot_words, pos.slot);
-    for (size_t k = 0; k < m->key_words; k++)
-      w[k] = tsmap_ld(&sl[k]);
-    if (!tsmap_key_moves(p, tsmap_slot_hash_of(m, w)))
+  uint64_t w[TSMAP_MAX_KEY_WORDS], hash[TSMAP_GROUP_SLOTS];
+  unsigned slot[TSMAP_GROUP_SLOTS], n = 0;
+  for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
+    unsigned i = tsmap_first_slot(full);
+    tsmap_word *sl = tsmap_slot(tsmap_table_group(t, gi), m->slot_words, i);
+    uint64_t h;
+    if (m->fast8 || m->fast8_meta) { /* an 8-byte key: its hash inline (tsmap_slot_hash) */
+      h = tsmap_hash_u64(tsmap_ld(&sl[0]), m->seed);
+    } else {
+      for (size_t k = 0; k < m->key_words; k++)
+        w[k] = tsmap_ld(&sl[k]);
+      h = tsmap_slot_hash_of(m, w);
+    }
+    if (!tsmap_key_moves(p, h))
       continue;
+    hash[n] = h;
+    slot[n++] = i;
+    if (n > *moves) /* one more than the cap may take: the group is not done */
+      break;
+    tsmap_prefetch_home(p->dst, h);
+  }
+  for (unsigned i = 0; i < n; i++) {
     if (*moves == 0)
       return 0;
-    if (tsmap_shard_move(m, p->src, &pos, p->dst))
+    tsmap_pos pos = {t, gi, slot[i]};
+    if (tsmap_shard_move(m, p->src, &pos, p->dst, hash[i]))
       return -1;
     --*moves;
   }
   return 1;
+}
+
+/* Prefetch the groups of the source the pair's next step scans (and their control words):
+ * that step comes many writes later, by when the lines are in the cache, so a write's
+ * share misses only in its moves' destinations. A hint: a table replaced meanwhile only
+ * wastes it. */
+static void tsmap_scan_prefetch(tsmap_shard *s) {
+  const tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (!t || t != s->rs_table)
+    return;
+  for (size_t gi = s->rs_pos; gi < s->rs_pos + TSMAP_RESHARD_GROUPS && gi < t->ngroups; gi++) {
+    const char *g = (const char *)tsmap_table_group(t, gi);
+    for (size_t off = 0; off < t->stride; off += 64)
+      __builtin_prefetch(g + off);
+  }
+  if (s->rs_pos < t->ngroups)
+    __builtin_prefetch(&t->wctrl[s->rs_pos]);
 }
 
 /* Scan up to `groups` groups of the pair's source, moving its moving keys (R3), at most
@@ -241,10 +286,11 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);
     if (r <= 0)
-      return 0; /* the cap, or no memory for the destination's growth: this group later */
+      break; /* the cap, or no memory for the destination's growth: this group later */
     if (++s->rs_pos % TSMAP_RESHARD_HINT_EVERY == 0)
       tsmap_scan_hint(rs, m, s, s->rs_pos);
   }
+  tsmap_scan_prefetch(s);
   return 0;
 }
 
@@ -276,13 +322,18 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
+      /* The key's lines in its old and new shard are fetched while the share moves
+       * others (their misses overlap); the share may move the key itself. */
+      tsmap_prefetch_home(moves ? p.dst : p.lo, q->hash);
+      if (moves)
+        tsmap_prefetch_home(p.src, q->hash);
+      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
-      if (moves && tsmap_shard_find(m, p.src, q, &pos) && tsmap_shard_move(m, p.src, &pos, p.dst))
+      if (moves && tsmap_shard_find(m, p.src, q, &pos) &&
+          tsmap_shard_move(m, p.src, &pos, p.dst, q->hash))
         stuck = 1;
-      else
-        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
     }
     tsmap_pair_unlock(&p);
     if (done)

@@ -25,14 +25,16 @@
  *       between), so one probe usually finds it. So a get finds it in one of the two,
  *       never in neither; writers find it in exactly one. The 8-byte get takes the same
  *       steps with the 8-byte group reader (tsmap_reshard_get8).
- *   R4  A writer during a phase locks its key's pair, moves its own key first, moves a
- *       bounded share of the pair (at most TSMAP_RESHARD_MOVES entries found in at most
- *       TSMAP_RESHARD_GROUPS groups; a group the cap stopped in is scanned again, its
- *       moved slots now free), and then works in the key's new shard under that shard's
+ *   R4  A writer during a phase locks its key's pair, moves a bounded share of the pair
+ *       (at most TSMAP_RESHARD_MOVES entries found in at most TSMAP_RESHARD_GROUPS
+ *       groups; a group the cap stopped in is scanned again, its moved slots now free),
+ *       then its own key if the share did not (its lines were prefetched before the share,
+ *       so the misses overlap), and then works in the key's new shard under that shard's
  *       lock alone, after checking under it that the routing word is still the one it
  *       routed by (else it routes again). Inserts of moving keys go to the new shard only,
  *       so a source shard's scan never falls behind; a write whose key cannot move (the
  *       new shard cannot grow) fails with TSMAP_NO_MEMORY rather than work in the source.
+ *       The 8-byte put routes a diverted key here itself and stays on its own path.
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.

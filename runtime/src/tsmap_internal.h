@@ -584,10 +584,11 @@ TSMAP_HIDDEN int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_
  * first call of a thread, inside a compute callback). */
 TSMAP_HIDDEN int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v);
 /* Move the entry at `pos` of shard `from` into shard `to` (both locked): inserted into to
- * before it is deleted from from; no hook, no metric of a leaving entry. 0, or -1 when to
+ * before it is deleted from from; no hook, no metric of a leaving entry. `hash`: its key's
+ * hash, which the caller has (a scan tested it, a writer routed by it). 0, or -1 when to
  * needed a growth that could not be allocated (nothing changed). */
 TSMAP_HIDDEN int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos,
-                                  tsmap_shard *to);
+                                  tsmap_shard *to, uint64_t hash);
 /* A shard's own growth step (lock held), for a reshard that waits for it. */
 TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
 /* Shard s (locked) will receive about `incoming` entries from a reshard's pair: unless it
