@@ -139,6 +139,25 @@ TSMAP_HIDDEN void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const
  * counter (B4). */
 TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
 
+/* Where the entry at `pos` keeps its frequency word: in its slot after the value and the
+ * deadline, or, on a freq_side map (an 8/8 map with no other meta word), in its table's
+ * side words (B7). Every reader and writer of the word under the lock finds it here. */
+TSMAP_INLINE tsmap_word *tsmap_freq_at(const tsmap *m, const tsmap_pos *pos) {
+  if (m->freq_side)
+    return tsmap_table_ver(pos->t, pos->g, pos->slot);
+  return tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
+         m->key_words + m->value_words + m->expiring;
+}
+
+/* The meta words of the entry at `pos` as tsmap_meta_fill reads them (`old`): the slot's
+ * words after the value, or a freq_side map's side word (its one meta word, B7). */
+TSMAP_INLINE const tsmap_word *tsmap_meta_at(const tsmap *m, const tsmap_pos *pos) {
+  if (m->freq_side)
+    return tsmap_table_ver(pos->t, pos->g, pos->slot);
+  return tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
+         m->key_words + m->value_words;
+}
+
 /* A logarithmic increment of counter `c` with the random number `r`. */
 TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
   if (c >= 255)
@@ -204,20 +223,26 @@ TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
 #define TSMAP_META_TTL 2
 #define TSMAP_META_FREQ 3
 #define TSMAP_META_VER 4
+#define TSMAP_META_SIDE 5 /* a freq_side map's frequency word: `value` is the side word (B7) */
 
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
- * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
+ * `value` in its slot (a freq_side map: `value` is its side word, B7) (inside the
+ * read-side section): 0 it expired (G10), else 1 after
  * maybe touching its counter (G11, B4). */
 TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
                                   const int kind) {
   if (kind == TSMAP_META_VER)
     return 1;
+  if (kind == TSMAP_META_SIDE) { /* B7: tsmap_get8 gave the side word */
+    tsmap_freq_touch(value);
+    return 1;
+  }
   if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
     return 0;
   if (kind == TSMAP_META_FREQ) /* entry_meta: the word after the one value word */
     tsmap_freq_touch(value + 1);
-  else if (kind == TSMAP_META_ANY && m->bounded)
-    tsmap_freq_touch(value + m->value_words + m->expiring);
+  else if (kind == TSMAP_META_ANY && m->bounded) /* freq_side: tsmap_get8 gave the side word */
+    tsmap_freq_touch(m->freq_side ? value : value + m->value_words + m->expiring);
   return 1;
 }
 
