@@ -3,7 +3,8 @@
  * frequency-aware eviction policy. The internal interface map.c and compute.c call.
  *
  * A map created with max_entries stores a frequency word after each value (after the
- * deadline, if any): an 8-bit logarithmic access counter (Redis's LFU counter: incremented
+ * deadline, if any; B7: an 8/8 map with no other meta word keeps it beside its groups): an
+ * 8-bit logarithmic access counter (Redis's LFU counter: incremented
  * with probability 1 / (c - 4) from 5 on) and the 8-bit shard age it was last brought up
  * to date at. Each shard has its own capacity (max_entries split over the shards, so the
  * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
@@ -53,6 +54,16 @@
  *       an overwrite evicts other entries, never its own, until the new weight fits, so
  *       the total never exceeds the share at any moment. With max_weight alone, a shard
  *       is assumed to hold TSMAP_WEIGHT_SPAN entries for the sketch and the periods.
+ *   B7  A freq_side map (8-byte keys and values, unmetered, no deadline, weight or version:
+ *       its frequency word would be its one meta word) keeps the word in its tables' side
+ *       words (table.vers, a line a group, as versions.h V5 keeps versions), not in the
+ *       slot: its groups keep the plain 128-byte layout (two lines, not three), its get
+ *       reads the plain slot and touches the side line only on its sampled look (B4), its
+ *       put's overwrite stores the value alone (no seq: no reader copies the word with
+ *       the value) and touches the side word as a read does. Inserts, growth's copy, a
+ *       reshard's move and the generic read carry the word as they carry a version (the
+ *       side word after the value words of a vbuf). tsmap_freq_at finds the word for
+ *       every reader and writer under the lock (touch, aging, victims, weight).
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
