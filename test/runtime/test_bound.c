@@ -41,19 +41,26 @@ static void on_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why
     g_c.other++;
 }
 
-static tsmap *bounded_map(size_t max, size_t shards, const tsmap_allocator *al) {
+/* A bounded 8/8 map counting its hooks in g_c; `initial`: its initial_capacity. */
+static tsmap *bounded_map_sized(size_t max, size_t shards, const tsmap_allocator *al,
+                                size_t initial) {
   memset(&g_c, 0, sizeof g_c);
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
   cfg.key_size = 8;
   cfg.shard_count = shards;
   cfg.max_entries = max;
+  cfg.initial_capacity = initial;
   cfg.allocator = al;
   cfg.on_entry_created = on_created;
   cfg.on_entry_evicted = on_evicted;
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   return m;
+}
+
+static tsmap *bounded_map(size_t max, size_t shards, const tsmap_allocator *al) {
+  return bounded_map_sized(max, shards, al, 0);
 }
 
 static size_t size_of(tsmap *m) {
@@ -290,17 +297,7 @@ static void test_g11_reads_and_writes_raise_the_counter(void) {
  * table); 64 newcomers then take the places of entries put once. Keys 0..7 stay only if
  * the reads' counts landed where the evictor looks, and moved with them. */
 static void test_g11_counters_move_with_their_entries(void) {
-  memset(&g_c, 0, sizeof g_c);
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 1;
-  cfg.initial_capacity = 16;
-  cfg.max_entries = 256;
-  cfg.on_entry_created = on_created;
-  cfg.on_entry_evicted = on_evicted;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap *m = bounded_map_sized(256, 1, NULL, 16);
   for (uint64_t k = 0; k < 16; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   for (int r = 0; r < 200; r++)
