@@ -234,20 +234,20 @@ TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
 #define TSMAP_META_TTL 2
 #define TSMAP_META_FREQ 3
 #define TSMAP_META_VER 4
-#define TSMAP_META_SIDE 5 /* a freq_side map's frequency word: `value` is the side word (B7) */
+/* A freq_side map's frequency word (B7): tsmap_get8 decides from the thread's skip count
+ * (B4), before it probes, whether the get looks at the word; the 7 gets in 8 that do not
+ * run the plain map's probe, the one that does asks for the side line with the group's
+ * (tsmap_groups_read8's `ver` 3), so that its miss overlaps the group's. */
+#define TSMAP_META_SIDE 5
 
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
- * `value` in its slot (a freq_side map: `value` is its side word, B7) (inside the
- * read-side section): 0 it expired (G10), else 1 after
- * maybe touching its counter (G11, B4). */
+ * `value` in its slot (a freq_side map's TSMAP_META_ANY get: `value` is its side word, B7)
+ * (inside the read-side section): 0 it expired (G10), else 1 after maybe touching its
+ * counter (G11, B4). TSMAP_META_SIDE's look is tsmap_get8's own. */
 TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
                                   const int kind) {
   if (kind == TSMAP_META_VER)
     return 1;
-  if (kind == TSMAP_META_SIDE) { /* B7: tsmap_get8 gave the side word */
-    tsmap_freq_touch(value);
-    return 1;
-  }
   if (kind != TSMAP_META_FREQ && tsmap_read_expired(m, vbuf))
     return 0;
   if (kind == TSMAP_META_FREQ) /* entry_meta: the word after the one value word */

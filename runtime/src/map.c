@@ -1590,10 +1590,19 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
 /* ---- get: the fast path for 8-byte keys (the read protocol of the file comment, with the
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
+/* The side words of group `g` of a table's groups (`groups`, `mask`, `stride`): V5, they
+ * follow the groups and wctrl, a line a group. */
+TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, size_t stride,
+                                            size_t g) {
+  return (tsmap_word *)(void *)((((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) +
+                                  63) & ~(uintptr_t)63) + g * 8 * sizeof(uint64_t));
+}
+
 /* Probe the groups of a table (`groups`, `mask`) for key word k. Returns 1 found (value
  * words in vbuf, `*at` the slot's first value word), 0 absent. `ver` 1: the slot's side
  * word (its version, V5) is copied after them; 2: `*at` is the side word instead (a
- * freq_side map's frequency word, B7). The stride is a constant of
+ * freq_side map's frequency word, B7); 3: as 2, and each group's side line is asked for
+ * with the group (the get that looks at the word, B4). The stride is a constant of
  * vw, the value and meta words (it equals the table's: the key word, then vw words). */
 TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k,
                                     uint64_t h, uint64_t *vbuf, const size_t vw,
@@ -1605,6 +1614,8 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
   for (size_t step = 0; step <= mask;) {
     tsmap_group *gp = (tsmap_group *)(void *)(groups + g * stride);
     __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
+    if (ver == 3) /* the side line's miss overlaps the group's instead of following it */
+      __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, g));
     uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
     if (TSMAP_UNLIKELY(s1 & 1u)) {
       tsmap_cpu_relax();
@@ -1617,11 +1628,9 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
         *at = sl + 1;
-        if (ver) { /* V5: the side words follow the groups and wctrl, a line a group */
-          tsmap_word *side = (tsmap_word *)(void *)(
-              (((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) + 63) &
-               ~(uintptr_t)63) +
-              (g * 8 + tsmap_first_slot(match)) * sizeof(uint64_t));
+        if (ver) {
+          tsmap_word *side =
+              tsmap_groups_side8(groups, mask, stride, g) + tsmap_first_slot(match);
           if (ver == 1) /* the version, copied under the seq */
             vbuf[vw] = tsmap_ld(side);
           else /* 2: a freq_side map's frequency word, touched after (B7) */
@@ -1717,14 +1726,27 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     tsmap_read_exit_outer(self);
     return -2;
   }
-  r = tsmap_probe_words_read8(&m->probe8[2 * ((h >> 32) & route)], k, h, vbuf, vw, &at,
-                              meta == TSMAP_META_VER                                   ? 1
-                              : meta == TSMAP_META_SIDE ||
-                                      (meta == TSMAP_META_ANY && m->freq_side) ? 2
-                                                                                : 0);
+  _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
+  if (meta == TSMAP_META_SIDE) { /* B4, B7: whether this get looks is known before it probes */
+    unsigned skip = tsmap_read_skip;
+    if (TSMAP_LIKELY(skip)) { /* 7 in 8: the plain get's probe, then the skip count */
+      r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 0);
+      if (r == 1)
+        tsmap_read_skip = skip - 1;
+    } else { /* the side line asked for with the group's; the look */
+      r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 3);
+      if (r == 1)
+        tsmap_freq_touch(at);
+    }
+  } else {
+    r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at,
+                                meta == TSMAP_META_VER                                   ? 1
+                                : meta == TSMAP_META_ANY && m->freq_side ? 2
+                                                                         : 0);
+  }
   if (TSMAP_UNLIKELY(r < 0)) /* closed: the generic get says so */
     r = -2;
-  else if (meta && r == 1) /* G10, G11 */
+  else if (meta && meta != TSMAP_META_SIDE && r == 1) /* G10, G11 */
     r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit_outer(self);
   return r;
