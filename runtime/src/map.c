@@ -779,6 +779,8 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0); /* metered: births move too (M3) */
   else if (m->entry_meta && !old->birth) /* G10-G12: one value and one meta word */
     tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->side);
+  else if (m->freq_side) /* G11, B7: one value word, the frequency word beside the group */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 1);
   else /* a versioned map's version words move too (V5), a freq_side map's frequency words */
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
                           1, m->side);
