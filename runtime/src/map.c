@@ -1094,11 +1094,22 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
   tsmap_read_exit(self);
 }
 
+/* The side words of group `g` of a table's groups (`groups`, `mask`, `stride`): V5, they
+ * follow the groups and wctrl, a line a group. */
+TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, size_t stride,
+                                            size_t g) {
+  return (tsmap_word *)(void *)((((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) +
+                                  63) & ~(uintptr_t)63) + g * 8 * sizeof(uint64_t));
+}
+
 /* The same for the 8-byte put (`sw`: its slot words, a constant), from the shard's probe
  * words (probe8, index `si`): no descriptor is loaded, so no read-side section is needed
- * (a prefetch of a table retired meanwhile is harmless: it does not fault). */
+ * (a prefetch of a table retired meanwhile is harmless: it does not fault). `side` (a
+ * constant): a freq_side map's put, which also asks for the group's side line when its
+ * overwrite will look at the frequency word (B4, B7), so that the look does not wait for
+ * that line under the lock. */
 TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
-                                        const size_t sw) {
+                                        const size_t sw, const int side) {
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   _Atomic uint64_t *pw = &m->probe8[2 * si];
   uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
@@ -1108,10 +1119,13 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
     __builtin_prefetch((const char *)(uintptr_t)((ow & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
                        (hash & (((size_t)1 << (ow & TSMAP_PROBE8_LG)) - 1)) * stride));
   /* both lines, to be written: seq and control word, and the slot */
-  uintptr_t g = (uintptr_t)((w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
-                            (hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride);
+  unsigned char *groups = (unsigned char *)(uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uintptr_t g = (uintptr_t)groups + (hash & mask) * stride;
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
+  if (side && TSMAP_UNLIKELY(!tsmap_read_skip))
+    __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, hash & mask), 1);
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
@@ -1591,14 +1605,6 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
 
 /* ---- get: the fast path for 8-byte keys (the read protocol of the file comment, with the
  * key compare and value copy specialised to one key word) ---------------------------------- */
-
-/* The side words of group `g` of a table's groups (`groups`, `mask`, `stride`): V5, they
- * follow the groups and wctrl, a line a group. */
-TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, size_t stride,
-                                            size_t g) {
-  return (tsmap_word *)(void *)((((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) +
-                                  63) & ~(uintptr_t)63) + g * 8 * sizeof(uint64_t));
-}
 
 /* Probe the groups of a table (`groups`, `mask`) for key word k. Returns 1 found (value
  * words in vbuf, `*at` the slot's first value word), 0 absent. `ver` 1: the slot's side
@@ -2095,7 +2101,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
   if (w8v8 && w8v8 != 3 && !tracked) /* a versioned put also wants its version line */
-    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8));
+    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4);
   else
     tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
   tsmap_writer_begin(map, s, &after);
