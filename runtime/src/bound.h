@@ -60,7 +60,10 @@
  *       slot: its groups keep the plain 128-byte layout (two lines, not three), its get
  *       reads the plain slot and touches the side line only on its sampled look (B4), its
  *       put's overwrite stores the value alone (no seq: no reader copies the word with
- *       the value) and touches the side word as a read does. Inserts, growth's copy, a
+ *       the value) and touches the side word as a read does. Whether a get or an 8-byte
+ *       put looks is known before it reads the group (the thread's skip count): the 7 in
+ *       8 that do not run the plain map's probe, and the one that does asks for the side
+ *       line together with the group's lines, so its miss overlaps theirs. Inserts, growth's copy, a
  *       reshard's move and the generic read carry the word as they carry a version (the
  *       side word after the value words of a vbuf). tsmap_freq_at finds the word for
  *       every reader and writer under the lock (touch, aging, victims, weight).
