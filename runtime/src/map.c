@@ -1737,10 +1737,11 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
   if (meta == TSMAP_META_SIDE) { /* B4, B7: whether this get looks is known before it probes */
     unsigned skip = tsmap_read_skip;
-    if (TSMAP_LIKELY(skip)) { /* 7 in 8: the plain get's probe, then the skip count */
+    if (TSMAP_LIKELY(skip)) { /* 7 in 8: the skip count, then the plain get's probe */
+      tsmap_read_skip = skip - 1;
       r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 0);
-      if (r == 1)
-        tsmap_read_skip = skip - 1;
+      if (TSMAP_UNLIKELY(r != 1)) /* only a hit counts (B4) */
+        tsmap_read_skip++;
     } else { /* the side line asked for with the group's; the look */
       r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 3);
       if (r == 1)
