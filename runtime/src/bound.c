@@ -158,8 +158,7 @@ __thread uint32_t tsmap_read_rng __attribute__((tls_model("initial-exec")));
 __thread unsigned tsmap_read_skip __attribute__((tls_model("initial-exec")));
 
 void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
-  tsmap_freq_touch(tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
-                                   pos->slot) + m->key_words + m->value_words + m->expiring);
+  tsmap_freq_touch(tsmap_freq_at(m, pos));
 }
 
 /* ======================================================================================
@@ -186,7 +185,7 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
         *why = TSMAP_EVICT_EXPIRED;
         return 1;
       }
-      unsigned c = tsmap_freq_aged(tsmap_ld(vw + m->value_words + m->expiring), s->age);
+      unsigned c = tsmap_freq_aged(tsmap_ld(tsmap_freq_at(m, &(tsmap_pos){t, gi, i})), s->age);
       if (c < low) {
         low = c;
         *best = (tsmap_pos){t, gi, i};
@@ -255,8 +254,7 @@ tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value) 
 
 int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
                               const tsmap_key *q, tsmap_after *after) {
-  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
-                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  const tsmap_word *fw = tsmap_freq_at(m, pos);
   uint64_t now = tsmap_ld(fw) >> 16;
   while (tsmap_bound_over(m, s, q, now, 0)) {
     tsmap_pos victim;
@@ -271,8 +269,7 @@ int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 }
 
 void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
-  const tsmap_word *fw = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
-                                    pos->slot) + m->key_words + m->value_words + m->expiring;
+  const tsmap_word *fw = tsmap_freq_at(m, pos);
   s->weight -= tsmap_ld(fw) >> 16;
 }
 

@@ -3,7 +3,8 @@
  * frequency-aware eviction policy. The internal interface map.c and compute.c call.
  *
  * A map created with max_entries stores a frequency word after each value (after the
- * deadline, if any): an 8-bit logarithmic access counter (Redis's LFU counter: incremented
+ * deadline, if any; B7: an 8/8 map with no other meta word keeps it beside its groups): an
+ * 8-bit logarithmic access counter (Redis's LFU counter: incremented
  * with probability 1 / (c - 4) from 5 on) and the 8-bit shard age it was last brought up
  * to date at. Each shard has its own capacity (max_entries split over the shards, so the
  * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
@@ -53,6 +54,19 @@
  *       an overwrite evicts other entries, never its own, until the new weight fits, so
  *       the total never exceeds the share at any moment. With max_weight alone, a shard
  *       is assumed to hold TSMAP_WEIGHT_SPAN entries for the sketch and the periods.
+ *   B7  A freq_side map (8-byte keys and values, unmetered, no deadline, weight or version:
+ *       its frequency word would be its one meta word) keeps the word in its tables' side
+ *       words (table.vers, a line a group, as versions.h V5 keeps versions), not in the
+ *       slot: its groups keep the plain 128-byte layout (two lines, not three), its get
+ *       reads the plain slot and touches the side line only on its sampled look (B4), its
+ *       put's overwrite stores the value alone (no seq: no reader copies the word with
+ *       the value) and touches the side word as a read does. Whether a get or an 8-byte
+ *       put looks is known before it reads the group (the thread's skip count): the 7 in
+ *       8 that do not run the plain map's probe, and the one that does asks for the side
+ *       line together with the group's lines, so its miss overlaps theirs. Inserts, growth's copy, a
+ *       reshard's move and the generic read carry the word as they carry a version (the
+ *       side word after the value words of a vbuf). tsmap_freq_at finds the word for
+ *       every reader and writer under the lock (touch, aging, victims, weight).
  */
 #ifndef TSMAP_BOUND_H
 #define TSMAP_BOUND_H
@@ -139,6 +153,25 @@ TSMAP_HIDDEN void tsmap_bound_rejected(const tsmap *m, const tsmap_key *q, const
  * counter (B4). */
 TSMAP_HIDDEN void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos);
 
+/* Where the entry at `pos` keeps its frequency word: in its slot after the value and the
+ * deadline, or, on a freq_side map (an 8/8 map with no other meta word), in its table's
+ * side words (B7). Every reader and writer of the word under the lock finds it here. */
+TSMAP_INLINE tsmap_word *tsmap_freq_at(const tsmap *m, const tsmap_pos *pos) {
+  if (m->freq_side)
+    return tsmap_table_ver(pos->t, pos->g, pos->slot);
+  return tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
+         m->key_words + m->value_words + m->expiring;
+}
+
+/* The meta words of the entry at `pos` as tsmap_meta_fill reads them (`old`): the slot's
+ * words after the value, or a freq_side map's side word (its one meta word, B7). */
+TSMAP_INLINE const tsmap_word *tsmap_meta_at(const tsmap *m, const tsmap_pos *pos) {
+  if (m->freq_side)
+    return tsmap_table_ver(pos->t, pos->g, pos->slot);
+  return tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot) +
+         m->key_words + m->value_words;
+}
+
 /* A logarithmic increment of counter `c` with the random number `r`. */
 TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
   if (c >= 255)
@@ -204,10 +237,16 @@ TSMAP_INLINE void tsmap_freq_touch(tsmap_word *w) {
 #define TSMAP_META_TTL 2
 #define TSMAP_META_FREQ 3
 #define TSMAP_META_VER 4
+/* A freq_side map's frequency word (B7): tsmap_get8 decides from the thread's skip count
+ * (B4), before it probes, whether the get looks at the word; the 7 gets in 8 that do not
+ * run the plain map's probe, the one that does asks for the side line with the group's
+ * (tsmap_groups_read8's `ver` 3), so that its miss overlaps the group's. */
+#define TSMAP_META_SIDE 5
 
 /* The 8-byte get found an entry whose value words (with the meta words) are `vbuf`, at
- * `value` in its slot (inside the read-side section): 0 it expired (G10), else 1 after
- * maybe touching its counter (G11, B4). */
+ * `value` in its slot (a freq_side map's TSMAP_META_ANY get: `value` is its side word, B7)
+ * (inside the read-side section): 0 it expired (G10), else 1 after maybe touching its
+ * counter (G11, B4). TSMAP_META_SIDE's look is tsmap_get8's own. */
 TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_word *value,
                                   const int kind) {
   if (kind == TSMAP_META_VER)
@@ -216,8 +255,8 @@ TSMAP_INLINE int tsmap_meta_read8(const tsmap *m, const uint64_t *vbuf, tsmap_wo
     return 0;
   if (kind == TSMAP_META_FREQ) /* entry_meta: the word after the one value word */
     tsmap_freq_touch(value + 1);
-  else if (kind == TSMAP_META_ANY && m->bounded)
-    tsmap_freq_touch(value + m->value_words + m->expiring);
+  else if (kind == TSMAP_META_ANY && m->bounded) /* freq_side: tsmap_get8 gave the side word */
+    tsmap_freq_touch(m->freq_side ? value : value + m->value_words + m->expiring);
   return 1;
 }
 

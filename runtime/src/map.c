@@ -263,8 +263,9 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return NULL;
   size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
-  /* G12, V5: a versioned map's version words, a line a group, aligned to a line */
-  size_t vers = m->versioned ? ngroups * 64 + 64 : 0;
+  /* G12, V5: a versioned map's version words (G11: a freq_side map's frequency words),
+   * a line a group, aligned to a line */
+  size_t vers = m->side ? ngroups * 64 + 64 : 0;
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
       ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
     return NULL;
@@ -476,7 +477,7 @@ void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf) 
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   for (size_t i = 0; i < m->value_words + m->meta_words; i++) /* G10: and the deadline */
     vbuf[i] = tsmap_ld(&sl[i]);
-  if (m->versioned) /* G12: the version word after them (V5) */
+  if (m->side) /* G11, G12: the side word after them (V5) */
     vbuf[m->value_words + m->meta_words] = tsmap_ld(tsmap_table_ver(pos->t, pos->g, pos->slot));
 }
 
@@ -494,13 +495,12 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
   uint64_t v[TSMAP_MAX_VALUE_WORDS];
   size_t words = m->value_words + m->meta_words;
   tsmap_words_from_bytes(v, m->value_words, value, m->value_size);
-  if (m->meta_words || m->versioned) /* G10-G13: value and meta words change under one seq */
-    tsmap_meta_fill(m, q, v, tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words,
-                                        pos->slot) + m->key_words + m->value_words);
+  if (m->meta_words || m->side) /* G10-G13: value and meta words change under one seq */
+    tsmap_meta_fill(m, q, v, tsmap_meta_at(m, pos));
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_word *sl = tsmap_slot(g, m->slot_words, pos->slot) + m->key_words;
   TSMAP_MX_REPLACED(m, pos);
-  if (words <= 1 && !m->versioned) {
+  if (words <= 1 && !m->side) {
     if (words)
       tsmap_value_store1(sl, v[0]);
     return;
@@ -508,7 +508,7 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
   uint64_t s = tsmap_group_begin(pos->t, g);
   for (size_t i = 0; i < words; i++)
     tsmap_st(&sl[i], v[i]);
-  if (m->versioned) /* G12, V5: with its version, in the same seq window */
+  if (m->side) /* G11, G12, V5: with its side word, in the same seq window */
     tsmap_st(tsmap_table_ver(pos->t, pos->g, pos->slot), v[words]);
   tsmap_group_end(g, s);
 }
@@ -756,7 +756,7 @@ TSMAP_INLINE void tsmap_slot_fill_n(const tsmap_pos *pos, size_t kwords, size_t 
 /* The same for any map. */
 static void tsmap_slot_fill(const tsmap *m, const tsmap_pos *pos, unsigned h2,
                             const uint64_t *kw, const uint64_t *vw) {
-  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw, m->versioned);
+  tsmap_slot_fill_n(pos, m->key_words, m->value_words + m->meta_words, h2, kw, vw, m->side);
 }
 
 /* Maps whose slots are one key word (fast8) and one value word: the bench's and the
@@ -809,10 +809,12 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
   else if (tsmap_is_8v8(m))
     tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0); /* metered: births move too (M3) */
   else if (m->entry_meta && !old->birth) /* G10-G12: one value and one meta word */
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->versioned);
-  else /* a versioned map's version words move too (V5) */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->side);
+  else if (m->freq_side) /* G11, B7: one value word, the frequency word beside the group */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 1);
+  else /* a versioned map's version words move too (V5), a freq_side map's frequency words */
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
-                          1, m->versioned);
+                          1, m->side);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -971,14 +973,14 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   } else if (m->entry_meta) { /* G10-G12: one value and one meta word, constant sizes */
     tsmap_words_from_bytes(vw, 1, value, m->value_size);
     tsmap_meta_fill(m, q, vw, NULL);
-    tsmap_slot_fill_n(&pos, 1, 2, q->h2, q->w, vw, m->versioned);
+    tsmap_slot_fill_n(&pos, 1, 2, q->h2, q->w, vw, m->side);
   } else {
     for (size_t i = 0; i < m->key_words; i++)
       kw[i] = q->w[i];
     if (kb)
       kw[1] = (uint64_t)(uintptr_t)kb;
     tsmap_words_from_bytes(vw, m->value_words, value, m->value_size);
-    if (m->meta_words || m->versioned)
+    if (m->meta_words || m->side)
       tsmap_meta_fill(m, q, vw, NULL); /* G10-G13 */
     tsmap_slot_fill(m, &pos, q->h2, kw, vw);
   }
@@ -997,7 +999,7 @@ TSMAP_INLINE int tsmap_shard_move_n(tsmap *m, tsmap_shard *from, const tsmap_pos
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(pos->t, pos->g);
   tsmap_copy_words(w, tsmap_slot(g, kwords + vwords, pos->slot), kwords + vwords);
-  if (m->versioned) /* G12: the version moves with the entry (V5) */
+  if (m->side) /* G11, G12: the side word moves with the entry (V5) */
     w[m->slot_words] = tsmap_ld(tsmap_table_ver(pos->t, pos->g, pos->slot));
   if (atomic_load_explicit(&to->old, memory_order_relaxed)) /* keep ahead of the inserts */
     tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
@@ -1133,11 +1135,22 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
   tsmap_read_exit(self);
 }
 
+/* The side words of group `g` of a table's groups (`groups`, `mask`, `stride`): V5, they
+ * follow the groups and wctrl, a line a group. */
+TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, size_t stride,
+                                            size_t g) {
+  return (tsmap_word *)(void *)((((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) +
+                                  63) & ~(uintptr_t)63) + g * 8 * sizeof(uint64_t));
+}
+
 /* The same for the 8-byte put (`sw`: its slot words, a constant), from the shard's probe
  * words (probe8, index `si`): no descriptor is loaded, so no read-side section is needed
- * (a prefetch of a table retired meanwhile is harmless: it does not fault). */
+ * (a prefetch of a table retired meanwhile is harmless: it does not fault). `side` (a
+ * constant): a freq_side map's put, which also asks for the group's side line when its
+ * overwrite will look at the frequency word (B4, B7), so that the look does not wait for
+ * that line under the lock. */
 TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
-                                        const size_t sw) {
+                                        const size_t sw, const int side) {
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   _Atomic uint64_t *pw = &m->probe8[2 * si];
   uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
@@ -1147,10 +1160,13 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
     __builtin_prefetch((const char *)(uintptr_t)((ow & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
                        (hash & (((size_t)1 << (ow & TSMAP_PROBE8_LG)) - 1)) * stride));
   /* both lines, to be written: seq and control word, and the slot */
-  uintptr_t g = (uintptr_t)((w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
-                            (hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride);
+  unsigned char *groups = (unsigned char *)(uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uintptr_t g = (uintptr_t)groups + (hash & mask) * stride;
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
+  if (side && TSMAP_UNLIKELY(!tsmap_read_skip))
+    __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, hash & mask), 1);
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
@@ -1383,10 +1399,16 @@ static void tsmap_layout(tsmap *m) {
   m->weighted = m->cfg.max_weight != 0;                  /* G11: with the entry's weight */
   m->meta_words = (size_t)m->expiring + m->bounded;
   m->meta_words += tsmap_ver_layout(m);                  /* G13: stamp, clock (V5) */
-  m->slot_words = m->key_words + m->value_words + m->meta_words;
   int key8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
-  m->fast8 = key8 && !m->meta_words && !m->versioned;
-  m->fast8_meta = key8 && (m->meta_words || m->versioned);
+  /* G11: the frequency word alone, of an 8/8 map, is the table's side word (bound.h), so
+   * that the groups keep the plain 128-byte layout */
+  m->freq_side = key8 && m->value_size == 8 && m->bounded && !m->expiring && !m->weighted &&
+                 !m->versioned && !m->cfg.metrics;
+  m->meta_words -= m->freq_side;
+  m->side = m->versioned || m->freq_side;
+  m->slot_words = m->key_words + m->value_words + m->meta_words;
+  m->fast8 = key8 && !m->meta_words && !m->side;
+  m->fast8_meta = key8 && (m->meta_words || m->side);
   m->put_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
   /* G12, V5: a versioned map's slot is the plain one, so its get is the plain get */
   m->put_ver8 = key8 && m->versioned && !m->meta_words && !m->cfg.metrics && m->value_size == 8;
@@ -1638,7 +1660,10 @@ static tsmap_status tsmap_get_slow(tsmap *map, const void *key, size_t key_len,
  * key compare and value copy specialised to one key word) ---------------------------------- */
 
 /* Probe the groups of a table (`groups`, `mask`) for key word k. Returns 1 found (value
- * words in vbuf, `*at` the slot's first value word), 0 absent. The stride is a constant of
+ * words in vbuf, `*at` the slot's first value word), 0 absent. `ver` 1: the slot's side
+ * word (its version, V5) is copied after them; 2: `*at` is the side word instead (a
+ * freq_side map's frequency word, B7); 3: as 2, and each group's side line is asked for
+ * with the group (the get that looks at the word, B4). The stride is a constant of
  * vw, the value and meta words (it equals the table's: the key word, then vw words). */
 TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t k,
                                     uint64_t h, uint64_t *vbuf, const size_t vw,
@@ -1650,6 +1675,8 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
   for (size_t step = 0; step <= mask;) {
     tsmap_group *gp = (tsmap_group *)(void *)(groups + g * stride);
     __builtin_prefetch((const char *)gp + 64); /* the group's second line, in parallel */
+    if (ver == 3) /* the side line's miss overlaps the group's instead of following it */
+      __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, g));
     uint64_t s1 = atomic_load_explicit(&gp->seq, memory_order_acquire);
     if (TSMAP_UNLIKELY(s1 & 1u)) {
       tsmap_cpu_relax();
@@ -1661,12 +1688,15 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
       tsmap_word *sl = tsmap_slot(gp, sw, tsmap_first_slot(match));
       if (tsmap_ld(&sl[0]) == k) {
         tsmap_value_load(vbuf, sl + 1, vw);
-        if (ver) /* V5: the version words follow the groups and wctrl, a line a group */
-          vbuf[vw] = tsmap_ld((tsmap_word *)(void *)(
-                         (((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) + 63) &
-                          ~(uintptr_t)63) +
-                         (g * 8 + tsmap_first_slot(match)) * sizeof(uint64_t)));
         *at = sl + 1;
+        if (ver) {
+          tsmap_word *side =
+              tsmap_groups_side8(groups, mask, stride, g) + tsmap_first_slot(match);
+          if (ver == 1) /* the version, copied under the seq */
+            vbuf[vw] = tsmap_ld(side);
+          else /* 2: a freq_side map's frequency word, touched after (B7) */
+            *at = side;
+        }
         hit = 1;
         break;
       }
@@ -1757,11 +1787,28 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     tsmap_read_exit_outer(self);
     return -2;
   }
-  r = tsmap_probe_words_read8(&m->probe8[2 * ((h >> 32) & route)], k, h, vbuf, vw, &at,
-                              meta == TSMAP_META_VER);
+  _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
+  if (meta == TSMAP_META_SIDE) { /* B4, B7: whether this get looks is known before it probes */
+    unsigned skip = tsmap_read_skip;
+    if (TSMAP_LIKELY(skip)) { /* 7 in 8: the skip count, then the plain get's probe */
+      tsmap_read_skip = skip - 1;
+      r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 0);
+      if (TSMAP_UNLIKELY(r != 1)) /* only a hit counts (B4) */
+        tsmap_read_skip++;
+    } else { /* the side line asked for with the group's; the look */
+      r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 3);
+      if (r == 1)
+        tsmap_freq_touch(at);
+    }
+  } else {
+    r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at,
+                                meta == TSMAP_META_VER                                   ? 1
+                                : meta == TSMAP_META_ANY && m->freq_side ? 2
+                                                                         : 0);
+  }
   if (TSMAP_UNLIKELY(r < 0)) /* closed: the generic get says so */
     r = -2;
-  else if (meta && r == 1) /* G10, G11 */
+  else if (meta && meta != TSMAP_META_SIDE && r == 1) /* G10, G11 */
     r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit_outer(self);
   return r;
@@ -1906,12 +1953,25 @@ TSMAP_INLINE tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, voi
   return st;
 }
 
-/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the third branch
+/* The same for a freq_side map (B7): the plain slot, and the side word's address for the
+ * sampled touch. */
+TSMAP_INLINE tsmap_status tsmap_get8side_probed(tsmap *map, const void *key, void *value_out) {
+  uint64_t v;
+  TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
+  tsmap_status st = tsmap_get8_status(map, key, tsmap_get8(map, key, &v, 1, TSMAP_META_SIDE),
+                                      &v, 8, value_out);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
+/* A metered map has entry_fast and entry_meta 0: its 8/8 gets take the fourth branch
  * (metrics.h), others the last. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8)) {
     if (TSMAP_LIKELY(map->get88)) /* entry_fast with 8-byte values: one test */
       return tsmap_get8v8_probed(map, key, value_out);
+    if (map->freq_side) /* G11, B7 */
+      return tsmap_get8side_probed(map, key, value_out);
     if (map->entry_freq8) /* G11 */
       return tsmap_get8freq_probed(map, key, value_out);
     if (tsmap_mx_meters8(map)) /* mx_id8 is set only with 8-byte values */
@@ -2010,6 +2070,18 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
   tsmap_group_end(g, s);
 }
 
+/* The overwrite of the 8-byte put of a freq_side map (w8v8 4 below; shard lock held): the
+ * value at sl[1] alone, released as by tsmap_value_store1, and the write counted in the
+ * side word as a sampled read counts (B4, B7): no seq, as no reader copies the frequency
+ * word with the value. */
+TSMAP_INLINE void tsmap_store8side_write(const tsmap *m, const tsmap_pos *pos, tsmap_word *sl,
+                                         const void *value) {
+  uint64_t v;
+  memcpy(&v, value, 8);
+  tsmap_value_store1(&sl[1], v);
+  tsmap_freq_touch(tsmap_freq_at(m, pos));
+}
+
 /* The overwrite of the 8-byte put of a versioned map (w8v8 3 below; shard `s` locked): the
  * value at sl[1] and a new version in the table's version words, under the group's seq so
  * that tsmap_get_version reads the two together (G12, V5). The value is released, as by
@@ -2035,7 +2107,8 @@ TSMAP_INLINE void tsmap_store8ver_write(const tsmap *m, tsmap_shard *s, const ts
  * instructions of the generic put. `w8v8` 2: the same with one meta word after the value
  * (a deadline or a frequency: put_meta, tsmap_put8meta), filled by tsmap_meta_fill and
  * stored with the value under the group's seq (G10, G11). `w8v8` 3: a versioned map's
- * two-word slot, its version in the table's version words (put_ver8, G12, V5). */
+ * two-word slot, its version in the table's version words (put_ver8, G12, V5). `w8v8` 4:
+ * a freq_side map's two-word slot, its frequency word in the side words (G11, B7). */
 TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t key_len,
                                            const void *value, void *old_out, int replace,
                                            uint64_t ttl, const int w8v8, const int metered) {
@@ -2088,7 +2161,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
   if (w8v8 && w8v8 != 3 && !tracked) /* a versioned put also wants its version line */
-    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8));
+    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4);
   else
     tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
   tsmap_writer_begin(map, s, &after);
@@ -2105,7 +2178,12 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
     st = TSMAP_NO_MEMORY;
   } else if (found) {
-    if (w8v8 == 3) { /* the same with a version word (G12, V5) */
+    if (w8v8 == 4) { /* a freq_side map's plain slot (G11, B7) */
+      tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
+      oldv[0] = tsmap_ld(&sl[1]);
+      if (replace)
+        tsmap_store8side_write(map, &pos, sl, value);
+    } else if (w8v8 == 3) { /* the same with a version word (G12, V5) */
       tsmap_word *sl = tsmap_slot(tsmap_table_group(pos.t, pos.g), 2, pos.slot);
       oldv[0] = tsmap_ld(&sl[1]);
       if (replace)
@@ -2144,12 +2222,12 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   else
     tsmap_writer_end(map, s, &after);
   if (!w8v8 || TSMAP_UNLIKELY(after.free_tables || after.free_keys || after.unmap_len ||
-                              (w8v8 == 2 && after.reaped)))
+                              ((w8v8 == 2 || w8v8 == 4) && after.reaped)))
     tsmap_after_run(map, &after);
   if (!w8v8 || TSMAP_UNLIKELY(map->cfg.on_entry_created || map->cfg.on_entry_evicted ||
                               (old_out && st != TSMAP_OK)))
     tsmap_store_finish(map, &q, st, value, oldv, old_out);
-  if ((w8v8 == 0 || w8v8 == 2) && TSMAP_UNLIKELY(after.rejected)) /* G11, B5: not admitted */
+  if ((w8v8 == 0 || w8v8 == 2 || w8v8 == 4) && TSMAP_UNLIKELY(after.rejected)) /* G11, B5 */
     tsmap_bound_rejected(map, &q, value);
   return TSMAP_STORE_END(st);
 #undef TSMAP_STORE_END
@@ -2191,6 +2269,16 @@ __attribute__((noinline)) static tsmap_status tsmap_put8meta(tsmap *map, const v
 __attribute__((noinline)) static tsmap_status
 tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *old_out) {
   return tsmap_store8v8(map, key, value, old_out, 0, 2);
+}
+
+/* The same for a freq_side map (G11, B7). */
+__attribute__((noinline)) static tsmap_status tsmap_put8side(tsmap *map, const void *key,
+                                                             const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 1, 4);
+}
+__attribute__((noinline)) static tsmap_status
+tsmap_put_if_absent8side(tsmap *map, const void *key, const void *value, void *old_out) {
+  return tsmap_store8v8(map, key, value, old_out, 0, 4);
 }
 
 /* The same for a versioned map with 8-byte keys and values and no other meta word
@@ -2275,7 +2363,8 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 
 /* Every put: the 8/8 fast path of an unmetered map, else that of a metered one (fast8,
  * entry_fast 0: tsmap_mx_meters8), else that of an unmetered one with one meta word, else
- * that of an unmetered versioned one (G12), else the put of any map above. */
+ * that of a freq_side one (G11), of an unmetered versioned one (G12), else the put of any
+ * map above. */
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(tsmap_store_is_8v8(map, key, key_len, value)))
@@ -2287,6 +2376,9 @@ TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t 
   if (map && key && value && key_len == 8 && map->put_meta) /* G10, G11 */
     return replace ? tsmap_put8meta(map, key, value, old_out)
                    : tsmap_put_if_absent8meta(map, key, value, old_out);
+  if (map && key && value && key_len == 8 && map->freq_side) /* G11, B7 */
+    return replace ? tsmap_put8side(map, key, value, old_out)
+                   : tsmap_put_if_absent8side(map, key, value, old_out);
   if (map && key && value && key_len == 8 && map->put_ver8) /* G12 */
     return replace ? tsmap_put8ver(map, key, value, old_out)
                    : tsmap_put_if_absent8ver(map, key, value, old_out);

@@ -151,7 +151,8 @@ typedef struct tsmap_table {
   uint32_t *birth; /* metrics on: each slot's insert time (metrics.h, M3); else NULL */
   /* A versioned map (G12, versions.h V5): each slot's version word, 8 words (one line) a
    * group, outside the groups so that they keep the plain layout; written under the
-   * group's seq with the slot. NULL on a map without versions. */
+   * group's seq with the slot. A freq_side map (G11, bound.h) keeps each slot's frequency
+   * word there instead. NULL on a map with neither. */
   tsmap_word *vers;
   /* The table's memory (groups onwards; the header is a heap block of its own): a
    * mapping when map_len, else a heap block of `bytes`. NULL once it became a spare. */
@@ -162,7 +163,8 @@ typedef struct tsmap_table {
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
   return (tsmap_group *)(void *)(t->groups + g * t->stride);
 }
-/* The version word of slot `slot` of group `g` (a versioned map, V5). */
+/* The side word of slot `slot` of group `g`: its version (a versioned map, V5) or its
+ * frequency word (a freq_side map, G11). */
 TSMAP_INLINE tsmap_word *tsmap_table_ver(const tsmap_table *t, size_t g, unsigned slot) {
   return t->vers + g * 8 + slot;
 }
@@ -372,7 +374,8 @@ struct tsmap {
   size_t meta_words;        /* words after each value in a slot: the deadline (G10),
                                then the frequency word (G11), then a replicated map's
                                stamp and clock (G13), each only if configured; a
-                               versioned map's version word is not in the slot (V5) */
+                               versioned map's version word is not in the slot (V5),
+                               nor a freq_side map's frequency word (G11) */
   unsigned char expiring;   /* G10: a deadline word follows the value */
   unsigned char bounded;    /* G11: max_entries or max_weight: a frequency word follows */
   int fast8;                /* fixed 8-byte keys, default hash and equality, no meta */
@@ -422,6 +425,10 @@ struct tsmap {
                                      versioned map's get) */
   unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
                                      other meta word: the 8/8 put that stores a version */
+  unsigned char freq_side;        /* G11: bounded, unmetered, 8-byte keys and values, no
+                                     other meta word: the frequency word is the table's
+                                     side word (table.vers), not in the slot (bound.h) */
+  unsigned char side;             /* versioned or freq_side: tables have side words */
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
