@@ -1113,8 +1113,9 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
- * E3: before the write's own change, whose value it must not reap). */
-void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+ * E3: before the write's own change, whose value it must not reap). Inline in the 8-byte
+ * puts (tsmap_store_body), out of line for the others (tsmap_writer_begin). */
+TSMAP_INLINE void tsmap_writer_begin_inline(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
     tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
     if (m->cfg.reshard_auto)
@@ -1124,6 +1125,9 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
   if (TSMAP_UNLIKELY(m->expiring))
     tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
+}
+void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  tsmap_writer_begin_inline(m, s, after);
 }
 
 /* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
@@ -2032,7 +2036,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8));
   else
     tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
-  tsmap_writer_begin(map, s, &after);
+  if (w8v8)
+    tsmap_writer_begin_inline(map, s, &after);
+  else
+    tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
     if (!tsmap_is_closed(map)) {
@@ -2205,8 +2212,8 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }
-static tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, const void *value,
-                                         void *old_out) {
+TSMAP_INLINE tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, const void *value,
+                                               void *old_out) {
   return tsmap_store8v8_metered(map, key, value, old_out, 1);
 }
 static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
