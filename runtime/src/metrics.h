@@ -20,7 +20,7 @@
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
- *     (1 in 16, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
+ *     (1 in 64, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
  *     counted.
  */
 #ifndef TSMAP_METRICS_H
@@ -278,9 +278,11 @@ TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigne
 
 /* M3: the keys whose births are stamped and whose lifespans are measured: those whose
  * control byte (0x80 | 7 hash bits) has the bits of tsmap_mx_track_mask clear, 1 key in
- * 16 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
- * without touching the birth array or reading the clock: only their departure is counted. */
-#define TSMAP_MX_TRACK_MASK 0x0fu
+ * 64 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
+ * without touching the birth array or reading the clock: only their departure is counted.
+ * 1 in 16 cost metered C about 3 points of wall time (the stamps' lines and pages:
+ * bench/runtime/findings.md, issue 21, round 4). */
+#define TSMAP_MX_TRACK_MASK 0x3fu
 extern TSMAP_HIDDEN _Atomic unsigned tsmap_mx_track_mask;
 TSMAP_INLINE int tsmap_mx_tracked_byte(unsigned ctrl_byte) {
   return (ctrl_byte & atomic_load_explicit(&tsmap_mx_track_mask, memory_order_relaxed)) == 0;
