@@ -1814,9 +1814,10 @@ __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, c
  * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
  * counted at a constant index, apart from the other statuses. */
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
+  const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
     return tsmap_get8v8_started(map, key, value_out);
   uint64_t v;
   int r = tsmap_get8(map, key, &v, 1, 0);
@@ -2202,9 +2203,10 @@ tsmap_put_if_absent8v8_started(tsmap *map, const void *key, const void *value, v
 TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
                                                  void *old_out, const int replace) {
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
     return replace ? tsmap_put8v8_started(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_started(map, key, value, old_out);
   tsmap_status st = /* counted by the body (tsmap_mx_fast_put_end) */

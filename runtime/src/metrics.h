@@ -333,9 +333,10 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
 #define TSMAP_MX_REPLACED8(m, pos, tracked, fast)                                          \
   do {                                                                                     \
-    if (tracked)                                                                           \
-      tsmap_mx_replaced((m), (pos));                                                       \
-    else if (!(fast))                                                                      \
+    if (tracked) { /* a copy: the put's own pos stays in registers (no 3 stores a put) */  \
+      tsmap_pos mx_pos_ = *(pos);                                                          \
+      tsmap_mx_replaced((m), &mx_pos_);                                                    \
+    } else if (!(fast))                                                                    \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \
