@@ -1170,8 +1170,9 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
- * E3: before the write's own change, whose value it must not reap). */
-void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+ * E3: before the write's own change, whose value it must not reap). Inline in the 8-byte
+ * puts (tsmap_store_body), out of line for the others (tsmap_writer_begin). */
+TSMAP_INLINE void tsmap_writer_begin_inline(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
     tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
     if (m->cfg.reshard_auto)
@@ -1181,6 +1182,9 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
   if (TSMAP_UNLIKELY(m->expiring))
     tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
+}
+void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  tsmap_writer_begin_inline(m, s, after);
 }
 
 /* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
@@ -1910,9 +1914,10 @@ __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, c
  * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
  * counted at a constant index, apart from the other statuses. */
 TSMAP_INLINE tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
+  const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
     return tsmap_get8v8_started(map, key, value_out);
   uint64_t v;
   int r = tsmap_get8(map, key, &v, 1, 0);
@@ -2164,7 +2169,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4);
   else
     tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
-  tsmap_writer_begin(map, s, &after);
+  if (w8v8)
+    tsmap_writer_begin_inline(map, s, &after);
+  else
+    tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
     if (!tsmap_is_closed(map)) {
@@ -2342,9 +2350,10 @@ tsmap_put_if_absent8v8_started(tsmap *map, const void *key, const void *value, v
 TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, const void *value,
                                                  void *old_out, const int replace) {
   const tsmap_op op = replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT;
+  const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, map->mx_id8))) /* or one to time (M2) */
+  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
     return replace ? tsmap_put8v8_started(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_started(map, key, value, old_out);
   tsmap_status st = /* counted by the body (tsmap_mx_fast_put_end) */
@@ -2352,8 +2361,8 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }
-static tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, const void *value,
-                                         void *old_out) {
+TSMAP_INLINE tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, const void *value,
+                                               void *old_out) {
   return tsmap_store8v8_metered(map, key, value, old_out, 1);
 }
 static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,

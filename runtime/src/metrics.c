@@ -581,7 +581,7 @@ static const tsmap_mx_family_def k_families[] = {
      "discarded: callback results that never entered.", 0, tsmap_mx_emit_evictions, 1},
     {"tsmap_entry_lifespan_seconds", "histogram",
      "Time from a value's insertion to its leaving the map, by reason, measured for the "
-     "keys whose hash has 4 given bits clear (1 in 16): a sample of tsmap_evictions_total.",
+     "keys whose hash has 6 given bits clear (1 in 64): a sample of tsmap_evictions_total.",
      0,
      tsmap_mx_emit_lifespans, 1},
     {"tsmap_compute_retries_total", "counter",

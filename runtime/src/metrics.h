@@ -20,7 +20,7 @@
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
- *     (1 in 16, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
+ *     (1 in 64, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
  *     counted.
  */
 #ifndef TSMAP_METRICS_H
@@ -194,10 +194,20 @@ TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX
  * metered path (TSMAP_OP_RUN_STARTED), which times it (tsmap_mx_begin) and caches the
  * pair again (M2). */
 TSMAP_INLINE void tsmap_mx_tick(tsmap_thread *self, tsmap_mx_ctr *c) {
+  int tick;
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !TSMAP_TSAN
+  /* One `add` to memory and its carry flag: the load and store below (what TSan builds
+   * and other targets run) as one instruction, not three and a test; only the owner
+   * writes the counter, and an aligned 8-byte store is never torn on x86-64, so a
+   * reader's relaxed load sees the old count or the new one (M1). Two instructions less
+   * a call; metered C and A about 3 points nearer off (bench/runtime/findings.md, issue
+   * 21, round 4: counting is what is left of C's gap). */
+  __asm__("addq %2, %0" : "+m"(*(volatile uint64_t *)c), "=@ccc"(tick) : "r"(TSMAP_MX_TICK));
+#else
   uint64_t n;
-  int tick = __builtin_add_overflow(atomic_load_explicit(c, memory_order_relaxed),
-                                    TSMAP_MX_TICK, &n);
+  tick = __builtin_add_overflow(atomic_load_explicit(c, memory_order_relaxed), TSMAP_MX_TICK, &n);
   atomic_store_explicit(c, n, memory_order_relaxed);
+#endif
   if (TSMAP_UNLIKELY(tick)) {
     self->mx_st->marked = 1;
     self->mx_id = 0;
@@ -278,9 +288,11 @@ TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigne
 
 /* M3: the keys whose births are stamped and whose lifespans are measured: those whose
  * control byte (0x80 | 7 hash bits) has the bits of tsmap_mx_track_mask clear, 1 key in
- * 16 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
- * without touching the birth array or reading the clock: only their departure is counted. */
-#define TSMAP_MX_TRACK_MASK 0x0fu
+ * 64 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
+ * without touching the birth array or reading the clock: only their departure is counted.
+ * 1 in 16 cost metered C about 3 points of wall time (the stamps' lines and pages:
+ * bench/runtime/findings.md, issue 21, round 4). */
+#define TSMAP_MX_TRACK_MASK 0x3fu
 extern TSMAP_HIDDEN _Atomic unsigned tsmap_mx_track_mask;
 TSMAP_INLINE int tsmap_mx_tracked_byte(unsigned ctrl_byte) {
   return (ctrl_byte & atomic_load_explicit(&tsmap_mx_track_mask, memory_order_relaxed)) == 0;
@@ -331,9 +343,10 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
 #define TSMAP_MX_REPLACED8(m, pos, tracked, fast)                                          \
   do {                                                                                     \
-    if (tracked)                                                                           \
-      tsmap_mx_replaced((m), (pos));                                                       \
-    else if (!(fast))                                                                      \
+    if (tracked) { /* a copy: the put's own pos stays in registers (no 3 stores a put) */  \
+      tsmap_pos mx_pos_ = *(pos);                                                          \
+      tsmap_mx_replaced((m), &mx_pos_);                                                    \
+    } else if (!(fast))                                                                    \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)
 #define TSMAP_MX_BORN(m, pos)                                                              \
