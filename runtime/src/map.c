@@ -1070,11 +1070,10 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
  * overlaps the lock and the growth step instead of following them, with `births` (a
- * tracked key of a metered map, M3) its birth stamp's line, and with `vers` (a constant:
- * the 8/8 put of a versioned map) its version words' line (V5). The tables are looked at
+ * tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
  * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
-                                       const int births, const int vers) {
+                                       const int births) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -1086,17 +1085,19 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     __builtin_prefetch(g + 64, 1);
     if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
-    if (vers) /* a versioned map's 8/8 put: the group's version words (V5) */
-      __builtin_prefetch(tsmap_table_ver(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
 
 /* The same for the 8-byte put (`sw`: its slot words, a constant), from the shard's probe
  * words (probe8, index `si`): no descriptor is loaded, so no read-side section is needed
- * (a prefetch of a table retired meanwhile is harmless: it does not fault). */
+ * (a prefetch of a table retired meanwhile is harmless: it does not fault). With `vers` (a
+ * constant: the 8/8 put of a versioned map, V5) also the group's version line, which the
+ * put writes, and its wctrl word, which it loads first: their addresses follow from the
+ * groups and their count (tsmap_table_vers_at), so the four misses overlap each other and
+ * the lock instead of following it (the plain put's own wctrl load is not prefetched). */
 TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
-                                        const size_t sw) {
+                                        const size_t sw, const int vers) {
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   _Atomic uint64_t *pw = &m->probe8[2 * si];
   uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
@@ -1110,6 +1111,14 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
                             (hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride);
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
+  if (vers) { /* a versioned put: the group's version line, and its wctrl word */
+    uintptr_t base = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+    size_t n = (size_t)1 << (w & TSMAP_PROBE8_LG);
+    __builtin_prefetch((const char *)(tsmap_table_vers_at(base, n, stride) + (hash & (n - 1)) * 64),
+                       1);
+    __builtin_prefetch(
+        (const char *)(tsmap_table_wctrl_at(base, n, stride) + (hash & (n - 1)) * 8));
+  }
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
@@ -1610,8 +1619,7 @@ TSMAP_INLINE int tsmap_groups_read8(unsigned char *groups, size_t mask, uint64_t
         tsmap_value_load(vbuf, sl + 1, vw);
         if (ver) /* V5: the version words follow the groups and wctrl, a line a group */
           vbuf[vw] = tsmap_ld((tsmap_word *)(void *)(
-                         (((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) + 63) &
-                          ~(uintptr_t)63) +
+                         tsmap_table_vers_at((uintptr_t)groups, mask + 1, stride) +
                          (g * 8 + tsmap_first_slot(match)) * sizeof(uint64_t)));
         *at = sl + 1;
         hit = 1;
@@ -2028,10 +2036,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_pos pos;
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  if (w8v8 && w8v8 != 3 && !tracked) /* a versioned put also wants its version line */
-    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8));
+  if (w8v8 && !tracked) /* a versioned put also wants its version line */
+    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 3);
   else
-    tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
+    tsmap_writer_prefetch(s, &q, self, tracked);
   tsmap_writer_begin(map, s, &after);
   if (TSMAP_UNLIKELY(tsmap_route_moved(map, &q))) { /* closed, or routed anew (G15) */
     st = TSMAP_CLOSED;
