@@ -645,7 +645,11 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   const size_t stride = w8v8 ? sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * 8 : t->stride;
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
-    uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
+    /* the group's line is loaded only for a tag's compare; but a versioned map's 8/8 put
+     * (w8v8 3) writes the group's seq anyway, so it takes ctrl from that line (equal to
+     * wctrl's copy under the lock, I1) and leaves the wctrl line alone (V5) */
+    uint64_t ctrl = w8v8 == 3 ? tsmap_ld(&((tsmap_group *)(void *)(t->groups + g * stride))->ctrl)
+                              : t->wctrl[g];
     uint64_t match = w8v8 ? tsmap_ctrl_candidates(ctrl, TSMAP_BYTES_LO * q->h2)
                           : tsmap_ctrl_match(ctrl, q->h2);
     for (; match; match &= match - 1) {
@@ -1093,9 +1097,10 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
  * words (probe8, index `si`): no descriptor is loaded, so no read-side section is needed
  * (a prefetch of a table retired meanwhile is harmless: it does not fault). With `vers` (a
  * constant: the 8/8 put of a versioned map, V5) also the group's version line, which the
- * put writes, and its wctrl word, which it loads first: their addresses follow from the
- * groups and their count (tsmap_table_vers_at), so the four misses overlap each other and
- * the lock instead of following it (the plain put's own wctrl load is not prefetched). */
+ * put writes: its address follows from the groups and their count (tsmap_table_vers_at),
+ * so its miss overlaps the group's and the lock instead of following them. That put
+ * takes the group's ctrl from the group's first line (tsmap_table_find_n), not from
+ * wctrl: three lines a put, as the plain put's two and its wctrl word. */
 TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
                                         const size_t sw, const int vers) {
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
@@ -1111,13 +1116,11 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
                             (hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride);
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
-  if (vers) { /* a versioned put: the group's version line, and its wctrl word */
+  if (vers) { /* a versioned put: the group's version line */
     uintptr_t base = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
     size_t n = (size_t)1 << (w & TSMAP_PROBE8_LG);
     __builtin_prefetch((const char *)(tsmap_table_vers_at(base, n, stride) + (hash & (n - 1)) * 64),
                        1);
-    __builtin_prefetch(
-        (const char *)(tsmap_table_wctrl_at(base, n, stride) + (hash & (n - 1)) * 8));
   }
 }
 
