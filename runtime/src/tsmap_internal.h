@@ -143,24 +143,17 @@ typedef struct tsmap_table {
   /* The writers' side (shard lock; I1, I2): a copy of every group's control word, in an
    * array of its own after the groups (8 bytes a group: 8 MiB next to 128 MiB of groups
    * at 4M 8-byte keys and values, small enough to stay in the cache), and the last seq
-   * a write gave a group (wseq, below). A write decides from the copy whether its key is
-   * absent and where it goes, and stores seq, control word and slot without loading the
-   * group's line: an insert of a fresh key does not wait for memory. Readers use
-   * neither. */
+   * a write gave a group. A write decides from the copy whether its key is absent and
+   * where it goes, and stores seq, control word and slot without loading the group's
+   * line: an insert of a fresh key does not wait for memory. Readers use neither. */
   uint64_t *wctrl;
+  uint64_t wseq;
   uint32_t *birth; /* metrics on: each slot's insert time (metrics.h, M3); else NULL */
   /* A versioned map (G12, versions.h V5): each slot's version word, 8 words (one line) a
    * group, outside the groups so that they keep the plain layout; written under the
    * group's seq with the slot. NULL on a map without versions. */
   tsmap_word *vers;
-  uint64_t wseq_pad; /* puts wseq at offset 128 */
-  /* The last seq a write gave a group (I2, tsmap_group_begin), on the header's third line,
-   * not beside groups, wctrl and vers, which every write's probe loads: a versioned map
-   * stores it on every overwrite, and there it made the next put of the shard on another
-   * core wait for that line (a plain overwrite stores no seq). */
-  uint64_t wseq;
 } tsmap_table;
-_Static_assert(offsetof(tsmap_table, wseq) == 128, "wseq: alone on the header's third line");
 
 TSMAP_INLINE tsmap_group *tsmap_table_group(const tsmap_table *t, size_t g) {
   return (tsmap_group *)(void *)(t->groups + g * t->stride);
