@@ -177,8 +177,13 @@ int main(int argc, char **argv) {
   printf("metrics off  %7.1f cpu ns/op  %7.2f Mops/s\n", c0, w0);
   printf("metrics on   %7.1f cpu ns/op  %7.2f Mops/s\n", c1, w1);
   printf("on/off: cpu %.3f  wall %.3f\n", c0 / c1, w1 / w0);
-  if (getenv("TSMAP_BENCH_PAIR"))
-    printf("(TSMAP_BENCH_PAIR=%s: \"on\" is that map)\n", getenv("TSMAP_BENCH_PAIR"));
+  if (getenv("TSMAP_BENCH_PAIR")) { /* say which map was versioned: tsmap_get_version */
+    uint64_t k0 = mix64(0), v, ver;
+    printf("(TSMAP_BENCH_PAIR=%s: \"on\" is that map; versions: off %s, on %s)\n",
+           getenv("TSMAP_BENCH_PAIR"),
+           tsmap_get_version(maps[0], &k0, 8, &v, &ver) == TSMAP_OK ? "yes" : "no",
+           tsmap_get_version(maps[1], &k0, 8, &v, &ver) == TSMAP_OK ? "yes" : "no");
+  }
   tsmap_destroy(maps[0]);
   tsmap_destroy(maps[1]);
   for (int t = 0; t < threads; t++)
