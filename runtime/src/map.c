@@ -676,7 +676,11 @@ TSMAP_INLINE int tsmap_table_find_n(const tsmap *m, tsmap_table *t, const tsmap_
   const size_t stride = w8v8 ? sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * 8 : t->stride;
   size_t g = q->hash & t->mask;
   for (size_t step = 0; step <= t->mask;) {
-    uint64_t ctrl = t->wctrl[g]; /* the group's line is loaded only for a tag's compare */
+    /* the group's line is loaded only for a tag's compare; but a versioned map's 8/8 put
+     * (w8v8 3) writes the group's seq anyway, so it takes ctrl from that line (equal to
+     * wctrl's copy under the lock, I1) and leaves the wctrl line alone (V5) */
+    uint64_t ctrl = w8v8 == 3 ? tsmap_ld(&((tsmap_group *)(void *)(t->groups + g * stride))->ctrl)
+                              : t->wctrl[g];
     uint64_t match = w8v8 ? tsmap_ctrl_candidates(ctrl, TSMAP_BYTES_LO * q->h2)
                           : tsmap_ctrl_match(ctrl, q->h2);
     for (; match; match &= match - 1) {
@@ -1113,11 +1117,10 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
 
 /* Before locking: start loading the key's home group in both tables, so that the miss
  * overlaps the lock and the growth step instead of following them, with `births` (a
- * tracked key of a metered map, M3) its birth stamp's line, and with `vers` (a constant:
- * the 8/8 put of a versioned map) its version words' line (V5). The tables are looked at
+ * tracked key of a metered map, M3) its birth stamp's line. The tables are looked at
  * from a read-side section (a growth may retire them meanwhile, I5). */
 TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsmap_thread *self,
-                                       const int births, const int vers) {
+                                       const int births) {
   tsmap_read_enter(self);
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_acquire);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_acquire);
@@ -1129,8 +1132,6 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
     __builtin_prefetch(g + 64, 1);
     if (births && cur->birth) /* a tracked key of a metered map: its birth (M3) */
       __builtin_prefetch(tsmap_mx_birth_at(cur, q->hash & cur->mask, 0), 1);
-    if (vers) /* a versioned map's 8/8 put: the group's version words (V5) */
-      __builtin_prefetch(tsmap_table_ver(cur, q->hash & cur->mask, 0), 1);
   }
   tsmap_read_exit(self);
 }
@@ -1139,8 +1140,8 @@ TSMAP_INLINE void tsmap_writer_prefetch(tsmap_shard *s, const tsmap_key *q, tsma
  * follow the groups and wctrl, a line a group. */
 TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, size_t stride,
                                             size_t g) {
-  return (tsmap_word *)(void *)((((uintptr_t)groups + (mask + 1) * (stride + sizeof(uint64_t)) +
-                                  63) & ~(uintptr_t)63) + g * 8 * sizeof(uint64_t));
+  return (tsmap_word *)(void *)(tsmap_table_vers_at((uintptr_t)groups, mask + 1, stride) +
+                                g * 8 * sizeof(uint64_t));
 }
 
 /* The same for the 8-byte put (`sw`: its slot words, a constant), from the shard's probe
@@ -1148,9 +1149,13 @@ TSMAP_INLINE tsmap_word *tsmap_groups_side8(unsigned char *groups, size_t mask, 
  * (a prefetch of a table retired meanwhile is harmless: it does not fault). `side` (a
  * constant): a freq_side map's put, which also asks for the group's side line when its
  * overwrite will look at the frequency word (B4, B7), so that the look does not wait for
- * that line under the lock. */
+ * that line under the lock. `vers` (a constant: the 8/8 put of a versioned map, V5): the
+ * group's version line, which the put writes, so that its miss overlaps the group's and
+ * the lock instead of following them. That put takes the group's ctrl from the group's
+ * first line (tsmap_table_find_n), not from wctrl: three lines a put, as the plain put's
+ * two and its wctrl word. */
 TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t hash,
-                                        const size_t sw, const int side) {
+                                        const size_t sw, const int side, const int vers) {
   const size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * sw * sizeof(uint64_t);
   _Atomic uint64_t *pw = &m->probe8[2 * si];
   uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
@@ -1165,7 +1170,7 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
   uintptr_t g = (uintptr_t)groups + (hash & mask) * stride;
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
-  if (side && TSMAP_UNLIKELY(!tsmap_read_skip))
+  if (vers || (side && TSMAP_UNLIKELY(!tsmap_read_skip)))
     __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, hash & mask), 1);
 }
 
@@ -2165,10 +2170,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_pos pos;
   int found;
   const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  if (w8v8 && w8v8 != 3 && !tracked) /* a versioned put also wants its version line */
-    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4);
+  if (w8v8 && !tracked) /* a versioned put also wants its version line */
+    tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4, w8v8 == 3);
   else
-    tsmap_writer_prefetch(s, &q, self, tracked, w8v8 == 3);
+    tsmap_writer_prefetch(s, &q, self, tracked);
   if (w8v8)
     tsmap_writer_begin_inline(map, s, &after);
   else

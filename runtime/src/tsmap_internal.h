@@ -169,6 +169,18 @@ TSMAP_INLINE tsmap_word *tsmap_table_ver(const tsmap_table *t, size_t g, unsigne
   return t->vers + g * 8 + slot;
 }
 
+/* Where tsmap_table_new puts a table's writers' control words (wctrl, after the groups)
+ * and, in a versioned map, its version words (after wctrl, aligned to a line; V5), from
+ * the groups' address, their count and their stride: what a reader or a prefetch that
+ * has only the probe words (groups and count, not the descriptor) needs. */
+TSMAP_INLINE uintptr_t tsmap_table_wctrl_at(uintptr_t groups, size_t ngroups, size_t stride) {
+  return groups + ngroups * stride;
+}
+TSMAP_INLINE uintptr_t tsmap_table_vers_at(uintptr_t groups, size_t ngroups, size_t stride) {
+  return (tsmap_table_wctrl_at(groups, ngroups, stride) + ngroups * sizeof(uint64_t) + 63) &
+         ~(uintptr_t)63;
+}
+
 /* A long key (variable-length mode, more than 8 bytes): immutable once published. */
 typedef struct tsmap_keyblock {
   size_t len;

@@ -50,7 +50,9 @@
  *       slot's version inside the group's seq window with the slot's words (insert,
  *       overwrite, growth's copy, a reshard's move), so a reader of the version
  *       (tsmap_get_version, the compute and conditional calls) copies it between its
- *       two looks at seq and gets the version of the value it copied.
+ *       two looks at seq and gets the version of the value it copied. The version words
+ *       start at the first line after wctrl (tsmap_table_vers_at), so the 8/8 put
+ *       prefetches its version line from the probe words with its group, before the lock.
  */
 #ifndef TSMAP_VERSIONS_H
 #define TSMAP_VERSIONS_H

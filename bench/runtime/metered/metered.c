@@ -14,7 +14,9 @@
  *
  * Usage: tsmap_bench_metered [keys] [write_percent] [rounds] [threads] [ops_per_window]
  *        (defaults 1000000 5 9 1 2000000; keys are numbers mixed into 64-bit keys, as
- *        the bench's key_of does, drawn uniformly from [0, keys)) */
+ *        the bench's key_of does, drawn uniformly from [0, keys)). With
+ *        TSMAP_BENCH_PAIR=versions the second map is created with config.versions
+ *        instead of config.metrics (issue 22: a versioned map's C against the plain map's). */
 #define _GNU_SOURCE
 #include <tsmap/tsmap.h>
 
@@ -22,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_THREADS 16
@@ -134,7 +137,11 @@ int main(int argc, char **argv) {
     tsmap_config cfg;
     tsmap_config_init(&cfg, 8);
     cfg.key_size = 8;
-    cfg.metrics = m;
+    /* TSMAP_BENCH_PAIR=versions: the second map is versioned instead (issue 22) */
+    const char *pair = getenv("TSMAP_BENCH_PAIR");
+    int ver = pair && strcmp(pair, "versions") == 0;
+    cfg.metrics = m && !ver;
+    cfg.versions = m && ver;
     if (tsmap_create(&cfg, &maps[m]) != TSMAP_OK) {
       fprintf(stderr, "metered: tsmap_create failed\n");
       return 1;
@@ -170,6 +177,13 @@ int main(int argc, char **argv) {
   printf("metrics off  %7.1f cpu ns/op  %7.2f Mops/s\n", c0, w0);
   printf("metrics on   %7.1f cpu ns/op  %7.2f Mops/s\n", c1, w1);
   printf("on/off: cpu %.3f  wall %.3f\n", c0 / c1, w1 / w0);
+  if (getenv("TSMAP_BENCH_PAIR")) { /* say which map was versioned: tsmap_get_version */
+    uint64_t k0 = mix64(0), v, ver;
+    printf("(TSMAP_BENCH_PAIR=%s: \"on\" is that map; versions: off %s, on %s)\n",
+           getenv("TSMAP_BENCH_PAIR"),
+           tsmap_get_version(maps[0], &k0, 8, &v, &ver) == TSMAP_OK ? "yes" : "no",
+           tsmap_get_version(maps[1], &k0, 8, &v, &ver) == TSMAP_OK ? "yes" : "no");
+  }
   tsmap_destroy(maps[0]);
   tsmap_destroy(maps[1]);
   for (int t = 0; t < threads; t++)
