@@ -1172,6 +1172,9 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
   __builtin_prefetch((const char *)(g + 64), 1);
   if (vers || (side && TSMAP_UNLIKELY(!tsmap_read_skip)))
     __builtin_prefetch(tsmap_groups_side8(groups, mask, stride, hash & mask), 1);
+  if (!vers) /* the writers' copy of its control word, which the put reads first (I1) */
+    __builtin_prefetch((const char *)(tsmap_table_wctrl_at((uintptr_t)groups, mask + 1, stride) +
+                                      (hash & mask) * sizeof(uint64_t)), 1);
 }
 
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
