@@ -302,14 +302,28 @@ int tsmap_reroute(tsmap *m, tsmap_key *q) {
   return tsmap_writer_route(m, q);
 }
 
+/* For test_reshard.c: called by a writer that is about to route its key during a reshard
+ * (after its operation's checks), so a test can close the map from another thread just
+ * then. NULL outside that test. */
+TSMAP_HIDDEN void (*_Atomic tsmap_test_before_reshard_route)(tsmap *m);
+void (*_Atomic tsmap_test_before_reshard_route)(tsmap *m);
+
 int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
+  void (*hook)(tsmap *) = atomic_load_explicit(&tsmap_test_before_reshard_route,
+                                               memory_order_relaxed);
+  if (TSMAP_UNLIKELY(hook != NULL))
+    hook(m);
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
     q->route = r;
     q->shard = &m->shards[(q->hash >> 32) & r];
-    if (!(r & TSMAP_ROUTE_DIVERT) || !rs || tsmap_is_closed(m))
-      return 0; /* clean, or closed: the writer sees which under its lock */
+    if (!(r & TSMAP_ROUTE_DIVERT) || !rs)
+      return 0; /* clean: the writer sees under its lock whether it still is */
+    if (tsmap_is_closed(m)) { /* r may be close's own route, which no later change moves: */
+      q->route = r ^ TSMAP_ROUTE_DIVERT; /* one that is never current, so the writer sees the */
+      return 0;                          /* closure under its lock (its shard: r's) */
+    }
     if (!(r & TSMAP_ROUTE_MIGRATING)) {
       if (tsmap_try_migrate(m, rs, r))
         continue;

@@ -34,7 +34,12 @@
  *       routed by (else it routes again). Inserts of moving keys go to the new shard only,
  *       so a source shard's scan never falls behind; a write whose key cannot move (the
  *       new shard cannot grow) fails with TSMAP_NO_MEMORY rather than work in the source.
- *       The 8-byte put routes a diverted key here itself and stays on its own path.
+ *       The 8-byte put routes a diverted key here itself and stays on its own path. A
+ *       writer that finds the map closed when it routes is given a route that is never
+ *       current, so it sees the closure under its shard lock: the route it read may be
+ *       close's own, and working by it would touch a detached shard (a close overtaking
+ *       the write between its checks and its routing;
+ *       test_g15_close_overtaking_a_write_during_a_reshard).
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.

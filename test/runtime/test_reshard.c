@@ -9,6 +9,7 @@
 #include "tsmap_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 /* ---- A ledger of values: created once, evicted once (or discarded, never created) ----- */
@@ -282,6 +283,61 @@ static void test_g15_close_during_a_reshard_loses_nothing(void) {
   CHECK(ledger_bad == 0);
   CHECK(ledger_still_in() == 0);
   tsmap_destroy(m);
+}
+
+/* A write that another thread's close overtakes between its checks and its routing: the
+ * route it then reads is close's own, and it must see the closure under its shard lock,
+ * not work on the detached shard. The writer is held where it routes its key during the
+ * reshard (a test hook) while another thread closes the map. 16-byte keys: the generic
+ * write paths (an 8-byte put checks the closure itself). */
+extern void (*_Atomic tsmap_test_before_reshard_route)(tsmap *m);
+static tsmap *pause_map;
+static _Atomic int pause_armed, close_go, close_done;
+
+static void pause_for_close(tsmap *m) {
+  if (m == pause_map && atomic_exchange(&pause_armed, 0)) {
+    atomic_store(&close_go, 1);
+    while (!atomic_load(&close_done))
+      sched_yield();
+  }
+}
+
+static void *closer(void *arg) {
+  (void)arg;
+  while (!atomic_load(&close_go))
+    sched_yield();
+  CHECK_ST(tsmap_close(pause_map), TSMAP_OK);
+  atomic_store(&close_done, 1);
+  return NULL;
+}
+
+static void test_g15_close_overtaking_a_write_during_a_reshard(void) {
+  for (int op = 0; op < 4; op++) { /* put of a key absent, present; remove; put_if_absent */
+    pause_map = new_map(4, 16, 8, 0);
+    unsigned char k[16] = {0};
+    for (uint64_t i = 0; i < 4096; i++) {
+      memcpy(k, &i, 8);
+      CHECK_ST(tsmap_put(pause_map, k, 16, &i, NULL), TSMAP_OK);
+    }
+    CHECK_ST(tsmap_reshard(pause_map, 16), TSMAP_OK); /* left in progress: routes diverted */
+    atomic_store(&close_go, 0);
+    atomic_store(&close_done, 0);
+    atomic_store(&pause_armed, 1);
+    atomic_store(&tsmap_test_before_reshard_route, pause_for_close);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, closer, NULL) == 0);
+    uint64_t key = op == 0 ? 100000 : 7, v = 1;
+    memcpy(k, &key, 8);
+    tsmap_status st = op < 2    ? tsmap_put(pause_map, k, 16, &v, NULL)
+                      : op == 2 ? tsmap_remove(pause_map, k, 16, NULL)
+                                : tsmap_put_if_absent(pause_map, k, 16, &v, NULL);
+    CHECK_ST(st, TSMAP_CLOSED);
+    pthread_join(t, NULL);
+    atomic_store(&tsmap_test_before_reshard_route, NULL);
+    CHECK(atomic_load(&close_done) == 1);
+    CHECK_ST(tsmap_get(pause_map, k, 16, &v), TSMAP_CLOSED);
+    tsmap_destroy(pause_map);
+  }
 }
 
 /* ---- The differential stress ------------------------------------------------------------- */
@@ -678,6 +734,7 @@ static void test_g15_a_write_moves_a_capped_share(void) {
 TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
           T(test_g15_arguments), T(test_g15_close_during_a_reshard_loses_nothing),
+          T(test_g15_close_overtaking_a_write_during_a_reshard),
           T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps),
           T(test_g15_destinations_do_not_grow_while_entries_move),
           T(test_g15_a_write_moves_a_capped_share))
