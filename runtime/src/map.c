@@ -289,10 +289,10 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   uintptr_t at = (uintptr_t)mem;
   t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
                      (uintptr_t)mem);
-  t->wctrl = (uint64_t *)(void *)(t->groups + ngroups * stride);
+  t->wctrl = (uint64_t *)(void *)tsmap_table_wctrl_at((uintptr_t)t->groups, ngroups, stride);
   t->wseq = 0;
-  uintptr_t vat = (uintptr_t)(t->wctrl + ngroups);
-  t->vers = vers ? (tsmap_word *)(void *)(vat + ((64 - vat % 64) % 64)) : NULL;
+  t->vers = vers ? (tsmap_word *)(void *)tsmap_table_vers_at((uintptr_t)t->groups, ngroups, stride)
+                 : NULL;
   t->birth = birth ? (uint32_t *)(void *)((unsigned char *)(t->wctrl + ngroups) + vers) : NULL;
   return t;
 }
@@ -2666,16 +2666,17 @@ void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
   tsmap_lock_acquire(&s->lock);
   tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
   tsmap_table *t[3] = {cur, old, s->next};
-  size_t in = 0;
-  for (unsigned k = 0; resident && k < 3; k++)
-    if (t[k] && t[k]->map_len)
-      in += tsmap_debug_resident_in(t[k]->mem, t[k]->map_len);
-  for (tsmap_table *u = s->unmapping; resident && u; u = u->retired_next)
-    in += tsmap_debug_resident_in(u->mem, u->map_len);
-  for (unsigned k = 0; resident && k < s->nspare; k++)
-    in += tsmap_debug_resident_in(s->spare[k].p, s->spare[k].len);
-  if (resident)
+  if (resident) {
+    size_t in = 0;
+    for (unsigned k = 0; k < 3; k++)
+      if (t[k] && t[k]->map_len)
+        in += tsmap_debug_resident_in(t[k]->mem, t[k]->map_len);
+    for (tsmap_table *u = s->unmapping; u; u = u->retired_next)
+      in += tsmap_debug_resident_in(u->mem, u->map_len);
+    for (unsigned k = 0; k < s->nspare; k++)
+      in += tsmap_debug_resident_in(s->spare[k].p, s->spare[k].len);
     *resident = in;
+  }
   *cur_bytes = cur ? cur->bytes : 0;
   *next_populated = s->next ? s->next->populated : 0;
   *next_bytes = s->next ? s->next->bytes : 0;
