@@ -441,6 +441,8 @@ struct tsmap {
                                      other meta word: the frequency word is the table's
                                      side word (table.vers), not in the slot (bound.h) */
   unsigned char side;             /* versioned or freq_side: tables have side words */
+  _Atomic unsigned char bound_near; /* G11, B8: a shard was near its bound at its last
+                                       insert: reads look 1 in 8, not 1 in 64 */
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */

@@ -418,6 +418,45 @@ static void *storm_watch(void *p) {
   return NULL;
 }
 
+/* runtime/src/bound.c, for tests (B8) */
+int tsmap_debug_freq(tsmap *m, const void *key, int *near, unsigned *gap);
+
+/* Read key `k` `n` times; its counter then, and the map's state after the reads. */
+static int read_n_times(tsmap *m, uint64_t k, int n, int *near, unsigned *gap) {
+  for (int i = 0; i < n; i++)
+    CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
+  return tsmap_debug_freq(m, &k, near, gap);
+}
+
+/* G11, B8: a map far from its bound (64 of 1,024 entries) looks at 1 read in 64, each look
+ * counting for 64 reads; from 3/4 of its capacity it looks at 1 in 8; an insert that finds
+ * it below half again brings back 1 in 64. Reads of a key count about the same either way
+ * (6,400 reads: ~100 looks of weight 64 far, ~800 of weight 8 near). */
+static void test_b8_reads_look_less_far_from_the_bound(void) {
+  tsmap *m = bounded_map(1024, 1, NULL);
+  int near;
+  unsigned gap;
+  for (uint64_t k = 0; k < 64; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  int far_count = read_n_times(m, 0, 6400, &near, &gap);
+  CHECK(near == 0 && gap == 63);
+  for (uint64_t k = 64; k < 800; k++) /* from the 769th entry on, near (3/4 of 1,024) */
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  int near_count = read_n_times(m, 1, 6400, &near, &gap);
+  CHECK(near == 1 && gap == 7);
+  for (uint64_t k = 100; k < 800; k++) /* 100 entries left: an insert finds it far */
+    CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK);
+  uint64_t x = 5000;
+  CHECK_ST(tsmap_put(m, &x, 8, &x, NULL), TSMAP_OK);
+  read_n_times(m, 2, 400, &near, &gap);
+  fprintf(stderr, "  counter after 6,400 reads: far %d, near %d; far again: %d, gap %u\n",
+          far_count, near_count, !near, gap + 1);
+  CHECK(near == 0 && gap == 63);
+  CHECK(far_count > 60 && near_count > 60);
+  CHECK(2 * far_count >= near_count && 2 * near_count >= far_count);
+  tsmap_destroy(m);
+}
+
 static void test_g11_bound_holds_under_a_two_thread_insert_storm(void) {
   memset((void *)g_in, 0, sizeof g_in);
   memset((void *)g_out, 0, sizeof g_out);
@@ -449,4 +488,5 @@ TEST_MAIN(T(test_g11_inserts_beyond_the_bound_evict), T(test_g11_configurations)
           T(test_g11_counters_move_with_their_entries),
           T(test_g11_admitted_entries_keep_their_score),
           T(test_g11_expired_entries_go_first),
+          T(test_b8_reads_look_less_far_from_the_bound),
           T(test_g11_bound_holds_under_a_two_thread_insert_storm))
