@@ -125,8 +125,11 @@ if grep -qw tsmap <<<"$maps"; then
     || step_failed reshard tsmap $?
 fi
 # Variants of tsmap against the plain map, interleaved so that each pair shares the
-# machine's state (issues 20, 21, 22): A and C at 1 and 2 threads, two rounds (one in
-# quick runs). Records become kind "variant" with the variant's name.
+# machine's state (issues 20, 21, 22): A and C at 1 and 2 threads, four rounds (one in
+# quick runs): a fresh process places its 36 MiB of tables anew, and windows of one binary
+# moved by up to 40% between processes here, so two rounds let one placement decide a
+# ratio (findings.md, "A quiet run after round 4"). Records become kind "variant" with the
+# variant's name.
 if grep -qw tsmap <<<"$maps"; then
   declare -A variant_env=(
     [plain]=""
@@ -137,7 +140,7 @@ if grep -qw tsmap <<<"$maps"; then
   )
   # A bound at half the keys evicts half of the prefill: its gets miss by design.
   declare -A variant_args=([bound_half]="--lossy")
-  rounds=$(( quick ? 1 : 2 ))
+  rounds=$(( quick ? 1 : 4 ))
   for (( round = 1; round <= rounds; round++ )); do
     for v in plain versions metrics bound_never bound_half; do
       say "variant $v (round $round)"
