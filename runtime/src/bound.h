@@ -75,8 +75,8 @@
  *       about 0.89x the unbounded map at 1 and 2 threads looking 1 in 8, about 0.95x
  *       looking 1 in 64). `bound_near` is set by an insert that finds its shard at 3/4 of
  *       its capacity (or weight share) or more and cleared by one that finds it below
- *       1/2: a relaxed byte the writers store only when it changes, read by a look to
- *       choose the next gap. A look's weight is the gap that led to it (the thread's
+ *       1/2: a relaxed byte on a line of its own, which the writers store only when it
+ *       changes and a look reads to choose the next gap. A look's weight is the gap that led to it (the thread's
  *       tsmap_read_gap), whichever map chose it. A full cache's hit ratios are B4's.
  */
 #ifndef TSMAP_BOUND_H

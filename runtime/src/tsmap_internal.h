@@ -441,8 +441,13 @@ struct tsmap {
                                      other meta word: the frequency word is the table's
                                      side word (table.vers), not in the slot (bound.h) */
   unsigned char side;             /* versioned or freq_side: tables have side words */
-  _Atomic unsigned char bound_near; /* G11, B8: a shard was near its bound at its last
-                                       insert: reads look 1 in 8, not 1 in 64 */
+  /* G11, B8: a shard was near its bound at its last insert: reads look 1 in 8, not 1 in
+   * 64. A line of its own (the padding), so that a map whose shards are filled unevenly,
+   * and whose inserts flip it, does not take the flags above, which every get reads, from
+   * the readers' caches. */
+  unsigned char bound_pad0[64];
+  _Atomic unsigned char bound_near;
+  unsigned char bound_pad1[63];
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
