@@ -441,6 +441,15 @@ struct tsmap {
                                      other meta word: the frequency word is the table's
                                      side word (table.vers), not in the slot (bound.h) */
   unsigned char side;             /* versioned or freq_side: tables have side words */
+  /* The entries of tsmap_get, tsmap_put and tsmap_put_if_absent for an 8-byte key (map,
+   * key and, for the puts, value checked non-NULL), chosen once at create from the flags
+   * above (tsmap_entries_choose, map.c): the public call tail-calls its map's, so that each
+   * variant (plain, versioned, metered, bounded, with a meta word, generic) runs in a
+   * frame of its own and pays none of the others' register saves and spills. */
+  tsmap_status (*get8)(tsmap *m, const void *key, void *value_out);
+  tsmap_status (*put8)(tsmap *m, const void *key, const void *value, void *old_out);
+  tsmap_status (*put_if_absent8)(tsmap *m, const void *key, const void *value,
+                                 void *existing_out);
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
