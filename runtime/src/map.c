@@ -2633,6 +2633,41 @@ static tsmap_status tsmap_foreach_shards(tsmap *map, tsmap_visit_fn fn, void *ct
  * Test support (not in the public header)
  * ====================================================================================== */
 
+/* The 8-byte entries tsmap_entries_choose gave map m, by the name of the variant
+ * (DESIGN.md G2, "Entries"): test_meta8 checks each kind of map gets its own, so that no
+ * variant falls back to the generic call unnoticed ("other": the generic call). */
+TSMAP_HIDDEN void tsmap_debug_entries(const tsmap *m, const char **get8, const char **put8,
+                                      const char **put_if_absent8);
+void tsmap_debug_entries(const tsmap *m, const char **get8, const char **put8,
+                         const char **put_if_absent8) {
+  static const struct {
+    tsmap_status (*fn)(tsmap *, const void *, void *);
+    const char *name;
+  } gets[] = {{tsmap_get8v8_probed, "plain"},    {tsmap_get8side_probed, "freq_side"},
+              {tsmap_get8freq_probed, "freq8"},  {tsmap_get8v8_metered, "metered"},
+              {tsmap_get8_meta_probed, "meta"}, {tsmap_get8_other, "other"}};
+  static const struct {
+    tsmap_status (*put)(tsmap *, const void *, const void *, void *);
+    tsmap_status (*put_if_absent)(tsmap *, const void *, const void *, void *);
+    const char *name;
+  } puts[] = {{tsmap_put8v8, tsmap_put_if_absent8v8, "plain"},
+              {tsmap_put8v8_metered, tsmap_put_if_absent8v8_metered, "metered"},
+              {tsmap_put8meta, tsmap_put_if_absent8meta, "meta"},
+              {tsmap_put8side, tsmap_put_if_absent8side, "freq_side"},
+              {tsmap_put8ver, tsmap_put_if_absent8ver, "versioned"},
+              {tsmap_put8_other, tsmap_put_if_absent8_other, "other"}};
+  *get8 = *put8 = *put_if_absent8 = "?";
+  for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++)
+    if (m->get8 == gets[i].fn)
+      *get8 = gets[i].name;
+  for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+    if (m->put8 == puts[i].put)
+      *put8 = puts[i].name;
+    if (m->put_if_absent8 == puts[i].put_if_absent)
+      *put_if_absent8 = puts[i].name;
+  }
+}
+
 /* Groups probed by the worst-placed entry (1 = every entry in its home group). Used by
  * the flooding test (G7). Quiescent map only. */
 TSMAP_HIDDEN size_t tsmap_debug_max_probe(tsmap *m);
