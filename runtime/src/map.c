@@ -1812,7 +1812,7 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     } else { /* the side line asked for with the group's; the look */
       r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 3);
       if (r == 1)
-        tsmap_freq_touch(at);
+        tsmap_freq_touch(m, at);
     }
   } else {
     r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at,
@@ -2087,8 +2087,9 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
   uint64_t v[2];
   memcpy(&v[0], value, 8);
   uint32_t r;
-  if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4) */
-    v[1] = tsmap_freq_sampled(&r) ? tsmap_freq_bumped(meta, r) : meta;
+  unsigned weight;
+  if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4, B8) */
+    v[1] = tsmap_freq_sampled(m, &r, &weight) ? tsmap_freq_bumped(meta, r, weight) : meta;
   else
     tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {
@@ -2111,7 +2112,7 @@ TSMAP_INLINE void tsmap_store8side_write(const tsmap *m, const tsmap_pos *pos, t
   uint64_t v;
   memcpy(&v, value, 8);
   tsmap_value_store1(&sl[1], v);
-  tsmap_freq_touch(tsmap_freq_at(m, pos));
+  tsmap_freq_touch(m, tsmap_freq_at(m, pos));
 }
 
 /* The overwrite of the 8-byte put of a versioned map (w8v8 3 below; shard `s` locked): the

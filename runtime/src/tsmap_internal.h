@@ -441,6 +441,8 @@ struct tsmap {
                                      other meta word: the frequency word is the table's
                                      side word (table.vers), not in the slot (bound.h) */
   unsigned char side;             /* versioned or freq_side: tables have side words */
+  _Atomic unsigned char bound_near; /* G11, B8: a shard was near its bound at its last
+                                       insert: reads look 1 in 8, not 1 in 64 */
   /* The entries of tsmap_get, tsmap_put and tsmap_put_if_absent for an 8-byte key (map,
    * key and, for the puts, value checked non-NULL), chosen once at create from the flags
    * above (tsmap_entries_choose, map.c): the public call tail-calls its map's, so that each

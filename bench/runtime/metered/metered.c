@@ -16,7 +16,9 @@
  *        (defaults 1000000 5 9 1 2000000; keys are numbers mixed into 64-bit keys, as
  *        the bench's key_of does, drawn uniformly from [0, keys)). With
  *        TSMAP_BENCH_PAIR=versions the second map is created with config.versions
- *        instead of config.metrics (issue 22: a versioned map's C against the plain map's). */
+ *        instead of config.metrics (issue 22: a versioned map's C against the plain map's);
+ *        with TSMAP_BENCH_PAIR=bound_never or bound_half, with max_entries at twice or half
+ *        the keys (issue 20: a bound never reached, and one that evicts, against no bound). */
 #define _GNU_SOURCE
 #include <tsmap/tsmap.h>
 
@@ -140,8 +142,17 @@ int main(int argc, char **argv) {
     /* TSMAP_BENCH_PAIR=versions: the second map is versioned instead (issue 22) */
     const char *pair = getenv("TSMAP_BENCH_PAIR");
     int ver = pair && strcmp(pair, "versions") == 0;
-    cfg.metrics = m && !ver;
+    /* bound_never / bound_half: max_entries at 2x / half the keys (issue 20) */
+    int never = pair && strcmp(pair, "bound_never") == 0;
+    int half = pair && strcmp(pair, "bound_half") == 0;
+    if (pair && !ver && !never && !half) {
+      fprintf(stderr, "metered: TSMAP_BENCH_PAIR must be versions, bound_never or bound_half\n");
+      return 2;
+    }
+    cfg.metrics = m && !pair;
     cfg.versions = m && ver;
+    if (m && (never || half))
+      cfg.max_entries = never ? (size_t)keys * 2 : (size_t)keys / 2;
     if (tsmap_create(&cfg, &maps[m]) != TSMAP_OK) {
       fprintf(stderr, "metered: tsmap_create failed\n");
       return 1;
@@ -174,8 +185,9 @@ int main(int argc, char **argv) {
   double w0 = median(mops[0], rounds), w1 = median(mops[1], rounds);
   printf("keys %ld, %d%% writes, %d thread(s), %d rounds of %zu ops a thread (sink %llu)\n",
          keys, write_pct, threads, rounds, ops, (unsigned long long)(sink & 1));
-  printf("metrics off  %7.1f cpu ns/op  %7.2f Mops/s\n", c0, w0);
-  printf("metrics on   %7.1f cpu ns/op  %7.2f Mops/s\n", c1, w1);
+  const char *on = getenv("TSMAP_BENCH_PAIR") ? getenv("TSMAP_BENCH_PAIR") : "metrics";
+  printf("plain        %7.1f cpu ns/op  %7.2f Mops/s\n", c0, w0);
+  printf("%-12.12s %7.1f cpu ns/op  %7.2f Mops/s\n", on, c1, w1);
   printf("on/off: cpu %.3f  wall %.3f\n", c0 / c1, w1 / w0);
   if (getenv("TSMAP_BENCH_PAIR")) { /* say which map was versioned: tsmap_get_version */
     uint64_t k0 = mix64(0), v, ver;
