@@ -1880,7 +1880,9 @@ TSMAP_INLINE tsmap_status tsmap_get8_end(tsmap *map, const void *key, int r,
 
 /* The get8 entry of an unmetered 8/8 map (get88: plain, or versioned, V5), with its
  * probes. */
-static tsmap_status tsmap_get8v8_probed(tsmap *map, const void *key, void *value_out) {
+static tsmap_status tsmap_get8v8_probed(tsmap *map, const void *key, size_t key_len,
+                                        void *value_out) {
+  (void)key_len; /* 8: checked by the caller */
   uint64_t v;
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   return tsmap_get8_end(map, key, tsmap_get8(map, key, &v, 1, 0), &v, 8, value_out);
@@ -1938,23 +1940,21 @@ __attribute__((noinline)) static tsmap_status tsmap_get_other(tsmap *map, const 
   TSMAP_OP_RUN(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, key_len, value_out));
 }
 
-/* The get8 entry of a map no 8-byte fast path serves (tsmap_entries_choose). */
-static tsmap_status tsmap_get8_other(tsmap *map, const void *key, void *value_out) {
-  return tsmap_get_other(map, key, 8, value_out);
-}
-
 /* The same for a metered 8/8 get that fired op_start and left its fast path. */
 __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, const void *key,
                                                                    void *value_out) {
   TSMAP_OP_RUN_STARTED(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, 8, value_out));
 }
 
-/* The get8 entry of a metered 8/8 map (tsmap_mx_meters8), counted inline in the stripe the thread's record caches, unless the record caches none for this map
- * or this get is the one to time (metrics.h). Every instruction here is paid per get:
+/* The get8 entry of a metered 8/8 map (tsmap_mx_meters8), counted inline in the stripe
+ * the thread's record caches, unless the record caches none for this map or this get is
+ * the one to time (metrics.h). Every instruction here is paid per get:
  * at 1M keys a few more per operation cost a third of the gets' overlap of cache
  * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
  * counted at a constant index, apart from the other statuses. */
-static tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *value_out) {
+static tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, size_t key_len,
+                                         void *value_out) {
+  (void)key_len; /* 8: checked by the caller */
   const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
@@ -1978,7 +1978,9 @@ static tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, void *valu
 /* The get8 entry of an unmetered map with 8-byte keys, one value word and one meta word
  * (a bound or a deadline; a version is not in the slot, V5), with its probes: no metrics
  * check. */
-static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *value_out) {
+static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, size_t key_len,
+                                           void *value_out) {
+  (void)key_len; /* 8: checked by the caller */
   uint64_t v[2];
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   int r = map->bounded ? tsmap_get8(map, key, v, 2, TSMAP_META_FREQ)
@@ -1990,7 +1992,9 @@ static tsmap_status tsmap_get8_meta_probed(tsmap *map, const void *key, void *va
 
 /* The get8 entry of an unmetered 8/8 map with a bound and nothing else (entry_freq8: its
  * one meta word is the frequency word), with its probes (G11, B4). */
-static tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, void *value_out) {
+static tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, size_t key_len,
+                                          void *value_out) {
+  (void)key_len; /* 8: checked by the caller */
   uint64_t v[2];
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   return tsmap_get8_end(map, key, tsmap_get8(map, key, v, 2, TSMAP_META_FREQ), v, 8,
@@ -1999,7 +2003,9 @@ static tsmap_status tsmap_get8freq_probed(tsmap *map, const void *key, void *val
 
 /* The same for a freq_side map (B7): the plain slot, and the side word's address for the
  * sampled touch. */
-static tsmap_status tsmap_get8side_probed(tsmap *map, const void *key, void *value_out) {
+static tsmap_status tsmap_get8side_probed(tsmap *map, const void *key, size_t key_len,
+                                          void *value_out) {
+  (void)key_len; /* 8: checked by the caller */
   uint64_t v;
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
   return tsmap_get8_end(map, key, tsmap_get8(map, key, &v, 1, TSMAP_META_SIDE), &v, 8,
@@ -2010,7 +2016,7 @@ static tsmap_status tsmap_get8side_probed(tsmap *map, const void *key, void *val
  * other call to the generic get: no frame here. */
 tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len, void *value_out) {
   if (TSMAP_LIKELY(map && key && key_len == 8))
-    return map->get8(map, key, value_out);
+    return map->get8(map, key, key_len, value_out);
   return tsmap_get_other(map, key, key_len, value_out);
 }
 
@@ -2133,7 +2139,7 @@ TSMAP_INLINE void tsmap_store8ver_write(const tsmap *m, tsmap_shard *s, const ts
 
 /* Shared body of put / put_if_absent. `replace`: overwrite a present value. `w8v8`
  * (a constant): the map has 8-byte keys and values and the key is 8 bytes (the caller
- * checks: the map's put8 entry, tsmap_entries_choose), so for a registered thread outside a compute callback (the
+ * checks: its put8 entries), so for a registered thread outside a compute callback (the
  * checks tsmap_enter_op would make; closure is checked under the shard lock, as in the
  * generic path) the key is prepared, found and its value copied inline, and the
  * after-work and hooks are looked at only when there are any: about two thirds of the
@@ -2292,43 +2298,54 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
 
 /* The put8 and put_if_absent8 entries of an unmetered 8/8 map (put88): one copy each, so
  * that the probes' op is a constant. */
-static tsmap_status tsmap_put8v8(tsmap *map, const void *key, const void *value,
+static tsmap_status tsmap_put8v8(tsmap *map, const void *key, size_t key_len, const void *value,
                                  void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 1, 1);
 }
-static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, const void *value,
-                                                 void *old_out) {
+static tsmap_status tsmap_put_if_absent8v8(tsmap *map, const void *key, size_t key_len,
+                                           const void *value, void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 0, 1);
 }
 
 /* The same with one meta word (put_meta). */
-__attribute__((noinline)) static tsmap_status tsmap_put8meta(tsmap *map, const void *key,
-                                                             const void *value, void *old_out) {
+__attribute__((noinline)) static tsmap_status
+tsmap_put8meta(tsmap *map, const void *key, size_t key_len, const void *value, void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 1, 2);
 }
 __attribute__((noinline)) static tsmap_status
-tsmap_put_if_absent8meta(tsmap *map, const void *key, const void *value, void *old_out) {
+tsmap_put_if_absent8meta(tsmap *map, const void *key, size_t key_len, const void *value,
+                         void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 0, 2);
 }
 
 /* The same for a freq_side map (G11, B7). */
-__attribute__((noinline)) static tsmap_status tsmap_put8side(tsmap *map, const void *key,
-                                                             const void *value, void *old_out) {
+__attribute__((noinline)) static tsmap_status
+tsmap_put8side(tsmap *map, const void *key, size_t key_len, const void *value, void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 1, 4);
 }
 __attribute__((noinline)) static tsmap_status
-tsmap_put_if_absent8side(tsmap *map, const void *key, const void *value, void *old_out) {
+tsmap_put_if_absent8side(tsmap *map, const void *key, size_t key_len, const void *value,
+                         void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 0, 4);
 }
 
 /* The same for a versioned map with 8-byte keys and values and no other meta word
  * (put_ver8, G12, V5). */
-__attribute__((noinline)) static tsmap_status tsmap_put8ver(tsmap *map, const void *key,
-                                                            const void *value, void *old_out) {
+__attribute__((noinline)) static tsmap_status
+tsmap_put8ver(tsmap *map, const void *key, size_t key_len, const void *value, void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 1, 3);
 }
 __attribute__((noinline)) static tsmap_status
-tsmap_put_if_absent8ver(tsmap *map, const void *key, const void *value, void *old_out) {
+tsmap_put_if_absent8ver(tsmap *map, const void *key, size_t key_len, const void *value,
+                        void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8(map, key, value, old_out, 0, 3);
 }
 
@@ -2356,16 +2373,6 @@ tsmap_put_if_absent_other(tsmap *map, const void *key, size_t key_len, const voi
                           void *old_out) {
   TSMAP_OP_RUN(map, TSMAP_OP_PUT_IF_ABSENT,
                tsmap_store_unmetered(map, key, key_len, value, old_out, 0));
-}
-
-/* The put8 and put_if_absent8 entries of a map no 8-byte fast path serves. */
-static tsmap_status tsmap_put8_other(tsmap *map, const void *key, const void *value,
-                                     void *old_out) {
-  return tsmap_put_other(map, key, 8, value, old_out);
-}
-static tsmap_status tsmap_put_if_absent8_other(tsmap *map, const void *key, const void *value,
-                                               void *existing_out) {
-  return tsmap_put_if_absent_other(map, key, 8, value, existing_out);
 }
 
 /* The same for a metered 8/8 put that fired op_start and left its fast path. */
@@ -2399,12 +2406,15 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   TSMAP_PROBE2(op_end, (int)op, (int)st);
   return st;
 }
-static tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, const void *value,
-                                         void *old_out) {
+static tsmap_status tsmap_put8v8_metered(tsmap *map, const void *key, size_t key_len,
+                                         const void *value, void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8_metered(map, key, value, old_out, 1);
 }
-static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
-                                                   const void *value, void *old_out) {
+static tsmap_status
+tsmap_put_if_absent8v8_metered(tsmap *map, const void *key, size_t key_len, const void *value,
+                               void *old_out) {
+  (void)key_len; /* 8: checked by the caller */
   return tsmap_store8v8_metered(map, key, value, old_out, 0);
 }
 
@@ -2413,8 +2423,8 @@ static tsmap_status tsmap_put_if_absent8v8_metered(tsmap *map, const void *key,
 TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t key_len,
                                             const void *value, void *old_out, const int replace) {
   if (TSMAP_LIKELY(map && key && value && key_len == 8))
-    return replace ? map->put8(map, key, value, old_out)
-                   : map->put_if_absent8(map, key, value, old_out);
+    return replace ? map->put8(map, key, key_len, value, old_out)
+                   : map->put_if_absent8(map, key, key_len, value, old_out);
   return replace ? tsmap_put_other(map, key, key_len, value, old_out)
                  : tsmap_put_if_absent_other(map, key, key_len, value, old_out);
 }
@@ -2430,20 +2440,20 @@ static void tsmap_entries_choose(tsmap *m) {
             : m->entry_freq8        ? tsmap_get8freq_probed
             : tsmap_mx_meters8(m)   ? tsmap_get8v8_metered /* mx_id8: 8-byte values only */
             : m->entry_meta         ? tsmap_get8_meta_probed
-                                    : tsmap_get8_other;
+                                    : tsmap_get_other;
   int metered8 = m->value_size == 8 && tsmap_mx_meters8(m);
   m->put8 = m->put88       ? tsmap_put8v8
             : metered8     ? tsmap_put8v8_metered
             : m->put_meta  ? tsmap_put8meta
             : m->freq_side ? tsmap_put8side
             : m->put_ver8  ? tsmap_put8ver
-                           : tsmap_put8_other;
+                           : tsmap_put_other;
   m->put_if_absent8 = m->put88       ? tsmap_put_if_absent8v8
                       : metered8     ? tsmap_put_if_absent8v8_metered
                       : m->put_meta  ? tsmap_put_if_absent8meta
                       : m->freq_side ? tsmap_put_if_absent8side
                       : m->put_ver8  ? tsmap_put_if_absent8ver
-                                     : tsmap_put_if_absent8_other;
+                                     : tsmap_put_if_absent_other;
 }
 
 /* tsmap_put's body, under another name: the header's TSMAP_REMOVED_OUT on old_out is
@@ -2642,21 +2652,21 @@ TSMAP_HIDDEN void tsmap_debug_entries(const tsmap *m, const char **get8, const c
 void tsmap_debug_entries(const tsmap *m, const char **get8, const char **put8,
                          const char **put_if_absent8) {
   static const struct {
-    tsmap_status (*fn)(tsmap *, const void *, void *);
+    tsmap_status (*fn)(tsmap *, const void *, size_t, void *);
     const char *name;
   } gets[] = {{tsmap_get8v8_probed, "plain"},    {tsmap_get8side_probed, "freq_side"},
               {tsmap_get8freq_probed, "freq8"},  {tsmap_get8v8_metered, "metered"},
-              {tsmap_get8_meta_probed, "meta"}, {tsmap_get8_other, "other"}};
+              {tsmap_get8_meta_probed, "meta"}, {tsmap_get_other, "other"}};
   static const struct {
-    tsmap_status (*put)(tsmap *, const void *, const void *, void *);
-    tsmap_status (*put_if_absent)(tsmap *, const void *, const void *, void *);
+    tsmap_status (*put)(tsmap *, const void *, size_t, const void *, void *);
+    tsmap_status (*put_if_absent)(tsmap *, const void *, size_t, const void *, void *);
     const char *name;
   } puts[] = {{tsmap_put8v8, tsmap_put_if_absent8v8, "plain"},
               {tsmap_put8v8_metered, tsmap_put_if_absent8v8_metered, "metered"},
               {tsmap_put8meta, tsmap_put_if_absent8meta, "meta"},
               {tsmap_put8side, tsmap_put_if_absent8side, "freq_side"},
               {tsmap_put8ver, tsmap_put_if_absent8ver, "versioned"},
-              {tsmap_put8_other, tsmap_put_if_absent8_other, "other"}};
+              {tsmap_put_other, tsmap_put_if_absent_other, "other"}};
   *get8 = *put8 = *put_if_absent8 = "?";
   for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++)
     if (m->get8 == gets[i].fn)

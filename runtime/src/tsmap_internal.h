@@ -447,11 +447,13 @@ struct tsmap {
    * key and, for the puts, value checked non-NULL), chosen once at create from the flags
    * above (tsmap_entries_choose, map.c): the public call tail-calls its map's, so that each
    * variant (plain, versioned, metered, bounded, with a meta word, generic) runs in a
-   * frame of its own and pays none of the others' register saves and spills. */
-  tsmap_status (*get8)(tsmap *m, const void *key, void *value_out);
-  tsmap_status (*put8)(tsmap *m, const void *key, const void *value, void *old_out);
-  tsmap_status (*put_if_absent8)(tsmap *m, const void *key, const void *value,
-                                 void *existing_out);
+   * frame of its own and pays none of the others' register saves and spills. The public
+   * call's signature, so that the tail call moves no argument (key_len is 8). */
+  tsmap_status (*get8)(tsmap *m, const void *key, size_t key_len, void *value_out);
+  tsmap_status (*put8)(tsmap *m, const void *key, size_t key_len, const void *value,
+                       void *old_out);
+  tsmap_status (*put_if_absent8)(tsmap *m, const void *key, size_t key_len,
+                                 const void *value, void *existing_out);
 };
 
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
