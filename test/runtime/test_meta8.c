@@ -280,8 +280,9 @@ static uint64_t weight_one(const void *key, size_t key_len, const void *value, v
 }
 
 /* A map of 8-byte keys, `value_size` values and `kind`'s options (as meta_map, and 'm'
- * metrics, 'B' a bound and metrics, 'T' a bound and a TTL, 'w' a bound on weight), and the names of the get,
- * put and put_if_absent entries it was given at create (DESIGN.md G2, "Entries"). */
+ * metrics, 'B' a bound and metrics, 'T' a bound and a TTL, 'w' a bound on weight), and
+ * the names of the get, put and put_if_absent entries it was given at create (DESIGN.md
+ * G2, "Entries"). */
 static void entries_of(char kind, size_t value_size, const char *get, const char *put) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, value_size);
@@ -330,7 +331,7 @@ static void test_meta8_each_map_gets_its_own_entries(void) {
   entries_of('m', 4, "other", "other");
 }
 
-TEST_MAIN(T(test_meta8_each_map_gets_its_own_entries), T(test_meta8_versioned_put_and_get), T(test_meta8_overwrite_refreshes_the_deadline),
-          T(test_meta8_puts_on_expired_keys_insert),
+TEST_MAIN(T(test_meta8_each_map_gets_its_own_entries), T(test_meta8_versioned_put_and_get),
+          T(test_meta8_overwrite_refreshes_the_deadline), T(test_meta8_puts_on_expired_keys_insert),
           T(test_meta8_bound_holds_through_the_fast_put), T(test_meta8_short_values),
           T(test_meta8_readers_see_value_and_version_together))
