@@ -1425,8 +1425,8 @@ static void tsmap_layout(tsmap *m) {
   /* G12, V5: a versioned map's slot is the plain one, so its get is the plain get */
   m->put_ver8 = key8 && m->versioned && !m->meta_words && !m->cfg.metrics && m->value_size == 8;
   m->entry_fast = m->put_fast || m->put_ver8;
-  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get: one test */
-  m->put88 = m->put_fast && m->value_size == 8;   /* the 8/8 put: one test */
+  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get entry */
+  m->put88 = m->put_fast && m->value_size == 8;   /* the 8/8 put entry */
   m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
   /* the put too, but for a weight (B6 weighs the value), a value under 8 bytes or a
    * version (the generic put stores it, V5) */

@@ -431,8 +431,8 @@ struct tsmap {
    * shard grows, else 0. One load instead of gen, old and cur on each shard's own line,
    * cur's descriptor and gen again. */
   _Atomic uint64_t *probe8;
-  unsigned char get88;            /* entry_fast with 8-byte values: tsmap_get's one test */
-  unsigned char put88;            /* put_fast with 8-byte values: tsmap_put's one test */
+  unsigned char get88;            /* entry_fast with 8-byte values: the plain get8 entry */
+  unsigned char put88;            /* put_fast with 8-byte values: the plain put8 entry */
   unsigned char put_fast;         /* fast8, unmetered: the 8/8 put (entry_fast without a
                                      versioned map's get) */
   unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
