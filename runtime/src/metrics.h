@@ -2,8 +2,8 @@
  * metrics.h - what map.c and compute.c call to count and time operations (metrics.c) and
  * to fire USDT probes (probes.h). Everything here is one predictable branch on a per-map
  * pointer when metrics are off (the default); the fast paths of get and put do not even
- * pay that branch: they test `entry_fast` (fast8 and metrics off) where they tested
- * fast8, and a metered map takes the path below instead.
+ * pay that branch: each map's 8-byte get and put are chosen at create (map.c,
+ * tsmap_entries_choose), and a metered map gets the metered ones below instead.
  *
  * M1  Counters are per thread and per map (a stripe, one per thread record, written only
  *     by its thread with relaxed load/store pairs): no shared cache line is written by an
@@ -186,7 +186,7 @@ TSMAP_INLINE tsmap_status tsmap_mx_end(tsmap_mx_span *sp, tsmap_status status) {
 TSMAP_INLINE int tsmap_mx_meters8(const tsmap *m) { return m->mx_id8 != TSMAP_MX_NO_ID8; }
 
 /* The 8-byte get and put of a metered map (tsmap_mx_meters8, and the record caches its
- * stripe) count inline, in their callers' frames, in that stripe (never NULL: only
+ * stripe) count inline, in their own entries' frames, in that stripe (never NULL: only
  * private stripes are cached), with one add and no countdown: one per call is the most
  * they can afford (bench/runtime/findings.md, issue 21, round 3). When that add carries
  * out of the counter's top byte (TSMAP_MX_TICK), the thread's record forgets the pair

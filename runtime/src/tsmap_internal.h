@@ -431,8 +431,8 @@ struct tsmap {
    * shard grows, else 0. One load instead of gen, old and cur on each shard's own line,
    * cur's descriptor and gen again. */
   _Atomic uint64_t *probe8;
-  unsigned char get88;            /* entry_fast with 8-byte values: tsmap_get's one test */
-  unsigned char put88;            /* put_fast with 8-byte values: tsmap_put's one test */
+  unsigned char get88;            /* entry_fast with 8-byte values: the plain get8 entry */
+  unsigned char put88;            /* put_fast with 8-byte values: the plain put8 entry */
   unsigned char put_fast;         /* fast8, unmetered: the 8/8 put (entry_fast without a
                                      versioned map's get) */
   unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
@@ -441,10 +441,21 @@ struct tsmap {
                                      other meta word: the frequency word is the table's
                                      side word (table.vers), not in the slot (bound.h) */
   unsigned char side;             /* versioned or freq_side: tables have side words */
+  /* The entries of tsmap_get, tsmap_put and tsmap_put_if_absent for an 8-byte key (map,
+   * key and, for the puts, value checked non-NULL), chosen once at create from the flags
+   * above (tsmap_entries_choose, map.c): the public call tail-calls its map's, so that each
+   * variant (plain, versioned, metered, bounded, with a meta word, generic) runs in a
+   * frame of its own and pays none of the others' register saves and spills. The public
+   * call's signature, so that the tail call moves no argument (key_len is 8). */
+  tsmap_status (*get8)(tsmap *m, const void *key, size_t key_len, void *value_out);
+  tsmap_status (*put8)(tsmap *m, const void *key, size_t key_len, const void *value,
+                       void *old_out);
+  tsmap_status (*put_if_absent8)(tsmap *m, const void *key, size_t key_len,
+                                 const void *value, void *existing_out);
   /* G11, B8: a shard was near its bound at its last insert: reads look 1 in 8, not 1 in
    * 64. A line of its own (the padding), so that a map whose shards are filled unevenly,
-   * and whose inserts flip it, does not take the flags above, which every get reads, from
-   * the readers' caches. */
+   * and whose inserts flip it, does not take the flags and entries above, which every get
+   * reads, from the readers' caches. */
   unsigned char bound_pad0[64];
   _Atomic unsigned char bound_near;
   unsigned char bound_pad1[63];

@@ -271,7 +271,67 @@ static void test_meta8_readers_see_value_and_version_together(void) {
   tsmap_destroy(g_m);
 }
 
-TEST_MAIN(T(test_meta8_versioned_put_and_get), T(test_meta8_overwrite_refreshes_the_deadline),
-          T(test_meta8_puts_on_expired_keys_insert),
+void tsmap_debug_entries(const tsmap *m, const char **get8, const char **put8,
+                         const char **put_if_absent8);
+
+static uint64_t weight_one(const void *key, size_t key_len, const void *value, void *ctx) {
+  (void)key, (void)key_len, (void)value, (void)ctx;
+  return 1;
+}
+
+/* A map of 8-byte keys, `value_size` values and `kind`'s options (as meta_map, and 'm'
+ * metrics, 'B' a bound and metrics, 'T' a bound and a TTL, 'w' a bound on weight), and
+ * the names of the get, put and put_if_absent entries it was given at create (DESIGN.md
+ * G2, "Entries"). */
+static void entries_of(char kind, size_t value_size, const char *get, const char *put) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, value_size);
+  cfg.key_size = 8;
+  cfg.versions = kind == 'v';
+  cfg.metrics = kind == 'm' || kind == 'B';
+  cfg.max_entries = kind == 'b' || kind == 'B' || kind == 'T' ? 1000 : 0;
+  cfg.default_ttl_ns = kind == 't' || kind == 'T' ? 1000000000 : 0;
+  if (kind == 'w') {
+    cfg.weight = weight_one;
+    cfg.max_weight = 1000;
+  }
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  const char *g = NULL, *p = NULL, *pia = NULL;
+  tsmap_debug_entries(m, &g, &p, &pia);
+  CHECK(strcmp(g, get) == 0 && strcmp(p, put) == 0 && strcmp(pia, put) == 0);
+  if (strcmp(g, get) != 0 || strcmp(p, put) != 0 || strcmp(pia, put) != 0)
+    fprintf(stderr, "  map '%c' %zu: get %s, put %s, put_if_absent %s; want %s, %s\n", kind,
+            value_size, g, p, pia, get, put);
+  /* the entry works: a put, a get and a put_if_absent of one key, from a thread that
+   * made its first call already (the fast paths' precondition) */
+  uint64_t k = 7, v[2] = {11, 12}, out[2] = {0, 0}; /* values of up to 16 bytes */
+  CHECK_ST(tsmap_get(m, &k, 8, out), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_put(m, &k, 8, v, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(m, &k, 8, out), TSMAP_OK);
+  CHECK(memcmp(out, v, value_size) == 0);
+  CHECK_ST(tsmap_put_if_absent(m, &k, 8, out, NULL), TSMAP_EXISTS);
+  tsmap_destroy(m);
+}
+
+/* Each kind of map with 8-byte keys gets its own entries at create; a kind that has no
+ * 8-byte fast path says "other" (the generic call). Fails when a change to the flags or
+ * to tsmap_entries_choose sends a variant to another's path or to the generic one. */
+static void test_meta8_each_map_gets_its_own_entries(void) {
+  entries_of('p', 8, "plain", "plain");
+  entries_of('v', 8, "plain", "versioned"); /* V5: a versioned map's get is the plain one */
+  entries_of('m', 8, "metered", "metered");
+  entries_of('b', 8, "freq_side", "freq_side");
+  entries_of('t', 8, "meta", "meta");
+  entries_of('w', 8, "freq8", "other"); /* B6 weighs the value: the generic put */
+  entries_of('b', 4, "meta", "other"); /* a bound, short values: the meta get only */
+  entries_of('T', 8, "other", "other"); /* two meta words */
+  entries_of('B', 8, "other", "other"); /* a metered bounded map: the generic calls */
+  entries_of('p', 16, "other", "other"); /* fast8 with two value words: tsmap_get_other */
+  entries_of('m', 4, "other", "other");
+}
+
+TEST_MAIN(T(test_meta8_each_map_gets_its_own_entries), T(test_meta8_versioned_put_and_get),
+          T(test_meta8_overwrite_refreshes_the_deadline), T(test_meta8_puts_on_expired_keys_insert),
           T(test_meta8_bound_holds_through_the_fast_put), T(test_meta8_short_values),
           T(test_meta8_readers_see_value_and_version_together))
