@@ -433,19 +433,39 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
 }
 
 /* The 8-byte get's way through a phase: no key preparation, the 8-byte group reader, and
- * the same shards in the same order as any read (R2, R3). */
-int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
-  tsmap_thread *self = tsmap_tls_self;
-  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
-    return -2;
+ * the same shards in the same order as any read (R2, R3). Inside a read-side section. */
+TSMAP_INLINE int tsmap_reshard_read8(tsmap *m, const void *key, uint64_t *v) {
   tsmap_key q;
   tsmap_token tok;
   memcpy(&q.w[0], key, 8);
   q.hash = tsmap_hash_u64(q.w[0], m->seed);
+  return tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+}
+
+/* From the generic get (a get in another section, a thread's first call). */
+int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
+  tsmap_thread *self = tsmap_tls_self;
+  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
+    return -2;
   tsmap_read_enter(self);
-  int r = tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+  int r = tsmap_reshard_read8(m, key, v);
   tsmap_read_exit(self);
   return r;
+}
+
+/* From tsmap_get8's -3, straight from the public get: no generic get, no nesting count. */
+tsmap_status tsmap_reshard_get8v(tsmap *m, const void *key, size_t n, void *value_out) {
+  tsmap_thread *self = tsmap_tls_self; /* registered, in no section (tsmap_get8) */
+  uint64_t v;
+  tsmap_read_enter_outer(self);
+  int r = tsmap_reshard_read8(m, key, &v);
+  tsmap_read_exit_outer(self);
+  if (r == 1) {
+    if (value_out)
+      memcpy(value_out, &v, n);
+    return TSMAP_OK;
+  }
+  return r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
 }
 
 /* ---- The call ------------------------------------------------------------------------------ */
