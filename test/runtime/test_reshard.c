@@ -737,19 +737,24 @@ typedef struct phase_writer {
   tsmap *m;
   uint64_t n;
   _Atomic int stop;
+  _Atomic long budget; /* writes the getting thread allows before its next round */
 } phase_writer;
 
 /* Overwrites with the same values (a key's value is the key), so the phase moves entries
- * while the gets run. */
+ * while the gets run; no more than the budget, so that however the threads are scheduled
+ * the phase lasts many rounds of gets. */
 static void *phase_writer_run(void *arg) {
   phase_writer *w = arg;
   uint64_t k = 0;
   while (!atomic_load(&w->stop)) {
+    if (atomic_load(&w->budget) <= 0) {
+      sched_yield();
+      continue;
+    }
+    atomic_fetch_sub(&w->budget, 1);
     uint64_t v = k;
     (void)tsmap_put(w->m, &k, 8, &v, NULL);
     k = (k + 7919) % w->n;
-    if (k % 16 == 0) /* the gets get many rounds in, on a loaded machine too */
-      sched_yield();
   }
   return NULL;
 }
@@ -767,7 +772,7 @@ static void plain_gets_during_a_phase(size_t value_size, int metrics) {
   c.metrics = metrics != 0;
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
-  phase_writer w = {m, 60000, 0};
+  phase_writer w = {m, 60000, 0, 0};
   for (uint64_t k = 0; k < w.n; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK);
@@ -775,7 +780,9 @@ static void plain_gets_during_a_phase(size_t value_size, int metrics) {
   pthread_create(&th, NULL, phase_writer_run, &w);
   size_t target = 8;
   long bad = 0, rounds = 0, split = 0;
-  while (shards_now(m, &target) != 8 && rounds < 10000000) {
+  while (shards_now(m, &target) != 8 && rounds < 1000000) {
+    atomic_store(&w.budget, 256); /* at most ~770 moves a round, of ~30,000: rounds see
+                                     keys in both shards, whoever the scheduler favours */
     size_t moved = entries_in(m, 4, 8);
     split += moved > 0 && moved < w.n / 2 - w.n / 20;
     for (uint64_t i = (uint64_t)rounds % 61; i < w.n; i += 61) {
