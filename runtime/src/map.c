@@ -1776,7 +1776,9 @@ int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint6
 
 /* The whole get for maps with fixed 8-byte keys and the default hash. Returns -2 when the
  * generic path must decide (first call of a thread, inside a compute callback or another
- * read-side section, a reshard, a closed map). `vw`: value words to copy, with the meta
+ * read-side section, a reshard, a closed map), -3 when a reshard diverts a get without
+ * meta words and with one value word (tsmap_reshard_get8v decides, G15; the thread is
+ * registered and in no section or callback). `vw`: value words to copy, with the meta
  * words when `meta` (a constant, TSMAP_META_*): the entry is then absent from its deadline
  * on (G10) and its frequency touched (G11). The shard is read through its probe words
  * (tsmap_probe_words_read8). */
@@ -1794,12 +1796,12 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
   int r;
   tsmap_read_enter_outer(self);
   /* G15: the route is read inside the section: a reshard moves no entry until every
-   * section that saw the clean route has ended. Diverted (a reshard, or closed): the
-   * generic get decides. */
+   * section that saw the clean route has ended. Diverted (a reshard, or closed): a plain
+   * get (-3) goes to tsmap_reshard_get8v, others to the generic get. */
   uint64_t route = tsmap_route(m);
   if (TSMAP_UNLIKELY(route & TSMAP_ROUTE_DIVERT)) {
     tsmap_read_exit_outer(self);
-    return -2;
+    return meta == 0 && vw == 1 ? -3 : -2;
   }
   _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
   if (meta == TSMAP_META_SIDE) { /* B4, B7: whether this get looks is known before it probes */
@@ -1840,6 +1842,8 @@ TSMAP_INLINE tsmap_status tsmap_get8_status(tsmap *map, const void *key, int r,
     return TSMAP_NOT_FOUND;
   if (r == -1)
     return TSMAP_CLOSED;
+  if (r == -3) /* G15, R3: a get during a reshard, no generic get in between */
+    return tsmap_reshard_get8v(map, key, n, value_out);
   return tsmap_get_slow(map, key, 8, value_out);
 }
 

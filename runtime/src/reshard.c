@@ -181,6 +181,23 @@ static void tsmap_prefetch_home(const tsmap_shard *s, uint64_t hash) {
   __builtin_prefetch(g + 64, 1);
 }
 
+/* The same from the shard's probe words (what tsmap_writer_prefetch8 does for a put), so
+ * that it can run before the pair's locks are taken and its misses overlap their
+ * acquisition: no lock and no read-side section needed, the addresses are computed as
+ * integers (a prefetch does not fault; a table replaced meanwhile only wastes it). */
+static void tsmap_prefetch_home_unlocked(const tsmap *m, const tsmap_shard *s, uint64_t hash) {
+  uint64_t w = atomic_load_explicit(&((tsmap *)m)->probe8[2 * (size_t)(s - m->shards)],
+                                    memory_order_relaxed);
+  uintptr_t groups = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+  size_t ng = (size_t)1 << (w & TSMAP_PROBE8_LG), gi = hash & (ng - 1);
+  size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
+  if (!groups) /* closed */
+    return;
+  __builtin_prefetch((const char *)(groups + gi * stride), 1);
+  __builtin_prefetch((const char *)(groups + gi * stride + 64), 1);
+  __builtin_prefetch((const char *)(tsmap_table_wctrl_at(groups, ng, stride) + gi * 8), 1);
+}
+
 /* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
  * (R4: the cap bounds a write's share). Returns 1 if the group holds none any more, 0 if
  * the cap stopped it (the rest next time: moved slots are free, so a rescan skips them),
@@ -261,7 +278,8 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   if (s->rs_done)
     return 0;
   while (groups > 0) {
-    int prep = tsmap_shard_presize_step(m, p->dst);
+    /* R7's preparation, while there is one (the test spares its call once it is over) */
+    int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
     if (prep == 2) { /* a chunk of pages costs a writer's whole share */
       groups = groups > TSMAP_RESHARD_GROUPS ? groups - TSMAP_RESHARD_GROUPS : 0;
       continue;
@@ -333,14 +351,14 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     if (tsmap_route(m) != r)
       continue; /* from/to belong to a later phase */
     int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
+    /* The key's lines in its old and new shard are fetched while the locks are taken and
+     * the share moves others (their misses overlap); the share may move the key itself. */
+    tsmap_prefetch_home_unlocked(m, moves ? p.dst : p.lo, q->hash);
+    if (moves)
+      tsmap_prefetch_home_unlocked(m, p.src, q->hash);
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
-      /* The key's lines in its old and new shard are fetched while the share moves
-       * others (their misses overlap); the share may move the key itself. */
-      tsmap_prefetch_home(moves ? p.dst : p.lo, q->hash);
-      if (moves)
-        tsmap_prefetch_home(p.src, q->hash);
       done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
@@ -433,19 +451,41 @@ int tsmap_reshard_read(const tsmap *cm, const tsmap_key *q, uint64_t *vbuf, tsma
 }
 
 /* The 8-byte get's way through a phase: no key preparation, the 8-byte group reader, and
- * the same shards in the same order as any read (R2, R3). */
-int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
-  tsmap_thread *self = tsmap_tls_self;
-  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
-    return -2;
+ * the same shards in the same order as any read (R2, R3). Inside a read-side section. */
+TSMAP_INLINE int tsmap_reshard_read8(tsmap *m, const void *key, uint64_t *v) {
   tsmap_key q;
   tsmap_token tok;
   memcpy(&q.w[0], key, 8);
   q.hash = tsmap_hash_u64(q.w[0], m->seed);
+  return tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+}
+
+/* From the generic get (a get in another section, a thread's first call). */
+int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v) {
+  tsmap_thread *self = tsmap_tls_self;
+  if (!self || self->computing || !(tsmap_route(m) & TSMAP_ROUTE_DIVERT))
+    return -2;
   tsmap_read_enter(self);
-  int r = tsmap_read_routed(m, &q, v, &tok, tsmap_shard_probe8);
+  int r = tsmap_reshard_read8(m, key, v);
   tsmap_read_exit(self);
   return r;
+}
+
+/* From tsmap_get8's -3, straight from the public get: no generic get, no nesting count. */
+tsmap_status tsmap_reshard_get8v(tsmap *m, const void *key, size_t n, void *value_out) {
+  tsmap_thread *self = tsmap_tls_self; /* registered, in no section (tsmap_get8) */
+  uint64_t v;
+  tsmap_read_enter_outer(self);
+  int r = tsmap_reshard_read8(m, key, &v);
+  tsmap_read_exit_outer(self);
+  if (r == 1) {
+    if (value_out && n == 8) /* the 8/8 map's: one store, no memcpy call */
+      memcpy(value_out, &v, 8);
+    else if (value_out)
+      memcpy(value_out, &v, n);
+    return TSMAP_OK;
+  }
+  return r == 0 ? TSMAP_NOT_FOUND : TSMAP_CLOSED;
 }
 
 /* ---- The call ------------------------------------------------------------------------------ */

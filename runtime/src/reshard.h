@@ -24,12 +24,14 @@
  *       shard first, then the old, then the new once more (the entry may have moved in
  *       between), so one probe usually finds it. So a get finds it in one of the two,
  *       never in neither; writers find it in exactly one. The 8-byte get takes the same
- *       steps with the 8-byte group reader (tsmap_reshard_get8).
+ *       steps with the 8-byte group reader, straight from its fast path's diverted exit
+ *       (tsmap_reshard_get8v; tsmap_reshard_get8 from the generic get).
  *   R4  A writer during a phase locks its key's pair, moves a bounded share of the pair
  *       (at most TSMAP_RESHARD_MOVES entries found in at most TSMAP_RESHARD_GROUPS
  *       groups; a group the cap stopped in is scanned again, its moved slots now free),
- *       then its own key if the share did not (its lines were prefetched before the share,
- *       so the misses overlap), and then works in the key's new shard under that shard's
+ *       then its own key if the share did not (its lines were prefetched, from the shards'
+ *       probe words, before the pair's locks, so the misses overlap the locks and the
+ *       share), and then works in the key's new shard under that shard's
  *       lock alone, after checking under it that the routing word is still the one it
  *       routed by (else it routes again). Inserts of moving keys go to the new shard only,
  *       so a source shard's scan never falls behind; a write whose key cannot move (the

@@ -620,6 +620,11 @@ TSMAP_HIDDEN int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_
  * *v), 0 absent, -1 closed, -2 for the generic get to decide (the route is clean again,
  * first call of a thread, inside a compute callback). */
 TSMAP_HIDDEN int tsmap_reshard_get8(tsmap *m, const void *key, uint64_t *v);
+/* tsmap_get8's -3 (a get of an entry_fast map with one value word, diverted; the thread is
+ * registered and in no read-side section or compute callback): the same look from a
+ * section of its own, and the get's status; on a hit `n` value bytes to value_out. */
+TSMAP_HIDDEN tsmap_status tsmap_reshard_get8v(tsmap *m, const void *key, size_t n,
+                                              void *value_out);
 /* Move the entry at `pos` of shard `from` into shard `to` (both locked): inserted into to
  * before it is deleted from from; no hook, no metric of a leaving entry. `hash`: its key's
  * hash, which the caller has (a scan tested it, a writer routed by it). 0, or -1 when to

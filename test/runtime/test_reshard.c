@@ -731,10 +731,91 @@ static void test_g15_a_write_moves_a_capped_share(void) {
   tsmap_destroy(m);
 }
 
+/* ---- R3: the 8-byte get during a phase (tsmap_get8's -3, tsmap_reshard_get8v) ---------- */
+
+typedef struct phase_writer {
+  tsmap *m;
+  uint64_t n;
+  _Atomic int stop;
+  _Atomic long budget; /* writes the getting thread allows before its next round */
+} phase_writer;
+
+/* Overwrites with the same values (a key's value is the key), so the phase moves entries
+ * while the gets run; no more than the budget, so that however the threads are scheduled
+ * the phase lasts many rounds of gets. */
+static void *phase_writer_run(void *arg) {
+  phase_writer *w = arg;
+  uint64_t k = 0;
+  while (!atomic_load(&w->stop)) {
+    if (atomic_load(&w->budget) <= 0) {
+      sched_yield();
+      continue;
+    }
+    atomic_fetch_sub(&w->budget, 1);
+    uint64_t v = k;
+    (void)tsmap_put(w->m, &k, 8, &v, NULL);
+    k = (k + 7919) % w->n;
+  }
+  return NULL;
+}
+
+/* One phase 4 -> 8 driven by another thread's writes; meanwhile this thread gets every
+ * key again and again (one in 61 a round): each found with its value and only
+ * `value_size` bytes written (8, or 4: one value word), and a key never put absent, while
+ * the destinations hold some but not all of the moving keys (keys in both shards of
+ * their pairs). `metrics`: a metered map, whose 8-byte get takes the same way. */
+static void plain_gets_during_a_phase(size_t value_size, int metrics) {
+  tsmap_config c;
+  tsmap_config_init(&c, value_size);
+  c.key_size = 8;
+  c.shard_count = 4;
+  c.metrics = metrics != 0;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  phase_writer w = {m, 60000, 0, 0};
+  for (uint64_t k = 0; k < w.n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK);
+  pthread_t th;
+  pthread_create(&th, NULL, phase_writer_run, &w);
+  size_t target = 8;
+  long bad = 0, rounds = 0, split = 0;
+  while (shards_now(m, &target) != 8 && rounds < 1000000) {
+    atomic_store(&w.budget, 256); /* at most ~770 moves a round, of ~30,000: rounds see
+                                     keys in both shards, whoever the scheduler favours */
+    size_t moved = entries_in(m, 4, 8);
+    split += moved > 0 && moved < w.n / 2 - w.n / 20;
+    for (uint64_t i = (uint64_t)rounds % 61; i < w.n; i += 61) {
+      unsigned char out[16];
+      memset(out, 0xa5, sizeof out);
+      bad += tsmap_get(m, &i, 8, out) != TSMAP_OK || memcmp(out, &i, value_size) != 0 ||
+             out[value_size] != 0xa5;
+    }
+    uint64_t absent = w.n + (uint64_t)rounds, v = 0;
+    bad += tsmap_get(m, &absent, 8, &v) != TSMAP_NOT_FOUND;
+    rounds++;
+  }
+  atomic_store(&w.stop, 1);
+  pthread_join(th, NULL);
+  fprintf(stderr, "  value_size %zu%s: %ld rounds of gets during the phase, %ld with keys in "
+          "both shards\n", value_size, metrics ? ", metered" : "", rounds, split);
+  CHECK(shards_now(m, NULL) == 8);
+  CHECK(bad == 0);
+  CHECK(split > 0);
+  tsmap_destroy(m);
+}
+
+static void test_g15_plain_gets_during_a_phase_find_every_key(void) {
+  plain_gets_during_a_phase(8, 0);
+  plain_gets_during_a_phase(4, 0);
+  plain_gets_during_a_phase(8, 1);
+}
+
 TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
           T(test_g15_arguments), T(test_g15_close_during_a_reshard_loses_nothing),
           T(test_g15_close_overtaking_a_write_during_a_reshard),
           T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps),
           T(test_g15_destinations_do_not_grow_while_entries_move),
-          T(test_g15_a_write_moves_a_capped_share))
+          T(test_g15_a_write_moves_a_capped_share),
+          T(test_g15_plain_gets_during_a_phase_find_every_key))
