@@ -18,7 +18,8 @@
  *        TSMAP_BENCH_PAIR=versions the second map is created with config.versions
  *        instead of config.metrics (issue 22: a versioned map's C against the plain map's);
  *        with TSMAP_BENCH_PAIR=bound_never or bound_half, with max_entries at twice or half
- *        the keys (issue 20: a bound never reached, and one that evicts, against no bound). */
+ *        the keys (issue 20: a bound never reached, and one that evicts, against no bound).
+ *        TSMAP_BENCH_SWAP=1 creates and fills the second map first. */
 #define _GNU_SOURCE
 #include <tsmap/tsmap.h>
 
@@ -135,7 +136,11 @@ int main(int argc, char **argv) {
   int threads = (int)arg(argc, argv, 4, 1, 1, MAX_THREADS);
   size_t ops = (size_t)arg(argc, argv, 5, 2000000, 1, 1L << 40);
   tsmap *maps[2];
-  for (int m = 0; m < 2; m++) {
+  /* TSMAP_BENCH_SWAP=1: the second map is created and filled first (which map's tables
+   * the kernel places first is then the other way round) */
+  const int swap = getenv("TSMAP_BENCH_SWAP") != NULL;
+  for (int i = 0; i < 2; i++) {
+    const int m = swap ? 1 - i : i;
     tsmap_config cfg;
     tsmap_config_init(&cfg, 8);
     cfg.key_size = 8;
