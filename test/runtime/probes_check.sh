@@ -36,6 +36,12 @@ if command -v bpftrace >/dev/null 2>&1; then
   hits="$(printf '%s\n' "$out" | sed -n 's/^@hits: //p')"
   [ -n "$hits" ] || { echo "SKIP: bpftrace could not attach: $(printf '%s' "$out" | tail -3)"; exit 77; }
 elif command -v perf >/dev/null 2>&1; then
+  # The event's name (sdt_tsmap:op_start) is the machine's, not this run's: another run of
+  # this test (a second build's suite) would add its binary's sites as op_start_1 and
+  # delete ours when it ends. One run at a time on the machine, then.
+  exec 9>"${TMPDIR:-/tmp}/tsmap-probes-attach.lock"
+  flock -w 100 9 || { echo "SKIP: another run held the probes lock for 100 s"; exit 77; }
+  perf probe -q -d 'sdt_tsmap:*' >/dev/null 2>&1 # what a stopped run left behind
   # perf adds every site of the SDT note to one event; it may still report an error for
   # a site it sees twice, so the test looks at what was added, not at its status.
   out="$(perf probe -q -x "$target" sdt_tsmap:op_start 2>&1)"
