@@ -1177,6 +1177,10 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
                                       (hash & mask) * sizeof(uint64_t)), 1);
 }
 
+void tsmap_shard_prefetch8(const tsmap *m, size_t si, uint64_t hash) {
+  tsmap_writer_prefetch8(m, si, hash, m->slot_words, 0, 0);
+}
+
 /* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
  * E3: before the write's own change, whose value it must not reap). Inline in the 8-byte
  * puts (tsmap_store_body), out of line for the others (tsmap_writer_begin). */
@@ -1425,8 +1429,6 @@ static void tsmap_layout(tsmap *m) {
   /* G12, V5: a versioned map's slot is the plain one, so its get is the plain get */
   m->put_ver8 = key8 && m->versioned && !m->meta_words && !m->cfg.metrics && m->value_size == 8;
   m->entry_fast = m->put_fast || m->put_ver8;
-  m->get88 = m->entry_fast && m->value_size == 8; /* the 8/8 get entry */
-  m->put88 = m->put_fast && m->value_size == 8;   /* the 8/8 put entry */
   m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
   /* the put too, but for a weight (B6 weighs the value), a value under 8 bytes or a
    * version (the generic put stores it, V5) */
@@ -1855,17 +1857,26 @@ TSMAP_INLINE tsmap_status tsmap_get8v8(tsmap *map, const void *key, void *value_
 }
 
 /* The rest of an unmetered 8-byte get that tsmap_get8 left with -2 after op_start: the
- * generic get, then op_end. Out of line and reached by a tail call, so that the fast
- * paths below call nothing and keep no register across a call. */
+ * generic get, then op_end; with -3 (a reshard diverts it), tsmap_reshard_get8v's read of
+ * `n` value bytes instead. Out of line and reached by tail calls, one for each, so that
+ * the fast paths below call nothing, keep no register across a call and prepare no
+ * argument for these. */
 static __attribute__((noinline)) tsmap_status tsmap_get8_rest(tsmap *map, const void *key,
                                                               void *value_out) {
   tsmap_status st = tsmap_get_slow(map, key, 8, value_out);
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
+static __attribute__((noinline)) tsmap_status tsmap_get8_phase(tsmap *map, const void *key,
+                                                               size_t n, void *value_out) {
+  tsmap_status st = tsmap_reshard_get8v(map, key, n, value_out); /* G15, R3 */
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
 
 /* The end of an unmetered 8-byte get whose op_start fired: tsmap_get8_status of its
- * result `r` (`n` value bytes from vbuf on a hit) and op_end, or tsmap_get8_rest. */
+ * result `r` (`n` value bytes from vbuf on a hit) and op_end, or tsmap_get8_phase or
+ * tsmap_get8_rest. */
 TSMAP_INLINE tsmap_status tsmap_get8_end(tsmap *map, const void *key, int r,
                                          const uint64_t *vbuf, size_t n, void *value_out) {
   tsmap_status st = TSMAP_CLOSED;
@@ -1875,6 +1886,8 @@ TSMAP_INLINE tsmap_status tsmap_get8_end(tsmap *map, const void *key, int r,
     st = TSMAP_OK;
   } else if (r == 0) {
     st = TSMAP_NOT_FOUND;
+  } else if (r == -3) {
+    return tsmap_get8_phase(map, key, n, value_out);
   } else if (r != -1) {
     return tsmap_get8_rest(map, key, value_out);
   }
@@ -1882,7 +1895,7 @@ TSMAP_INLINE tsmap_status tsmap_get8_end(tsmap *map, const void *key, int r,
   return st;
 }
 
-/* The get8 entry of an unmetered 8/8 map (get88: plain, or versioned, V5), with its
+/* The get8 entry of an unmetered 8/8 map (plain, or versioned, V5), with its
  * probes. */
 static tsmap_status tsmap_get8v8_probed(tsmap *map, const void *key, size_t key_len,
                                         void *value_out) {
@@ -2300,7 +2313,7 @@ TSMAP_INLINE tsmap_status tsmap_store8v8(tsmap *map, const void *key, const void
   return st;
 }
 
-/* The put8 and put_if_absent8 entries of an unmetered 8/8 map (put88): one copy each, so
+/* The put8 and put_if_absent8 entries of an unmetered 8/8 map (put_fast): one copy each, so
  * that the probes' op is a constant. */
 static tsmap_status tsmap_put8v8(tsmap *map, const void *key, size_t key_len, const void *value,
                                  void *old_out) {
@@ -2439,20 +2452,22 @@ TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t 
  * ones (M2), the ones with one meta word (G10, G11), the versioned put (G12), else the
  * generic calls. No flag they read changes after create. */
 static void tsmap_entries_choose(tsmap *m) {
-  m->get8 = m->get88                ? tsmap_get8v8_probed
-            : m->freq_side          ? tsmap_get8side_probed
-            : m->entry_freq8        ? tsmap_get8freq_probed
-            : tsmap_mx_meters8(m)   ? tsmap_get8v8_metered /* mx_id8: 8-byte values only */
-            : m->entry_meta         ? tsmap_get8_meta_probed
-                                    : tsmap_get_other;
+  const int get88 = m->entry_fast && m->value_size == 8; /* plain (or versioned) 8/8 */
+  const int put88 = m->put_fast && m->value_size == 8;
+  m->get8 = get88                 ? tsmap_get8v8_probed
+            : m->freq_side        ? tsmap_get8side_probed
+            : m->entry_freq8      ? tsmap_get8freq_probed
+            : tsmap_mx_meters8(m) ? tsmap_get8v8_metered /* mx_id8: 8-byte values only */
+            : m->entry_meta       ? tsmap_get8_meta_probed
+                                  : tsmap_get_other;
   int metered8 = m->value_size == 8 && tsmap_mx_meters8(m);
-  m->put8 = m->put88       ? tsmap_put8v8
+  m->put8 = put88          ? tsmap_put8v8
             : metered8     ? tsmap_put8v8_metered
             : m->put_meta  ? tsmap_put8meta
             : m->freq_side ? tsmap_put8side
             : m->put_ver8  ? tsmap_put8ver
                            : tsmap_put_other;
-  m->put_if_absent8 = m->put88       ? tsmap_put_if_absent8v8
+  m->put_if_absent8 = put88          ? tsmap_put_if_absent8v8
                       : metered8     ? tsmap_put_if_absent8v8_metered
                       : m->put_meta  ? tsmap_put_if_absent8meta
                       : m->freq_side ? tsmap_put_if_absent8side

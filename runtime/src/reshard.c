@@ -181,23 +181,6 @@ static void tsmap_prefetch_home(const tsmap_shard *s, uint64_t hash) {
   __builtin_prefetch(g + 64, 1);
 }
 
-/* The same from the shard's probe words (what tsmap_writer_prefetch8 does for a put), so
- * that it can run before the pair's locks are taken and its misses overlap their
- * acquisition: no lock and no read-side section needed, the addresses are computed as
- * integers (a prefetch does not fault; a table replaced meanwhile only wastes it). */
-static void tsmap_prefetch_home_unlocked(const tsmap *m, const tsmap_shard *s, uint64_t hash) {
-  uint64_t w = atomic_load_explicit(&((tsmap *)m)->probe8[2 * (size_t)(s - m->shards)],
-                                    memory_order_relaxed);
-  uintptr_t groups = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
-  size_t ng = (size_t)1 << (w & TSMAP_PROBE8_LG), gi = hash & (ng - 1);
-  size_t stride = sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
-  if (!groups) /* closed */
-    return;
-  __builtin_prefetch((const char *)(groups + gi * stride), 1);
-  __builtin_prefetch((const char *)(groups + gi * stride + 64), 1);
-  __builtin_prefetch((const char *)(tsmap_table_wctrl_at(groups, ng, stride) + gi * 8), 1);
-}
-
 /* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
  * (R4: the cap bounds a write's share). Returns 1 if the group holds none any more, 0 if
  * the cap stopped it (the rest next time: moved slots are free, so a rescan skips them),
@@ -353,9 +336,9 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
     /* The key's lines in its old and new shard are fetched while the locks are taken and
      * the share moves others (their misses overlap); the share may move the key itself. */
-    tsmap_prefetch_home_unlocked(m, moves ? p.dst : p.lo, q->hash);
+    tsmap_shard_prefetch8(m, (size_t)((moves ? p.dst : p.lo) - m->shards), q->hash);
     if (moves)
-      tsmap_prefetch_home_unlocked(m, p.src, q->hash);
+      tsmap_shard_prefetch8(m, (size_t)(p.src - m->shards), q->hash);
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;

@@ -431,8 +431,6 @@ struct tsmap {
    * shard grows, else 0. One load instead of gen, old and cur on each shard's own line,
    * cur's descriptor and gen again. */
   _Atomic uint64_t *probe8;
-  unsigned char get88;            /* entry_fast with 8-byte values: the plain get8 entry */
-  unsigned char put88;            /* put_fast with 8-byte values: the plain put8 entry */
   unsigned char put_fast;         /* fast8, unmetered: the 8/8 put (entry_fast without a
                                      versioned map's get) */
   unsigned char put_ver8;         /* G12: versioned, unmetered, 8-byte keys and values, no
@@ -631,6 +629,11 @@ TSMAP_HIDDEN tsmap_status tsmap_reshard_get8v(tsmap *m, const void *key, size_t 
  * needed a growth that could not be allocated (nothing changed). */
 TSMAP_HIDDEN int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos,
                                   tsmap_shard *to, uint64_t hash);
+/* Prefetch, to be written, what a write of `hash` in shard `si` touches first (its home
+ * group's lines and writers' control word), from the shard's probe words: no lock and no
+ * read-side section needed (tsmap_writer_prefetch8; G15: a diverted writer's key in its
+ * old and new shard, before it takes the pair's locks). */
+TSMAP_HIDDEN void tsmap_shard_prefetch8(const tsmap *m, size_t si, uint64_t hash);
 /* A shard's own growth step (lock held), for a reshard that waits for it. */
 TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
 /* Shard s (locked) will receive about `incoming` entries from a reshard's pair: unless it
