@@ -1784,15 +1784,24 @@ int tsmap_shard_probe8(const tsmap *m, tsmap_shard *s, const tsmap_key *q, uint6
  * words when `meta` (a constant, TSMAP_META_*): the entry is then absent from its deadline
  * on (G10) and its frequency touched (G11). The shard is read through its probe words
  * (tsmap_probe_words_read8). */
-TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
-                            const int meta) {
+TSMAP_INLINE int tsmap_get8_in(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
+                               const int meta, const int metered, const uint64_t id8,
+                               tsmap_thread **self_out) {
   tsmap_word *at = NULL;
   uint64_t k;
   memcpy(&k, key, 8);
   tsmap_thread *self = tsmap_tls_self;
   /* inside a compute callback, or in a read-side section already (nest counts it): the
-   * generic get decides */
-  if (TSMAP_UNLIKELY(!self || ((uintptr_t)self->computing | self->nest)))
+   * generic get decides. `metered`: so does a record that does not cache map m's stripe
+   * (id8, M1, M2), asked in the same test (one xor and one or more than unmetered). */
+  if (TSMAP_UNLIKELY(!self))
+    return -2;
+  uintptr_t busy = (uintptr_t)self->computing | self->nest;
+  if (metered) {
+    busy |= (uintptr_t)(self->mx_id ^ id8);
+    *self_out = self; /* the caller counts in its record's stripe without loading it again */
+  }
+  if (TSMAP_UNLIKELY(busy))
     return -2;
   uint64_t h = tsmap_hash_u64(k, m->seed);
   int r;
@@ -1830,6 +1839,10 @@ TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const siz
     r = tsmap_meta_read8(m, vbuf, at, meta);
   tsmap_read_exit_outer(self);
   return r;
+}
+TSMAP_INLINE int tsmap_get8(tsmap *m, const void *key, uint64_t *vbuf, const size_t vw,
+                            const int meta) {
+  return tsmap_get8_in(m, key, vbuf, vw, meta, 0, 0, NULL);
 }
 
 /* The status of tsmap_get8's result `r`; on a hit, `n` value bytes from vbuf go out. */
@@ -1963,33 +1976,50 @@ __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, c
   TSMAP_OP_RUN_STARTED(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, 8, value_out));
 }
 
+/* A metered 8/8 get that a reshard diverted (tsmap_get8_in's -3): tsmap_reshard_get8v,
+ * counted in the caller's stripe (the plain count, no sample clock: it is not timed).
+ * Reached by a tail call, so that tsmap_get8v8_metered calls nothing. */
+static __attribute__((noinline)) tsmap_status tsmap_get8v8_metered_phase(tsmap *map,
+                                                                         const void *key,
+                                                                         void *value_out) {
+  tsmap_status st = tsmap_reshard_get8v(map, key, 8, value_out); /* G15, R3 */
+  struct tsmap_mx_stripe *stripe = tsmap_mx_stripe(map);
+  if (stripe)
+    tsmap_mx_bump(stripe, &stripe->ops[TSMAP_OP_GET][(unsigned)st & (TSMAP_MX_STATUSES - 1)], 1);
+  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
+  return st;
+}
+
 /* The get8 entry of a metered 8/8 map (tsmap_mx_meters8), counted inline in the stripe
- * the thread's record caches, unless the record caches none for this map or this get is
- * the one to time (metrics.h). Every instruction here is paid per get:
- * at 1M keys a few more per operation cost a third of the gets' overlap of cache
- * misses on this machine (bench/runtime/findings.md, issue 21, round 3). A hit is
- * counted at a constant index, apart from the other statuses. */
+ * the thread's record caches; tsmap_get8_in asks whether it caches this map's in the test
+ * it makes anyway (not in its own), and a record that does not, or a get that is the one
+ * to time (M2), takes the full metered path. Every instruction here is paid per get: at
+ * 1M keys the gets are as slow as their instructions are many, since what overlaps their
+ * cache misses is how many of them the core's window holds (bench/runtime/findings.md,
+ * issue 21, round 6). So it calls nothing (a frame costs two) and leaves by tail calls. */
 static tsmap_status tsmap_get8v8_metered(tsmap *map, const void *key, size_t key_len,
                                          void *value_out) {
   (void)key_len; /* 8: checked by the caller */
   const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)TSMAP_OP_GET);
-  tsmap_thread *self = tsmap_tls_self; /* the lookup's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
-    return tsmap_get8v8_started(map, key, value_out);
   uint64_t v;
-  int r = tsmap_get8(map, key, &v, 1, 0);
+  tsmap_thread *self = NULL;
+  int r = tsmap_get8_in(map, key, &v, 1, 0, 1, id8, &self);
   if (TSMAP_LIKELY(r == 1)) {
     if (value_out)
       memcpy(value_out, &v, 8);
-    tsmap_mx_fast_end(self, TSMAP_OP_GET, TSMAP_OK);
+    tsmap_mx_fast_end(self, TSMAP_OP_GET, TSMAP_OK); /* cached: r is not -2 */
     TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)TSMAP_OK);
     return TSMAP_OK;
   }
-  tsmap_status st =
-      tsmap_mx_fast_end(self, TSMAP_OP_GET, tsmap_get8_status(map, key, r, &v, 8, value_out));
-  TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
-  return st;
+  if (r == 0) {
+    tsmap_mx_fast_end(self, TSMAP_OP_GET, TSMAP_NOT_FOUND);
+    TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)TSMAP_NOT_FOUND);
+    return TSMAP_NOT_FOUND;
+  }
+  if (r == -3)
+    return tsmap_get8v8_metered_phase(map, key, value_out);
+  return tsmap_get8v8_started(map, key, value_out); /* -2: not cached, nested, closed */
 }
 
 /* The get8 entry of an unmetered map with 8-byte keys, one value word and one meta word
@@ -2175,12 +2205,12 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_thread *self;
   tsmap_status st;
   size_t si = 0; /* w8v8: q.shard's index */
-  int gone = 0; /* M2, M3: a fast metered put overwrote an untracked key */
 #define TSMAP_STORE_END(x)                                                                 \
-  (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, gone, (x)) : (x))
+  (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, (x)) : (x))
   if (w8v8) {
     self = tsmap_tls_self;
-    if (TSMAP_UNLIKELY(!self || self->computing))
+    /* TSMAP_MX_FAST: the caller asked (tsmap_store8v8_metered) */
+    if (metered != TSMAP_MX_FAST && TSMAP_UNLIKELY(!self || self->computing))
       return TSMAP_STORE_END(tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT));
     q.p = (const unsigned char *)key;
     q.len = 8;
@@ -2217,11 +2247,12 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
-  const int tracked = metered && tsmap_mx_tracked_byte(q.h2); /* M3: tested once a put */
-  if (w8v8 && !tracked) /* a versioned put also wants its version line */
+  /* A tracked key's birth stamp (M3, 1 put in 64 on a metered map) is not prefetched:
+   * asking whether to kept a test across the lock in every metered put (round 6). */
+  if (w8v8) /* a versioned put also wants its version line */
     tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4, w8v8 == 3);
   else
-    tsmap_writer_prefetch(s, &q, self, tracked);
+    tsmap_writer_prefetch(s, &q, self, 0);
   if (w8v8)
     tsmap_writer_begin_inline(map, s, &after);
   else
@@ -2263,8 +2294,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
         memcpy(&v, value, 8);
         tsmap_value_store1(&sl[1], v);
         if (metered) /* M3: the old value leaves, the new one is born */
-          TSMAP_MX_REPLACED8(map, &pos, tracked, metered == TSMAP_MX_FAST);
-        gone = metered == TSMAP_MX_FAST && !tracked;
+          TSMAP_MX_REPLACED8(map, &pos, tsmap_mx_tracked_byte(q.h2), metered == TSMAP_MX_FAST);
       }
     } else {
       tsmap_pos_read_value(map, &pos, oldv);
@@ -2413,7 +2443,11 @@ TSMAP_INLINE tsmap_status tsmap_store8v8_metered(tsmap *map, const void *key, co
   const uint64_t id8 = map->mx_id8; /* the dispatch's load (tsmap_mx_meters8), not again */
   TSMAP_PROBE2(op_start, map, (int)op);
   tsmap_thread *self = tsmap_tls_self; /* the body's own load (after the probe) */
-  if (TSMAP_UNLIKELY(!tsmap_mx_cached(self, id8))) /* or one to time (M2) */
+  /* inside a compute callback, or the record caches no stripe of this map, or this put is
+   * one to time (M2): the full metered path; one test for all (the xor and an or more
+   * than the unmetered put's) */
+  if (TSMAP_UNLIKELY(!self) ||
+      TSMAP_UNLIKELY((uintptr_t)self->computing | (uintptr_t)(self->mx_id ^ id8)))
     return replace ? tsmap_put8v8_started(map, key, value, old_out)
                    : tsmap_put_if_absent8v8_started(map, key, value, old_out);
   uint64_t oldv[2];

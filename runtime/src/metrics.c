@@ -86,7 +86,8 @@ static struct tsmap_mx_stripe *tsmap_mx_stripe_new(const tsmap *m) {
   for (int op = 0; op < TSMAP_OP_COUNT; op++) /* M2: a fast path's first call of each */
     for (int s = 0; s < TSMAP_MX_STATUSES; s++) /* status carries: its next one is timed */
       tsmap_mx_set(&st->ops[op][s], (uint64_t)0xff << 56);
-  tsmap_mx_set(&st->put_replaced, (uint64_t)0xff << 56);
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+    tsmap_mx_set(&st->fast_put[s], (uint64_t)0xff << 56);
   return st;
 }
 
@@ -144,12 +145,15 @@ static unsigned tsmap_mx_life_bucket(uint32_t ms) {
   return b + (ms > k_life_ms[b]);
 }
 
-/* Operations of kind op counted in stripe st (M2: the counters' low 56 bits; a fast put's
- * overwrites of untracked keys are in put_replaced). */
+/* Operations of kind op counted in stripe st (M2: the counters' low 56 bits; the fast
+ * 8/8 put's are in fast_put). */
 static uint64_t tsmap_mx_op_count(struct tsmap_mx_stripe *st, int op) {
-  uint64_t n = op == TSMAP_OP_PUT ? TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)) : 0;
-  for (int s = 0; s < TSMAP_MX_STATUSES; s++)
+  uint64_t n = 0;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++) {
     n += TSMAP_MX_COUNT(tsmap_mx_get(&st->ops[op][s]));
+    if (op == TSMAP_OP_PUT)
+      n += TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[s]));
+  }
   return n;
 }
 
@@ -240,6 +244,15 @@ void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
   uint32_t ms = now - *birth;
   *birth = now;
   tsmap_mx_count_left(tsmap_mx_stripe(m), ms, TSMAP_EVICT_REPLACED);
+}
+
+void tsmap_mx_replaced_fast(const tsmap *m, const tsmap_pos *pos) {
+  uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
+  uint32_t ms = now - *birth;
+  *birth = now;
+  struct tsmap_mx_stripe *st = tsmap_mx_stripe(m); /* the fast put's: private */
+  tsmap_mx_add(st, &st->life_fast[tsmap_mx_life_bucket(ms)], 1);
+  tsmap_mx_add(st, &st->life_ms[TSMAP_EVICT_REPLACED], ms);
 }
 
 /* ======================================================================================
@@ -380,9 +393,13 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
       sn->left[r] += c; /* tracked keys' departures (M3) */
     }
   }
-  uint64_t pr = TSMAP_MX_COUNT(tsmap_mx_get(&st->put_replaced)); /* status and departure */
-  sn->ops[TSMAP_OP_PUT][TSMAP_REPLACED] += pr;
-  sn->left[TSMAP_EVICT_REPLACED] += pr;
+  for (int s = 0; s < TSMAP_MX_STATUSES; s++) /* the fast put's statuses (M2) */
+    sn->ops[TSMAP_OP_PUT][s] += TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[s]));
+  /* its overwrites' departures, every key's; the tracked ones' lifespans (M3) */
+  sn->left[TSMAP_EVICT_REPLACED] +=
+      TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[TSMAP_REPLACED & (TSMAP_MX_STATUSES - 1)]));
+  for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++)
+    sn->life[TSMAP_EVICT_REPLACED][b] += tsmap_mx_get(&st->life_fast[b]);
   sn->retries += tsmap_mx_get(&st->retries);
   sn->waits += tsmap_mx_get(&st->waits);
 }
@@ -581,7 +598,7 @@ static const tsmap_mx_family_def k_families[] = {
      "discarded: callback results that never entered.", 0, tsmap_mx_emit_evictions, 1},
     {"tsmap_entry_lifespan_seconds", "histogram",
      "Time from a value's insertion to its leaving the map, by reason, measured for the "
-     "keys whose hash has 6 given bits clear (1 in 64): a sample of tsmap_evictions_total.",
+     "keys whose hash has 7 given bits clear (1 in 128): a sample of tsmap_evictions_total.",
      0,
      tsmap_mx_emit_lifespans, 1},
     {"tsmap_compute_retries_total", "counter",

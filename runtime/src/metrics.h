@@ -20,7 +20,7 @@
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
- *     (1 in 64, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
+ *     (1 in 128, by hash: tsmap_mx_tracked) are stamped and measured; every departure is
  *     counted.
  */
 #ifndef TSMAP_METRICS_H
@@ -90,9 +90,12 @@ struct tsmap_mx_stripe {
   tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
   tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];
   tsmap_mx_ctr retries, waits;
-  /* M2, M3: overwrites of untracked keys by the fast 8/8 put, counted once for both the
-   * `replaced` status and the `replaced` departure (exposition adds it to both) */
-  tsmap_mx_ctr put_replaced;
+  /* M2, M3: the fast 8/8 put's calls by status, one add each (the store body's counts of
+   * put are here, not in ops): exposition adds them to ops, and the `replaced` ones to the
+   * `replaced` departures too, the tracked keys' among them, whose lifespans go to
+   * life_fast (histogram only: their departure is already counted here) */
+  tsmap_mx_ctr fast_put[TSMAP_MX_STATUSES];
+  tsmap_mx_ctr life_fast[TSMAP_MX_LIFE_BUCKETS + 1];
 };
 
 /* Metrics of one map: the registry record (name) and, when on, the stripes. */
@@ -220,15 +223,18 @@ TSMAP_INLINE tsmap_status tsmap_mx_fast_end(tsmap_thread *self, tsmap_op op,
 }
 
 /* The end of a fast 8/8 put (the store body's `metered` is TSMAP_MX_FAST): as
- * tsmap_mx_fast_end, except that the overwrite of an untracked key is one add to
- * put_replaced, its status and its departure at once (a second write per overwrite
- * cost as much as the first: bench/runtime/findings.md, issue 21, round 3). */
+ * tsmap_mx_fast_end, a put's status in fast_put, so that an overwrite is one add for its
+ * status and its departure at once (a second write per overwrite cost as much as the
+ * first: bench/runtime/findings.md, issue 21, round 3), and whether its key was tracked
+ * is not asked again here (round 6). */
 TSMAP_INLINE tsmap_status tsmap_mx_fast_put_end(tsmap_thread *self, int replace,
-                                                int untracked_replaced, tsmap_status status) {
-  if (untracked_replaced)
-    tsmap_mx_tick(self, &self->mx_st->put_replaced);
+                                                tsmap_status status) {
+  if ((unsigned)status >= TSMAP_MX_STATUSES) /* never (the body's statuses): no mask */
+    __builtin_unreachable();
+  if (replace)
+    tsmap_mx_tick(self, &self->mx_st->fast_put[(unsigned)status & (TSMAP_MX_STATUSES - 1)]);
   else
-    tsmap_mx_fast_end(self, replace ? TSMAP_OP_PUT : TSMAP_OP_PUT_IF_ABSENT, status);
+    tsmap_mx_fast_end(self, TSMAP_OP_PUT_IF_ABSENT, status);
   return status;
 }
 
@@ -288,11 +294,12 @@ TSMAP_INLINE uint32_t *tsmap_mx_birth_at(const tsmap_table *t, size_t g, unsigne
 
 /* M3: the keys whose births are stamped and whose lifespans are measured: those whose
  * control byte (0x80 | 7 hash bits) has the bits of tsmap_mx_track_mask clear, 1 key in
- * 64 (TSMAP_MX_TRACK_MASK; the test suite sets 0 to track every key). The others leave
- * without touching the birth array or reading the clock: only their departure is counted.
- * 1 in 16 cost metered C about 3 points of wall time (the stamps' lines and pages:
- * bench/runtime/findings.md, issue 21, round 4). */
-#define TSMAP_MX_TRACK_MASK 0x3fu
+ * 128 (TSMAP_MX_TRACK_MASK, every hash bit the byte has; the test suite sets 0 to track
+ * every key). The others leave without touching the birth array or reading the clock:
+ * only their departure is counted. 1 in 16 cost metered C about 3 points of wall time
+ * (the stamps' lines and pages: bench/runtime/findings.md, issue 21, round 4), 1 in 64
+ * about 3 points against 1 in 128 (round 6). */
+#define TSMAP_MX_TRACK_MASK 0x7fu
 extern TSMAP_HIDDEN _Atomic unsigned tsmap_mx_track_mask;
 TSMAP_INLINE int tsmap_mx_tracked_byte(unsigned ctrl_byte) {
   return (ctrl_byte & atomic_load_explicit(&tsmap_mx_track_mask, memory_order_relaxed)) == 0;
@@ -310,6 +317,9 @@ TSMAP_HIDDEN void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, 
 
 /* The value at `pos` is overwritten: it leaves (replaced) and the new one is born. */
 TSMAP_HIDDEN void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos);
+/* The same in the fast 8/8 put, which counts the departure with its status (fast_put):
+ * the lifespan only, in life_fast. */
+TSMAP_HIDDEN void tsmap_mx_replaced_fast(const tsmap *m, const tsmap_pos *pos);
 
 /* A value of an untracked key leaves for `why`: counted, no lifespan. The cached stripe
  * is private (only those are cached), so a load and a store do. */
@@ -338,14 +348,17 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
   } while (0)
 /* The same in the 8/8 put of a metered map, whose tables all have a birth array: whether
  * the key is tracked is known, and on the fast path (`fast`: the put's `metered` is
- * TSMAP_MX_FAST) an untracked departure is counted with the put's status, at its end
+ * TSMAP_MX_FAST) every departure is counted with the put's status, at its end
  * (tsmap_mx_fast_put_end), not here. */
 #define TSMAP_MX_FAST 2 /* store body's `metered`: the fast path, the pair names the map */
 #define TSMAP_MX_REPLACED8(m, pos, tracked, fast)                                          \
   do {                                                                                     \
     if (tracked) { /* a copy: the put's own pos stays in registers (no 3 stores a put) */  \
       tsmap_pos mx_pos_ = *(pos);                                                          \
-      tsmap_mx_replaced((m), &mx_pos_);                                                    \
+      if (fast)                                                                            \
+        tsmap_mx_replaced_fast((m), &mx_pos_);                                             \
+      else                                                                                 \
+        tsmap_mx_replaced((m), &mx_pos_);                                                  \
     } else if (!(fast))                                                                    \
       tsmap_mx_gone((m), TSMAP_EVICT_REPLACED);                                            \
   } while (0)

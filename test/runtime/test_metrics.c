@@ -31,7 +31,7 @@ static long long series_value(const char *text, const char *series) {
   return -1;
 }
 
-/* M3 measures the lifespans of 1 key in 64 (by hash). The tests that count lifespans
+/* M3 measures the lifespans of 1 key in 128 (by hash). The tests that count lifespans
  * exactly track every key (tsmap_mx_track_mask 0, set first); test_lifespans_of_a_sample
  * runs with the default. */
 extern _Atomic unsigned tsmap_mx_track_mask;
@@ -540,32 +540,32 @@ static double series_double(const char *text, const char *series) {
   return -1;
 }
 
-/* By default only tracked keys (1 in 64, by hash) have their lifespans measured; every
+/* By default only tracked keys (1 in 128, by hash) have their lifespans measured; every
  * departure is counted. The same keys are tracked whether replaced or removed, and their
  * births are stamped: the map is 300 ms old before the first insert, so lifespans
  * measured from the map's creation (stamps never written) would each exceed the time the
  * inserts and removals take. */
 static void test_lifespans_of_a_sample(void) {
-  atomic_store(&tsmap_mx_track_mask, 0x3f); /* the default (TSMAP_MX_TRACK_MASK) */
+  atomic_store(&tsmap_mx_track_mask, 0x7f); /* the default (TSMAP_MX_TRACK_MASK) */
   tsmap *m = metered("sampled", 8);
   usleep(300000);
   double t0 = tsmap_test_now();
   for (int round = 0; round < 2; round++)
-    for (uint64_t k = 0; k < 6400; k++)
+    for (uint64_t k = 0; k < 12800; k++)
       tsmap_put(m, &k, 8, &k, NULL);
-  for (uint64_t k = 0; k < 6400; k++)
+  for (uint64_t k = 0; k < 12800; k++)
     CHECK(tsmap_remove(m, &k, 8, NULL) == TSMAP_OK);
   double took = tsmap_test_now() - t0;
   const char *t = format(m);
-  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 6400);
-  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 6400);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"replaced\"}") == 12800);
+  CHECK(series_value(t, "tsmap_evictions_total{map=\"sampled\",reason=\"removed\"}") == 12800);
   /* untracked overwrites are one count for the status and the departure (M2, M3) */
-  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"replaced\"}") == 6400);
-  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"ok\"}") == 6400);
-  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"sampled\",op=\"put\"}") == 12800);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"replaced\"}") == 12800);
+  CHECK(series_value(t, "tsmap_operations_total{map=\"sampled\",op=\"put\",status=\"ok\"}") == 12800);
+  CHECK(series_value(t, "tsmap_operation_duration_seconds_count{map=\"sampled\",op=\"put\"}") == 25600);
   long long n = series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"replaced\"}");
   CHECK(n == series_value(t, "tsmap_entry_lifespan_seconds_count{map=\"sampled\",reason=\"removed\"}"));
-  CHECK(n >= 50 && n <= 150); /* binomial(6400, 1/64): 100, standard deviation 9.9 */
+  CHECK(n >= 50 && n <= 150); /* binomial(12800, 1/128): 100, standard deviation 9.96 */
   double rep = series_double(t, "tsmap_entry_lifespan_seconds_sum{map=\"sampled\",reason=\"replaced\"}");
   double rem = series_double(t, "tsmap_entry_lifespan_seconds_sum{map=\"sampled\",reason=\"removed\"}");
   if (took < 0.25) { /* 5 ms: the coarse clock's step */
