@@ -1983,9 +1983,8 @@ static __attribute__((noinline)) tsmap_status tsmap_get8v8_metered_phase(tsmap *
                                                                          const void *key,
                                                                          void *value_out) {
   tsmap_status st = tsmap_reshard_get8v(map, key, 8, value_out); /* G15, R3 */
-  struct tsmap_mx_stripe *stripe = tsmap_mx_stripe(map);
-  if (stripe)
-    tsmap_mx_bump(stripe, &stripe->ops[TSMAP_OP_GET][(unsigned)st & (TSMAP_MX_STATUSES - 1)], 1);
+  struct tsmap_mx_stripe *stripe = tsmap_mx_stripe(map); /* never NULL (overflow) */
+  tsmap_mx_bump(stripe, &stripe->ops[TSMAP_OP_GET][(unsigned)st & (TSMAP_MX_STATUSES - 1)], 1);
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }
@@ -2247,8 +2246,8 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_shard *s = q.shard;
   tsmap_pos pos;
   int found;
-  /* A tracked key's birth stamp (M3, 1 put in 64 on a metered map) is not prefetched:
-   * asking whether to kept a test across the lock in every metered put (round 6). */
+  /* A tracked key's birth stamp (M3, 1 put in 128 on a metered map) is not prefetched:
+   * choosing the prefetch kept a test across the lock in every metered put (round 6). */
   if (w8v8) /* a versioned put also wants its version line */
     tsmap_writer_prefetch8(map, si, q.hash, tsmap_w8_slot(map, w8v8), w8v8 == 4, w8v8 == 3);
   else

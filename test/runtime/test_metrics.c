@@ -24,11 +24,7 @@ static const char *format(tsmap *m) {
 
 /* The value of the series that starts with `series` (its whole label set), or -1. */
 static long long series_value(const char *text, const char *series) {
-  size_t n = strlen(series);
-  for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
-    if ((p == text || p[-1] == '\n') && p[n] == ' ')
-      return atoll(p + n + 1);
-  return -1;
+  return tsmap_test_series_value(text, series);
 }
 
 /* M3 measures the lifespans of 1 key in 128 (by hash). The tests that count lifespans

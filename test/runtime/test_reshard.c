@@ -770,9 +770,11 @@ static void plain_gets_during_a_phase(size_t value_size, int metrics) {
   c.key_size = 8;
   c.shard_count = 4;
   c.metrics = metrics != 0;
+  c.name = "phase";
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
   phase_writer w = {m, 60000, 0, 0};
+  long gets = 0, misses = 0;
   for (uint64_t k = 0; k < w.n; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK);
@@ -790,9 +792,11 @@ static void plain_gets_during_a_phase(size_t value_size, int metrics) {
       memset(out, 0xa5, sizeof out);
       bad += tsmap_get(m, &i, 8, out) != TSMAP_OK || memcmp(out, &i, value_size) != 0 ||
              out[value_size] != 0xa5;
+      gets++;
     }
     uint64_t absent = w.n + (uint64_t)rounds, v = 0;
     bad += tsmap_get(m, &absent, 8, &v) != TSMAP_NOT_FOUND;
+    misses++;
     rounds++;
   }
   atomic_store(&w.stop, 1);
@@ -802,6 +806,15 @@ static void plain_gets_during_a_phase(size_t value_size, int metrics) {
   CHECK(shards_now(m, NULL) == 8);
   CHECK(bad == 0);
   CHECK(split > 0);
+  if (metrics) { /* every get counted once, whichever way the phase sent it (M1) */
+    static char text[1 << 16];
+    size_t len = 0;
+    CHECK_ST(tsmap_metrics_format(m, text, sizeof text, &len), TSMAP_OK);
+    CHECK(tsmap_test_series_value(text, "tsmap_operations_total{map=\"phase\",op=\"get\",status=\"ok\"}") ==
+          gets);
+    CHECK(tsmap_test_series_value(text, "tsmap_operations_total{map=\"phase\",op=\"get\","
+                             "status=\"not_found\"}") == misses);
+  }
   tsmap_destroy(m);
 }
 

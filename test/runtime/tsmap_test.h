@@ -134,6 +134,15 @@ static inline long tsmap_test_ledger_errors(const _Atomic unsigned char *in,
   return bad;
 }
 
+/* The value of the series `series` (its whole label set) in Prometheus text `text`, or -1. */
+static inline long long tsmap_test_series_value(const char *text, const char *series) {
+  size_t n = strlen(series);
+  for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
+    if ((p == text || p[-1] == '\n') && p[n] == ' ')
+      return atoll(p + n + 1);
+  return -1;
+}
+
 /* Drive a reshard (G15) to its end with tsmap_maintain alone; checks that it ended. */
 static inline void tsmap_test_finish_reshard(tsmap *m) {
   size_t n = 0, target = 0;
