@@ -13,8 +13,9 @@
 # cut off after 15 s if a map cannot keep up (~15 s a map); E one 4M fill per map; F1
 # 3 windows of 1 s per thread count; F2 one run, the grower stopping after 4 s; G one 4M
 # prefill, 4M timed operations and a reshard to 4x the shards and back (~20 s); variants
-# (versioned, metered, bounded tsmap against plain: A and C, 1 and 2 threads, two rounds,
-# ~150 s); callgrind
+# (versioned, metered, bounded tsmap against plain: A and C, 1 and 2 threads, four rounds
+# of fresh processes, ~190 s; metered/pairs.sh measures such ratios over more processes);
+# callgrind
 # 1 thread, 1M keys prefilled uninstrumented then 100,000 operations per workload
 # instrumented (~15 s a map).
 #
