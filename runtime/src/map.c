@@ -1976,15 +1976,14 @@ __attribute__((noinline)) static tsmap_status tsmap_get8v8_started(tsmap *map, c
   TSMAP_OP_RUN_STARTED(map, TSMAP_OP_GET, tsmap_get_unmetered(map, key, 8, value_out));
 }
 
-/* A metered 8/8 get that a reshard diverted (tsmap_get8_in's -3): tsmap_reshard_get8v,
- * counted in the caller's stripe (the plain count, no sample clock: it is not timed).
+/* A metered 8/8 get that a reshard diverted (tsmap_get8_in's -3, after its test found the
+ * record caching this map's stripe): tsmap_reshard_get8v, counted as the fast path counts.
  * Reached by a tail call, so that tsmap_get8v8_metered calls nothing. */
 static __attribute__((noinline)) tsmap_status tsmap_get8v8_metered_phase(tsmap *map,
                                                                          const void *key,
                                                                          void *value_out) {
-  tsmap_status st = tsmap_reshard_get8v(map, key, 8, value_out); /* G15, R3 */
-  struct tsmap_mx_stripe *stripe = tsmap_mx_stripe(map); /* never NULL (overflow) */
-  tsmap_mx_bump(stripe, &stripe->ops[TSMAP_OP_GET][(unsigned)st & (TSMAP_MX_STATUSES - 1)], 1);
+  tsmap_status st = tsmap_mx_fast_end(tsmap_tls_self, TSMAP_OP_GET,
+                                      tsmap_reshard_get8v(map, key, 8, value_out)); /* G15 */
   TSMAP_PROBE2(op_end, (int)TSMAP_OP_GET, (int)st);
   return st;
 }

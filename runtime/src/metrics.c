@@ -239,17 +239,20 @@ void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot
   tsmap_mx_count_left(tsmap_mx_stripe(m), now - *tsmap_mx_birth_at(t, g, slot), why);
 }
 
-void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
+/* The value at `pos` is overwritten: its age (ms), and the new value's birth stamped. */
+static uint32_t tsmap_mx_restamp(const tsmap *m, const tsmap_pos *pos) {
   uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
   uint32_t ms = now - *birth;
   *birth = now;
-  tsmap_mx_count_left(tsmap_mx_stripe(m), ms, TSMAP_EVICT_REPLACED);
+  return ms;
+}
+
+void tsmap_mx_replaced(const tsmap *m, const tsmap_pos *pos) {
+  tsmap_mx_count_left(tsmap_mx_stripe(m), tsmap_mx_restamp(m, pos), TSMAP_EVICT_REPLACED);
 }
 
 void tsmap_mx_replaced_fast(const tsmap *m, const tsmap_pos *pos) {
-  uint32_t now = tsmap_mx_now_ms(m), *birth = tsmap_mx_birth_at(pos->t, pos->g, pos->slot);
-  uint32_t ms = now - *birth;
-  *birth = now;
+  uint32_t ms = tsmap_mx_restamp(m, pos);
   struct tsmap_mx_stripe *st = tsmap_mx_stripe(m); /* the fast put's: private */
   tsmap_mx_add(st, &st->life_fast[tsmap_mx_life_bucket(ms)], 1);
   tsmap_mx_add(st, &st->life_ms[TSMAP_EVICT_REPLACED], ms);
@@ -397,7 +400,7 @@ static void tsmap_mx_snap_stripe(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn) 
     sn->ops[TSMAP_OP_PUT][s] += TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[s]));
   /* its overwrites' departures, every key's; the tracked ones' lifespans (M3) */
   sn->left[TSMAP_EVICT_REPLACED] +=
-      TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[TSMAP_REPLACED & (TSMAP_MX_STATUSES - 1)]));
+      TSMAP_MX_COUNT(tsmap_mx_get(&st->fast_put[TSMAP_REPLACED]));
   for (int b = 0; b <= TSMAP_MX_LIFE_BUCKETS; b++)
     sn->life[TSMAP_EVICT_REPLACED][b] += tsmap_mx_get(&st->life_fast[b]);
   sn->retries += tsmap_mx_get(&st->retries);

@@ -529,11 +529,8 @@ static void test_fast_paths_are_sampled(void) {
 
 /* The sum of the series that starts with `series`, as a double (-1: absent). */
 static double series_double(const char *text, const char *series) {
-  size_t n = strlen(series);
-  for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
-    if ((p == text || p[-1] == '\n') && p[n] == ' ')
-      return strtod(p + n + 1, NULL);
-  return -1;
+  const char *v = tsmap_test_series_at(text, series);
+  return v ? strtod(v, NULL) : -1;
 }
 
 /* By default only tracked keys (1 in 128, by hash) have their lifespans measured; every

@@ -134,13 +134,19 @@ static inline long tsmap_test_ledger_errors(const _Atomic unsigned char *in,
   return bad;
 }
 
-/* The value of the series `series` (its whole label set) in Prometheus text `text`, or -1. */
-static inline long long tsmap_test_series_value(const char *text, const char *series) {
+/* Where the value of series `series` (its whole label set, a line of its own) starts in
+ * Prometheus text `text`, or NULL. */
+static inline const char *tsmap_test_series_at(const char *text, const char *series) {
   size_t n = strlen(series);
   for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
     if ((p == text || p[-1] == '\n') && p[n] == ' ')
-      return atoll(p + n + 1);
-  return -1;
+      return p + n + 1;
+  return NULL;
+}
+/* That value as an integer, or -1. */
+static inline long long tsmap_test_series_value(const char *text, const char *series) {
+  const char *v = tsmap_test_series_at(text, series);
+  return v ? atoll(v) : -1;
 }
 
 /* Drive a reshard (G15) to its end with tsmap_maintain alone; checks that it ended. */
