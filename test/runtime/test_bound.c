@@ -349,7 +349,13 @@ static void test_g11_admitted_entries_keep_their_score(void) {
     if (g_last_evicted != x)
       break;
   }
-  CHECK(tries == 4); /* 4 + 4 beats a resident's 5 + the margin 2 */
+  /* 4 + 4 beats a resident's 5 + the margin 2. The sketch counts the key's tries, and a
+   * count-min sketch can only overcount: under the map's random seed a resident's hash
+   * shares all of the key's counters about 1 time in 200, and it is admitted at try 3
+   * with the same estimate of 4. The score is the estimate's either way. */
+  if (tries != 4)
+    fprintf(stderr, "  admitted at try %d (the sketch overcounted)\n", tries);
+  CHECK(tries == 4 || tries == 3);
   CHECK(tsmap_debug_freq(m, &x, &near, &gap) == 8 && near == 1);
   int resident = -1;
   for (uint64_t r = 0; r < 16 && resident < 0; r++)
