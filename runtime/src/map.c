@@ -25,6 +25,7 @@
 #include "placement.h"
 #include "versions.h"
 #include "reshard.h"
+#include "slab.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -65,7 +66,7 @@ static int tsmap_table_wants_map(const tsmap *m, size_t size) {
 /* The page size, looked up once. Writers of different shards (different locks) may get
  * here first at the same time: the cache is an atomic, and each computes the same value
  * (test_firstgrowth.c fails under TSan if it is a plain variable). */
-static size_t tsmap_page_size(void) {
+size_t tsmap_page_size(void) {
   static _Atomic size_t page;
   size_t p = atomic_load_explicit(&page, memory_order_relaxed);
   if (TSMAP_UNLIKELY(!p)) {
@@ -89,7 +90,7 @@ static size_t tsmap_mem_mapped_len(size_t size) {
 #define TSMAP_MAP_ROOM 4
 #define TSMAP_MAP_MIN_LEN (sizeof(void *) >= 8 ? (size_t)4 << 20 : 0)
 
-static void *tsmap_mem_map(size_t len) {
+void *tsmap_mem_map(size_t len) {
   void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
@@ -99,8 +100,10 @@ static void *tsmap_mem_map(size_t len) {
  * taken first (the smallest). */
 static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t *map_len) {
   *map_len = 0;
-  if (!tsmap_table_wants_map(m, size))
-    return tsmap_mem_zalloc(m, size);
+  if (!tsmap_table_wants_map(m, size)) {
+    void *p = s ? tsmap_slab_take(m, (size_t)(s - m->shards), size) : NULL; /* S1 */
+    return p ? p : tsmap_mem_zalloc(m, size);
+  }
   unsigned best = TSMAP_SPARES;
   for (unsigned i = 0; s && i < s->nspare; i++)
     if (s->spare[i].len >= size && (best == TSMAP_SPARES || s->spare[i].len < s->spare[best].len))
@@ -257,19 +260,30 @@ static void tsmap_table_header_free(const tsmap *m, tsmap_table *t) {
  * (locked), it may take one of the shard's spare mappings. The header is a heap block of
  * its own, so that a mapped table's groups start its mapping and its last page is not
  * one the header alone spills into (E: a page a shard). */
-static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
+/* The bytes of a table of `ngroups` groups after the alignment slack `head` (its groups,
+ * control words, side lines and birth stamps), or 0 if they do not fit a size_t. */
+static size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head) {
   size_t stride = tsmap_group_bytes(m);
-  size_t head = TSMAP_GROUP_ALIGN; /* a heap block is aligned for the groups in it */
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
-    return NULL;
+    return 0;
   size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
   /* G12, V5: a versioned map's version words (G11: a freq_side map's frequency words),
    * a line a group, aligned to a line */
   size_t vers = m->side ? ngroups * 64 + 64 : 0;
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
       ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
+    return 0;
+  return ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
+}
+
+static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
+  size_t stride = tsmap_group_bytes(m);
+  size_t head = TSMAP_GROUP_ALIGN; /* a heap block is aligned for the groups in it */
+  size_t body = tsmap_table_body(m, ngroups, head);
+  if (!body)
     return NULL;
-  size_t body = ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
+  size_t vers = m->side ? ngroups * 64 + 64 : 0;
+  size_t birth = tsmap_mx_birth_bytes(m, ngroups);
   tsmap_table *t = tsmap_table_header_new(m);
   if (!t)
     return NULL;
@@ -303,7 +317,7 @@ static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
     return;
   if (t->map_len)
     munmap(t->mem, t->map_len);
-  else
+  else if (!tsmap_slab_give(m, t->mem))
     tsmap_mem_free(m, t->mem, t->bytes);
   tsmap_table_header_free(m, t);
 }
@@ -1439,11 +1453,14 @@ static void tsmap_layout(tsmap *m) {
 
 /* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
  * reshard adds; the array is zeroed, so the shard is otherwise ready). */
+static size_t tsmap_first_groups(const tsmap *m, size_t n) {
+  return tsmap_groups_for(m->cfg.initial_capacity / n + (m->cfg.initial_capacity % n != 0));
+}
+
 tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
   size_t n = (size_t)(uint32_t)atomic_load(&m->route) + 1;
-  size_t per = m->cfg.initial_capacity / n + (m->cfg.initial_capacity % n != 0);
   atomic_init(&m->shards[i].lock.held, 0);
-  tsmap_table *t = tsmap_table_new(m, &m->shards[i], tsmap_groups_for(per)); /* G14: placed */
+  tsmap_table *t = tsmap_table_new(m, &m->shards[i], tsmap_first_groups(m, n)); /* G14: placed */
   if (!t)
     return TSMAP_NO_MEMORY;
   tsmap_shard_set_cur(&m->shards[i], t);
@@ -1458,6 +1475,19 @@ static size_t tsmap_shard_cap_for(const tsmap *m, size_t n) {
                : m->alloc.alloc       ? n
                                       : TSMAP_MAX_SHARDS;
   return cap < n ? n : cap;
+}
+
+/* S1: the slab's classes, the sizes of the tables a shard has before they are mapped */
+static void tsmap_slab_setup(tsmap *m, size_t n) {
+  size_t sizes[TSMAP_SLAB_CLASSES], g = tsmap_first_groups(m, n);
+  unsigned c = 0;
+  for (size_t body; c < TSMAP_SLAB_CLASSES && g <= SIZE_MAX / 2; c++, g *= 2) {
+    body = tsmap_table_body(m, g, TSMAP_GROUP_ALIGN);
+    if (!body || tsmap_table_wants_map(m, TSMAP_GROUP_ALIGN + body))
+      break;
+    sizes[c] = TSMAP_GROUP_ALIGN + body;
+  }
+  tsmap_slab_create(m, n, sizes, c);
 }
 
 static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
@@ -1478,6 +1508,7 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
   m->probe8 = (_Atomic uint64_t *)(void *)(m->shards + m->shard_cap); /* zero: no table */
   atomic_init(&m->route, n - 1);
+  tsmap_slab_setup(m, n);
   for (size_t i = 0; i < n; i++) {
     if (tsmap_shard_init_table(m, i) != TSMAP_OK)
       return TSMAP_NO_MEMORY;
@@ -1653,6 +1684,7 @@ static void tsmap_free_all(tsmap *m) {
     else
       tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
   }
+  tsmap_slab_free(m); /* S1: after the tables in it */
   tsmap_place_free(m); /* G14 */
   tsmap_mem_free(m, m, sizeof *m);
 }
@@ -2782,8 +2814,7 @@ void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_
   tsmap_lock_release(&s->lock);
 }
 
-/* Bytes of [p, p + len) in memory (mincore; 0 where it cannot tell). */
-static size_t tsmap_debug_resident_in(const void *p, size_t len) {
+size_t tsmap_debug_resident_in(const void *p, size_t len) {
   size_t page = tsmap_page_size(), in = 0;
 #if defined(__linux__)
   unsigned char vec[256];

@@ -416,6 +416,7 @@ struct tsmap {
   _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
   _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
   int shards_mapped;              /* G15: the shard array is a mapping of its own */
+  struct tsmap_slab *slab;        /* S1: the small tables' mapping (slab.c); NULL: none */
   unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
   unsigned char entry_meta;       /* fast8_meta, unmetered, one value and one meta word:
                                      tsmap_get takes the meta get directly (G10-G12) */
@@ -487,6 +488,12 @@ TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned 
 TSMAP_HIDDEN void *tsmap_mem_alloc(const tsmap *m, size_t size);
 TSMAP_HIDDEN void *tsmap_mem_zalloc(const tsmap *m, size_t size);
 TSMAP_HIDDEN void tsmap_mem_free(const tsmap *m, void *p, size_t size);
+/* A fresh anonymous mapping of `len` bytes (zero pages on demand), or NULL. */
+TSMAP_HIDDEN void *tsmap_mem_map(size_t len);
+/* The page size, looked up once. */
+TSMAP_HIDDEN size_t tsmap_page_size(void);
+/* For tests: bytes of [p, p + len) in memory (mincore; 0 where it cannot tell). */
+TSMAP_HIDDEN size_t tsmap_debug_resident_in(const void *p, size_t len);
 
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 

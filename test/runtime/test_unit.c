@@ -15,6 +15,7 @@ void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_
 void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
                         size_t *next_populated, size_t *next_bytes);
 size_t tsmap_debug_deleted(tsmap *m, size_t i);
+void tsmap_debug_slab(tsmap *m, size_t *tables, size_t *resident);
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -746,6 +747,46 @@ static void test_g5_memory_held_is_the_tables(void) {
   tsmap_destroy(m);
 }
 
+/* G5, S1, S2 (runtime/src/slab.h): the shards' small tables are in the map's slab, whose
+ * pages hold no more than those tables while they live and nothing once the shards' tables
+ * are mapped; a reshard's shards take the heap or a free slot, and lose nothing (the
+ * sanitizer builds see the slots reused). */
+static void test_g5_small_tables_leave_no_memory(void) {
+  tsmap *m = new_sharded_map(32);
+  size_t tables, resident, page = (size_t)sysconf(_SC_PAGESIZE);
+  tsmap_debug_slab(m, &tables, &resident);
+  fprintf(stderr, "  created: %zu tables in the slab, %zu bytes resident;", tables, resident);
+  CHECK(tables == 32 && resident > 0 && resident <= 6 * page);
+  long bad = 0;
+  const uint64_t n = 200000; /* ~6,250 entries a shard: every shard's tables are mapped */
+  for (uint64_t k = 0; k < n; k++)
+    bad += tsmap_put(m, &k, 8, &k, NULL) != TSMAP_OK;
+  for (uint64_t r = 0; r < 2 * n; r++) { /* overwrites: the retired small tables are freed */
+    uint64_t k = r % n;
+    bad += tsmap_put(m, &k, 8, &r, NULL) != TSMAP_REPLACED;
+  }
+  tsmap_debug_slab(m, &tables, &resident);
+  fprintf(stderr, " filled: %zu tables, %zu bytes resident;", tables, resident);
+  CHECK(bad == 0 && tables == 0 && resident == 0);
+  tsmap_destroy(m);
+
+  m = new_sharded_map(4); /* small shards through a reshard up and down */
+  for (uint64_t k = 0; k < 64; k++)
+    bad += tsmap_put(m, &k, 8, &k, NULL) != TSMAP_OK;
+  bad += tsmap_reshard(m, 16) != TSMAP_OK;
+  bad += tsmap_maintain(m, SIZE_MAX) != TSMAP_OK;
+  bad += tsmap_reshard(m, 4) != TSMAP_OK;
+  bad += tsmap_maintain(m, SIZE_MAX) != TSMAP_OK;
+  for (uint64_t k = 0; k < 64; k++) {
+    uint64_t v = ~0ull;
+    bad += tsmap_get(m, &k, 8, &v) != TSMAP_OK || v != k;
+  }
+  tsmap_debug_slab(m, &tables, &resident);
+  fprintf(stderr, " after a reshard 4 -> 16 -> 4: %zu tables\n", tables);
+  CHECK(bad == 0);
+  tsmap_destroy(m);
+}
+
 /* G2: gets on a quiescent map leave every byte of the map, its shards and its tables
  * as they were (the only store of a read is to the thread's own epoch slot). */
 static void test_g2_reads_write_nothing_shared(void) {
@@ -995,6 +1036,7 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_g4_compute_reentry_returns_error),
           T(test_g5_growth_moves_bounded_groups_per_write),
           T(test_g5_growth_reuses_emptied_mappings), T(test_g5_memory_held_is_the_tables),
+          T(test_g5_small_tables_leave_no_memory),
           T(test_g2_reads_write_nothing_shared),
           T(test_user_hash_and_equality), T(test_put_ptr), T(test_foreach_visits_each_once),
           T(test_g7_flooding_keys_stay_fast), T(test_seeds_differ_per_map))
