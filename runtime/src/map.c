@@ -839,13 +839,14 @@ static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsm
  * likely destinations. An entry at its home group gi of old lands in group gi + k * old's
  * size of cur (cur is as large as old, or twice as large), so the destinations are known
  * before the hashes are. The next step comes many writes later: by then the lines are in
- * the cache, and the step costs instructions, not misses. */
+ * the cache, and the step costs instructions, not misses. (A smaller cur, R8: group gi's
+ * entries land in group gi & cur's mask.) */
 static void tsmap_migrate_prefetch_next(tsmap_table *old, size_t from, tsmap_table *cur) {
   for (size_t gi = from; gi < from + TSMAP_MIGRATE_GROUPS && gi < old->ngroups; gi++) {
     const char *g = (const char *)tsmap_table_group(old, gi);
     __builtin_prefetch(g);
     __builtin_prefetch(g + 64);
-    for (size_t d = gi; d < cur->ngroups; d += old->ngroups) {
+    for (size_t d = gi & cur->mask; d < cur->ngroups; d += old->ngroups) { /* R8: smaller */
       g = (const char *)tsmap_table_group(cur, d);
       __builtin_prefetch(g, 1);
       __builtin_prefetch(g + 64, 1);
@@ -1094,6 +1095,29 @@ int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
   }
   tsmap_grow_publish(m, s, t);
   return 1;
+}
+
+void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) || s->next)
+    return; /* a growth in progress or prepared decides the size */
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  if (live == 0 && cur->map_len) {
+    /* Zero pages read as empty groups (every control byte EMPTY, seq 0): a reader still
+     * probing the table finds what it holds, nothing, and a seq that changed if it read
+     * one before, so it retries (I2). */
+    if (madvise(cur->mem, tsmap_mem_mapped_len(cur->bytes), MADV_DONTNEED) == 0)
+      cur->growth_left = cur->ngroups * (TSMAP_GROUP_SLOTS - 1);
+    return;
+  }
+#endif
+  size_t fit = tsmap_groups_for(live + live / 8);
+  if (cur->ngroups / 2 <= fit || !tsmap_table_wants_map(m, tsmap_group_bytes(m) * fit))
+    return;
+  tsmap_table *t = tsmap_table_new(m, s, fit);
+  if (t) /* else it keeps its table: memory, not entries */
+    tsmap_grow_publish(m, s, t);
 }
 
 /* Remove the entry at `pos`, which leaves for `why` (M3); a long key is retired (readers
@@ -1546,13 +1570,14 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
     st = tsmap_shards_init(m, n);
   if (st == TSMAP_OK)
     st = tsmap_bound_init(m);
+  if (st == TSMAP_OK) /* complete now: tsmap_metrics_write_all may read it */
+    st = tsmap_mx_register(m);
   if (st == TSMAP_OK)
     st = tsmap_maint_start(m);
   if (st != TSMAP_OK) {
     tsmap_free_all(m);
     return st;
   }
-  tsmap_mx_register(m); /* complete now: tsmap_metrics_write_all may read it */
   *map_out = m;
   return TSMAP_OK;
 }

@@ -230,7 +230,7 @@ void tsmap_mx_gone_slow(const tsmap *m, tsmap_evict_reason why) {
 }
 
 void tsmap_mx_count_rejected(const tsmap *m) {
-  tsmap_mx_count_left(tsmap_mx_stripe(m), 0, TSMAP_EVICT_CAPACITY); /* lived 0 ms (B5) */
+  tsmap_mx_gone_slow(m, TSMAP_EVICT_CAPACITY); /* it never entered: no lifespan (B5) */
 }
 
 void tsmap_mx_left(const tsmap *m, const tsmap_table *t, size_t g, unsigned slot,
@@ -262,10 +262,36 @@ void tsmap_mx_replaced_fast(const tsmap *m, const tsmap_pos *pos) {
  * Create, destroy, registry
  * ====================================================================================== */
 
+/* Is s valid UTF-8 (what the text format requires of a label value)? Overlong forms,
+ * surrogates and code points past U+10FFFF are not. */
+static int tsmap_mx_utf8(const unsigned char *s) {
+  while (*s) {
+    unsigned c = *s++, n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+                                       : c >= 0xf0 && c < 0xf5 ? 3 : 4;
+    if (n == 4)
+      return 0;
+    unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c == 0xe0)
+      lo = 0xa0;
+    else if (c == 0xed)
+      hi = 0x9f;
+    else if (c == 0xf0)
+      lo = 0x90;
+    else if (c == 0xf4)
+      hi = 0x8f;
+    for (unsigned i = 0; i < n; i++, s++, lo = 0x80, hi = 0xbf)
+      if (*s < lo || *s > hi)
+        return 0;
+  }
+  return 1;
+}
+
 tsmap_status tsmap_mx_create(tsmap *m) {
   m->mx_id8 = TSMAP_MX_NO_ID8; /* no thread caches this id (tsmap_mx_meters8) */
   if (!m->cfg.name && !m->cfg.metrics)
     return TSMAP_OK;
+  if (m->cfg.name && !tsmap_mx_utf8((const unsigned char *)m->cfg.name))
+    return TSMAP_INVALID_ARGUMENT; /* its label value would void every exposition */
   struct tsmap_metrics *mx = (struct tsmap_metrics *)tsmap_mem_zalloc(m, sizeof *mx);
   if (!mx)
     return TSMAP_NO_MEMORY;
@@ -295,15 +321,23 @@ tsmap_status tsmap_mx_create(tsmap *m) {
   return TSMAP_OK;
 }
 
-void tsmap_mx_register(tsmap *m) {
+tsmap_status tsmap_mx_register(tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   if (!mx || !mx->name[0])
-    return;
+    return TSMAP_OK;
   pthread_mutex_lock(&g_registry_lock);
+  /* a name taken twice would give an exposition two series of each of its metrics,
+   * which a Prometheus server rejects whole */
+  for (struct tsmap_metrics *o = g_registry; o; o = o->next)
+    if (strcmp(o->name, mx->name) == 0) {
+      pthread_mutex_unlock(&g_registry_lock);
+      return TSMAP_EXISTS;
+    }
   mx->next = g_registry;
   g_registry = mx;
   mx->registered = 1;
   pthread_mutex_unlock(&g_registry_lock);
+  return TSMAP_OK;
 }
 
 void tsmap_mx_destroy(tsmap *m) {
@@ -713,12 +747,13 @@ static int tsmap_mx_buf_write(const char *text, size_t len, void *ctx) {
 }
 
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out) {
-  if (!buf || !cap || !len_out)
+  if (!len_out || (!buf && cap)) /* (NULL, 0): only the length */
     return TSMAP_INVALID_ARGUMENT;
   tsmap_mx_buf b = {buf, cap, 0};
   tsmap_status st = map ? tsmap_metrics_write(map, tsmap_mx_buf_write, &b)
                         : tsmap_metrics_write_all(tsmap_mx_buf_write, &b);
-  buf[b.len < cap ? b.len : cap - 1] = '\0';
+  if (cap)
+    buf[b.len < cap ? b.len : cap - 1] = '\0';
   *len_out = b.len;
   if (st == TSMAP_OK && b.len >= cap)
     return TSMAP_NO_MEMORY;

@@ -247,7 +247,9 @@ TSMAP_INLINE int tsmap_mx_on(const tsmap *m) {
  * map's record. Register lists a named map, once it is complete, for
  * tsmap_metrics_write_all; destroy unlists it first. */
 TSMAP_HIDDEN tsmap_status tsmap_mx_create(tsmap *m);
-TSMAP_HIDDEN void tsmap_mx_register(tsmap *m);
+/* List a named map for tsmap_metrics_write_all: TSMAP_EXISTS if an open or closed map not
+ * yet destroyed has the name. */
+TSMAP_HIDDEN tsmap_status tsmap_mx_register(tsmap *m);
 TSMAP_HIDDEN void tsmap_mx_destroy(tsmap *m);
 
 

@@ -283,6 +283,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     if (s->rs_pos >= t->ngroups) {
       s->rs_done = 1;
       tsmap_scan_hint(rs, m, s, SIZE_MAX);
+      tsmap_shard_fit(m, s); /* R8 */
       return 1;
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);

@@ -54,6 +54,13 @@
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
  *       a shard's own writes pace, cannot keep up with a pair's moves: up to 3 a write,
  *       every write of the pair).
+ *   R8  A source whose scan is done gives back what its moves freed (tsmap_shard_fit):
+ *       emptied (a halving's), its table's pages, the table staying as zero pages that
+ *       read as empty; left with a table over twice the size its entries need (plus 1/8),
+ *       a table of that size, published as a growth its own writes complete. So a map
+ *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
+ *       all after 4x the shards: each doubling halves its sources), and one that reshards
+ *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H

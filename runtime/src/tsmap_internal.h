@@ -650,6 +650,11 @@ TSMAP_HIDDEN void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming)
  * step of the shard's own growth, or publish the table as a growth. 2: it faulted pages
  * in, 1: another step, 0: nothing to do. */
 TSMAP_HIDDEN int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s);
+/* Shard s (locked), whose scan a reshard's pair just completed, gives back the memory
+ * its moves freed (R8): emptied, its mapped table's pages (the table stays, reading as
+ * empty); left with a table over twice the size its entries need, a smaller table, which
+ * its writes then fill as in a growth. */
+TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);

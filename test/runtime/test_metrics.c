@@ -197,12 +197,15 @@ static void test_expired_and_capacity_evictions_are_counted(void) {
   CHECK(tsmap_maintain(m, 1024) == TSMAP_OK); /* reaps all four */
   size_t n = 1;
   CHECK(tsmap_size(m, &n) == TSMAP_OK && n == 0);
-  for (k = 10; k < 15; k++) /* a bound of 4: the fifth insert evicts one for capacity */
+  /* a bound of 4: the fifth insert is a capacity eviction. A newcomer tried once does not
+   * displace entries as fresh as itself (G11, B5): it is the one evicted, and so is key 20
+   * after it; neither entered, so neither has a lifespan */
+  for (k = 10; k < 15; k++)
     CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
   CHECK(tsmap_size(m, &n) == TSMAP_OK && n == 4);
+  k = 14;
+  CHECK(tsmap_get(m, &k, 8, &out) == TSMAP_NOT_FOUND);
   k = 20;
-  /* a newcomer tried once does not displace entries as fresh as itself (G11, B5): it is
-   * the second capacity eviction, with a lifespan of 0 */
   CHECK(tsmap_put_ttl(m, &k, 8, &k, 5, NULL) == TSMAP_OK);
   atomic_store(&g_now, 2000);
   const char *t = format(m);
@@ -212,12 +215,12 @@ static void test_expired_and_capacity_evictions_are_counted(void) {
   CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"compute_if_absent\",status=\"ok\"")) == 1);
   CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"compute_if_present\",status=\"ok\"")) == 1);
   CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"get\",status=\"ok\"")) == 1);
-  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"get\",status=\"not_found\"")) == 1);
+  CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"get\",status=\"not_found\"")) == 2);
   CHECK(series_value(t, SERIES("tsmap_operations_total", "ttl", "op=\"maintain\",status=\"ok\"")) == 1);
   CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"expired\"")) == 4);
   CHECK(series_value(t, SERIES("tsmap_entry_lifespan_seconds_count", "ttl", "reason=\"expired\"")) == 4);
   CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"capacity\"")) == 2);
-  CHECK(series_value(t, SERIES("tsmap_entry_lifespan_seconds_count", "ttl", "reason=\"capacity\"")) == 2);
+  CHECK(series_value(t, SERIES("tsmap_entry_lifespan_seconds_count", "ttl", "reason=\"capacity\"")) == 0);
   CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"removed\"")) == 0);
   CHECK(series_value(t, SERIES("tsmap_evictions_total", "ttl", "reason=\"replaced\"")) == 1);
   CHECK(tsmap_close(m) == TSMAP_OK); /* 4 of keys 10-14 closed */
@@ -260,13 +263,14 @@ static void test_maintenance_thread_is_counted(void) {
  * which counts from the creation, shows as a lifespan over 1 s). */
 static void test_growth_moves_births_and_deadlines(void) {
   static const size_t sizes[] = {8, 24};
+  static const char *const names[] = {"growx", "growb", "growx24", "growb24"};
   tsmap *maps[4];
   for (size_t i = 0; i < 4; i++)
-    maps[i] = metered_expiring(i & 1 ? "growb" : "growx", sizes[i / 2], i & 1 ? 100000 : 0);
+    maps[i] = metered_expiring(names[i], sizes[i / 2], i & 1 ? 100000 : 0);
   usleep(1100000);
   for (size_t i = 0; i < 4; i++) {
     tsmap *m = maps[i];
-    const char *name = i & 1 ? "growb" : "growx";
+    const char *name = names[i];
     char series[160];
     atomic_store(&g_now, 1000);
     for (int r = 0; r <= TSMAP_EVICT_DISCARDED; r++)
@@ -705,6 +709,40 @@ static void test_replica_calls_are_counted(void) {
   tsmap_destroy(r);
 }
 
+/* config.name (tsmap.h): UTF-8 and one map per name, or create refuses it and nothing is
+ * registered; "" is unnamed; tsmap_metrics_format(NULL buf, 0) asks for the length. */
+static void test_names_are_checked(void) {
+  static const char *const bad[] = {"bad\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                    "cut\xe2\x82"};
+  tsmap_config cfg;
+  tsmap *m = NULL, *m2 = NULL;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    metered_config(&cfg, bad[i], 8);
+    CHECK(tsmap_create(&cfg, &m) == TSMAP_INVALID_ARGUMENT && m == NULL);
+  }
+  metered_config(&cfg, "ses\xc3\xb5" "es \xe2\x82\xac \xf0\x9f\x97\x9d", 8); /* 2, 3, 4 bytes */
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  tsmap_destroy(m);
+  metered_config(&cfg, "dup", 8);
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  CHECK(tsmap_create(&cfg, &m2) == TSMAP_EXISTS && m2 == NULL);
+  CHECK(tsmap_close(m) == TSMAP_OK); /* closed, not destroyed: the name is still taken */
+  CHECK(tsmap_create(&cfg, &m2) == TSMAP_EXISTS && m2 == NULL);
+  tsmap_destroy(m);
+  CHECK(tsmap_create(&cfg, &m2) == TSMAP_OK); /* destroyed: free again */
+  size_t len = 0, len2 = 0;
+  CHECK(tsmap_metrics_format(m2, NULL, 0, &len) == TSMAP_NO_MEMORY && len > 0);
+  CHECK(tsmap_metrics_format(m2, g_text, sizeof g_text, &len2) == TSMAP_OK && len2 == len);
+  CHECK(tsmap_metrics_format(m2, NULL, 5, &len) == TSMAP_INVALID_ARGUMENT);
+  CHECK(tsmap_metrics_format(m2, g_text, sizeof g_text, NULL) == TSMAP_INVALID_ARGUMENT);
+  metered_config(&cfg, "", 8);
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  CHECK(tsmap_metrics_format(NULL, g_text, sizeof g_text, &len) == TSMAP_OK);
+  CHECK(strstr(g_text, "map=\"dup\"") != NULL && strstr(g_text, "map=\"\"") == NULL);
+  tsmap_destroy(m);
+  tsmap_destroy(m2);
+}
+
 TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
@@ -712,4 +750,4 @@ TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),
           T(test_lifespans_of_a_sample), T(test_version_calls_are_counted),
           T(test_replica_calls_are_counted), T(test_fast_paths_are_sampled),
-          T(test_exposition_file))
+          T(test_exposition_file), T(test_names_are_checked))

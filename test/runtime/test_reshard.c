@@ -677,6 +677,61 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   tsmap_destroy(m);
 }
 
+/* ---- R8: memory after a reshard --------------------------------------------------------- */
+
+void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
+                        size_t *next_populated, size_t *next_bytes);
+
+/* Bytes resident in the tables of shards [0, n). */
+static size_t tables_resident(tsmap *m, size_t n) {
+  size_t all = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t in, cur, pop, next;
+    tsmap_debug_memory(m, i, &in, &cur, &pop, &next);
+    all += in;
+  }
+  return all;
+}
+
+/* Reshard to `to` and let maintenance and overwrites of every key finish what follows
+ * (the moves, then the shrinking tables' migrations and the old tables' give-backs). */
+static void reshard_and_settle(tsmap *m, uint64_t n, size_t to) {
+  CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
+  for (int i = 0; i < 1000 && shards_now(m, NULL) != to; i++)
+    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  for (uint64_t r = 0; r < 3 * n; r++) {
+    uint64_t k = r % n, v = k + 1;
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED);
+  }
+}
+
+/* G15, R8: a reshard to 4x the shards leaves each old shard a table at most twice what
+ * its entries need (resident: 1.25x the tables before, not 2x), and back again the
+ * emptied shards hold no pages: the map holds what it held before it resharded. */
+static void test_g15_a_reshard_gives_memory_back(void) {
+  const uint64_t n = 400000;
+  tsmap *m = new_map(8, 8, 8, 0);
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t v = k + 1;
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_OK);
+  }
+  reshard_and_settle(m, n, 8); /* no-op: the same settling as below for the baseline */
+  size_t before = tables_resident(m, 8);
+  reshard_and_settle(m, n, 32);
+  size_t up = tables_resident(m, 32);
+  reshard_and_settle(m, n, 8);
+  size_t back = tables_resident(m, 32);
+  fprintf(stderr, "  tables resident: %zu KiB at 8 shards, %zu KiB at 32 (%.2fx), %zu KiB "
+          "back at 8 (%.2fx)\n", before >> 10, up >> 10, (double)up / (double)before,
+          back >> 10, (double)back / (double)before);
+  CHECK(before > 0 && up <= before + before / 2 && back <= before + before / 10);
+  for (uint64_t k = 0; k < n; k += 7) {
+    uint64_t v = 0;
+    CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k + 1);
+  }
+  tsmap_destroy(m);
+}
+
 /* ---- R4: a write's share is capped ----------------------------------------------------------- */
 
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
@@ -831,4 +886,5 @@ TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byt
           T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps),
           T(test_g15_destinations_do_not_grow_while_entries_move),
           T(test_g15_a_write_moves_a_capped_share),
-          T(test_g15_plain_gets_during_a_phase_find_every_key))
+          T(test_g15_plain_gets_during_a_phase_find_every_key),
+          T(test_g15_a_reshard_gives_memory_back))

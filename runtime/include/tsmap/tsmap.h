@@ -3,7 +3,7 @@
  *
  * Keys are byte strings (pointer + length). Values are fixed-size byte blobs of
  * `value_size` bytes, copied in and copied out; a pointer is one such value. Every call
- * returns a tsmap_status; nothing aborts. The guarantees G1..G10 cited below are stated
+ * returns a tsmap_status; nothing aborts. The guarantees G1..G15 cited below are stated
  * in runtime/DESIGN.md.
  *
  *   tsmap_config cfg;
@@ -202,8 +202,13 @@ typedef struct tsmap_config {
   const tsmap_allocator *allocator;    /* NULL: malloc/free; read at create, must outlive
                                           the map */
   uint64_t seed;           /* 0: random per map (getrandom); else this seed (tests) */
-  const char *name;        /* NULL: unnamed. Else copied at create: the map's `map` label
-                              in its metrics, and it is listed by tsmap_metrics_write_all */
+  const char *name;        /* NULL or "": unnamed. Else copied at create: the map's `map`
+                              label in its metrics, and it is listed by
+                              tsmap_metrics_write_all. It must be UTF-8 (else create returns
+                              TSMAP_INVALID_ARGUMENT) and no other map not yet destroyed may
+                              have it (else TSMAP_EXISTS): a label value must be UTF-8, and
+                              two maps of one name would give an exposition duplicate series,
+                              which a Prometheus server rejects whole */
   int metrics;             /* non-zero: count and time operations (tsmap_metrics_write);
                               0, the default: off, at no measurable cost */
   /* Expiry (G10). An entry whose deadline passed is absent to every read and leaves
@@ -307,7 +312,9 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 
 /* Create a map from `config` (copied; the allocator it points to must outlive the map)
  * into *map_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT (null pointers, a shard count
- * that is not a power of two, sizes out of range); TSMAP_NO_MEMORY (*map_out untouched). */
+ * that is not a power of two, sizes out of range, a name that is not UTF-8);
+ * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_NO_MEMORY
+ * (*map_out untouched on every failure). */
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
 
 /* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
@@ -736,9 +743,11 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
  * `cap` bytes, NUL-terminated; *len_out receives the length of the whole text (without
- * the NUL) even when it did not fit. Statuses: TSMAP_OK; TSMAP_NO_MEMORY when the text
- * is `cap` bytes or longer (buf holds a NUL-terminated prefix; call again with
- * *len_out + 1 bytes); the statuses of tsmap_metrics_write / _write_all. */
+ * the NUL) even when it did not fit. A NULL buf with cap 0 asks for the length alone.
+ * Statuses: TSMAP_OK; TSMAP_NO_MEMORY when the text is `cap` bytes or longer (buf holds a
+ * NUL-terminated prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
+ * (len_out NULL, or buf NULL with a cap); the statuses of tsmap_metrics_write /
+ * _write_all. */
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus
