@@ -1100,24 +1100,38 @@ int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
 void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
-  if (!cur || atomic_load_explicit(&s->old, memory_order_relaxed) || s->next)
-    return; /* a growth in progress or prepared decides the size */
-#if defined(__linux__) && defined(MADV_DONTNEED)
-  if (live == 0 && cur->map_len) {
-    /* Zero pages read as empty groups (every control byte EMPTY, seq 0): a reader still
-     * probing the table finds what it holds, nothing, and a seq that changed if it read
-     * one before, so it retries (I2). */
-    if (madvise(cur->mem, tsmap_mem_mapped_len(cur->bytes), MADV_DONTNEED) == 0)
-      cur->growth_left = cur->ngroups * (TSMAP_GROUP_SLOTS - 1);
-    return;
-  }
-#endif
+  if (!cur || !live || atomic_load_explicit(&s->old, memory_order_relaxed) || s->next)
+    return; /* emptied: tsmap_shard_drop_step; a growth in progress or prepared decides */
   size_t fit = tsmap_groups_for(live + live / 8);
   if (cur->ngroups / 2 <= fit || !tsmap_table_wants_map(m, tsmap_group_bytes(m) * fit))
     return;
   tsmap_table *t = tsmap_table_new(m, s, fit);
   if (t) /* else it keeps its table: memory, not entries */
     tsmap_grow_publish(m, s, t);
+}
+
+int tsmap_shard_drop_step(tsmap *m, tsmap_shard *s, size_t *dropped) {
+  (void)m;
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (!cur || !cur->map_len || atomic_load_explicit(&s->count, memory_order_relaxed) ||
+      atomic_load_explicit(&s->old, memory_order_relaxed))
+    return 1;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  size_t len = tsmap_mem_mapped_len(cur->bytes);
+  if (*dropped < len) {
+    /* Zero pages read as empty groups (every control byte EMPTY, seq 0): a reader still
+     * probing the table finds what it holds, nothing, and a seq that changed if it read
+     * one before, so it retries (I2). */
+    size_t n = len - *dropped < TSMAP_UNMAP_CHUNK ? len - *dropped : TSMAP_UNMAP_CHUNK;
+    if (madvise(cur->mem + *dropped, n, MADV_DONTNEED) != 0)
+      return 1; /* it keeps its pages */
+    *dropped += n;
+    if (*dropped < len)
+      return 0;
+  }
+  cur->growth_left = cur->ngroups * (TSMAP_GROUP_SLOTS - 1); /* its DELETED slots are gone */
+#endif
+  return 1;
 }
 
 /* Remove the entry at `pos`, which leaves for `why` (M3); a long key is retired (readers

@@ -252,14 +252,19 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     s->rs_pos = 0;
     s->rs_table = NULL;
     s->rs_done = 0;
+    s->rs_dropped = 0;
     tsmap_scan_hint(rs, m, s, 0);
     /* R7: the destination gets room for what will move, faulted in before the scan moves
      * anything (else its growths and their first-touch faults land in the writes) */
     size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
     tsmap_shard_presize(m, p->dst, p->src == p->lo ? live / 2 : live);
   }
-  if (s->rs_done)
-    return 0;
+  if (s->rs_done) { /* R8: an emptied source gives its pages back before the pair ends */
+    if (s->rs_dropped == SIZE_MAX || !tsmap_shard_drop_step(m, s, &s->rs_dropped))
+      return 0;
+    s->rs_dropped = SIZE_MAX;
+    return 1;
+  }
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
@@ -284,6 +289,9 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
       s->rs_done = 1;
       tsmap_scan_hint(rs, m, s, SIZE_MAX);
       tsmap_shard_fit(m, s); /* R8 */
+      if (!tsmap_shard_drop_step(m, s, &s->rs_dropped))
+        return 0;
+      s->rs_dropped = SIZE_MAX;
       return 1;
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);

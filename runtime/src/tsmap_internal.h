@@ -351,6 +351,8 @@ typedef struct tsmap_shard {
   size_t rs_pos;                    /* next group of rs_table to scan for moving keys */
   tsmap_table *rs_table;            /* the table being scanned (a growth restarts it) */
   unsigned char rs_done;            /* every moving key of this shard has moved */
+  size_t rs_dropped;                /* R8: bytes of its emptied table given back since;
+                                       SIZE_MAX: the pair is complete */
   tsmap_table *rs_next;             /* G15 (R7): a destination's table for what it will
                                        receive, faulted in before it is published */
   unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
@@ -650,11 +652,14 @@ TSMAP_HIDDEN void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming)
  * step of the shard's own growth, or publish the table as a growth. 2: it faulted pages
  * in, 1: another step, 0: nothing to do. */
 TSMAP_HIDDEN int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s);
-/* Shard s (locked), whose scan a reshard's pair just completed, gives back the memory
- * its moves freed (R8): emptied, its mapped table's pages (the table stays, reading as
- * empty); left with a table over twice the size its entries need, a smaller table, which
- * its writes then fill as in a growth. */
+/* Shard s (locked), whose scan a reshard's pair just completed, left with a table over
+ * twice the size its entries need: a smaller table, which its writes then fill as in a
+ * growth (R8). */
 TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
+/* The same shard, emptied: give back the next chunk of its mapped table's pages
+ * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
+ * there is nothing (more) to give back (R8). */
+TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap *m, tsmap_shard *s, size_t *dropped);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);
