@@ -54,10 +54,12 @@
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
  *       a shard's own writes pace, cannot keep up with a pair's moves: up to 3 a write,
  *       every write of the pair).
- *   R8  A source whose scan is done gives back what its moves freed (tsmap_shard_fit):
- *       emptied (a halving's), its table's pages, the table staying as zero pages that
- *       read as empty; left with a table over twice the size its entries need (plus 1/8),
- *       a table of that size, published as a growth its own writes complete. So a map
+ *   R8  A source whose scan is done gives back what its moves freed: emptied (a
+ *       halving's), its table's pages, TSMAP_UNMAP_CHUNK a step of the pair, which
+ *       completes only then (tsmap_shard_drop_step; the table stays, as zero pages that
+ *       read as empty); left with a table over twice the size its entries need (plus
+ *       1/8), a table of that size, published as a growth its own writes complete
+ *       (tsmap_shard_fit). So a map
  *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
  *       all after 4x the shards: each doubling halves its sources), and one that reshards
  *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
