@@ -220,6 +220,10 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
     return TSMAP_INVALID_ARGUMENT;
+  if (c->max_shard_count && (!tsmap_is_pow2(c->max_shard_count) || /* G15 */
+                             c->max_shard_count > TSMAP_MAX_SHARDS ||
+                             c->max_shard_count < c->shard_count))
+    return TSMAP_INVALID_ARGUMENT;
   if (c->allocator && (!c->allocator->alloc || !c->allocator->free))
     return TSMAP_INVALID_ARGUMENT;
   if (c->initial_capacity > ((size_t)1 << 40))

@@ -496,6 +496,9 @@ static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
       tsmap_mem_free(m, n, tsmap_rs_bytes(m));
       return TSMAP_NO_MEMORY;
     }
+    /* where the map is: a call that fails after this (its first tables) leaves no target
+     * behind for a later phase start (foreach's end) to move towards (0 halved the map) */
+    n->target = tsmap_shard_count(m);
     tsmap_rstate *expect = NULL;
     if (atomic_compare_exchange_strong(&m->rs, &expect, n)) {
       rs = n;

@@ -262,6 +262,58 @@ static void test_g15_arguments(void) {
   tsmap_test_finish_reshard(m);
   CHECK_ST(tsmap_get(m, &k, 8, &k), TSMAP_OK);
   tsmap_destroy(m);
+  /* max_shard_count: a power of two from shard_count to TSMAP_MAX_SHARDS (2^63 once
+   * wrapped the shard array's size and crashed the first puts) */
+  static const size_t bad_max[] = {3, 2, TSMAP_MAX_SHARDS * 2, (size_t)1 << 63};
+  for (size_t i = 0; i < sizeof bad_max / sizeof bad_max[0]; i++) {
+    tsmap_config_init(&c, 8);
+    c.shard_count = 4;
+    c.max_shard_count = bad_max[i];
+    m = NULL;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
+    CHECK(m == NULL);
+  }
+}
+
+/* An allocator that allows `*left` more allocations, then fails (ctx: _Atomic long). */
+static void *countdown_alloc(size_t size, void *ctx) {
+  return atomic_fetch_sub((_Atomic long *)ctx, 1) > 0 ? malloc(size) : NULL;
+}
+
+/* G1, G15: a reshard whose new shards' tables fail after its state was made changes
+ * nothing: no reshard starts later either (the state's target was 0, and foreach's end
+ * then halved the map, to 0 shards from 1, where a second foreach spun for ever). */
+static void test_g15_a_failed_reshard_changes_nothing(void) {
+  for (long allow = 1; allow <= 6; allow++) {
+    _Atomic long left = 1L << 40;
+    tsmap_allocator al = {countdown_alloc, tsmap_test_free, &left};
+    tsmap_config c;
+    tsmap_config_init(&c, 8);
+    c.key_size = 8;
+    c.shard_count = 1;
+    c.max_shard_count = 64;
+    c.allocator = &al;
+    tsmap *m;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < 100; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    atomic_store(&left, allow);
+    tsmap_status st = tsmap_reshard(m, 64);
+    atomic_store(&left, 1L << 40);
+    CHECK(st == TSMAP_NO_MEMORY || st == TSMAP_OK);
+    size_t n, target, visited = 0;
+    for (int f = 0; f < 2; f++) {
+      visited = 0;
+      CHECK_ST(tsmap_foreach(m, count_visit, &visited), TSMAP_OK);
+    }
+    n = shards_now(m, &target);
+    if (st == TSMAP_NO_MEMORY)
+      CHECK(n == 1 && target == 1);
+    else
+      CHECK(n == 64 && target == 64);
+    CHECK(visited == 100);
+    tsmap_destroy(m);
+  }
 }
 
 /* No hook for a moved entry; close half way evicts every value once (G6, R5). */
@@ -903,4 +955,4 @@ TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byt
           T(test_g15_destinations_do_not_grow_while_entries_move),
           T(test_g15_a_write_moves_a_capped_share),
           T(test_g15_plain_gets_during_a_phase_find_every_key),
-          T(test_g15_a_reshard_gives_memory_back))
+          T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing))

@@ -267,10 +267,12 @@ typedef struct tsmap_config {
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
   size_t max_shard_count;  /* the most shards tsmap_reshard may reach, a power of two in
-                              shard_count..TSMAP_MAX_SHARDS. 0: TSMAP_MAX_SHARDS with the
-                              default allocator (the shard array is reserved as lazily
-                              backed virtual memory, 256 bytes a shard), the create-time
-                              count with a custom allocator */
+                              shard_count..TSMAP_MAX_SHARDS (else create returns
+                              TSMAP_INVALID_ARGUMENT; below a default shard count, that
+                              count). 0: TSMAP_MAX_SHARDS with the default allocator (the
+                              shard array is reserved as lazily backed virtual memory, 256
+                              bytes a shard), the create-time count with a custom
+                              allocator */
   int reshard_auto;        /* non-zero: double the shard count (up to max_shard_count)
                               when writers wait for shard locks: more than
                               reshard_auto_permille lock waits per 1000 writes over a
@@ -659,17 +661,20 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
  * runs for a moved entry; close and destroy lose nothing. A later call retargets the
  * reshard in progress. While one runs, any write (put, remove, the computes) may also
  * return TSMAP_NO_MEMORY, changing nothing, when its key's new shard needs a larger table
- * that cannot be allocated (moving the key first is part of the write). Statuses: TSMAP_OK (also when the map already has new_count
- * shards); TSMAP_INVALID_ARGUMENT (NULL map, a count that is not a power of two or is
- * above max_shard_count, a bounded map: max_entries splits over the shards; a
- * replicated map: its tombstones stay in their shards);
- * TSMAP_NO_MEMORY (the new shards' first tables: nothing changed); TSMAP_CLOSED. */
+ * that cannot be allocated (moving the key first is part of the write). Statuses:
+ * TSMAP_OK (also when the map already has new_count shards); TSMAP_INVALID_ARGUMENT (NULL
+ * map, a count that is not a power of two or is above max_shard_count; any count for a
+ * bounded map, whose max_entries splits over the shards, or a replicated map, whose
+ * tombstones stay in their shards); TSMAP_NO_MEMORY (the new shards' first tables:
+ * nothing changed, no reshard starts); TSMAP_CLOSED (checked first). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count);
 
 /* The shard count the map routes keys by now (during a reshard, the count it moves away
  * from) into *count_out, and the count a reshard in progress moves to into *target_out
- * (equal to *count_out when none is). Either may be NULL. Statuses: TSMAP_OK;
- * TSMAP_INVALID_ARGUMENT; TSMAP_CLOSED. */
+ * (equal to *count_out when none is). A reshard sent back to the count its running phase
+ * started from finishes that phase first: until it ends, *target_out is that phase's
+ * end, then the count asked for. So `*count_out == *target_out` means no reshard runs.
+ * Either may be NULL. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT; TSMAP_CLOSED. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out,
                                                    size_t *target_out);
 
