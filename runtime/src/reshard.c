@@ -603,8 +603,9 @@ static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups) {
   return 1;
 }
 
-/* R8: once no reshard runs, the shards a doubling left with tables over twice their
- * need get smaller ones (tsmap_shard_fit), up to `n` of them. Not at the end of the scan
+/* R8: once no reshard runs, the sources of past doublings (marked when their scan
+ * completed) are fitted, up to `n` of them: tsmap_shard_fit gives those whose table is
+ * over twice their need a smaller one. Not at the end of the scan
  * that left them so: a reshard back down would grow them again at once (G's down phase:
  * 40% more time a put, 12 times the page faults, when it did). */
 static void tsmap_shrink_marked(tsmap *m, tsmap_rstate *rs, size_t n) {
