@@ -380,19 +380,36 @@ static tsmap_status tsmap_after_verdict(tsmap *m, const tsmap_key *q, int found,
  * the callback's calls on the same key return TSMAP_REENTERED (G4) instead of changing
  * the entry under it and making the compute retry forever. The mark is never linked to a
  * shard: nobody waits on it. */
+static void tsmap_mark_key(tsmap_pending *mark, tsmap *m, const tsmap_key *q,
+                           tsmap_thread *self) {
+  memset(mark, 0, sizeof *mark);
+  mark->map = m;
+  mark->key = q->p;
+  mark->key_len = q->len;
+  mark->hash = q->hash;
+  mark->owner = self;
+  mark->outer = self->computing;
+  self->computing = mark;
+}
+
 tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
                                 tsmap_compute_fn fn, const uint64_t *ov, void *ctx,
                                 uint64_t *nv) {
   tsmap_pending mark;
-  memset(&mark, 0, sizeof mark);
-  mark.map = m;
-  mark.key = q->p;
-  mark.key_len = q->len;
-  mark.hash = q->hash;
-  mark.owner = self;
-  mark.outer = self->computing;
-  self->computing = &mark;
+  tsmap_mark_key(&mark, m, q, self);
   tsmap_verdict verdict = fn(q->p, q->len, ov, ctx, nv);
+  self->computing = mark.outer;
+  return verdict;
+}
+
+/* A resolver that wrote its own key would change the entry its merge then finds moved,
+ * and the merge would run it again, for ever: its calls on the key are refused too. */
+tsmap_verdict tsmap_resolve_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                tsmap_resolve_fn fn, const tsmap_change *local,
+                                const tsmap_change *remote, void *ctx, void *merged) {
+  tsmap_pending mark;
+  tsmap_mark_key(&mark, m, q, self);
+  tsmap_verdict verdict = fn(q->p, q->len, local, remote, ctx, merged);
   self->computing = mark.outer;
   return verdict;
 }

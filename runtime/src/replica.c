@@ -119,8 +119,12 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
   q->ver = NULL;
   if (st != TSMAP_OK)
     return st;
-  out->created = value;
-  out->left = l->kind == TSMAP_SIDE_ENTRY && value != l->vw;
+  /* a value bytewise equal to the local one stays, as a compute's equal STORE (G6): no
+   * hook, or one that frees what a pointer value refers to would free a live value */
+  int same = value && l->kind == TSMAP_SIDE_ENTRY &&
+             (value == l->vw || memcmp(value, l->vw, m->value_size) == 0);
+  out->created = same ? NULL : value;
+  out->left = l->kind == TSMAP_SIDE_ENTRY && !same;
   out->why = value ? TSMAP_EVICT_REPLACED : TSMAP_EVICT_REMOVED;
   return out->left ? TSMAP_REPLACED : TSMAP_OK;
 }
@@ -167,7 +171,8 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
   memset(res->merged, 0, m->value_words * 8);
   if (rc->value && m->value_size)
     memcpy(res->merged, rc->value, m->value_size); /* STORE as is takes the remote value */
-  res->verdict = resolve(q->p, q->len, &local, &remote, ctx, res->merged);
+  res->verdict = tsmap_resolve_run(m, q, tsmap_self(), resolve, &local, &remote, ctx,
+                                   res->merged);
   res->have = 1;
   res->version = l->version;
   res->kind = l->kind;

@@ -179,5 +179,10 @@ TSMAP_HIDDEN void tsmap_value_leaves(const tsmap *m, const tsmap_key *q, const u
 TSMAP_HIDDEN tsmap_verdict tsmap_compute_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
                                              tsmap_compute_fn fn, const uint64_t *ov,
                                              void *ctx, uint64_t *nv);
+/* The same for a merge's resolver (G13). */
+TSMAP_HIDDEN tsmap_verdict tsmap_resolve_run(tsmap *m, const tsmap_key *q, tsmap_thread *self,
+                                             tsmap_resolve_fn fn, const tsmap_change *local,
+                                             const tsmap_change *remote, void *ctx,
+                                             void *merged);
 
 #endif /* TSMAP_VERSIONS_H */

@@ -8,6 +8,8 @@
  */
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "tsmap_test.h"
 
 static tsmap *rmap(size_t id) {
@@ -157,17 +159,27 @@ static void test_g13_concurrent_clocks_call_the_resolver(void) {
   tsmap_destroy(m);
 }
 
-/* A resolver that, the first time, writes the key itself (with no lock held, as any
- * other thread could): the merge sees the entry moved, discards the result and asks
- * again. */
+/* A resolver during whose first run another thread writes the key (no lock is held):
+ * the merge sees the entry moved, discards the result and asks again. Its own calls on
+ * the key are refused (TSMAP_REENTERED): were they not, a resolver that writes it would
+ * make its merge start over for ever. */
 static tsmap *g_rm;
+static _Atomic int g_own_put;
+static void *put_100(void *key) {
+  uint64_t x = 100;
+  CHECK_ST(tsmap_put(g_rm, key, 8, &x, NULL), TSMAP_REPLACED);
+  return NULL;
+}
 static tsmap_verdict meddling_resolver(const void *key, size_t key_len,
                                        const tsmap_change *local, const tsmap_change *remote,
                                        void *ctx, void *merged) {
   (void)ctx;
+  uint64_t x = 7;
+  atomic_store(&g_own_put, tsmap_put(g_rm, key, key_len, &x, NULL));
   if (g_resolves++ == 0) {
-    uint64_t x = 100;
-    CHECK_ST(tsmap_put(g_rm, key, key_len, &x, NULL), TSMAP_REPLACED);
+    pthread_t t;
+    pthread_create(&t, NULL, put_100, (void *)key);
+    pthread_join(t, NULL);
   }
   g_resolves--; /* counted once, here */
   return sum_resolver(key, key_len, local, remote, NULL, merged);
@@ -187,9 +199,39 @@ static void test_g13_resolver_runs_again_when_the_entry_moved(void) {
   uint64_t got = 0;
   tsmap_get(g_rm, &k, 8, &got);
   CHECK(got == 102);
-  /* created: put, put in the resolver, the merged value; replaced: twice */
+  /* created: put, the other thread's put, the merged value; replaced: twice */
   CHECK(tsmap_test_hooks.created == 3 && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 2);
+  CHECK(atomic_load(&g_own_put) == TSMAP_REENTERED);
   tsmap_destroy(g_rm);
+}
+
+/* G6, G13: a merge that stores a value bytewise equal to the local one (a dominating
+ * change, or a resolver's STORE) replaces nothing: no hook runs for a value that stays
+ * (an evicted hook would free what a pointer value still refers to), and the clock joins. */
+static tsmap_verdict store_remote(const void *key, size_t key_len, const tsmap_change *local,
+                                  const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)local, (void)ctx;
+  memcpy(merged, remote->value, 8);
+  return TSMAP_STORE;
+}
+
+static void test_g13_an_equal_value_stays(void) {
+  tsmap *m = rmap(0);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  uint64_t k = 4, v = 2, ver = 0, old = 99;
+  tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, &ver, NULL);
+  uint64_t rc[3] = {0, 3, 0}, rv = 2; /* concurrent, the same bytes */
+  tsmap_change ch = change(&k, &rv, rc, (3 << 8) | 1);
+  CHECK_ST(tsmap_merge(m, &ch, store_remote, NULL, &old), TSMAP_OK);
+  seen s = state_of(m, k);
+  CHECK(s.value == 2 && s.clock[0] == ver && s.clock[1] == 3 && old == 99);
+  uint64_t rc2[3] = {ver, 5, 0}; /* dominating, the same bytes */
+  tsmap_change ch2 = change(&k, &rv, rc2, (5 << 8) | 1);
+  CHECK_ST(tsmap_merge(m, &ch2, NULL, NULL, NULL), TSMAP_OK);
+  s = state_of(m, k);
+  CHECK(s.value == 2 && s.clock[1] == 5);
+  CHECK(tsmap_test_hooks.created == 1 && tsmap_test_hooks.evicted[TSMAP_EVICT_REPLACED] == 0);
+  tsmap_destroy(m);
 }
 
 static void test_g13_tombstones_stop_stale_writes_until_forgotten(void) {
@@ -341,4 +383,4 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_concurrent_clocks_call_the_resolver),
           T(test_g13_resolver_runs_again_when_the_entry_moved),
           T(test_g13_tombstones_stop_stale_writes_until_forgotten), T(test_g13_bad_arguments),
-          T(test_g13_codec_round_trip), T(test_g13_without_memory))
+          T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays))

@@ -22,8 +22,9 @@
  * Calling the map from your callbacks, hooks and visitors. None of them runs under a
  * map lock, so none is TSMAP_CALLBACK_LOCKED (which would tell tsmap-reentrant-callback
  * that any call on the same map is a deadlock; here it is not):
- *   - a compute callback (compute_if_absent, compute_if_present, compute) may call the
- *     map on any other key; a call on the key it is computing does nothing and returns
+ *   - a compute callback (compute_if_absent, compute_if_present, compute) or a merge's
+ *     resolver (tsmap_merge) may call the map on any other key; a call on the key it is
+ *     computing or resolving does nothing and returns
  *     TSMAP_REENTERED, as does a wait that would close a cycle of callbacks (never a
  *     deadlock).
  *     The callback may run more than once, so what it writes to the map is repeated:
@@ -599,7 +600,7 @@ typedef struct tsmap_change {
  * may run more than once (TSMAP_CALLBACK): it must be deterministic and symmetric
  * (the same outcome for (a, b) as for (b, a), and for (a, resolve(a, b)) as for
  * resolve(a, b)), or replicas that resolve the same pair differ forever. It may call the
- * map on other keys, not on `key`. */
+ * map on other keys; its calls on `key` return TSMAP_REENTERED. */
 typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
                                           const tsmap_change *local,
                                           const tsmap_change *remote, void *ctx,
@@ -624,6 +625,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * on_entry_evicted, TSMAP_EVICT_DISCARDED). A value the merge replaces or removes goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
  * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
+ * A value bytewise equal to the local one (the remote's or a resolver's STORE) replaces
+ * nothing: the clock changes, no hook runs, and the status is TSMAP_OK.
  * Every change takes a new local version, so tsmap_export passes it on. Statuses: TSMAP_OK
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
