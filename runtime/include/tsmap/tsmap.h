@@ -434,7 +434,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
  * (running fn again, discarding its previous result with reason TSMAP_EVICT_DISCARDED)
  * when another writer changed the entry meanwhile. May replace or remove the value: the
  * old value goes to on_entry_evicted (reason TSMAP_EVICT_REPLACED / _REMOVED). value_out
- * (may be NULL) receives the value in the map afterwards. Statuses: TSMAP_OK (fn's KEEP
+ * (may be NULL) receives the value in the map afterwards, and only on TSMAP_OK (on any
+ * other status it is left untouched). Statuses: TSMAP_OK (fn's KEEP
  * or STORE took effect: a value is present afterwards, in value_out); TSMAP_REMOVED
  * (fn's DELETE took effect: this call removed the entry, whose value went to
  * on_entry_evicted); TSMAP_NOT_FOUND (the key was absent, so nothing was applied: fn did
@@ -586,7 +587,9 @@ typedef struct tsmap_change {
   size_t key_len;
   const void *value;     /* value_size bytes; NULL: the key was removed (a tombstone) */
   const uint64_t *clock; /* clock_len counters: entry i counts replica i's writes */
-  size_t clock_len;      /* at most the map's replicas; missing counters are 0 */
+  size_t clock_len;      /* at most the map's replicas; missing counters are 0 (so a
+                            change with no clock is dominated by, or equal to, anything:
+                            tsmap_merge returns TSMAP_EXISTS and keeps nothing of it) */
   uint64_t stamp;        /* (Lamport time << 8) | replica of the latest write this side
                             includes (a local write: its own); a write that happened
                             after another has a larger one */
