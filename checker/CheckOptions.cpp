@@ -69,14 +69,36 @@ void storeBool(const ClangTidyCheck::OptionsView &Options,
                                     : llvm::StringRef("false"));
 }
 
-unsigned readMaxCallDepth(ClangTidyCheck &Check, unsigned Value) {
-  if (Value > MaxSupportedCallDepth) {
+unsigned readMaxCallDepth(ClangTidyCheck &Check,
+                          const ClangTidyCheck::OptionsView &Options) {
+  std::optional<llvm::StringRef> Value = Options.get("MaxCallDepth");
+  if (!Value)
+    return DefaultCallDepth;
+  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
+  std::string Option = (Callback.getID() + ".MaxCallDepth").str();
+  long long Depth = 0;
+  if (Value->trim().getAsInteger(10, Depth) || Depth < 0) {
+    Check.configurationDiag("invalid configuration value '%0' for option "
+                            "'%1'; expected an integer from 0 to %2")
+        << *Value << Option << MaxSupportedCallDepth;
+    return DefaultCallDepth;
+  }
+  if (Depth > MaxSupportedCallDepth) {
+    // tsmap-tidy reads this wording ("which is used instead") as a warning.
     Check.configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
                             "supported is %1, which is used instead")
-        << Value << MaxSupportedCallDepth;
+        << Value->trim() << MaxSupportedCallDepth;
     return MaxSupportedCallDepth;
   }
-  return Value;
+  return static_cast<unsigned>(Depth);
+}
+
+void storeMaxCallDepth(const ClangTidyCheck::OptionsView &Options,
+                       ClangTidyOptions::OptionMap &Opts, unsigned Used) {
+  if (std::optional<llvm::StringRef> Given = Options.get("MaxCallDepth"))
+    Options.store(Opts, "MaxCallDepth", *Given);
+  else
+    Options.store(Opts, "MaxCallDepth", Used);
 }
 
 } // namespace clang::tidy::tsmap

@@ -42,10 +42,22 @@ void storeBool(const ClangTidyCheck::OptionsView &Options,
                ClangTidyOptions::OptionMap &Opts, llvm::StringRef Option,
                bool Value);
 
-/// \p Value of option MaxCallDepth (0: only the function itself is looked
-/// at); above MaxSupportedCallDepth it is reported through \p Check and
-/// capped.
-unsigned readMaxCallDepth(ClangTidyCheck &Check, unsigned Value);
+/// The MaxCallDepth a check uses when the option is not set.
+inline constexpr unsigned DefaultCallDepth = 8;
+
+/// Option MaxCallDepth of the check \p Check reads through \p Options (0:
+/// only the function itself is looked at), DefaultCallDepth when it is not
+/// set. A value that is not an integer from 0 to MaxSupportedCallDepth is
+/// reported through \p Check: above the range it is capped, otherwise the
+/// default is used.
+unsigned readMaxCallDepth(ClangTidyCheck &Check,
+                          const ClangTidyCheck::OptionsView &Options);
+
+/// Stores option MaxCallDepth as it was given (so that a dumped configuration
+/// still shows, and tsmap-tidy still reports, a value that was replaced), or
+/// \p Used when it was not set.
+void storeMaxCallDepth(const ClangTidyCheck::OptionsView &Options,
+                       ClangTidyOptions::OptionMap &Opts, unsigned Used);
 
 } // namespace clang::tidy::tsmap
 

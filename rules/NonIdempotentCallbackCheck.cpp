@@ -21,12 +21,11 @@ NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
       StrictUnknownCalls(readBool(*this, Options, "StrictUnknownCalls", false)),
-      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+      MaxCallDepth(readMaxCallDepth(*this, Options)) {
   EffectOpts.NonIdempotentFunctions = readFunctionNames(
       *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   EffectOpts.IdempotentFunctions = readFunctionNames(
       *this, "IdempotentFunctions", IdempotentFunctionsOption);
-  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
 
@@ -36,7 +35,7 @@ void NonIdempotentCallbackCheck::storeOptions(
   Options.store(Opts, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   Options.store(Opts, "IdempotentFunctions", IdempotentFunctionsOption);
   storeBool(Options, Opts, "StrictUnknownCalls", StrictUnknownCalls);
-  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+  storeMaxCallDepth(Options, Opts, MaxCallDepth);
 }
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {

@@ -46,11 +46,10 @@ ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
       StrictMapIdentity(readBool(*this, Options, "StrictMapIdentity", false)),
       AllowedMapOperationsOption(Options.get("AllowedMapOperations",
                                              DefaultAllowedMapOperations)),
-      MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
+      MaxCallDepth(readMaxCallDepth(*this, Options)) {
   for (const std::string &N : readFunctionNames(*this, "AllowedMapOperations",
                                                 AllowedMapOperationsOption))
     AllowedMapOperations.insert(N);
-  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
 
@@ -58,7 +57,7 @@ void ReentrantCallbackCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Model.storeOptions(Options, Opts);
   storeBool(Options, Opts, "StrictMapIdentity", StrictMapIdentity);
   Options.store(Opts, "AllowedMapOperations", AllowedMapOperationsOption);
-  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+  storeMaxCallDepth(Options, Opts, MaxCallDepth);
 }
 
 void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {

@@ -23,13 +23,13 @@ RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
   GLibModel = llvm::is_contained(Model.contractNames(), "g_hash_table_insert");
   Policy.Deallocators =
       readFunctionNames(*this, "Deallocators", DeallocatorsOption);
-  Policy.MaxCallDepth = readMaxCallDepth(*this, Options.get("MaxCallDepth", 8U));
+  Policy.MaxCallDepth = readMaxCallDepth(*this, Options);
 }
 
 void RemoveWithoutCleanupCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "Deallocators", DeallocatorsOption);
-  Options.store(Opts, "MaxCallDepth", Policy.MaxCallDepth);
+  storeMaxCallDepth(Options, Opts, Policy.MaxCallDepth);
   Options.store(Opts, "StatusConvention", StatusConventionOption);
 }
 

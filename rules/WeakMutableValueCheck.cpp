@@ -38,18 +38,17 @@ WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
     : ClangTidyCheck(Name, Context), Model(*this, Options),
       Gate(Context),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
-      MaxCallDepth(Options.get("MaxCallDepth", 8U)),
+      MaxCallDepth(readMaxCallDepth(*this, Options)),
       StatusConventionOption(Options.get("StatusConvention", "unknown")) {
   Convention = readStatusConvention(*this, StatusConventionOption);
   WriteFunctions = readFunctionNames(*this, "WriteFunctions",
                                      WriteFunctionsOption);
-  MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
 }
 
 void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "WriteFunctions", WriteFunctionsOption);
-  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+  storeMaxCallDepth(Options, Opts, MaxCallDepth);
   Options.store(Opts, "StatusConvention", StatusConventionOption);
 }
 
@@ -622,29 +621,38 @@ static std::vector<std::string> nameWords(llvm::StringRef Name) {
   return Words;
 }
 
-/// \p S takes a lock (\p Unlock false) or releases one (\p Unlock true),
-/// judged by name: a call to `pthread_mutex_lock`, `mtx_lock`,
-/// `pthread_rwlock_wrlock`, `spin_lock_irqsave`, `lock_metric`, `m.lock()`
-/// (or `*unlock*`, `*release*`), or in C++ the construction of a
-/// `lock_guard`, `unique_lock` or `scoped_lock` (released at the end of the
-/// scope, which this check does not track). Read locks (`rcu_read_lock`,
-/// `pthread_rwlock_rdlock`) do not exclude readers and do not count.
-static bool isLockCall(const Stmt *S, bool Unlock) {
+/// What a statement does to a lock, judged by name.
+enum class LockAction { None, Take, TryTake, Release };
+
+/// What statement \p S does to a lock, judged by name: a call to
+/// `pthread_mutex_lock`, `mtx_lock`, `pthread_rwlock_wrlock`,
+/// `spin_lock_irqsave`, `lock_metric`, `m.lock()` or GLib's
+/// `g_mutex_locker_new` (also `g_rec_mutex_locker_new`,
+/// `g_rw_lock_writer_locker_new`) takes one; a `*trylock*` call takes one
+/// only where its result says so; `*unlock*`, `*release*` and
+/// `g_mutex_locker_free` release one. In C++ the construction of a
+/// `lock_guard`, `unique_lock` or `scoped_lock` takes one. Lock guards are
+/// released at the end of their scope, which this check does not track.
+/// Read locks (`rcu_read_lock`, `pthread_rwlock_rdlock`,
+/// `g_rw_lock_reader_lock`, `lock_shared`) do not exclude readers and do
+/// not count.
+static LockAction lockActionOf(const Stmt *S) {
   llvm::StringRef Name;
   if (const auto *CE = dyn_cast<CallExpr>(S)) {
     const FunctionDecl *FD = CE->getDirectCallee();
     if (!FD || !FD->getIdentifier())
-      return false;
+      return LockAction::None;
     Name = FD->getName();
   } else if (const auto *CE = dyn_cast<CXXConstructExpr>(S)) {
     const CXXRecordDecl *RD = CE->getConstructor()->getParent();
-    if (Unlock || !RD || !RD->getIdentifier())
-      return false;
+    if (!RD || !RD->getIdentifier())
+      return LockAction::None;
     llvm::StringRef Type = RD->getName();
-    return Type == "lock_guard" || Type == "unique_lock" ||
-           Type == "scoped_lock";
+    bool Guard = Type == "lock_guard" || Type == "unique_lock" ||
+                 Type == "scoped_lock";
+    return Guard ? LockAction::Take : LockAction::None;
   } else {
-    return false;
+    return LockAction::None;
   }
   std::vector<std::string> Words = nameWords(Name);
   auto Has = [&](std::initializer_list<llvm::StringRef> Set) {
@@ -652,11 +660,35 @@ static bool isLockCall(const Stmt *S, bool Unlock) {
       return llvm::is_contained(Set, W);
     });
   };
-  if (Has({"unlock", "release"}))
-    return Unlock;
-  if (Unlock || Has({"read", "rdlock"}))
-    return false;
-  return Has({"lock", "wrlock", "trylock", "spinlock"});
+  if (Has({"unlock", "release"}) || (Has({"locker"}) && Has({"free"})))
+    return LockAction::Release;
+  if (Has({"read", "reader", "rdlock", "shared"}))
+    return LockAction::None;
+  if (Has({"trylock", "trywrlock"}))
+    return LockAction::TryTake;
+  if (Has({"lock", "wrlock", "spinlock", "locker"}))
+    return LockAction::Take;
+  return LockAction::None;
+}
+
+/// The lock taken by \p Lock (at \p LockAt) is still held at \p At on some
+/// path of \p Flow that no \p Unlocks statement ends. A trylock holds it
+/// only past a test that reads its result as success: 0 for an `int`
+/// (`pthread_mutex_trylock`, `mtx_trylock`), true for a `gboolean`
+/// (`g_mutex_trylock`); a trylock whose result is not tested counts as held.
+static bool heldAt(const Stmt *Lock, FunctionFlow::Point LockAt,
+                   FunctionFlow::Point At, const FunctionFlow &Flow,
+                   llvm::function_ref<bool(const Stmt *)> Unlocks) {
+  const auto *Call = dyn_cast<CallExpr>(Lock);
+  if (!Call || lockActionOf(Lock) != LockAction::TryTake)
+    return Flow.reachesWithout(LockAt, At, Unlocks,
+                               [](const CFGBlock *, unsigned) { return false; });
+  PublishOutcome Taken(Call, Flow);
+  Taken.setReading(StatusReading::ZeroIsSuccess);
+  return Flow.reachesWithout(LockAt, At, Unlocks,
+                             [&](const CFGBlock *B, unsigned I) {
+                               return Taken.isFailureEdge(B, I);
+                             });
 }
 
 void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
@@ -678,7 +710,8 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
   std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
   std::vector<Write> Found;
   Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point At) {
-    if (isLockCall(S, /*Unlock=*/false))
+    LockAction A = lockActionOf(S);
+    if (A == LockAction::Take || A == LockAction::TryTake)
       Locks.push_back({S, At});
     if (std::optional<Write> W = writeAt(S, Aliases, P.Call)) {
       Found.push_back(*W);
@@ -686,7 +719,9 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     }
   });
   auto NoKill = [](const Stmt *) { return false; };
-  auto Unlocks = [](const Stmt *S) { return isLockCall(S, /*Unlock=*/true); };
+  auto Unlocks = [](const Stmt *S) {
+    return lockActionOf(S) == LockAction::Release;
+  };
   auto NoBlock = [](const CFGBlock *, unsigned) { return false; };
   for (size_t K = 0; K < Found.size(); ++K) {
     const Write &W = Found[K];
@@ -718,7 +753,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     // Under a lock taken after the publish: synchronized with readers.
     if (llvm::any_of(Locks, [&](const auto &L) {
           return Flow->reachesWithout(*From, L.second, NoKill, NoBlock) &&
-                 Flow->reachesWithout(L.second, At, Unlocks, NoBlock);
+                 heldAt(L.first, L.second, At, *Flow, Unlocks);
         }))
       continue;
     ReportedWrites.insert(W.Where);

@@ -7,7 +7,7 @@
 // Malformed options are reported as configuration problems, and the check
 // still runs with what it could read (defaults for the rest). Never a crash.
 
-// CHECK-MESSAGES: warning: invalid configuration value 'deep' for option 'tsmap-non-idempotent-callback.MaxCallDepth'; expected an integer [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid configuration value 'deep' for option 'tsmap-non-idempotent-callback.MaxCallDepth'; expected an integer from 0 to 64 [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid configuration value 'maybe' for option 'tsmap-non-idempotent-callback.StrictUnknownCalls'; expected a bool [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid function name 'bad name' in option 'NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid function name 'post-it' in option 'NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
