@@ -662,7 +662,11 @@ static LockAction lockActionOf(const Stmt *S) {
   };
   if (Has({"unlock", "release"}) || (Has({"locker"}) && Has({"free"})))
     return LockAction::Release;
-  if (Has({"read", "reader", "rdlock", "shared"}))
+  // `shared` alone is a common word in names of exclusive locks
+  // (`shared_state_lock`): only a name ending in it after `lock` is a read lock.
+  if (Has({"read", "reader", "rdlock"}) ||
+      Name.ends_with_insensitive("lock_shared") ||
+      Name.ends_with_insensitive("lockshared"))
     return LockAction::None;
   if (Has({"trylock", "trywrlock"}))
     return LockAction::TryTake;
