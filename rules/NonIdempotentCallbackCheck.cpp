@@ -20,12 +20,15 @@ NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
       Gate(Context),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
       StrictUnknownCalls(readBool(*this, Options, "StrictUnknownCalls", false)),
       MaxCallDepth(Options.get("MaxCallDepth", 8U)) {
   EffectOpts.NonIdempotentFunctions = readFunctionNames(
       *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   EffectOpts.IdempotentFunctions = readFunctionNames(
       *this, "IdempotentFunctions", IdempotentFunctionsOption);
+  EffectOpts.Deallocators =
+      readFunctionNames(*this, "Deallocators", DeallocatorsOption);
   MaxCallDepth = readMaxCallDepth(*this, MaxCallDepth);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
@@ -35,6 +38,7 @@ void NonIdempotentCallbackCheck::storeOptions(
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   Options.store(Opts, "IdempotentFunctions", IdempotentFunctionsOption);
+  Options.store(Opts, "Deallocators", DeallocatorsOption);
   storeBool(Options, Opts, "StrictUnknownCalls", StrictUnknownCalls);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
