@@ -324,21 +324,45 @@ public:
         store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS());
     return true;
   }
+  /// Without implicit code the visitor sees only the syntactic form of an
+  /// initializer list (designators, elided braces); the field each value
+  /// lands in is read from its semantic form.
   bool VisitInitListExpr(InitListExpr *ILE) {
-    if (!ILE->isSemanticForm())
-      return true;
-    const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
-    if (!RD || RD->isUnion())
-      return true;
-    for (const FieldDecl *F : RD->fields()) {
-      unsigned I = F->getFieldIndex();
-      if (I < ILE->getNumInits())
-        store(F, ILE->getInit(I));
-    }
+    if (const InitListExpr *Sem = ILE->getSemanticForm())
+      storeInits(Sem, 0);
+    else
+      storeInits(ILE, 0);
     return true;
   }
 
 private:
+  /// Records the function-pointer fields that the semantic initializer list
+  /// \p ILE sets, also in nested structs and arrays of structs (a nested list
+  /// is visited on its own too; store() keeps each target once).
+  void storeInits(const InitListExpr *ILE, unsigned Depth) {
+    if (!ILE || Depth > 8)
+      return;
+    const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
+    if (RD && RD->isUnion())
+      return;
+    auto Nested = [&](const Expr *E) {
+      if (const auto *Sub = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenImpCasts() : nullptr))
+        storeInits(Sub->getSemanticForm() ? Sub->getSemanticForm() : Sub, Depth + 1);
+    };
+    if (!RD) {
+      for (const Expr *E : ILE->inits())
+        Nested(E);
+      return;
+    }
+    for (const FieldDecl *F : RD->fields()) {
+      unsigned I = F->getFieldIndex();
+      if (I >= ILE->getNumInits())
+        continue;
+      store(F, ILE->getInit(I));
+      Nested(ILE->getInit(I));
+    }
+  }
+
   void store(const FieldDecl *F, const Expr *Value) {
     if (!F || !F->getType()->isFunctionPointerType())
       return;

@@ -18,6 +18,7 @@
 
 #include "EffectSummary.h"
 #include "CallbackResolution.h"
+#include "ObjectOrigins.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtVisitor.h"
@@ -414,6 +415,33 @@ struct EffectAnalysis::Impl {
   void scanCompound(const CompoundStmt *CS, const FunctionDecl *FD, FnInfo &I);
 
   void scanBody(const FunctionDecl *FD, FnInfo &I);
+
+  // ---- Frees that a retry cannot repeat ----
+
+  /// Frees whose field is given a new value on every path before the
+  /// function returns (`free(c->tmp); c->tmp = NULL;`, `nb = realloc(s->buf,
+  /// n); if (!nb) return -1; s->buf = nb;`): a retry frees that new value
+  /// (null, or a block the previous run allocated), never the old one twice.
+  llvm::DenseSet<const CallExpr *> RefilledFrees;
+  /// A free, realloc or Deallocators call.
+  bool isFreeCall(const CallExpr *CE) const;
+  /// The free that statement \p S makes, as `free(p);`, `T *v = realloc(p,
+  /// n);`, `v = realloc(p, n);` or `p = realloc(p, n);` (\p Result: the local
+  /// given realloc's result; \p Refilled: stored straight back into `p`),
+  /// also under an `if` with no else. Null when \p S is none of these.
+  const CallExpr *freeIn(const Stmt *S, const VarDecl *&Result,
+                         bool &Refilled) const;
+  /// \p S stores into \p Freed null, a fresh allocation, or \p Result.
+  bool refills(const Stmt *S, const Expr *Freed, const VarDecl *Result) const;
+  /// Records in RefilledFrees the frees among the statements of \p CS that a
+  /// later statement of \p CS refills before anything can leave the block.
+  void findRefilledFrees(const CompoundStmt *CS);
+  /// The local \p Freed was copied from a field that a statement of \p CS
+  /// before \p At (and after the copy) clears: `p = c->tmp; c->tmp = NULL;
+  /// free(p);`, as g_clear_pointer expands. A retry finds the field clear.
+  bool stolenBefore(const CompoundStmt *CS, CompoundStmt::const_body_iterator At,
+                    const Expr *Freed) const;
+  void findRefilledFreesIn(const Stmt *S);
   void scanStmt(const Stmt *S, const FunctionDecl *FD, FnInfo &I);
   void scanCall(const CallExpr *CE, const FunctionDecl *FD, FnInfo &I);
   void scanCallTo(const CallExpr *CE, const FunctionDecl *Callee,
@@ -488,8 +516,194 @@ static const FunctionDecl *definitionOf(const FunctionDecl *FD) {
   return nullptr;
 }
 
+bool EffectAnalysis::Impl::isFreeCall(const CallExpr *CE) const {
+  const FunctionDecl *Callee = CE ? CE->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->getDeclName().isIdentifier() || CE->getNumArgs() == 0)
+    return false;
+  return nameIn(DeallocatorNames, Callee) ||
+         libraryEffect(Callee->getName()) == LibKind::Free;
+}
+
+/// \p A and \p B name the same memory: the same side-effect-free lvalue
+/// expression (`c->tmp` twice).
+static bool sameLValue(const Expr *A, const Expr *B, const ASTContext &Ctx) {
+  A = A->IgnoreParenCasts();
+  B = B->IgnoreParenCasts();
+  if (A->HasSideEffects(Ctx) || B->HasSideEffects(Ctx))
+    return false;
+  llvm::FoldingSetNodeID IA, IB;
+  A->Profile(IA, Ctx, /*Canonical=*/true);
+  B->Profile(IB, Ctx, /*Canonical=*/true);
+  return IA == IB;
+}
+
+/// \p E tests that \p V is null: `!v`, `v == NULL`, `NULL == v`.
+static bool testsNull(const Expr *E, const VarDecl *V, ASTContext &Ctx) {
+  auto IsV = [V](const Expr *X) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(X->IgnoreParenImpCasts());
+    return DRE && DRE->getDecl() == V;
+  };
+  auto IsNull = [&Ctx](const Expr *X) {
+    return X->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull);
+  };
+  E = E->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E))
+    return UO->getOpcode() == UO_LNot && IsV(UO->getSubExpr());
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  return BO && BO->getOpcode() == BO_EQ &&
+         ((IsV(BO->getLHS()) && IsNull(BO->getRHS())) ||
+          (IsV(BO->getRHS()) && IsNull(BO->getLHS())));
+}
+
+static bool onlyLeaves(const Stmt *S);
+
+/// \p S may leave the enclosing block other than at its end.
+static bool mayLeave(const Stmt *S) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  if (isa<ReturnStmt>(S) || isa<GotoStmt>(S) || isa<IndirectGotoStmt>(S) ||
+      isa<BreakStmt>(S) || isa<ContinueStmt>(S) || isa<CXXThrowExpr>(S))
+    return true;
+  return llvm::any_of(S->children(), mayLeave);
+}
+
+const CallExpr *EffectAnalysis::Impl::freeIn(const Stmt *S,
+                                             const VarDecl *&Result,
+                                             bool &Refilled) const {
+  Result = nullptr;
+  Refilled = false;
+  if (const auto *If = dyn_cast<IfStmt>(S)) {
+    // `if (c->tmp) free(c->tmp);`
+    const Stmt *Then = If->getThen();
+    if (const auto *CS = dyn_cast<CompoundStmt>(Then); CS && CS->size() == 1)
+      Then = CS->body_front();
+    if (If->getElse() || If->getInit() || If->getConditionVariable() ||
+        isa<IfStmt>(Then))
+      return nullptr;
+    return freeIn(Then, Result, Refilled);
+  }
+  if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+    const auto *VD = DS->isSingleDecl() ? dyn_cast<VarDecl>(DS->getSingleDecl())
+                                        : nullptr;
+    const auto *CE = VD && VD->getInit()
+                         ? dyn_cast<CallExpr>(VD->getInit()->IgnoreParenCasts())
+                         : nullptr;
+    if (!isFreeCall(CE))
+      return nullptr;
+    Result = VD;
+    return CE;
+  }
+  const auto *E = dyn_cast<Expr>(S);
+  if (!E)
+    return nullptr;
+  E = E->IgnoreParenCasts();
+  if (const auto *BO = dyn_cast<BinaryOperator>(E);
+      BO && BO->getOpcode() == BO_Assign) {
+    const auto *CE = dyn_cast<CallExpr>(BO->getRHS()->IgnoreParenCasts());
+    if (!isFreeCall(CE))
+      return nullptr;
+    const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+    const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD))
+      Result = VD;
+    else
+      Refilled = sameLValue(BO->getLHS(), CE->getArg(0), A.Ctx);
+    return CE;
+  }
+  const auto *CE = dyn_cast<CallExpr>(E);
+  return isFreeCall(CE) ? CE : nullptr;
+}
+
+bool EffectAnalysis::Impl::refills(const Stmt *S, const Expr *Freed,
+                                   const VarDecl *Result) const {
+  const auto *E = dyn_cast<Expr>(S);
+  const auto *BO = E ? dyn_cast<BinaryOperator>(E->IgnoreParens()) : nullptr;
+  if (!BO || BO->getOpcode() != BO_Assign ||
+      !sameLValue(BO->getLHS(), Freed, A.Ctx))
+    return false;
+  const Expr *V = BO->getRHS()->IgnoreParenCasts();
+  if (V->isNullPointerConstant(A.Ctx, Expr::NPC_ValueDependentIsNotNull))
+    return true;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(V))
+    return Result && DRE->getDecl() == Result;
+  const auto *CE = dyn_cast<CallExpr>(V);
+  const FunctionDecl *Callee = CE ? CE->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->getIdentifier())
+    return false;
+  static const llvm::StringSet<> Copies = {"strdup", "strndup", "g_strdup",
+                                           "g_strndup", "g_strdup_printf",
+                                           "g_memdup2"};
+  return isAllocatorName(Callee->getName()) ||
+         Copies.contains(Callee->getName());
+}
+
+bool EffectAnalysis::Impl::stolenBefore(const CompoundStmt *CS,
+                                        CompoundStmt::const_body_iterator At,
+                                        const Expr *Freed) const {
+  const auto *DRE = dyn_cast<DeclRefExpr>(Freed->IgnoreParenCasts());
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage() || isa<ParmVarDecl>(V) || !V->getInit())
+    return false;
+  const Expr *From = V->getInit()->IgnoreParenImpCasts();
+  if (!From->isGLValue())
+    return false;
+  for (auto Prev = At; Prev != CS->body_begin();) {
+    --Prev;
+    if (const auto *DS = dyn_cast<DeclStmt>(*Prev);
+        DS && llvm::is_contained(DS->decls(), V))
+      return false;
+    if (refills(*Prev, From, nullptr))
+      return true;
+  }
+  return false;
+}
+
+// FIXME: only a store that is itself a statement of the same block counts; a
+// refill on every arm of an `if`, or in a helper, keeps the free reported.
+void EffectAnalysis::Impl::findRefilledFrees(const CompoundStmt *CS) {
+  for (auto It = CS->body_begin(), End = CS->body_end(); It != End; ++It) {
+    const VarDecl *Result = nullptr;
+    bool Refilled = false;
+    const CallExpr *Free = freeIn(*It, Result, Refilled);
+    if (!Free)
+      continue;
+    if (Refilled) { // `s->buf = realloc(s->buf, n);`
+      RefilledFrees.insert(Free);
+      continue;
+    }
+    const Expr *Freed = Free->getArg(0);
+    if (stolenBefore(CS, It, Freed)) {
+      RefilledFrees.insert(Free);
+      continue;
+    }
+    for (auto Next = std::next(It); Next != End; ++Next) {
+      if (refills(*Next, Freed, Result)) {
+        RefilledFrees.insert(Free);
+        break;
+      }
+      // `if (!nb) return -1;`: realloc failed and freed nothing.
+      const auto *If = dyn_cast<IfStmt>(*Next);
+      if (Result && If && !If->getElse() && !If->getInit() &&
+          onlyLeaves(If->getThen()) && testsNull(If->getCond(), Result, A.Ctx))
+        continue;
+      if (mayLeave(*Next))
+        break;
+    }
+  }
+}
+
+void EffectAnalysis::Impl::findRefilledFreesIn(const Stmt *S) {
+  if (!S)
+    return;
+  if (const auto *CS = dyn_cast<CompoundStmt>(S))
+    findRefilledFrees(CS);
+  for (const Stmt *Child : S->children())
+    findRefilledFreesIn(Child);
+}
+
 void EffectAnalysis::Impl::scanBody(const FunctionDecl *FD, FnInfo &I) {
   I.Scanned = true;
+  findRefilledFreesIn(FD->getBody());
   scanStmt(FD->getBody(), FD, I);
 }
 
@@ -824,6 +1038,8 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
   LibKind L = nameIn(DeallocatorNames, Callee) ? LibKind::Free
                                                 : libraryEffect(Name);
   if (L != LibKind::None) {
+    if (L == LibKind::Free && RefilledFrees.contains(CE))
+      return; // Given a new value before returning: a retry frees that.
     if (CE->getNumArgs() > 0) {
       Place P = A.placeOfPointer(CE->getArg(0), FD);
       EffectKind K = L == LibKind::Free  ? EffectKind::Free

@@ -20,12 +20,15 @@ NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
       Gate(Context),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),
+      DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
       StrictUnknownCalls(readBool(*this, Options, "StrictUnknownCalls", false)),
       MaxCallDepth(readMaxCallDepth(*this, Options)) {
   EffectOpts.NonIdempotentFunctions = readFunctionNames(
       *this, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   EffectOpts.IdempotentFunctions = readFunctionNames(
       *this, "IdempotentFunctions", IdempotentFunctionsOption);
+  EffectOpts.Deallocators =
+      readFunctionNames(*this, "Deallocators", DeallocatorsOption);
   EffectOpts.MaxCallDepth = MaxCallDepth;
 }
 
@@ -34,6 +37,7 @@ void NonIdempotentCallbackCheck::storeOptions(
   Model.storeOptions(Options, Opts);
   Options.store(Opts, "NonIdempotentFunctions", NonIdempotentFunctionsOption);
   Options.store(Opts, "IdempotentFunctions", IdempotentFunctionsOption);
+  Options.store(Opts, "Deallocators", DeallocatorsOption);
   storeBool(Options, Opts, "StrictUnknownCalls", StrictUnknownCalls);
   storeMaxCallDepth(Options, Opts, MaxCallDepth);
 }

@@ -37,6 +37,7 @@ private:
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
   std::string NonIdempotentFunctionsOption;
   std::string IdempotentFunctionsOption;
+  std::string DeallocatorsOption;
   bool StrictUnknownCalls;
   unsigned MaxCallDepth;
   EffectOptions EffectOpts;
