@@ -4,6 +4,8 @@
 // annotation (inherited copies on redeclarations are skipped, so each written
 // annotation is judged once):
 //   1. the `tsmap::` name is unknown or malformed ("did you mean" when close);
+//      a malformed annotation of a known kind (`cleanup(42)`) is that kind's
+//      problem, an unknown name nobody's but OwnsUnknown's;
 //   2. `cleanup(fn)` / `evicts_with(fn)` names no function of the TU (the
 //      matchers run on the complete AST, so a function declared after the
 //      annotation is found);
@@ -142,6 +144,16 @@ std::vector<llvm::StringRef> contractNames() {
   return Names;
 }
 
+/// The contract kind called \p Name (`cleanup`), if any: a malformed
+/// annotation of a known kind (`cleanup(42)`) belongs to the check that would
+/// have used the contract, so that check alone still reports it.
+std::optional<ContractKind> kindNamed(llvm::StringRef Name) {
+  for (unsigned I = 0; I < NumContractKinds; ++I)
+    if (contractName(static_cast<ContractKind>(I)) == Name)
+      return static_cast<ContractKind>(I);
+  return std::nullopt;
+}
+
 /// The names of the functions declared at file scope of the TU.
 std::vector<llvm::StringRef> functionNames(ASTContext &Ctx) {
   std::vector<llvm::StringRef> Names;
@@ -230,7 +242,7 @@ std::vector<AnnotationProblem> validateAnnotations(const Decl *D,
       } else {
         Msg = "malformed tsmap annotation 'tsmap::" + Text.str() + "': " + Error;
       }
-      Problems.push_back({Loc, Msg, std::nullopt});
+      Problems.push_back({Loc, Msg, kindNamed(Name)});
       continue;
     }
     auto [Fits, Where] = placement(C->Kind, D);

@@ -8,7 +8,10 @@
 // reported once and under the check that would have used the contract:
 //
 //   tsmap-non-idempotent-callback  callback, out, idempotent, non_idempotent,
-//                                  callback_fn, and unknown/malformed names
+//                                  callback_fn, and unknown names
+//
+// A malformed annotation of a known kind (`TSMAP_CLEANUP(42)`) belongs to its
+// kind's check, so that check alone still reports it.
 //   tsmap-reentrant-callback       thread_safe_map, map_operation,
 //                                  callback_locked
 //   tsmap-remove-without-cleanup   removed_out, replaces, returns_removed,
@@ -41,8 +44,8 @@ namespace clang::tidy::tsmap {
 struct AnnotationProblem {
   SourceLocation Loc;   ///< The annotation (inside the macro expansion).
   std::string Message;  ///< A diagnostic message, clang-tidy style.
-  /// The contract kind at fault; std::nullopt for an unknown or malformed
-  /// `tsmap::` name.
+  /// The contract kind at fault (also for a malformed annotation of a known
+  /// kind); std::nullopt for an unknown `tsmap::` name.
   std::optional<ContractKind> Kind;
 };
 
@@ -58,7 +61,7 @@ inline constexpr llvm::StringLiteral AnnotatedDeclId = "tsmap-annotated-decl";
 ast_matchers::DeclarationMatcher annotatedDeclMatcher();
 
 /// Reports, through \p Check, the problems of \p D whose kind is in \p Owned;
-/// unknown and malformed names too when \p OwnsUnknown.
+/// unknown names too when \p OwnsUnknown.
 void reportAnnotationProblems(ClangTidyCheck &Check, const Decl *D,
                               ASTContext &Ctx,
                               llvm::ArrayRef<ContractKind> Owned,

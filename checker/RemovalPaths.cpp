@@ -117,10 +117,14 @@ void ValueUses::track(const Holder &First, const Stmt *Body) {
     llvm::SmallVector<Holder, 4> Found;
     addAliases(Body, *this, Found);
     if (Found.empty())
-      return;
+      break;
     for (const Holder &H : Found)
       addHolder(H);
   }
+  // Copies of a field, and copies read through a pointer to a field
+  // (`_ptr = *_pp`): one walk in source order sees `_pp` before `_ptr`.
+  FieldCopies.clear();
+  addFieldCopies(Body);
 }
 
 bool ValueUses::isTracked(const VarDecl *V) const {
@@ -143,10 +147,26 @@ std::optional<unsigned> ValueUses::holderIndex(const Expr *E) const {
   return std::nullopt;
 }
 
-ValueRef ValueUses::refersTo(const Expr *E) const {
+/// `g_steal_pointer(&p)` (GLib's macro casts the inline function's result to
+/// the type of `p`): it yields `p`'s value and nulls `p`, so the call stands
+/// for the value itself; returned or stored, it is handed on. Returns the
+/// argument, else \p E.
+static const Expr *lookThroughSteal(const Expr *E) {
+  const auto *Call = dyn_cast<CallExpr>(E);
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || Call->getNumArgs() != 1 ||
+      !Callee->getDeclName().isIdentifier() ||
+      Callee->getName() != "g_steal_pointer")
+    return E;
+  return Call->getArg(0)->IgnoreParenCasts();
+}
+
+ValueRef ValueUses::refersTo(const Expr *E) const { return refersTo(E, 0); }
+
+ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
   if (!E)
     return {};
-  E = E->IgnoreParenCasts();
+  E = lookThroughSteal(E->IgnoreParenCasts());
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     E = UO->getSubExpr()->IgnoreParenCasts();
@@ -189,7 +209,44 @@ ValueRef ValueUses::refersTo(const Expr *E) const {
     if (std::equal(H.Path.begin(), H.Path.end(), Fields.begin()))
       return {ValueRef::Member, Fields[N]};
   }
+  // A local copy of a field (`_ptr = *_pp` with `_pp = &c->idle`, as GLib's
+  // g_clear_pointer and g_clear_handle_id expand): it is that field.
+  if (auto It = FieldCopies.find(V); It != FieldCopies.end() && It->second &&
+                                     CopyDepth < 4) {
+    ValueRef Ref = refersTo(It->second, CopyDepth + 1);
+    if (Ref.K == ValueRef::Member)
+      return Ref;
+  }
   return {};
+}
+
+/// The local variable a declaration or an assignment \p S gives a value,
+/// with that value; else a null variable.
+static std::pair<const VarDecl *, const Expr *> localStore(const Stmt *S) {
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->getOpcode() == BO_Assign)
+    return {localPointerVar(BO->getLHS()), BO->getRHS()};
+  if (const auto *DS = dyn_cast<DeclStmt>(S); DS && DS->isSingleDecl())
+    if (const auto *V = dyn_cast<VarDecl>(DS->getSingleDecl());
+        V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) && V->getInit())
+      return {V, V->getInit()};
+  return {nullptr, nullptr};
+}
+
+void ValueUses::addFieldCopies(const Stmt *S) {
+  if (!S)
+    return;
+  if (auto [V, Value] = localStore(S); V) {
+    bool IsHolder = llvm::any_of(Holders, [&](const Holder &H) { return H.Var == V; });
+    auto [It, Inserted] = FieldCopies.try_emplace(V, Value);
+    // Given anything but a field of the value (or given two values): not a
+    // copy of the field.
+    if (IsHolder || refersTo(Value).K != ValueRef::Member ||
+        (!Inserted && It->second != Value))
+      It->second = nullptr;
+  }
+  for (const Stmt *Child : S->children())
+    addFieldCopies(Child);
 }
 
 /// The goals that calling cleanup function \p Name on \p Ref discharges.
@@ -381,16 +438,62 @@ GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
 /// The successors of \p B worth following: not unreachable, not a side on
 /// which the removal said nothing was removed, nor one a test of it that
 /// cannot be read leads to.
-static llvm::SmallVector<const CFGBlock *, 4>
+static llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 4>
 followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome) {
-  llvm::SmallVector<const CFGBlock *, 4> Result;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 4> Result;
   unsigned Index = 0;
   for (const CFGBlock *S : B.succs()) {
-    Verdict V = Outcome.onEdge(B, Index++);
+    Verdict V = Outcome.onEdge(B, Index);
     if (S && V != Verdict::NotHappened && V != Verdict::Unknown)
-      Result.push_back(S);
+      Result.push_back({S, Index});
+    ++Index;
   }
   return Result;
+}
+
+/// The goals on a field that edge \p Index of \p B meets by leaving a test
+/// saying the field is null or zero (`if (c->idle)`, `if (id > 0)`, `!= NULL`,
+/// and GLib's g_clear_pointer / g_clear_handle_id testing their copy of it):
+/// there is nothing to release on that side.
+static GoalMask nullFieldGoals(const CFGBlock &B, unsigned Index,
+                               const ValueUses &Uses, ASTContext &Ctx) {
+  const Stmt *Cond = B.getTerminatorCondition();
+  const auto *E = dyn_cast_or_null<Expr>(Cond);
+  if (!E || B.succ_size() != 2)
+    return 0;
+  bool TrueIsZero = false;
+  E = E->IgnoreParenImpCasts();
+  while (const auto *UO = dyn_cast<UnaryOperator>(E)) {
+    if (UO->getOpcode() != UO_LNot)
+      break;
+    TrueIsZero = !TrueIsZero;
+    E = UO->getSubExpr()->IgnoreParenImpCasts();
+  }
+  auto IsZero = [&](const Expr *X) {
+    return X->IgnoreParenCasts()->isNullPointerConstant(
+               Ctx, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull;
+  };
+  if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
+    BinaryOperatorKind Op = BO->getOpcode();
+    if (Op != BO_EQ && Op != BO_NE && Op != BO_GT)
+      return 0;
+    if (IsZero(BO->getRHS()))
+      E = BO->getLHS();
+    else if (Op != BO_GT && IsZero(BO->getLHS()))
+      E = BO->getRHS();
+    else
+      return 0;
+    if (Op == BO_EQ)
+      TrueIsZero = !TrueIsZero;
+  }
+  ValueRef Ref = Uses.refersTo(E);
+  if (Ref.K != ValueRef::Member || Index != (TrueIsZero ? 0U : 1U))
+    return 0;
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Uses.goals().size(); ++I)
+    if (Uses.goals()[I].Field == Ref.Field)
+      Mask |= GoalMask(1) << I;
+  return Mask;
 }
 
 /// Where a path leaving \p B for the exit block leaves the function, or
@@ -503,14 +606,19 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     }
     if (Stop)
       continue;
-    for (const CFGBlock *Succ : followedSuccessors(*It.B, Outcome)) {
+    for (auto [Succ, Index] : followedSuccessors(*It.B, Outcome)) {
+      Item Next = It;
+      Next.Owed = Uses.settle(
+          It.Owed & ~nullFieldGoals(*It.B, Index, Uses, FD->getASTContext()));
+      if (!Next.Owed)
+        continue;
       if (Succ == &G.getExit()) {
         if (auto Exit = exitOf(*It.B, FD))
-          return Miss(It, Exit->first, Exit->second, MissedCleanup::AtExit);
+          return Miss(Next, Exit->first, Exit->second, MissedCleanup::AtExit);
         continue;
       }
-      if (Seen.insert({Succ->getBlockID(), It.Owed, It.Live}).second)
-        Work.push_back({Succ, 0, It.Owed, It.Freed, It.Live});
+      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live}).second)
+        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live});
     }
   }
   Uses.setLive(~uint64_t(0));

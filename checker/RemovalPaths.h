@@ -5,16 +5,20 @@
 // Starting right after the removal call, findMissedCleanup() walks Clang's CFG
 // of the enclosing function to its exit and reports the first path on which a
 // cleanup is still owed. Along a path a statement discharges cleanups when it
-//   - calls the cleanup function on the value, `v->field` or `&v->field`;
+//   - calls the cleanup function on the value, `v->field` or `&v->field`,
+//     or on a local copy of the field (GLib's g_clear_pointer and
+//     g_clear_handle_id copy it into a macro-local variable first);
 //   - calls a function with a body that does so (a bounded, recursion-safe
 //     walk of the callee, ValueUses::calleeDischarges);
 //   - hands the value on: returns it, stores it into memory that outlives the
-//     function, passes it to a function that hands it on or has no body.
+//     function, passes it to a function that hands it on or has no body
+//     (`g_steal_pointer(&v)` stands for `v`).
 // Deallocators (free and the configured ones) are not a hand-off.
 // A branch on which the removal reported "not found" (its status, or a null
 // test of the received value, read by CallOutcome) has nothing to clean and
 // is not followed; nor is one that tests the removal in a way that cannot be
-// read.
+// read. The side of a null or zero test of a field where the field is null
+// owes nothing for that field's cleanup.
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,6 +129,9 @@ public:
   GoalMask all() const { return allGoals(Goals.size()); }
 
 private:
+  ValueRef refersTo(const Expr *E, unsigned CopyDepth) const;
+  /// Records in FieldCopies the locals of \p S given a field of the value.
+  void addFieldCopies(const Stmt *S);
   GoalMask dischargedByCall(const CallExpr *Call);
   /// What the engine's summary of \p FD says it does to parameter \p Param.
   GoalMask summaryDischarges(const FunctionDecl *FD, unsigned Param,
@@ -146,6 +153,10 @@ private:
   void addHolder(const Holder &H);
   std::vector<Holder> Holders; ///< At most 64.
   uint64_t Live = ~uint64_t(0);
+  /// Locals holding a copy of a field of the value, or a pointer to one
+  /// (`guint id = s->timeout_id`, `_pp = &c->idle`), with the expression
+  /// they are given; null when they are also given something else.
+  llvm::DenseMap<const VarDecl *, const Expr *> FieldCopies;
   std::shared_ptr<CalleeMemo> Memo;
   EffectAnalysis *Effects = nullptr;
 };

@@ -1,9 +1,10 @@
 // RUN: %check_tsmap_tidy %s tsmap-non-idempotent-callback %t
 //
-// Unknown and malformed `tsmap::` names, and the misplaced kinds owned by
+// Unknown `tsmap::` names, and the malformed or misplaced kinds owned by
 // tsmap-non-idempotent-callback (callback, out, idempotent, non_idempotent,
 // callback_fn), reported at the annotation; "did you mean" when a known name
-// is close.
+// is close. A malformed annotation of another check's kind is that check's
+// (tsmap-remove-without-cleanup-annotations.c).
 
 #include <tsmap/annotations.h>
 
@@ -13,8 +14,6 @@ int g_b __attribute__((annotate("tsmap::idempotnt")));
 // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: unknown tsmap annotation 'tsmap::idempotnt' is ignored; did you mean 'tsmap::idempotent' (TSMAP_IDEMPOTENT)?
 int g_c __attribute__((annotate("tsmap::zzzzzzzzz")));
 // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: unknown tsmap annotation 'tsmap::zzzzzzzzz' is ignored [tsmap-non-idempotent-callback]
-struct s { int w __attribute__((annotate("tsmap::cleanup"))); };
-// CHECK-MESSAGES: :[[@LINE-1]]:33: warning: malformed tsmap annotation 'tsmap::cleanup': contract 'cleanup' needs a function name: cleanup(fn) [tsmap-non-idempotent-callback]
 int g_d __attribute__((annotate("tsmap::callback(x)")));
 // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: malformed tsmap annotation 'tsmap::callback(x)': contract 'callback' takes no argument
 
@@ -33,3 +32,5 @@ TSMAP_IDEMPOTENT int pure(int x);
 TSMAP_NON_IDEMPOTENT int audit_post(const char *what);
 int g_other __attribute__((annotate("mytool::calback")));
 int g_plain __attribute__((annotate("callback")));
+// Malformed, but of a kind tsmap-remove-without-cleanup owns: reported there.
+struct s { int w __attribute__((annotate("tsmap::cleanup"))); };

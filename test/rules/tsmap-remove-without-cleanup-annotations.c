@@ -1,4 +1,5 @@
 // RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t
+// RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup,tsmap-non-idempotent-callback %t
 // Annotations this check relies on that name nothing or sit where they mean
 // nothing: removed_out, replaces, returns_removed, cleanup, evicts_with.
 #include <stddef.h>
@@ -18,6 +19,18 @@ int dict_del(dict *d, int key, TSMAP_REMOVED_OUT int flags);
 
 void dict_clear(dict *d, TSMAP_EVICTS_WITH(timer_cancel) int unused);
 // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: TSMAP_EVICTS_WITH goes on a map variable or field; on a parameter of type 'int' it means nothing [tsmap-remove-without-cleanup]
+
+// A malformed TSMAP_CLEANUP is this check's, also when it runs alone, and is
+// reported once when tsmap-non-idempotent-callback (which reports unknown
+// names) runs too.
+struct bad_cleanups {
+  TSMAP_CLEANUP(42) struct timer *a;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: malformed tsmap annotation 'tsmap::cleanup(42)': contract 'cleanup' needs a function name: cleanup(fn) [tsmap-remove-without-cleanup]
+  TSMAP_CLEANUP() struct timer *b;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: malformed tsmap annotation 'tsmap::cleanup()': contract 'cleanup' needs a function name: cleanup(fn) [tsmap-remove-without-cleanup]
+  struct timer *c __attribute__((annotate("tsmap::cleanup(timer_cancel")));
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: malformed tsmap annotation 'tsmap::cleanup(timer_cancel': contract 'cleanup' needs a function name: cleanup(fn) [tsmap-remove-without-cleanup]
+};
 
 // ---- Quiet: well-placed annotations; other checks' kinds are not ours ---------
 
