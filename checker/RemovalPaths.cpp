@@ -236,7 +236,9 @@ static std::pair<const VarDecl *, const Expr *> localStore(const Stmt *S) {
 void ValueUses::addFieldCopies(const Stmt *S) {
   if (!S)
     return;
-  if (auto [V, Value] = localStore(S); V) {
+  auto Store = localStore(S);
+  if (const VarDecl *V = Store.first) {
+    const Expr *Value = Store.second;
     bool IsHolder = llvm::any_of(Holders, [&](const Holder &H) { return H.Var == V; });
     auto [It, Inserted] = FieldCopies.try_emplace(V, Value);
     // Given anything but a field of the value (or given two values): not a
