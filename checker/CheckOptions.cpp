@@ -34,6 +34,14 @@ std::vector<std::string> readFunctionNames(ClangTidyCheck &Check,
   return Names;
 }
 
+/// The option's full name, as clang-tidy's own messages give it
+/// (`tsmap-weak-mutable-value.MaxCallDepth`). getID() is public on the matcher
+/// callback a check is (protected on ClangTidyCheck).
+static std::string fullOptionName(ClangTidyCheck &Check, llvm::StringRef Option) {
+  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
+  return (Callback.getID() + "." + Option).str();
+}
+
 bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
               llvm::StringRef Option, bool Default) {
   std::optional<llvm::StringRef> Value = Options.get(Option);
@@ -53,12 +61,10 @@ bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
     Parsed = Number != 0;
   if (Parsed)
     return *Parsed;
-  // clang-tidy's own wording, with the option's full name. getID() is public on
-  // the matcher callback a check is (protected on ClangTidyCheck).
-  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
+  // clang-tidy's own wording, with the option's full name
   Check.configurationDiag("invalid configuration value '%0' for option '%1'; "
                           "expected a bool")
-      << *Value << (Callback.getID() + "." + Option).str();
+      << *Value << fullOptionName(Check, Option);
   return Default;
 }
 
@@ -74,13 +80,11 @@ unsigned readMaxCallDepth(ClangTidyCheck &Check,
   std::optional<llvm::StringRef> Value = Options.get("MaxCallDepth");
   if (!Value)
     return DefaultCallDepth;
-  const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
-  std::string Option = (Callback.getID() + ".MaxCallDepth").str();
   long long Depth = 0;
   if (Value->trim().getAsInteger(10, Depth) || Depth < 0) {
     Check.configurationDiag("invalid configuration value '%0' for option "
                             "'%1'; expected an integer from 0 to %2")
-        << *Value << Option << MaxSupportedCallDepth;
+        << *Value << fullOptionName(Check, "MaxCallDepth") << MaxSupportedCallDepth;
     return DefaultCallDepth;
   }
   if (Depth > MaxSupportedCallDepth) {

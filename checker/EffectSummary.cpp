@@ -18,6 +18,7 @@
 
 #include "EffectSummary.h"
 #include "CallbackResolution.h"
+#include "GLibTables.h"
 #include "ObjectOrigins.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
@@ -527,14 +528,7 @@ bool EffectAnalysis::Impl::isFreeCall(const CallExpr *CE) const {
 /// \p A and \p B name the same memory: the same side-effect-free lvalue
 /// expression (`c->tmp` twice).
 static bool sameLValue(const Expr *A, const Expr *B, const ASTContext &Ctx) {
-  A = A->IgnoreParenCasts();
-  B = B->IgnoreParenCasts();
-  if (A->HasSideEffects(Ctx) || B->HasSideEffects(Ctx))
-    return false;
-  llvm::FoldingSetNodeID IA, IB;
-  A->Profile(IA, Ctx, /*Canonical=*/true);
-  B->Profile(IB, Ctx, /*Canonical=*/true);
-  return IA == IB;
+  return !A->HasSideEffects(Ctx) && !B->HasSideEffects(Ctx) && sameExpr(A, B, Ctx);
 }
 
 /// \p E tests that \p V is null: `!v`, `v == NULL`, `NULL == v`.

@@ -264,6 +264,12 @@ static void tsmap_table_header_free(const tsmap *m, tsmap_table *t) {
  * (locked), it may take one of the shard's spare mappings. The header is a heap block of
  * its own, so that a mapped table's groups start its mapping and its last page is not
  * one the header alone spills into (E: a page a shard). */
+/* G12, V5: the bytes of a versioned map's version words (G11: a freq_side map's
+ * frequency words), a line a group, aligned to a line; 0 for other maps. */
+static size_t tsmap_table_side_bytes(const tsmap *m, size_t ngroups) {
+  return m->side ? ngroups * 64 + 64 : 0;
+}
+
 /* The bytes of a table of `ngroups` groups after the alignment slack `head` (its groups,
  * control words, side lines and birth stamps), or 0 if they do not fit a size_t. */
 static size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head) {
@@ -271,9 +277,7 @@ static size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head) {
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
     return 0;
   size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
-  /* G12, V5: a versioned map's version words (G11: a freq_side map's frequency words),
-   * a line a group, aligned to a line */
-  size_t vers = m->side ? ngroups * 64 + 64 : 0;
+  size_t vers = tsmap_table_side_bytes(m, ngroups);
   if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
       ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
     return 0;
@@ -286,8 +290,7 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   size_t body = tsmap_table_body(m, ngroups, head);
   if (!body)
     return NULL;
-  size_t vers = m->side ? ngroups * 64 + 64 : 0;
-  size_t birth = tsmap_mx_birth_bytes(m, ngroups);
+  size_t vers = tsmap_table_side_bytes(m, ngroups), birth = tsmap_mx_birth_bytes(m, ngroups);
   tsmap_table *t = tsmap_table_header_new(m);
   if (!t)
     return NULL;
@@ -1114,8 +1117,7 @@ void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
     tsmap_grow_publish(m, s, t);
 }
 
-int tsmap_shard_drop_step(tsmap *m, tsmap_shard *s, size_t *dropped) {
-  (void)m;
+int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (!cur || !cur->map_len || atomic_load_explicit(&s->count, memory_order_relaxed) ||
       atomic_load_explicit(&s->old, memory_order_relaxed))

@@ -238,6 +238,16 @@ static void tsmap_scan_prefetch(tsmap_shard *s) {
     __builtin_prefetch(&t->wctrl[s->rs_pos]);
 }
 
+/* R8: a step of giving back a scanned source's emptied pages. Returns 1 when this step
+ * completed the pair (nothing, or nothing more, to give back), 0 otherwise and ever after
+ * (rs_dropped SIZE_MAX: completed). */
+static int tsmap_source_drop(tsmap_shard *s) {
+  if (s->rs_dropped == SIZE_MAX || !tsmap_shard_drop_step(s, &s->rs_dropped))
+    return 0;
+  s->rs_dropped = SIZE_MAX;
+  return 1;
+}
+
 /* Scan up to `groups` groups of the pair's source, moving its moving keys (R3), at most
  * `moves` of them. Returns 1 if this call completed the pair. A destination that cannot
  * grow stops the scan where it is (tried again later). */
@@ -260,12 +270,8 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
     tsmap_shard_presize(m, p->dst, p->src == p->lo ? live / 2 : live);
   }
-  if (s->rs_done) { /* R8: an emptied source gives its pages back before the pair ends */
-    if (s->rs_dropped == SIZE_MAX || !tsmap_shard_drop_step(m, s, &s->rs_dropped))
-      return 0;
-    s->rs_dropped = SIZE_MAX;
-    return 1;
-  }
+  if (s->rs_done) /* R8: an emptied source gives its pages back before the pair ends */
+    return tsmap_source_drop(s);
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
@@ -293,10 +299,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
         s->rs_shrink = 1;
         atomic_fetch_add_explicit(&rs->shrinks, 1, memory_order_relaxed);
       }
-      if (!tsmap_shard_drop_step(m, s, &s->rs_dropped))
-        return 0;
-      s->rs_dropped = SIZE_MAX;
-      return 1;
+      return tsmap_source_drop(s);
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);
     if (r <= 0)

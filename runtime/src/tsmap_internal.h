@@ -660,7 +660,7 @@ TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
 /* The same shard, emptied: give back the next chunk of its mapped table's pages
  * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
  * there is nothing (more) to give back (R8). */
-TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap *m, tsmap_shard *s, size_t *dropped);
+TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);
