@@ -207,12 +207,14 @@ enum { TORN_N = 20000 };
 enum { TORN_N = 200000 };
 #endif
 static _Atomic uint64_t g_ver_of[TORN_N + 1];
-static _Atomic int g_done;
+static _Atomic int g_done, g_readers_in;
 static tsmap *g_m;
 
 static void *torn_writer(void *arg) {
   (void)arg;
   uint64_t k = 42, v;
+  while (atomic_load(&g_readers_in) < 2)
+    sched_yield(); /* done before any read, it would leave nothing checked */
   for (uint64_t i = 1; i <= TORN_N; i++) {
     put(g_m, k, i, NULL);
     uint64_t ver = version(g_m, k, &v); /* only this thread writes: its own version */
@@ -240,7 +242,8 @@ static void *torn_reader(void *arg) {
     while ((want = atomic_load(&g_ver_of[v])) == 0 && !atomic_load(&g_done))
       sched_yield(); /* the writer records it next */
     s->bad += want != ver;
-    s->n++;
+    if (s->n++ == 0)
+      atomic_fetch_add(&g_readers_in, 1); /* the writer starts once both have read */
   }
   return NULL;
 }
@@ -249,6 +252,7 @@ static void test_meta8_readers_see_value_and_version_together(void) {
   static seen s[2];
   g_m = meta_map('v', 0, 8);
   atomic_store(&g_done, 0);
+  atomic_store(&g_readers_in, 0);
   uint64_t k = 42, v;
   CHECK_ST(put(g_m, k, 0, NULL), TSMAP_OK);
   atomic_store(&g_ver_of[0], version(g_m, k, &v));
