@@ -23,9 +23,11 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtVisitor.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 #include <map>
 #include <tuple>
 
@@ -289,6 +291,7 @@ uint64_t effectKey(const Effect &E) {
     H = llvm::hash_combine(H, F);
   for (const ParamGuard &G : E.Guards)
     H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
+  H = llvm::hash_combine(H, E.LastReference);
   return static_cast<uint64_t>(H);
 }
 
@@ -330,6 +333,8 @@ struct EffectAnalysis::Impl {
     std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Calls;
     /// The guards of the calls in `Calls` made under a parameter test.
     llvm::DenseMap<const CallExpr *, llvm::SmallVector<ParamGuard, 1>> CallGuards;
+    /// The calls in `Calls` made only once a reference count dropped to zero.
+    llvm::SmallPtrSet<const CallExpr *, 2> LastReferenceCalls;
     FunctionSummary Summary;
     llvm::DenseMap<uint64_t, unsigned> Keys; ///< Effect key -> index.
     unsigned KindCount[NumEffectKinds] = {};
@@ -404,8 +409,11 @@ struct EffectAnalysis::Impl {
 
   /// The parameter tests that enclose the statement being scanned.
   llvm::SmallVector<ParamGuard, 2> CurGuards;
+  /// How many enclosing tests say a reference count dropped to zero.
+  unsigned CurLastReference = 0;
   void pushLocal(FnInfo &I, Effect E) {
     E.Guards.append(CurGuards.begin(), CurGuards.end());
+    E.LastReference |= CurLastReference > 0;
     I.Local.push_back(std::move(E));
   }
   /// The guards that hold when \p Cond is true (\p Negate: false): each
@@ -819,6 +827,110 @@ void EffectAnalysis::Impl::guardsOf(const Expr *Cond, const FunctionDecl *FD,
     Out.push_back({*P, Negate, 0});
 }
 
+namespace {
+/// What a reference-count decrement yields: a test of the last reference
+/// (`g_atomic_int_dec_and_test`), the count after it (`--e->ref`,
+/// `__atomic_sub_fetch`), or the count before it (`atomic_fetch_sub`, `e->ref--`).
+enum class Decrement { None, Test, NewCount, OldCount };
+} // namespace
+
+static Decrement decrementNamed(llvm::StringRef Name) {
+  return llvm::StringSwitch<Decrement>(Name)
+      .Cases("g_atomic_int_dec_and_test", "g_atomic_ref_count_dec",
+             "g_ref_count_dec", "atomic_dec_and_test", "refcount_dec_and_test",
+             Decrement::Test)
+      .Cases("__sync_sub_and_fetch", "uatomic_sub_return", Decrement::NewCount)
+      .Case("__sync_fetch_and_sub", Decrement::OldCount)
+      .Default(Decrement::None);
+}
+
+static Decrement decrementOf(const Expr *E, const ASTContext &Ctx) {
+  E = E->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E))
+    return UO->getOpcode() == UO_PreDec    ? Decrement::NewCount
+           : UO->getOpcode() == UO_PostDec ? Decrement::OldCount
+                                           : Decrement::None;
+  // GLib spells g_atomic_int_dec_and_test, g_ref_count_dec and
+  // g_atomic_ref_count_dec as macros around a statement expression.
+  if (isa<StmtExpr>(E) && E->getBeginLoc().isMacroID())
+    return decrementNamed(Lexer::getImmediateMacroName(
+        E->getBeginLoc(), Ctx.getSourceManager(), Ctx.getLangOpts()));
+  if (const auto *AE = dyn_cast<AtomicExpr>(E)) // `__atomic_sub_fetch`, C11's
+    switch (AE->getOp()) {
+    case AtomicExpr::AO__atomic_sub_fetch:
+      return Decrement::NewCount;
+    case AtomicExpr::AO__atomic_fetch_sub:
+    case AtomicExpr::AO__c11_atomic_fetch_sub:
+      return Decrement::OldCount;
+    default:
+      return Decrement::None;
+    }
+  const auto *CE = dyn_cast<CallExpr>(E);
+  const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
+  if (!FD || !FD->getDeclName().isIdentifier())
+    return Decrement::None;
+  return decrementNamed(FD->getName());
+}
+
+/// Whether \p Cond tests a reference count's last release: true when it holds
+/// exactly when the count dropped to zero (`g_atomic_int_dec_and_test (&e->ref)`,
+/// `--e->ref == 0`, `atomic_fetch_sub (&e->ref, 1) == 1`), false when it holds
+/// exactly when references remain (`!g_ref_count_dec (&rc)`, `--e->ref`,
+/// `__atomic_sub_fetch (&e->ref, 1, ...) > 0`); none for any other condition.
+static std::optional<bool> lastReferenceTest(const Expr *Cond, ASTContext &Ctx) {
+  Cond = Cond->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(Cond); UO && UO->getOpcode() == UO_LNot) {
+    std::optional<bool> T = lastReferenceTest(UO->getSubExpr(), Ctx);
+    return T ? std::optional<bool>(!*T) : std::nullopt;
+  }
+  switch (decrementOf(Cond, Ctx)) {
+  case Decrement::Test:
+    return true;
+  case Decrement::NewCount: // `if (--e->ref)`: references remain
+    return false;
+  default:
+    break;
+  }
+  const auto *BO = dyn_cast<BinaryOperator>(Cond);
+  if (!BO || !BO->isComparisonOp())
+    return std::nullopt;
+  BinaryOperatorKind Op = BO->getOpcode();
+  const Expr *D = BO->getLHS(), *C = BO->getRHS();
+  Decrement K = decrementOf(D, Ctx);
+  if (K == Decrement::None) { // `0 == --e->ref`: mirror the comparison
+    std::swap(D, C);
+    K = decrementOf(D, Ctx);
+    Op = BinaryOperator::reverseComparisonOp(Op);
+  }
+  std::optional<int64_t> V = K == Decrement::None ? std::nullopt : constantValue(C, Ctx);
+  if (!V)
+    return std::nullopt;
+  // The count that means "no reference left": 0 after, 1 before the decrement;
+  // a test's result is true (any nonzero) on the last release.
+  int64_t Zero = K == Decrement::OldCount ? 1 : 0;
+  if (K == Decrement::Test) {
+    if (Op != BO_EQ && Op != BO_NE)
+      return std::nullopt;
+    return (Op == BO_EQ) == (*V != 0);
+  }
+  switch (Op) {
+  case BO_EQ: // `--e->ref == 0`
+    return *V == Zero ? std::optional<bool>(true) : std::nullopt;
+  case BO_NE: // `--e->ref != 0`
+    return *V == Zero ? std::optional<bool>(false) : std::nullopt;
+  case BO_GT: // `--e->ref > 0`
+    return *V == Zero ? std::optional<bool>(false) : std::nullopt;
+  case BO_GE: // `--e->ref >= 1`
+    return *V == Zero + 1 ? std::optional<bool>(false) : std::nullopt;
+  case BO_LE: // `--e->ref <= 0`
+    return *V == Zero ? std::optional<bool>(true) : std::nullopt;
+  case BO_LT: // `--e->ref < 1`
+    return *V == Zero + 1 ? std::optional<bool>(true) : std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
 void EffectAnalysis::Impl::scanIf(const IfStmt *If, const FunctionDecl *FD,
                                   FnInfo &I) {
   if (If->getInit())
@@ -827,15 +939,20 @@ void EffectAnalysis::Impl::scanIf(const IfStmt *If, const FunctionDecl *FD,
     scanStmt(If->getConditionVariableDeclStmt(), FD, I);
   scanStmt(If->getCond(), FD, I);
   size_t Depth = CurGuards.size();
+  std::optional<bool> Last = lastReferenceTest(If->getCond(), A.Ctx);
   guardsOf(If->getCond(), FD, false, CurGuards);
+  CurLastReference += Last == true;
   scanStmt(If->getThen(), FD, I);
+  CurLastReference -= Last == true;
   CurGuards.resize(Depth);
   if (If->getElse()) {
     llvm::SmallVector<ParamGuard, 2> Else;
     guardsOf(If->getCond(), FD, true, Else);
     if (Else.size() == 1) // `!(a && b)` is no conjunction of guards.
       CurGuards.push_back(Else.front());
+    CurLastReference += Last == false;
     scanStmt(If->getElse(), FD, I);
+    CurLastReference -= Last == false;
     CurGuards.resize(Depth);
   }
 }
@@ -850,6 +967,7 @@ static bool onlyLeaves(const Stmt *S) {
 void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
                                         const FunctionDecl *FD, FnInfo &I) {
   size_t Depth = CurGuards.size();
+  unsigned LastDepth = CurLastReference;
   for (const Stmt *Child : CS->body()) {
     scanStmt(Child, FD, I);
     // `if (!rm) return;`: what follows runs only when the test is false.
@@ -861,9 +979,12 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
       guardsOf(If->getCond(), FD, true, After);
       if (After.size() == 1)
         CurGuards.push_back(After.front());
+      // `if (!g_atomic_int_dec_and_test (&e->ref)) return;`
+      CurLastReference += lastReferenceTest(If->getCond(), A.Ctx) == false;
     }
   }
   CurGuards.resize(Depth);
+  CurLastReference = LastDepth;
 }
 
 /// A call to a function with no body that can only read what it is given
@@ -1051,6 +1172,8 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
     I.Calls.push_back({CE, Def});
     if (!CurGuards.empty())
       I.CallGuards[CE].assign(CurGuards.begin(), CurGuards.end());
+    if (CurLastReference)
+      I.LastReferenceCalls.insert(CE);
     return;
   }
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
@@ -1115,6 +1238,7 @@ bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
       }
       if (auto G = I.CallGuards.find(Site); G != I.CallGuards.end())
         Out.Guards.append(G->second.begin(), G->second.end());
+      Out.LastReference |= I.LastReferenceCalls.contains(Site);
       Changed |= addEffect(I, std::move(Out));
     }
   }
@@ -1174,6 +1298,7 @@ void EffectAnalysis::Impl::strongConnect(const FunctionDecl *FD,
     M->Local.shrink_to_fit();
     M->Keys.clear();
     M->CallGuards.clear();
+    M->LastReferenceCalls.clear();
   }
 }
 

@@ -156,6 +156,11 @@ struct Effect {
   /// The conditions on the summarized function's parameters under which the
   /// effect happens (all must hold); empty when it happens on any call.
   llvm::SmallVector<ParamGuard, 1> Guards;
+  /// The effect happens only once a reference count dropped to zero, somewhere
+  /// on the chain: `if (!g_atomic_int_dec_and_test (&e->ref)) return;` before
+  /// it, or inside `if (--e->ref == 0)`. A caller that still holds a
+  /// reference to the object cannot be its last holder.
+  bool LastReference = false;
 };
 
 /// Everything a function does that matters to the checks.

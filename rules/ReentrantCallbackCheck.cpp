@@ -360,6 +360,8 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     Identity I = compareMaps(Outer, Inner, E.Target, CtxParam);
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
+    if (E.LastReference) // by field or unknown: see ReentrantLoops.cpp
+      continue;
     if (I == Identity::SameField && !ByField)
       ByField = Reentry{std::move(E), I};
     else if (I == Identity::Unknown && !Unknown)

@@ -339,6 +339,11 @@ bool ReentrantCallbackCheck::loopCallChanges(
     if (I != Identity::Same && I != Identity::SameField &&
         !(I == Identity::Unknown && StrictMapIdentity))
       continue;
+    // A release on the last reference (`if (!g_atomic_int_dec_and_test (&e->ref))
+    // return;` before the destroy) of a table that is the iterated one only by
+    // its field: while the loop can reach its table, someone holds a reference.
+    if (I != Identity::Same && E.LastReference)
+      continue;
     diag(Site->getBeginLoc(),
          "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
          "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
