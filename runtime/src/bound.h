@@ -239,9 +239,13 @@ TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, uint32_t r, unsigned weight)
 }
 
 /* Maybe touch the frequency word `w` of map `m` (B4, B8): sampled, and then incremented
- * with the counter's own probability; a lost race with a writer only loses a count.
- * Inline, so the 8-byte get of a bounded map makes no call for it, and a read that does
- * not look costs a thread-local decrement. */
+ * with the counter's own probability. A compare-and-swap, not a store: the word also
+ * holds the entry's weight (B6), which a writer may have just replaced under its lock,
+ * and a store of the word read before would put the old weight back (the shard's total
+ * would then drift from what its entries weigh; test_g11_reads_racing_overwrites_keep_
+ * the_weight). A lost race only loses a count. Inline, so the 8-byte get of a bounded
+ * map makes no call for it, and a read that does not look costs a thread-local
+ * decrement. */
 TSMAP_INLINE void tsmap_freq_touch(const tsmap *m, tsmap_word *w) {
   uint32_t r;
   unsigned weight;
@@ -249,7 +253,8 @@ TSMAP_INLINE void tsmap_freq_touch(const tsmap *m, tsmap_word *w) {
     return;
   uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, r, weight);
   if (n != v)
-    tsmap_st(w, n);
+    atomic_compare_exchange_strong_explicit(w, &v, n, memory_order_relaxed,
+                                            memory_order_relaxed);
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any

@@ -318,7 +318,90 @@ static void test_g11_weight_bound_under_a_two_thread_storm(void) {
   CHECK(in > 0 && end.weight <= 20000 && end.weight > 15000 && g_over == 0 && bad == 0);
 }
 
+/* Reads racing overwrites of the same keys (G11 (e), B4): a read's sampled touch of an
+ * entry's frequency word, which holds the weight too, must not put back the weight an
+ * overwrite just replaced. The total would drift from what the entries weigh: an emptied
+ * map then refused what fits, or took more. One writer overwrites 8 keys with weights
+ * 1..13 while another thread reads them (get and compute_if_absent); emptied, the map
+ * must then take exactly max_weight values of weight 1. */
+static obj g_race_objs[13];
+static tsmap *g_race_map;
+static _Atomic int g_race_stop, g_race_reading;
+
+static void *race_overwrites(void *arg) {
+  (void)arg;
+  uint64_t s = 88172645463325252ULL;
+  while (!atomic_load(&g_race_reading))
+    sched_yield();
+  for (long i = 0; i < 3000000 / SCALE; i++) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    uint64_t k = s % 8;
+    obj *o = &g_race_objs[(s >> 3) % 13];
+    tsmap_status st = tsmap_put(g_race_map, &k, 8, &o, NULL);
+    CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
+  }
+  atomic_store(&g_race_stop, 1);
+  return NULL;
+}
+
+static int race_absent(const void *key, size_t key_len, void *ctx, void *value_out) {
+  (void)key, (void)key_len, (void)ctx;
+  obj *o = &g_race_objs[0];
+  memcpy(value_out, &o, sizeof o);
+  return 0;
+}
+
+static void *race_reads(void *arg) {
+  (void)arg;
+  obj *o;
+  atomic_store(&g_race_reading, 1);
+  for (uint64_t i = 0; !atomic_load(&g_race_stop); i++) {
+    uint64_t k = i % 8;
+    if (i & 1)
+      tsmap_get(g_race_map, &k, 8, &o);
+    else
+      tsmap_compute_if_absent(g_race_map, &k, 8, race_absent, NULL, &o);
+  }
+  return NULL;
+}
+
+static void reads_racing_overwrites(size_t key_size) {
+  enum { MAXW = 100 };
+  for (int i = 0; i < 13; i++)
+    g_race_objs[i] = (obj){2 * (uint64_t)i + 1, (uint64_t)i}; /* 8 of them near the bound */
+  tsmap_config cfg;
+  weighted_config(&cfg, MAXW, 1);
+  cfg.key_size = key_size;
+  CHECK_ST(tsmap_create(&cfg, &g_race_map), TSMAP_OK);
+  atomic_store(&g_race_stop, 0);
+  atomic_store(&g_race_reading, 0);
+  pthread_t w, r;
+  pthread_create(&r, NULL, race_reads, NULL);
+  pthread_create(&w, NULL, race_overwrites, NULL);
+  pthread_join(w, NULL);
+  pthread_join(r, NULL);
+  for (uint64_t k = 0; k < 8; k++)
+    tsmap_remove(g_race_map, &k, 8, NULL);
+  CHECK(held(g_race_map).entries == 0);
+  static obj one = {1, 99};
+  obj *p = &one;
+  for (uint64_t k = 1000; k < 1000 + 4 * MAXW; k++) /* admitted by the 15th try (B5) */
+    for (int t = 0; t < 32 && tsmap_get(g_race_map, &k, 8, NULL) != TSMAP_OK; t++)
+      CHECK(tsmap_put(g_race_map, &k, 8, &p, NULL) == TSMAP_OK);
+  tally t = held(g_race_map);
+  if (t.weight != MAXW)
+    fprintf(stderr, "  key_size %zu: emptied and refilled with weight-1 values: %llu, want %d\n",
+            key_size, (unsigned long long)t.weight, MAXW);
+  CHECK(t.weight == MAXW && t.entries == MAXW);
+  tsmap_destroy(g_race_map);
+}
+static void test_g11_reads_racing_overwrites_keep_the_weight(void) {
+  reads_racing_overwrites(8);
+  reads_racing_overwrites(0);
+}
+
 TEST_MAIN(T(test_g11_weight_configurations), T(test_g11_weight_bound_holds),
           T(test_g11_heavier_overwrites_and_too_heavy_values),
           T(test_g11_weight_and_count_bounds_together), T(test_g11_weight_with_expiry),
-          T(test_g11_weight_bound_under_a_two_thread_storm))
+          T(test_g11_weight_bound_under_a_two_thread_storm),
+          T(test_g11_reads_racing_overwrites_keep_the_weight))
