@@ -164,6 +164,15 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
   tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
+  if (map->expiring && groups > 0) { /* a budget over the map's groups: each once */
+    size_t held = 0;
+    for (size_t i = 0; i < tsmap_shard_count(map); i++) {
+      tsmap_table *t = atomic_load_explicit(&map->shards[i].cur, memory_order_relaxed);
+      held += t ? t->ngroups : 1;
+    }
+    if (groups > held)
+      groups = held;
+  }
   while (map->expiring && groups > 0) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & (tsmap_shard_count(map) - 1)];

@@ -214,8 +214,6 @@ static size_t tsmap_default_shards(void) {
 }
 
 static tsmap_status tsmap_config_check(const tsmap_config *c) {
-  if (c->maintain_interval_ns && !c->expiry && !c->default_ttl_ns) /* G10 */
-    return TSMAP_INVALID_ARGUMENT;
   if (c->value_size > TSMAP_MAX_VALUE_SIZE || c->key_size > TSMAP_MAX_FIXED_KEY_SIZE)
     return TSMAP_INVALID_ARGUMENT;
   if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
@@ -383,21 +381,23 @@ tsmap_status tsmap_key_prepare(const tsmap *m, const void *key, size_t len, tsma
     return TSMAP_INVALID_ARGUMENT;
   if (m->key_size ? len != m->key_size : len > TSMAP_MAX_KEY_SIZE)
     return TSMAP_INVALID_ARGUMENT;
-  q->p = (const unsigned char *)key;
+  /* The empty key may come as (NULL, 0): the hash, callbacks and hooks are given a
+   * pointer that is not null, as for every other key (memcpy(dst, key, 0) in a hook). */
+  q->p = key ? (const unsigned char *)key : (const unsigned char *)"";
   q->len = len;
   q->ttl = TSMAP_TTL_DEFAULT; /* G10: the *_ttl calls set their own */
   q->ver = NULL;              /* G13: a local write; tsmap_merge sets its own */
   if (m->key_size) {
     q->w[m->key_words - 1] = 0;
-    memcpy(q->w, key, len);
+    memcpy(q->w, q->p, len);
   } else {
     q->w[0] = len;
     q->w[1] = 0;
     if (len <= 8 && len)
-      memcpy(&q->w[1], key, len);
+      memcpy(&q->w[1], q->p, len);
   }
   q->hash = m->fast8 || m->fast8_meta ? tsmap_hash_u64(q->w[0], m->seed)
-                                      : tsmap_hash_key(m, key, len);
+                                      : tsmap_hash_key(m, q->p, len);
   q->h2 = tsmap_h2(q->hash);
   q->route = tsmap_route(m);
   q->shard = &m->shards[(q->hash >> 32) & q->route];

@@ -97,6 +97,19 @@ static void test_hooks_and_visitors_may_call_the_map(void) {
 
 /* ---- keys and lifecycle --------------------------------------------------------------------- */
 
+static int g_null_keys, g_hook_calls;
+static void hook_created_key(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)kl, (void)v, (void)ctx;
+  g_null_keys += k == NULL;
+  g_hook_calls++;
+}
+static void hook_evicted_key(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                             void *ctx) {
+  (void)kl, (void)v, (void)why, (void)ctx;
+  g_null_keys += k == NULL;
+  g_hook_calls++;
+}
+
 /* (NULL, 0) and ("", 0) are one key, the empty key, in a variable-length map; a fixed-size
  * map has no empty key; a null key with a length is invalid. */
 static void test_empty_key_is_null_or_empty_string(void) {
@@ -113,6 +126,18 @@ static void test_empty_key_is_null_or_empty_string(void) {
   CHECK_ST(tsmap_get(m, NULL, 0, NULL), TSMAP_NOT_FOUND);
   CHECK_ST(tsmap_get(m, NULL, 1, NULL), TSMAP_INVALID_ARGUMENT);
   tsmap_destroy(m);
+  /* hooks are handed a key pointer that is not null, for (NULL, 0) too: a hook's
+   * memcpy(dst, key, key_len) is then defined */
+  cfg.on_entry_created = hook_created_key;
+  cfg.on_entry_evicted = hook_evicted_key;
+  g_null_keys = g_hook_calls = 0;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  CHECK_ST(tsmap_put(m, NULL, 0, &v, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_put(m, NULL, 0, &v, NULL), TSMAP_REPLACED);
+  tsmap_destroy(m);
+  CHECK(g_hook_calls == 4 && g_null_keys == 0);
+  cfg.on_entry_created = NULL;
+  cfg.on_entry_evicted = NULL;
   cfg.key_size = 8;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   CHECK_ST(tsmap_put(m, NULL, 0, &v, NULL), TSMAP_INVALID_ARGUMENT);

@@ -204,7 +204,7 @@ static void test_g10_every_insert_path_takes_a_ttl(void) {
 }
 
 /* The *_ttl calls need a map created with expiry; tsmap_maintain's statuses; a
- * maintenance thread needs expiry. */
+ * maintenance thread on a map without expiry. */
 static void test_g10_statuses(void) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
@@ -227,8 +227,9 @@ static void test_g10_statuses(void) {
   CHECK_ST(tsmap_maintain(m, 100), TSMAP_CLOSED);
   tsmap_destroy(m);
   CHECK(runs == 0);
-  cfg.maintain_interval_ns = 1000000;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_INVALID_ARGUMENT);
+  cfg.maintain_interval_ns = 1000000; /* allowed: the thread moves reshards on */
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  tsmap_destroy(m);
   m = expiry_map(5, 8, 8, 1);
   CHECK_ST(tsmap_put_ptr_ttl(m, &k, 8, &v, 5, NULL), TSMAP_OK); /* value_size 8 */
   tsmap_destroy(m);
@@ -374,6 +375,50 @@ static void test_g10_maintain_sweeps_within_its_budget(void) {
   CHECK(calls < 200); /* 4 shards of at most 512 groups: < 2048 groups */
   tsmap_destroy(m);
   CHECK(g_c.closed == 0);
+}
+
+/* A budget over the map's slots looks at each about once: tsmap_maintain(m, SIZE_MAX)
+ * sweeps the whole map and returns (it looped for ever before, its work set by the
+ * budget alone). */
+static void test_g10_maintain_budget_is_bounded_by_the_map(void) {
+  tsmap *m = expiry_map(10, 8, 8, 4);
+  for (uint64_t k = 0; k < 500; k++)
+    CHECK_ST(put_u(m, k, 1, TSMAP_TTL_DEFAULT), TSMAP_OK);
+  atomic_store(&g_now, 1000);
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  CHECK(g_c.expired == 500);
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX - 3), TSMAP_OK);
+  CHECK_ST(tsmap_maintain(m, (size_t)1 << 40), TSMAP_OK);
+  CHECK_ST(tsmap_maintain(m, 0), TSMAP_OK); /* looks at nothing */
+  tsmap_destroy(m);
+  CHECK(g_c.expired == 500 && g_c.closed == 0);
+}
+
+/* The maintenance thread of a map without expiry moves a reshard on by itself: nobody
+ * writes, and the reshard completes. */
+static void test_g10_maintenance_thread_without_expiry_moves_a_reshard(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 4;
+  cfg.max_shard_count = 16;
+  cfg.maintain_interval_ns = 1000000; /* 1 ms */
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 20000; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+  size_t n = 0;
+  for (int i = 0; i < 20000; i++) { /* up to 20 s */
+    CHECK_ST(tsmap_shard_counts(m, &n, NULL), TSMAP_OK);
+    if (n == 16)
+      break;
+    usleep(1000);
+  }
+  CHECK(n == 16);
+  for (uint64_t k = 0, v = 0; k < 20000; k++)
+    CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k);
+  tsmap_destroy(m);
 }
 
 /* Expiry with long keys (each in a block of its own), multi-word values and a growth in
@@ -774,6 +819,8 @@ TEST_MAIN(T(test_g10_absent_from_the_deadline_on), T(test_g10_per_entry_ttl_over
           T(test_g10_writers_see_an_expired_entry_absent),
           T(test_g10_reclaim_without_memory_changes_nothing),
           T(test_g10_writes_sweep_expired_entries), T(test_g10_maintain_sweeps_within_its_budget),
+          T(test_g10_maintain_budget_is_bounded_by_the_map),
+          T(test_g10_maintenance_thread_without_expiry_moves_a_reshard),
           T(test_g10_long_keys_big_values_and_growth),
           T(test_g10_meta_get_of_8_byte_keys_with_other_value_sizes),
           T(test_g10_close_reports_expired_entries_as_expired), T(test_g10_reads_write_nothing),

@@ -222,9 +222,11 @@ typedef struct tsmap_config {
   tsmap_clock_fn clock;    /* NULL: CLOCK_MONOTONIC nanoseconds */
   void *clock_ctx;
   uint64_t maintain_interval_ns; /* non-zero: the map runs a thread of its own that calls
-                                    tsmap_maintain(map, maintain_budget) this often;
+                                    tsmap_maintain(map, maintain_budget) this often (on
+                                    a map without expiry it moves reshards on);
                                     tsmap_close stops and joins it */
-  size_t maintain_budget;  /* slots per tick of that thread (0: 1024) */
+  size_t maintain_budget;  /* slots per tick of that thread (0: 1024, unlike a budget of
+                              0 given to tsmap_maintain) */
   /* A bound (G11). An insert into a full map first evicts another entry through
    * on_entry_evicted (TSMAP_EVICT_CAPACITY), exactly once, chosen by a sampled LFU with
    * aging (frequency-aware and scan-resistant). The bound is split evenly over the
@@ -234,8 +236,10 @@ typedef struct tsmap_config {
    * the entry it would displace is not kept. Its insert still returns TSMAP_OK (and
    * compute_if_absent still hands back its value), and its value goes through
    * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
-   * that order, so the map is unchanged; a key inserted again and again gets in (at the
-   * latest at its 15th try within a window of a few capacities of inserts). Costs one
+   * that order, so the map is unchanged; a key inserted again and again gets in: at the
+   * latest at its 15th try counted since the shard's sketch last halved its counts
+   * (every 5 x its share of max_entries inserts tried), so at the latest at its 22nd
+   * when it tries back to back. Costs one
    * word per entry, 8 bytes per max_entries for the admission sketch, and the generic
    * paths, as expiry does; reads update an entry's counter in place now and then (at most
    * 1 read in 8 on average, rarer the more often the entry is read). */
@@ -502,14 +506,17 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
                              void *value_out);
 
 /* Reclaim expired entries of an idle map (G10): look at up to `budget` slots (rounded up
- * to whole groups of 7), continuing round-robin over the shards where the previous call
- * stopped, and evict every expired entry found (TSMAP_EVICT_EXPIRED; hooks run with no
- * lock held, after each shard's lock is released). Call it from your own timer, or set
- * maintain_interval_ns. Writes already sweep a group of their shard each, so a busy map
- * needs neither. During a reshard (tsmap_reshard) it also moves up to budget / 7 groups'
- * entries to their new shards, so a map nobody writes to finishes its reshard when it is
- * maintained. Statuses: TSMAP_OK (also on a map without expiry: nothing to do);
- * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map). */
+ * to whole groups of 7; 0 looks at none), continuing round-robin over the shards where
+ * the previous call stopped, and evict every expired entry found (TSMAP_EVICT_EXPIRED;
+ * hooks run with no lock held, after each shard's lock is released). A budget larger
+ * than the map's slots looks at about as many slots as the map has (SIZE_MAX: one pass
+ * over the whole map), so the call's work is bounded by the map's size. Call it from
+ * your own timer, or set maintain_interval_ns. Writes already sweep a group of their
+ * shard each, so a busy map needs neither. During a reshard (tsmap_reshard) it also
+ * moves up to budget / 7 groups' entries to their new shards, so a map nobody writes to
+ * finishes its reshard when it is maintained. Statuses: TSMAP_OK (also on a map without
+ * expiry: nothing to reclaim); TSMAP_CLOSED (also when a hook it ran closed the map);
+ * TSMAP_INVALID_ARGUMENT (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 
 /* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
