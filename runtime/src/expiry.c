@@ -164,16 +164,11 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
   tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
-  if (map->expiring && groups > 0) { /* a budget over the map's groups: each once */
-    size_t held = 0;
-    for (size_t i = 0; i < tsmap_shard_count(map); i++) {
-      tsmap_table *t = atomic_load_explicit(&map->shards[i].cur, memory_order_relaxed);
-      held += t ? t->ngroups : 1;
-    }
-    if (groups > held)
-      groups = held;
-  }
-  while (map->expiring && groups > 0) {
+  /* A budget over the map's groups buys one pass: `pass` sums the tables' groups of the
+   * first round of shards (each read under its lock), and the call ends once it has
+   * looked at that many. */
+  size_t shards = tsmap_shard_count(map), visits = 0, pass = 0, looked = 0;
+  while (map->expiring && groups > 0 && (visits < shards || looked < pass)) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & (tsmap_shard_count(map) - 1)];
     tsmap_after after = TSMAP_AFTER_INIT;
@@ -183,9 +178,12 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
     size_t n = groups < TSMAP_MAINTAIN_CHUNK ? groups : TSMAP_MAINTAIN_CHUNK;
     if (t && n > t->ngroups)
       n = t->ngroups;
+    if (visits++ < shards)
+      pass += t ? t->ngroups : 1;
     if (!closed && n > TSMAP_SWEEP_GROUPS)
       tsmap_expiry_sweep(map, s, &after, n - TSMAP_SWEEP_GROUPS);
     groups -= n;
+    looked += n;
     tsmap_writer_end(map, s, &after);
     tsmap_after_run(map, &after);
     if (closed)
