@@ -250,9 +250,9 @@ static int tsmap_source_drop(tsmap_shard *s) {
 
 /* Scan up to `groups` groups of the pair's source, moving its moving keys (R3), at most
  * `moves` of them. Returns 1 if this call completed the pair. A destination that cannot
- * grow stops the scan where it is (tried again later). */
+ * grow stops the scan where it is (tried again later) and sets *starved. */
 static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups,
-                           size_t moves) {
+                           size_t moves, int *starved) {
   tsmap_shard *s = p->src;
   /* The phase may have ended since the caller checked the route, but only if this pair
    * was done already (its locks are held): then there is nothing to move by its rules. */
@@ -302,8 +302,10 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
       return tsmap_source_drop(s);
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);
-    if (r <= 0)
-      break; /* the cap, or no memory for the destination's growth: this group later */
+    if (r <= 0) { /* the cap, or no memory for the destination's growth: this group later */
+      *starved |= r < 0;
+      break;
+    }
     if (++s->rs_pos % TSMAP_RESHARD_HINT_EVERY == 0)
       tsmap_scan_hint(rs, m, s, s->rs_pos);
   }
@@ -358,7 +360,8 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
-      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES);
+      int starved = 0; /* the write's own key decides its status (stuck, below) */
+      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES, &starved);
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
@@ -576,8 +579,8 @@ tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_ou
 /* ---- Helpers: tsmap_maintain, foreach, close ------------------------------------------------ */
 
 /* One round of help: scan up to `groups` groups, pair by pair. Returns 1 while a phase
- * runs (0: none, or closed). */
-static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups) {
+ * runs (0: none, or closed); *starved is set when a destination could not grow. */
+static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups, int *starved) {
   uint64_t r = tsmap_route(m);
   if (!(r & TSMAP_ROUTE_DIVERT) || tsmap_is_closed(m))
     return 0;
@@ -596,7 +599,7 @@ static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups) {
     tsmap_pair_lock(&p);
     int done = 0;
     if (tsmap_route(m) == r && !tsmap_is_closed(m))
-      done = tsmap_pair_step(m, rs, &p, chunk, SIZE_MAX);
+      done = tsmap_pair_step(m, rs, &p, chunk, SIZE_MAX, starved);
     tsmap_pair_unlock(&p);
     if (done)
       tsmap_pair_done(m, rs);
@@ -630,20 +633,28 @@ static void tsmap_shrink_marked(tsmap *m, tsmap_rstate *rs, size_t n) {
 
 void tsmap_reshard_help(tsmap *m, size_t groups) {
   tsmap_rstate *rs = tsmap_rs(m);
-  if (rs && groups && !tsmap_help_round(m, rs, groups) && !tsmap_is_closed(m) &&
+  int starved = 0; /* tried again at the next call */
+  if (rs && groups && !tsmap_help_round(m, rs, groups, &starved) && !tsmap_is_closed(m) &&
       atomic_load_explicit(&rs->shrinks, memory_order_relaxed))
     tsmap_shrink_marked(m, rs, groups / 64 + 1);
 }
 
-/* Drive phases until none runs (foreach; no lock held, outside any read-side section). */
-static void tsmap_reshard_finish(tsmap *m, tsmap_rstate *rs) {
-  while (tsmap_help_round(m, rs, 1024)) {
+/* Drive phases until none runs (foreach; no lock held, outside any read-side section).
+ * TSMAP_NO_MEMORY when a destination could not grow: the phase cannot finish until
+ * memory comes back, and waiting for it would spin for ever (an independent test's
+ * foreach did, under a failing allocator). */
+static tsmap_status tsmap_reshard_finish(tsmap *m, tsmap_rstate *rs) {
+  int starved = 0;
+  while (tsmap_help_round(m, rs, 1024, &starved)) {
+    if (starved)
+      return TSMAP_NO_MEMORY;
     uint64_t r = tsmap_route(m);
     if ((r & TSMAP_ROUTE_DIVERT) && !(r & TSMAP_ROUTE_MIGRATING) && !tsmap_ebr_try_advance()) {
       struct timespec ts = {0, 50000}; /* waiting for readers to leave their sections */
       nanosleep(&ts, NULL);
     }
   }
+  return TSMAP_OK;
 }
 
 tsmap_status tsmap_reshard_foreach_enter(tsmap *m) {
@@ -653,8 +664,7 @@ tsmap_status tsmap_reshard_foreach_enter(tsmap *m) {
   pthread_mutex_lock(&rs->mu);
   rs->foreach_active++;
   pthread_mutex_unlock(&rs->mu);
-  tsmap_reshard_finish(m, rs);
-  return TSMAP_OK;
+  return tsmap_reshard_finish(m, rs);
 }
 
 void tsmap_reshard_foreach_exit(tsmap *m) {

@@ -275,6 +275,41 @@ static void test_g15_arguments(void) {
   }
 }
 
+/* foreach finishes a phase before it walks (R6); when a destination cannot grow it
+ * returns TSMAP_NO_MEMORY, changing nothing, instead of spinning until memory comes back
+ * (an independent test's foreach never returned under a failing allocator), and walks
+ * every entry once memory is back. */
+static void test_g15_foreach_without_memory_during_a_reshard(void) {
+  _Atomic int fail = 0;
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &fail};
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.shard_count = 2;
+  c.max_shard_count = 16;
+  c.allocator = &al;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  enum { N = 20000 };
+  for (uint64_t k = 0; k < N; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+  atomic_store(&fail, 1);
+  size_t seen = 0;
+  CHECK_ST(tsmap_foreach(m, count_visit, &seen), TSMAP_NO_MEMORY);
+  CHECK(seen == 0);
+  uint64_t next = 0;
+  CHECK_ST(tsmap_foreach_since(m, 0, NULL, NULL, &next), TSMAP_INVALID_ARGUMENT);
+  for (uint64_t k = 0, v = 0; k < N; k += 97) /* reads still find every entry */
+    CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k);
+  atomic_store(&fail, 0);
+  CHECK_ST(tsmap_foreach(m, count_visit, &seen), TSMAP_OK);
+  CHECK(seen == N);
+  tsmap_test_finish_reshard(m);
+  CHECK(shards_now(m, NULL) == 16);
+  tsmap_destroy(m);
+}
+
 /* An allocator that allows `*left` more allocations, then fails (ctx: _Atomic long). */
 static void *countdown_alloc(size_t size, void *ctx) {
   return atomic_fetch_sub((_Atomic long *)ctx, 1) > 0 ? malloc(size) : NULL;
@@ -947,7 +982,8 @@ static void test_g15_plain_gets_during_a_phase_find_every_key(void) {
   plain_gets_during_a_phase(8, 1);
 }
 
-TEST_MAIN(T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
+TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
+          T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
           T(test_g15_arguments), T(test_g15_close_during_a_reshard_loses_nothing),
           T(test_g15_close_overtaking_a_write_during_a_reshard),
