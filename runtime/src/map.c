@@ -218,6 +218,8 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
     return TSMAP_INVALID_ARGUMENT;
+  if (c->reshard_auto_permille > 1000) /* G15: more waits than writes never happens */
+    return TSMAP_INVALID_ARGUMENT;
   if (c->max_shard_count && (!tsmap_is_pow2(c->max_shard_count) || /* G15 */
                              c->max_shard_count > TSMAP_MAX_SHARDS ||
                              c->max_shard_count < c->shard_count))

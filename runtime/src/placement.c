@@ -222,7 +222,9 @@ tsmap_status tsmap_placement(tsmap *map, size_t shard, tsmap_shard_placement *ou
   out->node = -1;
   out->shard_count = tsmap_shard_count(map);
   out->reason = "placement policy none: memory lands on the node that first touches it";
-  if (shard >= tsmap_shard_count(map))
+  /* the shards of the routing, and those a reshard up is filling (they hold entries) */
+  size_t known = tsmap_shard_hw(map) > out->shard_count ? tsmap_shard_hw(map) : out->shard_count;
+  if (shard >= known || (pl && shard >= pl->nshards))
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;

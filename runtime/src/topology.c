@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TSMAP_TOPO_FILE_MAX 4096 /* bytes of one file, as sysfs gives at most a page */
@@ -32,9 +33,16 @@ static int tsmap_topo_fail(char *why, size_t why_len, const char *fmt, ...) {
 /* Read the whole file `path` into buf (NUL-terminated). Returns 0, or -1 with why. */
 static int tsmap_topo_slurp(const char *path, char *buf, size_t cap, char *why,
                             size_t why_len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* non-blocking, and only a regular file (sysfs's are): a FIFO in a test's tree would
+   * block tsmap_create for ever */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return tsmap_topo_fail(why, why_len, "cannot open %s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return tsmap_topo_fail(why, why_len, "%s: not a regular file", path);
+  }
   size_t n = 0;
   for (;;) {
     ssize_t r = read(fd, buf + n, cap - 1 - n);

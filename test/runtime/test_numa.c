@@ -149,6 +149,17 @@ static void test_g14_broken_trees_are_a_status(void) {
     CHECK(make_map(TSMAP_PLACE_LOCAL, bad[i], 4, TSMAP_INVALID_ARGUMENT) == NULL);
   }
   CHECK_ST(tsmap_numa_node_count(TREE("two-node"), NULL), TSMAP_INVALID_ARGUMENT);
+  /* a file that is not a regular one (a FIFO nobody writes) is refused, not waited on */
+  char root[64], path[128];
+  strcpy(root, "/tmp/tsmap-numa-fifo-XXXXXX");
+  CHECK(mkdtemp(root) != NULL);
+  snprintf(path, sizeof path, "%s/online", root);
+  CHECK(mkfifo(path, 0600) == 0);
+  CHECK(read_tree(root, why, sizeof why) == -1);
+  CHECK(strstr(why, "not a regular file") != NULL);
+  CHECK(make_map(TSMAP_PLACE_INTERLEAVE, root, 4, TSMAP_INVALID_ARGUMENT) == NULL);
+  unlink(path);
+  rmdir(root);
 }
 
 /* Write `online` and node0's `cpulist` into a fresh tree under /tmp; returns its root. */
@@ -271,6 +282,34 @@ static void test_g14_interleave_on_two_and_four_nodes(void) {
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 2, four, 2, 4); /* fewer shards */
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("sparse"), 8, sparse, 2, 3);  /* node 3: no CPU */
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 1, four, 1, 4);
+}
+
+/* Shards a reshard adds are placed as at create (interleaved: shard i on node i mod k),
+ * and their placement can be read while the reshard fills them, before the routing
+ * counts them. */
+static void test_g14_placement_of_shards_a_reshard_adds(void) {
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.shard_count = 2;
+  c.max_shard_count = 16;
+  c.placement = TSMAP_PLACE_INTERLEAVE;
+  c.numa_root = TREE("two-node");
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  fill(m, 1000);
+  CHECK_ST(tsmap_reshard(m, 4), TSMAP_OK); /* a phase now runs: nobody writes */
+  tsmap_shard_placement p;
+  CHECK_ST(tsmap_placement(m, 3, &p), TSMAP_OK);
+  CHECK(p.node == 1 && p.shard_count == 2);
+  CHECK_ST(tsmap_placement(m, 4, &p), TSMAP_INVALID_ARGUMENT);
+  tsmap_test_finish_reshard(m);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  for (size_t i = 0; i < 16; i++)
+    CHECK(placement_of(m, i).node == (int)(i % 2));
+  CHECK_ST(tsmap_placement(m, 16, &p), TSMAP_INVALID_ARGUMENT);
+  tsmap_destroy(m);
 }
 
 static void test_g14_local_with_a_given_cpu(void) {
@@ -617,4 +656,4 @@ TEST_MAIN(T(test_g14_topology_of_the_fake_trees), T(test_g14_broken_trees_are_a_
           T(test_g14_local_with_a_given_cpu), T(test_g14_local_follows_the_creating_cpu),
           T(test_g14_tables_land_on_their_node), T(test_g14_refusals_degrade_with_a_reason),
           T(test_g14_placement_read_while_shards_grow), T(test_g14_bad_input),
-          T(test_g14_create_without_memory))
+          T(test_g14_create_without_memory), T(test_g14_placement_of_shards_a_reshard_adds))

@@ -264,6 +264,14 @@ static void test_g15_arguments(void) {
   tsmap_destroy(m);
   /* max_shard_count: a power of two from shard_count to TSMAP_MAX_SHARDS (2^63 once
    * wrapped the shard array's size and crashed the first puts) */
+  tsmap_config_init(&c, 8); /* a threshold above 1000 waits per 1000 writes never fires */
+  c.reshard_auto = 1;
+  c.reshard_auto_permille = 1001;
+  m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
+  c.reshard_auto_permille = 1000;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  tsmap_destroy(m);
   static const size_t bad_max[] = {3, 2, TSMAP_MAX_SHARDS * 2, (size_t)1 << 63};
   for (size_t i = 0; i < sizeof bad_max / sizeof bad_max[0]; i++) {
     tsmap_config_init(&c, 8);

@@ -282,7 +282,8 @@ typedef struct tsmap_config {
                               when writers wait for shard locks: more than
                               reshard_auto_permille lock waits per 1000 writes over a
                               window of 4096 writes, twice in a row (tsmap_reshard) */
-  unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait) */
+  unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait); at most 1000 (else
+                                     create returns TSMAP_INVALID_ARGUMENT) */
   /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
    * weights of the entries (weight(key, value)) sum to at most max_weight at every
    * moment, writes in flight or not. Like max_entries it is split evenly over the shards;
@@ -375,8 +376,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
  * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
  * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_NO_MEMORY only on a thread's first
- * call (its reader record could not be allocated; nothing was removed) or, in a replicated
- * map (G13), when the key's tombstone could not be allocated (nothing was removed). */
+ * call (its reader record could not be allocated), in a replicated map (G13) when the
+ * key's tombstone could not be allocated, or during a reshard (tsmap_reshard) when the
+ * key must move first and its new shard cannot grow; nothing was removed then. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
                                               TSMAP_REMOVED_OUT void *value_out);
 
@@ -724,9 +726,13 @@ typedef struct tsmap_shard_placement {
   size_t node_count;   /* online nodes the topology listed; 0: not read (policy none) */
 } tsmap_shard_placement;
 
-/* Report where shard `shard` (0 <= shard < shard_count) is placed into *out. Lock-free.
- * Statuses: TSMAP_OK; TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT (NULL map or out, shard out of
- * range: out->shard_count is still filled in when map and out are not NULL). */
+/* Report where shard `shard` is placed into *out: 0 <= shard < shard_count, or during a
+ * reshard (tsmap_reshard) also a shard it is filling or emptying. Shards a reshard adds
+ * are placed as the policy places shards at create: interleaved, shard i on the
+ * (i mod k)-th node with CPUs; local, on the creating thread's node. Lock-free.
+ * Statuses, checked in this order: TSMAP_INVALID_ARGUMENT (NULL map or out, shard out of
+ * range: out->shard_count is still filled in when map and out are not NULL);
+ * TSMAP_CLOSED; TSMAP_OK. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_placement(tsmap *map, size_t shard,
                                                  tsmap_shard_placement *out);
 
