@@ -1142,6 +1142,10 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
       M = A.placeOfPointer(CE->getArg(*MapParam), FD);
       Field = loadedFromField(CE->getArg(*MapParam));
     }
+    // A table of an object made just before (`e = entry_new (); insert (e->files,
+    // ...)`): no caller's map (as in translate).
+    if (M.Root == Place::RootKind::Local && !M.Fields.empty() && freshAtCall(M.Var, CE, A.Ctx))
+      return;
     Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
     E.MapField = Field;
     E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
@@ -1203,6 +1207,11 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       Out.Target = Place();
     } else {
       Place P = A.placeOfArgument(Site->getArg(CE.Target.Param), Caller);
+      // A map of an object this function just created (`e = entry_new ();
+      // fill (e);`) is none its callers can hold (bench/realworld R20, gvfs).
+      if (CE.Kind == EffectKind::MapOperation && P.Root == Place::RootKind::Local &&
+          freshAtCall(P.Var, Site, A.Ctx))
+        return false;
       // `drop(e->manager->cache)` and `drop` operates on its parameter.
       if (CE.Kind == EffectKind::MapOperation && !CE.MapField &&
           CE.Target.Fields.empty()) {

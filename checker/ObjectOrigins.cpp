@@ -1,7 +1,9 @@
 //===--- ObjectOrigins.cpp - where a function's object pointers come from -===//
 
 #include "ObjectOrigins.h"
+#include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/Stmt.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -113,6 +115,133 @@ std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner) {
   return O;
 }
 } // namespace
+
+namespace {
+/// \p S writes \p V: assigns it, increments it, or takes its address.
+bool writesVar(const Stmt *S, const VarDecl *V) {
+  if (!S)
+    return false;
+  auto IsV = [V](const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+    return DRE && DRE->getDecl() == V;
+  };
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() && IsV(BO->getLHS()))
+    return true;
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) && IsV(UO->getSubExpr()))
+    return true;
+  if (const auto *DS = dyn_cast<DeclStmt>(S))
+    for (const Decl *D : DS->decls())
+      if (D == V)
+        return true;
+  for (const Stmt *C : S->children())
+    if (writesVar(C, V))
+      return true;
+  return false;
+}
+
+/// The value statement \p S gives \p V when it is a plain `v = e;` or `T *v = e;`.
+const Expr *assignedValue(const Stmt *S, const VarDecl *V) {
+  if (const auto *E = dyn_cast<Expr>(S))
+    if (const auto *BO = dyn_cast<BinaryOperator>(E->IgnoreParenImpCasts());
+        BO && BO->getOpcode() == BO_Assign)
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+          DRE && DRE->getDecl() == V)
+        return BO->getRHS();
+  if (const auto *DS = dyn_cast<DeclStmt>(S); DS && DS->isSingleDecl() && DS->getSingleDecl() == V)
+    return V->getInit();
+  return nullptr;
+}
+
+bool freshValue(const Expr *E, unsigned Depth);
+
+/// Every return of \p FD hands back an allocation, directly or through a local
+/// that is given nothing else.
+bool returnsFresh(const FunctionDecl *FD, unsigned Depth) {
+  const FunctionDecl *Def = nullptr;
+  if (Depth > 2 || !FD || !FD->hasBody(Def) || !Def)
+    return false;
+  llvm::SmallVector<const ReturnStmt *, 4> Returns;
+  llvm::SmallVector<const Stmt *, 16> Work{Def->getBody()};
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S)
+      continue;
+    if (const auto *R = dyn_cast<ReturnStmt>(S))
+      Returns.push_back(R);
+    for (const Stmt *C : S->children())
+      Work.push_back(C);
+  }
+  if (Returns.empty())
+    return false;
+  for (const ReturnStmt *R : Returns) {
+    const Expr *E = R->getRetValue();
+    if (!E)
+      return false;
+    E = E->IgnoreParenCasts();
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
+      const auto *V = dyn_cast<VarDecl>(DRE->getDecl());
+      if (!V || !V->isLocalVarDecl() || V->isStaticLocal())
+        return false;
+      llvm::SmallVector<const Expr *, 4> Values;
+      bool Escapes = false;
+      if (V->getInit())
+        Values.push_back(V->getInit());
+      assignmentsTo(V, Def->getBody(), Values, Escapes);
+      if (Escapes || Values.empty())
+        return false;
+      for (const Expr *Val : Values)
+        if (!freshValue(Val, Depth + 1))
+          return false;
+      continue;
+    }
+    if (!freshValue(E, Depth + 1))
+      return false;
+  }
+  return true;
+}
+
+bool freshValue(const Expr *E, unsigned Depth) {
+  const auto *Call = dyn_cast<CallExpr>(E->IgnoreParenCasts());
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee)
+    return false;
+  if (Callee->getIdentifier() && isAllocatorName(Callee->getName()))
+    return true;
+  return returnsFresh(Callee, Depth);
+}
+} // namespace
+
+bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx) {
+  if (!V || !Site || !V->isLocalVarDecl() || V->isStaticLocal() ||
+      !V->getType()->isPointerType())
+    return false;
+  // Up from the call to the statement of a block, then back through the block
+  // (and the blocks around it) to the nearest statement that writes V.
+  const Stmt *Cur = Site;
+  for (unsigned Up = 0; Up < 64; ++Up) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    if (Parents.size() != 1)
+      return false;
+    const Stmt *Parent = Parents[0].get<Stmt>();
+    if (!Parent || isa<ForStmt, WhileStmt, DoStmt>(Parent))
+      return false; // a function's top, or a loop: an earlier iteration may write V
+    if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
+      const Stmt *const *It = llvm::find(CS->body(), Cur);
+      if (It == CS->body_end())
+        return false;
+      while (It != CS->body_begin()) {
+        const Stmt *Prev = *--It;
+        if (!writesVar(Prev, V))
+          continue;
+        const Expr *Value = assignedValue(Prev, V);
+        return Value && freshValue(Value, 0);
+      }
+    }
+    Cur = Parent;
+  }
+  return false;
+}
 
 bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner) {
   if (!Owner || !Owner->getBody())

@@ -17,6 +17,7 @@
 #define TSMAP_CHECKER_OBJECTORIGINS_H
 
 #include "EffectSummary.h"
+#include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 
 namespace clang::tidy::tsmap {
@@ -29,6 +30,14 @@ bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner);
 /// \p Name allocates a new object: malloc, calloc, g_malloc0, g_malloc_n
 /// (what `g_new` expands to), g_slice_alloc0, g_object_new...
 bool isAllocatorName(llvm::StringRef Name);
+
+/// At \p Site, a call in \p Owner, local pointer \p V holds an object \p Owner
+/// created: the last statement before the call's statement (in its block, or
+/// in the blocks around it, never across a loop) that writes \p V assigns it an
+/// allocation, or the result of a function of the translation unit whose every
+/// return is one (`e = entry_new (stamp); process (..., e, ...);` after `e` held a
+/// looked-up entry). Such an object's tables are none that existed before.
+bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx);
 
 } // namespace clang::tidy::tsmap
 
