@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #define TSMAP_TOPO_FILE_MAX 4096 /* bytes of one file, as sysfs gives at most a page */
-#define TSMAP_TOPO_MAX_RANGES 256 /* ranges in one list ("0-15,64-79" is two) */
 #define TSMAP_TOPO_PATH_MAX 1024
 
 /* Write a sentence to why[why_len] (printf-style) and return -1. */
@@ -81,93 +80,88 @@ static int tsmap_topo_number(const char *s, size_t *at, unsigned limit, unsigned
 }
 
 /* A list's ranges, in order: lo[i]..hi[i]. */
-typedef struct tsmap_topo_list {
-  unsigned n;
-  unsigned lo[TSMAP_TOPO_MAX_RANGES];
-  unsigned hi[TSMAP_TOPO_MAX_RANGES];
-} tsmap_topo_list;
-
-/* Parse the list `s` read from `path` (ids below `limit`) into *l. An empty list (a node
- * without CPUs) is fine. Returns 0, or -1 with why naming the byte that is wrong. */
-static int tsmap_topo_parse(const char *path, const char *s, unsigned limit,
-                            tsmap_topo_list *l, char *why, size_t why_len) {
-  size_t at = 0;
-  l->n = 0;
-  while (s[at] != '\0' && s[at] != '\n') {
-    unsigned lo, hi;
-    if (tsmap_topo_number(s, &at, limit, &lo) != 0)
-      goto bad;
-    hi = lo;
-    if (s[at] == '-') {
-      at++;
-      if (tsmap_topo_number(s, &at, limit, &hi) != 0 || hi < lo)
-        goto bad;
-    }
-    if (l->n == TSMAP_TOPO_MAX_RANGES)
-      return tsmap_topo_fail(why, why_len, "%s: more than %u ranges", path,
-                             TSMAP_TOPO_MAX_RANGES);
-    l->lo[l->n] = lo;
-    l->hi[l->n++] = hi;
-    if (s[at] == ',' && s[at + 1] != '\0' && s[at + 1] != '\n')
-      at++;
-    else if (s[at] != '\0' && s[at] != '\n')
-      goto bad;
-    continue;
-  bad:
-    return tsmap_topo_fail(why, why_len,
-                           "%s: not a list of ids below %u at byte %zu (\"%.16s\")", path,
-                           limit, at, s + at);
+/* The next range "lo" or "lo-hi" of the list `s` read from `path` (ids below `limit`),
+ * from s[*at] on: 1 with *lo and *hi, 0 at the list's end (an empty list, a node without
+ * CPUs, is fine), or -1 with why naming the byte that is wrong. Ranges are read one at a
+ * time, so a list may have as many as fit in a file. */
+static int tsmap_topo_next(const char *path, const char *s, size_t *at, unsigned limit,
+                           unsigned *lo, unsigned *hi, char *why, size_t why_len) {
+  if (s[*at] == '\0' || s[*at] == '\n') {
+    if (s[*at] == '\n' && s[*at + 1] != '\0')
+      return tsmap_topo_fail(why, why_len, "%s: text after the list at byte %zu", path,
+                             *at + 1);
+    return 0;
   }
-  if (s[at] == '\n' && s[at + 1] != '\0')
-    return tsmap_topo_fail(why, why_len, "%s: text after the list at byte %zu", path, at + 1);
-  return 0;
+  if (tsmap_topo_number(s, at, limit, lo) != 0)
+    goto bad;
+  *hi = *lo;
+  if (s[*at] == '-') {
+    ++*at;
+    if (tsmap_topo_number(s, at, limit, hi) != 0 || *hi < *lo)
+      goto bad;
+  }
+  if (s[*at] == ',' && s[*at + 1] != '\0' && s[*at + 1] != '\n')
+    ++*at;
+  else if (s[*at] != '\0' && s[*at] != '\n')
+    goto bad;
+  return 1;
+bad:
+  return tsmap_topo_fail(why, why_len, "%s: not a list of ids below %u at byte %zu (\"%.16s\")",
+                         path, limit, *at, s + *at);
 }
 
 /* Add node `id`'s CPUs (its cpulist under `root`) to *t. */
 static int tsmap_topo_node(const char *root, unsigned id, int cpu, tsmap_topology *t,
                            char *why, size_t why_len) {
   char path[TSMAP_TOPO_PATH_MAX], buf[TSMAP_TOPO_FILE_MAX];
-  tsmap_topo_list l;
   if ((size_t)snprintf(path, sizeof path, "%s/node%u/cpulist", root, id) >= sizeof path)
     return tsmap_topo_fail(why, why_len, "%s: path too long", root);
-  if (tsmap_topo_slurp(path, buf, sizeof buf, why, why_len) != 0 ||
-      tsmap_topo_parse(path, buf, TSMAP_TOPO_MAX_CPUS, &l, why, why_len) != 0)
+  if (tsmap_topo_slurp(path, buf, sizeof buf, why, why_len) != 0)
     return -1;
   t->node[t->nnodes] = (uint16_t)id;
-  t->has_cpu[t->nnodes] = l.n != 0;
-  t->nnodes++;
-  for (unsigned r = 0; cpu >= 0 && r < l.n; r++) {
-    if ((unsigned)cpu < l.lo[r] || (unsigned)cpu > l.hi[r])
+  t->has_cpu[t->nnodes] = 0;
+  size_t at = 0;
+  unsigned lo, hi;
+  int r;
+  while ((r = tsmap_topo_next(path, buf, &at, TSMAP_TOPO_MAX_CPUS, &lo, &hi, why, why_len)) > 0) {
+    t->has_cpu[t->nnodes] = 1;
+    if (cpu < 0 || (unsigned)cpu < lo || (unsigned)cpu > hi)
       continue;
     if (t->cpu_node >= 0)
       return tsmap_topo_fail(why, why_len, "%s: CPU %d is also in node %d's cpulist", path,
                              cpu, t->cpu_node);
     t->cpu_node = (int)id;
   }
+  if (r < 0)
+    return -1;
+  t->nnodes++;
   return 0;
 }
 
 int tsmap_topology_read(const char *root, int cpu, tsmap_topology *t, char *why,
                         size_t why_len) {
   char path[TSMAP_TOPO_PATH_MAX], buf[TSMAP_TOPO_FILE_MAX];
-  tsmap_topo_list l;
   if (!root)
     root = TSMAP_TOPO_DEFAULT_ROOT;
   t->nnodes = 0;
   t->cpu_node = -1;
   if ((size_t)snprintf(path, sizeof path, "%s/online", root) >= sizeof path)
     return tsmap_topo_fail(why, why_len, "%s: path too long", root);
-  if (tsmap_topo_slurp(path, buf, sizeof buf, why, why_len) != 0 ||
-      tsmap_topo_parse(path, buf, TSMAP_TOPO_MAX_NODES, &l, why, why_len) != 0)
+  if (tsmap_topo_slurp(path, buf, sizeof buf, why, why_len) != 0)
     return -1;
-  for (unsigned r = 0; r < l.n; r++) {
-    if (r > 0 && l.lo[r] <= l.hi[r - 1])
-      return tsmap_topo_fail(why, why_len, "%s: node ids not increasing at %u", path,
-                             l.lo[r]);
-    for (unsigned id = l.lo[r]; id <= l.hi[r]; id++)
+  size_t at = 0;
+  unsigned lo, hi, next = 0;
+  int r;
+  while ((r = tsmap_topo_next(path, buf, &at, TSMAP_TOPO_MAX_NODES, &lo, &hi, why, why_len)) > 0) {
+    if (lo < next)
+      return tsmap_topo_fail(why, why_len, "%s: node ids not increasing at %u", path, lo);
+    next = hi + 1;
+    for (unsigned id = lo; id <= hi; id++)
       if (tsmap_topo_node(root, id, cpu, t, why, why_len) != 0)
         return -1;
   }
+  if (r < 0)
+    return -1;
   if (t->nnodes == 0)
     return tsmap_topo_fail(why, why_len, "%s: no online node", path);
   return 0;

@@ -217,6 +217,20 @@ static void test_g14_list_format(void) {
     CHECK((st == TSMAP_OK) == cases[i].ok);
     rm_tree(root);
   }
+  { /* a list of many ranges, as a many-CPU machine that numbers CPUs alternately across
+       its sockets writes (257 and more were refused when ranges were kept in an array) */
+    char root[64], list[4096];
+    size_t at = 0;
+    for (unsigned c = 0; c < 800; c += 2)
+      at += (size_t)snprintf(list + at, sizeof list - at, c ? ",%u" : "%u", c);
+    snprintf(list + at, sizeof list - at, "\n");
+    if (tmp_tree(root, "0\n", list)) {
+      size_t n = 0;
+      CHECK_ST(tsmap_numa_node_count(root, &n), TSMAP_OK);
+      CHECK(n == 1);
+      rm_tree(root);
+    }
+  }
   { /* local placement on a tree where no node lists this CPU: unplaced, with the reason */
     char root[64];
     if (tmp_tree(root, "0\n", "1000000-1000001\n")) {
