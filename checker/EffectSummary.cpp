@@ -413,7 +413,10 @@ struct EffectAnalysis::Impl {
   unsigned CurLastReference = 0;
   void pushLocal(FnInfo &I, Effect E) {
     E.Guards.append(CurGuards.begin(), CurGuards.end());
-    E.LastReference |= CurLastReference > 0;
+    // Only an object the function was handed or holds in a local: a global's
+    // release says nothing of who else holds it.
+    E.LastReference |= CurLastReference > 0 && (E.Target.Root == Place::RootKind::Param ||
+                                                E.Target.Root == Place::RootKind::Local);
     I.Local.push_back(std::move(E));
   }
   /// The guards that hold when \p Cond is true (\p Negate: false): each
@@ -1218,6 +1221,12 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
         Out.MapField = loadedFromField(Site->getArg(CE.Target.Param));
         Out.MapFieldAt = Out.MapField ? Site->getArg(CE.Target.Param) : nullptr;
       }
+      // A release on the last reference counts as one (Effect::LastReference)
+      // only where the released object is a local of the caller: a reference
+      // it took. Released through a parameter (a foreach callback's `unref
+      // (value)`), it may be the reference the table itself holds.
+      if (Out.LastReference && P.Root != Place::RootKind::Local)
+        Out.LastReference = false;
       // `f(&g)` and the callee writes `*p`: the place is `g` itself.
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());

@@ -158,8 +158,10 @@ struct Effect {
   llvm::SmallVector<ParamGuard, 1> Guards;
   /// The effect happens only once a reference count dropped to zero, somewhere
   /// on the chain: `if (!g_atomic_int_dec_and_test (&e->ref)) return;` before
-  /// it, or inside `if (--e->ref == 0)`. A caller that still holds a
-  /// reference to the object cannot be its last holder.
+  /// it, or inside `if (--e->ref == 0)`, and the object released is one a
+  /// function on the chain holds in a local (a reference it took: `e =
+  /// entry_get (dir); ... entry_unref (e);`), not one it was handed. A caller
+  /// that still holds a reference to the object cannot be its last holder.
   bool LastReference = false;
 };
 

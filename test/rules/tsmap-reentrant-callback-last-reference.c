@@ -183,3 +183,23 @@ void list_dir_foreach_dropping(Entry *e, const char *dir) {
   g_hash_table_foreach(e->files, visit_dropping, (gpointer)dir);
   // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: callback 'visit_dropping' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_destroy' on 'e->files' while 'g_hash_table_foreach' runs it with the map locked or mid-iteration [tsmap-reentrant-callback]
 }
+
+// A foreach callback that drops a reference it was handed (the table's own, in
+// the value) may be the last one: reported, last-reference test or not.
+typedef struct Manager Manager;
+typedef struct Held { int ref; Manager *manager; char *key; } Held;
+struct Manager { GHashTable *cache; };
+static void held_unref(Held *h) {
+  if (!g_atomic_int_dec_and_test(&h->ref))
+    return;
+  g_hash_table_remove(h->manager->cache, h->key);
+  g_free(h);
+}
+static void drop_ref(gpointer key, gpointer value, gpointer user_data) {
+  (void)key, (void)user_data;
+  held_unref(value);
+}
+void manager_release_all(Manager *m) {
+  g_hash_table_foreach(m->cache, drop_ref, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: callback 'drop_ref' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'm->cache' while 'g_hash_table_foreach' runs it with the map locked or mid-iteration [tsmap-reentrant-callback]
+}
