@@ -291,7 +291,7 @@ uint64_t effectKey(const Effect &E) {
     H = llvm::hash_combine(H, F);
   for (const ParamGuard &G : E.Guards)
     H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
-  H = llvm::hash_combine(H, E.LastReference);
+  H = llvm::hash_combine(H, E.LastReference, E.NewMap, E.OwnReference);
   return static_cast<uint64_t>(H);
 }
 
@@ -1152,6 +1152,7 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
     Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
     E.MapField = Field;
     E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
+    markOwnTable(E, FD);
     pushLocal(I, std::move(E));
     return;
   }
@@ -1231,6 +1232,8 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());
       Out.Target = std::move(P);
+      if (CE.Kind == EffectKind::MapOperation)
+        markOwnTable(Out, Caller); // `fill (&t)`, `drop (t)` of its own `t`
     }
   } else if (CE.Target.Root == Place::RootKind::Local) {
     Out.Target = Place();

@@ -163,6 +163,16 @@ struct Effect {
   /// entry_get (dir); ... entry_unref (e);`), not one it was handed. A caller
   /// that still holds a reference to the object cannot be its last holder.
   bool LastReference = false;
+  /// For MapOperation: the map is a table a function on the chain made
+  /// itself and holds in a local (`t = g_hash_table_new (...)`, or
+  /// `make_table (&t)` that stores a new one through `&t`): it did not exist
+  /// when the caller started, so it is no map the caller iterates.
+  bool NewMap = false;
+  /// For MapOperation: a `g_hash_table_unref` of a local that holds only a
+  /// reference the same function took (`t = g_hash_table_ref (...)`, or the
+  /// result of a function that returns a new reference): the count goes back
+  /// to what it was, so no table the caller reaches is changed.
+  bool OwnReference = false;
 };
 
 /// Everything a function does that matters to the checks.

@@ -4,6 +4,8 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/Stmt.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -257,6 +259,385 @@ bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner) 
   if (OA->Vars.empty() && OB->Vars.empty())
     return false;
   return true;
+}
+
+// ===----------------------------------------------------------------------===
+// Tables a function owns
+// ===----------------------------------------------------------------------===
+
+namespace {
+constexpr unsigned MaxOwnDepth = 4; ///< Helpers followed for a table's source.
+
+bool isNewTableName(llvm::StringRef N) {
+  return N == "g_hash_table_new" || N == "g_hash_table_new_full" ||
+         N == "g_hash_table_new_similar";
+}
+
+const FunctionDecl *definitionOf(const FunctionDecl *FD) {
+  const FunctionDecl *Def = nullptr;
+  return FD && FD->hasBody(Def) ? Def : nullptr;
+}
+
+bool namesVar(const Expr *E, const VarDecl *V) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  return DRE && DRE->getDecl() == V;
+}
+
+/// What the values a variable is given are: null, a new table, a reference
+/// taken (`g_hash_table_ref`), the result of a call that proves neither, or
+/// anything else (a field, a parameter: borrowed).
+struct Held {
+  bool New = false, Ref = false, Call = false, Other = false;
+  void add(const Held &H) {
+    New |= H.New, Ref |= H.Ref, Call |= H.Call, Other |= H.Other;
+  }
+};
+
+Held classify(const Expr *E, const FunctionDecl *Owner, unsigned Depth);
+bool returnsNewTable(const FunctionDecl *FD, unsigned Depth);
+bool returnsNewReference(const FunctionDecl *FD, unsigned Depth);
+
+/// The values \p V is given in \p S, and the calls given `&V` (\p Fills);
+/// any other use of `&V`, or a compound assignment, is \p Other.
+void valuesOf(const VarDecl *V, const Stmt *S,
+              llvm::SmallVectorImpl<const Expr *> &Values,
+              llvm::SmallVectorImpl<std::pair<const CallExpr *, unsigned>> &Fills,
+              bool &Other) {
+  if (!S || Other || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->isAssignmentOp() && namesVar(BO->getLHS(), V)) {
+    if (BO->getOpcode() != BO_Assign)
+      Other = true;
+    Values.push_back(BO->getRHS());
+    valuesOf(V, BO->getRHS(), Values, Fills, Other);
+    return;
+  }
+  if (const auto *CE = dyn_cast<CallExpr>(S)) {
+    for (unsigned I = 0; I < CE->getNumArgs(); ++I) {
+      const auto *UO = dyn_cast<UnaryOperator>(CE->getArg(I)->IgnoreParenImpCasts());
+      if (UO && UO->getOpcode() == UO_AddrOf && namesVar(UO->getSubExpr(), V))
+        Fills.push_back({CE, I});
+      else
+        valuesOf(V, CE->getArg(I), Values, Fills, Other);
+    }
+    valuesOf(V, CE->getCallee(), Values, Fills, Other);
+    return;
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && UO->getOpcode() == UO_AddrOf && namesVar(UO->getSubExpr(), V)) {
+    Other = true; // `&t` kept or handed to something that is not a call
+    return;
+  }
+  for (const Stmt *C : S->children())
+    valuesOf(V, C, Values, Fills, Other);
+}
+
+/// The stores through parameter \p P of \p Def (`*p = x`); false when \p P
+/// is used other than as `*p`.
+bool storesThrough(const ParmVarDecl *P, const Stmt *S,
+                   llvm::SmallVectorImpl<const BinaryOperator *> &Stores) {
+  if (!S)
+    return true;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    if (const auto *UO = dyn_cast<UnaryOperator>(BO->getLHS()->IgnoreParenImpCasts());
+        UO && UO->getOpcode() == UO_Deref && namesVar(UO->getSubExpr(), P)) {
+      Stores.push_back(BO);
+      return storesThrough(P, BO->getRHS(), Stores);
+    }
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && UO->getOpcode() == UO_Deref && namesVar(UO->getSubExpr(), P))
+    return true; // `*p` read: the table it was given
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+    return DRE->getDecl() != P;
+  for (const Stmt *C : S->children())
+    if (!storesThrough(P, C, Stores))
+      return false;
+  return true;
+}
+
+bool leavesEarly(const Stmt *S) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  if (isa<ReturnStmt>(S) || isa<GotoStmt>(S) || isa<IndirectGotoStmt>(S))
+    return true;
+  return llvm::any_of(S->children(), leavesEarly);
+}
+
+/// The function called at \p Call stores a new table through its argument
+/// \p Arg on every path (a statement of its body that nothing before it can
+/// return past) and nothing else through it.
+bool fillsNewTable(const CallExpr *Call, unsigned Arg, unsigned Depth) {
+  const FunctionDecl *Def = definitionOf(Call->getDirectCallee());
+  if (!Def || Depth > MaxOwnDepth || Arg >= Def->getNumParams())
+    return false;
+  const ParmVarDecl *P = Def->getParamDecl(Arg);
+  llvm::SmallVector<const BinaryOperator *, 2> Stores;
+  if (!storesThrough(P, Def->getBody(), Stores) || Stores.empty())
+    return false;
+  for (const BinaryOperator *BO : Stores)
+    if (BO->getOpcode() != BO_Assign) {
+      return false;
+    } else {
+      Held H = classify(BO->getRHS(), Def, Depth + 1);
+      if (H.Other || H.Call || H.Ref)
+        return false;
+    }
+  const auto *Body = dyn_cast<CompoundStmt>(Def->getBody());
+  if (!Body)
+    return false;
+  for (const Stmt *Child : Body->body()) {
+    const auto *E = dyn_cast<Expr>(Child);
+    if (E && llvm::is_contained(Stores, dyn_cast<BinaryOperator>(E->IgnoreParens())))
+      return true;
+    if (leavesEarly(Child))
+      return false;
+  }
+  return false;
+}
+
+/// What \p V, a local pointer of \p Owner, is given.
+Held heldBy(const VarDecl *V, const FunctionDecl *Owner, unsigned Depth) {
+  Held H;
+  if (!V || isa<ParmVarDecl>(V) || !V->hasLocalStorage() ||
+      !V->getType()->isPointerType() || !Owner || !Owner->getBody() ||
+      Depth > MaxOwnDepth) {
+    H.Other = true;
+    return H;
+  }
+  llvm::SmallVector<const Expr *, 4> Values;
+  llvm::SmallVector<std::pair<const CallExpr *, unsigned>, 2> Fills;
+  if (V->getInit())
+    Values.push_back(V->getInit());
+  valuesOf(V, Owner->getBody(), Values, Fills, H.Other);
+  for (const Expr *E : Values)
+    H.add(classify(E, Owner, Depth));
+  for (auto &[Call, Arg] : Fills) {
+    if (fillsNewTable(Call, Arg, Depth + 1))
+      H.New = true;
+    else
+      H.Other = true;
+  }
+  return H;
+}
+
+Held classify(const Expr *E, const FunctionDecl *Owner, unsigned Depth) {
+  Held H;
+  E = E->IgnoreParenCasts();
+  if (E->isNullPointerConstant(Owner->getASTContext(),
+                               Expr::NPC_ValueDependentIsNotNull))
+    return H;
+  const auto *CE = dyn_cast<CallExpr>(E);
+  const FunctionDecl *Callee = CE ? CE->getDirectCallee() : nullptr;
+  if (!Callee) {
+    H.Other = true;
+    return H;
+  }
+  llvm::StringRef N = Callee->getIdentifier() ? Callee->getName() : "";
+  if (isNewTableName(N))
+    H.New = true;
+  else if (N == "g_hash_table_ref")
+    H.Ref = true;
+  else if (returnsNewTable(Callee, Depth + 1))
+    H.New = true;
+  else if (returnsNewReference(Callee, Depth + 1))
+    H.Ref = true;
+  else
+    H.Call = true;
+  return H;
+}
+
+void returnValues(const Stmt *S, llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+    Out.push_back(R->getRetValue());
+    return;
+  }
+  for (const Stmt *C : S->children())
+    returnValues(C, Out);
+}
+
+/// What \p FD returns, its returned locals looked through.
+std::optional<Held> returned(const FunctionDecl *FD, unsigned Depth) {
+  const FunctionDecl *Def = definitionOf(FD);
+  if (!Def || Depth > MaxOwnDepth || !Def->getReturnType()->isPointerType())
+    return std::nullopt;
+  llvm::SmallVector<const Expr *, 4> Returns;
+  returnValues(Def->getBody(), Returns);
+  Held H;
+  for (const Expr *R : Returns) {
+    if (!R) {
+      H.Other = true;
+      continue;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(R->IgnoreParenCasts());
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (V && !isa<ParmVarDecl>(V) && V->hasLocalStorage())
+      H.add(heldBy(V, Def, Depth + 1));
+    else
+      H.add(classify(R, Def, Depth));
+  }
+  return H;
+}
+
+bool returnsNewTable(const FunctionDecl *FD, unsigned Depth) {
+  std::optional<Held> H = returned(FD, Depth);
+  return H && H->New && !H->Ref && !H->Call && !H->Other;
+}
+
+bool returnsNewReference(const FunctionDecl *FD, unsigned Depth) {
+  std::optional<Held> H = returned(FD, Depth);
+  return H && (H->New || H->Ref) && !H->Other;
+}
+
+/// \p Owner returns \p V on some path.
+bool returnsVar(const FunctionDecl *Owner, const VarDecl *V) {
+  llvm::SmallVector<const Expr *, 4> Returns;
+  returnValues(Owner->getBody(), Returns);
+  return llvm::any_of(Returns, [V](const Expr *R) {
+    return R && namesVar(R->IgnoreParenCasts(), V);
+  });
+}
+} // namespace
+
+bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner) {
+  Held H = heldBy(V, Owner, 0);
+  return H.New && !H.Ref && !H.Call && !H.Other;
+}
+
+bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner) {
+  Held H = heldBy(V, Owner, 0);
+  if (H.Other || !(H.New || H.Ref || H.Call))
+    return false;
+  // `graphs = get_graphs (...)` (no body), returned on one path and released
+  // on another by a function that returns new references.
+  return !H.Call || (returnsVar(Owner, V) && returnsNewReference(Owner, 0));
+}
+
+void markOwnTable(Effect &E, const FunctionDecl *FD) {
+  const Place &M = E.Target;
+  if (E.Kind != EffectKind::MapOperation || M.Root != Place::RootKind::Local ||
+      !M.Var || !M.Fields.empty())
+    return;
+  if (holdsNewTable(M.Var, FD))
+    E.NewMap = true;
+  else if (E.Callee && E.Callee->getIdentifier() &&
+           E.Callee->getName() == "g_hash_table_unref" &&
+           holdsOwnReference(M.Var, FD))
+    E.OwnReference = true;
+}
+
+// ===----------------------------------------------------------------------===
+// Tables of their own: struct reachability and fields filled only fresh
+// ===----------------------------------------------------------------------===
+
+bool recordReaches(const RecordDecl *From, const RecordDecl *To) {
+  if (!From || !To)
+    return true;
+  To = cast<RecordDecl>(To->getCanonicalDecl());
+  llvm::SmallPtrSet<const RecordDecl *, 16> Seen;
+  llvm::SmallVector<const RecordDecl *, 16> Work{
+      cast<RecordDecl>(From->getCanonicalDecl())};
+  while (!Work.empty()) {
+    const RecordDecl *R = Work.pop_back_val();
+    if (R == To)
+      return true;
+    if (!Seen.insert(R).second)
+      continue;
+    if (Seen.size() > 64)
+      return true; // too large to say: may reach
+    const RecordDecl *Def = R->getDefinition();
+    if (!Def)
+      continue; // opaque (`GHashTable`): holds no field of ours
+    for (const FieldDecl *F : Def->fields()) {
+      QualType T = F->getType();
+      for (unsigned Guard = 0; Guard < 4; ++Guard) {
+        if (const ArrayType *AT = T->getAsArrayTypeUnsafe())
+          T = AT->getElementType();
+        else if (T->isPointerType())
+          T = T->getPointeeType();
+        else
+          break;
+      }
+      if (const RecordDecl *Next = T->getAsRecordDecl())
+        Work.push_back(cast<RecordDecl>(Next->getCanonicalDecl()));
+    }
+  }
+  return false;
+}
+
+class NewTableStoreVisitor : public RecursiveASTVisitor<NewTableStoreVisitor> {
+public:
+  explicit NewTableStoreVisitor(NewTableFields &NF) : NF(NF) {}
+  bool shouldVisitImplicitCode() const { return false; }
+  bool TraverseDecl(Decl *D) {
+    if (D && !isa<TranslationUnitDecl>(D) &&
+        NF.Ctx.getSourceManager().isInSystemHeader(D->getLocation()))
+      return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+  bool TraverseFunctionDecl(FunctionDecl *FD) {
+    const FunctionDecl *Saved = Current;
+    Current = FD;
+    bool R = RecursiveASTVisitor::TraverseFunctionDecl(FD);
+    Current = Saved;
+    return R;
+  }
+  bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (BO->isAssignmentOp())
+      if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()),
+              BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr);
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *UO) {
+    if (UO->getOpcode() == UO_AddrOf) // `fill (&id->formats)`, `&x->f`
+      if (const auto *ME = dyn_cast<MemberExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), nullptr);
+    return true;
+  }
+  bool VisitInitListExpr(InitListExpr *ILE) {
+    const InitListExpr *Sem = ILE->getSemanticForm() ? ILE->getSemanticForm() : ILE;
+    const RecordDecl *RD = Sem->getType()->getAsRecordDecl();
+    if (!RD)
+      return true;
+    for (const FieldDecl *F : RD->fields())
+      if (F->getFieldIndex() < Sem->getNumInits())
+        store(F, Sem->getInit(F->getFieldIndex()));
+    return true;
+  }
+
+private:
+  void store(const FieldDecl *F, const Expr *Value) {
+    if (!F || !F->getType()->isPointerType())
+      return;
+    F = F->getCanonicalDecl();
+    if (Value && isa<ImplicitValueInitExpr>(Value->IgnoreParenImpCasts()))
+      return; // left out of an initializer: null
+    Held H;
+    H.Other = !Value || !Current;
+    if (!H.Other)
+      H = classify(Value, Current, 0);
+    NF.Fields[F].AllNew &= !H.Ref && !H.Call && !H.Other;
+  }
+  NewTableFields &NF;
+  const FunctionDecl *Current = nullptr;
+};
+
+void NewTableFields::build() {
+  Built = true;
+  NewTableStoreVisitor V(*this);
+  V.TraverseDecl(Ctx.getTranslationUnitDecl());
+}
+
+bool NewTableFields::noOtherTables(const FieldDecl *F) {
+  if (!F)
+    return false;
+  if (!Built)
+    build();
+  auto It = Fields.find(F->getCanonicalDecl());
+  return It == Fields.end() || It->second.AllNew;
 }
 
 } // namespace clang::tidy::tsmap

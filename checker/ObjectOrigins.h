@@ -11,6 +11,16 @@
 // (`g_object_new`, `g_new0`, `malloc`...). A local whose address is taken,
 // or whose value names no variable (`get_default()`), has unknown origins.
 //
+// The tables a function owns (tsmap-reentrant-callback under
+// StrictMapIdentity, where a local's table is otherwise "any table"): a
+// local that only ever holds a table the function made (`g_hash_table_new`,
+// a helper that returns one, or a helper that stores one through the
+// local's address, `make_table (&t)`) is a new object; a local that only
+// ever holds a reference the function took (`g_hash_table_ref`, a helper
+// that returns one) is released by `g_hash_table_unref` with no change to
+// the table. And a table field the translation unit only ever fills with a
+// new table is a table of its own, not one reached through another object.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TSMAP_CHECKER_OBJECTORIGINS_H
@@ -19,6 +29,7 @@
 #include "EffectSummary.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace clang::tidy::tsmap {
 
@@ -38,6 +49,59 @@ bool isAllocatorName(llvm::StringRef Name);
 /// return is one (`e = entry_new (stamp); process (..., e, ...);` after `e` held a
 /// looked-up entry). Such an object's tables are none that existed before.
 bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx);
+
+/// \p V, a local pointer of \p Owner, holds only tables \p Owner made:
+/// every value it is given is null, a new table (`g_hash_table_new*`, or a
+/// call to a function with a body whose every return is one), and every
+/// `&V` is an argument to a function with a body that stores a new table
+/// through that parameter before anything can return (`*out =
+/// g_hash_table_new (...)`) and stores nothing else there.
+bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner);
+
+/// \p V, a local pointer of \p Owner, holds only references \p Owner took:
+/// every value is null, a new table, `g_hash_table_ref (...)`, or a call to a
+/// function that returns new references. A function returns new references
+/// when some return is provably one and none is borrowed (a field, a
+/// parameter, a global): a function that hands out a new reference on one
+/// path hands out one on every path (GLib's transfer is per function). So a
+/// local given the result of a function with no body counts too when
+/// \p Owner returns it and returns new references (tracker's
+/// `tracker_sparql_get_effective_graphs`).
+bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner);
+
+/// Marks the map operation \p E, whose map is in \p FD's terms, as one on a
+/// table \p FD made (Effect::NewMap) or as the `g_hash_table_unref` of a
+/// reference \p FD took (Effect::OwnReference), when its map is a local of
+/// \p FD that holds only those.
+void markOwnTable(Effect &E, const FunctionDecl *FD);
+
+/// Struct \p From can reach struct \p To through its fields: itself, an
+/// embedded struct or a pointer to a struct, transitively (`Entry` reaches
+/// `Manager` through `Entry.manager`). `void *` fields reach nothing; a
+/// search that grows too large answers true.
+bool recordReaches(const RecordDecl *From, const RecordDecl *To);
+
+/// The pointer fields the translation unit stores nothing but new tables
+/// (or null) into: `id->formats = g_hash_table_new (...)`, in assignments
+/// and initializer lists, or no store at all. A field whose address is
+/// taken, or that is given any other value (`item->container = ix->ids`),
+/// is not one. Built on first use, one walk of the TU.
+/// FIXME: stores in other files are not seen.
+class NewTableFields {
+public:
+  explicit NewTableFields(ASTContext &Ctx) : Ctx(Ctx) {}
+  bool noOtherTables(const FieldDecl *F);
+
+private:
+  void build();
+  ASTContext &Ctx;
+  bool Built = false;
+  struct Stores {
+    bool AllNew = true; ///< Every store so far is a new table or null.
+  };
+  llvm::DenseMap<const FieldDecl *, Stores> Fields;
+  friend class NewTableStoreVisitor;
+};
 
 } // namespace clang::tidy::tsmap
 

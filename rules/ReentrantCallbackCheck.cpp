@@ -69,7 +69,10 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
   Shared.matchAnnotatedDecls(this);
 }
 
-void ReentrantCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
+void ReentrantCallbackCheck::onEndOfTranslationUnit() {
+  Analysis.reset();
+  NewFields.reset();
+}
 
 /// The parameter of callback \p Fn that receives the outer call's context
 /// argument. A callback cast to the map's type may declare the context with
@@ -205,13 +208,27 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   }
   std::vector<Hop> Prefix = E.Chain;
   Prefix.push_back({Call, Def});
+  // The helper's map in the terms of its caller, for a table the caller
+  // made or holds its own reference to (`drop_ref (t)` of its own `t`).
+  const FunctionDecl *At = effectOwner(Fn, E);
+  std::optional<unsigned> MI = mapParamIndex(E.Callee, Model);
+  Place Given;
+  if (MI && *MI < Call->getNumArgs() && At)
+    Given = Analysis->placeOfPointer(Call->getArg(*MI), At);
   for (const Effect &Inner : Analysis->summary(Def).Effects) {
     if (Inner.Kind != EffectKind::MapOperation)
       continue;
     Effect Joined = Inner;
     // `unref(k, FALSE)`: the helper's removal under `if (rm)` cannot happen.
-    if (!Analysis->guardsAllow(Inner, Call, effectOwner(Fn, E), Joined))
+    if (!Analysis->guardsAllow(Inner, Call, At, Joined))
       continue;
+    if (MI && Inner.Target.isParam(*MI) && Inner.Target.Fields.empty()) {
+      Effect Probe = Inner;
+      Probe.Target = Given;
+      markOwnTable(Probe, At);
+      Joined.NewMap |= Probe.NewMap;
+      Joined.OwnReference |= Probe.OwnReference;
+    }
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
@@ -285,6 +302,25 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   // FIXME: two pointer globals (or fields) may hold the same map; they are
   // taken to be different maps.
   return BothKnown ? Identity::Different : Identity::Unknown;
+}
+
+/// Under StrictMapIdentity, for a map it cannot trace: \p Own, a table
+/// reached from an entry of the iterated table (the callback's key or value)
+/// through fields, is the entry's own table (bench/realworld R19, `((Id *)value)->formats` while iterating
+/// `ix->ids`) when the entry's struct cannot reach the struct that holds the
+/// iterated table (\p OuterField's) and the translation unit stores nothing
+/// but new tables into the field. A table an entry shares with its owner
+/// (`item->container = ix->ids`) has another store and stays reported.
+bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
+                                           const FieldDecl *OuterField,
+                                           ASTContext &Ctx) {
+  if (!StrictMapIdentity || !OuterField || Own.Fields.empty())
+    return false;
+  if (recordReaches(Own.Fields.front()->getParent(), OuterField->getParent()))
+    return false;
+  if (!NewFields)
+    NewFields = std::make_unique<NewTableFields>(Ctx);
+  return NewFields->noOtherTables(Own.Fields.back());
 }
 
 /// The first map operation the callback reaches on the outer call's map (or,
@@ -361,6 +397,14 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
     if (E.LastReference) // by field or unknown: see ReentrantLoops.cpp
+      continue;
+    // A table the callee made or a reference it took and drops (R17, R18),
+    // or the visited entry's own table (R19): no map the caller iterates.
+    if (E.NewMap || E.OwnReference)
+      continue;
+    if (I == Identity::Unknown && CtxParam &&
+        E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext()))
       continue;
     if (I == Identity::SameField && !ByField)
       ByField = Reentry{std::move(E), I};

@@ -6,6 +6,7 @@
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
+#include "ObjectOrigins.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/StringSet.h"
 #include <memory>
@@ -60,6 +61,8 @@ private:
                        const CallExpr *Next, ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
+  bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
+                     ASTContext &Ctx);
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
@@ -83,6 +86,7 @@ private:
   unsigned MaxCallDepth;
   EffectOptions EffectOpts;
   std::unique_ptr<EffectAnalysis> Analysis;
+  std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
 };
 
 } // namespace clang::tidy::tsmap

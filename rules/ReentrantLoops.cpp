@@ -344,6 +344,10 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // its field: while the loop can reach its table, someone holds a reference.
     if (I != Identity::Same && E.LastReference)
       continue;
+    // A table a callee made, or a reference it took and drops (R17, R18): it
+    // did not exist, or keeps its count, while the loop runs.
+    if (I != Identity::Same && (E.NewMap || E.OwnReference))
+      continue;
     diag(Site->getBeginLoc(),
          "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
          "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
