@@ -960,10 +960,22 @@ void EffectAnalysis::Impl::scanIf(const IfStmt *If, const FunctionDecl *FD,
   }
 }
 
-/// \p S only leaves the function (or the loop): `return;`, `{ return x; }`.
+/// \p S jumps: `break`, `continue` or `goto`, anywhere in it.
+static bool jumps(const Stmt *S) {
+  if (!S)
+    return false;
+  if (isa<BreakStmt>(S) || isa<ContinueStmt>(S) || isa<GotoStmt>(S) ||
+      isa<IndirectGotoStmt>(S))
+    return true;
+  return llvm::any_of(S->children(), jumps);
+}
+
+/// \p S always ends by leaving the function: `return;`, `{ return x; }`, or a
+/// block that ends in a return and jumps nowhere else (`{ g_hash_table_iter_remove
+/// (it); return; }`).
 static bool onlyLeaves(const Stmt *S) {
   if (const auto *CS = dyn_cast_or_null<CompoundStmt>(S))
-    return CS->size() == 1 && onlyLeaves(CS->body_front());
+    return CS->size() > 0 && isa<ReturnStmt>(CS->body_back()) && !jumps(CS);
   return isa_and_nonnull<ReturnStmt>(S);
 }
 

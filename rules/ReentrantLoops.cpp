@@ -71,11 +71,21 @@ bool leaves(const Stmt *S) {
          isa_and_nonnull<GotoStmt>(S);
 }
 
+/// \p S restarts the walk: `g_hash_table_iter_init (&it, ...)` of iterator \p Iter.
+bool restartsIterator(const Stmt *S, const VarDecl *Iter) {
+  const auto *CE = dyn_cast_or_null<CallExpr>(S);
+  const FunctionDecl *FD = CE ? CE->getDirectCallee() : nullptr;
+  return Iter && FD && FD->getIdentifier() && FD->getName() == "g_hash_table_iter_init" &&
+         CE->getNumArgs() > 0 && addressedVar(CE->getArg(0)) == Iter;
+}
+
 /// After \p Site, the loop whose body is \p Body is left before its
-/// condition runs again: a `break`, `return` or `goto` follows \p Site in one
-/// of the blocks between it and \p Body (before any `continue`).
+/// condition runs again, or its iterator \p Iter is set up anew: a `break`,
+/// `return`, `goto` or `g_hash_table_iter_init (&it, ...)` follows \p Site in
+/// one of the blocks between it and \p Body (before any `continue`).
 /// FIXME: a `break` under an `if` after the change is not read.
-bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, ASTContext &Ctx) {
+bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, const VarDecl *Iter,
+                     ASTContext &Ctx) {
   const Stmt *Cur = Site;
   for (unsigned Guard = 0; Cur && Cur != Body && Guard < 64; ++Guard) {
     DynTypedNodeList Parents = Ctx.getParents(*Cur);
@@ -88,7 +98,7 @@ bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, ASTContext &Ctx) {
       for (const Stmt *Child : CS->body()) {
         if (After && isa<ContinueStmt>(Child))
           return false;
-        if (After && leaves(Child))
+        if (After && (leaves(Child) || restartsIterator(Child, Iter)))
           return true;
         After |= Child == Cur;
       }
@@ -164,7 +174,8 @@ bool inReadSection(const Stmt *Site, const FunctionDecl *Fn, ASTContext &Ctx) {
 
 /// The comment just before \p Fn (a doc comment or a plain `/* */` or `//`
 /// block, as lttng writes "must be called with rcu_read_lock held") says its
-/// caller holds the RCU read lock.
+/// caller holds the RCU read lock: a sentence (or clause) names the read lock
+/// and no word of it denies it.
 bool documentsReadLock(const FunctionDecl *Fn, ASTContext &Ctx) {
   const SourceManager &SM = Ctx.getSourceManager();
   SourceLocation Begin = SM.getExpansionLoc(Fn->getBeginLoc());
@@ -195,9 +206,24 @@ bool documentsReadLock(const FunctionDecl *Fn, ASTContext &Ctx) {
                    : Before.substr(0, LineStart).rtrim();
     }
   }
-  llvm::StringRef T(Text);
-  return T.contains("rcu_read_lock") || T.contains("rcu read") ||
-         T.contains("read-side") || T.contains("read side");
+  // A sentence that names the read lock and does not deny it ("called outside
+  // any RCU read-side critical section", "no rcu_read_lock here" say the opposite).
+  llvm::SmallVector<llvm::StringRef, 8> Sentences;
+  llvm::StringRef(Text).split(Sentences, '.');
+  for (llvm::StringRef Part : Sentences) {
+    llvm::SmallVector<llvm::StringRef, 4> Clauses;
+    Part.split(Clauses, ';');
+    for (llvm::StringRef T : Clauses) {
+      bool Names = T.contains("rcu_read_lock") || T.contains("rcu read") ||
+                   T.contains("read-side") || T.contains("read side");
+      bool Denies = T.contains("outside") || T.contains("not ") || T.contains("n't") ||
+                    T.contains("no rcu") || T.contains("without") ||
+                    T.contains("unlocked") || T.contains("never");
+      if (Names && !Denies)
+        return true;
+    }
+  }
+  return false;
 }
 
 /// The calls to \p Fn in the TU, with the functions that make them.
@@ -298,7 +324,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
       if (const auto *Fns = Analysis->fieldFunctions().of(
               dyn_cast<FieldDecl>(ME->getMemberDecl())))
         Callees = *Fns; // `r->on_expire(s, k)`
-    if (Callees.empty() || leavesLoopAfter(Site, Body, Ctx))
+    if (Callees.empty() || leavesLoopAfter(Site, Body, addressedVar(Init->getArg(0)), Ctx))
       continue;
     for (const FunctionDecl *Callee : Callees)
       if (loopCallChanges(Site, Callee, Owner, Outer, KeyVar, Init, Next, Ctx))

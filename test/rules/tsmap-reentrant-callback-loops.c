@@ -332,3 +332,88 @@ void mailbox_merge_entry(Mailbox *m) {
     // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'm->priv->attributes' while a loop iterates it
   }
 }
+
+// ---- independent black-box cases (2026-12-05) ------------------------------
+
+// A comment that names the read lock only to deny it does not vouch for the
+// caller; one that says the caller holds it does.
+/* Called outside any RCU read-side critical section. */
+void count_socks_outside(struct output *o, int *n) {
+  struct cds_lfht_iter iter;
+  struct cds_lfht_node *node;
+  cds_lfht_for_each(o->socks, &iter, node)
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cds_lfht_for_each' iterates 'o->socks' outside an RCU read-side critical section; nodes it visits may be freed under it
+    ++*n;
+}
+/* No rcu_read_lock here; callers do not hold it either. */
+void count_socks_unlocked(struct output *o, int *n) {
+  struct cds_lfht_iter iter;
+  struct cds_lfht_node *node;
+  cds_lfht_for_each(o->socks, &iter, node)
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cds_lfht_for_each' iterates 'o->socks' outside an RCU read-side critical section; nodes it visits may be freed under it
+    ++*n;
+}
+/* Counts the sockets. The caller holds the RCU read-side lock; it does not take
+ * the output's mutex. */
+void count_socks_documented(struct output *o, int *n) {
+  struct cds_lfht_iter iter;
+  struct cds_lfht_node *node;
+  cds_lfht_for_each(o->socks, &iter, node)
+    ++*n;
+}
+
+// Restarting the walk after a change: the iterator is set up anew before its
+// next use. A `continue` before the restart leaves the change warned.
+void purge_nulls(GHashTable *t) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, t);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    if (!v) {
+      g_hash_table_remove(t, k);
+      g_hash_table_iter_init(&it, t); /* restart */
+    }
+  }
+}
+void purge_nulls_late(GHashTable *t, GHashTable *other) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, t);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    if (!v) {
+      g_hash_table_remove(t, k);
+      // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: changes 't' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+      continue;
+      g_hash_table_iter_init(&it, t);
+    }
+    g_hash_table_iter_init(&it, other); /* another iterator's walk would be a restart too */
+  }
+}
+
+// A helper that, given the iterator, removes through it and returns in a
+// block; without the return it falls through to the table's remove.
+struct sess { State *state; char *id; };
+static void session_drop(struct sess *s, GHashTableIter *it) {
+  if (it) {
+    g_hash_table_iter_remove(it);
+    return;
+  }
+  g_hash_table_remove(s->state->pending, s->id);
+}
+static void session_drop_falls_through(struct sess *s, GHashTableIter *it) {
+  if (it) {
+    g_hash_table_iter_remove(it);
+  }
+  g_hash_table_remove(s->state->pending, s->id);
+}
+void shutdown_sessions(State *st) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, st->pending);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    session_drop(v, &it);
+  g_hash_table_iter_init(&it, st->pending);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    session_drop_falls_through(v, &it);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'session_drop_falls_through' changes 'st->pending' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_remove' on it; the change invalidates the iterator [tsmap-reentrant-callback]
+}
