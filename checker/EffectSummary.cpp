@@ -839,10 +839,13 @@ enum class Decrement { None, Test, NewCount, OldCount };
 
 static Decrement decrementNamed(llvm::StringRef Name) {
   return llvm::StringSwitch<Decrement>(Name)
-      .Cases("g_atomic_int_dec_and_test", "g_atomic_ref_count_dec",
-             "g_ref_count_dec", "atomic_dec_and_test", "refcount_dec_and_test",
-             Decrement::Test)
-      .Cases("__sync_sub_and_fetch", "uatomic_sub_return", Decrement::NewCount)
+      .Case("g_atomic_int_dec_and_test", Decrement::Test)
+      .Case("g_atomic_ref_count_dec", Decrement::Test)
+      .Case("g_ref_count_dec", Decrement::Test)
+      .Case("atomic_dec_and_test", Decrement::Test)
+      .Case("refcount_dec_and_test", Decrement::Test)
+      .Case("__sync_sub_and_fetch", Decrement::NewCount)
+      .Case("uatomic_sub_return", Decrement::NewCount)
       .Case("__sync_fetch_and_sub", Decrement::OldCount)
       .Default(Decrement::None);
 }
