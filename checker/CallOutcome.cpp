@@ -278,9 +278,11 @@ std::optional<llvm::StringRef> CallOutcome::nameOf(const Expr *C) const {
 /// The verdict where the result equals constant \p C.
 Verdict CallOutcome::whenEquals(const Expr *C) const {
   std::optional<llvm::StringRef> Name = nameOf(C);
+  // A name that says the event happened is read as such: for a replacing
+  // put only `*_REPLACED` does, and it leaves no room for an insert.
   if (Name)
     if (std::optional<bool> S = successOfName(*Name))
-      return *S ? success(true) : Verdict::NotHappened;
+      return *S ? Verdict::Happened : Verdict::NotHappened;
   Expr::EvalResult R;
   if (C->isValueDependent() || !C->EvaluateAsInt(R, Ctx)) {
     if (BoolLike && C->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
@@ -362,7 +364,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (ECD->getInitVal().isZero())
         if (std::optional<bool> S = successOfName(ECD->getName()))
-          return negate(*S ? success(true) : Verdict::NotHappened);
+          return negate(*S ? Verdict::Happened : Verdict::NotHappened);
   return negate(whenEquals(&Zero));
 }
 
