@@ -395,8 +395,16 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
     }
   if (!Named)
     return Verdict::Unrelated;
-  if (const auto *ET = ResultType->getAs<EnumType>();
-      ET && Event == CallEvent::Published)
+  const auto *ET = ResultType->getAs<EnumType>();
+  if (ET && !SuccessStatuses.empty()) { // The API's own list.
+    for (llvm::StringRef S : SuccessStatuses)
+      if (!llvm::any_of(Covered, [&](const EnumConstantDecl *ECD) {
+            return ECD->getName() == S;
+          }))
+        return Verdict::Unrelated;
+    return Verdict::NotHappened;
+  }
+  if (ET && Event == CallEvent::Published)
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (!Covered.contains(ECD))
         if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
