@@ -278,9 +278,11 @@ std::optional<llvm::StringRef> CallOutcome::nameOf(const Expr *C) const {
 /// The verdict where the result equals constant \p C.
 Verdict CallOutcome::whenEquals(const Expr *C) const {
   std::optional<llvm::StringRef> Name = nameOf(C);
+  // A name that says the event happened is read as such: for a replacing
+  // put only `*_REPLACED` does, and it leaves no room for an insert.
   if (Name)
     if (std::optional<bool> S = successOfName(*Name))
-      return *S ? success(true) : Verdict::NotHappened;
+      return *S ? Verdict::Happened : Verdict::NotHappened;
   Expr::EvalResult R;
   if (C->isValueDependent() || !C->EvaluateAsInt(R, Ctx)) {
     if (BoolLike && C->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
@@ -362,7 +364,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (ECD->getInitVal().isZero())
         if (std::optional<bool> S = successOfName(ECD->getName()))
-          return negate(*S ? success(true) : Verdict::NotHappened);
+          return negate(*S ? Verdict::Happened : Verdict::NotHappened);
   return negate(whenEquals(&Zero));
 }
 
@@ -393,8 +395,16 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
     }
   if (!Named)
     return Verdict::Unrelated;
-  if (const auto *ET = ResultType->getAs<EnumType>();
-      ET && Event == CallEvent::Published)
+  const auto *ET = ResultType->getAs<EnumType>();
+  if (ET && !SuccessStatuses.empty()) { // The API's own list.
+    for (llvm::StringRef S : SuccessStatuses)
+      if (!llvm::any_of(Covered, [&](const EnumConstantDecl *ECD) {
+            return ECD->getName() == S;
+          }))
+        return Verdict::Unrelated;
+    return Verdict::NotHappened;
+  }
+  if (ET && Event == CallEvent::Published)
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (!Covered.contains(ECD))
         if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)

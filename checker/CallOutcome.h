@@ -78,6 +78,14 @@ public:
   void setValueHolders(std::function<bool(const Expr *)> IsValue) {
     IsValueHolder = std::move(IsValue);
   }
+  /// The enumerators with which this call reports that the event happened,
+  /// when its API lists them (tsmap_put_ptr_if_absent publishes only with
+  /// TSMAP_OK). A `default:` after cases naming all of them has the event
+  /// not happen; without a list, every enumerator whose name means success
+  /// must be named.
+  void setSuccessStatuses(llvm::ArrayRef<llvm::StringRef> Names) {
+    SuccessStatuses.assign(Names.begin(), Names.end());
+  }
   void setReading(StatusReading R) {
     Reading = R;
     ReadingUsed = false;
@@ -112,6 +120,7 @@ private:
   mutable bool ReadingUsed = false;
   llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
   std::function<bool(const Expr *)> IsValueHolder;
+  llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
 };
 
 } // namespace clang::tidy::tsmap

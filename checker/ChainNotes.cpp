@@ -5,6 +5,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/Lex/Lexer.h"
+#include <optional>
 
 namespace clang::tidy::tsmap {
 
@@ -20,6 +21,77 @@ const FunctionDecl *effectOwner(const FunctionDecl *Top, const Effect &E) {
   return E.Chain.empty() ? Top : E.Chain.back().Callee;
 }
 
+/// The text of \p S where it is written in a file: also inside one macro
+/// argument (`&s->refs` of `g_atomic_int_inc(&s->refs)`); nothing when it
+/// spans a macro body.
+static std::optional<std::string> fileText(const Stmt *S, const ASTContext &Ctx) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  CharSourceRange Range = Lexer::makeFileCharRange(
+      CharSourceRange::getTokenRange(S->getSourceRange()), SM,
+      Ctx.getLangOpts());
+  if (Range.isInvalid())
+    return std::nullopt;
+  return Lexer::getSourceText(Range, SM, Ctx.getLangOpts()).str();
+}
+
+/// An expression that needs no parentheses before `->`, `.` or `[`.
+static bool isPostfixOperand(const Expr *E) {
+  E = E->IgnoreImpCasts();
+  return isa<DeclRefExpr>(E) || isa<MemberExpr>(E) ||
+         isa<ArraySubscriptExpr>(E) || isa<CallExpr>(E) || isa<ParenExpr>(E);
+}
+
+/// The text of \p E as the macro's user wrote it, when a macro body builds
+/// \p E around its arguments: `#define COUNT_LOAD(c) ((c)->loads += 1)` used
+/// as `COUNT_LOAD(ctx)` gives `ctx->loads` for `(c)->loads`; the parentheses
+/// the body puts around an argument are dropped. Nothing for other shapes.
+static std::optional<std::string> textAtUse(const Expr *E, const ASTContext &Ctx,
+                                            unsigned Depth = 0) {
+  if (!E || Depth > 8)
+    return std::nullopt;
+  if (std::optional<std::string> T = fileText(E, Ctx))
+    return T;
+  if (const auto *ICE = dyn_cast<ImplicitCastExpr>(E))
+    return textAtUse(ICE->getSubExpr(), Ctx, Depth + 1);
+  if (const auto *PE = dyn_cast<ParenExpr>(E)) {
+    std::optional<std::string> Inner = textAtUse(PE->getSubExpr(), Ctx, Depth + 1);
+    if (Inner && !isPostfixOperand(PE->getSubExpr()) &&
+        !isa<UnaryOperator>(PE->getSubExpr()->IgnoreImpCasts()))
+      return "(" + *Inner + ")";
+    return Inner;
+  }
+  auto Operand = [&](const Expr *Sub) -> std::optional<std::string> {
+    std::optional<std::string> T = textAtUse(Sub, Ctx, Depth + 1);
+    if (T && !isPostfixOperand(Sub))
+      return "(" + *T + ")";
+    return T;
+  };
+  if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+    if (ME->isImplicitAccess())
+      return std::nullopt;
+    std::optional<std::string> Base = Operand(ME->getBase());
+    if (!Base)
+      return std::nullopt;
+    return *Base + (ME->isArrow() ? "->" : ".") +
+           ME->getMemberNameInfo().getAsString();
+  }
+  if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+    std::optional<std::string> Base = Operand(AS->getBase());
+    std::optional<std::string> Index = textAtUse(AS->getIdx(), Ctx, Depth + 1);
+    if (!Base || !Index)
+      return std::nullopt;
+    return *Base + "[" + *Index + "]";
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(E)) {
+    std::optional<std::string> Sub = Operand(UO->getSubExpr());
+    if (!Sub)
+      return std::nullopt;
+    std::string Op = UnaryOperator::getOpcodeStr(UO->getOpcode()).str();
+    return UO->isPostfix() ? *Sub + Op : Op + *Sub;
+  }
+  return std::nullopt;
+}
+
 std::string sourceText(const Stmt *S, const ASTContext &Ctx, unsigned MaxLen) {
   if (!S)
     return "";
@@ -27,7 +99,11 @@ std::string sourceText(const Stmt *S, const ASTContext &Ctx, unsigned MaxLen) {
   CharSourceRange Range = Lexer::makeFileCharRange(
       CharSourceRange::getTokenRange(S->getSourceRange()), SM,
       Ctx.getLangOpts());
-  if (Range.isInvalid()) {
+  std::optional<std::string> AtUse;
+  if (Range.isInvalid())
+    if (const auto *E = dyn_cast<Expr>(S))
+      AtUse = textAtUse(E, Ctx);
+  if (Range.isInvalid() && !AtUse) {
     // Written inside a macro body (`CHECK(x)` expanding to `checks++`): the
     // text as the macro spells it.
     SourceLocation B = SM.getSpellingLoc(S->getBeginLoc());
@@ -36,7 +112,8 @@ std::string sourceText(const Stmt *S, const ASTContext &Ctx, unsigned MaxLen) {
       Range = CharSourceRange::getTokenRange(B, E);
   }
   std::string Text =
-      Range.isValid()
+      AtUse ? *AtUse
+      : Range.isValid()
           ? Lexer::getSourceText(Range, SM, Ctx.getLangOpts()).str()
           : "";
   // One line, no runs of blanks.
@@ -75,10 +152,22 @@ static llvm::StringRef defaultListWhy(llvm::StringRef Name) {
   return "sends data";
 }
 
+/// \p FD is non-idempotent by an annotation on one of its declarations, not
+/// only by option `Contracts`.
+static bool annotatedNonIdempotent(const FunctionDecl *FD) {
+  for (const FunctionDecl *R : FD->redecls())
+    for (const auto &[C, Loc] : ContractModel::annotationsOn(R))
+      if (C.Kind == ContractKind::NonIdempotent)
+        return true;
+  return false;
+}
+
 std::string nonIdempotentWhy(const FunctionDecl *Callee,
                              NonIdempotentReason R) {
   switch (R) {
   case NonIdempotentReason::Annotated:
+    if (Callee && !annotatedNonIdempotent(Callee))
+      return "is declared non-idempotent by option 'Contracts'";
     return "is declared TSMAP_NON_IDEMPOTENT";
   case NonIdempotentReason::Option:
     return "is listed in NonIdempotentFunctions";
@@ -204,8 +293,14 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
   if (E.Kind == EffectKind::NonIdempotentCall &&
       E.Reason == NonIdempotentReason::Annotated && E.Callee) {
     SourceLocation At = Model.contractLoc(E.Callee, ContractKind::NonIdempotent);
+    // Without an annotation, the contract comes from option Contracts: the
+    // note points at the declaration and says so.
     if (At.isValid())
-      Check.diag(Ctx.getSourceManager().getExpansionLoc(At), "'%0' is declared TSMAP_NON_IDEMPOTENT here",
+      Check.diag(Ctx.getSourceManager().getExpansionLoc(At),
+                 annotatedNonIdempotent(E.Callee)
+                     ? "'%0' is declared TSMAP_NON_IDEMPOTENT here"
+                     : "'%0' is declared here; option 'Contracts' declares "
+                       "it non-idempotent",
                  DiagnosticIDs::Note)
           << functionName(E.Callee);
   }

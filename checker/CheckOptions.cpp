@@ -42,13 +42,10 @@ static std::string fullOptionName(ClangTidyCheck &Check, llvm::StringRef Option)
   return (Callback.getID() + "." + Option).str();
 }
 
-bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
-              llvm::StringRef Option, bool Default) {
-  std::optional<llvm::StringRef> Value = Options.get(Option);
-  if (!Value)
-    return Default;
+/// \p Value read as clang-tidy reads a bool; nothing when it is not one.
+static std::optional<bool> parseBool(llvm::StringRef Value) {
   std::optional<bool> Parsed =
-      llvm::StringSwitch<std::optional<bool>>(Value->trim())
+      llvm::StringSwitch<std::optional<bool>>(Value.trim())
           .CaseLower("true", true)
           .CaseLower("on", true)
           .CaseLower("yes", true)
@@ -57,8 +54,17 @@ bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
           .CaseLower("no", false)
           .Default(std::nullopt);
   long long Number = 0;
-  if (!Parsed && !Value->trim().getAsInteger(10, Number))
+  if (!Parsed && !Value.trim().getAsInteger(10, Number))
     Parsed = Number != 0;
+  return Parsed;
+}
+
+bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
+              llvm::StringRef Option, bool Default) {
+  std::optional<llvm::StringRef> Value = Options.get(Option);
+  if (!Value)
+    return Default;
+  std::optional<bool> Parsed = parseBool(*Value);
   if (Parsed)
     return *Parsed;
   // clang-tidy's own wording, with the option's full name
@@ -71,6 +77,14 @@ bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
 void storeBool(const ClangTidyCheck::OptionsView &Options,
                ClangTidyOptions::OptionMap &Opts, llvm::StringRef Option,
                bool Value) {
+  // A value that is not a bool is stored as it was given, so that a dumped
+  // configuration still shows it and tsmap-tidy, which builds the checks
+  // under the dumped configuration before any file, reports it there.
+  if (std::optional<llvm::StringRef> Given = Options.get(Option);
+      Given && !parseBool(*Given)) {
+    Options.store(Opts, Option, *Given);
+    return;
+  }
   Options.store(Opts, Option, Value ? llvm::StringRef("true")
                                     : llvm::StringRef("false"));
 }

@@ -37,7 +37,8 @@ std::vector<std::string> readFunctionNames(ClangTidyCheck &Check,
 bool readBool(ClangTidyCheck &Check, const ClangTidyCheck::OptionsView &Options,
               llvm::StringRef Option, bool Default);
 
-/// Stores boolean option \p Option as "true" or "false" (see readBool).
+/// Stores boolean option \p Option as "true" or "false" (see readBool); a
+/// value given that is not a bool is stored as given (see storeMaxCallDepth).
 void storeBool(const ClangTidyCheck::OptionsView &Options,
                ClangTidyOptions::OptionMap &Opts, llvm::StringRef Option,
                bool Value);

@@ -105,6 +105,10 @@ void ContractModel::parseEntries(llvm::StringRef List,
       auto [R, F] = Subject.split('.');
       Name = R.trim();
       Field = F.trim().str();
+      if (Field.empty()) {
+        Fail("empty field in '" + Subject.str() + "'");
+        continue;
+      }
     }
     Name.consume_front("struct ");
     Name = Name.trim();
@@ -154,7 +158,8 @@ void ContractModel::parseEntries(llvm::StringRef List,
         }
         ByField[(Name + "." + Field).str()].push_back(*C);
       } else if (!Param.empty()) {
-        ByParam[Name].push_back({Param, *C});
+        ParamEntry E{Param, *C, Entry.str(), OptionName == "Contracts"};
+        ByParam[Name].push_back(std::move(E));
       } else {
         ByName[Name].push_back(*C);
       }
@@ -440,6 +445,66 @@ ContractModel::callbackTypeParams(const DeclaratorDecl *CallbackDecl) {
   for (const ParmVarDecl *P : FTL.getParams())
     Result.push_back(P);
   return Result;
+}
+
+void ContractModel::checkParameterEntries(ASTContext &Ctx) const {
+  for (const auto &Entry : ByParam) {
+    llvm::StringRef Name = Entry.getKey();
+    if (Name.contains(':')) // A qualified C++ name: not looked up here.
+      continue;
+    auto Found = Ctx.getTranslationUnitDecl()->lookup(&Ctx.Idents.get(Name));
+    std::vector<const FunctionDecl *> Fns;
+    bool Other = false; // A template, or not a function: not judged.
+    for (const NamedDecl *ND : Found) {
+      if (const auto *FD = dyn_cast<FunctionDecl>(ND->getUnderlyingDecl()))
+        Fns.push_back(FD);
+      else
+        Other = true;
+    }
+    if (Fns.empty() || Other)
+      continue;
+    for (const ParamEntry &E : Entry.getValue()) {
+      if (!E.FromOption)
+        continue;
+      unsigned Index = 0;
+      bool ByIndex = !llvm::StringRef(E.Param).getAsInteger(10, Index);
+      bool Exists = false;
+      unsigned MaxParams = 0;
+      std::vector<std::string> Names; // Of the first declaration naming all.
+      for (const FunctionDecl *FD : Fns)
+        for (const FunctionDecl *R : FD->redecls()) {
+          MaxParams = std::max(MaxParams, R->getNumParams());
+          if (ByIndex) {
+            Exists |= Index <= R->getNumParams();
+            continue;
+          }
+          bool AllNamed = R->getNumParams() > 0;
+          for (const ParmVarDecl *P : R->parameters()) {
+            Exists |= P->getName() == E.Param;
+            AllNamed &= !P->getName().empty();
+          }
+          if (Names.empty() && AllNamed)
+            for (const ParmVarDecl *P : R->parameters())
+              Names.push_back(("'" + P->getName() + "'").str());
+        }
+      if (Exists)
+        continue;
+      std::string Why = ("function '" + Name + "' ").str();
+      if (ByIndex)
+        Why += MaxParams == 1 ? "has 1 parameter"
+                              : "has " + std::to_string(MaxParams) + " parameters";
+      else if (MaxParams == 0)
+        Why += "has no parameters";
+      else if (Names.empty())
+        Why += "has no parameter '" + E.Param +
+               "' (its declarations name none: write its 1-based index)";
+      else
+        Why += "has no parameter '" + E.Param + "'; its parameters are " +
+               llvm::join(Names, ", ");
+      Check.configurationDiag("invalid entry '%0' in option '%1': %2")
+          << E.Entry << "Contracts" << Why;
+    }
+  }
 }
 
 const FunctionDecl *ContractModel::lookupFunction(ASTContext &Ctx,

@@ -83,6 +83,12 @@ public:
   /// that spells none of them, and no annotation, holds no contract.
   std::vector<std::string> contractNames() const;
 
+  /// Reports (configurationDiag) each `function(param)` entry of option
+  /// `Contracts` whose function the translation unit of \p Ctx declares, at
+  /// file scope, with no such parameter in any declaration: a misspelt name
+  /// or an index past the last parameter would otherwise never apply.
+  void checkParameterEntries(ASTContext &Ctx) const;
+
   /// Finds the function named \p Name in the translation unit, preferring a
   /// definition; null if none is declared.
   static const FunctionDecl *lookupFunction(ASTContext &Ctx,
@@ -92,6 +98,8 @@ private:
   struct ParamEntry {
     std::string Param; ///< A parameter name or a 1-based index.
     Contract C;
+    std::string Entry; ///< As written, for messages.
+    bool FromOption = false; ///< From option `Contracts`, not a shipped model.
   };
   void parseEntries(llvm::StringRef List, llvm::StringRef OptionName);
   void addModel(llvm::StringRef Name);

@@ -95,11 +95,38 @@ static GLibTables::Destroy destroyOf(const Expr *Arg, ASTContext &Ctx) {
   return D;
 }
 
+/// How the key_equal_func argument \p Arg of a creation compares keys.
+static KeyEquality equalityOf(const Expr *Arg, ASTContext &Ctx) {
+  const Expr *E = Arg->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+    E = UO->getSubExpr()->IgnoreParenCasts();
+  if (E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+    return KeyEquality::Pointer;
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *FD = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr;
+  if (!FD || !FD->getIdentifier())
+    return KeyEquality::Unknown;
+  return llvm::StringSwitch<KeyEquality>(FD->getName())
+      .Case("g_direct_equal", KeyEquality::Pointer)
+      .Case("g_str_equal", KeyEquality::String)
+      .Case("g_int_equal", KeyEquality::Pointee)
+      .Case("g_int64_equal", KeyEquality::Pointee)
+      .Case("g_double_equal", KeyEquality::Pointee)
+      .Default(KeyEquality::Unknown);
+}
+
+bool copyComparesEqual(KeyCopy Copy, KeyEquality Equal) {
+  return (Copy == KeyCopy::String && Equal == KeyEquality::String) ||
+         (Copy == KeyCopy::Bytes && Equal == KeyEquality::Pointee);
+}
+
 void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
   const ValueDecl *Table = assignedFrom(Call, Ctx);
   if (!Table)
     return;
-  Creation C{Call, {}, {}};
+  Creation C{Call, {}, {}, KeyEquality::Unknown};
+  if (Call->getNumArgs() >= 2)
+    C.Equal = equalityOf(Call->getArg(1), Ctx);
   if (Call->getNumArgs() >= 4) {
     C.Key = destroyOf(Call->getArg(2), Ctx);
     C.Value = destroyOf(Call->getArg(3), Ctx);
@@ -107,6 +134,8 @@ void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
   auto [It, Inserted] = Created.try_emplace(Table, C);
   if (Inserted)
     return;
+  if (It->second.Equal != C.Equal)
+    It->second.Equal = KeyEquality::Unknown;
   // Created twice with different destroy functions: which one holds is not
   // known (for that side).
   auto Merge = [](Destroy &Old, const Destroy &New) {
@@ -120,6 +149,32 @@ void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
 const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const {
   auto It = Created.find(Table);
   return It == Created.end() ? nullptr : &It->second;
+}
+
+/// The expression \p Key copies, and how: `g_strdup(x)`, `strdup(x)`,
+/// `g_strndup(x, strlen(x))` (a shorter length copies a prefix: another
+/// key), `g_memdup2(x, n)`.
+static std::pair<const Expr *, KeyCopy> copiedFrom(const Expr *Key,
+                                                   const ASTContext &Ctx) {
+  const auto *Call = dyn_cast<CallExpr>(Key->IgnoreParenCasts());
+  const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+  if (!FD || !FD->getIdentifier() || Call->getNumArgs() < 1)
+    return {nullptr, KeyCopy::None};
+  llvm::StringRef Name = FD->getName();
+  const Expr *Source = Call->getArg(0);
+  if ((Name == "g_strdup" || Name == "strdup") && Call->getNumArgs() == 1)
+    return {Source, KeyCopy::String};
+  if ((Name == "g_strndup" || Name == "strndup") && Call->getNumArgs() == 2) {
+    const auto *Len = dyn_cast<CallExpr>(Call->getArg(1)->IgnoreParenCasts());
+    const FunctionDecl *LenFn = Len ? Len->getDirectCallee() : nullptr;
+    if (LenFn && LenFn->getIdentifier() && LenFn->getName() == "strlen" &&
+        Len->getNumArgs() == 1 && sameExpr(Len->getArg(0), Source, Ctx))
+      return {Source, KeyCopy::String};
+    return {nullptr, KeyCopy::None};
+  }
+  if ((Name == "g_memdup2" || Name == "g_memdup") && Call->getNumArgs() == 2)
+    return {Source, KeyCopy::Bytes};
+  return {nullptr, KeyCopy::None};
 }
 
 /// Every lookup of \p Key in \p Table in \p S.
@@ -145,12 +200,12 @@ static const CFGBlock *blockOf(const CFG &G, const Stmt *S) {
   return nullptr;
 }
 
-bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
-                               const CFG &G, ASTContext &Ctx) {
-  if (Insert->getNumArgs() < 2)
-    return false;
-  std::vector<const CallExpr *> Lookups;
-  findLookups(FD->getBody(), Insert->getArg(0), Insert->getArg(1), Ctx, Lookups);
+/// On every path from the entry of \p G to \p Insert, one of \p Lookups
+/// reported the key absent.
+static bool everyPathAfterFailure(const CallExpr *Insert,
+                                  const std::vector<const CallExpr *> &Lookups,
+                                  const FunctionDecl *FD, const CFG &G,
+                                  ASTContext &Ctx) {
   const CFGBlock *Target = blockOf(G, Insert);
   if (Lookups.empty() || !Target)
     return false;
@@ -178,6 +233,29 @@ bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
     }
   }
   return true;
+}
+
+FailedLookup insertFollowsFailedLookup(const CallExpr *Insert,
+                                       const FunctionDecl *FD, const CFG &G,
+                                       ASTContext &Ctx) {
+  FailedLookup R;
+  if (Insert->getNumArgs() < 2)
+    return R;
+  std::vector<const CallExpr *> Lookups;
+  findLookups(FD->getBody(), Insert->getArg(0), Insert->getArg(1), Ctx, Lookups);
+  if (everyPathAfterFailure(Insert, Lookups, FD, G, Ctx)) {
+    R.Same = true;
+    return R;
+  }
+  // `insert(t, g_strdup(path), v)`: a lookup of `path` counts too, when the
+  // table compares what its keys point to (the caller's to decide).
+  auto [Source, Copy] = copiedFrom(Insert->getArg(1), Ctx);
+  if (!Source)
+    return R;
+  findLookups(FD->getBody(), Insert->getArg(0), Source, Ctx, Lookups);
+  if (everyPathAfterFailure(Insert, Lookups, FD, G, Ctx))
+    R.Copied = Copy;
+  return R;
 }
 
 namespace {

@@ -16,6 +16,9 @@
 //     value to its callback;
 //   - g_hash_table_insert overwrites unless a lookup of the same key in the
 //     same table failed on every path to it; g_hash_table_replace always may.
+//     A key the insert copies (`g_strdup(path)`) is the same key as its source
+//     only in a table whose equal function compares what the keys point to
+//     (g_str_equal for a string copy), which is known once the creation is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,6 +46,25 @@ enum class GLibOp {
   Replace,       ///< g_hash_table_replace
   Lookup,        ///< g_hash_table_lookup, _contains, _lookup_extended
 };
+
+/// How a table's key_equal_func compares two keys.
+enum class KeyEquality {
+  Unknown, ///< A function the check does not know, or several creations.
+  Pointer, ///< NULL or g_direct_equal: the pointers themselves.
+  String,  ///< g_str_equal: the strings they point to.
+  Pointee, ///< g_int_equal, g_int64_equal, g_double_equal: the numbers.
+};
+
+/// A key passed as a fresh copy of another expression.
+enum class KeyCopy {
+  None,
+  String, ///< g_strdup(x), strdup(x), g_strndup(x, strlen(x)), strndup(...)
+  Bytes,  ///< g_memdup2(x, n), g_memdup(x, n)
+};
+
+/// The copy \p Equal compares equal to its source: a string copy under
+/// g_str_equal, a byte copy under g_int_equal and its kin.
+bool copyComparesEqual(KeyCopy Copy, KeyEquality Equal);
 
 /// The GHashTable operation \p FD is, by its name.
 GLibOp glibOpOf(const FunctionDecl *FD);
@@ -73,6 +95,8 @@ public:
     const CallExpr *Call = nullptr;
     Destroy Value; ///< value_destroy_func (argument 3)
     Destroy Key;   ///< key_destroy_func (argument 2)
+    /// How key_equal_func (argument 1) compares keys.
+    KeyEquality Equal = KeyEquality::Unknown;
   };
   /// Learns from creation \p Call (g_hash_table_new or _new_full).
   void learnCreation(const CallExpr *Call, ASTContext &Ctx);
@@ -85,11 +109,20 @@ private:
   llvm::DenseMap<const ValueDecl *, Creation> Created;
 };
 
-/// On every path from the entry of \p G to \p Insert (a g_hash_table_insert
-/// in function \p FD), a lookup of the same key in the same table reported
-/// the key absent: the insert cannot overwrite.
-bool insertFollowsFailedLookup(const CallExpr *Insert, const FunctionDecl *FD,
-                               const CFG &G, ASTContext &Ctx);
+/// Whether, on every path from the entry of \p G to \p Insert (a
+/// g_hash_table_insert in function \p FD), a lookup of the same key in the
+/// same table reported the key absent, so that the insert cannot overwrite:
+/// `Same` for the same key expression; for an insert of a copy of the
+/// lookup's key (`insert(t, g_strdup(path), v)` after `lookup(t, path)`), the
+/// kind of copy, which holds only if the table's equality compares contents
+/// (copyComparesEqual); else `None`.
+struct FailedLookup {
+  bool Same = false;
+  KeyCopy Copied = KeyCopy::None;
+};
+FailedLookup insertFollowsFailedLookup(const CallExpr *Insert,
+                                       const FunctionDecl *FD, const CFG &G,
+                                       ASTContext &Ctx);
 
 /// The local that a g_hash_table_lookup of \p Steal's key in its table was
 /// stored into earlier in \p FD, or that a g_hash_table_lookup_extended of

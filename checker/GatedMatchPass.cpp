@@ -55,6 +55,8 @@ GatedMatchPass::Membership::join(MatchFinder *TidyFinder,
                                  const ContractModel &Model) {
   Pass = forFinder(TidyFinder, SystemHeaders);
   Pass->addContractNames(Model.contractNames());
+  if (!llvm::is_contained(Pass->Models, &Model))
+    Pass->Models.push_back(&Model);
   if (!llvm::is_contained(Pass->Checks, Check))
     Pass->Checks.push_back(Check);
   return *Pass;
@@ -114,6 +116,10 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
 void GatedMatchPass::run(ASTContext &Ctx) {
   // The finder calls these hooks only on its own callbacks (the fan-outs);
   // the checks' come from here, once each, as clang-tidy's finder would.
+  // A parameter entry of option Contracts that names no parameter of a
+  // function this unit declares is a configuration error.
+  for (const ContractModel *Model : Models)
+    Model->checkParameterEntries(Ctx);
   for (MatchFinder::MatchCallback *Check : Checks)
     Check->onStartOfTranslationUnit();
   Finder.matchAST(Ctx);

@@ -122,6 +122,9 @@ private:
   std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>>
       Forwarders;
   llvm::StringSet<> ContractNames;
+  /// The joined checks' contract models, whose parameter entries each unit
+  /// is checked against (ContractModel::checkParameterEntries).
+  std::vector<const ContractModel *> Models;
 };
 
 } // namespace clang::tidy::tsmap

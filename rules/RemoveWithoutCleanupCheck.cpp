@@ -444,8 +444,14 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     // Right after a lookup of the same key reported it absent, nothing is
     // overwritten.
     const CFG *Graph = A.GLib == GLibOp::Insert ? cfgFor(FD, Ctx, G) : nullptr;
-    if (Graph && insertFollowsFailedLookup(Call, FD, *Graph, Ctx))
+    FailedLookup Lookup =
+        Graph ? insertFollowsFailedLookup(Call, FD, *Graph, Ctx) : FailedLookup();
+    if (Lookup.Same)
       return true;
+    // `insert(t, g_strdup(path), v)` after a lookup of `path` that failed:
+    // decided at the end of the TU, from how the table compares its keys.
+    if (Lookup.Copied != KeyCopy::None)
+      CopiedKeyInserts[Call] = Lookup.Copied;
     // A key present: insert drops the key passed in, replace the old one.
     Discards.push_back({Discard::Replace, Call, Call->getDirectCallee(),
                         MapDecl, QualType(), /*Key=*/true});
@@ -665,6 +671,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   SelfEvicting.clear();
   ConfigHooks.clear();
   Tables.clear();
+  CopiedKeyInserts.clear();
   MapValueTypes.clear();
   MapKeyTypes.clear();
   KeysAreValues.clear();
@@ -698,7 +705,17 @@ const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
   return nullptr;
 }
 
+bool RemoveWithoutCleanupCheck::insertsAbsentCopy(const Discard &D) const {
+  auto It = CopiedKeyInserts.find(D.Call);
+  if (D.K != Discard::Replace || It == CopiedKeyInserts.end() || !D.MapDecl)
+    return false;
+  const GLibTables::Creation *C = Tables.creationOf(D.MapDecl);
+  return C && copyComparesEqual(It->second, C->Equal);
+}
+
 void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
+  if (insertsAbsentCopy(D))
+    return;
   if (D.Key)
     return checkKeyDiscard(D);
   QualType T = D.ValueType;

@@ -141,6 +141,14 @@ private:
   /// Tables some insert stores an entry into as its own key (`insert(t, e,
   /// e)`): their keys are their values, checked as values (per TU).
   llvm::SmallPtrSet<const ValueDecl *, 8> KeysAreValues;
+  /// Inserts of a copy of a key a lookup found absent on every path
+  /// (`insert(t, g_strdup(path), v)`), with the kind of copy: they cannot
+  /// overwrite when the table's equality compares contents, which is known
+  /// at the end of the TU (per TU).
+  llvm::DenseMap<const CallExpr *, KeyCopy> CopiedKeyInserts;
+  /// \p D is the insert of a copied key into a table that compares keys by
+  /// what they point to: it cannot overwrite.
+  bool insertsAbsentCopy(const Discard &D) const;
   bool GLibModel = false; ///< The shipped glib model is on.
   /// Maps created to expire or stay bounded: evicted on their own, decided
   /// at the end of the TU like the discards (SelfEvictingMaps.h).

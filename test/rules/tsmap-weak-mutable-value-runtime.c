@@ -123,3 +123,51 @@ void null_map_publishes_nothing(void) {
   (void)tsmap_put_ptr_if_absent((tsmap *)0, "cpu", 3, &g, NULL);
   g.value = 1;
 }
+
+// `default:` after the cases that name every status with which this call
+// publishes: tsmap_put_ptr_if_absent publishes only with TSMAP_OK (tsmap.h),
+// tsmap_put_ptr with TSMAP_OK and TSMAP_REPLACED.
+int switch_if_absent_default(tsmap *m, struct gauge *g) {
+  switch (tsmap_put_ptr_if_absent(m, "s", 1, g, NULL)) {
+  case TSMAP_OK:
+    return 0;
+  case TSMAP_EXISTS:
+    g->value = -1; // never published
+    return 1;
+  default:
+    g->value = -2; // quiet: TSMAP_OK, its only publishing status, is named
+    return -1;
+  }
+}
+
+int switch_if_absent_ttl_default(tsmap *m, struct gauge *g) {
+  switch (tsmap_put_ptr_if_absent_ttl(m, "s", 1, g, TSMAP_TTL_NEVER, NULL)) {
+  case TSMAP_OK:
+    return 0;
+  default:
+    g->value = -2; // quiet
+    return -1;
+  }
+}
+
+int switch_put_ptr_default(tsmap *m, struct gauge *g) {
+  switch (tsmap_put_ptr(m, "s", 1, g, NULL)) {
+  case TSMAP_OK:
+    return 0;
+  default:
+    g->value = -2; /* TSMAP_REPLACED published it too */
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+    return -1;
+  }
+}
+
+int switch_put_ptr_both_default(tsmap *m, struct gauge *g) {
+  switch (tsmap_put_ptr(m, "s", 1, g, NULL)) {
+  case TSMAP_OK:
+  case TSMAP_REPLACED:
+    return 0;
+  default:
+    g->value = -2; // quiet: both publishing statuses are named
+    return -1;
+  }
+}
