@@ -24,6 +24,30 @@ bool isAllocatorName(llvm::StringRef Name) {
 }
 
 namespace {
+/// The definition of \p FD in the translation unit, if any.
+const FunctionDecl *definitionOf(const FunctionDecl *FD) {
+  const FunctionDecl *Def = nullptr;
+  return FD && FD->hasBody(Def) ? Def : nullptr;
+}
+
+/// \p E names \p V.
+bool namesVar(const Expr *E, const VarDecl *V) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  return DRE && DRE->getDecl() == V;
+}
+
+/// The values the returns of \p S hand back (null for `return;`).
+void returnValues(const Stmt *S, llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+    Out.push_back(R->getRetValue());
+    return;
+  }
+  for (const Stmt *C : S->children())
+    returnValues(C, Out);
+}
+
 /// The origins of one root: the variables it may come from, and whether it
 /// may be a new allocation. Unknown when a value cannot be traced.
 struct Origins {
@@ -123,14 +147,12 @@ namespace {
 bool writesVar(const Stmt *S, const VarDecl *V) {
   if (!S)
     return false;
-  auto IsV = [V](const Expr *E) {
-    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
-    return DRE && DRE->getDecl() == V;
-  };
-  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() && IsV(BO->getLHS()))
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->isAssignmentOp() && namesVar(BO->getLHS(), V))
     return true;
   if (const auto *UO = dyn_cast<UnaryOperator>(S);
-      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) && IsV(UO->getSubExpr()))
+      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
+      namesVar(UO->getSubExpr(), V))
     return true;
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     for (const Decl *D : DS->decls())
@@ -160,24 +182,14 @@ bool freshValue(const Expr *E, unsigned Depth);
 /// Every return of \p FD hands back an allocation, directly or through a local
 /// that is given nothing else.
 bool returnsFresh(const FunctionDecl *FD, unsigned Depth) {
-  const FunctionDecl *Def = nullptr;
-  if (Depth > 2 || !FD || !FD->hasBody(Def) || !Def)
+  const FunctionDecl *Def = definitionOf(FD);
+  if (Depth > 2 || !Def)
     return false;
-  llvm::SmallVector<const ReturnStmt *, 4> Returns;
-  llvm::SmallVector<const Stmt *, 16> Work{Def->getBody()};
-  while (!Work.empty()) {
-    const Stmt *S = Work.pop_back_val();
-    if (!S)
-      continue;
-    if (const auto *R = dyn_cast<ReturnStmt>(S))
-      Returns.push_back(R);
-    for (const Stmt *C : S->children())
-      Work.push_back(C);
-  }
+  llvm::SmallVector<const Expr *, 4> Returns;
+  returnValues(Def->getBody(), Returns);
   if (Returns.empty())
     return false;
-  for (const ReturnStmt *R : Returns) {
-    const Expr *E = R->getRetValue();
+  for (const Expr *E : Returns) {
     if (!E)
       return false;
     E = E->IgnoreParenCasts();
@@ -271,16 +283,6 @@ constexpr unsigned MaxOwnDepth = 4; ///< Helpers followed for a table's source.
 bool isNewTableName(llvm::StringRef N) {
   return N == "g_hash_table_new" || N == "g_hash_table_new_full" ||
          N == "g_hash_table_new_similar";
-}
-
-const FunctionDecl *definitionOf(const FunctionDecl *FD) {
-  const FunctionDecl *Def = nullptr;
-  return FD && FD->hasBody(Def) ? Def : nullptr;
-}
-
-bool namesVar(const Expr *E, const VarDecl *V) {
-  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
-  return DRE && DRE->getDecl() == V;
 }
 
 /// What the values a variable is given are: null, a new table, a reference
@@ -445,17 +447,6 @@ Held classify(const Expr *E, const FunctionDecl *Owner, unsigned Depth) {
   else
     H.Call = true;
   return H;
-}
-
-void returnValues(const Stmt *S, llvm::SmallVectorImpl<const Expr *> &Out) {
-  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
-    return;
-  if (const auto *R = dyn_cast<ReturnStmt>(S)) {
-    Out.push_back(R->getRetValue());
-    return;
-  }
-  for (const Stmt *C : S->children())
-    returnValues(C, Out);
 }
 
 /// What \p FD returns, its returned locals looked through.
