@@ -164,26 +164,38 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
   tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
-  /* A budget over the map's groups buys one pass: `pass` sums the tables' groups of the
-   * first round of shards (each read under its lock), and the call ends once it has
-   * looked at that many. */
-  size_t shards = tsmap_shard_count(map), visits = 0, pass = 0, looked = 0;
-  while (map->expiring && groups > 0 && (visits < shards || looked < pass)) {
+  /* A budget over the map's groups buys one pass: each visit looks at up to
+   * TSMAP_MAINTAIN_CHUNK groups of a shard (a growth's old table first, where entries not
+   * moved yet are and no sweep looks), shards round-robin, and the call ends after as many
+   * rounds as the largest shard of the first round needs (its groups read under its lock). */
+  size_t shards = tsmap_shard_count(map), visits = 0, rounds = 1;
+  while (map->expiring && groups > 0 && visits < shards * rounds) {
     size_t i = atomic_fetch_add_explicit(&map->maintain_next, 1, memory_order_relaxed);
     tsmap_shard *s = &map->shards[i & (tsmap_shard_count(map) - 1)];
     tsmap_after after = TSMAP_AFTER_INIT;
     tsmap_writer_begin(map, s, &after); /* sweeps a group; moves a growth on (G5) */
     int closed = tsmap_is_closed(map);
+    tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
     tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
+    if (visits++ < shards) {
+      size_t held = (t ? t->ngroups : 1) + (old ? old->ngroups : 0);
+      size_t need = (held + TSMAP_MAINTAIN_CHUNK - 1) / TSMAP_MAINTAIN_CHUNK;
+      rounds = need > rounds ? need : rounds;
+    }
+    size_t moved = 0;
+    while (!closed && moved < groups && moved < TSMAP_MAINTAIN_CHUNK &&
+           atomic_load_explicit(&s->old, memory_order_relaxed)) {
+      tsmap_shard_growth_step(map, s);
+      moved += TSMAP_MIGRATE_GROUPS;
+    }
+    groups = groups > moved ? groups - moved : 0;
+    t = atomic_load_explicit(&s->cur, memory_order_relaxed);
     size_t n = groups < TSMAP_MAINTAIN_CHUNK ? groups : TSMAP_MAINTAIN_CHUNK;
     if (t && n > t->ngroups)
       n = t->ngroups;
-    if (visits++ < shards)
-      pass += t ? t->ngroups : 1;
     if (!closed && n > TSMAP_SWEEP_GROUPS)
       tsmap_expiry_sweep(map, s, &after, n - TSMAP_SWEEP_GROUPS);
     groups -= n;
-    looked += n;
     tsmap_writer_end(map, s, &after);
     tsmap_after_run(map, &after);
     if (closed)
