@@ -43,6 +43,9 @@ public:
     // one (G10), every entry given T ns (choose T past the run: nothing expires).
     cfg.max_entries = env_size("TSMAP_BENCH_MAX_ENTRIES");
     cfg.default_ttl_ns = env_size("TSMAP_BENCH_TTL_NS");
+    // TSMAP_BENCH_SHARDS=N: the shard count (a power of two; default: 16 per CPU), to see
+    // what the shards' lock lines cost writers on two cores.
+    cfg.shard_count = env_size("TSMAP_BENCH_SHARDS");
     tsmap_status st = tsmap_create(&cfg, &map_);
     if (st != TSMAP_OK)
       tsmap_bench::fail(kName, "create", "tsmap_create: %s", tsmap_status_name(st));
