@@ -220,6 +220,8 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->reshard_auto_permille > 1000) /* G15: more waits than writes never happens */
     return TSMAP_INVALID_ARGUMENT;
+  if (c->reshard_auto && (c->max_entries || c->max_weight || c->replicas))
+    return TSMAP_INVALID_ARGUMENT; /* G15: such maps are not resharded; it could never act */
   if (c->max_shard_count && (!tsmap_is_pow2(c->max_shard_count) || /* G15 */
                              c->max_shard_count > TSMAP_MAX_SHARDS ||
                              c->max_shard_count < c->shard_count))

@@ -272,6 +272,12 @@ static void test_g15_arguments(void) {
   c.reshard_auto_permille = 1000;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
   tsmap_destroy(m);
+  c.max_entries = 1024; /* a bounded map is not resharded: the policy could never act */
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
+  c.max_entries = 0;
+  c.replicas = 2;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
+  c.replicas = 0;
   static const size_t bad_max[] = {3, 2, TSMAP_MAX_SHARDS * 2, (size_t)1 << 63};
   for (size_t i = 0; i < sizeof bad_max / sizeof bad_max[0]; i++) {
     tsmap_config_init(&c, 8);

@@ -281,7 +281,9 @@ typedef struct tsmap_config {
   int reshard_auto;        /* non-zero: double the shard count (up to max_shard_count)
                               when writers wait for shard locks: more than
                               reshard_auto_permille lock waits per 1000 writes over a
-                              window of 4096 writes, twice in a row (tsmap_reshard) */
+                              window of 4096 writes, twice in a row (tsmap_reshard). Not
+                              with max_entries, max_weight or replicas (such maps are not
+                              resharded): create returns TSMAP_INVALID_ARGUMENT */
   unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait); at most 1000 (else
                                      create returns TSMAP_INVALID_ARGUMENT) */
   /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
