@@ -1241,8 +1241,7 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       // only where the released object is a local of the caller: a reference
       // it took. Released through a parameter (a foreach callback's `unref
       // (value)`), it may be the reference the table itself holds.
-      if (Out.LastReference && P.Root != Place::RootKind::Local)
-        Out.LastReference = false;
+      Out.LastReference &= P.Root == Place::RootKind::Local;
       // `f(&g)` and the callee writes `*p`: the place is `g` itself.
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());

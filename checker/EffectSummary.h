@@ -173,6 +173,10 @@ struct Effect {
   /// result of a function that returns a new reference): the count goes back
   /// to what it was, so no table the caller reaches is changed.
   bool OwnReference = false;
+
+  /// A map operation that, by the facts above, changes no map a caller can be
+  /// iterating unless it names that very map (identity Same).
+  bool leavesCallerMaps() const { return LastReference || NewMap || OwnReference; }
 };
 
 /// Everything a function does that matters to the checks.

@@ -396,11 +396,10 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     Identity I = compareMaps(Outer, Inner, E.Target, CtxParam);
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
-    if (E.LastReference) // by field or unknown: see ReentrantLoops.cpp
-      continue;
-    // A table the callee made or a reference it took and drops (R17, R18),
-    // or the visited entry's own table (R19): no map the caller iterates.
-    if (E.NewMap || E.OwnReference)
+    // A release on the last reference of an object the code took a reference
+    // to, a table the callee made, or a reference it took and drops (R16-R18):
+    // no map the caller iterates, unless named as that very map.
+    if (E.leavesCallerMaps())
       continue;
     if (I == Identity::Unknown && CtxParam &&
         E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&

@@ -365,14 +365,10 @@ bool ReentrantCallbackCheck::loopCallChanges(
     if (I != Identity::Same && I != Identity::SameField &&
         !(I == Identity::Unknown && StrictMapIdentity))
       continue;
-    // A release on the last reference (`if (!g_atomic_int_dec_and_test (&e->ref))
-    // return;` before the destroy) of a table that is the iterated one only by
-    // its field: while the loop can reach its table, someone holds a reference.
-    if (I != Identity::Same && E.LastReference)
-      continue;
-    // A table a callee made, or a reference it took and drops (R17, R18): it
-    // did not exist, or keeps its count, while the loop runs.
-    if (I != Identity::Same && (E.NewMap || E.OwnReference))
+    // A release on the last reference of an object the code took a reference
+    // to (while the loop can reach its table, someone holds one), a table a
+    // callee made, or a reference it took and drops (R16-R18).
+    if (I != Identity::Same && E.leavesCallerMaps())
       continue;
     diag(Site->getBeginLoc(),
          "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "

@@ -223,7 +223,7 @@ tsmap_status tsmap_placement(tsmap *map, size_t shard, tsmap_shard_placement *ou
   out->shard_count = tsmap_shard_count(map);
   out->reason = "placement policy none: memory lands on the node that first touches it";
   /* the shards of the routing, and those a reshard up is filling (they hold entries) */
-  size_t known = tsmap_shard_hw(map) > out->shard_count ? tsmap_shard_hw(map) : out->shard_count;
+  size_t hw = tsmap_shard_hw(map), known = hw > out->shard_count ? hw : out->shard_count;
   if (shard >= known || (pl && shard >= pl->nshards))
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))

@@ -79,7 +79,6 @@ static int tsmap_topo_number(const char *s, size_t *at, unsigned limit, unsigned
   return 0;
 }
 
-/* A list's ranges, in order: lo[i]..hi[i]. */
 /* The next range "lo" or "lo-hi" of the list `s` read from `path` (ids below `limit`),
  * from s[*at] on: 1 with *lo and *hi, 0 at the list's end (an empty list, a node without
  * CPUs, is fine), or -1 with why naming the byte that is wrong. Ranges are read one at a
