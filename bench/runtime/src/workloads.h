@@ -283,6 +283,15 @@ template <class M> void run_memory(const Request &rq, const char *name) {
     map->put(key_of(i), i + 1);
     if ((i & 127) == 127)
       map->quiescent();
+    if (i + 1 >= 1024 && ((i + 1) & i) == 0) {
+      // At each power of two, what a lazily resizing map's worker would have done by now
+      // (settle; untimed, E measures bytes): liburcu's QSBR table sometimes never got its
+      // resize from the worker here (7 fills in 12 spun for ever in chains of ~80K).
+      map->quiescent();
+      map->thread_offline();
+      map->settle(i + 1);
+      map->thread_online();
+    }
   }
   map->quiescent();
   map->thread_offline();
