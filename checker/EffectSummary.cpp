@@ -344,6 +344,9 @@ struct EffectAnalysis::Impl {
 
   EffectAnalysis &A;
   llvm::DenseMap<const FunctionDecl *, std::unique_ptr<FnInfo>> Infos;
+  /// The assignments to struct fields in each function's body (`r->table =
+  /// ...`), for heldSinceInit; collected on first use.
+  llvm::DenseMap<const FunctionDecl *, std::vector<const BinaryOperator *>> FieldStores;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1578,6 +1581,51 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
   return Place();
 }
 
+namespace {
+/// The assignments to struct fields under \p S, in source order.
+void collectFieldStores(const Stmt *S, std::vector<const BinaryOperator *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->getOpcode() == BO_Assign &&
+      isa<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+    Out.push_back(BO);
+  for (const Stmt *Child : S->children())
+    collectFieldStores(Child, Out);
+}
+} // namespace
+
+bool EffectAnalysis::heldSinceInit(const VarDecl *VD, const Place &Loaded,
+                                   const Expr *Use, const FunctionDecl *Owner) const {
+  const Stmt *Body = Owner ? Owner->getBody() : nullptr;
+  if (!Body)
+    return true;
+  auto [It, New] = P->FieldStores.try_emplace(Owner);
+  if (New)
+    collectFieldStores(Body, It->second);
+  const SourceManager &SM = Ctx.getSourceManager();
+  SourceLocation From = SM.getExpansionLoc(VD->getLocation());
+  SourceLocation To = SM.getExpansionLoc(Use->getBeginLoc());
+  for (const BinaryOperator *BO : It->second) {
+    SourceLocation At = SM.getExpansionLoc(BO->getBeginLoc());
+    if (SM.isBeforeInTranslationUnit(From, At) && SM.isBeforeInTranslationUnit(At, To) &&
+        placeOfLValue(BO->getLHS(), Owner).sameAs(Loaded))
+      return false;
+  }
+  return true;
+}
+
+const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
+                                                 const FunctionDecl *Owner) const {
+  const FieldDecl *F = loadedFromField(E);
+  const auto *DRE = F ? dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()) : nullptr;
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD) || !VD->getInit())
+    return F;
+  Place Loaded = placeOfPointer(VD->getInit(), Owner);
+  return Loaded.Fields.empty() || heldSinceInit(VD, Loaded, DRE, Owner) ? F : nullptr;
+}
+
 Place EffectAnalysis::placeOfPointer(const Expr *E,
                                      const FunctionDecl *Owner) const {
   for (unsigned Guard = 0; E && Guard < 64; ++Guard) {
@@ -1602,11 +1650,14 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
             return placeOfParam(PVD, Owner);
           if (VD->hasGlobalStorage())
             return placeOfVar(VD);
-          // A local pointer: where its initializer points.
-          // FIXME: later assignments to the local are not followed.
+          // A local pointer: where its initializer points, while that memory
+          // still holds it (`old = r->table; r->table = fresh;`: `old` is no
+          // longer `r->table`). FIXME: later assignments to the local are
+          // not followed.
           if (const Expr *Init = VD->getInit()) {
             Place P = placeOfPointer(Init, Owner);
-            if (P.Root != Place::RootKind::Unknown)
+            if (P.Root != Place::RootKind::Unknown &&
+                (P.Fields.empty() || heldSinceInit(VD, P, DRE, Owner)))
               return P;
           }
           return placeOfVar(VD);

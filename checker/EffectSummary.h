@@ -254,6 +254,15 @@ public:
   /// in (\p Owner): a parameter, a global, a local, or Unknown. Follows
   /// casts, `&`, pointer arithmetic and the initializers of local pointers.
   Place placeOfPointer(const Expr *E, const FunctionDecl *Owner) const;
+  /// loadedFromField for a map argument \p E of \p Owner, except a local
+  /// whose field was stored anew between its initializer and \p E (`old =
+  /// r->table; r->table = fresh; walk (old)`): null there.
+  const FieldDecl *fieldLoadedInto(const Expr *E, const FunctionDecl *Owner) const;
+  /// The memory \p Loaded that local \p VD was initialized from is not
+  /// assigned (as a field, in \p Owner's body) between \p VD's declaration
+  /// and \p Use, in source order.
+  bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
+                     const FunctionDecl *Owner) const;
   /// Where the lvalue \p E lives, in the terms of \p Owner.
   Place placeOfLValue(const Expr *E, const FunctionDecl *Owner) const;
   /// The place of argument \p E as a callee sees it: placeOfPointer for a

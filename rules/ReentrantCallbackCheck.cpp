@@ -339,7 +339,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
-    Outer.Field = loadedFromField(Call->getArg(*MI));
+    Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
   } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
     Obj = Obj->IgnoreParenBaseCasts();
     Outer.P = Obj->getType()->isPointerType()
@@ -469,11 +469,13 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
     if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
-      diag(CtxArg->getBeginLoc(), "the map reaches '%0' as its parameter '%1' "
-                                  "here",
+      // `u` itself, or a context struct behind it that holds the map.
+      diag(CtxArg->getBeginLoc(), "the map reaches '%0' %select{as|through}1 its "
+                                  "parameter '%2' here%select{|, as '%3'}1",
            DiagnosticIDs::Note)
-          << functionName(Target.Fn)
-          << Target.Fn->getParamDecl(E->Target.Param)->getName();
+          << functionName(Target.Fn) << (E->Target.Fields.empty() ? 0 : 1)
+          << Target.Fn->getParamDecl(E->Target.Param)->getName()
+          << E->Target.describe(Target.Fn);
   emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
   if (R->How == Identity::SameField)
     fieldIdentityNote(*E, E->MapField ? E->MapField

@@ -310,7 +310,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   if (!Analysis)
     Analysis = std::make_unique<EffectAnalysis>(Ctx, Model, EffectOpts);
   MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
-               loadedFromField(Init->getArg(1))};
+               Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   const VarDecl *KeyVar =
       Next->getNumArgs() > 1 ? addressedVar(Next->getArg(1)) : nullptr;
   std::vector<const CallExpr *> InBody;
@@ -370,12 +370,17 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // callee made, or a reference it took and drops (R16-R18).
     if (I != Identity::Same && E.leavesCallerMaps())
       continue;
+    // A direct change names the table as the call writes it (`r->table`,
+    // where the loop walks an alias `old`); a call's, the iterated one.
+    const Expr *Changed = E.Chain.empty() && MI && *MI < Site->getNumArgs()
+                              ? Site->getArg(*MI)
+                              : Init->getArg(1);
     diag(Site->getBeginLoc(),
          "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
          "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
          "'%4' on it}2; the change invalidates the iterator")
         << (I == Identity::Unknown ? 1 : 0)
-        << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx)
+        << sourceText(Changed->IgnoreParenImpCasts(), Ctx)
         << (E.Chain.empty() ? 0 : 1) << functionName(Callee)
         << functionName(E.Callee)
         << Site->getSourceRange();

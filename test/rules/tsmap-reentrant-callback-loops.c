@@ -296,7 +296,7 @@ void copy_gendata_self(Setting *src) {
   g_hash_table_iter_init(&it, from->hash);
   while (g_hash_table_iter_next(&it, &k, &v))
     g_hash_table_insert(h, v, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'from->hash' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'h' while a loop iterates it
 }
 
 typedef struct { GHashTable *attributes; } MailboxPriv;
@@ -320,7 +320,7 @@ void mailbox_merge_default(Mailbox *m) {
   g_hash_table_iter_init(&it, m->priv->attributes);
   while (g_hash_table_iter_next(&it, &k, 0))
     g_hash_table_add(d->priv->attributes, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'm->priv->attributes' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'd->priv->attributes' while a loop iterates it
 }
 void mailbox_merge_entry(Mailbox *m) {
   GHashTableIter it;
@@ -329,7 +329,7 @@ void mailbox_merge_entry(Mailbox *m) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     Mailbox *owner = v;                   // from the entry: may be m
     g_hash_table_add(owner->priv->attributes, k);
-    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'm->priv->attributes' while a loop iterates it
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'owner->priv->attributes' while a loop iterates it
   }
 }
 

@@ -26,7 +26,7 @@ static int visit_and_put(const char *key, void *value, void *ctx) {
 void sweep(store *st, int which) {
   g_hash_table_foreach(g_live.by_id, sweep_one, &g_live);
   // CHECK-NOTES: :[[@LINE-1]]:38: warning: callback 'sweep_one' passed to 'g_hash_table_foreach' re-enters the same map: it calls 'g_hash_table_remove' on 'g_live.by_id' while 'g_hash_table_foreach' runs it with the map locked or mid-iteration [tsmap-reentrant-callback]
-  // CHECK-NOTES: :[[@LINE-2]]:49: note: the map reaches 'sweep_one' as its parameter 'user_data' here
+  // CHECK-NOTES: :[[@LINE-2]]:49: note: the map reaches 'sweep_one' through its parameter 'user_data' here, as 'user_data->by_id'
   // CHECK-NOTES: :20:3: note: 'sweep_one' calls 'maybe_forget' here
   // CHECK-NOTES: :17:5: note: 'maybe_forget' calls 'forget' here
   // CHECK-NOTES: :13:3: note: 'forget' calls 'g_hash_table_remove' here
