@@ -197,8 +197,8 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
       tsmap_expiry_sweep(map, s, &after, n - TSMAP_SWEEP_GROUPS);
     groups -= n;
     tsmap_writer_end(map, s, &after);
-    tsmap_after_run(map, &after);
-    if (closed)
+    tsmap_after_run(map, &after); /* the hooks: one may close the map */
+    if (closed || tsmap_is_closed(map))
       return TSMAP_CLOSED;
   }
   return TSMAP_OK;

@@ -975,15 +975,8 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                 const void *value, tsmap_after *after) {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS], kw[TSMAP_MAX_KEY_WORDS];
   tsmap_keyblock *kb = NULL;
-  if (TSMAP_UNLIKELY(m->bounded)) { /* G11 */
-    int room = tsmap_bound_make_room(m, s, q, after);
-    if (room < 0)
-      return TSMAP_NO_MEMORY; /* nothing was evicted without its record */
-    if (room > 0) {         /* not admitted: hooked as evicted right after its creation */
-      after->rejected = 1;
-      return TSMAP_OK;
-    }
-  }
+  /* Every allocation the insert needs (key block, growth) comes before a bounded map
+   * evicts for it (G11 (c)): a failure after an eviction would leave the map changed. */
   if (tsmap_keyblock_prepare(m, q, &kb) != TSMAP_OK)
     return TSMAP_NO_MEMORY;
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -996,6 +989,17 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     }
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
+  }
+  if (TSMAP_UNLIKELY(m->bounded)) { /* G11: an eviction only frees slots; pos stays free */
+    int room = tsmap_bound_make_room(m, s, q, after);
+    if (room != 0)
+      tsmap_keyblock_free(m, kb);
+    if (room < 0)
+      return TSMAP_NO_MEMORY; /* nothing was evicted without its record */
+    if (room > 0) {         /* not admitted: hooked as evicted right after its creation */
+      after->rejected = 1;
+      return TSMAP_OK;
+    }
   }
   if (tsmap_is_8v8(m)) {
     tsmap_words_from_bytes(vw, 1, value, m->value_size);

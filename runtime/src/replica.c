@@ -12,6 +12,7 @@
  * than once). Every change takes a new local version (V1), so export passes it on.
  */
 #include "versions.h"
+#include "bound.h"
 #include "expiry.h"
 #include "metrics.h"
 
@@ -96,6 +97,7 @@ typedef struct tsmap_merge_out {
   const void *created;         /* a value stored (on_entry_created), or NULL */
   int left;                    /* the local value left */
   tsmap_evict_reason why;      /* ... replaced or removed */
+  int rejected;                /* G11, B5: the value stored was not admitted */
 } tsmap_merge_out;
 
 /* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`. */
@@ -201,6 +203,7 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
     st = -1;
   tsmap_writer_end(m, q->shard, &after);
   tsmap_after_run(m, &after);
+  out->rejected = after.rejected;
   if (st < 0)
     tsmap_merge_resolve(m, q, l, rc, rclock, resolve, ctx, res);
   return st;
@@ -234,7 +237,7 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
   tsmap_resolution res;
   res.have = 0; /* 1: a resolution to apply; 2: applied */
   res.verdict = TSMAP_KEEP;
-  tsmap_merge_out out = {NULL, 0, TSMAP_EVICT_REPLACED};
+  tsmap_merge_out out = {NULL, 0, TSMAP_EVICT_REPLACED, 0};
   int r;
   while ((r = tsmap_merge_round(map, &q, remote, rclock,
                                 resolve ? resolve : tsmap_resolve_latest, ctx, &res, &l,
@@ -244,6 +247,8 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
     tsmap_hook_evicted(map, &q, res.merged, TSMAP_EVICT_DISCARDED);
   if (out.created)
     tsmap_hook_created(map, &q, out.created);
+  if (out.created && out.rejected) /* G11, B5: not admitted */
+    tsmap_bound_rejected(map, &q, out.created);
   if (out.left)
     tsmap_value_leaves(map, &q, l.vw, old_out, out.why);
   return (tsmap_status)r;

@@ -10,6 +10,7 @@
  * the lock is released, as for every write (G6).
  */
 #include "versions.h"
+#include "bound.h"
 #include "expiry.h"
 #include "metrics.h"
 
@@ -225,6 +226,8 @@ static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_
   tsmap_cas_end(map, &c);
   if (st == TSMAP_OK || st == TSMAP_REPLACED)
     tsmap_hook_created(map, &c.q, value);
+  if (c.after.rejected) /* G11, B5: not admitted */
+    tsmap_bound_rejected(map, &c.q, value);
   if (st == TSMAP_REPLACED)
     tsmap_value_leaves(map, &c.q, c.oldv, old_out, TSMAP_EVICT_REPLACED);
   return st;
@@ -299,6 +302,8 @@ static void tsmap_cas_hooks(tsmap *map, const tsmap_cas *c, tsmap_verdict verdic
   }
   if (verdict == TSMAP_STORE) {
     tsmap_hook_created(map, &c->q, nv);
+    if (c->after.rejected) /* G11, B5: not admitted */
+      tsmap_bound_rejected(map, &c->q, nv);
     tsmap_value_out(map, nv, value_out);
   }
   if (c->found)

@@ -257,6 +257,111 @@ static void test_g11_newcomers_are_admitted_by_frequency(void) {
   CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
 }
 
+/* B5 through the versioned calls: put_if_version, compute_if_version (ABSENT and ANY) and
+ * tsmap_merge hook a refused newcomer as created and then evicted (TSMAP_EVICT_CAPACITY),
+ * as the other insert paths do (they hooked only its creation: an independent tester's
+ * case). */
+static void test_g11_versioned_inserts_hook_refused_newcomers(void) {
+  memset(&g_c, 0, sizeof g_c);
+  g_order_bad = 0;
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_entries = 16;
+  cfg.versions = 1;
+  cfg.on_entry_created = order_created;
+  cfg.on_entry_evicted = order_evicted;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 16; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  for (int r = 0; r < 50; r++)
+    for (uint64_t k = 0; k < 16; k++)
+      CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
+  uint64_t k = 1000, ver = 1, out = 0;
+  CHECK_ST(tsmap_put_if_version(m, &k, 8, &k, TSMAP_VERSION_ABSENT, &ver, NULL), TSMAP_OK);
+  CHECK(ver == TSMAP_VERSION_ABSENT && g_c.created == 17 && g_c.capacity == 1);
+  k = 1001;
+  CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ABSENT, store_fn, NULL, &ver,
+                                    &out),
+           TSMAP_OK);
+  CHECK(out == 1001 && g_c.created == 18 && g_c.capacity == 2);
+  k = 1002;
+  CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, store_fn, NULL, &ver, &out),
+           TSMAP_OK);
+  CHECK(g_c.created == 19 && g_c.capacity == 3 && g_order_bad == 0 && size_of(m) == 16);
+  tsmap_destroy(m);
+  CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
+  /* and tsmap_merge into a replicated bounded map */
+  memset(&g_c, 0, sizeof g_c);
+  cfg.replicas = 2;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (k = 0; k < 16; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  for (int r = 0; r < 50; r++)
+    for (k = 0; k < 16; k++)
+      CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
+  k = 1003;
+  uint64_t clock[2] = {0, 1};
+  tsmap_change ch = {&k, 8, &k, clock, 2, (1u << 8) | 1u, 0};
+  CHECK_ST(tsmap_merge(m, &ch, NULL, NULL, NULL), TSMAP_OK);
+  CHECK(g_c.created == 17 && g_c.capacity == 1 && g_order_bad == 0 && size_of(m) == 16);
+  tsmap_destroy(m);
+  CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
+}
+
+/* G11 (c) with long keys: an insert that fails for memory evicts nothing. The key's
+ * block is allocated before any victim goes (it was allocated after one, so failing it
+ * returned TSMAP_NO_MEMORY with an entry evicted: an independent tester's case). Each
+ * try fails the n-th allocation the call makes, n = 1..6. */
+static _Atomic int g_fail_at; /* 0: off; n: the n-th allocation from now fails */
+static void *countdown_alloc(size_t size, void *ctx) {
+  (void)ctx;
+  int n = atomic_load(&g_fail_at);
+  if (n && atomic_fetch_sub(&g_fail_at, 1) == 1)
+    return NULL;
+  return malloc(size);
+}
+static void test_g11_a_failed_long_key_insert_evicts_nothing(void) {
+  tsmap_allocator al = {countdown_alloc, tsmap_test_free, NULL};
+  long failures = 0, bad = 0;
+  for (int n = 1; n <= 6; n++) {
+    memset(&g_c, 0, sizeof g_c);
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.shard_count = 1;
+    cfg.max_entries = 4;
+    cfg.allocator = &al;
+    cfg.on_entry_created = on_created;
+    cfg.on_entry_evicted = on_evicted;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    uint64_t v = 1;
+    char key[64];
+    for (int i = 0; i < 4; i++) {
+      snprintf(key, sizeof key, "resident-%d", i);
+      CHECK_ST(tsmap_put(m, key, strlen(key), &v, NULL), TSMAP_OK);
+    }
+    for (int t = 0; t < 60; t++) { /* newcomers tried until admitted, again and again */
+      snprintf(key, sizeof key, "a-long-newcomer-key-%d-xxxxxxxxxxxxxxxxxxxx", t % 3);
+      size_t before = size_of(m);
+      long evicted = g_c.capacity;
+      atomic_store(&g_fail_at, n);
+      tsmap_status st = tsmap_put(m, key, strlen(key), &v, NULL);
+      atomic_store(&g_fail_at, 0);
+      if (st == TSMAP_NO_MEMORY) {
+        failures++;
+        bad += g_c.capacity != evicted || size_of(m) != before;
+      }
+    }
+    tsmap_destroy(m);
+  }
+  fprintf(stderr, "  %ld inserts failed for memory, %ld of them changed the map\n", failures,
+          bad);
+  CHECK(failures > 0 && bad == 0);
+}
+
 /* Put key `k` until it is admitted (B5); returns the tries it took (0: never, in 20). */
 static int put_until_admitted(tsmap *m, uint64_t k) {
   for (int tries = 1; tries <= 20; tries++) {
@@ -513,6 +618,8 @@ TEST_MAIN(T(test_g11_inserts_beyond_the_bound_evict), T(test_g11_configurations)
           T(test_g11_frequent_entries_survive_a_scan),
           T(test_g11_eviction_without_memory_changes_nothing),
           T(test_g11_newcomers_are_admitted_by_frequency),
+          T(test_g11_versioned_inserts_hook_refused_newcomers),
+          T(test_g11_a_failed_long_key_insert_evicts_nothing),
           T(test_g11_reads_and_writes_raise_the_counter),
           T(test_g11_counters_move_with_their_entries),
           T(test_g11_admitted_entries_keep_their_score),

@@ -235,6 +235,36 @@ static void test_g10_statuses(void) {
   tsmap_destroy(m);
 }
 
+/* tsmap_maintain says TSMAP_CLOSED when a hook it ran closed the map, also when that
+ * hook ran in its last visit (1 shard: its only one; an independent tester's case). */
+static tsmap *g_closing;
+static void close_on_expired(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                             void *ctx) {
+  on_evicted(k, kl, v, why, ctx);
+  if (why == TSMAP_EVICT_EXPIRED && g_c.expired == 1)
+    CHECK_ST(tsmap_close(g_closing), TSMAP_OK);
+}
+static void test_g10_maintain_reports_a_close_by_its_hook(void) {
+  for (size_t shards = 1; shards <= 4; shards *= 2) {
+    memset(&g_c, 0, sizeof g_c);
+    atomic_store(&g_now, 100);
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = 8;
+    cfg.shard_count = shards;
+    cfg.expiry = 1;
+    cfg.clock = test_clock;
+    cfg.on_entry_evicted = close_on_expired;
+    CHECK_ST(tsmap_create(&cfg, &g_closing), TSMAP_OK);
+    for (uint64_t k = 0; k < 10; k++)
+      CHECK_ST(put_u(g_closing, k, k, 10), TSMAP_OK);
+    atomic_store(&g_now, 120);
+    CHECK_ST(tsmap_maintain(g_closing, SIZE_MAX), TSMAP_CLOSED);
+    CHECK(g_c.expired >= 1);
+    tsmap_destroy(g_closing);
+  }
+}
+
 /* ---- An expired entry is absent to every call --------------------------------------------------- */
 
 /* Put a value that expires at 110 under key 1, then move the clock to 110. */
@@ -822,6 +852,7 @@ static void test_g10_exactly_once_with_racing_close(void) { x_run(1); }
 
 TEST_MAIN(T(test_g10_absent_from_the_deadline_on), T(test_g10_per_entry_ttl_overrides_default),
           T(test_g10_every_insert_path_takes_a_ttl), T(test_g10_statuses),
+          T(test_g10_maintain_reports_a_close_by_its_hook),
           T(test_g10_writers_see_an_expired_entry_absent),
           T(test_g10_reclaim_without_memory_changes_nothing),
           T(test_g10_writes_sweep_expired_entries), T(test_g10_maintain_sweeps_within_its_budget),
