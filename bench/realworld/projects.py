@@ -158,6 +158,38 @@ PROJECTS = [
                  "-Dsoup=soup3"],
         # (-Dtests=true needs python3-gi at configure time, test_utils needs introspection.)
     },
+    {
+        "name": "multipath-tools",
+        "kind": "device-mapper multipath daemon and tools (liburcu read-side sections, pthreads)",
+        "source": "multipath-tools",
+        "version": "0.9.4-3+deb12u2",
+        "build": "autotools",
+        # Plain Makefiles, no configure: create-config.mk probes $(CC) (recordcc.py accepts
+        # every option) and make runs in the tree.
+        "in_tree": True,
+        "args": [],
+    },
+    {
+        "name": "flatpak",
+        "kind": "application sandboxing and distribution (GLib; GHashTableIter loops, OSTree)",
+        "source": "flatpak",
+        "version": "1.14.10-1~deb12u2",
+        "build": "autotools",
+        "args": ["--disable-documentation", "--disable-docbook-docs", "--disable-gtk-doc",
+                 "--disable-introspection", "--disable-selinux-module", "--without-systemd",
+                 "--disable-installed-tests", "--enable-always-build-tests"],
+    },
+    {
+        "name": "ostree",
+        "kind": "versioned file system trees (GLib; GHashTableIter loops, pull threads)",
+        "source": "ostree",
+        "version": "2022.7-2+deb12u1",
+        "build": "autotools",
+        "args": ["--disable-gtk-doc", "--disable-man", "--disable-introspection",
+                 "--without-selinux", "--without-avahi", "--without-libsystemd",
+                 "--with-curl", "--without-soup", "--with-ed25519-libsodium=no",
+                 "--with-crypto=openssl", "--enable-always-build-tests"],
+    },
 ]
 
 
