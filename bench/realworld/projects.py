@@ -187,8 +187,27 @@ PROJECTS = [
         "build": "autotools",
         "args": ["--disable-gtk-doc", "--disable-man", "--disable-introspection",
                  "--without-selinux", "--without-avahi", "--without-libsystemd",
-                 "--with-curl", "--without-soup", "--with-ed25519-libsodium=no",
+                 "--with-curl", "--without-soup", "--with-ed25519-libsodium=no", "--without-gpgme",
                  "--with-crypto=openssl", "--enable-always-build-tests"],
+    },
+    {
+        "name": "libvirt",
+        "kind": "virtualization daemon and drivers (GLib; GHashTable behind virHash, worker threads)",
+        "source": "libvirt",
+        "version": "9.0.0-4+deb12u2",
+        "build": "meson",
+        # The QEMU, LXC, network, storage and remote drivers and the daemons; the drivers
+        # for other hypervisors and the tests are off (their build dependencies, time).
+        "args": ["-Ddocs=disabled", "-Dtests=disabled", "-Dnls=disabled",
+                 "-Ddriver_libxl=disabled", "-Ddriver_vbox=disabled", "-Ddriver_esx=disabled",
+                 "-Ddriver_hyperv=disabled", "-Ddriver_vmware=disabled",
+                 "-Ddriver_openvz=disabled", "-Ddriver_vz=disabled", "-Ddriver_bhyve=disabled",
+                 "-Ddriver_ch=disabled", "-Dstorage_rbd=disabled", "-Dstorage_gluster=disabled",
+                 "-Dglusterfs=disabled", "-Dwireshark_dissector=disabled",
+                 "-Dsanlock=disabled", "-Dnss=disabled", "-Ddtrace=disabled",
+                 "-Dapparmor=disabled", "-Dsecdriver_apparmor=disabled",
+                 "-Dselinux=disabled", "-Dsecdriver_selinux=disabled",
+                 "-Dsystem=true", "-Dexpensive_tests=disabled", "-Dno_git=true"],
     },
 ]
 
