@@ -209,6 +209,19 @@ PROJECTS = [
                  "-Dselinux=disabled", "-Dsecdriver_selinux=disabled",
                  "-Dsystem=true", "-Dexpensive_tests=disabled", "-Dno_git=true"],
     },
+    {
+        "name": "udisks2",
+        "kind": "storage management daemon (GLib, GDBus; threaded jobs, udev thread)",
+        "source": "udisks2",
+        "version": "2.9.4-4+deb12u2",
+        "build": "autotools",
+        # The daemon, client and tools; the LVM2, iSCSI, BTRFS, ZRAM, LSM, Bcache and VDO
+        # modules are off (their libblockdev plugins and services).
+        "args": ["--disable-gtk-doc", "--disable-man", "--disable-introspection",
+                 "--disable-lvm2", "--disable-lvmcache", "--disable-iscsi",
+                 "--disable-btrfs", "--disable-zram", "--disable-lsm", "--disable-bcache",
+                 "--disable-vdo", "--disable-nls"],
+    },
 ]
 
 
