@@ -196,8 +196,9 @@ PROJECTS = [
         "source": "libvirt",
         "version": "9.0.0-4+deb12u2",
         "build": "meson",
-        # The QEMU, LXC, network, storage and remote drivers and the daemons; the drivers
-        # for other hypervisors and the tests are off (their build dependencies, time).
+        # The QEMU, LXC, network, nwfilter (DHCP snooping needs libpcap), storage and remote
+        # drivers and the daemons; the drivers for other hypervisors and the tests are off
+        # (their build dependencies, time).
         "args": ["-Ddocs=disabled", "-Dtests=disabled", "-Dnls=disabled",
                  "-Ddriver_libxl=disabled", "-Ddriver_vbox=disabled", "-Ddriver_esx=disabled",
                  "-Ddriver_hyperv=disabled", "-Ddriver_vmware=disabled",
