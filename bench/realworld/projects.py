@@ -158,6 +158,71 @@ PROJECTS = [
                  "-Dsoup=soup3"],
         # (-Dtests=true needs python3-gi at configure time, test_utils needs introspection.)
     },
+    {
+        "name": "multipath-tools",
+        "kind": "device-mapper multipath daemon and tools (liburcu read-side sections, pthreads)",
+        "source": "multipath-tools",
+        "version": "0.9.4-3+deb12u2",
+        "build": "autotools",
+        # Plain Makefiles, no configure: create-config.mk probes $(CC) (recordcc.py accepts
+        # every option) and make runs in the tree.
+        "in_tree": True,
+        "args": [],
+    },
+    {
+        "name": "flatpak",
+        "kind": "application sandboxing and distribution (GLib; GHashTableIter loops, OSTree)",
+        "source": "flatpak",
+        "version": "1.14.10-1~deb12u2",
+        "build": "autotools",
+        "args": ["--disable-documentation", "--disable-docbook-docs", "--disable-gtk-doc",
+                 "--disable-introspection", "--disable-selinux-module", "--without-systemd",
+                 "--disable-installed-tests", "--enable-always-build-tests"],
+    },
+    {
+        "name": "ostree",
+        "kind": "versioned file system trees (GLib; GHashTableIter loops, pull threads)",
+        "source": "ostree",
+        "version": "2022.7-2+deb12u1",
+        "build": "autotools",
+        "args": ["--disable-gtk-doc", "--disable-man", "--disable-introspection",
+                 "--without-selinux", "--without-avahi", "--without-libsystemd",
+                 "--with-curl", "--without-soup", "--with-ed25519-libsodium=no", "--without-gpgme",
+                 "--with-crypto=openssl", "--enable-always-build-tests"],
+    },
+    {
+        "name": "libvirt",
+        "kind": "virtualization daemon and drivers (GLib; GHashTable behind virHash, worker threads)",
+        "source": "libvirt",
+        "version": "9.0.0-4+deb12u2",
+        "build": "meson",
+        # The QEMU, LXC, network, nwfilter (DHCP snooping needs libpcap), storage and remote
+        # drivers and the daemons; the drivers for other hypervisors and the tests are off
+        # (their build dependencies, time).
+        "args": ["-Ddocs=disabled", "-Dtests=disabled", "-Dnls=disabled",
+                 "-Ddriver_libxl=disabled", "-Ddriver_vbox=disabled", "-Ddriver_esx=disabled",
+                 "-Ddriver_hyperv=disabled", "-Ddriver_vmware=disabled",
+                 "-Ddriver_openvz=disabled", "-Ddriver_vz=disabled", "-Ddriver_bhyve=disabled",
+                 "-Ddriver_ch=disabled", "-Dstorage_rbd=disabled", "-Dstorage_gluster=disabled",
+                 "-Dglusterfs=disabled", "-Dwireshark_dissector=disabled",
+                 "-Dsanlock=disabled", "-Dnss=disabled", "-Ddtrace=disabled",
+                 "-Dapparmor=disabled", "-Dsecdriver_apparmor=disabled",
+                 "-Dselinux=disabled", "-Dsecdriver_selinux=disabled",
+                 "-Dsystem=true", "-Dexpensive_tests=disabled", "-Dno_git=true"],
+    },
+    {
+        "name": "udisks2",
+        "kind": "storage management daemon (GLib, GDBus; threaded jobs, udev thread)",
+        "source": "udisks2",
+        "version": "2.9.4-4+deb12u2",
+        "build": "autotools",
+        # The daemon, client and tools; the LVM2, iSCSI, BTRFS, ZRAM, LSM, Bcache and VDO
+        # modules are off (their libblockdev plugins and services).
+        "args": ["--disable-gtk-doc", "--disable-man", "--disable-introspection",
+                 "--disable-lvm2", "--disable-lvmcache", "--disable-iscsi",
+                 "--disable-btrfs", "--disable-zram", "--disable-lsm", "--disable-bcache",
+                 "--disable-vdo", "--disable-nls"],
+    },
 ]
 
 
