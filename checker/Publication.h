@@ -75,6 +75,7 @@ public:
   std::optional<Point> pointOf(const Stmt *S) const;
   const ParentMap &parents() const { return *PM; }
   const Decl *decl() const { return D; }
+  const CFG &graph() const { return *Graph; }
 
   /// The automatic object that pointer \p E (evaluated at \p At) points
   /// into, directly or through local pointers whose reaching definitions

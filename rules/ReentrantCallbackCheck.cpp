@@ -72,6 +72,7 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
 void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Analysis.reset();
   NewFields.reset();
+  Rcu.reset();
 }
 
 /// The parameter of callback \p Fn that receives the outer call's context

@@ -7,6 +7,7 @@
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
 #include "ObjectOrigins.h"
+#include "RcuSections.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/StringSet.h"
 #include <memory>
@@ -61,6 +62,8 @@ private:
                        const CallExpr *Next, ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
+  /// The TU's read-side facts, built on first use (per TU).
+  RcuSections &rcu(ASTContext &Ctx);
   bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
                      ASTContext &Ctx);
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
@@ -87,6 +90,7 @@ private:
   EffectOptions EffectOpts;
   std::unique_ptr<EffectAnalysis> Analysis;
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
+  std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
 };
 
 } // namespace clang::tidy::tsmap

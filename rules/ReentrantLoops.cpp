@@ -18,14 +18,18 @@
 //   - maps are compared as for callbacks (same place, or same field and type).
 //
 // liburcu's lock-free table (see rules/tsmap-reentrant-callback.md):
-//   - `cds_lfht_for_each*` outside an RCU read-side critical section: the
-//     loop's function takes no read lock before it, the comment above it does
-//     not say the caller holds it, and it is extern or not every caller in the
-//     TU holds it (callers vouch only for a static function); QSBR
-//     programs (threads are always in a read-side section) are not checked;
-//   - `cds_lfht_del(ht, n)` then `free` of the node's object in the same
-//     function with no `synchronize_rcu` between (source order): readers may
-//     still hold the node; `call_rcu` defers the free.
+//   - `cds_lfht_for_each*` outside an RCU read-side critical section: some
+//     path from the loop's function's entry reaches the loop without the
+//     read lock (RcuSections, on the CFG; wrappers of lock and unlock count),
+//     the comment above it does not say the caller holds it, and it is extern
+//     or some call to it in the TU is not in a section (callers vouch only for
+//     a static function); QSBR programs (threads are always in a read-side
+//     section) are not checked;
+//   - `cds_lfht_del(ht, n)` then `free` of the node's object (`n`, `&r->node`
+//     and `caa_container_of(n, ...)` name one object) in the same function,
+//     with no `synchronize_rcu` (or a wrapper of it), `call_rcu` or other
+//     removal between in source order, on a path where the freed variable
+//     still holds that object: readers may still hold the node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -132,44 +136,15 @@ const Stmt *loopOfCondition(const CallExpr *Call, ASTContext &Ctx,
   return nullptr;
 }
 
-/// liburcu's flavors: `rcu_read_lock()` is a macro for `urcu_memb_read_lock`
-/// (`_urcu_memb_read_lock` under _LGPL_SOURCE), `urcu_qsbr_`, `urcu_bp_`,
-/// `urcu_mb_`, `urcu_signal_`; older releases spell `rcu_read_lock_memb`.
-bool urcuName(llvm::StringRef N, llvm::StringRef What) {
-  N = N.ltrim('_');
-  return N == ("rcu_" + What).str() ||
-         (N.starts_with("urcu_") && N.ends_with(("_" + What).str())) ||
-         N.starts_with(("rcu_" + What + "_").str());
-}
-bool isReadLock(llvm::StringRef N) { return urcuName(N, "read_lock"); }
-bool isReadUnlock(llvm::StringRef N) { return urcuName(N, "read_unlock"); }
-bool isGracePeriod(llvm::StringRef N) {
-  return N.contains("synchronize_rcu") || urcuName(N, "barrier");
-}
-
 llvm::StringRef calleeName(const CallExpr *C) {
   const FunctionDecl *FD = C->getDirectCallee();
   return FD && FD->getDeclName().isIdentifier() ? FD->getName() : "";
 }
 
-/// \p Site is inside a read-side critical section of \p Fn: the last read
-/// lock or unlock call before it (source order) is a lock.
-bool inReadSection(const Stmt *Site, const FunctionDecl *Fn, ASTContext &Ctx) {
-  std::vector<const CallExpr *> Calls;
-  collectCalls(Fn->getBody(), Calls);
-  const SourceManager &SM = Ctx.getSourceManager();
-  bool Locked = false;
-  for (const CallExpr *C : Calls) {
-    if (!SM.isBeforeInTranslationUnit(SM.getExpansionLoc(C->getBeginLoc()),
-                                      SM.getExpansionLoc(Site->getBeginLoc())))
-      break;
-    llvm::StringRef N = calleeName(C);
-    if (isReadLock(N))
-      Locked = true;
-    else if (isReadUnlock(N))
-      Locked = false;
-  }
-  return Locked;
+/// \p Site is inside a read-side critical section of \p Fn: every path from
+/// \p Fn's entry to it holds the read lock (RcuSections). Undecided: yes.
+bool inReadSection(const Stmt *Site, const FunctionDecl *Fn, RcuSections &R) {
+  return R.holdsReadLock(Site, Fn).value_or(true);
 }
 
 /// The comment just before \p Fn (a doc comment or a plain `/* */` or `//`
@@ -256,7 +231,7 @@ public:
 /// _session: locked in its file, unlocked in live.c). Beyond \p Depth, and
 /// for a static function nothing calls, quiet.
 bool calledInReadSection(const FunctionDecl *Fn, ASTContext &Ctx,
-                         unsigned Depth) {
+                         unsigned Depth, RcuSections &R) {
   if (documentsReadLock(Fn, Ctx))
     return true;
   if (Fn->isExternallyVisible())
@@ -268,22 +243,134 @@ bool calledInReadSection(const FunctionDecl *Fn, ASTContext &Ctx,
   if (Finder.Sites.empty())
     return true;
   for (auto &[Site, Caller] : Finder.Sites)
-    if (!inReadSection(Site, Caller, Ctx) &&
-        !calledInReadSection(Caller, Ctx, Depth - 1))
+    if (!inReadSection(Site, Caller, R) &&
+        !calledInReadSection(Caller, Ctx, Depth - 1, R))
       return false;
   return true;
 }
 
-/// The TU uses liburcu's QSBR flavor: registered threads are always in a
-/// read-side section unless they say they are offline.
-bool usesQsbr(ASTContext &Ctx) {
-  for (llvm::StringRef N : {"urcu_qsbr_quiescent_state", "rcu_quiescent_state_qsbr"})
-    if (ContractModel::lookupFunction(Ctx, N))
+/// The definitions of the locals of one function, read once: a local's
+/// value is known when it has exactly one (its initializer or its only
+/// assignment) and its address is never taken.
+class LocalValues : public RecursiveASTVisitor<LocalValues> {
+public:
+  explicit LocalValues(const FunctionDecl *Fn) {
+    TraverseStmt(const_cast<Stmt *>(Fn->getBody()));
+  }
+  /// The only value \p V is ever given, or null.
+  const Expr *onlyValue(const VarDecl *V) const {
+    auto It = Values.find(V);
+    return It != Values.end() && It->second.second == 1 ? It->second.first
+                                                        : nullptr;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->getInit())
+      add(V, V->getInit());
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (BO->isAssignmentOp())
+      add(varOf(BO->getLHS()), BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr);
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *UO) {
+    if (UO->getOpcode() == UO_AddrOf || UO->isIncrementDecrementOp())
+      add(varOf(UO->getSubExpr()), nullptr);
+    return true;
+  }
+
+private:
+  static const VarDecl *varOf(const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+    return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  }
+  /// Counts a definition; an opaque one (null \p Value) spoils the count.
+  void add(const VarDecl *V, const Expr *Value) {
+    if (!V)
+      return;
+    auto &[First, Count] = Values[V];
+    First = Count == 0 ? Value : First;
+    Count = Value ? Count + 1 : 2;
+  }
+  llvm::DenseMap<const VarDecl *, std::pair<const Expr *, unsigned>> Values;
+};
+
+/// The variable that names the object node pointer \p E belongs to: `&r->node`
+/// and `caa_container_of(n, T, node)` (liburcu's is a GNU statement expression
+/// `({ const ... *__ptr = (n); (T *)((char *)__ptr - offsetof(T, node)); })`;
+/// Linux-style `container_of` and the plain arithmetic read alike) name the
+/// object of `r` and of `n`. A parameter or global names itself; a local is
+/// followed through its only value (LocalValues), and names itself when that
+/// leads nowhere. \p Through collects the locals passed. Null: not a
+/// variable's object (`r->name`, a call's result).
+const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
+                         llvm::SmallPtrSetImpl<const VarDecl *> &Through,
+                         unsigned Depth = 0) {
+  for (unsigned Guard = 0; E && Guard < 32; ++Guard) {
+    E = E->IgnoreParenCasts();
+    if (const auto *SE = dyn_cast<StmtExpr>(E)) {
+      const CompoundStmt *CS = SE->getSubStmt();
+      E = CS->body_empty() ? nullptr : dyn_cast<Expr>(CS->body_back());
+      continue;
+    }
+    if (const auto *BO = dyn_cast<BinaryOperator>(E); BO && BO->isAdditiveOp()) {
+      E = BO->getLHS()->getType()->isPointerType() ? BO->getLHS() : BO->getRHS();
+      continue;
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf) {
+      // `&r->a.node`: the object `r` points to; `&s.node`: `s` itself.
+      const Expr *Sub = UO->getSubExpr()->IgnoreParens();
+      while (const auto *ME = dyn_cast<MemberExpr>(Sub)) {
+        if (ME->isArrow())
+          break;
+        Sub = ME->getBase()->IgnoreParens();
+      }
+      if (const auto *ME = dyn_cast<MemberExpr>(Sub)) {
+        E = ME->getBase();
+        continue;
+      }
+      const auto *DRE = dyn_cast<DeclRefExpr>(Sub);
+      return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (V && V->hasLocalStorage())
+      Through.insert(V);
+    if (!V || !V->hasLocalStorage() || isa<ParmVarDecl>(V))
+      return V;
+    if (const Expr *Only = Values.onlyValue(V); Only && Depth < 8)
+      if (const VarDecl *R = objectVar(Only, Values, Through, Depth + 1))
+        return R;
+    return V;
+  }
+  return nullptr;
+}
+
+/// \p S gives one of \p Vars a value that is not the object of \p Node: an
+/// assignment or initializer of another object, `&v` handed on, `v++`.
+bool repointsAway(const Stmt *S, const llvm::SmallPtrSetImpl<const VarDecl *> &Vars,
+                  const VarDecl *Node, const LocalValues &Values) {
+  if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp())
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
+      return Vars.count(dyn_cast<VarDecl>(DRE->getDecl()));
+  for (const VarDecl *V : Vars) {
+    std::optional<const Expr *> Value = definitionOf(S, V);
+    if (!Value || (!*Value && isa<DeclStmt>(S)))
+      continue; // no definition, or a declaration with no initializer
+    llvm::SmallPtrSet<const VarDecl *, 4> Ignored;
+    if (!*Value || objectVar(*Value, Values, Ignored) != Node)
       return true;
+  }
   return false;
 }
 
 } // namespace
+
+RcuSections &ReentrantCallbackCheck::rcu(ASTContext &Ctx) {
+  if (!Rcu)
+    Rcu = std::make_unique<RcuSections>(Ctx, MaxCallDepth);
+  return *Rcu;
+}
 
 void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
                                                ASTContext &Ctx) {
@@ -412,8 +499,9 @@ void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
   if (!Macro.starts_with("cds_lfht_for_each"))
     return;
   const FunctionDecl *Owner = enclosingFunction(First, Ctx);
-  if (!Owner || !Owner->getBody() || inReadSection(First, Owner, Ctx) ||
-      usesQsbr(Ctx) || calledInReadSection(Owner, Ctx, 3))
+  if (!Owner || !Owner->getBody() || usesQsbrFlavor(Ctx) ||
+      inReadSection(First, Owner, rcu(Ctx)) ||
+      calledInReadSection(Owner, Ctx, 3, rcu(Ctx)))
     return;
   const Expr *Table = First->getNumArgs() ? First->getArg(0) : nullptr;
   diag(SM.getExpansionLoc(Loc),
@@ -421,9 +509,9 @@ void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
        "it visits may be freed under it")
       << Macro << (Table ? sourceText(Table->IgnoreParenImpCasts(), Ctx) : "");
   diag(Owner->getLocation(),
-       "no 'rcu_read_lock' before the loop in '%0', and no caller in this "
-       "file holds it; take the read lock around the loop, or say in '%0''s "
-       "comment that its caller must hold it",
+       "'%0' does not hold 'rcu_read_lock' on every path to the loop, and no "
+       "caller in this file holds it; take the read lock around the loop, or "
+       "say in the comment above '%0' that its caller must hold it",
        DiagnosticIDs::Note)
       << functionName(Owner);
 }
@@ -433,38 +521,47 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
   const FunctionDecl *Owner = enclosingFunction(Del, Ctx);
   if (Del->getNumArgs() < 2 || !Owner || !Owner->getBody())
     return;
-  if (!Analysis)
-    Analysis = std::make_unique<EffectAnalysis>(Ctx, Model, EffectOpts);
-  Place Node = Analysis->placeOfPointer(Del->getArg(1), Owner);
-  if (Node.Root == Place::RootKind::Unknown ||
-      (!Node.Var && Node.Root != Place::RootKind::Param))
+  LocalValues Values(Owner);
+  llvm::SmallPtrSet<const VarDecl *, 4> NodeVars;
+  const VarDecl *Node = objectVar(Del->getArg(1), Values, NodeVars);
+  if (!Node)
     return;
+  RcuSections &R = rcu(Ctx);
+  auto EndsWait = [&](const CallExpr *C) {
+    llvm::StringRef N = calleeName(C);
+    return N.contains("call_rcu") || N == "cds_lfht_del" || R.waitsForGracePeriod(C);
+  };
   std::vector<const CallExpr *> Calls;
   collectCalls(Owner->getBody(), Calls);
-  bool After = false;
-  for (const CallExpr *C : Calls) {
-    if (C == Del) {
-      After = true;
-      continue;
-    }
-    if (!After)
-      continue;
-    llvm::StringRef N = calleeName(C);
-    if (isGracePeriod(N) || N.contains("call_rcu") || N == "cds_lfht_del")
+  const FunctionFlow *Flow = R.flowOf(Owner);
+  std::optional<FunctionFlow::Point> From = Flow ? Flow->pointOf(Del) : std::nullopt;
+  // The frees after the removal in source order, up to the first grace
+  // period (or call_rcu, or another removal), as before; each must also be
+  // reached on some path that leaves its variables on the node's object.
+  for (auto It = llvm::find(Calls, Del); It != Calls.end(); ++It) {
+    const CallExpr *C = *It;
+    if (C != Del && EndsWait(C))
       return;
+    llvm::StringRef N = calleeName(C);
     if ((N != "free" && N != "g_free") || C->getNumArgs() != 1)
       continue;
-    // The node's object itself: freeing a field of it (`free(i->name)`)
-    // before handing the node to call_rcu is not freeing the node.
-    Place Freed = Analysis->placeOfPointer(C->getArg(0), Owner);
-    if (!Freed.Fields.empty() || Freed.Root != Node.Root || Freed.Var != Node.Var ||
-        (Node.Root == Place::RootKind::Param && Freed.Param != Node.Param))
+    llvm::SmallPtrSet<const VarDecl *, 4> Vars;
+    if (objectVar(C->getArg(0), Values, Vars) != Node)
+      continue;
+    std::optional<FunctionFlow::Point> To = Flow ? Flow->pointOf(C) : std::nullopt;
+    if (!From || !To) // FIXME: no CFG: quiet
+      continue;
+    auto Stops = [&](const Stmt *S) {
+      const auto *Call = dyn_cast<CallExpr>(S);
+      return (Call && EndsWait(Call)) || repointsAway(S, Vars, Node, Values);
+    };
+    if (!Flow->reachesWithout(*From, *To, Stops,
+                              [](const CFGBlock *, unsigned) { return false; }))
       continue;
     diag(C->getBeginLoc(),
          "'%0' frees a node removed with 'cds_lfht_del' before a grace "
          "period; readers in a read-side critical section may still hold it")
-        << N
-        << C->getSourceRange();
+        << N << C->getSourceRange();
     diag(Del->getBeginLoc(),
          "removed here; free it with 'call_rcu', or after 'synchronize_rcu'",
          DiagnosticIDs::Note);

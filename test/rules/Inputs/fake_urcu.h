@@ -18,8 +18,12 @@ void cds_lfht_first(struct cds_lfht *ht, struct cds_lfht_iter *iter);
 void cds_lfht_next(struct cds_lfht *ht, struct cds_lfht_iter *iter);
 static inline struct cds_lfht_node *cds_lfht_iter_get_node(struct cds_lfht_iter *iter) { return iter->node; }
 int cds_lfht_del(struct cds_lfht *ht, struct cds_lfht_node *node);
-#define caa_container_of(ptr, type, member) \
-  ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
+/* urcu/compiler.h: a GNU statement expression, as liburcu writes it. */
+#define caa_container_of(ptr, type, member)                                  \
+  __extension__ ({                                                           \
+    const __typeof__(((type *)0)->member) *__ptr = (ptr);                    \
+    (type *)((char *)__ptr - __builtin_offsetof(type, member));              \
+  })
 #define cds_lfht_for_each(ht, iter, node) \
   for (cds_lfht_first(ht, iter), node = cds_lfht_iter_get_node(iter); \
        node != 0; cds_lfht_next(ht, iter), node = cds_lfht_iter_get_node(iter))
@@ -29,13 +33,21 @@ int cds_lfht_del(struct cds_lfht *ht, struct cds_lfht_node *node);
        cds_lfht_iter_get_node(iter) != 0; cds_lfht_next(ht, iter), \
        pos = caa_container_of(cds_lfht_iter_get_node(iter), __typeof__(*(pos)), member))
 struct rcu_head { struct rcu_head *next; void (*func)(struct rcu_head *head); };
+#ifdef FAKE_URCU_QSBR
+#include "fake_urcu_qsbr.h" /* urcu-qsbr.h instead of urcu.h */
+#else
 void urcu_memb_read_lock(void);
 void urcu_memb_read_unlock(void);
 void urcu_memb_synchronize_rcu(void);
+void urcu_memb_barrier(void);
 void urcu_memb_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 #define rcu_read_lock urcu_memb_read_lock
 #define rcu_read_unlock urcu_memb_read_unlock
 #define synchronize_rcu urcu_memb_synchronize_rcu
 #define call_rcu urcu_memb_call_rcu
+#define rcu_barrier urcu_memb_barrier
+#endif
+static inline void cds_lfht_node_init(struct cds_lfht_node *node) { (void)node; }
+void *malloc(unsigned long size);
 void free(void *p);
 #endif
