@@ -58,10 +58,28 @@ struct Origins {
 
 /// The values \p V is given in \p Body (`v = e`), and whether its address is
 /// taken (`&v`: written elsewhere).
+/// The local \p E hands over with GLib's `g_steal_pointer (&v)` (its value,
+/// which the local then drops), or null.
+const VarDecl *stolenVar(const Expr *E) {
+  const auto *Call = dyn_cast_or_null<CallExpr>(E ? E->IgnoreParenCasts() : nullptr);
+  const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+  if (!FD || !FD->getIdentifier() || FD->getName() != "g_steal_pointer" ||
+      Call->getNumArgs() != 1)
+    return nullptr;
+  const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(0)->IgnoreParenCasts());
+  const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                        ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts())
+                        : nullptr;
+  return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+}
+
 void assignmentsTo(const VarDecl *V, const Stmt *S,
                    llvm::SmallVectorImpl<const Expr *> &Values, bool &Escapes) {
   if (!S || Escapes)
     return;
+  if (const auto *E = dyn_cast<Expr>(S); E && stolenVar(E) == V)
+    return; // `g_steal_pointer (&v)` hands v's value on, and keeps no alias
+
   if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
     if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
         DRE && DRE->getDecl() == V)
@@ -189,12 +207,14 @@ bool returnsFresh(const FunctionDecl *FD, unsigned Depth) {
   returnValues(Def->getBody(), Returns);
   if (Returns.empty())
     return false;
+  ASTContext &Ctx = Def->getASTContext();
   for (const Expr *E : Returns) {
     if (!E)
       return false;
     E = E->IgnoreParenCasts();
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) {
-      const auto *V = dyn_cast<VarDecl>(DRE->getDecl());
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    const VarDecl *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : stolenVar(E);
+    if (DRE || V) {
       if (!V || !V->isLocalVarDecl() || V->isStaticLocal())
         return false;
       llvm::SmallVector<const Expr *, 4> Values;
@@ -204,9 +224,18 @@ bool returnsFresh(const FunctionDecl *FD, unsigned Depth) {
       assignmentsTo(V, Def->getBody(), Values, Escapes);
       if (Escapes || Values.empty())
         return false;
-      for (const Expr *Val : Values)
+      // `p = NULL; ... p = g_object_new (...); return p;`: a null is no object.
+      unsigned Objects = 0;
+      for (const Expr *Val : Values) {
+        if (Val->IgnoreParenCasts()->isNullPointerConstant(
+                Ctx, Expr::NPC_ValueDependentIsNotNull))
+          continue;
         if (!freshValue(Val, Depth + 1))
           return false;
+        ++Objects;
+      }
+      if (Objects == 0)
+        return false;
       continue;
     }
     if (!freshValue(E, Depth + 1))
@@ -238,8 +267,12 @@ bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx) {
     if (Parents.size() != 1)
       return false;
     const Stmt *Parent = Parents[0].get<Stmt>();
-    if (!Parent || isa<ForStmt, WhileStmt, DoStmt>(Parent))
-      return false; // a function's top, or a loop: an earlier iteration may write V
+    if (!Parent)
+      return false; // a function's top
+    // A loop around the call: an earlier iteration may write V, unless the loop
+    // never does (`p = parser_new (); while (next) fill (p->options);`).
+    if (isa<ForStmt, WhileStmt, DoStmt>(Parent) && writesVar(Parent, V))
+      return false;
     if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
       const Stmt *const *It = llvm::find(CS->body(), Cur);
       if (It == CS->body_end())

@@ -35,6 +35,7 @@
 
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "ObjectOrigins.h"
 #include "ReentrantCallbackCheck.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
@@ -432,6 +433,12 @@ bool ReentrantCallbackCheck::loopCallChanges(
     Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
     Direct.MapField = loadedFromField(Site->getArg(*MI));
     Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
+    // A table of an object made before the loop and not written in it (`p =
+    // parser_new (); while (...) g_hash_table_replace (p->options, ...)`), as
+    // for a map operation of a callee (R20, bench/realworld R21).
+    if (Direct.Target.Root == Place::RootKind::Local && !Direct.Target.Fields.empty() &&
+        freshAtCall(Direct.Target.Var, Site, Ctx))
+      return false;
   } else if (!Callee->hasBody()) {
     return false;
   }
