@@ -116,10 +116,11 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
 void GatedMatchPass::run(ASTContext &Ctx) {
   // The finder calls these hooks only on its own callbacks (the fan-outs);
   // the checks' come from here, once each, as clang-tidy's finder would.
-  // A parameter entry of option Contracts that names no parameter of a
-  // function this unit declares is a configuration error.
+  // An entry of option Contracts that this unit shows can never apply (a
+  // parameter or field its subject lacks, a subject of the wrong kind) is a
+  // configuration error.
   for (const ContractModel *Model : Models)
-    Model->checkParameterEntries(Ctx);
+    Model->checkEntries(Ctx);
   for (MatchFinder::MatchCallback *Check : Checks)
     Check->onStartOfTranslationUnit();
   Finder.matchAST(Ctx);

@@ -114,6 +114,7 @@ private:
   /// Runs the shared traversal, with the joined checks' start and end hooks.
   void run(ASTContext &Ctx);
 
+
   ast_matchers::MatchFinder Finder;
   Trigger Start;
   Fanout Calls;
@@ -122,8 +123,8 @@ private:
   std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>>
       Forwarders;
   llvm::StringSet<> ContractNames;
-  /// The joined checks' contract models, whose parameter entries each unit
-  /// is checked against (ContractModel::checkParameterEntries).
+  /// The joined checks' contract models, whose option entries each unit
+  /// is checked against (ContractModel::checkEntries).
   std::vector<const ContractModel *> Models;
 };
 
