@@ -614,6 +614,24 @@ void ContractModel::checkEntries(ASTContext &Ctx) const {
   }
 }
 
+std::vector<std::pair<std::string, std::string>>
+ContractModel::optionSubjects() const {
+  std::vector<std::pair<std::string, std::string>> Result;
+  auto Add = [&](llvm::StringRef Name, llvm::StringRef Entry) {
+    if (!Name.empty() && !Name.contains(':'))
+      Result.push_back({Name.str(), Entry.str()});
+  };
+  for (const auto &Entry : ByParam)
+    for (const ParamEntry &E : Entry.getValue())
+      if (E.FromOption)
+        Add(Entry.getKey(), E.Entry);
+  for (const SubjectEntry &E : Subjects) {
+    Add(E.Name, E.Entry);
+    Add(E.C.Arg, E.Entry);
+  }
+  return Result;
+}
+
 void ContractModel::checkSubjectKind(llvm::StringRef Name,
                                      llvm::ArrayRef<const NamedDecl *> Found,
                                      const SubjectEntry &E) const {

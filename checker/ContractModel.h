@@ -94,6 +94,12 @@ public:
   /// on (`kv_update=immutable` where kv_update is a function).
   void checkEntries(ASTContext &Ctx) const;
 
+  /// The names option `Contracts` states contracts about, each with its entry
+  /// as written: functions, types, variables, records, and the functions
+  /// `cleanup(fn)` and `evicts_with(fn)` name. Qualified C++ names are left
+  /// out. tsmap-tidy reports those no unit of a project mentions.
+  std::vector<std::pair<std::string, std::string>> optionSubjects() const;
+
   /// The contracts option entries `record.field` give field \p F, where the
   /// record is named by its tag, its qualified name, or a typedef of it.
   std::vector<Contract> fieldContracts(const FieldDecl *F) const;

@@ -114,6 +114,11 @@ private:
   /// Runs the shared traversal, with the joined checks' start and end hooks.
   void run(ASTContext &Ctx);
 
+  /// For tsmap-tidy, when its environment variable TSMAP_TIDY_SUBJECTS names
+  /// a file: appends the subjects of the joined checks' option `Contracts`
+  /// and which of them the unit of \p Ctx mentions. Run before the pass, whose
+  /// lookups add names to the unit's identifiers.
+  void reportSubjects(const ASTContext &Ctx) const;
 
   ast_matchers::MatchFinder Finder;
   Trigger Start;
