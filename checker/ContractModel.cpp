@@ -5,27 +5,55 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/TypeLoc.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 
 namespace clang::tidy::tsmap {
 
+/// The value of option \p Name under its global key (no check prefix), or "".
+/// The key is recorded as read, as OptionsView records the keys it reads, so
+/// that --verify-config knows it.
+static std::string globalOption(ClangTidyContext *Context, llvm::StringRef Name) {
+  if (llvm::StringSet<> *Collector = Context->getOptionsCollector())
+    Collector->insert(Name);
+  const ClangTidyOptions::OptionMap &Map = Context->getOptions().CheckOptions;
+  auto It = Map.find(Name);
+  return It == Map.end() ? "" : It->getValue().Value;
+}
+
+/// The entries of \p Global and then of \p Local as one list.
+static std::string joinEntries(llvm::StringRef Global, llvm::StringRef Local) {
+  if (Global.trim().empty() || Local.trim().empty())
+    return (Global.trim().empty() ? Local : Global).str();
+  return (Global + ";" + Local).str();
+}
+
 ContractModel::ContractModel(ClangTidyCheck &Check,
-                             ClangTidyCheck::OptionsView &Options)
-    : Check(Check),
-      ContractsOption(Options.getLocalOrGlobal("Contracts", "")),
+                             ClangTidyCheck::OptionsView &Options,
+                             ClangTidyContext *Context)
+    : Check(Check), GlobalContracts(globalOption(Context, "Contracts")),
+      LocalContracts(Options.get("Contracts", "")),
       ModelsOption(Options.getLocalOrGlobal("ContractModels",
                                             DefaultContractModels)) {
   llvm::SmallVector<llvm::StringRef> Models;
   llvm::StringRef(ModelsOption).split(Models, ';', -1, false);
   for (llvm::StringRef M : Models)
     addModel(M.trim());
-  parseEntries(ContractsOption, "Contracts");
+  // Contracts are facts about the code, whichever check reads them: a check's
+  // own entries add to the global ones (docs/contracts-option.md). Models are
+  // a choice, so a check's own ContractModels replaces the global one.
+  parseEntries(joinEntries(GlobalContracts, LocalContracts), "Contracts");
 }
 
 void ContractModel::storeOptions(ClangTidyCheck::OptionsView &Options,
                                  ClangTidyOptions::OptionMap &Opts) const {
-  Options.store(Opts, "Contracts", ContractsOption);
+  // Every entry the check reads, under its own key: a dumped configuration
+  // holds only the checks' keys (no global one), and reading it back gives
+  // the same entries (one given twice is read once).
+  Options.store(Opts, "Contracts",
+                joinEntries(GlobalContracts, LocalContracts));
   Options.store(Opts, "ContractModels", ModelsOption);
 }
 
@@ -77,9 +105,10 @@ void ContractModel::parseEntries(llvm::StringRef List,
                                  llvm::StringRef OptionName) {
   llvm::SmallVector<llvm::StringRef> Entries;
   List.split(Entries, ';', -1, false);
+  llvm::StringSet<> Seen; // An entry both global and the check's own.
   for (llvm::StringRef Entry : Entries) {
     Entry = Entry.trim();
-    if (Entry.empty())
+    if (Entry.empty() || !Seen.insert(Entry).second)
       continue;
     auto Fail = [&](const std::string &Why) {
       Check.configurationDiag("invalid entry '%0' in option '%1': %2")
@@ -157,11 +186,15 @@ void ContractModel::parseEntries(llvm::StringRef List,
           continue;
         }
         ByField[(Name + "." + Field).str()].push_back(*C);
+        if (OptionName == "Contracts")
+          Subjects.push_back({Name.str(), Field, *C, Entry.str()});
       } else if (!Param.empty()) {
         ParamEntry E{Param, *C, Entry.str(), OptionName == "Contracts"};
         ByParam[Name].push_back(std::move(E));
       } else {
         ByName[Name].push_back(*C);
+        if (OptionName == "Contracts")
+          Subjects.push_back({Name.str(), "", *C, Entry.str()});
       }
     }
   }
@@ -277,13 +310,8 @@ bool ContractModel::declHas(const Decl *D, ContractKind K) const {
     return false;
   if (annotated(D, K))
     return true;
-  if (const auto *FD = dyn_cast<FieldDecl>(D)) {
-    if (ByField.empty())
-      return false;
-    auto It = ByField.find(
-        (FD->getParent()->getName() + "." + FD->getName()).str());
-    return It != ByField.end() && hasKind(It->second, K);
-  }
+  if (const auto *FD = dyn_cast<FieldDecl>(D))
+    return hasKind(fieldContracts(FD), K);
   const auto *ND = dyn_cast<NamedDecl>(D);
   return ND && optionHasByName(ND, K);
 }
@@ -368,13 +396,9 @@ std::vector<CleanupContract> ContractModel::cleanupsOf(QualType T) const {
     for (auto &[C, Loc] : annotationsOn(F))
       if (C.Kind == ContractKind::Cleanup)
         Result.push_back({F, C.Arg, Loc});
-    if (ByField.empty())
-      continue;
-    auto It = ByField.find((RD->getName() + "." + F->getName()).str());
-    if (It != ByField.end())
-      for (const Contract &C : It->second)
-        if (C.Kind == ContractKind::Cleanup)
-          Result.push_back({F, C.Arg, F->getLocation()});
+    for (const Contract &C : fieldContracts(F))
+      if (C.Kind == ContractKind::Cleanup)
+        Result.push_back({F, C.Arg, F->getLocation()});
   }
   return Result;
 }
@@ -392,14 +416,10 @@ ContractModel::evictionHookOf(const ValueDecl *D) const {
         if (C.Kind == ContractKind::EvictsWith)
           return C.Arg;
   }
-  if (const auto *FD = dyn_cast<FieldDecl>(D); FD && !ByField.empty()) {
-    auto It = ByField.find(
-        (FD->getParent()->getName() + "." + FD->getName()).str());
-    if (It != ByField.end())
-      for (const Contract &C : It->second)
-        if (C.Kind == ContractKind::EvictsWith)
-          return C.Arg;
-  }
+  if (const auto *FD = dyn_cast<FieldDecl>(D))
+    for (const Contract &C : fieldContracts(FD))
+      if (C.Kind == ContractKind::EvictsWith)
+        return C.Arg;
   return std::nullopt;
 }
 
@@ -447,64 +467,279 @@ ContractModel::callbackTypeParams(const DeclaratorDecl *CallbackDecl) {
   return Result;
 }
 
-void ContractModel::checkParameterEntries(ASTContext &Ctx) const {
+//===----------------------------------------------------------------------===//
+// Records named in entries: tag, qualified name or typedef
+//===----------------------------------------------------------------------===//
+
+/// Whether \p Name, a record as an entry `record.field` writes it, names
+/// \p RD: by its tag, its qualified name, or a typedef of it declared in the
+/// record's scope (`typedef struct { ... } Watch;`, `typedef struct w Watch;`).
+static bool namesRecord(const RecordDecl *RD, llvm::StringRef Name) {
+  if (RD->getIdentifier() &&
+      (RD->getName() == Name ||
+       (isScoped(RD) && RD->getQualifiedNameAsString() == Name)))
+    return true;
+  size_t Scope = Name.rfind("::");
+  llvm::StringRef Last =
+      Scope == llvm::StringRef::npos ? Name : Name.substr(Scope + 2);
+  const ASTContext &Ctx = RD->getASTContext();
+  auto Id = Ctx.Idents.find(Last);
+  if (Id == Ctx.Idents.end())
+    return false;
+  const DeclContext *DC = RD->getDeclContext()->getRedeclContext();
+  for (const NamedDecl *ND : DC->lookup(Id->getValue())) {
+    const auto *TD = dyn_cast<TypedefNameDecl>(ND);
+    const RecordDecl *Named =
+        TD ? TD->getUnderlyingType()->getAsRecordDecl() : nullptr;
+    if (Named && Named->getCanonicalDecl() == RD->getCanonicalDecl() &&
+        (Last == Name || TD->getQualifiedNameAsString() == Name))
+      return true;
+  }
+  return false;
+}
+
+std::vector<Contract> ContractModel::fieldContracts(const FieldDecl *F) const {
+  std::vector<Contract> Result;
+  if (ByField.empty() || !F->getDeclName().isIdentifier())
+    return Result;
+  for (const auto &E : ByField) {
+    auto [Record, Field] = E.getKey().split('.');
+    if (Field == F->getName() && namesRecord(F->getParent(), Record))
+      Result.insert(Result.end(), E.getValue().begin(), E.getValue().end());
+  }
+  return Result;
+}
+
+//===----------------------------------------------------------------------===//
+// Entries checked against a translation unit
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The kinds of subject the table of docs/contracts-option.md names.
+enum class SubjectKind { Function, Type, Variable, Other };
+} // namespace
+
+static SubjectKind subjectKindOf(const NamedDecl *D) {
+  if (isa<FunctionDecl, FunctionTemplateDecl>(D))
+    return SubjectKind::Function;
+  if (isa<TypeDecl, ClassTemplateDecl, TypeAliasTemplateDecl>(D))
+    return SubjectKind::Type;
+  if (isa<VarDecl, VarTemplateDecl>(D))
+    return SubjectKind::Variable;
+  return SubjectKind::Other;
+}
+
+static llvm::StringRef subjectKindName(SubjectKind S) {
+  switch (S) {
+  case SubjectKind::Function:
+    return "a function";
+  case SubjectKind::Type:
+    return "a type";
+  case SubjectKind::Variable:
+    return "a variable";
+  case SubjectKind::Other:
+    break;
+  }
+  return "something else";
+}
+
+/// Whether a name entry `name=K` can apply to a declaration of kind \p S, and
+/// what K goes on in words (\p On), as the table of the doc gives it.
+static bool goesOn(ContractKind K, SubjectKind S, llvm::StringRef &On) {
+  switch (K) {
+  case ContractKind::ThreadSafeMap:
+  case ContractKind::Immutable:
+    On = "a type";
+    return S == SubjectKind::Type;
+  case ContractKind::Weak:
+    On = "a type, a variable or a field";
+    return S == SubjectKind::Type || S == SubjectKind::Variable;
+  case ContractKind::Cleanup:
+    On = "a type or a field";
+    return S == SubjectKind::Type;
+  case ContractKind::EvictsWith:
+    On = "a variable or a field";
+    return S == SubjectKind::Variable;
+  default: // The function contracts; parameter ones are refused when parsed.
+    On = "a function";
+    return S == SubjectKind::Function;
+  }
+}
+
+/// The declarations named \p Name at file scope of the unit of \p Ctx; none
+/// for a qualified C++ name, which is not looked up.
+static llvm::SmallVector<const NamedDecl *, 4>
+fileScopeDecls(ASTContext &Ctx, llvm::StringRef Name) {
+  llvm::SmallVector<const NamedDecl *, 4> Result;
+  if (Name.empty() || Name.contains(':'))
+    return Result;
+  for (const NamedDecl *ND :
+       Ctx.getTranslationUnitDecl()->lookup(&Ctx.Idents.get(Name)))
+    Result.push_back(ND->getUnderlyingDecl());
+  return Result;
+}
+
+/// The kind of \p Found when all of it is of one kind the table names (a
+/// function and its redeclarations, say); Other when mixed or unknown.
+static SubjectKind soleKindOf(llvm::ArrayRef<const NamedDecl *> Found) {
+  SubjectKind Kind = subjectKindOf(Found.front());
+  for (const NamedDecl *ND : Found)
+    if (subjectKindOf(ND) != Kind)
+      return SubjectKind::Other;
+  return Kind;
+}
+
+void ContractModel::reportEntry(llvm::StringRef Entry,
+                                const std::string &Why) const {
+  Check.configurationDiag("invalid entry '%0' in option '%1': %2")
+      << Entry << "Contracts" << Why;
+}
+
+void ContractModel::checkEntries(ASTContext &Ctx) const {
   for (const auto &Entry : ByParam) {
     llvm::StringRef Name = Entry.getKey();
-    if (Name.contains(':')) // A qualified C++ name: not looked up here.
-      continue;
-    auto Found = Ctx.getTranslationUnitDecl()->lookup(&Ctx.Idents.get(Name));
-    std::vector<const FunctionDecl *> Fns;
-    bool Other = false; // A template, or not a function: not judged.
-    for (const NamedDecl *ND : Found) {
-      if (const auto *FD = dyn_cast<FunctionDecl>(ND->getUnderlyingDecl()))
-        Fns.push_back(FD);
-      else
-        Other = true;
-    }
-    if (Fns.empty() || Other)
-      continue;
-    for (const ParamEntry &E : Entry.getValue()) {
-      if (!E.FromOption)
-        continue;
-      unsigned Index = 0;
-      bool ByIndex = !llvm::StringRef(E.Param).getAsInteger(10, Index);
-      bool Exists = false;
-      unsigned MaxParams = 0;
-      std::vector<std::string> Names; // Of the first declaration naming all.
-      for (const FunctionDecl *FD : Fns)
-        for (const FunctionDecl *R : FD->redecls()) {
-          MaxParams = std::max(MaxParams, R->getNumParams());
-          if (ByIndex) {
-            Exists |= Index <= R->getNumParams();
-            continue;
-          }
-          bool AllNamed = R->getNumParams() > 0;
-          for (const ParmVarDecl *P : R->parameters()) {
-            Exists |= P->getName() == E.Param;
-            AllNamed &= !P->getName().empty();
-          }
-          if (Names.empty() && AllNamed)
-            for (const ParmVarDecl *P : R->parameters())
-              Names.push_back(("'" + P->getName() + "'").str());
-        }
-      if (Exists)
-        continue;
-      std::string Why = ("function '" + Name + "' ").str();
-      if (ByIndex)
-        Why += MaxParams == 1 ? "has 1 parameter"
-                              : "has " + std::to_string(MaxParams) + " parameters";
-      else if (MaxParams == 0)
-        Why += "has no parameters";
-      else if (Names.empty())
-        Why += "has no parameter '" + E.Param +
-               "' (its declarations name none: write its 1-based index)";
-      else
-        Why += "has no parameter '" + E.Param + "'; its parameters are " +
-               llvm::join(Names, ", ");
-      Check.configurationDiag("invalid entry '%0' in option '%1': %2")
-          << E.Entry << "Contracts" << Why;
-    }
+    auto Found = fileScopeDecls(Ctx, Name);
+    for (const ParamEntry &E : Entry.getValue())
+      if (E.FromOption)
+        checkParameterEntry(Name, Found, E);
   }
+  for (const SubjectEntry &E : Subjects) {
+    auto Found = fileScopeDecls(Ctx, E.Name);
+    if (Found.empty())
+      continue;
+    if (E.Field.empty())
+      checkSubjectKind(E.Name, Found, E);
+    else
+      checkFieldEntry(E.Name, Found, E);
+  }
+}
+
+std::vector<std::pair<std::string, std::string>>
+ContractModel::optionSubjects() const {
+  std::vector<std::pair<std::string, std::string>> Result;
+  auto Add = [&](llvm::StringRef Name, llvm::StringRef Entry) {
+    if (!Name.empty() && !Name.contains(':'))
+      Result.push_back({Name.str(), Entry.str()});
+  };
+  for (const auto &Entry : ByParam)
+    for (const ParamEntry &E : Entry.getValue())
+      if (E.FromOption)
+        Add(Entry.getKey(), E.Entry);
+  for (const SubjectEntry &E : Subjects) {
+    Add(E.Name, E.Entry);
+    Add(E.C.Arg, E.Entry);
+  }
+  return Result;
+}
+
+void ContractModel::checkSubjectKind(llvm::StringRef Name,
+                                     llvm::ArrayRef<const NamedDecl *> Found,
+                                     const SubjectEntry &E) const {
+  llvm::StringRef On;
+  for (const NamedDecl *ND : Found)
+    if (subjectKindOf(ND) == SubjectKind::Other ||
+        goesOn(E.C.Kind, subjectKindOf(ND), On))
+      return;
+  reportEntry(E.Entry, ("'" + contractName(E.C.Kind) + "' goes on " + On +
+                        "; '" + Name + "' is " +
+                        subjectKindName(subjectKindOf(Found.front())))
+                           .str());
+}
+
+void ContractModel::checkFieldEntry(llvm::StringRef Name,
+                                    llvm::ArrayRef<const NamedDecl *> Found,
+                                    const SubjectEntry &E) const {
+  std::vector<const RecordDecl *> Defs; // Complete definitions it names.
+  bool Record = false;
+  for (const NamedDecl *ND : Found) {
+    const RecordDecl *RD = dyn_cast<RecordDecl>(ND);
+    if (const auto *TD = dyn_cast<TypedefNameDecl>(ND))
+      RD = TD->getUnderlyingType()->getAsRecordDecl();
+    Record |= RD != nullptr;
+    if (RD && (RD = RD->getDefinition()) && !llvm::is_contained(Defs, RD))
+      Defs.push_back(RD);
+  }
+  if (!Record) {
+    SubjectKind Kind = soleKindOf(Found);
+    if (Kind != SubjectKind::Other)
+      reportEntry(E.Entry, ("'" + Name + "' is " + subjectKindName(Kind) +
+                            ", not a struct or union")
+                               .str());
+    return;
+  }
+  std::vector<std::string> Names; // Of the first definition.
+  for (const RecordDecl *RD : Defs)
+    for (const FieldDecl *F : RD->fields()) {
+      if (F->getName() == E.Field)
+        return;
+      if (RD == Defs.front() && !F->getName().empty())
+        Names.push_back(("'" + F->getName() + "'").str());
+    }
+  if (Defs.empty()) // Declared, not defined here: nothing to judge by.
+    return;
+  std::string Why = ("record '" + Name + "' ").str();
+  Why += Names.empty() ? "has no fields"
+                       : "has no field '" + E.Field + "'; its fields are " +
+                             llvm::join(Names, ", ");
+  reportEntry(E.Entry, Why);
+}
+
+void ContractModel::checkParameterEntry(llvm::StringRef Name,
+                                        llvm::ArrayRef<const NamedDecl *> Found,
+                                        const ParamEntry &E) const {
+  if (Found.empty())
+    return;
+  std::vector<const FunctionDecl *> Fns;
+  for (const NamedDecl *ND : Found)
+    if (const auto *FD = dyn_cast<FunctionDecl>(ND))
+      Fns.push_back(FD);
+  if (Fns.empty()) {
+    SubjectKind Kind = soleKindOf(Found);
+    if (Kind == SubjectKind::Type || Kind == SubjectKind::Variable)
+      reportEntry(E.Entry, ("'" + contractName(E.C.Kind) +
+                            "' goes on a parameter of a function; '" + Name +
+                            "' is " + subjectKindName(Kind))
+                               .str());
+    return;
+  }
+  if (Fns.size() != Found.size()) // A template, or not only functions.
+    return;
+  unsigned Index = 0;
+  bool ByIndex = !llvm::StringRef(E.Param).getAsInteger(10, Index);
+  bool Exists = false;
+  unsigned MaxParams = 0;
+  std::vector<std::string> Names; // Of the first declaration naming all.
+  for (const FunctionDecl *FD : Fns)
+    for (const FunctionDecl *R : FD->redecls()) {
+      MaxParams = std::max(MaxParams, R->getNumParams());
+      if (ByIndex) {
+        Exists |= Index <= R->getNumParams();
+        continue;
+      }
+      bool AllNamed = R->getNumParams() > 0;
+      for (const ParmVarDecl *P : R->parameters()) {
+        Exists |= P->getName() == E.Param;
+        AllNamed &= !P->getName().empty();
+      }
+      if (Names.empty() && AllNamed)
+        for (const ParmVarDecl *P : R->parameters())
+          Names.push_back(("'" + P->getName() + "'").str());
+    }
+  if (Exists)
+    return;
+  std::string Why = ("function '" + Name + "' ").str();
+  if (ByIndex)
+    Why += MaxParams == 1 ? "has 1 parameter"
+                          : "has " + std::to_string(MaxParams) + " parameters";
+  else if (MaxParams == 0)
+    Why += "has no parameters";
+  else if (Names.empty())
+    Why += "has no parameter '" + E.Param +
+           "' (its declarations name none: write its 1-based index)";
+  else
+    Why += "has no parameter '" + E.Param + "'; its parameters are " +
+           llvm::join(Names, ", ");
+  reportEntry(E.Entry, Why);
 }
 
 const FunctionDecl *ContractModel::lookupFunction(ASTContext &Ctx,

@@ -17,6 +17,7 @@
 #include "clang/AST/Decl.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include <vector>
 
 namespace clang::tidy::tsmap {
@@ -31,10 +32,12 @@ struct CleanupContract {
 
 class ContractModel {
 public:
-  /// Reads options `Contracts` and `ContractModels` (local or global) through
-  /// \p Check; malformed entries are reported with configurationDiag.
-  explicit ContractModel(ClangTidyCheck &Check,
-                         ClangTidyCheck::OptionsView &Options);
+  /// Reads options `Contracts` (the global entries and the check's own,
+  /// both) and `ContractModels` (the check's own, else the global one) through
+  /// \p Check, whose context is \p Context; malformed entries are reported
+  /// with configurationDiag.
+  ContractModel(ClangTidyCheck &Check, ClangTidyCheck::OptionsView &Options,
+                ClangTidyContext *Context);
   void storeOptions(ClangTidyCheck::OptionsView &Options,
                     ClangTidyOptions::OptionMap &Opts) const;
 
@@ -83,11 +86,23 @@ public:
   /// that spells none of them, and no annotation, holds no contract.
   std::vector<std::string> contractNames() const;
 
-  /// Reports (configurationDiag) each `function(param)` entry of option
-  /// `Contracts` whose function the translation unit of \p Ctx declares, at
-  /// file scope, with no such parameter in any declaration: a misspelt name
-  /// or an index past the last parameter would otherwise never apply.
-  void checkParameterEntries(ASTContext &Ctx) const;
+  /// Reports (configurationDiag) each entry of option `Contracts` that the
+  /// translation unit of \p Ctx shows can never apply, judged against what
+  /// the unit declares at file scope under the entry's name: a parameter the
+  /// function lacks (`function(param)`), a field the record's definition
+  /// lacks (`record.field`), or a subject of a kind its contract does not go
+  /// on (`kv_update=immutable` where kv_update is a function).
+  void checkEntries(ASTContext &Ctx) const;
+
+  /// The names option `Contracts` states contracts about, each with its entry
+  /// as written: functions, types, variables, records, and the functions
+  /// `cleanup(fn)` and `evicts_with(fn)` name. Qualified C++ names are left
+  /// out. tsmap-tidy reports those no unit of a project mentions.
+  std::vector<std::pair<std::string, std::string>> optionSubjects() const;
+
+  /// The contracts option entries `record.field` give field \p F, where the
+  /// record is named by its tag, its qualified name, or a typedef of it.
+  std::vector<Contract> fieldContracts(const FieldDecl *F) const;
 
   /// Finds the function named \p Name in the translation unit, preferring a
   /// definition; null if none is declared.
@@ -101,7 +116,25 @@ private:
     std::string Entry; ///< As written, for messages.
     bool FromOption = false; ///< From option `Contracts`, not a shipped model.
   };
+  /// An entry of option `Contracts` that is not a parameter entry, kept to be
+  /// checked against each translation unit (checkEntries).
+  struct SubjectEntry {
+    std::string Name;  ///< The function, type, variable or record.
+    std::string Field; ///< Empty unless `record.field`.
+    Contract C;
+    std::string Entry; ///< As written, for messages.
+  };
   void parseEntries(llvm::StringRef List, llvm::StringRef OptionName);
+  void checkParameterEntry(llvm::StringRef Name,
+                           llvm::ArrayRef<const NamedDecl *> Found,
+                           const ParamEntry &E) const;
+  void checkFieldEntry(llvm::StringRef Name,
+                       llvm::ArrayRef<const NamedDecl *> Found,
+                       const SubjectEntry &E) const;
+  void checkSubjectKind(llvm::StringRef Name,
+                        llvm::ArrayRef<const NamedDecl *> Found,
+                        const SubjectEntry &E) const;
+  void reportEntry(llvm::StringRef Entry, const std::string &Why) const;
   void addModel(llvm::StringRef Name);
   bool optionHasByName(const NamedDecl *D, ContractKind K) const;
   const Contract *annotated(const Decl *D, ContractKind K) const;
@@ -110,11 +143,13 @@ private:
 
   ClangTidyCheck &Check;
   mutable llvm::DenseMap<const Decl *, std::vector<Contract>> Cache;
-  std::string ContractsOption;
+  std::string GlobalContracts; ///< Option `Contracts`, the global key.
+  std::string LocalContracts;  ///< Option `<check>.Contracts`.
   std::string ModelsOption;
   llvm::StringMap<std::vector<Contract>> ByName;       ///< fn, type, var
   llvm::StringMap<std::vector<ParamEntry>> ByParam;    ///< fn(param)
   llvm::StringMap<std::vector<Contract>> ByField;      ///< record.field
+  std::vector<SubjectEntry> Subjects; ///< Option entries other than fn(param).
 };
 
 } // namespace clang::tidy::tsmap

@@ -114,6 +114,12 @@ private:
   /// Runs the shared traversal, with the joined checks' start and end hooks.
   void run(ASTContext &Ctx);
 
+  /// For tsmap-tidy, when its environment variable TSMAP_TIDY_SUBJECTS names
+  /// a file: appends the subjects of the joined checks' option `Contracts`
+  /// and which of them the unit of \p Ctx mentions. Run before the pass, whose
+  /// lookups add names to the unit's identifiers.
+  void reportSubjects(const ASTContext &Ctx) const;
+
   ast_matchers::MatchFinder Finder;
   Trigger Start;
   Fanout Calls;
@@ -122,8 +128,8 @@ private:
   std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>>
       Forwarders;
   llvm::StringSet<> ContractNames;
-  /// The joined checks' contract models, whose parameter entries each unit
-  /// is checked against (ContractModel::checkParameterEntries).
+  /// The joined checks' contract models, whose option entries each unit
+  /// is checked against (ContractModel::checkEntries).
   std::vector<const ContractModel *> Models;
 };
 

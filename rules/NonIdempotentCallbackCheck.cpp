@@ -16,7 +16,7 @@ namespace clang::tidy::tsmap {
 
 NonIdempotentCallbackCheck::NonIdempotentCallbackCheck(
     StringRef Name, ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context), Model(*this, Options),
+    : ClangTidyCheck(Name, Context), Model(*this, Options, Context),
       Gate(Context),
       NonIdempotentFunctionsOption(Options.get("NonIdempotentFunctions", "")),
       IdempotentFunctionsOption(Options.get("IdempotentFunctions", "")),

@@ -41,7 +41,7 @@ static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
 
 ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context), Model(*this, Options),
+    : ClangTidyCheck(Name, Context), Model(*this, Options, Context),
       Gate(Context),
       StrictMapIdentity(readBool(*this, Options, "StrictMapIdentity", false)),
       AllowedMapOperationsOption(Options.get("AllowedMapOperations",

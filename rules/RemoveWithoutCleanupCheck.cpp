@@ -15,7 +15,7 @@ namespace clang::tidy::tsmap {
 
 RemoveWithoutCleanupCheck::RemoveWithoutCleanupCheck(StringRef Name,
                                                      ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context), Model(*this, Options),
+    : ClangTidyCheck(Name, Context), Model(*this, Options, Context),
       Gate(Context),
       DeallocatorsOption(Options.get("Deallocators", "g_free;g_slice_free1")),
       StatusConventionOption(Options.get("StatusConvention", "unknown")) {

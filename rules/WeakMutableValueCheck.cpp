@@ -35,7 +35,7 @@ static llvm::StringRef libraryName(llvm::StringRef Name) {
 
 WeakMutableValueCheck::WeakMutableValueCheck(StringRef Name,
                                              ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context), Model(*this, Options),
+    : ClangTidyCheck(Name, Context), Model(*this, Options, Context),
       Gate(Context),
       WriteFunctionsOption(Options.get("WriteFunctions", "")),
       MaxCallDepth(readMaxCallDepth(*this, Options)),
