@@ -2742,8 +2742,9 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_reshard_foreach_enter(map);
-  if (st == TSMAP_OK)
-    st = tsmap_foreach_shards(map, fn, ctx);
+  if (st != TSMAP_OK)
+    return st;
+  st = tsmap_foreach_shards(map, fn, ctx);
   tsmap_reshard_foreach_exit(map);
   return st;
 }

@@ -45,8 +45,14 @@
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.
- *   R6  foreach finishes a phase before it walks and holds off the next until it returns,
- *       so no entry moves from a shard it has not visited to one it has (G8).
+ *   R6  foreach (and the feed, tsmap_foreach_since) finishes a phase before it walks and
+ *       holds off the next until it returns, so no entry moves from a shard it has not
+ *       visited to one it has (G8). It counts itself under the state's mutex before it
+ *       finishes the phase, making the state if no reshard has yet (on every map a phase
+ *       can run on), and every phase start checks that count under the same mutex: so a
+ *       reshard asked for by the visitor itself, or by another thread at any point after
+ *       the walk began, starts only when the walk ends
+ *       (test_g15_foreach_whose_visitor_reshards, _feed_whose_visitor_reshards).
  *   R7  Before a pair's scan moves anything, its destination gets a table with room for
  *       what it will receive (its entries, plus half the source's when doubling, all of
  *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
@@ -81,7 +87,8 @@
 #endif
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 
-/* Finish a phase in progress and hold off new ones (foreach, R6). */
+/* Finish a phase in progress and hold off new ones (foreach, R6); on TSMAP_OK the walk
+ * follows and then tsmap_reshard_foreach_exit, on any other status neither. */
 TSMAP_HIDDEN tsmap_status tsmap_reshard_foreach_enter(tsmap *m);
 TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
 /* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */

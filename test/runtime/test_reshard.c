@@ -996,6 +996,104 @@ static void test_g15_plain_gets_during_a_phase_find_every_key(void) {
   plain_gets_during_a_phase(8, 1);
 }
 
+/* ---- A walk whose visitor asks for a reshard (R6) -------------------------------------------- */
+
+#define WALK_KEYS 3000
+
+typedef struct {
+  tsmap *m;
+  size_t target; /* asked for at the 11th visit */
+  int writes;    /* puts of other keys a visit */
+  size_t visits;
+  unsigned char seen[WALK_KEYS];
+} walk_ctx;
+
+static void walk_step(walk_ctx *w, const void *key) {
+  uint64_t x;
+  memcpy(&x, key, 8);
+  if (x < WALK_KEYS && w->seen[x] < 255)
+    w->seen[x]++;
+  if (w->visits++ == 10)
+    CHECK_ST(tsmap_reshard(w->m, w->target), TSMAP_OK);
+  for (int i = 0; i < w->writes; i++) {
+    uint64_t o = 100000 + (w->visits * 7 + (size_t)i) % 5000;
+    tsmap_status st = tsmap_put(w->m, &o, 8, &o, NULL);
+    CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
+  }
+}
+static int walk_visit(const void *key, size_t key_len, const void *value, void *ctx) {
+  (void)key_len, (void)value;
+  walk_step((walk_ctx *)ctx, key);
+  return 0;
+}
+static int walk_change(const tsmap_change *c, void *ctx) {
+  if (c->value)
+    walk_step((walk_ctx *)ctx, c->key);
+  return 0;
+}
+
+/* The visitor (which may call the map) asks for a reshard and writes other keys; every key
+ * present for the whole walk is visited once, the reshard runs when the walk ends, and a
+ * later one runs too. `fresh`: no reshard before, so the walk found no reshard state (the
+ * independent tester's case: the visitor's reshard started a phase mid-walk, 2 -> 1 missed
+ * 1,522 of 3,000 keys, 1 -> 4 visited 2,252 twice). `feed`: tsmap_foreach_since. */
+static void visitor_reshards(int feed, int fresh) {
+  static const size_t counts[] = {1, 2, 4, 64};
+  long bad = 0, runs = 0;
+  walk_ctx *w = calloc(1, sizeof *w);
+  for (size_t a = 0; a < 4; a++)
+    for (size_t b = 0; b < 4; b++)
+      for (int writes = 0; writes <= 4; writes += 2) {
+        if (a == b)
+          continue;
+        tsmap_config c;
+        tsmap_config_init(&c, 8);
+        c.key_size = 8;
+        c.shard_count = counts[a];
+        c.max_shard_count = 64;
+        c.versions = feed;
+        c.seed = 5;
+        tsmap *m = NULL;
+        CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+        for (uint64_t k = 0; k < WALK_KEYS; k++)
+          CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+        if (!fresh)
+          CHECK_ST(tsmap_reshard(m, counts[a]), TSMAP_OK); /* the state, no phase */
+        memset(w, 0, sizeof *w);
+        w->m = m, w->target = counts[b], w->writes = writes;
+        uint64_t next = 0;
+        CHECK_ST(feed ? tsmap_foreach_since(m, 0, walk_change, w, &next)
+                      : tsmap_foreach(m, walk_visit, w),
+                 TSMAP_OK);
+        long miss = 0;
+        for (size_t k = 0; k < WALK_KEYS; k++)
+          miss += w->seen[k] != 1;
+        if (miss && bad++ < 3)
+          fprintf(stderr, "%s %zu -> %zu by the visitor, %d writes a visit: %ld keys not "
+                  "visited once\n", feed ? "foreach_since" : "foreach", counts[a], counts[b],
+                  writes, miss);
+        runs++;
+        tsmap_test_finish_reshard(m);
+        CHECK(shards_now(m, NULL) == counts[b]);
+        CHECK_ST(tsmap_reshard(m, counts[a]), TSMAP_OK); /* no walk holds phases off now */
+        tsmap_test_finish_reshard(m);
+        CHECK(shards_now(m, NULL) == counts[a]);
+        tsmap_destroy(m);
+      }
+  free(w);
+  CHECK(bad == 0);
+  CHECK(runs == 36);
+}
+
+static void test_g15_foreach_whose_visitor_reshards(void) {
+  visitor_reshards(0, 1);
+  visitor_reshards(0, 0);
+}
+static void test_g15_feed_whose_visitor_reshards(void) {
+  visitor_reshards(1, 1);
+  visitor_reshards(1, 0);
+}
+
 TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
@@ -1005,4 +1103,5 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_destinations_do_not_grow_while_entries_move),
           T(test_g15_a_write_moves_a_capped_share),
           T(test_g15_plain_gets_during_a_phase_find_every_key),
-          T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing))
+          T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing),
+          T(test_g15_foreach_whose_visitor_reshards), T(test_g15_feed_whose_visitor_reshards))
