@@ -576,6 +576,20 @@ tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_ou
   return TSMAP_OK;
 }
 
+/* ---- The shards in use (tsmap_placement) -------------------------------------------------- */
+
+size_t tsmap_reshard_span(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  for (;;) {
+    uint64_t r = tsmap_route(m);
+    if (!(r & TSMAP_ROUTE_DIVERT) || !rs || tsmap_is_closed(m))
+      return tsmap_route_count(r);
+    size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
+    if (tsmap_route(m) == r)
+      return from > to ? from : to;
+  }
+}
+
 /* ---- Helpers: tsmap_maintain, foreach, close ------------------------------------------------ */
 
 /* One round of help: scan up to `groups` groups, pair by pair. Returns 1 while a phase

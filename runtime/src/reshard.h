@@ -91,6 +91,9 @@
  * follows and then tsmap_reshard_foreach_exit, on any other status neither. */
 TSMAP_HIDDEN tsmap_status tsmap_reshard_foreach_enter(tsmap *m);
 TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
+/* The shards in use (tsmap_placement): the count, or during a phase the larger of its
+ * two counts (the shards it fills or empties). */
+TSMAP_HIDDEN size_t tsmap_reshard_span(tsmap *m);
 /* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */
 TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
 /* tsmap_close, after it published the closure: wait out a reshard call adding shards. */

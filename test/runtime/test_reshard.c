@@ -1094,6 +1094,42 @@ static void test_g15_feed_whose_visitor_reshards(void) {
   visitor_reshards(1, 0);
 }
 
+/* tsmap_placement takes the shards in use, and during a phase those it fills or empties;
+ * not the shards a finished reshard down emptied (an independent tester's 4 -> 64 -> 8:
+ * shards 8 and 63 were accepted after the end, while shard_count said 8). */
+static void test_g15_placement_names_the_shards_in_use(void) {
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.shard_count = 4;
+  c.max_shard_count = 64;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 2000; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  tsmap_shard_placement p;
+  CHECK_ST(tsmap_placement(m, 4, &p), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK); /* 4 -> 8 runs: shards 4..7 fill */
+  size_t target = 0;
+  CHECK(shards_now(m, &target) == 4 && target == 8);
+  CHECK_ST(tsmap_placement(m, 7, &p), TSMAP_OK);
+  CHECK_ST(tsmap_placement(m, 8, &p), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_reshard(m, 64), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  CHECK_ST(tsmap_placement(m, 63, &p), TSMAP_OK);
+  CHECK(p.shard_count == 64);
+  CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK); /* 64 -> 32 runs: shards 32..63 empty */
+  CHECK(shards_now(m, &target) == 64 && target == 8);
+  CHECK_ST(tsmap_placement(m, 63, &p), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  CHECK(shards_now(m, &target) == 8 && target == 8);
+  CHECK_ST(tsmap_placement(m, 7, &p), TSMAP_OK);
+  CHECK(p.shard_count == 8);
+  CHECK_ST(tsmap_placement(m, 8, &p), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_placement(m, 63, &p), TSMAP_INVALID_ARGUMENT);
+  tsmap_destroy(m);
+}
+
 TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
@@ -1104,4 +1140,5 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_a_write_moves_a_capped_share),
           T(test_g15_plain_gets_during_a_phase_find_every_key),
           T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing),
-          T(test_g15_foreach_whose_visitor_reshards), T(test_g15_feed_whose_visitor_reshards))
+          T(test_g15_foreach_whose_visitor_reshards), T(test_g15_feed_whose_visitor_reshards),
+          T(test_g15_placement_names_the_shards_in_use))
