@@ -69,6 +69,18 @@
  *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
  *       all after 4x the shards: each doubling halves its sources), and one that reshards
  *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
+ *   R9  tsmap_size never counts a moving entry in both shards of its pair or in neither.
+ *       A move raises its destination's count before it lowers its source's, and a sum
+ *       that reads one shard of a pair, then the other, would count every move between
+ *       the two reads once too often (doubling: lo, the source, is read first) or too
+ *       few (halving). So the pair's lo shard has a sequence word, rs_seq, made odd (with
+ *       a release fence) before the first move under the pair's locks and even again at
+ *       their release; during a phase size reads each pair's two counts between two equal
+ *       even values of it (no lock; a try fails only when a move ran), the other shards
+ *       plainly, and keeps the sum only if the route did not change meanwhile. With a
+ *       clean route no entry moves unless the route changes first, so a plain sum is kept
+ *       under the same check. Moves then never make a size wrong; concurrent inserts
+ *       and removes do as before (test_g15_size_during_a_reshard_is_exact).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H
@@ -94,6 +106,8 @@ TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
 /* The shards in use (tsmap_placement): the count, or during a phase the larger of its
  * two counts (the shards it fills or empties). */
 TSMAP_HIDDEN size_t tsmap_reshard_span(tsmap *m);
+/* tsmap_size's sum of the shards' counts, exact against moves (R9). */
+TSMAP_HIDDEN size_t tsmap_reshard_size(tsmap *m);
 /* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */
 TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
 /* tsmap_close, after it published the closure: wait out a reshard call adding shards. */

@@ -697,8 +697,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_ou
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 
-/* Store the number of entries in *size_out: exact when no writer runs, otherwise a value
- * the map had at some moment per shard (weakly consistent). Lock-free. With expiry, it
+/* Store the number of entries in *size_out: exact when no writer runs (also while a
+ * reshard moves entries: a moving entry is counted once, G15), otherwise a value the map
+ * had at some moment per shard (weakly consistent). Lock-free. With expiry, it
  * also counts expired entries not reclaimed yet (tsmap_maintain reclaims them). Statuses: TSMAP_OK;
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
