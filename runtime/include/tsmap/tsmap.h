@@ -428,8 +428,11 @@ typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
  * failure, hence TSMAP_CALLBACK. If a put raced in while fn ran, fn's value is discarded
  * (on_entry_evicted, reason TSMAP_EVICT_DISCARDED) and the present value is returned.
  * Calling any map operation on `key` from inside fn returns TSMAP_REENTERED, never
- * deadlocks; so does a wait that would close a cycle between threads. value_out may be
- * NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
+ * deadlocks; so does a wait that would close a cycle between threads. During a reshard
+ * (tsmap_reshard, G15) the single flight is per shard: two callers for one absent key,
+ * one routed before a routing change and one after, may each run their callback; the
+ * second result is discarded (TSMAP_EVICT_DISCARDED) and both return the stored value.
+ * value_out may be NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
  * TSMAP_CALLBACK_FAILED; TSMAP_REENTERED; TSMAP_CLOSED; TSMAP_NO_MEMORY;
  * TSMAP_INVALID_ARGUMENT; TSMAP_TOO_HEAVY (max_weight: fn's value weighs more than a
  * shard's share; it is discarded, TSMAP_EVICT_DISCARDED). */
