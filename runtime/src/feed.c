@@ -158,8 +158,9 @@ static tsmap_status tsmap_foreach_since_body(tsmap *map, uint64_t since, tsmap_c
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   tsmap_status st = tsmap_reshard_foreach_enter(map);
-  if (st == TSMAP_OK)
-    st = tsmap_feed_shards(map, since, fn, ctx, next_since);
+  if (st != TSMAP_OK)
+    return st;
+  st = tsmap_feed_shards(map, since, fn, ctx, next_since);
   tsmap_reshard_foreach_exit(map);
   return st;
 }

@@ -2679,10 +2679,7 @@ tsmap_status tsmap_size(tsmap *map, size_t *size_out) {
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
-  size_t n = 0;
-  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: shards a reshard left empty too */
-    n += atomic_load_explicit(&map->shards[i].count, memory_order_relaxed);
-  *size_out = n;
+  *size_out = tsmap_reshard_size(map); /* G15: shards a reshard left empty too (R9) */
   return TSMAP_OK;
 }
 
@@ -2746,8 +2743,9 @@ tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) {
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
   tsmap_status st = tsmap_reshard_foreach_enter(map);
-  if (st == TSMAP_OK)
-    st = tsmap_foreach_shards(map, fn, ctx);
+  if (st != TSMAP_OK)
+    return st;
+  st = tsmap_foreach_shards(map, fn, ctx);
   tsmap_reshard_foreach_exit(map);
   return st;
 }

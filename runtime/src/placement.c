@@ -10,6 +10,7 @@
  * of a full node end in the OOM killer, not in a status (G1).
  */
 #include "placement.h"
+#include "reshard.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -222,9 +223,9 @@ tsmap_status tsmap_placement(tsmap *map, size_t shard, tsmap_shard_placement *ou
   out->node = -1;
   out->shard_count = tsmap_shard_count(map);
   out->reason = "placement policy none: memory lands on the node that first touches it";
-  /* the shards of the routing, and those a reshard up is filling (they hold entries) */
-  size_t hw = tsmap_shard_hw(map), known = hw > out->shard_count ? hw : out->shard_count;
-  if (shard >= known || (pl && shard >= pl->nshards))
+  /* the shards of the routing, and those a phase is filling or emptying (G15); not those
+   * a finished reshard down left empty (hw still counts them) */
+  if (shard >= tsmap_reshard_span(map) || (pl && shard >= pl->nshards))
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;

@@ -45,8 +45,14 @@
  *   R5  A moved entry keeps its slot words (value, deadline, a long key's block): no hook
  *       runs and no metric counts it as leaving. Close and destroy detach every shard that
  *       ever held a table, so an entry in either shard of a pair is evicted exactly once.
- *   R6  foreach finishes a phase before it walks and holds off the next until it returns,
- *       so no entry moves from a shard it has not visited to one it has (G8).
+ *   R6  foreach (and the feed, tsmap_foreach_since) finishes a phase before it walks and
+ *       holds off the next until it returns, so no entry moves from a shard it has not
+ *       visited to one it has (G8). It counts itself under the state's mutex before it
+ *       finishes the phase, making the state if no reshard has yet (on every map a phase
+ *       can run on), and every phase start checks that count under the same mutex: so a
+ *       reshard asked for by the visitor itself, or by another thread at any point after
+ *       the walk began, starts only when the walk ends
+ *       (test_g15_foreach_whose_visitor_reshards, _feed_whose_visitor_reshards).
  *   R7  Before a pair's scan moves anything, its destination gets a table with room for
  *       what it will receive (its entries, plus half the source's when doubling, all of
  *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
@@ -63,6 +69,18 @@
  *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
  *       all after 4x the shards: each doubling halves its sources), and one that reshards
  *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
+ *   R9  tsmap_size never counts a moving entry in both shards of its pair or in neither.
+ *       A move raises its destination's count before it lowers its source's, and a sum
+ *       that reads one shard of a pair, then the other, would count every move between
+ *       the two reads once too often (doubling: lo, the source, is read first) or too
+ *       few (halving). So the pair's lo shard has a sequence word, rs_seq, made odd (with
+ *       a release fence) before the first move under the pair's locks and even again at
+ *       their release; during a phase size reads each pair's two counts between two equal
+ *       even values of it (no lock; a try fails only when a move ran), the other shards
+ *       plainly, and keeps the sum only if the route did not change meanwhile. With a
+ *       clean route no entry moves unless the route changes first, so a plain sum is kept
+ *       under the same check. Moves then never make a size wrong; concurrent inserts
+ *       and removes do as before (test_g15_size_during_a_reshard_is_exact).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H
@@ -81,9 +99,15 @@
 #endif
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 
-/* Finish a phase in progress and hold off new ones (foreach, R6). */
+/* Finish a phase in progress and hold off new ones (foreach, R6); on TSMAP_OK the walk
+ * follows and then tsmap_reshard_foreach_exit, on any other status neither. */
 TSMAP_HIDDEN tsmap_status tsmap_reshard_foreach_enter(tsmap *m);
 TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
+/* The shards in use (tsmap_placement): the count, or during a phase the larger of its
+ * two counts (the shards it fills or empties). */
+TSMAP_HIDDEN size_t tsmap_reshard_span(tsmap *m);
+/* tsmap_size's sum of the shards' counts, exact against moves (R9). */
+TSMAP_HIDDEN size_t tsmap_reshard_size(tsmap *m);
 /* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */
 TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
 /* tsmap_close, after it published the closure: wait out a reshard call adding shards. */

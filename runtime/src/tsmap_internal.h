@@ -354,6 +354,7 @@ typedef struct tsmap_shard {
   size_t rs_dropped;                /* R8: bytes of its emptied table given back since;
                                        SIZE_MAX: the pair is complete */
   unsigned char rs_shrink;          /* R8: a doubling's source, for tsmap_maintain to fit */
+  _Atomic unsigned rs_seq;          /* R9: odd while its pair (it the lo) moves entries */
   tsmap_table *rs_next;             /* G15 (R7): a destination's table for what it will
                                        receive, faulted in before it is published */
   unsigned rs_waits;                /* G15 auto policy: lock waits in this window */

@@ -432,8 +432,11 @@ typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
  * failure, hence TSMAP_CALLBACK. If a put raced in while fn ran, fn's value is discarded
  * (on_entry_evicted, reason TSMAP_EVICT_DISCARDED) and the present value is returned.
  * Calling any map operation on `key` from inside fn returns TSMAP_REENTERED, never
- * deadlocks; so does a wait that would close a cycle between threads. value_out may be
- * NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
+ * deadlocks; so does a wait that would close a cycle between threads. During a reshard
+ * (tsmap_reshard, G15) the single flight is per shard: two callers for one absent key,
+ * one routed before a routing change and one after, may each run their callback; the
+ * second result is discarded (TSMAP_EVICT_DISCARDED) and both return the stored value.
+ * value_out may be NULL. Statuses: TSMAP_OK (value_out holds the present or computed value);
  * TSMAP_CALLBACK_FAILED; TSMAP_REENTERED; TSMAP_CLOSED; TSMAP_NO_MEMORY;
  * TSMAP_INVALID_ARGUMENT; TSMAP_TOO_HEAVY (max_weight: fn's value weighs more than a
  * shard's share; it is discarded, TSMAP_EVICT_DISCARDED). */
@@ -701,8 +704,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_ou
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 
-/* Store the number of entries in *size_out: exact when no writer runs, otherwise a value
- * the map had at some moment per shard (weakly consistent). Lock-free. With expiry, it
+/* Store the number of entries in *size_out: exact when no writer runs (also while a
+ * reshard moves entries: a moving entry is counted once, G15), otherwise a value the map
+ * had at some moment per shard (weakly consistent). Lock-free. With expiry, it
  * also counts expired entries not reclaimed yet (tsmap_maintain reclaims them). Statuses: TSMAP_OK;
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
