@@ -11,12 +11,12 @@ namespace clang::tidy::tsmap {
 
 /// The default of option `ContractModels`: every shipped model. A model only
 /// matters where its API's names appear, so having all on costs nothing.
-inline constexpr llvm::StringLiteral DefaultContractModels = "glib;liburcu";
+inline constexpr llvm::StringLiteral DefaultContractModels = "glib;liburcu;libvirt";
 
 /// The `Contracts` entries of the shipped model \p Name, or std::nullopt.
 std::optional<llvm::StringRef> shippedModel(llvm::StringRef Name);
 
-/// "glib, liburcu": for error messages.
+/// "glib, liburcu, libvirt": for error messages.
 std::string knownModelNames();
 
 } // namespace clang::tidy::tsmap

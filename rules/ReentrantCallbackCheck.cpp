@@ -37,7 +37,10 @@ static constexpr llvm::StringLiteral DefaultAllowedMapOperations =
     "g_hash_table_size;g_hash_table_get_keys;g_hash_table_get_values;"
     "g_hash_table_foreach;g_hash_table_find;g_hash_table_ref;"
     "g_hash_table_iter_init;g_hash_table_get_keys_as_array;"
-    "g_hash_table_get_keys_as_ptr_array;g_hash_table_get_values_as_ptr_array";
+    "g_hash_table_get_keys_as_ptr_array;g_hash_table_get_values_as_ptr_array;"
+    // libvirt's readers (the libvirt model; ForEachSafe/Sorted walk a copy)
+    "virHashLookup;virHashHasEntry;virHashSize;virHashGetItems;virHashEqual;"
+    "virHashForEach;virHashForEachSafe;virHashForEachSorted;virHashSearch";
 
 ReentrantCallbackCheck::ReentrantCallbackCheck(StringRef Name,
                                                ClangTidyContext *Context)

@@ -1,6 +1,6 @@
 // RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t -- -- -I%S/Inputs
 // RUN: %check_tsmap_tidy -check-suffixes=NOMODEL %s tsmap-remove-without-cleanup %t -- -config="{CheckOptions: {ContractModels: ''}}" -- -I%S/Inputs
-// GLib through the shipped model (option ContractModels, default 'glib;liburcu'):
+// GLib through the shipped model (option ContractModels, default 'glib;liburcu;libvirt'):
 // g_hash_table_steal_extended's stolen_value is a removed_out parameter and
 // g_hash_table_insert replaces. With the models off, nothing is known.
 // The tables' destroy functions: tsmap-remove-without-cleanup-glib-tables.c.
