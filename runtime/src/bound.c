@@ -166,18 +166,39 @@ void tsmap_freq_read_touch(const tsmap *m, const tsmap_pos *pos) {
  * Eviction (B1-B3)
  * ====================================================================================== */
 
+/* The victims an insert or an overwrite chose, before any of them goes (G11 (c)): every
+ * record is allocated first, so that one that cannot be evicts none. */
+#define TSMAP_EVICT_BATCH 16
+typedef struct tsmap_victims {
+  size_t n;
+  uint64_t weight; /* their weights (B6) */
+  tsmap_pos pos[TSMAP_EVICT_BATCH];
+  tsmap_evict_reason why[TSMAP_EVICT_BATCH];
+} tsmap_victims;
+
+static int tsmap_victim_taken(const tsmap_victims *v, const tsmap_table *t, size_t g,
+                              unsigned slot) {
+  for (size_t i = 0; i < v->n; i++)
+    if (v->pos[i].t == t && v->pos[i].g == g && v->pos[i].slot == slot)
+      return 1;
+  return 0;
+}
+
 /* The best victim among up to TSMAP_EVICT_SAMPLE entries of `t` from a random group on:
- * an expired one, else the smallest aged counter. Returns 0 if `t` has no entry. */
+ * an expired one, else the smallest aged counter; never `keep` nor one already chosen.
+ * Returns 0 if `t` has no such entry. */
 static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap_pos *best,
-                           tsmap_evict_reason *why, unsigned *lowest, const tsmap_pos *keep) {
+                           tsmap_evict_reason *why, unsigned *lowest, const tsmap_pos *keep,
+                           const tsmap_victims *taken) {
   size_t gi = tsmap_xorshift32(&s->rng) & t->mask, seen = 0;
   unsigned low = ~0u;
   for (size_t n = 0; n <= t->mask && seen < TSMAP_EVICT_SAMPLE; n++, gi = (gi + 1) & t->mask) {
     tsmap_group *g = tsmap_table_group(t, gi);
     for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
       unsigned i = tsmap_first_slot(full);
-      if (keep && keep->t == t && keep->g == gi && keep->slot == i)
-        continue; /* B6: the entry being overwritten */
+      if ((keep && keep->t == t && keep->g == gi && keep->slot == i) ||
+          tsmap_victim_taken(taken, t, gi, i))
+        continue; /* B6: the entry being overwritten; or already chosen */
       const tsmap_word *vw = tsmap_slot(g, m->slot_words, i) + m->key_words;
       uint64_t vwords[TSMAP_MAX_META_WORDS + 1];
       vwords[0] = m->expiring ? tsmap_ld(vw + m->value_words) : 0; /* the deadline */
@@ -199,22 +220,51 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
   return seen != 0;
 }
 
-/* The shard must evict before `q` (weighing q->weight) enters: a full count, or a weight
- * that would pass the share (`now`: the weight it replaces, if any). */
+/* The shard must evict before `q` (weighing q->weight) enters, once the victims `v`
+ * chose are gone: a full count, or a weight that would pass the share (`now`: the weight
+ * it replaces, if any). */
 static int tsmap_bound_over(const tsmap *m, const tsmap_shard *s, const tsmap_key *q,
-                            uint64_t now, int inserting) {
-  if (inserting && atomic_load_explicit(&s->count, memory_order_relaxed) >= s->cap)
+                            uint64_t now, int inserting, const tsmap_victims *v) {
+  if (inserting && atomic_load_explicit(&s->count, memory_order_relaxed) - v->n >= s->cap)
     return 1;
-  return m->weighted && s->weight - now + q->weight > s->max_weight;
+  return m->weighted && s->weight - v->weight - now + q->weight > s->max_weight;
 }
 
-/* The victim for making room (B2): from old, then cur, never `keep`. */
+/* The victim for making room (B2): from old, then cur, never `keep` nor one chosen. */
 static int tsmap_bound_victim(const tsmap *m, tsmap_shard *s, tsmap_pos *victim,
-                              tsmap_evict_reason *why, unsigned *low, const tsmap_pos *keep) {
+                              tsmap_evict_reason *why, unsigned *low, const tsmap_pos *keep,
+                              const tsmap_victims *taken) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  return (old && tsmap_victim_in(m, s, old, victim, why, low, keep)) ||
-         tsmap_victim_in(m, s, cur, victim, why, low, keep);
+  return (old && tsmap_victim_in(m, s, old, victim, why, low, keep, taken)) ||
+         tsmap_victim_in(m, s, cur, victim, why, low, keep, taken);
+}
+
+static void tsmap_victims_add(const tsmap *m, tsmap_victims *v, const tsmap_pos *pos,
+                              tsmap_evict_reason why) {
+  v->pos[v->n] = *pos;
+  v->why[v->n] = why;
+  v->n++;
+  if (m->weighted)
+    v->weight += tsmap_ld(tsmap_freq_at(m, pos)) >> 16;
+}
+
+/* Evict the chosen victims: every record first (none allocated: -1, nothing evicted),
+ * then every entry. */
+static int tsmap_victims_evict(tsmap *m, tsmap_shard *s, const tsmap_victims *v,
+                               tsmap_after *after) {
+  tsmap_reaped *r[TSMAP_EVICT_BATCH];
+  for (size_t i = 0; i < v->n; i++) {
+    r[i] = tsmap_reap_record(m, &v->pos[i], v->why[i]);
+    if (!r[i]) {
+      while (i-- > 0)
+        tsmap_reap_discard(m, r[i]);
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < v->n; i++)
+    tsmap_reap_commit(m, s, &v->pos[i], r[i], after);
+  return 0;
 }
 
 /* B8: whether reads look often follows how full the inserting shard is: near from 3/4 of
@@ -238,23 +288,28 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   }
   unsigned tries = tsmap_sketch_add(s, q->hash);
   s->admit_freq = TSMAP_FREQ_INIT - 1 + tries; /* what the entry starts at, if it enters */
-  while (tsmap_bound_over(m, s, q, 0, 1)) {
-    tsmap_pos victim;
-    tsmap_evict_reason why;
-    unsigned low;
-    if (!tsmap_bound_victim(m, s, &victim, &why, &low, NULL))
-      return 0; /* defensive: count says full, the tables hold nothing */
-    /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it displaces
-     * the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if its sketch
-     * counter is full (so no key tried that often is refused for ever); else it is the
-     * one that goes */
-    if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
-        (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
-      return 1;
-    if (tsmap_reap(m, s, &victim, after, why) != 0)
+  for (;;) { /* a batch of victims at a time (more than one only with a weight) */
+    tsmap_victims v = {0};
+    while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, 0, 1, &v)) {
+      tsmap_pos victim;
+      tsmap_evict_reason why;
+      unsigned low;
+      if (!tsmap_bound_victim(m, s, &victim, &why, &low, NULL, &v))
+        break; /* defensive: count says full, the tables hold nothing more */
+      /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it
+       * displaces the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if
+       * its sketch counter is full (so no key tried that often is refused for ever); else
+       * it is the one that goes, and none of the batch does */
+      if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
+          (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
+        return 1;
+      tsmap_victims_add(m, &v, &victim, why);
+    }
+    if (tsmap_victims_evict(m, s, &v, after) != 0)
       return -1;
+    if (v.n < TSMAP_EVICT_BATCH)
+      return 0;
   }
-  return 0;
 }
 
 /* ======================================================================================
@@ -270,16 +325,21 @@ int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
                               const tsmap_key *q, tsmap_after *after) {
   const tsmap_word *fw = tsmap_freq_at(m, pos);
   uint64_t now = tsmap_ld(fw) >> 16;
-  while (tsmap_bound_over(m, s, q, now, 0)) {
-    tsmap_pos victim;
-    tsmap_evict_reason why;
-    unsigned low;
-    if (!tsmap_bound_victim(m, s, &victim, &why, &low, pos))
-      return 0; /* defensive: the share holds q's weight alone (tsmap_bound_weigh) */
-    if (tsmap_reap(m, s, &victim, after, why) != 0)
+  for (;;) {
+    tsmap_victims v = {0};
+    while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, now, 0, &v)) {
+      tsmap_pos victim;
+      tsmap_evict_reason why;
+      unsigned low;
+      if (!tsmap_bound_victim(m, s, &victim, &why, &low, pos, &v))
+        break; /* defensive: the share holds q's weight alone (tsmap_bound_weigh) */
+      tsmap_victims_add(m, &v, &victim, why);
+    }
+    if (tsmap_victims_evict(m, s, &v, after) != 0)
       return -1;
+    if (v.n < TSMAP_EVICT_BATCH)
+      return 0;
   }
-  return 0;
 }
 
 void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {

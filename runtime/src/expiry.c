@@ -55,16 +55,15 @@ void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
  * ====================================================================================== */
 
 /* An expired entry taken out of the map: its value words, then its key's bytes. */
-typedef struct tsmap_reaped {
+struct tsmap_reaped {
   struct tsmap_reaped *next;
   tsmap_evict_reason reason; /* EXPIRED, or CAPACITY (G11) */
   size_t key_len;
   size_t bytes; /* of this record, for free */
   uint64_t w[];
-} tsmap_reaped;
+};
 
-int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *after,
-               tsmap_evict_reason why) {
+tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reason why) {
   tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
   uint64_t kw[TSMAP_MAX_KEY_WORDS];
   for (size_t i = 0; i < m->key_words; i++)
@@ -74,7 +73,7 @@ int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *afte
   size_t bytes = sizeof(tsmap_reaped) + vwords * 8 + len;
   tsmap_reaped *r = (tsmap_reaped *)tsmap_mem_alloc(m, bytes);
   if (!r)
-    return -1;
+    return NULL;
   r->reason = why;
   r->key_len = len;
   r->bytes = bytes;
@@ -82,9 +81,24 @@ int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *afte
     r->w[i] = tsmap_ld(&sl[m->key_words + i]);
   if (len)
     memcpy(r->w + vwords, key, len);
-  tsmap_shard_erase(m, s, pos, why); /* counted as `why`, not REMOVED (M3) */
+  return r;
+}
+
+void tsmap_reap_commit(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_reaped *r,
+                       tsmap_after *after) {
+  tsmap_shard_erase(m, s, pos, r->reason); /* counted as its reason, not REMOVED (M3) */
   r->next = after->reaped;
   after->reaped = r;
+}
+
+void tsmap_reap_discard(tsmap *m, tsmap_reaped *r) { tsmap_mem_free(m, r, r->bytes); }
+
+int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *after,
+               tsmap_evict_reason why) {
+  tsmap_reaped *r = tsmap_reap_record(m, pos, why);
+  if (!r)
+    return -1;
+  tsmap_reap_commit(m, s, pos, r, after);
   return 0;
 }
 

@@ -59,6 +59,16 @@ TSMAP_HIDDEN void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *
 TSMAP_HIDDEN int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
                             tsmap_after *after, tsmap_evict_reason why);
 
+/* tsmap_reap in two steps, for evictions that must all allocate before any entry goes
+ * (G11 (c)): the record of the entry at `pos` (NULL: no memory, nothing changed), then
+ * its unlinking onto after->reaped, or the record given back unused. */
+typedef struct tsmap_reaped tsmap_reaped;
+TSMAP_HIDDEN tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos,
+                                             tsmap_evict_reason why);
+TSMAP_HIDDEN void tsmap_reap_commit(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
+                                    tsmap_reaped *r, tsmap_after *after);
+TSMAP_HIDDEN void tsmap_reap_discard(tsmap *m, tsmap_reaped *r);
+
 /* The entry at `pos` (found for `q`, shard lock held): 1 it is live; 0 it expired and was
  * unlinked onto after->reaped (E1, E2); -1 it expired but its record could not be
  * allocated, so it stays and the caller fails with TSMAP_NO_MEMORY. */

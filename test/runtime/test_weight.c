@@ -400,7 +400,57 @@ static void test_g11_reads_racing_overwrites_keep_the_weight(void) {
   reads_racing_overwrites(0);
 }
 
+/* G11 (c) with a weight: a store that must evict several entries allocates every
+ * victim's record before any goes, so failing the n-th allocation of the call (n =
+ * 1..10) fails it with TSMAP_NO_MEMORY and evicts nothing, insert or overwrite (they
+ * evicted the victims before the failing one). */
+static _Atomic int g_fail_at; /* 0: off; n: the n-th allocation from now fails */
+static void *countdown_alloc(size_t size, void *ctx) {
+  (void)ctx;
+  if (atomic_load(&g_fail_at) && atomic_fetch_sub(&g_fail_at, 1) == 1)
+    return NULL;
+  return malloc(size);
+}
+static void countdown_free(void *p, size_t size, void *ctx) {
+  (void)size, (void)ctx;
+  free(p);
+}
+static void test_g11_a_weighted_store_without_memory_evicts_nothing(void) {
+  static obj small[10], big = {90, 100};
+  tsmap_allocator al = {countdown_alloc, countdown_free, NULL};
+  long failures = 0, bad = 0;
+  for (int over = 0; over < 2; over++)
+    for (int n = 1; n <= 10; n++) {
+      tsmap_config cfg;
+      weighted_config(&cfg, 100, 1);
+      cfg.allocator = &al;
+      tsmap *m = NULL;
+      CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+      for (uint64_t k = 0; k < 10; k++) {
+        small[k] = (obj){10, k};
+        obj *p = &small[k];
+        CHECK_ST(tsmap_put(m, &k, 8, &p, NULL), TSMAP_OK);
+      }
+      uint64_t k = over ? 4 : 77; /* an overwrite of one, or an insert: 8 or 9 go */
+      obj *p = &big;
+      atomic_store(&g_fail_at, n);
+      tsmap_status st = tsmap_put(m, &k, 8, &p, NULL);
+      atomic_store(&g_fail_at, 0);
+      if (st == TSMAP_NO_MEMORY) {
+        failures++;
+        tally t = held(m);
+        bad += g_c.capacity != 0 || t.entries != 10 || t.weight != 100;
+      } else {
+        CHECK(st == (over ? TSMAP_REPLACED : TSMAP_OK));
+      }
+      tsmap_destroy(m);
+    }
+  fprintf(stderr, "  %ld stores failed for memory, %ld of them evicted\n", failures, bad);
+  CHECK(failures >= 8 && bad == 0); /* the overwrite: 8 records; an insert may be refused (B5) */
+}
+
 TEST_MAIN(T(test_g11_weight_configurations), T(test_g11_weight_bound_holds),
+          T(test_g11_a_weighted_store_without_memory_evicts_nothing),
           T(test_g11_heavier_overwrites_and_too_heavy_values),
           T(test_g11_weight_and_count_bounds_together), T(test_g11_weight_with_expiry),
           T(test_g11_weight_bound_under_a_two_thread_storm),

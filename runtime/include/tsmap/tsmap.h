@@ -292,10 +292,10 @@ typedef struct tsmap_config {
    * a store first evicts entries of its shard by the same policy (and admission) until
    * the new value fits. A value heavier than its shard's share (max_weight / shards,
    * rounded down) is refused: TSMAP_TOO_HEAVY, nothing changed. A store that must evict
-   * several entries and runs out of memory for the record of one after the first has
-   * gone returns TSMAP_NO_MEMORY with those evicted so far gone (each hooked once,
-   * TSMAP_EVICT_CAPACITY): the one exception to "a failure leaves the map unchanged".
-   * May be combined with
+   * several entries allocates for all of them before any goes, 16 at a time: only one
+   * that needs more than 16 evictions and runs out of memory after the first 16 returns
+   * TSMAP_NO_MEMORY with those gone (each hooked once, TSMAP_EVICT_CAPACITY), the one
+   * exception to "a failure leaves the map unchanged". May be combined with
    * max_entries (both hold). Weights are stored in the entry's frequency word: no more
    * memory per entry than max_entries alone. */
   tsmap_weight_fn weight;  /* required with max_weight, else NULL */
