@@ -1692,12 +1692,18 @@ static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **liv
 tsmap_status tsmap_close(tsmap *map) {
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
-  int expect = 0;
-  if (!atomic_compare_exchange_strong(&map->closed, &expect, 1))
-    return TSMAP_CLOSED;
-  /* G15: every keyed call now takes the diverted paths, which see the closure */
-  atomic_fetch_or(&map->route, TSMAP_ROUTE_DIVERT);
-  atomic_fetch_add(&map->route, TSMAP_ROUTE_TICK);
+  /* G9, G15: one change of the route closes the map and diverts every keyed call to the
+   * paths that see the closure; a call ordered after it sees both. The first closer wins. */
+  uint64_t r = atomic_load(&map->route), ctr = ~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING |
+                                                  TSMAP_ROUTE_CLOSED | 0xffffffffull);
+  do {
+    if (r & TSMAP_ROUTE_CLOSED)
+      return TSMAP_CLOSED;
+  } while (!atomic_compare_exchange_weak(
+      &map->route, &r,
+      (((r & ctr) + TSMAP_ROUTE_TICK) & ctr) | (r & ~ctr) | TSMAP_ROUTE_DIVERT |
+          TSMAP_ROUTE_CLOSED));
+  atomic_store(&map->closed, 1);
   tsmap_reshard_close_barrier(map); /* a reshard call adding shards is done first */
   tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;

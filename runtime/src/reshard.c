@@ -40,7 +40,8 @@ typedef struct tsmap_rstate {
 #define TSMAP_RESHARD_HINT_EVERY 16 /* groups between two stores of a source's scan hint */
 
 #define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
-#define TSMAP_ROUTE_CTR (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | 0xffffffffull))
+#define TSMAP_ROUTE_CTR                                                                   \
+  (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | TSMAP_ROUTE_CLOSED | 0xffffffffull))
 
 static size_t tsmap_rs_bytes(const tsmap *m) {
   return sizeof(tsmap_rstate) + m->shard_cap * sizeof(_Atomic uint32_t);
@@ -55,7 +56,7 @@ static tsmap_rstate *tsmap_rs(const tsmap *m) {
 static int tsmap_route_set(tsmap *m, size_t count, uint64_t flags) {
   uint64_t r = atomic_load(&m->route);
   for (;;) {
-    if (tsmap_is_closed(m))
+    if (r & TSMAP_ROUTE_CLOSED)
       return 0;
     uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) |
                  (uint64_t)(count - 1) | flags;
@@ -121,8 +122,9 @@ static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
     if (atomic_load(&tsmap_global_epoch) < target)
       return atomic_load(&m->route) != r;
   }
-  uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) | (r & 0xffffffffull) |
-               TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING;
+  uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) |
+               (r & (0xffffffffull | TSMAP_ROUTE_CLOSED)) | TSMAP_ROUTE_DIVERT |
+               TSMAP_ROUTE_MIGRATING;
   atomic_compare_exchange_strong(&m->route, &r, n);
   return 1;
 }

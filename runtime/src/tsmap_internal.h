@@ -400,7 +400,7 @@ struct tsmap {
   int entry_fast;           /* fast8 and not metered, or put_ver8: get takes the fast
                                path (put: put_fast) */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
-  _Atomic int closed;
+  _Atomic int closed;       /* 1 once tsmap_close ran (its route's CLOSED bit decides) */
   tsmap_config cfg;
   tsmap_allocator alloc;
   void *shards_raw;
@@ -469,6 +469,10 @@ struct tsmap {
 
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
 #define TSMAP_ROUTE_MIGRATING ((uint64_t)1 << 62)
+/* Set by tsmap_close, before anything else it does, and never cleared: the map is closed
+ * (G9). In the route, so that a call that saw the closure also sees the route diverted:
+ * no later call of that thread takes a fast path into a shard not yet detached. */
+#define TSMAP_ROUTE_CLOSED ((uint64_t)1 << 61)
 #define TSMAP_ROUTE_TICK ((uint64_t)1 << 32)
 
 TSMAP_INLINE uint64_t tsmap_route(const tsmap *m) {
@@ -595,7 +599,8 @@ TSMAP_HIDDEN void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const v
 TSMAP_HIDDEN void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out);
 
 TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
-  return atomic_load_explicit(&((tsmap *)m)->closed, memory_order_acquire) != 0;
+  return (atomic_load_explicit(&((tsmap *)m)->route, memory_order_acquire) &
+          ((uint64_t)1 << 61)) != 0; /* TSMAP_ROUTE_CLOSED */
 }
 
 /* ---- Resharding hooks (G15, reshard.c) ---------------------------------------------------- */

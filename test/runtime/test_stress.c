@@ -594,6 +594,72 @@ static void test_g2_overwritten_pointer_publishes_its_object(void) {
   publish_run(0);
 }
 
+/* G9: a call ordered after the close returns TSMAP_CLOSED, so a thread that got
+ * TSMAP_CLOSED never succeeds afterwards. Two workers put, remove and walk while a third
+ * thread closes; each worker, once it saw CLOSED, checks that every later call says so.
+ * (An independent tester saw a put succeed on a shard not yet detached after its
+ * thread's foreach had returned CLOSED: the closure and the route's diversion were two
+ * stores, and a thread could see the first without the second.) */
+typedef struct after_close_arg {
+  tsmap *m;
+  _Atomic int *go;
+  _Atomic long *calls; /* made by both workers, for the closer to wait on */
+  long late_successes;
+} after_close_arg;
+
+static int after_close_visit(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  return 0;
+}
+
+static void *after_close_worker(void *p) {
+  after_close_arg *a = p;
+  while (!atomic_load(a->go))
+    ;
+  int seen = 0;
+  for (uint64_t i = 0; i < 20000; i++) {
+    uint64_t k = i & 511, v = i;
+    tsmap_status st = i % 3 == 0   ? tsmap_put(a->m, &k, 8, &v, NULL)
+                      : i % 3 == 1 ? tsmap_remove(a->m, &k, 8, NULL)
+                                   : tsmap_foreach(a->m, after_close_visit, NULL);
+    if (st == TSMAP_CLOSED)
+      seen = 1;
+    else if (seen)
+      a->late_successes++;
+    atomic_fetch_add_explicit(a->calls, 1, memory_order_relaxed);
+  }
+  return NULL;
+}
+
+static void test_g9_no_call_succeeds_after_closed(void) {
+  long late = 0;
+  for (int round = 0; round < 200; round++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = 8;
+    cfg.shard_count = 4;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    _Atomic int go = 0;
+    _Atomic long calls = 0;
+    after_close_arg a[2] = {{m, &go, &calls, 0}, {m, &go, &calls, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+      pthread_create(&t[i], NULL, after_close_worker, &a[i]);
+    atomic_store(&go, 1);
+    while (atomic_load(&calls) < 200 * (round % 16 + 1)) /* close mid-run */
+      ;
+    CHECK_ST(tsmap_close(m), TSMAP_OK);
+    for (int i = 0; i < 2; i++) {
+      pthread_join(t[i], NULL);
+      late += a[i].late_successes;
+    }
+    tsmap_destroy(m);
+  }
+  fprintf(stderr, "  %ld calls succeeded after their thread saw TSMAP_CLOSED\n", late);
+  CHECK(late == 0);
+}
+
 int main(int argc, char **argv) {
   start_watchdog(300);
   static const tsmap_test_case cases[] = {
@@ -603,6 +669,7 @@ int main(int argc, char **argv) {
       T(test_g4_wait_cycle_is_reported_not_deadlocked),
       T(test_g5_growth_under_concurrent_readers),
       T(test_g2_reads_never_mix_entries_of_a_reused_slot),
-      T(test_g2_overwritten_pointer_publishes_its_object)};
+      T(test_g2_overwritten_pointer_publishes_its_object),
+      T(test_g9_no_call_succeeds_after_closed)};
   return tsmap_test_run(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
