@@ -456,6 +456,13 @@ static tsmap_verdict cb_same(const void *key, size_t key_len, const void *old, v
   return TSMAP_STORE;
 }
 
+static tsmap_verdict cb_bad_verdict(const void *key, size_t key_len, const void *old,
+                                    void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len, (void)old, (void)ctx;
+  memset(out, 0x7f, 8);
+  return (tsmap_verdict)7;
+}
+
 static void test_compute_verdicts(void) {
   hook_log h;
   tsmap *m = new_map(0, 8, &h);
@@ -480,6 +487,19 @@ static void test_compute_verdicts(void) {
   CHECK_ST(tsmap_compute(m, "a", 1, cb_delete, NULL, &out), TSMAP_REMOVED);
   CHECK(h.evicted[TSMAP_EVICT_REMOVED] == 2);
   CHECK_ST(tsmap_get(m, "a", 1, NULL), TSMAP_NOT_FOUND);
+  /* a return that is not a verdict applies nothing and says so (it said NOT_FOUND of a
+   * present key: an independent tester's find) */
+  CHECK_ST(tsmap_compute(m, "a", 1, cb_increment, NULL, &out), TSMAP_OK);
+  out = -5;
+  CHECK_ST(tsmap_compute_if_present(m, "a", 1, cb_bad_verdict, NULL, &out),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute(m, "a", 1, cb_bad_verdict, NULL, &out), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute(m, "b", 1, cb_bad_verdict, NULL, &out), TSMAP_INVALID_ARGUMENT);
+  CHECK(out == -5);
+  CHECK_ST(tsmap_get(m, "a", 1, &out), TSMAP_OK);
+  CHECK(out == 1);
+  CHECK_ST(tsmap_get(m, "b", 1, NULL), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_remove(m, "a", 1, NULL), TSMAP_OK);
   /* a long key through compute */
   const char *lk = "a key longer than eight bytes";
   CHECK_ST(tsmap_compute(m, lk, strlen(lk), cb_increment, NULL, &out), TSMAP_OK);

@@ -420,7 +420,8 @@ typedef enum tsmap_verdict {
  * Runs with no map lock held and may call the map on other keys (see "Calling the map"
  * above); the map may run it again (on contention) and discard a result it did not
  * store, so it must be idempotent. A TSMAP_STORE whose new value is bytewise equal to
- * the old value is a no-op (no hooks). */
+ * the old value is a no-op (no hooks). A return other than TSMAP_KEEP, TSMAP_STORE or
+ * TSMAP_DELETE applies nothing: the call returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
                                           const void *old_value, void *ctx,
                                           TSMAP_OUT void *new_value);
