@@ -157,14 +157,56 @@ CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
       BoolLike(isBoolLikeType(ResultType)),
       Inferred(readingOfCallee(Call, Ctx)) {}
 
+/// \p E is a test (`==`, `!=`, relational, `!`) whose operands hold \p Call.
+static bool testsCall(const Expr *E, const CallExpr *Call) {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
+    return testsCall(UO->getSubExpr(), Call);
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  if (!BO || !BO->isComparisonOp())
+    return false;
+  return BO->getLHS()->IgnoreParenImpCasts() == Call ||
+         BO->getRHS()->IgnoreParenImpCasts() == Call;
+}
+
+/// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
+static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
+  if (!S)
+    return;
+  const Expr *Target = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    Target = BO->getLHS();
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
+           UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
+    Target = UO->getSubExpr();
+  if (const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr)
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      Out.insert(V);
+  for (const Stmt *C : S->children())
+    assignedVars(C, Out);
+}
+
 void CallOutcome::findResultVars(const Stmt *Body) {
+  findResultVarsIn(Body);
+  if (TestVars.empty())
+    return;
+  llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
+  assignedVars(Body, Assigned);
+  for (const VarDecl *V : Assigned)
+    TestVars.erase(V);
+}
+
+void CallOutcome::findResultVarsIn(const Stmt *Body) {
   if (!Body)
     return;
   if (const auto *DS = dyn_cast<DeclStmt>(Body)) {
     for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D);
-          V && V->getInit() && strip(V->getInit()) == Call)
-        ResultVars.insert(V);
+      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit()) {
+        if (strip(V->getInit()) == Call)
+          ResultVars.insert(V);
+        else if (testsCall(V->getInit(), Call))
+          TestVars[V] = V->getInit();
+      }
   } else if (const auto *BO = dyn_cast<BinaryOperator>(Body);
              BO && BO->getOpcode() == BO_Assign && strip(BO->getRHS()) == Call) {
     if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(BO->getLHS())))
@@ -172,7 +214,7 @@ void CallOutcome::findResultVars(const Stmt *Body) {
         ResultVars.insert(V);
   }
   for (const Stmt *C : Body->children())
-    findResultVars(C);
+    findResultVarsIn(C);
 }
 
 bool CallOutcome::isResult(const Expr *E) const {
@@ -324,6 +366,10 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && UO->getOpcode() == UO_LNot)
     return negate(whenTrue(UO->getSubExpr()));
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      if (auto It = TestVars.find(V); It != TestVars.end())
+        return whenTrue(It->second);
   if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
     if (BO->getOpcode() == BO_Comma)
       return whenTrue(BO->getRHS());

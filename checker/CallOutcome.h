@@ -28,6 +28,7 @@
 #include "clang-tidy/ClangTidyCheck.h"
 #include "clang/AST/Expr.h"
 #include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include <functional>
@@ -71,6 +72,8 @@ public:
   /// A local that holds the call's result.
   void addResultVar(const VarDecl *V) { ResultVars.insert(V); }
   /// Finds the locals \p Body assigns (or initializes with) the call's result.
+  /// Also the locals given a test of the result (`bool ok = call (...) == OK;`)
+  /// and never assigned again: a branch on one reads the test.
   void findResultVars(const Stmt *Body);
   /// Which expressions (a local, `op.reg`) hold the value the call hands
   /// back, non-null when the event happened; asked on every test, so the
@@ -118,7 +121,11 @@ private:
   std::optional<StatusReading> Inferred; ///< From the callee's body.
   StatusReading Reading = StatusReading::ZeroIsSuccess;
   mutable bool ReadingUsed = false;
+  void findResultVarsIn(const Stmt *Body);
   llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
+  /// Locals given a test of the result once, and never assigned again (`bool
+  /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.
+  llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
 };

@@ -536,6 +536,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
                       Status.Replaces ? CallEvent::Replaced : CallEvent::Removed);
   if (Status.StatusVar)
     Outcome.addResultVar(Status.StatusVar);
+  Outcome.findResultVars(FD->getBody()); /* also `bool removed = call == OK;` */
   Outcome.setValueHolders([&](const Expr *E) {
     return Uses.refersTo(E).K == ValueRef::Whole;
   });
