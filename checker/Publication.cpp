@@ -81,18 +81,25 @@ std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V) {
     return std::nullopt;
   }
   if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
-    if (BO->getOpcode() != BO_Assign)
-      return std::nullopt;
     const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
-    if (DRE && DRE->getDecl() == V)
+    if (!DRE || DRE->getDecl() != V)
+      return std::nullopt;
+    if (BO->getOpcode() == BO_Assign)
       return BO->getRHS();
+    // `p += n`: a pointer moved to another element.
+    if ((BO->getOpcode() == BO_AddAssign || BO->getOpcode() == BO_SubAssign) &&
+        V->getType()->isPointerType())
+      return static_cast<const Expr *>(nullptr);
     return std::nullopt;
   }
   if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
-    // `&p` handed on: whoever receives it may re-point `p`.
+    // `&p` handed on: whoever receives it may re-point `p`; `p++` moves it to
+    // the next element (a loop publishing the elements of an array).
     const auto *DRE =
         dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
-    if (UO->getOpcode() == UO_AddrOf && DRE && DRE->getDecl() == V)
+    if (DRE && DRE->getDecl() == V &&
+        (UO->getOpcode() == UO_AddrOf ||
+         (UO->isIncrementDecrementOp() && V->getType()->isPointerType())))
       return static_cast<const Expr *>(nullptr);
   }
   return std::nullopt;
