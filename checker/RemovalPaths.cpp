@@ -72,6 +72,22 @@ std::optional<ValueUses::Holder> ValueUses::localPlace(const Expr *E) {
   return H;
 }
 
+/// `*pp` where local `pp` was given `&v` of a tracked `v` at its declaration:
+/// the value itself, as GLib's g_clear_pointer (&s, destroy) reads it
+/// (`_pp = &s; _ptr = *_pp; *_pp = NULL; if (_ptr) destroy (_ptr);`).
+static bool derefOfTrackedAddress(const Expr *E, const ValueUses &Uses) {
+  const auto *UO = dyn_cast<UnaryOperator>(E->IgnoreParenCasts());
+  if (!UO || UO->getOpcode() != UO_Deref)
+    return false;
+  const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
+  const auto *PP = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!PP || !PP->hasLocalStorage() || !PP->getInit())
+    return false;
+  const auto *Addr = dyn_cast<UnaryOperator>(PP->getInit()->IgnoreParenCasts());
+  return Addr && Addr->getOpcode() == UO_AddrOf &&
+         Uses.refersTo(Addr->getSubExpr()).K == ValueRef::Whole;
+}
+
 /// Collects `local = <tracked>`, `T *local = <tracked>` and
 /// `local_struct.field = <tracked>` into the tracked set.
 static void addAliases(const Stmt *S, ValueUses &Uses,
@@ -94,8 +110,9 @@ static void addAliases(const Stmt *S, ValueUses &Uses,
     for (const Decl *D : DS->decls())
       if (const auto *V = dyn_cast<VarDecl>(D);
           V && V->hasLocalStorage() && V->getInit() && !Uses.isTracked(V) &&
-          Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
-          !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts()))
+          ((Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
+            !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts())) ||
+           derefOfTrackedAddress(V->getInit(), Uses)))
         Found.push_back({V, {}});
   for (const Stmt *Child : S->children())
     addAliases(Child, Uses, Found);
