@@ -408,6 +408,22 @@ GoalMask ValueUses::settle(GoalMask Owed) const {
   return Fields && !(Owed & Fields) ? Owed & ~Whole : Owed;
 }
 
+GoalMask ValueUses::dischargedByScopeCleanups() {
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Holders.size(); ++I) {
+    const Holder &H = Holders[I];
+    if (!(Live >> I & 1) || !H.Path.empty() || !H.Var)
+      continue;
+    const auto *A = H.Var->getAttr<CleanupAttr>();
+    const FunctionDecl *Def = A ? definitionOf(A->getFunctionDecl()) : nullptr;
+    // The function's parameter points to the holder: tracked as the holder
+    // (`*p` reads as `p`), as GLib's glib_autoptr_cleanup_T (T **) is written.
+    if (Def && Def->getNumParams() == 1)
+      Mask |= calleeDischarges(Def, 0, {ValueRef::Whole, nullptr});
+  }
+  return Mask;
+}
+
 GoalMask ValueUses::discharged(const Stmt *S) {
   if (!S)
     return 0;
@@ -633,6 +649,10 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       if (!Next.Owed)
         continue;
       if (Succ == &G.getExit()) {
+        Uses.setLive(It.Live);
+        Next.Owed = Uses.settle(Next.Owed & ~Uses.dischargedByScopeCleanups());
+        if (!Next.Owed)
+          continue;
         if (auto Exit = exitOf(*It.B, FD))
           return Miss(Next, Exit->first, Exit->second, MissedCleanup::AtExit);
         continue;

@@ -115,6 +115,10 @@ public:
   /// \p Owed, less the value-level goals when no field goal is owed (doing
   /// every field's cleanup by hand stands for the value-level cleanup).
   GoalMask settle(GoalMask Owed) const;
+  /// What the cleanup attributes of the live holders do at the function's
+  /// exit (`g_autoptr(Session) s`, `__attribute__((cleanup(f)))`): each calls
+  /// its function with the holder's address.
+  GoalMask dischargedByScopeCleanups();
   /// \p S is a deallocator called on the whole value (destroys it without
   /// its cleanup).
   bool isDeallocation(const Stmt *S) const;
