@@ -25,23 +25,8 @@ bool urcuName(llvm::StringRef N, llvm::StringRef What) {
          N.starts_with(("rcu_" + What + "_").str());
 }
 
-llvm::StringRef calleeName(const CallExpr *C) {
-  const FunctionDecl *FD = C->getDirectCallee();
-  return FD && FD->getDeclName().isIdentifier() ? FD->getName() : "";
-}
-
 int clampDepth(long D) {
   return static_cast<int>(std::max<long>(-DepthCap, std::min<long>(DepthCap, D)));
-}
-
-/// Every call in \p S (not in lambdas or blocks).
-void collectCalls(const Stmt *S, llvm::SmallVectorImpl<const CallExpr *> &Out) {
-  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
-    return;
-  if (const auto *C = dyn_cast<CallExpr>(S))
-    Out.push_back(C);
-  for (const Stmt *Child : S->children())
-    collectCalls(Child, Out);
 }
 
 /// The call element \p E of a CFG block, or null.
@@ -51,6 +36,20 @@ const CallExpr *callAt(const CFGElement &E) {
 }
 
 } // namespace
+
+llvm::StringRef calleeName(const CallExpr *C) {
+  const FunctionDecl *FD = C->getDirectCallee();
+  return FD && FD->getDeclName().isIdentifier() ? FD->getName() : "";
+}
+
+void collectCalls(const Stmt *S, llvm::SmallVectorImpl<const CallExpr *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *C = dyn_cast<CallExpr>(S))
+    Out.push_back(C);
+  for (const Stmt *Child : S->children())
+    collectCalls(Child, Out);
+}
 
 bool isRcuReadLockName(llvm::StringRef N) { return urcuName(N, "read_lock"); }
 bool isRcuReadUnlockName(llvm::StringRef N) { return urcuName(N, "read_unlock"); }

@@ -39,6 +39,11 @@ bool isGracePeriodName(llvm::StringRef Name);
 /// _LGPL_SOURCE, or liburcu < 0.11's `_qsbr` names).
 bool usesQsbrFlavor(ASTContext &Ctx);
 
+/// The name of \p C's direct callee, or "".
+llvm::StringRef calleeName(const CallExpr *C);
+/// Every call in \p S (not in lambdas or blocks), in source order.
+void collectCalls(const Stmt *S, llvm::SmallVectorImpl<const CallExpr *> &Out);
+
 /// The read-side facts of one TU's functions, computed on first use.
 class RcuSections {
 public:

@@ -60,15 +60,6 @@ const VarDecl *addressedVar(const Expr *E) {
   return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
 }
 
-/// Every call in \p S (not in lambdas or blocks), in source order.
-void collectCalls(const Stmt *S, std::vector<const CallExpr *> &Out) {
-  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
-    return;
-  if (const auto *C = dyn_cast<CallExpr>(S))
-    Out.push_back(C);
-  for (const Stmt *Child : S->children())
-    collectCalls(Child, Out);
-}
 
 /// \p S leaves the enclosing loop: `break`, `return`, `goto`.
 bool leaves(const Stmt *S) {
@@ -137,10 +128,6 @@ const Stmt *loopOfCondition(const CallExpr *Call, ASTContext &Ctx,
   return nullptr;
 }
 
-llvm::StringRef calleeName(const CallExpr *C) {
-  const FunctionDecl *FD = C->getDirectCallee();
-  return FD && FD->getDeclName().isIdentifier() ? FD->getName() : "";
-}
 
 /// \p Site is inside a read-side critical section of \p Fn: every path from
 /// \p Fn's entry to it holds the read lock (RcuSections). Undecided: yes.
@@ -384,7 +371,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   if (!Owner || !Body || !Owner->getBody())
     return;
   // The table: the last g_hash_table_iter_init of this iterator before the loop.
-  std::vector<const CallExpr *> Calls;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
   collectCalls(Owner->getBody(), Calls);
   const SourceManager &SM = Ctx.getSourceManager();
   const CallExpr *Init = nullptr;
@@ -401,7 +388,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   const VarDecl *KeyVar =
       Next->getNumArgs() > 1 ? addressedVar(Next->getArg(1)) : nullptr;
-  std::vector<const CallExpr *> InBody;
+  llvm::SmallVector<const CallExpr *, 16> InBody;
   collectCalls(Body, InBody);
   for (const CallExpr *Site : InBody) {
     std::vector<const FunctionDecl *> Callees;
@@ -538,7 +525,7 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
     llvm::StringRef N = calleeName(C);
     return N.contains("call_rcu") || N == "cds_lfht_del" || R.waitsForGracePeriod(C);
   };
-  std::vector<const CallExpr *> Calls;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
   collectCalls(Owner->getBody(), Calls);
   const FunctionFlow *Flow = R.flowOf(Owner);
   std::optional<FunctionFlow::Point> From = Flow ? Flow->pointOf(Del) : std::nullopt;
