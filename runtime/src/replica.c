@@ -204,8 +204,11 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   tsmap_writer_end(m, q->shard, &after);
   tsmap_after_run(m, &after);
   out->rejected = after.rejected;
-  if (st < 0)
+  if (st < 0) {
     tsmap_merge_resolve(m, q, l, rc, rclock, resolve, ctx, res);
+    if ((unsigned)res->verdict > (unsigned)TSMAP_DELETE)
+      return TSMAP_INVALID_ARGUMENT; /* not a verdict: nothing applied */
+  }
   return st;
 }
 

@@ -132,6 +132,29 @@ static tsmap_verdict sum_resolver(const void *key, size_t key_len, const tsmap_c
   return TSMAP_STORE;
 }
 
+static tsmap_verdict bad_resolver(const void *key, size_t key_len, const tsmap_change *local,
+                                  const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)local, (void)remote, (void)ctx;
+  memset(merged, 0x5a, 8);
+  return (tsmap_verdict)9;
+}
+
+/* A resolver return that is not a verdict applies nothing (it was applied as a DELETE,
+ * a tombstone): tsmap_merge says TSMAP_INVALID_ARGUMENT, value and clock unchanged. */
+static void test_g13_a_bad_resolver_verdict_applies_nothing(void) {
+  tsmap *m = rmap(0);
+  uint64_t k = 5, v = 3, ver = 0;
+  tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, &ver, NULL);
+  seen before = state_of(m, k);
+  uint64_t rc[3] = {0, 4, 0}, rv = 4; /* concurrent: the resolver runs */
+  tsmap_change ch = change(&k, &rv, rc, (4 << 8) | 1);
+  CHECK_ST(tsmap_merge(m, &ch, bad_resolver, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  seen after = state_of(m, k);
+  CHECK(!after.tomb && after.value == 3 && after.clock[1] == before.clock[1]);
+  CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+  tsmap_destroy(m);
+}
+
 static void test_g13_concurrent_clocks_call_the_resolver(void) {
   tsmap *m = rmap(0);
   memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
@@ -381,6 +404,7 @@ static void test_g13_without_memory(void) {
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
+          T(test_g13_a_bad_resolver_verdict_applies_nothing),
           T(test_g13_resolver_runs_again_when_the_entry_moved),
           T(test_g13_tombstones_stop_stale_writes_until_forgotten), T(test_g13_bad_arguments),
           T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays))

@@ -622,7 +622,8 @@ typedef struct tsmap_change {
  * may run more than once (TSMAP_CALLBACK): it must be deterministic and symmetric
  * (the same outcome for (a, b) as for (b, a), and for (a, resolve(a, b)) as for
  * resolve(a, b)), or replicas that resolve the same pair differ forever. It may call the
- * map on other keys; its calls on `key` return TSMAP_REENTERED. */
+ * map on other keys; its calls on `key` return TSMAP_REENTERED. Any other return applies
+ * nothing: tsmap_merge returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
                                           const tsmap_change *local,
                                           const tsmap_change *remote, void *ctx,
