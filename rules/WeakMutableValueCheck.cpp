@@ -695,6 +695,43 @@ static bool heldAt(const Stmt *Lock, FunctionFlow::Point LockAt,
                              });
 }
 
+/// The local integer variable that indexes the element \p E names or points
+/// into (`&arr[i]`, `arr + i`, `arr[i].port`), or null.
+static const VarDecl *elementIndexVar(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 8; ++Guard) {
+    E = E->IgnoreParenCasts();
+    const Expr *Index = nullptr;
+    if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(E))
+      Index = ASE->getIdx();
+    else if (const auto *BO = dyn_cast<BinaryOperator>(E); BO && BO->isAdditiveOp())
+      Index = BO->getRHS()->getType()->isIntegerType() ? BO->getRHS() : BO->getLHS();
+    if (Index) {
+      const auto *DRE = dyn_cast<DeclRefExpr>(Index->IgnoreParenImpCasts());
+      const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      return V && V->hasLocalStorage() && V->getType()->isIntegerType() ? V : nullptr;
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(E);
+        UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
+      E = UO->getSubExpr();
+    else if (const auto *ME = dyn_cast<MemberExpr>(E))
+      E = ME->getBase();
+    else
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// \p S changes the integer local \p V (`i++`, `i += 2`, `i = j`).
+static bool changesIndex(const Stmt *S, const VarDecl *V) {
+  const Expr *Target = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    Target = BO->getLHS();
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp())
+    Target = UO->getSubExpr();
+  const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr;
+  return DRE && DRE->getDecl() == V;
+}
+
 void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
                                               ASTContext &Ctx) {
   if (P.Owner && Callbacks.contains(P.Owner->getCanonicalDecl()))
@@ -734,7 +771,18 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
       continue;
     // Re-pointing the alias written through, to something that is not an
     // alias, ends its relation to the published object.
+    // An element published by its index (`&arr[i]`) and written by the same
+    // index (`arr[i].port`): a change of the index moves to another element.
+    const VarDecl *Index = elementIndexVar(P.Arg);
+    if (Index) {
+      const auto *WE = dyn_cast<Expr>(W.Where);
+      const auto *WB = WE ? dyn_cast<BinaryOperator>(WE->IgnoreParenImpCasts()) : nullptr;
+      if (!WB || elementIndexVar(WB->getLHS()) != Index)
+        Index = nullptr;
+    }
     auto Kills = [&](const Stmt *S) {
+      if (Index && changesIndex(S, Index))
+        return true;
       std::optional<const Expr *> Def = definitionOf(S, W.Through);
       if (!Def)
         return false;

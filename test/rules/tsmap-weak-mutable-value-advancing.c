@@ -33,3 +33,29 @@ int publish_then_write(tsmap *m, struct cfg *arr, int n) {
   }
   return 0;
 }
+
+// The same by index: `arr[i]` published, then `i++` moves to another element.
+int publish_all_by_index(tsmap *m, struct cfg *arr, int n) { // quiet
+  for (int i = 0; i < n; i++) {
+    arr[i].port = 80 + i;
+    tsmap_put_ptr(m, arr[i].name, strlen(arr[i].name), &arr[i], NULL);
+  }
+  return 0;
+}
+
+int publish_by_index_then_write(tsmap *m, struct cfg *arr, int n) {
+  for (int i = 0; i < n; i++) {
+    tsmap_put_ptr(m, arr[i].name, strlen(arr[i].name), &arr[i], NULL);
+    arr[i].port = 80;
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'arr[i].port' after 'arr[i]' was published
+  }
+  return 0;
+}
+
+int publish_by_index_write_other(tsmap *m, struct cfg *arr, int n, int j) {
+  tsmap_put_ptr(m, arr[j].name, strlen(arr[j].name), &arr[j], NULL);
+  j++;
+  arr[0].port = 80; // another index expression: still the array the element is in
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'arr[0].port' after 'arr[j]' was published
+  return 0;
+}
