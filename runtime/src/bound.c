@@ -289,7 +289,9 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   unsigned tries = tsmap_sketch_add(s, q->hash);
   s->admit_freq = TSMAP_FREQ_INIT - 1 + tries; /* what the entry starts at, if it enters */
   for (;;) { /* a batch of victims at a time (more than one only with a weight) */
-    tsmap_victims v = {0};
+    tsmap_victims v;
+    v.n = 0;
+    v.weight = 0;
     while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, 0, 1, &v)) {
       tsmap_pos victim;
       tsmap_evict_reason why;
@@ -326,7 +328,9 @@ int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   const tsmap_word *fw = tsmap_freq_at(m, pos);
   uint64_t now = tsmap_ld(fw) >> 16;
   for (;;) {
-    tsmap_victims v = {0};
+    tsmap_victims v;
+    v.n = 0;
+    v.weight = 0;
     while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, now, 0, &v)) {
       tsmap_pos victim;
       tsmap_evict_reason why;
