@@ -86,20 +86,18 @@ std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V) {
       return std::nullopt;
     if (BO->getOpcode() == BO_Assign)
       return BO->getRHS();
-    // `p += n`: a pointer moved to another element.
-    if ((BO->getOpcode() == BO_AddAssign || BO->getOpcode() == BO_SubAssign) &&
-        V->getType()->isPointerType())
+    // `p += n`, `i -= 2`: moved to another element (or index).
+    if (BO->getOpcode() == BO_AddAssign || BO->getOpcode() == BO_SubAssign)
       return static_cast<const Expr *>(nullptr);
     return std::nullopt;
   }
   if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
-    // `&p` handed on: whoever receives it may re-point `p`; `p++` moves it to
-    // the next element (a loop publishing the elements of an array).
+    // `&p` handed on: whoever receives it may re-point `p`; `p++` (or an
+    // index's `i++`) moves to the next element (a loop publishing an array's).
     const auto *DRE =
         dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
     if (DRE && DRE->getDecl() == V &&
-        (UO->getOpcode() == UO_AddrOf ||
-         (UO->isIncrementDecrementOp() && V->getType()->isPointerType())))
+        (UO->getOpcode() == UO_AddrOf || UO->isIncrementDecrementOp()))
       return static_cast<const Expr *>(nullptr);
   }
   return std::nullopt;

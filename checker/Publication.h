@@ -119,7 +119,8 @@ private:
 };
 
 /// If statement \p S gives local variable \p V a new value, that value
-/// (null when it is not visible, e.g. `&V` passed on); else std::nullopt.
+/// (null when it is not visible: `&V` passed on, `V++`, `V += n`); else
+/// std::nullopt.
 std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V);
 
 /// The pointer variables of \p Flow's function that may point into the

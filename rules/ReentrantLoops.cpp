@@ -338,9 +338,6 @@ const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
 /// assignment or initializer of another object, `&v` handed on, `v++`.
 bool repointsAway(const Stmt *S, const llvm::SmallPtrSetImpl<const VarDecl *> &Vars,
                   const VarDecl *Node, const LocalValues &Values) {
-  if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp())
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
-      return Vars.count(dyn_cast<VarDecl>(DRE->getDecl()));
   for (const VarDecl *V : Vars) {
     std::optional<const Expr *> Value = definitionOf(S, V);
     if (!Value || (!*Value && isa<DeclStmt>(S)))

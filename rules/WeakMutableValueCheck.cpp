@@ -721,17 +721,6 @@ static const VarDecl *elementIndexVar(const Expr *E) {
   return nullptr;
 }
 
-/// \p S changes the integer local \p V (`i++`, `i += 2`, `i = j`).
-static bool changesIndex(const Stmt *S, const VarDecl *V) {
-  const Expr *Target = nullptr;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
-    Target = BO->getLHS();
-  else if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->isIncrementDecrementOp())
-    Target = UO->getSubExpr();
-  const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr;
-  return DRE && DRE->getDecl() == V;
-}
-
 void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
                                               ASTContext &Ctx) {
   if (P.Owner && Callbacks.contains(P.Owner->getCanonicalDecl()))
@@ -781,7 +770,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
         Index = nullptr;
     }
     auto Kills = [&](const Stmt *S) {
-      if (Index && changesIndex(S, Index))
+      if (Index && definitionOf(S, Index)) // `i++`, `i = j`: another element
         return true;
       std::optional<const Expr *> Def = definitionOf(S, W.Through);
       if (!Def)

@@ -267,6 +267,38 @@ static int tsmap_victims_evict(tsmap *m, tsmap_shard *s, const tsmap_victims *v,
   return 0;
 }
 
+/* Evict until `q` fits (an insert when `keep` is NULL; else the overwrite of the entry at
+ * `keep`, weighing `now` until then), a batch of victims at a time (more than one only
+ * with a weight), each batch chosen and allocated for before any of it goes (G11 (c)).
+ * `tries` >= 0: an insert's admission (B5): a newcomer tried `tries` times scores
+ * TSMAP_FREQ_INIT - 1 + tries; it displaces a victim only if it scores more than
+ * TSMAP_ADMIT_MARGIN higher, or if its sketch counter is full (so no key tried that often
+ * is refused for ever); else it is the one that goes, and none of the batch does (1).
+ * 0 done, -1 no memory (nothing of the batch evicted). */
+static int tsmap_bound_evict(tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t now,
+                             const tsmap_pos *keep, int tries, tsmap_after *after) {
+  for (;;) {
+    tsmap_victims v;
+    v.n = 0;
+    v.weight = 0;
+    while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, now, !keep, &v)) {
+      tsmap_pos victim;
+      tsmap_evict_reason why;
+      unsigned low;
+      if (!tsmap_bound_victim(m, s, &victim, &why, &low, keep, &v))
+        break; /* defensive: count says full (or the share holds q alone), nothing more */
+      if (tries >= 0 && why == TSMAP_EVICT_CAPACITY && tries < 15 &&
+          (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
+        return 1;
+      tsmap_victims_add(m, &v, &victim, why);
+    }
+    if (tsmap_victims_evict(m, s, &v, after) != 0)
+      return -1;
+    if (v.n < TSMAP_EVICT_BATCH)
+      return 0;
+  }
+}
+
 /* B8: whether reads look often follows how full the inserting shard is: near from 3/4 of
  * its capacity (or weight share) on, far again below 1/2; stored only when it changes. */
 static void tsmap_bound_note_fill(tsmap *m, const tsmap_shard *s) {
@@ -288,30 +320,7 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
   }
   unsigned tries = tsmap_sketch_add(s, q->hash);
   s->admit_freq = TSMAP_FREQ_INIT - 1 + tries; /* what the entry starts at, if it enters */
-  for (;;) { /* a batch of victims at a time (more than one only with a weight) */
-    tsmap_victims v;
-    v.n = 0;
-    v.weight = 0;
-    while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, 0, 1, &v)) {
-      tsmap_pos victim;
-      tsmap_evict_reason why;
-      unsigned low;
-      if (!tsmap_bound_victim(m, s, &victim, &why, &low, NULL, &v))
-        break; /* defensive: count says full, the tables hold nothing more */
-      /* B5: a newcomer tried `tries` times scores TSMAP_FREQ_INIT - 1 + tries; it
-       * displaces the victim only if it scores more than TSMAP_ADMIT_MARGIN higher, or if
-       * its sketch counter is full (so no key tried that often is refused for ever); else
-       * it is the one that goes, and none of the batch does */
-      if (why == TSMAP_EVICT_CAPACITY && tries < 15 &&
-          (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
-        return 1;
-      tsmap_victims_add(m, &v, &victim, why);
-    }
-    if (tsmap_victims_evict(m, s, &v, after) != 0)
-      return -1;
-    if (v.n < TSMAP_EVICT_BATCH)
-      return 0;
-  }
+  return tsmap_bound_evict(m, s, q, 0, NULL, (int)tries, after);
 }
 
 /* ======================================================================================
@@ -326,24 +335,7 @@ tsmap_status tsmap_bound_weigh(const tsmap *m, tsmap_key *q, const void *value) 
 int tsmap_bound_fit_overwrite(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
                               const tsmap_key *q, tsmap_after *after) {
   const tsmap_word *fw = tsmap_freq_at(m, pos);
-  uint64_t now = tsmap_ld(fw) >> 16;
-  for (;;) {
-    tsmap_victims v;
-    v.n = 0;
-    v.weight = 0;
-    while (v.n < TSMAP_EVICT_BATCH && tsmap_bound_over(m, s, q, now, 0, &v)) {
-      tsmap_pos victim;
-      tsmap_evict_reason why;
-      unsigned low;
-      if (!tsmap_bound_victim(m, s, &victim, &why, &low, pos, &v))
-        break; /* defensive: the share holds q's weight alone (tsmap_bound_weigh) */
-      tsmap_victims_add(m, &v, &victim, why);
-    }
-    if (tsmap_victims_evict(m, s, &v, after) != 0)
-      return -1;
-    if (v.n < TSMAP_EVICT_BATCH)
-      return 0;
-  }
+  return tsmap_bound_evict(m, s, q, tsmap_ld(fw) >> 16, pos, -1, after);
 }
 
 void tsmap_bound_weight_left(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {

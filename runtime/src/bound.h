@@ -51,7 +51,7 @@
  *       is kept in bits 16-63 of the entry's frequency word, and the shard's total is
  *       changed under the lock wherever an entry enters (insert, overwrite) or leaves
  *       (tsmap_shard_erase). An insert evicts (B2, B5) until count and weight both fit,
-       choosing up to 16 victims and allocating all their records before any goes (G11 (c));
+ *       choosing up to 16 victims and allocating all their records before any goes (G11 (c));
  *       an overwrite evicts other entries, never its own, until the new weight fits, so
  *       the total never exceeds the share at any moment. With max_weight alone, a shard
  *       is assumed to hold TSMAP_WEIGHT_SPAN entries for the sketch and the periods.

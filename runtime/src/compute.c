@@ -438,8 +438,8 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
       return TSMAP_NOT_FOUND;
     memset(nv, 0, map->value_words * 8);
     tsmap_verdict verdict = tsmap_compute_run(map, &q, self, fn, found ? ov : NULL, ctx, nv);
-    if ((unsigned)verdict > (unsigned)TSMAP_DELETE)
-      return TSMAP_INVALID_ARGUMENT; /* not a verdict: nothing applied */
+    if (!tsmap_verdict_known(verdict))
+      return TSMAP_INVALID_ARGUMENT;
     int same = found && verdict == TSMAP_STORE && memcmp(ov, nv, map->value_size) == 0;
     if (verdict == TSMAP_KEEP || same || (verdict == TSMAP_DELETE && !found)) {
       if (found)

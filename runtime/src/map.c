@@ -1694,16 +1694,14 @@ tsmap_status tsmap_close(tsmap *map) {
     return TSMAP_INVALID_ARGUMENT;
   /* G9, G15: one change of the route closes the map and diverts every keyed call to the
    * paths that see the closure; a call ordered after it sees both. The first closer wins. */
-  uint64_t r = atomic_load(&map->route), ctr = ~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING |
-                                                  TSMAP_ROUTE_CLOSED | 0xffffffffull);
+  uint64_t r = atomic_load(&map->route);
   do {
     if (r & TSMAP_ROUTE_CLOSED)
       return TSMAP_CLOSED;
   } while (!atomic_compare_exchange_weak(
       &map->route, &r,
-      (((r & ctr) + TSMAP_ROUTE_TICK) & ctr) | (r & ~ctr) | TSMAP_ROUTE_DIVERT |
-          TSMAP_ROUTE_CLOSED));
-  atomic_store(&map->closed, 1);
+      (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) | (r & ~TSMAP_ROUTE_CTR) |
+          TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_CLOSED));
   tsmap_reshard_close_barrier(map); /* a reshard call adding shards is done first */
   tsmap_maint_stop(map); /* G10 */
   tsmap_table *live = NULL;

@@ -206,8 +206,8 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   out->rejected = after.rejected;
   if (st < 0) {
     tsmap_merge_resolve(m, q, l, rc, rclock, resolve, ctx, res);
-    if ((unsigned)res->verdict > (unsigned)TSMAP_DELETE)
-      return TSMAP_INVALID_ARGUMENT; /* not a verdict: nothing applied */
+    if (!tsmap_verdict_known(res->verdict))
+      return TSMAP_INVALID_ARGUMENT;
   }
   return st;
 }

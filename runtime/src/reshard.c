@@ -40,8 +40,6 @@ typedef struct tsmap_rstate {
 #define TSMAP_RESHARD_HINT_EVERY 16 /* groups between two stores of a source's scan hint */
 
 #define TSMAP_EPOCH_UNKNOWN (~(uint64_t)0)
-#define TSMAP_ROUTE_CTR                                                                   \
-  (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | TSMAP_ROUTE_CLOSED | 0xffffffffull))
 
 static size_t tsmap_rs_bytes(const tsmap *m) {
   return sizeof(tsmap_rstate) + m->shard_cap * sizeof(_Atomic uint32_t);
@@ -598,6 +596,17 @@ tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out, size_t *target_ou
 
 /* ---- Size and placement (R9) ------------------------------------------------------------- */
 
+/* Whether route `r` (just read) is a phase's: 1 with the phase's shard counts in *from
+ * and *to, read while the route still was `r`; 0 when it is none (clean, or closed); -1
+ * when the route moved meanwhile (read it again). */
+static int tsmap_phase_of(tsmap *m, tsmap_rstate *rs, uint64_t r, size_t *from, size_t *to) {
+  if (!(r & TSMAP_ROUTE_DIVERT) || (r & TSMAP_ROUTE_CLOSED) || !rs)
+    return 0;
+  *from = atomic_load(&rs->from);
+  *to = atomic_load(&rs->to);
+  return tsmap_route(m) == r ? 1 : -1;
+}
+
 /* The entries of the pair lo = shards[i], hi = lo + n, as of a moment with no move half
  * done: read between two equal even values of lo's rs_seq (a seqlock over both counts).
  * No lock: a try fails only while a move runs in the pair or when one ran meanwhile,
@@ -629,13 +638,12 @@ size_t tsmap_reshard_size(tsmap *m) {
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
-    size_t n = 0, sum = 0, hw = tsmap_shard_hw(m);
-    if ((r & TSMAP_ROUTE_DIVERT) && rs && !tsmap_is_closed(m)) {
-      size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
-      n = from < to ? from : to;
-      if (tsmap_route(m) != r)
-        continue; /* from/to belong to another phase */
-    }
+    size_t n = 0, sum = 0, hw = tsmap_shard_hw(m), from, to;
+    int phase = tsmap_phase_of(m, rs, r, &from, &to);
+    if (phase < 0)
+      continue;
+    if (phase)
+      n = from < to ? from : to; /* the phase's pairs */
     for (size_t i = 0; i < n; i++)
       sum += tsmap_pair_size(m, i, n);
     for (size_t i = 2 * n; i < hw; i++)
@@ -650,11 +658,10 @@ size_t tsmap_reshard_span(tsmap *m) {
   tsmap_rstate *rs = tsmap_rs(m);
   for (;;) {
     uint64_t r = tsmap_route(m);
-    if (!(r & TSMAP_ROUTE_DIVERT) || !rs || tsmap_is_closed(m))
-      return tsmap_route_count(r);
-    size_t from = atomic_load(&rs->from), to = atomic_load(&rs->to);
-    if (tsmap_route(m) == r)
-      return from > to ? from : to;
+    size_t from, to;
+    int phase = tsmap_phase_of(m, rs, r, &from, &to);
+    if (phase >= 0)
+      return phase ? (from > to ? from : to) : tsmap_route_count(r);
   }
 }
 

@@ -400,7 +400,6 @@ struct tsmap {
   int entry_fast;           /* fast8 and not metered, or put_ver8: get takes the fast
                                path (put: put_fast) */
   struct tsmap_metrics *mx; /* name and metrics (metrics.c); NULL: neither */
-  _Atomic int closed;       /* 1 once tsmap_close ran (its route's CLOSED bit decides) */
   tsmap_config cfg;
   tsmap_allocator alloc;
   void *shards_raw;
@@ -474,6 +473,9 @@ struct tsmap {
  * no later call of that thread takes a fast path into a shard not yet detached. */
 #define TSMAP_ROUTE_CLOSED ((uint64_t)1 << 61)
 #define TSMAP_ROUTE_TICK ((uint64_t)1 << 32)
+/* The route's change counter: the bits above the shard mask that are no flag. */
+#define TSMAP_ROUTE_CTR                                                                   \
+  (~(TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_MIGRATING | TSMAP_ROUTE_CLOSED | 0xffffffffull))
 
 TSMAP_INLINE uint64_t tsmap_route(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->route, memory_order_acquire);
@@ -598,9 +600,15 @@ TSMAP_HIDDEN void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const v
                                      tsmap_evict_reason why);
 TSMAP_HIDDEN void tsmap_value_out(const tsmap *m, const uint64_t *vbuf, void *out);
 
+/* `v` is one of the verdicts a compute callback or a resolver may return; any other
+ * applies nothing and the call says TSMAP_INVALID_ARGUMENT. */
+TSMAP_INLINE int tsmap_verdict_known(tsmap_verdict v) {
+  return (unsigned)v <= (unsigned)TSMAP_DELETE;
+}
+
 TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
   return (atomic_load_explicit(&((tsmap *)m)->route, memory_order_acquire) &
-          ((uint64_t)1 << 61)) != 0; /* TSMAP_ROUTE_CLOSED */
+          TSMAP_ROUTE_CLOSED) != 0;
 }
 
 /* ---- Resharding hooks (G15, reshard.c) ---------------------------------------------------- */

@@ -329,8 +329,8 @@ static int tsmap_compute_version_round(tsmap *map, tsmap_cas *c, tsmap_thread *s
     return TSMAP_CONFLICT;
   memset(nv, 0, map->value_words * 8);
   tsmap_verdict verdict = tsmap_compute_run(map, &c->q, self, fn, found ? ov : NULL, ctx, nv);
-  if ((unsigned)verdict > (unsigned)TSMAP_DELETE)
-    return TSMAP_INVALID_ARGUMENT; /* not a verdict: nothing applied */
+  if (!tsmap_verdict_known(verdict))
+    return TSMAP_INVALID_ARGUMENT;
   int same = found && verdict == TSMAP_STORE && memcmp(ov, nv, map->value_size) == 0;
   if (verdict == TSMAP_KEEP || same || (verdict == TSMAP_DELETE && !found)) {
     if (found)
