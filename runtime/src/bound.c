@@ -7,7 +7,10 @@
  * sampled counter touch), works per shard under the lock writers already hold, and is
  * frequency-aware with aging, which exact LRU is not: a scan of keys read once does not
  * push out keys read many times (their counters are above a new entry's), and a hot set
- * that moves on loses half its counts per age and is evicted in turn.
+ * that moves on loses half its counts per age and is evicted in turn. Residents and
+ * newcomers are scored on one scale, accesses in a recent window (B2, B5): a resident's
+ * counter counts its reads and writes and is halved per age, the sketch counts a
+ * non-resident's tries and is halved per window, as TinyLFU compares two sketch counts.
  */
 #include "bound.h"
 #include "expiry.h"
@@ -47,6 +50,19 @@ static size_t tsmap_sketch_bytes(const tsmap_shard *s) {
   return ((size_t)TSMAP_SKETCH_ROWS << s->sketch_bits) / 2;
 }
 
+/* log2 of the doorkeeper's bits for a shard of span `span`: TSMAP_DOOR_BITS a try of the
+ * sketch's window (TSMAP_SKETCH_RESET spans of tries), at least 64. */
+static unsigned tsmap_door_bits(size_t span) {
+  unsigned b = 6;
+  while (((size_t)1 << b) < span * TSMAP_SKETCH_RESET * TSMAP_DOOR_BITS && b < 36)
+    b++;
+  return b;
+}
+
+static size_t tsmap_door_bytes(const tsmap_shard *s) {
+  return ((size_t)1 << s->door_bits) / 8;
+}
+
 tsmap_status tsmap_bound_init(tsmap *m) {
   size_t n = tsmap_shard_count(m), max = m->cfg.max_entries;
   uint64_t mw = m->cfg.max_weight;
@@ -62,8 +78,10 @@ tsmap_status tsmap_bound_init(tsmap *m) {
     s->max_weight = mw / n;
     s->rng = (uint32_t)(m->raw_seed >> 7) ^ (uint32_t)(i * 0x9e3779b9u) ^ 1u;
     s->sketch_bits = tsmap_sketch_bits(s->span);
+    s->door_bits = tsmap_door_bits(s->span);
     s->sketch = (unsigned char *)tsmap_mem_zalloc(m, tsmap_sketch_bytes(s));
-    if (!s->sketch)
+    s->door = (unsigned char *)tsmap_mem_zalloc(m, tsmap_door_bytes(s));
+    if (!s->sketch || !s->door)
       return TSMAP_NO_MEMORY; /* tsmap_bound_free frees those made */
   }
   return TSMAP_OK;
@@ -76,14 +94,19 @@ void tsmap_bound_free(tsmap *m) {
     tsmap_shard *s = &m->shards[i];
     if (s->sketch)
       tsmap_mem_free(m, s->sketch, tsmap_sketch_bytes(s));
+    if (s->door)
+      tsmap_mem_free(m, s->door, tsmap_door_bytes(s));
     s->sketch = NULL;
+    s->door = NULL;
   }
 }
 
 /* ======================================================================================
  * The admission sketch (B5): a count-min sketch of 4-bit counters per shard, counting
  * the inserts tried (a cache's misses), halved every TSMAP_SKETCH_RESET capacities of
- * them (TinyLFU's reset), written only under the shard lock.
+ * them (TinyLFU's reset), behind a doorkeeper (TinyLFU's too: a bit set that takes a
+ * key's first try of a window, so that keys tried once, a scan's, leave the counters
+ * to keys tried again), written only under the shard lock.
  * ====================================================================================== */
 
 /* Counter `row` of hash `h`: its byte and the shift of its nibble in it. */
@@ -97,15 +120,28 @@ static unsigned char *tsmap_sketch_at(const tsmap_shard *s, uint64_t h, unsigned
   return s->sketch + i / 2;
 }
 
-/* Count one more try for hash `h` and return its estimate (the smallest of its counters,
- * 1..15). */
+/* Whether hash `h` is in the doorkeeper (both of its bits set); it is afterwards. */
+static int tsmap_door_test_set(tsmap_shard *s, uint64_t h) {
+  uint64_t a = (h * 0xff51afd7ed558ccdull) >> (64 - s->door_bits);
+  uint64_t b = (h * 0xc4ceb9fe1a85ec53ull) >> (64 - s->door_bits);
+  unsigned char ma = (unsigned char)(1u << (a & 7)), mb = (unsigned char)(1u << (b & 7));
+  int had = (s->door[a / 8] & ma) && (s->door[b / 8] & mb);
+  s->door[a / 8] |= ma;
+  s->door[b / 8] |= mb;
+  return had;
+}
+
+/* Count one more try for hash `h` and return its estimate, the tries of the window
+ * (1..15): the doorkeeper's one and the smallest of its counters, which count the tries
+ * after the first. */
 static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
-  unsigned est = 15;
+  int again = tsmap_door_test_set(s, h);
+  unsigned est = 14;
   for (unsigned r = 0; r < TSMAP_SKETCH_ROWS; r++) {
     unsigned sh, c;
     unsigned char *b = tsmap_sketch_at(s, h, r, &sh);
     c = (*b >> sh) & 15u;
-    if (c < 15) {
+    if (again && c < 15) {
       c++;
       *b = (unsigned char)((*b & ~(15u << sh)) | c << sh);
     }
@@ -117,8 +153,9 @@ static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
     size_t bytes = tsmap_sketch_bytes(s);
     for (size_t i = 0; i < bytes; i++)
       s->sketch[i] = (unsigned char)((s->sketch[i] >> 1) & 0x77u);
+    memset(s->door, 0, tsmap_door_bytes(s));
   }
-  return est;
+  return est + 1;
 }
 
 /* ======================================================================================
@@ -132,11 +169,11 @@ static uint32_t tsmap_xorshift32(uint32_t *x) {
   return *x;
 }
 
-/* The counter of word `w` aged to shard age `age`: one less per age it was not touched
- * (Redis's decay, by inserts instead of minutes). */
+/* The counter of word `w` aged to shard age `age`: halved per age it was not brought up
+ * to date (TinyLFU's reset, per entry and lazily). */
 static unsigned tsmap_freq_aged(uint64_t w, unsigned age) {
   unsigned c = (unsigned)w & 0xffu, d = (age - (unsigned)(w >> 8)) & 0xffu;
-  return c > d ? c - d : 0;
+  return d >= 8 ? 0 : c >> d;
 }
 
 uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word *old) {
@@ -145,7 +182,7 @@ uint64_t tsmap_freq_stored(const tsmap *m, const tsmap_key *q, const tsmap_word 
   unsigned c = s->admit_freq; /* a new entry: its score when admitted (B5) */
   uint64_t was = old ? tsmap_ld(old) : 0;
   if (old) /* a write to the entry is an access too */
-    c = tsmap_freq_incr(tsmap_freq_aged(was, age), tsmap_xorshift32(&s->rng));
+    c = tsmap_freq_incr(tsmap_freq_aged(was, age));
   uint64_t w = (uint64_t)c | (uint64_t)(age & 0xffu) << 8;
   if (m->weighted) { /* B6: the total takes the new weight instead of the old one */
     s->weight += q->weight - (was >> 16);
@@ -230,14 +267,28 @@ static int tsmap_bound_over(const tsmap *m, const tsmap_shard *s, const tsmap_ke
   return m->weighted && s->weight - v->weight - now + q->weight > s->max_weight;
 }
 
-/* The victim for making room (B2): from old, then cur, never `keep` nor one chosen. */
+/* The victim for making room (B2), never `keep` nor one chosen: during a growth, the
+ * better of old's and cur's (the shard's entries are split between them, and a victim
+ * from old alone could be a newcomer while an entry never read sits in cur). */
 static int tsmap_bound_victim(const tsmap *m, tsmap_shard *s, tsmap_pos *victim,
                               tsmap_evict_reason *why, unsigned *low, const tsmap_pos *keep,
                               const tsmap_victims *taken) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  return (old && tsmap_victim_in(m, s, old, victim, why, low, keep, taken)) ||
-         tsmap_victim_in(m, s, cur, victim, why, low, keep, taken);
+  int in_old = old && tsmap_victim_in(m, s, old, victim, why, low, keep, taken);
+  if (in_old && *why == TSMAP_EVICT_EXPIRED)
+    return 1;
+  tsmap_pos c;
+  tsmap_evict_reason cwhy;
+  unsigned clow;
+  if (tsmap_victim_in(m, s, cur, &c, &cwhy, &clow, keep, taken) &&
+      (!in_old || cwhy == TSMAP_EVICT_EXPIRED || clow < *low)) {
+    *victim = c;
+    *why = cwhy;
+    *low = clow;
+    return 1;
+  }
+  return in_old;
 }
 
 static void tsmap_victims_add(const tsmap *m, tsmap_victims *v, const tsmap_pos *pos,
@@ -270,9 +321,9 @@ static int tsmap_victims_evict(tsmap *m, tsmap_shard *s, const tsmap_victims *v,
 /* Evict until `q` fits (an insert when `keep` is NULL; else the overwrite of the entry at
  * `keep`, weighing `now` until then), a batch of victims at a time (more than one only
  * with a weight), each batch chosen and allocated for before any of it goes (G11 (c)).
- * `tries` >= 0: an insert's admission (B5): a newcomer tried `tries` times scores
- * TSMAP_FREQ_INIT - 1 + tries; it displaces a victim only if it scores more than
- * TSMAP_ADMIT_MARGIN higher, or if its sketch counter is full (so no key tried that often
+ * `tries` >= 0: an insert's admission (B5): a newcomer tried `tries` times in the sketch's
+ * window scores `tries`; it displaces a victim only if it scores more than
+ * TSMAP_ADMIT_MARGIN higher, or if its estimate is full (15: so no key tried that often
  * is refused for ever); else it is the one that goes, and none of the batch does (1).
  * 0 done, -1 no memory (nothing of the batch evicted). */
 static int tsmap_bound_evict(tsmap *m, tsmap_shard *s, const tsmap_key *q, uint64_t now,
@@ -288,7 +339,7 @@ static int tsmap_bound_evict(tsmap *m, tsmap_shard *s, const tsmap_key *q, uint6
       if (!tsmap_bound_victim(m, s, &victim, &why, &low, keep, &v))
         break; /* defensive: count says full (or the share holds q alone), nothing more */
       if (tries >= 0 && why == TSMAP_EVICT_CAPACITY && tries < 15 &&
-          (int)(TSMAP_FREQ_INIT - 1 + tries) <= (int)low + TSMAP_ADMIT_MARGIN)
+          tries <= (int)low + TSMAP_ADMIT_MARGIN)
         return 1;
       tsmap_victims_add(m, &v, &victim, why);
     }
@@ -319,7 +370,7 @@ int tsmap_bound_make_room(tsmap *m, tsmap_shard *s, const tsmap_key *q,
     s->age++;
   }
   unsigned tries = tsmap_sketch_add(s, q->hash);
-  s->admit_freq = TSMAP_FREQ_INIT - 1 + tries; /* what the entry starts at, if it enters */
+  s->admit_freq = tries; /* what the entry starts at, if it enters */
   return tsmap_bound_evict(m, s, q, 0, NULL, (int)tries, after);
 }
 

@@ -4,43 +4,50 @@
  *
  * A map created with max_entries stores a frequency word after each value (after the
  * deadline, if any; B7: an 8/8 map with no other meta word keeps it beside its groups): an
- * 8-bit logarithmic access counter (Redis's LFU counter: incremented
- * with probability 1 / (c - 4) from 5 on) and the 8-bit shard age it was last brought up
- * to date at. Each shard has its own capacity (max_entries split over the shards, so the
- * sum is max_entries) and ages by one every 16 capacities of inserts; a counter loses one
- * per age it has not been touched. The constants were chosen on the hit-ratio benchmark
- * (bench/runtime/hitratio): a 4-capacity age or 8 samples each left tsmap below exact LRU
- * on some trace; a read looking 1 time in 8 did too until the sampled look counted for
- * the 8 accesses it stands for (B4) and admitted entries kept their score (B5).
+ * 8-bit access counter (saturating at TSMAP_FREQ_MAX, 63) and the 8-bit shard age it was last brought
+ * up to date at. Each shard has its own capacity (max_entries split over the shards, so
+ * the sum is max_entries) and ages by one every 32 capacities of inserts; a counter is
+ * halved per age it has not been brought up to date. The counter and the admission
+ * sketch (B5) count on one scale, accesses in a recent window, so that a newcomer's tries
+ * and a resident's accesses compare as TinyLFU compares two sketch counts. The constants
+ * were chosen on the hit-ratio benchmark (bench/runtime/hitratio, findings.md "Hit ratio,
+ * one scale"): a logarithmic counter (Redis's, the first policy) stayed 0.7 points short
+ * of LRU + 10 on the scan trace over Zipf 0.8 whatever its constants.
  *
  *   B1  A shard never holds more than its capacity: an insert into a full shard first
  *       evicts one entry under the same lock, so the map never holds more than max_entries
  *       at any moment, writes in flight or not.
  *   B2  The victim is the entry with the smallest aged counter among TSMAP_EVICT_SAMPLE
  *       entries from a random group on (an expired one, if met, goes first, reason
- *       EXPIRED). New entries start at their admission score (B5; 5 for a key tried once),
+ *       EXPIRED; during a growth, the lower of old's and cur's). New entries start at their admission score (B5; 1 for a key tried once),
  *       so entries read again outlive a scan of entries read once; aging lets a hot set
  *       that moved on be evicted.
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
  *       (TSMAP_EVICT_CAPACITY). If the record cannot be allocated, the insert fails with
  *       TSMAP_NO_MEMORY and nothing changed.
- *   B4  Reads look at the counter 1 time in 8 on average (TSMAP_FREQ_READ_MASK + 1: a
- *       per-thread skip count and generator) and then increment it with 8 times the
- *       counter's own probability, 8 / (c - 4) (always up to 12), so that the counter
- *       rises as if each access had been counted with 1 / (c - 4): a relaxed store to
- *       the entry's slot from inside the read-side section, the one exception to G2's
- *       "no shared write", and rarer the hotter the entry. The 8-byte put's overwrite
- *       (put_meta) counts its write the same way (sampled, the value alone stored when
- *       it does not look); the other write paths count each write (tsmap_freq_stored).
+ *   B4  Reads look at the counter 1 time in 2 on average while the map is near its bound
+ *       (TSMAP_FREQ_READ_MASK + 1: a per-thread skip count and generator) and add the
+ *       accesses the look stands for (2), so that the counter rises as if each access had
+ *       been counted: a relaxed compare-and-swap on the entry's word from inside the
+ *       read-side section, the one exception to G2's "no shared write", and none once
+ *       the counter is full (63; a hot entry's stores stop until its next age). The
+ *       8-byte put's overwrite (put_meta) counts its write the same way (sampled, the
+ *       value alone stored when it does not look); the other write paths count each
+ *       write (tsmap_freq_stored). Sampling 1 read in 8 cost 0.6 points of hit ratio on
+ *       the scan trace over Zipf 0.8 against 1 in 2 (findings.md).
  *   B5  Admission (TinyLFU): each shard counts the inserts tried per key (a cache's misses)
  *       in a count-min sketch of 4-bit counters (4 rows of 4 counters per capacity entry,
- *       8 bytes per entry of max_entries), halved every 5 capacities of tries; only
- *       writers, under the shard lock, touch it. A newcomer tried t times scores
- *       TSMAP_FREQ_INIT - 1 + t and displaces the B2 victim only if that is more than
- *       TSMAP_ADMIT_MARGIN above the victim's aged counter, or if t is 15 (the counter is
- *       full: no key tried that often is refused for ever); admitted, its counter starts
- *       at that score (the shard's admit_freq, set here and read by tsmap_freq_stored
- *       under the same lock), so a key missed often is not the next victim. Otherwise
+ *       8 bytes per entry of max_entries) behind a doorkeeper (a bit set of 4 bits per
+ *       try of a window, 5 bytes per entry of max_entries, that takes each key's first
+ *       try: a scan's keys, tried once, do not crowd the counters), both reset every 10
+ *       capacities of tries (the counters halved, the doorkeeper cleared); only writers,
+ *       under the shard lock, touch them. A newcomer tried t times in the window (the
+ *       doorkeeper's 1 and the counters' estimate, at most 15) scores t and displaces
+ *       the B2 victim only if that is more than TSMAP_ADMIT_MARGIN (0) above the victim's
+ *       aged counter, or if t is 15 (no key tried that often is refused for ever);
+ *       admitted, its counter starts at t (the shard's admit_freq, set here and read by
+ *       tsmap_freq_stored under the same lock), so a key missed often is not the next
+ *       victim. Otherwise
  *       the newcomer is not stored: the insert returns TSMAP_OK, and its value is hooked
  *       as created and then evicted with TSMAP_EVICT_CAPACITY, once each, in that order,
  *       after the lock.
@@ -68,10 +75,10 @@
  *       reshard's move and the generic read carry the word as they carry a version (the
  *       side word after the value words of a vbuf). tsmap_freq_at finds the word for
  *       every reader and writer under the lock (touch, aging, victims, weight).
- *   B8  Reads look 1 time in 8 (B4) only while the map is near its bound; a map far from
+ *   B8  Reads look 1 time in 2 (B4) only while the map is near its bound; a map far from
  *       it looks 1 time in 64 (TSMAP_FREQ_FAR_MASK + 1), each look then counting for the
  *       64 accesses it stands for. Counters decide only which entry an insert into a full
- *       shard evicts, so a map that is not close to full pays an eighth of the looks'
+ *       shard evicts, so a map that is not close to full pays a fraction of the looks'
  *       lines and stores (measured: a bound never reached, at twice the keys, ran A at
  *       about 0.89x the unbounded map at 1 and 2 threads looking 1 in 8, about 0.95x
  *       looking 1 in 64). `bound_near` is set by an insert that finds its shard at 3/4 of
@@ -89,12 +96,12 @@
 #ifndef TSMAP_EVICT_SAMPLE
 #define TSMAP_EVICT_SAMPLE 16  /* entries looked at to pick a victim (B2) */
 #endif
-#define TSMAP_FREQ_INIT 5u     /* a new entry's counter */
-#ifndef TSMAP_FREQ_LOG_FACTOR
-#define TSMAP_FREQ_LOG_FACTOR 1u
-#endif
+/* A counter's most (B4): far above any newcomer's score (15, B5), and low enough that a hot
+ * entry's looks stop storing soon after each age (a cap of 255 stored 1.6 times as often
+ * for the same hit ratios; 31 lost 0.6 points on the scan trace over Zipf 0.8). */
+#define TSMAP_FREQ_MAX 63u
 #ifndef TSMAP_AGE_PERIOD
-#define TSMAP_AGE_PERIOD 16u   /* inserts per age, in shard capacities */
+#define TSMAP_AGE_PERIOD 32u   /* inserts per age, in shard capacities */
 #endif
 #ifndef TSMAP_SKETCH_ROWS
 #define TSMAP_SKETCH_ROWS 4u   /* counters per key in the admission sketch (B5) */
@@ -103,17 +110,20 @@
 #define TSMAP_SKETCH_WIDTH 4u  /* counters per row, in shard capacities */
 #endif
 #ifndef TSMAP_SKETCH_RESET
-#define TSMAP_SKETCH_RESET 5u  /* inserts tried between halvings, in shard capacities */
+#define TSMAP_SKETCH_RESET 10u /* inserts tried between halvings, in shard capacities */
+#endif
+#ifndef TSMAP_DOOR_BITS
+#define TSMAP_DOOR_BITS 4u     /* the doorkeeper's bits per try of the sketch's window */
 #endif
 #ifndef TSMAP_ADMIT_MARGIN
-#define TSMAP_ADMIT_MARGIN 2  /* a newcomer must score more than this above the victim */
+#define TSMAP_ADMIT_MARGIN 0  /* a newcomer must score more than this above the victim */
 #endif
 #ifndef TSMAP_WEIGHT_SPAN
 #define TSMAP_WEIGHT_SPAN 1024u /* entries a shard is assumed to hold with max_weight alone */
 #endif
 #define TSMAP_MAX_WEIGHT (((uint64_t)1 << 48) - 1) /* weights live in bits 16-63 (B6) */
 #ifndef TSMAP_FREQ_READ_MASK
-#define TSMAP_FREQ_READ_MASK 7u /* an access looks at the counter 1 time in 8 (B4) */
+#define TSMAP_FREQ_READ_MASK 1u /* an access looks at the counter 1 time in 2 (B4) */
 #endif
 #ifndef TSMAP_FREQ_FAR_MASK
 #define TSMAP_FREQ_FAR_MASK 63u /* 1 time in 64 while the map is far from its bound (B8) */
@@ -187,12 +197,9 @@ TSMAP_INLINE const tsmap_word *tsmap_meta_at(const tsmap *m, const tsmap_pos *po
          m->key_words + m->value_words;
 }
 
-/* A logarithmic increment of counter `c` with the random number `r`. */
-TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c, uint32_t r) {
-  if (c >= 255)
-    return 255;
-  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
-  return r % (base * TSMAP_FREQ_LOG_FACTOR + 1) == 0 ? c + 1 : c;
+/* Counter `c` after one more access (saturating). */
+TSMAP_INLINE unsigned tsmap_freq_incr(unsigned c) {
+  return c < TSMAP_FREQ_MAX ? c + 1 : TSMAP_FREQ_MAX;
 }
 
 /* The sampling of reads and 8-byte overwrites (B4, B8), per thread (no shared line):
@@ -207,40 +214,36 @@ extern TSMAP_HIDDEN __thread unsigned tsmap_read_gap __attribute__((tls_model("i
 /* Whether this access to map `m` is one the counters look at (B4, B8): 1 access in
  * TSMAP_FREQ_READ_MASK + 1 on average while `m` is near its bound, 1 in
  * TSMAP_FREQ_FAR_MASK + 1 while it is far, a thread-local decrement when it is not; when
- * it is, `*r` gets the random number that decides the increment and `*weight` the mean
- * gap the look stands for. */
-TSMAP_INLINE int tsmap_freq_sampled(const tsmap *m, uint32_t *r, unsigned *weight) {
+ * it is, `*weight` gets the mean gap the look stands for. */
+TSMAP_INLINE int tsmap_freq_sampled(const tsmap *m, unsigned *weight) {
   unsigned skip = tsmap_read_skip;
   if (skip) {
     tsmap_read_skip = skip - 1;
     return 0;
   }
-  *r = tsmap_read_rng * 1664525u + 1013904223u;
-  tsmap_read_rng = *r;
+  uint32_t r = tsmap_read_rng * 1664525u + 1013904223u;
+  tsmap_read_rng = r;
   *weight = tsmap_read_gap;
   unsigned gap = atomic_load_explicit(&((tsmap *)m)->bound_near, memory_order_relaxed)
                      ? TSMAP_FREQ_READ_MASK
                      : TSMAP_FREQ_FAR_MASK;
   tsmap_read_gap = gap;
-  tsmap_read_skip = (*r >> 24) & (2 * gap); /* even, mean the gap */
+  tsmap_read_skip = (r >> 24) & (2 * gap); /* even, mean the gap */
   return 1;
 }
 
-/* The frequency word `v` after a sampled access decided by `r` standing for `weight` + 1
- * accesses (B4, B8): the counter goes up with probability (weight + 1) / (c - 4), which
- * from weight + 6 on is about what counting each of the accesses the look stands for with
- * tsmap_freq_incr would add; below that it always goes up by one (fewer than those
- * accesses would add: low counters rise more slowly than unsampled ones). */
-TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, uint32_t r, unsigned weight) {
-  unsigned c = (unsigned)v & 0xffu;
-  unsigned base = c > TSMAP_FREQ_INIT ? c - TSMAP_FREQ_INIT : 0;
-  if (c < 255 && (r >> 8) % (base * TSMAP_FREQ_LOG_FACTOR + 1) <= weight)
-    return v + 1; /* the counter is the low byte, below 255 */
-  return v;
+/* The frequency word `v` after a sampled access standing for `weight` + 1 accesses (B4,
+ * B8): the counter takes them all, up to TSMAP_FREQ_MAX (a full counter is not stored
+ * again: v itself). */
+TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, unsigned weight) {
+  unsigned c = (unsigned)v & 0xffu, n = c + weight + 1;
+  if (c >= TSMAP_FREQ_MAX)
+    return v;
+  return (v & ~(uint64_t)0xff) | (n < TSMAP_FREQ_MAX ? n : TSMAP_FREQ_MAX);
 }
 
 /* Maybe touch the frequency word `w` of map `m` (B4, B8): sampled, and then incremented
- * with the counter's own probability. A compare-and-swap, not a store: the word also
+ * by the accesses the look stands for. A compare-and-swap, not a store: the word also
  * holds the entry's weight (B6), which a writer may have just replaced under its lock,
  * and a store of the word read before would put the old weight back (the shard's total
  * would then drift from what its entries weigh; test_g11_reads_racing_overwrites_keep_
@@ -248,11 +251,10 @@ TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, uint32_t r, unsigned weight)
  * map makes no call for it, and a read that does not look costs a thread-local
  * decrement. */
 TSMAP_INLINE void tsmap_freq_touch(const tsmap *m, tsmap_word *w) {
-  uint32_t r;
   unsigned weight;
-  if (!tsmap_freq_sampled(m, &r, &weight))
+  if (!tsmap_freq_sampled(m, &weight))
     return;
-  uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, r, weight);
+  uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, weight);
   if (n != v)
     atomic_compare_exchange_strong_explicit(w, &v, n, memory_order_relaxed,
                                             memory_order_relaxed);

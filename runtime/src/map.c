@@ -1906,7 +1906,7 @@ TSMAP_INLINE int tsmap_get8_in(tsmap *m, const void *key, uint64_t *vbuf, const 
   _Atomic uint64_t *pw = &m->probe8[2 * ((h >> 32) & route)];
   if (meta == TSMAP_META_SIDE) { /* B4, B7: whether this get looks is known before it probes */
     unsigned skip = tsmap_read_skip;
-    if (TSMAP_LIKELY(skip)) { /* 7 in 8: the skip count, then the plain get's probe */
+    if (TSMAP_LIKELY(skip)) { /* most gets: the skip count, then the plain get's probe */
       tsmap_read_skip = skip - 1;
       r = tsmap_probe_words_read8(pw, k, h, vbuf, vw, &at, 0);
       if (TSMAP_UNLIKELY(r != 1)) /* only a hit counts (B4) */
@@ -2226,10 +2226,9 @@ TSMAP_INLINE void tsmap_store8meta_write(const tsmap *m, const tsmap_pos *pos,
                                          const void *value) {
   uint64_t v[2];
   memcpy(&v[0], value, 8);
-  uint32_t r;
   unsigned weight;
   if (m->bounded) /* the frequency word: the write sampled as a read is (G11, B4, B8) */
-    v[1] = tsmap_freq_sampled(m, &r, &weight) ? tsmap_freq_bumped(meta, r, weight) : meta;
+    v[1] = tsmap_freq_sampled(m, &weight) ? tsmap_freq_bumped(meta, weight) : meta;
   else
     tsmap_meta_fill(m, q, v, &sl[2]);
   if (v[1] == meta) {

@@ -360,7 +360,9 @@ typedef struct tsmap_shard {
   unsigned rs_waits;                /* G15 auto policy: lock waits in this window */
   unsigned rs_window_start;         /* G15 auto policy: `chores` when the window began */
   unsigned char *sketch;            /* G11: the admission sketch (bound.c, B5) */
+  unsigned char *door;              /* G11: the sketch's doorkeeper, a bit set (B5) */
   unsigned sketch_bits;             /* G11: log2 of its counters per row */
+  unsigned door_bits;               /* G11: log2 of the doorkeeper's bits */
   size_t sketch_adds;               /* G11: increments since it was last halved */
   size_t span;                      /* G11: cap, or the entries assumed (weight only) */
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */

@@ -159,7 +159,9 @@ static void test_g11_eviction_without_memory_changes_nothing(void) {
   while ((st = tsmap_put(m, &k, 8, &k, NULL)) == TSMAP_OK && refused < 20)
     refused++;
   CHECK_ST(st, TSMAP_NO_MEMORY);
-  CHECK(refused >= 1 && refused < 15 && g_c.capacity == refused); /* each hooked once */
+  /* each hooked once; usually refused once (its first try, the doorkeeper's, scores 1,
+   * no more than a resident's 1), none when the doorkeeper overcounted it */
+  CHECK(refused < 15 && g_c.capacity == refused);
   k = 3;
   CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_REPLACED); /* no eviction needed */
   atomic_store(&g_fail, 0);
@@ -255,6 +257,38 @@ static void test_g11_newcomers_are_admitted_by_frequency(void) {
   fprintf(stderr, "  a newcomer against residents read 50 times: admitted at try %d\n", tries);
   tsmap_destroy(m);
   CHECK(g_c.created == g_c.capacity + g_c.closed && g_c.other == 0);
+}
+
+/* B5 and the header's promise: a key inserted back to back gets in by its 23rd try, across
+ * a reset of the sketch (every 10 shares of tries: a key at 14 is halved to 7 and its
+ * doorkeeper bit cleared, so 9 more tries reach 15), against residents whose counters
+ * are full. Each round starts the newcomer at another offset from the next reset (other
+ * keys' refused tries move it), so one of them straddles it. */
+static void test_g11_a_key_tried_back_to_back_gets_in_by_its_23rd_try(void) {
+  int most = 0;
+  for (int offset = 0; offset < 160; offset += 3) {
+    tsmap *m = bounded_map(16, 1, NULL);
+    for (uint64_t k = 0; k < 16; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    for (int r = 0; r < 100; r++)
+      for (uint64_t k = 0; k < 16; k++)
+        CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
+    for (uint64_t k = 0; k < (uint64_t)offset; k++) { /* refused once each */
+      uint64_t other = 100000 + k;
+      CHECK_ST(tsmap_put(m, &other, 8, &other, NULL), TSMAP_OK);
+    }
+    uint64_t x = 5000;
+    int tries = 0;
+    while (tries < 40 && tsmap_get(m, &x, 8, NULL) != TSMAP_OK) {
+      CHECK_ST(tsmap_put(m, &x, 8, &x, NULL), TSMAP_OK);
+      tries++;
+    }
+    most = tries > most ? tries : most;
+    CHECK(tries >= 1 && tries <= 23);
+    tsmap_destroy(m);
+  }
+  fprintf(stderr, "  tried back to back: admitted by try %d at the latest\n", most);
+  CHECK(most > 15); /* some round straddled a reset */
 }
 
 /* B5 through the versioned calls: put_if_version, compute_if_version (ABSENT and ANY) and
@@ -375,7 +409,9 @@ static int put_until_admitted(tsmap *m, uint64_t k) {
 /* Keys 0..15 fill a map of 16; keys 0..7 are then accessed 200 times each by `touch`
  * (a get, or a put over the value), the others never; 8 newcomers are each put until
  * admitted. Returns how many of keys 0..7 are left: the victims must have been the
- * entries never accessed (B2, B4). */
+ * entries never accessed or newcomers (B2, B4). Not necessarily all of keys 8..15: one
+ * whose first insert the doorkeeper overcounted (its bits set by other keys: it starts
+ * at 2, as an admitted newcomer does) can outlive a newcomer, about 1 run in 100. */
 static long accessed_kept(int by_put) {
   tsmap *m = bounded_map(16, 1, NULL);
   for (uint64_t k = 0; k < 16; k++)
@@ -386,16 +422,16 @@ static long accessed_kept(int by_put) {
                by_put ? TSMAP_REPLACED : TSMAP_OK);
   for (uint64_t k = 100; k < 108; k++)
     CHECK(put_until_admitted(m, k) > 0);
-  long kept = 0, others = 0;
-  for (uint64_t k = 0; k < 16; k++)
-    *(k < 8 ? &kept : &others) += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
-  CHECK(size_of(m) == 16 && others == 0);
+  long kept = 0;
+  for (uint64_t k = 0; k < 8; k++)
+    kept += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
+  CHECK(size_of(m) == 16);
   tsmap_destroy(m);
   return kept;
 }
 
-/* G11 (b), B4: reads count, through the 8-byte get of a bounded map too (sampled 1 in 8:
- * 200 reads are about 25 looks), and so do overwrites through the 8-byte put. */
+/* G11 (b), B4: reads count, through the 8-byte get of a bounded map too (sampled 1 in 2
+ * near the bound: 200 reads are about 100 looks), and so do overwrites through the 8-byte put. */
 static void test_g11_reads_and_writes_raise_the_counter(void) {
   long by_get = accessed_kept(0), by_put = accessed_kept(1);
   fprintf(stderr, "  entries read 200 times kept: %ld of 8; written 200 times: %ld of 8\n",
@@ -404,15 +440,17 @@ static void test_g11_reads_and_writes_raise_the_counter(void) {
 }
 
 /* G11, B7: a bounded 8/8 map keeps its counters in its tables' side words, and they move
- * with their entries when the table grows. Keys 0..7 are read 200 times each while the
- * map is small; 240 more keys put once make it grow (its entries are copied to a larger
- * table); 64 newcomers then take the places of entries put once. Keys 0..7 stay only if
- * the reads' counts landed where the evictor looks, and moved with them. */
+ * with their entries when the table grows. Keys 0..7 are read 800 times each while the
+ * map is small (far from its bound: about 100 looks of 1 in 64, so every key is looked
+ * at; with 200 reads a key missed every look about 1 run in 4); 240 more keys put once
+ * make it grow (its entries are copied to a larger table); 64 newcomers then take the
+ * places of entries put once. Keys 0..7 stay only if the reads' counts landed where the
+ * evictor looks, and moved with them. */
 static void test_g11_counters_move_with_their_entries(void) {
   tsmap *m = bounded_map_sized(256, 1, NULL, 16);
   for (uint64_t k = 0; k < 16; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  for (int r = 0; r < 200; r++)
+  for (int r = 0; r < 800; r++)
     for (uint64_t k = 0; k < 8; k++)
       CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
   for (uint64_t k = 16; k < 256; k++)
@@ -423,7 +461,7 @@ static void test_g11_counters_move_with_their_entries(void) {
   long kept = 0;
   for (uint64_t k = 0; k < 8; k++)
     kept += tsmap_get(m, &k, 8, NULL) == TSMAP_OK;
-  fprintf(stderr, "  entries read 200 times before a growth kept: %ld of 8 (%ld evicted)\n",
+  fprintf(stderr, "  entries read 800 times before a growth kept: %ld of 8 (%ld evicted)\n",
           kept, g_c.capacity);
   CHECK(kept == 8 && size_of(m) == 256 && g_c.capacity >= 64);
   tsmap_destroy(m);
@@ -432,14 +470,14 @@ static void test_g11_counters_move_with_their_entries(void) {
 /* runtime/src/bound.c, for tests (B8): an 8-byte key's frequency counter (-1 absent) */
 int tsmap_debug_freq(tsmap *m, const void *key, int *near, unsigned *gap);
 
-/* G11 (d), B5: an admitted newcomer starts at the score it was admitted with (4 + its
- * tries), not at a new entry's 5, and the entries put once go before it. A key tried 4
- * times starts at 8 (read through tsmap_debug_freq, before any read could touch it: its
- * admission is seen through the hooks, not a get); a scan of keys put once then takes
- * every resident's place (from the third age, one per 16 capacities of inserts, 5 - 3 is
- * low enough for a newcomer put once to displace). Whether the key itself outlives the
- * scan depends on the sketch's collisions (a newcomer scoring 8 or more displaces it
- * after three ages) and on whether one of its reads looked (B4): not a test's to decide. */
+/* G11 (d), B5: an admitted newcomer starts at the score it was admitted with (its tries
+ * in the window), not at a key's first 1, and the entries put once go before it. A key's
+ * first try goes to the doorkeeper and scores 1, no more than a resident put once: it is
+ * refused; its second scores 2 and it starts at 2 (read through tsmap_debug_freq, before
+ * any read could touch it: its admission is seen through the hooks, not a get); a scan of
+ * keys put once then takes every resident's place (from the first age, 32 capacities of
+ * inserts, a resident's 1 is halved to 0, below a newcomer's 1; the resident whose counter
+ * the test read may have been looked at by that read, 3, and goes from the second age). */
 static void test_g11_admitted_entries_keep_their_score(void) {
   tsmap *m = bounded_map(16, 1, NULL);
   for (uint64_t k = 0; k < 16; k++)
@@ -454,19 +492,19 @@ static void test_g11_admitted_entries_keep_their_score(void) {
     if (g_last_evicted != x)
       break;
   }
-  /* 4 + 4 beats a resident's 5 + the margin 2. The sketch counts the key's tries, and a
-   * count-min sketch can only overcount: under the map's random seed a resident's hash
-   * shares all of the key's counters about 1 time in 200, and it is admitted at try 3
-   * with the same estimate of 4. The score is the estimate's either way. */
-  if (tries != 4)
-    fprintf(stderr, "  admitted at try %d (the sketch overcounted)\n", tries);
-  CHECK(tries == 4 || tries == 3);
-  CHECK(tsmap_debug_freq(m, &x, &near, &gap) == 8 && near == 1);
+  /* 2 beats a resident's 1. The doorkeeper and the sketch can only overcount: under the
+   * map's random seed the residents' bits cover both of the key's about 1 time in 1,000,
+   * and it is admitted at its first try with the same estimate of 2. The score is the
+   * estimate's either way. */
+  if (tries != 2)
+    fprintf(stderr, "  admitted at try %d (the doorkeeper overcounted)\n", tries);
+  CHECK(tries == 2 || tries == 1);
+  CHECK(tsmap_debug_freq(m, &x, &near, &gap) == 2 && near == 1);
   int resident = -1;
   for (uint64_t r = 0; r < 16 && resident < 0; r++)
     resident = tsmap_debug_freq(m, &r, &near, &gap);
-  CHECK(resident == 5);
-  for (uint64_t k = 2000; k < 3000; k++) /* a scan of keys put once */
+  CHECK(resident == 1);
+  for (uint64_t k = 2000; k < 4000; k++) /* a scan of keys put once */
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   long residents = 0;
   for (uint64_t r = 0; r < 16; r++)
@@ -555,39 +593,46 @@ static void *storm_watch(void *p) {
   return NULL;
 }
 
-/* Read key `k` `n` times; its counter then, and the map's state after the reads. */
+/* Read keys k..k+7 `n` times each, in turns; the sum of their counters then, and the
+ * map's state after the reads. */
 static int read_n_times(tsmap *m, uint64_t k, int n, int *near, unsigned *gap) {
   for (int i = 0; i < n; i++)
-    CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK);
-  return tsmap_debug_freq(m, &k, near, gap);
+    for (uint64_t j = k; j < k + 8; j++)
+      CHECK_ST(tsmap_get(m, &j, 8, NULL), TSMAP_OK);
+  int sum = 0;
+  for (uint64_t j = k; j < k + 8; j++)
+    sum += tsmap_debug_freq(m, &j, near, gap);
+  return sum;
 }
 
 /* G11, B8: a map far from its bound (64 of 1,024 entries) looks at 1 read in 64, each look
- * counting for 64 reads; from 3/4 of its capacity it looks at 1 in 8; an insert that finds
- * it below half again brings back 1 in 64. Reads of a key count about the same either way
- * (6,400 reads: ~100 looks of weight 64 far, ~800 of weight 8 near). */
+ * counting for 64 reads (a counter looked at once is full, 63); from 3/4 of its capacity
+ * it looks at 1 in 2, each look counting for 2; an insert that finds it below half again
+ * brings back 1 in 64. 800 reads of 8 keys far make about 12 looks; 80 reads near about
+ * 40, which count about 80 (each counter starts at 1). */
 static void test_b8_reads_look_less_far_from_the_bound(void) {
   tsmap *m = bounded_map(1024, 1, NULL);
   int near;
   unsigned gap;
   for (uint64_t k = 0; k < 64; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  int far_count = read_n_times(m, 0, 6400, &near, &gap);
+  int far_count = read_n_times(m, 0, 100, &near, &gap);
   CHECK(near == 0 && gap == 63);
+  CHECK(far_count >= 8 + 62); /* a look far counted for 64 (the counter full) */
   for (uint64_t k = 64; k < 800; k++) /* from the 769th entry on, near (3/4 of 1,024) */
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  int near_count = read_n_times(m, 1, 6400, &near, &gap);
-  CHECK(near == 1 && gap == 7);
+  read_n_times(m, 24, 16, &near, &gap); /* 128 reads: the skip drawn far is used up */
+  int near_count = read_n_times(m, 8, 10, &near, &gap);
+  CHECK(near == 1 && gap == 1);
+  CHECK(near_count >= 8 + 40 && near_count <= 8 + 120); /* about 80 reads counted */
   for (uint64_t k = 100; k < 800; k++) /* 100 entries left: an insert finds it far */
     CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK);
   uint64_t x = 5000;
   CHECK_ST(tsmap_put(m, &x, 8, &x, NULL), TSMAP_OK);
-  read_n_times(m, 2, 400, &near, &gap);
-  fprintf(stderr, "  counter after 6,400 reads: far %d, near %d; far again: %d, gap %u\n",
-          far_count, near_count, !near, gap + 1);
+  read_n_times(m, 16, 50, &near, &gap);
+  fprintf(stderr, "  8 counters after 800 reads far: %d; after 80 near: %d; far again: %d, "
+          "gap %u\n", far_count, near_count, !near, gap + 1);
   CHECK(near == 0 && gap == 63);
-  CHECK(far_count > 60 && near_count > 60);
-  CHECK(2 * far_count >= near_count && 2 * near_count >= far_count);
   tsmap_destroy(m);
 }
 
@@ -618,6 +663,7 @@ TEST_MAIN(T(test_g11_inserts_beyond_the_bound_evict), T(test_g11_configurations)
           T(test_g11_frequent_entries_survive_a_scan),
           T(test_g11_eviction_without_memory_changes_nothing),
           T(test_g11_newcomers_are_admitted_by_frequency),
+          T(test_g11_a_key_tried_back_to_back_gets_in_by_its_23rd_try),
           T(test_g11_versioned_inserts_hook_refused_newcomers),
           T(test_g11_a_failed_long_key_insert_evicts_nothing),
           T(test_g11_reads_and_writes_raise_the_counter),

@@ -237,12 +237,12 @@ typedef struct tsmap_config {
    * compute_if_absent still hands back its value), and its value goes through
    * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
    * that order, so the map is unchanged; a key inserted again and again gets in: at the
-   * latest at its 15th try counted since the shard's sketch last halved its counts
-   * (every 5 x its share of max_entries inserts tried), so at the latest at its 22nd
-   * when it tries back to back. Costs one
-   * word per entry, 8 bytes per max_entries for the admission sketch, and the generic
-   * paths, as expiry does; reads update an entry's counter in place now and then (at most
-   * 1 read in 8 on average, rarer the more often the entry is read). */
+   * latest at its 15th try counted since the shard's sketch was last reset (every 10 x
+   * its share of max_entries inserts tried), so at the latest at its 23rd when it tries
+   * back to back. Costs one word per entry, 13 bytes per max_entries for the admission
+   * sketch and its doorkeeper, and the generic paths, as expiry does; reads update an
+   * entry's counter in place now and then (1 read in 2 on average while the map is near
+   * its bound, 1 in 64 while far from it, none while the entry's counter is full). */
   size_t max_entries;      /* 0: unbounded; else at least the shard count (a default
                               shard count is lowered to keep 16 entries a shard) */
   /* NUMA placement (G14). With a policy, each shard gets a node (tsmap_placement says
