@@ -243,21 +243,28 @@ TSMAP_INLINE uint64_t tsmap_freq_bumped(uint64_t v, unsigned weight) {
 }
 
 /* Maybe touch the frequency word `w` of map `m` (B4, B8): sampled, and then incremented
- * by the accesses the look stands for. A compare-and-swap, not a store: the word also
- * holds the entry's weight (B6), which a writer may have just replaced under its lock,
- * and a store of the word read before would put the old weight back (the shard's total
- * would then drift from what its entries weigh; test_g11_reads_racing_overwrites_keep_
- * the_weight). A lost race only loses a count. Inline, so the 8-byte get of a bounded
- * map makes no call for it, and a read that does not look costs a thread-local
- * decrement. */
+ * by the accesses the look stands for. On a weighted map a compare-and-swap: the word
+ * also holds the entry's weight (B6), which a writer may have just replaced under its
+ * lock, and a store of the word read before would put the old weight back (the shard's
+ * total would then drift from what its entries weigh; test_g11_reads_racing_overwrites_
+ * keep_the_weight). On any other map the word is a counter and its age alone, and a
+ * relaxed store: one racing a writer's store loses that count or puts back the old
+ * entry's (a policy error of one look, never a wrong value or weight), and the locked
+ * exchange cost a bound at half the keys 15 points of A at 2 threads (findings.md).
+ * Inline, so the 8-byte get of a bounded map makes no call for it, and a read that does
+ * not look costs a thread-local decrement. */
 TSMAP_INLINE void tsmap_freq_touch(const tsmap *m, tsmap_word *w) {
   unsigned weight;
   if (!tsmap_freq_sampled(m, &weight))
     return;
   uint64_t v = tsmap_ld(w), n = tsmap_freq_bumped(v, weight);
-  if (n != v)
+  if (n == v)
+    return;
+  if (m->weighted)
     atomic_compare_exchange_strong_explicit(w, &v, n, memory_order_relaxed,
                                             memory_order_relaxed);
+  else
+    atomic_store_explicit(w, n, memory_order_relaxed);
 }
 
 /* What a map's meta words are, for the 8-byte get (a constant of each copy of it): any
