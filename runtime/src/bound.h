@@ -40,7 +40,8 @@
  *       8 bytes per entry of max_entries) behind a doorkeeper (a bit set of 4 bits per
  *       try of a window, 5 bytes per entry of max_entries, that takes each key's first
  *       try: a scan's keys, tried once, do not crowd the counters), both reset every 10
- *       capacities of tries (the counters halved, the doorkeeper cleared); only writers,
+ *       capacities of tries (the counters halved, the doorkeeper cleared, 64 bytes of
+ *       each per try: bounded work per insert); only writers,
  *       under the shard lock, touch them. A newcomer tried t times in the window (the
  *       doorkeeper's 1 and the counters' estimate, at most 15) scores t and displaces
  *       the B2 victim only if that is more than TSMAP_ADMIT_MARGIN (0) above the victim's

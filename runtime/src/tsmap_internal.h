@@ -364,6 +364,8 @@ typedef struct tsmap_shard {
   unsigned sketch_bits;             /* G11: log2 of its counters per row */
   unsigned door_bits;               /* G11: log2 of the doorkeeper's bits */
   size_t sketch_adds;               /* G11: increments since it was last halved */
+  size_t sketch_reset;              /* G11: bytes of the reset in progress done so far
+                                       (SIZE_MAX: none in progress) */
   size_t span;                      /* G11: cap, or the entries assumed (weight only) */
   uint64_t weight;                  /* G11: the weights of its entries (max_weight) */
   uint64_t max_weight;              /* G11: its share of max_weight (0: none) */
