@@ -77,6 +77,8 @@ enum class EffectKind {
   NonIdempotentCall,
   /// Calls a function with no body and no contract (or through a pointer,
   /// `Callee` null). Only reported by checks under StrictUnknownCalls.
+  /// `Target` is unknown, or the one parameter a reader may fill
+  /// (`fetch(k, out)`).
   UnknownCall,
   /// `++`, `--`, `+=`, `x = x + 1`, `strcat`, atomic fetch-add... on `Target`.
   ReadModifyWrite,
