@@ -2,6 +2,7 @@
 
 #include "SelfEvictingMaps.h"
 #include "CallbackResolution.h"
+#include "GLibTables.h"
 #include "RemovalPaths.h"
 #include "clang/AST/Decl.h"
 #include "clang/Basic/SourceManager.h"
@@ -108,6 +109,17 @@ struct ConfigReader {
   }
 };
 } // namespace
+
+const ValueDecl *closedMapOf(const CallExpr *Call) {
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (!Callee || !Callee->getIdentifier() || Call->getNumArgs() != 1 ||
+      (Callee->getName() != "tsmap_close" && Callee->getName() != "tsmap_destroy"))
+    return nullptr;
+  const auto *ET = Callee->getReturnType()->getAs<EnumType>();
+  if (!ET || ET->getDecl()->getName() != "tsmap_status")
+    return nullptr; // Another library's tsmap_close.
+  return tableDeclOf(Call->getArg(0));
+}
 
 /// The config of a `tsmap_create(&cfg, &map)` call, read in the function
 /// around it; none for any other call or a config that cannot be read.

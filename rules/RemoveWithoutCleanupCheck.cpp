@@ -55,6 +55,11 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       learnFromStore(Call);
     if (auto M = selfEvictingMapOf(Call, *Result.Context))
       SelfEvicting.push_back(*M);
+    // Closing a map hands every value still in it to its hook, as
+    // g_hash_table_destroy does.
+    if (const ValueDecl *Closed = closedMapOf(Call))
+      Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                          Closed, QualType()});
     if (auto H = configHookOf(Call, *Result.Context)) {
       auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
       // Created with two different hooks: which one holds is not known.
