@@ -127,7 +127,8 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
     }
   // GLib's removals that take no out-parameter: what they do to the value is
   // in GLibTables, not in a contract.
-  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::RemoveAll ||
+  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::IterRemove ||
+                     A.GLib == GLibOp::RemoveAll ||
                      A.GLib == GLibOp::Steal || A.GLib == GLibOp::ForeachSteal;
   if (GLibRemoval && Callee->getNumParams() > 0)
     A.Map = 0;
@@ -410,6 +411,13 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     const CallExpr *Call, const RemovalApi &A, const ValueDecl *MapDecl,
     const FunctionDecl *FD, ASTContext &Ctx, std::unique_ptr<CFG> &G) {
   switch (A.GLib) {
+  case GLibOp::IterRemove: // On the table the iterator walks.
+    if (const CallExpr *Init =
+            iteratorInitOf(Call, FD->getBody(), Ctx.getSourceManager()))
+      MapDecl = tableDeclOf(Init->getArg(1));
+    else
+      return true;
+    [[fallthrough]];
   case GLibOp::Remove: // The table's destroy functions run on the entry.
   case GLibOp::RemoveAll:
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
