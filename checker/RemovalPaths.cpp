@@ -354,7 +354,12 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
     if (Arg.K == ValueRef::Whole) {
       Inner.push_back(Goals[I]);
     } else if (Goals[I].Field == Arg.Field) {
-      Inner.push_back({Goals[I].FnName, nullptr});
+      // `fini(&s->core)` for a goal on `s->core.idle`: a goal on the
+      // callee's parameter's field `idle`.
+      llvm::ArrayRef<const FieldDecl *> Below = Goals[I].Below;
+      Inner.push_back({Goals[I].FnName, Below.empty() ? nullptr : Below.front(),
+                       {Below.empty() ? Below.begin() : Below.begin() + 1,
+                        Below.end()}});
     } else {
       continue;
     }
@@ -365,8 +370,12 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
   // Memoized per (callee, parameter, argument shape, goal set); the entry is
   // seeded "discharges nothing" first so recursion terminates.
   std::string Key;
-  for (const CleanupGoal &G : Inner)
-    Key += G.FnName + "/" + std::to_string(reinterpret_cast<uintptr_t>(G.Field)) + ";";
+  for (const CleanupGoal &G : Inner) {
+    Key += G.FnName + "/" + std::to_string(reinterpret_cast<uintptr_t>(G.Field));
+    for (const FieldDecl *F : G.Below)
+      Key += "." + std::to_string(reinterpret_cast<uintptr_t>(F));
+    Key += ";";
+  }
   auto MemoKey = std::make_tuple(FD, Param, Arg.Field, Key);
   GoalMask InnerMask;
   if (auto It = Memo->find(MemoKey); It != Memo->end()) {

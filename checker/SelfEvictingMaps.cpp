@@ -196,7 +196,7 @@ const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
                         "has no eviction hook; %select{its values keep|the field '%3' "
                         "of its values keeps}2 a resource that '%4' must release")
       << M.Map << M.SettingName << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << (HookName ? *HookName : std::string())
       << M.Create->getSourceRange();
   Check.diag(M.Setting->getBeginLoc(), "'%0' is set here", DiagnosticIDs::Note)

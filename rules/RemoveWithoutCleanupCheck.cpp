@@ -512,7 +512,7 @@ void RemoveWithoutCleanupCheck::checkStolenToCallback(
        "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
        "keeps}2 a resource that is never released")
       << D.Callee << Callback << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << D.Call->getSourceRange();
   diag(Callback->getLocation(),
        "%0 takes the stolen values; a steal runs no destroy function",
@@ -538,8 +538,14 @@ EffectAnalysis &RemoveWithoutCleanupCheck::effects(ASTContext &Ctx) {
 std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
     const std::vector<CleanupContract> &Cs) const {
   std::vector<CleanupGoal> Goals;
-  for (const CleanupContract &C : Cs)
-    Goals.push_back({C.FnName, C.Field});
+  for (const CleanupContract &C : Cs) {
+    CleanupGoal G{C.FnName, C.Via.empty() ? C.Field : C.Via.front()};
+    if (!C.Via.empty()) { // `s->core.idle`: on `core`, down to `idle`.
+      G.Below.append(C.Via.begin() + 1, C.Via.end());
+      G.Below.push_back(C.Field);
+    }
+    Goals.push_back(std::move(G));
+  }
   return Goals;
 }
 
@@ -552,7 +558,7 @@ void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
          FromOptions ? "field '%0' needs cleanup '%1' by option 'Contracts'"
                      : "field '%0' is declared TSMAP_CLEANUP(%1) here",
          DiagnosticIDs::Note)
-        << C.Field->getName() << C.FnName;
+        << C.fieldPath() << C.FnName;
     return;
   }
   QualType T = ValueType->isPointerType() ? ValueType->getPointeeType() : ValueType;
@@ -630,7 +636,7 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
        "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
        "release")
       << Callee << Name << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << Call->getSourceRange();
   if (Miss->Freed)
     diag(Miss->Freed->getBeginLoc(),
@@ -820,7 +826,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     break;
   }
   diag(D.Call->getBeginLoc(), Message)
-      << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
+      << D.Callee << (C.Field != nullptr) << C.fieldPath()
       << C.FnName << (HookName ? *HookName : std::string())
       << D.Call->getSourceRange();
   if (Hook)
@@ -872,7 +878,7 @@ void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
          "cleanup function %0 of %1 does not call '%2' on field '%3'; a "
          "removed value keeps that resource")
         << Fn << recordType(Ctx, RD) << Fields[I].FnName
-        << Fields[I].Field->getName();
+        << Fields[I].fieldPath();
     noteContract(Fields[I], QualType());
   }
 }
