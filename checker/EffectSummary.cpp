@@ -1675,7 +1675,10 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
           // longer `r->table`). FIXME: later assignments to the local are
           // not followed.
           if (const Expr *Init = VD->getInit()) {
-            Place P = placeOfPointer(Init, Owner);
+            // `s = old ? *(T *const *)old : NULL` (a null guard).
+            const auto *CO =
+                dyn_cast<AbstractConditionalOperator>(Init->IgnoreParenCasts());
+            Place P = CO ? placeOfEither(CO, Owner) : placeOfPointer(Init, Owner);
             if (P.Root != Place::RootKind::Unknown &&
                 (P.Fields.empty() || heldSinceInit(VD, P, DRE, Owner)))
               return P;
@@ -1723,6 +1726,38 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
     return Place();
   }
   return Place();
+}
+
+/// A local initialized with `c ? p : NULL` points where `p` does. With two
+/// places, the one whose writes matter most to a caller: a global, then a
+/// parameter (unless it is the callback's own output, the other arm may be
+/// taken), then a local.
+Place EffectAnalysis::placeOfEither(const AbstractConditionalOperator *CO,
+                                    const FunctionDecl *Owner) const {
+  auto IsNull = [&](const Expr *E) {
+    return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNull) !=
+           Expr::NPCK_NotNull;
+  };
+  const Expr *T = CO->getTrueExpr(), *F = CO->getFalseExpr();
+  if (IsNull(F))
+    return placeOfPointer(T, Owner);
+  if (IsNull(T))
+    return placeOfPointer(F, Owner);
+  auto Rank = [](const Place &P) {
+    switch (P.Root) {
+    case Place::RootKind::Global:
+      return 3;
+    case Place::RootKind::Param:
+      return 2;
+    case Place::RootKind::Local:
+      return 1;
+    case Place::RootKind::Unknown:
+      break;
+    }
+    return 0;
+  };
+  Place A = placeOfPointer(T, Owner), B = placeOfPointer(F, Owner);
+  return Rank(B) > Rank(A) ? B : A;
 }
 
 Place EffectAnalysis::placeOfArgument(const Expr *E,

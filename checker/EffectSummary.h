@@ -256,6 +256,9 @@ public:
   /// in (\p Owner): a parameter, a global, a local, or Unknown. Follows
   /// casts, `&`, pointer arithmetic and the initializers of local pointers.
   Place placeOfPointer(const Expr *E, const FunctionDecl *Owner) const;
+  /// Where a local initialized with `?:` points (see placeOfPointer).
+  Place placeOfEither(const AbstractConditionalOperator *CO,
+                      const FunctionDecl *Owner) const;
   /// loadedFromField for a map argument \p E of \p Owner, except a local
   /// whose field was stored anew between its initializer and \p E (`old =
   /// r->table; r->table = fresh; walk (old)`): null there.
