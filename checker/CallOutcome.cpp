@@ -458,6 +458,85 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
   return Verdict::NotHappened;
 }
 
+/// Collects into \p Names the success statuses that \p E, known to be \p Truth,
+/// says the result is not (`st != TSMAP_OK` true, `st == TSMAP_OK` false,
+/// and conjunctions of such); false when it says anything else.
+bool CallOutcome::excludedBy(const Expr *E, bool Truth,
+                             llvm::SmallVectorImpl<llvm::StringRef> &Names) const {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
+    return excludedBy(UO->getSubExpr(), !Truth, Names);
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  if (!BO)
+    return false;
+  if (BO->getOpcode() == (Truth ? BO_LAnd : BO_LOr))
+    return excludedBy(BO->getLHS(), Truth, Names) &&
+           excludedBy(BO->getRHS(), Truth, Names);
+  if (!BO->isEqualityOp() || (BO->getOpcode() == BO_NE) != Truth)
+    return false;
+  const Expr *C = isResult(BO->getLHS())   ? BO->getRHS()
+                  : isResult(BO->getRHS()) ? BO->getLHS()
+                                           : nullptr;
+  std::optional<llvm::StringRef> Name = C ? nameOf(C) : std::nullopt;
+  if (!Name || whenEquals(C) != Verdict::Happened)
+    return false;
+  Names.push_back(*Name);
+  return true;
+}
+
+/// Edge verdict \p V on condition \p Cond (true on the edge when \p Truth)
+/// of a publish whose API has several success statuses: "not OK" leaves
+/// TSMAP_REPLACED, a success too. It is a failure only when the condition and
+/// the conditions it is joined with (`st != TSMAP_OK && st != TSMAP_REPLACED`,
+/// `!(st == TSMAP_OK || st == TSMAP_REPLACED)`) rule out every success status.
+Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
+                                    Verdict V) const {
+  llvm::SmallVector<llvm::StringRef, 4> Names;
+  const auto *ET = ResultType->getAs<EnumType>();
+  if (Event != CallEvent::Published || !ET ||
+      (V != Verdict::NotHappened && V != Verdict::Unrelated) ||
+      !excludedBy(Cond, Truth, Names))
+    return V;
+  // The conditions this one is joined with hold too: the left side of `&&`
+  // when it is on the right and true, of `||` when on the right and false.
+  const Expr *Cur = Cond;
+  for (unsigned Depth = 0; Depth < 16; ++Depth) {
+    auto Parents = Ctx.getParents(*Cur);
+    const auto *P = Parents.size() == 1 ? Parents[0].get<Expr>() : nullptr;
+    if (!P)
+      break;
+    if (isa<ParenExpr>(P) || isa<ImplicitCastExpr>(P)) {
+      Cur = P;
+      continue;
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(P); UO && UO->getOpcode() == UO_LNot) {
+      Truth = !Truth, Cur = P;
+      continue;
+    }
+    const auto *BO = dyn_cast<BinaryOperator>(P);
+    if (!BO || !BO->isLogicalOp())
+      break;
+    bool And = BO->getOpcode() == BO_LAnd;
+    if (BO->getRHS()->IgnoreParenImpCasts() == Cur->IgnoreParenImpCasts())
+      excludedBy(BO->getLHS(), And, Names); // It held (or failed) to get here.
+    else if (Truth == And) // `a && b` with `a` true: says nothing of the whole.
+      break;
+    Cur = P;
+  }
+  llvm::SmallVector<llvm::StringRef, 4> Successes(SuccessStatuses.begin(),
+                                                  SuccessStatuses.end());
+  if (Successes.empty())
+    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+      if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
+        Successes.push_back(ECD->getName());
+  bool AllRuledOut = llvm::all_of(Successes, [&](llvm::StringRef S) {
+    return llvm::is_contained(Names, S);
+  });
+  if (AllRuledOut)
+    return Verdict::NotHappened;
+  return V == Verdict::NotHappened ? Verdict::Unknown : V;
+}
+
 Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
   if (I >= B.succ_size())
     return Verdict::Unrelated;
@@ -469,7 +548,7 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
   if (!Cond)
     return Verdict::Unrelated;
   Verdict V = whenTrue(Cond);
-  return I == 0 ? V : negate(V);
+  return otherSuccesses(Cond, I == 0, I == 0 ? V : negate(V));
 }
 
 } // namespace clang::tidy::tsmap

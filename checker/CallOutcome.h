@@ -112,6 +112,9 @@ private:
   Verdict success(bool Succeeded) const;
   bool zeroIsSuccess() const;
   Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ) const;
+  bool excludedBy(const Expr *E, bool Truth,
+                  llvm::SmallVectorImpl<llvm::StringRef> &Names) const;
+  Verdict otherSuccesses(const Expr *Cond, bool Truth, Verdict V) const;
 
   ASTContext &Ctx;
   const CallExpr *Call;

@@ -128,8 +128,14 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
       Complete = false;
       return;
     }
-    for (const FunctionDecl *Fn : *Fns)
-      Out.push_back({Fn, ME, Steps});
+    for (const FunctionDecl *Fn : *Fns) {
+      ResolutionStep Step{ResolutionStep::Kind::Field};
+      Step.Field = F;
+      Step.Value = Fields->storeOf(F, Fn);
+      std::vector<ResolutionStep> Through = Steps;
+      Through.push_back(Step);
+      Out.push_back({Fn, ME, std::move(Through)});
+    }
     return;
   }
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
@@ -377,8 +383,10 @@ private:
     std::vector<ResolvedCallback> R = resolveCallback(Value, &Complete);
     std::vector<const FunctionDecl *> &T = FF.Targets[F];
     for (const ResolvedCallback &C : R)
-      if (C.Fn && !llvm::is_contained(T, C.Fn))
+      if (C.Fn && !llvm::is_contained(T, C.Fn)) {
         T.push_back(C.Fn);
+        FF.Stores.try_emplace({F, C.Fn}, Value);
+      }
     if (!Complete || R.empty() || T.size() > FieldFunctions::MaxTargets) {
       FF.Targets.erase(F);
       FF.Unknown.insert(F);
@@ -400,6 +408,12 @@ const std::vector<const FunctionDecl *> *FieldFunctions::of(const FieldDecl *F) 
     build();
   auto It = Targets.find(F->getCanonicalDecl());
   return It == Targets.end() || It->second.empty() ? nullptr : &It->second;
+}
+
+const Expr *FieldFunctions::storeOf(const FieldDecl *F,
+                                    const FunctionDecl *Fn) const {
+  auto It = Stores.find({F ? F->getCanonicalDecl() : nullptr, Fn});
+  return It == Stores.end() ? nullptr : It->second;
 }
 
 const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {

@@ -30,11 +30,14 @@ struct ResolutionStep {
     Variable, ///< `Var` holds the callback; it got it from `Value`: its
               ///< initializer (`Site` null) or its one assignment (`Site`).
     Arm,      ///< `Value` is one arm of the conditional `Site`.
+    Field,    ///< Function-pointer field `Field` was given it at `Value`
+              ///< (`ops->load = load_rule;`, an initializer list).
   };
   Kind K;
   const VarDecl *Var = nullptr;
   const Expr *Value = nullptr;
   const Stmt *Site = nullptr;
+  const FieldDecl *Field = nullptr;
 };
 
 /// A function a callback argument can be.
@@ -72,6 +75,8 @@ public:
   explicit FieldFunctions(ASTContext &Ctx) : Ctx(Ctx) {}
   /// The functions stored into \p F, or null when not known.
   const std::vector<const FunctionDecl *> *of(const FieldDecl *F);
+  /// Where \p Fn is first stored into \p F (the stored expression).
+  const Expr *storeOf(const FieldDecl *F, const FunctionDecl *Fn) const;
 
 private:
   void build();
@@ -79,6 +84,8 @@ private:
   bool Built = false;
   llvm::DenseMap<const FieldDecl *, std::vector<const FunctionDecl *>> Targets;
   llvm::DenseSet<const FieldDecl *> Unknown;
+  llvm::DenseMap<std::pair<const FieldDecl *, const FunctionDecl *>, const Expr *>
+      Stores;
   friend class FieldStoreVisitor;
 };
 

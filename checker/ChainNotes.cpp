@@ -217,6 +217,12 @@ std::string effectPhrase(const Effect &E, const FunctionDecl *Top) {
 void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R) {
   std::string Name = functionName(R.Fn);
   for (const ResolutionStep &S : R.Steps) {
+    if (S.K == ResolutionStep::Kind::Field && S.Field && S.Value) {
+      Check.diag(S.Value->getBeginLoc(), "field '%0' is set to '%1' here",
+                 DiagnosticIDs::Note)
+          << S.Field->getName() << Name;
+      continue;
+    }
     if (S.K != ResolutionStep::Kind::Variable || !S.Var)
       continue;
     SourceLocation Loc =

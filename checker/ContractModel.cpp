@@ -389,18 +389,41 @@ std::vector<CleanupContract> ContractModel::cleanupsOf(QualType T) const {
             Result.push_back({nullptr, C.Arg, ND->getLocation()});
     }
   }
-  const RecordDecl *RD = T->getAsRecordDecl();
+  llvm::SmallVector<const FieldDecl *, 2> Via;
+  fieldCleanups(T->getAsRecordDecl(), Via, 3, Result);
+  return Result;
+}
+
+void ContractModel::fieldCleanups(const RecordDecl *RD,
+                                  llvm::SmallVectorImpl<const FieldDecl *> &Via,
+                                  unsigned Depth,
+                                  std::vector<CleanupContract> &Out) const {
   if (!RD || !(RD = RD->getDefinition()))
-    return Result;
+    return;
+  llvm::SmallVector<const FieldDecl *, 1> Path(Via.begin(), Via.end());
   for (const FieldDecl *F : RD->fields()) {
     for (auto &[C, Loc] : annotationsOn(F))
       if (C.Kind == ContractKind::Cleanup)
-        Result.push_back({F, C.Arg, Loc});
+        Out.push_back({F, C.Arg, Loc, Path});
     for (const Contract &C : fieldContracts(F))
       if (C.Kind == ContractKind::Cleanup)
-        Result.push_back({F, C.Arg, F->getLocation()});
+        Out.push_back({F, C.Arg, F->getLocation(), Path});
+    // A struct held by value leaves the map with the value: its fields'
+    // cleanups are the value's.
+    const RecordDecl *Inner = F->getType()->getAsRecordDecl();
+    if (Depth > 0 && Inner && Inner != RD) {
+      Via.push_back(F);
+      fieldCleanups(Inner, Via, Depth - 1, Out);
+      Via.pop_back();
+    }
   }
-  return Result;
+}
+
+std::string CleanupContract::fieldPath() const {
+  std::string Path;
+  for (const FieldDecl *F : Via)
+    Path += F->getName().str() + ".";
+  return Field ? Path + Field->getName().str() : Path;
 }
 
 std::optional<std::string>

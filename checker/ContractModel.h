@@ -28,6 +28,11 @@ struct CleanupContract {
   const FieldDecl *Field; ///< Null for a struct-level TSMAP_CLEANUP.
   std::string FnName;     ///< As written in the annotation or option.
   SourceLocation Loc;     ///< The annotation, or the field/record if from options.
+  /// The struct fields held by value from the value down to Field's struct
+  /// (`core` for `s->core.idle`); empty for a field of the value itself.
+  llvm::SmallVector<const FieldDecl *, 1> Via = {};
+  /// How the value reaches Field: "idle", "core.idle".
+  std::string fieldPath() const;
 };
 
 class ContractModel {
@@ -62,7 +67,8 @@ public:
                       std::optional<unsigned> *MapParam = nullptr) const;
 
   /// The cleanup contracts of the value type \p T (the pointee when \p T is
-  /// a pointer), record-level first then field by field.
+  /// a pointer), record-level first then field by field (also the fields of
+  /// structs it holds by value, a few levels down).
   std::vector<CleanupContract> cleanupsOf(QualType T) const;
   /// The TSMAP_EVICTS_WITH hook name of map variable or field \p D, if any.
   std::optional<std::string> evictionHookOf(const ValueDecl *D) const;
@@ -103,6 +109,11 @@ public:
   /// The contracts option entries `record.field` give field \p F, where the
   /// record is named by its tag, its qualified name, or a typedef of it.
   std::vector<Contract> fieldContracts(const FieldDecl *F) const;
+  /// Adds the field-level cleanups of \p RD, reached through \p Via, and of
+  /// the structs its fields hold by value (\p Depth levels more).
+  void fieldCleanups(const RecordDecl *RD,
+                     llvm::SmallVectorImpl<const FieldDecl *> &Via,
+                     unsigned Depth, std::vector<CleanupContract> &Out) const;
 
   /// Finds the function named \p Name in the translation unit, preferring a
   /// definition; null if none is declared.

@@ -1014,10 +1014,14 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
 /// local of the caller (`get_name(t, &name)`: an out-parameter into the
 /// caller's own variable). An equality or hash function, a getter, a lookup
 /// in a table it is handed: not an unknown effect under StrictUnknownCalls.
+/// A pointer argument that is a parameter of the caller is collected into
+/// \p Filled: the reader may fill it (`return fetch(k, out)`), which is an
+/// effect on that parameter only (a callback's own output is its product).
 /// Variadic and unprototyped functions stay unknown. FIXME: a function of
 /// scalars alone (`charge(account, cents)`) or of a descriptor and a const
 /// buffer (`send_line(fd, text)`) looks like a reader too.
-static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD) {
+static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD,
+                            llvm::SmallVectorImpl<const Expr *> &Filled) {
   const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
   if (!FPT || FPT->isVariadic() || FD->getReturnType()->isVoidType())
     return false;
@@ -1029,15 +1033,19 @@ static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD) {
         return false;
       if (Pointee.isConstQualified())
         continue;
-      const auto *UO = I < CE->getNumArgs()
-                           ? dyn_cast<UnaryOperator>(CE->getArg(I)->IgnoreParenImpCasts())
-                           : nullptr;
+      const Expr *Arg = I < CE->getNumArgs() ? CE->getArg(I)->IgnoreParenImpCasts()
+                                             : nullptr;
+      const auto *UO = dyn_cast_or_null<UnaryOperator>(Arg);
       const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
                             ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts())
                             : nullptr;
       const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-      if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD))
+      if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD))
+        continue;
+      const auto *PRef = Arg ? dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts()) : nullptr;
+      if (!PRef || !isa<ParmVarDecl>(PRef->getDecl()) || !T->isPointerType())
         return false;
+      Filled.push_back(CE->getArg(I));
     } else if (!T->isScalarType()) {
       return false;
     }
@@ -1205,8 +1213,20 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
   if (Callee->getBuiltinID() || isKnownQuietLibraryFunction(Name))
     return;
   // No body and no contract: it may keep any pointer it is given.
-  if (!looksLikeReader(CE, Callee))
+  // A reader that may fill one parameter of this function is an unknown
+  // call on that parameter (a callback's own output is its product).
+  llvm::SmallVector<const Expr *, 2> Filled;
+  if (!looksLikeReader(CE, Callee, Filled)) {
     pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
+  } else if (!Filled.empty()) {
+    Place P = A.placeOfPointer(Filled.front(), FD);
+    bool OneParam = P.Root == Place::RootKind::Param &&
+                    llvm::all_of(Filled, [&](const Expr *E) {
+                      return A.placeOfPointer(E, FD).sameAs(P);
+                    });
+    pushLocal(I, makeEffect(EffectKind::UnknownCall, OneParam ? P : Place(), CE,
+                            Callee));
+  }
   for (unsigned J = 0, N = CE->getNumArgs(); J < N; ++J)
     if (CE->getArg(J)->getType()->isPointerType())
       addPlaceEffect(I, EffectKind::Escape, A.placeOfPointer(CE->getArg(J), FD),
@@ -1655,7 +1675,10 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
           // longer `r->table`). FIXME: later assignments to the local are
           // not followed.
           if (const Expr *Init = VD->getInit()) {
-            Place P = placeOfPointer(Init, Owner);
+            // `s = old ? *(T *const *)old : NULL` (a null guard).
+            const auto *CO =
+                dyn_cast<AbstractConditionalOperator>(Init->IgnoreParenCasts());
+            Place P = CO ? placeOfEither(CO, Owner) : placeOfPointer(Init, Owner);
             if (P.Root != Place::RootKind::Unknown &&
                 (P.Fields.empty() || heldSinceInit(VD, P, DRE, Owner)))
               return P;
@@ -1703,6 +1726,38 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
     return Place();
   }
   return Place();
+}
+
+/// A local initialized with `c ? p : NULL` points where `p` does. With two
+/// places, the one whose writes matter most to a caller: a global, then a
+/// parameter (unless it is the callback's own output, the other arm may be
+/// taken), then a local.
+Place EffectAnalysis::placeOfEither(const AbstractConditionalOperator *CO,
+                                    const FunctionDecl *Owner) const {
+  auto IsNull = [&](const Expr *E) {
+    return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNull) !=
+           Expr::NPCK_NotNull;
+  };
+  const Expr *T = CO->getTrueExpr(), *F = CO->getFalseExpr();
+  if (IsNull(F))
+    return placeOfPointer(T, Owner);
+  if (IsNull(T))
+    return placeOfPointer(F, Owner);
+  auto Rank = [](const Place &P) {
+    switch (P.Root) {
+    case Place::RootKind::Global:
+      return 3;
+    case Place::RootKind::Param:
+      return 2;
+    case Place::RootKind::Local:
+      return 1;
+    case Place::RootKind::Unknown:
+      break;
+    }
+    return 0;
+  };
+  Place A = placeOfPointer(T, Owner), B = placeOfPointer(F, Owner);
+  return Rank(B) > Rank(A) ? B : A;
 }
 
 Place EffectAnalysis::placeOfArgument(const Expr *E,

@@ -77,6 +77,8 @@ enum class EffectKind {
   NonIdempotentCall,
   /// Calls a function with no body and no contract (or through a pointer,
   /// `Callee` null). Only reported by checks under StrictUnknownCalls.
+  /// `Target` is unknown, or the one parameter a reader may fill
+  /// (`fetch(k, out)`).
   UnknownCall,
   /// `++`, `--`, `+=`, `x = x + 1`, `strcat`, atomic fetch-add... on `Target`.
   ReadModifyWrite,
@@ -254,6 +256,9 @@ public:
   /// in (\p Owner): a parameter, a global, a local, or Unknown. Follows
   /// casts, `&`, pointer arithmetic and the initializers of local pointers.
   Place placeOfPointer(const Expr *E, const FunctionDecl *Owner) const;
+  /// Where a local initialized with `?:` points (see placeOfPointer).
+  Place placeOfEither(const AbstractConditionalOperator *CO,
+                      const FunctionDecl *Owner) const;
   /// loadedFromField for a map argument \p E of \p Owner, except a local
   /// whose field was stored anew between its initializer and \p E (`old =
   /// r->table; r->table = fresh; walk (old)`): null there.

@@ -2,6 +2,7 @@
 
 #include "GLibTables.h"
 #include "CallOutcome.h"
+#include "RcuSections.h"
 #include "clang/AST/ParentMapContext.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/FoldingSet.h"
@@ -18,6 +19,7 @@ GLibOp glibOpOf(const FunctionDecl *FD) {
       .Case("g_hash_table_new", GLibOp::Create)
       .Case("g_hash_table_new_full", GLibOp::Create)
       .Case("g_hash_table_remove", GLibOp::Remove)
+      .Case("g_hash_table_iter_remove", GLibOp::IterRemove)
       .Case("g_hash_table_remove_all", GLibOp::RemoveAll)
       .Case("g_hash_table_foreach_remove", GLibOp::RemoveAll)
       // Destroying the table (or dropping what may be its last reference)
@@ -44,6 +46,24 @@ const ValueDecl *tableDeclOf(const Expr *E) {
   if (const auto *ME = dyn_cast<MemberExpr>(E))
     return ME->getMemberDecl();
   return nullptr;
+}
+
+const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
+                               const SourceManager &SM) {
+  const ValueDecl *Iter = Use->getNumArgs() ? tableDeclOf(Use->getArg(0)) : nullptr;
+  if (!Iter || !Body)
+    return nullptr;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
+  collectCalls(Body, Calls);
+  const CallExpr *Init = nullptr;
+  for (const CallExpr *C : Calls) {
+    const FunctionDecl *FD = C->getDirectCallee();
+    if (FD && FD->getIdentifier() && FD->getName() == "g_hash_table_iter_init" &&
+        C->getNumArgs() == 2 && tableDeclOf(C->getArg(0)) == Iter &&
+        SM.isBeforeInTranslationUnit(C->getBeginLoc(), Use->getBeginLoc()))
+      Init = C;
+  }
+  return Init;
 }
 
 bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx) {

@@ -37,6 +37,8 @@ enum class GLibOp {
   None,
   Create,        ///< g_hash_table_new, g_hash_table_new_full
   Remove,        ///< g_hash_table_remove: the hook runs on one value
+  IterRemove,    ///< g_hash_table_iter_remove: as Remove, on the table the
+                 ///< iterator was set up with
   RemoveAll,     ///< g_hash_table_remove_all, _foreach_remove, _destroy,
                  ///< _unref: on several
   Steal,         ///< g_hash_table_steal: the caller holds the value
@@ -72,6 +74,12 @@ GLibOp glibOpOf(const FunctionDecl *FD);
 /// The variable or field a table expression names: `t`, `&t`, `m->cache`,
 /// `FOO(obj)->priv->cache` (the last field).
 const ValueDecl *tableDeclOf(const Expr *E);
+
+/// The last `g_hash_table_iter_init (&it, table)` in \p Body before \p Use
+/// (a call given the same iterator first, `g_hash_table_iter_next (&it,
+/// ...)`), which says what table the iterator walks; null if none.
+const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
+                               const SourceManager &SM);
 
 /// \p A and \p B are the same expression (casts and parentheses aside).
 bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx);

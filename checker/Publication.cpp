@@ -232,6 +232,11 @@ bool FunctionFlow::automaticPointeeImpl(const Expr *E, const Stmt *At,
     }
     const auto *DRE = dyn_cast<DeclRefExpr>(Object);
     const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (V && V->getTLSKind() != VarDecl::TLS_None) {
+      Out.Var = V;
+      Out.ThreadLocal = true;
+      return true;
+    }
     if (!isAutomatic(V))
       return false;
     Out.Var = V;

@@ -53,6 +53,9 @@ struct AutomaticObject {
   const VarDecl *Var = nullptr;                 ///< A local or a parameter,
   const CompoundLiteralExpr *Literal = nullptr; ///< or a compound literal,
   const CallExpr *Alloca = nullptr;             ///< or `alloca` memory.
+  /// Var has thread storage (`_Thread_local`, `thread_local`): it dies when
+  /// its thread exits, and only that thread sees it rewritten.
+  bool ThreadLocal = false;
   /// The local pointers the address went through, outermost first, each
   /// with the statement that gave it that value (for notes).
   std::vector<std::pair<const VarDecl *, const Stmt *>> Through;

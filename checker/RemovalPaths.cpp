@@ -354,7 +354,12 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
     if (Arg.K == ValueRef::Whole) {
       Inner.push_back(Goals[I]);
     } else if (Goals[I].Field == Arg.Field) {
-      Inner.push_back({Goals[I].FnName, nullptr});
+      // `fini(&s->core)` for a goal on `s->core.idle`: a goal on the
+      // callee's parameter's field `idle`.
+      llvm::ArrayRef<const FieldDecl *> Below = Goals[I].Below;
+      Inner.push_back({Goals[I].FnName, Below.empty() ? nullptr : Below.front(),
+                       {Below.empty() ? Below.begin() : Below.begin() + 1,
+                        Below.end()}});
     } else {
       continue;
     }
@@ -365,8 +370,12 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
   // Memoized per (callee, parameter, argument shape, goal set); the entry is
   // seeded "discharges nothing" first so recursion terminates.
   std::string Key;
-  for (const CleanupGoal &G : Inner)
-    Key += G.FnName + "/" + std::to_string(reinterpret_cast<uintptr_t>(G.Field)) + ";";
+  for (const CleanupGoal &G : Inner) {
+    Key += G.FnName + "/" + std::to_string(reinterpret_cast<uintptr_t>(G.Field));
+    for (const FieldDecl *F : G.Below)
+      Key += "." + std::to_string(reinterpret_cast<uintptr_t>(F));
+    Key += ";";
+  }
   auto MemoKey = std::make_tuple(FD, Param, Arg.Field, Key);
   GoalMask InnerMask;
   if (auto It = Memo->find(MemoKey); It != Memo->end()) {
@@ -531,6 +540,124 @@ static GoalMask nullFieldGoals(const CFGBlock &B, unsigned Index,
   return Mask;
 }
 
+// ---- Batches: `batch[n++] = v;` then `for (i = 0; i < n; i++)` ---------------
+
+/// A local counter: a local variable, or a field of a local struct (`n`,
+/// `b.n`).
+using Counter = std::pair<const VarDecl *, const FieldDecl *>;
+
+static std::optional<Counter> counterOf(const Expr *E) {
+  const FieldDecl *F = nullptr;
+  E = E->IgnoreParenImpCasts();
+  if (const auto *ME = dyn_cast<MemberExpr>(E); ME && !ME->isArrow()) {
+    F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    E = ME->getBase()->IgnoreParenImpCasts();
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage() ||
+      !(F ? F->getType() : V->getType())->isIntegerType())
+    return std::nullopt;
+  return Counter{V, F};
+}
+
+static bool isZero(const Expr *E, ASTContext &Ctx) {
+  Expr::EvalResult R;
+  return E && !E->isValueDependent() && E->EvaluateAsInt(R, Ctx) &&
+         R.Val.getInt().isZero();
+}
+
+/// What a path knows about the counters of a batch the value was stored in:
+/// an element `arr[n]` was given the value and `n` was incremented since, so
+/// `n >= 1` (`Positive`); `Pending` is such an `n` not incremented yet; `Zero`
+/// a local set to 0 after that. A loop `for (i = 0; i < n; i++)` over the
+/// batch then runs at least once: its first test cannot fail.
+struct BatchFacts {
+  std::optional<Counter> Positive, Pending, Zero;
+  /// Tells paths with different facts apart.
+  std::tuple<const void *, const void *, const void *> key() const {
+    auto K = [](const std::optional<Counter> &C) -> const void * {
+      return !C ? nullptr : C->second ? (const void *)C->second : C->first;
+    };
+    return {K(Positive), K(Pending), K(Zero)};
+  }
+  /// Updates the facts by statement \p S (its top node).
+  void update(const Stmt *S, const ValueUses &Uses, ASTContext &Ctx);
+  /// Edge \p Index of \p B cannot be taken under these facts.
+  bool excludes(const CFGBlock &B, unsigned Index, ASTContext &Ctx) const;
+};
+
+void BatchFacts::update(const Stmt *S, const ValueUses &Uses, ASTContext &Ctx) {
+  if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->getType()->isIntegerType() && isZero(V->getInit(), Ctx))
+        Zero = Counter{V, nullptr};
+    return;
+  }
+  const Expr *Target = nullptr;
+  bool Increments = false;
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf)) {
+    Target = UO->getSubExpr();
+    Increments = UO->isIncrementOp();
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+             BO && BO->isAssignmentOp()) {
+    Target = BO->getLHS();
+    // `arr[n++] = v` (n is now past the element), `arr[n] = v` (n++ follows).
+    const auto *AS = dyn_cast<ArraySubscriptExpr>(Target->IgnoreParenImpCasts());
+    if (AS && BO->getOpcode() == BO_Assign &&
+        Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
+        ValueUses::localPlace(AS)) {
+      const Expr *Idx = AS->getIdx()->IgnoreParenImpCasts();
+      if (const auto *Inc = dyn_cast<UnaryOperator>(Idx);
+          Inc && Inc->getOpcode() == UO_PostInc)
+        Positive = counterOf(Inc->getSubExpr());
+      else
+        Pending = counterOf(Idx);
+      return;
+    }
+  }
+  std::optional<Counter> C = Target ? counterOf(Target) : std::nullopt;
+  if (!C)
+    return;
+  if (C == Pending)
+    Pending.reset(), Positive = Increments ? C : Positive;
+  if (C == Positive && !Increments)
+    Positive.reset();
+  if (C == Zero)
+    Zero.reset();
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->getOpcode() == BO_Assign && isZero(BO->getRHS(), Ctx))
+    Zero = C;
+}
+
+bool BatchFacts::excludes(const CFGBlock &B, unsigned Index,
+                          ASTContext &Ctx) const {
+  const auto *Cond = dyn_cast_or_null<Expr>(B.getTerminatorCondition());
+  if (!Positive || !Cond || B.succ_size() != 2)
+    return false;
+  // -1: known zero, 1: known positive, 0: unknown.
+  auto Sign = [&](const Expr *E) {
+    std::optional<Counter> C = counterOf(E);
+    return C && C == Positive ? 1 : (C && C == Zero) || isZero(E, Ctx) ? -1 : 0;
+  };
+  const Expr *E = Cond->IgnoreParenImpCasts();
+  std::optional<bool> Holds;
+  if (Sign(E) == 1) {
+    Holds = true; // `if (n)`
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(E);
+             BO && BO->isComparisonOp()) {
+    int L = Sign(BO->getLHS()), R = Sign(BO->getRHS());
+    if (L * R == -1) {
+      BinaryOperatorKind Op = L == -1 ? BO->getOpcode()
+                                      : BinaryOperator::reverseComparisonOp(BO->getOpcode());
+      Holds = Op == BO_LT || Op == BO_LE || Op == BO_NE; // `0 Op n`, n >= 1
+    }
+  }
+  return Holds && Index == (*Holds ? 1U : 0U);
+}
+
 /// Where a path leaving \p B for the exit block leaves the function, or
 /// nothing when it ends the program (a noreturn call).
 static std::optional<std::pair<SourceLocation, bool>>
@@ -586,6 +713,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     GoalMask Owed;
     const CallExpr *Freed;
     uint64_t Live; ///< The holders that still hold the value.
+    BatchFacts Batch;
   };
   auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
                   decltype(MissedCleanup::How) How) {
@@ -597,8 +725,12 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       {Start, StartIndex, Uses.all(), nullptr,
        Uses.holders().empty()
            ? 0
-           : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size()))}};
-  llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t>> Seen;
+           : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size())),
+       {}}};
+  // A path that knows a batch is not empty is another path.
+  llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t, const void *,
+                            const void *, const void *>>
+      Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
     Uses.setLive(It.Live);
@@ -622,6 +754,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       }
       if (Uses.isDeallocation(St))
         It.Freed = cast<CallExpr>(St);
+      It.Batch.update(St, Uses, FD->getASTContext());
       It.Owed = Uses.settle(It.Owed & ~Uses.discharged(St));
       if (!It.Owed) {
         Stop = true;
@@ -643,6 +776,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     if (Stop)
       continue;
     for (auto [Succ, Index] : followedSuccessors(*It.B, Outcome)) {
+      if (It.Batch.excludes(*It.B, Index, FD->getASTContext()))
+        continue;
       Item Next = It;
       Next.Owed = Uses.settle(
           It.Owed & ~nullFieldGoals(*It.B, Index, Uses, FD->getASTContext()));
@@ -657,8 +792,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
           return Miss(Next, Exit->first, Exit->second, MissedCleanup::AtExit);
         continue;
       }
-      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live}).second)
-        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live});
+      auto [P, Q, Z] = It.Batch.key();
+      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z}).second)
+        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch});
     }
   }
   Uses.setLive(~uint64_t(0));

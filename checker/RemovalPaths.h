@@ -44,10 +44,13 @@ namespace clang::tidy::tsmap {
 class EffectAnalysis;
 
 /// One cleanup a removed value owes: `FnName` called on the value itself
-/// (`Field` null) or on its field `Field`.
+/// (`Field` null) or on its field `Field`; when that field is a struct held
+/// by value, `Below` leads from it to the annotated field (`core.idle`). A
+/// cleanup call on any part of `Field` counts.
 struct CleanupGoal {
   std::string FnName;
   const FieldDecl *Field = nullptr;
+  llvm::SmallVector<const FieldDecl *, 1> Below = {};
 };
 
 /// A set of goals, bit I for goal I (at most 63 goals are tracked).

@@ -2,6 +2,7 @@
 
 #include "SelfEvictingMaps.h"
 #include "CallbackResolution.h"
+#include "GLibTables.h"
 #include "RemovalPaths.h"
 #include "clang/AST/Decl.h"
 #include "clang/Basic/SourceManager.h"
@@ -109,6 +110,17 @@ struct ConfigReader {
 };
 } // namespace
 
+const ValueDecl *closedMapOf(const CallExpr *Call) {
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (!Callee || !Callee->getIdentifier() || Call->getNumArgs() != 1 ||
+      (Callee->getName() != "tsmap_close" && Callee->getName() != "tsmap_destroy"))
+    return nullptr;
+  const auto *ET = Callee->getReturnType()->getAs<EnumType>();
+  if (!ET || ET->getDecl()->getName() != "tsmap_status")
+    return nullptr; // Another library's tsmap_close.
+  return tableDeclOf(Call->getArg(0));
+}
+
 /// The config of a `tsmap_create(&cfg, &map)` call, read in the function
 /// around it; none for any other call or a config that cannot be read.
 static std::optional<ConfigReader> readConfig(const CallExpr *Call,
@@ -184,7 +196,7 @@ const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
                         "has no eviction hook; %select{its values keep|the field '%3' "
                         "of its values keeps}2 a resource that '%4' must release")
       << M.Map << M.SettingName << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << (HookName ? *HookName : std::string())
       << M.Create->getSourceRange();
   Check.diag(M.Setting->getBeginLoc(), "'%0' is set here", DiagnosticIDs::Note)

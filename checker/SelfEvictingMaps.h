@@ -44,6 +44,12 @@ struct SelfEvictingMap {
 std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
                                                  ASTContext &Ctx);
 
+/// The map variable or field that a `tsmap_close(map)` or
+/// `tsmap_destroy(map)` call of libtsmap closes: every value still in it
+/// leaves through its eviction hook (TSMAP_EVICT_CLOSED). Null for any other
+/// call.
+const ValueDecl *closedMapOf(const CallExpr *Call);
+
 /// The eviction hook a `tsmap_create(&cfg, &map)` call's config gives the
 /// map (read as for selfEvictingMapOf, whatever else the config sets): a
 /// named function (Hook), set to null (Set, no Hook), or something else

@@ -64,7 +64,8 @@ const Effect *NonIdempotentCallbackCheck::firstOffence(
   }
   if (StrictUnknownCalls)
     for (const Effect &E : S.Effects)
-      if (E.Kind == EffectKind::UnknownCall)
+      if (E.Kind == EffectKind::UnknownCall &&
+          !(Output && E.Target.isParam(*Output)))
         return &E;
   return nullptr;
 }

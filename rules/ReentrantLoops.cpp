@@ -35,6 +35,7 @@
 
 #include "CallbackResolution.h"
 #include "ChainNotes.h"
+#include "GLibTables.h"
 #include "ObjectOrigins.h"
 #include "ReentrantCallbackCheck.h"
 #include "clang/AST/ASTContext.h"
@@ -368,15 +369,8 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   if (!Owner || !Body || !Owner->getBody())
     return;
   // The table: the last g_hash_table_iter_init of this iterator before the loop.
-  llvm::SmallVector<const CallExpr *, 16> Calls;
-  collectCalls(Owner->getBody(), Calls);
-  const SourceManager &SM = Ctx.getSourceManager();
-  const CallExpr *Init = nullptr;
-  for (const CallExpr *C : Calls)
-    if (calleeIs(C, "g_hash_table_iter_init") && C->getNumArgs() == 2 &&
-        addressedVar(C->getArg(0)) == Iter &&
-        SM.isBeforeInTranslationUnit(C->getBeginLoc(), Next->getBeginLoc()))
-      Init = C;
+  const CallExpr *Init =
+      iteratorInitOf(Next, Owner->getBody(), Ctx.getSourceManager());
   if (!Init)
     return;
   if (!Analysis)

@@ -55,6 +55,11 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       learnFromStore(Call);
     if (auto M = selfEvictingMapOf(Call, *Result.Context))
       SelfEvicting.push_back(*M);
+    // Closing a map hands every value still in it to its hook, as
+    // g_hash_table_destroy does.
+    if (const ValueDecl *Closed = closedMapOf(Call))
+      Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                          Closed, QualType()});
     if (auto H = configHookOf(Call, *Result.Context)) {
       auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
       // Created with two different hooks: which one holds is not known.
@@ -122,7 +127,8 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
     }
   // GLib's removals that take no out-parameter: what they do to the value is
   // in GLibTables, not in a contract.
-  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::RemoveAll ||
+  bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::IterRemove ||
+                     A.GLib == GLibOp::RemoveAll ||
                      A.GLib == GLibOp::Steal || A.GLib == GLibOp::ForeachSteal;
   if (GLibRemoval && Callee->getNumParams() > 0)
     A.Map = 0;
@@ -405,6 +411,13 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     const CallExpr *Call, const RemovalApi &A, const ValueDecl *MapDecl,
     const FunctionDecl *FD, ASTContext &Ctx, std::unique_ptr<CFG> &G) {
   switch (A.GLib) {
+  case GLibOp::IterRemove: // On the table the iterator walks.
+    if (const CallExpr *Init =
+            iteratorInitOf(Call, FD->getBody(), Ctx.getSourceManager()))
+      MapDecl = tableDeclOf(Init->getArg(1));
+    else
+      return true;
+    [[fallthrough]];
   case GLibOp::Remove: // The table's destroy functions run on the entry.
   case GLibOp::RemoveAll:
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
@@ -499,7 +512,7 @@ void RemoveWithoutCleanupCheck::checkStolenToCallback(
        "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
        "keeps}2 a resource that is never released")
       << D.Callee << Callback << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << D.Call->getSourceRange();
   diag(Callback->getLocation(),
        "%0 takes the stolen values; a steal runs no destroy function",
@@ -525,8 +538,14 @@ EffectAnalysis &RemoveWithoutCleanupCheck::effects(ASTContext &Ctx) {
 std::vector<CleanupGoal> RemoveWithoutCleanupCheck::goalsOf(
     const std::vector<CleanupContract> &Cs) const {
   std::vector<CleanupGoal> Goals;
-  for (const CleanupContract &C : Cs)
-    Goals.push_back({C.FnName, C.Field});
+  for (const CleanupContract &C : Cs) {
+    CleanupGoal G{C.FnName, C.Via.empty() ? C.Field : C.Via.front()};
+    if (!C.Via.empty()) { // `s->core.idle`: on `core`, down to `idle`.
+      G.Below.append(C.Via.begin() + 1, C.Via.end());
+      G.Below.push_back(C.Field);
+    }
+    Goals.push_back(std::move(G));
+  }
   return Goals;
 }
 
@@ -539,7 +558,7 @@ void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
          FromOptions ? "field '%0' needs cleanup '%1' by option 'Contracts'"
                      : "field '%0' is declared TSMAP_CLEANUP(%1) here",
          DiagnosticIDs::Note)
-        << C.Field->getName() << C.FnName;
+        << C.fieldPath() << C.FnName;
     return;
   }
   QualType T = ValueType->isPointerType() ? ValueType->getPointeeType() : ValueType;
@@ -617,7 +636,7 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
        "%select{it keeps|its field '%3' keeps}2 a resource that '%4' must "
        "release")
       << Callee << Name << (C.Field != nullptr)
-      << (C.Field ? C.Field->getName() : "") << C.FnName
+      << C.fieldPath() << C.FnName
       << Call->getSourceRange();
   if (Miss->Freed)
     diag(Miss->Freed->getBeginLoc(),
@@ -807,7 +826,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     break;
   }
   diag(D.Call->getBeginLoc(), Message)
-      << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
+      << D.Callee << (C.Field != nullptr) << C.fieldPath()
       << C.FnName << (HookName ? *HookName : std::string())
       << D.Call->getSourceRange();
   if (Hook)
@@ -859,7 +878,7 @@ void RemoveWithoutCleanupCheck::checkCleanupFunction(const RecordDecl *RD,
          "cleanup function %0 of %1 does not call '%2' on field '%3'; a "
          "removed value keeps that resource")
         << Fn << recordType(Ctx, RD) << Fields[I].FnName
-        << Fields[I].Field->getName();
+        << Fields[I].fieldPath();
     noteContract(Fields[I], QualType());
   }
 }

@@ -74,7 +74,7 @@ void RemoveWithoutCleanupCheck::checkKeyDiscard(const Discard &D) {
     break;
   }
   diag(D.Call->getBeginLoc(), Message)
-      << D.Callee << (C.Field != nullptr) << (C.Field ? C.Field->getName() : "")
+      << D.Callee << (C.Field != nullptr) << C.fieldPath()
       << C.FnName << HookName << D.Call->getSourceRange();
   if (D.K == Discard::Stolen)
     diag(Tables.creationOf(D.MapDecl)->Call->getBeginLoc(),

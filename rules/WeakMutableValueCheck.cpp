@@ -294,6 +294,12 @@ bool WeakMutableValueCheck::reportDangling(const Publish &P, ASTContext &Ctx) {
          "'%0' publishes a compound literal with automatic storage; the map "
          "keeps the pointer after the literal's lifetime ends")
         << FnName << P.Arg->getSourceRange();
+  } else if (AO->ThreadLocal) {
+    diag(P.Arg->getBeginLoc(),
+         "'%0' publishes the address of thread-local variable '%1'; the map "
+         "keeps the pointer after its thread exits, and other threads read it "
+         "while its thread writes it")
+        << FnName << AO->Var->getName() << P.Arg->getSourceRange();
   } else {
     bool Param = isa<ParmVarDecl>(AO->Var);
     if (OwnerName.empty())

@@ -71,3 +71,17 @@ void run(rule_store *s, int fast) {
   // CHECK-NOTES: :38:26: note: expanded from macro 'CHECK_OK'
   // CHECK-NOTES: :39:12: note: if running 'load_checked' twice is harmless, declare it TSMAP_IDEMPOTENT
 }
+
+// Resolved through a struct field: a note where the field got the callback.
+struct loader_entry { const char *prefix; rule_loader load; };
+static const struct loader_entry g_loaders[] = {{"a", load_rule}};
+void run_table(rule_store *s, int i) {
+  rules_compute_if_absent(s, "r5", g_loaders[i].load, 0);
+  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_rule' passed to 'rules_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'audit_post', which is declared TSMAP_NON_IDEMPOTENT [tsmap-non-idempotent-callback]
+  // CHECK-NOTES: :[[@LINE-4]]:55: note: field 'load' is set to 'load_rule' here
+  // CHECK-NOTES: :20:10: note: 'load_rule' calls 'note_load' here
+  // CHECK-NOTES: :16:10: note: 'note_load' calls 'record' here
+  // CHECK-NOTES: :13:10: note: 'record' calls 'audit_post' here
+  // CHECK-NOTES: rule_store_api.h:33:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
+  // CHECK-NOTES: :18:12: note: if running 'load_rule' twice is harmless, declare it TSMAP_IDEMPOTENT
+}

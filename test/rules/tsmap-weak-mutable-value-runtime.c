@@ -171,3 +171,53 @@ int switch_put_ptr_both_default(tsmap *m, struct gauge *g) {
     return -1;
   }
 }
+
+// "Not TSMAP_OK" leaves TSMAP_REPLACED, which published the value too: a
+// failure only when the joined tests rule out both.
+int put_ptr_not_ok(tsmap *m, struct gauge *g) {
+  if (tsmap_put_ptr(m, "n", 1, g, NULL) != TSMAP_OK) {
+    g->value = -1;
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+    return 1;
+  }
+  return 0;
+}
+
+int put_ptr_ok_returns(tsmap *m, struct gauge *g) {
+  if (tsmap_put_ptr(m, "n", 1, g, NULL) == TSMAP_OK)
+    return 0;
+  g->value = -1;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  return 1;
+}
+
+int put_ptr_not_ok_nor_nomem(tsmap *m, struct gauge *g) {
+  tsmap_status st = tsmap_put_ptr(m, "n", 1, g, NULL);
+  if (st != TSMAP_OK && st != TSMAP_NO_MEMORY)
+    g->value = -1;
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'g->value' after 'g' was published by 'tsmap_put_ptr'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  return st;
+}
+
+int put_ptr_neither_success(tsmap *m, struct gauge *g) {
+  tsmap_status st = tsmap_put_ptr(m, "n", 1, g, NULL);
+  if (!(st == TSMAP_OK || st == TSMAP_REPLACED))
+    g->value = -1; // quiet: neither publishing status
+  return st;
+}
+
+int put_ptr_both_return(tsmap *m, struct gauge *g) {
+  tsmap_status st = tsmap_put_ptr(m, "n", 1, g, NULL);
+  if (st == TSMAP_OK || st == TSMAP_REPLACED)
+    return 0;
+  g->value = -1; // quiet: neither publishing status
+  return 1;
+}
+
+int put_ptr_if_absent_not_ok(tsmap *m, struct gauge *g) {
+  if (tsmap_put_ptr_if_absent(m, "n", 1, g, NULL) != TSMAP_OK) {
+    g->value = -1; // quiet: TSMAP_OK is its only publishing status
+    return 1;
+  }
+  return 0;
+}

@@ -37,5 +37,9 @@ guint g_hash_table_foreach_remove(GHashTable *hash_table, GHRFunc func,
                                   gpointer user_data);
 guint g_hash_table_foreach_steal(GHashTable *hash_table, GHRFunc func,
                                  gpointer user_data);
+typedef struct _GHashTableIter { gpointer dummy1, dummy2, dummy3; int dummy4; gboolean dummy5; gpointer dummy6; } GHashTableIter;
+void g_hash_table_iter_init(GHashTableIter *iter, GHashTable *hash_table);
+gboolean g_hash_table_iter_next(GHashTableIter *iter, gpointer *key, gpointer *value);
+void g_hash_table_iter_remove(GHashTableIter *iter);
 void g_free(gpointer mem);
 #endif
