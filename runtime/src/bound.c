@@ -50,11 +50,20 @@ static size_t tsmap_sketch_bytes(const tsmap_shard *s) {
   return ((size_t)TSMAP_SKETCH_ROWS << s->sketch_bits) / 2;
 }
 
+/* Tries in the sketch's window (B5): TSMAP_SKETCH_RESET spans, and at least
+ * TSMAP_SKETCH_MIN_WINDOW, so that a key can reach the full estimate (15) inside one
+ * window even in a shard of one or two entries (10 tries of a span of 1 never did, and a
+ * key tried back to back took 31: an independent tester's case). */
+static size_t tsmap_sketch_window(size_t span) {
+  size_t w = span * TSMAP_SKETCH_RESET;
+  return w > TSMAP_SKETCH_MIN_WINDOW ? w : TSMAP_SKETCH_MIN_WINDOW;
+}
+
 /* log2 of the doorkeeper's bits for a shard of span `span`: TSMAP_DOOR_BITS a try of the
- * sketch's window (TSMAP_SKETCH_RESET spans of tries), at least 64. */
+ * sketch's window, at least 64. */
 static unsigned tsmap_door_bits(size_t span) {
   unsigned b = 6;
-  while (((size_t)1 << b) < span * TSMAP_SKETCH_RESET * TSMAP_DOOR_BITS && b < 36)
+  while (((size_t)1 << b) < tsmap_sketch_window(span) * TSMAP_DOOR_BITS && b < 36)
     b++;
   return b;
 }
@@ -168,7 +177,7 @@ static unsigned tsmap_sketch_add(tsmap_shard *s, uint64_t h) {
     if (c < est)
       est = c;
   }
-  if (++s->sketch_adds >= TSMAP_SKETCH_RESET * s->span) { /* the window ends: a reset */
+  if (++s->sketch_adds >= tsmap_sketch_window(s->span)) { /* the window ends: a reset */
     s->sketch_adds = 0;
     s->sketch_reset = 0;
   }
@@ -238,6 +247,29 @@ static int tsmap_victim_taken(const tsmap_victims *v, const tsmap_table *t, size
   return 0;
 }
 
+/* The aged counter of the entry at `pos` (shard lock held), its word brought up to the
+ * shard's age when it was behind (B2): reads add to a counter without its age (they do
+ * not read the shard), so without this an entry only ever read was halved for every age
+ * since its last write, however often it was read, and went after 6 ages (an
+ * independent tester's case). A sampled entry is brought up to date once an age, so
+ * reads since count from the age they happen in, give or take the one in progress. A
+ * store, as the readers' on an unweighted map: a racing look may lose its count. */
+static unsigned tsmap_freq_brought_up(const tsmap *m, const tsmap_shard *s,
+                                      const tsmap_pos *pos) {
+  tsmap_word *fw = tsmap_freq_at(m, pos);
+  uint64_t w = tsmap_ld(fw);
+  unsigned c = tsmap_freq_aged(w, s->age);
+  if (((w >> 8) & 0xffu) == s->age)
+    return c;
+  uint64_t n = (w & ~(uint64_t)0xffff) | c | (uint64_t)s->age << 8;
+  if (m->weighted) /* the weight bits: a reader's compare-and-swap must not lose them */
+    atomic_compare_exchange_strong_explicit(fw, &w, n, memory_order_relaxed,
+                                            memory_order_relaxed);
+  else
+    atomic_store_explicit(fw, n, memory_order_relaxed);
+  return c;
+}
+
 /* The best victim among up to TSMAP_EVICT_SAMPLE entries of `t` from a random group on:
  * an expired one, else the smallest aged counter; never `keep` nor one already chosen.
  * Returns 0 if `t` has no such entry. */
@@ -261,7 +293,7 @@ static int tsmap_victim_in(const tsmap *m, tsmap_shard *s, tsmap_table *t, tsmap
         *why = TSMAP_EVICT_EXPIRED;
         return 1;
       }
-      unsigned c = tsmap_freq_aged(tsmap_ld(tsmap_freq_at(m, &(tsmap_pos){t, gi, i})), s->age);
+      unsigned c = tsmap_freq_brought_up(m, s, &(tsmap_pos){t, gi, i});
       if (c < low) {
         low = c;
         *best = (tsmap_pos){t, gi, i};

@@ -19,7 +19,8 @@
  *       at any moment, writes in flight or not.
  *   B2  The victim is the entry with the smallest aged counter among TSMAP_EVICT_SAMPLE
  *       entries from a random group on (an expired one, if met, goes first, reason
- *       EXPIRED; during a growth, the lower of old's and cur's). New entries start at their admission score (B5; 1 for a key tried once),
+ *       EXPIRED; during a growth, the lower of old's and cur's). A sampled entry's
+ *       word is brought up to the shard's age (reads add without it). New entries start at their admission score (B5; 1 for a key tried once),
  *       so entries read again outlive a scan of entries read once; aging lets a hot set
  *       that moved on be evicted.
  *   B3  Evicted entries are unlinked by tsmap_reap and hooked once, after the lock
@@ -40,7 +41,7 @@
  *       8 bytes per entry of max_entries) behind a doorkeeper (a bit set of 4 bits per
  *       try of a window, 5 bytes per entry of max_entries, that takes each key's first
  *       try: a scan's keys, tried once, do not crowd the counters), both reset every 10
- *       capacities of tries (the counters halved, the doorkeeper cleared, 64 bytes of
+ *       capacities of tries (at least TSMAP_SKETCH_MIN_WINDOW) (the counters halved, the doorkeeper cleared, 64 bytes of
  *       each per try: bounded work per insert); only writers,
  *       under the shard lock, touch them. A newcomer tried t times in the window (the
  *       doorkeeper's 1 and the counters' estimate, at most 15) scores t and displaces
@@ -113,6 +114,7 @@
 #ifndef TSMAP_SKETCH_RESET
 #define TSMAP_SKETCH_RESET 10u /* inserts tried between halvings, in shard capacities */
 #endif
+#define TSMAP_SKETCH_MIN_WINDOW 32u /* tries, for shards of a few entries (B5) */
 #ifndef TSMAP_DOOR_BITS
 #define TSMAP_DOOR_BITS 4u     /* the doorkeeper's bits per try of the sketch's window */
 #endif

@@ -238,8 +238,8 @@ typedef struct tsmap_config {
    * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
    * that order, so the map is unchanged; a key inserted again and again gets in: at the
    * latest at its 15th try counted since the shard's sketch was last reset (every 10 x
-   * its share of max_entries inserts tried), so at the latest at its 23rd when it tries
-   * back to back. Costs one word per entry, 13 bytes per max_entries for the admission
+   * its share of max_entries inserts tried, and at least 32), so at the latest at its
+   * 23rd when it tries back to back. Costs one word per entry, 13 bytes per max_entries for the admission
    * sketch and its doorkeeper, and the generic paths, as expiry does; reads update an
    * entry's counter in place now and then (1 read in 2 on average while the map is near
    * its bound, 1 in 64 while far from it, none while the entry's counter is full). */
