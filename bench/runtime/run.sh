@@ -164,6 +164,16 @@ for m in $maps; do
     || step_failed memory "$m" $?
 done
 
+# ---- hit ratio of a bounded map (issue 20): deterministic, ~3 s -------------------------
+# tsmap with max_entries against exact LRU, exact LFU and the references (OPT, top-C, A0)
+# on the five traces of hitratio/hitratio.c; its exit status says a trace missed its line,
+# which report.py reads from the table itself.
+if grep -qw tsmap <<<"$maps" && cmake --build "$build" --target tsmap_bench_hitratio >/dev/null 2>&1; then
+  say "hit ratio (bounded tsmap)"
+  hr_args=(); (( quick )) && hr_args=(1000 200000)
+  timeout -k 10 "$step_limit" "$build/tsmap_bench_hitratio" "${hr_args[@]}" >"$out/hitratio.txt" 2>>"$log" || true
+fi
+
 # ---- instructions per operation: callgrind on the instr mode ----------------------------
 # The simulated last-level cache is the machine's L3, given explicitly: valgrind 3.19
 # misdetects this VM's (it simulated a 256 MiB direct-mapped LL, in which both maps' 1M-key
