@@ -1,6 +1,7 @@
 //===--- RemovalPaths.cpp - does a removed value get cleaned up on every path ===//
 
 #include "RemovalPaths.h"
+#include <functional>
 #include "EffectSummary.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Stmt.h"
@@ -830,6 +831,64 @@ bool callsFunctionNamed(const FunctionDecl *FD, llvm::StringRef Name,
     return false;
   llvm::SmallPtrSet<const FunctionDecl *, 8> Seen{Def};
   return callsNamed(Def->getBody(), Name, Depth, Seen);
+}
+
+/// Whether a hook with a visible body hands the value it is given (its third
+/// parameter, a tsmap hook's `value`; else its first, a GDestroyNotify's) or
+/// something read from it to a call whose body the translation unit does not
+/// show (a release function in another file, a function pointer), other than
+/// a deallocator or a variadic logger: that callee may clean it, so the hook
+/// is trusted as an invisible one is (quiet rather than noisy).
+bool hookHandsValueToUnseen(const FunctionDecl *Hook, const RemovalPolicy &P) {
+  unsigned Idx = Hook->getNumParams() >= 3 ? 2 : 0;
+  if (Hook->getNumParams() <= Idx)
+    return false;
+  llvm::SmallPtrSet<const ValueDecl *, 8> Derived;
+  Derived.insert(Hook->getParamDecl(Idx));
+  std::function<bool(const Stmt *)> Refers = [&](const Stmt *S) {
+    if (!S)
+      return false;
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(S))
+      return Derived.contains(DRE->getDecl());
+    return llvm::any_of(S->children(), Refers);
+  };
+  // Locals initialized or assigned from the value (`struct conn *c = v;`),
+  // twice over for a chain of them.
+  std::function<void(const Stmt *)> Learn = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *DS = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D); V && Refers(V->getInit()))
+          Derived.insert(V);
+    if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+      if (const auto *L = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenCasts());
+          L && Refers(BO->getRHS()))
+        Derived.insert(L->getDecl());
+    for (const Stmt *C : S->children())
+      Learn(C);
+  };
+  Learn(Hook->getBody());
+  Learn(Hook->getBody());
+  bool Unseen = false;
+  std::function<void(const Stmt *)> Find = [&](const Stmt *S) {
+    if (!S || Unseen)
+      return;
+    if (const auto *CE = dyn_cast<CallExpr>(S)) {
+      const FunctionDecl *Callee = CE->getDirectCallee();
+      const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
+      // Variadic ones are loggers (g_log, printf), not release functions.
+      bool Opaque = !Callee || (!Def && !Callee->getBuiltinID() && !Callee->isVariadic() &&
+                                !(Callee->getIdentifier() &&
+                                  P.isDeallocator(Callee->getName())));
+      if (Opaque && llvm::any_of(CE->arguments(), [&](const Expr *A) { return Refers(A); }))
+        Unseen = true;
+    }
+    for (const Stmt *C : S->children())
+      Find(C);
+  };
+  Find(Hook->getBody());
+  return Unseen;
 }
 
 } // namespace clang::tidy::tsmap

@@ -74,6 +74,14 @@ struct RemovalPolicy {
   bool isDeallocator(llvm::StringRef Name) const;
 };
 
+/// Whether eviction hook \p Hook (with a visible body) hands the value it is
+/// given (its third parameter, a tsmap hook's `value`; else its first, a
+/// GDestroyNotify's) or something read from it to a call whose body the
+/// translation unit does not show (a release function in another file, a
+/// function pointer), other than a deallocator or a variadic logger: that
+/// callee may clean it, so the hook is trusted as an invisible one is.
+bool hookHandsValueToUnseen(const clang::FunctionDecl *Hook, const RemovalPolicy &P);
+
 /// Classifies statements by what they do to one tracked value: the variables
 /// that hold it, and the goals it owes.
 class ValueUses {

@@ -161,7 +161,7 @@ const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
                                           const SelfEvictingMap &M,
                                           const std::vector<CleanupContract> &Cs,
                                           const ContractModel &Model,
-                                          ASTContext &Ctx, unsigned MaxCallDepth) {
+                                          ASTContext &Ctx, const RemovalPolicy &Policy) {
   if (Cs.empty())
     return nullptr;
   const FunctionDecl *Hook = M.Hook;
@@ -174,10 +174,10 @@ const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
     Hook = ContractModel::lookupFunction(Ctx, *HookName);
   const CleanupContract *Missed = &Cs.front();
   if (HookName) {
-    if (!Hook || !Hook->hasBody())
-      return nullptr; // Not visible: trusted to clean.
+    if (!Hook || !Hook->hasBody() || hookHandsValueToUnseen(Hook, Policy))
+      return nullptr; // Not visible, or hands the value on: trusted to clean.
     auto Calls = [&](const CleanupContract &C) {
-      return callsFunctionNamed(Hook, C.FnName, MaxCallDepth);
+      return callsFunctionNamed(Hook, C.FnName, Policy.MaxCallDepth);
     };
     if (llvm::any_of(Cs, [&](const CleanupContract &C) { return !C.Field && Calls(C); }))
       return nullptr;

@@ -18,6 +18,7 @@
 #define TSMAP_CHECKER_SELFEVICTINGMAPS_H
 
 #include "ContractModel.h"
+#include "RemovalPaths.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
@@ -65,13 +66,14 @@ std::optional<ConfigHook> configHookOf(const CallExpr *Call, ASTContext &Ctx);
 /// Reports \p M on \p Check when its values (type \p ValueType, cleanups
 /// \p Cs) owe a cleanup its eviction hook never performs: no hook (in the
 /// config, or TSMAP_EVICTS_WITH on the map through \p Model), or one whose
-/// body (followed \p MaxCallDepth calls deep) never calls it. Returns the
+/// body (followed \p Policy.MaxCallDepth calls deep) never calls it and
+/// does not hand the value to a function it cannot see. Returns the
 /// contract it reported, for the caller's note on where it is declared.
 const CleanupContract *reportSelfEviction(ClangTidyCheck &Check,
                                           const SelfEvictingMap &M,
                                           const std::vector<CleanupContract> &Cs,
                                           const ContractModel &Model,
-                                          ASTContext &Ctx, unsigned MaxCallDepth);
+                                          ASTContext &Ctx, const RemovalPolicy &Policy);
 
 } // namespace clang::tidy::tsmap
 

@@ -42,6 +42,30 @@ void RemoveWithoutCleanupCheck::registerMatchers(MatchFinder *TidyFinder) {
   Shared.matchAnnotatedDecls(this);
 }
 
+/// The call that makes up the statement before the one holding \p Call in
+/// its block (`(void)` and parentheses aside); null when there is none.
+static const CallExpr *previousCallInBlock(const CallExpr *Call, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*Call);
+  const Stmt *Holder = Call;
+  while (!Parents.empty() && !Parents[0].get<CompoundStmt>()) {
+    Holder = Parents[0].get<Stmt>();
+    if (!Holder)
+      return nullptr;
+    Parents = Ctx.getParents(*Holder);
+  }
+  const auto *Block = Parents.empty() ? nullptr : Parents[0].get<CompoundStmt>();
+  if (!Block)
+    return nullptr;
+  const Stmt *Prev = nullptr;
+  for (const Stmt *S : Block->body()) {
+    if (S == Holder)
+      break;
+    Prev = S;
+  }
+  const auto *PrevExpr = dyn_cast_or_null<Expr>(Prev);
+  return PrevExpr ? dyn_cast<CallExpr>(PrevExpr->IgnoreParenCasts()) : nullptr;
+}
+
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   Ctx = Result.Context;
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
@@ -57,9 +81,14 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       SelfEvicting.push_back(*M);
     // Closing a map hands every value still in it to its hook, as
     // g_hash_table_destroy does.
-    if (const ValueDecl *Closed = closedMapOf(Call))
-      Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
-                          Closed, QualType()});
+    // A destroy right after a close of the same map finds it empty.
+    if (const ValueDecl *Closed = closedMapOf(Call)) {
+      const CallExpr *Prev = previousCallInBlock(Call, *Result.Context);
+      if (!Prev || closedMapOf(Prev) != Closed ||
+          Prev->getDirectCallee()->getName() != "tsmap_close")
+        Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                            Closed, QualType()});
+    }
     if (auto H = configHookOf(Call, *Result.Context)) {
       auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
       // Created with two different hooks: which one holds is not known.
@@ -418,8 +447,28 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
     else
       return true;
     [[fallthrough]];
-  case GLibOp::Remove: // The table's destroy functions run on the entry.
-  case GLibOp::RemoveAll:
+  case GLibOp::Remove: {
+    // On a table created (earlier in the translation unit) with no value
+    // destroy function, removing drops only the table's pointer: a value
+    // looked up before it (`w = lookup(t, k); remove(t, k); watch_free(w);`)
+    // is the caller's, checked as a steal's is.
+    const GLibTables::Creation *C = MapDecl ? Tables.creationOf(MapDecl) : nullptr;
+    if (C && !C->Value.Opaque && !C->Value.Fn && A.GLib == GLibOp::Remove)
+      if (const VarDecl *V = lookedUpValueOf(Call, FD, Ctx)) {
+        if (!Model.cleanupsOf(V->getType()).empty())
+          MapValueTypes.try_emplace(MapDecl, V->getType());
+        checkReceived(Call, Call->getDirectCallee(), V, nullptr, false, FD, Ctx, G);
+        Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                            MapDecl, QualType(), /*Key=*/true});
+        return true;
+      }
+    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                        MapDecl, QualType()});
+    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
+                        MapDecl, QualType(), /*Key=*/true});
+    return true;
+  }
+  case GLibOp::RemoveAll: // The table's destroy functions run on the entries.
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
                         MapDecl, QualType()});
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
@@ -489,22 +538,74 @@ bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
   return true;
 }
 
-void RemoveWithoutCleanupCheck::checkStolenToCallback(
-    const Discard &D, const std::vector<CleanupContract> &Cs) {
-  if (D.Call->getNumArgs() < 2)
-    return;
-  const Expr *Fn = D.Call->getArg(1)->IgnoreParenCasts();
-  const auto *DRE = dyn_cast<DeclRefExpr>(Fn);
+/// The function a GHashTable foreach call (argument 1) names, with its body.
+static const FunctionDecl *foreachCallbackOf(const CallExpr *Call) {
+  if (Call->getNumArgs() < 2)
+    return nullptr;
+  const auto *DRE = dyn_cast<DeclRefExpr>(Call->getArg(1)->IgnoreParenCasts());
   const auto *Callback = DRE ? dyn_cast<FunctionDecl>(DRE->getDecl()) : nullptr;
   Callback = Callback ? Callback->getDefinition() : nullptr;
   if (!Callback || !Callback->hasBody() || Callback->getNumParams() < 2)
-    return; // Not visible: trusted.
+    return nullptr;
+  return Callback;
+}
+
+std::optional<GoalMask> RemoveWithoutCleanupCheck::owedByCallback(
+    const CallExpr *Call, const std::vector<CleanupContract> &Cs,
+    const FunctionDecl *&Callback) {
+  Callback = foreachCallbackOf(Call);
+  if (!Callback)
+    return std::nullopt; // Not visible: trusted.
   ValueUses Uses(*Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(*Ctx));
   Uses.track(Callback->getParamDecl(1), Callback->getBody());
-  GoalMask Owed = Uses.settle(Uses.all() & ~Uses.dischargedAnywhere(Callback->getBody()));
-  if (!Owed)
+  return Uses.settle(Uses.all() & ~Uses.dischargedAnywhere(Callback->getBody()));
+}
+
+/// Whether every return of \p FD returns a nonzero integer constant (TRUE):
+/// a foreach_remove or foreach_steal callback that takes every entry.
+static bool returnsTrueAlways(const FunctionDecl *FD, ASTContext &Ctx) {
+  bool Any = false, All = true;
+  std::function<void(const Stmt *)> Walk = [&](const Stmt *S) {
+    if (!S || !All)
+      return;
+    if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+      Any = true;
+      Expr::EvalResult V;
+      const Expr *E = R->getRetValue();
+      All = E && !E->isValueDependent() && E->EvaluateAsInt(V, Ctx) &&
+            V.Val.getInt().getBoolValue();
+      return;
+    }
+    for (const Stmt *C : S->children())
+      Walk(C);
+  };
+  Walk(FD->getBody());
+  return Any && All;
+}
+
+bool RemoveWithoutCleanupCheck::drainedBefore(const CallExpr *Call,
+                                              const ValueDecl *MapDecl) const {
+  if (!MapDecl || !Ctx)
+    return false;
+  const CallExpr *Drain = previousCallInBlock(Call, *Ctx);
+  const FunctionDecl *Fn = Drain ? Drain->getDirectCallee() : nullptr;
+  if (!Fn || !Fn->getIdentifier() ||
+      (Fn->getName() != "g_hash_table_foreach_remove" &&
+       Fn->getName() != "g_hash_table_foreach_steal") ||
+      Drain->getNumArgs() < 2 || tableDeclOf(Drain->getArg(0)) != MapDecl)
+    return false;
+  const FunctionDecl *Callback = foreachCallbackOf(Drain);
+  return Callback && returnsTrueAlways(Callback, *Ctx);
+}
+
+void RemoveWithoutCleanupCheck::checkStolenToCallback(
+    const Discard &D, const std::vector<CleanupContract> &Cs) {
+  const FunctionDecl *Callback = nullptr;
+  std::optional<GoalMask> Left = owedByCallback(D.Call, Cs, Callback);
+  if (!Left || !*Left)
     return;
+  GoalMask Owed = *Left;
   unsigned First = llvm::countr_zero(Owed);
   const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
   diag(D.Call->getBeginLoc(),
@@ -684,7 +785,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
       continue;
     std::vector<CleanupContract> Cs = Model.cleanupsOf(It->second);
     if (const CleanupContract *C =
-            reportSelfEviction(*this, M, Cs, Model, *Ctx, Policy.MaxCallDepth))
+            reportSelfEviction(*this, M, Cs, Model, *Ctx, Policy))
       noteContract(*C, It->second);
   }
   SelfEvicting.clear();
@@ -709,6 +810,8 @@ const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
     Hook = Hook->getDefinition();
   // Not visible: trusted to clean, unless it is a deallocator (g_free).
   if (!Hook || (!Hook->hasBody() && !Policy.isDeallocator(HookName)))
+    return nullptr;
+  if (Hook->hasBody() && hookHandsValueToUnseen(Hook, Policy))
     return nullptr;
   auto Calls = [&](llvm::StringRef Name) {
     return callsFunctionNamed(Hook, Name, Policy.MaxCallDepth);
@@ -758,6 +861,18 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // A GHashTable's hook is the destroy function it was created with.
     if (!glibHookOf(D, Hook, CreatedWithout))
       return;
+    // A destroy right after a foreach_remove or _steal that took every entry
+    // finds the table empty.
+    if (apiOf(D.Callee).GLib == GLibOp::RemoveAll && drainedBefore(D.Call, D.MapDecl))
+      return;
+    // With no destroy function, a foreach_remove's callback is where the
+    // value is cleaned (the table then drops it): read like a steal's.
+    if (!Hook && D.Callee->getName() == "g_hash_table_foreach_remove") {
+      const FunctionDecl *Callback = nullptr;
+      std::optional<GoalMask> Left = owedByCallback(D.Call, Cs, Callback);
+      if (!Left || !*Left)
+        return;
+    }
     if (!Hook && KeysAreValues.contains(D.MapDecl)) {
       // The keys are the values (`insert(t, e, e)`): the key destroy
       // function runs on them too.

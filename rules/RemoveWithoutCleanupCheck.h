@@ -119,6 +119,17 @@ private:
   void checkKeyDiscard(const Discard &D);
   void checkStolenToCallback(const Discard &D,
                              const std::vector<CleanupContract> &Cs);
+  /// The goals of \p Cs that the visible callback (argument 1) of a
+  /// g_hash_table_foreach_steal or _foreach_remove \p Call leaves owed for
+  /// the value it is handed; std::nullopt when the callback is not visible
+  /// (trusted). \p Callback is set to it.
+  std::optional<GoalMask> owedByCallback(const CallExpr *Call,
+                                         const std::vector<CleanupContract> &Cs,
+                                         const FunctionDecl *&Callback);
+  /// Whether the statement before \p Call (a destroy or unref of a GLib
+  /// table) in its block empties the same table: a foreach_remove or
+  /// foreach_steal whose callback returns TRUE on every path.
+  bool drainedBefore(const CallExpr *Call, const ValueDecl *MapDecl) const;
   void checkCleanupFunction(const RecordDecl *RD, ASTContext &Ctx);
   void noteContract(const CleanupContract &C, QualType ValueType);
   EffectAnalysis &effects(ASTContext &Ctx);
