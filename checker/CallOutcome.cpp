@@ -186,8 +186,40 @@ static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &
     assignedVars(C, Out);
 }
 
+/// Whether \p E is a test of the call's result built from comparisons of it
+/// (`st == TSMAP_OK`), `!` and `&&`/`||` of such.
+bool CallOutcome::testsResult(const Expr *E) const {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
+    return testsResult(UO->getSubExpr());
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  if (!BO)
+    return false;
+  if (BO->isLogicalOp())
+    return testsResult(BO->getLHS()) && testsResult(BO->getRHS());
+  return BO->isComparisonOp() && (isResult(BO->getLHS()) || isResult(BO->getRHS()));
+}
+
+/// Locals initialized with a test of a local that holds the result (`bool ok
+/// = st == TSMAP_OK || st == TSMAP_REPLACED;`), once the result's locals are
+/// known.
+void CallOutcome::findStatusTestVars(const Stmt *Body) {
+  if (!Body)
+    return;
+  if (const auto *DS = dyn_cast<DeclStmt>(Body))
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->getInit() && !TestVars.count(V) && !ResultVars.contains(V) &&
+          testsResult(V->getInit()))
+        TestVars[V] = V->getInit();
+  for (const Stmt *C : Body->children())
+    findStatusTestVars(C);
+}
+
 void CallOutcome::findResultVars(const Stmt *Body) {
   findResultVarsIn(Body);
+  if (!ResultVars.empty())
+    findStatusTestVars(Body);
   if (TestVars.empty())
     return;
   llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
@@ -373,6 +405,17 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
   if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
     if (BO->getOpcode() == BO_Comma)
       return whenTrue(BO->getRHS());
+    if (BO->isLogicalOp()) { // `st == OK || st == REPLACED`, `st == OK && x`
+      Verdict L = whenTrue(BO->getLHS()), R = whenTrue(BO->getRHS());
+      if (L == R)
+        return L;
+      if (BO->getOpcode() == BO_LAnd) // Both hold: either side's knowledge.
+        for (Verdict Known : {Verdict::Happened, Verdict::NotHappened})
+          if ((L == Known && (R == Known || R == Verdict::Unrelated)) ||
+              (R == Known && L == Verdict::Unrelated))
+            return Known;
+      return Verdict::Unknown;
+    }
     if (BO->isComparisonOp()) {
       const Expr *L = BO->getLHS(), *R = BO->getRHS();
       BinaryOperatorKind Op = BO->getOpcode();
@@ -466,6 +509,10 @@ bool CallOutcome::excludedBy(const Expr *E, bool Truth,
   E = E->IgnoreParenImpCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
     return excludedBy(UO->getSubExpr(), !Truth, Names);
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!stored)`
+    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+      if (auto It = TestVars.find(V); It != TestVars.end())
+        return excludedBy(It->second, Truth, Names);
   const auto *BO = dyn_cast<BinaryOperator>(E);
   if (!BO)
     return false;
