@@ -212,6 +212,15 @@ LibKind libraryEffect(llvm::StringRef Name) {
       return LibKind::Write;
     return LibKind::RMW;
   }
+  // liburcu's uatomic_* on x86 (urcu/uatomic/x86.h): static inline functions
+  // around a locked instruction in asm, which no body reading can see (other
+  // targets spell them with the __sync builtins above).
+  if (Name == "__uatomic_inc" || Name == "__uatomic_dec" || Name == "__uatomic_add" ||
+      Name == "__uatomic_add_return")
+    return LibKind::RMW;
+  if (Name == "__uatomic_or" || Name == "__uatomic_and" ||
+      Name == "__uatomic_exchange" || Name == "__uatomic_cmpxchg")
+    return LibKind::Write;
   if (Name.starts_with("__sync_lock_test_and_set") ||
       Name.starts_with("__sync_bool_compare_and_swap") ||
       Name.starts_with("__sync_val_compare_and_swap"))
