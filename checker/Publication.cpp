@@ -323,7 +323,8 @@ bool FunctionFlow::reachesWithout(
 }
 
 bool FunctionFlow::reachesExitWithout(
-    Point From, llvm::function_ref<bool(const Stmt *)> Kills) const {
+    Point From, llvm::function_ref<bool(const Stmt *)> Kills,
+    llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const {
   llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
   llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
   Work.push_back({From.Block, From.Index + 1});
@@ -337,9 +338,12 @@ bool FunctionFlow::reachesExitWithout(
         Stopped = true;
     if (Stopped)
       continue;
-    for (const CFGBlock *Succ : B->succs())
-      if (Succ && Seen.insert(Succ).second)
+    unsigned I = 0;
+    for (const CFGBlock *Succ : B->succs()) {
+      if (Succ && !(Blocked && Blocked(B, I)) && Seen.insert(Succ).second)
         Work.push_back({Succ, 0});
+      ++I;
+    }
   }
   return false;
 }

@@ -98,9 +98,12 @@ public:
       llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const;
 
   /// True when some path from \p From reaches the function's exit without
-  /// reaching an element for which \p Kills holds.
-  bool reachesExitWithout(Point From,
-                          llvm::function_ref<bool(const Stmt *)> Kills) const;
+  /// reaching an element for which \p Kills holds, and without leaving a
+  /// block \p B through successor \p I for which \p Blocked(B, I) holds
+  /// (when given).
+  bool reachesExitWithout(
+      Point From, llvm::function_ref<bool(const Stmt *)> Kills,
+      llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked = nullptr) const;
 
 private:
   FunctionFlow() = default;

@@ -378,7 +378,10 @@ bool WeakMutableValueCheck::releasedBeforeReturn(const Publish &P,
            *I + 1 < CE->getNumArgs() &&
            sourceText(stripCasts(CE->getArg(*I + 1)), Ctx, 200) == Key;
   };
-  return !Flow.reachesExitWithout(*From, Releases);
+  // A path where the publish reported failure left nothing in the map.
+  PublishOutcome Outcome(P.Call, Flow);
+  auto Failed = [&](const CFGBlock *B, unsigned I) { return Outcome.isFailureEdge(B, I); };
+  return !Flow.reachesExitWithout(*From, Releases, Failed);
 }
 
 // ---- Weak references -----------------------------------------------------------
