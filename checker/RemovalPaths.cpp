@@ -185,6 +185,12 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
   if (!E)
     return {};
   E = lookThroughSteal(E->IgnoreParenCasts());
+  // A GNU statement expression is its last statement (`({ ...; taken_; })`,
+  // a project's take macro).
+  if (const auto *SE = dyn_cast<StmtExpr>(E))
+    if (const CompoundStmt *CS = SE->getSubStmt(); CS && !CS->body_empty())
+      if (const auto *Last = dyn_cast<Expr>(CS->body_back()))
+        return refersTo(Last, CopyDepth);
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     E = UO->getSubExpr()->IgnoreParenCasts();
