@@ -1052,6 +1052,14 @@ static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD,
       if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD))
         continue;
       const auto *PRef = Arg ? dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts()) : nullptr;
+      // A local alias of a parameter (`struct rule *r = value_out;`) is that
+      // parameter, as placeOfPointer follows it.
+      if (const auto *Alias = PRef ? dyn_cast<VarDecl>(PRef->getDecl()) : nullptr;
+          Alias && !isa<ParmVarDecl>(Alias) && Alias->hasLocalStorage() && Alias->getInit())
+        if (const auto *Init =
+                dyn_cast<DeclRefExpr>(Alias->getInit()->IgnoreParenCasts());
+            Init && isa<ParmVarDecl>(Init->getDecl()))
+          PRef = Init;
       if (!PRef || !isa<ParmVarDecl>(PRef->getDecl()) || !T->isPointerType())
         return false;
       Filled.push_back(CE->getArg(I));
