@@ -60,10 +60,11 @@ static size_t tsmap_sketch_window(size_t span) {
 }
 
 /* log2 of the doorkeeper's bits for a shard of span `span`: TSMAP_DOOR_BITS a try of the
- * sketch's window, at least 64. */
+ * sketch's window, at least 64 and at most 2^32 (1 GiB, where the sketch stops at 2 GiB:
+ * a bound that large gets a doorkeeper that admits more first tries as seen). */
 static unsigned tsmap_door_bits(size_t span) {
   unsigned b = 6;
-  while (((size_t)1 << b) < tsmap_sketch_window(span) * TSMAP_DOOR_BITS && b < 36)
+  while (((size_t)1 << b) < tsmap_sketch_window(span) * TSMAP_DOOR_BITS && b < 33)
     b++;
   return b;
 }
