@@ -60,7 +60,7 @@ static size_t tsmap_sketch_window(size_t span) {
 }
 
 /* log2 of the doorkeeper's bits for a shard of span `span`: TSMAP_DOOR_BITS a try of the
- * sketch's window, at least 64 and at most 2^32 (1 GiB, where the sketch stops at 2 GiB:
+ * sketch's window, at least 64 and at most 2^33 (1 GiB, where the sketch stops at 2 GiB:
  * a bound that large gets a doorkeeper that admits more first tries as seen). */
 static unsigned tsmap_door_bits(size_t span) {
   unsigned b = 6;
