@@ -801,6 +801,15 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   Ctx = nullptr;
 }
 
+/// Whether \p D holds a libtsmap map (`tsmap *`).
+static bool isRuntimeMap(const ValueDecl *D) {
+  QualType T = D->getType();
+  if (!T->isPointerType())
+    return false;
+  const auto *RD = T->getPointeeType()->getAsRecordDecl();
+  return RD && RD->getName() == "tsmap";
+}
+
 const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
     const FunctionDecl *&Hook, const std::string &HookName,
     const std::vector<CleanupContract> &Cs) const {
@@ -902,6 +911,17 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
         HookName = Hook->getNameAsString();
     } else {
       HookName = Model.evictionHookOf(D.MapDecl);
+      // A libtsmap map gets its hook from the config it is created with: one
+      // created where this translation unit cannot see (a global created in
+      // another file, a field set up elsewhere) and not annotated has a hook
+      // that is not known, as a GLib table's created elsewhere has. A
+      // file-static map is created here or nowhere. (A map of an annotated
+      // API states its hook with TSMAP_EVICTS_WITH or has none.)
+      const auto *VD = dyn_cast<VarDecl>(D.MapDecl);
+      bool FileStatic = VD && VD->hasGlobalStorage() && !VD->isExternallyVisible();
+      if (!HookName && isRuntimeMap(D.MapDecl) && !FileStatic &&
+          !isa<ParmVarDecl>(D.MapDecl) && !(VD && VD->hasLocalStorage()))
+        return;
     }
     if (!HookName && isa<ParmVarDecl>(D.MapDecl))
       return;
