@@ -929,6 +929,21 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
   if (HookName && !(Missed = missedByHook(Hook, *HookName, Cs)))
     return;
   const CleanupContract &C = *Missed;
+  // A call that closes the map (tsmap_close, tsmap_destroy, g_hash_table_destroy,
+  // g_hash_table_unref) discards every value left in it: the message names it.
+  llvm::StringRef CalleeName =
+      D.Callee && D.Callee->getIdentifier() ? D.Callee->getName() : llvm::StringRef();
+  bool Closes = D.K == Discard::NullOut && D.Call->getNumArgs() >= 1 &&
+                (CalleeName == "tsmap_close" || CalleeName == "tsmap_destroy" ||
+                 CalleeName == "g_hash_table_destroy" || CalleeName == "g_hash_table_unref");
+  std::string MapText;
+  if (Closes && Ctx)
+    MapText = Lexer::getSourceText(
+                  CharSourceRange::getTokenRange(D.Call->getArg(0)->IgnoreParenImpCasts()->getSourceRange()),
+                  Ctx->getSourceManager(), Ctx->getLangOpts())
+                  .str();
+  if (Closes && MapText.empty())
+    Closes = false;
   const char *Message = nullptr;
   switch (D.K) {
   case Discard::IgnoredResult:
@@ -937,12 +952,20 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
               "must release";
     break;
   case Discard::NullOut:
-    Message = Hook ? "value removed by %0 is discarded to eviction hook '%4', "
-                     "which does not call '%3'; %select{it keeps|its field "
-                     "'%2' keeps}1 a resource that is never released"
-                   : "value removed by %0 is discarded and the map has no "
-                     "eviction hook; %select{it keeps|its field '%2' keeps}1 "
-                     "a resource that '%3' must release";
+    if (Closes) // The whole map: say which.
+      Message = Hook ? "values left in '%5' by %0 go to eviction hook '%4', "
+                       "which does not call '%3'; %select{each keeps|the field "
+                       "'%2' of each keeps}1 a resource that is never released"
+                     : "values left in '%5' by %0 are discarded and the map "
+                       "has no eviction hook; %select{each keeps|the field "
+                       "'%2' of each keeps}1 a resource that '%3' must release";
+    else
+      Message = Hook ? "value removed by %0 is discarded to eviction hook '%4', "
+                       "which does not call '%3'; %select{it keeps|its field "
+                       "'%2' keeps}1 a resource that is never released"
+                     : "value removed by %0 is discarded and the map has no "
+                       "eviction hook; %select{it keeps|its field '%2' keeps}1 "
+                       "a resource that '%3' must release";
     break;
   case Discard::Stolen:
     Message = "value stolen by %0 is discarded; a steal runs no destroy "
@@ -952,9 +975,9 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
   case Discard::StolenToCallback:
     return;
   case Discard::Replace:
-    Message = Hook ? "%0 may overwrite a value whose cleanup eviction hook "
-                     "'%4' does not perform; %select{it keeps|its field '%2' "
-                     "keeps}1 a resource that '%3' must release"
+    Message = Hook ? "%0 may overwrite a value, and the map's eviction hook "
+                     "'%4' does not call '%3'; %select{it keeps|its field '%2' "
+                     "keeps}1 a resource that is never released"
                    : "%0 may overwrite a value and the map has no eviction "
                      "hook; %select{it keeps|its field '%2' keeps}1 a "
                      "resource that '%3' must release";
@@ -962,7 +985,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
   }
   diag(D.Call->getBeginLoc(), Message)
       << D.Callee << (C.Field != nullptr) << C.fieldPath()
-      << C.FnName << (HookName ? *HookName : std::string())
+      << C.FnName << (HookName ? *HookName : std::string()) << MapText
       << D.Call->getSourceRange();
   if (Hook)
     diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",

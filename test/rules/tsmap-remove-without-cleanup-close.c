@@ -49,9 +49,9 @@ int start(void) {
 
 void shutdown_maps(void) {
   tsmap_destroy(g_plain);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_destroy' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_plain' by 'tsmap_destroy' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   tsmap_close(g_freeing);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_close' is discarded to eviction hook 'free_only', which does not call 'timer_cancel'; its field 'idle' keeps a resource that is never released [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_freeing' by 'tsmap_close' go to eviction hook 'free_only', which does not call 'timer_cancel'; the field 'idle' of each keeps a resource that is never released [tsmap-remove-without-cleanup]
   tsmap_close(g_hooked);      // quiet: the hook cancels the timer
   tsmap_destroy(g_hooked);
   tsmap_destroy(g_configured); // quiet: the config's hook cancels it

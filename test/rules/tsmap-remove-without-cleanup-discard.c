@@ -29,7 +29,7 @@ void add(smap *unused, struct session *s) {
 }
 // CHECK-NOTES: :[[@LINE-5]]:3: warning: 'smap_put' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
 // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
-// CHECK-NOTES: :[[@LINE-5]]:3: warning: 'smap_put' may overwrite a value whose cleanup eviction hook 'session_forget' does not perform; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+// CHECK-NOTES: :[[@LINE-5]]:3: warning: 'smap_put' may overwrite a value, and the map's eviction hook 'session_forget' does not call 'timer_cancel'; its field 'idle' keeps a resource that is never released [tsmap-remove-without-cleanup]
 // CHECK-NOTES: :12:13: note: eviction hook 'session_forget' does not call 'timer_cancel'
 // CHECK-NOTES: removal-session.h:31:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
 

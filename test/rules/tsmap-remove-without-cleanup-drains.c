@@ -87,7 +87,7 @@ void watches_fini(void) {
 void watches_fini_partly(void) {
   g_hash_table_foreach_remove(g_watches, take_some, NULL);
   g_hash_table_destroy(g_watches);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_destroy' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_watches' by 'g_hash_table_destroy' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
 }
 
 /* tsmap: hooks that hand the value on to what the file cannot see */
@@ -123,13 +123,13 @@ void conns_put(struct conn *c) {
   tsmap_put_ptr(g_sessions, &c->id, sizeof c->id, c, NULL); // quiet: conn_unref may clean
   tsmap_put_ptr(g_pool, &c->id, sizeof c->id, c, NULL);     // quiet: the op may clean
   tsmap_put_ptr(g_logged, &c->id, sizeof c->id, c, NULL);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'tsmap_put_ptr' may overwrite a value whose cleanup eviction hook 'evict_logged' does not perform; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'tsmap_put_ptr' may overwrite a value, and the map's eviction hook 'evict_logged' does not call 'timer_cancel'; its field 'idle' keeps a resource that is never released [tsmap-remove-without-cleanup]
   tsmap_put_ptr_if_absent(g_plain, &c->id, sizeof c->id, c, NULL);
 }
 
 void conns_fini(void) {
   tsmap_destroy(g_sessions); // quiet
   tsmap_close(g_plain);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'tsmap_close' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_plain' by 'tsmap_close' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   tsmap_destroy(g_plain); // quiet: closed just before, it holds nothing
 }

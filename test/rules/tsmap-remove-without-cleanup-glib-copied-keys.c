@@ -70,7 +70,7 @@ void add_strdup_found(const char *path, struct watch *w) {
   if (!g_hash_table_contains(g_by_path, path))
     return;
   g_hash_table_insert(g_by_path, g_strdup(path), w);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_insert' may overwrite a value whose cleanup eviction hook 'watch_drop' does not perform; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_insert' may overwrite a value, and the map's eviction hook 'watch_drop' does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
 }
 
 void add_strdup_other(const char *path, const char *other, struct watch *w) {

@@ -45,14 +45,14 @@ void tables_init(Monitor *m) {
 
 void add_all(struct watch *w, Monitor *m) {
   g_hash_table_replace(g_leaky, w->path, w);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value whose cleanup eviction hook 'watch_drop' does not perform; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value, and the map's eviction hook 'watch_drop' does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
   g_hash_table_replace(g_freed, w->path, w);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value whose cleanup eviction hook 'g_free' does not perform; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value, and the map's eviction hook 'g_free' does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
   g_hash_table_replace(g_plain, w->path, w);
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value and the map has no eviction hook; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   g_hash_table_replace(g_clean, w->path, w);
   g_hash_table_replace(m->by_path, w->path, w);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value whose cleanup eviction hook 'watch_drop' does not perform; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_hash_table_replace' may overwrite a value, and the map's eviction hook 'watch_drop' does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
   g_hash_table_replace(m->by_id, w->path, w);
 }
 
@@ -76,12 +76,12 @@ void unwatch_all(void) {
 // the destroy function.
 void monitor_free(Monitor *m) {
   g_hash_table_destroy(m->by_path);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_destroy' is discarded to eviction hook 'watch_drop', which does not call 'timer_cancel'; its field 'poll' keeps a resource that is never released [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'm->by_path' by 'g_hash_table_destroy' go to eviction hook 'watch_drop', which does not call 'timer_cancel'; the field 'poll' of each keeps a resource that is never released [tsmap-remove-without-cleanup]
   g_hash_table_destroy(m->by_id);          /* watch_free cleans */
 }
 void tables_release(void) {
   g_hash_table_unref(g_plain);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_unref' is discarded and the map has no eviction hook; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_plain' by 'g_hash_table_unref' are discarded and the map has no eviction hook; the field 'poll' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   g_hash_table_unref(g_clean);             /* watch_free cleans */
 }
 
