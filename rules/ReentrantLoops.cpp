@@ -448,7 +448,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
                               ? Site->getArg(*MI)
                               : Init->getArg(1);
     diag(Site->getBeginLoc(),
-         "%select{|call to '%3' }2%select{changes|may change}0 '%1' while a "
+         "%select{'%3' |call to '%3' }2%select{changes|may change}0 '%1' while a "
          "loop iterates it with 'g_hash_table_iter_next'%select{|: it calls "
          "'%4' on it}2; the change invalidates the iterator")
         << (I == Identity::Unknown ? 1 : 0)

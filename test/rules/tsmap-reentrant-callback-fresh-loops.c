@@ -59,7 +59,7 @@ Parser *parser_merge(Parser *self) {
   g_hash_table_iter_init(&it, self->options);
   while (g_hash_table_iter_next(&it, &k, &v))
     g_hash_table_insert(parser->options, v, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'parser->options' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'parser->options' while a loop iterates it
   return parser;
 }
 
@@ -71,7 +71,7 @@ Parser *parser_chain(Parser *self, gpointer name) {
   g_hash_table_iter_init(&it, self->options);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     g_hash_table_insert(parser->options, v, k);
-    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'parser->options' while a loop iterates it
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'parser->options' while a loop iterates it
     parser = g_hash_table_lookup(parsers, name);
   }
   return parser;

@@ -21,7 +21,7 @@ void expire(GHashTable *t) {
   while (g_hash_table_iter_next(&it, &k, &v))
     if (v == 0)
       g_hash_table_remove(t, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: changes 't' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: 'g_hash_table_remove' changes 't' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
 }
 void expire_fixed(GHashTable *t) {
   GHashTableIter it;
@@ -38,7 +38,7 @@ void grow(State *s) {
   g_hash_table_iter_init(&it, s->history);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     g_hash_table_insert(s->history, v, k);
-    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 's->history' while a loop iterates it with 'g_hash_table_iter_next'
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 's->history' while a loop iterates it with 'g_hash_table_iter_next'
     g_hash_table_insert(s->pending, v, k);   // another table
     g_hash_table_replace(s->history, k, v);  // the visited key: no key is added
     g_hash_table_lookup(s->history, v);      // reads are fine
@@ -73,7 +73,7 @@ void remove_first(GHashTable *t, gpointer want) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     if (v == want) {
       g_hash_table_remove(t, k);
-      // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: changes 't' while a loop iterates it
+      // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: 'g_hash_table_remove' changes 't' while a loop iterates it
       continue;
     }
   }
@@ -296,7 +296,7 @@ void copy_gendata_self(Setting *src) {
   g_hash_table_iter_init(&it, from->hash);
   while (g_hash_table_iter_next(&it, &k, &v))
     g_hash_table_insert(h, v, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'h' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'h' while a loop iterates it
 }
 
 typedef struct { GHashTable *attributes; } MailboxPriv;
@@ -320,7 +320,7 @@ void mailbox_merge_default(Mailbox *m) {
   g_hash_table_iter_init(&it, m->priv->attributes);
   while (g_hash_table_iter_next(&it, &k, 0))
     g_hash_table_add(d->priv->attributes, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'd->priv->attributes' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_add' changes 'd->priv->attributes' while a loop iterates it
 }
 void mailbox_merge_entry(Mailbox *m) {
   GHashTableIter it;
@@ -329,7 +329,7 @@ void mailbox_merge_entry(Mailbox *m) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     Mailbox *owner = v;                   // from the entry: may be m
     g_hash_table_add(owner->priv->attributes, k);
-    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'owner->priv->attributes' while a loop iterates it
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_add' changes 'owner->priv->attributes' while a loop iterates it
   }
 }
 
@@ -382,7 +382,7 @@ void purge_nulls_late(GHashTable *t, GHashTable *other) {
   while (g_hash_table_iter_next(&it, &k, &v)) {
     if (!v) {
       g_hash_table_remove(t, k);
-      // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: changes 't' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+      // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: 'g_hash_table_remove' changes 't' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
       continue;
       g_hash_table_iter_init(&it, t);
     }

@@ -47,7 +47,7 @@ void rebuild_loop_late(Registry *r) {
   g_hash_table_iter_init(&it, old);
   while (g_hash_table_iter_next(&it, &k, &v))
     g_hash_table_insert(r->table, v, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: changes 'r->table' while a loop iterates it
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'r->table' while a loop iterates it
   r->table = g_hash_table_new(0, 0);
 }
 
