@@ -474,11 +474,11 @@ bool WeakMutableValueCheck::reportWeak(const Publish &P) {
     return true;
   }
   // The value owns a struct with a weak field to mutable state.
-  return reportWeakField(P, S->getType()->getPointeeType(), 0);
+  return reportWeakField(P, S->getType()->getPointeeType(), 0, "");
 }
 
 bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
-                                            unsigned Depth) {
+                                            unsigned Depth, const std::string &Path) {
   if (Record.isNull() || Depth > 3)
     return false;
   const RecordDecl *RD = Record->getAsRecordDecl();
@@ -488,7 +488,7 @@ bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
     QualType FT = F->getType();
     if (FT->isRecordType() && !FT->isPointerType()) {
       // A nested struct by value: its weak fields are the value's too.
-      if (reportWeakField(P, FT, Depth + 1))
+      if (reportWeakField(P, FT, Depth + 1, Path + F->getName().str() + "."))
         return true;
       continue;
     }
@@ -505,7 +505,7 @@ bool WeakMutableValueCheck::reportWeakField(const Publish &P, QualType Record,
          "'%0' publishes '%1', whose field '%2' is a weak reference to mutable "
          "'%3': its owner may modify or free it while other threads read it "
          "through the map")
-        << functionName(P.Callee) << sourceText(S, Ctx) << F->getName()
+        << functionName(P.Callee) << sourceText(S, Ctx) << (Path + F->getName().str())
         << FT->getPointeeType().getUnqualifiedType().getAsString(
                Ctx.getPrintingPolicy())
         << P.Arg->getSourceRange();

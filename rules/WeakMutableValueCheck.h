@@ -61,7 +61,8 @@ private:
   bool reportWeak(const Publish &P);
   /// The notes of a weak-reference finding: the hops, then the declaration.
   void noteWeak(const Publish &P, const Decl *Weak);
-  bool reportWeakField(const Publish &P, QualType Record, unsigned Depth);
+  bool reportWeakField(const Publish &P, QualType Record, unsigned Depth,
+                       const std::string &Path);
   void reportWritesAfter(const Publish &P, ASTContext &Ctx);
   std::optional<Write> writeAt(const Stmt *S,
                                const std::vector<Handle> &Aliases,

@@ -59,7 +59,7 @@ void pub_weak_typedef(registry *r, user_ref u) {
 
 void pub_nested(registry *r, struct outer *o) {
   reg_publish_new(r, "outer", o);
-  // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: 'reg_publish_new' publishes 'o', whose field 'owner' is a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
+  // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: 'reg_publish_new' publishes 'o', whose field 'inner.owner' is a weak reference to mutable 'struct user': its owner may modify or free it while other threads read it through the map [tsmap-weak-mutable-value]
 }
 
 TSMAP_WEAK struct user *g_current;
