@@ -157,18 +157,6 @@ CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
       BoolLike(isBoolLikeType(ResultType)),
       Inferred(readingOfCallee(Call, Ctx)) {}
 
-/// \p E is a test (`==`, `!=`, relational, `!`) whose operands hold \p Call.
-static bool testsCall(const Expr *E, const CallExpr *Call) {
-  E = E->IgnoreParenImpCasts();
-  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
-    return testsCall(UO->getSubExpr(), Call);
-  const auto *BO = dyn_cast<BinaryOperator>(E);
-  if (!BO || !BO->isComparisonOp())
-    return false;
-  return BO->getLHS()->IgnoreParenImpCasts() == Call ||
-         BO->getRHS()->IgnoreParenImpCasts() == Call;
-}
-
 /// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
 static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
   if (!S)
@@ -186,8 +174,9 @@ static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &
     assignedVars(C, Out);
 }
 
-/// Whether \p E is a test of the call's result built from comparisons of it
-/// (`st == TSMAP_OK`), `!` and `&&`/`||` of such.
+/// Whether \p E is a test of the call's result (the call itself, or a local
+/// that holds it) built from comparisons of it (`st == TSMAP_OK`), `!` and
+/// `&&`/`||` of such.
 bool CallOutcome::testsResult(const Expr *E) const {
   E = E->IgnoreParenImpCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
@@ -200,26 +189,8 @@ bool CallOutcome::testsResult(const Expr *E) const {
   return BO->isComparisonOp() && (isResult(BO->getLHS()) || isResult(BO->getRHS()));
 }
 
-/// Locals initialized with a test of a local that holds the result (`bool ok
-/// = st == TSMAP_OK || st == TSMAP_REPLACED;`), once the result's locals are
-/// known.
-void CallOutcome::findStatusTestVars(const Stmt *Body) {
-  if (!Body)
-    return;
-  if (const auto *DS = dyn_cast<DeclStmt>(Body))
-    for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D);
-          V && V->getInit() && !TestVars.count(V) && !ResultVars.contains(V) &&
-          testsResult(V->getInit()))
-        TestVars[V] = V->getInit();
-  for (const Stmt *C : Body->children())
-    findStatusTestVars(C);
-}
-
 void CallOutcome::findResultVars(const Stmt *Body) {
   findResultVarsIn(Body);
-  if (!ResultVars.empty())
-    findStatusTestVars(Body);
   if (TestVars.empty())
     return;
   llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
@@ -236,8 +207,8 @@ void CallOutcome::findResultVarsIn(const Stmt *Body) {
       if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit()) {
         if (strip(V->getInit()) == Call)
           ResultVars.insert(V);
-        else if (testsCall(V->getInit(), Call))
-          TestVars[V] = V->getInit();
+        else if (testsResult(V->getInit())) // of the call, or of a local
+          TestVars[V] = V->getInit();       // that holds it (declared before)
       }
   } else if (const auto *BO = dyn_cast<BinaryOperator>(Body);
              BO && BO->getOpcode() == BO_Assign && strip(BO->getRHS()) == Call) {

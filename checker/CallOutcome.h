@@ -126,7 +126,6 @@ private:
   mutable bool ReadingUsed = false;
   void findResultVarsIn(const Stmt *Body);
   bool testsResult(const Expr *E) const;
-  void findStatusTestVars(const Stmt *Body);
   llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
   /// Locals given a test of the result once, and never assigned again (`bool
   /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.

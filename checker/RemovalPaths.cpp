@@ -1,7 +1,6 @@
 //===--- RemovalPaths.cpp - does a removed value get cleaned up on every path ===//
 
 #include "RemovalPaths.h"
-#include <functional>
 #include "EffectSummary.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Stmt.h"
@@ -9,6 +8,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include <functional>
 
 namespace clang::tidy::tsmap {
 

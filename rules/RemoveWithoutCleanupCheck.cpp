@@ -2,6 +2,7 @@
 
 #include "RemoveWithoutCleanupCheck.h"
 #include "AnnotationValidation.h"
+#include "ChainNotes.h"
 #include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -938,10 +939,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
                  CalleeName == "g_hash_table_destroy" || CalleeName == "g_hash_table_unref");
   std::string MapText;
   if (Closes && Ctx)
-    MapText = Lexer::getSourceText(
-                  CharSourceRange::getTokenRange(D.Call->getArg(0)->IgnoreParenImpCasts()->getSourceRange()),
-                  Ctx->getSourceManager(), Ctx->getLangOpts())
-                  .str();
+    MapText = sourceText(D.Call->getArg(0)->IgnoreParenImpCasts(), *Ctx, 80);
   if (Closes && MapText.empty())
     Closes = false;
   const char *Message = nullptr;
