@@ -1,6 +1,7 @@
 //===--- CallOutcome.cpp - did the call happen, read off a branch ---------===//
 
 #include "CallOutcome.h"
+#include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/STLExtras.h"
@@ -20,9 +21,9 @@ StatusConvention readStatusConvention(ClangTidyCheck &Check,
     return StatusConvention::NonzeroIsSuccess;
   if (Value != "unknown")
     Check.configurationDiag(
-        "invalid value '%0' for option 'StatusConvention'; expected "
+        "invalid value '%0' for option '%1'; expected "
         "'zero-is-success', 'nonzero-is-success' or 'unknown'")
-        << Value;
+        << Value << fullOptionName(Check, "StatusConvention");
   return StatusConvention::Unknown;
 }
 

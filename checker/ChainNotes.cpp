@@ -182,9 +182,11 @@ std::string nonIdempotentWhy(const FunctionDecl *Callee,
   return "is not idempotent";
 }
 
-std::string effectPhrase(const Effect &E, const FunctionDecl *Top) {
+std::string effectPhrase(const Effect &E, const FunctionDecl *Top,
+                         const std::string &Spelled) {
   std::string Callee = "'" + functionName(E.Callee) + "'";
-  std::string Target = "'" + E.Target.describe(Top) + "'";
+  std::string Target =
+      "'" + (Spelled.empty() ? E.Target.describe(Top) : Spelled) + "'";
   switch (E.Kind) {
   case EffectKind::NonIdempotentCall:
     return "calls " + Callee + ", which " + nonIdempotentWhy(E.Callee, E.Reason);
@@ -244,14 +246,10 @@ void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
   }
 }
 
-void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
-                    const Effect &E, const ASTContext &Ctx,
-                    const ContractModel &Model) {
-  if (!E.Where)
-    return;
-  std::string Owner = functionName(effectOwner(Top, E));
-  SourceLocation Loc = E.Where->getBeginLoc();
+std::string spelledTarget(const Effect &E, const ASTContext &Ctx) {
   std::string Text;
+  if (!E.Where)
+    return Text;
   if (const auto *UO = dyn_cast<UnaryOperator>(E.Where))
     Text = sourceText(UO->getSubExpr(), Ctx);
   else if (const auto *BO = dyn_cast<BinaryOperator>(E.Where))
@@ -265,6 +263,17 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
     Text = sourceText(AE->getPtr(), Ctx);
   if (E.Kind != EffectKind::Free && Text.size() > 1 && Text[0] == '&')
     Text = Text.substr(1); // `atomic_fetch_add(&c->n, 1)` increments `c->n`.
+  return Text;
+}
+
+void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
+                    const Effect &E, const ASTContext &Ctx,
+                    const ContractModel &Model) {
+  if (!E.Where)
+    return;
+  std::string Owner = functionName(effectOwner(Top, E));
+  SourceLocation Loc = E.Where->getBeginLoc();
+  std::string Text = spelledTarget(E, Ctx);
   // A library macro (`atomic_fetch_add`): point at its use, not its inside.
   if (Ctx.getSourceManager().isInSystemMacro(Loc))
     Loc = Ctx.getSourceManager().getExpansionLoc(Loc);

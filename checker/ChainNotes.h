@@ -41,8 +41,14 @@ std::string nonIdempotentWhy(const FunctionDecl *Callee, NonIdempotentReason R);
 
 /// Describes effect \p E of function \p Top as a verb phrase for a message:
 /// "calls 'send', which sends data", "increments 'g_hits'",
-/// "frees 'ctx->buf'".
-std::string effectPhrase(const Effect &E, const FunctionDecl *Top);
+/// "frees 'ctx->buf'". \p Spelled, when not empty, names the target instead
+/// of \p Top's access path (see spelledTarget).
+std::string effectPhrase(const Effect &E, const FunctionDecl *Top,
+                         const std::string &Spelled = std::string());
+
+/// The memory effect \p E changes or frees as the code at E.Where spells it
+/// (`c->hits` of `c->hits++`), or "" when E.Where does not name it.
+std::string spelledTarget(const Effect &E, const ASTContext &Ctx);
 
 /// Notes where the variables between a callback argument and \p R.Fn got
 /// their value: "'cb' is set to 'load_rule' here".

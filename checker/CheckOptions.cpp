@@ -34,10 +34,9 @@ std::vector<std::string> readFunctionNames(ClangTidyCheck &Check,
   return Names;
 }
 
-/// The option's full name, as clang-tidy's own messages give it
-/// (`tsmap-weak-mutable-value.MaxCallDepth`). getID() is public on the matcher
-/// callback a check is (protected on ClangTidyCheck).
-static std::string fullOptionName(ClangTidyCheck &Check, llvm::StringRef Option) {
+// getID() is public on the matcher callback a check is (protected on
+// ClangTidyCheck).
+std::string fullOptionName(ClangTidyCheck &Check, llvm::StringRef Option) {
   const ast_matchers::MatchFinder::MatchCallback &Callback = Check;
   return (Callback.getID() + "." + Option).str();
 }
@@ -103,9 +102,10 @@ unsigned readMaxCallDepth(ClangTidyCheck &Check,
   }
   if (Depth > MaxSupportedCallDepth) {
     // tsmap-tidy reads this wording ("which is used instead") as a warning.
-    Check.configurationDiag("option 'MaxCallDepth' is %0; the largest depth "
-                            "supported is %1, which is used instead")
-        << Value->trim() << MaxSupportedCallDepth;
+    Check.configurationDiag("option '%0' is %1; the largest depth "
+                            "supported is %2, which is used instead")
+        << fullOptionName(Check, "MaxCallDepth") << Value->trim()
+        << MaxSupportedCallDepth;
     return MaxSupportedCallDepth;
   }
   return static_cast<unsigned>(Depth);

@@ -16,6 +16,10 @@
 
 namespace clang::tidy::tsmap {
 
+/// Option \p Option of \p Check by its full name, as clang-tidy's own
+/// configuration messages give it (`tsmap-weak-mutable-value.MaxCallDepth`).
+std::string fullOptionName(ClangTidyCheck &Check, llvm::StringRef Option);
+
 /// The largest MaxCallDepth any check accepts.
 inline constexpr unsigned MaxSupportedCallDepth = 64;
 

@@ -94,9 +94,24 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
   const Effect *E = firstOffence(Analysis->summary(Fn), Output);
   if (!E)
     return;
+  // An effect in the callback itself is named as its code spells it when that
+  // is a plain access path (`c->hits`, not `old->hits` of a `const void *`
+  // parameter cast and dereferenced); a cast (`((struct counter *)ctx)->n`)
+  // reads better as the parameter's path (`ctx->n`), and so does a local
+  // holding what is freed (`old`, from `ctx->tmp`).
+  std::string Spelled;
+  if (E->Chain.empty() &&
+      (E->Kind == EffectKind::ReadModifyWrite || E->Kind == EffectKind::Free))
+    Spelled = spelledTarget(*E, Ctx);
+  if (!llvm::all_of(Spelled, [](char C) {
+        return llvm::isAlnum(C) || C == '_' || C == '.' || C == '-' || C == '>';
+      }) ||
+      (!llvm::StringRef(Spelled).contains('.') &&
+       !llvm::StringRef(Spelled).contains("->")))
+    Spelled.clear(); // a bare local (`old`) says less than its origin
   diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run more "
             "than once, and each run %2")
-      << Name << functionName(MapOp) << effectPhrase(*E, Fn)
+      << Name << functionName(MapOp) << effectPhrase(*E, Fn, Spelled)
       << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
   emitChainNotes(*this, Fn, *E, Ctx, Model);

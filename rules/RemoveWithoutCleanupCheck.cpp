@@ -527,7 +527,7 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
 
 bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
                                            const FunctionDecl *&Hook,
-                                           const CallExpr *&CreatedWithout) const {
+                                           const CallExpr *&Creation) const {
   // A table created where this translation unit cannot see (another file, a
   // parameter) may have any destroy function: nothing is known.
   const GLibTables::Creation *C = D.MapDecl ? Tables.creationOf(D.MapDecl) : nullptr;
@@ -535,7 +535,7 @@ bool RemoveWithoutCleanupCheck::glibHookOf(const Discard &D,
   if (!Side || Side->Opaque)
     return false;
   Hook = Side->Fn;
-  CreatedWithout = Hook ? nullptr : C->Call;
+  Creation = C->Call;
   return true;
 }
 
@@ -861,7 +861,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     return;
   const CleanupContract *Missed = &Cs.front();
   const FunctionDecl *Hook = nullptr;
-  const CallExpr *CreatedWithout = nullptr; // A GLib table with no destroy.
+  const CallExpr *Creation = nullptr; // A GLib table's, when it is seen.
   std::optional<std::string> HookName;
   if (D.K == Discard::StolenToCallback)
     return checkStolenToCallback({D.K, D.Call, D.Callee, D.MapDecl, T}, Cs);
@@ -869,7 +869,7 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
               !(D.MapDecl && Model.evictionHookOf(D.MapDecl));
   if (GLib) {
     // A GHashTable's hook is the destroy function it was created with.
-    if (!glibHookOf(D, Hook, CreatedWithout))
+    if (!glibHookOf(D, Hook, Creation))
       return;
     // A destroy right after a foreach_remove or _steal that took every entry
     // finds the table empty.
@@ -891,8 +891,6 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       const CallExpr *Unused = nullptr;
       if (!glibHookOf(AsKey, Hook, Unused))
         return;
-      if (Hook)
-        CreatedWithout = nullptr;
     }
     if (Hook)
       HookName = Hook->getName().str();
@@ -985,12 +983,19 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       << D.Callee << (C.Field != nullptr) << C.fieldPath()
       << C.FnName << (HookName ? *HookName : std::string()) << MapText
       << D.Call->getSourceRange();
-  if (Hook)
+  // A function with no body here (a library's: g_free) shows nothing at its
+  // declaration: the table's creation, which installed it, is what to change.
+  if (Hook && Creation && !Hook->hasBody())
+    diag(Creation->getBeginLoc(),
+         "eviction hook '%0' is installed here and does not call '%1'",
+         DiagnosticIDs::Note)
+        << Hook->getName() << C.FnName;
+  else if (Hook)
     diag(Hook->getLocation(), "eviction hook '%0' does not call '%1'",
          DiagnosticIDs::Note)
         << Hook->getName() << C.FnName;
-  if (CreatedWithout)
-    diag(CreatedWithout->getBeginLoc(),
+  if (!Hook && Creation)
+    diag(Creation->getBeginLoc(),
          "the table is created here without a value destroy function",
          DiagnosticIDs::Note);
   noteContract(C, T);

@@ -104,7 +104,7 @@ private:
   /// The eviction hook of GLib table \p D.MapDecl, from its creation; false
   /// when it cannot be known (nothing to report).
   bool glibHookOf(const Discard &D, const FunctionDecl *&Hook,
-                  const CallExpr *&CreatedWithout) const;
+                  const CallExpr *&Creation) const;
   /// The first of \p Cs that eviction hook \p Hook (named \p HookName;
   /// looked up by name when null) does not call; null when it cleans, or is
   /// not visible (trusted).

@@ -43,10 +43,10 @@ void RemoveWithoutCleanupCheck::checkKeyDiscard(const Discard &D) {
   QualType T = It->second;
   std::vector<CleanupContract> Cs = Model.cleanupsOf(T);
   const FunctionDecl *Hook = nullptr;
-  const CallExpr *CreatedWithout = nullptr;
+  const CallExpr *Creation = nullptr;
   // A table created out of sight, or with a key destroy function that is not
   // a function name, or with none (it does not own its keys): quiet.
-  if (Cs.empty() || !glibHookOf(D, Hook, CreatedWithout) || !Hook)
+  if (Cs.empty() || !glibHookOf(D, Hook, Creation) || !Hook)
     return;
   const CleanupContract *Missed = &Cs.front();
   std::string HookName = Hook->getNameAsString();
@@ -77,10 +77,15 @@ void RemoveWithoutCleanupCheck::checkKeyDiscard(const Discard &D) {
       << D.Callee << (C.Field != nullptr) << C.fieldPath()
       << C.FnName << HookName << D.Call->getSourceRange();
   if (D.K == Discard::Stolen)
-    diag(Tables.creationOf(D.MapDecl)->Call->getBeginLoc(),
+    diag(Creation->getBeginLoc(),
          "the table is created here with key destroy function '%0'",
          DiagnosticIDs::Note)
         << HookName;
+  else if (!Hook->hasBody())
+    diag(Creation->getBeginLoc(), // no body to show: where it is installed
+         "key destroy function '%0' is installed here and does not call '%1'",
+         DiagnosticIDs::Note)
+        << Hook->getName() << C.FnName;
   else
     diag(Hook->getLocation(), "key destroy function '%0' does not call '%1'",
          DiagnosticIDs::Note)

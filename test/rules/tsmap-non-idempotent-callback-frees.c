@@ -95,27 +95,27 @@ static int pool_frees(const char *key, void *ctx, int *out) {
 
 void loud(struct store *st, struct scratch *s) {
   store_compute(st, "k", frees_plain, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_plain' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 'ctx->tmp', which it did not allocate
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_plain' {{.*}} frees 'ctx->tmp'
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_plain' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 's->tmp', which it did not allocate
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_plain' {{.*}} frees 's->tmp'
   store_compute(st, "k", frees_g_free, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_g_free' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 'ctx->tmp', which it did not allocate
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_g_free' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 's->tmp', which it did not allocate
   store_compute(st, "k", frees_then_maybe_clears, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_then_maybe_clears' {{.*}} frees 'ctx->tmp'
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_then_maybe_clears' {{.*}} frees 'ctx->tmp'
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_then_maybe_clears' {{.*}} frees 's->tmp'
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_then_maybe_clears' {{.*}} frees 's->tmp'
   store_compute(st, "k", frees_then_returns, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_then_returns' {{.*}} frees 'ctx->tmp'
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_then_returns' {{.*}} frees 'ctx->tmp'
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_then_returns' {{.*}} frees 's->tmp'
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_then_returns' {{.*}} frees 's->tmp'
   store_compute(st, "k", frees_other_field, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_other_field' {{.*}} frees 'ctx->tmp'
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_other_field' {{.*}} frees 'ctx->tmp'
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_other_field' {{.*}} frees 's->tmp'
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_other_field' {{.*}} frees 's->tmp'
   store_compute(st, "k", reallocs_drops_result, s);
-  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'reallocs_drops_result' {{.*}} frees 'ctx->buf'
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'reallocs_drops_result' {{.*}} frees 'ctx->buf'
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'reallocs_drops_result' {{.*}} frees 's->buf'
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'reallocs_drops_result' {{.*}} frees 's->buf'
   store_compute(st, "k", pushes, s);
   // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'pushes' passed to 'store_compute' is not idempotent: it may run more than once, and each run increments 'g_pending.len'
   // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'pushes' {{.*}} increments 'g_pending.len'
   store_compute(st, "k", pool_frees, s);
-  // CHECK-MESSAGES-DEALLOC: :[[@LINE-1]]:26: warning: callback 'pool_frees' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 'ctx->tmp', which it did not allocate
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-1]]:26: warning: callback 'pool_frees' passed to 'store_compute' is not idempotent: it may run more than once, and each run frees 's->tmp', which it did not allocate
 }
 
 // ---- Quiet: the field is given a new value before the callback returns ---

@@ -42,9 +42,9 @@ static int load_scratch(const void *k, size_t n, void *vctx, TSMAP_OUT void *out
 
 int touch(tsmap *m, const char *k) {
   int r = tsmap_compute(m, k, strlen(k), bump_guarded, NULL, NULL);
-  // CHECK-MESSAGES: :[[@LINE-1]]:42: warning: callback 'bump_guarded' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run increments 'old->hits' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:42: warning: callback 'bump_guarded' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run increments 's->hits' [tsmap-non-idempotent-callback]
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_default, NULL, NULL);
-  // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: callback 'load_default' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'g_default.n' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: callback 'load_default' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'c->n' [tsmap-non-idempotent-callback]
   r |= tsmap_compute(m, k, strlen(k), read_guarded, NULL, NULL);
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_scratch, NULL, NULL);
   return r;

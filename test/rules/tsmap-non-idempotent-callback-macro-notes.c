@@ -46,13 +46,13 @@ static int load_posted(const char *key, void *ctx, struct rule *out) {
 
 void run(rule_store *s, struct loader *l) {
   rules_compute_if_absent(s, "r1", load_macro, l);
-  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_macro' {{.*}} and each run increments 'ctx->loads' [tsmap-non-idempotent-callback]
+  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_macro' {{.*}} and each run increments 'l->loads' [tsmap-non-idempotent-callback]
   // CHECK-NOTES: :16:3: note: 'load_macro' increments 'l->loads' here
   // CHECK-NOTES: :13:24: note: expanded from macro 'COUNT_LOAD'
   // CHECK-NOTES: :14:12: note: if running 'load_macro' twice is harmless, declare it TSMAP_IDEMPOTENT
 
   rules_compute_if_absent(s, "r2", load_atomic, l);
-  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_atomic' {{.*}} and each run increments 'ctx->refs' [tsmap-non-idempotent-callback]
+  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_atomic' {{.*}} and each run increments 'l->refs' [tsmap-non-idempotent-callback]
   // CHECK-NOTES: :25:3: note: 'load_atomic' increments 'l->refs' here
   // CHECK-NOTES: :22:26: note: expanded from macro 'my_atomic_int_inc'
   // CHECK-NOTES: :23:12: note: if running 'load_atomic' twice is harmless, declare it TSMAP_IDEMPOTENT

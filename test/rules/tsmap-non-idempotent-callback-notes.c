@@ -60,7 +60,7 @@ void run(rule_store *s, int fast) {
   // CHECK-NOTES: :26:12: note: if running 'load_and_queue' twice is harmless, declare it TSMAP_IDEMPOTENT
 
   rules_compute_if_absent(s, "r3", load_counts_sent, &g_audit);
-  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_counts_sent' {{.*}} and each run increments 'ctx->sent' [tsmap-non-idempotent-callback]
+  // CHECK-NOTES: :[[@LINE-1]]:36: warning: callback 'load_counts_sent' {{.*}} and each run increments 'a->sent' [tsmap-non-idempotent-callback]
   // CHECK-NOTES: :33:3: note: 'load_counts_sent' increments 'a->sent' here
   // CHECK-NOTES: :31:12: note: if running 'load_counts_sent' twice is harmless, declare it TSMAP_IDEMPOTENT
 

@@ -61,7 +61,7 @@ void use(tsmap *m, struct app *app) {
   struct session out;
   int n = 0;
   tsmap_compute_if_absent(m, "k", 1, load_session, app, &out);
-  // CHECK-MESSAGES: :[[@LINE-1]]:38: warning: callback 'load_session' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'ctx->loads' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:38: warning: callback 'load_session' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'app->loads' [tsmap-non-idempotent-callback]
   tsmap_compute(m, "k", 1, log_and_store, app, NULL);
   // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'log_and_store' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run calls 'write', which sends data [tsmap-non-idempotent-callback]
   tsmap_compute_if_present(m, "k", 1, bump_hits, app, NULL);

@@ -58,7 +58,7 @@ static tsmap_verdict add_one(const void *key, size_t key_len, const void *old_va
 
 void sync_one(tsmap *m, const tsmap_change *c, struct app *app) {
   tsmap_merge(m, c, counting_resolver, app, NULL);
-  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: callback 'counting_resolver' passed to 'tsmap_merge' is not idempotent: it may run more than once, and each run increments 'ctx->conflicts' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: callback 'counting_resolver' passed to 'tsmap_merge' is not idempotent: it may run more than once, and each run increments 'app->conflicts' [tsmap-non-idempotent-callback]
   tsmap_compute_if_version(m, "k", 1, 7, logging_bump, app, NULL, NULL);
   // CHECK-MESSAGES: :[[@LINE-1]]:42: warning: callback 'logging_bump' passed to 'tsmap_compute_if_version' is not idempotent: it may run more than once, and each run calls 'write', which sends data [tsmap-non-idempotent-callback]
   tsmap_merge(m, c, max_resolver, NULL, NULL);

@@ -129,7 +129,7 @@ void loud(rule_store *s, struct counter *c, int flag) {
   rules_compute_if_absent(s, "a", load_sync, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_sync' {{.*}} and each run increments 'g_hits'
   rules_compute_if_absent(s, "a", load_frees, c);
-  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_frees' {{.*}} and each run frees 'ctx->buf', which it did not allocate
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_frees' {{.*}} and each run frees 'c->buf', which it did not allocate
   rules_compute_if_absent(s, "a", load_appends, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_appends' {{.*}} and each run increments 'g_pending.len'
   rules_compute_if_absent(s, "a", load_sends, c);
@@ -137,7 +137,7 @@ void loud(rule_store *s, struct counter *c, int flag) {
   rules_compute_if_absent(s, "a", load_strcat, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_strcat' {{.*}} and each run updates 'g_log' from its old value
   rules_compute_if_absent(s, "a", load_decrements, c);
-  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_decrements' {{.*}} and each run decrements 'ctx->n'
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_decrements' {{.*}} and each run decrements 'c->n'
   rules_compute_if_absent(s, "a", load_scales, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_scales' {{.*}} and each run updates 'g_base' from its old value
   rules_compute_if_absent(s, "a", load_toggles, c);

@@ -11,7 +11,7 @@
 // returns only 0 and negative constants says that 0 is success.
 #include "removal-session.h"
 
-// CHECK-MESSAGES-BAD: warning: invalid value 'zero' for option 'StatusConvention'; expected 'zero-is-success', 'nonzero-is-success' or 'unknown' [clang-tidy-config]
+// CHECK-MESSAGES-BAD: warning: invalid value 'zero' for option 'tsmap-remove-without-cleanup.StatusConvention'; expected 'zero-is-success', 'nonzero-is-success' or 'unknown' [clang-tidy-config]
 
 typedef struct TSMAP_THREAD_SAFE_MAP kv kv;
 int kv_remove(kv *m, int id, TSMAP_REMOVED_OUT void *out); /* convention unknown */

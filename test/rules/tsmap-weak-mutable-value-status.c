@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <tsmap/annotations.h>
 
-// CHECK-MESSAGES-BAD: warning: invalid value 'sometimes' for option 'StatusConvention'; expected 'zero-is-success', 'nonzero-is-success' or 'unknown' [clang-tidy-config]
+// CHECK-MESSAGES-BAD: warning: invalid value 'sometimes' for option 'tsmap-weak-mutable-value.StatusConvention'; expected 'zero-is-success', 'nonzero-is-success' or 'unknown' [clang-tidy-config]
 
 typedef struct TSMAP_THREAD_SAFE_MAP hooks hooks;
 #define HOOK_OK 0
