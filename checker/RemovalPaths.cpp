@@ -179,6 +179,41 @@ static const Expr *lookThroughSteal(const Expr *E) {
   return Call->getArg(0)->IgnoreParenCasts();
 }
 
+/// The holder `h` of a `g_steal_pointer(&h)` whose result statement \p St
+/// discards (`(void)g_steal_pointer(&h);` or the bare call), else null.
+static const Expr *droppedBySteal(const Stmt *St, ASTContext &Ctx) {
+  const auto *E = dyn_cast<Expr>(St);
+  if (!E)
+    return nullptr;
+  const auto *Void = dyn_cast<CStyleCastExpr>(E);
+  if (!(Void && Void->getType()->isVoidType())) {
+    // A statement of its own (GLib's macro wraps the call in a cast and
+    // parentheses); else it is used: returned, stored, passed (refersTo
+    // sees it).
+    const Stmt *Cur = E;
+    while (true) {
+      DynTypedNodeList Parents = Ctx.getParents(*Cur);
+      if (Parents.size() != 1)
+        return nullptr;
+      if (const auto *P = Parents[0].get<Expr>();
+          P && (isa<ParenExpr>(P) || isa<CastExpr>(P))) {
+        Cur = P;
+        continue;
+      }
+      if (!Parents[0].get<CompoundStmt>())
+        return nullptr;
+      break;
+    }
+  }
+  const Expr *Inner = E->IgnoreParenCasts();
+  const Expr *Arg = lookThroughSteal(Inner);
+  if (Arg == Inner)
+    return nullptr;
+  if (const auto *UO = dyn_cast<UnaryOperator>(Arg); UO && UO->getOpcode() == UO_AddrOf)
+    return UO->getSubExpr()->IgnoreParenCasts();
+  return nullptr; // not `&h`: nothing known nulled
+}
+
 ValueRef ValueUses::refersTo(const Expr *E) const { return refersTo(E, 0); }
 
 ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
@@ -759,6 +794,19 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         Stop = true;
         break;
       }
+      // `(void)g_steal_pointer(&h);`: h is nulled and what it held dropped (an
+      // autoptr's exit cleanup then gets NULL), not handed on.
+      if (const Expr *Dropped = droppedBySteal(St, FD->getASTContext()))
+        if (std::optional<unsigned> H = Uses.holderIndex(Dropped)) {
+          It.Live &= ~(uint64_t(1) << *H);
+          Uses.setLive(It.Live);
+          if (!It.Live)
+            return Miss(It,
+                        FD->getASTContext().getSourceManager().getExpansionLoc(
+                            St->getBeginLoc()),
+                        false, MissedCleanup::StolenAndDropped);
+          continue;
+        }
       if (Uses.isDeallocation(St))
         It.Freed = cast<CallExpr>(St);
       It.Batch.update(St, Uses, FD->getASTContext());

@@ -186,8 +186,9 @@ struct MissedCleanup {
   const CallExpr *Freed = nullptr;
   /// Where the last variable holding the value was given another value
   /// (`s = NULL;`), or where a loop came back to the removal, which
-  /// overwrites it; then Exit is that place.
-  enum { AtExit, Overwritten, NextRemoval } How = AtExit;
+  /// overwrites it, or where a `g_steal_pointer(&h)` took it out of the last
+  /// holder and dropped it; then Exit is that place.
+  enum { AtExit, Overwritten, NextRemoval, StolenAndDropped } How = AtExit;
 };
 
 /// What the removal call's result says.

@@ -761,6 +761,13 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
          DiagnosticIDs::Note)
         << Name << C.FnName;
     break;
+  case MissedCleanup::StolenAndDropped:
+    diag(Miss->Exit,
+         "the value is stolen from '%0' here and dropped before it is cleaned "
+         "up with '%1' or handed on",
+         DiagnosticIDs::Note)
+        << Name << C.FnName;
+    break;
   case MissedCleanup::NextRemoval:
     diag(Miss->Exit,
          "the loop comes back to the removal, which overwrites '%0' before it "
