@@ -1030,7 +1030,8 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
 /// scalars alone (`charge(account, cents)`) or of a descriptor and a const
 /// buffer (`send_line(fd, text)`) looks like a reader too.
 static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD,
-                            llvm::SmallVectorImpl<const Expr *> &Filled) {
+                            llvm::SmallVectorImpl<const Expr *> &Filled,
+                            ASTContext &Ctx) {
   const auto *FPT = FD->getType()->getAs<FunctionProtoType>();
   if (!FPT || FPT->isVariadic() || FD->getReturnType()->isVoidType())
     return false;
@@ -1052,6 +1053,12 @@ static bool looksLikeReader(const CallExpr *CE, const FunctionDecl *FD,
       if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD))
         continue;
       const auto *PRef = Arg ? dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts()) : nullptr;
+      // A block this function just allocated (`r = calloc(...); parse(.., r)`)
+      // is its own, as a local is.
+      if (const auto *Own = PRef ? dyn_cast<VarDecl>(PRef->getDecl()) : nullptr;
+          Own && !isa<ParmVarDecl>(Own) && Own->hasLocalStorage() &&
+          Own->getType()->isPointerType() && freshAtCall(Own, CE, Ctx))
+        continue;
       // A local alias of a parameter (`struct rule *r = value_out;`) is that
       // parameter, as placeOfPointer follows it.
       if (const auto *Alias = PRef ? dyn_cast<VarDecl>(PRef->getDecl()) : nullptr;
@@ -1233,7 +1240,7 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
   // A reader that may fill one parameter of this function is an unknown
   // call on that parameter (a callback's own output is its product).
   llvm::SmallVector<const Expr *, 2> Filled;
-  if (!looksLikeReader(CE, Callee, Filled)) {
+  if (!looksLikeReader(CE, Callee, Filled, A.Ctx)) {
     pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE, Callee));
   } else if (!Filled.empty()) {
     Place P = A.placeOfPointer(Filled.front(), FD);

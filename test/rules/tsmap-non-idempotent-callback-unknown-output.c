@@ -4,10 +4,14 @@
 // Under StrictUnknownCalls, a reader with no body (it returns a value and
 // takes scalars and pointers to const) that is also given the callback's own
 // output fills that output, the callback's product: `return fetch(k, out)`,
-// also through a helper or a typed local alias of it (`struct rule *r = out;`). Given the context or another parameter, or
-// returning nothing, it stays an unknown call.
+// also through a helper or a typed local alias of it (`struct rule *r = out;`).
+// A block the callback has just allocated is its own, as a local is
+// (`r = calloc(...); rule_parse(k, r)`). Given the context or another
+// parameter (also in a local that held the block before), or returning nothing,
+// it stays an unknown call.
 
 #include <tsmap/tsmap.h>
+#include <stdlib.h>
 #include <string.h>
 
 int lookup_remote(const char *k, void *out);     // another file; fills *out
@@ -36,6 +40,24 @@ static int load_alias_ctx(const void *k, size_t n, void *ctx, void *out) {
   struct rule *r = ctx; // an alias of the context: not the product
   return rule_parse(k, r);
 }
+static int load_heap(const void *k, size_t n, void *ctx, void *out) {
+  struct rule *r = calloc(1, sizeof *r); // the callback's own block
+  if (!r)
+    return -1;
+  if (rule_parse(k, r) != 0) {
+    free(r);
+    return -1;
+  }
+  *(struct rule **)out = r;
+  return 0;
+}
+static int load_heap_ctx(const void *k, size_t n, void *ctx, void *out) {
+  struct rule *r = calloc(1, sizeof *r);
+  if (!r)
+    return -1;
+  r = ctx; // no longer the block it allocated
+  return rule_parse(k, r);
+}
 static int load_void(const void *k, size_t n, void *ctx, void *out) {
   fetch_into(k, out);
   return 0;
@@ -51,6 +73,9 @@ int get(tsmap *m, const char *k, void *c) {
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_alias, c, NULL);
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_alias_ctx, c, NULL);
   // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: callback 'load_alias_ctx' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'rule_parse', whose body is not visible
+  r |= tsmap_compute_if_absent(m, k, strlen(k), load_heap, c, NULL);
+  r |= tsmap_compute_if_absent(m, k, strlen(k), load_heap_ctx, c, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: callback 'load_heap_ctx' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'rule_parse', whose body is not visible
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_void, c, NULL);
   // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: callback 'load_void' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'fetch_into', whose body is not visible
   return r;
