@@ -239,9 +239,29 @@ void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
                   llvm::ArrayRef<Hop> Chain) {
   const FunctionDecl *Caller = Top;
   for (const Hop &H : Chain) {
-    Check.diag(H.Site->getBeginLoc(), "'%0' calls '%1' here",
-               DiagnosticIDs::Note)
-        << functionName(Caller) << functionName(H.Callee);
+    // A call through a function pointer says which one (`g_ops.notify(m)`
+    // calls 'do_notify' through field 'notify').
+    const Expr *Through = H.Site->getDirectCallee()
+                              ? nullptr
+                              : H.Site->getCallee()->IgnoreParenImpCasts();
+    if (const auto *UO = dyn_cast_or_null<UnaryOperator>(Through);
+        UO && UO->getOpcode() == UO_Deref)
+      Through = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*fp)(m)`
+    const NamedDecl *Pointer = nullptr;
+    if (const auto *ME = dyn_cast_or_null<MemberExpr>(Through))
+      Pointer = ME->getMemberDecl();
+    else if (const auto *DRE = dyn_cast_or_null<DeclRefExpr>(Through))
+      Pointer = DRE->getDecl();
+    if (Pointer && Pointer->getIdentifier())
+      Check.diag(H.Site->getBeginLoc(),
+                 "'%0' calls '%1' through %select{field|pointer}2 '%3' here",
+                 DiagnosticIDs::Note)
+          << functionName(Caller) << functionName(H.Callee)
+          << !isa<FieldDecl>(Pointer) << Pointer->getName();
+    else
+      Check.diag(H.Site->getBeginLoc(), "'%0' calls '%1' here",
+                 DiagnosticIDs::Note)
+          << functionName(Caller) << functionName(H.Callee);
     Caller = H.Callee;
   }
 }
