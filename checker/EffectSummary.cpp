@@ -1085,6 +1085,8 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   const Expr *Target = CE->getCallee()->IgnoreParenImpCasts();
   if (isa<CXXPseudoDestructorExpr>(Target))
     return;
+  if (const auto *UO = dyn_cast<UnaryOperator>(Target); UO && UO->getOpcode() == UO_Deref)
+    Target = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*ops->load)(key)`
   // `ops->load(key)`: the functions the TU stores into the field.
   if (const auto *ME = dyn_cast<MemberExpr>(Target))
     if (const std::vector<const FunctionDecl *> *Fns =
