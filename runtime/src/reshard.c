@@ -256,8 +256,7 @@ static void tsmap_scan_prefetch(tsmap_shard *s) {
   const tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (!t || t != s->rs_table)
     return;
-  for (size_t gi = s->rs_pos; gi < s->rs_pos + TSMAP_RESHARD_SHARE_GROUPS && gi < t->ngroups;
-       gi++) {
+  for (size_t gi = s->rs_pos; gi < s->rs_pos + TSMAP_RESHARD_GROUPS && gi < t->ngroups; gi++) {
     const char *g = (const char *)tsmap_table_group(t, gi);
     for (size_t off = 0; off < t->stride; off += 64)
       __builtin_prefetch(g + off);
@@ -305,7 +304,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
     if (prep == 2) { /* a chunk of pages costs a writer's whole share */
-      groups = groups > TSMAP_RESHARD_SHARE_GROUPS ? groups - TSMAP_RESHARD_SHARE_GROUPS : 0;
+      groups = groups > TSMAP_RESHARD_GROUPS ? groups - TSMAP_RESHARD_GROUPS : 0;
       continue;
     }
     groups--;
@@ -343,21 +342,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   return 0;
 }
 
-/* Has the scan of the pair's source most likely passed the key (its home group below the
- * published position)? A stale or wrong answer costs a probe, never a result. */
-static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
-                              const tsmap_key *q) {
-  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
-                                    memory_order_relaxed); /* cur's size, from its probe word */
-  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
-  return (q->hash & mask) < scanned;
-}
-
 /* ---- Writers (R4) ------------------------------------------------------------------------ */
-
-/* Diverted writes of this thread to go before its next share (R4). */
-static __thread unsigned tsmap_rs_turn __attribute__((tls_model("initial-exec")));
 
 int tsmap_reroute(tsmap *m, tsmap_key *q) {
   q->route = tsmap_route(m);
@@ -396,36 +381,21 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
     if (tsmap_route(m) != r)
       continue; /* from/to belong to a later phase */
     int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
-    /* R4: one diverted write in TSMAP_RESHARD_EVERY of a thread does the share (its fixed
-     * cost, the pair's second lock for a key that stays, paid once for that many) */
-    int share = tsmap_rs_turn == 0;
-    if (!moves && !share) {
-      tsmap_rs_turn--;
-      q->shard = p.lo; /* its key stays: the writer locks lo and checks the route there */
-      return 0;
-    }
-    /* A moving key the source's scan has likely passed is looked for in the destination
-     * first (found there, it is in no other shard: R3), so its source lines are not
-     * fetched; else the key's lines in its old and new shard are fetched while the locks
-     * are taken and the share moves others (their misses overlap); the share may move the
-     * key itself. */
-    int moved = moves && tsmap_likely_moved(m, rs, &p, q);
+    /* The key's lines in its old and new shard are fetched while the locks are taken and
+     * the share moves others (their misses overlap); the share may move the key itself. */
     tsmap_shard_prefetch8(m, (size_t)((moves ? p.dst : p.lo) - m->shards), q->hash);
-    if (moves && !moved)
+    if (moves)
       tsmap_shard_prefetch8(m, (size_t)(p.src - m->shards), q->hash);
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
       tsmap_pos pos;
       int starved = 0; /* the write's own key decides its status (stuck, below) */
-      tsmap_rs_turn = share ? TSMAP_RESHARD_EVERY - 1 : tsmap_rs_turn - 1;
-      if (share)
-        done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_SHARE_GROUPS, TSMAP_RESHARD_SHARE_MOVES,
-                               &starved);
+      done = tsmap_pair_step(m, rs, &p, TSMAP_RESHARD_GROUPS, TSMAP_RESHARD_MOVES, &starved);
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
-      if (moves && !(moved && tsmap_shard_find(m, p.dst, q, &pos)) &&
-          tsmap_shard_find(m, p.src, q, &pos) && tsmap_pair_move(m, &p, &pos, q->hash))
+      if (moves && tsmap_shard_find(m, p.src, q, &pos) &&
+          tsmap_pair_move(m, &p, &pos, q->hash))
         stuck = 1;
     }
     tsmap_shard *dst = moves ? p.dst : p.lo;
@@ -450,6 +420,17 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
 }
 
 /* ---- Readers (R2, R3) --------------------------------------------------------------------- */
+
+/* Has the scan of the pair's source most likely passed the key (its home group below the
+ * published position)? A stale or wrong answer costs a probe, never a result. */
+static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                              const tsmap_key *q) {
+  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
+                                    memory_order_relaxed); /* cur's size, from its probe word */
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
+  return (q->hash & mask) < scanned;
+}
 
 /* One shard's look for the key: tsmap_shard_probe, or tsmap_shard_probe8 (8-byte keys). */
 typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
@@ -846,9 +827,7 @@ void tsmap_reshard_free(tsmap *m) {
 TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }
 TSMAP_HIDDEN size_t tsmap_debug_reshard_moves(void);
-size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_SHARE_MOVES; }
-TSMAP_HIDDEN size_t tsmap_debug_reshard_every(void);
-size_t tsmap_debug_reshard_every(void) { return TSMAP_RESHARD_EVERY; }
+size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_MOVES; }
 
 /* ---- The auto policy ------------------------------------------------------------------------ */
 

@@ -90,23 +90,13 @@
 /* The share of a write (R4); -D at build time overrides either, to measure another
  * (bench/runtime/scripts/reshard_cost.py). */
 #ifndef TSMAP_RESHARD_GROUPS
-#define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a write scans, on average (R4) */
+#define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
 #endif
 #ifndef TSMAP_RESHARD_MOVES
-#define TSMAP_RESHARD_MOVES 2 /* entries a write moves besides its own key, on average at
-                                 most (R4): each is a miss in the destination; the mean
-                                 write's time sets how many writes an interrupt lands in
-                                 (DESIGN.md) */
+#define TSMAP_RESHARD_MOVES 2 /* entries a writer moves besides its own key, at most (R4):
+                                 each is a miss in the destination; the mean write's time
+                                 sets how many writes an interrupt lands in (DESIGN.md) */
 #endif
-#ifndef TSMAP_RESHARD_EVERY
-#define TSMAP_RESHARD_EVERY 4 /* a thread's diverted writes per share (R4): one of them scans
-                                 and moves that many writes' worth, so the share's fixed cost
-                                 (a call, its checks, the pair's second lock for a key that
-                                 stays) is paid once for all of them */
-#endif
-/* One share: what TSMAP_RESHARD_EVERY writes would have scanned and moved. */
-#define TSMAP_RESHARD_SHARE_GROUPS (TSMAP_RESHARD_GROUPS * TSMAP_RESHARD_EVERY)
-#define TSMAP_RESHARD_SHARE_MOVES (TSMAP_RESHARD_MOVES * TSMAP_RESHARD_EVERY)
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 
 /* Finish a phase in progress and hold off new ones (foreach, R6); on TSMAP_OK the walk
