@@ -342,6 +342,17 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   return 0;
 }
 
+/* Has the scan of the pair's source most likely passed the key (its home group below the
+ * published position)? A stale or wrong answer costs a probe, never a result. */
+static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                              const tsmap_key *q) {
+  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
+                                    memory_order_relaxed); /* cur's size, from its probe word */
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
+  return (q->hash & mask) < scanned;
+}
+
 /* ---- Writers (R4) ------------------------------------------------------------------------ */
 
 int tsmap_reroute(tsmap *m, tsmap_key *q) {
@@ -381,10 +392,14 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
     if (tsmap_route(m) != r)
       continue; /* from/to belong to a later phase */
     int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
-    /* The key's lines in its old and new shard are fetched while the locks are taken and
-     * the share moves others (their misses overlap); the share may move the key itself. */
+    /* A moving key the source's scan has likely passed is looked for in the destination
+     * first (found there, it is in no other shard: R3), so its source lines, a page walk
+     * of their own, are not fetched. Else the key's lines in its old and new shard are
+     * fetched while the locks are taken and the share moves others (their misses
+     * overlap); the share may move the key itself. */
+    int moved = moves && tsmap_likely_moved(m, rs, &p, q);
     tsmap_shard_prefetch8(m, (size_t)((moves ? p.dst : p.lo) - m->shards), q->hash);
-    if (moves)
+    if (moves && !moved)
       tsmap_shard_prefetch8(m, (size_t)(p.src - m->shards), q->hash);
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
@@ -394,8 +409,8 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
-      if (moves && tsmap_shard_find(m, p.src, q, &pos) &&
-          tsmap_pair_move(m, &p, &pos, q->hash))
+      if (moves && !(moved && tsmap_shard_find(m, p.dst, q, &pos)) &&
+          tsmap_shard_find(m, p.src, q, &pos) && tsmap_pair_move(m, &p, &pos, q->hash))
         stuck = 1;
     }
     tsmap_shard *dst = moves ? p.dst : p.lo;
@@ -420,17 +435,6 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
 }
 
 /* ---- Readers (R2, R3) --------------------------------------------------------------------- */
-
-/* Has the scan of the pair's source most likely passed the key (its home group below the
- * published position)? A stale or wrong answer costs a probe, never a result. */
-static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
-                              const tsmap_key *q) {
-  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
-                                    memory_order_relaxed); /* cur's size, from its probe word */
-  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
-  return (q->hash & mask) < scanned;
-}
 
 /* One shard's look for the key: tsmap_shard_probe, or tsmap_shard_probe8 (8-byte keys). */
 typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
