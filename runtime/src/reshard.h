@@ -31,11 +31,14 @@
  *       groups; a group the cap stopped in is continued from the first slot the step did
  *       not look at, rs_slot: the ones before it hold keys that stay, or none), then its
  *       own key if the share did not (its lines were prefetched, from the shards' probe
- *       words, before the pair's locks, so the misses overlap the locks and the share),
- *       and then works in the key's new shard under that shard's lock alone, after
- *       checking under it that the routing word is still the one it routed by (else it
- *       routes again). The 8-byte put checks the route under the pair's locks, releases
- *       the other shard's and keeps its new shard's lock (tsmap_reshard_route's `keep`). Inserts of moving keys go to the new shard only,
+ *       words, before the pair's locks, so the misses overlap the locks and the share; a
+ *       key whose home group the source's published scan position has passed is looked
+ *       for in the new shard first, its source lines not fetched: found there, it is in
+ *       no other shard), and then works in the key's new shard under that shard's lock
+ *       alone, after checking under it that the routing word is still the one it routed
+ *       by (else it routes again). The 8-byte put checks the route under the pair's
+ *       locks, releases the other shard's and keeps its new shard's lock
+ *       (tsmap_reshard_route's `keep`). Inserts of moving keys go to the new shard only,
  *       so a source shard's scan never falls behind; a write whose key cannot move (the
  *       new shard cannot grow) fails with TSMAP_NO_MEMORY rather than work in the source.
  *       The 8-byte put routes a diverted key here itself and stays on its own path. A
