@@ -1247,19 +1247,23 @@ void tsmap_shard_prefetch8(const tsmap *m, size_t si, uint64_t hash) {
   tsmap_writer_prefetch8(m, si, hash, m->slot_words, 0, 0);
 }
 
-/* Lock the shard and do this write's share of a growth in progress, and of expiry (G10,
- * E3: before the write's own change, whose value it must not reap). Inline in the 8-byte
- * puts (tsmap_store_body), out of line for the others (tsmap_writer_begin). */
+/* This write's share of a growth in progress, and of expiry (G10, E3: before the write's
+ * own change, whose value it must not reap), its shard locked. */
+TSMAP_INLINE void tsmap_writer_shares(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+  if (atomic_load_explicit(&s->old, memory_order_relaxed))
+    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+  if (TSMAP_UNLIKELY(m->expiring))
+    tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
+}
+/* Lock the shard and do the write's shares. Inline in the 8-byte puts (tsmap_store_body),
+ * out of line for the others (tsmap_writer_begin). */
 TSMAP_INLINE void tsmap_writer_begin_inline(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
     tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
     if (m->cfg.reshard_auto)
       tsmap_reshard_note_wait(m, s);
   }
-  if (atomic_load_explicit(&s->old, memory_order_relaxed))
-    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
-  if (TSMAP_UNLIKELY(m->expiring))
-    tsmap_expiry_sweep(m, s, after, TSMAP_SWEEP_GROUPS);
+  tsmap_writer_shares(m, s, after);
 }
 void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_writer_begin_inline(m, s, after);
@@ -2291,6 +2295,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   tsmap_thread *self;
   tsmap_status st;
   size_t si = 0; /* w8v8: q.shard's index */
+  tsmap_after after = TSMAP_AFTER_INIT;
+  tsmap_shard *s;
+  tsmap_pos pos;
+  int found;
 #define TSMAP_STORE_END(x)                                                                 \
   (metered == TSMAP_MX_FAST ? tsmap_mx_fast_put_end(self, replace, (x)) : (x))
   if (w8v8) {
@@ -2311,8 +2319,14 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     si = (q.hash >> 32) & q.route;
     q.shard = &map->shards[si];
     if (TSMAP_UNLIKELY(q.route & TSMAP_ROUTE_DIVERT)) { /* G15, R4: a phase's put stays here */
-      if (tsmap_reshard_route(map, &q) < 0)
+      int kept = tsmap_reshard_route(map, &q, 1);
+      if (kept < 0)
         return TSMAP_STORE_END(TSMAP_NO_MEMORY); /* its key could not move */
+      s = q.shard;
+      if (kept) { /* s locked and the route checked under its lock (R4) */
+        tsmap_writer_shares(map, s, &after);
+        goto locked;
+      }
       if (tsmap_is_closed(map)) /* the route it read may be close's own: no later change */
         return TSMAP_STORE_END(tsmap_store(map, key, 8, value, old_out, replace, TSMAP_TTL_DEFAULT));
       si = (size_t)(q.shard - map->shards);
@@ -2329,10 +2343,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
     if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
       return TSMAP_NO_MEMORY;
   }
-  tsmap_after after = TSMAP_AFTER_INIT;
-  tsmap_shard *s = q.shard;
-  tsmap_pos pos;
-  int found;
+  s = q.shard;
   /* A tracked key's birth stamp (M3, 1 put in 128 on a metered map) is not prefetched:
    * choosing the prefetch kept a test across the lock in every metered put (round 6). */
   if (w8v8) /* a versioned put also wants its version line */
@@ -2350,7 +2361,10 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
       tsmap_after_run(map, &after);
       return TSMAP_STORE_END(tsmap_store(map, q.p, q.len, value, old_out, replace, ttl));
     }
-  } else if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 &&
+    goto unlock;
+  }
+locked:
+  if ((found = tsmap_shard_find_n(map, s, &q, &pos, w8v8)) != 0 &&
              (w8v8 == 0 || w8v8 == 2) &&
              TSMAP_UNLIKELY(map->expiring) &&
              (found = tsmap_expiry_keep(map, s, &pos, &after)) < 0) { /* G10 */
@@ -2394,6 +2408,7 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   } else {
     st = tsmap_shard_insert(map, s, &q, value, &after);
   }
+unlock:
   if (w8v8)
     tsmap_writer_end8(map, s, &after);
   else

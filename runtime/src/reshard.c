@@ -157,10 +157,13 @@ static void tsmap_pair_lock(const tsmap_pair *p) {
 }
 /* R9: the pair's lo's rs_seq, odd from its first move under these locks, is made even
  * again before they are released (a seqlock's writer side; the two counts are its data). */
-static void tsmap_pair_unlock(const tsmap_pair *p) {
+static void tsmap_pair_seq_end(const tsmap_pair *p) {
   unsigned seq = atomic_load_explicit(&p->lo->rs_seq, memory_order_relaxed);
   if (seq & 1)
     atomic_store_explicit(&p->lo->rs_seq, seq + 1, memory_order_release);
+}
+static void tsmap_pair_unlock(const tsmap_pair *p) {
+  tsmap_pair_seq_end(p);
   tsmap_lock_release(&p->hi->lock);
   tsmap_lock_release(&p->lo->lock);
 }
@@ -200,16 +203,20 @@ static void tsmap_prefetch_home(const tsmap_shard *s, uint64_t hash) {
   __builtin_prefetch(g + 64, 1);
 }
 
-/* Move the moving keys of group `gi` of the source's table `t`, at most `*moves` of them
- * (R4: the cap bounds a write's share). Returns 1 if the group holds none any more, 0 if
- * the cap stopped it (the rest next time: moved slots are free, so a rescan skips them),
- * -1 if the destination could not grow. The moves' destination groups are prefetched
- * before the first move, so their misses overlap instead of following one another. */
+/* Move the moving keys of group `gi` of the source's table `t` from slot `*from` on, at
+ * most `*moves` of them (R4: the cap bounds a write's share). Returns 1 if the group holds
+ * none any more, 0 if the cap stopped it, -1 if the destination could not grow; then
+ * *from is the first slot not looked at yet: the slots below it hold keys that stay, or
+ * none (moved, or a key that stays inserted since: moving keys are inserted into the
+ * destination only), so the next step goes on from there without hashing them again.
+ * The moves' destination groups are prefetched before the first move, so their misses
+ * overlap instead of following one another. */
 static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_t gi,
-                            size_t *moves) {
+                            size_t *moves, unsigned char *from) {
   uint64_t w[TSMAP_MAX_KEY_WORDS], hash[TSMAP_GROUP_SLOTS];
   unsigned slot[TSMAP_GROUP_SLOTS], n = 0;
-  for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]); full; full &= full - 1) {
+  for (uint64_t full = tsmap_ctrl_full(t->wctrl[gi]) & (~0ull << (8 * *from)); full;
+       full &= full - 1) {
     unsigned i = tsmap_first_slot(full);
     tsmap_word *sl = tsmap_slot(tsmap_table_group(t, gi), m->slot_words, i);
     uint64_t h;
@@ -229,6 +236,7 @@ static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_
     tsmap_prefetch_home(p->dst, h);
   }
   for (unsigned i = 0; i < n; i++) {
+    *from = (unsigned char)slot[i];
     if (*moves == 0)
       return 0;
     tsmap_pos pos = {t, gi, slot[i]};
@@ -236,6 +244,7 @@ static int tsmap_group_move(tsmap *m, const tsmap_pair *p, tsmap_table *t, size_
       return -1;
     --*moves;
   }
+  *from = 0;
   return 1;
 }
 
@@ -279,6 +288,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   if (s->rs_phase != p->phase) {
     s->rs_phase = p->phase;
     s->rs_pos = 0;
+    s->rs_slot = 0;
     s->rs_table = NULL;
     s->rs_done = 0;
     s->rs_dropped = 0;
@@ -308,6 +318,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     if (t != s->rs_table) { /* a growth replaced the table: its entries are all in t */
       s->rs_table = t;
       s->rs_pos = 0;
+      s->rs_slot = 0;
       tsmap_scan_hint(rs, m, s, 0);
     }
     if (s->rs_pos >= t->ngroups) {
@@ -319,7 +330,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
       }
       return tsmap_source_drop(s);
     }
-    int r = tsmap_group_move(m, p, t, s->rs_pos, &moves);
+    int r = tsmap_group_move(m, p, t, s->rs_pos, &moves, &s->rs_slot);
     if (r <= 0) { /* the cap, or no memory for the destination's growth: this group later */
       *starved |= r < 0;
       break;
@@ -329,6 +340,17 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   }
   tsmap_scan_prefetch(s);
   return 0;
+}
+
+/* Has the scan of the pair's source most likely passed the key (its home group below the
+ * published position)? A stale or wrong answer costs a probe, never a result. */
+static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
+                              const tsmap_key *q) {
+  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
+                                    memory_order_relaxed); /* cur's size, from its probe word */
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
+  return (q->hash & mask) < scanned;
 }
 
 /* ---- Writers (R4) ------------------------------------------------------------------------ */
@@ -345,7 +367,7 @@ int tsmap_reroute(tsmap *m, tsmap_key *q) {
 TSMAP_HIDDEN void (*_Atomic tsmap_test_before_reshard_route)(tsmap *m);
 void (*_Atomic tsmap_test_before_reshard_route)(tsmap *m);
 
-int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
+int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
   void (*hook)(tsmap *) = atomic_load_explicit(&tsmap_test_before_reshard_route,
                                                memory_order_relaxed);
   if (TSMAP_UNLIKELY(hook != NULL))
@@ -370,10 +392,14 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
     if (tsmap_route(m) != r)
       continue; /* from/to belong to a later phase */
     int moves = tsmap_key_moves(&p, q->hash), done = 0, stuck = 0;
-    /* The key's lines in its old and new shard are fetched while the locks are taken and
-     * the share moves others (their misses overlap); the share may move the key itself. */
+    /* A moving key the source's scan has likely passed is looked for in the destination
+     * first (found there, it is in no other shard: R3), so its source lines, a page walk
+     * of their own, are not fetched. Else the key's lines in its old and new shard are
+     * fetched while the locks are taken and the share moves others (their misses
+     * overlap); the share may move the key itself. */
+    int moved = moves && tsmap_likely_moved(m, rs, &p, q);
     tsmap_shard_prefetch8(m, (size_t)((moves ? p.dst : p.lo) - m->shards), q->hash);
-    if (moves)
+    if (moves && !moved)
       tsmap_shard_prefetch8(m, (size_t)(p.src - m->shards), q->hash);
     tsmap_pair_lock(&p);
     if (tsmap_route(m) == r && !tsmap_is_closed(m)) {
@@ -383,9 +409,18 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
       /* A key that cannot move (its new shard cannot grow) fails the write: working on
        * it in the source could reinsert it there behind the scan (an expired entry is
        * reaped, then the key inserted again), and the phase would end without it. */
-      if (moves && tsmap_shard_find(m, p.src, q, &pos) &&
-          tsmap_pair_move(m, &p, &pos, q->hash))
+      if (moves && !(moved && tsmap_shard_find(m, p.dst, q, &pos)) &&
+          tsmap_shard_find(m, p.src, q, &pos) && tsmap_pair_move(m, &p, &pos, q->hash))
         stuck = 1;
+    }
+    tsmap_shard *dst = moves ? p.dst : p.lo;
+    if (keep && !done && !stuck && tsmap_route(m) == r) {
+      /* R4: the route was checked under both locks, so under dst's: the writer keeps
+       * that one and works there (no second acquisition, no second check) */
+      tsmap_pair_seq_end(&p);
+      tsmap_lock_release(dst == p.lo ? &p.hi->lock : &p.lo->lock);
+      q->shard = dst;
+      return 1;
     }
     tsmap_pair_unlock(&p);
     if (done)
@@ -394,23 +429,12 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q) {
       return -1;
     if (tsmap_route(m) != r)
       continue;
-    q->shard = moves ? p.dst : p.lo;
+    q->shard = dst;
     return 0;
   }
 }
 
 /* ---- Readers (R2, R3) --------------------------------------------------------------------- */
-
-/* Has the scan of the pair's source most likely passed the key (its home group below the
- * published position)? A stale or wrong answer costs a probe, never a result. */
-static int tsmap_likely_moved(const tsmap *m, tsmap_rstate *rs, const tsmap_pair *p,
-                              const tsmap_key *q) {
-  uint64_t w = atomic_load_explicit(&m->probe8[2 * (size_t)(p->src - m->shards)],
-                                    memory_order_relaxed); /* cur's size, from its probe word */
-  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  uint32_t scanned = atomic_load_explicit(&rs->scanned[p->src - m->shards], memory_order_relaxed);
-  return (q->hash & mask) < scanned;
-}
 
 /* One shard's look for the key: tsmap_shard_probe, or tsmap_shard_probe8 (8-byte keys). */
 typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,

@@ -28,12 +28,17 @@
  *       (tsmap_reshard_get8v; tsmap_reshard_get8 from the generic get).
  *   R4  A writer during a phase locks its key's pair, moves a bounded share of the pair
  *       (at most TSMAP_RESHARD_MOVES entries found in at most TSMAP_RESHARD_GROUPS
- *       groups; a group the cap stopped in is scanned again, its moved slots now free),
- *       then its own key if the share did not (its lines were prefetched, from the shards'
- *       probe words, before the pair's locks, so the misses overlap the locks and the
- *       share), and then works in the key's new shard under that shard's
- *       lock alone, after checking under it that the routing word is still the one it
- *       routed by (else it routes again). Inserts of moving keys go to the new shard only,
+ *       groups; a group the cap stopped in is continued from the first slot the step did
+ *       not look at, rs_slot: the ones before it hold keys that stay, or none), then its
+ *       own key if the share did not (its lines were prefetched, from the shards' probe
+ *       words, before the pair's locks, so the misses overlap the locks and the share; a
+ *       key whose home group the source's published scan position has passed is looked
+ *       for in the new shard first, its source lines not fetched: found there, it is in
+ *       no other shard), and then works in the key's new shard under that shard's lock
+ *       alone, after checking under it that the routing word is still the one it routed
+ *       by (else it routes again). The 8-byte put checks the route under the pair's
+ *       locks, releases the other shard's and keeps its new shard's lock
+ *       (tsmap_reshard_route's `keep`). Inserts of moving keys go to the new shard only,
  *       so a source shard's scan never falls behind; a write whose key cannot move (the
  *       new shard cannot grow) fails with TSMAP_NO_MEMORY rather than work in the source.
  *       The 8-byte put routes a diverted key here itself and stays on its own path. A
@@ -58,7 +63,7 @@
  *       them when halving, plus 1/8), faulted in a chunk per step (TSMAP_POPULATE_CHUNK,
  *       a writer's whole share) and published as a growth once its own growth is done: so
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
- *       a shard's own writes pace, cannot keep up with a pair's moves: up to 3 a write,
+ *       a shard's own writes pace, cannot keep up with a pair's moves: up to 2 a write,
  *       every write of the pair).
  *   R8  A source whose scan is done gives back what its moves freed: emptied (a
  *       halving's), its table's pages, TSMAP_UNMAP_CHUNK a step of the pair, which
@@ -93,9 +98,11 @@
 #define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
 #endif
 #ifndef TSMAP_RESHARD_MOVES
-#define TSMAP_RESHARD_MOVES 2 /* entries a writer moves besides its own key, at most (R4):
+#define TSMAP_RESHARD_MOVES 1 /* entries a writer moves besides its own key, at most (R4):
                                  each is a miss in the destination; the mean write's time
-                                 sets how many writes an interrupt lands in (DESIGN.md) */
+                                 sets how many writes an interrupt lands in (DESIGN.md; 1
+                                 since round 6: phase puts 1.20x steady in wall time against
+                                 1.27x with 2, phases ~1.7x the writes) */
 #endif
 #define TSMAP_RESHARD_AUTO_WAITS 64 /* lock waits per policy window (tsmap_reshard_note_wait) */
 

@@ -351,6 +351,8 @@ typedef struct tsmap_shard {
   size_t rs_pos;                    /* next group of rs_table to scan for moving keys */
   tsmap_table *rs_table;            /* the table being scanned (a growth restarts it) */
   unsigned char rs_done;            /* every moving key of this shard has moved */
+  unsigned char rs_slot;            /* slots of group rs_pos scanned already (a step's cap
+                                       stopped there): moved, or keys that stay */
   size_t rs_dropped;                /* R8: bytes of its emptied table given back since;
                                        SIZE_MAX: the pair is complete */
   unsigned char rs_shrink;          /* R8: a doubling's source, for tsmap_maintain to fit */
@@ -619,12 +621,14 @@ TSMAP_INLINE int tsmap_is_closed(const tsmap *m) {
 
 /* A writer's key during a reshard: move it to its new shard first and route it there.
  * -1: it could not be moved (its new shard could not grow: TSMAP_NO_MEMORY, nothing
- * changed), 0 otherwise. */
-TSMAP_HIDDEN int tsmap_reshard_route(tsmap *m, tsmap_key *q);
+ * changed), 0 otherwise. With `keep`, 1: q->shard is locked and the route was checked
+ * under its lock (the pair's locks the share took, the other released; R4): the writer
+ * works there without locking it again. */
+TSMAP_HIDDEN int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep);
 /* Before a writer locks q->shard; a write that gets -1 returns TSMAP_NO_MEMORY. */
 TSMAP_INLINE int tsmap_writer_route(tsmap *m, tsmap_key *q) {
   if (TSMAP_UNLIKELY(q->route & TSMAP_ROUTE_DIVERT))
-    return tsmap_reshard_route(m, q);
+    return tsmap_reshard_route(m, q, 0);
   return 0;
 }
 /* Under q->shard's lock: did the routing change since q was routed (a reshard step, or
