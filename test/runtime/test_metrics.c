@@ -153,6 +153,9 @@ static tsmap *metered_expiring(const char *name, size_t value_size, size_t max_e
   cfg.expiry = 1;
   cfg.clock = step_clock;
   cfg.max_entries = max_entries;
+  /* A fixed seed: under a random one the doorkeeper and the sketch of a bound of 4
+   * overcount a newcomer tried once about 1 map in 200 (B5), and it is admitted. */
+  cfg.seed = 0x5eed;
   cfg.on_entry_evicted = count_evicted;
   atomic_store(&g_now, 1000);
   for (int i = 0; i <= TSMAP_EVICT_DISCARDED; i++)
