@@ -236,7 +236,7 @@ void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R) {
 }
 
 void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
-                  llvm::ArrayRef<Hop> Chain) {
+                  llvm::ArrayRef<Hop> Chain, const FieldFunctions *Fields) {
   const FunctionDecl *Caller = Top;
   for (const Hop &H : Chain) {
     // A call through a function pointer says which one (`g_ops.notify(m)`
@@ -252,13 +252,18 @@ void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
       Pointer = ME->getMemberDecl();
     else if (const auto *DRE = dyn_cast_or_null<DeclRefExpr>(Through))
       Pointer = DRE->getDecl();
-    if (Pointer && Pointer->getIdentifier())
+    if (Pointer && Pointer->getIdentifier()) {
       Check.diag(H.Site->getBeginLoc(),
                  "'%0' calls '%1' through %select{field|pointer}2 '%3' here",
                  DiagnosticIDs::Note)
           << functionName(Caller) << functionName(H.Callee)
           << !isa<FieldDecl>(Pointer) << Pointer->getName();
-    else
+      const auto *F = dyn_cast<FieldDecl>(Pointer);
+      if (const Expr *Set = F && Fields ? Fields->storeOf(F, H.Callee) : nullptr)
+        Check.diag(Set->getBeginLoc(), "field '%0' is set to '%1' here",
+                   DiagnosticIDs::Note)
+            << F->getName() << functionName(H.Callee);
+    } else
       Check.diag(H.Site->getBeginLoc(), "'%0' calls '%1' here",
                  DiagnosticIDs::Note)
           << functionName(Caller) << functionName(H.Callee);
@@ -343,8 +348,8 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
 
 void emitChainNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
                     const Effect &E, const ASTContext &Ctx,
-                    const ContractModel &Model) {
-  emitHopNotes(Check, Top, E.Chain);
+                    const ContractModel &Model, const FieldFunctions *Fields) {
+  emitHopNotes(Check, Top, E.Chain, Fields);
   emitEffectNote(Check, Top, E, Ctx, Model);
 }
 

@@ -54,9 +54,11 @@ std::string spelledTarget(const Effect &E, const ASTContext &Ctx);
 /// their value: "'cb' is set to 'load_rule' here".
 void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R);
 
-/// One note per hop of \p Chain, starting in \p Top: "'A' calls 'B' here".
+/// One note per hop of \p Chain, starting in \p Top: "'A' calls 'B' here"
+/// ("... through field 'f' here" for a call through a function-pointer field,
+/// followed, with \p Fields, by where the field is set to 'B').
 void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
-                  llvm::ArrayRef<Hop> Chain);
+                  llvm::ArrayRef<Hop> Chain, const FieldFunctions *Fields = nullptr);
 
 /// The note at the effect itself ("'audit_post' calls 'send' here",
 /// "'bump' increments 'c->hits' here"), and for an annotated callee the note
@@ -68,7 +70,8 @@ void emitEffectNote(ClangTidyCheck &Check, const FunctionDecl *Top,
 /// emitHopNotes then emitEffectNote.
 void emitChainNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
                     const Effect &E, const ASTContext &Ctx,
-                    const ContractModel &Model);
+                    const ContractModel &Model,
+                    const FieldFunctions *Fields = nullptr);
 
 } // namespace clang::tidy::tsmap
 

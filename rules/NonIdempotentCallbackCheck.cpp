@@ -114,7 +114,7 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
       << Name << functionName(MapOp) << effectPhrase(*E, Fn, Spelled)
       << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
-  emitChainNotes(*this, Fn, *E, Ctx, Model);
+  emitChainNotes(*this, Fn, *E, Ctx, Model, &Analysis->fieldFunctions());
   diag(Fn->getLocation(),
        "if running '%0' twice is harmless, declare it TSMAP_IDEMPOTENT",
        DiagnosticIDs::Note)

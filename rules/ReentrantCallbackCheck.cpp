@@ -480,7 +480,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
           << functionName(Target.Fn) << (E->Target.Fields.empty() ? 0 : 1)
           << Target.Fn->getParamDecl(E->Target.Param)->getName()
           << E->Target.describe(Target.Fn);
-  emitChainNotes(*this, Target.Fn, *E, Ctx, Model);
+  emitChainNotes(*this, Target.Fn, *E, Ctx, Model, &Analysis->fieldFunctions());
   if (R->How == Identity::SameField)
     fieldIdentityNote(*E, E->MapField ? E->MapField
                                       : E->Target.Fields.empty()
