@@ -33,23 +33,23 @@ static int load_direct(const void *k, size_t n, void *ctx, void *out) {
 int get(tsmap *m, const char *k) {
   int r = tsmap_compute_if_absent(m, k, strlen(k), load_field, NULL, NULL);
   // CHECK-NOTES: :[[@LINE-1]]:52: warning: callback 'load_field' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'audit_post', which is declared TSMAP_NON_IDEMPOTENT [tsmap-non-idempotent-callback]
-  // CHECK-NOTES: :17:3: note: 'load_field' calls 'do_notify' through field 'notify' here
+  // CHECK-NOTES: :18:3: note: 'load_field' calls 'do_notify' through field 'notify' here
   // CHECK-NOTES: :14:39: note: field 'notify' is set to 'do_notify' here
-  // CHECK-NOTES: :12:40: note: 'do_notify' calls 'audit_post' here
-  // CHECK-NOTES: :10:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
-  // CHECK-NOTES: :15:12: note: if running 'load_field' twice is harmless, declare it TSMAP_IDEMPOTENT
+  // CHECK-NOTES: :13:40: note: 'do_notify' calls 'audit_post' here
+  // CHECK-NOTES: :11:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
+  // CHECK-NOTES: :16:12: note: if running 'load_field' twice is harmless, declare it TSMAP_IDEMPOTENT
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_deref, NULL, NULL);
   // CHECK-NOTES: :[[@LINE-1]]:49: warning: callback 'load_deref' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'audit_post', which is declared TSMAP_NON_IDEMPOTENT [tsmap-non-idempotent-callback]
-  // CHECK-NOTES: :23:3: note: 'load_deref' calls 'do_notify' through field 'notify' here
+  // CHECK-NOTES: :24:3: note: 'load_deref' calls 'do_notify' through field 'notify' here
   // CHECK-NOTES: :14:39: note: field 'notify' is set to 'do_notify' here
-  // CHECK-NOTES: :12:40: note: 'do_notify' calls 'audit_post' here
-  // CHECK-NOTES: :10:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
-  // CHECK-NOTES: :20:12: note: if running 'load_deref' twice is harmless, declare it TSMAP_IDEMPOTENT
+  // CHECK-NOTES: :13:40: note: 'do_notify' calls 'audit_post' here
+  // CHECK-NOTES: :11:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
+  // CHECK-NOTES: :21:12: note: if running 'load_deref' twice is harmless, declare it TSMAP_IDEMPOTENT
   r |= tsmap_compute_if_absent(m, k, strlen(k), load_direct, NULL, NULL);
   // CHECK-NOTES: :[[@LINE-1]]:49: warning: callback 'load_direct' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run calls 'audit_post', which is declared TSMAP_NON_IDEMPOTENT [tsmap-non-idempotent-callback]
-  // CHECK-NOTES: :28:3: note: 'load_direct' calls 'do_notify' here
-  // CHECK-NOTES: :12:40: note: 'do_notify' calls 'audit_post' here
-  // CHECK-NOTES: :10:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
-  // CHECK-NOTES: :26:12: note: if running 'load_direct' twice is harmless, declare it TSMAP_IDEMPOTENT
+  // CHECK-NOTES: :29:3: note: 'load_direct' calls 'do_notify' here
+  // CHECK-NOTES: :13:40: note: 'do_notify' calls 'audit_post' here
+  // CHECK-NOTES: :11:1: note: 'audit_post' is declared TSMAP_NON_IDEMPOTENT here
+  // CHECK-NOTES: :27:12: note: if running 'load_direct' twice is harmless, declare it TSMAP_IDEMPOTENT
   return r;
 }
