@@ -1491,8 +1491,16 @@ EffectAnalysis::nonIdempotentReason(const FunctionDecl *FD) const {
     return NonIdempotentReason::Annotated;
   if (Impl::nameIn(P->NonIdempotentNames, FD))
     return NonIdempotentReason::Option;
+  // The default list names C library functions: not the program's own function
+  // of the same name (a `static void link(...)` with its body here, or
+  // `std::remove`, a function in a namespace), whose body is looked at instead.
+  const FunctionDecl *Def = nullptr;
+  bool OwnDefinition = FD->hasBody(Def) &&
+                       !Ctx.getSourceManager().isInSystemHeader(Def->getLocation());
   if (Opts.UseDefaultNonIdempotent && FD->getDeclName().isIdentifier() &&
-      !FD->isCXXClassMember() && defaultNonIdempotentSet().contains(FD->getName()))
+      !FD->isCXXClassMember() && !OwnDefinition &&
+      FD->getDeclContext()->getRedeclContext()->isTranslationUnit() &&
+      defaultNonIdempotentSet().contains(FD->getName()))
     return NonIdempotentReason::DefaultList;
   return NonIdempotentReason::None;
 }

@@ -220,6 +220,18 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
   if (!E)
     return {};
   E = lookThroughSteal(E->IgnoreParenCasts());
+  // `ok ? v : NULL` is v where it is not null (`return remove(..) == OK ? c :
+  // NULL;`): whatever takes it takes the value.
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E)) {
+    auto IsNull = [&](const Expr *X) {
+      return X->IgnoreParenCasts()->isNullPointerConstant(
+                 Ctx, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull;
+    };
+    if (IsNull(CO->getFalseExpr()))
+      return refersTo(CO->getTrueExpr(), CopyDepth);
+    if (IsNull(CO->getTrueExpr()))
+      return refersTo(CO->getFalseExpr(), CopyDepth);
+  }
   // A GNU statement expression is its last statement (`({ ...; taken_; })`,
   // a project's take macro).
   if (const auto *SE = dyn_cast<StmtExpr>(E))
