@@ -67,6 +67,41 @@ static const CallExpr *previousCallInBlock(const CallExpr *Call, ASTContext &Ctx
   return PrevExpr ? dyn_cast<CallExpr>(PrevExpr->IgnoreParenCasts()) : nullptr;
 }
 
+static bool isRuntimeMap(const ValueDecl *D) {
+  QualType T = D->getType();
+  if (!T->isPointerType())
+    return false;
+  const auto *RD = T->getPointeeType()->getAsRecordDecl();
+  return RD && RD->getName() == "tsmap";
+}
+
+/// The libtsmap map variable \p E names, else null.
+static const VarDecl *runtimeMapVar(const Expr *E) {
+  const auto *DRE = E ? dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts()) : nullptr;
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return VD && isRuntimeMap(VD) ? VD : nullptr;
+}
+
+void RemoveWithoutCleanupCheck::noteMadeByHelper(const CallExpr *Call,
+                                                 ASTContext &Ctx) {
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (Callee && Callee->getIdentifier() && Callee->getName().starts_with("tsmap_"))
+    return; // the runtime's own calls (tsmap_create sets the config's hook)
+  for (const Expr *Arg : Call->arguments())
+    if (const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenImpCasts());
+        UO && UO->getOpcode() == UO_AddrOf)
+      if (const VarDecl *VD = runtimeMapVar(UO->getSubExpr()))
+        MadeByHelper.insert(VD->getCanonicalDecl());
+  DynTypedNodeList Parents = Ctx.getParents(*Call);
+  while (Parents.size() == 1 && Parents[0].get<ImplicitCastExpr>())
+    Parents = Ctx.getParents(Parents[0]);
+  if (Parents.size() == 1)
+    if (const auto *BO = Parents[0].get<BinaryOperator>();
+        BO && BO->getOpcode() == BO_Assign)
+      if (const VarDecl *VD = runtimeMapVar(BO->getLHS()))
+        MadeByHelper.insert(VD->getCanonicalDecl());
+}
+
 void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
   Ctx = Result.Context;
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call")) {
@@ -90,6 +125,7 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
         Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
                             Closed, QualType()});
     }
+    noteMadeByHelper(Call, *Result.Context);
     if (auto H = configHookOf(Call, *Result.Context)) {
       auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
       // Created with two different hooks: which one holds is not known.
@@ -798,6 +834,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   }
   SelfEvicting.clear();
   ConfigHooks.clear();
+  MadeByHelper.clear();
   Tables.clear();
   CopiedKeyInserts.clear();
   MapValueTypes.clear();
@@ -810,13 +847,6 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
 }
 
 /// Whether \p D holds a libtsmap map (`tsmap *`).
-static bool isRuntimeMap(const ValueDecl *D) {
-  QualType T = D->getType();
-  if (!T->isPointerType())
-    return false;
-  const auto *RD = T->getPointeeType()->getAsRecordDecl();
-  return RD && RD->getName() == "tsmap";
-}
 
 const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
     const FunctionDecl *&Hook, const std::string &HookName,
@@ -921,10 +951,12 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       // created where this translation unit cannot see (a global created in
       // another file, a field set up elsewhere) and not annotated has a hook
       // that is not known, as a GLib table's created elsewhere has. A
-      // file-static map is created here or nowhere. (A map of an annotated
+      // file-static map is created here or nowhere, unless a helper it is
+      // handed to or assigned from creates it. (A map of an annotated
       // API states its hook with TSMAP_EVICTS_WITH or has none.)
       const auto *VD = dyn_cast<VarDecl>(D.MapDecl);
-      bool FileStatic = VD && VD->hasGlobalStorage() && !VD->isExternallyVisible();
+      bool FileStatic = VD && VD->hasGlobalStorage() && !VD->isExternallyVisible() &&
+                        !MadeByHelper.contains(VD->getCanonicalDecl());
       if (!HookName && isRuntimeMap(D.MapDecl) && !FileStatic &&
           !isa<ParmVarDecl>(D.MapDecl) && !(VD && VD->hasLocalStorage()))
         return;

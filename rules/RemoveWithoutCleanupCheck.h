@@ -157,6 +157,9 @@ private:
   /// overwrite when the table's equality compares contents, which is known
   /// at the end of the TU (per TU).
   llvm::DenseMap<const CallExpr *, KeyCopy> CopiedKeyInserts;
+  /// Records the map variable \p Call fills when it is not the runtime's
+  /// (MadeByHelper).
+  void noteMadeByHelper(const CallExpr *Call, ASTContext &Ctx);
   /// \p D is the insert of a copied key into a table that compares keys by
   /// what they point to: it cannot overwrite.
   bool insertsAbsentCopy(const Discard &D) const;
@@ -167,6 +170,10 @@ private:
   /// The on_entry_evicted hook each libtsmap map's config names (per TU):
   /// the eviction hook of its discarded removals, before TSMAP_EVICTS_WITH.
   llvm::DenseMap<const ValueDecl *, ConfigHook> ConfigHooks;
+  /// libtsmap map variables a call other than tsmap_create fills
+  /// (`app_map_create("x", &g_m)`, `g_m = app_map_new("x")`): created by code
+  /// this TU may not see, with a hook it does not know (per TU).
+  llvm::DenseSet<const ValueDecl *> MadeByHelper;
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
 };
