@@ -85,8 +85,8 @@ static const VarDecl *runtimeMapVar(const Expr *E) {
 void RemoveWithoutCleanupCheck::noteMadeByHelper(const CallExpr *Call,
                                                  ASTContext &Ctx) {
   const FunctionDecl *Callee = Call->getDirectCallee();
-  if (Callee && Callee->getIdentifier() && Callee->getName().starts_with("tsmap_"))
-    return; // the runtime's own calls (tsmap_create sets the config's hook)
+  if (Callee && Callee->getIdentifier() && Callee->getName() == "tsmap_create")
+    return; // the runtime's own creation: configHookOf reads its hook
   for (const Expr *Arg : Call->arguments())
     if (const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenImpCasts());
         UO && UO->getOpcode() == UO_AddrOf)
