@@ -67,6 +67,32 @@ static const CallExpr *previousCallInBlock(const CallExpr *Call, ASTContext &Ctx
   return PrevExpr ? dyn_cast<CallExpr>(PrevExpr->IgnoreParenCasts()) : nullptr;
 }
 
+/// Whether a `tsmap_close` of \p Closed comes before \p Call (a destroy or a
+/// close) in the function around it: the map is closed there already, and its
+/// values went to the hook then (`tsmap_close(m); n = 0; tsmap_destroy(m);`,
+/// also with the close inside a checking macro). Source order, not paths: a
+/// close on another branch also counts (quiet rather than noisy).
+static bool closedEarlier(const CallExpr *Call, const ValueDecl *Closed,
+                          ASTContext &Ctx) {
+  const FunctionDecl *FD = enclosingFunction(Call, Ctx);
+  if (!FD || !FD->getBody())
+    return false;
+  const SourceManager &SM = Ctx.getSourceManager();
+  SourceLocation At = SM.getExpansionLoc(Call->getBeginLoc());
+  std::function<bool(const Stmt *)> Find = [&](const Stmt *S) {
+    if (!S)
+      return false;
+    if (const auto *C = dyn_cast<CallExpr>(S); C && C != Call &&
+        closedMapOf(C) == Closed &&
+        C->getDirectCallee()->getName() == "tsmap_close" &&
+        SM.isBeforeInTranslationUnit(SM.getExpansionLoc(C->getBeginLoc()), At))
+      return true;
+    return llvm::any_of(S->children(), Find);
+  };
+  return Find(FD->getBody());
+}
+
+
 static bool isRuntimeMap(const ValueDecl *D) {
   QualType T = D->getType();
   if (!T->isPointerType())
@@ -119,9 +145,7 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
     // g_hash_table_destroy does.
     // A destroy right after a close of the same map finds it empty.
     if (const ValueDecl *Closed = closedMapOf(Call)) {
-      const CallExpr *Prev = previousCallInBlock(Call, *Result.Context);
-      if (!Prev || closedMapOf(Prev) != Closed ||
-          Prev->getDirectCallee()->getName() != "tsmap_close")
+      if (!closedEarlier(Call, Closed, *Result.Context))
         Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
                             Closed, QualType()});
     }

@@ -58,6 +58,33 @@ void shutdown_maps(void) {
   tsmap_destroy(g_ids);       // quiet: its values owe nothing
 }
 
+#define CHECKED(x)                                                             \
+  do {                                                                         \
+    if ((x) != TSMAP_OK)                                                       \
+      abort();                                                                 \
+  } while (0)
+static int g_open;
+
+// A destroy after a close of the same map earlier in the function (a statement
+// between them, or the close inside a checking macro) discards nothing more:
+// reported once, at the close.
+void shutdown_plain_apart(void) {
+  tsmap_close(g_plain);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_plain' by 'tsmap_close' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  g_open = 0;
+  tsmap_destroy(g_plain);
+}
+void shutdown_plain_checked(void) {
+  CHECKED(tsmap_close(g_plain));
+  // CHECK-MESSAGES: :[[@LINE-1]]:11: warning: values left in 'g_plain' by 'tsmap_close' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  tsmap_destroy(g_plain);
+}
+void shutdown_other_closed(void) { // the close of another map does not count
+  tsmap_close(g_hooked);
+  tsmap_destroy(g_plain);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values left in 'g_plain' by 'tsmap_destroy' are discarded and the map has no eviction hook; the field 'idle' of each keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+}
+
 void shutdown_given(tsmap *m) {
   tsmap_destroy(m); // quiet: the caller's map, whose hook is not seen
 }
