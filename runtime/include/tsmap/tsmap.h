@@ -12,7 +12,10 @@
  *   tsmap *sessions;
  *   if (tsmap_create(&cfg, &sessions) != TSMAP_OK) ...
  *   struct session *s = ...;
- *   tsmap_put(sessions, id, id_len, &s, NULL);      // NULL: a replaced value goes to the hook
+ *   tsmap_put_ptr(sessions, id, id_len, s, NULL);   // NULL: a replaced value goes to the hook
+ *
+ * (A map of pointers: tsmap_put_ptr publishes `s` itself, which the checks follow;
+ * tsmap_put(sessions, id, id_len, &s, NULL) stores the same bytes, as a copy of `s`.)
  *
  * Keys. `key` may be NULL only with `key_len` 0: (NULL, 0) and ("", 0) are the same key,
  * the empty key, which a map of variable-length keys (key_size 0) stores like any other.
