@@ -775,6 +775,13 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     M.How = How;
     return Done(M);
   };
+  // Holder H of the path's value holds it from here on, or not; whether any
+  // holder still does.
+  auto Hold = [&](Item &It, unsigned H, bool Holds) {
+    It.Live = Holds ? It.Live | (uint64_t(1) << H) : It.Live & ~(uint64_t(1) << H);
+    Uses.setLive(It.Live);
+    return It.Live != 0;
+  };
   llvm::SmallVector<Item, 16> Work{
       {Start, StartIndex, Uses.all(), nullptr,
        Uses.holders().empty()
@@ -810,9 +817,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       // autoptr's exit cleanup then gets NULL), not handed on.
       if (const Expr *Dropped = droppedBySteal(St, FD->getASTContext()))
         if (std::optional<unsigned> H = Uses.holderIndex(Dropped)) {
-          It.Live &= ~(uint64_t(1) << *H);
-          Uses.setLive(It.Live);
-          if (!It.Live)
+          if (!Hold(It, *H, false))
             return Miss(It,
                         FD->getASTContext().getSourceManager().getExpansionLoc(
                             St->getBeginLoc()),
@@ -833,10 +838,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         if (std::optional<unsigned> H = Uses.holderIndex(BO->getLHS())) {
           bool Keeps = Uses.refersTo(BO->getRHS()).K == ValueRef::Whole ||
                        BO->getRHS()->IgnoreParenCasts() == Status.Call;
-          It.Live = Keeps ? It.Live | (uint64_t(1) << *H)
-                          : It.Live & ~(uint64_t(1) << *H);
-          Uses.setLive(It.Live);
-          if (!It.Live)
+          if (!Hold(It, *H, Keeps))
             return Miss(It, BO->getBeginLoc(), false, MissedCleanup::Overwritten);
         }
     }

@@ -103,11 +103,13 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
   if (E->Chain.empty() &&
       (E->Kind == EffectKind::ReadModifyWrite || E->Kind == EffectKind::Free))
     Spelled = spelledTarget(*E, Ctx);
-  if (!llvm::all_of(Spelled, [](char C) {
-        return llvm::isAlnum(C) || C == '_' || C == '.' || C == '-' || C == '>';
-      }) ||
-      (!llvm::StringRef(Spelled).contains('.') &&
-       !llvm::StringRef(Spelled).contains("->")))
+  llvm::StringRef Path(Spelled);
+  bool FieldPath = (Path.contains('.') || Path.contains("->")) &&
+                   llvm::all_of(Path, [](char C) {
+                     return llvm::isAlnum(C) || C == '_' || C == '.' || C == '-' ||
+                            C == '>';
+                   });
+  if (!FieldPath)
     Spelled.clear(); // a bare local (`old`) says less than its origin
   diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run more "
             "than once, and each run %2")

@@ -92,7 +92,7 @@ static bool closedEarlier(const CallExpr *Call, const ValueDecl *Closed,
   return Find(FD->getBody());
 }
 
-
+/// Whether \p D holds a libtsmap map (`tsmap *`).
 static bool isRuntimeMap(const ValueDecl *D) {
   QualType T = D->getType();
   if (!T->isPointerType())
@@ -143,7 +143,7 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       SelfEvicting.push_back(*M);
     // Closing a map hands every value still in it to its hook, as
     // g_hash_table_destroy does.
-    // A destroy right after a close of the same map finds it empty.
+    // A destroy after a close of the same map finds it empty.
     if (const ValueDecl *Closed = closedMapOf(Call)) {
       if (!closedEarlier(Call, Closed, *Result.Context))
         Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
@@ -523,11 +523,7 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
                             MapDecl, QualType(), /*Key=*/true});
         return true;
       }
-    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
-                        MapDecl, QualType()});
-    Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
-                        MapDecl, QualType(), /*Key=*/true});
-    return true;
+    [[fallthrough]];
   }
   case GLibOp::RemoveAll: // The table's destroy functions run on the entries.
     Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
@@ -869,8 +865,6 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   Effects.reset();
   Ctx = nullptr;
 }
-
-/// Whether \p D holds a libtsmap map (`tsmap *`).
 
 const CleanupContract *RemoveWithoutCleanupCheck::missedByHook(
     const FunctionDecl *&Hook, const std::string &HookName,
