@@ -66,6 +66,35 @@ const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
   return Init;
 }
 
+const CallExpr *iteratorNextOf(const CallExpr *Use, const Stmt *Body,
+                               const SourceManager &SM) {
+  const ValueDecl *Iter = Use->getNumArgs() ? tableDeclOf(Use->getArg(0)) : nullptr;
+  if (!Iter || !Body)
+    return nullptr;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
+  collectCalls(Body, Calls);
+  const CallExpr *Next = nullptr;
+  for (const CallExpr *C : Calls) {
+    const FunctionDecl *FD = C->getDirectCallee();
+    if (FD && FD->getIdentifier() && FD->getName() == "g_hash_table_iter_next" &&
+        C->getNumArgs() == 3 && tableDeclOf(C->getArg(0)) == Iter &&
+        SM.isBeforeInTranslationUnit(C->getBeginLoc(), Use->getBeginLoc()))
+      Next = C;
+  }
+  return Next;
+}
+
+const VarDecl *iteratedValueOf(const CallExpr *Next) {
+  // `&v` or `(gpointer *) &w`: the local the value is written into.
+  const auto *UO = Next ? dyn_cast<UnaryOperator>(Next->getArg(2)->IgnoreParenCasts())
+                        : nullptr;
+  const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                        ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
+                        : nullptr;
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->hasLocalStorage() && V->getType()->isPointerType() ? V : nullptr;
+}
+
 bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx) {
   if (!A || !B)
     return false;

@@ -81,6 +81,15 @@ const ValueDecl *tableDeclOf(const Expr *E);
 const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
                                const SourceManager &SM);
 
+/// The last `g_hash_table_iter_next (&it, ...)` in \p Body before \p Use (a
+/// call given the same iterator first); null if none.
+const CallExpr *iteratorNextOf(const CallExpr *Use, const Stmt *Body,
+                               const SourceManager &SM);
+
+/// The local \p Next (a g_hash_table_iter_next) writes the value into: `v` of
+/// `&v`, `w` of `(gpointer *) &w`; null if it passes no local.
+const VarDecl *iteratedValueOf(const CallExpr *Next);
+
 /// \p A and \p B are the same expression (casts and parentheses aside).
 bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx);
 

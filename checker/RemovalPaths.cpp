@@ -804,6 +804,20 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       if (!S)
         continue;
       const Stmt *St = S->getStmt();
+      if (Status.Refill && St == Status.Refill) {
+        // Around an iterator's loop: its next step overwrites the first
+        // holder; the ones declared in the loop's body are gone.
+        const SourceManager &SM = FD->getASTContext().getSourceManager();
+        uint64_t Outside = 0;
+        for (unsigned H = 1; H < Uses.holders().size() && H < 64; ++H)
+          if (SM.isBeforeInTranslationUnit(Uses.holders()[H].Var->getLocation(),
+                                           St->getBeginLoc()))
+            Outside |= uint64_t(1) << H;
+        if (!(It.Live & Outside))
+          return Miss(It, St->getBeginLoc(), false, MissedCleanup::NextValue);
+        Stop = true;
+        break;
+      }
       if (St == Status.Call) {
         // Around a loop: the next removal overwrites the variable the value
         // came in (holder 0); lost, unless another variable still holds it.

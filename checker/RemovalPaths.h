@@ -188,7 +188,8 @@ struct MissedCleanup {
   /// (`s = NULL;`), or where a loop came back to the removal, which
   /// overwrites it, or where a `g_steal_pointer(&h)` took it out of the last
   /// holder and dropped it; then Exit is that place.
-  enum { AtExit, Overwritten, NextRemoval, StolenAndDropped } How = AtExit;
+  /// NextValue: the loop came back to RemovalStatus::Refill instead.
+  enum { AtExit, Overwritten, NextRemoval, NextValue, StolenAndDropped } How = AtExit;
 };
 
 /// What the removal call's result says.
@@ -201,6 +202,11 @@ struct RemovalStatus {
   StatusReading Reading = StatusReading::ZeroIsSuccess;
   /// Set to whether some test on the walk depended on that reading.
   bool *ReadingUsed = nullptr;
+  /// The call that gives the value's first holder its value, when that is
+  /// not the removal (`g_hash_table_iter_next (&it, NULL, &w)` before an
+  /// iter_remove): a loop that comes back to it overwrites the holder, and
+  /// the holders declared after it are out of scope.
+  const CallExpr *Refill = nullptr;
 };
 
 /// Walks \p G (of function \p FD) from just after \p Status.Call and returns

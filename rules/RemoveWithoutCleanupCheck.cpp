@@ -511,14 +511,25 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
   case GLibOp::Remove: {
     // On a table created (earlier in the translation unit) with no value
     // destroy function, removing drops only the table's pointer: a value
-    // looked up before it (`w = lookup(t, k); remove(t, k); watch_free(w);`)
-    // is the caller's, checked as a steal's is.
+    // looked up before it (`w = lookup(t, k); remove(t, k); watch_free(w);`),
+    // or the iterator's (`iter_next(&it, NULL, &w); iter_remove(&it);
+    // watch_free(w);`), is the caller's, checked as a steal's is.
     const GLibTables::Creation *C = MapDecl ? Tables.creationOf(MapDecl) : nullptr;
-    if (C && !C->Value.Opaque && !C->Value.Fn && A.GLib == GLibOp::Remove)
-      if (const VarDecl *V = lookedUpValueOf(Call, FD, Ctx)) {
-        if (!Model.cleanupsOf(V->getType()).empty())
-          MapValueTypes.try_emplace(MapDecl, V->getType());
-        checkReceived(Call, Call->getDirectCallee(), V, nullptr, false, FD, Ctx, G);
+    const CallExpr *Next =
+        A.GLib == GLibOp::IterRemove
+            ? iteratorNextOf(Call, FD->getBody(), Ctx.getSourceManager())
+            : nullptr;
+    if (C && !C->Value.Opaque && !C->Value.Fn)
+      if (const VarDecl *V = A.GLib == GLibOp::Remove ? lookedUpValueOf(Call, FD, Ctx)
+                                                      : iteratedValueOf(Next)) {
+        // `gpointer v` copied into `Watch *w = v`: the table's value type.
+        QualType T = V->getType();
+        if (!Model.cleanupsOf(T).empty())
+          MapValueTypes.try_emplace(MapDecl, T);
+        else if (auto It = MapValueTypes.find(MapDecl); It != MapValueTypes.end())
+          T = It->second;
+        checkReceivedAt(Call, Call->getDirectCallee(), {V, {}}, T,
+                        V->getName().str(), nullptr, false, FD, Ctx, G, Next);
         Discards.push_back({Discard::NullOut, Call, Call->getDirectCallee(),
                             MapDecl, QualType(), /*Key=*/true});
         return true;
@@ -733,11 +744,12 @@ void RemoveWithoutCleanupCheck::noteContract(const CleanupContract &C,
 /// the reading option StatusConvention names, if it names one).
 std::optional<MissedCleanup> RemoveWithoutCleanupCheck::missedOnEveryReading(
     const CFG &G, const FunctionDecl *FD, const CallExpr *Call,
-    const VarDecl *StatusVar, bool Replaces, ValueUses &Uses) const {
+    const VarDecl *StatusVar, bool Replaces, ValueUses &Uses,
+    const CallExpr *Refill) const {
   std::optional<MissedCleanup> First;
   for (StatusReading R : readingsOf(Convention)) {
     bool Used = false;
-    RemovalStatus Status{Call, StatusVar, Replaces, R, &Used};
+    RemovalStatus Status{Call, StatusVar, Replaces, R, &Used, Refill};
     std::optional<MissedCleanup> Miss = findMissedCleanup(G, FD, Status, Uses);
     if (!Miss)
       return std::nullopt;
@@ -774,7 +786,7 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
     const CallExpr *Call, const FunctionDecl *Callee,
     const ValueUses::Holder &Place, QualType Type, const std::string &Name,
     const VarDecl *StatusVar, bool Replaces, const FunctionDecl *FD,
-    ASTContext &Ctx, std::unique_ptr<CFG> &G) {
+    ASTContext &Ctx, std::unique_ptr<CFG> &G, const CallExpr *Refill) {
   std::vector<CleanupContract> Cs = Model.cleanupsOf(Type);
   if (Cs.empty() || Name.empty())
     return;
@@ -784,7 +796,7 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
   Uses.useSummaries(&effects(Ctx));
   Uses.track(Place, FD->getBody());
   std::optional<MissedCleanup> Miss =
-      missedOnEveryReading(*G, FD, Call, StatusVar, Replaces, Uses);
+      missedOnEveryReading(*G, FD, Call, StatusVar, Replaces, Uses, Refill);
   if (!Miss)
     return;
   unsigned First = llvm::countr_zero(Miss->Missing);
@@ -823,6 +835,13 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
          "up with '%1' or handed on",
          DiagnosticIDs::Note)
         << Name << C.FnName;
+    break;
+  case MissedCleanup::NextValue:
+    diag(Miss->Exit,
+         "the loop comes back to %2, which overwrites '%0' before it is "
+         "cleaned up with '%1' or handed on",
+         DiagnosticIDs::Note)
+        << Name << C.FnName << Refill->getDirectCallee();
     break;
   case MissedCleanup::NextRemoval:
     diag(Miss->Exit,

@@ -82,14 +82,15 @@ private:
   std::optional<MissedCleanup>
   missedOnEveryReading(const CFG &G, const FunctionDecl *FD,
                        const CallExpr *Call, const VarDecl *StatusVar,
-                       bool Replaces, ValueUses &Uses) const;
+                       bool Replaces, ValueUses &Uses,
+                       const CallExpr *Refill = nullptr) const;
   /// A value received into \p Place, of type \p Type, named \p Name in
   /// diagnostics: every path cleans it or hands it on.
   void checkReceivedAt(const CallExpr *Call, const FunctionDecl *Callee,
                        const ValueUses::Holder &Place, QualType Type,
                        const std::string &Name, const VarDecl *StatusVar,
                        bool Replaces, const FunctionDecl *FD, ASTContext &Ctx,
-                       std::unique_ptr<CFG> &G);
+                       std::unique_ptr<CFG> &G, const CallExpr *Refill = nullptr);
   /// `op.reg = take(...)`: received into a field of a local aggregate.
   void checkReceivedInPlace(const CallExpr *Call, const FunctionDecl *Callee,
                             const ValueUses::Holder &Place, const Expr *LValue,
