@@ -3,7 +3,9 @@
 #include "RemoveWithoutCleanupCheck.h"
 #include "AnnotationValidation.h"
 #include "ChainNotes.h"
+#include "CallbackResolution.h"
 #include "CheckOptions.h"
+#include "ComputeVerdicts.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/Lexer.h"
@@ -405,6 +407,22 @@ void RemoveWithoutCleanupCheck::learnFromStore(const CallExpr *Call) {
     MapValueTypes.try_emplace(MapDecl, T);
 }
 
+/// A libtsmap compute whose callbacks (all resolved) keep every value they
+/// find: it only inserts, so it replaces nothing.
+static bool insertsOnly(const CallExpr *Call, const ContractModel &Model) {
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (!Callee || !Callee->getIdentifier() ||
+      !Callee->getName().starts_with("tsmap_compute"))
+    return false;
+  std::vector<CallbackArgument> Args = callbackArguments(Call, Model);
+  return !Args.empty() && llvm::all_of(Args, [](const CallbackArgument &A) {
+    return A.Complete && !A.Targets.empty() &&
+           llvm::all_of(A.Targets, [](const ResolvedCallback &T) {
+             return keepsEveryPresentValue(T.Fn);
+           });
+  });
+}
+
 void RemoveWithoutCleanupCheck::checkRemoval(
     const CallExpr *Call, const FunctionDecl *Callee,
     llvm::ArrayRef<const Stmt *> Parents, const FunctionDecl *FD,
@@ -452,7 +470,7 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     }
     return; // Into other memory: handed on.
   }
-  if (A.Replaces)
+  if (A.Replaces && !insertsOnly(Call, Model))
     Discards.push_back({Discard::Replace, Call, Callee, MapDecl, Stored});
   if (!A.Returns)
     return;

@@ -77,8 +77,11 @@ void refresh_and_close_old(struct session *s) {
  * its typed uses above, and only a hook can clean what it overwrites. */
 static tsmap_verdict touch(const void *key, size_t key_len, const void *old_value,
                            void *ctx, void *new_value) {
-  (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
-  return TSMAP_KEEP;
+  (void)key, (void)key_len, (void)old_value;
+  if (!ctx)
+    return TSMAP_KEEP;
+  *(void **)new_value = ctx;
+  return TSMAP_STORE;
 }
 void touch_plain(unsigned long id) {
   tsmap_compute_if_present(g_plain, &id, sizeof id, touch, NULL, NULL);
@@ -87,6 +90,56 @@ void touch_plain(unsigned long id) {
 }
 void touch_hooked(unsigned long id) {
   tsmap_compute_if_present(g_hooked, &id, sizeof id, touch, NULL, NULL);
+}
+
+/* A compute whose callback keeps every value it finds only inserts: nothing
+ * is overwritten. One that stores or deletes over a found value may be. */
+static tsmap_verdict insert_only(const void *key, size_t key_len, const void *old,
+                                 void *ctx, void *out) {
+  (void)key, (void)key_len;
+  if (old)
+    return TSMAP_KEEP;
+  *(void **)out = ctx;
+  return TSMAP_STORE;
+}
+static tsmap_verdict insert_if_null(const void *key, size_t key_len, const void *old,
+                                    void *ctx, void *out) {
+  (void)key, (void)key_len;
+  if (old == NULL && ctx != NULL) {
+    *(void **)out = ctx;
+    return TSMAP_STORE;
+  }
+  return TSMAP_KEEP;
+}
+static tsmap_verdict drop_found(const void *key, size_t key_len, const void *old,
+                                void *ctx, void *out) {
+  (void)key, (void)key_len, (void)ctx, (void)out;
+  if (old != NULL)
+    return TSMAP_DELETE;
+  return TSMAP_KEEP;
+}
+static tsmap_verdict insert_when_asked(const void *key, size_t key_len, const void *old,
+                                       void *ctx, void *out) {
+  (void)key, (void)key_len;
+  if (ctx) { /* a test of something else: old may be present here */
+    *(void **)out = ctx;
+    return TSMAP_STORE;
+  }
+  return old ? TSMAP_KEEP : TSMAP_DELETE;
+}
+void computes(struct session *s, int which) {
+  struct session *r;
+  tsmap_compute(g_plain, &s->id, sizeof s->id, insert_only, s, &r);
+  tsmap_compute(g_plain, &s->id, sizeof s->id, which ? insert_only : insert_if_null, s, &r);
+  tsmap_compute(g_plain, &s->id, sizeof s->id, drop_found, s, &r);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+  tsmap_compute(g_plain, &s->id, sizeof s->id, insert_when_asked, s, &r);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+  tsmap_compute(g_plain, &s->id, sizeof s->id, which ? insert_only : drop_found, s, &r);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
 }
 
 /* A map fed only by a put that never replaces: the put still tells what it holds,
