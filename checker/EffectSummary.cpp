@@ -895,7 +895,7 @@ static Decrement decrementOf(const Expr *E, const ASTContext &Ctx) {
 /// `--e->ref == 0`, `atomic_fetch_sub (&e->ref, 1) == 1`), false when it holds
 /// exactly when references remain (`!g_ref_count_dec (&rc)`, `--e->ref`,
 /// `__atomic_sub_fetch (&e->ref, 1, ...) > 0`); none for any other condition.
-static std::optional<bool> lastReferenceTest(const Expr *Cond, ASTContext &Ctx) {
+std::optional<bool> lastReferenceTest(const Expr *Cond, ASTContext &Ctx) {
   Cond = Cond->IgnoreParenCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(Cond); UO && UO->getOpcode() == UO_LNot) {
     std::optional<bool> T = lastReferenceTest(UO->getSubExpr(), Ctx);

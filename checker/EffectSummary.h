@@ -308,6 +308,13 @@ private:
 /// pointer that \p E names); null when \p E is not read from a field.
 const FieldDecl *loadedFromField(const Expr *E);
 
+/// Whether \p Cond tests a reference count's last release: true when it holds
+/// exactly when the count dropped to zero (`g_atomic_int_dec_and_test (&e->ref)`,
+/// `--e->ref == 0`, `atomic_fetch_sub (&e->ref, 1) == 1`), false when it holds
+/// exactly when references remain (`!g_ref_count_dec (&rc)`, `--e->ref`); none
+/// for any other condition.
+std::optional<bool> lastReferenceTest(const Expr *Cond, ASTContext &Ctx);
+
 /// Splits a semicolon-separated option value into trimmed, non-empty names.
 std::vector<std::string> splitNameList(llvm::StringRef List);
 

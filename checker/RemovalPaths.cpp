@@ -549,6 +549,26 @@ followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome) {
   return Result;
 }
 
+/// Edge \p Index of \p B leaves a test of the value's own reference count
+/// on the side where references remain (`if (g_atomic_int_dec_and_test
+/// (&c->refs)) conn_close (c);`, its false edge): the last holder cleans it,
+/// as a release helper with that test inside would.
+static bool referencesRemain(const CFGBlock &B, unsigned Index,
+                             const ValueUses &Uses, ASTContext &Ctx) {
+  const Expr *Cond = B.getLastCondition(); // `a && dec_and_test (&c->refs)`: its own block
+  std::optional<bool> Last =
+      Cond && B.succ_size() == 2 ? lastReferenceTest(Cond, Ctx) : std::nullopt;
+  if (!Last || Index != (*Last ? 1U : 0U))
+    return false;
+  std::function<bool(const Stmt *)> Mentions = [&](const Stmt *S) {
+    const auto *E = dyn_cast_or_null<Expr>(S);
+    if (E && Uses.refersTo(E).K != ValueRef::None)
+      return true;
+    return S && llvm::any_of(S->children(), Mentions);
+  };
+  return Mentions(Cond);
+}
+
 /// The goals on a field that edge \p Index of \p B meets by leaving a test
 /// saying the field is null or zero (`if (c->idle)`, `if (id > 0)`, `!= NULL`,
 /// and GLib's g_clear_pointer / g_clear_handle_id testing their copy of it):
@@ -859,7 +879,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     if (Stop)
       continue;
     for (auto [Succ, Index] : followedSuccessors(*It.B, Outcome)) {
-      if (It.Batch.excludes(*It.B, Index, FD->getASTContext()))
+      if (It.Batch.excludes(*It.B, Index, FD->getASTContext()) ||
+          referencesRemain(*It.B, Index, Uses, FD->getASTContext()))
         continue;
       Item Next = It;
       Next.Owed = Uses.settle(
