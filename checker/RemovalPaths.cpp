@@ -89,16 +89,69 @@ static bool derefOfTrackedAddress(const Expr *E, const ValueUses &Uses) {
          Uses.refersTo(Addr->getSubExpr()).K == ValueRef::Whole;
 }
 
-/// Collects `local = <tracked>`, `T *local = <tracked>` and
-/// `local_struct.field = <tracked>` into the tracked set.
+/// The initializer list \p E is (`{0, c}`, `(struct r){0, c}`), else null.
+static const InitListExpr *initListOf(const Expr *E) {
+  E = E ? E->IgnoreParenCasts() : nullptr;
+  if (const auto *CL = dyn_cast_or_null<CompoundLiteralExpr>(E))
+    E = CL->getInitializer()->IgnoreParenCasts();
+  return dyn_cast_or_null<InitListExpr>(E);
+}
+
+/// The places of \p Place (a local aggregate, or a field of one) that
+/// initializer list \p ILE gives the tracked value: `struct result r = {0,
+/// c};` and `.conn = c` hold it in `r.conn`.
+static void addInitPlaces(ValueUses::Holder Place, const InitListExpr *ILE,
+                          const ValueUses &Uses,
+                          llvm::SmallVectorImpl<ValueUses::Holder> &Found) {
+  auto Add = [&](const ValueUses::Holder &H, const Expr *Init) {
+    if (const InitListExpr *Inner = initListOf(Init))
+      return addInitPlaces(H, Inner, Uses, Found);
+    if (Uses.refersTo(Init).K == ValueRef::Whole &&
+        !isa<UnaryOperator>(Init->IgnoreParenCasts()) &&
+        (!H.Path.empty() || H.Var->getType()->isArrayType()) &&
+        !llvm::is_contained(Uses.holders(), H) && !llvm::is_contained(Found, H))
+      Found.push_back(H);
+  };
+  if (ILE->getType()->isArrayType()) { // elements are looked through
+    for (const Expr *Init : ILE->inits())
+      Add(Place, Init);
+    return;
+  }
+  const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
+  if (!RD)
+    return;
+  if (RD->isUnion()) {
+    if (const FieldDecl *F = ILE->getInitializedFieldInUnion(); F && ILE->getNumInits()) {
+      ValueUses::Holder H = Place;
+      H.Path.push_back(F);
+      Add(H, ILE->getInit(0));
+    }
+    return;
+  }
+  unsigned I = 0;
+  for (const FieldDecl *F : RD->fields()) {
+    if (I >= ILE->getNumInits())
+      break;
+    ValueUses::Holder H = Place;
+    H.Path.push_back(F);
+    Add(H, ILE->getInit(I++));
+  }
+}
+
+/// Collects `local = <tracked>`, `T *local = <tracked>`,
+/// `local_struct.field = <tracked>` and initializers of local aggregates
+/// (`struct result r = {0, <tracked>};`) into the tracked set.
 static void addAliases(const Stmt *S, ValueUses &Uses,
                        llvm::SmallVectorImpl<ValueUses::Holder> &Found) {
   if (!S)
     return;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
-      BO && BO->getOpcode() == BO_Assign &&
-      Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
-      !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts())) {
+      BO && BO->getOpcode() == BO_Assign && initListOf(BO->getRHS())) {
+    if (const VarDecl *V = localPointerVar(BO->getLHS())) // `r = (struct r){0, c};`
+      addInitPlaces({V, {}}, initListOf(BO->getRHS()), Uses, Found);
+  } else if (BO && BO->getOpcode() == BO_Assign &&
+             Uses.refersTo(BO->getRHS()).K == ValueRef::Whole &&
+             !isa<UnaryOperator>(BO->getRHS()->IgnoreParenCasts())) {
     std::optional<ValueUses::Holder> H;
     if (const VarDecl *V = localPointerVar(BO->getLHS()))
       H = ValueUses::Holder{V, {}};
@@ -108,13 +161,18 @@ static void addAliases(const Stmt *S, ValueUses &Uses,
       Found.push_back(*H);
   }
   if (const auto *DS = dyn_cast<DeclStmt>(S))
-    for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D);
-          V && V->hasLocalStorage() && V->getInit() && !Uses.isTracked(V) &&
-          ((Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
-            !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts())) ||
-           derefOfTrackedAddress(V->getInit(), Uses)))
+    for (const Decl *D : DS->decls()) {
+      const auto *V = dyn_cast<VarDecl>(D);
+      if (!V || !V->hasLocalStorage() || !V->getInit())
+        continue;
+      if (const InitListExpr *ILE = initListOf(V->getInit()))
+        addInitPlaces({V, {}}, ILE, Uses, Found);
+      else if (!Uses.isTracked(V) &&
+               ((Uses.refersTo(V->getInit()).K == ValueRef::Whole &&
+                 !isa<UnaryOperator>(V->getInit()->IgnoreParenCasts())) ||
+                derefOfTrackedAddress(V->getInit(), Uses)))
         Found.push_back({V, {}});
+    }
   for (const Stmt *Child : S->children())
     addAliases(Child, Uses, Found);
 }
@@ -241,6 +299,15 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref))
     E = UO->getSubExpr()->IgnoreParenCasts();
+  // An aggregate built around the value carries it (`return (struct
+  // result){0, c};`, `consume(&(struct result){0, c})`).
+  if (const InitListExpr *ILE = initListOf(E))
+    return llvm::any_of(ILE->inits(),
+                        [&](const Expr *Init) {
+                          return refersTo(Init, CopyDepth).K == ValueRef::Whole;
+                        })
+               ? ValueRef{ValueRef::Whole}
+               : ValueRef{};
   // `v->a.b`, `v.a`, `(*v).a`, `op.reg->a`: the fields from the variable
   // down, array subscripts of local arrays looked through.
   llvm::SmallVector<const FieldDecl *, 4> Fields;

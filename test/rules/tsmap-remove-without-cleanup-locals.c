@@ -155,3 +155,50 @@ void swap_kept(int id) {
   free(old);
   (void)s;
 }
+
+/* An initializer is an assignment: the aggregate holds the value. Returned,
+ * passed on or cleaned through its field, it is complete; left to die, it
+ * leaks. */
+struct op give_init(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  struct op o = {s, 1};
+  return o;
+}
+struct op give_literal(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  return (struct op){s, 1};
+}
+void submit_designated(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  struct op o = {.kind = 2, .reg = s};
+  submit(&o);
+}
+void submit_literal(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  submit(&(struct op){.reg = s});
+}
+void clean_through_field(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  struct op o = {s, 1};
+  if (o.reg)
+    timer_cancel(o.reg->idle);
+  free(s);
+}
+void batch_init(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  struct batch b = {{s}, 1};
+  submit((struct op *)&b);
+}
+void init_dies(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  // CHECK-MESSAGES: :[[@LINE-1]]:23: warning: value removed by 'smap_take' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  struct op o = {s, 1};
+  log_kind(o.kind);
+}
+void literal_dies(int id) {
+  struct session *s = smap_take(g_sessions, id);
+  // CHECK-MESSAGES: :[[@LINE-1]]:23: warning: value removed by 'smap_take' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  struct op o;
+  o = (struct op){.kind = 3, .reg = s};
+  log_kind(o.kind);
+}
