@@ -272,6 +272,49 @@ static const Expr *droppedBySteal(const Stmt *St, ASTContext &Ctx) {
   return nullptr; // not `&h`: nothing known nulled
 }
 
+/// The address an atomic read in \p E reads, else null: `atomic_load (&c->idle)`,
+/// `atomic_exchange`, `__atomic_load_n`, `__atomic_exchange_n`, and GLib's
+/// g_atomic_pointer_get, a statement expression whose last statement is the
+/// local that a generic `__atomic_load (p, &local, ...)` in it filled (`p` a
+/// local given the macro's argument).
+static const Expr *atomicallyRead(const Expr *E) {
+  if (const auto *AE = dyn_cast<AtomicExpr>(E)) {
+    switch (AE->getOp()) {
+    case AtomicExpr::AO__c11_atomic_load:
+    case AtomicExpr::AO__c11_atomic_exchange:
+    case AtomicExpr::AO__atomic_load_n:
+    case AtomicExpr::AO__atomic_exchange_n:
+      return AE->getPtr();
+    default:
+      return nullptr;
+    }
+  }
+  const auto *SE = dyn_cast<StmtExpr>(E);
+  const CompoundStmt *CS = SE ? SE->getSubStmt() : nullptr;
+  const auto *Last = CS && !CS->body_empty() ? dyn_cast<Expr>(CS->body_back()) : nullptr;
+  const auto *DRE = Last ? dyn_cast<DeclRefExpr>(Last->IgnoreParenCasts()) : nullptr;
+  const auto *Result = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!Result)
+    return nullptr;
+  for (const Stmt *S : CS->body()) {
+    const auto *AE = dyn_cast<AtomicExpr>(S);
+    if (!AE || AE->getOp() != AtomicExpr::AO__atomic_load)
+      continue;
+    const auto *Into = dyn_cast<UnaryOperator>(AE->getVal1()->IgnoreParenCasts());
+    const auto *IntoRef = Into && Into->getOpcode() == UO_AddrOf
+                              ? dyn_cast<DeclRefExpr>(Into->getSubExpr()->IgnoreParenCasts())
+                              : nullptr;
+    if (!IntoRef || IntoRef->getDecl() != Result)
+      continue;
+    const Expr *Ptr = AE->getPtr()->IgnoreParenCasts();
+    if (const auto *PRef = dyn_cast<DeclRefExpr>(Ptr))
+      if (const auto *P = dyn_cast<VarDecl>(PRef->getDecl()); P && P->getInit())
+        return P->getInit();
+    return Ptr;
+  }
+  return nullptr;
+}
+
 ValueRef ValueUses::refersTo(const Expr *E) const { return refersTo(E, 0); }
 
 ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
@@ -289,6 +332,14 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
       return refersTo(CO->getTrueExpr(), CopyDepth);
     if (IsNull(CO->getTrueExpr()))
       return refersTo(CO->getFalseExpr(), CopyDepth);
+  }
+  // An atomic read of a place reads that place (`atomic_load (&c->idle)`).
+  if (const Expr *Read = atomicallyRead(E)) {
+    ValueRef R = refersTo(Read, CopyDepth); // `&c->idle`: the field itself
+    if (const auto *UO = dyn_cast<UnaryOperator>(Read->IgnoreParenCasts());
+        R.K != ValueRef::None && UO && UO->getOpcode() == UO_AddrOf)
+      return R;
+    return {};
   }
   // A GNU statement expression is its last statement (`({ ...; taken_; })`,
   // a project's take macro).
