@@ -141,6 +141,7 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
       checkEnclosingFunction(Call, *Result.Context);
     if (Api.Stores)
       learnFromStore(Call);
+    noteInsert(Call, Api);
     if (auto M = selfEvictingMapOf(Call, *Result.Context))
       SelfEvicting.push_back(*M);
     // Closing a map hands every value still in it to its hook, as
@@ -876,9 +877,47 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
 // A discarded value: the eviction hook must clean it
 // ===------------------------------------------------------------------=== //
 
+void RemoveWithoutCleanupCheck::noteInsert(const CallExpr *Call,
+                                           const RemovalApi &A) {
+  if (!(A.Stores || A.Replaces) || !A.Map || !A.Value ||
+      std::max(*A.Map, *A.Value) >= Call->getNumArgs())
+    return;
+  // Only a value named by a local or parameter: the same object in both.
+  const Expr *V = Call->getArg(*A.Value)->IgnoreParenCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(V); UO && UO->getOpcode() == UO_AddrOf)
+    V = UO->getSubExpr()->IgnoreParenCasts();
+  const auto *DRE = dyn_cast<DeclRefExpr>(V);
+  const auto *Var = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (Var && Var->hasLocalStorage())
+    if (const ValueDecl *Map = tableDeclOf(Call->getArg(*A.Map)))
+      Inserts.push_back({Var, Map});
+}
+
+bool RemoveWithoutCleanupCheck::ownsValues(const ValueDecl *Map) const {
+  if (const GLibTables::Creation *C = Tables.creationOf(Map))
+    return C->Value.Fn && !C->Value.Opaque;
+  return Model.evictionHookOf(Map).has_value() || ConfigHooks.count(Map);
+}
+
+llvm::SmallPtrSet<const ValueDecl *, 8> RemoveWithoutCleanupCheck::indexTables() const {
+  llvm::SmallPtrSet<const ValueDecl *, 8> Index;
+  for (const Insert &Owned : Inserts) {
+    if (!ownsValues(Owned.MapDecl))
+      continue;
+    for (const Insert &Other : Inserts)
+      if (Other.MapDecl != Owned.MapDecl && Other.Value == Owned.Value &&
+          !ownsValues(Other.MapDecl))
+        Index.insert(Other.MapDecl);
+  }
+  return Index;
+}
+
 void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
+  Borrowing = indexTables();
   for (const Discard &D : Discards)
     checkDiscard(D);
+  Inserts.clear();
+  Borrowing.clear();
   Discards.clear();
   for (const SelfEvictingMap &M : SelfEvicting) { // A map that evicts on its own.
     auto It = MapValueTypes.find(M.Map);
@@ -942,6 +981,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     return;
   if (D.Key)
     return checkKeyDiscard(D);
+  // An index of values another map owns (`by_fd` beside `watches`): its
+  // values are borrowed, and dropping them releases nothing.
+  if (D.MapDecl && Borrowing.contains(D.MapDecl))
+    return;
   QualType T = D.ValueType;
   if ((T.isNull() || Model.cleanupsOf(T).empty()) && D.MapDecl)
     if (auto It = MapValueTypes.find(D.MapDecl); It != MapValueTypes.end())

@@ -158,6 +158,22 @@ private:
   /// overwrite when the table's equality compares contents, which is known
   /// at the end of the TU (per TU).
   llvm::DenseMap<const CallExpr *, KeyCopy> CopiedKeyInserts;
+  /// An insert's value and table: a value a function inserts into a table
+  /// that owns its values and into one that does not makes the second an
+  /// index of borrowed values (per TU).
+  struct Insert {
+    const VarDecl *Value; ///< A local or parameter: one object in one call.
+    const ValueDecl *MapDecl;
+  };
+  std::vector<Insert> Inserts;
+  /// Records \p Call's value when it stores one into a map.
+  void noteInsert(const CallExpr *Call, const RemovalApi &A);
+  /// The tables whose values are borrowed (decided at the end of the TU).
+  llvm::SmallPtrSet<const ValueDecl *, 8> indexTables() const;
+  /// \p Map cleans the values it drops: a GLib table created with a value
+  /// destroy function, or a map with a known eviction hook.
+  bool ownsValues(const ValueDecl *Map) const;
+  llvm::SmallPtrSet<const ValueDecl *, 8> Borrowing;
   /// Records the map variable \p Call fills when it is not the runtime's
   /// (MadeByHelper).
   void noteMadeByHelper(const CallExpr *Call, ASTContext &Ctx);
