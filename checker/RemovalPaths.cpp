@@ -865,6 +865,66 @@ exitOf(const CFGBlock &B, const FunctionDecl *FD) {
   return std::make_pair(FD->getBody()->getEndLoc(), false);
 }
 
+/// `for (int i = 0; i < 2; i++)`: a counting loop whose condition holds on
+/// its first test (the counter's start and bound are constants).
+static bool runsAtLeastOnce(const ForStmt *FS, ASTContext &Ctx) {
+  const VarDecl *Counter = nullptr;
+  const Expr *Start = nullptr;
+  if (const auto *DS = dyn_cast_or_null<DeclStmt>(FS->getInit());
+      DS && DS->isSingleDecl())
+    if ((Counter = dyn_cast<VarDecl>(DS->getSingleDecl())))
+      Start = Counter->getInit();
+  if (const auto *BO = dyn_cast_or_null<BinaryOperator>(FS->getInit());
+      BO && BO->getOpcode() == BO_Assign)
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+      if ((Counter = dyn_cast<VarDecl>(DRE->getDecl())))
+        Start = BO->getRHS();
+  const auto *Cond = dyn_cast_or_null<BinaryOperator>(
+      FS->getCond() ? FS->getCond()->IgnoreParenImpCasts() : nullptr);
+  if (!Counter || !Start || !Cond || !Cond->isComparisonOp())
+    return false;
+  auto IsCounter = [&](const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+    return DRE && DRE->getDecl() == Counter;
+  };
+  const Expr *Bound = Cond->getRHS();
+  BinaryOperatorKind Op = Cond->getOpcode();
+  if (!IsCounter(Cond->getLHS())) {
+    if (!IsCounter(Cond->getRHS()))
+      return false;
+    Bound = Cond->getLHS();
+    Op = BinaryOperator::reverseComparisonOp(Op);
+  }
+  Expr::EvalResult A, B;
+  if (!Start->EvaluateAsInt(A, Ctx) || !Bound->EvaluateAsInt(B, Ctx))
+    return false;
+  llvm::APSInt From = A.Val.getInt(), To = B.Val.getInt();
+  int Cmp = llvm::APSInt::compareValues(From, To);
+  switch (Op) {
+  case BO_LT: return Cmp < 0;
+  case BO_LE: return Cmp <= 0;
+  case BO_GT: return Cmp > 0;
+  case BO_GE: return Cmp >= 0;
+  case BO_NE: return Cmp != 0;
+  default: return false;
+  }
+}
+
+/// Going from \p From to \p To tests a `for` loop's condition for the first
+/// time (\p From ends before the condition: no back edge) and the loop runs
+/// at least once.
+static bool firstTestOfLoopRunOnce(const CFGBlock &From, const CFGBlock &To,
+                                   ASTContext &Ctx) {
+  const auto *FS = dyn_cast_or_null<ForStmt>(To.getTerminatorStmt());
+  if (!FS || !FS->getCond() || From.empty())
+    return false;
+  auto Last = From.back().getAs<CFGStmt>();
+  return Last &&
+         Ctx.getSourceManager().isBeforeInTranslationUnit(
+             Last->getStmt()->getEndLoc(), FS->getCond()->getBeginLoc()) &&
+         runsAtLeastOnce(FS, Ctx);
+}
+
 std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
                                                const FunctionDecl *FD,
                                                const RemovalStatus &Status,
@@ -906,6 +966,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     const CallExpr *Freed;
     uint64_t Live; ///< The holders that still hold the value.
     BatchFacts Batch;
+    /// B tests a `for` loop's condition for the first time, and the loop
+    /// runs at least once: only its body follows.
+    bool FirstTest = false;
   };
   auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
                   decltype(MissedCleanup::How) How) {
@@ -928,7 +991,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
        {}}};
   // A path that knows a batch is not empty is another path.
   llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t, const void *,
-                            const void *, const void *>>
+                            const void *, const void *, unsigned>>
       Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
@@ -997,6 +1060,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     if (Stop)
       continue;
     for (auto [Succ, Index] : followedSuccessors(*It.B, Outcome)) {
+      if (It.FirstTest && Index != 0)
+        continue;
       if (It.Batch.excludes(*It.B, Index, FD->getASTContext()) ||
           referencesRemain(*It.B, Index, Uses, FD->getASTContext()))
         continue;
@@ -1015,8 +1080,10 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         continue;
       }
       auto [P, Q, Z] = It.Batch.key();
-      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z}).second)
-        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch});
+      bool First = firstTestOfLoopRunOnce(*It.B, *Succ, FD->getASTContext());
+      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z, unsigned(First)})
+              .second)
+        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch, First});
     }
   }
   Uses.setLive(~uint64_t(0));
