@@ -392,7 +392,8 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
     // what is done to it is done to the value (it may be handed on).
     if (Fields.size() <= N) {
       if (std::equal(Fields.begin(), Fields.end(), H.Path.begin()))
-        return {ValueRef::Whole, nullptr};
+        return {ValueRef::Whole, nullptr,
+                {H.Path.begin() + Fields.size(), H.Path.end()}};
       continue;
     }
     if (std::equal(H.Path.begin(), H.Path.end(), Fields.begin()))
@@ -548,6 +549,8 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
       Key += "." + std::to_string(reinterpret_cast<uintptr_t>(F));
     Key += ";";
   }
+  for (const FieldDecl *F : Arg.Inside) // the value lies this far inside the argument
+    Key += ">" + std::to_string(reinterpret_cast<uintptr_t>(F));
   auto MemoKey = std::make_tuple(FD, Param, Arg.Field, Key);
   GoalMask InnerMask;
   if (auto It = Memo->find(MemoKey); It != Memo->end()) {
@@ -557,7 +560,9 @@ GoalMask ValueUses::calleeDischarges(const FunctionDecl *FD, unsigned Param,
     ValueUses Callee(Ctx, Inner, Policy, Depth + 1);
     Callee.Memo = Memo;
     Callee.Effects = Effects;
-    Callee.track(FD->getParamDecl(Param), FD->getBody());
+    // An aggregate holding the value (`batch_close(&b)`): the value is at
+    // the same place below the parameter (`b->items[i]`).
+    Callee.track(Holder{FD->getParamDecl(Param), Arg.Inside}, FD->getBody());
     InnerMask = Callee.dischargedAnywhere(FD->getBody());
     (*Memo)[MemoKey] = InnerMask;
   }
@@ -775,6 +780,9 @@ struct BatchFacts {
   }
   /// Updates the facts by statement \p S (its top node).
   void update(const Stmt *S, const ValueUses &Uses, ASTContext &Ctx);
+  /// The removal \p Call writes the value into an element of a local array
+  /// at a counter (`&dead[nd]`, then `nd++` on success; or `&dead[nd++]`).
+  void received(const CallExpr *Call, const ValueUses &Uses);
   /// Edge \p Index of \p B cannot be taken under these facts.
   bool excludes(const CFGBlock &B, unsigned Index, ASTContext &Ctx) const;
 };
@@ -822,6 +830,22 @@ void BatchFacts::update(const Stmt *S, const ValueUses &Uses, ASTContext &Ctx) {
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
       BO && BO->getOpcode() == BO_Assign && isZero(BO->getRHS(), Ctx))
     Zero = C;
+}
+
+void BatchFacts::received(const CallExpr *Call, const ValueUses &Uses) {
+  for (const Expr *Arg : Call->arguments()) {
+    const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+    const auto *AS = UO && UO->getOpcode() == UO_AddrOf
+                         ? dyn_cast<ArraySubscriptExpr>(UO->getSubExpr()->IgnoreParenImpCasts())
+                         : nullptr;
+    if (!AS || !ValueUses::localPlace(AS) || !Uses.holderIndex(AS))
+      continue;
+    const Expr *Idx = AS->getIdx()->IgnoreParenImpCasts();
+    if (const auto *Inc = dyn_cast<UnaryOperator>(Idx); Inc && Inc->getOpcode() == UO_PostInc)
+      Positive = counterOf(Inc->getSubExpr());
+    else
+      Pending = counterOf(Idx);
+  }
 }
 
 bool BatchFacts::excludes(const CFGBlock &B, unsigned Index,
@@ -983,12 +1007,14 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     Uses.setLive(It.Live);
     return It.Live != 0;
   };
+  BatchFacts Received;
+  Received.received(Status.Call, Uses);
   llvm::SmallVector<Item, 16> Work{
       {Start, StartIndex, Uses.all(), nullptr,
        Uses.holders().empty()
            ? 0
            : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size())),
-       {}}};
+       Received}};
   // A path that knows a batch is not empty is another path.
   llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t, const void *,
                             const void *, const void *, unsigned>>
@@ -1021,8 +1047,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       }
       if (St == Status.Call) {
         // Around a loop: the next removal overwrites the variable the value
-        // came in (holder 0); lost, unless another variable still holds it.
-        if (!(It.Live & ~uint64_t(1)))
+        // came in (holder 0); lost, unless another variable still holds it,
+        // or the counter it came in at moved past it (`&dead[nd]`, `nd++`).
+        if (!(It.Live & ~uint64_t(1)) && !It.Batch.Positive)
           return Miss(It, Status.Call->getBeginLoc(), false,
                       MissedCleanup::NextRemoval);
         Stop = true;

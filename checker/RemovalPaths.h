@@ -63,6 +63,10 @@ inline GoalMask allGoals(size_t N) {
 struct ValueRef {
   enum Kind { None, Whole, Member } K = None;
   const FieldDecl *Field = nullptr; ///< For Member: the field right below the value.
+  /// For Whole: the fields from what is referred to down to the value, when
+  /// it is an aggregate that holds the value (`&b` for a value in
+  /// `b.items[n]`: `items`); empty for the value itself.
+  llvm::SmallVector<const FieldDecl *, 2> Inside = {};
 };
 
 /// What the analysis may assume about functions.

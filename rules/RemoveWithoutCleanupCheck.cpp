@@ -905,9 +905,12 @@ llvm::SmallPtrSet<const ValueDecl *, 8> RemoveWithoutCleanupCheck::indexTables()
     if (!ownsValues(Owned.MapDecl))
       continue;
     for (const Insert &Other : Inserts)
-      if (Other.MapDecl != Owned.MapDecl && Other.Value == Owned.Value &&
-          !ownsValues(Other.MapDecl))
-        Index.insert(Other.MapDecl);
+      if (Other.MapDecl != Owned.MapDecl && Other.Value == Owned.Value)
+        // A GHashTable seen created without a value destroy function: made
+        // not to own what it holds.
+        if (const GLibTables::Creation *C = Tables.creationOf(Other.MapDecl);
+            C && !C->Value.Fn && !C->Value.Opaque)
+          Index.insert(Other.MapDecl);
   }
   return Index;
 }

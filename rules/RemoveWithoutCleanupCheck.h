@@ -158,9 +158,9 @@ private:
   /// overwrite when the table's equality compares contents, which is known
   /// at the end of the TU (per TU).
   llvm::DenseMap<const CallExpr *, KeyCopy> CopiedKeyInserts;
-  /// An insert's value and table: a value a function inserts into a table
-  /// that owns its values and into one that does not makes the second an
-  /// index of borrowed values (per TU).
+  /// An insert's value and table: a value a function inserts into a map
+  /// that owns its values and into a GHashTable created without a value
+  /// destroy function makes the table an index of borrowed values (per TU).
   struct Insert {
     const VarDecl *Value; ///< A local or parameter: one object in one call.
     const ValueDecl *MapDecl;

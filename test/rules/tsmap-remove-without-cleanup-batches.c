@@ -132,3 +132,53 @@ void reap_freed(const int *ids, int n) {
   for (int i = 0; i < nb; i++)
     session_free(batch[i]);
 }
+
+// ---- Batches released by a helper, and removals straight into the batch ------
+
+void log_id(int id);
+static void pending_close(struct pending *p) {
+  for (int i = 0; i < p->n; i++)
+    session_close(p->items[i]);
+}
+static void pending_log(struct pending *p) {
+  for (int i = 0; i < p->n; i++)
+    log_id(p->items[i]->id);
+}
+
+void reap_into_helper(int id) {
+  struct pending p = {.n = 0};
+  struct session *s;
+  if (smap_remove(g_sessions, id, &s) == SMAP_OK)
+    p.items[p.n++] = s;
+  pending_close(&p); /* quiet: it closes every element */
+}
+
+void reap_into_logger(int id) {
+  struct pending p = {.n = 0};
+  struct session *s;
+  if (smap_remove(g_sessions, id, &s) == SMAP_OK)
+  // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: value removed by 'smap_remove' into 's' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+    p.items[p.n++] = s;
+  pending_log(&p); /* reads the elements, cleans none */
+}
+
+void reap_straight_in(const int *ids, int n) {
+  struct session *dead[16];
+  int nd = 0;
+  for (int i = 0; i < n && nd < 16; i++)
+    if (smap_remove(g_sessions, ids[i], &dead[nd]) == SMAP_OK)
+      nd++;
+  for (int i = 0; i < nd; i++) /* quiet */
+    session_close(dead[i]);
+}
+
+void reap_straight_in_overwritten(const int *ids, int n) {
+  struct session *dead[16];
+  int nd = 0;
+  for (int i = 0; i < n && nd < 16; i++)
+    if (smap_remove(g_sessions, ids[i], &dead[nd]) == SMAP_OK)
+    // CHECK-MESSAGES: :[[@LINE-1]]:9: warning: value removed by 'smap_remove' into 'dead[nd]' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+      log_id(nd); /* the counter never moves: the next removal overwrites */
+  for (int i = 0; i < nd; i++)
+    session_close(dead[i]);
+}
