@@ -327,6 +327,27 @@ bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
   return NewFields->noOtherTables(Own.Fields.back());
 }
 
+/// \p E, an operation of the GLib walk \p MapOp's callback \p Fn itself,
+/// stores under the key the walk handed it (`g_hash_table_insert (t, k, v2)`
+/// with `k` its first parameter): GLib invalidates a walk only when a key
+/// is added, so that replaces a value, as in a loop over the iterator's own
+/// key (ReentrantLoops).
+static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
+                            const FunctionDecl *MapOp) {
+  const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
+  if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !E.Callee ||
+      !E.Callee->getIdentifier() || !MapOp->getIdentifier() ||
+      Fn->getNumParams() < 1)
+    return false;
+  llvm::StringRef Walk = MapOp->getName(), Store = E.Callee->getName();
+  if (!Walk.starts_with("g_hash_table_foreach") && Walk != "g_hash_table_find")
+    return false;
+  if (Store != "g_hash_table_insert" && Store != "g_hash_table_replace")
+    return false;
+  const auto *Key = dyn_cast<DeclRefExpr>(Inner->getArg(1)->IgnoreParenCasts());
+  return Key && Key->getDecl() == Fn->getParamDecl(0);
+}
+
 /// The first map operation the callback reaches on the outer call's map (or,
 /// under StrictMapIdentity, on a map that cannot be told apart from it).
 std::optional<ReentrantCallbackCheck::Reentry>
@@ -394,6 +415,8 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       mapOperations(Fn, E, 0, Ops);
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
+    if (storesWalkedKey(E, Fn, MapOp))
+      continue;
     MapRef Inner{Translate(E.Target), E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
