@@ -230,7 +230,29 @@ bool CallOutcome::isResult(const Expr *E) const {
     return strip(BO->getRHS()) == Call || isResult(BO->getLHS());
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && ResultVars.contains(V);
+  return V && (ResultVars.contains(V) || PredicateParams.contains(V));
+}
+
+std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
+  const auto *CE = dyn_cast<CallExpr>(E);
+  const FunctionDecl *Callee = CE && CE != Call ? CE->getDirectCallee() : nullptr;
+  const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
+  const auto *Body = Def ? dyn_cast_or_null<CompoundStmt>(Def->getBody()) : nullptr;
+  const auto *Ret = Body && Body->size() == 1 ? dyn_cast<ReturnStmt>(Body->body_front())
+                                              : nullptr;
+  if (!Ret || !Ret->getRetValue() || PredicateParams.size() >= 2 ||
+      CE->getNumArgs() != Def->getNumParams())
+    return std::nullopt;
+  const ParmVarDecl *Param = nullptr;
+  for (unsigned I = 0; I < CE->getNumArgs(); ++I)
+    if (isResult(CE->getArg(I)))
+      Param = Def->getParamDecl(I);
+  if (!Param || PredicateParams.contains(Param))
+    return std::nullopt;
+  PredicateParams.insert(Param);
+  Verdict V = whenTrue(Ret->getRetValue());
+  PredicateParams.erase(Param);
+  return V;
 }
 
 bool CallOutcome::isValue(const Expr *E) const {
@@ -374,6 +396,8 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       if (auto It = TestVars.find(V); It != TestVars.end())
         return whenTrue(It->second);
+  if (std::optional<Verdict> V = whenPredicateTrue(E)) // `if (!ts_ok (st))`
+    return *V;
   if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
     if (BO->getOpcode() == BO_Comma)
       return whenTrue(BO->getRHS());

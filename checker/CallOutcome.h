@@ -127,6 +127,13 @@ private:
   void findResultVarsIn(const Stmt *Body);
   bool testsResult(const Expr *E) const;
   llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
+  /// The parameter of a predicate being read (`ts_ok (st)`'s `s`): the
+  /// result, inside the predicate's body.
+  mutable llvm::SmallPtrSet<const VarDecl *, 2> PredicateParams;
+  /// A call of a predicate of the project given the result (`ts_ok (st)`,
+  /// whose body is `return s == OK || s == REPLACED;`): its test, read in
+  /// its body; nothing when \p E is no such call.
+  std::optional<Verdict> whenPredicateTrue(const Expr *E) const;
   /// Locals given a test of the result once, and never assigned again (`bool
   /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
