@@ -472,10 +472,16 @@ struct EffectAnalysis::Impl {
                   const FunctionDecl *FD, FnInfo &I);
   bool scanAtomicMember(const CallExpr *CE, const FunctionDecl *Callee,
                         const FunctionDecl *FD, FnInfo &I);
+  /// Places an earlier statement of an enclosing block set without reading
+  /// them (`pc->tokens = 0;`): an update after it reads this run's own write.
+  llvm::SmallVector<Place, 2> CurResets;
   void addPlaceEffect(FnInfo &I, EffectKind K, const Place &P, const Stmt *Where,
                       char Op = '?') {
     if (!P.outlivesCall())
       return; // Locals and untraced memory: not an effect a caller can see.
+    if (K == EffectKind::ReadModifyWrite &&
+        llvm::any_of(CurResets, [&](const Place &R) { return R.sameAs(P); }))
+      K = EffectKind::Write, Op = '=';
     Effect E = makeEffect(K, P, Where);
     E.Op = Op;
     pushLocal(I, std::move(E));
@@ -996,10 +1002,17 @@ static bool onlyLeaves(const Stmt *S) {
 
 void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
                                         const FunctionDecl *FD, FnInfo &I) {
-  size_t Depth = CurGuards.size();
+  size_t Depth = CurGuards.size(), ResetDepth = CurResets.size();
   unsigned LastDepth = CurLastReference;
   for (const Stmt *Child : CS->body()) {
     scanStmt(Child, FD, I);
+    // `pc->tokens = 0;`: the statements after it in this block see it set.
+    if (const auto *BO = dyn_cast<BinaryOperator>(Child);
+        BO && BO->getOpcode() == BO_Assign) {
+      Place P = A.placeOfLValue(BO->getLHS(), FD);
+      if (P.outlivesCall() && derivedFrom(BO->getRHS(), P, FD, 0) == '=')
+        CurResets.push_back(P);
+    }
     // `if (!rm) return;`: what follows runs only when the test is false.
     // FIXME: a return value computed from effects before it is not a guard
     // of those effects; only the statements after the test get it.
@@ -1014,6 +1027,7 @@ void EffectAnalysis::Impl::scanCompound(const CompoundStmt *CS,
     }
   }
   CurGuards.resize(Depth);
+  CurResets.resize(ResetDepth);
   CurLastReference = LastDepth;
 }
 
