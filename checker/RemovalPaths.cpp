@@ -3,6 +3,7 @@
 #include "RemovalPaths.h"
 #include "EffectSummary.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
 #include "clang/AST/Stmt.h"
 #include "clang/AST/StmtVisitor.h"
 #include "llvm/ADT/DenseSet.h"
@@ -610,11 +611,63 @@ GoalMask ValueUses::dischargedByScopeCleanups() {
   return Mask;
 }
 
+/// Does \p S (a destructor's body, and the bodies of the member functions it
+/// calls on its object, \p Depth deep) call \p Fn with the object's field
+/// \p F (`timer_cancel (idle)`, `&this->idle`)?
+static bool callsWithOwnField(const Stmt *S, llvm::StringRef Fn, const FieldDecl *F,
+                              unsigned Depth) {
+  if (!S)
+    return false;
+  if (const auto *Call = dyn_cast<CallExpr>(S)) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    bool Named = Callee && Callee->getDeclName().isIdentifier() && Callee->getName() == Fn;
+    for (const Expr *Arg : Call->arguments()) {
+      const Expr *E = Arg->IgnoreParenCasts();
+      if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+        E = UO->getSubExpr()->IgnoreParenCasts();
+      const auto *ME = dyn_cast<MemberExpr>(E);
+      if (Named && ME && ME->getMemberDecl() == F &&
+          isa<CXXThisExpr>(ME->getBase()->IgnoreParenImpCasts()))
+        return true;
+    }
+    // `close_idle ()`: a member function run on the same object.
+    if (const auto *MC = dyn_cast<CXXMemberCallExpr>(Call);
+        MC && Depth > 0 && MC->getImplicitObjectArgument() &&
+        isa<CXXThisExpr>(MC->getImplicitObjectArgument()->IgnoreParenImpCasts()))
+      if (const FunctionDecl *Def = definitionOf(MC->getDirectCallee()))
+        if (callsWithOwnField(Def->getBody(), Fn, F, Depth - 1))
+          return true;
+  }
+  return llvm::any_of(S->children(), [&](const Stmt *C) {
+    return callsWithOwnField(C, Fn, F, Depth);
+  });
+}
+
+/// The field goals `delete v` meets: those whose cleanup the value's
+/// destructor calls on its own field (C++).
+static GoalMask dischargedByDestructor(const CXXDeleteExpr *Del,
+                                       const std::vector<CleanupGoal> &Goals) {
+  const CXXRecordDecl *RD = Del->getDestroyedType()->getAsCXXRecordDecl();
+  const CXXDestructorDecl *Dtor = RD ? RD->getDestructor() : nullptr;
+  const FunctionDecl *Def = Dtor ? definitionOf(Dtor) : nullptr;
+  if (!Def)
+    return 0;
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Goals.size() && I < 63; ++I)
+    if (Goals[I].Field && Goals[I].Below.empty() &&
+        callsWithOwnField(Def->getBody(), Goals[I].FnName, Goals[I].Field, 2))
+      Mask |= GoalMask(1) << I;
+  return Mask;
+}
+
 GoalMask ValueUses::discharged(const Stmt *S) {
   if (!S)
     return 0;
   if (const auto *Call = dyn_cast<CallExpr>(S))
     return dischargedByCall(Call);
+  if (const auto *Del = dyn_cast<CXXDeleteExpr>(S);
+      Del && refersTo(Del->getArgument()).K == ValueRef::Whole)
+    return dischargedByDestructor(Del, Goals);
   if (const auto *Ret = dyn_cast<ReturnStmt>(S))
     return refersTo(Ret->getRetValue()).K == ValueRef::Whole ? all() : 0;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);

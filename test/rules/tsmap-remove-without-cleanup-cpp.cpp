@@ -24,3 +24,39 @@ void drop_kept(int id) {
   timer_cancel(s->idle);
   free(s);
 }
+
+// ---- delete runs the destructor --------------------------------------------
+
+struct tconn {
+  int id;
+  TSMAP_CLEANUP(timer_cancel) struct timer *idle = nullptr;
+  ~tconn() {
+    if (idle)
+      timer_cancel(idle);
+  }
+};
+struct hconn {
+  TSMAP_CLEANUP(timer_cancel) struct timer *idle = nullptr;
+  void stop() { timer_cancel(this->idle); }
+  ~hconn() { stop(); }
+};
+struct lconn {
+  TSMAP_CLEANUP(timer_cancel) struct timer *idle = nullptr;
+  ~lconn() {} // forgets the timer
+};
+TSMAP_RETURNS_REMOVED void *take_any(smap *m, int key);
+extern smap *g_t, *g_h, *g_l;
+
+void drop_tconn(int id) {
+  tconn *c = static_cast<tconn *>(take_any(g_t, id));
+  delete c; // quiet: ~tconn cancels the timer
+}
+void drop_hconn(int id) {
+  hconn *c = static_cast<hconn *>(take_any(g_h, id));
+  delete c; // quiet: through stop()
+}
+void drop_lconn(int id) {
+  lconn *c = static_cast<lconn *>(take_any(g_l, id));
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: value removed by 'take_any' into 'c' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  delete c;
+}
