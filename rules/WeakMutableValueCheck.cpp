@@ -174,6 +174,11 @@ void WeakMutableValueCheck::checkCall(const CallExpr *Call,
       OwnerKnown = true;
       Owner = enclosingFunction(Call, Ctx);
     }
+    // `rec_store(m, &tmp, false)` of a wrapper that publishes only under
+    // `if (share)`: this call cannot reach the publish.
+    if (!Via.empty() && guardedOff(Callee, Via.front(), Call,
+                                    dyn_cast_or_null<FunctionDecl>(Owner)))
+      continue;
     if (Owner && cast<DeclContext>(Owner)->isDependentContext())
       return;
     const Expr *Arg = Call->getArg(I + Shift);
@@ -191,6 +196,32 @@ void WeakMutableValueCheck::checkCall(const CallExpr *Call,
 }
 
 // ---- Functions that publish their parameters ---
+
+bool WeakMutableValueCheck::guardedOff(const FunctionDecl *Callee,
+                                       const CallExpr *Inner,
+                                       const CallExpr *Site,
+                                       const FunctionDecl *Caller) {
+  const FunctionDecl *Def = nullptr;
+  if (!Caller || !Callee->hasBody(Def) || !Def)
+    return false;
+  if (!Effects) {
+    EffectOptions Opts;
+    Opts.MaxCallDepth = MaxCallDepth;
+    Effects = std::make_unique<EffectAnalysis>(Def->getASTContext(), Model, Opts);
+  }
+  // The effects the wrapper's summary has at that call, with the tests of
+  // its parameters around them: all ruled out by this call's constants?
+  bool Seen = false;
+  for (const Effect &E : Effects->summary(Def).Effects) {
+    if (E.Where != Inner)
+      continue;
+    Seen = true;
+    Effect Out = E;
+    if (Effects->guardsAllow(E, Site, Caller, Out))
+      return false;
+  }
+  return Seen;
+}
 
 const std::vector<const CallExpr *> &
 WeakMutableValueCheck::publishesParam(const FunctionDecl *FD, unsigned I,

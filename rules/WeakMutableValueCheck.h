@@ -89,6 +89,11 @@ private:
   std::vector<std::string> WriteFunctions;
 
   std::unique_ptr<EffectAnalysis> Effects;
+  /// Every effect of \p Callee's summary at its call \p Inner (the first hop
+  /// of a publish through it) is under a test of a parameter that the
+  /// constant argument of \p Site fails (`if (share)` given `false`).
+  bool guardedOff(const FunctionDecl *Callee, const CallExpr *Inner,
+                  const CallExpr *Site, const FunctionDecl *Caller);
   llvm::DenseMap<const Decl *, std::unique_ptr<FunctionFlow>> Flows;
   /// Publishes whose later writes are looked for at the end of the TU, once
   /// every map callback of the TU is known.

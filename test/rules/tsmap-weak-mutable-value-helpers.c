@@ -57,3 +57,26 @@ void not_published(void) {
   log_metric(&m);
   copy_then_publish(&m);
 }
+
+// A helper that publishes only under a test of one of its parameters: a call
+// whose constant fails the test cannot publish; another constant, or a
+// value, can.
+static void maybe_register(struct metric *m, int share) {
+  if (share)
+    reg_publish(g_reg, m->name, m);
+}
+void guarded_off(void) {
+  struct metric m = {"probe", 0};
+  maybe_register(&m, 0);
+}
+void guarded_on(int share) {
+  struct metric m = {"probe", 0};
+  maybe_register(&m, 1);
+  // CHECK-NOTES: :[[@LINE-1]]:18: warning: 'maybe_register' publishes the address of local variable 'm', which has automatic storage; the map keeps the pointer after 'guarded_on' returns [tsmap-weak-mutable-value]
+  // CHECK-NOTES: :66:5: note: 'maybe_register' passes it to 'reg_publish' here
+  // CHECK-NOTES: :73:17: note: 'm' is declared here
+  maybe_register(&m, share);
+  // CHECK-NOTES: :[[@LINE-1]]:18: warning: 'maybe_register' publishes the address of local variable 'm', which has automatic storage; the map keeps the pointer after 'guarded_on' returns [tsmap-weak-mutable-value]
+  // CHECK-NOTES: :66:5: note: 'maybe_register' passes it to 'reg_publish' here
+  // CHECK-NOTES: :73:17: note: 'm' is declared here
+}
