@@ -99,7 +99,7 @@ static void drop_value_table(gpointer key, gpointer value, gpointer user_data) {
 static void fresh_manager(gpointer key, gpointer value, gpointer user_data) {
   Manager tmp;
   tmp.cache = g_hash_table_new(0, 0);
-  g_hash_table_insert(tmp.cache, key, value);
+  g_hash_table_insert(tmp.cache, value, key);
 }
 static void copy_into(gpointer key, gpointer value, gpointer user_data) {
   Manager *dst = user_data;
@@ -120,8 +120,8 @@ typedef struct action { GHashTable *meta; } action;
 action *new_action(const char *key);
 static void copy_meta(gpointer k, gpointer v, gpointer ud) {
   action *to = ud;
-  if (!g_hash_table_lookup(to->meta, k))
-    g_hash_table_insert(to->meta, k, v);
+  if (!g_hash_table_lookup(to->meta, v)) /* indexed by value: a new key */
+    g_hash_table_insert(to->meta, v, k);
 }
 void notify(action *op) {
   action *n = new_action("notify");

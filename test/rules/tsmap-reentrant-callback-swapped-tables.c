@@ -10,9 +10,11 @@
 
 typedef struct { GHashTable *table; } Registry;
 
+/* Keyed by value in the new table (storing under the walked key itself would
+ * only replace a value: tsmap-reentrant-callback-own-key.c). */
 static void move_one(gpointer key, gpointer value, gpointer user_data) {
   Registry *r = user_data;
-  g_hash_table_insert(r->table, key, value);
+  g_hash_table_insert(r->table, value, key);
 }
 
 // Quiet: `old` no longer is `r->table` when the walk runs.
@@ -55,7 +57,7 @@ void rebuild_loop_late(Registry *r) {
 typedef struct { GHashTable *table; GHashTable *spare; } Pair;
 static void move_pair(gpointer key, gpointer value, gpointer user_data) {
   Pair *p = user_data;
-  g_hash_table_insert(p->table, key, value);
+  g_hash_table_insert(p->table, value, key);
 }
 void rebuild_other_field(Pair *p) {
   GHashTable *old = p->table;
