@@ -1234,10 +1234,10 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
       EffectKind K = L == LibKind::Free  ? EffectKind::Free
                      : L == LibKind::RMW ? EffectKind::ReadModifyWrite
                                          : EffectKind::Write;
-      char Op = L == LibKind::Write      ? '='
-                : Name.contains("_add")   ? '+'
-                : Name.contains("_sub")   ? '-'
-                                          : '?';
+      char Op = L == LibKind::Write                            ? '='
+                : Name.contains("_add") || Name.ends_with("_inc") ? '+'
+                : Name.contains("_sub") || Name.ends_with("_dec") ? '-'
+                                                                 : '?';
       addPlaceEffect(I, K, P, CE, Op);
     }
     return;

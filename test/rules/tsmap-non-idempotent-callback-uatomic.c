@@ -69,9 +69,9 @@ static tsmap_verdict local_count(const void *k, size_t n, const void *old, void 
 void use(tsmap *m, unsigned long id) {
   struct entry *out;
   tsmap_compute(m, &id, sizeof id, take_ref, NULL, &out);
-  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'take_ref' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run updates 'e->refs' from its old value [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'take_ref' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run increments 'e->refs' [tsmap-non-idempotent-callback]
   tsmap_compute(m, &id, sizeof id, drop_ref, NULL, &out);
-  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'drop_ref' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run updates 'e->refs' from its old value [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'drop_ref' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run decrements 'e->refs' [tsmap-non-idempotent-callback]
   tsmap_compute(m, &id, sizeof id, count_hit, NULL, &out);
   // CHECK-MESSAGES: :[[@LINE-1]]:36: warning: callback 'count_hit' passed to 'tsmap_compute' is not idempotent: it may run more than once, and each run increments 'e->hits' [tsmap-non-idempotent-callback]
   tsmap_compute(m, &id, sizeof id, mark, NULL, &out);        // quiet
