@@ -220,6 +220,10 @@ std::vector<AnnotationProblem> validateAnnotations(const Decl *D,
   // template itself is what the user wrote, and is checked once.
   if (!D || !D->hasAttrs() || isInInstantiation(D))
     return Problems;
+  // A member of an anonymous struct or union: Clang repeats its attributes on
+  // the implicit name in the enclosing record; the field itself is checked.
+  if (isa<IndirectFieldDecl>(D))
+    return Problems;
   const SourceManager &SM = Ctx.getSourceManager();
   for (const auto *A : D->specific_attrs<AnnotateAttr>()) {
     llvm::StringRef Text = A->getAnnotation();

@@ -422,7 +422,8 @@ void ContractModel::fieldCleanups(const RecordDecl *RD,
 std::string CleanupContract::fieldPath() const {
   std::string Path;
   for (const FieldDecl *F : Via)
-    Path += F->getName().str() + ".";
+    if (!F->isAnonymousStructOrUnion()) // `union { ... t; }`: reached as `.t`
+      Path += F->getName().str() + ".";
   return Field ? Path + Field->getName().str() : Path;
 }
 
