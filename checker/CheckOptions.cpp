@@ -26,7 +26,7 @@ std::vector<std::string> readFunctionNames(ClangTidyCheck &Check,
     if (!isFunctionName(N)) {
       Check.configurationDiag("invalid function name '%0' in option '%1'; "
                               "expected a semicolon-separated list of names")
-          << N << Option;
+          << N << fullOptionName(Check, Option);
       continue;
     }
     Names.push_back(std::move(N));

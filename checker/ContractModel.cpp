@@ -1,6 +1,7 @@
 //===--- ContractModel.cpp - what the code promises about its maps -------===//
 
 #include "ContractModel.h"
+#include "CheckOptions.h"
 #include "Models.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
@@ -37,14 +38,19 @@ ContractModel::ContractModel(ClangTidyCheck &Check,
       LocalContracts(Options.get("Contracts", "")),
       ModelsOption(Options.getLocalOrGlobal("ContractModels",
                                             DefaultContractModels)) {
+  // Errors name the key the value came from: the check's own, or the global.
+  std::string ModelsKey = Options.get("ContractModels")
+                              ? fullOptionName(Check, "ContractModels")
+                              : "ContractModels";
   llvm::SmallVector<llvm::StringRef> Models;
   llvm::StringRef(ModelsOption).split(Models, ';', -1, false);
   for (llvm::StringRef M : Models)
-    addModel(M.trim());
+    addModel(M.trim(), ModelsKey);
   // Contracts are facts about the code, whichever check reads them: a check's
   // own entries add to the global ones (docs/contracts-option.md). Models are
   // a choice, so a check's own ContractModels replaces the global one.
-  parseEntries(joinEntries(GlobalContracts, LocalContracts), "Contracts");
+  parseEntries(GlobalContracts, "Contracts");
+  parseEntries(LocalContracts, fullOptionName(Check, "Contracts"));
 }
 
 void ContractModel::storeOptions(ClangTidyCheck::OptionsView &Options,
@@ -57,17 +63,16 @@ void ContractModel::storeOptions(ClangTidyCheck::OptionsView &Options,
   Options.store(Opts, "ContractModels", ModelsOption);
 }
 
-void ContractModel::addModel(llvm::StringRef Name) {
+void ContractModel::addModel(llvm::StringRef Name, llvm::StringRef OptionName) {
   if (Name.empty())
     return;
   std::optional<llvm::StringRef> Entries = shippedModel(Name);
   if (!Entries) {
-    Check.configurationDiag("unknown model '%0' in option 'ContractModels'; "
-                            "known models: %1")
-        << Name << knownModelNames();
+    Check.configurationDiag("unknown model '%0' in option '%1'; known models: %2")
+        << Name << OptionName << knownModelNames();
     return;
   }
-  parseEntries(*Entries, "ContractModels");
+  parseEntries(*Entries, OptionName);
 }
 
 /// \p S is an identifier; with \p AllowScope, a qualified C++ name too.
@@ -105,10 +110,9 @@ void ContractModel::parseEntries(llvm::StringRef List,
                                  llvm::StringRef OptionName) {
   llvm::SmallVector<llvm::StringRef> Entries;
   List.split(Entries, ';', -1, false);
-  llvm::StringSet<> Seen; // An entry both global and the check's own.
   for (llvm::StringRef Entry : Entries) {
     Entry = Entry.trim();
-    if (Entry.empty() || !Seen.insert(Entry).second)
+    if (Entry.empty() || !SeenEntries.insert(Entry).second)
       continue;
     auto Fail = [&](const std::string &Why) {
       Check.configurationDiag("invalid entry '%0' in option '%1': %2")

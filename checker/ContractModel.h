@@ -135,6 +135,8 @@ private:
     Contract C;
     std::string Entry; ///< As written, for messages.
   };
+  /// Entries read once: one given under both keys is the same fact.
+  llvm::StringSet<> SeenEntries;
   void parseEntries(llvm::StringRef List, llvm::StringRef OptionName);
   void checkParameterEntry(llvm::StringRef Name,
                            llvm::ArrayRef<const NamedDecl *> Found,
@@ -146,7 +148,7 @@ private:
                         llvm::ArrayRef<const NamedDecl *> Found,
                         const SubjectEntry &E) const;
   void reportEntry(llvm::StringRef Entry, const std::string &Why) const;
-  void addModel(llvm::StringRef Name);
+  void addModel(llvm::StringRef Name, llvm::StringRef OptionName);
   bool optionHasByName(const NamedDecl *D, ContractKind K) const;
   const Contract *annotated(const Decl *D, ContractKind K) const;
 

@@ -5,19 +5,19 @@
 // and what is wrong with it (never a crash), and the well-formed entries still
 // apply: kv_table is a map and kv_each's visitor is locked.
 
-// CHECK-MESSAGES: warning: invalid entry '=callback' in option 'Contracts': missing name before '=' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'a.b.c=weak' in option 'Contracts': 'a.b.c' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f()=callback' in option 'Contracts': empty parameter in 'f()' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f(0)=callback' in option 'Contracts': parameter '0' is neither a name nor a 1-based index [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f(visit)=callback_locked,nonsense' in option 'Contracts': unknown contract 'nonsense' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f(x)=idempotent' in option 'Contracts': 'idempotent' does not go on a parameter [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f(x=callback' in option 'Contracts': 'f(x' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f=calback' in option 'Contracts': unknown contract 'calback'; did you mean 'callback'? [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'f=callback' in option 'Contracts': 'callback' goes on a parameter: write 'function(param)=callback' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'kv_table' in option 'Contracts': expected 'name=contract' [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 's.f=cleanup(1bad)' in option 'Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 's.f=idempotent' in option 'Contracts': only 'cleanup(fn)' and 'weak' go on a field [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 'struct s.f=cleanup' in option 'Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry '=callback' in option 'tsmap-reentrant-callback.Contracts': missing name before '=' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'a.b.c=weak' in option 'tsmap-reentrant-callback.Contracts': 'a.b.c' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f()=callback' in option 'tsmap-reentrant-callback.Contracts': empty parameter in 'f()' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f(0)=callback' in option 'tsmap-reentrant-callback.Contracts': parameter '0' is neither a name nor a 1-based index [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f(visit)=callback_locked,nonsense' in option 'tsmap-reentrant-callback.Contracts': unknown contract 'nonsense' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f(x)=idempotent' in option 'tsmap-reentrant-callback.Contracts': 'idempotent' does not go on a parameter [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f(x=callback' in option 'tsmap-reentrant-callback.Contracts': 'f(x' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f=calback' in option 'tsmap-reentrant-callback.Contracts': unknown contract 'calback'; did you mean 'callback'? [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'f=callback' in option 'tsmap-reentrant-callback.Contracts': 'callback' goes on a parameter: write 'function(param)=callback' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'kv_table' in option 'tsmap-reentrant-callback.Contracts': expected 'name=contract' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 's.f=cleanup(1bad)' in option 'tsmap-reentrant-callback.Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 's.f=idempotent' in option 'tsmap-reentrant-callback.Contracts': only 'cleanup(fn)' and 'weak' go on a field [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'struct s.f=cleanup' in option 'tsmap-reentrant-callback.Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
 
 typedef struct kv_table kv_table;
 typedef void (*kv_visit)(int key, void *ctx);

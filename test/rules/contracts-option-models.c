@@ -7,8 +7,8 @@
 // the known models; the known ones still apply (the GLib foreach below is
 // still checked). The global keys are read too.
 
-// CHECK-MESSAGES: warning: unknown model 'GLib' in option 'ContractModels'; known models: glib, liburcu, libvirt [clang-tidy-config]
-// CHECK-MESSAGES: warning: unknown model 'qt' in option 'ContractModels'; known models: glib, liburcu, libvirt [clang-tidy-config]
+// CHECK-MESSAGES: warning: unknown model 'GLib' in option 'tsmap-reentrant-callback.ContractModels'; known models: glib, liburcu, libvirt [clang-tidy-config]
+// CHECK-MESSAGES: warning: unknown model 'qt' in option 'tsmap-reentrant-callback.ContractModels'; known models: glib, liburcu, libvirt [clang-tidy-config]
 // CHECK-MESSAGES-GLOBAL: warning: invalid entry 'g_hash_table_foreach=callback_locked' in option 'Contracts': 'callback_locked' goes on a parameter: write 'function(param)=callback_locked' [clang-tidy-config]
 // CHECK-MESSAGES-GLOBAL: warning: unknown model 'gtk' in option 'ContractModels'; known models: glib, liburcu, libvirt [clang-tidy-config]
 

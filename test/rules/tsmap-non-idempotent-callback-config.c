@@ -9,8 +9,8 @@
 
 // CHECK-MESSAGES: warning: invalid configuration value 'deep' for option 'tsmap-non-idempotent-callback.MaxCallDepth'; expected an integer from 0 to 64 [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid configuration value 'maybe' for option 'tsmap-non-idempotent-callback.StrictUnknownCalls'; expected a bool [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid function name 'bad name' in option 'NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid function name 'post-it' in option 'NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid function name 'bad name' in option 'tsmap-non-idempotent-callback.NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid function name 'post-it' in option 'tsmap-non-idempotent-callback.NonIdempotentFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
 
 #include "rule_store_api.h"
 

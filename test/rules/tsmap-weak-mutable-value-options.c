@@ -11,7 +11,7 @@
 //
 // Each option, with its default and with a value.
 
-// CHECK-MESSAGES-BAD: warning: invalid function name 'bad name' in option 'WriteFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
+// CHECK-MESSAGES-BAD: warning: invalid function name 'bad name' in option 'tsmap-weak-mutable-value.WriteFunctions'; expected a semicolon-separated list of names [clang-tidy-config]
 // CHECK-MESSAGES-BAD: warning: option 'tsmap-weak-mutable-value.MaxCallDepth' is 100; the largest depth supported is 64, which is used instead [clang-tidy-config]
 
 #include "publish-registry.h"
