@@ -31,6 +31,7 @@ GLibOp glibOpOf(const FunctionDecl *FD) {
       .Case("g_hash_table_foreach_steal", GLibOp::ForeachSteal)
       .Case("g_hash_table_insert", GLibOp::Insert)
       .Case("g_hash_table_replace", GLibOp::Replace)
+      .Case("g_hash_table_add", GLibOp::Add)
       .Case("g_hash_table_lookup", GLibOp::Lookup)
       .Case("g_hash_table_contains", GLibOp::Lookup)
       .Case("g_hash_table_lookup_extended", GLibOp::Lookup)

@@ -46,6 +46,7 @@ enum class GLibOp {
   ForeachSteal,  ///< g_hash_table_foreach_steal: its callback owns them
   Insert,        ///< g_hash_table_insert
   Replace,       ///< g_hash_table_replace
+  Add,           ///< g_hash_table_add: a set, `replace (t, key, key)`
   Lookup,        ///< g_hash_table_lookup, _contains, _lookup_extended
 };
 

@@ -27,6 +27,7 @@ constexpr llvm::StringLiteral GLib =
     "g_hash_table_find(predicate)=callback_locked;"
     "g_hash_table_insert=replaces;"
     "g_hash_table_replace=replaces;"
+    "g_hash_table_add=replaces;"
     "g_hash_table_steal_extended(stolen_value)=removed_out";
 
 // liburcu's lock-free hash table runs `match` any number of times, from any

@@ -243,7 +243,9 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   if (Model.isMapOperation(Callee, &Map))
     A.Map = Map;
   if (A.Replaces)
-    A.Value = valueParamOf(Callee, Model);
+    A.Value = A.GLib == GLibOp::Add && Callee->getNumParams() == 2
+                  ? std::optional<unsigned>(1) // a set's key is its value
+                  : valueParamOf(Callee, Model);
   return A;
 }
 
@@ -587,6 +589,10 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
       return true;
     }
     return false;
+  case GLibOp::Add:
+    if (MapDecl) // a set: its key destroy function cleans its values
+      KeysAreValues.insert(MapDecl);
+    [[fallthrough]];
   case GLibOp::Insert:
   case GLibOp::Replace: {
     learnKey(Call, MapDecl);

@@ -21,6 +21,7 @@ GHashTable *g_hash_table_new_full(GHashFunc hash_func, GEqualFunc key_equal_func
                                   GDestroyNotify key_destroy_func,
                                   GDestroyNotify value_destroy_func);
 gboolean g_hash_table_insert(GHashTable *hash_table, gpointer key, gpointer value);
+gboolean g_hash_table_add(GHashTable *hash_table, gpointer key);
 void g_hash_table_destroy(GHashTable *hash_table);
 void g_hash_table_unref(GHashTable *hash_table);
 gboolean g_hash_table_replace(GHashTable *hash_table, gpointer key, gpointer value);
