@@ -27,6 +27,7 @@ GLibOp glibOpOf(const FunctionDecl *FD) {
       .Case("g_hash_table_destroy", GLibOp::RemoveAll)
       .Case("g_hash_table_unref", GLibOp::RemoveAll)
       .Case("g_hash_table_steal", GLibOp::Steal)
+      .Case("g_hash_table_iter_steal", GLibOp::IterSteal)
       .Case("g_hash_table_steal_extended", GLibOp::StealExtended)
       .Case("g_hash_table_foreach_steal", GLibOp::ForeachSteal)
       .Case("g_hash_table_insert", GLibOp::Insert)

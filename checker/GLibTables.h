@@ -42,6 +42,7 @@ enum class GLibOp {
   RemoveAll,     ///< g_hash_table_remove_all, _foreach_remove, _destroy,
                  ///< _unref: on several
   Steal,         ///< g_hash_table_steal: the caller holds the value
+  IterSteal,     ///< g_hash_table_iter_steal: the iterator's last value
   StealExtended, ///< g_hash_table_steal_extended (stolen_value, argument 3)
   ForeachSteal,  ///< g_hash_table_foreach_steal: its callback owns them
   Insert,        ///< g_hash_table_insert

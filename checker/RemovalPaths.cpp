@@ -942,6 +942,23 @@ exitOf(const CFGBlock &B, const FunctionDecl *FD) {
   return std::make_pair(FD->getBody()->getEndLoc(), false);
 }
 
+/// Local \p V is declared before \p At and its block encloses \p At: it
+/// still exists there (a variable of an earlier loop's body does not).
+static bool inScopeAt(const VarDecl *V, const Stmt *At, ASTContext &Ctx) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  if (!SM.isBeforeInTranslationUnit(V->getLocation(), At->getBeginLoc()))
+    return false;
+  if (isa<ParmVarDecl>(V))
+    return true;
+  DynTypedNodeList Parents = Ctx.getParents(*V);
+  const auto *DS = Parents.size() == 1 ? Parents[0].get<DeclStmt>() : nullptr;
+  if (!DS)
+    return true;
+  DynTypedNodeList Blocks = Ctx.getParents(*DS);
+  const auto *Block = Blocks.size() == 1 ? Blocks[0].get<CompoundStmt>() : nullptr;
+  return !Block || !SM.isBeforeInTranslationUnit(Block->getEndLoc(), At->getBeginLoc());
+}
+
 /// `for (int i = 0; i < 2; i++)`: a counting loop whose condition holds on
 /// its first test (the counter's start and bound are constants).
 static bool runsAtLeastOnce(const ForStmt *FS, ASTContext &Ctx) {
@@ -1087,11 +1104,9 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       if (Status.Refill && St == Status.Refill) {
         // Around an iterator's loop: its next step overwrites the first
         // holder; the ones declared in the loop's body are gone.
-        const SourceManager &SM = FD->getASTContext().getSourceManager();
         uint64_t Outside = 0;
         for (unsigned H = 1; H < Uses.holders().size() && H < 64; ++H)
-          if (SM.isBeforeInTranslationUnit(Uses.holders()[H].Var->getLocation(),
-                                           St->getBeginLoc()))
+          if (inScopeAt(Uses.holders()[H].Var, St, FD->getASTContext()))
             Outside |= uint64_t(1) << H;
         if (!(It.Live & Outside))
           return Miss(It, St->getBeginLoc(), false, MissedCleanup::NextValue);

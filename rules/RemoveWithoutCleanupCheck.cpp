@@ -221,8 +221,8 @@ RemoveWithoutCleanupCheck::apiOf(const FunctionDecl *Callee) {
   // GLib's removals that take no out-parameter: what they do to the value is
   // in GLibTables, not in a contract.
   bool GLibRemoval = A.GLib == GLibOp::Remove || A.GLib == GLibOp::IterRemove ||
-                     A.GLib == GLibOp::RemoveAll ||
-                     A.GLib == GLibOp::Steal || A.GLib == GLibOp::ForeachSteal;
+                     A.GLib == GLibOp::RemoveAll || A.GLib == GLibOp::Steal ||
+                     A.GLib == GLibOp::IterSteal || A.GLib == GLibOp::ForeachSteal;
   if (GLibRemoval && Callee->getNumParams() > 0)
     A.Map = 0;
   A.Any = A.Returns || A.Replaces || A.Out || GLibRemoval;
@@ -576,6 +576,22 @@ bool RemoveWithoutCleanupCheck::checkGLibRemoval(
       checkReceived(Call, Call->getDirectCallee(), V, nullptr, false, FD, Ctx, G);
     }
     return true;
+  case GLibOp::IterSteal: {
+    // The value the iterator's last step gave is the caller's now.
+    const CallExpr *Next = iteratorNextOf(Call, FD->getBody(), Ctx.getSourceManager());
+    const CallExpr *Init = iteratorInitOf(Call, FD->getBody(), Ctx.getSourceManager());
+    const VarDecl *V = iteratedValueOf(Next);
+    if (!V || !Init)
+      return true;
+    const ValueDecl *Table = tableDeclOf(Init->getArg(1));
+    QualType T = V->getType();
+    if (Model.cleanupsOf(T).empty() && Table)
+      if (auto It = MapValueTypes.find(Table); It != MapValueTypes.end())
+        T = It->second;
+    checkReceivedAt(Call, Call->getDirectCallee(), {V, {}}, T, V->getName().str(),
+                    nullptr, false, FD, Ctx, G, Next);
+    return true;
+  }
   case GLibOp::StealExtended:
     // A null stolen_key drops the stored key (reported when the table owns
     // its keys).

@@ -42,5 +42,6 @@ typedef struct _GHashTableIter { gpointer dummy1, dummy2, dummy3; int dummy4; gb
 void g_hash_table_iter_init(GHashTableIter *iter, GHashTable *hash_table);
 gboolean g_hash_table_iter_next(GHashTableIter *iter, gpointer *key, gpointer *value);
 void g_hash_table_iter_remove(GHashTableIter *iter);
+void g_hash_table_iter_steal(GHashTableIter *iter);
 void g_free(gpointer mem);
 #endif
