@@ -285,28 +285,17 @@ static void tsmap_scan_prefetch(tsmap_shard *s) {
     __builtin_prefetch(&t->wctrl[s->rs_pos]);
 }
 
-/* R8 and R10: a halving's emptied source asks the helper to give its pages back, and
- * once it answered, completes. 1 when the answer is in (or nothing is to be given back). */
-static int tsmap_source_drop_helped(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p) {
-  unsigned char *mem;
-  if (!tsmap_shard_drop_span(p->src, &mem))
-    return 1;
-  int r = tsmap_rsmem_give_back(rs->mem, (size_t)(p->src - m->shards), p->phase);
-  if (r > 0)
-    tsmap_shard_drop_finish(p->src);
-  return r >= 0;
-}
-
-/* R8: a step of giving back a scanned source's emptied pages (the helper's, for a
- * halving it takes on: only a halving's sources receive nothing while they are given
- * back). Returns 1 when this step completed the pair (nothing, or nothing more, to give
- * back), 0 otherwise and ever after (rs_dropped SIZE_MAX: completed). */
-static int tsmap_source_drop(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p) {
+/* R8: a step of giving back a scanned source's emptied pages. Returns 1 when this step
+ * completed the pair (nothing, or nothing more, to give back), 0 otherwise and ever after
+ * (rs_dropped SIZE_MAX: completed). A halving the helper took on completes at once: the
+ * helper gives its sources back once the phase is over (R10; only a halving's sources
+ * receive nothing until the next phase moves entries, which waits for the helper). */
+static int tsmap_source_drop(tsmap_rstate *rs, const tsmap_pair *p) {
   tsmap_shard *s = p->src;
   if (s->rs_dropped == SIZE_MAX)
     return 0;
   int helped = p->src == p->hi && rs->mem && tsmap_rsmem_helps(rs->mem, p->phase);
-  if (helped ? !tsmap_source_drop_helped(m, rs, p) : !tsmap_shard_drop_step(s, &s->rs_dropped))
+  if (!helped && !tsmap_shard_drop_step(s, &s->rs_dropped))
     return 0;
   s->rs_dropped = SIZE_MAX;
   return 1;
@@ -361,7 +350,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     return 0;
   }
   if (s->rs_done) /* R8: an emptied source gives its pages back before the pair ends */
-    return tsmap_source_drop(m, rs, p);
+    return tsmap_source_drop(rs, p);
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
@@ -390,7 +379,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
         s->rs_shrink = 1;
         atomic_fetch_add_explicit(&rs->shrinks, 1, memory_order_relaxed);
       }
-      return tsmap_source_drop(m, rs, p);
+      return tsmap_source_drop(rs, p);
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves, &s->rs_slot);
     if (r <= 0) { /* the cap, or no memory for the destination's growth: this group later */
@@ -907,11 +896,14 @@ TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }
 TSMAP_HIDDEN size_t tsmap_debug_reshard_moves(void);
 size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_MOVES; }
-/* ... and what the helper did (R10): destination tables prepared, sources given back. */
-TSMAP_HIDDEN void tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
-void tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources) {
+/* ... and what the helper did (R10): destination tables prepared, sources given back;
+ * whether it still runs. */
+TSMAP_HIDDEN int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
+int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources) {
   tsmap_rstate *rs = tsmap_rs(m);
-  tsmap_rsmem_counts(rs ? rs->mem : NULL, tables, sources);
+  int running;
+  tsmap_rsmem_counts(rs ? rs->mem : NULL, tables, sources, &running);
+  return running;
 }
 
 /* ---- The auto policy ------------------------------------------------------------------------ */

@@ -1,14 +1,15 @@
 /*
  * reshard_mem.c - the reshard's helper thread (G15, R10 in reshard.h): it maps and faults
  * in each phase's destination tables (R7) and gives back a halving's emptied sources'
- * pages (R8), the page faults and madvise calls that writers did inside their puts.
+ * pages (R8) once the phase is over, the page faults and madvise calls that writers did
+ * inside their puts.
  *
  * Ownership, not sharing: a table the helper prepares is its own until it hands it over
  * (a release store of the pointer, then of the phase id, per destination), and from then
- * on the writers'; no table is ever faulted in by both. A source's pages are given back
- * by the helper alone, between the writers' ask and its answer (a phase id stamp each):
- * a halving's source receives no entry in its phase (all its keys move), and the phase
- * cannot end, nor the table change, before the answer. The helper takes a shard's lock
+ * on the writers'; no table is ever faulted in by both. A halving's emptied sources are
+ * given back by the helper alone, after the phase: nothing writes to them then, and a
+ * later phase moves no entry before the helper answered for it, which it does only after
+ * the give-backs (one thread, in order). The helper takes a shard's lock
  * only to read what it needs (a destination's size, a source's table), never across a
  * system call or a fault. Close stops and joins it before it detaches a table.
  */
@@ -22,16 +23,11 @@
 
 /* Bytes the helper faults in or gives back a call: it looks for a stop between two. */
 #define TSMAP_RSMEM_CHUNK ((size_t)256 << 10)
-/* How often a halving's helper looks for sources to give back, from first to most. */
-#define TSMAP_RSMEM_POLL_MIN_NS 100000L
-#define TSMAP_RSMEM_POLL_MAX_NS 1000000L
 
-/* One shard's exchanges with the helper in a phase, each stamped with the phase's id. */
+/* A destination's answer in a phase: the table, then the phase's id (release both). */
 typedef struct tsmap_rsmem_slot {
-  _Atomic(tsmap_table *) ready;  /* as a destination: its table, faulted in (or NULL) */
-  _Atomic uint64_t ready_phase;  /* the phase `ready` answers (release after it) */
-  _Atomic uint64_t drop_ask;     /* as a halving's emptied source: the writers' ask */
-  _Atomic uint64_t drop_done;    /* 2 * phase + 1: given back; 2 * phase: some could not be */
+  _Atomic(tsmap_table *) ready;  /* its table, faulted in (or NULL) */
+  _Atomic uint64_t ready_phase;  /* the phase `ready` answers */
 } tsmap_rsmem_slot;
 
 struct tsmap_rsmem {
@@ -130,13 +126,11 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
     atomic_fetch_add_explicit(&h->tables, 1, memory_order_relaxed);
 }
 
-/* R8 for source si if its writers asked: give its emptied table's pages back, with no
- * lock held (see the file comment), and answer. Returns 1 if it did. */
-static int tsmap_rsmem_give_back_one(tsmap_rsmem *h, uint64_t phase, size_t si) {
-  tsmap_rsmem_slot *sl = &h->slot[si];
-  if (atomic_load_explicit(&sl->drop_ask, memory_order_acquire) != phase ||
-      atomic_load_explicit(&sl->drop_done, memory_order_relaxed) >> 1 == phase)
-    return 0;
+/* R8 for a halving's source si, once its phase is over: give its emptied table's pages
+ * back with no lock held, then, under the lock, count its slots free again. Nothing
+ * writes to the table meanwhile: a halving's source receives no entry in its phase, and
+ * none after it before a later phase's MIGRATING, which waits for this thread (R10). */
+static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   tsmap_shard *s = &h->m->shards[si];
   unsigned char *mem = NULL;
   tsmap_lock_acquire(&s->lock);
@@ -144,59 +138,61 @@ static int tsmap_rsmem_give_back_one(tsmap_rsmem *h, uint64_t phase, size_t si) 
   tsmap_lock_release(&s->lock);
   int ok = len != 0;
   for (size_t off = 0; off < len; off += TSMAP_RSMEM_CHUNK) {
-    if (!tsmap_rsmem_going(h, phase))
-      return 1;
+    if (atomic_load_explicit(&h->stop, memory_order_acquire) || tsmap_is_closed(h->m))
+      return;
     size_t n = len - off < TSMAP_RSMEM_CHUNK ? len - off : TSMAP_RSMEM_CHUNK;
     ok &= tsmap_mem_drop_range(mem + off, n);
   }
-  atomic_store_explicit(&sl->drop_done, 2 * phase + (uint64_t)ok, memory_order_release);
-  if (ok)
-    atomic_fetch_add_explicit(&h->sources, 1, memory_order_relaxed);
-  return 1;
+  if (!ok)
+    return; /* some pages stay: so do its DELETED slots, which growth_left leaves out */
+  tsmap_lock_acquire(&s->lock);
+  if (tsmap_shard_drop_span(s, &mem) == len)
+    tsmap_shard_drop_finish(s);
+  tsmap_lock_release(&s->lock);
+  atomic_fetch_add_explicit(&h->sources, 1, memory_order_relaxed);
 }
 
-/* A halving's sources (n..2n-1) are emptied near its end, each asking once: look for
- * asks until the phase is over, more often while there are some. */
-static void tsmap_rsmem_give_backs(tsmap_rsmem *h, uint64_t phase, size_t n) {
-  long wait = TSMAP_RSMEM_POLL_MIN_NS;
-  while (tsmap_rsmem_going(h, phase)) {
-    int did = 0;
-    for (size_t i = n; i < 2 * n; i++)
-      did |= tsmap_rsmem_give_back_one(h, phase, i);
-    wait = did ? TSMAP_RSMEM_POLL_MIN_NS
-               : (wait * 2 < TSMAP_RSMEM_POLL_MAX_NS ? wait * 2 : TSMAP_RSMEM_POLL_MAX_NS);
-    struct timespec ts = {0, wait};
-    nanosleep(&ts, NULL);
-  }
-}
-
-/* A phase's memory work: every destination's table, in pair order, during the phase's
+/* A phase's preparation: every destination's table, in pair order, during the phase's
  * grace period (it becomes MIGRATING only once all are answered: no entry moves into a
- * destination before), then a halving's give-backs. */
-static void tsmap_rsmem_work(tsmap_rsmem *h, uint64_t phase, size_t from, size_t to) {
+ * destination before). */
+static void tsmap_rsmem_prepare_all(tsmap_rsmem *h, uint64_t phase, size_t from, size_t to) {
   size_t n = from < to ? from : to;
   for (size_t i = 0; i < n && tsmap_rsmem_going(h, phase); i++)
     tsmap_rsmem_prepare(h, phase, from < to ? i : i + n, from < to ? i + n : i, from < to);
   if (tsmap_rsmem_going(h, phase)) /* after the answers: entries may move (R10) */
     atomic_store_explicit(&h->prepared, phase, memory_order_release);
-  if (from > to)
-    tsmap_rsmem_give_backs(h, phase, n);
 }
 
+/* After a halving from `from` shards: its sources' pages, before anything else. */
+static void tsmap_rsmem_give_backs(tsmap_rsmem *h, size_t from, size_t to) {
+  for (size_t i = to; from > to && i < from; i++)
+    tsmap_rsmem_give_back(h, i);
+}
+
+/* Prepare each phase assigned; once it is over (the next assigned, or the reshard idle),
+ * give back a halving's sources, so no write waits for that and nothing polls. */
 static void *tsmap_rsmem_main(void *arg) {
   tsmap_rsmem *h = (tsmap_rsmem *)arg;
   uint64_t done = 0;
+  size_t from = 0, to = 0;
   tsmap_rsmem_unpin();
   pthread_mutex_lock(&h->mu);
   for (;;) {
     while (!atomic_load(&h->stop) && h->assigned == done && !h->idle)
       pthread_cond_wait(&h->cv, &h->mu);
-    if (atomic_load(&h->stop) || h->assigned == done)
-      break; /* closing, or the reshard is over */
-    uint64_t phase = h->assigned;
-    size_t from = h->from, to = h->to;
+    if (atomic_load(&h->stop))
+      break;
     pthread_mutex_unlock(&h->mu);
-    tsmap_rsmem_work(h, phase, from, to);
+    tsmap_rsmem_give_backs(h, from, to); /* the phase `done`, over now */
+    pthread_mutex_lock(&h->mu);
+    from = to = 0;
+    if (h->assigned == done)
+      break; /* the reshard is over */
+    uint64_t phase = h->assigned;
+    from = h->from;
+    to = h->to;
+    pthread_mutex_unlock(&h->mu);
+    tsmap_rsmem_prepare_all(h, phase, from, to);
     pthread_mutex_lock(&h->mu);
     done = phase;
   }
@@ -298,17 +294,13 @@ int tsmap_rsmem_take_table(tsmap_rsmem *h, size_t di, uint64_t phase, tsmap_tabl
   return 1;
 }
 
-int tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si, uint64_t phase) {
-  tsmap_rsmem_slot *sl = &h->slot[si];
-  if (atomic_load_explicit(&sl->drop_ask, memory_order_relaxed) != phase) {
-    atomic_store_explicit(&sl->drop_ask, phase, memory_order_release);
-    return -1;
-  }
-  uint64_t d = atomic_load_explicit(&sl->drop_done, memory_order_acquire);
-  return d >> 1 == phase ? (int)(d & 1) : -1;
-}
-
-void tsmap_rsmem_counts(const tsmap_rsmem *h, size_t *tables, size_t *sources) {
+void tsmap_rsmem_counts(tsmap_rsmem *h, size_t *tables, size_t *sources, int *running) {
   *tables = h ? atomic_load(&h->tables) : 0;
   *sources = h ? atomic_load(&h->sources) : 0;
+  *running = 0;
+  if (h) {
+    pthread_mutex_lock(&h->mu);
+    *running = h->running;
+    pthread_mutex_unlock(&h->mu);
+  }
 }

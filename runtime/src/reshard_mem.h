@@ -1,9 +1,10 @@
 /*
  * reshard_mem.h - a reshard's memory work off the writers (G15, R10 in reshard.h): a
  * short-lived helper thread that maps and faults in each phase's destination tables (R7)
- * and gives back a halving's emptied sources' pages (R8), so that no write takes those
- * page faults or madvise calls. reshard.c starts and assigns it; writers ask it for what
- * it prepared and wait (moving nothing but their own keys) until it answers.
+ * before the phase moves anything, and gives back a halving's emptied sources' pages
+ * once the phase is over (R8), so that no write takes those page faults or madvise
+ * calls. reshard.c starts it, assigns it each phase and waits for its answers before the
+ * phase becomes MIGRATING; writers take the tables it prepared.
  */
 #ifndef TSMAP_RESHARD_MEM_H
 #define TSMAP_RESHARD_MEM_H
@@ -42,12 +43,10 @@ TSMAP_HIDDEN int tsmap_rsmem_prepared(const tsmap_rsmem *h, uint64_t phase);
  * needed, or it could not make one: the writers decide, as without a helper). */
 TSMAP_HIDDEN int tsmap_rsmem_take_table(tsmap_rsmem *h, size_t di, uint64_t phase,
                                         tsmap_table **t);
-/* Source shard `si`, a halving's, emptied by phase `phase`'s scan: the first call asks the
- * helper to give its pages back. -1 until it has; then 1 if all were given back, 0 if some
- * could not be (tsmap_shard_drop_span, tsmap_mem_drop_range). */
-TSMAP_HIDDEN int tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si, uint64_t phase);
 
-/* Test support: tables the helper prepared and sources it gave back, since create. */
-TSMAP_HIDDEN void tsmap_rsmem_counts(const tsmap_rsmem *h, size_t *tables, size_t *sources);
+/* Test support: tables the helper prepared and sources it gave back, since create, and
+ * whether a helper thread runs (it gives back after the reshard's last phase). */
+TSMAP_HIDDEN void tsmap_rsmem_counts(tsmap_rsmem *h, size_t *tables, size_t *sources,
+                                     int *running);
 
 #endif /* TSMAP_RESHARD_MEM_H */

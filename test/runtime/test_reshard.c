@@ -810,6 +810,19 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
 
 /* ---- R8: memory after a reshard --------------------------------------------------------- */
 
+int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
+
+/* Wait until no helper thread runs (R10: it gives a halving's sources back after the
+ * phase, and exits once the reshard reached its target). */
+static void wait_for_helper(tsmap *m) {
+  size_t tables, sources;
+  for (int i = 0; i < 20000 && tsmap_debug_reshard_helper(m, &tables, &sources); i++) {
+    struct timespec ts = {0, 500000};
+    nanosleep(&ts, NULL);
+  }
+  CHECK(!tsmap_debug_reshard_helper(m, &tables, &sources));
+}
+
 void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
                         size_t *next_populated, size_t *next_bytes);
 
@@ -829,8 +842,8 @@ static size_t tables_resident(tsmap *m, size_t n) {
  * migrations and the old tables' give-backs). `maintain` 0: writes alone after the moves. */
 static void reshard_and_settle(tsmap *m, uint64_t n, size_t to, int maintain) {
   CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
-  for (int i = 0; i < 1000 && shards_now(m, NULL) != to; i++)
-    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  wait_for_helper(m);
   if (maintain)
     CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
   for (uint64_t r = 0; r < 3 * n; r++) {
@@ -1214,7 +1227,6 @@ static void test_g15_size_during_a_reshard_is_exact(void) {
 /* ---- R10: the helper thread -------------------------------------------------------------- */
 
 extern _Atomic int tsmap_test_rsmem_no_thread;
-void tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
@@ -1250,6 +1262,7 @@ static long reshard_by_writes(tsmap *m, uint64_t n, size_t to) {
   }
   long faults = thread_minor_faults() - f0;
   CHECK(shards_now(m, NULL) == to);
+  wait_for_helper(m);
   return faults;
 }
 
