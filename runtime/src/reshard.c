@@ -1,10 +1,11 @@
 /*
- * reshard.c - live resharding (G15, invariants R1-R9 in reshard.h): tsmap_reshard, the
+ * reshard.c - live resharding (G15, invariants R1-R10 in reshard.h): tsmap_reshard, the
  * phases that move entries between the shards of a pair, the routing of readers and
  * writers while a phase runs, and the auto policy that grows a contended map.
  *
  * A phase's life: started under the state's mutex (the route gets DIVERT and the phase's
- * from/to counts; R1), then MIGRATING once the epoch advanced twice (R2), then each pair's
+ * from/to counts; R1; the helper thread takes it on, R10), then MIGRATING once the epoch
+ * advanced twice (R2) and the helper prepared every destination (R10), then each pair's
  * source is scanned a few groups per write (and per tsmap_maintain), moving its moving
  * keys to the pair's destination (R3, R4); the writer that completes the last pair ends
  * the phase (route: the new mask, clean) and starts the next one if the target is not

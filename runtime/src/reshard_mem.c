@@ -21,8 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bytes the helper faults in or gives back a call: it looks for a stop between two. */
+/* Bytes the helper faults in a call: it looks for a stop between two. */
 #define TSMAP_RSMEM_CHUNK ((size_t)256 << 10)
+/* Bytes it gives back a call: each call's TLB flush interrupts every CPU running the
+ * process, the writers' included (G's halving took ~650 more interrupts, one a 256 KiB
+ * chunk, than with the writers giving back), so a whole table at once up to this. */
+#define TSMAP_RSMEM_DROP_CHUNK ((size_t)64 << 20)
 
 /* A destination's answer in a phase: the table, then the phase's id (release both). */
 typedef struct tsmap_rsmem_slot {
@@ -137,10 +141,10 @@ static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   size_t len = tsmap_shard_drop_span(s, &mem);
   tsmap_lock_release(&s->lock);
   int ok = len != 0;
-  for (size_t off = 0; off < len; off += TSMAP_RSMEM_CHUNK) {
+  for (size_t off = 0; off < len; off += TSMAP_RSMEM_DROP_CHUNK) {
     if (atomic_load_explicit(&h->stop, memory_order_acquire) || tsmap_is_closed(h->m))
       return;
-    size_t n = len - off < TSMAP_RSMEM_CHUNK ? len - off : TSMAP_RSMEM_CHUNK;
+    size_t n = len - off < TSMAP_RSMEM_DROP_CHUNK ? len - off : TSMAP_RSMEM_DROP_CHUNK;
     ok &= tsmap_mem_drop_range(mem + off, n);
   }
   if (!ok)
