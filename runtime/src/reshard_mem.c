@@ -180,6 +180,9 @@ static void *tsmap_rsmem_main(void *arg) {
   uint64_t done = 0;
   size_t from = 0, to = 0;
   tsmap_rsmem_unpin();
+#if defined(__linux__) && defined(__GLIBC__)
+  pthread_setname_np(pthread_self(), "tsmap-reshard"); /* in top -H, perf, gdb */
+#endif
   pthread_mutex_lock(&h->mu);
   for (;;) {
     while (!atomic_load(&h->stop) && h->assigned == done && !h->idle)

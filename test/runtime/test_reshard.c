@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* ---- A ledger of values: created once, evicted once (or discarded, never created) ----- */
 
@@ -1342,6 +1344,59 @@ static void test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes(void) 
   tsmap_destroy(m);
 }
 
+/* The affinity of the thread named "tsmap-reshard" (the helper), CPUs allowed; 0 if
+ * none runs. */
+static int helper_cpus(void) {
+  DIR *d = opendir("/proc/self/task");
+  int cpus = 0;
+  for (struct dirent *e; d && (e = readdir(d)) != NULL && !cpus;) {
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    if (fgets(comm, sizeof comm, f) && strncmp(comm, "tsmap-reshard", 13) == 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      if (sched_getaffinity((pid_t)atoi(e->d_name), sizeof set, &set) == 0)
+        cpus = CPU_COUNT(&set);
+    }
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return cpus;
+}
+
+/* R10: a helper started by a thread pinned to one CPU does not stay on that CPU (it
+ * would compete with the very thread that writes): it widens its affinity to them all. */
+static void test_g15_the_helper_leaves_a_pinned_callers_cpu(void) {
+  cpu_set_t mine, one;
+  if (no_helper() || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+      sched_getaffinity(0, sizeof mine, &mine) != 0 || CPU_COUNT(&mine) < 2)
+    return; /* nothing to widen to */
+  int first = 0;
+  while (!CPU_ISSET(first, &mine))
+    first++;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+  tsmap *m = new_map(4, 8, 8, 0);
+  for (uint64_t k = 0; k < 20000; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK); /* nobody writes: the helper waits, alive */
+  int cpus = 0;
+  for (int i = 0; i < 2000 && cpus < 2; i++) {
+    cpus = helper_cpus();
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  fprintf(stderr, "  the helper may run on %d CPUs; its caller on 1\n", cpus);
+  CHECK(cpus >= 2);
+  CHECK(sched_setaffinity(0, sizeof mine, &mine) == 0);
+  tsmap_destroy(m);
+}
+
 /* A writer that overwrites its keys with fresh ledger values until the map is closed. */
 typedef struct closing_writer {
   tsmap *m;
@@ -1431,4 +1486,5 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_size_during_a_reshard_is_exact),
           T(test_g15_the_helper_takes_the_memory_work),
           T(test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes),
-          T(test_g15_close_while_the_helper_works))
+          T(test_g15_close_while_the_helper_works),
+          T(test_g15_the_helper_leaves_a_pinned_callers_cpu))
