@@ -28,6 +28,12 @@
  * chunk, than with the writers giving back), so a whole table at once up to this. */
 #define TSMAP_RSMEM_DROP_CHUNK ((size_t)64 << 20)
 
+#if defined(__linux__) && defined(CPU_SETSIZE)
+typedef cpu_set_t tsmap_cpus;
+#else
+typedef struct { int none; } tsmap_cpus; /* affinity unknown: the thread stays as made */
+#endif
+
 /* A destination's answer in a phase: the table, then the phase's id (release both). */
 typedef struct tsmap_rsmem_slot {
   _Atomic(tsmap_table *) ready;  /* its table, faulted in (or NULL) */
@@ -45,6 +51,8 @@ struct tsmap_rsmem {
   uint64_t assigned;  /* mu: the phase the helper takes on next (or took on) */
   size_t from, to;    /* mu: that phase's shard counts */
   _Atomic int stop;   /* close: leave at once */
+  int has_cpus;       /* mu (before the thread starts): cpus is known */
+  tsmap_cpus cpus;    /* the CPUs it runs on (tsmap_rsmem_cpus) */
   _Atomic uint64_t helped; /* the phase whose memory work is the helper's (writers read it) */
   _Atomic uint64_t prepared; /* the last phase whose every destination it answered for */
   _Atomic size_t tables, sources; /* test support */
@@ -84,17 +92,46 @@ static int tsmap_rsmem_going(const tsmap_rsmem *h, uint64_t phase) {
          atomic_load_explicit(&h->helped, memory_order_relaxed) == phase;
 }
 
-/* The thread inherits the affinity of whoever called tsmap_reshard: pinned to one CPU, it
- * would compete with that very thread. Every online CPU instead; a refusal (a cpuset, a
- * seccomp policy) leaves it where it was. */
-static void tsmap_rsmem_unpin(void) {
+/* The CPUs the helper runs on. It would inherit the affinity of the thread that started
+ * the phase: pinned to one CPU, it would compete with exactly that thread. So every CPU
+ * but a pinned caller's (it keeps those for its own work: in bench G a helper allowed on
+ * the writer's CPU was woken there, by the writer ending a phase, and took it for a
+ * scheduler tick, 4 ms, once a doubling), or every CPU when the caller may run on all.
+ * 0 where affinity is not known. */
+static int tsmap_rsmem_cpus(tsmap_cpus *set) {
 #if defined(__linux__) && defined(CPU_SETSIZE)
+  cpu_set_t mine;
+  long n = sysconf(_SC_NPROCESSORS_CONF);
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+    return 0;
+  CPU_ZERO(set);
+  for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+    if (!CPU_ISSET((size_t)i, &mine))
+      CPU_SET((size_t)i, set);
+  if (CPU_COUNT(set) == 0) /* the caller may run anywhere: so may the helper */
+    for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+      CPU_SET((size_t)i, set);
+  return 1;
+#else
+  (void)set;
+  return 0;
+#endif
+}
+
+/* In the thread: where the attribute could not place it (see tsmap_rsmem_spawn), the
+ * same CPUs now, or every CPU if those are refused (a cpuset may allow none of them). */
+static void tsmap_rsmem_place(tsmap_rsmem *h) {
+#if defined(__linux__) && defined(CPU_SETSIZE)
+  if (!h->has_cpus || sched_setaffinity(0, sizeof h->cpus, &h->cpus) == 0)
+    return;
   cpu_set_t all;
   CPU_ZERO(&all);
   long n = sysconf(_SC_NPROCESSORS_CONF);
   for (long i = 0; i < n && i < CPU_SETSIZE; i++)
     CPU_SET((size_t)i, &all);
   (void)sched_setaffinity(0, sizeof all, &all); /* the kernel keeps the allowed ones */
+#else
+  (void)h;
 #endif
 }
 
@@ -179,7 +216,7 @@ static void *tsmap_rsmem_main(void *arg) {
   tsmap_rsmem *h = (tsmap_rsmem *)arg;
   uint64_t done = 0;
   size_t from = 0, to = 0;
-  tsmap_rsmem_unpin();
+  tsmap_rsmem_place(h);
 #if defined(__linux__) && defined(__GLIBC__)
   pthread_setname_np(pthread_self(), "tsmap-reshard"); /* in top -H, perf, gdb */
 #endif
@@ -209,14 +246,26 @@ static void *tsmap_rsmem_main(void *arg) {
 }
 
 /* h->mu held: start the thread with every signal blocked (the program's handlers are
- * for its own threads). 0 if it could not be. */
+ * for its own threads), placed on its CPUs from its first instruction where the
+ * attribute can say so. 0 if it could not be started. */
 static int tsmap_rsmem_spawn(tsmap_rsmem *h) {
   if (atomic_load_explicit(&tsmap_test_rsmem_no_thread, memory_order_relaxed))
     return 0;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int ok = pthread_create(&h->thread, NULL, tsmap_rsmem_main, h) == 0;
+  h->has_cpus = tsmap_rsmem_cpus(&h->cpus);
+  int ok = 0;
+#if defined(__linux__) && defined(__GLIBC__)
+  pthread_attr_t attr;
+  if (h->has_cpus && pthread_attr_init(&attr) == 0) {
+    ok = pthread_attr_setaffinity_np(&attr, sizeof h->cpus, &h->cpus) == 0 &&
+         pthread_create(&h->thread, &attr, tsmap_rsmem_main, h) == 0;
+    pthread_attr_destroy(&attr);
+  }
+#endif
+  if (!ok) /* no attribute, or CPUs it refused: the thread places itself */
+    ok = pthread_create(&h->thread, NULL, tsmap_rsmem_main, h) == 0;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return ok;
 }
