@@ -107,8 +107,10 @@
  *       R2's epochs). After a halving it gives back the emptied sources (R8) before it
  *       looks at the next phase: nothing writes to them until that phase is MIGRATING.
  *       It never holds a shard lock across a system call or a fault, nor waits for the
- *       state's mutex; it widens its CPU affinity to every CPU (a caller pinned to one
- *       would otherwise share it) and blocks signals. Close publishes the closure, passes
+ *       state's mutex; it runs on every CPU but those of a caller pinned to some (it
+ *       would otherwise share the caller's, and woken there by a writer ending a phase,
+ *       take it for a scheduler tick), on every CPU for a caller that may run anywhere,
+ *       and blocks signals. Close publishes the closure, passes
  *       the state's mutex (no call starts a helper after), then stops and joins the
  *       helper without that mutex (the auto policy's writer may wait for it holding a
  *       shard lock the helper wants), frees the tables it handed over that nobody took,

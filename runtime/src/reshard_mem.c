@@ -9,9 +9,9 @@
  * on the writers'; no table is ever faulted in by both. A halving's emptied sources are
  * given back by the helper alone, after the phase: nothing writes to them then, and a
  * later phase moves no entry before the helper answered for it, which it does only after
- * the give-backs (one thread, in order). The helper takes a shard's lock
- * only to read what it needs (a destination's size, a source's table), never across a
- * system call or a fault. Close stops and joins it before it detaches a table.
+ * the give-backs (one thread, in order). The helper takes a shard's lock only to read what
+ * it needs (a destination's size, a source's table), never across a system call or a
+ * fault. Close stops and joins it before it detaches a table.
  */
 #include "reshard_mem.h"
 

@@ -770,7 +770,8 @@ static long long migrated_groups(tsmap *m) {
  * writers' own keys), and once when it is published, so growths migrate ~115 groups here,
  * where growing from the first table as entries arrived migrated 32,756 (a growth chain
  * per destination up to 4,096 or 2,048 groups; each growth's first-touch faults and
- * migration landed in moves). */
+ * migration landed in moves). With the helper (R10) no entry, not even a writer's own
+ * key, moves before the destination's table is ready: 12 groups. */
 static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   tsmap *m = new_map(4, 8, 8, 0);
   const uint64_t n = 120000;
@@ -790,7 +791,7 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   long long grown = migrated_groups(m) - before;
   fprintf(stderr, "  %llu writes; growths migrated %lld groups during the reshard\n",
           (unsigned long long)writes, grown);
-  CHECK(grown < 3000);
+  CHECK(grown < (no_helper() ? 3000 : 200)); /* R10: no move before the table is ready */
   for (uint64_t i = 0; i < n; i += 101) {
     uint64_t v = 0;
     CHECK_ST(tsmap_get(m, &i, 8, &v), TSMAP_OK);
