@@ -121,7 +121,9 @@
  *       failure (no mapping) answers NULL and the writers make that table. tsmap_maintain
  *       does not wait for the helper (test_g15_the_helper_takes_the_memory_work,
  *       _a_helper_that_cannot_start_leaves_the_work_to_writes,
- *       _close_while_the_helper_works; runtime.reshard.no_helper runs them all without).
+ *       _a_helper_without_mappings_leaves_the_tables_to_writes,
+ *       _close_while_the_helper_works, _the_helper_keeps_off_a_pinned_callers_cpu;
+ *       runtime.reshard.no_helper runs the file's tests without it).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H

@@ -59,9 +59,10 @@ struct tsmap_rsmem {
   tsmap_rsmem_slot slot[];        /* shard_cap */
 };
 
-/* For test_reshard.c: non-zero makes the helper's start fail as pthread_create can. */
-TSMAP_HIDDEN _Atomic int tsmap_test_rsmem_no_thread;
-_Atomic int tsmap_test_rsmem_no_thread;
+/* For test_reshard.c: non-zero makes the helper's start fail as pthread_create can, or
+ * its mappings fail as mmap can. */
+TSMAP_HIDDEN _Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
+_Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
 
 static size_t tsmap_rsmem_bytes(const tsmap *m) {
   return sizeof(tsmap_rsmem) + m->shard_cap * sizeof(tsmap_rsmem_slot);
@@ -156,7 +157,8 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
   tsmap_lock_acquire(&d->lock); /* its table and count, read as a writer reads them */
   size_t ng = tsmap_shard_presize_groups(d, doubling ? live / 2 : live);
   tsmap_lock_release(&d->lock);
-  tsmap_table *t = ng ? tsmap_table_new_mapped(m, d, ng) : NULL;
+  int refused = atomic_load_explicit(&tsmap_test_rsmem_no_mapping, memory_order_relaxed);
+  tsmap_table *t = ng && !refused ? tsmap_table_new_mapped(m, d, ng) : NULL;
   if (t && !tsmap_rsmem_fault_in(h, phase, t)) {
     tsmap_table_free(m, t); /* closing: nobody waits for the answer */
     return;

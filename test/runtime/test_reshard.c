@@ -1229,7 +1229,7 @@ static void test_g15_size_during_a_reshard_is_exact(void) {
 
 /* ---- R10: the helper thread -------------------------------------------------------------- */
 
-extern _Atomic int tsmap_test_rsmem_no_thread;
+extern _Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
@@ -1399,6 +1399,32 @@ static void test_g15_the_helper_keeps_off_a_pinned_callers_cpu(void) {
   tsmap_destroy(m);
 }
 
+/* R10: a helper whose mappings fail (mmap can, out of mappings) answers with no table,
+ * and the writes make and fault in the destinations' tables as without it: the reshard
+ * finishes, every entry is kept, and the writer took the faults. */
+static void test_g15_a_helper_without_mappings_leaves_the_tables_to_writes(void) {
+  if (no_helper())
+    return;
+  const uint64_t n = 200000;
+  tsmap *m = new_map(4, 8, 8, 0);
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  atomic_store(&tsmap_test_rsmem_no_mapping, 1);
+  long faults = reshard_by_writes(m, n, 16);
+  atomic_store(&tsmap_test_rsmem_no_mapping, 0);
+  size_t tables, sources;
+  tsmap_debug_reshard_helper(m, &tables, &sources);
+  fprintf(stderr, "  the writer's minor faults: %ld; the helper's tables: %zu\n", faults, tables);
+  CHECK(tables == 0);
+  CHECK(RS_SANITIZED || faults >= 500);
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t v = 0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k || v == k + 1);
+  }
+  tsmap_destroy(m);
+}
+
 /* A writer that overwrites its keys with fresh ledger values until the map is closed. */
 typedef struct closing_writer {
   tsmap *m;
@@ -1488,5 +1514,6 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_size_during_a_reshard_is_exact),
           T(test_g15_the_helper_takes_the_memory_work),
           T(test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes),
+          T(test_g15_a_helper_without_mappings_leaves_the_tables_to_writes),
           T(test_g15_close_while_the_helper_works),
           T(test_g15_the_helper_keeps_off_a_pinned_callers_cpu))
