@@ -96,16 +96,21 @@ void *tsmap_mem_map(size_t len) {
 }
 
 /* Zeroed table memory. *map_len comes back as the length of the mapping it is in, or 0
- * when it is from tsmap_mem_zalloc. With `s`, a spare mapping of the shard that fits is
- * taken first (the smallest). */
-static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t *map_len) {
+ * when it is from tsmap_mem_zalloc. With `s` and `locked` (the caller holds s's lock), a
+ * spare mapping of the shard that fits is taken first (the smallest); without `locked`
+ * (G15's helper thread, R10) only a fresh mapping, or NULL: s's spares and slab are the
+ * lock's, and a heap table needs no helper. */
+static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t *map_len,
+                             int locked) {
   *map_len = 0;
   if (!tsmap_table_wants_map(m, size)) {
+    if (!locked)
+      return NULL;
     void *p = s ? tsmap_slab_take(m, (size_t)(s - m->shards), size) : NULL; /* S1 */
     return p ? p : tsmap_mem_zalloc(m, size);
   }
   unsigned best = TSMAP_SPARES;
-  for (unsigned i = 0; s && i < s->nspare; i++)
+  for (unsigned i = 0; s && locked && i < s->nspare; i++)
     if (s->spare[i].len >= size && (best == TSMAP_SPARES || s->spare[i].len < s->spare[best].len))
       best = i;
   if (best < TSMAP_SPARES) {
@@ -124,6 +129,8 @@ static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t
     *map_len = room;
   } else if ((p = tsmap_mem_map(exact)) != NULL) {
     *map_len = exact;
+  } else if (!locked) { /* the helper leaves it to the writers, who may use the heap */
+    return NULL;
   } else { /* out of mappings (vm.max_map_count) but maybe not of heap */
     if (m->place && s)
       tsmap_place_heap(m, s); /* G14: P4 */
@@ -220,6 +227,8 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
     return TSMAP_INVALID_ARGUMENT;
   if (c->reshard_auto_permille > 1000) /* G15: more waits than writes never happens */
     return TSMAP_INVALID_ARGUMENT;
+  if (c->reshard_no_helper != 0 && c->reshard_no_helper != 1) /* G15, R10: a switch */
+    return TSMAP_INVALID_ARGUMENT;
   if (c->reshard_auto && (c->max_entries || c->max_weight || c->replicas))
     return TSMAP_INVALID_ARGUMENT; /* G15: such maps are not resharded; it could never act */
   if (c->max_shard_count && (!tsmap_is_pow2(c->max_shard_count) || /* G15 */
@@ -286,7 +295,8 @@ static size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head) {
   return ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
 }
 
-static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
+static tsmap_table *tsmap_table_make(const tsmap *m, tsmap_shard *s, size_t ngroups,
+                                     int locked) {
   size_t stride = tsmap_group_bytes(m);
   size_t head = TSMAP_GROUP_ALIGN; /* a heap block is aligned for the groups in it */
   size_t body = tsmap_table_body(m, ngroups, head);
@@ -297,7 +307,7 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   if (!t)
     return NULL;
   size_t map_len;
-  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, head + body, &map_len);
+  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, head + body, &map_len, locked);
   if (!mem) {
     tsmap_table_header_free(m, t);
     return NULL;
@@ -320,8 +330,16 @@ static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngrou
   return t;
 }
 
+static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
+  return tsmap_table_make(m, s, ngroups, 1);
+}
+
+tsmap_table *tsmap_table_new_mapped(const tsmap *m, tsmap_shard *s, size_t ngroups) {
+  return tsmap_table_make(m, s, ngroups, 0);
+}
+
 /* Frees a table: its memory (none left once it became a spare: mem NULL) and header. */
-static void tsmap_table_free(const tsmap *m, tsmap_table *t) {
+void tsmap_table_free(const tsmap *m, tsmap_table *t) {
   if (!t)
     return;
   if (t->map_len)
@@ -1079,16 +1097,20 @@ void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s) {
     tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
 }
 
-static void tsmap_table_populate_step(tsmap_table *t);
-
-void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming) {
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
+size_t tsmap_shard_presize_groups(const tsmap_shard *s, size_t incoming) {
+  tsmap_table *cur = atomic_load_explicit(&((tsmap_shard *)s)->cur, memory_order_relaxed);
+  size_t live = atomic_load_explicit(&((tsmap_shard *)s)->count, memory_order_relaxed);
   size_t want = live + incoming + incoming / 8 + 64; /* the halves of a pair vary (binomial) */
   /* DELETED slots take inserts too: the room is the slots below max load not live */
   if (s->rs_next || !cur || cur->ngroups * (TSMAP_GROUP_SLOTS - 1) >= want + want / 16)
-    return;
-  s->rs_next = tsmap_table_new(m, s, tsmap_groups_for(want)); /* NULL: it grows as before */
+    return 0;
+  return tsmap_groups_for(want);
+}
+
+void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming) {
+  size_t ng = tsmap_shard_presize_groups(s, incoming);
+  if (ng)
+    s->rs_next = tsmap_table_new(m, s, ng); /* NULL: it grows as before */
 }
 
 int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
@@ -1096,7 +1118,7 @@ int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
   if (!t)
     return 0;
   if (t->map_len && t->populated < t->bytes) {
-    tsmap_table_populate_step(t);
+    tsmap_table_populate(t, TSMAP_POPULATE_CHUNK);
     return 2;
   }
   if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
@@ -1125,26 +1147,53 @@ void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
     tsmap_grow_publish(m, s, t);
 }
 
-int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped) {
+size_t tsmap_shard_drop_span(tsmap_shard *s, unsigned char **mem) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (!cur || !cur->map_len || atomic_load_explicit(&s->count, memory_order_relaxed) ||
       atomic_load_explicit(&s->old, memory_order_relaxed))
-    return 1;
+    return 0;
+  *mem = cur->mem;
+  return tsmap_mem_mapped_len(cur->bytes);
+#else
+  (void)s;
+  (void)mem;
+  return 0; /* elsewhere pages are given back by unmapping, which a table cannot survive */
+#endif
+}
+
+int tsmap_mem_drop_range(unsigned char *mem, size_t len) {
 #if defined(__linux__) && defined(MADV_DONTNEED)
-  size_t len = tsmap_mem_mapped_len(cur->bytes);
+  return madvise(mem, len, MADV_DONTNEED) == 0;
+#else
+  (void)mem;
+  (void)len;
+  return 0;
+#endif
+}
+
+void tsmap_shard_drop_finish(tsmap_shard *s) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  cur->growth_left = cur->ngroups * (TSMAP_GROUP_SLOTS - 1); /* its DELETED slots are gone */
+}
+
+int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped) {
+  unsigned char *mem;
+  size_t len = tsmap_shard_drop_span(s, &mem);
+  if (!len)
+    return 1;
   if (*dropped < len) {
     /* Zero pages read as empty groups (every control byte EMPTY, seq 0): a reader still
      * probing the table finds what it holds, nothing, and a seq that changed if it read
      * one before, so it retries (I2). */
     size_t n = len - *dropped < TSMAP_UNMAP_CHUNK ? len - *dropped : TSMAP_UNMAP_CHUNK;
-    if (madvise(cur->mem + *dropped, n, MADV_DONTNEED) != 0)
+    if (!tsmap_mem_drop_range(mem + *dropped, n))
       return 1; /* it keeps its pages */
     *dropped += n;
     if (*dropped < len)
       return 0;
   }
-  cur->growth_left = cur->ngroups * (TSMAP_GROUP_SLOTS - 1); /* its DELETED slots are gone */
-#endif
+  tsmap_shard_drop_finish(s);
   return 1;
 }
 
@@ -1271,13 +1320,11 @@ void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 
 /* ---- Paging: the next table is faulted in ahead, old ones given back in chunks (G5) ---- */
 
-/* Fault in the next chunk of a prepared (unpublished) table. */
-static void tsmap_table_populate_step(tsmap_table *t) {
+void tsmap_table_populate(tsmap_table *t, size_t chunk) {
   if (!t->map_len) /* a heap table (mmap failed) was zeroed by calloc */
     return;
   unsigned char *base = t->mem;
-  size_t end = t->populated + TSMAP_POPULATE_CHUNK < t->bytes ? t->populated + TSMAP_POPULATE_CHUNK
-                                                                 : t->bytes;
+  size_t end = t->populated + chunk < t->bytes ? t->populated + chunk : t->bytes;
   if (t->populated >= end)
     return;
 #if defined(__linux__)
@@ -1362,7 +1409,7 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
     return;
   }
   if (s->next) {
-    tsmap_table_populate_step(s->next);
+    tsmap_table_populate(s->next, TSMAP_POPULATE_CHUNK);
     return;
   }
   if (!tsmap_shard_next_due(s, cur))

@@ -1,10 +1,11 @@
 /*
- * reshard.c - live resharding (G15, invariants R1-R9 in reshard.h): tsmap_reshard, the
+ * reshard.c - live resharding (G15, invariants R1-R10 in reshard.h): tsmap_reshard, the
  * phases that move entries between the shards of a pair, the routing of readers and
  * writers while a phase runs, and the auto policy that grows a contended map.
  *
  * A phase's life: started under the state's mutex (the route gets DIVERT and the phase's
- * from/to counts; R1), then MIGRATING once the epoch advanced twice (R2), then each pair's
+ * from/to counts; R1; the helper thread takes it on, R10), then MIGRATING once the epoch
+ * advanced twice (R2) and the helper prepared every destination (R10), then each pair's
  * source is scanned a few groups per write (and per tsmap_maintain), moving its moving
  * keys to the pair's destination (R3, R4); the writer that completes the last pair ends
  * the phase (route: the new mask, clean) and starts the next one if the target is not
@@ -12,6 +13,7 @@
  */
 #include "reshard.h"
 #include "metrics.h"
+#include "reshard_mem.h"
 #include "versions.h"
 
 #include <sched.h>
@@ -30,6 +32,7 @@ typedef struct tsmap_rstate {
   _Atomic size_t help_next;    /* the pair tsmap_maintain continues with */
   _Atomic unsigned advance_tries; /* diverted writes that waited for R2 */
   _Atomic size_t shrinks;      /* R8: shards marked to get a smaller table (rs_shrink) */
+  tsmap_rsmem *mem;            /* R10: the helper thread's state; NULL: writers do it all */
   /* Per source shard: how far its scan got this phase, in groups of its table, published
    * every TSMAP_RESHARD_HINT_EVERY groups. Only a hint for readers (R3): a moving key
    * whose home group lies below it has most likely moved, so look in the destination
@@ -67,8 +70,10 @@ static int tsmap_route_set(tsmap *m, size_t count, uint64_t flags) {
 
 static size_t tsmap_route_count(uint64_t r) { return (size_t)(uint32_t)r + 1; }
 
-/* mu held, no phase running: start the next phase towards the target, if any. */
-static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
+/* mu held, no phase running: start the next phase towards the target, if any. The
+ * helper takes it on before its route is published (R10); `may_start`: the caller may
+ * start one (not a write ending the last phase). */
+static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs, int may_start) {
   uint64_t r = atomic_load(&m->route);
   size_t from = tsmap_route_count(r);
   if ((r & TSMAP_ROUTE_DIVERT) || rs->foreach_active || rs->target == from)
@@ -79,7 +84,9 @@ static void tsmap_phase_start(tsmap *m, tsmap_rstate *rs) {
   atomic_store(&rs->pairs_left, from < to ? from : to);
   for (size_t i = 0; i < m->shard_cap; i++) /* the readers' hints of the last phase (R3) */
     atomic_store_explicit(&rs->scanned[i], 0, memory_order_relaxed);
-  atomic_fetch_add(&rs->phase, 1);
+  uint64_t phase = atomic_fetch_add(&rs->phase, 1) + 1;
+  if (rs->mem)
+    tsmap_rsmem_phase(m, rs->mem, phase, from, to, may_start);
   atomic_store(&rs->start_epoch, TSMAP_EPOCH_UNKNOWN); /* until read after DIVERT */
   if (!tsmap_route_set(m, from, TSMAP_ROUTE_DIVERT))
     return;
@@ -93,7 +100,9 @@ static void tsmap_phase_end(tsmap *m, tsmap_rstate *rs) {
     return;
   if (!tsmap_route_set(m, atomic_load(&rs->to), 0))
     return;
-  tsmap_phase_start(m, rs);
+  tsmap_phase_start(m, rs, 0); /* inside a write: the running helper goes on, no new one */
+  if (rs->mem && !(atomic_load(&m->route) & TSMAP_ROUTE_DIVERT))
+    tsmap_rsmem_idle(rs->mem); /* the target is reached */
 }
 
 /* A pair completed its last move: end the phase (whoever holds mu will, if we cannot). */
@@ -105,7 +114,13 @@ static void tsmap_pair_done(tsmap *m, tsmap_rstate *rs) {
   pthread_mutex_unlock(&rs->mu);
 }
 
-/* Route `r` is a phase not yet MIGRATING: switch it once the grace period is over (R2).
+/* Has the helper not yet answered for every destination of the phase running now (R10)? */
+static int tsmap_helper_pending(tsmap_rstate *rs) {
+  return rs->mem && !tsmap_rsmem_prepared(rs->mem, atomic_load(&rs->phase));
+}
+
+/* Route `r` is a phase not yet MIGRATING: switch it once the grace period is over (R2)
+ * and the helper has prepared every destination (R10).
  * Returns 1 if the route changed (by us or by someone else). */
 static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
   uint64_t start = atomic_load(&rs->start_epoch);
@@ -120,6 +135,8 @@ static int tsmap_try_migrate(tsmap *m, tsmap_rstate *rs, uint64_t r) {
     if (atomic_load(&tsmap_global_epoch) < target)
       return atomic_load(&m->route) != r;
   }
+  if (tsmap_helper_pending(rs)) /* R10: nothing moves before every destination is ready */
+    return atomic_load(&m->route) != r;
   uint64_t n = (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) |
                (r & (0xffffffffull | TSMAP_ROUTE_CLOSED)) | TSMAP_ROUTE_DIVERT |
                TSMAP_ROUTE_MIGRATING;
@@ -167,6 +184,10 @@ static void tsmap_pair_unlock(const tsmap_pair *p) {
   tsmap_lock_release(&p->hi->lock);
   tsmap_lock_release(&p->lo->lock);
 }
+
+/* What held a pair step up (tsmap_pair_step's *starved). */
+#define TSMAP_RS_STARVED 1 /* its destination could not grow */
+#define TSMAP_RS_WAITING 2 /* the helper has not answered for its destination yet (R10) */
 
 static int tsmap_key_moves(const tsmap_pair *p, uint64_t hash) {
   return ((hash >> 32) & p->n) != 0;
@@ -267,17 +288,45 @@ static void tsmap_scan_prefetch(tsmap_shard *s) {
 
 /* R8: a step of giving back a scanned source's emptied pages. Returns 1 when this step
  * completed the pair (nothing, or nothing more, to give back), 0 otherwise and ever after
- * (rs_dropped SIZE_MAX: completed). */
-static int tsmap_source_drop(tsmap_shard *s) {
-  if (s->rs_dropped == SIZE_MAX || !tsmap_shard_drop_step(s, &s->rs_dropped))
+ * (rs_dropped SIZE_MAX: completed). A halving the helper took on completes at once: the
+ * helper gives its sources back once the phase is over (R10; only a halving's sources
+ * receive nothing until the next phase moves entries, which waits for the helper). */
+static int tsmap_source_drop(tsmap_rstate *rs, const tsmap_pair *p) {
+  tsmap_shard *s = p->src;
+  if (s->rs_dropped == SIZE_MAX)
+    return 0;
+  int helped = p->src == p->hi && rs->mem && tsmap_rsmem_helps(rs->mem, p->phase);
+  if (!helped && !tsmap_shard_drop_step(s, &s->rs_dropped))
     return 0;
   s->rs_dropped = SIZE_MAX;
   return 1;
 }
 
+/* R7 and R10: the pair's destination gets room for what will move before the scan moves
+ * anything: the table the helper prepared, once it answered (0 until then: the scan
+ * waits), or, without a helper or without a table from it, one the writers allocate and
+ * fault in (tsmap_shard_presize, stepped by tsmap_shard_presize_step). */
+static int tsmap_pair_prepare(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p) {
+  size_t live = atomic_load_explicit(&p->src->count, memory_order_relaxed);
+  size_t incoming = p->src == p->lo ? live / 2 : live;
+  tsmap_table *t = NULL;
+  if (rs->mem && tsmap_rsmem_helps(rs->mem, p->phase) &&
+      !tsmap_rsmem_take_table(rs->mem, (size_t)(p->dst - m->shards), p->phase, &t))
+    return 0;
+  if (t && !p->dst->rs_next)
+    p->dst->rs_next = t; /* faulted in: tsmap_shard_presize_step only publishes it */
+  else if (t)
+    tsmap_table_free(m, t); /* not reached: a pair's table is published before it ends */
+  else
+    tsmap_shard_presize(m, p->dst, incoming);
+  p->src->rs_dst_ready = 1;
+  return 1;
+}
+
 /* Scan up to `groups` groups of the pair's source, moving its moving keys (R3), at most
  * `moves` of them. Returns 1 if this call completed the pair. A destination that cannot
- * grow stops the scan where it is (tried again later) and sets *starved. */
+ * grow stops the scan where it is (tried again later) and sets TSMAP_RS_STARVED in
+ * *starved; one the helper has not answered for yet, TSMAP_RS_WAITING (R10). */
 static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size_t groups,
                            size_t moves, int *starved) {
   tsmap_shard *s = p->src;
@@ -292,14 +341,17 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     s->rs_table = NULL;
     s->rs_done = 0;
     s->rs_dropped = 0;
+    s->rs_dst_ready = 0;
     tsmap_scan_hint(rs, m, s, 0);
-    /* R7: the destination gets room for what will move, faulted in before the scan moves
-     * anything (else its growths and their first-touch faults land in the writes) */
-    size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
-    tsmap_shard_presize(m, p->dst, p->src == p->lo ? live / 2 : live);
+  }
+  /* R7: the destination gets room for what will move, faulted in before the scan moves
+   * anything (else its growths and their first-touch faults land in the writes) */
+  if (!s->rs_dst_ready && !tsmap_pair_prepare(m, rs, p)) {
+    *starved |= TSMAP_RS_WAITING;
+    return 0;
   }
   if (s->rs_done) /* R8: an emptied source gives its pages back before the pair ends */
-    return tsmap_source_drop(s);
+    return tsmap_source_drop(rs, p);
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
@@ -328,11 +380,11 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
         s->rs_shrink = 1;
         atomic_fetch_add_explicit(&rs->shrinks, 1, memory_order_relaxed);
       }
-      return tsmap_source_drop(s);
+      return tsmap_source_drop(rs, p);
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves, &s->rs_slot);
     if (r <= 0) { /* the cap, or no memory for the destination's growth: this group later */
-      *starved |= r < 0;
+      *starved |= r < 0 ? TSMAP_RS_STARVED : 0;
       break;
     }
     if (++s->rs_pos % TSMAP_RESHARD_HINT_EVERY == 0)
@@ -547,10 +599,15 @@ static tsmap_status tsmap_rs_get(tsmap *m, tsmap_rstate **out) {
     /* where the map is: a call that fails after this (its first tables) leaves no target
      * behind for a later phase start (foreach's end) to move towards (0 halved the map) */
     n->target = tsmap_shard_count(m);
+    /* R10: a helper for the memory work, unless configured off or of no use (a custom
+     * allocator's tables are never mapped); without its state the writers do it all */
+    if (!m->cfg.reshard_no_helper && !m->alloc.alloc)
+      n->mem = tsmap_rsmem_new(m);
     tsmap_rstate *expect = NULL;
     if (atomic_compare_exchange_strong(&m->rs, &expect, n)) {
       rs = n;
     } else {
+      tsmap_rsmem_free(m, n->mem);
       pthread_mutex_destroy(&n->mu);
       tsmap_mem_free(m, n, tsmap_rs_bytes(m));
       rs = expect;
@@ -585,7 +642,7 @@ static tsmap_status tsmap_reshard_body(tsmap *map, size_t new_count) {
     atomic_store(&map->shard_hw, i + 1);
   }
   rs->target = new_count;
-  tsmap_phase_start(map, rs); /* unless one runs: it goes on to the target when it ends */
+  tsmap_phase_start(map, rs, 1); /* unless one runs: it goes on to the target when it ends */
   pthread_mutex_unlock(&rs->mu);
   return TSMAP_OK;
 }
@@ -759,11 +816,14 @@ void tsmap_reshard_help(tsmap *m, size_t groups) {
 static tsmap_status tsmap_reshard_finish(tsmap *m, tsmap_rstate *rs) {
   int starved = 0;
   while (tsmap_help_round(m, rs, 1024, &starved)) {
-    if (starved)
+    if (starved & TSMAP_RS_STARVED)
       return TSMAP_NO_MEMORY;
     uint64_t r = tsmap_route(m);
-    if ((r & TSMAP_ROUTE_DIVERT) && !(r & TSMAP_ROUTE_MIGRATING) && !tsmap_ebr_try_advance()) {
-      struct timespec ts = {0, 50000}; /* waiting for readers to leave their sections */
+    int waiting = (starved & TSMAP_RS_WAITING) != 0; /* for the helper's tables (R10) */
+    starved = 0;
+    if (waiting || ((r & TSMAP_ROUTE_DIVERT) && !(r & TSMAP_ROUTE_MIGRATING) &&
+                    (tsmap_helper_pending(rs) || !tsmap_ebr_try_advance()))) {
+      struct timespec ts = {0, 50000}; /* for readers to leave their sections, or the helper */
       nanosleep(&ts, NULL);
     }
   }
@@ -806,21 +866,26 @@ void tsmap_reshard_foreach_exit(tsmap *m) {
     return;
   pthread_mutex_lock(&rs->mu);
   rs->foreach_active--;
-  tsmap_phase_start(m, rs); /* one asked for during the walk */
+  tsmap_phase_start(m, rs, 1); /* one asked for during the walk */
   pthread_mutex_unlock(&rs->mu);
 }
 
+/* After mu, no call starts a helper (each looks at the closure under mu); the helper is
+ * stopped and joined without mu: a writer may wait for mu holding a shard lock (the auto
+ * policy) that the helper may be waiting for (R10). */
 void tsmap_reshard_close_barrier(tsmap *m) {
   tsmap_rstate *rs = tsmap_rs(m);
   if (rs) {
     pthread_mutex_lock(&rs->mu);
     pthread_mutex_unlock(&rs->mu);
+    tsmap_rsmem_stop(m, rs->mem);
   }
 }
 
 void tsmap_reshard_free(tsmap *m) {
   tsmap_rstate *rs = tsmap_rs(m);
   if (rs) {
+    tsmap_rsmem_free(m, rs->mem);
     pthread_mutex_destroy(&rs->mu);
     tsmap_mem_free(m, rs, tsmap_rs_bytes(m));
     atomic_store(&m->rs, NULL);
@@ -832,6 +897,15 @@ TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }
 TSMAP_HIDDEN size_t tsmap_debug_reshard_moves(void);
 size_t tsmap_debug_reshard_moves(void) { return TSMAP_RESHARD_MOVES; }
+/* ... and what the helper did (R10): destination tables prepared, sources given back;
+ * whether it still runs. */
+TSMAP_HIDDEN int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
+int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  int running;
+  tsmap_rsmem_counts(rs ? rs->mem : NULL, tables, sources, &running);
+  return running;
+}
 
 /* ---- The auto policy ------------------------------------------------------------------------ */
 

@@ -64,13 +64,18 @@
  *       a writer's whole share) and published as a growth once its own growth is done: so
  *       no growth, and no first-touch page fault, lands in a move (G5's preparation, which
  *       a shard's own writes pace, cannot keep up with a pair's moves: up to 2 a write,
- *       every write of the pair).
+ *       every write of the pair). With the helper (R10) the table is mapped and faulted
+ *       in by it, and the phase becomes MIGRATING only once it has answered for every
+ *       destination, so not even a writer's own key moves into a destination before its
+ *       table is ready; the pair's first step takes the table and publishes it.
  *   R8  A source whose scan is done gives back what its moves freed: emptied (a
  *       halving's), its table's pages, TSMAP_UNMAP_CHUNK a step of the pair, which
  *       completes only then (tsmap_shard_drop_step; the table stays, as zero pages that
  *       read as empty); left with a table over twice the size its entries need (plus
  *       1/8), a table of that size, published as a growth its own writes complete
- *       (tsmap_shard_fit). So a map
+ *       (tsmap_shard_fit). With the helper (R10), a halving's pairs complete when their
+ *       scans do and the helper gives the emptied sources' pages back once the phase is
+ *       over, before the next phase moves anything. So a map
  *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
  *       all after 4x the shards: each doubling halves its sources), and one that reshards
  *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
@@ -86,6 +91,39 @@
  *       clean route no entry moves unless the route changes first, so a plain sum is kept
  *       under the same check. Moves then never make a size wrong; concurrent inserts
  *       and removes do as before (test_g15_size_during_a_reshard_is_exact).
+ *   R10 A phase's memory work runs in a helper thread, not in writes (reshard_mem.c;
+ *       config reshard_no_helper 0, the default): writers then only move entries. A call
+ *       that starts a phase outside a write (tsmap_reshard, foreach's end) starts the
+ *       helper if none runs; it takes on each phase of the run before the phase's route
+ *       is published (its `helped` phase id, which writers compare with the phase's) and
+ *       exits when the target is reached or the map closes. Per phase, during R2's grace
+ *       period, it sizes each destination's table as R7 does (under that shard's lock
+ *       alone), maps it (a fresh mapping bound to the shard's node: the shard's spares are
+ *       its lock's) and faults it in 256 KiB at a time with no lock held, then hands it
+ *       over: a release store of the table, then of the phase id, per destination; the
+ *       pair's first step takes it (acquire, then an exchange: one owner, so a table is
+ *       faulted in by one thread only and no progress field is shared). The phase becomes
+ *       MIGRATING only once every destination has its answer (tsmap_try_migrate, after
+ *       R2's epochs). After a halving it gives back the emptied sources (R8) before it
+ *       looks at the next phase: nothing writes to them until that phase is MIGRATING.
+ *       It never holds a shard lock across a system call or a fault, nor waits for the
+ *       state's mutex; it runs on every CPU but those of a caller pinned to some (it
+ *       would otherwise share the caller's, and woken there by a writer ending a phase,
+ *       take it for a scheduler tick), on every CPU for a caller that may run anywhere,
+ *       and blocks signals. Close publishes the closure, passes
+ *       the state's mutex (no call starts a helper after), then stops and joins the
+ *       helper without that mutex (the auto policy's writer may wait for it holding a
+ *       shard lock the helper wants), frees the tables it handed over that nobody took,
+ *       and only then detaches the shards: the helper unmaps a table it still holds when
+ *       it sees the stop, so no table is freed under it. With no helper (the thread or its
+ *       state could not be made, a custom allocator, whose tables are never mapped, or
+ *       reshard_no_helper) writers do R7 and R8 themselves as before; a helper's own
+ *       failure (no mapping) answers NULL and the writers make that table. tsmap_maintain
+ *       does not wait for the helper (test_g15_the_helper_takes_the_memory_work,
+ *       _a_helper_that_cannot_start_leaves_the_work_to_writes,
+ *       _a_helper_without_mappings_leaves_the_tables_to_writes,
+ *       _close_while_the_helper_works, _the_helper_keeps_off_a_pinned_callers_cpu;
+ *       runtime.reshard.no_helper runs the file's tests without it).
  */
 #ifndef TSMAP_RESHARD_H
 #define TSMAP_RESHARD_H

@@ -353,6 +353,7 @@ typedef struct tsmap_shard {
   unsigned char rs_done;            /* every moving key of this shard has moved */
   unsigned char rs_slot;            /* slots of group rs_pos scanned already (a step's cap
                                        stopped there): moved, or keys that stay */
+  unsigned char rs_dst_ready;       /* its pair's destination has its table (R7, R10) */
   size_t rs_dropped;                /* R8: bytes of its emptied table given back since;
                                        SIZE_MAX: the pair is complete */
   unsigned char rs_shrink;          /* R8: a doubling's source, for tsmap_maintain to fit */
@@ -671,6 +672,17 @@ TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
 /* Shard s (locked) will receive about `incoming` entries from a reshard's pair: unless it
  * has room for them, prepare a table that has (G15, R7), published by the steps below. */
 TSMAP_HIDDEN void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming);
+/* The groups of the table tsmap_shard_presize would prepare for shard s (locked), or 0
+ * when s has room already or has a table prepared. */
+TSMAP_HIDDEN size_t tsmap_shard_presize_groups(const tsmap_shard *s, size_t incoming);
+/* A zeroed table of `ngroups` groups in a fresh mapping bound to s's node (G14), for a
+ * thread that does not hold s's lock (G15's helper, R10): NULL where the table would not
+ * be mapped (small, a custom allocator) or the mapping fails. */
+TSMAP_HIDDEN tsmap_table *tsmap_table_new_mapped(const tsmap *m, tsmap_shard *s, size_t ngroups);
+/* Fault in the next `chunk` bytes of a prepared table nobody else touches yet. */
+TSMAP_HIDDEN void tsmap_table_populate(tsmap_table *t, size_t chunk);
+/* Frees a table that was never published, or is no longer: its memory and header. */
+TSMAP_HIDDEN void tsmap_table_free(const tsmap *m, tsmap_table *t);
 /* One bounded step of that preparation (lock held): fault in a chunk of the table, or a
  * step of the shard's own growth, or publish the table as a growth. 2: it faulted pages
  * in, 1: another step, 0: nothing to do. */
@@ -683,6 +695,13 @@ TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
  * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
  * there is nothing (more) to give back (R8). */
 TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped);
+/* The parts of that step for G15's helper (R10): the bytes of shard s's (locked) emptied
+ * mapped table to give back, from *mem (0: none, or it cannot be given back so); giving
+ * back part of them (no lock: 1 on success); and, under the lock once all are given
+ * back, the table's count of free slots made whole again. */
+TSMAP_HIDDEN size_t tsmap_shard_drop_span(tsmap_shard *s, unsigned char **mem);
+TSMAP_HIDDEN int tsmap_mem_drop_range(unsigned char *mem, size_t len);
+TSMAP_HIDDEN void tsmap_shard_drop_finish(tsmap_shard *s);
 /* Give shard i its first table (reshard to more shards than ever before). */
 TSMAP_HIDDEN tsmap_status tsmap_shard_init_table(tsmap *m, size_t i);
 TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);

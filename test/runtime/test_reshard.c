@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* ---- A ledger of values: created once, evicted once (or discarded, never created) ----- */
 
@@ -66,9 +69,20 @@ static long ledger_still_in(void) {
   return n;
 }
 
+/* R10: TSMAP_TEST_NO_HELPER=1 (ctest's runtime.reshard.no_helper) runs every test with
+ * config reshard_no_helper, the writers doing a reshard's memory work themselves. */
+static int no_helper(void) {
+  const char *e = getenv("TSMAP_TEST_NO_HELPER");
+  return e && *e == '1';
+}
+static void config_init(tsmap_config *c, size_t value_size) {
+  tsmap_config_init(c, value_size);
+  c->reshard_no_helper = no_helper();
+}
+
 static tsmap *new_map(size_t shards, size_t key_size, size_t value_size, int hooks) {
   tsmap_config c;
-  tsmap_config_init(&c, value_size);
+  config_init(&c, value_size);
   c.key_size = key_size;
   c.shard_count = shards;
   if (hooks) {
@@ -199,11 +213,19 @@ static void test_g15_calls_during_a_reshard(void) {
   CHECK_ST(tsmap_foreach(m, count_visit, &visited), TSMAP_OK); /* finishes the phase */
   CHECK(visited == n + 1);
   CHECK_ST(tsmap_reshard(m, 4), TSMAP_OK);
-  for (uint64_t i = 0; i < n; i++) { /* every write helps */
-    uint64_t want = i == 3 ? 4 : i;
-    CHECK_ST(tsmap_get(m, &i, 8, &v), TSMAP_OK);
-    CHECK(v == want);
-    CHECK_ST(tsmap_put(m, &i, 8, &want, NULL), TSMAP_REPLACED);
+  /* every write helps; with the helper thread (R10) the phases also wait for it, so the
+   * writes go on (sleeping a little between rounds) until they are done */
+  for (int round = 0; round < 20000 && (round == 0 || shards_now(m, &target) != 4 || target != 4);
+       round++) {
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t want = i == 3 ? 4 : i;
+      CHECK_ST(tsmap_get(m, &i, 8, &v), TSMAP_OK);
+      CHECK(v == want);
+      CHECK_ST(tsmap_put(m, &i, 8, &want, NULL), TSMAP_REPLACED);
+    }
+    CHECK(round == 0 || !no_helper()); /* without the helper, one round finishes it */
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
   }
   CHECK(shards_now(m, &target) == 4 && target == 4);
   tsmap_destroy(m);
@@ -223,15 +245,21 @@ static void test_g15_arguments(void) {
   tsmap_destroy(m);
   /* a bounded map splits max_entries over its shards: no reshard */
   tsmap_config c;
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.key_size = 8;
   c.shard_count = 4;
   c.max_entries = 1000;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
   CHECK_ST(tsmap_reshard(m, 8), TSMAP_INVALID_ARGUMENT);
   tsmap_destroy(m);
+  /* reshard_no_helper is a switch (R10) */
+  config_init(&c, 8);
+  c.reshard_no_helper = 2;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
+  c.reshard_no_helper = -1;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_INVALID_ARGUMENT);
   /* max_shard_count caps it; a custom allocator without it stays at the create count */
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.shard_count = 4;
   c.max_shard_count = 16;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
@@ -240,7 +268,7 @@ static void test_g15_arguments(void) {
   tsmap_destroy(m);
   _Atomic int fail = 0;
   tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &fail};
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.shard_count = 4;
   c.allocator = &al;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
@@ -264,7 +292,7 @@ static void test_g15_arguments(void) {
   tsmap_destroy(m);
   /* max_shard_count: a power of two from shard_count to TSMAP_MAX_SHARDS (2^63 once
    * wrapped the shard array's size and crashed the first puts) */
-  tsmap_config_init(&c, 8); /* a threshold above 1000 waits per 1000 writes never fires */
+  config_init(&c, 8); /* a threshold above 1000 waits per 1000 writes never fires */
   c.reshard_auto = 1;
   c.reshard_auto_permille = 1001;
   m = NULL;
@@ -280,7 +308,7 @@ static void test_g15_arguments(void) {
   c.replicas = 0;
   static const size_t bad_max[] = {3, 2, TSMAP_MAX_SHARDS * 2, (size_t)1 << 63};
   for (size_t i = 0; i < sizeof bad_max / sizeof bad_max[0]; i++) {
-    tsmap_config_init(&c, 8);
+    config_init(&c, 8);
     c.shard_count = 4;
     c.max_shard_count = bad_max[i];
     m = NULL;
@@ -297,7 +325,7 @@ static void test_g15_foreach_without_memory_during_a_reshard(void) {
   _Atomic int fail = 0;
   tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &fail};
   tsmap_config c;
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.key_size = 8;
   c.shard_count = 2;
   c.max_shard_count = 16;
@@ -337,7 +365,7 @@ static void test_g15_a_failed_reshard_changes_nothing(void) {
     _Atomic long left = 1L << 40;
     tsmap_allocator al = {countdown_alloc, tsmap_test_free, &left};
     tsmap_config c;
-    tsmap_config_init(&c, 8);
+    config_init(&c, 8);
     c.key_size = 8;
     c.shard_count = 1;
     c.max_shard_count = 64;
@@ -672,7 +700,7 @@ static void *hammer_run(void *arg) {
 /* Writers that wait for one shard's lock make an auto map grow; an idle one does not. */
 static void test_g15_auto_policy_grows_contended_maps(void) {
   tsmap_config c;
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.key_size = 8;
   c.shard_count = 1;
   c.max_shard_count = 8;
@@ -742,7 +770,8 @@ static long long migrated_groups(tsmap *m) {
  * writers' own keys), and once when it is published, so growths migrate ~115 groups here,
  * where growing from the first table as entries arrived migrated 32,756 (a growth chain
  * per destination up to 4,096 or 2,048 groups; each growth's first-touch faults and
- * migration landed in moves). */
+ * migration landed in moves). With the helper (R10) no entry, not even a writer's own
+ * key, moves before the destination's table is ready: 12 groups. */
 static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   tsmap *m = new_map(4, 8, 8, 0);
   const uint64_t n = 120000;
@@ -762,7 +791,7 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   long long grown = migrated_groups(m) - before;
   fprintf(stderr, "  %llu writes; growths migrated %lld groups during the reshard\n",
           (unsigned long long)writes, grown);
-  CHECK(grown < 3000);
+  CHECK(grown < (no_helper() ? 3000 : 200)); /* R10: no move before the table is ready */
   for (uint64_t i = 0; i < n; i += 101) {
     uint64_t v = 0;
     CHECK_ST(tsmap_get(m, &i, 8, &v), TSMAP_OK);
@@ -784,6 +813,19 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
 
 /* ---- R8: memory after a reshard --------------------------------------------------------- */
 
+int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
+
+/* Wait until no helper thread runs (R10: it gives a halving's sources back after the
+ * phase, and exits once the reshard reached its target). */
+static void wait_for_helper(tsmap *m) {
+  size_t tables, sources;
+  for (int i = 0; i < 20000 && tsmap_debug_reshard_helper(m, &tables, &sources); i++) {
+    struct timespec ts = {0, 500000};
+    nanosleep(&ts, NULL);
+  }
+  CHECK(!tsmap_debug_reshard_helper(m, &tables, &sources));
+}
+
 void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
                         size_t *next_populated, size_t *next_bytes);
 
@@ -803,8 +845,8 @@ static size_t tables_resident(tsmap *m, size_t n) {
  * migrations and the old tables' give-backs). `maintain` 0: writes alone after the moves. */
 static void reshard_and_settle(tsmap *m, uint64_t n, size_t to, int maintain) {
   CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
-  for (int i = 0; i < 1000 && shards_now(m, NULL) != to; i++)
-    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  wait_for_helper(m);
   if (maintain)
     CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
   for (uint64_t r = 0; r < 3 * n; r++) {
@@ -938,7 +980,7 @@ static void *phase_writer_run(void *arg) {
  * their pairs). `metrics`: a metered map, whose 8-byte get takes the same way. */
 static void plain_gets_during_a_phase(size_t value_size, int metrics) {
   tsmap_config c;
-  tsmap_config_init(&c, value_size);
+  config_init(&c, value_size);
   c.key_size = 8;
   c.shard_count = 4;
   c.metrics = metrics != 0;
@@ -1047,7 +1089,7 @@ static void visitor_reshards(int feed, int fresh) {
         if (a == b)
           continue;
         tsmap_config c;
-        tsmap_config_init(&c, 8);
+        config_init(&c, 8);
         c.key_size = 8;
         c.shard_count = counts[a];
         c.max_shard_count = 64;
@@ -1099,7 +1141,7 @@ static void test_g15_feed_whose_visitor_reshards(void) {
  * shards 8 and 63 were accepted after the end, while shard_count said 8). */
 static void test_g15_placement_names_the_shards_in_use(void) {
   tsmap_config c;
-  tsmap_config_init(&c, 8);
+  config_init(&c, 8);
   c.key_size = 8;
   c.shard_count = 4;
   c.max_shard_count = 64;
@@ -1185,6 +1227,278 @@ static void test_g15_size_during_a_reshard_is_exact(void) {
   tsmap_destroy(c.m);
 }
 
+/* ---- R10: the helper thread -------------------------------------------------------------- */
+
+extern _Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define RS_SANITIZED 1 /* the writer faults in the shadow of what the helper faulted in */
+#endif
+#endif
+#ifndef RS_SANITIZED
+#define RS_SANITIZED 0
+#endif
+
+static long thread_minor_faults(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reshard a map of the 8-byte keys 0..n-1 to `to` by overwrites alone (no maintain, no
+ * sleep: the writer does not wait for the helper, it goes on writing); returns the
+ * writing thread's minor page faults meanwhile. */
+static long reshard_by_writes(tsmap *m, uint64_t n, size_t to) {
+  long f0 = thread_minor_faults();
+  CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
+  double end = now_s() + 60;
+  for (uint64_t k = 0, w = 0; shards_now(m, NULL) != to && (w % 4096 || now_s() < end); w++) {
+    uint64_t v = k + 1;
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED);
+    k = (k + 7919) % n;
+  }
+  long faults = thread_minor_faults() - f0;
+  CHECK(shards_now(m, NULL) == to);
+  wait_for_helper(m);
+  return faults;
+}
+
+/* R10: with the helper, the destinations' tables are mapped and faulted in, and a
+ * halving's emptied sources given back, off the writing thread: it takes a fraction of
+ * the page faults it takes with config reshard_no_helper (the same reshards, 4 -> 16 of
+ * 200,000 entries: 8 + 4 destination tables), and the helper's counts say it did the
+ * work (12 tables up, 12 sources back down). Sanitized builds check the counts only. */
+static void test_g15_the_helper_takes_the_memory_work(void) {
+  if (no_helper())
+    return; /* this test compares the two itself */
+  const uint64_t n = 200000;
+  long faults[2];
+  size_t tables[2], sources[2];
+  for (int off = 0; off < 2; off++) {
+    tsmap_config c;
+    config_init(&c, 8);
+    c.key_size = 8;
+    c.shard_count = 4;
+    c.reshard_no_helper = off;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < n; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    faults[off] = reshard_by_writes(m, n, 16);
+    tsmap_debug_reshard_helper(m, &tables[off], &sources[off]);
+    long down = reshard_by_writes(m, n, 4);
+    size_t t2, s2;
+    tsmap_debug_reshard_helper(m, &t2, &s2);
+    sources[off] = s2;
+    fprintf(stderr, "  helper %s: writer's minor faults %ld up, %ld down; helper: %zu tables, "
+            "%zu sources given back\n", off ? "off" : "on", faults[off], down, tables[off],
+            sources[off]);
+    for (uint64_t k = 0; k < n; k += 7) {
+      uint64_t v = 0;
+      CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+      CHECK(v == k || v == k + 1);
+    }
+    size_t size = 0;
+    CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+    CHECK(size == n);
+    tsmap_destroy(m);
+  }
+  CHECK(tables[0] == 12 && sources[0] == 12);
+  CHECK(tables[1] == 0 && sources[1] == 0);
+  if (!RS_SANITIZED)
+    CHECK(faults[1] >= 500 && faults[0] * 4 < faults[1]);
+}
+
+/* R10: when the helper cannot be started (pthread_create fails), the writes do the
+ * memory work, as with reshard_no_helper: a reshard by writes alone finishes, the helper
+ * did nothing, every entry is kept. */
+static void test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes(void) {
+  const uint64_t n = 50000;
+  tsmap *m = new_map(4, 8, 8, 0);
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  atomic_store(&tsmap_test_rsmem_no_thread, 1);
+  reshard_by_writes(m, n, 32);
+  reshard_by_writes(m, n, 2);
+  atomic_store(&tsmap_test_rsmem_no_thread, 0);
+  size_t tables, sources;
+  tsmap_debug_reshard_helper(m, &tables, &sources);
+  CHECK(tables == 0 && sources == 0);
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t v = 0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k || v == k + 1);
+  }
+  tsmap_destroy(m);
+  m = new_map(4, 8, 8, 0); /* and the next reshard has a helper again */
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  reshard_by_writes(m, n, 16);
+  tsmap_debug_reshard_helper(m, &tables, &sources);
+  CHECK(no_helper() || tables == 12);
+  tsmap_destroy(m);
+}
+
+/* The affinity of the thread named "tsmap-reshard" (the helper) in *set; the count of
+ * its CPUs, 0 if none runs. */
+static int helper_cpus(cpu_set_t *set) {
+  DIR *d = opendir("/proc/self/task");
+  int cpus = 0;
+  for (struct dirent *e; d && (e = readdir(d)) != NULL && !cpus;) {
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    if (fgets(comm, sizeof comm, f) && strncmp(comm, "tsmap-reshard", 13) == 0) {
+      CPU_ZERO(set);
+      if (sched_getaffinity((pid_t)atoi(e->d_name), sizeof *set, set) == 0)
+        cpus = CPU_COUNT(set);
+    }
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return cpus;
+}
+
+/* R10: a helper started by a thread pinned to one CPU does not run on that CPU (it
+ * would compete with the very thread that writes): it runs on every other one. */
+static void test_g15_the_helper_keeps_off_a_pinned_callers_cpu(void) {
+  cpu_set_t mine, one;
+  if (no_helper() || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+      sched_getaffinity(0, sizeof mine, &mine) != 0 || CPU_COUNT(&mine) < 2)
+    return; /* nothing to widen to */
+  int first = 0;
+  while (!CPU_ISSET(first, &mine))
+    first++;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+  tsmap *m = new_map(4, 8, 8, 0);
+  for (uint64_t k = 0; k < 20000; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK); /* nobody writes: the helper waits, alive */
+  cpu_set_t its;
+  int cpus = 0;
+  for (int i = 0; i < 2000 && !cpus; i++) {
+    cpus = helper_cpus(&its);
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  fprintf(stderr, "  the helper may run on %d CPUs, its caller on 1 of %d\n", cpus,
+          CPU_COUNT(&mine));
+  CHECK(cpus >= 1 && !CPU_ISSET(first, &its));
+  CHECK(sched_setaffinity(0, sizeof mine, &mine) == 0);
+  tsmap_destroy(m);
+}
+
+/* R10: a helper whose mappings fail (mmap can, out of mappings) answers with no table,
+ * and the writes make and fault in the destinations' tables as without it: the reshard
+ * finishes, every entry is kept, and the writer took the faults. */
+static void test_g15_a_helper_without_mappings_leaves_the_tables_to_writes(void) {
+  if (no_helper())
+    return;
+  const uint64_t n = 200000;
+  tsmap *m = new_map(4, 8, 8, 0);
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  atomic_store(&tsmap_test_rsmem_no_mapping, 1);
+  long faults = reshard_by_writes(m, n, 16);
+  atomic_store(&tsmap_test_rsmem_no_mapping, 0);
+  size_t tables, sources;
+  tsmap_debug_reshard_helper(m, &tables, &sources);
+  fprintf(stderr, "  the writer's minor faults: %ld; the helper's tables: %zu\n", faults, tables);
+  CHECK(tables == 0);
+  CHECK(RS_SANITIZED || faults >= 500);
+  for (uint64_t k = 0; k < n; k++) {
+    uint64_t v = 0;
+    CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_OK);
+    CHECK(v == k || v == k + 1);
+  }
+  tsmap_destroy(m);
+}
+
+/* A writer that overwrites its keys with fresh ledger values until the map is closed. */
+typedef struct closing_writer {
+  tsmap *m;
+  uint64_t n;
+  _Atomic int started;
+} closing_writer;
+
+static void *write_until_closed(void *arg) {
+  closing_writer *w = (closing_writer *)arg;
+  for (uint64_t j = 0; j < LEDGER_PER; j++) {
+    uint64_t k = (j * 7919) % w->n, v = value_id(1, j);
+    tsmap_status st = tsmap_put(w->m, &k, 8, &v, NULL);
+    atomic_store(&w->started, 1);
+    if (st == TSMAP_CLOSED)
+      break;
+    CHECK(st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY);
+    if (st == TSMAP_NO_MEMORY) /* never created: not in the ledger */
+      ledger_move(v, 0, 0);
+  }
+  return NULL;
+}
+
+/* R10: close (or destroy) in the middle of a phase whose helper is mapping, faulting in
+ * or giving back tables: it stops and joins the helper before any table is freed
+ * (TSan, ASan: a table unmapped under the helper would fault it), and every value is
+ * evicted exactly once (the ledger), a concurrent writer's too. Variants: at once, after
+ * a few writes, after a pause, destroy without close, during a halving's give-backs,
+ * and with a writer running. */
+static void test_g15_close_while_the_helper_works(void) {
+  const uint64_t n = 60000;
+  for (int variant = 0; variant < 6; variant++) {
+    ledger_reset();
+    tsmap *m = new_map(4, 8, 8, 1);
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t v = value_id(0, i);
+      CHECK_ST(tsmap_put(m, &i, 8, &v, NULL), TSMAP_OK);
+    }
+    if (variant == 4) { /* a halving: its sources are given back by the helper */
+      CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+      tsmap_test_finish_reshard(m);
+      CHECK_ST(tsmap_reshard(m, 1), TSMAP_OK);
+    } else {
+      CHECK_ST(tsmap_reshard(m, 256), TSMAP_OK);
+    }
+    closing_writer w = {m, n, 0};
+    pthread_t t;
+    if (variant == 5) {
+      CHECK(pthread_create(&t, NULL, write_until_closed, &w) == 0);
+      while (!atomic_load(&w.started))
+        sched_yield();
+    }
+    if (variant == 1 || variant == 4)
+      for (uint64_t i = 0; i < 2000; i++) {
+        uint64_t k = i * 13 % n, v = value_id(2, i);
+        CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED);
+      }
+    if (variant == 2) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+    if (variant == 3) {
+      tsmap_destroy(m); /* closes, then frees */
+    } else {
+      CHECK_ST(tsmap_close(m), TSMAP_OK);
+    }
+    if (variant == 5)
+      CHECK(pthread_join(t, NULL) == 0);
+    CHECK(ledger_bad == 0);
+    CHECK(ledger_still_in() == 0);
+    if (variant != 3)
+      tsmap_destroy(m);
+  }
+}
+
 TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
@@ -1197,4 +1511,9 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing),
           T(test_g15_foreach_whose_visitor_reshards), T(test_g15_feed_whose_visitor_reshards),
           T(test_g15_placement_names_the_shards_in_use),
-          T(test_g15_size_during_a_reshard_is_exact))
+          T(test_g15_size_during_a_reshard_is_exact),
+          T(test_g15_the_helper_takes_the_memory_work),
+          T(test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes),
+          T(test_g15_a_helper_without_mappings_leaves_the_tables_to_writes),
+          T(test_g15_close_while_the_helper_works),
+          T(test_g15_the_helper_keeps_off_a_pinned_callers_cpu))

@@ -289,6 +289,16 @@ typedef struct tsmap_config {
                               resharded): create returns TSMAP_INVALID_ARGUMENT */
   unsigned reshard_auto_permille; /* 0: 20 (2% of writes wait); at most 1000 (else
                                      create returns TSMAP_INVALID_ARGUMENT) */
+  int reshard_no_helper;   /* 0: a reshard starts a helper thread for each run of phases
+                              (it exits when the target is reached or the map closes) that
+                              maps and faults in the destinations' tables and gives back
+                              emptied sources' pages, so writes do only the moves; it runs
+                              on every CPU but those the thread calling tsmap_reshard is
+                              pinned to (all, if that one is not pinned). If the thread
+                              cannot be started, the writes do that work too (and with a
+                              custom allocator, whose tables are never mapped, always).
+                              1: no thread, the writes always do it. Else create returns
+                              TSMAP_INVALID_ARGUMENT */
   /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
    * weights of the entries (weight(key, value)) sum to at most max_weight at every
    * moment, writes in flight or not. Like max_entries it is split evenly over the shards;
