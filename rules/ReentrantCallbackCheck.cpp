@@ -530,7 +530,8 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     llvm::StringRef N = II->getName();
     if (N == "g_hash_table_iter_next")
       return checkIteratorLoop(Call, *Result.Context);
-    if (N == "cds_lfht_first")
+    // The walks start with cds_lfht_first, the _duplicate walks with a lookup.
+    if (N == "cds_lfht_first" || N == "cds_lfht_lookup")
       return checkLfhtLoop(Call, *Result.Context);
     if (N == "cds_lfht_del")
       return checkLfhtDelete(Call, *Result.Context);

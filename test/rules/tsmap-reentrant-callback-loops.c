@@ -362,6 +362,26 @@ void count_socks_documented(struct output *o, int *n) {
     ++*n;
 }
 
+// The _duplicate walks (they start with a lookup) need the read lock too.
+static int match_fd(struct cds_lfht_node *n, const void *key) {
+  return n != 0 && key != 0;
+}
+void count_dups_unlocked(struct output *o, int fd, int *n) {
+  struct cds_lfht_iter iter;
+  struct cds_lfht_node *node;
+  cds_lfht_for_each_duplicate(o->socks, (unsigned long)fd, match_fd, &fd, &iter, node)
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cds_lfht_for_each_duplicate' iterates 'o->socks' outside an RCU read-side critical section; nodes it visits may be freed under it
+    ++*n;
+}
+void count_dups_locked(struct output *o, int fd, int *n) {
+  struct cds_lfht_iter iter;
+  struct cds_lfht_node *node;
+  rcu_read_lock();
+  cds_lfht_for_each_duplicate(o->socks, (unsigned long)fd, match_fd, &fd, &iter, node)
+    ++*n;
+  rcu_read_unlock();
+}
+
 // Restarting the walk after a change: the iterator is set up anew before its
 // next use. A `continue` before the restart leaves the change warned.
 void purge_nulls(GHashTable *t) {

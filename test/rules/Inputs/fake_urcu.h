@@ -27,6 +27,13 @@ int cds_lfht_del(struct cds_lfht *ht, struct cds_lfht_node *node);
 #define cds_lfht_for_each(ht, iter, node) \
   for (cds_lfht_first(ht, iter), node = cds_lfht_iter_get_node(iter); \
        node != 0; cds_lfht_next(ht, iter), node = cds_lfht_iter_get_node(iter))
+void cds_lfht_next_duplicate(struct cds_lfht *ht, cds_lfht_match_fct match,
+                             const void *key, struct cds_lfht_iter *iter);
+#define cds_lfht_for_each_duplicate(ht, hash, match, key, iter, node) \
+  for (cds_lfht_lookup(ht, hash, match, key, iter), \
+       node = cds_lfht_iter_get_node(iter); \
+       node != 0; cds_lfht_next_duplicate(ht, match, key, iter), \
+       node = cds_lfht_iter_get_node(iter))
 #define cds_lfht_for_each_entry(ht, iter, pos, member) \
   for (cds_lfht_first(ht, iter), \
        pos = caa_container_of(cds_lfht_iter_get_node(iter), __typeof__(*(pos)), member); \
