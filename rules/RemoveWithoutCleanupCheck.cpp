@@ -709,7 +709,7 @@ bool RemoveWithoutCleanupCheck::drainedBefore(const CallExpr *Call,
 }
 
 void RemoveWithoutCleanupCheck::checkStolenToCallback(
-    const Discard &D, const std::vector<CleanupContract> &Cs) {
+    const Discard &D, const std::vector<CleanupContract> &Cs, bool Removed) {
   const FunctionDecl *Callback = nullptr;
   std::optional<GoalMask> Left = owedByCallback(D.Call, Cs, Callback);
   if (!Left || !*Left)
@@ -718,16 +718,18 @@ void RemoveWithoutCleanupCheck::checkStolenToCallback(
   unsigned First = llvm::countr_zero(Owed);
   const CleanupContract &C = Cs[First < Cs.size() ? First : 0];
   diag(D.Call->getBeginLoc(),
-       "values stolen by %0 are handed to callback %1, which does not call "
-       "'%4'; %select{a stolen value keeps|the field '%3' of a stolen value "
-       "keeps}2 a resource that is never released")
+       "values %select{stolen|removed}5 by %0 are handed to callback %1, which "
+       "does not call '%4'; %select{a %select{stolen|removed}5 value keeps|the "
+       "field '%3' of a %select{stolen|removed}5 value keeps}2 a resource that "
+       "is never released")
       << D.Callee << Callback << (C.Field != nullptr)
-      << C.fieldPath() << C.FnName
+      << C.fieldPath() << C.FnName << Removed
       << D.Call->getSourceRange();
   diag(Callback->getLocation(),
-       "%0 takes the stolen values; a steal runs no destroy function",
+       "%0 takes the %select{stolen values; a steal runs no destroy "
+       "function|removed values; the table has no value destroy function}1",
        DiagnosticIDs::Note)
-      << Callback;
+      << Callback << Removed;
   noteContract(C, D.ValueType);
 }
 
@@ -1042,6 +1044,9 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       std::optional<GoalMask> Left = owedByCallback(D.Call, Cs, Callback);
       if (!Left || !*Left)
         return;
+      if (Callback) // visible and leaves a cleanup: name it
+        return checkStolenToCallback({D.K, D.Call, D.Callee, D.MapDecl, T}, Cs,
+                                     /*Removed=*/true);
     }
     if (!Hook && KeysAreValues.contains(D.MapDecl)) {
       // The keys are the values (`insert(t, e, e)`): the key destroy

@@ -118,8 +118,11 @@ private:
   /// A key dropped to a GLib table's key destroy function, or stolen and
   /// dropped (RemoveWithoutCleanupKeys.cpp).
   void checkKeyDiscard(const Discard &D);
+  /// \p Removed: a foreach_remove on a table without a value destroy
+  /// function, whose callback is where the values are cleaned.
   void checkStolenToCallback(const Discard &D,
-                             const std::vector<CleanupContract> &Cs);
+                             const std::vector<CleanupContract> &Cs,
+                             bool Removed = false);
   /// The goals of \p Cs that the visible callback (argument 1) of a
   /// g_hash_table_foreach_steal or _foreach_remove \p Call leaves owed for
   /// the value it is handed; std::nullopt when the callback is not visible

@@ -47,7 +47,7 @@ static gboolean drop_dead_leaky(gpointer key, gpointer value, gpointer user_data
 void watches_sweep(void) {
   g_hash_table_foreach_remove(g_watches, drop_dead, NULL); // quiet: the callback cleans
   g_hash_table_foreach_remove(g_watches, drop_dead_leaky, NULL);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_foreach_remove' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: values removed by 'g_hash_table_foreach_remove' are handed to callback 'drop_dead_leaky', which does not call 'timer_cancel'; the field 'idle' of a removed value keeps a resource that is never released [tsmap-remove-without-cleanup]
 }
 
 void watch_drop(const char *path) {
