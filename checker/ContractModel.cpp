@@ -143,7 +143,8 @@ void ContractModel::parseEntries(llvm::StringRef List,
         continue;
       }
     }
-    Name.consume_front("struct ");
+    if (!Name.consume_front("struct "))
+      Name.consume_front("union ");
     Name = Name.trim();
     if (Name.empty()) {
       Fail("missing name before '='");
@@ -185,20 +186,22 @@ void ContractModel::parseEntries(llvm::StringRef List,
         continue;
       }
       if (!Field.empty()) {
-        if (C->Kind != ContractKind::Cleanup && C->Kind != ContractKind::Weak) {
-          Fail("only 'cleanup(fn)' and 'weak' go on a field");
+        if (C->Kind != ContractKind::Cleanup && C->Kind != ContractKind::Weak &&
+            C->Kind != ContractKind::EvictsWith) {
+          Fail("only 'cleanup(fn)', 'weak' and 'evicts_with(fn)' go on a field");
           continue;
         }
         ByField[(Name + "." + Field).str()].push_back(*C);
-        if (OptionName == "Contracts")
-          Subjects.push_back({Name.str(), Field, *C, Entry.str()});
+        if (OptionName.ends_with("Contracts"))
+          Subjects.push_back({Name.str(), Field, *C, Entry.str(), OptionName.str()});
       } else if (!Param.empty()) {
-        ParamEntry E{Param, *C, Entry.str(), OptionName == "Contracts"};
+        ParamEntry E{Param, *C, Entry.str(), OptionName.ends_with("Contracts"),
+                     OptionName.str()};
         ByParam[Name].push_back(std::move(E));
       } else {
         ByName[Name].push_back(*C);
-        if (OptionName == "Contracts")
-          Subjects.push_back({Name.str(), "", *C, Entry.str()});
+        if (OptionName.ends_with("Contracts"))
+          Subjects.push_back({Name.str(), "", *C, Entry.str(), OptionName.str()});
       }
     }
   }
@@ -617,10 +620,10 @@ static SubjectKind soleKindOf(llvm::ArrayRef<const NamedDecl *> Found) {
   return Kind;
 }
 
-void ContractModel::reportEntry(llvm::StringRef Entry,
+void ContractModel::reportEntry(llvm::StringRef Entry, llvm::StringRef Option,
                                 const std::string &Why) const {
   Check.configurationDiag("invalid entry '%0' in option '%1': %2")
-      << Entry << "Contracts" << Why;
+      << Entry << Option << Why;
 }
 
 void ContractModel::checkEntries(ASTContext &Ctx) const {
@@ -668,7 +671,7 @@ void ContractModel::checkSubjectKind(llvm::StringRef Name,
     if (subjectKindOf(ND) == SubjectKind::Other ||
         goesOn(E.C.Kind, subjectKindOf(ND), On))
       return;
-  reportEntry(E.Entry, ("'" + contractName(E.C.Kind) + "' goes on " + On +
+  reportEntry(E.Entry, E.Option, ("'" + contractName(E.C.Kind) + "' goes on " + On +
                         "; '" + Name + "' is " +
                         subjectKindName(subjectKindOf(Found.front())))
                            .str());
@@ -690,7 +693,7 @@ void ContractModel::checkFieldEntry(llvm::StringRef Name,
   if (!Record) {
     SubjectKind Kind = soleKindOf(Found);
     if (Kind != SubjectKind::Other)
-      reportEntry(E.Entry, ("'" + Name + "' is " + subjectKindName(Kind) +
+      reportEntry(E.Entry, E.Option, ("'" + Name + "' is " + subjectKindName(Kind) +
                             ", not a struct or union")
                                .str());
     return;
@@ -709,7 +712,7 @@ void ContractModel::checkFieldEntry(llvm::StringRef Name,
   Why += Names.empty() ? "has no fields"
                        : "has no field '" + E.Field + "'; its fields are " +
                              llvm::join(Names, ", ");
-  reportEntry(E.Entry, Why);
+  reportEntry(E.Entry, E.Option, Why);
 }
 
 void ContractModel::checkParameterEntry(llvm::StringRef Name,
@@ -724,7 +727,7 @@ void ContractModel::checkParameterEntry(llvm::StringRef Name,
   if (Fns.empty()) {
     SubjectKind Kind = soleKindOf(Found);
     if (Kind == SubjectKind::Type || Kind == SubjectKind::Variable)
-      reportEntry(E.Entry, ("'" + contractName(E.C.Kind) +
+      reportEntry(E.Entry, E.Option, ("'" + contractName(E.C.Kind) +
                             "' goes on a parameter of a function; '" + Name +
                             "' is " + subjectKindName(Kind))
                                .str());
@@ -767,7 +770,7 @@ void ContractModel::checkParameterEntry(llvm::StringRef Name,
   else
     Why += "has no parameter '" + E.Param + "'; its parameters are " +
            llvm::join(Names, ", ");
-  reportEntry(E.Entry, Why);
+  reportEntry(E.Entry, E.Option, Why);
 }
 
 const FunctionDecl *ContractModel::lookupFunction(ASTContext &Ctx,

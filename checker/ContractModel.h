@@ -126,6 +126,7 @@ private:
     Contract C;
     std::string Entry; ///< As written, for messages.
     bool FromOption = false; ///< From option `Contracts`, not a shipped model.
+    std::string Option = "Contracts"; ///< The key it was read from.
   };
   /// An entry of option `Contracts` that is not a parameter entry, kept to be
   /// checked against each translation unit (checkEntries).
@@ -134,6 +135,7 @@ private:
     std::string Field; ///< Empty unless `record.field`.
     Contract C;
     std::string Entry; ///< As written, for messages.
+    std::string Option = "Contracts"; ///< The key it was read from.
   };
   /// Entries read once: one given under both keys is the same fact.
   llvm::StringSet<> SeenEntries;
@@ -147,7 +149,8 @@ private:
   void checkSubjectKind(llvm::StringRef Name,
                         llvm::ArrayRef<const NamedDecl *> Found,
                         const SubjectEntry &E) const;
-  void reportEntry(llvm::StringRef Entry, const std::string &Why) const;
+  void reportEntry(llvm::StringRef Entry, llvm::StringRef Option,
+                   const std::string &Why) const;
   void addModel(llvm::StringRef Name, llvm::StringRef OptionName);
   bool optionHasByName(const NamedDecl *D, ContractKind K) const;
   const Contract *annotated(const Decl *D, ContractKind K) const;

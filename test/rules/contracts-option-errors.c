@@ -16,7 +16,7 @@
 // CHECK-MESSAGES: warning: invalid entry 'f=callback' in option 'tsmap-reentrant-callback.Contracts': 'callback' goes on a parameter: write 'function(param)=callback' [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'kv_table' in option 'tsmap-reentrant-callback.Contracts': expected 'name=contract' [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 's.f=cleanup(1bad)' in option 'tsmap-reentrant-callback.Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
-// CHECK-MESSAGES: warning: invalid entry 's.f=idempotent' in option 'tsmap-reentrant-callback.Contracts': only 'cleanup(fn)' and 'weak' go on a field [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 's.f=idempotent' in option 'tsmap-reentrant-callback.Contracts': only 'cleanup(fn)', 'weak' and 'evicts_with(fn)' go on a field [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'struct s.f=cleanup' in option 'tsmap-reentrant-callback.Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
 
 typedef struct kv_table kv_table;
