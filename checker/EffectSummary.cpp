@@ -91,7 +91,9 @@ static constexpr llvm::StringLiteral QuietLibrary[] = {
     "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_unlock",
     "pthread_once", "__assert_fail", "__assert", "abort", "getenv",
     "memccpy", "stpcpy", "stpncpy", "strlcpy", "strlcat", "htons", "htonl",
-    "ntohs", "ntohl",
+    "ntohs", "ntohl", "puts", "fputs", "pthread_mutex_init", "pthread_mutex_destroy",
+    "pthread_rwlock_destroy", "pthread_spin_destroy", "pthread_cond_destroy",
+    "pthread_cond_signal", "pthread_cond_broadcast",
 };
 
 bool isKnownQuietLibraryFunction(llvm::StringRef Name) {

@@ -1063,11 +1063,13 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     /// B tests a `for` loop's condition for the first time, and the loop
     /// runs at least once: only its body follows.
     bool FirstTest = false;
+    const Stmt *Jump = nullptr; ///< The last `continue` or `break` taken.
   };
   auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
                   decltype(MissedCleanup::How) How) {
     MissedCleanup M{It.Owed, Where, AtReturn, It.Freed};
     M.How = How;
+    M.Jump = It.Jump;
     return Done(M);
   };
   // Holder H of the path's value holds it from here on, or not; whether any
@@ -1165,6 +1167,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
           It.Owed & ~nullFieldGoals(*It.B, Index, Uses, FD->getASTContext()));
       if (!Next.Owed)
         continue;
+      if (const Stmt *T = It.B->getTerminatorStmt(); isa_and_nonnull<ContinueStmt, BreakStmt>(T))
+        Next.Jump = T;
       if (Succ == &G.getExit()) {
         Uses.setLive(It.Live);
         Next.Owed = Uses.settle(Next.Owed & ~Uses.dischargedByScopeCleanups());
@@ -1178,7 +1182,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       bool First = firstTestOfLoopRunOnce(*It.B, *Succ, FD->getASTContext());
       if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z, unsigned(First)})
               .second)
-        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch, First});
+        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch, First, Next.Jump});
     }
   }
   Uses.setLive(~uint64_t(0));
@@ -1260,10 +1264,18 @@ bool hookHandsValueToUnseen(const FunctionDecl *Hook, const RemovalPolicy &P) {
     if (const auto *CE = dyn_cast<CallExpr>(S)) {
       const FunctionDecl *Callee = CE->getDirectCallee();
       const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
-      // Variadic ones are loggers (g_log, printf), not release functions.
-      bool Opaque = !Callee || (!Def && !Callee->getBuiltinID() && !Callee->isVariadic() &&
-                                !(Callee->getIdentifier() &&
-                                  P.isDeallocator(Callee->getName())));
+      // Variadic ones are loggers (g_log, printf, `ops->log("%p", c)`), not
+      // release functions; nor are the C library's (strlen, pthread_mutex_*).
+      const auto *Proto = CE->getCallee()
+                              ->getType()
+                              ->getPointeeOrArrayElementType()
+                              ->getAs<FunctionProtoType>();
+      bool Opaque =
+          Callee ? !Def && !Callee->getBuiltinID() && !Callee->isVariadic() &&
+                       !(Callee->getIdentifier() &&
+                         (P.isDeallocator(Callee->getName()) ||
+                          isKnownQuietLibraryFunction(Callee->getName())))
+                 : !(Proto && Proto->isVariadic());
       if (Opaque && llvm::any_of(CE->arguments(), [&](const Expr *A) { return Refers(A); }))
         Unseen = true;
     }

@@ -194,6 +194,9 @@ struct MissedCleanup {
   /// holder and dropped it; then Exit is that place.
   /// NextValue: the loop came back to RemovalStatus::Refill instead.
   enum { AtExit, Overwritten, NextRemoval, NextValue, StolenAndDropped } How = AtExit;
+  /// For AtExit: the last `continue` or `break` the path took, if any (a value
+  /// dropped there is better shown there than at the function's end).
+  const Stmt *Jump = nullptr;
 };
 
 /// What the removal call's result says.

@@ -825,6 +825,30 @@ void RemoveWithoutCleanupCheck::checkReceivedInPlace(
                   FD, Ctx, G);
 }
 
+/// \p Jump (a `continue` or `break` a leaking path took) if it belongs to a
+/// loop around the removal \p Call: the value is lost there.
+static const Stmt *jumpOutOfRemovalLoop(const Stmt *Jump, const CallExpr *Call,
+                                        ASTContext &Ctx) {
+  if (!Jump)
+    return nullptr;
+  const Stmt *Cur = Jump;
+  for (unsigned Depth = 0; Depth < 64; ++Depth) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    const Stmt *P = Parents.size() == 1 ? Parents[0].get<Stmt>() : nullptr;
+    if (!P || (isa<BreakStmt>(Jump) && isa<SwitchStmt>(P)))
+      return nullptr; // a switch's break: the path goes on in the function
+    if (isa<ForStmt, WhileStmt, DoStmt>(P)) {
+      const SourceManager &SM = Ctx.getSourceManager();
+      SourceRange R = P->getSourceRange();
+      bool Around = !SM.isBeforeInTranslationUnit(Call->getBeginLoc(), R.getBegin()) &&
+                    !SM.isBeforeInTranslationUnit(R.getEnd(), Call->getBeginLoc());
+      return Around ? Jump : nullptr;
+    }
+    Cur = P;
+  }
+  return nullptr;
+}
+
 void RemoveWithoutCleanupCheck::checkReceivedAt(
     const CallExpr *Call, const FunctionDecl *Callee,
     const ValueUses::Holder &Place, QualType Type, const std::string &Name,
@@ -857,8 +881,19 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
          "hand-off",
          DiagnosticIDs::Note)
         << Name << C.FnName << Miss->Freed->getDirectCallee();
+  const Stmt *Jump = Miss->How == MissedCleanup::AtExit && !Miss->AtReturn
+                         ? jumpOutOfRemovalLoop(Miss->Jump, Call, Ctx)
+                         : nullptr;
   switch (Miss->How) {
   case MissedCleanup::AtExit:
+    if (Jump) { // `if (c->id < 0) continue;`: dropped there, not at the end
+      diag(Jump->getBeginLoc(),
+           "'%0' is neither cleaned up with '%1' nor handed on before the loop "
+           "%select{goes on|is left}2 here",
+           DiagnosticIDs::Note)
+          << Name << C.FnName << isa<BreakStmt>(Jump);
+      break;
+    }
     diag(Miss->Exit,
          "'%0' is neither cleaned up with '%1' nor handed on before the "
          "function %select{ends|returns}2 here",

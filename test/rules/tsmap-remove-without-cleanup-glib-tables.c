@@ -156,7 +156,7 @@ void sweep_owned_leaks(long now) {
       // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: value removed by 'g_hash_table_iter_remove' into 't' is not cleaned up on every path; its field 'poll' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
       break;
     }
-  // CHECK-MESSAGES: :[[@LINE+1]]:1: note: 't' is neither cleaned up with 'timer_cancel' nor handed on before the function ends here
+  // CHECK-MESSAGES: :[[@LINE-2]]:7: note: 't' is neither cleaned up with 'timer_cancel' nor handed on before the loop is left here
 }
 
 // g_hash_table_iter_steal hands the iterator's last value to the caller, on

@@ -60,10 +60,10 @@ void evict_all_leaky(const int *ids, int n) {
       continue;
     if (c->fd < 0)
       break;
+    // CHECK-NOTES: :[[@LINE-1]]:7: note: 'c' is neither cleaned up with 'conn_close' nor handed on before the loop is left here
     conn_close(c);
   }
 }
-// CHECK-NOTES: :[[@LINE-1]]:1: note: 'c' is neither cleaned up with 'conn_close' nor handed on before the function ends here
 // CHECK-NOTES: removal-conn.h:9:34: note: 'struct conn' is declared TSMAP_CLEANUP(conn_close) here
 
 // ---- Switch and status variables --------------------------------------------
