@@ -381,11 +381,24 @@ struct EffectAnalysis::Impl {
       DeallocatorNames.insert(N);
   }
 
+  /// \p FD's plain name, or its qualified name or a tail of it at a `::`
+  /// (`Billing::charge` for `billing::Billing::charge`, `billing::charge_card`).
   static bool nameIn(const llvm::StringSet<> &Set, const FunctionDecl *FD) {
     if (Set.empty() || !FD->getDeclName().isIdentifier())
       return false;
-    return Set.contains(FD->getName()) ||
-           (FD->isCXXClassMember() && Set.contains(FD->getQualifiedNameAsString()));
+    if (Set.contains(FD->getName()))
+      return true;
+    if (FD->getDeclContext()->getRedeclContext()->isTranslationUnit())
+      return false;
+    std::string Qualified = FD->getQualifiedNameAsString();
+    for (llvm::StringRef Tail = Qualified;;) {
+      if (Set.contains(Tail))
+        return true;
+      size_t Sep = Tail.find("::");
+      if (Sep == llvm::StringRef::npos)
+        return false;
+      Tail = Tail.drop_front(Sep + 2);
+    }
   }
 
   FnInfo &info(const FunctionDecl *FD) {
