@@ -505,11 +505,47 @@ struct EffectAnalysis::Impl {
   /// How the value \p E is computed from the old value of place \p P: '+'
   /// (`P + n`), '-' (`P - n`), '?' (another arithmetic use), or '=' (not
   /// from it, or only through `|` / `&`, which are idempotent).
+  /// The local variable \p E names, if \p FD gives it its value only at its
+  /// declaration (never assigned, incremented or passed by address after).
+  const VarDecl *localCopy(const Expr *E, const FunctionDecl *FD) const {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (!V || !V->hasLocalStorage() || isa<ParmVarDecl>(V) || !V->getInit() ||
+        !V->getType()->isScalarType() || !FD->getBody())
+      return nullptr;
+    auto [It, New] = WrittenLocals.try_emplace(V, false);
+    if (New)
+      It->second = writes(FD->getBody(), V);
+    return It->second ? nullptr : V;
+  }
+  /// Does \p S assign \p V, step it, or take its address?
+  static bool writes(const Stmt *S, const VarDecl *V) {
+    if (!S)
+      return false;
+    auto Names = [&](const Expr *E) {
+      const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+      return DRE && DRE->getDecl() == V;
+    };
+    if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() &&
+                                                      Names(BO->getLHS()))
+      return true;
+    if (const auto *UO = dyn_cast<UnaryOperator>(S);
+        UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
+        Names(UO->getSubExpr()))
+      return true;
+    return llvm::any_of(S->children(), [&](const Stmt *C) { return writes(C, V); });
+  }
+  mutable llvm::DenseMap<const VarDecl *, bool> WrittenLocals;
+
   char derivedFrom(const Expr *E, const Place &P, const FunctionDecl *FD,
                    unsigned Depth) const {
     E = E->IgnoreParenImpCasts();
     if (Depth > 6)
       return '=';
+    // `n = p->len; ... p->len = n + 1;`: a local copy of the place, never
+    // written again, is the place's old value.
+    if (const VarDecl *Copy = localCopy(E, FD))
+      return derivedFrom(Copy->getInit(), P, FD, Depth + 1) == '=' ? '=' : '?';
     if (E->isGLValue())
       return A.placeOfLValue(E, FD).sameAs(P) ? '?' : '=';
     if (const auto *UO = dyn_cast<UnaryOperator>(E)) {

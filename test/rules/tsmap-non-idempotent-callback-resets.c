@@ -47,6 +47,38 @@ static int load_other(const void *k, size_t n, void *vctx, TSMAP_OUT void *out) 
   return 0;
 }
 
+/* A local copy of the place, never written again, is its old value: storing
+ * the copy plus one is an increment. A copy of something else is not. */
+struct pending { const void *keys[8]; size_t len; };
+static struct pending g_pending;
+static void pending_add(struct pending *p, const void *k) {
+  size_t n = p->len;
+  if (n < 8) {
+    p->keys[n] = k;
+    p->len = n + 1;
+  }
+}
+static int load_append(const void *k, size_t n, void *vctx, TSMAP_OUT void *out) {
+  pending_add(&g_pending, k);
+  *(int *)out = (int)n;
+  return 0;
+}
+static int load_copy_fresh(const void *k, size_t n, void *vctx, TSMAP_OUT void *out) {
+  struct parse_ctx *pc = vctx;
+  size_t fresh = n * 2;
+  pc->bytes = fresh + 1; /* not from the old value */
+  *(int *)out = (int)n;
+  return 0;
+}
+
+void go_copies(tsmap *m, const char *k) {
+  struct parse_ctx pc;
+  int v;
+  tsmap_compute_if_absent(m, k, strlen(k), load_append, &pc, &v);
+  // CHECK-MESSAGES: :[[@LINE-1]]:44: warning: callback 'load_append' passed to 'tsmap_compute_if_absent' is not idempotent: it may run more than once, and each run increments 'g_pending.len' [tsmap-non-idempotent-callback]
+  tsmap_compute_if_absent(m, k, strlen(k), load_copy_fresh, &pc, &v);
+}
+
 void go(tsmap *m, const char *k) {
   struct parse_ctx pc;
   int v;
