@@ -117,7 +117,15 @@ void resolveInto(const Expr *E, std::vector<ResolutionStep> &Steps,
     return;
   }
   if (const auto *LE = dyn_cast<LambdaExpr>(E)) {
-    Out.push_back({LE->getCallOperator(), LE, Steps});
+    // A generic lambda: the operators the map's calls instantiated (their
+    // calls resolve), or the pattern when there is none.
+    size_t Before = Out.size();
+    if (const FunctionTemplateDecl *T = LE->getDependentCallOperator())
+      for (const FunctionDecl *Spec : T->specializations())
+        if (Spec->hasBody())
+          Out.push_back({Spec, LE, Steps});
+    if (Out.size() == Before)
+      Out.push_back({LE->getCallOperator(), LE, Steps});
     return;
   }
   // `ops->load`: what the TU stores into the field.

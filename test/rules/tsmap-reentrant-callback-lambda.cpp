@@ -55,3 +55,16 @@ void fields(Registry &r) {
   // CHECK-MESSAGES: :[[@LINE-1]]:23: warning: callback 'lambda' passed to 'for_each' re-enters the same map: it calls 'erase' on 'r.sessions'
   r.sessions.for_each([&r](const std::string &k, int &v) { r.archive.put(k, v); });
 }
+
+// Generic lambdas: the operator the walk instantiated is followed.
+void generic(Cache<std::string, int> &sessions, Cache<std::string, int> &other) {
+  sessions.for_each([&](const auto &k, auto &v) {
+    if (v < 0)
+      sessions.erase(k);
+  });
+  // CHECK-MESSAGES: :[[@LINE-4]]:21: warning: callback 'lambda' passed to 'for_each' re-enters the same map: it calls 'erase' on 'sessions'
+  sessions.for_each([&](const auto &k, auto &v) {
+    if (v < 0)
+      other.erase(k); // another map
+  });
+}
