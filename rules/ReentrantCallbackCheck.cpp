@@ -198,13 +198,23 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
                                            std::vector<Effect> &Out) {
   const FunctionDecl *Def = nullptr;
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
-  bool Expand = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
-                !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
-                !isMapMethod(E.Callee, Model) &&
-                !Def->getASTContext().getSourceManager().isInSystemHeader(
-                    Def->getLocation()) &&
-                E.Chain.size() + 1 < MaxCallDepth && Depth < MaxCallDepth;
-  if (!Expand) {
+  bool OwnHelper = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
+                   !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                   !isMapMethod(E.Callee, Model) &&
+                   !Def->getASTContext().getSourceManager().isInSystemHeader(
+                       Def->getLocation());
+  if (OwnHelper) {
+    // A helper already being looked into on this path (recursion: what it does
+    // is found there), or one past MaxCallDepth or the walk's budget (not
+    // known: quiet rather than reported as a map operation itself).
+    bool OnPath = llvm::any_of(E.Chain, [&](const Hop &H) {
+      return H.Callee && H.Callee->getCanonicalDecl() == Def->getCanonicalDecl();
+    });
+    if (OnPath || E.Chain.size() + 1 >= MaxCallDepth || Depth >= MaxCallDepth ||
+        ++ExpansionSteps > MaxExpansionSteps)
+      return;
+  }
+  if (!OwnHelper) {
     if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
                       AllowedMapOperations.contains(E.Callee->getName())))
       Out.push_back(E);
@@ -410,6 +420,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     return throughLocalStruct(std::move(P), Owner);
   };
   std::vector<Effect> Ops;
+  ExpansionSteps = 0;
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
       mapOperations(Fn, E, 0, Ops);

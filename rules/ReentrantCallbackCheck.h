@@ -73,6 +73,10 @@ private:
                   const FunctionDecl *Top) const;
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
                      std::vector<Effect> &Out);
+  /// Helpers mapOperations looked into for one callback; past the budget it
+  /// looks into no more (a graph of helpers can have exponentially many paths).
+  unsigned ExpansionSteps = 0;
+  static constexpr unsigned MaxExpansionSteps = 4096;
   std::optional<Reentry> firstReentry(const CallExpr *Call,
                                       const FunctionDecl *Owner,
                                       const CallbackArgument &Arg,

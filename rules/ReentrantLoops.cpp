@@ -421,6 +421,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
     return false;
   }
   std::vector<Effect> Ops;
+  ExpansionSteps = 0;
   mapOperations(Owner, Direct, 0, Ops);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key.
