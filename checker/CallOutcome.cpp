@@ -1,6 +1,7 @@
 //===--- CallOutcome.cpp - did the call happen, read off a branch ---------===//
 
 #include "CallOutcome.h"
+#include "clang/Basic/Builtins.h"
 #include "CheckOptions.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/Lex/Lexer.h"
@@ -178,10 +179,29 @@ static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &
 /// Whether \p E is a test of the call's result (the call itself, or a local
 /// that holds it) built from comparisons of it (`st == TSMAP_OK`), `!` and
 /// `&&`/`||` of such.
+/// `c ? true : false` is `c`, `c ? 0 : 1` is `!c`: the condition, and
+/// whether it is negated; null for any other conditional.
+static const Expr *asTest(const ConditionalOperator *CO, const ASTContext &Ctx,
+                          bool &Negated) {
+  Expr::EvalResult T, F;
+  if (!CO->getTrueExpr()->EvaluateAsInt(T, Ctx) ||
+      !CO->getFalseExpr()->EvaluateAsInt(F, Ctx))
+    return nullptr;
+  bool TrueSide = T.Val.getInt().getBoolValue(), FalseSide = F.Val.getInt().getBoolValue();
+  if (TrueSide == FalseSide)
+    return nullptr;
+  Negated = !TrueSide;
+  return CO->getCond();
+}
+
 bool CallOutcome::testsResult(const Expr *E) const {
   E = E->IgnoreParenImpCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
     return testsResult(UO->getSubExpr());
+  bool Negated = false;
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E))
+    if (const Expr *C = asTest(CO, Ctx, Negated))
+      return testsResult(C);
   const auto *BO = dyn_cast<BinaryOperator>(E);
   if (!BO)
     return false;
@@ -389,6 +409,16 @@ Verdict CallOutcome::whenCompared(BinaryOperatorKind Op, const Expr *C) const {
 
 Verdict CallOutcome::whenTrue(const Expr *Cond) const {
   const Expr *E = Cond->IgnoreParenImpCasts();
+  // `likely (x)`, `unlikely (x)`: `__builtin_expect (!!(x), 1)` holds when x does.
+  if (const auto *CE = dyn_cast<CallExpr>(E);
+      CE && CE->getNumArgs() >= 1 &&
+      (CE->getBuiltinCallee() == Builtin::BI__builtin_expect ||
+       CE->getBuiltinCallee() == Builtin::BI__builtin_expect_with_probability))
+    return whenTrue(CE->getArg(0));
+  bool Negated = false;
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E)) // `st == OK ? true : false`
+    if (const Expr *C = asTest(CO, Ctx, Negated))
+      return Negated ? negate(whenTrue(C)) : whenTrue(C);
   if (const auto *UO = dyn_cast<UnaryOperator>(E);
       UO && UO->getOpcode() == UO_LNot)
     return negate(whenTrue(UO->getSubExpr()));

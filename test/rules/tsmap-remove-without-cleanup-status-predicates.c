@@ -63,3 +63,32 @@ void take_not_a_predicate(unsigned long id) {
     return;
   conn_close(c);
 }
+
+/* Branch hints and conditionals that only restate a test read as the test. */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+void take_unlikely(unsigned long id) {
+  struct conn *c;
+  if (unlikely(tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK))
+    return;
+  conn_close(c);
+}
+void take_likely(unsigned long id) {
+  struct conn *c;
+  tsmap_status st = tsmap_remove(g_conns, &id, sizeof id, &c);
+  if (likely(st == TSMAP_OK))
+    conn_close(c);
+}
+void take_restated(unsigned long id) {
+  struct conn *c;
+  bool ok = tsmap_remove(g_conns, &id, sizeof id, &c) == TSMAP_OK ? true : false;
+  if (ok)
+    conn_close(c);
+}
+void take_restated_backwards(unsigned long id) {
+  struct conn *c;
+  bool ok = tsmap_remove(g_conns, &id, sizeof id, &c) == TSMAP_OK ? false : true;
+  // CHECK-MESSAGES: :[[@LINE-1]]:13: warning: value removed by 'tsmap_remove' into 'c' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  if (ok)
+    conn_close(c);
+}
