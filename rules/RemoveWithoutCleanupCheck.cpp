@@ -10,6 +10,7 @@
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/StringExtras.h"
+#include <functional>
 #include "llvm/Config/llvm-config.h"
 
 using namespace clang::ast_matchers;
@@ -825,6 +826,26 @@ void RemoveWithoutCleanupCheck::checkReceivedInPlace(
                   FD, Ctx, G);
 }
 
+/// The goals the statements of \p Body written after \p From and before
+/// \p To discharge (in source order, branches or not: quiet rather than noisy).
+static GoalMask dischargedBetween(ValueUses &Uses, const Stmt *Body,
+                                  const CallExpr *From, const CallExpr *To,
+                                  ASTContext &Ctx) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  GoalMask Mask = 0;
+  std::function<void(const Stmt *)> Walk = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (S != To && SM.isBeforeInTranslationUnit(From->getEndLoc(), S->getBeginLoc()) &&
+        SM.isBeforeInTranslationUnit(S->getEndLoc(), To->getBeginLoc()))
+      Mask |= Uses.discharged(S);
+    for (const Stmt *C : S->children())
+      Walk(C);
+  };
+  Walk(Body);
+  return Mask;
+}
+
 /// \p Jump (a `continue` or `break` a leaking path took) if it belongs to a
 /// loop around the removal \p Call: the value is lost there.
 static const Stmt *jumpOutOfRemovalLoop(const Stmt *Jump, const CallExpr *Call,
@@ -862,6 +883,11 @@ void RemoveWithoutCleanupCheck::checkReceivedAt(
   ValueUses Uses(Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(Ctx));
   Uses.track(Place, FD->getBody());
+  // An iterator's value cleaned between its step and the removal (`watch_free
+  // (w); g_hash_table_iter_remove (&it);` on a table that owns nothing): done.
+  if (Refill && Uses.settle(Uses.all() & ~dischargedBetween(Uses, FD->getBody(),
+                                                           Refill, Call, Ctx)) == 0)
+    return;
   std::optional<MissedCleanup> Miss =
       missedOnEveryReading(*G, FD, Call, StatusVar, Replaces, Uses, Refill);
   if (!Miss)

@@ -137,6 +137,21 @@ void sweep_owned(long now) {
     }
 }
 
+// Cleaned (or handed on) between the iterator's step and the removal: the
+// table drops a pointer the caller already released.
+void sweep_clean_first(long now) {
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, g_plain);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    struct watch *w = v;
+    if (now > 30) {
+      watch_free(w); /* quiet */
+      g_hash_table_iter_remove(&it);
+    }
+  }
+}
+
 void sweep_owned_leaks(long now) {
   GHashTableIter it;
   gpointer v;
