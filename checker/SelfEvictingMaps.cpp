@@ -152,8 +152,10 @@ std::optional<SelfEvictingMap> selfEvictingMapOf(const CallExpr *Call,
 
 std::optional<ConfigHook> configHookOf(const CallExpr *Call, ASTContext &Ctx) {
   std::optional<ConfigReader> R = readConfig(Call, Ctx);
-  if (!R || !R->Out.HookSetting)
-    return std::nullopt; // the config leaves the hook unset
+  if (!R || (!R->Out.HookSetting && R->HookUnknown))
+    return std::nullopt;
+  if (!R->Out.HookSetting) // created here, the config leaving the hook unset
+    return ConfigHook{R->Out.Map, nullptr, false, false};
   return ConfigHook{R->Out.Map, R->Out.Hook, true, R->HookUnknown};
 }
 

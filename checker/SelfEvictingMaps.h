@@ -53,8 +53,9 @@ const ValueDecl *closedMapOf(const CallExpr *Call);
 
 /// The eviction hook a `tsmap_create(&cfg, &map)` call's config gives the
 /// map (read as for selfEvictingMapOf, whatever else the config sets): a
-/// named function (Hook), set to null (Set, no Hook), or something else
-/// (Unknown: a variable, a call).
+/// named function (Hook), set to null (Set, no Hook), left unset (neither:
+/// the map's annotation then says), or something else (Unknown: a variable,
+/// a call).
 struct ConfigHook {
   const ValueDecl *Map = nullptr;
   const FunctionDecl *Hook = nullptr;

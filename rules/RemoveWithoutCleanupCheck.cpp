@@ -157,7 +157,7 @@ void RemoveWithoutCleanupCheck::check(const MatchFinder::MatchResult &Result) {
     if (auto H = configHookOf(Call, *Result.Context)) {
       auto [It, Inserted] = ConfigHooks.try_emplace(H->Map, *H);
       // Created with two different hooks: which one holds is not known.
-      if (!Inserted && It->second.Hook != H->Hook)
+      if (!Inserted && (It->second.Hook != H->Hook || It->second.Set != H->Set))
         It->second.Unknown = true;
     }
     return;
@@ -981,7 +981,9 @@ void RemoveWithoutCleanupCheck::noteInsert(const CallExpr *Call,
 bool RemoveWithoutCleanupCheck::ownsValues(const ValueDecl *Map) const {
   if (const GLibTables::Creation *C = Tables.creationOf(Map))
     return C->Value.Fn && !C->Value.Opaque;
-  return Model.evictionHookOf(Map).has_value() || ConfigHooks.count(Map);
+  auto Created = ConfigHooks.find(Map);
+  return Model.evictionHookOf(Map).has_value() ||
+         (Created != ConfigHooks.end() && Created->second.Set);
 }
 
 llvm::SmallPtrSet<const ValueDecl *, 8> RemoveWithoutCleanupCheck::indexTables() const {
@@ -1126,12 +1128,13 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // computed) belongs to the caller, whose hook we cannot see.
     if (!D.MapDecl)
       return;
-    if (auto It = ConfigHooks.find(D.MapDecl); It != ConfigHooks.end()) {
+    auto Created = ConfigHooks.find(D.MapDecl);
+    if (Created != ConfigHooks.end() && Created->second.Unknown)
+      return;
+    if (Created != ConfigHooks.end() && Created->second.Set) {
       // The config's on_entry_evicted is the hook (set to null: none,
       // whatever the map's annotation says).
-      if (It->second.Unknown)
-        return;
-      Hook = It->second.Hook;
+      Hook = Created->second.Hook;
       if (Hook)
         HookName = Hook->getNameAsString();
     } else {
@@ -1146,7 +1149,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       const auto *VD = dyn_cast<VarDecl>(D.MapDecl);
       bool FileStatic = VD && VD->hasGlobalStorage() && !VD->isExternallyVisible() &&
                         !MadeByHelper.contains(VD->getCanonicalDecl());
-      if (!HookName && isRuntimeMap(D.MapDecl) && !FileStatic &&
+      // Created here by a config that leaves the hook unset (a field
+      // `tsmap_create (&cfg, &m->conns)`): no hook but the annotation's.
+      bool CreatedHere = Created != ConfigHooks.end();
+      if (!HookName && isRuntimeMap(D.MapDecl) && !FileStatic && !CreatedHere &&
           !isa<ParmVarDecl>(D.MapDecl) && !(VD && VD->hasLocalStorage()))
         return;
     }
