@@ -318,6 +318,40 @@ static const Expr *atomicallyRead(const Expr *E) {
 
 ValueRef ValueUses::refersTo(const Expr *E) const { return refersTo(E, 0); }
 
+bool ValueUses::placeInInit(const InitListExpr *ILE,
+                            llvm::SmallVectorImpl<const FieldDecl *> &Path,
+                            unsigned CopyDepth) const {
+  const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
+  auto FieldAt = [&](unsigned I) -> const FieldDecl * {
+    if (!RD)
+      return nullptr; // an array: elements are looked through
+    if (RD->isUnion())
+      return ILE->getInitializedFieldInUnion();
+    unsigned N = 0;
+    for (const FieldDecl *F : RD->fields())
+      if (N++ == I)
+        return F;
+    return nullptr;
+  };
+  for (unsigned I = 0; I < ILE->getNumInits(); ++I) {
+    const Expr *Init = ILE->getInit(I);
+    const FieldDecl *F = FieldAt(I);
+    if (RD && !F)
+      continue;
+    if (F)
+      Path.push_back(F);
+    if (const InitListExpr *Inner = initListOf(Init)) {
+      if (placeInInit(Inner, Path, CopyDepth))
+        return true;
+    } else if (refersTo(Init, CopyDepth).K == ValueRef::Whole) {
+      return true;
+    }
+    if (F)
+      Path.pop_back();
+  }
+  return false;
+}
+
 ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
   if (!E)
     return {};
@@ -353,13 +387,12 @@ ValueRef ValueUses::refersTo(const Expr *E, unsigned CopyDepth) const {
     E = UO->getSubExpr()->IgnoreParenCasts();
   // An aggregate built around the value carries it (`return (struct
   // result){0, c};`, `consume(&(struct result){0, c})`).
-  if (const InitListExpr *ILE = initListOf(E))
-    return llvm::any_of(ILE->inits(),
-                        [&](const Expr *Init) {
-                          return refersTo(Init, CopyDepth).K == ValueRef::Whole;
-                        })
-               ? ValueRef{ValueRef::Whole}
-               : ValueRef{};
+  if (const InitListExpr *ILE = initListOf(E)) {
+    // Where in it: `job_finish (&(struct job){.conn = c})` hands the callee
+    // the value at `->conn`.
+    ValueRef R{ValueRef::Whole};
+    return placeInInit(ILE, R.Inside, CopyDepth) ? R : ValueRef{};
+  }
   // `v->a.b`, `v.a`, `(*v).a`, `op.reg->a`: the fields from the variable
   // down, array subscripts of local arrays looked through.
   llvm::SmallVector<const FieldDecl *, 4> Fields;
@@ -650,8 +683,8 @@ static GoalMask dischargedByDestructor(const CXXDeleteExpr *Del,
   const CXXRecordDecl *RD = Del->getDestroyedType()->getAsCXXRecordDecl();
   const CXXDestructorDecl *Dtor = RD ? RD->getDestructor() : nullptr;
   const FunctionDecl *Def = Dtor ? definitionOf(Dtor) : nullptr;
-  if (!Def)
-    return 0;
+  if (!Def) // declared by the program, defined in another file: trusted
+    return Dtor && Dtor->isUserProvided() ? allGoals(Goals.size()) : 0;
   GoalMask Mask = 0;
   for (size_t I = 0; I < Goals.size() && I < 63; ++I)
     if (Goals[I].Field && Goals[I].Below.empty() &&
@@ -668,6 +701,15 @@ GoalMask ValueUses::discharged(const Stmt *S) {
   if (const auto *Del = dyn_cast<CXXDeleteExpr>(S);
       Del && refersTo(Del->getArgument()).K == ValueRef::Whole)
     return dischargedByDestructor(Del, Goals);
+  // `std::unique_ptr<Conn> owner (c);`: an object with a destructor of its
+  // own takes the value (C++ RAII).
+  if (const auto *CE = dyn_cast<CXXConstructExpr>(S)) {
+    const CXXRecordDecl *RD = CE->getType()->getAsCXXRecordDecl();
+    if (RD && RD->hasDefinition() && !RD->hasTrivialDestructor() &&
+        llvm::any_of(CE->arguments(),
+                     [&](const Expr *A) { return refersTo(A).K == ValueRef::Whole; }))
+      return all();
+  }
   if (const auto *Ret = dyn_cast<ReturnStmt>(S))
     return refersTo(Ret->getRetValue()).K == ValueRef::Whole ? all() : 0;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);

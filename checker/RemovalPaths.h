@@ -149,6 +149,11 @@ public:
 
 private:
   ValueRef refersTo(const Expr *E, unsigned CopyDepth) const;
+  /// Whether initializer list \p ILE holds the value, with \p Path set to
+  /// the fields down to it.
+  bool placeInInit(const InitListExpr *ILE,
+                   llvm::SmallVectorImpl<const FieldDecl *> &Path,
+                   unsigned CopyDepth) const;
   /// Records in FieldCopies the locals of \p S given a field of the value.
   void addFieldCopies(const Stmt *S);
   GoalMask dischargedByCall(const CallExpr *Call);
