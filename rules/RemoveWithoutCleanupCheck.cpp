@@ -1100,6 +1100,19 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
     // finds the table empty.
     if (apiOf(D.Callee).GLib == GLibOp::RemoveAll && drainedBefore(D.Call, D.MapDecl))
       return;
+    // `g_hash_table_foreach (t, free_one, NULL); g_hash_table_remove_all (t);`
+    // on a table that owns nothing: the values were cleaned just before.
+    if (!Hook && apiOf(D.Callee).GLib == GLibOp::RemoveAll) {
+      const CallExpr *Prev = Ctx ? previousCallInBlock(D.Call, *Ctx) : nullptr;
+      const FunctionDecl *PrevFn = Prev ? Prev->getDirectCallee() : nullptr;
+      const FunctionDecl *Callback = nullptr;
+      if (PrevFn && PrevFn->getIdentifier() && PrevFn->getName() == "g_hash_table_foreach" &&
+          Prev->getNumArgs() >= 2 && tableDeclOf(Prev->getArg(0)) == D.MapDecl) {
+        std::optional<GoalMask> Left = owedByCallback(Prev, Cs, Callback);
+        if (Callback && Left && !*Left)
+          return;
+      }
+    }
     // With no destroy function, a foreach_remove's callback is where the
     // value is cleaned (the table then drops it): read like a steal's.
     if (!Hook && D.Callee->getName() == "g_hash_table_foreach_remove") {

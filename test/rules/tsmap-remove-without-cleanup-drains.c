@@ -84,6 +84,23 @@ void watches_fini(void) {
   g_hash_table_destroy(g_watches); // quiet: empty, every entry was taken
 }
 
+// Every value cleaned by a foreach just before the table drops them.
+static void free_each(gpointer key, gpointer value, gpointer user_data) {
+  watch_free(value);
+}
+static void log_each(gpointer key, gpointer value, gpointer user_data) {
+  (void)((Watch *)value)->dead;
+}
+void watches_reset(void) {
+  g_hash_table_foreach(g_watches, free_each, NULL);
+  g_hash_table_remove_all(g_watches); // quiet: cleaned just before
+}
+void watches_reset_leaky(void) {
+  g_hash_table_foreach(g_watches, log_each, NULL);
+  g_hash_table_remove_all(g_watches);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: value removed by 'g_hash_table_remove_all' is discarded and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+}
+
 void watches_fini_partly(void) {
   g_hash_table_foreach_remove(g_watches, take_some, NULL);
   g_hash_table_destroy(g_watches);

@@ -34,6 +34,8 @@ void g_hash_table_remove_all(GHashTable *hash_table);
 gboolean g_hash_table_steal(GHashTable *hash_table, gconstpointer key);
 gboolean g_hash_table_steal_extended(GHashTable *hash_table, gconstpointer lookup_key,
                                      gpointer *stolen_key, gpointer *stolen_value);
+typedef void (*GHFunc)(gpointer key, gpointer value, gpointer user_data);
+void g_hash_table_foreach(GHashTable *hash_table, GHFunc func, gpointer user_data);
 guint g_hash_table_foreach_remove(GHashTable *hash_table, GHRFunc func,
                                   gpointer user_data);
 guint g_hash_table_foreach_steal(GHashTable *hash_table, GHRFunc func,
