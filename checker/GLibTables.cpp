@@ -50,40 +50,35 @@ const ValueDecl *tableDeclOf(const Expr *E) {
   return nullptr;
 }
 
-const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
-                               const SourceManager &SM) {
+/// The last call of \p Name with \p NumArgs arguments in \p Body before
+/// \p Use that is given the same iterator first.
+static const CallExpr *lastIteratorCall(const CallExpr *Use, const Stmt *Body,
+                                        const SourceManager &SM, llvm::StringRef Name,
+                                        unsigned NumArgs) {
   const ValueDecl *Iter = Use->getNumArgs() ? tableDeclOf(Use->getArg(0)) : nullptr;
   if (!Iter || !Body)
     return nullptr;
   llvm::SmallVector<const CallExpr *, 16> Calls;
   collectCalls(Body, Calls);
-  const CallExpr *Init = nullptr;
+  const CallExpr *Last = nullptr;
   for (const CallExpr *C : Calls) {
     const FunctionDecl *FD = C->getDirectCallee();
-    if (FD && FD->getIdentifier() && FD->getName() == "g_hash_table_iter_init" &&
-        C->getNumArgs() == 2 && tableDeclOf(C->getArg(0)) == Iter &&
+    if (FD && FD->getIdentifier() && FD->getName() == Name &&
+        C->getNumArgs() == NumArgs && tableDeclOf(C->getArg(0)) == Iter &&
         SM.isBeforeInTranslationUnit(C->getBeginLoc(), Use->getBeginLoc()))
-      Init = C;
+      Last = C;
   }
-  return Init;
+  return Last;
+}
+
+const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
+                               const SourceManager &SM) {
+  return lastIteratorCall(Use, Body, SM, "g_hash_table_iter_init", 2);
 }
 
 const CallExpr *iteratorNextOf(const CallExpr *Use, const Stmt *Body,
                                const SourceManager &SM) {
-  const ValueDecl *Iter = Use->getNumArgs() ? tableDeclOf(Use->getArg(0)) : nullptr;
-  if (!Iter || !Body)
-    return nullptr;
-  llvm::SmallVector<const CallExpr *, 16> Calls;
-  collectCalls(Body, Calls);
-  const CallExpr *Next = nullptr;
-  for (const CallExpr *C : Calls) {
-    const FunctionDecl *FD = C->getDirectCallee();
-    if (FD && FD->getIdentifier() && FD->getName() == "g_hash_table_iter_next" &&
-        C->getNumArgs() == 3 && tableDeclOf(C->getArg(0)) == Iter &&
-        SM.isBeforeInTranslationUnit(C->getBeginLoc(), Use->getBeginLoc()))
-      Next = C;
-  }
-  return Next;
+  return lastIteratorCall(Use, Body, SM, "g_hash_table_iter_next", 3);
 }
 
 const VarDecl *iteratedValueOf(const CallExpr *Next) {
