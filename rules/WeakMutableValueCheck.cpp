@@ -21,7 +21,9 @@ static constexpr llvm::StringRef BuiltinWriteFunctions[] = {
     "memcpy",  "memmove", "memset",   "strcpy",   "strncpy", "strcat",
     "strncat", "sprintf", "snprintf", "vsprintf", "vsnprintf", "bzero",
     "explicit_bzero", "stpcpy", "stpncpy", "wmemcpy", "wmemmove", "wmemset",
-    "wcscpy", "wcsncpy", "wcscat", "wcsncat", "strlcpy", "strlcat"};
+    "wcscpy", "wcsncpy", "wcscat", "wcsncat", "strlcpy", "strlcat",
+    // GLib's (the glib model's users write with these)
+    "g_strlcpy", "g_strlcat", "g_snprintf", "g_vsnprintf"};
 
 /// `__builtin___memcpy_chk` -> `memcpy`: the name of the library function a
 /// (fortified) builtin stands for.

@@ -34,6 +34,20 @@ void field_after(registry *r) {
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'm->value' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
 }
 
+/* GLib's string writers (declared as GLib declares them). */
+unsigned long g_strlcpy(char *dest, const char *src, unsigned long dest_size);
+int g_snprintf(char *string, unsigned long n, const char *format, ...);
+void glib_writers_after(registry *r, const char *name) {
+  struct metric *m = calloc(1, sizeof *m);
+  if (!m)
+    return;
+  reg_publish(r, "g", m);
+  g_strlcpy(m->name, name, sizeof m->name);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_strlcpy' writes into 'm->name' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  g_snprintf(m->name, sizeof m->name, "%s", name);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'g_snprintf' writes into 'm->name' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
 void memcpy_after(registry *r, const char *name) {
   struct metric *m = calloc(1, sizeof *m);
   if (!m)
