@@ -1,6 +1,7 @@
 //===--- ComputeVerdicts.cpp - what a compute callback decides -----------===//
 
 #include "ComputeVerdicts.h"
+#include "ObjectOrigins.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -52,30 +53,13 @@ bool returnsKeep(const ReturnStmt *R) {
   return EC && EC->getIdentifier() && EC->getName() == "TSMAP_KEEP";
 }
 
-/// Does \p S assign \p P (or take its address)?
-bool changes(const Stmt *S, const ParmVarDecl *P) {
-  if (!S)
-    return false;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S);
-      BO && BO->isAssignmentOp() && names(BO->getLHS(), P))
-    return true;
-  if (const auto *UO = dyn_cast<UnaryOperator>(S);
-      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
-      names(UO->getSubExpr(), P))
-    return true;
-  for (const Stmt *C : S->children())
-    if (changes(C, P))
-      return true;
-  return false;
-}
-
 } // namespace
 
 bool keepsEveryPresentValue(const FunctionDecl *Fn) {
   if (!Fn || !Fn->hasBody() || Fn->getNumParams() < 3)
     return false;
   const ParmVarDecl *Old = Fn->getParamDecl(2);
-  if (!Old->getType()->isPointerType() || changes(Fn->getBody(), Old))
+  if (!Old->getType()->isPointerType() || assignsVar(Fn->getBody(), Old))
     return false;
   ASTContext &Ctx = Fn->getASTContext();
   std::unique_ptr<CFG> G =

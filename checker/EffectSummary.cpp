@@ -515,25 +515,8 @@ struct EffectAnalysis::Impl {
       return nullptr;
     auto [It, New] = WrittenLocals.try_emplace(V, false);
     if (New)
-      It->second = writes(FD->getBody(), V);
+      It->second = assignsVar(FD->getBody(), V);
     return It->second ? nullptr : V;
-  }
-  /// Does \p S assign \p V, step it, or take its address?
-  static bool writes(const Stmt *S, const VarDecl *V) {
-    if (!S)
-      return false;
-    auto Names = [&](const Expr *E) {
-      const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
-      return DRE && DRE->getDecl() == V;
-    };
-    if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() &&
-                                                      Names(BO->getLHS()))
-      return true;
-    if (const auto *UO = dyn_cast<UnaryOperator>(S);
-        UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
-        Names(UO->getSubExpr()))
-      return true;
-    return llvm::any_of(S->children(), [&](const Stmt *C) { return writes(C, V); });
   }
   mutable llvm::DenseMap<const VarDecl *, bool> WrittenLocals;
 

@@ -81,15 +81,19 @@ const CallExpr *iteratorNextOf(const CallExpr *Use, const Stmt *Body,
   return lastIteratorCall(Use, Body, SM, "g_hash_table_iter_next", 3);
 }
 
-const VarDecl *iteratedValueOf(const CallExpr *Next) {
-  // `&v` or `(gpointer *) &w`: the local the value is written into.
-  const auto *UO = Next ? dyn_cast<UnaryOperator>(Next->getArg(2)->IgnoreParenCasts())
-                        : nullptr;
+/// The local pointer whose address \p E is (`&v`, `(gpointer *) &w`): where
+/// an out-parameter writes a value; else null.
+static const VarDecl *addressedLocalPointer(const Expr *E) {
+  const auto *UO = dyn_cast<UnaryOperator>(E->IgnoreParenCasts());
   const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
                         ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
                         : nullptr;
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
   return V && V->hasLocalStorage() && V->getType()->isPointerType() ? V : nullptr;
+}
+
+const VarDecl *iteratedValueOf(const CallExpr *Next) {
+  return Next ? addressedLocalPointer(Next->getArg(2)) : nullptr;
 }
 
 bool sameExpr(const Expr *A, const Expr *B, const ASTContext &Ctx) {
@@ -333,12 +337,7 @@ struct LookupFinder {
         Callee->getName() != "g_hash_table_lookup_extended" ||
         Call->getNumArgs() < 4 || !ofStolenKey(Call))
       return;
-    const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(3)->IgnoreParenCasts());
-    const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
-                          ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
-                          : nullptr;
-    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-    if (V && V->hasLocalStorage() && V->getType()->isPointerType())
+    if (const VarDecl *V = addressedLocalPointer(Call->getArg(3)))
       Found = V;
   }
   void walk(const Stmt *S) {

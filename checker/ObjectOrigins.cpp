@@ -160,17 +160,30 @@ std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner) {
 }
 } // namespace
 
-namespace {
-/// \p S writes \p V: assigns it, increments it, or takes its address.
-bool writesVar(const Stmt *S, const VarDecl *V) {
-  if (!S)
-    return false;
+/// The node \p S itself assigns \p V, steps it, or takes its address.
+static bool assignsHere(const Stmt *S, const VarDecl *V) {
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
       BO && BO->isAssignmentOp() && namesVar(BO->getLHS(), V))
     return true;
-  if (const auto *UO = dyn_cast<UnaryOperator>(S);
-      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
-      namesVar(UO->getSubExpr(), V))
+  const auto *UO = dyn_cast<UnaryOperator>(S);
+  return UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf) &&
+         namesVar(UO->getSubExpr(), V);
+}
+
+bool assignsVar(const Stmt *S, const VarDecl *V) {
+  if (!S)
+    return false;
+  return assignsHere(S, V) ||
+         llvm::any_of(S->children(), [&](const Stmt *C) { return assignsVar(C, V); });
+}
+
+namespace {
+/// \p S writes \p V: assigns it, increments it, takes its address, or
+/// declares it.
+bool writesVar(const Stmt *S, const VarDecl *V) {
+  if (!S)
+    return false;
+  if (assignsHere(S, V))
     return true;
   if (const auto *DS = dyn_cast<DeclStmt>(S))
     for (const Decl *D : DS->decls())

@@ -38,6 +38,10 @@ namespace clang::tidy::tsmap {
 /// and share no variable (or one of them is a new allocation).
 bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner);
 
+/// \p S (anywhere in it) assigns \p V, steps it (`++`, `--`) or takes its
+/// address; its declaration aside.
+bool assignsVar(const Stmt *S, const VarDecl *V);
+
 /// \p Name allocates a new object: malloc, calloc, g_malloc0, g_malloc_n
 /// (what `g_new` expands to), g_slice_alloc0, g_object_new...
 bool isAllocatorName(llvm::StringRef Name);

@@ -345,14 +345,11 @@ bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
 static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
                             const FunctionDecl *MapOp) {
   const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
-  if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !E.Callee ||
-      !E.Callee->getIdentifier() || !MapOp->getIdentifier() ||
-      Fn->getNumParams() < 1)
+  if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !storesEntry(Inner) ||
+      !MapOp->getIdentifier() || Fn->getNumParams() < 1)
     return false;
-  llvm::StringRef Walk = MapOp->getName(), Store = E.Callee->getName();
+  llvm::StringRef Walk = MapOp->getName();
   if (!Walk.starts_with("g_hash_table_foreach") && Walk != "g_hash_table_find")
-    return false;
-  if (Store != "g_hash_table_insert" && Store != "g_hash_table_replace")
     return false;
   const auto *Key = dyn_cast<DeclRefExpr>(Inner->getArg(1)->IgnoreParenCasts());
   return Key && Key->getDecl() == Fn->getParamDecl(0);

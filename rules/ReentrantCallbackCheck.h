@@ -14,6 +14,11 @@
 
 namespace clang::tidy::tsmap {
 
+/// \p C is `g_hash_table_insert` or `_replace`: a store under its key
+/// argument, which adds no key (and invalidates no walk) when the key is the
+/// one being visited (ReentrantLoops.cpp).
+bool storesEntry(const CallExpr *C);
+
 struct CallbackArgument;
 struct ResolvedCallback;
 

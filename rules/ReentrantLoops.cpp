@@ -52,6 +52,14 @@ bool calleeIs(const CallExpr *C, llvm::StringRef Name) {
   return FD && FD->getDeclName().isIdentifier() && FD->getName() == Name;
 }
 
+} // namespace
+
+bool storesEntry(const CallExpr *C) {
+  return calleeIs(C, "g_hash_table_insert") || calleeIs(C, "g_hash_table_replace");
+}
+
+namespace {
+
 /// The variable whose address \p E takes (`&it`), or that \p E names.
 const VarDecl *addressedVar(const Expr *E) {
   E = E->IgnoreParenImpCasts();
@@ -425,9 +433,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
   mapOperations(Owner, Direct, 0, Ops);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key.
-    if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 &&
-        (calleeIs(Site, "g_hash_table_insert") ||
-         calleeIs(Site, "g_hash_table_replace")) &&
+    if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
         addressedVar(Site->getArg(1)) == KeyVar)
       continue;
     MapRef Inner{E.Target, E.MapField};
