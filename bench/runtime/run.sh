@@ -130,7 +130,8 @@ fi
 # quick runs): a fresh process places its 36 MiB of tables anew, and windows of one binary
 # moved by up to 40% between processes here, so two rounds let one placement decide a
 # ratio (findings.md, "A quiet run after round 4"). Records become kind "variant" with the
-# variant's name.
+# variant's name and round: report.py compares each variant with the plain map of its own
+# round (the host can change speed between rounds; pooled windows would mix its states).
 if grep -qw tsmap <<<"$maps"; then
   declare -A variant_env=(
     [plain]=""
@@ -151,7 +152,7 @@ if grep -qw tsmap <<<"$maps"; then
            --workloads A,C --threads "1,$(( nproc >= 2 ? 2 : 1 ))" "${sizes[@]}" "${timing[@]}" \
            --out "$tmp" 2>>"$log"; then
         grep '"kind":"mix"' "$tmp" \
-          | sed "s/\"kind\":\"mix\"/\"kind\":\"variant\",\"variant\":\"$v\"/" >>"$res" || true
+          | sed "s/\"kind\":\"mix\"/\"kind\":\"variant\",\"variant\":\"$v\",\"round\":$round/" >>"$res" || true
       else
         step_failed "variant-$v" tsmap $?
       fi
