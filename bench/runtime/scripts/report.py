@@ -155,7 +155,7 @@ class Report:
         L.append("")
         L.append("One thread, 50% gets and 50% overwrites of the prefilled keys, uniform, every "
                  "operation timed: the steady state, then while the map reshards to 4× its shards "
-                 "(two doublings), then back (two halvings). The target (issue 23): p99.99 during a "
+                 "(two doublings), then back (two halvings); RUNS. The target (issue 23): p99.99 during a "
                  "reshard within 2× of the steady state, nothing over 1 ms. Wall-clock tails follow "
                  "the machine's load (see the preemptions, and the load average); the minor page "
                  "faults of the thread per phase do not (they include ~1 a 1,024 operations from "
@@ -163,17 +163,22 @@ class Report:
                  "machine.txt's interruptions (how often this machine stops a busy thread for "
                  "over 10 µs): when a phase's count is about the machine's, a p99.99 above "
                  "10 µs is the machine stopping the thread, and a phase whose operations are "
-                 "slower takes more of those stops per operation.")
+                 "slower takes more of those stops per operation.".replace("RUNS",
+                     "%d runs, each a fresh process; the targets compare each phase with the steady "
+                     "state of its own run and take the median over the runs" % len(self.reshard_runs())
+                     if len(self.reshard_runs()) > 1 else "one run"))
         L.append("")
         L.append("| phase | shards | ops | get p50 / p99.9 / p99.99 / max µs | put p50 / p99.9 / p99.99 / max µs "
                  "| ops > 10 µs a second | ops > 1 ms (alone) | minor faults | preemptions | load |")
         L.append("|---|---|---:|---|---|---:|---:|---:|---:|---:|")
+        several = len(self.reshard_runs()) > 1
+        label = lambda r: "%s (run %d)" % (r["phase"], r.get("rep", 1)) if several else r["phase"]
         for r in self.reshard:
             q = lambda p: "%s / %s / %s / %s" % tuple(fmt(r.get(p + k, 0) / 1e3) for k in
                                                      ("p50_ns", "p999_ns", "p9999_ns", "max_ns"))
             over10 = r.get("get_over_10us", 0) + r.get("put_over_10us", 0)
             L.append("| %s | %d → %d | %s | %s | %s | %s | %d (%d) | %s | %d | %s |" % (
-                r["phase"], r["shards_from"], r["shards_to"], format(int(r["ops"]), ","), q("get_"), q("put_"),
+                label(r), r["shards_from"], r["shards_to"], format(int(r["ops"]), ","), q("get_"), q("put_"),
                 "%.0f" % (over10 / r["wall_s"]) if "get_over_10us" in r and r.get("wall_s") else "–",
                 r.get("get_over_1ms", 0) + r.get("put_over_1ms", 0), r.get("over_1ms_alone", 0),
                 format(int(r.get("minor_faults", 0)), ","), r.get("preemptions", 0), fmt(r.get("load1", 0), 1)))
@@ -192,7 +197,7 @@ class Report:
                 q = lambda p: "%s / %s / %s" % (fmt(r.get(p + "mean_ns", 0) / 1e3, 2),
                                                 fmt(r.get(p + "irq_per_10k", 0), 2),
                                                 fmt(r.get(p + "floor_p9999_ns", 0) / 1e3))
-                L.append("| %s | %d | %s | %s |" % (r["phase"], r.get("irqs", -1), q("get_"), q("put_")))
+                L.append("| %s | %d | %s | %s |" % (label(r), r.get("irqs", -1), q("get_"), q("put_")))
             L.append("")
         return L
 
@@ -348,27 +353,50 @@ class Report:
         self.hitratio_targets(row)
         return rows
 
+    def reshard_runs(self):
+        """G's records by run (run.sh's "rep"; records written before runs had one run)."""
+        runs = {}
+        for r in self.reshard:
+            runs.setdefault(r.get("rep", 1), {})[r["phase"]] = r
+        return runs
+
     def reshard_targets(self, row):
         """Issue 23: during each reshard phase, p99.99 of gets and of puts within 2x the
-        steady state's, and no operation over 1 ms."""
-        steady = [r for r in self.reshard if r["phase"] == "steady"]
-        phases = [r for r in self.reshard if r["phase"] != "steady"]
-        if not steady or not phases:
+        steady state's, and no operation over 1 ms. With several runs, each phase is
+        compared with its own run's steady state and the median over the runs is taken
+        (as D's figures are medians of three runs); the worst phase decides."""
+        runs = self.reshard_runs()
+        pairs = [(rs["steady"], r) for rs in runs.values() if "steady" in rs
+                 for ph, r in rs.items() if ph != "steady"]
+        if not pairs:
             row("G: p99.99 during a live reshard ≤ 2× steady (issue 23)", "–", "≤ 2.00×", None)
             row("G: no operation over 1 ms during a live reshard (issue 23)", "–", "0", None)
             return
-        st = steady[0]
         for op in ("get", "put"):
-            base = st.get(op + "_p9999_ns") or 0
-            worst = max(phases, key=lambda r: r.get(op + "_p9999_ns", 0))
-            ratio = worst[op + "_p9999_ns"] / base if base else None
-            row("G: %s p99.99 during a live reshard ≤ 2× steady (issue 23)" % op,
-                "%.2f× (%.1f µs in %s vs %.1f µs steady)" % (ratio, worst[op + "_p9999_ns"] / 1e3,
-                                                           worst["phase"], base / 1e3) if ratio else "–",
-                "≤ 2.00×", ratio <= 2.0 if ratio else None)
+            key = op + "_p9999_ns"
+            per_phase = {}
+            for st, r in pairs:
+                if st.get(key):
+                    per_phase.setdefault(r["phase"], []).append((r[key] / st[key], r[key], st[key]))
+            if not per_phase:
+                row("G: %s p99.99 during a live reshard ≤ 2× steady (issue 23)" % op, "–", "≤ 2.00×", None)
+                continue
+            med = {ph: statistics.median(x[0] for x in v) for ph, v in per_phase.items()}
+            worst = max(med, key=med.get)
+            v = per_phase[worst]
+            if len(v) == 1:
+                text = "%.2f× (%.1f µs in %s vs %.1f µs steady)" % (med[worst], v[0][1] / 1e3, worst, v[0][2] / 1e3)
+            else:
+                text = "%.2f× (%s: median of %d runs, each against its steady state: %s)" % (
+                    med[worst], worst, len(v),
+                    ", ".join("%.2f× (%.1f vs %.1f µs)" % (x[0], x[1] / 1e3, x[2] / 1e3) for x in v))
+            row("G: %s p99.99 during a live reshard ≤ 2× steady (issue 23)" % op, text, "≤ 2.00×",
+                med[worst] <= 2.0)
+        phases = [r for _, r in pairs]
         over = sum(r.get("get_over_1ms", 0) + r.get("put_over_1ms", 0) for r in phases)
         row("G: no operation over 1 ms during a live reshard (issue 23)",
-            "%d (%s operations)" % (over, format(sum(int(r["ops"]) for r in phases), ",")), "0", over == 0)
+            "%d (%s operations%s)" % (over, format(sum(int(r["ops"]) for r in phases), ","),
+                                      ", every run" if len(runs) > 1 else ""), "0", over == 0)
 
     # Variants of tsmap against the plain map in the same run (run.sh's variant step):
     # (variant, issue, workloads, required ratio).
