@@ -17,8 +17,10 @@
 #include "bound.h"
 #include "metrics.h"
 #include "versions.h"
+#include "fork.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <time.h>
 
 /* ======================================================================================
@@ -223,8 +225,27 @@ typedef struct tsmap_maint {
   pthread_mutex_t lock;
   pthread_cond_t wake;
   int stop;   /* lock */
-  int joined; /* the closer */
+  int joined; /* the closer; or a child of fork, which has no thread to join (G16) */
+  tsmap_fork_watch fork;
 } tsmap_maint;
+
+/* The maintenance thread's wake-up: on the monotonic clock (its waits are intervals). */
+static int tsmap_maint_cond_init(pthread_cond_t *c) {
+  pthread_condattr_t ca;
+  int ok = pthread_condattr_init(&ca) == 0;
+  ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0;
+  ok = ok && pthread_cond_init(c, &ca) == 0;
+  return ok;
+}
+
+/* G16, in the child of a fork: the thread was not copied. Nothing to stop or join at
+ * close; the child's map is maintained by its writes and tsmap_maintain calls. */
+static void tsmap_maint_forked(tsmap_fork_watch *w) {
+  tsmap_maint *mt = (tsmap_maint *)(void *)((char *)w - offsetof(tsmap_maint, fork));
+  pthread_mutex_init(&mt->lock, NULL);
+  (void)tsmap_maint_cond_init(&mt->wake);
+  mt->stop = mt->joined = 1;
+}
 
 /* The maintenance thread: tsmap_maintain every maintain_interval_ns (real time, whatever
  * the map's clock) until tsmap_close stops it. */
@@ -256,16 +277,20 @@ tsmap_status tsmap_maint_start(tsmap *m) {
   tsmap_maint *mt = (tsmap_maint *)tsmap_mem_zalloc(m, sizeof *mt);
   if (!mt)
     return TSMAP_NO_MEMORY;
-  pthread_condattr_t ca;
-  int ok = pthread_condattr_init(&ca) == 0;
-  ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0;
-  ok = ok && pthread_cond_init(&mt->wake, &ca) == 0;
+  int ok = tsmap_maint_cond_init(&mt->wake);
   if (ok && pthread_mutex_init(&mt->lock, NULL) != 0) {
     pthread_cond_destroy(&mt->wake);
     ok = 0;
   }
   m->maint = mt;
+  mt->fork.child = tsmap_maint_forked;
+  if (ok && !tsmap_fork_watch_add(&mt->fork)) {
+    pthread_cond_destroy(&mt->wake);
+    pthread_mutex_destroy(&mt->lock);
+    ok = 0;
+  }
   if (ok && pthread_create(&mt->thread, NULL, tsmap_maint_main, m) != 0) {
+    tsmap_fork_watch_remove(&mt->fork);
     pthread_cond_destroy(&mt->wake);
     pthread_mutex_destroy(&mt->lock);
     ok = 0;
@@ -284,8 +309,9 @@ void tsmap_maint_stop(tsmap *m) {
   pthread_mutex_lock(&mt->lock);
   mt->stop = 1;
   pthread_cond_signal(&mt->wake);
+  int gone = mt->joined; /* a child of fork's (G16) */
   pthread_mutex_unlock(&mt->lock);
-  if (!pthread_equal(pthread_self(), mt->thread)) { /* else: a hook of the thread closed */
+  if (!gone && !pthread_equal(pthread_self(), mt->thread)) { /* else: a hook of it closed */
     pthread_join(mt->thread, NULL);
     mt->joined = 1;
   }
@@ -297,6 +323,7 @@ void tsmap_maint_free(tsmap *m) {
     return;
   if (!mt->joined)
     pthread_join(mt->thread, NULL);
+  tsmap_fork_watch_remove(&mt->fork);
   pthread_cond_destroy(&mt->wake);
   pthread_mutex_destroy(&mt->lock);
   tsmap_mem_free(m, mt, sizeof *mt);

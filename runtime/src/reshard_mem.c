@@ -15,7 +15,10 @@
  */
 #include "reshard_mem.h"
 
+#include "fork.h"
+
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -56,6 +59,7 @@ struct tsmap_rsmem {
   _Atomic uint64_t helped; /* the phase whose memory work is the helper's (writers read it) */
   _Atomic uint64_t prepared; /* the last phase whose every destination it answered for */
   _Atomic size_t tables, sources; /* test support */
+  tsmap_fork_watch fork;          /* G16: in a child of fork, the thread is not there */
   tsmap_rsmem_slot slot[];        /* shard_cap */
 };
 
@@ -66,6 +70,19 @@ _Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
 
 static size_t tsmap_rsmem_bytes(const tsmap *m) {
   return sizeof(tsmap_rsmem) + m->shard_cap * sizeof(tsmap_rsmem_slot);
+}
+
+/* G16, in the child of a fork: the helper thread was not copied. Whatever it held of mu
+ * stays held, and it answers for no phase: the writers do the running phase's memory
+ * work from now on (as when no thread starts), a later reshard may start a new thread.
+ * What it was preparing when the fork came is not the child's to free (its mapping
+ * stays, untouched). */
+static void tsmap_rsmem_forked(tsmap_fork_watch *w) {
+  tsmap_rsmem *h = (tsmap_rsmem *)(void *)((char *)w - offsetof(tsmap_rsmem, fork));
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, NULL);
+  h->running = h->joinable = 0;
+  atomic_store(&h->helped, 0);
 }
 
 tsmap_rsmem *tsmap_rsmem_new(tsmap *m) {
@@ -82,6 +99,13 @@ tsmap_rsmem *tsmap_rsmem_new(tsmap *m) {
     return NULL;
   }
   h->m = m;
+  h->fork.child = tsmap_rsmem_forked;
+  if (!tsmap_fork_watch_add(&h->fork)) { /* a child could wait for a thread it has not */
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    tsmap_mem_free(m, h, tsmap_rsmem_bytes(m));
+    return NULL;
+  }
   return h;
 }
 
@@ -154,9 +178,11 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
   tsmap *m = h->m;
   tsmap_shard *d = &m->shards[di];
   size_t live = atomic_load_explicit(&m->shards[si].count, memory_order_relaxed);
+  tsmap_fork_hold(); /* G16: no child inherits the lock held */
   tsmap_lock_acquire(&d->lock); /* its table and count, read as a writer reads them */
   size_t ng = tsmap_shard_presize_groups(d, doubling ? live / 2 : live);
   tsmap_lock_release(&d->lock);
+  tsmap_fork_release();
   int refused = atomic_load_explicit(&tsmap_test_rsmem_no_mapping, memory_order_relaxed);
   tsmap_table *t = ng && !refused ? tsmap_table_new_mapped(m, d, ng) : NULL;
   if (t && !tsmap_rsmem_fault_in(h, phase, t)) {
@@ -176,9 +202,11 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
 static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   tsmap_shard *s = &h->m->shards[si];
   unsigned char *mem = NULL;
+  tsmap_fork_hold(); /* G16: no child inherits the lock held */
   tsmap_lock_acquire(&s->lock);
   size_t len = tsmap_shard_drop_span(s, &mem);
   tsmap_lock_release(&s->lock);
+  tsmap_fork_release();
   int ok = len != 0;
   for (size_t off = 0; off < len; off += TSMAP_RSMEM_DROP_CHUNK) {
     if (atomic_load_explicit(&h->stop, memory_order_acquire) || tsmap_is_closed(h->m))
@@ -188,10 +216,12 @@ static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   }
   if (!ok)
     return; /* some pages stay: so do its DELETED slots, which growth_left leaves out */
+  tsmap_fork_hold();
   tsmap_lock_acquire(&s->lock);
   if (tsmap_shard_drop_span(s, &mem) == len)
     tsmap_shard_drop_finish(s);
   tsmap_lock_release(&s->lock);
+  tsmap_fork_release();
   atomic_fetch_add_explicit(&h->sources, 1, memory_order_relaxed);
 }
 
@@ -274,6 +304,16 @@ static int tsmap_rsmem_spawn(tsmap_rsmem *h) {
 
 /* ---- reshard.c's side ------------------------------------------------------------------ */
 
+/* The tables handed over and never taken (a writer's exchange may win the race): freed
+ * when the helper has stopped, and before a new one starts. */
+static void tsmap_rsmem_free_answers(tsmap *m, tsmap_rsmem *h) {
+  for (size_t i = 0; i < m->shard_cap; i++) {
+    tsmap_table *t = atomic_exchange(&h->slot[i].ready, NULL);
+    if (t)
+      tsmap_table_free(m, t);
+  }
+}
+
 void tsmap_rsmem_phase(tsmap *m, tsmap_rsmem *h, uint64_t phase, size_t from, size_t to,
                        int may_start) {
   pthread_mutex_lock(&h->mu);
@@ -282,6 +322,8 @@ void tsmap_rsmem_phase(tsmap *m, tsmap_rsmem *h, uint64_t phase, size_t from, si
     pthread_join(h->thread, NULL);
     h->joinable = 0;
   }
+  if (start) /* tables answered for a phase no writer took from them: a child of fork's */
+    tsmap_rsmem_free_answers(m, h);
   if (h->running || start) {
     h->assigned = phase;
     h->from = from;
@@ -318,17 +360,14 @@ void tsmap_rsmem_stop(tsmap *m, tsmap_rsmem *h) {
   pthread_mutex_unlock(&h->mu);
   if (join)
     pthread_join(h->thread, NULL);
-  for (size_t i = 0; i < m->shard_cap; i++) { /* handed over, never taken (a writer's */
-    tsmap_table *t = atomic_exchange(&h->slot[i].ready, NULL); /* exchange may win) */
-    if (t)
-      tsmap_table_free(m, t);
-  }
+  tsmap_rsmem_free_answers(m, h);
 }
 
 void tsmap_rsmem_free(tsmap *m, tsmap_rsmem *h) {
   if (!h)
     return;
   tsmap_rsmem_stop(m, h); /* joined already by close; frees what is left */
+  tsmap_fork_watch_remove(&h->fork);
   pthread_cond_destroy(&h->cv);
   pthread_mutex_destroy(&h->mu);
   tsmap_mem_free(m, h, tsmap_rsmem_bytes(m));

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef TSMAP_STRESS_SMALL
@@ -850,6 +851,46 @@ static void x_run(int racing_close) {
 static void test_g10_exactly_once_under_races(void) { x_run(0); }
 static void test_g10_exactly_once_with_racing_close(void) { x_run(1); }
 
+/* G16: a child of fork has no maintenance thread (fork copies only the calling thread):
+ * its map works, tsmap_maintain reclaims, and destroy joins no thread that is not there
+ * (undefined: glibc's join returns at once, another C library's need not). The interval is long, so the parent's thread is asleep at the
+ * fork, never inside tsmap_maintain (a shard lock held then would stay held in the
+ * child: tsmap.h). Children are bounded by alarm(). */
+static void test_g10_a_child_of_fork_closes_without_the_thread(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.default_ttl_ns = 3600ull * 1000000000u;
+  cfg.maintain_interval_ns = 3600ull * 1000000000u;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 5000; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  fflush(NULL);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    alarm(20);
+    for (uint64_t k = 0; k < 5000; k += 3)
+      CHECK_ST(tsmap_put_ttl(m, &k, 8, &k, 1, NULL), TSMAP_REPLACED); /* 1 ns: expired */
+    struct timespec nap = {0, 1000000};
+    nanosleep(&nap, NULL);
+    CHECK_ST(tsmap_maintain(m, 1u << 20), TSMAP_OK);
+    size_t size = 0;
+    CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+    CHECK(size == 5000 - 1667);
+    tsmap_destroy(m);
+    _exit(tsmap_test_failures ? 1 : 0);
+  }
+  int status = 0;
+  CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  size_t size = 0;
+  CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+  CHECK(size == 5000);
+  tsmap_destroy(m); /* the parent's thread is joined as ever */
+}
+
 TEST_MAIN(T(test_g10_absent_from_the_deadline_on), T(test_g10_per_entry_ttl_overrides_default),
           T(test_g10_every_insert_path_takes_a_ttl), T(test_g10_statuses),
           T(test_g10_maintain_reports_a_close_by_its_hook),
@@ -863,4 +904,5 @@ TEST_MAIN(T(test_g10_absent_from_the_deadline_on), T(test_g10_per_entry_ttl_over
           T(test_g10_close_reports_expired_entries_as_expired), T(test_g10_reads_write_nothing),
           T(test_g10_maintenance_thread_reclaims),
           T(test_g10_maintenance_thread_may_close_from_a_hook),
-          T(test_g10_exactly_once_under_races), T(test_g10_exactly_once_with_racing_close))
+          T(test_g10_exactly_once_under_races), T(test_g10_exactly_once_with_racing_close),
+          T(test_g10_a_child_of_fork_closes_without_the_thread))

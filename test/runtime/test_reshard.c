@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- A ledger of values: created once, evicted once (or discarded, never created) ----- */
@@ -1235,6 +1236,12 @@ extern _Atomic int tsmap_test_rsmem_no_thread, tsmap_test_rsmem_no_mapping;
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
 #define RS_SANITIZED 1 /* the writer faults in the shadow of what the helper faulted in */
 #endif
+#if __has_feature(thread_sanitizer)
+#define RS_TSAN 1
+#endif
+#endif
+#ifndef RS_TSAN
+#define RS_TSAN 0
 #endif
 #ifndef RS_SANITIZED
 #define RS_SANITIZED 0
@@ -1499,6 +1506,64 @@ static void test_g15_close_while_the_helper_works(void) {
   }
 }
 
+/* R10 across fork(): a child forked while a reshard's helper thread works (preparing a
+ * doubling's tables, or giving back a halving's sources) has no helper, since fork copies
+ * only the calling thread. Its writes and maintain calls then do the memory work, as
+ * without a helper: its reshard finishes, every entry is kept, and closing joins no
+ * thread that is not there. The parent's reshard is unaffected. Children are bounded by
+ * alarm() (a stalled reshard, the failure this catches, would otherwise spin). */
+static void test_g15_a_child_forked_during_a_reshard_finishes_it(void) {
+  const uint64_t n = 100000;
+  for (int round = 0; round < 8; round++) {
+    tsmap *m = new_map(4, 8, 8, 0);
+    for (uint64_t k = 0; k < n; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    if (round & 1) { /* a halving: its sources are the helper's to give back */
+      CHECK_ST(tsmap_reshard(m, 64), TSMAP_OK);
+      tsmap_test_finish_reshard(m);
+      CHECK_ST(tsmap_reshard(m, 4), TSMAP_OK);
+    } else {
+      CHECK_ST(tsmap_reshard(m, 64), TSMAP_OK);
+    }
+    struct timespec wait = {0, (long)(round / 2) * 400000}; /* 0 to 1.2 ms into it */
+    nanosleep(&wait, NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      alarm(30);
+      for (uint64_t k = 0; k < 2000; k++) { /* writes move entries too */
+        uint64_t v = k * 3 % n;
+        CHECK_ST(tsmap_put(m, &v, 8, &v, NULL), TSMAP_REPLACED);
+      }
+      tsmap_test_finish_reshard(m);
+      CHECK(shards_now(m, NULL) == ((round & 1) ? 4 : 64));
+      for (uint64_t k = 0; k < n; k++) {
+        uint64_t v = ~k;
+        CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k);
+      }
+      if (!RS_TSAN) { /* TSan stops a child of a threaded process that starts a thread */
+        CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK); /* the child may start a helper of its own */
+        tsmap_test_finish_reshard(m);
+      }
+      tsmap_destroy(m);
+      _exit(tsmap_test_failures ? 1 : 0);
+    }
+    tsmap_test_finish_reshard(m);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      fprintf(stderr, "  round %d: the child %s %d\n", round,
+              WIFEXITED(status) ? "exited with" : "was killed by signal",
+              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    size_t size = 0;
+    CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+    CHECK(size == n);
+    tsmap_destroy(m);
+  }
+}
+
 TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
@@ -1516,4 +1581,5 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_a_helper_that_cannot_start_leaves_the_work_to_writes),
           T(test_g15_a_helper_without_mappings_leaves_the_tables_to_writes),
           T(test_g15_close_while_the_helper_works),
-          T(test_g15_the_helper_keeps_off_a_pinned_callers_cpu))
+          T(test_g15_the_helper_keeps_off_a_pinned_callers_cpu),
+          T(test_g15_a_child_forked_during_a_reshard_finishes_it))

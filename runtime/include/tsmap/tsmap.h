@@ -227,7 +227,12 @@ typedef struct tsmap_config {
   uint64_t maintain_interval_ns; /* non-zero: the map runs a thread of its own that calls
                                     tsmap_maintain(map, maintain_budget) this often (on
                                     a map without expiry it moves reshards on);
-                                    tsmap_close stops and joins it */
+                                    tsmap_close stops and joins it. A child of
+                                    fork() has no such thread (writes and
+                                    tsmap_maintain maintain its map; close joins
+                                    nothing); a shard lock the thread held at the
+                                    fork stays held in the child, as any lock a
+                                    thread holds (G16) */
   size_t maintain_budget;  /* slots per tick of that thread (0: 1024, unlike a budget of
                               0 given to tsmap_maintain) */
   /* A bound (G11). An insert into a full map first evicts another entry through
@@ -297,8 +302,11 @@ typedef struct tsmap_config {
                               pinned to (all, if that one is not pinned). If the thread
                               cannot be started, the writes do that work too (and with a
                               custom allocator, whose tables are never mapped, always).
-                              1: no thread, the writes always do it. Else create returns
-                              TSMAP_INVALID_ARGUMENT */
+                              A child of fork() forked during a reshard has no helper:
+                              its writes and tsmap_maintain calls do the rest of the
+                              work and finish the reshard (G16); the helper holds no
+                              lock at a fork. 1: no thread, the writes always do it.
+                              Else create returns TSMAP_INVALID_ARGUMENT */
   /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
    * weights of the entries (weight(key, value)) sum to at most max_weight at every
    * moment, writes in flight or not. Like max_entries it is split evenly over the shards;
