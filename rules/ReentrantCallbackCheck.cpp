@@ -541,7 +541,7 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     // The walks start with cds_lfht_first, the _duplicate walks with a lookup.
     if (N == "cds_lfht_first" || N == "cds_lfht_lookup")
       return checkLfhtLoop(Call, *Result.Context);
-    if (N == "cds_lfht_del")
+    if (removesLfhtNode(N))
       return checkLfhtDelete(Call, *Result.Context);
   }
   const FunctionDecl *Owner = nullptr;

@@ -18,6 +18,9 @@ namespace clang::tidy::tsmap {
 /// argument, which adds no key (and invalidates no walk) when the key is the
 /// one being visited (ReentrantLoops.cpp).
 bool storesEntry(const CallExpr *C);
+/// \p Name unlinks a node of a liburcu lfht: `cds_lfht_del`, `_add_replace`,
+/// `_replace` (ReentrantLoops.cpp).
+bool removesLfhtNode(llvm::StringRef Name);
 
 struct CallbackArgument;
 struct ResolvedCallback;
@@ -66,6 +69,8 @@ private:
                        const VarDecl *KeyVar, const CallExpr *Init,
                        const CallExpr *Next, ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
+  /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
+  /// of the node it removed before a grace period.
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);

@@ -29,7 +29,10 @@
 //     and `caa_container_of(n, ...)` name one object) in the same function,
 //     with no `synchronize_rcu` (or a wrapper of it), `call_rcu` or other
 //     removal between in source order, on a path where the freed variable
-//     still holds that object: readers may still hold the node.
+//     still holds that object: readers may still hold the node. The node
+//     `cds_lfht_add_replace` returns (the local it is stored in) and the one
+//     `cds_lfht_replace` unlinks (the local holding `cds_lfht_iter_get_node`
+//     of the same iterator, taken before it) are removed nodes alike.
 //
 //===----------------------------------------------------------------------===//
 
@@ -508,23 +511,81 @@ void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
       << functionName(Owner);
 }
 
+bool removesLfhtNode(llvm::StringRef Name) {
+  return Name == "cds_lfht_del" || Name == "cds_lfht_add_replace" ||
+         Name == "cds_lfht_replace";
+}
+
+namespace {
+
+/// The local \p Call's result is stored in (`T *v = call;` or `v = call;`).
+const VarDecl *resultVar(const CallExpr *Call, ASTContext &Ctx) {
+  const Stmt *Child = Call;
+  for (DynTypedNode P : Ctx.getParents(*Call)) {
+    for (unsigned Guard = 0; Guard < 8; ++Guard) {
+      if (const auto *E = P.get<Expr>(); E && (isa<ParenExpr>(E) || isa<CastExpr>(E))) {
+        Child = E;
+        auto Up = Ctx.getParents(*E);
+        if (Up.empty())
+          return nullptr;
+        P = Up[0];
+        continue;
+      }
+      break;
+    }
+    if (const auto *V = P.get<VarDecl>(); V && V->hasLocalStorage())
+      return V;
+    if (const auto *BO = P.get<BinaryOperator>();
+        BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Child)
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()); V && V->hasLocalStorage())
+          return V;
+  }
+  return nullptr;
+}
+
+/// The iterator variable of an `&it` argument.
+const VarDecl *iteratorVar(const Expr *E) {
+  const auto *UO = dyn_cast<UnaryOperator>(E->IgnoreParenImpCasts());
+  const auto *DRE = UO && UO->getOpcode() == UO_AddrOf
+                        ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParens())
+                        : nullptr;
+  return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+}
+
+} // namespace
+
 void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
                                              ASTContext &Ctx) {
   const FunctionDecl *Owner = enclosingFunction(Del, Ctx);
   if (Del->getNumArgs() < 2 || !Owner || !Owner->getBody())
     return;
+  llvm::StringRef How = calleeName(Del);
   LocalValues Values(Owner);
+  llvm::SmallVector<const CallExpr *, 16> Calls;
+  collectCalls(Owner->getBody(), Calls);
+  // The removed node: del's argument; the node add_replace returns; for
+  // replace, the last `cds_lfht_iter_get_node(&it)` of its iterator before it.
+  const Expr *Removed = How == "cds_lfht_del" ? Del->getArg(1) : nullptr;
+  const VarDecl *Stored = How == "cds_lfht_add_replace" ? resultVar(Del, Ctx) : nullptr;
+  if (How == "cds_lfht_replace")
+    if (const VarDecl *It = iteratorVar(Del->getArg(1)))
+      for (const CallExpr *C : Calls) {
+        if (C == Del)
+          break;
+        if (calleeName(C) == "cds_lfht_iter_get_node" && C->getNumArgs() == 1 &&
+            iteratorVar(C->getArg(0)) == It)
+          Stored = resultVar(C, Ctx);
+      }
   llvm::SmallPtrSet<const VarDecl *, 4> NodeVars;
-  const VarDecl *Node = objectVar(Del->getArg(1), Values, NodeVars);
+  const VarDecl *Node = Removed ? objectVar(Removed, Values, NodeVars) : Stored;
   if (!Node)
     return;
   RcuSections &R = rcu(Ctx);
   auto EndsWait = [&](const CallExpr *C) {
     llvm::StringRef N = calleeName(C);
-    return N.contains("call_rcu") || N == "cds_lfht_del" || R.waitsForGracePeriod(C);
+    return N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C);
   };
-  llvm::SmallVector<const CallExpr *, 16> Calls;
-  collectCalls(Owner->getBody(), Calls);
   const FunctionFlow *Flow = R.flowOf(Owner);
   std::optional<FunctionFlow::Point> From = Flow ? Flow->pointOf(Del) : std::nullopt;
   // The frees after the removal in source order, up to the first grace
@@ -545,15 +606,19 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
       continue;
     auto Stops = [&](const Stmt *S) {
       const auto *Call = dyn_cast<CallExpr>(S);
+      if (Stored) // `old = cds_lfht_add_replace(...)` gives `old` the node
+        if (std::optional<const Expr *> V = definitionOf(S, Stored);
+            V && *V && (*V)->IgnoreParenImpCasts() == Del)
+          return false;
       return (Call && EndsWait(Call)) || repointsAway(S, Vars, Node, Values);
     };
     if (!Flow->reachesWithout(*From, *To, Stops,
                               [](const CFGBlock *, unsigned) { return false; }))
       continue;
     diag(C->getBeginLoc(),
-         "'%0' frees a node removed with 'cds_lfht_del' before a grace "
+         "'%0' frees a node removed with '%1' before a grace "
          "period; readers in a read-side critical section may still hold it")
-        << N << C->getSourceRange();
+        << N << How << C->getSourceRange();
     diag(Del->getBeginLoc(),
          "removed here; free it with 'call_rcu', or after 'synchronize_rcu'",
          DiagnosticIDs::Note);

@@ -18,6 +18,12 @@ void cds_lfht_first(struct cds_lfht *ht, struct cds_lfht_iter *iter);
 void cds_lfht_next(struct cds_lfht *ht, struct cds_lfht_iter *iter);
 static inline struct cds_lfht_node *cds_lfht_iter_get_node(struct cds_lfht_iter *iter) { return iter->node; }
 int cds_lfht_del(struct cds_lfht *ht, struct cds_lfht_node *node);
+struct cds_lfht_node *cds_lfht_add_replace(struct cds_lfht *ht, unsigned long hash,
+                                           cds_lfht_match_fct match, const void *key,
+                                           struct cds_lfht_node *node);
+int cds_lfht_replace(struct cds_lfht *ht, struct cds_lfht_iter *old_iter,
+                     unsigned long hash, cds_lfht_match_fct match, const void *key,
+                     struct cds_lfht_node *new_node);
 /* urcu/compiler.h: a GNU statement expression, as liburcu writes it. */
 #define caa_container_of(ptr, type, member)                                  \
   __extension__ ({                                                           \
