@@ -138,6 +138,26 @@ if grep -qw tsmap <<<"$maps"; then
     (( status == 0 )) || step_failed reshard tsmap "$status"
   done
 fi
+# The 1-thread ratios against unsynchronized absl (issue 19) again, in rounds of two
+# adjacent fresh processes: the host's speed moves between minutes (absl's A ranged over
+# 27.9-50.7 Mops/s across runs, and tsmap's own over 25-33 within one run), so one pair
+# of processes decides little. report.py takes the median over the rounds (the main
+# step's pair being round 0) of each round's ratio. Records become kind "pair".
+if grep -qw tsmap <<<"$maps" && grep -qw absl <<<"$maps"; then
+  pair_rounds=$(( quick ? 0 : 3 ))
+  for (( round = 1; round <= pair_rounds; round++ )); do
+    for m in tsmap absl; do
+      say "pair $m (round $round)"
+      tmp="$out/pair.$m.$round.jsonl"
+      if timeout -k 10 "$step_limit" "$bin" --mode mix --maps "$m" --workloads A,B,C --threads 1 \
+           "${sizes[@]}" "${timing[@]}" --out "$tmp" 2>>"$log"; then
+        grep '"kind":"mix"' "$tmp" | sed "s/\"kind\":\"mix\"/\"kind\":\"pair\",\"round\":$round/" >>"$res" || true
+      else
+        step_failed "pair-$m" "$m" $?
+      fi
+    done
+  done
+fi
 # Variants of tsmap against the plain map, interleaved so that each pair shares the
 # machine's state (issues 20, 21, 22): A and C at 1 and 2 threads, four rounds (one in
 # quick runs): a fresh process places its 36 MiB of tables anew, and windows of one binary

@@ -300,7 +300,12 @@ class Report:
             a, o = self.mops(w, UNSYNC, 1), self.mops(w, OURS, 1)
             name = "%s, 1 thread: ≥ %.1f× unsynchronized absl (issue 19)" % (w, need)
             if have and a and o:
-                row(name, "%.2f× (%s vs %s Mops/s)" % (o / a, fmt(o), fmt(a)), "≥ %.2f×" % need, o / a >= need,
+                ratios = [o / a] + self.pair_ratios(w)
+                ratio = statistics.median(ratios)
+                text = ("%.2f× (%s vs %s Mops/s)" % (o / a, fmt(o), fmt(a)) if len(ratios) == 1 else
+                        "%.2f× (median of %d rounds of adjacent processes: %s; the main step %s vs %s Mops/s)" % (
+                            ratio, len(ratios), ", ".join("%.2f" % r for r in ratios), fmt(o), fmt(a)))
+                row(name, text, "≥ %.2f×" % need, ratio >= need,
                     "%s / %s%s" % (self.cpu_of(w, OURS, 1), self.cpu_of(w, UNSYNC, 1), self.per_cpu(w, OURS, 1, UNSYNC, 1)))
             else:
                 row(name, "–", "≥ %.2f×" % need, None)
@@ -419,6 +424,16 @@ class Report:
         rs = [r for r in self.recs if r.get("kind") == "variant" and r.get("variant") == v
               and r.get("workload") == w and r.get("threads") == t]
         return (statistics.median(r["mops"] for r in rs), len(rs)) if rs else (None, 0)
+
+    def pair_ratios(self, w):
+        """run.sh's pair step: per round, tsmap's median 1-thread window of workload w over
+        unsynchronized absl's, the two run in adjacent fresh processes."""
+        rounds = {}
+        for r in self.recs:
+            if r.get("kind") == "pair" and r.get("workload") == w and r.get("threads") == 1:
+                rounds.setdefault(r.get("round"), {}).setdefault(r.get("map"), []).append(r["mops"])
+        return [statistics.median(m[OURS]) / statistics.median(m[UNSYNC])
+                for _, m in sorted(rounds.items()) if m.get(OURS) and m.get(UNSYNC)]
 
     def variant_ratio(self, v, w, t):
         """Median over rounds of (v's median window / plain's median window in that round):
