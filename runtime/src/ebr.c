@@ -13,6 +13,7 @@
  * issues a full fence.
  */
 #include "tsmap_internal.h"
+#include "fork.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -49,7 +50,18 @@ static void tsmap_thread_release(void *arg) {
 static int tsmap_membarrier(int cmd) { return (int)syscall(SYS_membarrier, cmd, 0, 0); }
 #endif
 
+/* G16, in the child of a fork (fork.c calls it first): only the forking thread is left.
+ * The others' records still say what those threads were doing at the fork, a read-side
+ * section an epoch advance would wait for for ever (a reshard's phase waits for one):
+ * they are released, as their threads' exits would have. */
+void tsmap_ebr_forked(void) {
+  for (tsmap_thread *t = atomic_load(&g_threads); t != NULL; t = t->next)
+    if (t != tsmap_tls_self)
+      tsmap_thread_release(t);
+}
+
 static void tsmap_ebr_once(void) {
+  tsmap_fork_init(); /* G16: the fork handlers, before any thread of ours exists */
   (void)pthread_key_create(&g_thread_key, tsmap_thread_release);
 #if TSMAP_HAVE_MEMBARRIER && !TSMAP_TSAN
   if (getenv("TSMAP_NO_MEMBARRIER") == NULL) {

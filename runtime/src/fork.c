@@ -2,7 +2,8 @@
  * fork.c - fork handlers for the library's own threads (fork.h, G16). Before a fork the
  * calling thread takes the watch list's lock and the hold for writing (so no helper is
  * inside a shard lock); after it, the parent releases both and the child runs every
- * watch's handler, then makes both new.
+ * watch's handler, then makes both new. The child first releases the thread records of
+ * the threads it does not have (ebr.c).
  */
 #include "fork.h"
 
@@ -27,6 +28,7 @@ static void tsmap_fork_parent(void) {
 /* Both locks are made new rather than released: the child's thread has another thread
  * id than the one that took them, and a write-locked rwlock knows its writer by it. */
 static void tsmap_fork_child(void) {
+  tsmap_ebr_forked();
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
     w->child(w);
   pthread_rwlock_init(&tsmap_fork_rw, NULL);
@@ -38,8 +40,11 @@ static void tsmap_fork_register(void) {
       pthread_atfork(tsmap_fork_prepare, tsmap_fork_parent, tsmap_fork_child) == 0;
 }
 
+void tsmap_fork_init(void) { (void)pthread_once(&tsmap_fork_once, tsmap_fork_register); }
+
 int tsmap_fork_watch_add(tsmap_fork_watch *w) {
-  if (pthread_once(&tsmap_fork_once, tsmap_fork_register) != 0 || !tsmap_fork_registered)
+  tsmap_fork_init();
+  if (!tsmap_fork_registered)
     return 0;
   pthread_mutex_lock(&tsmap_fork_mu);
   w->prev = &tsmap_fork_list;

@@ -20,8 +20,14 @@ typedef struct tsmap_fork_watch {
   void (*child)(struct tsmap_fork_watch *w);
 } tsmap_fork_watch;
 
-/* Watch for forks (registers the process's fork handlers on first use). 0 if they could
- * not be registered: the caller then starts no thread of its own. */
+/* Register the process's fork handlers (once; tsmap_ebr_init calls it, so that a child
+ * also releases the thread records of the threads it does not have, G16). */
+TSMAP_HIDDEN void tsmap_fork_init(void);
+/* In the child: the records of the threads it does not have are released (ebr.c). */
+TSMAP_HIDDEN void tsmap_ebr_forked(void);
+
+/* Watch for forks (registers the handlers if not yet done). 0 if they could not be
+ * registered: the caller then starts no thread of its own. */
 TSMAP_HIDDEN int tsmap_fork_watch_add(tsmap_fork_watch *w);
 TSMAP_HIDDEN void tsmap_fork_watch_remove(tsmap_fork_watch *w);
 

@@ -1564,6 +1564,71 @@ static void test_g15_a_child_forked_during_a_reshard_finishes_it(void) {
   }
 }
 
+/* G16 (a): a child forked while another thread of the parent reads. That thread is not in
+ * the child, but its record said "in a read-side section" at the fork (a tight loop of
+ * gets is in one most of the time), and a reshard's phase waits for every section that
+ * saw the old route to end: the child's reshard stalled. The child releases the records
+ * of the threads it does not have. No helper (config), so the child starts no thread. */
+typedef struct fork_reader {
+  tsmap *m;
+  uint64_t n;
+  _Atomic int stop, started;
+} fork_reader;
+static void *read_until_stopped(void *arg) {
+  fork_reader *r = (fork_reader *)arg;
+  uint64_t k = 0, v;
+  atomic_store(&r->started, 1);
+  while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+    k = (k + 7919) % r->n;
+    (void)tsmap_get(r->m, &k, 8, &v);
+  }
+  return NULL;
+}
+static void test_g15_a_child_forked_while_another_thread_reads(void) {
+  const uint64_t n = 50000;
+  tsmap_config c;
+  config_init(&c, 8);
+  c.key_size = 8;
+  c.shard_count = 4;
+  c.reshard_no_helper = 1;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  fork_reader r = {m, n, 0, 0};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, read_until_stopped, &r) == 0);
+  while (!atomic_load(&r.started))
+    sched_yield();
+  int failed = 0;
+  for (int round = 0; round < 6; round++) {
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      alarm(20);
+      CHECK_ST(tsmap_reshard(m, round & 1 ? 2 : 16), TSMAP_OK);
+      tsmap_test_finish_reshard(m);
+      for (uint64_t k = 0; k < n; k += 3) {
+        uint64_t v = ~k;
+        CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k);
+      }
+      tsmap_destroy(m);
+      _exit(tsmap_test_failures ? 1 : 0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    struct timespec nap = {0, 300000};
+    nanosleep(&nap, NULL);
+  }
+  fprintf(stderr, "  %d of 6 children failed\n", failed);
+  CHECK(failed == 0);
+  atomic_store(&r.stop, 1);
+  CHECK(pthread_join(t, NULL) == 0);
+  tsmap_destroy(m);
+}
+
 TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_keeps_entries_8_byte_keys), T(test_g15_keeps_entries_24_byte_keys_and_values),
           T(test_g15_keeps_entries_long_variable_keys), T(test_g15_calls_during_a_reshard),
@@ -1582,4 +1647,5 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_a_helper_without_mappings_leaves_the_tables_to_writes),
           T(test_g15_close_while_the_helper_works),
           T(test_g15_the_helper_keeps_off_a_pinned_callers_cpu),
-          T(test_g15_a_child_forked_during_a_reshard_finishes_it))
+          T(test_g15_a_child_forked_during_a_reshard_finishes_it),
+          T(test_g15_a_child_forked_while_another_thread_reads))
