@@ -524,7 +524,7 @@ struct EffectAnalysis::Impl {
   char derivedFrom(const Expr *E, const Place &P, const FunctionDecl *FD,
                    unsigned Depth) const {
     char D = derivedAt(E, P, FD, Depth);
-    return D == 'o' && Depth == 0 ? '?' : D; // `P = P`, read as before
+    return D == 'o' && Depth == 0 ? '?' : D; // `P = P`: from the old value
   }
   char derivedAt(const Expr *E, const Place &P, const FunctionDecl *FD,
                  unsigned Depth) const {
