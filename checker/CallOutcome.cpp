@@ -258,9 +258,12 @@ std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
   const FunctionDecl *Callee = CE && CE != Call ? CE->getDirectCallee() : nullptr;
   const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
   const auto *Body = Def ? dyn_cast_or_null<CompoundStmt>(Def->getBody()) : nullptr;
-  const auto *Ret = Body && Body->size() == 1 ? dyn_cast<ReturnStmt>(Body->body_front())
+  const Stmt *First = Body && !Body->body_empty() ? Body->body_front() : nullptr;
+  const auto *Ret = Body && Body->size() == 1 ? dyn_cast_or_null<ReturnStmt>(First)
                                               : nullptr;
-  if (!Ret || !Ret->getRetValue() || PredicateParams.size() >= 2 ||
+  const auto *Switch = Body && Body->size() <= 2 ? dyn_cast_or_null<SwitchStmt>(First)
+                                                 : nullptr;
+  if (!((Ret && Ret->getRetValue()) || Switch) || PredicateParams.size() >= 2 ||
       CE->getNumArgs() != Def->getNumParams())
     return std::nullopt;
   const ParmVarDecl *Param = nullptr;
@@ -270,9 +273,73 @@ std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
   if (!Param || PredicateParams.contains(Param))
     return std::nullopt;
   PredicateParams.insert(Param);
-  Verdict V = whenTrue(Ret->getRetValue());
+  std::optional<Verdict> V =
+      Ret ? whenTrue(Ret->getRetValue()) : whenSwitchReturnsTrue(Body);
   PredicateParams.erase(Param);
   return V;
+}
+
+/// The truth of the constant \p S returns (`return true;`, `return 0;`);
+/// none for any other statement.
+static std::optional<bool> returnedTruth(const Stmt *S, const ASTContext &Ctx) {
+  const auto *Ret = dyn_cast_or_null<ReturnStmt>(S);
+  Expr::EvalResult R;
+  if (!Ret || !Ret->getRetValue() || Ret->getRetValue()->isValueDependent() ||
+      !Ret->getRetValue()->EvaluateAsInt(R, Ctx))
+    return std::nullopt;
+  return !R.Val.getInt().isZero();
+}
+
+std::optional<Verdict>
+CallOutcome::whenSwitchReturnsTrue(const CompoundStmt *Body) const {
+  const auto *Switch = cast<SwitchStmt>(Body->body_front());
+  const auto *Cases = dyn_cast_or_null<CompoundStmt>(Switch->getBody());
+  if (!Cases || Switch->getInit() || Switch->getConditionVariable() ||
+      !isResult(Switch->getCond()))
+    return std::nullopt;
+  // The labels of the cases returning false, and true; what the rest returns
+  // (`default:`, else the statement after the switch).
+  llvm::SmallVector<const Expr *, 4> Labels[2];
+  std::optional<bool> Rest, After;
+  if (Body->size() == 2 && !(After = returnedTruth(Body->body_back(), Ctx)))
+    return std::nullopt;
+  for (const Stmt *S : Cases->body()) {
+    llvm::SmallVector<const Expr *, 2> Named;
+    bool Default = false;
+    while (const auto *SC = dyn_cast<SwitchCase>(S)) { // `case A: case B:`
+      if (const auto *C = dyn_cast<CaseStmt>(SC)) {
+        if (C->getRHS())
+          return std::nullopt; // `case A ... B:`
+        Named.push_back(C->getLHS());
+      } else {
+        Default = true;
+      }
+      S = SC->getSubStmt();
+    }
+    std::optional<bool> Truth = returnedTruth(S, Ctx);
+    if (!Truth || (Named.empty() && !Default))
+      return std::nullopt; // A statement between the cases.
+    if (Default)
+      Rest = Truth;
+    Labels[*Truth].append(Named.begin(), Named.end());
+  }
+  if (!Rest)
+    Rest = After;
+  if (!Rest)
+    return std::nullopt; // Falls off its end.
+  // True for the cases returning true, as `s == A || s == B`; or, when the
+  // rest returns true, for none of the cases returning false, as
+  // `s != C && s != D`. Read alike when every case reads alike.
+  if (Labels[!*Rest].empty())
+    return Verdict::Unknown;
+  std::optional<Verdict> All;
+  for (const Expr *L : Labels[!*Rest]) {
+    Verdict V = *Rest ? negate(whenEquals(L)) : whenEquals(L);
+    if (All && *All != V)
+      return Verdict::Unknown;
+    All = V;
+  }
+  return *All;
 }
 
 bool CallOutcome::isValue(const Expr *E) const {

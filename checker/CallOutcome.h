@@ -131,9 +131,14 @@ private:
   /// result, inside the predicate's body.
   mutable llvm::SmallPtrSet<const VarDecl *, 2> PredicateParams;
   /// A call of a predicate of the project given the result (`ts_ok (st)`,
-  /// whose body is `return s == OK || s == REPLACED;`): its test, read in
-  /// its body; nothing when \p E is no such call.
+  /// whose body is `return s == OK || s == REPLACED;`, or a `switch` on `s`
+  /// whose cases return constants): its test, read in its body; nothing when
+  /// \p E is no such call.
   std::optional<Verdict> whenPredicateTrue(const Expr *E) const;
+  /// Where predicate body \p Body, a `switch` on the result whose cases each
+  /// return a constant (`case TSMAP_OK: return true; default: return false;`),
+  /// then maybe a `return` of one, returns true; nothing for another body.
+  std::optional<Verdict> whenSwitchReturnsTrue(const CompoundStmt *Body) const;
   /// Locals given a test of the result once, and never assigned again (`bool
   /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;

@@ -198,23 +198,38 @@ std::vector<ResolvedCallback> resolveCallback(const Expr *E, bool *Complete,
   return Out;
 }
 
+llvm::ArrayRef<ParmVarDecl *> calleeParams(const CallExpr *Call) {
+  if (const FunctionDecl *FD = Call->getDirectCallee())
+    return FD->parameters();
+  // getCalleeDecl looks through `*` and `&`: `(*fp)(...)` gives `fp`.
+  return ContractModel::callbackTypeParams(
+      dyn_cast_or_null<DeclaratorDecl>(Call->getCalleeDecl()));
+}
+
 std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
                                                 const ContractModel &Model,
                                                 FieldFunctions *Fields) {
   std::vector<CallbackArgument> Result;
-  const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
-  if (!FD)
+  if (!Call)
     return Result;
-  unsigned N = std::min(FD->getNumParams(), Call->getNumArgs());
+  const FunctionDecl *FD = Call->getDirectCallee();
+  llvm::ArrayRef<ParmVarDecl *> Params = calleeParams(Call);
+  // A function's parameter contracts come from any of its declarations and
+  // the options; a prototype's are written in it.
+  auto Has = [&](unsigned I, ContractKind K) {
+    return FD ? Model.paramHas(FD, I, K) : Model.declHas(Params[I], K);
+  };
+  unsigned N = std::min<unsigned>(Params.size(), Call->getNumArgs());
   for (unsigned I = 0; I < N; ++I) {
-    if (!isFunctionPointerLike(FD->getParamDecl(I)->getType()))
+    if (!Params[I] || !isFunctionPointerLike(Params[I]->getType()))
       continue;
-    bool IsCallback = Model.paramHas(FD, I, ContractKind::Callback);
-    bool IsLocked = Model.paramHas(FD, I, ContractKind::CallbackLocked);
+    bool IsCallback = Has(I, ContractKind::Callback);
+    bool IsLocked = Has(I, ContractKind::CallbackLocked);
     if (!IsCallback && !IsLocked)
       continue;
     CallbackArgument A;
     A.ParamIndex = I;
+    A.Param = Params[I];
     A.Arg = Call->getArg(I);
     A.Callback = IsCallback;
     A.Locked = IsLocked;
@@ -252,8 +267,19 @@ const Expr *mapObject(const CallExpr *Call, const ContractModel &Model) {
   return MC->getImplicitObjectArgument();
 }
 
+std::optional<unsigned> mapArgumentIndex(const CallExpr *Call,
+                                         const ContractModel &Model) {
+  if (const FunctionDecl *FD = Call->getDirectCallee())
+    return mapParamIndex(FD, Model);
+  llvm::ArrayRef<ParmVarDecl *> Params = calleeParams(Call);
+  for (unsigned I = 0; I < Params.size(); ++I)
+    if (Params[I] && Model.isMapPointer(Params[I]->getType()))
+      return I;
+  return std::nullopt;
+}
+
 const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model) {
-  std::optional<unsigned> I = mapParamIndex(Call->getDirectCallee(), Model);
+  std::optional<unsigned> I = mapArgumentIndex(Call, Model);
   if (!I || *I >= Call->getNumArgs())
     return nullptr;
   return Call->getArg(*I)->IgnoreParenImpCasts();
@@ -268,7 +294,7 @@ std::optional<unsigned> outputParamIndex(const FunctionDecl *Callback,
   for (unsigned I = 0; I < N; ++I)
     if (Model.paramHas(Callback, I, ContractKind::Out))
       return I;
-  std::vector<const ParmVarDecl *> TypeParams =
+  llvm::ArrayRef<ParmVarDecl *> TypeParams =
       ContractModel::callbackTypeParams(CallbackParam);
   for (unsigned I = 0; I < TypeParams.size() && I < N; ++I)
     if (Model.declHas(TypeParams[I], ContractKind::Out))
@@ -308,15 +334,16 @@ std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
 }
 
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam) {
-  const FunctionDecl *FD = Call->getDirectCallee();
-  if (!FD)
-    return nullptr;
-  unsigned N = std::min(FD->getNumParams(), Call->getNumArgs());
+  llvm::ArrayRef<ParmVarDecl *> Params = calleeParams(Call);
+  unsigned N = std::min<unsigned>(Params.size(), Call->getNumArgs());
+  auto IsContext = [&](unsigned I) {
+    return Params[I] && isNonConstVoidPointer(Params[I]->getType());
+  };
   for (unsigned I = CallbackParam + 1; I < N; ++I)
-    if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
+    if (IsContext(I))
       return Call->getArg(I)->IgnoreParenImpCasts();
-  for (unsigned I = CallbackParam; I-- > 0;)
-    if (isNonConstVoidPointer(FD->getParamDecl(I)->getType()))
+  for (unsigned I = std::min(CallbackParam, N); I-- > 0;)
+    if (IsContext(I))
       return Call->getArg(I)->IgnoreParenImpCasts();
   return nullptr;
 }

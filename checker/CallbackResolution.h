@@ -54,6 +54,9 @@ struct ResolvedCallback {
 /// A callback argument of a map operation call.
 struct CallbackArgument {
   unsigned ParamIndex = 0; ///< Index of the parameter in the callee.
+  /// The parameter's declaration: the callee's, or the one written in the
+  /// prototype of the function pointer the call goes through (calleeParams).
+  const ParmVarDecl *Param = nullptr;
   const Expr *Arg = nullptr;
   bool Callback = false; ///< TSMAP_CALLBACK: may run more than once.
   bool Locked = false;   ///< TSMAP_CALLBACK_LOCKED: runs under the map's lock.
@@ -89,8 +92,16 @@ private:
   friend class FieldStoreVisitor;
 };
 
-/// The callback arguments of \p Call (a call to a function with TSMAP_CALLBACK
-/// or TSMAP_CALLBACK_LOCKED parameters), each resolved; empty for other calls.
+/// The parameters \p Call's callee is declared with: the called function's,
+/// or, for a call through a function pointer (`c->ops->get_or_load(...)`,
+/// `(*fp)(...)`, a variable or parameter of a typedef'd pointer type), those
+/// written in the prototype of the field or variable it calls through, where
+/// annotations such as TSMAP_CALLBACK are kept; empty when not written.
+llvm::ArrayRef<ParmVarDecl *> calleeParams(const CallExpr *Call);
+
+/// The callback arguments of \p Call (a call to a function, or through a
+/// function pointer, with TSMAP_CALLBACK or TSMAP_CALLBACK_LOCKED parameters:
+/// calleeParams), each resolved; empty for other calls.
 /// Cheap for calls to functions without function-pointer parameters.
 /// With \p Fields, a callback read from a function-pointer field resolves to
 /// the functions the TU stores into that field.
@@ -118,6 +129,12 @@ bool isMapMethod(const FunctionDecl *FD, const ContractModel &Model);
 /// (`cache` in `cache.put(k, v)`, `p` in `p->put(k, v)`); else null.
 const Expr *mapObject(const CallExpr *Call, const ContractModel &Model);
 
+/// The index of the map argument of \p Call: its callee's map parameter
+/// (mapParamIndex), or, through a function pointer, the first parameter of
+/// its prototype whose type is a map pointer.
+std::optional<unsigned> mapArgumentIndex(const CallExpr *Call,
+                                         const ContractModel &Model);
+
 /// The map argument of \p Call, if its callee is a map operation with a map
 /// parameter (implicit casts stripped).
 const Expr *mapArgument(const CallExpr *Call, const ContractModel &Model);
@@ -142,8 +159,9 @@ std::optional<unsigned> contextParamIndex(const FunctionDecl *Callback,
                                           std::optional<unsigned> Output);
 
 /// The argument of \p Call that the map passes to its callback as context:
-/// the argument for the callee's first non-const `void *` parameter after the
-/// callback parameter \p CallbackParam (or before it, if none follows).
+/// the argument for the callee's (calleeParams) first non-const `void *`
+/// parameter after the callback parameter \p CallbackParam (or before it, if
+/// none follows).
 const Expr *contextArgument(const CallExpr *Call, unsigned CallbackParam);
 
 /// The function whose body contains \p S (a lambda's call operator for code

@@ -17,6 +17,13 @@ std::string functionName(const FunctionDecl *FD) {
   return FD->getNameAsString();
 }
 
+std::string calledName(const CallExpr *Call) {
+  if (const FunctionDecl *FD = Call->getDirectCallee())
+    return functionName(FD);
+  const auto *ND = dyn_cast_or_null<NamedDecl>(Call->getCalleeDecl());
+  return ND ? ND->getNameAsString() : "?";
+}
+
 const FunctionDecl *effectOwner(const FunctionDecl *Top, const Effect &E) {
   return E.Chain.empty() ? Top : E.Chain.back().Callee;
 }

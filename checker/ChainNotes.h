@@ -25,6 +25,11 @@ namespace clang::tidy::tsmap {
 /// call operator.
 std::string functionName(const FunctionDecl *FD);
 
+/// A name for what \p Call calls: its function (functionName), or the field
+/// or variable it calls a function pointer through (`get_or_load` of
+/// `c->ops->get_or_load(...)`).
+std::string calledName(const CallExpr *Call);
+
 /// The function that contains \p E.Where: the last callee of its chain, or
 /// \p Top when the chain is empty.
 const FunctionDecl *effectOwner(const FunctionDecl *Top, const Effect &E);

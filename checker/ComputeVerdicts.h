@@ -16,9 +16,11 @@ namespace clang::tidy::tsmap {
 
 /// Whether every return of compute callback \p Fn (a tsmap_compute_fn with a
 /// body) that can run with a non-null old value (its third parameter)
-/// returns TSMAP_KEEP. Branches on the old value itself (`if (old)`,
-/// `!old`, `old == NULL`, `old != NULL`) are read; anything else may go
-/// either way. False when \p Fn assigns its old-value parameter.
+/// returns TSMAP_KEEP, itself or in a local that every statement that can run
+/// with an old value leaves alone or gives TSMAP_KEEP. Branches on the old
+/// value itself (`if (old)`, `!old`, `old == NULL`, `old != NULL`) are read;
+/// anything else may go either way. False when \p Fn assigns its old-value
+/// parameter.
 bool keepsEveryPresentValue(const FunctionDecl *Fn);
 
 } // namespace clang::tidy::tsmap

@@ -484,18 +484,15 @@ static FunctionProtoTypeLoc prototypeOf(TypeLoc TL) {
   return FunctionProtoTypeLoc();
 }
 
-std::vector<const ParmVarDecl *>
+llvm::ArrayRef<ParmVarDecl *>
 ContractModel::callbackTypeParams(const DeclaratorDecl *CallbackDecl) {
-  std::vector<const ParmVarDecl *> Result;
   if (!CallbackDecl || !CallbackDecl->getTypeSourceInfo())
-    return Result;
+    return {};
   FunctionProtoTypeLoc FTL =
       prototypeOf(CallbackDecl->getTypeSourceInfo()->getTypeLoc());
   if (FTL.isNull())
-    return Result;
-  for (const ParmVarDecl *P : FTL.getParams())
-    Result.push_back(P);
-  return Result;
+    return {};
+  return FTL.getParams();
 }
 
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,7 @@
 #include "Contracts.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "clang/AST/Decl.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -73,10 +74,11 @@ public:
   /// The TSMAP_EVICTS_WITH hook name of map variable or field \p D, if any.
   std::optional<std::string> evictionHookOf(const ValueDecl *D) const;
 
-  /// The declarations of the parameters a callback of type \p CallbackType
-  /// (a function pointer, possibly through typedefs) is declared with, for
-  /// reading TSMAP_OUT in the type; empty when not visible.
-  static std::vector<const ParmVarDecl *>
+  /// The declarations of the parameters written in the prototype of the
+  /// function-pointer type \p CallbackDecl (a parameter, variable or field)
+  /// is declared with, typedefs followed, for reading annotations in the
+  /// type (TSMAP_OUT, TSMAP_CALLBACK); empty when not written in the source.
+  static llvm::ArrayRef<ParmVarDecl *>
   callbackTypeParams(const DeclaratorDecl *CallbackDecl);
 
   /// Every `tsmap::` contract written on \p D itself (not its redeclarations),

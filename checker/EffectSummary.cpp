@@ -502,9 +502,6 @@ struct EffectAnalysis::Impl {
     pushLocal(I, std::move(E));
   }
 
-  /// How the value \p E is computed from the old value of place \p P: '+'
-  /// (`P + n`), '-' (`P - n`), '?' (another arithmetic use), or '=' (not
-  /// from it, or only through `|` / `&`, which are idempotent).
   /// The local variable \p E names, if \p FD gives it its value only at its
   /// declaration (never assigned, incremented or passed by address after).
   const VarDecl *localCopy(const Expr *E, const FunctionDecl *FD) const {
@@ -520,21 +517,32 @@ struct EffectAnalysis::Impl {
   }
   mutable llvm::DenseMap<const VarDecl *, bool> WrittenLocals;
 
+  /// How the value \p E is computed from the old value of place \p P: '+'
+  /// (`P + n`), '-' (`P - n`), '?' (another arithmetic use: `P * 2 + 4`), or
+  /// '=' (not from it, or only through `|` / `&`, which are idempotent);
+  /// below the top (\p Depth > 0) also 'o', the old value itself.
   char derivedFrom(const Expr *E, const Place &P, const FunctionDecl *FD,
                    unsigned Depth) const {
+    char D = derivedAt(E, P, FD, Depth);
+    return D == 'o' && Depth == 0 ? '?' : D; // `P = P`: from the old value
+  }
+  char derivedAt(const Expr *E, const Place &P, const FunctionDecl *FD,
+                 unsigned Depth) const {
     E = E->IgnoreParenImpCasts();
     if (Depth > 6)
       return '=';
     // `n = p->len; ... p->len = n + 1;`: a local copy of the place, never
     // written again, is the place's old value.
-    if (const VarDecl *Copy = localCopy(E, FD))
-      return derivedFrom(Copy->getInit(), P, FD, Depth + 1) == '=' ? '=' : '?';
+    if (const VarDecl *Copy = localCopy(E, FD)) {
+      char C = derivedAt(Copy->getInit(), P, FD, Depth + 1);
+      return C == '=' || C == 'o' ? C : '?';
+    }
     if (E->isGLValue())
-      return A.placeOfLValue(E, FD).sameAs(P) ? '?' : '=';
+      return A.placeOfLValue(E, FD).sameAs(P) ? 'o' : '=';
     if (const auto *UO = dyn_cast<UnaryOperator>(E)) {
       UnaryOperatorKind K = UO->getOpcode();
       if (K == UO_Minus || K == UO_Not || K == UO_LNot)
-        return derivedFrom(UO->getSubExpr(), P, FD, Depth + 1) == '=' ? '=' : '?';
+        return derivedAt(UO->getSubExpr(), P, FD, Depth + 1) == '=' ? '=' : '?';
       return '=';
     }
     const auto *B = dyn_cast<BinaryOperator>(E);
@@ -542,13 +550,15 @@ struct EffectAnalysis::Impl {
                 B->getOpcode() == BO_Xor ||
                 (Depth > 0 && (B->getOpcode() == BO_Or || B->getOpcode() == BO_And))))
       return '=';
-    char L = derivedFrom(B->getLHS(), P, FD, Depth + 1);
-    char R = derivedFrom(B->getRHS(), P, FD, Depth + 1);
+    char L = derivedAt(B->getLHS(), P, FD, Depth + 1);
+    char R = derivedAt(B->getRHS(), P, FD, Depth + 1);
     if (L == '=' && R == '=')
       return '=';
-    if (Depth == 0 && B->getOpcode() == BO_Add)
+    // Steps of the old value itself: `P + n`, `n + P`, `P - n`.
+    if (Depth == 0 && B->getOpcode() == BO_Add && (L == '=' || R == '=') &&
+        (L == 'o' || R == 'o'))
       return '+';
-    if (Depth == 0 && B->getOpcode() == BO_Sub && L != '=')
+    if (Depth == 0 && B->getOpcode() == BO_Sub && L == 'o' && R == '=')
       return '-';
     return '?';
   }

@@ -74,9 +74,12 @@ GatedMatchPass::forwarderOf(MatchFinder::MatchCallback *Check) {
   return *F;
 }
 
-void GatedMatchPass::matchCalls(MatchFinder::MatchCallback *Check) {
-  if (Calls.add(Check))
-    Finder.addMatcher(callExpr(callee(functionDecl())).bind("call"), &Calls);
+void GatedMatchPass::matchCalls(MatchFinder::MatchCallback *Check,
+                                bool ThroughPointers) {
+  // A function, or the variable or field a function pointer is called
+  // through (getCalleeDecl looks through `*`).
+  if (Calls.add(Check, ThroughPointers))
+    Finder.addMatcher(callExpr(callee(declaratorDecl())).bind("call"), &Calls);
 }
 
 void GatedMatchPass::matchAnnotatedDecls(MatchFinder::MatchCallback *Check) {
@@ -91,6 +94,21 @@ bool GatedMatchPass::Fanout::add(MatchFinder::MatchCallback *Check) {
 
 void GatedMatchPass::Fanout::run(const MatchFinder::MatchResult &Result) {
   for (MatchFinder::MatchCallback *Check : Checks)
+    Check->run(Result);
+}
+
+bool GatedMatchPass::CallFanout::add(MatchFinder::MatchCallback *Check,
+                                     bool ThroughPointers) {
+  if (ThroughPointers)
+    PointerChecks.push_back(Check);
+  return Fanout::add(Check);
+}
+
+void GatedMatchPass::CallFanout::run(const MatchFinder::MatchResult &Result) {
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
+  if (Call && Call->getDirectCallee())
+    return Fanout::run(Result);
+  for (MatchFinder::MatchCallback *Check : PointerChecks)
     Check->run(Result);
 }
 

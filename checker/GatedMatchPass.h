@@ -62,10 +62,13 @@ public:
     Finder.addMatcher(Matcher, &forwarderOf(Check));
   }
 
-  /// Runs \p Check on every call to a named function, bound as "call". The
-  /// checks that ask share one matcher: evaluating the same matcher once per
-  /// check at every call cost as much as a check's own work.
-  void matchCalls(ast_matchers::MatchFinder::MatchCallback *Check);
+  /// Runs \p Check on every call to a named function, bound as "call", and
+  /// with \p ThroughPointers also on every call through a function-pointer
+  /// variable or field (`ops->load(...)`: no direct callee). The checks that
+  /// ask share one matcher: evaluating the same matcher once per check at
+  /// every call cost as much as a check's own work.
+  void matchCalls(ast_matchers::MatchFinder::MatchCallback *Check,
+                  bool ThroughPointers = false);
 
   /// Runs \p Check on every declaration with an annotate attribute, bound as
   /// AnnotatedDeclId; one matcher for all the checks, as above.
@@ -92,8 +95,20 @@ private:
     bool add(ast_matchers::MatchFinder::MatchCallback *Check);
     void run(const ast_matchers::MatchFinder::MatchResult &Result) override;
 
-  private:
+  protected:
     std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
+  };
+
+  /// Hands each call to every check that asked for calls, and a call through
+  /// a function pointer only to those that asked for these too.
+  class CallFanout : public Fanout {
+  public:
+    bool add(ast_matchers::MatchFinder::MatchCallback *Check,
+             bool ThroughPointers);
+    void run(const ast_matchers::MatchFinder::MatchResult &Result) override;
+
+  private:
+    std::vector<ast_matchers::MatchFinder::MatchCallback *> PointerChecks;
   };
 
   explicit GatedMatchPass(bool SystemHeaders);
@@ -122,7 +137,7 @@ private:
 
   ast_matchers::MatchFinder Finder;
   Trigger Start;
-  Fanout Calls;
+  CallFanout Calls;
   Fanout AnnotatedDecls;
   std::vector<ast_matchers::MatchFinder::MatchCallback *> Checks;
   std::map<ast_matchers::MatchFinder::MatchCallback *, std::unique_ptr<Fanout>>

@@ -1001,22 +1001,46 @@ static bool inScopeAt(const VarDecl *V, const Stmt *At, ASTContext &Ctx) {
   return !Block || !SM.isBeforeInTranslationUnit(Block->getEndLoc(), At->getBeginLoc());
 }
 
-/// `for (int i = 0; i < 2; i++)`: a counting loop whose condition holds on
-/// its first test (the counter's start and bound are constants).
-static bool runsAtLeastOnce(const ForStmt *FS, ASTContext &Ctx) {
+/// The statement that starts the counter of loop \p Loop: a `for` loop's
+/// init, or the statement right before a `while` loop in its block (`int i =
+/// 0; while (i < 2) ...`); null for other statements.
+static const Stmt *counterStart(const Stmt *Loop, ASTContext &Ctx) {
+  if (const auto *FS = dyn_cast<ForStmt>(Loop))
+    return FS->getInit();
+  const auto *WS = dyn_cast<WhileStmt>(Loop);
+  DynTypedNodeList Parents = Ctx.getParents(*Loop);
+  const auto *Block = WS && !WS->getConditionVariable() && Parents.size() == 1
+                          ? Parents[0].get<CompoundStmt>()
+                          : nullptr;
+  if (!Block)
+    return nullptr;
+  const Stmt *Before = nullptr;
+  for (const Stmt *S : Block->body()) {
+    if (S == Loop)
+      return Before;
+    Before = S;
+  }
+  return nullptr;
+}
+
+/// `for (int i = 0; i < 2; i++)`, `int i = 0; while (i < 2)`: a counting
+/// loop (a `for` or `while` statement) whose condition holds on its first
+/// test (the counter's start and bound are constants).
+static bool runsAtLeastOnce(const Stmt *Loop, const Expr *Test,
+                            ASTContext &Ctx) {
+  const Stmt *Init = counterStart(Loop, Ctx);
   const VarDecl *Counter = nullptr;
   const Expr *Start = nullptr;
-  if (const auto *DS = dyn_cast_or_null<DeclStmt>(FS->getInit());
+  if (const auto *DS = dyn_cast_or_null<DeclStmt>(Init);
       DS && DS->isSingleDecl())
     if ((Counter = dyn_cast<VarDecl>(DS->getSingleDecl())))
       Start = Counter->getInit();
-  if (const auto *BO = dyn_cast_or_null<BinaryOperator>(FS->getInit());
+  if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Init);
       BO && BO->getOpcode() == BO_Assign)
     if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
       if ((Counter = dyn_cast<VarDecl>(DRE->getDecl())))
         Start = BO->getRHS();
-  const auto *Cond = dyn_cast_or_null<BinaryOperator>(
-      FS->getCond() ? FS->getCond()->IgnoreParenImpCasts() : nullptr);
+  const auto *Cond = dyn_cast_or_null<BinaryOperator>(Test->IgnoreParenImpCasts());
   if (!Counter || !Start || !Cond || !Cond->isComparisonOp())
     return false;
   auto IsCounter = [&](const Expr *E) {
@@ -1046,19 +1070,24 @@ static bool runsAtLeastOnce(const ForStmt *FS, ASTContext &Ctx) {
   }
 }
 
-/// Going from \p From to \p To tests a `for` loop's condition for the first
-/// time (\p From ends before the condition: no back edge) and the loop runs
-/// at least once.
+/// Going from \p From to \p To tests a `for` or `while` loop's condition
+/// for the first time (\p From ends before the condition: no back edge) and
+/// the loop runs at least once.
 static bool firstTestOfLoopRunOnce(const CFGBlock &From, const CFGBlock &To,
                                    ASTContext &Ctx) {
-  const auto *FS = dyn_cast_or_null<ForStmt>(To.getTerminatorStmt());
-  if (!FS || !FS->getCond() || From.empty())
+  const Stmt *Loop = To.getTerminatorStmt();
+  const Expr *Test = nullptr;
+  if (const auto *FS = dyn_cast_or_null<ForStmt>(Loop))
+    Test = FS->getCond();
+  else if (const auto *WS = dyn_cast_or_null<WhileStmt>(Loop))
+    Test = WS->getCond();
+  if (!Test || From.empty())
     return false;
   auto Last = From.back().getAs<CFGStmt>();
   return Last &&
          Ctx.getSourceManager().isBeforeInTranslationUnit(
-             Last->getStmt()->getEndLoc(), FS->getCond()->getBeginLoc()) &&
-         runsAtLeastOnce(FS, Ctx);
+             Last->getStmt()->getEndLoc(), Test->getBeginLoc()) &&
+         runsAtLeastOnce(Loop, Test, Ctx);
 }
 
 std::optional<MissedCleanup> findMissedCleanup(const CFG &G,

@@ -44,7 +44,7 @@ void NonIdempotentCallbackCheck::storeOptions(
 
 void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
   GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
-  Shared.matchCalls(this);
+  Shared.matchCalls(this, /*ThroughPointers=*/true);
   Shared.matchAnnotatedDecls(this);
 }
 
@@ -75,7 +75,7 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
                                              const ResolvedCallback &Target,
                                              ASTContext &Ctx) {
   const FunctionDecl *Fn = Target.Fn;
-  const FunctionDecl *MapOp = Call->getDirectCallee();
+  std::string MapOp = calledName(Call);
   if (!Fn || Analysis->isTrusted(Fn))
     return;
   SourceLocation Loc = Arg.Arg->getBeginLoc();
@@ -84,13 +84,12 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
       R != NonIdempotentReason::None) {
     diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run "
               "more than once, and it %2")
-        << Name << functionName(MapOp) << nonIdempotentWhy(Fn, R)
+        << Name << MapOp << nonIdempotentWhy(Fn, R)
         << Arg.Arg->getSourceRange();
     emitResolutionNotes(*this, Target);
     return;
   }
-  std::optional<unsigned> Output = outputParamIndex(
-      Fn, MapOp->getParamDecl(Arg.ParamIndex), Model);
+  std::optional<unsigned> Output = outputParamIndex(Fn, Arg.Param, Model);
   const Effect *E = firstOffence(Analysis->summary(Fn), Output);
   if (!E)
     return;
@@ -113,7 +112,7 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
     Spelled.clear(); // a bare local (`old`) says less than its origin
   diag(Loc, "callback '%0' passed to '%1' is not idempotent: it may run more "
             "than once, and each run %2")
-      << Name << functionName(MapOp) << effectPhrase(*E, Fn, Spelled)
+      << Name << MapOp << effectPhrase(*E, Fn, Spelled)
       << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
   emitChainNotes(*this, Fn, *E, Ctx, Model, &Analysis->fieldFunctions());

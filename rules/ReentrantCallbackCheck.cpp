@@ -68,7 +68,7 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
   // The enclosing function is looked up only for calls with a locked callback
   // (enclosingFunction): forCallable() here would build the parent map of
   // every TU, which costs as much as a tenth of parsing a large one.
-  Shared.matchCalls(this);
+  Shared.matchCalls(this, /*ThroughPointers=*/true);
   Shared.matchAnnotatedDecls(this);
 }
 
@@ -85,7 +85,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
 /// parameter named like a context; then contextParamIndex() on \p Fn itself.
 static std::optional<unsigned>
 contextParamOf(const FunctionDecl *Fn, std::optional<unsigned> Output,
-               const std::vector<const ParmVarDecl *> &TypeParams) {
+               llvm::ArrayRef<ParmVarDecl *> TypeParams) {
   for (unsigned I = 0; I < TypeParams.size(); ++I)
     if (I != Output && I < Fn->getNumParams() &&
         isContextNamedParam(TypeParams[I]))
@@ -346,7 +346,7 @@ static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
                             const FunctionDecl *MapOp) {
   const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
   if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !storesEntry(Inner) ||
-      !MapOp->getIdentifier() || Fn->getNumParams() < 1)
+      !MapOp || !MapOp->getIdentifier() || Fn->getNumParams() < 1)
     return false;
   llvm::StringRef Walk = MapOp->getName();
   if (!Walk.starts_with("g_hash_table_foreach") && Walk != "g_hash_table_find")
@@ -363,12 +363,12 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
                                      const CallbackArgument &Arg,
                                      const ResolvedCallback &Target) {
   const FunctionDecl *Fn = Target.Fn;
-  const FunctionDecl *MapOp = Call->getDirectCallee();
-  const ParmVarDecl *CallbackParam = MapOp->getParamDecl(Arg.ParamIndex);
+  const FunctionDecl *MapOp = Call->getDirectCallee(); // null through a pointer
+  const ParmVarDecl *CallbackParam = Arg.Param;
   // The argument itself: mapArgument() strips the load of a pointer lvalue,
   // which placeOfPointer needs.
   MapRef Outer;
-  if (std::optional<unsigned> MI = mapParamIndex(MapOp, Model);
+  if (std::optional<unsigned> MI = mapArgumentIndex(Call, Model);
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
@@ -488,7 +488,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
     return;
   bool Known = R->How != Identity::Unknown;
   const Effect *E = &R->E;
-  const FunctionDecl *MapOp = Call->getDirectCallee();
+  std::string MapOp = calledName(Call);
   const Expr *M = mapArgument(Call, Model);
   if (!M)
     M = mapObject(Call, Model);
@@ -497,7 +497,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
        "callback '%0' passed to '%1' %select{re-enters the same map|may "
        "re-enter the same map}2: it calls '%3' on %select{|what may be }2'%4' "
        "while '%1' runs it with the map locked or mid-iteration")
-      << functionName(Target.Fn) << functionName(MapOp) << (Known ? 0 : 1)
+      << functionName(Target.Fn) << MapOp << (Known ? 0 : 1)
       << functionName(E->Callee) << MapText
       << Arg.Arg->getSourceRange();
   emitResolutionNotes(*this, Target);
@@ -522,7 +522,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",
        DiagnosticIDs::Note)
-      << functionName(MapOp);
+      << MapOp;
 }
 
 void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
@@ -534,7 +534,9 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
-  if (const IdentifierInfo *II = Call->getDirectCallee()->getIdentifier()) {
+  if (const IdentifierInfo *II = Call->getDirectCallee()
+                                     ? Call->getDirectCallee()->getIdentifier()
+                                     : nullptr) {
     llvm::StringRef N = II->getName();
     if (N == "g_hash_table_iter_next")
       return checkIteratorLoop(Call, *Result.Context);

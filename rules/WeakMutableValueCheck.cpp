@@ -56,7 +56,7 @@ void WeakMutableValueCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 
 void WeakMutableValueCheck::registerMatchers(MatchFinder *TidyFinder) {
   GatedMatchPass &Shared = Gate.join(TidyFinder, this, Model);
-  Shared.matchCalls(this);
+  Shared.matchCalls(this, /*ThroughPointers=*/true);
   Shared.matchAnnotatedDecls(this);
   // C++: variables and fields whose type is an annotated map template.
   if (!getLangOpts().CPlusPlus)
@@ -107,15 +107,16 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   }
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
-  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
-  if (!Callee)
+  if (!Call)
     return;
-  // Callbacks of map operations: writes inside them are the map's business.
+  // Callbacks of map operations (also through a function pointer): writes
+  // inside them are the map's business.
   for (const CallbackArgument &Arg : callbackArguments(Call, Model))
     for (const ResolvedCallback &T : Arg.Targets)
       if (T.Fn)
         Callbacks.insert(T.Fn->getCanonicalDecl());
-  checkCall(Call, Callee, *Result.Context, /*Indirect=*/false);
+  if (const FunctionDecl *Callee = Call->getDirectCallee())
+    checkCall(Call, Callee, *Result.Context, /*Indirect=*/false);
 }
 
 void WeakMutableValueCheck::checkCall(const CallExpr *Call,

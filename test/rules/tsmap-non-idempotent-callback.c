@@ -83,6 +83,15 @@ static int load_wraps(const char *key, void *ctx, struct rule *out) {
   g_base = (g_base + 1) % 16;
   return 0;
 }
+static void grow(struct counter *c) { c->n = c->n * 2 + 4; }
+static int load_grows(const char *key, void *ctx, struct rule *out) {
+  grow(ctx); // computed from the old value, not a step of it
+  return 0;
+}
+static int load_adds_to(const char *key, void *ctx, struct rule *out) {
+  g_base = 4 + g_base;
+  return 0;
+}
 TSMAP_NON_IDEMPOTENT static int load_marked(const char *key, void *ctx,
                                             struct rule *out) {
   return 0;
@@ -144,6 +153,10 @@ void loud(rule_store *s, struct counter *c, int flag) {
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_toggles' {{.*}} and each run updates 'g_last' from its old value
   rules_compute_if_absent(s, "a", load_wraps, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_wraps' {{.*}} and each run updates 'g_base' from its old value
+  rules_compute_if_absent(s, "a", load_grows, c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_grows' {{.*}} and each run updates 'ctx->n' from its old value
+  rules_compute_if_absent(s, "a", load_adds_to, c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_adds_to' {{.*}} and each run increments 'g_base'
   rules_compute_if_absent(s, "a", load_marked, c);
   // CHECK-MESSAGES: :[[@LINE-1]]:35: warning: callback 'load_marked' passed to 'rules_compute_if_absent' is not idempotent: it may run more than once, and it is declared TSMAP_NON_IDEMPOTENT
   rules_update(s, "a", upd_cur, c);

@@ -127,6 +127,38 @@ static tsmap_verdict insert_when_asked(const void *key, size_t key_len, const vo
   }
   return old ? TSMAP_KEEP : TSMAP_DELETE;
 }
+/* The verdict carried in a local: one that every statement run with an old
+ * value leaves TSMAP_KEEP only inserts; one given TSMAP_STORE there may not. */
+static tsmap_verdict insert_only_local(const void *key, size_t key_len,
+                                       const void *old, void *ctx, void *out) {
+  (void)key, (void)key_len;
+  tsmap_verdict v = TSMAP_KEEP;
+  if (!old) {
+    *(void **)out = ctx;
+    v = TSMAP_STORE;
+  }
+  return v;
+}
+static tsmap_verdict insert_only_assigned(const void *key, size_t key_len,
+                                          const void *old, void *ctx, void *out) {
+  (void)key, (void)key_len;
+  tsmap_verdict v;
+  if (old != NULL)
+    v = TSMAP_KEEP;
+  else
+    v = ctx ? TSMAP_STORE : TSMAP_KEEP;
+  return v;
+}
+static tsmap_verdict store_found_local(const void *key, size_t key_len,
+                                       const void *old, void *ctx, void *out) {
+  (void)key, (void)key_len;
+  tsmap_verdict v = TSMAP_KEEP;
+  if (ctx) { /* old may be present here */
+    *(void **)out = ctx;
+    v = TSMAP_STORE;
+  }
+  return v;
+}
 void computes(struct session *s, int which) {
   struct session *r;
   tsmap_compute(g_plain, &s->id, sizeof s->id, insert_only, s, &r);
@@ -138,6 +170,11 @@ void computes(struct session *s, int which) {
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
   tsmap_compute(g_plain, &s->id, sizeof s->id, which ? insert_only : drop_found, s, &r);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
+  tsmap_compute(g_plain, &s->id, sizeof s->id, insert_only_local, s, &r);
+  tsmap_compute(g_plain, &s->id, sizeof s->id, insert_only_assigned, s, &r);
+  tsmap_compute(g_plain, &s->id, sizeof s->id, store_found_local, s, &r);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'tsmap_compute' may overwrite a value and the map has no eviction hook; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
   // CHECK-NOTES: :13:45: note: field 'idle' is declared TSMAP_CLEANUP(timer_cancel) here
 }

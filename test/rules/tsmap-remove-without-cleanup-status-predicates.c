@@ -1,10 +1,11 @@
 // RUN: %check_tsmap_tidy %s tsmap-remove-without-cleanup %t
 //
 // A status tested through a predicate of the project whose body is one
-// `return` of a test of its parameter is read through that body: the path
-// on which the predicate says nothing was removed is not followed. A
-// predicate that says the opposite, or a function that is no such
-// predicate, leaves the leaking path.
+// `return` of a test of its parameter, or a `switch` on it whose cases
+// return constants, is read through that body: the path on which the
+// predicate says nothing was removed is not followed. A predicate that says
+// the opposite, or a function that is no such predicate, leaves the leaking
+// path.
 #include <stdbool.h>
 #include <stdlib.h>
 #include <tsmap/tsmap.h>
@@ -67,6 +68,72 @@ void take_not_a_predicate(unsigned long id) {
 /* Branch hints and conditionals that only restate a test read as the test. */
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+static bool ts_switch_ok(tsmap_status s) {
+  switch (s) {
+  case TSMAP_OK:
+  case TSMAP_REPLACED:
+    return true;
+  default:
+    return false;
+  }
+}
+static bool ts_switch_found(tsmap_status s) {
+  switch (s) {
+  case TSMAP_NOT_FOUND:
+    return false;
+  }
+  return true;
+}
+static bool ts_switch_backwards(tsmap_status s) {
+  switch (s) {
+  case TSMAP_OK:
+    return false;
+  default:
+    return true;
+  }
+}
+static bool ts_switch_logged(tsmap_status s) {
+  switch (s) {
+  case TSMAP_OK:
+    return true;
+  default:
+    s = TSMAP_NOT_FOUND;
+    return false;
+  }
+}
+
+void take_switch(unsigned long id) {
+  struct conn *c;
+  tsmap_status st = tsmap_remove(g_conns, &id, sizeof id, &c);
+  if (!ts_switch_ok(st))
+    return;
+  conn_close(c);
+}
+
+void take_switch_found(unsigned long id) {
+  struct conn *c;
+  if (ts_switch_found(tsmap_remove(g_conns, &id, sizeof id, &c)))
+    conn_close(c);
+}
+
+void take_switch_backwards(unsigned long id) {
+  struct conn *c;
+  tsmap_status st = tsmap_remove(g_conns, &id, sizeof id, &c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: value removed by 'tsmap_remove' into 'c' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  if (!ts_switch_backwards(st)) /* true when not OK: returns on success */
+    return;
+  conn_close(c);
+}
+
+void take_switch_not_a_predicate(unsigned long id) {
+  struct conn *c;
+  tsmap_status st = tsmap_remove(g_conns, &id, sizeof id, &c);
+  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: value removed by 'tsmap_remove' into 'c' is not cleaned up on every path; its field 'idle' keeps a resource that 'timer_cancel' must release [tsmap-remove-without-cleanup]
+  if (!ts_switch_logged(st)) /* a case does more than return: not read */
+    return;
+  conn_close(c);
+}
+
 void take_unlikely(unsigned long id) {
   struct conn *c;
   if (unlikely(tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK))

@@ -267,6 +267,31 @@ void uses_republish(registry *r) {
   reg_with_locked(r, "q", republish_locked, r);
 }
 
+// The same, passed through an ops table whose prototype states the contract;
+// its twin, never passed to the map, finishes an object others already read.
+struct registry_ops {
+  void (*with_locked)(registry *r, const char *key,
+                      TSMAP_CALLBACK_LOCKED reg_visit_fn fn, void *ctx);
+};
+static void republish_via_ops(void *value, void *ctx) {
+  registry *r = ctx;
+  struct metric *m = value;
+  reg_publish(r, "copy", m);
+  m->value = 0;
+}
+static void republish_not_passed(void *value, void *ctx) {
+  registry *r = ctx;
+  struct metric *m = value;
+  reg_publish(r, "copy", m);
+  m->value = 0;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'm->value' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
+void uses_republish_via_ops(const struct registry_ops *ops, registry *r) {
+  ops->with_locked(r, "q", republish_via_ops, r);
+  republish_not_passed(0, r);
+}
+
 // More negatives: a status handled in a retry loop, a read lock does not
 // count as protection (positive), and a publish in another branch.
 void retry_until_published(registry *r) {

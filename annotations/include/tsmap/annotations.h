@@ -100,7 +100,8 @@ extern tsmap_callback_role tsmap_in_map_callback;
 
 /* TSMAP_CALLBACK: on a function-pointer parameter. The map may run the callback more than
  * once per call, concurrently with other calls, and may discard its result: it must be
- * idempotent (checked by tsmap-non-idempotent-callback).
+ * idempotent (checked by tsmap-non-idempotent-callback). Also in the prototype of an
+ * ops-table field or a function-pointer typedef, for calls through that pointer.
  *   int rules_compute(rules *m, const char *k, TSMAP_CALLBACK rule_loader fn, void *ctx); */
 #define TSMAP_CALLBACK TSMAP_ANNOTATE("tsmap::callback")
 
