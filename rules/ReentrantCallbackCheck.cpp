@@ -189,6 +189,23 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
   E.Target = std::move(P);
 }
 
+/// \p E, an effect in the terms of the function at the top of its chain,
+/// reaches its map operation through a second call to one function (a deeper
+/// round of a recursion: `node_clear (v)` inside `node_clear`, the loop body's
+/// call to the function itself included), and its map is not traced to that
+/// top function: a table of the deeper call's own locals (a subtree's). The
+/// deeper call's own walk is compared with it where it is made; the first
+/// round, mapped through the call's arguments to the callee's parameters,
+/// is the one compared here.
+static bool deeperRoundOfRecursion(const Effect &E) {
+  if (E.Target.Root != Place::RootKind::Unknown)
+    return false;
+  llvm::SmallPtrSet<const FunctionDecl *, 8> Called;
+  return llvm::any_of(E.Chain, [&](const Hop &H) {
+    return H.Callee && !Called.insert(H.Callee->getCanonicalDecl()).second;
+  });
+}
+
 /// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
 /// function that takes a map pointer counts as a map operation; when its body
 /// is in the TU and it is not declared TSMAP_MAP_OPERATION, the operations it
@@ -216,7 +233,8 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   }
   if (!OwnHelper) {
     if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
-                      AllowedMapOperations.contains(E.Callee->getName())))
+                      AllowedMapOperations.contains(E.Callee->getName())) &&
+        !deeperRoundOfRecursion(E))
       Out.push_back(E);
     return;
   }
