@@ -156,6 +156,7 @@ Place ReentrantCallbackCheck::throughLocalStruct(Place P,
     if (Q.Root == Place::RootKind::Unknown)
       return P;
     Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
+    appendIndexes(Q, P);
     P = std::move(Q);
   }
   return P;
@@ -184,6 +185,7 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
     }
     Place Q = Analysis->placeOfArgument(Arg, Caller);
     Q.Fields.append(P.Fields.begin(), P.Fields.end());
+    appendIndexes(Q, P);
     P = std::move(Q);
   }
   E.Target = std::move(P);
@@ -308,8 +310,11 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
            P.Root == Place::RootKind::Local;
   };
   bool BothKnown = Known(Outer.P) && Known(Inner.P);
+  // Two elements of one array (`foreach (stores[0]->items, put, stores[1])`)
+  // are two objects.
   if (BothKnown && Outer.P.sameAs(Inner.P))
-    return Identity::Same;
+    return Outer.P.sameElements(Inner.P, Analysis->context()) ? Identity::Same
+                                                              : Identity::Different;
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
   // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
@@ -420,6 +425,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
         P.Var = Inner.Var;
       }
       P.Fields = Inner.Fields;
+      P.Indexes = Inner.Indexes;
       return P;
     }
     if (Inner.Root == Place::RootKind::Global)
@@ -432,6 +438,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
+    appendIndexes(P, Inner);
     return throughLocalStruct(std::move(P), Owner);
   };
   std::vector<Effect> Ops;
