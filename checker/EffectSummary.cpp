@@ -120,7 +120,7 @@ const FieldDecl *loadedFromField(const Expr *E) {
     // FIXME: like placeOfPointer, later assignments are not followed.
     if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
       return nullptr;
-    E = VD->getInit();
+    E = throughTableRef(VD->getInit()); // `t = g_hash_table_ref (m->cache)`
   }
   return nullptr;
 }
@@ -1777,7 +1777,7 @@ const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
   const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
   if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD) || !VD->getInit())
     return F;
-  Place Loaded = placeOfPointer(VD->getInit(), Owner);
+  Place Loaded = placeOfPointer(throughTableRef(VD->getInit()), Owner);
   return Loaded.Fields.empty() || heldSinceInit(VD, Loaded, DRE, Owner) ? F : nullptr;
 }
 

@@ -162,6 +162,23 @@ Place ReentrantCallbackCheck::throughLocalStruct(Place P,
   return P;
 }
 
+/// The table \p P, in the terms of \p Owner, stands for at \p Use when it is
+/// a local every value of which is a reference to one table (`t =
+/// g_hash_table_ref (self->items)`: `self->items`, as a local initialized
+/// with `self->items` is until the field is stored anew); Unknown otherwise.
+Place ReentrantCallbackCheck::heldTable(const Place &P, const Expr *Use,
+                                        const FunctionDecl *Owner) const {
+  const Expr *Table = P.Root == Place::RootKind::Local && P.Fields.empty() && Use
+                          ? referencedTable(P.Var, Owner)
+                          : nullptr;
+  if (!Table)
+    return Place();
+  Place Q = Analysis->placeOfPointer(Table, Owner);
+  if (!Q.Fields.empty() && !Analysis->heldSinceInit(P.Var, Q, Use, Owner))
+    return Place();
+  return Q;
+}
+
 /// Restates the map of \p E, a place in the terms of the last callee of
 /// \p Chain, in the terms of \p Top, the function the chain starts in; the
 /// field the map is loaded from is taken from the argument that passes it
@@ -315,6 +332,12 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   if (BothKnown && Outer.P.sameAs(Inner.P))
     return Outer.P.sameElements(Inner.P, Analysis->context()) ? Identity::Same
                                                               : Identity::Different;
+  // A reference to the table is the table (`t = g_hash_table_ref (self->items)`).
+  const Place &OuterTable = Known(Outer.Held) ? Outer.Held : Outer.P;
+  const Place &InnerTable = Known(Inner.Held) ? Inner.Held : Inner.P;
+  if (Known(OuterTable) && Known(InnerTable) && OuterTable.sameAs(InnerTable) &&
+      OuterTable.sameElements(InnerTable, Analysis->context()))
+    return Identity::Same;
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
   // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
@@ -395,6 +418,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
+    Outer.Held = heldTable(Outer.P, Call->getArg(*MI), Owner);
   } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
     Obj = Obj->IgnoreParenBaseCasts();
     Outer.P = Obj->getType()->isPointerType()
