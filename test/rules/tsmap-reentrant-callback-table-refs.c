@@ -32,28 +32,28 @@ void prune_ref(Obj *self) {
   // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:7: warning: 'g_hash_table_remove' changes 'self->items' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
   g_hash_table_unref(t);
 }
-void prune_autoptr(Obj *self) {
+// Under a cleanup attribute (what g_autoptr expands to), through a helper.
+static void add_alias(Obj *o, gpointer k) { g_hash_table_insert(o->items, "alias", k); }
+void alias_all(Obj *self) {
   autoptr_table t = g_hash_table_ref(self->items);
   GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, t);
-  while (g_hash_table_iter_next(&it, &k, &v))
-    if (!v)
-      g_hash_table_remove(self->items, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: 'g_hash_table_remove' changes 'self->items'
-  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:7: warning: 'g_hash_table_remove' changes 'self->items'
+  for (g_hash_table_iter_init(&it, t); g_hash_table_iter_next(&it, 0, 0);)
+    add_alias(self, t);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'add_alias' changes 't' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_insert' on it
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: call to 'add_alias' changes 't' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_insert' on it
 }
-void prune_assigned(Obj *self) {
+// Assigned after the declaration; the removal is the walk's last statement.
+void prune_assigned(Obj *self, gpointer key) {
   GHashTable *t = 0;
   GHashTableIter it;
-  gpointer k, v;
   t = g_hash_table_ref(self->items);
   g_hash_table_iter_init(&it, t);
-  while (g_hash_table_iter_next(&it, &k, &v))
-    if (!v)
-      g_hash_table_remove(self->items, k);
-  // CHECK-MESSAGES: :[[@LINE-1]]:7: warning: 'g_hash_table_remove' changes 'self->items'
-  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:7: warning: 'g_hash_table_remove' changes 'self->items'
+  while (g_hash_table_iter_next(&it, 0, 0)) {
+    g_hash_table_size(t);
+    g_hash_table_remove(self->items, key);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_remove' changes 'self->items'
+    // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: 'g_hash_table_remove' changes 'self->items'
+  }
   g_hash_table_unref(t);
 }
 // The loop walks the table itself and removes through a reference to it.
