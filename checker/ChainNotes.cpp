@@ -245,7 +245,23 @@ void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R) {
 void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
                   llvm::ArrayRef<Hop> Chain, const FieldFunctions *Fields) {
   const FunctionDecl *Caller = Top;
-  for (const Hop &H : Chain) {
+  for (size_t I = 0; I < Chain.size(); ++I) {
+    const Hop &H = Chain[I];
+    // A recursion that passes one call again (a loop in `f` whose body calls
+    // `f`, reaching an operation of a deeper round): one note, with how deep.
+    size_t Rounds = 1;
+    while (I + Rounds < Chain.size() && Chain[I + Rounds].Site == H.Site &&
+           Chain[I + Rounds].Callee == H.Callee)
+      ++Rounds;
+    if (Rounds > 1) {
+      Check.diag(H.Site->getBeginLoc(), "'%0' calls '%1' here, %2 calls deep",
+                 DiagnosticIDs::Note)
+          << functionName(Caller) << functionName(H.Callee)
+          << static_cast<unsigned>(Rounds);
+      I += Rounds - 1;
+      Caller = H.Callee;
+      continue;
+    }
     // A call through a function pointer says which one (`g_ops.notify(m)`
     // calls 'do_notify' through field 'notify').
     const Expr *Through = H.Site->getDirectCallee()

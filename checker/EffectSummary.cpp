@@ -120,7 +120,7 @@ const FieldDecl *loadedFromField(const Expr *E) {
     // FIXME: like placeOfPointer, later assignments are not followed.
     if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
       return nullptr;
-    E = VD->getInit();
+    E = throughTableRef(VD->getInit()); // `t = g_hash_table_ref (m->cache)`
   }
   return nullptr;
 }
@@ -152,6 +152,41 @@ bool Place::sameAs(const Place &O) const {
     return false;
   }
   return false;
+}
+
+void appendIndexes(Place &To, const Place &From) {
+  for (const Expr *I : From.Indexes)
+    if (To.Indexes.size() < Place::MaxIndexes)
+      To.Indexes.push_back(I);
+}
+
+/// The indexes of \p P other than a constant 0.
+static llvm::SmallVector<const Expr *, 2> elementIndexes(const Place &P,
+                                                       const ASTContext &Ctx) {
+  llvm::SmallVector<const Expr *, 2> Out;
+  for (const Expr *I : P.Indexes) {
+    std::optional<llvm::APSInt> C =
+        I->isValueDependent() ? std::nullopt : I->getIntegerConstantExpr(Ctx);
+    if (!C || !C->isZero())
+      Out.push_back(I);
+  }
+  return Out;
+}
+
+bool Place::sameElements(const Place &O, const ASTContext &Ctx) const {
+  llvm::SmallVector<const Expr *, 2> A = elementIndexes(*this, Ctx),
+                                     B = elementIndexes(O, Ctx);
+  if (A.size() != B.size())
+    return false;
+  for (size_t K = 0; K < A.size(); ++K) {
+    std::optional<llvm::APSInt> CA, CB;
+    if (!A[K]->isValueDependent() && !B[K]->isValueDependent())
+      CA = A[K]->getIntegerConstantExpr(Ctx), CB = B[K]->getIntegerConstantExpr(Ctx);
+    if (CA && CB ? llvm::APSInt::compareValues(*CA, *CB) != 0
+                 : !sameExpr(A[K], B[K], Ctx))
+      return false;
+  }
+  return true;
 }
 
 std::string Place::describe(const FunctionDecl *Owner) const {
@@ -300,6 +335,11 @@ uint64_t effectKey(const Effect &E) {
       E.MapField);
   for (const FieldDecl *F : E.Target.Fields)
     H = llvm::hash_combine(H, F);
+  for (const Expr *I : E.Target.Indexes) // `a[0]` and `a[1]`: two effects
+    if (const auto *Lit = dyn_cast<IntegerLiteral>(I->IgnoreParenImpCasts()))
+      H = llvm::hash_combine(H, Lit->getValue().getLimitedValue());
+    else
+      H = llvm::hash_combine(H, I);
   for (const ParamGuard &G : E.Guards)
     H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
   H = llvm::hash_combine(H, E.LastReference, E.NewMap, E.OwnReference);
@@ -1352,6 +1392,7 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       // `f(&g)` and the callee writes `*p`: the place is `g` itself.
       P.AddressOf = CE.Target.AddressOf;
       P.Fields.append(CE.Target.Fields.begin(), CE.Target.Fields.end());
+      appendIndexes(P, CE.Target);
       Out.Target = std::move(P);
       if (CE.Kind == EffectKind::MapOperation)
         markOwnTable(Out, Caller); // `fill (&t)`, `drop (t)` of its own `t`
@@ -1683,6 +1724,8 @@ Place EffectAnalysis::placeOfLValue(const Expr *E,
     if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(E)) {
       Place P = placeOfPointer(ASE->getBase(), Owner);
       P.AddressOf = false;
+      if (P.Indexes.size() < Place::MaxIndexes)
+        P.Indexes.push_back(ASE->getIdx());
       return P;
     }
     if (const auto *CO = dyn_cast<CXXOperatorCallExpr>(E);
@@ -1734,7 +1777,7 @@ const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
   const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
   if (!VD || VD->hasGlobalStorage() || isa<ParmVarDecl>(VD) || !VD->getInit())
     return F;
-  Place Loaded = placeOfPointer(VD->getInit(), Owner);
+  Place Loaded = placeOfPointer(throughTableRef(VD->getInit()), Owner);
   return Loaded.Fields.empty() || heldSinceInit(VD, Loaded, DRE, Owner) ? F : nullptr;
 }
 

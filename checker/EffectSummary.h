@@ -56,6 +56,13 @@ struct Place {
   llvm::SmallVector<const FieldDecl *, 2> Fields;
   /// The expression took the address of the place (`&p->timer`).
   bool AddressOf = false;
+  /// The indexes of the array elements the access path takes, outermost
+  /// first (`stores[1]->items` is {`1`}); the field path does not say where
+  /// they sit. sameAs ignores them: an effect on `a[i]` is one on `a`.
+  llvm::SmallVector<const Expr *, 1> Indexes;
+  /// At most this many (a recursion that indexes on each round would grow
+  /// them without end).
+  static constexpr unsigned MaxIndexes = 4;
 
   bool isParam(unsigned I) const {
     return Root == RootKind::Param && Param == I;
@@ -66,9 +73,17 @@ struct Place {
   }
   /// Same root and same field path (AddressOf is ignored).
   bool sameAs(const Place &O) const;
+  /// The same array elements: equal Indexes, constants by value and other
+  /// expressions as written, a constant 0 counting as none (`*p` is `p[0]`).
+  /// `stores[0]` and `stores[1]` are two objects.
+  bool sameElements(const Place &O, const ASTContext &Ctx) const;
   /// A short human name: "g_hits", "ctx->count", "param 2".
   std::string describe(const FunctionDecl *Owner) const;
 };
+
+/// Appends the Indexes of \p From, a place below \p To (a callee's place
+/// restated in its caller's terms), to those of \p To, up to MaxIndexes.
+void appendIndexes(Place &To, const Place &From);
 
 /// The kinds of effect a summary records.
 enum class EffectKind {
@@ -292,6 +307,7 @@ public:
   FieldFunctions &fieldFunctions();
 
   const EffectOptions &options() const { return Opts; }
+  ASTContext &context() const { return Ctx; }
   const ContractModel &model() const { return Model; }
 
 private:

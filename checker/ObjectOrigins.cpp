@@ -1,6 +1,7 @@
 //===--- ObjectOrigins.cpp - where a function's object pointers come from -===//
 
 #include "ObjectOrigins.h"
+#include "GLibTables.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ParentMapContext.h"
@@ -550,6 +551,55 @@ bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner) {
   // `graphs = get_graphs (...)` (no body), returned on one path and released
   // on another by a function that returns new references.
   return !H.Call || (returnsVar(Owner, V) && returnsNewReference(Owner, 0));
+}
+
+const Expr *throughTableRef(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 8; ++Guard) {
+    const auto *Call = dyn_cast<CallExpr>(E->IgnoreParenCasts());
+    const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+    if (!FD || !FD->getIdentifier() || FD->getName() != "g_hash_table_ref" ||
+        Call->getNumArgs() != 1)
+      return E;
+    E = Call->getArg(0);
+  }
+  return E;
+}
+
+namespace {
+/// The values \p S assigns to \p V (`v = e`, `v = w = e`).
+void assignedValues(const VarDecl *V, const Stmt *S,
+                    llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->isAssignmentOp() && namesVar(BO->getLHS(), V))
+    Out.push_back(BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr);
+  for (const Stmt *C : S->children())
+    assignedValues(V, C, Out);
+}
+} // namespace
+
+const Expr *referencedTable(const VarDecl *V, const FunctionDecl *Owner) {
+  if (!V || !V->hasLocalStorage() || isa<ParmVarDecl>(V) || !Owner ||
+      !Owner->getBody())
+    return nullptr;
+  llvm::SmallVector<const Expr *, 4> Values;
+  if (V->getInit())
+    Values.push_back(V->getInit());
+  assignedValues(V, Owner->getBody(), Values);
+  const Expr *Table = nullptr;
+  for (const Expr *E : Values) {
+    if (!E)
+      return nullptr; // `t += ...`
+    if (E->IgnoreParenCasts()->isNullPointerConstant(
+            Owner->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    const Expr *X = throughTableRef(E);
+    if (X == E || (Table && !sameExpr(Table, X, Owner->getASTContext())))
+      return nullptr;
+    Table = X;
+  }
+  return Table;
 }
 
 void markOwnTable(Effect &E, const FunctionDecl *FD) {

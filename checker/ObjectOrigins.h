@@ -73,6 +73,18 @@ bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner);
 /// `tracker_sparql_get_effective_graphs`).
 bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner);
 
+/// \p E through GLib's `g_hash_table_ref (x)`, which returns its argument:
+/// `x` (nested calls too); \p E itself when it is no such call.
+const Expr *throughTableRef(const Expr *E);
+
+/// The table local \p V of \p Owner stands for when every value it is given
+/// (its initializer and its assignments, nulls aside) is `g_hash_table_ref
+/// (x)` of one expression `x`: `t = g_hash_table_ref (self->items)` is
+/// `self->items`, the count aside. Null otherwise.
+/// FIXME: as for a local initialized with `x` (placeOfPointer), a store
+/// through `&V` (`g_clear_pointer (&t, ...)`, or a helper's) is not read.
+const Expr *referencedTable(const VarDecl *V, const FunctionDecl *Owner);
+
 /// Marks the map operation \p E, whose map is in \p FD's terms, as one on a
 /// table \p FD made (Effect::NewMap) or as the `g_hash_table_unref` of a
 /// reference \p FD took (Effect::OwnReference), when its map is a local of

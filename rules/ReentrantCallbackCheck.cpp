@@ -156,9 +156,27 @@ Place ReentrantCallbackCheck::throughLocalStruct(Place P,
     if (Q.Root == Place::RootKind::Unknown)
       return P;
     Q.Fields.append(P.Fields.begin() + 1, P.Fields.end());
+    appendIndexes(Q, P);
     P = std::move(Q);
   }
   return P;
+}
+
+/// The table \p P, in the terms of \p Owner, stands for at \p Use when it is
+/// a local every value of which is a reference to one table (`t =
+/// g_hash_table_ref (self->items)`: `self->items`, as a local initialized
+/// with `self->items` is until the field is stored anew); Unknown otherwise.
+Place ReentrantCallbackCheck::heldTable(const Place &P, const Expr *Use,
+                                        const FunctionDecl *Owner) const {
+  const Expr *Table = P.Root == Place::RootKind::Local && P.Fields.empty() && Use
+                          ? referencedTable(P.Var, Owner)
+                          : nullptr;
+  if (!Table)
+    return Place();
+  Place Q = Analysis->placeOfPointer(Table, Owner);
+  if (!Q.Fields.empty() && !Analysis->heldSinceInit(P.Var, Q, Use, Owner))
+    return Place();
+  return Q;
 }
 
 /// Restates the map of \p E, a place in the terms of the last callee of
@@ -184,9 +202,27 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
     }
     Place Q = Analysis->placeOfArgument(Arg, Caller);
     Q.Fields.append(P.Fields.begin(), P.Fields.end());
+    appendIndexes(Q, P);
     P = std::move(Q);
   }
   E.Target = std::move(P);
+}
+
+/// \p E, an effect in the terms of the function at the top of its chain,
+/// reaches its map operation through a second call to one function (a deeper
+/// round of a recursion: `node_clear (v)` inside `node_clear`, the loop body's
+/// call to the function itself included), and its map is not traced to that
+/// top function: a table of the deeper call's own locals (a subtree's). The
+/// deeper call's own walk is compared with it where it is made; the first
+/// round, mapped through the call's arguments to the callee's parameters,
+/// is the one compared here.
+static bool deeperRoundOfRecursion(const Effect &E) {
+  if (E.Target.Root != Place::RootKind::Unknown)
+    return false;
+  llvm::SmallPtrSet<const FunctionDecl *, 8> Called;
+  return llvm::any_of(E.Chain, [&](const Hop &H) {
+    return H.Callee && !Called.insert(H.Callee->getCanonicalDecl()).second;
+  });
 }
 
 /// The map operations \p Fn reaches, with their maps in \p Fn's terms. A
@@ -216,7 +252,8 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   }
   if (!OwnHelper) {
     if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
-                      AllowedMapOperations.contains(E.Callee->getName())))
+                      AllowedMapOperations.contains(E.Callee->getName())) &&
+        !deeperRoundOfRecursion(E))
       Out.push_back(E);
     return;
   }
@@ -290,7 +327,16 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
            P.Root == Place::RootKind::Local;
   };
   bool BothKnown = Known(Outer.P) && Known(Inner.P);
+  // Two elements of one array (`foreach (stores[0]->items, put, stores[1])`)
+  // are two objects.
   if (BothKnown && Outer.P.sameAs(Inner.P))
+    return Outer.P.sameElements(Inner.P, Analysis->context()) ? Identity::Same
+                                                              : Identity::Different;
+  // A reference to the table is the table (`t = g_hash_table_ref (self->items)`).
+  const Place &OuterTable = Known(Outer.Held) ? Outer.Held : Outer.P;
+  const Place &InnerTable = Known(Inner.Held) ? Inner.Held : Inner.P;
+  if (Known(OuterTable) && Known(InnerTable) && OuterTable.sameAs(InnerTable) &&
+      OuterTable.sameElements(InnerTable, Analysis->context()))
     return Identity::Same;
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
@@ -372,6 +418,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
+    Outer.Held = heldTable(Outer.P, Call->getArg(*MI), Owner);
   } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
     Obj = Obj->IgnoreParenBaseCasts();
     Outer.P = Obj->getType()->isPointerType()
@@ -402,6 +449,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
         P.Var = Inner.Var;
       }
       P.Fields = Inner.Fields;
+      P.Indexes = Inner.Indexes;
       return P;
     }
     if (Inner.Root == Place::RootKind::Global)
@@ -414,6 +462,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
+    appendIndexes(P, Inner);
     return throughLocalStruct(std::move(P), Owner);
   };
   std::vector<Effect> Ops;

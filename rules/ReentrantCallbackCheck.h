@@ -48,6 +48,8 @@ private:
   struct MapRef {
     Place P;
     const FieldDecl *Field = nullptr;
+    /// The table P, a local holding references, stands for (heldTable).
+    Place Held{};
   };
   /// A map operation the callback (or loop body) reaches, and how its map
   /// was found to be the outer one.
@@ -79,6 +81,7 @@ private:
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
+  Place heldTable(const Place &P, const Expr *Use, const FunctionDecl *Owner) const;
   void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
                   const FunctionDecl *Top) const;
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,

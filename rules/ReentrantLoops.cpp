@@ -388,6 +388,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     Analysis = std::make_unique<EffectAnalysis>(Ctx, Model, EffectOpts);
   MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
+  Outer.Held = heldTable(Outer.P, Init->getArg(1), Owner);
   const VarDecl *KeyVar =
       Next->getNumArgs() > 1 ? addressedVar(Next->getArg(1)) : nullptr;
   llvm::SmallVector<const CallExpr *, 16> InBody;
@@ -422,6 +423,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
     Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
     Direct.MapField = loadedFromField(Site->getArg(*MI));
     Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
+    markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
     // A table of an object made before the loop and not written in it (`p =
     // parser_new (); while (...) g_hash_table_replace (p->options, ...)`), as
     // for a map operation of a callee (R20, bench/realworld R21).
@@ -442,6 +444,11 @@ bool ReentrantCallbackCheck::loopCallChanges(
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
+    // The unref of a reference the body took gives back only that reference.
+    if (!E.OwnReference)
+      Inner.Held = heldTable(
+          Inner.P, E.Chain.empty() ? dyn_cast_or_null<Expr>(E.Where) : E.Chain.front().Site,
+          Owner);
     Identity I = compareMaps(Outer, Inner, E.Target, std::nullopt,
                              /*InLoop=*/true, Owner);
     if (I != Identity::Same && I != Identity::SameField &&
