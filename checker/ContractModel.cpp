@@ -199,6 +199,17 @@ void ContractModel::parseEntries(llvm::StringRef List,
                      OptionName.str()};
         ByParam[Name].push_back(std::move(E));
       } else {
+        // `f=idempotent,non_idempotent`, or the two in two entries: which one
+        // the user meant cannot be guessed.
+        auto Opposite = C->Kind == ContractKind::Idempotent      ? ContractKind::NonIdempotent
+                        : C->Kind == ContractKind::NonIdempotent ? ContractKind::Idempotent
+                                                                 : C->Kind;
+        if (Opposite != C->Kind &&
+            llvm::any_of(ByName[Name], [&](const Contract &Had) { return Had.Kind == Opposite; })) {
+          Fail("'" + Name.str() + "' is given both 'idempotent' and 'non_idempotent'; "
+               "keep the one that holds");
+          continue;
+        }
         ByName[Name].push_back(*C);
         if (OptionName.ends_with("Contracts"))
           Subjects.push_back({Name.str(), "", *C, Entry.str(), OptionName.str()});

@@ -1,9 +1,10 @@
 // RUN: %check_tsmap_tidy %s tsmap-reentrant-callback %t -- \
-// RUN:   -config="{CheckOptions: {tsmap-reentrant-callback.Contracts: 'kv_table;f=calback;f=callback;f(x)=idempotent;struct s.f=cleanup;s.f=cleanup(1bad);s.f=idempotent;f()=callback;=callback;f(0)=callback;f(x=callback;a.b.c=weak;f(visit)=callback_locked,nonsense; kv_table = thread_safe_map ;kv_each(2)=callback_locked'}}"
+// RUN:   -config="{CheckOptions: {tsmap-reentrant-callback.Contracts: 'kv_table;f=calback;f=callback;f(x)=idempotent;struct s.f=cleanup;s.f=cleanup(1bad);s.f=idempotent;f()=callback;=callback;f(0)=callback;f(x=callback;a.b.c=weak;f(visit)=callback_locked,nonsense; kv_table = thread_safe_map ;kv_each(2)=callback_locked;g=idempotent,non_idempotent;h=non_idempotent;h=idempotent'}}"
 //
 // Every malformed `Contracts` entry is a configuration error naming the entry
-// and what is wrong with it (never a crash), and the well-formed entries still
-// apply: kv_table is a map and kv_each's visitor is locked.
+// and what is wrong with it (never a crash; contradictory entries too), and the
+// well-formed entries still apply: kv_table is a map and kv_each's visitor is
+// locked.
 
 // CHECK-MESSAGES: warning: invalid entry '=callback' in option 'tsmap-reentrant-callback.Contracts': missing name before '=' [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'a.b.c=weak' in option 'tsmap-reentrant-callback.Contracts': 'a.b.c' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
@@ -14,6 +15,8 @@
 // CHECK-MESSAGES: warning: invalid entry 'f(x=callback' in option 'tsmap-reentrant-callback.Contracts': 'f(x' is not a name, 'function(param)' or 'record.field' [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'f=calback' in option 'tsmap-reentrant-callback.Contracts': unknown contract 'calback'; did you mean 'callback'? [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'f=callback' in option 'tsmap-reentrant-callback.Contracts': 'callback' goes on a parameter: write 'function(param)=callback' [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'g=idempotent,non_idempotent' in option 'tsmap-reentrant-callback.Contracts': 'g' is given both 'idempotent' and 'non_idempotent'; keep the one that holds [clang-tidy-config]
+// CHECK-MESSAGES: warning: invalid entry 'h=idempotent' in option 'tsmap-reentrant-callback.Contracts': 'h' is given both 'idempotent' and 'non_idempotent'; keep the one that holds [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 'kv_table' in option 'tsmap-reentrant-callback.Contracts': expected 'name=contract' [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 's.f=cleanup(1bad)' in option 'tsmap-reentrant-callback.Contracts': contract 'cleanup' needs a function name: cleanup(fn) [clang-tidy-config]
 // CHECK-MESSAGES: warning: invalid entry 's.f=idempotent' in option 'tsmap-reentrant-callback.Contracts': only 'cleanup(fn)', 'weak' and 'evicts_with(fn)' go on a field [clang-tidy-config]
