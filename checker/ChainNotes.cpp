@@ -12,8 +12,14 @@ namespace clang::tidy::tsmap {
 std::string functionName(const FunctionDecl *FD) {
   if (!FD)
     return "?";
-  if (const auto *MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return "lambda";
+  // A lambda has no name: its line tells several in one file apart (clang says
+  // "(lambda at file:line:col)").
+  if (const auto *MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda()) {
+    const SourceManager &SM = FD->getASTContext().getSourceManager();
+    SourceLocation Loc = SM.getExpansionLoc(MD->getParent()->getLocation());
+    unsigned Line = Loc.isValid() ? SM.getPresumedLineNumber(Loc) : 0;
+    return Line ? "lambda at line " + std::to_string(Line) : "lambda";
+  }
   return FD->getNameAsString();
 }
 

@@ -26,13 +26,13 @@ void load_all(Map<std::string, int> &m, std::atomic<int> &loads) {
   std::atomic<bool> seen{false};
   int *counter = &misses;
   m.compute_if_absent("a", [&](const std::string &k) { ++misses; return 1; });
-  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'lambda' passed to 'compute_if_absent' is not idempotent: it may run more than once, and each run increments 'misses'
+  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute_if_absent' is not idempotent: it may run more than once, and each run increments 'misses'
   m.compute_if_absent("b", [&loads](const std::string &k) { loads.fetch_add(1); return 2; });
-  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'lambda' passed to 'compute_if_absent' is not idempotent: it may run more than once, and each run increments 'loads'
+  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute_if_absent' is not idempotent: it may run more than once, and each run increments 'loads'
   m.compute("c", [&](const std::string &k) { bytes += k.size(); return 3; });
-  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'bytes'
+  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'bytes'
   m.compute("d", [counter](const std::string &k) { (*counter)++; return 4; });
-  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'counter'
+  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'counter'
 
   // Quiet: its own parameters and locals, by-value copies, idempotent stores.
   m.compute_if_absent("e", [misses](const std::string &k) mutable { return ++misses; });

@@ -22,9 +22,9 @@ static Counter g_counter;
 
 void use(store *s) {
   compute(s, "k", [](const char *, void *, int *out) { g_hits++; *out = 1; return 0; }, nullptr);
-  // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits' [tsmap-non-idempotent-callback]
   compute_t(s, [](int *out) { g_hits += 2; return *out; });
-  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: callback 'lambda' passed to 'compute_t' is not idempotent: it may run more than once, and each run increments 'g_hits' [tsmap-non-idempotent-callback]
+  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute_t' is not idempotent: it may run more than once, and each run increments 'g_hits' [tsmap-non-idempotent-callback]
 
   // Quiet: the lambda writes only its own output, or a local.
   compute(s, "k", [](const char *, void *, int *out) { *out += 1; return 0; }, nullptr);

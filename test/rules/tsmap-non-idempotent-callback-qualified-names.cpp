@@ -34,11 +34,11 @@ inline int note_hit(int n) {
 
 int go(Map<int, int> &m, billing::Billing &b) {
   m.compute(1, [&](int k) { return b.charge(k); });
-  // CHECK-MESSAGES-MEMBER: :[[@LINE-1]]:16: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run calls 'charge'
+  // CHECK-MESSAGES-MEMBER: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run calls 'charge'
   m.compute(2, [&](int k) { return billing::charge_card(k); });
-  // CHECK-MESSAGES-FREE: :[[@LINE-1]]:16: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run calls 'charge_card'
+  // CHECK-MESSAGES-FREE: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run calls 'charge_card'
   m.compute(3, [&](int k) { return stats::note_hit(k); });
-  // CHECK-MESSAGES-FREE: :[[@LINE-1]]:16: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits'
-  // CHECK-MESSAGES-MEMBER: :[[@LINE-2]]:16: warning: callback 'lambda' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits'
+  // CHECK-MESSAGES-FREE: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits'
+  // CHECK-MESSAGES-MEMBER: :[[@LINE-2]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute' is not idempotent: it may run more than once, and each run increments 'g_hits'
   return 0;
 }
