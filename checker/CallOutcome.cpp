@@ -176,9 +176,6 @@ static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &
     assignedVars(C, Out);
 }
 
-/// Whether \p E is a test of the call's result (the call itself, or a local
-/// that holds it) built from comparisons of it (`st == TSMAP_OK`), `!` and
-/// `&&`/`||` of such.
 /// `c ? true : false` is `c`, `c ? 0 : 1` is `!c`: the condition, and
 /// whether it is negated; null for any other conditional.
 static const Expr *asTest(const ConditionalOperator *CO, const ASTContext &Ctx,
@@ -194,6 +191,9 @@ static const Expr *asTest(const ConditionalOperator *CO, const ASTContext &Ctx,
   return CO->getCond();
 }
 
+/// Whether \p E is a test of the call's result (the call itself, or a local
+/// that holds it) built from comparisons of it (`st == TSMAP_OK`), `!`,
+/// `c ? true : false` and `&&`/`||` of such.
 bool CallOutcome::testsResult(const Expr *E) const {
   E = E->IgnoreParenImpCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)

@@ -321,21 +321,18 @@ ValueRef ValueUses::refersTo(const Expr *E) const { return refersTo(E, 0); }
 bool ValueUses::placeInInit(const InitListExpr *ILE,
                             llvm::SmallVectorImpl<const FieldDecl *> &Path,
                             unsigned CopyDepth) const {
+  // The fields in step with the inits (a union's one initialized field; an
+  // array has none: its elements are looked through).
   const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
-  auto FieldAt = [&](unsigned I) -> const FieldDecl * {
-    if (!RD)
-      return nullptr; // an array: elements are looked through
-    if (RD->isUnion())
-      return ILE->getInitializedFieldInUnion();
-    unsigned N = 0;
-    for (const FieldDecl *F : RD->fields())
-      if (N++ == I)
-        return F;
-    return nullptr;
-  };
+  RecordDecl::field_iterator Next, End;
+  if (RD && !RD->isUnion())
+    Next = RD->field_begin(), End = RD->field_end();
   for (unsigned I = 0; I < ILE->getNumInits(); ++I) {
     const Expr *Init = ILE->getInit(I);
-    const FieldDecl *F = FieldAt(I);
+    const FieldDecl *F = !RD             ? nullptr
+                         : RD->isUnion() ? ILE->getInitializedFieldInUnion()
+                         : Next != End   ? *Next++
+                                         : nullptr;
     if (RD && !F)
       continue;
     if (F)

@@ -527,28 +527,8 @@ namespace {
 
 /// The local \p Call's result is stored in (`T *v = call;` or `v = call;`).
 const VarDecl *resultVar(const CallExpr *Call, ASTContext &Ctx) {
-  const Stmt *Child = Call;
-  for (DynTypedNode P : Ctx.getParents(*Call)) {
-    for (unsigned Guard = 0; Guard < 8; ++Guard) {
-      if (const auto *E = P.get<Expr>(); E && (isa<ParenExpr>(E) || isa<CastExpr>(E))) {
-        Child = E;
-        auto Up = Ctx.getParents(*E);
-        if (Up.empty())
-          return nullptr;
-        P = Up[0];
-        continue;
-      }
-      break;
-    }
-    if (const auto *V = P.get<VarDecl>(); V && V->hasLocalStorage())
-      return V;
-    if (const auto *BO = P.get<BinaryOperator>();
-        BO && BO->getOpcode() == BO_Assign && BO->getRHS() == Child)
-      if (const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
-        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()); V && V->hasLocalStorage())
-          return V;
-  }
-  return nullptr;
+  const auto *V = dyn_cast_or_null<VarDecl>(assignedFrom(Call, Ctx));
+  return V && V->hasLocalStorage() ? V : nullptr;
 }
 
 /// The iterator variable of an `&it` argument.

@@ -160,6 +160,17 @@ static void tsmap_rsmem_place(tsmap_rsmem *h) {
 #endif
 }
 
+/* The helper's shard locks, each inside the fork's hold (G16): no child of a fork
+ * inherits a shard lock held by a thread it does not have. */
+static void tsmap_rsmem_lock(tsmap_shard *s) {
+  tsmap_fork_hold();
+  tsmap_lock_acquire(&s->lock);
+}
+static void tsmap_rsmem_unlock(tsmap_shard *s) {
+  tsmap_lock_release(&s->lock);
+  tsmap_fork_release();
+}
+
 /* Fault in all of a table nobody else has yet. 0 if stopped first. */
 static int tsmap_rsmem_fault_in(const tsmap_rsmem *h, uint64_t phase, tsmap_table *t) {
   while (t->map_len && t->populated < t->bytes) {
@@ -178,11 +189,9 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
   tsmap *m = h->m;
   tsmap_shard *d = &m->shards[di];
   size_t live = atomic_load_explicit(&m->shards[si].count, memory_order_relaxed);
-  tsmap_fork_hold(); /* G16: no child inherits the lock held */
-  tsmap_lock_acquire(&d->lock); /* its table and count, read as a writer reads them */
+  tsmap_rsmem_lock(d); /* its table and count, read as a writer reads them */
   size_t ng = tsmap_shard_presize_groups(d, doubling ? live / 2 : live);
-  tsmap_lock_release(&d->lock);
-  tsmap_fork_release();
+  tsmap_rsmem_unlock(d);
   int refused = atomic_load_explicit(&tsmap_test_rsmem_no_mapping, memory_order_relaxed);
   tsmap_table *t = ng && !refused ? tsmap_table_new_mapped(m, d, ng) : NULL;
   if (t && !tsmap_rsmem_fault_in(h, phase, t)) {
@@ -202,11 +211,9 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
 static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   tsmap_shard *s = &h->m->shards[si];
   unsigned char *mem = NULL;
-  tsmap_fork_hold(); /* G16: no child inherits the lock held */
-  tsmap_lock_acquire(&s->lock);
+  tsmap_rsmem_lock(s);
   size_t len = tsmap_shard_drop_span(s, &mem);
-  tsmap_lock_release(&s->lock);
-  tsmap_fork_release();
+  tsmap_rsmem_unlock(s);
   int ok = len != 0;
   for (size_t off = 0; off < len; off += TSMAP_RSMEM_DROP_CHUNK) {
     if (atomic_load_explicit(&h->stop, memory_order_acquire) || tsmap_is_closed(h->m))
@@ -216,12 +223,10 @@ static void tsmap_rsmem_give_back(tsmap_rsmem *h, size_t si) {
   }
   if (!ok)
     return; /* some pages stay: so do its DELETED slots, which growth_left leaves out */
-  tsmap_fork_hold();
-  tsmap_lock_acquire(&s->lock);
+  tsmap_rsmem_lock(s);
   if (tsmap_shard_drop_span(s, &mem) == len)
     tsmap_shard_drop_finish(s);
-  tsmap_lock_release(&s->lock);
-  tsmap_fork_release();
+  tsmap_rsmem_unlock(s);
   atomic_fetch_add_explicit(&h->sources, 1, memory_order_relaxed);
 }
 

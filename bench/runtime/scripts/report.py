@@ -425,15 +425,22 @@ class Report:
               and r.get("workload") == w and r.get("threads") == t]
         return (statistics.median(r["mops"] for r in rs), len(rs)) if rs else (None, 0)
 
+    def round_ratios(self, kind, field, num, den, w, t):
+        """Per round (run.sh's "round"), the median window of records whose `field` is
+        `num` over that of `den`, kind `kind`, workload w at t threads: two things measured
+        next to each other in time, in round order."""
+        rounds = {}
+        for r in self.recs:
+            if (r.get("kind") == kind and r.get("workload") == w and r.get("threads") == t
+                    and r.get("round") is not None):
+                rounds.setdefault(r["round"], {}).setdefault(r.get(field), []).append(r["mops"])
+        return [statistics.median(m[num]) / statistics.median(m[den])
+                for _, m in sorted(rounds.items()) if m.get(num) and m.get(den)]
+
     def pair_ratios(self, w):
         """run.sh's pair step: per round, tsmap's median 1-thread window of workload w over
         unsynchronized absl's, the two run in adjacent fresh processes."""
-        rounds = {}
-        for r in self.recs:
-            if r.get("kind") == "pair" and r.get("workload") == w and r.get("threads") == 1:
-                rounds.setdefault(r.get("round"), {}).setdefault(r.get("map"), []).append(r["mops"])
-        return [statistics.median(m[OURS]) / statistics.median(m[UNSYNC])
-                for _, m in sorted(rounds.items()) if m.get(OURS) and m.get(UNSYNC)]
+        return self.round_ratios("pair", "map", OURS, UNSYNC, w, 1)
 
     def variant_ratio(self, v, w, t):
         """Median over rounds of (v's median window / plain's median window in that round):
@@ -442,15 +449,7 @@ class Report:
         Mops/s from one round to the next in one run), so a ratio of medians pooled over
         every round depends on which variant met which state. Records from runs before the
         rounds were written fall back to the pooled ratio."""
-        def by_round(name):
-            rounds = {}
-            for r in self.recs:
-                if (r.get("kind") == "variant" and r.get("variant") == name
-                        and r.get("workload") == w and r.get("threads") == t):
-                    rounds.setdefault(r.get("round"), []).append(r["mops"])
-            return {k: statistics.median(x) for k, x in rounds.items()}
-        o, p = by_round(v), by_round("plain")
-        paired = [o[k] / p[k] for k in o if k is not None and k in p and p[k]]
+        paired = self.round_ratios("variant", "variant", v, "plain", w, t)
         if paired:
             return statistics.median(paired), len(paired)
         (om, _), (pm, _) = self.variant_mops(v, w, t), self.variant_mops("plain", w, t)
