@@ -251,10 +251,6 @@ static tsmap_status tsmap_config_check(const tsmap_config *c) {
  * Tables
  * ====================================================================================== */
 
-static size_t tsmap_group_bytes(const tsmap *m) {
-  return sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
-}
-
 /* A table's header: a zeroed heap block aligned to a cache line (its lines are laid out:
  * fields every write reads apart from the ones a write stores), the block's own address
  * kept in it for tsmap_table_header_free. */

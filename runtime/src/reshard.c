@@ -492,6 +492,17 @@ int tsmap_reshard_route(tsmap *m, tsmap_key *q, int keep) {
 typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                               uint64_t *vbuf, tsmap_token *tok);
 
+/* Prefetch, to be read, the home group of `hash` in shard si of an 8-byte-key map, from
+ * its probe word (no descriptor load). A hint: a stale word only wastes it. */
+static inline void tsmap_reader_prefetch8(const tsmap *m, size_t si, uint64_t hash) {
+  uint64_t w = atomic_load_explicit(&m->probe8[2 * si], memory_order_relaxed);
+  uintptr_t groups = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
+  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
+  const char *g = (const char *)(groups + (hash & mask) * tsmap_group_bytes(m));
+  __builtin_prefetch(g);
+  __builtin_prefetch(g + 64);
+}
+
 /* A moving key's read (R3). A moving key leaves its source at most once a phase and is
  * never inserted there again, so: old, then new; or, where it has likely moved, new,
  * then old, then new once more (a miss in the new shard may be an entry that moved
@@ -500,6 +511,11 @@ TSMAP_INLINE int tsmap_moving_read(const tsmap *m, tsmap_rstate *rs, const tsmap
                                    const tsmap_key *q, uint64_t *vbuf, tsmap_token *tok,
                                    const tsmap_probe_fn probe) {
   int f;
+  /* The key's home group in its new shard is fetched while the old one is looked at: a
+   * key its own write moved ahead of the scan is missed in the old shard (a whole probe
+   * sequence), and the look in the new one then finds its line in the cache (G15). */
+  if (probe == tsmap_shard_probe8)
+    tsmap_reader_prefetch8(m, (size_t)(p->dst - m->shards), q->hash);
   if (tsmap_likely_moved(m, rs, p, q)) {
     f = probe(m, p->dst, q, vbuf, tok);
     if (f != 0)

@@ -496,6 +496,11 @@ TSMAP_INLINE size_t tsmap_shard_hw(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->shard_hw, memory_order_acquire);
 }
 
+/* Bytes per group of map m's tables. */
+TSMAP_INLINE size_t tsmap_group_bytes(const tsmap *m) {
+  return sizeof(tsmap_group) + TSMAP_GROUP_SLOTS * m->slot_words * sizeof(uint64_t);
+}
+
 TSMAP_INLINE tsmap_word *tsmap_slot(tsmap_group *g, size_t slot_words, unsigned i) {
   return g->words + (size_t)i * slot_words;
 }
