@@ -91,6 +91,18 @@ static void tsmap_pending_unlink(tsmap_shard *s, tsmap_pending *p) {
   *pp = p->next;
 }
 
+void tsmap_pending_forked(tsmap_shard *s) {
+  const tsmap_thread *self = tsmap_tls_self;
+  for (tsmap_pending **pp = &s->pending; *pp;) {
+    if ((*pp)->owner != self)
+      *pp = (*pp)->next; /* left allocated: the child cannot call a user allocator here */
+    else
+      pp = &(*pp)->next; /* the forking thread's own (fork from inside its callback) */
+  }
+}
+
+void tsmap_compute_forked(void) { pthread_mutex_init(&g_wait_lock, NULL); }
+
 /* Drop a reference (g_wait_lock held); the last one frees the record. */
 static void tsmap_pending_unref(tsmap *m, tsmap_pending *p) {
   if (--p->refs == 0) {

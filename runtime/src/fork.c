@@ -4,23 +4,51 @@
  * inside a shard lock); after it, the parent releases both and the child runs every
  * watch's handler, then makes both new. The child first releases the thread records of
  * the threads it does not have (ebr.c).
+ *
+ * Each map is a watch too (G16 (e)): before the fork, its shard locks are taken (so no
+ * thread the child will not have holds one), waiting at most TSMAP_FORK_WAIT_NS in all
+ * for those other threads hold. A writer holds one for well under a microsecond, but a
+ * busy machine can deschedule it for tens of milliseconds meanwhile; the bound is for a
+ * thread that waits for the forking thread while it holds a shard lock (a visitor, a
+ * user allocator or hash function blocked on a mutex the forking thread holds): fork
+ * then goes on after the bound, and that shard's lock stays held in the child, as
+ * before. After the fork both processes release them; the child first forgets the
+ * compute_if_absent calls other threads had in flight.
  */
 #include "fork.h"
+#include "reshard.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#define TSMAP_FORK_WAIT_NS 1000000000ull /* 1 s: the longest fork waits for shard locks */
 
 static pthread_mutex_t tsmap_fork_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
 static pthread_rwlock_t tsmap_fork_rw = PTHREAD_RWLOCK_INITIALIZER; /* the holds */
-static tsmap_fork_watch tsmap_fork_list = {&tsmap_fork_list, &tsmap_fork_list, NULL};
+static tsmap_fork_watch tsmap_fork_list = {&tsmap_fork_list, &tsmap_fork_list, NULL, NULL, NULL};
 static pthread_once_t tsmap_fork_once = PTHREAD_ONCE_INIT;
 static int tsmap_fork_registered;
+
+static uint64_t tsmap_fork_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void tsmap_fork_prepare(void) {
   pthread_mutex_lock(&tsmap_fork_mu);
   pthread_rwlock_wrlock(&tsmap_fork_rw);
+  uint64_t deadline = tsmap_fork_clock() + TSMAP_FORK_WAIT_NS;
+  for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
+    if (w->prepare)
+      w->prepare(w, deadline);
 }
 
 static void tsmap_fork_parent(void) {
+  for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
+    if (w->parent)
+      w->parent(w);
   pthread_rwlock_unlock(&tsmap_fork_rw);
   pthread_mutex_unlock(&tsmap_fork_mu);
 }
@@ -29,6 +57,7 @@ static void tsmap_fork_parent(void) {
  * id than the one that took them, and a write-locked rwlock knows its writer by it. */
 static void tsmap_fork_child(void) {
   tsmap_ebr_forked();
+  tsmap_compute_forked();
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
     w->child(w);
   pthread_rwlock_init(&tsmap_fork_rw, NULL);
@@ -64,6 +93,82 @@ void tsmap_fork_watch_remove(tsmap_fork_watch *w) {
   w->prev = w->next = NULL;
   pthread_mutex_unlock(&tsmap_fork_mu);
 }
+
+/* ---- A map's shard locks (G16 (e)) ------------------------------------------------------ */
+
+/* Take l, waiting for it until `deadline` at most (then once more only). */
+static int tsmap_fork_lock(tsmap_lock *l, uint64_t deadline) {
+  for (unsigned spins = 0;; spins++) {
+    if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+      return 1;
+    if ((spins & 255) != 255) {
+      tsmap_cpu_relax();
+    } else {
+      if (tsmap_fork_clock() >= deadline)
+        return 0;
+      sched_yield();
+    }
+  }
+}
+
+/* Take mu, waiting for it until `deadline` at most. */
+static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline) {
+  while (pthread_mutex_trylock(mu) != 0) {
+    if (tsmap_fork_clock() >= deadline)
+      return 0;
+    sched_yield();
+  }
+  return 1;
+}
+
+static tsmap *tsmap_fork_map(tsmap_fork_watch *w) {
+  return (tsmap *)(void *)((char *)w - offsetof(tsmap, fork));
+}
+
+/* In ascending order, as a reshard's pairs take them: a writer holding one while it waits
+ * for a higher one gets it and finishes. */
+static void tsmap_fork_map_prepare(tsmap_fork_watch *w, uint64_t deadline) {
+  tsmap *m = tsmap_fork_map(w);
+  for (size_t i = 0; i < m->shard_cap; i++)
+    m->shards[i].fork_held = (unsigned char)tsmap_fork_lock(&m->shards[i].lock, deadline);
+  pthread_mutex_t *mu = tsmap_reshard_mutex(m);
+  m->fork_rs_held = mu && tsmap_fork_mutex(mu, deadline);
+}
+
+static void tsmap_fork_map_parent(tsmap_fork_watch *w) {
+  tsmap *m = tsmap_fork_map(w);
+  if (m->fork_rs_held)
+    pthread_mutex_unlock(tsmap_reshard_mutex(m));
+  m->fork_rs_held = 0;
+  for (size_t i = 0; i < m->shard_cap; i++)
+    if (m->shards[i].fork_held) {
+      m->shards[i].fork_held = 0;
+      tsmap_lock_release(&m->shards[i].lock);
+    }
+}
+
+/* Another thread's compute_if_absent in flight would never finish here: forgotten, so the
+ * child's callers for its key run their own (compute.c). */
+static void tsmap_fork_map_child(tsmap_fork_watch *w) {
+  tsmap *m = tsmap_fork_map(w);
+  for (size_t i = 0; i < m->shard_cap; i++)
+    if (m->shards[i].fork_held)
+      tsmap_pending_forked(&m->shards[i]);
+  if (m->fork_rs_held) /* made new, as the child's thread is not the one that took it */
+    pthread_mutex_init(tsmap_reshard_mutex(m), NULL);
+  m->fork_rs_held = 0;
+  tsmap_fork_map_parent(w);
+}
+
+void tsmap_fork_map_add(tsmap *m) {
+  m->fork.prepare = tsmap_fork_map_prepare;
+  m->fork.parent = tsmap_fork_map_parent;
+  m->fork.child = tsmap_fork_map_child;
+  (void)tsmap_fork_watch_add(&m->fork); /* not registered: fork is as unsafe as before */
+}
+
+void tsmap_fork_map_remove(tsmap *m) { tsmap_fork_watch_remove(&m->fork); }
 
 void tsmap_fork_hold(void) { pthread_rwlock_rdlock(&tsmap_fork_rw); }
 void tsmap_fork_release(void) { pthread_rwlock_unlock(&tsmap_fork_rw); }

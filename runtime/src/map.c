@@ -26,6 +26,7 @@
 #include "versions.h"
 #include "reshard.h"
 #include "slab.h"
+#include "fork.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -1653,6 +1654,7 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
     tsmap_free_all(m);
     return st;
   }
+  tsmap_fork_map_add(m); /* G16 (e) */
   *map_out = m;
   return TSMAP_OK;
 }
@@ -1770,6 +1772,7 @@ tsmap_status tsmap_close(tsmap *map) {
 }
 
 static void tsmap_free_all(tsmap *m) {
+  tsmap_fork_map_remove(m); /* G16 (e): a fork from now on does not look at its shards */
   tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
   tsmap_bound_free(m); /* G11 */
   tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */

@@ -52,6 +52,11 @@ static tsmap_rstate *tsmap_rs(const tsmap *m) {
   return atomic_load_explicit(&((tsmap *)m)->rs, memory_order_acquire);
 }
 
+pthread_mutex_t *tsmap_reshard_mutex(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  return rs ? &rs->mu : NULL;
+}
+
 /* Replace the route by one with mask `count - 1` and `flags`, its counter bumped. Fails
  * (0) once the map is closed: close owns the route from then on. */
 static int tsmap_route_set(tsmap *m, size_t count, uint64_t flags) {

@@ -134,6 +134,10 @@
  * (bench/runtime/scripts/reshard_cost.py). */
 #ifndef TSMAP_RESHARD_GROUPS
 #define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
+/* G16 (e): the mutex phases start and end under (fork.c takes it before a fork, after the
+ * map's shard locks: a writer may take it holding one), NULL before any reshard. */
+TSMAP_HIDDEN pthread_mutex_t *tsmap_reshard_mutex(tsmap *m);
+
 #endif
 #ifndef TSMAP_RESHARD_MOVES
 #define TSMAP_RESHARD_MOVES 1 /* entries a writer moves besides its own key, at most (R4):

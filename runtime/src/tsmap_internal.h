@@ -311,6 +311,21 @@ TSMAP_INLINE void tsmap_lock_release(tsmap_lock *l) {
 
 /* ---- Shards and the map ------------------------------------------------------------------ */
 
+/* Something that must act around fork() (fork.h, G16): a map, a helper or maintenance
+ * thread's owner. */
+typedef struct tsmap_fork_watch {
+  struct tsmap_fork_watch *prev, *next;
+  /* Optional. Before the fork, in the forking thread, with the watch list locked: take
+   * what no other thread may hold at the fork, giving up on what is still held at
+   * `deadline` (CLOCK_MONOTONIC, ns). */
+  void (*prepare)(struct tsmap_fork_watch *w, uint64_t deadline);
+  /* Optional. After it, in the parent: release what prepare took. */
+  void (*parent)(struct tsmap_fork_watch *w);
+  /* In the child, alone, before fork returns: only what is safe there (no allocation,
+   * no lock another thread could hold; initializing a mutex or condition is). */
+  void (*child)(struct tsmap_fork_watch *w);
+} tsmap_fork_watch;
+
 
 /* An emptied table mapping kept to host a later table: all zero pages on demand (G5). */
 typedef struct tsmap_spare {
@@ -357,6 +372,7 @@ typedef struct tsmap_shard {
   size_t rs_dropped;                /* R8: bytes of its emptied table given back since;
                                        SIZE_MAX: the pair is complete */
   unsigned char rs_shrink;          /* R8: a doubling's source, for tsmap_maintain to fit */
+  unsigned char fork_held;          /* G16 (e): its lock taken by fork's prepare handler */
   _Atomic unsigned rs_seq;          /* R9: odd while its pair (it the lo) moves entries */
   tsmap_table *rs_next;             /* G15 (R7): a destination's table for what it will
                                        receive, faulted in before it is published */
@@ -425,6 +441,8 @@ struct tsmap {
   size_t shard_cap;               /* G15: shards allocated (reshard reaches at most this) */
   _Atomic size_t shard_hw;        /* G15: shards ever given a table (close, size, foreach) */
   _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
+  tsmap_fork_watch fork;          /* G16 (e): its shard locks across fork() (fork.c) */
+  unsigned char fork_rs_held;     /* G16 (e): fork's prepare took the reshard mutex */
   int shards_mapped;              /* G15: the shard array is a mapping of its own */
   struct tsmap_slab *slab;        /* S1: the small tables' mapping (slab.c); NULL: none */
   unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */
@@ -516,6 +534,11 @@ TSMAP_HIDDEN void *tsmap_mem_map(size_t len);
 TSMAP_HIDDEN size_t tsmap_page_size(void);
 /* For tests: bytes of [p, p + len) in memory (mincore; 0 where it cannot tell). */
 TSMAP_HIDDEN size_t tsmap_debug_resident_in(const void *p, size_t len);
+
+/* G16 (e), in a child of fork (fork.c): shard s (locked) forgets the compute_if_absent
+ * calls of threads the child does not have; the waits' lock is made new. */
+TSMAP_HIDDEN void tsmap_pending_forked(tsmap_shard *s);
+TSMAP_HIDDEN void tsmap_compute_forked(void);
 
 /* ---- Keys, positions and the operations compute.c shares with map.c --------------------- */
 

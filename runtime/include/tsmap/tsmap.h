@@ -230,9 +230,8 @@ typedef struct tsmap_config {
                                     tsmap_close stops and joins it. A child of
                                     fork() has no such thread (writes and
                                     tsmap_maintain maintain its map; close joins
-                                    nothing); a shard lock the thread held at the
-                                    fork stays held in the child, as any lock a
-                                    thread holds (G16) */
+                                    nothing); fork waits for the shard locks it
+                                    holds, as for any thread's (G16) */
   size_t maintain_budget;  /* slots per tick of that thread (0: 1024, unlike a budget of
                               0 given to tsmap_maintain) */
   /* A bound (G11). An insert into a full map first evicts another entry through
@@ -304,8 +303,9 @@ typedef struct tsmap_config {
                               custom allocator, whose tables are never mapped, always).
                               A child of fork() forked during a reshard has no helper:
                               its writes and tsmap_maintain calls do the rest of the
-                              work and finish the reshard (G16); the helper holds no
-                              lock at a fork. 1: no thread, the writes always do it.
+                              work and finish the reshard (G16); fork waits for the
+                              shard locks other threads hold, so no child inherits one
+                              held. 1: no thread, the writes always do it.
                               Else create returns TSMAP_INVALID_ARGUMENT */
   /* A bound on weight (G11), for maps of pointers (value_size == sizeof(void *)): the
    * weights of the entries (weight(key, value)) sum to at most max_weight at every
