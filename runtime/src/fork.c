@@ -126,14 +126,23 @@ static tsmap *tsmap_fork_map(tsmap_fork_watch *w) {
   return (tsmap *)(void *)((char *)w - offsetof(tsmap, fork));
 }
 
-/* In ascending order, as a reshard's pairs take them: a writer holding one while it waits
- * for a higher one gets it and finishes. */
+/* Take shards [from, to)'s locks, in ascending order, as a reshard's pairs take them: a
+ * writer holding one while it waits for a higher one gets it and finishes. */
+static void tsmap_fork_shards(tsmap *m, size_t from, size_t to, uint64_t deadline) {
+  for (size_t i = from; i < to; i++)
+    m->shards[i].fork_held = (unsigned char)tsmap_fork_lock(&m->shards[i].lock, deadline);
+}
+
+/* The shards in use, then the reshard mutex (a writer may take it holding a shard lock),
+ * then the shards a reshard added meanwhile (it adds them under the mutex, and no thread
+ * uses a shard before). */
 static void tsmap_fork_map_prepare(tsmap_fork_watch *w, uint64_t deadline) {
   tsmap *m = tsmap_fork_map(w);
-  for (size_t i = 0; i < m->shard_cap; i++)
-    m->shards[i].fork_held = (unsigned char)tsmap_fork_lock(&m->shards[i].lock, deadline);
+  size_t hw = tsmap_shard_hw(m);
+  tsmap_fork_shards(m, 0, hw, deadline);
   pthread_mutex_t *mu = tsmap_reshard_mutex(m);
   m->fork_rs_held = mu && tsmap_fork_mutex(mu, deadline);
+  tsmap_fork_shards(m, hw, tsmap_shard_hw(m), deadline);
 }
 
 static void tsmap_fork_map_parent(tsmap_fork_watch *w) {
