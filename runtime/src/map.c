@@ -2743,7 +2743,13 @@ tsmap_status tsmap_size(tsmap *map, size_t *size_out) {
     return TSMAP_INVALID_ARGUMENT;
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
-  *size_out = tsmap_reshard_size(map); /* G15: shards a reshard left empty too (R9) */
+  size_t n = tsmap_reshard_size(map); /* G15: shards a reshard left empty too (R9) */
+  /* G9: a close that began meanwhile may have emptied some of the shards summed (its
+   * count stores follow its closing route; tsmap_reshard_size's last load of the route
+   * comes after an acquire fence): not a size the map had, so the call is after it. */
+  if (tsmap_is_closed(map))
+    return TSMAP_CLOSED;
+  *size_out = n;
   return TSMAP_OK;
 }
 
