@@ -755,7 +755,7 @@ tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len
   if (cap)
     buf[b.len < cap ? b.len : cap - 1] = '\0';
   *len_out = b.len;
-  if (st == TSMAP_OK && b.len >= cap)
-    return TSMAP_NO_MEMORY;
+  if (st == TSMAP_OK && buf && b.len >= cap)
+    return TSMAP_NO_MEMORY; /* a buffer too small; (NULL, 0) asked for the length only */
   return st;
 }

@@ -740,8 +740,10 @@ static void test_names_are_checked(void) {
   tsmap_destroy(m);
   CHECK(tsmap_create(&cfg, &m2) == TSMAP_OK); /* destroyed: free again */
   size_t len = 0, len2 = 0;
-  CHECK(tsmap_metrics_format(m2, NULL, 0, &len) == TSMAP_NO_MEMORY && len > 0);
+  CHECK(tsmap_metrics_format(m2, NULL, 0, &len) == TSMAP_OK && len > 0); /* the length */
   CHECK(tsmap_metrics_format(m2, g_text, sizeof g_text, &len2) == TSMAP_OK && len2 == len);
+  CHECK(tsmap_metrics_format(m2, g_text, 5, &len2) == TSMAP_NO_MEMORY && len2 == len &&
+        strlen(g_text) == 4); /* too small: a NUL-terminated prefix */
   CHECK(tsmap_metrics_format(m2, NULL, 5, &len) == TSMAP_INVALID_ARGUMENT);
   CHECK(tsmap_metrics_format(m2, g_text, sizeof g_text, NULL) == TSMAP_INVALID_ARGUMENT);
   metered_config(&cfg, "", 8);

@@ -469,7 +469,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
 
 /* If `key` has a value, run `fn` on it with no lock held and apply its verdict; retry
  * (running fn again, discarding its previous result with reason TSMAP_EVICT_DISCARDED)
- * when another writer changed the entry meanwhile. May replace or remove the value: the
+ * when another writer changed the entry meanwhile, or a reshard (G15) moved it to its new
+ * shard (then with no other writer at all). May replace or remove the value: the
  * old value goes to on_entry_evicted (reason TSMAP_EVICT_REPLACED / _REMOVED). value_out
  * (may be NULL) receives the value in the map afterwards, and only on TSMAP_OK (on any
  * other status it is left untouched). Statuses: TSMAP_OK (fn's KEEP
@@ -800,9 +801,10 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
  * `cap` bytes, NUL-terminated; *len_out receives the length of the whole text (without
- * the NUL) even when it did not fit. A NULL buf with cap 0 asks for the length alone.
- * Statuses: TSMAP_OK; TSMAP_NO_MEMORY when the text is `cap` bytes or longer (buf holds a
- * NUL-terminated prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
+ * the NUL) even when it did not fit. A NULL buf with cap 0 asks for the length alone
+ * (TSMAP_OK; then call again with *len_out + 1 bytes). Statuses: TSMAP_OK; TSMAP_NO_MEMORY
+ * when buf is given and the text is `cap` bytes or longer (buf holds a NUL-terminated
+ * prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
  * (len_out NULL, or buf NULL with a cap); the statuses of tsmap_metrics_write /
  * _write_all. */
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
