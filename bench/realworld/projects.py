@@ -223,6 +223,14 @@ PROJECTS = [
                  "--disable-btrfs", "--disable-zram", "--disable-lsm", "--disable-bcache",
                  "--disable-vdo", "--disable-nls"],
     },
+    {
+        "name": "dconf",
+        "kind": "configuration system (GVariant databases, GDBus service; loops over changesets)",
+        "source": "dconf",
+        "version": "0.40.0-4",
+        "build": "meson",
+        "args": ["-Dbash_completion=false", "-Dman=false", "-Dvapi=false", "-Dgtk_doc=false"],
+    },
 ]
 
 
