@@ -13,9 +13,11 @@
  * user allocator or hash function blocked on a mutex the forking thread holds): fork
  * then goes on after the bound, and that shard's lock stays held in the child, as
  * before. After the fork both processes release them; the child first forgets the
- * compute_if_absent calls other threads had in flight.
+ * compute_if_absent calls other threads had in flight. The named maps' registry lock
+ * (held while tsmap_metrics_write_all runs its writer) is taken first, the same way.
  */
 #include "fork.h"
+#include "metrics.h"
 #include "reshard.h"
 
 #include <pthread.h>
@@ -36,10 +38,15 @@ static uint64_t tsmap_fork_clock(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline);
+static int tsmap_fork_registry_held; /* the forking thread's, under tsmap_fork_mu */
+
 static void tsmap_fork_prepare(void) {
   pthread_mutex_lock(&tsmap_fork_mu);
   pthread_rwlock_wrlock(&tsmap_fork_rw);
   uint64_t deadline = tsmap_fork_clock() + TSMAP_FORK_WAIT_NS;
+  /* the named maps' registry first: an exposition takes shard locks under it */
+  tsmap_fork_registry_held = tsmap_fork_mutex(tsmap_mx_registry_lock(), deadline);
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
     if (w->prepare)
       w->prepare(w, deadline);
@@ -49,6 +56,8 @@ static void tsmap_fork_parent(void) {
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
     if (w->parent)
       w->parent(w);
+  if (tsmap_fork_registry_held)
+    pthread_mutex_unlock(tsmap_mx_registry_lock());
   pthread_rwlock_unlock(&tsmap_fork_rw);
   pthread_mutex_unlock(&tsmap_fork_mu);
 }
@@ -60,6 +69,8 @@ static void tsmap_fork_child(void) {
   tsmap_compute_forked();
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
     w->child(w);
+  if (tsmap_fork_registry_held) /* made new: the child's thread is not the one that took it */
+    pthread_mutex_init(tsmap_mx_registry_lock(), NULL);
   pthread_rwlock_init(&tsmap_fork_rw, NULL);
   pthread_mutex_init(&tsmap_fork_mu, NULL);
 }

@@ -25,6 +25,8 @@
  * ====================================================================================== */
 
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+pthread_mutex_t *tsmap_mx_registry_lock(void) { return &g_registry_lock; }
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
 _Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */

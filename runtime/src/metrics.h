@@ -380,4 +380,8 @@ TSMAP_INLINE void tsmap_mx_gone(const tsmap *m, tsmap_evict_reason why) {
     }                                                                                      \
   } while (0)
 
+/* G16 (e): the named maps' registry lock (fork.c takes it before the maps' shard locks:
+ * an exposition takes those under it). */
+TSMAP_HIDDEN pthread_mutex_t *tsmap_mx_registry_lock(void);
+
 #endif /* TSMAP_METRICS_H */

@@ -230,6 +230,63 @@ static void test_g16_a_child_forked_while_another_thread_computes(void) {
   CHECK(failed == 0);
 }
 
+/* A thread writing every named map's metrics holds the registry's lock while its writer
+ * runs (slowly here): a child creating and destroying a named map must not wait for it. */
+static _Atomic int g_exposing_stop, g_exposing;
+static int slow_writer(const char *text, size_t len, void *ctx) {
+  (void)text;
+  (void)len;
+  (void)ctx;
+  atomic_store(&g_exposing, 1);
+  struct timespec nap = {0, 20000};
+  nanosleep(&nap, NULL);
+  return 0;
+}
+static void *expose_until_stopped(void *arg) {
+  (void)arg;
+  while (!atomic_load(&g_exposing_stop))
+    (void)tsmap_metrics_write_all(slow_writer, NULL);
+  return NULL;
+}
+static void create_named_and_destroy(tsmap *m) {
+  (void)m;
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.metrics = 1;
+  c.name = "child";
+  tsmap *n = NULL;
+  CHECK_ST(tsmap_create(&c, &n), TSMAP_OK);
+  uint64_t k = 1;
+  CHECK_ST(tsmap_put(n, &k, 8, &k, NULL), TSMAP_OK);
+  size_t len = 0;
+  CHECK_ST(tsmap_metrics_format(NULL, NULL, 0, &len), TSMAP_OK); /* every named map */
+  CHECK(len > 0);
+  tsmap_destroy(n);
+}
+static void test_g16_a_child_forked_while_another_thread_exposes_metrics(void) {
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.metrics = 1;
+  c.name = "parent";
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  for (uint64_t k = 0; k < 64; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, expose_until_stopped, NULL) == 0);
+  while (!atomic_load(&g_exposing))
+    sched_yield();
+  int failed = fork_children(create_named_and_destroy, m, 100000);
+  fprintf(stderr, "  %d of %d children failed\n", failed, ROUNDS);
+  CHECK(failed == 0);
+  atomic_store(&g_exposing_stop, 1);
+  CHECK(pthread_join(t, NULL) == 0);
+  tsmap_destroy(m);
+}
+
 TEST_MAIN(T(test_g16_a_child_forked_while_others_write),
           T(test_g16_a_child_forked_while_others_write_and_reshard),
-          T(test_g16_a_child_forked_while_another_thread_computes))
+          T(test_g16_a_child_forked_while_another_thread_computes),
+          T(test_g16_a_child_forked_while_another_thread_exposes_metrics))
