@@ -123,14 +123,20 @@ static int tsmap_fork_lock(tsmap_lock *l, uint64_t deadline) {
   }
 }
 
-/* Take mu, waiting for it until `deadline` at most. */
+/* Take mu, waiting for it until `deadline` at most: blocked, so that a thread that takes
+ * it again and again (expositions in a loop) hands it over rather than starving a try. */
 static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline) {
-  while (pthread_mutex_trylock(mu) != 0) {
-    if (tsmap_fork_clock() >= deadline)
-      return 0;
-    sched_yield();
-  }
-  return 1;
+  uint64_t now = tsmap_fork_clock();
+  if (pthread_mutex_trylock(mu) == 0)
+    return 1;
+  if (now >= deadline)
+    return 0;
+  struct timespec at; /* timedlock's clock is CLOCK_REALTIME */
+  clock_gettime(CLOCK_REALTIME, &at);
+  uint64_t ns = (uint64_t)at.tv_nsec + (deadline - now);
+  at.tv_sec += (time_t)(ns / 1000000000u);
+  at.tv_nsec = (long)(ns % 1000000000u);
+  return pthread_mutex_timedlock(mu, &at) == 0;
 }
 
 static tsmap *tsmap_fork_map(tsmap_fork_watch *w) {
