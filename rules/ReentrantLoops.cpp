@@ -15,7 +15,10 @@
 //     the loop before the iterator is used again: not reported;
 //   - `g_hash_table_insert` / `_replace` of the loop's own key variable only
 //     replaces a value (GLib invalidates iterators only when a key is added);
-//   - maps are compared as for callbacks (same place, or same field and type).
+//   - maps are compared as for callbacks (same place, or same field and type);
+//     a helper's change is restated on the object the body passes it, also
+//     through the helper's `priv = foo_get_instance_private (self)`, so the
+//     origins of the two objects (a clone, another variable) tell them apart.
 //
 // liburcu's lock-free table (see rules/tsmap-reentrant-callback.md):
 //   - `cds_lfht_for_each*` outside an RCU read-side critical section: some
