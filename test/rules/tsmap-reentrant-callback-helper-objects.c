@@ -128,8 +128,8 @@ Changeset *copy_ctor_helper(Changeset *changes) {
 
 // Quiet: made lazily in the loop; null or a new object, never `changes`
 // (dconf_changeset_filter_changes), as with the allocation written out.
-Changeset *filter_lazy(Changeset *changes) {
-  Changeset *result = 0;
+Changeset *filter_lazy(Changeset *changes, Changeset **also) {
+  Changeset *result = 0, *alloc = 0;
   GHashTableIter it;
   gpointer key, val;
   g_hash_table_iter_init(&it, changes->table);
@@ -137,70 +137,48 @@ Changeset *filter_lazy(Changeset *changes) {
     if (!result)
       result = changeset_new();
     changeset_set(result, key, val);
-  }
-  return result;
-}
-Changeset *filter_lazy_alloc(Changeset *changes) {
-  Changeset *result = 0;
-  GHashTableIter it;
-  gpointer key, val;
-  g_hash_table_iter_init(&it, changes->table);
-  while (g_hash_table_iter_next(&it, &key, &val)) {
-    if (!result) {
-      result = g_slice_new0(Changeset);
-      result->table = g_hash_table_new(0, 0);
+    if (!alloc) {
+      alloc = g_slice_new0(Changeset);
+      alloc->table = g_hash_table_new(0, 0);
     }
-    changeset_set(result, key, val);
+    changeset_set(alloc, key, val);
   }
+  *also = alloc;
   return result;
 }
 
 // Reported: a looked-up changeset, made only when there is none, may be the
-// walked one (a lookup's result is any object).
-void merge_named(Changeset *changes, gpointer name) {
-  Changeset *result = g_hash_table_lookup(sets, name);
+// walked one (a lookup's result is any object), and so may what a constructor
+// that can hand back its argument returns.
+void merge(Changeset *changes, gpointer name) {
+  Changeset *named = g_hash_table_lookup(sets, name);
+  Changeset *either = changeset_or_new(changes);
   GHashTableIter it;
   gpointer key, val;
   g_hash_table_iter_init(&it, changes->table);
   while (g_hash_table_iter_next(&it, &key, &val)) {
-    if (!result)
-      result = changeset_new();
-    changeset_set(result, key, val);
+    if (!named)
+      named = changeset_new();
+    changeset_set(named, key, val);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'changeset_set' changes 'changes->table'
+    changeset_set(either, key, val);
     // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'changeset_set' changes 'changes->table'
   }
 }
 
-// Reported: the constructor may hand back its argument.
-void merge_into(Changeset *changes) {
-  Changeset *result = changeset_or_new(changes);
-  GHashTableIter it;
-  gpointer key, val;
-  g_hash_table_iter_init(&it, changes->table);
-  while (g_hash_table_iter_next(&it, &key, &val))
-    changeset_set(result, key, val);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'changeset_set' changes 'changes->table'
-}
-
-// Reported: the new object's own table walked and filled.
+// Reported: the new object's own table walked and filled, through the helper
+// or directly (made before the loop, but it is the walked object).
 Changeset *double_new(gpointer extra) {
   Changeset *result = changeset_new();
   changeset_set(result, extra, extra);
   GHashTableIter it;
   gpointer key, val;
   g_hash_table_iter_init(&it, result->table);
-  while (g_hash_table_iter_next(&it, &key, &val))
+  while (g_hash_table_iter_next(&it, &key, &val)) {
     changeset_set(result, val, key);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'changeset_set' changes 'result->table'
-  return result;
-}
-Changeset *double_new_direct(gpointer extra) {
-  Changeset *result = changeset_new();
-  g_hash_table_insert(result->table, extra, extra);
-  GHashTableIter it;
-  gpointer key, val;
-  g_hash_table_iter_init(&it, result->table);
-  while (g_hash_table_iter_next(&it, &key, &val))
-    g_hash_table_insert(result->table, val, key);
-  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'result->table'
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'changeset_set' changes 'result->table'
+    g_hash_table_insert(result->table, val, extra);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'result->table'
+  }
   return result;
 }
