@@ -103,8 +103,13 @@ void namedVars(const Stmt *S, llvm::SmallVectorImpl<const VarDecl *> &Out) {
     namedVars(C, Out);
 }
 
-void addOrigins(const VarDecl *V, const FunctionDecl *Owner, Origins &O,
-                llvm::SmallPtrSetImpl<const VarDecl *> &Seen, unsigned Depth) {
+/// \p E is a new object: an allocation (isAllocatorName), or a call to a
+/// function whose every return is one (returnsFresh).
+bool freshValue(const Expr *E, unsigned Depth);
+
+void addOrigins(const VarDecl *V, const FunctionDecl *Owner, const ContractModel &Model,
+                Origins &O, llvm::SmallPtrSetImpl<const VarDecl *> &Seen,
+                unsigned Depth) {
   if (O.Unknown || !Seen.insert(V).second)
     return;
   // A parameter, a global, or a local object (not a pointer) is an object.
@@ -126,12 +131,20 @@ void addOrigins(const VarDecl *V, const FunctionDecl *Owner, Origins &O,
     if (E->isNullPointerConstant(Owner->getASTContext(),
                                  Expr::NPC_ValueDependentIsNotNull))
       continue;
-    if (const auto *Call = dyn_cast<CallExpr>(E)) {
-      const FunctionDecl *Callee = Call->getDirectCallee();
-      if (Callee && Callee->getIdentifier() && isAllocatorName(Callee->getName())) {
-        O.Fresh = true;
-        continue;
-      }
+    // An allocation, or a function of the TU whose every return is one
+    // (`result = changeset_new ()`, also `clone = attr_new_from (self)`).
+    if (freshValue(E, 0)) {
+      O.Fresh = true;
+      continue;
+    }
+    // What a map operation hands back, unless a map (`g_hash_table_ref`), is
+    // an entry of the map (`parser = g_hash_table_lookup (parsers, name)`):
+    // any object.
+    if (const auto *Call = dyn_cast<CallExpr>(E);
+        Call && Call->getDirectCallee() && Model.isMapOperation(Call->getDirectCallee()) &&
+        !Model.isMapPointer(Call->getType())) {
+      O.Unknown = true;
+      return;
     }
     llvm::SmallVector<const VarDecl *, 4> Named;
     namedVars(E, Named);
@@ -140,11 +153,12 @@ void addOrigins(const VarDecl *V, const FunctionDecl *Owner, Origins &O,
       return;
     }
     for (const VarDecl *N : Named)
-      addOrigins(N, Owner, O, Seen, Depth + 1);
+      addOrigins(N, Owner, Model, O, Seen, Depth + 1);
   }
 }
 
-std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner) {
+std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner,
+                                 const ContractModel &Model) {
   const VarDecl *Root = nullptr;
   if (P.Root == Place::RootKind::Param && P.Param < Owner->getNumParams())
     Root = Owner->getParamDecl(P.Param);
@@ -154,7 +168,7 @@ std::optional<Origins> originsOf(const Place &P, const FunctionDecl *Owner) {
     return std::nullopt;
   Origins O;
   llvm::SmallPtrSet<const VarDecl *, 8> Seen;
-  addOrigins(Root, Owner, O, Seen, 0);
+  addOrigins(Root, Owner, Model, O, Seen, 0);
   if (O.Unknown || (O.Vars.empty() && !O.Fresh))
     return std::nullopt;
   return O;
@@ -208,8 +222,6 @@ const Expr *assignedValue(const Stmt *S, const VarDecl *V) {
     return V->getInit();
   return nullptr;
 }
-
-bool freshValue(const Expr *E, unsigned Depth);
 
 /// Every return of \p FD hands back an allocation, directly or through a local
 /// that is given nothing else.
@@ -304,10 +316,12 @@ bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx) {
   return false;
 }
 
-bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner) {
+bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner,
+                     const ContractModel &Model) {
   if (!Owner || !Owner->getBody())
     return false;
-  std::optional<Origins> OA = originsOf(A, Owner), OB = originsOf(B, Owner);
+  std::optional<Origins> OA = originsOf(A, Owner, Model),
+                         OB = originsOf(B, Owner, Model);
   if (!OA || !OB)
     return false;
   for (const VarDecl *V : OA->Vars)
@@ -318,6 +332,86 @@ bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner) 
   if (OA->Vars.empty() && OB->Vars.empty())
     return false;
   return true;
+}
+
+namespace {
+const ParmVarDecl *pointsIntoParam(const Expr *E, unsigned Depth);
+
+/// The index of the parameter of \p FD whose object every return of \p FD
+/// points into (GObject's generated `foo_get_instance_private (self)`,
+/// `return G_STRUCT_MEMBER_P (self, Foo_private_offset);`).
+std::optional<unsigned> returnsIntoParam(const FunctionDecl *FD, unsigned Depth) {
+  const FunctionDecl *Def = definitionOf(FD);
+  if (!Def || Depth > 2)
+    return std::nullopt;
+  llvm::SmallVector<const Expr *, 2> Returns;
+  returnValues(Def->getBody(), Returns);
+  const ParmVarDecl *Common = nullptr;
+  for (const Expr *R : Returns) {
+    const ParmVarDecl *P = R ? pointsIntoParam(R, Depth + 1) : nullptr;
+    if (!P || (Common && P != Common))
+      return std::nullopt;
+    Common = P;
+  }
+  return Common ? std::optional<unsigned>(Common->getFunctionScopeIndex())
+                : std::nullopt;
+}
+
+/// The parameter whose object pointer \p E points into: the parameter through
+/// casts and pointer arithmetic, GObject's checked cast `FOO (obj)`
+/// (`g_type_check_instance_cast` returns its argument), or a call of a
+/// function that returns a pointer into its parameter's object
+/// (returnsIntoParam) given such a pointer. Null for anything else (a field
+/// load, a lookup: another object).
+const ParmVarDecl *pointsIntoParam(const Expr *E, unsigned Depth) {
+  for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+    E = E->IgnoreParenCasts();
+    if (const auto *BO = dyn_cast<BinaryOperator>(E); BO && BO->isAdditiveOp()) {
+      E = BO->getLHS()->getType()->isPointerType() ? BO->getLHS() : BO->getRHS();
+      continue;
+    }
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+      return dyn_cast<ParmVarDecl>(DRE->getDecl());
+    const auto *Call = dyn_cast<CallExpr>(E);
+    const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+    if (!Callee || Call->getNumArgs() == 0)
+      return nullptr;
+    std::optional<unsigned> I;
+    if (Callee->getIdentifier() && Callee->getName() == "g_type_check_instance_cast")
+      I = 0;
+    else
+      I = returnsIntoParam(Callee, Depth);
+    if (!I || *I >= Call->getNumArgs())
+      return nullptr;
+    E = Call->getArg(*I);
+  }
+  return nullptr;
+}
+} // namespace
+
+std::optional<unsigned> objectParamOf(const VarDecl *V, const FunctionDecl *Owner) {
+  if (!V || isa<ParmVarDecl>(V) || !V->isLocalVarDecl() || V->isStaticLocal() ||
+      !V->getType()->isPointerType() || !Owner || !Owner->getBody())
+    return std::nullopt;
+  llvm::SmallVector<const Expr *, 4> Values;
+  bool Escapes = false;
+  if (V->getInit())
+    Values.push_back(V->getInit());
+  assignmentsTo(V, Owner->getBody(), Values, Escapes);
+  const ParmVarDecl *Common = nullptr;
+  for (const Expr *E : Values) {
+    if (E->IgnoreParenCasts()->isNullPointerConstant(
+            Owner->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    const ParmVarDecl *P = pointsIntoParam(E, 0);
+    if (!P || (Common && P != Common))
+      return std::nullopt;
+    Common = P;
+  }
+  const auto *Fn = Common ? dyn_cast<FunctionDecl>(Common->getDeclContext()) : nullptr;
+  if (Escapes || !Fn || Fn->getCanonicalDecl() != Owner->getCanonicalDecl())
+    return std::nullopt;
+  return Common->getFunctionScopeIndex();
 }
 
 // ===----------------------------------------------------------------------===

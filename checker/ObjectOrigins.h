@@ -8,7 +8,9 @@
 // a parameter or a global is itself; a local pointer is what its initializer
 // and every assignment to it name (`gendata = _gendata_hash(src, FALSE)`
 // comes from `src`), or a new object when all of them are allocations
-// (`g_object_new`, `g_new0`, `malloc`...). A local whose address is taken,
+// (`g_object_new`, `g_new0`, `malloc`...) or results of a function of the
+// translation unit whose every return is one (`changeset_new ()`), nulls
+// aside. A local whose address is taken,
 // or whose value names no variable (`get_default()`), has unknown origins.
 //
 // The tables a function owns (tsmap-reentrant-callback under
@@ -35,8 +37,19 @@ namespace clang::tidy::tsmap {
 
 /// \p A and \p B, places in the terms of \p Owner rooted at two different
 /// variables, are in two different objects: their roots' origins are known
-/// and share no variable (or one of them is a new allocation).
-bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner);
+/// and share no variable (or one of them is a new allocation). A value a
+/// map operation of \p Model returns (a lookup) may be any object.
+bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner,
+                     const ContractModel &Model);
+
+/// The parameter of \p Owner whose object local pointer \p V points into:
+/// every value \p V is given (nulls aside) is that parameter through casts
+/// and pointer arithmetic, or what a function of the translation unit
+/// returns that points into its own parameter's object, given that one
+/// (GObject's `priv = foo_get_instance_private (self)`, also through the cast
+/// `FOO (self)`). None when \p V's address is taken or a value is anything
+/// else (a field, a lookup: another object).
+std::optional<unsigned> objectParamOf(const VarDecl *V, const FunctionDecl *Owner);
 
 /// \p S (anywhere in it) assigns \p V, steps it (`++`, `--`) or takes its
 /// address; its declaration aside.

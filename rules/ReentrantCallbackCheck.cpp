@@ -183,12 +183,23 @@ Place ReentrantCallbackCheck::heldTable(const Place &P, const Expr *Use,
 /// \p Chain, in the terms of \p Top, the function the chain starts in; the
 /// field the map is loaded from is taken from the argument that passes it
 /// (`drop(e->manager->cache)`) when the callee got the map as a parameter.
+/// For a loop (\p InLoop), a callee's local that points into its parameter's
+/// object (`priv = foo_get_instance_private (self)`, objectParamOf) stands for
+/// that parameter, so the table is restated on the object the call passes
+/// (`set_meta (clone, ...)` changes a table of `clone`).
 void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
-                                        const FunctionDecl *Top) const {
+                                        const FunctionDecl *Top,
+                                        bool InLoop) const {
   Place P = std::move(E.Target);
   for (size_t K = Chain.size(); K-- > 0;) {
     if (P.Root == Place::RootKind::Global)
       break;
+    if (InLoop && P.Root == Place::RootKind::Local && !P.Fields.empty())
+      if (std::optional<unsigned> I = objectParamOf(P.Var, Chain[K].Callee)) {
+        P.Root = Place::RootKind::Param;
+        P.Param = *I;
+        P.Var = nullptr;
+      }
     if (P.Root != Place::RootKind::Param ||
         P.Param >= Chain[K].Site->getNumArgs()) {
       P = Place();
@@ -231,7 +242,7 @@ static bool deeperRoundOfRecursion(const Effect &E) {
 /// runs are looked at instead (a helper that only reads the map is fine).
 void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
                                            const Effect &E, unsigned Depth,
-                                           std::vector<Effect> &Out) {
+                                           std::vector<Effect> &Out, bool InLoop) {
   const FunctionDecl *Def = nullptr;
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
   bool OwnHelper = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
@@ -283,8 +294,8 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
-    toTopTerms(Joined, Prefix, Fn);
-    mapOperations(Fn, Joined, Depth + 1, Out);
+    toTopTerms(Joined, Prefix, Fn, InLoop);
+    mapOperations(Fn, Joined, Depth + 1, Out, InLoop);
   }
 }
 
@@ -355,7 +366,7 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
     // In a loop, both in the function's own terms: `clone->priv->attributes`
     // of a `clone` just allocated, `h` from `_gendata_hash(dst, ...)` against
     // the iterated table of `src`.
-    if (InLoop && BothKnown && distinctOrigins(Outer.P, Inner.P, Owner))
+    if (InLoop && BothKnown && distinctOrigins(Outer.P, Inner.P, Owner, Model))
       return Identity::Different;
     return Identity::SameField;
   }

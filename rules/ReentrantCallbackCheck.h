@@ -82,10 +82,11 @@ private:
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
   Place heldTable(const Place &P, const Expr *Use, const FunctionDecl *Owner) const;
-  void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
-                  const FunctionDecl *Top) const;
+  void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain, const FunctionDecl *Top,
+                  bool InLoop) const;
+  /// \p InLoop: for an iterator loop's body (toTopTerms).
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
-                     std::vector<Effect> &Out);
+                     std::vector<Effect> &Out, bool InLoop = false);
   /// Helpers mapOperations looked into for one callback; past the budget it
   /// looks into no more (a graph of helpers can have exponentially many paths).
   unsigned ExpansionSteps = 0;

@@ -15,7 +15,10 @@
 //     the loop before the iterator is used again: not reported;
 //   - `g_hash_table_insert` / `_replace` of the loop's own key variable only
 //     replaces a value (GLib invalidates iterators only when a key is added);
-//   - maps are compared as for callbacks (same place, or same field and type).
+//   - maps are compared as for callbacks (same place, or same field and type);
+//     a helper's change is restated on the object the body passes it, also
+//     through the helper's `priv = foo_get_instance_private (self)`, so the
+//     origins of the two objects (a clone, another variable) tell them apart.
 //
 // liburcu's lock-free table (see rules/tsmap-reentrant-callback.md):
 //   - `cds_lfht_for_each*` outside an RCU read-side critical section: some
@@ -424,18 +427,12 @@ bool ReentrantCallbackCheck::loopCallChanges(
     Direct.MapField = loadedFromField(Site->getArg(*MI));
     Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
     markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
-    // A table of an object made before the loop and not written in it (`p =
-    // parser_new (); while (...) g_hash_table_replace (p->options, ...)`), as
-    // for a map operation of a callee (R20, bench/realworld R21).
-    if (Direct.Target.Root == Place::RootKind::Local && !Direct.Target.Fields.empty() &&
-        freshAtCall(Direct.Target.Var, Site, Ctx))
-      return false;
   } else if (!Callee->hasBody()) {
     return false;
   }
   std::vector<Effect> Ops;
   ExpansionSteps = 0;
-  mapOperations(Owner, Direct, 0, Ops);
+  mapOperations(Owner, Direct, 0, Ops, /*InLoop=*/true);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key.
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
@@ -458,6 +455,13 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // to (while the loop can reach its table, someone holds one), a table a
     // callee made, or a reference it took and drops (R16-R18).
     if (I != Identity::Same && E.leavesCallerMaps())
+      continue;
+    // A table of an object made before the loop and not written in it (`p =
+    // parser_new (); while (...) g_hash_table_replace (p->options, ...)`, or
+    // `fill (p, ...)` whose change is restated on `p`), as for a map operation
+    // of a callee (R20, bench/realworld R21), unless the loop walks that table.
+    if (I != Identity::Same && E.Target.Root == Place::RootKind::Local &&
+        !E.Target.Fields.empty() && freshAtCall(E.Target.Var, Site, Ctx))
       continue;
     // A direct change names the table as the call writes it (`r->table`,
     // where the loop walks an alias `old`); a call's, the iterated one.
