@@ -68,23 +68,30 @@ static void write_everything(tsmap *m) {
   tsmap_destroy(m);
 }
 
-static void test_g16_a_child_forked_while_others_write(void) {
+/* Forks ROUNDS children of a 4-shard map of N_KEYS entries while a writer and `other` (a
+ * second writer, or a resharder) run; each child runs `child`; the parent's map keeps
+ * every entry. */
+static void fork_beside(void *(*other)(void *), size_t max_shards, void (*child)(tsmap *m),
+                        long nap_ns) {
   tsmap_config c;
   tsmap_config_init(&c, 8);
   c.key_size = 8;
   c.shard_count = 4; /* few shards: a writer holds one of them much of the time */
+  if (max_shards)
+    c.max_shard_count = max_shards;
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
   for (uint64_t k = 0; k < N_KEYS; k++)
     CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
   writer w[2] = {{m, 0, 0, 1}, {m, 0, 0, 2}};
+  void *(*run[2])(void *) = {write_until_stopped, other};
   pthread_t t[2];
   for (int i = 0; i < 2; i++) {
-    CHECK(pthread_create(&t[i], NULL, write_until_stopped, &w[i]) == 0);
+    CHECK(pthread_create(&t[i], NULL, run[i], &w[i]) == 0);
     while (!atomic_load(&w[i].started))
       sched_yield();
   }
-  int failed = fork_children(write_everything, m, 200000);
+  int failed = fork_children(child, m, nap_ns);
   fprintf(stderr, "  %d of %d children failed\n", failed, ROUNDS);
   CHECK(failed == 0);
   for (int i = 0; i < 2; i++) {
@@ -95,6 +102,10 @@ static void test_g16_a_child_forked_while_others_write(void) {
   CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
   CHECK(size == N_KEYS); /* the parent's map: the forks changed nothing */
   tsmap_destroy(m);
+}
+
+static void test_g16_a_child_forked_while_others_write(void) {
+  fork_beside(write_until_stopped, 0, write_everything, 200000);
 }
 
 /* The same while a third thread reshards up and down (pairs of shard locks, the phase
@@ -123,33 +134,7 @@ static void finish_and_write_everything(tsmap *m) {
   write_everything(m);
 }
 static void test_g16_a_child_forked_while_others_write_and_reshard(void) {
-  tsmap_config c;
-  tsmap_config_init(&c, 8);
-  c.key_size = 8;
-  c.shard_count = 4;
-  c.max_shard_count = 64;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
-  for (uint64_t k = 0; k < N_KEYS; k++)
-    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  writer w[2] = {{m, 0, 0, 3}, {m, 0, 0, 4}};
-  pthread_t t[2];
-  CHECK(pthread_create(&t[0], NULL, write_until_stopped, &w[0]) == 0);
-  CHECK(pthread_create(&t[1], NULL, reshard_until_stopped, &w[1]) == 0);
-  for (int i = 0; i < 2; i++)
-    while (!atomic_load(&w[i].started))
-      sched_yield();
-  int failed = fork_children(finish_and_write_everything, m, 300000);
-  fprintf(stderr, "  %d of %d children failed\n", failed, ROUNDS);
-  CHECK(failed == 0);
-  for (int i = 0; i < 2; i++) {
-    atomic_store(&w[i].stop, 1);
-    CHECK(pthread_join(t[i], NULL) == 0);
-  }
-  size_t size = 0;
-  CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
-  CHECK(size == N_KEYS);
-  tsmap_destroy(m);
+  fork_beside(reshard_until_stopped, 64, finish_and_write_everything, 300000);
 }
 
 /* A compute_if_absent whose callback another thread of the parent runs at the fork: in
