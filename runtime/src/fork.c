@@ -32,19 +32,29 @@ static tsmap_fork_watch tsmap_fork_list = {&tsmap_fork_list, &tsmap_fork_list, N
 static pthread_once_t tsmap_fork_once = PTHREAD_ONCE_INIT;
 static int tsmap_fork_registered;
 
-static uint64_t tsmap_fork_clock(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+/* Take mu, waiting for it until `deadline` (tsmap_mx_clock's) at most: blocked, so that a
+ * thread that takes it again and again (expositions in a loop) hands it over rather than
+ * starving a try. */
+static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline) {
+  uint64_t now = tsmap_mx_clock();
+  if (pthread_mutex_trylock(mu) == 0)
+    return 1;
+  if (now >= deadline)
+    return 0;
+  struct timespec at; /* timedlock's clock is CLOCK_REALTIME */
+  clock_gettime(CLOCK_REALTIME, &at);
+  uint64_t ns = (uint64_t)at.tv_nsec + (deadline - now);
+  at.tv_sec += (time_t)(ns / 1000000000u);
+  at.tv_nsec = (long)(ns % 1000000000u);
+  return pthread_mutex_timedlock(mu, &at) == 0;
 }
 
-static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline);
 static int tsmap_fork_registry_held; /* the forking thread's, under tsmap_fork_mu */
 
 static void tsmap_fork_prepare(void) {
   pthread_mutex_lock(&tsmap_fork_mu);
   pthread_rwlock_wrlock(&tsmap_fork_rw);
-  uint64_t deadline = tsmap_fork_clock() + TSMAP_FORK_WAIT_NS;
+  uint64_t deadline = tsmap_mx_clock() + TSMAP_FORK_WAIT_NS;
   /* the named maps' registry first: an exposition takes shard locks under it */
   tsmap_fork_registry_held = tsmap_fork_mutex(tsmap_mx_registry_lock(), deadline);
   for (tsmap_fork_watch *w = tsmap_fork_list.next; w != &tsmap_fork_list; w = w->next)
@@ -116,27 +126,11 @@ static int tsmap_fork_lock(tsmap_lock *l, uint64_t deadline) {
     if ((spins & 255) != 255) {
       tsmap_cpu_relax();
     } else {
-      if (tsmap_fork_clock() >= deadline)
+      if (tsmap_mx_clock() >= deadline)
         return 0;
       sched_yield();
     }
   }
-}
-
-/* Take mu, waiting for it until `deadline` at most: blocked, so that a thread that takes
- * it again and again (expositions in a loop) hands it over rather than starving a try. */
-static int tsmap_fork_mutex(pthread_mutex_t *mu, uint64_t deadline) {
-  uint64_t now = tsmap_fork_clock();
-  if (pthread_mutex_trylock(mu) == 0)
-    return 1;
-  if (now >= deadline)
-    return 0;
-  struct timespec at; /* timedlock's clock is CLOCK_REALTIME */
-  clock_gettime(CLOCK_REALTIME, &at);
-  uint64_t ns = (uint64_t)at.tv_nsec + (deadline - now);
-  at.tv_sec += (time_t)(ns / 1000000000u);
-  at.tv_nsec = (long)(ns % 1000000000u);
-  return pthread_mutex_timedlock(mu, &at) == 0;
 }
 
 static tsmap *tsmap_fork_map(tsmap_fork_watch *w) {

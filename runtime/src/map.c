@@ -1272,14 +1272,12 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
   _Atomic uint64_t *pw = &m->probe8[2 * si];
   uint64_t w = atomic_load_explicit(pw, memory_order_relaxed);
   uint64_t ow = atomic_load_explicit(&pw[1], memory_order_relaxed);
-  /* addresses computed as integers: the word is 0 once the shard is closed */
   if (TSMAP_UNLIKELY(ow)) /* a growth in progress */
-    __builtin_prefetch((const char *)(uintptr_t)((ow & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
-                       (hash & (((size_t)1 << (ow & TSMAP_PROBE8_LG)) - 1)) * stride));
+    __builtin_prefetch((const char *)tsmap_probe8_home(ow, hash, stride));
   /* both lines, to be written: seq and control word, and the slot */
   unsigned char *groups = (unsigned char *)(uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
   size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  uintptr_t g = (uintptr_t)groups + (hash & mask) * stride;
+  uintptr_t g = tsmap_probe8_home(w, hash, stride);
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
   if (vers || (side && TSMAP_UNLIKELY(!tsmap_read_skip)))

@@ -501,9 +501,7 @@ typedef int (*tsmap_probe_fn)(const tsmap *m, tsmap_shard *s, const tsmap_key *q
  * its probe word (no descriptor load). A hint: a stale word only wastes it. */
 static inline void tsmap_reader_prefetch8(const tsmap *m, size_t si, uint64_t hash) {
   uint64_t w = atomic_load_explicit(&m->probe8[2 * si], memory_order_relaxed);
-  uintptr_t groups = (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
-  size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  const char *g = (const char *)(groups + (hash & mask) * tsmap_group_bytes(m));
+  const char *g = (const char *)tsmap_probe8_home(w, hash, tsmap_group_bytes(m));
   __builtin_prefetch(g);
   __builtin_prefetch(g + 64);
 }

@@ -491,6 +491,13 @@ struct tsmap {
 #define TSMAP_PROBE8_LG 63u /* log2(ngroups); groups are TSMAP_GROUP_ALIGN-aligned */
 #define TSMAP_PROBE8_OK 64u /* clear: a growth in progress, or (groups 0) no table */
 
+/* The address of the home group of `hash` in the table probe word `w` names, groups of
+ * `stride` bytes (computed as an integer: the word is 0 once the shard is closed). */
+TSMAP_INLINE uintptr_t tsmap_probe8_home(uint64_t w, uint64_t hash, size_t stride) {
+  return (uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1)) +
+         (uintptr_t)(hash & (((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1)) * stride;
+}
+
 #define TSMAP_ROUTE_DIVERT ((uint64_t)1 << 63)
 #define TSMAP_ROUTE_MIGRATING ((uint64_t)1 << 62)
 /* Set by tsmap_close, before anything else it does, and never cleared: the map is closed
