@@ -432,7 +432,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
   }
   std::vector<Effect> Ops;
   ExpansionSteps = 0;
-  mapOperations(Owner, Direct, 0, Ops, /*InLoop=*/true);
+  mapOperations(Owner, Direct, 0, Ops, /*IntoObjects=*/true);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key.
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
