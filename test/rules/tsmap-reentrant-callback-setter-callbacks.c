@@ -111,3 +111,49 @@ void attr_dup_twice(Attr *self) {
   // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:40: warning: callback 'copy_twice_cb' passed to 'g_hash_table_foreach' may re-enter the same map
 }
 
+// ---- a class that also keeps its private struct in a field ----------------
+// The walked table is `self->priv->metadata`; the setter reaches the same
+// struct through get_instance_private. Reported, in a loop and in a callback
+// (the loop was quiet before bb-ck8: two named paths from `self` were taken
+// to be two objects).
+
+typedef struct _Box Box;
+typedef struct { GHashTable *metadata; } BoxPrivate;
+struct _Box { BoxPrivate *priv; };
+static long Box_private_offset;
+static inline gpointer box_get_instance_private(Box *self) {
+  return (gpointer)((unsigned char *)self + Box_private_offset);
+}
+static void box_add_metadata(Box *self, gpointer key, gpointer value) {
+  BoxPrivate *priv = box_get_instance_private(self);
+  g_hash_table_insert(priv->metadata, key, value);
+}
+static void box_copy_cb(gpointer key, gpointer value, gpointer user_data) {
+  box_add_metadata(user_data, value, key);
+}
+
+void box_dup_loop(Box *self) {
+  GHashTableIter iter;
+  gpointer key, value;
+  g_hash_table_iter_init(&iter, self->priv->metadata);
+  while (g_hash_table_iter_next(&iter, &key, &value))
+    box_add_metadata(self, value, key);
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:5: warning: call to 'box_add_metadata' changes 'self->priv->metadata' while a loop iterates it with 'g_hash_table_iter_next': it calls 'g_hash_table_insert' on it; the change invalidates the iterator [tsmap-reentrant-callback]
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: call to 'box_add_metadata' may change 'self->priv->metadata' while a loop
+}
+
+void box_dup_foreach(Box *self) {
+  g_hash_table_foreach(self->priv->metadata, box_copy_cb, self);
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:46: warning: callback 'box_copy_cb' passed to 'g_hash_table_foreach' re-enters the same map
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:46: warning: callback 'box_copy_cb' passed to 'g_hash_table_foreach' may re-enter the same map
+}
+
+// Quiet: another box, in a loop and in a callback.
+void box_copy_into(Box *self, Box *other) {
+  GHashTableIter iter;
+  gpointer key, value;
+  g_hash_table_iter_init(&iter, self->priv->metadata);
+  while (g_hash_table_iter_next(&iter, &key, &value))
+    box_add_metadata(other, value, key);
+  g_hash_table_foreach(self->priv->metadata, box_copy_cb, other);
+}
