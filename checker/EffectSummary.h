@@ -67,6 +67,8 @@ struct Place {
   bool isParam(unsigned I) const {
     return Root == RootKind::Param && Param == I;
   }
+  /// Traced to a variable: a parameter, a global or a local.
+  bool traced() const { return Root != RootKind::Unknown; }
   /// Outlives the summarized function: a parameter's memory or a global.
   bool outlivesCall() const {
     return Root == RootKind::Param || Root == RootKind::Global;
@@ -190,6 +192,12 @@ struct Effect {
   /// result of a function that returns a new reference): the count goes back
   /// to what it was, so no table the caller reaches is changed.
   bool OwnReference = false;
+  /// For MapOperation (tsmap-reentrant-callback): the map was reached through
+  /// a local pointing into a parameter's object (`priv =
+  /// foo_get_instance_private (self)`, objectParamOf), and Target was restated
+  /// on that parameter (`self->metadata`): it names the object the table hangs
+  /// off, not the struct that holds the table.
+  bool IntoObject = false;
 
   /// A map operation that, by the facts above, changes no map a caller can be
   /// iterating unless it names that very map (identity Same).

@@ -659,6 +659,18 @@ const Expr *throughTableRef(const Expr *E) {
   return E;
 }
 
+const Expr *throughInstanceCast(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 8; ++Guard) {
+    const auto *Call = dyn_cast<CallExpr>(E->IgnoreParenCasts());
+    const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+    if (!FD || !FD->getIdentifier() ||
+        FD->getName() != "g_type_check_instance_cast" || Call->getNumArgs() < 1)
+      return E;
+    E = Call->getArg(0);
+  }
+  return E;
+}
+
 namespace {
 /// The values \p S assigns to \p V (`v = e`, `v = w = e`).
 void assignedValues(const VarDecl *V, const Stmt *S,

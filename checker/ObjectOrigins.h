@@ -90,6 +90,11 @@ bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner);
 /// `x` (nested calls too); \p E itself when it is no such call.
 const Expr *throughTableRef(const Expr *E);
 
+/// \p E through GObject's checked cast `FOO (obj)`, whose
+/// `g_type_check_instance_cast (obj, type)` returns its argument: `obj`
+/// (nested casts too); \p E itself when it is no such call.
+const Expr *throughInstanceCast(const Expr *E);
+
 /// The table local \p V of \p Owner stands for when every value it is given
 /// (its initializer and its assignments, nulls aside) is `g_hash_table_ref
 /// (x)` of one expression `x`: `t = g_hash_table_ref (self->items)` is

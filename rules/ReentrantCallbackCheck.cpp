@@ -183,22 +183,25 @@ Place ReentrantCallbackCheck::heldTable(const Place &P, const Expr *Use,
 /// \p Chain, in the terms of \p Top, the function the chain starts in; the
 /// field the map is loaded from is taken from the argument that passes it
 /// (`drop(e->manager->cache)`) when the callee got the map as a parameter.
-/// For a loop (\p InLoop), a callee's local that points into its parameter's
+/// With \p IntoObjects, a callee's local that points into its parameter's
 /// object (`priv = foo_get_instance_private (self)`, objectParamOf) stands for
 /// that parameter, so the table is restated on the object the call passes
-/// (`set_meta (clone, ...)` changes a table of `clone`).
+/// (`set_meta (clone, ...)` changes a table of `clone`; `set_meta (FOO (ud),
+/// ...)`, a table of `ud`), and \p E is marked Effect::IntoObject.
 void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
                                         const FunctionDecl *Top,
-                                        bool InLoop) const {
+                                        bool IntoObjects) const {
   Place P = std::move(E.Target);
   for (size_t K = Chain.size(); K-- > 0;) {
     if (P.Root == Place::RootKind::Global)
       break;
-    if (InLoop && P.Root == Place::RootKind::Local && !P.Fields.empty())
+    bool Restated = false;
+    if (IntoObjects && P.Root == Place::RootKind::Local && !P.Fields.empty())
       if (std::optional<unsigned> I = objectParamOf(P.Var, Chain[K].Callee)) {
         P.Root = Place::RootKind::Param;
         P.Param = *I;
         P.Var = nullptr;
+        E.IntoObject = Restated = true;
       }
     if (P.Root != Place::RootKind::Param ||
         P.Param >= Chain[K].Site->getNumArgs()) {
@@ -207,6 +210,8 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
     }
     const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
     const Expr *Arg = Chain[K].Site->getArg(P.Param);
+    if (Restated || E.IntoObject)
+      Arg = throughInstanceCast(Arg); // `set_meta (FOO (ud), ...)`
     if (!E.MapField && P.Fields.empty()) {
       E.MapField = loadedFromField(Arg);
       E.MapFieldAt = E.MapField ? Arg : nullptr;
@@ -217,6 +222,32 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
     P = std::move(Q);
   }
   E.Target = std::move(P);
+}
+
+/// \p E, in the terms of \p Top, lost its map on the way up its chain (a
+/// summary keeps no callee's local): when the chain's last function holds the
+/// map through a pointer into its parameter's object (`priv =
+/// foo_get_instance_private (self)`), the map is restated from that
+/// function's own effect at the same call through every hop (toTopTerms), so
+/// `add_twice (clone, k)`, whose `attr_add_metadata (self, k, k)` takes the
+/// private struct, changes a table of `clone` (Effect::IntoObject).
+void ReentrantCallbackCheck::restateLostMap(Effect &E,
+                                            const FunctionDecl *Top) const {
+  if (E.Target.Root != Place::RootKind::Unknown || E.Chain.empty() ||
+      !E.Chain.back().Callee)
+    return;
+  for (const Effect &Own : Analysis->summary(E.Chain.back().Callee).Effects) {
+    if (Own.Kind != E.Kind || Own.Where != E.Where || !Own.Chain.empty())
+      continue;
+    Effect Restated = E;
+    Restated.Target = Own.Target;
+    toTopTerms(Restated, E.Chain, Top, /*IntoObjects=*/true);
+    if (Restated.IntoObject && Restated.Target.Root != Place::RootKind::Unknown) {
+      E.Target = std::move(Restated.Target);
+      E.IntoObject = true;
+    }
+    return;
+  }
 }
 
 /// \p E, an effect in the terms of the function at the top of its chain,
@@ -242,7 +273,8 @@ static bool deeperRoundOfRecursion(const Effect &E) {
 /// runs are looked at instead (a helper that only reads the map is fine).
 void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
                                            const Effect &E, unsigned Depth,
-                                           std::vector<Effect> &Out, bool InLoop) {
+                                           std::vector<Effect> &Out,
+                                           bool IntoObjects) {
   const FunctionDecl *Def = nullptr;
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
   bool OwnHelper = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
@@ -264,8 +296,11 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
   if (!OwnHelper) {
     if (E.Callee && !(E.Callee->getDeclName().isIdentifier() &&
                       AllowedMapOperations.contains(E.Callee->getName())) &&
-        !deeperRoundOfRecursion(E))
+        !deeperRoundOfRecursion(E)) {
       Out.push_back(E);
+      if (IntoObjects)
+        restateLostMap(Out.back(), Fn);
+    }
     return;
   }
   std::vector<Hop> Prefix = E.Chain;
@@ -294,8 +329,8 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
-    toTopTerms(Joined, Prefix, Fn, InLoop);
-    mapOperations(Fn, Joined, Depth + 1, Out, InLoop);
+    toTopTerms(Joined, Prefix, Fn, IntoObjects);
+    mapOperations(Fn, Joined, Depth + 1, Out, IntoObjects);
   }
 }
 
@@ -441,8 +476,10 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
   const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
-  // The inner map, from the callback's terms into the caller's.
-  auto Translate = [&](const Place &Inner) {
+  // The inner map, from the callback's terms into the caller's; \p IntoObject:
+  // a place that names an object (Effect::IntoObject), also through the
+  // caller's cast of the context (`FOO (clone)`).
+  auto Translate = [&](const Place &Inner, bool IntoObject) {
     // A lambda's capture: a variable of the function that made the lambda,
     // in that function's terms when it is the one making the outer call.
     if (Inner.Root == Place::RootKind::Global && Inner.Var &&
@@ -469,7 +506,8 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (Inner.Root != Place::RootKind::Param || !CtxParam || !CtxArg ||
         Inner.Param != *CtxParam || !Owner)
       return P;
-    P = Analysis->placeOfPointer(CtxArg, Owner);
+    P = Analysis->placeOfPointer(IntoObject ? throughInstanceCast(CtxArg) : CtxArg,
+                                 Owner);
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
@@ -480,15 +518,37 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   ExpansionSteps = 0;
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
-      mapOperations(Fn, E, 0, Ops);
+      mapOperations(Fn, E, 0, Ops, /*IntoObjects=*/true);
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
     if (storesWalkedKey(E, Fn, MapOp))
       continue;
-    MapRef Inner{Translate(E.Target), E.MapField};
+    // The callback's own pointer into its context's object (`priv =
+    // foo_get_instance_private (FOO (user_data))`): a table of that object.
+    if (E.Target.Root == Place::RootKind::Local && !E.Target.Fields.empty())
+      if (std::optional<unsigned> I = objectParamOf(E.Target.Var, Fn)) {
+        E.Target.Root = Place::RootKind::Param;
+        E.Target.Param = *I;
+        E.Target.Var = nullptr;
+        E.IntoObject = true;
+      }
+    MapRef Inner{Translate(E.Target, E.IntoObject), E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
-    Identity I = compareMaps(Outer, Inner, E.Target, CtxParam);
+    Place InnerOwn = E.Target;
+    if (E.IntoObject) {
+      // The place names the object the table hangs off (a setter's private
+      // struct), not the struct that holds the table: a table of another
+      // object when the caller's code names two (a clone, another
+      // parameter: origins, as for a loop); else compared by field and
+      // type, as a table not traced.
+      if (Outer.P.traced() && Inner.P.traced() &&
+          distinctOrigins(Outer.P, Inner.P, Owner, Model))
+        continue;
+      Inner.P = Place();
+      InnerOwn = Place();
+    }
+    Identity I = compareMaps(Outer, Inner, InnerOwn, CtxParam);
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
     // A release on the last reference of an object the code took a reference
@@ -496,7 +556,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     // no map the caller iterates, unless named as that very map.
     if (E.leavesCallerMaps())
       continue;
-    if (I == Identity::Unknown && CtxParam &&
+    if (I == Identity::Unknown && CtxParam && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&
         entryOwnTable(E.Target, Outer.Field, Fn->getASTContext()))
       continue;

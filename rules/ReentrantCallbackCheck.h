@@ -83,10 +83,12 @@ private:
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
   Place heldTable(const Place &P, const Expr *Use, const FunctionDecl *Owner) const;
   void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain, const FunctionDecl *Top,
-                  bool InLoop) const;
-  /// \p InLoop: for an iterator loop's body (toTopTerms).
+                  bool IntoObjects) const;
+  void restateLostMap(Effect &E, const FunctionDecl *Top) const;
+  /// \p IntoObjects: restate a helper's pointer into its parameter's object
+  /// on the object passed (toTopTerms, Effect::IntoObject).
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
-                     std::vector<Effect> &Out, bool InLoop = false);
+                     std::vector<Effect> &Out, bool IntoObjects = false);
   /// Helpers mapOperations looked into for one callback; past the budget it
   /// looks into no more (a graph of helpers can have exponentially many paths).
   unsigned ExpansionSteps = 0;
