@@ -231,6 +231,14 @@ PROJECTS = [
         "build": "meson",
         "args": ["-Dbash_completion=false", "-Dman=false", "-Dvapi=false", "-Dgtk_doc=false"],
     },
+    {
+        "name": "connman",
+        "kind": "network connection manager (GLib tables of NAT rules, tethering clients, rfkill switches)",
+        "source": "connman",
+        "version": "1.41-3",
+        "build": "autotools",
+        "args": [],
+    },
 ]
 
 
