@@ -334,6 +334,14 @@ bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner,
   return true;
 }
 
+/// \p Call is GObject's checked cast `FOO (obj)`,
+/// `g_type_check_instance_cast (obj, type)`, which returns its argument.
+static bool isInstanceCast(const CallExpr *Call) {
+  const FunctionDecl *FD = Call->getDirectCallee();
+  return FD && FD->getIdentifier() && FD->getName() == "g_type_check_instance_cast" &&
+         Call->getNumArgs() >= 1;
+}
+
 namespace {
 const ParmVarDecl *pointsIntoParam(const Expr *E, unsigned Depth);
 
@@ -376,11 +384,8 @@ const ParmVarDecl *pointsIntoParam(const Expr *E, unsigned Depth) {
     const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
     if (!Callee || Call->getNumArgs() == 0)
       return nullptr;
-    std::optional<unsigned> I;
-    if (Callee->getIdentifier() && Callee->getName() == "g_type_check_instance_cast")
-      I = 0;
-    else
-      I = returnsIntoParam(Callee, Depth);
+    std::optional<unsigned> I =
+        isInstanceCast(Call) ? std::optional<unsigned>(0) : returnsIntoParam(Callee, Depth);
     if (!I || *I >= Call->getNumArgs())
       return nullptr;
     E = Call->getArg(*I);
@@ -662,9 +667,7 @@ const Expr *throughTableRef(const Expr *E) {
 const Expr *throughInstanceCast(const Expr *E) {
   for (unsigned Guard = 0; E && Guard < 8; ++Guard) {
     const auto *Call = dyn_cast<CallExpr>(E->IgnoreParenCasts());
-    const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
-    if (!FD || !FD->getIdentifier() ||
-        FD->getName() != "g_type_check_instance_cast" || Call->getNumArgs() < 1)
+    if (!Call || !isInstanceCast(Call))
       return E;
     E = Call->getArg(0);
   }

@@ -179,30 +179,38 @@ Place ReentrantCallbackCheck::heldTable(const Place &P, const Expr *Use,
   return Q;
 }
 
+/// \p P, a place of \p Fn rooted at a local with fields, restated on the
+/// parameter whose object that local points into (`priv =
+/// foo_get_instance_private (self)`, objectParamOf): `self` and the same
+/// fields. False, \p P unchanged, for any other place.
+static bool restatedOnObject(Place &P, const FunctionDecl *Fn) {
+  if (P.Root != Place::RootKind::Local || P.Fields.empty())
+    return false;
+  std::optional<unsigned> I = objectParamOf(P.Var, Fn);
+  if (!I)
+    return false;
+  P.Root = Place::RootKind::Param;
+  P.Param = *I;
+  P.Var = nullptr;
+  return true;
+}
+
 /// Restates the map of \p E, a place in the terms of the last callee of
 /// \p Chain, in the terms of \p Top, the function the chain starts in; the
 /// field the map is loaded from is taken from the argument that passes it
 /// (`drop(e->manager->cache)`) when the callee got the map as a parameter.
-/// With \p IntoObjects, a callee's local that points into its parameter's
-/// object (`priv = foo_get_instance_private (self)`, objectParamOf) stands for
-/// that parameter, so the table is restated on the object the call passes
+/// A callee's local that points into its parameter's object (`priv =
+/// foo_get_instance_private (self)`, restatedOnObject) stands for that
+/// parameter, so the table is restated on the object the call passes
 /// (`set_meta (clone, ...)` changes a table of `clone`; `set_meta (FOO (ud),
 /// ...)`, a table of `ud`), and \p E is marked Effect::IntoObject.
 void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
-                                        const FunctionDecl *Top,
-                                        bool IntoObjects) const {
+                                        const FunctionDecl *Top) const {
   Place P = std::move(E.Target);
   for (size_t K = Chain.size(); K-- > 0;) {
     if (P.Root == Place::RootKind::Global)
       break;
-    bool Restated = false;
-    if (IntoObjects && P.Root == Place::RootKind::Local && !P.Fields.empty())
-      if (std::optional<unsigned> I = objectParamOf(P.Var, Chain[K].Callee)) {
-        P.Root = Place::RootKind::Param;
-        P.Param = *I;
-        P.Var = nullptr;
-        E.IntoObject = Restated = true;
-      }
+    E.IntoObject |= restatedOnObject(P, Chain[K].Callee);
     if (P.Root != Place::RootKind::Param ||
         P.Param >= Chain[K].Site->getNumArgs()) {
       P = Place();
@@ -210,7 +218,7 @@ void ReentrantCallbackCheck::toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain,
     }
     const FunctionDecl *Caller = K == 0 ? Top : Chain[K - 1].Callee;
     const Expr *Arg = Chain[K].Site->getArg(P.Param);
-    if (Restated || E.IntoObject)
+    if (E.IntoObject)
       Arg = throughInstanceCast(Arg); // `set_meta (FOO (ud), ...)`
     if (!E.MapField && P.Fields.empty()) {
       E.MapField = loadedFromField(Arg);
@@ -241,13 +249,28 @@ void ReentrantCallbackCheck::restateLostMap(Effect &E,
       continue;
     Effect Restated = E;
     Restated.Target = Own.Target;
-    toTopTerms(Restated, E.Chain, Top, /*IntoObjects=*/true);
+    toTopTerms(Restated, E.Chain, Top);
     if (Restated.IntoObject && Restated.Target.Root != Place::RootKind::Unknown) {
       E.Target = std::move(Restated.Target);
       E.IntoObject = true;
     }
     return;
   }
+}
+
+/// For a map restated on an object (Effect::IntoObject), whose place names
+/// the object the table hangs off (a setter's private struct), not the struct
+/// that holds the table: true when the origins of the walked table's object
+/// and \p Inner's tell two objects apart (a clone, another parameter); else
+/// \p Inner loses its place, to be compared by field and type as a table not
+/// traced.
+bool ReentrantCallbackCheck::anotherObjectsTable(const MapRef &Outer, MapRef &Inner,
+                                                 const FunctionDecl *Owner) const {
+  if (Outer.P.traced() && Inner.P.traced() &&
+      distinctOrigins(Outer.P, Inner.P, Owner, Model))
+    return true;
+  Inner.P = Place();
+  return false;
 }
 
 /// \p E, an effect in the terms of the function at the top of its chain,
@@ -273,8 +296,7 @@ static bool deeperRoundOfRecursion(const Effect &E) {
 /// runs are looked at instead (a helper that only reads the map is fine).
 void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
                                            const Effect &E, unsigned Depth,
-                                           std::vector<Effect> &Out,
-                                           bool IntoObjects) {
+                                           std::vector<Effect> &Out) {
   const FunctionDecl *Def = nullptr;
   const auto *Call = dyn_cast_or_null<CallExpr>(E.Where);
   bool OwnHelper = Call && E.Callee && E.Callee->hasBody(Def) && Def &&
@@ -298,8 +320,7 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
                       AllowedMapOperations.contains(E.Callee->getName())) &&
         !deeperRoundOfRecursion(E)) {
       Out.push_back(E);
-      if (IntoObjects)
-        restateLostMap(Out.back(), Fn);
+      restateLostMap(Out.back(), Fn);
     }
     return;
   }
@@ -329,8 +350,8 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
     Joined.Chain = Prefix;
     Joined.Chain.insert(Joined.Chain.end(), Inner.Chain.begin(),
                         Inner.Chain.end());
-    toTopTerms(Joined, Prefix, Fn, IntoObjects);
-    mapOperations(Fn, Joined, Depth + 1, Out, IntoObjects);
+    toTopTerms(Joined, Prefix, Fn);
+    mapOperations(Fn, Joined, Depth + 1, Out);
   }
 }
 
@@ -518,37 +539,21 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   ExpansionSteps = 0;
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
-      mapOperations(Fn, E, 0, Ops, /*IntoObjects=*/true);
+      mapOperations(Fn, E, 0, Ops);
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
     if (storesWalkedKey(E, Fn, MapOp))
       continue;
     // The callback's own pointer into its context's object (`priv =
     // foo_get_instance_private (FOO (user_data))`): a table of that object.
-    if (E.Target.Root == Place::RootKind::Local && !E.Target.Fields.empty())
-      if (std::optional<unsigned> I = objectParamOf(E.Target.Var, Fn)) {
-        E.Target.Root = Place::RootKind::Param;
-        E.Target.Param = *I;
-        E.Target.Var = nullptr;
-        E.IntoObject = true;
-      }
+    if (restatedOnObject(E.Target, Fn))
+      E.IntoObject = true;
     MapRef Inner{Translate(E.Target, E.IntoObject), E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
-    Place InnerOwn = E.Target;
-    if (E.IntoObject) {
-      // The place names the object the table hangs off (a setter's private
-      // struct), not the struct that holds the table: a table of another
-      // object when the caller's code names two (a clone, another
-      // parameter: origins, as for a loop); else compared by field and
-      // type, as a table not traced.
-      if (Outer.P.traced() && Inner.P.traced() &&
-          distinctOrigins(Outer.P, Inner.P, Owner, Model))
-        continue;
-      Inner.P = Place();
-      InnerOwn = Place();
-    }
-    Identity I = compareMaps(Outer, Inner, InnerOwn, CtxParam);
+    if (E.IntoObject && anotherObjectsTable(Outer, Inner, Owner))
+      continue;
+    Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam);
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
     // A release on the last reference of an object the code took a reference

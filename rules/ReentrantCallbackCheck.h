@@ -82,13 +82,12 @@ private:
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;
   Place heldTable(const Place &P, const Expr *Use, const FunctionDecl *Owner) const;
-  void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain, const FunctionDecl *Top,
-                  bool IntoObjects) const;
+  void toTopTerms(Effect &E, llvm::ArrayRef<Hop> Chain, const FunctionDecl *Top) const;
   void restateLostMap(Effect &E, const FunctionDecl *Top) const;
-  /// \p IntoObjects: restate a helper's pointer into its parameter's object
-  /// on the object passed (toTopTerms, Effect::IntoObject).
+  bool anotherObjectsTable(const MapRef &Outer, MapRef &Inner,
+                           const FunctionDecl *Owner) const;
   void mapOperations(const FunctionDecl *Fn, const Effect &E, unsigned Depth,
-                     std::vector<Effect> &Out, bool IntoObjects = false);
+                     std::vector<Effect> &Out);
   /// Helpers mapOperations looked into for one callback; past the budget it
   /// looks into no more (a graph of helpers can have exponentially many paths).
   unsigned ExpansionSteps = 0;

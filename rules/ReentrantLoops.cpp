@@ -432,7 +432,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
   }
   std::vector<Effect> Ops;
   ExpansionSteps = 0;
-  mapOperations(Owner, Direct, 0, Ops, /*IntoObjects=*/true);
+  mapOperations(Owner, Direct, 0, Ops);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key.
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
@@ -446,16 +446,10 @@ bool ReentrantCallbackCheck::loopCallChanges(
       Inner.Held = heldTable(
           Inner.P, E.Chain.empty() ? dyn_cast_or_null<Expr>(E.Where) : E.Chain.front().Site,
           Owner);
-    // A table restated through a pointer into an object names that object,
-    // not the struct that holds the table (Effect::IntoObject): another
-    // object's by origins, else compared by field and type (`self->priv->meta`
-    // walked, `set_meta (self, ...)` reaching it through get_instance_private).
-    if (E.IntoObject) {
-      if (Outer.P.traced() && Inner.P.traced() &&
-          distinctOrigins(Outer.P, Inner.P, Owner, Model))
-        continue;
-      Inner.P = Place();
-    }
+    // `self->priv->meta` walked, `set_meta (self, ...)` reaching it through
+    // get_instance_private: compared by field and type.
+    if (E.IntoObject && anotherObjectsTable(Outer, Inner, Owner))
+      continue;
     Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target,
                              std::nullopt, /*InLoop=*/true, Owner);
     if (I != Identity::Same && I != Identity::SameField &&

@@ -1277,7 +1277,7 @@ TSMAP_INLINE void tsmap_writer_prefetch8(const tsmap *m, size_t si, uint64_t has
   /* both lines, to be written: seq and control word, and the slot */
   unsigned char *groups = (unsigned char *)(uintptr_t)(w & ~(uint64_t)(TSMAP_GROUP_ALIGN - 1));
   size_t mask = ((size_t)1 << (w & TSMAP_PROBE8_LG)) - 1;
-  uintptr_t g = tsmap_probe8_home(w, hash, stride);
+  uintptr_t g = (uintptr_t)groups + (hash & mask) * stride;
   __builtin_prefetch((const char *)g, 1);
   __builtin_prefetch((const char *)(g + 64), 1);
   if (vers || (side && TSMAP_UNLIKELY(!tsmap_read_skip)))

@@ -134,10 +134,6 @@
  * (bench/runtime/scripts/reshard_cost.py). */
 #ifndef TSMAP_RESHARD_GROUPS
 #define TSMAP_RESHARD_GROUPS 2 /* groups of the pair's source a writer scans (R4) */
-/* G16 (e): the mutex phases start and end under (fork.c takes it before a fork, after the
- * map's shard locks: a writer may take it holding one), NULL before any reshard. */
-TSMAP_HIDDEN pthread_mutex_t *tsmap_reshard_mutex(tsmap *m);
-
 #endif
 #ifndef TSMAP_RESHARD_MOVES
 #define TSMAP_RESHARD_MOVES 1 /* entries a writer moves besides its own key, at most (R4):
@@ -163,6 +159,9 @@ TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
 TSMAP_HIDDEN void tsmap_reshard_close_barrier(tsmap *m);
 /* tsmap_destroy: the state's memory. */
 TSMAP_HIDDEN void tsmap_reshard_free(tsmap *m);
+/* G16 (e): the mutex phases start and end under (fork.c takes it before a fork, after the
+ * map's shard locks: a writer may take it holding one), NULL before any reshard. */
+TSMAP_HIDDEN pthread_mutex_t *tsmap_reshard_mutex(tsmap *m);
 /* The auto policy (config reshard_auto): a writer waited for shard s's lock (held now). */
 TSMAP_HIDDEN void tsmap_reshard_note_wait(tsmap *m, tsmap_shard *s);
 
