@@ -1136,7 +1136,13 @@ void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
   size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
   if (!cur || !live || atomic_load_explicit(&s->old, memory_order_relaxed) || s->next)
     return; /* emptied: tsmap_shard_drop_step; a growth in progress or prepared decides */
-  size_t fit = tsmap_groups_for(live + live / 8);
+  /* The small table is published as a growth with the large one as old, which writes
+   * move TSMAP_MIGRATE_GROUPS groups a write: it must also hold every insert those writes
+   * make until old is empty. Sized for the entries alone, an insert found it full with
+   * old not moved yet, and the growth that started then moved the rest of old into it:
+   * no free slot, an endless probe under the shard lock. */
+  size_t writes = (cur->ngroups + TSMAP_MIGRATE_GROUPS - 1) / TSMAP_MIGRATE_GROUPS;
+  size_t fit = tsmap_groups_for(live + live / 8 + writes);
   if (cur->ngroups / 2 <= fit || !tsmap_table_wants_map(m, tsmap_group_bytes(m) * fit))
     return;
   tsmap_table *t = tsmap_table_new(m, s, fit);

@@ -131,7 +131,11 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
   return out->left ? TSMAP_REPLACED : TSMAP_OK;
 }
 
-/* Apply a resolver's verdict: the joined clock, and the stamp of the side kept. */
+/* Apply a resolver's verdict: the joined clock, and the larger stamp, whatever the
+ * verdict. The peer resolving the same pair the other way round (its KEEP is this side's
+ * STORE of the remote value) must end with the same stamp, or a later concurrent write
+ * that tsmap_resolve_latest (or any resolver reading stamps) weighs against it resolves
+ * differently on the two, which then never converge: KEEP used to keep the local stamp. */
 static tsmap_status tsmap_side_resolve(tsmap *m, tsmap_key *q, const tsmap_side *l,
                                        const tsmap_change *rc, const uint64_t *rclock,
                                        tsmap_verdict v, const uint64_t *merged,
@@ -141,7 +145,7 @@ static tsmap_status tsmap_side_resolve(tsmap *m, tsmap_key *q, const tsmap_side 
   uint64_t stamp = rc->stamp > l->stamp ? rc->stamp : l->stamp;
   if (v == TSMAP_KEEP) {
     tsmap_status st = tsmap_side_set(m, q, l, l->kind == TSMAP_SIDE_ENTRY ? l->vw : NULL, j,
-                                     l->stamp, after, out);
+                                     stamp, after, out);
     out->created = NULL; /* the same value stays: no hook */
     return st;
   }

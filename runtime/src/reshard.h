@@ -72,7 +72,8 @@
  *       halving's), its table's pages, TSMAP_UNMAP_CHUNK a step of the pair, which
  *       completes only then (tsmap_shard_drop_step; the table stays, as zero pages that
  *       read as empty); left with a table over twice the size its entries need (plus
- *       1/8), a table of that size, published as a growth its own writes complete
+ *       1/8, plus one insert per TSMAP_MIGRATE_GROUPS groups of its table: the writes
+ *       that move the old table may each insert), a table of that size, published as a growth its own writes complete
  *       (tsmap_shard_fit). With the helper (R10), a halving's pairs complete when their
  *       scans do and the helper gives the emptied sources' pages back once the phase is
  *       over, before the next phase moves anything. So a map

@@ -257,6 +257,59 @@ static void test_g13_an_equal_value_stays(void) {
   tsmap_destroy(m);
 }
 
+/* "Pinned" values (>= 1000) beat the others; else the larger stamp wins: deterministic
+ * and symmetric, so replicas must converge (G13 (e)). */
+static tsmap_verdict pinned_resolver(const void *key, size_t key_len, const tsmap_change *local,
+                                     const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key;
+  (void)key_len;
+  (void)ctx;
+  uint64_t a, b;
+  memcpy(&a, local->value, 8);
+  memcpy(&b, remote->value, 8);
+  if ((a >= 1000) != (b >= 1000) ? a >= 1000 : local->stamp > remote->stamp)
+    return TSMAP_KEEP;
+  memcpy(merged, &b, 8);
+  return TSMAP_STORE;
+}
+
+/* Two replicas resolve one concurrent pair, one by KEEP and the other by STORE of the
+ * same value: both must end with the larger stamp, not only the same value and clock.
+ * KEEP used to keep the local stamp (found by an independent black-box test): replica 0
+ * then held stamp 0x100 and replica 1 0x201, and a third replica's write with stamp 0x102
+ * won on replica 0 and lost on replica 1, which never converged again. */
+static void test_g13_keep_takes_the_larger_stamp(void) {
+  tsmap *r[3] = {rmap(0), rmap(1), rmap(2)};
+  uint64_t k = 9, other = 10, pinned = 1000, plain = 200, pinned2 = 1001;
+  CHECK_ST(tsmap_put(r[0], &k, 8, &pinned, NULL), TSMAP_OK);  /* stamp (1 << 8) | 0 */
+  CHECK_ST(tsmap_put(r[1], &other, 8, &plain, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_put(r[1], &k, 8, &plain, NULL), TSMAP_OK);   /* stamp (2 << 8) | 1 */
+  seen w[2] = {state_of(r[0], k), state_of(r[1], k)};
+  for (int i = 0; i < 2; i++) {
+    seen *o = &w[1 - i];
+    tsmap_change ch = change(&k, &o->value, o->clock, o->stamp);
+    CHECK_ST(tsmap_merge(r[i], &ch, pinned_resolver, NULL, NULL), i == 0 ? TSMAP_OK : TSMAP_REPLACED);
+  }
+  seen s0 = state_of(r[0], k), s1 = state_of(r[1], k);
+  CHECK(s0.value == 1000 && s1.value == 1000);
+  CHECK(memcmp(s0.clock, s1.clock, sizeof s0.clock) == 0);
+  CHECK(s0.stamp == s1.stamp && s0.stamp == w[1].stamp); /* the larger of the two */
+  /* a third replica's concurrent pinned write, stamped between the two */
+  CHECK_ST(tsmap_put(r[2], &k, 8, &pinned2, NULL), TSMAP_OK); /* stamp (1 << 8) | 2 */
+  seen w2 = state_of(r[2], k);
+  CHECK(w2.stamp > w[0].stamp && w2.stamp < w[1].stamp);
+  for (int i = 0; i < 2; i++) {
+    tsmap_change ch = change(&k, &w2.value, w2.clock, w2.stamp);
+    tsmap_merge(r[i], &ch, pinned_resolver, NULL, NULL);
+  }
+  s0 = state_of(r[0], k);
+  s1 = state_of(r[1], k);
+  CHECK(s0.value == s1.value && s0.stamp == s1.stamp);
+  CHECK(memcmp(s0.clock, s1.clock, sizeof s0.clock) == 0);
+  for (int i = 0; i < 3; i++)
+    tsmap_destroy(r[i]);
+}
+
 static void test_g13_tombstones_stop_stale_writes_until_forgotten(void) {
   tsmap *a = rmap(0), *b = rmap(1);
   uint64_t k = 4, v = 1;
@@ -407,4 +460,5 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_a_bad_resolver_verdict_applies_nothing),
           T(test_g13_resolver_runs_again_when_the_entry_moved),
           T(test_g13_tombstones_stop_stale_writes_until_forgotten), T(test_g13_bad_arguments),
-          T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays))
+          T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays),
+          T(test_g13_keep_takes_the_larger_stamp))

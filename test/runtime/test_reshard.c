@@ -892,6 +892,49 @@ static void test_g15_a_reshard_gives_memory_back(void) {
   tsmap_destroy(m);
 }
 
+/* R8: a doubling's source that tsmap_maintain fits to a smaller table, after most of its
+ * entries were removed, takes inserts again. The small table is a growth whose old table
+ * moves 2 groups a write; sized for the entries alone, inserts filled it before old was
+ * moved, and the next insert's growth moved the rest of old into the full table: an
+ * endless probe under the shard lock (found by an independent black-box test: 20,000
+ * keys put and removed in a loop while another thread resharded and maintained). Each
+ * key mode; alarm() turns the hang into a failure. */
+static void test_g15_a_fitted_source_takes_inserts(void) {
+  const size_t modes[3][2] = {{8, 8}, {0, 8}, {24, 24}};
+  alarm(120);
+  for (size_t mi = 0; mi < 3; mi++) {
+    const uint64_t n = 20000, keep = 2000;
+    tsmap *m = new_map(1, modes[mi][0], modes[mi][1], 0);
+    uint64_t kw[3] = {0}, vw[3] = {0};
+    size_t kl = modes[mi][0] ? modes[mi][0] : 8;
+    for (uint64_t k = 0; k < n; k++) {
+      kw[0] = vw[0] = k;
+      CHECK_ST(tsmap_put(m, kw, kl, vw, NULL), TSMAP_OK);
+    }
+    CHECK_ST(tsmap_reshard(m, 2), TSMAP_OK);
+    tsmap_test_finish_reshard(m);
+    wait_for_helper(m);
+    for (uint64_t k = keep; k < n; k++) {
+      kw[0] = k;
+      CHECK_ST(tsmap_remove(m, kw, kl, NULL), TSMAP_OK);
+    }
+    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK); /* fits the sources (R8) */
+    for (uint64_t k = keep; k < n; k++) {
+      kw[0] = vw[0] = k;
+      CHECK_ST(tsmap_put(m, kw, kl, vw, NULL), TSMAP_OK);
+    }
+    size_t size = 0;
+    CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+    CHECK(size == n);
+    for (uint64_t k = 0; k < n; k += 13) {
+      kw[0] = k;
+      CHECK(tsmap_get(m, kw, kl, vw) == TSMAP_OK && vw[0] == k);
+    }
+    tsmap_destroy(m);
+  }
+  alarm(0);
+}
+
 /* ---- R4: a write's share is capped ----------------------------------------------------------- */
 
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
@@ -1639,6 +1682,7 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_a_write_moves_a_capped_share),
           T(test_g15_plain_gets_during_a_phase_find_every_key),
           T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing),
+          T(test_g15_a_fitted_source_takes_inserts),
           T(test_g15_foreach_whose_visitor_reshards), T(test_g15_feed_whose_visitor_reshards),
           T(test_g15_placement_names_the_shards_in_use),
           T(test_g15_size_during_a_reshard_is_exact),

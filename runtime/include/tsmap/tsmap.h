@@ -665,7 +665,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * is ignored). Against the local entry or tombstone of the key: a remote clock that
  * dominates replaces it; one that is dominated or equal changes nothing (TSMAP_EXISTS:
  * stale or a duplicate); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
- * with no lock held, and the entry gets the pointwise maximum of both clocks (if the
+ * with no lock held, and the entry gets the pointwise maximum of both clocks and the
+ * larger stamp, whatever the verdict (if the
  * entry changed meanwhile, the merge starts over, the discarded STORE result going to
  * on_entry_evicted, TSMAP_EVICT_DISCARDED). A value the merge replaces or removes goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
