@@ -6,6 +6,7 @@
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
+#include "GLibTables.h"
 #include "ObjectOrigins.h"
 #include "RcuSections.h"
 #include "clang-tidy/ClangTidyCheck.h"
@@ -70,6 +71,14 @@ private:
                        const FunctionDecl *Owner, const MapRef &Outer,
                        const VarDecl *KeyVar, const CallExpr *Init,
                        const CallExpr *Next, ASTContext &Ctx);
+  /// \p Store (g_hash_table_insert / _replace) stores under a copy of the
+  /// key being visited (`g_strdup (k)`, \p IsVisitedKey tells the key) in a
+  /// table whose creation the TU shows comparing what keys point to
+  /// (g_str_equal for a string copy): it replaces a value, adds no key. The
+  /// table is the store's, else the walked one (\p Walked).
+  bool storesVisitedKeyCopy(const CallExpr *Store, const Expr *Walked,
+                            llvm::function_ref<bool(const Expr *)> IsVisitedKey,
+                            ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
   /// of the node it removed before a grace period.
@@ -110,6 +119,7 @@ private:
   std::unique_ptr<EffectAnalysis> Analysis;
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
+  std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
 };
 
 } // namespace clang::tidy::tsmap

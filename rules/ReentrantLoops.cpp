@@ -13,8 +13,11 @@
 //     variable before the loop, in the same function;
 //   - a change followed, in its block, by `break`, `return` or `goto` leaves
 //     the loop before the iterator is used again: not reported;
-//   - `g_hash_table_insert` / `_replace` of the loop's own key variable only
-//     replaces a value (GLib invalidates iterators only when a key is added);
+//   - `g_hash_table_insert` / `_replace` of the loop's own key variable (also
+//     written through a cast, `(gpointer *) &name`) only replaces a value
+//     (GLib invalidates iterators only when a key is added), and so does one
+//     of a copy of it (`g_strdup (k)`) in a table whose creation in the TU
+//     compares what keys point to (g_str_equal);
 //   - maps are compared as for callbacks (same place, or same field and type);
 //     a helper's change is restated on the object the body passes it, also
 //     through the helper's `priv = foo_get_instance_private (self)`, so the
@@ -392,8 +395,10 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   Outer.Held = heldTable(Outer.P, Init->getArg(1), Owner);
-  const VarDecl *KeyVar =
-      Next->getNumArgs() > 1 ? addressedVar(Next->getArg(1)) : nullptr;
+  // The key variable, also through a cast (`(gpointer *) &name`).
+  const VarDecl *KeyVar = iteratedKeyOf(Next);
+  if (!KeyVar && Next->getNumArgs() > 1)
+    KeyVar = addressedVar(Next->getArg(1));
   llvm::SmallVector<const CallExpr *, 16> InBody;
   collectCalls(Body, InBody);
   for (const CallExpr *Site : InBody) {
@@ -434,9 +439,15 @@ bool ReentrantCallbackCheck::loopCallChanges(
   ExpansionSteps = 0;
   mapOperations(Owner, Direct, 0, Ops);
   for (Effect &E : Ops) {
-    // Replacing the value of the key being visited adds no key.
+    // Replacing the value of the key being visited adds no key, nor does a
+    // store under a copy of it in a table that compares the copies' contents.
+    auto IsKey = [&](const Expr *K) {
+      const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
+      return KeyVar && DRE && DRE->getDecl() == KeyVar;
+    };
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
-        addressedVar(Site->getArg(1)) == KeyVar)
+        (IsKey(Site->getArg(1)) ||
+         storesVisitedKeyCopy(Site, Init->getArg(1), IsKey, Ctx)))
       continue;
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
@@ -494,6 +505,26 @@ bool ReentrantCallbackCheck::loopCallChanges(
     return true;
   }
   return false;
+}
+
+bool ReentrantCallbackCheck::storesVisitedKeyCopy(
+    const CallExpr *Store, const Expr *Walked,
+    llvm::function_ref<bool(const Expr *)> IsVisitedKey, ASTContext &Ctx) {
+  if (!storesEntry(Store) || Store->getNumArgs() < 2)
+    return false;
+  auto [Source, Copy] = keyCopiedFrom(Store->getArg(1), Ctx);
+  if (!Source || !IsVisitedKey(Source))
+    return false;
+  if (!Tables) { // once per TU, and only for such a store
+    Tables = std::make_unique<GLibTables>();
+    Tables->learnTranslationUnit(Ctx);
+  }
+  for (const Expr *T : {Store->getArg(0), Walked}) {
+    const ValueDecl *D = T ? tableDeclOf(T) : nullptr;
+    if (const GLibTables::Creation *C = D ? Tables->creationOf(D) : nullptr)
+      return copyComparesEqual(Copy, C->Equal);
+  }
+  return false; // no creation seen: the table may compare pointers
 }
 
 void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
