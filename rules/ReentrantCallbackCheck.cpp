@@ -77,6 +77,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   NewFields.reset();
   Rcu.reset();
   Tables.reset();
+  KeyedTables.clear();
 }
 
 /// The parameter of callback \p Fn that receives the outer call's context
@@ -559,6 +560,16 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
             [&](const Expr *K) {
               const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
               return DRE && DRE->getDecl() == Fn->getParamDecl(0);
+            },
+            Fn->getASTContext()))
+      continue;
+    // `add_rfkill (rfkill->index, ...)` whose insert is keyed by the entry's
+    // own field: the key is in the table (ReentrantLoops).
+    if (walksGLibTable(MapOp) && Fn->getNumParams() > 1 &&
+        storesUnderEntryKey(
+            E,
+            [&](const VarDecl *V) {
+              return namesValue(V, Fn->getParamDecl(1), Fn);
             },
             Fn->getASTContext()))
       continue;

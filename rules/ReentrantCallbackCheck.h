@@ -79,6 +79,17 @@ private:
   bool storesVisitedKeyCopy(const CallExpr *Store, const Expr *Walked,
                             llvm::function_ref<bool(const Expr *)> IsVisitedKey,
                             ASTContext &Ctx);
+  /// \p E is a g_hash_table_insert / _replace whose key is, through the
+  /// parameters of its chain of calls, `e->f` of the entry being visited
+  /// (\p IsVisitedValue tells it), in a table whose every entry the TU
+  /// stores under its own field f (KeyedByField): the key is in the table,
+  /// so the store replaces a value and adds no key.
+  /// \p V is \p Value, or a local of \p Fn whose only value it is
+  /// (`Entry *e = value;`, never assigned again).
+  static bool namesValue(const VarDecl *V, const VarDecl *Value, const FunctionDecl *Fn);
+  bool storesUnderEntryKey(const Effect &E,
+                           llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                           ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
   /// of the node it removed before a grace period.
@@ -120,6 +131,9 @@ private:
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
   std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
+  /// Per TU: tables (variable or field) whose entries are all stored under
+  /// their own key field, by (table, field).
+  llvm::DenseMap<std::pair<const ValueDecl *, const FieldDecl *>, bool> KeyedTables;
 };
 
 } // namespace clang::tidy::tsmap
