@@ -4,6 +4,7 @@
 #include "CallOutcome.h"
 #include "RcuSections.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/FoldingSet.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -90,6 +91,10 @@ static const VarDecl *addressedLocalPointer(const Expr *E) {
                         : nullptr;
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
   return V && V->hasLocalStorage() && V->getType()->isPointerType() ? V : nullptr;
+}
+
+const VarDecl *iteratedKeyOf(const CallExpr *Next) {
+  return Next && Next->getNumArgs() > 1 ? addressedLocalPointer(Next->getArg(1)) : nullptr;
 }
 
 const VarDecl *iteratedValueOf(const CallExpr *Next) {
@@ -196,6 +201,29 @@ void GLibTables::learnCreation(const CallExpr *Call, ASTContext &Ctx) {
   Merge(It->second.Key, C.Key);
 }
 
+namespace {
+/// Every g_hash_table_new / _new_full of a translation unit.
+class CreationFinder : public RecursiveASTVisitor<CreationFinder> {
+public:
+  explicit CreationFinder(std::vector<const CallExpr *> &Out) : Out(Out) {}
+  bool VisitCallExpr(CallExpr *C) {
+    if (glibOpOf(C->getDirectCallee()) == GLibOp::Create)
+      Out.push_back(C);
+    return true;
+  }
+
+private:
+  std::vector<const CallExpr *> &Out;
+};
+} // namespace
+
+void GLibTables::learnTranslationUnit(ASTContext &Ctx) {
+  std::vector<const CallExpr *> Calls;
+  CreationFinder(Calls).TraverseDecl(Ctx.getTranslationUnitDecl());
+  for (const CallExpr *C : Calls)
+    learnCreation(C, Ctx);
+}
+
 const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const {
   auto It = Created.find(Table);
   return It == Created.end() ? nullptr : &It->second;
@@ -204,8 +232,8 @@ const GLibTables::Creation *GLibTables::creationOf(const ValueDecl *Table) const
 /// The expression \p Key copies, and how: `g_strdup(x)`, `strdup(x)`,
 /// `g_strndup(x, strlen(x))` (a shorter length copies a prefix: another
 /// key), `g_memdup2(x, n)`.
-static std::pair<const Expr *, KeyCopy> copiedFrom(const Expr *Key,
-                                                   const ASTContext &Ctx) {
+std::pair<const Expr *, KeyCopy> keyCopiedFrom(const Expr *Key,
+                                               const ASTContext &Ctx) {
   const auto *Call = dyn_cast<CallExpr>(Key->IgnoreParenCasts());
   const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
   if (!FD || !FD->getIdentifier() || Call->getNumArgs() < 1)
@@ -299,7 +327,7 @@ FailedLookup insertFollowsFailedLookup(const CallExpr *Insert,
   }
   // `insert(t, g_strdup(path), v)`: a lookup of `path` counts too, when the
   // table compares what its keys point to (the caller's to decide).
-  auto [Source, Copy] = copiedFrom(Insert->getArg(1), Ctx);
+  auto [Source, Copy] = keyCopiedFrom(Insert->getArg(1), Ctx);
   if (!Source)
     return R;
   findLookups(FD->getBody(), Insert->getArg(0), Source, Ctx, Lookups);

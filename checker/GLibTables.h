@@ -70,6 +70,12 @@ enum class KeyCopy {
 /// g_str_equal, a byte copy under g_int_equal and its kin.
 bool copyComparesEqual(KeyCopy Copy, KeyEquality Equal);
 
+/// The expression \p Key copies, and how: `g_strdup(x)`, `strdup(x)`,
+/// `g_strndup(x, strlen(x))` (a shorter length copies a prefix: another
+/// key), `g_memdup2(x, n)`; {null, None} if \p Key is no such copy.
+std::pair<const Expr *, KeyCopy> keyCopiedFrom(const Expr *Key,
+                                               const ASTContext &Ctx);
+
 /// The GHashTable operation \p FD is, by its name.
 GLibOp glibOpOf(const FunctionDecl *FD);
 
@@ -87,6 +93,10 @@ const CallExpr *iteratorInitOf(const CallExpr *Use, const Stmt *Body,
 /// call given the same iterator first); null if none.
 const CallExpr *iteratorNextOf(const CallExpr *Use, const Stmt *Body,
                                const SourceManager &SM);
+
+/// The local \p Next (a g_hash_table_iter_next) writes the key into: `k` of
+/// `&k`, `name` of `(gpointer *) &name`; null if it passes no local.
+const VarDecl *iteratedKeyOf(const CallExpr *Next);
 
 /// The local \p Next (a g_hash_table_iter_next) writes the value into: `v` of
 /// `&v`, `w` of `(gpointer *) &w`; null if it passes no local.
@@ -119,6 +129,9 @@ public:
   };
   /// Learns from creation \p Call (g_hash_table_new or _new_full).
   void learnCreation(const CallExpr *Call, ASTContext &Ctx);
+  /// Learns from every creation in the translation unit (for a check that
+  /// asks after the matchers ran past them, or before they reach them).
+  void learnTranslationUnit(ASTContext &Ctx);
   /// How \p Table was created, if that is visible; each side's Opaque says
   /// whether its destroy function is known.
   const Creation *creationOf(const ValueDecl *Table) const;

@@ -76,6 +76,8 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Analysis.reset();
   NewFields.reset();
   Rcu.reset();
+  Tables.reset();
+  KeyedTables.clear();
 }
 
 /// The parameter of callback \p Fn that receives the outer call's context
@@ -455,14 +457,20 @@ bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
 /// with `k` its first parameter): GLib invalidates a walk only when a key
 /// is added, so that replaces a value, as in a loop over the iterator's own
 /// key (ReentrantLoops).
+/// \p MapOp is a GLib walk whose callback gets the key first:
+/// g_hash_table_foreach*, g_hash_table_find.
+static bool walksGLibTable(const FunctionDecl *MapOp) {
+  if (!MapOp || !MapOp->getIdentifier())
+    return false;
+  llvm::StringRef Walk = MapOp->getName();
+  return Walk.starts_with("g_hash_table_foreach") || Walk == "g_hash_table_find";
+}
+
 static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
                             const FunctionDecl *MapOp) {
   const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
   if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !storesEntry(Inner) ||
-      !MapOp || !MapOp->getIdentifier() || Fn->getNumParams() < 1)
-    return false;
-  llvm::StringRef Walk = MapOp->getName();
-  if (!Walk.starts_with("g_hash_table_foreach") && Walk != "g_hash_table_find")
+      !walksGLibTable(MapOp) || Fn->getNumParams() < 1)
     return false;
   const auto *Key = dyn_cast<DeclRefExpr>(Inner->getArg(1)->IgnoreParenCasts());
   return Key && Key->getDecl() == Fn->getParamDecl(0);
@@ -543,6 +551,27 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
     if (storesWalkedKey(E, Fn, MapOp))
+      continue;
+    // `g_hash_table_replace (t, g_strdup (key), v)` in a g_str_equal table.
+    if (const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
+        Store && E.Chain.empty() && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
+        storesVisitedKeyCopy(
+            Store, Call->getNumArgs() > 0 ? Call->getArg(0) : nullptr,
+            [&](const Expr *K) {
+              const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
+              return DRE && DRE->getDecl() == Fn->getParamDecl(0);
+            },
+            Fn->getASTContext()))
+      continue;
+    // `add_rfkill (rfkill->index, ...)` whose insert is keyed by the entry's
+    // own field: the key is in the table (ReentrantLoops).
+    if (walksGLibTable(MapOp) && Fn->getNumParams() > 1 &&
+        storesUnderEntryKey(
+            E,
+            [&](const VarDecl *V) {
+              return namesValue(V, Fn->getParamDecl(1), Fn);
+            },
+            Fn->getASTContext()))
       continue;
     // The callback's own pointer into its context's object (`priv =
     // foo_get_instance_private (FOO (user_data))`): a table of that object.

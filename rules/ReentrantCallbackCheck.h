@@ -6,6 +6,7 @@
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
+#include "GLibTables.h"
 #include "ObjectOrigins.h"
 #include "RcuSections.h"
 #include "clang-tidy/ClangTidyCheck.h"
@@ -70,6 +71,25 @@ private:
                        const FunctionDecl *Owner, const MapRef &Outer,
                        const VarDecl *KeyVar, const CallExpr *Init,
                        const CallExpr *Next, ASTContext &Ctx);
+  /// \p Store (g_hash_table_insert / _replace) stores under a copy of the
+  /// key being visited (`g_strdup (k)`, \p IsVisitedKey tells the key) in a
+  /// table whose creation the TU shows comparing what keys point to
+  /// (g_str_equal for a string copy): it replaces a value, adds no key. The
+  /// table is the store's, else the walked one (\p Walked).
+  bool storesVisitedKeyCopy(const CallExpr *Store, const Expr *Walked,
+                            llvm::function_ref<bool(const Expr *)> IsVisitedKey,
+                            ASTContext &Ctx);
+  /// \p E is a g_hash_table_insert / _replace whose key is, through the
+  /// parameters of its chain of calls, `e->f` of the entry being visited
+  /// (\p IsVisitedValue tells it), in a table whose every entry the TU
+  /// stores under its own field f (KeyedByField): the key is in the table,
+  /// so the store replaces a value and adds no key.
+  /// \p V is \p Value, or a local of \p Fn whose only value it is
+  /// (`Entry *e = value;`, never assigned again).
+  static bool namesValue(const VarDecl *V, const VarDecl *Value, const FunctionDecl *Fn);
+  bool storesUnderEntryKey(const Effect &E,
+                           llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                           ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
   /// of the node it removed before a grace period.
@@ -110,6 +130,10 @@ private:
   std::unique_ptr<EffectAnalysis> Analysis;
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
+  std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
+  /// Per TU: tables (variable or field) whose entries are all stored under
+  /// their own key field, by (table, field).
+  llvm::DenseMap<std::pair<const ValueDecl *, const FieldDecl *>, bool> KeyedTables;
 };
 
 } // namespace clang::tidy::tsmap

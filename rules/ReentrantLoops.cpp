@@ -13,8 +13,11 @@
 //     variable before the loop, in the same function;
 //   - a change followed, in its block, by `break`, `return` or `goto` leaves
 //     the loop before the iterator is used again: not reported;
-//   - `g_hash_table_insert` / `_replace` of the loop's own key variable only
-//     replaces a value (GLib invalidates iterators only when a key is added);
+//   - `g_hash_table_insert` / `_replace` of the loop's own key variable (also
+//     written through a cast, `(gpointer *) &name`) only replaces a value
+//     (GLib invalidates iterators only when a key is added), and so does one
+//     of a copy of it (`g_strdup (k)`) in a table whose creation in the TU
+//     compares what keys point to (g_str_equal);
 //   - maps are compared as for callbacks (same place, or same field and type);
 //     a helper's change is restated on the object the body passes it, also
 //     through the helper's `priv = foo_get_instance_private (self)`, so the
@@ -260,6 +263,8 @@ public:
   explicit LocalValues(const FunctionDecl *Fn) {
     TraverseStmt(const_cast<Stmt *>(Fn->getBody()));
   }
+  /// \p V is given a value (or has its address taken) in the function.
+  bool defined(const VarDecl *V) const { return Values.count(V); }
   /// The only value \p V is ever given, or null.
   const Expr *onlyValue(const VarDecl *V) const {
     auto It = Values.find(V);
@@ -364,7 +369,145 @@ bool repointsAway(const Stmt *S, const llvm::SmallPtrSetImpl<const VarDecl *> &V
   return false;
 }
 
+/// Reads whether every entry of a GLib table is stored under a field of its
+/// own: each `g_hash_table_insert` / `_replace` into the table (a variable,
+/// or a field of any object) stores a variable `v` under a variable `k` in a
+/// function that also writes `v->key = k`, and the translation unit writes
+/// that field nowhere else (no other assignment, `++`, `&e->key`, or
+/// initializer list). Then the key of a visited entry, `e->key`, is in the
+/// table while the walk runs: a store under it replaces a value.
+class KeyedByField : public RecursiveASTVisitor<KeyedByField> {
+public:
+  KeyedByField(const ValueDecl *Table, const FieldDecl *Key) : Table(Table), Key(Key) {}
+  bool holds(ASTContext &Ctx) {
+    TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (Broken || Stores.empty())
+      return false;
+    auto Paired = [](const Pair &A, llvm::ArrayRef<Pair> Others) {
+      return llvm::any_of(Others, [&](const Pair &B) {
+        return A.Fn == B.Fn && A.Entry == B.Entry && A.KeyVar == B.KeyVar;
+      });
+    };
+    return llvm::all_of(Stores, [&](const Pair &P) { return Paired(P, Writes); }) &&
+           llvm::all_of(Writes, [&](const Pair &P) { return Paired(P, Stores); });
+  }
+  bool TraverseDecl(Decl *D) {
+    const FunctionDecl *Saved = Fn;
+    if (const auto *FD = dyn_cast_or_null<FunctionDecl>(D))
+      Fn = FD;
+    bool R = RecursiveASTVisitor::TraverseDecl(D);
+    Fn = Saved;
+    return R;
+  }
+  bool VisitCallExpr(CallExpr *C) {
+    GLibOp Op = glibOpOf(C->getDirectCallee());
+    if ((Op != GLibOp::Insert && Op != GLibOp::Replace && Op != GLibOp::Add) ||
+        C->getNumArgs() < 2 || tableDeclOf(C->getArg(0)) != Table)
+      return true;
+    const VarDecl *K = varOf(C->getArg(1));
+    const VarDecl *V = Op != GLibOp::Add && C->getNumArgs() > 2 ? varOf(C->getArg(2)) : nullptr;
+    if (!K || !V)
+      Broken = true; // a set, or a key or value that is no variable
+    else
+      Stores.push_back({Fn, V, K});
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (!BO->isAssignmentOp() || !isKey(BO->getLHS()))
+      return true;
+    const auto *ME = cast<MemberExpr>(BO->getLHS()->IgnoreParenCasts());
+    const VarDecl *V = varOf(ME->getBase());
+    const VarDecl *K = BO->getOpcode() == BO_Assign ? varOf(BO->getRHS()) : nullptr;
+    if (!V || !K)
+      Broken = true;
+    else
+      Writes.push_back({Fn, V, K});
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *UO) {
+    if ((UO->getOpcode() == UO_AddrOf || UO->isIncrementDecrementOp()) &&
+        isKey(UO->getSubExpr()))
+      Broken = true;
+    return true;
+  }
+  bool VisitInitListExpr(InitListExpr *ILE) {
+    const auto *RD = ILE->getType()->getAsRecordDecl();
+    if (RD && RD == Key->getParent() && ILE->getNumInits() > Key->getFieldIndex() &&
+        !isa<ImplicitValueInitExpr>(ILE->getInit(Key->getFieldIndex())))
+      Broken = true;
+    return true;
+  }
+
+private:
+  struct Pair {
+    const FunctionDecl *Fn;
+    const VarDecl *Entry;
+    const VarDecl *KeyVar;
+  };
+  static const VarDecl *varOf(const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+    return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  }
+  bool isKey(const Expr *E) const {
+    const auto *ME = dyn_cast<MemberExpr>(E->IgnoreParenCasts());
+    return ME && ME->getMemberDecl() == Key;
+  }
+  const ValueDecl *Table;
+  const FieldDecl *Key;
+  const FunctionDecl *Fn = nullptr;
+  bool Broken = false;
+  std::vector<Pair> Stores, Writes;
+};
+
 } // namespace
+
+bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
+                                        const FunctionDecl *Fn) {
+  if (!V || !Value)
+    return false;
+  if (V == Value)
+    return true;
+  const Expr *Only = V->hasLocalStorage() && !isa<ParmVarDecl>(V) && Fn->hasBody()
+                         ? LocalValues(Fn).onlyValue(V)
+                         : nullptr;
+  const auto *DRE = Only ? dyn_cast<DeclRefExpr>(Only->IgnoreParenCasts()) : nullptr;
+  return DRE && DRE->getDecl() == Value;
+}
+
+bool ReentrantCallbackCheck::storesUnderEntryKey(
+    const Effect &E, llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+    ASTContext &Ctx) {
+  const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
+  GLibOp Op = Store ? glibOpOf(Store->getDirectCallee()) : GLibOp::None;
+  if ((Op != GLibOp::Insert && Op != GLibOp::Replace) || Store->getNumArgs() < 3)
+    return false;
+  // The key, up the chain of calls to the walking function's terms; each
+  // hop's parameter keeps the value the caller passed.
+  const Expr *Key = Store->getArg(1)->IgnoreParenCasts();
+  for (auto It = E.Chain.rbegin(); It != E.Chain.rend(); ++It) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(Key);
+    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+    const auto *PFn = P ? dyn_cast<FunctionDecl>(P->getDeclContext()) : nullptr;
+    if (!PFn || !It->Callee ||
+        PFn->getCanonicalDecl() != It->Callee->getCanonicalDecl() ||
+        !PFn->hasBody() || LocalValues(PFn).defined(P) ||
+        P->getFunctionScopeIndex() >= It->Site->getNumArgs())
+      return false;
+    Key = It->Site->getArg(P->getFunctionScopeIndex())->IgnoreParenCasts();
+  }
+  // `e->key` of the entry being visited.
+  const auto *ME = dyn_cast<MemberExpr>(Key);
+  const auto *Field = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  const auto *Base = ME ? dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenCasts()) : nullptr;
+  const auto *Entry = Base ? dyn_cast<VarDecl>(Base->getDecl()) : nullptr;
+  const ValueDecl *Table = tableDeclOf(Store->getArg(0));
+  if (!Field || !Entry || !Table || !IsVisitedValue(Entry))
+    return false;
+  auto [It, New] = KeyedTables.try_emplace({Table, Field}, false);
+  if (New)
+    It->second = KeyedByField(Table, Field).holds(Ctx);
+  return It->second;
+}
 
 RcuSections &ReentrantCallbackCheck::rcu(ASTContext &Ctx) {
   if (!Rcu)
@@ -392,8 +535,10 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
   MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   Outer.Held = heldTable(Outer.P, Init->getArg(1), Owner);
-  const VarDecl *KeyVar =
-      Next->getNumArgs() > 1 ? addressedVar(Next->getArg(1)) : nullptr;
+  // The key variable, also through a cast (`(gpointer *) &name`).
+  const VarDecl *KeyVar = iteratedKeyOf(Next);
+  if (!KeyVar && Next->getNumArgs() > 1)
+    KeyVar = addressedVar(Next->getArg(1));
   llvm::SmallVector<const CallExpr *, 16> InBody;
   collectCalls(Body, InBody);
   for (const CallExpr *Site : InBody) {
@@ -434,9 +579,24 @@ bool ReentrantCallbackCheck::loopCallChanges(
   ExpansionSteps = 0;
   mapOperations(Owner, Direct, 0, Ops);
   for (Effect &E : Ops) {
-    // Replacing the value of the key being visited adds no key.
+    // Replacing the value of the key being visited adds no key, nor does a
+    // store under a copy of it in a table that compares the copies' contents.
+    auto IsKey = [&](const Expr *K) {
+      const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
+      return KeyVar && DRE && DRE->getDecl() == KeyVar;
+    };
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
-        addressedVar(Site->getArg(1)) == KeyVar)
+        (IsKey(Site->getArg(1)) ||
+         storesVisitedKeyCopy(Site, Init->getArg(1), IsKey, Ctx)))
+      continue;
+    // A store under the visited entry's own key field (`e->device`) in a table
+    // whose every entry is stored under that field: the key is there.
+    if (storesUnderEntryKey(
+            E,
+            [&](const VarDecl *V) {
+              return namesValue(V, iteratedValueOf(Next), Owner);
+            },
+            Ctx))
       continue;
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
@@ -494,6 +654,26 @@ bool ReentrantCallbackCheck::loopCallChanges(
     return true;
   }
   return false;
+}
+
+bool ReentrantCallbackCheck::storesVisitedKeyCopy(
+    const CallExpr *Store, const Expr *Walked,
+    llvm::function_ref<bool(const Expr *)> IsVisitedKey, ASTContext &Ctx) {
+  if (!storesEntry(Store) || Store->getNumArgs() < 2)
+    return false;
+  auto [Source, Copy] = keyCopiedFrom(Store->getArg(1), Ctx);
+  if (!Source || !IsVisitedKey(Source))
+    return false;
+  if (!Tables) { // once per TU, and only for such a store
+    Tables = std::make_unique<GLibTables>();
+    Tables->learnTranslationUnit(Ctx);
+  }
+  for (const Expr *T : {Store->getArg(0), Walked}) {
+    const ValueDecl *D = T ? tableDeclOf(T) : nullptr;
+    if (const GLibTables::Creation *C = D ? Tables->creationOf(D) : nullptr)
+      return copyComparesEqual(Copy, C->Equal);
+  }
+  return false; // no creation seen: the table may compare pointers
 }
 
 void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
