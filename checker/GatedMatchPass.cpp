@@ -128,9 +128,36 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
     if (Idents.find(Spelling) != Idents.end())
       return true;
   for (const auto &Name : ContractNames)
-    if (Idents.find(Name.getKey()) != Idents.end())
+    if (auto It = Idents.find(Name.getKey()); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
+      return true;
+  // The walks and removals the checks read without a contract of their own:
+  // GHashTableIter loops (a loop may hold only a remove) and cds_lfht's.
+  for (llvm::StringRef Walk :
+       {"g_hash_table_iter_init", "g_hash_table_iter_next", "cds_lfht_first",
+        "cds_lfht_next", "cds_lfht_del", "cds_lfht_replace"})
+    if (auto It = Idents.find(Walk); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
       return true;
   return false;
+}
+
+bool GatedMatchPass::usedInUnit(IdentifierInfo &Name, const ASTContext &Ctx) {
+  // A library's header declares its whole API in every unit that includes it
+  // (GLib's GHashTable and g_hash_table_insert in every GLib unit). A function
+  // the unit never references holds no contract here, nor does a C type: a
+  // map type's contract (thread_safe_map) only says which objects are maps,
+  // and a finding on one needs a call with a contract or a walk above. Any
+  // other bearer of the name (a variable, a C++ class or template, a scoped
+  // name the unit's scope does not show) opens the gate.
+  DeclContextLookupResult Found =
+      Ctx.getTranslationUnitDecl()->lookup(DeclarationName(&Name));
+  if (Found.empty())
+    return true;
+  bool CPlusPlus = Ctx.getLangOpts().CPlusPlus;
+  return llvm::any_of(Found, [&](const NamedDecl *D) {
+    if (const auto *FD = dyn_cast<FunctionDecl>(D))
+      return FD->isReferenced();
+    return CPlusPlus || !isa<TypeDecl>(D);
+  });
 }
 
 void GatedMatchPass::run(ASTContext &Ctx) {

@@ -6,11 +6,12 @@
 // checks do not register on clang-tidy's finder: they register on one finder
 // shared by all tsmap checks of the translation unit, which runs (one
 // traversal for all of them) only if the translation unit can hold a
-// contract: it spells an `annotate` attribute, or a name the options or the
-// shipped models give a contract to. Elsewhere the checks cost one match of
-// the translation unit node. Where it runs, the matchers every check needs
-// (every call, every annotated declaration) are registered once and their
-// matches handed to each check that asked.
+// contract: it spells an `annotate` attribute, or uses a name the options or
+// the shipped models give a contract to (a function only declared, as a
+// library's header declares its whole API, does not count). Elsewhere the
+// checks cost one match of the translation unit node. Where it runs, the
+// matchers every check needs (every call, every annotated declaration) are
+// registered once and their matches handed to each check that asked.
 //
 //===----------------------------------------------------------------------===//
 
@@ -122,6 +123,9 @@ private:
 
   /// Whether the translation unit of \p Ctx can hold a contract.
   bool mayHoldContracts(const ASTContext &Ctx) const;
+  /// Whether \p Name, which the unit spells, may name something the unit
+  /// uses: not a function it only declares.
+  static bool usedInUnit(IdentifierInfo &Name, const ASTContext &Ctx);
 
   /// The callback that hands the matches of \p Check's own matchers to it.
   Fanout &forwarderOf(ast_matchers::MatchFinder::MatchCallback *Check);
