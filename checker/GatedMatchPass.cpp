@@ -117,6 +117,29 @@ void GatedMatchPass::addContractNames(llvm::ArrayRef<std::string> Names) {
     ContractNames.insert(Name);
 }
 
+/// The functions of the maps the checks know beyond their contracts: GLib's
+/// (GHashTableIter loops, lookups before a remove, removals of values with a
+/// cleanup contract: checker/GLibTables) and liburcu's cds_lfht walks and
+/// removals. Not g_hash_table_unref: GLib's autoptr cleanup, an inline
+/// function of its headers, calls it in every GLib unit (a unit whose only
+/// GLib call is an unref is not checked).
+static constexpr llvm::StringLiteral MapApiNames[] = {
+    "g_hash_table_new",          "g_hash_table_new_full",
+    "g_hash_table_insert",       "g_hash_table_replace",
+    "g_hash_table_add",          "g_hash_table_remove",
+    "g_hash_table_remove_all",   "g_hash_table_destroy",
+    "g_hash_table_steal",        "g_hash_table_steal_extended",
+    "g_hash_table_lookup",       "g_hash_table_lookup_extended",
+    "g_hash_table_contains",     "g_hash_table_foreach",
+    "g_hash_table_foreach_remove", "g_hash_table_foreach_steal",
+    "g_hash_table_find",         "g_hash_table_iter_init",
+    "g_hash_table_iter_next",    "g_hash_table_iter_remove",
+    "g_hash_table_iter_steal",   "g_hash_table_iter_replace",
+    "cds_lfht_first",            "cds_lfht_next",
+    "cds_lfht_lookup",           "cds_lfht_iter_get_node",
+    "cds_lfht_add_unique",       "cds_lfht_add_replace",
+    "cds_lfht_del",              "cds_lfht_replace"};
+
 bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
   const IdentifierTable &Idents = Ctx.Idents;
   // Identifiers from a precompiled header or module are not all in the table
@@ -130,12 +153,8 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
   for (const auto &Name : ContractNames)
     if (auto It = Idents.find(Name.getKey()); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
       return true;
-  // The walks and removals the checks read without a contract of their own:
-  // GHashTableIter loops (a loop may hold only a remove) and cds_lfht's.
-  for (llvm::StringRef Walk :
-       {"g_hash_table_iter_init", "g_hash_table_iter_next", "cds_lfht_first",
-        "cds_lfht_next", "cds_lfht_del", "cds_lfht_replace"})
-    if (auto It = Idents.find(Walk); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
+  for (llvm::StringRef Name : MapApiNames)
+    if (auto It = Idents.find(Name); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
       return true;
   return false;
 }
@@ -144,8 +163,8 @@ bool GatedMatchPass::usedInUnit(IdentifierInfo &Name, const ASTContext &Ctx) {
   // A library's header declares its whole API in every unit that includes it
   // (GLib's GHashTable and g_hash_table_insert in every GLib unit). A function
   // the unit never references holds no contract here, nor does a C type: a
-  // map type's contract (thread_safe_map) only says which objects are maps,
-  // and a finding on one needs a call with a contract or a walk above. Any
+  // type's contract (a map, a field's cleanup) only says what objects are, and
+  // a finding on one needs a call with a contract or to the map APIs above. Any
   // other bearer of the name (a variable, a C++ class or template, a scoped
   // name the unit's scope does not show) opens the gate.
   DeclContextLookupResult Found =
