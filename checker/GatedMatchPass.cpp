@@ -150,11 +150,15 @@ bool GatedMatchPass::mayHoldContracts(const ASTContext &Ctx) const {
   for (llvm::StringRef Spelling : {"annotate", "__annotate__"})
     if (Idents.find(Spelling) != Idents.end())
       return true;
+  auto Uses = [&](llvm::StringRef Name) {
+    auto It = Idents.find(Name);
+    return It != Idents.end() && usedInUnit(*It->getValue(), Ctx);
+  };
   for (const auto &Name : ContractNames)
-    if (auto It = Idents.find(Name.getKey()); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
+    if (Uses(Name.getKey()))
       return true;
   for (llvm::StringRef Name : MapApiNames)
-    if (auto It = Idents.find(Name); It != Idents.end() && usedInUnit(*It->getValue(), Ctx))
+    if (Uses(Name))
       return true;
   return false;
 }
@@ -189,9 +193,50 @@ void GatedMatchPass::run(ASTContext &Ctx) {
     Model->checkEntries(Ctx);
   for (MatchFinder::MatchCallback *Check : Checks)
     Check->onStartOfTranslationUnit();
+  // The matchers look at calls and annotated declarations only: the
+  // prototypes, types and constants of the headers a C unit includes (most
+  // of its declarations, GLib's and GTK's) hold neither. The traversal skips
+  // them; the previous scope comes back for clang-tidy's own finder.
+  std::vector<Decl *> Saved = Ctx.getTraversalScope();
+  Ctx.setTraversalScope(matchScope(Ctx));
   Finder.matchAST(Ctx);
+  Ctx.setTraversalScope(Saved);
   for (MatchFinder::MatchCallback *Check : Checks)
     Check->onEndOfTranslationUnit();
+}
+
+/// Whether \p D, or a parameter or (nested) field of it, is annotated.
+static bool holdsAnnotation(const Decl *D) {
+  if (D->hasAttr<AnnotateAttr>())
+    return true;
+  if (const auto *FD = dyn_cast<FunctionDecl>(D))
+    return llvm::any_of(FD->parameters(), [](const ParmVarDecl *P) {
+      return P->hasAttr<AnnotateAttr>();
+    });
+  if (const auto *DC = dyn_cast<DeclContext>(D))
+    return llvm::any_of(DC->decls(), holdsAnnotation);
+  return false;
+}
+
+std::vector<Decl *> GatedMatchPass::matchScope(ASTContext &Ctx) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  std::vector<Decl *> Scope;
+  for (Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
+    // In C++ a header's declarations hold calls in many more places
+    // (templates, classes, default arguments): all of them, as before.
+    bool Keep = Ctx.getLangOpts().CPlusPlus ||
+                SM.isInMainFile(SM.getExpansionLoc(D->getLocation())) ||
+                holdsAnnotation(D);
+    if (const auto *FD = dyn_cast<FunctionDecl>(D))
+      Keep = Keep || FD->doesThisDeclarationHaveABody();
+    else if (const auto *VD = dyn_cast<VarDecl>(D))
+      Keep = Keep || VD->hasInit();
+    else if (!isa<RecordDecl, TypedefNameDecl, EnumDecl>(D))
+      Keep = true; // anything else C has (asm, static assertions): as before
+    if (Keep)
+      Scope.push_back(D);
+  }
+  return Scope;
 }
 
 void GatedMatchPass::reportSubjects(const ASTContext &Ctx) const {

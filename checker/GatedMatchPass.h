@@ -126,6 +126,10 @@ private:
   /// Whether \p Name, which the unit spells, may name something the unit
   /// uses: not a function it only declares.
   static bool usedInUnit(IdentifierInfo &Name, const ASTContext &Ctx);
+  /// The top-level declarations the pass traverses: in C, those that can hold
+  /// a call or an annotation (the main file's, function and variable
+  /// definitions, annotated ones), not the headers' prototypes and types.
+  static std::vector<Decl *> matchScope(ASTContext &Ctx);
 
   /// The callback that hands the matches of \p Check's own matchers to it.
   Fanout &forwarderOf(ast_matchers::MatchFinder::MatchCallback *Check);
