@@ -176,7 +176,8 @@ typedef uint64_t (*tsmap_clock_fn)(void *clock_ctx);
 /* NUMA placement of the shards' tables (G14; runtime/DESIGN.md, "Placement"). */
 typedef enum tsmap_placement_policy {
   TSMAP_PLACE_NONE = 0,       /* the default: memory lands where it is first touched */
-  TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin */
+  TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin (on
+                                 every online node when no node lists a CPU) */
   TSMAP_PLACE_LOCAL = 2       /* every shard on the node of the CPU tsmap_create ran on */
 } tsmap_placement_policy;
 /* The weight of a value for a bound on weight (G11, max_weight): called with no map lock
@@ -764,7 +765,8 @@ typedef struct tsmap_shard_placement {
 /* Report where shard `shard` is placed into *out: 0 <= shard < shard_count, or during a
  * reshard (tsmap_reshard) also a shard it is filling or emptying. Shards a reshard adds
  * are placed as the policy places shards at create: interleaved, shard i on the
- * (i mod k)-th node with CPUs; local, on the creating thread's node. Lock-free.
+ * (i mod k)-th of the k nodes with CPUs (k = 0, a topology whose cpulists are all empty:
+ * the k online nodes instead); local, on the creating thread's node. Lock-free.
  * Statuses, checked in this order: TSMAP_INVALID_ARGUMENT (NULL map or out, shard out of
  * range: out->shard_count is still filled in when map and out are not NULL);
  * TSMAP_CLOSED; TSMAP_OK. */
