@@ -28,7 +28,7 @@ static size_t tsmap_codec_len(size_t key_len, size_t clock_len, size_t value_byt
 
 tsmap_status tsmap_change_encode(const tsmap_change *c, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out) {
-  if (!c || !len_out || c->clock_len > TSMAP_MAX_REPLICAS || c->key_len > UINT32_MAX ||
+  if (!c || !len_out || c->clock_len > TSMAP_MAX_REPLICAS || c->key_len > TSMAP_MAX_KEY_SIZE ||
       value_size > TSMAP_MAX_VALUE_SIZE || (c->clock_len && !c->clock) ||
       (c->key_len && !c->key))
     return TSMAP_INVALID_ARGUMENT;
@@ -63,7 +63,9 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
     return TSMAP_NOT_FOUND;
   size_t key_len = tsmap_get_le(p, 4), clock_len = tsmap_get_le(p + 8, 4);
   uint64_t flags = tsmap_get_le(p + 4, 4);
-  if (tsmap_get_le(p + 12, 4) != value_size || clock_len > TSMAP_MAX_REPLICAS || flags > 1)
+  /* a key no map holds is garbage, not a change whose 4 GiB are still to come */
+  if (tsmap_get_le(p + 12, 4) != value_size || clock_len > TSMAP_MAX_REPLICAS || flags > 1 ||
+      key_len > TSMAP_MAX_KEY_SIZE)
     return TSMAP_INVALID_ARGUMENT;
   size_t vbytes = flags ? 0 : value_size;
   size_t n = tsmap_codec_len(key_len, clock_len, vbytes);

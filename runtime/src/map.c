@@ -762,7 +762,11 @@ int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q, tsmap_p
   return tsmap_shard_find_n(m, s, q, pos, 0);
 }
 
-/* The first free (EMPTY or DELETED) slot on the probe path of `hash` in `t`. */
+/* The first free (EMPTY or DELETED) slot on the probe path of `hash` in `t`. It ends:
+ * an EMPTY slot is filled only while growth_left > 0 (the insert and a reshard's move
+ * grow first, a growth's move checks its room, tsmap_migrate_step), so growth_left never
+ * wraps and t keeps at least ngroups EMPTY slots (I3); the triangular probe visits every
+ * group of a power-of-two table. */
 static tsmap_pos tsmap_table_free_slot(tsmap_table *t, uint64_t hash) {
   size_t g = hash & t->mask;
   for (size_t step = 0;; ) {
@@ -821,7 +825,8 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
  * so a reader that misses the key in old finds it in cur. */
 TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t gi,
                                         tsmap_table *cur, size_t kwords, size_t vwords,
-                                        int fast8, const int births, const int ver) {
+                                        int fast8, const int births, const int ver,
+                                        const int mark) {
   uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
   tsmap_group *g = tsmap_table_group(old, gi);
   uint64_t ctrl = old->wctrl[gi], full = tsmap_ctrl_full(ctrl), dead = ctrl;
@@ -840,6 +845,8 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
       *tsmap_mx_birth_at(cur, to.g, to.slot) = birth[gi * TSMAP_GROUP_SLOTS + i];
     dead = tsmap_ctrl_set(dead, i, TSMAP_CTRL_DELETED);
   }
+  if (!mark) /* a copy (tsmap_shard_rebuild): old stays as readers see it */
+    return;
   uint64_t s = tsmap_group_begin(old, g);
   tsmap_group_set_ctrl(old, gi, g, dead);
   tsmap_group_end(g, s);
@@ -849,16 +856,16 @@ TSMAP_INLINE void tsmap_migrate_group_n(const tsmap *m, tsmap_table *old, size_t
  * instructions of the generic loop copies). */
 static void tsmap_migrate_group(const tsmap *m, tsmap_table *old, size_t gi, tsmap_table *cur) {
   if (tsmap_is_8v8(m) && !old->birth)
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 0);
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 0, 1);
   else if (tsmap_is_8v8(m))
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0); /* metered: births move too (M3) */
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 1, 0, 1); /* metered: births move too (M3) */
   else if (m->entry_meta && !old->birth) /* G10-G12: one value and one meta word */
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->side);
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 2, 1, 0, m->side, 1);
   else if (m->freq_side) /* G11, B7: one value word, the frequency word beside the group */
-    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 1);
+    tsmap_migrate_group_n(m, old, gi, cur, 1, 1, 1, 0, 1, 1);
   else /* a versioned map's version words move too (V5), a freq_side map's frequency words */
     tsmap_migrate_group_n(m, old, gi, cur, m->key_words, m->value_words + m->meta_words, 0,
-                          1, m->side);
+                          1, m->side, 1);
 }
 
 /* Prefetch what the next step will touch: the next groups of `old` and their entries'
@@ -882,11 +889,32 @@ static void tsmap_migrate_prefetch_next(tsmap_table *old, size_t from, tsmap_tab
 
 static void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s);
 
-/* Move up to `groups` groups of the old table; retire it when done. */
+static tsmap_status tsmap_shard_rebuild(tsmap *m, tsmap_shard *s);
+
+/* Full slots of group `gi` of `t`. */
+static size_t tsmap_group_full(const tsmap_table *t, size_t gi) {
+  return (size_t)__builtin_popcountll(tsmap_ctrl_full(t->wctrl[gi]));
+}
+
+/* Move up to `groups` groups of the old table; retire it when done. A group moves only
+ * into room for all its entries (growth_left, I3): cur is sized to take old's entries and
+ * every insert made while they move (tsmap_grow_start, R7, R8), so this holds unless a
+ * sizing is wrong; then (the room check, one compare a step while cur has room for two
+ * full groups) both tables are rebuilt into one that holds them, instead of filling
+ * cur's last EMPTY slots and leaving a probe that never ends (black-box round 4 #1). */
 static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   size_t end = groups < old->ngroups - s->migrate_pos ? s->migrate_pos + groups : old->ngroups;
+  if (TSMAP_UNLIKELY(cur->growth_left < (end - s->migrate_pos) * TSMAP_GROUP_SLOTS)) {
+    size_t need = 0;
+    for (size_t gi = s->migrate_pos; gi < end; gi++)
+      need += tsmap_group_full(old, gi);
+    if (need > cur->growth_left) {
+      (void)tsmap_shard_rebuild(m, s); /* no memory: old stays, and so do its entries */
+      return;
+    }
+  }
   s->migrated += end - s->migrate_pos;
   while (s->migrate_pos < end)
     tsmap_migrate_group(m, old, s->migrate_pos++, cur);
@@ -947,10 +975,15 @@ static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t);
 
 /* Start a growth: a table twice as large (or as large, when most used slots are DELETED),
  * published as cur with the full one as old; entries move a few groups per write. The new
- * table holds old's entries plus every insert made while they move (I3). */
+ * table holds old's entries plus every insert made while they move (I3): each write moves
+ * TSMAP_MIGRATE_GROUPS groups before it inserts, so at most ng/2 inserts (ng old's groups)
+ * come before old is empty; old holds at most 6 ng entries (7 ng / 16 before a same-size
+ * rehash), and the new table takes 12 ng (6 ng). cur full while old is not can thus only
+ * follow a wrong sizing (R8's fit was one, black-box round 4 #1): then both are rebuilt
+ * into one table (moving old into the full cur had no free slot to find). */
 static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
-  if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* defensive: never expected */
-    tsmap_migrate_step(m, s, SIZE_MAX);
+  if (atomic_load_explicit(&s->old, memory_order_relaxed))
+    return tsmap_shard_rebuild(m, s);
   size_t ng = tsmap_grow_groups(s);
   tsmap_table *t = s->next;
   s->next = NULL;
@@ -983,6 +1016,46 @@ static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t) {
   TSMAP_PROBE4(growth_start, m, s, cur->ngroups, t->ngroups);
 }
 
+/* cur has no room for the rest of old (a wrong sizing; never expected, tsmap_grow_start):
+ * copy the entries of both into a new table with room for as many again and publish it
+ * as cur with no old, under the shard's gen. A whole-table operation (G5 is broken once,
+ * not the map). The sources are only read, so a reader on them, validated by gen or
+ * by the probe words, finds what it found before; a key stays in one table (I3).
+ * TSMAP_NO_MEMORY: nothing changed. */
+static tsmap_status tsmap_shard_rebuild(tsmap *m, tsmap_shard *s) {
+  tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  size_t n = 0, ng;
+  for (size_t gi = s->migrate_pos; gi < old->ngroups; gi++)
+    n += tsmap_group_full(old, gi);
+  for (size_t gi = 0; gi < cur->ngroups; gi++)
+    n += tsmap_group_full(cur, gi);
+  ng = tsmap_groups_for(2 * n); /* growth_left >= 2n: the copies fit, with room after */
+  tsmap_table *t = tsmap_table_new(m, s, ng);
+  if (!t)
+    return TSMAP_NO_MEMORY;
+  for (size_t gi = s->migrate_pos; gi < old->ngroups; gi++)
+    tsmap_migrate_group_n(m, old, gi, t, m->key_words, m->value_words + m->meta_words, 0, 1,
+                          m->side, 0);
+  for (size_t gi = 0; gi < cur->ngroups; gi++)
+    tsmap_migrate_group_n(m, cur, gi, t, m->key_words, m->value_words + m->meta_words, 0, 1,
+                          m->side, 0);
+  uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+  atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&s->old, NULL, memory_order_release);
+  tsmap_shard_set_cur(s, t);
+  tsmap_shard_publish8(m, s);
+  atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+  s->migrated += old->ngroups - s->migrate_pos + cur->ngroups;
+  s->migrate_pos = 0;
+  s->rebuilds++;
+  tsmap_retire_table(s, old);
+  tsmap_retire_table(s, cur);
+  TSMAP_PROBE3(growth_end, m, s, t->ngroups);
+  return TSMAP_OK;
+}
+
 /* Insert a key known to be absent. A long key gets its block here, under the lock, so
  * that a call that finds its key present never allocates. TSMAP_NO_MEMORY if the block
  * or a needed growth could not be allocated: nothing changed. */
@@ -1002,7 +1075,7 @@ tsmap_status tsmap_shard_insert(tsmap *m, tsmap_shard *s, const tsmap_key *q,
       tsmap_keyblock_free(m, kb);
       return TSMAP_NO_MEMORY;
     }
-    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+    tsmap_shard_growth_step(m, s); /* none after a rebuild */
     pos = tsmap_table_free_slot(atomic_load_explicit(&s->cur, memory_order_relaxed), q->hash);
   }
   if (TSMAP_UNLIKELY(m->bounded)) { /* G11: an eviction only frees slots; pos stays free */
@@ -1057,7 +1130,7 @@ TSMAP_INLINE int tsmap_shard_move_n(tsmap *m, tsmap_shard *from, const tsmap_pos
   if (tsmap_ctrl_get(cur->wctrl[at.g], at.slot) == TSMAP_CTRL_EMPTY && cur->growth_left == 0) {
     if (tsmap_grow_start(m, to) != TSMAP_OK)
       return -1;
-    tsmap_migrate_step(m, to, TSMAP_MIGRATE_GROUPS);
+    tsmap_shard_growth_step(m, to); /* none after a rebuild */
     at = tsmap_table_free_slot(atomic_load_explicit(&to->cur, memory_order_relaxed), h);
   }
   /* insert, then delete */
@@ -3012,4 +3085,33 @@ void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
   *old_groups = old ? old->ngroups : 0;
   *moved = old ? s->migrate_pos : 0;
   tsmap_lock_release(&s->lock);
+}
+
+/* Test hook: what a wrong sizing would do. Publish a table of `ngroups` groups (a power of
+ * two) as shard `i`'s cur, with its table as old, as tsmap_shard_fit does, however little
+ * room it has for old's entries (none of tsmap_grow_start's sizing). Returns 0 if a growth
+ * was in progress or no table could be made. Then the shard's rebuild count (growths that
+ * found no room and rebuilt) so far. */
+TSMAP_HIDDEN int tsmap_debug_squeeze(tsmap *m, size_t i, size_t ngroups);
+int tsmap_debug_squeeze(tsmap *m, size_t i, size_t ngroups) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_table *t = NULL;
+  tsmap_lock_acquire(&s->lock);
+  if (atomic_load(&s->cur) && !atomic_load(&s->old) && tsmap_is_pow2(ngroups)) {
+    tsmap_table_free(m, s->next); /* prepared, never published (as tsmap_grow_start) */
+    s->next = NULL;
+    t = tsmap_table_new(m, s, ngroups);
+  }
+  if (t)
+    tsmap_grow_publish(m, s, t);
+  tsmap_lock_release(&s->lock);
+  return t != NULL;
+}
+TSMAP_HIDDEN size_t tsmap_debug_rebuilds(tsmap *m, size_t i);
+size_t tsmap_debug_rebuilds(tsmap *m, size_t i) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  size_t n = s->rebuilds;
+  tsmap_lock_release(&s->lock);
+  return n;
 }

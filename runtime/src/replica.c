@@ -216,13 +216,20 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   return st;
 }
 
-/* The remote clock, padded with zeros to the map's replicas, into `c`; 0 or -1 (bad). */
+/* The remote clock, padded with zeros to the map's replicas, into `c`; 0 or -1 (bad). A
+ * counter or stamp time at TSMAP_CLOCK_LIMIT or above is bad: the merge raises the
+ * version counter past it (V3), and from near 2^64 the next local version wrapped to 0
+ * (G12 a) and the stamps built from it (<< 8) went backwards (G13 a). No replica takes
+ * that many versions; bytes from a transport may say so (test_g13_garbage_bytes_...). */
 static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c) {
   if (rc->clock_len > m->replicas || (rc->clock_len && !rc->clock) ||
-      (!rc->key && rc->key_len))
+      (!rc->key && rc->key_len) || (rc->stamp >> 8) >= TSMAP_CLOCK_LIMIT)
     return -1;
-  for (size_t i = 0; i < m->replicas; i++)
+  for (size_t i = 0; i < m->replicas; i++) {
     c[i] = i < rc->clock_len ? rc->clock[i] : 0;
+    if (c[i] >= TSMAP_CLOCK_LIMIT)
+      return -1;
+  }
   return 0;
 }
 

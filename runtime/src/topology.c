@@ -59,6 +59,11 @@ static int tsmap_topo_slurp(const char *path, char *buf, size_t cap, char *why,
   close(fd);
   if (n == cap - 1)
     return tsmap_topo_fail(why, why_len, "%s: longer than %zu bytes", path, cap - 2);
+  /* the parser stops at a NUL: "1\0garbage" would read as "1" (T1: no guess) */
+  const char *nul = memchr(buf, '\0', n);
+  if (nul)
+    return tsmap_topo_fail(why, why_len, "%s: a NUL byte at byte %zu", path,
+                           (size_t)(nul - buf));
   buf[n] = '\0';
   return 0;
 }

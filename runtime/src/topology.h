@@ -9,8 +9,9 @@
  * of plain files (test/runtime/numa-trees/).
  *
  *   T1  A topology is read whole or not at all: a missing or unreadable file, a list that
- *       is not in the kernel's format (a bad character, a range whose end is below its
- *       start, a number above the limits below) or the CPU asked about listed by two
+ *       is not in the kernel's format (a bad character, a NUL byte anywhere in the file,
+ *       a range whose end is below its start, a number above the limits below) or the
+ *       CPU asked about listed by two
  *       nodes makes the read fail with a sentence naming the file and what is wrong;
  *       nothing is guessed.
  *   T2  Node ids are below TSMAP_TOPO_MAX_NODES (the node mask mbind takes) and CPU ids

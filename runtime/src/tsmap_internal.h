@@ -15,8 +15,9 @@
  *       happens in between. Readers copy what they need and accept it only if seq was
  *       even and unchanged. A one-word value is overwritten alone (a release store): a
  *       reader gets the old or the new value of the key it matched.
- *   I3  Every table keeps at least one EMPTY slot (growth_left counts DELETED as used), so
- *       probe sequences end. A key is in at most one of a shard's two tables.
+ *   I3  Every table keeps at least as many EMPTY slots as groups (growth_left counts DELETED as
+ *       used, and an EMPTY slot is filled only while growth_left > 0, so it never wraps),
+ *       so probe sequences end. A key is in at most one of a shard's two tables.
  *   I4  Slot words are only accessed atomically (relaxed; a value word stored alone is
  *       released and read with acquire), so concurrent readers never race in the C11
  *       sense; the seqlock gives them consistency.
@@ -355,6 +356,7 @@ typedef struct tsmap_shard {
   size_t retired_count;
   unsigned writes_since_reclaim;
   size_t migrated;                  /* groups moved by growths so far (metrics) */
+  size_t rebuilds;                  /* growths whose cur had no room: rebuilt (tests) */
   size_t sweep_pos;                 /* G10: the next group of cur a write sweeps */
   size_t cap;                       /* G11: most entries the shard may hold (0: no bound) */
   size_t age_ops;                   /* G11: inserts since the shard last aged */

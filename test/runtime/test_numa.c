@@ -247,6 +247,31 @@ static void test_g14_list_format(void) {
       rm_tree(root);
     }
   }
+  { /* a NUL inside a file (T1: parsed strictly): "1\0garbage" was read as "1" */
+    static const struct {
+      const char *bytes;
+      size_t len;
+    } nul[] = {{"1\0garbage\n", 11}, {"0\0", 2}, {"0\n\0", 3}, {"\0", 1}};
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+      char root[64], path[512], why[320];
+      for (int which = 0; which < 2; which++) { /* in cpulist, then in online */
+        if (!tmp_tree(root, "0\n", "0\n")) {
+          CHECK(!"mkdtemp");
+          return;
+        }
+        snprintf(path, sizeof path, which ? "%s/online" : "%s/node0/cpulist", root);
+        FILE *f = fopen(path, "w");
+        fwrite(nul[i].bytes, 1, nul[i].len, f);
+        fclose(f);
+        size_t n = 99;
+        CHECK_ST(tsmap_numa_node_count(root, &n), TSMAP_INVALID_ARGUMENT);
+        CHECK(n == 0);
+        CHECK(read_tree(root, why, sizeof why) == -1 && strstr(why, "NUL") != NULL);
+        CHECK(make_map(TSMAP_PLACE_INTERLEAVE, root, 2, TSMAP_INVALID_ARGUMENT) == NULL);
+        rm_tree(root);
+      }
+    }
+  }
   static const char *bad_online[] = {"1024\n", "0-1024\n", "2,1\n", "0,0\n", "\n", "a\n"};
   for (size_t i = 0; i < sizeof bad_online / sizeof bad_online[0]; i++) {
     char root[64];
@@ -296,6 +321,21 @@ static void test_g14_interleave_on_two_and_four_nodes(void) {
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 2, four, 2, 4); /* fewer shards */
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("sparse"), 8, sparse, 2, 3);  /* node 3: no CPU */
   expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("four-node"), 1, four, 1, 4);
+}
+
+/* G14 (a): a tree where no node lists a CPU (k = 0: sysfs shows only memory nodes, or a
+ * masked view). Interleave falls back to every online node, as documented; local has no
+ * node for its CPU and leaves the map unplaced, with the reason. */
+static void test_g14_interleave_without_cpu_nodes_uses_every_node(void) {
+  static const int two[] = {0, 1};
+  expect_nodes(TSMAP_PLACE_INTERLEAVE, TREE("no-cpus"), 4, two, 2, 2);
+  tsmap *m = make_map(TSMAP_PLACE_LOCAL, TREE("no-cpus"), 2, TSMAP_OK);
+  for (size_t i = 0; m && i < 2; i++) {
+    tsmap_shard_placement p = placement_of(m, i);
+    CHECK(p.node == -1 && !p.bound && p.node_count == 2);
+    CHECK(strstr(p.reason, "is in no node's cpulist") != NULL);
+  }
+  tsmap_destroy(m);
 }
 
 /* Shards a reshard adds are placed as at create (interleaved: shard i on node i mod k),
@@ -667,6 +707,7 @@ static void test_g14_create_without_memory(void) {
 
 TEST_MAIN(T(test_g14_topology_of_the_fake_trees), T(test_g14_broken_trees_are_a_status),
           T(test_g14_list_format), T(test_g14_interleave_on_two_and_four_nodes),
+          T(test_g14_interleave_without_cpu_nodes_uses_every_node),
           T(test_g14_local_with_a_given_cpu), T(test_g14_local_follows_the_creating_cpu),
           T(test_g14_tables_land_on_their_node), T(test_g14_refusals_degrade_with_a_reason),
           T(test_g14_placement_read_while_shards_grow), T(test_g14_bad_input),

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <pthread.h>
+#include <sched.h>
 
 #include "tsmap_test.h"
 
@@ -454,6 +455,442 @@ static void test_g13_without_memory(void) {
   tsmap_destroy(m);
 }
 
+/* ---- Bad input: bytes from a transport, horizons ----------------------------------------- */
+
+#ifdef TSMAP_STRESS_SMALL
+#define GARBAGE_ROUNDS 3000
+#else
+#define GARBAGE_ROUNDS 30000
+#endif
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return g_rng;
+}
+
+/* A replicated map of variable-length keys (every key length decodes into something). */
+static tsmap *rmap_var(size_t id) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 0;
+  cfg.shard_count = 2;
+  cfg.replicas = 3;
+  cfg.replica_id = id;
+  tsmap_test_count_hooks(&cfg);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
+/* Decode `buf` as a stream of changes and merge each into both maps: every status is one
+ * the header names, a decoded change lies inside the bytes it came from, and a merge of
+ * it is a status too (ASan and UBSan watch the rest). Returns the changes decoded. */
+static long decode_and_merge(const unsigned char *buf, size_t len, tsmap *var, tsmap *fixed) {
+  long n = 0;
+  size_t at = 0;
+  for (;;) {
+    tsmap_change d;
+    uint64_t cb[TSMAP_MAX_REPLICAS];
+    size_t used = 0;
+    tsmap_status st = tsmap_change_decode(buf + at, len - at, 8, &d, cb, &used);
+    CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_INVALID_ARGUMENT);
+    if (st != TSMAP_OK)
+      return n;
+    n++;
+    const unsigned char *lo = buf + at, *hi = buf + at + used;
+    CHECK(used >= 32 && used <= len - at && d.clock == cb && d.clock_len <= TSMAP_MAX_REPLICAS);
+    CHECK(d.key_len <= TSMAP_MAX_KEY_SIZE && (const unsigned char *)d.key >= lo &&
+          (const unsigned char *)d.key + d.key_len <= hi);
+    CHECK(!d.value || ((const unsigned char *)d.value >= lo &&
+                       (const unsigned char *)d.value + 8 <= (const unsigned char *)d.key));
+    tsmap *maps[2] = {var, fixed};
+    for (int i = 0; i < 2; i++) {
+      uint64_t old = 0;
+      st = tsmap_merge(maps[i], &d, NULL, NULL, (rnd() & 1) ? &old : NULL);
+      CHECK(st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_EXISTS ||
+            st == TSMAP_INVALID_ARGUMENT);
+    }
+    at += used;
+  }
+}
+
+/* A valid encoding of a random change (keys of 0..40 bytes, small clocks), then a mutation
+ * of it: bytes flipped, header fields set to extremes, truncated, garbage appended. */
+static size_t garbage_change(unsigned char *buf, size_t cap) {
+  unsigned char key[40];
+  uint64_t v = rnd(), clock[TSMAP_MAX_REPLICAS];
+  size_t klen = rnd() % 41, clen = rnd() % 5, len = 0;
+  for (size_t i = 0; i < klen; i++)
+    key[i] = (unsigned char)rnd();
+  if (klen == 8 && (rnd() & 1)) { /* a key the maps hold */
+    memset(key, 0, 8);
+    key[0] = (unsigned char)(rnd() % 16);
+  }
+  for (size_t i = 0; i < clen; i++)
+    clock[i] = rnd() % 64;
+  tsmap_change c = {key, klen, (rnd() % 4) ? &v : NULL, clock, clen, rnd() % 4096, 0};
+  CHECK_ST(tsmap_change_encode(&c, 8, buf, cap, &len), TSMAP_OK);
+  switch (rnd() % 8) {
+  case 0: /* left as it is */
+    break;
+  case 1: /* truncated */
+    len = rnd() % len;
+    break;
+  case 2: { /* a header field to an extreme */
+    static const uint32_t ext[] = {0, 1, 2, 3, 7, 8, 16, 17, 0x7fffffffu, 0xffffffffu,
+                                   (1u << 30) + 1};
+    uint32_t x = ext[rnd() % (sizeof ext / sizeof ext[0])];
+    memcpy(buf + 4 * (rnd() % 4), &x, 4);
+    break;
+  }
+  case 3: /* the stamp or a clock counter to a huge value */
+    for (size_t i = 0, at = 16 + 8 * (rnd() % (2 + clen)); i < 8; i++)
+      buf[at + i] = (unsigned char)(rnd() | 0x80);
+    break;
+  case 4: { /* garbage appended */
+    size_t extra = rnd() % 64;
+    for (size_t i = 0; i < extra && len < cap; i++)
+      buf[len++] = (unsigned char)rnd();
+    break;
+  }
+  default: /* bytes flipped */
+    for (int i = 0, nflip = 1 + (int)(rnd() % 4); i < nflip; i++)
+      buf[rnd() % len] ^= (unsigned char)(1u << (rnd() % 8));
+  }
+  return len;
+}
+
+/* tsmap_change_decode of random and mutated bytes: never a crash or a read outside the
+ * buffer, always OK, NOT_FOUND (a prefix of a change) or INVALID_ARGUMENT; every shorter
+ * prefix of a valid change is NOT_FOUND; a header claiming a key no map can hold is
+ * INVALID_ARGUMENT at once, not a request for up to 4 GiB more; what decodes merges as
+ * a status. A merged clock or stamp beyond what versions can reach is refused: taken, it
+ * pushed the map's version counter to the top, and the next local write's version was
+ * TSMAP_VERSION_ANY, the one after that 0 (no larger than any, G12 a). */
+static void test_g13_garbage_bytes_are_a_status(void) {
+  tsmap *var = rmap_var(0), *fixed = rmap(0);
+  unsigned char buf[512];
+  long decoded = 0;
+  for (int round = 0; round < GARBAGE_ROUNDS; round++) {
+    size_t len;
+    if (round % 4 == 0) { /* plain random bytes, some with a plausible header */
+      len = rnd() % sizeof buf;
+      for (size_t i = 0; i < len; i++)
+        buf[i] = (unsigned char)rnd();
+      if (len >= 16 && (rnd() & 1)) {
+        uint32_t h[4] = {(uint32_t)(rnd() % 48), (uint32_t)(rnd() % 2), (uint32_t)(rnd() % 5),
+                         8};
+        memcpy(buf, h, 16);
+      }
+    } else {
+      len = garbage_change(buf, sizeof buf);
+      if (rnd() % 3 == 0) /* a second change after it: a stream */
+        len += garbage_change(buf + len, sizeof buf - len);
+    }
+    decoded += decode_and_merge(buf, len, var, fixed);
+  }
+  fprintf(stderr, "  %d buffers, %ld changes decoded and merged\n", GARBAGE_ROUNDS, decoded);
+  CHECK(decoded > GARBAGE_ROUNDS / 4);
+  /* every prefix of a valid change is NOT_FOUND */
+  uint64_t k = 5, v = 6, clock[3] = {1, 2, 3};
+  tsmap_change c = change(&k, &v, clock, 0x100), d;
+  uint64_t cb[TSMAP_MAX_REPLICAS];
+  size_t len = 0, used;
+  CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len), TSMAP_OK);
+  for (size_t n = 0; n < len; n++)
+    CHECK_ST(tsmap_change_decode(n ? buf : NULL, n, 8, &d, cb, &used), TSMAP_NOT_FOUND);
+  /* a key longer than any map holds: malformed, not "read more" */
+  uint32_t huge = 0xffffffffu;
+  memcpy(buf, &huge, 4);
+  CHECK_ST(tsmap_change_decode(buf, len, 8, &d, cb, &used), TSMAP_INVALID_ARGUMENT);
+  c.key_len = TSMAP_MAX_KEY_SIZE + 1; /* and not encoded either */
+  CHECK_ST(tsmap_change_encode(&c, 8, NULL, 0, &len), TSMAP_INVALID_ARGUMENT);
+  /* versions stay below what stamps can hold: a clock at the top is refused */
+  tsmap *m = rmap(0);
+  uint64_t k2 = 9, v1 = 0, v2 = 0, top[3] = {~0ull - 1, 1, 1};
+  CHECK_ST(tsmap_put(m, &k2, 8, &v, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get_version(m, &k2, 8, NULL, &v1), TSMAP_OK);
+  uint64_t k3 = 10;
+  tsmap_change bad = change(&k3, &v, top, 0x100);
+  for (int step = 0; step < 5; step++) {
+    if (step == 1) { /* the stamp's time, too */
+      top[0] = 1;
+      bad.stamp = ~0ull;
+    } else if (step == 2) { /* the largest counter taken */
+      bad.stamp = 0x100;
+      top[1] = TSMAP_CLOCK_LIMIT - 1;
+    } else if (step == 3) {
+      top[1] = TSMAP_CLOCK_LIMIT;
+    } else if (step == 4) {
+      top[1] = 0;
+      bad.stamp = TSMAP_CLOCK_LIMIT << 8;
+    }
+    CHECK_ST(tsmap_merge(m, &bad, NULL, NULL, NULL),
+             step == 2 ? TSMAP_OK : TSMAP_INVALID_ARGUMENT);
+    /* the next local write still takes a larger version, far from the top (before: 0) */
+    CHECK_ST(tsmap_put(m, &k2, 8, &v, NULL), TSMAP_REPLACED);
+    CHECK_ST(tsmap_get_version(m, &k2, 8, NULL, &v2), TSMAP_OK);
+    CHECK(v2 > v1 && v2 != TSMAP_VERSION_ANY && v2 < (1ull << 56));
+    v1 = v2;
+  }
+  tsmap_destroy(m);
+  tsmap_destroy(var);
+  tsmap_destroy(fixed);
+}
+
+/* tsmap_forget with bad horizons: a status, nothing dropped; a horizon of fewer counters
+ * pads with zeros; one above every clock drops every tombstone, after which the map works. */
+static void test_g13_forget_bad_horizons(void) {
+  tsmap *m = rmap(0);
+  uint64_t h[TSMAP_MAX_REPLICAS + 1];
+  memset(h, 0xff, sizeof h);
+  for (uint64_t k = 0; k < 100; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  for (uint64_t k = 0; k < 100; k += 2)
+    CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_OK);
+  size_t n = 12345;
+  CHECK_ST(tsmap_forget(NULL, h, 3, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_forget(m, NULL, 3, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_forget(m, h, 4, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_forget(m, h, TSMAP_MAX_REPLICAS + 1, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_forget(m, h, SIZE_MAX, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK(n == 12345);
+  CHECK_ST(tsmap_forget(m, NULL, 0, &n), TSMAP_OK); /* all zeros: no tombstone is below */
+  CHECK(n == 0);
+  uint64_t low[1] = {~0ull}; /* replica 0's counter only: the others 0, as the tombstones' */
+  CHECK_ST(tsmap_forget(m, low, 1, &n), TSMAP_OK);
+  CHECK(n == 50);
+  CHECK_ST(tsmap_forget(m, h, 3, &n), TSMAP_OK);
+  CHECK(n == 0);
+  for (uint64_t k = 0; k < 100; k++) {
+    uint64_t v = k + 1000;
+    CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), k % 2 ? TSMAP_REPLACED : TSMAP_OK);
+  }
+  size_t size = 0;
+  CHECK_ST(tsmap_size(m, &size), TSMAP_OK);
+  CHECK(size == 100);
+  tsmap_close(m);
+  CHECK_ST(tsmap_forget(m, h, 3, &n), TSMAP_CLOSED);
+  tsmap_destroy(m);
+}
+
+/* ---- Local writers racing a merger ----------------------------------------------------------- */
+
+#define RACE_KEYS 48
+#ifdef TSMAP_STRESS_SMALL
+#define RACE_OPS 3000
+#else
+#define RACE_OPS 20000
+#endif
+#define RACE_VALUES (3 * RACE_OPS + 16)
+
+/* A map's ledger of the values (ids unique in the test) that entered and left it. */
+typedef struct race_ledger {
+  _Atomic unsigned char in[RACE_VALUES], out[RACE_VALUES];
+} race_ledger;
+
+static void race_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl;
+  uint64_t id;
+  memcpy(&id, v, 8);
+  CHECK(id < RACE_VALUES);
+  if (id < RACE_VALUES)
+    atomic_fetch_add(&((race_ledger *)ctx)->in[id], 1);
+}
+static void race_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)why;
+  uint64_t id;
+  memcpy(&id, v, 8);
+  CHECK(id < RACE_VALUES);
+  if (id < RACE_VALUES)
+    atomic_fetch_add(&((race_ledger *)ctx)->out[id], 1);
+}
+
+static tsmap *race_map(size_t id, race_ledger *l) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 4;
+  cfg.replicas = 2;
+  cfg.replica_id = id;
+  cfg.on_entry_created = race_created;
+  cfg.on_entry_evicted = race_evicted;
+  cfg.hook_ctx = l;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
+static _Atomic uint64_t race_next_id;
+static _Atomic long race_rounds; /* the merger's rounds so far */
+
+typedef struct race_writer_arg {
+  tsmap *m;
+  race_ledger *l;
+  uint64_t seed;
+  _Atomic int *done;
+} race_writer_arg;
+
+/* Puts (fresh value ids) and removes, some into old_out (caller-owned: it leaves here). */
+static void *race_writer(void *p) {
+  race_writer_arg *a = p;
+  uint64_t r = a->seed;
+  for (int i = 0; i < RACE_OPS; i++) {
+    /* paced by the merger (64 of its rounds over the writes), so merges interleave with
+     * the local writes on any machine */
+    while (atomic_load(&race_rounds) < i / (RACE_OPS / 64))
+      sched_yield();
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    uint64_t k = r % RACE_KEYS, out = 0;
+    int del = (r >> 20) % 4 == 0, own = (r >> 30) & 1;
+    tsmap_status st;
+    if (del) {
+      st = tsmap_remove(a->m, &k, 8, own ? &out : NULL);
+      CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND);
+    } else {
+      uint64_t id = atomic_fetch_add(&race_next_id, 1);
+      st = tsmap_put(a->m, &k, 8, &id, own ? &out : NULL);
+      CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
+    }
+    if (own && (st == TSMAP_REPLACED || (del && st == TSMAP_OK)) && out < RACE_VALUES)
+      atomic_fetch_add(&a->l->out[out], 1);
+  }
+  atomic_fetch_add(a->done, 1);
+  return NULL;
+}
+
+/* Encoded changes, appended by an export's visitor. */
+typedef struct race_buf {
+  unsigned char *b;
+  size_t len, cap;
+} race_buf;
+
+static int race_collect(const tsmap_change *c, void *ctx) {
+  race_buf *rb = ctx;
+  size_t n = 0;
+  tsmap_change_encode(c, 8, NULL, 0, &n);
+  if (rb->len + n > rb->cap) {
+    rb->cap = 2 * (rb->len + n);
+    rb->b = realloc(rb->b, rb->cap);
+  }
+  CHECK_ST(tsmap_change_encode(c, 8, rb->b + rb->len, rb->cap - rb->len, &n), TSMAP_OK);
+  rb->len += n;
+  return 0;
+}
+
+/* Export `from` since *since, decode, merge into `to` (caller-owned outs for every other
+ * change, which leave `to` here). Returns how many merges changed `to`. */
+static long race_deliver(tsmap *from, tsmap *to, race_ledger *tl, uint64_t *since) {
+  race_buf rb = {NULL, 0, 0};
+  long changed = 0;
+  CHECK_ST(tsmap_export(from, *since, race_collect, &rb, since), TSMAP_OK);
+  for (size_t at = 0, i = 0; at < rb.len; i++) {
+    tsmap_change d;
+    uint64_t cb[TSMAP_MAX_REPLICAS], out = 0;
+    size_t used = 0;
+    CHECK_ST(tsmap_change_decode(rb.b + at, rb.len - at, 8, &d, cb, &used), TSMAP_OK);
+    if (!used)
+      break;
+    tsmap_status st = tsmap_merge(to, &d, NULL, NULL, i % 2 ? &out : NULL);
+    CHECK(st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_EXISTS);
+    if (st == TSMAP_REPLACED && i % 2 && out < RACE_VALUES)
+      atomic_fetch_add(&tl->out[out], 1);
+    changed += st != TSMAP_EXISTS;
+    at += used;
+  }
+  free(rb.b);
+  return changed;
+}
+
+typedef struct race_merger_arg {
+  tsmap *a, *b;
+  race_ledger *la;
+  _Atomic int *done;
+  long rounds;
+} race_merger_arg;
+
+/* Deltas of b into a while a's writers (and b's) run. */
+static void *race_merger(void *p) {
+  race_merger_arg *g = p;
+  uint64_t since = 0;
+  while (atomic_load(g->done) < 3) {
+    race_deliver(g->b, g->a, g->la, &since);
+    g->rounds++;
+    atomic_fetch_add(&race_rounds, 1);
+  }
+  return NULL;
+}
+
+/* A key's state as an export shows it. */
+typedef struct race_state {
+  uint64_t value, stamp, clock[2];
+  int kind; /* 0 nothing, 1 value, 2 tombstone */
+} race_state;
+
+static int race_state_visit(const tsmap_change *c, void *ctx) {
+  race_state *st = ctx;
+  uint64_t k;
+  memcpy(&k, c->key, 8);
+  if (k >= RACE_KEYS)
+    return 0;
+  st[k].kind = c->value ? 1 : 2;
+  st[k].value = 0;
+  if (c->value)
+    memcpy(&st[k].value, c->value, 8);
+  st[k].stamp = c->stamp;
+  for (size_t i = 0; i < 2; i++)
+    st[k].clock[i] = i < c->clock_len ? c->clock[i] : 0;
+  return 0;
+}
+
+/* G13 (e), G6 under concurrency: two threads write replica A locally while a third merges
+ * B's deltas into A (B written by a fourth meanwhile). After the writers stop, exchanges
+ * both ways until nothing changes: A and B hold the same values, tombstones, stamps and
+ * clocks; every value that entered either map left it exactly once by destroy. */
+static void test_g13_local_writers_race_a_merger(void) {
+  race_ledger *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+  tsmap *a = race_map(0, la), *b = race_map(1, lb);
+  _Atomic int done = 0;
+  race_writer_arg wa[3] = {{a, la, 0x1234567ull, &done},
+                           {a, la, 0x89abcdefull, &done},
+                           {b, lb, 0x13579bdfull, &done}};
+  race_merger_arg g = {a, b, la, &done, 0};
+  pthread_t t[4];
+  for (int i = 0; i < 3; i++)
+    pthread_create(&t[i], NULL, race_writer, &wa[i]);
+  pthread_create(&t[3], NULL, race_merger, &g);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  long rounds = 0, changed;
+  do { /* to a fixed point: full exchanges both ways */
+    uint64_t s1 = 0, s2 = 0;
+    changed = race_deliver(a, b, lb, &s1) + race_deliver(b, a, la, &s2);
+  } while (changed && ++rounds < 10);
+  CHECK(changed == 0);
+  race_state sa[RACE_KEYS], sb[RACE_KEYS];
+  memset(sa, 0, sizeof sa);
+  memset(sb, 0, sizeof sb);
+  CHECK_ST(tsmap_export(a, 0, race_state_visit, sa, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_export(b, 0, race_state_visit, sb, NULL), TSMAP_OK);
+  long differ = 0;
+  for (int k = 0; k < RACE_KEYS; k++)
+    differ += memcmp(&sa[k], &sb[k], sizeof sa[k]) != 0;
+  fprintf(stderr, "  %ld merge rounds during the writes, %ld exchanges after; %ld keys differ\n",
+          g.rounds, rounds + 1, differ);
+  CHECK(differ == 0);
+  tsmap_destroy(a);
+  tsmap_destroy(b);
+  long entered = 0;
+  CHECK(tsmap_test_ledger_errors(la->in, la->out, RACE_VALUES, &entered) == 0);
+  CHECK(entered > RACE_OPS);
+  CHECK(tsmap_test_ledger_errors(lb->in, lb->out, RACE_VALUES, &entered) == 0);
+  free(la);
+  free(lb);
+}
+
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
@@ -461,4 +898,5 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_resolver_runs_again_when_the_entry_moved),
           T(test_g13_tombstones_stop_stale_writes_until_forgotten), T(test_g13_bad_arguments),
           T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays),
-          T(test_g13_keep_takes_the_larger_stamp))
+          T(test_g13_keep_takes_the_larger_stamp), T(test_g13_garbage_bytes_are_a_status),
+          T(test_g13_forget_bad_horizons), T(test_g13_local_writers_race_a_merger))

@@ -176,7 +176,8 @@ typedef uint64_t (*tsmap_clock_fn)(void *clock_ctx);
 /* NUMA placement of the shards' tables (G14; runtime/DESIGN.md, "Placement"). */
 typedef enum tsmap_placement_policy {
   TSMAP_PLACE_NONE = 0,       /* the default: memory lands where it is first touched */
-  TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin */
+  TSMAP_PLACE_INTERLEAVE = 1, /* shard i on the i-th node with CPUs, round robin (on
+                                 every online node when no node lists a CPU) */
   TSMAP_PLACE_LOCAL = 2       /* every shard on the node of the CPU tsmap_create ran on */
 } tsmap_placement_policy;
 /* The weight of a value for a bound on weight (G11, max_weight): called with no map lock
@@ -334,6 +335,12 @@ typedef struct tsmap_config {
 #define TSMAP_MAX_SHARDS 4096u
 #define TSMAP_MAX_FIXED_KEY_SIZE 64u
 #define TSMAP_MAX_REPLICAS 16u
+/* tsmap_merge refuses a change with a clock counter, or a stamp's time (stamp >> 8), at
+ * or above this: versions are taken one a write and a stamp is (version << 8) | replica,
+ * so taking one near the top left no room for the next local write's (its version
+ * wrapped to 0 and stamps went backwards). 2^55 versions last 1,100 years at a million
+ * writes a second. */
+#define TSMAP_CLOCK_LIMIT ((uint64_t)1 << 55)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
  * or a value size above TSMAP_MAX_VALUE_SIZE. */
@@ -676,7 +683,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * Every change takes a new local version, so tsmap_export passes it on. Statuses: TSMAP_OK
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
- * replicas, a bad key); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED. */
+ * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a bad key: nothing
+ * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             const tsmap_change *remote,
                                                             TSMAP_CALLBACK tsmap_resolve_fn resolve,
@@ -693,13 +701,18 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
 
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
- * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT. */
+ * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a key
+ * above TSMAP_MAX_KEY_SIZE). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out);
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
- * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Statuses:
- * TSMAP_OK; TSMAP_NOT_FOUND (buf holds less than a whole change: read more);
- * TSMAP_INVALID_ARGUMENT (not a change of this value size). */
+ * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Any bytes are
+ * safe to give: nothing outside buf[0, len) is read. Statuses: TSMAP_OK; TSMAP_NOT_FOUND
+ * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (not a change
+ * of this value size: a header that is not one, such as flags other than 0 or 1, more
+ * than TSMAP_MAX_REPLICAS counters or a key above TSMAP_MAX_KEY_SIZE, which is refused
+ * before asking for its bytes; the stream cannot be resynchronized after it). A decoded
+ * change is not checked against a map: tsmap_merge does that. */
 tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
                                  tsmap_change *change, uint64_t *clock_buf, size_t *used_out);
 /* Change the shard count to `new_count` (a power of two in 1..max_shard_count), live
@@ -764,7 +777,8 @@ typedef struct tsmap_shard_placement {
 /* Report where shard `shard` is placed into *out: 0 <= shard < shard_count, or during a
  * reshard (tsmap_reshard) also a shard it is filling or emptying. Shards a reshard adds
  * are placed as the policy places shards at create: interleaved, shard i on the
- * (i mod k)-th node with CPUs; local, on the creating thread's node. Lock-free.
+ * (i mod k)-th of the k nodes with CPUs (k = 0, a topology whose cpulists are all empty:
+ * the k online nodes instead); local, on the creating thread's node. Lock-free.
  * Statuses, checked in this order: TSMAP_INVALID_ARGUMENT (NULL map or out, shard out of
  * range: out->shard_count is still filled in when map and out are not NULL);
  * TSMAP_CLOSED; TSMAP_OK. */
