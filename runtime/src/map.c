@@ -999,19 +999,26 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
   return TSMAP_OK;
 }
 
-/* Publish `t` as cur with the full table as old (no growth in progress): the growth's
- * start, whoever chose t (G5, or G15's presized destination). */
-static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t) {
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+/* Publish `old` and `cur` as the shard's tables, under its gen (odd meanwhile) and in its
+ * probe words (the shard lock held). */
+static void tsmap_shard_swap(const tsmap *m, tsmap_shard *s, tsmap_table *old,
+                             tsmap_table *cur) {
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
   /* release, not just the fence above: TSan does not model fences, and it is free on
    * x86 (readers load these with acquire) */
-  atomic_store_explicit(&s->old, cur, memory_order_release);
-  tsmap_shard_set_cur(s, t);
+  atomic_store_explicit(&s->old, old, memory_order_release);
+  tsmap_shard_set_cur(s, cur);
   tsmap_shard_publish8(m, s);
   atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+}
+
+/* Publish `t` as cur with the full table as old (no growth in progress): the growth's
+ * start, whoever chose t (G5, or G15's presized destination). */
+static void tsmap_grow_publish(tsmap *m, tsmap_shard *s, tsmap_table *t) {
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  tsmap_shard_swap(m, s, cur, t);
   s->migrate_pos = 0;
   TSMAP_PROBE4(growth_start, m, s, cur->ngroups, t->ngroups);
 }
@@ -1040,13 +1047,7 @@ static tsmap_status tsmap_shard_rebuild(tsmap *m, tsmap_shard *s) {
   for (size_t gi = 0; gi < cur->ngroups; gi++)
     tsmap_migrate_group_n(m, cur, gi, t, m->key_words, m->value_words + m->meta_words, 0, 1,
                           m->side, 0);
-  uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
-  atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release);
-  atomic_store_explicit(&s->old, NULL, memory_order_release);
-  tsmap_shard_set_cur(s, t);
-  tsmap_shard_publish8(m, s);
-  atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+  tsmap_shard_swap(m, s, NULL, t);
   s->migrated += old->ngroups - s->migrate_pos + cur->ngroups;
   s->migrate_pos = 0;
   s->rebuilds++;
@@ -1777,14 +1778,9 @@ static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
 static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **live,
                                tsmap_after *after) {
   tsmap_lock_acquire(&s->lock);
-  uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
-  atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release);
-  tsmap_push_table(live, atomic_exchange(&s->old, NULL));
+  tsmap_push_table(live, atomic_load_explicit(&s->old, memory_order_relaxed));
   tsmap_push_table(live, atomic_load_explicit(&s->cur, memory_order_relaxed));
-  tsmap_shard_set_cur(s, NULL);
-  tsmap_shard_publish8(m, s);
-  atomic_store_explicit(&s->gen, gen + 2, memory_order_release);
+  tsmap_shard_swap(m, s, NULL, NULL);
   atomic_store_explicit(&s->count, 0, memory_order_relaxed);
   while (s->retired_tables) {
     tsmap_table *t = s->retired_tables;

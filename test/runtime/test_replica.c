@@ -13,10 +13,11 @@
 
 #include "tsmap_test.h"
 
-static tsmap *rmap(size_t id) {
+/* Replica `id` of 3, keys of key_size bytes (0: any length), counting its hooks. */
+static tsmap *rmap_keyed(size_t id, size_t key_size) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
+  cfg.key_size = key_size;
   cfg.shard_count = 2;
   cfg.replicas = 3;
   cfg.replica_id = id;
@@ -25,6 +26,7 @@ static tsmap *rmap(size_t id) {
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   return m;
 }
+static tsmap *rmap(size_t id) { return rmap_keyed(id, 8); }
 
 /* One key's exported state. */
 typedef struct seen {
@@ -472,18 +474,7 @@ static uint64_t rnd(void) {
 }
 
 /* A replicated map of variable-length keys (every key length decodes into something). */
-static tsmap *rmap_var(size_t id) {
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 0;
-  cfg.shard_count = 2;
-  cfg.replicas = 3;
-  cfg.replica_id = id;
-  tsmap_test_count_hooks(&cfg);
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
-  return m;
-}
+static tsmap *rmap_var(size_t id) { return rmap_keyed(id, 0); }
 
 /* Decode `buf` as a stream of changes and merge each into both maps: every status is one
  * the header names, a decoded change lies inside the bytes it came from, and a merge of
