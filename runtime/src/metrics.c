@@ -170,8 +170,6 @@ void tsmap_mx_sample(const tsmap_mx_span *sp) {
   tsmap_mx_set(&st->sampled_at[op], n);
   tsmap_mx_add(st, &st->dur[op][b], weight);
   tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
-  tsmap_mx_set(&st->last_bucket[op], b);
-  tsmap_mx_set(&st->last_ns[op], ns);
 }
 
 /* Test support (test_metrics.c): the calling thread's count of metered map m's
@@ -399,8 +397,13 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
   }
 }
 
-/* M2: operations after a stripe's last timed one go to that one's bucket, so that the
- * histogram's count is the exact operation count. */
+/* M2: operations after a stripe's last timed one are not timed yet: they go to the +Inf
+ * bucket only (and add nothing to _sum), so that the histogram's count is the exact
+ * operation count and every bucket and _sum only ever grows. The next timed operation
+ * puts them in its own bucket, which the +Inf bucket, cumulative, already counted.
+ * (Putting them in the last timed one's bucket, as this once did, moved them out of it
+ * when the next one was timed elsewhere: a bucket below went backwards between two
+ * scrapes, which Prometheus reads as a counter reset.) */
 static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *sn, int op) {
   uint64_t n = tsmap_mx_op_count(st, op), seen = 0;
   for (int b = 0; b <= TSMAP_MX_DUR_BUCKETS; b++) {
@@ -409,11 +412,8 @@ static void tsmap_mx_snap_durations(struct tsmap_mx_stripe *st, tsmap_mx_snap *s
     seen += c;
   }
   sn->dur_ns[op] += tsmap_mx_get(&st->dur_ns[op]);
-  if (n > seen) {
-    uint64_t b = tsmap_mx_get(&st->last_bucket[op]);
-    sn->dur[op][b <= TSMAP_MX_DUR_BUCKETS ? b : TSMAP_MX_DUR_BUCKETS] += n - seen;
-    sn->dur_ns[op] += (n - seen) * tsmap_mx_get(&st->last_ns[op]);
-  }
+  if (n > seen)
+    sn->dur[op][TSMAP_MX_DUR_BUCKETS] += n - seen;
   sn->n[op] += n > seen ? n : seen;
 }
 

@@ -16,7 +16,9 @@
  *     carry out of the counter's top byte (every TSMAP_MX_SAMPLE-th of that status)
  *     sends the thread's next call on the map to the full path, timed (TSMAP_MX_TICK).
  *     Each sample stands for the operations of its kind since the previous one, so the
- *     histogram's count is exact and its buckets are estimates.
+ *     histogram's count is exact and its buckets are estimates; operations since a
+ *     thread's last sample are in the +Inf bucket only until the next one, so that no
+ *     bucket (a counter) ever goes backwards.
  * M3  An entry's insert time lives in its table's `birth` array (one 32-bit millisecond
  *     stamp per slot, allocated only with metrics on); it moves with the entry during a
  *     growth and is read when the entry leaves (lifespan, by reason). Only tracked keys
@@ -85,7 +87,6 @@ struct tsmap_mx_stripe {
   tsmap_mx_ctr sampled_at[TSMAP_OP_COUNT];             /* count when last timed */
   tsmap_mx_ctr dur[TSMAP_OP_COUNT][TSMAP_MX_DUR_BUCKETS + 1]; /* weighted, last +Inf */
   tsmap_mx_ctr dur_ns[TSMAP_OP_COUNT];                 /* weighted sum */
-  tsmap_mx_ctr last_bucket[TSMAP_OP_COUNT], last_ns[TSMAP_OP_COUNT];
   tsmap_mx_ctr left[TSMAP_MX_REASONS];
   tsmap_mx_ctr life[TSMAP_MX_REASONS][TSMAP_MX_LIFE_BUCKETS + 1];
   tsmap_mx_ctr life_ms[TSMAP_MX_REASONS];

@@ -347,5 +347,52 @@ static void test_g1_first_call_of_a_thread_without_a_record(void) {
   }
 }
 
+/* G10 with G1: a remove that meets its key's expired, unreclaimed entry must queue its
+ * TSMAP_EVICT_EXPIRED record (DESIGN E2); when that allocation fails the remove returns
+ * TSMAP_NO_MEMORY (documented at tsmap_remove since an independent test met it: the
+ * header listed only first calls, tombstones and reshards) and changes nothing, the
+ * expired value is still hooked once, and the next remove returns TSMAP_NOT_FOUND. */
+static uint64_t g_rm_now = 100;
+static uint64_t rm_clock(void *ctx) {
+  (void)ctx;
+  return g_rm_now;
+}
+
+static void test_g10_remove_of_an_expired_key_without_memory(void) {
+  fail_alloc fa = {0, -1, 0, 0, 0, 0};
+  tsmap_allocator al = {fa_alloc, fa_free, &fa};
+  model md;
+  memset(&md, 0, sizeof md);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.expiry = 1;
+  cfg.clock = rm_clock;
+  cfg.allocator = &al;
+  cfg.on_entry_created = on_created;
+  cfg.on_entry_evicted = on_evicted;
+  cfg.hook_ctx = &md;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  if (!m)
+    return;
+  uint64_t k = 7;
+  int64_t v = 1;
+  CHECK_ST(tsmap_put_ttl(m, &k, 8, &v, 10, NULL), TSMAP_OK);
+  g_rm_now += 10;
+  CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_NOT_FOUND);
+  fa.fail_at = fa.count;
+  fa.fail_rest = 1;
+  tsmap_status st = tsmap_remove(m, &k, 8, NULL);
+  CHECK(st == TSMAP_NO_MEMORY || st == TSMAP_NOT_FOUND);
+  CHECK(md.created == 1);
+  fa.fail_at = -1;
+  CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  CHECK(md.created == 1 && md.left == 1);
+  CHECK(fa.live == 0 && fa.live_bytes == 0);
+}
+
 TEST_MAIN(T(test_g1_every_allocation_failure_is_a_status), T(test_g1_failures_from_then_on),
-          T(test_g1_first_call_of_a_thread_without_a_record))
+          T(test_g1_first_call_of_a_thread_without_a_record),
+          T(test_g10_remove_of_an_expired_key_without_memory))

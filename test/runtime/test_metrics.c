@@ -586,6 +586,61 @@ static void test_lifespans_of_a_sample(void) {
 }
 
 /* A map without config.metrics has gauges only; one without a name is not registered. */
+/* M2: a duration histogram's buckets and _sum are counters: no scrape may show less than
+ * an earlier one (Prometheus reads a decrease as a reset, and rate() jumps). Fast computes,
+ * a scrape, then slow ones (each about 2 ms) and a second scrape: the operations after
+ * the last timed fast one were once put in its bucket at exposition and then moved to
+ * the slow bucket by the next timed call, so the 1 ms bucket fell from 400 to 257. */
+static int g_slow_compute;
+static tsmap_verdict slow_or_fast_fn(const void *key, size_t key_len, const void *old,
+                                     void *ctx, void *new_value) {
+  (void)key, (void)key_len, (void)old, (void)ctx;
+  if (g_slow_compute) {
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+  }
+  memset(new_value, 0, 8);
+  return TSMAP_KEEP;
+}
+
+static void check_histogram_not_below(const char *before, const char *after) {
+  static const char *const les[] = {"1e-07",  "2.5e-07", "5e-07",   "1e-06", "2.5e-06",
+                                    "5e-06",  "1e-05",   "2.5e-05", "5e-05", "0.0001",
+                                    "0.00025", "0.001",  "0.01",    "0.1",   "+Inf"};
+  char series[192];
+  int found = 0;
+  for (size_t i = 0; i < sizeof les / sizeof *les; i++) {
+    snprintf(series, sizeof series,
+             "tsmap_operation_duration_seconds_bucket{map=\"back\",op=\"compute\",le=\"%s\"}",
+             les[i]);
+    long long a = series_value(before, series), b = series_value(after, series);
+    found += a >= 0;
+    CHECK(a >= 0 && b >= a);
+  }
+  CHECK(found == 15);
+  const char *sum = "tsmap_operation_duration_seconds_sum{map=\"back\",op=\"compute\"} ";
+  const char *pa = strstr(before, sum), *pb = strstr(after, sum);
+  CHECK(pa && pb);
+  CHECK(strtod(pb + strlen(sum), NULL) >= strtod(pa + strlen(sum), NULL));
+}
+
+static void test_duration_buckets_never_go_backwards(void) {
+  tsmap *m = metered("back", 8);
+  static char before[1 << 16];
+  uint64_t k = 1;
+  size_t len;
+  g_slow_compute = 0;
+  for (int i = 0; i < 400; i++)
+    CHECK_ST(tsmap_compute(m, &k, 8, slow_or_fast_fn, NULL, NULL), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_metrics_format(m, before, sizeof before, &len), TSMAP_OK);
+  g_slow_compute = 1;
+  for (int i = 0; i < 300; i++)
+    CHECK_ST(tsmap_compute(m, &k, 8, slow_or_fast_fn, NULL, NULL), TSMAP_NOT_FOUND);
+  check_histogram_not_below(before, format(m));
+  CHECK(series_value(g_text, "tsmap_operation_duration_seconds_count{map=\"back\",op=\"compute\"}") == 700);
+  tsmap_destroy(m);
+}
+
 static void test_off_counts_nothing(void) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
@@ -761,4 +816,5 @@ TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),
           T(test_lifespans_of_a_sample), T(test_version_calls_are_counted),
           T(test_replica_calls_are_counted), T(test_fast_paths_are_sampled),
-          T(test_exposition_file), T(test_names_are_checked))
+          T(test_exposition_file), T(test_names_are_checked),
+          T(test_duration_buckets_never_go_backwards))
