@@ -218,24 +218,29 @@ static bool holdsAnnotation(const Decl *D) {
   return false;
 }
 
+/// Whether the C top-level declaration \p D can hold a call or an annotation:
+/// a definition, something other than a prototype, type or declared variable,
+/// or any declaration of the main file or with an annotation.
+static bool mayHoldMatches(const Decl *D, const SourceManager &SM) {
+  if (const auto *FD = dyn_cast<FunctionDecl>(D); FD && FD->doesThisDeclarationHaveABody())
+    return true;
+  if (const auto *VD = dyn_cast<VarDecl>(D); VD && VD->hasInit())
+    return true;
+  if (!isa<FunctionDecl, VarDecl, RecordDecl, TypedefNameDecl, EnumDecl>(D))
+    return true; // anything else C has (asm, static assertions): as before
+  return SM.isInMainFile(SM.getExpansionLoc(D->getLocation())) || holdsAnnotation(D);
+}
+
 std::vector<Decl *> GatedMatchPass::matchScope(ASTContext &Ctx) {
+  // In C++ a header's declarations hold calls in many more places
+  // (templates, classes, default arguments): all of them, as before.
+  if (Ctx.getLangOpts().CPlusPlus)
+    return Ctx.getTraversalScope();
   const SourceManager &SM = Ctx.getSourceManager();
   std::vector<Decl *> Scope;
-  for (Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
-    // In C++ a header's declarations hold calls in many more places
-    // (templates, classes, default arguments): all of them, as before.
-    bool Keep = Ctx.getLangOpts().CPlusPlus ||
-                SM.isInMainFile(SM.getExpansionLoc(D->getLocation())) ||
-                holdsAnnotation(D);
-    if (const auto *FD = dyn_cast<FunctionDecl>(D))
-      Keep = Keep || FD->doesThisDeclarationHaveABody();
-    else if (const auto *VD = dyn_cast<VarDecl>(D))
-      Keep = Keep || VD->hasInit();
-    else if (!isa<RecordDecl, TypedefNameDecl, EnumDecl>(D))
-      Keep = true; // anything else C has (asm, static assertions): as before
-    if (Keep)
+  for (Decl *D : Ctx.getTranslationUnitDecl()->decls())
+    if (mayHoldMatches(D, SM))
       Scope.push_back(D);
-  }
   return Scope;
 }
 
