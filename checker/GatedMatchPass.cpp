@@ -222,7 +222,8 @@ static bool holdsAnnotation(const Decl *D) {
 /// a definition, something other than a prototype, type or declared variable,
 /// or any declaration of the main file or with an annotation.
 static bool mayHoldMatches(const Decl *D, const SourceManager &SM) {
-  if (const auto *FD = dyn_cast<FunctionDecl>(D); FD && FD->doesThisDeclarationHaveABody())
+  if (const auto *FD = dyn_cast<FunctionDecl>(D);
+      FD && FD->doesThisDeclarationHaveABody())
     return true;
   if (const auto *VD = dyn_cast<VarDecl>(D); VD && VD->hasInit())
     return true;
