@@ -1,6 +1,7 @@
 /*
- * map.c - the sharded table: lifecycle, keys, the lock-free read path, writer-side table
- * operations, incremental growth, and get/put/put_if_absent/remove/size/foreach.
+ * map.c - the sharded table: keys, the lock-free read path, writer-side table operations,
+ * incremental growth, and get/put/put_if_absent/remove/size/foreach. A table's memory is
+ * tables.c's; create, close and destroy are lifecycle.c's.
  *
  * How a read works (G2): hash the key with the map's seed; the hash picks a shard, a
  * first group and a 7-bit tag. Load the shard's table pointers under its `gen` seqlock,
@@ -37,20 +38,6 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels fail it and we touch pages */
 #endif
 
-/* ======================================================================================
- * Allocation
- * ====================================================================================== */
-
-/* Tables of the default allocator from 4 KiB (32 groups of 8-byte keys and values) on
- * are mapped directly: fresh, lazily zeroed pages (starting a growth costs no memset, and
- * calloc could memset a reused heap block), that can be faulted in ahead and given back a
- * chunk at a time (G5). With the threshold at 256 KiB, the growths to smaller tables
- * calloc'd theirs inside one write: 10-30 us each, ~60 of the 4M writes of bench workload
- * D; at 16 KiB, the heap blocks freed by every shard's first growths stayed in the
- * process (about 190 KiB for 32 shards: workload E). Every other block, and a table whose
- * mmap fails (the process may be out of mappings, vm.max_map_count, where the heap still
- * has room), comes from malloc. */
-#define TSMAP_MMAP_MIN ((size_t)4 << 10)
 /* Per write that does paging chores (every write while there is one to do): fault in a
  * page of the next table, or give back 2 pages of a reclaimed one. Twice that every other
  * write made those writes 2-5 us (3.6 us on average to give back 16 KiB), the most of D's
@@ -58,299 +45,6 @@
  * structures of a cold table being cache misses themselves. */
 #define TSMAP_POPULATE_CHUNK ((size_t)4 << 10)
 #define TSMAP_UNMAP_CHUNK ((size_t)8 << 10)
-
-/* Whether a table of `size` bytes is first tried with mmap. */
-static int tsmap_table_wants_map(const tsmap *m, size_t size) {
-  return !m->alloc.alloc && (size >= TSMAP_MMAP_MIN || m->place); /* G14: P3 */
-}
-
-/* The page size, looked up once. Writers of different shards (different locks) may get
- * here first at the same time: the cache is an atomic, and each computes the same value
- * (test_firstgrowth.c fails under TSan if it is a plain variable). */
-size_t tsmap_page_size(void) {
-  static _Atomic size_t page;
-  size_t p = atomic_load_explicit(&page, memory_order_relaxed);
-  if (TSMAP_UNLIKELY(!p)) {
-    long sp = sysconf(_SC_PAGESIZE);
-    p = sp > 0 ? (size_t)sp : 4096;
-    atomic_store_explicit(&page, p, memory_order_relaxed);
-  }
-  return p;
-}
-
-/* The length of a mapped block of `size` bytes. */
-static size_t tsmap_mem_mapped_len(size_t size) {
-  size_t page = tsmap_page_size();
-  return (size + page - 1) & ~(page - 1);
-}
-
-/* A table's mapping has room for one 4x as large, the one two growths later, and at
- * least 4 MiB on 64-bit: a shard that grows takes an emptied spare mapping for its next
- * table instead of unmapping the old one and mapping a new one. munmap frees page tables,
- * which here took over 10 us in 1 of 10 calls (bench D: ~25 of its 400 slowest inserts). */
-#define TSMAP_MAP_ROOM 4
-#define TSMAP_MAP_MIN_LEN (sizeof(void *) >= 8 ? (size_t)4 << 20 : 0)
-
-void *tsmap_mem_map(size_t len) {
-  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
-/* Zeroed table memory. *map_len comes back as the length of the mapping it is in, or 0
- * when it is from tsmap_mem_zalloc. With `s` and `locked` (the caller holds s's lock), a
- * spare mapping of the shard that fits is taken first (the smallest); without `locked`
- * (G15's helper thread, R10) only a fresh mapping, or NULL: s's spares and slab are the
- * lock's, and a heap table needs no helper. */
-static void *tsmap_table_mem(const tsmap *m, tsmap_shard *s, size_t size, size_t *map_len,
-                             int locked) {
-  *map_len = 0;
-  if (!tsmap_table_wants_map(m, size)) {
-    if (!locked)
-      return NULL;
-    void *p = s ? tsmap_slab_take(m, (size_t)(s - m->shards), size) : NULL; /* S1 */
-    return p ? p : tsmap_mem_zalloc(m, size);
-  }
-  unsigned best = TSMAP_SPARES;
-  for (unsigned i = 0; s && locked && i < s->nspare; i++)
-    if (s->spare[i].len >= size && (best == TSMAP_SPARES || s->spare[i].len < s->spare[best].len))
-      best = i;
-  if (best < TSMAP_SPARES) {
-    void *p = s->spare[best].p;
-    *map_len = s->spare[best].len;
-    s->spare[best] = s->spare[--s->nspare];
-    return p;
-  }
-  size_t exact = tsmap_mem_mapped_len(size), room = exact;
-  if (exact <= SIZE_MAX / TSMAP_MAP_ROOM)
-    room = tsmap_mem_mapped_len(TSMAP_MAP_ROOM * size);
-  if (room < TSMAP_MAP_MIN_LEN)
-    room = TSMAP_MAP_MIN_LEN;
-  void *p = tsmap_mem_map(room); /* the room may be refused (strict overcommit): exact */
-  if (p) {
-    *map_len = room;
-  } else if ((p = tsmap_mem_map(exact)) != NULL) {
-    *map_len = exact;
-  } else if (!locked) { /* the helper leaves it to the writers, who may use the heap */
-    return NULL;
-  } else { /* out of mappings (vm.max_map_count) but maybe not of heap */
-    if (m->place && s)
-      tsmap_place_heap(m, s); /* G14: P4 */
-    return tsmap_mem_zalloc(m, size);
-  }
-  if (m->place && s)
-    tsmap_place_bind(m, s, p, *map_len); /* G14: P2, before the first touch */
-  return p;
-}
-
-void *tsmap_mem_alloc(const tsmap *m, size_t size) {
-  return m->alloc.alloc ? m->alloc.alloc(size, m->alloc.alloc_ctx) : malloc(size);
-}
-
-/* Zeroed memory. */
-void *tsmap_mem_zalloc(const tsmap *m, size_t size) {
-  if (!m->alloc.alloc)
-    return calloc(1, size);
-  void *p = m->alloc.alloc(size, m->alloc.alloc_ctx);
-  if (p)
-    memset(p, 0, size);
-  return p;
-}
-
-void tsmap_mem_free(const tsmap *m, void *p, size_t size) {
-  if (!p)
-    return;
-  if (m->alloc.free)
-    m->alloc.free(p, size, m->alloc.alloc_ctx);
-  else
-    free(p);
-}
-
-/* Give back the pages of part of a mapped block, keeping the mapping (it reads as zero
- * pages afterwards). MADV_DONTNEED: about a third cheaper here than munmap of the chunk,
- * and half as often over 10 us. Returns 0 where pages cannot be given back so (elsewhere
- * than Linux the chunk is unmapped instead, and the mapping cannot be a spare). */
-static int tsmap_mem_drop(void *p, size_t len) {
-#if defined(__linux__) && defined(MADV_DONTNEED)
-  return madvise(p, len, MADV_DONTNEED) == 0;
-#else
-  munmap(p, len);
-  return 0;
-#endif
-}
-
-/* ======================================================================================
- * Status names and configuration
- * ====================================================================================== */
-
-const char *tsmap_status_name(tsmap_status status) {
-  static const char *const names[] = {
-      "TSMAP_OK",     "TSMAP_REPLACED", "TSMAP_NOT_FOUND", "TSMAP_EXISTS",
-      "TSMAP_INVALID_ARGUMENT", "TSMAP_CLOSED", "TSMAP_NO_MEMORY", "TSMAP_REENTERED",
-      "TSMAP_CALLBACK_FAILED", "TSMAP_STOPPED", "TSMAP_REMOVED",
-      "TSMAP_CONFLICT",        "TSMAP_TOO_HEAVY"};
-  if ((unsigned)status < sizeof names / sizeof names[0])
-    return names[status];
-  return "TSMAP_UNKNOWN_STATUS";
-}
-
-tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size) {
-  if (!config || value_size > TSMAP_MAX_VALUE_SIZE)
-    return TSMAP_INVALID_ARGUMENT;
-  memset(config, 0, sizeof *config);
-  config->value_size = value_size;
-  return TSMAP_OK;
-}
-
-static int tsmap_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
-
-static size_t tsmap_pow2_at_least(size_t x) {
-  size_t p = 1;
-  while (p < x)
-    p <<= 1;
-  return p;
-}
-
-/* Default shard count: 16 per online CPU, a power of two in [1, 256]. Many more shards
- * than cores keeps writers apart (two writers meet on a shard 1/32 of the time on 2
- * cores) and bounds how much one shard holds, and so how large one growth is (G5). */
-static size_t tsmap_default_shards(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  if (n < 1)
-    n = 1;
-  size_t s = tsmap_pow2_at_least((size_t)n * 16);
-  return s > 256 ? 256 : s;
-}
-
-static tsmap_status tsmap_config_check(const tsmap_config *c) {
-  if (c->value_size > TSMAP_MAX_VALUE_SIZE || c->key_size > TSMAP_MAX_FIXED_KEY_SIZE)
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->shard_count && (!tsmap_is_pow2(c->shard_count) || c->shard_count > TSMAP_MAX_SHARDS))
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->reshard_auto_permille > 1000) /* G15: more waits than writes never happens */
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->reshard_no_helper != 0 && c->reshard_no_helper != 1) /* G15, R10: a switch */
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->reshard_auto && (c->max_entries || c->max_weight || c->replicas))
-    return TSMAP_INVALID_ARGUMENT; /* G15: such maps are not resharded; it could never act */
-  if (c->max_shard_count && (!tsmap_is_pow2(c->max_shard_count) || /* G15 */
-                             c->max_shard_count > TSMAP_MAX_SHARDS ||
-                             c->max_shard_count < c->shard_count))
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->allocator && (!c->allocator->alloc || !c->allocator->free))
-    return TSMAP_INVALID_ARGUMENT;
-  if (c->initial_capacity > ((size_t)1 << 40))
-    return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_place_check(c); /* G14 */
-  if (st == TSMAP_OK)
-    st = tsmap_bound_config_check(c); /* G11 */
-  if (st != TSMAP_OK)
-    return st;
-  return tsmap_ver_config_check(c); /* G12, G13 */
-}
-
-/* ======================================================================================
- * Tables
- * ====================================================================================== */
-
-/* A table's header: a zeroed heap block aligned to a cache line (its lines are laid out:
- * fields every write reads apart from the ones a write stores), the block's own address
- * kept in it for tsmap_table_header_free. */
-static tsmap_table *tsmap_table_header_new(const tsmap *m) {
-  unsigned char *raw = (unsigned char *)tsmap_mem_zalloc(m, sizeof(tsmap_table) + 63);
-  if (!raw)
-    return NULL;
-  tsmap_table *t = (tsmap_table *)(void *)(raw + ((64 - (uintptr_t)raw % 64) % 64));
-  t->header = raw;
-  return t;
-}
-
-static void tsmap_table_header_free(const tsmap *m, tsmap_table *t) {
-  tsmap_mem_free(m, t->header, sizeof(tsmap_table) + 63);
-}
-
-/* A zeroed table of `ngroups` groups: every control byte EMPTY, every seq 0. With `s`
- * (locked), it may take one of the shard's spare mappings. The header is a heap block of
- * its own, so that a mapped table's groups start its mapping and its last page is not
- * one the header alone spills into (E: a page a shard). */
-/* G12, V5: the bytes of a versioned map's version words (G11: a freq_side map's
- * frequency words), a line a group, aligned to a line; 0 for other maps. */
-static size_t tsmap_table_side_bytes(const tsmap *m, size_t ngroups) {
-  return m->side ? ngroups * 64 + 64 : 0;
-}
-
-/* The bytes of a table of `ngroups` groups after the alignment slack `head` (its groups,
- * control words, side lines and birth stamps), or 0 if they do not fit a size_t. */
-static size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head) {
-  size_t stride = tsmap_group_bytes(m);
-  if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t)))
-    return 0;
-  size_t birth = tsmap_mx_birth_bytes(m, ngroups); /* 0 unless metered (M3) */
-  size_t vers = tsmap_table_side_bytes(m, ngroups);
-  if (ngroups > (SIZE_MAX - head) / (stride + sizeof(uint64_t) + (vers ? 64 : 0)) ||
-      ngroups * (stride + sizeof(uint64_t)) + vers > SIZE_MAX - head - birth)
-    return 0;
-  return ngroups * stride + ngroups * sizeof(uint64_t) + vers + birth;
-}
-
-static tsmap_table *tsmap_table_make(const tsmap *m, tsmap_shard *s, size_t ngroups,
-                                     int locked) {
-  size_t stride = tsmap_group_bytes(m);
-  size_t head = TSMAP_GROUP_ALIGN; /* a heap block is aligned for the groups in it */
-  size_t body = tsmap_table_body(m, ngroups, head);
-  if (!body)
-    return NULL;
-  size_t vers = tsmap_table_side_bytes(m, ngroups), birth = tsmap_mx_birth_bytes(m, ngroups);
-  tsmap_table *t = tsmap_table_header_new(m);
-  if (!t)
-    return NULL;
-  size_t map_len;
-  unsigned char *mem = (unsigned char *)tsmap_table_mem(m, s, head + body, &map_len, locked);
-  if (!mem) {
-    tsmap_table_header_free(m, t);
-    return NULL;
-  }
-  t->mem = mem;
-  t->map_len = map_len;
-  t->ngroups = ngroups;
-  t->mask = ngroups - 1;
-  t->stride = stride;
-  t->growth_left = ngroups * (TSMAP_GROUP_SLOTS - 1); /* max load 6/7 (I3) */
-  t->bytes = map_len ? body : head + body; /* a mapping starts on a page: no slack used */
-  uintptr_t at = (uintptr_t)mem;
-  t->groups = mem + (((at + TSMAP_GROUP_ALIGN - 1) & ~(uintptr_t)(TSMAP_GROUP_ALIGN - 1)) -
-                     (uintptr_t)mem);
-  t->wctrl = (uint64_t *)(void *)tsmap_table_wctrl_at((uintptr_t)t->groups, ngroups, stride);
-  t->wseq = 0;
-  t->vers = vers ? (tsmap_word *)(void *)tsmap_table_vers_at((uintptr_t)t->groups, ngroups, stride)
-                 : NULL;
-  t->birth = birth ? (uint32_t *)(void *)((unsigned char *)(t->wctrl + ngroups) + vers) : NULL;
-  return t;
-}
-
-static tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups) {
-  return tsmap_table_make(m, s, ngroups, 1);
-}
-
-tsmap_table *tsmap_table_new_mapped(const tsmap *m, tsmap_shard *s, size_t ngroups) {
-  return tsmap_table_make(m, s, ngroups, 0);
-}
-
-/* Frees a table: its memory (none left once it became a spare: mem NULL) and header. */
-void tsmap_table_free(const tsmap *m, tsmap_table *t) {
-  if (!t)
-    return;
-  if (t->map_len)
-    munmap(t->mem, t->map_len);
-  else if (!tsmap_slab_give(m, t->mem))
-    tsmap_mem_free(m, t->mem, t->bytes);
-  tsmap_table_header_free(m, t);
-}
-
-/* Groups needed to hold `entries` at most 6/7 full, a power of two. */
-static size_t tsmap_groups_for(size_t entries) {
-  size_t slots = entries + entries / 6 + 1;
-  return tsmap_pow2_at_least((slots + TSMAP_GROUP_SLOTS - 1) / TSMAP_GROUP_SLOTS);
-}
 
 /* Seqlock a group of `t` for writing (I2). Returns the seq to pass to tsmap_group_end.
  * The values come from the table's counter, not from the group: every write gives its
@@ -574,11 +268,6 @@ void tsmap_lock_slow(tsmap_lock *l) {
 }
 
 /* Copy `n` words of a slot. */
-TSMAP_INLINE void tsmap_copy_words(uint64_t *dst, const tsmap_word *src, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    dst[i] = tsmap_ld(&src[i]);
-}
-
 /* Copy `n` value words of a slot for a lock-free reader: acquire, to pair with
  * tsmap_value_store1's release (a one-word value is overwritten outside the seqlock). */
 TSMAP_INLINE void tsmap_value_load(uint64_t *dst, const tsmap_word *src, size_t n) {
@@ -887,8 +576,6 @@ static void tsmap_migrate_prefetch_next(tsmap_table *old, size_t from, tsmap_tab
   }
 }
 
-static void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s);
-
 static tsmap_status tsmap_shard_rebuild(tsmap *m, tsmap_shard *s);
 
 /* Full slots of group `gi` of `t`. */
@@ -941,7 +628,7 @@ static size_t tsmap_grow_groups(tsmap_shard *s) {
 
 /* Publish `t` as the shard's current table (under the shard's gen, which the caller
  * makes odd; NULL: closed). */
-static void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t) {
+void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t) {
   atomic_store_explicit(&s->cur, t, memory_order_release);
 }
 
@@ -959,7 +646,7 @@ static uint64_t tsmap_probe8_word(const tsmap_table *t) {
  * over: every entry is in cur then); one that missed a key moved under it sees cur's word
  * change (a new table, or the flag). A word never changes back to a value a reader saw:
  * a table probed cannot be freed and reused while its section lasts (I5). */
-static void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s) {
+void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s) {
   _Atomic uint64_t *pw = &m->probe8[2 * (size_t)(s - m->shards)];
   uint64_t old = tsmap_probe8_word(atomic_load_explicit(&s->old, memory_order_relaxed));
   uint64_t cur = tsmap_probe8_word(atomic_load_explicit(&s->cur, memory_order_relaxed));
@@ -1001,7 +688,7 @@ static tsmap_status tsmap_grow_start(tsmap *m, tsmap_shard *s) {
 
 /* Publish `old` and `cur` as the shard's tables, under its gen (odd meanwhile) and in its
  * probe words (the shard lock held). */
-static void tsmap_shard_swap(const tsmap *m, tsmap_shard *s, tsmap_table *old,
+void tsmap_shard_swap(const tsmap *m, tsmap_shard *s, tsmap_table *old,
                              tsmap_table *cur) {
   uint64_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
   atomic_store_explicit(&s->gen, gen + 1, memory_order_relaxed);
@@ -1594,290 +1281,6 @@ void tsmap_hook_evicted(const tsmap *m, const tsmap_key *q, const void *value,
 }
 
 /* ======================================================================================
- * Create, close, destroy
- * ====================================================================================== */
-
-static void tsmap_layout(tsmap *m) {
-  m->key_size = m->cfg.key_size;
-  m->key_words = m->key_size ? (m->key_size + 7) / 8 : 2;
-  m->value_size = m->cfg.value_size;
-  m->value_words = (m->value_size + 7) / 8;
-  m->expiring = m->cfg.expiry || m->cfg.default_ttl_ns; /* G10: a deadline word */
-  m->bounded = m->cfg.max_entries || m->cfg.max_weight; /* G11: a frequency word */
-  m->weighted = m->cfg.max_weight != 0;                  /* G11: with the entry's weight */
-  m->meta_words = (size_t)m->expiring + m->bounded;
-  m->meta_words += tsmap_ver_layout(m);                  /* G13: stamp, clock (V5) */
-  int key8 = m->key_size == 8 && !m->cfg.hash && !m->cfg.equal;
-  /* G11: the frequency word alone, of an 8/8 map, is the table's side word (bound.h), so
-   * that the groups keep the plain 128-byte layout */
-  m->freq_side = key8 && m->value_size == 8 && m->bounded && !m->expiring && !m->weighted &&
-                 !m->versioned && !m->cfg.metrics;
-  m->meta_words -= m->freq_side;
-  m->side = m->versioned || m->freq_side;
-  m->slot_words = m->key_words + m->value_words + m->meta_words;
-  m->fast8 = key8 && !m->meta_words && !m->side;
-  m->fast8_meta = key8 && (m->meta_words || m->side);
-  m->put_fast = m->fast8 && !m->cfg.metrics; /* a metered map meters its fast paths */
-  /* G12, V5: a versioned map's slot is the plain one, so its get is the plain get */
-  m->put_ver8 = key8 && m->versioned && !m->meta_words && !m->cfg.metrics && m->value_size == 8;
-  m->entry_fast = m->put_fast || m->put_ver8;
-  m->entry_meta = m->fast8_meta && !m->cfg.metrics && m->value_words == 1 && m->meta_words == 1;
-  /* the put too, but for a weight (B6 weighs the value), a value under 8 bytes or a
-   * version (the generic put stores it, V5) */
-  m->put_meta = m->entry_meta && !m->weighted && m->value_size == 8 && !m->versioned;
-  /* G11: the one meta word is a frequency word: tsmap_get inlines that get too */
-  m->entry_freq8 = m->entry_meta && m->bounded && m->value_size == 8;
-}
-
-/* Shard i's first table, sized like the create-time shards' (G15: also for the shards a
- * reshard adds; the array is zeroed, so the shard is otherwise ready). */
-static size_t tsmap_first_groups(const tsmap *m, size_t n) {
-  return tsmap_groups_for(m->cfg.initial_capacity / n + (m->cfg.initial_capacity % n != 0));
-}
-
-tsmap_status tsmap_shard_init_table(tsmap *m, size_t i) {
-  size_t n = (size_t)(uint32_t)atomic_load(&m->route) + 1;
-  atomic_init(&m->shards[i].lock.held, 0);
-  tsmap_table *t = tsmap_table_new(m, &m->shards[i], tsmap_first_groups(m, n)); /* G14: placed */
-  if (!t)
-    return TSMAP_NO_MEMORY;
-  tsmap_shard_set_cur(&m->shards[i], t);
-  tsmap_shard_publish8(m, &m->shards[i]);
-  return TSMAP_OK;
-}
-
-/* The shard array holds shard_cap shards (G15: room for tsmap_reshard); with the default
- * allocator it is a mapping of its own, whose pages past the shards in use stay unbacked. */
-static size_t tsmap_shard_cap_for(const tsmap *m, size_t n) {
-  size_t cap = m->cfg.max_shard_count ? m->cfg.max_shard_count
-               : m->alloc.alloc       ? n
-                                      : TSMAP_MAX_SHARDS;
-  return cap < n ? n : cap;
-}
-
-/* S1: the slab's classes, the sizes of the tables a shard has before they are mapped */
-static void tsmap_slab_setup(tsmap *m, size_t n) {
-  size_t sizes[TSMAP_SLAB_CLASSES], g = tsmap_first_groups(m, n);
-  unsigned c = 0;
-  for (size_t body; c < TSMAP_SLAB_CLASSES && g <= SIZE_MAX / 2; c++, g *= 2) {
-    body = tsmap_table_body(m, g, TSMAP_GROUP_ALIGN);
-    if (!body || tsmap_table_wants_map(m, TSMAP_GROUP_ALIGN + body))
-      break;
-    sizes[c] = TSMAP_GROUP_ALIGN + body;
-  }
-  tsmap_slab_create(m, n, sizes, c);
-}
-
-static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
-  m->shard_cap = tsmap_shard_cap_for(m, n);
-  m->shards_bytes = m->shard_cap * (sizeof(tsmap_shard) + 2 * sizeof(uint64_t)) + 64;
-  if (!m->alloc.alloc && m->shard_cap > n) {
-    m->shards_raw = tsmap_mem_map(tsmap_mem_mapped_len(m->shards_bytes));
-    m->shards_mapped = m->shards_raw != NULL;
-  }
-  if (!m->shards_raw) { /* out of mappings (vm.max_map_count): no room to reshard into */
-    if (!m->cfg.max_shard_count)
-      m->shard_cap = n;
-    m->shards_bytes = m->shard_cap * (sizeof(tsmap_shard) + 2 * sizeof(uint64_t)) + 64;
-    m->shards_raw = tsmap_mem_zalloc(m, m->shards_bytes);
-  }
-  if (!m->shards_raw)
-    return TSMAP_NO_MEMORY;
-  m->shards = (tsmap_shard *)(((uintptr_t)m->shards_raw + 63) & ~(uintptr_t)63);
-  m->probe8 = (_Atomic uint64_t *)(void *)(m->shards + m->shard_cap); /* zero: no table */
-  atomic_init(&m->route, n - 1);
-  tsmap_slab_setup(m, n);
-  for (size_t i = 0; i < n; i++) {
-    if (tsmap_shard_init_table(m, i) != TSMAP_OK)
-      return TSMAP_NO_MEMORY;
-    atomic_store(&m->shard_hw, i + 1);
-  }
-  return TSMAP_OK;
-}
-
-static void tsmap_free_all(tsmap *m);
-static void tsmap_entries_choose(tsmap *m);
-
-tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
-  if (!config || !map_out || tsmap_config_check(config) != TSMAP_OK)
-    return TSMAP_INVALID_ARGUMENT;
-  tsmap_ebr_init();
-  tsmap tmp;
-  memset(&tmp, 0, sizeof tmp);
-  if (config->allocator)
-    tmp.alloc = *config->allocator;
-  tsmap *m = (tsmap *)tsmap_mem_zalloc(&tmp, sizeof *m);
-  if (!m)
-    return TSMAP_NO_MEMORY;
-  m->alloc = tmp.alloc;
-  m->cfg = *config;
-  tsmap_layout(m);
-  m->raw_seed = config->seed ? config->seed : tsmap_random_seed();
-  m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
-  size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
-  n = tsmap_bound_shards(config, n); /* G11 */
-  tsmap_status st = tsmap_mx_create(m);
-  tsmap_entries_choose(m); /* after mx_create: mx_id8 */
-  if (st == TSMAP_OK)
-    st = tsmap_place_create(m, tsmap_shard_cap_for(m, n)); /* G14: shards a reshard adds too */
-  if (st == TSMAP_OK)
-    st = tsmap_shards_init(m, n);
-  if (st == TSMAP_OK)
-    st = tsmap_bound_init(m);
-  if (st == TSMAP_OK) /* complete now: tsmap_metrics_write_all may read it */
-    st = tsmap_mx_register(m);
-  if (st == TSMAP_OK)
-    st = tsmap_maint_start(m);
-  if (st != TSMAP_OK) {
-    tsmap_free_all(m);
-    return st;
-  }
-  tsmap_fork_map_add(m); /* G16 (e) */
-  *map_out = m;
-  return TSMAP_OK;
-}
-
-/* Run the eviction hook (reason closed) for every entry of a detached table. */
-static void tsmap_table_evict_all(tsmap *m, tsmap_table *t) {
-  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
-  for (size_t gi = 0; gi < t->ngroups; gi++) {
-    tsmap_group *g = tsmap_table_group(t, gi);
-    for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
-      tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
-      tsmap_evict_reason why = tsmap_close_reason(m, w + m->key_words); /* E2 */
-      TSMAP_MX_LEFT(m, t, gi, tsmap_first_slot(full), why);
-      tsmap_key q;
-      q.p = (const unsigned char *)tsmap_slot_key(m, w, &q.len);
-      tsmap_hook_evicted(m, &q, w + m->key_words, why);
-    }
-  }
-}
-
-/* Free a detached table and the long keys of its entries (after a grace period). */
-static void tsmap_table_free_entries(tsmap *m, tsmap_table *t) {
-  for (size_t gi = 0; !m->key_size && gi < t->ngroups; gi++) {
-    tsmap_group *g = tsmap_table_group(t, gi);
-    for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
-      tsmap_word *sl = tsmap_slot(g, m->slot_words, tsmap_first_slot(full));
-      if (tsmap_ld(&sl[0]) > 8)
-        tsmap_keyblock_free(m, (tsmap_keyblock *)(uintptr_t)tsmap_ld(&sl[1]));
-    }
-  }
-  tsmap_table_free(m, t);
-}
-
-static void tsmap_push_table(tsmap_table **list, tsmap_table *t) {
-  if (t) {
-    t->retired_next = *list;
-    *list = t;
-  }
-}
-
-/* Detach a shard's tables (onto *live) and retired objects (onto *after) under its
- * lock; readers then see no table and return TSMAP_CLOSED. */
-static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **live,
-                               tsmap_after *after) {
-  tsmap_lock_acquire(&s->lock);
-  tsmap_push_table(live, atomic_load_explicit(&s->old, memory_order_relaxed));
-  tsmap_push_table(live, atomic_load_explicit(&s->cur, memory_order_relaxed));
-  tsmap_shard_swap(m, s, NULL, NULL);
-  atomic_store_explicit(&s->count, 0, memory_order_relaxed);
-  while (s->retired_tables) {
-    tsmap_table *t = s->retired_tables;
-    s->retired_tables = t->retired_next;
-    tsmap_push_table(&after->free_tables, t);
-  }
-  while (s->retired_keys) {
-    tsmap_keyblock *k = s->retired_keys;
-    s->retired_keys = k->retired_next;
-    k->retired_next = after->free_keys;
-    after->free_keys = k;
-  }
-  s->retired_count = 0;
-  tsmap_push_table(&after->free_tables, s->next); /* never published */
-  s->next = NULL;
-  tsmap_push_table(&after->free_tables, s->rs_next); /* G15: never published either */
-  s->rs_next = NULL;
-  while (s->unmapping) { /* reclaimed already: unmap what is left */
-    tsmap_table *t = s->unmapping;
-    s->unmapping = t->retired_next;
-    tsmap_table_free(m, t);
-  }
-  while (s->nspare > 0) {
-    s->nspare--;
-    munmap(s->spare[s->nspare].p, s->spare[s->nspare].len);
-  }
-  tsmap_lock_release(&s->lock);
-}
-
-/* Keeps G6 at close: every value still in the map is evicted once (reason closed). */
-tsmap_status tsmap_close(tsmap *map) {
-  if (!map)
-    return TSMAP_INVALID_ARGUMENT;
-  /* G9, G15: one change of the route closes the map and diverts every keyed call to the
-   * paths that see the closure; a call ordered after it sees both. The first closer wins. */
-  uint64_t r = atomic_load(&map->route);
-  do {
-    if (r & TSMAP_ROUTE_CLOSED)
-      return TSMAP_CLOSED;
-  } while (!atomic_compare_exchange_weak(
-      &map->route, &r,
-      (((r & TSMAP_ROUTE_CTR) + TSMAP_ROUTE_TICK) & TSMAP_ROUTE_CTR) | (r & ~TSMAP_ROUTE_CTR) |
-          TSMAP_ROUTE_DIVERT | TSMAP_ROUTE_CLOSED));
-  tsmap_reshard_close_barrier(map); /* a reshard call adding shards is done first */
-  tsmap_maint_stop(map); /* G10 */
-  tsmap_table *live = NULL;
-  tsmap_after after = TSMAP_AFTER_INIT;
-  for (size_t i = 0; i < tsmap_shard_hw(map); i++) /* G15: every shard that held a table */
-    tsmap_shard_detach(map, &map->shards[i], &live, &after);
-  for (tsmap_table *t = live; t; t = t->retired_next)
-    tsmap_table_evict_all(map, t);
-  tsmap_ebr_synchronize(); /* readers may still be probing the detached tables (G3) */
-  while (live) {
-    tsmap_table *t = live;
-    live = t->retired_next;
-    tsmap_table_free_entries(map, t);
-  }
-  tsmap_after_run(map, &after);
-  if (map->cfg.on_map_closed)
-    map->cfg.on_map_closed(map->cfg.hook_ctx);
-  return TSMAP_OK;
-}
-
-static void tsmap_free_all(tsmap *m) {
-  tsmap_fork_map_remove(m); /* G16 (e): a fork from now on does not look at its shards */
-  tsmap_maint_free(m); /* its thread, which may run metered operations, is gone */
-  tsmap_bound_free(m); /* G11 */
-  tsmap_mx_destroy(m); /* then: unregistered, no exposition reads the shards any more */
-  if (m->shards_raw)
-    tsmap_tombs_free(m); /* G13 */
-  tsmap_reshard_free(m); /* G15 */
-  if (m->shards_raw) {
-    for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
-      tsmap_shard *s = &m->shards[i];
-      tsmap_table *cur = atomic_load(&s->cur);
-      if (cur)
-        tsmap_table_free(m, cur); /* only when create failed: close detached them */
-    }
-    if (m->shards_mapped)
-      munmap(m->shards_raw, tsmap_mem_mapped_len(m->shards_bytes));
-    else
-      tsmap_mem_free(m, m->shards_raw, m->shards_bytes);
-  }
-  tsmap_slab_free(m); /* S1: after the tables in it */
-  tsmap_place_free(m); /* G14 */
-  tsmap_mem_free(m, m, sizeof *m);
-}
-
-tsmap_status tsmap_destroy(tsmap *map) {
-  if (!map) /* like free(NULL): cleanup code need not test what create gave back */
-    return TSMAP_OK;
-  (void)tsmap_close(map);
-  tsmap_free_all(map);
-  return TSMAP_OK;
-}
-
-/* ======================================================================================
  * Operations
  * ====================================================================================== */
 
@@ -2339,7 +1742,6 @@ static void tsmap_store_finish(tsmap *map, const tsmap_key *q, tsmap_status st,
   }
 }
 
-
 /* The overwrite of the 8-byte put of a map with one meta word (w8v8 2 below; shard lock
  * held): the value at sl[1], the meta word `meta` at sl[2] filled anew (a new deadline, a
  * frequency counting this write), both under the group's seq; the value
@@ -2705,7 +2107,7 @@ TSMAP_INLINE tsmap_status tsmap_store_entry(tsmap *map, const void *key, size_t 
  * paths (plain, and a versioned map's get, V5), the bounded ones (G11, B7), the metered
  * ones (M2), the ones with one meta word (G10, G11), the versioned put (G12), else the
  * generic calls. No flag they read changes after create. */
-static void tsmap_entries_choose(tsmap *m) {
+void tsmap_entries_choose(tsmap *m) {
   const int get88 = m->entry_fast && m->value_size == 8; /* plain (or versioned) 8/8 */
   const int put88 = m->put_fast && m->value_size == 8;
   m->get8 = get88                 ? tsmap_get8v8_probed
@@ -2918,7 +2320,7 @@ static tsmap_status tsmap_foreach_shards(tsmap *map, tsmap_visit_fn fn, void *ct
 }
 
 /* ======================================================================================
- * Test support (not in the public header)
+ * Test support tied to this file's entries and growth (the rest: debug.c)
  * ====================================================================================== */
 
 /* The 8-byte entries tsmap_entries_choose gave map m, by the name of the variant
@@ -2956,133 +2358,6 @@ void tsmap_debug_entries(const tsmap *m, const char **get8, const char **put8,
   }
 }
 
-/* Groups probed by the worst-placed entry (1 = every entry in its home group). Used by
- * the flooding test (G7). Quiescent map only. */
-TSMAP_HIDDEN size_t tsmap_debug_max_probe(tsmap *m);
-size_t tsmap_debug_max_probe(tsmap *m) {
-  uint64_t w[TSMAP_MAX_KEY_WORDS + TSMAP_MAX_VALUE_WORDS];
-  size_t worst = 0;
-  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
-    tsmap_table *t = atomic_load(&m->shards[i].cur);
-    for (size_t gi = 0; t && gi < t->ngroups; gi++) {
-      tsmap_group *g = tsmap_table_group(t, gi);
-      for (uint64_t full = tsmap_ctrl_full(tsmap_ld(&g->ctrl)); full; full &= full - 1) {
-        tsmap_copy_words(w, tsmap_slot(g, m->slot_words, tsmap_first_slot(full)), m->slot_words);
-        size_t at = tsmap_slot_hash(m, w) & t->mask, n = 1;
-        for (size_t step = 1; at != gi; step++, n++)
-          at = (at + step) & t->mask;
-        worst = n > worst ? n : worst;
-      }
-    }
-  }
-  return worst;
-}
-
-/* A hash of every byte a reader could write to if it wrote shared memory: the map handle,
- * the shard array and every table of every shard. Equal before and after a batch of
- * gets on a quiescent map shows that reads write nothing shared (G2). */
-TSMAP_HIDDEN uint64_t tsmap_debug_fingerprint(tsmap *m);
-uint64_t tsmap_debug_fingerprint(tsmap *m) {
-  uint64_t h = tsmap_hash_bytes(m, sizeof *m, 1);
-  h = tsmap_hash_bytes(m->shards_raw, m->shards_bytes, h);
-  for (size_t i = 0; i < tsmap_shard_hw(m); i++) {
-    tsmap_table *ts[2] = {atomic_load(&m->shards[i].old), atomic_load(&m->shards[i].cur)};
-    for (int k = 0; k < 2; k++)
-      if (ts[k])
-        h = tsmap_hash_bytes(ts[k]->mem, ts[k]->bytes, tsmap_hash_bytes(ts[k], sizeof *ts[k], h));
-  }
-  return h;
-}
-
-/* For test_unit.c: shard i's current table (its address, whether it is mmap'd) and how
- * many emptied mappings the shard keeps as spares (G5). */
-TSMAP_HIDDEN void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped,
-                                     size_t *spares);
-void tsmap_debug_paging(tsmap *m, size_t i, const void **cur, int *mapped, size_t *spares) {
-  tsmap_shard *s = &m->shards[i];
-  tsmap_lock_acquire(&s->lock);
-  tsmap_table *t = atomic_load(&s->cur);
-  *cur = t ? t->mem : NULL;
-  *mapped = t && t->map_len;
-  *spares = s->nspare;
-  tsmap_lock_release(&s->lock);
-}
-
-size_t tsmap_debug_resident_in(const void *p, size_t len) {
-  size_t page = tsmap_page_size(), in = 0;
-#if defined(__linux__)
-  unsigned char vec[256];
-  for (size_t off = 0; p && off < len; off += sizeof vec * page) {
-    size_t span = len - off < sizeof vec * page ? len - off : sizeof vec * page;
-    if (mincore((unsigned char *)(uintptr_t)p + off, span, vec) != 0)
-      return 0;
-    for (size_t k = 0; k < (span + page - 1) / page; k++)
-      in += (vec[k] & 1) * page;
-  }
-#else
-  (void)p, (void)len, (void)page;
-#endif
-  return in;
-}
-
-/* For test_unit.c (G5, E): shard i's resident bytes in the mappings of its tables (cur,
- * old, the prepared next one, the ones being given back) and of its spares (unless
- * `resident` is NULL: mincore is slow); cur's bytes;
- * the prepared next table's bytes faulted in and its size (0 and 0 without one). */
-TSMAP_HIDDEN void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
-                                     size_t *next_populated, size_t *next_bytes);
-void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
-                        size_t *next_populated, size_t *next_bytes) {
-  tsmap_shard *s = &m->shards[i];
-  tsmap_lock_acquire(&s->lock);
-  tsmap_table *cur = atomic_load(&s->cur), *old = atomic_load(&s->old);
-  tsmap_table *t[3] = {cur, old, s->next};
-  if (resident) {
-    size_t in = 0;
-    for (unsigned k = 0; k < 3; k++)
-      if (t[k] && t[k]->map_len)
-        in += tsmap_debug_resident_in(t[k]->mem, t[k]->map_len);
-    for (tsmap_table *u = s->unmapping; u; u = u->retired_next)
-      in += tsmap_debug_resident_in(u->mem, u->map_len);
-    for (unsigned k = 0; k < s->nspare; k++)
-      in += tsmap_debug_resident_in(s->spare[k].p, s->spare[k].len);
-    *resident = in;
-  }
-  *cur_bytes = cur ? cur->bytes : 0;
-  *next_populated = s->next ? s->next->populated : 0;
-  *next_bytes = s->next ? s->next->bytes : 0;
-  tsmap_lock_release(&s->lock);
-}
-
-/* For test_unit.c: DELETED control bytes in shard i's current table (a table just
- * published holds none, unless its memory held an older table's). */
-TSMAP_HIDDEN size_t tsmap_debug_deleted(tsmap *m, size_t i);
-size_t tsmap_debug_deleted(tsmap *m, size_t i) {
-  tsmap_shard *s = &m->shards[i];
-  size_t n = 0;
-  tsmap_lock_acquire(&s->lock);
-  tsmap_table *t = atomic_load(&s->cur);
-  for (size_t g = 0; t && g < t->ngroups; g++) {
-    uint64_t ctrl = tsmap_ld(&tsmap_table_group(t, g)->ctrl);
-    for (unsigned slot = 0; slot < TSMAP_GROUP_SLOTS; slot++)
-      n += tsmap_ctrl_get(ctrl, slot) == TSMAP_CTRL_DELETED;
-  }
-  tsmap_lock_release(&s->lock);
-  return n;
-}
-
-/* The growth state of shard `i`: groups of the old table (0: no growth in progress) and
- * how many of them were moved so far (G5 test). */
-TSMAP_HIDDEN void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
-void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved) {
-  tsmap_shard *s = &m->shards[i];
-  tsmap_lock_acquire(&s->lock);
-  tsmap_table *old = atomic_load(&s->old);
-  *old_groups = old ? old->ngroups : 0;
-  *moved = old ? s->migrate_pos : 0;
-  tsmap_lock_release(&s->lock);
-}
-
 /* Test hook: what a wrong sizing would do. Publish a table of `ngroups` groups (a power of
  * two) as shard `i`'s cur, with its table as old, as tsmap_shard_fit does, however little
  * room it has for old's entries (none of tsmap_grow_start's sizing). Returns 0 if a growth
@@ -3102,12 +2377,4 @@ int tsmap_debug_squeeze(tsmap *m, size_t i, size_t ngroups) {
     tsmap_grow_publish(m, s, t);
   tsmap_lock_release(&s->lock);
   return t != NULL;
-}
-TSMAP_HIDDEN size_t tsmap_debug_rebuilds(tsmap *m, size_t i);
-size_t tsmap_debug_rebuilds(tsmap *m, size_t i) {
-  tsmap_shard *s = &m->shards[i];
-  tsmap_lock_acquire(&s->lock);
-  size_t n = s->rebuilds;
-  tsmap_lock_release(&s->lock);
-  return n;
 }

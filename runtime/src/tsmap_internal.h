@@ -746,4 +746,41 @@ TSMAP_HIDDEN uint64_t tsmap_slot_hash_of(const tsmap *m, const uint64_t *kw);
  * tsmap_writer_route. */
 TSMAP_HIDDEN int tsmap_reroute(tsmap *m, tsmap_key *q);
 
+/* Powers of two: shard counts, table sizes. */
+TSMAP_INLINE int tsmap_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+TSMAP_INLINE size_t tsmap_pow2_at_least(size_t x) {
+  size_t p = 1;
+  while (p < x)
+    p <<= 1;
+  return p;
+}
+
+/* Copy `n` slot words out of a table (the caller holds the shard lock or validates). */
+TSMAP_INLINE void tsmap_copy_words(uint64_t *dst, const tsmap_word *src, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    dst[i] = tsmap_ld(&src[i]);
+}
+
+/* tables.c: table memory and tables (G5, G14). */
+/* Whether a table of `size` bytes is first tried with mmap. */
+TSMAP_HIDDEN int tsmap_table_wants_map(const tsmap *m, size_t size);
+/* The length of a mapped block of `size` bytes. */
+TSMAP_HIDDEN size_t tsmap_mem_mapped_len(size_t size);
+/* Give back the pages of part of a mapped block, keeping the mapping; 0 where it cannot. */
+TSMAP_HIDDEN int tsmap_mem_drop(void *p, size_t len);
+/* Bytes of a table of `ngroups` groups after a head of `head` bytes; 0 on overflow. */
+TSMAP_HIDDEN size_t tsmap_table_body(const tsmap *m, size_t ngroups, size_t head);
+/* A zeroed table of `ngroups` groups for shard s, whose lock the caller holds (or NULL
+ * at create): a spare mapping of s first, else a new one, else the heap. */
+TSMAP_HIDDEN tsmap_table *tsmap_table_new(const tsmap *m, tsmap_shard *s, size_t ngroups);
+/* Groups needed to hold `entries` at most 6/7 full, a power of two. */
+TSMAP_HIDDEN size_t tsmap_groups_for(size_t entries);
+
+/* map.c, for lifecycle.c: publishing a shard's tables, choosing the 8-byte entries. */
+TSMAP_HIDDEN void tsmap_shard_set_cur(tsmap_shard *s, tsmap_table *t);
+TSMAP_HIDDEN void tsmap_shard_publish8(const tsmap *m, tsmap_shard *s);
+TSMAP_HIDDEN void tsmap_shard_swap(const tsmap *m, tsmap_shard *s, tsmap_table *old,
+                                   tsmap_table *cur);
+TSMAP_HIDDEN void tsmap_entries_choose(tsmap *m);
+
 #endif /* TSMAP_INTERNAL_H */

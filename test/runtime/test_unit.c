@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-/* internal, src/map.c */
+/* internal, src/debug.c */
 size_t tsmap_debug_max_probe(tsmap *m);
 uint64_t tsmap_debug_fingerprint(tsmap *m);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);

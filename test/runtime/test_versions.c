@@ -10,7 +10,7 @@
 
 #include "tsmap_test.h"
 
-uint64_t tsmap_debug_fingerprint(tsmap *m); /* map.c, test support */
+uint64_t tsmap_debug_fingerprint(tsmap *m); /* debug.c, test support */
 
 #ifdef TSMAP_STRESS_SMALL
 #define SCALE 8
