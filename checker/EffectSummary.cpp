@@ -148,6 +148,8 @@ bool Place::sameAs(const Place &O) const {
   case RootKind::Global:
   case RootKind::Local:
     return Var == O.Var;
+  case RootKind::This:
+    return true;
   case RootKind::Unknown:
     return false;
   }
@@ -209,10 +211,16 @@ std::string Place::describe(const FunctionDecl *Owner) const {
     Base = Var ? Var->getName().str() : "?";
     Pointer = Var && Var->getType()->isPointerType();
     break;
+  case RootKind::This:
+    Base = "this";
+    Pointer = true;
+    break;
   }
   if (Fields.empty())
-    return (Pointer && Root == RootKind::Param && !AddressOf) ? "*" + Base
-                                                              : Base;
+    return (Pointer && (Root == RootKind::Param || Root == RootKind::This) &&
+            !AddressOf)
+               ? "*" + Base
+               : Base;
   std::string S = Base;
   bool Arrow = Pointer;
   for (const FieldDecl *F : Fields) {
@@ -610,6 +618,8 @@ struct EffectAnalysis::Impl {
   bool translate(const Effect &CalleeEffect, const CallExpr *Site,
                  const FunctionDecl *Callee, const FunctionDecl *Caller,
                  Effect &Out);
+  Place placeOfThisAt(const Place &T, const CallExpr *Site, const FunctionDecl *Callee,
+                      const FunctionDecl *Caller) const;
   /// Whether calls to \p FD are summarized by looking into its body.
   /// Functions defined in system headers count as library functions.
   bool descendsInto(const FunctionDecl *FD) const {
@@ -1357,6 +1367,42 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
                      CE);
 }
 
+/// The function \p Fn, a lambda's call operator, was written in (the method
+/// whose `this` it captures), or null.
+static const FunctionDecl *lambdaOwner(const FunctionDecl *Fn) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(Fn);
+  if (!MD || !MD->getParent()->isLambda())
+    return nullptr;
+  return dyn_cast_or_null<FunctionDecl>(MD->getParent()->getDeclContext());
+}
+
+/// \p T, a place of callee \p Callee rooted at its `this`, in the terms of
+/// \p Caller at call \p Site: a method's object is the call's object
+/// (`obj->drop ()`, `this->drop ()`); a lambda's is the `this` of the method it
+/// was written in, when that method calls it. Unknown otherwise.
+Place EffectAnalysis::Impl::placeOfThisAt(const Place &T, const CallExpr *Site,
+                                          const FunctionDecl *Callee,
+                                          const FunctionDecl *Caller) const {
+  Place P;
+  if (const FunctionDecl *Made = lambdaOwner(Callee)) {
+    if (Caller && Made->getCanonicalDecl() == Caller->getCanonicalDecl())
+      P = T;
+    return P;
+  }
+  const auto *MCE = dyn_cast<CXXMemberCallExpr>(Site);
+  const auto *ME = MCE ? dyn_cast<MemberExpr>(MCE->getCallee()->IgnoreParens()) : nullptr;
+  if (!ME)
+    return P;
+  P = ME->isArrow() ? A.placeOfPointer(ME->getBase(), Caller)
+                    : A.placeOfLValue(ME->getBase(), Caller);
+  if (P.Root == Place::RootKind::Unknown)
+    return P;
+  P.AddressOf = T.AddressOf;
+  P.Fields.append(T.Fields.begin(), T.Fields.end());
+  appendIndexes(P, T);
+  return P;
+}
+
 bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
                                      const FunctionDecl *Callee,
                                      const FunctionDecl *Caller, Effect &Out) {
@@ -1397,6 +1443,8 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
       if (CE.Kind == EffectKind::MapOperation)
         markOwnTable(Out, Caller); // `fill (&t)`, `drop (t)` of its own `t`
     }
+  } else if (CE.Target.Root == Place::RootKind::This) {
+    Out.Target = placeOfThisAt(CE.Target, Site, Callee, Caller);
   } else if (CE.Target.Root == Place::RootKind::Local) {
     Out.Target = Place();
   }
@@ -1858,6 +1906,11 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
       // A reference or an array used as a pointer without a decay node.
       return placeOfLValue(DRE, Owner);
     }
+    if (isa<CXXThisExpr>(E)) {
+      Place P;
+      P.Root = Place::RootKind::This;
+      return P;
+    }
     return Place();
   }
   return Place();
@@ -1883,6 +1936,7 @@ Place EffectAnalysis::placeOfEither(const AbstractConditionalOperator *CO,
     case Place::RootKind::Global:
       return 3;
     case Place::RootKind::Param:
+    case Place::RootKind::This:
       return 2;
     case Place::RootKind::Local:
       return 1;

@@ -48,6 +48,8 @@ struct Place {
              ///< through it.
     Local,   ///< A local variable `Var` of the function, or memory reached
              ///< through it (also fresh allocations held by `Var`).
+    This,    ///< C++: the object of the method (`this`, also the one a lambda
+             ///< in the method captures), or memory reached through it.
   };
   RootKind Root = RootKind::Unknown;
   unsigned Param = 0;           ///< For RootKind::Param: the 0-based index.
@@ -69,9 +71,11 @@ struct Place {
   }
   /// Traced to a variable: a parameter, a global or a local.
   bool traced() const { return Root != RootKind::Unknown; }
-  /// Outlives the summarized function: a parameter's memory or a global.
+  /// Outlives the summarized function: a parameter's memory, a global, or
+  /// the method's object.
   bool outlivesCall() const {
-    return Root == RootKind::Param || Root == RootKind::Global;
+    return Root == RootKind::Param || Root == RootKind::Global ||
+           Root == RootKind::This;
   }
   /// Same root and same field path (AddressOf is ignored).
   bool sameAs(const Place &O) const;

@@ -361,7 +361,7 @@ void ReentrantCallbackCheck::mapOperations(const FunctionDecl *Fn,
 /// outer call, or a local struct (not memory behind a local pointer).
 static bool namesObject(const Place &P) {
   return P.Root == Place::RootKind::Global ||
-         P.Root == Place::RootKind::Param ||
+         P.Root == Place::RootKind::Param || P.Root == Place::RootKind::This ||
          (P.Root == Place::RootKind::Local && P.Var &&
           !P.Var->getType()->isPointerType());
 }
@@ -393,7 +393,7 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   auto Known = [](const Place &P) {
     return P.Root == Place::RootKind::Param ||
            P.Root == Place::RootKind::Global ||
-           P.Root == Place::RootKind::Local;
+           P.Root == Place::RootKind::Local || P.Root == Place::RootKind::This;
   };
   bool BothKnown = Known(Outer.P) && Known(Inner.P);
   // Two elements of one array (`foreach (stores[0]->items, put, stores[1])`)
@@ -532,6 +532,15 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (Inner.Root == Place::RootKind::Global)
       return Inner;
     Place P;
+    // A lambda's `this` is the object of the method it was written in.
+    if (Inner.Root == Place::RootKind::This) {
+      const auto *MD = dyn_cast<CXXMethodDecl>(Fn);
+      const auto *Made = MD && MD->getParent()->isLambda()
+                             ? dyn_cast<FunctionDecl>(MD->getParent()->getDeclContext())
+                             : nullptr;
+      return Made && Owner && Made->getCanonicalDecl() == Owner->getCanonicalDecl() ? Inner
+                                                                                     : P;
+    }
     if (Inner.Root != Place::RootKind::Param || !CtxParam || !CtxArg ||
         Inner.Param != *CtxParam || !Owner)
       return P;

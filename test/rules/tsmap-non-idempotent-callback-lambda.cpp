@@ -29,6 +29,20 @@ void use(store *s) {
   // Quiet: the lambda writes only its own output, or a local.
   compute(s, "k", [](const char *, void *, int *out) { *out += 1; return 0; }, nullptr);
   compute_t(s, [](int *out) { int local = 0; local++; return *out + local; });
-  // FIXME: member functions' `this` is not traced, so this counter is missed.
+  // A method's `this` is the object it is called on: the global's counter.
   compute_t(s, [](int *out) { g_counter.bump(); return *out; });
+  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute_t' is not idempotent: it may run more than once, and each run increments 'g_counter.n' [tsmap-non-idempotent-callback]
+}
+
+// A lambda in a method, capturing `this`: the object's members outlive each
+// run; a local object's method counts on the local (quiet).
+struct Cache {
+  store *s;
+  int misses;
+  void fill();
+};
+void Cache::fill() {
+  compute_t(s, [this](int *out) { misses++; return *out; });
+  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: callback 'lambda at line {{[0-9]+}}' passed to 'compute_t' is not idempotent: it may run more than once, and each run increments 'this->misses' [tsmap-non-idempotent-callback]
+  compute_t(s, [](int *out) { Counter c{0}; c.bump(); return *out + c.n; });
 }
