@@ -139,9 +139,10 @@ private:
 
   /// For tsmap-tidy, when its environment variable TSMAP_TIDY_SUBJECTS names
   /// a file: appends the subjects of the joined checks' option `Contracts`
-  /// and which of them the unit of \p Ctx mentions. Run before the pass, whose
+  /// and which of them the unit of \p Ctx mentions, and whether the unit can
+  /// hold a contract (\p Open: the pass runs in it). Run before the pass, whose
   /// lookups add names to the unit's identifiers.
-  void reportSubjects(const ASTContext &Ctx) const;
+  void reportSubjects(const ASTContext &Ctx, bool Open) const;
 
   ast_matchers::MatchFinder Finder;
   Trigger Start;
