@@ -1,0 +1,335 @@
+/*
+ * test_blackbox.c - black-box tests of round 7, written from tsmap.h and runtime/DESIGN.md
+ * alone: null and invalid arguments to every public call (G1: a status, never a crash);
+ * expiry (G10) under writers, sweeps and live reshards on a clock the test steps, with
+ * bounds on every value's deadline so that a read, a foreach or a replace that shows an
+ * expired value is caught, and a ledger of every value (exactly once, EXPIRED only past
+ * the deadline, also when close races the reclaim); the remove of an expired key without
+ * memory (TSMAP_NOT_FOUND); a foreach that must finish a reshard with the allocator failing
+ * (a status, bounded by an alarm); and allocators failing 1..35% of calls under threads on
+ * replicated maps (merge, export, encode/decode) and on bounded and weighted maps (every
+ * status documented, nothing lost or duplicated, no byte left).
+ */
+#include "tsmap_test.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#ifdef TSMAP_STRESS_SMALL
+#define SCALE 8
+#else
+#define SCALE 1
+#endif
+
+/* ---- A watchdog: a test that hangs fails with its name instead of timing out ---------- */
+
+static const char *volatile g_watch_name = "";
+static void on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "watchdog: a test did not finish in time: ";
+  (void)!write(2, msg, sizeof msg - 1);
+  (void)!write(2, g_watch_name, strlen(g_watch_name));
+  (void)!write(2, "\n", 1);
+  _exit(3);
+}
+__attribute__((unused)) static void watchdog(const char *name, unsigned seconds) {
+  g_watch_name = name;
+  signal(SIGALRM, on_alarm);
+  alarm(seconds);
+}
+
+/* ---- An allocator that fails a share of calls, thread-safe, and counts live bytes ------ */
+
+typedef struct pct_alloc {
+  _Atomic unsigned pct;   /* percent of calls that fail (100: all) */
+  _Atomic uint64_t calls; /* calls so far, the failure sequence's index */
+  _Atomic uint64_t seed;
+  _Atomic long live;
+  _Atomic long live_bytes;
+  _Atomic long failures;
+} pct_alloc;
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+__attribute__((unused)) static void *pa_alloc(size_t size, void *ctx) {
+  pct_alloc *a = (pct_alloc *)ctx;
+  uint64_t n = atomic_fetch_add(&a->calls, 1);
+  unsigned pct = atomic_load(&a->pct);
+  if (pct && mix64(n ^ atomic_load(&a->seed)) % 100 < pct) {
+    a->failures++;
+    return NULL;
+  }
+  void *p = NULL;
+  if (posix_memalign(&p, 16, size ? size : 16) != 0)
+    return NULL;
+  a->live++;
+  a->live_bytes += (long)size;
+  return p;
+}
+__attribute__((unused)) static void pa_free(void *p, size_t size, void *ctx) {
+  pct_alloc *a = (pct_alloc *)ctx;
+  if (!p)
+    return;
+  a->live--;
+  a->live_bytes -= (long)size;
+  free(p);
+}
+
+__attribute__((unused)) static uint64_t rng_next(uint64_t *s) {
+  *s += 0x9e3779b97f4a7c15ull;
+  return mix64(*s);
+}
+
+/* ==== 1. Null and invalid arguments to every public call (G1) ========================== */
+
+static int visit_nop(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  return 0;
+}
+static int change_nop(const tsmap_change *c, void *ctx) {
+  (void)c, (void)ctx;
+  return 0;
+}
+static int absent_nop(const void *k, size_t kl, void *ctx, void *out) {
+  (void)k, (void)kl, (void)ctx;
+  memset(out, 0, 8);
+  return 0;
+}
+static tsmap_verdict compute_keep(const void *k, size_t kl, const void *old, void *ctx,
+                                  void *nv) {
+  (void)k, (void)kl, (void)old, (void)ctx, (void)nv;
+  return TSMAP_KEEP;
+}
+static int writer_nop(const char *t, size_t n, void *ctx) {
+  (void)t, (void)n, (void)ctx;
+  return 0;
+}
+
+/* Every keyed call with (map, key, len) given: the statuses a bad key or a bad map gives. */
+static void keyed_calls(tsmap *m, const void *key, size_t len, tsmap_status want,
+                        int line) {
+  uint64_t v = 1, out = 0, ver = 0;
+  void *p = NULL;
+  tsmap_status got[21];
+  int i = 0;
+  got[i++] = tsmap_get(m, key, len, &out);
+  got[i++] = tsmap_put(m, key, len, &v, NULL);
+  got[i++] = tsmap_put_if_absent(m, key, len, &v, NULL);
+  got[i++] = tsmap_remove(m, key, len, NULL);
+  got[i++] = tsmap_put_ptr(m, key, len, &v, NULL);
+  got[i++] = tsmap_put_ptr_if_absent(m, key, len, &v, &p);
+  got[i++] = tsmap_compute_if_absent(m, key, len, absent_nop, NULL, &out);
+  got[i++] = tsmap_compute_if_present(m, key, len, compute_keep, NULL, &out);
+  got[i++] = tsmap_compute(m, key, len, compute_keep, NULL, &out);
+  got[i++] = tsmap_put_ttl(m, key, len, &v, 5, NULL);
+  got[i++] = tsmap_put_if_absent_ttl(m, key, len, &v, 5, NULL);
+  got[i++] = tsmap_put_ptr_ttl(m, key, len, &v, 5, NULL);
+  got[i++] = tsmap_put_ptr_if_absent_ttl(m, key, len, &v, 5, NULL);
+  got[i++] = tsmap_compute_if_absent_ttl(m, key, len, absent_nop, NULL, 5, &out);
+  got[i++] = tsmap_compute_ttl(m, key, len, compute_keep, NULL, 5, &out);
+  got[i++] = tsmap_compute_if_present_ttl(m, key, len, compute_keep, NULL, 5, &out);
+  got[i++] = tsmap_get_version(m, key, len, &out, &ver);
+  got[i++] = tsmap_put_if_version(m, key, len, &v, TSMAP_VERSION_ANY, &ver, NULL);
+  got[i++] = tsmap_remove_if_version(m, key, len, TSMAP_VERSION_ANY, &ver, NULL);
+  got[i++] = tsmap_compute_if_version(m, key, len, TSMAP_VERSION_ANY, compute_keep, NULL,
+                                      &ver, &out);
+  tsmap_change ch = {key, len, &v, NULL, 0, 1u << 8, 0};
+  got[i++] = tsmap_merge(m, &ch, NULL, NULL, NULL);
+  for (int j = 0; j < i; j++) {
+    tsmap_test_checks++;
+    if (got[j] != want) {
+      tsmap_test_failures++;
+      fprintf(stderr, "%s:%d: keyed call %d returned %s, expected %s\n", __FILE__, line, j,
+              tsmap_status_name(got[j]), tsmap_status_name(want));
+    }
+  }
+}
+
+/* A map with everything a keyed call may ask for: expiry, versions, replicas, 8-byte
+ * values (pointers). */
+static tsmap *full_map(size_t key_size) {
+  tsmap_config c;
+  tsmap_config_init(&c, sizeof(void *));
+  c.key_size = key_size;
+  c.expiry = 1;
+  c.replicas = 2;
+  c.replica_id = 0;
+  c.shard_count = 2;
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  return m;
+}
+
+static void test_bb_null_and_invalid_arguments_are_statuses(void) {
+  /* status names: never NULL, also for values out of the enum */
+  for (int s = -3; s < 40; s++)
+    CHECK(tsmap_status_name((tsmap_status)s) != NULL);
+  /* config */
+  tsmap_config c;
+  CHECK_ST(tsmap_config_init(NULL, 8), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_config_init(&c, TSMAP_MAX_VALUE_SIZE + 1), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_config_init(&c, 8), TSMAP_OK);
+  tsmap *m = (tsmap *)(uintptr_t)1;
+  CHECK_ST(tsmap_create(NULL, &m), TSMAP_INVALID_ARGUMENT);
+  CHECK(m == (tsmap *)(uintptr_t)1);
+  CHECK_ST(tsmap_create(&c, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_close(NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_destroy(NULL), TSMAP_OK);
+
+  /* a null map, for every call taking one */
+  uint64_t k = 1, v = 2, ver = 0;
+  size_t n = 0, t = 0;
+  keyed_calls(NULL, &k, 8, TSMAP_INVALID_ARGUMENT, __LINE__);
+  CHECK_ST(tsmap_maintain(NULL, 10), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_foreach_since(NULL, 0, change_nop, NULL, &ver), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_export(NULL, 0, change_nop, NULL, &ver), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_forget(NULL, &ver, 1, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_reshard(NULL, 2), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_shard_counts(NULL, &n, &t), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_size(NULL, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_foreach(NULL, visit_nop, NULL), TSMAP_INVALID_ARGUMENT);
+  tsmap_shard_placement pl;
+  CHECK_ST(tsmap_placement(NULL, 0, &pl), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_metrics_write(NULL, writer_nop, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_numa_node_count(NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_metrics_write_all(NULL, NULL), TSMAP_INVALID_ARGUMENT);
+
+  /* bad keys on a map of fixed 8-byte keys and one of variable keys */
+  tsmap *f = full_map(8), *vk = full_map(0);
+  if (!f || !vk)
+    return;
+  keyed_calls(f, NULL, 8, TSMAP_INVALID_ARGUMENT, __LINE__);
+  keyed_calls(f, &k, 7, TSMAP_INVALID_ARGUMENT, __LINE__);
+  keyed_calls(f, NULL, 0, TSMAP_INVALID_ARGUMENT, __LINE__);
+  keyed_calls(vk, NULL, 3, TSMAP_INVALID_ARGUMENT, __LINE__);
+  keyed_calls(vk, &k, TSMAP_MAX_KEY_SIZE + 1, TSMAP_INVALID_ARGUMENT, __LINE__);
+  /* null callbacks */
+  CHECK_ST(tsmap_compute_if_absent(f, &k, 8, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_present(f, &k, 8, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute(f, &k, 8, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_absent_ttl(f, &k, 8, NULL, NULL, 5, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_ttl(f, &k, 8, NULL, NULL, 5, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_present_ttl(f, &k, 8, NULL, NULL, 5, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_compute_if_version(f, &k, 8, 0, NULL, NULL, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_foreach(f, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_foreach_since(f, 0, NULL, NULL, &ver), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_export(f, 0, NULL, NULL, &ver), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_metrics_write(f, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  /* null outputs that are not optional */
+  CHECK_ST(tsmap_size(f, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_placement(f, 0, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_placement(f, 1u << 20, &pl), TSMAP_INVALID_ARGUMENT);
+  char buf[16];
+  CHECK_ST(tsmap_metrics_format(f, buf, sizeof buf, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_metrics_format(f, NULL, 5, &n), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_metrics_format(f, NULL, 0, &n), TSMAP_OK);
+  /* optional outputs may be NULL */
+  CHECK_ST(tsmap_shard_counts(f, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_put(f, &k, 8, &v, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(f, &k, 8, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get_version(f, &k, 8, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_export(f, 0, change_nop, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_forget(f, NULL, 0, NULL), TSMAP_OK);
+  /* forget: a null horizon with counters, more counters than replicas */
+  CHECK_ST(tsmap_forget(f, NULL, 1, NULL), TSMAP_INVALID_ARGUMENT);
+  uint64_t hz[TSMAP_MAX_REPLICAS + 1] = {0};
+  CHECK_ST(tsmap_forget(f, hz, TSMAP_MAX_REPLICAS + 1, NULL), TSMAP_INVALID_ARGUMENT);
+  /* merge: null change, a clock without counters but a length, too long a clock */
+  CHECK_ST(tsmap_merge(f, NULL, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  tsmap_change ch = {&k, 8, &v, NULL, 1, 1u << 8, 0};
+  CHECK_ST(tsmap_merge(f, &ch, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  uint64_t clk[TSMAP_MAX_REPLICAS + 1] = {1, 1, 1};
+  ch.clock = clk;
+  ch.clock_len = 3; /* the map has 2 replicas */
+  CHECK_ST(tsmap_merge(f, &ch, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  /* encode / decode */
+  size_t len = 0, used = 0;
+  tsmap_change out;
+  uint64_t cbuf[TSMAP_MAX_REPLICAS];
+  ch.clock_len = 2;
+  CHECK_ST(tsmap_change_encode(NULL, 8, buf, sizeof buf, &len), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_encode(&ch, 8, buf, sizeof buf, NULL), TSMAP_INVALID_ARGUMENT);
+  ch.clock = NULL; /* counters promised, none given */
+  CHECK_ST(tsmap_change_encode(&ch, 8, NULL, 0, &len), TSMAP_INVALID_ARGUMENT);
+  ch.clock = clk;
+  ch.key = NULL; /* a null key with a length */
+  CHECK_ST(tsmap_change_encode(&ch, 8, NULL, 0, &len), TSMAP_INVALID_ARGUMENT);
+  ch.key = &k;
+  ch.clock_len = TSMAP_MAX_REPLICAS + 1;
+  CHECK_ST(tsmap_change_encode(&ch, 8, NULL, 0, &len), TSMAP_INVALID_ARGUMENT);
+  ch.clock_len = 2;
+  CHECK_ST(tsmap_change_encode(&ch, TSMAP_MAX_VALUE_SIZE + 1, NULL, 0, &len),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_encode(&ch, 8, NULL, 0, &len), TSMAP_NO_MEMORY);
+  CHECK(len > 0);
+  unsigned char enc[256];
+  CHECK(len <= sizeof enc);
+  CHECK_ST(tsmap_change_encode(&ch, 8, enc, sizeof enc, &len), TSMAP_OK);
+  CHECK_ST(tsmap_change_decode(NULL, len, 8, &out, cbuf, &used), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_decode(enc, len, 8, NULL, cbuf, &used), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_decode(enc, len, 8, &out, NULL, &used), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_decode(enc, len, 8, &out, cbuf, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_decode(enc, len, TSMAP_MAX_VALUE_SIZE + 1, &out, cbuf, &used),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_change_decode(NULL, 0, 8, &out, cbuf, &used), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_change_decode(enc, len, 8, &out, cbuf, &used), TSMAP_OK);
+  CHECK(used == len && out.key_len == 8 && out.clock_len == 2);
+  /* reshard: a replicated map refuses any count (G15); counts that are not powers of two */
+  CHECK_ST(tsmap_reshard(f, 4), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_reshard(f, 3), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_reshard(f, 0), TSMAP_INVALID_ARGUMENT);
+  /* a value pointer NULL where value_size bytes are to be copied: an argument error, not
+   * a crash (the value size is 8 here) */
+  CHECK_ST(tsmap_put(vk, &k, 8, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_if_absent(vk, &k, 8, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_ttl(vk, &k, 8, NULL, 5, NULL), TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_put_if_version(vk, &k, 8, NULL, TSMAP_VERSION_ANY, NULL, NULL),
+           TSMAP_INVALID_ARGUMENT);
+  CHECK_ST(tsmap_get(vk, &k, 8, NULL), TSMAP_NOT_FOUND);
+  /* the *_ttl calls and the version calls on a map without expiry or versions */
+  tsmap *plain = NULL;
+  tsmap_config pc;
+  tsmap_config_init(&pc, 8);
+  pc.key_size = 8;
+  CHECK_ST(tsmap_create(&pc, &plain), TSMAP_OK);
+  if (plain) {
+    CHECK_ST(tsmap_put_ttl(plain, &k, 8, &v, 5, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_get_version(plain, &k, 8, NULL, &ver), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_foreach_since(plain, 0, change_nop, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_merge(plain, &ch, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_forget(plain, NULL, 0, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_put_ptr(plain, &k, 8, &v, NULL), TSMAP_OK); /* 8 == sizeof(void *) */
+    CHECK_ST(tsmap_destroy(plain), TSMAP_OK);
+  }
+  /* every call on a closed map: TSMAP_CLOSED (argument errors aside) */
+  CHECK_ST(tsmap_close(f), TSMAP_OK);
+  CHECK_ST(tsmap_close(f), TSMAP_CLOSED);
+  keyed_calls(f, &k, 8, TSMAP_CLOSED, __LINE__);
+  CHECK_ST(tsmap_maintain(f, 10), TSMAP_CLOSED);
+  CHECK_ST(tsmap_foreach(f, visit_nop, NULL), TSMAP_CLOSED);
+  CHECK_ST(tsmap_foreach_since(f, 0, change_nop, NULL, NULL), TSMAP_CLOSED);
+  CHECK_ST(tsmap_export(f, 0, change_nop, NULL, NULL), TSMAP_CLOSED);
+  CHECK_ST(tsmap_forget(f, NULL, 0, NULL), TSMAP_CLOSED);
+  CHECK_ST(tsmap_reshard(f, 2), TSMAP_CLOSED);
+  CHECK_ST(tsmap_shard_counts(f, &n, &t), TSMAP_CLOSED);
+  CHECK_ST(tsmap_size(f, &n), TSMAP_CLOSED);
+  CHECK_ST(tsmap_placement(f, 0, &pl), TSMAP_CLOSED);
+  CHECK_ST(tsmap_metrics_write(f, writer_nop, NULL), TSMAP_CLOSED);
+  CHECK_ST(tsmap_metrics_format(f, NULL, 0, &n), TSMAP_CLOSED);
+  CHECK_ST(tsmap_destroy(f), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(vk), TSMAP_OK);
+}
+
+TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses))
