@@ -36,7 +36,7 @@ static void on_alarm(int sig) {
   (void)!write(2, "\n", 1);
   _exit(3);
 }
-__attribute__((unused)) static void watchdog(const char *name, unsigned seconds) {
+static void watchdog(const char *name, unsigned seconds) {
   g_watch_name = name;
   signal(SIGALRM, on_alarm);
   alarm(seconds);
@@ -51,6 +51,8 @@ typedef struct pct_alloc {
   _Atomic long live;
   _Atomic long live_bytes;
   _Atomic long failures;
+  _Atomic int countdown_on; /* non-zero: `countdown` more calls succeed, then all fail */
+  _Atomic long countdown;
 } pct_alloc;
 
 static uint64_t mix64(uint64_t x) {
@@ -62,11 +64,12 @@ static uint64_t mix64(uint64_t x) {
   return x;
 }
 
-__attribute__((unused)) static void *pa_alloc(size_t size, void *ctx) {
+static void *pa_alloc(size_t size, void *ctx) {
   pct_alloc *a = (pct_alloc *)ctx;
   uint64_t n = atomic_fetch_add(&a->calls, 1);
   unsigned pct = atomic_load(&a->pct);
-  if (pct && mix64(n ^ atomic_load(&a->seed)) % 100 < pct) {
+  if ((pct && mix64(n ^ atomic_load(&a->seed)) % 100 < pct) ||
+      (atomic_load(&a->countdown_on) && atomic_fetch_sub(&a->countdown, 1) <= 0)) {
     a->failures++;
     return NULL;
   }
@@ -77,7 +80,7 @@ __attribute__((unused)) static void *pa_alloc(size_t size, void *ctx) {
   a->live_bytes += (long)size;
   return p;
 }
-__attribute__((unused)) static void pa_free(void *p, size_t size, void *ctx) {
+static void pa_free(void *p, size_t size, void *ctx) {
   pct_alloc *a = (pct_alloc *)ctx;
   if (!p)
     return;
@@ -332,4 +335,232 @@ static void test_bb_null_and_invalid_arguments_are_statuses(void) {
   CHECK_ST(tsmap_destroy(vk), TSMAP_OK);
 }
 
-TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses))
+
+/* ==== 2. The remove of an expired key without memory (G10, E2) ========================== */
+
+static _Atomic uint64_t g_now = 1000;
+static uint64_t step_clock(void *ctx) {
+  (void)ctx;
+  return atomic_load(&g_now);
+}
+
+typedef struct hook_tally {
+  _Atomic long created, by_reason[TSMAP_EVICT_DISCARDED + 1];
+} hook_tally;
+static void tally_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ((hook_tally *)ctx)->created++;
+}
+static void tally_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                          void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ((hook_tally *)ctx)->by_reason[why]++;
+}
+
+/* A key whose value expired is absent (G10 (a)): its remove is TSMAP_NOT_FOUND whether or
+ * not the reclaim's record can be allocated (the value stays until a later reclaim, which
+ * hooks it once, TSMAP_EVICT_EXPIRED). Plain, versioned and 8-byte-key maps; the remove
+ * with and without an out-parameter, and remove_if_version. */
+static void test_bb_remove_of_an_expired_key_without_memory_is_not_found(void) {
+  for (int kind = 0; kind < 4; kind++) {
+    pct_alloc pa = {0};
+    tsmap_allocator al = {pa_alloc, pa_free, &pa};
+    hook_tally ht = {0};
+    tsmap_config c;
+    tsmap_config_init(&c, 8);
+    c.key_size = kind == 1 ? 0 : 8;
+    c.versions = kind == 2;
+    c.max_entries = kind == 3 ? 64 : 0; /* a bounded map */
+    c.shard_count = 1;
+    c.expiry = 1;
+    c.clock = step_clock;
+    c.allocator = &al;
+    c.on_entry_created = tally_created;
+    c.on_entry_evicted = tally_evicted;
+    c.hook_ctx = &ht;
+    atomic_store(&g_now, 1000);
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+    if (!m)
+      return;
+    uint64_t k = 7, v = 1, out = 99, ver = 5;
+    CHECK_ST(tsmap_put_ttl(m, &k, 8, &v, 10, NULL), TSMAP_OK);
+    CHECK_ST(tsmap_get(m, &k, 8, NULL), TSMAP_OK); /* the reader record exists now */
+    atomic_store(&g_now, 1010);
+    CHECK_ST(tsmap_get(m, &k, 8, &out), TSMAP_NOT_FOUND);
+    atomic_store(&pa.pct, 100);
+    CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+    CHECK_ST(tsmap_remove(m, &k, 8, &out), TSMAP_NOT_FOUND);
+    CHECK(out == 99);
+    if (kind == 2) {
+      CHECK_ST(tsmap_remove_if_version(m, &k, 8, TSMAP_VERSION_ANY, &ver, &out),
+               TSMAP_NOT_FOUND);
+      CHECK_ST(tsmap_remove_if_version(m, &k, 8, TSMAP_VERSION_ABSENT, &ver, NULL),
+               TSMAP_NOT_FOUND);
+      CHECK(out == 99);
+    }
+    CHECK(ht.by_reason[TSMAP_EVICT_EXPIRED] == 0 && ht.by_reason[TSMAP_EVICT_REMOVED] == 0);
+    atomic_store(&pa.pct, 0);
+    CHECK_ST(tsmap_remove(m, &k, 8, NULL), TSMAP_NOT_FOUND);
+    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+    CHECK(ht.by_reason[TSMAP_EVICT_EXPIRED] == 1);
+    CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+    CHECK(ht.created == 1 && ht.by_reason[TSMAP_EVICT_EXPIRED] == 1);
+    CHECK(ht.by_reason[TSMAP_EVICT_CLOSED] == 0 && ht.by_reason[TSMAP_EVICT_REMOVED] == 0);
+    CHECK(pa.live == 0 && pa.live_bytes == 0);
+  }
+}
+
+/* ==== 3. A foreach that must finish a reshard, with the allocator failing (G1, G15) ===== */
+
+static int count_visits(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ++*(size_t *)ctx;
+  return 0;
+}
+static int count_changes(const tsmap_change *c, void *ctx) {
+  (void)c;
+  ++*(size_t *)ctx;
+  return 0;
+}
+
+/* Every allocation fails from the n-th after the reshard's start on (n = 0..40), and
+ * foreach (and the feed of a versioned map) is called: each returns a status within the
+ * watchdog's time, never spins; with memory back, both visit every key and the reshard
+ * ends. Keys long (an allocation each) and short, maps of 1 → 16 and 16 → 1 shards. */
+static void test_bb_foreach_finishing_a_reshard_without_memory_returns(void) {
+  watchdog("test_bb_foreach_finishing_a_reshard_without_memory_returns", 240);
+  long nomem = 0;
+  for (int shape = 0; shape < 4; shape++) {
+    for (unsigned n = 0; n <= 40; n += (shape & 1) ? 3 : 1) {
+      pct_alloc pa = {0};
+      tsmap_allocator al = {pa_alloc, pa_free, &pa};
+      tsmap_config c;
+      tsmap_config_init(&c, 8);
+      c.key_size = (shape & 2) ? 0 : 8;
+      c.versions = shape & 1;
+      size_t from = (shape & 1) ? 16 : 1, to = (shape & 1) ? 1 : 16;
+      c.shard_count = from;
+      c.max_shard_count = 16;
+      c.allocator = &al;
+      tsmap *m = NULL;
+      CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+      if (!m)
+        return;
+      enum { N = 3000 };
+      char key[24] = "a-long-key-of-20-bytes";
+      for (uint64_t i = 0; i < N; i++) {
+        memcpy(key, &i, 8);
+        CHECK_ST(tsmap_put(m, key, (shape & 2) ? 20 : 8, &i, NULL), TSMAP_OK);
+      }
+      tsmap_status st = tsmap_reshard(m, to);
+      CHECK(st == TSMAP_OK);
+      /* three rounds: the next n allocations succeed, every later one fails */
+      for (unsigned r = 0; r < 3; r++) {
+        size_t seen = 0;
+        atomic_store(&pa.countdown, (long)n);
+        atomic_store(&pa.countdown_on, 1);
+        st = tsmap_foreach(m, count_visits, &seen);
+        CHECK(st == TSMAP_OK || st == TSMAP_NO_MEMORY);
+        nomem += st == TSMAP_NO_MEMORY;
+        if (st == TSMAP_OK)
+          CHECK(seen == N);
+        if (shape & 1) {
+          size_t ch = 0;
+          uint64_t next = 0;
+          st = tsmap_foreach_since(m, 0, count_changes, &ch, &next);
+          CHECK(st == TSMAP_OK || st == TSMAP_NO_MEMORY);
+          if (st == TSMAP_OK)
+            CHECK(ch == N);
+        }
+        for (uint64_t i = 0; i < N; i += 101) { /* a write fails or works, never spins */
+          memcpy(key, &i, 8);
+          st = tsmap_put(m, key, (shape & 2) ? 20 : 8, &i, NULL);
+          CHECK(st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY);
+        }
+        st = tsmap_maintain(m, r == 1 ? SIZE_MAX : 1024); /* SIZE_MAX: one pass */
+        CHECK(st == TSMAP_OK);
+        atomic_store(&pa.countdown_on, 0);
+      }
+      size_t seen = 0;
+      CHECK_ST(tsmap_foreach(m, count_visits, &seen), TSMAP_OK);
+      CHECK(seen == N);
+      tsmap_test_finish_reshard(m);
+      for (uint64_t i = 0, v = 0; i < N; i++) {
+        memcpy(key, &i, 8);
+        CHECK(tsmap_get(m, key, (shape & 2) ? 20 : 8, &v) == TSMAP_OK && v == i);
+      }
+      CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+      CHECK(pa.live == 0 && pa.live_bytes == 0);
+    }
+  }
+  fprintf(stderr, "  %ld foreach calls without memory\n", nomem);
+  CHECK(nomem > 0);
+  alarm(0);
+}
+
+/* The same with a shard whose growth must rebuild (tsmap_debug_squeeze publishes too
+ * small a cur, as a wrong sizing would: I3) when a reshard starts and the allocator then
+ * fails every call: foreach, which finishes the phase first (R6), a write and maintain
+ * must return, not spin; with memory back everything is there. */
+int tsmap_debug_squeeze(tsmap *m, size_t i, size_t ngroups);
+void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
+static void test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns(void) {
+  watchdog("test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns", 120);
+  for (int variant = 0; variant < 2; variant++) {
+    pct_alloc pa = {0};
+    tsmap_allocator al = {pa_alloc, pa_free, &pa};
+    tsmap_config c;
+    tsmap_config_init(&c, 8);
+    c.key_size = 8;
+    c.shard_count = 1;
+    c.max_shard_count = 4;
+    c.reshard_no_helper = 1;
+    c.allocator = &al;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+    if (!m)
+      return;
+    const uint64_t n = 4000;
+    for (uint64_t i = 0; i < n; i++)
+      CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_OK);
+    size_t og = 1, moved = 0;
+    for (uint64_t i = 0; og; i = (i + 1) % n) { /* finish the growth in progress */
+      CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_REPLACED);
+      tsmap_debug_growth(m, 0, &og, &moved);
+    }
+    CHECK(tsmap_debug_squeeze(m, 0, 1));
+    if (variant == 1) /* the reshard starts with memory, then none is left */
+      CHECK_ST(tsmap_reshard(m, 2), TSMAP_OK);
+    atomic_store(&pa.pct, 100);
+    if (variant == 0) {
+      tsmap_status st = tsmap_reshard(m, 2);
+      CHECK(st == TSMAP_OK || st == TSMAP_NO_MEMORY);
+    }
+    size_t seen = 0;
+    tsmap_status st = tsmap_foreach(m, count_visits, &seen);
+    CHECK(st == TSMAP_NO_MEMORY || (st == TSMAP_OK && seen == n));
+    for (uint64_t i = 0; i < n; i += 37) {
+      st = tsmap_put(m, &i, 8, &i, NULL);
+      CHECK(st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY);
+    }
+    CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+    st = tsmap_foreach(m, count_visits, &seen);
+    CHECK(st == TSMAP_NO_MEMORY || st == TSMAP_OK);
+    atomic_store(&pa.pct, 0);
+    seen = 0;
+    CHECK_ST(tsmap_foreach(m, count_visits, &seen), TSMAP_OK);
+    CHECK(seen == n);
+    tsmap_test_finish_reshard(m);
+    for (uint64_t i = 0, v = 0; i < n; i++)
+      CHECK(tsmap_get(m, &i, 8, &v) == TSMAP_OK && v == i);
+    CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+    CHECK(pa.live == 0 && pa.live_bytes == 0);
+  }
+  alarm(0);
+}
+
+TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
+          T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
+          T(test_bb_foreach_finishing_a_reshard_without_memory_returns),
+          T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns))
