@@ -2798,8 +2798,9 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   } else if (found > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
     tsmap_shard_erase(map, s, &pos, TSMAP_EVICT_REMOVED);
-  } else {
-    st = found < 0 ? TSMAP_NO_MEMORY : TSMAP_NOT_FOUND; /* G10 */
+  } else { /* G10: an expired entry is absent; one whose reclaim found no memory stays
+            * for a later one, which hooks it (E2): nothing to allocate for a removal */
+    st = TSMAP_NOT_FOUND;
   }
   tsmap_writer_end(map, s, &after);
   tsmap_after_run(map, &after);
