@@ -89,7 +89,7 @@ static void pa_free(void *p, size_t size, void *ctx) {
   free(p);
 }
 
-__attribute__((unused)) static uint64_t rng_next(uint64_t *s) {
+static uint64_t rng_next(uint64_t *s) {
   *s += 0x9e3779b97f4a7c15ull;
   return mix64(*s);
 }
@@ -560,7 +560,306 @@ static void test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns(void) {
   alarm(0);
 }
 
+/* ==== 4. Expiry under writers, sweeps and live reshards (G10 with G15) ================== */
+
+/* Every value is a fresh id. Before a store, d_lo[id] = now + ttl (the deadline is at
+ * least that: the clock never goes back); after it, d_hi[id] = (the largest clock value
+ * the call read on this thread) + ttl, at least the deadline the store gave it (0: not
+ * known yet). So a read, a foreach visit, a replaced or removed value or a value handed
+ * to a compute callback whose d_hi is at or below the clock read before the call was
+ * expired and shown (G10 (a)); an EXPIRED hook before d_lo, or a CLOSED one for a value
+ * whose d_hi had passed before close began, is a wrong reason (G10 (b)). */
+#define XV (1u << 20)
+#define XKEYS 512
+typedef struct xstate {
+  _Atomic uint64_t d_lo[XV], d_hi[XV];
+  _Atomic unsigned char in[XV], out[XV];
+  _Atomic uint64_t next_id;
+  _Atomic long shown_expired, wrong_reason, expired_hooks, closed_hooks, reads_ok, visits;
+  _Atomic long resharding; /* reshard calls after which one was in progress */
+  _Atomic int done, closed;
+  _Atomic uint64_t close_at; /* the clock before tsmap_close began (UINT64_MAX: not yet) */
+  tsmap *m;
+} xstate;
+static xstate *g_xs;
+static _Atomic uint64_t g_xnow;
+static _Thread_local uint64_t tl_clock_max;
+
+static uint64_t x_clock(void *ctx) {
+  (void)ctx;
+  uint64_t v = atomic_load(&g_xnow);
+  if (v > tl_clock_max)
+    tl_clock_max = v;
+  return v;
+}
+
+static uint64_t x_val(const void *v) {
+  uint64_t x;
+  memcpy(&x, v, 8);
+  return x;
+}
+
+/* A value x seen (read, visited, replaced, removed) by a call that began at clock t0. */
+static void x_seen(uint64_t x, uint64_t t0) {
+  if (x >= XV) {
+    g_xs->shown_expired++;
+    return;
+  }
+  uint64_t hi = atomic_load(&g_xs->d_hi[x]);
+  if (hi != 0 && hi <= t0) {
+    if (g_xs->shown_expired++ < 5)
+      fprintf(stderr, "  value %llu shown at %llu, its deadline at most %llu\n",
+              (unsigned long long)x, (unsigned long long)t0, (unsigned long long)hi);
+  }
+}
+
+static void x_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (x < XV)
+    g_xs->in[x]++;
+}
+static void x_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (why == TSMAP_EVICT_DISCARDED || x >= XV)
+    return;
+  g_xs->out[x]++;
+  if (why == TSMAP_EVICT_EXPIRED) {
+    g_xs->expired_hooks++;
+    if (atomic_load(&g_xnow) < atomic_load(&g_xs->d_lo[x]))
+      g_xs->wrong_reason++;
+  } else if (why == TSMAP_EVICT_CLOSED) {
+    g_xs->closed_hooks++;
+    uint64_t hi = atomic_load(&g_xs->d_hi[x]);
+    if (hi != 0 && hi <= atomic_load(&g_xs->close_at))
+      g_xs->wrong_reason++;
+  }
+}
+
+typedef struct xcall {
+  uint64_t id, t0;
+} xcall;
+static tsmap_verdict x_compute(const void *k, size_t kl, const void *old, void *ctx, void *nv) {
+  (void)k, (void)kl;
+  xcall *c = (xcall *)ctx;
+  if (old)
+    x_seen(x_val(old), c->t0);
+  memcpy(nv, &c->id, 8);
+  return TSMAP_STORE;
+}
+static int x_absent(const void *k, size_t kl, void *ctx, void *out) {
+  (void)k, (void)kl;
+  memcpy(out, &((xcall *)ctx)->id, 8);
+  return 0;
+}
+
+static void *x_writer(void *arg) {
+  uint64_t rs = (uint64_t)(uintptr_t)arg * 7919 + 1;
+  long iters = 500000 / SCALE;
+  for (long it = 0; it < iters && !atomic_load(&g_xs->closed); it++) {
+    uint64_t r = rng_next(&rs), k = r % XKEYS, out = 0;
+    uint64_t ttl = (r >> 20) % 16 == 0 ? TSMAP_TTL_NEVER : 1 + (r >> 24) % 40;
+    xcall c = {atomic_fetch_add(&g_xs->next_id, 1), atomic_load(&g_xnow)};
+    if (c.id >= XV)
+      break;
+    if (it % 32 == 0) /* time moves with the work: a TTL of 40 spans about 2,500 calls */
+      atomic_fetch_add(&g_xnow, 1);
+    atomic_store(&g_xs->d_lo[c.id], ttl == TSMAP_TTL_NEVER ? UINT64_MAX : c.t0 + ttl);
+    tl_clock_max = 0;
+    tsmap_status st;
+    int stored = 0;
+    switch ((r >> 8) % 8) {
+    case 0:
+    case 1:
+      st = tsmap_put_ttl(g_xs->m, &k, 8, &c.id, ttl, (r & 1) ? &out : NULL);
+      stored = st == TSMAP_OK || st == TSMAP_REPLACED;
+      if (st == TSMAP_REPLACED && (r & 1)) {
+        x_seen(out, c.t0);
+        g_xs->out[out]++;
+      }
+      CHECK(stored || st == TSMAP_CLOSED);
+      break;
+    case 2:
+      st = tsmap_put_if_absent_ttl(g_xs->m, &k, 8, &c.id, ttl, &out);
+      stored = st == TSMAP_OK;
+      if (st == TSMAP_EXISTS)
+        x_seen(out, c.t0);
+      CHECK(stored || st == TSMAP_EXISTS || st == TSMAP_CLOSED);
+      break;
+    case 3:
+      st = tsmap_remove(g_xs->m, &k, 8, (r & 1) ? &out : NULL);
+      if (st == TSMAP_OK && (r & 1)) {
+        x_seen(out, c.t0);
+        g_xs->out[out]++;
+      }
+      CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
+      break;
+    case 4:
+      st = tsmap_compute_ttl(g_xs->m, &k, 8, x_compute, &c, ttl, &out);
+      stored = st == TSMAP_OK;
+      CHECK(stored || st == TSMAP_CLOSED);
+      break;
+    case 5:
+      st = tsmap_compute_if_present_ttl(g_xs->m, &k, 8, x_compute, &c, ttl, &out);
+      stored = st == TSMAP_OK;
+      CHECK(stored || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
+      break;
+    case 6:
+      st = tsmap_compute_if_absent_ttl(g_xs->m, &k, 8, x_absent, &c, ttl, &out);
+      stored = st == TSMAP_OK && out == c.id;
+      if (st == TSMAP_OK && out != c.id)
+        x_seen(out, c.t0);
+      CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
+      break;
+    default:
+      st = tsmap_get(g_xs->m, &k, 8, &out);
+      if (st == TSMAP_OK)
+        x_seen(out, c.t0);
+      CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
+      break;
+    }
+    if (st == TSMAP_CLOSED)
+      break;
+    if (stored && tl_clock_max) /* the insert read the clock on this thread, in this call */
+      atomic_store(&g_xs->d_hi[c.id],
+                   ttl == TSMAP_TTL_NEVER ? UINT64_MAX : tl_clock_max + ttl);
+  }
+  return NULL;
+}
+
+typedef struct xvisit {
+  uint64_t t0;
+} xvisit;
+static int x_visit(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl;
+  x_seen(x_val(v), ((xvisit *)ctx)->t0);
+  g_xs->visits++;
+  return 0;
+}
+
+static void *x_reader(void *arg) {
+  (void)arg;
+  uint64_t rs = 42;
+  for (long it = 0; !atomic_load(&g_xs->done); it++) {
+    if (it % 2048 == 0) {
+      xvisit xv = {atomic_load(&g_xnow)};
+      tsmap_status st = tsmap_foreach(g_xs->m, x_visit, &xv);
+      CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
+      continue;
+    }
+    uint64_t k = rng_next(&rs) % XKEYS, v, t0 = atomic_load(&g_xnow);
+    tsmap_status st = tsmap_get(g_xs->m, &k, 8, &v);
+    if (st == TSMAP_OK) {
+      g_xs->reads_ok++;
+      x_seen(v, t0);
+    }
+    CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
+  }
+  return NULL;
+}
+
+/* The clock, reshards to 1..16 shards, tsmap_maintain, and (racing_close) a close. */
+static void *x_side(void *arg) {
+  int racing_close = (int)(uintptr_t)arg;
+  uint64_t rs = 7;
+  for (long it = 0; !atomic_load(&g_xs->done); it++) {
+    if (it % 8 == 0) {
+      tsmap_status st = tsmap_reshard(g_xs->m, (size_t)1 << (rng_next(&rs) % 5));
+      CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
+      size_t n = 0, t = 0;
+      if (tsmap_shard_counts(g_xs->m, &n, &t) == TSMAP_OK && n != t)
+        g_xs->resharding++;
+    }
+    if (it % 16 == 0) {
+      tsmap_status st = tsmap_maintain(g_xs->m, 64);
+      CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
+    }
+    if (racing_close && atomic_load(&g_xs->next_id) > 300000 / SCALE &&
+        !atomic_load(&g_xs->closed)) {
+      atomic_store(&g_xs->close_at, atomic_load(&g_xnow));
+      CHECK_ST(tsmap_close(g_xs->m), TSMAP_OK);
+      atomic_store(&g_xs->closed, 1);
+    }
+    sched_yield();
+  }
+  return NULL;
+}
+
+static void x_expiry_run(int racing_close) {
+  g_xs = (xstate *)calloc(1, sizeof *g_xs);
+  if (!g_xs)
+    return;
+  atomic_store(&g_xnow, 1000);
+  atomic_store(&g_xs->close_at, UINT64_MAX);
+  atomic_store(&g_xs->next_id, 1);
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.expiry = 1;
+  c.clock = x_clock;
+  c.shard_count = 2;
+  c.max_shard_count = 16;
+  c.on_entry_created = x_created;
+  c.on_entry_evicted = x_evicted;
+  CHECK_ST(tsmap_create(&c, &g_xs->m), TSMAP_OK);
+  if (!g_xs->m)
+    return;
+  pthread_t w[2], rd, side;
+  for (uintptr_t i = 0; i < 2; i++)
+    pthread_create(&w[i], NULL, x_writer, (void *)i);
+  pthread_create(&rd, NULL, x_reader, NULL);
+  pthread_create(&side, NULL, x_side, (void *)(uintptr_t)racing_close);
+  for (int i = 0; i < 2; i++)
+    pthread_join(w[i], NULL);
+  atomic_store(&g_xs->done, 1);
+  pthread_join(rd, NULL);
+  pthread_join(side, NULL);
+  if (!atomic_load(&g_xs->closed)) {
+    atomic_fetch_add(&g_xnow, 20); /* some values expire before the close */
+    atomic_store(&g_xs->close_at, atomic_load(&g_xnow));
+    CHECK_ST(tsmap_close(g_xs->m), TSMAP_OK);
+  }
+  tsmap_destroy(g_xs->m);
+  long entered = 0, bad = 0;
+  uint64_t n = atomic_load(&g_xs->next_id);
+  for (uint64_t x = 1; x < n && x < XV; x++) {
+    entered += g_xs->in[x];
+    if (g_xs->in[x] > 1 || g_xs->out[x] != g_xs->in[x]) {
+      if (bad++ < 5)
+        fprintf(stderr, "  value %llu entered %u times, left %u times\n",
+                (unsigned long long)x, g_xs->in[x], g_xs->out[x]);
+    }
+  }
+  fprintf(stderr,
+          "  %ld values entered, %ld expired, %ld closed, %ld reads ok, %ld visits; "
+          "%ld reshards seen running; %ld shown expired, %ld wrong reasons, %ld ledger errors\n",
+          entered, (long)g_xs->expired_hooks, (long)g_xs->closed_hooks, (long)g_xs->reads_ok,
+          (long)g_xs->visits, (long)g_xs->resharding, (long)g_xs->shown_expired,
+          (long)g_xs->wrong_reason, bad);
+  CHECK(entered > 1000 / SCALE);
+  CHECK(g_xs->expired_hooks > 100 / SCALE);
+  CHECK(g_xs->resharding > 0);
+  CHECK(g_xs->shown_expired == 0);
+  CHECK(g_xs->wrong_reason == 0);
+  CHECK(bad == 0);
+  free(g_xs);
+}
+
+static void test_bb_expiry_under_writers_and_reshards(void) {
+  watchdog("test_bb_expiry_under_writers_and_reshards", 240);
+  x_expiry_run(0);
+  alarm(0);
+}
+static void test_bb_expiry_with_close_racing_reclaims_and_reshards(void) {
+  watchdog("test_bb_expiry_with_close_racing_reclaims_and_reshards", 240);
+  x_expiry_run(1);
+  alarm(0);
+}
+
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
           T(test_bb_foreach_finishing_a_reshard_without_memory_returns),
-          T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns))
+          T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns),
+          T(test_bb_expiry_under_writers_and_reshards),
+          T(test_bb_expiry_with_close_racing_reclaims_and_reshards))
