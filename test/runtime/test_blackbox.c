@@ -857,9 +857,334 @@ static void test_bb_expiry_with_close_racing_reclaims_and_reshards(void) {
   alarm(0);
 }
 
+/* ==== 5. Replicated maps with a failing allocator, under threads (G1, G12, G13) ======== */
+
+/* Two replicas, each with an allocator failing pct% of calls. Two threads write replica 0
+ * (keys 0..255 and 256..511), one writes replica 1 (keys 512..767), each with an exact
+ * model of its keys: every status must be one the header lists, a failure must leave its
+ * key as it was (read back at once), versions only rise. A fourth thread exchanges
+ * changes both ways through tsmap_export, tsmap_change_encode / _decode and tsmap_merge
+ * (a merge that fails is retried; an export that fails resumes from its cursor). At the
+ * end, with memory back, a full exchange makes both replicas hold every model's values;
+ * each replica's ledger (every value in once, out once: hooks or an out-parameter) and
+ * its allocator (nothing live) balance. */
+#define RV (1u << 18)
+typedef struct rledger {
+  _Atomic unsigned char in[RV], out[RV];
+} rledger;
+typedef struct rstate {
+  tsmap *m[2];
+  pct_alloc pa[2];
+  rledger led[2];
+  _Atomic uint64_t next_id;
+  _Atomic int done;
+  _Atomic long bad_status, not_unchanged, version_down, nomem, merges, merge_nomem,
+      export_nomem;
+} rstate;
+static rstate *g_rs;
+
+static void r_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl;
+  uint64_t x = x_val(v);
+  if (x < RV)
+    ((rledger *)ctx)->in[x]++;
+}
+static void r_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl;
+  uint64_t x = x_val(v);
+  if (why != TSMAP_EVICT_DISCARDED && x < RV)
+    ((rledger *)ctx)->out[x]++;
+}
+
+static void r_bad(tsmap_status st, int line) {
+  if (g_rs->bad_status++ < 8)
+    fprintf(stderr, "  line %d: undocumented status %s\n", line, tsmap_status_name(st));
+}
+#define R_ALLOWED(st, ...)                                                              \
+  do {                                                                                  \
+    const tsmap_status ok_[] = {__VA_ARGS__};                                           \
+    int f_ = 0;                                                                         \
+    for (size_t i_ = 0; i_ < sizeof ok_ / sizeof ok_[0]; i_++)                          \
+      f_ |= (st) == ok_[i_];                                                            \
+    if (!f_)                                                                            \
+      r_bad((st), __LINE__);                                                            \
+  } while (0)
+
+static tsmap_verdict r_store(const void *k, size_t kl, const void *old, void *ctx, void *nv) {
+  (void)k, (void)kl, (void)old;
+  memcpy(nv, ctx, 8);
+  return TSMAP_STORE;
+}
+
+typedef struct rwriter {
+  int replica;
+  uint64_t key0, nkeys;
+  uint64_t model[256]; /* value id, 0: absent */
+  uint64_t ver[256];   /* the last version seen */
+} rwriter;
+
+/* The key's value and version must be the model's (a failed call changed nothing). */
+static void r_verify(rwriter *w, uint64_t k) {
+  tsmap *m = g_rs->m[w->replica];
+  uint64_t v = 0, ver = 0, i = k - w->key0;
+  tsmap_status st = tsmap_get_version(m, &k, 8, &v, &ver);
+  if (st == TSMAP_NOT_FOUND ? w->model[i] != 0 : st != TSMAP_OK || v != w->model[i]) {
+    if (g_rs->not_unchanged++ < 5)
+      fprintf(stderr, "  replica %d key %llu: %s %llu, model %llu\n", w->replica,
+              (unsigned long long)k, tsmap_status_name(st), (unsigned long long)v,
+              (unsigned long long)w->model[i]);
+  }
+  if (st == TSMAP_OK) {
+    if (ver < w->ver[i])
+      g_rs->version_down++;
+    w->ver[i] = ver;
+  }
+}
+
+static void *r_writer(void *arg) {
+  rwriter *w = (rwriter *)arg;
+  tsmap *m = g_rs->m[w->replica];
+  rledger *led = &g_rs->led[w->replica];
+  uint64_t rs = w->key0 * 31 + 5;
+  long iters = 60000 / SCALE;
+  for (long it = 0; it < iters; it++) {
+    uint64_t r = rng_next(&rs), i = r % w->nkeys, k = w->key0 + i;
+    uint64_t id = atomic_fetch_add(&g_rs->next_id, 1), out = 0, ver = 0;
+    if (id >= RV)
+      break;
+    tsmap_status st;
+    int op = (int)((r >> 16) % 7);
+    switch (op) {
+    case 0: /* put, the old value to the caller or to the hook */
+      st = tsmap_put(m, &k, 8, &id, (r & 1) ? &out : NULL);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_REPLACED, TSMAP_NO_MEMORY);
+      if (st == TSMAP_REPLACED && (r & 1))
+        led->out[out]++;
+      if (st == TSMAP_OK || st == TSMAP_REPLACED)
+        w->model[i] = id;
+      break;
+    case 1: /* remove: needs its tombstone's record */
+      st = tsmap_remove(m, &k, 8, (r & 1) ? &out : NULL);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_NOT_FOUND, TSMAP_NO_MEMORY);
+      if (st == TSMAP_OK && (r & 1))
+        led->out[out]++;
+      if (st == TSMAP_OK)
+        w->model[i] = 0;
+      if (st == TSMAP_NOT_FOUND && w->model[i])
+        g_rs->not_unchanged++;
+      break;
+    case 2: /* put_if_version against the model's version */
+      st = tsmap_put_if_version(m, &k, 8, &id, w->model[i] ? w->ver[i] : TSMAP_VERSION_ABSENT,
+                                &ver, (r & 1) ? &out : NULL);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_REPLACED, TSMAP_CONFLICT, TSMAP_NO_MEMORY);
+      if (st == TSMAP_REPLACED && (r & 1))
+        led->out[out]++;
+      if (st == TSMAP_OK || st == TSMAP_REPLACED) {
+        w->model[i] = id;
+        if (ver <= w->ver[i])
+          g_rs->version_down++;
+        w->ver[i] = ver;
+      }
+      break;
+    case 3: /* remove_if_version */
+      st = tsmap_remove_if_version(m, &k, 8, w->model[i] ? w->ver[i] : TSMAP_VERSION_ANY, &ver,
+                                   (r & 1) ? &out : NULL);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_NOT_FOUND, TSMAP_CONFLICT, TSMAP_NO_MEMORY);
+      if (st == TSMAP_OK && (r & 1))
+        led->out[out]++;
+      if (st == TSMAP_OK)
+        w->model[i] = 0;
+      break;
+    case 4: /* compute: store a fresh value */
+      st = tsmap_compute(m, &k, 8, r_store, &id, &out);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_NO_MEMORY);
+      if (st == TSMAP_OK)
+        w->model[i] = id;
+      break;
+    case 5: /* compute_if_version, any version */
+      st = tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, r_store, &id, &ver, &out);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_NO_MEMORY);
+      if (st == TSMAP_OK)
+        w->model[i] = id;
+      break;
+    default: /* put_if_absent */
+      st = tsmap_put_if_absent(m, &k, 8, &id, &out);
+      R_ALLOWED(st, TSMAP_OK, TSMAP_EXISTS, TSMAP_NO_MEMORY);
+      if (st == TSMAP_OK)
+        w->model[i] = id;
+      if (st == TSMAP_EXISTS && out != w->model[i])
+        g_rs->not_unchanged++;
+      break;
+    }
+    if (st == TSMAP_NO_MEMORY)
+      g_rs->nomem++;
+    r_verify(w, k);
+  }
+  return NULL;
+}
+
+/* Export `from` since *cursor, merging each change into `to` through the codec. Returns
+ * the export's status; the cursor moves only on TSMAP_OK. */
+typedef struct rexch {
+  tsmap *to;
+  rledger *led;
+  int final; /* memory is back: every merge must succeed */
+} rexch;
+static int r_merge_change(const tsmap_change *c, void *ctx) {
+  rexch *x = (rexch *)ctx;
+  unsigned char buf[512];
+  size_t len = 0, used = 0;
+  tsmap_status st = tsmap_change_encode(c, 8, buf, sizeof buf, &len);
+  R_ALLOWED(st, TSMAP_OK);
+  if (st != TSMAP_OK)
+    return 1;
+  tsmap_change d;
+  uint64_t clock[TSMAP_MAX_REPLICAS];
+  st = tsmap_change_decode(buf, len, 8, &d, clock, &used);
+  R_ALLOWED(st, TSMAP_OK);
+  if (st != TSMAP_OK || used != len)
+    return 1;
+  for (int tries = 0;; tries++) {
+    uint64_t old = 0;
+    int own = tries & 1; /* the replaced value to the caller, or to the hook */
+    st = tsmap_merge(x->to, &d, NULL, NULL, own ? &old : NULL);
+    R_ALLOWED(st, TSMAP_OK, TSMAP_REPLACED, TSMAP_EXISTS, TSMAP_NO_MEMORY);
+    g_rs->merges++;
+    if (st == TSMAP_REPLACED && own)
+      x->led->out[old]++;
+    if (st != TSMAP_NO_MEMORY)
+      break;
+    g_rs->merge_nomem++;
+    if (x->final)
+      r_bad(st, __LINE__);
+  }
+  return 0;
+}
+static tsmap_status r_exchange(int from, int to, uint64_t *cursor, int final) {
+  rexch x = {g_rs->m[to], &g_rs->led[to], final};
+  uint64_t next = 0;
+  tsmap_status st = tsmap_export(g_rs->m[from], *cursor, r_merge_change, &x, &next);
+  R_ALLOWED(st, TSMAP_OK, TSMAP_NO_MEMORY);
+  if (st == TSMAP_OK)
+    *cursor = next;
+  else
+    g_rs->export_nomem++;
+  return st;
+}
+static void *r_exchanger(void *arg) {
+  (void)arg;
+  uint64_t cur[2] = {0, 0};
+  while (!atomic_load(&g_rs->done)) {
+    r_exchange(0, 1, &cur[0], 0);
+    r_exchange(1, 0, &cur[1], 0);
+    sched_yield();
+  }
+  return NULL;
+}
+
+static int r_collect(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)kl;
+  uint64_t key, *vals = (uint64_t *)ctx;
+  memcpy(&key, k, 8);
+  if (key < 768)
+    vals[key] = x_val(v);
+  return 0;
+}
+
+static void test_bb_replicas_with_a_failing_allocator_under_threads(void) {
+  watchdog("test_bb_replicas_with_a_failing_allocator_under_threads", 280);
+  static const unsigned pcts[] = {1, 10, 35};
+  for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
+    g_rs = (rstate *)calloc(1, sizeof *g_rs);
+    if (!g_rs)
+      return;
+    atomic_store(&g_rs->next_id, 1);
+    for (int r = 0; r < 2; r++) {
+      tsmap_config c;
+      tsmap_config_init(&c, 8);
+      c.key_size = 8;
+      c.replicas = 2;
+      c.replica_id = (size_t)r;
+      c.shard_count = 4;
+      c.on_entry_created = r_created;
+      c.on_entry_evicted = r_evicted;
+      c.hook_ctx = &g_rs->led[r];
+      atomic_store(&g_rs->pa[r].seed, 1000 * pi + (uint64_t)r);
+      /* the allocator struct must outlive the map: keep it in the state */
+      static tsmap_allocator als[2];
+      als[r] = (tsmap_allocator){pa_alloc, pa_free, &g_rs->pa[r]};
+      c.allocator = &als[r];
+      CHECK_ST(tsmap_create(&c, &g_rs->m[r]), TSMAP_OK);
+      if (!g_rs->m[r])
+        return;
+      atomic_store(&g_rs->pa[r].pct, pcts[pi]);
+    }
+    static rwriter w[3];
+    memset(w, 0, sizeof w);
+    w[0] = (rwriter){.replica = 0, .key0 = 0, .nkeys = 256};
+    w[1] = (rwriter){.replica = 0, .key0 = 256, .nkeys = 256};
+    w[2] = (rwriter){.replica = 1, .key0 = 512, .nkeys = 256};
+    pthread_t tw[3], te;
+    pthread_create(&te, NULL, r_exchanger, NULL);
+    for (int i = 0; i < 3; i++)
+      pthread_create(&tw[i], NULL, r_writer, &w[i]);
+    for (int i = 0; i < 3; i++)
+      pthread_join(tw[i], NULL);
+    atomic_store(&g_rs->done, 1);
+    pthread_join(te, NULL);
+    /* memory back: exchange everything both ways, twice */
+    for (int r = 0; r < 2; r++)
+      atomic_store(&g_rs->pa[r].pct, 0);
+    for (int round = 0; round < 2; round++) {
+      uint64_t c0 = 0, c1 = 0;
+      CHECK_ST(r_exchange(0, 1, &c0, 1), TSMAP_OK);
+      CHECK_ST(r_exchange(1, 0, &c1, 1), TSMAP_OK);
+    }
+    /* both replicas hold every model's values, and nothing else */
+    static uint64_t vals[2][768];
+    memset(vals, 0, sizeof vals);
+    for (int r = 0; r < 2; r++)
+      CHECK_ST(tsmap_foreach(g_rs->m[r], r_collect, vals[r]), TSMAP_OK);
+    long differ = 0;
+    for (int i = 0; i < 3; i++)
+      for (uint64_t j = 0; j < 256; j++)
+        for (int r = 0; r < 2; r++)
+          differ += vals[r][w[i].key0 + j] != w[i].model[j];
+    size_t n0 = 0, n1 = 0;
+    CHECK_ST(tsmap_size(g_rs->m[0], &n0), TSMAP_OK);
+    CHECK_ST(tsmap_size(g_rs->m[1], &n1), TSMAP_OK);
+    CHECK(n0 == n1);
+    for (int r = 0; r < 2; r++)
+      CHECK_ST(tsmap_destroy(g_rs->m[r]), TSMAP_OK);
+    long ledger = 0;
+    uint64_t n = atomic_load(&g_rs->next_id);
+    for (int r = 0; r < 2; r++)
+      for (uint64_t x = 1; x < n && x < RV; x++)
+        ledger += g_rs->led[r].in[x] > 1 || g_rs->led[r].in[x] != g_rs->led[r].out[x];
+    fprintf(stderr,
+            "  %u%%: %ld writes without memory, %ld merges (%ld without memory), %ld exports "
+            "without memory; %ld undocumented statuses, %ld changed by a failure, %ld "
+            "versions down, %ld values differ, %ld ledger errors\n",
+            pcts[pi], (long)g_rs->nomem, (long)g_rs->merges, (long)g_rs->merge_nomem,
+            (long)g_rs->export_nomem, (long)g_rs->bad_status, (long)g_rs->not_unchanged,
+            (long)g_rs->version_down, differ, ledger);
+    CHECK(g_rs->nomem > 0);
+    CHECK(g_rs->bad_status == 0);
+    CHECK(g_rs->not_unchanged == 0);
+    CHECK(g_rs->version_down == 0);
+    CHECK(differ == 0);
+    CHECK(ledger == 0);
+    for (int r = 0; r < 2; r++)
+      CHECK(g_rs->pa[r].live == 0 && g_rs->pa[r].live_bytes == 0);
+    free(g_rs);
+  }
+  alarm(0);
+}
+
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
           T(test_bb_foreach_finishing_a_reshard_without_memory_returns),
           T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns),
           T(test_bb_expiry_under_writers_and_reshards),
-          T(test_bb_expiry_with_close_racing_reclaims_and_reshards))
+          T(test_bb_expiry_with_close_racing_reclaims_and_reshards),
+          T(test_bb_replicas_with_a_failing_allocator_under_threads))
