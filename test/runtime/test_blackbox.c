@@ -1181,10 +1181,215 @@ static void test_bb_replicas_with_a_failing_allocator_under_threads(void) {
   alarm(0);
 }
 
+/* ==== 6. Bounded and weighted maps with a failing allocator, under threads (G1, G11) ==== */
+
+/* Two writers on shared keys of a map bounded by count (and, in the second shape, by
+ * weight, with expiry in the third), each allocator call failing pct% of the time: every
+ * status is one the header lists (a remove never fails for memory here: no replicas, no
+ * reshard, the threads' records exist), the bounds hold whenever a watcher looks (size;
+ * the weights summed by foreach), the ledger balances after destroy (a refused newcomer
+ * is created then evicted, CAPACITY; a discarded callback result is never created), and
+ * nothing is left allocated. */
+#define BV (1u << 19)
+#define BKEYS 2048
+typedef struct bstate {
+  tsmap *m;
+  pct_alloc pa;
+  _Atomic unsigned char in[BV], out[BV];
+  _Atomic uint64_t next_id;
+  _Atomic int done;
+  uint64_t max_entries, max_weight;
+  _Atomic long bad_status, over_bound, over_weight, nomem, capacity, too_heavy, watched;
+} bstate;
+static bstate *g_bs;
+
+static uint64_t b_weight(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = (uint64_t)(uintptr_t) * (void *const *)v;
+  return x % 97 == 0 ? 400 : 1 + x % 9; /* 1..9, or above the share (max_weight / 4) */
+}
+static void b_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (x < BV)
+    g_bs->in[x]++;
+}
+static void b_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (why == TSMAP_EVICT_CAPACITY)
+    g_bs->capacity++;
+  if (why != TSMAP_EVICT_DISCARDED && x < BV)
+    g_bs->out[x]++;
+}
+static void b_bad(tsmap_status st, int op) {
+  if (g_bs->bad_status++ < 8)
+    fprintf(stderr, "  op %d: undocumented status %s\n", op, tsmap_status_name(st));
+}
+static int b_absent(const void *k, size_t kl, void *ctx, void *out) {
+  (void)k, (void)kl;
+  uint64_t id = *(uint64_t *)ctx;
+  if (id % 13 == 0)
+    return 1; /* TSMAP_CALLBACK_FAILED */
+  memcpy(out, &id, 8);
+  return 0;
+}
+static tsmap_verdict b_compute(const void *k, size_t kl, const void *old, void *ctx,
+                               void *nv) {
+  (void)k, (void)kl;
+  uint64_t id = *(uint64_t *)ctx;
+  if (old && id % 5 == 0)
+    return TSMAP_DELETE;
+  memcpy(nv, &id, 8);
+  return TSMAP_STORE;
+}
+
+static void *b_writer(void *arg) {
+  uint64_t rs = (uint64_t)(uintptr_t)arg * 104729 + 3;
+  long iters = 150000 / SCALE;
+  for (long it = 0; it < iters; it++) {
+    uint64_t r = rng_next(&rs), k = r % BKEYS, out = 0;
+    uint64_t id = atomic_fetch_add(&g_bs->next_id, 1);
+    if (id >= BV)
+      break;
+    void *idp = (void *)(uintptr_t)id;
+    tsmap_status st;
+    int op = (int)((r >> 16) % 6), ok;
+    switch (op) {
+    case 0:
+      st = tsmap_put_ptr(g_bs->m, &k, 8, idp, (r & 1) ? (void **)&out : NULL);
+      ok = st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY ||
+           st == TSMAP_TOO_HEAVY;
+      if (st == TSMAP_REPLACED && (r & 1))
+        g_bs->out[out]++;
+      break;
+    case 1:
+      st = tsmap_put_ptr_if_absent(g_bs->m, &k, 8, idp, (void **)&out);
+      ok = st == TSMAP_OK || st == TSMAP_EXISTS || st == TSMAP_NO_MEMORY ||
+           st == TSMAP_TOO_HEAVY;
+      break;
+    case 2:
+      st = tsmap_remove(g_bs->m, &k, 8, (r & 1) ? &out : NULL);
+      ok = st == TSMAP_OK || st == TSMAP_NOT_FOUND;
+      if (st == TSMAP_OK && (r & 1))
+        g_bs->out[out]++;
+      break;
+    case 3:
+      st = tsmap_compute_if_absent(g_bs->m, &k, 8, b_absent, &id, &out);
+      ok = st == TSMAP_OK || st == TSMAP_CALLBACK_FAILED || st == TSMAP_NO_MEMORY ||
+           st == TSMAP_TOO_HEAVY;
+      break;
+    case 4:
+      st = tsmap_compute(g_bs->m, &k, 8, b_compute, &id, &out);
+      ok = st == TSMAP_OK || st == TSMAP_REMOVED || st == TSMAP_NOT_FOUND ||
+           st == TSMAP_NO_MEMORY || st == TSMAP_TOO_HEAVY;
+      break;
+    default:
+      st = tsmap_compute_if_present(g_bs->m, &k, 8, b_compute, &id, &out);
+      ok = st == TSMAP_OK || st == TSMAP_REMOVED || st == TSMAP_NOT_FOUND ||
+           st == TSMAP_NO_MEMORY || st == TSMAP_TOO_HEAVY;
+      break;
+    }
+    if (!ok)
+      b_bad(st, op);
+    if (st == TSMAP_TOO_HEAVY && !g_bs->max_weight)
+      b_bad(st, op);
+    g_bs->nomem += st == TSMAP_NO_MEMORY;
+    g_bs->too_heavy += st == TSMAP_TOO_HEAVY;
+  }
+  return NULL;
+}
+
+static int b_sum(const void *k, size_t kl, const void *v, void *ctx) {
+  *(uint64_t *)ctx += b_weight(k, kl, v, NULL);
+  return 0;
+}
+static void *b_watcher(void *arg) {
+  (void)arg;
+  while (!atomic_load(&g_bs->done)) {
+    size_t n = 0;
+    if (tsmap_size(g_bs->m, &n) == TSMAP_OK && n > g_bs->max_entries)
+      g_bs->over_bound++;
+    if (g_bs->max_weight) {
+      uint64_t w = 0;
+      /* foreach copies shard by shard: each shard holds at most its share at its copy */
+      if (tsmap_foreach(g_bs->m, b_sum, &w) == TSMAP_OK && w > g_bs->max_weight)
+        g_bs->over_weight++;
+    }
+    g_bs->watched++;
+    sched_yield();
+  }
+  return NULL;
+}
+
+static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
+  watchdog("test_bb_bounded_and_weighted_maps_with_a_failing_allocator", 280);
+  static const unsigned pcts[] = {1, 10, 35};
+  for (int shape = 0; shape < 3; shape++)
+    for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
+      g_bs = (bstate *)calloc(1, sizeof *g_bs);
+      if (!g_bs)
+        return;
+      atomic_store(&g_bs->next_id, 1);
+      atomic_store(&g_bs->pa.seed, 77 * pi + (uint64_t)shape);
+      static tsmap_allocator al;
+      al = (tsmap_allocator){pa_alloc, pa_free, &g_bs->pa};
+      tsmap_config c;
+      tsmap_config_init(&c, sizeof(void *));
+      c.key_size = 8;
+      c.shard_count = 4;
+      c.max_entries = 512;
+      if (shape >= 1) {
+        c.weight = b_weight;
+        c.max_weight = 4 * 300;
+      }
+      if (shape == 2)
+        c.default_ttl_ns = 200000; /* real time: entries expire while the writers run */
+      c.allocator = &al;
+      c.on_entry_created = b_created;
+      c.on_entry_evicted = b_evicted;
+      g_bs->max_entries = c.max_entries;
+      g_bs->max_weight = c.max_weight;
+      CHECK_ST(tsmap_create(&c, &g_bs->m), TSMAP_OK);
+      if (!g_bs->m)
+        return;
+      atomic_store(&g_bs->pa.pct, pcts[pi]);
+      pthread_t tw[2], tv;
+      pthread_create(&tv, NULL, b_watcher, NULL);
+      for (uintptr_t i = 0; i < 2; i++)
+        pthread_create(&tw[i], NULL, b_writer, (void *)i);
+      for (int i = 0; i < 2; i++)
+        pthread_join(tw[i], NULL);
+      atomic_store(&g_bs->done, 1);
+      pthread_join(tv, NULL);
+      atomic_store(&g_bs->pa.pct, 0);
+      CHECK_ST(tsmap_destroy(g_bs->m), TSMAP_OK);
+      long ledger = 0;
+      uint64_t n = atomic_load(&g_bs->next_id);
+      for (uint64_t x = 1; x < n && x < BV; x++)
+        ledger += g_bs->in[x] > 1 || g_bs->in[x] != g_bs->out[x];
+      fprintf(stderr,
+              "  shape %d, %u%%: %ld without memory, %ld too heavy, %ld capacity evictions, "
+              "%ld looks; %ld undocumented statuses, %ld over the bound, %ld over the "
+              "weight, %ld ledger errors\n",
+              shape, pcts[pi], (long)g_bs->nomem, (long)g_bs->too_heavy, (long)g_bs->capacity,
+              (long)g_bs->watched, (long)g_bs->bad_status, (long)g_bs->over_bound,
+              (long)g_bs->over_weight, ledger);
+      CHECK(g_bs->nomem > 0 && (g_bs->capacity > 0 || shape == 2)); /* TTLs: slow runs */
+      CHECK(g_bs->bad_status == 0);
+      CHECK(g_bs->over_bound == 0 && g_bs->over_weight == 0);
+      CHECK(ledger == 0);
+      CHECK(g_bs->pa.live == 0 && g_bs->pa.live_bytes == 0);
+      free(g_bs);
+    }
+  alarm(0);
+}
+
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
           T(test_bb_foreach_finishing_a_reshard_without_memory_returns),
           T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns),
           T(test_bb_expiry_under_writers_and_reshards),
           T(test_bb_expiry_with_close_racing_reclaims_and_reshards),
-          T(test_bb_replicas_with_a_failing_allocator_under_threads))
+          T(test_bb_replicas_with_a_failing_allocator_under_threads),
+          T(test_bb_bounded_and_weighted_maps_with_a_failing_allocator))
