@@ -411,6 +411,56 @@ static void test_bb_remove_of_an_expired_key_without_memory_is_not_found(void) {
   }
 }
 
+/* The computes on an expired key whose reclaim finds no memory: compute_if_present sees
+ * an absent key (TSMAP_NOT_FOUND, its callback not run: it allocates nothing); compute
+ * and compute_if_absent may return TSMAP_NO_MEMORY (documented at the *_ttl calls), and
+ * whatever they return, the expired value is hooked once, EXPIRED, and never handed to a
+ * callback. */
+static int cb_runs;
+static tsmap_verdict count_keep(const void *k, size_t kl, const void *old, void *ctx,
+                                void *nv) {
+  (void)k, (void)kl, (void)ctx, (void)nv;
+  cb_runs++;
+  return old ? TSMAP_KEEP : TSMAP_DELETE;
+}
+static void test_bb_computes_on_an_expired_key_without_memory(void) {
+  pct_alloc pa = {0};
+  tsmap_allocator al = {pa_alloc, pa_free, &pa};
+  hook_tally ht = {0};
+  tsmap_config c;
+  tsmap_config_init(&c, 8);
+  c.key_size = 8;
+  c.shard_count = 1;
+  c.expiry = 1;
+  c.clock = step_clock;
+  c.allocator = &al;
+  c.on_entry_created = tally_created;
+  c.on_entry_evicted = tally_evicted;
+  c.hook_ctx = &ht;
+  atomic_store(&g_now, 1000);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+  if (!m)
+    return;
+  uint64_t k = 3, v = 9, out = 0;
+  CHECK_ST(tsmap_put_ttl(m, &k, 8, &v, 5, NULL), TSMAP_OK);
+  atomic_store(&g_now, 2000);
+  atomic_store(&pa.pct, 100);
+  cb_runs = 0;
+  CHECK_ST(tsmap_compute_if_present(m, &k, 8, count_keep, NULL, &out), TSMAP_NOT_FOUND);
+  CHECK(cb_runs == 0);
+  tsmap_status st = tsmap_compute(m, &k, 8, count_keep, NULL, &out); /* DELETE when absent */
+  CHECK(st == TSMAP_NOT_FOUND || st == TSMAP_NO_MEMORY);
+  CHECK(ht.by_reason[TSMAP_EVICT_EXPIRED] == 0);
+  atomic_store(&pa.pct, 0);
+  CHECK_ST(tsmap_compute(m, &k, 8, count_keep, NULL, &out), TSMAP_NOT_FOUND);
+  CHECK(ht.by_reason[TSMAP_EVICT_EXPIRED] <= 1); /* (nothing to apply: need not reclaim) */
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  CHECK(ht.created == 1 && ht.by_reason[TSMAP_EVICT_EXPIRED] == 1 &&
+        ht.by_reason[TSMAP_EVICT_CLOSED] == 0);
+  CHECK(pa.live == 0);
+}
+
 /* ==== 3. A foreach that must finish a reshard, with the allocator failing (G1, G15) ===== */
 
 static int count_visits(const void *k, size_t kl, const void *v, void *ctx) {
@@ -1387,6 +1437,7 @@ static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
 
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
+          T(test_bb_computes_on_an_expired_key_without_memory),
           T(test_bb_foreach_finishing_a_reshard_without_memory_returns),
           T(test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns),
           T(test_bb_expiry_under_writers_and_reshards),
