@@ -627,6 +627,7 @@ typedef struct xstate {
   _Atomic uint64_t next_id;
   _Atomic long shown_expired, wrong_reason, expired_hooks, closed_hooks, reads_ok, visits;
   _Atomic long resharding; /* reshard calls after which one was in progress */
+  size_t klen;              /* 8, or 24 in a map of variable keys (a key block each) */
   _Atomic int done, closed;
   _Atomic uint64_t close_at; /* the clock before tsmap_close began (UINT64_MAX: not yet) */
   tsmap *m;
@@ -708,7 +709,8 @@ static void *x_writer(void *arg) {
   uint64_t rs = (uint64_t)(uintptr_t)arg * 7919 + 1;
   long iters = 500000 / SCALE;
   for (long it = 0; it < iters && !atomic_load(&g_xs->closed); it++) {
-    uint64_t r = rng_next(&rs), k = r % XKEYS, out = 0;
+    uint64_t r = rng_next(&rs), k = r % XKEYS, out = 0, kb[3] = {k, k * 31, ~k};
+    size_t kl = g_xs->klen;
     uint64_t ttl = (r >> 20) % 16 == 0 ? TSMAP_TTL_NEVER : 1 + (r >> 24) % 40;
     xcall c = {atomic_fetch_add(&g_xs->next_id, 1), atomic_load(&g_xnow)};
     if (c.id >= XV)
@@ -722,7 +724,7 @@ static void *x_writer(void *arg) {
     switch ((r >> 8) % 8) {
     case 0:
     case 1:
-      st = tsmap_put_ttl(g_xs->m, &k, 8, &c.id, ttl, (r & 1) ? &out : NULL);
+      st = tsmap_put_ttl(g_xs->m, kb, kl, &c.id, ttl, (r & 1) ? &out : NULL);
       stored = st == TSMAP_OK || st == TSMAP_REPLACED;
       if (st == TSMAP_REPLACED && (r & 1)) {
         x_seen(out, c.t0);
@@ -731,14 +733,14 @@ static void *x_writer(void *arg) {
       CHECK(stored || st == TSMAP_CLOSED);
       break;
     case 2:
-      st = tsmap_put_if_absent_ttl(g_xs->m, &k, 8, &c.id, ttl, &out);
+      st = tsmap_put_if_absent_ttl(g_xs->m, kb, kl, &c.id, ttl, &out);
       stored = st == TSMAP_OK;
       if (st == TSMAP_EXISTS)
         x_seen(out, c.t0);
       CHECK(stored || st == TSMAP_EXISTS || st == TSMAP_CLOSED);
       break;
     case 3:
-      st = tsmap_remove(g_xs->m, &k, 8, (r & 1) ? &out : NULL);
+      st = tsmap_remove(g_xs->m, kb, kl, (r & 1) ? &out : NULL);
       if (st == TSMAP_OK && (r & 1)) {
         x_seen(out, c.t0);
         g_xs->out[out]++;
@@ -746,24 +748,24 @@ static void *x_writer(void *arg) {
       CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
       break;
     case 4:
-      st = tsmap_compute_ttl(g_xs->m, &k, 8, x_compute, &c, ttl, &out);
+      st = tsmap_compute_ttl(g_xs->m, kb, kl, x_compute, &c, ttl, &out);
       stored = st == TSMAP_OK;
       CHECK(stored || st == TSMAP_CLOSED);
       break;
     case 5:
-      st = tsmap_compute_if_present_ttl(g_xs->m, &k, 8, x_compute, &c, ttl, &out);
+      st = tsmap_compute_if_present_ttl(g_xs->m, kb, kl, x_compute, &c, ttl, &out);
       stored = st == TSMAP_OK;
       CHECK(stored || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
       break;
     case 6:
-      st = tsmap_compute_if_absent_ttl(g_xs->m, &k, 8, x_absent, &c, ttl, &out);
+      st = tsmap_compute_if_absent_ttl(g_xs->m, kb, kl, x_absent, &c, ttl, &out);
       stored = st == TSMAP_OK && out == c.id;
       if (st == TSMAP_OK && out != c.id)
         x_seen(out, c.t0);
       CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
       break;
     default:
-      st = tsmap_get(g_xs->m, &k, 8, &out);
+      st = tsmap_get(g_xs->m, kb, kl, &out);
       if (st == TSMAP_OK)
         x_seen(out, c.t0);
       CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED);
@@ -798,8 +800,9 @@ static void *x_reader(void *arg) {
       CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
       continue;
     }
-    uint64_t k = rng_next(&rs) % XKEYS, v, t0 = atomic_load(&g_xnow);
-    tsmap_status st = tsmap_get(g_xs->m, &k, 8, &v);
+    uint64_t k = rng_next(&rs) % XKEYS, v, t0 = atomic_load(&g_xnow), kb[3] = {k, k * 31, ~k};
+    size_t kl = g_xs->klen;
+    tsmap_status st = tsmap_get(g_xs->m, kb, kl, &v);
     if (st == TSMAP_OK) {
       g_xs->reads_ok++;
       x_seen(v, t0);
@@ -814,7 +817,7 @@ static void *x_side(void *arg) {
   int racing_close = (int)(uintptr_t)arg;
   uint64_t rs = 7;
   for (long it = 0; !atomic_load(&g_xs->done); it++) {
-    if (it % 8 == 0) {
+    if (it % 2 == 0) {
       tsmap_status st = tsmap_reshard(g_xs->m, (size_t)1 << (rng_next(&rs) % 5));
       CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
       size_t n = 0, t = 0;
@@ -836,7 +839,9 @@ static void *x_side(void *arg) {
   return NULL;
 }
 
-static void x_expiry_run(int racing_close) {
+/* variant 0: 8-byte keys; 1: 24-byte keys of a versioned map of variable keys, with a
+ * maintenance thread (every 50 us) reclaiming beside the writers' sweeps */
+static void x_expiry_run(int racing_close, int variant) {
   g_xs = (xstate *)calloc(1, sizeof *g_xs);
   if (!g_xs)
     return;
@@ -845,7 +850,10 @@ static void x_expiry_run(int racing_close) {
   atomic_store(&g_xs->next_id, 1);
   tsmap_config c;
   tsmap_config_init(&c, 8);
-  c.key_size = 8;
+  c.key_size = variant ? 0 : 8;
+  g_xs->klen = variant ? 24 : 8;
+  c.versions = variant;
+  c.maintain_interval_ns = variant ? 50000 : 0;
   c.expiry = 1;
   c.clock = x_clock;
   c.shard_count = 2;
@@ -898,12 +906,14 @@ static void x_expiry_run(int racing_close) {
 
 static void test_bb_expiry_under_writers_and_reshards(void) {
   watchdog("test_bb_expiry_under_writers_and_reshards", 240);
-  x_expiry_run(0);
+  x_expiry_run(0, 0);
+  x_expiry_run(0, 1);
   alarm(0);
 }
 static void test_bb_expiry_with_close_racing_reclaims_and_reshards(void) {
   watchdog("test_bb_expiry_with_close_racing_reclaims_and_reshards", 240);
-  x_expiry_run(1);
+  x_expiry_run(1, 0);
+  x_expiry_run(1, 1);
   alarm(0);
 }
 
