@@ -1445,6 +1445,186 @@ static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
   alarm(0);
 }
 
+/* ==== 7. Live reshards with a failing allocator, under threads (G1, G8, G15) =========== */
+
+/* Two writers, each with an exact model of its own keys (24 bytes: a key block each, in a
+ * map of variable keys), while a third thread reshards to random counts and walks the
+ * map with foreach, and the allocator fails pct% of calls: a write returns a documented
+ * status and, when it fails, leaves its key as it was; remove fails only for memory
+ * during a reshard; foreach never visits a key twice; at the end, with memory back and
+ * the reshard finished, the map is the models, and ledger and allocator balance. */
+typedef struct swriter {
+  uint64_t key0, model[512];
+} swriter;
+typedef struct sstate {
+  tsmap *m;
+  pct_alloc pa;
+  _Atomic unsigned char in[RV], out[RV];
+  _Atomic uint64_t next_id;
+  _Atomic int done;
+  _Atomic long bad, changed_by_failure, twice, nomem, reshards, walks;
+} sstate;
+static sstate *g_ss;
+static void s_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (x < RV)
+    g_ss->in[x]++;
+}
+static void s_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  uint64_t x = x_val(v);
+  if (why != TSMAP_EVICT_DISCARDED && x < RV)
+    g_ss->out[x]++;
+}
+static void s_key(uint64_t k, uint64_t kb[3]) {
+  kb[0] = k;
+  kb[1] = k * 0x9e3779b97f4a7c15ull;
+  kb[2] = ~k;
+}
+static void *s_writer(void *arg) {
+  swriter *w = (swriter *)arg;
+  uint64_t rs = w->key0 + 11;
+  long iters = 80000 / SCALE;
+  for (long it = 0; it < iters; it++) {
+    uint64_t r = rng_next(&rs), i = r % 512, kb[3], out = 0, v = 0;
+    s_key(w->key0 + i, kb);
+    uint64_t id = atomic_fetch_add(&g_ss->next_id, 1);
+    if (id >= RV)
+      break;
+    tsmap_status st;
+    int ok;
+    switch ((r >> 12) % 4) {
+    case 0:
+    case 1:
+      st = tsmap_put(g_ss->m, kb, 24, &id, (r & 1) ? &out : NULL);
+      ok = st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY;
+      if (st == TSMAP_REPLACED && (r & 1))
+        g_ss->out[out]++;
+      if (st == TSMAP_OK || st == TSMAP_REPLACED)
+        w->model[i] = id;
+      break;
+    case 2:
+      st = tsmap_remove(g_ss->m, kb, 24, (r & 1) ? &out : NULL);
+      ok = st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_NO_MEMORY;
+      if (st == TSMAP_OK && (r & 1))
+        g_ss->out[out]++;
+      if (st == TSMAP_OK)
+        w->model[i] = 0;
+      break;
+    default:
+      st = tsmap_compute(g_ss->m, kb, 24, r_store, &id, &out);
+      ok = st == TSMAP_OK || st == TSMAP_NO_MEMORY;
+      if (st == TSMAP_OK)
+        w->model[i] = id;
+      break;
+    }
+    if (!ok && g_ss->bad++ < 5)
+      fprintf(stderr, "  undocumented status %s\n", tsmap_status_name(st));
+    g_ss->nomem += st == TSMAP_NO_MEMORY;
+    st = tsmap_get(g_ss->m, kb, 24, &v);
+    if (st == TSMAP_NOT_FOUND ? w->model[i] != 0 : st != TSMAP_OK || v != w->model[i])
+      g_ss->changed_by_failure++;
+  }
+  return NULL;
+}
+typedef struct swalk {
+  unsigned char seen[1024];
+} swalk;
+static int s_visit(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)v;
+  uint64_t key;
+  memcpy(&key, k, 8);
+  swalk *w = (swalk *)ctx;
+  if (kl != 24 || key >= 1024 || w->seen[key]++)
+    g_ss->twice++;
+  return 0;
+}
+static void *s_side(void *arg) {
+  (void)arg;
+  uint64_t rs = 99;
+  static swalk walk;
+  while (!atomic_load(&g_ss->done)) {
+    tsmap_status st = tsmap_reshard(g_ss->m, (size_t)1 << (rng_next(&rs) % 6));
+    if (st != TSMAP_OK && st != TSMAP_NO_MEMORY)
+      g_ss->bad++;
+    g_ss->reshards += st == TSMAP_OK;
+    memset(&walk, 0, sizeof walk);
+    st = tsmap_foreach(g_ss->m, s_visit, &walk);
+    if (st != TSMAP_OK && st != TSMAP_NO_MEMORY)
+      g_ss->bad++;
+    g_ss->walks += st == TSMAP_OK;
+    st = tsmap_maintain(g_ss->m, (rng_next(&rs) & 1) ? SIZE_MAX : 512);
+    if (st != TSMAP_OK)
+      g_ss->bad++;
+  }
+  return NULL;
+}
+static void test_bb_reshards_with_a_failing_allocator_under_threads(void) {
+  watchdog("test_bb_reshards_with_a_failing_allocator_under_threads", 280);
+  static const unsigned pcts[] = {2, 15, 35};
+  for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
+    g_ss = (sstate *)calloc(1, sizeof *g_ss);
+    if (!g_ss)
+      return;
+    atomic_store(&g_ss->next_id, 1);
+    atomic_store(&g_ss->pa.seed, 4242 + pi);
+    static tsmap_allocator al;
+    al = (tsmap_allocator){pa_alloc, pa_free, &g_ss->pa};
+    tsmap_config c;
+    tsmap_config_init(&c, 8);
+    c.key_size = 0;
+    c.shard_count = 2;
+    c.max_shard_count = 32;
+    c.allocator = &al;
+    c.on_entry_created = s_created;
+    c.on_entry_evicted = s_evicted;
+    CHECK_ST(tsmap_create(&c, &g_ss->m), TSMAP_OK);
+    if (!g_ss->m)
+      return;
+    atomic_store(&g_ss->pa.pct, pcts[pi]);
+    static swriter w[2];
+    memset(w, 0, sizeof w);
+    w[0].key0 = 0;
+    w[1].key0 = 512;
+    pthread_t tw[2], ts;
+    pthread_create(&ts, NULL, s_side, NULL);
+    for (int i = 0; i < 2; i++)
+      pthread_create(&tw[i], NULL, s_writer, &w[i]);
+    for (int i = 0; i < 2; i++)
+      pthread_join(tw[i], NULL);
+    atomic_store(&g_ss->done, 1);
+    pthread_join(ts, NULL);
+    atomic_store(&g_ss->pa.pct, 0);
+    tsmap_test_finish_reshard(g_ss->m);
+    long differ = 0;
+    for (int i = 0; i < 2; i++)
+      for (uint64_t j = 0; j < 512; j++) {
+        uint64_t kb[3], v = 0;
+        s_key(w[i].key0 + j, kb);
+        tsmap_status st = tsmap_get(g_ss->m, kb, 24, &v);
+        differ += st == TSMAP_NOT_FOUND ? w[i].model[j] != 0 : st != TSMAP_OK || v != w[i].model[j];
+      }
+    CHECK_ST(tsmap_destroy(g_ss->m), TSMAP_OK);
+    long ledger = 0;
+    uint64_t n = atomic_load(&g_ss->next_id);
+    for (uint64_t x = 1; x < n && x < RV; x++)
+      ledger += g_ss->in[x] > 1 || g_ss->in[x] != g_ss->out[x];
+    fprintf(stderr,
+            "  %u%%: %ld writes without memory, %ld reshards, %ld whole walks; %ld bad "
+            "statuses, %ld changed by a failure, %ld visited twice, %ld differ, %ld ledger "
+            "errors\n",
+            pcts[pi], (long)g_ss->nomem, (long)g_ss->reshards, (long)g_ss->walks,
+            (long)g_ss->bad, (long)g_ss->changed_by_failure, (long)g_ss->twice, differ, ledger);
+    CHECK(g_ss->nomem > 0 && g_ss->reshards > 0);
+    CHECK(g_ss->bad == 0 && g_ss->changed_by_failure == 0 && g_ss->twice == 0);
+    CHECK(differ == 0 && ledger == 0);
+    CHECK(g_ss->pa.live == 0 && g_ss->pa.live_bytes == 0);
+    free(g_ss);
+  }
+  alarm(0);
+}
+
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
           T(test_bb_computes_on_an_expired_key_without_memory),
@@ -1453,4 +1633,5 @@ TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_expiry_under_writers_and_reshards),
           T(test_bb_expiry_with_close_racing_reclaims_and_reshards),
           T(test_bb_replicas_with_a_failing_allocator_under_threads),
-          T(test_bb_bounded_and_weighted_maps_with_a_failing_allocator))
+          T(test_bb_bounded_and_weighted_maps_with_a_failing_allocator),
+          T(test_bb_reshards_with_a_failing_allocator_under_threads))
