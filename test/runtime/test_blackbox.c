@@ -628,6 +628,7 @@ typedef struct xstate {
   _Atomic long shown_expired, wrong_reason, expired_hooks, closed_hooks, reads_ok, visits;
   _Atomic long resharding; /* reshard calls after which one was in progress */
   size_t klen;              /* 8, or 24 in a map of variable keys (a key block each) */
+  int bounded;              /* max_entries: capacity evictions beside the expiries */
   _Atomic int done, closed;
   _Atomic uint64_t close_at; /* the clock before tsmap_close began (UINT64_MAX: not yet) */
   tsmap *m;
@@ -817,7 +818,7 @@ static void *x_side(void *arg) {
   int racing_close = (int)(uintptr_t)arg;
   uint64_t rs = 7;
   for (long it = 0; !atomic_load(&g_xs->done); it++) {
-    if (it % 2 == 0) {
+    if (it % 2 == 0 && !g_xs->bounded) { /* a bounded map is not resharded */
       tsmap_status st = tsmap_reshard(g_xs->m, (size_t)1 << (rng_next(&rs) % 5));
       CHECK(st == TSMAP_OK || st == TSMAP_CLOSED);
       size_t n = 0, t = 0;
@@ -840,7 +841,8 @@ static void *x_side(void *arg) {
 }
 
 /* variant 0: 8-byte keys; 1: 24-byte keys of a versioned map of variable keys, with a
- * maintenance thread (every 50 us) reclaiming beside the writers' sweeps */
+ * maintenance thread (every 50 us) reclaiming beside the writers' sweeps; 2: a map bounded
+ * to 256 entries (not resharded: capacity evictions, B5 refusals, and expiries) */
 static void x_expiry_run(int racing_close, int variant) {
   g_xs = (xstate *)calloc(1, sizeof *g_xs);
   if (!g_xs)
@@ -850,10 +852,12 @@ static void x_expiry_run(int racing_close, int variant) {
   atomic_store(&g_xs->next_id, 1);
   tsmap_config c;
   tsmap_config_init(&c, 8);
-  c.key_size = variant ? 0 : 8;
-  g_xs->klen = variant ? 24 : 8;
-  c.versions = variant;
-  c.maintain_interval_ns = variant ? 50000 : 0;
+  c.key_size = variant == 1 ? 0 : 8;
+  g_xs->klen = variant == 1 ? 24 : 8;
+  c.versions = variant == 1;
+  c.maintain_interval_ns = variant == 1 ? 50000 : 0;
+  c.max_entries = variant == 2 ? 256 : 0;
+  g_xs->bounded = variant == 2;
   c.expiry = 1;
   c.clock = x_clock;
   c.shard_count = 2;
@@ -897,7 +901,7 @@ static void x_expiry_run(int racing_close, int variant) {
           (long)g_xs->wrong_reason, bad);
   CHECK(entered > 1000 / SCALE);
   CHECK(g_xs->expired_hooks > 100 / SCALE);
-  CHECK(g_xs->resharding > 0);
+  CHECK(g_xs->resharding > 0 || g_xs->bounded);
   CHECK(g_xs->shown_expired == 0);
   CHECK(g_xs->wrong_reason == 0);
   CHECK(bad == 0);
@@ -908,12 +912,14 @@ static void test_bb_expiry_under_writers_and_reshards(void) {
   watchdog("test_bb_expiry_under_writers_and_reshards", 240);
   x_expiry_run(0, 0);
   x_expiry_run(0, 1);
+  x_expiry_run(0, 2);
   alarm(0);
 }
 static void test_bb_expiry_with_close_racing_reclaims_and_reshards(void) {
   watchdog("test_bb_expiry_with_close_racing_reclaims_and_reshards", 240);
   x_expiry_run(1, 0);
   x_expiry_run(1, 1);
+  x_expiry_run(1, 2);
   alarm(0);
 }
 
