@@ -216,16 +216,29 @@ static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_
                                               const void *value, uint64_t expected,
                                               uint64_t *version_out, void *old_out) {
   tsmap_cas c;
+  tsmap_thread *self;
   if (!map || !map->versioned || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_cas_open(map, key, key_len, &c, 0);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  /* G11, B6: weighed with no lock held, as tsmap_put does (TSMAP_TOO_HEAVY changes
+   * nothing); the insert and the overwrite below make room for that weight */
+  if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &c.q, value)) != TSMAP_OK)
+    return st;
+  st = tsmap_cas_begin(map, &c, 0);
   if (st != TSMAP_OK)
     return st;
   if (!tsmap_ver_matches(expected, c.current)) {
     st = TSMAP_CONFLICT;
   } else if (c.found) {
-    tsmap_pos_write_value(map, &c.pos, &c.q, value);
-    st = TSMAP_REPLACED;
+    if (TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_fit_overwrite(map, c.q.shard, &c.pos, &c.q, &c.after) != 0) {
+      st = TSMAP_NO_MEMORY; /* G11, B6: no room could be made, nothing changed */
+    } else {
+      tsmap_pos_write_value(map, &c.pos, &c.q, value);
+      st = TSMAP_REPLACED;
+    }
   } else {
     st = tsmap_shard_insert(map, c.q.shard, &c.q, value, &c.after);
   }
@@ -288,6 +301,9 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
 static tsmap_status tsmap_cas_apply(tsmap *map, tsmap_cas *c, tsmap_verdict verdict,
                                     const uint64_t *nv) {
   if (verdict == TSMAP_STORE && c->found) {
+    if (TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_fit_overwrite(map, c->q.shard, &c->pos, &c->q, &c->after) != 0)
+      return TSMAP_NO_MEMORY; /* G11, B6: no room could be made, nothing changed */
     tsmap_pos_write_value(map, &c->pos, &c->q, nv);
     return TSMAP_OK;
   }
@@ -343,6 +359,11 @@ static int tsmap_compute_version_round(tsmap *map, tsmap_cas *c, tsmap_thread *s
     if (found)
       tsmap_value_out(map, ov, value_out);
     return found ? TSMAP_OK : TSMAP_NOT_FOUND;
+  }
+  if (verdict == TSMAP_STORE && TSMAP_UNLIKELY(map->weighted) &&
+      tsmap_bound_weigh(map, &c->q, nv) != TSMAP_OK) { /* G11, B6 (no lock held) */
+    tsmap_hook_evicted(map, &c->q, nv, TSMAP_EVICT_DISCARDED);
+    return TSMAP_TOO_HEAVY;
   }
   tsmap_status st = tsmap_cas_begin(map, c, 0);
   if (st != TSMAP_OK) {

@@ -687,7 +687,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
  * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a bad key: nothing
- * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED. */
+ * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
+ * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
+ * than a shard's share; nothing changed, not even the clock, and a resolver's result is
+ * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
+ * same way. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             const tsmap_change *remote,
                                                             TSMAP_CALLBACK tsmap_resolve_fn resolve,
