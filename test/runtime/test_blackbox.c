@@ -1254,7 +1254,9 @@ static void test_bb_replicas_with_a_failing_allocator_under_threads(void) {
 /* ==== 6. Bounded and weighted maps with a failing allocator, under threads (G1, G11) ==== */
 
 /* Two writers on shared keys of a map bounded by count (and, in the second shape, by
- * weight, with expiry in the third), each allocator call failing pct% of the time: every
+ * weight, with expiry in the third, with versions in the fourth, whose writers also store
+ * through put_if_version and compute_if_version), each allocator call failing pct% of
+ * the time: every
  * status is one the header lists (a remove never fails for memory here: no replicas, no
  * reshard, the threads' records exist), the bounds hold whenever a watcher looks (size;
  * the weights summed by foreach), the ledger balances after destroy (a refused newcomer
@@ -1269,6 +1271,7 @@ typedef struct bstate {
   _Atomic uint64_t next_id;
   _Atomic int done;
   uint64_t max_entries, max_weight;
+  int versioned; /* the writers store through put_if_version and compute_if_version too */
   _Atomic long bad_status, over_bound, over_weight, nomem, capacity, too_heavy, watched;
 } bstate;
 static bstate *g_bs;
@@ -1327,7 +1330,13 @@ static void *b_writer(void *arg) {
     int op = (int)((r >> 16) % 6), ok;
     switch (op) {
     case 0:
-      st = tsmap_put_ptr(g_bs->m, &k, 8, idp, (r & 1) ? (void **)&out : NULL);
+      if (g_bs->versioned && (r & 2)) {
+        uint64_t ver = 0;
+        st = tsmap_put_if_version(g_bs->m, &k, 8, &id, TSMAP_VERSION_ANY, &ver,
+                                  (r & 1) ? &out : NULL);
+      } else {
+        st = tsmap_put_ptr(g_bs->m, &k, 8, idp, (r & 1) ? (void **)&out : NULL);
+      }
       ok = st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_NO_MEMORY ||
            st == TSMAP_TOO_HEAVY;
       if (st == TSMAP_REPLACED && (r & 1))
@@ -1350,7 +1359,13 @@ static void *b_writer(void *arg) {
            st == TSMAP_TOO_HEAVY;
       break;
     case 4:
-      st = tsmap_compute(g_bs->m, &k, 8, b_compute, &id, &out);
+      if (g_bs->versioned && (r & 2)) {
+        uint64_t ver = 0;
+        st = tsmap_compute_if_version(g_bs->m, &k, 8, TSMAP_VERSION_ANY, b_compute, &id, &ver,
+                                      &out);
+      } else {
+        st = tsmap_compute(g_bs->m, &k, 8, b_compute, &id, &out);
+      }
       ok = st == TSMAP_OK || st == TSMAP_REMOVED || st == TSMAP_NOT_FOUND ||
            st == TSMAP_NO_MEMORY || st == TSMAP_TOO_HEAVY;
       break;
@@ -1395,7 +1410,7 @@ static void *b_watcher(void *arg) {
 static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
   watchdog("test_bb_bounded_and_weighted_maps_with_a_failing_allocator", 280);
   static const unsigned pcts[] = {1, 10, 35};
-  for (int shape = 0; shape < 3; shape++)
+  for (int shape = 0; shape < 4; shape++)
     for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
       g_bs = (bstate *)calloc(1, sizeof *g_bs);
       if (!g_bs)
@@ -1415,6 +1430,8 @@ static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
       }
       if (shape == 2)
         c.default_ttl_ns = 200000; /* real time: entries expire while the writers run */
+      c.versions = shape == 3;
+      g_bs->versioned = shape == 3;
       c.allocator = &al;
       c.on_entry_created = b_created;
       c.on_entry_evicted = b_evicted;
