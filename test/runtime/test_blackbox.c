@@ -1771,6 +1771,141 @@ static void test_bb_versioned_and_merged_stores_keep_the_weight_bound(void) {
   }
 }
 
+/* The same bound under threads: two weighted replicas (weights 1..9, some above the
+ * share), a writer on each (put_if_version, compute_if_version, put, remove), an
+ * exchanger merging both ways with concurrent clocks resolved by tsmap_resolve_latest, and
+ * allocators failing 5% of calls; a watcher sums each replica's weights. The sums never
+ * exceed max_weight, statuses are the documented ones, ledgers and allocators balance. */
+typedef struct wr_tally {
+  _Atomic long created, left;
+} wr_tally;
+typedef struct wrstate {
+  tsmap *m[2];
+  pct_alloc pa[2];
+  wr_tally t[2];
+  _Atomic int done;
+  _Atomic long over, bad, merges;
+} wrstate;
+static wrstate *g_wr;
+static void wr_created(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ((wr_tally *)ctx)->created++;
+}
+static void wr_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  if (why != TSMAP_EVICT_DISCARDED)
+    ((wr_tally *)ctx)->left++;
+}
+static void *wr_writer(void *arg) {
+  int r = (int)(uintptr_t)arg;
+  tsmap *m = g_wr->m[r];
+  uint64_t rs = 1234 + (uint64_t)r;
+  /* at least 40,000 writes, and until the exchanger merged 20,000 changes (bounded) */
+  for (long it = 0; it < 400000 && (it < 40000 / SCALE || g_wr->merges < 20000 / SCALE);
+       it++) {
+    uint64_t x = rng_next(&rs), k = x % 300, v = x % 61 == 0 ? 150 : 1 + (x >> 8) % 9, ver;
+    tsmap_status st;
+    switch ((x >> 20) % 4) {
+    case 0:
+      st = tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, &ver, NULL);
+      if (st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_NO_MEMORY && st != TSMAP_TOO_HEAVY)
+        g_wr->bad++;
+      break;
+    case 1:
+      st = tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, wv_store, &v, &ver, NULL);
+      if (st != TSMAP_OK && st != TSMAP_NO_MEMORY && st != TSMAP_TOO_HEAVY)
+        g_wr->bad++;
+      break;
+    case 2:
+      st = tsmap_put(m, &k, 8, &v, NULL);
+      if (st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_NO_MEMORY && st != TSMAP_TOO_HEAVY)
+        g_wr->bad++;
+      break;
+    default:
+      st = tsmap_remove(m, &k, 8, NULL);
+      if (st != TSMAP_OK && st != TSMAP_NOT_FOUND && st != TSMAP_NO_MEMORY)
+        g_wr->bad++;
+      break;
+    }
+  }
+  return NULL;
+}
+typedef struct wrx {
+  tsmap *to;
+} wrx;
+static int wr_merge(const tsmap_change *c, void *ctx) {
+  tsmap_status st = tsmap_merge(((wrx *)ctx)->to, c, NULL, NULL, NULL);
+  g_wr->merges++;
+  if (st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_EXISTS && st != TSMAP_NO_MEMORY &&
+      st != TSMAP_TOO_HEAVY)
+    g_wr->bad++;
+  return 0;
+}
+static void *wr_side(void *arg) {
+  (void)arg;
+  uint64_t cur[2] = {0, 0};
+  while (!atomic_load(&g_wr->done)) {
+    for (int r = 0; r < 2; r++) {
+      wrx x = {g_wr->m[1 - r]};
+      uint64_t next = 0;
+      if (tsmap_export(g_wr->m[r], cur[r], wr_merge, &x, &next) == TSMAP_OK)
+        cur[r] = next;
+      uint64_t w = 0;
+      if (tsmap_foreach(g_wr->m[r], wv_sum, &w) == TSMAP_OK && w > 200)
+        g_wr->over++;
+    }
+  }
+  return NULL;
+}
+static void test_bb_weighted_replicas_under_threads_keep_the_bound(void) {
+  watchdog("test_bb_weighted_replicas_under_threads_keep_the_bound", 200);
+  g_wr = (wrstate *)calloc(1, sizeof *g_wr);
+  if (!g_wr)
+    return;
+  static tsmap_allocator al[2];
+  for (int r = 0; r < 2; r++) {
+    al[r] = (tsmap_allocator){pa_alloc, pa_free, &g_wr->pa[r]};
+    tsmap_config c;
+    tsmap_config_init(&c, sizeof(void *));
+    c.key_size = 8;
+    c.shard_count = 2;
+    c.weight = wv_weight;
+    c.max_weight = 200;
+    c.replicas = 2;
+    c.replica_id = (size_t)r;
+    c.allocator = &al[r];
+    c.on_entry_created = wr_created;
+    c.on_entry_evicted = wr_evicted;
+    c.hook_ctx = &g_wr->t[r];
+    CHECK_ST(tsmap_create(&c, &g_wr->m[r]), TSMAP_OK);
+    if (!g_wr->m[r])
+      return;
+    atomic_store(&g_wr->pa[r].pct, 5);
+  }
+  pthread_t w[2], side;
+  pthread_create(&side, NULL, wr_side, NULL);
+  for (uintptr_t r = 0; r < 2; r++)
+    pthread_create(&w[r], NULL, wr_writer, (void *)r);
+  for (int r = 0; r < 2; r++)
+    pthread_join(w[r], NULL);
+  atomic_store(&g_wr->done, 1);
+  pthread_join(side, NULL);
+  for (int r = 0; r < 2; r++) {
+    uint64_t wsum = 0;
+    atomic_store(&g_wr->pa[r].pct, 0);
+    CHECK_ST(tsmap_foreach(g_wr->m[r], wv_sum, &wsum), TSMAP_OK);
+    CHECK(wsum <= 200);
+    CHECK_ST(tsmap_destroy(g_wr->m[r]), TSMAP_OK);
+    CHECK(g_wr->t[r].created == g_wr->t[r].left);
+    CHECK(g_wr->pa[r].live == 0);
+  }
+  fprintf(stderr, "  %ld merges; %ld looks over max_weight, %ld bad statuses\n",
+          (long)g_wr->merges, (long)g_wr->over, (long)g_wr->bad);
+  CHECK(g_wr->over == 0 && g_wr->bad == 0 && g_wr->merges > 0);
+  free(g_wr);
+  alarm(0);
+}
+
 TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_remove_of_an_expired_key_without_memory_is_not_found),
           T(test_bb_computes_on_an_expired_key_without_memory),
@@ -1781,4 +1916,5 @@ TEST_MAIN(T(test_bb_null_and_invalid_arguments_are_statuses),
           T(test_bb_replicas_with_a_failing_allocator_under_threads),
           T(test_bb_bounded_and_weighted_maps_with_a_failing_allocator),
           T(test_bb_reshards_with_a_failing_allocator_under_threads),
-          T(test_bb_versioned_and_merged_stores_keep_the_weight_bound))
+          T(test_bb_versioned_and_merged_stores_keep_the_weight_bound),
+          T(test_bb_weighted_replicas_under_threads_keep_the_bound))
