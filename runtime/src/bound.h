@@ -55,7 +55,9 @@
  *       after the lock.
  *       Expired victims are reaped without asking. Reads never touch the sketch.
  *   B6  Weight (max_weight, pointer values): a store weighs its value before locking
- *       (the user's function runs with no lock held) and is refused with TSMAP_TOO_HEAVY
+ *       (the user's function runs with no lock held; every store: put, the computes,
+ *       put_if_version, compute_if_version, tsmap_merge's remote value and resolver
+ *       result, whose KEEP keeps the entry's own weight) and is refused with TSMAP_TOO_HEAVY
  *       if it exceeds the shard's share (max_weight / shards, rounded down). The weight
  *       is kept in bits 16-63 of the entry's frequency word, and the shard's total is
  *       changed under the lock wherever an entry enters (insert, overwrite) or leaves

@@ -588,8 +588,11 @@ static size_t tsmap_group_full(const tsmap_table *t, size_t gi) {
  * every insert made while they move (tsmap_grow_start, R7, R8), so this holds unless a
  * sizing is wrong; then (the room check, one compare a step while cur has room for two
  * full groups) both tables are rebuilt into one that holds them, instead of filling
- * cur's last EMPTY slots and leaving a probe that never ends (black-box round 4 #1). */
-static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
+ * cur's last EMPTY slots and leaving a probe that never ends (black-box round 4 #1).
+ * Returns 0, or -1 when that rebuild found no memory (nothing moved: a caller that loops
+ * until the growth ends must stop, else it spins while the allocator fails; black-box
+ * round 7: a foreach finishing a reshard did). */
+static int tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
   tsmap_table *old = atomic_load_explicit(&s->old, memory_order_relaxed);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   size_t end = groups < old->ngroups - s->migrate_pos ? s->migrate_pos + groups : old->ngroups;
@@ -597,10 +600,8 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
     size_t need = 0;
     for (size_t gi = s->migrate_pos; gi < end; gi++)
       need += tsmap_group_full(old, gi);
-    if (need > cur->growth_left) {
-      (void)tsmap_shard_rebuild(m, s); /* no memory: old stays, and so do its entries */
-      return;
-    }
+    if (need > cur->growth_left) /* no memory: old stays, and so do its entries */
+      return tsmap_shard_rebuild(m, s) == TSMAP_OK ? 0 : -1;
   }
   s->migrated += end - s->migrate_pos;
   while (s->migrate_pos < end)
@@ -613,6 +614,7 @@ static void tsmap_migrate_step(tsmap *m, tsmap_shard *s, size_t groups) {
     tsmap_retire_table(s, old);
     TSMAP_PROBE3(growth_end, m, s, cur->ngroups);
   }
+  return 0;
 }
 
 /* The size of the next table: twice the current one, or the same when most used slots
@@ -850,9 +852,10 @@ int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *pos, tsmap_sh
   return tsmap_shard_move_n(m, from, pos, to, h, m->key_words, m->value_words + m->meta_words);
 }
 
-void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s) {
+int tsmap_shard_growth_step(tsmap *m, tsmap_shard *s) {
   if (atomic_load_explicit(&s->old, memory_order_relaxed))
-    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+    return tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
+  return 0;
 }
 
 size_t tsmap_shard_presize_groups(const tsmap_shard *s, size_t incoming) {
@@ -879,10 +882,8 @@ int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s) {
     tsmap_table_populate(t, TSMAP_POPULATE_CHUNK);
     return 2;
   }
-  if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
-    tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS);
-    return 1;
-  }
+  if (atomic_load_explicit(&s->old, memory_order_relaxed)) /* its own growth first */
+    return tsmap_migrate_step(m, s, TSMAP_MIGRATE_GROUPS) < 0 ? -1 : 1;
   s->rs_next = NULL;
   if (atomic_load_explicit(&s->cur, memory_order_relaxed)->ngroups >= t->ngroups) {
     tsmap_table_free(m, t); /* it grew as large meanwhile: never published */
@@ -2199,8 +2200,9 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   } else if (found > 0) {
     tsmap_pos_read_value(map, &pos, oldv);
     tsmap_shard_erase(map, s, &pos, TSMAP_EVICT_REMOVED);
-  } else {
-    st = found < 0 ? TSMAP_NO_MEMORY : TSMAP_NOT_FOUND; /* G10 */
+  } else { /* G10: an expired entry is absent; one whose reclaim found no memory stays
+            * for a later one, which hooks it (E2): nothing to allocate for a removal */
+    st = TSMAP_NOT_FOUND;
   }
   tsmap_writer_end(map, s, &after);
   tsmap_after_run(map, &after);

@@ -100,12 +100,26 @@ typedef struct tsmap_merge_out {
   int rejected;                /* G11, B5: the value stored was not admitted */
 } tsmap_merge_out;
 
-/* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`. */
+/* The weight of `value` on a weighted map (G11, B6; no lock held: the user's function), else 0. */
+static uint64_t tsmap_merge_weigh(const tsmap *m, const tsmap_key *q, const void *value) {
+  return m->weighted && value ? m->cfg.weight(q->p, q->len, value, m->cfg.weight_ctx) : 0;
+}
+
+/* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`; `weight`: the
+ * value's, weighed beforehand with no lock held (a weighted map). */
 static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
-                                   const void *value, const uint64_t *clock, uint64_t stamp,
-                                   tsmap_after *after, tsmap_merge_out *out) {
+                                   const void *value, uint64_t weight, const uint64_t *clock,
+                                   uint64_t stamp, tsmap_after *after, tsmap_merge_out *out) {
   tsmap_ver_in in = {clock, stamp};
   tsmap_status st = TSMAP_OK;
+  if (TSMAP_UNLIKELY(m->weighted) && value) { /* G11, B6: as every other store */
+    if (weight > q->shard->max_weight)
+      return TSMAP_TOO_HEAVY; /* nothing changed */
+    q->weight = weight;       /* the insert makes room for it (tsmap_bound_make_room) */
+    if (l->kind == TSMAP_SIDE_ENTRY &&
+        tsmap_bound_fit_overwrite(m, q->shard, &l->pos, q, after) != 0)
+      return TSMAP_NO_MEMORY; /* no room could be made: nothing changed */
+  }
   q->ver = &in;
   if (value && l->kind == TSMAP_SIDE_ENTRY) {
     tsmap_pos_write_value(m, &l->pos, q, value);
@@ -139,17 +153,20 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
 static tsmap_status tsmap_side_resolve(tsmap *m, tsmap_key *q, const tsmap_side *l,
                                        const tsmap_change *rc, const uint64_t *rclock,
                                        tsmap_verdict v, const uint64_t *merged,
-                                       tsmap_after *after, tsmap_merge_out *out) {
+                                       uint64_t merged_weight, tsmap_after *after,
+                                       tsmap_merge_out *out) {
   uint64_t j[TSMAP_MAX_REPLICAS];
   tsmap_clock_join(j, l->clock, rclock, m->replicas);
   uint64_t stamp = rc->stamp > l->stamp ? rc->stamp : l->stamp;
-  if (v == TSMAP_KEEP) {
-    tsmap_status st = tsmap_side_set(m, q, l, l->kind == TSMAP_SIDE_ENTRY ? l->vw : NULL, j,
-                                     stamp, after, out);
+  if (v == TSMAP_KEEP) { /* the local value stays, with the weight it has (B6) */
+    int entry = l->kind == TSMAP_SIDE_ENTRY;
+    uint64_t w = entry && m->weighted ? tsmap_ld(tsmap_freq_at(m, &l->pos)) >> 16 : 0;
+    tsmap_status st = tsmap_side_set(m, q, l, entry ? l->vw : NULL, w, j, stamp, after, out);
     out->created = NULL; /* the same value stays: no hook */
     return st;
   }
-  return tsmap_side_set(m, q, l, v == TSMAP_STORE ? merged : NULL, j, stamp, after, out);
+  return tsmap_side_set(m, q, l, v == TSMAP_STORE ? merged : NULL, merged_weight, j, stamp,
+                        after, out);
 }
 
 /* ======================================================================================
@@ -163,6 +180,7 @@ typedef struct tsmap_resolution {
   int kind;
   tsmap_verdict verdict;
   uint64_t merged[TSMAP_MAX_VALUE_WORDS];
+  uint64_t weight; /* of merged, for a STORE on a weighted map (B6) */
 } tsmap_resolution;
 
 /* Run the resolver on a copy of the local side (no lock held). */
@@ -179,6 +197,7 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
     memcpy(res->merged, rc->value, m->value_size); /* STORE as is takes the remote value */
   res->verdict = tsmap_resolve_run(m, q, tsmap_self(), resolve, &local, &remote, ctx,
                                    res->merged);
+  res->weight = res->verdict == TSMAP_STORE ? tsmap_merge_weigh(m, q, res->merged) : 0;
   res->have = 1;
   res->version = l->version;
   res->kind = l->kind;
@@ -186,8 +205,9 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
 
 /* One locked look. Returns a status, or -1 after running the resolver (look again). */
 static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
-                             const uint64_t *rclock, tsmap_resolve_fn resolve, void *ctx,
-                             tsmap_resolution *res, tsmap_side *l, tsmap_merge_out *out) {
+                             const uint64_t *rclock, uint64_t rweight, tsmap_resolve_fn resolve,
+                             void *ctx, tsmap_resolution *res, tsmap_side *l,
+                             tsmap_merge_out *out) {
   tsmap_after after = TSMAP_AFTER_INIT;
   int st = TSMAP_EXISTS;
   tsmap_writer_begin(m, q->shard, &after);
@@ -198,9 +218,10 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   unsigned cmp = st == TSMAP_EXISTS ? tsmap_clock_cmp(l->clock, rclock, m->replicas) : 0;
   int concurrent = cmp == (TSMAP_CLOCK_LT | TSMAP_CLOCK_GT);
   if (cmp == TSMAP_CLOCK_LT) /* the remote side dominates */
-    st = tsmap_side_set(m, q, l, rc->value, rclock, rc->stamp, &after, out);
+    st = tsmap_side_set(m, q, l, rc->value, rweight, rclock, rc->stamp, &after, out);
   else if (concurrent && res->have && res->version == l->version && res->kind == l->kind) {
-    st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, &after, out);
+    st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, res->weight,
+                            &after, out);
     res->have = 2; /* used */
   }
   else if (concurrent)
@@ -252,8 +273,9 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
   res.have = 0; /* 1: a resolution to apply; 2: applied */
   res.verdict = TSMAP_KEEP;
   tsmap_merge_out out = {NULL, 0, TSMAP_EVICT_REPLACED, 0};
+  uint64_t rweight = tsmap_merge_weigh(map, &q, remote->value); /* G11, B6: no lock held */
   int r;
-  while ((r = tsmap_merge_round(map, &q, remote, rclock,
+  while ((r = tsmap_merge_round(map, &q, remote, rclock, rweight,
                                 resolve ? resolve : tsmap_resolve_latest, ctx, &res, &l,
                                 &out)) < 0) {
   }

@@ -360,6 +360,10 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
+    if (prep < 0) { /* the destination's growth needs memory: this pair later */
+      *starved |= TSMAP_RS_STARVED;
+      break;
+    }
     if (prep == 2) { /* a chunk of pages costs a writer's whole share */
       groups = groups > TSMAP_RESHARD_GROUPS ? groups - TSMAP_RESHARD_GROUPS : 0;
       continue;
@@ -368,7 +372,10 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     if (prep)
       continue;
     if (atomic_load_explicit(&s->old, memory_order_relaxed)) { /* its own growth first */
-      tsmap_shard_growth_step(m, s);
+      if (tsmap_shard_growth_step(m, s) < 0) { /* its rebuild found no memory (I3) */
+        *starved |= TSMAP_RS_STARVED;
+        break;
+      }
       continue;
     }
     tsmap_table *t = atomic_load_explicit(&s->cur, memory_order_relaxed);
@@ -768,7 +775,8 @@ size_t tsmap_reshard_span(tsmap *m) {
 /* ---- Helpers: tsmap_maintain, foreach, close ------------------------------------------------ */
 
 /* One round of help: scan up to `groups` groups, pair by pair. Returns 1 while a phase
- * runs (0: none, or closed); *starved is set when a destination could not grow. */
+ * runs (0: none, or closed); *starved is set when a destination could not grow (or a
+ * source's own growth could not rebuild, I3), which ends the round. */
 static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups, int *starved) {
   uint64_t r = tsmap_route(m);
   if (!(r & TSMAP_ROUTE_DIVERT) || tsmap_is_closed(m))
@@ -792,7 +800,9 @@ static int tsmap_help_round(tsmap *m, tsmap_rstate *rs, size_t groups, int *star
     tsmap_pair_unlock(&p);
     if (done)
       tsmap_pair_done(m, rs);
-    if (tsmap_route(m) != r)
+    /* a destination without memory: the phase waits for it, and so does this round (a
+     * budget of SIZE_MAX, tsmap_maintain's one pass, looped for ever: black-box round 7) */
+    if (tsmap_route(m) != r || (*starved & TSMAP_RS_STARVED))
       break;
   }
   return 1;

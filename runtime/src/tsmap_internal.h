@@ -704,8 +704,9 @@ TSMAP_HIDDEN int tsmap_shard_move(tsmap *m, tsmap_shard *from, const tsmap_pos *
  * read-side section needed (tsmap_writer_prefetch8; G15: a diverted writer's key in its
  * old and new shard, before it takes the pair's locks). */
 TSMAP_HIDDEN void tsmap_shard_prefetch8(const tsmap *m, size_t si, uint64_t hash);
-/* A shard's own growth step (lock held), for a reshard that waits for it. */
-TSMAP_HIDDEN void tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
+/* A shard's own growth step (lock held), for a reshard that waits for it. Returns 0, or
+ * -1 when the step needed a rebuild (I3) that found no memory: nothing moved. */
+TSMAP_HIDDEN int tsmap_shard_growth_step(tsmap *m, tsmap_shard *s);
 /* Shard s (locked) will receive about `incoming` entries from a reshard's pair: unless it
  * has room for them, prepare a table that has (G15, R7), published by the steps below. */
 TSMAP_HIDDEN void tsmap_shard_presize(tsmap *m, tsmap_shard *s, size_t incoming);
@@ -722,7 +723,8 @@ TSMAP_HIDDEN void tsmap_table_populate(tsmap_table *t, size_t chunk);
 TSMAP_HIDDEN void tsmap_table_free(const tsmap *m, tsmap_table *t);
 /* One bounded step of that preparation (lock held): fault in a chunk of the table, or a
  * step of the shard's own growth, or publish the table as a growth. 2: it faulted pages
- * in, 1: another step, 0: nothing to do. */
+ * in, 1: another step, 0: nothing to do, -1: the growth step found no memory (its
+ * rebuild, I3), nothing moved. */
 TSMAP_HIDDEN int tsmap_shard_presize_step(tsmap *m, tsmap_shard *s);
 /* Shard s (locked), whose scan a reshard's pair just completed, left with a table over
  * twice the size its entries need: a smaller table, which its writes then fill as in a

@@ -147,8 +147,11 @@ int tsmap_writer_lock_routed(tsmap *m, tsmap_key *q, tsmap_after *after) {
   return 0;
 }
 
-/* Lock the key's shard and find the key. TSMAP_OK (locked), or a status (unlocked). */
-static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
+/* Lock the key's shard and find the key. TSMAP_OK (locked), or a status (unlocked).
+ * `removal`: the call can only remove, so an expired entry whose reclaim finds no memory
+ * is simply absent (it stays for a later reclaim, E2); a call that may store needs it
+ * gone first, and fails with TSMAP_NO_MEMORY. */
+static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c, int removal) {
   c->after = (tsmap_after)TSMAP_AFTER_INIT;
   if (tsmap_writer_lock_routed(map, &c->q, &c->after) < 0)
     return TSMAP_NO_MEMORY; /* G15: its key could not move to its new shard */
@@ -156,8 +159,11 @@ static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
   c->found = 0;
   if (tsmap_is_closed(map))
     st = TSMAP_CLOSED;
-  else if ((c->found = tsmap_shard_find_live(map, c->q.shard, &c->q, &c->pos, &c->after)) < 0)
-    st = TSMAP_NO_MEMORY; /* G10: an expired entry in the way could not be reaped */
+  else if ((c->found = tsmap_shard_find_live(map, c->q.shard, &c->q, &c->pos, &c->after)) < 0) {
+    c->found = 0; /* G10: expired, so absent, but its reclaim found no memory */
+    if (!removal)
+      st = TSMAP_NO_MEMORY; /* an insert needs it gone first */
+  }
   if (st != TSMAP_OK) {
     tsmap_writer_end(map, c->q.shard, &c->after);
     tsmap_after_run(map, &c->after);
@@ -172,10 +178,11 @@ static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c) {
 }
 
 /* The start of a conditional write: prepare the key, lock its shard, find it. */
-static tsmap_status tsmap_cas_open(tsmap *map, const void *key, size_t key_len, tsmap_cas *c) {
+static tsmap_status tsmap_cas_open(tsmap *map, const void *key, size_t key_len, tsmap_cas *c,
+                                   int removal) {
   tsmap_thread *self;
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c->q, &self);
-  return st == TSMAP_OK ? tsmap_cas_begin(map, c) : st;
+  return st == TSMAP_OK ? tsmap_cas_begin(map, c, removal) : st;
 }
 
 static void tsmap_cas_end(tsmap *map, tsmap_cas *c) {
@@ -209,16 +216,29 @@ static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_
                                               const void *value, uint64_t expected,
                                               uint64_t *version_out, void *old_out) {
   tsmap_cas c;
+  tsmap_thread *self;
   if (!map || !map->versioned || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_cas_open(map, key, key_len, &c);
+  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
+  if (st != TSMAP_OK)
+    return st;
+  /* G11, B6: weighed with no lock held, as tsmap_put does (TSMAP_TOO_HEAVY changes
+   * nothing); the insert and the overwrite below make room for that weight */
+  if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &c.q, value)) != TSMAP_OK)
+    return st;
+  st = tsmap_cas_begin(map, &c, 0);
   if (st != TSMAP_OK)
     return st;
   if (!tsmap_ver_matches(expected, c.current)) {
     st = TSMAP_CONFLICT;
   } else if (c.found) {
-    tsmap_pos_write_value(map, &c.pos, &c.q, value);
-    st = TSMAP_REPLACED;
+    if (TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_fit_overwrite(map, c.q.shard, &c.pos, &c.q, &c.after) != 0) {
+      st = TSMAP_NO_MEMORY; /* G11, B6: no room could be made, nothing changed */
+    } else {
+      tsmap_pos_write_value(map, &c.pos, &c.q, value);
+      st = TSMAP_REPLACED;
+    }
   } else {
     st = tsmap_shard_insert(map, c.q.shard, &c.q, value, &c.after);
   }
@@ -245,7 +265,7 @@ static tsmap_status tsmap_remove_if_version_body(tsmap *map, const void *key, si
   tsmap_cas c;
   if (!map || !map->versioned)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_cas_open(map, key, key_len, &c);
+  tsmap_status st = tsmap_cas_open(map, key, key_len, &c, 1);
   if (st != TSMAP_OK)
     return st;
   if (!tsmap_ver_matches(expected, c.current)) {
@@ -281,6 +301,9 @@ tsmap_status tsmap_remove_if_version(tsmap *map, const void *key, size_t key_len
 static tsmap_status tsmap_cas_apply(tsmap *map, tsmap_cas *c, tsmap_verdict verdict,
                                     const uint64_t *nv) {
   if (verdict == TSMAP_STORE && c->found) {
+    if (TSMAP_UNLIKELY(map->weighted) &&
+        tsmap_bound_fit_overwrite(map, c->q.shard, &c->pos, &c->q, &c->after) != 0)
+      return TSMAP_NO_MEMORY; /* G11, B6: no room could be made, nothing changed */
     tsmap_pos_write_value(map, &c->pos, &c->q, nv);
     return TSMAP_OK;
   }
@@ -337,7 +360,12 @@ static int tsmap_compute_version_round(tsmap *map, tsmap_cas *c, tsmap_thread *s
       tsmap_value_out(map, ov, value_out);
     return found ? TSMAP_OK : TSMAP_NOT_FOUND;
   }
-  tsmap_status st = tsmap_cas_begin(map, c);
+  if (verdict == TSMAP_STORE && TSMAP_UNLIKELY(map->weighted) &&
+      tsmap_bound_weigh(map, &c->q, nv) != TSMAP_OK) { /* G11, B6 (no lock held) */
+    tsmap_hook_evicted(map, &c->q, nv, TSMAP_EVICT_DISCARDED);
+    return TSMAP_TOO_HEAVY;
+  }
+  tsmap_status st = tsmap_cas_begin(map, c, 0);
   if (st != TSMAP_OK) {
     if (verdict == TSMAP_STORE)
       tsmap_hook_evicted(map, &c->q, nv, TSMAP_EVICT_DISCARDED);

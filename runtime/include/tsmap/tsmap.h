@@ -411,11 +411,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
  * TSMAP_EVICT_REMOVED). Statuses: TSMAP_OK; TSMAP_NOT_FOUND; TSMAP_CLOSED;
  * TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_NO_MEMORY only on a thread's first
  * call (its reader record could not be allocated), in a replicated map (G13) when the
- * key's tombstone could not be allocated, during a reshard (tsmap_reshard) when the
- * key must move first and its new shard cannot grow, or in a map with expiry (G10) when
- * the key's value has expired but is not reclaimed yet and its TSMAP_EVICT_EXPIRED
- * eviction could not be queued (a get already returns TSMAP_NOT_FOUND for it; once the
- * record can be had, the remove returns TSMAP_NOT_FOUND); nothing was removed then. */
+ * key's tombstone could not be allocated, or during a reshard (tsmap_reshard) when the
+ * key must move first and its new shard cannot grow; nothing was removed then. A key
+ * whose value expired (G10) is absent: TSMAP_NOT_FOUND, also when its
+ * TSMAP_EVICT_EXPIRED eviction cannot be queued for want of memory (the value then
+ * stays until a later reclaim, which hooks it once). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
                                               TSMAP_REMOVED_OUT void *value_out);
 
@@ -687,7 +687,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
  * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a bad key: nothing
- * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED. */
+ * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
+ * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
+ * than a shard's share; nothing changed, not even the clock, and a resolver's result is
+ * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
+ * same way. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             const tsmap_change *remote,
                                                             TSMAP_CALLBACK tsmap_resolve_fn resolve,
