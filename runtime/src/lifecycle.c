@@ -179,6 +179,19 @@ static tsmap_status tsmap_shards_init(tsmap *m, size_t n) {
   return TSMAP_OK;
 }
 
+/* Whether the first tables of n shards (config initial_capacity) would exceed the
+ * machine's memory: mapped lazily, such tables are accepted shard by shard and then take
+ * minutes of page-table work to map and tear down (black-box round 7: 2^40 entries over
+ * 4096 shards); such a map could never be filled, so create refuses it at once. */
+static int tsmap_first_tables_exceed_memory(const tsmap *m, size_t n) {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  if (pages <= 0 || !m->cfg.initial_capacity)
+    return 0;
+  size_t body = tsmap_table_body(m, tsmap_first_groups(m, n), TSMAP_GROUP_ALIGN);
+  size_t ram = (size_t)pages * tsmap_page_size();
+  return body == 0 || body > ram / n;
+}
+
 static void tsmap_free_all(tsmap *m);
 
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
@@ -199,6 +212,10 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
   m->seed = m->raw_seed ^ tsmap_mix(m->raw_seed ^ TSMAP_WY0, TSMAP_WY1);
   size_t n = config->shard_count ? config->shard_count : tsmap_default_shards();
   n = tsmap_bound_shards(config, n); /* G11 */
+  if (tsmap_first_tables_exceed_memory(m, n)) {
+    tsmap_mem_free(m, m, sizeof *m);
+    return TSMAP_NO_MEMORY;
+  }
   tsmap_status st = tsmap_mx_create(m);
   tsmap_entries_choose(m); /* after mx_create: mx_id8 */
   if (st == TSMAP_OK)

@@ -374,6 +374,23 @@ static void test_initial_capacity(void) {
   tsmap_destroy(m);
 }
 
+/* An initial capacity no machine here can hold is refused at once: 2^40 entries over 4096
+ * shards was accepted (each shard's lazily mapped table alone fits the overcommit
+ * heuristic) and took over 5 minutes of page-table work in create (black-box round 7). */
+static void test_initial_capacity_beyond_memory(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.initial_capacity = (size_t)1 << 40;
+  tsmap *m = NULL;
+  for (size_t shards = 1; shards <= 4096; shards *= 8) {
+    cfg.shard_count = shards;
+    alarm(20);
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_NO_MEMORY);
+    alarm(0);
+    CHECK(m == NULL);
+  }
+}
+
 /* ---- closed map ----------------------------------------------------------------------------- */
 
 static tsmap_verdict cb_increment(const void *key, size_t key_len, const void *old, void *ctx,
@@ -1087,7 +1104,7 @@ TEST_MAIN(T(test_config_and_create_statuses), T(test_invalid_arguments_leave_map
           T(test_put_get_replace_remove), T(test_variable_length_keys), T(test_value_sizes),
           T(test_fixed_keys_of_other_sizes), T(test_fixed8_keys_with_other_value_sizes),
           T(test_growth_keeps_entries),
-          T(test_initial_capacity), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
+          T(test_initial_capacity), T(test_initial_capacity_beyond_memory), T(test_close_evicts_and_rejects), T(test_compute_verdicts),
           T(test_compute_if_absent_basic), T(test_g4_reentry_returns_error),
           T(test_g4_compute_reentry_returns_error),
           T(test_g5_growth_moves_bounded_groups_per_write),

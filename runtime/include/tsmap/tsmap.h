@@ -355,8 +355,9 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 /* Create a map from `config` (copied; the allocator it points to must outlive the map)
  * into *map_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT (null pointers, a shard count
  * that is not a power of two, sizes out of range, a name that is not UTF-8);
- * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_NO_MEMORY
- * (*map_out untouched on every failure). */
+ * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_NO_MEMORY (also
+ * an initial_capacity whose first tables exceed the machine's physical memory, refused
+ * before anything is mapped) (*map_out untouched on every failure). */
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
 
 /* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
