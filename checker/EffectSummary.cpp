@@ -1825,8 +1825,10 @@ Place EffectAnalysis::placeOfGetter(const CallExpr *Call) const {
     if (R->IgnoreParenCasts()->isNullPointerConstant(
             Ctx, Expr::NPC_ValueDependentIsNotNull))
       continue;
+    // The variable itself holds the table: `return g_state->table` may be a
+    // table of the walked object, and stays untraced.
     Place Q = placeOfPointer(R, Def);
-    if (Q.Root != Place::RootKind::Global)
+    if (Q.Root != Place::RootKind::Global || !Q.Fields.empty())
       return Place();
     if (One && !(One->sameAs(Q) && One->sameElements(Q, Ctx)))
       return Place();
