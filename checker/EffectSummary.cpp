@@ -406,6 +406,10 @@ struct EffectAnalysis::Impl {
   /// The assignments to struct fields in each function's body (`r->table =
   /// ...`), for heldSinceInit; collected on first use.
   llvm::DenseMap<const FunctionDecl *, std::vector<const BinaryOperator *>> FieldStores;
+  /// What a call of each table getter returns (placeOfGetter): the one
+  /// global or static every return names, else Unknown. An entry is made
+  /// (Unknown) before the returns are read, so a cycle of getters ends.
+  llvm::DenseMap<const FunctionDecl *, Place> GetterPlaces;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1829,6 +1833,61 @@ const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
   return Loaded.Fields.empty() || heldSinceInit(VD, Loaded, DRE, Owner) ? F : nullptr;
 }
 
+namespace {
+/// The values of the return statements under \p S (not in a lambda or a
+/// block); false when a return has none.
+bool collectReturnValues(const Stmt *S, llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return true;
+  if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+    if (!R->getRetValue())
+      return false;
+    Out.push_back(R->getRetValue());
+    return true;
+  }
+  for (const Stmt *Child : S->children())
+    if (!collectReturnValues(Child, Out))
+      return false;
+  return true;
+}
+} // namespace
+
+Place EffectAnalysis::placeOfGetter(const CallExpr *Call) const {
+  // Only a call that hands back a map: `foo_get_default ()` returning an
+  // object stays untraced, which compareMaps may take to be the walked one.
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (!Callee || !Model.isMapPointer(Call->getType()))
+    return Place();
+  const FunctionDecl *Def = nullptr;
+  if (!Callee->hasBody(Def) || !Def || isa<CXXMethodDecl>(Def))
+    return Place();
+  auto [It, New] = P->GetterPlaces.try_emplace(Def);
+  if (!New)
+    return It->second;
+  llvm::SmallVector<const Expr *, 4> Returns;
+  if (!collectReturnValues(Def->getBody(), Returns) || Returns.empty())
+    return Place();
+  std::optional<Place> One;
+  for (const Expr *R : Returns) {
+    // `if (!ready) return NULL;`: no table, not another one.
+    if (R->IgnoreParenCasts()->isNullPointerConstant(
+            Ctx, Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    // The variable itself holds the table: `return g_state->table` may be a
+    // table of the walked object, and stays untraced.
+    Place Q = placeOfPointer(R, Def);
+    if (Q.Root != Place::RootKind::Global || !Q.Fields.empty())
+      return Place();
+    if (One && !(One->sameAs(Q) && One->sameElements(Q, Ctx)))
+      return Place();
+    One = std::move(Q);
+  }
+  if (!One)
+    return Place();
+  P->GetterPlaces[Def] = *One;
+  return *One;
+}
+
 Place EffectAnalysis::placeOfPointer(const Expr *E,
                                      const FunctionDecl *Owner) const {
   for (unsigned Guard = 0; E && Guard < 64; ++Guard) {
@@ -1911,6 +1970,10 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
       P.Root = Place::RootKind::This;
       return P;
     }
+    // `type_table_get ()`, a getter of the TU whose every return names one
+    // static table: that table.
+    if (const auto *Call = dyn_cast<CallExpr>(E))
+      return placeOfGetter(Call);
     return Place();
   }
   return Place();

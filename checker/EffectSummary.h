@@ -283,6 +283,12 @@ public:
   /// in (\p Owner): a parameter, a global, a local, or Unknown. Follows
   /// casts, `&`, pointer arithmetic and the initializers of local pointers.
   Place placeOfPointer(const Expr *E, const FunctionDecl *Owner) const;
+  /// A call of a function of the TU that returns a map (`type_table_get ()`)
+  /// whose every return (NULL aside) names one global or static variable's
+  /// table (`static GHashTable *t; if (!t) t = g_hash_table_new (...);
+  /// return t;`): that variable's place, in any function's terms. Else
+  /// Unknown. Memoized per function.
+  Place placeOfGetter(const CallExpr *Call) const;
   /// Where a local initialized with `?:` points (see placeOfPointer).
   Place placeOfEither(const AbstractConditionalOperator *CO,
                       const FunctionDecl *Owner) const;
