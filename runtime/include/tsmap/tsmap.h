@@ -339,8 +339,17 @@ typedef struct tsmap_config {
  * or above this: versions are taken one a write and a stamp is (version << 8) | replica,
  * so taking one near the top left no room for the next local write's (its version
  * wrapped to 0 and stamps went backwards). 2^55 versions last 1,100 years at a million
- * writes a second. */
+ * writes a second.
+ * The rule that keeps replicas converging near it (G13 (b)): every counter and stamp
+ * time a replica writes is below TSMAP_CLOCK_LIMIT, so every peer accepts it. A merge
+ * raises the replica's version counter (V3) to at most TSMAP_CLOCK_LIMIT -
+ * TSMAP_CLOCK_HEADROOM, and a local write (put, remove, the computes, the *_if_version
+ * and *_ttl calls) is refused with TSMAP_INVALID_ARGUMENT, nothing changed, once the
+ * counter has reached that mark: the headroom (2^32 versions) covers the writes and
+ * merges already past the check when the mark is reached. Only a crafted change (or
+ * 2^55 - 2^32 versions) takes a replica there; it still merges, exports and reads. */
 #define TSMAP_CLOCK_LIMIT ((uint64_t)1 << 55)
+#define TSMAP_CLOCK_HEADROOM ((uint64_t)1 << 32)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
  * or a value size above TSMAP_MAX_VALUE_SIZE. */
