@@ -966,6 +966,47 @@ static void test_g13_expired_entries_leave_tombstones(void) {
   tsmap_destroy(b);
 }
 
+/* G10 (e), (f) with G1: the tombstone's record of an expiring entry is allocated with its
+ * reclaim's record; without memory nothing changes (the entry stays, absent, for a later
+ * reclaim, and a merge on the key returns TSMAP_NO_MEMORY), with memory back the reclaim
+ * leaves the tombstone and hooks the value once. */
+static void test_g13_expired_entries_without_memory(void) {
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &g_fail};
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.replicas = 2;
+  cfg.replica_id = 0;
+  cfg.expiry = 1;
+  cfg.clock = exp_clock;
+  cfg.allocator = &al;
+  tsmap_test_count_hooks(&cfg);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  if (!m)
+    return;
+  uint64_t k = 3, v = 1, got = 0, clock[2] = {0, 4};
+  tsmap_change older = {&k, 8, &v, clock, 2, (4 << 8) | 1, 0};
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_OK);
+  uint64_t v2 = 2;
+  CHECK_ST(tsmap_put_ttl(m, &k, 8, &v2, 100, NULL), TSMAP_REPLACED);
+  atomic_fetch_add(&g_exp_now, 1000);
+  g_fail = 1;
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_NOT_FOUND);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 0);
+  g_fail = 0;
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 1);
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_NOT_FOUND);
+  tsmap_destroy(m);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 1);
+}
+
 /* TSMAP_CLOCK_LIMIT with room for local writes (DESIGN V6): a merged counter or stamp
  * time just under the limit is accepted, but raises the version counter only to
  * TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM, and local writes stop there
@@ -1066,6 +1107,6 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays),
           T(test_g13_keep_takes_the_larger_stamp), T(test_g13_garbage_bytes_are_a_status),
           T(test_g13_forget_bad_horizons), T(test_g13_local_writers_race_a_merger),
-          T(test_g13_expired_entries_leave_tombstones),
+          T(test_g13_expired_entries_leave_tombstones), T(test_g13_expired_entries_without_memory),
           T(test_g13_merged_clocks_leave_room_for_local_writes),
           T(test_g13_stamps_name_a_replica_of_the_map))
