@@ -64,8 +64,9 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
   size_t key_len = tsmap_get_le(p, 4), clock_len = tsmap_get_le(p + 8, 4);
   uint64_t flags = tsmap_get_le(p + 4, 4);
   /* a key no map holds is garbage, not a change whose 4 GiB are still to come */
+  /* nor is a stamp whose replica part (its low 8 bits) no map has (G13, V3) */
   if (tsmap_get_le(p + 12, 4) != value_size || clock_len > TSMAP_MAX_REPLICAS || flags > 1 ||
-      key_len > TSMAP_MAX_KEY_SIZE)
+      key_len > TSMAP_MAX_KEY_SIZE || (tsmap_get_le(p + 16, 8) & 0xff) >= TSMAP_MAX_REPLICAS)
     return TSMAP_INVALID_ARGUMENT;
   size_t vbytes = flags ? 0 : value_size;
   size_t n = tsmap_codec_len(key_len, clock_len, vbytes);

@@ -60,6 +60,7 @@ void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
 struct tsmap_reaped {
   struct tsmap_reaped *next;
   tsmap_evict_reason reason; /* EXPIRED, or CAPACITY (G11) */
+  tsmap_tomb *tomb;          /* a replicated map's EXPIRED: its tombstone's record (V4) */
   size_t key_len;
   size_t bytes; /* of this record, for free */
   uint64_t w[];
@@ -77,6 +78,12 @@ tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reas
   if (!r)
     return NULL;
   r->reason = why;
+  r->tomb = NULL;
+  if (TSMAP_UNLIKELY(m->replicas) && why == TSMAP_EVICT_EXPIRED &&
+      !(r->tomb = tsmap_tomb_for_expiry(m, pos))) {
+    tsmap_mem_free(m, r, bytes); /* no memory: the entry stays (E2) */
+    return NULL;
+  }
   r->key_len = len;
   r->bytes = bytes;
   for (size_t i = 0; i < vwords; i++)
@@ -88,12 +95,18 @@ tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reas
 
 void tsmap_reap_commit(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_reaped *r,
                        tsmap_after *after) {
+  if (r->tomb) /* G13, V4: from the slot, before it is erased */
+    tsmap_tomb_on_expire(m, pos, r->tomb);
+  r->tomb = NULL;
   tsmap_shard_erase(m, s, pos, r->reason); /* counted as its reason, not REMOVED (M3) */
   r->next = after->reaped;
   after->reaped = r;
 }
 
-void tsmap_reap_discard(tsmap *m, tsmap_reaped *r) { tsmap_mem_free(m, r, r->bytes); }
+void tsmap_reap_discard(tsmap *m, tsmap_reaped *r) {
+  tsmap_tomb_release(m, r->tomb);
+  tsmap_mem_free(m, r, r->bytes);
+}
 
 int tsmap_reap(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_after *after,
                tsmap_evict_reason why) {

@@ -241,10 +241,13 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
  * counter or stamp time at TSMAP_CLOCK_LIMIT or above is bad: the merge raises the
  * version counter past it (V3), and from near 2^64 the next local version wrapped to 0
  * (G12 a) and the stamps built from it (<< 8) went backwards (G13 a). No replica takes
- * that many versions; bytes from a transport may say so (test_g13_garbage_bytes_...). */
+ * that many versions; bytes from a transport may say so (test_g13_garbage_bytes_...).
+ * A stamp whose replica part (its low 8 bits, V3) names no replica of the map is bad
+ * too: no write made it, and it would win every tie of tsmap_resolve_latest. */
 static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c) {
   if (rc->clock_len > m->replicas || (rc->clock_len && !rc->clock) ||
-      (!rc->key && rc->key_len) || (rc->stamp >> 8) >= TSMAP_CLOCK_LIMIT)
+      (!rc->key && rc->key_len) || (rc->stamp >> 8) >= TSMAP_CLOCK_LIMIT ||
+      (rc->stamp & 0xff) >= m->replicas)
     return -1;
   for (size_t i = 0; i < m->replicas; i++) {
     c[i] = i < rc->clock_len ? rc->clock[i] : 0;
@@ -268,7 +271,11 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
   top = remote->stamp >> 8;
   for (size_t i = 0; i < map->replicas; i++)
     top = rclock[i] > top ? rclock[i] : top;
-  tsmap_ver_bump(map, top); /* V3 */
+  /* V3, V6: at most to the mark past which local writes are refused, so that what they
+   * took meanwhile stays below TSMAP_CLOCK_LIMIT, which every peer accepts */
+  if (top > TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM)
+    top = TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM;
+  tsmap_ver_bump(map, top);
   tsmap_resolution res;
   res.have = 0; /* 1: a resolution to apply; 2: applied */
   res.verdict = TSMAP_KEEP;

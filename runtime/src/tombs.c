@@ -109,17 +109,9 @@ int tsmap_tomb_reserve(const tsmap *m, const tsmap_key *q) {
   return 0;
 }
 
-/* A new tombstone of `q`, linked. NULL: no memory. */
-static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
-  tsmap_tombs *ts = tsmap_tombs_of(m, q->shard);
-  if (!ts)
-    return NULL;
-  tsmap_tombs_grow(m, ts);
-  if (!ts->nbuckets)
-    return NULL;
-  tsmap_tomb *t = tsmap_tomb_alloc(m, ts, q);
-  if (!t)
-    return NULL;
+/* Link record `t` (large enough) as the tombstone of `q` into `ts`, which has buckets. */
+static tsmap_tomb *tsmap_tomb_link_new(const tsmap *m, tsmap_tombs *ts, const tsmap_key *q,
+                                       tsmap_tomb *t) {
   t->hash = q->hash;
   t->key_len = q->len;
   if (q->len)
@@ -129,6 +121,18 @@ static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
   *head = t;
   ts->count++;
   return t;
+}
+
+/* A new tombstone of `q`, linked. NULL: no memory. */
+static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
+  tsmap_tombs *ts = tsmap_tombs_of(m, q->shard);
+  if (!ts)
+    return NULL;
+  tsmap_tombs_grow(m, ts);
+  if (!ts->nbuckets)
+    return NULL;
+  tsmap_tomb *t = tsmap_tomb_alloc(m, ts, q);
+  return t ? tsmap_tomb_link_new(m, ts, q, t) : NULL;
 }
 
 tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *clock,
@@ -164,6 +168,68 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
   clock[m->cfg.replica_id] = v;
   if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v) && s->tombs)
     s->tombs->lost++; /* only without tsmap_tomb_reserve first: every caller reserves */
+}
+
+/* ======================================================================================
+ * An expired entry's tombstone (V4, G10 on a replicated map)
+ * ====================================================================================== */
+
+/* The key of the entry at `pos` as an operation's key (shard lock held: a long key is
+ * alive); -1 if it does not prepare (it did when stored). */
+static int tsmap_tomb_slot_key(const tsmap *m, const tsmap_pos *pos, uint64_t *kw,
+                               tsmap_key *q) {
+  tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
+  for (size_t i = 0; i < m->key_words; i++)
+    kw[i] = tsmap_ld(&sl[i]);
+  size_t len;
+  const void *key = tsmap_slot_key(m, kw, &len);
+  return tsmap_key_prepare(m, key, len, q) == TSMAP_OK ? 0 : -1;
+}
+
+tsmap_tomb *tsmap_tomb_for_expiry(const tsmap *m, const tsmap_pos *pos) {
+  uint64_t kw[TSMAP_MAX_KEY_WORDS];
+  tsmap_key q;
+  if (tsmap_tomb_slot_key(m, pos, kw, &q) != 0)
+    return NULL;
+  tsmap_tombs *ts = tsmap_tombs_of(m, q.shard);
+  if (!ts)
+    return NULL;
+  if (!ts->nbuckets)
+    tsmap_tombs_grow(m, ts);
+  if (!ts->nbuckets)
+    return NULL;
+  size_t bytes = tsmap_tomb_bytes(m, q.len);
+  tsmap_tomb *t = (tsmap_tomb *)tsmap_mem_alloc(m, bytes);
+  if (t)
+    t->bytes = bytes;
+  return t;
+}
+
+void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t) {
+  if (t)
+    tsmap_tomb_free(m, t);
+}
+
+void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t) {
+  uint64_t kw[TSMAP_MAX_KEY_WORDS], clock[TSMAP_MAX_REPLICAS];
+  tsmap_key q;
+  if (tsmap_tomb_slot_key(m, pos, kw, &q) != 0) {
+    tsmap_tomb_free(m, t);
+    return;
+  }
+  tsmap_word *sl = tsmap_slot(tsmap_table_group(pos->t, pos->g), m->slot_words, pos->slot);
+  const tsmap_word *sw = sl + m->key_words + tsmap_stamp_at(m);
+  for (size_t i = 0; i < m->replicas; i++)
+    clock[i] = tsmap_ld(&sw[1 + i]);
+  uint64_t stamp = tsmap_ld(&sw[0]);
+  tsmap_tomb *had = tsmap_tomb_find(m, &q); /* none beside a live entry (V4); to be sure */
+  if (had)
+    tsmap_tomb_free(m, t);
+  else
+    tsmap_tomb_link_new(m, q.shard->tombs, &q, t);
+  /* the entry's own clock and stamp: not a write (no counter raised), so it dominates
+   * exactly what the entry did; a new version, so tsmap_export passes it on */
+  (void)tsmap_tomb_set(m, &q, clock, stamp, 0);
 }
 
 /* ======================================================================================

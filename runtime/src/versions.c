@@ -182,6 +182,8 @@ static tsmap_status tsmap_cas_open(tsmap *map, const void *key, size_t key_len, 
                                    int removal) {
   tsmap_thread *self;
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c->q, &self);
+  if (st == TSMAP_OK && tsmap_ver_exhausted(map))
+    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   return st == TSMAP_OK ? tsmap_cas_begin(map, c, removal) : st;
 }
 
@@ -222,6 +224,8 @@ static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
   if (st != TSMAP_OK)
     return st;
+  if (tsmap_ver_exhausted(map))
+    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   /* G11, B6: weighed with no lock held, as tsmap_put does (TSMAP_TOO_HEAVY changes
    * nothing); the insert and the overwrite below make room for that weight */
   if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &c.q, value)) != TSMAP_OK)
@@ -396,6 +400,8 @@ static tsmap_status tsmap_compute_if_version_body(tsmap *map, const void *key, s
   tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
   if (st != TSMAP_OK)
     return st;
+  if (tsmap_ver_exhausted(map))
+    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   int r;
   while ((r = tsmap_compute_version_round(map, &c, self, expected, fn, ctx, version_out,
                                           value_out)) < 0) {

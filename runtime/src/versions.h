@@ -41,8 +41,18 @@
  *       lock; readers never look at them. tsmap_shard_erase of a live entry with reason
  *       REMOVED leaves one, in a record its caller reserved first (tsmap_tomb_reserve;
  *       without one the removal fails with TSMAP_NO_MEMORY); an insert of the key takes
- *       it (its clock is the base, V3). Expiry (G10) and capacity (G11) evictions are
- *       local and leave none.
+ *       it (its clock is the base, V3). An expired entry (G10) leaves one too, with the
+ *       entry's own clock and stamp (expiry is local, not a write: no counter is raised)
+ *       and a new version (tsmap_export passes it on), its record allocated with the
+ *       reap's (tsmap_tomb_for_expiry; without memory the entry stays, E2), so a change
+ *       the expired entry dominated cannot bring the key back. Capacity evictions (G11)
+ *       are local and leave none.
+ *   V6  Clock headroom: a merge raises the version counter to at most TSMAP_CLOCK_LIMIT -
+ *       TSMAP_CLOCK_HEADROOM, and a local write checks, before it takes anything, that the
+ *       counter is below that mark (tsmap_ver_exhausted; else TSMAP_INVALID_ARGUMENT). A
+ *       write that passed the check takes a version at most the mark plus the versions
+ *       taken since by others (fewer than 2^32), so every counter and stamp time a
+ *       replica writes stays below TSMAP_CLOCK_LIMIT, and every peer merges it.
  *   V5  A versioned map's tables hold, after the groups and the writers' control words, a
  *       version word per slot, 8 words (one line) a group (tsmap_table_ver), so that its
  *       groups keep the plain layout (8-byte keys and values: the 128-byte group) and its
@@ -113,6 +123,14 @@ TSMAP_HIDDEN int tsmap_tomb_reserve(const tsmap *m, const tsmap_key *q);
  * tombstone (V4), in the reserved record. Shard lock held. */
 TSMAP_HIDDEN void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos);
 
+/* G10 on a replicated map (V4): the record for the tombstone the expiry of the entry at
+ * `pos` leaves, allocated before the entry is unlinked (NULL: no memory, and the expired
+ * entry stays for a later reclaim, E2); then, with the entry still in its slot, the
+ * tombstone itself: the entry's clock and stamp, a new version. Shard lock held. */
+TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_for_expiry(const tsmap *m, const tsmap_pos *pos);
+TSMAP_HIDDEN void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t);
+TSMAP_HIDDEN void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t);
+
 /* The tombstone of `q` in its shard, or NULL (shard lock held). */
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_find(const tsmap *m, const tsmap_key *q);
 
@@ -129,6 +147,14 @@ TSMAP_HIDDEN void tsmap_tomb_drop(const tsmap *m, const tsmap_key *q);
 /* Take the next version of a replicated map (V1; shard lock held). */
 TSMAP_INLINE uint64_t tsmap_ver_next(const tsmap *m) {
   return atomic_fetch_add_explicit(&((tsmap *)m)->version_next, 1, memory_order_relaxed) + 1;
+}
+
+/* A replicated map whose version counter reached TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM
+ * (V6): its local writes are refused (TSMAP_INVALID_ARGUMENT), so no counter or stamp
+ * it writes reaches TSMAP_CLOCK_LIMIT, which every peer's merge refuses. */
+TSMAP_INLINE int tsmap_ver_exhausted(const tsmap *m) {
+  return m->replicas && atomic_load_explicit(&((tsmap *)m)->version_next, memory_order_relaxed) >=
+                            TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM;
 }
 
 /* Take the next version for a write of shard `s` (V1; its lock held). Inline: the 8-byte

@@ -369,7 +369,7 @@ static void test_g13_bad_arguments(void) {
 
 static void test_g13_codec_round_trip(void) {
   uint64_t k = 77, v = 0x1122334455667788ull, clock[3] = {1, 2, 3};
-  tsmap_change c = change(&k, &v, clock, 0xabcdef), d;
+  tsmap_change c = change(&k, &v, clock, 0xabcd02), d; /* time 0xabcd, replica 2 */
   unsigned char buf[128];
   uint64_t cb[TSMAP_MAX_REPLICAS];
   size_t len = 0, used = 0;
@@ -380,7 +380,7 @@ static void test_g13_codec_round_trip(void) {
   CHECK_ST(tsmap_change_decode(buf, len, 4, &d, cb, &used), TSMAP_INVALID_ARGUMENT);
   CHECK_ST(tsmap_change_decode(buf, len, 8, &d, cb, &used), TSMAP_OK);
   CHECK(used == len && d.key_len == 8 && memcmp(d.key, &k, 8) == 0);
-  CHECK(d.value && memcmp(d.value, &v, 8) == 0 && d.stamp == 0xabcdef);
+  CHECK(d.value && memcmp(d.value, &v, 8) == 0 && d.stamp == 0xabcd02);
   CHECK(d.clock_len == 3 && d.clock[2] == 3);
   c.value = NULL; /* a tombstone: no value bytes */
   CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len), TSMAP_OK);
@@ -522,7 +522,8 @@ static size_t garbage_change(unsigned char *buf, size_t cap) {
   }
   for (size_t i = 0; i < clen; i++)
     clock[i] = rnd() % 64;
-  tsmap_change c = {key, klen, (rnd() % 4) ? &v : NULL, clock, clen, rnd() % 4096, 0};
+  uint64_t stamp = ((rnd() % 16) << 8) | (rnd() % 3); /* a replica of the maps' (V3) */
+  tsmap_change c = {key, klen, (rnd() % 4) ? &v : NULL, clock, clen, stamp, 0};
   CHECK_ST(tsmap_change_encode(&c, 8, buf, cap, &len), TSMAP_OK);
   switch (rnd() % 8) {
   case 0: /* left as it is */
@@ -606,7 +607,10 @@ static void test_g13_garbage_bytes_are_a_status(void) {
   CHECK_ST(tsmap_get_version(m, &k2, 8, NULL, &v1), TSMAP_OK);
   uint64_t k3 = 10;
   tsmap_change bad = change(&k3, &v, top, 0x100);
-  for (int step = 0; step < 5; step++) {
+  /* step 2, the one merged, goes last: from it on local writes are refused (V6) */
+  static const int order[5] = {0, 1, 3, 4, 2};
+  for (int i = 0; i < 5; i++) {
+    int step = order[i];
     if (step == 1) { /* the stamp's time, too */
       top[0] = 1;
       bad.stamp = ~0ull;
@@ -621,6 +625,12 @@ static void test_g13_garbage_bytes_are_a_status(void) {
     }
     CHECK_ST(tsmap_merge(m, &bad, NULL, NULL, NULL),
              step == 2 ? TSMAP_OK : TSMAP_INVALID_ARGUMENT);
+    if (step == 2) { /* taken: the counter stops at the mark, local writes are refused */
+      CHECK_ST(tsmap_put(m, &k2, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+      CHECK_ST(tsmap_get_version(m, &k2, 8, NULL, &v2), TSMAP_OK);
+      CHECK(v2 == v1);
+      continue;
+    }
     /* the next local write still takes a larger version, far from the top (before: 0) */
     CHECK_ST(tsmap_put(m, &k2, 8, &v, NULL), TSMAP_REPLACED);
     CHECK_ST(tsmap_get_version(m, &k2, 8, NULL, &v2), TSMAP_OK);
@@ -882,6 +892,212 @@ static void test_g13_local_writers_race_a_merger(void) {
   free(lb);
 }
 
+/* G10 on a replicated map (DESIGN V4): an expired entry leaves a tombstone with its own
+ * clock and stamp, so a change it dominated, delivered again after the deadline, stays
+ * out (until black-box round 7 the entry left nothing and the re-delivered older change
+ * came back with its value, TSMAP_OK). Reaped three ways: by tsmap_maintain, by the merge
+ * itself, by a local write (whose clock then dominates the expired entry's). The
+ * tombstone is exported (a new version): a peer behind it takes it; tsmap_forget drops it. */
+static _Atomic uint64_t g_exp_now = 1000;
+static uint64_t exp_clock(void *ctx) {
+  (void)ctx;
+  return atomic_load(&g_exp_now);
+}
+
+static void test_g13_expired_entries_leave_tombstones(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 2;
+  cfg.replicas = 3;
+  cfg.replica_id = 0;
+  cfg.expiry = 1;
+  cfg.clock = exp_clock;
+  tsmap_test_count_hooks(&cfg);
+  tsmap *a = NULL, *b = rmap(1);
+  CHECK_ST(tsmap_create(&cfg, &a), TSMAP_OK);
+  if (!a)
+    return;
+  uint64_t keys[3] = {101, 102, 103}, v11 = 11, v22 = 22, v33 = 33, got = 0;
+  tsmap_change old[3];
+  seen sa[3];
+  for (int i = 0; i < 3; i++) { /* b writes 11; a learns it, then writes 22 with a TTL */
+    CHECK_ST(tsmap_put(b, &keys[i], 8, &v11, NULL), TSMAP_OK);
+    seen sb = state_of(b, keys[i]);
+    static uint64_t clocks[3][3];
+    memcpy(clocks[i], sb.clock, sizeof clocks[i]);
+    old[i] = change(&keys[i], &v11, clocks[i], sb.stamp);
+    CHECK_ST(tsmap_merge(a, &old[i], NULL, NULL, NULL), TSMAP_OK);
+    CHECK_ST(tsmap_put_ttl(a, &keys[i], 8, &v22, 100, NULL), TSMAP_REPLACED);
+    sa[i] = state_of(a, keys[i]);
+    CHECK(sa[i].present && sa[i].clock[0] > 0 && sa[i].clock[1] == sb.clock[1]);
+  }
+  atomic_fetch_add(&g_exp_now, 1000); /* every deadline passed */
+  /* 2: reaped by the merge itself (the older change again: dominated, stays out) */
+  CHECK_ST(tsmap_merge(a, &old[1], NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(a, &keys[1], 8, &got), TSMAP_NOT_FOUND);
+  seen t = state_of(a, keys[1]);
+  CHECK(t.tomb && memcmp(t.clock, sa[1].clock, sizeof t.clock) == 0);
+  /* 3: reaped by a local write, which starts from the tombstone's clock (V3) */
+  CHECK_ST(tsmap_put(a, &keys[2], 8, &v33, NULL), TSMAP_OK);
+  t = state_of(a, keys[2]);
+  CHECK(t.present && t.clock[0] > sa[2].clock[0] && t.clock[1] == sa[2].clock[1]);
+  CHECK_ST(tsmap_merge(a, &old[2], NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(a, &keys[2], 8, &got), TSMAP_OK);
+  CHECK(got == 33);
+  /* 1: reaped by tsmap_maintain (unless a write's sweep came first), then the older
+   * change again */
+  CHECK_ST(tsmap_maintain(a, SIZE_MAX), TSMAP_OK);
+  t = state_of(a, keys[0]);
+  CHECK(t.tomb && t.stamp == sa[0].stamp && t.version > sa[0].version);
+  CHECK(memcmp(t.clock, sa[0].clock, sizeof t.clock) == 0);
+  CHECK_ST(tsmap_merge(a, &old[0], NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(a, &keys[0], 8, &got), TSMAP_NOT_FOUND);
+  /* the tombstone travels: b, behind it (it holds 11), removes its older value */
+  t = state_of(a, keys[0]);
+  tsmap_change tc = change(&keys[0], NULL, t.clock, t.stamp);
+  CHECK_ST(tsmap_merge(b, &tc, NULL, NULL, NULL), TSMAP_REPLACED);
+  CHECK_ST(tsmap_get(b, &keys[0], 8, &got), TSMAP_NOT_FOUND);
+  /* and tsmap_forget drops it like any tombstone */
+  size_t n = 0;
+  CHECK_ST(tsmap_forget(a, sa[0].clock, 3, &n), TSMAP_OK);
+  CHECK(n >= 1);
+  tsmap_destroy(a);
+  tsmap_destroy(b);
+}
+
+/* G10 (e), (f) with G1: the tombstone's record of an expiring entry is allocated with its
+ * reclaim's record; without memory nothing changes (the entry stays, absent, for a later
+ * reclaim, and a merge on the key returns TSMAP_NO_MEMORY), with memory back the reclaim
+ * leaves the tombstone and hooks the value once. */
+static void test_g13_expired_entries_without_memory(void) {
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &g_fail};
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.replicas = 2;
+  cfg.replica_id = 0;
+  cfg.expiry = 1;
+  cfg.clock = exp_clock;
+  cfg.allocator = &al;
+  tsmap_test_count_hooks(&cfg);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  if (!m)
+    return;
+  uint64_t k = 3, v = 1, got = 0, clock[2] = {0, 4};
+  tsmap_change older = {&k, 8, &v, clock, 2, (4 << 8) | 1, 0};
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_OK);
+  uint64_t v2 = 2;
+  CHECK_ST(tsmap_put_ttl(m, &k, 8, &v2, 100, NULL), TSMAP_REPLACED);
+  atomic_fetch_add(&g_exp_now, 1000);
+  g_fail = 1;
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_NO_MEMORY);
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_NOT_FOUND);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 0);
+  g_fail = 0;
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 1);
+  CHECK_ST(tsmap_merge(m, &older, NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_NOT_FOUND);
+  tsmap_destroy(m);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] == 1);
+}
+
+/* TSMAP_CLOCK_LIMIT with room for local writes (DESIGN V6): a merged counter or stamp
+ * time just under the limit is accepted, but raises the version counter only to
+ * TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM, and local writes stop there
+ * (TSMAP_INVALID_ARGUMENT, nothing changed) instead of taking versions every peer
+ * refuses: whatever a replica exports, its peers merge, and the replicas converge.
+ * Until black-box round 7 the next local write took version 2^55 and every peer refused
+ * its changes for ever. */
+static void test_g13_merged_clocks_leave_room_for_local_writes(void) {
+  const uint64_t mark = TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM;
+  const uint64_t tops[2] = {TSMAP_CLOCK_LIMIT - 1, mark - 4};
+  for (int round = 0; round < 2; round++) {
+    tsmap *a = rmap(0), *b = rmap(1);
+    uint64_t k = 7, k2 = 8, v = 1, got = 0, top = tops[round];
+    uint64_t clock[3] = {0, 0, top};
+    tsmap_change crafted = change(&k, &v, clock, (top << 8) | 2); /* "from replica 2" */
+    CHECK_ST(tsmap_put(b, &k2, 8, &v, NULL), TSMAP_OK); /* before b learns the top */
+    seen s2 = state_of(b, k2);
+    CHECK_ST(tsmap_merge(a, &crafted, NULL, NULL, NULL), TSMAP_OK);
+    CHECK_ST(tsmap_merge(b, &crafted, NULL, NULL, NULL), TSMAP_OK);
+    long ok = 0;
+    tsmap_status st = TSMAP_OK;
+    for (uint64_t w = 2; w < 100 && (st == TSMAP_OK || st == TSMAP_REPLACED); w++) {
+      st = tsmap_put(a, &k, 8, &w, NULL);
+      if (st != TSMAP_OK && st != TSMAP_REPLACED)
+        break;
+      ok++;
+      seen s = state_of(a, k); /* what a exports: below the limit, so b merges it */
+      CHECK(s.stamp >> 8 < TSMAP_CLOCK_LIMIT && s.clock[0] < TSMAP_CLOCK_LIMIT);
+      tsmap_change c = change(&k, &s.value, s.clock, s.stamp);
+      CHECK_ST(tsmap_merge(b, &c, NULL, NULL, NULL), TSMAP_REPLACED);
+    }
+    CHECK_ST(st, TSMAP_INVALID_ARGUMENT); /* local writes stop at the mark */
+    CHECK(round == 0 ? ok == 0 : ok >= 1 && ok <= 4);
+    /* every local write refuses, changing nothing; merges, reads and exports go on */
+    CHECK_ST(tsmap_put(a, &k2, 8, &v, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_remove(a, &k, 8, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_put_if_version(a, &k2, 8, &v, TSMAP_VERSION_ANY, NULL, NULL),
+             TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_remove_if_version(a, &k, 8, TSMAP_VERSION_ANY, NULL, NULL),
+             TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_get(a, &k2, 8, &got), TSMAP_NOT_FOUND);
+    tsmap_change c2 = change(&k2, &s2.value, s2.clock, s2.stamp);
+    CHECK_ST(tsmap_merge(a, &c2, NULL, NULL, NULL), TSMAP_OK);
+    /* converged: both hold the same state of both keys */
+    seen x = state_of(a, k), y = state_of(b, k);
+    CHECK(x.present && y.present && x.value == y.value && x.stamp == y.stamp &&
+          memcmp(x.clock, y.clock, sizeof x.clock) == 0);
+    x = state_of(a, k2);
+    CHECK(x.present && x.value == 1 && x.stamp == s2.stamp);
+    tsmap_destroy(a);
+    tsmap_destroy(b);
+  }
+}
+
+/* A stamp's low 8 bits name the replica whose write it is (V3): one naming no replica
+ * of the map (3 here, 255) is refused by tsmap_merge with TSMAP_INVALID_ARGUMENT,
+ * nothing changed, and one naming none of any map (16 and up) by tsmap_change_decode
+ * (until black-box round 7 both were accepted, and the stamp won every tie of
+ * tsmap_resolve_latest). */
+static void test_g13_stamps_name_a_replica_of_the_map(void) {
+  tsmap *a = rmap(0);
+  uint64_t k = 5, v = 9, got = 0, clock[3] = {0, 5, 0};
+  const unsigned bad[3] = {3, 15, 255};
+  for (int i = 0; i < 3; i++) {
+    tsmap_change c = change(&k, &v, clock, (5ull << 8) | bad[i]);
+    CHECK_ST(tsmap_merge(a, &c, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
+  }
+  tsmap_change good = change(&k, &v, clock, (5ull << 8) | 1);
+  CHECK_ST(tsmap_merge(a, &good, NULL, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_OK);
+  /* through the bytes: replica part 16 and 255 refused by decode; 2 and 15 decoded, and
+   * 15 then refused by the merge of a 3-replica map */
+  const unsigned ids[4] = {16, 255, 15, 2};
+  for (int i = 0; i < 4; i++) {
+    unsigned char buf[256];
+    uint64_t k2 = 50 + (uint64_t)i, cb[TSMAP_MAX_REPLICAS];
+    size_t len = 0, used = 0;
+    tsmap_change c = change(&k2, &v, clock, (7ull << 8) | ids[i]), d;
+    CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len), TSMAP_OK);
+    tsmap_status st = tsmap_change_decode(buf, len, 8, &d, cb, &used);
+    CHECK_ST(st, ids[i] >= TSMAP_MAX_REPLICAS ? TSMAP_INVALID_ARGUMENT : TSMAP_OK);
+    if (st != TSMAP_OK)
+      continue;
+    CHECK(d.stamp == c.stamp);
+    CHECK_ST(tsmap_merge(a, &d, NULL, NULL, NULL), ids[i] < 3 ? TSMAP_OK : TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_get(a, &k2, 8, &got), ids[i] < 3 ? TSMAP_OK : TSMAP_NOT_FOUND);
+  }
+  tsmap_destroy(a);
+}
+
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
@@ -890,4 +1106,7 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_tombstones_stop_stale_writes_until_forgotten), T(test_g13_bad_arguments),
           T(test_g13_codec_round_trip), T(test_g13_without_memory), T(test_g13_an_equal_value_stays),
           T(test_g13_keep_takes_the_larger_stamp), T(test_g13_garbage_bytes_are_a_status),
-          T(test_g13_forget_bad_horizons), T(test_g13_local_writers_race_a_merger))
+          T(test_g13_forget_bad_horizons), T(test_g13_local_writers_race_a_merger),
+          T(test_g13_expired_entries_leave_tombstones), T(test_g13_expired_entries_without_memory),
+          T(test_g13_merged_clocks_leave_room_for_local_writes),
+          T(test_g13_stamps_name_a_replica_of_the_map))

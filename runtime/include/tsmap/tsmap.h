@@ -275,7 +275,13 @@ typedef struct tsmap_config {
   int versions;            /* non-zero: entries carry versions; implied by replicas */
   /* Replication (G13): the map is one replica of a map kept by up to `replicas` peers.
    * Each entry also carries a stamp and a vector clock of `replicas` counters; a remove
-   * leaves a tombstone; tsmap_export and tsmap_merge move changes between replicas. */
+   * leaves a tombstone; tsmap_export and tsmap_merge move changes between replicas.
+   * With expiry (G10), an entry that expires leaves a tombstone too, carrying the entry's
+   * own clock and stamp (expiry is local, not a write: no counter is raised), so a change
+   * the entry dominated, delivered again, stays out; tsmap_export passes it on (a new
+   * version) and tsmap_forget drops it like any other. A peer that holds the same write
+   * keeps its copy (equal clocks: TSMAP_EXISTS; its own TTL decides), a peer behind it
+   * takes the tombstone. Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
@@ -339,8 +345,17 @@ typedef struct tsmap_config {
  * or above this: versions are taken one a write and a stamp is (version << 8) | replica,
  * so taking one near the top left no room for the next local write's (its version
  * wrapped to 0 and stamps went backwards). 2^55 versions last 1,100 years at a million
- * writes a second. */
+ * writes a second.
+ * The rule that keeps replicas converging near it (G13 (b)): every counter and stamp
+ * time a replica writes is below TSMAP_CLOCK_LIMIT, so every peer accepts it. A merge
+ * raises the replica's version counter (V3) to at most TSMAP_CLOCK_LIMIT -
+ * TSMAP_CLOCK_HEADROOM, and a local write (put, remove, the computes, the *_if_version
+ * and *_ttl calls) is refused with TSMAP_INVALID_ARGUMENT, nothing changed, once the
+ * counter has reached that mark: the headroom (2^32 versions) covers the writes and
+ * merges already past the check when the mark is reached. Only a crafted change (or
+ * 2^55 - 2^32 versions) takes a replica there; it still merges, exports and reads. */
 #define TSMAP_CLOCK_LIMIT ((uint64_t)1 << 55)
+#define TSMAP_CLOCK_HEADROOM ((uint64_t)1 << 32)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
  * or a value size above TSMAP_MAX_VALUE_SIZE. */
@@ -391,8 +406,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_get(tsmap *map, const void *key, size_t k
  * owns it; when old_out is NULL the old value goes to on_entry_evicted (reason
  * TSMAP_EVICT_REPLACED). on_entry_created runs for the new value. No callback is run
  * under a lock. Statuses: TSMAP_OK (inserted); TSMAP_REPLACED (overwritten); TSMAP_CLOSED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight:
- * the value weighs more than a shard's share; nothing changed). On a bounded map an
+ * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also, on a replicated map, once its version
+ * counter reached the clock headroom, TSMAP_CLOCK_LIMIT: so for every write, put_if_absent,
+ * remove, the computes and the *_if_version and *_ttl calls, nothing changed);
+ * TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight: the value weighs more than a shard's
+ * share; nothing changed). On a bounded map an
  * inserted value may be evicted at once (max_entries, admission): still TSMAP_OK. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void *key,
                                                           size_t key_len, const void *value,
@@ -644,7 +662,9 @@ typedef struct tsmap_change {
                             tsmap_merge returns TSMAP_EXISTS and keeps nothing of it) */
   uint64_t stamp;        /* (Lamport time << 8) | replica of the latest write this side
                             includes (a local write: its own); a write that happened
-                            after another has a larger one */
+                            after another has a larger one. The replica part (low 8
+                            bits) is below the map's replicas (tsmap_merge) and below
+                            TSMAP_MAX_REPLICAS (tsmap_change_decode), else refused */
   uint64_t version;      /* the exporting map's version of this change (local meaning) */
 } tsmap_change;
 
@@ -687,8 +707,10 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * Every change takes a new local version, so tsmap_export passes it on. Statuses: TSMAP_OK
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
- * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a bad key: nothing
- * changed); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
+ * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a stamp whose replica
+ * part, stamp & 0xff, is at or above its replicas, a bad key: nothing changed; a change
+ * accepted raises this replica's counter to at most TSMAP_CLOCK_LIMIT -
+ * TSMAP_CLOCK_HEADROOM, past which its local writes are refused); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
  * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
  * than a shard's share; nothing changed, not even the clock, and a resolver's result is
  * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
@@ -718,7 +740,8 @@ tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, 
  * safe to give: nothing outside buf[0, len) is read. Statuses: TSMAP_OK; TSMAP_NOT_FOUND
  * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (not a change
  * of this value size: a header that is not one, such as flags other than 0 or 1, more
- * than TSMAP_MAX_REPLICAS counters or a key above TSMAP_MAX_KEY_SIZE, which is refused
+ * than TSMAP_MAX_REPLICAS counters, a stamp whose replica part (stamp & 0xff) is at or
+ * above TSMAP_MAX_REPLICAS, or a key above TSMAP_MAX_KEY_SIZE, which is refused
  * before asking for its bytes; the stream cannot be resynchronized after it). A decoded
  * change is not checked against a map: tsmap_merge does that. */
 tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
