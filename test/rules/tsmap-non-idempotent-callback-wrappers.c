@@ -64,3 +64,20 @@ int load_swapped(rule_store *s, const char *key, rule_loader load, void *ctx) {
   return rules_compute_if_absent(s, key, load, ctx);
 }
 int use_swapped(rule_store *s) { return load_swapped(s, "a", load_counts, 0); }
+
+// ---- liburcu: a lookup wrapper hands its match function to cds_lfht_lookup.
+#include "fake_urcu.h"
+static int g_matches;
+static int match_counting(struct cds_lfht_node *node, const void *key) {
+  g_matches++;
+  return node != 0;
+}
+void find_node(struct cds_lfht *ht, unsigned long hash, cds_lfht_match_fct match,
+               const void *key, struct cds_lfht_iter *iter) {
+  cds_lfht_lookup(ht, hash, match, key, iter);
+}
+void use_find(struct cds_lfht *ht, struct cds_lfht_iter *iter) {
+  find_node(ht, 1, match_counting, 0, iter);
+  // CHECK-MESSAGES: :[[@LINE-1]]:20: warning: callback 'match_counting' passed to 'find_node' is not idempotent: it may run more than once, and each run increments 'g_matches'
+  // CHECK-MESSAGES: :[[@LINE-5]]:3: note: 'find_node' passes 'match' to 'cds_lfht_lookup' here
+}
