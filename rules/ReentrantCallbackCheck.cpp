@@ -503,8 +503,10 @@ static const Expr *wrappedContext(const CallExpr *Call, const CallbackArgument &
 /// r)` whose body calls `g_hash_table_foreach (r->table, fn, data)`): the
 /// map the last wrapper walks, restated hop by hop in \p Owner's terms
 /// through the parameters it comes from (`r->table` of the wrapper's `r` is
-/// `r->table` of the argument `r`), into \p Outer. False when the map cannot be stated in \p Owner's terms and is not read
-/// from a field either (a wrapper's own table): no map to compare with.
+/// `r->table` of the argument `r`), into \p Outer. False when the map cannot
+/// be stated in \p Owner's terms and is not read from a field either (a
+/// wrapper's own table), or is the object of a map method: no map to compare
+/// with.
 bool ReentrantCallbackCheck::throughWrappers(const CallExpr *Call,
                                              const FunctionDecl *Owner,
                                              const WrappedCallbackArgument &W,
