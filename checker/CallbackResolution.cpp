@@ -465,3 +465,110 @@ const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
 }
 
 } // namespace clang::tidy::tsmap
+
+namespace clang::tidy::tsmap {
+
+/// \p E, casts and parentheses aside, names parameter \p P.
+static bool namesParam(const Expr *E, const ParmVarDecl *P) {
+  const auto *DRE = E ? dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()) : nullptr;
+  return DRE && DRE->getDecl() == P;
+}
+
+/// The calls in \p S, in order; false when \p P is stored into or has its
+/// address taken (it may not hold what the caller passed).
+static bool collectCalls(const Stmt *S, const ParmVarDecl *P,
+                         std::vector<const CallExpr *> &Calls) {
+  if (!S)
+    return true;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S);
+      BO && BO->isAssignmentOp() && namesParam(BO->getLHS(), P))
+    return false;
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && UO->getOpcode() == UO_AddrOf && namesParam(UO->getSubExpr(), P))
+    return false;
+  if (const auto *C = dyn_cast<CallExpr>(S))
+    Calls.push_back(C);
+  for (const Stmt *Child : S->children())
+    if (!collectCalls(Child, P, Calls))
+      return false;
+  return true;
+}
+
+const std::vector<WrapperContracts::Passed> &
+WrapperContracts::of(const FunctionDecl *Def, unsigned I, unsigned Depth) {
+  auto Key = std::make_pair(Def->getCanonicalDecl(), I);
+  if (auto It = Cache.find(Key); It != Cache.end())
+    return It->second;
+  Cache[Key]; // a wrapper passing to itself: nothing, while it is being read
+  std::vector<Passed> Found;
+  const ParmVarDecl *P = Def->getParamDecl(I);
+  std::vector<const CallExpr *> Calls;
+  if (collectCalls(Def->getBody(), P, Calls)) {
+    for (const CallExpr *C : Calls) {
+      // A map operation's contract parameter given `fn` itself.
+      for (const CallbackArgument &A : callbackArguments(C, Model))
+        if (namesParam(A.Arg, P))
+          Found.push_back(
+              {{{Def, C, I}}, A.ParamIndex, A.Param, A.Callback, A.Locked});
+      // A wrapper of a wrapper.
+      if (Depth + 1 >= MaxDepth)
+        continue;
+      const FunctionDecl *Callee = C->getDirectCallee();
+      const FunctionDecl *CalleeDef = nullptr;
+      if (!Callee || !Callee->hasBody(CalleeDef) || !CalleeDef ||
+          CalleeDef->getASTContext().getSourceManager().isInSystemHeader(
+              CalleeDef->getLocation()))
+        continue;
+      unsigned N = std::min<unsigned>(CalleeDef->getNumParams(), C->getNumArgs());
+      for (unsigned J = 0; J < N; ++J) {
+        if (!namesParam(C->getArg(J), P) ||
+            !CalleeDef->getParamDecl(J)->getType()->isFunctionPointerType() ||
+            Model.paramHas(Callee, J, ContractKind::Callback) ||
+            Model.paramHas(Callee, J, ContractKind::CallbackLocked))
+          continue;
+        std::vector<Passed> Deeper = of(CalleeDef, J, Depth + 1);
+        for (Passed &D : Deeper) {
+          D.Via.insert(D.Via.begin(), {Def, C, I});
+          Found.push_back(std::move(D));
+        }
+      }
+    }
+  }
+  std::vector<Passed> &Slot = Cache[Key];
+  Slot = std::move(Found);
+  return Slot;
+}
+
+std::vector<WrappedCallbackArgument>
+WrapperContracts::arguments(const CallExpr *Call, FieldFunctions *Fields) {
+  std::vector<WrappedCallbackArgument> Result;
+  const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+  const FunctionDecl *Def = nullptr;
+  if (!FD || !FD->hasBody(Def) || !Def ||
+      Def->getASTContext().getSourceManager().isInSystemHeader(Def->getLocation()))
+    return Result;
+  unsigned N = std::min<unsigned>(Def->getNumParams(), Call->getNumArgs());
+  for (unsigned I = 0; I < N; ++I) {
+    if (!Def->getParamDecl(I)->getType()->isFunctionPointerType() ||
+        Model.paramHas(FD, I, ContractKind::Callback) ||
+        Model.paramHas(FD, I, ContractKind::CallbackLocked))
+      continue;
+    // A copy: resolving may read other wrappers into the cache.
+    std::vector<Passed> Reached = of(Def, I, 0);
+    for (const Passed &R : Reached) {
+      WrappedCallbackArgument W;
+      W.Arg.ParamIndex = I;
+      W.Arg.Param = R.InnerParam;
+      W.Arg.Arg = Call->getArg(I);
+      W.Arg.Callback = R.Callback;
+      W.Arg.Locked = R.Locked;
+      W.Arg.Targets = resolveCallback(W.Arg.Arg, &W.Arg.Complete, Fields);
+      W.Via = R.Via;
+      W.InnerParamIndex = R.InnerParamIndex;
+      Result.push_back(std::move(W));
+    }
+  }
+  return Result;
+}
+
+} // namespace clang::tidy::tsmap

@@ -109,6 +109,60 @@ std::vector<CallbackArgument> callbackArguments(const CallExpr *Call,
                                                 const ContractModel &Model,
                                                 FieldFunctions *Fields = nullptr);
 
+/// One wrapper between a call and the map operation that runs its callback:
+/// \c Wrapper passes its parameter \c FnParam, unchanged, as the callback
+/// argument of \c Inner, a call in its body (`g_hash_table_foreach (r->table,
+/// fn, data)` in `registry_foreach`).
+struct WrapperHop {
+  const FunctionDecl *Wrapper = nullptr;
+  const CallExpr *Inner = nullptr;
+  unsigned FnParam = 0;
+};
+
+/// A callback argument of a call to a wrapper (wrappedCallbackArguments):
+/// \c Arg is at the call, with the contract (Callback, Locked) and the
+/// parameter declaration (\c Param) of the map operation's parameter it
+/// reaches; \c Via the wrappers from the called one in, the last hop's
+/// \c Inner being the map operation call, whose callback parameter is
+/// \c InnerParamIndex.
+struct WrappedCallbackArgument {
+  CallbackArgument Arg;
+  std::vector<WrapperHop> Via;
+  unsigned InnerParamIndex = 0;
+};
+
+/// The contracts a function of the translation unit takes on by passing one
+/// of its function-pointer parameters, unchanged (never assigned, never
+/// taken the address of), as the callback argument of a TSMAP_CALLBACK or
+/// TSMAP_CALLBACK_LOCKED parameter (callbackArguments), directly or through
+/// wrappers of wrappers up to MaxDepth levels. Read once per function, per
+/// translation unit.
+class WrapperContracts {
+public:
+  static constexpr unsigned MaxDepth = 3;
+  explicit WrapperContracts(const ContractModel &Model) : Model(Model) {}
+  /// The callback arguments \p Call passes through the wrappers it calls
+  /// (its direct callee's body in the TU, outside system headers), each
+  /// resolved; a parameter with a contract of its own is left to
+  /// callbackArguments.
+  std::vector<WrappedCallbackArgument>
+  arguments(const CallExpr *Call, FieldFunctions *Fields = nullptr);
+
+private:
+  struct Passed {
+    std::vector<WrapperHop> Via;
+    unsigned InnerParamIndex;
+    const ParmVarDecl *InnerParam;
+    bool Callback, Locked;
+  };
+  /// What \p Def's parameter \p I reaches (empty: no contract).
+  const std::vector<Passed> &of(const FunctionDecl *Def, unsigned I,
+                                unsigned Depth);
+  const ContractModel &Model;
+  llvm::DenseMap<std::pair<const FunctionDecl *, unsigned>, std::vector<Passed>>
+      Cache;
+};
+
 /// Resolves a function-pointer expression \p E to the functions it can be.
 /// Sets \p Complete to whether every path resolved.
 std::vector<ResolvedCallback> resolveCallback(const Expr *E,

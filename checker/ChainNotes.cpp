@@ -248,6 +248,14 @@ void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R) {
   }
 }
 
+void emitWrapperNotes(ClangTidyCheck &Check, const WrappedCallbackArgument &W) {
+  for (const WrapperHop &H : W.Via)
+    Check.diag(H.Inner->getBeginLoc(), "'%0' passes '%1' to '%2' here",
+               DiagnosticIDs::Note)
+        << functionName(H.Wrapper) << H.Wrapper->getParamDecl(H.FnParam)->getName()
+        << calledName(H.Inner);
+}
+
 void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,
                   llvm::ArrayRef<Hop> Chain, const FieldFunctions *Fields) {
   const FunctionDecl *Caller = Top;

@@ -59,6 +59,11 @@ std::string spelledTarget(const Effect &E, const ASTContext &Ctx);
 /// their value: "'cb' is set to 'load_rule' here".
 void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R);
 
+/// One note per wrapper a callback argument passes through (\p W.Via,
+/// outermost first): "'registry_foreach' passes 'fn' to
+/// 'g_hash_table_foreach' here".
+void emitWrapperNotes(ClangTidyCheck &Check, const WrappedCallbackArgument &W);
+
 /// One note per hop of \p Chain, starting in \p Top: "'A' calls 'B' here"
 /// ("... through field 'f' here" for a call through a function-pointer field,
 /// followed, with \p Fields, by where the field is set to 'B').

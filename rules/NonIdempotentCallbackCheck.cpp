@@ -48,7 +48,10 @@ void NonIdempotentCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
   Shared.matchAnnotatedDecls(this);
 }
 
-void NonIdempotentCallbackCheck::onEndOfTranslationUnit() { Analysis.reset(); }
+void NonIdempotentCallbackCheck::onEndOfTranslationUnit() {
+  Analysis.reset();
+  Wrappers.reset();
+}
 
 /// The first effect of \p S that is wrong to repeat, or null: a definite one
 /// first, then (under StrictUnknownCalls) a call nothing is known about.
@@ -73,7 +76,8 @@ const Effect *NonIdempotentCallbackCheck::firstOffence(
 void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
                                              const CallbackArgument &Arg,
                                              const ResolvedCallback &Target,
-                                             ASTContext &Ctx) {
+                                             ASTContext &Ctx,
+                                             const WrappedCallbackArgument *Wrapped) {
   const FunctionDecl *Fn = Target.Fn;
   std::string MapOp = calledName(Call);
   if (!Fn || Analysis->isTrusted(Fn))
@@ -86,6 +90,8 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
               "more than once, and it %2")
         << Name << MapOp << nonIdempotentWhy(Fn, R)
         << Arg.Arg->getSourceRange();
+    if (Wrapped)
+      emitWrapperNotes(*this, *Wrapped);
     emitResolutionNotes(*this, Target);
     return;
   }
@@ -114,6 +120,8 @@ void NonIdempotentCallbackCheck::checkTarget(const CallExpr *Call,
             "than once, and each run %2")
       << Name << MapOp << effectPhrase(*E, Fn, Spelled)
       << Arg.Arg->getSourceRange();
+  if (Wrapped)
+    emitWrapperNotes(*this, *Wrapped);
   emitResolutionNotes(*this, Target);
   emitChainNotes(*this, Fn, *E, Ctx, Model, &Analysis->fieldFunctions());
   diag(Fn->getLocation(),
@@ -144,6 +152,19 @@ void NonIdempotentCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     for (const ResolvedCallback &Target : Arg.Targets)
       if (Seen.insert(Target.Fn).second)
         checkTarget(Call, Arg, Target, *Result.Context);
+  }
+  // A wrapper that hands its function-pointer parameter on to a
+  // TSMAP_CALLBACK parameter.
+  if (!Wrappers)
+    Wrappers = std::make_unique<WrapperContracts>(Model);
+  for (const WrappedCallbackArgument &W :
+       Wrappers->arguments(Call, &Analysis->fieldFunctions())) {
+    if (!W.Arg.Callback)
+      continue;
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen;
+    for (const ResolvedCallback &Target : W.Arg.Targets)
+      if (Seen.insert(Target.Fn).second)
+        checkTarget(Call, W.Arg, Target, *Result.Context, &W);
   }
 }
 

@@ -3,6 +3,7 @@
 #ifndef TSMAP_RULES_NONIDEMPOTENTCALLBACKCHECK_H
 #define TSMAP_RULES_NONIDEMPOTENTCALLBACKCHECK_H
 
+#include "CallbackResolution.h"
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
@@ -31,7 +32,8 @@ private:
   const Effect *firstOffence(const FunctionSummary &S,
                              std::optional<unsigned> Output) const;
   void checkTarget(const CallExpr *Call, const CallbackArgument &Arg,
-                   const ResolvedCallback &Target, ASTContext &Ctx);
+                   const ResolvedCallback &Target, ASTContext &Ctx,
+                   const WrappedCallbackArgument *Wrapped = nullptr);
 
   ContractModel Model;
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
@@ -42,6 +44,7 @@ private:
   unsigned MaxCallDepth;
   EffectOptions EffectOpts;
   std::unique_ptr<EffectAnalysis> Analysis;
+  std::unique_ptr<WrapperContracts> Wrappers; ///< Per TU, built on first use.
 };
 
 } // namespace clang::tidy::tsmap

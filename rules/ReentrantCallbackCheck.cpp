@@ -78,6 +78,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
+  Wrappers.reset();
 }
 
 /// The parameter of callback \p Fn that receives the outer call's context
@@ -476,20 +477,94 @@ static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
   return Key && Key->getDecl() == Fn->getParamDecl(0);
 }
 
+/// The argument of \p Call the map passes its callback as context: through
+/// wrappers (\p Wrapped), the argument for the wrapper's parameter the map
+/// operation's context comes from, unchanged through each; else
+/// contextArgument().
+static const Expr *wrappedContext(const CallExpr *Call, const CallbackArgument &Arg,
+                                  const WrappedCallbackArgument *Wrapped) {
+  if (!Wrapped)
+    return contextArgument(Call, Arg.ParamIndex);
+  const Expr *Ctx =
+      contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex);
+  for (size_t K = Wrapped->Via.size(); K-- > 0 && Ctx;) {
+    const auto *Ref = dyn_cast<DeclRefExpr>(Ctx->IgnoreParenCasts());
+    const auto *PVD = Ref ? dyn_cast<ParmVarDecl>(Ref->getDecl()) : nullptr;
+    const CallExpr *Site = K == 0 ? Call : Wrapped->Via[K - 1].Inner;
+    Ctx = PVD && PVD->getDeclContext() == Wrapped->Via[K].Wrapper &&
+                  PVD->getFunctionScopeIndex() < Site->getNumArgs()
+              ? Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts()
+              : nullptr;
+  }
+  return Ctx;
+}
+
+/// For \p Call, in \p Owner, to a wrapper (\p W: `registry_foreach (r, drop,
+/// r)` whose body calls `g_hash_table_foreach (r->table, fn, data)`): the
+/// map the last wrapper walks, restated hop by hop in \p Owner's terms
+/// through the parameters it comes from (`r->table` of the wrapper's `r` is
+/// `r->table` of the argument `r`), into \p Outer. False when the map cannot
+/// be stated in \p Owner's terms and is not read from a field either (a
+/// wrapper's own table), or is the object of a map method: no map to compare
+/// with.
+bool ReentrantCallbackCheck::throughWrappers(const CallExpr *Call,
+                                             const FunctionDecl *Owner,
+                                             const WrappedCallbackArgument &W,
+                                             MapRef &Outer) const {
+  const WrapperHop &Last = W.Via.back();
+  std::optional<unsigned> MI = mapArgumentIndex(Last.Inner, Model);
+  if (!MI || *MI >= Last.Inner->getNumArgs())
+    return false;
+  const Expr *MapArg = Last.Inner->getArg(*MI);
+  Place P = Analysis->placeOfPointer(MapArg, Last.Wrapper);
+  Outer.Field = Analysis->fieldLoadedInto(MapArg, Last.Wrapper);
+  const Expr *TopArg = nullptr; // the argument of Call that is the map itself
+  for (size_t K = W.Via.size(); K-- > 0;) {
+    const CallExpr *Site = K == 0 ? Call : W.Via[K - 1].Inner;
+    const FunctionDecl *Caller = K == 0 ? Owner : W.Via[K - 1].Wrapper;
+    if (P.Root == Place::RootKind::Global)
+      continue;
+    if (P.Root != Place::RootKind::Param || P.Param >= Site->getNumArgs()) {
+      P = Place(); // a wrapper's own local: compared by its field alone
+      continue;
+    }
+    const Expr *A = Site->getArg(P.Param);
+    if (!Outer.Field && P.Fields.empty())
+      Outer.Field = loadedFromField(A);
+    TopArg = K == 0 && P.Fields.empty() ? A : nullptr;
+    Place Q = Analysis->placeOfArgument(A, Caller);
+    Q.Fields.append(P.Fields.begin(), P.Fields.end());
+    appendIndexes(Q, P);
+    P = std::move(Q);
+  }
+  if (P.Root == Place::RootKind::Unknown && !Outer.Field)
+    return false;
+  Outer.P = std::move(P);
+  if (TopArg)
+    Outer.Held = heldTable(Outer.P, TopArg, Owner);
+  return true;
+}
+
 /// The first map operation the callback reaches on the outer call's map (or,
 /// under StrictMapIdentity, on a map that cannot be told apart from it).
 std::optional<ReentrantCallbackCheck::Reentry>
 ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
                                      const FunctionDecl *Owner,
                                      const CallbackArgument &Arg,
-                                     const ResolvedCallback &Target) {
+                                     const ResolvedCallback &Target,
+                                     const WrappedCallbackArgument *Wrapped) {
   const FunctionDecl *Fn = Target.Fn;
-  const FunctionDecl *MapOp = Call->getDirectCallee(); // null through a pointer
+  // Through wrappers, the map operation is the last wrapper's inner call.
+  const CallExpr *MapCall = Wrapped ? Wrapped->Via.back().Inner : Call;
+  const FunctionDecl *MapOp = MapCall->getDirectCallee(); // null through a pointer
   const ParmVarDecl *CallbackParam = Arg.Param;
   // The argument itself: mapArgument() strips the load of a pointer lvalue,
   // which placeOfPointer needs.
   MapRef Outer;
-  if (std::optional<unsigned> MI = mapArgumentIndex(Call, Model);
+  if (Wrapped) {
+    if (!Owner || !throughWrappers(Call, Owner, *Wrapped, Outer))
+      return std::nullopt;
+  } else if (std::optional<unsigned> MI = mapArgumentIndex(Call, Model);
       MI && *MI < Call->getNumArgs() && Owner) {
     Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
@@ -504,7 +579,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
-  const Expr *CtxArg = unstrippedArg(Call, contextArgument(Call, Arg.ParamIndex));
+  const Expr *CtxArg = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped));
   // The inner map, from the callback's terms into the caller's; \p IntoObject:
   // a place that names an object (Effect::IntoObject), also through the
   // caller's cast of the context (`FOO (clone)`).
@@ -565,7 +640,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
         Store && E.Chain.empty() && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         storesVisitedKeyCopy(
-            Store, Call->getNumArgs() > 0 ? Call->getArg(0) : nullptr,
+            Store, MapCall->getNumArgs() > 0 ? MapCall->getArg(0) : nullptr,
             [&](const Expr *K) {
               const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
               return DRE && DRE->getDecl() == Fn->getParamDecl(0);
@@ -641,32 +716,52 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
                                          const FunctionDecl *Owner,
                                          const CallbackArgument &Arg,
                                          const ResolvedCallback &Target,
-                                         ASTContext &Ctx) {
+                                         ASTContext &Ctx,
+                                         const WrappedCallbackArgument *Wrapped) {
   // A TSMAP_IDEMPOTENT callback is still looked into: being safe to repeat
   // says nothing about re-entering the map.
   if (!Target.Fn)
     return;
-  std::optional<Reentry> R = firstReentry(Call, Owner, Arg, Target);
+  std::optional<Reentry> R = firstReentry(Call, Owner, Arg, Target, Wrapped);
   if (!R)
     return;
   bool Known = R->How != Identity::Unknown;
   const Effect *E = &R->E;
-  std::string MapOp = calledName(Call);
-  const Expr *M = mapArgument(Call, Model);
+  // Through wrappers the map operation is the last wrapper's inner call; the
+  // map is named as the call passes it when it passes the map itself
+  // (`table_foreach (r->table, ...)`), else as that inner call does.
+  const CallExpr *MapCall = Wrapped ? Wrapped->Via.back().Inner : Call;
+  std::string MapOp = calledName(MapCall);
+  const Expr *M = mapArgument(MapCall, Model);
   if (!M)
-    M = mapObject(Call, Model);
+    M = mapObject(MapCall, Model);
+  if (Wrapped && M)
+    if (const auto *PRef = dyn_cast<DeclRefExpr>(M->IgnoreParenCasts()))
+      for (size_t K = Wrapped->Via.size(); K-- > 0;) {
+        const auto *PVD = dyn_cast<ParmVarDecl>(PRef->getDecl());
+        const CallExpr *Site = K == 0 ? Call : Wrapped->Via[K - 1].Inner;
+        if (!PVD || PVD->getDeclContext() != Wrapped->Via[K].Wrapper ||
+            PVD->getFunctionScopeIndex() >= Site->getNumArgs())
+          break;
+        M = Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts();
+        PRef = dyn_cast<DeclRefExpr>(M->IgnoreParenCasts());
+        if (!PRef)
+          break;
+      }
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
   diag(Arg.Arg->getBeginLoc(),
-       "callback '%0' passed to '%1' %select{re-enters the same map|may "
+       "callback '%0' passed to '%5' %select{re-enters the same map|may "
        "re-enter the same map}2: it calls '%3' on %select{|what may be }2'%4' "
        "while '%1' runs it with the map locked or mid-iteration")
       << functionName(Target.Fn) << MapOp << (Known ? 0 : 1)
-      << functionName(E->Callee) << MapText
+      << functionName(E->Callee) << MapText << calledName(Call)
       << Arg.Arg->getSourceRange();
+  if (Wrapped)
+    emitWrapperNotes(*this, *Wrapped);
   emitResolutionNotes(*this, Target);
   if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
-    if (const Expr *CtxArg = contextArgument(Call, Arg.ParamIndex))
+    if (const Expr *CtxArg = wrappedContext(Call, Arg, Wrapped))
       // `u` itself, or a context struct behind it that holds the map.
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' %select{as|through}1 its "
                                   "parameter '%2' here%select{|, as '%3'}1",
@@ -681,7 +776,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
                                             ? nullptr
                                             : E->Target.Fields.back(),
                       Ctx);
-  diag(Call->getBeginLoc(),
+  diag(MapCall->getBeginLoc(),
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",
        DiagnosticIDs::Note)
@@ -726,6 +821,23 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     for (const ResolvedCallback &Target : Arg.Targets)
       if (Seen.insert(Target.Fn).second)
         checkTarget(Call, Owner, Arg, Target, *Result.Context);
+  }
+  // A wrapper that hands its function-pointer parameter on to a locked
+  // callback parameter (`registry_foreach (r, drop, r)`).
+  if (!Wrappers)
+    Wrappers = std::make_unique<WrapperContracts>(Model);
+  for (const WrappedCallbackArgument &W :
+       Wrappers->arguments(Call, &Analysis->fieldFunctions())) {
+    if (!W.Arg.Locked)
+      continue;
+    if (!OwnerKnown) {
+      Owner = enclosingFunction(Call, *Result.Context);
+      OwnerKnown = true;
+    }
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen;
+    for (const ResolvedCallback &Target : W.Arg.Targets)
+      if (Seen.insert(Target.Fn).second)
+        checkTarget(Call, Owner, W.Arg, Target, *Result.Context, &W);
   }
 }
 

@@ -3,6 +3,7 @@
 #ifndef TSMAP_RULES_REENTRANTCALLBACKCHECK_H
 #define TSMAP_RULES_REENTRANTCALLBACKCHECK_H
 
+#include "CallbackResolution.h"
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
@@ -115,10 +116,14 @@ private:
   std::optional<Reentry> firstReentry(const CallExpr *Call,
                                       const FunctionDecl *Owner,
                                       const CallbackArgument &Arg,
-                                      const ResolvedCallback &Target);
+                                      const ResolvedCallback &Target,
+                                      const WrappedCallbackArgument *Wrapped = nullptr);
+  bool throughWrappers(const CallExpr *Call, const FunctionDecl *Owner,
+                       const WrappedCallbackArgument &W, MapRef &Outer) const;
   void checkTarget(const CallExpr *Call, const FunctionDecl *Owner,
                    const CallbackArgument &Arg, const ResolvedCallback &Target,
-                   ASTContext &Ctx);
+                   ASTContext &Ctx,
+                   const WrappedCallbackArgument *Wrapped = nullptr);
 
   ContractModel Model;
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.
@@ -131,6 +136,7 @@ private:
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
   std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
+  std::unique_ptr<WrapperContracts> Wrappers; ///< Per TU, built on first use.
   /// Per TU: tables (variable or field) whose entries are all stored under
   /// their own key field, by (table, field).
   llvm::DenseMap<std::pair<const ValueDecl *, const FieldDecl *>, bool> KeyedTables;
