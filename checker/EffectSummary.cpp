@@ -1371,9 +1371,7 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
                      CE);
 }
 
-/// The function \p Fn, a lambda's call operator, was written in (the method
-/// whose `this` it captures), or null.
-static const FunctionDecl *lambdaOwner(const FunctionDecl *Fn) {
+const FunctionDecl *lambdaOwner(const FunctionDecl *Fn) {
   const auto *MD = dyn_cast_or_null<CXXMethodDecl>(Fn);
   if (!MD || !MD->getParent()->isLambda())
     return nullptr;

@@ -352,6 +352,10 @@ std::optional<bool> lastReferenceTest(const Expr *Cond, ASTContext &Ctx);
 /// Splits a semicolon-separated option value into trimmed, non-empty names.
 std::vector<std::string> splitNameList(llvm::StringRef List);
 
+/// The function \p Fn, a lambda's call operator, was written in (the method
+/// whose `this` it captures), or null when \p Fn is no lambda's.
+const FunctionDecl *lambdaOwner(const FunctionDecl *Fn);
+
 } // namespace clang::tidy::tsmap
 
 #endif

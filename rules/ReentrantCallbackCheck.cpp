@@ -609,10 +609,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     Place P;
     // A lambda's `this` is the object of the method it was written in.
     if (Inner.Root == Place::RootKind::This) {
-      const auto *MD = dyn_cast<CXXMethodDecl>(Fn);
-      const auto *Made = MD && MD->getParent()->isLambda()
-                             ? dyn_cast<FunctionDecl>(MD->getParent()->getDeclContext())
-                             : nullptr;
+      const FunctionDecl *Made = lambdaOwner(Fn);
       return Made && Owner && Made->getCanonicalDecl() == Owner->getCanonicalDecl() ? Inner
                                                                                      : P;
     }
