@@ -477,6 +477,26 @@ static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
   return Key && Key->getDecl() == Fn->getParamDecl(0);
 }
 
+/// \p E, an expression of the last wrapper of \p W, restated in the terms of
+/// \p Call's caller while it names a parameter of the wrapper it is in: the
+/// argument passed for that parameter, wrapper by wrapper outwards. \p Whole:
+/// it got to \p Call's own argument; else the last expression it got to.
+static const Expr *throughWrapperParams(const Expr *E, const CallExpr *Call,
+                                        const WrappedCallbackArgument &W, bool &Whole) {
+  Whole = false;
+  for (size_t K = W.Via.size(); K-- > 0;) {
+    const auto *Ref = E ? dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()) : nullptr;
+    const auto *PVD = Ref ? dyn_cast<ParmVarDecl>(Ref->getDecl()) : nullptr;
+    const CallExpr *Site = K == 0 ? Call : W.Via[K - 1].Inner;
+    if (!PVD || PVD->getDeclContext() != W.Via[K].Wrapper ||
+        PVD->getFunctionScopeIndex() >= Site->getNumArgs())
+      return E;
+    E = Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts();
+  }
+  Whole = true;
+  return E;
+}
+
 /// The argument of \p Call the map passes its callback as context: through
 /// wrappers (\p Wrapped), the argument for the wrapper's parameter the map
 /// operation's context comes from, unchanged through each; else
@@ -485,18 +505,11 @@ static const Expr *wrappedContext(const CallExpr *Call, const CallbackArgument &
                                   const WrappedCallbackArgument *Wrapped) {
   if (!Wrapped)
     return contextArgument(Call, Arg.ParamIndex);
-  const Expr *Ctx =
-      contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex);
-  for (size_t K = Wrapped->Via.size(); K-- > 0 && Ctx;) {
-    const auto *Ref = dyn_cast<DeclRefExpr>(Ctx->IgnoreParenCasts());
-    const auto *PVD = Ref ? dyn_cast<ParmVarDecl>(Ref->getDecl()) : nullptr;
-    const CallExpr *Site = K == 0 ? Call : Wrapped->Via[K - 1].Inner;
-    Ctx = PVD && PVD->getDeclContext() == Wrapped->Via[K].Wrapper &&
-                  PVD->getFunctionScopeIndex() < Site->getNumArgs()
-              ? Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts()
-              : nullptr;
-  }
-  return Ctx;
+  bool Whole;
+  const Expr *Ctx = throughWrapperParams(
+      contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex), Call, *Wrapped,
+      Whole);
+  return Whole ? Ctx : nullptr;
 }
 
 /// For \p Call, in \p Owner, to a wrapper (\p W: `registry_foreach (r, drop,
@@ -732,19 +745,10 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   const Expr *M = mapArgument(MapCall, Model);
   if (!M)
     M = mapObject(MapCall, Model);
-  if (Wrapped && M)
-    if (const auto *PRef = dyn_cast<DeclRefExpr>(M->IgnoreParenCasts()))
-      for (size_t K = Wrapped->Via.size(); K-- > 0;) {
-        const auto *PVD = dyn_cast<ParmVarDecl>(PRef->getDecl());
-        const CallExpr *Site = K == 0 ? Call : Wrapped->Via[K - 1].Inner;
-        if (!PVD || PVD->getDeclContext() != Wrapped->Via[K].Wrapper ||
-            PVD->getFunctionScopeIndex() >= Site->getNumArgs())
-          break;
-        M = Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts();
-        PRef = dyn_cast<DeclRefExpr>(M->IgnoreParenCasts());
-        if (!PRef)
-          break;
-      }
+  if (Wrapped && M) {
+    bool Whole; // named as far out as it is passed unchanged
+    M = throughWrapperParams(M, Call, *Wrapped, Whole);
+  }
   std::string MapText = M ? sourceText(M, Ctx) : "the map";
   diag(Arg.Arg->getBeginLoc(),
        "callback '%0' passed to '%5' %select{re-enters the same map|may "

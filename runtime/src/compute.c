@@ -262,11 +262,9 @@ static tsmap_status tsmap_absent_impl(tsmap *map, const void *key, size_t key_le
   tsmap_thread *self;
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  if (TSMAP_UNLIKELY(map->replicas) && tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   q.ttl = ttl;
   tsmap_token tok;
   tsmap_read_enter(self);
@@ -437,11 +435,9 @@ static tsmap_status tsmap_compute_impl(tsmap *map, const void *key, size_t key_l
   tsmap_thread *self;
   if (!map || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  if (TSMAP_UNLIKELY(map->replicas) && tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   q.ttl = ttl;
   for (;;) {
     tsmap_token tok;

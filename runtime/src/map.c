@@ -1856,11 +1856,9 @@ TSMAP_INLINE tsmap_status tsmap_store_body(tsmap *map, const void *key, size_t k
   } else {
     if (!map || (!value && map->value_size))
       return TSMAP_INVALID_ARGUMENT;
-    st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
+    st = tsmap_begin_local_write(map, key, key_len, &q, &self);
     if (st != TSMAP_OK)
       return st;
-    if (TSMAP_UNLIKELY(map->replicas) && tsmap_ver_exhausted(map))
-      return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
     q.ttl = ttl;
     if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &q, value)) != TSMAP_OK)
       return st; /* G11, B6: TSMAP_TOO_HEAVY */
@@ -2179,11 +2177,9 @@ static tsmap_status tsmap_remove_body(tsmap *map, const void *key, size_t key_le
   tsmap_thread *self;
   if (!map)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &q, &self);
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &q, &self);
   if (st != TSMAP_OK)
     return st;
-  if (TSMAP_UNLIKELY(map->replicas) && tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its tombstone's clock */
   tsmap_after after = TSMAP_AFTER_INIT;
   if (tsmap_writer_route(map, &q) < 0) /* G15: its key could not move */
     return TSMAP_NO_MEMORY;

@@ -181,9 +181,7 @@ static tsmap_status tsmap_cas_begin(tsmap *map, tsmap_cas *c, int removal) {
 static tsmap_status tsmap_cas_open(tsmap *map, const void *key, size_t key_len, tsmap_cas *c,
                                    int removal) {
   tsmap_thread *self;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c->q, &self);
-  if (st == TSMAP_OK && tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &c->q, &self);
   return st == TSMAP_OK ? tsmap_cas_begin(map, c, removal) : st;
 }
 
@@ -221,11 +219,9 @@ static tsmap_status tsmap_put_if_version_body(tsmap *map, const void *key, size_
   tsmap_thread *self;
   if (!map || !map->versioned || (!value && map->value_size))
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &c.q, &self);
   if (st != TSMAP_OK)
     return st;
-  if (tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   /* G11, B6: weighed with no lock held, as tsmap_put does (TSMAP_TOO_HEAVY changes
    * nothing); the insert and the overwrite below make room for that weight */
   if (TSMAP_UNLIKELY(map->weighted) && (st = tsmap_bound_weigh(map, &c.q, value)) != TSMAP_OK)
@@ -397,11 +393,9 @@ static tsmap_status tsmap_compute_if_version_body(tsmap *map, const void *key, s
   tsmap_thread *self;
   if (!map || !map->versioned || !fn)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_status st = tsmap_begin_keyed_op(map, key, key_len, &c.q, &self);
+  tsmap_status st = tsmap_begin_local_write(map, key, key_len, &c.q, &self);
   if (st != TSMAP_OK)
     return st;
-  if (tsmap_ver_exhausted(map))
-    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
   int r;
   while ((r = tsmap_compute_version_round(map, &c, self, expected, fn, ctx, version_out,
                                           value_out)) < 0) {

@@ -157,6 +157,16 @@ TSMAP_INLINE int tsmap_ver_exhausted(const tsmap *m) {
                             TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM;
 }
 
+/* The start of a local write (every keyed write but tsmap_merge): tsmap_begin_keyed_op,
+ * then V6's refusal, which changes nothing, when the map's clock has no room left. */
+TSMAP_INLINE tsmap_status tsmap_begin_local_write(tsmap *m, const void *key, size_t len,
+                                                  tsmap_key *q, tsmap_thread **self) {
+  tsmap_status st = tsmap_begin_keyed_op(m, key, len, q, self);
+  if (st == TSMAP_OK && TSMAP_UNLIKELY(tsmap_ver_exhausted(m)))
+    return TSMAP_INVALID_ARGUMENT; /* G13, V6: no room left for its clock */
+  return st;
+}
+
 /* Take the next version for a write of shard `s` (V1; its lock held). Inline: the 8-byte
  * put of a versioned map takes it in its own frame. */
 TSMAP_INLINE uint64_t tsmap_ver_take(const tsmap *m, tsmap_shard *s) {
