@@ -243,7 +243,8 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
  * (G12 a) and the stamps built from it (<< 8) went backwards (G13 a). No replica takes
  * that many versions; bytes from a transport may say so (test_g13_garbage_bytes_...).
  * A stamp whose replica part (its low 8 bits, V3) names no replica of the map is bad
- * too: no write made it, and it would win every tie of tsmap_resolve_latest. */
+ * too: no write made it, and it would win every tie of tsmap_resolve_latest; so is one
+ * whose time is above that replica's counter in the clock. */
 static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c) {
   if (rc->clock_len > m->replicas || (rc->clock_len && !rc->clock) ||
       (!rc->key && rc->key_len) || (rc->stamp >> 8) >= TSMAP_CLOCK_LIMIT ||
@@ -254,7 +255,9 @@ static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c)
     if (c[i] >= TSMAP_CLOCK_LIMIT)
       return -1;
   }
-  return 0;
+  /* the write the stamp names is one the clock includes (V3: stamp time v of replica r is
+   * r's counter v); one above it names a write that did not happen (black-box round 8) */
+  return (rc->stamp >> 8) > c[rc->stamp & 0xff] ? -1 : 0;
 }
 
 static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,

@@ -147,7 +147,7 @@ static void keyed_calls(tsmap *m, const void *key, size_t len, tsmap_status want
   got[i++] = tsmap_remove_if_version(m, key, len, TSMAP_VERSION_ANY, &ver, NULL);
   got[i++] = tsmap_compute_if_version(m, key, len, TSMAP_VERSION_ANY, compute_keep, NULL,
                                       &ver, &out);
-  tsmap_change ch = {key, len, &v, NULL, 0, 1u << 8, 0};
+  tsmap_change ch = {key, len, &v, NULL, 0, 0, 0}; /* no clock: stamp 0 (round 8) */
   got[i++] = tsmap_merge(m, &ch, NULL, NULL, NULL);
   for (int j = 0; j < i; j++) {
     tsmap_test_checks++;
@@ -1737,7 +1737,7 @@ static void test_bb_versioned_and_merged_stores_keep_the_weight_bound(void) {
       } else {
         /* a dominating change: counters above any local one; a concurrent one: only the
          * other replica's counter, with a stamp that wins */
-        uint64_t clock[2] = {path == 2 ? 1000 + i : 0, 1 + i};
+        uint64_t clock[2] = {path == 2 ? 1000 + i : 0, 2000 + i}; /* the stamp's write */
         tsmap_change ch = {&k, 8, &v, clock, 2, ((2000 + i) << 8) | 1, 0};
         tsmap_verdict verdict = path == 4 ? TSMAP_KEEP : TSMAP_STORE;
         st = tsmap_merge(m, &ch, wv_resolve, &verdict, NULL);

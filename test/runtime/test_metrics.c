@@ -465,6 +465,58 @@ static void test_scrape_while_maps_come_and_go(void) {
   CHECK(pthread_join(th, NULL) == 0);
 }
 
+/* Black-box round 8: two threads create and destroy named maps (names with quotes,
+ * backslashes and newlines) while a third scrapes every map into a buffer it grows on
+ * TSMAP_NO_MEMORY: each scrape is TSMAP_OK with the whole text, or TSMAP_NO_MEMORY with
+ * the length. Under TSan this found a data race in tsmap_destroy (fork.c read its
+ * neighbour link outside the list's lock while the other thread's destroy wrote it). */
+static _Atomic int g_churn2_done;
+static void *registry_churner(void *arg) {
+  int id = (int)(intptr_t)arg;
+  char name[64];
+  for (int i = 0; !g_churn2_done; i++) {
+    snprintf(name, sizeof name, "churn \"%d\" \\%d\n", id, i % 20);
+    tsmap_config cfg;
+    metered_config(&cfg, name, 8);
+    cfg.metrics = i & 1;
+    tsmap *m = NULL;
+    CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+    uint64_t k = (uint64_t)i;
+    CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
+    if (i & 2)
+      CHECK(tsmap_close(m) == TSMAP_OK);
+    CHECK(tsmap_destroy(m) == TSMAP_OK);
+  }
+  return NULL;
+}
+
+static void test_named_maps_come_and_go_on_two_threads(void) {
+  pthread_t th[2];
+  g_churn2_done = 0;
+  for (intptr_t i = 0; i < 2; i++)
+    CHECK(pthread_create(&th[i], NULL, registry_churner, (void *)i) == 0);
+  size_t cap = 0, scrapes = 0;
+  char *buf = NULL;
+  for (double end = tsmap_test_now() + 0.5; tsmap_test_now() < end; scrapes++) {
+    size_t len = 0;
+    tsmap_status st = tsmap_metrics_format(NULL, buf, cap, &len);
+    if (st == TSMAP_OK && buf) {
+      CHECK(strlen(buf) == len);
+      continue;
+    }
+    CHECK(st == TSMAP_NO_MEMORY || (st == TSMAP_OK && !buf));
+    free(buf);
+    cap = len + 4096;
+    buf = (char *)malloc(cap);
+    CHECK(buf != NULL);
+  }
+  g_churn2_done = 1;
+  for (int i = 0; i < 2; i++)
+    CHECK(pthread_join(th[i], NULL) == 0);
+  CHECK(scrapes > 0);
+  free(buf);
+}
+
 static tsmap_verdict delete_fn(const void *key, size_t key_len, const void *old_value, void *ctx,
                                void *new_value) {
   (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
@@ -674,6 +726,12 @@ static void test_exposition_file(void) {
   if (!path)
     return;
   tsmap *a = metered("orders", 8), *b = metered("sessions \"eu\"", 16);
+  /* label values promtool must see escaped (black-box round 8): a backslash, a newline,
+   * UTF-8, and a name of 5000 bytes */
+  static char long_name[5001];
+  memset(long_name, 'n', sizeof long_name - 1);
+  tsmap *odd[4] = {metered("back\\slash", 8), metered("new\nline", 8),
+                   metered("\xc3\xbc \xe2\x98\x83", 8), metered(long_name, 8)};
   for (uint64_t k = 0; k < 3000; k++) {
     uint64_t v[2] = {k, k};
     tsmap_put(a, &k, 8, v, NULL);
@@ -686,6 +744,8 @@ static void test_exposition_file(void) {
   CHECK(f != NULL);
   CHECK(tsmap_metrics_write_all(write_file, f) == TSMAP_OK);
   CHECK(fclose(f) == 0);
+  for (int i = 0; i < 4; i++)
+    tsmap_destroy(odd[i]);
   tsmap_destroy(a);
   tsmap_destroy(b);
 }
@@ -811,6 +871,7 @@ static void test_names_are_checked(void) {
 
 TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
+          T(test_named_maps_come_and_go_on_two_threads),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),

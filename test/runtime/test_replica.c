@@ -1078,15 +1078,24 @@ static void test_g13_stamps_name_a_replica_of_the_map(void) {
   tsmap_change good = change(&k, &v, clock, (5ull << 8) | 1);
   CHECK_ST(tsmap_merge(a, &good, NULL, NULL, NULL), TSMAP_OK);
   CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_OK);
-  /* through the bytes: replica part 16 and 255 refused by decode; 2 and 15 decoded, and
-   * 15 then refused by the merge of a 3-replica map */
+  /* through the bytes: replica part 16 and 255 refused by encode and by decode (bytes
+   * patched after encoding replica 0: black-box round 8, encode wrote them); 2 and 15
+   * decoded, and 15 then refused by the merge of a 3-replica map */
   const unsigned ids[4] = {16, 255, 15, 2};
+  uint64_t clock7[3] = {0, 5, 7}; /* the stamp's write, (7, 2), is in the clock */
   for (int i = 0; i < 4; i++) {
     unsigned char buf[256];
     uint64_t k2 = 50 + (uint64_t)i, cb[TSMAP_MAX_REPLICAS];
     size_t len = 0, used = 0;
-    tsmap_change c = change(&k2, &v, clock, (7ull << 8) | ids[i]), d;
-    CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len), TSMAP_OK);
+    tsmap_change c = change(&k2, &v, clock7, (7ull << 8) | ids[i]), d;
+    CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len),
+             ids[i] >= TSMAP_MAX_REPLICAS ? TSMAP_INVALID_ARGUMENT : TSMAP_OK);
+    if (ids[i] >= TSMAP_MAX_REPLICAS) {
+      c.stamp = 7ull << 8;
+      CHECK_ST(tsmap_change_encode(&c, 8, buf, sizeof buf, &len), TSMAP_OK);
+      buf[16] = (unsigned char)ids[i]; /* the stamp's low byte (codec.c's header) */
+      c.stamp |= ids[i];
+    }
     tsmap_status st = tsmap_change_decode(buf, len, 8, &d, cb, &used);
     CHECK_ST(st, ids[i] >= TSMAP_MAX_REPLICAS ? TSMAP_INVALID_ARGUMENT : TSMAP_OK);
     if (st != TSMAP_OK)
@@ -1095,6 +1104,102 @@ static void test_g13_stamps_name_a_replica_of_the_map(void) {
     CHECK_ST(tsmap_merge(a, &d, NULL, NULL, NULL), ids[i] < 3 ? TSMAP_OK : TSMAP_INVALID_ARGUMENT);
     CHECK_ST(tsmap_get(a, &k2, 8, &got), ids[i] < 3 ? TSMAP_OK : TSMAP_NOT_FOUND);
   }
+  tsmap_destroy(a);
+}
+
+/* Black-box round 8. A bounded replica (G11) evicts a key for room: the key's state at
+ * its clock is now absent here, as after an expiry. The eviction leaves a tombstone with
+ * the entry's own clock and stamp, so an older write of the key delivered late (or the
+ * same write again) stays out: before, nothing was left and the older value came back
+ * for good (a stale resurrection the peer that sent it never repairs). A newer write gets
+ * in; the tombstone is exported (a peer behind drops its older value) and forgotten. */
+static void test_g13_capacity_evictions_leave_tombstones(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_entries = 4;
+  cfg.replicas = 3;
+  cfg.replica_id = 0;
+  tsmap_test_count_hooks(&cfg);
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  tsmap *a = NULL, *b = rmap(1);
+  CHECK_ST(tsmap_create(&cfg, &a), TSMAP_OK);
+  uint64_t k = 1000, v = 1, got = 0;
+  CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_OK);
+  seen s1 = state_of(a, k); /* the older write, as a peer may still deliver it */
+  uint64_t c1[3] = {s1.clock[0], s1.clock[1], s1.clock[2]}, v1 = 1;
+  tsmap_change older = change(&k, &v1, c1, s1.stamp);
+  CHECK_ST(tsmap_merge(b, &older, NULL, NULL, NULL), TSMAP_OK); /* b is behind: v1 */
+  v = 2;
+  CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_REPLACED);
+  seen s2 = state_of(a, k);
+  /* other keys, written again and again, push k out */
+  for (int round = 0; round < 40 && tsmap_get(a, &k, 8, &got) == TSMAP_OK; round++)
+    for (uint64_t j = 1; j <= 8; j++)
+      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY] > 0);
+  seen t = state_of(a, k);
+  CHECK(t.tomb && t.clock[0] == s2.clock[0] && t.stamp == s2.stamp && t.version > s2.version);
+  for (uint64_t j = 1; j <= 8; j++) /* room again, so admission is not what keeps k out */
+    tsmap_remove(a, &j, 8, NULL);
+  CHECK_ST(tsmap_merge(a, &older, NULL, NULL, NULL), TSMAP_EXISTS);
+  uint64_t c2[3] = {s2.clock[0], s2.clock[1], s2.clock[2]}, v2 = 2;
+  tsmap_change same = change(&k, &v2, c2, s2.stamp);
+  CHECK_ST(tsmap_merge(a, &same, NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
+  /* the tombstone, exported, takes b's older value */
+  uint64_t ct[3] = {t.clock[0], t.clock[1], t.clock[2]};
+  tsmap_change tomb = change(&k, NULL, ct, t.stamp);
+  CHECK_ST(tsmap_merge(b, &tomb, NULL, NULL, NULL), TSMAP_REPLACED);
+  CHECK_ST(tsmap_get(b, &k, 8, &got), TSMAP_NOT_FOUND);
+  /* a newer write (b's, after the tombstone) gets in */
+  uint64_t v3 = 3;
+  CHECK_ST(tsmap_put(b, &k, 8, &v3, NULL), TSMAP_OK);
+  seen s3 = state_of(b, k);
+  uint64_t c3[3] = {s3.clock[0], s3.clock[1], s3.clock[2]};
+  tsmap_change newer = change(&k, &v3, c3, s3.stamp);
+  CHECK_ST(tsmap_merge(a, &newer, NULL, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_OK);
+  CHECK(got == 3);
+  /* forget drops capacity tombstones like any other */
+  CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_REPLACED);
+  for (int round = 0; round < 40 && tsmap_get(a, &k, 8, &got) == TSMAP_OK; round++)
+    for (uint64_t j = 1; j <= 8; j++)
+      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+  uint64_t horizon[3] = {UINT64_MAX >> 9, UINT64_MAX >> 9, UINT64_MAX >> 9};
+  size_t forgotten = 0;
+  CHECK_ST(tsmap_forget(a, horizon, 3, &forgotten), TSMAP_OK);
+  CHECK(forgotten > 0);
+  tsmap_destroy(a);
+  tsmap_destroy(b);
+}
+
+/* Black-box round 8. A stamp names the latest write its side includes, (time, replica),
+ * so the clock holds it: clock[replica] >= time (V3). A change whose stamp time is above
+ * that counter names a write that did not happen; it was merged, won every
+ * tsmap_resolve_latest against real later writes, and raised this replica's counter
+ * past anything its clock said. Refused now: TSMAP_INVALID_ARGUMENT, nothing changed. */
+static void test_g13_stamps_name_a_write_of_the_clock(void) {
+  tsmap *a = rmap(0);
+  uint64_t k = 3, v = 1, got = 0, clock[3] = {0, 1, 0};
+  const uint64_t bad[3] = {(1000ull << 8) | 1, (2ull << 8) | 1, (1ull << 8) | 2};
+  for (int i = 0; i < 3; i++) {
+    tsmap_change c = change(&k, &v, clock, bad[i]);
+    CHECK_ST(tsmap_merge(a, &c, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+    CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
+  }
+  tsmap_change none = {&k, 8, &v, NULL, 0, 1ull << 8, 0}; /* no clock, a stamp time */
+  CHECK_ST(tsmap_merge(a, &none, NULL, NULL, NULL), TSMAP_INVALID_ARGUMENT);
+  none.stamp = 0; /* no clock, no stamp: dominated by anything (the header) */
+  CHECK_ST(tsmap_merge(a, &none, NULL, NULL, NULL), TSMAP_EXISTS);
+  /* the counter did not move: a local write takes version 1 */
+  CHECK_ST(tsmap_put(a, &v, 8, &v, NULL), TSMAP_OK);
+  CHECK(state_of(a, v).clock[0] == 1);
+  tsmap_change good = change(&k, &v, clock, (1ull << 8) | 1);
+  CHECK_ST(tsmap_merge(a, &good, NULL, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_OK);
   tsmap_destroy(a);
 }
 
@@ -1109,4 +1214,6 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_forget_bad_horizons), T(test_g13_local_writers_race_a_merger),
           T(test_g13_expired_entries_leave_tombstones), T(test_g13_expired_entries_without_memory),
           T(test_g13_merged_clocks_leave_room_for_local_writes),
-          T(test_g13_stamps_name_a_replica_of_the_map))
+          T(test_g13_stamps_name_a_replica_of_the_map),
+          T(test_g13_capacity_evictions_leave_tombstones),
+          T(test_g13_stamps_name_a_write_of_the_clock))

@@ -281,7 +281,12 @@ typedef struct tsmap_config {
    * the entry dominated, delivered again, stays out; tsmap_export passes it on (a new
    * version) and tsmap_forget drops it like any other. A peer that holds the same write
    * keeps its copy (equal clocks: TSMAP_EXISTS; its own TTL decides), a peer behind it
-   * takes the tombstone. Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
+   * takes the tombstone. The same holds for an entry a bound evicts for room (G11,
+   * TSMAP_EVICT_CAPACITY): it leaves such a tombstone, so neither its own write nor an
+   * older one of its key, sent again by a peer, brings it back (a newer write does);
+   * tombstones do not count against max_entries or max_weight (tsmap_forget drops
+   * them), and an insert that must evict may return TSMAP_NO_MEMORY for a tombstone's
+   * record, nothing evicted. Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
@@ -664,7 +669,10 @@ typedef struct tsmap_change {
                             includes (a local write: its own); a write that happened
                             after another has a larger one. The replica part (low 8
                             bits) is below the map's replicas (tsmap_merge) and below
-                            TSMAP_MAX_REPLICAS (tsmap_change_decode), else refused */
+                            TSMAP_MAX_REPLICAS (tsmap_change_encode and _decode), and
+                            the clock includes the write it names: its time is at most
+                            clock[stamp & 0xff] (tsmap_merge; so a change without a
+                            clock has stamp 0 or time 0); else refused */
   uint64_t version;      /* the exporting map's version of this change (local meaning) */
 } tsmap_change;
 
@@ -708,7 +716,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
  * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a stamp whose replica
- * part, stamp & 0xff, is at or above its replicas, a bad key: nothing changed; a change
+ * part, stamp & 0xff, is at or above its replicas, a stamp time above that replica's
+ * counter in the clock, a bad key: nothing changed; a change
  * accepted raises this replica's counter to at most TSMAP_CLOCK_LIMIT -
  * TSMAP_CLOCK_HEADROOM, past which its local writes are refused); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
  * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
@@ -732,7 +741,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
  * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a key
- * above TSMAP_MAX_KEY_SIZE). */
+ * above TSMAP_MAX_KEY_SIZE, more than TSMAP_MAX_REPLICAS counters, or a stamp whose
+ * replica part is at or above TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is
+ * never written). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out);
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
