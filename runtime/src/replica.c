@@ -124,7 +124,15 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
   if (value && l->kind == TSMAP_SIDE_ENTRY) {
     tsmap_pos_write_value(m, &l->pos, q, value);
   } else if (value) {
-    st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+    /* G11, B5 on a bounded map: a value admission refuses is a capacity eviction, and
+     * leaves a tombstone with its clock as one (V4), else an older write of the key got
+     * in later (black-box round 8); its record first, so that none fails after */
+    if (TSMAP_UNLIKELY(m->bounded) && tsmap_tomb_reserve(m, q) != 0)
+      st = TSMAP_NO_MEMORY;
+    else
+      st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+    if (st == TSMAP_OK && after->rejected)
+      (void)tsmap_tomb_set(m, q, clock, stamp, 0);
   } else if (tsmap_tomb_reserve(m, q) != 0) {
     st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
   } else {

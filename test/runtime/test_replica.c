@@ -1203,6 +1203,51 @@ static void test_g13_stamps_name_a_write_of_the_clock(void) {
   tsmap_destroy(a);
 }
 
+/* Black-box round 8. Admission (G11, B5) refuses a merged newer write of a key, which is
+ * a capacity eviction of it (the header): it leaves a tombstone with the write's clock, so
+ * the key's older write, merged again and again until admission would take it, stays
+ * out. Before, the refusal left nothing and the older value got in at its 14th try. The
+ * refused write itself stays out as well; a later write of the key gets in. */
+static void test_g13_a_value_admission_refuses_leaves_a_tombstone(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_entries = 4;
+  cfg.replicas = 3;
+  cfg.replica_id = 0;
+  tsmap *a = NULL;
+  CHECK_ST(tsmap_create(&cfg, &a), TSMAP_OK);
+  for (int r = 0; r < 30; r++) /* four hot keys */
+    for (uint64_t j = 1; j <= 4; j++) {
+      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+      CHECK_ST(tsmap_get(a, &j, 8, NULL), TSMAP_OK);
+    }
+  uint64_t k = 1000, v1 = 1, v2 = 2, got = 0, c1[3] = {0, 1, 0}, c2[3] = {0, 2, 0};
+  tsmap_change older = change(&k, &v1, c1, (1u << 8) | 1);
+  tsmap_change newer = change(&k, &v2, c2, (2u << 8) | 1);
+  CHECK_ST(tsmap_merge(a, &newer, NULL, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND); /* refused */
+  seen t = state_of(a, k);
+  CHECK(t.tomb && t.clock[1] == 2 && t.stamp == newer.stamp);
+  for (int n = 0; n < 40; n++)
+    CHECK_ST(tsmap_merge(a, &older, NULL, NULL, NULL), TSMAP_EXISTS);
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
+  /* the refused write itself stays out too (equal clocks), as an evicted one does; the
+   * key's later writes, each tried once, get in as the sketch counts their tries */
+  CHECK_ST(tsmap_merge(a, &newer, NULL, NULL, NULL), TSMAP_EXISTS);
+  uint64_t vn = 0;
+  for (uint64_t n = 3; n < 43 && tsmap_get(a, &k, 8, &got) != TSMAP_OK; n++) {
+    uint64_t cn[3] = {0, n, 0};
+    vn = n;
+    tsmap_change next = change(&k, &vn, cn, (n << 8) | 1);
+    CHECK_ST(tsmap_merge(a, &next, NULL, NULL, NULL), TSMAP_OK);
+  }
+  CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_OK);
+  CHECK(got == vn && vn > 2);
+  tsmap_destroy(a);
+}
+
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
@@ -1216,4 +1261,5 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merged_clocks_leave_room_for_local_writes),
           T(test_g13_stamps_name_a_replica_of_the_map),
           T(test_g13_capacity_evictions_leave_tombstones),
-          T(test_g13_stamps_name_a_write_of_the_clock))
+          T(test_g13_stamps_name_a_write_of_the_clock),
+          T(test_g13_a_value_admission_refuses_leaves_a_tombstone))

@@ -286,7 +286,10 @@ typedef struct tsmap_config {
    * older one of its key, sent again by a peer, brings it back (a newer write does);
    * tombstones do not count against max_entries or max_weight (tsmap_forget drops
    * them), and an insert that must evict may return TSMAP_NO_MEMORY for a tombstone's
-   * record, nothing evicted. Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
+   * record, nothing evicted. A value tsmap_merge stores that admission refuses is such
+   * an eviction too: the key gets a tombstone with the change's clock, so sending that
+   * change again does not retry it (the key's next write does; a local put admission
+   * refuses took no version and leaves the map unchanged). Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
