@@ -701,12 +701,16 @@ static void race_created(const void *k, size_t kl, const void *v, void *ctx) {
   if (id < RACE_VALUES)
     atomic_fetch_add(&((race_ledger *)ctx)->in[id], 1);
 }
+/* A resolver's STORE whose entry a local writer changed meanwhile is hooked DISCARDED
+ * (it never entered; the retry may store the same value): not a departure. Counted as
+ * one, it failed this test now and then (an ASan run of black-box round 8), as the other
+ * ledgers (test_replica_prop.c, test_blackbox.c) already knew. */
 static void race_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
-  (void)k, (void)kl, (void)why;
+  (void)k, (void)kl;
   uint64_t id;
   memcpy(&id, v, 8);
   CHECK(id < RACE_VALUES);
-  if (id < RACE_VALUES)
+  if (id < RACE_VALUES && why != TSMAP_EVICT_DISCARDED)
     atomic_fetch_add(&((race_ledger *)ctx)->out[id], 1);
 }
 
