@@ -171,7 +171,8 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
 }
 
 /* ======================================================================================
- * An expired entry's tombstone (V4, G10 on a replicated map)
+ * An expired entry's tombstone (V4, G10 on a replicated map), and an entry's a bound
+ * evicted for room (G11): both leave without a write (expiry.c's reap records)
  * ====================================================================================== */
 
 /* The key of the entry at `pos` as an operation's key (shard lock held: a long key is

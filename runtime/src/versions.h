@@ -45,8 +45,10 @@
  *       entry's own clock and stamp (expiry is local, not a write: no counter is raised)
  *       and a new version (tsmap_export passes it on), its record allocated with the
  *       reap's (tsmap_tomb_for_expiry; without memory the entry stays, E2), so a change
- *       the expired entry dominated cannot bring the key back. Capacity evictions (G11)
- *       are local and leave none.
+ *       the expired entry dominated cannot bring the key back. A capacity eviction
+ *       (G11) is local as well and leaves the same tombstone (its reap record too), and
+ *       so does a merged value admission refuses (replica.c, tsmap_side_set, which
+ *       reserves the record before the insert): black-box round 8.
  *   V6  Clock headroom: a merge raises the version counter to at most TSMAP_CLOCK_LIMIT -
  *       TSMAP_CLOCK_HEADROOM, and a local write checks, before it takes anything, that the
  *       counter is below that mark (tsmap_ver_exhausted; else TSMAP_INVALID_ARGUMENT). A
