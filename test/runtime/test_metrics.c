@@ -8,6 +8,7 @@
 #include "tsmap_test.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,6 +518,63 @@ static void test_named_maps_come_and_go_on_two_threads(void) {
   free(buf);
 }
 
+/* Black-box round 8: tsmap_metrics_write_all holds the registry's lock while its writer
+ * runs, so the writer's own write_all (or tsmap_metrics_format of every map) and its
+ * create of a named map waited for that lock for ever. They return TSMAP_REENTERED now;
+ * a metrics_write of one map, a put, a close still work. (An alarm turns the old hang
+ * into a failure with a name.) */
+static tsmap *g_nest_map;
+static tsmap_status g_nest_st[5];
+static int g_nest_calls;
+static int nest_nop(const char *text, size_t len, void *ctx) {
+  (void)text, (void)len, (void)ctx;
+  return 0;
+}
+static int nesting_writer(const char *text, size_t len, void *ctx) {
+  (void)text, (void)len, (void)ctx;
+  if (g_nest_calls++)
+    return 0;
+  size_t n = 0;
+  uint64_t k = 1;
+  tsmap_config cfg;
+  tsmap *m = NULL;
+  metered_config(&cfg, "nested", 8);
+  g_nest_st[0] = tsmap_metrics_format(NULL, NULL, 0, &n);
+  g_nest_st[1] = tsmap_metrics_write_all(nest_nop, NULL);
+  g_nest_st[2] = tsmap_create(&cfg, &m);
+  g_nest_st[3] = tsmap_metrics_write(g_nest_map, nest_nop, NULL);
+  g_nest_st[4] = tsmap_put(g_nest_map, &k, 8, &k, NULL);
+  if (m)
+    tsmap_destroy(m); /* not reached: the create was refused */
+  return 0;
+}
+static void nest_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "test_write_all_from_its_own_writer: deadlocked\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  _exit(3);
+}
+
+static void test_write_all_from_its_own_writer(void) {
+  g_nest_map = metered("nesting", 8);
+  g_nest_calls = 0;
+  signal(SIGALRM, nest_alarm);
+  alarm(30);
+  CHECK(tsmap_metrics_write_all(nesting_writer, NULL) == TSMAP_OK);
+  alarm(0);
+  CHECK(g_nest_st[0] == TSMAP_REENTERED && g_nest_st[1] == TSMAP_REENTERED);
+  CHECK(g_nest_st[2] == TSMAP_REENTERED);
+  CHECK(g_nest_st[3] == TSMAP_OK && g_nest_st[4] == TSMAP_OK);
+  size_t n = 0; /* and afterwards, from the thread that nested: works again */
+  CHECK(tsmap_metrics_format(NULL, NULL, 0, &n) == TSMAP_OK && n > 0);
+  tsmap_config cfg;
+  tsmap *m = NULL;
+  metered_config(&cfg, "nested", 8);
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  tsmap_destroy(m);
+  tsmap_destroy(g_nest_map);
+}
+
 static tsmap_verdict delete_fn(const void *key, size_t key_len, const void *old_value, void *ctx,
                                void *new_value) {
   (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
@@ -871,7 +929,7 @@ static void test_names_are_checked(void) {
 
 TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
-          T(test_named_maps_come_and_go_on_two_threads),
+          T(test_named_maps_come_and_go_on_two_threads), T(test_write_all_from_its_own_writer),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),

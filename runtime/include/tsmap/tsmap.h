@@ -94,7 +94,8 @@ typedef enum tsmap_status {
   TSMAP_CLOSED = 5,           /* the map was closed (tsmap_close) */
   TSMAP_NO_MEMORY = 6,        /* an allocation failed; nothing changed */
   TSMAP_REENTERED = 7,        /* called from a callback for the key that callback is
-                                 computing (or a cycle of such waits): would deadlock */
+                                 computing (or a cycle of such waits), or from a
+                                 tsmap_metrics_write_all writer: would deadlock */
   TSMAP_CALLBACK_FAILED = 8,  /* a compute_if_absent callback returned non-zero */
   TSMAP_STOPPED = 9,          /* tsmap_foreach: the visitor asked to stop */
   TSMAP_REMOVED = 10,         /* compute / compute_if_present: done, the callback's
@@ -378,7 +379,8 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 /* Create a map from `config` (copied; the allocator it points to must outlive the map)
  * into *map_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT (null pointers, a shard count
  * that is not a power of two, sizes out of range, a name that is not UTF-8);
- * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_NO_MEMORY (also
+ * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_REENTERED (a named
+ * map created from a tsmap_metrics_write_all writer); TSMAP_NO_MEMORY (also
  * an initial_capacity whose first tables exceed the machine's physical memory, refused
  * before anything is mapped) (*map_out untouched on every failure). */
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
@@ -855,8 +857,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
 
 /* The same for every open map the process created with a config.name, in one exposition
  * (each metric family once, a series per map). Holds the registry's lock while it writes:
- * the writer must not create or destroy a named map. Statuses: TSMAP_OK; TSMAP_STOPPED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT. */
+ * the writer must not destroy a named map; its calls of tsmap_metrics_write_all (and so
+ * tsmap_metrics_format with a NULL map) and its tsmap_create of a named map would wait
+ * for that lock for ever, and return TSMAP_REENTERED instead (any other call, on any map,
+ * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT;
+ * TSMAP_REENTERED (called from its own writer). */
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
