@@ -1111,13 +1111,9 @@ static void test_g13_stamps_name_a_replica_of_the_map(void) {
   tsmap_destroy(a);
 }
 
-/* Black-box round 8. A bounded replica (G11) evicts a key for room: the key's state at
- * its clock is now absent here, as after an expiry. The eviction leaves a tombstone with
- * the entry's own clock and stamp, so an older write of the key delivered late (or the
- * same write again) stays out: before, nothing was left and the older value came back
- * for good (a stale resurrection the peer that sent it never repairs). A newer write gets
- * in; the tombstone is exported (a peer behind drops its older value) and forgotten. */
-static void test_g13_capacity_evictions_leave_tombstones(void) {
+/* Replica 0 of 3 with one shard bounded to 4 entries (G11), 8-byte keys, counting its
+ * hooks when `hooks`. */
+static tsmap *bounded_rmap(int hooks) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
   cfg.key_size = 8;
@@ -1125,10 +1121,29 @@ static void test_g13_capacity_evictions_leave_tombstones(void) {
   cfg.max_entries = 4;
   cfg.replicas = 3;
   cfg.replica_id = 0;
-  tsmap_test_count_hooks(&cfg);
+  if (hooks)
+    tsmap_test_count_hooks(&cfg);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
+/* Other keys, written again and again, push key k out of bounded_rmap `a`. */
+static void push_out(tsmap *a, uint64_t k) {
+  for (int round = 0; round < 40 && tsmap_get(a, &k, 8, NULL) == TSMAP_OK; round++)
+    for (uint64_t j = 1; j <= 8; j++)
+      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+}
+
+/* Black-box round 8. A bounded replica (G11) evicts a key for room: the key's state at
+ * its clock is now absent here, as after an expiry. The eviction leaves a tombstone with
+ * the entry's own clock and stamp, so an older write of the key delivered late (or the
+ * same write again) stays out: before, nothing was left and the older value came back
+ * for good (a stale resurrection the peer that sent it never repairs). A newer write gets
+ * in; the tombstone is exported (a peer behind drops its older value) and forgotten. */
+static void test_g13_capacity_evictions_leave_tombstones(void) {
   memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
-  tsmap *a = NULL, *b = rmap(1);
-  CHECK_ST(tsmap_create(&cfg, &a), TSMAP_OK);
+  tsmap *a = bounded_rmap(1), *b = rmap(1);
   uint64_t k = 1000, v = 1, got = 0;
   CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_OK);
   seen s1 = state_of(a, k); /* the older write, as a peer may still deliver it */
@@ -1138,10 +1153,7 @@ static void test_g13_capacity_evictions_leave_tombstones(void) {
   v = 2;
   CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_REPLACED);
   seen s2 = state_of(a, k);
-  /* other keys, written again and again, push k out */
-  for (int round = 0; round < 40 && tsmap_get(a, &k, 8, &got) == TSMAP_OK; round++)
-    for (uint64_t j = 1; j <= 8; j++)
-      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+  push_out(a, k);
   CHECK_ST(tsmap_get(a, &k, 8, &got), TSMAP_NOT_FOUND);
   CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY] > 0);
   seen t = state_of(a, k);
@@ -1169,9 +1181,7 @@ static void test_g13_capacity_evictions_leave_tombstones(void) {
   CHECK(got == 3);
   /* forget drops capacity tombstones like any other */
   CHECK_ST(tsmap_put(a, &k, 8, &v, NULL), TSMAP_REPLACED);
-  for (int round = 0; round < 40 && tsmap_get(a, &k, 8, &got) == TSMAP_OK; round++)
-    for (uint64_t j = 1; j <= 8; j++)
-      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+  push_out(a, k);
   uint64_t horizon[3] = {UINT64_MAX >> 9, UINT64_MAX >> 9, UINT64_MAX >> 9};
   size_t forgotten = 0;
   CHECK_ST(tsmap_forget(a, horizon, 3, &forgotten), TSMAP_OK);
@@ -1213,15 +1223,7 @@ static void test_g13_stamps_name_a_write_of_the_clock(void) {
  * out. Before, the refusal left nothing and the older value got in at its 14th try. The
  * refused write itself stays out as well; a later write of the key gets in. */
 static void test_g13_a_value_admission_refuses_leaves_a_tombstone(void) {
-  tsmap_config cfg;
-  tsmap_config_init(&cfg, 8);
-  cfg.key_size = 8;
-  cfg.shard_count = 1;
-  cfg.max_entries = 4;
-  cfg.replicas = 3;
-  cfg.replica_id = 0;
-  tsmap *a = NULL;
-  CHECK_ST(tsmap_create(&cfg, &a), TSMAP_OK);
+  tsmap *a = bounded_rmap(0);
   for (int r = 0; r < 30; r++) /* four hot keys */
     for (uint64_t j = 1; j <= 4; j++) {
       CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
