@@ -100,7 +100,7 @@ tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reas
 void tsmap_reap_commit(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_reaped *r,
                        tsmap_after *after) {
   if (r->tomb) /* G13, V4: from the slot, before it is erased */
-    tsmap_tomb_on_expire(m, pos, r->tomb);
+    tsmap_tomb_on_expire(m, pos, r->tomb, r->reason == TSMAP_EVICT_CAPACITY);
   r->tomb = NULL;
   tsmap_shard_erase(m, s, pos, r->reason); /* counted as its reason, not REMOVED (M3) */
   r->next = after->reaped;

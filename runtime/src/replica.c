@@ -56,6 +56,7 @@ typedef struct tsmap_side {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS]; /* ENTRY: value and meta words */
   uint64_t clock[TSMAP_MAX_REPLICAS];
   uint64_t stamp, version;
+  int local; /* TOMB: a capacity eviction's (V4) */
 } tsmap_side;
 
 /* Look `q` up: 0, or -1 when an expired entry could not be reaped (G10). */
@@ -72,6 +73,7 @@ static int tsmap_side_look(tsmap *m, const tsmap_key *q, tsmap_after *after, tsm
     l->clock[i] = found ? l->vw[st + 1 + i] : t ? t->w[i] : 0;
   l->stamp = found ? l->vw[st] : t ? t->stamp : 0;
   l->version = found ? l->vw[at] : t ? t->version : 0;
+  l->local = t ? t->local : 0;
   return 0;
 }
 
@@ -105,6 +107,15 @@ static uint64_t tsmap_merge_weigh(const tsmap *m, const tsmap_key *q, const void
   return m->weighted && value ? m->cfg.weight(q->p, q->len, value, m->cfg.weight_ctx) : 0;
 }
 
+/* The key's tombstone becomes a capacity eviction's with `clock` and `stamp`: kept
+ * here, never exported (V4); its record is there (reserved or the key's own). */
+static void tsmap_tomb_local(const tsmap *m, const tsmap_key *q, const uint64_t *clock,
+                             uint64_t stamp) {
+  tsmap_tomb *t = tsmap_tomb_set(m, q, clock, stamp, 0);
+  if (t)
+    t->local = 1;
+}
+
 /* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`; `weight`: the
  * value's, weighed beforehand with no lock held (a weighted map). */
 static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
@@ -132,7 +143,7 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
     else
       st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
     if (st == TSMAP_OK && after->rejected)
-      (void)tsmap_tomb_set(m, q, clock, stamp, 0);
+      tsmap_tomb_local(m, q, clock, stamp);
   } else if (tsmap_tomb_reserve(m, q) != 0) {
     st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
   } else {
@@ -211,6 +222,19 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
   res->kind = l->kind;
 }
 
+/* A change concurrent with a capacity eviction's tombstone (V4): the evicted value is
+ * gone, so no resolver can weigh it (one that saw a tombstone would resolve otherwise than
+ * the peers that hold the value, and what this replica then exported would spread it).
+ * The tombstone joins the change's clock and stays local: TSMAP_EXISTS, nothing stored;
+ * a later change that dominates the join gets in. */
+static int tsmap_merge_past_local(tsmap *m, const tsmap_key *q, const tsmap_side *l,
+                                  const tsmap_change *rc, const uint64_t *rclock) {
+  uint64_t j[TSMAP_MAX_REPLICAS];
+  tsmap_clock_join(j, l->clock, rclock, m->replicas);
+  tsmap_tomb_local(m, q, j, rc->stamp > l->stamp ? rc->stamp : l->stamp);
+  return TSMAP_EXISTS;
+}
+
 /* One locked look. Returns a status, or -1 after running the resolver (look again). */
 static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
                              const uint64_t *rclock, uint64_t rweight, tsmap_resolve_fn resolve,
@@ -227,6 +251,8 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   int concurrent = cmp == (TSMAP_CLOCK_LT | TSMAP_CLOCK_GT);
   if (cmp == TSMAP_CLOCK_LT) /* the remote side dominates */
     st = tsmap_side_set(m, q, l, rc->value, rweight, rclock, rc->stamp, &after, out);
+  else if (concurrent && l->kind == TSMAP_SIDE_TOMB && l->local)
+    st = tsmap_merge_past_local(m, q, l, rc, rclock);
   else if (concurrent && res->have && res->version == l->version && res->kind == l->kind) {
     st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, res->weight,
                             &after, out);

@@ -144,6 +144,7 @@ tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *c
     t->w[i] = clock[i];
   t->stamp = stamp;
   t->version = version ? version : tsmap_ver_next(m);
+  t->local = 0;
   return t;
 }
 
@@ -211,7 +212,7 @@ void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t) {
     tsmap_tomb_free(m, t);
 }
 
-void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t) {
+void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t, int local) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS], clock[TSMAP_MAX_REPLICAS];
   tsmap_key q;
   if (tsmap_tomb_slot_key(m, pos, kw, &q) != 0) {
@@ -229,8 +230,11 @@ void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t) {
   else
     tsmap_tomb_link_new(m, q.shard->tombs, &q, t);
   /* the entry's own clock and stamp: not a write (no counter raised), so it dominates
-   * exactly what the entry did; a new version, so tsmap_export passes it on */
-  (void)tsmap_tomb_set(m, &q, clock, stamp, 0);
+   * exactly what the entry did; a new version, so tsmap_export passes it on (an expiry),
+   * or `local`, never exported (a capacity eviction: the bound is this replica's own) */
+  t = tsmap_tomb_set(m, &q, clock, stamp, 0);
+  if (t)
+    t->local = local;
 }
 
 /* ======================================================================================

@@ -282,15 +282,18 @@ typedef struct tsmap_config {
    * the entry dominated, delivered again, stays out; tsmap_export passes it on (a new
    * version) and tsmap_forget drops it like any other. A peer that holds the same write
    * keeps its copy (equal clocks: TSMAP_EXISTS; its own TTL decides), a peer behind it
-   * takes the tombstone. The same holds for an entry a bound evicts for room (G11,
-   * TSMAP_EVICT_CAPACITY): it leaves such a tombstone, so neither its own write nor an
-   * older one of its key, sent again by a peer, brings it back (a newer write does);
-   * tombstones do not count against max_entries or max_weight (tsmap_forget drops
-   * them), and an insert that must evict may return TSMAP_NO_MEMORY for a tombstone's
-   * record, nothing evicted. A value tsmap_merge stores that admission refuses is such
-   * an eviction too: the key gets a tombstone with the change's clock, so sending that
-   * change again does not retry it (the key's next write does; a local put admission
-   * refuses took no version and leaves the map unchanged). Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
+   * takes the tombstone. An entry a bound evicts for room (G11, TSMAP_EVICT_CAPACITY)
+   * leaves a local tombstone with its own clock and stamp: neither its own write nor an
+   * older one of its key, sent again by a peer, brings it back, and a change concurrent
+   * with it only joins its clock (TSMAP_EXISTS: the evicted value is gone, so no
+   * resolver could weigh it); a change that dominates it gets in. The bound is this
+   * replica's own, so tsmap_export never lists such tombstones (a peer keeps what it
+   * holds). Tombstones do not count against max_entries or max_weight (tsmap_forget
+   * drops them), and an insert that must evict may return TSMAP_NO_MEMORY for a
+   * tombstone's record, nothing evicted. A value tsmap_merge stores that admission
+   * refuses is such an eviction too: the key gets a local tombstone with the change's
+   * clock, so sending that change again does not retry it (the key's next write does; a
+   * local put admission refuses took no version and leaves the map unchanged). Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
@@ -708,7 +711,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
 /* Apply a change a peer exported (its key, value or tombstone, clock, stamp; its version
  * is ignored). Against the local entry or tombstone of the key: a remote clock that
  * dominates replaces it; one that is dominated or equal changes nothing (TSMAP_EXISTS:
- * stale or a duplicate); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
+ * stale or a duplicate; and one concurrent with a bounded map's capacity eviction, which
+ * only joins its clock, G11 above); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
  * with no lock held, and the entry gets the pointwise maximum of both clocks and the
  * larger stamp, whatever the verdict (if the
  * entry changed meanwhile, the merge starts over, the discarded STORE result going to
