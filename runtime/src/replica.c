@@ -107,15 +107,6 @@ static uint64_t tsmap_merge_weigh(const tsmap *m, const tsmap_key *q, const void
   return m->weighted && value ? m->cfg.weight(q->p, q->len, value, m->cfg.weight_ctx) : 0;
 }
 
-/* The key's tombstone becomes a capacity eviction's with `clock` and `stamp`: kept
- * here, never exported (V4); its record is there (reserved or the key's own). */
-static void tsmap_tomb_local(const tsmap *m, const tsmap_key *q, const uint64_t *clock,
-                             uint64_t stamp) {
-  tsmap_tomb *t = tsmap_tomb_set(m, q, clock, stamp, 0);
-  if (t)
-    t->local = 1;
-}
-
 /* Make the key hold `value` (NULL: a tombstone) with `clock` and `stamp`; `weight`: the
  * value's, weighed beforehand with no lock held (a weighted map). */
 static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
@@ -143,13 +134,13 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
     else
       st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
     if (st == TSMAP_OK && after->rejected)
-      tsmap_tomb_local(m, q, clock, stamp);
+      (void)tsmap_tomb_set(m, q, clock, stamp, 0, 1); /* local (V4): reserved above */
   } else if (tsmap_tomb_reserve(m, q) != 0) {
     st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
   } else {
     if (l->kind == TSMAP_SIDE_ENTRY)
       tsmap_shard_erase(m, q->shard, &l->pos, TSMAP_EVICT_REMOVED); /* V4 */
-    (void)tsmap_tomb_set(m, q, clock, stamp, 0); /* fills the erase's (or the reserve) */
+    (void)tsmap_tomb_set(m, q, clock, stamp, 0, 0); /* fills the erase's (or the reserve) */
   }
   q->ver = NULL;
   if (st != TSMAP_OK)
@@ -231,7 +222,8 @@ static int tsmap_merge_past_local(tsmap *m, const tsmap_key *q, const tsmap_side
                                   const tsmap_change *rc, const uint64_t *rclock) {
   uint64_t j[TSMAP_MAX_REPLICAS];
   tsmap_clock_join(j, l->clock, rclock, m->replicas);
-  tsmap_tomb_local(m, q, j, rc->stamp > l->stamp ? rc->stamp : l->stamp);
+  /* the key's own record: set cannot fail */
+  (void)tsmap_tomb_set(m, q, j, rc->stamp > l->stamp ? rc->stamp : l->stamp, 0, 1);
   return TSMAP_EXISTS;
 }
 
@@ -252,7 +244,9 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   if (cmp == TSMAP_CLOCK_LT) /* the remote side dominates */
     st = tsmap_side_set(m, q, l, rc->value, rweight, rclock, rc->stamp, &after, out);
   else if (concurrent && l->kind == TSMAP_SIDE_TOMB && l->local)
-    st = tsmap_merge_past_local(m, q, l, rc, rclock);
+    st = m->weighted && rc->value && rweight > q->shard->max_weight
+             ? TSMAP_TOO_HEAVY /* G11, B6: as every store of it, nothing changed */
+             : tsmap_merge_past_local(m, q, l, rc, rclock);
   else if (concurrent && res->have && res->version == l->version && res->kind == l->kind) {
     st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, res->weight,
                             &after, out);

@@ -136,7 +136,7 @@ static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
 }
 
 tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *clock,
-                           uint64_t stamp, uint64_t version) {
+                           uint64_t stamp, uint64_t version, int local) {
   tsmap_tomb *t = tsmap_tomb_find(m, q);
   if (!t && !(t = tsmap_tomb_new(m, q)))
     return NULL;
@@ -144,7 +144,7 @@ tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *c
     t->w[i] = clock[i];
   t->stamp = stamp;
   t->version = version ? version : tsmap_ver_next(m);
-  t->local = 0;
+  t->local = local;
   return t;
 }
 
@@ -167,7 +167,7 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
     return;
   uint64_t v = tsmap_ver_next(m);
   clock[m->cfg.replica_id] = v;
-  if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v) && s->tombs)
+  if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v, 0) && s->tombs)
     s->tombs->lost++; /* only without tsmap_tomb_reserve first: every caller reserves */
 }
 
@@ -232,9 +232,7 @@ void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t, i
   /* the entry's own clock and stamp: not a write (no counter raised), so it dominates
    * exactly what the entry did; a new version, so tsmap_export passes it on (an expiry),
    * or `local`, never exported (a capacity eviction: the bound is this replica's own) */
-  t = tsmap_tomb_set(m, &q, clock, stamp, 0);
-  if (t)
-    t->local = local;
+  (void)tsmap_tomb_set(m, &q, clock, stamp, 0, local);
 }
 
 /* ======================================================================================

@@ -143,11 +143,11 @@ TSMAP_HIDDEN void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t);
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_find(const tsmap *m, const tsmap_key *q);
 
 /* Store a tombstone for `q` with this clock and stamp (replacing one there) and version
- * `version` (0: a new one). Returns it, or NULL when it could not be allocated. Shard
- * lock held. */
+ * `version` (0: a new one), `local` (a capacity eviction's, never exported) or not.
+ * Returns it, or NULL when it could not be allocated. Shard lock held. */
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q,
                                         const uint64_t *clock, uint64_t stamp,
-                                        uint64_t version);
+                                        uint64_t version, int local);
 
 /* Drop the tombstone of `q`, if any (an insert took it; shard lock held). */
 TSMAP_HIDDEN void tsmap_tomb_drop(const tsmap *m, const tsmap_key *q);
