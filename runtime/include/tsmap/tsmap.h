@@ -293,7 +293,8 @@ typedef struct tsmap_config {
    * tombstone's record, nothing evicted. A value tsmap_merge stores that admission
    * refuses is such an eviction too: the key gets a local tombstone with the change's
    * clock, so sending that change again does not retry it (the key's next write does; a
-   * local put admission refuses took no version and leaves the map unchanged). Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
+   * local put admission refuses took no version and leaves the map unchanged). Local
+   * writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
@@ -730,7 +731,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * accepted raises this replica's counter to at most TSMAP_CLOCK_LIMIT -
  * TSMAP_CLOCK_HEADROOM, past which its local writes are refused); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
  * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
- * than a shard's share; nothing changed, not even the clock, and a resolver's result is
+ * than a shard's share, also when it meets a capacity tombstone; nothing changed, not even the clock, and a resolver's result is
  * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
  * same way. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
