@@ -26,9 +26,18 @@ static size_t tsmap_codec_len(size_t key_len, size_t clock_len, size_t value_byt
   return TSMAP_CODEC_HEAD + clock_len * 8 + value_bytes + key_len;
 }
 
+/* What both directions refuse: more counters than any map has, a key no map holds, a
+ * stamp whose replica part (its low 8 bits, V3) no map has. Encode refuses what decode
+ * would (it wrote such a stamp until black-box round 8, and the peer's decode then
+ * refused the stream for good). */
+static int tsmap_codec_bad(size_t key_len, size_t clock_len, uint64_t stamp) {
+  return clock_len > TSMAP_MAX_REPLICAS || key_len > TSMAP_MAX_KEY_SIZE ||
+         (stamp & 0xff) >= TSMAP_MAX_REPLICAS;
+}
+
 tsmap_status tsmap_change_encode(const tsmap_change *c, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out) {
-  if (!c || !len_out || c->clock_len > TSMAP_MAX_REPLICAS || c->key_len > TSMAP_MAX_KEY_SIZE ||
+  if (!c || !len_out || tsmap_codec_bad(c->key_len, c->clock_len, c->stamp) ||
       value_size > TSMAP_MAX_VALUE_SIZE || (c->clock_len && !c->clock) ||
       (c->key_len && !c->key))
     return TSMAP_INVALID_ARGUMENT;
@@ -64,9 +73,8 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
   size_t key_len = tsmap_get_le(p, 4), clock_len = tsmap_get_le(p + 8, 4);
   uint64_t flags = tsmap_get_le(p + 4, 4);
   /* a key no map holds is garbage, not a change whose 4 GiB are still to come */
-  /* nor is a stamp whose replica part (its low 8 bits) no map has (G13, V3) */
-  if (tsmap_get_le(p + 12, 4) != value_size || clock_len > TSMAP_MAX_REPLICAS || flags > 1 ||
-      key_len > TSMAP_MAX_KEY_SIZE || (tsmap_get_le(p + 16, 8) & 0xff) >= TSMAP_MAX_REPLICAS)
+  if (tsmap_get_le(p + 12, 4) != value_size || flags > 1 ||
+      tsmap_codec_bad(key_len, clock_len, tsmap_get_le(p + 16, 8)))
     return TSMAP_INVALID_ARGUMENT;
   size_t vbytes = flags ? 0 : value_size;
   size_t n = tsmap_codec_len(key_len, clock_len, vbytes);

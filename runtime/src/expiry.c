@@ -60,7 +60,8 @@ void tsmap_meta_fill(const tsmap *m, const tsmap_key *q, uint64_t *vw,
 struct tsmap_reaped {
   struct tsmap_reaped *next;
   tsmap_evict_reason reason; /* EXPIRED, or CAPACITY (G11) */
-  tsmap_tomb *tomb;          /* a replicated map's EXPIRED: its tombstone's record (V4) */
+  tsmap_tomb *tomb;          /* a replicated map's EXPIRED or CAPACITY: its tombstone's
+                                record (V4) */
   size_t key_len;
   size_t bytes; /* of this record, for free */
   uint64_t w[];
@@ -79,7 +80,10 @@ tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reas
     return NULL;
   r->reason = why;
   r->tomb = NULL;
-  if (TSMAP_UNLIKELY(m->replicas) && why == TSMAP_EVICT_EXPIRED &&
+  /* G13, V4: a replicated map's entry that leaves without a write, expired or evicted
+   * for room (G11), leaves a tombstone with its own clock */
+  if (TSMAP_UNLIKELY(m->replicas) &&
+      (why == TSMAP_EVICT_EXPIRED || why == TSMAP_EVICT_CAPACITY) &&
       !(r->tomb = tsmap_tomb_for_expiry(m, pos))) {
     tsmap_mem_free(m, r, bytes); /* no memory: the entry stays (E2) */
     return NULL;
@@ -96,7 +100,7 @@ tsmap_reaped *tsmap_reap_record(tsmap *m, const tsmap_pos *pos, tsmap_evict_reas
 void tsmap_reap_commit(tsmap *m, tsmap_shard *s, const tsmap_pos *pos, tsmap_reaped *r,
                        tsmap_after *after) {
   if (r->tomb) /* G13, V4: from the slot, before it is erased */
-    tsmap_tomb_on_expire(m, pos, r->tomb);
+    tsmap_tomb_on_expire(m, pos, r->tomb, r->reason == TSMAP_EVICT_CAPACITY);
   r->tomb = NULL;
   tsmap_shard_erase(m, s, pos, r->reason); /* counted as its reason, not REMOVED (M3) */
   r->next = after->reaped;

@@ -79,7 +79,7 @@ static size_t tsmap_feed_tombs(const tsmap *m, const tsmap_shard *s, uint64_t si
   const tsmap_tombs *ts = s->tombs;
   for (size_t b = 0; ts && b < ts->nbuckets; b++)
     for (const tsmap_tomb *t = ts->b[b]; t; t = t->next)
-      if (t->version > since)
+      if (t->version > since && !t->local) /* a capacity eviction's stays here (V4) */
         off += tsmap_rec_put(m, out ? out + off : NULL, t->w + m->replicas, t->key_len, NULL,
                              t->version, t->stamp, t->w);
   return off;

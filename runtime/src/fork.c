@@ -105,13 +105,15 @@ int tsmap_fork_watch_add(tsmap_fork_watch *w) {
   return 1;
 }
 
+/* w->next is read under the lock: a neighbour's add or remove writes it meanwhile (a
+ * data race on it when two threads destroyed maps at once: black-box round 8). */
 void tsmap_fork_watch_remove(tsmap_fork_watch *w) {
-  if (!w->next)
-    return; /* never added */
   pthread_mutex_lock(&tsmap_fork_mu);
-  w->prev->next = w->next;
-  w->next->prev = w->prev;
-  w->prev = w->next = NULL;
+  if (w->next) { /* else never added */
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+  }
   pthread_mutex_unlock(&tsmap_fork_mu);
 }
 

@@ -27,6 +27,10 @@
 static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 pthread_mutex_t *tsmap_mx_registry_lock(void) { return &g_registry_lock; }
+/* Non-zero while this thread's tsmap_metrics_write_all holds g_registry_lock and runs its
+ * writer: a nested write_all or a named create from that writer would take the lock
+ * again and deadlock (black-box round 8); they return TSMAP_REENTERED instead. */
+static _Thread_local unsigned char g_writing_all;
 static struct tsmap_metrics *g_registry;
 static _Atomic uint64_t g_next_id = 1; /* M1: metered maps' ids (0: not metered) */
 _Atomic unsigned tsmap_mx_track_mask = TSMAP_MX_TRACK_MASK; /* M3 (tests: 0, every key) */
@@ -325,6 +329,8 @@ tsmap_status tsmap_mx_register(tsmap *m) {
   struct tsmap_metrics *mx = m->mx;
   if (!mx || !mx->name[0])
     return TSMAP_OK;
+  if (g_writing_all)
+    return TSMAP_REENTERED;
   pthread_mutex_lock(&g_registry_lock);
   /* a name taken twice would give an exposition two series of each of its metrics,
    * which a Prometheus server rejects whole */
@@ -712,6 +718,8 @@ tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer, void *
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx) {
   if (!writer)
     return TSMAP_INVALID_ARGUMENT;
+  if (g_writing_all)
+    return TSMAP_REENTERED;
   pthread_mutex_lock(&g_registry_lock);
   size_t n = 0, k = 0;
   for (struct tsmap_metrics *mx = g_registry; mx; mx = mx->next)
@@ -723,7 +731,9 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx) {
     if (tsmap_mx_snap_map(mx->map, &sn[k]) == TSMAP_OK) /* closed maps are left out */
       k++;
   if (st == TSMAP_OK) {
+    g_writing_all = 1;
     tsmap_mx_emit_all(o, sn, k);
+    g_writing_all = 0;
     st = o->stopped ? TSMAP_STOPPED : TSMAP_OK;
   }
   pthread_mutex_unlock(&g_registry_lock);

@@ -56,6 +56,7 @@ typedef struct tsmap_side {
   uint64_t vw[TSMAP_MAX_VALUE_WORDS]; /* ENTRY: value and meta words */
   uint64_t clock[TSMAP_MAX_REPLICAS];
   uint64_t stamp, version;
+  int local; /* TOMB: a capacity eviction's (V4) */
 } tsmap_side;
 
 /* Look `q` up: 0, or -1 when an expired entry could not be reaped (G10). */
@@ -72,6 +73,7 @@ static int tsmap_side_look(tsmap *m, const tsmap_key *q, tsmap_after *after, tsm
     l->clock[i] = found ? l->vw[st + 1 + i] : t ? t->w[i] : 0;
   l->stamp = found ? l->vw[st] : t ? t->stamp : 0;
   l->version = found ? l->vw[at] : t ? t->version : 0;
+  l->local = t ? t->local : 0;
   return 0;
 }
 
@@ -124,13 +126,21 @@ static tsmap_status tsmap_side_set(tsmap *m, tsmap_key *q, const tsmap_side *l,
   if (value && l->kind == TSMAP_SIDE_ENTRY) {
     tsmap_pos_write_value(m, &l->pos, q, value);
   } else if (value) {
-    st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+    /* G11, B5 on a bounded map: a value admission refuses is a capacity eviction, and
+     * leaves a tombstone with its clock as one (V4), else an older write of the key got
+     * in later (black-box round 8); its record first, so that none fails after */
+    if (TSMAP_UNLIKELY(m->bounded) && tsmap_tomb_reserve(m, q) != 0)
+      st = TSMAP_NO_MEMORY;
+    else
+      st = tsmap_shard_insert(m, q->shard, q, value, after); /* takes the tombstone */
+    if (st == TSMAP_OK && after->rejected)
+      (void)tsmap_tomb_set(m, q, clock, stamp, 0, 1); /* local (V4): reserved above */
   } else if (tsmap_tomb_reserve(m, q) != 0) {
     st = TSMAP_NO_MEMORY; /* no room for the tombstone: nothing changed */
   } else {
     if (l->kind == TSMAP_SIDE_ENTRY)
       tsmap_shard_erase(m, q->shard, &l->pos, TSMAP_EVICT_REMOVED); /* V4 */
-    (void)tsmap_tomb_set(m, q, clock, stamp, 0); /* fills the erase's (or the reserve) */
+    (void)tsmap_tomb_set(m, q, clock, stamp, 0, 0); /* fills the erase's (or the reserve) */
   }
   q->ver = NULL;
   if (st != TSMAP_OK)
@@ -203,6 +213,20 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
   res->kind = l->kind;
 }
 
+/* A change concurrent with a capacity eviction's tombstone (V4): the evicted value is
+ * gone, so no resolver can weigh it (one that saw a tombstone would resolve otherwise than
+ * the peers that hold the value, and what this replica then exported would spread it).
+ * The tombstone joins the change's clock and stays local: TSMAP_EXISTS, nothing stored;
+ * a later change that dominates the join gets in. */
+static int tsmap_merge_past_local(tsmap *m, const tsmap_key *q, const tsmap_side *l,
+                                  const tsmap_change *rc, const uint64_t *rclock) {
+  uint64_t j[TSMAP_MAX_REPLICAS];
+  tsmap_clock_join(j, l->clock, rclock, m->replicas);
+  /* the key's own record: set cannot fail */
+  (void)tsmap_tomb_set(m, q, j, rc->stamp > l->stamp ? rc->stamp : l->stamp, 0, 1);
+  return TSMAP_EXISTS;
+}
+
 /* One locked look. Returns a status, or -1 after running the resolver (look again). */
 static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
                              const uint64_t *rclock, uint64_t rweight, tsmap_resolve_fn resolve,
@@ -219,6 +243,10 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
   int concurrent = cmp == (TSMAP_CLOCK_LT | TSMAP_CLOCK_GT);
   if (cmp == TSMAP_CLOCK_LT) /* the remote side dominates */
     st = tsmap_side_set(m, q, l, rc->value, rweight, rclock, rc->stamp, &after, out);
+  else if (concurrent && l->kind == TSMAP_SIDE_TOMB && l->local)
+    st = m->weighted && rc->value && rweight > q->shard->max_weight
+             ? TSMAP_TOO_HEAVY /* G11, B6: as every store of it, nothing changed */
+             : tsmap_merge_past_local(m, q, l, rc, rclock);
   else if (concurrent && res->have && res->version == l->version && res->kind == l->kind) {
     st = tsmap_side_resolve(m, q, l, rc, rclock, res->verdict, res->merged, res->weight,
                             &after, out);
@@ -243,7 +271,8 @@ static int tsmap_merge_round(tsmap *m, tsmap_key *q, const tsmap_change *rc,
  * (G12 a) and the stamps built from it (<< 8) went backwards (G13 a). No replica takes
  * that many versions; bytes from a transport may say so (test_g13_garbage_bytes_...).
  * A stamp whose replica part (its low 8 bits, V3) names no replica of the map is bad
- * too: no write made it, and it would win every tie of tsmap_resolve_latest. */
+ * too: no write made it, and it would win every tie of tsmap_resolve_latest; so is one
+ * whose time is above that replica's counter in the clock. */
 static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c) {
   if (rc->clock_len > m->replicas || (rc->clock_len && !rc->clock) ||
       (!rc->key && rc->key_len) || (rc->stamp >> 8) >= TSMAP_CLOCK_LIMIT ||
@@ -254,7 +283,9 @@ static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c)
     if (c[i] >= TSMAP_CLOCK_LIMIT)
       return -1;
   }
-  return 0;
+  /* the write the stamp names is one the clock includes (V3: stamp time v of replica r is
+   * r's counter v); one above it names a write that did not happen (black-box round 8) */
+  return (rc->stamp >> 8) > c[rc->stamp & 0xff] ? -1 : 0;
 }
 
 static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,

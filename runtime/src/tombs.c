@@ -136,7 +136,7 @@ static tsmap_tomb *tsmap_tomb_new(const tsmap *m, const tsmap_key *q) {
 }
 
 tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *clock,
-                           uint64_t stamp, uint64_t version) {
+                           uint64_t stamp, uint64_t version, int local) {
   tsmap_tomb *t = tsmap_tomb_find(m, q);
   if (!t && !(t = tsmap_tomb_new(m, q)))
     return NULL;
@@ -144,6 +144,7 @@ tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q, const uint64_t *c
     t->w[i] = clock[i];
   t->stamp = stamp;
   t->version = version ? version : tsmap_ver_next(m);
+  t->local = local;
   return t;
 }
 
@@ -166,12 +167,13 @@ void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsmap_pos *pos) {
     return;
   uint64_t v = tsmap_ver_next(m);
   clock[m->cfg.replica_id] = v;
-  if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v) && s->tombs)
+  if (!tsmap_tomb_set(m, &q, clock, (v << 8) | m->cfg.replica_id, v, 0) && s->tombs)
     s->tombs->lost++; /* only without tsmap_tomb_reserve first: every caller reserves */
 }
 
 /* ======================================================================================
- * An expired entry's tombstone (V4, G10 on a replicated map)
+ * An expired entry's tombstone (V4, G10 on a replicated map), and an entry's a bound
+ * evicted for room (G11): both leave without a write (expiry.c's reap records)
  * ====================================================================================== */
 
 /* The key of the entry at `pos` as an operation's key (shard lock held: a long key is
@@ -210,7 +212,7 @@ void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t) {
     tsmap_tomb_free(m, t);
 }
 
-void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t) {
+void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t, int local) {
   uint64_t kw[TSMAP_MAX_KEY_WORDS], clock[TSMAP_MAX_REPLICAS];
   tsmap_key q;
   if (tsmap_tomb_slot_key(m, pos, kw, &q) != 0) {
@@ -228,8 +230,9 @@ void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t) {
   else
     tsmap_tomb_link_new(m, q.shard->tombs, &q, t);
   /* the entry's own clock and stamp: not a write (no counter raised), so it dominates
-   * exactly what the entry did; a new version, so tsmap_export passes it on */
-  (void)tsmap_tomb_set(m, &q, clock, stamp, 0);
+   * exactly what the entry did; a new version, so tsmap_export passes it on (an expiry),
+   * or `local`, never exported (a capacity eviction: the bound is this replica's own) */
+  (void)tsmap_tomb_set(m, &q, clock, stamp, 0, local);
 }
 
 /* ======================================================================================

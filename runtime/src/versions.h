@@ -45,8 +45,13 @@
  *       entry's own clock and stamp (expiry is local, not a write: no counter is raised)
  *       and a new version (tsmap_export passes it on), its record allocated with the
  *       reap's (tsmap_tomb_for_expiry; without memory the entry stays, E2), so a change
- *       the expired entry dominated cannot bring the key back. Capacity evictions (G11)
- *       are local and leave none.
+ *       the expired entry dominated cannot bring the key back. A capacity eviction
+ *       (G11) leaves one too (its reap record as well), and so does a merged value
+ *       admission refuses (replica.c, tsmap_side_set, which reserves the record before
+ *       the insert): black-box round 8. Those are `local`: a bound is this replica's
+ *       own, so tsmap_export never lists them (a peer behind keeps its value), and a
+ *       merge only lets a change that dominates one past it (a concurrent change joins
+ *       its clock, TSMAP_EXISTS: no resolver can weigh the value that is gone).
  *   V6  Clock headroom: a merge raises the version counter to at most TSMAP_CLOCK_LIMIT -
  *       TSMAP_CLOCK_HEADROOM, and a local write checks, before it takes anything, that the
  *       counter is below that mark (tsmap_ver_exhausted; else TSMAP_INVALID_ARGUMENT). A
@@ -83,6 +88,7 @@ typedef struct tsmap_tomb {
   uint64_t stamp;
   size_t key_len;
   size_t bytes; /* of this record, for free */
+  int local;    /* a capacity eviction's (G11): kept, never exported (V4) */
   uint64_t w[]; /* clock (`replicas` words), then the key's bytes */
 } tsmap_tomb;
 
@@ -126,20 +132,22 @@ TSMAP_HIDDEN void tsmap_tomb_on_erase(const tsmap *m, tsmap_shard *s, const tsma
 /* G10 on a replicated map (V4): the record for the tombstone the expiry of the entry at
  * `pos` leaves, allocated before the entry is unlinked (NULL: no memory, and the expired
  * entry stays for a later reclaim, E2); then, with the entry still in its slot, the
- * tombstone itself: the entry's clock and stamp, a new version. Shard lock held. */
+ * tombstone itself: the entry's clock and stamp, a new version. Shard lock held. The
+ * same for a capacity eviction (G11), whose tombstone is `local`: not exported (V4). */
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_for_expiry(const tsmap *m, const tsmap_pos *pos);
-TSMAP_HIDDEN void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t);
+TSMAP_HIDDEN void tsmap_tomb_on_expire(const tsmap *m, const tsmap_pos *pos, tsmap_tomb *t,
+                                       int local);
 TSMAP_HIDDEN void tsmap_tomb_release(const tsmap *m, tsmap_tomb *t);
 
 /* The tombstone of `q` in its shard, or NULL (shard lock held). */
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_find(const tsmap *m, const tsmap_key *q);
 
 /* Store a tombstone for `q` with this clock and stamp (replacing one there) and version
- * `version` (0: a new one). Returns it, or NULL when it could not be allocated. Shard
- * lock held. */
+ * `version` (0: a new one), `local` (a capacity eviction's, never exported) or not.
+ * Returns it, or NULL when it could not be allocated. Shard lock held. */
 TSMAP_HIDDEN tsmap_tomb *tsmap_tomb_set(const tsmap *m, const tsmap_key *q,
                                         const uint64_t *clock, uint64_t stamp,
-                                        uint64_t version);
+                                        uint64_t version, int local);
 
 /* Drop the tombstone of `q`, if any (an insert took it; shard lock held). */
 TSMAP_HIDDEN void tsmap_tomb_drop(const tsmap *m, const tsmap_key *q);

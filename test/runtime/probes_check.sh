@@ -5,6 +5,10 @@
 # probes_check.sh attach EXE   where this machine lets a tracer attach (bpftrace, else
 #                              perf probe on the SDT markers), count op_start hits in EXE
 #                              (tsmap_rt_metrics: thousands); else exit 77 with the reason.
+#                              With bpftrace, every probe of docs/observability.md is
+#                              attached and must fire in EXE, op_start as often as op_end,
+#                              with op codes, statuses and evict reasons in the documented
+#                              ranges (black-box round 8).
 set -u
 mode="$1"
 target="$2"
@@ -32,9 +36,29 @@ fi
 
 # attach: count real hits
 if command -v bpftrace >/dev/null 2>&1; then
-  out="$(timeout 60 bpftrace -e "usdt:$target:tsmap:op_start { @hits = count(); }" -c "$target" 2>&1)"
+  u="usdt:$target:tsmap"
+  # op codes 0..16 (enum tsmap_op), statuses 0..12 (tsmap_status), reasons 0..5
+  prog="$u:op_start { @hits = count(); } $u:op_start /arg1 > 16/ { @bad_op = count(); }
+    $u:op_end { @op_end = count(); } $u:op_end /arg0 > 16 || arg1 > 12/ { @bad_end = count(); }
+    $u:evict { @evict = count(); } $u:evict /arg1 > 5 || arg3 > 1073741824/ { @bad_evict = count(); }
+    $u:growth_start { @growth_start = count(); } $u:growth_step { @growth_step = count(); }
+    $u:growth_end { @growth_end = count(); } $u:reentered { @reentered = count(); }
+    $u:wait_start { @wait_start = count(); } $u:wait_end { @wait_end = count(); }"
+  out="$(timeout 100 bpftrace -e "$prog" -c "$target" 2>&1)"
   hits="$(printf '%s\n' "$out" | sed -n 's/^@hits: //p')"
   [ -n "$hits" ] || { echo "SKIP: bpftrace could not attach: $(printf '%s' "$out" | tail -3)"; exit 77; }
+  fail=0
+  for p in op_end evict growth_start growth_step growth_end reentered wait_start wait_end; do
+    n="$(printf '%s\n' "$out" | sed -n "s/^@$p: //p")"
+    echo "tsmap:$p hits: ${n:-0}"
+    [ "${n:-0}" -gt 0 ] || { echo "tsmap:$p never fired"; fail=1; }
+  done
+  ends="$(printf '%s\n' "$out" | sed -n 's/^@op_end: //p')"
+  [ "$ends" = "$hits" ] || { echo "op_start $hits times, op_end ${ends:-0}"; fail=1; }
+  if printf '%s\n' "$out" | grep -q '^@bad_[a-z]*: [1-9]'; then # bpftrace lists zeros too
+    printf '%s\n' "$out" | grep '^@bad_'; fail=1
+  fi
+  [ "$fail" = 0 ] || exit 1
 elif command -v perf >/dev/null 2>&1; then
   # The event's name (sdt_tsmap:op_start) is the machine's, not this run's: another run of
   # this test (a second build's suite) would add its binary's sites as op_start_1 and

@@ -8,6 +8,7 @@
 #include "tsmap_test.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,115 @@ static void test_scrape_while_maps_come_and_go(void) {
   CHECK(pthread_join(th, NULL) == 0);
 }
 
+/* Black-box round 8: two threads create and destroy named maps (names with quotes,
+ * backslashes and newlines) while a third scrapes every map into a buffer it grows on
+ * TSMAP_NO_MEMORY: each scrape is TSMAP_OK with the whole text, or TSMAP_NO_MEMORY with
+ * the length. Under TSan this found a data race in tsmap_destroy (fork.c read its
+ * neighbour link outside the list's lock while the other thread's destroy wrote it). */
+static _Atomic int g_churn2_done;
+static void *registry_churner(void *arg) {
+  int id = (int)(intptr_t)arg;
+  char name[64];
+  for (int i = 0; !g_churn2_done; i++) {
+    snprintf(name, sizeof name, "churn \"%d\" \\%d\n", id, i % 20);
+    tsmap_config cfg;
+    metered_config(&cfg, name, 8);
+    cfg.metrics = i & 1;
+    tsmap *m = NULL;
+    CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+    uint64_t k = (uint64_t)i;
+    CHECK(tsmap_put(m, &k, 8, &k, NULL) == TSMAP_OK);
+    if (i & 2)
+      CHECK(tsmap_close(m) == TSMAP_OK);
+    CHECK(tsmap_destroy(m) == TSMAP_OK);
+  }
+  return NULL;
+}
+
+static void test_named_maps_come_and_go_on_two_threads(void) {
+  pthread_t th[2];
+  g_churn2_done = 0;
+  for (intptr_t i = 0; i < 2; i++)
+    CHECK(pthread_create(&th[i], NULL, registry_churner, (void *)i) == 0);
+  size_t cap = 0, scrapes = 0;
+  char *buf = NULL;
+  for (double end = tsmap_test_now() + 0.5; tsmap_test_now() < end; scrapes++) {
+    size_t len = 0;
+    tsmap_status st = tsmap_metrics_format(NULL, buf, cap, &len);
+    if (st == TSMAP_OK && buf) {
+      CHECK(strlen(buf) == len);
+      continue;
+    }
+    CHECK(st == TSMAP_NO_MEMORY || (st == TSMAP_OK && !buf));
+    free(buf);
+    cap = len + 4096;
+    buf = (char *)malloc(cap);
+    CHECK(buf != NULL);
+  }
+  g_churn2_done = 1;
+  for (int i = 0; i < 2; i++)
+    CHECK(pthread_join(th[i], NULL) == 0);
+  CHECK(scrapes > 0);
+  free(buf);
+}
+
+/* Black-box round 8: tsmap_metrics_write_all holds the registry's lock while its writer
+ * runs, so the writer's own write_all (or tsmap_metrics_format of every map) and its
+ * create of a named map waited for that lock for ever. They return TSMAP_REENTERED now;
+ * a metrics_write of one map, a put, a close still work. (An alarm turns the old hang
+ * into a failure with a name.) */
+static tsmap *g_nest_map;
+static tsmap_status g_nest_st[5];
+static int g_nest_calls;
+static int nest_nop(const char *text, size_t len, void *ctx) {
+  (void)text, (void)len, (void)ctx;
+  return 0;
+}
+static int nesting_writer(const char *text, size_t len, void *ctx) {
+  (void)text, (void)len, (void)ctx;
+  if (g_nest_calls++)
+    return 0;
+  size_t n = 0;
+  uint64_t k = 1;
+  tsmap_config cfg;
+  tsmap *m = NULL;
+  metered_config(&cfg, "nested", 8);
+  g_nest_st[0] = tsmap_metrics_format(NULL, NULL, 0, &n);
+  g_nest_st[1] = tsmap_metrics_write_all(nest_nop, NULL);
+  g_nest_st[2] = tsmap_create(&cfg, &m);
+  g_nest_st[3] = tsmap_metrics_write(g_nest_map, nest_nop, NULL);
+  g_nest_st[4] = tsmap_put(g_nest_map, &k, 8, &k, NULL);
+  if (m)
+    tsmap_destroy(m); /* not reached: the create was refused */
+  return 0;
+}
+static void nest_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "test_write_all_from_its_own_writer: deadlocked\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  _exit(3);
+}
+
+static void test_write_all_from_its_own_writer(void) {
+  g_nest_map = metered("nesting", 8);
+  g_nest_calls = 0;
+  signal(SIGALRM, nest_alarm);
+  alarm(30);
+  CHECK(tsmap_metrics_write_all(nesting_writer, NULL) == TSMAP_OK);
+  alarm(0);
+  CHECK(g_nest_st[0] == TSMAP_REENTERED && g_nest_st[1] == TSMAP_REENTERED);
+  CHECK(g_nest_st[2] == TSMAP_REENTERED);
+  CHECK(g_nest_st[3] == TSMAP_OK && g_nest_st[4] == TSMAP_OK);
+  size_t n = 0; /* and afterwards, from the thread that nested: works again */
+  CHECK(tsmap_metrics_format(NULL, NULL, 0, &n) == TSMAP_OK && n > 0);
+  tsmap_config cfg;
+  tsmap *m = NULL;
+  metered_config(&cfg, "nested", 8);
+  CHECK(tsmap_create(&cfg, &m) == TSMAP_OK);
+  tsmap_destroy(m);
+  tsmap_destroy(g_nest_map);
+}
+
 static tsmap_verdict delete_fn(const void *key, size_t key_len, const void *old_value, void *ctx,
                                void *new_value) {
   (void)key, (void)key_len, (void)old_value, (void)ctx, (void)new_value;
@@ -674,6 +784,12 @@ static void test_exposition_file(void) {
   if (!path)
     return;
   tsmap *a = metered("orders", 8), *b = metered("sessions \"eu\"", 16);
+  /* label values promtool must see escaped (black-box round 8): a backslash, a newline,
+   * UTF-8, and a name of 5000 bytes */
+  static char long_name[5001];
+  memset(long_name, 'n', sizeof long_name - 1);
+  tsmap *odd[4] = {metered("back\\slash", 8), metered("new\nline", 8),
+                   metered("\xc3\xbc \xe2\x98\x83", 8), metered(long_name, 8)};
   for (uint64_t k = 0; k < 3000; k++) {
     uint64_t v[2] = {k, k};
     tsmap_put(a, &k, 8, v, NULL);
@@ -686,6 +802,8 @@ static void test_exposition_file(void) {
   CHECK(f != NULL);
   CHECK(tsmap_metrics_write_all(write_file, f) == TSMAP_OK);
   CHECK(fclose(f) == 0);
+  for (int i = 0; i < 4; i++)
+    tsmap_destroy(odd[i]);
   tsmap_destroy(a);
   tsmap_destroy(b);
 }
@@ -811,6 +929,7 @@ static void test_names_are_checked(void) {
 
 TEST_MAIN(T(track_every_key), T(test_counts_are_exact), T(test_lifespan_survives_growth), T(test_waits_and_retries),
           T(test_scrape_while_writing), T(test_scrape_while_maps_come_and_go),
+          T(test_named_maps_come_and_go_on_two_threads), T(test_write_all_from_its_own_writer),
           T(test_off_counts_nothing), T(test_expired_and_capacity_evictions_are_counted),
           T(test_maintenance_thread_is_counted), T(test_growth_moves_births_and_deadlines),
           T(test_removed_status_is_counted), T(test_thread_cache_follows_the_map),

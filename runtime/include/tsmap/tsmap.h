@@ -94,7 +94,8 @@ typedef enum tsmap_status {
   TSMAP_CLOSED = 5,           /* the map was closed (tsmap_close) */
   TSMAP_NO_MEMORY = 6,        /* an allocation failed; nothing changed */
   TSMAP_REENTERED = 7,        /* called from a callback for the key that callback is
-                                 computing (or a cycle of such waits): would deadlock */
+                                 computing (or a cycle of such waits), or from a
+                                 tsmap_metrics_write_all writer: would deadlock */
   TSMAP_CALLBACK_FAILED = 8,  /* a compute_if_absent callback returned non-zero */
   TSMAP_STOPPED = 9,          /* tsmap_foreach: the visitor asked to stop */
   TSMAP_REMOVED = 10,         /* compute / compute_if_present: done, the callback's
@@ -281,7 +282,19 @@ typedef struct tsmap_config {
    * the entry dominated, delivered again, stays out; tsmap_export passes it on (a new
    * version) and tsmap_forget drops it like any other. A peer that holds the same write
    * keeps its copy (equal clocks: TSMAP_EXISTS; its own TTL decides), a peer behind it
-   * takes the tombstone. Local writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
+   * takes the tombstone. An entry a bound evicts for room (G11, TSMAP_EVICT_CAPACITY)
+   * leaves a local tombstone with its own clock and stamp: neither its own write nor an
+   * older one of its key, sent again by a peer, brings it back, and a change concurrent
+   * with it only joins its clock (TSMAP_EXISTS: the evicted value is gone, so no
+   * resolver could weigh it); a change that dominates it gets in. The bound is this
+   * replica's own, so tsmap_export never lists such tombstones (a peer keeps what it
+   * holds). Tombstones do not count against max_entries or max_weight (tsmap_forget
+   * drops them), and an insert that must evict may return TSMAP_NO_MEMORY for a
+   * tombstone's record, nothing evicted. A value tsmap_merge stores that admission
+   * refuses is such an eviction too: the key gets a local tombstone with the change's
+   * clock, so sending that change again does not retry it (the key's next write does; a
+   * local put admission refuses took no version and leaves the map unchanged). Local
+   * writes stop at the clock headroom (TSMAP_CLOCK_LIMIT). */
   size_t replicas;         /* 0: not replicated; else 1..TSMAP_MAX_REPLICAS */
   size_t replica_id;       /* this replica's index in every clock, below `replicas` */
   /* Live resharding (G15, tsmap_reshard). */
@@ -370,7 +383,8 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
 /* Create a map from `config` (copied; the allocator it points to must outlive the map)
  * into *map_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT (null pointers, a shard count
  * that is not a power of two, sizes out of range, a name that is not UTF-8);
- * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_NO_MEMORY (also
+ * TSMAP_EXISTS (another map not yet destroyed has config.name); TSMAP_REENTERED (a named
+ * map created from a tsmap_metrics_write_all writer); TSMAP_NO_MEMORY (also
  * an initial_capacity whose first tables exceed the machine's physical memory, refused
  * before anything is mapped) (*map_out untouched on every failure). */
 tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
@@ -664,7 +678,10 @@ typedef struct tsmap_change {
                             includes (a local write: its own); a write that happened
                             after another has a larger one. The replica part (low 8
                             bits) is below the map's replicas (tsmap_merge) and below
-                            TSMAP_MAX_REPLICAS (tsmap_change_decode), else refused */
+                            TSMAP_MAX_REPLICAS (tsmap_change_encode and _decode), and
+                            the clock includes the write it names: its time is at most
+                            clock[stamp & 0xff] (tsmap_merge; so a change without a
+                            clock has stamp 0 or time 0); else refused */
   uint64_t version;      /* the exporting map's version of this change (local meaning) */
 } tsmap_change;
 
@@ -695,7 +712,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
 /* Apply a change a peer exported (its key, value or tombstone, clock, stamp; its version
  * is ignored). Against the local entry or tombstone of the key: a remote clock that
  * dominates replaces it; one that is dominated or equal changes nothing (TSMAP_EXISTS:
- * stale or a duplicate); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
+ * stale or a duplicate; and one concurrent with a bounded map's capacity eviction, which
+ * only joins its clock, G11 above); concurrent clocks call `resolve` (NULL: tsmap_resolve_latest)
  * with no lock held, and the entry gets the pointwise maximum of both clocks and the
  * larger stamp, whatever the verdict (if the
  * entry changed meanwhile, the merge starts over, the discarded STORE result going to
@@ -708,11 +726,12 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
  * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a stamp whose replica
- * part, stamp & 0xff, is at or above its replicas, a bad key: nothing changed; a change
+ * part, stamp & 0xff, is at or above its replicas, a stamp time above that replica's
+ * counter in the clock, a bad key: nothing changed; a change
  * accepted raises this replica's counter to at most TSMAP_CLOCK_LIMIT -
  * TSMAP_CLOCK_HEADROOM, past which its local writes are refused); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
  * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
- * than a shard's share; nothing changed, not even the clock, and a resolver's result is
+ * than a shard's share, also when it meets a capacity tombstone; nothing changed, not even the clock, and a resolver's result is
  * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
  * same way. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
@@ -732,7 +751,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
  * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a key
- * above TSMAP_MAX_KEY_SIZE). */
+ * above TSMAP_MAX_KEY_SIZE, more than TSMAP_MAX_REPLICAS counters, or a stamp whose
+ * replica part is at or above TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is
+ * never written). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out);
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
@@ -841,8 +862,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
 
 /* The same for every open map the process created with a config.name, in one exposition
  * (each metric family once, a series per map). Holds the registry's lock while it writes:
- * the writer must not create or destroy a named map. Statuses: TSMAP_OK; TSMAP_STOPPED;
- * TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT. */
+ * the writer must not destroy a named map; its calls of tsmap_metrics_write_all (and so
+ * tsmap_metrics_format with a NULL map) and its tsmap_create of a named map would wait
+ * for that lock for ever, and return TSMAP_REENTERED instead (any other call, on any map,
+ * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT;
+ * TSMAP_REENTERED (called from its own writer). */
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
