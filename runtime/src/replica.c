@@ -193,12 +193,24 @@ typedef struct tsmap_resolution {
   uint64_t weight; /* of merged, for a STORE on a weighted map (B6) */
 } tsmap_resolution;
 
+/* A resolver's STORE result the merge did not store goes to the hook as DISCARDED, unless
+ * it is the remote's value as given (a resolver that took it as is, tsmap_resolve_latest
+ * included): those bytes are remote->value, the caller's until a merge stores them. Hooked,
+ * a retry stored the value the hook had just been told never entered (a pointer map's
+ * hook freed it: a use after free), and a refused one was the hook's and the caller's. */
+static void tsmap_merge_discard(tsmap *m, const tsmap_key *q, const tsmap_resolution *res,
+                                const tsmap_change *rc) {
+  if (rc->value && memcmp(res->merged, rc->value, m->value_size) == 0)
+    return;
+  tsmap_hook_evicted(m, q, res->merged, TSMAP_EVICT_DISCARDED);
+}
+
 /* Run the resolver on a copy of the local side (no lock held). */
 static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *l,
                                 const tsmap_change *rc, const uint64_t *rclock,
                                 tsmap_resolve_fn resolve, void *ctx, tsmap_resolution *res) {
   if (res->have && res->verdict == TSMAP_STORE)
-    tsmap_hook_evicted(m, q, res->merged, TSMAP_EVICT_DISCARDED); /* a retry: unused */
+    tsmap_merge_discard(m, q, res, rc); /* a retry: unused */
   tsmap_change local = tsmap_side_change(m, q, l), remote = *rc;
   remote.clock = rclock;
   remote.clock_len = m->replicas;
@@ -318,7 +330,7 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
                                 &out)) < 0) {
   }
   if (res.verdict == TSMAP_STORE && (res.have == 1 || (r != TSMAP_OK && r != TSMAP_REPLACED)))
-    tsmap_hook_evicted(map, &q, res.merged, TSMAP_EVICT_DISCARDED);
+    tsmap_merge_discard(map, &q, &res, remote);
   if (out.created)
     tsmap_hook_created(map, &q, out.created);
   if (out.created && out.rejected) /* G11, B5: not admitted */

@@ -1262,6 +1262,92 @@ static void test_g13_a_value_admission_refuses_leaves_a_tombstone(void) {
   tsmap_destroy(a);
 }
 
+/* A pointer map whose hook owns what it gets. A resolver that takes the remote value as
+ * is (STORE with `merged` untouched; tsmap_resolve_latest does so when the remote's stamp
+ * wins) runs again when a local write changes the entry meanwhile. Its first result is
+ * remote->value itself, the caller's until a merge stores it: it was hooked DISCARDED, so
+ * that a retry that took it again stored the pointer the hook had just been handed (a hook
+ * that frees: a use after free), and a merge that then kept the local side left the
+ * pointer to both the hook and the caller (a double free). */
+static struct {
+  void *got[8];
+  tsmap_evict_reason why[8];
+  int n;
+} g_ptr_hooked;
+static void ptr_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  void *p;
+  memcpy(&p, v, sizeof p);
+  if (g_ptr_hooked.n < 8) {
+    g_ptr_hooked.got[g_ptr_hooked.n] = p;
+    g_ptr_hooked.why[g_ptr_hooked.n++] = why;
+  }
+}
+static void *g_ptr_local2;
+static void *put_local2(void *m) {
+  uint64_t k = 3;
+  CHECK_ST(tsmap_put_ptr((tsmap *)m, &k, 8, g_ptr_local2, NULL), TSMAP_REPLACED);
+  return NULL;
+}
+static int g_ptr_resolves, g_ptr_take_remote;
+static tsmap_verdict resolve_after_a_local_write(const void *key, size_t key_len,
+                                                 const tsmap_change *local,
+                                                 const tsmap_change *remote, void *ctx,
+                                                 void *merged) {
+  if (g_ptr_resolves++ == 0) { /* another thread writes the key: the merge runs us again */
+    pthread_t t;
+    pthread_create(&t, NULL, put_local2, ctx);
+    pthread_join(t, NULL);
+  }
+  if (g_ptr_take_remote)
+    return TSMAP_STORE; /* `merged` holds the remote value: taken as is */
+  /* the local write above came after the merge raised the clock: its stamp wins */
+  return tsmap_resolve_latest(key, key_len, local, remote, NULL, merged);
+}
+static int ptr_hooked(const void *p) {
+  int n = 0;
+  for (int i = 0; i < g_ptr_hooked.n; i++)
+    n += g_ptr_hooked.got[i] == p;
+  return n;
+}
+
+static void test_g13_the_remote_value_is_never_hooked_discarded(void) {
+  for (g_ptr_take_remote = 0; g_ptr_take_remote < 2; g_ptr_take_remote++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, sizeof(void *));
+    cfg.key_size = 8;
+    cfg.replicas = 3;
+    cfg.replica_id = 0;
+    cfg.on_entry_evicted = ptr_evicted;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    memset(&g_ptr_hooked, 0, sizeof g_ptr_hooked);
+    static uint64_t local1, local2, remote_obj;
+    g_ptr_local2 = &local2;
+    uint64_t k = 3;
+    CHECK_ST(tsmap_put_ptr(m, &k, 8, &local1, NULL), TSMAP_OK); /* clock {1, 0, 0} */
+    uint64_t rc[3] = {0, 0, 5}; /* concurrent: replica 2's write, whose stamp wins at first */
+    void *rv = &remote_obj;
+    tsmap_change ch = {&k, 8, &rv, rc, 3, (5 << 8) | 2, 0};
+    g_ptr_resolves = 0;
+    void *old = NULL;
+    tsmap_status st = tsmap_merge(m, &ch, resolve_after_a_local_write, m, &old); // NOLINT(tsmap-non-idempotent-callback): writes once, on purpose
+    CHECK(g_ptr_resolves == 2);
+    CHECK(ptr_hooked(&remote_obj) == 0); /* before: 1, as DISCARDED */
+    void *got = NULL;
+    CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
+    if (g_ptr_take_remote) { /* stored: the map's now; the local value left through old_out */
+      CHECK(st == TSMAP_REPLACED && old == &local2 && got == &remote_obj);
+    } else { /* kept: remote->value stays the caller's */
+      CHECK(st == TSMAP_OK && old == NULL && got == &local2);
+    }
+    /* local1 left when local2 replaced it; nothing else was hooked */
+    CHECK(ptr_hooked(&local1) == 1 && g_ptr_hooked.n == 1);
+    tsmap_destroy(m);
+    CHECK(ptr_hooked(got) == 1 && ptr_hooked(&remote_obj) == g_ptr_take_remote);
+  }
+}
+
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
@@ -1276,4 +1362,5 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_stamps_name_a_replica_of_the_map),
           T(test_g13_capacity_evictions_leave_tombstones),
           T(test_g13_stamps_name_a_write_of_the_clock),
-          T(test_g13_a_value_admission_refuses_leaves_a_tombstone))
+          T(test_g13_a_value_admission_refuses_leaves_a_tombstone),
+          T(test_g13_the_remote_value_is_never_hooked_discarded))

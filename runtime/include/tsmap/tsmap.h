@@ -717,7 +717,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * with no lock held, and the entry gets the pointwise maximum of both clocks and the
  * larger stamp, whatever the verdict (if the
  * entry changed meanwhile, the merge starts over, the discarded STORE result going to
- * on_entry_evicted, TSMAP_EVICT_DISCARDED). A value the merge replaces or removes goes to
+ * on_entry_evicted, TSMAP_EVICT_DISCARDED, unless it is the remote's value as given:
+ * `remote->value` is the caller's until a merge stores it, and is never hooked). A value the merge replaces or removes goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
  * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
  * A value bytewise equal to the local one (the remote's or a resolver's STORE) replaces
@@ -732,7 +733,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * TSMAP_CLOCK_HEADROOM, past which its local writes are refused); TSMAP_CLOSED; TSMAP_NO_MEMORY; TSMAP_REENTERED; TSMAP_TOO_HEAVY (max_weight,
  * G11: the value the merge would store, the remote's or a resolver's STORE, weighs more
  * than a shard's share, also when it meets a capacity tombstone; nothing changed, not even the clock, and a resolver's result is
- * hooked TSMAP_EVICT_DISCARDED). A stored value is weighed like a put's, and evicts the
+ * hooked TSMAP_EVICT_DISCARDED, the remote's value as given excepted). A stored value is weighed like a put's, and evicts the
  * same way. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             const tsmap_change *remote,
