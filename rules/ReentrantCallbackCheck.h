@@ -98,7 +98,7 @@ private:
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);
   bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
-                     ASTContext &Ctx);
+                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr);
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;

@@ -566,18 +566,23 @@ bool ReentrantCallbackCheck::loopCallChanges(
   Direct.Kind = EffectKind::MapOperation;
   Direct.Where = Site;
   Direct.Callee = Callee;
-  std::optional<unsigned> MI;
-  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
-    Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
-    Direct.MapField = loadedFromField(Site->getArg(*MI));
-    Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
-    markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
-  } else if (!Callee->hasBody()) {
-    return false;
-  }
   std::vector<Effect> Ops;
   ExpansionSteps = 0;
-  mapOperations(Owner, Direct, 0, Ops);
+  std::optional<unsigned> MI;
+  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
+    // `t` given `r->a` or `r->b` before: a change of each.
+    for (MapArgPlace &M : Analysis->mapArgumentPlaces(Site->getArg(*MI), Owner)) {
+      Direct.Target = std::move(M.P);
+      Direct.MapField = M.Field;
+      Direct.MapFieldAt = M.FieldAt;
+      markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
+      mapOperations(Owner, Direct, 0, Ops);
+    }
+  } else if (!Callee->hasBody()) {
+    return false;
+  } else {
+    mapOperations(Owner, Direct, 0, Ops);
+  }
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key, nor does a
     // store under a copy of it in a table that compares the copies' contents.
@@ -614,6 +619,12 @@ bool ReentrantCallbackCheck::loopCallChanges(
                              std::nullopt, /*InLoop=*/true, Owner);
     if (I != Identity::Same && I != Identity::SameField &&
         !(I == Identity::Unknown && StrictMapIdentity))
+      continue;
+    // Under StrictMapIdentity, a table of an entry a callee looked up (`info =
+    // g_hash_table_lookup (...); add_row (self, info)`): the entry's own.
+    if (I == Identity::Unknown && !E.IntoObject &&
+        E.Target.Root == Place::RootKind::Unknown &&
+        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField))
       continue;
     // A release on the last reference of an object the code took a reference
     // to (while the loop can reach its table, someone holds one), a table a
