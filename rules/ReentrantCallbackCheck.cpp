@@ -78,6 +78,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
+  ReturnsTrueAfterChange.clear();
   Wrappers.reset();
 }
 
