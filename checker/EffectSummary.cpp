@@ -410,6 +410,9 @@ struct EffectAnalysis::Impl {
   /// global or static every return names, else Unknown. An entry is made
   /// (Unknown) before the returns are read, so a cycle of getters ends.
   llvm::DenseMap<const FunctionDecl *, Place> GetterPlaces;
+  /// The values each local a map operation is given (mapArgumentPlaces):
+  /// assignedValuesOf, empty when it is false. Collected on first use.
+  llvm::DenseMap<const VarDecl *, llvm::SmallVector<const Expr *, 2>> AssignedValues;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1987,9 +1990,17 @@ EffectAnalysis::mapArgumentPlaces(const Expr *E, const FunctionDecl *Owner) cons
   llvm::SmallVector<MapArgPlace, 2> Out;
   const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
   const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  llvm::SmallVector<const Expr *, 4> Values;
-  if (VD && assignedValuesOf(VD, Owner, Values)) {
-    for (const Expr *V : Values) {
+  const llvm::SmallVector<const Expr *, 2> *Values = nullptr;
+  // A local of \p Owner itself (not one a lambda captured).
+  if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD) &&
+      VD->getParentFunctionOrMethod() == Owner) {
+    auto [It, New] = P->AssignedValues.try_emplace(VD);
+    if (New && !assignedValuesOf(VD, Owner, It->second))
+      It->second.clear();
+    Values = &It->second;
+  }
+  if (Values && !Values->empty()) {
+    for (const Expr *V : *Values) {
       if (V->IgnoreParenCasts()->isNullPointerConstant(
               Ctx, Expr::NPC_ValueDependentIsNotNull))
         continue;
