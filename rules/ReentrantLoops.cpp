@@ -154,8 +154,10 @@ bool thenReturnsTrue(const Stmt *S, ASTContext &Ctx) {
   for (unsigned Guard = 0; Cur && Guard < 64; ++Guard) {
     DynTypedNodeList Parents = Ctx.getParents(*Cur);
     const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    // `return (insert (...), 0);`: the statement itself returns.
     if (!Parent || isa<WhileStmt>(Parent) || isa<ForStmt>(Parent) ||
-        isa<DoStmt>(Parent) || isa<SwitchStmt>(Parent) || isa<SwitchCase>(Parent))
+        isa<DoStmt>(Parent) || isa<SwitchStmt>(Parent) || isa<SwitchCase>(Parent) ||
+        isa<ReturnStmt>(Parent))
       return false;
     if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
       bool After = false;

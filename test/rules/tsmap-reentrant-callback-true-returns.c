@@ -147,3 +147,20 @@ void add_until_present(GHashTable *t) {
   // CHECK-MESSAGES-DEFAULT: :[[@LINE-2]]:10: warning: call to 'add_if_missing' changes 't' while a loop iterates it with 'g_hash_table_iter_next'
   // CHECK-MESSAGES-STRICT: :[[@LINE-3]]:10: warning: call to 'add_if_missing' changes 't' while a loop iterates it with 'g_hash_table_iter_next'
 }
+
+// The change is in a return of another value.
+static gboolean add_or_count(GHashTable *t, gpointer k, int count) {
+  if (count)
+    return (g_hash_table_insert(t, k, k), FALSE);
+  return TRUE;
+}
+void add_counted(GHashTable *t) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, t);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (add_or_count(t, v, 1))
+      break;
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-2]]:9: warning: call to 'add_or_count' changes 't' while a loop iterates it with 'g_hash_table_iter_next'
+  // CHECK-MESSAGES-STRICT: :[[@LINE-3]]:9: warning: call to 'add_or_count' changes 't' while a loop iterates it with 'g_hash_table_iter_next'
+}
