@@ -1,6 +1,7 @@
 //===--- CallbackResolution.cpp - which functions a map will call back ---===//
 
 #include "CallbackResolution.h"
+#include "ObjectOrigins.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/DeclCXX.h"
@@ -474,6 +475,27 @@ static bool namesParam(const Expr *E, const ParmVarDecl *P) {
   return DRE && DRE->getDecl() == P;
 }
 
+/// \p E names parameter \p P of \p Def, or a local function pointer of
+/// \p Def whose one value is \p P (`GHFunc f = fn;`, or `f = fn;` once), never
+/// given another nor taken the address of.
+static bool namesParamOrCopy(const Expr *E, const ParmVarDecl *P,
+                             const FunctionDecl *Def) {
+  if (namesParam(E, P))
+    return true;
+  const auto *DRE = E ? dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()) : nullptr;
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || isa<ParmVarDecl>(V) || !V->hasLocalStorage() ||
+      !V->getType()->isFunctionPointerType())
+    return false;
+  llvm::SmallVector<const Expr *, 2> Values;
+  if (!assignedValuesOf(V, Def, Values)) {
+    if (!V->getInit() || assignsVar(Def->getBody(), V))
+      return false; // `&f` taken, or `f += ...`
+    Values.push_back(V->getInit());
+  }
+  return Values.size() == 1 && namesParam(Values.front(), P);
+}
+
 /// The calls in \p S, in order; false when \p P is stored into or has its
 /// address taken (it may not hold what the caller passed).
 static bool collectCalls(const Stmt *S, const ParmVarDecl *P,
@@ -507,7 +529,7 @@ WrapperContracts::of(const FunctionDecl *Def, unsigned I, unsigned Depth) {
     for (const CallExpr *C : Calls) {
       // A map operation's contract parameter given `fn` itself.
       for (const CallbackArgument &A : callbackArguments(C, Model))
-        if (namesParam(A.Arg, P))
+        if (namesParamOrCopy(A.Arg, P, Def))
           Found.push_back(
               {{{Def, C, I}}, A.ParamIndex, A.Param, A.Callback, A.Locked});
       // A wrapper of a wrapper.
@@ -521,7 +543,7 @@ WrapperContracts::of(const FunctionDecl *Def, unsigned I, unsigned Depth) {
         continue;
       unsigned N = std::min<unsigned>(CalleeDef->getNumParams(), C->getNumArgs());
       for (unsigned J = 0; J < N; ++J) {
-        if (!namesParam(C->getArg(J), P) ||
+        if (!namesParamOrCopy(C->getArg(J), P, Def) ||
             !CalleeDef->getParamDecl(J)->getType()->isFunctionPointerType() ||
             Model.paramHas(Callee, J, ContractKind::Callback) ||
             Model.paramHas(Callee, J, ContractKind::CallbackLocked))

@@ -133,7 +133,8 @@ struct WrappedCallbackArgument {
 
 /// The contracts a function of the translation unit takes on by passing one
 /// of its function-pointer parameters, unchanged (never assigned, never
-/// taken the address of), as the callback argument of a TSMAP_CALLBACK or
+/// taken the address of), or a local function pointer whose one value it is
+/// (`GHFunc visit = fn;`), as the callback argument of a TSMAP_CALLBACK or
 /// TSMAP_CALLBACK_LOCKED parameter (callbackArguments), directly or through
 /// wrappers of wrappers up to MaxDepth levels. Read once per function, per
 /// translation unit.

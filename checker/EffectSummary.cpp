@@ -410,6 +410,9 @@ struct EffectAnalysis::Impl {
   /// global or static every return names, else Unknown. An entry is made
   /// (Unknown) before the returns are read, so a cycle of getters ends.
   llvm::DenseMap<const FunctionDecl *, Place> GetterPlaces;
+  /// The values each local a map operation is given (mapArgumentPlaces):
+  /// assignedValuesOf, empty when it is false. Collected on first use.
+  llvm::DenseMap<const VarDecl *, llvm::SmallVector<const Expr *, 2>> AssignedValues;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1303,21 +1306,21 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
         CE->getArg(*MapParam)->IgnoreParenCasts()->isNullPointerConstant(
             FD->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
       return;
-    Place M;
-    const FieldDecl *Field = nullptr;
-    if (MapParam && *MapParam < CE->getNumArgs()) {
-      M = A.placeOfPointer(CE->getArg(*MapParam), FD);
-      Field = loadedFromField(CE->getArg(*MapParam));
+    llvm::SmallVector<MapArgPlace, 2> Maps(1);
+    if (MapParam && *MapParam < CE->getNumArgs())
+      Maps = A.mapArgumentPlaces(CE->getArg(*MapParam), FD);
+    for (MapArgPlace &M : Maps) {
+      // A table of an object made just before (`e = entry_new (); insert
+      // (e->files, ...)`): no caller's map (as in translate).
+      if (M.P.Root == Place::RootKind::Local && !M.P.Fields.empty() &&
+          freshAtCall(M.P.Var, CE, A.Ctx))
+        continue;
+      Effect E = makeEffect(EffectKind::MapOperation, std::move(M.P), CE, Callee);
+      E.MapField = M.Field;
+      E.MapFieldAt = M.FieldAt;
+      markOwnTable(E, FD);
+      pushLocal(I, std::move(E));
     }
-    // A table of an object made just before (`e = entry_new (); insert (e->files,
-    // ...)`): no caller's map (as in translate).
-    if (M.Root == Place::RootKind::Local && !M.Fields.empty() && freshAtCall(M.Var, CE, A.Ctx))
-      return;
-    Effect E = makeEffect(EffectKind::MapOperation, M, CE, Callee);
-    E.MapField = Field;
-    E.MapFieldAt = Field ? CE->getArg(*MapParam) : nullptr;
-    markOwnTable(E, FD);
-    pushLocal(I, std::move(E));
     return;
   }
   llvm::StringRef Name =
@@ -1802,6 +1805,11 @@ void collectFieldStores(const Stmt *S, std::vector<const BinaryOperator *> &Out)
 
 bool EffectAnalysis::heldSinceInit(const VarDecl *VD, const Place &Loaded,
                                    const Expr *Use, const FunctionDecl *Owner) const {
+  return heldSince(VD->getLocation(), Loaded, Use, Owner);
+}
+
+bool EffectAnalysis::heldSince(SourceLocation Start, const Place &Loaded,
+                               const Expr *Use, const FunctionDecl *Owner) const {
   const Stmt *Body = Owner ? Owner->getBody() : nullptr;
   if (!Body)
     return true;
@@ -1809,7 +1817,7 @@ bool EffectAnalysis::heldSinceInit(const VarDecl *VD, const Place &Loaded,
   if (New)
     collectFieldStores(Body, It->second);
   const SourceManager &SM = Ctx.getSourceManager();
-  SourceLocation From = SM.getExpansionLoc(VD->getLocation());
+  SourceLocation From = SM.getExpansionLoc(Start);
   SourceLocation To = SM.getExpansionLoc(Use->getBeginLoc());
   for (const BinaryOperator *BO : It->second) {
     SourceLocation At = SM.getExpansionLoc(BO->getBeginLoc());
@@ -1975,6 +1983,47 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
     return Place();
   }
   return Place();
+}
+
+llvm::SmallVector<MapArgPlace, 2>
+EffectAnalysis::mapArgumentPlaces(const Expr *E, const FunctionDecl *Owner) const {
+  llvm::SmallVector<MapArgPlace, 2> Out;
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  const llvm::SmallVector<const Expr *, 2> *Values = nullptr;
+  // A local of \p Owner itself (not one a lambda captured).
+  if (VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD) &&
+      VD->getParentFunctionOrMethod() == Owner) {
+    auto [It, New] = P->AssignedValues.try_emplace(VD);
+    if (New && !assignedValuesOf(VD, Owner, It->second))
+      It->second.clear();
+    Values = &It->second;
+  }
+  if (Values && !Values->empty()) {
+    for (const Expr *V : *Values) {
+      if (V->IgnoreParenCasts()->isNullPointerConstant(
+              Ctx, Expr::NPC_ValueDependentIsNotNull))
+        continue;
+      const Expr *T = throughTableRef(V); // `t = g_hash_table_ref (r->a)`
+      Place Q = placeOfPointer(T, Owner);
+      if (!Q.traced() || (Q.Root == Place::RootKind::Local && Q.Var == VD) ||
+          (!Q.Fields.empty() && !heldSince(V->getBeginLoc(), Q, E, Owner))) {
+        Out.clear();
+        break;
+      }
+      if (llvm::any_of(Out, [&](const MapArgPlace &M) {
+            return M.P.sameAs(Q) && M.P.sameElements(Q, Ctx);
+          }))
+        continue;
+      const FieldDecl *F = loadedFromField(T);
+      Out.push_back({std::move(Q), F, F ? T : nullptr});
+    }
+    if (!Out.empty())
+      return Out;
+  }
+  const FieldDecl *F = loadedFromField(E);
+  Out.push_back({placeOfPointer(E, Owner), F, F ? E : nullptr});
+  return Out;
 }
 
 /// A local initialized with `c ? p : NULL` points where `p` does. With two

@@ -91,6 +91,15 @@ struct Place {
 /// restated in its caller's terms), to those of \p To, up to MaxIndexes.
 void appendIndexes(Place &To, const Place &From);
 
+/// One table a map argument may name (EffectAnalysis::mapArgumentPlaces):
+/// where it is, and the struct field its pointer is loaded from (null when
+/// none; `FieldAt` is the expression that loads it, for notes).
+struct MapArgPlace {
+  Place P;
+  const FieldDecl *Field = nullptr;
+  const Expr *FieldAt = nullptr;
+};
+
 /// The kinds of effect a summary records.
 enum class EffectKind {
   /// Calls a TSMAP_NON_IDEMPOTENT function or one in NonIdempotentFunctions.
@@ -289,6 +298,15 @@ public:
   /// return t;`): that variable's place, in any function's terms. Else
   /// Unknown. Memoized per function.
   Place placeOfGetter(const CallExpr *Call) const;
+  /// The tables the map argument \p E of \p Owner names: one, its
+  /// placeOfPointer and loadedFromField; or, for a local pointer given
+  /// tables by plain assignments after its declaration (`GHashTable *t; if
+  /// (c) t = info->a; else t = info->b;`), one per value (its initializer
+  /// too), when every value but a null is traced and, for a field, is not
+  /// stored anew between the assignment and \p E. A value that cannot be
+  /// traced (a call's result, `&t` taken) gives the one place as before.
+  llvm::SmallVector<MapArgPlace, 2> mapArgumentPlaces(const Expr *E,
+                                                      const FunctionDecl *Owner) const;
   /// Where a local initialized with `?:` points (see placeOfPointer).
   Place placeOfEither(const AbstractConditionalOperator *CO,
                       const FunctionDecl *Owner) const;
@@ -301,6 +319,9 @@ public:
   /// and \p Use, in source order.
   bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
                      const FunctionDecl *Owner) const;
+  /// The same from \p From (an assignment to the local) on.
+  bool heldSince(SourceLocation From, const Place &Loaded, const Expr *Use,
+                 const FunctionDecl *Owner) const;
   /// Where the lvalue \p E lives, in the terms of \p Owner.
   Place placeOfLValue(const Expr *E, const FunctionDecl *Owner) const;
   /// The place of argument \p E as a callee sees it: placeOfPointer for a

@@ -481,6 +481,26 @@ void valuesOf(const VarDecl *V, const Stmt *S,
     valuesOf(V, C, Values, Fills, Other);
 }
 
+} // namespace
+
+bool assignedValuesOf(const VarDecl *V, const FunctionDecl *Owner,
+                      llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (!V || isa<ParmVarDecl>(V) || !V->hasLocalStorage() ||
+      !V->getType()->isPointerType() || !Owner || !Owner->getBody())
+    return false;
+  llvm::SmallVector<const Expr *, 4> Assigned;
+  llvm::SmallVector<std::pair<const CallExpr *, unsigned>, 2> Fills;
+  bool Other = false;
+  valuesOf(V, Owner->getBody(), Assigned, Fills, Other);
+  if (Other || !Fills.empty() || Assigned.empty())
+    return false;
+  if (V->getInit())
+    Out.push_back(V->getInit());
+  Out.append(Assigned.begin(), Assigned.end());
+  return true;
+}
+
+namespace {
 /// The stores through parameter \p P of \p Def (`*p = x`); false when \p P
 /// is used other than as `*p`.
 bool storesThrough(const ParmVarDecl *P, const Stmt *S,

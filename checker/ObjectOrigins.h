@@ -55,6 +55,15 @@ std::optional<unsigned> objectParamOf(const VarDecl *V, const FunctionDecl *Owne
 /// address; its declaration aside.
 bool assignsVar(const Stmt *S, const VarDecl *V);
 
+/// The values local pointer \p V of \p Owner is given, into \p Out: its
+/// initializer, if any, then each plain assignment `V = e` in source order.
+/// False, \p Out unchanged, when \p V is assigned nowhere after its
+/// declaration (its initializer says it all), or when it is written other
+/// than by `=` (a compound assignment, `&V` taken: a helper may store any
+/// table through it).
+bool assignedValuesOf(const VarDecl *V, const FunctionDecl *Owner,
+                      llvm::SmallVectorImpl<const Expr *> &Out);
+
 /// \p Name allocates a new object: malloc, calloc, g_malloc0, g_malloc_n
 /// (what `g_new` expands to), g_slice_alloc0, g_object_new...
 bool isAllocatorName(llvm::StringRef Name);

@@ -78,6 +78,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
+  ReturnsTrueAfterChange.clear();
   Wrappers.reset();
 }
 
@@ -434,6 +435,15 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   return BothKnown ? Identity::Different : Identity::Unknown;
 }
 
+/// \p P, a map's place in a callback's or loop's terms, is reached through
+/// an object the function got by itself: a local pointer of its own (an
+/// entry it looked up) or one of a callee's, lost in the translation (Unknown).
+static bool ofUntracedObject(const Place &P) {
+  return P.Root == Place::RootKind::Unknown ||
+         (P.Root == Place::RootKind::Local && P.Var && P.Var->getType()->isPointerType() &&
+          !P.Fields.empty());
+}
+
 /// Under StrictMapIdentity, for a map it cannot trace: \p Own, a table
 /// reached from an entry of the iterated table (the callback's key or value)
 /// through fields, is the entry's own table (bench/realworld R19, `((Id *)value)->formats` while iterating
@@ -441,16 +451,22 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
 /// iterated table (\p OuterField's) and the translation unit stores nothing
 /// but new tables into the field. A table an entry shares with its owner
 /// (`item->container = ix->ids`) has another store and stays reported.
+/// With no fields in \p Own (a callee's local, lost in the caller's terms:
+/// `info = g_hash_table_lookup (...); add_row (self, info)`), the field the
+/// map is loaded from, \p Loaded, stands for the path.
 bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
                                            const FieldDecl *OuterField,
-                                           ASTContext &Ctx) {
-  if (!StrictMapIdentity || !OuterField || Own.Fields.empty())
+                                           ASTContext &Ctx,
+                                           const FieldDecl *Loaded) {
+  const FieldDecl *First = Own.Fields.empty() ? Loaded : Own.Fields.front();
+  const FieldDecl *Last = Own.Fields.empty() ? Loaded : Own.Fields.back();
+  if (!StrictMapIdentity || !OuterField || !First)
     return false;
-  if (recordReaches(Own.Fields.front()->getParent(), OuterField->getParent()))
+  if (recordReaches(First->getParent(), OuterField->getParent()))
     return false;
   if (!NewFields)
     NewFields = std::make_unique<NewTableFields>(Ctx);
-  return NewFields->noOtherTables(Own.Fields.back());
+  return NewFields->noOtherTables(Last);
 }
 
 /// \p E, an operation of the GLib walk \p MapOp's callback \p Fn itself,
@@ -687,6 +703,11 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (I == Identity::Unknown && CtxParam && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&
         entryOwnTable(E.Target, Outer.Field, Fn->getASTContext()))
+      continue;
+    // The same for an entry the callback or a callee looked up itself (a
+    // local: `info = g_hash_table_lookup (self->locales, key)`).
+    if (I == Identity::Unknown && !E.IntoObject && ofUntracedObject(E.Target) &&
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), E.MapField))
       continue;
     if (I == Identity::SameField && !ByField)
       ByField = Reentry{std::move(E), I};

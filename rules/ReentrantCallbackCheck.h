@@ -98,7 +98,12 @@ private:
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);
   bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
-                     ASTContext &Ctx);
+                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr);
+  bool changesOnlyBeforeTrue(const FunctionDecl *Fn, const FunctionDecl *Self,
+                             unsigned Depth, ASTContext &Ctx);
+  /// Per TU: changesOnlyBeforeTrue of each function asked about.
+  llvm::DenseMap<std::pair<const FunctionDecl *, const FunctionDecl *>, bool>
+      ReturnsTrueAfterChange;
   void fieldIdentityNote(const Effect &E, const FieldDecl *Field,
                          const ASTContext &Ctx);
   Place throughLocalStruct(Place P, const FunctionDecl *Owner) const;

@@ -12,7 +12,9 @@
 //   - the table is the one `g_hash_table_iter_init` gave the same iterator
 //     variable before the loop, in the same function;
 //   - a change followed, in its block, by `break`, `return` or `goto` leaves
-//     the loop before the iterator is used again: not reported;
+//     the loop before the iterator is used again: not reported; so does a
+//     call `if (f (...)) return;` to a function whose every change is
+//     followed by `return TRUE` (changesOnlyBeforeTrue);
 //   - `g_hash_table_insert` / `_replace` of the loop's own key variable (also
 //     written through a cast, `(gpointer *) &name`) only replaces a value
 //     (GLib invalidates iterators only when a key is added), and so does one
@@ -120,6 +122,85 @@ bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, const VarDecl *Iter,
     if (Parent == Body)
       return false;
     Cur = Parent;
+  }
+  return false;
+}
+
+/// \p S contains a `return`, `break`, `continue` or `goto` (not in a lambda).
+bool jumps(const Stmt *S) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  if (isa<ReturnStmt>(S) || isa<BreakStmt>(S) || isa<ContinueStmt>(S) ||
+      isa<GotoStmt>(S) || isa<IndirectGotoStmt>(S))
+    return true;
+  return llvm::any_of(S->children(), jumps);
+}
+
+/// \p S is `return K;` with `K` a nonzero integer constant (`return TRUE;`).
+bool returnsTrue(const Stmt *S, const ASTContext &Ctx) {
+  const auto *R = dyn_cast_or_null<ReturnStmt>(S);
+  const Expr *V = R ? R->getRetValue() : nullptr;
+  std::optional<llvm::APSInt> K =
+      V && !V->isValueDependent() ? V->getIntegerConstantExpr(Ctx) : std::nullopt;
+  return K && !K->isZero();
+}
+
+/// Once \p S (a statement or expression of a function body) has run, the
+/// function returns a nonzero constant before any other jump: `replace (t,
+/// k, v); return TRUE;`, also from an `if`'s branch on to the statements
+/// after the `if`. Not across a loop or a `switch`.
+bool thenReturnsTrue(const Stmt *S, ASTContext &Ctx) {
+  const Stmt *Cur = S;
+  for (unsigned Guard = 0; Cur && Guard < 64; ++Guard) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    // `return (insert (...), 0);`: the statement itself returns.
+    if (!Parent || isa<WhileStmt>(Parent) || isa<ForStmt>(Parent) ||
+        isa<DoStmt>(Parent) || isa<SwitchStmt>(Parent) || isa<SwitchCase>(Parent) ||
+        isa<ReturnStmt>(Parent))
+      return false;
+    if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
+      bool After = false;
+      for (const Stmt *Child : CS->body()) {
+        if (After && returnsTrue(Child, Ctx))
+          return true;
+        if (After && jumps(Child))
+          return false;
+        After |= Child == Cur;
+      }
+    } else if (const auto *If = dyn_cast<IfStmt>(Parent); If && If->getCond() == Cur) {
+      return false; // `if (g_hash_table_remove (...))`: its result decides
+    }
+    Cur = Parent;
+  }
+  return false;
+}
+
+/// \p Call is the condition of an `if` whose branch \p Leave accepts:
+/// `if (f (...)) return TRUE;`, also `if (f (...)) { ...; break; }`.
+bool ifLeavesOnTrue(const CallExpr *Call, ASTContext &Ctx,
+                    llvm::function_ref<bool(const Stmt *)> Leave) {
+  DynTypedNodeList Parents = Ctx.getParents(*Call);
+  const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+  while (Parent && isa<ImplicitCastExpr, ParenExpr>(Parent)) {
+    DynTypedNodeList Up = Ctx.getParents(*Parent);
+    Parent = Up.empty() ? nullptr : Up[0].get<Stmt>();
+  }
+  const auto *If = dyn_cast_or_null<IfStmt>(Parent);
+  if (!If || If->getCond()->IgnoreParenImpCasts() != Call || If->getInit() ||
+      If->getConditionVariable())
+    return false;
+  const Stmt *Then = If->getThen();
+  if (Leave(Then))
+    return true;
+  const auto *CS = dyn_cast<CompoundStmt>(Then);
+  if (!CS)
+    return false;
+  for (const Stmt *Child : CS->body()) {
+    if (Leave(Child))
+      return true;
+    if (jumps(Child))
+      return false;
   }
   return false;
 }
@@ -552,10 +633,66 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
         Callees = *Fns; // `r->on_expire(s, k)`
     if (Callees.empty() || leavesLoopAfter(Site, Body, addressedVar(Init->getArg(0)), Ctx))
       continue;
+    // `if (insert_menu_item (next->children, item)) return TRUE;` whose every
+    // change is followed by `return TRUE`: the loop is left after a change.
+    if (Site->getDirectCallee() &&
+        ifLeavesOnTrue(Site, Ctx, [](const Stmt *S) { return leaves(S); }) &&
+        changesOnlyBeforeTrue(Site->getDirectCallee(), Site->getDirectCallee(), 0, Ctx))
+      continue;
     for (const FunctionDecl *Callee : Callees)
       if (loopCallChanges(Site, Callee, Owner, Outer, KeyVar, Init, Next, Ctx))
         break; // one finding per call in the body
   }
+}
+
+/// Every map change \p Fn makes (not an AllowedMapOperations reader),
+/// directly or through its callees, is followed by `return TRUE` (a nonzero
+/// constant), or is made by a callee with the same property whose result
+/// is tested by `if (g (...)) return TRUE;`: a caller that gets 0 knows no
+/// map changed. \p Self, the function asked about first, is taken to have
+/// the property in its own recursive calls; another function met again is not.
+bool ReentrantCallbackCheck::changesOnlyBeforeTrue(const FunctionDecl *Fn,
+                                                   const FunctionDecl *Self,
+                                                   unsigned Depth, ASTContext &Ctx) {
+  const FunctionDecl *Def = nullptr;
+  if (!Fn || !Fn->hasBody(Def) || !Def ||
+      !Def->getReturnType()->isIntegralOrEnumerationType() || Depth > MaxCallDepth)
+    return false;
+  // By (function, Self): a result that took Self's recursion on trust holds
+  // only for Self's question.
+  auto Key = std::make_pair(Def->getCanonicalDecl(), Self->getCanonicalDecl());
+  if (auto It = ReturnsTrueAfterChange.find(Key); It != ReturnsTrueAfterChange.end())
+    return It->second;
+  ReturnsTrueAfterChange[Key] = false; // met again, other than as Self: no
+  const FunctionSummary &S = Analysis->summary(Def);
+  bool Holds = !S.Truncated;
+  for (const Effect &E : S.Effects) {
+    if (!Holds)
+      break;
+    if (E.Kind != EffectKind::MapOperation ||
+        (E.Callee && E.Callee->getDeclName().isIdentifier() &&
+         AllowedMapOperations.contains(E.Callee->getName())))
+      continue;
+    const auto *At = E.Chain.empty() ? dyn_cast_or_null<CallExpr>(E.Where)
+                                     : E.Chain.front().Site;
+    if (!At) {
+      Holds = false;
+    } else if (!thenReturnsTrue(At, Ctx)) {
+      // The callee at At: a hop of the chain, or a helper of the TU that
+      // takes the map and is recorded as the map operation itself.
+      const FunctionDecl *Next = !E.Chain.empty() ? E.Chain.front().Callee
+                                 : E.Callee && E.Callee->hasBody() &&
+                                           !Model.functionHas(E.Callee, ContractKind::MapOperation) &&
+                                           !isMapMethod(E.Callee, Model)
+                                     ? E.Callee
+                                     : nullptr;
+      Holds = Next && ifLeavesOnTrue(At, Ctx, [&](const Stmt *L) { return returnsTrue(L, Ctx); }) &&
+              (Next->getCanonicalDecl() == Self->getCanonicalDecl() ||
+               changesOnlyBeforeTrue(Next, Self, Depth + 1, Ctx));
+    }
+  }
+  ReturnsTrueAfterChange[Key] = Holds;
+  return Holds;
 }
 
 bool ReentrantCallbackCheck::loopCallChanges(
@@ -566,18 +703,23 @@ bool ReentrantCallbackCheck::loopCallChanges(
   Direct.Kind = EffectKind::MapOperation;
   Direct.Where = Site;
   Direct.Callee = Callee;
-  std::optional<unsigned> MI;
-  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
-    Direct.Target = Analysis->placeOfPointer(Site->getArg(*MI), Owner);
-    Direct.MapField = loadedFromField(Site->getArg(*MI));
-    Direct.MapFieldAt = Direct.MapField ? Site->getArg(*MI) : nullptr;
-    markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
-  } else if (!Callee->hasBody()) {
-    return false;
-  }
   std::vector<Effect> Ops;
   ExpansionSteps = 0;
-  mapOperations(Owner, Direct, 0, Ops);
+  std::optional<unsigned> MI;
+  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
+    // `t` given `r->a` or `r->b` before: a change of each.
+    for (MapArgPlace &M : Analysis->mapArgumentPlaces(Site->getArg(*MI), Owner)) {
+      Direct.Target = std::move(M.P);
+      Direct.MapField = M.Field;
+      Direct.MapFieldAt = M.FieldAt;
+      markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
+      mapOperations(Owner, Direct, 0, Ops);
+    }
+  } else if (!Callee->hasBody()) {
+    return false;
+  } else {
+    mapOperations(Owner, Direct, 0, Ops);
+  }
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key, nor does a
     // store under a copy of it in a table that compares the copies' contents.
@@ -614,6 +756,12 @@ bool ReentrantCallbackCheck::loopCallChanges(
                              std::nullopt, /*InLoop=*/true, Owner);
     if (I != Identity::Same && I != Identity::SameField &&
         !(I == Identity::Unknown && StrictMapIdentity))
+      continue;
+    // Under StrictMapIdentity, a table of an entry a callee looked up (`info =
+    // g_hash_table_lookup (...); add_row (self, info)`): the entry's own.
+    if (I == Identity::Unknown && !E.IntoObject &&
+        E.Target.Root == Place::RootKind::Unknown &&
+        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField))
       continue;
     // A release on the last reference of an object the code took a reference
     // to (while the loop can reach its table, someone holds one), a table a

@@ -81,3 +81,13 @@ void use_find(struct cds_lfht *ht, struct cds_lfht_iter *iter) {
   // CHECK-MESSAGES: :[[@LINE-1]]:20: warning: callback 'match_counting' passed to 'find_node' is not idempotent: it may run more than once, and each run increments 'g_matches'
   // CHECK-MESSAGES: :[[@LINE-5]]:3: note: 'find_node' passes 'match' to 'cds_lfht_lookup' here
 }
+
+// A local copy of the parameter, its one value.
+int cache_load_copy(rule_store *s, const char *key, rule_loader load, void *ctx) {
+  rule_loader f = load;
+  return rules_compute_if_absent(s, key, f, ctx);
+}
+int use_copy(rule_store *s) {
+  return cache_load_copy(s, "c", load_counts, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: callback 'load_counts' passed to 'cache_load_copy' is not idempotent
+}

@@ -105,3 +105,45 @@ void scratch_foreach(Registry *r, GHFunc fn, gpointer data) {
   g_hash_table_foreach(mine, fn, data);
 }
 void scratch_drop(Registry *r) { scratch_foreach(r, drop, r); }
+
+// ---- A local copy of the parameter (a function pointer whose one value is
+// the parameter, in its initializer or one assignment) is the parameter.
+
+void registry_foreach_copy(Registry *r, GHFunc fn, gpointer data) {
+  GHFunc visit = fn;
+  g_hash_table_foreach(r->table, visit, data);
+}
+void clear_copy(Registry *r) {
+  registry_foreach_copy(r, drop, r);
+  // CHECK-MESSAGES: :[[@LINE-1]]:28: warning: callback 'drop' passed to 'registry_foreach_copy' re-enters the same map: it calls 'g_hash_table_remove' on 'r->table'
+  // CHECK-MESSAGES: :[[@LINE-5]]:3: note: 'registry_foreach_copy' passes 'fn' to 'g_hash_table_foreach' here
+}
+
+void registry_each_assigned(Registry *r, GHFunc fn, gpointer data) {
+  GHFunc visit;
+  visit = fn;
+  registry_foreach(r, visit, data);
+}
+void clear_assigned(Registry *r) {
+  registry_each_assigned(r, drop, r);
+  // CHECK-MESSAGES: :[[@LINE-1]]:29: warning: callback 'drop' passed to 'registry_each_assigned' re-enters the same map: it calls 'g_hash_table_remove' on 'r->table'
+  // CHECK-MESSAGES: :[[@LINE-5]]:3: note: 'registry_each_assigned' passes 'fn' to 'registry_foreach' here
+  // CHECK-MESSAGES: :18:3: note: 'registry_foreach' passes 'fn' to 'g_hash_table_foreach' here
+}
+
+// Quiet: a copy given another function too, or whose address is taken.
+void registry_foreach_or_noop(Registry *r, GHFunc fn, gpointer data, int quiet) {
+  GHFunc visit = fn;
+  if (quiet)
+    visit = noop;
+  g_hash_table_foreach(r->table, visit, data);
+}
+void clear_or_noop(Registry *r) { registry_foreach_or_noop(r, drop, r, 1); }
+
+void pick_visitor(GHFunc *out);
+void registry_foreach_picked(Registry *r, GHFunc fn, gpointer data) {
+  GHFunc visit = fn;
+  pick_visitor(&visit);
+  g_hash_table_foreach(r->table, visit, data);
+}
+void clear_picked(Registry *r) { registry_foreach_picked(r, drop, r); }
