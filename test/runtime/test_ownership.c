@@ -21,6 +21,7 @@
 #include "tsmap_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -164,7 +165,9 @@ static tsmap_verdict resolve_mixed(const void *key, size_t key_len, const tsmap_
     h = (h ^ ((const unsigned char *)key)[i]) * 0x100000001b3ull;
   h ^= local->stamp ^ remote->stamp;
   h = rng_next(&h);
-  switch (h % 5) {
+  if (h & 0x100)
+    sched_yield(); /* widen the window in which a local writer changes the entry */
+  switch (h % 6) {
   case 0:
     return tsmap_resolve_latest(key, key_len, local, remote, ctx, merged);
   case 1:
@@ -179,6 +182,12 @@ static tsmap_verdict resolve_mixed(const void *key, size_t key_len, const tsmap_
     return TSMAP_STORE;
   }
   case 3:
+    return TSMAP_KEEP;
+  case 4:
+    if (local->value) { /* the local value as is: a no-op when it stays the local one */
+      memcpy(merged, local->value, sizeof(void *));
+      return TSMAP_STORE;
+    }
     return TSMAP_KEEP;
   default:
     return TSMAP_DELETE;
@@ -281,6 +290,7 @@ static const char *const kind_name[K_COUNT] = {"plain",  "expiry",   "max_entrie
 typedef struct map_kind {
   int kind;
   int expiry, versions, resharding;
+  unsigned keys; /* key space: small for contention */
   int bounded; /* max_entries or max_weight: admission may refuse a value that returned OK */
 } map_kind;
 
@@ -298,7 +308,7 @@ static int visit_check(const void *key, size_t key_len, const void *value, void 
 static void one_op(tsmap *m, const map_kind *mk, uint64_t *rng, int single) {
   uint64_t r = rng_next(rng);
   char key[16];
-  int klen = snprintf(key, sizeof key, "k%u", (unsigned)(r % KEYS));
+  int klen = snprintf(key, sizeof key, "k%u", (unsigned)(r % (mk->keys ? mk->keys : KEYS)));
   r >>= 8;
   unsigned op = (unsigned)(r % 20);
   r >>= 8;
@@ -664,6 +674,7 @@ static void test_own_replicas_merge_under_writers(void) {
     for (int i = 0; i < 2; i++) {
       tsmap_config cfg;
       config_for(&cfg, &mk[i], K_REPLICA, seed);
+      mk[i].keys = 6; /* merges and local writes meet on the same keys */
       cfg.replica_id = (size_t)i;
       if (seed % 3 == 0) { /* a weight bound as well: TOO_HEAVY on merges */
         cfg.max_weight = 4 * 12;
