@@ -719,11 +719,94 @@ static void test_own_replicas_merge_under_writers(void) {
   }
 }
 
+/* ---- 4. The break this test found: a resolver's STORE of the local value as is ---------- */
+
+/* The resolver keeps the local value by a STORE of it as given; on its first run a local
+ * writer replaces that value (old_out NULL: the hook frees it), so the merge runs the
+ * resolver again. The first result is the replaced value: before the fix the merge hooked
+ * it DISCARDED (a second free), and on a weighted map weighed it after it was freed. */
+typedef struct keep_local_ctx {
+  tsmap *m;
+  _Atomic int runs;
+  _Atomic int go, done;
+} keep_local_ctx;
+
+static tsmap_verdict resolve_keep_local(const void *key, size_t key_len,
+                                        const tsmap_change *local, const tsmap_change *remote,
+                                        void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)remote;
+  keep_local_ctx *c = ctx;
+  if (atomic_fetch_add(&c->runs, 1) == 0) {
+    atomic_store(&c->go, 1);
+    while (!atomic_load(&c->done))
+      sched_yield();
+  }
+  if (!local->value)
+    return TSMAP_KEEP;
+  memcpy(merged, local->value, sizeof(void *));
+  return TSMAP_STORE;
+}
+
+static void *replace_when_told(void *p) {
+  keep_local_ctx *c = p;
+  while (!atomic_load(&c->go))
+    sched_yield();
+  CHECK_ST(tsmap_put_ptr(c->m, "k", 1, obj_new(), NULL), TSMAP_REPLACED);
+  atomic_store(&c->done, 1);
+  return NULL;
+}
+
+static void test_own_resolver_storing_the_local_value_as_is(void) {
+  for (int weighted = 0; weighted < 2; weighted++) {
+    for (int r = 0; r < 6; r++)
+      atomic_store(&g_evicted[r], 0);
+    tsmap_config cfg;
+    map_kind mk;
+    config_for(&cfg, &mk, K_REPLICA, 2 * 4); /* no expiry, no max_entries */
+    if (weighted) {
+      cfg.max_weight = 4 * 12;
+      cfg.weight = weigh;
+    }
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    if (!m)
+      return;
+    CHECK_ST(tsmap_put_ptr(m, "k", 1, obj_new(), NULL), TSMAP_OK);
+    /* A peer's write of "k" concurrent with the local one: the resolver decides. */
+    uint64_t clock[2] = {0, 1};
+    obj *copy = obj_new();
+    tsmap_change ch = {.key = "k", .key_len = 1, .value = &copy, .clock = clock,
+                       .clock_len = 2, .stamp = (1u << 8) | 1u};
+    keep_local_ctx c = {.m = m};
+    pthread_t th;
+    pthread_create(&th, NULL, replace_when_told, &c);
+    tl_watch[0] = copy;
+    tl_watch_entered[0] = 0;
+    tsmap_status st = tsmap_merge(m, &ch, resolve_keep_local, &c, NULL);
+    pthread_join(th, NULL);
+    CHECK_ST(st, TSMAP_OK); /* the clock joined; the local value stays */
+    CHECK(atomic_load(&c.runs) == 2);
+    CHECK(!tl_watch_entered[0]); /* the remote copy did not enter: the caller's */
+    tl_watch[0] = NULL;
+    obj_free(copy);
+    CHECK(atomic_load(&g_evicted[TSMAP_EVICT_DISCARDED]) == 0);
+    CHECK(atomic_load(&g_evicted[TSMAP_EVICT_REPLACED]) == 1);
+    void *now = NULL;
+    CHECK_ST(tsmap_get(m, "k", 1, &now), TSMAP_OK);
+    CHECK(now && ((obj *)now)->magic == OBJ_MAGIC);
+    tsmap_destroy(m);
+    CHECK(atomic_load(&g_evicted[TSMAP_EVICT_CLOSED]) == 1);
+    check_all_freed("resolver storing the local value", K_REPLICA, (uint64_t)weighted);
+  }
+}
+
 int main(int argc, char **argv) {
   static const tsmap_test_case cases[] = {
       {"test_own_single_thread_every_map", test_own_single_thread_every_map},
       {"test_own_threads_every_map", test_own_threads_every_map},
       {"test_own_replicas_merge_under_writers", test_own_replicas_merge_under_writers},
+      {"test_own_resolver_storing_the_local_value_as_is",
+       test_own_resolver_storing_the_local_value_as_is},
   };
   int rc = tsmap_test_run(cases, sizeof cases / sizeof cases[0], argc, argv);
   fprintf(stderr, "hooked: removed %ld, replaced %ld, expired %ld, capacity %ld, closed %ld, "
