@@ -142,6 +142,14 @@ static tsmap_verdict compute_cb(const void *key, size_t key_len, const void *old
   unsigned pick = (unsigned)(rng_next(&c->rng) % 8);
   if (pick < 4) {
     obj *o = obj_new();
+    if (old_value && memcmp(&o, old_value, sizeof o) == 0) {
+      /* malloc reused the address of the old value, freed meanwhile by another thread's
+       * write: bytewise equal to old_value, the map takes the STORE for a no-op and the
+       * object is nobody's (tsmap.h, compute callbacks). Allocate another first. */
+      obj *again = obj_new();
+      obj_free(o);
+      o = again;
+    }
     memcpy(new_value, &o, sizeof o);
     return TSMAP_STORE;
   }
@@ -178,6 +186,11 @@ static tsmap_verdict resolve_mixed(const void *key, size_t key_len, const tsmap_
     return TSMAP_DELETE;
   case 2: {
     obj *o = obj_new();
+    if (local->value && memcmp(&o, local->value, sizeof o) == 0) { /* as compute_cb */
+      obj *again = obj_new();
+      obj_free(o);
+      o = again;
+    }
     memcpy(merged, &o, sizeof o);
     return TSMAP_STORE;
   }

@@ -500,7 +500,13 @@ typedef enum tsmap_verdict {
  * Runs with no map lock held and may call the map on other keys (see "Calling the map"
  * above); the map may run it again (on contention) and discard a result it did not
  * store, so it must be idempotent. A TSMAP_STORE whose new value is bytewise equal to
- * the old value is a no-op (no hooks). A return other than TSMAP_KEEP, TSMAP_STORE or
+ * the old value is a no-op (no hooks). In a map of pointers whose hook frees, that
+ * includes a new object that malloc placed at the old value's address because another
+ * thread's write freed the old value while fn ran: the map cannot tell it from the old
+ * value as is, takes no ownership of it, and it leaks. A callback that allocates its
+ * result must check for that (new pointer == *(void *const *)old_value) and allocate
+ * again (before freeing the first); the same holds for a resolver's new object and
+ * `local->value` (tsmap_merge). A return other than TSMAP_KEEP, TSMAP_STORE or
  * TSMAP_DELETE applies nothing: the call returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
                                           const void *old_value, void *ctx,
