@@ -219,6 +219,15 @@ static void tsmap_merge_resolve(tsmap *m, const tsmap_key *q, const tsmap_side *
     memcpy(res->merged, rc->value, m->value_size); /* STORE as is takes the remote value */
   res->verdict = tsmap_resolve_run(m, q, tsmap_self(), resolve, &local, &remote, ctx,
                                    res->merged);
+  /* A STORE of the local value as given is a KEEP (the same value stays, no hook): those
+   * bytes are the local entry's, not a result to weigh or discard. Weighed, the user's
+   * function read a pointer value a local write may have replaced (and a pointer map's
+   * hook freed) meanwhile; discarded on a retry, the hook freed the entry's object while
+   * it was in the map, or a second time after its replacement hooked it REPLACED (black-box
+   * round 10, test_ownership). */
+  if (res->verdict == TSMAP_STORE && local.value &&
+      memcmp(res->merged, local.value, m->value_size) == 0)
+    res->verdict = TSMAP_KEEP;
   res->weight = res->verdict == TSMAP_STORE ? tsmap_merge_weigh(m, q, res->merged) : 0;
   res->have = 1;
   res->version = l->version;

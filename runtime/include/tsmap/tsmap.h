@@ -125,7 +125,11 @@ typedef enum tsmap_evict_reason {
                                 a retry, a map closed meanwhile): it never entered */
 } tsmap_evict_reason;
 
-/* Called once for each value that enters the map, with no map lock held. */
+/* Called once for each value that enters the map, with no map lock held, by the thread
+ * whose call stored it, before that call returns. In a map of pointers whose
+ * on_entry_evicted frees, do not dereference the value here while other threads write:
+ * another thread may already have removed or replaced it, and its eviction hook freed
+ * the object, before this hook runs (hooks for one key are not ordered across threads). */
 typedef void (*tsmap_created_hook)(const void *key, size_t key_len, const void *value,
                                    void *hook_ctx);
 
@@ -138,7 +142,16 @@ typedef void (*tsmap_created_hook)(const void *key, size_t key_len, const void *
  *     pointer (value_size == sizeof(void *)), the object it points to is now the hook's
  *     to free or release: `free(*(void **)value)`, not `free(value)`.
  * The hook may call the map (see "Calling the map" above). Hooks for one key may run in
- * a different order than the operations that caused them when threads race. */
+ * a different order than the operations that caused them when threads race.
+ * A map of pointers whose hook frees: once a call has stored your pointer, the map owns
+ * the object, and it may be freed by this hook at any moment after that store, before
+ * the call returns included (another thread's write, a bound's admission refusal or
+ * capacity eviction, expiry). So every pointer the map hands back as a look (tsmap_get,
+ * put_if_absent's existing_out, compute_if_absent's value_out, a compute's old_value or
+ * value_out, a resolver's `local` value, a foreach or export visitor's value) may point
+ * to an object already freed unless nothing else writes the key meanwhile: dereference
+ * it only under a scheme of your own (reference counts, an epoch) or with the map's
+ * writers quiet. Only old_out and remove's out transfer ownership to the caller. */
 typedef void (*tsmap_evicted_hook)(const void *key, size_t key_len, void *value,
                                    tsmap_evict_reason reason, void *hook_ctx);
 
@@ -245,7 +258,10 @@ typedef struct tsmap_config {
    * the entry it would displace is not kept. Its insert still returns TSMAP_OK (and
    * compute_if_absent still hands back its value), and its value goes through
    * on_entry_created and then on_entry_evicted with TSMAP_EVICT_CAPACITY, once each, in
-   * that order, so the map is unchanged; a key inserted again and again gets in: at the
+   * that order, before the call returns, so the map is unchanged (in a map of pointers
+   * whose hook frees, the pointer you passed, or the one value_out hands back, is then
+   * freed when the call returns TSMAP_OK, which the status does not tell: do not use it
+   * after the call); a key inserted again and again gets in: at the
    * latest at its 15th try counted since the shard's sketch was last reset (every 10 x
    * its share of max_entries inserts tried, and at least 32), so at the latest at its
    * 23rd when it tries back to back. Costs one word per entry, 13 bytes per max_entries for the admission
@@ -484,7 +500,13 @@ typedef enum tsmap_verdict {
  * Runs with no map lock held and may call the map on other keys (see "Calling the map"
  * above); the map may run it again (on contention) and discard a result it did not
  * store, so it must be idempotent. A TSMAP_STORE whose new value is bytewise equal to
- * the old value is a no-op (no hooks). A return other than TSMAP_KEEP, TSMAP_STORE or
+ * the old value is a no-op (no hooks). In a map of pointers whose hook frees, that
+ * includes a new object that malloc placed at the old value's address because another
+ * thread's write freed the old value while fn ran: the map cannot tell it from the old
+ * value as is, takes no ownership of it, and it leaks. A callback that allocates its
+ * result must check for that (new pointer == *(void *const *)old_value) and allocate
+ * again (before freeing the first); the same holds for a resolver's new object and
+ * `local->value` (tsmap_merge). A return other than TSMAP_KEEP, TSMAP_STORE or
  * TSMAP_DELETE applies nothing: the call returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
                                           const void *old_value, void *ctx,
@@ -718,7 +740,14 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * larger stamp, whatever the verdict (if the
  * entry changed meanwhile, the merge starts over, the discarded STORE result going to
  * on_entry_evicted, TSMAP_EVICT_DISCARDED, unless it is the remote's value as given:
- * `remote->value` is the caller's until a merge stores it, and is never hooked). A value the merge replaces or removes goes to
+ * `remote->value` is the caller's until a merge stores it, and is never hooked; a STORE
+ * of the local value as given is a KEEP, never weighed nor hooked). Whether the merge
+ * stored `remote->value` (a pointer map's receiver must know, to free its copy if not)
+ * the status does not say (TSMAP_OK also when a resolver kept the local side or stored
+ * a result of its own): it did exactly when on_entry_created ran for those bytes in the
+ * calling thread during the call (then the map owns them, and an admission refusal
+ * already hooked them TSMAP_EVICT_CAPACITY); otherwise, whatever the status, they are
+ * still the caller's. A value the merge replaces or removes goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
  * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
  * A value bytewise equal to the local one (the remote's or a resolver's STORE) replaces
@@ -810,6 +839,10 @@ typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value
 /* Visit every entry, weakly consistently (G8): each shard is copied under its lock at
  * some moment and its entries visited from the copy with no lock held, so every entry
  * present for the whole call is visited exactly once and no entry is visited twice.
+ * An entry that left after its shard was copied (another thread's write, or the
+ * visitor's own: a remove, a replace, a capacity eviction or expiry sweep its write
+ * caused) may still be visited with its old value: in a map of pointers whose hook frees,
+ * such a value points to a freed object.
  * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY (some shards may have
  * been visited); TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
