@@ -582,17 +582,23 @@ static void check_all_freed(const char *what, int kind, uint64_t seed) {
   atomic_store(&g_live, 0);
 }
 
+/* A map of `kind` configured for `seed` (config_for), or NULL (the failure checked). */
+static tsmap *own_map(map_kind *mk, int kind, uint64_t seed) {
+  tsmap_config cfg;
+  config_for(&cfg, mk, kind, seed);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  return m;
+}
+
 /* ---- 1. One thread, every kind of map, close or destroy with values inside ------------- */
 
 static void test_own_single_thread_every_map(void) {
   const int seeds = 120 / SCALE, ops = 4000;
   for (int kind = 0; kind < K_COUNT; kind++)
     for (uint64_t seed = 1; seed <= (uint64_t)seeds; seed++) {
-      tsmap_config cfg;
       map_kind mk;
-      config_for(&cfg, &mk, kind, seed);
-      tsmap *m = NULL;
-      CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+      tsmap *m = own_map(&mk, kind, seed);
       if (!m)
         continue;
       uint64_t rng = seed * 7919 + (uint64_t)kind;
@@ -647,11 +653,8 @@ static void test_own_threads_every_map(void) {
   const int seeds = 48 / SCALE, ops = 12000 / SCALE;
   for (int kind = 0; kind < K_COUNT; kind++)
     for (uint64_t seed = 1; seed <= (uint64_t)seeds; seed++) {
-      tsmap_config cfg;
       map_kind mk;
-      config_for(&cfg, &mk, kind, seed);
-      tsmap *m = NULL;
-      CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+      tsmap *m = own_map(&mk, kind, seed);
       if (!m)
         continue;
       _Atomic int stop = 0, stop_r = 0;
