@@ -310,7 +310,8 @@ static int tsmap_merge_args(const tsmap *m, const tsmap_change *rc, uint64_t *c)
 }
 
 static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
-                                     tsmap_resolve_fn resolve, void *ctx, void *old_out) {
+                                     tsmap_resolve_fn resolve, void *ctx, void *old_out,
+                                     int *stored_out) {
   uint64_t rclock[TSMAP_MAX_REPLICAS], top;
   tsmap_side l;
   tsmap_key q;
@@ -340,6 +341,10 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
   }
   if (res.verdict == TSMAP_STORE && (res.have == 1 || (r != TSMAP_OK && r != TSMAP_REPLACED)))
     tsmap_merge_discard(map, &q, &res, remote);
+  /* the bytes stored are the remote's (taken as they came, or a resolver's STORE of them):
+   * the map owns remote->value from here on, admitted or not */
+  if (stored_out && out.created && remote->value)
+    *stored_out = memcmp(out.created, remote->value, map->value_size) == 0;
   if (out.created)
     tsmap_hook_created(map, &q, out.created);
   if (out.created && out.rejected) /* G11, B5: not admitted */
@@ -351,7 +356,16 @@ static tsmap_status tsmap_merge_body(tsmap *map, const tsmap_change *remote,
 
 tsmap_status tsmap_merge(tsmap *map, const tsmap_change *remote, tsmap_resolve_fn resolve,
                          void *ctx, void *old_out) {
-  TSMAP_OP_RUN(map, TSMAP_OP_MERGE, tsmap_merge_body(map, remote, resolve, ctx, old_out));
+  TSMAP_OP_RUN(map, TSMAP_OP_MERGE, tsmap_merge_body(map, remote, resolve, ctx, old_out, NULL));
+}
+
+tsmap_status tsmap_merge_stored(tsmap *map, const tsmap_change *remote,
+                                tsmap_resolve_fn resolve, void *ctx, void *old_out,
+                                int *stored_out) {
+  if (stored_out)
+    *stored_out = 0; /* also for every refusal below */
+  TSMAP_OP_RUN(map, TSMAP_OP_MERGE,
+               tsmap_merge_body(map, remote, resolve, ctx, old_out, stored_out));
 }
 
 tsmap_verdict tsmap_resolve_latest(const void *key, size_t key_len, const tsmap_change *local,

@@ -70,7 +70,7 @@ static void obj_free(void *p) {
 }
 
 /* The created hook marks a value the calling thread watches (a merge's remote copy, a
- * resolver's new object): the only way for a caller to learn that tsmap_merge stored it. */
+ * resolver's new object): what tsmap_merge_stored's flag must agree with. */
 static _Thread_local void *tl_watch[4];
 static _Thread_local int tl_watch_entered[4];
 
@@ -208,7 +208,8 @@ static tsmap_verdict resolve_mixed(const void *key, size_t key_len, const tsmap_
 }
 
 /* Merge one change whose wire value is an object id (NULL: a tombstone): the receiver
- * allocates the copy, and frees it unless the merge stored it (seen by on_created). */
+ * allocates the copy, and frees it unless the merge stored it (tsmap_merge_stored's flag,
+ * checked against on_created). */
 static tsmap_status merge_wire(tsmap *m, const tsmap_change *wire, int mixed, int with_old) {
   tsmap_change ch = *wire;
   obj *copy = NULL;
@@ -221,16 +222,19 @@ static tsmap_status merge_wire(tsmap *m, const tsmap_change *wire, int mixed, in
   tl_watch[0] = copy;
   tl_watch_entered[0] = 0;
   void *old = NULL;
+  int stored = -1;
   // NOLINTNEXTLINE(tsmap-non-idempotent-callback): a new object a run, on purpose (a retry's is hooked DISCARDED)
-  tsmap_status st = tsmap_merge(m, &ch, mixed ? resolve_mixed : NULL, NULL,
-                                with_old ? &old : NULL);
+  tsmap_status st = tsmap_merge_stored(m, &ch, mixed ? resolve_mixed : NULL, NULL,
+                                       with_old ? &old : NULL, &stored);
   CHECK(st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_EXISTS ||
         st == TSMAP_TOO_HEAVY || st == TSMAP_CLOSED);
   if (st == TSMAP_REPLACED && with_old)
     obj_free(old);
   else
     CHECK(old == NULL);
-  if (copy && !tl_watch_entered[0])
+  /* the flag and the created hook in this thread tell the same */
+  CHECK(stored == (copy && tl_watch_entered[0]));
+  if (copy && !stored)
     obj_free(copy);
   tl_watch[0] = NULL;
   return st;

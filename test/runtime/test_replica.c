@@ -1348,6 +1348,83 @@ static void test_g13_the_remote_value_is_never_hooked_discarded(void) {
   }
 }
 
+/* tsmap_merge_stored says whether the merge stored remote->value (then the map owns it):
+ * a pointer map's receiver frees its copy exactly when it did not. Stored: a dominating
+ * change, a resolver taking the remote as is, a value admission then refuses (hooked
+ * CAPACITY by the map); not stored: a duplicate, a stale change, a KEEP, a resolver's own
+ * result, a tombstone, a value equal to the local one, every refusal. */
+static int merged_stored(tsmap *m, const tsmap_change *ch, tsmap_resolve_fn fn,
+                         tsmap_status want) {
+  int stored = -1;
+  CHECK_ST(tsmap_merge_stored(m, ch, fn, NULL, NULL, &stored), want);
+  CHECK(stored == 0 || stored == 1);
+  return stored;
+}
+
+static void test_g13_merge_stored_says_who_owns_the_remote_value(void) {
+  tsmap *m = rmap(0);
+  uint64_t k = 1, v = 10, v2 = 20, c1[3] = {0, 5, 0}, c2[3] = {0, 7, 0};
+  tsmap_change ch = change(&k, &v, c1, (5 << 8) | 1), ch2 = change(&k, &v2, c2, (7 << 8) | 1);
+  CHECK(merged_stored(m, &ch, NULL, TSMAP_OK) == 1);       /* inserted */
+  CHECK(merged_stored(m, &ch, NULL, TSMAP_EXISTS) == 0);   /* a duplicate */
+  CHECK(merged_stored(m, &ch2, NULL, TSMAP_REPLACED) == 1); /* dominating */
+  CHECK(merged_stored(m, &ch, NULL, TSMAP_EXISTS) == 0);   /* stale */
+  /* an equal value: nothing replaced, the clock joins */
+  uint64_t c3[3] = {0, 8, 0};
+  tsmap_change same = change(&k, &v2, c3, (8 << 8) | 1);
+  CHECK(merged_stored(m, &same, NULL, TSMAP_OK) == 0);
+  /* concurrent with a local write: tsmap_resolve_latest takes the larger stamp */
+  uint64_t lv = 30, ver = 0;
+  CHECK_ST(tsmap_put_if_version(m, &k, 8, &lv, TSMAP_VERSION_ANY, &ver, NULL), TSMAP_REPLACED);
+  uint64_t rv = 40, lose[3] = {0, 9, 0}, win[3] = {0, 0, 900};
+  tsmap_change loser = change(&k, &rv, lose, (9 << 8) | 1);
+  CHECK(merged_stored(m, &loser, NULL, TSMAP_OK) == 0); /* KEEP: the local stamp is larger */
+  tsmap_change winner = change(&k, &rv, win, (900u << 8) | 2);
+  CHECK(merged_stored(m, &winner, NULL, TSMAP_REPLACED) == 1);
+  /* a resolver's own result (the sum) is not remote->value */
+  uint64_t rv2 = 1, own[3] = {0, 0, 901};
+  CHECK_ST(tsmap_put_if_version(m, &k, 8, &lv, TSMAP_VERSION_ANY, &ver, NULL), TSMAP_REPLACED);
+  tsmap_change summed = change(&k, &rv2, own, (901u << 8) | 2);
+  CHECK(merged_stored(m, &summed, sum_resolver, TSMAP_REPLACED) == 0); // NOLINT(tsmap-non-idempotent-callback): counts its runs on purpose
+  uint64_t got = 0;
+  CHECK_ST(tsmap_get(m, &k, 8, &got), TSMAP_OK);
+  CHECK(got == lv + rv2);
+  /* a tombstone stores no value */
+  uint64_t tc[3] = {ver + 10, 10, 910};
+  tsmap_change tomb = change(&k, NULL, tc, (910u << 8) | 2);
+  CHECK(merged_stored(m, &tomb, NULL, TSMAP_REPLACED) == 0);
+  /* refusals: bad arguments, a closed map; NULL for the flag is tsmap_merge */
+  uint64_t bad[3] = {0, 1, 0};
+  tsmap_change wrong = change(&k, &v, bad, (5u << 8) | 1); /* stamp time above clock[1] */
+  CHECK(merged_stored(m, &wrong, NULL, TSMAP_INVALID_ARGUMENT) == 0);
+  uint64_t k2 = 2, c4[3] = {0, 11, 0};
+  tsmap_change other = change(&k2, &v, c4, (11 << 8) | 1);
+  CHECK_ST(tsmap_merge_stored(m, &other, NULL, NULL, NULL, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_get(m, &k2, 8, &got), TSMAP_OK);
+  int stored = -1;
+  CHECK_ST(tsmap_merge_stored(NULL, &other, NULL, NULL, NULL, &stored), TSMAP_INVALID_ARGUMENT);
+  CHECK(stored == 0);
+  tsmap_close(m);
+  uint64_t c5[3] = {0, 12, 0};
+  tsmap_change late = change(&k2, &v2, c5, (12 << 8) | 1);
+  CHECK(merged_stored(m, &late, NULL, TSMAP_CLOSED) == 0);
+  tsmap_destroy(m);
+  /* a value admission refuses: the map took it (created, then evicted CAPACITY) */
+  tsmap *a = bounded_rmap(1);
+  for (int r = 0; r < 30; r++) /* four hot keys */
+    for (uint64_t j = 1; j <= 4; j++) {
+      CHECK(tsmap_put(a, &j, 8, &j, NULL) <= TSMAP_REPLACED);
+      CHECK_ST(tsmap_get(a, &j, 8, NULL), TSMAP_OK);
+    }
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  uint64_t k3 = 1000, v3 = 3, c6[3] = {0, 1, 0};
+  tsmap_change refused = change(&k3, &v3, c6, (1u << 8) | 1);
+  CHECK(merged_stored(a, &refused, NULL, TSMAP_OK) == 1);
+  CHECK_ST(tsmap_get(a, &k3, 8, &got), TSMAP_NOT_FOUND);
+  CHECK(tsmap_test_hooks.created == 1 && tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY] == 1);
+  tsmap_destroy(a);
+}
+
 TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_merge_dominating_dominated_equal),
           T(test_g13_concurrent_clocks_call_the_resolver),
@@ -1363,4 +1440,5 @@ TEST_MAIN(T(test_g13_local_writes_advance_own_counter),
           T(test_g13_capacity_evictions_leave_tombstones),
           T(test_g13_stamps_name_a_write_of_the_clock),
           T(test_g13_a_value_admission_refuses_leaves_a_tombstone),
-          T(test_g13_the_remote_value_is_never_hooked_discarded))
+          T(test_g13_the_remote_value_is_never_hooked_discarded),
+          T(test_g13_merge_stored_says_who_owns_the_remote_value))

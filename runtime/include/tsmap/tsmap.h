@@ -742,12 +742,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * on_entry_evicted, TSMAP_EVICT_DISCARDED, unless it is the remote's value as given:
  * `remote->value` is the caller's until a merge stores it, and is never hooked; a STORE
  * of the local value as given is a KEEP, never weighed nor hooked). Whether the merge
- * stored `remote->value` (a pointer map's receiver must know, to free its copy if not)
- * the status does not say (TSMAP_OK also when a resolver kept the local side or stored
- * a result of its own): it did exactly when on_entry_created ran for those bytes in the
- * calling thread during the call (then the map owns them, and an admission refusal
- * already hooked them TSMAP_EVICT_CAPACITY); otherwise, whatever the status, they are
- * still the caller's. A value the merge replaces or removes goes to
+ * stored `remote->value` the status does not say (TSMAP_OK also when a resolver kept the
+ * local side or stored a result of its own); a pointer map's receiver, which must free
+ * its copy if not, calls tsmap_merge_stored, which says it. A value the merge replaces or removes goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
  * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
  * A value bytewise equal to the local one (the remote's or a resolver's STORE) replaces
@@ -769,6 +766,18 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             TSMAP_CALLBACK tsmap_resolve_fn resolve,
                                                             void *ctx,
                                                             TSMAP_REMOVED_OUT void *old_out);
+
+/* tsmap_merge, and `*stored_out` (when not NULL) says who owns `remote->value` after
+ * the call: 1 when the merge stored those bytes (the remote side dominated, or the
+ * resolver chose them as given): the map owns them, on_entry_created ran for them in
+ * the calling thread, and a bounded map's admission may already have hooked them
+ * TSMAP_EVICT_CAPACITY; 0 otherwise, whatever the status (a KEEP, a DELETE, a resolver's
+ * own result, a stale or duplicate change, a refusal, a value bytewise equal to the
+ * local one): they are still the caller's. A receiver that copies each change's value
+ * frees its copy exactly when `*stored_out` is 0. */
+TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge_stored(
+    tsmap *map, const tsmap_change *remote, TSMAP_CALLBACK tsmap_resolve_fn resolve, void *ctx,
+    TSMAP_REMOVED_OUT void *old_out, int *stored_out);
 
 /* Drop the tombstones whose clock is at most `horizon` (horizon_len counters; missing
  * ones are 0): give a clock every replica has passed, and no change below it will
