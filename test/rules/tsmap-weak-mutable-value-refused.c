@@ -7,7 +7,8 @@
 // `else if` chain, nested `if`s, early returns, a `switch` and an `if` in its
 // `default:`). Still reported: a write where the stored path reaches, a test
 // that leaves a storing status, and a test of a status local given another
-// call's status first, or of another call's status.
+// call's status first, or of another call's status. The same reading decides
+// whether a published local is released on every path that stored it.
 #include <stdbool.h>
 #include <stdlib.h>
 #include <tsmap/tsmap.h>
@@ -276,4 +277,32 @@ void other_call_tested(tsmap *m, struct obj *o, long n) {
   if (put == TSMAP_NO_MEMORY)
     o->refs = 0;
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'o->refs' after 'o' was published by 'tsmap_put_ptr_if_absent'
+}
+
+// ---- a local published for the call: released on each storing path ----------------
+
+void scoped_local(tsmap *m) {
+  struct obj local = {0};
+  tsmap_status st = tsmap_put_ptr(m, "t", 1, &local, NULL);
+  if (st == TSMAP_OK) {
+    tsmap_remove(m, "t", 1, NULL);
+    return;
+  }
+  if (st == TSMAP_REPLACED) {
+    tsmap_remove(m, "t", 1, NULL);
+    return;
+  }
+  // quiet: refused, the map holds nothing
+}
+
+void scoped_local_replaced_kept(tsmap *m) {
+  struct obj local = {0};
+  tsmap_status st = tsmap_put_ptr(m, "t", 1, &local, NULL);
+  // CHECK-MESSAGES: :[[@LINE-1]]:46: warning: 'tsmap_put_ptr' publishes the address of local variable 'local', which has automatic storage; the map keeps the pointer after 'scoped_local_replaced_kept' returns [tsmap-weak-mutable-value]
+  if (st == TSMAP_OK) {
+    tsmap_remove(m, "t", 1, NULL);
+    return;
+  }
+  if (st == TSMAP_EXISTS)
+    return;
 }
