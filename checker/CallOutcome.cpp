@@ -3,6 +3,7 @@
 #include "CallOutcome.h"
 #include "clang/Basic/Builtins.h"
 #include "CheckOptions.h"
+#include "Publication.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/STLExtras.h"
@@ -212,12 +213,32 @@ bool CallOutcome::testsResult(const Expr *E) const {
 
 void CallOutcome::findResultVars(const Stmt *Body) {
   findResultVarsIn(Body);
-  if (TestVars.empty())
-    return;
-  llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
-  assignedVars(Body, Assigned);
-  for (const VarDecl *V : Assigned)
-    TestVars.erase(V);
+  if (!TestVars.empty()) {
+    llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
+    assignedVars(Body, Assigned);
+    for (const VarDecl *V : Assigned)
+      TestVars.erase(V);
+  }
+  listHolders();
+}
+
+void CallOutcome::listHolders() {
+  Holders.clear();
+  for (const VarDecl *V : ResultVars)
+    if (Holders.size() < 32)
+      Holders.push_back(V);
+  for (const auto &[V, Test] : TestVars)
+    if (Holders.size() < 32)
+      Holders.push_back(V);
+}
+
+bool CallOutcome::isStale(const VarDecl *V) const {
+  if (!StaleNow)
+    return false;
+  for (unsigned I = 0; I < Holders.size(); ++I)
+    if (Holders[I] == V)
+      return StaleNow >> I & 1;
+  return false;
 }
 
 void CallOutcome::findResultVarsIn(const Stmt *Body) {
@@ -250,7 +271,8 @@ bool CallOutcome::isResult(const Expr *E) const {
     return strip(BO->getRHS()) == Call || isResult(BO->getLHS());
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && (ResultVars.contains(V) || PredicateParams.contains(V));
+  return V && ((ResultVars.contains(V) && !isStale(V)) ||
+                PredicateParams.contains(V));
 }
 
 std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
@@ -491,7 +513,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     return negate(whenTrue(UO->getSubExpr()));
   if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end())
+      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
         return whenTrue(It->second);
   if (std::optional<Verdict> V = whenPredicateTrue(E)) // `if (!ts_ok (st))`
     return *V;
@@ -551,7 +573,8 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
 }
 
 Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
-                                  const CFGBlock *Succ) const {
+                                  const CFGBlock *Succ,
+                                  PathFacts &Facts) const {
   if (!Switch->getCond() || !isResult(Switch->getCond()) || !Succ)
     return Verdict::Unrelated;
   const auto *Case = dyn_cast_or_null<CaseStmt>(Succ->getLabel());
@@ -563,9 +586,10 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
   }
   // `default:`, or no case matched: nothing happened when the cases name
   // the success status (for a publish into an enum status, every enumerator
-  // that means success: REG_OK and REG_REPLACED both publish).
+  // that means success: REG_OK and REG_REPLACED both publish; or the
+  // API's own list), with those the path ruled out before.
   bool Named = false;
-  llvm::SmallPtrSet<const EnumConstantDecl *, 8> Covered;
+  llvm::SmallVector<llvm::StringRef, 8> Covered;
   for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
        SC = SC->getNextSwitchCase())
     if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS()) {
@@ -573,24 +597,13 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
       Named |= V == Verdict::Happened;
       if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(C->getLHS())))
         if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
-          Covered.insert(ECD);
+          Covered.push_back(ECD->getName());
     }
   if (!Named)
     return Verdict::Unrelated;
   const auto *ET = ResultType->getAs<EnumType>();
-  if (ET && !SuccessStatuses.empty()) { // The API's own list.
-    for (llvm::StringRef S : SuccessStatuses)
-      if (!llvm::any_of(Covered, [&](const EnumConstantDecl *ECD) {
-            return ECD->getName() == S;
-          }))
-        return Verdict::Unrelated;
-    return Verdict::NotHappened;
-  }
-  if (ET && Event == CallEvent::Published)
-    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
-      if (!Covered.contains(ECD))
-        if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
-          return Verdict::Unrelated;
+  if (ET && (!SuccessStatuses.empty() || Event == CallEvent::Published))
+    return ruleOut(Covered, Facts) ? Verdict::NotHappened : Verdict::Unrelated;
   return Verdict::NotHappened;
 }
 
@@ -604,7 +617,7 @@ bool CallOutcome::excludedBy(const Expr *E, bool Truth,
     return excludedBy(UO->getSubExpr(), !Truth, Names);
   if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!stored)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end())
+      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
         return excludedBy(It->second, Truth, Names);
   const auto *BO = dyn_cast<BinaryOperator>(E);
   if (!BO)
@@ -628,9 +641,10 @@ bool CallOutcome::excludedBy(const Expr *E, bool Truth,
 /// of a publish whose API has several success statuses: "not OK" leaves
 /// TSMAP_REPLACED, a success too. It is a failure only when the condition and
 /// the conditions it is joined with (`st != TSMAP_OK && st != TSMAP_REPLACED`,
-/// `!(st == TSMAP_OK || st == TSMAP_REPLACED)`) rule out every success status.
+/// `!(st == TSMAP_OK || st == TSMAP_REPLACED)`), with the tests the path
+/// passed before (\p Facts, to which it adds), rule out every success status.
 Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
-                                    Verdict V) const {
+                                    Verdict V, PathFacts &Facts) const {
   llvm::SmallVector<llvm::StringRef, 4> Names;
   const auto *ET = ResultType->getAs<EnumType>();
   if (Event != CallEvent::Published || !ET ||
@@ -663,32 +677,93 @@ Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
       break;
     Cur = P;
   }
-  llvm::SmallVector<llvm::StringRef, 4> Successes(SuccessStatuses.begin(),
-                                                  SuccessStatuses.end());
-  if (Successes.empty())
-    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
-      if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
-        Successes.push_back(ECD->getName());
-  bool AllRuledOut = llvm::all_of(Successes, [&](llvm::StringRef S) {
-    return llvm::is_contained(Names, S);
-  });
-  if (AllRuledOut)
+  if (ruleOut(Names, Facts))
     return Verdict::NotHappened;
   return V == Verdict::NotHappened ? Verdict::Unknown : V;
 }
 
+llvm::SmallVector<llvm::StringRef, 4> CallOutcome::successStatuses() const {
+  llvm::SmallVector<llvm::StringRef, 4> Successes(SuccessStatuses.begin(),
+                                                  SuccessStatuses.end());
+  if (const auto *ET = ResultType->getAs<EnumType>(); ET && Successes.empty())
+    for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
+      if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
+        Successes.push_back(ECD->getName());
+  return Successes;
+}
+
+bool CallOutcome::ruleOut(llvm::ArrayRef<llvm::StringRef> Names,
+                          PathFacts &Facts) const {
+  llvm::SmallVector<llvm::StringRef, 4> Successes = successStatuses();
+  if (Successes.empty()) // No status names the event: none is left.
+    return true;
+  uint32_t Mask = Facts.RuledOut, All = 0;
+  for (unsigned I = 0; I < Successes.size() && I < 32; ++I) {
+    All |= 1u << I;
+    if (llvm::is_contained(Names, Successes[I]))
+      Mask |= 1u << I;
+  }
+  Facts.RuledOut = Mask;
+  return Successes.size() <= 32 && Mask == All;
+}
+
 Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
+  PathFacts None;
+  return onEdge(B, I, None);
+}
+
+Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
+                            PathFacts &Facts) const {
   if (I >= B.succ_size())
     return Verdict::Unrelated;
-  if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(B.getTerminatorStmt()))
-    return onSwitchEdge(Switch, *(B.succ_begin() + I));
-  if (B.succ_size() != 2)
-    return Verdict::Unrelated;
-  const Expr *Cond = B.getLastCondition();
-  if (!Cond)
-    return Verdict::Unrelated;
-  Verdict V = whenTrue(Cond);
-  return otherSuccesses(Cond, I == 0, I == 0 ? V : negate(V));
+  StaleNow = Facts.Stale;
+  auto Read = [&]() {
+    if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(B.getTerminatorStmt()))
+      return onSwitchEdge(Switch, *(B.succ_begin() + I), Facts);
+    const Expr *Cond = B.succ_size() == 2 ? B.getLastCondition() : nullptr;
+    if (!Cond)
+      return Verdict::Unrelated;
+    Verdict V = whenTrue(Cond);
+    return otherSuccesses(Cond, I == 0, I == 0 ? V : negate(V), Facts);
+  };
+  Verdict V = Read();
+  StaleNow = 0;
+  return V;
+}
+
+/// Whether \p E reads a holder whose bit \p Stale sets.
+static bool readsStale(const Stmt *E, llvm::ArrayRef<const VarDecl *> Holders,
+                       uint32_t Stale) {
+  if (!E || !Stale)
+    return false;
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+    for (unsigned I = 0; I < Holders.size(); ++I)
+      if (Holders[I] == DRE->getDecl() && (Stale >> I & 1))
+        return true;
+  return llvm::any_of(E->children(), [&](const Stmt *C) {
+    return readsStale(C, Holders, Stale);
+  });
+}
+
+CallOutcome::PathFacts CallOutcome::afterElement(PathFacts Facts,
+                                                 const Stmt *S) const {
+  if (S == Call) // Run again (a loop): its earlier tests say nothing of it.
+    Facts.RuledOut = 0;
+  for (unsigned I = 0; I < Holders.size(); ++I) {
+    std::optional<const Expr *> Value = definitionOf(S, Holders[I]);
+    if (!Value)
+      continue;
+    // A result local holds the call's result again when given it; a test
+    // local (declared once) when its test reads no stale holder.
+    bool Fresh = *Value && (ResultVars.contains(Holders[I])
+                                ? strip(*Value) == Call
+                                : !readsStale(*Value, Holders, Facts.Stale));
+    if (Fresh)
+      Facts.Stale &= ~(1u << I);
+    else
+      Facts.Stale |= 1u << I;
+  }
+  return Facts;
 }
 
 } // namespace clang::tidy::tsmap

@@ -31,6 +31,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
+#include <cstdint>
 #include <functional>
 #include <optional>
 
@@ -70,7 +71,10 @@ public:
   CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event);
 
   /// A local that holds the call's result.
-  void addResultVar(const VarDecl *V) { ResultVars.insert(V); }
+  void addResultVar(const VarDecl *V) {
+    ResultVars.insert(V);
+    listHolders();
+  }
   /// Finds the locals \p Body assigns (or initializes with) the call's result.
   /// Also the locals given a test of the result (`bool ok = call (...) == OK;`)
   /// and never assigned again: a branch on one reads the test.
@@ -102,6 +106,30 @@ public:
   /// way branch, or a `switch` on the result).
   Verdict onEdge(const CFGBlock &B, unsigned I) const;
 
+  /// What a path past the call has learned on its way, for a walk that
+  /// follows one path at a time:
+  ///   - which of the call's success statuses the tests it passed ruled out:
+  ///     once all are, the call failed (`if (st == TSMAP_REPLACED) ... else
+  ///     if (st != TSMAP_OK)`, nested `if`s, an early `return` on each);
+  ///   - which locals holding the result, or a test of it, were given
+  ///     another value on the way (`st = tsmap_put (...)`): a test of one
+  ///     no longer reads this call.
+  /// Packed into 64 bits (a walk's state); all zero where the call returns.
+  struct PathFacts {
+    uint32_t RuledOut = 0; ///< Bit i: success status i is not the result.
+    uint32_t Stale = 0;    ///< Bit i: holder i does not hold this call's.
+    uint64_t pack() const { return uint64_t(Stale) << 32 | RuledOut; }
+    static PathFacts unpack(uint64_t State) {
+      return {uint32_t(State), uint32_t(State >> 32)};
+    }
+  };
+  /// The facts past statement \p S: a holder assigned (stale, or fresh
+  /// again when given this call's result), the call run again.
+  PathFacts afterElement(PathFacts Facts, const Stmt *S) const;
+  /// onEdge, read with \p Facts (stale holders are not the result; success
+  /// statuses ruled out before count); adds what the edge rules out.
+  Verdict onEdge(const CFGBlock &B, unsigned I, PathFacts &Facts) const;
+
 private:
   bool isResult(const Expr *E) const;
   bool isValue(const Expr *E) const;
@@ -111,10 +139,22 @@ private:
   std::optional<llvm::StringRef> nameOf(const Expr *C) const;
   Verdict success(bool Succeeded) const;
   bool zeroIsSuccess() const;
-  Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ) const;
+  Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ,
+                       PathFacts &Facts) const;
   bool excludedBy(const Expr *E, bool Truth,
                   llvm::SmallVectorImpl<llvm::StringRef> &Names) const;
-  Verdict otherSuccesses(const Expr *Cond, bool Truth, Verdict V) const;
+  Verdict otherSuccesses(const Expr *Cond, bool Truth, Verdict V,
+                         PathFacts &Facts) const;
+  /// The enumerators with which the call reports the event: the API's list
+  /// (setSuccessStatuses), else every one whose name means success.
+  llvm::SmallVector<llvm::StringRef, 4> successStatuses() const;
+  /// Adds \p Names, success statuses the path rules out, to \p Facts: true
+  /// when every success status is then ruled out.
+  bool ruleOut(llvm::ArrayRef<llvm::StringRef> Names, PathFacts &Facts) const;
+  /// The locals whose staleness a PathFacts records: the result's locals,
+  /// then the test locals (at most 32).
+  void listHolders();
+  bool isStale(const VarDecl *V) const;
 
   ASTContext &Ctx;
   const CallExpr *Call;
@@ -144,6 +184,10 @@ private:
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
+  /// The locals a PathFacts tracks (listHolders).
+  llvm::SmallVector<const VarDecl *, 4> Holders;
+  /// The stale holders of the path an edge is read for (0 outside onEdge).
+  mutable uint32_t StaleNow = 0;
 };
 
 } // namespace clang::tidy::tsmap

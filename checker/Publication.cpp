@@ -3,6 +3,7 @@
 #include "Publication.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ExprCXX.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace clang::tidy::tsmap {
@@ -293,59 +294,87 @@ FunctionFlow::automaticPointee(const Expr *E, const Stmt *At) const {
   return std::nullopt;
 }
 
-bool FunctionFlow::reachesWithout(
-    Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
-    llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const {
-  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
-  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
-  Work.push_back({From.Block, From.Index + 1});
+namespace {
+/// Paths that end on the edges \p Blocked names (none when it is null), and
+/// know nothing else.
+class BlockedEdges : public PathTracker {
+public:
+  explicit BlockedEdges(
+      llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked)
+      : Blocked(Blocked) {}
+  bool follows(const CFGBlock &B, unsigned I, uint64_t &) const override {
+    return !(Blocked && Blocked(&B, I));
+  }
+
+private:
+  llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked;
+};
+} // namespace
+
+bool FunctionFlow::reaches(Point From, const Point *To,
+                           llvm::function_ref<bool(const Stmt *)> Kills,
+                           const PathTracker &Paths) const {
+  struct Item {
+    const CFGBlock *B;
+    unsigned Begin;
+    uint64_t State;
+  };
+  // A block is entered once per state a path brings into it.
+  llvm::DenseSet<std::pair<const CFGBlock *, uint64_t>> Seen;
+  llvm::SmallVector<Item, 16> Work;
+  Work.push_back({From.Block, From.Index + 1, 0});
   while (!Work.empty()) {
-    auto [B, Begin] = Work.pop_back_val();
+    auto [B, Begin, State] = Work.pop_back_val();
+    if (!To && B == &Graph->getExit())
+      return true;
     bool Stopped = false;
     for (unsigned I = Begin, N = B->size(); I < N && !Stopped; ++I) {
-      if (B == To.Block && I == To.Index)
+      if (To && B == To->Block && I == To->Index)
         return true;
-      if (const Stmt *S = stmtAt(B, I); S && Kills(S))
-        Stopped = true;
+      if (const Stmt *S = stmtAt(B, I)) {
+        if (Kills(S))
+          Stopped = true;
+        else
+          State = Paths.afterElement(State, S);
+      }
     }
     if (Stopped)
       continue;
     unsigned Index = 0;
     for (const CFGBlock *Succ : B->succs()) {
       unsigned ThisIndex = Index++;
-      if (!Succ || Blocked(B, ThisIndex))
+      uint64_t Next = State;
+      if (!Succ || !Paths.follows(*B, ThisIndex, Next))
         continue;
-      if (Seen.insert(Succ).second)
-        Work.push_back({Succ, 0});
+      if (Seen.insert({Succ, Next}).second)
+        Work.push_back({Succ, 0, Next});
     }
   }
   return false;
 }
 
+bool FunctionFlow::reachesWithout(
+    Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
+    llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const {
+  return reaches(From, &To, Kills, BlockedEdges(Blocked));
+}
+
+bool FunctionFlow::reachesWithout(Point From, Point To,
+                                  llvm::function_ref<bool(const Stmt *)> Kills,
+                                  const PathTracker &Paths) const {
+  return reaches(From, &To, Kills, Paths);
+}
+
 bool FunctionFlow::reachesExitWithout(
     Point From, llvm::function_ref<bool(const Stmt *)> Kills,
     llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const {
-  llvm::SmallPtrSet<const CFGBlock *, 16> Seen;
-  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Work;
-  Work.push_back({From.Block, From.Index + 1});
-  while (!Work.empty()) {
-    auto [B, Begin] = Work.pop_back_val();
-    if (B == &Graph->getExit())
-      return true;
-    bool Stopped = false;
-    for (unsigned I = Begin, N = B->size(); I < N && !Stopped; ++I)
-      if (const Stmt *S = stmtAt(B, I); S && Kills(S))
-        Stopped = true;
-    if (Stopped)
-      continue;
-    unsigned I = 0;
-    for (const CFGBlock *Succ : B->succs()) {
-      if (Succ && !(Blocked && Blocked(B, I)) && Seen.insert(Succ).second)
-        Work.push_back({Succ, 0});
-      ++I;
-    }
-  }
-  return false;
+  return reaches(From, nullptr, Kills, BlockedEdges(Blocked));
+}
+
+bool FunctionFlow::reachesExitWithout(
+    Point From, llvm::function_ref<bool(const Stmt *)> Kills,
+    const PathTracker &Paths) const {
+  return reaches(From, nullptr, Kills, Paths);
 }
 
 // ---- Aliases -----------------------------------------------------------------
@@ -414,8 +443,16 @@ PublishOutcome::PublishOutcome(const CallExpr *Call, const FunctionFlow &Flow)
   Outcome.setSuccessStatuses(libtsmapPublishStatuses(Call));
 }
 
-bool PublishOutcome::isFailureEdge(const CFGBlock *B, unsigned I) const {
-  return B && Outcome.onEdge(*B, I) == Verdict::NotHappened;
+uint64_t PublishOutcome::afterElement(uint64_t State, const Stmt *S) const {
+  return Outcome.afterElement(CallOutcome::PathFacts::unpack(State), S).pack();
+}
+
+bool PublishOutcome::follows(const CFGBlock &B, unsigned I,
+                             uint64_t &State) const {
+  CallOutcome::PathFacts Facts = CallOutcome::PathFacts::unpack(State);
+  bool Failed = Outcome.onEdge(B, I, Facts) == Verdict::NotHappened;
+  State = Facts.pack();
+  return !Failed;
 }
 
 } // namespace clang::tidy::tsmap

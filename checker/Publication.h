@@ -61,6 +61,22 @@ struct AutomaticObject {
   std::vector<std::pair<const VarDecl *, const Stmt *>> Through;
 };
 
+/// What a path knows as a walk of FunctionFlow follows it: a state, 0 where
+/// the walk starts, that each element passed and each edge taken may change,
+/// and edges on which the path ends (a side where a publish failed).
+class PathTracker {
+public:
+  virtual ~PathTracker() = default;
+  /// The state past element \p S.
+  virtual uint64_t afterElement(uint64_t State, const Stmt *S) const {
+    return State;
+  }
+  /// Whether the path goes on through successor \p I of \p B; may change
+  /// \p State.
+  virtual bool follows(const CFGBlock &B, unsigned I,
+                       uint64_t &State) const = 0;
+};
+
 /// One function's CFG (every subexpression is an element) with the position
 /// of each statement in it.
 class FunctionFlow {
@@ -96,6 +112,11 @@ public:
   bool reachesWithout(
       Point From, Point To, llvm::function_ref<bool(const Stmt *)> Kills,
       llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked) const;
+  /// The same, with the edges a path follows (and what it knows on the
+  /// way) decided by \p Paths.
+  bool reachesWithout(Point From, Point To,
+                      llvm::function_ref<bool(const Stmt *)> Kills,
+                      const PathTracker &Paths) const;
 
   /// True when some path from \p From reaches the function's exit without
   /// reaching an element for which \p Kills holds, and without leaving a
@@ -104,8 +125,15 @@ public:
   bool reachesExitWithout(
       Point From, llvm::function_ref<bool(const Stmt *)> Kills,
       llvm::function_ref<bool(const CFGBlock *, unsigned)> Blocked = nullptr) const;
+  bool reachesExitWithout(Point From,
+                          llvm::function_ref<bool(const Stmt *)> Kills,
+                          const PathTracker &Paths) const;
 
 private:
+  /// The walk of the four above: \p To, or the exit when it is null.
+  bool reaches(Point From, const Point *To,
+               llvm::function_ref<bool(const Stmt *)> Kills,
+               const PathTracker &Paths) const;
   FunctionFlow() = default;
   struct Definition {
     const Expr *Value; ///< Null when the definition is opaque (`&p` taken).
@@ -139,8 +167,13 @@ std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow);
 const Expr *stripCasts(const Expr *E);
 
 /// How the result of a publishing call reports failure, read by CallOutcome
-/// (the reading tsmap-remove-without-cleanup uses too).
-class PublishOutcome {
+/// (the reading tsmap-remove-without-cleanup uses too). As a PathTracker it
+/// ends a path where the publish failed: the failure side of a test of the
+/// result, a `case` whose status means failure, the `default:` of a switch
+/// whose cases name the success, or a test that rules out the last success
+/// status the tests before it on the path left (CallOutcome::PathFacts); a
+/// test of a local given another value on the way does not read the publish.
+class PublishOutcome : public PathTracker {
 public:
   /// \p Call is the publishing call; variables later assigned its result
   /// are found in \p Flow.
@@ -149,10 +182,9 @@ public:
   void setReading(StatusReading R) { Outcome.setReading(R); }
   /// Some failure edge asked about since setReading depended on the reading.
   bool readingUsed() const { return Outcome.readingUsed(); }
-  /// Leaving \p B through successor \p I means the publish failed: the
-  /// failure side of a test of the result, a `case` whose status means
-  /// failure, or the `default:` of a switch whose cases name the success.
-  bool isFailureEdge(const CFGBlock *B, unsigned I) const;
+
+  uint64_t afterElement(uint64_t State, const Stmt *S) const override;
+  bool follows(const CFGBlock &B, unsigned I, uint64_t &State) const override;
 
 private:
   CallOutcome Outcome;

@@ -414,8 +414,7 @@ bool WeakMutableValueCheck::releasedBeforeReturn(const Publish &P,
   };
   // A path where the publish reported failure left nothing in the map.
   PublishOutcome Outcome(P.Call, Flow);
-  auto Failed = [&](const CFGBlock *B, unsigned I) { return Outcome.isFailureEdge(B, I); };
-  return !Flow.reachesExitWithout(*From, Releases, Failed);
+  return !Flow.reachesExitWithout(*From, Releases, Outcome);
 }
 
 // ---- Weak references -----------------------------------------------------------
@@ -732,10 +731,7 @@ static bool heldAt(const Stmt *Lock, FunctionFlow::Point LockAt,
                                [](const CFGBlock *, unsigned) { return false; });
   PublishOutcome Taken(Call, Flow);
   Taken.setReading(StatusReading::ZeroIsSuccess);
-  return Flow.reachesWithout(LockAt, At, Unlocks,
-                             [&](const CFGBlock *B, unsigned I) {
-                               return Taken.isFailureEdge(B, I);
-                             });
+  return Flow.reachesWithout(LockAt, At, Unlocks, Taken);
 }
 
 /// The local integer variable that indexes the element \p E names or points
@@ -776,10 +772,8 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
   if (!Root || !From)
     return;
   std::vector<Handle> Aliases = aliasesOf(*Root, *Flow);
+  // Paths on which the publish failed end there (PublishOutcome).
   PublishOutcome Outcome(P.Call, *Flow);
-  auto Blocked = [&](const CFGBlock *B, unsigned I) {
-    return Outcome.isFailureEdge(B, I);
-  };
   std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
   std::vector<Write> Found;
   Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point At) {
@@ -828,7 +822,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     bool Reached = true;
     for (StatusReading R : readingsOf(Convention)) {
       Outcome.setReading(R);
-      Reached = Flow->reachesWithout(*From, At, Kills, Blocked);
+      Reached = Flow->reachesWithout(*From, At, Kills, Outcome);
       if (!Reached || !Outcome.readingUsed())
         break;
     }

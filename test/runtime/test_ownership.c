@@ -348,7 +348,7 @@ static int visit_check(const void *key, size_t key_len, const void *value, void 
       obj_free(old);
     else if (st != TSMAP_OK) {
       CHECK(st == TSMAP_TOO_HEAVY || st == TSMAP_CLOSED);
-      obj_free(o);  // NOLINT(tsmap-weak-mutable-value): the put refused it: never published
+      obj_free(o);
     }
   }
   return 0;
