@@ -430,7 +430,8 @@ static llvm::ArrayRef<llvm::StringRef> libtsmapPublishStatuses(const CallExpr *C
   llvm::StringRef Name = FD->getName();
   Name.consume_back("_ttl");
   if (Name == "tsmap_put" || Name == "tsmap_put_ptr" ||
-      Name == "tsmap_put_if_version" || Name == "tsmap_merge")
+      Name == "tsmap_put_if_version" || Name == "tsmap_merge" ||
+      Name == "tsmap_merge_stored")
     return Put;
   if (Name == "tsmap_put_if_absent" || Name == "tsmap_put_ptr_if_absent")
     return IfAbsent;
