@@ -466,6 +466,35 @@ static int remove_may_fail(run *r) {
   return replicated(r->kind) || n != target;
 }
 
+/* The pointer forms: the value's 8 bytes are the pointer itself (never dereferenced). */
+static void op_put_ptr(run *r, int i, int with_ttl, int if_absent) {
+  key_buf k = key_of(r->kind, i);
+  int64_t v = new_id(r);
+  void *p = (void *)(intptr_t)v, *other = NULL;
+  uint64_t ttl = with_ttl ? ttl_for(r) : TSMAP_TTL_DEFAULT;
+  tsmap_status st;
+  if (if_absent)
+    st = with_ttl ? tsmap_put_ptr_if_absent_ttl(r->m, k.bytes, k.len, p, ttl, &other)
+                  : tsmap_put_ptr_if_absent(r->m, k.bytes, k.len, p, &other);
+  else
+    st = with_ttl ? tsmap_put_ptr_ttl(r->m, k.bytes, k.len, p, ttl, &other)
+                  : tsmap_put_ptr(r->m, k.bytes, k.len, p, &other);
+  int was = visible(r, i);
+  tsmap_status want = store_status(r, v, !was ? TSMAP_OK : if_absent ? TSMAP_EXISTS
+                                                                     : TSMAP_REPLACED);
+  const char *what = if_absent ? "put_ptr_if_absent" : "put_ptr";
+  if (!expect(r, what, st, if_absent ? L_PIA : L_WRITE, want, 1) || want == TSMAP_TOO_HEAVY)
+    return;
+  if (st == TSMAP_EXISTS) {
+    if ((int64_t)(intptr_t)other != r->md[i].value)
+      report(r, "put_ptr_if_absent existing_out", st);
+    return;
+  }
+  if (st == TSMAP_REPLACED)
+    caller_took(r, i, (int64_t)(intptr_t)other, "put_ptr old_out");
+  model_store(r, i, v, ttl);
+}
+
 static void op_remove(run *r, int i, int with_out) {
   key_buf k = key_of(r->kind, i);
   int64_t out = -1;
@@ -891,11 +920,10 @@ static void op_reshard(run *r) {
 
 static void *first_call_thread(void *arg) {
   run *r = (run *)arg;
-  r->first_call = 1;
-  op_put(r, r->step % NKEYS, 0, 1);
-  r->first_call = 0;
-  apply_log(r);
+  r->first_call = 1; /* a read first: its metrics stripe (if metered) is allocated here */
   op_get(r, r->step % NKEYS);
+  r->first_call = 0;
+  op_put(r, r->step % NKEYS, 0, 1);
   return NULL;
 }
 
@@ -911,18 +939,20 @@ enum op {
   OP_PUT, OP_PUT_OLD, OP_PIA, OP_REMOVE, OP_REMOVE_OUT, OP_CIA, OP_COMPUTE, OP_CIP, OP_GET,
   OP_FOREACH, OP_PUT_TTL, OP_PIA_TTL, OP_CIA_TTL, OP_COMPUTE_TTL, OP_CIP_TTL, OP_TICK,
   OP_MAINTAIN, OP_PIV, OP_RIV, OP_CIV, OP_FEED, OP_PULL, OP_PUSH, OP_PEER, OP_FORGET,
-  OP_METRICS, OP_RESHARD, OP_THREAD, OP_CIA_NESTED, OP_FOREACH_RM, OP_END
+  OP_METRICS, OP_RESHARD, OP_THREAD, OP_CIA_NESTED, OP_FOREACH_RM, OP_PUT_PTR, OP_PIA_PTR,
+  OP_PUT_PTR_TTL, OP_PIA_PTR_TTL, OP_END
 };
 
 /* Each kind's rotation of operations (OP_END-terminated). */
 static const enum op *ops_of(int kind) {
   static const enum op plain[] = {OP_PUT, OP_PUT_OLD, OP_CIA, OP_PIA, OP_COMPUTE, OP_PUT,
                                   OP_REMOVE, OP_CIP, OP_GET, OP_PUT, OP_REMOVE_OUT,
-                                  OP_FOREACH, OP_CIA_NESTED, OP_PUT, OP_FOREACH_RM, OP_END};
+                                  OP_FOREACH, OP_CIA_NESTED, OP_PUT_PTR, OP_FOREACH_RM,
+                                  OP_PIA_PTR, OP_END};
   static const enum op expiry[] = {OP_PUT_TTL, OP_PUT, OP_CIA_TTL, OP_TICK, OP_PIA_TTL,
                                    OP_COMPUTE_TTL, OP_MAINTAIN, OP_PUT_OLD, OP_CIP_TTL,
                                    OP_REMOVE, OP_TICK, OP_COMPUTE, OP_GET, OP_FOREACH,
-                                   OP_PIA, OP_CIA, OP_END};
+                                   OP_PIA, OP_CIA, OP_PUT_PTR_TTL, OP_PIA_PTR_TTL, OP_END};
   static const enum op versions[] = {OP_PIV, OP_PUT, OP_CIV, OP_RIV, OP_PIV, OP_COMPUTE,
                                      OP_REMOVE, OP_CIV, OP_FEED, OP_PIV, OP_GET, OP_END};
   static const enum op replica[] = {OP_PUT, OP_PEER, OP_PIV, OP_PULL, OP_REMOVE, OP_PEER,
@@ -986,6 +1016,10 @@ static void do_op(run *r, enum op op, int i) {
   case OP_THREAD: op_new_thread(r); break;
   case OP_CIA_NESTED: op_compute_if_absent_nested(r, i); break;
   case OP_FOREACH_RM: op_foreach_removing(r); break;
+  case OP_PUT_PTR: op_put_ptr(r, i, 0, 0); break;
+  case OP_PIA_PTR: op_put_ptr(r, i, 0, 1); break;
+  case OP_PUT_PTR_TTL: op_put_ptr(r, i, 1, 0); break;
+  case OP_PIA_PTR_TTL: op_put_ptr(r, i, 1, 1); break;
   case OP_END: break;
   }
 }
