@@ -103,13 +103,15 @@ enum kind {
   K_PLACED,      /* NUMA interleave with a user allocator (G14: unbound, still works) */
   K_REPLICA_BOUND, /* replicas with max_entries: capacity tombstones (no convergence) */
   K_MAINT,       /* expiry, named, with a maintenance thread (that never ticks in a run) */
+  K_VERSIONS_META, /* versions with expiry and max_entries */
   K_COUNT
 };
 static const char *const kind_names[K_COUNT] = {"plain",   "fixed8",      "expiry", "bound",
                                                 "weight",  "versions",    "replica",
                                                 "replica-max", "metrics", "reshard",
                                                 "expiry-bound", "reshard8", "placed",
-                                                "replica-bound", "maint"};
+                                                "replica-bound", "maint",
+                                                "versions-meta"};
 
 #define NKEYS 32
 #define STEPS 240
@@ -123,12 +125,15 @@ static int fixed_keys(int kind) {
   return kind == K_FIXED8 || kind == K_METRICS || kind == K_RESHARD8;
 }
 static int expiring(int kind) {
-  return kind == K_EXPIRY || kind == K_EXPIRY_BOUND || kind == K_MAINT;
+  return kind == K_EXPIRY || kind == K_EXPIRY_BOUND || kind == K_MAINT ||
+         kind == K_VERSIONS_META;
 }
 static int replicated(int kind) {
   return kind == K_REPLICA || kind == K_REPLICA_MAX || kind == K_REPLICA_BOUND;
 }
-static int versioned(int kind) { return kind == K_VERSIONS || replicated(kind); }
+static int versioned(int kind) {
+  return kind == K_VERSIONS || kind == K_VERSIONS_META || replicated(kind);
+}
 
 typedef struct key_buf {
   char bytes[64];
@@ -760,7 +765,10 @@ static void op_feed(run *r) {
 static int to_wire(const tsmap_change *c, void *ctx) {
   run *r = (run *)ctx;
   size_t len = 0;
-  tsmap_status st = tsmap_change_encode(c, 8, r->wire + r->wire_len,
+  tsmap_status st = tsmap_change_encode(c, 8, NULL, 0, &len); /* the size alone */
+  if (st != TSMAP_NO_MEMORY || len == 0)
+    report(r, "change_encode (size)", st);
+  st = tsmap_change_encode(c, 8, r->wire + r->wire_len,
                                         sizeof r->wire - r->wire_len, &len);
   if (st == TSMAP_OK)
     r->wire_len += len;
@@ -884,7 +892,9 @@ static void op_metrics(run *r) {
     break;
   case 1:
     st = tsmap_metrics_format(r->m, text, sizeof text, &len);
-    expect(r, "metrics_format", st, L_MX_WRITE, TSMAP_OK, 1);
+    if (expect(r, "metrics_format", st, L_MX_WRITE, TSMAP_OK, 1) &&
+        tsmap_test_series_value(text, "tsmap_entries{map=\"rt11-allocfail\"}") != model_count(r))
+      report(r, "tsmap_entries differs from the model", st);
     break;
   case 2:
     st = tsmap_metrics_format(r->m, NULL, 0, &len);
@@ -955,6 +965,9 @@ static const enum op *ops_of(int kind) {
                                    OP_PIA, OP_CIA, OP_PUT_PTR_TTL, OP_PIA_PTR_TTL, OP_END};
   static const enum op versions[] = {OP_PIV, OP_PUT, OP_CIV, OP_RIV, OP_PIV, OP_COMPUTE,
                                      OP_REMOVE, OP_CIV, OP_FEED, OP_PIV, OP_GET, OP_END};
+  static const enum op versions_meta[] = {OP_PIV, OP_PUT_TTL, OP_CIV, OP_TICK, OP_RIV,
+                                          OP_PIV, OP_COMPUTE_TTL, OP_MAINTAIN, OP_CIV,
+                                          OP_FEED, OP_PIV, OP_REMOVE, OP_END};
   static const enum op replica[] = {OP_PUT, OP_PEER, OP_PIV, OP_PULL, OP_REMOVE, OP_PEER,
                                     OP_COMPUTE, OP_PUSH, OP_PUT_OLD, OP_PEER, OP_CIA,
                                     OP_PULL, OP_FORGET, OP_RIV, OP_PUSH, OP_END};
@@ -970,6 +983,8 @@ static const enum op *ops_of(int kind) {
     return expiry;
   case K_VERSIONS:
     return versions;
+  case K_VERSIONS_META:
+    return versions_meta;
   case K_REPLICA:
   case K_REPLICA_MAX:
   case K_REPLICA_BOUND:
@@ -1111,6 +1126,13 @@ static void config_for(run *r, tsmap_config *cfg, ledger *lg, const tsmap_alloca
     cfg->weight = weigh;
     cfg->max_weight = 24;
     break;
+  case K_VERSIONS_META:
+    cfg->expiry = 1;
+    cfg->default_ttl_ns = DEFAULT_TTL;
+    cfg->clock = clock_of;
+    cfg->clock_ctx = r;
+    cfg->max_entries = 12;
+    /* fall through */
   case K_VERSIONS:
     cfg->versions = 1;
     break;
@@ -1310,6 +1332,7 @@ static void test_allocfail_reshard8(void) { allocfail_kind(K_RESHARD8); }
 static void test_allocfail_placed(void) { allocfail_kind(K_PLACED); }
 static void test_allocfail_replica_bound(void) { allocfail_kind(K_REPLICA_BOUND); }
 static void test_allocfail_maintenance_thread(void) { allocfail_kind(K_MAINT); }
+static void test_allocfail_versions_meta(void) { allocfail_kind(K_VERSIONS_META); }
 
 /* The header lists the tables among what the allocator provides: a map created to hold
  * 1,024 8-byte entries without growing holds their 16 KiB in blocks of its allocator. */
@@ -1339,4 +1362,5 @@ TEST_MAIN(T(test_allocfail_plain), T(test_allocfail_fixed8), T(test_allocfail_ex
           T(test_allocfail_replica), T(test_allocfail_replica_resolver),
           T(test_allocfail_metrics), T(test_allocfail_reshard), T(test_allocfail_expiry_bound),
           T(test_allocfail_reshard8), T(test_allocfail_placed), T(test_allocfail_replica_bound),
-          T(test_allocfail_maintenance_thread), T(test_tables_come_from_the_allocator))
+          T(test_allocfail_maintenance_thread), T(test_allocfail_versions_meta),
+          T(test_tables_come_from_the_allocator))
