@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 /* ---- malloc watch: a map with an allocator calls neither malloc nor calloc ------------
@@ -1334,6 +1335,90 @@ static void test_allocfail_replica_bound(void) { allocfail_kind(K_REPLICA_BOUND)
 static void test_allocfail_maintenance_thread(void) { allocfail_kind(K_MAINT); }
 static void test_allocfail_versions_meta(void) { allocfail_kind(K_VERSIONS_META); }
 
+/* ---- Single flight (G4) when the owner's store fails --------------------------------- */
+
+typedef struct flight {
+  tsmap *m;
+  fail_alloc *fa;
+  _Atomic int started; /* the owner's callback runs */
+  _Atomic long runs;   /* callbacks run, owner's and waiter's */
+  tsmap_status st;
+} flight;
+
+static const char flight_key[] = "a-long-key-of-one-single-flight"; /* its store allocates */
+
+/* The owner's callback: lets the waiter queue up, then makes every allocation fail, so its
+ * own store (the long key's block) fails. */
+static int cb_owner(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  flight *f = (flight *)ctx;
+  f->runs++; // NOLINT(tsmap-non-idempotent-callback): counts the runs the test expects
+  f->started = 1; // NOLINT(tsmap-non-idempotent-callback): a signal to the waiter's thread
+  struct timespec nap = {0, 50 * 1000 * 1000};
+  nanosleep(&nap, NULL); /* the waiter finds the flight in progress */
+  f->fa->fail_rest = 1;
+  f->fa->fail_at = f->fa->count; // NOLINT(tsmap-non-idempotent-callback): arms the failure once
+  int64_t v = 1;
+  memcpy(out, &v, 8);
+  return 0;
+}
+
+static int cb_waiter(const void *key, size_t key_len, void *ctx, TSMAP_OUT void *out) {
+  (void)key, (void)key_len;
+  flight *f = (flight *)ctx;
+  f->runs++; // NOLINT(tsmap-non-idempotent-callback): counts the runs the test expects
+  int64_t v = 2;
+  memcpy(out, &v, 8);
+  return 0;
+}
+
+static void *flight_waiter(void *arg) {
+  flight *f = (flight *)arg;
+  while (!f->started)
+    sched_yield();
+  int64_t out = 0;
+  f->st = tsmap_compute_if_absent(f->m, flight_key, sizeof flight_key - 1, cb_waiter, f, &out); // NOLINT(tsmap-non-idempotent-callback): see cb_waiter
+  return NULL;
+}
+
+/* G4 with G1: the owner's store fails for memory while another caller waits for it. The
+ * owner returns TSMAP_NO_MEMORY and its result is hooked DISCARDED; the waiter runs its
+ * own callback (whose store fails too); the key stays absent; once memory is back the key
+ * is computed; every value in and out once, nothing live after destroy. */
+static void test_single_flight_owner_without_memory(void) {
+  fail_alloc fa = {0, -1, 0, 0, 0, 0};
+  tsmap_allocator al = {fa_alloc, fa_free, &fa};
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.allocator = &al;
+  tsmap_test_count_hooks(&cfg);
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  if (!m)
+    return;
+  flight f = {m, &fa, 0, 0, TSMAP_OK};
+  pthread_t t;
+  pthread_create(&t, NULL, flight_waiter, &f);
+  int64_t out = 0;
+  tsmap_status st = tsmap_compute_if_absent(m, flight_key, sizeof flight_key - 1, cb_owner, &f, &out); // NOLINT(tsmap-non-idempotent-callback): see cb_owner
+  pthread_join(t, NULL);
+  CHECK_ST(st, TSMAP_NO_MEMORY);
+  CHECK(f.st == TSMAP_NO_MEMORY || f.st == TSMAP_OK);
+  if (f.st != TSMAP_NO_MEMORY)
+    fprintf(stderr, "  the waiter: %s\n", tsmap_status_name(f.st));
+  CHECK(f.runs == 2 || (f.runs == 1 && f.st == TSMAP_NO_MEMORY)); /* ran its own, or its record failed */
+  CHECK(tsmap_test_hooks.created == 0);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_DISCARDED] == f.runs);
+  fa.fail_at = -1;
+  CHECK_ST(tsmap_get(m, flight_key, sizeof flight_key - 1, NULL), TSMAP_NOT_FOUND);
+  CHECK_ST(tsmap_compute_if_absent(m, flight_key, sizeof flight_key - 1, cb_waiter, &f, &out), TSMAP_OK); // NOLINT(tsmap-non-idempotent-callback): see cb_waiter
+  CHECK(out == 2);
+  tsmap_destroy(m);
+  CHECK(tsmap_test_hooks.created == 1 && tsmap_test_hooks.evicted[TSMAP_EVICT_CLOSED] == 1);
+  CHECK(fa.live == 0 && fa.live_bytes == 0);
+}
+
 /* The header lists the tables among what the allocator provides: a map created to hold
  * 1,024 8-byte entries without growing holds their 16 KiB in blocks of its allocator. */
 static void test_tables_come_from_the_allocator(void) {
@@ -1363,4 +1448,4 @@ TEST_MAIN(T(test_allocfail_plain), T(test_allocfail_fixed8), T(test_allocfail_ex
           T(test_allocfail_metrics), T(test_allocfail_reshard), T(test_allocfail_expiry_bound),
           T(test_allocfail_reshard8), T(test_allocfail_placed), T(test_allocfail_replica_bound),
           T(test_allocfail_maintenance_thread), T(test_allocfail_versions_meta),
-          T(test_tables_come_from_the_allocator))
+          T(test_single_flight_owner_without_memory), T(test_tables_come_from_the_allocator))
