@@ -1219,17 +1219,19 @@ static void check_after_destroy(run *r) {
     report(r, "a value did not leave the peer exactly once", TSMAP_OK);
 }
 
-/* Close with every allocation failing: still OK, every value evicted once. */
-static void close_without_memory(run *r) {
+/* Close (or destroy alone, which closes) with every allocation failing: still OK, every
+ * value evicted once. */
+static void end_without_memory(run *r, int close_first) {
   r->fa.fail_rest = 1;
   r->fa.fail_at = r->fa.count;
   heap_calls = 0;
   watching = 1;
-  tsmap_status st = tsmap_close(r->m);
+  tsmap_status st = close_first ? tsmap_close(r->m) : TSMAP_OK;
   watching = 0;
   expect(r, "close", st, L_CLOSE, TSMAP_OK, 0);
   if (heap_calls)
     report(r, "close called malloc or calloc, not the allocator", st);
+  tsmap_destroy(r->m);
 }
 
 /* One run with allocation `fail_at` failing (and every later one with fail_rest); returns
@@ -1275,8 +1277,7 @@ static long run_kind(int kind, long fail_at, int fail_rest, long *bad) {
     if (replicated(kind))
       converge(r);
     r->fa.fail_at = at, r->fa.fail_rest = (int)rest;
-    close_without_memory(r);
-    tsmap_destroy(r->m);
+    end_without_memory(r, fail_at % 2 == 0);
   }
   tsmap_destroy(r->peer);
   check_after_destroy(r);
@@ -1419,6 +1420,80 @@ static void test_single_flight_owner_without_memory(void) {
   CHECK(fa.live == 0 && fa.live_bytes == 0);
 }
 
+/* ---- A weighted store that must evict more than 16 (G11 (c)) -------------------------- */
+
+static uint64_t weigh_low_byte(const void *key, size_t key_len, const void *value, void *ctx) {
+  (void)key, (void)key_len, (void)ctx;
+  int64_t v;
+  memcpy(&v, value, 8);
+  return (uint64_t)(v & 0xff);
+}
+
+/* One overwrite of key 0 with weight 60 in a one-shard map of 40 entries of weight 1 and
+ * max_weight 64: it must evict 35 others. Allocation n of the overwrite failing: TSMAP_OK,
+ * or TSMAP_NO_MEMORY with 0, 16 or 32 entries gone (the header's one exception: records
+ * are allocated 16 at a time), each hooked once; the map holds exactly the rest. */
+static long weighted_overwrite_run(long n, int rest, long *calls_allocs) {
+  fail_alloc fa = {0, -1, 0, 0, 0, 0};
+  tsmap_allocator al = {fa_alloc, fa_free, &fa};
+  memset(&tsmap_test_hooks, 0, sizeof tsmap_test_hooks);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.allocator = &al;
+  cfg.weight = weigh_low_byte;
+  cfg.max_weight = 64;
+  tsmap_test_count_hooks(&cfg);
+  tsmap *m = NULL;
+  long bad = tsmap_create(&cfg, &m) != TSMAP_OK;
+  for (uint64_t k = 0; !bad && k < 40; k++) {
+    int64_t v = (int64_t)(k << 8) | 1;
+    bad += tsmap_put(m, &k, 8, &v, NULL) != TSMAP_OK;
+  }
+  if (bad) {
+    tsmap_destroy(m);
+    return bad;
+  }
+  long before = fa.count;
+  fa.fail_at = n >= 0 ? before + n : -1;
+  fa.fail_rest = rest;
+  uint64_t k0 = 0;
+  int64_t heavy = 60, old = 0;
+  tsmap_status st = tsmap_put(m, &k0, 8, &heavy, &old);
+  *calls_allocs = fa.count - before;
+  fa.fail_at = -1;
+  long gone = tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY];
+  size_t size = 0;
+  tsmap_size(m, &size);
+  int64_t now = 0;
+  tsmap_get(m, &k0, 8, &now);
+  if (st == TSMAP_REPLACED)
+    bad += gone != 35 || now != 60 || old != 1 || (long)size != 40 - gone;
+  else if (st == TSMAP_NO_MEMORY)
+    bad += (gone != 0 && gone != 16 && gone != 32) || now != 1 || (long)size != 40 - gone;
+  else
+    bad++;
+  if (bad)
+    fprintf(stderr, "  allocation %ld%s of the overwrite failing: %s, %ld evicted, %zu left\n",
+            n, rest ? " on" : "", tsmap_status_name(st), gone, size);
+  tsmap_destroy(m);
+  long left = tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY] +
+              tsmap_test_hooks.evicted[TSMAP_EVICT_CLOSED] + (st == TSMAP_REPLACED); /* old_out */
+  bad += left != tsmap_test_hooks.created || fa.live != 0;
+  return bad;
+}
+
+static void test_weighted_store_evicting_more_than_16_without_memory(void) {
+  long allocs = 0, bad = weighted_overwrite_run(-1, 0, &allocs);
+  CHECK(allocs >= 3); /* 35 records, 16 at a time */
+  for (long n = 0; n <= allocs; n++) {
+    long ignored;
+    bad += weighted_overwrite_run(n, 0, &ignored) + weighted_overwrite_run(n, 1, &ignored);
+  }
+  CHECK(bad == 0);
+}
+
 /* The header lists the tables among what the allocator provides: a map created to hold
  * 1,024 8-byte entries without growing holds their 16 KiB in blocks of its allocator. */
 static void test_tables_come_from_the_allocator(void) {
@@ -1448,4 +1523,6 @@ TEST_MAIN(T(test_allocfail_plain), T(test_allocfail_fixed8), T(test_allocfail_ex
           T(test_allocfail_metrics), T(test_allocfail_reshard), T(test_allocfail_expiry_bound),
           T(test_allocfail_reshard8), T(test_allocfail_placed), T(test_allocfail_replica_bound),
           T(test_allocfail_maintenance_thread), T(test_allocfail_versions_meta),
-          T(test_single_flight_owner_without_memory), T(test_tables_come_from_the_allocator))
+          T(test_single_flight_owner_without_memory),
+          T(test_weighted_store_evicting_more_than_16_without_memory),
+          T(test_tables_come_from_the_allocator))
