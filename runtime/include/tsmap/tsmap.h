@@ -901,7 +901,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
  * the writer must not destroy a named map; its calls of tsmap_metrics_write_all (and so
  * tsmap_metrics_format with a NULL map) and its tsmap_create of a named map would wait
  * for that lock for ever, and return TSMAP_REENTERED instead (any other call, on any map,
- * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT;
+ * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY (its buffers come from
+ * malloc: they serve no one map, so no map's allocator); TSMAP_INVALID_ARGUMENT;
  * TSMAP_REENTERED (called from its own writer). */
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
