@@ -689,8 +689,7 @@ static void tsmap_mx_emit_all(tsmap_mx_out *o, const tsmap_mx_snap *sn, size_t n
  * The public calls
  * ====================================================================================== */
 
-static tsmap_mx_out *tsmap_mx_out_new(tsmap_metrics_writer writer, void *ctx) {
-  tsmap_mx_out *o = (tsmap_mx_out *)malloc(sizeof *o);
+static tsmap_mx_out *tsmap_mx_out_init(tsmap_mx_out *o, tsmap_metrics_writer writer, void *ctx) {
   if (o) {
     o->writer = writer;
     o->ctx = ctx;
@@ -700,18 +699,23 @@ static tsmap_mx_out *tsmap_mx_out_new(tsmap_metrics_writer writer, void *ctx) {
   return o;
 }
 
+static tsmap_mx_out *tsmap_mx_out_new(tsmap_metrics_writer writer, void *ctx) {
+  return tsmap_mx_out_init((tsmap_mx_out *)malloc(sizeof(tsmap_mx_out)), writer, ctx);
+}
+
 tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer, void *ctx) {
   if (!map || !writer)
     return TSMAP_INVALID_ARGUMENT;
-  tsmap_mx_snap *sn = (tsmap_mx_snap *)malloc(sizeof *sn);
-  tsmap_mx_out *o = tsmap_mx_out_new(writer, ctx);
+  /* G1: one map's scratch comes from its allocator, like foreach's copies (tsmap.h) */
+  tsmap_mx_snap *sn = (tsmap_mx_snap *)tsmap_mem_alloc(map, sizeof *sn);
+  tsmap_mx_out *o = tsmap_mx_out_init((tsmap_mx_out *)tsmap_mem_alloc(map, sizeof *o), writer, ctx);
   tsmap_status st = sn && o ? tsmap_mx_snap_map(map, sn) : TSMAP_NO_MEMORY;
   if (st == TSMAP_OK) {
     tsmap_mx_emit_all(o, sn, 1);
     st = o->stopped ? TSMAP_STOPPED : TSMAP_OK;
   }
-  free(sn);
-  free(o);
+  tsmap_mem_free(map, sn, sizeof *sn);
+  tsmap_mem_free(map, o, sizeof *o);
   return st;
 }
 

@@ -23,6 +23,8 @@ struct tsmap_slab {
 
 void tsmap_slab_create(tsmap *m, size_t shards, const size_t *sizes, unsigned n) {
   size_t page = tsmap_page_size(), len = 0;
+  if (m->alloc.alloc) /* S1: a configured allocator makes every table (tsmap.h) */
+    return;
   if (!n || !shards || shards > SIZE_MAX / TSMAP_SLAB_CLASSES)
     return;
   struct tsmap_slab *sl = calloc(1, sizeof *sl + (size_t)n * shards);

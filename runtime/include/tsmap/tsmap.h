@@ -162,7 +162,8 @@ typedef void (*tsmap_closed_hook)(void *hook_ctx);
 
 /* Optional allocator. `alloc` returns `size` bytes aligned to 16 or NULL; `free` gets
  * the same size back. Used for every allocation the map makes (the handle, shards,
- * tables, long keys, compute_if_absent's in-flight records, foreach's shard copies), so
+ * tables, long keys, compute_if_absent's in-flight records, foreach's shard copies,
+ * tsmap_metrics_write's snapshot), so
  * a failing allocator exercises every TSMAP_NO_MEMORY path but one: a thread's reader
  * record (64 bytes, from posix_memalign on the thread's first keyed call). One record
  * serves every map the thread calls and is reused by later threads after it exits; it is
@@ -899,6 +900,7 @@ typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
  * exact). The map's config.name is the `map` label (empty when unnamed). Counters are
  * summed from per-thread counters at the time of the call, without stopping writers.
  * Statuses: TSMAP_OK; TSMAP_STOPPED (the writer returned non-zero); TSMAP_CLOSED;
+ * TSMAP_NO_MEMORY (its snapshot, from the map's allocator: nothing written);
  * TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer,
                                                      void *ctx);
@@ -908,7 +910,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
  * the writer must not destroy a named map; its calls of tsmap_metrics_write_all (and so
  * tsmap_metrics_format with a NULL map) and its tsmap_create of a named map would wait
  * for that lock for ever, and return TSMAP_REENTERED instead (any other call, on any map,
- * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT;
+ * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY (its buffers come from
+ * malloc: they serve no one map, so no map's allocator); TSMAP_INVALID_ARGUMENT;
  * TSMAP_REENTERED (called from its own writer). */
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
@@ -919,7 +922,7 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
  * when buf is given and the text is `cap` bytes or longer (buf holds a NUL-terminated
  * prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
  * (len_out NULL, or buf NULL with a cap); the statuses of tsmap_metrics_write /
- * _write_all. */
+ * _write_all (their TSMAP_NO_MEMORY, no snapshot: *len_out 0, buf ""). */
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus
