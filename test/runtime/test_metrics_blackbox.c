@@ -1262,6 +1262,49 @@ static void test_mbb_a_closed_map_leaves_the_exposition(void) {
   tsmap_destroy(m);
 }
 
+typedef struct seen {
+  char **key;
+  double *value;
+  size_t n;
+} seen;
+
+static void seen_free(seen *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->key[i]);
+  free(s->key), free(s->value);
+  memset(s, 0, sizeof *s);
+}
+
+static int is_monotone(const expo *e, const sample *s) {
+  const family *f = &e->fam[s->family];
+  return !strcmp(f->type, "counter") || !strcmp(f->type, "histogram");
+}
+
+/* Every counter and histogram sample of `e` is at least its value in `prev` (absent
+ * before: any value), and every such series of `prev` is still there; `prev` becomes e's. */
+static long check_not_down(const expo *e, seen *prev) {
+  long bad = 0;
+  seen next = {calloc(e->ns + 1, sizeof(char *)), calloc(e->ns + 1, sizeof(double)), 0};
+  for (size_t i = 0; i < e->ns; i++)
+    if (is_monotone(e, &e->s[i])) {
+      next.key[next.n] = strdup(e->s[i].key);
+      next.value[next.n++] = e->s[i].value;
+    }
+  for (size_t i = 0; i < prev->n; i++) {
+    size_t j = 0;
+    while (j < next.n && strcmp(next.key[j], prev->key[i]) != 0)
+      j++;
+    if (j == next.n || next.value[j] < prev->value[i]) {
+      if (bad++ < 5)
+        fprintf(stderr, "  %s went from %g to %g\n", prev->key[i], prev->value[i],
+                j == next.n ? -1.0 : next.value[j]);
+    }
+  }
+  seen_free(prev);
+  *prev = next;
+  return bad;
+}
+
 /* ---- The other kinds of call, each under its own op ---------------------------------------- */
 
 static const char *op_of(int i) {
@@ -1511,6 +1554,334 @@ static void test_mbb_counts_with_a_failing_allocator(void) {
   free(mo);
 }
 
+typedef struct shared_job {
+  tsmap *m;
+  _Atomic int stop;
+  _Atomic long ok, missed;
+} shared_job;
+
+static void *gets_and_misses(void *arg) {
+  shared_job *j = arg;
+  long ok = 0, missed = 0;
+  for (uint64_t i = 0; !j->stop; i++) {
+    uint64_t k = i % 64;
+    tsmap_status st = tsmap_get(j->m, &k, 8, NULL);
+    ok += st == TSMAP_OK, missed += st == TSMAP_NOT_FOUND;
+  }
+  j->ok += ok, j->missed += missed;
+  return NULL;
+}
+
+/* Threads whose counters could not be allocated share one set (DESIGN M1): calls timed on
+ * several of them at once must still give an exact _count and cumulative buckets, scrape
+ * after scrape. */
+static void test_mbb_threads_sharing_counters_time_exactly(void) {
+  tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &g_fail_alloc};
+  for (int key8 = 0; key8 < 2; key8++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = key8 ? 8 : 0;
+    cfg.allocator = &al;
+    cfg.name = "bb-shared-stripe";
+    cfg.metrics = 1;
+    tsmap *m;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < 32; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    op_model *mo = calloc(1, sizeof *mo);
+    mo->count[OP_PUT][TSMAP_OK] = 32;
+    g_fail_alloc = 1; /* the threads below get no counters of their own */
+    shared_job j = {m, 0, 0, 0};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+      pthread_create(&t[i], NULL, gets_and_misses, &j);
+    seen prev = {0};
+    long bad = 0;
+    for (double t0 = tsmap_test_now(); tsmap_test_now() - t0 < 1.5;) {
+      expo e;
+      scrape(m, &e, NULL); /* cumulative buckets, +Inf equal to _count */
+      bad += check_not_down(&e, &prev);
+      expo_free(&e);
+      usleep(20000);
+    }
+    j.stop = 1;
+    for (int i = 0; i < 4; i++)
+      pthread_join(t[i], NULL);
+    g_fail_alloc = 0;
+    mo->count[OP_GET][TSMAP_OK] = j.ok;
+    mo->count[OP_GET][TSMAP_NOT_FOUND] = j.missed;
+    fprintf(stderr, "  key_size %d: %ld gets from 4 threads sharing counters\n", key8 ? 8 : 0,
+            (long)(j.ok + j.missed));
+    expo e;
+    scrape(m, &e, NULL);
+    bad += check_not_down(&e, &prev);
+    check_model(&e, "bb-shared-stripe", mo);
+    CHECK(bad == 0);
+    expo_free(&e);
+    seen_free(&prev);
+    tsmap_destroy(m);
+    free(mo);
+  }
+}
+
+/* ---- The parser has teeth: malformed text is rejected -------------------------------------- */
+
+static void test_mbb_the_parser_rejects_malformed_text(void) {
+  static const char *const bad[] = {
+      "# HELP a x\n# TYPE a counter\na 1",                                   /* no last \n */
+      "# HELP a x\n# HELP a y\n# TYPE a counter\na 1\n",                     /* HELP twice */
+      "# HELP a x\n# TYPE a counter\n# TYPE a counter\na 1\n",               /* TYPE twice */
+      "# HELP a x\n# TYPE a counter\na 1\n# HELP b y\n# TYPE b gauge\nb 1\na{x=\"1\"} 2\n",
+      "# HELP a x\n# TYPE a counter\na{l=\"\\t\"} 1\n",                       /* bad escape */
+      "# HELP a x\n# TYPE a counter\na{l=\"x} 1\n",                           /* unterminated */
+      "# HELP a x\n# TYPE a counter\na{l=\"1\",l=\"2\"} 1\n",                 /* label twice */
+      "# HELP a x\n# TYPE a counter\na{x=\"1\",y=\"2\"} 1\na{y=\"2\",x=\"1\"} 1\n", /* dup */
+      "# HELP a x\n# TYPE a counter\na 1,0\n",                                /* bad value */
+      "# HELP a x\n# TYPE a counter\na -1\n",                                 /* negative */
+      "a 1\n",                                                                /* no TYPE */
+      "# HELP a x\na 1\n# TYPE a counter\n",                                  /* TYPE late */
+      "# HELP a x\n# TYPE a counter\na{1x=\"1\"} 1\n",                        /* label name */
+      "# HELP a x\n# TYPE a counter\na{l=\"\xff\"} 1\n",                      /* not UTF-8 */
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\n"
+      "h_sum 1\nh_count 2\n",                                                 /* not cumulative */
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",  /* no _sum */
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\n"
+      "h_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n",                        /* le falls */
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", /* +Inf */
+      "# HELP h x\n# TYPE h histogram\nh_sum{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    expo e;
+    expo_parse(&e, bad[i], strlen(bad[i]));
+    if (!e.err[0])
+      fprintf(stderr, "  accepted bad text #%zu\n", i);
+    CHECK(e.err[0] != '\0');
+    expo_free(&e);
+  }
+  static const char good[] =
+      "# HELP h x \\\\ y\\n z\n# TYPE h histogram\n"
+      "h_bucket{m=\"q\\\"\\\\\\n\",le=\"0.1\"} 1\nh_bucket{m=\"q\\\"\\\\\\n\",le=\"+Inf\"} 2\n"
+      "h_sum{m=\"q\\\"\\\\\\n\"} 0.5\nh_count{m=\"q\\\"\\\\\\n\"} 2\n"
+      "# a comment\n\n# HELP c y\n# TYPE c counter\nc{m=\"\"} 1e3 1700000000000\n";
+  expo e;
+  expo_parse(&e, good, strlen(good));
+  if (e.err[0])
+    fprintf(stderr, "  rejected good text: %s\n", e.err);
+  CHECK(e.err[0] == '\0');
+  CHECK(expo_get(&e, "h_count", "m", "q\"\\\n", NULL) == 2);
+  CHECK(expo_get(&e, "c", "m", "", NULL) == 1000);
+  const family *h = expo_family(&e, "h");
+  CHECK(h && h->help && !strcmp(h->help, "x \\ y\n z"));
+  expo_free(&e);
+}
+
+/* ---- Scrapes racing close; the map's own hooks scraping it --------------------------------- */
+
+typedef struct close_race {
+  tsmap *m;
+  _Atomic int stop;
+  long ok, closed;
+} close_race;
+
+static void *write_all_loop(void *arg) {
+  close_race *c = arg;
+  while (!c->stop)
+    CHECK_ST(tsmap_metrics_write_all(null_writer, NULL), TSMAP_OK);
+  return NULL;
+}
+
+static void *scrape_until_closed(void *arg) {
+  close_race *c = arg;
+  while (!c->stop) {
+    char buf[256];
+    size_t len;
+    tsmap_status st = tsmap_metrics_format(c->m, buf, sizeof buf, &len);
+    c->ok += st == TSMAP_NO_MEMORY;
+    c->closed += st == TSMAP_CLOSED;
+    CHECK(st == TSMAP_NO_MEMORY || st == TSMAP_CLOSED);
+    if (st == TSMAP_CLOSED)
+      break;
+  }
+  return NULL;
+}
+
+static void test_mbb_scrapes_racing_close(void) {
+  watchdog("test_mbb_scrapes_racing_close", 120);
+  long ok = 0, closed = 0;
+  for (int round = 0; round < 40 / (SCALE > 1 ? 4 : 1); round++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = round % 2 ? 8 : 0;
+    cfg.name = "bb-close-race";
+    cfg.metrics = 1;
+    tsmap *m;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    for (uint64_t i = 0; i < 5000; i++)
+      (void)tsmap_put(m, &i, 8, &i, NULL);
+    close_race c = {m, 0, 0, 0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+      pthread_create(&t[i], NULL, i ? scrape_until_closed : write_all_loop, &c);
+    usleep((useconds_t)(round * 100));
+    CHECK_ST(tsmap_close(m), TSMAP_OK);
+    c.stop = 1;
+    for (int i = 0; i < 2; i++)
+      pthread_join(t[i], NULL);
+    ok += c.ok, closed += c.closed;
+    tsmap_destroy(m);
+  }
+  fprintf(stderr, "  %ld scrapes before close, %ld refused after\n", ok, closed);
+  alarm(0);
+}
+
+typedef struct close_scrape {
+  tsmap *m;
+  _Atomic long evict_calls, evict_closed, closed_hook;
+} close_scrape;
+static close_scrape g_cs;
+
+static void scraping_evict_hook(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                                void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  if (why != TSMAP_EVICT_CLOSED)
+    return;
+  g_cs.evict_calls++;
+  g_cs.evict_closed += tsmap_metrics_write(g_cs.m, null_writer, NULL) == TSMAP_CLOSED;
+  size_t n;
+  (void)tsmap_metrics_format(NULL, NULL, 0, &n);
+}
+static void scraping_closed_hook(void *ctx) {
+  (void)ctx;
+  g_cs.closed_hook = tsmap_metrics_write(g_cs.m, null_writer, NULL) == TSMAP_CLOSED;
+}
+
+/* Hooks that run during close may call the map: its metrics are refused (TSMAP_CLOSED),
+ * and write_all goes on without it; nothing waits for ever. */
+static void test_mbb_hooks_scraping_during_close(void) {
+  watchdog("test_mbb_hooks_scraping_during_close", 60);
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.name = "bb-close-hooks";
+  cfg.metrics = 1;
+  cfg.on_entry_evicted = scraping_evict_hook;
+  cfg.on_map_closed = scraping_closed_hook;
+  memset(&g_cs, 0, sizeof g_cs);
+  CHECK_ST(tsmap_create(&cfg, &g_cs.m), TSMAP_OK);
+  for (uint64_t i = 0; i < 50; i++)
+    CHECK_ST(tsmap_put(g_cs.m, &i, 8, &i, NULL), TSMAP_OK);
+  CHECK_ST(tsmap_close(g_cs.m), TSMAP_OK);
+  CHECK(g_cs.evict_calls == 50 && g_cs.evict_closed == 50 && g_cs.closed_hook == 1);
+  tsmap_destroy(g_cs.m);
+  alarm(0);
+}
+
+/* ---- Lifespans and durations in seconds, across growth and reshards ------------------------ */
+
+static double bucket_at(const expo *e, const char *hist, const char *name, const char *lname,
+                        const char *lvalue, double le_max, int below) {
+  /* the largest bucket with le <= le_max (below) or the smallest with le >= le_max */
+  char bucket[128];
+  snprintf(bucket, sizeof bucket, "%s_bucket", hist);
+  double best_le = below ? -INFINITY : INFINITY, best = -1;
+  for (size_t i = 0; i < e->ns; i++) {
+    const sample *s = &e->s[i];
+    const char *le = label_of(s, "le"), *mp = label_of(s, "map"), *lv = label_of(s, lname);
+    double v;
+    if (strcmp(s->name, bucket) || !le || !mp || strcmp(mp, name) || !lv ||
+        strcmp(lv, lvalue) || !parse_value(le, strlen(le), &v))
+      continue;
+    if (below ? (v <= le_max && v > best_le) : (v >= le_max && v < best_le))
+      best_le = v, best = s->value;
+  }
+  return best;
+}
+
+static void lifespans_after(int reshard) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_shard_count = 16;
+  const char *name = reshard ? "bb-life-reshard" : "bb-life-growth";
+  tsmap *m = metered_with_hooks(&cfg, name);
+  uint64_t n = 20000;
+  for (uint64_t i = 0; i < n; i++) /* from a minimal table: growths move the entries */
+    CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_OK);
+  usleep(400000);
+  if (reshard) {
+    CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK);
+    tsmap_test_finish_reshard(m);
+  }
+  double t0 = tsmap_test_now();
+  for (uint64_t i = 0; i < n; i++)
+    CHECK_ST(tsmap_remove(m, &i, 8, NULL), TSMAP_OK);
+  double took = tsmap_test_now() - t0;
+  expo e;
+  scrape(m, &e, NULL);
+  double count = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", name, "reason",
+                          "removed", NULL);
+  double sum = expo_get(&e, "tsmap_entry_lifespan_seconds_sum", "map", name, "reason",
+                        "removed", NULL);
+  double under = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason", "removed",
+                           0.3, 1);
+  double within = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason", "removed",
+                            60, 0);
+  fprintf(stderr, "  %s: %.0f lifespans, mean %.3f s, %.0f under 0.3 s, %.0f within 60 s\n",
+          name, count, count > 0 ? sum / count : 0, under, within);
+  CHECK(count > 0);
+  CHECK(under == 0);           /* every entry lived at least 0.4 s */
+  CHECK(within == count);      /* and far less than a minute */
+  CHECK(count <= 0 || (sum / count >= 0.39 && sum / count <= 60 + took));
+  expo_free(&e);
+  tsmap_destroy(m);
+}
+
+static void test_mbb_lifespans_survive_growth_and_reshards(void) {
+  lifespans_after(0);
+  lifespans_after(1);
+}
+
+static int sleepy_absent(const void *k, size_t kl, void *ctx, void *out) {
+  (void)k, (void)kl, (void)ctx;
+  usleep(30000);
+  uint64_t v = 1;
+  memcpy(out, &v, 8);
+  return 0;
+}
+static void *two_sleepy_calls(void *arg) {
+  for (uint64_t k = 100; k < 102; k++)
+    CHECK_ST(tsmap_compute_if_absent((tsmap *)arg, &k, 8, sleepy_absent, NULL, NULL),
+             TSMAP_OK);
+  return NULL;
+}
+
+/* A call of 30 ms is timed in seconds: the first or second call of a thread is timed. */
+static void test_mbb_durations_are_seconds(void) {
+  tsmap *m = named_map("bb-durations", 1);
+  pthread_t t;
+  pthread_create(&t, NULL, two_sleepy_calls, m);
+  pthread_join(t, NULL);
+  expo e;
+  scrape(m, &e, NULL);
+  double count = expo_get(&e, "tsmap_operation_duration_seconds_count", "map",
+                          "bb-durations", "op", "compute_if_absent", NULL);
+  double sum = expo_get(&e, "tsmap_operation_duration_seconds_sum", "map", "bb-durations",
+                        "op", "compute_if_absent", NULL);
+  double fast = bucket_at(&e, "tsmap_operation_duration_seconds", "bb-durations", "op",
+                          "compute_if_absent", 0.025, 1);
+  double slow = bucket_at(&e, "tsmap_operation_duration_seconds", "bb-durations", "op",
+                          "compute_if_absent", 0.1, 0);
+  fprintf(stderr, "  2 calls of 30 ms: _count %.0f, _sum %.4f s, %.0f under 25 ms, %.0f "
+          "within 100 ms\n", count, sum, fast, slow);
+  CHECK(count == 2);
+  CHECK(sum >= 0.029 && sum < 5);
+  CHECK(fast == 0);
+  CHECK(slow >= 1);
+  expo_free(&e);
+  tsmap_destroy(m);
+}
+
 /* ---- Retries, single-flight waits, re-entries --------------------------------------------- */
 
 typedef struct retry_ctx {
@@ -1685,49 +2056,6 @@ static void test_mbb_histograms_as_documented(void) {
 }
 
 /* ---- Counters never go down ---------------------------------------------------------------- */
-
-typedef struct seen {
-  char **key;
-  double *value;
-  size_t n;
-} seen;
-
-static void seen_free(seen *s) {
-  for (size_t i = 0; i < s->n; i++)
-    free(s->key[i]);
-  free(s->key), free(s->value);
-  memset(s, 0, sizeof *s);
-}
-
-static int is_monotone(const expo *e, const sample *s) {
-  const family *f = &e->fam[s->family];
-  return !strcmp(f->type, "counter") || !strcmp(f->type, "histogram");
-}
-
-/* Every counter and histogram sample of `e` is at least its value in `prev` (absent
- * before: any value), and every such series of `prev` is still there; `prev` becomes e's. */
-static long check_not_down(const expo *e, seen *prev) {
-  long bad = 0;
-  seen next = {calloc(e->ns + 1, sizeof(char *)), calloc(e->ns + 1, sizeof(double)), 0};
-  for (size_t i = 0; i < e->ns; i++)
-    if (is_monotone(e, &e->s[i])) {
-      next.key[next.n] = strdup(e->s[i].key);
-      next.value[next.n++] = e->s[i].value;
-    }
-  for (size_t i = 0; i < prev->n; i++) {
-    size_t j = 0;
-    while (j < next.n && strcmp(next.key[j], prev->key[i]) != 0)
-      j++;
-    if (j == next.n || next.value[j] < prev->value[i]) {
-      if (bad++ < 5)
-        fprintf(stderr, "  %s went from %g to %g\n", prev->key[i], prev->value[i],
-                j == next.n ? -1.0 : next.value[j]);
-    }
-  }
-  seen_free(prev);
-  *prev = next;
-  return bad;
-}
 
 typedef struct churn {
   tsmap *m;
@@ -2136,16 +2464,19 @@ static void test_mbb_promtool_accepts_odd_names(void) {
     tsmap_destroy(maps[i]);
 }
 
-TEST_MAIN(T(test_mbb_null_arguments_are_statuses), T(test_mbb_names_are_checked_at_create),
+TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_null_arguments_are_statuses), T(test_mbb_names_are_checked_at_create),
           T(test_mbb_odd_names_round_trip), T(test_mbb_single_thread_counts_are_exact),
           T(test_mbb_thread_counts_are_summed), T(test_mbb_evictions_by_reason_match_the_hooks),
           T(test_mbb_a_closed_map_leaves_the_exposition),
           T(test_mbb_versions_and_replication_ops_count_as_themselves),
           T(test_mbb_forms_and_refusals_count_as_their_op), T(test_mbb_evictions_without_hooks),
           T(test_mbb_counts_with_a_failing_allocator),
+          T(test_mbb_threads_sharing_counters_time_exactly),
           T(test_mbb_retries_waits_and_reentries), T(test_mbb_histograms_as_documented),
           T(test_mbb_counters_never_go_down), T(test_mbb_a_name_reused_starts_from_zero),
           T(test_mbb_an_unmetered_map_has_gauges_only), T(test_mbb_format_buffer_protocol),
           T(test_mbb_failing_and_reentering_writers),
           T(test_mbb_write_all_races_creates_and_destroys),
-          T(test_mbb_promtool_accepts_odd_names))
+          T(test_mbb_promtool_accepts_odd_names), T(test_mbb_scrapes_racing_close),
+          T(test_mbb_hooks_scraping_during_close),
+          T(test_mbb_lifespans_survive_growth_and_reshards), T(test_mbb_durations_are_seconds))
