@@ -1856,6 +1856,120 @@ static void *two_sleepy_calls(void *arg) {
   return NULL;
 }
 
+/* Every kind of overwrite ends the old value's life (replaced, at its age) and starts the
+ * new one's: a value overwritten 0.4 s after its insert and removed at once lived under
+ * 0.1 s, whichever call overwrote it. */
+enum { OW_PUT, OW_PUT_OLD, OW_COMPUTE, OW_CIP, OW_PUT_IF_VERSION, OW_COMPUTE_IF_VERSION,
+       OW_KINDS };
+static const char *const ow_names[OW_KINDS] = {"put", "put with old_out", "compute",
+                                               "compute_if_present", "put_if_version",
+                                               "compute_if_version"};
+
+static void overwrite(tsmap *m, int kind, uint64_t k) {
+  uint64_t v = k + 1, old;
+  tsmap_verdict store = TSMAP_STORE;
+  switch (kind) {
+  case OW_PUT: CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED); break;
+  case OW_PUT_OLD: CHECK_ST(tsmap_put(m, &k, 8, &v, &old), TSMAP_REPLACED); break;
+  case OW_COMPUTE: CHECK_ST(tsmap_compute(m, &k, 8, compute_cb, &store, NULL), TSMAP_OK); break;
+  case OW_CIP:
+    CHECK_ST(tsmap_compute_if_present(m, &k, 8, compute_cb, &store, NULL), TSMAP_OK);
+    break;
+  case OW_PUT_IF_VERSION:
+    CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, TSMAP_VERSION_ANY, NULL, NULL),
+             TSMAP_REPLACED);
+    break;
+  default:
+    CHECK_ST(tsmap_compute_if_version(m, &k, 8, TSMAP_VERSION_ANY, compute_cb, &store, NULL,
+                                      NULL), TSMAP_OK);
+  }
+}
+
+static void test_mbb_every_overwrite_restarts_a_lifespan(void) {
+  for (int key8 = 0; key8 < 2; key8++) {
+    tsmap *maps[OW_KINDS];
+    uint64_t n = 8000 / (uint64_t)SCALE + 3000;
+    for (int kind = 0; kind < OW_KINDS; kind++) {
+      tsmap_config cfg;
+      tsmap_config_init(&cfg, 8);
+      cfg.key_size = key8 ? 8 : 0;
+      cfg.versions = kind >= OW_PUT_IF_VERSION;
+      char name[64];
+      snprintf(name, sizeof name, "bb-restamp-%d", kind);
+      cfg.name = name;
+      cfg.metrics = 1;
+      CHECK_ST(tsmap_create(&cfg, &maps[kind]), TSMAP_OK);
+      for (uint64_t k = 0; k < n; k++)
+        CHECK_ST(tsmap_put(maps[kind], &k, 8, &k, NULL), TSMAP_OK);
+    }
+    usleep(400000);
+    for (int kind = 0; kind < OW_KINDS; kind++) {
+      for (uint64_t k = 0; k < n; k++)
+        overwrite(maps[kind], kind, k);
+      for (uint64_t k = 0; k < n; k++)
+        CHECK_ST(tsmap_remove(maps[kind], &k, 8, NULL), TSMAP_OK);
+      char name[64];
+      snprintf(name, sizeof name, "bb-restamp-%d", kind);
+      expo e;
+      scrape(maps[kind], &e, NULL);
+      double rp = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", name, "reason",
+                           "replaced", NULL);
+      double rp_young = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason",
+                                  "replaced", 0.1, 1);
+      double rm = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", name, "reason",
+                           "removed", NULL);
+      double rm_young = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason",
+                                  "removed", 0.1, 1);
+      if (!(rp > 0 && rp_young == 0 && rm == rp && rm_young == rm))
+        fprintf(stderr, "  key_size %d, %s: replaced %.0f (%.0f under 0.1 s), removed %.0f "
+                "(%.0f under 0.1 s)\n", key8 ? 8 : 0, ow_names[kind], rp, rp_young, rm,
+                rm_young);
+      CHECK(rp > 0 && rp_young == 0); /* the first values lived 0.4 s */
+      CHECK(rm == rp && rm_young == rm); /* the second ones were born at the overwrite */
+      expo_free(&e);
+      tsmap_destroy(maps[kind]);
+    }
+  }
+}
+
+/* Mid-reshard, with nobody writing: the gauges still match tsmap_size and the shard count
+ * tsmap_shard_counts routes by, after each step of the moves. */
+static void test_mbb_gauges_in_the_middle_of_a_reshard(void) {
+  for (int metered = 0; metered < 2; metered++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = 8;
+    cfg.shard_count = 2;
+    cfg.max_shard_count = 64;
+    cfg.name = "bb-mid-reshard";
+    cfg.metrics = metered;
+    tsmap *m;
+    CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < 20000; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    static const size_t targets[] = {16, 4, 64, 1};
+    for (size_t t = 0; t < 4; t++) {
+      CHECK_ST(tsmap_reshard(m, targets[t]), TSMAP_OK);
+      for (int step = 0; step < 12; step++) {
+        expo e;
+        scrape(m, &e, NULL);
+        check_gauges(m, "bb-mid-reshard", &e);
+        expo_free(&e);
+        (void)tsmap_maintain(m, 700);
+        usleep(2000); /* the helper prepares the next phase's tables */
+      }
+      tsmap_test_finish_reshard(m);
+      expo e;
+      scrape(m, &e, NULL);
+      check_gauges(m, "bb-mid-reshard", &e);
+      CHECK(expo_get(&e, "tsmap_shards", "map", "bb-mid-reshard", NULL) == (double)targets[t]);
+      CHECK(expo_get(&e, "tsmap_entries", "map", "bb-mid-reshard", NULL) == 20000);
+      expo_free(&e);
+    }
+    tsmap_destroy(m);
+  }
+}
+
 /* A call of 30 ms is timed in seconds: the first or second call of a thread is timed. */
 static void test_mbb_durations_are_seconds(void) {
   tsmap *m = named_map("bb-durations", 1);
@@ -2479,4 +2593,6 @@ TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_null_argumen
           T(test_mbb_write_all_races_creates_and_destroys),
           T(test_mbb_promtool_accepts_odd_names), T(test_mbb_scrapes_racing_close),
           T(test_mbb_hooks_scraping_during_close),
-          T(test_mbb_lifespans_survive_growth_and_reshards), T(test_mbb_durations_are_seconds))
+          T(test_mbb_lifespans_survive_growth_and_reshards), T(test_mbb_durations_are_seconds),
+          T(test_mbb_every_overwrite_restarts_a_lifespan),
+          T(test_mbb_gauges_in_the_middle_of_a_reshard))
