@@ -52,6 +52,7 @@ typedef struct text_buf {
   char *p;
   size_t len, cap;
   long pieces;
+  size_t longest, empty; /* the longest piece, and pieces of 0 bytes */
 } text_buf;
 
 static int collect_writer(const char *text, size_t len, void *ctx) {
@@ -67,6 +68,8 @@ static int collect_writer(const char *text, size_t len, void *ctx) {
   b->len += len;
   b->p[b->len] = '\0';
   b->pieces++;
+  b->longest = len > b->longest ? len : b->longest;
+  b->empty += len == 0;
   return 0;
 }
 
@@ -754,6 +757,21 @@ static void test_mbb_null_arguments_are_statuses(void) {
   CHECK_ST(tsmap_metrics_format(m, NULL, 0, &len), TSMAP_CLOSED);
   CHECK_ST(tsmap_metrics_format(m, buf, sizeof buf, &len), TSMAP_CLOSED);
   tsmap_destroy(m);
+}
+
+/* With no named map open, the exposition of every map is empty: no call of the writer. */
+static void test_mbb_no_named_map_is_an_empty_text(void) {
+  tsmap *unnamed = named_map(NULL, 1);
+  text_buf b = {0};
+  CHECK_ST(tsmap_metrics_write_all(collect_writer, &b), TSMAP_OK);
+  CHECK(b.pieces == 0 && b.len == 0);
+  size_t len = 99;
+  CHECK_ST(tsmap_metrics_format(NULL, NULL, 0, &len), TSMAP_OK);
+  CHECK(len == 0);
+  char one[1] = {'Z'};
+  CHECK_ST(tsmap_metrics_format(NULL, one, 1, &len), TSMAP_OK);
+  CHECK(len == 0 && one[0] == '\0');
+  tsmap_destroy(unnamed);
 }
 
 /* ---- Names: checked at create, escaped in labels, one map per name ------------------------ */
@@ -2387,6 +2405,7 @@ static void check_fails_at_every_piece(tsmap *m) {
              : tsmap_metrics_write_all(collect_writer, &full), TSMAP_OK);
   long pieces = full.pieces;
   CHECK(pieces >= 1);
+  CHECK(full.longest <= 4096 && full.empty == 0); /* pieces of up to 4 KiB (tsmap.h) */
   long step = pieces > 200 ? pieces / 200 : 1;
   for (long k = 1; k <= pieces; k += k < 5 ? 1 : step) {
     failing f = {k, 0, {0}};
@@ -2578,7 +2597,8 @@ static void test_mbb_promtool_accepts_odd_names(void) {
     tsmap_destroy(maps[i]);
 }
 
-TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_null_arguments_are_statuses), T(test_mbb_names_are_checked_at_create),
+TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_no_named_map_is_an_empty_text),
+          T(test_mbb_null_arguments_are_statuses), T(test_mbb_names_are_checked_at_create),
           T(test_mbb_odd_names_round_trip), T(test_mbb_single_thread_counts_are_exact),
           T(test_mbb_thread_counts_are_summed), T(test_mbb_evictions_by_reason_match_the_hooks),
           T(test_mbb_a_closed_map_leaves_the_exposition),
