@@ -1988,6 +1988,59 @@ static void test_mbb_gauges_in_the_middle_of_a_reshard(void) {
   }
 }
 
+/* "Every call ... by returned status": each op refused for an argument, on a live metered
+ * map that has neither versions nor replicas, is counted once under its own name. */
+static void test_mbb_every_op_counts_its_refusals(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.name = "bb-refusals";
+  cfg.metrics = 1;
+  tsmap *m;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  uint64_t k = 1, v = 1, ver = 0, horizon[1] = {0};
+  tsmap_verdict keep = TSMAP_KEEP;
+  tsmap_change c = {&k, 8, &v, NULL, 0, 0, 0};
+  struct {
+    const char *op;
+    tsmap_status st;
+  } calls[] = {
+      {"get", tsmap_get(m, NULL, 3, NULL)},
+      {"put", tsmap_put(m, NULL, 3, &v, NULL)},
+      {"put_if_absent", tsmap_put_if_absent(m, NULL, 3, &v, NULL)},
+      {"remove", tsmap_remove(m, NULL, 3, NULL)},
+      {"compute_if_absent", tsmap_compute_if_absent(m, &k, 8, NULL, NULL, NULL)},
+      {"compute_if_present", tsmap_compute_if_present(m, &k, 8, NULL, NULL, NULL)},
+      {"compute", tsmap_compute(m, NULL, 3, compute_cb, &keep, NULL)},
+      {"get_version", tsmap_get_version(m, &k, 8, NULL, &ver)},
+      {"put_if_version", tsmap_put_if_version(m, &k, 8, &v, 0, NULL, NULL)},
+      {"remove_if_version", tsmap_remove_if_version(m, &k, 8, 0, NULL, NULL)},
+      {"compute_if_version",
+       tsmap_compute_if_version(m, &k, 8, 0, compute_cb, &keep, NULL, NULL)},
+      {"foreach_since", tsmap_foreach_since(m, 0, visit_change, &(long){0}, NULL)},
+      {"export", tsmap_export(m, 0, visit_change, &(long){0}, NULL)},
+      {"merge", tsmap_merge(m, &c, NULL, NULL, NULL)},
+      {"forget", tsmap_forget(m, horizon, 1, NULL)},
+      {"reshard", tsmap_reshard(m, 3)},
+      {"put", tsmap_put_ttl(m, &k, 8, &v, 5, NULL)}, /* a map without expiry */
+  };
+  size_t n = sizeof calls / sizeof calls[0];
+  expo e;
+  scrape(m, &e, NULL);
+  for (size_t i = 0; i < n; i++) {
+    CHECK_ST(calls[i].st, TSMAP_INVALID_ARGUMENT);
+    long want = 0;
+    for (size_t j = 0; j < n; j++)
+      want += !strcmp(calls[j].op, calls[i].op);
+    double got = expo_get(&e, "tsmap_operations_total", "map", "bb-refusals", "op",
+                          calls[i].op, "status", "invalid_argument", NULL);
+    if (got != (double)want)
+      fprintf(stderr, "  %s: %.0f refusals exposed, %ld made\n", calls[i].op, got, want);
+    CHECK(got == (double)want);
+  }
+  expo_free(&e);
+  tsmap_destroy(m);
+}
+
 /* A call of 30 ms is timed in seconds: the first or second call of a thread is timed. */
 static void test_mbb_durations_are_seconds(void) {
   tsmap *m = named_map("bb-durations", 1);
@@ -2120,6 +2173,104 @@ static void test_mbb_retries_waits_and_reentries(void) {
   CHECK(refused == 3);
   CHECK(expo_get(&e, "tsmap_reentered_total", "map", "bb-retries", NULL) == 3);
   expo_free(&e);
+  tsmap_destroy(m);
+}
+
+static uint64_t weight_of_value(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  return (uint64_t)(uintptr_t) * (void *const *)v % 7 + 1;
+}
+static void *put_key_seven_anew(void *arg) {
+  retry_ctx *rc = arg;
+  uint64_t k = 7, v = 1000 + (uint64_t)rc->runs; /* new bytes each time: a change */
+  CHECK_ST(tsmap_put(rc->m, &k, 8, &v, NULL), TSMAP_REPLACED);
+  return NULL;
+}
+/* The first three runs each have another thread overwrite the key: three retries. */
+static tsmap_verdict racing_compute_cb(const void *k, size_t kl, const void *old, void *ctx,
+                                       void *nv) {
+  (void)k, (void)kl;
+  retry_ctx *rc = ctx;
+  if (rc->runs++ < 3) {
+    pthread_t t;
+    pthread_create(&t, NULL, put_key_seven_anew, rc);
+    pthread_join(t, NULL);
+  }
+  uint64_t x = old ? *(const uint64_t *)old + 1 : 1;
+  memcpy(nv, &x, 8);
+  return TSMAP_STORE;
+}
+
+/* More departures against the hooks: expired values reaped by writes (no maintain),
+ * a weighted bound's victims, compute's own retries; and the maintenance thread's calls
+ * counted as maintain. */
+static void test_mbb_more_departures_and_the_maintenance_thread(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.expiry = 1;
+  cfg.clock = manual_clock;
+  cfg.shard_count = 2;
+  g_clock = 1000;
+  tsmap *m = metered_with_hooks(&cfg, "bb-expired-by-writes");
+  for (uint64_t i = 0; i < 2000; i++)
+    CHECK_ST(tsmap_put_ttl(m, &i, 8, &i, 10, NULL), TSMAP_OK);
+  g_clock = 1000000;
+  for (uint64_t i = 0; i < 2000; i += 3) /* over expired keys: inserts */
+    CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_OK);
+  for (uint64_t i = 1; i < 2000; i += 3)
+    CHECK_ST(tsmap_remove(m, &i, 8, NULL), TSMAP_NOT_FOUND);
+  for (uint64_t i = 10000; i < 14000; i++) /* writes sweep a group each */
+    CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_OK);
+  expo e;
+  scrape(m, &e, NULL);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_EXPIRED] > 1000);
+  check_evictions(&e, "bb-expired-by-writes", NULL);
+  expo_free(&e);
+  tsmap_destroy(m);
+
+  tsmap_config_init(&cfg, sizeof(void *));
+  cfg.weight = weight_of_value;
+  cfg.max_weight = 400;
+  cfg.shard_count = 4;
+  m = metered_with_hooks(&cfg, "bb-weighted");
+  for (uint64_t i = 0; i < 3000; i++) {
+    void *p = (void *)(uintptr_t)(i * 13);
+    tsmap_status st = tsmap_put_ptr(m, &i, 8, p, NULL);
+    CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
+  }
+  scrape(m, &e, NULL);
+  CHECK(tsmap_test_hooks.evicted[TSMAP_EVICT_CAPACITY] > 0);
+  check_evictions(&e, "bb-weighted", NULL);
+  check_gauges(m, "bb-weighted", &e);
+  expo_free(&e);
+  tsmap_destroy(m);
+
+  tsmap_config_init(&cfg, 8);
+  m = metered_with_hooks(&cfg, "bb-compute-retries");
+  uint64_t k = 7, v = 1;
+  CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_OK);
+  retry_ctx rc = {m, 0};
+  CHECK_ST(tsmap_compute(m, &k, 8, racing_compute_cb, &rc, &v), TSMAP_OK);  // NOLINT(tsmap-non-idempotent-callback): it counts its runs on purpose, to see the retries
+  CHECK(rc.runs == 4);
+  scrape(m, &e, NULL);
+  CHECK(expo_get(&e, "tsmap_compute_retries_total", "map", "bb-compute-retries", NULL) == 3);
+  check_evictions(&e, "bb-compute-retries", NULL);
+  expo_free(&e);
+  tsmap_destroy(m);
+
+  tsmap_config_init(&cfg, 8);
+  cfg.maintain_interval_ns = 1000000; /* 1 ms */
+  m = metered_with_hooks(&cfg, "bb-maintained");
+  usleep(100000);
+  double ticks = 0;
+  for (int i = 0; i < 100 && ticks < 5; i++, usleep(10000)) {
+    scrape(m, &e, NULL);
+    ticks = expo_get(&e, "tsmap_operations_total", "map", "bb-maintained", "op", "maintain",
+                     "status", "ok", NULL);
+    expo_free(&e);
+  }
+  fprintf(stderr, "  the maintenance thread's calls: %.0f\n", ticks);
+  CHECK(ticks >= 5);
   tsmap_destroy(m);
 }
 
@@ -2615,4 +2766,6 @@ TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_no_named_map
           T(test_mbb_hooks_scraping_during_close),
           T(test_mbb_lifespans_survive_growth_and_reshards), T(test_mbb_durations_are_seconds),
           T(test_mbb_every_overwrite_restarts_a_lifespan),
-          T(test_mbb_gauges_in_the_middle_of_a_reshard))
+          T(test_mbb_gauges_in_the_middle_of_a_reshard),
+          T(test_mbb_every_op_counts_its_refusals),
+          T(test_mbb_more_departures_and_the_maintenance_thread))
