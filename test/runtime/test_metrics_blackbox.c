@@ -2274,6 +2274,62 @@ static void test_mbb_more_departures_and_the_maintenance_thread(void) {
   tsmap_destroy(m);
 }
 
+/* Two compute_if_absent callbacks each asking for the other's key: the first asker waits
+ * (one single-flight wait), the second would close a cycle and is refused (one
+ * re-entry), and both keys end stored. */
+typedef struct cycle {
+  tsmap *m;
+  _Atomic int in[2];
+  tsmap_status inner[2];
+} cycle;
+static cycle g_cycle;
+
+static int cycle_cb(const void *k, size_t kl, void *ctx, void *out) {
+  (void)kl;
+  int me = (int)(*(const uint64_t *)k - 100), other = 1 - me;
+  (void)ctx;
+  g_cycle.in[me] = 1;
+  while (!g_cycle.in[other])
+    usleep(1000);
+  if (me == 1)
+    usleep(150000); /* thread 0 asks first, and waits for this callback */
+  uint64_t ok = 100 + (uint64_t)other;
+  g_cycle.inner[me] = tsmap_compute_if_absent(g_cycle.m, &ok, 8, cycle_cb, NULL, NULL);  // NOLINT(tsmap-non-idempotent-callback): the test's rendezvous flags, set once each
+  uint64_t v = 5;
+  memcpy(out, &v, 8);
+  return 0;
+}
+static void *cycle_thread(void *arg) {
+  uint64_t k = 100 + (uint64_t)(uintptr_t)arg;
+  CHECK_ST(tsmap_compute_if_absent(g_cycle.m, &k, 8, cycle_cb, NULL, NULL), TSMAP_OK);  // NOLINT(tsmap-non-idempotent-callback): the test's rendezvous flags, set once each
+  return NULL;
+}
+
+static void test_mbb_a_wait_cycle_is_one_wait_and_one_reentry(void) {
+  watchdog("test_mbb_a_wait_cycle_is_one_wait_and_one_reentry", 60);
+  memset(&g_cycle, 0, sizeof g_cycle);
+  g_cycle.m = named_map("bb-cycle", 1);
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, cycle_thread, (void *)(uintptr_t)i);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
+  CHECK_ST(g_cycle.inner[0], TSMAP_OK);
+  CHECK_ST(g_cycle.inner[1], TSMAP_REENTERED);
+  expo e;
+  scrape(g_cycle.m, &e, NULL);
+  CHECK(expo_get(&e, "tsmap_single_flight_waits_total", "map", "bb-cycle", NULL) == 1);
+  CHECK(expo_get(&e, "tsmap_reentered_total", "map", "bb-cycle", NULL) == 1);
+  CHECK(expo_get(&e, "tsmap_operations_total", "map", "bb-cycle", "op", "compute_if_absent",
+                 "status", "ok", NULL) == 3);
+  CHECK(expo_get(&e, "tsmap_operations_total", "map", "bb-cycle", "op", "compute_if_absent",
+                 "status", "reentered", NULL) == 1);
+  CHECK(expo_get(&e, "tsmap_entries", "map", "bb-cycle", NULL) == 2);
+  expo_free(&e);
+  tsmap_destroy(g_cycle.m);
+  alarm(0);
+}
+
 /* ---- Histograms: bucket ranges, HELP, lifespans ------------------------------------------- */
 
 /* The finite le bounds of the first series of histogram `name`: the smallest and largest. */
@@ -2768,4 +2824,5 @@ TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_no_named_map
           T(test_mbb_every_overwrite_restarts_a_lifespan),
           T(test_mbb_gauges_in_the_middle_of_a_reshard),
           T(test_mbb_every_op_counts_its_refusals),
-          T(test_mbb_more_departures_and_the_maintenance_thread))
+          T(test_mbb_more_departures_and_the_maintenance_thread),
+          T(test_mbb_a_wait_cycle_is_one_wait_and_one_reentry))
