@@ -2330,6 +2330,58 @@ static void test_mbb_a_wait_cycle_is_one_wait_and_one_reentry(void) {
   alarm(0);
 }
 
+/* A value a bound refuses at admission never entered: a capacity eviction with no
+ * lifespan (observability.md). The hooks tell refusals (the key being inserted, evicted
+ * during its own put) from victims, so lifespans of capacity departures are at most the
+ * victims'. */
+static _Thread_local uint64_t t_inserting = UINT64_MAX;
+static _Atomic long g_refused, g_victims;
+static void admission_hook(const void *k, size_t kl, void *v, tsmap_evict_reason why,
+                           void *ctx) {
+  (void)kl, (void)v, (void)ctx;
+  uint64_t key;
+  memcpy(&key, k, 8);
+  if (why == TSMAP_EVICT_CAPACITY)
+    (void)(key == t_inserting ? g_refused++ : g_victims++);
+}
+
+static void test_mbb_refused_values_have_no_lifespan(void) {
+  tsmap_config cfg;
+  tsmap_config_init(&cfg, 8);
+  cfg.key_size = 8;
+  cfg.shard_count = 1;
+  cfg.max_entries = 64;
+  cfg.name = "bb-admission";
+  cfg.metrics = 1;
+  cfg.on_entry_evicted = admission_hook;
+  g_refused = g_victims = 0;
+  tsmap *m;
+  CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
+  for (int round = 0; round < 20; round++) /* 64 keys inserted often: hard to displace */
+    for (uint64_t k = 0; k < 64; k++) {
+      t_inserting = k;
+      (void)tsmap_put(m, &k, 8, &k, NULL);
+    }
+  for (uint64_t k = 1000; k < 41000; k++) { /* a scan of keys seen once */
+    t_inserting = k;
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  }
+  t_inserting = UINT64_MAX;
+  expo e;
+  scrape(m, &e, NULL);
+  double left = expo_get(&e, "tsmap_evictions_total", "map", "bb-admission", "reason",
+                         "capacity", NULL);
+  double lives = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", "bb-admission",
+                          "reason", "capacity", NULL);
+  fprintf(stderr, "  %ld refused, %ld victims; exposed: %.0f capacity evictions, %.0f "
+          "lifespans\n", (long)g_refused, (long)g_victims, left, lives);
+  CHECK(g_refused > 30000);
+  CHECK(left == (double)(g_refused + g_victims));
+  CHECK(lives <= (double)g_victims);
+  expo_free(&e);
+  tsmap_destroy(m);
+}
+
 /* ---- Histograms: bucket ranges, HELP, lifespans ------------------------------------------- */
 
 /* The finite le bounds of the first series of histogram `name`: the smallest and largest. */
@@ -2825,4 +2877,5 @@ TEST_MAIN(T(test_mbb_the_parser_rejects_malformed_text), T(test_mbb_no_named_map
           T(test_mbb_gauges_in_the_middle_of_a_reshard),
           T(test_mbb_every_op_counts_its_refusals),
           T(test_mbb_more_departures_and_the_maintenance_thread),
-          T(test_mbb_a_wait_cycle_is_one_wait_and_one_reentry))
+          T(test_mbb_a_wait_cycle_is_one_wait_and_one_reentry),
+          T(test_mbb_refused_values_have_no_lifespan))
