@@ -1875,8 +1875,8 @@ static void *two_sleepy_calls(void *arg) {
 }
 
 /* Every kind of overwrite ends the old value's life (replaced, at its age) and starts the
- * new one's: a value overwritten 0.4 s after its insert and removed at once lived under
- * 0.1 s, whichever call overwrote it. */
+ * new one's: a value overwritten 1.2 s after its insert and removed at once lived under
+ * 1 s (room for a loaded machine's stalls), whichever call overwrote it. */
 enum { OW_PUT, OW_PUT_OLD, OW_COMPUTE, OW_CIP, OW_PUT_IF_VERSION, OW_COMPUTE_IF_VERSION,
        OW_KINDS };
 static const char *const ow_names[OW_KINDS] = {"put", "put with old_out", "compute",
@@ -1920,7 +1920,7 @@ static void test_mbb_every_overwrite_restarts_a_lifespan(void) {
       for (uint64_t k = 0; k < n; k++)
         CHECK_ST(tsmap_put(maps[kind], &k, 8, &k, NULL), TSMAP_OK);
     }
-    usleep(400000);
+    usleep(1200000);
     for (int kind = 0; kind < OW_KINDS; kind++) {
       for (uint64_t k = 0; k < n; k++)
         overwrite(maps[kind], kind, k);
@@ -1933,16 +1933,16 @@ static void test_mbb_every_overwrite_restarts_a_lifespan(void) {
       double rp = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", name, "reason",
                            "replaced", NULL);
       double rp_young = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason",
-                                  "replaced", 0.1, 1);
+                                  "replaced", 1, 1);
       double rm = expo_get(&e, "tsmap_entry_lifespan_seconds_count", "map", name, "reason",
                            "removed", NULL);
       double rm_young = bucket_at(&e, "tsmap_entry_lifespan_seconds", name, "reason",
-                                  "removed", 0.1, 1);
+                                  "removed", 1, 1);
       if (!(rp > 0 && rp_young == 0 && rm == rp && rm_young == rm))
-        fprintf(stderr, "  key_size %d, %s: replaced %.0f (%.0f under 0.1 s), removed %.0f "
-                "(%.0f under 0.1 s)\n", key8 ? 8 : 0, ow_names[kind], rp, rp_young, rm,
+        fprintf(stderr, "  key_size %d, %s: replaced %.0f (%.0f under 1 s), removed %.0f "
+                "(%.0f under 1 s)\n", key8 ? 8 : 0, ow_names[kind], rp, rp_young, rm,
                 rm_young);
-      CHECK(rp > 0 && rp_young == 0); /* the first values lived 0.4 s */
+      CHECK(rp > 0 && rp_young == 0); /* the first values lived 1.2 s */
       CHECK(rm == rp && rm_young == rm); /* the second ones were born at the overwrite */
       expo_free(&e);
       tsmap_destroy(maps[kind]);
@@ -2062,7 +2062,7 @@ static void test_mbb_durations_are_seconds(void) {
   CHECK(count == 2);
   CHECK(sum >= 0.029 && sum < 5);
   CHECK(fast == 0);
-  CHECK(slow >= 1);
+  CHECK(slow >= 1 || sum > 0.1); /* timed within 100 ms, unless the machine stalled it */
   expo_free(&e);
   tsmap_destroy(m);
 }
@@ -2096,12 +2096,13 @@ static tsmap_verdict racing_cb(const void *k, size_t kl, const void *old, void *
 
 typedef struct flight {
   tsmap *m;
-  _Atomic int release;
+  _Atomic int release, running;
   tsmap_status st;
 } flight;
 static int slow_absent(const void *k, size_t kl, void *ctx, void *out) {
   (void)k, (void)kl;
   flight *f = ctx;
+  f->running = 1;
   while (!f->release)
     usleep(1000);
   uint64_t v = 42;
@@ -2140,11 +2141,12 @@ static void test_mbb_retries_waits_and_reentries(void) {
   expo_free(&e);
 
   /* one thread's callback in flight, another waits for it: one wait */
-  flight f = {m, 0, TSMAP_INVALID_ARGUMENT};
+  flight f = {m, 0, 0, TSMAP_INVALID_ARGUMENT};
   flight g = f;
   pthread_t a, b;
   pthread_create(&a, NULL, flight_caller, &f);
-  usleep(20000); /* a's callback is running (it cannot finish before release) */
+  while (!f.running) /* a's callback is in flight (it cannot finish before release) */
+    usleep(1000);
   g.release = 1; /* g's own callback, should it run, would not block */
   pthread_create(&b, NULL, flight_caller, &g);
   double waits = 0;
@@ -2314,8 +2316,10 @@ static void test_mbb_a_wait_cycle_is_one_wait_and_one_reentry(void) {
     pthread_create(&t[i], NULL, cycle_thread, (void *)(uintptr_t)i);
   for (int i = 0; i < 2; i++)
     pthread_join(t[i], NULL);
-  CHECK_ST(g_cycle.inner[0], TSMAP_OK);
-  CHECK_ST(g_cycle.inner[1], TSMAP_REENTERED);
+  /* thread 0 asks first unless the machine stalled it for 150 ms: either way one asker
+   * waited and the other was refused */
+  CHECK((g_cycle.inner[0] == TSMAP_OK && g_cycle.inner[1] == TSMAP_REENTERED) ||
+        (g_cycle.inner[1] == TSMAP_OK && g_cycle.inner[0] == TSMAP_REENTERED));
   expo e;
   scrape(g_cycle.m, &e, NULL);
   CHECK(expo_get(&e, "tsmap_single_flight_waits_total", "map", "bb-cycle", NULL) == 1);
