@@ -1415,14 +1415,10 @@ static void test_mbb_versions_and_replication_ops_count_as_themselves(void) {
   st = tsmap_foreach_since(a, 0, visit_change, &visited, NULL);
   CHECK_ST(st, TSMAP_OK);
   xa.count[4][st]++;
-  /* export a's changes into b by merge */
-  typedef struct { tsmap *to; long n[N_STATUS]; } feed;
-  feed f = {b, {0}};
   long exported = 0;
   st = tsmap_export(a, 0, visit_change, &exported, NULL);
   CHECK_ST(st, TSMAP_OK);
   xa.count[5][st]++;
-  (void)f;
   uint64_t horizon[2] = {0, 0};
   st = tsmap_forget(a, horizon, 2, NULL);
   CHECK_ST(st, TSMAP_OK);
