@@ -163,15 +163,36 @@ static uint64_t tsmap_mx_op_count(struct tsmap_mx_stripe *st, int op) {
   return n;
 }
 
+/* The operations a timed one stands for: stripe st's count n of its kind less the count
+ * when one was last timed, which becomes n. On the shared overflow stripe several threads
+ * time operations at once (its countdown is shared too): a compare-and-swap that only
+ * moves the mark forward, so that no operation is weighed twice (a plain load and store
+ * did, and _count rose above the operation count: black-box round 12) and a count read
+ * before another thread's mark weighs nothing instead of wrapping around. */
+static uint64_t tsmap_mx_claim(struct tsmap_mx_stripe *st, tsmap_op op, uint64_t n) {
+  tsmap_mx_ctr *mark = &st->sampled_at[op];
+  uint64_t prev = tsmap_mx_get(mark);
+  if (!st->shared) {
+    tsmap_mx_set(mark, n);
+    return n - prev;
+  }
+  do
+    if (n <= prev)
+      return 0;
+  while (!atomic_compare_exchange_weak_explicit(mark, &prev, n, memory_order_relaxed,
+                                                memory_order_relaxed));
+  return n - prev;
+}
+
 /* M2: the timed operation stands for every operation of its kind since the last one. */
 void tsmap_mx_sample(const tsmap_mx_span *sp) {
   struct tsmap_mx_stripe *st = sp->st;
   tsmap_op op = sp->op;
   uint64_t t1 = tsmap_mx_clock_ns(CLOCK_MONOTONIC), ns = t1 > sp->t0 ? t1 - sp->t0 : 0;
-  uint64_t n = tsmap_mx_op_count(st, op);
-  uint64_t weight = n - tsmap_mx_get(&st->sampled_at[op]);
+  uint64_t weight = tsmap_mx_claim(st, op, tsmap_mx_op_count(st, op));
   unsigned b = tsmap_mx_bucket(k_dur_ns, TSMAP_MX_DUR_BUCKETS, ns);
-  tsmap_mx_set(&st->sampled_at[op], n);
+  if (weight == 0)
+    return;
   tsmap_mx_add(st, &st->dur[op][b], weight);
   tsmap_mx_add(st, &st->dur_ns[op], weight * ns);
 }

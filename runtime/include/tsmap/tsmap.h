@@ -888,8 +888,10 @@ tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out);
 
 /* ---- Metrics (Prometheus text exposition 0.0.4) ---------------------------------------- */
 
-/* Receives the exposition text a piece at a time (not NUL-terminated). Return 0 to go
- * on, non-zero to stop. Runs with no map lock held. */
+/* Receives the exposition text a piece at a time (not NUL-terminated; pieces of up to
+ * 4 KiB, which need not end at a line). Return 0 to go on, non-zero to stop: it is not
+ * called again, and the call returns TSMAP_STOPPED with only a prefix of the text
+ * written, cut anywhere (discard it). Runs with no map lock held. */
 typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
 
 /* Write the metrics of `map` in the Prometheus text format (version 0.0.4) to `writer`.
@@ -899,9 +901,14 @@ typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
  * waits and re-entries (runtime/DESIGN.md, "Metrics", says what each means and when it is
  * exact). The map's config.name is the `map` label (empty when unnamed). Counters are
  * summed from per-thread counters at the time of the call, without stopping writers.
+ * They belong to the map: a map created later with a destroyed one's name starts from
+ * 0 (Prometheus reads that as a counter reset, as after a restart). A closed map is not
+ * exposed any more (TSMAP_CLOSED here, and tsmap_metrics_write_all leaves it out), so
+ * what its close evicted (reason `closed`, or `expired` past a deadline) is counted but
+ * never shown: scrape before closing for a map's final counts.
  * Statuses: TSMAP_OK; TSMAP_STOPPED (the writer returned non-zero); TSMAP_CLOSED;
- * TSMAP_NO_MEMORY (its snapshot, from the map's allocator: nothing written);
- * TSMAP_INVALID_ARGUMENT. */
+ * TSMAP_NO_MEMORY (the call's working memory, about 10 KiB from the map's allocator:
+ * nothing was written); TSMAP_INVALID_ARGUMENT (a NULL map or writer). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer,
                                                      void *ctx);
 
@@ -910,9 +917,10 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
  * the writer must not destroy a named map; its calls of tsmap_metrics_write_all (and so
  * tsmap_metrics_format with a NULL map) and its tsmap_create of a named map would wait
  * for that lock for ever, and return TSMAP_REENTERED instead (any other call, on any map,
- * is fine). Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY (its buffers come from
- * malloc: they serve no one map, so no map's allocator); TSMAP_INVALID_ARGUMENT;
- * TSMAP_REENTERED (called from its own writer). */
+ * is fine). No named map open: an empty text (TSMAP_OK, no call of the writer).
+ * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY (nothing was written; its buffers
+ * come from malloc: they serve no one map, so no map's allocator); TSMAP_INVALID_ARGUMENT
+ * (a NULL writer); TSMAP_REENTERED (called from its own writer). */
 tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
