@@ -41,7 +41,8 @@
 
 #define MAX_THREADS 4
 #define MAX_KEYS 3
-#define WINDOW_OPS 60          /* operations of all threads in one round */
+#define WINDOW_OPS 60          /* operations of all threads in one round (at most) */
+#define BOUNDED_WINDOW_OPS 40  /* on a bounded map: room for evictions in the window */
 #define MAX_HIST 64            /* a key's window: WINDOW_OPS + the closing read */
 #define ROUNDS (20000 / SCALE) /* per scenario, unless its time runs out first */
 #define SCENARIO_SECONDS (3.5 / SCALE)
@@ -109,13 +110,19 @@ typedef enum op_kind {
   OP_PUT_IF_VERSION,
   OP_REMOVE_IF_VERSION,
   OP_COMPUTE_IF_VERSION,
+  OP_CLOSE, /* tsmap_close: an operation on every key (G9) */
+  OP_EVICT, /* a bounded map's capacity eviction its hook reported (G11): not a call */
+  OP_FILL,  /* a put of another key: pressure on a bounded map, in no key's history */
   OP_KINDS
 } op_kind;
 
 static const char *const op_names[OP_KINDS] = {
     "get",     "put",     "put_if_absent",  "remove",           "compute_if_absent",
     "compute", "compute_if_present", "get_version", "put_if_version", "remove_if_version",
-    "compute_if_version"};
+    "compute_if_version", "close", "evicted", "fill"};
+
+#define ALL_KEYS 0xFF /* the key of an operation on every key (close) */
+#define NO_KEY 0xFE   /* the key of an operation in no key's history (fill) */
 
 /* One call as recorded: its interval in ticket order, what it was given, what it got. */
 typedef struct lin_op {
@@ -197,10 +204,11 @@ static int absent_cb(const void *key, size_t key_len, void *ctx, void *value_out
 typedef struct model {
   uint64_t value, ver, floor;
   uint8_t present, ver_known;
+  uint8_t closed; /* after tsmap_close every call returns TSMAP_CLOSED (G9) */
 } model;
 
 typedef struct model_opts {
-  int versioned, replicated;
+  int versioned, replicated, bounded;
   size_t value_size;
 } model_opts;
 
@@ -218,8 +226,10 @@ static int ver_learn(model *s, uint64_t v) {
 static int ver_write(model *s, const model_opts *o, uint64_t w, int reported) {
   if (!o->versioned)
     return 1;
-  if (!reported) {
-    s->ver_known = 0;  /* some version above the floor */
+  if (!reported || (o->bounded && w == TSMAP_VERSION_ABSENT)) {
+    /* Some version above the floor; on a bounded map, version 0 reports an insert that
+     * admission refused (it took no version; its eviction follows, G11 (d)). */
+    s->ver_known = 0;
     return 1;
   }
   if (w <= s->floor || (s->ver_known && w <= s->ver))
@@ -274,7 +284,16 @@ static int model_apply(model *s, const model_opts *o, const lin_op *op) {
   tsmap_status st = (tsmap_status)op->status;
   if (st == TSMAP_NO_MEMORY)
     return 1; /* a failure changes nothing (G1); counted, never expected with malloc */
+  if (s->closed || st == TSMAP_CLOSED) /* ordered after the close, or before it */
+    return s->closed && st == TSMAP_CLOSED;
   switch ((op_kind)op->kind) {
+  case OP_CLOSE:
+    s->closed = 1;
+    return st == TSMAP_OK;
+  case OP_EVICT: /* a spontaneous removal, legal only of the value the hook was given */
+    if (!s->present || s->value != op->out)
+      return 0;
+    return set_absent(s, o, 0, 0);
   case OP_GET:
     if (!s->present)
       return st == TSMAP_NOT_FOUND;
@@ -417,14 +436,15 @@ typedef struct search {
 static uint64_t memo_hash(uint64_t mask, const model *s) {
   uint64_t h = mask * 0x9E3779B97F4A7C15u;
   h ^= s->value + 0x632BE59BD9B4E019u + (h << 6) + (h >> 2);
-  h ^= s->ver + ((uint64_t)s->present << 1 | s->ver_known) + (h << 6) + (h >> 2);
+  h ^= s->ver + ((uint64_t)s->closed << 2 | (uint64_t)s->present << 1 | s->ver_known) +
+       (h << 6) + (h >> 2);
   h ^= s->floor + (h << 6) + (h >> 2);
   return h;
 }
 
 static int same_state(const model *a, const model *b) {
   return a->value == b->value && a->ver == b->ver && a->floor == b->floor &&
-         a->present == b->present && a->ver_known == b->ver_known;
+         a->present == b->present && a->ver_known == b->ver_known && a->closed == b->closed;
 }
 
 /* Seen (mask, state) before (and it led nowhere)? Records it otherwise. */
@@ -662,6 +682,8 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
   case OP_COMPUTE_IF_VERSION:
     st = tsmap_compute_if_version(m, kb, kl, ch->expected, compute_cb, &c, &b.ver, b.out);
     break;
+  case OP_CLOSE: st = tsmap_close(m); break;
+  case OP_FILL: st = tsmap_put(m, kb, kl, b.in, NULL); break;
   default: break;
   }
   op->ret = atomic_fetch_add(&ticket, 1);
@@ -679,6 +701,8 @@ typedef struct scenario {
   int threads;
   size_t key_size, value_size;
   int versioned, replicated, metrics, fake_compute;
+  int close_race; /* a map a round, closed by worker 0 in the middle of it */
+  size_t max_entries; /* a bounded map (G11): its evictions of the keys join the history */
   background bg;
   size_t shard_count, max_shard_count;
   const op_kind *kinds;
@@ -698,6 +722,32 @@ typedef struct round_state {
   _Atomic int stop;
   uint64_t seed;
 } round_state;
+
+/* A bounded map's capacity evictions of the round's keys, as its hook reported them: the
+ * value, and a ticket taken in the hook (the eviction happened before it). */
+typedef struct evict_rec {
+  int key;
+  uint64_t value, at;
+} evict_rec;
+#define MAX_EVICTS 4096
+static evict_rec evict_log[MAX_EVICTS];
+static _Atomic int evict_count;
+
+static void record_eviction(const void *key, size_t key_len, void *value,
+                            tsmap_evict_reason why, void *ctx) {
+  const round_state *rs = ctx;
+  if (why != TSMAP_EVICT_CAPACITY)
+    return;
+  uint64_t at = atomic_fetch_add(&ticket, 1);
+  for (int k = 0; k < MAX_KEYS; k++) {
+    const key_def *kd = &rs->keys[k];
+    if (kd->len != key_len || (key_len && memcmp(kd->bytes, key, key_len) != 0))
+      continue;
+    int i = atomic_fetch_add(&evict_count, 1);
+    if (i < MAX_EVICTS)
+      evict_log[i] = (evict_rec){k, value_decode(value, rs->sc->value_size), at};
+  }
+}
 
 typedef struct worker_arg {
   round_state *rs;
@@ -744,24 +794,36 @@ static void run_one_round(round_state *rs) {
     sched_yield();
 }
 
+static void filler_key(const scenario *sc, uint64_t i, key_def *k);
+
 static void *worker(void *p) {
   worker_arg *a = p;
   round_state *rs = a->rs;
   const scenario *sc = rs->sc;
   uint64_t rng = rs->seed * 0x9E3779B97F4A7C15u + (uint64_t)a->id * 7919 + 1;
-  int per_thread = WINDOW_OPS / sc->threads;
+  int per_thread = (sc->max_entries ? BOUNDED_WINDOW_OPS : WINDOW_OPS) / sc->threads;
   for (unsigned long seen = 0;; seen++) {
     spin_until_round(rs, seen + 1);
     if (atomic_load(&rs->stop))
       return NULL;
+    int close_at = sc->close_race && a->id == 0 ? (int)(rng_next(&rng) % (uint64_t)per_thread) : -1;
     for (int i = 0; i < per_thread; i++) {
       int k = (int)(rng_next(&rng) % (uint64_t)rs->nkeys);
       op_choice ch = choose_op(sc, &rng, rs->last_ver[a->id][k]);
+      if (i == close_at)
+        ch.kind = OP_CLOSE, k = ALL_KEYS;
+      if (sc->max_entries && rng_next(&rng) % 3 == 0)
+        ch.kind = OP_FILL, k = NO_KEY;
       lin_op *op = &rs->log[a->id][i];
       op->thread = (uint8_t)a->id;
       op->key = (uint8_t)k;
-      run_op(rs->map, &rs->keys[k], sc->value_size, &ch, sc->fake_compute, op);
-      if (op->ver_out != VERSION_UNSET && op->ver_out != 0 && op->status != TSMAP_NOT_FOUND)
+      key_def fill;
+      if (k == NO_KEY)
+        filler_key(sc, rng_next(&rng) % 48, &fill);
+      run_op(rs->map, k == NO_KEY ? &fill : &rs->keys[k >= MAX_KEYS ? 0 : k], sc->value_size,
+             &ch, sc->fake_compute, op);
+      if (k < MAX_KEYS && op->ver_out != VERSION_UNSET && op->ver_out != 0 &&
+          op->status != TSMAP_NOT_FOUND)
         rs->last_ver[a->id][k] = op->ver_out;
       jitter(&rng);
     }
@@ -824,9 +886,10 @@ static void *reshard_thread(void *p) {
 
 typedef struct tally {
   long windows, overlapping, ops, violations, undecided, no_memory;
+  long evictions, crowded; /* evictions in the windows; windows too full to check */
 } tally;
 
-static tsmap *make_map(const scenario *sc) {
+static tsmap *make_map(const scenario *sc, round_state *rs) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, sc->value_size);
   cfg.key_size = sc->key_size;
@@ -836,6 +899,11 @@ static tsmap *make_map(const scenario *sc) {
   cfg.metrics = sc->metrics;
   if (sc->replicated)
     cfg.replicas = 2, cfg.replica_id = 0;
+  if (sc->max_entries) {
+    cfg.max_entries = sc->max_entries;
+    cfg.on_entry_evicted = record_eviction;
+    cfg.hook_ctx = rs;
+  }
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   return m;
@@ -856,6 +924,21 @@ static void pick_keys(round_state *rs, uint64_t *rng) {
     for (size_t i = 1; i < kd->len; i++)
       kd->bytes[i] = (unsigned char)(k * 31 + (int)i);
   }
+}
+
+/* A bounded map may have refused the value just put (admission, G11): start from what
+ * the key holds. */
+static void read_back(round_state *rs, int k, model *init) {
+  const key_def *kd = &rs->keys[k];
+  unsigned char buf[64];
+  uint64_t ver = 0;
+  tsmap_status st = rs->sc->versioned
+                        ? tsmap_get_version(rs->map, kd->bytes, kd->len, buf, &ver)
+                        : tsmap_get(rs->map, kd->bytes, kd->len, buf);
+  CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND);
+  init->present = st == TSMAP_OK;
+  init->value = init->present ? value_decode(buf, rs->sc->value_size) : 0;
+  init->ver = init->present ? ver : 0;
 }
 
 /* Set key k to a known state before the round: absent, or a fresh value (and learn its
@@ -884,7 +967,7 @@ static void setup_key(round_state *rs, int k, uint64_t *rng, model *init, uint64
   if (sc->versioned) {
     CHECK(tsmap_put_if_version(rs->map, kd->bytes, kd->len, buf, TSMAP_VERSION_ANY, &ver,
                                NULL) <= TSMAP_REPLACED);
-    CHECK(ver > floor);
+    CHECK(ver > floor || (sc->max_entries && ver == TSMAP_VERSION_ABSENT));
     init->ver = ver;
     if (ver > init->floor)
       init->floor = ver;
@@ -921,18 +1004,39 @@ static int has_overlap(const lin_op *ops, int n) {
   return 0;
 }
 
+/* Key k's evictions in the window, as operations: each happened after the window began
+ * and before its hook's ticket. */
+static int eviction_ops(int k, uint64_t start, lin_op *out) {
+  int n = 0, count = atomic_load(&evict_count);
+  for (int i = 0; i < count && i < MAX_EVICTS; i++) {
+    if (evict_log[i].key != k)
+      continue;
+    lin_op op = {.call = start, .ret = evict_log[i].at, .out = evict_log[i].value,
+                 .ver_out = VERSION_UNSET, .kind = OP_EVICT, .thread = MAX_THREADS + 1,
+                 .key = (uint8_t)k};
+    out[n++] = op;
+  }
+  return n;
+}
+
 /* Check key k's window: gather its operations, sort by call, search. */
 static void check_window(round_state *rs, int k, const model *init, uint64_t *floor,
-                         tally *t, int quiet) {
-  lin_op hist[MAX_HIST];
+                         uint64_t start, tally *t, int quiet) {
+  lin_op hist[MAX_HIST + MAX_EVICTS];
   int n = 0;
   for (int th = 0; th < rs->sc->threads; th++)
     for (int i = 0; i < rs->nlog[th]; i++)
-      if (rs->log[th][i].key == k)
+      if (rs->log[th][i].key == k || rs->log[th][i].key == ALL_KEYS)
         hist[n++] = rs->log[th][i];
   closing_read(rs, k, &hist[n++]);
+  n += eviction_ops(k, start, hist + n);
+  if (n > MAX_HIST) {
+    t->crowded++;
+    return;
+  }
   qsort(hist, (size_t)n, sizeof hist[0], by_call);
-  model_opts o = {rs->sc->versioned, rs->sc->replicated, rs->sc->value_size};
+  model_opts o = {rs->sc->versioned, rs->sc->replicated, rs->sc->max_entries != 0,
+                  rs->sc->value_size};
   for (int i = 0; i < n; i++)
     t->no_memory += hist[i].status == TSMAP_NO_MEMORY;
   t->windows++;
@@ -957,11 +1061,22 @@ static void run_rounds(round_state *rs, long rounds, double deadline, tally *t, 
   for (long r = 0; r < rounds && tsmap_test_now() < deadline; r++) {
     model init[MAX_KEYS];
     rs->nkeys = 1 + (int)(rng_next(&rng) % MAX_KEYS);
+    if (rs->sc->close_race) { /* a fresh map, closed during the round */
+      rs->map = make_map(rs->sc, rs);
+      memset(floors, 0, sizeof floors);
+    }
     for (int k = 0; k < rs->nkeys; k++)
       setup_key(rs, k, &rng, &init[k], floors[k]);
+    for (int k = 0; k < rs->nkeys && rs->sc->max_entries; k++)
+      read_back(rs, k, &init[k]); /* after every setup: one may have evicted another */
+    atomic_store(&evict_count, 0);
+    uint64_t start = atomic_load(&ticket);
     run_one_round(rs);
+    t->evictions += atomic_load(&evict_count);
     for (int k = 0; k < rs->nkeys; k++)
-      check_window(rs, k, &init[k], &floors[k], t, quiet);
+      check_window(rs, k, &init[k], &floors[k], start, t, quiet);
+    if (rs->sc->close_race)
+      tsmap_destroy(rs->map);
   }
 }
 
@@ -979,7 +1094,7 @@ static tally run_scenario(const scenario *sc, double seconds, int quiet) {
   int epochs = sc->bg == BG_GROW ? 8 : 4; /* a fresh map (and keys) an epoch */
   long rounds = (long)(ROUNDS * campaign_scale()) / epochs;
   for (int e = 0; e < epochs; e++) {
-    rs.map = make_map(sc);
+    rs.map = sc->close_race ? NULL : make_map(sc, &rs);
     rs.seed += (uint64_t)e * 1000003;
     atomic_store(&rs.stop, 0);
     atomic_store(&rs.go, 0);
@@ -1014,7 +1129,8 @@ static tally run_scenario(const scenario *sc, double seconds, int quiet) {
               bg.inserted, epochs);
     if (!quiet && sc->bg == BG_RESHARD)
       fprintf(stderr, "  %s: %ld reshards meanwhile\n", sc->name, bg.reshards);
-    tsmap_destroy(rs.map);
+    if (!sc->close_race)
+      tsmap_destroy(rs.map);
   }
   return t;
 }
@@ -1022,9 +1138,13 @@ static tally run_scenario(const scenario *sc, double seconds, int quiet) {
 static void report(const scenario *sc, const tally *t) {
   fprintf(stderr,
           "  %s: %ld windows (%ld with overlapping calls), %ld operations, %ld not "
-          "linearizable, %ld undecided, %ld NO_MEMORY\n",
+          "linearizable, %ld undecided, %ld NO_MEMORY",
           sc->name, t->windows, t->overlapping, t->ops, t->violations, t->undecided,
           t->no_memory);
+  if (sc->max_entries)
+    fprintf(stderr, ", %ld evictions of the keys, %ld windows too full to check", t->evictions,
+            t->crowded);
+  fprintf(stderr, "\n");
 }
 
 /* A real scenario must be linearizable and must have exercised concurrency. */
@@ -1048,68 +1168,77 @@ static const op_kind versioned_ops[] = {
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_lin_plain_map(void) {
-  scenario sc = {"plain", 3, 0, 8, 0, 0, 0, 0, BG_NONE, 4, 0, plain_ops, N_OF(plain_ops)};
+  scenario sc = {.name = "plain", .threads = 3, .key_size = 0, .value_size = 8, .shard_count = 4, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_8byte_keys(void) {
-  scenario sc = {"8-byte keys", 2, 8, 8, 0, 0, 0, 0, BG_NONE, 2, 0, plain_ops, N_OF(plain_ops)};
+  scenario sc = {.name = "8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_variable_keys(void) {
-  scenario sc = {"variable-length keys", 4, 0, 24, 0, 0, 0, 0, BG_NONE, 1, 0,
-                 plain_ops,              N_OF(plain_ops)};
+  scenario sc = {.name = "variable-length keys", .threads = 4, .key_size = 0, .value_size = 24, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_growing_map(void) {
-  scenario sc = {"growing map, 8-byte keys", 2, 8, 8, 0, 0, 0, 0, BG_GROW, 1, 0,
-                 plain_ops, N_OF(plain_ops)};
+  scenario sc = {.name = "growing map, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {"growing map, variable keys", 3, 0, 24, 0, 0, 0, 0, BG_GROW, 2, 0,
-                 plain_ops, N_OF(plain_ops)};
+  scenario sv = {.name = "growing map, variable keys", .threads = 3, .key_size = 0, .value_size = 24, .bg = BG_GROW, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sv);
+  scenario s16 = {.name = "growing map, 16-byte keys, 56-byte values", .threads = 2, .key_size = 16, .value_size = 56, .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&s16);
 }
 
 static void test_lin_live_reshards(void) {
-  scenario sc = {"reshards, 8-byte keys", 2, 8, 8, 0, 0, 0, 0, BG_RESHARD, 1, 64,
-                 plain_ops, N_OF(plain_ops)};
+  scenario sc = {.name = "reshards, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {"reshards, versions", 3, 0, 8, 1, 0, 0, 0, BG_RESHARD, 2, 64,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sv = {.name = "reshards, versions", .threads = 3, .key_size = 0, .value_size = 8, .versioned = 1, .bg = BG_RESHARD, .shard_count = 2, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
-  scenario s8 = {"reshards, versioned 8-byte keys", 2, 8, 8, 1, 0, 0, 0, BG_RESHARD, 1, 64,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario s8 = {.name = "reshards, versioned 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .versioned = 1, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&s8);
-  scenario sk = {"reshards, variable keys", 4, 0, 24, 0, 0, 1, 0, BG_RESHARD, 4, 64,
-                 plain_ops, N_OF(plain_ops)};
+  scenario sk = {.name = "reshards, variable keys", .threads = 4, .key_size = 0, .value_size = 24, .metrics = 1, .bg = BG_RESHARD, .shard_count = 4, .max_shard_count = 64, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sk);
 }
 
 static void test_lin_versioned_map(void) {
-  scenario sc = {"versioned, 8-byte keys", 3, 8, 8, 1, 0, 0, 0, BG_NONE, 2, 0,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sc = {.name = "versioned, 8-byte keys", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sc);
-  scenario sv = {"versioned, growing, variable keys", 2, 0, 24, 1, 0, 0, 0, BG_GROW, 1, 0,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sv = {.name = "versioned, growing, variable keys", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
-  scenario sg = {"versioned, growing, 8-byte keys", 3, 8, 8, 1, 0, 1, 0, BG_GROW, 1, 0,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sg = {.name = "versioned, growing, 8-byte keys", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .metrics = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sg);
 }
 
 static void test_lin_replicated_local_writes(void) {
-  scenario sc = {"replicated (local)", 3, 8, 8, 1, 1, 0, 0, BG_NONE, 2, 0,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sc = {.name = "replicated (local)", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .replicated = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sc);
-  scenario sg = {"replicated, growing, variable keys", 2, 0, 24, 1, 1, 0, 0, BG_GROW, 1, 0,
-                 versioned_ops, N_OF(versioned_ops)};
+  scenario sg = {.name = "replicated, growing, variable keys", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .replicated = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sg);
 }
 
+/* G9: a close racing the calls. Each is ordered before the close (its usual result) or
+ * returns TSMAP_CLOSED, consistently with one instant of the close. */
+static void test_lin_racing_close(void) {
+  scenario sc = {.name = "racing close", .threads = 3, .key_size = 8, .value_size = 8, .close_race = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sc);
+  scenario sv = {.name = "racing close, versions", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .close_race = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  check_scenario(&sv);
+}
+
+/* G11: a bounded map, kept full by puts of other keys. A capacity eviction (or an
+ * admission refusal) of a checked key is a legal removal, but only of the value its hook
+ * was given, and only before the hook ran. */
+static void test_lin_bounded_map(void) {
+  scenario sc = {.name = "bounded", .threads = 2, .key_size = 8, .value_size = 8, .max_entries = 8, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sc);
+  scenario sv = {.name = "bounded, versions", .threads = 3, .key_size = 0, .value_size = 24, .versioned = 1, .max_entries = 8, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  check_scenario(&sv);
+}
+
 static void test_lin_metrics_on(void) {
-  scenario sc = {"metrics on", 4, 8, 8, 0, 0, 1, 0, BG_NONE, 2, 0, plain_ops, N_OF(plain_ops)};
+  scenario sc = {.name = "metrics on", .threads = 4, .key_size = 8, .value_size = 8, .metrics = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
@@ -1133,8 +1262,8 @@ static int check_fake(const char *what, lin_op *ops, int n, const model *init,
 }
 
 static void test_lin_mutation_fake_histories(void) {
-  model absent = {0, 0, 0, 0, 1};
-  model_opts o = {0, 0, 8};
+  model absent = {.ver_known = 1};
+  model_opts o = {0, 0, 0, 8};
   /* A get that returned w5 before put(w5) was called. */
   lin_op early[] = {fake(0, 1, OP_GET, 1, TSMAP_OK, 5ull << 24),
                     fake(2, 3, OP_PUT, 5, TSMAP_OK, VALUE_UNSET)};
@@ -1149,7 +1278,7 @@ static void test_lin_mutation_fake_histories(void) {
 
   /* A lost update: two overlapping computes (always STORE) both computed from w1, and
    * both report success; the second one must have seen the first's result. */
-  model one = {1ull << 24, 0, 0, 1, 1};
+  model one = {.value = 1ull << 24, .present = 1, .ver_known = 1};
   uint64_t from1 = digest_of(1, 1ull << 24);
   lin_op lost[] = {fake(0, 3, OP_COMPUTE, 7, TSMAP_OK, 7ull << 24 | from1),
                    fake(1, 2, OP_COMPUTE, 8, TSMAP_OK, 8ull << 24 | from1),
@@ -1172,7 +1301,7 @@ static void test_lin_mutation_fake_histories(void) {
   CHECK(check_fake("two inserts of one absent key", twice, 2, &absent, &o) == 0);
 
   /* Versions: a version that goes back for the same key. */
-  model_opts vo = {1, 0, 8};
+  model_opts vo = {1, 0, 0, 8};
   lin_op back[] = {fake(0, 1, OP_PUT_IF_VERSION, 3, TSMAP_OK, VALUE_UNSET),
                    fake(2, 3, OP_PUT_IF_VERSION, 4, TSMAP_REPLACED, 3ull << 24)};
   back[0].ver_out = 10, back[1].ver_out = 9;
@@ -1188,8 +1317,7 @@ static void test_lin_mutation_fake_histories(void) {
  * and the checker must reject some windows. */
 static void test_lin_mutation_non_atomic_compute(void) {
   static const op_kind ops[] = {OP_COMPUTE, OP_COMPUTE, OP_GET};
-  scenario sc = {"non-atomic compute (mutant)", 2, 8, 8, 0, 0, 0, 1, BG_NONE, 2, 0, ops,
-                 N_OF(ops)};
+  scenario sc = {.name = "non-atomic compute (mutant)", .threads = 2, .key_size = 8, .value_size = 8, .fake_compute = 1, .shard_count = 2, .kinds = ops, .n_kinds = N_OF(ops)};
   tally t = run_scenario(&sc, 1.5, 1);
   report(&sc, &t);
   CHECK(t.violations > 0);
@@ -1198,4 +1326,5 @@ static void test_lin_mutation_non_atomic_compute(void) {
 TEST_MAIN(T(test_lin_mutation_fake_histories), T(test_lin_mutation_non_atomic_compute),
           T(test_lin_plain_map), T(test_lin_8byte_keys), T(test_lin_variable_keys),
           T(test_lin_growing_map), T(test_lin_live_reshards), T(test_lin_versioned_map),
-          T(test_lin_replicated_local_writes), T(test_lin_metrics_on))
+          T(test_lin_replicated_local_writes), T(test_lin_racing_close), T(test_lin_bounded_map),
+          T(test_lin_metrics_on))
