@@ -45,7 +45,7 @@
 #define BOUNDED_WINDOW_OPS 40  /* on a bounded map: room for evictions in the window */
 #define MAX_HIST 64            /* a key's window: WINDOW_OPS + the closing read */
 #define ROUNDS (20000 / SCALE) /* per scenario, unless its time runs out first */
-#define SCENARIO_SECONDS (3.5 / SCALE)
+#define SCENARIO_SECONDS (2.5 / SCALE)
 
 /* TSMAP_LIN_SCALE=n (a longer campaign by hand): n times the rounds and the time. */
 static double campaign_scale(void) {
@@ -161,7 +161,24 @@ typedef struct cb_ctx {
   uint64_t id;
   unsigned vsel;
   size_t value_size;
+  int key; /* the round's key index (MAX_KEYS and above: no key of the round) */
 } cb_ctx;
+
+/* Single flight (G4): compute_if_absent callbacks running at once for one key. Counted
+ * by the callbacks themselves (a side effect that undoes itself) and checked beside the
+ * linearizability of the results. */
+static _Atomic int absent_running[MAX_KEYS];
+static _Atomic long single_flight_overlaps;
+
+static void absent_enter(const cb_ctx *c) {
+  if (c->key < MAX_KEYS && atomic_fetch_add(&absent_running[c->key], 1) > 0)
+    atomic_fetch_add(&single_flight_overlaps, 1);
+}
+
+static void absent_leave(const cb_ctx *c) {
+  if (c->key < MAX_KEYS)
+    atomic_fetch_sub(&absent_running[c->key], 1);
+}
 
 /* A callback yields for one call in 4 (by its id, so its result stays a function of its
  * input): other threads' calls on the key then run while it computes, with no lock held
@@ -188,7 +205,9 @@ static tsmap_verdict compute_cb(const void *key, size_t key_len, const void *old
 static int absent_cb(const void *key, size_t key_len, void *ctx, void *value_out) {
   (void)key, (void)key_len;
   const cb_ctx *c = ctx;
-  callback_pause(c->id);
+  absent_enter(c);
+  sched_yield(); /* a window for a second caller of the key: it must wait (G4) */
+  absent_leave(c);
   if (absent_fails(c->id))
     return 1;
   value_encode(computed_value(c->id, 0, 0), value_out, c->value_size);
@@ -653,7 +672,7 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
   op->vsel = (uint8_t)ch->vsel;
   op->id = atomic_fetch_add(&next_id, 1);
   value_encode(op->id << 24, b.in, vs);
-  cb_ctx c = {op->id, ch->vsel, vs};
+  cb_ctx c = {op->id, ch->vsel, vs, op->key};
   const void *kb = k->bytes;
   size_t kl = k->len;
   tsmap_status st = TSMAP_INVALID_ARGUMENT;
@@ -703,11 +722,17 @@ typedef struct scenario {
   int versioned, replicated, metrics, fake_compute;
   int close_race; /* a map a round, closed by worker 0 in the middle of it */
   size_t max_entries; /* a bounded map (G11): its evictions of the keys join the history */
+  uint64_t max_weight; /* a bound on weight (G11 (e)), the same way */
+  int expiry;          /* deadlines an hour away and a maintenance thread: the generic
+                          paths of expiry (G10), with nothing expiring in a window */
+  int no_helper;       /* reshard_no_helper: the writes do the reshard's memory work */
   background bg;
   size_t shard_count, max_shard_count;
   const op_kind *kinds;
   size_t n_kinds;
 } scenario;
+
+static int bounded(const scenario *sc) { return sc->max_entries || sc->max_weight; }
 
 typedef struct round_state {
   const scenario *sc;
@@ -801,7 +826,7 @@ static void *worker(void *p) {
   round_state *rs = a->rs;
   const scenario *sc = rs->sc;
   uint64_t rng = rs->seed * 0x9E3779B97F4A7C15u + (uint64_t)a->id * 7919 + 1;
-  int per_thread = (sc->max_entries ? BOUNDED_WINDOW_OPS : WINDOW_OPS) / sc->threads;
+  int per_thread = (bounded(sc) ? BOUNDED_WINDOW_OPS : WINDOW_OPS) / sc->threads;
   for (unsigned long seen = 0;; seen++) {
     spin_until_round(rs, seen + 1);
     if (atomic_load(&rs->stop))
@@ -812,7 +837,7 @@ static void *worker(void *p) {
       op_choice ch = choose_op(sc, &rng, rs->last_ver[a->id][k]);
       if (i == close_at)
         ch.kind = OP_CLOSE, k = ALL_KEYS;
-      if (sc->max_entries && rng_next(&rng) % 3 == 0)
+      if (bounded(sc) && rng_next(&rng) % 3 == 0)
         ch.kind = OP_FILL, k = NO_KEY;
       lin_op *op = &rs->log[a->id][i];
       op->thread = (uint8_t)a->id;
@@ -887,7 +912,16 @@ static void *reshard_thread(void *p) {
 typedef struct tally {
   long windows, overlapping, ops, violations, undecided, no_memory;
   long evictions, crowded; /* evictions in the windows; windows too full to check */
+  long single_flight;      /* compute_if_absent callbacks that ran beside another */
 } tally;
+
+/* A weight from the value alone (1..3), the same while it is in the map. */
+static uint64_t value_weight(const void *key, size_t key_len, const void *value, void *ctx) {
+  (void)key, (void)key_len, (void)ctx;
+  uint64_t v;
+  memcpy(&v, value, 8);
+  return 1 + (v >> 24) % 3;
+}
 
 static tsmap *make_map(const scenario *sc, round_state *rs) {
   tsmap_config cfg;
@@ -899,11 +933,18 @@ static tsmap *make_map(const scenario *sc, round_state *rs) {
   cfg.metrics = sc->metrics;
   if (sc->replicated)
     cfg.replicas = 2, cfg.replica_id = 0;
-  if (sc->max_entries) {
+  if (sc->max_entries || sc->max_weight) {
     cfg.max_entries = sc->max_entries;
+    cfg.max_weight = sc->max_weight;
+    cfg.weight = sc->max_weight ? value_weight : NULL;
     cfg.on_entry_evicted = record_eviction;
     cfg.hook_ctx = rs;
   }
+  if (sc->expiry) {
+    cfg.default_ttl_ns = 3600ull * 1000000000u;
+    cfg.maintain_interval_ns = 100000;
+  }
+  cfg.reshard_no_helper = sc->no_helper;
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
   return m;
@@ -967,7 +1008,7 @@ static void setup_key(round_state *rs, int k, uint64_t *rng, model *init, uint64
   if (sc->versioned) {
     CHECK(tsmap_put_if_version(rs->map, kd->bytes, kd->len, buf, TSMAP_VERSION_ANY, &ver,
                                NULL) <= TSMAP_REPLACED);
-    CHECK(ver > floor || (sc->max_entries && ver == TSMAP_VERSION_ABSENT));
+    CHECK(ver > floor || (bounded(sc) && ver == TSMAP_VERSION_ABSENT));
     init->ver = ver;
     if (ver > init->floor)
       init->floor = ver;
@@ -1035,7 +1076,7 @@ static void check_window(round_state *rs, int k, const model *init, uint64_t *fl
     return;
   }
   qsort(hist, (size_t)n, sizeof hist[0], by_call);
-  model_opts o = {rs->sc->versioned, rs->sc->replicated, rs->sc->max_entries != 0,
+  model_opts o = {rs->sc->versioned, rs->sc->replicated, bounded(rs->sc),
                   rs->sc->value_size};
   for (int i = 0; i < n; i++)
     t->no_memory += hist[i].status == TSMAP_NO_MEMORY;
@@ -1067,7 +1108,7 @@ static void run_rounds(round_state *rs, long rounds, double deadline, tally *t, 
     }
     for (int k = 0; k < rs->nkeys; k++)
       setup_key(rs, k, &rng, &init[k], floors[k]);
-    for (int k = 0; k < rs->nkeys && rs->sc->max_entries; k++)
+    for (int k = 0; k < rs->nkeys && bounded(rs->sc); k++)
       read_back(rs, k, &init[k]); /* after every setup: one may have evicted another */
     atomic_store(&evict_count, 0);
     uint64_t start = atomic_load(&ticket);
@@ -1090,6 +1131,7 @@ static tally run_scenario(const scenario *sc, double seconds, int quiet) {
   pthread_t w[MAX_THREADS];
   worker_arg wa[MAX_THREADS];
   tally t = {0};
+  atomic_store(&single_flight_overlaps, 0);
   double deadline = tsmap_test_now() + seconds;
   int epochs = sc->bg == BG_GROW ? 8 : 4; /* a fresh map (and keys) an epoch */
   long rounds = (long)(ROUNDS * campaign_scale()) / epochs;
@@ -1132,6 +1174,7 @@ static tally run_scenario(const scenario *sc, double seconds, int quiet) {
     if (!sc->close_race)
       tsmap_destroy(rs.map);
   }
+  t.single_flight = atomic_load(&single_flight_overlaps);
   return t;
 }
 
@@ -1141,7 +1184,8 @@ static void report(const scenario *sc, const tally *t) {
           "linearizable, %ld undecided, %ld NO_MEMORY",
           sc->name, t->windows, t->overlapping, t->ops, t->violations, t->undecided,
           t->no_memory);
-  if (sc->max_entries)
+  fprintf(stderr, ", %ld compute_if_absent callbacks beside another", t->single_flight);
+  if (bounded(sc))
     fprintf(stderr, ", %ld evictions of the keys, %ld windows too full to check", t->evictions,
             t->crowded);
   fprintf(stderr, "\n");
@@ -1156,6 +1200,8 @@ static void check_scenario(const scenario *sc) {
   CHECK(t.no_memory == 0);
   CHECK(t.windows >= 100);
   CHECK(t.overlapping * 10 >= t.windows); /* a tenth at least had overlapping calls */
+  if (sc->bg != BG_RESHARD) /* across a routing change two may run (G15 Limits) */
+    CHECK(t.single_flight == 0);
 }
 
 static const op_kind plain_ops[] = {OP_GET, OP_GET, OP_PUT, OP_PUT_IF_ABSENT, OP_REMOVE,
@@ -1234,6 +1280,18 @@ static void test_lin_bounded_map(void) {
   scenario sc = {.name = "bounded", .threads = 2, .key_size = 8, .value_size = 8, .max_entries = 8, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
   scenario sv = {.name = "bounded, versions", .threads = 3, .key_size = 0, .value_size = 24, .versioned = 1, .max_entries = 8, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  check_scenario(&sv);
+}
+
+static void test_lin_weight_bound(void) {
+  scenario sc = {.name = "weight bound", .threads = 3, .key_size = 0, .value_size = 8, .max_weight = 16, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sc);
+}
+
+static void test_lin_expiry_paths(void) {
+  scenario sc = {.name = "expiry paths, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .expiry = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sc);
+  scenario sv = {.name = "expiry paths, versions, reshards", .threads = 3, .key_size = 0, .value_size = 24, .versioned = 1, .expiry = 1, .no_helper = 1, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
 }
 
@@ -1327,4 +1385,5 @@ TEST_MAIN(T(test_lin_mutation_fake_histories), T(test_lin_mutation_non_atomic_co
           T(test_lin_plain_map), T(test_lin_8byte_keys), T(test_lin_variable_keys),
           T(test_lin_growing_map), T(test_lin_live_reshards), T(test_lin_versioned_map),
           T(test_lin_replicated_local_writes), T(test_lin_racing_close), T(test_lin_bounded_map),
+          T(test_lin_weight_bound), T(test_lin_expiry_paths),
           T(test_lin_metrics_on))
