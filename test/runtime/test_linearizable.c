@@ -64,6 +64,7 @@ static double campaign_scale(void) {
 #define UNSET_BYTE 0xA5
 #define VALUE_TORN (~(uint64_t)0)  /* decoded from mixed words */
 #define VALUE_UNSET (~(uint64_t)1) /* the out buffer was not written */
+#define VALUE_POISON (~(uint64_t)2) /* a callback's call on another key failed */
 
 static uint64_t digest_of(int present, uint64_t old) {
   return present ? ((old ^ (old >> 24)) & 0xFFFFFF) : DIGEST_ABSENT;
@@ -166,18 +167,16 @@ typedef struct cb_ctx {
 } cb_ctx;
 
 /* A callback reads another key of its map now and then: it runs with no lock held, so
- * that is allowed (tsmap.h, "Calling the map"), concurrently with every other call. A
- * status other than OK, NOT_FOUND or CLOSED is counted as a failure. */
-static _Atomic long callback_call_failures;
-
-static void callback_reads_another_key(const cb_ctx *c) {
+ * that is allowed (tsmap.h, "Calling the map"), concurrently with every other call.
+ * Returns 0 when that read got a status other than OK, NOT_FOUND or CLOSED: the callback
+ * then stores VALUE_POISON, which no model explains (so the window fails, and shows it). */
+static int callback_reads_another_key(const cb_ctx *c) {
   static const unsigned char other[8] = {0xF1, 1, 2, 3, 4, 5, 6, 7};
   if (c->id % 8 != 5)
-    return;
+    return 1;
   unsigned char v[64];
   tsmap_status st = tsmap_get(c->map, other, 8, v);
-  if (st != TSMAP_OK && st != TSMAP_NOT_FOUND && st != TSMAP_CLOSED)
-    atomic_fetch_add(&callback_call_failures, 1);
+  return st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED;
 }
 
 /* Single flight (G4): compute_if_absent callbacks running at once for one key. Counted
@@ -210,7 +209,10 @@ static tsmap_verdict compute_cb(const void *key, size_t key_len, const void *old
   (void)key, (void)key_len;
   const cb_ctx *c = ctx;
   callback_pause(c->id);
-  callback_reads_another_key(c);
+  if (!callback_reads_another_key(c)) {
+    value_encode(VALUE_POISON, new_value, c->value_size);
+    return TSMAP_STORE;
+  }
   int present = old_value != NULL;
   uint64_t old = present ? value_decode(old_value, c->value_size) : 0;
   tsmap_verdict v = verdict_of(c->vsel, present, old);
@@ -223,12 +225,13 @@ static int absent_cb(const void *key, size_t key_len, void *ctx, void *value_out
   (void)key, (void)key_len;
   const cb_ctx *c = ctx;
   absent_enter(c);
-  callback_reads_another_key(c);
+  int other_ok = callback_reads_another_key(c);
   sched_yield(); /* a window for a second caller of the key: it must wait (G4) */
   absent_leave(c);
   if (absent_fails(c->id))
     return 1;
-  value_encode(computed_value(c->id, 0, 0), value_out, c->value_size);
+  value_encode(other_ok ? computed_value(c->id, 0, 0) : VALUE_POISON, value_out,
+               c->value_size);
   return 0;
 }
 
@@ -548,6 +551,8 @@ static void print_value(uint64_t v) {
     fprintf(stderr, "-");
   else if (v == VALUE_TORN)
     fprintf(stderr, "TORN");
+  else if (v == VALUE_POISON)
+    fprintf(stderr, "POISON (the callback's read of another key failed)");
   else if ((v & 0xFFFFFF) == 0)
     fprintf(stderr, "w%" PRIu64, v >> 24);
   else
@@ -751,7 +756,9 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
     st = fake ? fake_put_if_absent(m, k, b.in, b.out) : tsmap_put_if_absent(m, kb, kl, b.in, b.out);
     break;
   case OP_REMOVE: st = tsmap_remove(m, kb, kl, b.out); break;
-  case OP_COMPUTE_IF_ABSENT: st = tsmap_compute_if_absent(m, kb, kl, absent_cb, &c, b.out); break;
+  case OP_COMPUTE_IF_ABSENT:
+    st = tsmap_compute_if_absent(m, kb, kl, absent_cb, &c, b.out);  // NOLINT(tsmap-non-idempotent-callback): it counts itself in and out of absent_running, on purpose (the single-flight check)
+    break;
   case OP_COMPUTE:
     st = fake ? fake_compute(m, k, &c, b.out) : tsmap_compute(m, kb, kl, compute_cb, &c, b.out);
     break;
@@ -1269,7 +1276,6 @@ static void check_scenario(const scenario *sc) {
   CHECK(t.overlapping * 10 >= t.windows); /* a tenth at least had overlapping calls */
   if (sc->bg != BG_RESHARD) /* across a routing change two may run (G15 Limits) */
     CHECK(t.single_flight == 0);
-  CHECK(atomic_load(&callback_call_failures) == 0);
 }
 
 static const op_kind plain_ops[] = {OP_GET, OP_GET, OP_PUT, OP_PUT_IF_ABSENT, OP_REMOVE,
