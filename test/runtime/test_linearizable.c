@@ -114,13 +114,15 @@ typedef enum op_kind {
   OP_CLOSE, /* tsmap_close: an operation on every key (G9) */
   OP_EVICT, /* a bounded map's capacity eviction its hook reported (G11): not a call */
   OP_FILL,  /* a put of another key: pressure on a bounded map, in no key's history */
+  OP_RESHARD,  /* tsmap_reshard to 1..64 shards from a worker, in no key's history */
+  OP_MAINTAIN, /* tsmap_maintain: moves a reshard's entries, in no key's history */
   OP_KINDS
 } op_kind;
 
 static const char *const op_names[OP_KINDS] = {
     "get",     "put",     "put_if_absent",  "remove",           "compute_if_absent",
     "compute", "compute_if_present", "get_version", "put_if_version", "remove_if_version",
-    "compute_if_version", "close", "evicted", "fill"};
+    "compute_if_version", "close", "evicted", "fill", "reshard", "maintain"};
 
 #define ALL_KEYS 0xFF /* the key of an operation on every key (close) */
 #define NO_KEY 0xFE   /* the key of an operation in no key's history (fill) */
@@ -164,6 +166,7 @@ typedef struct cb_ctx {
   size_t value_size;
   int key; /* the round's key index (MAX_KEYS and above: no key of the round) */
   tsmap *map;
+  size_t other_len; /* the length of the other key it reads (the map's key size) */
 } cb_ctx;
 
 /* A callback reads another key of its map now and then: it runs with no lock held, so
@@ -171,11 +174,11 @@ typedef struct cb_ctx {
  * Returns 0 when that read got a status other than OK, NOT_FOUND or CLOSED: the callback
  * then stores VALUE_POISON, which no model explains (so the window fails, and shows it). */
 static int callback_reads_another_key(const cb_ctx *c) {
-  static const unsigned char other[8] = {0xF1, 1, 2, 3, 4, 5, 6, 7};
+  static const unsigned char other[48] = {0xF1, 1, 2, 3, 4, 5, 6, 7}; /* no key of a round */
   if (c->id % 8 != 5)
     return 1;
   unsigned char v[64];
-  tsmap_status st = tsmap_get(c->map, other, 8, v);
+  tsmap_status st = tsmap_get(c->map, other, c->other_len, v);
   return st == TSMAP_OK || st == TSMAP_NOT_FOUND || st == TSMAP_CLOSED;
 }
 
@@ -448,7 +451,8 @@ static int apply_verdict(model *s, const model_opts *o, const lin_op *op, int wi
     return 0;
   if (with_version && !o->replicated && op->ver_out != 0)
     return 0;
-  return set_absent(s, o, 0, 0);
+  /* compute_if_version's version afterwards: a replicated map's tombstone's (G13) */
+  return set_absent(s, o, op->ver_out, with_version && o->replicated);
 }
 
 /* ---- The search (Wing & Gong, with Lowe's memo) --------------------------------------- */
@@ -742,7 +746,7 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
   op->vsel = (uint8_t)ch->vsel;
   op->id = atomic_fetch_add(&next_id, 1);
   value_encode(op->id << 24, b.in, vs);
-  cb_ctx c = {op->id, ch->vsel, vs, op->key, m};
+  cb_ctx c = {op->id, ch->vsel, vs, op->key, m, k->len ? k->len : 8};
   const void *kb = k->bytes;
   size_t kl = k->len;
   tsmap_status st = TSMAP_INVALID_ARGUMENT;
@@ -777,6 +781,8 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
     break;
   case OP_CLOSE: st = tsmap_close(m); break;
   case OP_FILL: st = tsmap_put(m, kb, kl, b.in, NULL); break;
+  case OP_RESHARD: st = tsmap_reshard(m, (size_t)1 << (op->id % 7)); break;
+  case OP_MAINTAIN: st = tsmap_maintain(m, 64); break;
   default: break;
   }
   op->ret = atomic_fetch_add(&ticket, 1);
@@ -800,6 +806,7 @@ typedef struct scenario {
   int expiry;          /* deadlines an hour away and a maintenance thread: the generic
                           paths of expiry (G10), with nothing expiring in a window */
   int no_helper;       /* reshard_no_helper: the writes do the reshard's memory work */
+  int worker_reshards; /* workers also reshard (1..64 shards), maintain and fill */
   background bg;
   size_t shard_count, max_shard_count;
   const op_kind *kinds;
@@ -905,20 +912,24 @@ static void *worker(void *p) {
     spin_until_round(rs, seen + 1);
     if (atomic_load(&rs->stop))
       return NULL;
-    int close_at = sc->close_race && a->id == 0 ? (int)(rng_next(&rng) % (uint64_t)per_thread) : -1;
+    int close_at =
+        sc->close_race && a->id == 0 ? (int)(rng_next(&rng) % (uint64_t)per_thread) : -1;
     for (int i = 0; i < per_thread; i++) {
       int k = (int)(rng_next(&rng) % (uint64_t)rs->nkeys);
       op_choice ch = choose_op(sc, &rng, rs->last_ver[a->id][k]);
+      uint64_t side = rng_next(&rng) % 12;
+      if ((bounded(sc) || sc->worker_reshards) && side < 4)
+        ch.kind = OP_FILL, k = NO_KEY;
+      if (sc->worker_reshards && side >= 10)
+        ch.kind = side == 10 ? OP_RESHARD : OP_MAINTAIN, k = NO_KEY;
       if (i == close_at)
         ch.kind = OP_CLOSE, k = ALL_KEYS;
-      if (bounded(sc) && rng_next(&rng) % 3 == 0)
-        ch.kind = OP_FILL, k = NO_KEY;
       lin_op *op = &rs->log[a->id][i];
       op->thread = (uint8_t)a->id;
       op->key = (uint8_t)k;
       key_def fill;
       if (k == NO_KEY)
-        filler_key(sc, rng_next(&rng) % 48, &fill);
+        filler_key(sc, rng_next(&rng) % (sc->worker_reshards ? 256 : 48), &fill);
       run_op(rs->map, k == NO_KEY ? &fill : &rs->keys[k >= MAX_KEYS ? 0 : k], sc->value_size,
              &ch, sc->fake_compute, op);
       if (k < MAX_KEYS && op->ver_out != VERSION_UNSET && op->ver_out != 0 &&
@@ -1274,7 +1285,8 @@ static void check_scenario(const scenario *sc) {
   CHECK(t.no_memory == 0);
   CHECK(t.windows >= 100);
   CHECK(t.overlapping * 10 >= t.windows); /* a tenth at least had overlapping calls */
-  if (sc->bg != BG_RESHARD) /* across a routing change two may run (G15 Limits) */
+  /* Across a reshard's routing change two callbacks may run (G15, Limits). */
+  if (sc->bg != BG_RESHARD && !sc->worker_reshards)
     CHECK(t.single_flight == 0);
 }
 
@@ -1288,62 +1300,92 @@ static const op_kind versioned_ops[] = {
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_lin_plain_map(void) {
-  scenario sc = {.name = "plain", .threads = 3, .key_size = 0, .value_size = 8, .shard_count = 4, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "plain", .threads = 3, .key_size = 0, .value_size = 8, .shard_count = 4,
+                   .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_8byte_keys(void) {
-  scenario sc = {.name = "8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "8-byte keys", .threads = 2, .key_size = 8, .value_size = 8,
+                   .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_variable_keys(void) {
-  scenario sc = {.name = "variable-length keys", .threads = 4, .key_size = 0, .value_size = 24, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "variable-length keys", .threads = 4, .key_size = 0, .value_size = 24,
+                   .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_growing_map(void) {
-  scenario sc = {.name = "growing map, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "growing map, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8,
+                   .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "growing map, variable keys", .threads = 3, .key_size = 0, .value_size = 24, .bg = BG_GROW, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sv = {.name = "growing map, variable keys", .threads = 3, .key_size = 0,
+                   .value_size = 24, .bg = BG_GROW, .shard_count = 2, .kinds = plain_ops,
+                   .n_kinds = N_OF(plain_ops)};
   check_scenario(&sv);
-  scenario s16 = {.name = "growing map, 16-byte keys, 56-byte values", .threads = 2, .key_size = 16, .value_size = 56, .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario s16 = {.name = "growing map, 16-byte keys, 56-byte values", .threads = 2, .key_size = 16,
+                   .value_size = 56, .bg = BG_GROW, .shard_count = 1, .kinds = plain_ops,
+                   .n_kinds = N_OF(plain_ops)};
   check_scenario(&s16);
 }
 
 static void test_lin_live_reshards(void) {
-  scenario sc = {.name = "reshards, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "reshards, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8,
+                   .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = plain_ops,
+                   .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "reshards, versions", .threads = 3, .key_size = 0, .value_size = 8, .versioned = 1, .bg = BG_RESHARD, .shard_count = 2, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sv = {.name = "reshards, versions", .threads = 3, .key_size = 0, .value_size = 8,
+                   .versioned = 1, .bg = BG_RESHARD, .shard_count = 2, .max_shard_count = 64,
+                   .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
-  scenario s8 = {.name = "reshards, versioned 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .versioned = 1, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario s8 = {.name = "reshards, versioned 8-byte keys", .threads = 2, .key_size = 8,
+                   .value_size = 8, .versioned = 1, .bg = BG_RESHARD, .shard_count = 1,
+                   .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&s8);
-  scenario sk = {.name = "reshards, variable keys", .threads = 4, .key_size = 0, .value_size = 24, .metrics = 1, .bg = BG_RESHARD, .shard_count = 4, .max_shard_count = 64, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sk = {.name = "reshards, variable keys", .threads = 4, .key_size = 0, .value_size = 24,
+                   .metrics = 1, .bg = BG_RESHARD, .shard_count = 4, .max_shard_count = 64,
+                   .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sk);
 }
 
 static void test_lin_versioned_map(void) {
-  scenario sc = {.name = "versioned, 8-byte keys", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sc = {.name = "versioned, 8-byte keys", .threads = 3, .key_size = 8, .value_size = 8,
+                   .versioned = 1, .shard_count = 2, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "versioned, growing, variable keys", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sv = {.name = "versioned, growing, variable keys", .threads = 2, .key_size = 0,
+                   .value_size = 24, .versioned = 1, .bg = BG_GROW, .shard_count = 1,
+                   .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
-  scenario sg = {.name = "versioned, growing, 8-byte keys", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .metrics = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sg = {.name = "versioned, growing, 8-byte keys", .threads = 3, .key_size = 8,
+                   .value_size = 8, .versioned = 1, .metrics = 1, .bg = BG_GROW, .shard_count = 1,
+                   .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sg);
 }
 
 static void test_lin_replicated_local_writes(void) {
-  scenario sc = {.name = "replicated (local)", .threads = 3, .key_size = 8, .value_size = 8, .versioned = 1, .replicated = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sc = {.name = "replicated (local)", .threads = 3, .key_size = 8, .value_size = 8,
+                   .versioned = 1, .replicated = 1, .shard_count = 2, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sc);
-  scenario sg = {.name = "replicated, growing, variable keys", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .replicated = 1, .bg = BG_GROW, .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sg = {.name = "replicated, growing, variable keys", .threads = 2, .key_size = 0,
+                   .value_size = 24, .versioned = 1, .replicated = 1, .bg = BG_GROW,
+                   .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sg);
 }
 
 /* G9: a close racing the calls. Each is ordered before the close (its usual result) or
  * returns TSMAP_CLOSED, consistently with one instant of the close. */
 static void test_lin_racing_close(void) {
-  scenario sc = {.name = "racing close", .threads = 3, .key_size = 8, .value_size = 8, .close_race = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "racing close", .threads = 3, .key_size = 8, .value_size = 8,
+                   .close_race = 1, .shard_count = 2, .kinds = plain_ops,
+                   .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "racing close, versions", .threads = 2, .key_size = 0, .value_size = 24, .versioned = 1, .close_race = 1, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sv = {.name = "racing close, versions", .threads = 2, .key_size = 0, .value_size = 24,
+                   .versioned = 1, .close_race = 1, .shard_count = 2, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
 }
 
@@ -1351,26 +1393,55 @@ static void test_lin_racing_close(void) {
  * admission refusal) of a checked key is a legal removal, but only of the value its hook
  * was given, and only before the hook ran. */
 static void test_lin_bounded_map(void) {
-  scenario sc = {.name = "bounded", .threads = 2, .key_size = 8, .value_size = 8, .max_entries = 8, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "bounded", .threads = 2, .key_size = 8, .value_size = 8, .max_entries = 8,
+                   .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "bounded, versions", .threads = 3, .key_size = 0, .value_size = 24, .versioned = 1, .max_entries = 8, .shard_count = 2, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sv = {.name = "bounded, versions", .threads = 3, .key_size = 0, .value_size = 24,
+                   .versioned = 1, .max_entries = 8, .shard_count = 2, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
 }
 
 static void test_lin_weight_bound(void) {
-  scenario sc = {.name = "weight bound", .threads = 3, .key_size = 0, .value_size = 8, .max_weight = 16, .shard_count = 1, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "weight bound", .threads = 3, .key_size = 0, .value_size = 8,
+                   .max_weight = 16, .shard_count = 1, .kinds = plain_ops,
+                   .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
 static void test_lin_expiry_paths(void) {
-  scenario sc = {.name = "expiry paths, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8, .expiry = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "expiry paths, 8-byte keys", .threads = 2, .key_size = 8, .value_size = 8,
+                   .expiry = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
-  scenario sv = {.name = "expiry paths, versions, reshards", .threads = 3, .key_size = 0, .value_size = 24, .versioned = 1, .expiry = 1, .no_helper = 1, .bg = BG_RESHARD, .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  scenario sv = {.name = "expiry paths, versions, reshards", .threads = 3, .key_size = 0,
+                   .value_size = 24, .versioned = 1, .expiry = 1, .no_helper = 1, .bg = BG_RESHARD,
+                   .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sv);
 }
 
+/* Reshards asked for by the workers themselves, between their calls on the keys: with a
+ * racing close (a map a round, so every round starts a reshard from 1 shard), with
+ * metrics and the 8-byte paths, with expiry's paths. */
+static void test_lin_reshards_from_the_workers(void) {
+  scenario sc = {.name = "worker reshards, racing close", .threads = 3, .key_size = 8,
+                   .value_size = 8, .close_race = 1, .worker_reshards = 1, .shard_count = 1,
+                   .max_shard_count = 64, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sc);
+  scenario sm = {.name = "worker reshards, metrics", .threads = 2, .key_size = 8, .value_size = 8,
+                   .metrics = 1, .worker_reshards = 1, .shard_count = 2, .max_shard_count = 64,
+                   .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  check_scenario(&sm);
+  scenario se = {.name = "worker reshards, expiry paths, versions", .threads = 3, .key_size = 0,
+                   .value_size = 24, .versioned = 1, .expiry = 1, .worker_reshards = 1,
+                   .shard_count = 1, .max_shard_count = 64, .kinds = versioned_ops,
+                   .n_kinds = N_OF(versioned_ops)};
+  check_scenario(&se);
+}
+
 static void test_lin_metrics_on(void) {
-  scenario sc = {.name = "metrics on", .threads = 4, .key_size = 8, .value_size = 8, .metrics = 1, .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
+  scenario sc = {.name = "metrics on", .threads = 4, .key_size = 8, .value_size = 8, .metrics = 1,
+                   .shard_count = 2, .kinds = plain_ops, .n_kinds = N_OF(plain_ops)};
   check_scenario(&sc);
 }
 
@@ -1422,7 +1493,8 @@ static void test_lin_mutation_fake_histories(void) {
   lin_op chained[] = {fake(0, 3, OP_COMPUTE, 7, TSMAP_OK, 7ull << 24 | from1),
                       fake(1, 2, OP_COMPUTE, 8, TSMAP_OK,
                            8ull << 24 | digest_of(1, 7ull << 24 | from1)),
-                      fake(4, 5, OP_GET, 9, TSMAP_OK, 8ull << 24 | digest_of(1, 7ull << 24 | from1))};
+                      fake(4, 5, OP_GET, 9, TSMAP_OK,
+                           8ull << 24 | digest_of(1, 7ull << 24 | from1))};
   chained[1].thread = 1, chained[2].thread = 2;
   CHECK(check_fake("chained computes", chained, 3, &one, &o) == 1);
 
@@ -1450,11 +1522,15 @@ static void test_lin_mutation_fake_histories(void) {
 static void test_lin_mutation_non_atomic_calls(void) {
   static const op_kind ops[] = {OP_COMPUTE, OP_COMPUTE, OP_GET};
   static const op_kind pia[] = {OP_PUT_IF_ABSENT, OP_REMOVE, OP_GET};
-  scenario sc = {.name = "non-atomic compute (mutant)", .threads = 2, .key_size = 8, .value_size = 8, .fake_compute = 1, .shard_count = 2, .kinds = ops, .n_kinds = N_OF(ops)};
+  scenario sc = {.name = "non-atomic compute (mutant)", .threads = 2, .key_size = 8,
+                   .value_size = 8, .fake_compute = 1, .shard_count = 2, .kinds = ops,
+                   .n_kinds = N_OF(ops)};
   tally t = run_scenario(&sc, 1.0, 1);
   report(&sc, &t);
   CHECK(t.violations > 0);
-  scenario sp = {.name = "non-atomic put_if_absent (mutant)", .threads = 3, .key_size = 0, .value_size = 24, .fake_compute = 1, .shard_count = 2, .kinds = pia, .n_kinds = N_OF(pia)};
+  scenario sp = {.name = "non-atomic put_if_absent (mutant)", .threads = 3, .key_size = 0,
+                   .value_size = 24, .fake_compute = 1, .shard_count = 2, .kinds = pia,
+                   .n_kinds = N_OF(pia)};
   t = run_scenario(&sp, 1.0, 1);
   report(&sp, &t);
   CHECK(t.violations > 0);
@@ -1465,4 +1541,5 @@ TEST_MAIN(T(test_lin_mutation_fake_histories), T(test_lin_mutation_non_atomic_ca
           T(test_lin_growing_map), T(test_lin_live_reshards), T(test_lin_versioned_map),
           T(test_lin_replicated_local_writes), T(test_lin_racing_close), T(test_lin_bounded_map),
           T(test_lin_weight_bound), T(test_lin_expiry_paths),
+          T(test_lin_reshards_from_the_workers),
           T(test_lin_metrics_on))
