@@ -116,13 +116,14 @@ typedef enum op_kind {
   OP_FILL,  /* a put of another key: pressure on a bounded map, in no key's history */
   OP_RESHARD,  /* tsmap_reshard to 1..64 shards from a worker, in no key's history */
   OP_MAINTAIN, /* tsmap_maintain: moves a reshard's entries, in no key's history */
+  OP_MERGE,    /* tsmap_merge of a peer's change that dominates (G13): a put or a remove */
   OP_KINDS
 } op_kind;
 
 static const char *const op_names[OP_KINDS] = {
     "get",     "put",     "put_if_absent",  "remove",           "compute_if_absent",
     "compute", "compute_if_present", "get_version", "put_if_version", "remove_if_version",
-    "compute_if_version", "close", "evicted", "fill", "reshard", "maintain"};
+    "compute_if_version", "close", "evicted", "fill", "reshard", "maintain", "merge"};
 
 #define ALL_KEYS 0xFF /* the key of an operation on every key (close) */
 #define NO_KEY 0xFE   /* the key of an operation in no key's history (fill) */
@@ -248,6 +249,7 @@ typedef struct model {
   uint64_t value, ver, floor;
   uint8_t present, ver_known;
   uint8_t closed; /* after tsmap_close every call returns TSMAP_CLOSED (G9) */
+  uint64_t local_ret; /* the return ticket of the local write that made the state (0: none) */
 } model;
 
 typedef struct model_opts {
@@ -323,7 +325,29 @@ static int conflict_ok(model *s, const lin_op *op) {
 }
 
 /* Apply `op` to the model; 0 when its recorded results are impossible from state *s. */
-static int model_apply(model *s, const model_opts *o, const lin_op *op) {
+static int model_apply_op(model *s, const model_opts *o, const lin_op *op, int variant);
+
+/* How many outcomes the model allows `op`: a merge that returned TSMAP_OK either stored
+ * its change or lost to a racing local write (see OP_MERGE); every other call, one. */
+static int variants_of(const lin_op *op) {
+  return op->kind == OP_MERGE && op->status == TSMAP_OK ? 2 : 1;
+}
+
+/* Apply `op` (its outcome `variant`), and note which local write made the key's state
+ * (the merge's rule). */
+static int model_apply(model *s, const model_opts *o, const lin_op *op, int variant) {
+  uint8_t was = s->present;
+  uint64_t before = s->value;
+  if (!model_apply_op(s, o, op, variant))
+    return 0;
+  if (op->kind == OP_MERGE)
+    s->local_ret = 0;
+  else if (was != s->present || before != s->value)
+    s->local_ret = op->ret;
+  return 1;
+}
+
+static int model_apply_op(model *s, const model_opts *o, const lin_op *op, int variant) {
   tsmap_status st = (tsmap_status)op->status;
   if (st == TSMAP_NO_MEMORY)
     return 1; /* a failure changes nothing (G1); counted, never expected with malloc */
@@ -333,6 +357,24 @@ static int model_apply(model *s, const model_opts *o, const lin_op *op) {
   case OP_CLOSE:
     s->closed = 1;
     return st == TSMAP_OK;
+  case OP_MERGE: { /* a dominating change replaces the local side: value or tombstone */
+    int was = s->present;
+    /* A local write racing the merge takes a version above the counter the merge raised
+     * (V3), so it is concurrent with the change, and its larger stamp wins the resolver:
+     * TSMAP_OK, nothing stored. Only for a write that returned after the merge began. */
+    if (variant == 1) {
+      if (s->local_ret <= op->call)
+        return 0;
+      s->ver_known = 0; /* the clock joined: perhaps a new version */
+      return 1;
+    }
+    if (st != (was ? TSMAP_REPLACED : TSMAP_OK) || (was && op->out != s->value))
+      return 0;
+    if (op->vsel) /* a tombstone */
+      return set_absent(s, o, 0, 0);
+    set_value(s, op->id << 24);
+    return ver_write(s, o, 0, 0);
+  }
   case OP_EVICT: /* a spontaneous removal, legal only of the value the hook was given */
     if (!s->present || s->value != op->out)
       return 0;
@@ -483,12 +525,14 @@ static uint64_t memo_hash(uint64_t mask, const model *s) {
   h ^= s->ver + ((uint64_t)s->closed << 2 | (uint64_t)s->present << 1 | s->ver_known) +
        (h << 6) + (h >> 2);
   h ^= s->floor + (h << 6) + (h >> 2);
+  h ^= s->local_ret + (h << 6) + (h >> 2);
   return h;
 }
 
 static int same_state(const model *a, const model *b) {
   return a->value == b->value && a->ver == b->ver && a->floor == b->floor &&
-         a->present == b->present && a->ver_known == b->ver_known && a->closed == b->closed;
+         a->present == b->present && a->ver_known == b->ver_known && a->closed == b->closed &&
+         a->local_ret == b->local_ret;
 }
 
 /* Seen (mask, state) before (and it led nowhere)? Records it otherwise. */
@@ -523,10 +567,12 @@ static int linearize_from(search *se, uint64_t done, const model *s) {
   for (int i = 0; i < se->n && se->ops[i].call < min_ret; i++) {
     if (done >> i & 1)
       continue;
-    model next = *s;
-    if (model_apply(&next, se->opts, &se->ops[i]) &&
-        linearize_from(se, done | (uint64_t)1 << i, &next))
-      return 1;
+    for (int variant = 0; variant < variants_of(&se->ops[i]); variant++) {
+      model next = *s;
+      if (model_apply(&next, se->opts, &se->ops[i], variant) &&
+          linearize_from(se, done | (uint64_t)1 << i, &next))
+        return 1;
+    }
   }
   return 0;
 }
@@ -587,6 +633,12 @@ static void print_op(const lin_op *op, uint64_t base) {
     break;
   case OP_COMPUTE_IF_ABSENT:
     fprintf(stderr, "(id %" PRIu64 "%s)", op->id, absent_fails(op->id) ? ", fails" : "");
+    break;
+  case OP_MERGE:
+    if (op->vsel)
+      fprintf(stderr, "(tombstone)");
+    else
+      fprintf(stderr, "(w%" PRIu64 ")", op->id);
     break;
   default:
     break;
@@ -735,6 +787,24 @@ static tsmap_status fake_compute(tsmap *m, const key_def *k, const cb_ctx *c, vo
   return tsmap_remove(m, k->bytes, k->len, NULL) == TSMAP_OK ? TSMAP_REMOVED : TSMAP_NOT_FOUND;
 }
 
+/* A change from replica 1 that dominates what the key held when the merge was called:
+ * its clock's counter for this replica is above every local version taken before (each
+ * merge raises the version counter to it, and the next merge's is 2^20 above: fewer
+ * local writes come between), and replica 1's counter rises with each. Only one thread
+ * merges, so every merge dominates the last one too: a merge is then a put (or, vsel 1,
+ * a remove) whose old value comes back in old_out, unless a local write of the key races
+ * it (see OP_MERGE in the model). */
+static uint64_t merges_done;
+
+static tsmap_status merge_dominating(tsmap *m, const key_def *k, const void *value,
+                                     unsigned tombstone, void *old_out) {
+  merges_done++;
+  uint64_t clock[2] = {((uint64_t)1 << 32) + merges_done * ((uint64_t)1 << 20), merges_done};
+  tsmap_change ch = {k->bytes, k->len, tombstone ? NULL : value, clock, 2,
+                     merges_done << 8 | 1, 0};
+  return tsmap_merge(m, &ch, NULL, NULL, old_out);
+}
+
 /* Make the call `ch` describes on key k, recording its interval and results in *op. */
 static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, int fake,
                    lin_op *op) {
@@ -783,6 +853,7 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
   case OP_FILL: st = tsmap_put(m, kb, kl, b.in, NULL); break;
   case OP_RESHARD: st = tsmap_reshard(m, (size_t)1 << (op->id % 7)); break;
   case OP_MAINTAIN: st = tsmap_maintain(m, 64); break;
+  case OP_MERGE: st = merge_dominating(m, k, b.in, ch->vsel, b.out); break;
   default: break;
   }
   op->ret = atomic_fetch_add(&ticket, 1);
@@ -807,6 +878,7 @@ typedef struct scenario {
                           paths of expiry (G10), with nothing expiring in a window */
   int no_helper;       /* reshard_no_helper: the writes do the reshard's memory work */
   int worker_reshards; /* workers also reshard (1..64 shards), maintain and fill */
+  int merges;          /* a replicated map: worker 0 also merges dominating changes */
   background bg;
   size_t shard_count, max_shard_count;
   const op_kind *kinds;
@@ -922,6 +994,8 @@ static void *worker(void *p) {
         ch.kind = OP_FILL, k = NO_KEY;
       if (sc->worker_reshards && side >= 10)
         ch.kind = side == 10 ? OP_RESHARD : OP_MAINTAIN, k = NO_KEY;
+      if (sc->merges && a->id == 0 && side % 4 == 0)
+        ch.kind = OP_MERGE, ch.vsel = side % 3 == 0; /* one in 3 a tombstone */
       if (i == close_at)
         ch.kind = OP_CLOSE, k = ALL_KEYS;
       lin_op *op = &rs->log[a->id][i];
@@ -1370,6 +1444,10 @@ static void test_lin_replicated_local_writes(void) {
                    .versioned = 1, .replicated = 1, .shard_count = 2, .kinds = versioned_ops,
                    .n_kinds = N_OF(versioned_ops)};
   check_scenario(&sc);
+  scenario sm = {.name = "replicated, merges racing local writes", .threads = 3, .key_size = 0,
+                 .value_size = 24, .versioned = 1, .replicated = 1, .merges = 1, .shard_count = 2,
+                 .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
+  check_scenario(&sm);
   scenario sg = {.name = "replicated, growing, variable keys", .threads = 2, .key_size = 0,
                    .value_size = 24, .versioned = 1, .replicated = 1, .bg = BG_GROW,
                    .shard_count = 1, .kinds = versioned_ops, .n_kinds = N_OF(versioned_ops)};
