@@ -51,8 +51,8 @@
 #define BOUNDED_WINDOW_OPS 40  /* on a bounded map: room for evictions in the window */
 #define MAX_HIST 64            /* a key's window: WINDOW_OPS + the closing read */
 #define ROUNDS (20000 / SCALE) /* per scenario, unless its time runs out first */
-#define SCENARIO_SECONDS (1.6 / SCALE)
-#define MIN_ROUNDS 64 /* per map, however loaded the machine: the time is a soft cap */
+#define SCENARIO_SECONDS (1.4 / SCALE)
+#define MIN_ROUNDS 32 /* per map, however loaded the machine: the time is a soft cap */
 
 /* TSMAP_LIN_SCALE=n (a longer campaign by hand): n times the rounds and the time. */
 static double campaign_scale(void) {
