@@ -812,6 +812,15 @@ static tsmap_status merge_dominating(tsmap *m, const key_def *k, const void *val
   return tsmap_merge(m, &ch, NULL, NULL, old_out);
 }
 
+/* Now and then a call waits, inside its interval, until another thread takes a ticket
+ * (or a few hundred yields pass: the others may be done with the round). On a loaded
+ * machine a plain yield often hands the core to another process, and a round then runs
+ * one thread after the other with no overlap at all. */
+static void let_another_call_start(uint64_t my_call) {
+  for (int i = 0; i < 256 && atomic_load(&ticket) == my_call + 1; i++)
+    sched_yield();
+}
+
 /* Make the call `ch` describes on key k, recording its interval and results in *op. */
 static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, int fake,
                    lin_op *op) {
@@ -829,7 +838,7 @@ static void run_op(tsmap *m, const key_def *k, size_t vs, const op_choice *ch, i
   tsmap_status st = TSMAP_INVALID_ARGUMENT;
   op->call = atomic_fetch_add(&ticket, 1);
   if (op->id % 16 == 3)
-    sched_yield(); /* now and then, let another thread's call start inside this interval */
+    let_another_call_start(op->call);
   switch (ch->kind) {
   case OP_GET: st = tsmap_get(m, kb, kl, b.out); break;
   case OP_PUT: st = tsmap_put(m, kb, kl, b.in, b.out); break;
