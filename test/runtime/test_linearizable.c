@@ -813,11 +813,12 @@ static tsmap_status merge_dominating(tsmap *m, const key_def *k, const void *val
 }
 
 /* Now and then a call waits, inside its interval, until another thread takes a ticket
- * (or a few hundred yields pass: the others may be done with the round). On a loaded
- * machine a plain yield often hands the core to another process, and a round then runs
- * one thread after the other with no overlap at all. */
+ * (or 16 yields pass: the others may be done with the round, and a background thread
+ * may take a whole time slice a yield). On a loaded machine a single yield often hands
+ * the core to another process, and a round then runs one thread after the other with
+ * no overlap at all. */
 static void let_another_call_start(uint64_t my_call) {
-  for (int i = 0; i < 256 && atomic_load(&ticket) == my_call + 1; i++)
+  for (int i = 0; i < 16 && atomic_load(&ticket) == my_call + 1; i++)
     sched_yield();
 }
 
