@@ -21,7 +21,11 @@
 #define LEDGER_THREADS 8
 #define LEDGER_PER ((uint64_t)1 << 20)
 
-static _Atomic unsigned char *ledger; /* 0 unused, 1 in the map, 2 left, 3 discarded */
+/* 0 unused, 1 in the map, 2 left, 3 discarded, 4 left before its created hook ran: the
+ * hooks of one value run on the threads that caused them, in either order (tsmap.h,
+ * tsmap_created_hook), e.g. a close evicting a racing put's value before that put's
+ * on_entry_created (black-box round 13 saw it once in runtime.asan.reshard). */
+static _Atomic unsigned char *ledger;
 static _Atomic long ledger_bad;
 
 static uint64_t value_id(unsigned thread, uint64_t n) {
@@ -36,11 +40,17 @@ static _Atomic unsigned char *ledger_at(uint64_t v) {
 static void ledger_move(uint64_t v, unsigned char from, unsigned char to) {
   _Atomic unsigned char *at = ledger_at(v);
   unsigned char expect = from;
-  if (!at || !atomic_compare_exchange_strong(at, &expect, to)) {
-    if (atomic_fetch_add(&ledger_bad, 1) < 5)
-      fprintf(stderr, "ledger: value %llx in state %u, expected %u -> %u\n",
-              (unsigned long long)v, at ? (unsigned)expect : 9u, from, to);
-  }
+  int created = from == 0 && to == 1, left = from == 1 && to == 2;
+  if (at && atomic_compare_exchange_strong(at, &expect, to))
+    return;
+  /* the value's eviction hook ran before its created hook: left first (-> 4), then
+   * created (4 -> 2) */
+  if (at && ((created && expect == 4) || (left && expect == 0)) &&
+      atomic_compare_exchange_strong(at, &expect, created ? 2 : 4))
+    return;
+  if (atomic_fetch_add(&ledger_bad, 1) < 5)
+    fprintf(stderr, "ledger: value %llx in state %u, expected %u -> %u\n",
+            (unsigned long long)v, at ? (unsigned)expect : 9u, from, to);
 }
 static void on_created(const void *key, size_t key_len, const void *value, void *ctx) {
   (void)key, (void)key_len, (void)ctx;
@@ -66,7 +76,7 @@ static void ledger_reset(void) {
 static long ledger_still_in(void) {
   long n = 0;
   for (uint64_t i = 0; i < LEDGER_THREADS * LEDGER_PER; i++)
-    n += atomic_load(&ledger[i]) == 1;
+    n += atomic_load(&ledger[i]) == 1 || atomic_load(&ledger[i]) == 4;
   return n;
 }
 

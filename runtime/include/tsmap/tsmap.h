@@ -637,7 +637,9 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_get_version(tsmap *map, const void *key,
 /* tsmap_put only if the key's version is `expected` (TSMAP_VERSION_ABSENT: only if it has
  * no value; TSMAP_VERSION_ANY: always). Else TSMAP_CONFLICT: nothing changed, the caller
  * still owns `value`, and *version_out holds the current version (TSMAP_VERSION_ABSENT
- * when absent). On success *version_out holds the new version. The old value goes to
+ * when absent). On success *version_out holds the new version (TSMAP_VERSION_ABSENT when
+ * a bounded map's admission refused the new key's value, G11: it took no version, and the
+ * key is absent after the call). The old value goes to
  * old_out (the caller owns it) or, when old_out is NULL, to on_entry_evicted
  * (TSMAP_EVICT_REPLACED), exactly once. version_out may be NULL. Statuses: TSMAP_OK
  * (inserted); TSMAP_REPLACED; TSMAP_CONFLICT; the statuses of tsmap_put. */
@@ -662,7 +664,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_remove_if_version(tsmap *map, const void 
  * same, else TSMAP_CONFLICT (fn's STORE result goes to on_entry_evicted,
  * TSMAP_EVICT_DISCARDED). With TSMAP_VERSION_ANY it retries instead, as tsmap_compute
  * does, so fn may run more than once (TSMAP_CALLBACK). *version_out (may be NULL): the
- * version afterwards. Statuses: as tsmap_compute, and TSMAP_CONFLICT. */
+ * version afterwards (TSMAP_VERSION_ABSENT after a STORE admission refused, as in
+ * tsmap_put_if_version). Statuses: as tsmap_compute, and TSMAP_CONFLICT. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_version(tsmap *map, const void *key, size_t key_len, uint64_t expected,
                          TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t *version_out,
