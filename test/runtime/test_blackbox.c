@@ -25,23 +25,6 @@
 #define SCALE 1
 #endif
 
-/* ---- A watchdog: a test that hangs fails with its name instead of timing out ---------- */
-
-static const char *volatile g_watch_name = "";
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "watchdog: a test did not finish in time: ";
-  (void)!write(2, msg, sizeof msg - 1);
-  (void)!write(2, g_watch_name, strlen(g_watch_name));
-  (void)!write(2, "\n", 1);
-  _exit(3);
-}
-static void watchdog(const char *name, unsigned seconds) {
-  g_watch_name = name;
-  signal(SIGALRM, on_alarm);
-  alarm(seconds);
-}
-
 /* ---- An allocator that fails a share of calls, thread-safe, and counts live bytes ------ */
 
 typedef struct pct_alloc {
@@ -479,7 +462,7 @@ static int count_changes(const tsmap_change *c, void *ctx) {
  * watchdog's time, never spins; with memory back, both visit every key and the reshard
  * ends. Keys long (an allocation each) and short, maps of 1 → 16 and 16 → 1 shards. */
 static void test_bb_foreach_finishing_a_reshard_without_memory_returns(void) {
-  watchdog("test_bb_foreach_finishing_a_reshard_without_memory_returns", 240);
+  tsmap_test_watchdog("test_bb_foreach_finishing_a_reshard_without_memory_returns", 240);
   long nomem = 0;
   for (int shape = 0; shape < 4; shape++) {
     for (unsigned n = 0; n <= 40; n += (shape & 1) ? 3 : 1) {
@@ -556,7 +539,7 @@ static void test_bb_foreach_finishing_a_reshard_without_memory_returns(void) {
 int tsmap_debug_squeeze(tsmap *m, size_t i, size_t ngroups);
 void tsmap_debug_growth(tsmap *m, size_t i, size_t *old_groups, size_t *moved);
 static void test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns(void) {
-  watchdog("test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns", 120);
+  tsmap_test_watchdog("test_bb_foreach_with_a_squeezed_shard_and_no_memory_returns", 120);
   for (int variant = 0; variant < 2; variant++) {
     pct_alloc pa = {0};
     tsmap_allocator al = {pa_alloc, pa_free, &pa};
@@ -913,14 +896,14 @@ static void x_expiry_run(int racing_close, int variant) {
 }
 
 static void test_bb_expiry_under_writers_and_reshards(void) {
-  watchdog("test_bb_expiry_under_writers_and_reshards", 240);
+  tsmap_test_watchdog("test_bb_expiry_under_writers_and_reshards", 240);
   x_expiry_run(0, 0);
   x_expiry_run(0, 1);
   x_expiry_run(0, 2);
   alarm(0);
 }
 static void test_bb_expiry_with_close_racing_reclaims_and_reshards(void) {
-  watchdog("test_bb_expiry_with_close_racing_reclaims_and_reshards", 240);
+  tsmap_test_watchdog("test_bb_expiry_with_close_racing_reclaims_and_reshards", 240);
   x_expiry_run(1, 0);
   x_expiry_run(1, 1);
   x_expiry_run(1, 2);
@@ -1162,7 +1145,7 @@ static int r_collect(const void *k, size_t kl, const void *v, void *ctx) {
 }
 
 static void test_bb_replicas_with_a_failing_allocator_under_threads(void) {
-  watchdog("test_bb_replicas_with_a_failing_allocator_under_threads", 280);
+  tsmap_test_watchdog("test_bb_replicas_with_a_failing_allocator_under_threads", 280);
   static const unsigned pcts[] = {1, 10, 35};
   for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
     g_rs = (rstate *)calloc(1, sizeof *g_rs);
@@ -1408,7 +1391,7 @@ static void *b_watcher(void *arg) {
 }
 
 static void test_bb_bounded_and_weighted_maps_with_a_failing_allocator(void) {
-  watchdog("test_bb_bounded_and_weighted_maps_with_a_failing_allocator", 280);
+  tsmap_test_watchdog("test_bb_bounded_and_weighted_maps_with_a_failing_allocator", 280);
   static const unsigned pcts[] = {1, 10, 35};
   for (int shape = 0; shape < 4; shape++)
     for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
@@ -1591,7 +1574,7 @@ static void *s_side(void *arg) {
   return NULL;
 }
 static void test_bb_reshards_with_a_failing_allocator_under_threads(void) {
-  watchdog("test_bb_reshards_with_a_failing_allocator_under_threads", 280);
+  tsmap_test_watchdog("test_bb_reshards_with_a_failing_allocator_under_threads", 280);
   static const unsigned pcts[] = {2, 15, 35};
   for (size_t pi = 0; pi < sizeof pcts / sizeof pcts[0]; pi++) {
     g_ss = (sstate *)calloc(1, sizeof *g_ss);
@@ -1862,7 +1845,7 @@ static void *wr_side(void *arg) {
   return NULL;
 }
 static void test_bb_weighted_replicas_under_threads_keep_the_bound(void) {
-  watchdog("test_bb_weighted_replicas_under_threads_keep_the_bound", 200);
+  tsmap_test_watchdog("test_bb_weighted_replicas_under_threads_keep_the_bound", 200);
   g_wr = (wrstate *)calloc(1, sizeof *g_wr);
   if (!g_wr)
     return;
@@ -2108,7 +2091,7 @@ static void *b8_writer(void *arg) {
 }
 
 static void test_bb_bounded_expiring_replicas_under_threads(void) {
-  watchdog(__func__, 120);
+  tsmap_test_watchdog(__func__, 120);
   for (int seed = 1; seed <= 2; seed++) {
     b8_state *b = calloc(1, sizeof *b);
     g_b8 = b;

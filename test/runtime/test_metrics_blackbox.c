@@ -29,23 +29,6 @@
 #define SCALE 1
 #endif
 
-/* ---- A watchdog: a test that hangs fails with its name instead of timing out ---------- */
-
-static const char *volatile g_watch_name = "";
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "watchdog: a test did not finish in time: ";
-  (void)!write(2, msg, sizeof msg - 1);
-  (void)!write(2, g_watch_name, strlen(g_watch_name));
-  (void)!write(2, "\n", 1);
-  _exit(3);
-}
-static void watchdog(const char *name, unsigned seconds) {
-  g_watch_name = name;
-  signal(SIGALRM, on_alarm);
-  alarm(seconds);
-}
-
 /* ---- Collecting a writer's text --------------------------------------------------------- */
 
 typedef struct text_buf {
@@ -1729,7 +1712,7 @@ static void *scrape_until_closed(void *arg) {
 }
 
 static void test_mbb_scrapes_racing_close(void) {
-  watchdog("test_mbb_scrapes_racing_close", 120);
+  tsmap_test_watchdog("test_mbb_scrapes_racing_close", 120);
   long ok = 0, closed = 0;
   for (int round = 0; round < 40 / (SCALE > 1 ? 4 : 1); round++) {
     tsmap_config cfg;
@@ -1781,7 +1764,7 @@ static void scraping_closed_hook(void *ctx) {
 /* Hooks that run during close may call the map: its metrics are refused (TSMAP_CLOSED),
  * and write_all goes on without it; nothing waits for ever. */
 static void test_mbb_hooks_scraping_during_close(void) {
-  watchdog("test_mbb_hooks_scraping_during_close", 60);
+  tsmap_test_watchdog("test_mbb_hooks_scraping_during_close", 60);
   tsmap_config cfg;
   tsmap_config_init(&cfg, 8);
   cfg.name = "bb-close-hooks";
@@ -2312,7 +2295,7 @@ static void *cycle_thread(void *arg) {
 }
 
 static void test_mbb_a_wait_cycle_is_one_wait_and_one_reentry(void) {
-  watchdog("test_mbb_a_wait_cycle_is_one_wait_and_one_reentry", 60);
+  tsmap_test_watchdog("test_mbb_a_wait_cycle_is_one_wait_and_one_reentry", 60);
   memset(&g_cycle, 0, sizeof g_cycle);
   g_cycle.m = named_map("bb-cycle", 1);
   pthread_t t[2];
@@ -2722,7 +2705,7 @@ static void *write_all_once(void *arg) {
 }
 
 static void test_mbb_failing_and_reentering_writers(void) {
-  watchdog("test_mbb_failing_and_reentering_writers", 120);
+  tsmap_test_watchdog("test_mbb_failing_and_reentering_writers", 120);
   tsmap *m = named_map("bb-writer", 1), *n = named_map("bb-writer-2", 0);
   for (uint64_t i = 0; i < 100; i++)
     CHECK_ST(tsmap_put(m, &i, 8, &i, NULL), TSMAP_OK);
@@ -2787,7 +2770,7 @@ static void *create_destroy_loop(void *arg) {
 }
 
 static void test_mbb_write_all_races_creates_and_destroys(void) {
-  watchdog("test_mbb_write_all_races_creates_and_destroys", 120);
+  tsmap_test_watchdog("test_mbb_write_all_races_creates_and_destroys", 120);
   lifecycle l[2] = {{0, 0, 0}, {1, 0, 0}};
   pthread_t t[2];
   for (int i = 0; i < 2; i++)

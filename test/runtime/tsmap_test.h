@@ -7,11 +7,13 @@
 #define TSMAP_TEST_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tsmap/tsmap.h>
 
@@ -67,6 +69,27 @@ static int tsmap_test_run(const tsmap_test_case *cases, size_t n, int argc, char
   }
   fprintf(stderr, "%d checks, %d failed\n", tsmap_test_checks, tsmap_test_failures);
   return tsmap_test_failures != 0 || tsmap_test_checks == 0;
+}
+
+/* A watchdog: a test that hangs fails with its name instead of timing out. Call
+ * tsmap_test_watchdog(name, seconds) at a test's start (SIGALRM; the name stays valid). */
+static inline const char *volatile *tsmap_test_watch_name(void) {
+  static const char *volatile name = "";
+  return &name;
+}
+static inline void tsmap_test_on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "watchdog: a test did not finish in time: ";
+  const char *name = *tsmap_test_watch_name();
+  (void)!write(2, msg, sizeof msg - 1);
+  (void)!write(2, name, strlen(name));
+  (void)!write(2, "\n", 1);
+  _exit(3);
+}
+static inline void tsmap_test_watchdog(const char *name, unsigned seconds) {
+  *tsmap_test_watch_name() = name;
+  signal(SIGALRM, tsmap_test_on_alarm);
+  alarm(seconds);
 }
 
 /* An allocator for tests: every allocation fails while the _Atomic int its ctx points to

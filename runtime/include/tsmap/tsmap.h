@@ -753,7 +753,10 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_
  * (TSMAP_EVICT_REPLACED / _REMOVED), exactly once; a stored value gets on_entry_created.
  * A value bytewise equal to the local one (the remote's or a resolver's STORE) replaces
  * nothing: the clock changes, no hook runs, and the status is TSMAP_OK.
- * Every change takes a new local version, so tsmap_export passes it on. Statuses: TSMAP_OK
+ * Every change takes a new local version, so tsmap_export passes it on. A local write
+ * racing a merge may take a version above the counter the merge raised: it is then
+ * concurrent with the remote change, not dominated by it, and the resolver decides (with
+ * tsmap_resolve_latest its larger stamp wins). Statuses: TSMAP_OK
  * (changed; no value left); TSMAP_REPLACED (changed; a value left, in old_out);
  * TSMAP_EXISTS; TSMAP_INVALID_ARGUMENT (a map not replicated, clock_len above its
  * replicas, a counter or stamp time at or above TSMAP_CLOCK_LIMIT, a stamp whose replica
