@@ -625,6 +625,15 @@ static const family *expo_family(const expo *e, const char *name) {
 
 static double dabs(double x) { return x < 0 ? -x : x; }
 
+/* A metered map's config named `name`: 8-byte values, keys of 8 bytes (key8) or any
+ * length; the test sets the rest. */
+static void metered_config(tsmap_config *cfg, const char *name, int key8) {
+  tsmap_config_init(cfg, 8);
+  cfg->key_size = key8 ? 8 : 0;
+  cfg->name = name;
+  cfg->metrics = 1;
+}
+
 /* ---- Scrapes ----------------------------------------------------------------------------- */
 
 /* Write `m` (NULL: every named map) through the writer, parse it strictly and check that
@@ -1126,10 +1135,7 @@ static void run_threads(tsmap *m, op_model *mo, int count, uint64_t base, uint64
 static void test_mbb_thread_counts_are_summed(void) {
   for (int key8 = 0; key8 < 2; key8++) {
     tsmap_config cfg;
-    tsmap_config_init(&cfg, 8);
-    cfg.key_size = key8 ? 8 : 0;
-    cfg.name = "bb-threads";
-    cfg.metrics = 1;
+    metered_config(&cfg, "bb-threads", key8);
     tsmap *m;
     CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
     op_model *mo = calloc(1, sizeof *mo);
@@ -1481,10 +1487,7 @@ static void test_mbb_forms_and_refusals_count_as_their_op(void) {
 static void test_mbb_evictions_without_hooks(void) {
   for (int key8 = 0; key8 < 2; key8++) {
     tsmap_config cfg;
-    tsmap_config_init(&cfg, 8);
-    cfg.key_size = key8 ? 8 : 0;
-    cfg.name = "bb-no-hooks";
-    cfg.metrics = 1;
+    metered_config(&cfg, "bb-no-hooks", key8);
     tsmap *m;
     CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
     long replaced = 0, removed = 0;
@@ -1586,11 +1589,8 @@ static void test_mbb_threads_sharing_counters_time_exactly(void) {
   tsmap_allocator al = {alloc_unless_refused, tsmap_test_free, NULL};
   for (int key8 = 0; key8 < 2; key8++) {
     tsmap_config cfg;
-    tsmap_config_init(&cfg, 8);
-    cfg.key_size = key8 ? 8 : 0;
+    metered_config(&cfg, "bb-shared-stripe", key8);
     cfg.allocator = &al;
-    cfg.name = "bb-shared-stripe";
-    cfg.metrics = 1;
     tsmap *m;
     CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
     for (uint64_t k = 0; k < 32; k++)
@@ -2487,12 +2487,9 @@ static void *churn_resharder(void *arg) {
 static void test_mbb_counters_never_go_down(void) {
   for (int key8 = 0; key8 < 2; key8++) {
     tsmap_config cfg;
-    tsmap_config_init(&cfg, 8);
-    cfg.key_size = key8 ? 8 : 0;
+    metered_config(&cfg, "bb-monotone", key8);
     cfg.shard_count = 1;
     cfg.max_shard_count = 16;
-    cfg.name = "bb-monotone";
-    cfg.metrics = 1;
     tsmap *m;
     CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
     churn c[2] = {{m, 0, 0}, {m, 0, 1u << 20}};
