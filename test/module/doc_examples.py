@@ -2,7 +2,7 @@
 """doc_examples.py: the docs' examples give what the docs show, as a user pastes them.
 
 Usage: doc_examples.py --src SRC --build BUILD --clang-tidy CT --plugin SO
-                       [-IDIR]... (rules | docs) [PAGE...]
+                       [-IDIR]... (rules | examples | docs) [PAGE...]
 
 rules: every fenced block of rules/tsmap-*.md is marked, and each marked example is run.
   The mark is an HTML comment on the line right before the fence (Markdown shows nothing):
@@ -53,6 +53,10 @@ rules: every fenced block of rules/tsmap-*.md is marked, and each marked example
   `pkg-config --cflags NAME...` (GLib's `glib-2.0`, liburcu's `liburcu liburcu-cds`);
   where pkg-config or a package is missing the block is skipped and the reason printed
   (CI installs them: bench/runtime/debian-packages.txt).
+
+examples: examples/*/README.md, marked and run as rules/*.md are; each mark that runs
+  names its check (`check=tsmap-x`, a comma-separated list for several), which a rule
+  page takes from its name.
 
 docs: docs/ci.md, docs/contracts-option.md, docs/tsmap-tidy.md, docs/editors.md. YAML and
   JSON blocks parse (and the shell of a workflow's `run:` and `script:` passes
@@ -116,7 +120,7 @@ def parse_mark(mark):
         if "=" in word and word.split("=", 1)[0] in ("file", "output-of", "excerpt-of"):
             kind, arg = word.split("=", 1)
             opts["_" + kind] = arg
-        elif word.split("=", 1)[0] in ("lines", "after", "pkg"):
+        elif word.split("=", 1)[0] in ("lines", "after", "pkg", "check"):
             k, v = word.split("=", 1)
             opts[k] = v
         elif "=" in word:
@@ -153,7 +157,7 @@ def tidy(a, check, opts, path, args):
     config = {"Checks": f"-*,{check}",
               "CheckOptions": {f"{check}.{k}": v for k, v in opts.items()
                                if not k.startswith("_")
-                               and k not in ("lines", "after", "pkg")}}
+                               and k not in ("lines", "after", "pkg", "check")}}
     cmd = [a.clang_tidy, "--load", a.plugin, "--quiet", f"--config={json.dumps(config)}",
            path] + args
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -286,16 +290,23 @@ def compile_args(a, source):
     return None
 
 
-def check_rules(a, pages):
+def check_rules(a, pages, label="rules"):
     counts = {"run": 0, "fragment": 0, "shape": 0, "excerpt": 0, "skipped": 0}
     for page in pages:
         rel = os.path.relpath(page, a.src)
-        check = os.path.basename(page)[:-3]
+        # A rule page's check is its name; elsewhere (examples/*/README.md) each block
+        # that runs names its check: check=tsmap-x.
+        page_check = os.path.basename(page)[:-3]
+        page_check = page_check if page_check.startswith("tsmap-") else None
         blocks = list(fences(page))
         pending = None   # (line, diagnostics, result) of a file= block awaiting its output
         files = {}       # NAME.c of the page's file= blocks -> their text
         for line, info, body, mark in blocks:
             kind, opts = parse_mark(mark) if mark else (None, {})
+            check = opts.get("check", page_check)
+            if check is None and kind in ("file", "quiet", "inline", "output-of"):
+                fail(rel, line, "the page is no check's: the mark must name one (check=tsmap-x)")
+                continue
             if info in ("c", "cpp", "c++"):
                 if pending:
                     fail(rel, pending[0], "a file= example with no output block after it")
@@ -369,7 +380,7 @@ def check_rules(a, pages):
                          "has no mark (output-of=PATH or shape)")
         if pending:
             fail(rel, pending[0], "a file= example with no output block after it")
-    print("rules: %(run)d examples run, %(excerpt)d excerpts compared, %(fragment)d "
+    print(label + ": %(run)d examples run, %(excerpt)d excerpts compared, %(fragment)d "
           "fragments, %(shape)d message shapes, %(skipped)d skipped" % counts)
 
 
@@ -547,13 +558,16 @@ def main():
     p.add_argument("--clang-tidy", required=True)
     p.add_argument("--plugin", required=True)
     p.add_argument("-I", dest="include", action="append", default=[])
-    p.add_argument("mode", choices=("rules", "docs"))
+    p.add_argument("mode", choices=("rules", "examples", "docs"))
     p.add_argument("pages", nargs="*")
     a = p.parse_args()
     a.src, a.build = os.path.abspath(a.src), os.path.abspath(a.build)
     if a.mode == "rules":
         pages = a.pages or sorted(glob.glob(os.path.join(a.src, "rules", "tsmap-*.md")))
         check_rules(a, pages)
+    elif a.mode == "examples":
+        pages = a.pages or sorted(glob.glob(os.path.join(a.src, "examples", "*", "README.md")))
+        check_rules(a, pages, "examples")
     else:
         pages = a.pages or [os.path.join(a.src, "docs", d) for d in
                             ("ci.md", "contracts-option.md", "tsmap-tidy.md", "editors.md")]

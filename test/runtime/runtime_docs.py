@@ -4,9 +4,10 @@ libtsmap and do what their docs say.
 
 Usage: runtime_docs.py --src SRC --cc CC --lib LIBTSMAP [-IDIR]...
 
-Pages: docs/observability.md, runtime/DESIGN.md, README.md, examples/README.md and
-examples/*/README.md. Every C fence of them is marked, as rules/*.md are
-(test/module/doc_examples.py), by an HTML comment on the line before it:
+Pages: docs/observability.md, runtime/DESIGN.md, README.md and examples/README.md (the
+C and output fences of examples/*/README.md show the checks' findings: doc_examples.py
+runs them; here only their sh fences). Every C fence of the pages is marked, as
+rules/*.md are (test/module/doc_examples.py), by an HTML comment on the line before it:
 
   <!-- doc-example: run=HARNESS -->   pasted into HARNESS (test/runtime/docs/), a C program
                                       that checks what the doc says of the example: the
@@ -154,6 +155,7 @@ def main():
         counts["programs"] += 1
 
     for rel in pages(a.src):
+        shell_only = rel.startswith("examples/") and rel != "examples/README.md"
         harnesses = {}   # harness -> [(line, body)]
         for line, info, body, mark in de.fences(os.path.join(a.src, rel)):
             where = f"{rel}:{line}"
@@ -165,7 +167,7 @@ def main():
                     fail(where, f"bash -n: {r.stderr.strip()}")
                 counts["sh"] += 1
                 continue
-            if info != "c":
+            if info != "c" or shell_only:
                 continue
             kind, opts = de.parse_mark(mark) if mark else (None, {})
             if kind == "fragment":
