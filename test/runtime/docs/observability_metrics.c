@@ -99,23 +99,26 @@ int main(void) {
   CHECK(len >= cap ? st == TSMAP_NO_MEMORY : st == TSMAP_OK,
         "tsmap_metrics_format returns TSMAP_NO_MEMORY when the text does not fit (grow it "
         "to *len + 1)");
-  CHECK(strstr(all, "tsmap_operations_total{map=\"sessions\",op=\"put\",status=\"ok\"} 2\n") &&
-            strstr(all, "tsmap_operations_total{map=\"sessions\",op=\"put\",status=\"replaced\"} 1\n") &&
-            strstr(all, "tsmap_operations_total{map=\"sessions\",op=\"get\",status=\"not_found\"} 1\n") &&
-            strstr(all, "tsmap_operations_total{map=\"sessions\",op=\"remove\",status=\"ok\"} 1\n"),
+  /* A series of the map `sessions`: NAME{map="sessions"LABELS} (then a space). */
+#define HAS(text, name, labels) (strstr(text, name "{map=\"sessions\"" labels "} ") != NULL)
+#define HAS_VALUE(text, name, labels, value) \
+  (strstr(text, name "{map=\"sessions\"" labels "} " value "\n") != NULL)
+  CHECK(HAS_VALUE(all, "tsmap_operations_total", ",op=\"put\",status=\"ok\"", "2") &&
+            HAS_VALUE(all, "tsmap_operations_total", ",op=\"put\",status=\"replaced\"", "1") &&
+            HAS_VALUE(all, "tsmap_operations_total", ",op=\"get\",status=\"not_found\"", "1") &&
+            HAS_VALUE(all, "tsmap_operations_total", ",op=\"remove\",status=\"ok\"", "1"),
         "tsmap_operations_total counts every call by `op` and returned `status` (put_ptr "
         "counts as put)");
-  CHECK(strstr(all, "tsmap_evictions_total{map=\"sessions\",reason=\"replaced\"} 1\n") &&
-            strstr(all, "tsmap_evictions_total{map=\"sessions\",reason=\"removed\"} 1\n"),
+  CHECK(HAS_VALUE(all, "tsmap_evictions_total", ",reason=\"replaced\"", "1") &&
+            HAS_VALUE(all, "tsmap_evictions_total", ",reason=\"removed\"", "1"),
         "tsmap_evictions_total counts the values that left, by reason");
-  CHECK(strstr(all, "tsmap_entries{map=\"sessions\"} 1\n") != NULL,
-        "tsmap_entries is the map's size");
-  CHECK(strstr(all, "tsmap_operation_duration_seconds_bucket{map=\"sessions\",op=\"get\",le=\"1e-07\"}") &&
-            strstr(all, "tsmap_operation_duration_seconds_bucket{map=\"sessions\",op=\"get\",le=\"0.1\"}") &&
-            strstr(all, "tsmap_operation_duration_seconds_count{map=\"sessions\",op=\"get\"} 2\n"),
+  CHECK(HAS_VALUE(all, "tsmap_entries", "", "1"), "tsmap_entries is the map's size");
+  CHECK(HAS(all, "tsmap_operation_duration_seconds_bucket", ",op=\"get\",le=\"1e-07\"") &&
+            HAS(all, "tsmap_operation_duration_seconds_bucket", ",op=\"get\",le=\"0.1\"") &&
+            HAS_VALUE(all, "tsmap_operation_duration_seconds_count", ",op=\"get\"", "2"),
         "the duration histogram spans 100 ns to 100 ms and its count is exact");
-  CHECK(strstr(all, "tsmap_entry_lifespan_seconds_bucket{map=\"sessions\",reason=\"removed\",le=\"0.001\"}") &&
-            strstr(all, "tsmap_entry_lifespan_seconds_bucket{map=\"sessions\",reason=\"removed\",le=\"604800\"}"),
+  CHECK(HAS(all, "tsmap_entry_lifespan_seconds_bucket", ",reason=\"removed\",le=\"0.001\"") &&
+            HAS(all, "tsmap_entry_lifespan_seconds_bucket", ",reason=\"removed\",le=\"604800\""),
         "the lifespan histogram spans 1 ms to 7 days");
 
   char *one = exposition(sessions);
@@ -159,7 +162,7 @@ int main(void) {
         "a map created later with the name of a destroyed one can be created");
   char *fresh = exposition(twin);
   CHECK(fresh && strstr(fresh, "tsmap_operations_total{") == NULL &&
-            strstr(fresh, "tsmap_evictions_total{map=\"sessions\",reason=\"replaced\"} 0\n"),
+            HAS_VALUE(fresh, "tsmap_evictions_total", ",reason=\"replaced\"", "0"),
         "... and starts its counters from 0");
   tsmap_close(twin);
   tsmap_destroy(twin);
