@@ -207,7 +207,9 @@ def pkg_flags(opts):
 
 
 def code_text(text):
-    """C text with its comments and all whitespace taken out (strings kept as they are)."""
+    """C text with its comments and all whitespace taken out: a rough reading, enough to
+    compare an excerpt with its file (a `//` or `/*` inside a string literal is taken
+    for a comment, and whitespace inside one is dropped too)."""
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
     return re.sub(r"\s+", "", text)
