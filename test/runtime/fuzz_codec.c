@@ -542,7 +542,7 @@ static void run_changes(input *in, size_t vs, size_t replicas, int fixed2, int m
     fm_init(&rep[i].model, replicas, vs, key_size[i]);
   }
   int forgot = 0;
-  unsigned char value[FM_VALUE_MAX];
+  unsigned char value[FM_VALUE_MAX + 1];
   while (in->n) {
     unsigned op = next(in);
     size_t ri = (op >> 3) % NREP;
@@ -550,10 +550,15 @@ static void run_changes(input *in, size_t vs, size_t replicas, int fixed2, int m
       size_t len = next(in);
       len |= (size_t)next(in) << 8;
       len = len < in->n ? len : in->n;
-      for (size_t pos = 0; pos < len;) {
+      /* the chunk in a malloc of its size: decoded in place, a stream of changes at any
+       * alignment, the last one ending where the allocation ends */
+      unsigned char *chunk = malloc(len ? len : 1);
+      REQUIRE(chunk);
+      if (len)
+        memcpy(chunk, in->p, len);
+      for (size_t pos = 0; pos < len || pos == 0;) {
         fc_decoded d;
-        unsigned char *b = NULL;
-        if (fc_check_decode(in->p + pos, len - pos, vs, &b, &d) != TSMAP_OK)
+        if (fc_check_decode(chunk + pos, len - pos, vs, &d) != TSMAP_OK)
           break;
         pos += d.used;
         if (maps) {
@@ -562,8 +567,8 @@ static void run_changes(input *in, size_t vs, size_t replicas, int fixed2, int m
           if (ri == 0 && st != TSMAP_NO_MEMORY)
             log_change(&d.change, vs);
         }
-        free(b);
       }
+      free(chunk);
       in->p += len;
       in->n -= len;
     } else if (op % 8 == 5 && maps) {
@@ -598,8 +603,8 @@ static void run_changes(input *in, size_t vs, size_t replicas, int fixed2, int m
       unsigned char key[8] = {0};
       key[0] = (unsigned char)next(in);
       size_t len = key_size[ri] ? 8 : key[0] % 9;
-      memset(value, (int)next(in), vs);
-      local_write(&rep[ri], ri % replicas, key, len, op & 0x40 ? NULL : value, use_old,
+      memset(value + 1, (int)next(in), vs); /* at an odd address: values need no alignment */
+      local_write(&rep[ri], ri % replicas, key, len, op & 0x40 ? NULL : value + 1, use_old,
                   &hr[ri]);
       forgot |= ri == 0; /* a local write is not in the log: the replay would differ */
     }
@@ -651,13 +656,11 @@ static void ship(replica *from, replica *to, headroom *hr, uint64_t *since, int 
   *since = next;
   for (size_t i = 0; i < s.n; i++) {
     fc_decoded d;
-    unsigned char *b = NULL;
-    REQUIRE(fc_check_decode(s.items[i].bytes, s.items[i].len, s.vs, &b, &d) == TSMAP_OK);
+    REQUIRE(fc_check_decode(s.items[i].bytes, s.items[i].len, s.vs, &d) == TSMAP_OK);
     tsmap_status st = merge_checked(to, &d.change, mode, 0, 0);
     REQUIRE(st == TSMAP_OK || st == TSMAP_REPLACED || st == TSMAP_EXISTS);
     note_merge(to, hr, &d.change, st);
     log_bytes(s.items[i].bytes, s.items[i].len);
-    free(b);
   }
 }
 

@@ -4,9 +4,10 @@
  * runtime/DESIGN.md ("The transport form": a 32-byte header, the clock, the value unless
  * a tombstone, the key) alone:
  *   - decode returns TSMAP_OK, TSMAP_NOT_FOUND or TSMAP_INVALID_ARGUMENT and reads nothing
- *     outside buf[0, len) (the buffer is a malloc of exactly len: ASan);
+ *     outside buf[0, len) (the buffer ends where its malloc ends: ASan); which one, and
+ *     the size, a reference decoder of the layout says (fc_reference);
  *   - on OK: used within len and equal to the layout's size; the key and value inside
- *     the bytes used, the clock in clock_buf, at most TSMAP_MAX_REPLICAS counters, a stamp
+ *     the bytes used (at any alignment: a stream's second change starts anywhere), the clock in clock_buf, at most TSMAP_MAX_REPLICAS counters, a stamp
  *     naming a replica below TSMAP_MAX_REPLICAS, a key within TSMAP_MAX_KEY_SIZE;
  *   - self-delimiting: the `used` bytes alone decode to the same change, and every
  *     shorter prefix is TSMAP_NOT_FOUND ("less than a whole change: read more");
@@ -132,15 +133,73 @@ static inline unsigned char *fc_encode_exact(const tsmap_change *c, size_t vs, s
   return buf;
 }
 
-/* Everything above for the bytes at `bytes` (len of them). On OK *d holds the change,
- * pointing into *copy_out (the caller frees it). */
+/* The status and size a decode must give, from the layout tsmap_change_encode writes
+ * (DESIGN.md's "32-byte header, the clock, the value unless a tombstone, the key"; the
+ * header's fields as encodings of known changes show them: u32 key_len, u32 flags (1: a
+ * tombstone), u32 clock_len, u32 value_size, u64 stamp, u64 version) and the refusals
+ * the header lists. With less than a header, a decode may already refuse a field it
+ * sees. Returns the status; *used_out the size on OK. */
+static inline uint64_t fc_le(const unsigned char *p, unsigned n) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < n; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+static inline tsmap_status fc_reference(const unsigned char *b, size_t len, size_t vs,
+                                        int *may_refuse_early, size_t *used_out) {
+  unsigned char h[FC_HEADER] = {0};
+  memcpy(h, b, len < FC_HEADER ? len : FC_HEADER);
+  uint64_t key_len = fc_le(h, 4), flags = fc_le(h + 4, 4), clock_len = fc_le(h + 8, 4);
+  uint64_t vfield = fc_le(h + 12, 4), stamp = fc_le(h + 16, 8);
+  int bad_key = len >= 4 && key_len > TSMAP_MAX_KEY_SIZE;
+  int bad_flags = len >= 8 && flags > 1;
+  int bad_clock = len >= 12 && clock_len > TSMAP_MAX_REPLICAS;
+  int bad_vs = len >= 16 && vfield != vs;
+  int bad_stamp = len >= 17 && (stamp & 0xff) >= TSMAP_MAX_REPLICAS;
+  *may_refuse_early = bad_key || bad_flags || bad_clock || bad_vs || bad_stamp;
+  if (len < FC_HEADER)
+    return TSMAP_NOT_FOUND;
+  if (*may_refuse_early)
+    return TSMAP_INVALID_ARGUMENT;
+  size_t n = FC_HEADER + 8 * (size_t)clock_len + (flags ? 0 : vs) + (size_t)key_len;
+  if (len < n)
+    return TSMAP_NOT_FOUND;
+  *used_out = n;
+  return TSMAP_OK;
+}
+
+/* Everything above for the bytes at `bytes` (len of them, ending where their allocation
+ * ends, at any alignment): decoded in place, so *d points into them. */
 static inline tsmap_status fc_check_decode(const unsigned char *bytes, size_t len, size_t vs,
-                                           unsigned char **copy_out, fc_decoded *d) {
-  unsigned char *buf = NULL;
-  tsmap_status st = fc_decode_exact(bytes, len, vs, &buf, d);
-  if (st != TSMAP_OK)
+                                           fc_decoded *d) {
+  uint64_t *clock_buf = malloc(TSMAP_MAX_REPLICAS * sizeof *clock_buf);
+  REQUIRE(clock_buf);
+  tsmap_change c;
+  memset(&c, 0, sizeof c);
+  size_t used = (size_t)-1, want_used = 0;
+  int early = 0;
+  tsmap_status st = tsmap_change_decode(len ? bytes : NULL, len, vs, &c, clock_buf, &used);
+  tsmap_status want = fc_reference(bytes, len, vs, &early, &want_used);
+  FC_COUNT_DECODE(st);
+  REQUIRE(st == want || (len < FC_HEADER && early && st == TSMAP_INVALID_ARGUMENT));
+  if (st != TSMAP_OK) {
+    free(clock_buf);
     return st;
-  size_t used = d->used;
+  }
+  REQUIRE(used == want_used && used >= FC_HEADER && used <= len);
+  REQUIRE(c.clock_len <= TSMAP_MAX_REPLICAS);
+  REQUIRE(c.clock_len == 0 || c.clock == clock_buf);
+  REQUIRE((c.stamp & 0xff) < TSMAP_MAX_REPLICAS && c.stamp == fc_le(bytes + 16, 8));
+  REQUIRE(c.version == fc_le(bytes + 24, 8));
+  REQUIRE(c.key_len <= TSMAP_MAX_KEY_SIZE);
+  REQUIRE(c.key_len == 0 || fc_inside(c.key, c.key_len, bytes, used));
+  REQUIRE(!c.value || fc_inside(c.value, vs, bytes, used));
+  REQUIRE(used == fc_layout_size(&c, vs));
+  d->change = c;
+  memcpy(d->clock, clock_buf, c.clock_len * sizeof *clock_buf);
+  d->change.clock = d->clock;
+  d->used = used;
+  free(clock_buf);
   /* Self-delimiting: the used bytes alone, and prefixes of them. */
   fc_decoded again;
   unsigned char *b2 = NULL;
@@ -159,6 +218,7 @@ static inline tsmap_status fc_check_decode(const unsigned char *bytes, size_t le
     unsigned char *b3 = NULL;
     REQUIRE(fc_decode_exact(enc, n, vs, &b3, &again) == TSMAP_OK && again.used == n);
     fc_same(&again.change, &d->change, vs);
+    REQUIRE(again.change.version == d->change.version);
     size_t n2 = 0;
     unsigned char *enc2 = fc_encode_exact(&again.change, vs, &n2);
     REQUIRE(enc2 && n2 == n && memcmp(enc, enc2, n) == 0);
@@ -166,7 +226,6 @@ static inline tsmap_status fc_check_decode(const unsigned char *bytes, size_t le
     free(b3);
     free(enc);
   }
-  *copy_out = buf;
   return st;
 }
 
@@ -182,10 +241,13 @@ static inline void fc_check_encode(const tsmap_change *c, size_t vs) {
   REQUIRE(st == (bad ? TSMAP_INVALID_ARGUMENT : TSMAP_OK));
   if (bad)
     return;
-  unsigned char *buf = NULL;
+  unsigned char *buf = malloc(n);
+  REQUIRE(buf);
+  memcpy(buf, big, n);
   fc_decoded d;
-  REQUIRE(fc_check_decode(big, n, vs, &buf, &d) == TSMAP_OK && d.used == n);
+  REQUIRE(fc_check_decode(buf, n, vs, &d) == TSMAP_OK && d.used == n);
   fc_same(&d.change, c, vs);
+  REQUIRE(d.change.version == c->version);
   free(buf);
 }
 
