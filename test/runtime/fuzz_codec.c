@@ -98,8 +98,11 @@ static void same_change(const tsmap_change *a, const tsmap_change *b, size_t vs)
  * says, the header leaves them open). */
 static int latest_verdict(const tsmap_change *local, const tsmap_change *remote,
                           size_t vs, void *merged) {
-  if (local->stamp == remote->stamp)
+  if (local->stamp == remote->stamp) { /* merged holds the remote value (DESIGN.md) */
+    if (remote->value)
+      memcpy(merged, remote->value, vs);
     return tsmap_resolve_latest(local->key, local->key_len, local, remote, NULL, merged);
+  }
   if (local->stamp > remote->stamp)
     return TSMAP_KEEP;
   if (!remote->value)

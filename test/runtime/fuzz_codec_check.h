@@ -137,7 +137,8 @@ static inline unsigned char *fc_encode_exact(const tsmap_change *c, size_t vs, s
  * (DESIGN.md's "32-byte header, the clock, the value unless a tombstone, the key"; the
  * header's fields as encodings of known changes show them: u32 key_len, u32 flags (1: a
  * tombstone), u32 clock_len, u32 value_size, u64 stamp, u64 version) and the refusals
- * the header lists. With less than a header, a decode may already refuse a field it
+ * the header lists (a value size above TSMAP_MAX_VALUE_SIZE whatever the bytes). With
+ * less than a header, a decode may already refuse a field it
  * sees. Returns the status; *used_out the size on OK. */
 static inline uint64_t fc_le(const unsigned char *p, unsigned n) {
   uint64_t v = 0;
@@ -157,6 +158,8 @@ static inline tsmap_status fc_reference(const unsigned char *b, size_t len, size
   int bad_vs = len >= 16 && vfield != vs;
   int bad_stamp = len >= 17 && (stamp & 0xff) >= TSMAP_MAX_REPLICAS;
   *may_refuse_early = bad_key || bad_flags || bad_clock || bad_vs || bad_stamp;
+  if (vs > TSMAP_MAX_VALUE_SIZE) /* no map's: refused whatever the bytes */
+    return TSMAP_INVALID_ARGUMENT;
   if (len < FC_HEADER)
     return TSMAP_NOT_FOUND;
   if (*may_refuse_early)

@@ -68,9 +68,10 @@ static void three_replicas(const char *dir, const char *name, unsigned vsi, size
                       mk("k1", v3, c3, 3, 2u << 8), mk("k1", NULL, c4, 3, 2u << 8 | 1),
                       mk("k2", v2, c5, 3, 1u << 8 | 2), mk("", v1, c1, 1, 0)};
   changes(&s, 0, a, 1, vs);
-  changes(&s, 0x40, a + 1, 1, vs); /* merge_stored */
+  changes(&s, 0x48, a + 1, 1, vs); /* merge_stored, replica 0: concurrent */
   changes(&s, 0, a + 2, 4, vs);
   changes(&s, 8, a, 6, vs); /* replica 1, all at once */
+  put(&s, 5), put(&s, 3), put(&s, 2), put(&s, 1), put(&s, 0); /* forget {2,1,0}: none */
   put(&s, 5), put(&s, 3), put(&s, 3), put(&s, 3), put(&s, 3); /* forget {3,3,3} */
   put(&s, 7), put(&s, 'k'), put(&s, 9);                       /* a local put */
   put(&s, 6), put(&s, 3), put(&s, 1), put(&s, 0), put(&s, 2), put(&s, 0), put(&s, 3),
@@ -103,6 +104,21 @@ int main(int argc, char **argv) {
       put(&s, 7), put(&s, 'h'), put(&s, i);
     save(dir, "replica1-headroom", &s);
   }
+  /* One replica, counters at the mark and at the limit: the first is taken and stops
+   * local writes, the second is refused. */
+  {
+    static const uint64_t mark[1] = {TSMAP_CLOCK_LIMIT - TSMAP_CLOCK_HEADROOM};
+    static const uint64_t below[1] = {TSMAP_CLOCK_LIMIT - 1}, limit[1] = {TSMAP_CLOCK_LIMIT};
+    uint64_t v = 5;
+    seed s = {.n = 0};
+    put(&s, 4);
+    put(&s, 0);
+    tsmap_change c[] = {mk("m", &v, mark, 1, 0), mk("l", &v, below, 1, 0),
+                        mk("x", &v, limit, 1, 0), mk("y", &v, below, 1, limit[0] << 8)};
+    changes(&s, 0, c, 4, 8);
+    put(&s, 7), put(&s, 'h'), put(&s, 1);
+    save(dir, "replica1-limit", &s);
+  }
   /* Tombstones under huge value sizes (decode and encode only). */
   {
     static const uint64_t c1[2] = {1, 1};
@@ -113,6 +129,20 @@ int main(int argc, char **argv) {
     changes(&s, 0, &c, 1, 8);
     s.b[3 + 12] = 0xff, s.b[3 + 13] = 0xff, s.b[3 + 14] = 0xff, s.b[3 + 15] = 0xff;
     save(dir, "tombstone-huge-value-size", &s);
+  }
+  /* A header naming a key of TSMAP_MAX_KEY_SIZE bytes (still to come; one more is
+   * refused). */
+  {
+    static const uint64_t c1[1] = {1};
+    seed s = {.n = 0};
+    put(&s, 4);
+    put(&s, 0);
+    tsmap_change c = mk("k", NULL, c1, 1, 1u << 8);
+    changes(&s, 0, &c, 1, 8);
+    uint32_t max = (uint32_t)TSMAP_MAX_KEY_SIZE;
+    for (int i = 0; i < 4; i++)
+      s.b[3 + i] = (unsigned char)(max >> (8 * i));
+    save(dir, "key-at-the-limit", &s);
   }
   /* History mode: writes on three replicas, shipments, duplicates. */
   {

@@ -796,16 +796,17 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
 
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
- * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a key
- * above TSMAP_MAX_KEY_SIZE, more than TSMAP_MAX_REPLICAS counters, or a stamp whose
- * replica part is at or above TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is
- * never written). */
+ * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a
+ * value_size above TSMAP_MAX_VALUE_SIZE, a key above TSMAP_MAX_KEY_SIZE, more than
+ * TSMAP_MAX_REPLICAS counters, or a stamp whose replica part is at or above
+ * TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is never written). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out);
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
  * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Any bytes are
  * safe to give: nothing outside buf[0, len) is read. Statuses: TSMAP_OK; TSMAP_NOT_FOUND
- * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (not a change
+ * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (a value_size
+ * above TSMAP_MAX_VALUE_SIZE, which no map has, whatever the bytes; not a change
  * of this value size: a header that is not one, such as flags other than 0 or 1, more
  * than TSMAP_MAX_REPLICAS counters, a stamp whose replica part (stamp & 0xff) is at or
  * above TSMAP_MAX_REPLICAS, or a key above TSMAP_MAX_KEY_SIZE, which is refused
