@@ -66,12 +66,15 @@ static void three_replicas(const char *dir, const char *name, unsigned vsi, size
   put(&s, res | 8);       /* old_out */
   tsmap_change a[] = {mk("k1", v1, c1, 3, 1u << 8), mk("k1", v2, c2, 3, 1u << 8 | 1),
                       mk("k1", v3, c3, 3, 2u << 8), mk("k1", NULL, c4, 3, 2u << 8 | 1),
-                      mk("k2", v2, c5, 3, 1u << 8 | 2), mk("", v1, c1, 1, 0)};
+                      mk("k2", v2, c5, 3, 1u << 8 | 2), mk("", v1, c1, 1, 0),
+                      mk("k3", NULL, c5, 3, 1u << 8 | 2)};
   changes(&s, 0, a, 1, vs);
   changes(&s, 0x48, a + 1, 1, vs); /* merge_stored, replica 0: concurrent */
   changes(&s, 0, a + 2, 4, vs);
   changes(&s, 8, a, 6, vs); /* replica 1, all at once */
+  changes(&s, 0, a + 6, 1, vs);
   put(&s, 5), put(&s, 3), put(&s, 2), put(&s, 1), put(&s, 0); /* forget {2,1,0}: none */
+  put(&s, 5), put(&s, 3), put(&s, 3), put(&s, 3), put(&s, 0); /* {3,3,0}: k1's, not k3's */
   put(&s, 5), put(&s, 3), put(&s, 3), put(&s, 3), put(&s, 3); /* forget {3,3,3} */
   put(&s, 7), put(&s, 'k'), put(&s, 9);                       /* a local put */
   put(&s, 6), put(&s, 3), put(&s, 1), put(&s, 0), put(&s, 2), put(&s, 0), put(&s, 3),
