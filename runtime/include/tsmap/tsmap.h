@@ -717,7 +717,12 @@ typedef struct tsmap_change {
  * the entry gets the pointwise maximum of both clocks. Runs with no map lock held and
  * may run more than once (TSMAP_CALLBACK): it must be deterministic and symmetric
  * (the same outcome for (a, b) as for (b, a), and for (a, resolve(a, b)) as for
- * resolve(a, b)), or replicas that resolve the same pair differ forever. It may call the
+ * resolve(a, b)), or replicas that resolve the same pair differ forever. That is not
+ * enough for values: a state's value does not say which writes it came from, so one that
+ * decides by anything but the stamps (a priority, a combination) may weigh a value
+ * against a write that already replaced it, and two replicas can end with equal clocks
+ * and different values for good (clocks converge whatever it decides; values do with
+ * tsmap_resolve_latest: runtime/DESIGN.md, G13 (e)). It may call the
  * map on other keys; its calls on `key` return TSMAP_REENTERED. Any other return applies
  * nothing: tsmap_merge returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
