@@ -134,9 +134,10 @@ static inline unsigned char *fc_encode_exact(const tsmap_change *c, size_t vs, s
 }
 
 /* The status and size a decode must give, from the layout tsmap_change_encode writes
- * (DESIGN.md's "32-byte header, the clock, the value unless a tombstone, the key"; the
- * header's fields as encodings of known changes show them: u32 key_len, u32 flags (1: a
- * tombstone), u32 clock_len, u32 value_size, u64 stamp, u64 version) and the refusals
+ * (DESIGN.md's "The transport form": a 32-byte header of u32 key_len, u32 flags (1: a
+ * tombstone), u32 clock_len, u32 value_size, u64 stamp, u64 version; then the clock,
+ * the value unless a tombstone, the key; the fields as encodings of known changes showed
+ * them before DESIGN.md listed them) and the refusals
  * the header lists (a value size above TSMAP_MAX_VALUE_SIZE whatever the bytes). With
  * less than a header, a decode may already refuse a field it
  * sees. Returns the status; *used_out the size on OK. */
