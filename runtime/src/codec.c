@@ -66,7 +66,10 @@ tsmap_status tsmap_change_encode(const tsmap_change *c, size_t value_size, void 
 tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
                                  tsmap_change *c, uint64_t *clock_buf, size_t *used_out) {
   const unsigned char *p = (const unsigned char *)buf;
-  if ((!buf && len) || !c || !clock_buf || !used_out)
+  /* a value size no map has, as encode refuses it: the bytes would be no map's change
+   * (black-box round 14: a tombstone of one decoded, and where size_t is 32 bits a
+   * value of 2^32 - 1 bytes wrapped the change's size past the bytes it claimed) */
+  if ((!buf && len) || !c || !clock_buf || !used_out || value_size > TSMAP_MAX_VALUE_SIZE)
     return TSMAP_INVALID_ARGUMENT;
   if (len < TSMAP_CODEC_HEAD)
     return TSMAP_NOT_FOUND;

@@ -717,7 +717,12 @@ typedef struct tsmap_change {
  * the entry gets the pointwise maximum of both clocks. Runs with no map lock held and
  * may run more than once (TSMAP_CALLBACK): it must be deterministic and symmetric
  * (the same outcome for (a, b) as for (b, a), and for (a, resolve(a, b)) as for
- * resolve(a, b)), or replicas that resolve the same pair differ forever. It may call the
+ * resolve(a, b)), or replicas that resolve the same pair differ forever. That is not
+ * enough for values: a state's value does not say which writes it came from, so one that
+ * decides by anything but the stamps (a priority, a combination) may weigh a value
+ * against a write that already replaced it, and two replicas can end with equal clocks
+ * and different values for good (clocks converge whatever it decides; values do with
+ * tsmap_resolve_latest: runtime/DESIGN.md, G13 (e)). It may call the
  * map on other keys; its calls on `key` return TSMAP_REENTERED. Any other return applies
  * nothing: tsmap_merge returns TSMAP_INVALID_ARGUMENT. */
 typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
@@ -796,16 +801,17 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
 
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
- * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a key
- * above TSMAP_MAX_KEY_SIZE, more than TSMAP_MAX_REPLICAS counters, or a stamp whose
- * replica part is at or above TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is
- * never written). */
+ * is the map's. Statuses: TSMAP_OK; TSMAP_NO_MEMORY; TSMAP_INVALID_ARGUMENT (also a
+ * value_size above TSMAP_MAX_VALUE_SIZE, a key above TSMAP_MAX_KEY_SIZE, more than
+ * TSMAP_MAX_REPLICAS counters, or a stamp whose replica part is at or above
+ * TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is never written). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
                                  size_t cap, size_t *len_out);
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
  * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Any bytes are
  * safe to give: nothing outside buf[0, len) is read. Statuses: TSMAP_OK; TSMAP_NOT_FOUND
- * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (not a change
+ * (buf holds less than a whole change: read more); TSMAP_INVALID_ARGUMENT (a value_size
+ * above TSMAP_MAX_VALUE_SIZE, which no map has, whatever the bytes; not a change
  * of this value size: a header that is not one, such as flags other than 0 or 1, more
  * than TSMAP_MAX_REPLICAS counters, a stamp whose replica part (stamp & 0xff) is at or
  * above TSMAP_MAX_REPLICAS, or a key above TSMAP_MAX_KEY_SIZE, which is refused
