@@ -16,6 +16,29 @@ static int skip_one(const tsmap_change *c, void *ctx) {
   return 0;
 }
 
+/* All of a file, however long (a journal is never cut short: what is not read would be
+ * truncated away below). NULL when out of memory or on a read error. */
+static unsigned char *read_all(FILE *in, size_t *len_out) {
+  size_t cap = 1 << 16, len = 0;
+  unsigned char *buf = (unsigned char *)malloc(cap);
+  while (buf) {
+    len += fread(buf + len, 1, cap - len, in);
+    if (len < cap)
+      break;
+    unsigned char *more = (unsigned char *)realloc(buf, cap * 2);
+    if (!more)
+      free(buf);
+    buf = more;
+    cap *= 2;
+  }
+  if (buf && ferror(in)) {
+    free(buf);
+    buf = NULL;
+  }
+  *len_out = len;
+  return buf;
+}
+
 int config_open(config_store *st, unsigned id, const char *journal_path) {
   tsmap_config cfg;
   tsmap_config_init(&cfg, sizeof(config_value));
@@ -28,9 +51,12 @@ int config_open(config_store *st, unsigned id, const char *journal_path) {
    * raises the version counter past them, so new edits dominate the old ones. */
   FILE *in = fopen(journal_path, "rb");
   if (in) {
-    static unsigned char buf[1 << 20];
-    size_t len = fread(buf, 1, sizeof buf, in), off = 0, used;
+    size_t len = 0;
+    unsigned char *buf = read_all(in, &len);
     fclose(in);
+    if (!buf)
+      return -1; /* nothing is truncated: the journal stays as it was */
+    size_t off = 0, used;
     tsmap_change c;
     uint64_t clock[TSMAP_MAX_REPLICAS];
     while (tsmap_change_decode(buf + off, len - off, sizeof(config_value), &c, clock, &used) ==
@@ -38,6 +64,7 @@ int config_open(config_store *st, unsigned id, const char *journal_path) {
       config_merge(st, &c);
       off += used; /* a torn last record (killed mid-write) decodes as incomplete */
     }
+    free(buf);
     if (off < len && truncate(journal_path, (off_t)off) != 0)
       return -1;
   }
@@ -83,7 +110,15 @@ int config_merge(config_store *st, const tsmap_change *change) {
   return s == TSMAP_OK || s == TSMAP_REPLACED ? 1 : -1;
 }
 
-/* The order the resolver keeps: priority (a removal has none), then stamp. */
+/* The order the resolver keeps: the stamp's Lamport time, then priority (a removal has
+ * none), then the stamp. Replicas converge only on an order in which every edit ranks
+ * above the edits it replaced (runtime/DESIGN.md, G13 (e)), and a later time says so: an
+ * edit made after another, here or at the peer, has a larger time. Priority first would
+ * not: an automatic edit that replaced an operator's here could lose to it at the peer,
+ * which weighs the operator's value (kept against a concurrent edit) against it, and the
+ * two replicas would keep different values for good. So priority decides between edits
+ * made at the same logical time, one at each replica (with two replicas there are never
+ * more; with more, order by the stamp alone: tsmap_resolve_latest). */
 static uint32_t priority_of(const tsmap_change *c) {
   config_value v;
   if (!c->value)
@@ -95,8 +130,11 @@ static uint32_t priority_of(const tsmap_change *c) {
 tsmap_verdict config_resolve(const void *key, size_t key_len, const tsmap_change *local,
                              const tsmap_change *remote, void *ctx, void *merged) {
   (void)key, (void)key_len, (void)ctx, (void)merged; /* merged holds the remote value */
+  uint64_t tl = local->stamp >> 8, tr = remote->stamp >> 8; /* (time << 8) | replica */
   uint32_t pl = priority_of(local), pr = priority_of(remote);
-  int remote_wins = pr != pl ? pr > pl : remote->stamp > local->stamp;
+  int remote_wins = tr != tl   ? tr > tl
+                    : pr != pl ? pr > pl
+                               : remote->stamp > local->stamp;
   if (!remote_wins)
     return TSMAP_KEEP;
   return remote->value ? TSMAP_STORE : TSMAP_DELETE;

@@ -12,7 +12,7 @@
 #include <tsmap/tsmap.h>
 
 /* A configuration value: text, and the priority of who set it (an operator's edit beats
- * an automatic one when two edits are concurrent). */
+ * an automatic one when two concurrent edits were made at the same logical time). */
 typedef struct config_value {
   char text[24];
   uint32_t priority;

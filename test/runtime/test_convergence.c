@@ -10,6 +10,9 @@
  * rule examples/replicated_config uses) they do not: r1 kept A against C, not knowing
  * that C, written over A, already included it; r0 chose C against B; both end with the
  * clock {2, 1} and different values, and equal clocks never move again.
+ * examples/replicated_config's rule since: the stamp's time first, then priority, which
+ * ranks every write above the writes it replaced; with two replicas it converges, on this
+ * history and on random ones (test_time_then_priority_converges_for_two_replicas).
  */
 #include "tsmap_test.h"
 
@@ -20,6 +23,24 @@ static tsmap_verdict by_priority(const void *key, size_t key_len, const tsmap_ch
   unsigned pl = local->value ? *(const unsigned char *)local->value : 0;
   unsigned pr = remote->value ? *(const unsigned char *)remote->value : 0;
   int remote_wins = pr != pl ? pr > pl : remote->stamp > local->stamp;
+  if (!remote_wins)
+    return TSMAP_KEEP;
+  if (!remote->value)
+    return TSMAP_DELETE;
+  memcpy(merged, remote->value, 8);
+  return TSMAP_STORE;
+}
+
+/* examples/replicated_config's config_resolve: the stamp's Lamport time, then priority,
+ * then the stamp. */
+static tsmap_verdict by_time_then_priority(const void *key, size_t key_len,
+                                           const tsmap_change *local, const tsmap_change *remote,
+                                           void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)ctx;
+  uint64_t tl = local->stamp >> 8, tr = remote->stamp >> 8;
+  unsigned pl = local->value ? *(const unsigned char *)local->value : 0;
+  unsigned pr = remote->value ? *(const unsigned char *)remote->value : 0;
+  int remote_wins = tr != tl ? tr > tl : pr != pl ? pr > pl : remote->stamp > local->stamp;
   if (!remote_wins)
     return TSMAP_KEEP;
   if (!remote->value)
@@ -124,4 +145,119 @@ static void test_a_resolver_not_by_stamp_may_diverge(void) {
   CHECK(s[0].value[1] == 'C' && s[1].value[1] == 'A');
 }
 
-TEST_MAIN(T(test_latest_converges), T(test_a_resolver_not_by_stamp_may_diverge))
+/* The example's rule on the history above: both end with C. */
+static void test_time_then_priority_converges(void) {
+  state s[2];
+  run(by_time_then_priority, s);
+  CHECK(memcmp(s[0].clock, s[1].clock, sizeof s[0].clock) == 0);
+  CHECK(memcmp(s[0].value, s[1].value, 8) == 0 && s[0].value[1] == 'C');
+}
+
+/* ---- random histories of two replicas ---------------------------------------------- */
+
+#define HKEYS 3
+
+typedef struct all_wires {
+  wire w[HKEYS];
+  size_t n;
+} all_wires;
+
+static int encode_each(const tsmap_change *c, void *ctx) {
+  all_wires *a = ctx;
+  CHECK(a->n < HKEYS);
+  if (a->n < HKEYS) {
+    CHECK_ST(tsmap_change_encode(c, 8, a->w[a->n].b, sizeof a->w[a->n].b, &a->w[a->n].n),
+             TSMAP_OK);
+    a->n++;
+  }
+  return 0;
+}
+
+/* Every key's change of `from` (entries and tombstones) merged into `to`. */
+static void exchange(tsmap *from, tsmap *to, tsmap_resolve_fn resolve) {
+  all_wires a;
+  a.n = 0;
+  CHECK_ST(tsmap_export(from, 0, encode_each, &a, NULL), TSMAP_OK);
+  for (size_t i = 0; i < a.n; i++)
+    deliver(to, &a.w[i], resolve);
+}
+
+static int dump_line(const tsmap_change *c, void *ctx) {
+  char *out = ctx;
+  char line[96];
+  snprintf(line, sizeof line, "%.*s %d%c %llu,%llu %llu\n", (int)c->key_len,
+           (const char *)c->key, c->value ? ((const unsigned char *)c->value)[0] : -1,
+           c->value ? ((const char *)c->value)[1] : '-', (unsigned long long)c->clock[0],
+           (unsigned long long)c->clock[1], (unsigned long long)c->stamp);
+  strncat(out, line, 1024 - strlen(out) - 1);
+  return 0;
+}
+
+/* The keys in order: export's order is the table's, which can differ between replicas. */
+static void dump(tsmap *m, char out[1024]) {
+  out[0] = 0;
+  for (int k = 0; k < HKEYS; k++) {
+    char key = (char)('a' + k), one[1024] = "";
+    all_wires a;
+    a.n = 0;
+    CHECK_ST(tsmap_export(m, 0, encode_each, &a, NULL), TSMAP_OK);
+    for (size_t i = 0; i < a.n; i++) {
+      tsmap_change c;
+      uint64_t clock[TSMAP_MAX_REPLICAS];
+      size_t used;
+      CHECK_ST(tsmap_change_decode(a.w[i].b, a.w[i].n, 8, &c, clock, &used), TSMAP_OK);
+      if (c.key_len == 1 && *(const char *)c.key == key)
+        dump_line(&c, one);
+    }
+    strncat(out, one, 1024 - strlen(out) - 1);
+  }
+}
+
+/* 300 random histories: writes (priority 1 or 2) and removals on 3 keys at either replica,
+ * each replica's whole state sent to the other at random moments (so a change can arrive
+ * late, after the key changed again); then both exchange everything twice. Equal dumps:
+ * keys, values or removals, clocks and stamps. */
+static void test_time_then_priority_converges_for_two_replicas(void) {
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+  int diverged = 0;
+  for (int h = 0; h < 300; h++) {
+    tsmap *r[2];
+    for (size_t i = 0; i < 2; i++) {
+      tsmap_config cfg;
+      tsmap_config_init(&cfg, 8);
+      cfg.replicas = 2;
+      cfg.replica_id = i;
+      CHECK_ST(tsmap_create(&cfg, &r[i]), TSMAP_OK);
+    }
+    for (int step = 0; step < 40; step++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      unsigned x = (unsigned)(seed >> 33), who = x & 1, what = (x >> 1) % 8;
+      char key = (char)('a' + (x >> 4) % HKEYS);
+      if (what < 5) {
+        unsigned char v[8] = {(unsigned char)(1 + (what & 1)), (char)('A' + (x >> 8) % 26)};
+        tsmap_status st = tsmap_put(r[who], &key, 1, v, NULL);
+        CHECK(st == TSMAP_OK || st == TSMAP_REPLACED);
+      } else if (what == 5) {
+        tsmap_status st = tsmap_remove(r[who], &key, 1, NULL);
+        CHECK(st == TSMAP_OK || st == TSMAP_NOT_FOUND);
+      } else {
+        exchange(r[who], r[!who], by_time_then_priority);
+      }
+    }
+    for (int round = 0; round < 2; round++) {
+      exchange(r[0], r[1], by_time_then_priority);
+      exchange(r[1], r[0], by_time_then_priority);
+    }
+    char d0[1024], d1[1024];
+    dump(r[0], d0);
+    dump(r[1], d1);
+    if (strcmp(d0, d1) != 0 && diverged++ == 0)
+      fprintf(stderr, "  history %d diverged:\n%s--\n%s", h, d0, d1);
+    for (size_t i = 0; i < 2; i++)
+      tsmap_destroy(r[i]);
+  }
+  CHECK(diverged == 0);
+}
+
+TEST_MAIN(T(test_latest_converges), T(test_a_resolver_not_by_stamp_may_diverge),
+          T(test_time_then_priority_converges), T(test_time_then_priority_converges_for_two_replicas))
