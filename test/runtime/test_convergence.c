@@ -7,7 +7,7 @@
  * Clocks always end equal (every merge joins them). With tsmap_resolve_latest the values
  * do too: a state's value is its largest-stamped write's. With a resolver that is
  * deterministic and symmetric but decides by something else (priority, then stamp: the
- * rule examples/replicated_config uses) they do not: r1 kept A against C, not knowing
+ * rule examples/replicated_config used until then) they do not: r1 kept A against C, not knowing
  * that C, written over A, already included it; r0 chose C against B; both end with the
  * clock {2, 1} and different values, and equal clocks never move again.
  * examples/replicated_config's rule since: the stamp's time first, then priority, which
