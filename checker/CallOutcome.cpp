@@ -150,6 +150,45 @@ static std::optional<StatusReading> readingOfCallee(const CallExpr *Call,
   return std::nullopt;
 }
 
+/// The success statuses of a libtsmap call, as runtime/include/tsmap/tsmap.h
+/// lists them per call (a `*_ttl` form has the statuses of the call without
+/// the suffix): those with which a put stores its value (\p Event Published),
+/// a removal hands one back (Removed), a put hands back the value it
+/// overwrote (Replaced); empty for any other call.
+static llvm::ArrayRef<llvm::StringRef> libtsmapStatuses(const CallExpr *Call,
+                                                        CallEvent Event) {
+  static const llvm::StringRef OkOrReplaced[] = {"TSMAP_OK", "TSMAP_REPLACED"};
+  static const llvm::StringRef Ok[] = {"TSMAP_OK"};
+  static const llvm::StringRef Replaced[] = {"TSMAP_REPLACED"};
+  const FunctionDecl *FD = Call->getDirectCallee();
+  const auto *ET = FD ? FD->getReturnType()->getAs<EnumType>() : nullptr;
+  if (!ET || ET->getDecl()->getName() != "tsmap_status" || !FD->getIdentifier())
+    return {};
+  llvm::StringRef Name = FD->getName();
+  Name.consume_back("_ttl");
+  bool Put = Name == "tsmap_put" || Name == "tsmap_put_ptr" ||
+             Name == "tsmap_put_if_version" || Name == "tsmap_merge" ||
+             Name == "tsmap_merge_stored";
+  switch (Event) {
+  case CallEvent::Published:
+    if (Put)
+      return OkOrReplaced;
+    if (Name == "tsmap_put_if_absent" || Name == "tsmap_put_ptr_if_absent")
+      return Ok;
+    return {};
+  case CallEvent::Replaced:
+    return Put ? llvm::ArrayRef<llvm::StringRef>(Replaced)
+               : llvm::ArrayRef<llvm::StringRef>();
+  case CallEvent::Removed:
+    if (Name == "tsmap_remove" || Name == "tsmap_remove_if_version")
+      return Ok;
+    return {};
+  case CallEvent::Found:
+    break;
+  }
+  return {};
+}
+
 // ===------------------------------------------------------------------=== //
 // CallOutcome
 // ===------------------------------------------------------------------=== //
@@ -158,7 +197,10 @@ CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
     : Ctx(Ctx), Call(Call), Event(Event),
       ResultType(Call->getCallReturnType(Ctx)),
       BoolLike(isBoolLikeType(ResultType)),
-      Inferred(readingOfCallee(Call, Ctx)) {}
+      Inferred(readingOfCallee(Call, Ctx)) {
+  llvm::ArrayRef<llvm::StringRef> Listed = libtsmapStatuses(Call, Event);
+  SuccessStatuses.assign(Listed.begin(), Listed.end());
+}
 
 /// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
 static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
@@ -577,79 +619,111 @@ Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
                                   PathFacts &Facts) const {
   if (!Switch->getCond() || !isResult(Switch->getCond()) || !Succ)
     return Verdict::Unrelated;
+  // A `case`: the success it names, none for a failure; else `default:`, or
+  // no case matched: the successes no case names. Nothing left, with those
+  // the path ruled out before: the event did not happen.
   const auto *Case = dyn_cast_or_null<CaseStmt>(Succ->getLabel());
-  if (Case) {
-    if (Case->getRHS()) // `case A ... B:`
-      return Verdict::Unrelated;
-    Verdict V = whenEquals(Case->getLHS());
-    return V == Verdict::Unknown ? Verdict::Unrelated : V;
-  }
-  // `default:`, or no case matched: nothing happened when the cases name
-  // the success status (for a publish into an enum status, every enumerator
-  // that means success: REG_OK and REG_REPLACED both publish; or the
-  // API's own list), with those the path ruled out before.
-  bool Named = false;
-  llvm::SmallVector<llvm::StringRef, 8> Covered;
-  for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
-       SC = SC->getNextSwitchCase())
-    if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS()) {
-      Verdict V = whenEquals(C->getLHS());
-      Named |= V == Verdict::Happened;
-      if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(C->getLHS())))
-        if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
-          Covered.push_back(ECD->getName());
-    }
-  if (!Named)
+  if (Case && Case->getRHS()) // `case A ... B:`
     return Verdict::Unrelated;
-  const auto *ET = ResultType->getAs<EnumType>();
-  if (ET && (!SuccessStatuses.empty() || Event == CallEvent::Published))
-    return ruleOut(Covered, Facts) ? Verdict::NotHappened : Verdict::Unrelated;
-  return Verdict::NotHappened;
+  uint32_t Possible = allSuccesses();
+  if (Case) {
+    std::optional<uint32_t> Equals = successesEqualTo(Case->getLHS());
+    if (!Equals)
+      return Verdict::Unrelated;
+    Possible = *Equals;
+  } else {
+    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
+         SC = SC->getNextSwitchCase())
+      if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS())
+        Possible &= ~successesEqualTo(C->getLHS()).value_or(0);
+  }
+  if (ruleOut(Possible, Facts))
+    return Verdict::NotHappened;
+  return Case ? whenEquals(Case->getLHS()) : Verdict::Unrelated;
 }
 
-/// Collects into \p Names the success statuses that \p E, known to be \p Truth,
-/// says the result is not (`st != TSMAP_OK` true, `st == TSMAP_OK` false,
-/// and conjunctions of such); false when it says anything else.
-bool CallOutcome::excludedBy(const Expr *E, bool Truth,
-                             llvm::SmallVectorImpl<llvm::StringRef> &Names) const {
+std::optional<uint32_t> CallOutcome::successesEqualTo(const Expr *C) const {
+  Verdict V = whenEquals(C);
+  if (V == Verdict::NotHappened)
+    return 0;
+  llvm::SmallVector<llvm::StringRef, 4> Successes = successStatuses();
+  std::optional<llvm::StringRef> Name = nameOf(C);
+  if (Successes.size() > 1 || (!SuccessStatuses.empty() && Name)) {
+    if (const auto *It = Name ? llvm::find(Successes, *Name) : Successes.end();
+        It != Successes.end())
+      return 1u << (It - Successes.begin());
+    if (Name && !SuccessStatuses.empty())
+      return 0; // A status the API does not report the event with.
+  }
+  if (V == Verdict::Happened) // One success, or one the list cannot tell.
+    return allSuccesses();
+  return std::nullopt;
+}
+
+uint32_t CallOutcome::allSuccesses() const {
+  size_t N = std::min<size_t>(successStatuses().size(), 32);
+  return N <= 1 ? 1u : N == 32 ? ~0u : (1u << N) - 1;
+}
+
+std::optional<uint32_t> CallOutcome::possibleWhere(const Expr *E,
+                                                   bool Truth) const {
   E = E->IgnoreParenImpCasts();
+  uint32_t All = allSuccesses();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
-    return excludedBy(UO->getSubExpr(), !Truth, Names);
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!stored)`
+    return possibleWhere(UO->getSubExpr(), !Truth);
+  bool Negated = false;
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E))
+    if (const Expr *C = asTest(CO, Ctx, Negated))
+      return possibleWhere(C, Negated ? !Truth : Truth);
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
-        return excludedBy(It->second, Truth, Names);
+        return possibleWhere(It->second, Truth);
   const auto *BO = dyn_cast<BinaryOperator>(E);
-  if (!BO)
-    return false;
-  if (BO->getOpcode() == (Truth ? BO_LAnd : BO_LOr))
-    return excludedBy(BO->getLHS(), Truth, Names) &&
-           excludedBy(BO->getRHS(), Truth, Names);
-  if (!BO->isEqualityOp() || (BO->getOpcode() == BO_NE) != Truth)
-    return false;
-  const Expr *C = isResult(BO->getLHS())   ? BO->getRHS()
-                  : isResult(BO->getRHS()) ? BO->getLHS()
-                                           : nullptr;
-  std::optional<llvm::StringRef> Name = C ? nameOf(C) : std::nullopt;
-  if (!Name || whenEquals(C) != Verdict::Happened)
-    return false;
-  Names.push_back(*Name);
-  return true;
+  if (BO && BO->isLogicalOp()) {
+    std::optional<uint32_t> L = possibleWhere(BO->getLHS(), Truth),
+                            R = possibleWhere(BO->getRHS(), Truth);
+    if (!L || !R)
+      return std::nullopt;
+    // Both sides hold (`a && b` true, `a || b` false), or either does.
+    return (BO->getOpcode() == BO_LAnd) == Truth ? *L & *R : *L | *R;
+  }
+  if (BO && BO->isEqualityOp()) {
+    const Expr *C = isResult(BO->getLHS())   ? BO->getRHS()
+                    : isResult(BO->getRHS()) ? BO->getLHS()
+                                             : nullptr;
+    if (C) {
+      std::optional<uint32_t> Equals = successesEqualTo(C);
+      if (!Equals)
+        return std::nullopt;
+      return (BO->getOpcode() == BO_EQ) == Truth ? *Equals : All & ~*Equals;
+    }
+  }
+  Verdict V = whenTrue(E);
+  switch (Truth ? V : negate(V)) {
+  case Verdict::Unrelated:
+  case Verdict::Happened:
+    return All;
+  case Verdict::NotHappened:
+    return 0;
+  case Verdict::Unknown:
+    break;
+  }
+  return std::nullopt;
 }
 
-/// Edge verdict \p V on condition \p Cond (true on the edge when \p Truth)
-/// of a publish whose API has several success statuses: "not OK" leaves
-/// TSMAP_REPLACED, a success too. It is a failure only when the condition and
-/// the conditions it is joined with (`st != TSMAP_OK && st != TSMAP_REPLACED`,
-/// `!(st == TSMAP_OK || st == TSMAP_REPLACED)`), with the tests the path
-/// passed before (\p Facts, to which it adds), rule out every success status.
-Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
-                                    Verdict V, PathFacts &Facts) const {
-  llvm::SmallVector<llvm::StringRef, 4> Names;
-  const auto *ET = ResultType->getAs<EnumType>();
-  if (Event != CallEvent::Published || !ET ||
-      (V != Verdict::NotHappened && V != Verdict::Unrelated) ||
-      !excludedBy(Cond, Truth, Names))
+/// Edge verdict \p V on condition \p Cond (true on the edge when \p Truth),
+/// read again as the success statuses the result may have there. A call with
+/// several (tsmap_put_ptr publishes with TSMAP_OK and TSMAP_REPLACED) fails
+/// only where the condition, the conditions it is joined with (`st !=
+/// TSMAP_OK && st != TSMAP_REPLACED`), and the tests the path passed before
+/// (\p Facts, to which it adds) rule out each; a condition over several
+/// statuses, successes and failures (`st != TSMAP_OK && st != TSMAP_NO_MEMORY`,
+/// `!(st == TSMAP_OK || st == TSMAP_NOT_FOUND)`), is read on both sides.
+Verdict CallOutcome::narrowed(const Expr *Cond, bool Truth, Verdict V,
+                              PathFacts &Facts) const {
+  std::optional<uint32_t> Possible = possibleWhere(Cond, Truth);
+  if (!Possible)
     return V;
   // The conditions this one is joined with hold too: the left side of `&&`
   // when it is on the right and true, of `||` when on the right and false.
@@ -671,40 +745,38 @@ Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
     if (!BO || !BO->isLogicalOp())
       break;
     bool And = BO->getOpcode() == BO_LAnd;
-    if (BO->getRHS()->IgnoreParenImpCasts() == Cur->IgnoreParenImpCasts())
-      excludedBy(BO->getLHS(), And, Names); // It held (or failed) to get here.
-    else if (Truth == And) // `a && b` with `a` true: says nothing of the whole.
+    if (BO->getRHS()->IgnoreParenImpCasts() == Cur->IgnoreParenImpCasts()) {
+      if (std::optional<uint32_t> L = possibleWhere(BO->getLHS(), And))
+        *Possible &= *L; // It held (or failed) to get here.
+    } else if (Truth == And) { // `a && b` with `a` true: says nothing of the whole.
       break;
+    }
     Cur = P;
   }
-  if (ruleOut(Names, Facts))
+  if (ruleOut(*Possible, Facts))
     return Verdict::NotHappened;
-  return V == Verdict::NotHappened ? Verdict::Unknown : V;
+  // Some success is left: the event may have happened on this side.
+  return V == Verdict::NotHappened || V == Verdict::Unknown ? Verdict::Happened : V;
 }
 
 llvm::SmallVector<llvm::StringRef, 4> CallOutcome::successStatuses() const {
   llvm::SmallVector<llvm::StringRef, 4> Successes(SuccessStatuses.begin(),
                                                   SuccessStatuses.end());
-  if (const auto *ET = ResultType->getAs<EnumType>(); ET && Successes.empty())
+  // Without the API's list, a publish into an enum status succeeds with each
+  // enumerator whose name means success (REG_OK and REG_REPLACED both store);
+  // other events read any success name as the one success.
+  const auto *ET = ResultType->getAs<EnumType>();
+  if (ET && Successes.empty() && Event == CallEvent::Published)
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
         Successes.push_back(ECD->getName());
   return Successes;
 }
 
-bool CallOutcome::ruleOut(llvm::ArrayRef<llvm::StringRef> Names,
-                          PathFacts &Facts) const {
-  llvm::SmallVector<llvm::StringRef, 4> Successes = successStatuses();
-  if (Successes.empty()) // No status names the event: none is left.
-    return true;
-  uint32_t Mask = Facts.RuledOut, All = 0;
-  for (unsigned I = 0; I < Successes.size() && I < 32; ++I) {
-    All |= 1u << I;
-    if (llvm::is_contained(Names, Successes[I]))
-      Mask |= 1u << I;
-  }
-  Facts.RuledOut = Mask;
-  return Successes.size() <= 32 && Mask == All;
+bool CallOutcome::ruleOut(uint32_t Possible, PathFacts &Facts) const {
+  uint32_t All = allSuccesses();
+  Facts.RuledOut |= All & ~Possible;
+  return (Facts.RuledOut & All) == All;
 }
 
 Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
@@ -724,7 +796,7 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
     if (!Cond)
       return Verdict::Unrelated;
     Verdict V = whenTrue(Cond);
-    return otherSuccesses(Cond, I == 0, I == 0 ? V : negate(V), Facts);
+    return narrowed(Cond, I == 0, I == 0 ? V : negate(V), Facts);
   };
   Verdict V = Read();
   StaleNow = 0;

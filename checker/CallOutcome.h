@@ -85,14 +85,6 @@ public:
   void setValueHolders(std::function<bool(const Expr *)> IsValue) {
     IsValueHolder = std::move(IsValue);
   }
-  /// The enumerators with which this call reports that the event happened,
-  /// when its API lists them (tsmap_put_ptr_if_absent publishes only with
-  /// TSMAP_OK). A `default:` after cases naming all of them has the event
-  /// not happen; without a list, every enumerator whose name means success
-  /// must be named.
-  void setSuccessStatuses(llvm::ArrayRef<llvm::StringRef> Names) {
-    SuccessStatuses.assign(Names.begin(), Names.end());
-  }
   void setReading(StatusReading R) {
     Reading = R;
     ReadingUsed = false;
@@ -141,16 +133,28 @@ private:
   bool zeroIsSuccess() const;
   Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ,
                        PathFacts &Facts) const;
-  bool excludedBy(const Expr *E, bool Truth,
-                  llvm::SmallVectorImpl<llvm::StringRef> &Names) const;
-  Verdict otherSuccesses(const Expr *Cond, bool Truth, Verdict V,
-                         PathFacts &Facts) const;
+  /// The success statuses (bit i for successStatuses()[i]; bit 0 for every
+  /// success when it has at most one) the result may have where \p E is
+  /// \p Truth: what `==`, `!=`, `!`, `&&`, `||` of named statuses leave,
+  /// all of them for a condition that does not test the result; nothing for
+  /// one that tests it in a way not read here.
+  std::optional<uint32_t> possibleWhere(const Expr *E, bool Truth) const;
+  /// The success statuses equal to constant \p C: its bit, none for a
+  /// failure (or a status the API's list leaves out), every one for a
+  /// success the list cannot tell; nothing when it cannot be read.
+  std::optional<uint32_t> successesEqualTo(const Expr *C) const;
+  uint32_t allSuccesses() const;
+  /// Edge verdict \p V read again with possibleWhere and \p Facts.
+  Verdict narrowed(const Expr *Cond, bool Truth, Verdict V,
+                   PathFacts &Facts) const;
   /// The enumerators with which the call reports the event: the API's list
-  /// (setSuccessStatuses), else every one whose name means success.
+  /// (libtsmap's calls, as tsmap.h lists them per call), else, for a publish
+  /// into an enum status, every one whose name means success; other calls
+  /// have one success, whatever its name.
   llvm::SmallVector<llvm::StringRef, 4> successStatuses() const;
-  /// Adds \p Names, success statuses the path rules out, to \p Facts: true
-  /// when every success status is then ruled out.
-  bool ruleOut(llvm::ArrayRef<llvm::StringRef> Names, PathFacts &Facts) const;
+  /// Adds to \p Facts the success statuses not in \p Possible: true when
+  /// every success status is then ruled out.
+  bool ruleOut(uint32_t Possible, PathFacts &Facts) const;
   /// The locals whose staleness a PathFacts records: the result's locals,
   /// then the test locals (at most 32).
   void listHolders();
