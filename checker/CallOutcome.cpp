@@ -253,55 +253,134 @@ bool CallOutcome::testsResult(const Expr *E) const {
   return BO->isComparisonOp() && (isResult(BO->getLHS()) || isResult(BO->getRHS()));
 }
 
+std::optional<CallOutcome::Place> CallOutcome::placeOf(const Expr *E) {
+  llvm::SmallVector<const FieldDecl *, 2> Fields;
+  E = E->IgnoreParenImpCasts();
+  while (const auto *ME = dyn_cast<MemberExpr>(E)) {
+    const auto *FD = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    if (!FD || Fields.size() >= 4)
+      return std::nullopt;
+    Fields.insert(Fields.begin(), FD);
+    E = ME->getBase()->IgnoreParenImpCasts();
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage())
+    return std::nullopt;
+  return Place{V, std::move(Fields)};
+}
+
+/// Whether place \p Prefix is \p P or contains it (`r` and `r.st`).
+static bool covers(const CallOutcome::Place &Prefix, const CallOutcome::Place &P) {
+  return Prefix.Var == P.Var && Prefix.Fields.size() <= P.Fields.size() &&
+         std::equal(Prefix.Fields.begin(), Prefix.Fields.end(), P.Fields.begin());
+}
+
+/// What statement \p S (its top node) gives place \p P: the value (`P = v`,
+/// a declaration's initializer), null for another change (`P += 1`, `&P`
+/// handed on, a whole struct that holds it assigned or redeclared); nothing
+/// when \p S leaves it alone.
+static std::optional<const Expr *> definitionOf(const Stmt *S,
+                                                const CallOutcome::Place &P) {
+  if (P.Fields.empty())
+    return definitionOf(S, P.Var);
+  if (isa<DeclStmt>(S))
+    return definitionOf(S, P.Var) ? std::optional<const Expr *>(nullptr)
+                                  : std::nullopt;
+  const Expr *Target = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    Target = BO->getLHS();
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
+           UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
+    Target = UO->getSubExpr();
+  std::optional<CallOutcome::Place> Written =
+      Target ? CallOutcome::placeOf(Target) : std::nullopt;
+  if (!Written || !covers(*Written, P))
+    return std::nullopt;
+  const auto *BO = dyn_cast<BinaryOperator>(S);
+  if (BO && BO->getOpcode() == BO_Assign && Written->Fields == P.Fields)
+    return BO->getRHS();
+  return static_cast<const Expr *>(nullptr);
+}
+
+/// Calls \p Visit on every definition (`P = v`, an initializer) in \p S.
+static void forEachDefinition(
+    const Stmt *S,
+    llvm::function_ref<void(const CallOutcome::Place &, const Expr *)> Visit) {
+  if (!S)
+    return;
+  if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+    for (const Decl *D : DS->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->hasLocalStorage())
+        Visit({V, {}}, V->getInit());
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+             BO && BO->getOpcode() == BO_Assign) {
+    if (std::optional<CallOutcome::Place> P = CallOutcome::placeOf(BO->getLHS()))
+      Visit(*P, BO->getRHS());
+  }
+  for (const Stmt *C : S->children())
+    forEachDefinition(C, Visit);
+}
+
+void CallOutcome::addResultPlace(const Place &P, bool Copy) {
+  if (isResultPlace(P) || Holders.size() >= 32)
+    return;
+  if (Copy)
+    Copies |= 1u << Holders.size();
+  Holders.push_back(P);
+  ++ResultPlaces;
+}
+
+bool CallOutcome::isResultPlace(const Place &P) const {
+  return llvm::is_contained(llvm::ArrayRef(Holders).take_front(ResultPlaces), P);
+}
+
 void CallOutcome::findResultVars(const Stmt *Body) {
-  findResultVarsIn(Body);
+  // The places given the result, then those given a copy of it (`int rc =
+  // st;`, `r.st = st;`), then the test locals.
+  forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+    if (strip(Value) == Call)
+      addResultPlace(P, false);
+  });
+  for (bool Changed = true; Changed;) {
+    unsigned Before = ResultPlaces;
+    forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+      std::optional<Place> From = placeOf(Value);
+      if (From && isResultPlace(*From))
+        addResultPlace(P, true);
+    });
+    Changed = ResultPlaces != Before;
+  }
+  findTestVars(Body);
   if (!TestVars.empty()) {
     llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
     assignedVars(Body, Assigned);
     for (const VarDecl *V : Assigned)
       TestVars.erase(V);
   }
-  listHolders();
-}
-
-void CallOutcome::listHolders() {
-  Holders.clear();
-  for (const VarDecl *V : ResultVars)
-    if (Holders.size() < 32)
-      Holders.push_back(V);
   for (const auto &[V, Test] : TestVars)
-    if (Holders.size() < 32)
-      Holders.push_back(V);
+    if (Holders.size() < 32 && !llvm::is_contained(Holders, Place{V, {}}))
+      Holders.push_back({V, {}});
 }
 
-bool CallOutcome::isStale(const VarDecl *V) const {
-  if (!StaleNow)
-    return false;
+bool CallOutcome::holds(const Place &P, uint32_t Stale) const {
   for (unsigned I = 0; I < Holders.size(); ++I)
-    if (Holders[I] == V)
-      return StaleNow >> I & 1;
-  return false;
+    if (Holders[I] == P)
+      return ((Stale ^ Copies) >> I & 1) == 0;
+  return true;
 }
 
-void CallOutcome::findResultVarsIn(const Stmt *Body) {
+void CallOutcome::findTestVars(const Stmt *Body) {
   if (!Body)
     return;
-  if (const auto *DS = dyn_cast<DeclStmt>(Body)) {
+  if (const auto *DS = dyn_cast<DeclStmt>(Body))
     for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit()) {
-        if (strip(V->getInit()) == Call)
-          ResultVars.insert(V);
-        else if (testsResult(V->getInit())) // of the call, or of a local
-          TestVars[V] = V->getInit();       // that holds it (declared before)
-      }
-  } else if (const auto *BO = dyn_cast<BinaryOperator>(Body);
-             BO && BO->getOpcode() == BO_Assign && strip(BO->getRHS()) == Call) {
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(BO->getLHS())))
-      if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-        ResultVars.insert(V);
-  }
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->getInit() && strip(V->getInit()) != Call &&
+          testsResult(V->getInit())) // of the call, or of a local
+        TestVars[V] = V->getInit();  // that holds it (declared before)
   for (const Stmt *C : Body->children())
-    findResultVarsIn(C);
+    findTestVars(C);
 }
 
 bool CallOutcome::isResult(const Expr *E) const {
@@ -311,10 +390,11 @@ bool CallOutcome::isResult(const Expr *E) const {
   if (const auto *BO = dyn_cast<BinaryOperator>(E);
       BO && BO->getOpcode() == BO_Assign)
     return strip(BO->getRHS()) == Call || isResult(BO->getLHS());
-  const auto *DRE = dyn_cast<DeclRefExpr>(E);
-  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && ((ResultVars.contains(V) && !isStale(V)) ||
-                PredicateParams.contains(V));
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E);
+      DRE && PredicateParams.contains(dyn_cast<VarDecl>(DRE->getDecl())))
+    return true;
+  std::optional<Place> P = placeOf(E);
+  return P && isResultPlace(*P) && holds(*P, StaleNow);
 }
 
 std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
@@ -555,7 +635,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     return negate(whenTrue(UO->getSubExpr()));
   if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
+      if (auto It = TestVars.find(V); It != TestVars.end() && holds({V, {}}, StaleNow))
         return whenTrue(It->second);
   if (std::optional<Verdict> V = whenPredicateTrue(E)) // `if (!ts_ok (st))`
     return *V;
@@ -677,7 +757,7 @@ std::optional<uint32_t> CallOutcome::possibleWhere(const Expr *E,
       return possibleWhere(C, Negated ? !Truth : Truth);
   if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
+      if (auto It = TestVars.find(V); It != TestVars.end() && holds({V, {}}, StaleNow))
         return possibleWhere(It->second, Truth);
   const auto *BO = dyn_cast<BinaryOperator>(E);
   if (BO && BO->isLogicalOp()) {
@@ -803,37 +883,43 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
   return V;
 }
 
-/// Whether \p E reads a holder whose bit \p Stale sets.
-static bool readsStale(const Stmt *E, llvm::ArrayRef<const VarDecl *> Holders,
-                       uint32_t Stale) {
-  if (!E || !Stale)
+/// Whether \p E reads a holder that does not hold this call's result under
+/// \p Stale.
+bool CallOutcome::readsStale(const Stmt *E, uint32_t Stale) const {
+  if (!E)
     return false;
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
-    for (unsigned I = 0; I < Holders.size(); ++I)
-      if (Holders[I] == DRE->getDecl() && (Stale >> I & 1))
-        return true;
-  return llvm::any_of(E->children(), [&](const Stmt *C) {
-    return readsStale(C, Holders, Stale);
-  });
+  if (const auto *X = dyn_cast<Expr>(E))
+    if (std::optional<Place> P = placeOf(X);
+        P && llvm::is_contained(Holders, *P))
+      return !holds(*P, Stale);
+  return llvm::any_of(E->children(),
+                      [&](const Stmt *C) { return readsStale(C, Stale); });
 }
 
 CallOutcome::PathFacts CallOutcome::afterElement(PathFacts Facts,
                                                  const Stmt *S) const {
   if (S == Call) // Run again (a loop): its earlier tests say nothing of it.
     Facts.RuledOut = 0;
+  uint32_t Before = Facts.Stale;
   for (unsigned I = 0; I < Holders.size(); ++I) {
     std::optional<const Expr *> Value = definitionOf(S, Holders[I]);
     if (!Value)
       continue;
-    // A result local holds the call's result again when given it; a test
-    // local (declared once) when its test reads no stale holder.
-    bool Fresh = *Value && (ResultVars.contains(Holders[I])
-                                ? strip(*Value) == Call
-                                : !readsStale(*Value, Holders, Facts.Stale));
-    if (Fresh)
-      Facts.Stale &= ~(1u << I);
-    else
+    // A result place holds the call's result again when given it, or a
+    // place that holds it (`rc = st;`); a test local (declared once) when
+    // its test reads no stale holder.
+    std::optional<Place> From = *Value ? placeOf(*Value) : std::nullopt;
+    bool Fresh =
+        *Value && (I < ResultPlaces
+                       ? strip(*Value) == Call ||
+                             (From && isResultPlace(*From) && holds(*From, Before))
+                       : !readsStale(*Value, Before));
+    // The bit says "stale" for a place given the result, "holds" for one
+    // given a copy of it (stale where the walk starts).
+    if (Fresh == bool(Copies >> I & 1))
       Facts.Stale |= 1u << I;
+    else
+      Facts.Stale &= ~(1u << I);
   }
   return Facts;
 }

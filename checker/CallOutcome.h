@@ -70,14 +70,26 @@ class CallOutcome {
 public:
   CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event);
 
-  /// A local that holds the call's result.
-  void addResultVar(const VarDecl *V) {
-    ResultVars.insert(V);
-    listHolders();
-  }
-  /// Finds the locals \p Body assigns (or initializes with) the call's result.
-  /// Also the locals given a test of the result (`bool ok = call (...) == OK;`)
-  /// and never assigned again: a branch on one reads the test.
+  /// A place that may hold the call's result: a local or parameter, or a
+  /// field reached from one (`r.st`, `op->status`).
+  struct Place {
+    const VarDecl *Var = nullptr;
+    llvm::SmallVector<const FieldDecl *, 2> Fields = {};
+    bool operator==(const Place &O) const {
+      return Var == O.Var && Fields == O.Fields;
+    }
+  };
+  /// The place lvalue \p E names through `.` and `->` from a variable with
+  /// local storage; nothing for any other expression.
+  static std::optional<Place> placeOf(const Expr *E);
+
+  /// A local that holds the call's result (before findResultVars).
+  void addResultVar(const VarDecl *V) { addResultPlace({V, {}}, false); }
+  /// Finds the places \p Body assigns (or initializes with) the call's
+  /// result, then those given a copy of it from such a place (`int rc = st;`,
+  /// `r.st = st;`). Also the locals given a test of the result (`bool ok =
+  /// call (...) == OK;`) and never assigned again: a branch on one reads the
+  /// test.
   void findResultVars(const Stmt *Body);
   /// Which expressions (a local, `op.reg`) hold the value the call hands
   /// back, non-null when the event happened; asked on every test, so the
@@ -103,13 +115,16 @@ public:
   ///   - which of the call's success statuses the tests it passed ruled out:
   ///     once all are, the call failed (`if (st == TSMAP_REPLACED) ... else
   ///     if (st != TSMAP_OK)`, nested `if`s, an early `return` on each);
-  ///   - which locals holding the result, or a test of it, were given
+  ///   - which places holding the result, or a test of it, were given
   ///     another value on the way (`st = tsmap_put (...)`): a test of one
-  ///     no longer reads this call.
+  ///     no longer reads this call; and which places given a copy of it
+  ///     (`rc = st;`) got it on the way: only then does a test of one read it.
   /// Packed into 64 bits (a walk's state); all zero where the call returns.
   struct PathFacts {
     uint32_t RuledOut = 0; ///< Bit i: success status i is not the result.
-    uint32_t Stale = 0;    ///< Bit i: holder i does not hold this call's.
+    /// Bit i: holder i does not hold this call's result (for a holder
+    /// given a copy of it: does).
+    uint32_t Stale = 0;
     uint64_t pack() const { return uint64_t(Stale) << 32 | RuledOut; }
     static PathFacts unpack(uint64_t State) {
       return {uint32_t(State), uint32_t(State >> 32)};
@@ -155,10 +170,13 @@ private:
   /// Adds to \p Facts the success statuses not in \p Possible: true when
   /// every success status is then ruled out.
   bool ruleOut(uint32_t Possible, PathFacts &Facts) const;
-  /// The locals whose staleness a PathFacts records: the result's locals,
-  /// then the test locals (at most 32).
-  void listHolders();
-  bool isStale(const VarDecl *V) const;
+  void addResultPlace(const Place &P, bool Copy);
+  bool isResultPlace(const Place &P) const;
+  /// Whether holder \p P holds this call's result on a path whose holders'
+  /// bits are \p Stale (PathFacts::Stale); true for a place not tracked.
+  bool holds(const Place &P, uint32_t Stale) const;
+  bool readsStale(const Stmt *E, uint32_t Stale) const;
+  void findTestVars(const Stmt *Body);
 
   ASTContext &Ctx;
   const CallExpr *Call;
@@ -168,9 +186,7 @@ private:
   std::optional<StatusReading> Inferred; ///< From the callee's body.
   StatusReading Reading = StatusReading::ZeroIsSuccess;
   mutable bool ReadingUsed = false;
-  void findResultVarsIn(const Stmt *Body);
   bool testsResult(const Expr *E) const;
-  llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
   /// The parameter of a predicate being read (`ts_ok (st)`'s `s`): the
   /// result, inside the predicate's body.
   mutable llvm::SmallPtrSet<const VarDecl *, 2> PredicateParams;
@@ -188,8 +204,12 @@ private:
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
-  /// The locals a PathFacts tracks (listHolders).
-  llvm::SmallVector<const VarDecl *, 4> Holders;
+  /// The places a PathFacts tracks (at most 32): the ResultPlaces places
+  /// that hold the result (bit i of Copies set: a copy of it), then the test
+  /// locals.
+  llvm::SmallVector<Place, 4> Holders;
+  unsigned ResultPlaces = 0;
+  uint32_t Copies = 0;
   /// The stale holders of the path an edge is read for (0 outside onEdge).
   mutable uint32_t StaleNow = 0;
 };
