@@ -202,16 +202,22 @@ CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
   SuccessStatuses.assign(Listed.begin(), Listed.end());
 }
 
+/// The lvalue the top node of \p S may change (`v = ...`, `v += ...`, `++v`,
+/// `&v` handed on), if any.
+static const Expr *writtenBy(const Stmt *S) {
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    return BO->getLHS();
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
+    return UO->getSubExpr();
+  return nullptr;
+}
+
 /// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
 static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
   if (!S)
     return;
-  const Expr *Target = nullptr;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
-    Target = BO->getLHS();
-  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
-           UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
-    Target = UO->getSubExpr();
+  const Expr *Target = writtenBy(S);
   if (const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr)
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       Out.insert(V);
@@ -287,12 +293,7 @@ static std::optional<const Expr *> definitionOf(const Stmt *S,
   if (isa<DeclStmt>(S))
     return definitionOf(S, P.Var) ? std::optional<const Expr *>(nullptr)
                                   : std::nullopt;
-  const Expr *Target = nullptr;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
-    Target = BO->getLHS();
-  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
-           UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
-    Target = UO->getSubExpr();
+  const Expr *Target = writtenBy(S);
   std::optional<CallOutcome::Place> Written =
       Target ? CallOutcome::placeOf(Target) : std::nullopt;
   if (!Written || !covers(*Written, P))
@@ -397,7 +398,9 @@ bool CallOutcome::isResult(const Expr *E) const {
   return P && isResultPlace(*P) && holds(*P, StaleNow);
 }
 
-std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
+bool CallOutcome::readPredicate(
+    const Expr *E,
+    llvm::function_ref<void(const Expr *, const CompoundStmt *)> Read) const {
   const auto *CE = dyn_cast<CallExpr>(E);
   const FunctionDecl *Callee = CE && CE != Call ? CE->getDirectCallee() : nullptr;
   const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
@@ -409,18 +412,39 @@ std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
                                                  : nullptr;
   if (!((Ret && Ret->getRetValue()) || Switch) || PredicateParams.size() >= 2 ||
       CE->getNumArgs() != Def->getNumParams())
-    return std::nullopt;
+    return false;
   const ParmVarDecl *Param = nullptr;
   for (unsigned I = 0; I < CE->getNumArgs(); ++I)
     if (isResult(CE->getArg(I)))
       Param = Def->getParamDecl(I);
   if (!Param || PredicateParams.contains(Param))
-    return std::nullopt;
+    return false;
   PredicateParams.insert(Param);
-  std::optional<Verdict> V =
-      Ret ? whenTrue(Ret->getRetValue()) : whenSwitchReturnsTrue(Body);
+  Read(Ret ? Ret->getRetValue() : nullptr, Body);
   PredicateParams.erase(Param);
+  return true;
+}
+
+std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
+  std::optional<Verdict> V;
+  if (!readPredicate(E, [&](const Expr *Ret, const CompoundStmt *Body) {
+        V = Ret ? whenTrue(Ret) : whenSwitchReturnsTrue(Body);
+      }))
+    return std::nullopt;
   return V;
+}
+
+/// Whether \p E hands the result to a call that is not the call itself
+/// (`report (st, "remove")`): what it makes of it is not read here.
+bool CallOutcome::passesResultOn(const Expr *E) const {
+  if (!E || ResultType->isPointerType()) // A value handed back, not a status.
+    return false;
+  if (const auto *CE = dyn_cast<CallExpr>(E); CE && CE != Call &&
+      llvm::any_of(CE->arguments(), [&](const Expr *A) { return isResult(A); }))
+    return true;
+  return llvm::any_of(E->children(), [&](const Stmt *C) {
+    return passesResultOn(dyn_cast_or_null<Expr>(C));
+  });
 }
 
 /// The truth of the constant \p S returns (`return true;`, `return 0;`);
@@ -657,8 +681,8 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
       const Expr *L = BO->getLHS(), *R = BO->getRHS();
       BinaryOperatorKind Op = BO->getOpcode();
       if (!isResult(L) && !isValue(L)) {
-        if (!isResult(R) && !isValue(R))
-          return Verdict::Unrelated;
+        if (!isResult(R) && !isValue(R)) // `report (st) != 0`: not read.
+          return passesResultOn(BO) ? Verdict::Unknown : Verdict::Unrelated;
         std::swap(L, R);
         Op = BinaryOperator::reverseComparisonOp(Op);
       }
@@ -675,12 +699,12 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
       return whenCompared(Op, R);
     }
     if (BO->getOpcode() != BO_Assign)
-      return Verdict::Unrelated;
+      return passesResultOn(BO) ? Verdict::Unknown : Verdict::Unrelated;
   }
   if (isValue(E) && !isResult(E))
     return Verdict::Happened; // `if (s)`: the null side has nothing.
   if (!isResult(E))
-    return Verdict::Unrelated;
+    return passesResultOn(E) ? Verdict::Unknown : Verdict::Unrelated;
   if (BoolLike)
     return success(true);
   // A truth test is `!= 0`; for an enum, `!=` its zero enumerator.
@@ -759,6 +783,14 @@ std::optional<uint32_t> CallOutcome::possibleWhere(const Expr *E,
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
       if (auto It = TestVars.find(V); It != TestVars.end() && holds({V, {}}, StaleNow))
         return possibleWhere(It->second, Truth);
+  std::optional<uint32_t> Returned; // `if (!ts_ok (st))`: its `return`.
+  bool Read = false;
+  if (readPredicate(E, [&](const Expr *Ret, const CompoundStmt *) {
+        if ((Read = Ret))
+          Returned = possibleWhere(Ret, Truth);
+      }) &&
+      Read)
+    return Returned;
   const auto *BO = dyn_cast<BinaryOperator>(E);
   if (BO && BO->isLogicalOp()) {
     std::optional<uint32_t> L = possibleWhere(BO->getLHS(), Truth),

@@ -7,10 +7,16 @@
 // publish failed; the GLib model needs the paths on which a lookup failed.
 //
 // What is read:
-//   - the result itself, a local it was stored in, or (for a value the call
-//     hands back) a local holding that value: `if (s)`, `s == NULL`;
-//   - `==`, `!=`, `<`, `>=`, `>`, `<=` against constants, `!`, `switch`
-//     cases and `default:`;
+//   - the result itself, a local or a field (`r.st`, `op->status`) it was
+//     stored in or copied to (`int rc = st;`), while it still holds it on the
+//     path (PathFacts), or (for a value the call hands back) a local holding
+//     that value: `if (s)`, `s == NULL`;
+//   - `==`, `!=`, `<`, `>=`, `>`, `<=` against constants, `!`, `&&`, `||`,
+//     `switch` cases and `default:`, read as the success statuses they leave
+//     (`st != OK && st != NO_MEMORY`) with those the path ruled out before;
+//   - a predicate of the project given the result (one `return` of a test,
+//     or a `switch` returning constants); any other call given it is a test
+//     that cannot be read;
 //   - constants by their names: enumerators, object-like `#define`s, and an
 //     integer matched to the enumerator of that value of the callee's enum
 //     return type (`*_OK`, `*_NOT_FOUND`, `*_ERR*`...);
@@ -195,6 +201,13 @@ private:
   /// whose cases return constants): its test, read in its body; nothing when
   /// \p E is no such call.
   std::optional<Verdict> whenPredicateTrue(const Expr *E) const;
+  /// When \p E is such a call, calls \p Read with its body's `return` value
+  /// (null for a `switch` body) and the body, the predicate's parameter read
+  /// as the result meanwhile; false for another expression.
+  bool readPredicate(
+      const Expr *E,
+      llvm::function_ref<void(const Expr *, const CompoundStmt *)> Read) const;
+  bool passesResultOn(const Expr *E) const;
   /// Where predicate body \p Body, a `switch` on the result whose cases each
   /// return a constant (`case TSMAP_OK: return true; default: return false;`),
   /// then maybe a `return` of one, returns true; nothing for another body.
