@@ -213,18 +213,6 @@ static const Expr *writtenBy(const Stmt *S) {
   return nullptr;
 }
 
-/// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
-static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
-  if (!S)
-    return;
-  const Expr *Target = writtenBy(S);
-  if (const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr)
-    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      Out.insert(V);
-  for (const Stmt *C : S->children())
-    assignedVars(C, Out);
-}
-
 /// `c ? true : false` is `c`, `c ? 0 : 1` is `!c`: the condition, and
 /// whether it is negated; null for any other conditional.
 static const Expr *asTest(const ConditionalOperator *CO, const ASTContext &Ctx,
@@ -269,16 +257,27 @@ std::optional<CallOutcome::Place> CallOutcome::placeOf(const Expr *E) {
     Fields.insert(Fields.begin(), FD);
     E = ME->getBase()->IgnoreParenImpCasts();
   }
+  // `sts[i]`: an element of a local array at a local index.
+  const VarDecl *Index = nullptr;
+  if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+    const auto *I = dyn_cast<DeclRefExpr>(AS->getIdx()->IgnoreParenImpCasts());
+    Index = I ? dyn_cast<VarDecl>(I->getDecl()) : nullptr;
+    if (!Index || !Index->hasLocalStorage() ||
+        !AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType())
+      return std::nullopt;
+    E = AS->getBase()->IgnoreParenImpCasts();
+  }
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
   const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
   if (!V || !V->hasLocalStorage())
     return std::nullopt;
-  return Place{V, std::move(Fields)};
+  return Place{V, std::move(Fields), Index};
 }
 
 /// Whether place \p Prefix is \p P or contains it (`r` and `r.st`).
 static bool covers(const CallOutcome::Place &Prefix, const CallOutcome::Place &P) {
-  return Prefix.Var == P.Var && Prefix.Fields.size() <= P.Fields.size() &&
+  return Prefix.Var == P.Var && Prefix.Index == P.Index &&
+         Prefix.Fields.size() <= P.Fields.size() &&
          std::equal(Prefix.Fields.begin(), Prefix.Fields.end(), P.Fields.begin());
 }
 
@@ -288,7 +287,9 @@ static bool covers(const CallOutcome::Place &Prefix, const CallOutcome::Place &P
 /// when \p S leaves it alone.
 static std::optional<const Expr *> definitionOf(const Stmt *S,
                                                 const CallOutcome::Place &P) {
-  if (P.Fields.empty())
+  if (P.Index && definitionOf(S, P.Index)) // Another element now.
+    return static_cast<const Expr *>(nullptr);
+  if (P.Fields.empty() && !P.Index)
     return definitionOf(S, P.Var);
   if (isa<DeclStmt>(S))
     return definitionOf(S, P.Var) ? std::optional<const Expr *>(nullptr)
@@ -352,16 +353,25 @@ void CallOutcome::findResultVars(const Stmt *Body) {
     });
     Changed = ResultPlaces != Before;
   }
-  findTestVars(Body);
-  if (!TestVars.empty()) {
-    llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
-    assignedVars(Body, Assigned);
-    for (const VarDecl *V : Assigned)
-      TestVars.erase(V);
+  // The test locals, declared with a test (they hold it from their
+  // declaration on), or given one later (from there on, as copies).
+  llvm::SmallPtrSet<const VarDecl *, 2> Several;
+  forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+    if (!P.Fields.empty() || !P.Var || strip(Value) == Call || !testsResult(Value))
+      return;
+    auto [It, New] = TestVars.try_emplace(P.Var, Value);
+    if (!New && It->second != Value)
+      Several.insert(P.Var); // Two tests: neither is read.
+  });
+  for (const VarDecl *V : Several)
+    TestVars.erase(V);
+  for (const auto &[V, Test] : TestVars) {
+    if (Holders.size() >= 32 || llvm::is_contained(Holders, Place{V, {}}))
+      continue;
+    if (V->getInit() != Test)
+      Copies |= 1u << Holders.size();
+    Holders.push_back({V, {}});
   }
-  for (const auto &[V, Test] : TestVars)
-    if (Holders.size() < 32 && !llvm::is_contained(Holders, Place{V, {}}))
-      Holders.push_back({V, {}});
 }
 
 bool CallOutcome::holds(const Place &P, uint32_t Stale) const {
@@ -369,19 +379,6 @@ bool CallOutcome::holds(const Place &P, uint32_t Stale) const {
     if (Holders[I] == P)
       return ((Stale ^ Copies) >> I & 1) == 0;
   return true;
-}
-
-void CallOutcome::findTestVars(const Stmt *Body) {
-  if (!Body)
-    return;
-  if (const auto *DS = dyn_cast<DeclStmt>(Body))
-    for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D);
-          V && V->getInit() && strip(V->getInit()) != Call &&
-          testsResult(V->getInit())) // of the call, or of a local
-        TestVars[V] = V->getInit();  // that holds it (declared before)
-  for (const Stmt *C : Body->children())
-    findTestVars(C);
 }
 
 bool CallOutcome::isResult(const Expr *E) const {
@@ -938,14 +935,16 @@ CallOutcome::PathFacts CallOutcome::afterElement(PathFacts Facts,
     if (!Value)
       continue;
     // A result place holds the call's result again when given it, or a
-    // place that holds it (`rc = st;`); a test local (declared once) when
-    // its test reads no stale holder.
+    // place that holds it (`rc = st;`); a test local when given its test,
+    // reading no stale holder.
     std::optional<Place> From = *Value ? placeOf(*Value) : std::nullopt;
+    auto Test = I < ResultPlaces ? TestVars.end() : TestVars.find(Holders[I].Var);
     bool Fresh =
         *Value && (I < ResultPlaces
                        ? strip(*Value) == Call ||
                              (From && isResultPlace(*From) && holds(*From, Before))
-                       : !readsStale(*Value, Before));
+                       : Test != TestVars.end() && Test->second == *Value &&
+                             !readsStale(*Value, Before));
     // The bit says "stale" for a place given the result, "holds" for one
     // given a copy of it (stale where the walk starts).
     if (Fresh == bool(Copies >> I & 1))

@@ -76,26 +76,29 @@ class CallOutcome {
 public:
   CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event);
 
-  /// A place that may hold the call's result: a local or parameter, or a
-  /// field reached from one (`r.st`, `op->status`).
+  /// A place that may hold the call's result: a local or parameter, a field
+  /// reached from one (`r.st`, `op->status`), or an element of a local array
+  /// at a local index (`sts[i]`, `res[i].st`).
   struct Place {
     const VarDecl *Var = nullptr;
     llvm::SmallVector<const FieldDecl *, 2> Fields = {};
+    const VarDecl *Index = nullptr; ///< `Var[Index]`, then Fields.
     bool operator==(const Place &O) const {
-      return Var == O.Var && Fields == O.Fields;
+      return Var == O.Var && Fields == O.Fields && Index == O.Index;
     }
   };
-  /// The place lvalue \p E names through `.` and `->` from a variable with
-  /// local storage; nothing for any other expression.
+  /// The place lvalue \p E names through `.`, `->` and a subscript at a
+  /// local index from a variable with local storage; nothing for any other
+  /// expression.
   static std::optional<Place> placeOf(const Expr *E);
 
   /// A local that holds the call's result (before findResultVars).
   void addResultVar(const VarDecl *V) { addResultPlace({V, {}}, false); }
   /// Finds the places \p Body assigns (or initializes with) the call's
   /// result, then those given a copy of it from such a place (`int rc = st;`,
-  /// `r.st = st;`). Also the locals given a test of the result (`bool ok =
-  /// call (...) == OK;`) and never assigned again: a branch on one reads the
-  /// test.
+  /// `r.st = st;`). Also the locals given one test of the result (`bool ok =
+  /// call (...) == OK;`): a branch on one reads the test while the local
+  /// holds it.
   void findResultVars(const Stmt *Body);
   /// Which expressions (a local, `op.reg`) hold the value the call hands
   /// back, non-null when the event happened; asked on every test, so the
@@ -182,7 +185,6 @@ private:
   /// bits are \p Stale (PathFacts::Stale); true for a place not tracked.
   bool holds(const Place &P, uint32_t Stale) const;
   bool readsStale(const Stmt *E, uint32_t Stale) const;
-  void findTestVars(const Stmt *Body);
 
   ASTContext &Ctx;
   const CallExpr *Call;
@@ -212,8 +214,9 @@ private:
   /// return a constant (`case TSMAP_OK: return true; default: return false;`),
   /// then maybe a `return` of one, returns true; nothing for another body.
   std::optional<Verdict> whenSwitchReturnsTrue(const CompoundStmt *Body) const;
-  /// Locals given a test of the result once, and never assigned again (`bool
-  /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.
+  /// Locals given one test of the result (`bool removed = tsmap_remove (...)
+  /// == TSMAP_OK;`, `rc = st == TSMAP_OK ? 0 : -1;`): a branch on one reads
+  /// the test where the path gave it (PathFacts).
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
