@@ -325,7 +325,7 @@ static void forEachDefinition(
 }
 
 void CallOutcome::addResultPlace(const Place &P, bool Copy) {
-  if (isResultPlace(P) || Holders.size() >= 32)
+  if (isResultPlace(P) || Holders.size() >= 16)
     return;
   if (Copy)
     Copies |= 1u << Holders.size();
@@ -366,12 +366,89 @@ void CallOutcome::findResultVars(const Stmt *Body) {
   for (const VarDecl *V : Several)
     TestVars.erase(V);
   for (const auto &[V, Test] : TestVars) {
-    if (Holders.size() >= 32 || llvm::is_contained(Holders, Place{V, {}}))
+    if (Holders.size() >= 16 || llvm::is_contained(Holders, Place{V, {}}))
       continue;
     if (V->getInit() != Test)
       Copies |= 1u << Holders.size();
     Holders.push_back({V, {}});
   }
+  findFlags(Body);
+}
+
+/// The integer constant \p E is, if it is one.
+static std::optional<llvm::APSInt> constantOf(const Expr *E, const ASTContext &Ctx) {
+  Expr::EvalResult R;
+  if (!E || E->isValueDependent() || !E->EvaluateAsInt(R, Ctx))
+    return std::nullopt;
+  return R.Val.getInt();
+}
+
+void CallOutcome::findFlags(const Stmt *Body) {
+  // Every local written: a flag when each write gives it a constant.
+  llvm::SmallVector<const VarDecl *, 8> Written;
+  llvm::SmallPtrSet<const VarDecl *, 8> NotFlags;
+  std::function<void(const Stmt *)> Visit = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *DS = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D); V && V->hasLocalStorage()) {
+          Written.push_back(V);
+          if (!V->getType()->isIntegerType() || isa<ParmVarDecl>(V) ||
+              (V->getInit() && !constantOf(V->getInit(), Ctx)))
+            NotFlags.insert(V);
+        }
+    if (const Expr *Target = writtenBy(S))
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl())) {
+          const auto *BO = dyn_cast<BinaryOperator>(S);
+          if (!BO || BO->getOpcode() != BO_Assign || !constantOf(BO->getRHS(), Ctx))
+            NotFlags.insert(V);
+        }
+    for (const Stmt *C : S->children())
+      Visit(C);
+  };
+  Visit(Body);
+  for (const VarDecl *V : Written)
+    if (!NotFlags.contains(V) && Flags.size() < 16 && !TestVars.count(V) &&
+        !isResultPlace({V, {}}) && !llvm::is_contained(Flags, V))
+      Flags.push_back(V);
+}
+
+std::optional<unsigned> CallOutcome::flagIndex(const Expr *E) const {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *It = DRE ? llvm::find(Flags, DRE->getDecl()) : Flags.end();
+  if (It == Flags.end())
+    return std::nullopt;
+  return unsigned(It - Flags.begin());
+}
+
+std::optional<bool> CallOutcome::flagTruth(const Expr *Cond,
+                                           const PathFacts &Facts) const {
+  const Expr *E = Cond->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot) {
+    std::optional<bool> T = flagTruth(UO->getSubExpr(), Facts);
+    return T ? std::optional<bool>(!*T) : std::nullopt;
+  }
+  auto Known = [&](unsigned I) { return (Facts.FlagSet >> I & 1) != 0; };
+  if (std::optional<unsigned> I = flagIndex(E); I && Known(*I))
+    return (Facts.FlagTrue >> *I & 1) != 0;
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  if (!BO || !BO->isEqualityOp())
+    return std::nullopt;
+  const Expr *K = BO->getRHS();
+  std::optional<unsigned> I = flagIndex(BO->getLHS());
+  if (!I && (I = flagIndex(BO->getRHS())))
+    K = BO->getLHS();
+  std::optional<llvm::APSInt> C = I ? constantOf(K, Ctx) : std::nullopt;
+  // Only zero and non-zero are kept: `== 0`, `!= 0`, and `== 1` of a bool-like.
+  if (!C || !Known(*I) || !(C->isZero() || C->isOne()))
+    return std::nullopt;
+  bool True = Facts.FlagTrue >> *I & 1;
+  if (C->isOne() && True && !Flags[*I]->getType()->isBooleanType())
+    return std::nullopt; // `rc == 1` when rc was given some non-zero value.
+  bool Equal = C->isZero() ? !True : True;
+  return BO->getOpcode() == BO_EQ ? Equal : !Equal;
 }
 
 bool CallOutcome::holds(const Place &P, uint32_t Stale) const {
@@ -752,7 +829,8 @@ std::optional<uint32_t> CallOutcome::successesEqualTo(const Expr *C) const {
   if (Successes.size() > 1 || (!SuccessStatuses.empty() && Name)) {
     if (const auto *It = Name ? llvm::find(Successes, *Name) : Successes.end();
         It != Successes.end())
-      return 1u << (It - Successes.begin());
+      return It - Successes.begin() < 16 ? 1u << (It - Successes.begin())
+                                         : allSuccesses();
     if (Name && !SuccessStatuses.empty())
       return 0; // A status the API does not report the event with.
   }
@@ -762,8 +840,8 @@ std::optional<uint32_t> CallOutcome::successesEqualTo(const Expr *C) const {
 }
 
 uint32_t CallOutcome::allSuccesses() const {
-  size_t N = std::min<size_t>(successStatuses().size(), 32);
-  return N <= 1 ? 1u : N == 32 ? ~0u : (1u << N) - 1;
+  size_t N = std::min<size_t>(successStatuses().size(), 16);
+  return N <= 1 ? 1u : (1u << N) - 1;
 }
 
 std::optional<uint32_t> CallOutcome::possibleWhere(const Expr *E,
@@ -884,7 +962,7 @@ llvm::SmallVector<llvm::StringRef, 4> CallOutcome::successStatuses() const {
 
 bool CallOutcome::ruleOut(uint32_t Possible, PathFacts &Facts) const {
   uint32_t All = allSuccesses();
-  Facts.RuledOut |= All & ~Possible;
+  Facts.RuledOut |= uint16_t(All & ~Possible);
   return (Facts.RuledOut & All) == All;
 }
 
@@ -897,6 +975,11 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
                             PathFacts &Facts) const {
   if (I >= B.succ_size())
     return Verdict::Unrelated;
+  // A test of a flag whose constant the path knows: the other side cannot
+  // be taken (and says nothing of the call).
+  if (const Expr *Cond = B.succ_size() == 2 ? B.getLastCondition() : nullptr)
+    if (std::optional<bool> Truth = flagTruth(Cond, Facts))
+      return *Truth == (I == 0) ? Verdict::Unrelated : Verdict::NotHappened;
   StaleNow = Facts.Stale;
   auto Read = [&]() {
     if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(B.getTerminatorStmt()))
@@ -929,6 +1012,14 @@ CallOutcome::PathFacts CallOutcome::afterElement(PathFacts Facts,
                                                  const Stmt *S) const {
   if (S == Call) // Run again (a loop): its earlier tests say nothing of it.
     Facts.RuledOut = 0;
+  for (unsigned I = 0; I < Flags.size(); ++I)
+    if (std::optional<const Expr *> Value = definitionOf(S, Flags[I])) {
+      std::optional<llvm::APSInt> C =
+          *Value ? constantOf(*Value, Ctx) : std::nullopt;
+      uint16_t Bit = uint16_t(1u << I);
+      Facts.FlagSet = C ? Facts.FlagSet | Bit : Facts.FlagSet & ~Bit;
+      Facts.FlagTrue = C && !C->isZero() ? Facts.FlagTrue | Bit : Facts.FlagTrue & ~Bit;
+    }
   uint32_t Before = Facts.Stale;
   for (unsigned I = 0; I < Holders.size(); ++I) {
     std::optional<const Expr *> Value = definitionOf(S, Holders[I]);

@@ -128,15 +128,26 @@ public:
   ///     another value on the way (`st = tsmap_put (...)`): a test of one
   ///     no longer reads this call; and which places given a copy of it
   ///     (`rc = st;`) got it on the way: only then does a test of one read it.
-  /// Packed into 64 bits (a walk's state); all zero where the call returns.
+  ///   - the constant each flag local was last given on the way (`bool
+  ///     removed = false; ... removed = true;`, `int rc = -1; ... rc = 0;`:
+  ///     a local given only constants): a test of it (`if (removed)`) that
+  ///     the path cannot take ends the path.
+  /// Packed into 64 bits (a walk's state): at most 16 success statuses,
+  /// holders and flags are tracked; all zero where the call returns.
   struct PathFacts {
-    uint32_t RuledOut = 0; ///< Bit i: success status i is not the result.
+    uint16_t RuledOut = 0; ///< Bit i: success status i is not the result.
     /// Bit i: holder i does not hold this call's result (for a holder
     /// given a copy of it: does).
-    uint32_t Stale = 0;
-    uint64_t pack() const { return uint64_t(Stale) << 32 | RuledOut; }
+    uint16_t Stale = 0;
+    uint16_t FlagSet = 0;  ///< Bit i: flag i was given a constant on the way,
+    uint16_t FlagTrue = 0; ///< and it is not zero.
+    uint64_t pack() const {
+      return uint64_t(FlagTrue) << 48 | uint64_t(FlagSet) << 32 |
+             uint64_t(Stale) << 16 | RuledOut;
+    }
     static PathFacts unpack(uint64_t State) {
-      return {uint32_t(State), uint32_t(State >> 32)};
+      return {uint16_t(State), uint16_t(State >> 16), uint16_t(State >> 32),
+              uint16_t(State >> 48)};
     }
   };
   /// The facts past statement \p S: a holder assigned (stale, or fresh
@@ -180,6 +191,12 @@ private:
   /// every success status is then ruled out.
   bool ruleOut(uint32_t Possible, PathFacts &Facts) const;
   void addResultPlace(const Place &P, bool Copy);
+  /// Finds the flag locals of \p Body (PathFacts).
+  void findFlags(const Stmt *Body);
+  /// The truth of \p Cond when it tests a flag whose constant \p Facts knows
+  /// (`removed`, `!removed`, `rc == 0`); nothing otherwise.
+  std::optional<bool> flagTruth(const Expr *Cond, const PathFacts &Facts) const;
+  std::optional<unsigned> flagIndex(const Expr *E) const;
   bool isResultPlace(const Place &P) const;
   /// Whether holder \p P holds this call's result on a path whose holders'
   /// bits are \p Stale (PathFacts::Stale); true for a place not tracked.
@@ -220,12 +237,14 @@ private:
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
-  /// The places a PathFacts tracks (at most 32): the ResultPlaces places
+  /// The places a PathFacts tracks (at most 16): the ResultPlaces places
   /// that hold the result (bit i of Copies set: a copy of it), then the test
   /// locals.
   llvm::SmallVector<Place, 4> Holders;
   unsigned ResultPlaces = 0;
   uint32_t Copies = 0;
+  /// Locals given only integer constants (at most 16).
+  llvm::SmallVector<const VarDecl *, 4> Flags;
   /// The stale holders of the path an edge is read for (0 outside onEdge).
   mutable uint32_t StaleNow = 0;
 };
