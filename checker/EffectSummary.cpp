@@ -145,9 +145,10 @@ bool Place::sameAs(const Place &O) const {
   switch (Root) {
   case RootKind::Param:
     return Param == O.Param;
-  case RootKind::Global:
+  case RootKind::Global: // `extern T *m;` and the definition are one variable
   case RootKind::Local:
-    return Var == O.Var;
+    return Var == O.Var ||
+           (Var && O.Var && Var->getCanonicalDecl() == O.Var->getCanonicalDecl());
   case RootKind::This:
     return true;
   case RootKind::Unknown:

@@ -44,8 +44,8 @@ const ValueDecl *tableDeclOf(const Expr *E) {
   E = E->IgnoreParenCasts();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
     E = UO->getSubExpr()->IgnoreParenCasts();
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
-    return DRE->getDecl();
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // one key for every redeclaration
+    return cast<ValueDecl>(DRE->getDecl()->getCanonicalDecl());
   if (const auto *ME = dyn_cast<MemberExpr>(E))
     return ME->getMemberDecl();
   return nullptr;

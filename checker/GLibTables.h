@@ -80,7 +80,9 @@ std::pair<const Expr *, KeyCopy> keyCopiedFrom(const Expr *Key,
 GLibOp glibOpOf(const FunctionDecl *FD);
 
 /// The variable or field a table expression names: `t`, `&t`, `m->cache`,
-/// `FOO(obj)->priv->cache` (the last field).
+/// `FOO(obj)->priv->cache` (the last field). A variable is named by its first
+/// declaration, so that a redeclaration (`static tsmap *m;` twice, an `extern`
+/// then the definition) is the same table.
 const ValueDecl *tableDeclOf(const Expr *E);
 
 /// The last `g_hash_table_iter_init (&it, table)` in \p Body before \p Use

@@ -84,6 +84,16 @@ size_t tsmap_debug_resident_in(const void *p, size_t len) {
  * old, the prepared next one, the ones being given back) and of its spares (unless
  * `resident` is NULL: mincore is slow); cur's bytes;
  * the prepared next table's bytes faulted in and its size (0 and 0 without one). */
+/* Bytes of shard i's reshard destination table not published yet (rs_next, R7). */
+TSMAP_HIDDEN size_t tsmap_debug_rs_next_bytes(tsmap *m, size_t i);
+size_t tsmap_debug_rs_next_bytes(tsmap *m, size_t i) {
+  tsmap_shard *s = &m->shards[i];
+  tsmap_lock_acquire(&s->lock);
+  size_t bytes = s->rs_next ? s->rs_next->bytes : 0;
+  tsmap_lock_release(&s->lock);
+  return bytes;
+}
+
 TSMAP_HIDDEN void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,
                                      size_t *next_populated, size_t *next_bytes);
 void tsmap_debug_memory(tsmap *m, size_t i, size_t *resident, size_t *cur_bytes,

@@ -13,6 +13,7 @@
  * each metric family once, with one series per map.
  */
 #include "metrics.h"
+#include "reshard.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,15 +414,17 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
   for (size_t i = 0; i < tsmap_shard_hw(m); i++) { /* G15: a reshard's new shards too */
     tsmap_shard *s = &m->shards[i];
     tsmap_lock_acquire(&s->lock);
-    tsmap_table *ts[3] = {atomic_load_explicit(&s->cur, memory_order_relaxed),
-                          atomic_load_explicit(&s->old, memory_order_relaxed), s->next};
-    for (int k = 0; k < 3; k++)
+    tsmap_table *ts[4] = {atomic_load_explicit(&s->cur, memory_order_relaxed),
+                          atomic_load_explicit(&s->old, memory_order_relaxed), s->next,
+                          s->rs_next}; /* G15 (R7): a reshard destination's coming table */
+    for (int k = 0; k < 4; k++)
       sn->table_bytes += ts[k] ? ts[k]->bytes : 0;
     sn->growing += ts[1] != NULL;
     sn->migrated += s->migrated;
     sn->entries += atomic_load_explicit(&s->count, memory_order_relaxed);
     tsmap_lock_release(&s->lock);
   }
+  sn->table_bytes += tsmap_reshard_prepared_bytes(m); /* R10: the helper's, not taken yet */
 }
 
 /* M2: operations after a stripe's last timed one are not timed yet: they go to the +Inf
@@ -652,7 +655,8 @@ static const tsmap_mx_family_def k_families[] = {
     {"tsmap_entries", "gauge", "Entries in the map.", TSMAP_MX_FIELD(entries), NULL, 0},
     {"tsmap_shards", "gauge", "Shards of the map.", TSMAP_MX_FIELD(shards), NULL, 0},
     {"tsmap_table_bytes", "gauge",
-     "Bytes of the map's tables: current, old while growing, and the next one prepared.",
+     "Bytes of the map's tables: current, old while growing, and those prepared for a "
+     "growth or a reshard.",
      TSMAP_MX_FIELD(table_bytes), NULL, 0},
     {"tsmap_growth_in_progress", "gauge",
      "Shards whose entries are being moved to a larger table.", TSMAP_MX_FIELD(growing), NULL, 0},

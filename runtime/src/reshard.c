@@ -921,6 +921,11 @@ void tsmap_reshard_free(tsmap *m) {
   }
 }
 
+size_t tsmap_reshard_prepared_bytes(tsmap *m) {
+  tsmap_rstate *rs = tsmap_rs(m);
+  return rs ? tsmap_rsmem_ready_bytes(rs->mem) : 0;
+}
+
 /* Test support (test_reshard.c): shard i's entries, and a write's share (R4). */
 TSMAP_HIDDEN size_t tsmap_debug_shard_entries(tsmap *m, size_t i);
 size_t tsmap_debug_shard_entries(tsmap *m, size_t i) { return atomic_load(&m->shards[i].count); }

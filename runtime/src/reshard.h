@@ -154,6 +154,9 @@ TSMAP_HIDDEN void tsmap_reshard_foreach_exit(tsmap *m);
 TSMAP_HIDDEN size_t tsmap_reshard_span(tsmap *m);
 /* tsmap_size's sum of the shards' counts, exact against moves (R9). */
 TSMAP_HIDDEN size_t tsmap_reshard_size(tsmap *m);
+/* Bytes of the destination tables prepared for the phase and not taken yet by its pairs
+ * (tsmap_table_bytes; 0 without a reshard or a helper). */
+TSMAP_HIDDEN size_t tsmap_reshard_prepared_bytes(tsmap *m);
 /* tsmap_maintain's share: scan up to `groups` groups of the phase's pairs. */
 TSMAP_HIDDEN void tsmap_reshard_help(tsmap *m, size_t groups);
 /* tsmap_close, after it published the closure: wait out a reshard call adding shards. */

@@ -59,6 +59,7 @@ struct tsmap_rsmem {
   _Atomic uint64_t helped; /* the phase whose memory work is the helper's (writers read it) */
   _Atomic uint64_t prepared; /* the last phase whose every destination it answered for */
   _Atomic size_t tables, sources; /* test support */
+  _Atomic size_t ready_bytes;     /* of the tables answered and not taken (tsmap_table_bytes) */
   tsmap_fork_watch fork;          /* G16: in a child of fork, the thread is not there */
   tsmap_rsmem_slot slot[];        /* shard_cap */
 };
@@ -198,6 +199,8 @@ static void tsmap_rsmem_prepare(tsmap_rsmem *h, uint64_t phase, size_t si, size_
     tsmap_table_free(m, t); /* closing: nobody waits for the answer */
     return;
   }
+  if (t) /* counted before a writer can take it and count it down */
+    atomic_fetch_add_explicit(&h->ready_bytes, t->bytes, memory_order_relaxed);
   atomic_store_explicit(&h->slot[di].ready, t, memory_order_release);
   atomic_store_explicit(&h->slot[di].ready_phase, phase, memory_order_release);
   if (t)
@@ -314,8 +317,10 @@ static int tsmap_rsmem_spawn(tsmap_rsmem *h) {
 static void tsmap_rsmem_free_answers(tsmap *m, tsmap_rsmem *h) {
   for (size_t i = 0; i < m->shard_cap; i++) {
     tsmap_table *t = atomic_exchange(&h->slot[i].ready, NULL);
-    if (t)
+    if (t) {
+      atomic_fetch_sub_explicit(&h->ready_bytes, t->bytes, memory_order_relaxed);
       tsmap_table_free(m, t);
+    }
   }
 }
 
@@ -393,7 +398,13 @@ int tsmap_rsmem_take_table(tsmap_rsmem *h, size_t di, uint64_t phase, tsmap_tabl
   if (atomic_load_explicit(&h->slot[di].ready_phase, memory_order_acquire) != phase)
     return 0;
   *t = atomic_exchange_explicit(&h->slot[di].ready, NULL, memory_order_acq_rel);
+  if (*t) /* the taker's shard counts it from now on (its rs_next, under its lock) */
+    atomic_fetch_sub_explicit(&h->ready_bytes, (*t)->bytes, memory_order_relaxed);
   return 1;
+}
+
+size_t tsmap_rsmem_ready_bytes(const tsmap_rsmem *h) {
+  return h ? atomic_load_explicit(&h->ready_bytes, memory_order_relaxed) : 0;
 }
 
 void tsmap_rsmem_counts(tsmap_rsmem *h, size_t *tables, size_t *sources, int *running) {

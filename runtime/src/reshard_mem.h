@@ -44,6 +44,10 @@ TSMAP_HIDDEN int tsmap_rsmem_prepared(const tsmap_rsmem *h, uint64_t phase);
 TSMAP_HIDDEN int tsmap_rsmem_take_table(tsmap_rsmem *h, size_t di, uint64_t phase,
                                         tsmap_table **t);
 
+/* Bytes of the tables the helper answered with that no writer took yet (tsmap_table_bytes
+ * counts them; a table taken is its destination's rs_next). 0 for NULL. */
+TSMAP_HIDDEN size_t tsmap_rsmem_ready_bytes(const tsmap_rsmem *h);
+
 /* Test support: tables the helper prepared and sources it gave back, since create, and
  * whether a helper thread runs (it gives back after the reshard's last phase). */
 TSMAP_HIDDEN void tsmap_rsmem_counts(tsmap_rsmem *h, size_t *tables, size_t *sources,

@@ -2,13 +2,20 @@
 """doc_examples.py: the docs' examples give what the docs show, as a user pastes them.
 
 Usage: doc_examples.py --src SRC --build BUILD --clang-tidy CT --plugin SO
-                       [-IDIR]... (rules | docs) [PAGE...]
+                       [-IDIR]... (rules | examples | docs) [PAGE...]
 
 rules: every fenced block of rules/tsmap-*.md is marked, and each marked example is run.
   The mark is an HTML comment on the line right before the fence (Markdown shows nothing):
 
-    <!-- doc-example: fragment -->   a C excerpt not meant to compile (declarations left
-                                     to the reader, `...`): not run.
+    <!-- doc-example: fragment: WHY -->
+                                     a C excerpt not meant to compile (a line or two of a
+                                     larger example): not run; WHY says why it is one.
+    <!-- doc-example: excerpt-of=PATH -->
+                                     an abridged copy of PATH, a file of the repository
+                                     (the story of a page whose output-of= block shows
+                                     PATH's diagnostics): each line that is not `...`,
+                                     comments and whitespace aside, is text of PATH, in
+                                     PATH's order. Not run (PATH is).
     <!-- doc-example: file=NAME.c [Opt=Val]... -->
                                      a complete C file, saved as NAME.c and checked; the
                                      next fence of the page must be its output block.
@@ -17,6 +24,15 @@ rules: every fenced block of rules/tsmap-*.md is marked, and each marked example
                                      after=, the block continues the page's file= example
                                      NAME.c (a user pastes it below that one), and its own
                                      lines are silent.
+    <!-- doc-example: inline [after=NAME.c] [Opt=Val]... -->
+                                     a complete C file (with after=, a continuation of
+                                     NAME.c as for quiet) that shows its diagnostics in
+                                     its own comments: `// warning: TEXT`, continued on
+                                     the `// ` lines right below it, is a warning clang-tidy
+                                     prints on the nearest line of code above the comment;
+                                     `// note: TEXT` a note it prints (on any line). A TEXT
+                                     ending in `...` is the start of the message. No other
+                                     warning may be given on the block's lines.
     <!-- doc-example: output-of=PATH [lines=A-B] [Opt=Val]... -->
                                      on an output block: what the check prints for PATH, a
                                      file of the repository (examples/...), compiled as the
@@ -32,6 +48,15 @@ rules: every fenced block of rules/tsmap-*.md is marked, and each marked example
   it does not show may be; a file is compared by its base name. Only the page's check is
   enabled, with the options named (`Opt=Val` is `tsmap-<page>.Opt: Val`). A C fence or an
   output fence without a mark fails, so a new example cannot go untested by accident.
+
+  `pkg=NAME[,NAME]...` on a file=, quiet or inline mark compiles the block with
+  `pkg-config --cflags NAME...` (GLib's `glib-2.0`, liburcu's `liburcu liburcu-cds`);
+  where pkg-config or a package is missing the block is skipped and the reason printed
+  (CI installs them: bench/runtime/debian-packages.txt).
+
+examples: examples/*/README.md, marked and run as rules/*.md are; each mark that runs
+  names its check (`check=tsmap-x`, a comma-separated list for several), which a rule
+  page takes from its name.
 
 docs: docs/ci.md, docs/contracts-option.md, docs/tsmap-tidy.md, docs/editors.md. YAML and
   JSON blocks parse (and the shell of a workflow's `run:` and `script:` passes
@@ -51,6 +76,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,11 +113,14 @@ def fences(path):
 
 def parse_mark(mark):
     kind, opts = None, {}
+    m = re.match(r"^fragment(?::\s*(.*))?$", mark, re.S)
+    if m:
+        return "fragment", {"why": (m.group(1) or "").strip()}
     for word in shlex.split(mark):
-        if "=" in word and word.split("=", 1)[0] in ("file", "output-of"):
+        if "=" in word and word.split("=", 1)[0] in ("file", "output-of", "excerpt-of"):
             kind, arg = word.split("=", 1)
             opts["_" + kind] = arg
-        elif word.split("=", 1)[0] in ("lines", "after"):
+        elif word.split("=", 1)[0] in ("lines", "after", "pkg", "check"):
             k, v = word.split("=", 1)
             opts[k] = v
         elif "=" in word:
@@ -127,7 +156,8 @@ def key(diag):
 def tidy(a, check, opts, path, args):
     config = {"Checks": f"-*,{check}",
               "CheckOptions": {f"{check}.{k}": v for k, v in opts.items()
-                               if not k.startswith("_") and k not in ("lines", "after")}}
+                               if not k.startswith("_")
+                               and k not in ("lines", "after", "pkg", "check")}}
     cmd = [a.clang_tidy, "--load", a.plugin, "--quiet", f"--config={json.dumps(config)}",
            path] + args
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -159,6 +189,100 @@ def compare(a, page, line, want_lines, got, r, quiet=False, lines=None):
                  + "\n    %s:%d:%d: %s: %s" % g)
 
 
+def pkg_flags(opts):
+    """(the cflags of the packages the mark names, None) or (None, why the block is skipped)."""
+    names = [n for n in opts.get("pkg", "").split(",") if n]
+    if not names:
+        return [], None
+    if not shutil.which("pkg-config"):
+        return None, "no pkg-config"
+    missing = [n for n in names
+               if subprocess.run(["pkg-config", "--exists", n]).returncode != 0]
+    if missing:
+        return None, "pkg-config knows no " + ", ".join(missing)
+    r = subprocess.run(["pkg-config", "--cflags"] + names, capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, "pkg-config --cflags %s: %s" % (" ".join(names), r.stderr.strip())
+    return shlex.split(r.stdout), None
+
+
+def code_text(text):
+    """C text with its comments and all whitespace taken out: a rough reading, enough to
+    compare an excerpt with its file (a `//` or `/*` inside a string literal is taken
+    for a comment, and whitespace inside one is dropped too)."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return re.sub(r"\s+", "", text)
+
+
+def check_excerpt(a, rel, line, body, path):
+    """Each line of the excerpt that is not `...` is text of PATH, in PATH's order."""
+    full = os.path.join(a.src, path)
+    if not os.path.isfile(full):
+        fail(rel, line, f"excerpt-of={path}: no such file")
+        return
+    text, at = code_text(open(full).read()), 0
+    for n, raw in enumerate(body.splitlines()):
+        code = code_text(raw)
+        if not code or raw.strip() == "...":
+            continue
+        found = text.find(code, at)
+        if found < 0:
+            where = "is not in" if text.find(code) < 0 else "comes before the line above it in"
+            fail(rel, line, f"excerpt-of={path}: line {n + 1} of the block {where} {path}:"
+                 f"\n    {raw.strip()}")
+            return
+        at = found + len(code)
+
+
+def inline_expectations(body, first):
+    """The `// warning:` and `// note:` comments of an inline block: a list of
+    (severity, line of the code above or None, text); `first` is the block's first line
+    in the checked file."""
+    out, code_line, open_ = [], None, False
+    for n, raw in enumerate(body.splitlines()):
+        text = raw.strip()
+        m = re.match(r"^//\s?(warning|note):\s*(.*)$", text)
+        if m:
+            out.append([m.group(1), code_line, m.group(2)])
+            open_ = True
+        elif text.startswith("//") and open_:
+            out[-1][2] += " " + text[2:].strip()
+        else:
+            open_ = False
+            if text and not text.startswith("//"):
+                code_line = first + n
+    return [tuple(e) for e in out]
+
+
+def inline_match(text, msg):
+    msg = re.sub(r"\s*\[[a-z-]+\]$", "", msg)
+    text = re.sub(r"\s+", " ", text).strip()
+    if text.endswith("..."):
+        return msg.startswith(text[:-3].rstrip())
+    return msg == text
+
+
+def compare_inline(rel, line, want, got, r, first):
+    for sev, at, text in want:
+        if sev == "warning" and at is None:
+            fail(rel, line, f"`// warning: {text}` follows no line of code")
+            continue
+        if not any(g[3] == sev and (sev == "note" or g[1] == at) and inline_match(text, g[4])
+                   for g in got):
+            fail(rel, line, "the example does not give the shown %s%s\n    %s\n"
+                 "  clang-tidy printed:\n%s" % (
+                     sev, f" on line {at - first + 1} of the block" if at else "", text,
+                     "\n".join("    %s:%d:%d: %s: %s" % g for g in got) or
+                     "    (nothing)\n" + r.stderr[-2000:]))
+    for g in got:
+        if g[3] == "warning" and g[1] >= first and not any(
+                sev == "warning" and at == g[1] and inline_match(text, g[4])
+                for sev, at, text in want):
+            fail(rel, line, "the example gives a warning the page does not show (line %d "
+                 "of the block)\n    %s:%d:%d: %s: %s" % ((g[1] - first + 1,) + g))
+
+
 def compile_args(a, source):
     db = json.load(open(os.path.join(a.build, "compile_commands.json")))
     real = os.path.realpath(source)
@@ -168,23 +292,36 @@ def compile_args(a, source):
     return None
 
 
-def check_rules(a, pages):
-    counts = {"run": 0, "fragment": 0, "shape": 0}
+def check_rules(a, pages, label="rules"):
+    counts = {"run": 0, "fragment": 0, "shape": 0, "excerpt": 0, "skipped": 0}
     for page in pages:
         rel = os.path.relpath(page, a.src)
-        check = os.path.basename(page)[:-3]
+        # A rule page's check is its name; elsewhere (examples/*/README.md) each block
+        # that runs names its check: check=tsmap-x.
+        page_check = os.path.basename(page)[:-3]
+        page_check = page_check if page_check.startswith("tsmap-") else None
         blocks = list(fences(page))
         pending = None   # (line, diagnostics, result) of a file= block awaiting its output
         files = {}       # NAME.c of the page's file= blocks -> their text
         for line, info, body, mark in blocks:
             kind, opts = parse_mark(mark) if mark else (None, {})
+            check = opts.get("check", page_check)
+            if check is None and kind in ("file", "quiet", "inline", "output-of"):
+                fail(rel, line, "the page is no check's: the mark must name one (check=tsmap-x)")
+                continue
             if info in ("c", "cpp", "c++"):
                 if pending:
                     fail(rel, pending[0], "a file= example with no output block after it")
                     pending = None
                 if kind == "fragment":
+                    if not opts["why"]:
+                        fail(rel, line, "a fragment must say why it is not run: "
+                             "<!-- doc-example: fragment: WHY -->")
                     counts["fragment"] += 1
-                elif kind in ("file", "quiet"):
+                elif kind == "excerpt-of":
+                    check_excerpt(a, rel, line, body, opts["_excerpt-of"])
+                    counts["excerpt"] += 1
+                elif kind in ("file", "quiet", "inline"):
                     before = files.get(opts.get("after"), "")
                     if opts.get("after") and not before:
                         fail(rel, line, f"after={opts['after']}: no file= block of that name "
@@ -193,20 +330,30 @@ def check_rules(a, pages):
                                     "example." + ("c" if info == "c" else "cpp")))
                     if kind == "file":
                         files[name] = body
+                    flags, why = pkg_flags(opts)
+                    if why:
+                        print(f"{rel}:{line}: skipped: {why} (pkg={opts['pkg']})")
+                        counts["skipped"] += 1
+                        if kind == "file":
+                            pending = (line, None, None)
+                        continue
                     with tempfile.TemporaryDirectory() as tmp:
                         path = os.path.join(tmp, name)
                         open(path, "w").write(before + body)
                         std = "-std=c11" if name.endswith((".c", ".h")) else "-std=c++17"
                         got, r = tidy(a, check, opts, path,
-                                      ["--", std] + [f"-I{d}" for d in a.include])
+                                      ["--", std] + [f"-I{d}" for d in a.include] + flags)
                     errors = [g for g in got if g[3] == "error"]
                     if errors:
                         fail(rel, line, "the example does not compile:\n" + "\n".join(
                             "    %s:%d:%d: %s: %s" % g for g in errors))
+                    first = before.count("\n") + 1
                     if kind == "quiet":
-                        first = before.count("\n") + 1
                         compare(a, rel, line, [], got, r, quiet=True,
                                 lines=f"{first}-{1 << 30}")
+                    elif kind == "inline":
+                        compare_inline(rel, line, inline_expectations(body, first), got, r,
+                                       first)
                     else:
                         pending = (line, got, r)
                     counts["run"] += 1
@@ -227,15 +374,16 @@ def check_rules(a, pages):
                     compare(a, rel, line, shown(body), got, r, lines=opts.get("lines"))
                     counts["run"] += 1
                 elif pending:
-                    compare(a, rel, line, shown(body), pending[1], pending[2])
+                    if pending[1] is not None:   # else its file= block was skipped
+                        compare(a, rel, line, shown(body), pending[1], pending[2])
                     pending = None
                 else:
                     fail(rel, line, "an output block that follows no file= example and "
                          "has no mark (output-of=PATH or shape)")
         if pending:
             fail(rel, pending[0], "a file= example with no output block after it")
-    print("rules: %(run)d examples run, %(fragment)d fragments, %(shape)d message shapes"
-          % counts)
+    print(label + ": %(run)d examples run, %(excerpt)d excerpts compared, %(fragment)d "
+          "fragments, %(shape)d message shapes, %(skipped)d skipped" % counts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -412,13 +560,16 @@ def main():
     p.add_argument("--clang-tidy", required=True)
     p.add_argument("--plugin", required=True)
     p.add_argument("-I", dest="include", action="append", default=[])
-    p.add_argument("mode", choices=("rules", "docs"))
+    p.add_argument("mode", choices=("rules", "examples", "docs"))
     p.add_argument("pages", nargs="*")
     a = p.parse_args()
     a.src, a.build = os.path.abspath(a.src), os.path.abspath(a.build)
     if a.mode == "rules":
         pages = a.pages or sorted(glob.glob(os.path.join(a.src, "rules", "tsmap-*.md")))
         check_rules(a, pages)
+    elif a.mode == "examples":
+        pages = a.pages or sorted(glob.glob(os.path.join(a.src, "examples", "*", "README.md")))
+        check_rules(a, pages, "examples")
     else:
         pages = a.pages or [os.path.join(a.src, "docs", d) for d in
                             ("ci.md", "contracts-option.md", "tsmap-tidy.md", "editors.md")]

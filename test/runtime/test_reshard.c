@@ -765,14 +765,22 @@ static int text_append(const char *text, size_t len, void *ctx) {
   return 0;
 }
 
-/* Groups moved by growths so far (the unnamed map's tsmap_migrated_groups_total). */
-static long long migrated_groups(tsmap *m) {
+/* The value of the unnamed map's series `family` (a gauge or counter without labels but
+ * map), from its metrics text. */
+static long long unnamed_series(tsmap *m, const char *family) {
   static char buf[1 << 16];
+  char series[128];
   buf[0] = 0;
   CHECK_ST(tsmap_metrics_write(m, text_append, buf), TSMAP_OK);
-  const char *at = strstr(buf, "\ntsmap_migrated_groups_total{map=\"\"} ");
+  snprintf(series, sizeof series, "\n%s{map=\"\"} ", family);
+  const char *at = strstr(buf, series);
   CHECK(at != NULL);
-  return at ? atoll(strchr(at + 1, ' ') + 1) : -1;
+  return at ? atoll(at + strlen(series)) : -1;
+}
+
+/* Groups moved by growths so far (the unnamed map's tsmap_migrated_groups_total). */
+static long long migrated_groups(tsmap *m) {
+  return unnamed_series(m, "tsmap_migrated_groups_total");
 }
 
 /* Two doublings (4 -> 8 -> 16 shards) of 120,000 entries, driven by overwrites alone.
@@ -822,9 +830,54 @@ static void test_g15_destinations_do_not_grow_while_entries_move(void) {
   tsmap_destroy(m);
 }
 
-/* ---- R8: memory after a reshard --------------------------------------------------------- */
-
 int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources);
+size_t tsmap_debug_rs_next_bytes(tsmap *m, size_t i);
+
+/* tsmap_table_bytes counts a reshard's destination tables from the moment they exist, not
+ * only once published: the helper's answers no pair has taken yet (R10), and a pair's
+ * table that the writers fault in before publishing it (R7; without the helper). A
+ * doubling of 4 shards holding 120,000 entries gives each of its 4 destinations a table
+ * for about half its source's entries; once they are all there (the helper's, with no
+ * write to take them) or one of them is (overwrites, without the helper), the gauge has
+ * grown by more than a tenth (without the helper: by at least that table's bytes). It once
+ * counted neither (the same as before the reshard). */
+static void test_g15_table_bytes_count_a_reshards_prepared_tables(void) {
+  tsmap *m = new_map(4, 8, 8, 0);
+  const uint64_t n = 120000;
+  for (uint64_t k = 0; k < n; k++)
+    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+  long long before = unnamed_series(m, "tsmap_table_bytes");
+  CHECK_ST(tsmap_reshard(m, 8), TSMAP_OK);
+  size_t waiting = 0; /* bytes of the tables a pair prepared and has not published */
+  if (no_helper()) { /* overwrites until a pair's first step made its destination's table */
+    for (uint64_t k = 0; k < n && !waiting; k++) {
+      uint64_t v = k + 1;
+      CHECK_ST(tsmap_put(m, &k, 8, &v, NULL), TSMAP_REPLACED);
+      for (size_t i = 4; i < 8; i++)
+        waiting += tsmap_debug_rs_next_bytes(m, i);
+    }
+    CHECK(waiting > (size_t)before / 10);
+  } else {
+    size_t tables = 0, sources = 0;
+    for (int i = 0; i < 20000 && (tsmap_debug_reshard_helper(m, &tables, &sources), tables < 4);
+         i++) {
+      struct timespec ts = {0, 500000};
+      nanosleep(&ts, NULL);
+    }
+    CHECK(tables == 4);
+  }
+  long long during = unnamed_series(m, "tsmap_table_bytes");
+  tsmap_test_finish_reshard(m);
+  long long after = unnamed_series(m, "tsmap_table_bytes");
+  fprintf(stderr, "  tsmap_table_bytes: %lld before, %lld with the tables prepared, %lld after\n",
+          before, during, after);
+  CHECK(during >= before + (long long)waiting);
+  CHECK(during > before + before / 10);
+  CHECK(after > before + before / 10);
+  tsmap_destroy(m);
+}
+
+/* ---- R8: memory after a reshard --------------------------------------------------------- */
 
 /* Wait until no helper thread runs (R10: it gives a halving's sources back after the
  * phase, and exits once the reshard reached its target). */
@@ -1689,6 +1742,7 @@ TEST_MAIN(T(test_g15_foreach_without_memory_during_a_reshard),
           T(test_g15_close_overtaking_a_write_during_a_reshard),
           T(test_g15_differential_stress), T(test_g15_auto_policy_grows_contended_maps),
           T(test_g15_destinations_do_not_grow_while_entries_move),
+          T(test_g15_table_bytes_count_a_reshards_prepared_tables),
           T(test_g15_a_write_moves_a_capped_share),
           T(test_g15_plain_gets_during_a_phase_find_every_key),
           T(test_g15_a_reshard_gives_memory_back), T(test_g15_a_failed_reshard_changes_nothing),
