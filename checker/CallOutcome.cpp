@@ -409,9 +409,44 @@ void CallOutcome::findFlags(const Stmt *Body) {
       Visit(C);
   };
   Visit(Body);
+  // Only the locals a branch tests (`if (removed)`, `rc == 0`) are worth a
+  // path's state.
+  llvm::SmallPtrSet<const VarDecl *, 8> Tested;
+  auto Note = [&](const Expr *Cond) {
+    Cond = Cond ? Cond->IgnoreParenImpCasts() : nullptr;
+    for (const auto *UO = dyn_cast_or_null<UnaryOperator>(Cond);
+         UO && UO->getOpcode() == UO_LNot; UO = dyn_cast<UnaryOperator>(Cond))
+      Cond = UO->getSubExpr()->IgnoreParenImpCasts();
+    const auto *BO = dyn_cast_or_null<BinaryOperator>(Cond);
+    for (const Expr *E : BO && BO->isEqualityOp()
+                             ? llvm::SmallVector<const Expr *, 2>{BO->getLHS(), BO->getRHS()}
+                             : llvm::SmallVector<const Expr *, 2>{Cond})
+      if (const auto *DRE = dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParenImpCasts() : nullptr))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+          Tested.insert(V);
+  };
+  std::function<void(const Stmt *)> Conditions = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *If = dyn_cast<IfStmt>(S))
+      Note(If->getCond());
+    else if (const auto *W = dyn_cast<WhileStmt>(S))
+      Note(W->getCond());
+    else if (const auto *F = dyn_cast<ForStmt>(S))
+      Note(F->getCond());
+    else if (const auto *D = dyn_cast<DoStmt>(S))
+      Note(D->getCond());
+    else if (const auto *CO = dyn_cast<ConditionalOperator>(S))
+      Note(CO->getCond());
+    else if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isLogicalOp())
+      Note(BO->getLHS()), Note(BO->getRHS());
+    for (const Stmt *C : S->children())
+      Conditions(C);
+  };
+  Conditions(Body);
   for (const VarDecl *V : Written)
-    if (!NotFlags.contains(V) && Flags.size() < 16 && !TestVars.count(V) &&
-        !isResultPlace({V, {}}) && !llvm::is_contained(Flags, V))
+    if (!NotFlags.contains(V) && Tested.contains(V) && Flags.size() < 16 &&
+        !TestVars.count(V) && !isResultPlace({V, {}}) && !llvm::is_contained(Flags, V))
       Flags.push_back(V);
 }
 
