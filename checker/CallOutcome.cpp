@@ -450,6 +450,43 @@ void CallOutcome::findFlags(const Stmt *Body) {
       Flags.push_back(V);
 }
 
+CallOutcome::PathFacts CallOutcome::atCall() const {
+  PathFacts Facts;
+  const SourceManager &SM = Ctx.getSourceManager();
+  auto Before = [&](SourceLocation A, SourceLocation B) {
+    return SM.isBeforeInTranslationUnit(SM.getExpansionLoc(A), SM.getExpansionLoc(B));
+  };
+  // The loops around the call: a definition inside one may come around.
+  llvm::SmallVector<const Stmt *, 4> Loops;
+  for (DynTypedNodeList P = Ctx.getParents(*Call); P.size() == 1;
+       P = Ctx.getParents(P[0]))
+    if (const auto *S = P[0].get<Stmt>(); S && isa<ForStmt, WhileStmt, DoStmt>(S))
+      Loops.push_back(S);
+  for (unsigned I = 0; I < Flags.size(); ++I) {
+    const VarDecl *V = Flags[I];
+    std::optional<llvm::APSInt> Init = V->getInit() ? constantOf(V->getInit(), Ctx) : std::nullopt;
+    const auto *Fn = dyn_cast_or_null<FunctionDecl>(V->getParentFunctionOrMethod());
+    if (!Init || !Fn || !Before(V->getLocation(), Call->getBeginLoc()))
+      continue;
+    bool Later = true; // Every other definition after the call, in no loop of it.
+    forEachDefinition(Fn->getBody(), [&](const Place &P, const Expr *Value) {
+      if (P.Var != V || !P.Fields.empty() || P.Index || Value == V->getInit())
+        return;
+      Later &= Before(Call->getEndLoc(), Value->getBeginLoc()) &&
+               llvm::none_of(Loops, [&](const Stmt *L) {
+                 return !Before(Value->getBeginLoc(), L->getBeginLoc()) &&
+                        Before(Value->getEndLoc(), L->getEndLoc());
+               });
+    });
+    if (!Later)
+      continue;
+    Facts.FlagSet |= uint16_t(1u << I);
+    if (!Init->isZero())
+      Facts.FlagTrue |= uint16_t(1u << I);
+  }
+  return Facts;
+}
+
 std::optional<unsigned> CallOutcome::flagIndex(const Expr *E) const {
   const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
   const auto *It = DRE ? llvm::find(Flags, DRE->getDecl()) : Flags.end();
@@ -830,8 +867,10 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
 Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
                                   const CFGBlock *Succ,
                                   PathFacts &Facts) const {
-  if (!Switch->getCond() || !isResult(Switch->getCond()) || !Succ)
+  if (!Switch->getCond() || !Succ)
     return Verdict::Unrelated;
+  if (!isResult(Switch->getCond())) // `switch (classify (st))`: not read.
+    return passesResultOn(Switch->getCond()) ? Verdict::Unknown : Verdict::Unrelated;
   // A `case`: the success it names, none for a failure; else `default:`, or
   // no case matched: the successes no case names. Nothing left, with those
   // the path ruled out before: the event did not happen.

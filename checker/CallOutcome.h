@@ -150,6 +150,11 @@ public:
               uint16_t(State >> 48)};
     }
   };
+  /// The facts where the call returns: the constant of each flag declared
+  /// with one before the call and given its other constants only after it,
+  /// outside any loop around the call (`int err = 0; switch (remove (...))
+  /// { case OK: break; default: err = 5; } if (err) ...`).
+  PathFacts atCall() const;
   /// The facts past statement \p S: a holder assigned (stale, or fresh
   /// again when given this call's result), the call run again.
   PathFacts afterElement(PathFacts Facts, const Stmt *S) const;

@@ -322,7 +322,7 @@ bool FunctionFlow::reaches(Point From, const Point *To,
   // A block is entered once per state a path brings into it.
   llvm::DenseSet<std::pair<const CFGBlock *, uint64_t>> Seen;
   llvm::SmallVector<Item, 16> Work;
-  Work.push_back({From.Block, From.Index + 1, 0});
+  Work.push_back({From.Block, From.Index + 1, Paths.initialState()});
   while (!Work.empty()) {
     auto [B, Begin, State] = Work.pop_back_val();
     if (!To && B == &Graph->getExit())

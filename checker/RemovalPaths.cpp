@@ -1168,6 +1168,7 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
            ? 0
            : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size())),
        Received}};
+  Work.back().Facts = Outcome.atCall().pack();
   // A path that knows a batch is not empty is another path.
   llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t, const void *,
                             const void *, const void *, unsigned, uint64_t>>

@@ -341,3 +341,20 @@ int copy_before_reassigned(tsmap *m, struct obj *o) {
   }
   return st;
 }
+
+int error_code_refused(tsmap *m, struct obj *o) {
+  int err = 0;
+  switch (tsmap_put_ptr_if_absent(m, "k", 1, o, NULL)) {
+  case TSMAP_OK:
+    break;
+  default:
+    err = 1;
+    break;
+  }
+  if (err) {
+    o->refs = 0; // quiet: err is still 0 where the publish stored
+    obj_free(o);
+    return -1;
+  }
+  return 0;
+}
