@@ -17,6 +17,8 @@
 //   - a predicate of the project given the result (one `return` of a test,
 //     or a `switch` returning constants); any other call given it is a test
 //     that cannot be read;
+//   - along a path, a flag local given only constants (`removed = true;` on
+//     the success side): the side of its test the path cannot take;
 //   - constants by their names: enumerators, object-like `#define`s, and an
 //     integer matched to the enumerator of that value of the callee's enum
 //     return type (`*_OK`, `*_NOT_FOUND`, `*_ERR*`...);
