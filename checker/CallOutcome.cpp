@@ -150,6 +150,45 @@ static std::optional<StatusReading> readingOfCallee(const CallExpr *Call,
   return std::nullopt;
 }
 
+/// The success statuses of a libtsmap call, as runtime/include/tsmap/tsmap.h
+/// lists them per call (a `*_ttl` form has the statuses of the call without
+/// the suffix): those with which a put stores its value (\p Event Published),
+/// a removal hands one back (Removed), a put hands back the value it
+/// overwrote (Replaced); empty for any other call.
+static llvm::ArrayRef<llvm::StringRef> libtsmapStatuses(const CallExpr *Call,
+                                                        CallEvent Event) {
+  static const llvm::StringRef OkOrReplaced[] = {"TSMAP_OK", "TSMAP_REPLACED"};
+  static const llvm::StringRef Ok[] = {"TSMAP_OK"};
+  static const llvm::StringRef Replaced[] = {"TSMAP_REPLACED"};
+  const FunctionDecl *FD = Call->getDirectCallee();
+  const auto *ET = FD ? FD->getReturnType()->getAs<EnumType>() : nullptr;
+  if (!ET || ET->getDecl()->getName() != "tsmap_status" || !FD->getIdentifier())
+    return {};
+  llvm::StringRef Name = FD->getName();
+  Name.consume_back("_ttl");
+  bool Put = Name == "tsmap_put" || Name == "tsmap_put_ptr" ||
+             Name == "tsmap_put_if_version" || Name == "tsmap_merge" ||
+             Name == "tsmap_merge_stored";
+  switch (Event) {
+  case CallEvent::Published:
+    if (Put)
+      return OkOrReplaced;
+    if (Name == "tsmap_put_if_absent" || Name == "tsmap_put_ptr_if_absent")
+      return Ok;
+    return {};
+  case CallEvent::Replaced:
+    return Put ? llvm::ArrayRef<llvm::StringRef>(Replaced)
+               : llvm::ArrayRef<llvm::StringRef>();
+  case CallEvent::Removed:
+    if (Name == "tsmap_remove" || Name == "tsmap_remove_if_version")
+      return Ok;
+    return {};
+  case CallEvent::Found:
+    break;
+  }
+  return {};
+}
+
 // ===------------------------------------------------------------------=== //
 // CallOutcome
 // ===------------------------------------------------------------------=== //
@@ -158,23 +197,20 @@ CallOutcome::CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event)
     : Ctx(Ctx), Call(Call), Event(Event),
       ResultType(Call->getCallReturnType(Ctx)),
       BoolLike(isBoolLikeType(ResultType)),
-      Inferred(readingOfCallee(Call, Ctx)) {}
+      Inferred(readingOfCallee(Call, Ctx)) {
+  llvm::ArrayRef<llvm::StringRef> Listed = libtsmapStatuses(Call, Event);
+  SuccessStatuses.assign(Listed.begin(), Listed.end());
+}
 
-/// Every local assigned in \p S (`v = ...`, `v += ...`, `++v`, `&v`).
-static void assignedVars(const Stmt *S, llvm::SmallPtrSetImpl<const VarDecl *> &Out) {
-  if (!S)
-    return;
-  const Expr *Target = nullptr;
+/// The lvalue the top node of \p S may change (`v = ...`, `v += ...`, `++v`,
+/// `&v` handed on), if any.
+static const Expr *writtenBy(const Stmt *S) {
   if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
-    Target = BO->getLHS();
-  else if (const auto *UO = dyn_cast<UnaryOperator>(S);
-           UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
-    Target = UO->getSubExpr();
-  if (const auto *DRE = Target ? dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()) : nullptr)
-    if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      Out.insert(V);
-  for (const Stmt *C : S->children())
-    assignedVars(C, Out);
+    return BO->getLHS();
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && (UO->isIncrementDecrementOp() || UO->getOpcode() == UO_AddrOf))
+    return UO->getSubExpr();
+  return nullptr;
 }
 
 /// `c ? true : false` is `c`, `c ? 0 : 1` is `!c`: the condition, and
@@ -211,55 +247,287 @@ bool CallOutcome::testsResult(const Expr *E) const {
   return BO->isComparisonOp() && (isResult(BO->getLHS()) || isResult(BO->getRHS()));
 }
 
-void CallOutcome::findResultVars(const Stmt *Body) {
-  findResultVarsIn(Body);
-  if (!TestVars.empty()) {
-    llvm::SmallPtrSet<const VarDecl *, 8> Assigned;
-    assignedVars(Body, Assigned);
-    for (const VarDecl *V : Assigned)
-      TestVars.erase(V);
+std::optional<CallOutcome::Place> CallOutcome::placeOf(const Expr *E) {
+  llvm::SmallVector<const FieldDecl *, 2> Fields;
+  E = E->IgnoreParenImpCasts();
+  while (const auto *ME = dyn_cast<MemberExpr>(E)) {
+    const auto *FD = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    if (!FD || Fields.size() >= 4)
+      return std::nullopt;
+    Fields.insert(Fields.begin(), FD);
+    E = ME->getBase()->IgnoreParenImpCasts();
   }
-  listHolders();
+  // `sts[i]`: an element of a local array at a local index.
+  const VarDecl *Index = nullptr;
+  if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+    const auto *I = dyn_cast<DeclRefExpr>(AS->getIdx()->IgnoreParenImpCasts());
+    Index = I ? dyn_cast<VarDecl>(I->getDecl()) : nullptr;
+    if (!Index || !Index->hasLocalStorage() ||
+        !AS->getBase()->IgnoreParenImpCasts()->getType()->isArrayType())
+      return std::nullopt;
+    E = AS->getBase()->IgnoreParenImpCasts();
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !V->hasLocalStorage())
+    return std::nullopt;
+  return Place{V, std::move(Fields), Index};
 }
 
-void CallOutcome::listHolders() {
-  Holders.clear();
-  for (const VarDecl *V : ResultVars)
-    if (Holders.size() < 32)
-      Holders.push_back(V);
-  for (const auto &[V, Test] : TestVars)
-    if (Holders.size() < 32)
-      Holders.push_back(V);
+/// Whether place \p Prefix is \p P or contains it (`r` and `r.st`).
+static bool covers(const CallOutcome::Place &Prefix, const CallOutcome::Place &P) {
+  return Prefix.Var == P.Var && Prefix.Index == P.Index &&
+         Prefix.Fields.size() <= P.Fields.size() &&
+         std::equal(Prefix.Fields.begin(), Prefix.Fields.end(), P.Fields.begin());
 }
 
-bool CallOutcome::isStale(const VarDecl *V) const {
-  if (!StaleNow)
-    return false;
-  for (unsigned I = 0; I < Holders.size(); ++I)
-    if (Holders[I] == V)
-      return StaleNow >> I & 1;
-  return false;
+/// What statement \p S (its top node) gives place \p P: the value (`P = v`,
+/// a declaration's initializer), null for another change (`P += 1`, `&P`
+/// handed on, a whole struct that holds it assigned or redeclared); nothing
+/// when \p S leaves it alone.
+static std::optional<const Expr *> definitionOf(const Stmt *S,
+                                                const CallOutcome::Place &P) {
+  if (P.Index && definitionOf(S, P.Index)) // Another element now.
+    return static_cast<const Expr *>(nullptr);
+  if (P.Fields.empty() && !P.Index)
+    return definitionOf(S, P.Var);
+  if (isa<DeclStmt>(S))
+    return definitionOf(S, P.Var) ? std::optional<const Expr *>(nullptr)
+                                  : std::nullopt;
+  const Expr *Target = writtenBy(S);
+  std::optional<CallOutcome::Place> Written =
+      Target ? CallOutcome::placeOf(Target) : std::nullopt;
+  if (!Written || !covers(*Written, P))
+    return std::nullopt;
+  const auto *BO = dyn_cast<BinaryOperator>(S);
+  if (BO && BO->getOpcode() == BO_Assign && Written->Fields == P.Fields)
+    return BO->getRHS();
+  return static_cast<const Expr *>(nullptr);
 }
 
-void CallOutcome::findResultVarsIn(const Stmt *Body) {
-  if (!Body)
+/// Calls \p Visit on every definition (`P = v`, an initializer) in \p S.
+static void forEachDefinition(
+    const Stmt *S,
+    llvm::function_ref<void(const CallOutcome::Place &, const Expr *)> Visit) {
+  if (!S)
     return;
-  if (const auto *DS = dyn_cast<DeclStmt>(Body)) {
+  if (const auto *DS = dyn_cast<DeclStmt>(S)) {
     for (const Decl *D : DS->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit()) {
-        if (strip(V->getInit()) == Call)
-          ResultVars.insert(V);
-        else if (testsResult(V->getInit())) // of the call, or of a local
-          TestVars[V] = V->getInit();       // that holds it (declared before)
-      }
-  } else if (const auto *BO = dyn_cast<BinaryOperator>(Body);
-             BO && BO->getOpcode() == BO_Assign && strip(BO->getRHS()) == Call) {
-    if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(BO->getLHS())))
-      if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-        ResultVars.insert(V);
+      if (const auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->hasLocalStorage())
+        Visit({V, {}}, V->getInit());
+  } else if (const auto *BO = dyn_cast<BinaryOperator>(S);
+             BO && BO->getOpcode() == BO_Assign) {
+    if (std::optional<CallOutcome::Place> P = CallOutcome::placeOf(BO->getLHS()))
+      Visit(*P, BO->getRHS());
   }
-  for (const Stmt *C : Body->children())
-    findResultVarsIn(C);
+  for (const Stmt *C : S->children())
+    forEachDefinition(C, Visit);
+}
+
+void CallOutcome::addResultPlace(const Place &P, bool Copy) {
+  if (isResultPlace(P) || Holders.size() >= 16)
+    return;
+  if (Copy)
+    Copies |= 1u << Holders.size();
+  Holders.push_back(P);
+  ++ResultPlaces;
+}
+
+bool CallOutcome::isResultPlace(const Place &P) const {
+  return llvm::is_contained(llvm::ArrayRef(Holders).take_front(ResultPlaces), P);
+}
+
+void CallOutcome::findResultVars(const Stmt *Body) {
+  // The places given the result, then those given a copy of it (`int rc =
+  // st;`, `r.st = st;`), then the test locals.
+  forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+    if (strip(Value) == Call)
+      addResultPlace(P, false);
+  });
+  for (bool Changed = true; Changed;) {
+    unsigned Before = ResultPlaces;
+    forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+      std::optional<Place> From = placeOf(Value);
+      if (From && isResultPlace(*From))
+        addResultPlace(P, true);
+    });
+    Changed = ResultPlaces != Before;
+  }
+  // The test locals, declared with a test (they hold it from their
+  // declaration on), or given one later (from there on, as copies).
+  llvm::SmallPtrSet<const VarDecl *, 2> Several;
+  forEachDefinition(Body, [&](const Place &P, const Expr *Value) {
+    if (!P.Fields.empty() || !P.Var || strip(Value) == Call || !testsResult(Value))
+      return;
+    auto [It, New] = TestVars.try_emplace(P.Var, Value);
+    if (!New && It->second != Value)
+      Several.insert(P.Var); // Two tests: neither is read.
+  });
+  for (const VarDecl *V : Several)
+    TestVars.erase(V);
+  for (const auto &[V, Test] : TestVars) {
+    if (Holders.size() >= 16 || llvm::is_contained(Holders, Place{V, {}}))
+      continue;
+    if (V->getInit() != Test)
+      Copies |= 1u << Holders.size();
+    Holders.push_back({V, {}});
+  }
+  findFlags(Body);
+}
+
+/// The integer constant \p E is, if it is one.
+static std::optional<llvm::APSInt> constantOf(const Expr *E, const ASTContext &Ctx) {
+  Expr::EvalResult R;
+  if (!E || E->isValueDependent() || !E->EvaluateAsInt(R, Ctx))
+    return std::nullopt;
+  return R.Val.getInt();
+}
+
+void CallOutcome::findFlags(const Stmt *Body) {
+  // Every local written: a flag when each write gives it a constant.
+  llvm::SmallVector<const VarDecl *, 8> Written;
+  llvm::SmallPtrSet<const VarDecl *, 8> NotFlags;
+  std::function<void(const Stmt *)> Visit = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *DS = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D); V && V->hasLocalStorage()) {
+          Written.push_back(V);
+          if (!V->getType()->isIntegerType() || isa<ParmVarDecl>(V) ||
+              (V->getInit() && !constantOf(V->getInit(), Ctx)))
+            NotFlags.insert(V);
+        }
+    if (const Expr *Target = writtenBy(S))
+      if (const auto *DRE = dyn_cast<DeclRefExpr>(Target->IgnoreParenImpCasts()))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl())) {
+          const auto *BO = dyn_cast<BinaryOperator>(S);
+          if (!BO || BO->getOpcode() != BO_Assign || !constantOf(BO->getRHS(), Ctx))
+            NotFlags.insert(V);
+        }
+    for (const Stmt *C : S->children())
+      Visit(C);
+  };
+  Visit(Body);
+  // Only the locals a branch tests (`if (removed)`, `rc == 0`) are worth a
+  // path's state.
+  llvm::SmallPtrSet<const VarDecl *, 8> Tested;
+  auto Note = [&](const Expr *Cond) {
+    Cond = Cond ? Cond->IgnoreParenImpCasts() : nullptr;
+    for (const auto *UO = dyn_cast_or_null<UnaryOperator>(Cond);
+         UO && UO->getOpcode() == UO_LNot; UO = dyn_cast<UnaryOperator>(Cond))
+      Cond = UO->getSubExpr()->IgnoreParenImpCasts();
+    const auto *BO = dyn_cast_or_null<BinaryOperator>(Cond);
+    for (const Expr *E : BO && BO->isEqualityOp()
+                             ? llvm::SmallVector<const Expr *, 2>{BO->getLHS(), BO->getRHS()}
+                             : llvm::SmallVector<const Expr *, 2>{Cond})
+      if (const auto *DRE = dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParenImpCasts() : nullptr))
+        if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+          Tested.insert(V);
+  };
+  std::function<void(const Stmt *)> Conditions = [&](const Stmt *S) {
+    if (!S)
+      return;
+    if (const auto *If = dyn_cast<IfStmt>(S))
+      Note(If->getCond());
+    else if (const auto *W = dyn_cast<WhileStmt>(S))
+      Note(W->getCond());
+    else if (const auto *F = dyn_cast<ForStmt>(S))
+      Note(F->getCond());
+    else if (const auto *D = dyn_cast<DoStmt>(S))
+      Note(D->getCond());
+    else if (const auto *CO = dyn_cast<ConditionalOperator>(S))
+      Note(CO->getCond());
+    else if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isLogicalOp())
+      Note(BO->getLHS()), Note(BO->getRHS());
+    for (const Stmt *C : S->children())
+      Conditions(C);
+  };
+  Conditions(Body);
+  for (const VarDecl *V : Written)
+    if (!NotFlags.contains(V) && Tested.contains(V) && Flags.size() < 16 &&
+        !TestVars.count(V) && !isResultPlace({V, {}}) && !llvm::is_contained(Flags, V))
+      Flags.push_back(V);
+}
+
+CallOutcome::PathFacts CallOutcome::atCall() const {
+  PathFacts Facts;
+  const SourceManager &SM = Ctx.getSourceManager();
+  auto Before = [&](SourceLocation A, SourceLocation B) {
+    return SM.isBeforeInTranslationUnit(SM.getExpansionLoc(A), SM.getExpansionLoc(B));
+  };
+  // The loops around the call: a definition inside one may come around.
+  llvm::SmallVector<const Stmt *, 4> Loops;
+  for (DynTypedNodeList P = Ctx.getParents(*Call); P.size() == 1;
+       P = Ctx.getParents(P[0]))
+    if (const auto *S = P[0].get<Stmt>(); S && isa<ForStmt, WhileStmt, DoStmt>(S))
+      Loops.push_back(S);
+  for (unsigned I = 0; I < Flags.size(); ++I) {
+    const VarDecl *V = Flags[I];
+    std::optional<llvm::APSInt> Init = V->getInit() ? constantOf(V->getInit(), Ctx) : std::nullopt;
+    const auto *Fn = dyn_cast_or_null<FunctionDecl>(V->getParentFunctionOrMethod());
+    if (!Init || !Fn || !Before(V->getLocation(), Call->getBeginLoc()))
+      continue;
+    bool Later = true; // Every other definition after the call, in no loop of it.
+    forEachDefinition(Fn->getBody(), [&](const Place &P, const Expr *Value) {
+      if (P.Var != V || !P.Fields.empty() || P.Index || Value == V->getInit())
+        return;
+      Later &= Before(Call->getEndLoc(), Value->getBeginLoc()) &&
+               llvm::none_of(Loops, [&](const Stmt *L) {
+                 return !Before(Value->getBeginLoc(), L->getBeginLoc()) &&
+                        Before(Value->getEndLoc(), L->getEndLoc());
+               });
+    });
+    if (!Later)
+      continue;
+    Facts.FlagSet |= uint16_t(1u << I);
+    if (!Init->isZero())
+      Facts.FlagTrue |= uint16_t(1u << I);
+  }
+  return Facts;
+}
+
+std::optional<unsigned> CallOutcome::flagIndex(const Expr *E) const {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *It = DRE ? llvm::find(Flags, DRE->getDecl()) : Flags.end();
+  if (It == Flags.end())
+    return std::nullopt;
+  return unsigned(It - Flags.begin());
+}
+
+std::optional<bool> CallOutcome::flagTruth(const Expr *Cond,
+                                           const PathFacts &Facts) const {
+  const Expr *E = Cond->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot) {
+    std::optional<bool> T = flagTruth(UO->getSubExpr(), Facts);
+    return T ? std::optional<bool>(!*T) : std::nullopt;
+  }
+  auto Known = [&](unsigned I) { return (Facts.FlagSet >> I & 1) != 0; };
+  if (std::optional<unsigned> I = flagIndex(E); I && Known(*I))
+    return (Facts.FlagTrue >> *I & 1) != 0;
+  const auto *BO = dyn_cast<BinaryOperator>(E);
+  if (!BO || !BO->isEqualityOp())
+    return std::nullopt;
+  const Expr *K = BO->getRHS();
+  std::optional<unsigned> I = flagIndex(BO->getLHS());
+  if (!I && (I = flagIndex(BO->getRHS())))
+    K = BO->getLHS();
+  std::optional<llvm::APSInt> C = I ? constantOf(K, Ctx) : std::nullopt;
+  // Only zero and non-zero are kept: `== 0`, `!= 0`, and `== 1` of a bool-like.
+  if (!C || !Known(*I) || !(C->isZero() || C->isOne()))
+    return std::nullopt;
+  bool True = Facts.FlagTrue >> *I & 1;
+  if (C->isOne() && True && !Flags[*I]->getType()->isBooleanType())
+    return std::nullopt; // `rc == 1` when rc was given some non-zero value.
+  bool Equal = C->isZero() ? !True : True;
+  return BO->getOpcode() == BO_EQ ? Equal : !Equal;
+}
+
+bool CallOutcome::holds(const Place &P, uint32_t Stale) const {
+  for (unsigned I = 0; I < Holders.size(); ++I)
+    if (Holders[I] == P)
+      return ((Stale ^ Copies) >> I & 1) == 0;
+  return true;
 }
 
 bool CallOutcome::isResult(const Expr *E) const {
@@ -269,13 +537,16 @@ bool CallOutcome::isResult(const Expr *E) const {
   if (const auto *BO = dyn_cast<BinaryOperator>(E);
       BO && BO->getOpcode() == BO_Assign)
     return strip(BO->getRHS()) == Call || isResult(BO->getLHS());
-  const auto *DRE = dyn_cast<DeclRefExpr>(E);
-  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-  return V && ((ResultVars.contains(V) && !isStale(V)) ||
-                PredicateParams.contains(V));
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E);
+      DRE && PredicateParams.contains(dyn_cast<VarDecl>(DRE->getDecl())))
+    return true;
+  std::optional<Place> P = placeOf(E);
+  return P && isResultPlace(*P) && holds(*P, StaleNow);
 }
 
-std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
+bool CallOutcome::readPredicate(
+    const Expr *E,
+    llvm::function_ref<void(const Expr *, const CompoundStmt *)> Read) const {
   const auto *CE = dyn_cast<CallExpr>(E);
   const FunctionDecl *Callee = CE && CE != Call ? CE->getDirectCallee() : nullptr;
   const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
@@ -287,18 +558,39 @@ std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
                                                  : nullptr;
   if (!((Ret && Ret->getRetValue()) || Switch) || PredicateParams.size() >= 2 ||
       CE->getNumArgs() != Def->getNumParams())
-    return std::nullopt;
+    return false;
   const ParmVarDecl *Param = nullptr;
   for (unsigned I = 0; I < CE->getNumArgs(); ++I)
     if (isResult(CE->getArg(I)))
       Param = Def->getParamDecl(I);
   if (!Param || PredicateParams.contains(Param))
-    return std::nullopt;
+    return false;
   PredicateParams.insert(Param);
-  std::optional<Verdict> V =
-      Ret ? whenTrue(Ret->getRetValue()) : whenSwitchReturnsTrue(Body);
+  Read(Ret ? Ret->getRetValue() : nullptr, Body);
   PredicateParams.erase(Param);
+  return true;
+}
+
+std::optional<Verdict> CallOutcome::whenPredicateTrue(const Expr *E) const {
+  std::optional<Verdict> V;
+  if (!readPredicate(E, [&](const Expr *Ret, const CompoundStmt *Body) {
+        V = Ret ? whenTrue(Ret) : whenSwitchReturnsTrue(Body);
+      }))
+    return std::nullopt;
   return V;
+}
+
+/// Whether \p E hands the result to a call that is not the call itself
+/// (`report (st, "remove")`): what it makes of it is not read here.
+bool CallOutcome::passesResultOn(const Expr *E) const {
+  if (!E || ResultType->isPointerType()) // A value handed back, not a status.
+    return false;
+  if (const auto *CE = dyn_cast<CallExpr>(E); CE && CE != Call &&
+      llvm::any_of(CE->arguments(), [&](const Expr *A) { return isResult(A); }))
+    return true;
+  return llvm::any_of(E->children(), [&](const Stmt *C) {
+    return passesResultOn(dyn_cast_or_null<Expr>(C));
+  });
 }
 
 /// The truth of the constant \p S returns (`return true;`, `return 0;`);
@@ -513,7 +805,7 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
     return negate(whenTrue(UO->getSubExpr()));
   if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
+      if (auto It = TestVars.find(V); It != TestVars.end() && holds({V, {}}, StaleNow))
         return whenTrue(It->second);
   if (std::optional<Verdict> V = whenPredicateTrue(E)) // `if (!ts_ok (st))`
     return *V;
@@ -535,8 +827,8 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
       const Expr *L = BO->getLHS(), *R = BO->getRHS();
       BinaryOperatorKind Op = BO->getOpcode();
       if (!isResult(L) && !isValue(L)) {
-        if (!isResult(R) && !isValue(R))
-          return Verdict::Unrelated;
+        if (!isResult(R) && !isValue(R)) // `report (st) != 0`: not read.
+          return passesResultOn(BO) ? Verdict::Unknown : Verdict::Unrelated;
         std::swap(L, R);
         Op = BinaryOperator::reverseComparisonOp(Op);
       }
@@ -553,12 +845,12 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
       return whenCompared(Op, R);
     }
     if (BO->getOpcode() != BO_Assign)
-      return Verdict::Unrelated;
+      return passesResultOn(BO) ? Verdict::Unknown : Verdict::Unrelated;
   }
   if (isValue(E) && !isResult(E))
     return Verdict::Happened; // `if (s)`: the null side has nothing.
   if (!isResult(E))
-    return Verdict::Unrelated;
+    return passesResultOn(E) ? Verdict::Unknown : Verdict::Unrelated;
   if (BoolLike)
     return success(true);
   // A truth test is `!= 0`; for an enum, `!=` its zero enumerator.
@@ -575,81 +867,124 @@ Verdict CallOutcome::whenTrue(const Expr *Cond) const {
 Verdict CallOutcome::onSwitchEdge(const SwitchStmt *Switch,
                                   const CFGBlock *Succ,
                                   PathFacts &Facts) const {
-  if (!Switch->getCond() || !isResult(Switch->getCond()) || !Succ)
+  if (!Switch->getCond() || !Succ)
     return Verdict::Unrelated;
+  if (!isResult(Switch->getCond())) // `switch (classify (st))`: not read.
+    return passesResultOn(Switch->getCond()) ? Verdict::Unknown : Verdict::Unrelated;
+  // A `case`: the success it names, none for a failure; else `default:`, or
+  // no case matched: the successes no case names. Nothing left, with those
+  // the path ruled out before: the event did not happen.
   const auto *Case = dyn_cast_or_null<CaseStmt>(Succ->getLabel());
-  if (Case) {
-    if (Case->getRHS()) // `case A ... B:`
-      return Verdict::Unrelated;
-    Verdict V = whenEquals(Case->getLHS());
-    return V == Verdict::Unknown ? Verdict::Unrelated : V;
-  }
-  // `default:`, or no case matched: nothing happened when the cases name
-  // the success status (for a publish into an enum status, every enumerator
-  // that means success: REG_OK and REG_REPLACED both publish; or the
-  // API's own list), with those the path ruled out before.
-  bool Named = false;
-  llvm::SmallVector<llvm::StringRef, 8> Covered;
-  for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
-       SC = SC->getNextSwitchCase())
-    if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS()) {
-      Verdict V = whenEquals(C->getLHS());
-      Named |= V == Verdict::Happened;
-      if (const auto *DRE = dyn_cast<DeclRefExpr>(strip(C->getLHS())))
-        if (const auto *ECD = dyn_cast<EnumConstantDecl>(DRE->getDecl()))
-          Covered.push_back(ECD->getName());
-    }
-  if (!Named)
+  if (Case && Case->getRHS()) // `case A ... B:`
     return Verdict::Unrelated;
-  const auto *ET = ResultType->getAs<EnumType>();
-  if (ET && (!SuccessStatuses.empty() || Event == CallEvent::Published))
-    return ruleOut(Covered, Facts) ? Verdict::NotHappened : Verdict::Unrelated;
-  return Verdict::NotHappened;
+  uint32_t Possible = allSuccesses();
+  if (Case) {
+    std::optional<uint32_t> Equals = successesEqualTo(Case->getLHS());
+    if (!Equals)
+      return Verdict::Unrelated;
+    Possible = *Equals;
+  } else {
+    for (const SwitchCase *SC = Switch->getSwitchCaseList(); SC;
+         SC = SC->getNextSwitchCase())
+      if (const auto *C = dyn_cast<CaseStmt>(SC); C && !C->getRHS())
+        Possible &= ~successesEqualTo(C->getLHS()).value_or(0);
+  }
+  if (ruleOut(Possible, Facts))
+    return Verdict::NotHappened;
+  return Case ? whenEquals(Case->getLHS()) : Verdict::Unrelated;
 }
 
-/// Collects into \p Names the success statuses that \p E, known to be \p Truth,
-/// says the result is not (`st != TSMAP_OK` true, `st == TSMAP_OK` false,
-/// and conjunctions of such); false when it says anything else.
-bool CallOutcome::excludedBy(const Expr *E, bool Truth,
-                             llvm::SmallVectorImpl<llvm::StringRef> &Names) const {
+std::optional<uint32_t> CallOutcome::successesEqualTo(const Expr *C) const {
+  Verdict V = whenEquals(C);
+  if (V == Verdict::NotHappened)
+    return 0;
+  llvm::SmallVector<llvm::StringRef, 4> Successes = successStatuses();
+  std::optional<llvm::StringRef> Name = nameOf(C);
+  if (Successes.size() > 1 || (!SuccessStatuses.empty() && Name)) {
+    if (const auto *It = Name ? llvm::find(Successes, *Name) : Successes.end();
+        It != Successes.end())
+      return It - Successes.begin() < 16 ? 1u << (It - Successes.begin())
+                                         : allSuccesses();
+    if (Name && !SuccessStatuses.empty())
+      return 0; // A status the API does not report the event with.
+  }
+  if (V == Verdict::Happened) // One success, or one the list cannot tell.
+    return allSuccesses();
+  return std::nullopt;
+}
+
+uint32_t CallOutcome::allSuccesses() const {
+  size_t N = std::min<size_t>(successStatuses().size(), 16);
+  return N <= 1 ? 1u : (1u << N) - 1;
+}
+
+std::optional<uint32_t> CallOutcome::possibleWhere(const Expr *E,
+                                                   bool Truth) const {
   E = E->IgnoreParenImpCasts();
+  uint32_t All = allSuccesses();
   if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_LNot)
-    return excludedBy(UO->getSubExpr(), !Truth, Names);
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!stored)`
+    return possibleWhere(UO->getSubExpr(), !Truth);
+  bool Negated = false;
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E))
+    if (const Expr *C = asTest(CO, Ctx, Negated))
+      return possibleWhere(C, Negated ? !Truth : Truth);
+  if (const auto *DRE = dyn_cast<DeclRefExpr>(E)) // `if (!removed)`
     if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
-      if (auto It = TestVars.find(V); It != TestVars.end() && !isStale(V))
-        return excludedBy(It->second, Truth, Names);
+      if (auto It = TestVars.find(V); It != TestVars.end() && holds({V, {}}, StaleNow))
+        return possibleWhere(It->second, Truth);
+  std::optional<uint32_t> Returned; // `if (!ts_ok (st))`: its `return`.
+  bool Read = false;
+  if (readPredicate(E, [&](const Expr *Ret, const CompoundStmt *) {
+        if ((Read = Ret))
+          Returned = possibleWhere(Ret, Truth);
+      }) &&
+      Read)
+    return Returned;
   const auto *BO = dyn_cast<BinaryOperator>(E);
-  if (!BO)
-    return false;
-  if (BO->getOpcode() == (Truth ? BO_LAnd : BO_LOr))
-    return excludedBy(BO->getLHS(), Truth, Names) &&
-           excludedBy(BO->getRHS(), Truth, Names);
-  if (!BO->isEqualityOp() || (BO->getOpcode() == BO_NE) != Truth)
-    return false;
-  const Expr *C = isResult(BO->getLHS())   ? BO->getRHS()
-                  : isResult(BO->getRHS()) ? BO->getLHS()
-                                           : nullptr;
-  std::optional<llvm::StringRef> Name = C ? nameOf(C) : std::nullopt;
-  if (!Name || whenEquals(C) != Verdict::Happened)
-    return false;
-  Names.push_back(*Name);
-  return true;
+  if (BO && BO->isLogicalOp()) {
+    std::optional<uint32_t> L = possibleWhere(BO->getLHS(), Truth),
+                            R = possibleWhere(BO->getRHS(), Truth);
+    if (!L || !R)
+      return std::nullopt;
+    // Both sides hold (`a && b` true, `a || b` false), or either does.
+    return (BO->getOpcode() == BO_LAnd) == Truth ? *L & *R : *L | *R;
+  }
+  if (BO && BO->isEqualityOp()) {
+    const Expr *C = isResult(BO->getLHS())   ? BO->getRHS()
+                    : isResult(BO->getRHS()) ? BO->getLHS()
+                                             : nullptr;
+    if (C) {
+      std::optional<uint32_t> Equals = successesEqualTo(C);
+      if (!Equals)
+        return std::nullopt;
+      return (BO->getOpcode() == BO_EQ) == Truth ? *Equals : All & ~*Equals;
+    }
+  }
+  Verdict V = whenTrue(E);
+  switch (Truth ? V : negate(V)) {
+  case Verdict::Unrelated:
+  case Verdict::Happened:
+    return All;
+  case Verdict::NotHappened:
+    return 0;
+  case Verdict::Unknown:
+    break;
+  }
+  return std::nullopt;
 }
 
-/// Edge verdict \p V on condition \p Cond (true on the edge when \p Truth)
-/// of a publish whose API has several success statuses: "not OK" leaves
-/// TSMAP_REPLACED, a success too. It is a failure only when the condition and
-/// the conditions it is joined with (`st != TSMAP_OK && st != TSMAP_REPLACED`,
-/// `!(st == TSMAP_OK || st == TSMAP_REPLACED)`), with the tests the path
-/// passed before (\p Facts, to which it adds), rule out every success status.
-Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
-                                    Verdict V, PathFacts &Facts) const {
-  llvm::SmallVector<llvm::StringRef, 4> Names;
-  const auto *ET = ResultType->getAs<EnumType>();
-  if (Event != CallEvent::Published || !ET ||
-      (V != Verdict::NotHappened && V != Verdict::Unrelated) ||
-      !excludedBy(Cond, Truth, Names))
+/// Edge verdict \p V on condition \p Cond (true on the edge when \p Truth),
+/// read again as the success statuses the result may have there. A call with
+/// several (tsmap_put_ptr publishes with TSMAP_OK and TSMAP_REPLACED) fails
+/// only where the condition, the conditions it is joined with (`st !=
+/// TSMAP_OK && st != TSMAP_REPLACED`), and the tests the path passed before
+/// (\p Facts, to which it adds) rule out each; a condition over several
+/// statuses, successes and failures (`st != TSMAP_OK && st != TSMAP_NO_MEMORY`,
+/// `!(st == TSMAP_OK || st == TSMAP_NOT_FOUND)`), is read on both sides.
+Verdict CallOutcome::narrowed(const Expr *Cond, bool Truth, Verdict V,
+                              PathFacts &Facts) const {
+  std::optional<uint32_t> Possible = possibleWhere(Cond, Truth);
+  if (!Possible)
     return V;
   // The conditions this one is joined with hold too: the left side of `&&`
   // when it is on the right and true, of `||` when on the right and false.
@@ -671,40 +1006,38 @@ Verdict CallOutcome::otherSuccesses(const Expr *Cond, bool Truth,
     if (!BO || !BO->isLogicalOp())
       break;
     bool And = BO->getOpcode() == BO_LAnd;
-    if (BO->getRHS()->IgnoreParenImpCasts() == Cur->IgnoreParenImpCasts())
-      excludedBy(BO->getLHS(), And, Names); // It held (or failed) to get here.
-    else if (Truth == And) // `a && b` with `a` true: says nothing of the whole.
+    if (BO->getRHS()->IgnoreParenImpCasts() == Cur->IgnoreParenImpCasts()) {
+      if (std::optional<uint32_t> L = possibleWhere(BO->getLHS(), And))
+        *Possible &= *L; // It held (or failed) to get here.
+    } else if (Truth == And) { // `a && b` with `a` true: says nothing of the whole.
       break;
+    }
     Cur = P;
   }
-  if (ruleOut(Names, Facts))
+  if (ruleOut(*Possible, Facts))
     return Verdict::NotHappened;
-  return V == Verdict::NotHappened ? Verdict::Unknown : V;
+  // Some success is left: the event may have happened on this side.
+  return V == Verdict::NotHappened || V == Verdict::Unknown ? Verdict::Happened : V;
 }
 
 llvm::SmallVector<llvm::StringRef, 4> CallOutcome::successStatuses() const {
   llvm::SmallVector<llvm::StringRef, 4> Successes(SuccessStatuses.begin(),
                                                   SuccessStatuses.end());
-  if (const auto *ET = ResultType->getAs<EnumType>(); ET && Successes.empty())
+  // Without the API's list, a publish into an enum status succeeds with each
+  // enumerator whose name means success (REG_OK and REG_REPLACED both store);
+  // other events read any success name as the one success.
+  const auto *ET = ResultType->getAs<EnumType>();
+  if (ET && Successes.empty() && Event == CallEvent::Published)
     for (const EnumConstantDecl *ECD : ET->getDecl()->enumerators())
       if (std::optional<bool> S = successOfName(ECD->getName()); S && *S)
         Successes.push_back(ECD->getName());
   return Successes;
 }
 
-bool CallOutcome::ruleOut(llvm::ArrayRef<llvm::StringRef> Names,
-                          PathFacts &Facts) const {
-  llvm::SmallVector<llvm::StringRef, 4> Successes = successStatuses();
-  if (Successes.empty()) // No status names the event: none is left.
-    return true;
-  uint32_t Mask = Facts.RuledOut, All = 0;
-  for (unsigned I = 0; I < Successes.size() && I < 32; ++I) {
-    All |= 1u << I;
-    if (llvm::is_contained(Names, Successes[I]))
-      Mask |= 1u << I;
-  }
-  Facts.RuledOut = Mask;
-  return Successes.size() <= 32 && Mask == All;
+bool CallOutcome::ruleOut(uint32_t Possible, PathFacts &Facts) const {
+  uint32_t All = allSuccesses();
+  Facts.RuledOut |= uint16_t(All & ~Possible);
+  return (Facts.RuledOut & All) == All;
 }
 
 Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I) const {
@@ -716,6 +1049,11 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
                             PathFacts &Facts) const {
   if (I >= B.succ_size())
     return Verdict::Unrelated;
+  // A test of a flag whose constant the path knows: the other side cannot
+  // be taken (and says nothing of the call).
+  if (const Expr *Cond = B.succ_size() == 2 ? B.getLastCondition() : nullptr)
+    if (std::optional<bool> Truth = flagTruth(Cond, Facts))
+      return *Truth == (I == 0) ? Verdict::Unrelated : Verdict::NotHappened;
   StaleNow = Facts.Stale;
   auto Read = [&]() {
     if (const auto *Switch = dyn_cast_or_null<SwitchStmt>(B.getTerminatorStmt()))
@@ -724,44 +1062,60 @@ Verdict CallOutcome::onEdge(const CFGBlock &B, unsigned I,
     if (!Cond)
       return Verdict::Unrelated;
     Verdict V = whenTrue(Cond);
-    return otherSuccesses(Cond, I == 0, I == 0 ? V : negate(V), Facts);
+    return narrowed(Cond, I == 0, I == 0 ? V : negate(V), Facts);
   };
   Verdict V = Read();
   StaleNow = 0;
   return V;
 }
 
-/// Whether \p E reads a holder whose bit \p Stale sets.
-static bool readsStale(const Stmt *E, llvm::ArrayRef<const VarDecl *> Holders,
-                       uint32_t Stale) {
-  if (!E || !Stale)
+/// Whether \p E reads a holder that does not hold this call's result under
+/// \p Stale.
+bool CallOutcome::readsStale(const Stmt *E, uint32_t Stale) const {
+  if (!E)
     return false;
-  if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
-    for (unsigned I = 0; I < Holders.size(); ++I)
-      if (Holders[I] == DRE->getDecl() && (Stale >> I & 1))
-        return true;
-  return llvm::any_of(E->children(), [&](const Stmt *C) {
-    return readsStale(C, Holders, Stale);
-  });
+  if (const auto *X = dyn_cast<Expr>(E))
+    if (std::optional<Place> P = placeOf(X);
+        P && llvm::is_contained(Holders, *P))
+      return !holds(*P, Stale);
+  return llvm::any_of(E->children(),
+                      [&](const Stmt *C) { return readsStale(C, Stale); });
 }
 
 CallOutcome::PathFacts CallOutcome::afterElement(PathFacts Facts,
                                                  const Stmt *S) const {
   if (S == Call) // Run again (a loop): its earlier tests say nothing of it.
     Facts.RuledOut = 0;
+  for (unsigned I = 0; I < Flags.size(); ++I)
+    if (std::optional<const Expr *> Value = definitionOf(S, Flags[I])) {
+      std::optional<llvm::APSInt> C =
+          *Value ? constantOf(*Value, Ctx) : std::nullopt;
+      uint16_t Bit = uint16_t(1u << I);
+      Facts.FlagSet = C ? Facts.FlagSet | Bit : Facts.FlagSet & ~Bit;
+      Facts.FlagTrue = C && !C->isZero() ? Facts.FlagTrue | Bit : Facts.FlagTrue & ~Bit;
+    }
+  uint32_t Before = Facts.Stale;
   for (unsigned I = 0; I < Holders.size(); ++I) {
     std::optional<const Expr *> Value = definitionOf(S, Holders[I]);
     if (!Value)
       continue;
-    // A result local holds the call's result again when given it; a test
-    // local (declared once) when its test reads no stale holder.
-    bool Fresh = *Value && (ResultVars.contains(Holders[I])
-                                ? strip(*Value) == Call
-                                : !readsStale(*Value, Holders, Facts.Stale));
-    if (Fresh)
-      Facts.Stale &= ~(1u << I);
-    else
+    // A result place holds the call's result again when given it, or a
+    // place that holds it (`rc = st;`); a test local when given its test,
+    // reading no stale holder.
+    std::optional<Place> From = *Value ? placeOf(*Value) : std::nullopt;
+    auto Test = I < ResultPlaces ? TestVars.end() : TestVars.find(Holders[I].Var);
+    bool Fresh =
+        *Value && (I < ResultPlaces
+                       ? strip(*Value) == Call ||
+                             (From && isResultPlace(*From) && holds(*From, Before))
+                       : Test != TestVars.end() && Test->second == *Value &&
+                             !readsStale(*Value, Before));
+    // The bit says "stale" for a place given the result, "holds" for one
+    // given a copy of it (stale where the walk starts).
+    if (Fresh == bool(Copies >> I & 1))
       Facts.Stale |= 1u << I;
+    else
+      Facts.Stale &= ~(1u << I);
   }
   return Facts;
 }

@@ -7,10 +7,18 @@
 // publish failed; the GLib model needs the paths on which a lookup failed.
 //
 // What is read:
-//   - the result itself, a local it was stored in, or (for a value the call
-//     hands back) a local holding that value: `if (s)`, `s == NULL`;
-//   - `==`, `!=`, `<`, `>=`, `>`, `<=` against constants, `!`, `switch`
-//     cases and `default:`;
+//   - the result itself, a local or a field (`r.st`, `op->status`) it was
+//     stored in or copied to (`int rc = st;`), while it still holds it on the
+//     path (PathFacts), or (for a value the call hands back) a local holding
+//     that value: `if (s)`, `s == NULL`;
+//   - `==`, `!=`, `<`, `>=`, `>`, `<=` against constants, `!`, `&&`, `||`,
+//     `switch` cases and `default:`, read as the success statuses they leave
+//     (`st != OK && st != NO_MEMORY`) with those the path ruled out before;
+//   - a predicate of the project given the result (one `return` of a test,
+//     or a `switch` returning constants); any other call given it is a test
+//     that cannot be read;
+//   - along a path, a flag local given only constants (`removed = true;` on
+//     the success side): the side of its test the path cannot take;
 //   - constants by their names: enumerators, object-like `#define`s, and an
 //     integer matched to the enumerator of that value of the callee's enum
 //     return type (`*_OK`, `*_NOT_FOUND`, `*_ERR*`...);
@@ -70,28 +78,35 @@ class CallOutcome {
 public:
   CallOutcome(ASTContext &Ctx, const CallExpr *Call, CallEvent Event);
 
-  /// A local that holds the call's result.
-  void addResultVar(const VarDecl *V) {
-    ResultVars.insert(V);
-    listHolders();
-  }
-  /// Finds the locals \p Body assigns (or initializes with) the call's result.
-  /// Also the locals given a test of the result (`bool ok = call (...) == OK;`)
-  /// and never assigned again: a branch on one reads the test.
+  /// A place that may hold the call's result: a local or parameter, a field
+  /// reached from one (`r.st`, `op->status`), or an element of a local array
+  /// at a local index (`sts[i]`, `res[i].st`).
+  struct Place {
+    const VarDecl *Var = nullptr;
+    llvm::SmallVector<const FieldDecl *, 2> Fields = {};
+    const VarDecl *Index = nullptr; ///< `Var[Index]`, then Fields.
+    bool operator==(const Place &O) const {
+      return Var == O.Var && Fields == O.Fields && Index == O.Index;
+    }
+  };
+  /// The place lvalue \p E names through `.`, `->` and a subscript at a
+  /// local index from a variable with local storage; nothing for any other
+  /// expression.
+  static std::optional<Place> placeOf(const Expr *E);
+
+  /// A local that holds the call's result (before findResultVars).
+  void addResultVar(const VarDecl *V) { addResultPlace({V, {}}, false); }
+  /// Finds the places \p Body assigns (or initializes with) the call's
+  /// result, then those given a copy of it from such a place (`int rc = st;`,
+  /// `r.st = st;`). Also the locals given one test of the result (`bool ok =
+  /// call (...) == OK;`): a branch on one reads the test while the local
+  /// holds it.
   void findResultVars(const Stmt *Body);
   /// Which expressions (a local, `op.reg`) hold the value the call hands
   /// back, non-null when the event happened; asked on every test, so the
   /// answer may change along a path.
   void setValueHolders(std::function<bool(const Expr *)> IsValue) {
     IsValueHolder = std::move(IsValue);
-  }
-  /// The enumerators with which this call reports that the event happened,
-  /// when its API lists them (tsmap_put_ptr_if_absent publishes only with
-  /// TSMAP_OK). A `default:` after cases naming all of them has the event
-  /// not happen; without a list, every enumerator whose name means success
-  /// must be named.
-  void setSuccessStatuses(llvm::ArrayRef<llvm::StringRef> Names) {
-    SuccessStatuses.assign(Names.begin(), Names.end());
   }
   void setReading(StatusReading R) {
     Reading = R;
@@ -111,18 +126,37 @@ public:
   ///   - which of the call's success statuses the tests it passed ruled out:
   ///     once all are, the call failed (`if (st == TSMAP_REPLACED) ... else
   ///     if (st != TSMAP_OK)`, nested `if`s, an early `return` on each);
-  ///   - which locals holding the result, or a test of it, were given
+  ///   - which places holding the result, or a test of it, were given
   ///     another value on the way (`st = tsmap_put (...)`): a test of one
-  ///     no longer reads this call.
-  /// Packed into 64 bits (a walk's state); all zero where the call returns.
+  ///     no longer reads this call; and which places given a copy of it
+  ///     (`rc = st;`) got it on the way: only then does a test of one read it.
+  ///   - the constant each flag local was last given on the way (`bool
+  ///     removed = false; ... removed = true;`, `int rc = -1; ... rc = 0;`:
+  ///     a local given only constants): a test of it (`if (removed)`) that
+  ///     the path cannot take ends the path.
+  /// Packed into 64 bits (a walk's state): at most 16 success statuses,
+  /// holders and flags are tracked; all zero where the call returns.
   struct PathFacts {
-    uint32_t RuledOut = 0; ///< Bit i: success status i is not the result.
-    uint32_t Stale = 0;    ///< Bit i: holder i does not hold this call's.
-    uint64_t pack() const { return uint64_t(Stale) << 32 | RuledOut; }
+    uint16_t RuledOut = 0; ///< Bit i: success status i is not the result.
+    /// Bit i: holder i does not hold this call's result (for a holder
+    /// given a copy of it: does).
+    uint16_t Stale = 0;
+    uint16_t FlagSet = 0;  ///< Bit i: flag i was given a constant on the way,
+    uint16_t FlagTrue = 0; ///< and it is not zero.
+    uint64_t pack() const {
+      return uint64_t(FlagTrue) << 48 | uint64_t(FlagSet) << 32 |
+             uint64_t(Stale) << 16 | RuledOut;
+    }
     static PathFacts unpack(uint64_t State) {
-      return {uint32_t(State), uint32_t(State >> 32)};
+      return {uint16_t(State), uint16_t(State >> 16), uint16_t(State >> 32),
+              uint16_t(State >> 48)};
     }
   };
+  /// The facts where the call returns: the constant of each flag declared
+  /// with one before the call and given its other constants only after it,
+  /// outside any loop around the call (`int err = 0; switch (remove (...))
+  /// { case OK: break; default: err = 5; } if (err) ...`).
+  PathFacts atCall() const;
   /// The facts past statement \p S: a holder assigned (stale, or fresh
   /// again when given this call's result), the call run again.
   PathFacts afterElement(PathFacts Facts, const Stmt *S) const;
@@ -141,20 +175,40 @@ private:
   bool zeroIsSuccess() const;
   Verdict onSwitchEdge(const SwitchStmt *Switch, const CFGBlock *Succ,
                        PathFacts &Facts) const;
-  bool excludedBy(const Expr *E, bool Truth,
-                  llvm::SmallVectorImpl<llvm::StringRef> &Names) const;
-  Verdict otherSuccesses(const Expr *Cond, bool Truth, Verdict V,
-                         PathFacts &Facts) const;
+  /// The success statuses (bit i for successStatuses()[i]; bit 0 for every
+  /// success when it has at most one) the result may have where \p E is
+  /// \p Truth: what `==`, `!=`, `!`, `&&`, `||` of named statuses leave,
+  /// all of them for a condition that does not test the result; nothing for
+  /// one that tests it in a way not read here.
+  std::optional<uint32_t> possibleWhere(const Expr *E, bool Truth) const;
+  /// The success statuses equal to constant \p C: its bit, none for a
+  /// failure (or a status the API's list leaves out), every one for a
+  /// success the list cannot tell; nothing when it cannot be read.
+  std::optional<uint32_t> successesEqualTo(const Expr *C) const;
+  uint32_t allSuccesses() const;
+  /// Edge verdict \p V read again with possibleWhere and \p Facts.
+  Verdict narrowed(const Expr *Cond, bool Truth, Verdict V,
+                   PathFacts &Facts) const;
   /// The enumerators with which the call reports the event: the API's list
-  /// (setSuccessStatuses), else every one whose name means success.
+  /// (libtsmap's calls, as tsmap.h lists them per call), else, for a publish
+  /// into an enum status, every one whose name means success; other calls
+  /// have one success, whatever its name.
   llvm::SmallVector<llvm::StringRef, 4> successStatuses() const;
-  /// Adds \p Names, success statuses the path rules out, to \p Facts: true
-  /// when every success status is then ruled out.
-  bool ruleOut(llvm::ArrayRef<llvm::StringRef> Names, PathFacts &Facts) const;
-  /// The locals whose staleness a PathFacts records: the result's locals,
-  /// then the test locals (at most 32).
-  void listHolders();
-  bool isStale(const VarDecl *V) const;
+  /// Adds to \p Facts the success statuses not in \p Possible: true when
+  /// every success status is then ruled out.
+  bool ruleOut(uint32_t Possible, PathFacts &Facts) const;
+  void addResultPlace(const Place &P, bool Copy);
+  /// Finds the flag locals of \p Body (PathFacts).
+  void findFlags(const Stmt *Body);
+  /// The truth of \p Cond when it tests a flag whose constant \p Facts knows
+  /// (`removed`, `!removed`, `rc == 0`); nothing otherwise.
+  std::optional<bool> flagTruth(const Expr *Cond, const PathFacts &Facts) const;
+  std::optional<unsigned> flagIndex(const Expr *E) const;
+  bool isResultPlace(const Place &P) const;
+  /// Whether holder \p P holds this call's result on a path whose holders'
+  /// bits are \p Stale (PathFacts::Stale); true for a place not tracked.
+  bool holds(const Place &P, uint32_t Stale) const;
+  bool readsStale(const Stmt *E, uint32_t Stale) const;
 
   ASTContext &Ctx;
   const CallExpr *Call;
@@ -164,9 +218,7 @@ private:
   std::optional<StatusReading> Inferred; ///< From the callee's body.
   StatusReading Reading = StatusReading::ZeroIsSuccess;
   mutable bool ReadingUsed = false;
-  void findResultVarsIn(const Stmt *Body);
   bool testsResult(const Expr *E) const;
-  llvm::SmallPtrSet<const VarDecl *, 2> ResultVars;
   /// The parameter of a predicate being read (`ts_ok (st)`'s `s`): the
   /// result, inside the predicate's body.
   mutable llvm::SmallPtrSet<const VarDecl *, 2> PredicateParams;
@@ -175,17 +227,31 @@ private:
   /// whose cases return constants): its test, read in its body; nothing when
   /// \p E is no such call.
   std::optional<Verdict> whenPredicateTrue(const Expr *E) const;
+  /// When \p E is such a call, calls \p Read with its body's `return` value
+  /// (null for a `switch` body) and the body, the predicate's parameter read
+  /// as the result meanwhile; false for another expression.
+  bool readPredicate(
+      const Expr *E,
+      llvm::function_ref<void(const Expr *, const CompoundStmt *)> Read) const;
+  bool passesResultOn(const Expr *E) const;
   /// Where predicate body \p Body, a `switch` on the result whose cases each
   /// return a constant (`case TSMAP_OK: return true; default: return false;`),
   /// then maybe a `return` of one, returns true; nothing for another body.
   std::optional<Verdict> whenSwitchReturnsTrue(const CompoundStmt *Body) const;
-  /// Locals given a test of the result once, and never assigned again (`bool
-  /// removed = tsmap_remove (...) == TSMAP_OK;`): a branch on one reads the test.
+  /// Locals given one test of the result (`bool removed = tsmap_remove (...)
+  /// == TSMAP_OK;`, `rc = st == TSMAP_OK ? 0 : -1;`): a branch on one reads
+  /// the test where the path gave it (PathFacts).
   llvm::DenseMap<const VarDecl *, const Expr *> TestVars;
   std::function<bool(const Expr *)> IsValueHolder;
   llvm::SmallVector<llvm::StringRef, 4> SuccessStatuses;
-  /// The locals a PathFacts tracks (listHolders).
-  llvm::SmallVector<const VarDecl *, 4> Holders;
+  /// The places a PathFacts tracks (at most 16): the ResultPlaces places
+  /// that hold the result (bit i of Copies set: a copy of it), then the test
+  /// locals.
+  llvm::SmallVector<Place, 4> Holders;
+  unsigned ResultPlaces = 0;
+  uint32_t Copies = 0;
+  /// Locals given only integer constants (at most 16).
+  llvm::SmallVector<const VarDecl *, 4> Flags;
   /// The stale holders of the path an edge is read for (0 outside onEdge).
   mutable uint32_t StaleNow = 0;
 };

@@ -322,7 +322,7 @@ bool FunctionFlow::reaches(Point From, const Point *To,
   // A block is entered once per state a path brings into it.
   llvm::DenseSet<std::pair<const CFGBlock *, uint64_t>> Seen;
   llvm::SmallVector<Item, 16> Work;
-  Work.push_back({From.Block, From.Index + 1, 0});
+  Work.push_back({From.Block, From.Index + 1, Paths.initialState()});
   while (!Work.empty()) {
     auto [B, Begin, State] = Work.pop_back_val();
     if (!To && B == &Graph->getExit())
@@ -417,31 +417,9 @@ std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow) {
 
 // ---- How a publish reports failure -------------------------------------------
 
-/// The statuses with which a libtsmap put stores its value, as
-/// runtime/include/tsmap/tsmap.h lists them per call (a `*_ttl` form has the
-/// statuses of the call without the suffix); empty for any other call.
-static llvm::ArrayRef<llvm::StringRef> libtsmapPublishStatuses(const CallExpr *Call) {
-  static const llvm::StringRef Put[] = {"TSMAP_OK", "TSMAP_REPLACED"};
-  static const llvm::StringRef IfAbsent[] = {"TSMAP_OK"};
-  const FunctionDecl *FD = Call->getDirectCallee();
-  const auto *ET = FD ? FD->getReturnType()->getAs<EnumType>() : nullptr;
-  if (!ET || ET->getDecl()->getName() != "tsmap_status" || !FD->getIdentifier())
-    return {};
-  llvm::StringRef Name = FD->getName();
-  Name.consume_back("_ttl");
-  if (Name == "tsmap_put" || Name == "tsmap_put_ptr" ||
-      Name == "tsmap_put_if_version" || Name == "tsmap_merge" ||
-      Name == "tsmap_merge_stored")
-    return Put;
-  if (Name == "tsmap_put_if_absent" || Name == "tsmap_put_ptr_if_absent")
-    return IfAbsent;
-  return {};
-}
-
 PublishOutcome::PublishOutcome(const CallExpr *Call, const FunctionFlow &Flow)
     : Outcome(Flow.decl()->getASTContext(), Call, CallEvent::Published) {
   Outcome.findResultVars(Flow.decl()->getBody());
-  Outcome.setSuccessStatuses(libtsmapPublishStatuses(Call));
 }
 
 uint64_t PublishOutcome::afterElement(uint64_t State, const Stmt *S) const {

@@ -67,6 +67,8 @@ struct AutomaticObject {
 class PathTracker {
 public:
   virtual ~PathTracker() = default;
+  /// The state where the walk starts.
+  virtual uint64_t initialState() const { return 0; }
   /// The state past element \p S.
   virtual uint64_t afterElement(uint64_t State, const Stmt *S) const {
     return State;
@@ -183,6 +185,7 @@ public:
   /// Some failure edge asked about since setReading depended on the reading.
   bool readingUsed() const { return Outcome.readingUsed(); }
 
+  uint64_t initialState() const override { return Outcome.atCall().pack(); }
   uint64_t afterElement(uint64_t State, const Stmt *S) const override;
   bool follows(const CFGBlock &B, unsigned I, uint64_t &State) const override;
 

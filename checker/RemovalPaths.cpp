@@ -748,17 +748,28 @@ GoalMask ValueUses::dischargedAnywhere(const Stmt *S) {
 // The path walk
 // ===------------------------------------------------------------------=== //
 
-/// The successors of \p B worth following: not unreachable, not a side on
-/// which the removal said nothing was removed, nor one a test of it that
+/// A successor worth following, with what the path knows past the edge.
+struct FollowedEdge {
+  const CFGBlock *Succ;
+  unsigned Index;
+  CallOutcome::PathFacts Facts;
+};
+
+/// The successors of \p B worth following, for a path that knows \p Facts of
+/// the removal's status: not unreachable, not a side on which the removal
+/// said nothing was removed (read with the tests the path passed before, and
+/// with the status locals another value reached), nor one a test of it that
 /// cannot be read leads to.
-static llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 4>
-followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome) {
-  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 4> Result;
+static llvm::SmallVector<FollowedEdge, 4>
+followedSuccessors(const CFGBlock &B, const CallOutcome &Outcome,
+                   CallOutcome::PathFacts Facts) {
+  llvm::SmallVector<FollowedEdge, 4> Result;
   unsigned Index = 0;
   for (const CFGBlock *S : B.succs()) {
-    Verdict V = Outcome.onEdge(B, Index);
+    CallOutcome::PathFacts Next = Facts;
+    Verdict V = Outcome.onEdge(B, Index, Next);
     if (S && V != Verdict::NotHappened && V != Verdict::Unknown)
-      Result.push_back({S, Index});
+      Result.push_back({S, Index, Next});
     ++Index;
   }
   return Result;
@@ -1132,6 +1143,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     /// runs at least once: only its body follows.
     bool FirstTest = false;
     const Stmt *Jump = nullptr; ///< The last `continue` or `break` taken.
+    /// What the path knows of the removal's status (CallOutcome::PathFacts).
+    uint64_t Facts = 0;
   };
   auto Miss = [&](const Item &It, SourceLocation Where, bool AtReturn,
                   decltype(MissedCleanup::How) How) {
@@ -1155,9 +1168,10 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
            ? 0
            : Uses.live() & (~uint64_t(0) >> (64 - Uses.holders().size())),
        Received}};
+  Work.back().Facts = Outcome.atCall().pack();
   // A path that knows a batch is not empty is another path.
   llvm::DenseSet<std::tuple<unsigned, GoalMask, uint64_t, const void *,
-                            const void *, const void *, unsigned>>
+                            const void *, const void *, unsigned, uint64_t>>
       Seen;
   while (!Work.empty()) {
     Item It = Work.pop_back_val();
@@ -1193,6 +1207,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
         Stop = true;
         break;
       }
+      It.Facts = Outcome.afterElement(CallOutcome::PathFacts::unpack(It.Facts), St)
+                     .pack();
       // `(void)g_steal_pointer(&h);`: h is nulled and what it held dropped (an
       // autoptr's exit cleanup then gets NULL), not handed on.
       if (const Expr *Dropped = droppedBySteal(St, FD->getASTContext()))
@@ -1224,7 +1240,8 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
     }
     if (Stop)
       continue;
-    for (auto [Succ, Index] : followedSuccessors(*It.B, Outcome)) {
+    for (auto [Succ, Index, Facts] : followedSuccessors(
+             *It.B, Outcome, CallOutcome::PathFacts::unpack(It.Facts))) {
       if (It.FirstTest && Index != 0)
         continue;
       if (It.Batch.excludes(*It.B, Index, FD->getASTContext()) ||
@@ -1248,9 +1265,11 @@ std::optional<MissedCleanup> findMissedCleanup(const CFG &G,
       }
       auto [P, Q, Z] = It.Batch.key();
       bool First = firstTestOfLoopRunOnce(*It.B, *Succ, FD->getASTContext());
-      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z, unsigned(First)})
+      if (Seen.insert({Succ->getBlockID(), Next.Owed, It.Live, P, Q, Z,
+                       unsigned(First), Facts.pack()})
               .second)
-        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch, First, Next.Jump});
+        Work.push_back({Succ, 0, Next.Owed, It.Freed, It.Live, It.Batch, First,
+                        Next.Jump, Facts.pack()});
     }
   }
   Uses.setLive(~uint64_t(0));

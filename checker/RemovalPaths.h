@@ -15,9 +15,9 @@
 //     (`g_steal_pointer(&v)` stands for `v`).
 // Deallocators (free and the configured ones) are not a hand-off.
 // A branch on which the removal reported "not found" (its status, or a null
-// test of the received value, read by CallOutcome) has nothing to clean and
-// is not followed; nor is one that tests the removal in a way that cannot be
-// read. The side of a null or zero test of a field where the field is null
+// test of the received value, read by CallOutcome with what the path learned
+// on its way: CallOutcome::PathFacts) has nothing to clean and is not
+// followed; nor is one that tests the removal in a way that cannot be read. The side of a null or zero test of a field where the field is null
 // owes nothing for that field's cleanup.
 //
 //===----------------------------------------------------------------------===//

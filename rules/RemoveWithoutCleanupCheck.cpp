@@ -393,6 +393,32 @@ static const VarDecl *statusVarOf(const Stmt *Ctx, const Expr *Inner) {
   return nullptr;
 }
 
+/// For an intrusive map, whose removal returns a node embedded in the
+/// value (`cds_lfht_add_replace` returns a `struct cds_lfht_node *`): the
+/// type of the struct that embeds the node \p Call stores, `&e->node` with
+/// `struct entry *e`, when that struct owes cleanups; else \p Returned. The
+/// node it hands back is one of the same map's, embedded the same way.
+static QualType containerOfStoredNode(const CallExpr *Call, QualType Returned,
+                                      const ContractModel &Model,
+                                      ASTContext &Ctx) {
+  if (!Returned->isPointerType())
+    return Returned;
+  for (const Expr *Arg : Call->arguments()) {
+    const auto *UO = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+    const auto *ME = UO && UO->getOpcode() == UO_AddrOf
+                         ? dyn_cast<MemberExpr>(UO->getSubExpr()->IgnoreParens())
+                         : nullptr;
+    if (!ME || !Ctx.hasSameUnqualifiedType(UO->getType(), Returned))
+      continue;
+    QualType Base = ME->getBase()->getType();
+    QualType Container =
+        ME->isArrow() ? Base : Ctx.getPointerType(Base);
+    if (!Model.cleanupsOf(Container).empty())
+      return Container;
+  }
+  return Returned;
+}
+
 /// The value type of the put's stored value argument, if it names one.
 static QualType storedValueType(const CallExpr *Call,
                                 std::optional<unsigned> ValueParam) {
@@ -480,6 +506,8 @@ void RemoveWithoutCleanupCheck::checkRemoval(
     return;
   if (isIgnoredResult(Context, Inner) || isOnlyTested(Context, Inner)) {
     QualType T = Call->getType();
+    if (Model.cleanupsOf(T).empty())
+      T = containerOfStoredNode(Call, T, Model, Ctx);
     Discards.push_back({Discard::IgnoredResult, Call, Callee, MapDecl,
                         T->isVoidPointerType() ? QualType() : T});
     return;

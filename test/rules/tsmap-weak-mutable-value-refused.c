@@ -306,3 +306,55 @@ void scoped_local_replaced_kept(tsmap *m) {
   if (st == TSMAP_EXISTS)
     return;
 }
+
+// ---- the status kept in a copy or read through a flag ------------------------------
+
+int flag_refused(tsmap *m, struct obj *o) {
+  bool stored = false;
+  if (tsmap_put_ptr_if_absent(m, "k", 1, o, NULL) == TSMAP_OK)
+    stored = true;
+  if (!stored) {
+    o->refs = 0; // quiet: never published
+    obj_free(o);
+    return -1;
+  }
+  return 0;
+}
+
+int flag_stored(tsmap *m, struct obj *o) {
+  bool stored = false;
+  if (tsmap_put_ptr_if_absent(m, "k", 1, o, NULL) == TSMAP_OK)
+    stored = true;
+  if (stored)
+    o->x = 1;
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: write to 'o->x' after 'o' was published by 'tsmap_put_ptr_if_absent'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+  return 0;
+}
+
+int copy_before_reassigned(tsmap *m, struct obj *o) {
+  tsmap_status st = tsmap_put_ptr_if_absent(m, "k", 1, o, NULL);
+  int rc = st;
+  st = tsmap_remove(m, "j", 1, NULL);
+  if (rc != TSMAP_OK) {
+    o->refs = 0; // quiet: rc is still the publish's status
+    obj_free(o);
+  }
+  return st;
+}
+
+int error_code_refused(tsmap *m, struct obj *o) {
+  int err = 0;
+  switch (tsmap_put_ptr_if_absent(m, "k", 1, o, NULL)) {
+  case TSMAP_OK:
+    break;
+  default:
+    err = 1;
+    break;
+  }
+  if (err) {
+    o->refs = 0; // quiet: err is still 0 where the publish stored
+    obj_free(o);
+    return -1;
+  }
+  return 0;
+}
