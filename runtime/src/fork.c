@@ -30,7 +30,7 @@ static pthread_mutex_t tsmap_fork_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
 static pthread_rwlock_t tsmap_fork_rw = PTHREAD_RWLOCK_INITIALIZER; /* the holds */
 static tsmap_fork_watch tsmap_fork_list = {&tsmap_fork_list, &tsmap_fork_list, NULL, NULL, NULL};
 static pthread_once_t tsmap_fork_once = PTHREAD_ONCE_INIT;
-static int tsmap_fork_registered;
+static int tsmap_fork_registered; /* written inside the once, read only after it */
 
 /* Take mu, waiting for it until `deadline` (tsmap_mx_clock's) at most: blocked, so that a
  * thread that takes it again and again (expositions in a loop) hands it over rather than
