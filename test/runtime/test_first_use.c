@@ -8,7 +8,7 @@
  * reported by ThreadSanitizer in about a third of fresh processes. So the driver (main
  * without arguments) runs every scenario below in many fresh processes: it forks and
  * execs /proc/self/exe with `--child <scenario>`, so that each child starts with nothing
- * of the library initialised. In a child, 2 to 4 threads wait at a gate and then make
+ * of the library initialised. In a child, 2 to 5 threads wait at a gate and then make
  * their first call of the scenario's kind at once; the child exits non-zero on any wrong
  * result, and under a sanitizer on its first report (halt_on_error, exitcode 66; the
  * driver also fails a child whose stderr holds a report). The driver names the scenario
@@ -26,13 +26,17 @@
  * rounded to the page). first_growth does not catch it: create has read the page size
  * by then.
  *
- * Found by it: a fork while another thread ran the library's one-time setup (its
+ * Found by it (fixed in runtime/src; each scenario is the fix's regression test): a fork
+ * while a reshard_auto map's writers reached their first policy window left the child a
+ * shard lock held for ever (auto_reshard_vs_fork: 4 of 8 forked children hung, plain
+ * build). And a fork while another thread ran the library's one-time setup (its
  * pthread_once, on the process's first tsmap_create) left the once in progress in the
  * child for ever under TSan: fork_vs_first_create's forked children hung in 14 of 64.
  * The setup now runs when the library is loaded (ebr.c).
  *
  * ---- The process-global and lazily initialised state of runtime/src, and what makes it
- * safe (audited for this round; "once" = pthread_once, "lock" = the mutex named) ---------
+ * safe (audited for this round; "once" = pthread_once, "lock" = the mutex named). There
+ * is no section on threads in runtime/DESIGN.md: the table lives here, beside its test.
  *
  *  ebr.c      g_once, g_thread_key          once, run at load by a constructor (and
  *                                           tsmap_ebr_init, called by tsmap_create and
@@ -72,7 +76,10 @@
  *             tsmap_numa_node_count) into memory of that call: no cache
  *             tsmap_place_fail_errno        test hook, atomic
  *  reshard.c  a map's rs (reshard state)    made on the map's first reshard call:
- *                                           published by CAS, the loser frees its own
+ *                                           published by CAS, the loser frees its own;
+ *                                           a reshard_auto map's by tsmap_create (its
+ *                                           policy runs under a shard lock: see
+ *                                           auto_reshard_vs_fork)
  *             tsmap_test_before_reshard_route  test hook, atomic
  *  reshard_mem.c a map's helper thread      started under the state's mutex (running,
  *                                           joinable); its CPU set written before
