@@ -86,9 +86,11 @@
  *                                           pthread_create, which orders it
  *             sysconf(_SC_NPROCESSORS_CONF) per call, no cache
  *             tsmap_test_rsmem_no_thread, _no_mapping  test hooks, atomic
- *  map.c, lifecycle.c  a map's maintenance thread  started at create, joined at close
+ *  expiry.c   a map's maintenance thread    started by create (tsmap_maint_start) before
+ *                                           the map is returned, joined at close
+ *  probes.h   USDT probes                   no semaphores: no state of their own
  *
- * The scenarios and their children (32-40 each, plain and TSan; half under ASan+UBSan) are
+ * The scenarios and their children (8-40 each, plain and TSan; half under ASan+UBSan) are
  * in k_scenarios.
  */
 #include "tsmap_test.h"
