@@ -538,6 +538,38 @@ static void sc_first_calls(void) {
   CHECK_ST(tsmap_destroy(g_map[0]), TSMAP_OK);
 }
 
+/* Records given back at four threads' exits, claimed again by four new threads' first
+ * calls at once (a CAS on each record's in_use), with the records' stripes of a metered
+ * map: each new thread counts on a stripe it took over, and every count is kept. */
+static void recycled_calls(int i) {
+  uint64_t base = 10000 * (uint64_t)(i + 1) + (uint64_t)atomic_load(&g_computed) * 1000;
+  use_map(g_map[0], base, base + 100);
+}
+static void sc_recycled_records(void) {
+  tsmap_config cfg = config8();
+  cfg.metrics = 1;
+  cfg.name = "recycled";
+  CHECK_ST(tsmap_create(&cfg, &g_map[0]), TSMAP_OK);
+  if (!g_map[0])
+    return;
+  race(4, recycled_calls); /* four records, given back as their threads exit */
+  atomic_store(&g_computed, 1); /* other keys for the second round */
+  race(4, recycled_calls);
+  CHECK(map_size(g_map[0]) == 800);
+  text_buf *b = (text_buf *)calloc(1, sizeof *b);
+  if (b) {
+    CHECK_ST(tsmap_metrics_write(g_map[0], text_write, b), TSMAP_OK);
+    CHECK(tsmap_test_series_value(
+              b->text, "tsmap_operations_total{map=\"recycled\",op=\"put\",status=\"ok\"}") ==
+          800);
+    CHECK(tsmap_test_series_value(
+              b->text, "tsmap_operations_total{map=\"recycled\",op=\"get\",status=\"ok\"}") ==
+          800);
+    free(b);
+  }
+  CHECK_ST(tsmap_destroy(g_map[0]), TSMAP_OK);
+}
+
 /* compute_if_absent of one key as four threads' first calls: one callback, one value. */
 static void first_compute(int i) {
   (void)i;
@@ -982,6 +1014,7 @@ static const scenario k_scenarios[] = {
     {"create_maintained", sc_create_maintained, 32},
     {"first_calls", sc_first_calls, 40},
     {"first_compute", sc_first_compute, 32},
+    {"recycled_records", sc_recycled_records, 32},
     {"first_growth", sc_first_growth, 32},
     {"stripe_overflow", sc_stripe_overflow, 8},
     {"reshard_two_maps", sc_reshard_two_maps, 32},
