@@ -31,6 +31,8 @@
 #endif
 
 _Atomic uint64_t tsmap_global_epoch = 1;
+/* Written only inside tsmap_ebr_once; a thread reads it only after passing that once
+ * itself (its create, or the registration that gave it a record): ordered by the once. */
 int tsmap_ebr_fence_mode = 1;
 __thread tsmap_thread *tsmap_tls_self __attribute__((tls_model("initial-exec")));
 
@@ -75,6 +77,14 @@ static void tsmap_ebr_once(void) {
 
 /* Decide the fence mode once, before any map exists (tsmap_create calls this). */
 void tsmap_ebr_init(void) { pthread_once(&g_once, tsmap_ebr_once); }
+
+/* ... and run that once when the library is loaded (before main, or in dlopen), not on
+ * the first tsmap_create: a fork while another thread was inside the once left it in
+ * progress in the child for ever under ThreadSanitizer's pthread_once (and musl's), so
+ * the child's first create or first call hung; glibc restarts it in the child, and could
+ * register the fork handlers twice. Black-box round 15: test_first_use.c's
+ * fork_vs_first_create, whose forked children hung in 14 of 64 under TSan. */
+__attribute__((constructor)) static void tsmap_ebr_at_load(void) { tsmap_ebr_init(); }
 
 /* Test support (test_allocfail.c): while non-zero, a thread's registration fails as if
  * its record could not be allocated (even when a free one could be reused), so that

@@ -14,11 +14,13 @@
  * then goes on after the bound, and that shard's lock stays held in the child, as
  * before. After the fork both processes release them; the child first forgets the
  * compute_if_absent calls other threads had in flight. The named maps' registry lock
- * (held while tsmap_metrics_write_all runs its writer) is taken first, the same way.
+ * (held while tsmap_metrics_write_all runs its writer) is taken first, the same way, and
+ * each map's slab lock last.
  */
 #include "fork.h"
 #include "metrics.h"
 #include "reshard.h"
+#include "slab.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -30,7 +32,7 @@ static pthread_mutex_t tsmap_fork_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
 static pthread_rwlock_t tsmap_fork_rw = PTHREAD_RWLOCK_INITIALIZER; /* the holds */
 static tsmap_fork_watch tsmap_fork_list = {&tsmap_fork_list, &tsmap_fork_list, NULL, NULL, NULL};
 static pthread_once_t tsmap_fork_once = PTHREAD_ONCE_INIT;
-static int tsmap_fork_registered;
+static int tsmap_fork_registered; /* written inside the once, read only after it */
 
 /* Take mu, waiting for it until `deadline` (tsmap_mx_clock's) at most: blocked, so that a
  * thread that takes it again and again (expositions in a loop) hands it over rather than
@@ -156,10 +158,18 @@ static void tsmap_fork_map_prepare(tsmap_fork_watch *w, uint64_t deadline) {
   pthread_mutex_t *mu = tsmap_reshard_mutex(m);
   m->fork_rs_held = mu && tsmap_fork_mutex(mu, deadline);
   tsmap_fork_shards(m, hw, tsmap_shard_hw(m), deadline);
+  /* the slab's lock last (a writer takes it holding a shard lock): tsmap_after_run gives
+   * a freed small table's slot back under it with no shard lock held, so a child forked
+   * meanwhile kept it held and hung at its first small table (black-box round 15) */
+  tsmap_lock *sl = tsmap_slab_lock(m);
+  m->fork_slab_held = sl && tsmap_fork_lock(sl, deadline);
 }
 
 static void tsmap_fork_map_parent(tsmap_fork_watch *w) {
   tsmap *m = tsmap_fork_map(w);
+  if (m->fork_slab_held)
+    tsmap_lock_release(tsmap_slab_lock(m));
+  m->fork_slab_held = 0;
   if (m->fork_rs_held)
     pthread_mutex_unlock(tsmap_reshard_mutex(m));
   m->fork_rs_held = 0;

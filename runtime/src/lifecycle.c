@@ -224,6 +224,8 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) {
     st = tsmap_shards_init(m, n);
   if (st == TSMAP_OK)
     st = tsmap_bound_init(m);
+  if (st == TSMAP_OK) /* G15: the auto policy's state, which it must not make itself */
+    st = tsmap_reshard_auto_prepare(m);
   if (st == TSMAP_OK) /* complete now: tsmap_metrics_write_all may read it */
     st = tsmap_mx_register(m);
   if (st == TSMAP_OK)

@@ -943,6 +943,17 @@ int tsmap_debug_reshard_helper(tsmap *m, size_t *tables, size_t *sources) {
 
 /* ---- The auto policy ------------------------------------------------------------------------ */
 
+/* A reshard_auto map's state, made by tsmap_create: the policy below runs with a shard
+ * lock held, and making the state there added its helper's fork watch under that lock,
+ * waiting for the fork handlers' mutex, which a fork's prepare handler holds while it
+ * waits for that same shard lock (1 s): the fork went on with the lock held, and the
+ * child's writes to that shard hung (black-box round 15, test_first_use.c's
+ * auto_reshard_vs_fork: 4 of 8 children). */
+tsmap_status tsmap_reshard_auto_prepare(tsmap *m) {
+  tsmap_rstate *rs;
+  return m->cfg.reshard_auto ? tsmap_rs_get(m, &rs) : TSMAP_OK;
+}
+
 /* Shard s's lock was contended (held now). Every TSMAP_RESHARD_AUTO_WAITS waits the shard
  * looks at how many writes it took (its chores counter counts writes): more than
  * permille/1000 waits per write is a contended window; two in a row (hysteresis: one
@@ -955,8 +966,8 @@ void tsmap_reshard_note_wait(tsmap *m, tsmap_shard *s) {
   s->rs_window_start = s->chores;
   unsigned permille = m->cfg.reshard_auto_permille ? m->cfg.reshard_auto_permille : 20;
   int hot = (uint64_t)TSMAP_RESHARD_AUTO_WAITS * 1000 > (uint64_t)writes * permille;
-  tsmap_rstate *rs;
-  if (tsmap_rs_get(m, &rs) != TSMAP_OK || pthread_mutex_trylock(&rs->mu) != 0)
+  tsmap_rstate *rs = tsmap_rs(m); /* made at create: never here, under the shard lock */
+  if (!rs || pthread_mutex_trylock(&rs->mu) != 0)
     return;
   size_t n = tsmap_shard_count(m);
   rs->auto_strikes = hot ? rs->auto_strikes + 1 : 0;

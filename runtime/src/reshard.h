@@ -168,5 +168,7 @@ TSMAP_HIDDEN void tsmap_reshard_free(tsmap *m);
 TSMAP_HIDDEN pthread_mutex_t *tsmap_reshard_mutex(tsmap *m);
 /* The auto policy (config reshard_auto): a writer waited for shard s's lock (held now). */
 TSMAP_HIDDEN void tsmap_reshard_note_wait(tsmap *m, tsmap_shard *s);
+/* tsmap_create, for a reshard_auto map: its reshard state, made before any write. */
+TSMAP_HIDDEN tsmap_status tsmap_reshard_auto_prepare(tsmap *m);
 
 #endif /* TSMAP_RESHARD_H */

@@ -95,6 +95,8 @@ int tsmap_slab_give(const tsmap *m, void *p) {
   return 1;
 }
 
+tsmap_lock *tsmap_slab_lock(const tsmap *m) { return m->slab ? &m->slab->lock : NULL; }
+
 void tsmap_slab_free(tsmap *m) {
   struct tsmap_slab *sl = m->slab;
   if (!sl)

@@ -33,6 +33,9 @@ TSMAP_HIDDEN void *tsmap_slab_take(const tsmap *m, size_t shard, size_t size);
 /* Give back the slab's block at `p`; 0 if p is not the slab's (S2). */
 TSMAP_HIDDEN int tsmap_slab_give(const tsmap *m, void *p);
 TSMAP_HIDDEN void tsmap_slab_free(tsmap *m);
+/* G16 (e): the slab's lock, which fork's prepare handler takes after the shard locks (a
+ * freed table gives its slot back under it with no shard lock held); NULL: no slab. */
+TSMAP_HIDDEN tsmap_lock *tsmap_slab_lock(const tsmap *m);
 /* For tests: tables in the slab now, and its resident bytes (mincore; 0 without a slab). */
 TSMAP_HIDDEN void tsmap_debug_slab(tsmap *m, size_t *tables, size_t *resident);
 

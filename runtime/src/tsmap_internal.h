@@ -445,6 +445,7 @@ struct tsmap {
   _Atomic(struct tsmap_rstate *) rs; /* G15: reshard state (reshard.c); NULL until used */
   tsmap_fork_watch fork;          /* G16 (e): its shard locks across fork() (fork.c) */
   unsigned char fork_rs_held;     /* G16 (e): fork's prepare took the reshard mutex */
+  unsigned char fork_slab_held;   /* G16 (e): fork's prepare took the slab's lock */
   int shards_mapped;              /* G15: the shard array is a mapping of its own */
   struct tsmap_slab *slab;        /* S1: the small tables' mapping (slab.c); NULL: none */
   unsigned char weighted;         /* G11: max_weight: entries' weights in the freq word */

@@ -54,7 +54,7 @@ static double tsmap_test_now(void) {
 
 /* Run the tests named on the command line (all when none), report, and return the exit
  * status: non-zero if any check failed or no check ran. */
-static int tsmap_test_run(const tsmap_test_case *cases, size_t n, int argc, char **argv) {
+static inline int tsmap_test_run(const tsmap_test_case *cases, size_t n, int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     int selected = argc < 2;
     for (int a = 1; a < argc; a++)
