@@ -17,19 +17,27 @@
  */
 #include "tsmap_test.h"
 
-/* Priority (the value's first byte; a tombstone has none), then the larger stamp. */
-static tsmap_verdict by_priority(const void *key, size_t key_len, const tsmap_change *local,
-                                 const tsmap_change *remote, void *ctx, void *merged) {
-  (void)key, (void)key_len, (void)ctx;
-  unsigned pl = local->value ? *(const unsigned char *)local->value : 0;
-  unsigned pr = remote->value ? *(const unsigned char *)remote->value : 0;
-  int remote_wins = pr != pl ? pr > pl : remote->stamp > local->stamp;
+/* A change's priority: its value's first byte; a tombstone has none. */
+static unsigned priority(const tsmap_change *c) {
+  return c->value ? *(const unsigned char *)c->value : 0;
+}
+
+/* The verdict when `remote_wins` says which side the order ranks higher. */
+static tsmap_verdict verdict(int remote_wins, const tsmap_change *remote, void *merged) {
   if (!remote_wins)
     return TSMAP_KEEP;
   if (!remote->value)
     return TSMAP_DELETE;
   memcpy(merged, remote->value, 8);
   return TSMAP_STORE;
+}
+
+/* Priority, then the larger stamp. */
+static tsmap_verdict by_priority(const void *key, size_t key_len, const tsmap_change *local,
+                                 const tsmap_change *remote, void *ctx, void *merged) {
+  (void)key, (void)key_len, (void)ctx;
+  unsigned pl = priority(local), pr = priority(remote);
+  return verdict(pr != pl ? pr > pl : remote->stamp > local->stamp, remote, merged);
 }
 
 /* examples/replicated_config's config_resolve: the stamp's Lamport time, then priority,
@@ -39,15 +47,9 @@ static tsmap_verdict by_time_then_priority(const void *key, size_t key_len,
                                            void *ctx, void *merged) {
   (void)key, (void)key_len, (void)ctx;
   uint64_t tl = local->stamp >> 8, tr = remote->stamp >> 8;
-  unsigned pl = local->value ? *(const unsigned char *)local->value : 0;
-  unsigned pr = remote->value ? *(const unsigned char *)remote->value : 0;
-  int remote_wins = tr != tl ? tr > tl : pr != pl ? pr > pl : remote->stamp > local->stamp;
-  if (!remote_wins)
-    return TSMAP_KEEP;
-  if (!remote->value)
-    return TSMAP_DELETE;
-  memcpy(merged, remote->value, 8);
-  return TSMAP_STORE;
+  unsigned pl = priority(local), pr = priority(remote);
+  return verdict(tr != tl ? tr > tl : pr != pl ? pr > pl : remote->stamp > local->stamp, remote,
+                 merged);
 }
 
 typedef struct wire {
@@ -94,9 +96,8 @@ static int read_state(const tsmap_change *c, void *ctx) {
   return 0;
 }
 
-/* Runs the history with `resolve`; the two replicas' final states in out[0], out[1]. */
-static void run(tsmap_resolve_fn resolve, state out[2]) {
-  tsmap *r[2];
+/* Replicas 0 and 1 of a two-replica map of 8-byte values. */
+static void make_replicas(tsmap *r[2]) {
   for (size_t i = 0; i < 2; i++) {
     tsmap_config cfg;
     tsmap_config_init(&cfg, 8);
@@ -104,6 +105,12 @@ static void run(tsmap_resolve_fn resolve, state out[2]) {
     cfg.replica_id = i;
     CHECK_ST(tsmap_create(&cfg, &r[i]), TSMAP_OK);
   }
+}
+
+/* Runs the history with `resolve`; the two replicas' final states in out[0], out[1]. */
+static void run(tsmap_resolve_fn resolve, state out[2]) {
+  tsmap *r[2];
+  make_replicas(r);
   unsigned char a[8] = {2, 'A'}, b[8] = {1, 'B'}, c[8] = {1, 'C'};
   CHECK_ST(tsmap_put(r[0], "k", 1, a, NULL), TSMAP_OK);
   wire wa = snapshot(r[0]);
@@ -243,14 +250,8 @@ static int random_histories(tsmap_resolve_fn resolve) {
   static sent_log logs[2];
   for (int h = 0; h < 2000; h++) {
     tsmap *r[2];
-    for (size_t i = 0; i < 2; i++) {
-      tsmap_config cfg;
-      tsmap_config_init(&cfg, 8);
-      cfg.replicas = 2;
-      cfg.replica_id = i;
-      CHECK_ST(tsmap_create(&cfg, &r[i]), TSMAP_OK);
-      logs[i].n = 0;
-    }
+    make_replicas(r);
+    logs[0].n = logs[1].n = 0;
     for (int step = 0; step < 40; step++) {
       seed = seed * 6364136223846793005ull + 1442695040888963407ull;
       unsigned x = (unsigned)(seed >> 33), who = x & 1, what = (x >> 1) % 8;

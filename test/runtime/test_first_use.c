@@ -212,19 +212,6 @@ static size_t map_size(tsmap *m) {
   return n;
 }
 
-/* The splitmix64 finalizer: a user hash that lets a scenario choose each key's shard. */
-static uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-static uint64_t key_hash(const void *key, size_t len, uint64_t seed, void *ctx) {
-  (void)len, (void)seed, (void)ctx;
-  uint64_t k;
-  memcpy(&k, key, 8);
-  return mix(k);
-}
 
 /* A text a metrics call wrote, in a buffer of its own (the writer's ctx). */
 typedef struct text_buf {
@@ -596,22 +583,17 @@ static void sc_first_compute(void) {
 /* The first growths of two shards at once (test_firstgrowth.c's case, from empty): each
  * thread's first call is a put into its own shard, and it goes on through the shard's
  * growths, heap tables first, then mapped ones. */
-static uint64_t shard_key(unsigned shard, unsigned n) {
-  for (uint64_t k = 0;; k++)
-    if (((mix(k) >> 32) & 1u) == shard && n-- == 0)
-      return k;
-}
 enum { GROWTH_KEYS = 1500 };
 static void first_growth(int i) {
   for (unsigned n = 0; n < GROWTH_KEYS; n++) {
-    uint64_t k = shard_key((unsigned)i, n), v = k * 3 + 1;
+    uint64_t k = tsmap_test_shard_key((unsigned)i, n), v = k * 3 + 1;
     CHECK_ST(tsmap_put(g_map[0], &k, 8, &v, NULL), TSMAP_OK);
   }
 }
 static void sc_first_growth(void) {
   tsmap_config cfg = config8();
   cfg.shard_count = 2;
-  cfg.hash = key_hash;
+  cfg.hash = tsmap_test_key_hash; /* the scenario chooses each key's shard */
   CHECK_ST(tsmap_create(&cfg, &g_map[0]), TSMAP_OK);
   if (!g_map[0])
     return;
@@ -619,7 +601,7 @@ static void sc_first_growth(void) {
   CHECK(map_size(g_map[0]) == 2 * GROWTH_KEYS);
   for (unsigned s = 0; s < 2; s++)
     for (unsigned n = 0; n < GROWTH_KEYS; n++) {
-      uint64_t k = shard_key(s, n), v = 0;
+      uint64_t k = tsmap_test_shard_key(s, n), v = 0;
       CHECK(tsmap_get(g_map[0], &k, 8, &v) == TSMAP_OK && v == k * 3 + 1);
     }
   CHECK_ST(tsmap_destroy(g_map[0]), TSMAP_OK);

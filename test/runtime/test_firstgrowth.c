@@ -33,33 +33,12 @@ typedef struct shard_writer {
   int failed;
 } shard_writer;
 
-/* The splitmix64 finalizer: a user hash that lets the test choose each key's shard
- * (bit 32 picks one of two shards). */
-static uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
-static uint64_t key_hash(const void *key, size_t len, uint64_t seed, void *ctx) {
-  (void)len, (void)seed, (void)ctx;
-  uint64_t k;
-  memcpy(&k, key, 8);
-  return mix(k);
-}
-
-/* The n-th key (from 0) whose hash puts it in `shard`. */
-static uint64_t shard_key(unsigned shard, unsigned n) {
-  for (uint64_t k = 0;; k++)
-    if (((mix(k) >> 32) & 1u) == shard && n-- == 0)
-      return k;
-}
 
 static int put_range(tsmap *m, unsigned shard, unsigned from, unsigned to) {
   int failed = 0;
   for (unsigned i = from; i < to; i++) {
-    uint64_t k = shard_key(shard, i), v = k + 1;
+    uint64_t k = tsmap_test_shard_key(shard, i), v = k + 1;
     failed += tsmap_put(m, &k, 8, &v, NULL) != TSMAP_OK;
   }
   return failed;
@@ -67,7 +46,7 @@ static int put_range(tsmap *m, unsigned shard, unsigned from, unsigned to) {
 
 static void *grow_one_shard(void *arg) {
   shard_writer *w = (shard_writer *)arg;
-  uint64_t k = shard_key(w->shard, 0), v;
+  uint64_t k = tsmap_test_shard_key(w->shard, 0), v;
   w->failed += tsmap_get(w->m, &k, 8, &v) != TSMAP_OK; /* registers this thread first */
   pthread_barrier_wait(w->go);
   w->failed += put_range(w->m, w->shard, FILL_BEFORE, FILL_BEFORE + FILL_AFTER);
@@ -79,7 +58,7 @@ static void test_first_growths_of_two_shards_race_with_nothing(void) {
   tsmap_config_init(&cfg, 8);
   cfg.key_size = 8;
   cfg.shard_count = 2;
-  cfg.hash = key_hash;
+  cfg.hash = tsmap_test_key_hash; /* the test chooses each key's shard */
   cfg.initial_capacity = 2 * FILL_BEFORE; /* 64 groups a shard: heap tables, no growth */
   tsmap *m = NULL;
   CHECK_ST(tsmap_create(&cfg, &m), TSMAP_OK);
@@ -102,7 +81,7 @@ static void test_first_growths_of_two_shards_race_with_nothing(void) {
   CHECK(n == 2 * (FILL_BEFORE + FILL_AFTER));
   for (unsigned s = 0; s < 2; s++)
     for (unsigned i = 0; i < FILL_BEFORE + FILL_AFTER; i++) {
-      uint64_t k = shard_key(s, i), v = 0;
+      uint64_t k = tsmap_test_shard_key(s, i), v = 0;
       CHECK(tsmap_get(m, &k, 8, &v) == TSMAP_OK && v == k + 1);
     }
   CHECK_ST(tsmap_destroy(m), TSMAP_OK);

@@ -94,6 +94,28 @@ static inline void tsmap_test_watchdog(const char *name, unsigned seconds) {
 
 /* An allocator for tests: every allocation fails while the _Atomic int its ctx points to
  * is non-zero (`tsmap_allocator al = {tsmap_test_switch_alloc, tsmap_test_free, &flag}`). */
+/* The splitmix64 finalizer as a map's hash (config.hash) of 8-byte keys, so that a test
+ * can choose each key's shard: bit 32 picks one of two (tsmap_test_shard_key). */
+static inline uint64_t tsmap_test_mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+static inline uint64_t tsmap_test_key_hash(const void *key, size_t len, uint64_t seed,
+                                           void *ctx) {
+  (void)len, (void)seed, (void)ctx;
+  uint64_t k;
+  memcpy(&k, key, 8);
+  return tsmap_test_mix(k);
+}
+/* The n-th key (from 0) that tsmap_test_key_hash puts in `shard` of two. */
+static inline uint64_t tsmap_test_shard_key(unsigned shard, unsigned n) {
+  for (uint64_t k = 0;; k++)
+    if (((tsmap_test_mix(k) >> 32) & 1u) == shard && n-- == 0)
+      return k;
+}
+
 static inline void *tsmap_test_switch_alloc(size_t size, void *ctx) {
   return atomic_load((_Atomic int *)ctx) ? NULL : malloc(size);
 }
