@@ -66,6 +66,24 @@ static inline size_t fc_layout_size(const tsmap_change *c, size_t vs) {
   return c->key_len > SIZE_MAX - n ? 0 : n + c->key_len;
 }
 
+/* The shape of a change decoded OK from base[0, used) (its clock in clock_buf): bounds
+ * a decode must keep, and its layout's size; then a copy of it in *d. */
+static inline void fc_keep_shape(const tsmap_change *c, const uint64_t *clock_buf,
+                                 const unsigned char *base, size_t used, size_t vs,
+                                 fc_decoded *d) {
+  REQUIRE(c->clock_len <= TSMAP_MAX_REPLICAS);
+  REQUIRE(c->clock_len == 0 || c->clock == clock_buf);
+  REQUIRE((c->stamp & 0xff) < TSMAP_MAX_REPLICAS);
+  REQUIRE(c->key_len <= TSMAP_MAX_KEY_SIZE);
+  REQUIRE(c->key_len == 0 || fc_inside(c->key, c->key_len, base, used));
+  REQUIRE(!c->value || fc_inside(c->value, vs, base, used));
+  REQUIRE(used == fc_layout_size(c, vs));
+  d->change = *c;
+  memcpy(d->clock, clock_buf, c->clock_len * sizeof *clock_buf);
+  d->change.clock = d->clock;
+  d->used = used;
+}
+
 /* Decode buf[0, len) from a malloc of exactly len bytes, clock_buf a malloc of exactly
  * TSMAP_MAX_REPLICAS words. Checks the status and, on OK, the change's shape. */
 static inline tsmap_status fc_decode_exact(const unsigned char *bytes, size_t len, size_t vs,
@@ -84,17 +102,7 @@ static inline tsmap_status fc_decode_exact(const unsigned char *bytes, size_t le
   FC_COUNT_DECODE(st);
   if (st == TSMAP_OK) {
     REQUIRE(used >= FC_HEADER && used <= len);
-    REQUIRE(c.clock_len <= TSMAP_MAX_REPLICAS);
-    REQUIRE(c.clock_len == 0 || c.clock == clock_buf);
-    REQUIRE((c.stamp & 0xff) < TSMAP_MAX_REPLICAS);
-    REQUIRE(c.key_len <= TSMAP_MAX_KEY_SIZE);
-    REQUIRE(c.key_len == 0 || fc_inside(c.key, c.key_len, buf, used));
-    REQUIRE(!c.value || fc_inside(c.value, vs, buf, used));
-    REQUIRE(used == fc_layout_size(&c, vs));
-    d->change = c;
-    memcpy(d->clock, clock_buf, c.clock_len * sizeof *clock_buf);
-    d->change.clock = d->clock;
-    d->used = used;
+    fc_keep_shape(&c, clock_buf, buf, used, vs, d);
   }
   free(clock_buf);
   if (st == TSMAP_OK && copy_out)
@@ -191,18 +199,8 @@ static inline tsmap_status fc_check_decode(const unsigned char *bytes, size_t le
     return st;
   }
   REQUIRE(used == want_used && used >= FC_HEADER && used <= len);
-  REQUIRE(c.clock_len <= TSMAP_MAX_REPLICAS);
-  REQUIRE(c.clock_len == 0 || c.clock == clock_buf);
-  REQUIRE((c.stamp & 0xff) < TSMAP_MAX_REPLICAS && c.stamp == fc_le(bytes + 16, 8));
-  REQUIRE(c.version == fc_le(bytes + 24, 8));
-  REQUIRE(c.key_len <= TSMAP_MAX_KEY_SIZE);
-  REQUIRE(c.key_len == 0 || fc_inside(c.key, c.key_len, bytes, used));
-  REQUIRE(!c.value || fc_inside(c.value, vs, bytes, used));
-  REQUIRE(used == fc_layout_size(&c, vs));
-  d->change = c;
-  memcpy(d->clock, clock_buf, c.clock_len * sizeof *clock_buf);
-  d->change.clock = d->clock;
-  d->used = used;
+  REQUIRE(c.stamp == fc_le(bytes + 16, 8) && c.version == fc_le(bytes + 24, 8));
+  fc_keep_shape(&c, clock_buf, bytes, used, vs, d);
   free(clock_buf);
   /* Self-delimiting: the used bytes alone, and prefixes of them. */
   fc_decoded again;
