@@ -294,4 +294,5 @@ static void test_time_then_priority_converges_for_two_replicas(void) {
 }
 
 TEST_MAIN(T(test_latest_converges), T(test_a_resolver_not_by_stamp_may_diverge),
-          T(test_time_then_priority_converges), T(test_time_then_priority_converges_for_two_replicas))
+          T(test_time_then_priority_converges),
+          T(test_time_then_priority_converges_for_two_replicas))

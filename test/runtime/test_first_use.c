@@ -229,6 +229,23 @@ static int text_write(const char *text, size_t len, void *ctx) {
   return 0;
 }
 
+/* Map `name`'s tsmap_operations_total for puts and for gets that returned ok: n each
+ * (nothing checked if the text's buffer cannot be allocated). */
+static void check_ok_puts_and_gets(tsmap *m, const char *name, long long n) {
+  text_buf *b = (text_buf *)calloc(1, sizeof *b);
+  if (!b)
+    return;
+  CHECK_ST(tsmap_metrics_write(m, text_write, b), TSMAP_OK);
+  static const char *const ops[] = {"put", "get"};
+  for (int i = 0; i < 2; i++) {
+    char series[128];
+    snprintf(series, sizeof series, "tsmap_operations_total{map=\"%s\",op=\"%s\",status=\"ok\"}",
+             name, ops[i]);
+    CHECK(tsmap_test_series_value(b->text, series) == n);
+  }
+  free(b);
+}
+
 static tsmap *g_map[64];
 
 /* ======================================================================================
@@ -548,17 +565,7 @@ static void sc_recycled_records(void) {
   atomic_store(&g_computed, 1); /* other keys for the second round */
   race(4, recycled_calls);
   CHECK(map_size(g_map[0]) == 800);
-  text_buf *b = (text_buf *)calloc(1, sizeof *b);
-  if (b) {
-    CHECK_ST(tsmap_metrics_write(g_map[0], text_write, b), TSMAP_OK);
-    CHECK(tsmap_test_series_value(
-              b->text, "tsmap_operations_total{map=\"recycled\",op=\"put\",status=\"ok\"}") ==
-          800);
-    CHECK(tsmap_test_series_value(
-              b->text, "tsmap_operations_total{map=\"recycled\",op=\"get\",status=\"ok\"}") ==
-          800);
-    free(b);
-  }
+  check_ok_puts_and_gets(g_map[0], "recycled", 800);
   CHECK_ST(tsmap_destroy(g_map[0]), TSMAP_OK);
 }
 
@@ -649,17 +656,8 @@ static void sc_stripe_overflow(void) {
     pthread_join(t[i], NULL);
   pthread_barrier_destroy(&g_park);
   pthread_attr_destroy(&attr);
-  text_buf *b = (text_buf *)calloc(1, sizeof *b);
-  if (b && made == PARKED) {
-    CHECK_ST(tsmap_metrics_write(g_map[0], text_write, b), TSMAP_OK);
-    CHECK(tsmap_test_series_value(
-              b->text, "tsmap_operations_total{map=\"overflow\",op=\"put\",status=\"ok\"}") ==
-          400);
-    CHECK(tsmap_test_series_value(
-              b->text, "tsmap_operations_total{map=\"overflow\",op=\"get\",status=\"ok\"}") ==
-          400);
-  }
-  free(b);
+  if (made == PARKED)
+    check_ok_puts_and_gets(g_map[0], "overflow", 400);
   CHECK_ST(tsmap_destroy(g_map[0]), TSMAP_OK);
 }
 
