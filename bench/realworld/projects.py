@@ -341,20 +341,6 @@ PROJECTS = [
                  "-Dtests=false", "-Dinstalled_tests=false", "-Dcloudproviders=false",
                  "-Dtracker3=false", "-Dcolord=no", "-Dprint_backends=file,lpr"],
     },
-    {
-        "name": "mutter",
-        "kind": "window manager and compositor library (X11 only here; GHashTable of windows, stacks, keybindings, monitors)",
-        "source": "mutter",
-        "version": "43.8-0+deb12u1",
-        "build": "meson",
-        "args": ["-Dwayland=false", "-Dnative_backend=false", "-Dremote_desktop=false",
-                 "-Dlibgnome_desktop=false", "-Dudev=false", "-Dlibwacom=false",
-                 "-Dsound_player=false", "-Dstartup_notification=false", "-Dsm=false",
-                 "-Dintrospection=false", "-Ddocs=false", "-Dcogl_tests=false",
-                 "-Dclutter_tests=false", "-Dcore_tests=false", "-Dnative_tests=false",
-                 "-Dtests=false", "-Dprofiler=false", "-Dinstalled_tests=false",
-                 "-Dsystemd=false", "-Degl_device=false", "-Dwayland_eglstream=false"],
-    },
 ]
 
 def by_name(names):
