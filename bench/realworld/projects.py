@@ -341,6 +341,22 @@ PROJECTS = [
                  "-Dtests=false", "-Dinstalled_tests=false", "-Dcloudproviders=false",
                  "-Dtracker3=false", "-Dcolord=no", "-Dprint_backends=file,lpr"],
     },
+    {
+        "name": "gimp",
+        "kind": "image editor (GObject core on GEGL; GHashTable of tools, tags, plug-in procedures, previews)",
+        "source": "gimp",
+        "version": "2.10.34-1+deb12u10",
+        "build": "autotools",
+        # The recorded make also runs the icon build (gegl converts each icon: slow).
+        "args": ["--disable-python", "--without-webkit", "--without-wmf", "--without-libxpm",
+                 "--without-libmng", "--without-openexr", "--without-webp",
+                 "--without-libheif", "--without-jpegxl", "--without-openjpeg",
+                 "--without-aa", "--without-ghostscript", "--without-print",
+                 "--disable-check-update", "--without-libbacktrace", "--without-libunwind",
+                 "--disable-gtk-doc", "--disable-vector-icons", "--without-alsa",
+                 "--without-gudev", "--without-cairo-pdf", "--without-poppler",
+                 "--without-xmc", "--without-appdata-test"],
+    },
 ]
 
 def by_name(names):
