@@ -78,6 +78,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
+  Flows.clear();
   ReturnsTrueAfterChange.clear();
   Wrappers.reset();
 }
@@ -680,6 +681,20 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
             E,
             [&](const VarDecl *V) {
               return namesValue(V, Fn->getParamDecl(1), Fn);
+            },
+            Fn->getASTContext()))
+      continue;
+    // A helper's store under the key the walk handed the callback, or one
+    // that runs only when a lookup of that key found nothing (lookup-or-
+    // create): no key is added. A removal that could take the key out first
+    // is a re-entry of its own, found here too.
+    if (walksGLibTable(MapOp) && Fn->getNumParams() > 0 && Fn->hasBody() &&
+        !assignsVar(Fn->getBody(), Fn->getParamDecl(0)) &&
+        storesOnlyVisitedKey(
+            E, Fn,
+            [&](const Expr *K) {
+              const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
+              return DRE && DRE->getDecl() == Fn->getParamDecl(0);
             },
             Fn->getASTContext()))
       continue;
