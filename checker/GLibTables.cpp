@@ -500,15 +500,17 @@ std::optional<TableLookup> tableLookupOf(const CallExpr *Call, unsigned Depth) {
   return TableLookup{Call->getArg(T), Call->getArg(K)};
 }
 
-const Expr *failedLookupKey(const CallExpr *Store, const FunctionFlow &Flow) {
+llvm::SmallVector<const Expr *, 2> failedLookupKeys(const CallExpr *Store,
+                                                   const FunctionFlow &Flow) {
+  llvm::SmallVector<const Expr *, 2> Keys;
   GLibOp Op = glibOpOf(Store->getDirectCallee());
   if ((Op != GLibOp::Insert && Op != GLibOp::Replace && Op != GLibOp::Add) ||
       Store->getNumArgs() < 2)
-    return nullptr;
+    return Keys;
   ASTContext &Ctx = Flow.decl()->getASTContext();
   std::optional<FunctionFlow::Point> At = Flow.pointOf(Store);
   if (!At)
-    return nullptr;
+    return Keys;
   llvm::SmallVector<const CallExpr *, 16> Calls;
   collectCalls(Flow.decl()->getBody(), Calls);
   FunctionFlow::Point Entry{&Flow.graph().getEntry(), 0};
@@ -525,9 +527,9 @@ const Expr *failedLookupKey(const CallExpr *Store, const FunctionFlow &Flow) {
     if (Flow.reachesWithout(*From, *At, [](const Stmt *) { return false; },
                             FoundOutcome(C, Flow)))
       continue;
-    return L->Key;
+    Keys.push_back(L->Key);
   }
-  return nullptr;
+  return Keys;
 }
 
 namespace {

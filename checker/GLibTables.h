@@ -29,6 +29,7 @@
 #include "clang/AST/Expr.h"
 #include "clang/Analysis/CFG.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 #include <optional>
 
 namespace clang::tidy::tsmap {
@@ -175,15 +176,17 @@ std::optional<TableLookup> tableLookupOf(const CallExpr *Call, unsigned Depth = 
 
 class FunctionFlow;
 
-/// The key of a lookup (tableLookupOf) in the table \p Store changes (its
-/// argument 0, the same expression) that reported the key absent on every
+/// The keys of the lookups (tableLookupOf) in the table \p Store changes (its
+/// argument 0, the same expression) each of which reported its key absent on every
 /// path from the entry of \p Flow's function to \p Store (a
 /// g_hash_table_insert, _replace or _add): every path to \p Store passes the
 /// lookup, and then leaves a test of its result on the side where it found
 /// nothing (`v == NULL`, `!v`, `!g_hash_table_contains (...)`, read by
 /// CallOutcome: not a test of a local given another value since). So the
-/// store runs only when the key was absent. Null when there is no such lookup.
-const Expr *failedLookupKey(const CallExpr *Store, const FunctionFlow &Flow);
+/// store runs only when the key was absent (`if (!lookup (t, a) && !lookup (t,
+/// b))` gives both). Empty when there is no such lookup.
+llvm::SmallVector<const Expr *, 2> failedLookupKeys(const CallExpr *Store,
+                                                   const FunctionFlow &Flow);
 
 /// The local that a g_hash_table_lookup of \p Steal's key in its table was
 /// stored into earlier in \p FD, or that a g_hash_table_lookup_extended of

@@ -99,11 +99,10 @@ private:
   /// it: its own key is the visited one, passed down the chain of calls
   /// through parameters they never assign (a store made by a helper), or it
   /// runs only after a lookup of that key in the same table found nothing
-  /// (failedLookupKey: lookup-or-create). Either the table is the walked one,
+  /// (failedLookupKeys: lookup-or-create). Either the table is the walked one,
   /// which holds the key, or it is another table.
   bool storesOnlyVisitedKey(const Effect &E, const FunctionDecl *Top,
-                            llvm::function_ref<bool(const Expr *)> IsVisitedKey,
-                            ASTContext &Ctx);
+                            llvm::function_ref<bool(const Expr *)> IsVisitedKey);
   /// The flow of \p Fn's body, built once per TU; null without a CFG.
   const FunctionFlow *flowOf(const FunctionDecl *Fn);
   /// The map operations a call \p Site (to \p Callee) in a loop body of

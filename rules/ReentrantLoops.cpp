@@ -603,7 +603,7 @@ const FunctionFlow *ReentrantCallbackCheck::flowOf(const FunctionDecl *Fn) {
 
 bool ReentrantCallbackCheck::storesOnlyVisitedKey(
     const Effect &E, const FunctionDecl *Top,
-    llvm::function_ref<bool(const Expr *)> IsVisitedKey, ASTContext &Ctx) {
+    llvm::function_ref<bool(const Expr *)> IsVisitedKey) {
   const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
   GLibOp Op = Store ? glibOpOf(Store->getDirectCallee()) : GLibOp::None;
   if ((Op != GLibOp::Insert && Op != GLibOp::Replace && Op != GLibOp::Add) ||
@@ -622,10 +622,12 @@ bool ReentrantCallbackCheck::storesOnlyVisitedKey(
   if (!Root || (Root->hasLocalStorage() && assignsVar(Def->getBody(), Root)))
     return false;
   const FunctionFlow *Flow = flowOf(Def);
-  const Expr *Key = Flow ? failedLookupKey(Store, *Flow) : nullptr;
-  const Expr *Visited = Key ? keyInTopTerms(Key, E.Chain) : nullptr;
-  (void)Ctx;
-  return Visited && IsVisitedKey(Visited);
+  if (!Flow)
+    return false;
+  return llvm::any_of(failedLookupKeys(Store, *Flow), [&](const Expr *Key) {
+    const Expr *Visited = keyInTopTerms(Key, E.Chain);
+    return Visited && IsVisitedKey(Visited);
+  });
 }
 
 bool ReentrantCallbackCheck::storesUnderEntryKey(
@@ -809,13 +811,6 @@ bool ReentrantCallbackCheck::loopCallChanges(
             },
             Ctx))
       continue;
-    // A helper's store under the visited key, or a store that runs only when
-    // a lookup of the visited key in its table found nothing (lookup-or-
-    // create): no key is added, unless the body may have taken the key out.
-    if (KeyHeld &&
-        storesOnlyVisitedKey(E, Owner, [&](const Expr *K) { return IsKey(K); }, Ctx) &&
-        !VisitedKeyMayGo())
-      continue;
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
       Inner.Field = Inner.P.Fields.back();
@@ -850,6 +845,14 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // of a callee (R20, bench/realworld R21), unless the loop walks that table.
     if (I != Identity::Same && E.Target.Root == Place::RootKind::Local &&
         !E.Target.Fields.empty() && freshAtCall(E.Target.Var, Site, Ctx))
+      continue;
+    // A helper's store under the visited key, or a store that runs only when
+    // a lookup of the visited key in its table found nothing (lookup-or-
+    // create): no key is added, unless the body may have taken the key out.
+    // Asked last: it reads the flow of the store's function.
+    if (KeyHeld &&
+        storesOnlyVisitedKey(E, Owner, [&](const Expr *K) { return IsKey(K); }) &&
+        !VisitedKeyMayGo())
       continue;
     // A direct change names the table as the call writes it (`r->table`,
     // where the loop walks an alias `old`); a call's, the iterated one.
