@@ -19,7 +19,11 @@
 //     written through a cast, `(gpointer *) &name`) only replaces a value
 //     (GLib invalidates iterators only when a key is added), and so does one
 //     of a copy of it (`g_strdup (k)`) in a table whose creation in the TU
-//     compares what keys point to (g_str_equal);
+//     compares what keys point to (g_str_equal); so does a helper's store
+//     under the key variable it was handed, and a store that runs only when
+//     a lookup of the key variable in its table found nothing (lookup-or-
+//     create, failedLookupKeys), unless the body may have taken the key out
+//     first (bodyMayRemoveVisited);
 //   - maps are compared as for callbacks (same place, or same field and type);
 //     a helper's change is restated on the object the body passes it, also
 //     through the helper's `priv = foo_get_instance_private (self)`, so the
@@ -926,12 +930,20 @@ bool ReentrantCallbackCheck::bodyMayRemoveVisited(const Stmt *Body,
     if (Iter && !KeepsEntry &&
         llvm::any_of(C->arguments(), [&](const Expr *A) { return addressedVar(A) == Iter; }))
       return true; // `g_hash_table_iter_remove (&it)`, or a helper given `&it`
-    const FunctionDecl *Callee = C->getDirectCallee();
-    if (C == Site || !Callee || leavesLoopAfter(C, Body, Iter, Ctx))
+    if (C == Site || leavesLoopAfter(C, Body, Iter, Ctx))
       continue;
+    // The callees as checkIteratorLoop reads them: the direct one, or the
+    // functions the TU stores into the field called through.
+    std::vector<const FunctionDecl *> Callees;
+    if (const FunctionDecl *D = C->getDirectCallee())
+      Callees.push_back(D);
+    else if (const auto *ME = dyn_cast<MemberExpr>(C->getCallee()->IgnoreParenImpCasts()))
+      if (const auto *Fns =
+              Analysis->fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl())))
+        Callees = *Fns;
     std::vector<Effect> Ops;
-    if (!loopCallOps(C, Callee, Owner, Ops))
-      continue;
+    for (const FunctionDecl *Callee : Callees)
+      loopCallOps(C, Callee, Owner, Ops);
     for (const Effect &E : Ops) {
       GLibOp Op = glibOpOf(E.Callee);
       if (Op == GLibOp::Insert || Op == GLibOp::Replace || Op == GLibOp::Add)

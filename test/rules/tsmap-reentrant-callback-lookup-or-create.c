@@ -212,6 +212,17 @@ void remove_then_create(Attr *a, int drop) {
     // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'update_on_host' changes 'a->values'
   }
 }
+static void drop_current(GHashTableIter *iter) { g_hash_table_iter_remove(iter); }
+void remove_through_helper(Attr *a) {
+  GHashTableIter it;
+  const char *host = 0;
+  g_hash_table_iter_init(&it, a->values);
+  while (g_hash_table_iter_next(&it, (gpointer *)&host, 0)) {
+    drop_current(&it); /* a helper given the iterator may remove the entry */
+    update_on_host(a, host, 1);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'update_on_host' changes 'a->values'
+  }
+}
 static void drop_and_create(GHashTable *t, const char *k) {
   g_hash_table_remove(t, k);
   if (!g_hash_table_lookup(t, k))
