@@ -237,7 +237,8 @@ void drop_all(GHashTable *t) {
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: call to 'drop_and_create' changes 't'
 }
 
-// ---- foreach callbacks: the key parameter is the visited key ---------------
+// ---- foreach, foreach_remove and find callbacks: the key parameter is the
+// ---- visited key ------------------------------------------------------------
 
 static void touch(gpointer key, gpointer value, gpointer user_data) {
   Attr *a = user_data;
@@ -257,6 +258,24 @@ static void touch_rewritten(gpointer key, gpointer value, gpointer user_data) {
 }
 static void touch_after_drop(gpointer key, gpointer value, gpointer user_data) {
   drop_and_create(user_data, key);
+}
+static gboolean touch_find(gpointer key, gpointer value, gpointer user_data) {
+  ensure_contains(user_data, key); /* quiet */
+  return 0;
+}
+static gboolean touch_then_keep(gpointer key, gpointer value, gpointer user_data) {
+  ensure_wrapped(user_data, key); /* quiet: the entry is removed after the call */
+  return value == 0;
+}
+static gboolean touch_other(gpointer key, gpointer value, gpointer user_data) {
+  ensure_wrapped(user_data, value);
+  return 0;
+}
+void find_all(GHashTable *t) {
+  g_hash_table_find(t, touch_find, t);
+  g_hash_table_foreach_remove(t, touch_then_keep, t);
+  g_hash_table_find(t, touch_other, t);
+  // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: callback 'touch_other' passed to 'g_hash_table_find' re-enters the same map: it calls 'g_hash_table_insert' on 't'
 }
 void touch_all(Attr *a) {
   g_hash_table_foreach(a->values, touch, a);
