@@ -2,6 +2,7 @@
 
 #include "GLibTables.h"
 #include "CallOutcome.h"
+#include "Publication.h"
 #include "RcuSections.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -334,6 +335,201 @@ FailedLookup insertFollowsFailedLookup(const CallExpr *Insert,
   if (everyPathAfterFailure(Insert, Lookups, FD, G, Ctx))
     R.Copied = Copy;
   return R;
+}
+
+// ---- Failed lookups, for lookup-or-create -----------------------------------
+
+namespace {
+
+/// \p E, casts and parentheses aside, names parameter \p P.
+bool namesParam(const Expr *E, const ParmVarDecl *P) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts());
+  return DRE && DRE->getDecl() == P;
+}
+
+/// \p E is a null pointer constant or the integer 0 (`NULL`, `FALSE`).
+bool isNullOrZero(const Expr *E, ASTContext &Ctx) {
+  return E->IgnoreParenCasts()->isNullPointerConstant(
+      Ctx, Expr::NPC_ValueDependentIsNotNull);
+}
+
+/// What condition \p Cond says of parameter \p P when it is true: true when
+/// it holds exactly when \p P is not null (`t`, `t != NULL`, `NULL != t`),
+/// false when exactly when it is (`!t`, `t == NULL`); none otherwise.
+std::optional<bool> testsNonNull(const Expr *Cond, const ParmVarDecl *P,
+                                 ASTContext &Ctx) {
+  Cond = Cond->IgnoreParenImpCasts();
+  if (namesParam(Cond, P))
+    return true;
+  if (const auto *UO = dyn_cast<UnaryOperator>(Cond); UO && UO->getOpcode() == UO_LNot)
+    if (std::optional<bool> Inner = testsNonNull(UO->getSubExpr(), P, Ctx))
+      return !*Inner;
+  const auto *BO = dyn_cast<BinaryOperator>(Cond);
+  if (!BO || !BO->isEqualityOp())
+    return std::nullopt;
+  const Expr *Other = namesParam(BO->getLHS(), P)   ? BO->getRHS()
+                      : namesParam(BO->getRHS(), P) ? BO->getLHS()
+                                                    : nullptr;
+  if (!Other || !isNullOrZero(Other, Ctx))
+    return std::nullopt;
+  return BO->getOpcode() == BO_NE;
+}
+
+/// \p S gives parameter \p P another value, or takes its address.
+bool writesParam(const Stmt *S, const ParmVarDecl *P) {
+  if (!S)
+    return false;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() &&
+                                                     namesParam(BO->getLHS(), P))
+    return true;
+  if (const auto *UO = dyn_cast<UnaryOperator>(S);
+      UO && (UO->getOpcode() == UO_AddrOf || UO->isIncrementDecrementOp()) &&
+      namesParam(UO->getSubExpr(), P))
+    return true;
+  return llvm::any_of(S->children(), [&](const Stmt *C) { return writesParam(C, P); });
+}
+
+/// The lookup a thin wrapper's returned expression \p E makes of its own
+/// parameters: the table parameter, the key parameter; \p NullIfNoTable
+/// accepts `t ? lookup (t, k) : NULL`.
+std::optional<std::pair<const ParmVarDecl *, const ParmVarDecl *>>
+wrappedLookup(const Expr *E, unsigned Depth, ASTContext &Ctx) {
+  E = E->IgnoreParenCasts();
+  if (const auto *CO = dyn_cast<ConditionalOperator>(E)) {
+    auto Inner = isNullOrZero(CO->getFalseExpr(), Ctx)
+                     ? wrappedLookup(CO->getTrueExpr(), Depth, Ctx)
+                     : std::nullopt;
+    if (!Inner || testsNonNull(CO->getCond(), Inner->first, Ctx) != true)
+      return std::nullopt;
+    return Inner;
+  }
+  const auto *Call = dyn_cast<CallExpr>(E);
+  std::optional<TableLookup> L = Call ? tableLookupOf(Call, Depth + 1) : std::nullopt;
+  const auto *T = L ? dyn_cast<DeclRefExpr>(L->Table->IgnoreParenCasts()) : nullptr;
+  const auto *K = L ? dyn_cast<DeclRefExpr>(L->Key->IgnoreParenCasts()) : nullptr;
+  const auto *TP = T ? dyn_cast<ParmVarDecl>(T->getDecl()) : nullptr;
+  const auto *KP = K ? dyn_cast<ParmVarDecl>(K->getDecl()) : nullptr;
+  if (!TP || !KP || TP == KP)
+    return std::nullopt;
+  return std::make_pair(TP, KP);
+}
+
+/// The table and key parameters of \p Fn when it is a thin lookup wrapper
+/// (tableLookupOf): its body is `return L;`, `if (t) return L; return
+/// NULL;` (the `if`'s branch a block of that one return, or an `else`), or
+/// `if (!t) return NULL; return L;`, with `L` a lookup of its parameters
+/// (wrappedLookup), which it never assigns.
+std::optional<std::pair<const ParmVarDecl *, const ParmVarDecl *>>
+thinLookupWrapper(const FunctionDecl *Fn, unsigned Depth) {
+  const auto *Body = dyn_cast_or_null<CompoundStmt>(Fn->getBody());
+  if (!Body || Depth > 2 || Body->size() == 0 || Body->size() > 2)
+    return std::nullopt;
+  ASTContext &Ctx = Fn->getASTContext();
+  auto ReturnOf = [](const Stmt *S) -> const Expr * {
+    if (const auto *CS = dyn_cast_or_null<CompoundStmt>(S); CS && CS->size() == 1)
+      S = CS->body_front();
+    const auto *R = dyn_cast_or_null<ReturnStmt>(S);
+    return R ? R->getRetValue() : nullptr;
+  };
+  std::optional<std::pair<const ParmVarDecl *, const ParmVarDecl *>> Found;
+  const Expr *Last = ReturnOf(Body->body_back());
+  if (Body->size() == 1) {
+    Found = Last ? wrappedLookup(Last, Depth, Ctx) : std::nullopt;
+  } else if (const auto *If = dyn_cast<IfStmt>(Body->body_front());
+             If && Last && !If->getInit() && !If->getConditionVariable() && !If->getElse()) {
+    // `if (t) return L; return NULL;` or `if (!t) return NULL; return L;`
+    const Expr *Then = ReturnOf(If->getThen());
+    bool LookupFirst = Then && isNullOrZero(Last, Ctx);
+    const Expr *L = LookupFirst ? Then : Last;
+    const Expr *Null = LookupFirst ? Last : Then;
+    Found = L && Null && isNullOrZero(Null, Ctx) ? wrappedLookup(L, Depth, Ctx)
+                                                 : std::nullopt;
+    if (Found && testsNonNull(If->getCond(), Found->first, Ctx) != LookupFirst)
+      Found.reset();
+  }
+  if (Found && (writesParam(Body, Found->first) || writesParam(Body, Found->second)))
+    Found.reset();
+  return Found;
+}
+
+/// A path walk (FunctionFlow) that ends where a lookup reported the key
+/// absent: the "not found" side of a test of its result (CallOutcome, with
+/// what the path learned on its way: a local given another value since no
+/// longer reads the lookup).
+class FoundOutcome : public PathTracker {
+public:
+  FoundOutcome(const CallExpr *Lookup, const FunctionFlow &Flow)
+      : Outcome(Flow.decl()->getASTContext(), Lookup, CallEvent::Found) {
+    Outcome.findResultVars(Flow.decl()->getBody());
+  }
+  uint64_t initialState() const override { return Outcome.atCall().pack(); }
+  uint64_t afterElement(uint64_t State, const Stmt *S) const override {
+    return Outcome.afterElement(CallOutcome::PathFacts::unpack(State), S).pack();
+  }
+  bool follows(const CFGBlock &B, unsigned I, uint64_t &State) const override {
+    CallOutcome::PathFacts Facts = CallOutcome::PathFacts::unpack(State);
+    bool Absent = Outcome.onEdge(B, I, Facts) == Verdict::NotHappened;
+    State = Facts.pack();
+    return !Absent;
+  }
+
+private:
+  CallOutcome Outcome;
+};
+
+} // namespace
+
+std::optional<TableLookup> tableLookupOf(const CallExpr *Call, unsigned Depth) {
+  const FunctionDecl *FD = Call->getDirectCallee();
+  if (!FD)
+    return std::nullopt;
+  if (glibOpOf(FD) == GLibOp::Lookup)
+    return Call->getNumArgs() >= 2
+               ? std::optional<TableLookup>({Call->getArg(0), Call->getArg(1)})
+               : std::nullopt;
+  const FunctionDecl *Def = nullptr;
+  if (!FD->hasBody(Def) || !Def || FD->isVariadic())
+    return std::nullopt;
+  auto Params = thinLookupWrapper(Def, Depth);
+  if (!Params)
+    return std::nullopt;
+  unsigned T = Params->first->getFunctionScopeIndex();
+  unsigned K = Params->second->getFunctionScopeIndex();
+  if (T >= Call->getNumArgs() || K >= Call->getNumArgs())
+    return std::nullopt;
+  return TableLookup{Call->getArg(T), Call->getArg(K)};
+}
+
+llvm::SmallVector<const Expr *, 2> failedLookupKeys(const CallExpr *Store,
+                                                   const FunctionFlow &Flow) {
+  llvm::SmallVector<const Expr *, 2> Keys;
+  GLibOp Op = glibOpOf(Store->getDirectCallee());
+  if ((Op != GLibOp::Insert && Op != GLibOp::Replace && Op != GLibOp::Add) ||
+      Store->getNumArgs() < 2)
+    return Keys;
+  ASTContext &Ctx = Flow.decl()->getASTContext();
+  std::optional<FunctionFlow::Point> At = Flow.pointOf(Store);
+  if (!At)
+    return Keys;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
+  collectCalls(Flow.decl()->getBody(), Calls);
+  FunctionFlow::Point Entry{&Flow.graph().getEntry(), 0};
+  for (const CallExpr *C : Calls) {
+    std::optional<TableLookup> L = C != Store ? tableLookupOf(C) : std::nullopt;
+    std::optional<FunctionFlow::Point> From = L ? Flow.pointOf(C) : std::nullopt;
+    if (!From || !sameExpr(L->Table, Store->getArg(0), Ctx))
+      continue;
+    // Every path to the store passes the lookup ...
+    if (Flow.reachesWithout(Entry, *At, [&](const Stmt *S) { return S == C; },
+                            [](const CFGBlock *, unsigned) { return false; }))
+      continue;
+    // ... and, past it, a test that says it found nothing.
+    if (Flow.reachesWithout(*From, *At, [](const Stmt *) { return false; },
+                            FoundOutcome(C, Flow)))
+      continue;
+    Keys.push_back(L->Key);
+  }
+  return Keys;
 }
 
 namespace {

@@ -29,6 +29,8 @@
 #include "clang/AST/Expr.h"
 #include "clang/Analysis/CFG.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
 
 namespace clang::tidy::tsmap {
 
@@ -157,6 +159,34 @@ struct FailedLookup {
 FailedLookup insertFollowsFailedLookup(const CallExpr *Insert,
                                        const FunctionDecl *FD, const CFG &G,
                                        ASTContext &Ctx);
+
+/// A lookup of a key in a table, read off a call: `g_hash_table_lookup`,
+/// `_contains` or `_lookup_extended` (argument 0 the table, 1 the key), or a
+/// thin wrapper of one, a function of the translation unit that returns such
+/// a lookup of two of its own parameters, never assigned, and a null (or 0)
+/// only where its table parameter is null: `return lookup (t, k);`, `if (t)
+/// return lookup (t, k); return NULL;` (pacemaker's pe_hash_table_lookup),
+/// `if (!t) return NULL; ...`, `return t ? lookup (t, k) : NULL;` (up to
+/// two wrappers deep). Its table and key are the wrapper call's arguments.
+struct TableLookup {
+  const Expr *Table = nullptr;
+  const Expr *Key = nullptr;
+};
+std::optional<TableLookup> tableLookupOf(const CallExpr *Call, unsigned Depth = 0);
+
+class FunctionFlow;
+
+/// The keys of the lookups (tableLookupOf) in the table \p Store changes (its
+/// argument 0, the same expression) each of which reported its key absent on every
+/// path from the entry of \p Flow's function to \p Store (a
+/// g_hash_table_insert, _replace or _add): every path to \p Store passes the
+/// lookup, and then leaves a test of its result on the side where it found
+/// nothing (`v == NULL`, `!v`, `!g_hash_table_contains (...)`, read by
+/// CallOutcome: not a test of a local given another value since). So the
+/// store runs only when the key was absent (`if (!lookup (t, a) && !lookup (t,
+/// b))` gives both). Empty when there is no such lookup.
+llvm::SmallVector<const Expr *, 2> failedLookupKeys(const CallExpr *Store,
+                                                   const FunctionFlow &Flow);
 
 /// The local that a g_hash_table_lookup of \p Steal's key in its table was
 /// stored into earlier in \p FD, or that a g_hash_table_lookup_extended of

@@ -78,6 +78,7 @@ void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
+  Flows.clear();
   ReturnsTrueAfterChange.clear();
   Wrappers.reset();
 }
@@ -693,6 +694,20 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (E.IntoObject && anotherObjectsTable(Outer, Inner, Owner))
       continue;
     Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam);
+    // A helper's store under the key the walk handed the callback, or one
+    // that runs only when a lookup of that key found nothing (lookup-or-
+    // create): no key is added. A removal that could take the key out first
+    // is a re-entry of its own, found here too. Asked only of a change that
+    // would count: it reads the flow of the store's function.
+    bool Counts = I == Identity::Same || I == Identity::SameField ||
+                  (I == Identity::Unknown && StrictMapIdentity);
+    if (Counts && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
+        Fn->hasBody() && !assignsVar(Fn->getBody(), Fn->getParamDecl(0)) &&
+        storesOnlyVisitedKey(E, Fn, [&](const Expr *K) {
+          const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
+          return DRE && DRE->getDecl() == Fn->getParamDecl(0);
+        }))
+      continue;
     if (I == Identity::Same)
       return Reentry{std::move(E), I};
     // A release on the last reference of an object the code took a reference

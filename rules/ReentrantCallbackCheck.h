@@ -9,6 +9,7 @@
 #include "EffectSummary.h"
 #include "GLibTables.h"
 #include "ObjectOrigins.h"
+#include "Publication.h"
 #include "RcuSections.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/StringSet.h"
@@ -71,7 +72,8 @@ private:
   bool loopCallChanges(const CallExpr *Site, const FunctionDecl *Callee,
                        const FunctionDecl *Owner, const MapRef &Outer,
                        const VarDecl *KeyVar, const CallExpr *Init,
-                       const CallExpr *Next, ASTContext &Ctx);
+                       const CallExpr *Next, ASTContext &Ctx,
+                       llvm::function_ref<bool()> VisitedKeyMayGo);
   /// \p Store (g_hash_table_insert / _replace) stores under a copy of the
   /// key being visited (`g_strdup (k)`, \p IsVisitedKey tells the key) in a
   /// table whose creation the TU shows comparing what keys point to
@@ -91,6 +93,30 @@ private:
   bool storesUnderEntryKey(const Effect &E,
                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
                            ASTContext &Ctx);
+  /// \p E is a g_hash_table_insert, _replace or _add that adds no key to the
+  /// walked table when the key being visited (\p IsVisitedKey tells it, in
+  /// the terms of \p Top, the function the chain of \p E starts in) is in
+  /// it: its own key is the visited one, passed down the chain of calls
+  /// through parameters they never assign (a store made by a helper), or it
+  /// runs only after a lookup of that key in the same table found nothing
+  /// (failedLookupKeys: lookup-or-create). Either the table is the walked one,
+  /// which holds the key, or it is another table.
+  bool storesOnlyVisitedKey(const Effect &E, const FunctionDecl *Top,
+                            llvm::function_ref<bool(const Expr *)> IsVisitedKey);
+  /// The flow of \p Fn's body, built once per TU; null without a CFG.
+  const FunctionFlow *flowOf(const FunctionDecl *Fn);
+  /// The map operations a call \p Site (to \p Callee) in a loop body of
+  /// \p Owner reaches, into \p Ops; false when there are none to look at.
+  bool loopCallOps(const CallExpr *Site, const FunctionDecl *Callee,
+                   const FunctionDecl *Owner, std::vector<Effect> &Ops);
+  /// A call of loop body \p Body other than \p Site may take the visited
+  /// key out of the walked table (\p Outer) before \p Site runs: it hands
+  /// the loop's iterator \p Iter to anything but `g_hash_table_iter_next`,
+  /// `_init`, `_replace` or `_get_hash_table` (`g_hash_table_iter_remove
+  /// (&it)`), or changes the walked table other than by a store.
+  bool bodyMayRemoveVisited(const Stmt *Body, const CallExpr *Site,
+                            const VarDecl *Iter, const MapRef &Outer,
+                            const FunctionDecl *Owner, ASTContext &Ctx);
   void checkLfhtLoop(const CallExpr *First, ASTContext &Ctx);
   /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
   /// of the node it removed before a grace period.
@@ -145,6 +171,8 @@ private:
   /// Per TU: tables (variable or field) whose entries are all stored under
   /// their own key field, by (table, field).
   llvm::DenseMap<std::pair<const ValueDecl *, const FieldDecl *>, bool> KeyedTables;
+  /// Per TU: the flows flowOf built, by function definition.
+  llvm::DenseMap<const FunctionDecl *, std::unique_ptr<FunctionFlow>> Flows;
 };
 
 } // namespace clang::tidy::tsmap

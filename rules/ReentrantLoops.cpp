@@ -19,7 +19,11 @@
 //     written through a cast, `(gpointer *) &name`) only replaces a value
 //     (GLib invalidates iterators only when a key is added), and so does one
 //     of a copy of it (`g_strdup (k)`) in a table whose creation in the TU
-//     compares what keys point to (g_str_equal);
+//     compares what keys point to (g_str_equal); so does a helper's store
+//     under the key variable it was handed, and a store that runs only when
+//     a lookup of the key variable in its table found nothing (lookup-or-
+//     create, failedLookupKeys), unless the body may have taken the key out
+//     first (bodyMayRemoveVisited);
 //   - maps are compared as for callbacks (same place, or same field and type);
 //     a helper's change is restated on the object the body passes it, also
 //     through the helper's `priv = foo_get_instance_private (self)`, so the
@@ -555,6 +559,81 @@ bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
   return DRE && DRE->getDecl() == Value;
 }
 
+namespace {
+
+/// \p Key, an expression of the last function of \p Chain, restated in the
+/// terms of the function the chain starts in: while it names a parameter of
+/// the hop's callee that the callee never assigns, the argument the hop's
+/// call passes for it. Null when it names anything else on the way.
+const Expr *keyInTopTerms(const Expr *Key, llvm::ArrayRef<Hop> Chain) {
+  Key = Key->IgnoreParenCasts();
+  for (auto It = Chain.rbegin(); It != Chain.rend(); ++It) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(Key);
+    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+    const auto *PFn = P ? dyn_cast<FunctionDecl>(P->getDeclContext()) : nullptr;
+    if (!PFn || !It->Callee ||
+        PFn->getCanonicalDecl() != It->Callee->getCanonicalDecl() ||
+        !PFn->hasBody() || LocalValues(PFn).defined(P) ||
+        P->getFunctionScopeIndex() >= It->Site->getNumArgs())
+      return nullptr;
+    Key = It->Site->getArg(P->getFunctionScopeIndex())->IgnoreParenCasts();
+  }
+  return Key;
+}
+
+/// The variable an access path \p E starts from: `t`, `r->a.b` (`r`), through
+/// casts and parentheses; null for another expression.
+const VarDecl *rootVarOf(const Expr *E) {
+  for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+    E = E->IgnoreParenCasts();
+    if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+      E = ME->getBase();
+      continue;
+    }
+    const auto *DRE = dyn_cast<DeclRefExpr>(E);
+    return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  }
+  return nullptr;
+}
+
+} // namespace
+
+const FunctionFlow *ReentrantCallbackCheck::flowOf(const FunctionDecl *Fn) {
+  auto [It, New] = Flows.try_emplace(Fn->getCanonicalDecl());
+  if (New)
+    It->second = FunctionFlow::build(Fn, Fn->getASTContext());
+  return It->second.get();
+}
+
+bool ReentrantCallbackCheck::storesOnlyVisitedKey(
+    const Effect &E, const FunctionDecl *Top,
+    llvm::function_ref<bool(const Expr *)> IsVisitedKey) {
+  const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
+  GLibOp Op = Store ? glibOpOf(Store->getDirectCallee()) : GLibOp::None;
+  if ((Op != GLibOp::Insert && Op != GLibOp::Replace && Op != GLibOp::Add) ||
+      Store->getNumArgs() < 2)
+    return false;
+  // A helper's store under the visited key it was handed: an overwrite.
+  if (const Expr *Own = keyInTopTerms(Store->getArg(1), E.Chain); Own && IsVisitedKey(Own))
+    return true;
+  // Lookup-or-create: the store runs only when a lookup of a key found nothing.
+  const FunctionDecl *In = E.Chain.empty() ? Top : E.Chain.back().Callee;
+  const FunctionDecl *Def = nullptr;
+  if (!In || !In->hasBody(Def) || !Def)
+    return false;
+  // The table expression names one table at the lookup and at the store.
+  const VarDecl *Root = rootVarOf(Store->getArg(0));
+  if (!Root || (Root->hasLocalStorage() && assignsVar(Def->getBody(), Root)))
+    return false;
+  const FunctionFlow *Flow = flowOf(Def);
+  if (!Flow)
+    return false;
+  return llvm::any_of(failedLookupKeys(Store, *Flow), [&](const Expr *Key) {
+    const Expr *Visited = keyInTopTerms(Key, E.Chain);
+    return Visited && IsVisitedKey(Visited);
+  });
+}
+
 bool ReentrantCallbackCheck::storesUnderEntryKey(
     const Effect &E, llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
     ASTContext &Ctx) {
@@ -564,18 +643,9 @@ bool ReentrantCallbackCheck::storesUnderEntryKey(
     return false;
   // The key, up the chain of calls to the walking function's terms; each
   // hop's parameter keeps the value the caller passed.
-  const Expr *Key = Store->getArg(1)->IgnoreParenCasts();
-  for (auto It = E.Chain.rbegin(); It != E.Chain.rend(); ++It) {
-    const auto *DRE = dyn_cast<DeclRefExpr>(Key);
-    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
-    const auto *PFn = P ? dyn_cast<FunctionDecl>(P->getDeclContext()) : nullptr;
-    if (!PFn || !It->Callee ||
-        PFn->getCanonicalDecl() != It->Callee->getCanonicalDecl() ||
-        !PFn->hasBody() || LocalValues(PFn).defined(P) ||
-        P->getFunctionScopeIndex() >= It->Site->getNumArgs())
-      return false;
-    Key = It->Site->getArg(P->getFunctionScopeIndex())->IgnoreParenCasts();
-  }
+  const Expr *Key = keyInTopTerms(Store->getArg(1), E.Chain);
+  if (!Key)
+    return false;
   // `e->key` of the entry being visited.
   const auto *ME = dyn_cast<MemberExpr>(Key);
   const auto *Field = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
@@ -622,6 +692,15 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     KeyVar = addressedVar(Next->getArg(1));
   llvm::SmallVector<const CallExpr *, 16> InBody;
   collectCalls(Body, InBody);
+  // Whether the body may take the visited key out of the table (asked once,
+  // and only for a store that needs the key to be there).
+  std::optional<bool> MayGo;
+  const CallExpr *Asking = nullptr;
+  auto VisitedKeyMayGo = [&] {
+    if (!MayGo)
+      MayGo = bodyMayRemoveVisited(Body, Asking, Iter, Outer, Owner, Ctx);
+    return *MayGo;
+  };
   for (const CallExpr *Site : InBody) {
     std::vector<const FunctionDecl *> Callees;
     if (const FunctionDecl *D = Site->getDirectCallee())
@@ -639,8 +718,14 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
         ifLeavesOnTrue(Site, Ctx, [](const Stmt *S) { return leaves(S); }) &&
         changesOnlyBeforeTrue(Site->getDirectCallee(), Site->getDirectCallee(), 0, Ctx))
       continue;
+    // The answer leaves out the asking call's own changes, which that call
+    // is reported for anyway; another call asking gets its own.
+    if (Asking != Site)
+      MayGo.reset();
+    Asking = Site;
     for (const FunctionDecl *Callee : Callees)
-      if (loopCallChanges(Site, Callee, Owner, Outer, KeyVar, Init, Next, Ctx))
+      if (loopCallChanges(Site, Callee, Owner, Outer, KeyVar, Init, Next, Ctx,
+                          VisitedKeyMayGo))
         break; // one finding per call in the body
   }
 }
@@ -698,28 +783,18 @@ bool ReentrantCallbackCheck::changesOnlyBeforeTrue(const FunctionDecl *Fn,
 bool ReentrantCallbackCheck::loopCallChanges(
     const CallExpr *Site, const FunctionDecl *Callee, const FunctionDecl *Owner,
     const MapRef &Outer, const VarDecl *KeyVar, const CallExpr *Init,
-    const CallExpr *Next, ASTContext &Ctx) {
-  Effect Direct;
-  Direct.Kind = EffectKind::MapOperation;
-  Direct.Where = Site;
-  Direct.Callee = Callee;
+    const CallExpr *Next, ASTContext &Ctx,
+    llvm::function_ref<bool()> VisitedKeyMayGo) {
   std::vector<Effect> Ops;
-  ExpansionSteps = 0;
-  std::optional<unsigned> MI;
-  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
-    // `t` given `r->a` or `r->b` before: a change of each.
-    for (MapArgPlace &M : Analysis->mapArgumentPlaces(Site->getArg(*MI), Owner)) {
-      Direct.Target = std::move(M.P);
-      Direct.MapField = M.Field;
-      Direct.MapFieldAt = M.FieldAt;
-      markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
-      mapOperations(Owner, Direct, 0, Ops);
-    }
-  } else if (!Callee->hasBody()) {
+  if (!loopCallOps(Site, Callee, Owner, Ops))
     return false;
-  } else {
-    mapOperations(Owner, Direct, 0, Ops);
-  }
+  std::optional<unsigned> MI;
+  if (!Model.isMapOperation(Callee, &MI))
+    MI.reset();
+  // The loop's key variable, never given another value in the body: the key
+  // of the entry being visited wherever the body reads it.
+  const Stmt *Body = nullptr;
+  bool KeyHeld = KeyVar && loopOfCondition(Next, Ctx, Body) && !assignsVar(Body, KeyVar);
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key, nor does a
     // store under a copy of it in a table that compares the copies' contents.
@@ -775,6 +850,14 @@ bool ReentrantCallbackCheck::loopCallChanges(
     if (I != Identity::Same && E.Target.Root == Place::RootKind::Local &&
         !E.Target.Fields.empty() && freshAtCall(E.Target.Var, Site, Ctx))
       continue;
+    // A helper's store under the visited key, or a store that runs only when
+    // a lookup of the visited key in its table found nothing (lookup-or-
+    // create): no key is added, unless the body may have taken the key out.
+    // Asked last: it reads the flow of the store's function.
+    if (KeyHeld &&
+        storesOnlyVisitedKey(E, Owner, [&](const Expr *K) { return IsKey(K); }) &&
+        !VisitedKeyMayGo())
+      continue;
     // A direct change names the table as the call writes it (`r->table`,
     // where the loop walks an alias `old`); a call's, the iterated one.
     const Expr *Changed = E.Chain.empty() && MI && *MI < Site->getNumArgs()
@@ -800,6 +883,79 @@ bool ReentrantCallbackCheck::loopCallChanges(
          DiagnosticIDs::Note)
         << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
     return true;
+  }
+  return false;
+}
+
+bool ReentrantCallbackCheck::loopCallOps(const CallExpr *Site,
+                                         const FunctionDecl *Callee,
+                                         const FunctionDecl *Owner,
+                                         std::vector<Effect> &Ops) {
+  Effect Direct;
+  Direct.Kind = EffectKind::MapOperation;
+  Direct.Where = Site;
+  Direct.Callee = Callee;
+  ExpansionSteps = 0;
+  std::optional<unsigned> MI;
+  if (Model.isMapOperation(Callee, &MI) && MI && *MI < Site->getNumArgs()) {
+    // `t` given `r->a` or `r->b` before: a change of each.
+    for (MapArgPlace &M : Analysis->mapArgumentPlaces(Site->getArg(*MI), Owner)) {
+      Direct.Target = std::move(M.P);
+      Direct.MapField = M.Field;
+      Direct.MapFieldAt = M.FieldAt;
+      markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
+      mapOperations(Owner, Direct, 0, Ops);
+    }
+    return true;
+  }
+  if (!Callee->hasBody())
+    return false;
+  mapOperations(Owner, Direct, 0, Ops);
+  return true;
+}
+
+bool ReentrantCallbackCheck::bodyMayRemoveVisited(const Stmt *Body,
+                                                  const CallExpr *Site,
+                                                  const VarDecl *Iter,
+                                                  const MapRef &Outer,
+                                                  const FunctionDecl *Owner,
+                                                  ASTContext &Ctx) {
+  llvm::SmallVector<const CallExpr *, 16> InBody;
+  collectCalls(Body, InBody);
+  for (const CallExpr *C : InBody) {
+    llvm::StringRef Name = calleeName(C);
+    bool KeepsEntry = Name == "g_hash_table_iter_next" || Name == "g_hash_table_iter_init" ||
+                      Name == "g_hash_table_iter_replace" ||
+                      Name == "g_hash_table_iter_get_hash_table";
+    if (Iter && !KeepsEntry &&
+        llvm::any_of(C->arguments(), [&](const Expr *A) { return addressedVar(A) == Iter; }))
+      return true; // `g_hash_table_iter_remove (&it)`, or a helper given `&it`
+    if (C == Site || leavesLoopAfter(C, Body, Iter, Ctx))
+      continue;
+    // The callees as checkIteratorLoop reads them: the direct one, or the
+    // functions the TU stores into the field called through.
+    std::vector<const FunctionDecl *> Callees;
+    if (const FunctionDecl *D = C->getDirectCallee())
+      Callees.push_back(D);
+    else if (const auto *ME = dyn_cast<MemberExpr>(C->getCallee()->IgnoreParenImpCasts()))
+      if (const auto *Fns =
+              Analysis->fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl())))
+        Callees = *Fns;
+    std::vector<Effect> Ops;
+    for (const FunctionDecl *Callee : Callees)
+      loopCallOps(C, Callee, Owner, Ops);
+    for (const Effect &E : Ops) {
+      GLibOp Op = glibOpOf(E.Callee);
+      if (Op == GLibOp::Insert || Op == GLibOp::Replace || Op == GLibOp::Add)
+        continue; // a store adds or overwrites; it takes no key out
+      MapRef Inner{E.Target, E.MapField};
+      if (!Inner.Field && !Inner.P.Fields.empty())
+        Inner.Field = Inner.P.Fields.back();
+      Identity I = compareMaps(Outer, Inner, E.Target, std::nullopt, /*InLoop=*/true, Owner);
+      if (I == Identity::Same || I == Identity::SameField ||
+          (I == Identity::Unknown && StrictMapIdentity))
+        return true;
+    }
   }
   return false;
 }

@@ -14,7 +14,7 @@ gpointer g_strdup(gconstpointer s);
 typedef struct { GHashTable *items; } Store;
 
 static void store_put(Store *s, gpointer k, gpointer v) {
-  g_hash_table_replace(s->items, k, v);
+  g_hash_table_replace(s->items, g_strdup(k), v); /* a copy: another key */
 }
 static void put_cb(gpointer k, gpointer v, gpointer ud) { store_put(ud, k, v); }
 static void put_copy(gpointer k, gpointer v, gpointer ud) {

@@ -14,6 +14,8 @@
 
 #include "reentrant-glib.h"
 
+gpointer g_strdup(gconstpointer s);
+
 typedef struct LocaleInfo {
   char *id;
   GHashTable *layout_rows_by_id;
@@ -185,7 +187,7 @@ typedef struct Slot {
 } Slot;
 static void add_to_slot(Chooser *self, const char *id) {
   Slot *slot = g_hash_table_lookup(self->locales, id);
-  g_hash_table_insert(slot->rows, (gpointer)id, 0);
+  g_hash_table_insert(slot->rows, g_strdup(id), 0); /* a copy: a new key */
 }
 void fill_slots(Chooser *self) {
   GHashTableIter iter;

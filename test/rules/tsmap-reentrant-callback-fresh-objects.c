@@ -9,6 +9,8 @@
 
 #include "reentrant-glib.h"
 
+gpointer g_strdup(gconstpointer s);
+
 typedef struct { GHashTable *files; int stamp; } Entry;
 GHashTable *dirs;
 
@@ -18,7 +20,9 @@ static Entry *entry_new(int stamp) { /* a new entry with a new table */
   e->stamp = stamp;
   return e;
 }
-static void entry_add(Entry *e, gpointer name) { g_hash_table_insert(e->files, name, name); }
+static void entry_add(Entry *e, gpointer name) { /* a copy: a new key */
+  g_hash_table_insert(e->files, g_strdup(name), name);
+}
 static void fill(Entry *e, gpointer name) { entry_add(e, name); }
 
 struct funcs { void (*process)(Entry *e, gpointer name); };

@@ -12,6 +12,8 @@
 
 #include "reentrant-glib.h"
 
+gpointer g_strdup(gconstpointer s);
+
 // ---- GObject: a private struct reached through get_instance_private --------
 
 typedef struct _Attr Attr;
@@ -25,13 +27,15 @@ static inline gpointer attr_get_instance_private(Attr *self) {
 }
 #define GET_PRIVATE(o) (attr_get_instance_private(o))
 
+/* The setters store a copy of the key: a new key in a table whose creation
+ * is not seen (the visited key itself would only replace a value). */
 static void attr_add_metadata(Attr *self, gpointer key, gpointer value) {
   AttrPrivate *priv = GET_PRIVATE(self);
-  g_hash_table_insert(priv->metadata, key, value);
+  g_hash_table_insert(priv->metadata, g_strdup(key), value);
 }
 static void attr_set_meta(gpointer obj, gpointer key) { /* a cast on the way */
   AttrPrivate *priv = GET_PRIVATE(ATTR(obj));
-  g_hash_table_insert(priv->metadata, key, key);
+  g_hash_table_insert(priv->metadata, g_strdup(key), key);
 }
 static void attr_add_twice(Attr *self, gpointer key) { attr_add_metadata(self, key, key); }
 
@@ -122,7 +126,7 @@ static Changeset *changeset_or_new(Changeset *given) { /* may be its argument */
   return given ? given : changeset_new();
 }
 static void changeset_set(Changeset *c, gpointer path, gpointer v) {
-  g_hash_table_insert(c->table, path, v);
+  g_hash_table_insert(c->table, g_strdup(path), v);
 }
 
 // Quiet: made before the loop and not written in it.

@@ -9,6 +9,8 @@
 #include "reentrant-glib.h"
 #include "fake_urcu.h"
 
+gpointer g_strdup(gconstpointer s);
+
 typedef struct { GHashTable *history; GHashTable *pending; } State;
 typedef struct { State *state; int id; } Res;
 
@@ -310,7 +312,7 @@ Mailbox *mailbox_clone(Mailbox *m) {
   clone->priv = g_malloc0(sizeof *clone->priv);
   g_hash_table_iter_init(&it, m->priv->attributes);
   while (g_hash_table_iter_next(&it, &k, 0))
-    g_hash_table_add(clone->priv->attributes, k);   // quiet: a new object's table
+    g_hash_table_add(clone->priv->attributes, g_strdup(k)); // quiet: a new object's table
   return clone;
 }
 void mailbox_merge_default(Mailbox *m) {
@@ -319,7 +321,7 @@ void mailbox_merge_default(Mailbox *m) {
   gpointer k;
   g_hash_table_iter_init(&it, m->priv->attributes);
   while (g_hash_table_iter_next(&it, &k, 0))
-    g_hash_table_add(d->priv->attributes, k);
+    g_hash_table_add(d->priv->attributes, g_strdup(k));
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_add' changes 'd->priv->attributes' while a loop iterates it
 }
 void mailbox_merge_entry(Mailbox *m) {
@@ -328,7 +330,7 @@ void mailbox_merge_entry(Mailbox *m) {
   g_hash_table_iter_init(&it, m->priv->attributes);
   while (g_hash_table_iter_next(&it, &k, &v)) {
     Mailbox *owner = v;                   // from the entry: may be m
-    g_hash_table_add(owner->priv->attributes, k);
+    g_hash_table_add(owner->priv->attributes, g_strdup(k));
     // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_add' changes 'owner->priv->attributes' while a loop iterates it
   }
 }

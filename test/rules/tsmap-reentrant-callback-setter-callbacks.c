@@ -13,6 +13,8 @@
 
 #include "reentrant-glib.h"
 
+gpointer g_strdup(gconstpointer s);
+
 typedef struct _Attr Attr;
 typedef struct { GHashTable *metadata; } AttrPrivate;
 gpointer g_object_new(unsigned long type, const char *first, ...);
@@ -27,7 +29,7 @@ Attr *attr_get_default(void);
 
 static void attr_add_metadata(Attr *self, gpointer key, gpointer value) {
   AttrPrivate *priv = GET_PRIVATE(self);
-  g_hash_table_insert(priv->metadata, key, value);
+  g_hash_table_insert(priv->metadata, g_strdup(key), value); /* a copy: a new key */
 }
 static void attr_add_twice(Attr *self, gpointer key) { attr_add_metadata(self, key, key); }
 
@@ -126,7 +128,7 @@ static inline gpointer box_get_instance_private(Box *self) {
 }
 static void box_add_metadata(Box *self, gpointer key, gpointer value) {
   BoxPrivate *priv = box_get_instance_private(self);
-  g_hash_table_insert(priv->metadata, key, value);
+  g_hash_table_insert(priv->metadata, g_strdup(key), value); /* a copy: a new key */
 }
 static void box_copy_cb(gpointer key, gpointer value, gpointer user_data) {
   box_add_metadata(user_data, value, key);

@@ -32,12 +32,12 @@ static void touch_helper(GHashTable *t, gpointer key) {
   g_hash_table_replace(t, key, key);
 }
 static void touch_via_helper(gpointer key, gpointer value, gpointer user_data) {
-  touch_helper(user_data, key);
+  touch_helper(user_data, value); /* the value as a key: may be a new key */
 }
 static void reinsert_level2(gpointer key) { g_hash_table_insert(g_sessions, key, key); }
 static void reinsert_level1(gpointer key) { reinsert_level2(key); }
 static void reinsert_deep(gpointer key, gpointer value, gpointer user_data) {
-  reinsert_level1(key);
+  reinsert_level1(value);
 }
 static void by_id_drop(gpointer key, gpointer value, gpointer user_data) {
   struct registry *r = user_data;
