@@ -1,0 +1,891 @@
+/*
+ * test_soak.c - black-box round 16: nothing grows without bound while a program's map
+ * content stays steady. Leak checkers see only memory unreachable at exit; a server dies
+ * of memory still referenced and freed only at destroy, or of threads, mappings,
+ * descriptors and registry entries that pile up. Written from tsmap.h, runtime/DESIGN.md
+ * and docs/spec.md section 3 alone.
+ *
+ * Each scenario runs many cycles of a workload whose steady state is fixed and samples,
+ * after every cycle, the figures below; then the plateau check: the largest value over
+ * the second half of the cycles is at most the largest over the first half plus a slack
+ * (soak_slack), which is small beside what a leak of one block (or table, thread, mapping,
+ * descriptor) per cycle adds over half the cycles. Figures:
+ *   alloc    bytes live in a counting config.allocator (the header: every allocation the
+ *            map makes but the 64-byte thread records goes through it);
+ *   table    tsmap_table_bytes of the scenario's maps (their metrics);
+ *   size     tsmap_size of the scenario's maps;
+ *   heap     malloc's bytes in use (mallinfo2: thread records, a map without an
+ *            allocator's long keys and snapshots, the registry, tsmap_metrics_write_all);
+ *   rss, data  VmRSS and VmData of /proc/self/status (KiB);
+ *   maps     lines of /proc/self/maps;  threads  entries of /proc/self/task;
+ *   fds      entries of /proc/self/fd.
+ * Under AddressSanitizer (runtime.asan.soak) malloc is ASan's, whose quarantine grows the
+ * heap, RSS and mappings by design: those figures are not checked there; the allocator's,
+ * the maps' own, threads and descriptors are, and LeakSanitizer runs at exit.
+ *
+ * Mutation-checked (REPORT.md of round 16): see the DESIGN.md row of runtime.soak.
+ */
+#include "tsmap_test.h"
+
+#include <dirent.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#ifdef TSMAP_STRESS_SMALL
+#define SCALE 4
+#else
+#define SCALE 1
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SOAK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SOAK_ASAN 1
+#endif
+#endif
+#ifndef SOAK_ASAN
+#define SOAK_ASAN 0
+#endif
+
+/* ---- A counting allocator ------------------------------------------------------------- */
+
+typedef struct soak_alloc {
+  _Atomic long live_bytes;
+  _Atomic long live_blocks;
+} soak_alloc;
+
+static void *soak_alloc_fn(size_t size, void *ctx) {
+  soak_alloc *a = (soak_alloc *)ctx;
+  void *p = NULL;
+  if (posix_memalign(&p, 16, size ? size : 16) != 0)
+    return NULL;
+  a->live_bytes += (long)size;
+  a->live_blocks++;
+  return p;
+}
+static void soak_free_fn(void *p, size_t size, void *ctx) {
+  soak_alloc *a = (soak_alloc *)ctx;
+  if (!p)
+    return;
+  a->live_bytes -= (long)size;
+  a->live_blocks--;
+  free(p);
+}
+
+/* ---- Figures of the process ------------------------------------------------------------ */
+
+enum { FIG_ALLOC, FIG_TABLE, FIG_SIZE, FIG_HEAP, FIG_RSS, FIG_DATA, FIG_MAPS, FIG_THREADS,
+       FIG_FDS, FIG_N };
+static const char *const fig_name[FIG_N] = {"alloc", "table", "size",    "heap", "rss",
+                                            "data",  "maps",  "threads", "fds"};
+
+static long status_kib(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  size_t n = strlen(field);
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, field, n) == 0 && line[n] == ':')
+      v = atol(line + n + 1);
+  if (f)
+    fclose(f);
+  return v;
+}
+
+static long count_lines(const char *path) {
+  FILE *f = fopen(path, "r");
+  long n = 0;
+  int c;
+  while (f && (c = getc(f)) != EOF)
+    n += c == '\n';
+  if (f)
+    fclose(f);
+  return f ? n : -1;
+}
+
+static long count_entries(const char *path) {
+  DIR *d = opendir(path);
+  long n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL)
+    n += e->d_name[0] != '.';
+  if (d)
+    closedir(d);
+  return d ? n : -1;
+}
+
+/* malloc's per-thread caches (tcache: up to 7 freed blocks of each size a thread used) count
+ * as in use in mallinfo2 and fill as a workload meets new sizes, a creep of a few KiB
+ * that is no leak. The test re-executes itself once with them off, so that `heap` is the
+ * bytes the program and the library hold (not under ASan, whose malloc is its own). */
+extern char **environ;
+__attribute__((constructor)) static void soak_without_tcache(int argc, char **argv) {
+  (void)argc;
+  if (SOAK_ASAN || getenv("TSMAP_SOAK_REEXECUTED"))
+    return;
+  setenv("TSMAP_SOAK_REEXECUTED", "1", 1);
+  setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+  execv("/proc/self/exe", argv); /* on failure, go on: `heap` then has the creep */
+}
+
+static long heap_in_use(void) {
+  struct mallinfo2 mi = mallinfo2();
+  return (long)(mi.uordblks + mi.hblkhd);
+}
+
+/* A writer into a growing buffer, for tsmap_metrics_write and _write_all. */
+typedef struct soak_text {
+  char buf[1 << 16];
+  size_t len;
+} soak_text;
+static int soak_text_put(const char *text, size_t len, void *ctx) {
+  soak_text *t = (soak_text *)ctx;
+  size_t n = len < sizeof t->buf - 1 - t->len ? len : sizeof t->buf - 1 - t->len;
+  memcpy(t->buf + t->len, text, n);
+  t->len += n;
+  t->buf[t->len] = '\0';
+  return 0;
+}
+
+/* The value of the first sample of `family` in the map's exposition, or -1. */
+static long metric_of(tsmap *m, const char *family) {
+  static soak_text t;
+  t.len = 0;
+  t.buf[0] = '\0';
+  if (tsmap_metrics_write(m, soak_text_put, &t) != TSMAP_OK)
+    return -1;
+  size_t n = strlen(family);
+  for (const char *p = t.buf; (p = strstr(p, family)) != NULL; p += n)
+    if ((p == t.buf || p[-1] == '\n') && (p[n] == '{' || p[n] == ' ')) {
+      const char *v = strchr(p, ' ');
+      return v ? atol(v + 1) : -1;
+    }
+  return -1;
+}
+
+/* ---- The plateau check ----------------------------------------------------------------- */
+
+#define SOAK_MAX_CYCLES 1024
+#define SOAK_MAX_MAPS 8
+
+typedef struct soak {
+  const char *name;
+  tsmap *maps[SOAK_MAX_MAPS]; /* whose table bytes and sizes are summed */
+  size_t nmaps;
+  soak_alloc *alloc[2];       /* counting allocators whose bytes are summed */
+  int process;                /* sample the process-wide figures */
+  long slack[FIG_N];          /* absolute slack by figure (soak_slack) */
+  int n;
+  long v[SOAK_MAX_CYCLES][FIG_N];
+} soak;
+
+/* Wait up to 2 s for the process's threads to come down to `want` (a helper or
+ * maintenance thread exits on its own after its map is done with it). */
+static void soak_wait_threads(long want) {
+  for (int i = 0; i < 200 && count_entries("/proc/self/task") > want; i++) {
+    struct timespec nap = {0, 10000000};
+    nanosleep(&nap, NULL);
+  }
+}
+
+static void soak_sample(soak *s) {
+  long *v = s->v[s->n < SOAK_MAX_CYCLES ? s->n++ : SOAK_MAX_CYCLES - 1];
+  for (int f = 0; f < FIG_N; f++)
+    v[f] = -1;
+  if (s->alloc[0]) {
+    v[FIG_ALLOC] = 0;
+    for (int i = 0; i < 2; i++)
+      v[FIG_ALLOC] += s->alloc[i] ? atomic_load(&s->alloc[i]->live_bytes) : 0;
+  }
+  if (s->nmaps) {
+    v[FIG_TABLE] = v[FIG_SIZE] = 0;
+    for (size_t i = 0; i < s->nmaps; i++) {
+      size_t size = 0;
+      CHECK_ST(tsmap_size(s->maps[i], &size), TSMAP_OK);
+      v[FIG_SIZE] += (long)size;
+      v[FIG_TABLE] += metric_of(s->maps[i], "tsmap_table_bytes");
+    }
+  }
+  if (s->process) {
+    v[FIG_THREADS] = count_entries("/proc/self/task");
+    v[FIG_FDS] = count_entries("/proc/self/fd");
+    if (!SOAK_ASAN) {
+      v[FIG_HEAP] = heap_in_use();
+      v[FIG_RSS] = status_kib("VmRSS");
+      v[FIG_DATA] = status_kib("VmData");
+      v[FIG_MAPS] = count_lines("/proc/self/maps");
+    }
+  }
+}
+
+/* Default slacks, each far below what one leaked object per cycle adds over the second
+ * half's cycles (>= 10 of them): alloc 0 (exact: a scenario that holds memory in flight
+ * at a sample sets its own); table 0; size 0; heap 16 KiB (glibc's per-thread caches and
+ * stdio's buffers come and go); rss 2 MiB and data 2 MiB (a malloc arena's top chunk is
+ * trimmed lazily: 128 KiB pad, and a thread arena's heap grows in 64 KiB..1 MiB steps);
+ * maps 4 (an arena heap or a thread stack cached by glibc comes and goes); threads 0 and
+ * fds 0 (each is sampled once every thread of the map's is gone: soak_wait_threads). */
+static void soak_init(soak *s, const char *name) {
+  memset(s, 0, sizeof *s);
+  s->name = name;
+  s->slack[FIG_HEAP] = 16 << 10;
+  s->slack[FIG_RSS] = 2048;
+  s->slack[FIG_DATA] = 2048;
+  s->slack[FIG_MAPS] = 4;
+}
+
+static void soak_print_series(const soak *s, int f) {
+  fprintf(stderr, "    %s %s:", s->name, fig_name[f]);
+  for (int i = 0; i < s->n; i++)
+    fprintf(stderr, " %ld", s->v[i][f]);
+  fprintf(stderr, "\n");
+}
+
+/* The plateau check, and a line of figures: first-half max -> second-half max. */
+static void soak_check(const soak *s) {
+  char line[512];
+  int at = snprintf(line, sizeof line, "  %-22s %3d cycles:", s->name, s->n);
+  CHECK(s->n >= 8);
+  for (int f = 0; f < FIG_N; f++) {
+    long first = -1, second = -1;
+    for (int i = 0; i < s->n; i++) {
+      long *half = i < s->n / 2 ? &first : &second;
+      if (s->v[i][f] > *half)
+        *half = s->v[i][f];
+    }
+    if (first < 0)
+      continue;
+    if (at < (int)sizeof line)
+      at += snprintf(line + at, sizeof line - (size_t)at, " %s %ld->%ld", fig_name[f], first,
+                     second);
+    if (second > first + s->slack[f]) {
+      tsmap_test_failures++;
+      fprintf(stderr, "%s: %s grows: max %ld over the first half, %ld over the second "
+              "(slack %ld)\n", s->name, fig_name[f], first, second, s->slack[f]);
+      soak_print_series(s, f);
+    }
+    tsmap_test_checks++;
+  }
+  fprintf(stderr, "%s\n", line);
+  if (getenv("TSMAP_SOAK_PRINT"))
+    for (int f = 0; f < FIG_N; f++)
+      if (s->v[0][f] >= 0)
+        soak_print_series(s, f);
+}
+
+/* ---- Values that are objects: a live count --------------------------------------------- */
+
+static _Atomic long g_live_objects;
+
+static void *obj_new(uint64_t tag) {
+  uint64_t *o = malloc(32);
+  o[0] = tag;
+  g_live_objects++;
+  return o;
+}
+static void obj_free(void *o) {
+  if (o) {
+    g_live_objects--;
+    free(o);
+  }
+}
+static void obj_evicted(const void *k, size_t kl, void *v, tsmap_evict_reason why, void *c) {
+  (void)k, (void)kl, (void)why, (void)c;
+  void *o;
+  memcpy(&o, v, sizeof o);
+  obj_free(o);
+}
+
+/* A config for a map of `value_size`-byte values with `al`'s counting allocator (or
+ * none); SOAK_OBJECTS as the value size: a map of pointers to objects, which its eviction
+ * hook frees. */
+#define SOAK_OBJECTS ((size_t)-1)
+static tsmap_allocator soak_allocator(soak_alloc *a) {
+  tsmap_allocator al = {soak_alloc_fn, soak_free_fn, a};
+  return al;
+}
+static void soak_config(tsmap_config *cfg, size_t value_size, const tsmap_allocator *al) {
+  tsmap_config_init(cfg, value_size == SOAK_OBJECTS ? sizeof(void *) : value_size);
+  cfg->allocator = al;
+  if (value_size == SOAK_OBJECTS)
+    cfg->on_entry_evicted = obj_evicted;
+}
+
+/* Keys: 8 bytes, or a long key (40..103 bytes) of the same number. */
+static size_t long_key(uint64_t n, unsigned char *out) {
+  size_t len = 40 + (size_t)(tsmap_test_mix(n) % 64);
+  for (size_t i = 0; i < len; i += 8) {
+    uint64_t w = tsmap_test_mix(n + i);
+    memcpy(out + i, &w, len - i < 8 ? len - i : 8);
+  }
+  memcpy(out, &n, 8);
+  return len;
+}
+
+/* A reader that keeps calling: gets of keys around the churn's window. */
+typedef struct reader {
+  tsmap *m;
+  int long_keys;
+  _Atomic uint64_t *hi;
+  _Atomic int stop;
+  long calls;
+} reader;
+
+static void *read_until_stopped(void *arg) {
+  reader *r = (reader *)arg;
+  unsigned char key[128];
+  uint64_t x = 1;
+  while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+    x = tsmap_test_mix(x);
+    uint64_t hi = atomic_load_explicit(r->hi, memory_order_relaxed);
+    uint64_t n = hi ? hi - 1 - x % (hi < 4096 ? hi : 4096) : 0;
+    size_t len = 8;
+    if (r->long_keys)
+      len = long_key(n, key);
+    else
+      memcpy(key, &n, 8);
+    void *v = NULL;
+    (void)tsmap_get(r->m, key, len, &v); /* a look only: the object may be freed meanwhile */
+    r->calls++;
+  }
+  return NULL;
+}
+
+/* ---- Churn at constant size ------------------------------------------------------------ */
+
+enum { CHURN_WINDOW = 16384 / SCALE, CHURN_STEP = 4096 / SCALE, CHURN_CYCLES = 48 };
+
+typedef struct churn {
+  tsmap *m;
+  int long_keys;
+  uint64_t lo;             /* the oldest live key */
+  _Atomic uint64_t hi;     /* one past the newest */
+} churn;
+
+static int absent_obj(const void *key, size_t key_len, void *ctx, void *value_out) {
+  (void)key_len, (void)ctx;
+  uint64_t n;
+  memcpy(&n, key, 8);
+  if (n % 5 == 0)
+    return 1; /* a failed callback: nothing stored, the next call tries again */
+  void *o = obj_new(n);
+  memcpy(value_out, &o, sizeof o);
+  return 0;
+}
+static int count_visit(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v;
+  ++*(long *)ctx;
+  return 0;
+}
+
+/* One cycle: CHURN_STEP new keys by put (every other through compute_if_absent, whose
+ * callback fails now and then and is retried), the oldest removed down to the window
+ * (half with an out-parameter, half through the hook), a foreach. */
+static void churn_cycle(churn *c) {
+  unsigned char key[128];
+  int bad = 0;
+  for (int i = 0; i < CHURN_STEP; i++) {
+    uint64_t n = atomic_load(&c->hi);
+    size_t len = c->long_keys ? long_key(n, key) : (memcpy(key, &n, 8), 8);
+    if (n % 2) {
+      tsmap_status st = tsmap_compute_if_absent(c->m, key, len, absent_obj, NULL, NULL);
+      if (st == TSMAP_CALLBACK_FAILED) {
+        void *o = obj_new(n);
+        st = tsmap_put_ptr(c->m, key, len, o, NULL);
+      }
+      bad += st != TSMAP_OK;
+    } else {
+      bad += tsmap_put_ptr(c->m, key, len, obj_new(n), NULL) != TSMAP_OK;
+    }
+    atomic_store(&c->hi, n + 1);
+  }
+  while (atomic_load(&c->hi) - c->lo > CHURN_WINDOW) {
+    uint64_t n = c->lo++;
+    size_t len = c->long_keys ? long_key(n, key) : (memcpy(key, &n, 8), 8);
+    void *o = NULL;
+    if (n % 2) {
+      bad += tsmap_remove(c->m, key, len, &o) != TSMAP_OK;
+      obj_free(o);
+    } else {
+      bad += tsmap_remove(c->m, key, len, NULL) != TSMAP_OK;
+    }
+  }
+  long visited = 0;
+  CHECK_ST(tsmap_foreach(c->m, count_visit, &visited), TSMAP_OK);
+  CHECK(bad == 0);
+}
+
+/* The window of one churn in `cfg`'s map, with a reader, over CHURN_CYCLES. */
+static void churn_run(const char *name, tsmap_config *cfg, int long_keys, soak_alloc *a) {
+  soak s;
+  soak_init(&s, name);
+  churn c = {.long_keys = long_keys};
+  CHECK_ST(tsmap_create(cfg, &c.m), TSMAP_OK);
+  s.maps[s.nmaps++] = c.m;
+  s.alloc[0] = a;
+  s.process = 1;
+  if (long_keys) {
+    /* The key blocks a cycle's removals retired (at most 103 bytes each, in a block of
+     * its own, 128 with malloc's rounding) may all still wait for the epoch at a sample:
+     * a writer advances it (DESIGN, Reclamation), and none writes until the next cycle,
+     * while a reader descheduled in its section holds it for the whole stall. */
+    s.slack[FIG_ALLOC] = CHURN_STEP * 128;
+    s.slack[FIG_HEAP] = CHURN_STEP * 128 + (16 << 10);
+  }
+  g_live_objects = 0;
+  reader r = {.m = c.m, .long_keys = long_keys, .hi = &c.hi};
+  pthread_t t;
+  pthread_create(&t, NULL, read_until_stopped, &r);
+  for (int cycle = 0; cycle < CHURN_CYCLES; cycle++) {
+    churn_cycle(&c);
+    soak_sample(&s);
+    long want = (long)(atomic_load(&c.hi) - c.lo);
+    CHECK(s.v[s.n - 1][FIG_SIZE] == want && g_live_objects == want);
+  }
+  atomic_store(&r.stop, 1);
+  pthread_join(t, NULL);
+  CHECK(r.calls > 0);
+  soak_check(&s);
+  CHECK_ST(tsmap_destroy(c.m), TSMAP_OK);
+  CHECK(g_live_objects == 0);
+  CHECK(!a || a->live_bytes == 0);
+}
+
+static void test_soak_churn_at_constant_size(void) {
+  tsmap_test_watchdog(__func__, 120);
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  soak_config(&cfg, SOAK_OBJECTS, &al);
+  cfg.key_size = 8;
+  cfg.shard_count = 4;
+  churn_run("churn 8-byte", &cfg, 0, &a);
+  soak_config(&cfg, SOAK_OBJECTS, &al);
+  cfg.shard_count = 4;
+  churn_run("churn long keys", &cfg, 1, &a);
+  /* The default allocator: mapped tables, their spares and the slab (G5). */
+  soak_config(&cfg, SOAK_OBJECTS, NULL);
+  cfg.key_size = 8;
+  churn_run("churn 8-byte, mmap", &cfg, 0, NULL);
+  soak_config(&cfg, SOAK_OBJECTS, NULL);
+  churn_run("churn long, mmap", &cfg, 1, NULL);
+}
+
+/* ---- Threads that come and go ----------------------------------------------------------- */
+
+enum { THREAD_CYCLES = 40, THREADS_PER_CYCLE = 96 / SCALE, THREADS_AT_ONCE = 4 };
+
+typedef struct visitor {
+  tsmap *plain, *metered, *expiring;
+  uint64_t base;
+  int bad;
+} visitor;
+
+/* A short-lived thread: a few keyed calls on each map (its first ones allocate or reclaim
+ * its reader record, and on the metered map its counters), all of its own keys removed. */
+static void *visit_and_exit(void *arg) {
+  visitor *v = (visitor *)arg;
+  tsmap *maps[3] = {v->plain, v->metered, v->expiring};
+  for (int m = 0; m < 3; m++)
+    for (uint64_t k = v->base; k < v->base + 3; k++) {
+      uint64_t val = k;
+      v->bad += tsmap_put(maps[m], &k, 8, &val, NULL) != TSMAP_OK;
+      v->bad += tsmap_get(maps[m], &k, 8, &val) != TSMAP_OK;
+      v->bad += tsmap_remove(maps[m], &k, 8, NULL) != TSMAP_OK;
+    }
+  return NULL;
+}
+
+static void test_soak_threads_that_come_and_go(void) {
+  tsmap_test_watchdog(__func__, 120);
+  soak s;
+  soak_init(&s, "thread churn");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  visitor v[THREADS_AT_ONCE];
+  memset(v, 0, sizeof v);
+  soak_config(&cfg, 8, NULL);
+  CHECK_ST(tsmap_create(&cfg, &v[0].plain), TSMAP_OK);
+  soak_config(&cfg, 8, &al);
+  cfg.metrics = 1;
+  cfg.name = "soak_threads";
+  CHECK_ST(tsmap_create(&cfg, &v[0].metered), TSMAP_OK);
+  soak_config(&cfg, 8, &al);
+  cfg.default_ttl_ns = 60ull * 1000000000u;
+  CHECK_ST(tsmap_create(&cfg, &v[0].expiring), TSMAP_OK);
+  s.maps[s.nmaps++] = v[0].plain;
+  s.maps[s.nmaps++] = v[0].metered;
+  s.maps[s.nmaps++] = v[0].expiring;
+  s.alloc[0] = &a;
+  s.process = 1;
+  long base_threads = count_entries("/proc/self/task");
+  uint64_t next = 0;
+  for (int cycle = 0; cycle < THREAD_CYCLES; cycle++) {
+    for (int i = 0; i < THREADS_PER_CYCLE; i += THREADS_AT_ONCE) {
+      pthread_t t[THREADS_AT_ONCE];
+      for (int j = 0; j < THREADS_AT_ONCE; j++) {
+        v[j].plain = v[0].plain, v[j].metered = v[0].metered, v[j].expiring = v[0].expiring;
+        v[j].base = next, next += 3;
+        pthread_create(&t[j], NULL, visit_and_exit, &v[j]);
+      }
+      for (int j = 0; j < THREADS_AT_ONCE; j++)
+        pthread_join(t[j], NULL);
+    }
+    soak_wait_threads(base_threads);
+    soak_sample(&s);
+  }
+  for (int j = 0; j < THREADS_AT_ONCE; j++)
+    CHECK(v[j].bad == 0);
+  CHECK(s.v[s.n - 1][FIG_THREADS] == base_threads);
+  soak_check(&s);
+  CHECK_ST(tsmap_destroy(v[0].plain), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(v[0].metered), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(v[0].expiring), TSMAP_OK);
+  CHECK(a.live_bytes == 0);
+}
+
+/* ---- A long-lived second thread that calls the maps it is given ------------------------ */
+
+typedef struct worker {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  tsmap *job; /* a map to call, NULL: none */
+  int quit, bad;
+  pthread_t t;
+} worker;
+
+static void *work_until_quit(void *arg) {
+  worker *w = (worker *)arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->job && !w->quit)
+      pthread_cond_wait(&w->cv, &w->mu);
+    if (w->quit)
+      break;
+    uint64_t k = 0x5eedull, v = 7, key_size = 8;
+    (void)key_size;
+    /* put, get and remove one key of its own; a bounded map may refuse it at once */
+    tsmap_status st = tsmap_put(w->job, &k, 8, &v, NULL);
+    w->bad += st != TSMAP_OK && st != TSMAP_REPLACED;
+    (void)tsmap_get(w->job, &k, 8, &v);
+    (void)tsmap_remove(w->job, &k, 8, NULL);
+    w->job = NULL;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+static void worker_start(worker *w) {
+  memset(w, 0, sizeof *w);
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  pthread_create(&w->t, NULL, work_until_quit, w);
+}
+/* Has the worker call `m` (8-byte keys and values), and waits until it did. */
+static void worker_call(worker *w, tsmap *m) {
+  pthread_mutex_lock(&w->mu);
+  w->job = m;
+  pthread_cond_broadcast(&w->cv);
+  while (w->job)
+    pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+static void worker_stop(worker *w) {
+  pthread_mutex_lock(&w->mu);
+  w->quit = 1;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(w->t, NULL);
+  CHECK(w->bad == 0);
+}
+
+/* ---- Maps of every kind, created and destroyed ----------------------------------------- */
+
+static worker g_worker;
+
+/* Puts keys [from, to) (value = key), and checks them back. */
+static void fill(tsmap *m, uint64_t from, uint64_t to) {
+  int bad = 0;
+  for (uint64_t k = from; k < to; k++) {
+    tsmap_status st = tsmap_put(m, &k, 8, &k, NULL);
+    bad += st != TSMAP_OK && st != TSMAP_REPLACED;
+  }
+  CHECK(bad == 0);
+}
+
+static tsmap *create_or_null(const tsmap_config *cfg) {
+  tsmap *m = NULL;
+  CHECK_ST(tsmap_create(cfg, &m), TSMAP_OK);
+  return m;
+}
+
+/* A named, metered map (the same name every cycle, or one of its own), exposed. */
+static void kind_named(const tsmap_allocator *al, int cycle) {
+  static char name[64];
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  snprintf(name, sizeof name, cycle % 2 ? "soak_named" : "soak_named_%d", cycle);
+  cfg.name = name;
+  cfg.metrics = 1;
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, 300);
+  worker_call(&g_worker, m);
+  soak_text *t = malloc(sizeof *t);
+  t->len = 0;
+  CHECK_ST(tsmap_metrics_write_all(soak_text_put, t), TSMAP_OK);
+  CHECK(strstr(t->buf, name) != NULL);
+  free(t);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* Versions: conditional writes and the feed. */
+static int count_change(const tsmap_change *c, void *ctx) {
+  (void)c;
+  ++*(long *)ctx;
+  return 0;
+}
+static void kind_versions(const tsmap_allocator *al, int cycle) {
+  (void)cycle;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.versions = 1;
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, 300);
+  uint64_t k = 5, v = 1, ver = 0;
+  CHECK_ST(tsmap_get_version(m, &k, 8, NULL, &ver), TSMAP_OK);
+  CHECK_ST(tsmap_put_if_version(m, &k, 8, &v, ver, &ver, NULL), TSMAP_REPLACED);
+  CHECK_ST(tsmap_remove_if_version(m, &k, 8, ver, NULL, NULL), TSMAP_OK);
+  long n = 0;
+  CHECK_ST(tsmap_foreach_since(m, 0, count_change, &n, NULL), TSMAP_OK);
+  CHECK(n == 299);
+  worker_call(&g_worker, m);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* Replicas: changes exported, encoded, decoded and merged both ways, then forgotten. */
+typedef struct exchange {
+  tsmap *to;
+  size_t value_size;
+  uint64_t horizon[TSMAP_MAX_REPLICAS];
+  int bad;
+} exchange;
+static int merge_encoded(const tsmap_change *c, void *ctx) {
+  exchange *x = (exchange *)ctx;
+  unsigned char buf[512];
+  uint64_t clock[TSMAP_MAX_REPLICAS];
+  size_t len = 0, used = 0;
+  tsmap_change d;
+  x->bad += tsmap_change_encode(c, x->value_size, buf, sizeof buf, &len) != TSMAP_OK;
+  x->bad += tsmap_change_decode(buf, len, x->value_size, &d, clock, &used) != TSMAP_OK;
+  for (size_t i = 0; i < d.clock_len; i++)
+    if (d.clock[i] > x->horizon[i])
+      x->horizon[i] = d.clock[i];
+  tsmap_status st = tsmap_merge(x->to, &d, NULL, NULL, NULL);
+  x->bad += st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_EXISTS;
+  return 0;
+}
+/* Exports from -> to since *since (advanced); the clocks seen raise x->horizon. */
+static void ship(tsmap *from, exchange *x, uint64_t *since) {
+  CHECK_ST(tsmap_export(from, *since, merge_encoded, x, since), TSMAP_OK);
+  CHECK(x->bad == 0);
+}
+static void kind_replicas(const tsmap_allocator *al, int cycle) {
+  (void)cycle;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.replicas = 2;
+  tsmap *a = create_or_null(&cfg);
+  cfg.replica_id = 1;
+  tsmap *b = create_or_null(&cfg);
+  if (!a || !b)
+    goto out;
+  fill(a, 0, 200);
+  fill(b, 100, 300);
+  for (uint64_t k = 0; k < 300; k += 3)
+    (void)tsmap_remove(k % 2 ? a : b, &k, 8, NULL);
+  exchange x = {.value_size = 8};
+  uint64_t sa = 0, sb = 0;
+  x.to = b;
+  ship(a, &x, &sa);
+  x.to = a;
+  ship(b, &x, &sb);
+  size_t fa = 0, fb = 0;
+  CHECK_ST(tsmap_forget(a, x.horizon, 2, &fa), TSMAP_OK);
+  CHECK_ST(tsmap_forget(b, x.horizon, 2, &fb), TSMAP_OK);
+  CHECK(fa > 0 && fb > 0);
+  worker_call(&g_worker, a);
+out:
+  CHECK_ST(tsmap_destroy(a), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(b), TSMAP_OK);
+}
+
+/* Expiry with a maintenance thread (1 ms TTL, a tick of 0.5 ms). */
+static void kind_expiry_thread(const tsmap_allocator *al, int cycle) {
+  (void)cycle;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.default_ttl_ns = 1000000;
+  cfg.maintain_interval_ns = 500000;
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, 300);
+  worker_call(&g_worker, m);
+  struct timespec nap = {0, 2000000};
+  nanosleep(&nap, NULL);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* Bounded by count, and by weight. */
+static uint64_t weigh(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)ctx;
+  void *o;
+  memcpy(&o, v, sizeof o);
+  return 1 + *(uint64_t *)o % 7;
+}
+static void kind_bounded(const tsmap_allocator *al, int cycle) {
+  (void)cycle;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.max_entries = 64;
+  cfg.shard_count = 4;
+  tsmap *m = create_or_null(&cfg);
+  if (m) {
+    fill(m, 0, 500);
+    worker_call(&g_worker, m);
+    CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  }
+  soak_config(&cfg, SOAK_OBJECTS, al);
+  cfg.max_weight = 256;
+  cfg.weight = weigh;
+  cfg.shard_count = 4;
+  m = create_or_null(&cfg);
+  if (!m)
+    return;
+  int bad = 0;
+  for (uint64_t k = 0; k < 500; k++)
+    bad += tsmap_put_ptr(m, &k, 8, obj_new(k), NULL) != TSMAP_OK;
+  CHECK(bad == 0);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* reshard_auto, and explicit reshards up and down (the helper thread with the default
+ * allocator), left finished or destroyed halfway on alternate cycles. */
+static void kind_reshard(const tsmap_allocator *al, int cycle) {
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.reshard_auto = 1;
+  cfg.shard_count = 1;
+  cfg.max_shard_count = 8;
+  tsmap *m = create_or_null(&cfg);
+  if (m) {
+    fill(m, 0, 2000);
+    worker_call(&g_worker, m);
+    CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  }
+  soak_config(&cfg, 8, al);
+  cfg.shard_count = 2;
+  cfg.max_shard_count = 16;
+  m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, 3000);
+  CHECK_ST(tsmap_reshard(m, 16), TSMAP_OK);
+  fill(m, 0, 500);
+  if (cycle % 2 == 0) {
+    tsmap_test_finish_reshard(m);
+    CHECK_ST(tsmap_reshard(m, 2), TSMAP_OK);
+    fill(m, 500, 1000);
+    worker_call(&g_worker, m);
+    tsmap_test_finish_reshard(m);
+  }
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* NUMA placement on this machine's topology, both policies. */
+static void kind_placement(const tsmap_allocator *al, int cycle) {
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  cfg.placement = cycle % 2 ? TSMAP_PLACE_INTERLEAVE : TSMAP_PLACE_LOCAL;
+  cfg.shard_count = 4;
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, 2000);
+  tsmap_shard_placement p;
+  CHECK_ST(tsmap_placement(m, 0, &p), TSMAP_OK);
+  worker_call(&g_worker, m);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+/* Closed first, then destroyed; a compute_if_absent, long keys and a foreach meanwhile. */
+static int absent_value(const void *key, size_t key_len, void *ctx, void *value_out) {
+  (void)key, (void)ctx;
+  uint64_t v = key_len;
+  memcpy(value_out, &v, 8);
+  return 0;
+}
+static void kind_closed(const tsmap_allocator *al, int cycle) {
+  (void)cycle;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, al);
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  unsigned char key[128];
+  for (uint64_t n = 0; n < 300; n++)
+    CHECK_ST(tsmap_compute_if_absent(m, key, long_key(n, key), absent_value, NULL, NULL),
+             TSMAP_OK);
+  long visited = 0;
+  CHECK_ST(tsmap_foreach(m, count_visit, &visited), TSMAP_OK);
+  CHECK(visited == 300);
+  CHECK_ST(tsmap_close(m), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+}
+
+typedef void (*kind_fn)(const tsmap_allocator *al, int cycle);
+static const kind_fn g_kinds[] = {kind_named,   kind_versions, kind_replicas,
+                                  kind_expiry_thread, kind_bounded, kind_reshard,
+                                  kind_placement, kind_closed};
+enum { LIFECYCLE_CYCLES = 240 / SCALE };
+
+static void test_soak_maps_created_and_destroyed(void) {
+  tsmap_test_watchdog(__func__, 150);
+  soak s;
+  soak_init(&s, "every kind");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  s.alloc[0] = &a;
+  s.process = 1;
+  worker_start(&g_worker);
+  long base_threads = count_entries("/proc/self/task");
+  g_live_objects = 0;
+  /* TSMAP_SOAK_KINDS=<mask>: only those kinds (bit k: g_kinds[k]), to find a leak's kind */
+  unsigned long mask = getenv("TSMAP_SOAK_KINDS") ? strtoul(getenv("TSMAP_SOAK_KINDS"), NULL, 0)
+                                                  : ~0ul;
+  for (int cycle = 0; cycle < LIFECYCLE_CYCLES; cycle++) {
+    for (size_t k = 0; k < sizeof g_kinds / sizeof g_kinds[0]; k++) {
+      if (!(mask >> k & 1))
+        continue;
+      g_kinds[k](&al, cycle);
+      CHECK(a.live_bytes == 0); /* the header: every allocation of a map but the records */
+      g_kinds[k](NULL, cycle);
+    }
+    soak_wait_threads(base_threads);
+    soak_sample(&s);
+  }
+  CHECK(g_live_objects == 0);
+  CHECK(s.v[s.n - 1][FIG_THREADS] == base_threads);
+  soak_check(&s);
+  worker_stop(&g_worker);
+}
+
+TEST_MAIN(T(test_soak_churn_at_constant_size), T(test_soak_threads_that_come_and_go),
+          T(test_soak_maps_created_and_destroyed))
