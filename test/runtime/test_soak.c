@@ -176,7 +176,8 @@ typedef struct soak {
   size_t nmaps;
   soak_alloc *alloc[2];       /* counting allocators whose bytes are summed */
   int process;                /* sample the process-wide figures */
-  long slack[FIG_N];          /* absolute slack by figure (soak_slack) */
+  long slack[FIG_N];          /* absolute slack by figure (soak_init) */
+  int may_double;             /* its maps grow from empty: one more doubling is no leak */
   int n;
   long v[SOAK_MAX_CYCLES][FIG_N];
 } soak;
@@ -244,26 +245,48 @@ static void soak_print_series(const soak *s, int f) {
 }
 
 /* The plateau check, and a line of figures: first-half max -> second-half max. */
+static void soak_halves(const soak *s, int f, long *first, long *second) {
+  *first = *second = -1;
+  for (int i = 0; i < s->n; i++) {
+    long *half = i < s->n / 2 ? first : second;
+    if (s->v[i][f] > *half)
+      *half = s->v[i][f];
+  }
+}
+
+/* A shard's table doubles when a growth finds more than 7/16 of its slots live (else it
+ * is rehashed at the same size: DESIGN, Writes and growth), so where the live count
+ * peaks within a cycle the sizes a map settles at depend on the phase at which its
+ * growths fall, which drifts from cycle to cycle: a map that grew from empty may double
+ * each shard once more, late, and never again after. Scenarios whose maps are created
+ * with room (initial_capacity twice the peak) never double, and are checked exactly;
+ * those that grow from empty (may_double) get one doubling of the table's bytes as slack
+ * in every figure that holds the tables. */
+static long soak_slack(const soak *s, int f) {
+  long first = 0, second = 0;
+  if (!s->may_double || (f != FIG_TABLE && f != FIG_ALLOC && f != FIG_HEAP && f != FIG_RSS &&
+                         f != FIG_DATA))
+    return s->slack[f];
+  soak_halves(s, FIG_TABLE, &first, &second);
+  return s->slack[f] + (f == FIG_RSS || f == FIG_DATA ? first / 1024 : first);
+}
+
 static void soak_check(const soak *s) {
   char line[512];
   int at = snprintf(line, sizeof line, "  %-22s %3d cycles:", s->name, s->n);
   CHECK(s->n >= 8);
   for (int f = 0; f < FIG_N; f++) {
-    long first = -1, second = -1;
-    for (int i = 0; i < s->n; i++) {
-      long *half = i < s->n / 2 ? &first : &second;
-      if (s->v[i][f] > *half)
-        *half = s->v[i][f];
-    }
+    long first = -1, second = -1, slack = soak_slack(s, f);
+    soak_halves(s, f, &first, &second);
     if (first < 0)
       continue;
     if (at < (int)sizeof line)
       at += snprintf(line + at, sizeof line - (size_t)at, " %s %ld->%ld", fig_name[f], first,
                      second);
-    if (second > first + s->slack[f]) {
+    if (second > first + slack) {
       tsmap_test_failures++;
       fprintf(stderr, "%s: %s grows: max %ld over the first half, %ld over the second "
-              "(slack %ld)\n", s->name, fig_name[f], first, second, s->slack[f]);
+              "(slack %ld)\n", s->name, fig_name[f], first, second, slack);
       soak_print_series(s, f);
     }
     tsmap_test_checks++;
@@ -417,7 +440,8 @@ static void churn_cycle(churn *c) {
   CHECK(bad == 0);
 }
 
-/* The window of one churn in `cfg`'s map, with a reader, over CHURN_CYCLES. */
+/* The window of one churn in `cfg`'s map, with a reader, over CHURN_CYCLES. A map created
+ * with room is checked exactly; one that grows from empty may double once more (soak_slack). */
 static void churn_run(const char *name, tsmap_config *cfg, int long_keys, soak_alloc *a) {
   soak s;
   soak_init(&s, name);
@@ -426,6 +450,7 @@ static void churn_run(const char *name, tsmap_config *cfg, int long_keys, soak_a
   s.maps[s.nmaps++] = c.m;
   s.alloc[0] = a;
   s.process = 1;
+  s.may_double = cfg->initial_capacity == 0;
   if (long_keys) {
     /* The key blocks a cycle's removals retired (at most 103 bytes each, in a block of
      * its own, 128 with malloc's rounding) may all still wait for the epoch at a sample:
@@ -458,19 +483,29 @@ static void test_soak_churn_at_constant_size(void) {
   soak_alloc a = {0};
   tsmap_allocator al = soak_allocator(&a);
   tsmap_config cfg;
+  size_t room = 2 * (CHURN_WINDOW + CHURN_STEP); /* twice the peak: no doubling */
   soak_config(&cfg, SOAK_OBJECTS, &al);
   cfg.key_size = 8;
   cfg.shard_count = 4;
+  cfg.initial_capacity = room;
   churn_run("churn 8-byte", &cfg, 0, &a);
   soak_config(&cfg, SOAK_OBJECTS, &al);
   cfg.shard_count = 4;
+  cfg.initial_capacity = room;
   churn_run("churn long keys", &cfg, 1, &a);
+  soak_config(&cfg, SOAK_OBJECTS, &al);
+  cfg.key_size = 8;
+  churn_run("churn 8-byte, grows", &cfg, 0, &a);
   /* The default allocator: mapped tables, their spares and the slab (G5). */
   soak_config(&cfg, SOAK_OBJECTS, NULL);
   cfg.key_size = 8;
+  cfg.initial_capacity = room;
   churn_run("churn 8-byte, mmap", &cfg, 0, NULL);
   soak_config(&cfg, SOAK_OBJECTS, NULL);
+  cfg.initial_capacity = room;
   churn_run("churn long, mmap", &cfg, 1, NULL);
+  soak_config(&cfg, SOAK_OBJECTS, NULL);
+  churn_run("churn long, mmap, grows", &cfg, 1, NULL);
 }
 
 /* ---- Threads that come and go ----------------------------------------------------------- */
@@ -887,5 +922,183 @@ static void test_soak_maps_created_and_destroyed(void) {
   worker_stop(&g_worker);
 }
 
+/* ---- Replicas: tombstones, and tsmap_forget -------------------------------------------- */
+
+/* A stepped clock for expiry. */
+static _Atomic uint64_t g_clock;
+static uint64_t stepped_clock(void *ctx) {
+  (void)ctx;
+  return atomic_load(&g_clock);
+}
+
+/* A change visitor: raises the clock at ctx to every change's. */
+static int raise_horizon(const tsmap_change *c, void *ctx) {
+  uint64_t *h = (uint64_t *)ctx;
+  for (size_t i = 0; i < c->clock_len; i++)
+    h[i] = c->clock[i] > h[i] ? c->clock[i] : h[i];
+  return 0;
+}
+
+enum { TOMB_LIVE = 4096 / SCALE, TOMB_STEP = 1024 / SCALE, TOMB_CYCLES = 48 };
+
+/* Two replicas whose live content is fixed (TOMB_LIVE keys each side writes; every cycle
+ * TOMB_STEP of them removed, which leaves tombstones, and as many new ones written),
+ * exchanging deltas, and a third, expiring one, whose entries expire into tombstones
+ * (G10 (f)). Each cycle ends with tsmap_forget at a horizon both have passed: the header
+ * says a tombstone is kept until then, so what they hold afterwards must not grow. */
+static void test_soak_tombstones_forgotten(void) {
+  tsmap_test_watchdog(__func__, 120);
+  soak s;
+  soak_init(&s, "tombstones forgotten");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  soak_config(&cfg, 8, &al);
+  cfg.replicas = 2;
+  cfg.shard_count = 4;
+  cfg.initial_capacity = 2 * 2 * TOMB_LIVE; /* twice the peak: no doubling (soak_slack) */
+  tsmap *r0 = create_or_null(&cfg);
+  cfg.replica_id = 1;
+  tsmap *r1 = create_or_null(&cfg);
+  soak_config(&cfg, 8, &al);
+  cfg.replicas = 1;
+  cfg.shard_count = 4;
+  cfg.default_ttl_ns = 10;
+  cfg.clock = stepped_clock;
+  cfg.initial_capacity = 2 * TOMB_STEP;
+  tsmap *ex = create_or_null(&cfg);
+  if (!r0 || !r1 || !ex)
+    return;
+  s.maps[s.nmaps++] = r0, s.maps[s.nmaps++] = r1, s.maps[s.nmaps++] = ex;
+  s.alloc[0] = &a;
+  s.process = 1;
+  exchange x = {.value_size = 8};
+  uint64_t s0 = 0, s1 = 0, lo = 0, hi = 0, ex_next = 0;
+  size_t forgotten = 0, ex_forgotten = 0;
+  for (int cycle = 0; cycle < TOMB_CYCLES; cycle++) {
+    for (; hi - lo < TOMB_LIVE; hi++) { /* keys 2n on r0, 2n + 1 on r1 */
+      uint64_t k0 = 2 * hi, k1 = 2 * hi + 1;
+      CHECK_ST(tsmap_put(r0, &k0, 8, &k0, NULL), TSMAP_OK);
+      CHECK_ST(tsmap_put(r1, &k1, 8, &k1, NULL), TSMAP_OK);
+    }
+    for (uint64_t end = lo + TOMB_STEP; lo < end; lo++) {
+      uint64_t k0 = 2 * lo, k1 = 2 * lo + 1;
+      CHECK_ST(tsmap_remove(r0, &k0, 8, NULL), TSMAP_OK);
+      CHECK_ST(tsmap_remove(r1, &k1, 8, NULL), TSMAP_OK);
+    }
+    x.to = r1;
+    ship(r0, &x, &s0);
+    x.to = r0;
+    ship(r1, &x, &s1);
+    size_t f0 = 0, f1 = 0;
+    CHECK_ST(tsmap_forget(r0, x.horizon, 2, &f0), TSMAP_OK);
+    CHECK_ST(tsmap_forget(r1, x.horizon, 2, &f1), TSMAP_OK);
+    forgotten += f0 + f1;
+    /* the expiring replica: TOMB_STEP entries that live one cycle */
+    for (uint64_t end = ex_next + TOMB_STEP; ex_next < end; ex_next++)
+      CHECK_ST(tsmap_put(ex, &ex_next, 8, &ex_next, NULL), TSMAP_OK);
+    g_clock += 100;
+    CHECK_ST(tsmap_maintain(ex, SIZE_MAX), TSMAP_OK);
+    uint64_t top[TSMAP_MAX_REPLICAS] = {0}, ex_since = 0; /* every clock it exports */
+    CHECK_ST(tsmap_export(ex, ex_since, raise_horizon, top, NULL), TSMAP_OK);
+    size_t fe = 0;
+    CHECK_ST(tsmap_forget(ex, top, 1, &fe), TSMAP_OK);
+    ex_forgotten += fe;
+    if (getenv("TSMAP_SOAK_DEBUG"))
+      fprintf(stderr, "cycle %d: tables %ld %ld %ld\n", cycle, metric_of(r0, "tsmap_table_bytes"),
+              metric_of(r1, "tsmap_table_bytes"), metric_of(ex, "tsmap_table_bytes"));
+    soak_sample(&s);
+    /* the content: what each side keeps of its keys, on both; nothing on the expiring one */
+    CHECK(s.v[s.n - 1][FIG_SIZE] == 4 * (TOMB_LIVE - TOMB_STEP));
+  }
+  CHECK(forgotten == 2 * 2 * (size_t)TOMB_STEP * TOMB_CYCLES);
+  CHECK(ex_forgotten == (size_t)TOMB_STEP * TOMB_CYCLES);
+  soak_check(&s);
+  CHECK_ST(tsmap_destroy(r0), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(r1), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(ex), TSMAP_OK);
+  CHECK(a.live_bytes == 0);
+}
+
+/* ---- Expiry: entries that expire steadily ---------------------------------------------- */
+
+enum { EXP_STEP = 4096 / SCALE, EXP_CYCLES = 48 };
+
+/* Every cycle EXP_STEP new keys with a TTL of 2 cycles on a stepped clock, then the clock
+ * stepped one cycle (EXP_STEP live); the expired ones reclaimed by the writes' sweeps
+ * alone (mode 0), by tsmap_maintain (mode 1), or by the map's maintenance thread (mode 2,
+ * waited for). Also long keys, whose reclaim retires key blocks, with a reader calling
+ * all along. */
+static void expiry_run(const char *name, int mode, int long_keys) {
+  soak s;
+  soak_init(&s, name);
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  soak_config(&cfg, 8, &al);
+  cfg.shard_count = 4;
+  cfg.expiry = 1;
+  cfg.clock = stepped_clock;
+  cfg.initial_capacity = 6 * EXP_STEP; /* twice the peak (soak_slack) */
+  if (mode == 2) {
+    cfg.maintain_interval_ns = 250000;
+    cfg.maintain_budget = 4096;
+  }
+  uint64_t ttl = 200;
+  churn c = {.long_keys = long_keys};
+  CHECK_ST(tsmap_create(&cfg, &c.m), TSMAP_OK);
+  s.maps[s.nmaps++] = c.m;
+  s.alloc[0] = &a;
+  s.process = 1;
+  /* the key blocks retired in a cycle may all wait for the epoch at a sample */
+  s.slack[FIG_ALLOC] = long_keys ? EXP_STEP * 128 : 0;
+  /* live entries: those of the last 2 cycles, and the third's not reclaimed yet */
+  s.slack[FIG_SIZE] = EXP_STEP;
+  reader r = {.m = c.m, .long_keys = long_keys, .hi = &c.hi};
+  pthread_t t;
+  pthread_create(&t, NULL, read_until_stopped, &r);
+  unsigned char key[128];
+  for (int cycle = 0; cycle < EXP_CYCLES; cycle++) {
+    int bad = 0;
+    for (int i = 0; i < EXP_STEP; i++) {
+      uint64_t n = atomic_load(&c.hi);
+      size_t len = long_keys ? long_key(n, key) : (memcpy(key, &n, 8), 8);
+      bad += tsmap_put_ttl(c.m, key, len, &n, ttl, NULL) != TSMAP_OK;
+      atomic_store(&c.hi, n + 1);
+    }
+    CHECK(bad == 0);
+    g_clock += 100; /* the previous cycle's entries expire */
+    if (mode == 1)
+      CHECK_ST(tsmap_maintain(c.m, SIZE_MAX), TSMAP_OK);
+    size_t size = 0;
+    for (int i = 0; mode == 2 && i < 2000; i++) { /* the thread reclaims them */
+      CHECK_ST(tsmap_size(c.m, &size), TSMAP_OK);
+      if (size <= EXP_STEP)
+        break;
+      struct timespec nap = {0, 1000000};
+      nanosleep(&nap, NULL);
+    }
+    soak_sample(&s);
+    if (mode > 0)
+      CHECK(s.v[s.n - 1][FIG_SIZE] == EXP_STEP);
+  }
+  atomic_store(&r.stop, 1);
+  pthread_join(t, NULL);
+  soak_check(&s);
+  CHECK_ST(tsmap_destroy(c.m), TSMAP_OK);
+  CHECK(a.live_bytes == 0);
+}
+
+static void test_soak_entries_expiring_steadily(void) {
+  tsmap_test_watchdog(__func__, 120);
+  expiry_run("expiry, writes sweep", 0, 0);
+  expiry_run("expiry long, writes", 0, 1);
+  expiry_run("expiry, maintain", 1, 0);
+  expiry_run("expiry long, maintain", 1, 1);
+  expiry_run("expiry, thread", 2, 0);
+  expiry_run("expiry long, thread", 2, 1);
+}
+
 TEST_MAIN(T(test_soak_churn_at_constant_size), T(test_soak_threads_that_come_and_go),
-          T(test_soak_maps_created_and_destroyed))
+          T(test_soak_maps_created_and_destroyed), T(test_soak_tombstones_forgotten),
+          T(test_soak_entries_expiring_steadily))
