@@ -29,6 +29,7 @@
 
 #include <dirent.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/wait.h>
 
@@ -352,7 +353,7 @@ typedef struct reader {
   tsmap *m;
   int long_keys;
   _Atomic uint64_t *hi;
-  _Atomic int stop;
+  _Atomic int stop, pause, paused;
   long calls;
 } reader;
 
@@ -372,8 +373,36 @@ static void *read_until_stopped(void *arg) {
     void *v = NULL;
     (void)tsmap_get(r->m, key, len, &v); /* a look only: the object may be freed meanwhile */
     r->calls++;
+    if (atomic_load_explicit(&r->pause, memory_order_relaxed)) {
+      atomic_store(&r->paused, 1);
+      while (atomic_load(&r->pause) && !atomic_load(&r->stop))
+        sched_yield();
+      atomic_store(&r->paused, 0);
+    }
   }
   return NULL;
+}
+
+/* Memory a removal retired is freed once the epoch advanced twice, by later writes of the
+ * same shard (DESIGN, Reclamation: a writer tries every 16th write, or once 64 wait),
+ * which a reader in its section holds back: a reader descheduled there on a loaded
+ * machine holds a whole cycle's key blocks. A sample is taken quiet, as a leak would stay:
+ * the reader paused outside any call, then writes of 8-byte keys (inline: they retire
+ * nothing) on every shard. What may still wait then: up to 64 blocks a shard (128 bytes
+ * each, malloc's rounding of a long key's block) of the last writes. */
+enum { QUIET_SLACK = 4 * 64 * 128 };
+static void quiet_sample(soak *s, reader *r, tsmap *m) {
+  atomic_store(&r->pause, 1);
+  while (!atomic_load(&r->paused))
+    sched_yield();
+  for (uint64_t i = 0; i < 1024; i++) {
+    uint64_t k = ~i; /* no churn key: those count up from 0 */
+    void *none = NULL;
+    CHECK(tsmap_put(m, &k, 8, &none, NULL) == TSMAP_OK);
+    CHECK(tsmap_remove(m, &k, 8, NULL) == TSMAP_OK);
+  }
+  soak_sample(s);
+  atomic_store(&r->pause, 0);
 }
 
 /* ---- Churn at constant size ------------------------------------------------------------ */
@@ -452,12 +481,8 @@ static void churn_run(const char *name, tsmap_config *cfg, int long_keys, soak_a
   s.process = 1;
   s.may_double = cfg->initial_capacity == 0;
   if (long_keys) {
-    /* The key blocks a cycle's removals retired (at most 103 bytes each, in a block of
-     * its own, 128 with malloc's rounding) may all still wait for the epoch at a sample:
-     * a writer advances it (DESIGN, Reclamation), and none writes until the next cycle,
-     * while a reader descheduled in its section holds it for the whole stall. */
-    s.slack[FIG_ALLOC] = CHURN_STEP * 128;
-    s.slack[FIG_HEAP] = CHURN_STEP * 128 + (16 << 10);
+    s.slack[FIG_ALLOC] = QUIET_SLACK;
+    s.slack[FIG_HEAP] += QUIET_SLACK;
   }
   g_live_objects = 0;
   reader r = {.m = c.m, .long_keys = long_keys, .hi = &c.hi};
@@ -465,7 +490,7 @@ static void churn_run(const char *name, tsmap_config *cfg, int long_keys, soak_a
   pthread_create(&t, NULL, read_until_stopped, &r);
   for (int cycle = 0; cycle < CHURN_CYCLES; cycle++) {
     churn_cycle(&c);
-    soak_sample(&s);
+    quiet_sample(&s, &r, c.m);
     long want = (long)(atomic_load(&c.hi) - c.lo);
     CHECK(s.v[s.n - 1][FIG_SIZE] == want && g_live_objects == want);
   }
@@ -542,13 +567,17 @@ static void test_soak_threads_that_come_and_go(void) {
   tsmap_config cfg;
   visitor v[THREADS_AT_ONCE];
   memset(v, 0, sizeof v);
+  /* room: a shard's tiny table that meets a few keys at once would double (soak_slack) */
   soak_config(&cfg, 8, NULL);
+  cfg.initial_capacity = 1024;
   CHECK_ST(tsmap_create(&cfg, &v[0].plain), TSMAP_OK);
   soak_config(&cfg, 8, &al);
   cfg.metrics = 1;
   cfg.name = "soak_threads";
+  cfg.initial_capacity = 1024;
   CHECK_ST(tsmap_create(&cfg, &v[0].metered), TSMAP_OK);
   soak_config(&cfg, 8, &al);
+  cfg.initial_capacity = 1024;
   cfg.default_ttl_ns = 60ull * 1000000000u;
   CHECK_ST(tsmap_create(&cfg, &v[0].expiring), TSMAP_OK);
   s.maps[s.nmaps++] = v[0].plain;
@@ -1050,8 +1079,8 @@ static void expiry_run(const char *name, int mode, int long_keys) {
   s.maps[s.nmaps++] = c.m;
   s.alloc[0] = &a;
   s.process = 1;
-  /* the key blocks retired in a cycle may all wait for the epoch at a sample */
-  s.slack[FIG_ALLOC] = long_keys ? EXP_STEP * 128 : 0;
+  s.slack[FIG_ALLOC] = long_keys ? QUIET_SLACK : 0;
+  s.slack[FIG_HEAP] += s.slack[FIG_ALLOC];
   /* live entries: those of the last 2 cycles, and the third's not reclaimed yet */
   s.slack[FIG_SIZE] = EXP_STEP;
   reader r = {.m = c.m, .long_keys = long_keys, .hi = &c.hi};
@@ -1078,7 +1107,7 @@ static void expiry_run(const char *name, int mode, int long_keys) {
       struct timespec nap = {0, 1000000};
       nanosleep(&nap, NULL);
     }
-    soak_sample(&s);
+    quiet_sample(&s, &r, c.m);
     if (mode > 0)
       CHECK(s.v[s.n - 1][FIG_SIZE] == EXP_STEP);
   }
@@ -1099,6 +1128,375 @@ static void test_soak_entries_expiring_steadily(void) {
   expiry_run("expiry long, thread", 2, 1);
 }
 
+/* ---- Reshards up and down under writers ------------------------------------------------ */
+
+enum { RS_KEYS = 131072 / SCALE, RS_CYCLES = 12, RS_LOW = 4, RS_HIGH = 16 };
+
+typedef struct rs_writer {
+  tsmap *m;
+  _Atomic int stop;
+  unsigned seed;
+  long writes, bad;
+} rs_writer;
+
+/* Overwrites keys of [0, RS_KEYS) at random, its own (k % 2 == seed % 2), and removes and
+ * puts back some: the content stays (every key present at every quiet moment). */
+static void *rewrite_until_stopped(void *arg) {
+  rs_writer *w = (rs_writer *)arg;
+  uint64_t x = w->seed;
+  while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+    x = tsmap_test_mix(x);
+    uint64_t k = (x % RS_KEYS & ~1ull) | (w->seed & 1);
+    tsmap_status st = tsmap_put(w->m, &k, 8, &k, NULL);
+    w->bad += st != TSMAP_REPLACED && st != TSMAP_OK;
+    if (x % 8 == 0) {
+      w->bad += tsmap_remove(w->m, &k, 8, NULL) != TSMAP_OK;
+      st = tsmap_put(w->m, &k, 8, &k, NULL); /* REPLACED: reshard_settle's put came first */
+      w->bad += st != TSMAP_OK && st != TSMAP_REPLACED;
+    }
+    w->writes++;
+  }
+  return NULL;
+}
+
+static void reshard_settle(tsmap *m, size_t to) {
+  CHECK_ST(tsmap_reshard(m, to), TSMAP_OK);
+  tsmap_test_finish_reshard(m);
+  CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK); /* fits the sources (G15 (g)) */
+  int bad = 0;
+  for (uint64_t k = 0; k < RS_KEYS; k++) { /* writes move the fits on */
+    tsmap_status st = tsmap_put(m, &k, 8, &k, NULL); /* a writer may have removed it */
+    bad += st != TSMAP_REPLACED && st != TSMAP_OK;
+  }
+  CHECK(bad == 0);
+}
+
+/* RS_CYCLES of 4 -> 16 -> 4 shards while two threads write; sampled at 16 and back at 4,
+ * each a plateau, and the tables' resident memory against G15 (g)'s figures. */
+static void reshard_run(const char *name, int no_helper, soak_alloc *a) {
+  soak up, down;
+  soak_init(&up, "  ...at 16 shards");
+  soak_init(&down, "  ...back at 4");
+  tsmap_allocator al = soak_allocator(a);
+  tsmap_config cfg;
+  soak_config(&cfg, 8, a ? &al : NULL);
+  cfg.shard_count = RS_LOW;
+  cfg.max_shard_count = RS_HIGH;
+  cfg.reshard_no_helper = no_helper;
+  malloc_trim(0); /* what earlier scenarios freed leaves now, not while this one runs */
+  long rss0 = status_kib("VmRSS");
+  tsmap *m = create_or_null(&cfg);
+  if (!m)
+    return;
+  fill(m, 0, RS_KEYS);
+  up.maps[up.nmaps++] = down.maps[down.nmaps++] = m;
+  up.alloc[0] = down.alloc[0] = a;
+  up.process = down.process = 1;
+  long base_threads = count_entries("/proc/self/task");
+  rs_writer w[2] = {{.m = m, .seed = 1}, {.m = m, .seed = 2}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, rewrite_until_stopped, &w[i]);
+  base_threads += 2;
+  reshard_settle(m, RS_LOW); /* the fill's last growths done, as after every reshard */
+  long first = status_kib("VmRSS") - rss0; /* the tables, and the writers' stacks */
+  if (getenv("TSMAP_SOAK_DEBUG"))
+    fprintf(stderr, "rss0 %ld first %ld table %ld\n", rss0, first, metric_of(m, "tsmap_table_bytes"));
+  for (int cycle = 0; cycle < RS_CYCLES; cycle++) {
+    reshard_settle(m, RS_HIGH);
+    soak_wait_threads(base_threads); /* the helper exits when the target is reached */
+    soak_sample(&up);
+    reshard_settle(m, RS_LOW);
+    soak_wait_threads(base_threads);
+    soak_sample(&down);
+  }
+  for (int i = 0; i < 2; i++) {
+    atomic_store(&w[i].stop, 1);
+    pthread_join(t[i], NULL);
+    CHECK(w[i].writes > 0 && w[i].bad == 0);
+  }
+  /* G15 (g), R8: a reshard up leaves no shard more than twice its entries' tables (so at
+   * most 2x in all; 1.25x where the tables were just grown: DESIGN), and one back holds
+   * what the map held before, 1.00x (resident: RSS above the process's before the map) */
+  long hi = 0, lo = 0, ign = 0;
+  soak_halves(&up, FIG_RSS, &ign, &hi);
+  soak_halves(&down, FIG_RSS, &ign, &lo);
+  double rhi = (double)(hi - rss0) / (double)first, rlo = (double)(lo - rss0) / (double)first;
+  fprintf(stderr, "  %-22s %ld KiB resident at %d shards, %.2fx at %d, %.2fx back at %d\n",
+          name, first, RS_LOW, rhi, RS_HIGH, rlo, RS_LOW);
+  if (!SOAK_ASAN && !a)
+    CHECK(rhi <= 2.1 && rlo <= 1.1);
+  /* With an allocator no page can be given back: an emptied shard keeps its table there
+   * until a reshard refills it or the map is destroyed (DESIGN, R8), so back at 4 the
+   * allocator holds what it held at 16, and no more. */
+  long ahi = 0, alo = 0;
+  soak_halves(&up, FIG_ALLOC, &ign, &ahi);
+  soak_halves(&down, FIG_ALLOC, &ign, &alo);
+  CHECK(alo <= ahi);
+  soak_check(&up);
+  soak_check(&down);
+  CHECK_ST(tsmap_destroy(m), TSMAP_OK);
+  CHECK(!a || a->live_bytes == 0);
+}
+
+static void test_soak_reshards_up_and_down(void) {
+  tsmap_test_watchdog(__func__, 150);
+  reshard_run("reshard, helper", 0, NULL);
+  reshard_run("reshard, no helper", 1, NULL);
+  soak_alloc a = {0};
+  reshard_run("reshard, allocator", 0, &a);
+}
+
+/* ---- Metrics written again and again ---------------------------------------------------- */
+
+enum { MX_CYCLES = 40, MX_WRITES = 50 / SCALE };
+
+typedef struct mx_writer {
+  tsmap *maps[4];
+  _Atomic int stop;
+} mx_writer;
+
+static void *touch_until_stopped(void *arg) {
+  mx_writer *w = (mx_writer *)arg;
+  uint64_t x = 3;
+  while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+    x = tsmap_test_mix(x);
+    uint64_t k = x % 1024;
+    tsmap *m = w->maps[x >> 62];
+    (void)tsmap_put(m, &k, 8, &k, NULL);
+    (void)tsmap_get(m, &k, 8, NULL);
+    if (x % 4 == 0)
+      (void)tsmap_remove(m, &k, 8, NULL);
+  }
+  return NULL;
+}
+
+/* Three named metered maps (one expiring and bounded, so every family is there) and an
+ * unnamed one, written by another thread, exposed MX_WRITES times a cycle by each of
+ * tsmap_metrics_write, _write_all and _format (a NULL map, the length first). */
+static void test_soak_metrics_written_repeatedly(void) {
+  tsmap_test_watchdog(__func__, 120);
+  soak s;
+  soak_init(&s, "metrics written");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  mx_writer w = {0};
+  const char *names[4] = {"soak_mx_a", "soak_mx_b", "soak_mx_c", NULL};
+  for (int i = 0; i < 4; i++) {
+    tsmap_config cfg;
+    soak_config(&cfg, 8, &al);
+    cfg.name = names[i];
+    cfg.metrics = 1;
+    cfg.initial_capacity = 2048; /* twice the peak: no doubling (soak_slack) */
+    if (i == 2) {
+      cfg.default_ttl_ns = 1000000;
+      cfg.max_entries = 512;
+      cfg.shard_count = 4;
+    }
+    w.maps[i] = create_or_null(&cfg);
+    if (!w.maps[i])
+      return;
+    fill(w.maps[i], 0, 1024);
+  }
+  s.alloc[0] = &a;
+  s.process = 1;
+  pthread_t t;
+  pthread_create(&t, NULL, touch_until_stopped, &w);
+  size_t cap = 1 << 16;
+  char *buf = malloc(cap);
+  soak_text *text = malloc(sizeof *text);
+  for (int cycle = 0; cycle < MX_CYCLES; cycle++) {
+    for (int i = 0; i < MX_WRITES; i++) {
+      text->len = 0;
+      CHECK_ST(tsmap_metrics_write(w.maps[i % 4], soak_text_put, text), TSMAP_OK);
+      text->len = 0;
+      CHECK_ST(tsmap_metrics_write_all(soak_text_put, text), TSMAP_OK);
+      size_t len = 0;
+      CHECK_ST(tsmap_metrics_format(NULL, NULL, 0, &len), TSMAP_OK);
+      if (len + 1 > cap)
+        buf = realloc(buf, cap = 2 * (len + 1));
+      tsmap_status st = tsmap_metrics_format(NULL, buf, cap, &len);
+      CHECK(st == TSMAP_OK);
+    }
+    CHECK(strstr(text->buf, "soak_mx_c") != NULL);
+    soak_sample(&s);
+  }
+  atomic_store(&w.stop, 1);
+  pthread_join(t, NULL);
+  free(buf);
+  free(text);
+  soak_check(&s);
+  for (int i = 0; i < 4; i++)
+    CHECK_ST(tsmap_destroy(w.maps[i]), TSMAP_OK);
+  CHECK(a.live_bytes == 0);
+}
+
+/* ---- fork(): children that exit ------------------------------------------------------- */
+
+enum { FORK_CYCLES = 40 / SCALE };
+
+/* The child: writes every map, finishes a reshard the parent had running, makes and
+ * destroys a named map of its own and exposes the metrics; exits 0 when all went well. */
+static void fork_child(tsmap *const *maps, size_t n) {
+  alarm(20);
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    for (uint64_t k = 0; k < 256; k++) {
+      tsmap_status st = tsmap_put(maps[i], &k, 8, &k, NULL);
+      bad += st != TSMAP_OK && st != TSMAP_REPLACED;
+    }
+  size_t count = 0, target = 0;
+  bad += tsmap_shard_counts(maps[0], &count, &target) != TSMAP_OK;
+  for (long i = 0; count != target && i < 10000000; i++) {
+    bad += tsmap_maintain(maps[0], 1024) != TSMAP_OK;
+    bad += tsmap_shard_counts(maps[0], &count, &target) != TSMAP_OK;
+  }
+  bad += count != target;
+  tsmap_config cfg;
+  soak_config(&cfg, 8, NULL);
+  cfg.name = "soak_fork_child";
+  cfg.metrics = 1;
+  tsmap *m = NULL;
+  bad += tsmap_create(&cfg, &m) != TSMAP_OK;
+  soak_text *text = malloc(sizeof *text);
+  text->len = 0;
+  bad += tsmap_metrics_write_all(soak_text_put, text) != TSMAP_OK;
+  bad += strstr(text->buf, "soak_fork_child") == NULL;
+  bad += tsmap_destroy(m) != TSMAP_OK;
+  _exit(bad ? 1 : 0);
+}
+
+/* A map resharding up and down (its helper thread), one with a maintenance thread, a
+ * named metered one, and a writer thread; each cycle the parent starts a reshard, makes
+ * and destroys a named map, and forks a child that exits. The parent's figures must not
+ * grow: descriptors, mappings, threads, heap, the allocator (G16). */
+static void test_soak_forked_children_that_exit(void) {
+  tsmap_test_watchdog(__func__, 150);
+  soak s;
+  soak_init(&s, "fork children");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  tsmap *maps[3];
+  soak_config(&cfg, 8, NULL);
+  cfg.shard_count = 2;
+  cfg.max_shard_count = 16;
+  maps[0] = create_or_null(&cfg);
+  soak_config(&cfg, 8, &al);
+  cfg.default_ttl_ns = 1000000;
+  cfg.maintain_interval_ns = 500000;
+  maps[1] = create_or_null(&cfg);
+  soak_config(&cfg, 8, &al);
+  cfg.name = "soak_fork_parent";
+  cfg.metrics = 1;
+  cfg.initial_capacity = 2048; /* twice the peak: no doubling (soak_slack) */
+  maps[2] = create_or_null(&cfg);
+  if (!maps[0] || !maps[1] || !maps[2])
+    return;
+  /* Few entries: at any shard count its tables stay under 4 KiB, in the map's slab (G5),
+   * so the process's mappings are not those a growing shard makes and keeps as spares. */
+  fill(maps[0], 0, 100);
+  fill(maps[1], 0, 100); /* they expire, and the thread reclaims them: then it idles */
+  mx_writer w = {.maps = {maps[2], maps[2], maps[2], maps[2]}};
+  pthread_t t;
+  pthread_create(&t, NULL, touch_until_stopped, &w);
+  s.alloc[0] = &a;
+  s.process = 1;
+  worker_start(&g_worker); /* kind_named's second thread */
+  long base_threads = count_entries("/proc/self/task");
+  int failed = 0;
+  for (int cycle = 0; cycle < FORK_CYCLES; cycle++) {
+    CHECK_ST(tsmap_reshard(maps[0], cycle % 2 ? 2 : 16), TSMAP_OK);
+    kind_named(&al, cycle);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+      fork_child(maps, 3);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    tsmap_test_finish_reshard(maps[0]);
+    soak_wait_threads(base_threads);
+    soak_sample(&s);
+  }
+  CHECK(failed == 0);
+  atomic_store(&w.stop, 1);
+  pthread_join(t, NULL);
+  worker_stop(&g_worker);
+  soak_check(&s);
+  for (int i = 0; i < 3; i++)
+    CHECK_ST(tsmap_destroy(maps[i]), TSMAP_OK);
+  CHECK(a.live_bytes == 0);
+}
+
+/* ---- A bounded cache that runs for ever ----------------------------------------------- */
+
+enum { CACHE_CYCLES = 48, CACHE_INSERTS = 16384 / SCALE, CACHE_BOUND = 4096 / SCALE };
+
+static uint64_t weigh_four(const void *k, size_t kl, const void *v, void *ctx) {
+  (void)k, (void)kl, (void)v, (void)ctx;
+  return 4;
+}
+
+/* A count-bounded map and a weight-bounded map (long keys) of objects taking a stream of keys, hot
+ * ones again and again and new ones always (capacity evictions, refused newcomers, the
+ * admission sketch's resets): the bound holds the content, and nothing else may grow. */
+static void test_soak_bounded_cache(void) {
+  tsmap_test_watchdog(__func__, 120);
+  soak s;
+  soak_init(&s, "bounded cache");
+  soak_alloc a = {0};
+  tsmap_allocator al = soak_allocator(&a);
+  tsmap_config cfg;
+  soak_config(&cfg, SOAK_OBJECTS, &al);
+  cfg.max_entries = CACHE_BOUND;
+  cfg.shard_count = 4;
+  cfg.initial_capacity = 2 * CACHE_BOUND; /* twice the peak: no doubling (soak_slack) */
+  tsmap *count = create_or_null(&cfg);
+  cfg.initial_capacity = 2 * CACHE_BOUND; /* twice the peak: no doubling (soak_slack) */
+  soak_config(&cfg, SOAK_OBJECTS, &al);
+  cfg.max_weight = 4 * CACHE_BOUND;
+  cfg.weight = weigh_four; /* full, it holds CACHE_BOUND entries, whichever they are */
+  cfg.shard_count = 4;
+  cfg.initial_capacity = 2 * CACHE_BOUND;
+  tsmap *weight = create_or_null(&cfg);
+  if (!count || !weight)
+    return;
+  s.maps[s.nmaps++] = count, s.maps[s.nmaps++] = weight;
+  s.alloc[0] = &a;
+  s.process = 1;
+  /* Which long keys the weighted map holds (40..103 bytes each) varies, and so do the key
+   * blocks its evictions retired that wait for the epoch (up to 64 a shard, DESIGN,
+   * Reclamation: every 16th write, or once 64 wait): 4 shards x 64 x 128 bytes. */
+  s.slack[FIG_ALLOC] = s.slack[FIG_HEAP] = 4 * 64 * 128;
+  g_live_objects = 0;
+  uint64_t x = 11, fresh = 1u << 20;
+  unsigned char key[128];
+  for (int cycle = 0; cycle < CACHE_CYCLES; cycle++) {
+    int bad = 0;
+    for (int i = 0; i < CACHE_INSERTS; i++) {
+      x = tsmap_test_mix(x);
+      uint64_t n = x % 4 ? x % 1024 : fresh++; /* 3 in 4 of 1,024 hot keys */
+      bad += tsmap_put_ptr(count, &n, 8, obj_new(n), NULL) != TSMAP_OK &&
+             tsmap_get(count, &n, 8, NULL) != TSMAP_OK;
+      size_t len = long_key(n, key);
+      tsmap_status st = tsmap_put_ptr(weight, key, len, obj_new(n), NULL);
+      bad += st != TSMAP_OK && st != TSMAP_REPLACED;
+    }
+    CHECK(bad == 0);
+    soak_sample(&s);
+    CHECK(s.v[s.n - 1][FIG_SIZE] <= 2 * CACHE_BOUND);
+    CHECK(g_live_objects == s.v[s.n - 1][FIG_SIZE]);
+  }
+  soak_check(&s);
+  CHECK_ST(tsmap_destroy(count), TSMAP_OK);
+  CHECK_ST(tsmap_destroy(weight), TSMAP_OK);
+  CHECK(g_live_objects == 0 && a.live_bytes == 0);
+}
+
 TEST_MAIN(T(test_soak_churn_at_constant_size), T(test_soak_threads_that_come_and_go),
           T(test_soak_maps_created_and_destroyed), T(test_soak_tombstones_forgotten),
-          T(test_soak_entries_expiring_steadily))
+          T(test_soak_entries_expiring_steadily), T(test_soak_reshards_up_and_down),
+          T(test_soak_metrics_written_repeatedly), T(test_soak_forked_children_that_exit),
+          T(test_soak_bounded_cache))
