@@ -830,10 +830,7 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
  * runs for a moved entry; close and destroy lose nothing. A later call retargets the
  * reshard in progress. While one runs, any write (put, remove, the computes) may also
  * return TSMAP_NO_MEMORY, changing nothing, when its key's new shard needs a larger table
- * that cannot be allocated (moving the key first is part of the write). Memory: shards a
- * reshard down empties give their tables' pages back; with a custom allocator (tables
- * not mapped) they keep their tables allocated until a reshard up fills them again or
- * the map is destroyed. Statuses:
+ * that cannot be allocated (moving the key first is part of the write). Statuses:
  * TSMAP_OK (also when the map already has new_count shards); TSMAP_INVALID_ARGUMENT (NULL
  * map, a count that is not a power of two or is above max_shard_count; any count for a
  * bounded map, whose max_entries splits over the shards, or a replicated map, whose
