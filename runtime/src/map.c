@@ -912,10 +912,8 @@ void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
     tsmap_grow_publish(m, s, t);
 }
 
-void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
-  if (!m->cfg.allocator)
-    return;
-  /* what it retired waits for writes of its own it will not get any more */
+/* Hand what shard s retired to `heir` (both locked): s gets no more writes to free it. */
+static void tsmap_shard_hand_retired(tsmap_shard *s, tsmap_shard *heir) {
   while (s->retired_tables) {
     tsmap_table *r = s->retired_tables;
     s->retired_tables = r->retired_next;
@@ -930,6 +928,12 @@ void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
   }
   heir->retired_count += s->retired_count;
   s->retired_count = 0;
+}
+
+void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
+  if (!m->cfg.allocator)
+    return;
+  tsmap_shard_hand_retired(s, heir);
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (!cur || cur->map_len || cur->ngroups == 1 || s->next || s->rs_next ||
       atomic_load_explicit(&s->count, memory_order_relaxed) ||
