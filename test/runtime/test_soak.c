@@ -23,7 +23,12 @@
  * heap, RSS and mappings by design: those figures are not checked there; the allocator's,
  * the maps' own, threads and descriptors are, and LeakSanitizer runs at exit.
  *
- * Mutation-checked (REPORT.md of round 16): see the DESIGN.md row of runtime.soak.
+ * Found: a halving's emptied shards kept a custom allocator's tables until destroy
+ * (tsmap_shard_shed since). Mutation-checked: see the DESIGN.md row of runtime.soak.
+ *
+ * Environment: TSMAP_SOAK_SCALE=n runs n times the cycles; TSMAP_SOAK_PRINT prints every
+ * series; TSMAP_SOAK_KINDS=<mask> runs only some kinds of the create/destroy scenario;
+ * TSMAP_SOAK_DEBUG prints a scenario's own details.
  */
 #include "tsmap_test.h"
 
