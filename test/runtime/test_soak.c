@@ -634,7 +634,8 @@ static void test_soak_threads_that_come_and_go(void) {
   s.maps[s.nmaps++] = v[0].expiring;
   s.alloc[0] = &a;
   s.process = 1;
-  s.one_more_table = 1; /* new keys all along (soak_slack); small tables: in the slab */
+  /* no one_more_table: each thread removes its keys at once, so no group ever fills and
+   * no DELETED slot is left to bring a rehash (soak_slack) */
   /* The peak first: THREADS_AT_ONCE threads alive at once, each with its thread record
    * and, on the metered map, its stripe of counters (M1). Records are recycled, never
    * freed, so the pool and the stripes grow to the most threads that were ever calling
