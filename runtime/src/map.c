@@ -912,6 +912,40 @@ void tsmap_shard_fit(tsmap *m, tsmap_shard *s) {
     tsmap_grow_publish(m, s, t);
 }
 
+/* Hand what shard s retired to `heir` (both locked): s gets no more writes to free it. */
+static void tsmap_shard_hand_retired(tsmap_shard *s, tsmap_shard *heir) {
+  while (s->retired_tables) {
+    tsmap_table *r = s->retired_tables;
+    s->retired_tables = r->retired_next;
+    r->retired_next = heir->retired_tables;
+    heir->retired_tables = r;
+  }
+  while (s->retired_keys) {
+    tsmap_keyblock *k = s->retired_keys;
+    s->retired_keys = k->retired_next;
+    k->retired_next = heir->retired_keys;
+    heir->retired_keys = k;
+  }
+  heir->retired_count += s->retired_count;
+  s->retired_count = 0;
+}
+
+void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
+  if (!m->cfg.allocator)
+    return;
+  tsmap_shard_hand_retired(s, heir);
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (!cur || cur->map_len || cur->ngroups == 1 || s->next || s->rs_next ||
+      atomic_load_explicit(&s->count, memory_order_relaxed) ||
+      atomic_load_explicit(&s->old, memory_order_relaxed))
+    return;
+  tsmap_table *t = tsmap_table_new(m, s, 1);
+  if (!t) /* it keeps its table: memory, not entries */
+    return;
+  tsmap_shard_swap(m, s, NULL, t);
+  tsmap_retire_table(heir, cur);
+}
+
 size_t tsmap_shard_drop_span(tsmap_shard *s, unsigned char **mem) {
 #if defined(__linux__) && defined(MADV_DONTNEED)
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);

@@ -296,13 +296,15 @@ static void tsmap_scan_prefetch(tsmap_shard *s) {
  * (rs_dropped SIZE_MAX: completed). A halving the helper took on completes at once: the
  * helper gives its sources back once the phase is over (R10; only a halving's sources
  * receive nothing until the next phase moves entries, which waits for the helper). */
-static int tsmap_source_drop(tsmap_rstate *rs, const tsmap_pair *p) {
+static int tsmap_source_drop(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p) {
   tsmap_shard *s = p->src;
   if (s->rs_dropped == SIZE_MAX)
     return 0;
   int helped = p->src == p->hi && rs->mem && tsmap_rsmem_helps(rs->mem, p->phase);
   if (!helped && !tsmap_shard_drop_step(s, &s->rs_dropped))
     return 0;
+  if (p->src == p->hi) /* a halving's: an allocator's table is shed (black-box round 16) */
+    tsmap_shard_shed(m, s, p->dst);
   s->rs_dropped = SIZE_MAX;
   return 1;
 }
@@ -356,7 +358,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
     return 0;
   }
   if (s->rs_done) /* R8: an emptied source gives its pages back before the pair ends */
-    return tsmap_source_drop(rs, p);
+    return tsmap_source_drop(m, rs, p);
   while (groups > 0) {
     /* R7's preparation, while there is one (the test spares its call once it is over) */
     int prep = p->dst->rs_next ? tsmap_shard_presize_step(m, p->dst) : 0;
@@ -392,7 +394,7 @@ static int tsmap_pair_step(tsmap *m, tsmap_rstate *rs, const tsmap_pair *p, size
         s->rs_shrink = 1;
         atomic_fetch_add_explicit(&rs->shrinks, 1, memory_order_relaxed);
       }
-      return tsmap_source_drop(rs, p);
+      return tsmap_source_drop(m, rs, p);
     }
     int r = tsmap_group_move(m, p, t, s->rs_pos, &moves, &s->rs_slot);
     if (r <= 0) { /* the cap, or no memory for the destination's growth: this group later */

@@ -77,9 +77,15 @@
  *       (tsmap_shard_fit). With the helper (R10), a halving's pairs complete when their
  *       scans do and the helper gives the emptied sources' pages back once the phase is
  *       over, before the next phase moves anything. So a map
- *       that reshards up holds at most twice its entries' tables in any shard (1.25x in
- *       all after 4x the shards: each doubling halves its sources), and one that reshards
- *       back holds what it held before (test_g15_a_reshard_gives_memory_back).
+ *       that reshards up holds at most about twice the tables it held (each doubling
+ *       halves its sources: 1.25x in all after 8 -> 32 shards of 400,000 entries; up to
+ *       2x where they sat near full, the fit keeping room for its migration's inserts:
+ *       2.00x for 131,072 entries 4 -> 16, test_soak.c), and one that reshards back holds
+ *       what it held before (test_g15_a_reshard_gives_memory_back), every time. A table
+ *       from a custom allocator is not mapped and has no page to give back: an emptied
+ *       source gives the whole table back instead, a one-group table taking its place
+ *       (tsmap_shard_shed; it kept the table until destroy before black-box round 16:
+ *       2.50x in the allocator after 2 -> 16 -> 2, test_soak.c).
  *   R9  tsmap_size never counts a moving entry in both shards of its pair or in neither.
  *       A move raises its destination's count before it lowers its source's, and a sum
  *       that reads one shard of a pair, then the other, would count every move between

@@ -735,6 +735,11 @@ TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
  * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
  * there is nothing (more) to give back (R8). */
 TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped);
+/* The same shard, emptied by a halving, of a map with an allocator (its tables are not
+ * mapped: no page to give back): a one-group table instead, the large one retired on
+ * `heir` (locked too, the shard its entries went to, which is written: its writes free it
+ * once no reader can hold it, I5), and so is what it retired before. */
+TSMAP_HIDDEN void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir);
 /* The parts of that step for G15's helper (R10): the bytes of shard s's (locked) emptied
  * mapped table to give back, from *mem (0: none, or it cannot be given back so); giving
  * back part of them (no lock: 1 on success); and, under the lock once all are given

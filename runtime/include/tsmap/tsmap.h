@@ -230,6 +230,9 @@ typedef struct tsmap_config {
                               two maps of one name would give an exposition duplicate series,
                               which a Prometheus server rejects whole */
   int metrics;             /* non-zero: count and time operations (tsmap_metrics_write);
+                              counters per thread: about 5.5 KiB from the allocator for
+                              each of the most threads ever calling at once (thread
+                              records are recycled), at most 1,024, kept until destroy.
                               0, the default: off, at no measurable cost */
   /* Expiry (G10). An entry whose deadline passed is absent to every read and leaves
    * through on_entry_evicted with TSMAP_EVICT_EXPIRED exactly once. Each entry costs one
