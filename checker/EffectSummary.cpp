@@ -414,6 +414,8 @@ struct EffectAnalysis::Impl {
   /// The values each local a map operation is given (mapArgumentPlaces):
   /// assignedValuesOf, empty when it is false. Collected on first use.
   llvm::DenseMap<const VarDecl *, llvm::SmallVector<const Expr *, 2>> AssignedValues;
+  /// The locals placeOfAssigned is reading, so `p = p->next` ends.
+  llvm::SmallPtrSet<const VarDecl *, 4> PlacesInProgress;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1829,6 +1831,31 @@ bool EffectAnalysis::heldSince(SourceLocation Start, const Place &Loaded,
   return true;
 }
 
+std::optional<Place> EffectAnalysis::placeOfAssigned(const VarDecl *VD, const Expr *Use,
+                                                     const FunctionDecl *Owner) const {
+  if (!Owner || VD->getParentFunctionOrMethod() != Owner ||
+      !P->PlacesInProgress.insert(VD).second)
+    return std::nullopt;
+  auto [It, New] = P->AssignedValues.try_emplace(VD);
+  if (New && !assignedValuesOf(VD, Owner, It->second))
+    It->second.clear();
+  std::optional<Place> One;
+  for (const Expr *V : It->second) {
+    if (V->IgnoreParenCasts()->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    Place Q = placeOfPointer(V, Owner);
+    if (!Q.traced() || (Q.Root == Place::RootKind::Local && Q.Var == VD) ||
+        (One && !(One->sameAs(Q) && One->sameElements(Q, Ctx))) ||
+        (!Q.Fields.empty() && !heldSince(V->getBeginLoc(), Q, Use, Owner))) {
+      One.reset();
+      break;
+    }
+    One = std::move(Q);
+  }
+  P->PlacesInProgress.erase(VD);
+  return One;
+}
+
 const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
                                                  const FunctionDecl *Owner) const {
   const FieldDecl *F = loadedFromField(E);
@@ -1932,6 +1959,10 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
                 (P.Fields.empty() || heldSinceInit(VD, P, DRE, Owner)))
               return P;
           }
+          // `priv = props->priv;` after `StylePriv *priv;` (R28): where
+          // every value the function gives the local points.
+          if (std::optional<Place> A = placeOfAssigned(VD, DRE, Owner))
+            return *A;
           return placeOfVar(VD);
         }
         // A pointer loaded from memory: rooted where that memory is.

@@ -317,6 +317,12 @@ public:
   /// The memory \p Loaded that local \p VD was initialized from is not
   /// assigned (as a field, in \p Owner's body) between \p VD's declaration
   /// and \p Use, in source order.
+  /// Where local pointer \p VD points at \p Use when the function gives it
+  /// values by plain assignment (assignedValuesOf) and every one of them that
+  /// is not `NULL` names one traced place, not stored anew between that value
+  /// and \p Use; none otherwise. Only asked when the initializer says nothing.
+  std::optional<Place> placeOfAssigned(const VarDecl *VD, const Expr *Use,
+                                       const FunctionDecl *Owner) const;
   bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
                      const FunctionDecl *Owner) const;
   /// The same from \p From (an assignment to the local) on.

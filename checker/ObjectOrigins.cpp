@@ -3,6 +3,7 @@
 #include "ObjectOrigins.h"
 #include "GLibTables.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/ExprCXX.h"
@@ -22,6 +23,16 @@ bool isAllocatorName(llvm::StringRef Name) {
       "g_object_new",  "g_object_new_with_properties", "g_object_newv",
       "g_type_create_instance"};
   return Set.contains(Name);
+}
+
+bool isAllocator(const FunctionDecl *FD) {
+  if (!FD)
+    return false;
+  // `__attribute__((malloc))`, GLib's G_GNUC_MALLOC (wireshark's wmem_alloc,
+  // bench/realworld R33): the pointer returned aliases no other object.
+  if (FD->hasAttr<RestrictAttr>())
+    return true;
+  return FD->getIdentifier() && isAllocatorName(FD->getName());
 }
 
 namespace {
@@ -103,7 +114,7 @@ void namedVars(const Stmt *S, llvm::SmallVectorImpl<const VarDecl *> &Out) {
     namedVars(C, Out);
 }
 
-/// \p E is a new object: an allocation (isAllocatorName), or a call to a
+/// \p E is a new object: an allocation (isAllocator), or a call to a
 /// function whose every return is one (returnsFresh).
 bool freshValue(const Expr *E, unsigned Depth);
 
@@ -275,7 +286,7 @@ bool freshValue(const Expr *E, unsigned Depth) {
   const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
   if (!Callee)
     return false;
-  if (Callee->getIdentifier() && isAllocatorName(Callee->getName()))
+  if (isAllocator(Callee))
     return true;
   return returnsFresh(Callee, Depth);
 }

@@ -68,6 +68,11 @@ bool assignedValuesOf(const VarDecl *V, const FunctionDecl *Owner,
 /// (what `g_new` expands to), g_slice_alloc0, g_object_new...
 bool isAllocatorName(llvm::StringRef Name);
 
+/// \p FD allocates a new object: its name is one isAllocatorName knows, or
+/// it is declared `__attribute__((malloc))` (GLib's `G_GNUC_MALLOC`), which
+/// promises that the pointer it returns aliases no other live object.
+bool isAllocator(const FunctionDecl *FD);
+
 /// At \p Site, a call in \p Owner, local pointer \p V holds an object \p Owner
 /// created: the last statement before the call's statement (in its block, or
 /// in the blocks around it, never across a loop) that writes \p V assigns it an

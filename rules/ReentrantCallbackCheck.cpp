@@ -484,14 +484,16 @@ static bool walksGLibTable(const FunctionDecl *MapOp) {
   return Walk.starts_with("g_hash_table_foreach") || Walk == "g_hash_table_find";
 }
 
+/// \p E is a store of \p Fn, a GLib walk's callback, under its key (\p
+/// IsKey tells it: the parameter, or a local copy of it).
 static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
-                            const FunctionDecl *MapOp) {
+                            const FunctionDecl *MapOp,
+                            llvm::function_ref<bool(const Expr *)> IsKey) {
   const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
   if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !storesEntry(Inner) ||
       !walksGLibTable(MapOp) || Fn->getNumParams() < 1)
     return false;
-  const auto *Key = dyn_cast<DeclRefExpr>(Inner->getArg(1)->IgnoreParenCasts());
-  return Key && Key->getDecl() == Fn->getParamDecl(0);
+  return IsKey(Inner->getArg(1));
 }
 
 /// \p E, an expression of the last wrapper of \p W, restated in the terms of
@@ -661,17 +663,16 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       mapOperations(Fn, E, 0, Ops);
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
-    if (storesWalkedKey(E, Fn, MapOp))
+    if (storesWalkedKey(E, Fn, MapOp, [&](const Expr *K) {
+          return namesKey(K, Fn->getParamDecl(0), Fn);
+        }))
       continue;
     // `g_hash_table_replace (t, g_strdup (key), v)` in a g_str_equal table.
     if (const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
         Store && E.Chain.empty() && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         storesVisitedKeyCopy(
             Store, MapCall->getNumArgs() > 0 ? MapCall->getArg(0) : nullptr,
-            [&](const Expr *K) {
-              const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-              return DRE && DRE->getDecl() == Fn->getParamDecl(0);
-            },
+            [&](const Expr *K) { return namesKey(K, Fn->getParamDecl(0), Fn); },
             Fn->getASTContext()))
       continue;
     // `add_rfkill (rfkill->index, ...)` whose insert is keyed by the entry's
@@ -704,8 +705,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (Counts && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         Fn->hasBody() && !assignsVar(Fn->getBody(), Fn->getParamDecl(0)) &&
         storesOnlyVisitedKey(E, Fn, [&](const Expr *K) {
-          const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-          return DRE && DRE->getDecl() == Fn->getParamDecl(0);
+          return namesKey(K, Fn->getParamDecl(0), Fn);
         }))
       continue;
     if (I == Identity::Same)

@@ -90,6 +90,14 @@ private:
   /// \p V is \p Value, or a local of \p Fn whose only value it is
   /// (`Entry *e = value;`, never assigned again).
   static bool namesValue(const VarDecl *V, const VarDecl *Value, const FunctionDecl *Fn);
+  /// \p K names the visited key \p Key of \p Fn: \p Key itself, or a local
+  /// whose only value is \p Key through casts (`gchar *code = (gchar *) key;`,
+  /// bench/realworld R34), declared inside \p Scope when one is given (the
+  /// loop body, which gives it the key anew each round, and never gives
+  /// \p Key another value: the caller's to ask), else while \p Fn never
+  /// gives \p Key another value.
+  static bool namesKey(const Expr *K, const VarDecl *Key, const FunctionDecl *Fn,
+                       const Stmt *Scope = nullptr);
   bool storesUnderEntryKey(const Effect &E,
                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
                            ASTContext &Ctx);

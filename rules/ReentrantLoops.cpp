@@ -559,6 +559,21 @@ bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
   return DRE && DRE->getDecl() == Value;
 }
 
+bool ReentrantCallbackCheck::namesKey(const Expr *K, const VarDecl *Key,
+                                      const FunctionDecl *Fn, const Stmt *Scope) {
+  const auto *DRE = K ? dyn_cast<DeclRefExpr>(K->IgnoreParenCasts()) : nullptr;
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !Key)
+    return false;
+  if (V == Key)
+    return true;
+  if (!Fn || !Fn->hasBody() || (!Scope && assignsVar(Fn->getBody(), Key)))
+    return false;
+  if (Scope && !Scope->getSourceRange().fullyContains(V->getSourceRange()))
+    return false; // a local of the loop given the key before the loop: stale
+  return namesValue(V, Key, Fn);
+}
+
 namespace {
 
 /// \p Key, an expression of the last function of \p Chain, restated in the
@@ -800,7 +815,8 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // store under a copy of it in a table that compares the copies' contents.
     auto IsKey = [&](const Expr *K) {
       const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-      return KeyVar && DRE && DRE->getDecl() == KeyVar;
+      return KeyVar && ((DRE && DRE->getDecl() == KeyVar) ||
+                        (KeyHeld && namesKey(K, KeyVar, Owner, Body)));
     };
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
         (IsKey(Site->getArg(1)) ||
