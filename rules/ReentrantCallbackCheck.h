@@ -101,6 +101,20 @@ private:
   bool storesUnderEntryKey(const Effect &E,
                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
                            ASTContext &Ctx);
+  /// \p E is a g_hash_table_remove / _steal keyed, as storesUnderEntryKey
+  /// reads it, by the visited entry's own key field, of a table whose
+  /// creation the TU shows with no destroy function: once the loop body took
+  /// the entry out through the iterator, the key is gone and the removal
+  /// finds nothing (bench/realworld R29).
+  bool removesEntryKeyAgain(const Effect &E,
+                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                            ASTContext &Ctx);
+  /// The call of \p E (a GLib store or removal) is keyed by `e->f` of the
+  /// visited entry (\p IsVisitedValue), through its chain's unassigned
+  /// parameters, in a table the TU keys by that field (KeyedByField).
+  bool keyedByVisitedField(const Effect &E,
+                           llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                           ASTContext &Ctx);
   /// \p E is a g_hash_table_insert, _replace or _add that adds no key to the
   /// walked table when the key being visited (\p IsVisitedKey tells it, in
   /// the terms of \p Top, the function the chain of \p E starts in) is in
