@@ -1797,13 +1797,18 @@ namespace {
 void collectFieldStores(const Stmt *S, std::vector<const BinaryOperator *> &Out) {
   if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
     return;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S);
-      BO && BO->getOpcode() == BO_Assign &&
-      isa<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+  const auto *BO = dyn_cast<BinaryOperator>(S);
+  const Expr *LHS = BO && BO->getOpcode() == BO_Assign ? BO->getLHS()->IgnoreParenImpCasts()
+                                                       : nullptr;
+  const auto *DRE = dyn_cast_or_null<DeclRefExpr>(LHS);
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  // A field, or a global (`pending = NULL` after `tmp = pending`, R26).
+  if (isa_and_nonnull<MemberExpr>(LHS) || (VD && VD->hasGlobalStorage()))
     Out.push_back(BO);
   for (const Stmt *Child : S->children())
     collectFieldStores(Child, Out);
 }
+
 } // namespace
 
 bool EffectAnalysis::heldSinceInit(const VarDecl *VD, const Place &Loaded,
@@ -1854,6 +1859,17 @@ std::optional<Place> EffectAnalysis::placeOfAssigned(const VarDecl *VD, const Ex
   }
   P->PlacesInProgress.erase(VD);
   return One;
+}
+
+Place EffectAnalysis::walkedPlace(const Expr *E, const FunctionDecl *Owner) const {
+  Place P = placeOfPointer(E, Owner);
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD) ||
+      P.Root != Place::RootKind::Global || !P.Fields.empty() || P.Var == VD ||
+      heldSince(VD->getLocation(), P, E, Owner))
+    return P;
+  return placeOfVar(VD);
 }
 
 const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,

@@ -598,7 +598,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       return std::nullopt;
   } else if (std::optional<unsigned> MI = mapArgumentIndex(Call, Model);
       MI && *MI < Call->getNumArgs() && Owner) {
-    Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+    Outer.P = Analysis->walkedPlace(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
     Outer.Held = heldTable(Outer.P, Call->getArg(*MI), Owner);
   } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {

@@ -779,7 +779,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     return;
   if (!Analysis)
     Analysis = std::make_unique<EffectAnalysis>(Ctx, Model, EffectOpts);
-  MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
+  MapRef Outer{Analysis->walkedPlace(Init->getArg(1), Owner),
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   Outer.Held = heldTable(Outer.P, Init->getArg(1), Owner);
   // The key variable, also through a cast (`(gpointer *) &name`).
