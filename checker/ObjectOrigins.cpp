@@ -812,16 +812,29 @@ public:
     return R;
   }
   bool VisitBinaryOperator(BinaryOperator *BO) {
-    if (BO->isAssignmentOp())
+    if (BO->isAssignmentOp()) {
+      const Expr *Value = BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr;
       if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
-        store(dyn_cast<FieldDecl>(ME->getMemberDecl()),
-              BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr);
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), Value);
+      else
+        storeGlobal(globalOf(BO->getLHS()), Value);
+    }
     return true;
   }
   bool VisitUnaryOperator(UnaryOperator *UO) {
-    if (UO->getOpcode() == UO_AddrOf) // `fill (&id->formats)`, `&x->f`
+    if (UO->getOpcode() == UO_AddrOf) { // `fill (&id->formats)`, `&x->f`, `&g`
       if (const auto *ME = dyn_cast<MemberExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
         store(dyn_cast<FieldDecl>(ME->getMemberDecl()), nullptr);
+      else
+        storeGlobal(globalOf(UO->getSubExpr()), nullptr);
+    }
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->hasGlobalStorage() && V->getInit() &&
+        !V->getInit()->IgnoreParenCasts()->isNullPointerConstant(
+            NF.Ctx, Expr::NPC_ValueDependentIsNotNull))
+      storeGlobal(V, nullptr); // a file-scope value: not a new table
     return true;
   }
   bool VisitInitListExpr(InitListExpr *ILE) {
@@ -848,6 +861,20 @@ private:
       H = classify(Value, Current, 0);
     NF.Fields[F].AllNew &= !H.Ref && !H.Call && !H.Other;
   }
+  static const VarDecl *globalOf(const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    return V && V->hasGlobalStorage() && V->getType()->isPointerType() ? V : nullptr;
+  }
+  void storeGlobal(const VarDecl *G, const Expr *Value) {
+    if (!G)
+      return;
+    Held H;
+    H.Other = !Value || !Current;
+    if (!H.Other)
+      H = classify(Value, Current, 0);
+    NF.Globals[G->getCanonicalDecl()].AllNew &= !H.Ref && !H.Call && !H.Other;
+  }
   NewTableFields &NF;
   const FunctionDecl *Current = nullptr;
 };
@@ -856,6 +883,17 @@ void NewTableFields::build() {
   Built = true;
   NewTableStoreVisitor V(*this);
   V.TraverseDecl(Ctx.getTranslationUnitDecl());
+}
+
+bool NewTableFields::globalHoldsNewTables(const VarDecl *G) {
+  if (!G)
+    return false;
+  if (!Built)
+    build();
+  auto It = Globals.find(G->getCanonicalDecl());
+  if (It == Globals.end()) // never given a value: null, unless another file may
+    return !G->isExternallyVisible();
+  return It->second.AllNew;
 }
 
 bool NewTableFields::noOtherTables(const FieldDecl *F) {

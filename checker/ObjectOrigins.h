@@ -134,11 +134,14 @@ bool recordReaches(const RecordDecl *From, const RecordDecl *To);
 /// and initializer lists, or no store at all. A field whose address is
 /// taken, or that is given any other value (`item->container = ix->ids`),
 /// is not one. Built on first use, one walk of the TU.
+/// The same for global variables (`payloads = g_hash_table_new (...)`); a
+/// global of another file's reach (not `static`) must be given a value here.
 /// FIXME: stores in other files are not seen.
 class NewTableFields {
 public:
   explicit NewTableFields(ASTContext &Ctx) : Ctx(Ctx) {}
   bool noOtherTables(const FieldDecl *F);
+  bool globalHoldsNewTables(const VarDecl *G);
 
 private:
   void build();
@@ -148,6 +151,7 @@ private:
     bool AllNew = true; ///< Every store so far is a new table or null.
   };
   llvm::DenseMap<const FieldDecl *, Stores> Fields;
+  llvm::DenseMap<const VarDecl *, Stores> Globals;
   friend class NewTableStoreVisitor;
 };
 

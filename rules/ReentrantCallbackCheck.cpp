@@ -458,16 +458,21 @@ static bool ofUntracedObject(const Place &P) {
 bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
                                            const FieldDecl *OuterField,
                                            ASTContext &Ctx,
-                                           const FieldDecl *Loaded) {
+                                           const FieldDecl *Loaded,
+                                           const Place *OuterGlobal) {
   const FieldDecl *First = Own.Fields.empty() ? Loaded : Own.Fields.front();
   const FieldDecl *Last = Own.Fields.empty() ? Loaded : Own.Fields.back();
-  if (!StrictMapIdentity || !OuterField || !First)
+  const bool Global = !OuterField && OuterGlobal &&
+                      OuterGlobal->Root == Place::RootKind::Global &&
+                      OuterGlobal->Fields.empty() && OuterGlobal->Var;
+  if (!StrictMapIdentity || (!OuterField && !Global) || !First)
     return false;
-  if (recordReaches(First->getParent(), OuterField->getParent()))
+  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
     return false;
   if (!NewFields)
     NewFields = std::make_unique<NewTableFields>(Ctx);
-  return NewFields->noOtherTables(Last);
+  return NewFields->noOtherTables(Last) &&
+         (!Global || NewFields->globalHoldsNewTables(OuterGlobal->Var));
 }
 
 /// \p E, an operation of the GLib walk \p MapOp's callback \p Fn itself,
@@ -521,14 +526,28 @@ static const Expr *throughWrapperParams(const Expr *E, const CallExpr *Call,
 /// operation's context comes from, unchanged through each; else
 /// contextArgument().
 static const Expr *wrappedContext(const CallExpr *Call, const CallbackArgument &Arg,
-                                  const WrappedCallbackArgument *Wrapped) {
+                                  const WrappedCallbackArgument *Wrapped,
+                                  std::optional<unsigned> CtxParam) {
   if (!Wrapped)
     return contextArgument(Call, Arg.ParamIndex);
+  // A wrapper that calls the callback itself (`fn (k, user)` in its loop):
+  // what that call passes for the callback's context parameter.
+  const CallExpr *Direct = Wrapped->Via.back().Direct;
+  if (Direct && (!CtxParam || *CtxParam >= Direct->getNumArgs()))
+    return nullptr;
   bool Whole;
   const Expr *Ctx = throughWrapperParams(
-      contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex), Call, *Wrapped,
-      Whole);
+      Direct ? Direct->getArg(*CtxParam)->IgnoreParenImpCasts()
+             : contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex),
+      Call, *Wrapped, Whole);
   return Whole ? Ctx : nullptr;
+}
+
+/// The name of the map operation that runs the callback: the call's, the last
+/// wrapper's inner call's, or the loop's `g_hash_table_iter_next`.
+static std::string runnerName(const CallExpr *MapCall, const WrappedCallbackArgument *Wrapped) {
+  return Wrapped && Wrapped->Via.back().Direct ? "g_hash_table_iter_next"
+                                               : calledName(MapCall);
 }
 
 /// For \p Call, in \p Owner, to a wrapper (\p W: `registry_foreach (r, drop,
@@ -611,7 +630,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
-  const Expr *CtxArg = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped));
+  const Expr *CtxArg = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped, CtxParam));
   // The inner map, from the callback's terms into the caller's; \p IntoObject:
   // a place that names an object (Effect::IntoObject), also through the
   // caller's cast of the context (`FOO (clone)`).
@@ -717,12 +736,12 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       continue;
     if (I == Identity::Unknown && CtxParam && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&
-        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext()))
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), nullptr, &Outer.P))
       continue;
     // The same for an entry the callback or a callee looked up itself (a
     // local: `info = g_hash_table_lookup (self->locales, key)`).
     if (I == Identity::Unknown && !E.IntoObject && ofUntracedObject(E.Target) &&
-        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), E.MapField))
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), E.MapField, &Outer.P))
       continue;
     if (I == Identity::SameField && !ByField)
       ByField = Reentry{std::move(E), I};
@@ -777,7 +796,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   // map is named as the call passes it when it passes the map itself
   // (`table_foreach (r->table, ...)`), else as that inner call does.
   const CallExpr *MapCall = Wrapped ? Wrapped->Via.back().Inner : Call;
-  std::string MapOp = calledName(MapCall);
+  std::string MapOp = runnerName(MapCall, Wrapped);
   const Expr *M = mapArgument(MapCall, Model);
   if (!M)
     M = mapObject(MapCall, Model);
@@ -798,7 +817,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   emitResolutionNotes(*this, Target);
   if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
-    if (const Expr *CtxArg = wrappedContext(Call, Arg, Wrapped))
+    if (const Expr *CtxArg = wrappedContext(Call, Arg, Wrapped, E->Target.Param))
       // `u` itself, or a context struct behind it that holds the map.
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' %select{as|through}1 its "
                                   "parameter '%2' here%select{|, as '%3'}1",
@@ -813,6 +832,15 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
                                             ? nullptr
                                             : E->Target.Fields.back(),
                       Ctx);
+  if (Wrapped && Wrapped->Via.back().Direct) {
+    const WrapperHop &Last = Wrapped->Via.back();
+    diag(MapCall->getBeginLoc(),
+         "'%0' iterates the map with this iterator while it calls '%1'; collect "
+         "what to change and change the map after the call",
+         DiagnosticIDs::Note)
+        << functionName(Last.Wrapper) << Last.Wrapper->getParamDecl(Last.FnParam)->getName();
+    return;
+  }
   diag(MapCall->getBeginLoc(),
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",

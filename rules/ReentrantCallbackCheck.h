@@ -145,8 +145,15 @@ private:
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);
+  /// Under StrictMapIdentity: \p Own, a table of the visited entry (or of
+  /// one a callee looked up), is not the walked table: its struct cannot
+  /// reach the struct holding the walked field \p OuterField, and the TU
+  /// stores only new tables into its field. A walked global (\p OuterGlobal,
+  /// no owner to reach) counts when the TU gives it only new tables too
+  /// (wireshark's rtp_dyn_payloads, bench/realworld R30).
   bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
-                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr);
+                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr,
+                     const Place *OuterGlobal = nullptr);
   bool changesOnlyBeforeTrue(const FunctionDecl *Fn, const FunctionDecl *Self,
                              unsigned Depth, ASTContext &Ctx);
   /// Per TU: changesOnlyBeforeTrue of each function asked about.

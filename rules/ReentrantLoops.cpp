@@ -939,7 +939,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // g_hash_table_lookup (...); add_row (self, info)`): the entry's own.
     if (I == Identity::Unknown && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Unknown &&
-        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField))
+        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField, &Outer.P))
       continue;
     // A release on the last reference of an object the code took a reference
     // to (while the loop can reach its table, someone holds one), a table a
