@@ -117,6 +117,11 @@ struct WrapperHop {
   const FunctionDecl *Wrapper = nullptr;
   const CallExpr *Inner = nullptr;
   unsigned FnParam = 0;
+  /// The wrapper calls \c FnParam itself, here, once per entry of a
+  /// `while (g_hash_table_iter_next (&it, ...))` loop of its body (gnumeric's
+  /// `cell_foreach_range_dep`, bench/realworld R31); \c Inner is then the
+  /// loop's `g_hash_table_iter_init (&it, table)`, which names the map.
+  const CallExpr *Direct = nullptr;
 };
 
 /// A callback argument of a call to a wrapper (wrappedCallbackArguments):
@@ -135,7 +140,9 @@ struct WrappedCallbackArgument {
 /// of its function-pointer parameters, unchanged (never assigned, never
 /// taken the address of), or a local function pointer whose one value it is
 /// (`GHFunc visit = fn;`), as the callback argument of a TSMAP_CALLBACK or
-/// TSMAP_CALLBACK_LOCKED parameter (callbackArguments), directly or through
+/// TSMAP_CALLBACK_LOCKED parameter (callbackArguments), or by calling it in
+/// the body of a GHashTableIter loop of its own (TSMAP_CALLBACK_LOCKED, the
+/// map being the loop's: WrapperHop::Direct), directly or through
 /// wrappers of wrappers up to MaxDepth levels. Read once per function, per
 /// translation unit.
 class WrapperContracts {

@@ -249,11 +249,20 @@ void emitResolutionNotes(ClangTidyCheck &Check, const ResolvedCallback &R) {
 }
 
 void emitWrapperNotes(ClangTidyCheck &Check, const WrappedCallbackArgument &W) {
-  for (const WrapperHop &H : W.Via)
+  for (const WrapperHop &H : W.Via) {
+    if (H.Direct) {
+      Check.diag(H.Direct->getBeginLoc(),
+                 "'%0' calls '%1' here, for each entry of a loop with "
+                 "'g_hash_table_iter_next'",
+                 DiagnosticIDs::Note)
+          << functionName(H.Wrapper) << H.Wrapper->getParamDecl(H.FnParam)->getName();
+      continue;
+    }
     Check.diag(H.Inner->getBeginLoc(), "'%0' passes '%1' to '%2' here",
                DiagnosticIDs::Note)
         << functionName(H.Wrapper) << H.Wrapper->getParamDecl(H.FnParam)->getName()
         << calledName(H.Inner);
+  }
 }
 
 void emitHopNotes(ClangTidyCheck &Check, const FunctionDecl *Top,

@@ -414,6 +414,8 @@ struct EffectAnalysis::Impl {
   /// The values each local a map operation is given (mapArgumentPlaces):
   /// assignedValuesOf, empty when it is false. Collected on first use.
   llvm::DenseMap<const VarDecl *, llvm::SmallVector<const Expr *, 2>> AssignedValues;
+  /// The locals placeOfAssigned is reading, so `p = p->next` ends.
+  llvm::SmallPtrSet<const VarDecl *, 4> PlacesInProgress;
   std::vector<const FunctionDecl *> Stack;
   int Counter = 0;
   llvm::StringSet<> NonIdempotentNames, IdempotentNames, DeallocatorNames;
@@ -1795,13 +1797,18 @@ namespace {
 void collectFieldStores(const Stmt *S, std::vector<const BinaryOperator *> &Out) {
   if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
     return;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S);
-      BO && BO->getOpcode() == BO_Assign &&
-      isa<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+  const auto *BO = dyn_cast<BinaryOperator>(S);
+  const Expr *LHS = BO && BO->getOpcode() == BO_Assign ? BO->getLHS()->IgnoreParenImpCasts()
+                                                       : nullptr;
+  const auto *DRE = dyn_cast_or_null<DeclRefExpr>(LHS);
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  // A field, or a global (`pending = NULL` after `tmp = pending`, R26).
+  if (isa_and_nonnull<MemberExpr>(LHS) || (VD && VD->hasGlobalStorage()))
     Out.push_back(BO);
   for (const Stmt *Child : S->children())
     collectFieldStores(Child, Out);
 }
+
 } // namespace
 
 bool EffectAnalysis::heldSinceInit(const VarDecl *VD, const Place &Loaded,
@@ -1827,6 +1834,42 @@ bool EffectAnalysis::heldSince(SourceLocation Start, const Place &Loaded,
       return false;
   }
   return true;
+}
+
+std::optional<Place> EffectAnalysis::placeOfAssigned(const VarDecl *VD, const Expr *Use,
+                                                     const FunctionDecl *Owner) const {
+  if (!Owner || VD->getParentFunctionOrMethod() != Owner ||
+      !P->PlacesInProgress.insert(VD).second)
+    return std::nullopt;
+  auto [It, New] = P->AssignedValues.try_emplace(VD);
+  if (New && !assignedValuesOf(VD, Owner, It->second))
+    It->second.clear();
+  std::optional<Place> One;
+  for (const Expr *V : It->second) {
+    if (V->IgnoreParenCasts()->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+      continue;
+    Place Q = placeOfPointer(V, Owner);
+    if (!Q.traced() || (Q.Root == Place::RootKind::Local && Q.Var == VD) ||
+        (One && !(One->sameAs(Q) && One->sameElements(Q, Ctx))) ||
+        (!Q.Fields.empty() && !heldSince(V->getBeginLoc(), Q, Use, Owner))) {
+      One.reset();
+      break;
+    }
+    One = std::move(Q);
+  }
+  P->PlacesInProgress.erase(VD);
+  return One;
+}
+
+Place EffectAnalysis::walkedPlace(const Expr *E, const FunctionDecl *Owner) const {
+  Place P = placeOfPointer(E, Owner);
+  const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+  const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD) ||
+      P.Root != Place::RootKind::Global || !P.Fields.empty() || P.Var == VD ||
+      heldSince(VD->getLocation(), P, E, Owner))
+    return P;
+  return placeOfVar(VD);
 }
 
 const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,
@@ -1932,6 +1975,10 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
                 (P.Fields.empty() || heldSinceInit(VD, P, DRE, Owner)))
               return P;
           }
+          // `priv = props->priv;` after `StylePriv *priv;` (R28): where
+          // every value the function gives the local points.
+          if (std::optional<Place> A = placeOfAssigned(VD, DRE, Owner))
+            return *A;
           return placeOfVar(VD);
         }
         // A pointer loaded from memory: rooted where that memory is.

@@ -317,6 +317,19 @@ public:
   /// The memory \p Loaded that local \p VD was initialized from is not
   /// assigned (as a field, in \p Owner's body) between \p VD's declaration
   /// and \p Use, in source order.
+  /// Where local pointer \p VD points at \p Use when the function gives it
+  /// values by plain assignment (assignedValuesOf) and every one of them that
+  /// is not `NULL` names one traced place, not stored anew between that value
+  /// and \p Use; none otherwise. Only asked when the initializer says nothing.
+  std::optional<Place> placeOfAssigned(const VarDecl *VD, const Expr *Use,
+                                       const FunctionDecl *Owner) const;
+  /// The place of \p E, the map a walk is given: placeOfPointer, except that
+  /// a local copied from a global (`tmp = pending`) that the function stores
+  /// anew between the copy and \p E (`pending = NULL;`, goffice, bench/
+  /// realworld R26) is the local itself: while the walk runs, the global no
+  /// longer holds the walked table. Only the walk's own map is read so; in a
+  /// callee, `tmp = pending` is what the global holds when the callee runs.
+  Place walkedPlace(const Expr *E, const FunctionDecl *Owner) const;
   bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
                      const FunctionDecl *Owner) const;
   /// The same from \p From (an assignment to the local) on.

@@ -3,6 +3,7 @@
 #include "ObjectOrigins.h"
 #include "GLibTables.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/ExprCXX.h"
@@ -22,6 +23,16 @@ bool isAllocatorName(llvm::StringRef Name) {
       "g_object_new",  "g_object_new_with_properties", "g_object_newv",
       "g_type_create_instance"};
   return Set.contains(Name);
+}
+
+bool isAllocator(const FunctionDecl *FD) {
+  if (!FD)
+    return false;
+  // `__attribute__((malloc))`, GLib's G_GNUC_MALLOC (wireshark's wmem_alloc,
+  // bench/realworld R33): the pointer returned aliases no other object.
+  if (FD->hasAttr<RestrictAttr>())
+    return true;
+  return FD->getIdentifier() && isAllocatorName(FD->getName());
 }
 
 namespace {
@@ -103,7 +114,7 @@ void namedVars(const Stmt *S, llvm::SmallVectorImpl<const VarDecl *> &Out) {
     namedVars(C, Out);
 }
 
-/// \p E is a new object: an allocation (isAllocatorName), or a call to a
+/// \p E is a new object: an allocation (isAllocator), or a call to a
 /// function whose every return is one (returnsFresh).
 bool freshValue(const Expr *E, unsigned Depth);
 
@@ -275,7 +286,7 @@ bool freshValue(const Expr *E, unsigned Depth) {
   const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
   if (!Callee)
     return false;
-  if (Callee->getIdentifier() && isAllocatorName(Callee->getName()))
+  if (isAllocator(Callee))
     return true;
   return returnsFresh(Callee, Depth);
 }
@@ -801,16 +812,29 @@ public:
     return R;
   }
   bool VisitBinaryOperator(BinaryOperator *BO) {
-    if (BO->isAssignmentOp())
+    if (BO->isAssignmentOp()) {
+      const Expr *Value = BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr;
       if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
-        store(dyn_cast<FieldDecl>(ME->getMemberDecl()),
-              BO->getOpcode() == BO_Assign ? BO->getRHS() : nullptr);
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), Value);
+      else
+        storeGlobal(globalOf(BO->getLHS()), Value);
+    }
     return true;
   }
   bool VisitUnaryOperator(UnaryOperator *UO) {
-    if (UO->getOpcode() == UO_AddrOf) // `fill (&id->formats)`, `&x->f`
+    if (UO->getOpcode() == UO_AddrOf) { // `fill (&id->formats)`, `&x->f`, `&g`
       if (const auto *ME = dyn_cast<MemberExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
         store(dyn_cast<FieldDecl>(ME->getMemberDecl()), nullptr);
+      else
+        storeGlobal(globalOf(UO->getSubExpr()), nullptr);
+    }
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->hasGlobalStorage() && V->getInit() &&
+        !V->getInit()->IgnoreParenCasts()->isNullPointerConstant(
+            NF.Ctx, Expr::NPC_ValueDependentIsNotNull))
+      storeGlobal(V, nullptr); // a file-scope value: not a new table
     return true;
   }
   bool VisitInitListExpr(InitListExpr *ILE) {
@@ -837,6 +861,20 @@ private:
       H = classify(Value, Current, 0);
     NF.Fields[F].AllNew &= !H.Ref && !H.Call && !H.Other;
   }
+  static const VarDecl *globalOf(const Expr *E) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+    const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    return V && V->hasGlobalStorage() && V->getType()->isPointerType() ? V : nullptr;
+  }
+  void storeGlobal(const VarDecl *G, const Expr *Value) {
+    if (!G)
+      return;
+    Held H;
+    H.Other = !Value || !Current;
+    if (!H.Other)
+      H = classify(Value, Current, 0);
+    NF.Globals[G->getCanonicalDecl()].AllNew &= !H.Ref && !H.Call && !H.Other;
+  }
   NewTableFields &NF;
   const FunctionDecl *Current = nullptr;
 };
@@ -845,6 +883,17 @@ void NewTableFields::build() {
   Built = true;
   NewTableStoreVisitor V(*this);
   V.TraverseDecl(Ctx.getTranslationUnitDecl());
+}
+
+bool NewTableFields::globalHoldsNewTables(const VarDecl *G) {
+  if (!G)
+    return false;
+  if (!Built)
+    build();
+  auto It = Globals.find(G->getCanonicalDecl());
+  if (It == Globals.end()) // never given a value: null, unless another file may
+    return !G->isExternallyVisible();
+  return It->second.AllNew;
 }
 
 bool NewTableFields::noOtherTables(const FieldDecl *F) {

@@ -68,6 +68,11 @@ bool assignedValuesOf(const VarDecl *V, const FunctionDecl *Owner,
 /// (what `g_new` expands to), g_slice_alloc0, g_object_new...
 bool isAllocatorName(llvm::StringRef Name);
 
+/// \p FD allocates a new object: its name is one isAllocatorName knows, or
+/// it is declared `__attribute__((malloc))` (GLib's `G_GNUC_MALLOC`), which
+/// promises that the pointer it returns aliases no other live object.
+bool isAllocator(const FunctionDecl *FD);
+
 /// At \p Site, a call in \p Owner, local pointer \p V holds an object \p Owner
 /// created: the last statement before the call's statement (in its block, or
 /// in the blocks around it, never across a loop) that writes \p V assigns it an
@@ -129,11 +134,14 @@ bool recordReaches(const RecordDecl *From, const RecordDecl *To);
 /// and initializer lists, or no store at all. A field whose address is
 /// taken, or that is given any other value (`item->container = ix->ids`),
 /// is not one. Built on first use, one walk of the TU.
+/// The same for global variables (`payloads = g_hash_table_new (...)`); a
+/// global of another file's reach (not `static`) must be given a value here.
 /// FIXME: stores in other files are not seen.
 class NewTableFields {
 public:
   explicit NewTableFields(ASTContext &Ctx) : Ctx(Ctx) {}
   bool noOtherTables(const FieldDecl *F);
+  bool globalHoldsNewTables(const VarDecl *G);
 
 private:
   void build();
@@ -143,6 +151,7 @@ private:
     bool AllNew = true; ///< Every store so far is a new table or null.
   };
   llvm::DenseMap<const FieldDecl *, Stores> Fields;
+  llvm::DenseMap<const VarDecl *, Stores> Globals;
   friend class NewTableStoreVisitor;
 };
 

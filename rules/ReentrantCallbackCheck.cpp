@@ -458,16 +458,21 @@ static bool ofUntracedObject(const Place &P) {
 bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
                                            const FieldDecl *OuterField,
                                            ASTContext &Ctx,
-                                           const FieldDecl *Loaded) {
+                                           const FieldDecl *Loaded,
+                                           const Place *OuterGlobal) {
   const FieldDecl *First = Own.Fields.empty() ? Loaded : Own.Fields.front();
   const FieldDecl *Last = Own.Fields.empty() ? Loaded : Own.Fields.back();
-  if (!StrictMapIdentity || !OuterField || !First)
+  const bool Global = !OuterField && OuterGlobal &&
+                      OuterGlobal->Root == Place::RootKind::Global &&
+                      OuterGlobal->Fields.empty() && OuterGlobal->Var;
+  if (!StrictMapIdentity || (!OuterField && !Global) || !First)
     return false;
-  if (recordReaches(First->getParent(), OuterField->getParent()))
+  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
     return false;
   if (!NewFields)
     NewFields = std::make_unique<NewTableFields>(Ctx);
-  return NewFields->noOtherTables(Last);
+  return NewFields->noOtherTables(Last) &&
+         (!Global || NewFields->globalHoldsNewTables(OuterGlobal->Var));
 }
 
 /// \p E, an operation of the GLib walk \p MapOp's callback \p Fn itself,
@@ -484,14 +489,16 @@ static bool walksGLibTable(const FunctionDecl *MapOp) {
   return Walk.starts_with("g_hash_table_foreach") || Walk == "g_hash_table_find";
 }
 
+/// \p E is a store of \p Fn, a GLib walk's callback, under its key (\p
+/// IsKey tells it: the parameter, or a local copy of it).
 static bool storesWalkedKey(const Effect &E, const FunctionDecl *Fn,
-                            const FunctionDecl *MapOp) {
+                            const FunctionDecl *MapOp,
+                            llvm::function_ref<bool(const Expr *)> IsKey) {
   const auto *Inner = dyn_cast_or_null<CallExpr>(E.Where);
   if (!E.Chain.empty() || !Inner || Inner->getNumArgs() < 2 || !storesEntry(Inner) ||
       !walksGLibTable(MapOp) || Fn->getNumParams() < 1)
     return false;
-  const auto *Key = dyn_cast<DeclRefExpr>(Inner->getArg(1)->IgnoreParenCasts());
-  return Key && Key->getDecl() == Fn->getParamDecl(0);
+  return IsKey(Inner->getArg(1));
 }
 
 /// \p E, an expression of the last wrapper of \p W, restated in the terms of
@@ -519,14 +526,28 @@ static const Expr *throughWrapperParams(const Expr *E, const CallExpr *Call,
 /// operation's context comes from, unchanged through each; else
 /// contextArgument().
 static const Expr *wrappedContext(const CallExpr *Call, const CallbackArgument &Arg,
-                                  const WrappedCallbackArgument *Wrapped) {
+                                  const WrappedCallbackArgument *Wrapped,
+                                  std::optional<unsigned> CtxParam) {
   if (!Wrapped)
     return contextArgument(Call, Arg.ParamIndex);
+  // A wrapper that calls the callback itself (`fn (k, user)` in its loop):
+  // what that call passes for the callback's context parameter.
+  const CallExpr *Direct = Wrapped->Via.back().Direct;
+  if (Direct && (!CtxParam || *CtxParam >= Direct->getNumArgs()))
+    return nullptr;
   bool Whole;
   const Expr *Ctx = throughWrapperParams(
-      contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex), Call, *Wrapped,
-      Whole);
+      Direct ? Direct->getArg(*CtxParam)->IgnoreParenImpCasts()
+             : contextArgument(Wrapped->Via.back().Inner, Wrapped->InnerParamIndex),
+      Call, *Wrapped, Whole);
   return Whole ? Ctx : nullptr;
+}
+
+/// The name of the map operation that runs the callback: the call's, the last
+/// wrapper's inner call's, or the loop's `g_hash_table_iter_next`.
+static std::string runnerName(const CallExpr *MapCall, const WrappedCallbackArgument *Wrapped) {
+  return Wrapped && Wrapped->Via.back().Direct ? "g_hash_table_iter_next"
+                                               : calledName(MapCall);
 }
 
 /// For \p Call, in \p Owner, to a wrapper (\p W: `registry_foreach (r, drop,
@@ -596,7 +617,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       return std::nullopt;
   } else if (std::optional<unsigned> MI = mapArgumentIndex(Call, Model);
       MI && *MI < Call->getNumArgs() && Owner) {
-    Outer.P = Analysis->placeOfPointer(Call->getArg(*MI), Owner);
+    Outer.P = Analysis->walkedPlace(Call->getArg(*MI), Owner);
     Outer.Field = Analysis->fieldLoadedInto(Call->getArg(*MI), Owner);
     Outer.Held = heldTable(Outer.P, Call->getArg(*MI), Owner);
   } else if (const Expr *Obj = mapObject(Call, Model); Obj && Owner) {
@@ -609,7 +630,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   std::optional<unsigned> Output = outputParamIndex(Fn, CallbackParam, Model);
   std::optional<unsigned> CtxParam = contextParamOf(
       Fn, Output, ContractModel::callbackTypeParams(CallbackParam));
-  const Expr *CtxArg = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped));
+  const Expr *CtxArg = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped, CtxParam));
   // The inner map, from the callback's terms into the caller's; \p IntoObject:
   // a place that names an object (Effect::IntoObject), also through the
   // caller's cast of the context (`FOO (clone)`).
@@ -661,17 +682,16 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       mapOperations(Fn, E, 0, Ops);
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
-    if (storesWalkedKey(E, Fn, MapOp))
+    if (storesWalkedKey(E, Fn, MapOp, [&](const Expr *K) {
+          return namesKey(K, Fn->getParamDecl(0), Fn);
+        }))
       continue;
     // `g_hash_table_replace (t, g_strdup (key), v)` in a g_str_equal table.
     if (const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
         Store && E.Chain.empty() && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         storesVisitedKeyCopy(
             Store, MapCall->getNumArgs() > 0 ? MapCall->getArg(0) : nullptr,
-            [&](const Expr *K) {
-              const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-              return DRE && DRE->getDecl() == Fn->getParamDecl(0);
-            },
+            [&](const Expr *K) { return namesKey(K, Fn->getParamDecl(0), Fn); },
             Fn->getASTContext()))
       continue;
     // `add_rfkill (rfkill->index, ...)` whose insert is keyed by the entry's
@@ -704,8 +724,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
     if (Counts && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         Fn->hasBody() && !assignsVar(Fn->getBody(), Fn->getParamDecl(0)) &&
         storesOnlyVisitedKey(E, Fn, [&](const Expr *K) {
-          const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-          return DRE && DRE->getDecl() == Fn->getParamDecl(0);
+          return namesKey(K, Fn->getParamDecl(0), Fn);
         }))
       continue;
     if (I == Identity::Same)
@@ -717,12 +736,12 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       continue;
     if (I == Identity::Unknown && CtxParam && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Param && E.Target.Param != *CtxParam &&
-        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext()))
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), nullptr, &Outer.P))
       continue;
     // The same for an entry the callback or a callee looked up itself (a
     // local: `info = g_hash_table_lookup (self->locales, key)`).
     if (I == Identity::Unknown && !E.IntoObject && ofUntracedObject(E.Target) &&
-        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), E.MapField))
+        entryOwnTable(E.Target, Outer.Field, Fn->getASTContext(), E.MapField, &Outer.P))
       continue;
     if (I == Identity::SameField && !ByField)
       ByField = Reentry{std::move(E), I};
@@ -777,7 +796,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   // map is named as the call passes it when it passes the map itself
   // (`table_foreach (r->table, ...)`), else as that inner call does.
   const CallExpr *MapCall = Wrapped ? Wrapped->Via.back().Inner : Call;
-  std::string MapOp = calledName(MapCall);
+  std::string MapOp = runnerName(MapCall, Wrapped);
   const Expr *M = mapArgument(MapCall, Model);
   if (!M)
     M = mapObject(MapCall, Model);
@@ -798,7 +817,7 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
   emitResolutionNotes(*this, Target);
   if (R->How == Identity::Same && E->Target.Root == Place::RootKind::Param &&
       E->Target.Param < Target.Fn->getNumParams())
-    if (const Expr *CtxArg = wrappedContext(Call, Arg, Wrapped))
+    if (const Expr *CtxArg = wrappedContext(Call, Arg, Wrapped, E->Target.Param))
       // `u` itself, or a context struct behind it that holds the map.
       diag(CtxArg->getBeginLoc(), "the map reaches '%0' %select{as|through}1 its "
                                   "parameter '%2' here%select{|, as '%3'}1",
@@ -813,6 +832,15 @@ void ReentrantCallbackCheck::checkTarget(const CallExpr *Call,
                                             ? nullptr
                                             : E->Target.Fields.back(),
                       Ctx);
+  if (Wrapped && Wrapped->Via.back().Direct) {
+    const WrapperHop &Last = Wrapped->Via.back();
+    diag(MapCall->getBeginLoc(),
+         "'%0' iterates the map with this iterator while it calls '%1'; collect "
+         "what to change and change the map after the call",
+         DiagnosticIDs::Note)
+        << functionName(Last.Wrapper) << Last.Wrapper->getParamDecl(Last.FnParam)->getName();
+    return;
+  }
   diag(MapCall->getBeginLoc(),
        "'%0' locks or iterates the map until it returns; collect what to "
        "change and change the map after the call",

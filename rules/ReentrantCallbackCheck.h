@@ -90,7 +90,29 @@ private:
   /// \p V is \p Value, or a local of \p Fn whose only value it is
   /// (`Entry *e = value;`, never assigned again).
   static bool namesValue(const VarDecl *V, const VarDecl *Value, const FunctionDecl *Fn);
+  /// \p K names the visited key \p Key of \p Fn: \p Key itself, or a local
+  /// whose only value is \p Key through casts (`gchar *code = (gchar *) key;`,
+  /// bench/realworld R34), declared inside \p Scope when one is given (the
+  /// loop body, which gives it the key anew each round, and never gives
+  /// \p Key another value: the caller's to ask), else while \p Fn never
+  /// gives \p Key another value.
+  static bool namesKey(const Expr *K, const VarDecl *Key, const FunctionDecl *Fn,
+                       const Stmt *Scope = nullptr);
   bool storesUnderEntryKey(const Effect &E,
+                           llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                           ASTContext &Ctx);
+  /// \p E is a g_hash_table_remove / _steal keyed, as storesUnderEntryKey
+  /// reads it, by the visited entry's own key field, of a table whose
+  /// creation the TU shows with no destroy function: once the loop body took
+  /// the entry out through the iterator, the key is gone and the removal
+  /// finds nothing (bench/realworld R29).
+  bool removesEntryKeyAgain(const Effect &E,
+                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+                            ASTContext &Ctx);
+  /// The call of \p E (a GLib store or removal) is keyed by `e->f` of the
+  /// visited entry (\p IsVisitedValue), through its chain's unassigned
+  /// parameters, in a table the TU keys by that field (KeyedByField).
+  bool keyedByVisitedField(const Effect &E,
                            llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
                            ASTContext &Ctx);
   /// \p E is a g_hash_table_insert, _replace or _add that adds no key to the
@@ -123,8 +145,15 @@ private:
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);
+  /// Under StrictMapIdentity: \p Own, a table of the visited entry (or of
+  /// one a callee looked up), is not the walked table: its struct cannot
+  /// reach the struct holding the walked field \p OuterField, and the TU
+  /// stores only new tables into its field. A walked global (\p OuterGlobal,
+  /// no owner to reach) counts when the TU gives it only new tables too
+  /// (wireshark's rtp_dyn_payloads, bench/realworld R30).
   bool entryOwnTable(const Place &Own, const FieldDecl *OuterField,
-                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr);
+                     ASTContext &Ctx, const FieldDecl *Loaded = nullptr,
+                     const Place *OuterGlobal = nullptr);
   bool changesOnlyBeforeTrue(const FunctionDecl *Fn, const FunctionDecl *Self,
                              unsigned Depth, ASTContext &Ctx);
   /// Per TU: changesOnlyBeforeTrue of each function asked about.

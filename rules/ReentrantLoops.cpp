@@ -99,6 +99,55 @@ bool restartsIterator(const Stmt *S, const VarDecl *Iter) {
          CE->getNumArgs() > 0 && addressedVar(CE->getArg(0)) == Iter;
 }
 
+/// \p S holds a call (the iterator's own calls included).
+bool hasCall(const Stmt *S) {
+  if (!S)
+    return false;
+  if (isa<CallExpr>(S))
+    return true;
+  return llvm::any_of(S->children(), [](const Stmt *C) { return hasCall(C); });
+}
+
+/// \p S is `g_hash_table_iter_remove (&it)` or `_iter_steal (&it)` of
+/// iterator \p Iter, as a statement (a `(void)` cast aside).
+bool removesThroughIterator(const Stmt *S, const VarDecl *Iter) {
+  const auto *E = dyn_cast_or_null<Expr>(S);
+  const auto *CE = E ? dyn_cast<CallExpr>(E->IgnoreParenCasts()) : nullptr;
+  GLibOp Op = CE ? glibOpOf(CE->getDirectCallee()) : GLibOp::None;
+  return Iter && (Op == GLibOp::IterRemove || Op == GLibOp::IterSteal) &&
+         CE->getNumArgs() > 0 && addressedVar(CE->getArg(0)) == Iter;
+}
+
+/// Before \p Site, every path through the loop body \p Body took the
+/// visited entry out through iterator \p Iter: a statement of the body's
+/// own block before the one holding \p Site is `g_hash_table_iter_remove
+/// (&it)` (or `_iter_steal`), and the statements between hold no call and no
+/// label (nothing can add the key back, nor jump past the removal).
+bool removedByIteratorBefore(const Stmt *Site, const Stmt *Body, const VarDecl *Iter,
+                             ASTContext &Ctx) {
+  const auto *CS = dyn_cast_or_null<CompoundStmt>(Body);
+  const Stmt *Cur = Site;
+  for (unsigned Guard = 0; CS && Cur && Guard < 64; ++Guard) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    if (Parent == Body)
+      break;
+    Cur = Parent;
+  }
+  if (!CS || !Cur)
+    return false;
+  bool Removed = false;
+  for (const Stmt *Child : CS->body()) {
+    if (Child == Cur)
+      return Removed;
+    if (removesThroughIterator(Child, Iter))
+      Removed = true;
+    else if (hasCall(Child) || isa<LabelStmt>(Child) || isa<CaseStmt>(Child))
+      Removed = false;
+  }
+  return false;
+}
+
 /// After \p Site, the loop whose body is \p Body is left before its
 /// condition runs again, or its iterator \p Iter is set up anew: a `break`,
 /// `return`, `goto` or `g_hash_table_iter_init (&it, ...)` follows \p Site in
@@ -559,6 +608,21 @@ bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
   return DRE && DRE->getDecl() == Value;
 }
 
+bool ReentrantCallbackCheck::namesKey(const Expr *K, const VarDecl *Key,
+                                      const FunctionDecl *Fn, const Stmt *Scope) {
+  const auto *DRE = K ? dyn_cast<DeclRefExpr>(K->IgnoreParenCasts()) : nullptr;
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  if (!V || !Key)
+    return false;
+  if (V == Key)
+    return true;
+  if (!Fn || !Fn->hasBody() || (!Scope && assignsVar(Fn->getBody(), Key)))
+    return false;
+  if (Scope && !Scope->getSourceRange().fullyContains(V->getSourceRange()))
+    return false; // a local of the loop given the key before the loop: stale
+  return namesValue(V, Key, Fn);
+}
+
 namespace {
 
 /// \p Key, an expression of the last function of \p Chain, restated in the
@@ -641,15 +705,47 @@ bool ReentrantCallbackCheck::storesUnderEntryKey(
   GLibOp Op = Store ? glibOpOf(Store->getDirectCallee()) : GLibOp::None;
   if ((Op != GLibOp::Insert && Op != GLibOp::Replace) || Store->getNumArgs() < 3)
     return false;
-  // The key, up the chain of calls to the walking function's terms; each
-  // hop's parameter keeps the value the caller passed.
-  const Expr *Key = keyInTopTerms(Store->getArg(1), E.Chain);
-  if (!Key)
+  return keyedByVisitedField(E, IsVisitedValue, Ctx);
+}
+
+bool ReentrantCallbackCheck::removesEntryKeyAgain(
+    const Effect &E, llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+    ASTContext &Ctx) {
+  const auto *Removal = dyn_cast_or_null<CallExpr>(E.Where);
+  GLibOp Op = Removal ? glibOpOf(Removal->getDirectCallee()) : GLibOp::None;
+  if ((Op != GLibOp::Remove && Op != GLibOp::Steal) || Removal->getNumArgs() < 2 ||
+      !keyedByVisitedField(E, IsVisitedValue, Ctx))
     return false;
-  // `e->key` of the entry being visited.
+  // The iterator's removal ran no destroy function: the entry and its key
+  // are still what they were (a freed key could hash like another one).
+  if (!Tables) {
+    Tables = std::make_unique<GLibTables>();
+    Tables->learnTranslationUnit(Ctx);
+  }
+  const ValueDecl *Table = tableDeclOf(Removal->getArg(0));
+  const GLibTables::Creation *C = Table ? Tables->creationOf(Table) : nullptr;
+  return C && !C->Key.Fn && !C->Key.Opaque && !C->Value.Fn && !C->Value.Opaque;
+}
+
+bool ReentrantCallbackCheck::keyedByVisitedField(
+    const Effect &E, llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
+    ASTContext &Ctx) {
+  const auto *Store = cast<CallExpr>(E.Where);
+  // The key, up the chain of calls to the walking function's terms; each
+  // hop's parameter keeps the value the caller passed: `add (e->f)` whose
+  // store is keyed by its parameter, or `drop (e)` whose removal is keyed by
+  // its parameter's field (`node->element`).
+  const Expr *Key = Store->getArg(1)->IgnoreParenCasts();
   const auto *ME = dyn_cast<MemberExpr>(Key);
+  const Expr *BaseExpr = ME ? keyInTopTerms(ME->getBase(), E.Chain) : nullptr;
+  if (!BaseExpr) {
+    Key = keyInTopTerms(Key, E.Chain);
+    ME = Key ? dyn_cast<MemberExpr>(Key) : nullptr;
+    BaseExpr = ME ? ME->getBase() : nullptr;
+  }
+  // `e->key` of the entry being visited.
   const auto *Field = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
-  const auto *Base = ME ? dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenCasts()) : nullptr;
+  const auto *Base = BaseExpr ? dyn_cast<DeclRefExpr>(BaseExpr->IgnoreParenCasts()) : nullptr;
   const auto *Entry = Base ? dyn_cast<VarDecl>(Base->getDecl()) : nullptr;
   const ValueDecl *Table = tableDeclOf(Store->getArg(0));
   if (!Field || !Entry || !Table || !IsVisitedValue(Entry))
@@ -683,7 +779,7 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     return;
   if (!Analysis)
     Analysis = std::make_unique<EffectAnalysis>(Ctx, Model, EffectOpts);
-  MapRef Outer{Analysis->placeOfPointer(Init->getArg(1), Owner),
+  MapRef Outer{Analysis->walkedPlace(Init->getArg(1), Owner),
                Analysis->fieldLoadedInto(Init->getArg(1), Owner)};
   Outer.Held = heldTable(Outer.P, Init->getArg(1), Owner);
   // The key variable, also through a cast (`(gpointer *) &name`).
@@ -794,13 +890,17 @@ bool ReentrantCallbackCheck::loopCallChanges(
   // The loop's key variable, never given another value in the body: the key
   // of the entry being visited wherever the body reads it.
   const Stmt *Body = nullptr;
-  bool KeyHeld = KeyVar && loopOfCondition(Next, Ctx, Body) && !assignsVar(Body, KeyVar);
+  loopOfCondition(Next, Ctx, Body);
+  bool KeyHeld = KeyVar && Body && !assignsVar(Body, KeyVar);
+  const VarDecl *Iter = addressedVar(Init->getArg(0));
+  bool ValueHeld = Body && iteratedValueOf(Next) && !assignsVar(Body, iteratedValueOf(Next));
   for (Effect &E : Ops) {
     // Replacing the value of the key being visited adds no key, nor does a
     // store under a copy of it in a table that compares the copies' contents.
     auto IsKey = [&](const Expr *K) {
       const auto *DRE = dyn_cast<DeclRefExpr>(K->IgnoreParenCasts());
-      return KeyVar && DRE && DRE->getDecl() == KeyVar;
+      return KeyVar && ((DRE && DRE->getDecl() == KeyVar) ||
+                        (KeyHeld && namesKey(K, KeyVar, Owner, Body)));
     };
     if (E.Chain.empty() && KeyVar && Site->getNumArgs() > 1 && storesEntry(Site) &&
         (IsKey(Site->getArg(1)) ||
@@ -808,12 +908,15 @@ bool ReentrantCallbackCheck::loopCallChanges(
       continue;
     // A store under the visited entry's own key field (`e->device`) in a table
     // whose every entry is stored under that field: the key is there.
-    if (storesUnderEntryKey(
-            E,
-            [&](const VarDecl *V) {
-              return namesValue(V, iteratedValueOf(Next), Owner);
-            },
-            Ctx))
+    auto IsValue = [&](const VarDecl *V) {
+      return namesValue(V, iteratedValueOf(Next), Owner);
+    };
+    if (storesUnderEntryKey(E, IsValue, Ctx))
+      continue;
+    // A removal keyed by that field after the body took the entry out through
+    // the iterator (tracker's LRU, R29): the key is gone, nothing changes.
+    if (ValueHeld && removedByIteratorBefore(Site, Body, Iter, Ctx) &&
+        removesEntryKeyAgain(E, IsValue, Ctx))
       continue;
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
@@ -836,7 +939,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
     // g_hash_table_lookup (...); add_row (self, info)`): the entry's own.
     if (I == Identity::Unknown && !E.IntoObject &&
         E.Target.Root == Place::RootKind::Unknown &&
-        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField))
+        entryOwnTable(E.Target, Outer.Field, Ctx, E.MapField, &Outer.P))
       continue;
     // A release on the last reference of an object the code took a reference
     // to (while the loop can reach its table, someone holds one), a table a

@@ -225,3 +225,69 @@ void registry_rebuild(Registry *r) {
   while (g_hash_table_iter_next(&iter, &k, &v))
     g_hash_table_insert(r->by_id, k, v);
 }
+
+// ---- a struct pointer given its value after its declaration (gtk3's
+// gtk_style_properties_map_color, bench/realworld R28: `GtkStylePropertiesPrivate
+// *priv; ... priv = props->priv;`): read by every value the function gives it,
+// as a table local is, so the setter's table is its parameter's, and a loop
+// over another parameter's table is another map. Two values of two objects
+// leave the local untraced: compared by field and type, as before.
+
+typedef struct { GHashTable *color_map; } StylePriv;
+typedef struct { StylePriv *priv; } Style;
+
+static void style_map_color(Style *props, const char *name, gpointer color) {
+  StylePriv *priv;
+  priv = props->priv;
+  g_hash_table_replace(priv->color_map, g_strdup(name), color); /* a copy: a new key */
+}
+static void style_map_color_null_first(Style *props, const char *name, gpointer color) {
+  StylePriv *priv = 0;
+  priv = props->priv;
+  g_hash_table_replace(priv->color_map, g_strdup(name), color);
+}
+static void style_map_color_either(Style *props, Style *fallback, const char *name) {
+  StylePriv *priv;
+  if (props)
+    priv = props->priv;
+  else
+    priv = fallback->priv;
+  g_hash_table_replace(priv->color_map, g_strdup(name), 0);
+}
+
+void style_merge(Style *props, const Style *other) {
+  GHashTableIter it;
+  gpointer k, v;
+  StylePriv *priv_to_merge;
+  priv_to_merge = other->priv;
+  g_hash_table_iter_init(&it, priv_to_merge->color_map);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    style_map_color(props, k, v); /* quiet: props's table */
+  g_hash_table_iter_init(&it, other->priv->color_map);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    style_map_color_null_first(props, k, v); /* quiet */
+  g_hash_table_iter_init(&it, other->priv->color_map);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    style_map_color_either(props, (Style *)other, k);
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:5: warning: call to 'style_map_color_either' changes 'other->priv->color_map' while a loop iterates it with 'g_hash_table_iter_next'
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: call to 'style_map_color_either' may change 'other->priv->color_map' while a loop iterates it with 'g_hash_table_iter_next'
+}
+void style_touch(Style *props) {
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, props->priv->color_map);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    style_map_color(props, k, v); // the walked object's own table
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:5: warning: call to 'style_map_color' changes 'props->priv->color_map' while a loop iterates it with 'g_hash_table_iter_next'
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: call to 'style_map_color' changes 'props->priv->color_map' while a loop iterates it with 'g_hash_table_iter_next'
+}
+
+static void style_merge_cb(gpointer key, gpointer value, gpointer user_data) {
+  style_map_color(user_data, key, value);
+}
+void style_merge_foreach(Style *props, const Style *other) {
+  g_hash_table_foreach(other->priv->color_map, style_merge_cb, props); /* quiet */
+  g_hash_table_foreach(props->priv->color_map, style_merge_cb, props);
+  // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:48: warning: callback 'style_merge_cb' passed to 'g_hash_table_foreach' re-enters the same map
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:48: warning: callback 'style_merge_cb' passed to 'g_hash_table_foreach' re-enters the same map
+}

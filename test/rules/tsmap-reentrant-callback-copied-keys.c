@@ -139,6 +139,73 @@ void relabel(Registry *r) {
     g_hash_table_replace(r->labels, g_strdup(k), v); /* quiet */
 }
 
+// ---- a local alias of the visited key (gimp's `gchar *code = (gchar *) key;`,
+// bench/realworld R34): a local of the loop body whose only value is the key
+// variable is that key; one with another value too, one given the key before
+// the loop, or one whose key variable the body reassigns is not.
+
+void name_alias(void) {
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, 0)) {
+    char *code = (char *)key;
+    g_hash_table_replace(names, g_strdup(code), g_strdup(code)); /* quiet */
+  }
+}
+void name_alias_assigned(void) {
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, 0)) {
+    char *code;
+    code = key;
+    g_hash_table_replace(names, g_strdup(code), 0); /* quiet */
+  }
+}
+void name_alias_two_values(int flag) {
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, 0)) {
+    char *code = (char *)key;
+    if (flag)
+      code = "default";
+    g_hash_table_replace(names, g_strdup(code), 0);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_replace' changes 'names' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+  }
+}
+void name_alias_before_loop(void) {
+  GHashTableIter it;
+  gpointer key = g_strdup("first");
+  char *first = (char *)key;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, 0))
+    g_hash_table_replace(names, g_strdup(first), 0);  // the first key, every round
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_replace' changes 'names' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+}
+void name_alias_key_reassigned(gpointer other) {
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, 0)) {
+    key = other;
+    char *code = (char *)key;
+    g_hash_table_replace(names, g_strdup(code), 0);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_replace' changes 'names' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+  }
+}
+void id_alias(void) {  // pointers compared: the copy is a new key
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, ids);
+  while (g_hash_table_iter_next(&it, &key, 0)) {
+    char *code = (char *)key;
+    g_hash_table_replace(ids, g_strdup(code), 0);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_replace' changes 'ids' while a loop iterates it with 'g_hash_table_iter_next'; the change invalidates the iterator [tsmap-reentrant-callback]
+  }
+}
+
 // ---- foreach callbacks -------------------------------------------------------
 
 static void rename_cb(gpointer key, gpointer value, gpointer user_data) {
@@ -153,6 +220,19 @@ static void copy_ctx_cb(gpointer key, gpointer value, gpointer user_data) {
 static void copy_value_cb(gpointer key, gpointer value, gpointer user_data) {
   g_hash_table_replace(names, g_strdup(value), key);
 }
+static void rename_alias_cb(gpointer key, gpointer value, gpointer user_data) {
+  const char *code = (const char *)key;
+  g_hash_table_replace(names, g_strdup(code), value); /* quiet */
+}
+static void store_alias_cb(gpointer key, gpointer value, gpointer user_data) {
+  gpointer same = key;
+  g_hash_table_insert((GHashTable *)user_data, same, value); /* quiet: the visited key */
+}
+static void rename_moved_cb(gpointer key, gpointer value, gpointer user_data) {
+  key = value;
+  const char *code = (const char *)key;
+  g_hash_table_replace(names, g_strdup(code), value);
+}
 
 void walk_all(GHashTable *t) {
   g_hash_table_foreach(names, rename_cb, 0);
@@ -163,6 +243,10 @@ void walk_all(GHashTable *t) {
   // CHECK-MESSAGES: :[[@LINE-1]]:27: warning: callback 'copy_ctx_cb' passed to 'g_hash_table_foreach' re-enters the same map
   g_hash_table_foreach(names, copy_value_cb, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: callback 'copy_value_cb' passed to 'g_hash_table_foreach' re-enters the same map
+  g_hash_table_foreach(names, rename_alias_cb, 0);
+  g_hash_table_foreach(t, store_alias_cb, t);
+  g_hash_table_foreach(names, rename_moved_cb, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:31: warning: callback 'rename_moved_cb' passed to 'g_hash_table_foreach' re-enters the same map
 }
 
 // ---- the creations, after the loops that use them -----------------------------
