@@ -760,8 +760,7 @@ bool EffectAnalysis::Impl::refills(const Stmt *S, const Expr *Freed,
   static const llvm::StringSet<> Copies = {"strdup", "strndup", "g_strdup",
                                            "g_strndup", "g_strdup_printf",
                                            "g_memdup2"};
-  return isAllocatorName(Callee->getName()) ||
-         Copies.contains(Callee->getName());
+  return isAllocator(Callee) || Copies.contains(Callee->getName());
 }
 
 bool EffectAnalysis::Impl::stolenBefore(const CompoundStmt *CS,

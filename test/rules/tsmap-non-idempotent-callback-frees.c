@@ -163,6 +163,33 @@ static int frees_if_set_and_clears(const char *key, void *ctx, int *out) {
   return 0;
 }
 
+// A project's allocator declared __attribute__((malloc)) (GLib's
+// G_GNUC_MALLOC, wireshark's wmem_alloc) makes a fresh allocation too; one
+// without the attribute is not known to.
+void *arena_alloc(size_t n) __attribute__((malloc));
+void *arena_take(size_t n);
+static int frees_and_arena_allocs(const char *key, void *ctx, int *out) {
+  struct scratch *s = ctx;
+  free(s->tmp);
+  s->tmp = arena_alloc(16);
+  *out = 0;
+  return 0;
+}
+static int frees_and_arena_takes(const char *key, void *ctx, int *out) {
+  struct scratch *s = ctx;
+  free(s->tmp);
+  s->tmp = arena_take(16);
+  *out = 0;
+  return 0;
+}
+
+void arenas(struct store *st, struct scratch *s) {
+  store_compute(st, "k", frees_and_arena_allocs, s);
+  store_compute(st, "k", frees_and_arena_takes, s);
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: callback 'frees_and_arena_takes' {{.*}} frees 's->tmp', which it did not allocate
+  // CHECK-MESSAGES-DEALLOC: :[[@LINE-2]]:26: warning: callback 'frees_and_arena_takes' {{.*}} frees 's->tmp', which it did not allocate
+}
+
 void quiet(struct store *st, struct scratch *s) {
   store_compute(st, "k", grows_buffer, s);
   store_compute(st, "k", grows_in_place, s);
