@@ -2,6 +2,7 @@
 
 #include "GLibTables.h"
 #include "CallOutcome.h"
+#include "ObjectOrigins.h"
 #include "Publication.h"
 #include "RcuSections.h"
 #include "clang/AST/ParentMapContext.h"
@@ -375,20 +376,6 @@ std::optional<bool> testsNonNull(const Expr *Cond, const ParmVarDecl *P,
   return BO->getOpcode() == BO_NE;
 }
 
-/// \p S gives parameter \p P another value, or takes its address.
-bool writesParam(const Stmt *S, const ParmVarDecl *P) {
-  if (!S)
-    return false;
-  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp() &&
-                                                     namesParam(BO->getLHS(), P))
-    return true;
-  if (const auto *UO = dyn_cast<UnaryOperator>(S);
-      UO && (UO->getOpcode() == UO_AddrOf || UO->isIncrementDecrementOp()) &&
-      namesParam(UO->getSubExpr(), P))
-    return true;
-  return llvm::any_of(S->children(), [&](const Stmt *C) { return writesParam(C, P); });
-}
-
 /// The lookup a thin wrapper's returned expression \p E makes of its own
 /// parameters: the table parameter, the key parameter; \p NullIfNoTable
 /// accepts `t ? lookup (t, k) : NULL`.
@@ -447,7 +434,7 @@ thinLookupWrapper(const FunctionDecl *Fn, unsigned Depth) {
     if (Found && testsNonNull(If->getCond(), Found->first, Ctx) != LookupFirst)
       Found.reset();
   }
-  if (Found && (writesParam(Body, Found->first) || writesParam(Body, Found->second)))
+  if (Found && (assignsVar(Body, Found->first) || assignsVar(Body, Found->second)))
     Found.reset();
   return Found;
 }

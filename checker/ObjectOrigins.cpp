@@ -855,11 +855,14 @@ private:
     F = F->getCanonicalDecl();
     if (Value && isa<ImplicitValueInitExpr>(Value->IgnoreParenImpCasts()))
       return; // left out of an initializer: null
-    Held H;
-    H.Other = !Value || !Current;
-    if (!H.Other)
-      H = classify(Value, Current, 0);
-    NF.Fields[F].AllNew &= !H.Ref && !H.Call && !H.Other;
+    NF.Fields[F].AllNew &= storesNewTable(Value);
+  }
+  /// \p Value (null: unknown), stored in this function, is a new table.
+  bool storesNewTable(const Expr *Value) const {
+    if (!Value || !Current)
+      return false;
+    Held H = classify(Value, Current, 0);
+    return !H.Ref && !H.Call && !H.Other;
   }
   static const VarDecl *globalOf(const Expr *E) {
     const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
@@ -869,11 +872,7 @@ private:
   void storeGlobal(const VarDecl *G, const Expr *Value) {
     if (!G)
       return;
-    Held H;
-    H.Other = !Value || !Current;
-    if (!H.Other)
-      H = classify(Value, Current, 0);
-    NF.Globals[G->getCanonicalDecl()].AllNew &= !H.Ref && !H.Call && !H.Other;
+    NF.Globals[G->getCanonicalDecl()].AllNew &= storesNewTable(Value);
   }
   NewTableFields &NF;
   const FunctionDecl *Current = nullptr;

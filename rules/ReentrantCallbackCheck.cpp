@@ -680,19 +680,21 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
   for (const Effect &E : Analysis->summary(Fn).Effects)
     if (E.Kind == EffectKind::MapOperation)
       mapOperations(Fn, E, 0, Ops);
+  // The key the walk hands the callback: its first parameter, or a local
+  // whose only value it is.
+  auto IsWalkKey = [&](const Expr *K) {
+    return Fn->getNumParams() > 0 && namesKey(K, Fn->getParamDecl(0), Fn);
+  };
   std::optional<Reentry> ByField, Unknown;
   for (Effect &E : Ops) {
-    if (storesWalkedKey(E, Fn, MapOp, [&](const Expr *K) {
-          return namesKey(K, Fn->getParamDecl(0), Fn);
-        }))
+    if (storesWalkedKey(E, Fn, MapOp, IsWalkKey))
       continue;
     // `g_hash_table_replace (t, g_strdup (key), v)` in a g_str_equal table.
     if (const auto *Store = dyn_cast_or_null<CallExpr>(E.Where);
         Store && E.Chain.empty() && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         storesVisitedKeyCopy(
             Store, MapCall->getNumArgs() > 0 ? MapCall->getArg(0) : nullptr,
-            [&](const Expr *K) { return namesKey(K, Fn->getParamDecl(0), Fn); },
-            Fn->getASTContext()))
+            IsWalkKey, Fn->getASTContext()))
       continue;
     // `add_rfkill (rfkill->index, ...)` whose insert is keyed by the entry's
     // own field: the key is in the table (ReentrantLoops).
@@ -723,9 +725,7 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
                   (I == Identity::Unknown && StrictMapIdentity);
     if (Counts && walksGLibTable(MapOp) && Fn->getNumParams() > 0 &&
         Fn->hasBody() && !assignsVar(Fn->getBody(), Fn->getParamDecl(0)) &&
-        storesOnlyVisitedKey(E, Fn, [&](const Expr *K) {
-          return namesKey(K, Fn->getParamDecl(0), Fn);
-        }))
+        storesOnlyVisitedKey(E, Fn, IsWalkKey))
       continue;
     if (I == Identity::Same)
       return Reentry{std::move(E), I};

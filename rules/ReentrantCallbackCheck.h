@@ -125,6 +125,8 @@ private:
   /// which holds the key, or it is another table.
   bool storesOnlyVisitedKey(const Effect &E, const FunctionDecl *Top,
                             llvm::function_ref<bool(const Expr *)> IsVisitedKey);
+  /// The TU's GLib table creations (Tables), learnt on first use.
+  GLibTables &tables(ASTContext &Ctx);
   /// The flow of \p Fn's body, built once per TU; null without a CFG.
   const FunctionFlow *flowOf(const FunctionDecl *Fn);
   /// The map operations a call \p Site (to \p Callee) in a loop body of

@@ -662,6 +662,14 @@ const VarDecl *rootVarOf(const Expr *E) {
 
 } // namespace
 
+GLibTables &ReentrantCallbackCheck::tables(ASTContext &Ctx) {
+  if (!Tables) { // once per TU, and only when a rule asks
+    Tables = std::make_unique<GLibTables>();
+    Tables->learnTranslationUnit(Ctx);
+  }
+  return *Tables;
+}
+
 const FunctionFlow *ReentrantCallbackCheck::flowOf(const FunctionDecl *Fn) {
   auto [It, New] = Flows.try_emplace(Fn->getCanonicalDecl());
   if (New)
@@ -718,12 +726,8 @@ bool ReentrantCallbackCheck::removesEntryKeyAgain(
     return false;
   // The iterator's removal ran no destroy function: the entry and its key
   // are still what they were (a freed key could hash like another one).
-  if (!Tables) {
-    Tables = std::make_unique<GLibTables>();
-    Tables->learnTranslationUnit(Ctx);
-  }
   const ValueDecl *Table = tableDeclOf(Removal->getArg(0));
-  const GLibTables::Creation *C = Table ? Tables->creationOf(Table) : nullptr;
+  const GLibTables::Creation *C = Table ? tables(Ctx).creationOf(Table) : nullptr;
   return C && !C->Key.Fn && !C->Key.Opaque && !C->Value.Fn && !C->Value.Opaque;
 }
 
@@ -1071,13 +1075,9 @@ bool ReentrantCallbackCheck::storesVisitedKeyCopy(
   auto [Source, Copy] = keyCopiedFrom(Store->getArg(1), Ctx);
   if (!Source || !IsVisitedKey(Source))
     return false;
-  if (!Tables) { // once per TU, and only for such a store
-    Tables = std::make_unique<GLibTables>();
-    Tables->learnTranslationUnit(Ctx);
-  }
   for (const Expr *T : {Store->getArg(0), Walked}) {
     const ValueDecl *D = T ? tableDeclOf(T) : nullptr;
-    if (const GLibTables::Creation *C = D ? Tables->creationOf(D) : nullptr)
+    if (const GLibTables::Creation *C = D ? tables(Ctx).creationOf(D) : nullptr)
       return copyComparesEqual(Copy, C->Equal);
   }
   return false; // no creation seen: the table may compare pointers
