@@ -441,8 +441,9 @@ PROJECTS = [
         "build": "meson",
         "args": ["-Ddocs=disabled", "-Dman=false", "-Dintrospection=disabled",
                  "-Dtests=true", "-Dsystemd=disabled", "-Dbluez=enabled",
-                 "-Dpassim=disabled", "-Dlvfs=true", "-Dtpm=disabled",
+                 "-Dpassim=disabled", "-Dlvfs=true",
                  "-Dplugin_flashrom=disabled", "-Dplugin_modem_manager=disabled",
+                 "-Dumockdev_tests=disabled", "-Dplugin_uefi_capsule_splash=false",
                  "-Dsupported_build=enabled"],
     },
     {
@@ -462,8 +463,10 @@ PROJECTS = [
         "source": "nautilus",
         "version": "43.2-1",
         "build": "meson",
-        "args": ["-Ddocs=false", "-Dintrospection=false", "-Dselinux=false",
-                 "-Dcloudproviders=false", "-Dpackagekit=false", "-Dtests=none",
+        # gi-docgen, when installed, builds docs/ whatever -Ddocs says, and docs/ needs
+        # the extension library's introspection data.
+        "args": ["-Ddocs=false", "-Dintrospection=true", "-Dselinux=false",
+                 "-Dpackagekit=false", "-Dtests=none",
                  "-Dextensions=true"],
     },
     {
@@ -481,7 +484,7 @@ PROJECTS = [
         "source": "epiphany-browser",
         "version": "43.1-1",
         "build": "meson",
-        "args": ["-Dunit_tests=disabled", "-Dgranite=disabled", "-Dtech_preview=false"],
+        "args": ["-Dunit_tests=disabled", "-Dtech_preview=false"],
     },
     {
         "name": "libfm",
@@ -510,6 +513,7 @@ PROJECTS = [
         "source": "libblockdev",
         "version": "2.28-2+deb12u1",
         "build": "autotools",
+        "autoreconf": True,
         "args": ["--without-gtk-doc", "--disable-introspection", "--without-python3",
                  "--without-btrfs", "--without-dm", "--without-lvm", "--without-lvm_dbus",
                  "--without-mpath", "--without-nvdimm", "--without-escrow",
