@@ -171,8 +171,10 @@ def build_generated(bdir, log, env):
     outputs are .c/.h/.inc files), not the libraries."""
     targets = subprocess.run(["ninja", "-C", bdir, "-t", "targets", "all"],
                              stdout=subprocess.PIPE, text=True, check=True).stdout
+    # (A custom command with a depfile is listed as CUSTOM_COMMAND_DEP: gtk4's
+    # glib-compile-resources header gtkresources.h.)
     gen = [t.split(":")[0] for t in targets.splitlines()
-           if t.endswith(": CUSTOM_COMMAND") and re.search(r"\.(c|h|inc):", t)]
+           if re.search(r": CUSTOM_COMMAND(_DEP)?$", t) and re.search(r"\.(c|h|inc):", t)]
     if gen:
         run(["ninja", "-C", bdir, "-j2", "-k", "0"] + gen, log=log, env=env, check=False)
 
