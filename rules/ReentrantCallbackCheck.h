@@ -145,6 +145,11 @@ private:
   /// cds_lfht_del, _add_replace or _replace (removesLfhtNode), then a free
   /// of the node it removed before a grace period.
   void checkLfhtDelete(const CallExpr *Del, ASTContext &Ctx);
+  /// The free, in \p Fn or a function of the TU it calls (\p Budget hops
+  /// down), of the object its parameter \p Index points into, that runs on
+  /// every path on which the parameter is not null; null when there is none.
+  const CallExpr *freeOfParam(const FunctionDecl *Fn, unsigned Index,
+                              unsigned Budget, ASTContext &Ctx);
   /// The TU's read-side facts, built on first use (per TU).
   RcuSections &rcu(ASTContext &Ctx);
   /// Under StrictMapIdentity: \p Own, a table of the visited entry (or of

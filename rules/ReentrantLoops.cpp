@@ -44,7 +44,9 @@
 //     still holds that object: readers may still hold the node. The node
 //     `cds_lfht_add_replace` returns (the local it is stored in) and the one
 //     `cds_lfht_replace` unlinks (the local holding `cds_lfht_iter_get_node`
-//     of the same iterator, taken before it) are removed nodes alike.
+//     of the same iterator, taken before it) are removed nodes alike. A call
+//     of the TU given the node's object frees it when the callee frees its
+//     parameter's object on every path where it is not null (freeOfParam).
 //
 //===----------------------------------------------------------------------===//
 
@@ -1135,7 +1137,98 @@ const VarDecl *iteratorVar(const Expr *E) {
   return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
 }
 
+bool isFreeCall(const CallExpr *C) {
+  llvm::StringRef N = calleeName(C);
+  return (N == "free" || N == "g_free") && C->getNumArgs() == 1;
+}
+
+/// The successor of \p B's test that the path takes when parameter \p P is
+/// null (`if (!p)`, `p == NULL`, `if (p)`, `NULL != p`), or -1.
+int nullSuccessor(const CFGBlock *B, const ParmVarDecl *P, ASTContext &Ctx) {
+  const auto *E = dyn_cast_or_null<Expr>(B->getTerminatorCondition());
+  if (!E || B->succ_size() != 2)
+    return -1;
+  bool Negated = false;
+  E = E->IgnoreParenImpCasts();
+  while (const auto *UO = dyn_cast<UnaryOperator>(E)) {
+    if (UO->getOpcode() != UO_LNot)
+      break;
+    Negated = !Negated;
+    E = UO->getSubExpr()->IgnoreParenImpCasts();
+  }
+  auto IsNull = [&](const Expr *X) {
+    return X->IgnoreParenCasts()->isNullPointerConstant(
+               Ctx, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull;
+  };
+  bool TrueIsNull = Negated; // `if (p)`: true when not null
+  if (const auto *BO = dyn_cast<BinaryOperator>(E);
+      BO && (BO->getOpcode() == BO_EQ || BO->getOpcode() == BO_NE)) {
+    const Expr *Other = IsNull(BO->getRHS())   ? BO->getLHS()
+                        : IsNull(BO->getLHS()) ? BO->getRHS()
+                                               : nullptr;
+    if (!Other)
+      return -1;
+    E = Other->IgnoreParenImpCasts();
+    TrueIsNull = Negated != (BO->getOpcode() == BO_EQ);
+  }
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  if (!DRE || DRE->getDecl() != P)
+    return -1;
+  return TrueIsNull ? 0 : 1;
+}
+
 } // namespace
+
+const CallExpr *ReentrantCallbackCheck::freeOfParam(const FunctionDecl *Fn,
+                                                    unsigned Index,
+                                                    unsigned Budget,
+                                                    ASTContext &Ctx) {
+  // A destroy helper (`chan_destroy (c)`), or a call_rcu callback called
+  // directly (`free_rcu (&c->rcu)`), that frees the object of its parameter
+  // on every path on which the parameter is not null. Quiet when it waits
+  // for a grace period, defers or removes anything itself, or reassigns the
+  // parameter: those are read as written in it, not here.
+  Fn = Fn ? Fn->getDefinition() : nullptr;
+  if (!Fn || !Fn->getBody() || Index >= Fn->getNumParams())
+    return nullptr;
+  const ParmVarDecl *P = Fn->getParamDecl(Index);
+  RcuSections &R = rcu(Ctx);
+  const FunctionFlow *Flow = R.flowOf(Fn);
+  LocalValues Values(Fn);
+  if (!Flow || Values.defined(P))
+    return nullptr;
+  llvm::SmallVector<const CallExpr *, 16> Calls;
+  collectCalls(Fn->getBody(), Calls);
+  llvm::SmallPtrSet<const Stmt *, 4> Frees;
+  const CallExpr *First = nullptr;
+  for (const CallExpr *C : Calls) {
+    llvm::StringRef N = calleeName(C);
+    if (N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C))
+      return nullptr;
+    bool Frees_ = false;
+    for (unsigned I = 0; I < C->getNumArgs() && !Frees_; ++I) {
+      llvm::SmallPtrSet<const VarDecl *, 4> Vars;
+      if (objectVar(C->getArg(I), Values, Vars) != P)
+        continue;
+      Frees_ = isFreeCall(C) ||
+               (Budget && C->getDirectCallee() != Fn &&
+                freeOfParam(C->getDirectCallee(), I, Budget - 1, Ctx));
+    }
+    if (Frees_) {
+      Frees.insert(C);
+      First = First ? First : C;
+    }
+  }
+  if (!First)
+    return nullptr;
+  FunctionFlow::Point Entry{&Flow->graph().getEntry(), 0};
+  bool Skips = Flow->reachesExitWithout(
+      Entry, [&](const Stmt *S) { return Frees.count(S) > 0; },
+      [&](const CFGBlock *B, unsigned I) {
+        return nullSuccessor(B, P, Ctx) == static_cast<int>(I);
+      });
+  return Skips ? nullptr : First;
+}
 
 void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
                                              ASTContext &Ctx) {
@@ -1178,10 +1271,17 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
     if (C != Del && EndsWait(C))
       return;
     llvm::StringRef N = calleeName(C);
-    if ((N != "free" && N != "g_free") || C->getNumArgs() != 1)
-      continue;
+    // The free: `free (n)`, or a call of the TU that frees the node's
+    // object on every path (freeOfParam; \p Inner is that free).
     llvm::SmallPtrSet<const VarDecl *, 4> Vars;
-    if (objectVar(C->getArg(0), Values, Vars) != Node)
+    const CallExpr *Inner = nullptr;
+    for (unsigned I = 0; I < C->getNumArgs() && !Inner; ++I) {
+      Vars.clear();
+      if (C == Del || objectVar(C->getArg(I), Values, Vars) != Node)
+        continue;
+      Inner = isFreeCall(C) ? C : freeOfParam(C->getDirectCallee(), I, MaxCallDepth, Ctx);
+    }
+    if (!Inner)
       continue;
     std::optional<FunctionFlow::Point> To = Flow ? Flow->pointOf(C) : std::nullopt;
     if (!From || !To) // FIXME: no CFG: quiet
@@ -1198,12 +1298,15 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
                               [](const CFGBlock *, unsigned) { return false; }))
       continue;
     diag(C->getBeginLoc(),
-         "'%0' frees a node removed with '%1' before a grace "
+         "%select{'%1'|call to '%1'}0 frees a node removed with '%2' before a grace "
          "period; readers in a read-side critical section may still hold it")
-        << N << How << C->getSourceRange();
+        << (Inner != C) << N << How << C->getSourceRange();
     diag(Del->getBeginLoc(),
          "removed here; free it with 'call_rcu', or after 'synchronize_rcu'",
          DiagnosticIDs::Note);
+    if (Inner != C)
+      diag(Inner->getBeginLoc(), "'%0' frees it here, on every path", DiagnosticIDs::Note)
+          << functionName(enclosingFunction(Inner, Ctx));
     return;
   }
 }
