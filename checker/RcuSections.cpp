@@ -3,6 +3,7 @@
 #include "RcuSections.h"
 #include "ContractModel.h"
 #include "clang/AST/Expr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include <climits>
 
 namespace clang::tidy::tsmap {
@@ -206,6 +207,37 @@ bool RcuSections::alwaysWaits(const FunctionDecl *Fn, unsigned Budget) {
   });
   InProgress.erase({K, AskWaits});
   return Waits[K] = Always;
+}
+
+namespace {
+/// Every direct call of the TU, by canonical callee, with its caller.
+class CallerIndex : public RecursiveASTVisitor<CallerIndex> {
+public:
+  bool TraverseFunctionDecl(FunctionDecl *FD) {
+    const FunctionDecl *Saved = Current;
+    Current = FD;
+    bool R = RecursiveASTVisitor::TraverseFunctionDecl(FD);
+    Current = Saved;
+    return R;
+  }
+  bool VisitCallExpr(CallExpr *C) {
+    if (const FunctionDecl *FD = C->getDirectCallee(); FD && Current)
+      Sites[FD->getCanonicalDecl()].push_back({C, Current});
+    return true;
+  }
+  const FunctionDecl *Current = nullptr;
+  llvm::DenseMap<const FunctionDecl *, std::vector<RcuSections::CallSite>> Sites;
+};
+} // namespace
+
+llvm::ArrayRef<RcuSections::CallSite> RcuSections::callersOf(const FunctionDecl *Fn) {
+  if (!Callers) {
+    CallerIndex Index;
+    Index.TraverseDecl(Ctx.getTranslationUnitDecl());
+    Callers = std::move(Index.Sites);
+  }
+  auto It = Callers->find(Fn->getCanonicalDecl());
+  return It == Callers->end() ? llvm::ArrayRef<CallSite>() : llvm::ArrayRef<CallSite>(It->second);
 }
 
 } // namespace clang::tidy::tsmap

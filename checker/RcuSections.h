@@ -21,9 +21,11 @@
 #include "Publication.h"
 #include "clang/AST/ASTContext.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseSet.h"
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace clang::tidy::tsmap {
 
@@ -63,6 +65,11 @@ public:
   /// The flow of \p Fn's body, built once; null when clang cannot build it.
   const FunctionFlow *flowOf(const FunctionDecl *Fn);
 
+  /// A direct call and the function that makes it.
+  using CallSite = std::pair<const CallExpr *, const FunctionDecl *>;
+  /// The calls to \p Fn in the TU (one walk of the TU, on first use).
+  llvm::ArrayRef<CallSite> callersOf(const FunctionDecl *Fn);
+
 private:
   /// The least lock depth at the entry of each block of \p Fn (by block ID;
   /// Unreached for blocks no path reaches); null when undecided.
@@ -89,6 +96,8 @@ private:
   llvm::DenseMap<std::pair<Key, unsigned>, bool> Mentions;
   /// Recursion guard: (function, budget) and the question (a Question).
   llvm::DenseSet<std::pair<Key, unsigned>> InProgress;
+  /// By canonical callee; built by the first callersOf.
+  std::optional<llvm::DenseMap<const FunctionDecl *, std::vector<CallSite>>> Callers;
 };
 
 } // namespace clang::tidy::tsmap

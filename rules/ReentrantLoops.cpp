@@ -343,52 +343,34 @@ bool documentsReadLock(const FunctionDecl *Fn, ASTContext &Ctx) {
   return false;
 }
 
-/// The calls to \p Fn in the TU, with the functions that make them.
-class CallerFinder : public RecursiveASTVisitor<CallerFinder> {
-public:
-  explicit CallerFinder(const FunctionDecl *Fn) : Target(Fn->getCanonicalDecl()) {}
-  bool TraverseFunctionDecl(FunctionDecl *FD) {
-    const FunctionDecl *Saved = Current;
-    Current = FD;
-    bool R = RecursiveASTVisitor::TraverseFunctionDecl(FD);
-    Current = Saved;
-    return R;
-  }
-  bool VisitCallExpr(CallExpr *C) {
-    if (const FunctionDecl *FD = C->getDirectCallee();
-        FD && FD->getCanonicalDecl() == Target && Current)
-      Sites.push_back({C, Current});
-    return true;
-  }
-  const FunctionDecl *Target;
-  const FunctionDecl *Current = nullptr;
-  std::vector<std::pair<const CallExpr *, const FunctionDecl *>> Sites;
-};
-
 /// Whether \p Fn runs in a read-side section: the comment above it says its
 /// caller holds the lock, or it is static and every call to it in the TU is
 /// in one (or in a function that, in turn, is; \p Depth levels up). An
 /// extern function may be called from other files, so callers in the TU
 /// that hold the lock do not vouch for it (lttng's viewer_session_close_one
 /// _session: locked in its file, unlocked in live.c). Beyond \p Depth, and
-/// for a static function nothing calls, quiet.
+/// for a static function nothing calls, quiet. \p Known memoizes answers.
 bool calledInReadSection(const FunctionDecl *Fn, ASTContext &Ctx,
-                         unsigned Depth, RcuSections &R) {
+                         unsigned Depth, RcuSections &R,
+                         llvm::DenseMap<std::pair<const FunctionDecl *, unsigned>, bool> &Known) {
   if (documentsReadLock(Fn, Ctx))
     return true;
   if (Fn->isExternallyVisible())
     return false;
   if (Depth == 0)
     return true;
-  CallerFinder Finder(Fn);
-  Finder.TraverseDecl(Ctx.getTranslationUnitDecl());
-  if (Finder.Sites.empty())
-    return true;
-  for (auto &[Site, Caller] : Finder.Sites)
+  auto Key = std::make_pair(Fn->getCanonicalDecl(), Depth);
+  if (auto It = Known.find(Key); It != Known.end())
+    return It->second;
+  Known[Key] = true; // a call cycle vouches for nothing it does not reach
+  bool Locked = true;
+  for (const auto &[Site, Caller] : R.callersOf(Fn))
     if (!inReadSection(Site, Caller, R) &&
-        !calledInReadSection(Caller, Ctx, Depth - 1, R))
-      return false;
-  return true;
+        !calledInReadSection(Caller, Ctx, Depth - 1, R, Known)) {
+      Locked = false;
+      break;
+    }
+  return Known[Key] = Locked;
 }
 
 /// The definitions of the locals of one function, read once: a local's
@@ -1098,9 +1080,10 @@ void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
   if (!Macro.starts_with("cds_lfht_for_each"))
     return;
   const FunctionDecl *Owner = enclosingFunction(First, Ctx);
+  llvm::DenseMap<std::pair<const FunctionDecl *, unsigned>, bool> KnownCallers;
   if (!Owner || !Owner->getBody() || usesQsbrFlavor(Ctx) ||
       inReadSection(First, Owner, rcu(Ctx)) ||
-      calledInReadSection(Owner, Ctx, 3, rcu(Ctx)))
+      calledInReadSection(Owner, Ctx, MaxCallDepth, rcu(Ctx), KnownCallers))
     return;
   const Expr *Table = First->getNumArgs() ? First->getArg(0) : nullptr;
   diag(SM.getExpansionLoc(Loc),
