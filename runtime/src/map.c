@@ -923,11 +923,11 @@ static void tsmap_shard_hand_retired(tsmap_shard *s, tsmap_shard *heir) {
 }
 
 void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
-  if (!m->cfg.allocator)
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (cur && cur->map_len) /* mapped: its pages were given back (R8) */
     return;
   tsmap_shard_hand_retired(s, heir);
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  if (!cur || cur->map_len || cur->ngroups == 1 || s->next || s->rs_next ||
+  if (!cur || cur->ngroups == 1 || s->next || s->rs_next ||
       atomic_load_explicit(&s->count, memory_order_relaxed) ||
       atomic_load_explicit(&s->old, memory_order_relaxed))
     return;

@@ -753,8 +753,8 @@ TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
  * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
  * there is nothing (more) to give back (R8). */
 TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped);
-/* The same shard, emptied by a halving, of a map with an allocator (its tables are not
- * mapped: no page to give back): a one-group table instead, the large one retired on
+/* The same shard, emptied by a halving, whose table is not mapped (an allocator's, or
+ * the heap's where mmap failed: no page to give back): a one-group table instead, the large one retired on
  * `heir` (locked too, the shard its entries went to, which is written: its writes free it
  * once no reader can hold it, I5), and so is what it retired before. */
 TSMAP_HIDDEN void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir);
