@@ -951,7 +951,10 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
  * when buf is given and the text is `cap` bytes or longer (buf holds a NUL-terminated
  * prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
  * (len_out NULL, or buf NULL with a cap); the statuses of tsmap_metrics_write /
- * _write_all (their TSMAP_NO_MEMORY, no snapshot: *len_out 0, buf ""). */
+ * _write_all (their TSMAP_NO_MEMORY, no snapshot: *len_out 0, buf ""). So with cap above
+ * 0, a TSMAP_NO_MEMORY with *len_out at least cap asks for a larger buffer, and one with
+ * *len_out 0 is the call's own memory, which no buffer cures (a map's text is never
+ * empty, and an empty one fits any cap above 0). */
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus
