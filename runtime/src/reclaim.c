@@ -7,15 +7,15 @@
  * to any more (a map gone quiet after a burst, a read-mostly map) kept it until destroy
  * before black-box round 17. tsmap_maintain now does those writes' part for them:
  *
- *   R1. Each shard it visits (round-robin over every shard that ever held a table, a
+ *   Q1. Each shard it visits (round-robin over every shard that ever held a table, a
  *       cursor of its own) is locked alone, as a write locks it; the epoch is advanced
  *       (tsmap_ebr_try_advance: it never waits for a reader, it just fails) at most twice
  *       a call, and only for a shard with something retired.
- *   R2. What the epoch allows goes, as a write's collection frees it; what a reader may
+ *   Q2. What the epoch allows goes, as a write's collection frees it; what a reader may
  *       still hold stays for a later call or write. Mapped tables are given back a chunk
  *       (TSMAP_UNMAP_CHUNK) a lock hold, as a write's chore does, so a write waits for
  *       the lock no longer than behind another write's chore.
- *   R3. Bounded by the call's budget: a shard visited costs a group, a chunk the groups
+ *   Q3. Bounded by the call's budget: a shard visited costs a group, a chunk the groups
  *       it held.
  */
 #include "tsmap_internal.h"
@@ -26,7 +26,7 @@ static size_t tsmap_chunk_groups(const tsmap *m) {
   return g ? g : 1;
 }
 
-/* One lock hold of shard s (R1, R2): collect what the epoch allows (advancing it first,
+/* One lock hold of shard s (Q1, Q2): collect what the epoch allows (advancing it first,
  * once per call: *advanced), then give back one chunk of a reclaimed mapped table.
  * Returns -1 when the map is closed, 1 when a chunk was given back, else 0. */
 static int tsmap_reclaim_step(tsmap *m, tsmap_shard *s, int *advanced) {

@@ -38,19 +38,6 @@ static void count_free_fn(void *p, size_t size, void *ctx) {
   free(p);
 }
 
-static long status_kib(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long v = -1;
-  size_t n = strlen(field);
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, field, n) == 0 && line[n] == ':')
-      v = atol(line + n + 1);
-  if (f)
-    fclose(f);
-  return v;
-}
-
 /* A series of the map's exposition (tsmap_metrics_format), or -1. */
 static long long series(tsmap *m, const char *name) {
   static char text[1 << 16];
@@ -132,13 +119,13 @@ static void test_maintain_gives_back_a_mapped_old_table(void) {
   uint64_t next = 1;
   long long table = grow_once(m, &next);
   CHECK(table >= (8 << 20));
-  long before = status_kib("VmRSS");
+  long before = tsmap_test_status_kib("VmRSS");
   CHECK_ST(tsmap_maintain(m, 0), TSMAP_OK);
-  long zero = status_kib("VmRSS");
+  long zero = tsmap_test_status_kib("VmRSS");
   CHECK(before - zero < table / 4 / 1024);
   for (int i = 0; i < 4; i++)
     CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
-  long after = status_kib("VmRSS");
+  long after = tsmap_test_status_kib("VmRSS");
   CHECK(before - after >= table / 4 / 1024); /* KiB: half the old table at least */
   if (before - after < table / 4 / 1024)
     fprintf(stderr, "  VmRSS %ld -> %ld KiB, table %lld bytes\n", before, after, table);
