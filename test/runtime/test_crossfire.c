@@ -12,6 +12,11 @@
  *   - fork while a growth is in progress and the maintenance thread reclaims (G5, G16,
  *     G3): each child finds every stable key, finishes the growth with its own writes,
  *     maintains, closes and exits 0.
+ *   - replicas written locally, merging both ways and forgetting tombstones up to the
+ *     cursors both passed, at once (G13 (b), (d), (e)): they converge, and removals made
+ *     after that horizon stay removed.
+ *   - tsmap_maintain reclaiming in a loop under readers of long keys a writer removes
+ *     (G3: ASan sees no read of freed memory).
  *   - NUMA placement on a one-node machine (G14): every shard, and every shard a reshard
  *     adds, on node 0 under both policies; what tsmap_placement says is consistent.
  *   - exactly once across reshards, expiry, a maintenance thread, discarded callbacks and
@@ -500,6 +505,155 @@ static void test_maintain_reclaims_under_readers(void) {
 }
 
 /* ======================================================================================
+ * Replicas: local writes, merges both ways and tsmap_forget at once (G13 (b), (d), (e))
+ * ====================================================================================== */
+
+#define REP_KEYS 16384
+
+typedef struct rep_pair {
+  tsmap *r[2];
+  _Atomic int stop;
+  _Atomic uint64_t horizon[2]; /* every change at or below was delivered both ways */
+  _Atomic long forgotten, bad;
+} rep_pair;
+
+typedef struct rep_send {
+  tsmap *to;
+  long bad, sent;
+} rep_send;
+
+static int rep_visit(const tsmap_change *c, void *ctx) {
+  rep_send *s = (rep_send *)ctx;
+  tsmap_status st = tsmap_merge(s->to, c, NULL, NULL, NULL);
+  s->bad += st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_EXISTS;
+  s->sent++;
+  return 0;
+}
+
+/* Export r[from] since *since into r[1 - from]; *since moves on. */
+static long rep_deliver(rep_pair *p, int from, uint64_t *since) {
+  rep_send s = {p->r[1 - from], 0, 0};
+  uint64_t next = 0;
+  if (tsmap_export(p->r[from], *since, rep_visit, &s, &next) != TSMAP_OK)
+    s.bad++;
+  else
+    *since = next;
+  p->bad += s.bad;
+  return s.sent;
+}
+
+static void *rep_write_main(void *arg) {
+  rep_pair *p = (rep_pair *)arg;
+  static _Atomic unsigned seeds;
+  unsigned id = atomic_fetch_add(&seeds, 1);
+  uint64_t x = 0xabcdu + id;
+  tsmap *m = p->r[id % 2];
+  while (!atomic_load(&p->stop)) {
+    x = tsmap_test_mix(x);
+    uint64_t k = x % REP_KEYS, v = x >> 8;
+    int put = (x >> 40) & 3; /* 3 in 4; bits the key does not use */
+    tsmap_status st = put ? tsmap_put(m, &k, 8, &v, NULL) : tsmap_remove(m, &k, 8, NULL);
+    p->bad += st != TSMAP_OK && st != TSMAP_REPLACED && st != TSMAP_NOT_FOUND;
+  }
+  return NULL;
+}
+
+/* Delivers both ways; a replica's changes up to the cursor an export returned have all
+ * reached the other (G12 (d)), so the two cursors make a horizon both have passed. */
+static void *rep_exchange_main(void *arg) {
+  rep_pair *p = (rep_pair *)arg;
+  uint64_t since[2] = {0, 0};
+  while (!atomic_load(&p->stop)) {
+    for (int from = 0; from < 2; from++) {
+      rep_deliver(p, from, &since[from]);
+      atomic_store(&p->horizon[from], since[from]);
+    }
+  }
+  return NULL;
+}
+
+static void *rep_forget_main(void *arg) {
+  rep_pair *p = (rep_pair *)arg;
+  while (!atomic_load(&p->stop)) {
+    uint64_t h[2] = {atomic_load(&p->horizon[0]), atomic_load(&p->horizon[1])};
+    for (int i = 0; i < 2; i++) {
+      size_t n = 0;
+      p->bad += tsmap_forget(p->r[i], h, 2, &n) != TSMAP_OK;
+      p->forgotten += (long)n;
+    }
+
+    nap_us(200);
+  }
+  return NULL;
+}
+
+static void test_replicas_merge_write_and_forget_at_once(void) {
+  tsmap_test_watchdog("test_replicas_merge_write_and_forget_at_once", 120);
+  static rep_pair p;
+  memset(&p, 0, sizeof p);
+  for (int i = 0; i < 2; i++) {
+    tsmap_config cfg;
+    tsmap_config_init(&cfg, 8);
+    cfg.key_size = 8;
+    cfg.shard_count = 4;
+    cfg.replicas = 2;
+    cfg.replica_id = (size_t)i;
+    CHECK_ST(tsmap_create(&cfg, &p.r[i]), TSMAP_OK);
+    if (!p.r[i])
+      return;
+  }
+  pthread_t t[4];
+  void *(*mains[4])(void *) = {rep_write_main, rep_write_main, rep_exchange_main,
+                               rep_forget_main};
+  for (int i = 0; i < 4; i++)
+    pthread_create(&t[i], NULL, mains[i], &p);
+  nap_us(SCALE > 1 ? 500000 : 1500000);
+  for (int i = 0; i < 100 && atomic_load(&p.forgotten) < 100; i++)
+    nap_us(100000); /* until forget has dropped some while the others run */
+  atomic_store(&p.stop, 1);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  uint64_t since[2] = {0, 0};
+  long rounds = 0, moved;
+  do /* to a fixed point: full exchanges both ways */
+    moved = rep_deliver(&p, 0, &since[0]) + rep_deliver(&p, 1, &since[1]);
+  while (moved && ++rounds < 20);
+  /* Removals after the horizon both replicas passed: forgetting up to it keeps their
+   * tombstones, so the other replica's older values do not bring the keys back. */
+  uint64_t h[2] = {since[0], since[1]};
+  for (uint64_t k = 0; k < 64; k++)
+    (void)tsmap_remove(p.r[0], &k, 8, NULL);
+  for (int i = 0; i < 2; i++)
+    CHECK_ST(tsmap_forget(p.r[i], h, 2, NULL), TSMAP_OK);
+  do
+    moved = rep_deliver(&p, 0, &since[0]) + rep_deliver(&p, 1, &since[1]);
+  while (moved && ++rounds < 40);
+  long back = 0;
+  for (uint64_t k = 0; k < 64; k++)
+    for (int i = 0; i < 2; i++)
+      back += tsmap_get(p.r[i], &k, 8, NULL) != TSMAP_NOT_FOUND;
+  CHECK(back == 0);
+  long differ = 0;
+  for (uint64_t k = 0; k < REP_KEYS; k++) {
+    uint64_t v[2] = {0, 0};
+    tsmap_status st[2];
+    for (int i = 0; i < 2; i++)
+      st[i] = tsmap_get(p.r[i], &k, 8, &v[i]);
+    differ += st[0] != st[1] || v[0] != v[1];
+  }
+  CHECK(p.bad == 0);
+  CHECK(differ == 0);
+  CHECK(p.forgotten > 0);
+  if (differ || back || p.bad || getenv("TSMAP_CROSSFIRE_PRINT"))
+    fprintf(stderr, "  %ld keys differ, %ld removed keys back, %ld bad statuses, %ld tombstones "
+            "forgotten, %ld exchanges after\n", differ, back, (long)p.bad, (long)p.forgotten,
+            rounds + 1);
+  tsmap_destroy(p.r[0]);
+  tsmap_destroy(p.r[1]);
+  alarm(0);
+}
+
+/* ======================================================================================
  * NUMA placement on a one-node machine
  * ====================================================================================== */
 
@@ -776,5 +930,5 @@ static void test_exactly_once_across_reshards_expiry_and_close(void) {
 
 TEST_MAIN(T(test_cas_under_contention_during_reshards), T(test_feed_followed_during_reshards),
           T(test_fork_during_growth_and_reclaim), T(test_maintain_reclaims_under_readers),
-          T(test_placement_on_a_one_node_machine),
+          T(test_replicas_merge_write_and_forget_at_once), T(test_placement_on_a_one_node_machine),
           T(test_exactly_once_across_reshards_expiry_and_close))
