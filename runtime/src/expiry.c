@@ -196,6 +196,7 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
   if (tsmap_is_closed(map))
     return TSMAP_CLOSED;
   size_t groups = budget / TSMAP_GROUP_SLOTS + (budget % TSMAP_GROUP_SLOTS != 0);
+  size_t reclaim = groups;
   tsmap_reshard_help(map, groups); /* G15: moves a reshard on, finishes an idle one */
   /* A budget over the map's groups buys one pass: each visit looks at up to
    * TSMAP_MAINTAIN_CHUNK groups of a shard (a growth's old table first, where entries not
@@ -234,7 +235,7 @@ static tsmap_status tsmap_maintain_body(tsmap *map, size_t budget) {
     if (closed || tsmap_is_closed(map))
       return TSMAP_CLOSED;
   }
-  return TSMAP_OK;
+  return tsmap_reclaim_quiet(map, reclaim); /* G3: what quiet shards retired (reclaim.c) */
 }
 
 typedef struct tsmap_maint {

@@ -38,14 +38,6 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels fail it and we touch pages */
 #endif
 
-/* Per write that does paging chores (every write while there is one to do): fault in a
- * page of the next table, or give back 2 pages of a reclaimed one. Twice that every other
- * write made those writes 2-5 us (3.6 us on average to give back 16 KiB), the most of D's
- * inserts over 5 us that no interruption explains; 64 KiB chunks took 5-20 us, the page
- * structures of a cold table being cache misses themselves. */
-#define TSMAP_POPULATE_CHUNK ((size_t)4 << 10)
-#define TSMAP_UNMAP_CHUNK ((size_t)8 << 10)
-
 /* Seqlock a group of `t` for writing (I2). Returns the seq to pass to tsmap_group_end.
  * The values come from the table's counter, not from the group: every write gives its
  * group a larger seq than the group has had (so a reader's equal seqs still mean no
@@ -931,11 +923,11 @@ static void tsmap_shard_hand_retired(tsmap_shard *s, tsmap_shard *heir) {
 }
 
 void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
-  if (!m->cfg.allocator)
+  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+  if (cur && cur->map_len) /* mapped: its pages were given back (R8) */
     return;
   tsmap_shard_hand_retired(s, heir);
-  tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-  if (!cur || cur->map_len || cur->ngroups == 1 || s->next || s->rs_next ||
+  if (!cur || cur->ngroups == 1 || s->next || s->rs_next ||
       atomic_load_explicit(&s->count, memory_order_relaxed) ||
       atomic_load_explicit(&s->old, memory_order_relaxed))
     return;
@@ -1185,7 +1177,7 @@ TSMAP_INLINE int tsmap_shard_chore_turn(tsmap_shard *s) {
  * one is full, fault a chunk of it in, or give back a chunk of a reclaimed table (then
  * keep its mapping as a spare). Each keeps page faults and munmap out of any single
  * write's latency (G5). */
-static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
+void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
   tsmap_table *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
   if (s->unmapping) {
     tsmap_table *t = s->unmapping;
@@ -1217,7 +1209,7 @@ static void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after) {
 }
 
 /* Move what is safe to free (retired two epochs ago) to `after`. */
-static void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
+void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
   uint64_t e = atomic_load(&tsmap_global_epoch);
   for (tsmap_table **pt = &s->retired_tables; *pt;) {
     tsmap_table *t = *pt;

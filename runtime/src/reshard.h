@@ -82,8 +82,8 @@
  *       2x where they sat near full, the fit keeping room for its migration's inserts:
  *       2.00x for 131,072 entries 4 -> 16, test_soak.c), and one that reshards back holds
  *       what it held before (test_g15_a_reshard_gives_memory_back), every time. A table
- *       from a custom allocator is not mapped and has no page to give back: an emptied
- *       source gives the whole table back instead, a one-group table taking its place
+ *       from a custom allocator (or from the heap, mmap having failed) is not mapped and
+ *       has no page to give back: an emptied source gives the whole table back instead, a one-group table taking its place
  *       (tsmap_shard_shed; it kept the table until destroy before black-box round 16:
  *       2.50x in the allocator after 2 -> 16 -> 2, test_soak.c).
  *   R9  tsmap_size never counts a moving entry in both shards of its pair or in neither.

@@ -47,12 +47,8 @@ void tsmap_tomb_drop(const tsmap *m, const tsmap_key *q) {
   tsmap_tomb_free(m, t);
 }
 
-/* Double the buckets when there are more tombstones than buckets (no memory: keep the
- * chains longer). */
-static void tsmap_tombs_grow(const tsmap *m, tsmap_tombs *ts) {
-  if (ts->count < ts->nbuckets)
-    return;
-  size_t n = ts->nbuckets ? ts->nbuckets * 2 : 16;
+/* Rehash `ts` into n buckets (no memory: keep the ones it has). */
+static void tsmap_tombs_rehash(const tsmap *m, tsmap_tombs *ts, size_t n) {
   tsmap_tomb **b = (tsmap_tomb **)tsmap_mem_zalloc(m, n * sizeof *b);
   if (!b)
     return;
@@ -68,6 +64,24 @@ static void tsmap_tombs_grow(const tsmap *m, tsmap_tombs *ts) {
     tsmap_mem_free(m, ts->b, ts->nbuckets * sizeof *ts->b);
   ts->b = b;
   ts->nbuckets = n;
+}
+
+/* Double the buckets when there are more tombstones than buckets (no memory: keep the
+ * chains longer). */
+static void tsmap_tombs_grow(const tsmap *m, tsmap_tombs *ts) {
+  if (ts->count >= ts->nbuckets)
+    tsmap_tombs_rehash(m, ts, ts->nbuckets ? ts->nbuckets * 2 : 16);
+}
+
+/* After tsmap_forget: halve the buckets while they are over 4 times the tombstones, down
+ * to 16 (a burst of removals forgotten gives back its buckets too; before black-box round
+ * 17 they only doubled: 8-16 bytes a peak tombstone kept until destroy). */
+static void tsmap_tombs_shrink(const tsmap *m, tsmap_tombs *ts) {
+  size_t n = ts->nbuckets;
+  while (n > 16 && ts->count * 4 < n)
+    n /= 2;
+  if (n != ts->nbuckets)
+    tsmap_tombs_rehash(m, ts, n);
 }
 
 static size_t tsmap_tomb_bytes(const tsmap *m, size_t key_len) {
@@ -266,6 +280,8 @@ static size_t tsmap_tombs_forget(const tsmap *m, tsmap_shard *s, const uint64_t 
       n++;
     }
   }
+  if (ts)
+    tsmap_tombs_shrink(m, ts);
   return n;
 }
 

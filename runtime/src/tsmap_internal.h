@@ -77,6 +77,13 @@
 #define TSMAP_BYTES_HI 0x8080808080808080ull
 #define TSMAP_BYTES_7F 0x7f7f7f7f7f7f7f7full
 #define TSMAP_MIGRATE_GROUPS 2 /* groups moved per write while a shard grows (G5) */
+/* Per write that does paging chores (every write while there is one to do): fault in a
+ * page of the next table, or give back 2 pages of a reclaimed one. Twice that every other
+ * write made those writes 2-5 us (3.6 us on average to give back 16 KiB), the most of D's
+ * inserts over 5 us that no interruption explains; 64 KiB chunks took 5-20 us, the page
+ * structures of a cold table being cache misses themselves. */
+#define TSMAP_POPULATE_CHUNK ((size_t)4 << 10)
+#define TSMAP_UNMAP_CHUNK ((size_t)8 << 10)
 
 typedef _Atomic uint64_t tsmap_word;
 
@@ -431,6 +438,7 @@ struct tsmap {
   size_t shards_bytes;
   struct tsmap_maint *maint;      /* G10: the maintenance thread, if configured */
   _Atomic size_t maintain_next;   /* G10: the shard tsmap_maintain continues with */
+  _Atomic size_t reclaim_next;    /* G3: the shard its reclamation continues with */
   struct tsmap_place *place;      /* G14: each shard's node (placement.c); NULL: none */
   unsigned char versioned;        /* G12: each entry has a version word (table.vers) */
   size_t replicas;                /* G13: then a stamp and a clock of this many words */
@@ -621,6 +629,16 @@ TSMAP_HIDDEN tsmap_status tsmap_read_words8(tsmap *map, const void *key, size_t 
 TSMAP_HIDDEN void tsmap_writer_begin(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_writer_end(tsmap *m, tsmap_shard *s, tsmap_after *after);
 TSMAP_HIDDEN void tsmap_after_run(tsmap *m, tsmap_after *after);
+/* Shard s (locked): move what was retired two epochs ago or more to `after` (I5). */
+TSMAP_HIDDEN void tsmap_collect(tsmap_shard *s, tsmap_after *after);
+/* Shard s (locked): one paging chore (G5): a chunk of a reclaimed mapped table given back
+ * (first, while s->unmapping), or of the prepared next table faulted in. */
+TSMAP_HIDDEN void tsmap_shard_chores(tsmap *m, tsmap_shard *s, tsmap_after *after);
+/* tsmap_maintain's reclamation (reclaim.c): frees what the shards retired once no reader
+ * can hold it, and gives back reclaimed mapped tables' pages, `groups` groups' worth
+ * (a shard visited costs 1, a chunk given back the groups it held). TSMAP_CLOSED if the
+ * map was closed meanwhile, else TSMAP_OK. */
+TSMAP_HIDDEN tsmap_status tsmap_reclaim_quiet(tsmap *m, size_t groups);
 TSMAP_HIDDEN int tsmap_shard_find(const tsmap *m, tsmap_shard *s, const tsmap_key *q,
                                   tsmap_pos *pos);
 TSMAP_HIDDEN void tsmap_pos_read_value(const tsmap *m, const tsmap_pos *pos, uint64_t *vbuf);
@@ -735,8 +753,8 @@ TSMAP_HIDDEN void tsmap_shard_fit(tsmap *m, tsmap_shard *s);
  * (TSMAP_UNMAP_CHUNK from *dropped on); the table stays, reading as empty. Returns 1 when
  * there is nothing (more) to give back (R8). */
 TSMAP_HIDDEN int tsmap_shard_drop_step(tsmap_shard *s, size_t *dropped);
-/* The same shard, emptied by a halving, of a map with an allocator (its tables are not
- * mapped: no page to give back): a one-group table instead, the large one retired on
+/* The same shard, emptied by a halving, whose table is not mapped (an allocator's, or
+ * the heap's where mmap failed: no page to give back): a one-group table instead, the large one retired on
  * `heir` (locked too, the shard its entries went to, which is written: its writes free it
  * once no reader can hold it, I5), and so is what it retired before. */
 TSMAP_HIDDEN void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir);

@@ -180,16 +180,6 @@ static int count_visit(const void *key, size_t key_len, const void *value, void 
   ++*(size_t *)ctx;
   return 0;
 }
-static tsmap_verdict add_one(const void *key, size_t key_len, const void *old, void *ctx,
-                             void *out) {
-  (void)key, (void)key_len, (void)ctx;
-  uint64_t v = 0;
-  if (old)
-    memcpy(&v, old, 8);
-  v++;
-  memcpy(out, &v, 8);
-  return TSMAP_STORE;
-}
 static int make_seven(const void *key, size_t key_len, void *ctx, void *out) {
   (void)key, (void)key_len, (void)ctx;
   uint64_t v = 7;
@@ -214,7 +204,7 @@ static void test_g15_calls_during_a_reshard(void) {
   CHECK(v == 3);
   CHECK_ST(tsmap_get(m, &k, 8, &v), TSMAP_NOT_FOUND);
   CHECK_ST(tsmap_put_if_absent(m, &k, 8, &k, NULL), TSMAP_OK);
-  CHECK_ST(tsmap_compute(m, &k, 8, add_one, NULL, &v), TSMAP_OK);
+  CHECK_ST(tsmap_compute(m, &k, 8, tsmap_test_add_one, NULL, &v), TSMAP_OK);
   CHECK(v == 4);
   k = n + 1;
   CHECK_ST(tsmap_compute_if_absent(m, &k, 8, make_seven, NULL, &v), TSMAP_OK);

@@ -88,19 +88,6 @@ enum { FIG_ALLOC, FIG_TABLE, FIG_SIZE, FIG_HEAP, FIG_RSS, FIG_DATA, FIG_MAPS, FI
 static const char *const fig_name[FIG_N] = {"alloc", "table", "size",    "heap", "rss",
                                             "data",  "maps",  "threads", "fds"};
 
-static long status_kib(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long v = -1;
-  size_t n = strlen(field);
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, field, n) == 0 && line[n] == ':')
-      v = atol(line + n + 1);
-  if (f)
-    fclose(f);
-  return v;
-}
-
 static long count_lines(const char *path) {
   FILE *f = fopen(path, "r");
   long n = 0;
@@ -232,8 +219,8 @@ static void soak_sample(soak *s) {
     v[FIG_FDS] = count_entries("/proc/self/fd");
     if (!SOAK_ASAN) {
       v[FIG_HEAP] = heap_in_use();
-      v[FIG_RSS] = status_kib("VmRSS");
-      v[FIG_DATA] = status_kib("VmData");
+      v[FIG_RSS] = tsmap_test_status_kib("VmRSS");
+      v[FIG_DATA] = tsmap_test_status_kib("VmData");
       v[FIG_MAPS] = count_lines("/proc/self/maps");
     }
   }
@@ -1262,7 +1249,7 @@ static void reshard_run(const char *name, int no_helper, soak_alloc *a) {
   cfg.max_shard_count = RS_HIGH;
   cfg.reshard_no_helper = no_helper;
   malloc_trim(0); /* what earlier scenarios freed leaves now, not while this one runs */
-  long rss0 = status_kib("VmRSS");
+  long rss0 = tsmap_test_status_kib("VmRSS");
   tsmap *m = create_or_null(&cfg);
   if (!m)
     return;
@@ -1286,7 +1273,7 @@ static void reshard_run(const char *name, int no_helper, soak_alloc *a) {
   pthread_create(&t[2], NULL, read_until_stopped, &r);
   base_threads += 3;
   reshard_settle(m, RS_LOW); /* the fill's last growths done, as after every reshard */
-  long first = status_kib("VmRSS") - rss0; /* the tables, and the writers' stacks */
+  long first = tsmap_test_status_kib("VmRSS") - rss0; /* the tables, and the writers' stacks */
   long first_alloc = a ? atomic_load(&a->live_bytes) : 0;
   if (a) { /* what the allocator frees is malloc's to keep or unmap at its own pace */
     up.slack[FIG_RSS] = down.slack[FIG_RSS] = 4 * first_alloc / 1024;

@@ -216,6 +216,33 @@ static inline void tsmap_test_finish_reshard(tsmap *m) {
   CHECK(n == target);
 }
 
+/* A field of /proc/self/status in KiB (VmRSS, VmData...), or -1. */
+static inline long tsmap_test_status_kib(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  size_t n = strlen(field);
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, field, n) == 0 && line[n] == ':')
+      v = atol(line + n + 1);
+  if (f)
+    fclose(f);
+  return v;
+}
+
+/* A compute callback adding 1 to an 8-byte count (absent: 0), for sums that must be
+ * exact. */
+static inline tsmap_verdict tsmap_test_add_one(const void *key, size_t key_len,
+                                               const void *old, void *ctx, void *out) {
+  (void)key, (void)key_len, (void)ctx;
+  uint64_t v = 0;
+  if (old)
+    memcpy(&v, old, 8);
+  v++;
+  memcpy(out, &v, 8);
+  return TSMAP_STORE;
+}
+
 #define TEST_MAIN(...)                                                            \
   int main(int argc, char **argv) {                                               \
     static const tsmap_test_case cases_[] = {__VA_ARGS__};                        \

@@ -617,9 +617,15 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * your own timer, or set maintain_interval_ns. Writes already sweep a group of their
  * shard each, so a busy map needs neither. During a reshard (tsmap_reshard) it also
  * moves up to budget / 7 groups' entries to their new shards, so a map nobody writes to
- * finishes its reshard when it is maintained. Statuses: TSMAP_OK (also on a map without
- * expiry: nothing to reclaim); TSMAP_CLOSED (also when a hook it ran closed the map);
- * TSMAP_INVALID_ARGUMENT (NULL map). */
+ * finishes its reshard when it is maintained. On every map it also frees what earlier
+ * writes retired and no reader can hold any more (a growth's old table, removed long
+ * keys' blocks, G3), and gives back the pages of such mapped tables, visiting up to
+ * budget / 7 shards (a chunk of 8 KiB given back counts as the groups it held): a map
+ * that went quiet after a burst gets that memory back when it is maintained, not at its
+ * shards' next writes. It never waits for a reader (what one may still hold stays for a
+ * later call). Statuses: TSMAP_OK (also on a map without expiry: nothing expired to
+ * reclaim); TSMAP_CLOSED (also when a hook it ran closed the map); TSMAP_INVALID_ARGUMENT
+ * (NULL map). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 
 /* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
@@ -945,7 +951,10 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
  * when buf is given and the text is `cap` bytes or longer (buf holds a NUL-terminated
  * prefix; call again with *len_out + 1 bytes); TSMAP_INVALID_ARGUMENT
  * (len_out NULL, or buf NULL with a cap); the statuses of tsmap_metrics_write /
- * _write_all (their TSMAP_NO_MEMORY, no snapshot: *len_out 0, buf ""). */
+ * _write_all (their TSMAP_NO_MEMORY, no snapshot: *len_out 0, buf ""). So with cap above
+ * 0, a TSMAP_NO_MEMORY with *len_out at least cap asks for a larger buffer, and one with
+ * *len_out 0 is the call's own memory, which no buffer cures (a map's text is never
+ * empty, and an empty one fits any cap above 0). */
 tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
 
 #ifdef __cplusplus
