@@ -364,49 +364,56 @@ public:
   bool VisitBinaryOperator(BinaryOperator *BO) {
     if (BO->getOpcode() == BO_Assign)
       if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
-        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS());
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS(),
+              embeddedField(ME->getBase()));
     return true;
   }
   /// Without implicit code the visitor sees only the syntactic form of an
   /// initializer list (designators, elided braces); the field each value
-  /// lands in is read from its semantic form.
+  /// lands in is read from its semantic form. A nested list was read with
+  /// the list around it, which knows the field it fills.
   bool VisitInitListExpr(InitListExpr *ILE) {
-    if (const InitListExpr *Sem = ILE->getSemanticForm())
-      storeInits(Sem, 0);
-    else
-      storeInits(ILE, 0);
+    const InitListExpr *Sem = semantic(ILE);
+    if (!Nested.contains(Sem))
+      storeInits(Sem, nullptr, 0);
     return true;
   }
 
 private:
+  static const InitListExpr *semantic(const InitListExpr *ILE) {
+    return ILE->getSemanticForm() ? ILE->getSemanticForm() : ILE;
+  }
   /// Records the function-pointer fields that the semantic initializer list
-  /// \p ILE sets, also in nested structs and arrays of structs (a nested list
-  /// is visited on its own too; store() keeps each target once).
-  void storeInits(const InitListExpr *ILE, unsigned Depth) {
+  /// \p ILE sets, also in nested structs and arrays of structs; \p Within is
+  /// the struct field \p ILE initializes (null at the top).
+  void storeInits(const InitListExpr *ILE, const FieldDecl *Within,
+                  unsigned Depth) {
     if (!ILE || Depth > 8)
       return;
     const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
     if (RD && RD->isUnion())
       return;
-    auto Nested = [&](const Expr *E) {
-      if (const auto *Sub = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenImpCasts() : nullptr))
-        storeInits(Sub->getSemanticForm() ? Sub->getSemanticForm() : Sub, Depth + 1);
+    auto Inner = [&](const Expr *E, const FieldDecl *F) {
+      if (const auto *Sub = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenImpCasts() : nullptr)) {
+        Nested.insert(semantic(Sub));
+        storeInits(semantic(Sub), F, Depth + 1);
+      }
     };
-    if (!RD) {
+    if (!RD) { // an array: its elements are no embedded struct's
       for (const Expr *E : ILE->inits())
-        Nested(E);
+        Inner(E, nullptr);
       return;
     }
     for (const FieldDecl *F : RD->fields()) {
       unsigned I = F->getFieldIndex();
       if (I >= ILE->getNumInits())
         continue;
-      store(F, ILE->getInit(I));
-      Nested(ILE->getInit(I));
+      store(F, ILE->getInit(I), Within);
+      Inner(ILE->getInit(I), F->getType()->isStructureOrClassType() ? F : nullptr);
     }
   }
 
-  void store(const FieldDecl *F, const Expr *Value) {
+  void store(const FieldDecl *F, const Expr *Value, const FieldDecl *Within) {
     if (!F || !F->getType()->isFunctionPointerType())
       return;
     F = F->getCanonicalDecl();
@@ -419,23 +426,26 @@ private:
     bool Complete = true;
     std::vector<ResolvedCallback> R = resolveCallback(Value, &Complete);
     std::vector<const FunctionDecl *> &T = FF.Targets[F];
-    for (const ResolvedCallback &C : R)
-      if (C.Fn && !llvm::is_contained(T, C.Fn)) {
+    for (const ResolvedCallback &C : R) {
+      if (!C.Fn)
+        continue;
+      if (!llvm::is_contained(T, C.Fn)) {
         T.push_back(C.Fn);
         FF.Stores.try_emplace({F, C.Fn}, Value);
       }
+      auto &W = FF.Withins[{F, C.Fn}];
+      if (!llvm::is_contained(W, Within))
+        W.push_back(Within);
+    }
     if (!Complete || R.empty() || T.size() > FieldFunctions::MaxTargets) {
       FF.Targets.erase(F);
       FF.Unknown.insert(F);
     }
   }
   FieldFunctions &FF;
+  llvm::DenseSet<const InitListExpr *> Nested;
 };
 
-// FIXME: the stores are keyed by the field alone, so a call through `s->init`
-// of a Writer's embedded LogPipe also goes to the functions stored through a
-// Driver's (bench/realworld R32); the embedding path the call's base comes
-// from (`&w->super` in a caller) would narrow them.
 void FieldFunctions::build() {
   Built = true;
   FieldStoreVisitor V(*this);
@@ -455,6 +465,59 @@ const Expr *FieldFunctions::storeOf(const FieldDecl *F,
                                     const FunctionDecl *Fn) const {
   auto It = Stores.find({F ? F->getCanonicalDecl() : nullptr, Fn});
   return It == Stores.end() ? nullptr : It->second;
+}
+
+bool FieldFunctions::mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
+                                   const FieldDecl *Within) const {
+  auto It = Withins.find({F ? F->getCanonicalDecl() : nullptr, Fn});
+  return It == Withins.end() || llvm::is_contained(It->second, nullptr) ||
+         llvm::is_contained(It->second, Within);
+}
+
+/// The field of struct \p From, or of its first field's struct and so on,
+/// that a cast of a `From *` to a `To *` points to: the first field of type
+/// \p To at offset 0 (`(LogPipe *) w` of a `Writer *` whose first field is
+/// `LogPipe super`); null when there is none or a struct is not defined.
+static const FieldDecl *firstFieldOfType(QualType From, QualType To) {
+  const RecordDecl *RD = From->getAsRecordDecl();
+  for (unsigned Depth = 0; RD && Depth < 8; ++Depth) {
+    RD = RD->getDefinition();
+    if (!RD || RD->isUnion() || RD->field_empty())
+      return nullptr;
+    const FieldDecl *F = *RD->field_begin();
+    if (F->getType().getCanonicalType().getUnqualifiedType() ==
+        To.getCanonicalType().getUnqualifiedType())
+      return F->getType()->isStructureOrClassType() ? F->getCanonicalDecl() : nullptr;
+    RD = F->getType()->getAsRecordDecl();
+  }
+  return nullptr;
+}
+
+const FieldDecl *embeddedField(const Expr *Object) {
+  if (!Object)
+    return nullptr;
+  Object = Object->IgnoreParenImpCasts();
+  if (const auto *CE = dyn_cast<ExplicitCastExpr>(Object);
+      CE && CE->getType()->isPointerType() &&
+      CE->getSubExpr()->getType()->isPointerType())
+    return firstFieldOfType(CE->getSubExpr()->getType()->getPointeeType(),
+                            CE->getType()->getPointeeType());
+  if (const auto *UO = dyn_cast<UnaryOperator>(Object); UO && UO->getOpcode() == UO_AddrOf)
+    Object = UO->getSubExpr()->IgnoreParenImpCasts();
+  const auto *ME = dyn_cast<MemberExpr>(Object);
+  const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  if (!F || !F->getType()->isStructureOrClassType() || F->getParent()->isUnion())
+    return nullptr;
+  return F->getCanonicalDecl();
+}
+
+const MemberExpr *calledMember(const CallExpr *Call) {
+  if (Call->getDirectCallee())
+    return nullptr;
+  const Expr *Target = Call->getCallee()->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(Target); UO && UO->getOpcode() == UO_Deref)
+    Target = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*ops->load)(key)`
+  return dyn_cast<MemberExpr>(Target);
 }
 
 const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {

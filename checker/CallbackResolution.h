@@ -19,6 +19,7 @@
 #include "clang/AST/Expr.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
 #include <optional>
 #include <vector>
 
@@ -80,6 +81,14 @@ public:
   const std::vector<const FunctionDecl *> *of(const FieldDecl *F);
   /// Where \p Fn is first stored into \p F (the stored expression).
   const Expr *storeOf(const FieldDecl *F, const FunctionDecl *Fn) const;
+  /// Whether \p Fn may be in \p F of the struct that field \p Within embeds
+  /// (`init` of `w->super`, Within `super`; embeddedField): the TU stores it
+  /// into that field's own \p F (`w->super.init = fn`, `.super = { .init = fn
+  /// }`) or through an object that no embedding field names (`p->init = fn`).
+  /// A store through another struct's embedded one (`d->super.init = fn` of
+  /// a Driver's `super`) is not one (bench/realworld R32).
+  bool mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
+                     const FieldDecl *Within) const;
 
 private:
   void build();
@@ -87,10 +96,23 @@ private:
   bool Built = false;
   llvm::DenseMap<const FieldDecl *, std::vector<const FunctionDecl *>> Targets;
   llvm::DenseSet<const FieldDecl *> Unknown;
-  llvm::DenseMap<std::pair<const FieldDecl *, const FunctionDecl *>, const Expr *>
-      Stores;
+  using Key = std::pair<const FieldDecl *, const FunctionDecl *>;
+  llvm::DenseMap<Key, const Expr *> Stores;
+  /// For each store: the embedding field it went through (null: none).
+  llvm::DenseMap<Key, llvm::SmallVector<const FieldDecl *, 1>> Withins;
   friend class FieldStoreVisitor;
 };
+
+/// The struct-typed field \p Object is (`w->super`) or points to
+/// (`&w->super`, or `(LogPipe *) w` when `super` is the first field of `w`'s
+/// struct), through parentheses and implicit casts: the struct it names is
+/// embedded in another; null for any other object (`p`, `*p`, a cast of a
+/// pointer to a struct not defined in the TU, a union member).
+const FieldDecl *embeddedField(const Expr *Object);
+
+/// The function-pointer member a call goes through (`ops->load (k)`,
+/// `(*s->init) (s)`); null for a call to a named function or a variable.
+const MemberExpr *calledMember(const CallExpr *Call);
 
 /// The parameters \p Call's callee is declared with: the called function's,
 /// or, for a call through a function pointer (`c->ops->get_or_load(...)`,

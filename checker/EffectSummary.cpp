@@ -352,6 +352,8 @@ uint64_t effectKey(const Effect &E) {
   for (const ParamGuard &G : E.Guards)
     H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
   H = llvm::hash_combine(H, E.LastReference, E.NewMap, E.OwnReference);
+  if (E.Through) // one per function the field may hold: each may be dropped
+    H = llvm::hash_combine(H, E.Through->Fn, E.Through->Param);
   return static_cast<uint64_t>(H);
 }
 
@@ -630,6 +632,16 @@ struct EffectAnalysis::Impl {
                  Effect &Out);
   Place placeOfThisAt(const Place &T, const CallExpr *Site, const FunctionDecl *Callee,
                       const FunctionDecl *Caller) const;
+  /// For \p Callee called at \p Site through a function-pointer field of
+  /// \p Caller's parameter (`s->init (s)`): that call (Effect::Through).
+  std::optional<Effect::FieldCall> fieldCallOnParam(const CallExpr *Site,
+                                                    const FunctionDecl *Callee,
+                                                    const FunctionDecl *Caller) const;
+  /// Restates \p CE's Effect::Through in \p Caller's terms into \p Out:
+  /// false when \p Site passes an embedded struct (`&w->super`) whose field
+  /// cannot hold the function; dropped when the object is no parameter.
+  bool restateFieldCall(const Effect &CE, const CallExpr *Site,
+                        const FunctionDecl *Caller, Effect &Out) const;
   /// Whether calls to \p FD are summarized by looking into its body.
   /// Functions defined in system headers count as library functions.
   bool descendsInto(const FunctionDecl *FD) const {
@@ -1199,19 +1211,21 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   const FunctionDecl *Callee = CE->getDirectCallee();
   if (Callee)
     return scanCallTo(CE, Callee, FD, I);
-  const Expr *Target = CE->getCallee()->IgnoreParenImpCasts();
-  if (isa<CXXPseudoDestructorExpr>(Target))
+  if (isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
     return;
-  if (const auto *UO = dyn_cast<UnaryOperator>(Target); UO && UO->getOpcode() == UO_Deref)
-    Target = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*ops->load)(key)`
-  // `ops->load(key)`: the functions the TU stores into the field.
-  if (const auto *ME = dyn_cast<MemberExpr>(Target))
-    if (const std::vector<const FunctionDecl *> *Fns =
-            A.fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl()))) {
+  // `ops->load(key)`: the functions the TU stores into the field; those it
+  // may have stored into this embedded struct's (`w->super.init (...)`).
+  if (const MemberExpr *ME = calledMember(CE)) {
+    const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+    FieldFunctions &FF = A.fieldFunctions();
+    if (const std::vector<const FunctionDecl *> *Fns = FF.of(F)) {
+      const FieldDecl *Within = embeddedField(ME->getBase());
       for (const FunctionDecl *Fn : *Fns)
-        scanCallTo(CE, Fn, FD, I);
+        if (!Within || FF.mayHoldWithin(F, Fn, Within))
+          scanCallTo(CE, Fn, FD, I);
       return;
     }
+  }
   pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
 }
 
@@ -1455,8 +1469,48 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
   } else if (CE.Target.Root == Place::RootKind::Local) {
     Out.Target = Place();
   }
+  if (!restateFieldCall(CE, Site, Caller, Out))
+    return false;
+  if (std::optional<Effect::FieldCall> T = fieldCallOnParam(Site, Callee, Caller))
+    Out.Through = T;
   Out.Chain.insert(Out.Chain.begin(), Hop{Site, Callee});
   return keepsForCaller(Out);
+}
+
+std::optional<Effect::FieldCall>
+EffectAnalysis::Impl::fieldCallOnParam(const CallExpr *Site,
+                                       const FunctionDecl *Callee,
+                                       const FunctionDecl *Caller) const {
+  const MemberExpr *ME = calledMember(Site);
+  if (!ME || !ME->isArrow())
+    return std::nullopt;
+  Place Base = A.placeOfPointer(ME->getBase(), Caller);
+  if (Base.Root != Place::RootKind::Param || !Base.Fields.empty() || Base.AddressOf)
+    return std::nullopt;
+  return Effect::FieldCall{cast<FieldDecl>(ME->getMemberDecl()), Callee, Base.Param};
+}
+
+bool EffectAnalysis::Impl::restateFieldCall(const Effect &CE, const CallExpr *Site,
+                                            const FunctionDecl *Caller,
+                                            Effect &Out) const {
+  if (!CE.Through)
+    return true;
+  Out.Through.reset();
+  if (CE.Through->Param >= Site->getNumArgs())
+    return true;
+  // FIXME: a callback's parameter (the walk's value or context) is not
+  // followed to the walk's arguments, and a cast of a pointer to a struct
+  // this TU does not define (syslog-ng's `(LogPipe *) self->writer`) names
+  // no embedding field: both keep every function stored into the field.
+  const Expr *Arg = Site->getArg(CE.Through->Param);
+  if (const FieldDecl *Within = embeddedField(Arg))
+    return A.fieldFunctions().mayHoldWithin(CE.Through->Field, CE.Through->Fn, Within);
+  Place P = A.placeOfPointer(Arg, Caller);
+  if (P.Root == Place::RootKind::Param && P.Fields.empty() && !P.AddressOf) {
+    Out.Through = CE.Through;
+    Out.Through->Param = P.Param;
+  }
+  return true;
 }
 
 bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {

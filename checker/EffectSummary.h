@@ -212,6 +212,19 @@ struct Effect {
   /// off, not the struct that holds the table.
   bool IntoObject = false;
 
+  /// An effect of function \c Fn called through function-pointer field \c
+  /// Field of an object the summarized function was handed (`s->init (s)`,
+  /// `s` its parameter \c Param). A caller that passes an embedded struct
+  /// there (`log_pipe_init (&w->super)`) keeps the effect only when the TU
+  /// may have stored \c Fn into that struct's field
+  /// (FieldFunctions::mayHoldWithin; bench/realworld R32).
+  struct FieldCall {
+    const FieldDecl *Field;
+    const FunctionDecl *Fn;
+    unsigned Param;
+  };
+  std::optional<FieldCall> Through;
+
   /// A map operation that, by the facts above, changes no map a caller can be
   /// iterating unless it names that very map (identity Same).
   bool leavesCallerMaps() const { return LastReference || NewMap || OwnReference; }
