@@ -632,6 +632,25 @@ struct EffectAnalysis::Impl {
                  Effect &Out);
   Place placeOfThisAt(const Place &T, const CallExpr *Site, const FunctionDecl *Callee,
                       const FunctionDecl *Caller) const;
+  /// The table the map argument \p Arg of \p FD names when it is a local
+  /// copied from a field of a parameter (`old = r->table`) that \p FD stores
+  /// anew before the use (`r->table = g_hash_table_new (...)`): the one the
+  /// field held when \p FD was called, if \p FD stores nothing into it
+  /// before the copy. A caller walking `r->table` walks that table. None
+  /// otherwise (placeOfPointer gives the local itself).
+  std::optional<Place> copiedBeforeSwap(const Expr *Arg, const FunctionDecl *FD) const {
+    const auto *DRE = dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts());
+    const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD) || !VD->getInit() ||
+        VD->getParentFunctionOrMethod() != FD || assignsVar(FD->getBody(), VD))
+      return std::nullopt;
+    Place Q = A.placeOfPointer(VD->getInit(), FD);
+    if ((Q.Root != Place::RootKind::Param && Q.Root != Place::RootKind::This) ||
+        Q.Fields.empty() || A.heldSinceInit(VD, Q, DRE, FD) ||
+        !A.heldSince(FD->getBody()->getBeginLoc(), Q, VD->getInit(), FD))
+      return std::nullopt;
+    return Q;
+  }
   /// For \p Callee called at \p Site through a function-pointer field of
   /// \p Caller's parameter (`s->init (s)`): that call (Effect::Through).
   std::optional<Effect::FieldCall> fieldCallOnParam(const CallExpr *Site,
@@ -1323,8 +1342,14 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
             FD->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
       return;
     llvm::SmallVector<MapArgPlace, 2> Maps(1);
-    if (MapParam && *MapParam < CE->getNumArgs())
+    bool AtEntry = false; // the table a field held when FD was called
+    if (MapParam && *MapParam < CE->getNumArgs()) {
       Maps = A.mapArgumentPlaces(CE->getArg(*MapParam), FD);
+      if (std::optional<Place> Q = copiedBeforeSwap(CE->getArg(*MapParam), FD)) {
+        Maps = {{std::move(*Q), Maps.front().Field, Maps.front().FieldAt}};
+        AtEntry = true;
+      }
+    }
     for (MapArgPlace &M : Maps) {
       // A table of an object made just before (`e = entry_new (); insert
       // (e->files, ...)`): no caller's map (as in translate).
@@ -1334,6 +1359,8 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
       Effect E = makeEffect(EffectKind::MapOperation, std::move(M.P), CE, Callee);
       E.MapField = M.Field;
       E.MapFieldAt = M.FieldAt;
+      if (!AtEntry)
+        markNewInPlace(E, FD, A);
       markOwnTable(E, FD);
       pushLocal(I, std::move(E));
     }
@@ -1923,6 +1950,46 @@ Place EffectAnalysis::walkedPlace(const Expr *E, const FunctionDecl *Owner) cons
       heldSince(VD->getLocation(), P, E, Owner))
     return P;
   return placeOfVar(VD);
+}
+
+namespace {
+/// \p S (anywhere in it) assigns the field or global \p P of \p Owner, or
+/// takes its address.
+bool storesPlace(const Stmt *S, const Place &P, const FunctionDecl *Owner,
+                 const EffectAnalysis &A) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  const Expr *Target = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    Target = BO->getLHS();
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->getOpcode() == UO_AddrOf)
+    Target = UO->getSubExpr();
+  if (Target && A.placeOfLValue(Target, Owner).sameAs(P))
+    return true;
+  return llvm::any_of(S->children(), [&](const Stmt *C) {
+    return storesPlace(C, P, Owner, A);
+  });
+}
+} // namespace
+
+void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A) {
+  if (E.Kind != EffectKind::MapOperation || !A.holdsNewTableAt(E.Target, E.Where, FD))
+    return;
+  E.Target = Place();
+  E.NewMap = true;
+}
+
+bool EffectAnalysis::holdsNewTableAt(const Place &P, const Stmt *Use,
+                                     const FunctionDecl *Owner) const {
+  if (!P.outlivesCall() || (P.Fields.empty() && P.Root != Place::RootKind::Global))
+    return false;
+  const Stmt *Prev = lastWriteBefore(Use, Ctx, [&](const Stmt *S) {
+    return storesPlace(S, P, Owner, *this);
+  });
+  const auto *E = dyn_cast_or_null<Expr>(Prev);
+  const auto *BO = E ? dyn_cast<BinaryOperator>(E->IgnoreParenImpCasts()) : nullptr;
+  return BO && BO->getOpcode() == BO_Assign &&
+         placeOfLValue(BO->getLHS(), Owner).sameAs(P) && isNewTable(BO->getRHS(), Owner);
 }
 
 const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,

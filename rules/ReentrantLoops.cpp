@@ -1010,6 +1010,7 @@ bool ReentrantCallbackCheck::loopCallOps(const CallExpr *Site,
       Direct.Target = std::move(M.P);
       Direct.MapField = M.Field;
       Direct.MapFieldAt = M.FieldAt;
+      markNewInPlace(Direct, Owner, *Analysis); // `r->table = g_hash_table_new (...)` before
       markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
       mapOperations(Owner, Direct, 0, Ops);
     }
