@@ -1130,6 +1130,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       return;
     // `g_hash_table_foreach (t, free_one, NULL); g_hash_table_remove_all (t);`
     // on a table that owns nothing: the values were cleaned just before.
+    // FIXME: not through a wrapper (WrapperContracts: one that passes its
+    // parameter to g_hash_table_foreach, or calls it per entry of its own
+    // GHashTableIter loop, which would have to say which loop variable the
+    // callback gets as its value).
     if (!Hook && apiOf(D.Callee).GLib == GLibOp::RemoveAll) {
       const CallExpr *Prev = Ctx ? previousCallInBlock(D.Call, *Ctx) : nullptr;
       const FunctionDecl *PrevFn = Prev ? Prev->getDirectCallee() : nullptr;
