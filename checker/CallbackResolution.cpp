@@ -499,9 +499,14 @@ const FieldDecl *embeddedField(const Expr *Object) {
   Object = Object->IgnoreParenImpCasts();
   if (const auto *CE = dyn_cast<ExplicitCastExpr>(Object);
       CE && CE->getType()->isPointerType() &&
-      CE->getSubExpr()->getType()->isPointerType())
-    return firstFieldOfType(CE->getSubExpr()->getType()->getPointeeType(),
-                            CE->getType()->getPointeeType());
+      CE->getSubExpr()->getType()->isPointerType()) {
+    QualType From = CE->getSubExpr()->getType()->getPointeeType();
+    QualType To = CE->getType()->getPointeeType();
+    if (From.getCanonicalType().getUnqualifiedType() ==
+        To.getCanonicalType().getUnqualifiedType())
+      return embeddedField(CE->getSubExpr()); // `(LogPipe *) &w->super`
+    return firstFieldOfType(From, To);
+  }
   if (const auto *UO = dyn_cast<UnaryOperator>(Object); UO && UO->getOpcode() == UO_AddrOf)
     Object = UO->getSubExpr()->IgnoreParenImpCasts();
   const auto *ME = dyn_cast<MemberExpr>(Object);
