@@ -1509,12 +1509,13 @@ EffectAnalysis::Impl::fieldCallOnParam(const CallExpr *Site,
                                        const FunctionDecl *Callee,
                                        const FunctionDecl *Caller) const {
   const MemberExpr *ME = calledMember(Site);
-  if (!ME || !ME->isArrow())
+  const auto *F = ME && ME->isArrow() ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  if (!F)
     return std::nullopt;
   Place Base = A.placeOfPointer(ME->getBase(), Caller);
   if (Base.Root != Place::RootKind::Param || !Base.Fields.empty() || Base.AddressOf)
     return std::nullopt;
-  return Effect::FieldCall{cast<FieldDecl>(ME->getMemberDecl()), Callee, Base.Param};
+  return Effect::FieldCall{F, Callee, Base.Param};
 }
 
 bool EffectAnalysis::Impl::restateFieldCall(const Effect &CE, const CallExpr *Site,
