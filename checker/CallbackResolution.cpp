@@ -493,6 +493,22 @@ static const FieldDecl *firstFieldOfType(QualType From, QualType To) {
   return nullptr;
 }
 
+const std::vector<const FunctionDecl *> *
+FieldFunctions::calledAt(const CallExpr *Call) {
+  const MemberExpr *ME = calledMember(Call);
+  const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  const std::vector<const FunctionDecl *> *Fns = of(F);
+  const FieldDecl *Within = Fns ? embeddedField(ME->getBase()) : nullptr;
+  if (!Within)
+    return Fns;
+  auto [It, New] = AtCalls.try_emplace(Call);
+  if (New)
+    llvm::copy_if(*Fns, std::back_inserter(It->second), [&](const FunctionDecl *Fn) {
+      return mayHoldWithin(F, Fn, Within);
+    });
+  return &It->second;
+}
+
 const FieldDecl *embeddedField(const Expr *Object) {
   if (!Object)
     return nullptr;

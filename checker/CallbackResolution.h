@@ -89,6 +89,11 @@ public:
   /// a Driver's `super`) is not one (bench/realworld R32).
   bool mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
                      const FieldDecl *Within) const;
+  /// The functions call \p Call through a function-pointer field
+  /// (calledMember) may reach: those stored into the field (of), less those
+  /// the call's object, an embedded struct (embeddedField), cannot hold
+  /// (mayHoldWithin). Null when the field's functions are not known.
+  const std::vector<const FunctionDecl *> *calledAt(const CallExpr *Call);
 
 private:
   void build();
@@ -100,6 +105,8 @@ private:
   llvm::DenseMap<Key, const Expr *> Stores;
   /// For each store: the embedding field it went through (null: none).
   llvm::DenseMap<Key, llvm::SmallVector<const FieldDecl *, 1>> Withins;
+  /// calledAt's answers for calls on an embedded struct.
+  llvm::DenseMap<const CallExpr *, std::vector<const FunctionDecl *>> AtCalls;
   friend class FieldStoreVisitor;
 };
 

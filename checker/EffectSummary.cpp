@@ -1234,16 +1234,10 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
     return;
   // `ops->load(key)`: the functions the TU stores into the field; those it
   // may have stored into this embedded struct's (`w->super.init (...)`).
-  if (const MemberExpr *ME = calledMember(CE)) {
-    const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
-    FieldFunctions &FF = A.fieldFunctions();
-    if (const std::vector<const FunctionDecl *> *Fns = FF.of(F)) {
-      const FieldDecl *Within = embeddedField(ME->getBase());
-      for (const FunctionDecl *Fn : *Fns)
-        if (!Within || FF.mayHoldWithin(F, Fn, Within))
-          scanCallTo(CE, Fn, FD, I);
-      return;
-    }
+  if (const std::vector<const FunctionDecl *> *Fns = A.fieldFunctions().calledAt(CE)) {
+    for (const FunctionDecl *Fn : *Fns)
+      scanCallTo(CE, Fn, FD, I);
+    return;
   }
   pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
 }
@@ -1973,20 +1967,21 @@ bool storesPlace(const Stmt *S, const Place &P, const FunctionDecl *Owner,
 }
 } // namespace
 
-void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A) {
-  if (E.Kind != EffectKind::MapOperation || !A.holdsNewTableAt(E.Target, E.Where, FD))
+void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A,
+                    bool InLoop) {
+  if (E.Kind != EffectKind::MapOperation ||
+      !A.holdsNewTableAt(E.Target, E.Where, FD, InLoop))
     return;
   E.Target = Place();
   E.NewMap = true;
 }
 
 bool EffectAnalysis::holdsNewTableAt(const Place &P, const Stmt *Use,
-                                     const FunctionDecl *Owner) const {
+                                     const FunctionDecl *Owner, bool InLoop) const {
   if (!P.outlivesCall() || (P.Fields.empty() && P.Root != Place::RootKind::Global))
     return false;
-  const Stmt *Prev = lastWriteBefore(Use, Ctx, [&](const Stmt *S) {
-    return storesPlace(S, P, Owner, *this);
-  });
+  const Stmt *Prev = lastWriteBefore(
+      Use, Ctx, [&](const Stmt *S) { return storesPlace(S, P, Owner, *this); }, InLoop);
   const auto *E = dyn_cast_or_null<Expr>(Prev);
   const auto *BO = E ? dyn_cast<BinaryOperator>(E->IgnoreParenImpCasts()) : nullptr;
   return BO && BO->getOpcode() == BO_Assign &&

@@ -347,9 +347,12 @@ public:
   /// \p Use: the nearest statement before it that stores \p P (in its block
   /// or the blocks around it, never across a loop that stores it) is `P =
   /// g_hash_table_new (...)` (`r->table = g_hash_table_new (...);
-  /// g_hash_table_insert (r->table, ...)`): no table a caller walks.
+  /// g_hash_table_insert (r->table, ...)`): no table a caller walks. With
+  /// \p InLoop, the store must be in the innermost loop around \p Use (a
+  /// loop's own body: a store before the loop may have made the walked table).
   /// FIXME: a call between the two that stores \p P is not seen.
-  bool holdsNewTableAt(const Place &P, const Stmt *Use, const FunctionDecl *Owner) const;
+  bool holdsNewTableAt(const Place &P, const Stmt *Use, const FunctionDecl *Owner,
+                       bool InLoop = false) const;
   bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
                      const FunctionDecl *Owner) const;
   /// The same from \p From (an assignment to the local) on.
@@ -395,7 +398,8 @@ private:
 /// that holds a table \p FD made there (EffectAnalysis::holdsNewTableAt), as
 /// one on a new table (Effect::NewMap) with no place: the field no longer
 /// names the table a caller may be walking.
-void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A);
+void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A,
+                    bool InLoop = false);
 
 /// The struct field whose load gives the pointer \p E (`FOO(obj)->priv->cache`
 /// gives `cache`, through parentheses, casts and the initializer of a local

@@ -293,7 +293,8 @@ bool freshValue(const Expr *E, unsigned Depth) {
 } // namespace
 
 const Stmt *lastWriteBefore(const Stmt *Site, ASTContext &Ctx,
-                            llvm::function_ref<bool(const Stmt *)> Writes) {
+                            llvm::function_ref<bool(const Stmt *)> Writes,
+                            bool InLoop) {
   // Up from the call to the statement of a block, then back through the block
   // (and the blocks around it) to the nearest statement that writes.
   const Stmt *Cur = Site;
@@ -306,7 +307,7 @@ const Stmt *lastWriteBefore(const Stmt *Site, ASTContext &Ctx,
       return nullptr; // a function's top
     // A loop around the call: an earlier iteration may write, unless the loop
     // never does (`p = parser_new (); while (next) fill (p->options);`).
-    if (isa<ForStmt, WhileStmt, DoStmt>(Parent) && Writes(Parent))
+    if (isa<ForStmt, WhileStmt, DoStmt>(Parent) && (InLoop || Writes(Parent)))
       return nullptr;
     if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
       const Stmt *const *It = llvm::find(CS->body(), Cur);

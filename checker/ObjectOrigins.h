@@ -84,9 +84,11 @@ bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx);
 
 /// The nearest statement before \p Site's statement, in its block or in the
 /// blocks around it, for which \p Writes holds; null when there is none, or
-/// when a loop around \p Site writes (an earlier iteration may have).
+/// when a loop around \p Site writes (an earlier iteration may have). With
+/// \p InLoop, only inside the innermost loop around \p Site.
 const Stmt *lastWriteBefore(const Stmt *Site, ASTContext &Ctx,
-                            llvm::function_ref<bool(const Stmt *)> Writes);
+                            llvm::function_ref<bool(const Stmt *)> Writes,
+                            bool InLoop = false);
 
 /// \p E, a value in \p Owner, is a new table: `g_hash_table_new*`, or a call
 /// to a function with a body whose every return is one.

@@ -78,6 +78,18 @@ void loop_refill(Registry *r) {
   }
 }
 
+// Reported: the table made before the loop is the walked one.
+void loop_new_table(Registry *r) {
+  GHashTableIter it;
+  gpointer k, v;
+  r->table = g_hash_table_new(0, 0);
+  g_hash_table_iter_init(&it, r->table);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    g_hash_table_insert(r->table, v, k);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'g_hash_table_insert' changes 'r->table' while a loop iterates it
+  // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:5: warning: 'g_hash_table_insert' changes 'r->table' while a loop iterates it
+}
+
 // Reported: the new table may not have been made.
 static void maybe_refill(Registry *r, gpointer k) {
   if (r->full)
