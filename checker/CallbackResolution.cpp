@@ -606,10 +606,12 @@ static bool collectCalls(const Stmt *S, const ParmVarDecl *P,
 }
 
 /// \p C calls \p P of \p Def (or its local copy) in the body of a loop of
-/// \p Def whose condition is `g_hash_table_iter_next (&it, ...)`: that
-/// iterator's `g_hash_table_iter_init (&it, table)` in \p Def, else null.
+/// \p Def whose condition is `g_hash_table_iter_next (&it, ...)` (into \p
+/// Next): that iterator's `g_hash_table_iter_init (&it, table)` in \p Def,
+/// else null.
 static const CallExpr *walkingLoopInit(const CallExpr *C, const ParmVarDecl *P,
-                                       const FunctionDecl *Def) {
+                                       const FunctionDecl *Def,
+                                       const CallExpr *&Next) {
   if (!namesParamOrCopy(C->getCallee(), P, Def))
     return nullptr;
   ASTContext &Ctx = Def->getASTContext();
@@ -622,13 +624,27 @@ static const CallExpr *walkingLoopInit(const CallExpr *C, const ParmVarDecl *P,
       Cond = W->getCond();
     else if (const auto *F = dyn_cast_or_null<ForStmt>(Parent); F && F->getBody() == Cur)
       Cond = F->getCond();
-    const auto *Next = Cond ? dyn_cast<CallExpr>(Cond->IgnoreParenImpCasts()) : nullptr;
+    Next = Cond ? dyn_cast<CallExpr>(Cond->IgnoreParenImpCasts()) : nullptr;
     const FunctionDecl *NextFn = Next ? Next->getDirectCallee() : nullptr;
     if (NextFn && NextFn->getIdentifier() && NextFn->getName() == "g_hash_table_iter_next")
       return iteratorInitOf(Next, Def->getBody(), Ctx.getSourceManager());
     Cur = Parent;
   }
   return nullptr;
+}
+
+std::optional<unsigned> loopValueArgument(const WrapperHop &Hop) {
+  if (!Hop.Direct || !Hop.Next || Hop.Next->getNumArgs() < 3)
+    return std::nullopt;
+  const auto *UO = dyn_cast<UnaryOperator>(Hop.Next->getArg(2)->IgnoreParenCasts());
+  const auto *V = UO && UO->getOpcode() == UO_AddrOf
+                      ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
+                      : nullptr;
+  for (unsigned J = 0; V && J < Hop.Direct->getNumArgs(); ++J)
+    if (const auto *A = dyn_cast<DeclRefExpr>(Hop.Direct->getArg(J)->IgnoreParenCasts());
+        A && A->getDecl() == V->getDecl())
+      return J;
+  return std::nullopt;
 }
 
 const std::vector<WrapperContracts::Passed> &
@@ -649,8 +665,9 @@ WrapperContracts::of(const FunctionDecl *Def, unsigned I, unsigned Depth) {
               {{{Def, C, I}}, A.ParamIndex, A.Param, A.Callback, A.Locked});
       // `fn (k, user)` once per entry of a GHashTableIter loop: a walk that
       // runs the callback mid-iteration, as g_hash_table_foreach does.
-      if (const CallExpr *Init = walkingLoopInit(C, P, Def))
-        Found.push_back({{{Def, Init, I, C}}, 0, nullptr, /*Callback=*/false,
+      const CallExpr *Next = nullptr;
+      if (const CallExpr *Init = walkingLoopInit(C, P, Def, Next))
+        Found.push_back({{{Def, Init, I, C, Next}}, 0, nullptr, /*Callback=*/false,
                          /*Locked=*/true});
       // A wrapper of a wrapper.
       if (Depth + 1 >= MaxDepth)

@@ -151,7 +151,14 @@ struct WrapperHop {
   /// `cell_foreach_range_dep`, bench/realworld R31); \c Inner is then the
   /// loop's `g_hash_table_iter_init (&it, table)`, which names the map.
   const CallExpr *Direct = nullptr;
+  /// With \c Direct: the loop's `g_hash_table_iter_next (&it, &k, &v)`.
+  const CallExpr *Next = nullptr;
 };
+
+/// For a wrapper hop that calls its parameter in its own loop (\p Hop.Direct):
+/// the index of the argument of that call that is the loop's value (`v` of
+/// `g_hash_table_iter_next (&it, &k, &v)`, cast or not); none otherwise.
+std::optional<unsigned> loopValueArgument(const WrapperHop &Hop);
 
 /// A callback argument of a call to a wrapper (wrappedCallbackArguments):
 /// \c Arg is at the call, with the contract (Callback, Locked) and the
