@@ -364,49 +364,56 @@ public:
   bool VisitBinaryOperator(BinaryOperator *BO) {
     if (BO->getOpcode() == BO_Assign)
       if (const auto *ME = dyn_cast<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts()))
-        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS());
+        store(dyn_cast<FieldDecl>(ME->getMemberDecl()), BO->getRHS(),
+              embeddedField(ME->getBase()));
     return true;
   }
   /// Without implicit code the visitor sees only the syntactic form of an
   /// initializer list (designators, elided braces); the field each value
-  /// lands in is read from its semantic form.
+  /// lands in is read from its semantic form. A nested list was read with
+  /// the list around it, which knows the field it fills.
   bool VisitInitListExpr(InitListExpr *ILE) {
-    if (const InitListExpr *Sem = ILE->getSemanticForm())
-      storeInits(Sem, 0);
-    else
-      storeInits(ILE, 0);
+    const InitListExpr *Sem = semantic(ILE);
+    if (!Nested.contains(Sem))
+      storeInits(Sem, nullptr, 0);
     return true;
   }
 
 private:
+  static const InitListExpr *semantic(const InitListExpr *ILE) {
+    return ILE->getSemanticForm() ? ILE->getSemanticForm() : ILE;
+  }
   /// Records the function-pointer fields that the semantic initializer list
-  /// \p ILE sets, also in nested structs and arrays of structs (a nested list
-  /// is visited on its own too; store() keeps each target once).
-  void storeInits(const InitListExpr *ILE, unsigned Depth) {
+  /// \p ILE sets, also in nested structs and arrays of structs; \p Within is
+  /// the struct field \p ILE initializes (null at the top).
+  void storeInits(const InitListExpr *ILE, const FieldDecl *Within,
+                  unsigned Depth) {
     if (!ILE || Depth > 8)
       return;
     const RecordDecl *RD = ILE->getType()->getAsRecordDecl();
     if (RD && RD->isUnion())
       return;
-    auto Nested = [&](const Expr *E) {
-      if (const auto *Sub = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenImpCasts() : nullptr))
-        storeInits(Sub->getSemanticForm() ? Sub->getSemanticForm() : Sub, Depth + 1);
+    auto Inner = [&](const Expr *E, const FieldDecl *F) {
+      if (const auto *Sub = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenImpCasts() : nullptr)) {
+        Nested.insert(semantic(Sub));
+        storeInits(semantic(Sub), F, Depth + 1);
+      }
     };
-    if (!RD) {
+    if (!RD) { // an array: its elements are no embedded struct's
       for (const Expr *E : ILE->inits())
-        Nested(E);
+        Inner(E, nullptr);
       return;
     }
     for (const FieldDecl *F : RD->fields()) {
       unsigned I = F->getFieldIndex();
       if (I >= ILE->getNumInits())
         continue;
-      store(F, ILE->getInit(I));
-      Nested(ILE->getInit(I));
+      store(F, ILE->getInit(I), Within);
+      Inner(ILE->getInit(I), F->getType()->isStructureOrClassType() ? F : nullptr);
     }
   }
 
-  void store(const FieldDecl *F, const Expr *Value) {
+  void store(const FieldDecl *F, const Expr *Value, const FieldDecl *Within) {
     if (!F || !F->getType()->isFunctionPointerType())
       return;
     F = F->getCanonicalDecl();
@@ -419,23 +426,26 @@ private:
     bool Complete = true;
     std::vector<ResolvedCallback> R = resolveCallback(Value, &Complete);
     std::vector<const FunctionDecl *> &T = FF.Targets[F];
-    for (const ResolvedCallback &C : R)
-      if (C.Fn && !llvm::is_contained(T, C.Fn)) {
+    for (const ResolvedCallback &C : R) {
+      if (!C.Fn)
+        continue;
+      if (!llvm::is_contained(T, C.Fn)) {
         T.push_back(C.Fn);
         FF.Stores.try_emplace({F, C.Fn}, Value);
       }
+      auto &W = FF.Withins[{F, C.Fn}];
+      if (!llvm::is_contained(W, Within))
+        W.push_back(Within);
+    }
     if (!Complete || R.empty() || T.size() > FieldFunctions::MaxTargets) {
       FF.Targets.erase(F);
       FF.Unknown.insert(F);
     }
   }
   FieldFunctions &FF;
+  llvm::DenseSet<const InitListExpr *> Nested;
 };
 
-// FIXME: the stores are keyed by the field alone, so a call through `s->init`
-// of a Writer's embedded LogPipe also goes to the functions stored through a
-// Driver's (bench/realworld R32); the embedding path the call's base comes
-// from (`&w->super` in a caller) would narrow them.
 void FieldFunctions::build() {
   Built = true;
   FieldStoreVisitor V(*this);
@@ -455,6 +465,80 @@ const Expr *FieldFunctions::storeOf(const FieldDecl *F,
                                     const FunctionDecl *Fn) const {
   auto It = Stores.find({F ? F->getCanonicalDecl() : nullptr, Fn});
   return It == Stores.end() ? nullptr : It->second;
+}
+
+bool FieldFunctions::mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
+                                   const FieldDecl *Within) const {
+  auto It = Withins.find({F ? F->getCanonicalDecl() : nullptr, Fn});
+  return It == Withins.end() || llvm::is_contained(It->second, nullptr) ||
+         llvm::is_contained(It->second, Within);
+}
+
+/// The field of struct \p From, or of its first field's struct and so on,
+/// that a cast of a `From *` to a `To *` points to: the first field of type
+/// \p To at offset 0 (`(LogPipe *) w` of a `Writer *` whose first field is
+/// `LogPipe super`); null when there is none or a struct is not defined.
+static const FieldDecl *firstFieldOfType(QualType From, QualType To) {
+  const RecordDecl *RD = From->getAsRecordDecl();
+  for (unsigned Depth = 0; RD && Depth < 8; ++Depth) {
+    RD = RD->getDefinition();
+    if (!RD || RD->isUnion() || RD->field_empty())
+      return nullptr;
+    const FieldDecl *F = *RD->field_begin();
+    if (F->getType().getCanonicalType().getUnqualifiedType() ==
+        To.getCanonicalType().getUnqualifiedType())
+      return F->getType()->isStructureOrClassType() ? F->getCanonicalDecl() : nullptr;
+    RD = F->getType()->getAsRecordDecl();
+  }
+  return nullptr;
+}
+
+const std::vector<const FunctionDecl *> *
+FieldFunctions::calledAt(const CallExpr *Call) {
+  const MemberExpr *ME = calledMember(Call);
+  const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  const std::vector<const FunctionDecl *> *Fns = of(F);
+  const FieldDecl *Within = Fns ? embeddedField(ME->getBase()) : nullptr;
+  if (!Within)
+    return Fns;
+  auto [It, New] = AtCalls.try_emplace(Call);
+  if (New)
+    llvm::copy_if(*Fns, std::back_inserter(It->second), [&](const FunctionDecl *Fn) {
+      return mayHoldWithin(F, Fn, Within);
+    });
+  return &It->second;
+}
+
+const FieldDecl *embeddedField(const Expr *Object) {
+  if (!Object)
+    return nullptr;
+  Object = Object->IgnoreParenImpCasts();
+  if (const auto *CE = dyn_cast<ExplicitCastExpr>(Object);
+      CE && CE->getType()->isPointerType() &&
+      CE->getSubExpr()->getType()->isPointerType()) {
+    QualType From = CE->getSubExpr()->getType()->getPointeeType();
+    QualType To = CE->getType()->getPointeeType();
+    if (From.getCanonicalType().getUnqualifiedType() ==
+        To.getCanonicalType().getUnqualifiedType())
+      return embeddedField(CE->getSubExpr()); // `(LogPipe *) &w->super`
+    return firstFieldOfType(From, To);
+  }
+  if (const auto *UO = dyn_cast<UnaryOperator>(Object); UO && UO->getOpcode() == UO_AddrOf)
+    Object = UO->getSubExpr()->IgnoreParenImpCasts();
+  const auto *ME = dyn_cast<MemberExpr>(Object);
+  const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  if (!F || !F->getType()->isStructureOrClassType() || F->getParent()->isUnion())
+    return nullptr;
+  return F->getCanonicalDecl();
+}
+
+const MemberExpr *calledMember(const CallExpr *Call) {
+  if (Call->getDirectCallee())
+    return nullptr;
+  const Expr *Target = Call->getCallee()->IgnoreParenImpCasts();
+  if (const auto *UO = dyn_cast<UnaryOperator>(Target); UO && UO->getOpcode() == UO_Deref)
+    Target = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*ops->load)(key)`
+  return dyn_cast<MemberExpr>(Target);
 }
 
 const FunctionDecl *enclosingFunction(const Stmt *S, ASTContext &Ctx) {
@@ -522,10 +606,12 @@ static bool collectCalls(const Stmt *S, const ParmVarDecl *P,
 }
 
 /// \p C calls \p P of \p Def (or its local copy) in the body of a loop of
-/// \p Def whose condition is `g_hash_table_iter_next (&it, ...)`: that
-/// iterator's `g_hash_table_iter_init (&it, table)` in \p Def, else null.
+/// \p Def whose condition is `g_hash_table_iter_next (&it, ...)` (into \p
+/// Next): that iterator's `g_hash_table_iter_init (&it, table)` in \p Def,
+/// else null.
 static const CallExpr *walkingLoopInit(const CallExpr *C, const ParmVarDecl *P,
-                                       const FunctionDecl *Def) {
+                                       const FunctionDecl *Def,
+                                       const CallExpr *&Next) {
   if (!namesParamOrCopy(C->getCallee(), P, Def))
     return nullptr;
   ASTContext &Ctx = Def->getASTContext();
@@ -538,13 +624,27 @@ static const CallExpr *walkingLoopInit(const CallExpr *C, const ParmVarDecl *P,
       Cond = W->getCond();
     else if (const auto *F = dyn_cast_or_null<ForStmt>(Parent); F && F->getBody() == Cur)
       Cond = F->getCond();
-    const auto *Next = Cond ? dyn_cast<CallExpr>(Cond->IgnoreParenImpCasts()) : nullptr;
+    Next = Cond ? dyn_cast<CallExpr>(Cond->IgnoreParenImpCasts()) : nullptr;
     const FunctionDecl *NextFn = Next ? Next->getDirectCallee() : nullptr;
     if (NextFn && NextFn->getIdentifier() && NextFn->getName() == "g_hash_table_iter_next")
       return iteratorInitOf(Next, Def->getBody(), Ctx.getSourceManager());
     Cur = Parent;
   }
   return nullptr;
+}
+
+std::optional<unsigned> loopValueArgument(const WrapperHop &Hop) {
+  if (!Hop.Direct || !Hop.Next || Hop.Next->getNumArgs() < 3)
+    return std::nullopt;
+  const auto *UO = dyn_cast<UnaryOperator>(Hop.Next->getArg(2)->IgnoreParenCasts());
+  const auto *V = UO && UO->getOpcode() == UO_AddrOf
+                      ? dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenCasts())
+                      : nullptr;
+  for (unsigned J = 0; V && J < Hop.Direct->getNumArgs(); ++J)
+    if (const auto *A = dyn_cast<DeclRefExpr>(Hop.Direct->getArg(J)->IgnoreParenCasts());
+        A && A->getDecl() == V->getDecl())
+      return J;
+  return std::nullopt;
 }
 
 const std::vector<WrapperContracts::Passed> &
@@ -565,8 +665,9 @@ WrapperContracts::of(const FunctionDecl *Def, unsigned I, unsigned Depth) {
               {{{Def, C, I}}, A.ParamIndex, A.Param, A.Callback, A.Locked});
       // `fn (k, user)` once per entry of a GHashTableIter loop: a walk that
       // runs the callback mid-iteration, as g_hash_table_foreach does.
-      if (const CallExpr *Init = walkingLoopInit(C, P, Def))
-        Found.push_back({{{Def, Init, I, C}}, 0, nullptr, /*Callback=*/false,
+      const CallExpr *Next = nullptr;
+      if (const CallExpr *Init = walkingLoopInit(C, P, Def, Next))
+        Found.push_back({{{Def, Init, I, C, Next}}, 0, nullptr, /*Callback=*/false,
                          /*Locked=*/true});
       // A wrapper of a wrapper.
       if (Depth + 1 >= MaxDepth)

@@ -19,6 +19,7 @@
 #include "clang/AST/Expr.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
 #include <optional>
 #include <vector>
 
@@ -80,6 +81,19 @@ public:
   const std::vector<const FunctionDecl *> *of(const FieldDecl *F);
   /// Where \p Fn is first stored into \p F (the stored expression).
   const Expr *storeOf(const FieldDecl *F, const FunctionDecl *Fn) const;
+  /// Whether \p Fn may be in \p F of the struct that field \p Within embeds
+  /// (`init` of `w->super`, Within `super`; embeddedField): the TU stores it
+  /// into that field's own \p F (`w->super.init = fn`, `.super = { .init = fn
+  /// }`) or through an object that no embedding field names (`p->init = fn`).
+  /// A store through another struct's embedded one (`d->super.init = fn` of
+  /// a Driver's `super`) is not one (bench/realworld R32).
+  bool mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
+                     const FieldDecl *Within) const;
+  /// The functions call \p Call through a function-pointer field
+  /// (calledMember) may reach: those stored into the field (of), less those
+  /// the call's object, an embedded struct (embeddedField), cannot hold
+  /// (mayHoldWithin). Null when the field's functions are not known.
+  const std::vector<const FunctionDecl *> *calledAt(const CallExpr *Call);
 
 private:
   void build();
@@ -87,10 +101,25 @@ private:
   bool Built = false;
   llvm::DenseMap<const FieldDecl *, std::vector<const FunctionDecl *>> Targets;
   llvm::DenseSet<const FieldDecl *> Unknown;
-  llvm::DenseMap<std::pair<const FieldDecl *, const FunctionDecl *>, const Expr *>
-      Stores;
+  using Key = std::pair<const FieldDecl *, const FunctionDecl *>;
+  llvm::DenseMap<Key, const Expr *> Stores;
+  /// For each store: the embedding field it went through (null: none).
+  llvm::DenseMap<Key, llvm::SmallVector<const FieldDecl *, 1>> Withins;
+  /// calledAt's answers for calls on an embedded struct.
+  llvm::DenseMap<const CallExpr *, std::vector<const FunctionDecl *>> AtCalls;
   friend class FieldStoreVisitor;
 };
+
+/// The struct-typed field \p Object is (`w->super`) or points to
+/// (`&w->super`, or `(LogPipe *) w` when `super` is the first field of `w`'s
+/// struct), through parentheses and implicit casts: the struct it names is
+/// embedded in another; null for any other object (`p`, `*p`, a cast of a
+/// pointer to a struct not defined in the TU, a union member).
+const FieldDecl *embeddedField(const Expr *Object);
+
+/// The function-pointer member a call goes through (`ops->load (k)`,
+/// `(*s->init) (s)`); null for a call to a named function or a variable.
+const MemberExpr *calledMember(const CallExpr *Call);
 
 /// The parameters \p Call's callee is declared with: the called function's,
 /// or, for a call through a function pointer (`c->ops->get_or_load(...)`,
@@ -122,7 +151,14 @@ struct WrapperHop {
   /// `cell_foreach_range_dep`, bench/realworld R31); \c Inner is then the
   /// loop's `g_hash_table_iter_init (&it, table)`, which names the map.
   const CallExpr *Direct = nullptr;
+  /// With \c Direct: the loop's `g_hash_table_iter_next (&it, &k, &v)`.
+  const CallExpr *Next = nullptr;
 };
+
+/// For a wrapper hop that calls its parameter in its own loop (\p Hop.Direct):
+/// the index of the argument of that call that is the loop's value (`v` of
+/// `g_hash_table_iter_next (&it, &k, &v)`, cast or not); none otherwise.
+std::optional<unsigned> loopValueArgument(const WrapperHop &Hop);
 
 /// A callback argument of a call to a wrapper (wrappedCallbackArguments):
 /// \c Arg is at the call, with the contract (Callback, Locked) and the

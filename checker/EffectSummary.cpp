@@ -352,6 +352,8 @@ uint64_t effectKey(const Effect &E) {
   for (const ParamGuard &G : E.Guards)
     H = llvm::hash_combine(H, G.Param, G.Equal, G.Value);
   H = llvm::hash_combine(H, E.LastReference, E.NewMap, E.OwnReference);
+  if (E.Through) // one per function the field may hold: each may be dropped
+    H = llvm::hash_combine(H, E.Through->Fn, E.Through->Param);
   return static_cast<uint64_t>(H);
 }
 
@@ -630,6 +632,35 @@ struct EffectAnalysis::Impl {
                  Effect &Out);
   Place placeOfThisAt(const Place &T, const CallExpr *Site, const FunctionDecl *Callee,
                       const FunctionDecl *Caller) const;
+  /// The table the map argument \p Arg of \p FD names when it is a local
+  /// copied from a field of a parameter (`old = r->table`) that \p FD stores
+  /// anew before the use (`r->table = g_hash_table_new (...)`): the one the
+  /// field held when \p FD was called, if \p FD stores nothing into it
+  /// before the copy. A caller walking `r->table` walks that table. None
+  /// otherwise (placeOfPointer gives the local itself).
+  std::optional<Place> copiedBeforeSwap(const Expr *Arg, const FunctionDecl *FD) const {
+    const auto *DRE = dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts());
+    const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (!VD || !VD->hasLocalStorage() || isa<ParmVarDecl>(VD) || !VD->getInit() ||
+        VD->getParentFunctionOrMethod() != FD || assignsVar(FD->getBody(), VD))
+      return std::nullopt;
+    Place Q = A.placeOfPointer(VD->getInit(), FD);
+    if ((Q.Root != Place::RootKind::Param && Q.Root != Place::RootKind::This) ||
+        Q.Fields.empty() || A.heldSinceInit(VD, Q, DRE, FD) ||
+        !A.heldSince(FD->getBody()->getBeginLoc(), Q, VD->getInit(), FD))
+      return std::nullopt;
+    return Q;
+  }
+  /// For \p Callee called at \p Site through a function-pointer field of
+  /// \p Caller's parameter (`s->init (s)`): that call (Effect::Through).
+  std::optional<Effect::FieldCall> fieldCallOnParam(const CallExpr *Site,
+                                                    const FunctionDecl *Callee,
+                                                    const FunctionDecl *Caller) const;
+  /// Restates \p CE's Effect::Through in \p Caller's terms into \p Out:
+  /// false when \p Site passes an embedded struct (`&w->super`) whose field
+  /// cannot hold the function; dropped when the object is no parameter.
+  bool restateFieldCall(const Effect &CE, const CallExpr *Site,
+                        const FunctionDecl *Caller, Effect &Out) const;
   /// Whether calls to \p FD are summarized by looking into its body.
   /// Functions defined in system headers count as library functions.
   bool descendsInto(const FunctionDecl *FD) const {
@@ -1199,19 +1230,15 @@ void EffectAnalysis::Impl::scanCall(const CallExpr *CE, const FunctionDecl *FD,
   const FunctionDecl *Callee = CE->getDirectCallee();
   if (Callee)
     return scanCallTo(CE, Callee, FD, I);
-  const Expr *Target = CE->getCallee()->IgnoreParenImpCasts();
-  if (isa<CXXPseudoDestructorExpr>(Target))
+  if (isa<CXXPseudoDestructorExpr>(CE->getCallee()->IgnoreParenImpCasts()))
     return;
-  if (const auto *UO = dyn_cast<UnaryOperator>(Target); UO && UO->getOpcode() == UO_Deref)
-    Target = UO->getSubExpr()->IgnoreParenImpCasts(); // `(*ops->load)(key)`
-  // `ops->load(key)`: the functions the TU stores into the field.
-  if (const auto *ME = dyn_cast<MemberExpr>(Target))
-    if (const std::vector<const FunctionDecl *> *Fns =
-            A.fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl()))) {
-      for (const FunctionDecl *Fn : *Fns)
-        scanCallTo(CE, Fn, FD, I);
-      return;
-    }
+  // `ops->load(key)`: the functions the TU stores into the field; those it
+  // may have stored into this embedded struct's (`w->super.init (...)`).
+  if (const std::vector<const FunctionDecl *> *Fns = A.fieldFunctions().calledAt(CE)) {
+    for (const FunctionDecl *Fn : *Fns)
+      scanCallTo(CE, Fn, FD, I);
+    return;
+  }
   pushLocal(I, makeEffect(EffectKind::UnknownCall, Place(), CE));
 }
 
@@ -1309,8 +1336,14 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
             FD->getASTContext(), Expr::NPC_ValueDependentIsNotNull))
       return;
     llvm::SmallVector<MapArgPlace, 2> Maps(1);
-    if (MapParam && *MapParam < CE->getNumArgs())
+    bool AtEntry = false; // the table a field held when FD was called
+    if (MapParam && *MapParam < CE->getNumArgs()) {
       Maps = A.mapArgumentPlaces(CE->getArg(*MapParam), FD);
+      if (std::optional<Place> Q = copiedBeforeSwap(CE->getArg(*MapParam), FD)) {
+        Maps = {{std::move(*Q), Maps.front().Field, Maps.front().FieldAt}};
+        AtEntry = true;
+      }
+    }
     for (MapArgPlace &M : Maps) {
       // A table of an object made just before (`e = entry_new (); insert
       // (e->files, ...)`): no caller's map (as in translate).
@@ -1320,6 +1353,8 @@ void EffectAnalysis::Impl::scanCallTo(const CallExpr *CE,
       Effect E = makeEffect(EffectKind::MapOperation, std::move(M.P), CE, Callee);
       E.MapField = M.Field;
       E.MapFieldAt = M.FieldAt;
+      if (!AtEntry)
+        markNewInPlace(E, FD, A);
       markOwnTable(E, FD);
       pushLocal(I, std::move(E));
     }
@@ -1455,8 +1490,49 @@ bool EffectAnalysis::Impl::translate(const Effect &CE, const CallExpr *Site,
   } else if (CE.Target.Root == Place::RootKind::Local) {
     Out.Target = Place();
   }
+  if (!restateFieldCall(CE, Site, Caller, Out))
+    return false;
+  if (std::optional<Effect::FieldCall> T = fieldCallOnParam(Site, Callee, Caller))
+    Out.Through = T;
   Out.Chain.insert(Out.Chain.begin(), Hop{Site, Callee});
   return keepsForCaller(Out);
+}
+
+std::optional<Effect::FieldCall>
+EffectAnalysis::Impl::fieldCallOnParam(const CallExpr *Site,
+                                       const FunctionDecl *Callee,
+                                       const FunctionDecl *Caller) const {
+  const MemberExpr *ME = calledMember(Site);
+  const auto *F = ME && ME->isArrow() ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  if (!F)
+    return std::nullopt;
+  Place Base = A.placeOfPointer(ME->getBase(), Caller);
+  if (Base.Root != Place::RootKind::Param || !Base.Fields.empty() || Base.AddressOf)
+    return std::nullopt;
+  return Effect::FieldCall{F, Callee, Base.Param};
+}
+
+bool EffectAnalysis::Impl::restateFieldCall(const Effect &CE, const CallExpr *Site,
+                                            const FunctionDecl *Caller,
+                                            Effect &Out) const {
+  if (!CE.Through)
+    return true;
+  Out.Through.reset();
+  if (CE.Through->Param >= Site->getNumArgs())
+    return true;
+  // FIXME: a callback's parameter (the walk's value or context) is not
+  // followed to the walk's arguments, and a cast of a pointer to a struct
+  // this TU does not define (syslog-ng's `(LogPipe *) self->writer`) names
+  // no embedding field: both keep every function stored into the field.
+  const Expr *Arg = Site->getArg(CE.Through->Param);
+  if (const FieldDecl *Within = embeddedField(Arg))
+    return A.fieldFunctions().mayHoldWithin(CE.Through->Field, CE.Through->Fn, Within);
+  Place P = A.placeOfPointer(Arg, Caller);
+  if (P.Root == Place::RootKind::Param && P.Fields.empty() && !P.AddressOf) {
+    Out.Through = CE.Through;
+    Out.Through->Param = P.Param;
+  }
+  return true;
 }
 
 bool EffectAnalysis::Impl::absorbCallees(FnInfo &I) {
@@ -1869,6 +1945,47 @@ Place EffectAnalysis::walkedPlace(const Expr *E, const FunctionDecl *Owner) cons
       heldSince(VD->getLocation(), P, E, Owner))
     return P;
   return placeOfVar(VD);
+}
+
+namespace {
+/// \p S (anywhere in it) assigns the field or global \p P of \p Owner, or
+/// takes its address.
+bool storesPlace(const Stmt *S, const Place &P, const FunctionDecl *Owner,
+                 const EffectAnalysis &A) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  const Expr *Target = nullptr;
+  if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->isAssignmentOp())
+    Target = BO->getLHS();
+  else if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->getOpcode() == UO_AddrOf)
+    Target = UO->getSubExpr();
+  if (Target && A.placeOfLValue(Target, Owner).sameAs(P))
+    return true;
+  return llvm::any_of(S->children(), [&](const Stmt *C) {
+    return storesPlace(C, P, Owner, A);
+  });
+}
+} // namespace
+
+void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A,
+                    bool InLoop) {
+  if (E.Kind != EffectKind::MapOperation ||
+      !A.holdsNewTableAt(E.Target, E.Where, FD, InLoop))
+    return;
+  E.Target = Place();
+  E.NewMap = true;
+}
+
+bool EffectAnalysis::holdsNewTableAt(const Place &P, const Stmt *Use,
+                                     const FunctionDecl *Owner, bool InLoop) const {
+  if (!P.outlivesCall() || (P.Fields.empty() && P.Root != Place::RootKind::Global))
+    return false;
+  const Stmt *Prev = lastWriteBefore(
+      Use, Ctx, [&](const Stmt *S) { return storesPlace(S, P, Owner, *this); }, InLoop);
+  const auto *E = dyn_cast_or_null<Expr>(Prev);
+  const auto *BO = E ? dyn_cast<BinaryOperator>(E->IgnoreParenImpCasts()) : nullptr;
+  return BO && BO->getOpcode() == BO_Assign &&
+         placeOfLValue(BO->getLHS(), Owner).sameAs(P) && isNewTable(BO->getRHS(), Owner);
 }
 
 const FieldDecl *EffectAnalysis::fieldLoadedInto(const Expr *E,

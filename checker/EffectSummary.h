@@ -212,6 +212,19 @@ struct Effect {
   /// off, not the struct that holds the table.
   bool IntoObject = false;
 
+  /// An effect of function \c Fn called through function-pointer field \c
+  /// Field of an object the summarized function was handed (`s->init (s)`,
+  /// `s` its parameter \c Param). A caller that passes an embedded struct
+  /// there (`log_pipe_init (&w->super)`) keeps the effect only when the TU
+  /// may have stored \c Fn into that struct's field
+  /// (FieldFunctions::mayHoldWithin; bench/realworld R32).
+  struct FieldCall {
+    const FieldDecl *Field;
+    const FunctionDecl *Fn;
+    unsigned Param;
+  };
+  std::optional<FieldCall> Through;
+
   /// A map operation that, by the facts above, changes no map a caller can be
   /// iterating unless it names that very map (identity Same).
   bool leavesCallerMaps() const { return LastReference || NewMap || OwnReference; }
@@ -330,6 +343,16 @@ public:
   /// longer holds the walked table. Only the walk's own map is read so; in a
   /// callee, `tmp = pending` is what the global holds when the callee runs.
   Place walkedPlace(const Expr *E, const FunctionDecl *Owner) const;
+  /// The field or global \p P of \p Owner holds a table \p Owner made at
+  /// \p Use: the nearest statement before it that stores \p P (in its block
+  /// or the blocks around it, never across a loop that stores it) is `P =
+  /// g_hash_table_new (...)` (`r->table = g_hash_table_new (...);
+  /// g_hash_table_insert (r->table, ...)`): no table a caller walks. With
+  /// \p InLoop, the store must be in the innermost loop around \p Use (a
+  /// loop's own body: a store before the loop may have made the walked table).
+  /// FIXME: a call between the two that stores \p P is not seen.
+  bool holdsNewTableAt(const Place &P, const Stmt *Use, const FunctionDecl *Owner,
+                       bool InLoop = false) const;
   bool heldSinceInit(const VarDecl *VD, const Place &Loaded, const Expr *Use,
                      const FunctionDecl *Owner) const;
   /// The same from \p From (an assignment to the local) on.
@@ -370,6 +393,13 @@ private:
   const ContractModel &Model;
   EffectOptions Opts;
 };
+
+/// Marks the map operation \p E of \p FD, whose map is a field or a global
+/// that holds a table \p FD made there (EffectAnalysis::holdsNewTableAt), as
+/// one on a new table (Effect::NewMap) with no place: the field no longer
+/// names the table a caller may be walking.
+void markNewInPlace(Effect &E, const FunctionDecl *FD, const EffectAnalysis &A,
+                    bool InLoop = false);
 
 /// The struct field whose load gives the pointer \p E (`FOO(obj)->priv->cache`
 /// gives `cache`, through parentheses, casts and the initializer of a local

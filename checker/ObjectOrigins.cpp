@@ -292,39 +292,45 @@ bool freshValue(const Expr *E, unsigned Depth) {
 }
 } // namespace
 
-bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx) {
-  if (!V || !Site || !V->isLocalVarDecl() || V->isStaticLocal() ||
-      !V->getType()->isPointerType())
-    return false;
+const Stmt *lastWriteBefore(const Stmt *Site, ASTContext &Ctx,
+                            llvm::function_ref<bool(const Stmt *)> Writes,
+                            bool InLoop) {
   // Up from the call to the statement of a block, then back through the block
-  // (and the blocks around it) to the nearest statement that writes V.
+  // (and the blocks around it) to the nearest statement that writes.
   const Stmt *Cur = Site;
   for (unsigned Up = 0; Up < 64; ++Up) {
     DynTypedNodeList Parents = Ctx.getParents(*Cur);
     if (Parents.size() != 1)
-      return false;
+      return nullptr;
     const Stmt *Parent = Parents[0].get<Stmt>();
     if (!Parent)
-      return false; // a function's top
-    // A loop around the call: an earlier iteration may write V, unless the loop
+      return nullptr; // a function's top
+    // A loop around the call: an earlier iteration may write, unless the loop
     // never does (`p = parser_new (); while (next) fill (p->options);`).
-    if (isa<ForStmt, WhileStmt, DoStmt>(Parent) && writesVar(Parent, V))
-      return false;
+    if (isa<ForStmt, WhileStmt, DoStmt>(Parent) && (InLoop || Writes(Parent)))
+      return nullptr;
     if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
       const Stmt *const *It = llvm::find(CS->body(), Cur);
       if (It == CS->body_end())
-        return false;
-      while (It != CS->body_begin()) {
-        const Stmt *Prev = *--It;
-        if (!writesVar(Prev, V))
-          continue;
-        const Expr *Value = assignedValue(Prev, V);
-        return Value && freshValue(Value, 0);
-      }
+        return nullptr;
+      while (It != CS->body_begin())
+        if (const Stmt *Prev = *--It; Writes(Prev))
+          return Prev;
     }
     Cur = Parent;
   }
-  return false;
+  return nullptr;
+}
+
+bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx) {
+  if (!V || !Site || !V->isLocalVarDecl() || V->isStaticLocal() ||
+      !V->getType()->isPointerType())
+    return false;
+  const Stmt *Prev = lastWriteBefore(Site, Ctx, [V](const Stmt *S) {
+    return writesVar(S, V);
+  });
+  const Expr *Value = Prev ? assignedValue(Prev, V) : nullptr;
+  return Value && freshValue(Value, 0);
 }
 
 bool distinctOrigins(const Place &A, const Place &B, const FunctionDecl *Owner,
@@ -668,6 +674,11 @@ bool returnsVar(const FunctionDecl *Owner, const VarDecl *V) {
   });
 }
 } // namespace
+
+bool isNewTable(const Expr *E, const FunctionDecl *Owner) {
+  Held H = classify(E, Owner, 0);
+  return H.New && !H.Ref && !H.Call && !H.Other;
+}
 
 bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner) {
   Held H = heldBy(V, Owner, 0);

@@ -32,6 +32,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace clang::tidy::tsmap {
 
@@ -80,6 +81,18 @@ bool isAllocator(const FunctionDecl *FD);
 /// return is one (`e = entry_new (stamp); process (..., e, ...);` after `e` held a
 /// looked-up entry). Such an object's tables are none that existed before.
 bool freshAtCall(const VarDecl *V, const Stmt *Site, ASTContext &Ctx);
+
+/// The nearest statement before \p Site's statement, in its block or in the
+/// blocks around it, for which \p Writes holds; null when there is none, or
+/// when a loop around \p Site writes (an earlier iteration may have). With
+/// \p InLoop, only inside the innermost loop around \p Site.
+const Stmt *lastWriteBefore(const Stmt *Site, ASTContext &Ctx,
+                            llvm::function_ref<bool(const Stmt *)> Writes,
+                            bool InLoop = false);
+
+/// \p E, a value in \p Owner, is a new table: `g_hash_table_new*`, or a call
+/// to a function with a body whose every return is one.
+bool isNewTable(const Expr *E, const FunctionDecl *Owner);
 
 /// \p V, a local pointer of \p Owner, holds only tables \p Owner made:
 /// every value it is given is null, a new table (`g_hash_table_new*`, or a

@@ -804,11 +804,8 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     std::vector<const FunctionDecl *> Callees;
     if (const FunctionDecl *D = Site->getDirectCallee())
       Callees.push_back(D);
-    else if (const auto *ME = dyn_cast<MemberExpr>(
-                 Site->getCallee()->IgnoreParenImpCasts()))
-      if (const auto *Fns = Analysis->fieldFunctions().of(
-              dyn_cast<FieldDecl>(ME->getMemberDecl())))
-        Callees = *Fns; // `r->on_expire(s, k)`
+    else if (const auto *Fns = Analysis->fieldFunctions().calledAt(Site))
+      Callees = *Fns; // `r->on_expire(s, k)`
     if (Callees.empty() || leavesLoopAfter(Site, Body, addressedVar(Init->getArg(0)), Ctx))
       continue;
     // `if (insert_menu_item (next->children, item)) return TRUE;` whose every
@@ -1012,6 +1009,8 @@ bool ReentrantCallbackCheck::loopCallOps(const CallExpr *Site,
       Direct.Target = std::move(M.P);
       Direct.MapField = M.Field;
       Direct.MapFieldAt = M.FieldAt;
+      // `r->table = g_hash_table_new (...)` before it in the loop's body
+      markNewInPlace(Direct, Owner, *Analysis, /*InLoop=*/true);
       markOwnTable(Direct, Owner); // `g_hash_table_unref (r)` of a reference it took
       mapOperations(Owner, Direct, 0, Ops);
     }
@@ -1046,10 +1045,8 @@ bool ReentrantCallbackCheck::bodyMayRemoveVisited(const Stmt *Body,
     std::vector<const FunctionDecl *> Callees;
     if (const FunctionDecl *D = C->getDirectCallee())
       Callees.push_back(D);
-    else if (const auto *ME = dyn_cast<MemberExpr>(C->getCallee()->IgnoreParenImpCasts()))
-      if (const auto *Fns =
-              Analysis->fieldFunctions().of(dyn_cast<FieldDecl>(ME->getMemberDecl())))
-        Callees = *Fns;
+    else if (const auto *Fns = Analysis->fieldFunctions().calledAt(C))
+      Callees = *Fns;
     std::vector<Effect> Ops;
     for (const FunctionDecl *Callee : Callees)
       loopCallOps(C, Callee, Owner, Ops);

@@ -694,10 +694,60 @@ std::optional<GoalMask> RemoveWithoutCleanupCheck::owedByCallback(
   Callback = foreachCallbackOf(Call);
   if (!Callback)
     return std::nullopt; // Not visible: trusted.
+  return owedByParam(Callback, 1, Cs);
+}
+
+std::optional<GoalMask>
+RemoveWithoutCleanupCheck::owedByParam(const FunctionDecl *Callback, unsigned Param,
+                                       const std::vector<CleanupContract> &Cs) {
   ValueUses Uses(*Ctx, goalsOf(Cs), Policy);
   Uses.useSummaries(&effects(*Ctx));
-  Uses.track(Callback->getParamDecl(1), Callback->getBody());
+  Uses.track(Callback->getParamDecl(Param), Callback->getBody());
   return Uses.settle(Uses.all() & ~Uses.dischargedAnywhere(Callback->getBody()));
+}
+
+/// The argument of \p Top that \p MapArg, the map argument of the last hop
+/// of \p Via, is when every wrapper on the way passes its own parameter
+/// (`g_hash_table_foreach (t, fn, d)` in `each (t, fn, d)`); null otherwise.
+static const Expr *mapArgumentAtTop(const Expr *MapArg, llvm::ArrayRef<WrapperHop> Via,
+                                    const CallExpr *Top) {
+  for (size_t K = Via.size(); K-- > 0 && MapArg;) {
+    const auto *DRE = dyn_cast<DeclRefExpr>(MapArg->IgnoreParenImpCasts());
+    const auto *P = DRE ? dyn_cast<ParmVarDecl>(DRE->getDecl()) : nullptr;
+    const CallExpr *Site = K == 0 ? Top : Via[K - 1].Inner;
+    if (!P || P->getDeclContext() != Via[K].Wrapper ||
+        P->getFunctionScopeIndex() >= Site->getNumArgs())
+      return nullptr;
+    MapArg = Site->getArg(P->getFunctionScopeIndex());
+  }
+  return MapArg;
+}
+
+std::optional<std::pair<const FunctionDecl *, unsigned>>
+RemoveWithoutCleanupCheck::wrappedWalkCallback(const CallExpr *Call,
+                                               const ValueDecl *Map) {
+  if (!Wrappers)
+    Wrappers = std::make_unique<WrapperContracts>(Model);
+  for (const WrappedCallbackArgument &W : Wrappers->arguments(Call)) {
+    const WrapperHop &Last = W.Via.back();
+    const FunctionDecl *InnerFn = Last.Inner->getDirectCallee();
+    bool Foreach = !Last.Direct && InnerFn && InnerFn->getIdentifier() &&
+                   InnerFn->getName() == "g_hash_table_foreach";
+    std::optional<unsigned> Value = Foreach ? std::optional<unsigned>(1)
+                                            : loopValueArgument(Last);
+    const FunctionDecl *Fn = W.Arg.Targets.size() == 1 && W.Arg.Complete &&
+                                     W.Arg.Targets[0].Fn
+                                 ? W.Arg.Targets[0].Fn->getDefinition()
+                                 : nullptr;
+    unsigned MapIndex = Foreach ? 0 : 1; // `_foreach (t, ...)`, `_iter_init (&it, t)`
+    if (!Value || !Fn || !Fn->hasBody() || *Value >= Fn->getNumParams() ||
+        Last.Inner->getNumArgs() <= MapIndex)
+      continue;
+    const Expr *Table = mapArgumentAtTop(Last.Inner->getArg(MapIndex), W.Via, Call);
+    if (Table && tableDeclOf(Table) == Map)
+      return std::make_pair(Fn, *Value);
+  }
+  return std::nullopt;
 }
 
 /// Whether every return of \p FD returns a nonzero integer constant (TRUE):
@@ -1057,6 +1107,7 @@ void RemoveWithoutCleanupCheck::onEndOfTranslationUnit() {
   Apis.clear();
   Analyzed.clear();
   Effects.reset();
+  Wrappers.reset();
   Ctx = nullptr;
 }
 
@@ -1130,6 +1181,8 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
       return;
     // `g_hash_table_foreach (t, free_one, NULL); g_hash_table_remove_all (t);`
     // on a table that owns nothing: the values were cleaned just before.
+    // The same through a wrapper of the walk (WrapperContracts), whose
+    // callback is handed each value.
     if (!Hook && apiOf(D.Callee).GLib == GLibOp::RemoveAll) {
       const CallExpr *Prev = Ctx ? previousCallInBlock(D.Call, *Ctx) : nullptr;
       const FunctionDecl *PrevFn = Prev ? Prev->getDirectCallee() : nullptr;
@@ -1138,6 +1191,10 @@ void RemoveWithoutCleanupCheck::checkDiscard(const Discard &D) {
           Prev->getNumArgs() >= 2 && tableDeclOf(Prev->getArg(0)) == D.MapDecl) {
         std::optional<GoalMask> Left = owedByCallback(Prev, Cs, Callback);
         if (Callback && Left && !*Left)
+          return;
+      } else if (auto W = Prev ? wrappedWalkCallback(Prev, D.MapDecl) : std::nullopt) {
+        std::optional<GoalMask> Left = owedByParam(W->first, W->second, Cs);
+        if (Left && !*Left)
           return;
       }
     }

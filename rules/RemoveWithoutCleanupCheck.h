@@ -3,6 +3,7 @@
 #ifndef TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
 #define TSMAP_RULES_REMOVEWITHOUTCLEANUPCHECK_H
 
+#include "CallbackResolution.h"
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "GLibTables.h"
@@ -130,6 +131,18 @@ private:
   std::optional<GoalMask> owedByCallback(const CallExpr *Call,
                                          const std::vector<CleanupContract> &Cs,
                                          const FunctionDecl *&Callback);
+  /// The goals of \p Cs that \p Callback leaves owed for the value its
+  /// parameter \p Param is handed.
+  std::optional<GoalMask> owedByParam(const FunctionDecl *Callback, unsigned Param,
+                                      const std::vector<CleanupContract> &Cs);
+  /// For \p Call to a wrapper that walks table \p Map and hands each value
+  /// to its function-pointer parameter (one that passes it to
+  /// `g_hash_table_foreach`, or calls it per entry of its own
+  /// GHashTableIter loop: WrapperContracts), the map reaching it through
+  /// the wrappers' parameters: the function given there, with a body, and the
+  /// index of its parameter that gets the value; none otherwise.
+  std::optional<std::pair<const FunctionDecl *, unsigned>>
+  wrappedWalkCallback(const CallExpr *Call, const ValueDecl *Map);
   /// Whether the statement before \p Call (a destroy or unref of a GLib
   /// table) in its block empties the same table: a foreach_remove or
   /// foreach_steal whose callback returns TRUE on every path.
@@ -196,6 +209,7 @@ private:
   llvm::DenseSet<const ValueDecl *> MadeByHelper;
   ASTContext *Ctx = nullptr;
   std::unique_ptr<EffectAnalysis> Effects; ///< Per TU, made on first use.
+  std::unique_ptr<WrapperContracts> Wrappers; ///< Per TU, made on first use.
 };
 
 } // namespace clang::tidy::tsmap

@@ -83,6 +83,7 @@ void WeakMutableValueCheck::onEndOfTranslationUnit() {
   Flows.clear();
   PublishingParams.clear();
   Effects.reset();
+  Wrappers.reset();
 }
 
 const FunctionFlow *WeakMutableValueCheck::flowOf(const Decl *Owner,
@@ -109,14 +110,23 @@ void WeakMutableValueCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   if (!Call)
     return;
-  // Callbacks of map operations (also through a function pointer): writes
-  // inside them are the map's business.
+  // Callbacks of map operations (also through a function pointer, or a
+  // wrapper that hands its parameter to one or calls it per entry of its own
+  // GHashTableIter loop): writes inside them are the map's business.
   for (const CallbackArgument &Arg : callbackArguments(Call, Model))
-    for (const ResolvedCallback &T : Arg.Targets)
-      if (T.Fn)
-        Callbacks.insert(T.Fn->getCanonicalDecl());
+    addCallbacks(Arg);
+  if (!Wrappers)
+    Wrappers = std::make_unique<WrapperContracts>(Model);
+  for (const WrappedCallbackArgument &W : Wrappers->arguments(Call))
+    addCallbacks(W.Arg);
   if (const FunctionDecl *Callee = Call->getDirectCallee())
     checkCall(Call, Callee, *Result.Context, /*Indirect=*/false);
+}
+
+void WeakMutableValueCheck::addCallbacks(const CallbackArgument &Arg) {
+  for (const ResolvedCallback &T : Arg.Targets)
+    if (T.Fn)
+      Callbacks.insert(T.Fn->getCanonicalDecl());
 }
 
 void WeakMutableValueCheck::checkCall(const CallExpr *Call,

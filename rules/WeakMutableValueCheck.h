@@ -3,6 +3,7 @@
 #ifndef TSMAP_RULES_WEAKMUTABLEVALUECHECK_H
 #define TSMAP_RULES_WEAKMUTABLEVALUECHECK_H
 
+#include "CallbackResolution.h"
 #include "ContractModel.h"
 #include "GatedMatchPass.h"
 #include "EffectSummary.h"
@@ -104,6 +105,10 @@ private:
   bool PublisherCalled = false;
   /// Functions passed to a map operation as a callback in this TU.
   llvm::DenseSet<const Decl *> Callbacks;
+  /// Records the functions \p Arg resolves to in Callbacks.
+  void addCallbacks(const CallbackArgument &Arg);
+  /// The TU's wrappers of map operations (built on first use).
+  std::unique_ptr<WrapperContracts> Wrappers;
   llvm::DenseSet<const Stmt *> ReportedWrites;
   /// Per function: for each parameter, the calls that pass it on to a
   /// TSMAP_PUBLISHES parameter (see publishesParam).

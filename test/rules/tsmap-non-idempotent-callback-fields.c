@@ -51,3 +51,32 @@ void run(struct store *s, struct rule_ops *ops) {
   // CHECK-MESSAGES: :[[@LINE-1]]:25: warning: callback 'load_and_notify' passed to 'store_compute' is not idempotent: it may run more than once, and each run calls 'http_post'
   store_compute(s, "k", load_and_fetch, ops); // fetch: unknown target, quiet by default
 }
+
+// A field of a struct embedded in another (`&c->base`, also through a helper's
+// parameter) goes only to the functions stored into that embedding field's
+// own: a cache's base never runs the peer's notify (bench/realworld R32).
+struct base { int (*start)(struct base *b); };
+struct cache { struct base base; int hits; };
+struct peer { struct base base; const char *url; };
+static int cache_start(struct base *b) { return 0; }
+static int peer_start(struct base *b) { return http_post(((struct peer *)b)->url); }
+static int base_start(struct base *b) { return b->start(b); }
+void cache_init(struct cache *c) { c->base.start = cache_start; }
+void peer_init(struct peer *p) { p->base.start = peer_start; }
+
+static int load_cache(const char *key, void *ctx, int *out) {
+  struct cache *c = ctx;
+  *out = base_start(&c->base);
+  return 0;
+}
+static int load_peer(const char *key, void *ctx, int *out) {
+  struct peer *p = ctx;
+  *out = base_start(&p->base);
+  return 0;
+}
+
+void run_bases(struct store *s, struct cache *c, struct peer *p) {
+  store_compute(s, "k", load_cache, c);
+  store_compute(s, "k", load_peer, p);
+  // CHECK-MESSAGES: :[[@LINE-1]]:25: warning: callback 'load_peer' passed to 'store_compute' is not idempotent: it may run more than once, and each run calls 'http_post'
+}

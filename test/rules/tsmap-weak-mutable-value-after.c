@@ -292,6 +292,50 @@ void uses_republish_via_ops(const struct registry_ops *ops, registry *r) {
   republish_not_passed(0, r);
 }
 
+// The same through wrappers: one that hands its parameter to the map, and one
+// that calls it for each entry of its own GHashTableIter loop (the loop
+// wrapper of tsmap-reentrant-callback); a function only called directly is
+// checked.
+static void with_locked(registry *r, const char *key, reg_visit_fn fn, void *ctx) {
+  reg_with_locked(r, key, fn, ctx);
+}
+typedef struct _GHashTable GHashTable;
+typedef struct { void *a, *b, *c; int d; int e; void *f; } GHashTableIter;
+void g_hash_table_iter_init(GHashTableIter *iter, GHashTable *hash_table);
+int g_hash_table_iter_next(GHashTableIter *iter, void **key, void **value);
+static void each_metric(GHashTable *t, reg_visit_fn fn, void *ctx) {
+  GHashTableIter it;
+  void *k, *v;
+  g_hash_table_iter_init(&it, t);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    fn(v, ctx);
+}
+static void republish_via_wrapper(void *value, void *ctx) {
+  registry *r = ctx;
+  struct metric *m = value;
+  reg_publish(r, "copy", m);
+  m->value = 0;
+}
+static void republish_via_loop(void *value, void *ctx) {
+  registry *r = ctx;
+  struct metric *m = value;
+  reg_publish(r, "copy", m);
+  m->value = 0;
+}
+static void republish_called(void *value, void *ctx) {
+  registry *r = ctx;
+  struct metric *m = value;
+  reg_publish(r, "copy", m);
+  m->value = 0;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'm->value' after 'm' was published by 'reg_publish'; other threads may be reading it through the map [tsmap-weak-mutable-value]
+}
+
+void uses_republish_wrappers(registry *r, GHashTable *t) {
+  with_locked(r, "q", republish_via_wrapper, r);
+  each_metric(t, republish_via_loop, r);
+  republish_called(0, r);
+}
+
 // More negatives: a status handled in a retry loop, a read lock does not
 // count as protection (positive), and a publish in another branch.
 void retry_until_published(registry *r) {
