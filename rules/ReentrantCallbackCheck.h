@@ -109,6 +109,14 @@ private:
   bool removesEntryKeyAgain(const Effect &E,
                             llvm::function_ref<bool(const VarDecl *)> IsVisitedValue,
                             ASTContext &Ctx);
+  /// The same for a removal keyed by the loop's own key variable
+  /// (\p IsVisitedKey), through its chain's unassigned parameters (R35).
+  bool removesVisitedKeyAgain(const Effect &E,
+                              llvm::function_ref<bool(const Expr *)> IsVisitedKey,
+                              ASTContext &Ctx);
+  /// The table \p Removal removes from is created in the TU with no key or
+  /// value destroy function.
+  bool destroysNothing(const CallExpr *Removal, ASTContext &Ctx);
   /// The call of \p E (a GLib store or removal) is keyed by `e->f` of the
   /// visited entry (\p IsVisitedValue), through its chain's unassigned
   /// parameters, in a table the TU keys by that field (KeyedByField).

@@ -708,11 +708,26 @@ bool ReentrantCallbackCheck::removesEntryKeyAgain(
   if ((Op != GLibOp::Remove && Op != GLibOp::Steal) || Removal->getNumArgs() < 2 ||
       !keyedByVisitedField(E, IsVisitedValue, Ctx))
     return false;
+  return destroysNothing(Removal, Ctx);
+}
+
+bool ReentrantCallbackCheck::destroysNothing(const CallExpr *Removal, ASTContext &Ctx) {
   // The iterator's removal ran no destroy function: the entry and its key
   // are still what they were (a freed key could hash like another one).
   const ValueDecl *Table = tableDeclOf(Removal->getArg(0));
   const GLibTables::Creation *C = Table ? tables(Ctx).creationOf(Table) : nullptr;
   return C && !C->Key.Fn && !C->Key.Opaque && !C->Value.Fn && !C->Value.Opaque;
+}
+
+bool ReentrantCallbackCheck::removesVisitedKeyAgain(
+    const Effect &E, llvm::function_ref<bool(const Expr *)> IsVisitedKey,
+    ASTContext &Ctx) {
+  const auto *Removal = dyn_cast_or_null<CallExpr>(E.Where);
+  GLibOp Op = Removal ? glibOpOf(Removal->getDirectCallee()) : GLibOp::None;
+  if ((Op != GLibOp::Remove && Op != GLibOp::Steal) || Removal->getNumArgs() < 2)
+    return false;
+  const Expr *Key = keyInTopTerms(Removal->getArg(1), E.Chain);
+  return Key && IsVisitedKey(Key) && destroysNothing(Removal, Ctx);
 }
 
 bool ReentrantCallbackCheck::keyedByVisitedField(
@@ -900,8 +915,11 @@ bool ReentrantCallbackCheck::loopCallChanges(
       continue;
     // A removal keyed by that field after the body took the entry out through
     // the iterator (tracker's LRU, R29): the key is gone, nothing changes.
-    if (ValueHeld && removedByIteratorBefore(Site, Body, Iter, Ctx) &&
-        removesEntryKeyAgain(E, IsValue, Ctx))
+    // So is one keyed by the loop's own key variable, written in the body or
+    // in a helper handed it (libsoup3's drop helper, R35).
+    if (removedByIteratorBefore(Site, Body, Iter, Ctx) &&
+        ((ValueHeld && removesEntryKeyAgain(E, IsValue, Ctx)) ||
+         (KeyHeld && removesVisitedKeyAgain(E, IsKey, Ctx))))
       continue;
     MapRef Inner{E.Target, E.MapField};
     if (!Inner.Field && !Inner.P.Fields.empty())
