@@ -2058,6 +2058,15 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
                                      const FunctionDecl *Owner) const {
   for (unsigned Guard = 0; E && Guard < 64; ++Guard) {
     E = E->IgnoreParens();
+    // A GNU statement expression's value is its last expression: liburcu's
+    // `caa_container_of (node, T, m)`, `({ const ... *__ptr = (node); (T *)
+    // ((char *)__ptr - offsetof (T, m)); })`, points into `node`'s object
+    // (bench/realworld R42).
+    if (const auto *SE = dyn_cast<StmtExpr>(E)) {
+      const CompoundStmt *CS = SE->getSubStmt();
+      E = CS->body_empty() ? nullptr : dyn_cast<Expr>(CS->body_back());
+      continue;
+    }
     if (const auto *CE = dyn_cast<CastExpr>(E)) {
       switch (CE->getCastKind()) {
       case CK_ArrayToPointerDecay:
