@@ -1135,6 +1135,14 @@ const VarDecl *iteratorVar(const Expr *E) {
   return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
 }
 
+/// \p C ends the wait for a removed node: `call_rcu` defers the free, another
+/// removal starts a new one, or it waits for a grace period (or a wrapper
+/// of one).
+bool endsWait(const CallExpr *C, RcuSections &R) {
+  llvm::StringRef N = calleeName(C);
+  return N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C);
+}
+
 bool isFreeCall(const CallExpr *C) {
   llvm::StringRef N = calleeName(C);
   return (N == "free" || N == "g_free") && C->getNumArgs() == 1;
@@ -1199,20 +1207,21 @@ const CallExpr *ReentrantCallbackCheck::freeOfParam(const FunctionDecl *Fn,
   collectCalls(Fn->getBody(), Calls);
   llvm::SmallPtrSet<const Stmt *, 4> Frees;
   const CallExpr *First = nullptr;
-  for (const CallExpr *C : Calls) {
-    llvm::StringRef N = calleeName(C);
-    if (N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C))
-      return nullptr;
-    bool Frees_ = false;
-    for (unsigned I = 0; I < C->getNumArgs() && !Frees_; ++I) {
+  // `free (p)`, or a call handing p's object to a function that frees it.
+  auto FreesParam = [&](const CallExpr *C) {
+    for (unsigned I = 0; I < C->getNumArgs(); ++I) {
       llvm::SmallPtrSet<const VarDecl *, 4> Vars;
-      if (objectVar(C->getArg(I), Values, Vars) != P)
-        continue;
-      Frees_ = isFreeCall(C) ||
-               (Budget && C->getDirectCallee() != Fn &&
-                freeOfParam(C->getDirectCallee(), I, Budget - 1, Ctx));
+      if (objectVar(C->getArg(I), Values, Vars) == P &&
+          (isFreeCall(C) || (Budget && C->getDirectCallee() != Fn &&
+                             freeOfParam(C->getDirectCallee(), I, Budget - 1, Ctx))))
+        return true;
     }
-    if (Frees_) {
+    return false;
+  };
+  for (const CallExpr *C : Calls) {
+    if (endsWait(C, R))
+      return nullptr;
+    if (FreesParam(C)) {
       Frees.insert(C);
       First = First ? First : C;
     }
@@ -1255,10 +1264,6 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
   if (!Node)
     return;
   RcuSections &R = rcu(Ctx);
-  auto EndsWait = [&](const CallExpr *C) {
-    llvm::StringRef N = calleeName(C);
-    return N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C);
-  };
   const FunctionFlow *Flow = R.flowOf(Owner);
   std::optional<FunctionFlow::Point> From = Flow ? Flow->pointOf(Del) : std::nullopt;
   // The frees after the removal in source order, up to the first grace
@@ -1266,7 +1271,7 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
   // reached on some path that leaves its variables on the node's object.
   for (auto It = llvm::find(Calls, Del); It != Calls.end(); ++It) {
     const CallExpr *C = *It;
-    if (C != Del && EndsWait(C))
+    if (C != Del && endsWait(C, R))
       return;
     llvm::StringRef N = calleeName(C);
     // The free: `free (n)`, or a call of the TU that frees the node's
@@ -1290,7 +1295,7 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
         if (std::optional<const Expr *> V = definitionOf(S, Stored);
             V && *V && (*V)->IgnoreParenImpCasts() == Del)
           return false;
-      return (Call && EndsWait(Call)) || repointsAway(S, Vars, Node, Values);
+      return (Call && endsWait(Call, R)) || repointsAway(S, Vars, Node, Values);
     };
     if (!Flow->reachesWithout(*From, *To, Stops,
                               [](const CFGBlock *, unsigned) { return false; }))
