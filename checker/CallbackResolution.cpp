@@ -499,7 +499,7 @@ FieldFunctions::calledAt(const CallExpr *Call) {
   const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
   const std::vector<const FunctionDecl *> *Fns = of(F);
   const FieldDecl *Within = Fns ? embeddedField(ME->getBase()) : nullptr;
-  if (!Within)
+  if (!Within && !(Fns && castFromOpaqueStruct(ME->getBase())))
     return Fns;
   auto [It, New] = AtCalls.try_emplace(Call);
   if (New)
@@ -530,6 +530,17 @@ const FieldDecl *embeddedField(const Expr *Object) {
   if (!F || !F->getType()->isStructureOrClassType() || F->getParent()->isUnion())
     return nullptr;
   return F->getCanonicalDecl();
+}
+
+bool castFromOpaqueStruct(const Expr *Object) {
+  const auto *CE = Object ? dyn_cast<ExplicitCastExpr>(Object->IgnoreParenImpCasts()) : nullptr;
+  if (!CE || !CE->getType()->isPointerType() || !CE->getSubExpr()->getType()->isPointerType())
+    return false;
+  QualType From = CE->getSubExpr()->getType()->getPointeeType();
+  const RecordDecl *RD = From->getAsRecordDecl();
+  return RD && !RD->isUnion() && !RD->getDefinition() &&
+         From.getCanonicalType().getUnqualifiedType() !=
+             CE->getType()->getPointeeType().getCanonicalType().getUnqualifiedType();
 }
 
 const MemberExpr *calledMember(const CallExpr *Call) {

@@ -86,13 +86,15 @@ public:
   /// into that field's own \p F (`w->super.init = fn`, `.super = { .init = fn
   /// }`) or through an object that no embedding field names (`p->init = fn`).
   /// A store through another struct's embedded one (`d->super.init = fn` of
-  /// a Driver's `super`) is not one (bench/realworld R32).
+  /// a Driver's `super`) is not one (bench/realworld R32). With \p Within
+  /// null (an opaque struct's object): only a store through a plain object.
   bool mayHoldWithin(const FieldDecl *F, const FunctionDecl *Fn,
                      const FieldDecl *Within) const;
   /// The functions call \p Call through a function-pointer field
   /// (calledMember) may reach: those stored into the field (of), less those
-  /// the call's object, an embedded struct (embeddedField), cannot hold
-  /// (mayHoldWithin). Null when the field's functions are not known.
+  /// the call's object, an embedded struct (embeddedField) or an opaque
+  /// struct's (castFromOpaqueStruct), cannot hold (mayHoldWithin). Null when
+  /// the field's functions are not known.
   const std::vector<const FunctionDecl *> *calledAt(const CallExpr *Call);
 
 private:
@@ -116,6 +118,14 @@ private:
 /// embedded in another; null for any other object (`p`, `*p`, a cast of a
 /// pointer to a struct not defined in the TU, a union member).
 const FieldDecl *embeddedField(const Expr *Object);
+
+/// Whether \p Object is a cast of a pointer to a struct the TU declares but
+/// does not define (`(LogPipe *) self->writer` of an opaque `LogWriter *`).
+/// Such an object is none of the TU's structs, so a function the TU stores
+/// into a field embedded in one of them (`d->super.init = fn`) is taken not
+/// to be in it: a struct defined elsewhere that embeds one defined here is
+/// not followed (bench/realworld R32, syslog-ng with SN-1 fixed).
+bool castFromOpaqueStruct(const Expr *Object);
 
 /// The function-pointer member a call goes through (`ops->load (k)`,
 /// `(*s->init) (s)`); null for a call to a named function or a variable.

@@ -1521,12 +1521,13 @@ bool EffectAnalysis::Impl::restateFieldCall(const Effect &CE, const CallExpr *Si
   if (CE.Through->Param >= Site->getNumArgs())
     return true;
   // FIXME: a callback's parameter (the walk's value or context) is not
-  // followed to the walk's arguments, and a cast of a pointer to a struct
-  // this TU does not define (syslog-ng's `(LogPipe *) self->writer`) names
-  // no embedding field: both keep every function stored into the field.
+  // followed to the walk's arguments: it keeps every function stored into
+  // the field.
   const Expr *Arg = Site->getArg(CE.Through->Param);
   if (const FieldDecl *Within = embeddedField(Arg))
     return A.fieldFunctions().mayHoldWithin(CE.Through->Field, CE.Through->Fn, Within);
+  if (castFromOpaqueStruct(Arg)) // no struct of this TU: plain stores only
+    return A.fieldFunctions().mayHoldWithin(CE.Through->Field, CE.Through->Fn, nullptr);
   Place P = A.placeOfPointer(Arg, Caller);
   if (P.Root == Place::RootKind::Param && P.Fields.empty() && !P.AddressOf) {
     Out.Through = CE.Through;

@@ -9,6 +9,7 @@
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/Stmt.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -33,6 +34,39 @@ bool isAllocator(const FunctionDecl *FD) {
   if (FD->hasAttr<RestrictAttr>())
     return true;
   return FD->getIdentifier() && isAllocatorName(FD->getName());
+}
+
+static bool isClearPointer(llvm::StringRef Name) {
+  return Name == "g_clear_pointer" || Name == "g_clear_object";
+}
+
+bool clearedThroughAddress(const UnaryOperator *AddrOf, ASTContext &Ctx) {
+  if (!AddrOf || AddrOf->getOpcode() != UO_AddrOf)
+    return false;
+  // The macro: `&c->f` is one of its arguments (in `_pp = (pp)`, and in the
+  // unevaluated `sizeof *(pp)` and `typeof`), perhaps through g_clear_object.
+  const SourceManager &SM = Ctx.getSourceManager();
+  SourceLocation L = AddrOf->getBeginLoc();
+  for (unsigned Depth = 0; L.isMacroID() && Depth < 8; ++Depth) {
+    if (isClearPointer(Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts())))
+      return true;
+    L = SM.getImmediateMacroCallerLoc(L);
+  }
+  // The function: `(g_clear_pointer) ((gpointer *) &c->f, destroy)`.
+  DynTypedNodeList Parents = Ctx.getParents(*AddrOf);
+  for (unsigned Depth = 0; Depth < 4 && !Parents.empty(); ++Depth) {
+    if (const auto *Call = Parents[0].get<CallExpr>()) {
+      const FunctionDecl *FD = Call->getDirectCallee();
+      return FD && FD->getIdentifier() && isClearPointer(FD->getName()) &&
+             Call->getNumArgs() >= 1 &&
+             Call->getArg(0)->IgnoreParenCasts() == AddrOf;
+    }
+    const auto *E = Parents[0].get<Expr>();
+    if (!E || !(isa<ParenExpr>(E) || isa<CastExpr>(E)))
+      return false;
+    Parents = Ctx.getParents(*E);
+  }
+  return false;
 }
 
 namespace {
@@ -68,8 +102,6 @@ struct Origins {
   bool Unknown = false;
 };
 
-/// The values \p V is given in \p Body (`v = e`), and whether its address is
-/// taken (`&v`: written elsewhere).
 /// The local \p E hands over with GLib's `g_steal_pointer (&v)` (its value,
 /// which the local then drops), or null.
 const VarDecl *stolenVar(const Expr *E) {
@@ -85,6 +117,8 @@ const VarDecl *stolenVar(const Expr *E) {
   return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
 }
 
+/// The values \p V is given in \p Body (`v = e`), and whether its address is
+/// taken (`&v`: written elsewhere).
 void assignmentsTo(const VarDecl *V, const Stmt *S,
                    llvm::SmallVectorImpl<const Expr *> &Values, bool &Escapes) {
   if (!S || Escapes)
@@ -98,8 +132,8 @@ void assignmentsTo(const VarDecl *V, const Stmt *S,
       Values.push_back(BO->getRHS());
   if (const auto *UO = dyn_cast<UnaryOperator>(S); UO && UO->getOpcode() == UO_AddrOf)
     if (const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParenImpCasts());
-        DRE && DRE->getDecl() == V)
-      Escapes = true;
+        DRE && DRE->getDecl() == V && !clearedThroughAddress(UO, V->getASTContext()))
+      Escapes = true; // g_clear_pointer (&v, ...) stores only NULL
   for (const Stmt *C : S->children())
     assignmentsTo(V, C, Values, Escapes);
 }
@@ -481,7 +515,8 @@ void valuesOf(const VarDecl *V, const Stmt *S,
   if (const auto *CE = dyn_cast<CallExpr>(S)) {
     for (unsigned I = 0; I < CE->getNumArgs(); ++I) {
       const auto *UO = dyn_cast<UnaryOperator>(CE->getArg(I)->IgnoreParenImpCasts());
-      if (UO && UO->getOpcode() == UO_AddrOf && namesVar(UO->getSubExpr(), V))
+      if (UO && UO->getOpcode() == UO_AddrOf && namesVar(UO->getSubExpr(), V) &&
+          !clearedThroughAddress(UO, V->getASTContext()))
         Fills.push_back({CE, I});
       else
         valuesOf(V, CE->getArg(I), Values, Fills, Other);
@@ -491,7 +526,9 @@ void valuesOf(const VarDecl *V, const Stmt *S,
   }
   if (const auto *UO = dyn_cast<UnaryOperator>(S);
       UO && UO->getOpcode() == UO_AddrOf && namesVar(UO->getSubExpr(), V)) {
-    Other = true; // `&t` kept or handed to something that is not a call
+    // `&t` kept or handed to something that is not a call; g_clear_pointer
+    // (&t, ...) stores only NULL
+    Other = !clearedThroughAddress(UO, V->getASTContext());
     return;
   }
   for (const Stmt *C : S->children())
@@ -833,7 +870,8 @@ public:
     return true;
   }
   bool VisitUnaryOperator(UnaryOperator *UO) {
-    if (UO->getOpcode() == UO_AddrOf) { // `fill (&id->formats)`, `&x->f`, `&g`
+    if (UO->getOpcode() == UO_AddrOf && !clearedThroughAddress(UO, NF.Ctx)) {
+      // `fill (&id->formats)`, `&x->f`, `&g`: anything may be stored there
       if (const auto *ME = dyn_cast<MemberExpr>(UO->getSubExpr()->IgnoreParenImpCasts()))
         store(dyn_cast<FieldDecl>(ME->getMemberDecl()), nullptr);
       else

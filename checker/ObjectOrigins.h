@@ -113,6 +113,11 @@ bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner);
 /// `tracker_sparql_get_effective_graphs`).
 bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner);
 
+/// \p AddrOf (`&c->f`, `&t`) is the address GLib's `g_clear_pointer (pp,
+/// destroy)` is given (the macro or the function of that name; also through
+/// `g_clear_object`): only NULL is stored through it.
+bool clearedThroughAddress(const UnaryOperator *AddrOf, ASTContext &Ctx);
+
 /// \p E through GLib's `g_hash_table_ref (x)`, which returns its argument:
 /// `x` (nested calls too); \p E itself when it is no such call.
 const Expr *throughTableRef(const Expr *E);

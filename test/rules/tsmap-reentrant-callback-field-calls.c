@@ -77,11 +77,18 @@ static gboolean init_any(gpointer key, gpointer value, gpointer user_data) {
   return !log_pipe_init((LogPipe *)value);
 }
 
-// Reported: so may one cast from a struct the file does not define.
+// Quiet: a pipe cast from a struct the file does not define is neither a
+// Writer's nor a Driver's (syslog-ng's `(LogPipe *) self->writer`, R32).
 typedef struct Opaque Opaque;
 static gboolean init_opaque(gpointer key, gpointer value, gpointer user_data) {
   Opaque *o = value;
   return !log_pipe_init((LogPipe *)o);
+}
+
+// Quiet: the same called directly.
+static gboolean call_opaque(gpointer key, gpointer value, gpointer user_data) {
+  Opaque *o = value;
+  return !((LogPipe *)o)->init((LogPipe *)o);
 }
 
 // Reported: a driver's pipe runs driver_init.
@@ -99,7 +106,7 @@ void init_pipes(void) {
   g_hash_table_foreach_remove(pipes, init_any, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:38: warning: callback 'init_any' passed to 'g_hash_table_foreach_remove' re-enters the same map
   g_hash_table_foreach_remove(pipes, init_opaque, 0);
-  // CHECK-MESSAGES: :[[@LINE-1]]:38: warning: callback 'init_opaque' passed to 'g_hash_table_foreach_remove' re-enters the same map
+  g_hash_table_foreach_remove(pipes, call_opaque, 0);
   g_hash_table_foreach_remove(pipes, init_driver, 0);
   // CHECK-MESSAGES: :[[@LINE-1]]:38: warning: callback 'init_driver' passed to 'g_hash_table_foreach_remove' re-enters the same map
 }
@@ -154,6 +161,29 @@ static gboolean queue_step(Task *t) {
   Queue *q = (Queue *)t;
   return g_hash_table_foreach_remove(q->jobs, step_job, q) > 0;
   // CHECK-MESSAGES: :[[@LINE-1]]:47: warning: callback 'step_job' passed to 'g_hash_table_foreach_remove' re-enters the same map
+}
+
+// Reported: an opaque struct's task may run what a plain pointer stored,
+// through a helper or called directly.
+typedef struct Remote Remote;
+static GHashTable *remotes;
+static gboolean remote_step(Task *t) { return g_hash_table_remove(remotes, t); }
+void set_remote_step(Task *t) { t->step = remote_step; }
+
+static gboolean step_remote(gpointer key, gpointer value, gpointer user_data) {
+  Remote *r = value;
+  return !task_step((Task *)r);
+}
+static gboolean call_remote(gpointer key, gpointer value, gpointer user_data) {
+  Remote *r = value;
+  return !((Task *)r)->step((Task *)r);
+}
+
+void step_remotes(void) {
+  g_hash_table_foreach_remove(remotes, step_remote, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:40: warning: callback 'step_remote' passed to 'g_hash_table_foreach_remove' re-enters the same map
+  g_hash_table_foreach_remove(remotes, call_remote, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:40: warning: callback 'call_remote' passed to 'g_hash_table_foreach_remove' re-enters the same map
 }
 
 void job_init(Job *j) { j->task.step = job_step; }
