@@ -904,7 +904,13 @@ private:
     F = F->getCanonicalDecl();
     if (Value && isa<ImplicitValueInitExpr>(Value->IgnoreParenImpCasts()))
       return; // left out of an initializer: null
-    NF.Fields[F].AllNew &= storesNewTable(Value);
+    NewTableFields::Stores &S = NF.Fields[F];
+    S.AllNew &= storesNewTable(Value);
+    if (Value && Value->IgnoreParenCasts()->isNullPointerConstant(
+                     NF.Ctx, Expr::NPC_ValueDependentIsNotNull))
+      return;
+    S.Given = true;
+    S.OwnCalls &= Value && isa<CallExpr>(Value->IgnoreParenCasts());
   }
   /// \p Value (null: unknown), stored in this function, is a new table.
   bool storesNewTable(const Expr *Value) const {
@@ -942,6 +948,19 @@ bool NewTableFields::globalHoldsNewTables(const VarDecl *G) {
   if (It == Globals.end()) // never given a value: null, unless another file may
     return !G->isExternallyVisible();
   return It->second.AllNew;
+}
+
+bool NewTableFields::distinctNewTableFields(const FieldDecl *A, const FieldDecl *B) {
+  if (!A || !B || A->getCanonicalDecl() == B->getCanonicalDecl())
+    return false;
+  if (!Built)
+    build();
+  auto Fresh = [&](const FieldDecl *F) {
+    auto It = Fields.find(F->getCanonicalDecl());
+    return It != Fields.end() && It->second.AllNew && It->second.OwnCalls &&
+           It->second.Given;
+  };
+  return Fresh(A) && Fresh(B);
 }
 
 bool NewTableFields::noOtherTables(const FieldDecl *F) {

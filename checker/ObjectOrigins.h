@@ -160,6 +160,11 @@ public:
   explicit NewTableFields(ASTContext &Ctx) : Ctx(Ctx) {}
   bool noOtherTables(const FieldDecl *F);
   bool globalHoldsNewTables(const VarDecl *G);
+  /// \p A and \p B are two fields the TU gives values, each only the
+  /// result of its own call that makes a new table (`f->a = g_hash_table_new
+  /// (...)`, never a variable that could also go to the other) or null: they
+  /// never hold the same table (bench/realworld R39).
+  bool distinctNewTableFields(const FieldDecl *A, const FieldDecl *B);
 
 private:
   void build();
@@ -167,6 +172,8 @@ private:
   bool Built = false;
   struct Stores {
     bool AllNew = true; ///< Every store so far is a new table or null.
+    bool OwnCalls = true; ///< ... and each new table a call's result.
+    bool Given = false;   ///< Some store gives it a table.
   };
   llvm::DenseMap<const FieldDecl *, Stores> Fields;
   llvm::DenseMap<const VarDecl *, Stores> Globals;

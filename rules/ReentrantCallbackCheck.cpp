@@ -467,10 +467,14 @@ bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
                       OuterGlobal->Fields.empty() && OuterGlobal->Var;
   if (!StrictMapIdentity || (!OuterField && !Global) || !First)
     return false;
-  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
-    return false;
   if (!NewFields)
     NewFields = std::make_unique<NewTableFields>(Ctx);
+  // Another field, each given only its own new tables: even reached back
+  // through the owner (`frame->frames->style_variants`; R39).
+  if (NewFields->distinctNewTableFields(Last, OuterField))
+    return true;
+  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
+    return false;
   return NewFields->noOtherTables(Last) &&
          (!Global || NewFields->globalHoldsNewTables(OuterGlobal->Var));
 }
@@ -893,7 +897,7 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     Wrappers = std::make_unique<WrapperContracts>(Model);
   for (const WrappedCallbackArgument &W :
        Wrappers->arguments(Call, &Analysis->fieldFunctions())) {
-    if (!W.Arg.Locked)
+    if (!W.Arg.Locked || restartsAfterCallback(W.Via.back(), *Result.Context))
       continue;
     if (!OwnerKnown) {
       Owner = enclosingFunction(Call, *Result.Context);

@@ -25,6 +25,14 @@ bool storesEntry(const CallExpr *C);
 /// `_replace` (ReentrantLoops.cpp).
 bool removesLfhtNode(llvm::StringRef Name);
 
+struct WrapperHop;
+/// A loop wrapper's call of its callback (\p Hop.Direct) is followed, in its
+/// loop, by `g_hash_table_iter_init` of the loop's iterator or by leaving the
+/// loop: whatever the callback changes, the walk goes on from a fresh
+/// iterator or not at all (gnome-shell's gvc, bench/realworld R45;
+/// ReentrantLoops.cpp).
+bool restartsAfterCallback(const WrapperHop &Hop, ASTContext &Ctx);
+
 struct CallbackArgument;
 struct ResolvedCallback;
 

@@ -579,6 +579,28 @@ private:
 
 } // namespace
 
+bool restartsAfterCallback(const WrapperHop &Hop, ASTContext &Ctx) {
+  if (!Hop.Direct || !Hop.Next || Hop.Next->getNumArgs() == 0)
+    return false;
+  // The loop whose condition is the `g_hash_table_iter_next` call.
+  const Stmt *Cur = Hop.Next;
+  for (unsigned Guard = 0; Cur && Guard < 16; ++Guard) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    const Stmt *Body = nullptr;
+    if (const auto *W = dyn_cast_or_null<WhileStmt>(Parent); W && W->getCond() == Cur)
+      Body = W->getBody();
+    else if (const auto *F = dyn_cast_or_null<ForStmt>(Parent); F && F->getCond() == Cur)
+      Body = F->getBody();
+    if (Body)
+      return leavesLoopAfter(Hop.Direct, Body, addressedVar(Hop.Next->getArg(0)), Ctx);
+    if (!Parent || !isa<Expr>(Parent))
+      return false;
+    Cur = Parent;
+  }
+  return false;
+}
+
 bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
                                         const FunctionDecl *Fn) {
   if (!V || !Value)
