@@ -1165,6 +1165,48 @@ bool endsWait(const CallExpr *C, RcuSections &R) {
   return N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C);
 }
 
+/// For `cds_lfht_iter_get_node (&it)` \p GetNode inside a
+/// `cds_lfht_for_each_entry (ht, &it, pos, member)` loop of the same
+/// iterator: `pos`, which the loop sets to the container of that node.
+const VarDecl *loopEntryOfNode(const CallExpr *GetNode, ASTContext &Ctx) {
+  if (calleeName(GetNode) != "cds_lfht_iter_get_node" || GetNode->getNumArgs() != 1)
+    return nullptr;
+  const VarDecl *It = iteratorVar(GetNode->getArg(0));
+  if (!It)
+    return nullptr;
+  // The loop's step gives the entry variable the container of its iterator's
+  // node: `pos = caa_container_of (cds_lfht_iter_get_node (iter), ...)`.
+  auto EntryOf = [&](const Stmt *Step) -> const VarDecl * {
+    llvm::SmallVector<const Stmt *, 8> Work{Step};
+    while (!Work.empty()) {
+      const Stmt *S = Work.pop_back_val();
+      if (!S)
+        continue;
+      if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->getOpcode() == BO_Assign) {
+        llvm::SmallVector<const CallExpr *, 4> Calls;
+        collectCalls(BO->getRHS(), Calls);
+        const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        if (DRE && llvm::any_of(Calls, [&](const CallExpr *C) {
+              return calleeName(C) == "cds_lfht_iter_get_node" && C->getNumArgs() == 1 &&
+                     iteratorVar(C->getArg(0)) == It;
+            }))
+          return dyn_cast<VarDecl>(DRE->getDecl());
+      }
+      for (const Stmt *C : S->children())
+        Work.push_back(C);
+    }
+    return nullptr;
+  };
+  DynTypedNodeList Parents = Ctx.getParents(*GetNode);
+  for (unsigned Guard = 0; Guard < 64 && !Parents.empty(); ++Guard) {
+    if (const auto *For = Parents[0].get<ForStmt>())
+      if (const VarDecl *Pos = EntryOf(For->getInc()))
+        return Pos;
+    Parents = Ctx.getParents(Parents[0]);
+  }
+  return nullptr;
+}
+
 bool isFreeCall(const CallExpr *C) {
   llvm::StringRef N = calleeName(C);
   return (N == "free" || N == "g_free") && C->getNumArgs() == 1;
@@ -1281,8 +1323,21 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
             iteratorVar(C->getArg(0)) == It)
           Stored = resultVar(C, Ctx);
       }
+  // In a `cds_lfht_for_each_entry` loop, the iterator's node (also through a
+  // local whose one value it is) is the loop's entry (bench/realworld R43).
+  const VarDecl *Node = nullptr;
+  if (Removed) {
+    const Expr *R = Removed->IgnoreParenImpCasts();
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(R))
+      if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+        if (const Expr *Only = Values.onlyValue(V))
+          R = Only->IgnoreParenImpCasts();
+    if (const auto *GetNode = dyn_cast<CallExpr>(R))
+      Node = loopEntryOfNode(GetNode, Ctx);
+  }
   llvm::SmallPtrSet<const VarDecl *, 4> NodeVars;
-  const VarDecl *Node = Removed ? objectVar(Removed, Values, NodeVars) : Stored;
+  if (!Node)
+    Node = Removed ? objectVar(Removed, Values, NodeVars) : Stored;
   if (!Node)
     return;
   RcuSections &R = rcu(Ctx);
