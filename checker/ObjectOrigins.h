@@ -102,6 +102,15 @@ bool isNewTable(const Expr *E, const FunctionDecl *Owner);
 /// g_hash_table_new (...)`) and stores nothing else there.
 bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner);
 
+/// \p V, a local pointer of \p Owner, holds only tables \p Owner made
+/// (holdsNewTable) and gives them to nobody: every use of it is the table of
+/// a GLib table call (`g_hash_table_insert (t, ...)`, `_foreach (t, ...)`,
+/// `_iter_init (&it, t)`, `_unref (t)`; not `g_hash_table_ref`), a test, an
+/// assignment to it, or
+/// `g_clear_pointer (&t, ...)`. No other object can reach such a table
+/// (bench/realworld R47).
+bool holdsPrivateNewTable(const VarDecl *V, const FunctionDecl *Owner);
+
 /// \p V, a local pointer of \p Owner, holds only references \p Owner took:
 /// every value is null, a new table, `g_hash_table_ref (...)`, or a call to a
 /// function that returns new references. A function returns new references

@@ -410,6 +410,11 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   if (Known(OuterTable) && Known(InnerTable) && OuterTable.sameAs(InnerTable) &&
       OuterTable.sameElements(InnerTable, Analysis->context()))
     return Identity::Same;
+  // A table the walking function made and gives to nobody: no map reached
+  // any other way can be it (bench/realworld R47).
+  if (Owner && Outer.P.Root == Place::RootKind::Local && Outer.P.Fields.empty() &&
+      Outer.P.Var && holdsPrivateNewTable(Outer.P.Var, Owner))
+    return Identity::Different;
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
   // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
@@ -719,7 +724,8 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       Inner.Field = Inner.P.Fields.back();
     if (E.IntoObject && anotherObjectsTable(Outer, Inner, Owner))
       continue;
-    Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam);
+    Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam,
+                             /*InLoop=*/false, Owner);
     // A helper's store under the key the walk handed the callback, or one
     // that runs only when a lookup of that key found nothing (lookup-or-
     // create): no key is added. A removal that could take the key out first
