@@ -75,6 +75,7 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
 void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Analysis.reset();
   NewFields.reset();
+  PrivateTables.clear();
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
@@ -413,8 +414,13 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   // A table the walking function made and gives to nobody: no map reached
   // any other way can be it (bench/realworld R47).
   if (Owner && Outer.P.Root == Place::RootKind::Local && Outer.P.Fields.empty() &&
-      Outer.P.Var && holdsPrivateNewTable(Outer.P.Var, Owner))
-    return Identity::Different;
+      Outer.P.Var) {
+    auto [It, New] = PrivateTables.try_emplace(Outer.P.Var);
+    if (New)
+      It->second = holdsPrivateNewTable(Outer.P.Var, Owner);
+    if (It->second)
+      return Identity::Different;
+  }
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
   // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).

@@ -217,6 +217,9 @@ private:
   EffectOptions EffectOpts;
   std::unique_ptr<EffectAnalysis> Analysis;
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
+  /// holdsPrivateNewTable's answers, per walked local (compareMaps asks once
+  /// per effect).
+  mutable llvm::DenseMap<const VarDecl *, bool> PrivateTables;
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
   std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
   std::unique_ptr<WrapperContracts> Wrappers; ///< Per TU, built on first use.

@@ -421,6 +421,40 @@ private:
   llvm::DenseMap<const VarDecl *, std::pair<const Expr *, unsigned>> Values;
 };
 
+const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
+                         llvm::SmallPtrSetImpl<const VarDecl *> &Through,
+                         unsigned Depth = 0);
+
+/// The parameter of \p FD, a function of the file, whose object every return
+/// hands back (`to_test_node (n)`: `return caa_container_of (n, ...)`).
+std::optional<unsigned> returnsParamObject(const FunctionDecl *FD, unsigned Depth) {
+  const FunctionDecl *Def = FD ? FD->getDefinition() : nullptr;
+  if (!Def || !Def->getBody() || Depth >= 4)
+    return std::nullopt;
+  LocalValues Values(Def);
+  std::optional<unsigned> Index;
+  llvm::SmallVector<const Stmt *, 16> Work{Def->getBody()};
+  bool Any = false;
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      continue;
+    if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+      llvm::SmallPtrSet<const VarDecl *, 4> Through;
+      const auto *P = dyn_cast_or_null<ParmVarDecl>(
+          R->getRetValue() ? objectVar(R->getRetValue(), Values, Through, Depth + 1) : nullptr);
+      if (!P || (Index && *Index != P->getFunctionScopeIndex()))
+        return std::nullopt;
+      Index = P->getFunctionScopeIndex();
+      Any = true;
+      continue;
+    }
+    for (const Stmt *C : S->children())
+      Work.push_back(C);
+  }
+  return Any ? Index : std::nullopt;
+}
+
 /// The variable that names the object node pointer \p E belongs to: `&r->node`
 /// and `caa_container_of(n, T, node)` (liburcu's is a GNU statement expression
 /// `({ const ... *__ptr = (n); (T *)((char *)__ptr - offsetof(T, node)); })`;
@@ -431,9 +465,29 @@ private:
 /// variable's object (`r->name`, a call's result).
 const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
                          llvm::SmallPtrSetImpl<const VarDecl *> &Through,
-                         unsigned Depth = 0) {
+                         unsigned Depth) {
   for (unsigned Guard = 0; E && Guard < 32; ++Guard) {
     E = E->IgnoreParenCasts();
+    if (const auto *Call = dyn_cast<CallExpr>(E)) {
+      // `cds_lfht_iter_get_node (&it)`: the node the iterator `it` is on,
+      // named by the iterator (R44).
+      if (calleeName(Call) == "cds_lfht_iter_get_node" && Call->getNumArgs() == 1) {
+        const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(0)->IgnoreParenImpCasts());
+        if (!UO || UO->getOpcode() != UO_AddrOf) {
+          E = Call->getArg(0); // a helper's iterator parameter
+          continue;
+        }
+        const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParens());
+        return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      }
+      // A function of the file that hands back its parameter's object.
+      if (std::optional<unsigned> I = returnsParamObject(Call->getDirectCallee(), Depth);
+          I && *I < Call->getNumArgs()) {
+        E = Call->getArg(*I);
+        continue;
+      }
+      return nullptr;
+    }
     if (const auto *SE = dyn_cast<StmtExpr>(E)) {
       const CompoundStmt *CS = SE->getSubStmt();
       E = CS->body_empty() ? nullptr : dyn_cast<Expr>(CS->body_back());
@@ -1207,6 +1261,20 @@ const VarDecl *loopEntryOfNode(const CallExpr *GetNode, ASTContext &Ctx) {
   return nullptr;
 }
 
+/// \p C is given `&it` of iterator \p It (`cds_lfht_next (ht, &it)`,
+/// `cds_lfht_lookup (..., &it)`) and may move it to another node; reading
+/// its node (`cds_lfht_iter_get_node`, a file's accessor that returns it)
+/// does not.
+bool movesIterator(const CallExpr *C, const VarDecl *It) {
+  if (!It || It->getType()->isPointerType() || calleeName(C) == "cds_lfht_iter_get_node")
+    return false;
+  std::optional<unsigned> Accessor = returnsParamObject(C->getDirectCallee(), 0);
+  for (unsigned I = 0; I < C->getNumArgs(); ++I)
+    if (iteratorVar(C->getArg(I)) == It && (!Accessor || *Accessor != I))
+      return true;
+  return false;
+}
+
 bool isFreeCall(const CallExpr *C) {
   llvm::StringRef N = calleeName(C);
   return (N == "free" || N == "g_free") && C->getNumArgs() == 1;
@@ -1336,8 +1404,15 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
       Node = loopEntryOfNode(GetNode, Ctx);
   }
   llvm::SmallPtrSet<const VarDecl *, 4> NodeVars;
-  if (!Node)
-    Node = Removed ? objectVar(Removed, Values, NodeVars) : Stored;
+  if (!Node && Removed)
+    Node = objectVar(Removed, Values, NodeVars);
+  // A local given the iterator's node names the iterator's object, as the
+  // free's argument will (objectVar).
+  if (!Node && Stored) {
+    const Expr *Only = Values.onlyValue(Stored);
+    Node = Only ? objectVar(Only, Values, NodeVars) : nullptr;
+    Node = Node ? Node : Stored;
+  }
   if (!Node)
     return;
   RcuSections &R = rcu(Ctx);
@@ -1372,7 +1447,8 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
         if (std::optional<const Expr *> V = definitionOf(S, Stored);
             V && *V && (*V)->IgnoreParenImpCasts() == Del)
           return false;
-      return (Call && endsWait(Call, R)) || repointsAway(S, Vars, Node, Values);
+      return (Call && endsWait(Call, R)) || repointsAway(S, Vars, Node, Values) ||
+             (Call && Call != Del && movesIterator(Call, Node));
     };
     if (!Flow->reachesWithout(*From, *To, Stops,
                               [](const CFGBlock *, unsigned) { return false; }))
