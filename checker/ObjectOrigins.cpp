@@ -722,6 +722,68 @@ bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner) {
   return H.New && !H.Ref && !H.Call && !H.Other;
 }
 
+bool holdsPrivateNewTable(const VarDecl *V, const FunctionDecl *Owner) {
+  if (!V || !Owner || !Owner->getBody() || !holdsNewTable(V, Owner))
+    return false;
+  ASTContext &Ctx = Owner->getASTContext();
+  llvm::SmallVector<const Stmt *, 64> Work{Owner->getBody()};
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S)
+      continue;
+    for (const Stmt *C : S->children())
+      Work.push_back(C);
+    if (isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      return false; // a capture: another function's
+    const auto *DRE = dyn_cast<DeclRefExpr>(S);
+    if (!DRE || DRE->getDecl() != V)
+      continue;
+    // The use: climb through parentheses and implicit conversions.
+    const Stmt *Use = DRE;
+    DynTypedNodeList Parents = Ctx.getParents(*Use);
+    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    while (Parent && (isa<ParenExpr>(Parent) || isa<ImplicitCastExpr>(Parent))) {
+      Use = Parent;
+      Parents = Ctx.getParents(*Use);
+      Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    }
+    if (!Parent)
+      return false;
+    if (const auto *Call = dyn_cast<CallExpr>(Parent)) {
+      const FunctionDecl *FD = Call->getDirectCallee();
+      // The table argument: the first, or the second of `_iter_init (&it, t)`.
+      unsigned TableArg = FD && FD->getIdentifier() &&
+                                  FD->getName() == "g_hash_table_iter_init" ? 1 : 0;
+      if (FD && FD->getIdentifier() && FD->getName().starts_with("g_hash_table_") &&
+          FD->getName() != "g_hash_table_ref" && Call->getNumArgs() > TableArg &&
+          Call->getArg(TableArg) == Use)
+        continue;
+      return false;
+    }
+    if (const auto *BO = dyn_cast<BinaryOperator>(Parent)) {
+      if ((BO->isAssignmentOp() && BO->getLHS() == Use) || BO->isEqualityOp() ||
+          BO->isLogicalOp())
+        continue;
+      return false;
+    }
+    if (const auto *UO = dyn_cast<UnaryOperator>(Parent)) {
+      if (UO->getOpcode() == UO_LNot ||
+          (UO->getOpcode() == UO_AddrOf && clearedThroughAddress(UO, Ctx)))
+        continue;
+      return false;
+    }
+    if (const auto *CO = dyn_cast<ConditionalOperator>(Parent)) {
+      if (CO->getCond() == Use)
+        continue;
+      return false;
+    }
+    if (isa<IfStmt>(Parent) || isa<WhileStmt>(Parent))
+      continue; // a test
+    return false;
+  }
+  return true;
+}
+
 bool holdsOwnReference(const VarDecl *V, const FunctionDecl *Owner) {
   Held H = heldBy(V, Owner, 0);
   if (H.Other || !(H.New || H.Ref || H.Call))
@@ -904,7 +966,13 @@ private:
     F = F->getCanonicalDecl();
     if (Value && isa<ImplicitValueInitExpr>(Value->IgnoreParenImpCasts()))
       return; // left out of an initializer: null
-    NF.Fields[F].AllNew &= storesNewTable(Value);
+    NewTableFields::Stores &S = NF.Fields[F];
+    S.AllNew &= storesNewTable(Value);
+    if (Value && Value->IgnoreParenCasts()->isNullPointerConstant(
+                     NF.Ctx, Expr::NPC_ValueDependentIsNotNull))
+      return;
+    S.Given = true;
+    S.OwnCalls &= Value && isa<CallExpr>(Value->IgnoreParenCasts());
   }
   /// \p Value (null: unknown), stored in this function, is a new table.
   bool storesNewTable(const Expr *Value) const {
@@ -942,6 +1010,19 @@ bool NewTableFields::globalHoldsNewTables(const VarDecl *G) {
   if (It == Globals.end()) // never given a value: null, unless another file may
     return !G->isExternallyVisible();
   return It->second.AllNew;
+}
+
+bool NewTableFields::distinctNewTableFields(const FieldDecl *A, const FieldDecl *B) {
+  if (!A || !B || A->getCanonicalDecl() == B->getCanonicalDecl())
+    return false;
+  if (!Built)
+    build();
+  auto Fresh = [&](const FieldDecl *F) {
+    auto It = Fields.find(F->getCanonicalDecl());
+    return It != Fields.end() && It->second.AllNew && It->second.OwnCalls &&
+           It->second.Given;
+  };
+  return Fresh(A) && Fresh(B);
 }
 
 bool NewTableFields::noOtherTables(const FieldDecl *F) {

@@ -102,6 +102,15 @@ bool isNewTable(const Expr *E, const FunctionDecl *Owner);
 /// g_hash_table_new (...)`) and stores nothing else there.
 bool holdsNewTable(const VarDecl *V, const FunctionDecl *Owner);
 
+/// \p V, a local pointer of \p Owner, holds only tables \p Owner made
+/// (holdsNewTable) and gives them to nobody: every use of it is the table of
+/// a GLib table call (`g_hash_table_insert (t, ...)`, `_foreach (t, ...)`,
+/// `_iter_init (&it, t)`, `_unref (t)`; not `g_hash_table_ref`), a test, an
+/// assignment to it, or
+/// `g_clear_pointer (&t, ...)`. No other object can reach such a table
+/// (bench/realworld R47).
+bool holdsPrivateNewTable(const VarDecl *V, const FunctionDecl *Owner);
+
 /// \p V, a local pointer of \p Owner, holds only references \p Owner took:
 /// every value is null, a new table, `g_hash_table_ref (...)`, or a call to a
 /// function that returns new references. A function returns new references
@@ -160,6 +169,11 @@ public:
   explicit NewTableFields(ASTContext &Ctx) : Ctx(Ctx) {}
   bool noOtherTables(const FieldDecl *F);
   bool globalHoldsNewTables(const VarDecl *G);
+  /// \p A and \p B are two fields the TU gives values, each only the
+  /// result of its own call that makes a new table (`f->a = g_hash_table_new
+  /// (...)`, never a variable that could also go to the other) or null: they
+  /// never hold the same table (bench/realworld R39).
+  bool distinctNewTableFields(const FieldDecl *A, const FieldDecl *B);
 
 private:
   void build();
@@ -167,6 +181,8 @@ private:
   bool Built = false;
   struct Stores {
     bool AllNew = true; ///< Every store so far is a new table or null.
+    bool OwnCalls = true; ///< ... and each new table a call's result.
+    bool Given = false;   ///< Some store gives it a table.
   };
   llvm::DenseMap<const FieldDecl *, Stores> Fields;
   llvm::DenseMap<const VarDecl *, Stores> Globals;

@@ -75,6 +75,7 @@ void ReentrantCallbackCheck::registerMatchers(MatchFinder *TidyFinder) {
 void ReentrantCallbackCheck::onEndOfTranslationUnit() {
   Analysis.reset();
   NewFields.reset();
+  PrivateTables.clear();
   Rcu.reset();
   Tables.reset();
   KeyedTables.clear();
@@ -410,6 +411,16 @@ ReentrantCallbackCheck::compareMaps(const MapRef &Outer, const MapRef &Inner,
   if (Known(OuterTable) && Known(InnerTable) && OuterTable.sameAs(InnerTable) &&
       OuterTable.sameElements(InnerTable, Analysis->context()))
     return Identity::Same;
+  // A table the walking function made and gives to nobody: no map reached
+  // any other way can be it (bench/realworld R47).
+  if (Owner && Outer.P.Root == Place::RootKind::Local && Outer.P.Fields.empty() &&
+      Outer.P.Var) {
+    auto [It, New] = PrivateTables.try_emplace(Outer.P.Var);
+    if (New)
+      It->second = holdsPrivateNewTable(Outer.P.Var, Owner);
+    if (It->second)
+      return Identity::Different;
+  }
   // A callback's map traced to a global, or through the context argument to
   // a variable of the caller, other than the iterated one: the code shows
   // another object (`foreach(op->meta, copy_meta, n)` fills `n->meta`).
@@ -467,10 +478,14 @@ bool ReentrantCallbackCheck::entryOwnTable(const Place &Own,
                       OuterGlobal->Fields.empty() && OuterGlobal->Var;
   if (!StrictMapIdentity || (!OuterField && !Global) || !First)
     return false;
-  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
-    return false;
   if (!NewFields)
     NewFields = std::make_unique<NewTableFields>(Ctx);
+  // Another field, each given only its own new tables: even reached back
+  // through the owner (`frame->frames->style_variants`; R39).
+  if (NewFields->distinctNewTableFields(Last, OuterField))
+    return true;
+  if (OuterField && recordReaches(First->getParent(), OuterField->getParent()))
+    return false;
   return NewFields->noOtherTables(Last) &&
          (!Global || NewFields->globalHoldsNewTables(OuterGlobal->Var));
 }
@@ -715,7 +730,8 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       Inner.Field = Inner.P.Fields.back();
     if (E.IntoObject && anotherObjectsTable(Outer, Inner, Owner))
       continue;
-    Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam);
+    Identity I = compareMaps(Outer, Inner, E.IntoObject ? Place() : E.Target, CtxParam,
+                             /*InLoop=*/false, Owner);
     // A helper's store under the key the walk handed the callback, or one
     // that runs only when a lookup of that key found nothing (lookup-or-
     // create): no key is added. A removal that could take the key out first
@@ -893,7 +909,7 @@ void ReentrantCallbackCheck::check(const MatchFinder::MatchResult &Result) {
     Wrappers = std::make_unique<WrapperContracts>(Model);
   for (const WrappedCallbackArgument &W :
        Wrappers->arguments(Call, &Analysis->fieldFunctions())) {
-    if (!W.Arg.Locked)
+    if (!W.Arg.Locked || restartsAfterCallback(W.Via.back(), *Result.Context))
       continue;
     if (!OwnerKnown) {
       Owner = enclosingFunction(Call, *Result.Context);

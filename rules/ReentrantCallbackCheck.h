@@ -25,6 +25,14 @@ bool storesEntry(const CallExpr *C);
 /// `_replace` (ReentrantLoops.cpp).
 bool removesLfhtNode(llvm::StringRef Name);
 
+struct WrapperHop;
+/// A loop wrapper's call of its callback (\p Hop.Direct) is followed, in its
+/// loop, by `g_hash_table_iter_init` of the loop's iterator or by leaving the
+/// loop: whatever the callback changes, the walk goes on from a fresh
+/// iterator or not at all (gnome-shell's gvc, bench/realworld R45;
+/// ReentrantLoops.cpp).
+bool restartsAfterCallback(const WrapperHop &Hop, ASTContext &Ctx);
+
 struct CallbackArgument;
 struct ResolvedCallback;
 
@@ -209,6 +217,9 @@ private:
   EffectOptions EffectOpts;
   std::unique_ptr<EffectAnalysis> Analysis;
   std::unique_ptr<NewTableFields> NewFields; ///< Per TU, built on first use.
+  /// holdsPrivateNewTable's answers, per walked local (compareMaps asks once
+  /// per effect).
+  mutable llvm::DenseMap<const VarDecl *, bool> PrivateTables;
   std::unique_ptr<RcuSections> Rcu;          ///< Per TU, built on first use.
   std::unique_ptr<GLibTables> Tables;        ///< Per TU, built on first use.
   std::unique_ptr<WrapperContracts> Wrappers; ///< Per TU, built on first use.

@@ -421,6 +421,40 @@ private:
   llvm::DenseMap<const VarDecl *, std::pair<const Expr *, unsigned>> Values;
 };
 
+const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
+                         llvm::SmallPtrSetImpl<const VarDecl *> &Through,
+                         unsigned Depth = 0);
+
+/// The parameter of \p FD, a function of the file, whose object every return
+/// hands back (`to_test_node (n)`: `return caa_container_of (n, ...)`).
+std::optional<unsigned> returnsParamObject(const FunctionDecl *FD, unsigned Depth) {
+  const FunctionDecl *Def = FD ? FD->getDefinition() : nullptr;
+  if (!Def || !Def->getBody() || Depth >= 4)
+    return std::nullopt;
+  LocalValues Values(Def);
+  std::optional<unsigned> Index;
+  llvm::SmallVector<const Stmt *, 16> Work{Def->getBody()};
+  bool Any = false;
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      continue;
+    if (const auto *R = dyn_cast<ReturnStmt>(S)) {
+      llvm::SmallPtrSet<const VarDecl *, 4> Through;
+      const auto *P = dyn_cast_or_null<ParmVarDecl>(
+          R->getRetValue() ? objectVar(R->getRetValue(), Values, Through, Depth + 1) : nullptr);
+      if (!P || (Index && *Index != P->getFunctionScopeIndex()))
+        return std::nullopt;
+      Index = P->getFunctionScopeIndex();
+      Any = true;
+      continue;
+    }
+    for (const Stmt *C : S->children())
+      Work.push_back(C);
+  }
+  return Any ? Index : std::nullopt;
+}
+
 /// The variable that names the object node pointer \p E belongs to: `&r->node`
 /// and `caa_container_of(n, T, node)` (liburcu's is a GNU statement expression
 /// `({ const ... *__ptr = (n); (T *)((char *)__ptr - offsetof(T, node)); })`;
@@ -431,9 +465,29 @@ private:
 /// variable's object (`r->name`, a call's result).
 const VarDecl *objectVar(const Expr *E, const LocalValues &Values,
                          llvm::SmallPtrSetImpl<const VarDecl *> &Through,
-                         unsigned Depth = 0) {
+                         unsigned Depth) {
   for (unsigned Guard = 0; E && Guard < 32; ++Guard) {
     E = E->IgnoreParenCasts();
+    if (const auto *Call = dyn_cast<CallExpr>(E)) {
+      // `cds_lfht_iter_get_node (&it)`: the node the iterator `it` is on,
+      // named by the iterator (R44).
+      if (calleeName(Call) == "cds_lfht_iter_get_node" && Call->getNumArgs() == 1) {
+        const auto *UO = dyn_cast<UnaryOperator>(Call->getArg(0)->IgnoreParenImpCasts());
+        if (!UO || UO->getOpcode() != UO_AddrOf) {
+          E = Call->getArg(0); // a helper's iterator parameter
+          continue;
+        }
+        const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParens());
+        return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      }
+      // A function of the file that hands back its parameter's object.
+      if (std::optional<unsigned> I = returnsParamObject(Call->getDirectCallee(), Depth);
+          I && *I < Call->getNumArgs()) {
+        E = Call->getArg(*I);
+        continue;
+      }
+      return nullptr;
+    }
     if (const auto *SE = dyn_cast<StmtExpr>(E)) {
       const CompoundStmt *CS = SE->getSubStmt();
       E = CS->body_empty() ? nullptr : dyn_cast<Expr>(CS->body_back());
@@ -578,6 +632,28 @@ private:
 };
 
 } // namespace
+
+bool restartsAfterCallback(const WrapperHop &Hop, ASTContext &Ctx) {
+  if (!Hop.Direct || !Hop.Next || Hop.Next->getNumArgs() == 0)
+    return false;
+  // The loop whose condition is the `g_hash_table_iter_next` call.
+  const Stmt *Cur = Hop.Next;
+  for (unsigned Guard = 0; Cur && Guard < 16; ++Guard) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    const Stmt *Body = nullptr;
+    if (const auto *W = dyn_cast_or_null<WhileStmt>(Parent); W && W->getCond() == Cur)
+      Body = W->getBody();
+    else if (const auto *F = dyn_cast_or_null<ForStmt>(Parent); F && F->getCond() == Cur)
+      Body = F->getBody();
+    if (Body)
+      return leavesLoopAfter(Hop.Direct, Body, addressedVar(Hop.Next->getArg(0)), Ctx);
+    if (!Parent || !isa<Expr>(Parent))
+      return false;
+    Cur = Parent;
+  }
+  return false;
+}
 
 bool ReentrantCallbackCheck::namesValue(const VarDecl *V, const VarDecl *Value,
                                         const FunctionDecl *Fn) {
@@ -1143,6 +1219,62 @@ bool endsWait(const CallExpr *C, RcuSections &R) {
   return N.contains("call_rcu") || removesLfhtNode(N) || R.waitsForGracePeriod(C);
 }
 
+/// For `cds_lfht_iter_get_node (&it)` \p GetNode inside a
+/// `cds_lfht_for_each_entry (ht, &it, pos, member)` loop of the same
+/// iterator: `pos`, which the loop sets to the container of that node.
+const VarDecl *loopEntryOfNode(const CallExpr *GetNode, ASTContext &Ctx) {
+  if (calleeName(GetNode) != "cds_lfht_iter_get_node" || GetNode->getNumArgs() != 1)
+    return nullptr;
+  const VarDecl *It = iteratorVar(GetNode->getArg(0));
+  if (!It)
+    return nullptr;
+  // The loop's step gives the entry variable the container of its iterator's
+  // node: `pos = caa_container_of (cds_lfht_iter_get_node (iter), ...)`.
+  auto EntryOf = [&](const Stmt *Step) -> const VarDecl * {
+    llvm::SmallVector<const Stmt *, 8> Work{Step};
+    while (!Work.empty()) {
+      const Stmt *S = Work.pop_back_val();
+      if (!S)
+        continue;
+      if (const auto *BO = dyn_cast<BinaryOperator>(S); BO && BO->getOpcode() == BO_Assign) {
+        llvm::SmallVector<const CallExpr *, 4> Calls;
+        collectCalls(BO->getRHS(), Calls);
+        const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+        if (DRE && llvm::any_of(Calls, [&](const CallExpr *C) {
+              return calleeName(C) == "cds_lfht_iter_get_node" && C->getNumArgs() == 1 &&
+                     iteratorVar(C->getArg(0)) == It;
+            }))
+          return dyn_cast<VarDecl>(DRE->getDecl());
+      }
+      for (const Stmt *C : S->children())
+        Work.push_back(C);
+    }
+    return nullptr;
+  };
+  DynTypedNodeList Parents = Ctx.getParents(*GetNode);
+  for (unsigned Guard = 0; Guard < 64 && !Parents.empty(); ++Guard) {
+    if (const auto *For = Parents[0].get<ForStmt>())
+      if (const VarDecl *Pos = EntryOf(For->getInc()))
+        return Pos;
+    Parents = Ctx.getParents(Parents[0]);
+  }
+  return nullptr;
+}
+
+/// \p C is given `&it` of iterator \p It (`cds_lfht_next (ht, &it)`,
+/// `cds_lfht_lookup (..., &it)`) and may move it to another node; reading
+/// its node (`cds_lfht_iter_get_node`, a file's accessor that returns it)
+/// does not.
+bool movesIterator(const CallExpr *C, const VarDecl *It) {
+  if (!It || It->getType()->isPointerType() || calleeName(C) == "cds_lfht_iter_get_node")
+    return false;
+  std::optional<unsigned> Accessor = returnsParamObject(C->getDirectCallee(), 0);
+  for (unsigned I = 0; I < C->getNumArgs(); ++I)
+    if (iteratorVar(C->getArg(I)) == It && (!Accessor || *Accessor != I))
+      return true;
+  return false;
+}
+
 bool isFreeCall(const CallExpr *C) {
   llvm::StringRef N = calleeName(C);
   return (N == "free" || N == "g_free") && C->getNumArgs() == 1;
@@ -1259,8 +1391,28 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
             iteratorVar(C->getArg(0)) == It)
           Stored = resultVar(C, Ctx);
       }
+  // In a `cds_lfht_for_each_entry` loop, the iterator's node (also through a
+  // local whose one value it is) is the loop's entry (bench/realworld R43).
+  const VarDecl *Node = nullptr;
+  if (Removed) {
+    const Expr *R = Removed->IgnoreParenImpCasts();
+    if (const auto *DRE = dyn_cast<DeclRefExpr>(R))
+      if (const auto *V = dyn_cast<VarDecl>(DRE->getDecl()))
+        if (const Expr *Only = Values.onlyValue(V))
+          R = Only->IgnoreParenImpCasts();
+    if (const auto *GetNode = dyn_cast<CallExpr>(R))
+      Node = loopEntryOfNode(GetNode, Ctx);
+  }
   llvm::SmallPtrSet<const VarDecl *, 4> NodeVars;
-  const VarDecl *Node = Removed ? objectVar(Removed, Values, NodeVars) : Stored;
+  if (!Node && Removed)
+    Node = objectVar(Removed, Values, NodeVars);
+  // A local given the iterator's node names the iterator's object, as the
+  // free's argument will (objectVar).
+  if (!Node && Stored) {
+    const Expr *Only = Values.onlyValue(Stored);
+    Node = Only ? objectVar(Only, Values, NodeVars) : nullptr;
+    Node = Node ? Node : Stored;
+  }
   if (!Node)
     return;
   RcuSections &R = rcu(Ctx);
@@ -1295,7 +1447,8 @@ void ReentrantCallbackCheck::checkLfhtDelete(const CallExpr *Del,
         if (std::optional<const Expr *> V = definitionOf(S, Stored);
             V && *V && (*V)->IgnoreParenImpCasts() == Del)
           return false;
-      return (Call && endsWait(Call, R)) || repointsAway(S, Vars, Node, Values);
+      return (Call && endsWait(Call, R)) || repointsAway(S, Vars, Node, Values) ||
+             (Call && Call != Del && movesIterator(Call, Node));
     };
     if (!Flow->reachesWithout(*From, *To, Stops,
                               [](const CFGBlock *, unsigned) { return false; }))

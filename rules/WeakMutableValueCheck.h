@@ -17,6 +17,13 @@
 
 namespace clang::tidy::tsmap {
 
+/// The expansions of liburcu's publishing and loading macros outside system
+/// headers, recorded by the preprocessor (rules/WeakMutableValueRcu.cpp).
+struct RcuMacros {
+  unsigned Publishes = 0;         ///< How many publishing macros.
+  std::vector<SourceRange> Loads; ///< Where `rcu_dereference` is.
+};
+
 /// Finds values published to a thread-safe map that the map neither owns nor
 /// can protect: the address of an automatic object, a TSMAP_WEAK reference to
 /// mutable state, or an object written after it was published.
@@ -27,6 +34,8 @@ public:
   WeakMutableValueCheck(llvm::StringRef Name, ClangTidyContext *Context);
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void registerPPCallbacks(const SourceManager &SM, Preprocessor *PP,
+                           Preprocessor *ModuleExpanderPP) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
 
@@ -80,6 +89,12 @@ private:
   const FunctionFlow *flowOf(const Decl *Owner, ASTContext &Ctx);
   bool isMutableTarget(QualType Pointer) const;
   const Decl *weakDeclOfType(QualType T) const;
+
+  /// Writes into an object RCU readers may be reading: loaded with
+  /// `rcu_dereference` from a pointer the TU publishes with
+  /// `rcu_assign_pointer` (rules/WeakMutableValueRcu.cpp).
+  void checkRcuWrites(ASTContext &Ctx);
+  std::shared_ptr<RcuMacros> Rcu = std::make_shared<RcuMacros>();
 
   ContractModel Model;
   GatedMatchPass::Membership Gate; ///< Runs this check's matchers.

@@ -1,0 +1,277 @@
+//===--- WeakMutableValueRcu.cpp - writes into RCU-published objects ------===//
+//
+// tsmap-weak-mutable-value for liburcu's publication: an object a pointer is
+// published through (`rcu_assign_pointer (conf, c)`) is read by RCU readers
+// with no lock until it is unpublished and a grace period has passed. A
+// function that loads it (`old = rcu_dereference (conf)`) and then writes
+// into it, directly or through a helper of the TU, changes memory readers may
+// be reading: they see it torn (bench/realworld R24, multipathd's
+// reconfigure). The fix is to change a copy and publish that, or to write
+// after `synchronize_rcu`.
+//
+// Found from the preprocessor's macro expansions (liburcu spells these as
+// macros in both its modes), so a unit that never expands them costs one
+// empty check.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ChainNotes.h"
+#include "HeldLocks.h"
+#include "RcuSections.h"
+#include "WeakMutableValueCheck.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Lex/Lexer.h"
+#include "clang/Lex/PPCallbacks.h"
+#include "clang/Lex/Preprocessor.h"
+
+namespace clang::tidy::tsmap {
+
+namespace {
+
+bool isPublishMacro(llvm::StringRef N) {
+  return N == "rcu_assign_pointer" || N == "rcu_set_pointer" ||
+         N == "rcu_xchg_pointer" || N == "rcu_cmpxchg_pointer";
+}
+
+/// Records where liburcu's publishing and loading macros are expanded.
+class RcuMacroRecorder : public PPCallbacks {
+public:
+  RcuMacroRecorder(const SourceManager &SM,
+                   std::shared_ptr<RcuMacros> Out)
+      : SM(SM), Out(std::move(Out)) {}
+  void MacroExpands(const Token &Name, const MacroDefinition &, SourceRange Range,
+                    const MacroArgs *) override {
+    const IdentifierInfo *II = Name.getIdentifierInfo();
+    if (!II)
+      return;
+    llvm::StringRef N = II->getName();
+    bool Publish = isPublishMacro(N);
+    if (!Publish && N != "rcu_dereference")
+      return;
+    SourceRange Written(SM.getExpansionLoc(Range.getBegin()),
+                        SM.getExpansionLoc(Range.getEnd()));
+    if (SM.isInSystemHeader(Written.getBegin()))
+      return;
+    if (Publish)
+      ++Out->Publishes;
+    else
+      Out->Loads.push_back(Written);
+  }
+
+private:
+  const SourceManager &SM;
+  std::shared_ptr<RcuMacros> Out;
+};
+
+
+/// The global pointer variable \p E names, or null.
+const VarDecl *globalPointer(const Expr *E) {
+  const auto *DRE = dyn_cast<DeclRefExpr>(E);
+  const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  return V && V->hasGlobalStorage() && V->getType()->isPointerType()
+             ? V->getCanonicalDecl()
+             : nullptr;
+}
+
+/// A load of a published pointer into a local: `old = rcu_dereference (G)`.
+struct RcuLoad {
+  const VarDecl *Local;
+  const Stmt *At; ///< The declaration's initializer or the assignment.
+  const VarDecl *Global;
+};
+
+/// Finds, outside system headers, the globals whose address a publishing
+/// macro takes (`rcu_assign_pointer (G, v)` is `rcu_set_pointer (&(G), v)`;
+/// `rcu_xchg_pointer (&G, v)`), and the locals given `rcu_dereference (G)`.
+class RcuUseVisitor : public RecursiveASTVisitor<RcuUseVisitor> {
+public:
+  RcuUseVisitor(ASTContext &Ctx, const RcuMacros &Macros)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Macros(Macros) {}
+  bool TraverseDecl(Decl *D) {
+    if (D && !isa<TranslationUnitDecl>(D) && SM.isInSystemHeader(D->getLocation()))
+      return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+  bool VisitUnaryOperator(UnaryOperator *UO) {
+    if (UO->getOpcode() != UO_AddrOf)
+      return true;
+    const VarDecl *G = globalPointer(UO->getSubExpr()->IgnoreParens());
+    if (!G || Published.count(G))
+      return true;
+    // The `&` is in the macro's body (`rcu_set_pointer (&(G), v)`) or an
+    // argument of it (`rcu_xchg_pointer (&G, v)`, also `_rcu_xchg_pointer`
+    // under _LGPL_SOURCE, where the name is an object-like macro).
+    SourceLocation L = UO->getBeginLoc();
+    for (unsigned Depth = 0; L.isMacroID() && Depth < 8; ++Depth) {
+      llvm::StringRef Name = Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts());
+      if (isPublishMacro(Name.ltrim('_'))) // the outermost names it
+        Published[G] = {SM.getExpansionLoc(UO->getBeginLoc()), Name.ltrim('_').str()};
+      L = SM.getImmediateMacroCallerLoc(L);
+    }
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->hasLocalStorage() && V->getInit())
+      load(V, V->getInit());
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (BO->getOpcode() != BO_Assign)
+      return true;
+    const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
+    if (const auto *V = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+        V && V->hasLocalStorage())
+      load(V, BO->getRHS(), BO);
+    return true;
+  }
+
+  struct PublishSite {
+    SourceLocation Where;
+    std::string Macro;
+  };
+  llvm::DenseMap<const VarDecl *, PublishSite> Published;
+  std::vector<RcuLoad> Loads;
+
+private:
+  /// \p Value, given to local \p V (at \p At, else at \p Value), is
+  /// `rcu_dereference (G)` of a global: the expansion starts where the
+  /// value does (a cast around it aside), and names G.
+  void load(const VarDecl *V, const Expr *Value, const Stmt *At = nullptr) {
+    if (!V->getType()->isPointerType())
+      return;
+    const Expr *E = stripCasts(Value);
+    SourceLocation L = SM.getExpansionLoc(E->getBeginLoc());
+    bool IsLoad = llvm::any_of(Macros.Loads, [&](SourceRange R) {
+      return R.getBegin() == L;
+    });
+    if (!IsLoad)
+      return;
+    if (const VarDecl *G = namedGlobal(E))
+      Loads.push_back({V, At ? At : Value, G});
+  }
+  /// The one global pointer \p E reads, through the macro's statement
+  /// expression and casts.
+  static const VarDecl *namedGlobal(const Stmt *S) {
+    if (!S)
+      return nullptr;
+    if (const auto *E = dyn_cast<Expr>(S))
+      if (const VarDecl *G = globalPointer(E->IgnoreParenCasts()))
+        return G;
+    for (const Stmt *C : S->children())
+      if (const VarDecl *G = namedGlobal(C))
+        return G;
+    return nullptr;
+  }
+  ASTContext &Ctx;
+  const SourceManager &SM;
+  const RcuMacros &Macros;
+};
+
+} // namespace
+
+void WeakMutableValueCheck::registerPPCallbacks(const SourceManager &SM,
+                                                Preprocessor *PP,
+                                                Preprocessor *) {
+  PP->addPPCallbacks(std::make_unique<RcuMacroRecorder>(SM, Rcu));
+}
+
+void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
+  if (!Rcu->Publishes || Rcu->Loads.empty())
+    return;
+  RcuUseVisitor Uses(Ctx, *Rcu);
+  Uses.TraverseDecl(Ctx.getTranslationUnitDecl());
+  RcuSections Sections(Ctx, MaxCallDepth);
+  for (const RcuLoad &Load : Uses.Loads) {
+    auto Site = Uses.Published.find(Load.Global);
+    if (Site == Uses.Published.end())
+      continue; // not published here: the TU's readers only
+    const FunctionDecl *Owner = enclosingFunction(Load.At, Ctx);
+    const FunctionFlow *Flow = Owner ? flowOf(Owner, Ctx) : nullptr;
+    std::optional<FunctionFlow::Point> From = Flow ? Flow->pointOf(Load.At) : std::nullopt;
+    if (!From)
+      continue;
+    std::vector<Handle> Aliases = aliasesOf(Handle{Load.Local, true}, *Flow);
+    // A lock of the object itself (`pthread_mutex_lock (&old->lock)`) is one
+    // its readers take too; the updater's own lock keeps no reader out.
+    std::vector<std::pair<const Stmt *, FunctionFlow::Point>> Locks, Writes;
+    std::vector<Write> Found;
+    Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point At) {
+      LockAction A = lockActionOf(S);
+      const auto *Call = dyn_cast<CallExpr>(S);
+      if ((A == LockAction::Take || A == LockAction::TryTake) && Call &&
+          Call->getNumArgs() > 0) {
+        std::optional<Handle> H = pointeeHandle(Call->getArg(0));
+        if (H && llvm::is_contained(Aliases, *H))
+          Locks.push_back({S, At});
+      }
+      if (std::optional<Write> W = writeAt(S, Aliases, nullptr)) {
+        Found.push_back(*W);
+        Writes.push_back({S, At});
+      }
+    });
+    auto Unlocks = [](const Stmt *S) { return lockActionOf(S) == LockAction::Release; };
+    auto NoBlock = [](const CFGBlock *, unsigned) { return false; };
+    for (size_t K = 0; K < Found.size(); ++K) {
+      const Write &W = Found[K];
+      FunctionFlow::Point At = Writes[K].second;
+      if (ReportedWrites.contains(W.Where))
+        continue;
+      // Re-pointed to something else, or past a grace period (after which
+      // an object unpublished before it is the updater's alone).
+      auto Kills = [&](const Stmt *S) {
+        if (const auto *Call = dyn_cast<CallExpr>(S);
+            Call && Sections.waitsForGracePeriod(Call))
+          return true;
+        std::optional<const Expr *> Def = definitionOf(S, W.Through);
+        if (!Def)
+          return false;
+        if (!*Def)
+          return true;
+        std::optional<Handle> H = pointeeHandle(*Def);
+        return !(H && llvm::is_contained(Aliases, *H));
+      };
+      if (!Flow->reachesWithout(*From, At, Kills, NoBlock))
+        continue;
+      if (llvm::any_of(Locks, [&](const auto &L) {
+            return heldAt(L.first, L.second, At, *Flow, Unlocks);
+          }))
+        continue;
+      ReportedWrites.insert(W.Where);
+      std::string Global = Load.Global->getName().str();
+      SourceLocation Loc = W.Where->getBeginLoc();
+      if (Ctx.getSourceManager().isInSystemMacro(Loc))
+        Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
+      const char *Tail = "; RCU readers may be reading it: change a copy and "
+                         "publish that, or write after a grace period";
+      if (W.Callee) {
+        diag(Loc, std::string("'%0' writes through '%1' while it is published "
+                              "through '%2'") + Tail)
+            << functionName(W.Callee) << W.Through->getName() << Global
+            << W.Where->getSourceRange();
+      } else {
+        const Expr *Target = nullptr;
+        if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
+          Target = BO->getLHS();
+        else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
+          Target = UO->getSubExpr();
+        diag(Loc, std::string("write to '%0' while '%1' is published through "
+                              "'%2'") + Tail)
+            << sourceText(Target, Ctx) << W.Through->getName() << Global
+            << W.Where->getSourceRange();
+      }
+      diag(Ctx.getSourceManager().getExpansionLoc(Load.At->getBeginLoc()),
+           "'%0' is loaded from '%1' here", DiagnosticIDs::Note)
+          << Load.Local->getName() << Global;
+      diag(Site->second.Where, "'%0' is published with '%1' here",
+           DiagnosticIDs::Note)
+          << Global << Site->second.Macro;
+      if (W.Chain)
+        emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
+    }
+  }
+  Rcu->Publishes = 0;
+  Rcu->Loads.clear();
+}
+
+} // namespace clang::tidy::tsmap
