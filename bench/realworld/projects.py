@@ -622,6 +622,49 @@ PROJECTS = [
         "args": ["--disable-wallpaper", "--disable-screenshot", "--disable-screencast",
                  "--disable-background"],
     },
+    {
+        "name": "appstream",
+        "kind": "AppStream metadata library and appstreamcli (GLib; pool caches, component tables)",
+        "source": "appstream",
+        "version": "0.16.1-2",
+        "build": "meson",
+        "args": ["-Dstemming=false", "-Dsystemd=false", "-Dgir=false", "-Dsvg-support=false",
+                 "-Dapidocs=false", "-Dinstall-docs=false", "-Dcompose=false"],
+    },
+    {
+        "name": "appstream-glib",
+        "kind": "AppStream GObject library and builder (GLib; node, token and icon tables)",
+        "source": "appstream-glib",
+        "version": "0.8.2-1",
+        "build": "meson",
+        "args": ["-Drpm=false", "-Dstemmer=false", "-Dman=false", "-Dintrospection=false",
+                 "-Dfonts=false"],
+    },
+    {
+        "name": "pango",
+        "kind": "text layout library (font map, coverage and shaping caches shared between threads)",
+        "source": "pango1.0",
+        "version": "1.50.12+ds-1",
+        "build": "meson",
+        "args": ["-Dintrospection=disabled", "-Dlibthai=disabled"],
+    },
+    {
+        "name": "gstreamer-vaapi",
+        "kind": "GStreamer VA-API plugins (GObject; display caches, surface pools, streaming threads)",
+        "source": "gstreamer-vaapi",
+        "version": "1.22.0-2",
+        "build": "meson",
+        "args": ["-Dexamples=disabled", "-Dtests=enabled", "-Ddoc=disabled"],
+    },
+    {
+        "name": "flatpak-builder",
+        "kind": "flatpak application builder (GLib; module, source and cache tables)",
+        "source": "flatpak-builder",
+        "version": "1.2.3-1",
+        "build": "autotools",
+        # configure looks for the flatpak program, which only its tests run.
+        "args": ["--disable-documentation", "--disable-docbook-docs", "FLATPAK=/bin/true"],
+    },
 ]
 
 def by_name(names):
