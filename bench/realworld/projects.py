@@ -5,7 +5,9 @@ made: "meson" runs `meson setup` (which writes compile_commands.json) and then b
 only the custom targets that generate .c/.h files; "autotools" runs configure with clang-19
 and then `make -k` with recordcc.py as the compiler (it records every compile command and
 compiles nothing, so only the build's scripts run); "cmake" configures with Ninja and
-CMAKE_EXPORT_COMPILE_COMMANDS, then builds only the generated sources, as for meson.
+CMAKE_EXPORT_COMPILE_COMMANDS, then builds only the generated sources, as for meson;
+"configure-ninja" runs a project's own configure in the build directory, which runs meson
+itself (QEMU), then builds only the generated sources.
 clang-19, -O0 -g0, two jobs at most.
 """
 
@@ -664,6 +666,17 @@ PROJECTS = [
         "build": "autotools",
         # configure looks for the flatpak program, which only its tests run.
         "args": ["--disable-documentation", "--disable-docbook-docs", "FLATPAK=/bin/true"],
+    },
+    {
+        "name": "qemu",
+        "kind": "machine emulator (x86_64 system emulator and tools; QOM, block layer, migration, iothreads)",
+        "source": "qemu",
+        "version": "1:7.2+dfsg-7+deb12u18",
+        "build": "configure-ninja",
+        # Its configure runs meson itself; one target, no optional features beyond the tools.
+        "args": ["--cc=clang-19", "--cxx=clang++-19", "--target-list=x86_64-softmmu",
+                 "--disable-docs", "--disable-werror", "--without-default-features",
+                 "--enable-tools", "--disable-install-blobs"],
     },
 ]
 
