@@ -5,7 +5,9 @@ made: "meson" runs `meson setup` (which writes compile_commands.json) and then b
 only the custom targets that generate .c/.h files; "autotools" runs configure with clang-19
 and then `make -k` with recordcc.py as the compiler (it records every compile command and
 compiles nothing, so only the build's scripts run); "cmake" configures with Ninja and
-CMAKE_EXPORT_COMPILE_COMMANDS, then builds only the generated sources, as for meson.
+CMAKE_EXPORT_COMPILE_COMMANDS, then builds only the generated sources, as for meson;
+"configure-ninja" runs a project's own configure in the build directory, which runs meson
+itself (QEMU), then builds only the generated sources.
 clang-19, -O0 -g0, two jobs at most.
 """
 
@@ -518,6 +520,163 @@ PROJECTS = [
                  "--without-btrfs", "--without-dm", "--without-lvm", "--without-lvm_dbus",
                  "--without-mpath", "--without-nvdimm", "--without-escrow",
                  "--without-tools", "--without-vdo", "--without-kbd", "--without-s390"],
+    },
+    # Round 13 (2026-12-07).
+    {
+        "name": "liburcu",
+        "kind": "userspace RCU library itself (cds_lfht, call_rcu; its tests, benchmarks and doc/examples)",
+        "source": "liburcu",
+        "version": "0.13.2-1",
+        "build": "autotools",
+        "args": [],
+    },
+    {
+        "name": "gnome-shell",
+        "kind": "GNOME shell, C part (St toolkit, shell global, app system, calendar server)",
+        "source": "gnome-shell",
+        "version": "43.9-0+deb12u2",
+        "build": "meson",
+        "args": ["-Dextensions_tool=false", "-Dextensions_app=false", "-Dgtk_doc=false",
+                 "-Dman=false", "-Dtests=false", "-Dsystemd=false"],
+    },
+    {
+        "name": "packagekit",
+        "kind": "package management daemon (GLib; transactions, backend job threads; dummy backend)",
+        "source": "packagekit",
+        "version": "1.2.6-5+deb12u1",
+        "build": "meson",
+        "args": ["-Dpackaging_backend=dummy", "-Dsystemd=false", "-Doffline_update=false",
+                 "-Dgobject_introspection=false", "-Dman_pages=false", "-Dbash_completion=false",
+                 "-Dbash_command_not_found=false", "-Dgstreamer_plugin=false",
+                 "-Dgtk_module=false", "-Dcron=false", "-Dpython_backend=false"],
+    },
+    {
+        "name": "xdg-desktop-portal",
+        "kind": "desktop portal D-Bus service (GLib, GDBus; permission store, document portal FUSE threads)",
+        "source": "xdg-desktop-portal",
+        "version": "1.16.0-2",
+        "build": "meson",
+        "args": ["-Dlibportal=disabled", "-Dsystemd=disabled", "-Ddocbook-docs=disabled",
+                 "-Dinstalled-tests=false"],
+    },
+    {
+        "name": "libsecret",
+        "kind": "Secret Service client library (GLib, GDBus; item and collection tables)",
+        "source": "libsecret",
+        "version": "0.20.5-3",
+        "build": "meson",
+        "args": ["-Dmanpage=false", "-Dvapi=false", "-Dgtk_doc=false", "-Dintrospection=false",
+                 "-Dbash_completion=disabled"],
+    },
+    {
+        "name": "tcmu",
+        "kind": "TCM userspace handler daemon (GLib; device tables, per-device threads)",
+        "source": "tcmu",
+        "version": "1.5.4-4.1",
+        "build": "cmake",
+        # libnl-genl-3's shared library is not installed (its headers come with libnl-3-dev):
+        # a name is enough for the configure step, nothing is linked.
+        "args": ["-Dwith-glfs=false", "-Dwith-rbd=false", "-Dwith-tcmalloc=false",
+                 "-DSUPPORT_SYSTEMD=OFF", "-DLIBNL_GENL_LIB=nl-genl-3"],
+    },
+    {
+        "name": "spice",
+        "kind": "SPICE server library (GLib; display and worker threads, channel clients)",
+        "source": "spice",
+        "version": "0.15.1-1",
+        "build": "meson",
+        "args": ["-Dgstreamer=no", "-Dlz4=false", "-Dsasl=false", "-Dsmartcard=disabled",
+                 "-Dmanual=false", "-Dtests=true"],
+    },
+    {
+        "name": "libqmi",
+        "kind": "QMI modem protocol library and qmicli (GLib; client, transaction and service tables)",
+        "source": "libqmi",
+        "version": "1.32.2-1",
+        "build": "meson",
+        "args": ["-Dmbim_qmux=false", "-Dintrospection=false", "-Dman=false",
+                 "-Dbash_completion=false", "-Dudev=false"],
+    },
+    {
+        "name": "gnome-desktop",
+        "kind": "GNOME desktop library (thumbnailer, XKB, RandR, wall clock; GTK 3 and 4)",
+        "source": "gnome-desktop",
+        "version": "43.2-2",
+        "build": "meson",
+        "args": ["-Ddesktop_docs=false", "-Dudev=disabled",
+                 "-Dsystemd=disabled", "-Dinstalled_tests=false"],
+    },
+    {
+        "name": "gssdp",
+        "kind": "SSDP (UPnP discovery) library (GLib; resource browser and group tables)",
+        "source": "gssdp",
+        "version": "1.6.2-2",
+        "build": "meson",
+        "args": ["-Dsniffer=false", "-Dintrospection=false", "-Dvapi=false",
+                 "-Dmanpages=false"],
+    },
+    {
+        "name": "xdg-desktop-portal-gtk",
+        "kind": "GTK backend of the desktop portals (GTK 3; request and dialog tables)",
+        "source": "xdg-desktop-portal-gtk",
+        "version": "1.14.1-1",
+        "build": "autotools",
+        "args": ["--disable-wallpaper", "--disable-screenshot", "--disable-screencast",
+                 "--disable-background"],
+    },
+    {
+        "name": "appstream",
+        "kind": "AppStream metadata library and appstreamcli (GLib; pool caches, component tables)",
+        "source": "appstream",
+        "version": "0.16.1-2",
+        "build": "meson",
+        "args": ["-Dstemming=false", "-Dsystemd=false", "-Dgir=false", "-Dsvg-support=false",
+                 "-Dapidocs=false", "-Dinstall-docs=false", "-Dcompose=false"],
+    },
+    {
+        "name": "appstream-glib",
+        "kind": "AppStream GObject library and builder (GLib; node, token and icon tables)",
+        "source": "appstream-glib",
+        "version": "0.8.2-1",
+        "build": "meson",
+        "args": ["-Drpm=false", "-Dstemmer=false", "-Dman=false", "-Dintrospection=false",
+                 "-Dfonts=false"],
+    },
+    {
+        "name": "pango",
+        "kind": "text layout library (font map, coverage and shaping caches shared between threads)",
+        "source": "pango1.0",
+        "version": "1.50.12+ds-1",
+        "build": "meson",
+        "args": ["-Dintrospection=disabled", "-Dlibthai=disabled"],
+    },
+    {
+        "name": "gstreamer-vaapi",
+        "kind": "GStreamer VA-API plugins (GObject; display caches, surface pools, streaming threads)",
+        "source": "gstreamer-vaapi",
+        "version": "1.22.0-2",
+        "build": "meson",
+        "args": ["-Dexamples=disabled", "-Dtests=enabled", "-Ddoc=disabled"],
+    },
+    {
+        "name": "flatpak-builder",
+        "kind": "flatpak application builder (GLib; module, source and cache tables)",
+        "source": "flatpak-builder",
+        "version": "1.2.3-1",
+        "build": "autotools",
+        # configure looks for the flatpak program, which only its tests run.
+        "args": ["--disable-documentation", "--disable-docbook-docs", "FLATPAK=/bin/true"],
+    },
+    {
+        "name": "qemu",
+        "kind": "machine emulator (x86_64 system emulator and tools; QOM, block layer, migration, iothreads)",
+        "source": "qemu",
+        "version": "1:7.2+dfsg-7+deb12u18",
+        "build": "configure-ninja",
+        # Its configure runs meson itself; one target, no optional features beyond the tools.
+        "args": ["--cc=clang-19", "--cxx=clang++-19", "--target-list=x86_64-softmmu",
+                 "--disable-docs", "--disable-werror", "--without-default-features",
+                 "--enable-tools", "--disable-install-blobs"],
     },
 ]
 

@@ -168,15 +168,26 @@ def build_cmake(p, tree, bdir, log):
 
 def build_generated(bdir, log, env):
     """Builds only the generated sources and headers of a ninja tree (custom commands whose
-    outputs are .c/.h/.inc files), not the libraries."""
+    outputs are .c/.h/.inc files, or .def: QEMU's qemu-options.def), not the libraries."""
     targets = subprocess.run(["ninja", "-C", bdir, "-t", "targets", "all"],
                              stdout=subprocess.PIPE, text=True, check=True).stdout
     # (A custom command with a depfile is listed as CUSTOM_COMMAND_DEP: gtk4's
     # glib-compile-resources header gtkresources.h.)
     gen = [t.split(":")[0] for t in targets.splitlines()
-           if re.search(r": CUSTOM_COMMAND(_DEP)?$", t) and re.search(r"\.(c|h|inc):", t)]
+           if re.search(r": CUSTOM_COMMAND(_DEP)?$", t) and re.search(r"\.(c|h|inc|def):", t)]
     if gen:
         run(["ninja", "-C", bdir, "-j2", "-k", "0"] + gen, log=log, env=env, check=False)
+
+
+def build_configure_ninja(p, tree, bdir, log):
+    """A project whose own configure script runs meson and leaves a ninja tree with
+    compile_commands.json in the build directory (QEMU): configure there, then build only
+    the generated sources, as for meson."""
+    env = build_env()
+    if not os.path.exists(os.path.join(bdir, "build.ninja")):
+        os.makedirs(bdir, exist_ok=True)
+        run([os.path.join(tree, "configure")] + p.get("args", []), cwd=bdir, log=log, env=env)
+    build_generated(bdir, log, env)
 
 
 def build_autotools(p, tree, bdir, log):
@@ -217,7 +228,8 @@ def compile_db(p, tree, work):
     os.makedirs(bdir, exist_ok=True)
     log = os.path.join(work, "build", p["name"] + ".log")
     say("%s: building the compile database (log: %s)" % (p["name"], log))
-    {"meson": build_meson, "cmake": build_cmake, "autotools": build_autotools}[p["build"]](p, tree, bdir, log)
+    {"meson": build_meson, "cmake": build_cmake, "autotools": build_autotools,
+     "configure-ninja": build_configure_ninja}[p["build"]](p, tree, bdir, log)
     db = os.path.join(bdir, "compile_commands.json")
     if not os.path.exists(db) or not json.load(open(db)):
         raise RuntimeError("%s: no compile database (see %s)" % (p["name"], log))
