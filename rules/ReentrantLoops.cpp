@@ -1181,6 +1181,31 @@ void ReentrantCallbackCheck::checkLfhtLoop(const CallExpr *First,
        "'%0' iterates '%1' outside an RCU read-side critical section; nodes "
        "it visits may be freed under it")
       << Macro << (Table ? sourceText(Table->IgnoreParenImpCasts(), Ctx) : "");
+  // The call the user has to fix, when some calls of the file hold the lock
+  // and one does not (bench/realworld R48).
+  const RcuSections::CallSite *Unlocked = nullptr;
+  bool SomeLocked = false;
+  for (const RcuSections::CallSite &C : rcu(Ctx).callersOf(Owner)) {
+    bool Held = inReadSection(C.first, C.second, rcu(Ctx)) ||
+                (MaxCallDepth > 0 && calledInReadSection(C.second, Ctx, MaxCallDepth - 1,
+                                                         rcu(Ctx), KnownCallers));
+    SomeLocked |= Held;
+    if (!Held && !Unlocked)
+      Unlocked = &C;
+  }
+  if (Unlocked && SomeLocked) {
+    diag(Owner->getLocation(),
+         "'%0' does not hold 'rcu_read_lock' on every path to the loop, and not "
+         "every caller in this file holds it; take the read lock around the loop, "
+         "or around the call below",
+         DiagnosticIDs::Note)
+        << functionName(Owner);
+    diag(Unlocked->first->getBeginLoc(),
+         "'%0' calls '%1' here, outside a read-side critical section",
+         DiagnosticIDs::Note)
+        << functionName(Unlocked->second) << functionName(Owner);
+    return;
+  }
   diag(Owner->getLocation(),
        "'%0' does not hold 'rcu_read_lock' on every path to the loop, and no "
        "caller in this file holds it; take the read lock around the loop, or "

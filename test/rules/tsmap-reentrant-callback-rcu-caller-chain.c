@@ -67,3 +67,25 @@ int cyc_top(struct state *s) {
   return n;
 }
 // CHECK-MESSAGES-SHALLOW-NOT: warning:
+
+// One call holds the lock and one does not: the notes point at the one to fix
+// (bench/realworld R48).
+static int count_all(struct state *s) {
+  struct cds_lfht_iter iter;
+  struct item *it;
+  int n = 0;
+  cds_lfht_for_each_entry(s->ht, &iter, it, node)
+    // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cds_lfht_for_each_entry' iterates 's->ht' outside an RCU read-side critical section
+    // CHECK-MESSAGES: :[[@LINE-6]]:12: note: 'count_all' does not hold 'rcu_read_lock' on every path to the loop, and not every caller in this file holds it; take the read lock around the loop, or around the call below
+    // CHECK-MESSAGES-SHALLOW: :[[@LINE-3]]:3: warning: 'cds_lfht_for_each_entry' iterates 's->ht' outside an RCU read-side critical section
+    n += it->v;
+  return n;
+}
+
+int show_counts(struct state *s) {
+  rcu_read_lock();
+  int a = count_all(s);
+  rcu_read_unlock();
+  return a + count_all(s);
+  // CHECK-MESSAGES: :[[@LINE-1]]:14: note: 'show_counts' calls 'count_all' here, outside a read-side critical section
+}
