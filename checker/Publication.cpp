@@ -379,6 +379,16 @@ bool FunctionFlow::reachesExitWithout(
 
 // ---- Aliases -----------------------------------------------------------------
 
+bool repointsOff(const Stmt *S, const VarDecl *V, const std::vector<Handle> &Aliases) {
+  std::optional<const Expr *> Def = definitionOf(S, V);
+  if (!Def)
+    return false;
+  if (!*Def)
+    return true;
+  std::optional<Handle> H = pointeeHandle(*Def);
+  return !(H && llvm::is_contained(Aliases, *H));
+}
+
 std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow) {
   // Every (variable, value) definition in the body, collected once.
   std::vector<std::pair<const VarDecl *, const Expr *>> Defs;

@@ -165,6 +165,11 @@ std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V);
 /// FIXME: a variable re-pointed before it is made an alias still counts.
 std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow);
 
+/// Statement \p S gives alias \p V a value that points into none of
+/// \p Aliases, or one that cannot be seen (`&V` passed on): from there \p V
+/// no longer names the object.
+bool repointsOff(const Stmt *S, const VarDecl *V, const std::vector<Handle> &Aliases);
+
 /// Strips parentheses and every cast, implicit or written.
 const Expr *stripCasts(const Expr *E);
 

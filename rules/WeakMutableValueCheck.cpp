@@ -737,13 +737,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     auto Kills = [&](const Stmt *S) {
       if (Index && definitionOf(S, Index)) // `i++`, `i = j`: another element
         return true;
-      std::optional<const Expr *> Def = definitionOf(S, W.Through);
-      if (!Def)
-        return false;
-      if (!*Def)
-        return true;
-      std::optional<Handle> H = pointeeHandle(*Def);
-      return !(H && llvm::is_contained(Aliases, *H));
+      return repointsOff(S, W.Through, Aliases);
     };
     // After a successful publish under every reading of the statuses
     // tested on the way (or the one option StatusConvention names).

@@ -220,16 +220,9 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
       // Re-pointed to something else, or past a grace period (after which
       // an object unpublished before it is the updater's alone).
       auto Kills = [&](const Stmt *S) {
-        if (const auto *Call = dyn_cast<CallExpr>(S);
-            Call && Sections.waitsForGracePeriod(Call))
-          return true;
-        std::optional<const Expr *> Def = definitionOf(S, W.Through);
-        if (!Def)
-          return false;
-        if (!*Def)
-          return true;
-        std::optional<Handle> H = pointeeHandle(*Def);
-        return !(H && llvm::is_contained(Aliases, *H));
+        const auto *Call = dyn_cast<CallExpr>(S);
+        return (Call && Sections.waitsForGracePeriod(Call)) ||
+               repointsOff(S, W.Through, Aliases);
       };
       if (!Flow->reachesWithout(*From, At, Kills, NoBlock))
         continue;
