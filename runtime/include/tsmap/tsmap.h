@@ -916,7 +916,8 @@ tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out);
 typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
 
 /* Write the metrics of `map` in the Prometheus text format (version 0.0.4) to `writer`.
- * Every map has tsmap_entries, tsmap_shards, tsmap_table_bytes, tsmap_growth_in_progress
+ * Every map has tsmap_entries, tsmap_shards, tsmap_table_bytes, tsmap_retired_bytes (memory
+ * retired and not yet freed, because a reader may still see it), tsmap_growth_in_progress
  * and tsmap_migrated_groups_total; a map created with config.metrics also has operation
  * counts and durations, evictions and lifespans by reason, compute retries, single-flight
  * waits and re-entries (runtime/DESIGN.md, "Metrics", says what each means and when it is
