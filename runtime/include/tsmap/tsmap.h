@@ -42,6 +42,21 @@
  * leave TSMAP_CALLBACK_FN off or add TSMAP_NO_EDITOR_ANALYSIS to its definition (the
  * tsmap-* checks still check it through TSMAP_CALLBACK).
  *
+ * Callbacks must return. Nothing the map calls (hooks, compute callbacks, resolvers,
+ * visitors, the hash, equality, clock and weight functions, an allocator's alloc and free,
+ * a metrics writer) may leave it by a C++ exception, a longjmp or the end of its thread.
+ * The library is C: unwinding through it runs no cleanup, so what the call held stays
+ * held: a compute_if_absent's single flight (another thread's call for that key then
+ * waits for ever: black-box round 18), a read-side section (the equality runs inside
+ * one: no memory is reclaimed and no reshard finishes any more), a shard lock (around an
+ * allocator's calls and a writer's clock), a foreach's hold on the next reshard phase,
+ * the registry lock around a tsmap_metrics_write_all writer. From C++: catch inside the
+ * callback and report through its result (a non-zero return from a compute_if_absent
+ * callback, TSMAP_KEEP, a visitor's stop) or through its ctx, and declare it noexcept,
+ * so that an exception that escapes anyway ends the program (std::terminate) in the
+ * callback instead of unwinding through the map. Captureless lambdas, noexcept or not,
+ * convert to every callback type here.
+ *
  * The header is written with the contract vocabulary of tsmap/annotations.h, so the
  * tsmap-* clang-tidy checks (and clang's -Wthread-safety in the editor) know:
  *   - every function taking a `tsmap *` is a map operation (TSMAP_THREAD_SAFE_MAP), and
@@ -391,7 +406,10 @@ typedef struct tsmap_config {
 #define TSMAP_CLOCK_HEADROOM ((uint64_t)1 << 32)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
- * or a value size above TSMAP_MAX_VALUE_SIZE. */
+ * or a value size above TSMAP_MAX_VALUE_SIZE. In C++, `tsmap_config c{};` then
+ * `c.value_size = ...` is the same; so are C++20 designated initialisers (members in
+ * declaration order, the rest zero), which g++ and clang++ warn about under -Wextra for
+ * every member left out (-Wmissing-field-initializers). */
 tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size);
 
 /* ---- The map -------------------------------------------------------------------------- */
