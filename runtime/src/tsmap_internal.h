@@ -366,7 +366,7 @@ typedef struct tsmap_shard {
   tsmap_table *retired_tables;      /* I5 */
   tsmap_keyblock *retired_keys;
   size_t retired_count;
-  size_t retired_bytes;             /* of the two lists above: tsmap_retired_bytes (M) */
+  size_t retired_bytes;             /* the two lists' bytes (tsmap_retired_bytes) */
   unsigned writes_since_reclaim;
   size_t migrated;                  /* groups moved by growths so far (metrics) */
   size_t rebuilds;                  /* growths whose cur had no room: rebuilt (tests) */

@@ -48,8 +48,8 @@
  * The library is C: unwinding through it runs no cleanup, so what the call held stays
  * held: a compute_if_absent's single flight (another thread's call for that key then
  * waits for ever: black-box round 18), a read-side section (the equality runs inside
- * one: no memory is reclaimed and no reshard finishes any more), a shard lock (around an
- * allocator's calls and a writer's clock), a foreach's hold on the next reshard phase,
+ * one: no memory is reclaimed and no reshard finishes any more), a shard lock (around a
+ * table's allocation and a writer's clock), a foreach's hold on the next reshard phase,
  * the registry lock around a tsmap_metrics_write_all writer. From C++: catch inside the
  * callback and report through its result (a non-zero return from a compute_if_absent
  * callback, TSMAP_KEEP, a visitor's stop) or through its ctx, and declare it noexcept,
