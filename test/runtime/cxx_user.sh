@@ -1,7 +1,8 @@
 #!/bin/sh
 # cxx_user.sh SRC LIB INCDIRS CXX...: black-box round 18. Builds SRC (test_cxx_user.cpp)
 # as a C++ user would, with each compiler CXX (missing ones are skipped, at least one must
-# be there), at -std=c++17 and -std=c++20 with -Wall -Wextra -Wpedantic -Werror, links it
+# be there), at -std=c++17 and -std=c++20 with -Wall -Wextra -Wpedantic -Werror (and
+# -Wold-style-cast: the header's constants are used without casts of C's), links it
 # against the C library LIB (INCDIRS: the header directories, ':'-separated) and runs it.
 set -eu
 src="$1"; lib="$2"; incdirs="$3"; shift 3
@@ -19,7 +20,7 @@ for cxx in "$@"; do
     exe="$tmp/cxx_user_$(basename "$cxx")_$std"
     echo "== $cxx -std=$std"
     # shellcheck disable=SC2086
-    "$cxx" -std="$std" -Wall -Wextra -Wpedantic -Werror $inc "$src" "$lib" -pthread -o "$exe"
+    "$cxx" -std="$std" -Wall -Wextra -Wpedantic -Wold-style-cast -Werror $inc "$src" "$lib" -pthread -o "$exe"
     "$exe"
     built=$((built + 1))
   done

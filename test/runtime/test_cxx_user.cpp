@@ -1,14 +1,15 @@
 // test_cxx_user.cpp - black-box round 18: what a C++ user of libtsmap meets, from tsmap.h
 // and runtime/DESIGN.md alone. Built by cxx_user.sh with clang++ and g++, -std=c++17 and
-// c++20, -Wall -Wextra -Wpedantic -Werror, and linked against the C library:
+// c++20, -Wall -Wextra -Wpedantic -Werror (and -Wold-style-cast, which C++ code often
+// adds), and linked against the C library:
 //   - the header compiles as C++ and its functions link with C linkage;
 //   - tsmap_config initialised the C++ way (`tsmap_config c{}`, C++20 designated
 //     initialisers) is what tsmap_config_init makes ("zero config, set value_size");
 //   - captureless lambdas, noexcept ones included, are every callback type, and a map of
 //     `Session *` whose eviction hook deletes owns its objects: none leaks, none is
 //     deleted twice;
-//   - callbacks must not throw through the library (tsmap.h, "Callbacks and C++
-//     exceptions"): a callback that catches its own exception and reports failure leaves
+//   - callbacks must not throw through the library (tsmap.h, "Callbacks must
+//     return"): a callback that catches its own exception and reports failure leaves
 //     the map as the contract says, and a noexcept lambda that throws ends the process
 //     (std::terminate) instead of unwinding through it.
 // Prints "N passed, M failed"; exits non-zero on a failure.
@@ -61,6 +62,20 @@ static_assert(std::is_convertible<decltype(evict_noexcept), tsmap_evicted_hook>:
 static_assert(std::is_convertible<tsmap_status (*)(tsmap *, const void *, size_t, void *),
                                   decltype(&tsmap_get)>::value,
               "the calls are plain functions");
+
+// The header's constants, as C++ code built with -Wold-style-cast uses them (cxx_user.sh
+// builds with it): the same values and types as the C header's.
+static_assert(std::is_same<decltype(TSMAP_TTL_NEVER), uint64_t>::value && TSMAP_TTL_NEVER == 0,
+              "");
+static_assert(std::is_same<decltype(TSMAP_TTL_DEFAULT), uint64_t>::value &&
+                  TSMAP_TTL_DEFAULT == UINT64_MAX, "");
+static_assert(std::is_same<decltype(TSMAP_VERSION_ANY), uint64_t>::value &&
+                  TSMAP_VERSION_ANY == UINT64_MAX && TSMAP_VERSION_ABSENT == 0, "");
+static_assert(std::is_same<decltype(TSMAP_CLOCK_LIMIT), uint64_t>::value &&
+                  TSMAP_CLOCK_LIMIT == 36028797018963968ull &&
+                  TSMAP_CLOCK_HEADROOM == 4294967296ull, "");
+static_assert(std::is_same<decltype(TSMAP_MAX_KEY_SIZE), size_t>::value &&
+                  TSMAP_MAX_KEY_SIZE == 1073741824u, "");
 
 // ---- A C++ value type the map owns through its hook -----------------------------------
 

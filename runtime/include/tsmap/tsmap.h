@@ -380,12 +380,20 @@ typedef struct tsmap_config {
                               the shard count */
 } tsmap_config;
 
+/* The constants below are written without casts (UINT64_C; a size_t one through this),
+ * so that C++ code built with -Wold-style-cast can use them (black-box round 18). */
+#ifdef __cplusplus
+#define TSMAP_SIZE_C_(n) static_cast<size_t>(n)
+#else
+#define TSMAP_SIZE_C_(n) ((size_t)(n))
+#endif
+
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
-#define TSMAP_TTL_NEVER ((uint64_t)0)          /* this entry never expires */
-#define TSMAP_TTL_DEFAULT (~(uint64_t)0)       /* the map's default_ttl_ns */
+#define TSMAP_TTL_NEVER UINT64_C(0)            /* this entry never expires */
+#define TSMAP_TTL_DEFAULT (~UINT64_C(0))       /* the map's default_ttl_ns */
 
 #define TSMAP_MAX_VALUE_SIZE 4096u
-#define TSMAP_MAX_KEY_SIZE ((size_t)1 << 30)
+#define TSMAP_MAX_KEY_SIZE (TSMAP_SIZE_C_(1) << 30)
 #define TSMAP_MAX_SHARDS 4096u
 #define TSMAP_MAX_FIXED_KEY_SIZE 64u
 #define TSMAP_MAX_REPLICAS 16u
@@ -402,8 +410,8 @@ typedef struct tsmap_config {
  * counter has reached that mark: the headroom (2^32 versions) covers the writes and
  * merges already past the check when the mark is reached. Only a crafted change (or
  * 2^55 - 2^32 versions) takes a replica there; it still merges, exports and reads. */
-#define TSMAP_CLOCK_LIMIT ((uint64_t)1 << 55)
-#define TSMAP_CLOCK_HEADROOM ((uint64_t)1 << 32)
+#define TSMAP_CLOCK_LIMIT (UINT64_C(1) << 55)
+#define TSMAP_CLOCK_HEADROOM (UINT64_C(1) << 32)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
  * or a value size above TSMAP_MAX_VALUE_SIZE. In C++, `tsmap_config c{};` then
@@ -649,8 +657,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 /* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
 
 /* Expected versions of the *_if_version calls (any other value: that version). */
-#define TSMAP_VERSION_ABSENT ((uint64_t)0)   /* the key has no value */
-#define TSMAP_VERSION_ANY (~(uint64_t)0)     /* whatever the key holds: no condition */
+#define TSMAP_VERSION_ABSENT UINT64_C(0)     /* the key has no value */
+#define TSMAP_VERSION_ANY (~UINT64_C(0))     /* whatever the key holds: no condition */
 
 /* tsmap_get, and the value's version into *version_out (may be NULL). Lock-free and
  * writes nothing shared, like tsmap_get. A version is never reused for a key: every write
