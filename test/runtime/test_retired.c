@@ -14,7 +14,6 @@
 #include "tsmap_test.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 
 /* ---- A counting allocator --------------------------------------------------------------- */
@@ -45,7 +44,7 @@ static int holding_equal(const void *a, size_t a_len, const void *b, size_t b_le
   if (hold_here) {
     atomic_store(&held, 1);
     while (!atomic_load(&release_reader))
-      sched_yield();
+      tsmap_test_pause();
   }
   return a_len == b_len && memcmp(a, b, a_len) == 0;
 }
@@ -79,7 +78,7 @@ static void hold_reader(held_reader *r, tsmap *m) {
   r->m = m;
   CHECK(pthread_create(&r->thread, NULL, reader_main, r) == 0);
   while (!atomic_load(&held))
-    sched_yield();
+    tsmap_test_pause();
 }
 static void let_reader_go(held_reader *r) {
   atomic_store(&release_reader, 1);
