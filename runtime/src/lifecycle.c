@@ -296,6 +296,7 @@ static void tsmap_shard_detach(const tsmap *m, tsmap_shard *s, tsmap_table **liv
     after->free_keys = k;
   }
   s->retired_count = 0;
+  s->retired_bytes = 0;
   tsmap_push_table(&after->free_tables, s->next); /* never published */
   s->next = NULL;
   tsmap_push_table(&after->free_tables, s->rs_next); /* G15: never published either */

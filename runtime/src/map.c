@@ -175,7 +175,7 @@ tsmap_status tsmap_keyblock_prepare(tsmap *m, const tsmap_key *q, tsmap_keyblock
 
 void tsmap_keyblock_free(tsmap *m, tsmap_keyblock *kb) {
   if (kb)
-    tsmap_mem_free(m, kb, sizeof *kb + kb->len);
+    tsmap_mem_free(m, kb, tsmap_keyblock_bytes(kb));
 }
 
 /* ======================================================================================
@@ -499,6 +499,16 @@ static void tsmap_retire_table(tsmap_shard *s, tsmap_table *t) {
   t->retired_next = s->retired_tables;
   s->retired_tables = t;
   s->retired_count++;
+  s->retired_bytes += t->bytes;
+}
+
+/* A removed long key's block: readers may still compare against it (I5). */
+static void tsmap_retire_key(tsmap_shard *s, tsmap_keyblock *kb) {
+  kb->retire_epoch = atomic_load(&tsmap_global_epoch);
+  kb->retired_next = s->retired_keys;
+  s->retired_keys = kb;
+  s->retired_count++;
+  s->retired_bytes += tsmap_keyblock_bytes(kb);
 }
 
 /* Move every entry of group `gi` of `old` into `cur`, then mark them DELETED in `old`
@@ -919,7 +929,9 @@ static void tsmap_shard_hand_retired(tsmap_shard *s, tsmap_shard *heir) {
     heir->retired_keys = k;
   }
   heir->retired_count += s->retired_count;
+  heir->retired_bytes += s->retired_bytes;
   s->retired_count = 0;
+  s->retired_bytes = 0;
 }
 
 void tsmap_shard_shed(tsmap *m, tsmap_shard *s, tsmap_shard *heir) {
@@ -1007,10 +1019,7 @@ void tsmap_shard_erase(tsmap *m, tsmap_shard *s, const tsmap_pos *pos,
   }
   if (!m->key_size && tsmap_ld(&sl[0]) > 8) {
     tsmap_keyblock *kb = (tsmap_keyblock *)(uintptr_t)tsmap_ld(&sl[1]);
-    kb->retire_epoch = atomic_load(&tsmap_global_epoch);
-    kb->retired_next = s->retired_keys;
-    s->retired_keys = kb;
-    s->retired_count++;
+    tsmap_retire_key(s, kb);
   }
   uint64_t seq = tsmap_group_begin(pos->t, g);
   tsmap_group_set_ctrl(pos->t, pos->g, g, tsmap_ctrl_set(ctrl, pos->slot, byte));
@@ -1219,6 +1228,7 @@ void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
     }
     *pt = t->retired_next;
     s->retired_count--;
+    s->retired_bytes -= t->bytes;
     if (t->map_len) { /* given back a chunk per write (G5) */
       t->mapped = tsmap_mem_mapped_len(t->bytes);
       t->retired_next = s->unmapping;
@@ -1238,6 +1248,7 @@ void tsmap_collect(tsmap_shard *s, tsmap_after *after) {
     k->retired_next = after->free_keys;
     after->free_keys = k;
     s->retired_count--;
+    s->retired_bytes -= tsmap_keyblock_bytes(k);
   }
 }
 

@@ -398,7 +398,7 @@ void tsmap_mx_destroy(tsmap *m) {
 typedef struct tsmap_mx_snap {
   const char *name;
   int on;
-  uint64_t entries, shards, table_bytes, growing, migrated;
+  uint64_t entries, shards, table_bytes, retired_bytes, growing, migrated;
   uint64_t ops[TSMAP_OP_COUNT][TSMAP_MX_STATUSES];
   uint64_t n[TSMAP_OP_COUNT];
   uint64_t dur[TSMAP_OP_COUNT][TSMAP_MX_DUR_BUCKETS + 1];
@@ -419,6 +419,7 @@ static void tsmap_mx_snap_gauges(tsmap *m, tsmap_mx_snap *sn) {
                           s->rs_next}; /* G15 (R7): a reshard destination's coming table */
     for (int k = 0; k < 4; k++)
       sn->table_bytes += ts[k] ? ts[k]->bytes : 0;
+    sn->retired_bytes += s->retired_bytes; /* what readers may still see (I5) */
     sn->growing += ts[1] != NULL;
     sn->migrated += s->migrated;
     sn->entries += atomic_load_explicit(&s->count, memory_order_relaxed);
@@ -658,6 +659,11 @@ static const tsmap_mx_family_def k_families[] = {
      "Bytes of the map's tables: current, old while growing, and those prepared for a "
      "growth or a reshard.",
      TSMAP_MX_FIELD(table_bytes), NULL, 0},
+    {"tsmap_retired_bytes", "gauge",
+     "Bytes the map has retired (old tables, removed long keys' blocks) and not freed yet, "
+     "because a reader may still see them; freed by later writes or tsmap_maintain once no "
+     "reader can.",
+     TSMAP_MX_FIELD(retired_bytes), NULL, 0},
     {"tsmap_growth_in_progress", "gauge",
      "Shards whose entries are being moved to a larger table.", TSMAP_MX_FIELD(growing), NULL, 0},
     {"tsmap_migrated_groups_total", "counter",

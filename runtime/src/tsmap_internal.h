@@ -197,6 +197,11 @@ typedef struct tsmap_keyblock {
   unsigned char bytes[];
 } tsmap_keyblock;
 
+/* The bytes a block was allocated with: what its free gives back. */
+TSMAP_INLINE size_t tsmap_keyblock_bytes(const tsmap_keyblock *kb) {
+  return sizeof *kb + kb->len;
+}
+
 /* ---- Threads and epochs (I5) ------------------------------------------------------------- */
 
 struct tsmap_pending;
@@ -361,6 +366,7 @@ typedef struct tsmap_shard {
   tsmap_table *retired_tables;      /* I5 */
   tsmap_keyblock *retired_keys;
   size_t retired_count;
+  size_t retired_bytes;             /* the two lists' bytes (tsmap_retired_bytes) */
   unsigned writes_since_reclaim;
   size_t migrated;                  /* groups moved by growths so far (metrics) */
   size_t rebuilds;                  /* growths whose cur had no room: rebuilt (tests) */

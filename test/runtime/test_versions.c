@@ -424,7 +424,7 @@ static void *feed_writer(void *arg) {
     uint64_t k = seed % F_KEYS, v = (i << 8) | base; /* rises per writer */
     tsmap_compute(g_sm, &k, 8, cb_store_max, &v, NULL);
     if (i % 32 == 0)
-      sched_yield(); /* let the feed run between writes (2 cores) */
+      tsmap_test_pause(); /* let the feed run between writes (2 cores) */
   }
   g_writers_done++;
   return NULL;
@@ -447,7 +447,7 @@ static void feed_round(void) {
   int calls = 0;
   for (; g_writers_done < 2; calls++) { /* follow while the writers run */
     CHECK_ST(tsmap_foreach_since(g_sm, since, follow_visit, &f, &since), TSMAP_OK);
-    sched_yield();
+    tsmap_test_pause();
   }
   for (int i = 0; i < 2; i++)
     pthread_join(th[i], NULL);
@@ -520,10 +520,12 @@ static void test_g12_versions_rise_across_a_reshard(void) {
   tsmap_destroy(m);
 }
 
-/* Five rounds: a feed that took its watermark after the scan instead of before misses a
- * change in about 2 rounds of 5. */
+/* Fifteen rounds: a feed that took its watermark after the scan instead of before misses
+ * a change in some of them (10 runs of 10 failed; with the threads pausing by a sleep,
+ * tsmap_test_pause, five rounds caught it in 3 runs of 6, where five with sched_yield did
+ * in 6 of 6 but hung on a loaded machine). */
 static void test_g12_feed_misses_no_change(void) {
-  for (int round = 0; round < 5; round++)
+  for (int round = 0; round < 15; round++)
     feed_round();
 }
 

@@ -42,6 +42,21 @@
  * leave TSMAP_CALLBACK_FN off or add TSMAP_NO_EDITOR_ANALYSIS to its definition (the
  * tsmap-* checks still check it through TSMAP_CALLBACK).
  *
+ * Callbacks must return. Nothing the map calls (hooks, compute callbacks, resolvers,
+ * visitors, the hash, equality, clock and weight functions, an allocator's alloc and free,
+ * a metrics writer) may leave it by a C++ exception, a longjmp or the end of its thread.
+ * The library is C: unwinding through it runs no cleanup, so what the call held stays
+ * held: a compute_if_absent's single flight (another thread's call for that key then
+ * waits for ever: black-box round 18), a read-side section (the equality runs inside
+ * one: no memory is reclaimed and no reshard finishes any more), a shard lock (around a
+ * table's allocation and a writer's clock), a foreach's hold on the next reshard phase,
+ * the registry lock around a tsmap_metrics_write_all writer. From C++: catch inside the
+ * callback and report through its result (a non-zero return from a compute_if_absent
+ * callback, TSMAP_KEEP, a visitor's stop) or through its ctx, and declare it noexcept,
+ * so that an exception that escapes anyway ends the program (std::terminate) in the
+ * callback instead of unwinding through the map. Captureless lambdas, noexcept or not,
+ * convert to every callback type here.
+ *
  * The header is written with the contract vocabulary of tsmap/annotations.h, so the
  * tsmap-* clang-tidy checks (and clang's -Wthread-safety in the editor) know:
  *   - every function taking a `tsmap *` is a map operation (TSMAP_THREAD_SAFE_MAP), and
@@ -365,12 +380,20 @@ typedef struct tsmap_config {
                               the shard count */
 } tsmap_config;
 
+/* The constants below are written without casts (UINT64_C; a size_t one through this),
+ * so that C++ code built with -Wold-style-cast can use them (black-box round 18). */
+#ifdef __cplusplus
+#define TSMAP_SIZE_C_(n) static_cast<size_t>(n)
+#else
+#define TSMAP_SIZE_C_(n) ((size_t)(n))
+#endif
+
 /* TTL arguments of the *_ttl calls (any other value: nanoseconds from now). */
-#define TSMAP_TTL_NEVER ((uint64_t)0)          /* this entry never expires */
-#define TSMAP_TTL_DEFAULT (~(uint64_t)0)       /* the map's default_ttl_ns */
+#define TSMAP_TTL_NEVER UINT64_C(0)            /* this entry never expires */
+#define TSMAP_TTL_DEFAULT (~UINT64_C(0))       /* the map's default_ttl_ns */
 
 #define TSMAP_MAX_VALUE_SIZE 4096u
-#define TSMAP_MAX_KEY_SIZE ((size_t)1 << 30)
+#define TSMAP_MAX_KEY_SIZE (TSMAP_SIZE_C_(1) << 30)
 #define TSMAP_MAX_SHARDS 4096u
 #define TSMAP_MAX_FIXED_KEY_SIZE 64u
 #define TSMAP_MAX_REPLICAS 16u
@@ -387,11 +410,14 @@ typedef struct tsmap_config {
  * counter has reached that mark: the headroom (2^32 versions) covers the writes and
  * merges already past the check when the mark is reached. Only a crafted change (or
  * 2^55 - 2^32 versions) takes a replica there; it still merges, exports and reads. */
-#define TSMAP_CLOCK_LIMIT ((uint64_t)1 << 55)
-#define TSMAP_CLOCK_HEADROOM ((uint64_t)1 << 32)
+#define TSMAP_CLOCK_LIMIT (UINT64_C(1) << 55)
+#define TSMAP_CLOCK_HEADROOM (UINT64_C(1) << 32)
 
 /* Zero `config` and set its value size. Returns TSMAP_INVALID_ARGUMENT for a null config
- * or a value size above TSMAP_MAX_VALUE_SIZE. */
+ * or a value size above TSMAP_MAX_VALUE_SIZE. In C++, `tsmap_config c{};` then
+ * `c.value_size = ...` is the same; so are C++20 designated initialisers (members in
+ * declaration order, the rest zero), which g++ and clang++ warn about under -Wextra for
+ * every member left out (-Wmissing-field-initializers). */
 tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size);
 
 /* ---- The map -------------------------------------------------------------------------- */
@@ -631,8 +657,8 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
 /* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
 
 /* Expected versions of the *_if_version calls (any other value: that version). */
-#define TSMAP_VERSION_ABSENT ((uint64_t)0)   /* the key has no value */
-#define TSMAP_VERSION_ANY (~(uint64_t)0)     /* whatever the key holds: no condition */
+#define TSMAP_VERSION_ABSENT UINT64_C(0)     /* the key has no value */
+#define TSMAP_VERSION_ANY (~UINT64_C(0))     /* whatever the key holds: no condition */
 
 /* tsmap_get, and the value's version into *version_out (may be NULL). Lock-free and
  * writes nothing shared, like tsmap_get. A version is never reused for a key: every write
@@ -916,7 +942,8 @@ tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out);
 typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
 
 /* Write the metrics of `map` in the Prometheus text format (version 0.0.4) to `writer`.
- * Every map has tsmap_entries, tsmap_shards, tsmap_table_bytes, tsmap_growth_in_progress
+ * Every map has tsmap_entries, tsmap_shards, tsmap_table_bytes, tsmap_retired_bytes (memory
+ * retired and not yet freed, because a reader may still see it), tsmap_growth_in_progress
  * and tsmap_migrated_groups_total; a map created with config.metrics also has operation
  * counts and durations, evictions and lifespans by reason, compute retries, single-flight
  * waits and re-entries (runtime/DESIGN.md, "Metrics", says what each means and when it is

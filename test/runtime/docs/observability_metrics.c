@@ -133,12 +133,12 @@ int main(void) {
   tsmap_create(&plain, &unmetered);
   char *bare = exposition(unmetered), names[1024];
   families(bare ? bare : "", names, sizeof names);
-  CHECK(strcmp(names, "tsmap_entries tsmap_shards tsmap_table_bytes tsmap_growth_in_progress "
-                      "tsmap_migrated_groups_total ") == 0,
+  CHECK(strcmp(names, "tsmap_entries tsmap_shards tsmap_table_bytes tsmap_retired_bytes "
+                      "tsmap_growth_in_progress tsmap_migrated_groups_total ") == 0,
         "maps without config.metrics (but with a name) export the gauges and "
         "tsmap_migrated_groups_total only");
-  if (strcmp(names, "tsmap_entries tsmap_shards tsmap_table_bytes tsmap_growth_in_progress "
-                    "tsmap_migrated_groups_total ") != 0)
+  if (strcmp(names, "tsmap_entries tsmap_shards tsmap_table_bytes tsmap_retired_bytes "
+                    "tsmap_growth_in_progress tsmap_migrated_groups_total ") != 0)
     printf("  (it exports: %s)\n", names);
 
   struct pieces stop = {.stop_after = 1};
