@@ -22,6 +22,7 @@ namespace clang::tidy::tsmap {
 struct RcuMacros {
   unsigned Publishes = 0;         ///< How many publishing macros.
   std::vector<SourceRange> Loads; ///< Where `rcu_dereference` is.
+  std::vector<SourceRange> Exchanges; ///< Where `rcu_xchg_pointer` is.
 };
 
 /// Finds values published to a thread-safe map that the map neither owns nor

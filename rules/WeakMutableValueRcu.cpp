@@ -57,6 +57,8 @@ public:
       ++Out->Publishes;
     else
       Out->Loads.push_back(Written);
+    if (N == "rcu_xchg_pointer")
+      Out->Exchanges.push_back(Written);
   }
 
 private:
@@ -74,10 +76,13 @@ const VarDecl *globalPointer(const Expr *E) {
              : nullptr;
 }
 
-/// A load of a published pointer into a local: `old = rcu_dereference (G)`.
+/// A load of a published pointer into a local: `old = rcu_dereference (G)`,
+/// or the object a publish swapped out, `old = rcu_xchg_pointer (p, new)`
+/// (\c Global null), which readers may hold until a grace period.
 struct RcuLoad {
   const VarDecl *Local;
-  const Stmt *At; ///< The declaration's initializer or the assignment.
+  const Stmt *At;      ///< The declaration or the assignment.
+  const Expr *Value;   ///< The loaded value, for the note.
   const VarDecl *Global;
 };
 
@@ -112,8 +117,11 @@ public:
     return true;
   }
   bool VisitVarDecl(VarDecl *V) {
-    if (V->hasLocalStorage() && V->getInit())
-      load(V, V->getInit());
+    if (!V->hasLocalStorage() || !V->getInit())
+      return true;
+    DynTypedNodeList Parents = Ctx.getParents(*V);
+    if (const auto *DS = Parents.empty() ? nullptr : Parents[0].get<DeclStmt>())
+      load(V, V->getInit(), DS);
     return true;
   }
   bool VisitBinaryOperator(BinaryOperator *BO) {
@@ -134,21 +142,23 @@ public:
   std::vector<RcuLoad> Loads;
 
 private:
-  /// \p Value, given to local \p V (at \p At, else at \p Value), is
+  /// \p Value, given to local \p V at \p At, is
   /// `rcu_dereference (G)` of a global: the expansion starts where the
   /// value does (a cast around it aside), and names G.
-  void load(const VarDecl *V, const Expr *Value, const Stmt *At = nullptr) {
+  void load(const VarDecl *V, const Expr *Value, const Stmt *At) {
     if (!V->getType()->isPointerType())
       return;
     const Expr *E = stripCasts(Value);
     SourceLocation L = SM.getExpansionLoc(E->getBeginLoc());
-    bool IsLoad = llvm::any_of(Macros.Loads, [&](SourceRange R) {
-      return R.getBegin() == L;
-    });
-    if (!IsLoad)
+    auto StartsHere = [&](SourceRange R) { return R.getBegin() == L; };
+    if (llvm::any_of(Macros.Exchanges, StartsHere)) {
+      Loads.push_back({V, At, Value, nullptr});
+      return;
+    }
+    if (!llvm::any_of(Macros.Loads, StartsHere))
       return;
     if (const VarDecl *G = namedGlobal(E))
-      Loads.push_back({V, At ? At : Value, G});
+      Loads.push_back({V, At, Value, G});
   }
   /// The one global pointer \p E reads, through the macro's statement
   /// expression and casts.
@@ -168,6 +178,24 @@ private:
   const RcuMacros &Macros;
 };
 
+/// In \p Callee, every path from its entry to the write \p E (or to the
+/// first call on the way to it) passes a wait for a grace period.
+bool writesAfterGrace(const FunctionDecl *Callee, const Effect &E, RcuSections &R) {
+  const FunctionDecl *Def = Callee->getDefinition();
+  const Stmt *First = E.Chain.empty() ? E.Where : E.Chain.front().Site;
+  const FunctionFlow *Flow = Def ? R.flowOf(Def) : nullptr;
+  std::optional<FunctionFlow::Point> To = Flow && First ? Flow->pointOf(First) : std::nullopt;
+  if (!To)
+    return false;
+  FunctionFlow::Point Entry{&Flow->graph().getEntry(), 0};
+  auto Waits = [&](const Stmt *S) {
+    const auto *Call = dyn_cast<CallExpr>(S);
+    return Call && Call != First && R.waitsForGracePeriod(Call);
+  };
+  return !Flow->reachesWithout(Entry, *To, Waits,
+                               [](const CFGBlock *, unsigned) { return false; });
+}
+
 } // namespace
 
 void WeakMutableValueCheck::registerPPCallbacks(const SourceManager &SM,
@@ -177,14 +205,14 @@ void WeakMutableValueCheck::registerPPCallbacks(const SourceManager &SM,
 }
 
 void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
-  if (!Rcu->Publishes || Rcu->Loads.empty())
+  if (!Rcu->Publishes || (Rcu->Loads.empty() && Rcu->Exchanges.empty()))
     return;
   RcuUseVisitor Uses(Ctx, *Rcu);
   Uses.TraverseDecl(Ctx.getTranslationUnitDecl());
   RcuSections Sections(Ctx, MaxCallDepth);
   for (const RcuLoad &Load : Uses.Loads) {
     auto Site = Uses.Published.find(Load.Global);
-    if (Site == Uses.Published.end())
+    if (Load.Global && Site == Uses.Published.end())
       continue; // not published here: the TU's readers only
     const FunctionDecl *Owner = enclosingFunction(Load.At, Ctx);
     const FunctionFlow *Flow = Owner ? flowOf(Owner, Ctx) : nullptr;
@@ -217,6 +245,10 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
       FunctionFlow::Point At = Writes[K].second;
       if (ReportedWrites.contains(W.Where))
         continue;
+      // A callee that writes only after it waited for a grace period
+      // (`reclaim (old)` that synchronizes first).
+      if (W.Callee && W.Chain && writesAfterGrace(W.Callee, *W.Chain, Sections))
+        continue;
       // Re-pointed to something else, or past a grace period (after which
       // an object unpublished before it is the updater's alone).
       auto Kills = [&](const Stmt *S) {
@@ -231,16 +263,18 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
           }))
         continue;
       ReportedWrites.insert(W.Where);
-      std::string Global = Load.Global->getName().str();
+      const bool Swapped = !Load.Global;
+      std::string Global = Swapped ? "" : Load.Global->getName().str();
       SourceLocation Loc = W.Where->getBeginLoc();
       if (Ctx.getSourceManager().isInSystemMacro(Loc))
         Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
-      const char *Tail = "; RCU readers may be reading it: change a copy and "
-                         "publish that, or write after a grace period";
       if (W.Callee) {
-        diag(Loc, std::string("'%0' writes through '%1' while it is published "
-                              "through '%2'") + Tail)
-            << functionName(W.Callee) << W.Through->getName() << Global
+        diag(Loc, "'%0' writes through '%1' %select{while it is published through "
+                  "'%2'; RCU readers may be reading it: change a copy and publish "
+                  "that, or write after a grace period|before a grace period has "
+                  "passed since it was swapped out; RCU readers may still be reading "
+                  "it: write after synchronize_rcu, or in its call_rcu callback}3")
+            << functionName(W.Callee) << W.Through->getName() << Global << Swapped
             << W.Where->getSourceRange();
       } else {
         const Expr *Target = nullptr;
@@ -248,23 +282,32 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
           Target = BO->getLHS();
         else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
           Target = UO->getSubExpr();
-        diag(Loc, std::string("write to '%0' while '%1' is published through "
-                              "'%2'") + Tail)
-            << sourceText(Target, Ctx) << W.Through->getName() << Global
+        diag(Loc, "write to '%0' %select{while '%1' is published through '%2'; RCU "
+                  "readers may be reading it: change a copy and publish that, or "
+                  "write after a grace period|before a grace period has passed since "
+                  "'%1' was swapped out; RCU readers may still be reading it: write "
+                  "after synchronize_rcu, or in its call_rcu callback}3")
+            << sourceText(Target, Ctx) << W.Through->getName() << Global << Swapped
             << W.Where->getSourceRange();
       }
-      diag(Ctx.getSourceManager().getExpansionLoc(Load.At->getBeginLoc()),
-           "'%0' is loaded from '%1' here", DiagnosticIDs::Note)
-          << Load.Local->getName() << Global;
-      diag(Site->second.Where, "'%0' is published with '%1' here",
-           DiagnosticIDs::Note)
-          << Global << Site->second.Macro;
+      SourceLocation LoadLoc =
+          Ctx.getSourceManager().getExpansionLoc(Load.Value->getBeginLoc());
+      if (Swapped) {
+        diag(LoadLoc, "'%0' is swapped out with 'rcu_xchg_pointer' here", DiagnosticIDs::Note)
+            << Load.Local->getName();
+      } else {
+        diag(LoadLoc, "'%0' is loaded from '%1' here", DiagnosticIDs::Note)
+            << Load.Local->getName() << Global;
+        diag(Site->second.Where, "'%0' is published with '%1' here", DiagnosticIDs::Note)
+            << Global << Site->second.Macro;
+      }
       if (W.Chain)
         emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
     }
   }
   Rcu->Publishes = 0;
   Rcu->Loads.clear();
+  Rcu->Exchanges.clear();
 }
 
 } // namespace clang::tidy::tsmap

@@ -105,3 +105,43 @@ void touch_private(void) {
   struct config *p = rcu_dereference(private_ptr);
   p->seq = 0;
 }
+
+// The object a publish swaps out: readers may hold it until a grace period.
+static struct config *swap_ptr;
+void swap_in(struct config *conf) {
+  struct config *old = rcu_xchg_pointer(&swap_ptr, conf);
+  old->seq = 0;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: write to 'old->seq' before a grace period has passed since 'old' was swapped out; RCU readers may still be reading it: write after synchronize_rcu, or in its call_rcu callback [tsmap-weak-mutable-value]
+  // CHECK-MESSAGES: :[[@LINE-3]]:24: note: 'old' is swapped out with 'rcu_xchg_pointer' here
+  synchronize_rcu();
+  old->attrs.allocated = 0; // quiet: after the grace period
+  free(old);
+}
+
+// Quiet: a callee that waits for a grace period on every path before it
+// writes (as reclaim helpers do).
+static void reclaim(struct config *old) {
+  synchronize_rcu();
+  old->attrs.slot = 0;
+  free(old);
+}
+void swap_and_reclaim(struct config *conf) {
+  struct config *old = rcu_xchg_pointer(&swap_ptr, conf);
+  reclaim(old);
+}
+void reconfigure_and_reclaim(struct config *conf) {
+  struct config *old = rcu_dereference(conf_ptr);
+  rcu_assign_pointer(conf_ptr, conf);
+  reclaim(old);
+}
+
+// Reported: a callee that writes before it waits.
+static void clear_then_wait(struct config *old) {
+  old->attrs.slot = 0;
+  synchronize_rcu();
+}
+void swap_and_clear(struct config *conf) {
+  struct config *old = rcu_xchg_pointer(&swap_ptr, conf);
+  clear_then_wait(old);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'clear_then_wait' writes through 'old' before a grace period has passed since it was swapped out
+}
