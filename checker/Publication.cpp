@@ -379,6 +379,14 @@ bool FunctionFlow::reachesExitWithout(
 
 // ---- Aliases -----------------------------------------------------------------
 
+const Expr *writtenLValue(const Stmt *S) {
+  if (const auto *BO = dyn_cast<BinaryOperator>(S))
+    return BO->getLHS();
+  if (const auto *UO = dyn_cast<UnaryOperator>(S))
+    return UO->getSubExpr();
+  return nullptr;
+}
+
 bool repointsOff(const Stmt *S, const VarDecl *V, const std::vector<Handle> &Aliases) {
   std::optional<const Expr *> Def = definitionOf(S, V);
   if (!Def)

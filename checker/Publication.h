@@ -165,6 +165,10 @@ std::optional<const Expr *> definitionOf(const Stmt *S, const VarDecl *V);
 /// FIXME: a variable re-pointed before it is made an alias still counts.
 std::vector<Handle> aliasesOf(Handle Root, const FunctionFlow &Flow);
 
+/// The lvalue assignment or increment \p S writes (`p->f` of `p->f = v`,
+/// `p->n++`), or null for any other statement.
+const Expr *writtenLValue(const Stmt *S);
+
 /// Statement \p S gives alias \p V a value that points into none of
 /// \p Aliases, or one that cannot be seen (`&V` passed on): from there \p V
 /// no longer names the object.

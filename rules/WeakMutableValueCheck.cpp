@@ -780,11 +780,7 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
           << Published << Publisher
           << W.Where->getSourceRange();
     } else {
-      const Expr *Target = nullptr;
-      if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
-        Target = BO->getLHS();
-      else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
-        Target = UO->getSubExpr();
+      const Expr *Target = writtenLValue(W.Where);
       diag(Loc, "write to '%0' after '%1' was published by '%2'; other "
                 "threads may be reading it through the map")
           << sourceText(Target, Ctx) << Published << Publisher

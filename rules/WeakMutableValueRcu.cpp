@@ -277,11 +277,7 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
             << functionName(W.Callee) << W.Through->getName() << Global << Swapped
             << W.Where->getSourceRange();
       } else {
-        const Expr *Target = nullptr;
-        if (const auto *BO = dyn_cast<BinaryOperator>(W.Where))
-          Target = BO->getLHS();
-        else if (const auto *UO = dyn_cast<UnaryOperator>(W.Where))
-          Target = UO->getSubExpr();
+        const Expr *Target = writtenLValue(W.Where);
         diag(Loc, "write to '%0' %select{while '%1' is published through '%2'; RCU "
                   "readers may be reading it: change a copy and publish that, or "
                   "write after a grace period|before a grace period has passed since "
