@@ -66,7 +66,6 @@ private:
   std::shared_ptr<RcuMacros> Out;
 };
 
-
 /// The global pointer variable \p E names, or null.
 const VarDecl *globalPointer(const Expr *E) {
   const auto *DRE = dyn_cast<DeclRefExpr>(E);
@@ -146,7 +145,8 @@ private:
   /// `rcu_dereference (G)` of a global: the expansion starts where the
   /// value does (a cast around it aside), and names G.
   void load(const VarDecl *V, const Expr *Value, const Stmt *At) {
-    if (!V->getType()->isPointerType())
+    // Not a temporary a macro's body declares (rcu_dereference's own `_p1`).
+    if (!V->getType()->isPointerType() || SM.isMacroBodyExpansion(V->getLocation()))
       return;
     const Expr *E = stripCasts(Value);
     SourceLocation L = SM.getExpansionLoc(E->getBeginLoc());
