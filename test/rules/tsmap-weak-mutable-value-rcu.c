@@ -10,6 +10,7 @@
 
 #include "fake_urcu.h"
 #include "fake_urcu_pointer.h"
+#include "fake_urcu_ref.h"
 
 struct vec { int allocated; char **slot; };
 struct config { struct vec attrs; int seq; volatile int hits; int lock; struct rcu_head rcu; };
@@ -144,4 +145,17 @@ void swap_and_clear(struct config *conf) {
   struct config *old = rcu_xchg_pointer(&swap_ptr, conf);
   clear_then_wait(old);
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'clear_then_wait' writes through 'old' before a grace period has passed since it was swapped out
+}
+
+// Quiet: a library's inline primitive on the object (an atomic reference
+// count), even one that writes through its parameter.
+struct counted { struct urcu_ref ref; int seq; };
+static struct counted *counted_ptr;
+void publish_counted(struct counted *c) { rcu_assign_pointer(counted_ptr, c); }
+void hold_counted(void) {
+  rcu_read_lock();
+  struct counted *c = rcu_dereference(counted_ptr);
+  urcu_ref_get(&c->ref);
+  urcu_ref_reset(&c->ref);
+  rcu_read_unlock();
 }
