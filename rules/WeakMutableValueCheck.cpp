@@ -723,6 +723,12 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     FunctionFlow::Point At = Writes[K].second;
     if (ReportedWrites.contains(W.Where))
       continue;
+    // A library's inline primitive from a system header (liburcu's
+    // `urcu_ref_get_unless_zero`, `urcu_ref_put`: atomic reference counts,
+    // made for concurrent use), as for RCU-published objects.
+    if (W.Callee && W.Chain &&
+        Ctx.getSourceManager().isInSystemHeader(W.Callee->getLocation()))
+      continue;
     // Re-pointing the alias written through, to something that is not an
     // alias, ends its relation to the published object.
     // An element published by its index (`&arr[i]`) and written by the same
