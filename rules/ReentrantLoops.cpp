@@ -1293,10 +1293,16 @@ const VarDecl *loopEntryOfNode(const CallExpr *GetNode, ASTContext &Ctx) {
 bool movesIterator(const CallExpr *C, const VarDecl *It) {
   if (!It || It->getType()->isPointerType() || calleeName(C) == "cds_lfht_iter_get_node")
     return false;
-  std::optional<unsigned> Accessor = returnsParamObject(C->getDirectCallee(), 0);
-  for (unsigned I = 0; I < C->getNumArgs(); ++I)
-    if (iteratorVar(C->getArg(I)) == It && (!Accessor || *Accessor != I))
+  // The accessor's body is read only for a call given the iterator.
+  std::optional<std::optional<unsigned>> Accessor;
+  for (unsigned I = 0; I < C->getNumArgs(); ++I) {
+    if (iteratorVar(C->getArg(I)) != It)
+      continue;
+    if (!Accessor)
+      Accessor = returnsParamObject(C->getDirectCallee(), 0);
+    if (!*Accessor || **Accessor != I)
       return true;
+  }
   return false;
 }
 

@@ -639,6 +639,11 @@ WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases
     W.Callee = FD;
     return W;
   }
+  // A library's inline primitive from a system header (liburcu's
+  // `urcu_ref_get_unless_zero`, `urcu_ref_put`: atomic reference counts, made
+  // for concurrent use) writes nothing readers can see torn.
+  if (FD->getASTContext().getSourceManager().isInSystemHeader(FD->getLocation()))
+    return std::nullopt;
   unsigned N = std::min<unsigned>(CE->getNumArgs(), FD->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
     const VarDecl *V = Alias(pointeeHandle(CE->getArg(I)));
@@ -722,12 +727,6 @@ void WeakMutableValueCheck::reportWritesAfter(const Publish &P,
     const Write &W = Found[K];
     FunctionFlow::Point At = Writes[K].second;
     if (ReportedWrites.contains(W.Where))
-      continue;
-    // A library's inline primitive from a system header (liburcu's
-    // `urcu_ref_get_unless_zero`, `urcu_ref_put`: atomic reference counts,
-    // made for concurrent use), as for RCU-published objects.
-    if (W.Callee && W.Chain &&
-        Ctx.getSourceManager().isInSystemHeader(W.Callee->getLocation()))
       continue;
     // Re-pointing the alias written through, to something that is not an
     // alias, ends its relation to the published object.

@@ -246,12 +246,8 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
       if (ReportedWrites.contains(W.Where))
         continue;
       // A callee that writes only after it waited for a grace period
-      // (`reclaim (old)` that synchronizes first), or a library's inline
-      // primitive (liburcu's `urcu_ref_get_unless_zero`, `urcu_ref_put`: atomic
-      // reference counts, meant for concurrent use).
-      if (W.Callee && W.Chain &&
-          (writesAfterGrace(W.Callee, *W.Chain, Sections) ||
-           Ctx.getSourceManager().isInSystemHeader(W.Callee->getLocation())))
+      // (`reclaim (old)` that synchronizes first).
+      if (W.Callee && W.Chain && writesAfterGrace(W.Callee, *W.Chain, Sections))
         continue;
       // Re-pointed to something else, or past a grace period (after which
       // an object unpublished before it is the updater's alone).
