@@ -527,8 +527,11 @@ static const Expr *throughWrapperParams(const Expr *E, const CallExpr *Call,
     const auto *Ref = E ? dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()) : nullptr;
     const auto *PVD = Ref ? dyn_cast<ParmVarDecl>(Ref->getDecl()) : nullptr;
     const CallExpr *Site = K == 0 ? Call : W.Via[K - 1].Inner;
+    // A parameter the wrapper moves (`control = control->parent`) is not
+    // the caller's argument any more.
     if (!PVD || PVD->getDeclContext() != W.Via[K].Wrapper ||
-        PVD->getFunctionScopeIndex() >= Site->getNumArgs())
+        PVD->getFunctionScopeIndex() >= Site->getNumArgs() ||
+        assignsVar(W.Via[K].Wrapper->getBody(), PVD))
       return E;
     E = Site->getArg(PVD->getFunctionScopeIndex())->IgnoreParenImpCasts();
   }
@@ -679,11 +682,18 @@ ReentrantCallbackCheck::firstReentry(const CallExpr *Call,
       return Made && Owner && Made->getCanonicalDecl() == Owner->getCanonicalDecl() ? Inner
                                                                                      : P;
     }
-    if (Inner.Root != Place::RootKind::Param || !CtxParam || !CtxArg ||
-        Inner.Param != *CtxParam || !Owner)
+    if (Inner.Root != Place::RootKind::Param || !Owner)
       return P;
-    P = Analysis->placeOfPointer(IntoObject ? throughInstanceCast(CtxArg) : CtxArg,
-                                 Owner);
+    // The context; or, for a wrapper that calls the callback itself, what it
+    // passes for any parameter, when that is the caller's argument unchanged
+    // (`remove_item (control, k)` of `walk (control, control->sinks, ...)`:
+    // bench/realworld R46).
+    const Expr *A = CtxParam && Inner.Param == *CtxParam ? CtxArg : nullptr;
+    if (!A && Wrapped && Wrapped->Via.back().Direct)
+      A = unstrippedArg(Call, wrappedContext(Call, Arg, Wrapped, Inner.Param));
+    if (!A)
+      return P;
+    P = Analysis->placeOfPointer(IntoObject ? throughInstanceCast(A) : A, Owner);
     if (P.Root == Place::RootKind::Unknown)
       return P;
     P.Fields.append(Inner.Fields.begin(), Inner.Fields.end());
