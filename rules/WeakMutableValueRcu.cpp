@@ -155,10 +155,16 @@ private:
       Loads.push_back({V, At, Value, nullptr});
       return;
     }
-    if (!llvm::any_of(Macros.Loads, StartsHere))
+    if (llvm::any_of(Macros.Loads, StartsHere)) {
+      if (const VarDecl *G = namedGlobal(E))
+        Loads.push_back({V, At, Value, G});
       return;
-    if (const VarDecl *G = namedGlobal(E))
-      Loads.push_back({V, At, Value, G});
+    }
+    // A plain read of the global (`c = conf`), as an updater holding its own
+    // lock writes it: the object is as published as through rcu_dereference.
+    if (E->getBeginLoc().isFileID())
+      if (const VarDecl *G = globalPointer(E))
+        Loads.push_back({V, At, Value, G});
   }
   /// The one global pointer \p E reads, through the macro's statement
   /// expression and casts.
@@ -205,7 +211,7 @@ void WeakMutableValueCheck::registerPPCallbacks(const SourceManager &SM,
 }
 
 void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
-  if (!Rcu->Publishes || (Rcu->Loads.empty() && Rcu->Exchanges.empty()))
+  if (!Rcu->Publishes)
     return;
   RcuUseVisitor Uses(Ctx, *Rcu);
   Uses.TraverseDecl(Ctx.getTranslationUnitDecl());
