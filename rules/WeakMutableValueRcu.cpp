@@ -75,19 +75,32 @@ const VarDecl *globalPointer(const Expr *E) {
              : nullptr;
 }
 
-/// A load of a published pointer into a local: `old = rcu_dereference (G)`,
-/// or the object a publish swapped out, `old = rcu_xchg_pointer (p, new)`
-/// (\c Global null), which readers may hold until a grace period.
+/// What a pointer is published through: the global \p E names, or the
+/// pointer field it reads (`t->meta`: every object's `meta`); null otherwise.
+const ValueDecl *publishedPointer(const Expr *E) {
+  if (const VarDecl *G = globalPointer(E))
+    return G;
+  const auto *ME = dyn_cast<MemberExpr>(E);
+  const auto *F = ME ? dyn_cast<FieldDecl>(ME->getMemberDecl()) : nullptr;
+  return F && F->getType()->isPointerType() ? F->getCanonicalDecl() : nullptr;
+}
+
+/// A load of a published pointer into a local: `old = rcu_dereference (G)`
+/// (or of a field, `rcu_dereference (t->meta)`), or the object a publish
+/// swapped out, `old = rcu_xchg_pointer (p, new)` (\c From null), which
+/// readers may hold until a grace period.
 struct RcuLoad {
   const VarDecl *Local;
   const Stmt *At;      ///< The declaration or the assignment.
   const Expr *Value;   ///< The loaded value, for the note.
-  const VarDecl *Global;
+  const ValueDecl *From; ///< The global or the field.
+  const Expr *Read;    ///< Where it reads \c From, for the message.
 };
 
-/// Finds, outside system headers, the globals whose address a publishing
-/// macro takes (`rcu_assign_pointer (G, v)` is `rcu_set_pointer (&(G), v)`;
-/// `rcu_xchg_pointer (&G, v)`), and the locals given `rcu_dereference (G)`.
+/// Finds, outside system headers, the globals and pointer fields whose
+/// address a publishing macro takes (`rcu_assign_pointer (G, v)` is
+/// `rcu_set_pointer (&(G), v)`; `rcu_xchg_pointer (&t->meta, v)`), and the
+/// locals given `rcu_dereference (G)`, `rcu_dereference (t->meta)` or `G`.
 class RcuUseVisitor : public RecursiveASTVisitor<RcuUseVisitor> {
 public:
   RcuUseVisitor(ASTContext &Ctx, const RcuMacros &Macros)
@@ -100,7 +113,7 @@ public:
   bool VisitUnaryOperator(UnaryOperator *UO) {
     if (UO->getOpcode() != UO_AddrOf)
       return true;
-    const VarDecl *G = globalPointer(UO->getSubExpr()->IgnoreParens());
+    const ValueDecl *G = publishedPointer(UO->getSubExpr()->IgnoreParens());
     if (!G || Published.count(G))
       return true;
     // The `&` is in the macro's body (`rcu_set_pointer (&(G), v)`) or an
@@ -110,7 +123,8 @@ public:
     for (unsigned Depth = 0; L.isMacroID() && Depth < 8; ++Depth) {
       llvm::StringRef Name = Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts());
       if (isPublishMacro(Name.ltrim('_'))) // the outermost names it
-        Published[G] = {SM.getExpansionLoc(UO->getBeginLoc()), Name.ltrim('_').str()};
+        Published[G] = {SM.getExpansionLoc(UO->getBeginLoc()), Name.ltrim('_').str(),
+                        UO->getSubExpr()->IgnoreParens()};
       L = SM.getImmediateMacroCallerLoc(L);
     }
     return true;
@@ -136,8 +150,9 @@ public:
   struct PublishSite {
     SourceLocation Where;
     std::string Macro;
+    const Expr *Target; ///< The published pointer as written.
   };
-  llvm::DenseMap<const VarDecl *, PublishSite> Published;
+  llvm::DenseMap<const ValueDecl *, PublishSite> Published;
   std::vector<RcuLoad> Loads;
 
 private:
@@ -152,31 +167,32 @@ private:
     SourceLocation L = SM.getExpansionLoc(E->getBeginLoc());
     auto StartsHere = [&](SourceRange R) { return R.getBegin() == L; };
     if (llvm::any_of(Macros.Exchanges, StartsHere)) {
-      Loads.push_back({V, At, Value, nullptr});
+      Loads.push_back({V, At, Value, nullptr, nullptr});
       return;
     }
     if (llvm::any_of(Macros.Loads, StartsHere)) {
-      if (const VarDecl *G = namedGlobal(E))
-        Loads.push_back({V, At, Value, G});
+      if (const Expr *Read = namedPointer(E))
+        Loads.push_back({V, At, Value, publishedPointer(Read), Read});
       return;
     }
     // A plain read of the global (`c = conf`), as an updater holding its own
     // lock writes it: the object is as published as through rcu_dereference.
+    // Not of a field: objects whose field no reader reads with RCU abound.
     if (E->getBeginLoc().isFileID())
       if (const VarDecl *G = globalPointer(E))
-        Loads.push_back({V, At, Value, G});
+        Loads.push_back({V, At, Value, G, E});
   }
-  /// The one global pointer \p E reads, through the macro's statement
-  /// expression and casts.
-  static const VarDecl *namedGlobal(const Stmt *S) {
+  /// The first global pointer or pointer field \p S reads, through the
+  /// macro's statement expression and casts (`t->meta` before `t`).
+  static const Expr *namedPointer(const Stmt *S) {
     if (!S)
       return nullptr;
     if (const auto *E = dyn_cast<Expr>(S))
-      if (const VarDecl *G = globalPointer(E->IgnoreParenCasts()))
-        return G;
+      if (publishedPointer(E->IgnoreParenCasts()))
+        return E->IgnoreParenCasts();
     for (const Stmt *C : S->children())
-      if (const VarDecl *G = namedGlobal(C))
-        return G;
+      if (const Expr *Found = namedPointer(C))
+        return Found;
     return nullptr;
   }
   ASTContext &Ctx;
@@ -217,8 +233,8 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
   Uses.TraverseDecl(Ctx.getTranslationUnitDecl());
   RcuSections Sections(Ctx, MaxCallDepth);
   for (const RcuLoad &Load : Uses.Loads) {
-    auto Site = Uses.Published.find(Load.Global);
-    if (Load.Global && Site == Uses.Published.end())
+    auto Site = Uses.Published.find(Load.From);
+    if (Load.From && Site == Uses.Published.end())
       continue; // not published here: the TU's readers only
     const FunctionDecl *Owner = enclosingFunction(Load.At, Ctx);
     const FunctionFlow *Flow = Owner ? flowOf(Owner, Ctx) : nullptr;
@@ -269,8 +285,8 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
           }))
         continue;
       ReportedWrites.insert(W.Where);
-      const bool Swapped = !Load.Global;
-      std::string Global = Swapped ? "" : Load.Global->getName().str();
+      const bool Swapped = !Load.From;
+      std::string Global = Swapped ? "" : sourceText(Load.Read, Ctx);
       SourceLocation Loc = W.Where->getBeginLoc();
       if (Ctx.getSourceManager().isInSystemMacro(Loc))
         Loc = Ctx.getSourceManager().getExpansionLoc(Loc);
@@ -301,7 +317,7 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
         diag(LoadLoc, "'%0' is loaded from '%1' here", DiagnosticIDs::Note)
             << Load.Local->getName() << Global;
         diag(Site->second.Where, "'%0' is published with '%1' here", DiagnosticIDs::Note)
-            << Global << Site->second.Macro;
+            << sourceText(Site->second.Target, Ctx) << Site->second.Macro;
       }
       if (W.Chain)
         emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
