@@ -17,6 +17,7 @@ reviewed true/false, unreviewed, precision, known bugs found, crashes, timeouts,
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -135,10 +137,48 @@ def fetch(p, work):
     if not os.path.exists(dsc):
         raise RuntimeError("apt-get source %s=%s gave no .dsc (see %s)" % (
             p["source"], p["version"], log))
-    run(["dpkg-source", "--no-check", "-x", os.path.basename(dsc)], cwd=src, log=log)
+    if p.get("orig_only"):
+        unpack_orig(src, dsc, tree, log)
+    else:
+        run(["dpkg-source", "--no-check", "-x", os.path.basename(dsc)], cwd=src, log=log)
     if not os.path.isdir(tree):
         raise RuntimeError("dpkg-source did not make %s" % tree)
     return tree
+
+
+def unpack_orig(src, dsc, tree, log):
+    """For a project whose .debian.tar.* the archive lacks (projects.py says so with
+    "orig_only"): unpacks the upstream tarball alone, without Debian's patches, after
+    checking it against the SHA-256 the .dsc lists."""
+    listed = {}
+    section = False
+    for line in open(dsc, encoding="utf-8", errors="replace"):
+        if line.startswith("Checksums-Sha256:"):
+            section = True
+            continue
+        if section:
+            if not line.startswith(" "):
+                break
+            digest, _size, name = line.split()
+            listed[name] = digest
+    origs = [n for n in listed if ".orig.tar." in n and not n.endswith(".asc")]
+    if len(origs) != 1:
+        raise RuntimeError("%s lists %d upstream tarballs, not one" % (dsc, len(origs)))
+    path = os.path.join(src, origs[0])
+    if not os.path.exists(path):
+        raise RuntimeError("apt-get source gave no %s (see %s)" % (origs[0], log))
+    with open(path, "rb") as f:
+        if hashlib.sha256(f.read()).hexdigest() != listed[origs[0]]:
+            raise RuntimeError("%s does not match its .dsc" % path)
+    tmp = tree + ".unpack"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    with tarfile.open(path) as t:
+        t.extractall(tmp)
+    tops = os.listdir(tmp)
+    top = os.path.join(tmp, tops[0]) if len(tops) == 1 else tmp
+    os.rename(top, tree)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- compile database ---------------------------------------------------------------------
@@ -161,8 +201,9 @@ def build_meson(p, tree, bdir, log):
 def build_cmake(p, tree, bdir, log):
     env = build_env()
     if not os.path.exists(os.path.join(bdir, "build.ninja")):
-        run(["cmake", "-S", tree, "-B", bdir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=None",
-             "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"] + p.get("args", []), log=log, env=env)
+        # (A project whose CMakeLists.txt is in a subdirectory names it: nfs-ganesha's src.)
+        run(["cmake", "-S", os.path.join(tree, p.get("subdir", "")), "-B", bdir, "-G", "Ninja",
+             "-DCMAKE_BUILD_TYPE=None", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"] + p.get("args", []), log=log, env=env)
     build_generated(bdir, log, env)
 
 
@@ -194,8 +235,21 @@ def build_autotools(p, tree, bdir, log):
     """configure with clang-19, then make -k with recordcc.py as the compiler: the build's
     scripts run (generated headers), nothing is compiled, every compile is recorded."""
     env = build_env()
-    if p.get("autoreconf") and not os.path.exists(os.path.join(tree, "configure")):
+    # "always": Debian's patches touch configure.ac (avahi), as dh_autoreconf expects.
+    stamp = os.path.join(tree, ".tsmap-autoreconf")
+    if p.get("autoreconf") == "always" and not os.path.exists(stamp):
         run(["autoreconf", "-fi"], cwd=tree, log=log, env=env)
+        open(stamp, "w").close()
+    elif p.get("autoreconf") and not os.path.exists(os.path.join(tree, "configure")):
+        run(["autoreconf", "-fi"], cwd=tree, log=log, env=env)
+    # As Debian's dh_update_autotools_config does: a released tarball's config.sub may be
+    # one that refuses to run (glusterfs's); the system's replaces it.
+    if p.get("update_config_sub"):
+        for name in ("config.sub", "config.guess"):
+            for where, _dirs, files in os.walk(tree):
+                if name in files:
+                    shutil.copy(os.path.join("/usr/share/misc", name),
+                                os.path.join(where, name))
     # A project whose Makefile cannot build outside its tree (bluez links generated
     # headers relative to the build directory) is configured and made in the tree.
     wd = tree if p.get("in_tree") else bdir
