@@ -95,7 +95,29 @@ struct RcuLoad {
   const Expr *Value;   ///< The loaded value, for the note.
   const ValueDecl *From; ///< The global or the field.
   const Expr *Read;    ///< Where it reads \c From, for the message.
+  /// A getter of the file that made the load (`c = get_config ()`), or null.
+  const FunctionDecl *Getter = nullptr;
 };
+
+/// The last argument of a macro invocation's text (`rcu_xchg_pointer (&g,
+/// NULL)`) is a null pointer: such a publish unpublishes.
+bool publishesNull(llvm::StringRef Invocation) {
+  size_t Close = Invocation.rfind(')');
+  int Depth = 0;
+  for (size_t I = Close; I-- > 0;) {
+    char C = Invocation[I];
+    if (C == ')')
+      ++Depth;
+    else if (C == '(' && Depth-- == 0)
+      return false;
+    else if (C == ',' && Depth == 0) {
+      llvm::StringRef Arg = Invocation.slice(I + 1, Close).trim();
+      return Arg == "NULL" || Arg == "0" || Arg == "nullptr" ||
+             Arg.contains_insensitive("void *)0") || Arg.contains_insensitive("void*)0");
+    }
+  }
+  return false;
+}
 
 /// Finds, outside system headers, the globals and pointer fields whose
 /// address a publishing macro takes (`rcu_assign_pointer (G, v)` is
@@ -114,7 +136,8 @@ public:
     if (UO->getOpcode() != UO_AddrOf)
       return true;
     const ValueDecl *G = publishedPointer(UO->getSubExpr()->IgnoreParens());
-    if (!G || Published.count(G))
+    auto Known = G ? Published.find(G) : Published.end();
+    if (!G || (Known != Published.end() && !Known->second.Null))
       return true;
     // The `&` is in the macro's body (`rcu_set_pointer (&(G), v)`) or an
     // argument of it (`rcu_xchg_pointer (&G, v)`, also `_rcu_xchg_pointer`
@@ -122,9 +145,14 @@ public:
     SourceLocation L = UO->getBeginLoc();
     for (unsigned Depth = 0; L.isMacroID() && Depth < 8; ++Depth) {
       llvm::StringRef Name = Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts());
-      if (isPublishMacro(Name.ltrim('_'))) // the outermost names it
-        Published[G] = {SM.getExpansionLoc(UO->getBeginLoc()), Name.ltrim('_').str(),
-                        UO->getSubExpr()->IgnoreParens()};
+      if (isPublishMacro(Name.ltrim('_'))) { // the outermost names it
+        // The note prefers a publish of an object to one of NULL (bench/realworld R55).
+        bool Null = publishesNull(Lexer::getSourceText(
+            SM.getExpansionRange(UO->getBeginLoc()), SM, Ctx.getLangOpts()));
+        if (Known == Published.end() || !Null)
+          Published[G] = {SM.getExpansionLoc(UO->getBeginLoc()), Name.ltrim('_').str(),
+                          UO->getSubExpr()->IgnoreParens(), Null};
+      }
       L = SM.getImmediateMacroCallerLoc(L);
     }
     return true;
@@ -151,6 +179,7 @@ public:
     SourceLocation Where;
     std::string Macro;
     const Expr *Target; ///< The published pointer as written.
+    bool Null;          ///< It publishes NULL (`rcu_xchg_pointer (&g, NULL)`).
   };
   llvm::DenseMap<const ValueDecl *, PublishSite> Published;
   std::vector<RcuLoad> Loads;
@@ -181,6 +210,63 @@ private:
     if (E->getBeginLoc().isFileID())
       if (const VarDecl *G = globalPointer(E))
         Loads.push_back({V, At, Value, G, E});
+    // A call of a getter of the file (decided once the whole TU is seen).
+    if (const auto *Call = dyn_cast<CallExpr>(E); Call && Call->getDirectCallee())
+      GetterCalls.push_back({V, At, Value, nullptr, nullptr,
+                             Call->getDirectCallee()->getDefinition()});
+  }
+
+public:
+  /// Adds the loads made by calls to the file's getters: functions whose
+  /// every return is `rcu_dereference (G)` of one global (multipathd's
+  /// `get_multipath_config`: lock, load, return; bench/realworld R59).
+  void addGetterLoads() {
+    llvm::DenseMap<const FunctionDecl *, const Expr *> Getters;
+    for (RcuLoad &L : GetterCalls) {
+      if (!L.Getter || !L.Getter->hasBody())
+        continue;
+      auto [It, New] = Getters.try_emplace(L.Getter, nullptr);
+      if (New)
+        It->second = returnedLoad(L.Getter);
+      if (!It->second)
+        continue;
+      L.Read = It->second;
+      L.From = publishedPointer(L.Read);
+      Loads.push_back(L);
+    }
+  }
+
+private:
+  /// The global every return of \p Fn loads with rcu_dereference, as read;
+  /// null when a return returns anything else.
+  const Expr *returnedLoad(const FunctionDecl *Fn) {
+    if (SM.isInSystemHeader(Fn->getLocation()))
+      return nullptr;
+    llvm::SmallVector<const ReturnStmt *, 4> Returns;
+    collectReturns(Fn->getBody(), Returns);
+    const Expr *Read = nullptr;
+    for (const ReturnStmt *R : Returns) {
+      const Expr *E = R->getRetValue() ? stripCasts(R->getRetValue()) : nullptr;
+      if (!E)
+        return nullptr;
+      SourceLocation L = SM.getExpansionLoc(E->getBeginLoc());
+      if (llvm::none_of(Macros.Loads, [&](SourceRange S) { return S.getBegin() == L; }))
+        return nullptr;
+      const Expr *This = namedPointer(E);
+      if (!This || !globalPointer(This) ||
+          (Read && globalPointer(This) != globalPointer(Read)))
+        return nullptr;
+      Read = This;
+    }
+    return Read;
+  }
+  static void collectReturns(const Stmt *S, llvm::SmallVectorImpl<const ReturnStmt *> &Out) {
+    if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+      return;
+    if (const auto *R = dyn_cast<ReturnStmt>(S))
+      Out.push_back(R);
+    for (const Stmt *C : S->children())
+      collectReturns(C, Out);
   }
   /// The first global pointer or pointer field \p S reads, through the
   /// macro's statement expression and casts (`t->meta` before `t`).
@@ -198,6 +284,7 @@ private:
   ASTContext &Ctx;
   const SourceManager &SM;
   const RcuMacros &Macros;
+  std::vector<RcuLoad> GetterCalls; ///< Loads if their callee is a getter.
 };
 
 /// In \p Callee, every path from its entry to the write \p E (or to the
@@ -231,6 +318,7 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
     return;
   RcuUseVisitor Uses(Ctx, *Rcu);
   Uses.TraverseDecl(Ctx.getTranslationUnitDecl());
+  Uses.addGetterLoads();
   RcuSections Sections(Ctx, MaxCallDepth);
   for (const RcuLoad &Load : Uses.Loads) {
     auto Site = Uses.Published.find(Load.From);
@@ -314,8 +402,10 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
         diag(LoadLoc, "'%0' is swapped out with 'rcu_xchg_pointer' here", DiagnosticIDs::Note)
             << Load.Local->getName();
       } else {
-        diag(LoadLoc, "'%0' is loaded from '%1' here", DiagnosticIDs::Note)
-            << Load.Local->getName() << Global;
+        diag(LoadLoc, "'%0' is loaded from '%1' here%select{|, by '%3'}2",
+             DiagnosticIDs::Note)
+            << Load.Local->getName() << Global << (Load.Getter != nullptr)
+            << (Load.Getter ? functionName(Load.Getter) : "");
         diag(Site->second.Where, "'%0' is published with '%1' here", DiagnosticIDs::Note)
             << sourceText(Site->second.Target, Ctx) << Site->second.Macro;
       }
