@@ -87,10 +87,43 @@ const VarDecl *addressedVar(const Expr *E) {
 }
 
 
-/// \p S leaves the enclosing loop: `break`, `return`, `goto`.
-bool leaves(const Stmt *S) {
-  return isa_and_nonnull<BreakStmt>(S) || isa_and_nonnull<ReturnStmt>(S) ||
-         isa_and_nonnull<GotoStmt>(S);
+/// \p S is within \p Outer (a statement of a function body), \p Outer
+/// itself included.
+bool within(const Stmt *S, const Stmt *Outer, ASTContext &Ctx) {
+  for (unsigned Guard = 0; S && Guard < 256; ++Guard) {
+    if (S == Outer)
+      return true;
+    DynTypedNodeList Parents = Ctx.getParents(*S);
+    S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+  }
+  return false;
+}
+
+/// A `switch` or a loop encloses \p S below the loop body \p Body: a
+/// `break` at \p S leaves that, not the walk.
+bool breakableBelow(const Stmt *S, const Stmt *Body, ASTContext &Ctx) {
+  for (unsigned Guard = 0; S && S != Body && Guard < 256; ++Guard) {
+    DynTypedNodeList Parents = Ctx.getParents(*S);
+    S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    if (S != Body && isa_and_nonnull<SwitchStmt, WhileStmt, ForStmt, DoStmt>(S))
+      return true;
+  }
+  return false;
+}
+
+/// \p S, a statement of loop body \p Body, leaves the walk: a `return`, a
+/// `break` of the walk's own loop (not of a `switch`, an inner loop or a
+/// `do { } while (0)`), a `goto` to a label outside the body (bench/realworld
+/// R49, R50).
+bool leavesWalk(const Stmt *S, const Stmt *Body, ASTContext &Ctx) {
+  if (isa_and_nonnull<ReturnStmt>(S))
+    return true;
+  if (isa_and_nonnull<BreakStmt>(S))
+    return !breakableBelow(S, Body, Ctx);
+  if (const auto *G = dyn_cast_or_null<GotoStmt>(S))
+    return !G->getLabel() || !G->getLabel()->getStmt() ||
+           !within(G->getLabel()->getStmt(), Body, Ctx);
+  return false;
 }
 
 /// \p S restarts the walk: `g_hash_table_iter_init (&it, ...)` of iterator \p Iter.
@@ -150,6 +183,17 @@ bool removedByIteratorBefore(const Stmt *Site, const Stmt *Body, const VarDecl *
   return false;
 }
 
+/// \p S, a statement of loop body \p Body, holds one that leaves the walk
+/// (leavesWalk), in a branch or not.
+bool mayLeaveWalk(const Stmt *S, const Stmt *Body, ASTContext &Ctx) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return false;
+  if (leavesWalk(S, Body, Ctx))
+    return true;
+  return llvm::any_of(S->children(),
+                      [&](const Stmt *C) { return mayLeaveWalk(C, Body, Ctx); });
+}
+
 /// After \p Site, the loop whose body is \p Body is left before its
 /// condition runs again, or its iterator \p Iter is set up anew: a `break`,
 /// `return`, `goto` or `g_hash_table_iter_init (&it, ...)` follows \p Site in
@@ -158,18 +202,23 @@ bool removedByIteratorBefore(const Stmt *Site, const Stmt *Body, const VarDecl *
 bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, const VarDecl *Iter,
                      ASTContext &Ctx) {
   const Stmt *Cur = Site;
+  // Past an inner loop or a `switch` (which a `break` leaves, not the walk),
+  // a later statement that may leave the walk counts: `if (found) break;`
+  // after an inner search loop.
+  bool Crossed = false;
   for (unsigned Guard = 0; Cur && Cur != Body && Guard < 64; ++Guard) {
     DynTypedNodeList Parents = Ctx.getParents(*Cur);
     const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
-    if (!Parent || isa<SwitchStmt>(Parent) || isa<WhileStmt>(Parent) ||
-        isa<ForStmt>(Parent) || isa<DoStmt>(Parent))
-      return false; // a `break` there leaves a switch or an inner loop
+    if (!Parent)
+      return false;
+    Crossed |= isa<SwitchStmt, WhileStmt, ForStmt, DoStmt>(Parent);
     if (const auto *CS = dyn_cast<CompoundStmt>(Parent)) {
       bool After = false;
       for (const Stmt *Child : CS->body()) {
         if (After && isa<ContinueStmt>(Child))
           return false;
-        if (After && (leaves(Child) || restartsIterator(Child, Iter)))
+        if (After && (leavesWalk(Child, Body, Ctx) || restartsIterator(Child, Iter) ||
+                      (Crossed && mayLeaveWalk(Child, Body, Ctx))))
           return true;
         After |= Child == Cur;
       }
@@ -887,7 +936,8 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
     // `if (insert_menu_item (next->children, item)) return TRUE;` whose every
     // change is followed by `return TRUE`: the loop is left after a change.
     if (Site->getDirectCallee() &&
-        ifLeavesOnTrue(Site, Ctx, [](const Stmt *S) { return leaves(S); }) &&
+        ifLeavesOnTrue(Site, Ctx,
+                       [&](const Stmt *S) { return leavesWalk(S, Body, Ctx); }) &&
         changesOnlyBeforeTrue(Site->getDirectCallee(), Site->getDirectCallee(), 0, Ctx))
       continue;
     // The answer leaves out the asking call's own changes, which that call
