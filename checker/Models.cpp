@@ -47,8 +47,11 @@ constexpr llvm::StringLiteral LibUrcu =
 // copy of the items and may change the table. Their bodies are in another file,
 // so without this a callback handed to them is not followed (bench/realworld
 // R25: a real re-entry in libvirt's nwfilter, LV-1). The readers are in
-// tsmap-reentrant-callback's AllowedMapOperations.
+// tsmap-reentrant-callback's AllowedMapOperations. Before libvirt 7.0 the
+// tables were its own `struct _virHashTable` (virHashTablePtr), which refuses
+// changes during a walk the same way: a map too.
 constexpr llvm::StringLiteral LibVirt =
+    "virHashTable=thread_safe_map;"
     "virHashForEach(iter)=callback_locked;"
     "virHashRemoveSet(iter)=callback_locked;"
     "virHashSearch(iter)=callback_locked";
