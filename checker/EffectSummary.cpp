@@ -2253,11 +2253,21 @@ Place EffectAnalysis::placeOfArgument(const Expr *E,
 
 // ---- Queries ----
 
-const Effect *EffectAnalysis::writesThroughParam(const FunctionDecl *FD,
-                                                 unsigned I) {
+const Effect *EffectAnalysis::writesThroughParam(
+    const FunctionDecl *FD, unsigned I,
+    llvm::function_ref<bool(const Effect &)> Counts) {
   for (const Effect &E : summary(FD).Effects)
     if ((E.Kind == EffectKind::Write || E.Kind == EffectKind::ReadModifyWrite) &&
-        E.Target.isParam(I))
+        E.Target.isParam(I) && (!Counts || Counts(E)))
+      return &E;
+  return nullptr;
+}
+
+const Effect *EffectAnalysis::writesThroughThis(
+    const FunctionDecl *FD, llvm::function_ref<bool(const Effect &)> Counts) {
+  for (const Effect &E : summary(FD).Effects)
+    if ((E.Kind == EffectKind::Write || E.Kind == EffectKind::ReadModifyWrite) &&
+        E.Target.Root == Place::RootKind::This && (!Counts || Counts(E)))
       return &E;
   return nullptr;
 }

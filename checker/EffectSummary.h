@@ -30,6 +30,7 @@
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include <memory>
 #include <optional>
@@ -283,7 +284,13 @@ public:
   /// (a) Does \p FD (transitively) write through parameter \p I: any store
   /// into `*p`, `p->field`, `p[i]`, memcpy/strcpy/memset into it, or a
   /// read-modify-write of it.
-  const Effect *writesThroughParam(const FunctionDecl *FD, unsigned I);
+  /// With \p Counts, the first write it accepts.
+  const Effect *writesThroughParam(const FunctionDecl *FD, unsigned I,
+                                   llvm::function_ref<bool(const Effect &)> Counts = nullptr);
+  /// The same for a method's object: a write through `this` (`v = x` in
+  /// `void set (int x)`).
+  const Effect *writesThroughThis(const FunctionDecl *FD,
+                                  llvm::function_ref<bool(const Effect &)> Counts = nullptr);
 
   /// (b) Does \p FD (transitively) call the function named \p CleanupName with
   /// parameter \p I itself (\p Field null), or with `p->Field` / `&p->Field`.

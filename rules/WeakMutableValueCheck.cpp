@@ -591,6 +591,64 @@ static bool isAtomicStore(const Expr *E) {
   return E->getType()->isAtomicType() || E->getType().isVolatileQualified();
 }
 
+/// The write at \p S (an effect's statement) is atomic: a store to an
+/// atomic or volatile lvalue, an operator or method of `std::atomic`, or a
+/// C11/GCC atomic builtin.
+static bool isAtomicWrite(const Stmt *S) {
+  auto IsStdAtomic = [](const Expr *Obj) {
+    QualType T = Obj->IgnoreParenBaseCasts()->getType();
+    if (T->isPointerType())
+      T = T->getPointeeType();
+    const auto *RD = T->getAsCXXRecordDecl();
+    return RD && RD->isInStdNamespace() && RD->getIdentifier() &&
+           RD->getName().starts_with("atomic");
+  };
+  if (const auto *BO = dyn_cast<BinaryOperator>(S))
+    return BO->isAssignmentOp() && isAtomicStore(BO->getLHS());
+  if (const auto *UO = dyn_cast<UnaryOperator>(S))
+    return UO->isIncrementDecrementOp() && isAtomicStore(UO->getSubExpr());
+  if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(S))
+    return OC->getNumArgs() > 0 && IsStdAtomic(OC->getArg(0));
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(S))
+    return MC->getImplicitObjectArgument() &&
+           IsStdAtomic(MC->getImplicitObjectArgument());
+  if (const auto *CE = dyn_cast<CallExpr>(S))
+    if (const FunctionDecl *FD = CE->getDirectCallee(); FD && FD->getIdentifier()) {
+      llvm::StringRef N = FD->getName();
+      return N.starts_with("atomic_") || N.starts_with("__atomic_") ||
+             N.starts_with("__c11_atomic_") || N.starts_with("__sync_");
+    }
+  return false;
+}
+
+bool WeakMutableValueCheck::calleeWriteCounts(const FunctionDecl *Callee,
+                                              const Effect &E) {
+  if (!E.Where || isAtomicWrite(E.Where))
+    return false;
+  // Each function of the chain and where it is on the way to the write: a
+  // lock it holds there covers the write (`lock (&c->lock); c->v = x;` in a
+  // setter).
+  auto Unlocks = [](const Stmt *S) { return lockActionOf(S) == LockAction::Release; };
+  for (size_t K = 0; K <= E.Chain.size(); ++K) {
+    const FunctionDecl *Fn = K == 0 ? Callee : E.Chain[K - 1].Callee;
+    const Stmt *Next = K < E.Chain.size() ? E.Chain[K].Site : E.Where;
+    const FunctionDecl *Def = Fn ? Fn->getDefinition() : nullptr;
+    const FunctionFlow *Flow = Def ? flowOf(Def, Def->getASTContext()) : nullptr;
+    std::optional<FunctionFlow::Point> At = Flow ? Flow->pointOf(Next) : std::nullopt;
+    if (!At)
+      continue;
+    bool Held = false;
+    Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point LockAt) {
+      LockAction A = lockActionOf(S);
+      if (!Held && (A == LockAction::Take || A == LockAction::TryTake))
+        Held = heldAt(S, LockAt, *At, *Flow, Unlocks);
+    });
+    if (Held)
+      return false;
+  }
+  return true;
+}
+
 std::optional<WeakMutableValueCheck::Write>
 WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases,
                                const CallExpr *Publisher) {
@@ -644,18 +702,33 @@ WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases
   // for concurrent use) writes nothing readers can see torn.
   if (FD->getASTContext().getSourceManager().isInSystemHeader(FD->getLocation()))
     return std::nullopt;
+  if (!Effects) {
+    EffectOptions Opts;
+    Opts.MaxCallDepth = MaxCallDepth;
+    Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model, Opts);
+  }
+  auto Counts = [&](const Effect &E) { return calleeWriteCounts(FD, E); };
+  // A method called on the object (`o->set (3)`, `(*o).set (3)`) whose body
+  // writes its members.
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(CE))
+    if (const Expr *Obj = MC->getImplicitObjectArgument()) {
+      const VarDecl *V = Alias(Obj->getType()->isPointerType() ? pointeeHandle(Obj)
+                                                               : lvalueHandle(Obj));
+      if (const Effect *E = V ? Effects->writesThroughThis(FD, Counts) : nullptr) {
+        Write W;
+        W.Where = S;
+        W.Through = V;
+        W.Callee = FD;
+        W.Chain = E;
+        return W;
+      }
+    }
   unsigned N = std::min<unsigned>(CE->getNumArgs(), FD->getNumParams());
   for (unsigned I = 0; I < N; ++I) {
     const VarDecl *V = Alias(pointeeHandle(CE->getArg(I)));
     if (!V)
       continue;
-    if (!Effects) {
-      EffectOptions Opts;
-      Opts.MaxCallDepth = MaxCallDepth;
-      Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model,
-                                                 Opts);
-    }
-    if (const Effect *E = Effects->writesThroughParam(FD, I)) {
+    if (const Effect *E = Effects->writesThroughParam(FD, I, Counts)) {
       Write W;
       W.Where = S;
       W.Through = V;

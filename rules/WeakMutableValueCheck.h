@@ -78,6 +78,10 @@ private:
   std::optional<Write> writeAt(const Stmt *S,
                                const std::vector<Handle> &Aliases,
                                const CallExpr *Publisher);
+  /// A callee's write \p E (a call of \p Callee) that readers can see torn:
+  /// not an atomic or volatile store, not made under a lock a function of
+  /// its chain holds.
+  bool calleeWriteCounts(const FunctionDecl *Callee, const Effect &E);
   void checkMapValueType(const DeclaratorDecl *D);
   /// Whether \p FD passes its parameter \p I, unchanged, to a
   /// TSMAP_PUBLISHES parameter (directly or through functions that do): the
