@@ -360,7 +360,15 @@ SourceLocation ContractModel::contractLoc(const Decl *D, ContractKind K) const {
 bool ContractModel::isMapPointer(QualType T) const {
   if (T.isNull() || !T->isPointerType())
     return false;
-  return typeHas(T->getPointeeType(), ContractKind::ThreadSafeMap);
+  // A handle declared as a pointer typedef (`typedef struct kv_s *kv_t`),
+  // the typedef annotated: the typedef itself is the map pointer.
+  for (QualType Cur = T; const auto *TT = Cur->getAs<TypedefType>();
+       Cur = TT->getDecl()->getUnderlyingType())
+    if (declHas(TT->getDecl(), ContractKind::ThreadSafeMap))
+      return true;
+  // `kv_t *` (a create's out-parameter) points to a handle; it is not one.
+  QualType Pointee = T->getPointeeType();
+  return !Pointee->isPointerType() && typeHas(Pointee, ContractKind::ThreadSafeMap);
 }
 
 bool ContractModel::isMapOperation(const FunctionDecl *FD,

@@ -81,8 +81,10 @@ extern tsmap_callback_role tsmap_in_map_callback;
 /* ---- Maps and their operations ------------------------------------------------------ */
 
 /* TSMAP_THREAD_SAFE_MAP: on a struct or typedef of a map handle. A pointer to this type is
- * a thread-safe map; functions taking one are map operations.
- *   typedef struct TSMAP_THREAD_SAFE_MAP rule_store rule_store; */
+ * a thread-safe map; functions taking one are map operations. On a pointer typedef the
+ * typedef itself is the handle.
+ *   typedef struct TSMAP_THREAD_SAFE_MAP rule_store rule_store;
+ *   typedef struct kv_s *kv_t TSMAP_THREAD_SAFE_MAP; */
 #define TSMAP_THREAD_SAFE_MAP TSMAP_ANNOTATE("tsmap::thread_safe_map")
 
 /* TSMAP_MAP_OPERATION: on a function that operates on a map. Adds nothing for the checks
