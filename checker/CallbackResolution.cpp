@@ -92,6 +92,12 @@ const Expr *skipCxxWrappers(const Expr *E) {
     else if (const auto *CCE = dyn_cast<CXXConstructExpr>(Next);
              CCE && CCE->getNumArgs() == 1)
       Next = CCE->getArg(0);
+    else if (const auto *Call = dyn_cast<CallExpr>(Next); Call && Call->getNumArgs() == 1)
+      // `std::move (f)`, `std::forward<F> (f)`: casts spelled as calls.
+      if (const FunctionDecl *FD = Call->getDirectCallee();
+          FD && FD->isInStdNamespace() && FD->getIdentifier() &&
+          (FD->getName() == "move" || FD->getName() == "forward"))
+        Next = Call->getArg(0);
     if (Next == E)
       return E;
     E = Next;

@@ -1768,6 +1768,17 @@ static Place placeOfParam(const ParmVarDecl *PVD, const FunctionDecl *Owner) {
   return P;
 }
 
+/// \p Owner is the call operator of a lambda that captures `*this` by copy
+/// (C++17 `[*this]`): its `this` is its own copy, not the method's object.
+static bool copiesThis(const FunctionDecl *Owner) {
+  const auto *MD = dyn_cast_or_null<CXXMethodDecl>(Owner);
+  if (!MD || !MD->getParent()->isLambda())
+    return false;
+  return llvm::any_of(MD->getParent()->captures(), [](const LambdaCapture &C) {
+    return C.capturesThis() && C.getCaptureKind() == LCK_StarThis;
+  });
+}
+
 /// How the lambda whose call operator is \p Owner captures the variable
 /// \p DRE names, if \p DRE names a variable of an enclosing function.
 static std::optional<LambdaCaptureKind> captureOf(const DeclRefExpr *DRE,
@@ -2147,7 +2158,7 @@ Place EffectAnalysis::placeOfPointer(const Expr *E,
     }
     if (isa<CXXThisExpr>(E)) {
       Place P;
-      P.Root = Place::RootKind::This;
+      P.Root = copiesThis(Owner) ? Place::RootKind::Local : Place::RootKind::This;
       return P;
     }
     // `type_table_get ()`, a getter of the TU whose every return names one
