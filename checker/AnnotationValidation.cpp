@@ -60,6 +60,33 @@ QualType declType(const Decl *D) {
   return QualType();
 }
 
+/// A C++ class that may be called: one with an `operator()` (its own or a
+/// base's) or a conversion (to a function pointer), or one not defined here.
+/// A C struct never is.
+bool isCallableClass(const RecordDecl *R) {
+  const auto *RD = dyn_cast_or_null<CXXRecordDecl>(R);
+  if (!RD)
+    return false;
+  if (!RD->hasDefinition())
+    return true;
+  RD = RD->getDefinition();
+  if (RD->isLambda() || RD->isDependentContext())
+    return true;
+  DeclarationName Call =
+      RD->getASTContext().DeclarationNames.getCXXOperatorName(OO_Call);
+  auto Calls = [&](const CXXRecordDecl *C) {
+    return !C->lookup(Call).empty() || C->conversion_begin() != C->conversion_end();
+  };
+  if (Calls(RD))
+    return true;
+  bool Found = false;
+  RD->forallBases([&](const CXXRecordDecl *Base) {
+    Found |= Calls(Base);
+    return true;
+  });
+  return Found;
+}
+
 /// A callable parameter type: a function or block pointer, or (C++) a class
 /// or template parameter that may be a callable object.
 bool isCallableType(QualType T) {
@@ -67,7 +94,8 @@ bool isCallableType(QualType T) {
     return false;
   T = T.getCanonicalType();
   return T->isFunctionPointerType() || T->isBlockPointerType() ||
-         T->isFunctionType() || T->isRecordType() || T->isDependentType() ||
+         T->isFunctionType() || T->isDependentType() ||
+         (T->isRecordType() && isCallableClass(T->getAsRecordDecl())) ||
          T->isMemberFunctionPointerType() ||
          (T->isReferenceType() && isCallableType(T.getNonReferenceType()));
 }
