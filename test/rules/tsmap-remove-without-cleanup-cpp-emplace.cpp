@@ -4,11 +4,13 @@
 // on into a caller's container by any of its storing members (emplace, emplace_back,
 // emplace_front, emplace_hint, try_emplace, insert_or_assign, push_front, assign),
 // as push_back, insert and `m[k] = c` are, or returned through a conversion of the
-// value (a std::optional, a std::pair, a braced return) is not reported (S11). A
+// value (a std::optional, a std::pair, a braced return, std::move), or stored by
+// std::atomic's store or an operator= of a std class, is not reported (S11). A
 // member that only compares the value with what the container holds (find, count)
 // hands nothing on. A container of the function's own is not followed further:
 // what is stored in it is taken as handed on (into_local below).
 
+#include <atomic>
 #include <deque>
 #include <list>
 #include <map>
@@ -24,6 +26,8 @@ void timer_cancel(timer *t);
 struct Conn { int fd; TSMAP_CLEANUP(timer_cancel) timer *idle; };
 extern tsmap *g_conns;
 static std::vector<Conn *> g_parked;
+static std::atomic<Conn *> g_slot;
+static std::optional<Conn *> g_last;
 
 // ---- Quiet: handed on -------------------------------------------------------
 
@@ -101,6 +105,29 @@ std::pair<int, Conn *> by_make_pair(unsigned long id) {
   Conn *c;
   if (tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK) return {-1, nullptr};
   return std::make_pair(c->fd, c);
+}
+int by_atomic_store(unsigned long id) {
+  Conn *c;
+  if (tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK) return -1;
+  g_slot.store(c);
+  return 0;
+}
+int by_atomic_assign(unsigned long id) {
+  Conn *c;
+  if (tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK) return -1;
+  g_slot = c;
+  return 0;
+}
+int by_optional_assign(unsigned long id) {
+  Conn *c;
+  if (tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK) return -1;
+  g_last = c;
+  return 0;
+}
+Conn *by_move(unsigned long id) {
+  Conn *c;
+  if (tsmap_remove(g_conns, &id, sizeof id, &c) != TSMAP_OK) return nullptr;
+  return std::move(c);
 }
 int by_push_back(unsigned long id, std::vector<Conn *> &parked) {
   Conn *c;
