@@ -232,8 +232,13 @@ static const Expr *lookThroughSteal(const Expr *E) {
   const auto *Call = dyn_cast<CallExpr>(E);
   const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
   if (!Callee || Call->getNumArgs() != 1 ||
-      !Callee->getDeclName().isIdentifier() ||
-      Callee->getName() != "g_steal_pointer")
+      !Callee->getDeclName().isIdentifier())
+    return E;
+  // C++'s `std::move (v)` and `std::forward<T> (v)` yield `v` itself (how
+  // `emplace_back (Args &&...)` and `std::make_pair` pass their arguments on).
+  bool Identity = Callee->isInStdNamespace() &&
+                  (Callee->getName() == "move" || Callee->getName() == "forward");
+  if (!Identity && Callee->getName() != "g_steal_pointer")
     return E;
   return Call->getArg(0)->IgnoreParenCasts();
 }
@@ -490,12 +495,102 @@ static GoalMask cleanupCallDischarges(const std::vector<CleanupGoal> &Goals,
   return Mask;
 }
 
+/// The object member call \p Call runs on (`parked` of `parked.emplace
+/// (k, c)`, `g_opt` of `g_opt = c`), and the index of its first argument
+/// that is not that object; else null.
+static std::pair<const Expr *, unsigned> memberObjectOf(const CallExpr *Call) {
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(Call))
+    return {MC->getImplicitObjectArgument(), 0};
+  if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(Call);
+      OC && isa_and_nonnull<CXXMethodDecl>(OC->getDirectCallee()) &&
+      OC->getNumArgs() > 0)
+    return {OC->getArg(0), 1};
+  return {nullptr, 0};
+}
+
+/// Member function \p M of a class of the standard library stores what it
+/// is given in its object: `push_back`, `push_front`, `push`, `emplace`,
+/// `emplace_back`, `emplace_front`, `emplace_hint`, `try_emplace`, `insert`,
+/// `insert_or_assign`, `insert_after`, `assign`, `resize`, `reset`, `store`,
+/// `exchange`, `compare_exchange_*`, `set_value`, `operator=`. One that only
+/// compares it with what it holds (`find`, `count`, `contains`, `erase`,
+/// `remove`, `lower_bound`, `upper_bound`, `equal_range`) keeps nothing.
+enum class StdMember { Other, Stores, Compares };
+static StdMember stdMemberKind(const CXXMethodDecl *M) {
+  if (!M || !M->getParent() || !M->getParent()->isInStdNamespace())
+    return StdMember::Other;
+  if (M->getOverloadedOperator() == OO_Equal)
+    return StdMember::Stores;
+  if (!M->getDeclName().isIdentifier())
+    return StdMember::Other;
+  llvm::StringRef Name = M->getName();
+  if (Name.starts_with("push") || Name.starts_with("emplace") ||
+      Name.starts_with("insert") || Name.starts_with("compare_exchange") ||
+      llvm::is_contained({"try_emplace", "assign", "resize", "reset", "store",
+                          "exchange", "set_value"},
+                         Name))
+    return StdMember::Stores;
+  if (llvm::is_contained({"find", "count", "contains", "erase", "remove",
+                          "lower_bound", "upper_bound", "equal_range"},
+                         Name))
+    return StdMember::Compares;
+  return StdMember::Other;
+}
+
+bool ValueUses::carriesValue(const Expr *E) const {
+  if (!E)
+    return false;
+  // `return c;` into a `std::optional<Conn *>`, `return {fd, c};` into a
+  // `std::pair`, `std::optional<Conn *> (c)`: the object built from the value
+  // holds it.
+  for (unsigned Depth = 0; Depth < 8; ++Depth) {
+    E = E->IgnoreImplicit()->IgnoreParenCasts();
+    if (const auto *CE = dyn_cast<CXXConstructExpr>(E)) {
+      // A constructor of the program's own, with a body, may keep only a
+      // part of what it is given: not read here.
+      const CXXConstructorDecl *Ctor = CE->getConstructor();
+      if (Ctor->isUserProvided() && !Ctor->getParent()->isInStdNamespace())
+        return false;
+      return llvm::any_of(CE->arguments(),
+                          [&](const Expr *A) { return carriesValue(A); });
+    }
+    if (const auto *PL = dyn_cast<CXXParenListInitExpr>(E))
+      return llvm::any_of(PL->getInitExprs(),
+                          [&](const Expr *A) { return carriesValue(A); });
+    if (const auto *ILE = dyn_cast<InitListExpr>(E);
+        ILE && !ILE->getType()->isRecordType() && !ILE->getType()->isArrayType())
+      return llvm::any_of(ILE->inits(),
+                          [&](const Expr *A) { return carriesValue(A); });
+    const Expr *Next = E->IgnoreImplicit()->IgnoreParenCasts();
+    if (Next == E)
+      break;
+  }
+  return refersTo(E).K == ValueRef::Whole;
+}
+
 GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
   const FunctionDecl *Callee = Call->getDirectCallee();
   GoalMask Mask = 0;
+  // A member of a standard library class given the value: one that stores
+  // it hands it on (`parked.emplace (k, c)`, `g_slot.store (c)`, `g_opt =
+  // c`; `reset` of a `std::unique_ptr` or `std::shared_ptr` takes it, as
+  // constructing one from it does). A container of the function's own is
+  // not followed further: what is stored in it is taken as handed on, as
+  // `push_back` into one always was (its body is too deep to follow). One
+  // that only compares it with what it holds keeps nothing. Others are
+  // followed as any call is.
+  auto [Obj, FirstArg] = memberObjectOf(Call);
+  StdMember Kind = Obj ? stdMemberKind(dyn_cast_or_null<CXXMethodDecl>(Callee))
+                       : StdMember::Other;
+  if (Kind == StdMember::Stores)
+    for (unsigned I = FirstArg, N = Call->getNumArgs(); I < N; ++I)
+      if (carriesValue(Call->getArg(I)))
+        return all();
   for (unsigned I = 0, N = Call->getNumArgs(); I < N; ++I) {
     ValueRef Ref = refersTo(Call->getArg(I));
     if (Ref.K == ValueRef::None)
+      continue;
+    if (Kind == StdMember::Compares && I >= FirstArg)
       continue;
     if (!Callee) // Through a pointer: unknown, it may keep the value.
       return Ref.K == ValueRef::Whole ? all() : Mask;
@@ -708,7 +803,7 @@ GoalMask ValueUses::discharged(const Stmt *S) {
       return all();
   }
   if (const auto *Ret = dyn_cast<ReturnStmt>(S))
-    return refersTo(Ret->getRetValue()).K == ValueRef::Whole ? all() : 0;
+    return carriesValue(Ret->getRetValue()) ? all() : 0;
   if (const auto *BO = dyn_cast<BinaryOperator>(S);
       BO && BO->getOpcode() == BO_Assign &&
       refersTo(BO->getRHS()).K == ValueRef::Whole && outlivesFunction(BO->getLHS()))

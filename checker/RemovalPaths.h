@@ -125,6 +125,10 @@ public:
 
   /// How \p E (casts, parentheses and `&` looked through) refers to the value.
   ValueRef refersTo(const Expr *E) const;
+  /// \p E is the whole value, or (C++) an object constructed from it: the
+  /// value held by a `std::optional`, a `std::pair` (`{fd, c}`), a class
+  /// built around it.
+  bool carriesValue(const Expr *E) const;
   /// The goals statement \p S (its top node only) discharges.
   GoalMask discharged(const Stmt *S);
   /// \p Owed, less the value-level goals when no field goal is owed (doing
