@@ -1,3 +1,6 @@
+/* Build: clang-19 -O2 -Iruntime/include -Iannotations/include bench/runtime/lock/lockbench.c
+ *   build/runtime/libtsmap.a -lpthread -o lockbench; run: ./lockbench WRITERS HOGS SECONDS
+ * (findings.md, "The shard lock's slow path"). */
 /* lockbench: writers contending on one shard (shard_count 1), more threads than cores,
  * plus optional CPU hogs. Reports puts/s, process CPU s, and put latency p50/p99/p99.9/
  * p99.99/max (a put on a contended single shard is mostly its lock wait). */
