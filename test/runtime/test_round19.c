@@ -16,7 +16,13 @@
  *      compute_if_present), and a verdict outside KEEP/STORE/DELETE applies nothing;
  *   7. foreach during growth and a live reshard: every key present for the whole call is
  *      visited exactly once, none twice (G8, G15 (b)).
- * Each was mutation-checked against a deliberately broken runtime (see the commit).
+ * Each was mutation-checked against a deliberately broken runtime, which it failed: a
+ * compute_if_absent that does not wait for the callback in flight, waiters that return
+ * its failure, the raced call handing back its own value, no created hook for a
+ * compute that replaces, a maintain budget of 0 (or any) looking at one group more, a
+ * no-op STORE taking the new deadline, remove_if_version of an absent key NOT_FOUND for
+ * any expected version, value_out written on TSMAP_REMOVED, a foreach skipping a
+ * growth's old table.
  */
 #include "tsmap_test.h"
 
@@ -93,6 +99,9 @@ static int cia_fn(const void *key, size_t key_len, void *ctx, void *value_out) {
       tsmap_test_pause();
     return 1;
   }
+  /* a slow success: callers that did not wait would run theirs meanwhile */
+  struct timespec nap = {0, 30 * 1000 * 1000};
+  nanosleep(&nap, NULL);
   uint64_t v = 1000 + (uint64_t)run;
   memcpy(value_out, &v, 8);
   return 0;
@@ -353,20 +362,30 @@ static void test_r19_expiry_deadlines(void) {
   uint64_t removed = 99;
   CHECK_ST(tsmap_remove(m, &k2, 8, &removed), TSMAP_NOT_FOUND);
   CHECK(removed == 99);
-  atomic_store(&g_now, 1600); /* k3 expired too; nothing reclaimed it yet? size counts */
+  /* 200 more entries with a deadline at 1500, so that any group a maintain looks at
+   * holds expired ones */
+  for (uint64_t k = 100; k < 300; k++)
+    CHECK_ST(tsmap_put_ttl(m, &k, 8, &v, 400, NULL), TSMAP_OK);
+  atomic_store(&g_now, 1600); /* k3 and the 200 expired too; size still counts those
+                                 not reclaimed */
   size_t n = 0;
   CHECK_ST(tsmap_size(m, &n), TSMAP_OK);
   long expired_before = atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]);
+  CHECK(n == 1 + (size_t)(202 - expired_before)); /* k1 and the expired not reclaimed */
   /* a budget of 0 looks at no slot */
-  CHECK_ST(tsmap_maintain(m, 0), TSMAP_OK);
+  for (int i = 0; i < 4; i++)
+    CHECK_ST(tsmap_maintain(m, 0), TSMAP_OK);
   CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]) == expired_before);
   size_t n0 = 0;
   CHECK_ST(tsmap_size(m, &n0), TSMAP_OK);
   CHECK(n0 == n);
-  CHECK(n == 1 + (size_t)(2 - expired_before)); /* k1 and the expired not reclaimed */
+  /* a budget of 1 looks at one group of 7 slots: at most 7 reclaimed */
+  CHECK_ST(tsmap_maintain(m, 1), TSMAP_OK);
+  long after1 = atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]);
+  CHECK(after1 - expired_before <= 7);
   /* SIZE_MAX: one pass over the whole map reclaims every expired entry */
   CHECK_ST(tsmap_maintain(m, SIZE_MAX), TSMAP_OK);
-  CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]) == 2);
+  CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]) == 202);
   CHECK_ST(tsmap_size(m, &n), TSMAP_OK);
   CHECK(n == 1);
   /* put_if_absent on an expired key stores */
@@ -375,7 +394,7 @@ static void test_r19_expiry_deadlines(void) {
   CHECK_ST(tsmap_put_if_absent(m, &k2, 8, &w, &out), TSMAP_OK);
   CHECK_ST(tsmap_get(m, &k2, 8, &out), TSMAP_OK);
   CHECK(out == 20);
-  CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]) == 3);
+  CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_EXPIRED]) == 203);
   tsmap_destroy(m);
   CHECK(atomic_load(&g_evicted_mt[TSMAP_EVICT_CLOSED]) == 2);
 }
@@ -523,10 +542,11 @@ static void *fe_churn(void *p) {
   uint64_t x = a->seed, next = 0;
   while (!atomic_load(a->stop)) {
     uint64_t r = r19_seq(&x);
-    uint64_t k = 1000000 + next++; /* ever new keys: the tables grow */
+    /* new keys, up to 60,000 at once: the tables grow, and again after a halving */
+    uint64_t k = 1000000 + (next++ % 60000);
     (void)tsmap_put(a->m, &k, 8, &r, NULL);
     if (r & 1) {
-      uint64_t old = 1000000 + (r % next);
+      uint64_t old = 1000000 + (r % 60000);
       (void)tsmap_remove(a->m, &old, 8, NULL);
     }
   }
