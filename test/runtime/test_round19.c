@@ -14,15 +14,17 @@
  *   5. the *_if_version calls' statuses and version_out at the edges (G12 (c));
  *   6. value_out is left untouched on every status but TSMAP_OK (compute,
  *      compute_if_present), and a verdict outside KEEP/STORE/DELETE applies nothing;
- *   7. foreach during growth and a live reshard: every key present for the whole call is
- *      visited exactly once, none twice (G8, G15 (b)).
+ *   7. foreach during growth and a live reshard (another thread's, and one its own visitor
+ *      asks for): every key present for the whole call is visited exactly once, none
+ *      twice (G8, G15 (b)).
  * Each was mutation-checked against a deliberately broken runtime, which it failed: a
  * compute_if_absent that does not wait for the callback in flight, waiters that return
  * its failure, the raced call handing back its own value, no created hook for a
  * compute that replaces, a maintain budget of 0 (or any) looking at one group more, a
  * no-op STORE taking the new deadline, remove_if_version of an absent key NOT_FOUND for
  * any expected version, value_out written on TSMAP_REMOVED, a foreach skipping a
- * growth's old table.
+ * growth's old table, visiting a table twice, or not holding reshards off (its visitor
+ * asks for one, as a visitor may).
  */
 #include "tsmap_test.h"
 
@@ -515,12 +517,16 @@ static void test_r19_value_out_and_bad_verdicts(void) {
 #define STABLE 3000u
 typedef struct fe_ctx {
   unsigned char seen[STABLE];
-  long twice, foreign;
+  long twice, foreign, visits;
+  tsmap *m;
+  size_t reshard_to; /* the visitor asks for this count at its first visit (0: not) */
 } fe_ctx;
 static int fe_visit(const void *key, size_t key_len, const void *value, void *ctx) {
   (void)value;
   fe_ctx *c = ctx;
   uint64_t k;
+  if (c->visits++ == 0 && c->reshard_to) /* a visitor may call the map: a reshard too */
+    CHECK_ST(tsmap_reshard(c->m, c->reshard_to), TSMAP_OK);
   if (key_len != 8)
     return c->foreign++, 0;
   memcpy(&k, key, 8);
@@ -542,11 +548,11 @@ static void *fe_churn(void *p) {
   uint64_t x = a->seed, next = 0;
   while (!atomic_load(a->stop)) {
     uint64_t r = r19_seq(&x);
-    /* new keys, up to 60,000 at once: the tables grow, and again after a halving */
-    uint64_t k = 1000000 + (next++ % 60000);
+    /* ever new keys (a round's map is new): its tables keep growing */
+    uint64_t k = 1000000 + next++;
     (void)tsmap_put(a->m, &k, 8, &r, NULL);
     if (r & 1) {
-      uint64_t old = 1000000 + (r % 60000);
+      uint64_t old = 1000000 + (r % next);
       (void)tsmap_remove(a->m, &old, 8, NULL);
     }
   }
@@ -563,36 +569,41 @@ static void *fe_resharder(void *p) {
   return NULL;
 }
 static void test_r19_foreach_during_growth_and_reshard(void) {
-  tsmap_config c;
-  tsmap_config_init(&c, 8);
-  c.shard_count = 2;
-  c.max_shard_count = 32;
-  tsmap *m = NULL;
-  CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
-  for (uint64_t k = 0; k < STABLE; k++)
-    CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
-  _Atomic int stop = 0;
-  churn_arg a[2] = {{m, &stop, 11}, {m, &stop, 23}};
-  pthread_t th[2];
-  pthread_create(&th[0], NULL, fe_churn, &a[0]);
-  pthread_create(&th[1], NULL, fe_resharder, &a[1]);
   static fe_ctx ctx;
   long missing = 0, twice = 0;
-  for (int round = 0; round < 60 / SCALE; round++) {
-    memset(&ctx, 0, sizeof ctx);
-    CHECK_ST(tsmap_foreach(m, fe_visit, &ctx), TSMAP_OK);
-    for (unsigned k = 0; k < STABLE; k++)
-      missing += ctx.seen[k] == 0;
-    twice += ctx.twice;
+  for (int round = 0; round < 24 / SCALE; round++) {
+    /* a new map a round: the churn's inserts grow it from the stable keys' size on */
+    tsmap_config c;
+    tsmap_config_init(&c, 8);
+    c.shard_count = 2;
+    c.max_shard_count = 32;
+    tsmap *m = NULL;
+    CHECK_ST(tsmap_create(&c, &m), TSMAP_OK);
+    for (uint64_t k = 0; k < STABLE; k++)
+      CHECK_ST(tsmap_put(m, &k, 8, &k, NULL), TSMAP_OK);
+    _Atomic int stop = 0;
+    churn_arg a[2] = {{m, &stop, 11 + (uint64_t)round}, {m, &stop, 23 + (uint64_t)round}};
+    pthread_t th[2];
+    pthread_create(&th[0], NULL, fe_churn, &a[0]);
+    pthread_create(&th[1], NULL, fe_resharder, &a[1]);
+    for (int pass = 0; pass < 4; pass++) {
+      memset(&ctx, 0, sizeof ctx);
+      ctx.m = m;
+      ctx.reshard_to = (pass & 1) ? (size_t)1 << ((round + pass) % 6) : 0;
+      CHECK_ST(tsmap_foreach(m, fe_visit, &ctx), TSMAP_OK);
+      for (unsigned k = 0; k < STABLE; k++)
+        missing += ctx.seen[k] == 0;
+      twice += ctx.twice;
+    }
+    atomic_store(&stop, 1);
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    tsmap_destroy(m);
   }
-  atomic_store(&stop, 1);
-  pthread_join(th[0], NULL);
-  pthread_join(th[1], NULL);
   if (missing || twice)
     fprintf(stderr, "foreach: %ld stable keys missed, %ld visited twice\n", missing, twice);
   CHECK(missing == 0);
   CHECK(twice == 0);
-  tsmap_destroy(m);
 }
 
 int main(int argc, char **argv) {
