@@ -986,7 +986,7 @@ static void run_one_round(round_state *rs) {
   atomic_store(&rs->finished, 0);
   atomic_fetch_add(&rs->go, 1);
   while (atomic_load(&rs->finished) < rs->sc->threads)
-    tsmap_test_pause();
+    sched_yield();
 }
 
 static void filler_key(const scenario *sc, uint64_t i, key_def *k);
