@@ -124,8 +124,7 @@ void tsmap_fork_watch_remove(tsmap_fork_watch *w) {
 /* Take l, waiting for it until `deadline` at most (then once more only). */
 static int tsmap_fork_lock(tsmap_lock *l, uint64_t deadline) {
   for (unsigned spins = 0;; spins++) {
-    if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
-        !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+    if (!atomic_load_explicit(&l->held, memory_order_relaxed) && tsmap_lock_try(l))
       return 1;
     if ((spins & 255) != 255) {
       tsmap_cpu_relax();

@@ -32,6 +32,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 #include <unistd.h>
 
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
@@ -243,20 +247,38 @@ void tsmap_pos_write_value(const tsmap *m, const tsmap_pos *pos, const tsmap_key
  * The read path (G2): lock-free, validated, writes nothing shared
  * ====================================================================================== */
 
-/* The contended path of tsmap_lock_acquire: spin on a read, yield after a while. */
+/* The contended path of tsmap_lock_acquire: spin on a read for TSMAP_LOCK_SPINS, then
+ * sleep until an unlock wakes this thread (tsmap_internal.h, "The shard lock"). */
+#define TSMAP_LOCK_SPINS 512u
+
+static void tsmap_lock_sleep(tsmap_lock *l) {
+#if defined(__linux__)
+  /* returns at a wake, at once if the word is no longer 2, or at a signal: the caller
+   * looks again either way */
+  (void)syscall(SYS_futex, (uint32_t *)&l->held, FUTEX_WAIT_PRIVATE, 2u, NULL, NULL, 0);
+#else
+  (void)l;
+  sched_yield();
+#endif
+}
+
+void tsmap_lock_wake(tsmap_lock *l) {
+  /* the word was 2 (a waiter may sleep) and is 1 now: free it, then wake one sleeper,
+   * which takes the lock with 2 again, so its own unlock wakes the next */
+  atomic_store_explicit(&l->held, 0, memory_order_release);
+#if defined(__linux__)
+  (void)syscall(SYS_futex, (uint32_t *)&l->held, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#endif
+}
+
 void tsmap_lock_slow(tsmap_lock *l) {
-  for (unsigned spins = 0;;) {
-    while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
-      if (++spins < 512) {
-        tsmap_cpu_relax();
-      } else {
-        sched_yield();
-        spins = 0;
-      }
-    }
-    if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+  for (unsigned spins = 0; spins < TSMAP_LOCK_SPINS; spins++) {
+    if (!atomic_load_explicit(&l->held, memory_order_relaxed) && tsmap_lock_try(l))
       return;
+    tsmap_cpu_relax();
   }
+  while (atomic_exchange_explicit(&l->held, 2, memory_order_acquire) != 0)
+    tsmap_lock_sleep(l);
 }
 
 /* Copy `n` words of a slot. */
@@ -1105,7 +1127,7 @@ TSMAP_INLINE void tsmap_writer_shares(tsmap *m, tsmap_shard *s, tsmap_after *aft
 /* Lock the shard and do the write's shares. Inline in the 8-byte puts (tsmap_store_body),
  * out of line for the others (tsmap_writer_begin). */
 TSMAP_INLINE void tsmap_writer_begin_inline(tsmap *m, tsmap_shard *s, tsmap_after *after) {
-  if (TSMAP_UNLIKELY(atomic_exchange_explicit(&s->lock.held, 1, memory_order_acquire))) {
+  if (TSMAP_UNLIKELY(!tsmap_lock_try(&s->lock))) {
     tsmap_lock_slow(&s->lock); /* tsmap_lock_acquire, counting the wait (G15's policy) */
     if (m->cfg.reshard_auto)
       tsmap_reshard_note_wait(m, s);

@@ -294,11 +294,15 @@ TSMAP_INLINE uint64_t tsmap_hash_u64(uint64_t k, uint64_t seed) {
 
 /* ---- The shard lock ----------------------------------------------------------------------- */
 
-/* A test-and-test-and-set lock. Writers hold a shard lock for a few hundred nanoseconds
- * (never while a callback or hook runs, G4/G6), so spinning beats a futex sleep: a
- * pthread mutex put contending writers to sleep and cost a quarter of the CPU in the
- * 50/50 benchmark. A waiter that spins long yields the CPU (the holder may have been
- * preempted on a shared machine). Unlock is a plain release store. */
+/* A spin-then-sleep lock (runtime/DESIGN.md, "The shard lock"). Writers hold a shard lock
+ * for a few hundred nanoseconds (never while a callback or hook runs, G4/G6), so a waiter
+ * spins first: a pthread mutex put contending writers to sleep and cost a quarter of the
+ * CPU in the 50/50 benchmark. A waiter that spins long sleeps on the lock word (a futex on
+ * Linux; elsewhere it yields), as the holder may have been preempted on a shared machine.
+ * `held`: 0 free, 1 held, 2 held and a waiter may be asleep. Only a CAS from 0 takes a free
+ * lock (never an exchange that could overwrite a 2); a sleeper sets 2 before it sleeps and
+ * takes the lock with 2, so the unlock that frees it wakes the next. Unlock is one atomic
+ * decrement: 1 -> 0 is the whole unlock; 2 wakes a sleeper (tsmap_lock_wake). */
 typedef struct tsmap_lock {
   _Atomic uint32_t held;
 } tsmap_lock;
@@ -312,14 +316,22 @@ TSMAP_INLINE void tsmap_cpu_relax(void) {
 }
 
 TSMAP_HIDDEN void tsmap_lock_slow(tsmap_lock *l);
+TSMAP_HIDDEN void tsmap_lock_wake(tsmap_lock *l);
 
+/* Take l if it is free (0 -> 1). */
+TSMAP_INLINE int tsmap_lock_try(tsmap_lock *l) {
+  uint32_t free_word = 0;
+  return atomic_compare_exchange_strong_explicit(&l->held, &free_word, 1,
+                                                 memory_order_acquire, memory_order_relaxed);
+}
 TSMAP_INLINE void tsmap_lock_acquire(tsmap_lock *l) {
-  if (TSMAP_LIKELY(!atomic_exchange_explicit(&l->held, 1, memory_order_acquire)))
+  if (TSMAP_LIKELY(tsmap_lock_try(l)))
     return;
   tsmap_lock_slow(l);
 }
 TSMAP_INLINE void tsmap_lock_release(tsmap_lock *l) {
-  atomic_store_explicit(&l->held, 0, memory_order_release);
+  if (TSMAP_UNLIKELY(atomic_fetch_sub_explicit(&l->held, 1, memory_order_release) != 1))
+    tsmap_lock_wake(l);
 }
 
 /* ---- Shards and the map ------------------------------------------------------------------ */

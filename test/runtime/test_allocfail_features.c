@@ -1376,7 +1376,7 @@ static int cb_waiter(const void *key, size_t key_len, void *ctx, TSMAP_OUT void 
 static void *flight_waiter(void *arg) {
   flight *f = (flight *)arg;
   while (!f->started)
-    sched_yield();
+    tsmap_test_pause();
   int64_t out = 0;
   f->st = tsmap_compute_if_absent(f->m, flight_key, sizeof flight_key - 1, cb_waiter, f, &out); // NOLINT(tsmap-non-idempotent-callback): see cb_waiter
   return NULL;

@@ -795,7 +795,7 @@ static void *x_maintainer(void *p) {
 static void *x_closer(void *p) {
   xarg *a = (xarg *)p;
   while (atomic_load(&g_x_created) < (long)a->iters && !atomic_load(&g_x_done))
-    sched_yield();
+    tsmap_test_pause();
   CHECK_ST(tsmap_close(a->m), TSMAP_OK);
   return NULL;
 }

@@ -952,7 +952,7 @@ static void fork_vs_small_tables(int i) {
     return;
   }
   while (atomic_load(&g_slab_maps) == 0)
-    sched_yield();
+    tsmap_test_pause();
   for (int f = 0; f < SLAB_FORKS; f++) {
     pid_t pid = timed_fork();
     CHECK(pid >= 0);
@@ -992,7 +992,7 @@ static int slow_writer(const char *text, size_t len, void *ctx) {
 }
 static void wait_flag(_Atomic int *flag) {
   while (!atomic_load(flag))
-    sched_yield();
+    tsmap_test_pause();
 }
 static void auto_reshard_vs_fork(int i) {
   tsmap *m = g_map[0];

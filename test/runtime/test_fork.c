@@ -89,7 +89,7 @@ static void fork_beside(void *(*other)(void *), size_t max_shards, void (*child)
   for (int i = 0; i < 2; i++) {
     CHECK(pthread_create(&t[i], NULL, run[i], &w[i]) == 0);
     while (!atomic_load(&w[i].started))
-      sched_yield();
+      tsmap_test_pause();
   }
   int failed = fork_children(child, m, nap_ns);
   fprintf(stderr, "  %d of %d children failed\n", failed, ROUNDS);
@@ -146,7 +146,7 @@ static int slow_absent(const void *key, size_t key_len, void *ctx, void *value_o
   (void)ctx;
   atomic_store(&g_in_callback, 1);
   while (!atomic_load(&g_forked)) /* in flight until the parent has forked */
-    sched_yield();
+    tsmap_test_pause();
   uint64_t v = 7;
   memcpy(value_out, &v, 8);
   return 0;
@@ -186,7 +186,7 @@ static void test_g16_a_child_forked_while_another_thread_computes(void) {
     pthread_t t;
     CHECK(pthread_create(&t, NULL, compute_slowly, &cp) == 0);
     while (!atomic_load(&g_in_callback))
-      sched_yield();
+      tsmap_test_pause();
     fflush(NULL);
     pid_t pid = fork();
     CHECK(pid >= 0);
@@ -265,7 +265,7 @@ static void test_g16_a_child_forked_while_another_thread_exposes_metrics(void) {
   pthread_t t;
   CHECK(pthread_create(&t, NULL, expose_until_stopped, NULL) == 0);
   while (!atomic_load(&g_exposing))
-    sched_yield();
+    tsmap_test_pause();
   int failed = fork_children(create_named_and_destroy, m, 100000);
   fprintf(stderr, "  %d of %d children failed\n", failed, ROUNDS);
   CHECK(failed == 0);

@@ -214,7 +214,7 @@ static void *torn_writer(void *arg) {
   (void)arg;
   uint64_t k = 42, v;
   while (atomic_load(&g_readers_in) < 2)
-    sched_yield(); /* done before any read, it would leave nothing checked */
+    tsmap_test_pause(); /* done before any read, it would leave nothing checked */
   for (uint64_t i = 1; i <= TORN_N; i++) {
     put(g_m, k, i, NULL);
     uint64_t ver = version(g_m, k, &v); /* only this thread writes: its own version */
@@ -240,7 +240,7 @@ static void *torn_reader(void *arg) {
     s->backwards += v < last;
     last = v;
     while ((want = atomic_load(&g_ver_of[v])) == 0 && !atomic_load(&g_done))
-      sched_yield(); /* the writer records it next */
+      tsmap_test_pause(); /* the writer records it next */
     s->bad += want != ver;
     if (s->n++ == 0)
       atomic_fetch_add(&g_readers_in, 1); /* the writer starts once both have read */

@@ -747,7 +747,7 @@ static void *race_writer(void *p) {
     /* paced by the merger (64 of its rounds over the writes), so merges interleave with
      * the local writes on any machine */
     while (atomic_load(&race_rounds) < i / (RACE_OPS / 64))
-      sched_yield();
+      tsmap_test_pause();
     r ^= r << 13, r ^= r >> 7, r ^= r << 17;
     uint64_t k = r % RACE_KEYS, out = 0;
     int del = (r >> 20) % 4 == 0, own = (r >> 30) & 1;

@@ -428,14 +428,14 @@ static void pause_for_close(tsmap *m) {
   if (m == pause_map && atomic_exchange(&pause_armed, 0)) {
     atomic_store(&close_go, 1);
     while (!atomic_load(&close_done))
-      sched_yield();
+      tsmap_test_pause();
   }
 }
 
 static void *closer(void *arg) {
   (void)arg;
   while (!atomic_load(&close_go))
-    sched_yield();
+    tsmap_test_pause();
   CHECK_ST(tsmap_close(pause_map), TSMAP_OK);
   atomic_store(&close_done, 1);
   return NULL;
@@ -1582,7 +1582,7 @@ static void test_g15_close_while_the_helper_works(void) {
     if (variant == 5) {
       CHECK(pthread_create(&t, NULL, write_until_closed, &w) == 0);
       while (!atomic_load(&w.started))
-        sched_yield();
+        tsmap_test_pause();
     }
     if (variant == 1 || variant == 4)
       for (uint64_t i = 0; i < 2000; i++) {
@@ -1700,7 +1700,7 @@ static void test_g15_a_child_forked_while_another_thread_reads(void) {
   pthread_t t;
   CHECK(pthread_create(&t, NULL, read_until_stopped, &r) == 0);
   while (!atomic_load(&r.started))
-    sched_yield();
+    tsmap_test_pause();
   int failed = 0;
   for (int round = 0; round < 6; round++) {
     fflush(NULL);

@@ -405,7 +405,7 @@ static void *read_until_stopped(void *arg) {
     if (atomic_load_explicit(&r->pause, memory_order_relaxed)) {
       atomic_store(&r->paused, 1);
       while (atomic_load(&r->pause) && !atomic_load(&r->stop))
-        sched_yield();
+        tsmap_test_pause();
       atomic_store(&r->paused, 0);
     }
   }
@@ -423,7 +423,7 @@ enum { QUIET_SLACK = 4 * 64 * 128 };
 static void quiet_sample(soak *s, reader *r, tsmap *m) {
   atomic_store(&r->pause, 1);
   while (!atomic_load(&r->paused))
-    sched_yield();
+    tsmap_test_pause();
   for (uint64_t i = 0; i < 1024; i++) {
     uint64_t k = ~i; /* no churn key: those count up from 0 */
     void *none = NULL;

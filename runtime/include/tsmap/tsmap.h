@@ -91,6 +91,21 @@
 
 #include <tsmap/annotations.h>
 
+/* C++. The library's functions throw nothing (C code; nothing they call may throw through
+ * them, "Callbacks must return" above), so to C++ they are declared noexcept: callable
+ * from noexcept code, and seen so by noexcept(...) and exception-escape analyses. That
+ * does not make a callback's exception safe: one must still not leave a callback (declare
+ * callbacks noexcept, as above).
+ * (The structs have no default member initialisers, though C++20 designated
+ * initialisers that leave members out then warn under -Wextra, see tsmap_config_init:
+ * with them a struct is no longer trivial, and g++'s -Wall warns about every memset of
+ * it, -Wclass-memaccess.) */
+#if defined(__cplusplus)
+#define TSMAP_NOEXCEPT noexcept
+#else
+#define TSMAP_NOEXCEPT
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -123,7 +138,7 @@ typedef enum tsmap_status {
 } tsmap_status;
 
 /* A static, human-readable name for a status ("TSMAP_OK", ...); never NULL. */
-const char *tsmap_status_name(tsmap_status status);
+const char *tsmap_status_name(tsmap_status status) TSMAP_NOEXCEPT;
 
 /* ---- Hooks ---------------------------------------------------------------------------- */
 
@@ -418,7 +433,7 @@ typedef struct tsmap_config {
  * `c.value_size = ...` is the same; so are C++20 designated initialisers (members in
  * declaration order, the rest zero), which g++ and clang++ warn about under -Wextra for
  * every member left out (-Wmissing-field-initializers). */
-tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size);
+tsmap_status tsmap_config_init(tsmap_config *config, size_t value_size) TSMAP_NOEXCEPT;
 
 /* ---- The map -------------------------------------------------------------------------- */
 
@@ -433,7 +448,7 @@ typedef struct TSMAP_THREAD_SAFE_MAP tsmap tsmap;
  * map created from a tsmap_metrics_write_all writer); TSMAP_NO_MEMORY (also
  * an initial_capacity whose first tables exceed the machine's physical memory, refused
  * before anything is mapped) (*map_out untouched on every failure). */
-tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
+tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out) TSMAP_NOEXCEPT;
 
 /* Close the map: later calls return TSMAP_CLOSED; every value still in it is evicted
  * through on_entry_evicted with reason TSMAP_EVICT_CLOSED (TSMAP_EVICT_EXPIRED for one
@@ -443,13 +458,13 @@ tsmap_status tsmap_create(const tsmap_config *config, tsmap **map_out);
  * its result, reason TSMAP_EVICT_DISCARDED). Waits for concurrent readers to leave the
  * tables before freeing them. Statuses: TSMAP_OK; TSMAP_CLOSED if already closed;
  * TSMAP_INVALID_ARGUMENT for NULL. */
-TSMAP_MAP_OPERATION tsmap_status tsmap_close(tsmap *map);
+TSMAP_MAP_OPERATION tsmap_status tsmap_close(tsmap *map) TSMAP_NOEXCEPT;
 
 /* Close the map if it is open, then free the handle. Unlike every other call, no other
  * call on this map may be running or start (nor may a callback, hook or visitor of this
  * map call it): the handle is gone afterwards. NULL is a no-op, like free(NULL). Always
  * returns TSMAP_OK. */
-TSMAP_MAP_OPERATION tsmap_status tsmap_destroy(tsmap *map);
+TSMAP_MAP_OPERATION tsmap_status tsmap_destroy(tsmap *map) TSMAP_NOEXCEPT;
 
 /* ---- Reads and writes ----------------------------------------------------------------- */
 
@@ -459,7 +474,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_destroy(tsmap *map);
  * callback for the key it is computing; TSMAP_NO_MEMORY only on a thread's first call
  * (its reader slot could not be allocated). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_get(tsmap *map, const void *key, size_t key_len,
-                                           void *value_out);
+                                           void *value_out) TSMAP_NOEXCEPT;
 
 /* Store `value` (value_size bytes, copied) under `key`, inserting or overwriting. May
  * replace a value: when old_out is non-NULL the old value is copied there and the caller
@@ -474,7 +489,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_get(tsmap *map, const void *key, size_t k
  * inserted value may be evicted at once (max_entries, admission): still TSMAP_OK. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void *key,
                                                           size_t key_len, const void *value,
-                                                          TSMAP_REMOVED_OUT void *old_out);
+                                                          TSMAP_REMOVED_OUT void *old_out) TSMAP_NOEXCEPT;
 
 /* Store `value` only if `key` has no value. When it has one, the map is unchanged, the
  * caller still owns `value`, and the present value is copied to existing_out (if
@@ -483,7 +498,7 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put(tsmap *map, const void
  * the key has a value). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key,
                                                      size_t key_len, const void *value,
-                                                     void *existing_out);
+                                                     void *existing_out) TSMAP_NOEXCEPT;
 
 /* Remove `key`. When value_out is non-NULL the removed value is copied there and the
  * caller owns it; when it is NULL the value goes to on_entry_evicted (reason
@@ -496,7 +511,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent(tsmap *map, const void *key
  * TSMAP_EVICT_EXPIRED eviction cannot be queued for want of memory (the value then
  * stays until a later reclaim, which hooks it once). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_t key_len,
-                                              TSMAP_REMOVED_OUT void *value_out);
+                                              TSMAP_REMOVED_OUT void *value_out) TSMAP_NOEXCEPT;
 
 /* Pointer-valued forms for maps whose value_size is sizeof(void *): `value` itself is the
  * object that becomes visible to other threads through the map. Same statuses as
@@ -504,11 +519,11 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_remove(tsmap *map, const void *key, size_
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put_ptr(tsmap *map, const void *key,
                                                               size_t key_len,
                                                               TSMAP_PUBLISHES void *value,
-                                                              TSMAP_REMOVED_OUT void **old_out);
+                                                              TSMAP_REMOVED_OUT void **old_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION tsmap_status tsmap_put_ptr_if_absent(tsmap *map, const void *key,
                                                          size_t key_len,
                                                          TSMAP_PUBLISHES void *value,
-                                                         void **existing_out);
+                                                         void **existing_out) TSMAP_NOEXCEPT;
 
 /* ---- Compute -------------------------------------------------------------------------- */
 
@@ -560,7 +575,7 @@ typedef tsmap_verdict (*tsmap_compute_fn)(const void *key, size_t key_len,
 TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void *key,
                                                          size_t key_len,
                                                          TSMAP_CALLBACK tsmap_absent_fn fn,
-                                                         void *ctx, void *value_out);
+                                                         void *ctx, void *value_out) TSMAP_NOEXCEPT;
 
 /* If `key` has a value, run `fn` on it with no lock held and apply its verdict; retry
  * (running fn again, discarding its previous result with reason TSMAP_EVICT_DISCARDED)
@@ -580,7 +595,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent(tsmap *map, const void 
  * are fine). */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
-                         TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, void *value_out);
+                         TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, void *value_out) TSMAP_NOEXCEPT;
 
 /* Like tsmap_compute_if_present, but fn also runs when the key is absent (old_value NULL)
  * and may insert. Retries on contention; never holds a lock while fn runs. Statuses as
@@ -589,7 +604,7 @@ tsmap_compute_if_present(tsmap *map, const void *key, size_t key_len,
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_compute(tsmap *map, const void *key,
                                                               size_t key_len,
                                                               TSMAP_CALLBACK tsmap_compute_fn fn,
-                                                              void *ctx, void *value_out);
+                                                              void *ctx, void *value_out) TSMAP_NOEXCEPT;
 
 /* ---- Expiry (G10) --------------------------------------------------------------------- */
 
@@ -608,31 +623,31 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_put_ttl(tsmap *map, const 
                                                               size_t key_len,
                                                               const void *value,
                                                               uint64_t ttl_ns,
-                                                              TSMAP_REMOVED_OUT void *old_out);
+                                                              TSMAP_REMOVED_OUT void *old_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION tsmap_status tsmap_put_if_absent_ttl(tsmap *map, const void *key,
                                                          size_t key_len, const void *value,
-                                                         uint64_t ttl_ns, void *existing_out);
+                                                         uint64_t ttl_ns, void *existing_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_put_ptr_ttl(tsmap *map, const void *key, size_t key_len, TSMAP_PUBLISHES void *value,
-                  uint64_t ttl_ns, TSMAP_REMOVED_OUT void **old_out);
+                  uint64_t ttl_ns, TSMAP_REMOVED_OUT void **old_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION tsmap_status tsmap_put_ptr_if_absent_ttl(tsmap *map, const void *key,
                                                              size_t key_len,
                                                              TSMAP_PUBLISHES void *value,
                                                              uint64_t ttl_ns,
-                                                             void **existing_out);
+                                                             void **existing_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION tsmap_status tsmap_compute_if_absent_ttl(tsmap *map, const void *key,
                                                              size_t key_len,
                                                              TSMAP_CALLBACK tsmap_absent_fn fn,
                                                              void *ctx, uint64_t ttl_ns,
-                                                             void *value_out);
+                                                             void *value_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_ttl(tsmap *map, const void *key, size_t key_len,
                   TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
-                  void *value_out);
+                  void *value_out) TSMAP_NOEXCEPT;
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
                              TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t ttl_ns,
-                             void *value_out);
+                             void *value_out) TSMAP_NOEXCEPT;
 
 /* Reclaim expired entries of an idle map (G10): look at up to `budget` slots (rounded up
  * to whole groups of 7; 0 looks at none), continuing round-robin over the shards where
@@ -652,7 +667,7 @@ tsmap_compute_if_present_ttl(tsmap *map, const void *key, size_t key_len,
  * later call). Statuses: TSMAP_OK (also on a map without expiry: nothing expired to
  * reclaim); TSMAP_CLOSED (also when a hook it ran closed the map); TSMAP_INVALID_ARGUMENT
  * (NULL map). */
-TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
+TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget) TSMAP_NOEXCEPT;
 
 /* ---- Versions and compare-and-set (G12) ------------------------------------------------ */
 
@@ -667,7 +682,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_maintain(tsmap *map, size_t budget);
  * TSMAP_INVALID_ARGUMENT on a map created without versions. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_get_version(tsmap *map, const void *key,
                                                    size_t key_len, void *value_out,
-                                                   uint64_t *version_out);
+                                                   uint64_t *version_out) TSMAP_NOEXCEPT;
 
 /* tsmap_put only if the key's version is `expected` (TSMAP_VERSION_ABSENT: only if it has
  * no value; TSMAP_VERSION_ANY: always). Else TSMAP_CONFLICT: nothing changed, the caller
@@ -680,7 +695,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_get_version(tsmap *map, const void *key,
  * (inserted); TSMAP_REPLACED; TSMAP_CONFLICT; the statuses of tsmap_put. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_put_if_version(tsmap *map, const void *key, size_t key_len, const void *value,
-                     uint64_t expected, uint64_t *version_out, TSMAP_REMOVED_OUT void *old_out);
+                     uint64_t expected, uint64_t *version_out, TSMAP_REMOVED_OUT void *old_out) TSMAP_NOEXCEPT;
 
 /* tsmap_remove only if the key's version is `expected` (TSMAP_VERSION_ANY: always). The
  * removed value goes to value_out (the caller owns it) or to on_entry_evicted
@@ -691,7 +706,7 @@ tsmap_put_if_version(tsmap *map, const void *key, size_t key_len, const void *va
 TSMAP_MAP_OPERATION tsmap_status tsmap_remove_if_version(tsmap *map, const void *key,
                                                          size_t key_len, uint64_t expected,
                                                          uint64_t *version_out,
-                                                         TSMAP_REMOVED_OUT void *value_out);
+                                                         TSMAP_REMOVED_OUT void *value_out) TSMAP_NOEXCEPT;
 
 /* tsmap_compute only if the key's version is `expected`: read the entry without a lock;
  * if its version is not `expected`, TSMAP_CONFLICT without running fn; else run fn with
@@ -704,7 +719,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_remove_if_version(tsmap *map, const void 
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status
 tsmap_compute_if_version(tsmap *map, const void *key, size_t key_len, uint64_t expected,
                          TSMAP_CALLBACK tsmap_compute_fn fn, void *ctx, uint64_t *version_out,
-                         void *value_out);
+                         void *value_out) TSMAP_NOEXCEPT;
 
 /* A visitor of versioned entries: return 0 to continue, non-zero to stop. Runs with no
  * lock held and may call the map on any key. Everything it gets is valid only during
@@ -721,7 +736,7 @@ typedef int (*tsmap_change_fn)(const struct tsmap_change *change, void *ctx);
  * without versions). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_foreach_since(tsmap *map, uint64_t since,
                                                      tsmap_change_fn fn, void *ctx,
-                                                     uint64_t *next_since);
+                                                     uint64_t *next_since) TSMAP_NOEXCEPT;
 
 /* ---- Replication: vector clocks, tombstones, merge (G13) ------------------------------- */
 
@@ -768,12 +783,12 @@ typedef tsmap_verdict (*tsmap_resolve_fn)(const void *key, size_t key_len,
 /* A resolver: the side with the larger stamp wins (last writer wins, removes included).
  * With it, a write that happened after another is never lost to it (G13). */
 tsmap_verdict tsmap_resolve_latest(const void *key, size_t key_len, const tsmap_change *local,
-                                   const tsmap_change *remote, void *ctx, void *merged);
+                                   const tsmap_change *remote, void *ctx, void *merged) TSMAP_NOEXCEPT;
 
 /* Visit the entries and tombstones changed since version `since` (tsmap_foreach_since):
  * what a peer needs to merge. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_export(tsmap *map, uint64_t since, tsmap_change_fn fn,
-                                              void *ctx, uint64_t *next_since);
+                                              void *ctx, uint64_t *next_since) TSMAP_NOEXCEPT;
 
 /* Apply a change a peer exported (its key, value or tombstone, clock, stamp; its version
  * is ignored). Against the local entry or tombstone of the key: a remote clock that
@@ -812,7 +827,7 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
                                                             const tsmap_change *remote,
                                                             TSMAP_CALLBACK tsmap_resolve_fn resolve,
                                                             void *ctx,
-                                                            TSMAP_REMOVED_OUT void *old_out);
+                                                            TSMAP_REMOVED_OUT void *old_out) TSMAP_NOEXCEPT;
 
 /* tsmap_merge, and `*stored_out` (when not NULL) says who owns `remote->value` after
  * the call: 1 when the merge stored those bytes (the remote side dominated, or the
@@ -824,7 +839,7 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge(tsmap *map,
  * frees its copy exactly when `*stored_out` is 0. */
 TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge_stored(
     tsmap *map, const tsmap_change *remote, TSMAP_CALLBACK tsmap_resolve_fn resolve, void *ctx,
-    TSMAP_REMOVED_OUT void *old_out, int *stored_out);
+    TSMAP_REMOVED_OUT void *old_out, int *stored_out) TSMAP_NOEXCEPT;
 
 /* Drop the tombstones whose clock is at most `horizon` (horizon_len counters; missing
  * ones are 0): give a clock every replica has passed, and no change below it will
@@ -832,7 +847,7 @@ TSMAP_MAP_OPERATION TSMAP_REPLACES tsmap_status tsmap_merge_stored(
  * its key bring the key back (runtime/DESIGN.md, G13). *forgotten_out (may be NULL): how
  * many were dropped. Statuses: TSMAP_OK; TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizon,
-                                              size_t horizon_len, size_t *forgotten_out);
+                                              size_t horizon_len, size_t *forgotten_out) TSMAP_NOEXCEPT;
 
 /* The bytes of a change for a transport (little-endian, self-delimiting): with buf NULL
  * or too small, only *len_out (the size) is set and TSMAP_NO_MEMORY returned. value_size
@@ -841,7 +856,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_forget(tsmap *map, const uint64_t *horizo
  * TSMAP_MAX_REPLICAS counters, or a stamp whose replica part is at or above
  * TSMAP_MAX_REPLICAS: what tsmap_change_decode refuses is never written). */
 tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, void *buf,
-                                 size_t cap, size_t *len_out);
+                                 size_t cap, size_t *len_out) TSMAP_NOEXCEPT;
 /* Decode what tsmap_change_encode wrote: *change points into `buf` (the clock into
  * clock_buf, TSMAP_MAX_REPLICAS words). *used_out: the bytes it took. Any bytes are
  * safe to give: nothing outside buf[0, len) is read. Statuses: TSMAP_OK; TSMAP_NOT_FOUND
@@ -853,7 +868,7 @@ tsmap_status tsmap_change_encode(const tsmap_change *change, size_t value_size, 
  * before asking for its bytes; the stream cannot be resynchronized after it). A decoded
  * change is not checked against a map: tsmap_merge does that. */
 tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
-                                 tsmap_change *change, uint64_t *clock_buf, size_t *used_out);
+                                 tsmap_change *change, uint64_t *clock_buf, size_t *used_out) TSMAP_NOEXCEPT;
 /* Change the shard count to `new_count` (a power of two in 1..max_shard_count), live
  * (G15). Returns at once: entries move to their new shards a bounded share per write
  * (and per tsmap_maintain call, which moves up to `budget` slots' worth as well, and
@@ -868,7 +883,7 @@ tsmap_status tsmap_change_decode(const void *buf, size_t len, size_t value_size,
  * bounded map, whose max_entries splits over the shards, or a replicated map, whose
  * tombstones stay in their shards); TSMAP_NO_MEMORY (the new shards' first tables:
  * nothing changed, no reshard starts); TSMAP_CLOSED (checked first). */
-TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count);
+TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count) TSMAP_NOEXCEPT;
 
 /* The shard count the map routes keys by now (during a reshard, the count it moves away
  * from) into *count_out, and the count a reshard in progress moves to into *target_out
@@ -877,7 +892,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_reshard(tsmap *map, size_t new_count);
  * end, then the count asked for. So `*count_out == *target_out` means no reshard runs.
  * Either may be NULL. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT; TSMAP_CLOSED. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_out,
-                                                   size_t *target_out);
+                                                   size_t *target_out) TSMAP_NOEXCEPT;
 
 /* ---- Whole-map calls ------------------------------------------------------------------ */
 
@@ -886,7 +901,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_shard_counts(tsmap *map, size_t *count_ou
  * had at some moment per shard (weakly consistent). Lock-free. With expiry, it
  * also counts expired entries not reclaimed yet (tsmap_maintain reclaims them). Statuses: TSMAP_OK;
  * TSMAP_CLOSED; TSMAP_INVALID_ARGUMENT. */
-TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out);
+TSMAP_MAP_OPERATION tsmap_status tsmap_size(tsmap *map, size_t *size_out) TSMAP_NOEXCEPT;
 
 /* A visitor: return 0 to continue, non-zero to stop. Runs with no lock held; it may call
  * the map on any key, the one it visits included (see "Calling the map" above). `key`
@@ -902,7 +917,7 @@ typedef int (*tsmap_visit_fn)(const void *key, size_t key_len, const void *value
  * such a value points to a freed object.
  * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_CLOSED; TSMAP_NO_MEMORY (some shards may have
  * been visited); TSMAP_INVALID_ARGUMENT. */
-TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx);
+TSMAP_MAP_OPERATION tsmap_status tsmap_foreach(tsmap *map, tsmap_visit_fn fn, void *ctx) TSMAP_NOEXCEPT;
 
 /* ---- NUMA placement (G14) -------------------------------------------------------------- */
 
@@ -926,12 +941,12 @@ typedef struct tsmap_shard_placement {
  * range: out->shard_count is still filled in when map and out are not NULL);
  * TSMAP_CLOSED; TSMAP_OK. */
 TSMAP_MAP_OPERATION tsmap_status tsmap_placement(tsmap *map, size_t shard,
-                                                 tsmap_shard_placement *out);
+                                                 tsmap_shard_placement *out) TSMAP_NOEXCEPT;
 
 /* The number of online NUMA nodes listed under `numa_root` (NULL: the real machine's,
  * /sys/devices/system/node) into *count_out. Statuses: TSMAP_OK; TSMAP_INVALID_ARGUMENT
  * (NULL count_out, a missing or malformed topology). */
-tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out);
+tsmap_status tsmap_numa_node_count(const char *numa_root, size_t *count_out) TSMAP_NOEXCEPT;
 
 /* ---- Metrics (Prometheus text exposition 0.0.4) ---------------------------------------- */
 
@@ -958,7 +973,7 @@ typedef int (*tsmap_metrics_writer)(const char *text, size_t len, void *ctx);
  * TSMAP_NO_MEMORY (the call's working memory, about 10 KiB from the map's allocator:
  * nothing was written); TSMAP_INVALID_ARGUMENT (a NULL map or writer). */
 TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_writer writer,
-                                                     void *ctx);
+                                                     void *ctx) TSMAP_NOEXCEPT;
 
 /* The same for every open map the process created with a config.name, in one exposition
  * (each metric family once, a series per map). Holds the registry's lock while it writes:
@@ -969,7 +984,7 @@ TSMAP_MAP_OPERATION tsmap_status tsmap_metrics_write(tsmap *map, tsmap_metrics_w
  * Statuses: TSMAP_OK; TSMAP_STOPPED; TSMAP_NO_MEMORY (nothing was written; its buffers
  * come from malloc: they serve no one map, so no map's allocator); TSMAP_INVALID_ARGUMENT
  * (a NULL writer); TSMAP_REENTERED (called from its own writer). */
-tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
+tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx) TSMAP_NOEXCEPT;
 
 /* Format the metrics of `map` (or, with a NULL map, of every named map) into `buf` of
  * `cap` bytes, NUL-terminated; *len_out receives the length of the whole text (without
@@ -982,7 +997,7 @@ tsmap_status tsmap_metrics_write_all(tsmap_metrics_writer writer, void *ctx);
  * 0, a TSMAP_NO_MEMORY with *len_out at least cap asks for a larger buffer, and one with
  * *len_out 0 is the call's own memory, which no buffer cures (a map's text is never
  * empty, and an empty one fits any cap above 0). */
-tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out);
+tsmap_status tsmap_metrics_format(tsmap *map, char *buf, size_t cap, size_t *len_out) TSMAP_NOEXCEPT;
 
 #ifdef __cplusplus
 }
