@@ -568,9 +568,23 @@ bool ValueUses::carriesValue(const Expr *E) const {
   return refersTo(E).K == ValueRef::Whole;
 }
 
+static bool callsWithOwnField(const Stmt *S, llvm::StringRef Fn, const FieldDecl *F,
+                              unsigned Depth);
+
 GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
   const FunctionDecl *Callee = Call->getDirectCallee();
   GoalMask Mask = 0;
+  // A member function run on the value (`c->shutdown ()` whose body calls
+  // `timer_cancel (idle)`): the field cleanups it calls on its own object, as
+  // for a destructor (spec audit S9).
+  if (const auto *MC = dyn_cast<CXXMemberCallExpr>(Call);
+      MC && MC->getImplicitObjectArgument() &&
+      refersTo(MC->getImplicitObjectArgument()).K == ValueRef::Whole)
+    if (const FunctionDecl *Def = definitionOf(MC->getDirectCallee()))
+      for (size_t I = 0; I < Goals.size() && I < 63; ++I)
+        if (Goals[I].Field && Goals[I].Below.empty() &&
+            callsWithOwnField(Def->getBody(), Goals[I].FnName, Goals[I].Field, 2))
+          Mask |= GoalMask(1) << I;
   // A member of a standard library class given the value: one that stores
   // it hands it on (`parked.emplace (k, c)`, `g_slot.store (c)`, `g_opt =
   // c`; `reset` of a `std::unique_ptr` or `std::shared_ptr` takes it, as
