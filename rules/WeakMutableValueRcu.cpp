@@ -133,6 +133,7 @@ public:
     return RecursiveASTVisitor::TraverseDecl(D);
   }
   bool VisitUnaryOperator(UnaryOperator *UO) {
+    VisitUnaryOperator2(UO);
     if (UO->getOpcode() != UO_AddrOf)
       return true;
     const ValueDecl *G = publishedPointer(UO->getSubExpr()->IgnoreParens());
@@ -165,7 +166,14 @@ public:
       load(V, V->getInit(), DS);
     return true;
   }
+  bool VisitUnaryOperator2(UnaryOperator *UO) {
+    if (UO->isIncrementDecrementOp())
+      directWrite(UO, UO->getSubExpr());
+    return true;
+  }
   bool VisitBinaryOperator(BinaryOperator *BO) {
+    if (BO->isAssignmentOp())
+      directWrite(BO, BO->getLHS());
     if (BO->getOpcode() != BO_Assign)
       return true;
     const auto *DRE = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts());
@@ -183,8 +191,43 @@ public:
   };
   llvm::DenseMap<const ValueDecl *, PublishSite> Published;
   std::vector<RcuLoad> Loads;
+  /// A write straight through the load, with no local
+  /// (`rcu_dereference (g)->n = 1`): the write, and what it reads.
+  struct DirectWrite {
+    const Stmt *Where;
+    const Expr *Target;
+    const Expr *Read;
+  };
+  std::vector<DirectWrite> DirectWrites;
 
 private:
+  /// \p S writes \p LHS, whose base is an `rcu_dereference` of a pointer
+  /// (`rcu_dereference (g)->n`, `rcu_dereference (t->meta)->items[i]`).
+  void directWrite(const Stmt *S, const Expr *LHS) {
+    if (LHS->getType()->isAtomicType() || LHS->getType().isVolatileQualified())
+      return;
+    const Expr *E = LHS;
+    for (unsigned Guard = 0; E && Guard < 16; ++Guard) {
+      E = E->IgnoreParenImpCasts();
+      if (const auto *ME = dyn_cast<MemberExpr>(E))
+        E = ME->getBase();
+      else if (const auto *ASE = dyn_cast<ArraySubscriptExpr>(E))
+        E = ASE->getBase();
+      else if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_Deref)
+        E = UO->getSubExpr();
+      else
+        break;
+      if (E == LHS)
+        break;
+      const Expr *Base = stripCasts(E);
+      SourceLocation L = SM.getExpansionLoc(Base->getBeginLoc());
+      if (llvm::any_of(Macros.Loads, [&](SourceRange R) { return R.getBegin() == L; })) {
+        if (const Expr *Read = namedPointer(Base))
+          DirectWrites.push_back({S, LHS, Read});
+        return;
+      }
+    }
+  }
   /// \p Value, given to local \p V at \p At, is
   /// `rcu_dereference (G)` of a global: the expansion starts where the
   /// value does (a cast around it aside), and names G.
@@ -412,6 +455,29 @@ void WeakMutableValueCheck::checkRcuWrites(ASTContext &Ctx) {
       if (W.Chain)
         emitChainNotes(*this, W.Callee, *W.Chain, Ctx, Model);
     }
+  }
+  // Writes straight through the load (bench/realworld R58): no path between
+  // the load and the write for a grace period or a lock to be on.
+  for (const RcuUseVisitor::DirectWrite &W : Uses.DirectWrites) {
+    auto Site = Uses.Published.find(publishedPointer(W.Read));
+    if (Site == Uses.Published.end() || ReportedWrites.contains(W.Where))
+      continue;
+    ReportedWrites.insert(W.Where);
+    const SourceManager &SM = Ctx.getSourceManager();
+    SourceLocation Loc = SM.getExpansionLoc(W.Where->getBeginLoc());
+    // As written: from the macro's name to the member (`rcu_dereference (g)->n`).
+    std::string Target = Lexer::getSourceText(
+                             CharSourceRange::getTokenRange(
+                                 SM.getExpansionLoc(W.Target->getBeginLoc()),
+                                 SM.getExpansionLoc(W.Target->getEndLoc())),
+                             SM, Ctx.getLangOpts())
+                             .str();
+    diag(Loc, "write to '%0' while it is published through '%1'; RCU readers may be "
+              "reading it: change a copy and publish that, or write after a grace period")
+        << (Target.empty() ? sourceText(W.Target, Ctx) : Target) << sourceText(W.Read, Ctx)
+        << W.Where->getSourceRange();
+    diag(Site->second.Where, "'%0' is published with '%1' here", DiagnosticIDs::Note)
+        << sourceText(Site->second.Target, Ctx) << Site->second.Macro;
   }
   Rcu->Publishes = 0;
   Rcu->Loads.clear();
