@@ -708,35 +708,28 @@ WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases
     Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model, Opts);
   }
   auto Counts = [&](const Effect &E) { return calleeWriteCounts(FD, E); };
+  auto ByCallee = [&](const VarDecl *V, const Effect *E) {
+    Write W;
+    W.Where = S;
+    W.Through = V;
+    W.Callee = FD;
+    W.Chain = E;
+    return W;
+  };
   // A method called on the object (`o->set (3)`, `(*o).set (3)`) whose body
   // writes its members.
   if (const auto *MC = dyn_cast<CXXMemberCallExpr>(CE))
     if (const Expr *Obj = MC->getImplicitObjectArgument()) {
       const VarDecl *V = Alias(Obj->getType()->isPointerType() ? pointeeHandle(Obj)
                                                                : lvalueHandle(Obj));
-      if (const Effect *E = V ? Effects->writesThroughThis(FD, Counts) : nullptr) {
-        Write W;
-        W.Where = S;
-        W.Through = V;
-        W.Callee = FD;
-        W.Chain = E;
-        return W;
-      }
+      if (const Effect *E = V ? Effects->writesThroughThis(FD, Counts) : nullptr)
+        return ByCallee(V, E);
     }
   unsigned N = std::min<unsigned>(CE->getNumArgs(), FD->getNumParams());
-  for (unsigned I = 0; I < N; ++I) {
-    const VarDecl *V = Alias(pointeeHandle(CE->getArg(I)));
-    if (!V)
-      continue;
-    if (const Effect *E = Effects->writesThroughParam(FD, I, Counts)) {
-      Write W;
-      W.Where = S;
-      W.Through = V;
-      W.Callee = FD;
-      W.Chain = E;
-      return W;
-    }
-  }
+  for (unsigned I = 0; I < N; ++I)
+    if (const VarDecl *V = Alias(pointeeHandle(CE->getArg(I))))
+      if (const Effect *E = Effects->writesThroughParam(FD, I, Counts))
+        return ByCallee(V, E);
   return std::nullopt;
 }
 
