@@ -147,6 +147,10 @@ private:
   const FunctionFlow *flowOf(const FunctionDecl *Fn);
   /// The map operations a call \p Site (to \p Callee) in a loop body of
   /// \p Owner reaches, into \p Ops; false when there are none to look at.
+  /// \p Site changes the walked table through another iterator over it.
+  bool otherIteratorChanges(const CallExpr *Site, const VarDecl *Iter, const MapRef &Outer,
+                            const FunctionDecl *Owner, const CallExpr *Init,
+                            const CallExpr *Next, ASTContext &Ctx);
   bool loopCallOps(const CallExpr *Site, const FunctionDecl *Callee,
                    const FunctionDecl *Owner, std::vector<Effect> &Ops);
   /// A call of loop body \p Body other than \p Site may take the visited

@@ -933,6 +933,8 @@ void ReentrantCallbackCheck::checkIteratorLoop(const CallExpr *Next,
       Callees = *Fns; // `r->on_expire(s, k)`
     if (Callees.empty() || leavesLoopAfter(Site, Body, addressedVar(Init->getArg(0)), Ctx))
       continue;
+    if (otherIteratorChanges(Site, Iter, Outer, Owner, Init, Next, Ctx))
+      continue;
     // `if (insert_menu_item (next->children, item)) return TRUE;` whose every
     // change is followed by `return TRUE`: the loop is left after a change.
     if (Site->getDirectCallee() &&
@@ -1117,6 +1119,45 @@ bool ReentrantCallbackCheck::loopCallChanges(
     return true;
   }
   return false;
+}
+
+bool ReentrantCallbackCheck::otherIteratorChanges(const CallExpr *Site, const VarDecl *Iter,
+                                                  const MapRef &Outer,
+                                                  const FunctionDecl *Owner,
+                                                  const CallExpr *Init, const CallExpr *Next,
+                                                  ASTContext &Ctx) {
+  // `g_hash_table_iter_remove (&inner)` of a second iterator over the walked
+  // table: GLib counts it as a change of the table, so the walk's own
+  // iterator is invalid at its next step (bench/realworld R51).
+  GLibOp Op = glibOpOf(Site->getDirectCallee());
+  if ((Op != GLibOp::IterRemove && Op != GLibOp::IterSteal &&
+       calleeName(Site) != "g_hash_table_iter_replace") ||
+      Site->getNumArgs() < 1)
+    return false;
+  const VarDecl *Other = addressedVar(Site->getArg(0));
+  if (!Other || Other == Iter)
+    return false;
+  const CallExpr *OtherInit = iteratorInitOf(Site, Owner->getBody(), Ctx.getSourceManager());
+  if (!OtherInit || OtherInit->getNumArgs() < 2)
+    return false;
+  MapRef Inner{Analysis->walkedPlace(OtherInit->getArg(1), Owner),
+               Analysis->fieldLoadedInto(OtherInit->getArg(1), Owner)};
+  Identity I = compareMaps(Outer, Inner, Place(), std::nullopt, /*InLoop=*/true, Owner);
+  if (I != Identity::Same && !(I == Identity::SameField && sameExpr(OtherInit->getArg(1),
+                                                                    Init->getArg(1), Ctx)))
+    return false;
+  diag(Site->getBeginLoc(),
+       "'%0' changes '%1' through iterator '%2' while a loop iterates it with "
+       "'g_hash_table_iter_next'; the change invalidates the iterator")
+      << calleeName(Site) << sourceText(OtherInit->getArg(1)->IgnoreParenImpCasts(), Ctx)
+      << Other->getName() << Site->getSourceRange();
+  diag(Next->getBeginLoc(),
+       "the loop iterates '%0' here; change it through the iterator "
+       "('g_hash_table_iter_remove', 'g_hash_table_iter_replace') or after "
+       "the loop",
+       DiagnosticIDs::Note)
+      << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
+  return true;
 }
 
 bool ReentrantCallbackCheck::loopCallOps(const CallExpr *Site,
