@@ -9,6 +9,7 @@
 #include "clang/AST/DeclTemplate.h"
 #include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Config/llvm-config.h"
 
 namespace clang::tidy::tsmap {
@@ -25,10 +26,21 @@ static std::string globalOption(ClangTidyContext *Context, llvm::StringRef Name)
 }
 
 /// The entries of \p Global and then of \p Local as one list.
+/// The global entries, then the check's own, each once (an entry given in
+/// both is read once, so it is written once).
 static std::string joinEntries(llvm::StringRef Global, llvm::StringRef Local) {
-  if (Global.trim().empty() || Local.trim().empty())
-    return (Global.trim().empty() ? Local : Global).str();
-  return (Global + ";" + Local).str();
+  std::string Out;
+  llvm::StringSet<> Seen;
+  for (llvm::StringRef List : {Global, Local}) {
+    llvm::SmallVector<llvm::StringRef> Entries;
+    List.split(Entries, ';', -1, false);
+    for (llvm::StringRef E : Entries) {
+      if (E.trim().empty() || !Seen.insert(E.trim()).second)
+        continue;
+      Out += (Out.empty() ? "" : ";") + E.trim().str();
+    }
+  }
+  return Out;
 }
 
 ContractModel::ContractModel(ClangTidyCheck &Check,
