@@ -603,6 +603,8 @@ static bool isAtomicWrite(const Stmt *S) {
     return RD && RD->isInStdNamespace() && RD->getIdentifier() &&
            RD->getName().starts_with("atomic");
   };
+  if (isa<AtomicExpr>(S)) // `__atomic_fetch_add`, C11's `atomic_fetch_add`
+    return true;
   if (const auto *BO = dyn_cast<BinaryOperator>(S))
     return BO->isAssignmentOp() && isAtomicStore(BO->getLHS());
   if (const auto *UO = dyn_cast<UnaryOperator>(S))
@@ -622,9 +624,11 @@ static bool isAtomicWrite(const Stmt *S) {
 }
 
 bool WeakMutableValueCheck::calleeWriteCounts(const FunctionDecl *Callee,
-                                              const Effect &E) {
+                                              const Effect &E, bool LocksCount) {
   if (!E.Where || isAtomicWrite(E.Where))
     return false;
+  if (!LocksCount)
+    return true;
   // Each function of the chain and where it is on the way to the write: a
   // lock it holds there covers the write (`lock (&c->lock); c->v = x;` in a
   // setter).
@@ -707,7 +711,11 @@ WeakMutableValueCheck::writeAt(const Stmt *S, const std::vector<Handle> &Aliases
     Opts.MaxCallDepth = MaxCallDepth;
     Effects = std::make_unique<EffectAnalysis>(FD->getASTContext(), Model, Opts);
   }
-  auto Counts = [&](const Effect &E) { return calleeWriteCounts(FD, E); };
+  // RCU readers take no lock: an updater's lock in a callee keeps none out
+  // (a lock of the object itself is judged in the function, not here).
+  auto Counts = [&](const Effect &E) {
+    return calleeWriteCounts(FD, E, /*LocksCount=*/Publisher != nullptr);
+  };
   auto ByCallee = [&](const VarDecl *V, const Effect *E) {
     Write W;
     W.Where = S;

@@ -79,9 +79,9 @@ private:
                                const std::vector<Handle> &Aliases,
                                const CallExpr *Publisher);
   /// A callee's write \p E (a call of \p Callee) that readers can see torn:
-  /// not an atomic or volatile store, not made under a lock a function of
-  /// its chain holds.
-  bool calleeWriteCounts(const FunctionDecl *Callee, const Effect &E);
+  /// not an atomic or volatile store, nor (with \p LocksCount) made under a
+  /// lock a function of its chain holds.
+  bool calleeWriteCounts(const FunctionDecl *Callee, const Effect &E, bool LocksCount);
   void checkMapValueType(const DeclaratorDecl *D);
   /// Whether \p FD passes its parameter \p I, unchanged, to a
   /// TSMAP_PUBLISHES parameter (directly or through functions that do): the
