@@ -568,8 +568,8 @@ bool ValueUses::carriesValue(const Expr *E) const {
   return refersTo(E).K == ValueRef::Whole;
 }
 
-static bool callsWithOwnField(const Stmt *S, llvm::StringRef Fn, const FieldDecl *F,
-                              unsigned Depth);
+static GoalMask fieldGoalsOfOwnObject(const FunctionDecl *Def,
+                                      const std::vector<CleanupGoal> &Goals);
 
 GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
   const FunctionDecl *Callee = Call->getDirectCallee();
@@ -581,10 +581,7 @@ GoalMask ValueUses::dischargedByCall(const CallExpr *Call) {
       MC && MC->getImplicitObjectArgument() &&
       refersTo(MC->getImplicitObjectArgument()).K == ValueRef::Whole)
     if (const FunctionDecl *Def = definitionOf(MC->getDirectCallee()))
-      for (size_t I = 0; I < Goals.size() && I < 63; ++I)
-        if (Goals[I].Field && Goals[I].Below.empty() &&
-            callsWithOwnField(Def->getBody(), Goals[I].FnName, Goals[I].Field, 2))
-          Mask |= GoalMask(1) << I;
+      Mask |= fieldGoalsOfOwnObject(Def, Goals);
   // A member of a standard library class given the value: one that stores
   // it hands it on (`parked.emplace (k, c)`, `g_slot.store (c)`, `g_opt =
   // c`; `reset` of a `std::unique_ptr` or `std::shared_ptr` takes it, as
@@ -782,8 +779,20 @@ static bool callsWithOwnField(const Stmt *S, llvm::StringRef Fn, const FieldDecl
   });
 }
 
-/// The field goals `delete v` meets: those whose cleanup the value's
-/// destructor calls on its own field (C++).
+/// The field goals met by member function \p Def run on the value (its
+/// destructor, or `v->shutdown ()`): those whose cleanup its body calls on
+/// its own field, directly or through members it runs on itself (C++).
+static GoalMask fieldGoalsOfOwnObject(const FunctionDecl *Def,
+                                      const std::vector<CleanupGoal> &Goals) {
+  GoalMask Mask = 0;
+  for (size_t I = 0; I < Goals.size() && I < 63; ++I)
+    if (Goals[I].Field && Goals[I].Below.empty() &&
+        callsWithOwnField(Def->getBody(), Goals[I].FnName, Goals[I].Field, 2))
+      Mask |= GoalMask(1) << I;
+  return Mask;
+}
+
+/// The field goals `delete v` meets: those the value's destructor meets.
 static GoalMask dischargedByDestructor(const CXXDeleteExpr *Del,
                                        const std::vector<CleanupGoal> &Goals) {
   const CXXRecordDecl *RD = Del->getDestroyedType()->getAsCXXRecordDecl();
@@ -791,12 +800,7 @@ static GoalMask dischargedByDestructor(const CXXDeleteExpr *Del,
   const FunctionDecl *Def = Dtor ? definitionOf(Dtor) : nullptr;
   if (!Def) // declared by the program, defined in another file: trusted
     return Dtor && Dtor->isUserProvided() ? allGoals(Goals.size()) : 0;
-  GoalMask Mask = 0;
-  for (size_t I = 0; I < Goals.size() && I < 63; ++I)
-    if (Goals[I].Field && Goals[I].Below.empty() &&
-        callsWithOwnField(Def->getBody(), Goals[I].FnName, Goals[I].Field, 2))
-      Mask |= GoalMask(1) << I;
-  return Mask;
+  return fieldGoalsOfOwnObject(Def, Goals);
 }
 
 GoalMask ValueUses::discharged(const Stmt *S) {

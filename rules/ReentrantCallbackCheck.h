@@ -147,6 +147,9 @@ private:
   const FunctionFlow *flowOf(const FunctionDecl *Fn);
   /// The map operations a call \p Site (to \p Callee) in a loop body of
   /// \p Owner reaches, into \p Ops; false when there are none to look at.
+  /// The note at a GHashTableIter loop's `g_hash_table_iter_next` (\p Next)
+  /// naming the table its \p Init set the iterator up with.
+  void loopNote(const CallExpr *Next, const CallExpr *Init, ASTContext &Ctx);
   /// \p Site changes the walked table through another iterator over it.
   bool otherIteratorChanges(const CallExpr *Site, const VarDecl *Iter, const MapRef &Outer,
                             const FunctionDecl *Owner, const CallExpr *Init,

@@ -87,15 +87,18 @@ const VarDecl *addressedVar(const Expr *E) {
 }
 
 
+/// The statement \p S is a child of, or null.
+const Stmt *parentStmt(const Stmt *S, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*S);
+  return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+}
+
 /// \p S is within \p Outer (a statement of a function body), \p Outer
 /// itself included.
 bool within(const Stmt *S, const Stmt *Outer, ASTContext &Ctx) {
-  for (unsigned Guard = 0; S && Guard < 256; ++Guard) {
+  for (unsigned Guard = 0; S && Guard < 256; ++Guard, S = parentStmt(S, Ctx))
     if (S == Outer)
       return true;
-    DynTypedNodeList Parents = Ctx.getParents(*S);
-    S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
-  }
   return false;
 }
 
@@ -103,8 +106,7 @@ bool within(const Stmt *S, const Stmt *Outer, ASTContext &Ctx) {
 /// `break` at \p S leaves that, not the walk.
 bool breakableBelow(const Stmt *S, const Stmt *Body, ASTContext &Ctx) {
   for (unsigned Guard = 0; S && S != Body && Guard < 256; ++Guard) {
-    DynTypedNodeList Parents = Ctx.getParents(*S);
-    S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    S = parentStmt(S, Ctx);
     if (S != Body && isa_and_nonnull<SwitchStmt, WhileStmt, ForStmt, DoStmt>(S))
       return true;
   }
@@ -207,8 +209,7 @@ bool leavesLoopAfter(const Stmt *Site, const Stmt *Body, const VarDecl *Iter,
   // after an inner search loop.
   bool Crossed = false;
   for (unsigned Guard = 0; Cur && Cur != Body && Guard < 64; ++Guard) {
-    DynTypedNodeList Parents = Ctx.getParents(*Cur);
-    const Stmt *Parent = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    const Stmt *Parent = parentStmt(Cur, Ctx);
     if (!Parent)
       return false;
     Crossed |= isa<SwitchStmt, WhileStmt, ForStmt, DoStmt>(Parent);
@@ -1110,12 +1111,7 @@ bool ReentrantCallbackCheck::loopCallChanges(
       emitChainNotes(*this, Owner, E, Ctx, Model);
     if (I == Identity::SameField)
       fieldIdentityNote(E, Inner.Field, Ctx);
-    diag(Next->getBeginLoc(),
-         "the loop iterates '%0' here; change it through the iterator "
-         "('g_hash_table_iter_remove', 'g_hash_table_iter_replace') or after "
-         "the loop",
-         DiagnosticIDs::Note)
-        << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
+    loopNote(Next, Init, Ctx);
     return true;
   }
   return false;
@@ -1129,9 +1125,9 @@ bool ReentrantCallbackCheck::otherIteratorChanges(const CallExpr *Site, const Va
   // `g_hash_table_iter_remove (&inner)` of a second iterator over the walked
   // table: GLib counts it as a change of the table, so the walk's own
   // iterator is invalid at its next step (bench/realworld R51).
-  GLibOp Op = glibOpOf(Site->getDirectCallee());
-  if ((Op != GLibOp::IterRemove && Op != GLibOp::IterSteal &&
-       calleeName(Site) != "g_hash_table_iter_replace") ||
+  llvm::StringRef Name = calleeName(Site);
+  if ((Name != "g_hash_table_iter_remove" && Name != "g_hash_table_iter_steal" &&
+       Name != "g_hash_table_iter_replace") ||
       Site->getNumArgs() < 1)
     return false;
   const VarDecl *Other = addressedVar(Site->getArg(0));
@@ -1149,15 +1145,20 @@ bool ReentrantCallbackCheck::otherIteratorChanges(const CallExpr *Site, const Va
   diag(Site->getBeginLoc(),
        "'%0' changes '%1' through iterator '%2' while a loop iterates it with "
        "'g_hash_table_iter_next'; the change invalidates the iterator")
-      << calleeName(Site) << sourceText(OtherInit->getArg(1)->IgnoreParenImpCasts(), Ctx)
+      << Name << sourceText(OtherInit->getArg(1)->IgnoreParenImpCasts(), Ctx)
       << Other->getName() << Site->getSourceRange();
+  loopNote(Next, Init, Ctx);
+  return true;
+}
+
+void ReentrantCallbackCheck::loopNote(const CallExpr *Next, const CallExpr *Init,
+                                      ASTContext &Ctx) {
   diag(Next->getBeginLoc(),
        "the loop iterates '%0' here; change it through the iterator "
        "('g_hash_table_iter_remove', 'g_hash_table_iter_replace') or after "
        "the loop",
        DiagnosticIDs::Note)
       << sourceText(Init->getArg(1)->IgnoreParenImpCasts(), Ctx);
-  return true;
 }
 
 bool ReentrantCallbackCheck::loopCallOps(const CallExpr *Site,

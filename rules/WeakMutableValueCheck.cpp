@@ -85,6 +85,7 @@ void WeakMutableValueCheck::onEndOfTranslationUnit() {
   Callbacks.clear();
   ReportedWrites.clear();
   Flows.clear();
+  LockPoints.clear();
   PublishingParams.clear();
   Effects.reset();
   Wrappers.reset();
@@ -641,13 +642,17 @@ bool WeakMutableValueCheck::calleeWriteCounts(const FunctionDecl *Callee,
     std::optional<FunctionFlow::Point> At = Flow ? Flow->pointOf(Next) : std::nullopt;
     if (!At)
       continue;
-    bool Held = false;
-    Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point LockAt) {
-      LockAction A = lockActionOf(S);
-      if (!Held && (A == LockAction::Take || A == LockAction::TryTake))
-        Held = heldAt(S, LockAt, *At, *Flow, Unlocks);
-    });
-    if (Held)
+    auto Found = LockPoints.try_emplace(Flow);
+    auto &Points = Found.first->second;
+    if (Found.second)
+      Flow->forEachElement([&](const Stmt *S, FunctionFlow::Point LockAt) {
+        LockAction A = lockActionOf(S);
+        if (A == LockAction::Take || A == LockAction::TryTake)
+          Points.push_back({S, LockAt});
+      });
+    if (llvm::any_of(Points, [&](const auto &L) {
+          return heldAt(L.first, L.second, *At, *Flow, Unlocks);
+        }))
       return false;
   }
   return true;

@@ -116,6 +116,10 @@ private:
   bool guardedOff(const FunctionDecl *Callee, const CallExpr *Inner,
                   const CallExpr *Site, const FunctionDecl *Caller);
   llvm::DenseMap<const Decl *, std::unique_ptr<FunctionFlow>> Flows;
+  /// The locks each flow takes (calleeWriteCounts), found once per flow.
+  llvm::DenseMap<const FunctionFlow *,
+                 std::vector<std::pair<const Stmt *, FunctionFlow::Point>>>
+      LockPoints;
   /// Publishes whose later writes are looked for at the end of the TU, once
   /// every map callback of the TU is known.
   std::vector<Publish> Pending;

@@ -133,7 +133,8 @@ public:
     return RecursiveASTVisitor::TraverseDecl(D);
   }
   bool VisitUnaryOperator(UnaryOperator *UO) {
-    VisitUnaryOperator2(UO);
+    if (UO->isIncrementDecrementOp())
+      directWrite(UO, UO->getSubExpr());
     if (UO->getOpcode() != UO_AddrOf)
       return true;
     const ValueDecl *G = publishedPointer(UO->getSubExpr()->IgnoreParens());
@@ -164,11 +165,6 @@ public:
     DynTypedNodeList Parents = Ctx.getParents(*V);
     if (const auto *DS = Parents.empty() ? nullptr : Parents[0].get<DeclStmt>())
       load(V, V->getInit(), DS);
-    return true;
-  }
-  bool VisitUnaryOperator2(UnaryOperator *UO) {
-    if (UO->isIncrementDecrementOp())
-      directWrite(UO, UO->getSubExpr());
     return true;
   }
   bool VisitBinaryOperator(BinaryOperator *BO) {
